@@ -1,0 +1,134 @@
+/**
+ * sluice errors. Each has a stable `code` (never reused once retired; see docs/errors.md),
+ * a `name`, and a brand registered with `Symbol.for`, so `instanceof` and
+ * {@link isSluiceError} work across two copies of the package in one process.
+ */
+import type { PolicyFacts, Rejection, RejectionReason } from './types.js';
+
+const kBrand = Symbol.for('sluice.error');
+
+export type ErrorCode =
+  | 'SLUICE_ERR_INVALID_OPTION'
+  | 'SLUICE_ERR_INVALID_ARGUMENT'
+  | 'SLUICE_ERR_REJECTED'
+  | 'SLUICE_ERR_ABORTED'
+  | 'SLUICE_ERR_CLOSED';
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, kBrand, { value: true });
+  }
+
+  override get name(): string {
+    return 'SluiceError';
+  }
+
+  /** Brand check instead of prototype identity: survives duplicated packages. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value);
+  }
+}
+
+function isBranded(value: unknown): value is SluiceError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
+}
+
+function hasCode(value: unknown, code: ErrorCode): boolean {
+  return isBranded(value) && value.code === code;
+}
+
+/** An option given at construction is out of range, of the wrong type, or contradicts another. */
+export class InvalidOptionError extends SluiceError {
+  readonly option: string;
+  constructor(option: string, expected: string, received: unknown) {
+    super('SLUICE_ERR_INVALID_OPTION', `${option}: expected ${expected}, received ${describe(received)}`);
+    this.option = option;
+  }
+  override get name(): string {
+    return 'InvalidOptionError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, 'SLUICE_ERR_INVALID_OPTION');
+  }
+}
+
+/** An argument of a call (an admission context's cost, priority, ...) is invalid. Nothing was admitted. */
+export class InvalidArgumentError extends SluiceError {
+  readonly argument: string;
+  constructor(argument: string, expected: string, received: unknown) {
+    super('SLUICE_ERR_INVALID_ARGUMENT', `${argument}: expected ${expected}, received ${describe(received)}`);
+    this.argument = argument;
+  }
+  override get name(): string {
+    return 'InvalidArgumentError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, 'SLUICE_ERR_INVALID_ARGUMENT');
+  }
+}
+
+/** A gate refused admission. Carries the same fields as the {@link Rejection} value. */
+export class RejectedError extends SluiceError {
+  readonly reason: RejectionReason;
+  readonly retryAfterMs: number;
+  readonly gate: string;
+  readonly facts: PolicyFacts | undefined;
+  constructor(rejection: Rejection) {
+    const after = Number.isFinite(rejection.retryAfterMs) ? `retry after ${Math.ceil(rejection.retryAfterMs)} ms` : 'retrying will not help';
+    super('SLUICE_ERR_REJECTED', `${rejection.gate}: rejected (${rejection.reason}); ${after}`);
+    this.reason = rejection.reason;
+    this.retryAfterMs = rejection.retryAfterMs;
+    this.gate = rejection.gate;
+    this.facts = rejection.facts;
+  }
+  override get name(): string {
+    return 'RejectedError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, 'SLUICE_ERR_REJECTED');
+  }
+}
+
+/** The caller's AbortSignal fired while it waited. `cause` is the signal's reason. */
+export class AbortedError extends SluiceError {
+  constructor(what: string, cause: unknown) {
+    super('SLUICE_ERR_ABORTED', `${what}: aborted by the caller's signal`, { cause });
+  }
+  override get name(): string {
+    return 'AbortedError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, 'SLUICE_ERR_ABORTED');
+  }
+}
+
+/** The gate or queue was closed; pending and later calls settle with this error. */
+export class ClosedError extends SluiceError {
+  constructor(what: string) {
+    super('SLUICE_ERR_CLOSED', `${what}: closed`);
+  }
+  override get name(): string {
+    return 'ClosedError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, 'SLUICE_ERR_CLOSED');
+  }
+}
+
+export function isSluiceError(value: unknown): value is SluiceError {
+  return isBranded(value);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return 'an object';
+}

@@ -1,0 +1,173 @@
+/**
+ * What every gate shares: counters, events, context reading, the awaiting `acquire()` built
+ * on the value API `admit()`, and the permit object.
+ */
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { AbortedError, ClosedError, InvalidArgumentError, RejectedError } from './errors.js';
+import { EventHub } from './events.js';
+import type { GateListener } from './events.js';
+import { argNumber } from './options.js';
+import { REJECTION_REASONS } from './types.js';
+import type { Admission, AdmissionContext, Gate, GateStats, Outcome, Permit, PolicyFacts, Rejection, RejectionReason } from './types.js';
+
+export interface GateOptions {
+  /** Name in stats, events and errors. */
+  readonly name?: string;
+  /** @default systemClock */
+  readonly clock?: Clock;
+}
+
+const EMPTY: AdmissionContext = Object.freeze({});
+
+/** A granted permit. `release` is idempotent; the owner sees exactly one release. */
+export class GatePermit implements Permit {
+  readonly ok = true as const;
+  released = false;
+  constructor(
+    readonly owner: GateBase,
+    readonly gate: string,
+    readonly cost: number,
+    readonly grantedAt: number,
+    readonly facts: PolicyFacts | undefined,
+    /** Owner-private data (a partition, a key). */
+    readonly tag: unknown,
+  ) {}
+
+  release(outcome: Outcome = 'success'): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.onRelease(this, outcome);
+  }
+}
+
+export abstract class GateBase implements Gate {
+  readonly name: string;
+  readonly clock: Clock;
+  abstract readonly kind: string;
+  protected readonly events = new EventHub();
+  protected admittedCount = 0;
+  protected releasedCount = 0;
+  protected droppedCount = 0;
+  protected closed = false;
+  protected readonly rejectedCounts: Record<RejectionReason, number>;
+
+  constructor(options: GateOptions, defaultName: string) {
+    this.name = options.name ?? defaultName;
+    this.clock = options.clock ?? systemClock;
+    const counts = {} as Record<RejectionReason, number>;
+    for (const r of REJECTION_REASONS) counts[r] = 0;
+    this.rejectedCounts = counts;
+  }
+
+  abstract admit(ctx?: AdmissionContext): Admission | Promise<Admission>;
+  abstract stats(): GateStats;
+  abstract close(): void;
+
+  /** Called once per permit by {@link GatePermit.release}. Subclasses return capacity, then call super. */
+  onRelease(permit: GatePermit, outcome: Outcome): void {
+    this.releasedCount++;
+    if (this.events.wants('release')) {
+      const at = this.clock.now();
+      this.events.emit({ type: 'release', gate: this.name, kind: this.kind, at, outcome, latencyMs: at - permit.grantedAt });
+    }
+  }
+
+  acquire(ctx?: AdmissionContext): Promise<Permit> {
+    let answer: Admission | Promise<Admission>;
+    try {
+      answer = this.admit(ctx);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (isPromise(answer)) return answer.then(permitOrThrow);
+    return answer.ok ? Promise.resolve(answer) : Promise.reject(rejectionError(answer));
+  }
+
+  /** Subscribe to this gate's admission events; returns the unsubscribe function. */
+  on(listener: GateListener): () => void {
+    return this.events.on(listener);
+  }
+
+  protected baseStats(): Pick<GateStats, 'name' | 'kind' | 'admitted' | 'released' | 'rejected' | 'dropped' | 'closed'> {
+    return {
+      name: this.name,
+      kind: this.kind,
+      admitted: this.admittedCount,
+      released: this.releasedCount,
+      rejected: { ...this.rejectedCounts },
+      dropped: this.droppedCount,
+      closed: this.closed,
+    };
+  }
+
+  /** Count, emit and return a rejection value. */
+  protected reject(reason: RejectionReason, retryAfterMs: number, facts: PolicyFacts | undefined, ctx: AdmissionContext): Rejection {
+    this.rejectedCounts[reason]++;
+    const retry = retryAfterMs < 0 ? 0 : retryAfterMs;
+    if (this.events.wants('reject')) {
+      this.events.emit({ type: 'reject', gate: this.name, kind: this.kind, at: this.clock.now(), key: ctx.key, reason, retryAfterMs: retry });
+    }
+    return { ok: false, gate: this.name, reason, retryAfterMs: retry, facts };
+  }
+
+  /** Count, emit and return a permit. */
+  protected grant(ctx: AdmissionContext, cost: number, waitedMs: number, facts: PolicyFacts | undefined, tag: unknown): GatePermit {
+    this.admittedCount++;
+    const now = this.clock.now();
+    if (this.events.wants('admit')) {
+      this.events.emit({ type: 'admit', gate: this.name, kind: this.kind, at: now, key: ctx.key, priority: ctx.priority ?? 0, cost, waitedMs });
+    }
+    return new GatePermit(this, this.name, cost, now, facts, tag);
+  }
+
+  /** Report items or waiters removed by policy after acceptance. */
+  protected dropped(policy: string, count: number): void {
+    this.droppedCount += count;
+    if (this.events.wants('drop')) {
+      this.events.emit({ type: 'drop', gate: this.name, kind: this.kind, at: this.clock.now(), policy, count });
+    }
+  }
+}
+
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+export function rejectionError(rejection: Rejection): Error {
+  return rejection.reason === 'closed' ? new ClosedError(rejection.gate) : new RejectedError(rejection);
+}
+
+function permitOrThrow(answer: Admission): Permit {
+  if (answer.ok) return answer;
+  throw rejectionError(answer);
+}
+
+/** Read and validate a context. Throws InvalidArgumentError naming the field. */
+export function readContext(ctx: AdmissionContext | undefined): AdmissionContext {
+  if (ctx === undefined) return EMPTY;
+  if (ctx.cost !== undefined) argNumber('cost', ctx.cost, 1);
+  if (ctx.priority !== undefined && (typeof ctx.priority !== 'number' || !Number.isFinite(ctx.priority))) {
+    throw new InvalidArgumentError('priority', 'a finite number', ctx.priority);
+  }
+  if (ctx.deadline !== undefined) argNumber('deadline', ctx.deadline, -Infinity);
+  if (ctx.maxWaitMs !== undefined) argNumber('maxWaitMs', ctx.maxWaitMs, 0);
+  return ctx;
+}
+
+/**
+ * Absolute time by which a waiter must be served: the earliest of the context's deadline,
+ * now + its maxWaitMs, and now + the gate's own maxWaitMs. Infinity: no limit.
+ */
+export function waitDeadline(ctx: AdmissionContext, now: number, gateMaxWaitMs: number): number {
+  let d = now + gateMaxWaitMs;
+  if (ctx.maxWaitMs !== undefined && now + ctx.maxWaitMs < d) d = now + ctx.maxWaitMs;
+  if (ctx.deadline !== undefined && ctx.deadline < d) d = ctx.deadline;
+  return d;
+}
+
+/** The caller's abort, as the error its promise rejects with. */
+export function abortError(what: string, signal: AbortSignal): AbortedError {
+  return new AbortedError(what, signal.reason);
+}
+

@@ -1,0 +1,11 @@
+export { systemClock, VirtualClock, flushMicrotasks } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { SluiceError, InvalidOptionError, InvalidArgumentError, RejectedError, AbortedError, ClosedError, isSluiceError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { REJECTION_REASONS } from './types.js';
+export type { Admission, AdmissionContext, Gate, GateStats, Outcome, Permit, PolicyFacts, Rejection, RejectionReason } from './types.js';
+export { diagnosticsChannels, EventHub } from './events.js';
+export type { AdmitEvent, DropEvent, GateEvent, GateListener, RejectEvent, ReleaseEvent } from './events.js';
+export { GateBase, GatePermit, isPromise, readContext, waitDeadline, abortError, rejectionError } from './gate-base.js';
+export type { GateOptions } from './gate-base.js';
+export { optInt, optNumber, optOneOf, argNumber } from './options.js';

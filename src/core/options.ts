@@ -1,0 +1,37 @@
+/**
+ * Option and argument validation: one message template naming the option, the expected
+ * range and the value received. Used once at construction (options) or per call (contexts).
+ */
+import { InvalidArgumentError, InvalidOptionError } from './errors.js';
+
+type Fail = new (name: string, expected: string, received: unknown) => Error;
+
+function check(fail: Fail, name: string, value: unknown, min: number, max: number, integer: boolean): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value) && Number.isFinite(value)) || value < min || value > max) {
+    const kind = integer ? 'an integer' : 'a number';
+    const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new fail(name, `${kind} ${range}`, value);
+  }
+  return value;
+}
+
+/** A numeric option in [min, max]; `Infinity` passes when max is Infinity. */
+export function optNumber(name: string, value: unknown, min: number, max = Infinity): number {
+  return check(InvalidOptionError, name, value, min, max, false);
+}
+
+/** An integer option in [min, max]; `Infinity` passes when max is Infinity. */
+export function optInt(name: string, value: unknown, min: number, max = Infinity): number {
+  return check(InvalidOptionError, name, value, min, max, true);
+}
+
+export function optOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new InvalidOptionError(name, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+export function argNumber(name: string, value: unknown, min: number, max = Infinity): number {
+  return check(InvalidArgumentError, name, value, min, max, false);
+}
