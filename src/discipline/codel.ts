@@ -5,14 +5,17 @@
  *   dropNext = t + intervalMs / sqrt(count)
  * until a head's sojourn falls below target. A good queue (bursts drain within an interval)
  * is never touched; a standing queue is cut back. Evicted entries are handed to `onEvict`.
+ *
+ * The judgement runs in place (`peek(now, onEvict)` leaves the entry to serve at the head),
+ * so a gate can check that the next waiter fits before it takes it.
  */
 import { LinkedDiscipline } from './linked.js';
 import type { Entry, EvictFn } from './entry.js';
 
 export interface CodelOptions {
-  /** Acceptable standing queue delay, ms. RFC 8289 default. @default 5 */
+  /** Acceptable standing queue delay, ms. RFC 8289 default. >= 0. @default 5 */
   readonly targetMs?: number;
-  /** Window over which the delay must stay above target, ms (about a worst-case RTT). RFC 8289 default. @default 100 */
+  /** Window over which the delay must stay above target, ms (about a worst-case RTT). RFC 8289 default. > 0. @default 100 */
   readonly intervalMs?: number;
 }
 
@@ -39,31 +42,46 @@ export class CodelDiscipline<T> extends LinkedDiscipline<T> {
     return this.#dropping;
   }
 
-  peek(): Entry<T> | undefined {
-    return this.head;
+  peek(now?: number, onEvict?: EvictFn<T>): Entry<T> | undefined {
+    return now === undefined ? this.head : this.#judge(now, onEvict);
   }
 
   shift(now: number, onEvict?: EvictFn<T>): Entry<T> | undefined {
-    let e = this.#take(now);
-    if (e === undefined) return undefined;
+    const e = this.#judge(now, onEvict);
+    if (e !== undefined) this.remove(e);
+    return e;
+  }
+
+  /** RFC 8289 dequeue, except that the entry to serve stays queued. */
+  #judge(now: number, onEvict: EvictFn<T> | undefined): Entry<T> | undefined {
+    let e = this.head;
+    if (e === undefined) {
+      this.#firstAboveTime = 0;
+      this.#dropping = false;
+      return undefined;
+    }
+    let ok = this.#okToDrop(e, now);
     if (this.#dropping) {
-      if (!e.okToDrop) {
+      if (!ok) {
         this.#dropping = false;
       } else {
         while (now >= this.#dropNext && this.#dropping) {
-          this.#evict(e.entry, onEvict);
+          this.#evict(e, onEvict);
           this.#count++;
-          e = this.#take(now);
-          if (e === undefined || !e.okToDrop) {
+          e = this.head;
+          if (e === undefined) {
             this.#dropping = false;
             break;
           }
-          this.#dropNext = this.#controlLaw(this.#dropNext);
+          ok = this.#okToDrop(e, now);
+          if (!ok) this.#dropping = false;
+          else this.#dropNext = this.#controlLaw(this.#dropNext);
         }
       }
-    } else if (e.okToDrop) {
-      this.#evict(e.entry, onEvict);
-      e = this.#take(now);
+    } else if (ok) {
+      this.#evict(e, onEvict);
+      e = this.head;
+      if (e !== undefined) this.#okToDrop(e, now);
       this.#dropping = true;
       // Re-enter with a count near the last one if dropping stopped only recently (RFC 8289 §5.5).
       const delta = this.#count - this.#lastCount;
@@ -71,31 +89,26 @@ export class CodelDiscipline<T> extends LinkedDiscipline<T> {
       this.#dropNext = this.#controlLaw(now);
       this.#lastCount = this.#count;
     }
-    return e?.entry;
+    return e;
   }
 
-  #evict(entry: Entry<T>, onEvict: EvictFn<T> | undefined): void {
-    onEvict?.(entry);
+  #evict(e: Entry<T>, onEvict: EvictFn<T> | undefined): void {
+    this.remove(e);
+    onEvict?.(e);
   }
 
-  /** Dequeue the head and judge its sojourn time (RFC 8289 dodequeue). */
-  #take(now: number): { entry: Entry<T>; okToDrop: boolean } | undefined {
-    const entry = this.head;
-    if (entry === undefined) {
-      this.#firstAboveTime = 0;
-      return undefined;
-    }
-    this.remove(entry);
-    const sojourn = now - entry.enqueuedAt;
-    let okToDrop = false;
+  /** Judge the head's sojourn time; idempotent for the same head at the same `now`. */
+  #okToDrop(e: Entry<T>, now: number): boolean {
+    const sojourn = now - e.enqueuedAt;
     if (sojourn < this.targetMs) {
       this.#firstAboveTime = 0;
-    } else if (this.#firstAboveTime === 0) {
-      this.#firstAboveTime = now + this.intervalMs;
-    } else if (now >= this.#firstAboveTime) {
-      okToDrop = true;
+      return false;
     }
-    return { entry, okToDrop };
+    if (this.#firstAboveTime === 0) {
+      this.#firstAboveTime = now + this.intervalMs;
+      return false;
+    }
+    return now >= this.#firstAboveTime;
   }
 
   #controlLaw(t: number): number {

@@ -27,8 +27,12 @@ export interface Discipline<T> {
   readonly name: string;
   readonly size: number;
   push(value: T, priority: number, now: number): Entry<T>;
-  /** The entry `shift` would return next, without CoDel's evictions. */
-  peek(): Entry<T> | undefined;
+  /**
+   * The entry `shift` would return next. With `now`, a discipline that evicts on its own
+   * (CoDel) first makes its evictions, so `peek(now, f)` then `remove(e)` equals `shift(now, f)`.
+   * A gate uses this to check that the next waiter fits before taking it.
+   */
+  peek(now?: number, onEvict?: EvictFn<T>): Entry<T> | undefined;
   /** Remove and return the next entry to serve; may first evict entries through `onEvict`. */
   shift(now: number, onEvict?: EvictFn<T>): Entry<T> | undefined;
   /** Remove a queued entry (abort, deadline, drop). False when it was no longer queued. */

@@ -1,0 +1,45 @@
+/**
+ * `run(gate, fn)`: acquire, run, release with the outcome from the result or the thrown
+ * error. Rejections surface as RejectedError; the permit is released exactly once.
+ */
+import { isPromise, rejectionError } from '../core/index.js';
+import type { Admission, AdmissionContext, Gate, Outcome } from '../core/index.js';
+
+export interface RunOptions<T> extends AdmissionContext {
+  /** Outcome of a completed call. @default () => 'success' */
+  readonly classify?: (result: T) => Outcome;
+  /** Outcome of a thrown error. @default () => 'failure' */
+  readonly classifyError?: (error: unknown) => Outcome;
+}
+
+export function run<T>(gate: Gate, fn: () => T | PromiseLike<T>, options?: RunOptions<T>): Promise<T> {
+  let answer: Admission | Promise<Admission>;
+  try {
+    answer = gate.admit(options);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  if (isPromise(answer)) return answer.then((a) => execute(a, fn, options));
+  return execute(answer, fn, options);
+}
+
+function execute<T>(a: Admission, fn: () => T | PromiseLike<T>, options: RunOptions<T> | undefined): Promise<T> {
+  if (!a.ok) return Promise.reject(rejectionError(a));
+  let result: T | PromiseLike<T>;
+  try {
+    result = fn();
+  } catch (err) {
+    a.release(options?.classifyError?.(err) ?? 'failure');
+    return Promise.reject(err as Error);
+  }
+  return Promise.resolve(result).then(
+    (value) => {
+      a.release(options?.classify?.(value) ?? 'success');
+      return value;
+    },
+    (err: unknown) => {
+      a.release(options?.classifyError?.(err) ?? 'failure');
+      throw err;
+    },
+  );
+}

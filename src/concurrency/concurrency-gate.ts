@@ -1,0 +1,286 @@
+/**
+ * A concurrency limit: at most `limit` units of work in flight (a unit per request, or
+ * `ctx.cost` units for weighted work), with an optional bounded wait queue served in the
+ * order of a waiting discipline (FIFO, LIFO, CoDel, priority with aging), optional priority
+ * partitions, and a limit that can change at run time (adaptive algorithms drive it).
+ *
+ * Invariant: the sum of the costs of unreleased permits never exceeds the limit in force
+ * when each was granted; lowering the limit takes effect as permits are released.
+ */
+import {
+  abortError,
+  GateBase,
+  InvalidArgumentError,
+  InvalidOptionError,
+  optInt,
+  optNumber,
+  readContext,
+  waitDeadline,
+} from '../core/index.js';
+import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome, TimerHandle } from '../core/index.js';
+import { disciplineFactory } from '../discipline/index.js';
+import type { DisciplineOption, Entry } from '../discipline/index.js';
+import { Partition } from './partition.js';
+import type { PartitionOption } from './partition.js';
+
+export interface ConcurrencyOptions extends GateOptions {
+  /** Maximum units in flight. Integer >= 1; change later with `setLimit`. */
+  readonly limit: number;
+  /** Callers that may wait for a slot; 0 rejects at once when full. Integer >= 0. @default 0 */
+  readonly maxQueue?: number;
+  /** Longest a caller waits, ms; the context's deadline/maxWaitMs can shorten it. > 0. @default Infinity */
+  readonly maxWaitMs?: number;
+  /** Order in which waiters are served. @default 'fifo' */
+  readonly discipline?: DisciplineOption;
+  /** Named partitions with guaranteed shares; callers pick one with `ctx.partition`. */
+  readonly partitions?: Readonly<Record<string, PartitionOption>>;
+  /** Partition for callers that name none. Must be a key of `partitions`. @default the first partition */
+  readonly defaultPartition?: string;
+}
+
+export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo' } as const;
+
+interface Waiter {
+  readonly ctx: AdmissionContext;
+  readonly cost: number;
+  readonly partition: Partition<Waiter>;
+  readonly resolve: (a: Admission) => void;
+  readonly reject: (e: unknown) => void;
+  timer: TimerHandle | undefined;
+  onAbort: (() => void) | undefined;
+  entry: Entry<Waiter> | undefined;
+}
+
+/** Smoothing of the latency estimate behind `retryAfterMs` (EWMA weight of a new sample). */
+const LATENCY_ALPHA = 0.1;
+
+export class ConcurrencyGate extends GateBase {
+  readonly kind: string = 'concurrency';
+  #limit: number;
+  #inFlight = 0;
+  #queued = 0;
+  readonly #maxQueue: number;
+  readonly #maxWaitMs: number;
+  readonly #partitions: Partition<Waiter>[];
+  readonly #byName = new Map<string, Partition<Waiter>>();
+  readonly #default: Partition<Waiter>;
+  /** EWMA of permit latency, ms; 0 until the first release. */
+  #latencyMs = 0;
+  readonly #evict = (e: Entry<Waiter>): void => this.#evicted(e);
+
+  constructor(options: ConcurrencyOptions) {
+    super(options, 'concurrency');
+    this.#limit = optInt('limit', options.limit, 1);
+    this.#maxQueue = optInt('maxQueue', options.maxQueue ?? CONCURRENCY_DEFAULTS.maxQueue, 0);
+    this.#maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? CONCURRENCY_DEFAULTS.maxWaitMs, Number.MIN_VALUE);
+    if (options.maxWaitMs !== undefined && this.#maxQueue === 0) {
+      throw new InvalidOptionError('maxWaitMs', 'maxQueue >= 1 (a wait needs a queue)', options.maxWaitMs);
+    }
+    const make = disciplineFactory<Waiter>(options.discipline ?? CONCURRENCY_DEFAULTS.discipline, 'discipline');
+    const specs = options.partitions === undefined ? [['default', { share: 1 }] as const] : Object.entries(options.partitions);
+    if (specs.length === 0) throw new InvalidOptionError('partitions', 'at least one partition', options.partitions);
+    let total = 0;
+    this.#partitions = specs.map(([name, spec]) => {
+      const share = optNumber(`partitions.${name}.share`, spec.share, Number.MIN_VALUE, 1);
+      total += share;
+      const p = new Partition<Waiter>(name, share, make());
+      p.resize(this.#limit);
+      this.#byName.set(name, p);
+      return p;
+    });
+    if (total > 1 + 1e-9) throw new InvalidOptionError('partitions', 'shares that sum to <= 1', Number(total.toFixed(6)));
+    const def = options.defaultPartition ?? this.#partitions[0]!.name;
+    const found = this.#byName.get(def);
+    if (found === undefined) throw new InvalidOptionError('defaultPartition', `one of ${[...this.#byName.keys()].join(', ')}`, def);
+    this.#default = found;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Change the limit at run time. Raising it serves waiters at once; lowering it waits for releases. */
+  setLimit(limit: number): void {
+    this.#limit = optInt('limit', limit, 1);
+    for (const p of this.#partitions) p.resize(this.#limit);
+    this.#drain();
+  }
+
+  admit(context?: AdmissionContext): Admission | Promise<Admission> {
+    const ctx = readContext(context);
+    if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    const cost = ctx.cost ?? 1;
+    const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
+    if (p.queue.size === 0 && this.#fits(p, cost)) return this.#take(ctx, cost, p, 0);
+    if (cost > this.#limit) return this.reject('concurrency', Infinity, undefined, ctx);
+    if (this.#queued >= this.#maxQueue) {
+      return this.reject(this.#maxQueue > 0 ? 'queue_full' : 'concurrency', this.#retryAfter(), undefined, ctx);
+    }
+    const now = this.clock.now();
+    const deadline = waitDeadline(ctx, now, this.#maxWaitMs);
+    if (deadline <= now) return this.reject('queue_timeout', this.#retryAfter(), undefined, ctx);
+    if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
+    return this.#enqueue(ctx, cost, p, now, deadline);
+  }
+
+  stats(): GateStats {
+    return {
+      ...this.baseStats(),
+      inFlight: this.#inFlight,
+      queued: this.#queued,
+      limit: this.#limit,
+      tokens: undefined,
+    };
+  }
+
+  /** In flight and queued per partition. */
+  partitionStats(): { name: string; share: number; guarantee: number; inFlight: number; queued: number }[] {
+    return this.#partitions.map((p) => ({ name: p.name, share: p.share, guarantee: p.guarantee, inFlight: p.inFlight, queued: p.queue.size }));
+  }
+
+  /** Stop admitting; every waiter settles with a `closed` rejection. Permits in flight stay valid. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.#partitions) {
+      for (const e of p.queue.drain()) {
+        this.#queued--;
+        this.#settle(e.value);
+        e.value.resolve(this.reject('closed', Infinity, undefined, e.value.ctx));
+      }
+    }
+  }
+
+  override onRelease(permit: GatePermit, outcome: Outcome): void {
+    const p = permit.tag as Partition<Waiter>;
+    this.#inFlight -= permit.cost;
+    p.inFlight -= permit.cost;
+    if (outcome !== 'ignored') {
+      const latency = this.clock.now() - permit.grantedAt;
+      this.#latencyMs = this.#latencyMs === 0 ? latency : this.#latencyMs + LATENCY_ALPHA * (latency - this.#latencyMs);
+    }
+    super.onRelease(permit, outcome);
+    this.#drain();
+  }
+
+  #partition(name: string): Partition<Waiter> {
+    const p = this.#byName.get(name);
+    if (p === undefined) throw new InvalidArgumentError('partition', `one of ${[...this.#byName.keys()].join(', ')}`, name);
+    return p;
+  }
+
+  #fits(p: Partition<Waiter>, cost: number): boolean {
+    if (this.#inFlight + cost > this.#limit) return false;
+    if (this.#partitions.length === 1 || p.inFlight + cost <= p.guarantee) return true;
+    let reserved = 0;
+    for (const q of this.#partitions) if (q !== p) reserved += q.reserved;
+    return this.#inFlight + cost + reserved <= this.#limit;
+  }
+
+  #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number): GatePermit {
+    this.#inFlight += cost;
+    p.inFlight += cost;
+    return this.grant(ctx, cost, waitedMs, undefined, p);
+  }
+
+  #enqueue(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Promise<Admission> {
+    return new Promise<Admission>((resolve, reject) => {
+      const w: Waiter = { ctx, cost, partition: p, resolve, reject, timer: undefined, onAbort: undefined, entry: undefined };
+      w.entry = p.queue.push(w, ctx.priority ?? 0, now);
+      this.#queued++;
+      if (deadline !== Infinity) w.timer = this.clock.setTimer(() => this.#expire(w), deadline - now);
+      const signal = ctx.signal;
+      if (signal !== undefined) {
+        w.onAbort = () => {
+          if (!this.#unlink(w)) return;
+          reject(abortError(this.name, signal));
+          this.#drain();
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+    });
+  }
+
+  #expire(w: Waiter): void {
+    w.timer = undefined;
+    if (!this.#unlink(w)) return;
+    w.resolve(this.reject('queue_timeout', this.#retryAfter(), undefined, w.ctx));
+    // A waiter leaving the head may unblock smaller ones behind it (weighted costs).
+    this.#drain();
+  }
+
+  #evicted(e: Entry<Waiter>): void {
+    const w = e.value;
+    this.#queued--;
+    this.#settle(w);
+    this.dropped('codel', 1);
+    w.resolve(this.reject('shed', this.#retryAfter(), undefined, w.ctx));
+  }
+
+  /** Take a waiter out of its queue; false if it already left. */
+  #unlink(w: Waiter): boolean {
+    if (w.entry === undefined || !w.partition.queue.remove(w.entry)) return false;
+    this.#queued--;
+    this.#settle(w);
+    return true;
+  }
+
+  /** Drop the waiter's timer and abort listener. */
+  #settle(w: Waiter): void {
+    if (w.timer !== undefined) this.clock.clearTimer(w.timer);
+    w.timer = undefined;
+    if (w.onAbort !== undefined) w.ctx.signal?.removeEventListener('abort', w.onAbort);
+    w.onAbort = undefined;
+  }
+
+  /** Serve waiters while capacity allows. Partitions below their guarantee go first. */
+  #drain(): void {
+    if (this.#queued === 0) return;
+    const now = this.clock.now();
+    for (;;) {
+      const next = this.#next(now);
+      if (next === undefined) return;
+      const w = next.value;
+      w.partition.queue.remove(next);
+      this.#queued--;
+      this.#settle(w);
+      w.resolve(this.#take(w.ctx, w.cost, w.partition, now - next.enqueuedAt));
+    }
+  }
+
+  /** The next waiter that fits now, or undefined. */
+  #next(now: number): Entry<Waiter> | undefined {
+    if (this.#partitions.length === 1) {
+      const p = this.#partitions[0]!;
+      const e = p.queue.peek(now, this.#evict);
+      return e !== undefined && this.#inFlight + e.value.cost <= this.#limit ? e : undefined;
+    }
+    let best: Entry<Waiter> | undefined;
+    let bestStarved = false;
+    for (const p of this.#partitions) {
+      const e = p.queue.peek(now, this.#evict);
+      if (e === undefined || !this.#fits(p, e.value.cost)) continue;
+      const starved = p.inFlight < p.guarantee;
+      // Starved partitions first; then the longest-waiting head.
+      if (best === undefined || (starved && !bestStarved) || (starved === bestStarved && e.enqueuedAt < best.enqueuedAt)) {
+        best = e;
+        bestStarved = starved;
+      }
+    }
+    return best;
+  }
+
+  /** Expected wait for a slot: EWMA latency x (queued + 1) / limit, at least 1 ms. */
+  #retryAfter(): number {
+    const est = (this.#latencyMs * (this.#queued + 1)) / this.#limit;
+    return Math.max(1, Math.ceil(est));
+  }
+}
