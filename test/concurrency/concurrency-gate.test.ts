@@ -177,7 +177,7 @@ describe('ConcurrencyGate', () => {
     const gate = new ConcurrencyGate({ limit: 1, maxQueue: 1000, discipline: 'codel', clock });
     // Burst: 5 waiters, served every 2 ms -> max sojourn 10 ms < interval: nobody shed.
     let held = permit(gate.admit());
-    let results = Array.from({ length: 5 }, () => gate.admit());
+    const results = Array.from({ length: 5 }, () => gate.admit());
     for (let i = 0; i < 5; i++) {
       clock.advance(2);
       held.release();
@@ -261,11 +261,11 @@ describe('ConcurrencyGate', () => {
     const events: GateEvent[] = [];
     const off = gate.on((e) => events.push(e));
     const p = permit(gate.admit({ key: 't1' }));
-    gate.admit({ key: 't2' });
+    void gate.admit({ key: 't2' });
     clock.advance(7);
     p.release();
     off();
-    gate.admit();
+    void gate.admit();
     expect(events.map((e) => e.type)).toEqual(['admit', 'reject', 'release']);
     expect(events[1]).toMatchObject({ gate: 'db', kind: 'concurrency', reason: 'concurrency', key: 't2' });
     expect(events[2]).toMatchObject({ outcome: 'success', latencyMs: 7 });
