@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/** The `sluice` command line. */
+import { strategiesCommand } from './strategies.js';
+
+const USAGE = `Usage: sluice <command> [options]
+
+Commands:
+  strategies   replay the producer/consumer overload scenario per backpressure strategy
+               (virtual time; prints the measured table)
+
+Run 'sluice <command> --help' for the options of a command.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'strategies':
+      return strategiesCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`sluice: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`sluice: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,57 @@
+// The published shape: every subpath of the exports map resolves from the built package,
+// internals do not, and the core has no runtime dependencies. Needs `npm run build` first
+// (npm test runs it).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as {
+  exports: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+  sideEffects: boolean;
+  type: string;
+};
+
+function nodeImport(specifier: string): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(specifier)}); console.log(Object.keys(m).sort().join(','))`], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim();
+}
+
+describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
+  it('is ESM, side-effect free, with no runtime dependencies', () => {
+    expect(pkg.type).toBe('module');
+    expect(pkg.sideEffects).toBe(false);
+    expect(pkg.dependencies ?? {}).toEqual({});
+  });
+
+  for (const sub of Object.keys(pkg.exports).filter((s) => s !== './package.json')) {
+    it(`resolves ${sub}`, () => {
+      const spec = sub === '.' ? 'sluice' : `sluice/${sub.slice(2)}`;
+      const keys = nodeImport(spec).split(',');
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.every((k) => !k.startsWith('_'))).toBe(true);
+    });
+  }
+
+  it('does not expose internals', () => {
+    expect(() => nodeImport('sluice/discipline/entry')).toThrow();
+    expect(() => nodeImport('sluice/dist/core/index.js')).toThrow();
+  });
+
+  it('imports nothing but relative modules and node: built-ins from the core layers', () => {
+    const files = readdirSync(`${root}/dist`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') && !f.startsWith('cli'));
+    const bad: string[] = [];
+    for (const f of files) {
+      const src = readFileSync(`${root}/dist/${f}`, 'utf8');
+      for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        const spec = m[1]!;
+        if (!spec.startsWith('.') && !spec.startsWith('node:')) bad.push(`${f}: ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});
