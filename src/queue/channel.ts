@@ -1,0 +1,406 @@
+/**
+ * A bounded channel: producers `put`, consumers `take`; when the buffer is full, an overflow
+ * strategy blocks, drops or rejects. Every drop is counted and reported; every pending put and
+ * take settles, at the latest when the channel is closed.
+ *
+ * Invariants, restored before any user code (listeners, onDrop) runs:
+ *  - size <= capacity;
+ *  - takes wait only while the buffer is empty, so an arriving item goes to the first waiting take;
+ *  - puts are blocked only while the buffer is full, and a freed slot goes to the first blocked
+ *    put (FIFO, or by priority with aging under the 'priority' discipline) before any later put.
+ */
+import type { Clock } from '../core/clock.js';
+import { ClosedError, RejectedError } from '../core/errors.js';
+import type { GateListener } from '../core/events.js';
+import { abortError, readContext, rejectionError, waitDeadline } from '../core/gate-base.js';
+import type { Rejection } from '../core/types.js';
+import { ChannelIterator, DONE, kCancel, kReceive } from './channel-iterator.js';
+import type { ReceiveSource, ValuesOptions } from './channel-iterator.js';
+import { DisciplineStore } from './discipline-store.js';
+import { DrainEstimate } from './drain-estimate.js';
+import { NONE } from './item-store.js';
+import type { ItemStore, None } from './item-store.js';
+import { ChannelMeter } from './channel-meter.js';
+import { resolveChannelOptions } from './options.js';
+import { PriorityPutters } from './priority-putters.js';
+import type { ChannelOptions, DropPolicy, OverflowStrategy, ResolvedChannelOptions } from './options.js';
+import { RingStore } from './ring-store.js';
+import type { ChannelStats, PutContext, PutResult, TakeContext, TakeResult } from './types.js';
+import { WaiterList } from './waiter-list.js';
+import type { WaiterQueue } from './waiter-list.js';
+import { PutWaiter } from './waiter.js';
+import { WaitingTakes } from './waiting-takes.js';
+
+// Shared settled promises: the common put answers cost no allocation.
+const ACCEPTED: Promise<PutResult> = Promise.resolve('accepted');
+const DROPPED: Promise<PutResult> = Promise.resolve('dropped');
+const EMPTY_NOW: TakeResult<never> = Object.freeze({ ok: false, done: false });
+const ALL_DONE: TakeResult<never> = Object.freeze({ ok: false, done: true });
+
+export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly capacity: number;
+  readonly overflow: OverflowStrategy;
+  readonly #opts: ResolvedChannelOptions<T>;
+  readonly #store: ItemStore<T>;
+  readonly #putters: WaiterQueue<PutWaiter<T>>;
+  readonly #takers: WaitingTakes<T>;
+  /** The last admitted PutWaiter, reused: a producer that keeps meeting a full buffer allocates less. */
+  #sparePutter: PutWaiter<T> | undefined = undefined;
+  readonly #meter: ChannelMeter<T>;
+  readonly #drain: DrainEstimate;
+  /** CoDel's evictions during a take, reported once the take is complete. */
+  readonly #evicted: T[] = [];
+  #reporting = false;
+  #closed = false;
+  #isDrained = false;
+  #drained: Promise<void> | undefined;
+  #resolveDrained: (() => void) | undefined;
+
+  /** @throws InvalidOptionError naming the first invalid or contradictory option. */
+  constructor(options: ChannelOptions<T>) {
+    const o = resolveChannelOptions(options);
+    this.#opts = o;
+    this.name = o.name;
+    this.clock = o.clock;
+    this.capacity = o.capacity;
+    this.overflow = o.overflow;
+    this.#store =
+      o.newDiscipline === undefined ? new RingStore<T>(o.capacity) : new DisciplineStore<T>(o.newDiscipline(), o.clock, (item) => this.#evicted.push(item));
+    this.#putters = o.newPutterDiscipline === undefined ? new WaiterList<PutWaiter<T>>() : new PriorityPutters<T>(o.newPutterDiscipline<PutWaiter<T>>());
+    this.#drain = new DrainEstimate(o.clock.now());
+    this.#meter = new ChannelMeter<T>(o.name, o.clock, o.onDrop);
+    this.#takers = new WaitingTakes<T>(o.name, o.clock, this.#meter);
+  }
+
+  /** Items buffered now. */
+  get size(): number {
+    return this.#store.size;
+  }
+
+  /** True once `close()` or `closeNow()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Resolves once the channel is closed and every buffered item was taken or returned by `closeNow()`. */
+  get drained(): Promise<void> {
+    if (this.#isDrained) return Promise.resolve();
+    this.#drained ??= new Promise<void>((resolve) => (this.#resolveDrained = resolve));
+    return this.#drained;
+  }
+
+  /**
+   * Put an item. Resolves `'accepted'` or, under 'drop-newest' when full, `'dropped'`. Rejects with
+   * RejectedError `queue_full` (overflow 'reject'; `retryAfterMs` from the drain rate),
+   * RejectedError `queue_timeout` (a blocked put's deadline passed), ClosedError, AbortedError,
+   * or InvalidArgumentError for a bad context. A rejected item stays with its caller.
+   */
+  put(item: T, ctx?: PutContext): Promise<PutResult> {
+    if (ctx !== undefined) {
+      try {
+        readContext(ctx);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      if (ctx.signal?.aborted === true) {
+        this.#meter.aborted++;
+        return Promise.reject(abortError(this.name, ctx.signal));
+      }
+    }
+    if (this.#closed) return Promise.reject(rejectionError(this.#meter.reject('closed', Infinity, ctx)));
+    let r: PutResult | 'full';
+    try {
+      r = this.#offer(item, ctx);
+    } catch (err) {
+      return Promise.reject(err as Error); // only a user-supplied `random` can throw here, before any change
+    }
+    if (r === 'accepted') return ACCEPTED;
+    if (r === 'dropped') return DROPPED;
+    if (this.overflow === 'reject') return Promise.reject(new RejectedError(this.#meter.reject('queue_full', this.#retryAfter(this.clock.now()), ctx)));
+    return this.#block(item, ctx);
+  }
+
+  /**
+   * Put without waiting: `'accepted'`, `'dropped'` (drop-newest), or a Rejection value —
+   * `queue_full` when the buffer is full and the overflow is 'block' or 'reject', `closed` after
+   * close. Only the context's `key` and `priority` matter. Throws InvalidArgumentError on a bad context.
+   */
+  tryPut(item: T, ctx?: PutContext): PutResult | Rejection {
+    if (ctx !== undefined) readContext(ctx);
+    if (this.#closed) return this.#meter.reject('closed', Infinity, ctx);
+    const r = this.#offer(item, ctx);
+    return r === 'full' ? this.#meter.reject('queue_full', this.#retryAfter(this.clock.now()), ctx) : r;
+  }
+
+  /**
+   * The next item; waits while the channel is empty. Rejects with ClosedError once the channel
+   * is closed and drained, RejectedError `queue_timeout` when the context's deadline / maxWaitMs
+   * passes first, AbortedError on abort.
+   */
+  take(ctx?: TakeContext): Promise<T> {
+    return this.#receive(undefined, ctx) as Promise<T>;
+  }
+
+  /** Take without waiting: `{ ok: true, value }`, or `{ ok: false, done }` with done true once closed and drained. */
+  tryTake(): TakeResult<T> {
+    const item = this.#store.size > 0 ? this.#takeNow() : NONE;
+    const answer: TakeResult<T> = item !== NONE ? { ok: true, value: item } : this.#closed ? ALL_DONE : EMPTY_NOW;
+    this.#afterTake();
+    return answer;
+  }
+
+  /** An async iterator over the items; see ChannelIterator for what breaking out does (it does not close). */
+  values(options?: ValuesOptions): ChannelIterator<T> {
+    return new ChannelIterator<T>(this, options);
+  }
+
+  [Symbol.asyncIterator](): ChannelIterator<T> {
+    return this.values();
+  }
+
+  /**
+   * Stop accepting puts. Buffered items can still be taken; takes settle done once drained.
+   * Blocked puts are rejected with ClosedError (their items return to their callers). Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#putters.drain()) {
+      w.detach(this.clock);
+      w.reject(rejectionError(this.#meter.reject('closed', Infinity, w)));
+    }
+    if (this.#store.size === 0) this.#finish();
+  }
+
+  /**
+   * Close and empty the channel at once: like `close()`, then every buffered item is removed
+   * and returned (counted as `undelivered`, never dropped silently). Callable after `close()`.
+   */
+  closeNow(): T[] {
+    this.close();
+    const items = this.#store.drain();
+    this.#meter.undelivered += items.length;
+    this.#finish();
+    return items;
+  }
+
+  /** Subscribe to admit / reject / drop events; returns the unsubscribe function. */
+  on(listener: GateListener): () => void {
+    return this.#meter.events.on(listener);
+  }
+
+  stats(): ChannelStats {
+    const m = this.#meter;
+    const size = this.#store.size;
+    return {
+      name: this.name,
+      kind: 'channel',
+      inFlight: 0,
+      queued: size,
+      limit: this.capacity,
+      tokens: undefined,
+      admitted: m.accepted,
+      released: m.taken,
+      rejected: { ...m.rejected },
+      dropped: m.dropped,
+      closed: this.#closed,
+      capacity: this.capacity,
+      size,
+      peakSize: m.peak,
+      blockedPuts: this.#putters.size,
+      waitingTakes: this.#takers.size,
+      taken: m.taken,
+      droppedBy: { ...m.droppedBy },
+      undelivered: m.undelivered,
+      aborted: m.aborted,
+      takeTimeouts: m.takeTimeouts,
+      drainRatePerSec: this.#drain.ratePerSec(this.clock.now(), m.taken),
+      overflow: this.overflow,
+      discipline: this.#opts.disciplineName,
+    };
+  }
+
+  /** @internal The async iterator's take. */
+  [kReceive](owner: object, signal: AbortSignal | undefined): Promise<IteratorResult<T, undefined>> {
+    return this.#receive(owner, signal === undefined ? undefined : { signal }) as Promise<IteratorResult<T, undefined>>;
+  }
+
+  /** @internal An iterator ended early: its pending takes settle done, so no item goes to it. */
+  [kCancel](owner: object): void {
+    this.#takers.cancel(owner);
+  }
+
+  /** Admit an item if it fits or the overflow makes room; 'full' leaves blocking/rejecting to the caller. */
+  #offer(item: T, ctx: PutContext | undefined): PutResult | 'full' {
+    if (this.#takers.size > 0 && this.#takers.serve(item)) {
+      // Takes wait only on an empty buffer, so handing over directly keeps the order.
+      this.#meter.taken++;
+      this.#meter.admitted(ctx?.key, ctx?.priority ?? 0, NaN);
+      return 'accepted';
+    }
+    const store = this.#store;
+    const size = store.size;
+    if (size < this.capacity) {
+      store.push(item, ctx?.priority ?? 0);
+      if (size >= this.#meter.peak) this.#meter.peak = size + 1;
+      this.#meter.admitted(ctx?.key, ctx?.priority ?? 0, NaN);
+      return 'accepted';
+    }
+    let victim: T;
+    let policy: DropPolicy;
+    switch (this.overflow) {
+      case 'drop-newest':
+        this.#meter.drop(item, 'drop-newest');
+        return 'dropped';
+      case 'drop-oldest':
+        victim = store.evictOldest();
+        policy = 'drop-oldest';
+        break;
+      case 'drop-random':
+        victim = store.evictAt(randomIndex(this.#opts.random(), size));
+        policy = 'drop-random';
+        break;
+      default:
+        return 'full';
+    }
+    store.push(item, ctx?.priority ?? 0);
+    this.#meter.admitted(ctx?.key, ctx?.priority ?? 0, NaN);
+    this.#meter.drop(victim, policy);
+    return 'accepted';
+  }
+
+  #block(item: T, ctx: PutContext | undefined): Promise<PutResult> {
+    const max = this.#opts.maxPutWaitMs;
+    const timed = max !== Infinity || (ctx !== undefined && (ctx.deadline !== undefined || ctx.maxWaitMs !== undefined));
+    // The clock costs about as much as the rest of a blocked put: read it only when a deadline,
+    // priority aging or an admit listener needs it (a put that blocked unobserved reports waitedMs 0).
+    const now = timed || this.#putters.timed || this.#meter.events.wants('admit') ? this.clock.now() : NaN;
+    const deadline = !timed ? Infinity : ctx === undefined ? now + max : waitDeadline(ctx, now, max);
+    if (deadline <= now) return Promise.reject(new RejectedError(this.#meter.reject('queue_timeout', this.#retryAfter(now), ctx)));
+    const w = this.#sparePutter ?? new PutWaiter<T>();
+    this.#sparePutter = undefined;
+    w.item = item;
+    w.priority = ctx?.priority ?? 0;
+    w.key = ctx?.key;
+    w.since = now;
+    const promise = new Promise<PutResult>(w.executor);
+    this.#putters.push(w, now);
+    if (deadline !== Infinity) w.timer = this.clock.setTimer(() => this.#expirePut(w), deadline - now);
+    const signal = ctx?.signal;
+    if (signal !== undefined) {
+      w.signal = signal;
+      w.onAbort = () => this.#abortPut(w);
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    return promise;
+  }
+
+  #expirePut(w: PutWaiter<T>): void {
+    if (!this.#putters.remove(w)) return;
+    w.timer = undefined; // fired
+    w.detach(this.clock);
+    const now = this.clock.now();
+    w.reject(new RejectedError(this.#meter.reject('queue_timeout', this.#retryAfter(now), w)));
+  }
+
+  #abortPut(w: PutWaiter<T>): void {
+    const signal = w.signal;
+    if (signal === undefined || !this.#putters.remove(w)) return;
+    w.detach(this.clock);
+    this.#meter.aborted++;
+    w.reject(abortError(this.name, signal));
+  }
+
+  /** Freed slots go to blocked puts, in their waiting order. */
+  #admitBlocked(): void {
+    const putters = this.#putters;
+    const store = this.#store;
+    while (putters.size > 0 && store.size < this.capacity) {
+      const w = putters.shift()!;
+      w.detach(this.clock);
+      const item = w.item as T;
+      const { resolve, priority, key, since } = w;
+      w.item = undefined;
+      w.clear();
+      this.#sparePutter = w;
+      store.push(item, priority);
+      resolve('accepted');
+      this.#meter.admitted(key, priority, since);
+    }
+  }
+
+  #receive(owner: object | undefined, ctx: TakeContext | undefined): Promise<unknown> {
+    if (ctx !== undefined) {
+      try {
+        readContext(ctx);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      if (ctx.signal?.aborted === true) {
+        this.#meter.aborted++;
+        return Promise.reject(abortError(this.name, ctx.signal));
+      }
+    }
+    if (this.#store.size > 0) {
+      const item = this.#takeNow();
+      if (item !== NONE) {
+        this.#afterTake();
+        return Promise.resolve(owner === undefined ? item : { value: item, done: false });
+      }
+    }
+    let answer: Promise<unknown>;
+    if (this.#closed) {
+      answer = owner === undefined ? Promise.reject(new ClosedError(this.name)) : Promise.resolve(DONE);
+    } else {
+      answer = this.#takers.wait(owner, ctx);
+    }
+    this.#afterTake(); // CoDel may have emptied the buffer; report after the taker is queued
+    return answer;
+  }
+
+  /** Remove the next item, refilling from blocked puts. NONE only when the buffer ends up empty. */
+  #takeNow(): T | None {
+    const store = this.#store;
+    while (store.size > 0) {
+      const item = store.shift();
+      if (item !== NONE) this.#meter.taken++;
+      if (this.#putters.size > 0) this.#admitBlocked();
+      if (item !== NONE) return item;
+    }
+    return NONE;
+  }
+
+  /** After any take: settle `drained`, then report CoDel's evictions (user code runs last). */
+  #afterTake(): void {
+    if (this.#closed && this.#store.size === 0) this.#finish();
+    if (this.#evicted.length === 0 || this.#reporting) return;
+    this.#reporting = true;
+    try {
+      // Re-entrant takes append here; the loop picks them up.
+      for (let i = 0; i < this.#evicted.length; i++) this.#meter.drop(this.#evicted[i]!, 'codel');
+    } finally {
+      this.#evicted.length = 0;
+      this.#reporting = false;
+    }
+  }
+
+  /** Closed and empty: waiting takes settle done, `drained` resolves. */
+  #finish(): void {
+    this.#takers.finishAll();
+    if (this.#isDrained) return;
+    this.#isDrained = true;
+    this.#resolveDrained?.();
+  }
+
+  #retryAfter(now: number): number {
+    return this.#drain.retryAfterMs(now, this.#meter.taken);
+  }
+}
+
+/** Map a draw in [0, 1) to an index in [0, n); an out-of-range draw is clamped, NaN picks 0. */
+function randomIndex(r: number, n: number): number {
+  const i = Math.floor(r * n);
+  return i >= 0 ? (i < n ? i : n - 1) : 0;
+}
