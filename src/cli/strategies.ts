@@ -17,6 +17,7 @@ Options:
   --consumer N      consumer events/s            (default ${SCENARIO_DEFAULTS.consumerPerSec})
   --duration S      simulated seconds            (default ${SCENARIO_DEFAULTS.durationSec})
   --capacity N      bounded buffer capacity      (default ${SCENARIO_DEFAULTS.capacity})
+  --burst N         token-bucket burst           (default ${SCENARIO_DEFAULTS.burst})
   --event-bytes N   assumed bytes per event      (default ${SCENARIO_DEFAULTS.eventBytes})
   --json            print the results as JSON
   -h, --help        this text
@@ -31,6 +32,7 @@ export async function strategiesCommand(argv: string[], out: NodeJS.WritableStre
       duration: { type: 'string' },
       capacity: { type: 'string' },
       'event-bytes': { type: 'string' },
+      burst: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -51,13 +53,14 @@ export async function strategiesCommand(argv: string[], out: NodeJS.WritableStre
     consumerPerSec: num('consumer', values.consumer, SCENARIO_DEFAULTS.consumerPerSec, 1),
     durationSec: num('duration', values.duration, SCENARIO_DEFAULTS.durationSec, 1),
     capacity: Math.floor(num('capacity', values.capacity, SCENARIO_DEFAULTS.capacity, 1)),
+    burst: num('burst', values.burst, SCENARIO_DEFAULTS.burst, 1),
     eventBytes: num('event-bytes', values['event-bytes'], SCENARIO_DEFAULTS.eventBytes, 1),
   };
   const tty = (out as NodeJS.WriteStream).isTTY === true;
   if (!values.json) {
     out.write(
       `sluice strategies — producer ${options.producerPerSec}/s vs consumer ${options.consumerPerSec}/s, ` +
-        `${options.durationSec} s simulated, bounded capacity ${options.capacity}\n\n`,
+        `${options.durationSec} s simulated, bounded capacity ${options.capacity}, token bucket ${options.consumerPerSec}/s burst ${options.burst}\n\n`,
     );
   }
   const results: StrategyResult[] = [];

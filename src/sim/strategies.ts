@@ -27,6 +27,8 @@ export interface ScenarioOptions {
   readonly durationSec?: number;
   /** Buffer capacity of the bounded strategies (1 s of consumer work would be 5,000). @default 1_000 */
   readonly capacity?: number;
+  /** Burst of the token-bucket strategy (its rate is the consumer's rate). @default 100 */
+  readonly burst?: number;
   /** Bytes one buffered event is assumed to occupy, for the memory proxy. @default 256 */
   readonly eventBytes?: number;
   /** Simulation step, ms. @default 1 */
@@ -68,6 +70,7 @@ export const SCENARIO_DEFAULTS = {
   consumerPerSec: 5_000,
   durationSec: 60,
   capacity: 1_000,
+  burst: 100,
   eventBytes: 256,
   stepMs: 1,
 } as const;
@@ -101,7 +104,7 @@ export async function simulateStrategy(strategy: StrategyName, options: Scenario
     onDrop: () => lost++,
   });
   const bucket =
-    strategy === 'token-bucket' ? new TokenBucket({ name: 'producer-rate', clock, rate: o.consumerPerSec, perMs: 1000, burst: o.capacity }) : undefined;
+    strategy === 'token-bucket' ? new TokenBucket({ name: 'producer-rate', clock, rate: o.consumerPerSec, perMs: 1000, burst: o.burst }) : undefined;
 
   const delays = new Float64Array(Math.ceil(o.producerPerSec * o.durationSec) + 1);
   let delivered = 0;
@@ -126,7 +129,8 @@ export async function simulateStrategy(strategy: StrategyName, options: Scenario
       try {
         await channel.put({ bornAt });
       } catch {
-        return; // closed at the end of the run
+        produced--; // closed at the end of the run: the blocked event is still with the producer
+        return;
       }
     }
   };
@@ -160,7 +164,7 @@ export async function simulateStrategy(strategy: StrategyName, options: Scenario
       }
     }
     if (strategy === 'block') await flushMicrotasks();
-    const size = channel.stats().size;
+    const size = channel.size;
     if (size > peak) peak = size;
     // Consumer
     outCredit += perStepOut;
@@ -173,11 +177,11 @@ export async function simulateStrategy(strategy: StrategyName, options: Scenario
     }
     if (strategy === 'block') await flushMicrotasks();
     if (o.onProgress !== undefined && (step * o.stepMs) % 1000 === 0) {
-      o.onProgress({ strategy, simulatedSec: (step * o.stepMs) / 1000, buffered: channel.stats().size, delivered });
+      o.onProgress({ strategy, simulatedSec: (step * o.stepMs) / 1000, buffered: channel.size, delivered });
     }
   }
   const offered = Math.round(o.producerPerSec * o.durationSec);
-  const bufferedAtEnd = channel.stats().size;
+  const bufferedAtEnd = channel.size;
   stopped = true;
   wake?.();
   const undelivered = channel.closeNow();
