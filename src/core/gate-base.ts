@@ -111,10 +111,9 @@ export abstract class GateBase implements Gate {
     return { ok: false, gate: this.name, reason, retryAfterMs: retry, facts };
   }
 
-  /** Count, emit and return a permit. */
-  protected grant(ctx: AdmissionContext, cost: number, waitedMs: number, facts: PolicyFacts | undefined, tag: unknown): GatePermit {
+  /** Count, emit and return a permit. `now`: the caller's clock reading, if it just took one (saves a second read). */
+  protected grant(ctx: AdmissionContext, cost: number, waitedMs: number, facts: PolicyFacts | undefined, tag: unknown, now: number = this.clock.now()): GatePermit {
     this.admittedCount++;
-    const now = this.clock.now();
     if (this.events.wants('admit')) {
       this.events.emit({ type: 'admit', gate: this.name, kind: this.kind, at: now, key: ctx.key, priority: ctx.priority ?? 0, cost, waitedMs });
     }

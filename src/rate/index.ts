@@ -1,0 +1,30 @@
+/** `sluice/rate`: token bucket, GCRA and sliding-window rate limits; single and keyed gates; stores. */
+export { TokenBucket, Gcra, SlidingWindow } from './gates.js';
+export type { BucketGateOptions, SlidingWindowOptions } from './gates.js';
+export { KeyedRateLimiter } from './keyed.js';
+export type { KeyedRateLimiterOptions, KeyedRateStats, PolicyOverrides } from './keyed.js';
+export { RateGate, RATE_GATE_DEFAULTS } from './rate-gate.js';
+export type { RateGateOptions } from './rate-gate.js';
+export { ratePolicy, capacityOf, windowOf, POLICY_DEFAULTS, RATE_ALGORITHMS } from './policy.js';
+export type {
+  BucketPolicyInput,
+  GcraPolicy,
+  RateAlgorithmName,
+  RatePolicy,
+  RatePolicyInput,
+  SlidingWindowPolicy,
+  TokenBucketPolicy,
+  WindowPolicyInput,
+} from './policy.js';
+export { tokenBucket } from './token-bucket.js';
+export type { TokenBucketState } from './token-bucket.js';
+export { gcra } from './gcra.js';
+export type { GcraState } from './gcra.js';
+export { slidingWindow } from './sliding-window.js';
+export type { SlidingWindowState } from './sliding-window.js';
+export { algorithmOf } from './algorithms.js';
+export type { AnyRateAlgorithm } from './algorithms.js';
+export type { RateAlgorithm, RateDecision } from './algorithm.js';
+export type { RateStore } from './store.js';
+export { MemoryStore, MEMORY_STORE_DEFAULTS } from './memory-store.js';
+export type { MemoryStoreOptions } from './memory-store.js';

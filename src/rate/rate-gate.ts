@@ -1,0 +1,226 @@
+/**
+ * The enforcer every rate gate shares: it turns a metering decision into a permit, a
+ * rejection, or a wait. The algorithm decides; this class only keeps promises.
+ *
+ * Waiting: when the units will be there within the caller's budget (the gate's
+ * `maxWaitMs`, shortened by the context's `maxWaitMs` / `deadline`), the store reserves
+ * them at once and the caller is granted when they are due, on the gate's clock. An abort
+ * removes the waiter at once, clears its timer and refunds the reservation; close does
+ * the same and answers `closed`. Nothing is granted late and no timer outlives its waiter.
+ *
+ * Refunds keep the limit exact. A key's reservations form a chain in grant order (each
+ * was computed on top of the ones before it). Refunding a reservation that has later
+ * ones on top would leave those later waiters due after the time the state now implies,
+ * and a newcomer could then be granted together with them, beyond the burst. So only the
+ * newest reservation of a key is refunded; an aborted one in the middle hands its units
+ * to its successor, and they are refunded when the successor's are (it aborts as the
+ * newest, or the gate closes), or stay spent if it is granted: the limit errs strict.
+ */
+import type { TimerHandle } from '../core/clock.js';
+import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
+import type { GateOptions } from '../core/gate-base.js';
+import { optNumber } from '../core/options.js';
+import type { Admission, AdmissionContext, GateStats } from '../core/types.js';
+import type { RateDecision } from './algorithm.js';
+
+export interface RateGateOptions extends GateOptions {
+  /**
+   * Longest a caller may wait for its units, ms. Within it the units are reserved at once
+   * and granted when due; beyond it the caller is refused at once with the exact
+   * `retryAfterMs`. A context's `maxWaitMs` or `deadline` can only shorten it.
+   * >= 0, Infinity allowed. @default 0 (never wait)
+   */
+  readonly maxWaitMs?: number;
+}
+
+export const RATE_GATE_DEFAULTS = { maxWaitMs: 0 } as const;
+
+interface Waiter {
+  readonly ctx: AdmissionContext;
+  readonly key: string;
+  readonly cost: number;
+  readonly resolve: (answer: Admission) => void;
+  timer: TimerHandle | undefined;
+  onAbort: (() => void) | undefined;
+  /** Older and newer pending reservations of the same key. */
+  prev: Waiter | undefined;
+  next: Waiter | undefined;
+  /** Units of aborted older reservations, refundable only together with this one. */
+  carry: number;
+  linked: boolean;
+}
+
+export abstract class RateGate extends GateBase {
+  readonly maxWaitMs: number;
+  /** Newest pending reservation per key; older ones hang off `prev`. */
+  readonly #newest = new Map<string, Waiter>();
+  #queued = 0;
+
+  constructor(options: RateGateOptions, defaultName: string) {
+    super(options, defaultName);
+    this.maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? RATE_GATE_DEFAULTS.maxWaitMs, 0);
+  }
+
+  /** Meter `cost` units for `key`; see {@link RateStore.consume}. */
+  protected abstract consume(key: string, cost: number, now: number, maxDelayMs: number): RateDecision | Promise<RateDecision>;
+  /** Give back a cancelled reservation. */
+  protected abstract refund(key: string, cost: number, now: number): void | Promise<void>;
+
+  /** The key a context is metered under. Throws InvalidArgumentError when it has none and needs one. */
+  protected keyOf(_ctx: AdmissionContext): string {
+    return '';
+  }
+
+  /** Callers waiting for reserved units. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  admit(ctx?: AdmissionContext): Admission | Promise<Admission> {
+    const c = readContext(ctx);
+    const key = this.keyOf(c);
+    if (this.closed) return this.reject('closed', Infinity, undefined, c);
+    const signal = c.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortError(this.name, signal));
+    const cost = c.cost ?? 1;
+    const now = this.clock.now();
+    let maxDelay = this.maxWaitMs;
+    if (c.deadline !== undefined || c.maxWaitMs !== undefined) {
+      maxDelay = waitDeadline(c, now, this.maxWaitMs) - now;
+      if (!(maxDelay > 0)) maxDelay = 0;
+    }
+    const d = this.consume(key, cost, now, maxDelay);
+    if (isPromise(d)) return this.#later(c, key, cost, now, d);
+    return this.#settle(c, key, cost, now, d, now);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const chains = [...this.#newest];
+    this.#newest.clear();
+    this.#queued = 0;
+    for (const [key, newest] of chains) {
+      // Every reservation of the key goes: together they are refundable (nothing is on top).
+      const waiters: Waiter[] = [];
+      let units = 0;
+      for (let w: Waiter | undefined = newest; w !== undefined; w = w.prev) {
+        waiters.push(w);
+        units += w.cost + w.carry;
+        w.linked = false;
+        this.clock.clearTimer(w.timer!);
+        if (w.onAbort !== undefined) w.ctx.signal!.removeEventListener('abort', w.onAbort);
+      }
+      this.#refund(key, units);
+      for (let i = waiters.length - 1; i >= 0; i--) waiters[i]!.resolve(this.reject('closed', Infinity, undefined, waiters[i]!.ctx));
+    }
+  }
+
+  protected rateStats(limit: number, tokens: number | undefined): GateStats {
+    return { ...this.baseStats(), inFlight: 0, queued: this.#queued, limit, tokens };
+  }
+
+  /** `now`: the clock when `d` arrived (later than `start` after an async store's round trip). */
+  #settle(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, now: number): Admission | Promise<Admission> {
+    if (!d.allowed) return this.reject('rate_limited', d.retryAfterMs, d, ctx);
+    if (d.delayMs <= 0) return this.grant(ctx, cost, now - start, d, key, now);
+    const left = d.delayMs - (now - start);
+    if (left > 0) return this.#wait(ctx, key, cost, start, d, left);
+    return this.grant(ctx, cost, now - start, dueFacts(d), key, now);
+  }
+
+  #wait(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, delayMs: number): Promise<Admission> {
+    return new Promise<Admission>((resolve, fail) => {
+      const signal = ctx.signal;
+      const w: Waiter = { ctx, key, cost, resolve, timer: undefined, onAbort: undefined, prev: undefined, next: undefined, carry: 0, linked: true };
+      w.timer = this.clock.setTimer(() => {
+        if (!w.linked) return;
+        this.#unlink(w); // its carried units (if any) stay spent: it got its grant on top of them
+        if (w.onAbort !== undefined) signal!.removeEventListener('abort', w.onAbort);
+        const now = this.clock.now();
+        resolve(this.grant(ctx, cost, now - start, dueFacts(d), key, now));
+      }, delayMs);
+      if (signal !== undefined) {
+        w.onAbort = () => {
+          if (!w.linked) return;
+          this.clock.clearTimer(w.timer!);
+          if (w.next === undefined) this.#refund(key, cost + w.carry);
+          else w.next.carry += cost + w.carry;
+          this.#unlink(w);
+          fail(abortError(this.name, signal));
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      const newest = this.#newest.get(key);
+      if (newest !== undefined) {
+        newest.next = w;
+        w.prev = newest;
+      }
+      this.#newest.set(key, w);
+      this.#queued++;
+    });
+  }
+
+  #unlink(w: Waiter): void {
+    w.linked = false;
+    this.#queued--;
+    if (w.prev !== undefined) w.prev.next = w.next;
+    if (w.next !== undefined) w.next.prev = w.prev;
+    else if (w.prev !== undefined) this.#newest.set(w.key, w.prev);
+    else this.#newest.delete(w.key);
+    w.prev = w.next = undefined;
+  }
+
+  /** An async store's answer: the caller may have aborted, or the gate closed, meanwhile. */
+  #later(ctx: AdmissionContext, key: string, cost: number, start: number, pending: Promise<RateDecision>): Promise<Admission> {
+    return new Promise<Admission>((resolve, fail) => {
+      const signal = ctx.signal;
+      let aborted = false;
+      const onAbort = (): void => {
+        aborted = true;
+        fail(abortError(this.name, signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void pending.then(
+        (d) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (aborted || this.closed) {
+            // Best effort: other callers' reservations may already sit on top of this one in the store.
+            if (d.allowed) this.#refund(key, cost);
+            if (!aborted) resolve(this.reject('closed', Infinity, undefined, ctx));
+            return;
+          }
+          try {
+            resolve(this.#settle(ctx, key, cost, start, d, this.clock.now()));
+          } catch (err) {
+            fail(err as Error);
+          }
+        },
+        (err: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (!aborted) fail(err as Error);
+        },
+      );
+    });
+  }
+
+  #refund(key: string, cost: number): void {
+    try {
+      const r = this.refund(key, cost, this.clock.now());
+      if (isPromise(r)) void r.then(undefined, refundFailed);
+    } catch (err) {
+      refundFailed(err);
+    }
+  }
+}
+
+/** Facts at the moment a reservation is granted: the reset horizon has moved closer by the wait. */
+function dueFacts(d: RateDecision): RateDecision {
+  const resetMs = d.resetMs - d.delayMs;
+  return { ...d, resetMs: resetMs > 0 ? resetMs : 0 };
+}
+
+function refundFailed(err: unknown): void {
+  // A lost refund only makes the limit stricter for a while; report it, never throw into a caller.
+  process.emitWarning(`sluice: a rate store failed to refund a cancelled reservation: ${String(err)}`, { code: 'SLUICE_REFUND_ERROR' });
+}

@@ -1,0 +1,134 @@
+/**
+ * Sliding-window counter (the approximation used by Cloudflare and nginx-style limiters):
+ * fixed windows of length w aligned to clock time 0, a count for the current window and
+ * one for the previous, and an estimate that assumes the previous window's requests were
+ * spread evenly over it:
+ *
+ *   window k = floor(now / w),  elapsed = now − k·w
+ *   estimate = prev · (1 − elapsed / w) + curr
+ *   allow  iff  estimate + cost ≤ limit          curr' = curr + cost
+ *
+ * Guarantees: every admission leaves estimate ≤ limit; every fixed window admits at most
+ * `limit`; any interval of length w admits less than 2·limit (the estimate can undercount
+ * a previous window whose requests came late in it).
+ *
+ * Reservations: a waiting caller is counted in `curr` at once, which is exact only while
+ * its grant falls in the same window; a wait that would end in a later window is refused
+ * with its Retry-After instead.
+ */
+import { decision, delayUntil } from './algorithm.js';
+import type { RateAlgorithm, RateDecision } from './algorithm.js';
+import type { SlidingWindowPolicy } from './policy.js';
+
+/** Plain data: current window index `win` (floor(now / windowMs)), its count and the previous one's. */
+export interface SlidingWindowState {
+  win: number;
+  prev: number;
+  curr: number;
+}
+
+/** The state's counts as seen at window `k` (never before the state's own window). */
+function prevAt(s: SlidingWindowState, k: number): number {
+  return k === s.win ? s.prev : k === s.win + 1 ? s.curr : 0;
+}
+function currAt(s: SlidingWindowState, k: number): number {
+  return k === s.win ? s.curr : 0;
+}
+
+function windowAt(s: SlidingWindowState, w: number, t: number): number {
+  const k = Math.floor(t / w);
+  return k > s.win ? k : s.win;
+}
+
+/** Estimated count at time `t` (the formula above), without changing the state. */
+function slidingEstimate(s: SlidingWindowState, w: number, t: number): number {
+  const k = windowAt(s, w, t);
+  const elapsed = t - k * w;
+  const frac = elapsed > 0 ? elapsed / w : 0;
+  return prevAt(s, k) * (1 - frac) + currAt(s, k);
+}
+
+/**
+ * Earliest time at which `room` more units fit (estimate ≤ limit − cost), assuming nobody
+ * else is admitted. Solved in closed form, then nudged up past float rounding by checking
+ * with the very expression `step` uses.
+ */
+function allowAt(s: SlidingWindowState, w: number, k: number, room: number): number {
+  const prev = prevAt(s, k);
+  const curr = currAt(s, k);
+  let t: number;
+  if (curr <= room && prev > 0 && 1 - (room - curr) / prev < 1) {
+    t = k * w + w * (1 - (room - curr) / prev);
+  } else if (curr <= room) {
+    t = (k + 1) * w;
+  } else {
+    t = (k + 1) * w + w * (1 - room / curr);
+  }
+  let step = Math.max(Math.abs(t) * Number.EPSILON, Number.MIN_VALUE);
+  for (let i = 0; i < 1100 && slidingEstimate(s, w, t) > room; i++) {
+    t += step;
+    step *= 2;
+  }
+  return t;
+}
+
+function resetMs(prev: number, curr: number, k: number, w: number, now: number): number {
+  return curr > 0 ? (k + 2) * w - now : prev > 0 ? (k + 1) * w - now : 0;
+}
+
+export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowState> = {
+  algorithm: 'sliding-window',
+
+  fresh(p, now) {
+    return { win: Math.floor(now / p.windowMs), prev: 0, curr: 0 };
+  },
+
+  isState(s): s is SlidingWindowState {
+    return (s as Partial<SlidingWindowState>).win !== undefined;
+  },
+
+  step(s, p, cost, now, maxDelayMs): RateDecision {
+    const w = p.windowMs;
+    const limit = p.limit;
+    const k = windowAt(s, w, now);
+    const prev = prevAt(s, k);
+    let curr = currAt(s, k);
+    const est = slidingEstimate(s, w, now);
+    if (cost > limit) return decision(p.name, limit, limit - est, w, resetMs(prev, curr, k, w, now), false, 0, Infinity);
+    let delay = 0;
+    if (est + cost > limit) {
+      const at = allowAt(s, w, k, limit - cost);
+      delay = delayUntil(at, now);
+      // Counting the reservation in `curr` now is exact only if it is granted in this window.
+      if (delay > maxDelayMs || Math.floor(at / w) !== k) {
+        return decision(p.name, limit, limit - est, w, resetMs(prev, curr, k, w, now), false, 0, delay);
+      }
+    }
+    curr += cost;
+    s.win = k;
+    s.prev = prev;
+    s.curr = curr;
+    return decision(p.name, limit, limit - est - cost, w, resetMs(prev, curr, k, w, now), true, delay, 0);
+  },
+
+  refund(s, p, cost, now) {
+    const k = windowAt(s, p.windowMs, now);
+    let prev = prevAt(s, k);
+    let curr = currAt(s, k);
+    // A reservation is counted in the window it was made in: take from there first.
+    const fromCurr = cost < curr ? cost : curr;
+    curr -= fromCurr;
+    prev = Math.max(0, prev - (cost - fromCurr));
+    s.win = k;
+    s.prev = prev;
+    s.curr = curr;
+  },
+
+  available(s, p, now) {
+    return p.limit - slidingEstimate(s, p.windowMs, now);
+  },
+
+  idleAt(s, p) {
+    return (s.win + 2) * p.windowMs;
+  },
+};

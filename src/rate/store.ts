@@ -1,0 +1,26 @@
+/**
+ * Where per-key rate state lives. The memory store is the embedded default; a remote store
+ * (Redis, with the same formulas in an atomic script) implements the same interface so that
+ * gates and adapters do not change. A store may answer synchronously or with a promise;
+ * gates return synchronously whenever the store does.
+ */
+import type { RateDecision } from './algorithm.js';
+import type { RatePolicy } from './policy.js';
+
+export interface RateStore {
+  /**
+   * Meter `cost` units for `key` at time `now` under `policy`, in one atomic step. When
+   * the units are not there but will be within `maxDelayMs`, reserve them and answer
+   * `allowed` with `delayMs` > 0. Arguments are trusted: `policy` comes from `ratePolicy()`
+   * and `cost` >= 1 was checked by the gate.
+   */
+  consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): RateDecision | Promise<RateDecision>;
+  /** Give back `cost` units of a reservation that was cancelled before its grant. Unknown keys: no-op. */
+  refund(key: string, policy: RatePolicy, cost: number, now: number): void | Promise<void>;
+  /** Forget a key (its next request sees a full bucket). */
+  delete(key: string): boolean | Promise<boolean>;
+  /** Forget every key. */
+  clear(): void | Promise<void>;
+  /** Keys currently held (a remote store may report only what it knows locally). */
+  readonly size: number;
+}

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/core/index.js';
+import { GenerationalMap } from '../../src/rate/generational-map.js';
+import { algorithmOf, capacityOf, gcra, MemoryStore, ratePolicy, slidingWindow, tokenBucket, windowOf } from '../../src/rate/index.js';
+
+describe('ratePolicy', () => {
+  it('validates once, freezes, fills defaults and passes a validated policy through', () => {
+    const p = ratePolicy({ algorithm: 'gcra', rate: 5 });
+    expect(p).toEqual({ algorithm: 'gcra', name: 'gcra', rate: 5, perMs: 1000, burst: 5 });
+    expect(Object.isFrozen(p)).toBe(true);
+    expect(ratePolicy(p)).toBe(p);
+    expect(ratePolicy({ algorithm: 'sliding-window', limit: 3, windowMs: 10 }, 'policy', 'tenant')).toMatchObject({ name: 'tenant' });
+  });
+
+  it('capacityOf and windowOf give the facts a decision reports (limit, windowMs)', () => {
+    for (const input of [
+      { algorithm: 'token-bucket', rate: 4, perMs: 1000, burst: 8 },
+      { algorithm: 'gcra', rate: 4, perMs: 1000, burst: 8 },
+      { algorithm: 'sliding-window', limit: 8, windowMs: 2000 },
+    ] as const) {
+      const p = ratePolicy(input);
+      const d = new MemoryStore().consume('k', p, 1, 0, 0);
+      expect([d.limit, d.windowMs]).toEqual([capacityOf(p), windowOf(p)]);
+      expect([d.limit, d.windowMs]).toEqual([8, 2000]);
+    }
+  });
+
+  it('names the field in errors and refuses fields of another algorithm', () => {
+    const cases: [unknown, string][] = [
+      [{ algorithm: 'leaky' }, 'policy.algorithm'],
+      [{ algorithm: 'token-bucket' }, 'policy.rate'],
+      [{ algorithm: 'token-bucket', rate: 1, limit: 2 }, 'policy.limit'],
+      [{ algorithm: 'sliding-window', limit: 2, windowMs: 5, burst: 3 }, 'policy.burst'],
+      [{ algorithm: 'sliding-window', limit: 2 }, 'policy.windowMs'],
+      [{ algorithm: 'gcra', rate: 1, name: '' }, 'policy.name'],
+      [null, 'policy'],
+    ];
+    for (const [input, option] of cases) {
+      expect(() => ratePolicy(input as never)).toThrow(InvalidOptionError);
+      expect(() => ratePolicy(input as never)).toThrow(expect.objectContaining({ option }));
+    }
+  });
+});
+
+describe('algorithm functions', () => {
+  it('are plain functions over plain data: JSON round-trips the state', () => {
+    const p = ratePolicy({ algorithm: 'token-bucket', rate: 10, burst: 5 }) as Parameters<typeof tokenBucket.step>[1];
+    const s = tokenBucket.fresh(p, 0);
+    tokenBucket.step(s, p, 3, 0, 0);
+    const copy = JSON.parse(JSON.stringify(s));
+    expect(tokenBucket.step(copy, p, 3, 50, 0)).toEqual(tokenBucket.step(s, p, 3, 50, 0));
+  });
+
+  it('a refusal leaves the state untouched', () => {
+    const g = ratePolicy({ algorithm: 'gcra', rate: 10, burst: 2 }) as Parameters<typeof gcra.step>[1];
+    const s = gcra.fresh(g, 0);
+    gcra.step(s, g, 2, 0, 0);
+    const before = { ...s };
+    expect(gcra.step(s, g, 1, 10, 0).allowed).toBe(false);
+    expect(s).toEqual(before);
+    const w = ratePolicy({ algorithm: 'sliding-window', limit: 2, windowMs: 100 }) as Parameters<typeof slidingWindow.step>[1];
+    const sw = slidingWindow.fresh(w, 0);
+    slidingWindow.step(sw, w, 2, 0, 0);
+    const swBefore = { ...sw };
+    expect(slidingWindow.step(sw, w, 1, 120, 0).allowed).toBe(false);
+    expect(sw).toEqual(swBefore);
+  });
+
+  it('a state at its idleAt is equivalent to a fresh one', () => {
+    for (const input of [
+      { algorithm: 'token-bucket', rate: 3, perMs: 700, burst: 4 },
+      { algorithm: 'gcra', rate: 3, perMs: 700, burst: 4 },
+      { algorithm: 'sliding-window', limit: 4, windowMs: 700 },
+    ] as const) {
+      const p = ratePolicy(input);
+      const algo = algorithmOf(p);
+      for (const cost of [1, 2, 4, 5]) {
+        const used = algo.fresh(p, 100);
+        algo.step(used, p, 3, 100, 0);
+        algo.step(used, p, 1, 150, 0);
+        const t = algo.idleAt(used, p);
+        expect(algo.step(used, p, cost, t, 0)).toEqual(algo.step(algo.fresh(p, 0), p, cost, t, 0));
+      }
+    }
+  });
+});
+
+describe('GenerationalMap', () => {
+  it('never holds more than maxSize keys and keeps recently used ones', () => {
+    const m = new GenerationalMap<number>(4);
+    for (let i = 0; i < 100; i++) {
+      m.set(`k${i}`, i);
+      expect(m.size).toBeLessThanOrEqual(4);
+      expect(m.get('hot')).toBe(i === 0 ? undefined : 1);
+      if (i === 0) m.set('hot', 1);
+    }
+    expect(m.get('k99')).toBe(99);
+    expect(m.get('k0')).toBeUndefined();
+  });
+
+  it('promotes a hit from the old generation; peek does not', () => {
+    const m = new GenerationalMap<number>(4);
+    m.set('a', 1);
+    m.set('b', 2);
+    m.set('c', 3); // turnover: a, b are old
+    expect(m.youngSize).toBe(1);
+    expect(m.peek('a')).toBe(1);
+    expect(m.youngSize).toBe(1);
+    expect(m.get('a')).toBe(1);
+    expect(m.youngSize).toBe(2);
+    expect(m.delete('b')).toBe(true);
+    expect(m.has('b')).toBe(false);
+    m.clear();
+    expect(m.size).toBe(0);
+  });
+});
+
+describe('MemoryStore', () => {
+  const tb = ratePolicy({ algorithm: 'token-bucket', rate: 1, perMs: 1000, burst: 10 });
+
+  it('validates its options', () => {
+    expect(() => new MemoryStore({ maxKeys: 1 })).toThrow(expect.objectContaining({ option: 'maxKeys' }));
+    expect(() => new MemoryStore({ maxKeys: 2.5 })).toThrow(expect.objectContaining({ option: 'maxKeys' }));
+    expect(() => new MemoryStore({ minTurnoverMs: -1 })).toThrow(expect.objectContaining({ option: 'minTurnoverMs' }));
+  });
+
+  it('holds a million distinct keys in bounded memory', () => {
+    const store = new MemoryStore({ maxKeys: 10_000 });
+    let max = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      store.consume(`key:${i}`, tb, 1, i / 1000, 0);
+      if (store.size > max) max = store.size;
+    }
+    expect(max).toBeLessThanOrEqual(10_000);
+    expect(max).toBeGreaterThan(9_000);
+  });
+
+  it('does not store a key whose only request was refused', () => {
+    const store = new MemoryStore();
+    store.consume('big', tb, 11, 0, 0);
+    expect(store.size).toBe(0);
+  });
+
+  it('idle keys leave memory by time, never before they are idle', () => {
+    const store = new MemoryStore({ minTurnoverMs: 0 });
+    store.consume('a', tb, 10, 0, 0); // empty: idle (full again) at 10 000
+    store.prune(1000);
+    store.prune(5000);
+    expect(store.size).toBe(1);
+    expect(store.available('a', tb, 5000)).toBe(5); // still remembered, not reset to 10
+    store.consume('b', tb, 1, 6000, 0); // idle at 7000
+    store.prune(9999);
+    expect(store.size).toBe(2);
+    store.prune(10_000); // every state of the old generation is idle now
+    expect(store.size).toBe(1);
+    store.prune(20_000);
+    expect(store.size).toBe(0);
+  });
+
+  it('a reservation (debt) pushes idleAt out, so the key is kept while it is in debt', () => {
+    const store = new MemoryStore({ minTurnoverMs: 0 });
+    store.consume('a', tb, 10, 0, 0);
+    expect(store.consume('a', tb, 5, 0, 5000)).toMatchObject({ allowed: true, delayMs: 5000 }); // tokens −5: idle at 15 000
+    store.prune(1);
+    store.prune(12_000);
+    expect(store.available('a', tb, 12_000)).toBe(7);
+    store.prune(15_000);
+    store.prune(15_001);
+    expect(store.size).toBe(0);
+  });
+
+  it('time turnovers are rate-limited by minTurnoverMs', () => {
+    const store = new MemoryStore({ minTurnoverMs: 60_000 });
+    store.consume('a', tb, 1, 0, 0);
+    store.prune(30_000);
+    store.prune(59_000);
+    expect(store.size).toBe(1);
+    store.prune(60_000);
+    store.prune(120_000);
+    expect(store.size).toBe(0);
+  });
+
+  it('refund gives back units; unknown keys are a no-op', () => {
+    const store = new MemoryStore();
+    store.consume('a', tb, 10, 0, 0);
+    store.refund('a', tb, 4, 0);
+    expect(store.available('a', tb, 0)).toBe(4);
+    store.refund('nope', tb, 4, 0);
+    expect(store.size).toBe(1);
+  });
+
+  it('a key whose policy changed algorithm starts fresh', () => {
+    const store = new MemoryStore();
+    const sw = ratePolicy({ algorithm: 'sliding-window', limit: 3, windowMs: 1000 });
+    store.consume('a', tb, 10, 0, 0);
+    expect(store.consume('a', sw, 3, 0, 0)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(store.consume('a', tb, 1, 0, 0)).toMatchObject({ allowed: true, remaining: 9 });
+    expect(store.delete('a')).toBe(true);
+    store.clear();
+    expect(store.size).toBe(0);
+  });
+});
