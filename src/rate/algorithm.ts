@@ -6,11 +6,8 @@
 import type { PolicyFacts } from '../core/types.js';
 import type { RatePolicy } from './policy.js';
 
-/**
- * One metering decision. It is also the {@link PolicyFacts} of the permit or rejection the
- * gate returns (a superset: the extra fields say what was decided).
- */
-export interface RateDecision extends PolicyFacts {
+/** One metering decision: what to do, and the facts a RateLimit header needs. */
+export interface RateDecision {
   /** Admitted now (`delayMs` 0) or reserved for later (`delayMs` > 0). */
   readonly allowed: boolean;
   /** When allowed: ms until the reserved units are due; the caller waits this long. 0 when immediate. */
@@ -20,6 +17,8 @@ export interface RateDecision extends PolicyFacts {
    * assumed). `Infinity` when the cost exceeds what the policy can ever grant. 0 when allowed.
    */
   readonly retryAfterMs: number;
+  /** Policy facts after this decision; the gate hands them on as the permit's or rejection's `facts`. */
+  readonly facts: PolicyFacts;
 }
 
 /**
@@ -56,7 +55,7 @@ export function delayUntil(at: number, now: number): number {
   return d;
 }
 
-/** Build a decision; one literal shape keeps call sites monomorphic. */
+/** Build a decision; one literal shape each keeps call sites monomorphic. */
 export function decision(
   policy: string,
   limit: number,
@@ -68,14 +67,16 @@ export function decision(
   retryAfterMs: number,
 ): RateDecision {
   return {
-    policy,
-    limit,
-    // The tolerance hides float noise (2.9999999999999996 units left is 3), nothing more.
-    remaining: remaining > 0 ? Math.floor(remaining + 1e-9) : 0,
-    windowMs,
-    resetMs: resetMs > 0 ? resetMs : 0,
     allowed,
     delayMs,
     retryAfterMs,
+    facts: {
+      policy,
+      limit,
+      // The tolerance hides float noise (2.9999999999999996 units left is 3), nothing more.
+      remaining: remaining > 0 ? Math.floor(remaining + 1e-9) : 0,
+      windowMs,
+      resetMs: resetMs > 0 ? resetMs : 0,
+    },
   };
 }

@@ -20,7 +20,7 @@ import type { TimerHandle } from '../core/clock.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions } from '../core/gate-base.js';
 import { optNumber } from '../core/options.js';
-import type { Admission, AdmissionContext, GateStats } from '../core/types.js';
+import type { Admission, AdmissionContext, GateStats, PolicyFacts } from '../core/types.js';
 import type { RateDecision } from './algorithm.js';
 
 export interface RateGateOptions extends GateOptions {
@@ -122,8 +122,8 @@ export abstract class RateGate extends GateBase {
 
   /** `now`: the clock when `d` arrived (later than `start` after an async store's round trip). */
   #settle(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, now: number): Admission | Promise<Admission> {
-    if (!d.allowed) return this.reject('rate_limited', d.retryAfterMs, d, ctx);
-    if (d.delayMs <= 0) return this.grant(ctx, cost, now - start, d, key, now);
+    if (!d.allowed) return this.reject('rate_limited', d.retryAfterMs, d.facts, ctx);
+    if (d.delayMs <= 0) return this.grant(ctx, cost, now - start, d.facts, key, now);
     const left = d.delayMs - (now - start);
     if (left > 0) return this.#wait(ctx, key, cost, start, d, left);
     return this.grant(ctx, cost, now - start, dueFacts(d), key, now);
@@ -215,9 +215,9 @@ export abstract class RateGate extends GateBase {
 }
 
 /** Facts at the moment a reservation is granted: the reset horizon has moved closer by the wait. */
-function dueFacts(d: RateDecision): RateDecision {
-  const resetMs = d.resetMs - d.delayMs;
-  return { ...d, resetMs: resetMs > 0 ? resetMs : 0 };
+function dueFacts(d: RateDecision): PolicyFacts {
+  const resetMs = d.facts.resetMs - d.delayMs;
+  return { ...d.facts, resetMs: resetMs > 0 ? resetMs : 0 };
 }
 
 function refundFailed(err: unknown): void {

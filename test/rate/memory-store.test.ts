@@ -20,8 +20,8 @@ describe('ratePolicy', () => {
     ] as const) {
       const p = ratePolicy(input);
       const d = new MemoryStore().consume('k', p, 1, 0, 0);
-      expect([d.limit, d.windowMs]).toEqual([capacityOf(p), windowOf(p)]);
-      expect([d.limit, d.windowMs]).toEqual([8, 2000]);
+      expect([d.facts.limit, d.facts.windowMs]).toEqual([capacityOf(p), windowOf(p)]);
+      expect([d.facts.limit, d.facts.windowMs]).toEqual([8, 2000]);
     }
   });
 
@@ -193,8 +193,8 @@ describe('MemoryStore', () => {
     const store = new MemoryStore();
     const sw = ratePolicy({ algorithm: 'sliding-window', limit: 3, windowMs: 1000 });
     store.consume('a', tb, 10, 0, 0);
-    expect(store.consume('a', sw, 3, 0, 0)).toMatchObject({ allowed: true, remaining: 0 });
-    expect(store.consume('a', tb, 1, 0, 0)).toMatchObject({ allowed: true, remaining: 9 });
+    expect(store.consume('a', sw, 3, 0, 0)).toMatchObject({ allowed: true, facts: { remaining: 0 } });
+    expect(store.consume('a', tb, 1, 0, 0)).toMatchObject({ allowed: true, facts: { remaining: 9 } });
     expect(store.delete('a')).toBe(true);
     store.clear();
     expect(store.size).toBe(0);
