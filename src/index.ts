@@ -8,4 +8,5 @@ export * from './discipline/public.js';
 export * from './queue/index.js';
 export * from './rate/index.js';
 export * from './concurrency/index.js';
+export * from './limit/index.js';
 export * from './compose/index.js';

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /** The `sluice` command line. */
 import { strategiesCommand } from './strategies.js';
+import { simAdaptiveCommand } from './sim-adaptive.js';
 
 const USAGE = `Usage: sluice <command> [options]
 
 Commands:
   strategies   replay the producer/consumer overload scenario per backpressure strategy
                (virtual time; prints the measured table)
+  sim-adaptive adaptive concurrency limits (AIMD, Vegas, Gradient2) against a server with a knee
 
 Run 'sluice <command> --help' for the options of a command.
 `;
@@ -16,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'strategies':
       return strategiesCommand(rest);
+    case 'sim-adaptive':
+      return simAdaptiveCommand(rest);
     case undefined:
     case '-h':
     case '--help':

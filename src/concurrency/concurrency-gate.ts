@@ -6,6 +6,12 @@
  *
  * Invariant: the sum of the costs of unreleased permits never exceeds the limit in force
  * when each was granted; lowering the limit takes effect as permits are released.
+ *
+ * With `algorithm` (sluice/limit), each release feeds a sample to the algorithm and the gate
+ * enforces `Math.round` of the limit it returns: 'success' and 'failure' are samples (a fast
+ * error is not an overload signal; release a timeout as 'dropped'), 'dropped' is a drop
+ * sample, 'ignored' is no sample. RTT runs from grant to release, so waiting in this gate's
+ * own queue never feeds back into the limit.
  */
 import {
   abortError,
@@ -20,12 +26,11 @@ import {
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome, TimerHandle } from '../core/index.js';
 import { disciplineFactory } from '../discipline/index.js';
 import type { DisciplineOption, Entry } from '../discipline/index.js';
+import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Partition } from './partition.js';
 import type { PartitionOption } from './partition.js';
 
-export interface ConcurrencyOptions extends GateOptions {
-  /** Maximum units in flight. Integer >= 1; change later with `setLimit`. */
-  readonly limit: number;
+export interface ConcurrencyCommonOptions extends GateOptions {
   /** Callers that may wait for a slot; 0 rejects at once when full. Integer >= 0. @default 0 */
   readonly maxQueue?: number;
   /** Longest a caller waits, ms; the context's deadline/maxWaitMs can shorten it. > 0. @default Infinity */
@@ -38,6 +43,20 @@ export interface ConcurrencyOptions extends GateOptions {
   readonly defaultPartition?: string;
 }
 
+export type ConcurrencyOptions = ConcurrencyCommonOptions &
+  (
+    | {
+        /** Maximum units in flight. Integer >= 1; change later with `setLimit`. */
+        readonly limit: number;
+        readonly algorithm?: undefined;
+      }
+    | {
+        /** Sets the limit from release samples; its `limit` is the initial limit. One algorithm per gate. */
+        readonly algorithm: LimitAlgorithm;
+        readonly limit?: undefined;
+      }
+  );
+
 export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo' } as const;
 
 interface Waiter {
@@ -49,6 +68,14 @@ interface Waiter {
   timer: TimerHandle | undefined;
   onAbort: (() => void) | undefined;
   entry: Entry<Waiter> | undefined;
+}
+
+/** A permit's tag when an algorithm is set: in-flight at grant is part of the sample. */
+class Sampled<W> {
+  constructor(
+    readonly partition: Partition<W>,
+    readonly inFlight: number,
+  ) {}
 }
 
 /** Smoothing of the latency estimate behind `retryAfterMs` (EWMA weight of a new sample). */
@@ -67,10 +94,16 @@ export class ConcurrencyGate extends GateBase {
   /** EWMA of permit latency, ms; 0 until the first release. */
   #latencyMs = 0;
   readonly #evict = (e: Entry<Waiter>): void => this.#evicted(e);
+  readonly #algorithm: LimitAlgorithm | undefined;
 
   constructor(options: ConcurrencyOptions) {
     super(options, 'concurrency');
-    this.#limit = optInt('limit', options.limit, 1);
+    const algorithm: LimitAlgorithm | undefined = options.algorithm;
+    if (algorithm !== undefined && options.limit !== undefined) {
+      throw new InvalidOptionError('limit', 'no limit when an algorithm sets it (use its initialLimit)', options.limit);
+    }
+    this.#algorithm = algorithm;
+    this.#limit = algorithm === undefined ? optInt('limit', options.limit, 1) : optInt('algorithm.limit', Math.round(algorithm.limit), 1);
     this.#maxQueue = optInt('maxQueue', options.maxQueue ?? CONCURRENCY_DEFAULTS.maxQueue, 0);
     this.#maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? CONCURRENCY_DEFAULTS.maxWaitMs, Number.MIN_VALUE);
     if (options.maxWaitMs !== undefined && this.#maxQueue === 0) {
@@ -107,7 +140,7 @@ export class ConcurrencyGate extends GateBase {
     return this.#queued;
   }
 
-  /** Change the limit at run time. Raising it serves waiters at once; lowering it waits for releases. */
+  /** Change the limit at run time. Raising it serves waiters at once; lowering it waits for releases. With an algorithm, its next change overrides this. */
   setLimit(limit: number): void {
     this.#limit = optInt('limit', limit, 1);
     for (const p of this.#partitions) p.resize(this.#limit);
@@ -160,15 +193,23 @@ export class ConcurrencyGate extends GateBase {
   }
 
   override onRelease(permit: GatePermit, outcome: Outcome): void {
-    const p = permit.tag as Partition<Waiter>;
+    const algorithm = this.#algorithm;
+    const p = algorithm === undefined ? (permit.tag as Partition<Waiter>) : (permit.tag as Sampled<Waiter>).partition;
     this.#inFlight -= permit.cost;
     p.inFlight -= permit.cost;
+    let next = this.#limit;
     if (outcome !== 'ignored') {
       const latency = this.clock.now() - permit.grantedAt;
       this.#latencyMs = this.#latencyMs === 0 ? latency : this.#latencyMs + LATENCY_ALPHA * (latency - this.#latencyMs);
+      if (algorithm !== undefined) {
+        const inFlight = (permit.tag as Sampled<Waiter>).inFlight;
+        next = Math.round(algorithm.onSample({ startTime: permit.grantedAt, rttMs: latency, inFlight, dropped: outcome === 'dropped' }));
+      }
     }
     super.onRelease(permit, outcome);
-    this.#drain();
+    // setLimit drains too; the release event goes out before the grants it makes possible.
+    if (next !== this.#limit) this.setLimit(next);
+    else this.#drain();
   }
 
   #partition(name: string): Partition<Waiter> {
@@ -188,7 +229,7 @@ export class ConcurrencyGate extends GateBase {
   #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number): GatePermit {
     this.#inFlight += cost;
     p.inFlight += cost;
-    return this.grant(ctx, cost, waitedMs, undefined, p);
+    return this.grant(ctx, cost, waitedMs, undefined, this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight));
   }
 
   #enqueue(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Promise<Admission> {
