@@ -9,4 +9,5 @@ export * from './queue/index.js';
 export * from './rate/index.js';
 export * from './concurrency/index.js';
 export * from './limit/index.js';
+export * from './pressure/index.js';
 export * from './compose/index.js';
