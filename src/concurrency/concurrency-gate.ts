@@ -226,10 +226,10 @@ export class ConcurrencyGate extends GateBase {
     return this.#inFlight + cost + reserved <= this.#limit;
   }
 
-  #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number): GatePermit {
+  #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number, now?: number): GatePermit {
     this.#inFlight += cost;
     p.inFlight += cost;
-    return this.grant(ctx, cost, waitedMs, undefined, this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight));
+    return this.grant(ctx, cost, waitedMs, undefined, this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight), now);
   }
 
   #enqueue(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Promise<Admission> {
@@ -293,7 +293,7 @@ export class ConcurrencyGate extends GateBase {
       w.partition.queue.remove(next);
       this.#queued--;
       this.#settle(w);
-      w.resolve(this.#take(w.ctx, w.cost, w.partition, now - next.enqueuedAt));
+      w.resolve(this.#take(w.ctx, w.cost, w.partition, now - next.enqueuedAt, now));
     }
   }
 

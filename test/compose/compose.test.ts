@@ -92,3 +92,15 @@ describe('run', () => {
     held.release();
   });
 });
+
+describe('run with a throwing classifier', () => {
+  it('still releases the permit, as a failure', async () => {
+    const gate = new ConcurrencyGate({ limit: 1, clock: new VirtualClock() });
+    const outcomes: string[] = [];
+    gate.on((e) => e.type === 'release' && outcomes.push(e.outcome));
+    await expect(run(gate, () => 1, { classify: () => { throw new Error('bad classifier'); } })).resolves.toBe(1);
+    await expect(run(gate, () => Promise.reject(new Error('x')), { classifyError: () => { throw new Error('bad'); } })).rejects.toThrow('x');
+    expect(outcomes).toEqual(['failure', 'failure']);
+    expect(gate.stats().inFlight).toBe(0);
+  });
+});
