@@ -10,4 +10,6 @@ export * from './rate/index.js';
 export * from './concurrency/index.js';
 export * from './limit/index.js';
 export * from './pressure/index.js';
+export * from './breaker/index.js';
+export * from './retry/index.js';
 export * from './compose/index.js';

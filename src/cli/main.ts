@@ -2,6 +2,7 @@
 /** The `sluice` command line. */
 import { strategiesCommand } from './strategies.js';
 import { simAdaptiveCommand } from './sim-adaptive.js';
+import { simResilienceCommand } from './sim-resilience.js';
 
 const USAGE = `Usage: sluice <command> [options]
 
@@ -9,6 +10,7 @@ Commands:
   strategies   replay the producer/consumer overload scenario per backpressure strategy
                (virtual time; prints the measured table)
   sim-adaptive adaptive concurrency limits (AIMD, Vegas, Gradient2) against a server with a knee
+  sim-resilience  breaker, retry budget and adaptive throttling against a 30 s outage (virtual time)
 
 Run 'sluice <command> --help' for the options of a command.
 `;
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return strategiesCommand(rest);
     case 'sim-adaptive':
       return simAdaptiveCommand(rest);
+    case 'sim-resilience':
+      return simResilienceCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,20 @@
+/** `sluice/breaker`: a circuit breaker gate with trip rules kept apart from its state machine. */
+export { CircuitBreaker } from './circuit-breaker.js';
+export type { BreakerStats, ExecuteOptions } from './circuit-breaker.js';
+export { BREAKER_DEFAULTS } from './options.js';
+export type { BreakerOptions } from './options.js';
+export { BREAKER_STATES } from './snapshot.js';
+export type { BreakerSnapshot, BreakerState } from './snapshot.js';
+export { breakerStateChannel } from './state-change.js';
+export type { BreakerStateChange, StateChangeCause, StateChangeListener } from './state-change.js';
+export type { RuleTally, RuleTiming, TripRule } from './trip-rule.js';
+export { consecutiveFailures, CONSECUTIVE_DEFAULTS } from './consecutive.js';
+export type { ConsecutiveOptions, ConsecutiveState } from './consecutive.js';
+export { countWindow, COUNT_WINDOW_DEFAULTS } from './count-window.js';
+export type { CountWindowOptions, CountWindowState } from './count-window.js';
+export { timeWindow, TIME_WINDOW_DEFAULTS } from './time-window.js';
+export type { TimeWindowOptions, TimeWindowState } from './time-window.js';
+export { RATIO_DEFAULTS } from './ratio.js';
+export type { RatioOptions } from './ratio.js';
+export { anyOf } from './any-of.js';
+export { openDuration } from './open-duration.js';
