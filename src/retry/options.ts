@@ -43,7 +43,7 @@ export interface RetryOptions {
   readonly jitter?: Jitter;
   /** Backoff base b, ms. >= 0 (0: retry at once). @default 100 */
   readonly baseDelayMs?: number;
-  /** Backoff cap c, ms: no backoff wait exceeds it. >= baseDelayMs, finite. @default 10_000 */
+  /** Backoff cap c, ms: no backoff wait exceeds it. >= baseDelayMs. @default 10_000, or baseDelayMs when larger */
   readonly maxDelayMs?: number;
   /** Time limit of each attempt, ms: its signal aborts with a 'TimeoutError' DOMException and the attempt fails. > 0. @default Infinity */
   readonly attemptTimeoutMs?: number;
