@@ -198,8 +198,10 @@ export class ConcurrencyGate extends GateBase {
     this.#inFlight -= permit.cost;
     p.inFlight -= permit.cost;
     let next = this.#limit;
+    let now: number | undefined;
     if (outcome !== 'ignored') {
-      const latency = this.clock.now() - permit.grantedAt;
+      now = this.clock.now();
+      const latency = now - permit.grantedAt;
       this.#latencyMs = this.#latencyMs === 0 ? latency : this.#latencyMs + LATENCY_ALPHA * (latency - this.#latencyMs);
       if (algorithm !== undefined) {
         const inFlight = (permit.tag as Sampled<Waiter>).inFlight;
@@ -209,7 +211,7 @@ export class ConcurrencyGate extends GateBase {
     super.onRelease(permit, outcome);
     // setLimit drains too; the release event goes out before the grants it makes possible.
     if (next !== this.#limit) this.setLimit(next);
-    else this.#drain();
+    else this.#drain(now);
   }
 
   #partition(name: string): Partition<Waiter> {
@@ -283,9 +285,10 @@ export class ConcurrencyGate extends GateBase {
   }
 
   /** Serve waiters while capacity allows. Partitions below their guarantee go first. */
-  #drain(): void {
+  /** `at`: a clock reading the caller just took, saving a second one. */
+  #drain(at?: number): void {
     if (this.#queued === 0) return;
-    const now = this.clock.now();
+    const now = at ?? this.clock.now();
     for (;;) {
       const next = this.#next(now);
       if (next === undefined) return;

@@ -3,6 +3,7 @@
  * monotonic clock, tests and the simulator use {@link VirtualClock} so that minutes of
  * overload run in milliseconds and give the same answer every time.
  */
+import { performance } from 'node:perf_hooks';
 
 /** An opaque handle for a timer created by a {@link Clock}. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;
