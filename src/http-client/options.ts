@@ -1,0 +1,122 @@
+/** HTTP client options: one interface, one defaults constant, validated once. */
+import type { AdaptiveThrottleOptions, RetryBudgetOptions, RetryOptions } from '../retry/index.js';
+import type { BreakerOptions } from '../breaker/index.js';
+import { InvalidOptionError, optInt, optNumber, systemClock } from '../core/index.js';
+import type { Clock } from '../core/index.js';
+import type { PacerOptions } from './pacer.js';
+
+/** The function wrapped: `globalThis.fetch`, undici's `fetch`, or anything with its shape. */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** The retry settings a client takes (its clock, deadline and budget are the client's). */
+export type HttpRetryOptions = Pick<RetryOptions, 'maxAttempts' | 'jitter' | 'baseDelayMs' | 'maxDelayMs' | 'attemptTimeoutMs' | 'maxRetryAfterMs' | 'random' | 'onRetry' | 'onGiveUp'>;
+
+export interface HttpClientOptions {
+  /** The fetch to wrap. @default globalThis.fetch */
+  readonly fetch?: FetchFunction;
+  /** Prefix of the per-origin gate names (`<name>:<part>:<origin>`). Non-empty. @default 'http-client' */
+  readonly name?: string;
+  /** Waits, deadlines, windows and breaker times run on it. @default systemClock */
+  readonly clock?: Clock;
+  /** Requests in flight per origin (from sending to the response headers). Integer >= 1, or Infinity. @default 64 */
+  readonly concurrency?: number;
+  /** Requests that may wait for an in-flight slot per origin; 0 refuses at once when full. Integer >= 0. @default 1024 */
+  readonly maxQueue?: number;
+  /** Time limit of a whole call — admission waits, attempts and backoff — ms; a call's `deadlineMs` can shorten it. > 0. @default Infinity */
+  readonly deadlineMs?: number;
+  /** Backoff, attempts and Retry-After limits; `false`: one attempt per call. @default RETRY_DEFAULTS (3 attempts, full jitter from 100 ms) */
+  readonly retry?: false | HttpRetryOptions;
+  /** The retry budget each origin gets; `false`: none. @default RETRY_BUDGET_DEFAULTS (20% of requests + 10 per 10 s) */
+  readonly budget?: false | Omit<RetryBudgetOptions, 'clock'>;
+  /** The circuit breaker each origin gets; `false`: none. @default BREAKER_DEFAULTS (5 failures in a row, open 10 s) */
+  readonly breaker?: false | Omit<BreakerOptions, 'clock' | 'name'>;
+  /** Client-side adaptive throttling (SRE book) per origin; `false`: none. @default ADAPTIVE_THROTTLE_DEFAULTS (K = 2, 2-minute window) */
+  readonly throttle?: false | Omit<AdaptiveThrottleOptions, 'clock' | 'name'>;
+  /** Pacing from RateLimit and Retry-After headers per origin; `false`: none. @default PACER_DEFAULTS */
+  readonly pacing?: false | Omit<PacerOptions, 'clock' | 'name'>;
+  /** Response statuses that are retried (idempotent, replayable requests only). Integers in [100, 599]. @default [408, 429, 500, 502, 503, 504] */
+  readonly retryOn?: readonly number[];
+  /** Retry non-idempotent methods (POST, PATCH, ...) without an Idempotency-Key too. @default false */
+  readonly retryNonIdempotent?: boolean;
+  /** Origins tracked at once; beyond it the least recently used idle origin (and its breaker state) is forgotten. Integer >= 1. @default 1000 */
+  readonly maxOrigins?: number;
+}
+
+export const HTTP_CLIENT_DEFAULTS = {
+  name: 'http-client',
+  concurrency: 64,
+  maxQueue: 1024,
+  deadlineMs: Infinity,
+  retryOn: [408, 429, 500, 502, 503, 504],
+  retryNonIdempotent: false,
+  maxOrigins: 1000,
+} as const;
+
+export interface HttpClientConfig {
+  readonly fetch: FetchFunction;
+  readonly name: string;
+  readonly clock: Clock;
+  readonly concurrency: number;
+  readonly maxQueue: number;
+  readonly deadlineMs: number;
+  readonly retry: HttpRetryOptions | undefined;
+  readonly budget: Omit<RetryBudgetOptions, 'clock'> | undefined;
+  readonly breaker: Omit<BreakerOptions, 'clock' | 'name'> | undefined;
+  readonly throttle: Omit<AdaptiveThrottleOptions, 'clock' | 'name'> | undefined;
+  readonly pacing: Omit<PacerOptions, 'clock' | 'name'> | undefined;
+  readonly retryOn: ReadonlySet<number>;
+  readonly retryNonIdempotent: boolean;
+  readonly maxOrigins: number;
+}
+
+export function httpClientConfig(o: HttpClientOptions): HttpClientConfig {
+  const fetchFn = o.fetch ?? (globalThis.fetch as FetchFunction | undefined);
+  if (typeof fetchFn !== 'function') throw new InvalidOptionError('fetch', 'a fetch function (none is global here)', fetchFn);
+  const name = o.name ?? HTTP_CLIENT_DEFAULTS.name;
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError('name', 'a non-empty string', name);
+  const concurrency = optInt('concurrency', o.concurrency ?? HTTP_CLIENT_DEFAULTS.concurrency, 1);
+  const maxQueue = optInt('maxQueue', o.maxQueue ?? HTTP_CLIENT_DEFAULTS.maxQueue, 0);
+  const deadlineMs = optNumber('deadlineMs', o.deadlineMs ?? HTTP_CLIENT_DEFAULTS.deadlineMs, Number.MIN_VALUE);
+  const retryNonIdempotent = o.retryNonIdempotent ?? HTTP_CLIENT_DEFAULTS.retryNonIdempotent;
+  if (typeof retryNonIdempotent !== 'boolean') throw new InvalidOptionError('retryNonIdempotent', 'a boolean', retryNonIdempotent);
+  const retry = section('retry', o.retry);
+  const budget = section('budget', o.budget);
+  for (const owned of ['deadlineMs', 'budget', 'retryable', 'retryAfter'] as const) {
+    const v = (retry as Record<string, unknown> | undefined)?.[owned];
+    if (v !== undefined) throw new InvalidOptionError(`retry.${owned}`, `absent (the client sets it; see the client's ${owned === 'retryable' || owned === 'retryAfter' ? 'retryOn' : owned} option)`, v);
+  }
+  // Contradictions: settings for retries that can never happen.
+  if (o.retry === false) {
+    if (o.budget !== undefined && o.budget !== false) throw new InvalidOptionError('budget', 'absent or false when retry is false', 'a budget');
+    if (retryNonIdempotent) throw new InvalidOptionError('retryNonIdempotent', 'false when retry is false', true);
+  }
+  const retryOn = o.retryOn ?? HTTP_CLIENT_DEFAULTS.retryOn;
+  if (!Array.isArray(retryOn)) throw new InvalidOptionError('retryOn', 'an array of status codes', retryOn);
+  retryOn.forEach((s, i) => optInt(`retryOn[${i}]`, s, 100, 599));
+  return {
+    fetch: fetchFn,
+    name,
+    clock: o.clock ?? systemClock,
+    concurrency,
+    maxQueue,
+    deadlineMs,
+    retry: o.retry === false ? undefined : (retry ?? {}),
+    budget: o.budget === false || o.retry === false ? undefined : (budget ?? {}),
+    breaker: o.breaker === false ? undefined : (section('breaker', o.breaker) ?? {}),
+    throttle: o.throttle === false ? undefined : (section('throttle', o.throttle) ?? {}),
+    pacing: o.pacing === false ? undefined : (section('pacing', o.pacing) ?? {}),
+    retryOn: new Set(retryOn),
+    retryNonIdempotent,
+    maxOrigins: optInt('maxOrigins', o.maxOrigins ?? HTTP_CLIENT_DEFAULTS.maxOrigins, 1, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+/** An options section: undefined, false, or an object (its fields are validated by the component it configures). */
+function section<T extends object>(name: string, value: false | T | undefined): T | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (typeof value !== 'object' || value === null) throw new InvalidOptionError(name, 'an options object or false', value);
+  for (const forbidden of ['clock', 'name']) {
+    if ((value as Record<string, unknown>)[forbidden] !== undefined) throw new InvalidOptionError(`${name}.${forbidden}`, "absent (the client's own is used)", (value as Record<string, unknown>)[forbidden]);
+  }
+  return value;
+}

@@ -1,0 +1,148 @@
+/**
+ * One origin's gates: pacer → adaptive throttle → circuit breaker → concurrency limit, asked in
+ * that order (the cheapest refusal first; a pacing wait holds no in-flight slot), plus its
+ * retry budget and retry policies. Each gate is released with its own outcome, since they
+ * read a response differently (a 429 is the server's quota, not a failure for the breaker).
+ */
+import { AdaptiveThrottle } from '../retry/index.js';
+import { RetryBudget, RetryPolicy } from '../retry/index.js';
+import type { AdaptiveThrottleStats, RetryBudgetStats } from '../retry/index.js';
+import { CircuitBreaker } from '../breaker/index.js';
+import type { BreakerStats } from '../breaker/index.js';
+import { ConcurrencyGate } from '../concurrency/index.js';
+import { isPromise, rejectionError } from '../core/index.js';
+import type { AdmissionContext, Gate, GateStats, Outcome, Permit } from '../core/index.js';
+import type { HttpClientConfig } from './options.js';
+import { Pacer } from './pacer.js';
+import type { PacerStats } from './pacer.js';
+import type { ServerQuota } from './rate-limit-headers.js';
+import { isTimeout, retryOptions } from './retry-rules.js';
+
+/** Permits held for one attempt. */
+export interface Held {
+  readonly pacer: Permit | undefined;
+  readonly throttle: Permit | undefined;
+  readonly breaker: Permit | undefined;
+  readonly concurrency: Permit;
+}
+
+/** What one origin's gates look like now. */
+export interface OriginStats {
+  readonly origin: string;
+  /** Calls running now (admission, attempts and backoff). */
+  readonly active: number;
+  readonly pacer: PacerStats | undefined;
+  readonly throttle: AdaptiveThrottleStats | undefined;
+  readonly breaker: BreakerStats | undefined;
+  readonly concurrency: GateStats;
+  readonly budget: RetryBudgetStats | undefined;
+}
+
+export class OriginGates {
+  readonly pacer: Pacer | undefined;
+  readonly throttle: AdaptiveThrottle | undefined;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly concurrency: ConcurrencyGate;
+  readonly budget: RetryBudget | undefined;
+  /** For calls that may be retried; undefined when the client does not retry. */
+  readonly retry: RetryPolicy | undefined;
+  /** For calls that may not: one attempt, the same deadline handling, counted by the budget. */
+  readonly once: RetryPolicy;
+  active = 0;
+
+  constructor(
+    readonly origin: string,
+    c: HttpClientConfig,
+  ) {
+    const clock = c.clock;
+    const name = (part: string): string => `${c.name}:${part}:${origin}`;
+    this.pacer = c.pacing === undefined ? undefined : new Pacer({ ...c.pacing, clock, name: name('pacer') });
+    this.throttle = c.throttle === undefined ? undefined : new AdaptiveThrottle({ ...c.throttle, clock, name: name('throttle') });
+    this.breaker = c.breaker === undefined ? undefined : new CircuitBreaker({ ...c.breaker, clock, name: name('breaker') });
+    this.concurrency = new ConcurrencyGate({ limit: c.concurrency, maxQueue: c.maxQueue, clock, name: name('concurrency') });
+    this.budget = c.budget === undefined ? undefined : new RetryBudget({ ...c.budget, clock });
+    const base = retryOptions(c, this.budget);
+    this.retry = c.retry === undefined ? undefined : new RetryPolicy({ ...c.retry, ...base });
+    this.once = new RetryPolicy({ ...base, maxAttempts: 1 });
+  }
+
+  gates(): Gate[] {
+    const out: Gate[] = [];
+    if (this.pacer !== undefined) out.push(this.pacer);
+    if (this.throttle !== undefined) out.push(this.throttle);
+    if (this.breaker !== undefined) out.push(this.breaker);
+    out.push(this.concurrency);
+    return out;
+  }
+
+  /**
+   * Admission through every gate; a refusal releases what was granted ('ignored') and throws
+   * RejectedError. Retries skip the throttle: as in the SRE book, it sheds the application's
+   * requests, while retries answer to the retry budget (counting them would also refuse half
+   * the retries of a client whose first call failed: p = (1 − 0) / (1 + 1)).
+   */
+  async admit(ctx: AdmissionContext, attempt: number): Promise<Held> {
+    const pacer = this.pacer === undefined ? undefined : await take(this.pacer, ctx, []);
+    const throttle = this.throttle === undefined || attempt > 1 ? undefined : await take(this.throttle, ctx, [pacer]);
+    const breaker = this.breaker === undefined ? undefined : await take(this.breaker, ctx, [pacer, throttle]);
+    const concurrency = await take(this.concurrency, ctx, [pacer, throttle, breaker]);
+    return { pacer, throttle, breaker, concurrency };
+  }
+
+  /** A response arrived: pace by its headers and release every gate with the outcome it should see. */
+  settle(held: Held, status: number, quotas: readonly ServerQuota[], retryAfterMs: number | undefined): void {
+    if (held.pacer !== undefined) {
+      this.pacer!.observe(held.pacer, quotas, retryAfterMs);
+      held.pacer.release('success');
+    }
+    // The SRE book's "accepted": anything but the backend refusing the request for load.
+    held.throttle?.release(status === 429 || status === 503 ? 'failure' : 'success');
+    // A 429 is this client's quota, not the origin failing: the pacer deals with it.
+    held.breaker?.release(status === 429 ? 'ignored' : status >= 500 || status === 408 ? 'failure' : 'success');
+    held.concurrency.release('success');
+  }
+
+  /** The fetch threw: a timeout is 'dropped', the caller's abort 'ignored', anything else (a network error) 'failure'. */
+  settleError(held: Held, signal: AbortSignal): void {
+    const outcome: Outcome = !signal.aborted ? 'failure' : isTimeout(signal.reason) ? 'dropped' : 'ignored';
+    held.pacer?.release(outcome === 'ignored' ? 'ignored' : 'success');
+    held.throttle?.release(outcome);
+    held.breaker?.release(outcome);
+    held.concurrency.release(outcome);
+  }
+
+  stats(): OriginStats {
+    return {
+      origin: this.origin,
+      active: this.active,
+      pacer: this.pacer?.stats(),
+      throttle: this.throttle?.stats(),
+      breaker: this.breaker?.stats(),
+      concurrency: this.concurrency.stats(),
+      budget: this.budget?.stats(),
+    };
+  }
+
+  close(): void {
+    for (const g of this.gates()) g.close();
+  }
+}
+
+async function take(gate: Gate, ctx: AdmissionContext, held: readonly (Permit | undefined)[]): Promise<Permit> {
+  let answer;
+  try {
+    answer = gate.admit(ctx);
+    if (isPromise(answer)) answer = await answer;
+  } catch (err) {
+    releaseAll(held);
+    throw err;
+  }
+  if (answer.ok) return answer;
+  releaseAll(held);
+  throw rejectionError(answer);
+}
+
+/** Release in reverse order of acquisition; the work never ran. */
+function releaseAll(held: readonly (Permit | undefined)[]): void {
+  for (let i = held.length - 1; i >= 0; i--) held[i]?.release('ignored');
+}
