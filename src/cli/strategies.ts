@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { SCENARIO_DEFAULTS, simulateStrategy, STRATEGIES } from '../sim/strategies.js';
 import type { StrategyResult } from '../sim/strategies.js';
+import { numberFlag } from './args.js';
 import { formatTable } from './table.js';
 
 const HELP = `Usage: sluice strategies [options]
@@ -42,12 +43,7 @@ export async function strategiesCommand(argv: string[], out: NodeJS.WritableStre
     out.write(HELP);
     return 0;
   }
-  const num = (name: string, v: string | undefined, def: number, min: number): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name}: expected a number >= ${min}, received ${JSON.stringify(v)}`);
-    return n;
-  };
+  const num = numberFlag;
   const options = {
     producerPerSec: num('producer', values.producer, SCENARIO_DEFAULTS.producerPerSec, 1),
     consumerPerSec: num('consumer', values.consumer, SCENARIO_DEFAULTS.consumerPerSec, 1),

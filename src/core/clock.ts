@@ -4,6 +4,7 @@
  * overload run in milliseconds and give the same answer every time.
  */
 import { performance } from 'node:perf_hooks';
+import { IndexedHeap } from './indexed-heap.js';
 
 /** An opaque handle for a timer created by a {@link Clock}. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;
@@ -39,7 +40,7 @@ interface VirtualTimer {
 export class VirtualClock implements Clock {
   #now: number;
   #seq = 0;
-  readonly #heap: VirtualTimer[] = [];
+  readonly #heap = new IndexedHeap<VirtualTimer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
 
   constructor(startMs = 0) {
     this.#now = startMs;
@@ -51,25 +52,25 @@ export class VirtualClock implements Clock {
 
   setTimer(fn: () => void, ms: number): TimerHandle {
     const t: VirtualTimer = { at: this.#now + Math.max(0, Number.isFinite(ms) ? ms : 0), seq: this.#seq++, fn, index: -1 };
-    this.#push(t);
+    this.#heap.push(t);
     return t;
   }
 
   clearTimer(handle: TimerHandle): void {
     const t = handle as VirtualTimer;
-    if (t.fn === undefined || t.index < 0) return;
+    if (t.fn === undefined) return;
     t.fn = undefined;
-    this.#removeAt(t.index);
+    this.#heap.remove(t);
   }
 
   /** Number of timers not yet fired or cleared. */
   get pendingTimers(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** Due time of the next timer, or undefined. */
   nextTimerAt(): number | undefined {
-    return this.#heap[0]?.at;
+    return this.#heap.peek()?.at;
   }
 
   /** Move time forward by `ms`, firing every timer due on the way, synchronously. */
@@ -80,9 +81,9 @@ export class VirtualClock implements Clock {
   /** Move time forward to `target` (never backwards), firing due timers synchronously. */
   advanceTo(target: number): void {
     for (;;) {
-      const head = this.#heap[0];
+      const head = this.#heap.peek();
       if (head === undefined || head.at > target) break;
-      this.#removeAt(0);
+      this.#heap.remove(head);
       if (head.at > this.#now) this.#now = head.at;
       const fn = head.fn;
       head.fn = undefined;
@@ -100,7 +101,7 @@ export class VirtualClock implements Clock {
     const target = this.#now + ms;
     await flushMicrotasks();
     for (;;) {
-      const head = this.#heap[0];
+      const head = this.#heap.peek();
       if (head === undefined || head.at > target) break;
       this.advanceTo(head.at);
       await flushMicrotasks();
@@ -112,70 +113,12 @@ export class VirtualClock implements Clock {
   /** Fire timers until none is left (or `maxTimers` fired), letting continuations run between them. */
   async runAll(maxTimers = 1_000_000): Promise<void> {
     for (let i = 0; i < maxTimers; i++) {
-      const head = this.#heap[0];
+      const head = this.#heap.peek();
       if (head === undefined) return;
       this.advanceTo(head.at);
       await flushMicrotasks();
     }
     throw new Error(`VirtualClock.runAll: more than ${maxTimers} timers fired; a timer keeps rescheduling itself`);
-  }
-
-  #push(t: VirtualTimer): void {
-    const h = this.#heap;
-    t.index = h.length;
-    h.push(t);
-    this.#up(t.index);
-  }
-
-  #removeAt(i: number): void {
-    const h = this.#heap;
-    const removed = h[i]!;
-    const last = h.pop()!;
-    removed.index = -1;
-    if (i < h.length) {
-      h[i] = last;
-      last.index = i;
-      this.#up(i);
-      this.#down(last.index);
-    }
-  }
-
-  #less(a: VirtualTimer, b: VirtualTimer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  #up(i: number): void {
-    const h = this.#heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      this.#swap(i, p);
-      i = p;
-    }
-  }
-
-  #down(i: number): void {
-    const h = this.#heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
-    }
-  }
-
-  #swap(i: number, j: number): void {
-    const h = this.#heap;
-    const a = h[i]!;
-    const b = h[j]!;
-    h[i] = b;
-    h[j] = a;
-    a.index = j;
-    b.index = i;
   }
 }
 

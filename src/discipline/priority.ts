@@ -9,6 +9,7 @@
  * that arrives more than (q - p) * agingMs after it. The lowest class waits behind at most
  * that window of higher-class arrivals, never forever.
  */
+import { IndexedHeap } from '../core/indexed-heap.js';
 import { Entry } from './entry.js';
 import type { Discipline } from './entry.js';
 
@@ -22,7 +23,8 @@ export const PRIORITY_DEFAULTS = { agingMs: 1000 } as const;
 export class PriorityDiscipline<T> implements Discipline<T> {
   readonly name = 'priority';
   readonly agingMs: number;
-  readonly #heap: Entry<T>[] = [];
+  // Smallest key first; ties by arrival.
+  readonly #heap = new IndexedHeap<Entry<T>>((a, b) => a.key < b.key || (a.key === b.key && a.seq < b.seq));
   #seq = 0;
 
   constructor(agingMs: number = PRIORITY_DEFAULTS.agingMs) {
@@ -30,41 +32,29 @@ export class PriorityDiscipline<T> implements Discipline<T> {
   }
 
   get size(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   push(value: T, priority: number, now: number): Entry<T> {
     const e = new Entry(value, priority, now, this.#seq++);
     e.key = now - priority * this.agingMs;
-    e.index = this.#heap.length;
     this.#heap.push(e);
-    this.#up(e.index);
     return e;
   }
 
   peek(): Entry<T> | undefined {
-    return this.#heap[0];
+    return this.#heap.peek();
   }
 
   shift(): Entry<T> | undefined {
-    const e = this.#heap[0];
+    const e = this.#heap.peek();
     if (e !== undefined) this.remove(e);
     return e;
   }
 
   remove(e: Entry<T>): boolean {
-    if (!e.queued || e.index < 0) return false;
+    if (!e.queued || !this.#heap.remove(e)) return false;
     e.queued = false;
-    const h = this.#heap;
-    const i = e.index;
-    const last = h.pop()!;
-    e.index = -1;
-    if (i < h.length) {
-      h[i] = last;
-      last.index = i;
-      this.#up(i);
-      this.#down(last.index);
-    }
     return true;
   }
 
@@ -75,53 +65,12 @@ export class PriorityDiscipline<T> implements Discipline<T> {
   }
 
   at(i: number): Entry<T> | undefined {
-    return this.#heap[i];
+    return this.#heap.at(i);
   }
 
   drain(): Entry<T>[] {
-    const out = this.#heap.splice(0).sort((a, b) => a.seq - b.seq);
-    for (const e of out) {
-      e.queued = false;
-      e.index = -1;
-    }
+    const out = this.#heap.clear().sort((a, b) => a.seq - b.seq);
+    for (const e of out) e.queued = false;
     return out;
-  }
-
-  #less(a: Entry<T>, b: Entry<T>): boolean {
-    return a.key < b.key || (a.key === b.key && a.seq < b.seq);
-  }
-
-  #up(i: number): void {
-    const h = this.#heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      this.#swap(i, p);
-      i = p;
-    }
-  }
-
-  #down(i: number): void {
-    const h = this.#heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
-    }
-  }
-
-  #swap(i: number, j: number): void {
-    const h = this.#heap;
-    const a = h[i]!;
-    const b = h[j]!;
-    h[i] = b;
-    h[j] = a;
-    a.index = j;
-    b.index = i;
   }
 }
