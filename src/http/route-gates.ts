@@ -1,0 +1,159 @@
+/**
+ * The gates one HTTP policy asks, built once from its options, in this order:
+ *
+ *   shedder -> rate limits (each per tenant) -> further gates (a breaker) -> concurrency
+ *
+ * Shedding comes first so that a request refused for the server's sake costs the tenant no
+ * quota; the rate limits come before the concurrency limit so that a tenant over its rate
+ * never holds (or waits for) a slot.
+ */
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { InvalidOptionError } from '../core/errors.js';
+import { optInt, optNumber } from '../core/options.js';
+import type { Gate } from '../core/types.js';
+import { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
+import { LoadShedder } from '../pressure/load-shedder.js';
+import { KeyedRateLimiter } from '../rate/keyed.js';
+import type { PolicyOverrides } from '../rate/keyed.js';
+import type { RatePolicyInput } from '../rate/policy.js';
+import type { HttpAdmissionOptions, RateLimitOption } from './options.js';
+import { HTTP_DEFAULTS } from './options.js';
+
+export interface PolicyGates {
+  readonly clock: Clock;
+  readonly shedder: LoadShedder | undefined;
+  readonly rates: readonly Gate[];
+  /** Rate gates whose refusals are reported as `quota`. */
+  readonly quota: ReadonlySet<Gate>;
+  readonly extra: readonly Gate[];
+  readonly concurrency: ConcurrencyGate | undefined;
+  /** The concurrency queue's own wait limit, ms (Infinity when the gate was given ready-made). */
+  readonly queueWaitMs: number;
+  /** Whether any gate may keep a request waiting (then each request carries an AbortSignal). */
+  readonly mayWait: boolean;
+  /** Every gate, in the order asked. */
+  readonly chain: readonly Gate[];
+}
+
+function isGate(x: unknown): x is Gate {
+  return typeof x === 'object' && x !== null && typeof (x as Gate).admit === 'function';
+}
+
+/** A policy name must be writable as a Structured Field String: printable ASCII. */
+function checkPolicyName(name: unknown, at: string): string {
+  if (typeof name !== 'string' || name === '' || !/^[\x20-\x7e]+$/.test(name)) throw new InvalidOptionError(at, 'a non-empty string of printable ASCII', name);
+  return name;
+}
+
+export function buildGates(o: HttpAdmissionOptions<never>, name: string): PolicyGates {
+  const given: Gate[] = [];
+  if (isGate(o.shed)) given.push(o.shed);
+  for (const r of o.rateLimits ?? []) if (isGate(r)) given.push(r);
+  for (const g of o.gates ?? []) given.push(g);
+  if (isGate(o.concurrency)) given.push(o.concurrency);
+  const clock = o.clock ?? given[0]?.clock ?? systemClock;
+  for (const g of given) {
+    if (g.clock !== clock) throw new InvalidOptionError('gates', `gates on one clock (${g.name} has another)`, g.name);
+  }
+
+  let shedder: LoadShedder | undefined;
+  if (o.shed !== undefined) shedder = isGate(o.shed) ? o.shed : new LoadShedder({ name: `${name}-shed`, ...o.shed, clock });
+
+  const rates: Gate[] = [];
+  const quota = new Set<Gate>();
+  const names = new Set<string>();
+  const list = o.rateLimits ?? [];
+  if (!Array.isArray(list)) throw new InvalidOptionError('rateLimits', 'an array', list);
+  list.forEach((r: RateLimitOption | KeyedRateLimiter, i) => {
+    const at = `rateLimits[${i}]`;
+    let gate: Gate;
+    if (isGate(r)) {
+      gate = r;
+      const policyName = r instanceof KeyedRateLimiter ? r.policy.name : (r as Gate).name;
+      if (names.has(policyName)) throw new InvalidOptionError(`${at}.name`, 'a policy name not used by another rate limit', policyName);
+      names.add(policyName);
+    } else {
+      if (typeof r !== 'object' || r === null) throw new InvalidOptionError(at, 'a rate policy or a KeyedRateLimiter', r);
+      const { overrides, quota: isQuota, store, maxKeys, ...policy } = r;
+      const policyName = checkPolicyName(policy.name ?? (list.length === 1 ? 'default' : undefined), `${at}.name`);
+      if (names.has(policyName)) throw new InvalidOptionError(`${at}.name`, 'a policy name not used by another rate limit', policyName);
+      names.add(policyName);
+      if (isQuota !== undefined && typeof isQuota !== 'boolean') throw new InvalidOptionError(`${at}.quota`, 'a boolean', isQuota);
+      gate = new KeyedRateLimiter({
+        name: `${name}-${policyName}`,
+        clock,
+        policy: { ...policy, name: policyName } as RateLimitOption,
+        ...(overrides !== undefined ? { overrides: namedOverrides(overrides, policyName) } : {}),
+        ...(store !== undefined ? { store } : {}),
+        ...(maxKeys !== undefined ? { maxKeys } : {}),
+      });
+      if (isQuota === true) quota.add(gate);
+    }
+    rates.push(gate);
+  });
+
+  const extra = [...(o.gates ?? [])];
+  extra.forEach((g, i) => {
+    if (!isGate(g)) throw new InvalidOptionError(`gates[${i}]`, 'a gate', g);
+  });
+
+  let concurrency: ConcurrencyGate | undefined;
+  let queueWaitMs = Infinity;
+  let queued = false;
+  const c = o.concurrency;
+  if (typeof c === 'number') {
+    concurrency = new ConcurrencyGate({ name: `${name}-concurrency`, clock, limit: optInt('concurrency', c, 1) });
+  } else if (isGate(c)) {
+    concurrency = c;
+    queued = true;
+  } else if (c !== undefined) {
+    if (typeof c !== 'object' || c === null) throw new InvalidOptionError('concurrency', 'a number, options or a ConcurrencyGate', c);
+    const maxQueue = optInt('concurrency.maxQueue', c.maxQueue ?? HTTP_DEFAULTS.concurrency.maxQueue, 0);
+    if (c.maxWaitMs !== undefined && maxQueue === 0) throw new InvalidOptionError('concurrency.maxWaitMs', 'absent when maxQueue is 0 (a wait needs a queue)', c.maxWaitMs);
+    if (c.limit !== undefined && c.algorithm !== undefined) throw new InvalidOptionError('concurrency.limit', 'absent when an algorithm sets the limit', c.limit);
+    if (c.limit === undefined && c.algorithm === undefined) throw new InvalidOptionError('concurrency.limit', 'an integer >= 1 (or an algorithm)', c.limit);
+    queueWaitMs = maxQueue === 0 ? 0 : optNumber('concurrency.maxWaitMs', c.maxWaitMs ?? HTTP_DEFAULTS.concurrency.maxWaitMs, Number.MIN_VALUE);
+    queued = maxQueue > 0;
+    const common = {
+      name: `${name}-concurrency`,
+      clock,
+      maxQueue,
+      ...(maxQueue > 0 ? { maxWaitMs: queueWaitMs } : {}),
+      ...(c.discipline !== undefined ? { discipline: c.discipline } : {}),
+    };
+    concurrency =
+      c.algorithm !== undefined
+        ? new ConcurrencyGate({ ...common, algorithm: c.algorithm })
+        : new ConcurrencyGate({ ...common, limit: optInt('concurrency.limit', c.limit, 1) });
+  }
+  const chain = [...(shedder ? [shedder] : []), ...rates, ...extra, ...(concurrency ? [concurrency] : [])];
+  // Rate gates built here never wait (maxWaitMs 0); given gates and a queue might.
+  const mayWait = queued || given.length > 0;
+  return { clock, shedder, rates, quota, extra, concurrency, queueWaitMs, mayWait, chain };
+}
+
+/**
+ * Overrides without a name report under the limit's policy name (a tenant on a bigger plan
+ * still sees `"burst"` in its RateLimit header, with its own q). A function's answers are
+ * named once per object it returns, so the limiter's per-object validation cache still hits.
+ */
+function namedOverrides(o: PolicyOverrides, policyName: string): PolicyOverrides {
+  const named = (p: RatePolicyInput): RatePolicyInput => (typeof p === 'object' && p !== null && p.name === undefined ? { ...p, name: policyName } : p);
+  if (typeof o === 'function') {
+    const memo = new WeakMap<object, RatePolicyInput>();
+    return (key) => {
+      const p = o(key);
+      if (typeof p !== 'object' || p === null) return p;
+      let n = memo.get(p);
+      if (n === undefined) {
+        n = named(p);
+        memo.set(p, n);
+      }
+      return n;
+    };
+  }
+  if (o instanceof Map) return new Map([...(o as ReadonlyMap<string, RatePolicyInput>)].map(([k, p]) => [k, named(p)]));
+  if (typeof o !== 'object' || o === null) return o;
+  return Object.fromEntries(Object.entries(o as Readonly<Record<string, RatePolicyInput>>).map(([k, p]) => [k, named(p)]));
+}

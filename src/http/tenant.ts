@@ -1,0 +1,62 @@
+/**
+ * Who is the tenant: the key a request's rate limits are metered under. From a header (an
+ * API key), a function (the authenticated user), or the client address; a request without
+ * the header, or for which the function returns nothing, falls back to its address, so
+ * every request has a key. Keys are namespaced (`ip:`, `key:`) so a client cannot name
+ * another source's key, and long keys are hashed so a huge header cannot grow the store.
+ */
+import { createHash } from 'node:crypto';
+import { InvalidOptionError } from '../core/errors.js';
+import type { ClientIpConfig, HttpRequestLike } from './client-ip.js';
+import { clientKey, headerText } from './client-ip.js';
+
+/**
+ * `'ip'`: the client address. `{ header }`: that header's value (an API key), the address
+ * when it is absent. A function: its string (the authenticated user, say), the address when
+ * it returns undefined or an empty string.
+ */
+export type TenantOption<R> = 'ip' | { readonly header: string } | ((req: R) => string | undefined);
+
+/** Keys longer than this are replaced by a SHA-256 digest. */
+export const MAX_KEY_LENGTH = 128;
+
+export type TenantResolver<R> = (req: R) => string;
+
+const addressKeys = new WeakMap<object, string>();
+
+/** Build the resolver once; validates the option. */
+export function tenantResolver<R extends HttpRequestLike>(option: TenantOption<R>, ip: ClientIpConfig): TenantResolver<R> {
+  // Without trusted proxies the key only depends on the socket: remember it per connection.
+  const byAddress =
+    ip.trusted === undefined
+      ? (req: R): string => {
+          const socket = req.socket;
+          if (socket === null || socket === undefined) return `ip:${clientKey(req, ip)}`;
+          let k = addressKeys.get(socket);
+          if (k === undefined) {
+            k = `ip:${clientKey(req, ip)}`;
+            addressKeys.set(socket, k);
+          }
+          return k;
+        }
+      : (req: R): string => `ip:${clientKey(req, ip)}`;
+  if (option === 'ip') return byAddress;
+  if (typeof option === 'function') {
+    return (req) => {
+      const k = option(req);
+      return typeof k === 'string' && k !== '' ? `user:${bounded(k)}` : byAddress(req);
+    };
+  }
+  if (typeof option === 'object' && option !== null && typeof option.header === 'string' && option.header !== '') {
+    const name = option.header.toLowerCase();
+    return (req) => {
+      const v = headerText(req.headers[name]);
+      return v !== undefined && v !== '' ? `key:${bounded(v)}` : byAddress(req);
+    };
+  }
+  throw new InvalidOptionError('tenant', "'ip', { header: string } or a function", option);
+}
+
+function bounded(key: string): string {
+  return key.length <= MAX_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+}
