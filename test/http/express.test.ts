@@ -61,7 +61,7 @@ describe('admission (Express)', () => {
   it('keys by the authenticated user set by an earlier middleware, and ignores spoofed X-Forwarded-For', async () => {
     const app = express();
     app.use((req, _res, next) => {
-      (req as Request & { user?: string }).user = req.headers['x-user'] as string | undefined;
+      (req as Request & { user?: string | undefined }).user = req.headers['x-user'] as string | undefined;
       next();
     });
     app.use(admission({ tenant: (req) => (req as Request & { user?: string }).user, rateLimits: [{ algorithm: 'gcra', rate: 0.001, burst: 1 }] }));

@@ -1,0 +1,100 @@
+/**
+ * The Fastify adapter: a plugin that admits each request of the context it is registered
+ * in, in an `onRequest` hook (before the body is read). It carries fastify-plugin's
+ * semantics without importing it: marked `skip-override`, its hook lands in the context
+ * that registers it — register it at the root for every route, inside a child context
+ * (`app.register(async (api) => { api.register(admissionPlugin, ...) })`) for that
+ * context's routes only. Route settings come from the route's `config.sluice`, validated
+ * when the route is added.
+ *
+ * Fastify is only a type here (an optional peer): nothing is imported at run time.
+ */
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { InvalidOptionError } from '../core/errors.js';
+import { isPromise } from '../core/gate-base.js';
+import { HttpAdmission } from '../http/admission.js';
+import type { HttpDecision } from '../http/decision.js';
+import type { HttpAdmissionOptions, RouteAdmission } from '../http/options.js';
+import { resolveRoute } from '../http/options.js';
+import { pathOf } from '../http/write.js';
+
+/** A policy's options, or `{ policy }` to share one policy object between contexts. */
+export type FastifyAdmissionOptions = HttpAdmissionOptions<FastifyRequest> | { readonly policy: HttpAdmission<FastifyRequest> };
+
+/** Route settings under `config.sluice`. */
+export interface FastifyRouteConfig {
+  readonly sluice?: RouteAdmission;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** sluice admission settings of this route (see `sluice/fastify`). */
+    sluice?: RouteAdmission;
+  }
+}
+
+function policyOf(options: FastifyAdmissionOptions): HttpAdmission<FastifyRequest> {
+  if ('policy' in options && options.policy !== undefined) {
+    if (!(options.policy instanceof HttpAdmission)) throw new InvalidOptionError('policy', 'an HttpAdmission', options.policy);
+    const others = Object.keys(options).filter((k) => k !== 'policy' && k !== 'prefix' && k !== 'logLevel' && k !== 'logSerializers');
+    if (others.length > 0) throw new InvalidOptionError(others[0]!, 'absent when a policy object is given (it has its own options)', (options as Record<string, unknown>)[others[0]!]);
+    return options.policy;
+  }
+  return new HttpAdmission<FastifyRequest>(options as HttpAdmissionOptions<FastifyRequest>);
+}
+
+function routeOf(request: FastifyRequest): RouteAdmission | undefined {
+  return (request.routeOptions.config as FastifyRouteConfig | undefined)?.sluice;
+}
+
+function write(d: HttpDecision, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  switch (d.type) {
+    case 'admitted':
+      for (const [name, value] of d.headers) void reply.header(name, value);
+      return done();
+    case 'exempt':
+      return done();
+    case 'rejected':
+      for (const [name, value] of d.headers) void reply.header(name, value);
+      void reply.code(d.status).send(d.body);
+      return;
+    case 'abandoned':
+      return;
+  }
+}
+
+function plugin(fastify: FastifyInstance, options: FastifyAdmissionOptions, ready: (err?: Error) => void): void {
+  let policy: HttpAdmission<FastifyRequest>;
+  try {
+    policy = policyOf(options);
+  } catch (err) {
+    return ready(err as Error);
+  }
+  fastify.addHook('onRoute', (route) => {
+    resolveRoute((route.config as FastifyRouteConfig | undefined)?.sluice, `${route.method.toString()} ${route.url} config.sluice`);
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    let d: HttpDecision | Promise<HttpDecision>;
+    try {
+      d = policy.handle(request, reply.raw, routeOf(request), pathOf(request.url));
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (isPromise(d)) d.then((x) => write(x, reply, done), done);
+    else write(d, reply, done);
+  });
+  ready();
+}
+
+// fastify-plugin's marks: no encapsulation of its own (hooks go to the registering context), a name, a version range.
+Object.assign(plugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'sluice',
+  [Symbol.for('plugin-meta')]: { name: 'sluice', fastify: '>=4' },
+});
+
+/**
+ * @example
+ * await app.register(admissionPlugin, { rateLimits: [{ algorithm: 'gcra', rate: 10, burst: 20 }], concurrency: 100 });
+ */
+export const admissionPlugin: FastifyPluginCallback<FastifyAdmissionOptions> = plugin;
