@@ -1,0 +1,42 @@
+/**
+ * Gauges read at collection time from `stats()` and `snapshot()`, so nothing is kept between
+ * scrapes and a gate that is gone is gone from the metrics too. Non-finite values (an
+ * unlimited limit) are left out rather than exported as +Inf. Enumerations (breaker state,
+ * pressure level) are one series per value, 1 for the current one (Prometheus' StateSet).
+ */
+import { BREAKER_STATES } from '../breaker/index.js';
+import { PRESSURE_LEVELS } from '../pressure/index.js';
+import type { GaugeKey, Labels } from './instruments.js';
+import type { MetricsConfig } from './options.js';
+
+export interface GaugeReading {
+  readonly metric: GaugeKey;
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+export function readGauges(c: MetricsConfig): GaugeReading[] {
+  const out: GaugeReading[] = [];
+  const push = (metric: GaugeKey, labels: Labels, value: number | undefined): void => {
+    if (value !== undefined && Number.isFinite(value)) out.push({ metric, labels, value });
+  };
+  for (const gate of c.gates()) {
+    const s = gate.stats();
+    if (c.filter !== undefined && !c.filter(s.name, s.kind)) continue;
+    const labels = { gate: s.name, kind: s.kind };
+    push('inFlight', labels, s.inFlight);
+    push('queueDepth', labels, s.queued);
+    push('limit', labels, s.limit);
+    push('tokens', labels, s.tokens);
+    const state = (s as { state?: unknown }).state;
+    if (typeof state === 'string' && (BREAKER_STATES as readonly string[]).includes(state)) {
+      for (const st of BREAKER_STATES) push('breakerState', { gate: s.name, state: st }, st === state ? 1 : 0);
+    }
+  }
+  for (const monitor of c.monitors()) {
+    const snap = monitor.snapshot();
+    for (const level of PRESSURE_LEVELS) push('pressureLevel', { monitor: snap.name, level }, level === snap.level ? 1 : 0);
+    push('pressure', { monitor: snap.name }, snap.pressure);
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+/**
+ * The instruments both metrics adapters register, named once. Prometheus names follow its
+ * conventions (`_total` counters, base units in the name: `_seconds`, `_ratio`); the
+ * OpenTelemetry names follow OTel's (dotted, the unit apart), chosen so that OTel's own
+ * Prometheus exporter turns them into the same Prometheus names.
+ */
+
+export type CounterKey = 'admissions' | 'rejections' | 'releases' | 'drops';
+export type HistogramKey = 'queueWait' | 'latency';
+export type GaugeKey = 'inFlight' | 'queueDepth' | 'limit' | 'tokens' | 'breakerState' | 'pressureLevel' | 'pressure';
+export type InstrumentKey = CounterKey | HistogramKey | GaugeKey;
+
+export interface InstrumentSpec {
+  readonly type: 'counter' | 'histogram' | 'gauge';
+  /** Prometheus metric name. */
+  readonly prometheus: string;
+  /** OpenTelemetry instrument name. */
+  readonly otel: string;
+  /** UCUM unit for OpenTelemetry ('s', '1', or an annotation in braces). */
+  readonly unit: string;
+  readonly help: string;
+  /** Label names (attribute keys), the optional `tenant` excluded. */
+  readonly labels: readonly string[];
+}
+
+export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
+  admissions: { type: 'counter', prometheus: 'sluice_admissions_total', otel: 'sluice.admissions', unit: '{admission}', help: 'Admissions granted, by gate.', labels: ['gate', 'kind'] },
+  rejections: { type: 'counter', prometheus: 'sluice_rejections_total', otel: 'sluice.rejections', unit: '{rejection}', help: 'Admissions refused, by gate and reason.', labels: ['gate', 'kind', 'reason'] },
+  releases: { type: 'counter', prometheus: 'sluice_releases_total', otel: 'sluice.releases', unit: '{release}', help: 'Permits released, by gate and outcome.', labels: ['gate', 'kind', 'outcome'] },
+  drops: { type: 'counter', prometheus: 'sluice_drops_total', otel: 'sluice.drops', unit: '{item}', help: 'Accepted items or waiters removed by a policy (drop-oldest, codel, ...).', labels: ['gate', 'kind', 'policy'] },
+  queueWait: { type: 'histogram', prometheus: 'sluice_queue_wait_seconds', otel: 'sluice.queue.wait', unit: 's', help: 'Time admitted work waited before its grant.', labels: ['gate', 'kind'] },
+  latency: { type: 'histogram', prometheus: 'sluice_latency_seconds', otel: 'sluice.latency', unit: 's', help: 'Time from grant to release, by outcome.', labels: ['gate', 'kind', 'outcome'] },
+  inFlight: { type: 'gauge', prometheus: 'sluice_in_flight', otel: 'sluice.in_flight', unit: '{unit}', help: 'Units of admitted work not yet released.', labels: ['gate', 'kind'] },
+  queueDepth: { type: 'gauge', prometheus: 'sluice_queue_depth', otel: 'sluice.queue.depth', unit: '{waiter}', help: 'Callers or items waiting in the gate.', labels: ['gate', 'kind'] },
+  limit: { type: 'gauge', prometheus: 'sluice_limit', otel: 'sluice.limit', unit: '{unit}', help: 'Current limit (concurrency limit, bucket capacity); absent when unlimited.', labels: ['gate', 'kind'] },
+  tokens: { type: 'gauge', prometheus: 'sluice_tokens', otel: 'sluice.tokens', unit: '{token}', help: 'Tokens available now (rate gates, pacers).', labels: ['gate', 'kind'] },
+  breakerState: { type: 'gauge', prometheus: 'sluice_breaker_state', otel: 'sluice.breaker.state', unit: '1', help: 'Circuit breaker state: 1 for the current state, 0 for the others.', labels: ['gate', 'state'] },
+  pressureLevel: { type: 'gauge', prometheus: 'sluice_pressure_level', otel: 'sluice.pressure.level', unit: '1', help: 'Pressure level: 1 for the current level, 0 for the others.', labels: ['monitor', 'level'] },
+  pressure: { type: 'gauge', prometheus: 'sluice_pressure_ratio', otel: 'sluice.pressure', unit: '1', help: 'Highest signal pressure at the last sample, 0 to 1.', labels: ['monitor'] },
+};
+
+export const COUNTER_KEYS: readonly CounterKey[] = ['admissions', 'rejections', 'releases', 'drops'];
+export const HISTOGRAM_KEYS: readonly HistogramKey[] = ['queueWait', 'latency'];
+export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure'];
+
+/** Counters that take the optional `tenant` label. */
+export const TENANT_COUNTERS: readonly CounterKey[] = ['admissions', 'rejections'];
+
+export type Labels = Record<string, string>;

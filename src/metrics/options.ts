@@ -1,0 +1,117 @@
+/** Options both metrics adapters share: one interface, one defaults constant, validated once. */
+import { InvalidOptionError, optInt, optNumber, optOneOf } from '../core/index.js';
+import type { GateListener, GateStats } from '../core/index.js';
+import type { PressureSnapshot } from '../pressure/index.js';
+import { TenantLabel } from './tenant-label.js';
+
+/** What gauges read at collection time: any gate (its `stats()`); `on` is needed for `events: 'gates'`. */
+export interface StatsSource {
+  stats(): GateStats;
+  on?(listener: GateListener): () => void;
+}
+
+/** What the pressure gauges read: a PressureMonitor. */
+export interface SnapshotSource {
+  snapshot(): PressureSnapshot;
+}
+
+/** A fixed list, or a function asked at every collection (for gates that come and go: `() => client.gates()`). */
+export type Sources<T> = readonly T[] | (() => Iterable<T>);
+
+export interface TenantLabelOptions {
+  /** Distinct tenants that get their own label value; later ones share `overflow`. Integer in [1, 10_000]. */
+  readonly maxValues: number;
+  /** The shared value of tenants beyond `maxValues`. Non-empty. @default 'other' */
+  readonly overflow?: string;
+}
+
+export interface MetricsOptions {
+  /** Gates whose stats become gauges (in flight, queue depth, limit, tokens, breaker state), read at collection time. @default none */
+  readonly gates?: Sources<StatsSource>;
+  /** Pressure monitors whose level and pressure become gauges. @default none */
+  readonly monitors?: Sources<SnapshotSource>;
+  /**
+   * Where counters and histograms come from. 'channels': every sluice gate in the process,
+   * through `node:diagnostics_channel` (`sluice:admit|reject|release|drop`), gates created
+   * later included. 'gates': only the listed `gates`, through their `on()` listeners.
+   * @default 'channels'
+   */
+  readonly events?: 'channels' | 'gates';
+  /** Record events of a gate only when this returns true. @default every gate */
+  readonly filter?: (gate: string, kind: string) => boolean;
+  /** A `tenant` label (from the admission context's `key`) on admissions and rejections, with bounded cardinality. @default off */
+  readonly tenantLabel?: TenantLabelOptions;
+  /** Bucket bounds of the latency histogram, seconds, increasing. @default LATENCY_BUCKETS */
+  readonly latencyBuckets?: readonly number[];
+  /** Bucket bounds of the queue-wait histogram, seconds, increasing. @default LATENCY_BUCKETS */
+  readonly queueWaitBuckets?: readonly number[];
+}
+
+/** From 1 ms to 10 s: request latencies and queue waits. */
+export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const METRICS_DEFAULTS = { events: 'channels', tenantOverflow: 'other', latencyBuckets: LATENCY_BUCKETS, queueWaitBuckets: LATENCY_BUCKETS } as const;
+
+export interface MetricsConfig {
+  readonly gates: () => Iterable<StatsSource>;
+  readonly monitors: () => Iterable<SnapshotSource>;
+  readonly events: 'channels' | 'gates';
+  /** The listed gates, for `events: 'gates'`. */
+  readonly listed: readonly StatsSource[];
+  readonly filter: ((gate: string, kind: string) => boolean) | undefined;
+  readonly tenant: TenantLabel | undefined;
+  readonly latencyBuckets: readonly number[];
+  readonly queueWaitBuckets: readonly number[];
+}
+
+export function metricsConfig(o: MetricsOptions): MetricsConfig {
+  const gates = sources('gates', o.gates);
+  const monitors = sources('monitors', o.monitors);
+  const events = optOneOf('events', o.events ?? METRICS_DEFAULTS.events, ['channels', 'gates'] as const);
+  let listed: readonly StatsSource[] = [];
+  if (events === 'gates') {
+    // A function's gates change over time; listeners can only be attached to a known list.
+    if (!Array.isArray(o.gates) || o.gates.length === 0) throw new InvalidOptionError('gates', "a non-empty array when events is 'gates'", o.gates);
+    listed = o.gates as readonly StatsSource[];
+    listed.forEach((g, i) => {
+      if (typeof g.on !== 'function') throw new InvalidOptionError(`gates[${i}]`, "a gate with on() when events is 'gates'", g);
+    });
+  }
+  if (o.filter !== undefined && typeof o.filter !== 'function') throw new InvalidOptionError('filter', 'a function', o.filter);
+  let tenant: TenantLabel | undefined;
+  if (o.tenantLabel !== undefined) {
+    if (typeof o.tenantLabel !== 'object' || o.tenantLabel === null) throw new InvalidOptionError('tenantLabel', 'an object { maxValues }', o.tenantLabel);
+    const maxValues = optInt('tenantLabel.maxValues', o.tenantLabel.maxValues, 1, 10_000);
+    const overflow = o.tenantLabel.overflow ?? METRICS_DEFAULTS.tenantOverflow;
+    if (typeof overflow !== 'string' || overflow.length === 0) throw new InvalidOptionError('tenantLabel.overflow', 'a non-empty string', overflow);
+    tenant = new TenantLabel(maxValues, overflow);
+  }
+  return {
+    gates,
+    monitors,
+    events,
+    listed,
+    filter: o.filter,
+    tenant,
+    latencyBuckets: buckets('latencyBuckets', o.latencyBuckets ?? METRICS_DEFAULTS.latencyBuckets),
+    queueWaitBuckets: buckets('queueWaitBuckets', o.queueWaitBuckets ?? METRICS_DEFAULTS.queueWaitBuckets),
+  };
+}
+
+function sources<T>(name: string, value: Sources<T> | undefined): () => Iterable<T> {
+  if (value === undefined) return () => [];
+  if (typeof value === 'function') return value;
+  if (!Array.isArray(value)) throw new InvalidOptionError(name, 'an array or a function returning an iterable', value);
+  const list = [...(value as readonly T[])];
+  return () => list;
+}
+
+function buckets(name: string, value: readonly number[]): readonly number[] {
+  if (!Array.isArray(value) || value.length === 0) throw new InvalidOptionError(name, 'a non-empty array of seconds', value);
+  const list: readonly number[] = value;
+  list.forEach((b, i) => {
+    optNumber(`${name}[${i}]`, b, Number.MIN_VALUE, Number.MAX_VALUE);
+    if (i > 0 && b <= list[i - 1]!) throw new InvalidOptionError(`${name}[${i}]`, `> ${list[i - 1]} (increasing bounds)`, b);
+  });
+  return [...list];
+}

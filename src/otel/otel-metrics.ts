@@ -1,0 +1,70 @@
+/**
+ * sluice metrics as OpenTelemetry instruments, the same set as the Prometheus adapter:
+ * counters and histograms (seconds) fed by gate events as they happen, observable gauges
+ * read from `stats()` / `snapshot()` at each collection through one batch callback. The
+ * instrument names (INSTRUMENTS[...].otel) become the Prometheus adapter's names when
+ * exported through OTel's Prometheus exporter.
+ */
+import { metrics } from '@opentelemetry/api';
+import type { BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableGauge } from '@opentelemetry/api';
+import { InvalidOptionError } from '../core/index.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents } from '../metrics/index.js';
+import type { CounterKey, GaugeKey, HistogramKey, MetricsOptions } from '../metrics/index.js';
+
+export interface OtelMetricsOptions extends MetricsOptions {
+  /** The meter the instruments are created on. @default metrics.getMeter('sluice') */
+  readonly meter?: Meter;
+}
+
+export class OtelMetrics {
+  readonly meter: Meter;
+  readonly #counters = new Map<CounterKey, Counter>();
+  readonly #histograms = new Map<HistogramKey, Histogram>();
+  readonly #gauges = new Map<GaugeKey, ObservableGauge>();
+  readonly #callback: BatchObservableCallback;
+  readonly #observables: Observable[];
+  readonly #stop: () => void;
+  #closed = false;
+
+  constructor(options: OtelMetricsOptions = {}) {
+    const meter = options.meter ?? metrics.getMeter('sluice');
+    if (typeof meter?.createCounter !== 'function') throw new InvalidOptionError('meter', 'an OpenTelemetry Meter', meter);
+    const c = metricsConfig(options);
+    this.meter = meter;
+    for (const key of COUNTER_KEYS) {
+      const spec = INSTRUMENTS[key];
+      this.#counters.set(key, meter.createCounter(spec.otel, { description: spec.help, unit: spec.unit }));
+    }
+    for (const key of HISTOGRAM_KEYS) {
+      const spec = INSTRUMENTS[key];
+      const bounds = [...(key === 'latency' ? c.latencyBuckets : c.queueWaitBuckets)];
+      this.#histograms.set(key, meter.createHistogram(spec.otel, { description: spec.help, unit: spec.unit, advice: { explicitBucketBoundaries: bounds } }));
+    }
+    for (const key of GAUGE_KEYS) {
+      const spec = INSTRUMENTS[key];
+      this.#gauges.set(key, meter.createObservableGauge(spec.otel, { description: spec.help, unit: spec.unit }));
+    }
+    this.#observables = [...this.#gauges.values()];
+    this.#callback = (observer) => {
+      for (const r of readGauges(c)) observer.observe(this.#gauges.get(r.metric)!, r.value, r.labels);
+    };
+    meter.addBatchObservableCallback(this.#callback, this.#observables);
+    this.#stop = recordEvents(c, {
+      inc: (metric, labels, n) => this.#counters.get(metric)!.add(n, labels),
+      observe: (metric, labels, seconds) => this.#histograms.get(metric)!.record(seconds, labels),
+    });
+  }
+
+  /** Stop recording and observing. OpenTelemetry cannot remove instruments; they stop changing. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stop();
+    this.meter.removeBatchObservableCallback(this.#callback, this.#observables);
+  }
+}
+
+/** `registerOtelMetrics({ meter, gates })`: see {@link OtelMetrics}. */
+export function registerOtelMetrics(options?: OtelMetricsOptions): OtelMetrics {
+  return new OtelMetrics(options);
+}

@@ -1,0 +1,91 @@
+/**
+ * sluice metrics in a prom-client `Registry`. Counters and histograms are fed by gate events
+ * as they happen; gauges are read from `stats()` / `snapshot()` when the registry is scraped
+ * (prom-client's `collect()`), so the core never imports a metrics library and a scrape
+ * shows the state at that moment. See INSTRUMENTS for the names and labels.
+ */
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { InvalidOptionError } from '../core/index.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, TENANT_COUNTERS } from '../metrics/index.js';
+import type { CounterKey, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, MetricsConfig, MetricsOptions } from '../metrics/index.js';
+
+export interface PrometheusMetricsOptions extends MetricsOptions {
+  /** The registry the metrics are registered with (`new Registry()`, or prom-client's global `register`). */
+  readonly registry: Registry;
+}
+
+export class PrometheusMetrics {
+  readonly registry: Registry;
+  readonly #c: MetricsConfig;
+  readonly #counters = new Map<CounterKey, Counter>();
+  readonly #histograms = new Map<HistogramKey, Histogram>();
+  readonly #stop: () => void;
+  /** One read of every gate per scrape, shared by the gauges: a registry calls every collect() synchronously, so the read is dropped at the next microtask. */
+  #readings: GaugeReading[] | undefined;
+  #closed = false;
+
+  constructor(options: PrometheusMetricsOptions) {
+    const registry = options.registry;
+    if (typeof registry?.registerMetric !== 'function') throw new InvalidOptionError('registry', 'a prom-client Registry', registry);
+    this.#c = metricsConfig(options);
+    this.registry = registry;
+    const registers = [registry];
+    const labelNames = (key: InstrumentKey): string[] => {
+      const labels = [...INSTRUMENTS[key].labels];
+      if (this.#c.tenant !== undefined && (TENANT_COUNTERS as readonly string[]).includes(key)) labels.push('tenant');
+      return labels;
+    };
+    for (const key of COUNTER_KEYS) {
+      const spec = INSTRUMENTS[key];
+      this.#counters.set(key, new Counter({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), registers }));
+    }
+    for (const key of HISTOGRAM_KEYS) {
+      const spec = INSTRUMENTS[key];
+      const buckets = [...(key === 'latency' ? this.#c.latencyBuckets : this.#c.queueWaitBuckets)];
+      this.#histograms.set(key, new Histogram({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), buckets, registers }));
+    }
+    for (const key of GAUGE_KEYS) this.#gauge(key, labelNames(key), registers);
+    this.#stop = recordEvents(this.#c, {
+      inc: (metric, labels, n) => this.#counters.get(metric)!.inc(labels, n),
+      observe: (metric, labels, seconds) => this.#histograms.get(metric)!.observe(labels, seconds),
+    });
+  }
+
+  /** Stop recording and remove every sluice metric from the registry. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stop();
+    for (const key of [...COUNTER_KEYS, ...HISTOGRAM_KEYS, ...GAUGE_KEYS]) this.registry.removeSingleMetric(INSTRUMENTS[key].prometheus);
+  }
+
+  #gauge(key: GaugeKey, labelNames: string[], registers: Registry[]): void {
+    const spec = INSTRUMENTS[key];
+    const readings = (): GaugeReading[] => this.#read();
+    new Gauge({
+      name: spec.prometheus,
+      help: spec.help,
+      labelNames,
+      registers,
+      collect() {
+        // Series of gates that are gone must go too: start from nothing at every scrape.
+        this.reset();
+        for (const r of readings()) if (r.metric === key) this.set(r.labels, r.value);
+      },
+    });
+  }
+
+  #read(): GaugeReading[] {
+    if (this.#readings === undefined) {
+      this.#readings = readGauges(this.#c);
+      queueMicrotask(() => (this.#readings = undefined));
+    }
+    return this.#readings;
+  }
+}
+
+/** `registerPrometheusMetrics({ registry, gates })`: see {@link PrometheusMetrics}. */
+export function registerPrometheusMetrics(options: PrometheusMetricsOptions): PrometheusMetrics {
+  return new PrometheusMetrics(options);
+}
