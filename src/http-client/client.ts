@@ -2,7 +2,8 @@
  * A `fetch` that does not make an overload worse. Per origin it applies, in order: pacing
  * from the origin's RateLimit / Retry-After headers, client-side adaptive throttling, a
  * circuit breaker and a concurrency limit; around them, retries with backoff and jitter
- * under a per-origin retry budget and one deadline for the whole call.
+ * under a per-origin retry budget and one deadline for the whole call. The throttle judges
+ * whole calls (one request, accepted or not in the end); the other gates, each attempt.
  *
  * - Only idempotent requests are retried (GET, HEAD, OPTIONS, TRACE, PUT, DELETE, or any
  *   request with an `Idempotency-Key` header), unless `retryNonIdempotent` or the call's
@@ -23,7 +24,7 @@
  * waiting for an answer, not bodies being read.
  */
 import { ClosedError, InvalidArgumentError, RejectedError } from '../core/index.js';
-import type { Gate } from '../core/index.js';
+import type { Gate, Outcome, Permit } from '../core/index.js';
 import { parseRetryAfter } from '../retry/index.js';
 import { httpClientConfig } from './options.js';
 import type { HttpClientConfig, HttpClientOptions } from './options.js';
@@ -31,7 +32,7 @@ import { OriginGates } from './origin.js';
 import type { OriginStats } from './origin.js';
 import { readRateLimit } from './rate-limit-headers.js';
 import { isIdempotent, isReplayable } from './replay.js';
-import { discard, RetryableStatus, Surrender } from './retry-rules.js';
+import { discard, isTimeout, RetryableStatus, Surrender } from './retry-rules.js';
 
 /** Per-call settings, the third argument of {@link HttpClient.fetch}. */
 export interface CallOptions {
@@ -102,26 +103,37 @@ export class HttpClient {
     const caller = init.signal ?? undefined;
     const state: CallState = { last: undefined };
     o.active++;
+    let ticket: Permit | undefined;
+    let accepted: Outcome = 'ignored';
     try {
-      return await policy.execute(
-        (signal, attempt) => this.#attempt(o, state, attempt, input, init, signal, deadline, call.priority),
+      ticket = o.admitCall();
+      const response = await policy.execute(
+        (signal) => this.#attempt(o, state, input, init, signal, deadline, call.priority),
         caller === undefined ? (deadline === undefined ? undefined : { deadline }) : deadline === undefined ? { signal: caller } : { signal: caller, deadline },
       );
+      accepted = acceptance(response);
+      return response;
     } catch (err) {
       // Given up on a retryable status: the caller gets the response, as from fetch.
-      if (err instanceof RetryableStatus || err instanceof Surrender) return err.response;
+      if (err instanceof RetryableStatus || err instanceof Surrender) {
+        accepted = acceptance(err.response);
+        return err.response;
+      }
+      // A network error or a timeout: the backend did not accept it. A local refusal or the caller's abort: never counted.
+      if (err instanceof TypeError || isTimeout(err)) accepted = 'failure';
       throw err;
     } finally {
+      ticket?.release(accepted);
       o.active--;
       this.#evict();
     }
   }
 
-  async #attempt(o: OriginGates, state: CallState, attempt: number, input: string | URL | Request, init: RequestInit, signal: AbortSignal, deadline: number | undefined, priority: number | undefined): Promise<Response> {
+  async #attempt(o: OriginGates, state: CallState, input: string | URL | Request, init: RequestInit, signal: AbortSignal, deadline: number | undefined, priority: number | undefined): Promise<Response> {
     const ctx = { signal, ...(deadline === undefined ? {} : { deadline }), ...(priority === undefined ? {} : { priority }) };
     let held;
     try {
-      held = await o.admit(ctx, attempt);
+      held = await o.admit(ctx);
     } catch (err) {
       // A retry refused locally: give up, and hand over the previous attempt's response.
       if (state.last !== undefined && err instanceof RejectedError) throw new Surrender(state.last.response);
@@ -163,6 +175,11 @@ export class HttpClient {
       this.#origins.delete(key);
     }
   }
+}
+
+/** The SRE book's "accepted": any answer but the backend refusing the request for load. */
+function acceptance(response: Response): Outcome {
+  return response.status === 429 || response.status === 503 ? 'failure' : 'success';
 }
 
 /** `createClient(options)`: an {@link HttpClient}; use its `fetch`. */

@@ -1,8 +1,9 @@
 /**
- * One origin's gates: pacer → adaptive throttle → circuit breaker → concurrency limit, asked in
- * that order (the cheapest refusal first; a pacing wait holds no in-flight slot), plus its
- * retry budget and retry policies. Each gate is released with its own outcome, since they
- * read a response differently (a 429 is the server's quota, not a failure for the breaker).
+ * One origin's gates, plus its retry budget and retry policies. The adaptive throttle is asked
+ * once per call, before any attempt (see {@link OriginGates.admitCall}); each attempt then
+ * goes through pacer → circuit breaker → concurrency limit, in that order (a pacing wait
+ * holds no in-flight slot). Each gate is released with its own outcome, since they read a
+ * response differently (a 429 is the server's quota, not a failure for the breaker).
  */
 import { AdaptiveThrottle } from '../retry/index.js';
 import { RetryBudget, RetryPolicy } from '../retry/index.js';
@@ -21,7 +22,6 @@ import { isTimeout, retryOptions } from './retry-rules.js';
 /** Permits held for one attempt. */
 export interface Held {
   readonly pacer: Permit | undefined;
-  readonly throttle: Permit | undefined;
   readonly breaker: Permit | undefined;
   readonly concurrency: Permit;
 }
@@ -76,17 +76,24 @@ export class OriginGates {
   }
 
   /**
-   * Admission through every gate; a refusal releases what was granted ('ignored') and throws
-   * RejectedError. Retries skip the throttle: as in the SRE book, it sheds the application's
-   * requests, while retries answer to the retry budget (counting them would also refuse half
-   * the retries of a client whose first call failed: p = (1 − 0) / (1 + 1)).
+   * The throttle's ticket for a whole call: the SRE book's throttle counts the application's
+   * requests and the backend's accepts, so a call that is retried to success is one request
+   * and one accept (counting attempts would also refuse half the retries of a client whose
+   * first call failed: p = (1 − 0) / (1 + 1)). Throws RejectedError ('overloaded') when shed.
    */
-  async admit(ctx: AdmissionContext, attempt: number): Promise<Held> {
+  admitCall(): Permit | undefined {
+    if (this.throttle === undefined) return undefined;
+    const a = this.throttle.admit();
+    if (!a.ok) throw rejectionError(a);
+    return a;
+  }
+
+  /** Admission of one attempt through every gate; a refusal releases what was granted ('ignored') and throws RejectedError. */
+  async admit(ctx: AdmissionContext): Promise<Held> {
     const pacer = this.pacer === undefined ? undefined : await take(this.pacer, ctx, []);
-    const throttle = this.throttle === undefined || attempt > 1 ? undefined : await take(this.throttle, ctx, [pacer]);
-    const breaker = this.breaker === undefined ? undefined : await take(this.breaker, ctx, [pacer, throttle]);
-    const concurrency = await take(this.concurrency, ctx, [pacer, throttle, breaker]);
-    return { pacer, throttle, breaker, concurrency };
+    const breaker = this.breaker === undefined ? undefined : await take(this.breaker, ctx, [pacer]);
+    const concurrency = await take(this.concurrency, ctx, [pacer, breaker]);
+    return { pacer, breaker, concurrency };
   }
 
   /** A response arrived: pace by its headers and release every gate with the outcome it should see. */
@@ -95,8 +102,6 @@ export class OriginGates {
       this.pacer!.observe(held.pacer, quotas, retryAfterMs);
       held.pacer.release('success');
     }
-    // The SRE book's "accepted": anything but the backend refusing the request for load.
-    held.throttle?.release(status === 429 || status === 503 ? 'failure' : 'success');
     // A 429 is this client's quota, not the origin failing: the pacer deals with it.
     held.breaker?.release(status === 429 ? 'ignored' : status >= 500 || status === 408 ? 'failure' : 'success');
     held.concurrency.release('success');
@@ -106,7 +111,6 @@ export class OriginGates {
   settleError(held: Held, signal: AbortSignal): void {
     const outcome: Outcome = !signal.aborted ? 'failure' : isTimeout(signal.reason) ? 'dropped' : 'ignored';
     held.pacer?.release(outcome === 'ignored' ? 'ignored' : 'success');
-    held.throttle?.release(outcome);
     held.breaker?.release(outcome);
     held.concurrency.release(outcome);
   }
