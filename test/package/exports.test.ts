@@ -18,6 +18,7 @@ function nodeImport(specifier: string): string {
   return execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(specifier)}); console.log(Object.keys(m).sort().join(','))`], {
     cwd: root,
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'], // a refused import's stack trace is expected, not noise for the log
   }).trim();
 }
 
