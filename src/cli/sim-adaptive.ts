@@ -24,7 +24,7 @@ Options:
   --phase S             length of each phase, simulated s          (default ${D.phaseMs / 1000})
   --steady S            tail of each phase measured as steady, s   (default ${D.steadyMs / 1000})
   --arrivals KIND       poisson | constant                         (default ${D.arrivals})
-  --aimd-threshold X    AIMD drop threshold, x base latency        (default ${D.aimdThreshold})
+  --aimd-tolerance X    AIMD rttTolerance, x its no-load RTT       (default ${D.aimdTolerance})
   --aimd-backoff X      AIMD backoffRatio                          (default ${D.aimdBackoff})
   --gradient2-tolerance X  Gradient2 rttTolerance                  (default ${D.gradient2Tolerance})
   --seed N              PRNG seed                                  (default ${D.seed})
@@ -42,7 +42,7 @@ export function simAdaptiveCommand(argv: string[], out: NodeJS.WritableStream = 
       phase: { type: 'string' },
       steady: { type: 'string' },
       arrivals: { type: 'string' },
-      'aimd-threshold': { type: 'string' },
+      'aimd-tolerance': { type: 'string' },
       'aimd-backoff': { type: 'string' },
       'gradient2-tolerance': { type: 'string' },
       seed: { type: 'string' },
@@ -71,7 +71,7 @@ export function simAdaptiveCommand(argv: string[], out: NodeJS.WritableStream = 
     phaseMs,
     steadyMs: num('steady', values.steady, D.steadyMs / 1000, 0.1, phaseMs / 1000) * 1000,
     arrivals,
-    aimdThreshold: num('aimd-threshold', values['aimd-threshold'], D.aimdThreshold, 1),
+    aimdTolerance: num('aimd-tolerance', values['aimd-tolerance'], D.aimdTolerance, 1),
     aimdBackoff: num('aimd-backoff', values['aimd-backoff'], D.aimdBackoff, 0.5, 0.999),
     gradient2Tolerance: num('gradient2-tolerance', values['gradient2-tolerance'], D.gradient2Tolerance, 1),
     seed: Math.round(num('seed', values.seed, D.seed, 0)),
@@ -96,8 +96,8 @@ export function renderSuite(s: SuiteResult): string {
   lines.push(
     `sluice sim-adaptive — server knee ${o.capacity} concurrent at ${o.baseLatencyMs} ms (${perSec.toLocaleString('en-US')} req/s); ` +
       `${o.arrivals} arrivals; client timeout ${o.clientTimeoutMs} ms; phases of ${o.phaseMs / 1000} s, steady state = last ${o.steadyMs / 1000} s.`,
-    `Limiters (ConcurrencyGate, no wait queue): none; fixed = ${o.capacity}; aimd, vegas, gradient2 = WindowedLimit(algorithm) with defaults,`,
-    `except aimd timeoutMs = ${o.aimdThreshold} x base latency (its drop signal)` +
+    `Limiters (ConcurrencyGate, no wait queue): none; fixed = ${o.capacity}; aimd, vegas, gradient2 = WindowedLimit(algorithm) with defaults` +
+      `${o.aimdTolerance !== D.aimdTolerance ? `, aimd rttTolerance ${o.aimdTolerance}` : ''}` +
       `${o.aimdBackoff !== D.aimdBackoff ? `, aimd backoffRatio ${o.aimdBackoff}` : ''}` +
       `${o.gradient2Tolerance !== D.gradient2Tolerance ? `, gradient2 rttTolerance ${o.gradient2Tolerance}` : ''}.`,
     `Unloaded p99 (no limit, 0.5x): ${s.unloadedP99Ms.toFixed(1)} ms.`,

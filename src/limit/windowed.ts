@@ -15,6 +15,12 @@
  *   inFlight = maximum in-flight seen
  *   dropped  = any sample dropped
  *   startTime = the window's opening time
+ * A sample granted before the last window that changed the (rounded) limit closed is left out
+ * of the next windows (its drop still counts): it ran under the old limit. Without this a
+ * window after a cut mixes in RTTs of the higher concurrency (and after a rise, of the lower),
+ * and the algorithm reads the lag as a property of the new limit — Vegas and Gradient2
+ * overshoot, and the no-load RTT's re-measurement (./no-load-rtt.ts) can mistake a queue that
+ * has not drained yet for a slower dependency. Netflix counts every sample.
  *
  * Defaults: minSamples 10 (Netflix `windowSize`), aggregation average (Netflix
  * `AverageSampleWindowFactory`). Deviations: minWindowMs 100 and maxWindowMs 1000 (Netflix: 1 s
@@ -54,6 +60,8 @@ export interface WindowedState<S> {
   readonly dropped: boolean;
   /** RTTs of the open window (percentile mode only). */
   readonly rtts: readonly number[];
+  /** Release time at which a window last changed the (rounded) limit; -Infinity before (null in JSON). */
+  readonly changedAt: number;
 }
 
 export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<S>> {
@@ -72,6 +80,8 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
   #maxInFlight = 0;
   #dropped = false;
   #rtts: number[] = [];
+  /** Release time at which the last delivered window changed the limit; -Infinity before. */
+  #changedAt = -Infinity;
 
   constructor(inner: LimitAlgorithm<S>, options: WindowedOptions = {}) {
     this.inner = inner;
@@ -100,16 +110,18 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
 
   onSample(s: LimitSample): number {
     const end = s.startTime + s.rttMs;
+    if (s.dropped) this.#dropped = true;
+    // Granted before the limit last changed: it measures the old limit, not this one.
+    if (s.startTime < this.#changedAt) return this.inner.limit;
     if (this.#start < 0) this.#start = end;
     this.#count++;
     this.#sum += s.rttMs;
     if (s.rttMs < this.#min) this.#min = s.rttMs;
     if (s.inFlight > this.#maxInFlight) this.#maxInFlight = s.inFlight;
-    if (s.dropped) this.#dropped = true;
     if (this.percentile !== undefined) this.#rtts.push(s.rttMs);
     const age = end - this.#start;
-    if (this.#count >= this.maxSamples || (age >= this.#duration && this.#count >= this.minSamples)) return this.#close(true);
-    if (age >= this.maxWindowMs) return this.#close(false);
+    if (this.#count >= this.maxSamples || (age >= this.#duration && this.#count >= this.minSamples)) return this.#close(true, end);
+    if (age >= this.maxWindowMs) return this.#close(false, end);
     return this.inner.limit;
   }
 
@@ -124,6 +136,7 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
       maxInFlight: this.#maxInFlight,
       dropped: this.#dropped,
       rtts: [...this.#rtts],
+      changedAt: this.#changedAt,
     };
   }
 
@@ -137,6 +150,7 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
     const maxInFlight = argNumber('state.maxInFlight', state.maxInFlight, 0);
     if (!Array.isArray(state.rtts)) throw new InvalidArgumentError('state.rtts', 'an array of numbers', state.rtts);
     const rtts = state.rtts.map((r, i) => argNumber(`state.rtts[${i}]`, r, 0));
+    const changedAt = (state.changedAt as number | null) === null ? -Infinity : argNumber('state.changedAt', state.changedAt, -Infinity);
     this.inner.restore(state.inner);
     this.#start = start;
     this.#duration = duration;
@@ -146,9 +160,10 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
     this.#maxInFlight = maxInFlight;
     this.#dropped = state.dropped === true;
     this.#rtts = rtts;
+    this.#changedAt = changedAt;
   }
 
-  #close(deliver: boolean): number {
+  #close(deliver: boolean, close: number): number {
     const sample: LimitSample = { startTime: this.#start, rttMs: this.#tracked(), inFlight: this.#maxInFlight, dropped: this.#dropped };
     const min = this.#min;
     this.#start = -1;
@@ -160,7 +175,10 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
     this.#rtts = [];
     if (!deliver) return this.inner.limit;
     this.#duration = Math.min(Math.max(2 * min, this.minWindowMs), this.maxWindowMs);
-    return this.inner.onSample(sample);
+    const before = this.inner.limit;
+    const after = this.inner.onSample(sample);
+    if (Math.round(after) !== Math.round(before)) this.#changedAt = close;
+    return after;
   }
 
   /** Average RTT, or the nearest-rank percentile (Netflix `ImmutablePercentileSampleWindow`). */

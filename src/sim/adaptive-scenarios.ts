@@ -61,11 +61,11 @@ export function scenarios(phaseMs: number): Scenario[] {
 }
 
 export interface LimiterSetup {
-  /** Knee of the initial server: the fixed limit, and the scale of AIMD's latency threshold. */
+  /** Knee of the initial server: the fixed limit. */
   readonly capacity: number;
   readonly baseLatencyMs: number;
-  /** AIMD treats a window RTT above this multiple of the base latency as a drop. */
-  readonly aimdThreshold: number;
+  /** AIMD's rttTolerance: a window RTT above this multiple of its no-load RTT is a drop. */
+  readonly aimdTolerance: number;
   readonly aimdBackoff: number;
   readonly gradient2Tolerance: number;
   readonly seed: number;
@@ -73,8 +73,7 @@ export interface LimiterSetup {
 
 /**
  * Gate options per limiter. Adaptive algorithms sit behind the windowed sampler, all with their
- * defaults except AIMD's drop threshold (it has no other signal of the knee in this model) and
- * what the caller overrides.
+ * defaults except what the caller overrides.
  */
 export function limiterOptions(name: LimiterName, s: LimiterSetup): ConcurrencyOptions {
   switch (name) {
@@ -83,7 +82,7 @@ export function limiterOptions(name: LimiterName, s: LimiterSetup): ConcurrencyO
     case 'fixed':
       return { limit: s.capacity };
     case 'aimd':
-      return { algorithm: new WindowedLimit(new AimdLimit({ timeoutMs: s.aimdThreshold * s.baseLatencyMs, backoffRatio: s.aimdBackoff })) };
+      return { algorithm: new WindowedLimit(new AimdLimit({ rttTolerance: s.aimdTolerance, backoffRatio: s.aimdBackoff })) };
     case 'vegas':
       return { algorithm: new WindowedLimit(new VegasLimit({ random: seededRandom(s.seed ^ 0x5eed) })) };
     case 'gradient2':

@@ -39,9 +39,9 @@ export interface AdaptiveSimOptions {
   readonly steadyMs?: number;
   /** Period at which the enforced limit is traced, ms. @default 10 */
   readonly traceMs?: number;
-  /** AIMD's drop threshold (timeoutMs), as a multiple of the base latency. @default 1.05 */
-  readonly aimdThreshold?: number;
-  /** AIMD's backoffRatio. @default AIMD_DEFAULTS.backoffRatio (0.9) */
+  /** AIMD's rttTolerance (a window RTT above this multiple of its no-load RTT is a drop). @default AIMD_DEFAULTS.rttTolerance */
+  readonly aimdTolerance?: number;
+  /** AIMD's backoffRatio. @default AIMD_DEFAULTS.backoffRatio */
   readonly aimdBackoff?: number;
   /** Gradient2's rttTolerance. @default GRADIENT2_DEFAULTS.rttTolerance (1.5) */
   readonly gradient2Tolerance?: number;
@@ -59,7 +59,7 @@ export const ADAPTIVE_SIM_DEFAULTS = {
   phaseMs: 15_000,
   steadyMs: 5_000,
   traceMs: 10,
-  aimdThreshold: 1.05,
+  aimdTolerance: AIMD_DEFAULTS.rttTolerance,
   aimdBackoff: AIMD_DEFAULTS.backoffRatio,
   gradient2Tolerance: GRADIENT2_DEFAULTS.rttTolerance,
   seed: 1,
@@ -77,7 +77,7 @@ export function resolveSimOptions(options: AdaptiveSimOptions): ResolvedSimOptio
     phaseMs: options.phaseMs ?? d.phaseMs,
     steadyMs: options.steadyMs ?? d.steadyMs,
     traceMs: options.traceMs ?? d.traceMs,
-    aimdThreshold: options.aimdThreshold ?? d.aimdThreshold,
+    aimdTolerance: options.aimdTolerance ?? d.aimdTolerance,
     aimdBackoff: options.aimdBackoff ?? d.aimdBackoff,
     gradient2Tolerance: options.gradient2Tolerance ?? d.gradient2Tolerance,
     seed: options.seed ?? d.seed,

@@ -52,15 +52,16 @@ describe('limit algorithms under arbitrary samples', () => {
     });
   }
 
-  it('AIMD: a drop always lowers the limit (unless at minLimit); otherwise +1 exactly when 2·inFlight >= limit', () => {
+  it('AIMD: a drop (dropped, RTT > timeoutMs or > 1.05 × the no-load RTT) always lowers the limit (unless at minLimit); otherwise +1 exactly when 2·inFlight >= limit', () => {
     fc.assert(
       fc.property(boundsArb, fc.array(sampleArb, { maxLength: 100 }), (b, samples) => {
         const a = new AimdLimit({ ...b, timeoutMs: 5000 });
         for (const s of samples) {
           const before = a.limit;
           const after = a.onSample(s);
-          if (s.dropped || s.rttMs > 5000) {
-            expect(after).toBe(Math.max(b.minLimit, Math.floor(before * 0.9)));
+          // The no-load RTT after this sample is what the drop test compares with.
+          if (s.dropped || s.rttMs > 5000 || s.rttMs > 1.05 * a.rttNoLoadMs) {
+            expect(after).toBe(Math.max(b.minLimit, Math.floor(before * 0.95)));
             if (before > b.minLimit) expect(after).toBeLessThan(before);
           } else if (2 * s.inFlight >= before) {
             expect(after).toBe(Math.min(b.maxLimit, before + 1));
@@ -94,7 +95,7 @@ describe('limit algorithms under arbitrary samples', () => {
     );
   });
 
-  it('Gradient2: an RTT at 2 × tolerance × the long-term RTT lowers a limit above 2·queueSize', () => {
+  it('Gradient2: an RTT at 2 × tolerance × the no-load RTT lowers a limit above 2·queueSize', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 9, max: 500 }),
@@ -102,15 +103,34 @@ describe('limit algorithms under arbitrary samples', () => {
         fc.double({ min: 2, max: 100, noNaN: true }),
         (limit, rtt, factor) => {
           const g = new Gradient2Limit({ initialLimit: limit, maxLimit: 1000 });
-          for (let i = 0; i < 10; i++) g.onSample({ startTime: 0, rttMs: rtt, inFlight: 0, dropped: false }); // warm up, app-limited
-          const short = rtt * 1.5 * factor;
-          const after = g.onSample({ startTime: 0, rttMs: short, inFlight: limit, dropped: false });
-          // longRtt takes the sample in with weight 2/601 first; the gradient is then just above 0.5.
-          const long = rtt + (2 / 601) * (short - rtt);
-          const gradient = Math.max(0.5, Math.min(1, (1.5 * long) / short));
-          expect(gradient).toBeLessThan(0.51);
-          expect(after).toBeCloseTo(0.8 * limit + 0.2 * (limit * gradient + 4), 9);
+          g.onSample({ startTime: 0, rttMs: rtt, inFlight: 0, dropped: false }); // no-load RTT, app-limited
+          const after = g.onSample({ startTime: 0, rttMs: rtt * factor, inFlight: limit, dropped: false });
+          const gradient = Math.max(0.5, 1 / factor); // = 0.5 for factor >= 2
+          expect(after).toBeCloseTo(0.5 * limit + 0.5 * (limit * gradient + 4), 9);
           expect(after).toBeLessThan(limit); // limit·(1 − gradient) > 4 for limit > 8
+        },
+      ),
+    );
+  });
+
+  it('the no-load RTT never rises while every cut in concurrency is followed by the RTT (a queue, Little\'s law)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 5, max: 300 }),
+        fc.double({ min: 1, max: 100, noNaN: true }),
+        fc.array(fc.integer({ min: 1, max: 1000 }), { maxLength: 100 }),
+        (knee, base, limits) => {
+          const v = new VegasLimit({ probeMultiplier: 10_000, maxLimit: 1000 });
+          const g = new Gradient2Limit({ maxLimit: 1000 });
+          const a = new AimdLimit({ maxLimit: 1000 });
+          for (const offered of [knee, ...limits]) {
+            for (const x of [v, g, a]) {
+              const n = Math.min(offered, x.limit); // a gate never runs more than the limit
+              const rtt = base * Math.max(1, n / knee); // processor sharing past the knee
+              x.onSample({ startTime: 0, rttMs: rtt, inFlight: n, dropped: false });
+            }
+          }
+          for (const x of [v, g, a]) expect(x.rttNoLoadMs).toBeCloseTo(base, 9);
         },
       ),
     );

@@ -15,26 +15,26 @@ describe('VegasLimit update rule', () => {
     expect(v.state().rttNoLoadMs).toBe(8);
   });
 
-  it('grows by beta = 6·log while there is no queue (queue <= threshold = log)', () => {
-    const v = vegas();
-    v.onSample(s(10, 20));
-    expect(v.onSample(s(10, 20))).toBe(26); // queue = ⌈20·(1 − 10/10)⌉ = 0 <= 1
-  });
-
-  it('holds inside [alpha, beta], grows by log below alpha, shrinks by log above beta', () => {
-    const v = vegas({ initialLimit: 30 });
-    v.onSample(s(10, 30));
-    expect(v.onSample(s(12, 30))).toBe(30); // queue = ⌈30·(1 − 10/12)⌉ = ⌈5⌉ = 5 ∈ [3, 6]
-    expect(v.onSample(s(10.5, 30))).toBe(31); // ⌈30·(1 − 10/10.5)⌉ = ⌈1.43⌉ = 2: 1 < 2 < 3 → +1
-    expect(v.onSample(s(20, 31))).toBe(30); // ⌈31·0.5⌉ = 16 > 6 → −1
-  });
-
-  it('uses log = ⌊log10(limit)⌋ from 100 up: alpha 6, beta 12', () => {
+  it('grows by beta while there is no queue (queue <= threshold); alpha, beta are 3 % and 6 % of the limit, at least 1 and 2', () => {
     const v = vegas({ initialLimit: 100 });
     v.onSample(s(10, 100));
-    expect(v.onSample(s(11, 100))).toBe(100); // ⌈100·(1 − 10/11)⌉ = ⌈9.09⌉ = 10 ∈ [6, 12]
-    expect(v.onSample(s(10, 100))).toBe(112); // no queue → +12
-    expect(v.onSample(s(20, 112))).toBe(110); // ⌈56⌉ > 12 → −2
+    expect(v.onSample(s(10, 100))).toBe(106); // queue 0 <= threshold max(1, 3/3) → + beta 6
+    const w = vegas();
+    w.onSample(s(10, 20));
+    expect(w.onSample(s(10, 20))).toBe(22); // limit 20: beta = max(2, 1.2) = 2
+    expect(w.onSample(s(10.8, 22))).toBe(22); // ⌈22 · (1 − 10/10.8)⌉ = ⌈1.63⌉ = 2 ∈ [alpha 1, beta 2]: hold
+  });
+
+  it('holds inside [alpha, beta], grows by log below alpha, drains half the excess above beta', () => {
+    const v = vegas({ initialLimit: 100 });
+    v.onSample(s(10, 100));
+    expect(v.onSample(s(10.4, 100))).toBe(100); // ⌈100 · (1 − 10/10.4)⌉ = ⌈3.85⌉ = 4 ∈ [3, 6]
+    expect(v.onSample(s(10.2, 100))).toBe(102); // ⌈1.96⌉ = 2: 1 < 2 < 3 → + log (2)
+    // ⌈102 · 0.5⌉ = 51 > beta 6.12 → − max(log, (51 − 6.12) / 2) = − 22.44
+    expect(v.onSample(s(20, 102))).toBeCloseTo(79.56, 12);
+    const w = vegas({ initialLimit: 30 });
+    w.onSample(s(10, 30));
+    expect(w.onSample(s(11, 30))).toBe(29); // ⌈30/11⌉ = 3 > beta 2: − max(1, 0.5) = − log
   });
 
   it('decreases by log on a drop, and holds when app-limited (2·inFlight < limit)', () => {
@@ -49,24 +49,42 @@ describe('VegasLimit update rule', () => {
   it('smooths: limit\' = (1 − smoothing)·limit + smoothing·estimate', () => {
     const v = vegas({ smoothing: 0.5 });
     v.onSample(s(10, 20));
-    expect(v.onSample(s(10, 20))).toBe(23); // 0.5·20 + 0.5·26
+    expect(v.onSample(s(10, 20))).toBe(21); // 0.5·20 + 0.5·22
   });
 
   it('re-probes the no-load RTT every probeMultiplier·limit·jitter samples', () => {
     // jitter = 0.5 + 0.5·0 = 0.5 → probe when 0.5 · 2 · 20 = 20 <= count.
     const v = new VegasLimit({ probeMultiplier: 2, random: () => 0 });
     v.onSample(s(10, 20));
-    for (let i = 0; i < 18; i++) v.onSample(s(12, 20)); // queue ⌈20/6⌉ = 4 ∈ [3, 6]: hold
+    for (let i = 0; i < 18; i++) v.onSample(s(11, 20)); // queue ⌈20/11⌉ = 2 ∈ [1, 2]: hold
     expect(v.state()).toMatchObject({ rttNoLoadMs: 10, probeCount: 19 });
-    expect(v.onSample(s(12, 20))).toBe(20); // 20th sample: probe
-    expect(v.state()).toMatchObject({ rttNoLoadMs: 12, probeCount: 0 });
-    expect(v.onSample(s(12, 20))).toBe(26); // against the new no-load RTT there is no queue
+    expect(v.onSample(s(11, 20))).toBe(20); // 20th sample: probe
+    expect(v.state()).toMatchObject({ rttNoLoadMs: 11, probeCount: 0 });
+    expect(v.onSample(s(11, 20))).toBe(22); // against the new no-load RTT there is no queue: + beta 2
+  });
+
+  it('re-measures the no-load RTT when a cut leaves the RTT where it was (the dependency got slower)', () => {
+    const v = vegas({ initialLimit: 100 });
+    v.onSample(s(10, 100));
+    expect(v.onSample(s(20, 100))).toBe(78); // queue 50 → − (50 − 6) / 2 = − 22
+    // Concurrency 78 ≤ 0.96 · 100 and the RTT stayed within (1 − 78/100) / 4 = 5.5 % of 20: a
+    // first test passed. Still a queue against 10: ⌈78 · 0.5⌉ = 39 → − (39 − 4.68) / 2 = − 17.16.
+    expect(v.onSample(s(20, 78))).toBeCloseTo(60.84, 12);
+    // The second in a row: service time, not a queue. No queue against 20: + beta = 0.06 · 60.84.
+    expect(v.onSample(s(20, 60.84))).toBeCloseTo(60.84 * 1.06, 12);
+    expect(v.rttNoLoadMs).toBe(20);
+    const q = vegas({ initialLimit: 100 });
+    q.onSample(s(10, 100));
+    q.onSample(s(20, 100));
+    q.onSample(s(15.6, 78)); // the RTT followed the cut (20 · 78/100): a queue draining
+    expect(q.rttNoLoadMs).toBe(10);
   });
 
   it('stays within [minLimit, maxLimit]', () => {
     const v = vegas({ initialLimit: 5, minLimit: 4, maxLimit: 8 });
     v.onSample(s(10, 5));
-    expect(v.onSample(s(10, 5))).toBe(8);
+    expect(v.onSample(s(10, 5))).toBe(7); // + beta 2
+    expect(v.onSample(s(10, 5))).toBe(8); // 9, clamped
     v.onSample(s(10, 5, true));
     v.onSample(s(10, 5, true));
     v.onSample(s(10, 5, true));
@@ -75,7 +93,8 @@ describe('VegasLimit update rule', () => {
 
   it('has the documented defaults and validates options', () => {
     const v = new VegasLimit();
-    expect([v.limit, v.minLimit, v.maxLimit, v.smoothing, v.probeMultiplier]).toEqual([20, 1, 1000, 1, 30]);
+    expect([v.limit, v.minLimit, v.maxLimit, v.smoothing, v.probeMultiplier, v.queueAlpha, v.queueBeta]).toEqual([20, 1, 1000, 1, 30, 0.03, 0.06]);
+    expect(() => new VegasLimit({ queueAlpha: 0.1, queueBeta: 0.05 })).toThrow(/queueBeta: expected a number in \(queueAlpha \(0.1\), 1\], received 0.05/);
     expect(VEGAS_DEFAULTS.maxLimit).toBe(1000);
     expect(() => new VegasLimit({ smoothing: 0 })).toThrow(/smoothing: expected a number in/);
     expect(() => new VegasLimit({ probeMultiplier: 1.5 })).toThrow(/probeMultiplier: expected an integer >= 1, received 1.5/);

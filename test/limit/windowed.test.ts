@@ -43,10 +43,10 @@ describe('WindowedLimit', () => {
     w.onSample(at(0, 300));
     w.onSample(at(100, 300)); // closes the first window; min RTT 300 → next lasts 600 ms
     expect(r.seen).toHaveLength(1);
-    w.onSample(at(200, 300));
-    w.onSample(at(799, 300));
+    w.onSample(at(400, 300)); // granted at 100: after the limit changed (at 100), so it counts
+    w.onSample(at(999, 300));
     expect(r.seen).toHaveLength(1);
-    w.onSample(at(800, 300));
+    w.onSample(at(1000, 300));
     expect(r.seen).toHaveLength(2);
     expect(w.state().duration).toBe(600);
   });
@@ -63,6 +63,18 @@ describe('WindowedLimit', () => {
     w.onSample(at(1100, 10, 1, true)); // 500 ms old with 2 samples: discarded, drop and all
     expect(r.seen).toHaveLength(1);
     expect(w.state()).toMatchObject({ start: -1, count: 0, dropped: false });
+  });
+
+  it('leaves out samples granted before the last window that changed the limit closed (they ran under the old limit); their drops still count', () => {
+    const r = new Recorder();
+    const w = new WindowedLimit(r, { minWindowMs: 100, minSamples: 1 });
+    w.onSample(at(0, 10));
+    w.onSample(at(100, 10)); // closes at 100; the recorder's limit changes → samples granted before 100 are stale
+    w.onSample(at(120, 30, 9, true)); // granted at 90: left out, but its drop counts
+    expect(w.state()).toMatchObject({ start: -1, count: 0, dropped: true });
+    w.onSample(at(130, 20, 3)); // granted at 110: opens the window
+    w.onSample(at(230, 10, 4));
+    expect(r.seen[1]).toEqual({ startTime: 130, rttMs: 15, inFlight: 4, dropped: true });
   });
 
   it('closes a window at maxSamples whatever its age', () => {
