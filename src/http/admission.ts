@@ -50,6 +50,8 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   readonly #tenant: TenantResolver<R>;
   /** Smoothed service time of admitted requests, ms; 0 until the first one finishes. */
   #serviceMs = 0;
+  /** Only a concurrency queue needs the service time (early refusals): otherwise no clock reads. */
+  readonly #tracksService: boolean;
 
   constructor(options: HttpAdmissionOptions<R>) {
     this.#o = resolveHttpOptions(options);
@@ -58,6 +60,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     this.clock = this.#g.clock;
     this.shedder = this.#g.shedder;
     this.concurrency = this.#g.concurrency;
+    this.#tracksService = this.concurrency !== undefined && this.#g.queueWaitMs > 0;
     this.#tenant = tenantResolver(options.tenant ?? 'ip', this.#o.ip);
   }
 
@@ -66,7 +69,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     return this.#tenant(req);
   }
 
-  /** Smoothed service time of admitted requests, ms (0 before the first release). */
+  /** Smoothed service time of admitted requests, ms (0 before the first release; only tracked with a concurrency queue). */
   get serviceMs(): number {
     return this.#serviceMs;
   }
@@ -94,12 +97,13 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
       cost: route?.cost ?? this.#costOf(req),
     };
     if (wait !== Infinity) ctx.maxWaitMs = wait;
-    const watch = new ResponseWatch(this, res);
+    const watch: ResponseWatch = { policy: this, permit: undefined, controller: undefined, closed: false };
     if (this.#g.mayWait) {
       watch.controller = new AbortController();
       ctx.signal = watch.controller.signal;
     }
-    res.once('close', watch.onClose);
+    (res as HttpResponseLike & { [kWatch]?: ResponseWatch | undefined })[kWatch] = watch;
+    res.on('close', onResponseClose);
     let result: ChainResult | Promise<ChainResult>;
     try {
       result = runChain(this.#g.chain, ctx);
@@ -122,7 +126,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   /** Called once per admitted request when its response closes. */
   onFinished(permit: HttpPermit, res: HttpResponseLike): void {
     const finished = res.writableFinished;
-    if (finished) {
+    if (finished && this.#tracksService) {
       const ms = this.clock.now() - permit.grantedAt;
       this.#serviceMs = this.#serviceMs === 0 ? ms : this.#serviceMs + LATENCY_ALPHA * (ms - this.#serviceMs);
     }
@@ -134,7 +138,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
       const quota = r.refusedBy !== undefined && this.#g.quota.has(r.refusedBy) && r.rejection.reason === 'rate_limited';
       return this.#refused(quota ? { ...r.rejection, reason: 'quota' } : r.rejection, r.facts, r.rejection.facts);
     }
-    const permit = new HttpPermit(this.name, r.permits, this.clock.now(), r.facts);
+    const permit = new HttpPermit(this.name, r.permits, this.#tracksService ? this.clock.now() : 0, r.facts);
     if (watch.closed) {
       // The client left while the last gate answered: nothing will run.
       permit.release('dropped');
@@ -181,19 +185,24 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
 }
 
 /** One request's watch on its response: aborts its wait, or releases its permit, on 'close'. */
-class ResponseWatch {
+interface ResponseWatch {
+  readonly policy: { onFinished(permit: HttpPermit, res: HttpResponseLike): void };
   permit: HttpPermit | undefined;
   controller: AbortController | undefined;
-  closed = false;
-  constructor(
-    readonly policy: { onFinished(permit: HttpPermit, res: HttpResponseLike): void },
-    readonly res: HttpResponseLike,
-  ) {}
-
-  readonly onClose = (): void => {
-    this.closed = true;
-    if (this.permit !== undefined) this.policy.onFinished(this.permit, this.res);
-    else this.controller?.abort();
-  };
+  closed: boolean;
 }
 
+const kWatch = Symbol('sluice.http.watch');
+
+/**
+ * The one 'close' listener of every watched response (`this` is the response): no closure
+ * per request. A response closes once; a second call finds the watch gone.
+ */
+function onResponseClose(this: HttpResponseLike & { [kWatch]?: ResponseWatch | undefined }): void {
+  const w = this[kWatch];
+  if (w === undefined) return;
+  this[kWatch] = undefined;
+  w.closed = true;
+  if (w.permit !== undefined) w.policy.onFinished(w.permit, this);
+  else w.controller?.abort();
+}

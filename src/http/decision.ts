@@ -41,5 +41,5 @@ export interface HttpResponseLike {
   /** True once the whole response was handed to the OS: a close before that is an abandoned request. */
   readonly writableFinished: boolean;
   readonly destroyed: boolean;
-  once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }

@@ -8,7 +8,7 @@ export class HttpPermit implements Permit {
   constructor(
     readonly gate: string,
     readonly permits: readonly Permit[],
-    /** Clock time of admission. */
+    /** Clock time of admission (0 when the policy does not track service time). */
     readonly grantedAt: number,
     /** Facts of every rate policy that metered the request, in order. */
     readonly allFacts: readonly PolicyFacts[],

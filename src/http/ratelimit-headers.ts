@@ -59,15 +59,40 @@ export function sfString(s: string): string {
   return `${out}"`;
 }
 
+/**
+ * Written items per policy name: a policy's RateLimit-Policy item rarely changes, so it is
+ * written once and reused while its limit and window stay the same. Policy names come from
+ * configuration, so the cache is small; it is cleared if it ever grows past a bound.
+ */
+interface Written {
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly name: string;
+  readonly item: string;
+}
+const written = new Map<string, Written>();
+const MAX_WRITTEN = 1024;
+
+function writtenFor(f: PolicyFacts): Written {
+  let w = written.get(f.policy);
+  if (w === undefined || w.limit !== f.limit || w.windowMs !== f.windowMs) {
+    const name = w?.name ?? sfString(f.policy);
+    const s = deltaSeconds(f.windowMs);
+    w = { limit: f.limit, windowMs: f.windowMs, name, item: `${name};q=${integer(f.limit)};w=${s > 0 ? s : 1}` };
+    if (written.size >= MAX_WRITTEN) written.clear();
+    written.set(f.policy, w);
+  }
+  return w;
+}
+
 /** One RateLimit-Policy item: `"name";q=..;w=..`. */
 export function policyItem(f: PolicyFacts): string {
-  const w = deltaSeconds(f.windowMs);
-  return `${sfString(f.policy)};q=${integer(f.limit)};w=${w > 0 ? w : 1}`;
+  return writtenFor(f).item;
 }
 
 /** One RateLimit item: `"name";r=..;t=..`; `tSeconds` overrides t (a refused policy's retry time). */
 export function limitItem(f: PolicyFacts, tSeconds?: number): string {
-  return `${sfString(f.policy)};r=${integer(f.remaining)};t=${tSeconds ?? deltaSeconds(f.resetMs)}`;
+  return `${writtenFor(f).name};r=${integer(f.remaining)};t=${tSeconds ?? deltaSeconds(f.resetMs)}`;
 }
 
 /** The policy with the least quota left relative to its limit. */
