@@ -50,7 +50,7 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
       prometheus: ['prom-client'],
       otel: ['@opentelemetry/api'],
       express: ['express'],
-      fastify: ['fastify', 'fastify-plugin'],
+      fastify: ['fastify'],
       gateway: ['yaml', 'ajv'],
     };
     const peers = Object.keys((pkg as { peerDependencies?: Record<string, string> }).peerDependencies ?? {});
