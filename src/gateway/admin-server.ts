@@ -1,0 +1,100 @@
+/**
+ * The admin listener, apart from the proxy port and on loopback by default:
+ *   /healthz  200 while the process serves at all
+ *   /readyz   503 while draining, or when every route's policy refuses everything (breaker
+ *             open, pressure at `reject`): a load balancer should send traffic elsewhere
+ *   /status   JSON of every route, policy and gate
+ *   /metrics  Prometheus text (sluice/prometheus); 501 when prom-client is not installed —
+ *             it is imported on first use, so the gateway runs without it
+ */
+import { createServer } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger.js';
+import type { HandlerState } from './request-handler.js';
+import type { GatewayStatus } from './status.js';
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface AdminDeps {
+  readonly status: () => GatewayStatus;
+  readonly state: HandlerState;
+  readonly logger: Logger;
+}
+
+type Scrape = () => Promise<{ contentType: string; body: string }>;
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+/** prom-client and sluice/prometheus, loaded once; undefined when prom-client is absent. */
+async function loadMetrics(state: HandlerState): Promise<Scrape | undefined> {
+  try {
+    const prom = await import('prom-client');
+    const { registerPrometheusMetrics } = await import('../prometheus/index.js');
+    const registry = new prom.Registry();
+    prom.collectDefaultMetrics({ register: registry });
+    registerPrometheusMetrics({ registry, gates: () => [...state.table.policies.values()].flatMap((p) => p.gates()) });
+    return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
+  let metrics: Promise<Scrape | undefined> | undefined;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const { state } = deps;
+    switch (path) {
+      case '/healthz':
+        return send(res, 200, 'ok\n');
+      case '/readyz': {
+        const policies = [...state.table.policies.values()];
+        const refusing = policies.length > 0 && state.table.routes.every((r) => r.policy?.refusingAll === true);
+        if (state.draining) return send(res, 503, 'draining\n');
+        if (refusing) return send(res, 503, 'refusing all requests\n');
+        return send(res, 200, 'ready\n');
+      }
+      case '/status':
+        return send(res, 200, `${JSON.stringify(deps.status(), null, 2)}\n`, 'application/json');
+      case '/metrics':
+        metrics ??= loadMetrics(state);
+        metrics
+          .then(async (scrape) => {
+            if (scrape === undefined) return send(res, 501, 'metrics need prom-client: npm install prom-client\n');
+            const m = await scrape();
+            send(res, 200, m.body, m.contentType);
+          })
+          .catch((err: unknown) => {
+            deps.logger.error('metrics failed', { error: String(err) });
+            send(res, 500, 'metrics failed\n');
+          });
+        return;
+      default:
+        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${a.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

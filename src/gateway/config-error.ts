@@ -1,0 +1,58 @@
+/**
+ * A config that cannot be used: every problem found, each naming the file, the line, the key
+ * path, what was expected and what was found —
+ * `sluice.yaml:12: routes[0].policy.concurrency.queue: expected an integer >= 0, found -1`.
+ */
+
+/** One problem in a config. */
+export interface ConfigIssue {
+  /** Key path as written in messages: `routes[0].policy.concurrency.queue`; '' for the whole document. */
+  readonly path: string;
+  /** 1-based line; undefined when the config did not come from a file. */
+  readonly line: number | undefined;
+  readonly expected: string;
+  readonly found: string;
+}
+
+export class GatewayConfigError extends Error {
+  /** Stable code (see docs/gateway.md). */
+  readonly code = 'SLUICE_ERR_GATEWAY_CONFIG';
+  readonly file: string;
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(file: string, issues: readonly ConfigIssue[]) {
+    super(issues.map((i) => formatIssue(file, i)).join('\n'));
+    this.file = file;
+    this.issues = issues;
+  }
+
+  override get name(): string {
+    return 'GatewayConfigError';
+  }
+}
+
+export function formatIssue(file: string, i: ConfigIssue): string {
+  const where = i.line === undefined ? file : `${file}:${i.line}`;
+  return `${where}: ${i.path === '' ? '(document)' : i.path}: expected ${i.expected}, found ${i.found}`;
+}
+
+/** A value as a message shows it. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return 'a mapping';
+}
+
+/** `['routes', 0, 'policy']` as `routes[0].policy`. */
+export function formatPath(segments: readonly (string | number)[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(s)) out += out === '' ? s : `.${s}`;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}

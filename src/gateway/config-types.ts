@@ -1,0 +1,180 @@
+/**
+ * The gateway configuration: the shape of `sluice.yaml`, key for key. Durations, rates and
+ * sizes may be written as strings (`100ms`, `2000/s`, `10mb`) or numbers (ms, per second,
+ * bytes). Every default is in GATEWAY_DEFAULTS; `validateConfig` checks a value once
+ * against the JSON Schema (schema.ts, published as docs/sluice.schema.json) and the rules
+ * a schema cannot state (contradictions).
+ */
+import type { Duration, Rate, Size } from './units.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type CriticalityName = 'critical-plus' | 'critical' | 'sheddable-plus' | 'sheddable';
+export type AlgorithmName = 'aimd' | 'vegas' | 'gradient2';
+
+export interface ListenConfig {
+  /** @default '0.0.0.0' (proxy), '127.0.0.1' (admin) */
+  readonly host?: string;
+  /** 0 picks a free port. @default 8080 (proxy), 9901 (admin) */
+  readonly port?: number;
+}
+
+export interface AdminConfig extends ListenConfig {
+  /** @default true */
+  readonly enabled?: boolean;
+}
+
+/** Limits that protect the gateway itself. */
+export interface ServerConfig {
+  /** Longest a client may take to send its request headers. @default 10s */
+  readonly headersTimeout?: Duration;
+  /** Longest a client may take to send its whole request (0: none). >= headersTimeout. @default 60s */
+  readonly requestTimeout?: Duration;
+  /** Idle keep-alive connections are closed after this. @default 5s */
+  readonly keepAliveTimeout?: Duration;
+  /** Largest request head, bytes. @default 16kb */
+  readonly maxHeaderSize?: Size;
+  /** Largest request body; more is answered 413. @default 10mb */
+  readonly maxBodySize?: Size;
+  /** Open client connections; more are refused at accept. @default 10000 */
+  readonly maxConnections?: number;
+  /** Requests waiting for admission across all routes; more are answered 503 at once. @default 10000 */
+  readonly maxQueued?: number;
+}
+
+export interface DrainConfig {
+  /** Longest in-flight requests may run after SIGTERM/SIGINT. @default 30s */
+  readonly timeout?: Duration;
+  /** Retry-After of requests refused while draining. @default 5s */
+  readonly retryAfter?: Duration;
+}
+
+export interface LogConfig {
+  /** @default 'info' */
+  readonly level?: LogLevel;
+}
+
+export interface UpstreamConfig {
+  /** `http://host:port[/base]`: the only place requests go. */
+  readonly url: string;
+  /** Longest wait for the upstream's response headers; then 504. @default 30s */
+  readonly timeout?: Duration;
+  /** Longest an upstream socket may sit idle mid-response; then the response is cut. @default 60s */
+  readonly idleTimeout?: Duration;
+  /** Keep-alive sockets to this upstream, at most. @default 256 */
+  readonly maxSockets?: number;
+}
+
+/** A tenant's own policy: `rate` (and `burst`), or `limit` and `window`. */
+export interface RateOverride {
+  readonly rate?: Rate;
+  readonly burst?: number;
+  readonly limit?: number;
+  readonly window?: Duration;
+}
+
+export interface RateLimitConfig {
+  /** Name in RateLimit-Policy. @default 'default' when there is one rate limit (required otherwise) */
+  readonly name?: string;
+  /** @default 'gcra' with `rate`, 'sliding-window' with `limit` */
+  readonly algorithm?: 'token-bucket' | 'gcra' | 'sliding-window';
+  /** Bucket algorithms: units per period (`2000/s`). */
+  readonly rate?: Rate;
+  /** Bucket algorithms: the largest burst, >= 1. @default the rate per second, at least 1 */
+  readonly burst?: number;
+  /** Sliding window: units per window. */
+  readonly limit?: number;
+  /** Sliding window: its length. */
+  readonly window?: Duration;
+  /** Refusals count as `quota` (still 429). @default false */
+  readonly quota?: boolean;
+  /** Most tenants remembered (oldest forgotten first). @default 100000 */
+  readonly maxKeys?: number;
+  /** Per-tenant policies, keyed as the tenant resolver writes them (`key:gold-customer`, `ip:10.0.0.7`). */
+  readonly overrides?: Readonly<Record<string, RateOverride>>;
+}
+
+export interface ConcurrencyConfig {
+  /** In flight at once: a number, or `adaptive` (an algorithm sets it). */
+  readonly limit: number | 'adaptive';
+  /** With `adaptive`. @default 'gradient2' */
+  readonly algorithm?: AlgorithmName;
+  /** With `adaptive`. */
+  readonly initialLimit?: number;
+  readonly minLimit?: number;
+  readonly maxLimit?: number;
+  /** Requests that may wait for a slot. @default 0 */
+  readonly queue?: number;
+  /** Longest a request waits in the queue; needs queue >= 1. @default 5s */
+  readonly queueTimeout?: Duration;
+  /** @default 'fifo' */
+  readonly discipline?: 'fifo' | 'lifo' | 'codel' | 'priority';
+}
+
+export interface BreakerConfig {
+  /** Upstream failures (5xx, errors, timeouts) in a row that open the breaker. @default 5 */
+  readonly failures?: number;
+  /** Time open before a probe. @default 10s */
+  readonly openFor?: Duration;
+}
+
+export interface ShedConfig {
+  /** Event-loop delay (p99 beyond schedule) at which sheddable requests are shed. @default 50ms */
+  readonly slowAt?: Duration;
+  /** Event-loop delay at which everything but the top class is shed. @default 200ms */
+  readonly rejectAt?: Duration;
+  /** Sampling period. @default 1s */
+  readonly interval?: Duration;
+}
+
+export interface PolicyConfig {
+  /** Who the tenant is: the client address, or a header (an API key). @default 'ip' */
+  readonly tenant?: 'ip' | { readonly header: string };
+  readonly rateLimits?: readonly RateLimitConfig[];
+  /** A number (fixed, no queue), `adaptive`, or the full form. */
+  readonly concurrency?: number | 'adaptive' | ConcurrencyConfig;
+  readonly breaker?: BreakerConfig;
+  readonly shed?: ShedConfig;
+  /** A header in which clients may lower their criticality. */
+  readonly criticalityHeader?: string;
+  /** Longest a request waits for admission in total. @default no limit beyond the gates' own */
+  readonly maxWait?: Duration;
+  /** @default 'draft' */
+  readonly headers?: 'draft' | 'legacy' | 'x' | 'none';
+}
+
+export interface RouteConfig {
+  /** Name in logs and status. @default `route-<index>` */
+  readonly name?: string;
+  /** Path prefix, on segment boundaries (`/api` matches `/api` and `/api/x`, not `/apix`). @default '/' */
+  readonly path?: string;
+  /** Methods the route matches. @default every method */
+  readonly methods?: readonly string[];
+  /** A key of `upstreams`. @default the only upstream */
+  readonly upstream?: string;
+  /** A key of `policies`, or a policy of this route alone. @default no admission control */
+  readonly policy?: string | PolicyConfig;
+  /** Rate-limit units a request costs. @default 1 */
+  readonly cost?: number;
+  /** The route's criticality class. @default 'critical' */
+  readonly criticality?: CriticalityName;
+  /** Proxied without admission control. @default false */
+  readonly exempt?: boolean;
+  /** Longest this route's requests wait for admission. */
+  readonly maxWait?: Duration;
+}
+
+export interface GatewayConfig {
+  readonly listen?: ListenConfig;
+  readonly admin?: AdminConfig;
+  readonly server?: ServerConfig;
+  readonly drain?: DrainConfig;
+  readonly log?: LogConfig;
+  /** Peers whose X-Forwarded-For / Forwarded is believed: addresses, CIDR blocks, `loopback`, `linklocal`, `uniquelocal`. @default none */
+  readonly trustProxy?: readonly string[];
+  /** The header trusted proxies write. @default 'x-forwarded-for' */
+  readonly proxyHeader?: 'x-forwarded-for' | 'forwarded';
+  readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
+  readonly policies?: Readonly<Record<string, PolicyConfig>>;
+  /** Matched in order; the first match wins; a request no route matches is answered 404. */
+  readonly routes: readonly RouteConfig[];
+}

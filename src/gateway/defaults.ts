@@ -1,0 +1,29 @@
+/** Every default of the gateway, in one place (config-types.ts documents each). */
+export const GATEWAY_DEFAULTS = {
+  listen: { host: '0.0.0.0', port: 8080 },
+  admin: { enabled: true, host: '127.0.0.1', port: 9901 },
+  server: {
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
+    keepAliveTimeoutMs: 5_000,
+    maxHeaderSize: 16 * 1024,
+    maxBodySize: 10 * 1024 * 1024,
+    maxConnections: 10_000,
+    maxQueued: 10_000,
+  },
+  drain: { timeoutMs: 30_000, retryAfterMs: 5_000 },
+  log: { level: 'info' },
+  upstream: { timeoutMs: 30_000, idleTimeoutMs: 60_000, maxSockets: 256 },
+  rateLimit: { maxKeys: 100_000 },
+  concurrency: { algorithm: 'gradient2', queueTimeoutMs: 5_000 },
+  breaker: { failures: 5, openForMs: 10_000 },
+  shed: { slowAtMs: 50, rejectAtMs: 200, intervalMs: 1_000 },
+  /** Flag form: `--queue-timeout` without `--queue` gives the concurrency limit this queue. */
+  flagQueue: 1024,
+  /** Retry-After of a refusal whose gate could not tell (it never comes without one). */
+  retryAfterS: 1,
+  /** Rejections are logged as one line per route and reason per this period. */
+  rejectionLogMs: 1_000,
+  /** A changed config file is read this long after its last change event. */
+  watchDebounceMs: 200,
+} as const;

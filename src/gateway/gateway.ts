@@ -1,0 +1,184 @@
+/**
+ * `startGateway(config)`: the sluice gateway, programmatically — a reverse proxy whose every
+ * route is admitted by sluice/http, with an admin listener, atomic reloads and a graceful
+ * drain. The CLI (`sluice gateway`) adds flags, a config file, signals and file watching.
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../core/clock.js';
+import { startAdmin } from './admin-server.js';
+import type { AdminServer } from './admin-server.js';
+import type { GatewayConfig } from './config-types.js';
+import { JsonLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { RejectionLog } from './rejection-log.js';
+import { handleRequest } from './request-handler.js';
+import type { GatewayCounters, HandlerState } from './request-handler.js';
+import type { ResolvedConfig } from './resolved-config.js';
+import { RouteTable } from './route-table.js';
+import { gatewayStatus } from './status.js';
+import type { GatewayStatus } from './status.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import { resolveConfig } from './validate-config.js';
+
+export interface GatewayOptions {
+  /** Where log lines go. @default JSON lines on stdout at the config's `log.level` */
+  readonly logger?: Logger;
+  /** Clock of every gate. @default the system clock */
+  readonly clock?: Clock;
+}
+
+export interface Gateway {
+  /** The proxy: `http://127.0.0.1:<port>` (the bound port when the config asked for 0). */
+  readonly url: string;
+  /** The admin listener (`/metrics`, `/healthz`, `/readyz`, `/status`); '' when disabled. */
+  readonly adminUrl: string;
+  /** Every route's and gate's state, as JSON-safe data (what `/status` serves). */
+  status(): GatewayStatus;
+  /**
+   * Apply a new config atomically: the new route table is built whole, then swapped in.
+   * Policies whose canonical hash is unchanged keep their gates (and limiter state). An
+   * invalid config rejects with GatewayConfigError and the old one keeps serving. Listener
+   * addresses and maxHeaderSize need a restart (a change is logged and ignored).
+   */
+  reload(config: GatewayConfig): Promise<void>;
+  /**
+   * Stop accepting; answer queued requests 503 + Retry-After; let in-flight requests finish
+   * until the deadline (then cut them); close everything. @default deadline: the config's drain.timeout
+   */
+  drain(deadlineMs?: number): Promise<void>;
+  /** Drain with no grace: in-flight requests are cut. Idempotent. */
+  close(): Promise<void>;
+}
+
+function urlOf(server: Server): string {
+  const a = server.address() as AddressInfo;
+  const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `http://${host}:${a.port}`;
+}
+
+function applyServerLimits(server: Server, c: ResolvedConfig): void {
+  server.headersTimeout = c.server.headersTimeoutMs;
+  server.requestTimeout = c.server.requestTimeoutMs;
+  server.keepAliveTimeout = c.server.keepAliveTimeoutMs;
+  server.maxConnections = c.server.maxConnections;
+}
+
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const resolved = resolveConfig(config);
+  const logger = options.logger ?? new JsonLogger(resolved.logLevel);
+  const counters: GatewayCounters = { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0 };
+  const state: HandlerState = {
+    table: new RouteTable(resolved, undefined, options.clock),
+    draining: false,
+    queued: 0,
+    logger,
+    rejections: new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs),
+    counters,
+  };
+  const startedAt = Date.now();
+  const s = resolved.server;
+  const server = createServer(
+    {
+      maxHeaderSize: s.maxHeaderSize,
+      headersTimeout: s.headersTimeoutMs,
+      requestTimeout: s.requestTimeoutMs,
+      // Node checks the two timeouts above on this period (30 s by default): slow clients must not outlive them by that much.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, s.headersTimeoutMs / 4)),
+    },
+    (req, res) => handleRequest(state, req, res),
+  );
+  applyServerLimits(server, resolved);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    logger.debug('client error', { code: err.code, error: err.message });
+    if (socket.writable && err.code === 'HPE_HEADER_OVERFLOW') socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else if (socket.writable && err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
+  await listen(server, resolved.listen.port, resolved.listen.host);
+  const url = urlOf(server);
+
+  let admin: AdminServer | undefined;
+  const status = (): GatewayStatus => gatewayStatus(state, server, startedAt);
+  if (resolved.admin.enabled) {
+    try {
+      admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger });
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
+  logger.info('listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length });
+
+  let drained: Promise<void> | undefined;
+  const drain = (deadlineMs = state.table.config.drain.timeoutMs): Promise<void> => {
+    drained ??= (async () => {
+      state.draining = true;
+      logger.info('draining', { deadlineMs, queued: state.queued });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Queued requests are answered 503 + Retry-After now; admitted ones run on.
+      for (const p of state.table.policies.values()) p.close();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const outcome = await Promise.race([closed.then(() => 'done' as const), late]);
+      clearTimeout(timer);
+      clearInterval(idle);
+      if (outcome === 'late') {
+        logger.warn('drain deadline passed: cutting connections', { deadlineMs });
+        server.closeAllConnections();
+        await closed;
+      }
+      state.rejections.flush();
+      for (const u of state.table.upstreams.values()) u.agent.destroy();
+      for (const p of state.table.policies.values()) p.retire();
+      await admin?.close();
+      logger.info('stopped', { requests: counters.requests, admitted: counters.admitted, rejected: counters.rejected });
+    })();
+    return drained;
+  };
+
+  const reload = async (next: GatewayConfig): Promise<void> => {
+    if (state.draining) throw new Error('the gateway is draining');
+    const c = resolveConfig(next);
+    const old = state.table;
+    const restart: string[] = [];
+    if (c.listen.host !== old.config.listen.host || c.listen.port !== old.config.listen.port) restart.push('listen');
+    if (JSON.stringify(c.admin) !== JSON.stringify(old.config.admin)) restart.push('admin');
+    if (c.server.maxHeaderSize !== old.config.server.maxHeaderSize) restart.push('server.maxHeaderSize');
+    const table = new RouteTable(c, old, options.clock);
+    state.table = table; // the swap: one assignment
+    applyServerLimits(server, c);
+    if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
+    const retired = table.retiredFrom(old);
+    for (const p of retired.policies) p.retire();
+    // Requests still on a retired agent finish; its sockets go once they could have.
+    const t = setTimeout(() => retired.agents.forEach((a) => a.destroy()), Math.max(...[...old.upstreams.values()].map((u) => u.config.timeoutMs)));
+    t.unref();
+    const kept = [...table.policies.keys()].filter((k) => old.policies.has(k)).length;
+    logger.info('reloaded', { routes: c.routes.length, policiesKept: kept, policiesNew: table.policies.size - kept, ...(restart.length > 0 ? { needsRestart: restart } : {}) });
+    await Promise.resolve();
+  };
+
+  return {
+    url,
+    adminUrl: admin?.url ?? '',
+    status,
+    reload,
+    drain,
+    close: () => drain(0),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

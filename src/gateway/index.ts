@@ -1,0 +1,35 @@
+/**
+ * The sluice gateway: an admission-control reverse proxy (`sluice gateway`). Applications
+ * layer: imports sluice/http for admission, and yaml + ajv for its config file.
+ */
+export { startGateway } from './gateway.js';
+export type { Gateway, GatewayOptions } from './gateway.js';
+export type {
+  AdminConfig,
+  AlgorithmName,
+  BreakerConfig,
+  ConcurrencyConfig,
+  CriticalityName,
+  DrainConfig,
+  GatewayConfig,
+  ListenConfig,
+  LogConfig,
+  LogLevel,
+  PolicyConfig,
+  RateLimitConfig,
+  RateOverride,
+  RouteConfig,
+  ServerConfig,
+  ShedConfig,
+  UpstreamConfig,
+} from './config-types.js';
+export type { GatewayStatus, PolicyStatus, RouteStatus } from './status.js';
+export { GATEWAY_DEFAULTS } from './defaults.js';
+export { CONFIG_SCHEMA } from './schema.js';
+export { GatewayConfigError } from './config-error.js';
+export type { ConfigIssue } from './config-error.js';
+export { loadConfigFile, parseConfigText } from './load-config.js';
+export { quickConfig } from './quick-config.js';
+export type { QuickOptions } from './quick-config.js';
+export { JsonLogger, LOG_LEVELS } from './logger.js';
+export type { LogFields, Logger } from './logger.js';

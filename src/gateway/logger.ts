@@ -1,0 +1,48 @@
+/**
+ * Structured logs: one JSON object per line (`{"time":...,"level":"info","msg":...}`), with a
+ * level below which nothing is written.
+ */
+import type { LogLevel } from './config-types.js';
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** What the gateway logs through; give your own to `startGateway` to route its lines elsewhere. */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
+
+/** A JSON-lines logger; `write` defaults to stdout. Its level can change (a reload may set another). */
+export class JsonLogger implements Logger {
+  level: LogLevel;
+  readonly #write: (line: string) => void;
+
+  constructor(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l)) {
+    this.level = level;
+    this.#write = write;
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.#log('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.#log('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.#log('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.#log('error', msg, fields);
+  }
+
+  #log(level: Exclude<LogLevel, 'silent'>, msg: string, fields: LogFields | undefined): void {
+    if (RANK[level] < RANK[this.level]) return;
+    this.#write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+  }
+}

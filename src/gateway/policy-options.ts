@@ -1,0 +1,153 @@
+/**
+ * A config policy as the HTTP admission layer's options (sluice/http does the admitting; the
+ * gateway only translates): rate limits per tenant, a breaker, a fixed or adaptive
+ * concurrency limit with its queue, and event-loop shedding.
+ */
+import type { IncomingMessage } from 'node:http';
+import { CircuitBreaker } from '../breaker/circuit-breaker.js';
+import { consecutiveFailures } from '../breaker/consecutive.js';
+import type { Gate } from '../core/types.js';
+import type { Clock } from '../core/clock.js';
+import type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption } from '../http/options.js';
+import type { LimitAlgorithm } from '../limit/algorithm.js';
+import { AimdLimit } from '../limit/aimd.js';
+import { Gradient2Limit } from '../limit/gradient2.js';
+import { VegasLimit } from '../limit/vegas.js';
+import { WindowedLimit } from '../limit/windowed.js';
+import { eventLoopDelaySignal } from '../pressure/event-loop-delay-signal.js';
+import { PressureMonitor } from '../pressure/pressure-monitor.js';
+import { KeyedRateLimiter } from '../rate/keyed.js';
+import type { RatePolicyInput } from '../rate/policy.js';
+import type { AlgorithmName, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import { durationMs, rateOf } from './units.js';
+
+export interface PolicyParts {
+  readonly options: HttpAdmissionOptions<IncomingMessage>;
+  /** The rate limiters built here (the gateway reads their stats; `quota` limits are built by sluice/http and not listed). */
+  readonly rates: readonly KeyedRateLimiter[];
+  readonly breaker: CircuitBreaker | undefined;
+  readonly monitor: PressureMonitor | undefined;
+}
+
+export interface SharedSettings {
+  readonly trustProxy: readonly string[] | undefined;
+  readonly proxyHeader: 'x-forwarded-for' | 'forwarded' | undefined;
+  readonly clock: Clock | undefined;
+}
+
+/** The full form of a concurrency setting. */
+export function concurrencyForm(c: PolicyConfig['concurrency']): ConcurrencyConfig | undefined {
+  if (c === undefined) return undefined;
+  if (typeof c === 'number' || c === 'adaptive') return { limit: c };
+  return c;
+}
+
+export function policyParts(p: PolicyConfig, name: string, shared: SharedSettings): PolicyParts {
+  const gates: Gate[] = [];
+  let breaker: CircuitBreaker | undefined;
+  if (p.breaker !== undefined) {
+    breaker = new CircuitBreaker({
+      name: `${name}-breaker`,
+      ...(shared.clock !== undefined ? { clock: shared.clock } : {}),
+      rule: consecutiveFailures({ threshold: p.breaker.failures ?? GATEWAY_DEFAULTS.breaker.failures }),
+      openMs: p.breaker.openFor === undefined ? GATEWAY_DEFAULTS.breaker.openForMs : durationMs(p.breaker.openFor),
+    });
+    gates.push(breaker);
+  }
+  let monitor: PressureMonitor | undefined;
+  if (p.shed !== undefined) {
+    const d = GATEWAY_DEFAULTS.shed;
+    monitor = new PressureMonitor({
+      name: `${name}-pressure`,
+      signals: [
+        eventLoopDelaySignal({
+          slowAt: p.shed.slowAt === undefined ? d.slowAtMs : durationMs(p.shed.slowAt),
+          rejectAt: p.shed.rejectAt === undefined ? d.rejectAtMs : durationMs(p.shed.rejectAt),
+        }),
+      ],
+      intervalMs: p.shed.interval === undefined ? d.intervalMs : durationMs(p.shed.interval),
+    });
+  }
+  const c = concurrencyForm(p.concurrency);
+  const rates: KeyedRateLimiter[] = [];
+  const rateLimits = (p.rateLimits ?? []).map((r) => {
+    const o = rateLimitOption(r, (p.rateLimits ?? []).length === 1);
+    if (o.quota === true) return o;
+    // Built here rather than by sluice/http so that /status can show each limiter's key count.
+    const { quota: _q, maxKeys, overrides, name: policyName, ...policy } = o;
+    const gate = new KeyedRateLimiter({
+      name: `${name}-${policyName}`,
+      ...(shared.clock !== undefined ? { clock: shared.clock } : {}),
+      policy: { ...policy, name: policyName } as RatePolicyInput,
+      ...(overrides !== undefined ? { overrides } : {}),
+      ...(maxKeys !== undefined ? { maxKeys } : {}),
+    });
+    rates.push(gate);
+    return gate;
+  });
+  const options: HttpAdmissionOptions<IncomingMessage> = {
+    name,
+    ...(shared.clock !== undefined ? { clock: shared.clock } : {}),
+    ...(rateLimits.length > 0 ? { rateLimits } : {}),
+    ...(c !== undefined ? { concurrency: concurrencyOption(c) } : {}),
+    ...(monitor !== undefined ? { shed: { pressure: monitor } } : {}),
+    ...(gates.length > 0 ? { gates } : {}),
+    ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
+    ...(shared.trustProxy !== undefined ? { trustProxy: shared.trustProxy } : {}),
+    ...(shared.proxyHeader !== undefined ? { proxyHeader: shared.proxyHeader } : {}),
+    ...(p.criticalityHeader !== undefined ? { criticality: { header: p.criticalityHeader } } : {}),
+    ...(p.maxWait !== undefined ? { maxWaitMs: durationMs(p.maxWait) } : {}),
+    ...(p.headers !== undefined ? { headers: p.headers } : {}),
+  };
+  return { options, rates, breaker, monitor };
+}
+
+function bucketAlgorithm(a: RateLimitConfig['algorithm']): 'gcra' | 'token-bucket' {
+  return a === 'token-bucket' ? 'token-bucket' : 'gcra';
+}
+
+function ratePolicy(r: RateOverride | RateLimitConfig, algorithm: RateLimitConfig['algorithm']): RatePolicyInput {
+  if (r.limit !== undefined && r.window !== undefined) return { algorithm: 'sliding-window', limit: r.limit, windowMs: durationMs(r.window) };
+  const { rate, perMs } = rateOf(r.rate ?? 1);
+  return { algorithm: bucketAlgorithm(algorithm), rate, perMs, ...(r.burst !== undefined ? { burst: r.burst } : {}) };
+}
+
+/** Overrides report under the limit's own name (a tenant on a bigger plan still sees its policy name in RateLimit). */
+function rateLimitOption(r: RateLimitConfig, only: boolean): RateLimitOption & { readonly name: string } {
+  const name = r.name ?? (only ? 'default' : '');
+  const policy = ratePolicy(r, r.algorithm);
+  const overrides = r.overrides === undefined ? undefined : Object.fromEntries(Object.entries(r.overrides).map(([k, o]) => [k, { ...ratePolicy(o, r.algorithm), name }]));
+  return {
+    ...policy,
+    name,
+    ...(r.quota !== undefined ? { quota: r.quota } : {}),
+    maxKeys: r.maxKeys ?? GATEWAY_DEFAULTS.rateLimit.maxKeys,
+    ...(overrides !== undefined ? { overrides } : {}),
+  } as RateLimitOption & { readonly name: string };
+}
+
+export function limitAlgorithm(name: AlgorithmName, c: ConcurrencyConfig): LimitAlgorithm {
+  const bounds = {
+    ...(c.initialLimit !== undefined ? { initialLimit: c.initialLimit } : {}),
+    ...(c.minLimit !== undefined ? { minLimit: c.minLimit } : {}),
+    ...(c.maxLimit !== undefined ? { maxLimit: c.maxLimit } : {}),
+  };
+  // Windowed, as `npm run sim:adaptive` measured them: the limit moves once per window of samples.
+  switch (name) {
+    case 'aimd':
+      return new WindowedLimit(new AimdLimit(bounds));
+    case 'vegas':
+      return new WindowedLimit(new VegasLimit(bounds));
+    case 'gradient2':
+      return new WindowedLimit(new Gradient2Limit(bounds));
+  }
+}
+
+function concurrencyOption(c: ConcurrencyConfig): ConcurrencyOption {
+  const queue = c.queue ?? 0;
+  const wait = queue > 0 ? { maxWaitMs: c.queueTimeout === undefined ? GATEWAY_DEFAULTS.concurrency.queueTimeoutMs : durationMs(c.queueTimeout) } : {};
+  const common = { maxQueue: queue, ...wait, ...(c.discipline !== undefined ? { discipline: c.discipline } : {}) };
+  if (c.limit === 'adaptive') return { ...common, algorithm: limitAlgorithm(c.algorithm ?? GATEWAY_DEFAULTS.concurrency.algorithm, c) };
+  return { ...common, limit: c.limit };
+}

@@ -1,0 +1,65 @@
+/**
+ * The flag form of the gateway as a config: one upstream, one catch-all route, one policy.
+ * `sluice gateway --upstream URL --concurrency 50 --queue-timeout 100ms` is
+ * `quickConfig({ upstream: URL, concurrency: 50, queueTimeout: '100ms' })`.
+ */
+import type { AlgorithmName, ConcurrencyConfig, GatewayConfig, LogLevel, PolicyConfig, RateLimitConfig } from './config-types.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import type { Duration, Rate } from './units.js';
+
+export interface QuickOptions {
+  /** `http://host:port`: where every request goes. */
+  readonly upstream: string;
+  /** @default 8080 */
+  readonly port?: number;
+  /** @default '0.0.0.0' */
+  readonly host?: string;
+  /** Admin port; `false` turns the admin listener off. @default 9901 */
+  readonly adminPort?: number | false;
+  /** A fixed limit or `adaptive`. @default none */
+  readonly concurrency?: number | 'adaptive';
+  /** With `adaptive`. @default 'gradient2' */
+  readonly algorithm?: AlgorithmName;
+  /** Requests that may wait for a slot. @default GATEWAY_DEFAULTS.flagQueue when queueTimeout is given, else 0 */
+  readonly queue?: number;
+  readonly queueTimeout?: Duration;
+  /** Per tenant (client address, or `tenantHeader`). */
+  readonly rate?: Rate;
+  readonly burst?: number;
+  readonly tenantHeader?: string;
+  /** Upstream response timeout. @default 30s */
+  readonly timeout?: Duration;
+  readonly drainTimeout?: Duration;
+  readonly logLevel?: LogLevel;
+  readonly trustProxy?: readonly string[];
+}
+
+export function quickConfig(o: QuickOptions): GatewayConfig {
+  let concurrency: ConcurrencyConfig | undefined;
+  if (o.concurrency !== undefined) {
+    const queue = o.queue ?? (o.queueTimeout !== undefined ? GATEWAY_DEFAULTS.flagQueue : undefined);
+    concurrency = {
+      limit: o.concurrency,
+      ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}),
+      ...(queue !== undefined ? { queue } : {}),
+      ...(o.queueTimeout !== undefined ? { queueTimeout: o.queueTimeout } : {}),
+    };
+  }
+  const rate: RateLimitConfig | undefined = o.rate === undefined ? undefined : { rate: o.rate, ...(o.burst !== undefined ? { burst: o.burst } : {}) };
+  const policy: PolicyConfig = {
+    ...(o.tenantHeader !== undefined ? { tenant: { header: o.tenantHeader } } : {}),
+    ...(rate !== undefined ? { rateLimits: [rate] } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  };
+  const hasPolicy = Object.keys(policy).length > 0;
+  return {
+    listen: { ...(o.host !== undefined ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}) },
+    ...(o.adminPort === false ? { admin: { enabled: false } } : o.adminPort !== undefined ? { admin: { port: o.adminPort } } : {}),
+    ...(o.logLevel !== undefined ? { log: { level: o.logLevel } } : {}),
+    ...(o.drainTimeout !== undefined ? { drain: { timeout: o.drainTimeout } } : {}),
+    ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
+    upstreams: { upstream: { url: o.upstream, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } },
+    ...(hasPolicy ? { policies: { default: policy } } : {}),
+    routes: [{ name: 'default', path: '/', ...(hasPolicy ? { policy: 'default' } : {}) }],
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * One client request through the gateway: refuse what is not ours to proxy (absolute-form
+ * targets to other hosts, CONNECT), find the route, check the declared body size, ask the
+ * route's policy (sluice/http) for admission, then forward. Every refusal carries
+ * Retry-After: the gate's estimate, the drain's, or a default when the gate had none.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isPromise } from '../core/gate-base.js';
+import type { HttpDecision, Refused } from '../http/decision.js';
+import { pathOf, setHeaders } from '../http/write.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import type { Logger } from './logger.js';
+import { forward } from './proxy.js';
+import type { ForwardContext } from './proxy.js';
+import type { RejectionLog } from './rejection-log.js';
+import { writeProblem } from './responses.js';
+import type { LiveRoute, RouteTable } from './route-table.js';
+
+export interface GatewayCounters {
+  requests: number;
+  admitted: number;
+  rejected: number;
+  upstreamErrors: number;
+  upstreamTimeouts: number;
+}
+
+/** What a request needs of the gateway; `table` is swapped whole on reload. */
+export interface HandlerState {
+  table: RouteTable;
+  draining: boolean;
+  /** Requests waiting for admission now. */
+  queued: number;
+  readonly logger: Logger;
+  readonly rejections: RejectionLog;
+  readonly counters: GatewayCounters;
+}
+
+export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse): void {
+  state.counters.requests++;
+  const table = state.table;
+  const server = table.config.server;
+  if (state.draining) res.setHeader('Connection', 'close');
+  let url = req.url ?? '/';
+  if (req.method === 'CONNECT') return writeProblem(res, 405, 'This is a reverse proxy, not a tunnel.', { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' });
+  if (!url.startsWith('/') && !(url === '*' && req.method === 'OPTIONS')) {
+    // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
+    const own = ownTarget(url, req.headers.host);
+    if (own === undefined) return writeProblem(res, 400, 'Absolute-form request targets for other hosts are refused: this is not an open proxy.', { Connection: 'close' });
+    url = own;
+    req.url = own;
+  }
+  const path = pathOf(url);
+  const route = table.match(req.method ?? 'GET', path);
+  if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
+  const length = Number(req.headers['content-length']);
+  if (length > server.maxBodySize) return writeProblem(res, 413, `The request body is larger than ${server.maxBodySize} bytes.`, { Connection: 'close' });
+  const ctx: ForwardContext = {
+    trusted: table.trusted,
+    maxBodySize: server.maxBodySize,
+    onUpstreamFailure: (kind, error) => {
+      if (kind === 'timeout') state.counters.upstreamTimeouts++;
+      else state.counters.upstreamErrors++;
+      state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, kind, error });
+    },
+  };
+  const policy = route.policy;
+  if (policy === undefined || route.config.exempt) return forward(req, res, route.upstream, undefined, ctx);
+  let decision: HttpDecision | Promise<HttpDecision>;
+  try {
+    decision = policy.admission.handle(req, res, route.admission, path);
+  } catch (err) {
+    state.logger.error('admission failed', { route: route.config.name, error: String(err) });
+    return writeProblem(res, 500, 'Admission failed.');
+  }
+  if (!isPromise(decision)) return proceed(state, route, decision, req, res, ctx);
+  if (state.queued >= server.maxQueued) {
+    // Over the gateway-wide cap on waiting requests: answer at once; the response's close aborts the wait.
+    state.counters.rejected++;
+    state.rejections.count(route.config.name, 'queue_full', 503);
+    writeProblem(res, 503, 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
+  }
+  state.queued++;
+  decision.then(
+    (d) => {
+      state.queued--;
+      if (res.writableEnded) {
+        if (d.type === 'admitted') d.permit.release('ignored');
+        return;
+      }
+      proceed(state, route, d, req, res, ctx);
+    },
+    (err: unknown) => {
+      state.queued--;
+      state.logger.error('admission failed', { route: route.config.name, error: String(err) });
+      writeProblem(res, 500, 'Admission failed.');
+    },
+  );
+}
+
+function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
+  if (d.type === 'abandoned') return;
+  if (d.type === 'rejected') return refuse(state, route, d, res);
+  if (d.type === 'admitted') {
+    state.counters.admitted++;
+    setHeaders(res, d.headers);
+    return forward(req, res, route.upstream, d.permit, ctx);
+  }
+  forward(req, res, route.upstream, undefined, ctx);
+}
+
+function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerResponse): void {
+  state.counters.rejected++;
+  state.rejections.count(route.config.name, d.rejection.reason, d.status);
+  if (res.headersSent) return;
+  res.statusCode = d.status;
+  setHeaders(res, d.headers);
+  if (!res.hasHeader('retry-after')) {
+    const s = state.draining ? Math.ceil(state.table.config.drain.retryAfterMs / 1000) : GATEWAY_DEFAULTS.retryAfterS;
+    res.setHeader('Retry-After', String(Math.max(1, s)));
+  }
+  res.setHeader('Content-Length', Buffer.byteLength(d.body));
+  res.end(d.body);
+}
+
+/** An absolute-form target naming the Host the request was sent to, as origin form; otherwise undefined. */
+function ownTarget(url: string, host: string | undefined): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' || host === undefined || u.host.toLowerCase() !== host.toLowerCase()) return undefined;
+  return `${u.pathname}${u.search}`;
+}

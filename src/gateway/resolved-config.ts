@@ -1,0 +1,59 @@
+/** A validated config with every default filled in and every unit in numbers (ms, bytes). */
+import type { CriticalityName, GatewayConfig, LogLevel, PolicyConfig } from './config-types.js';
+
+export interface ResolvedUpstream {
+  readonly name: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** Path prefix of every request sent (no trailing slash); '' for none. */
+  readonly basePath: string;
+  /** `host:port`, the Host header upstream requests carry. */
+  readonly host: string;
+  readonly timeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxSockets: number;
+  /** Same key, same settings: the agent survives a reload. */
+  readonly key: string;
+}
+
+export interface ResolvedPolicy {
+  /** `policies.<name>` or `routes[i].policy`: where it was written. */
+  readonly name: string;
+  readonly config: PolicyConfig;
+  /** Canonical hash of the policy and the settings it depends on: the same key keeps its gates (and their state) across a reload. */
+  readonly key: string;
+}
+
+export interface ResolvedRoute {
+  readonly name: string;
+  readonly path: string;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly upstream: ResolvedUpstream;
+  readonly policy: ResolvedPolicy | undefined;
+  readonly cost: number | undefined;
+  readonly criticality: CriticalityName | undefined;
+  readonly exempt: boolean;
+  readonly maxWaitMs: number | undefined;
+}
+
+export interface ResolvedConfig {
+  readonly source: GatewayConfig;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly admin: { readonly enabled: boolean; readonly host: string; readonly port: number };
+  readonly server: {
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly maxHeaderSize: number;
+    readonly maxBodySize: number;
+    readonly maxConnections: number;
+    readonly maxQueued: number;
+  };
+  readonly drain: { readonly timeoutMs: number; readonly retryAfterMs: number };
+  readonly logLevel: LogLevel;
+  readonly trustProxy: readonly string[] | undefined;
+  readonly proxyHeader: 'x-forwarded-for' | 'forwarded' | undefined;
+  readonly upstreams: ReadonlyMap<string, ResolvedUpstream>;
+  readonly policies: ReadonlyMap<string, ResolvedPolicy>;
+  readonly routes: readonly ResolvedRoute[];
+}

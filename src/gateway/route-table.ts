@@ -1,0 +1,86 @@
+/**
+ * The routes in force: built whole from a resolved config, then swapped in by one assignment
+ * (a request sees the old table or the new one, never a mix). Policies and upstream agents
+ * are taken over from the previous table when their canonical key is unchanged.
+ */
+import { Agent } from 'node:http';
+import type { Clock } from '../core/clock.js';
+import type { RouteAdmission } from '../http/options.js';
+import { trustCheck } from '../http/trusted-proxies.js';
+import type { TrustCheck } from '../http/trusted-proxies.js';
+import { PolicyInstance } from './policy-instance.js';
+import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
+
+export interface LiveUpstream {
+  readonly config: ResolvedUpstream;
+  readonly agent: Agent;
+}
+
+export interface LiveRoute {
+  readonly config: ResolvedRoute;
+  readonly upstream: LiveUpstream;
+  readonly policy: PolicyInstance | undefined;
+  /** The route's settings as sluice/http takes them. */
+  readonly admission: RouteAdmission | undefined;
+}
+
+export class RouteTable {
+  readonly config: ResolvedConfig;
+  readonly routes: readonly LiveRoute[];
+  readonly policies: ReadonlyMap<string, PolicyInstance>;
+  readonly upstreams: ReadonlyMap<string, LiveUpstream>;
+  readonly trusted: TrustCheck | undefined;
+
+  constructor(config: ResolvedConfig, previous: RouteTable | undefined, clock: Clock | undefined) {
+    this.config = config;
+    this.trusted = config.trustProxy === undefined ? undefined : trustCheck(config.trustProxy);
+    const upstreams = new Map<string, LiveUpstream>();
+    const byKey = new Map<string, LiveUpstream>();
+    for (const u of previous?.upstreams.values() ?? []) byKey.set(u.config.key, u);
+    for (const [name, u] of config.upstreams) {
+      const kept = byKey.get(u.key);
+      upstreams.set(name, kept !== undefined ? { config: u, agent: kept.agent } : { config: u, agent: new Agent({ keepAlive: true, maxSockets: u.maxSockets, maxFreeSockets: u.maxSockets, timeout: u.idleTimeoutMs }) });
+    }
+    const policies = new Map<string, PolicyInstance>();
+    const oldPolicies = previous?.policies ?? new Map<string, PolicyInstance>();
+    const routes: LiveRoute[] = [];
+    for (const r of config.routes) {
+      let policy: PolicyInstance | undefined;
+      if (r.policy !== undefined) {
+        policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock);
+        policies.set(r.policy.key, policy);
+      }
+      const admission: RouteAdmission | undefined =
+        r.cost === undefined && r.criticality === undefined && r.maxWaitMs === undefined && !r.exempt
+          ? undefined
+          : {
+              ...(r.cost !== undefined ? { cost: r.cost } : {}),
+              ...(r.criticality !== undefined ? { criticality: r.criticality } : {}),
+              ...(r.maxWaitMs !== undefined ? { maxWaitMs: r.maxWaitMs } : {}),
+              ...(r.exempt ? { exempt: true } : {}),
+            };
+      routes.push({ config: r, upstream: upstreams.get(r.upstream.name)!, policy, admission });
+    }
+    this.routes = routes;
+    this.policies = policies;
+    this.upstreams = upstreams;
+  }
+
+  /** The first route matching the method and path (a prefix on segment boundaries). */
+  match(method: string, path: string): LiveRoute | undefined {
+    for (const r of this.routes) {
+      const c = r.config;
+      if (c.methods !== undefined && !c.methods.has(method)) continue;
+      if (c.path === '/' || path === c.path || (path.startsWith(c.path) && path.charCodeAt(c.path.length) === 47 /* '/' */)) return r;
+    }
+    return undefined;
+  }
+
+  /** What the previous table had that this one does not use (to retire after a swap). */
+  retiredFrom(previous: RouteTable): { policies: PolicyInstance[]; agents: Agent[] } {
+    const policies = [...previous.policies.values()].filter((p) => !this.policies.has(p.key));
+    const mine = new Set([...this.upstreams.values()].map((u) => u.agent));
+    const agents = [...previous.upstreams.values()].map((u) => u.agent).filter((a) => !mine.has(a));
+    return { policies, agents };
+  }
+}

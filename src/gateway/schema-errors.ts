@@ -1,0 +1,116 @@
+/**
+ * ajv's errors as config issues: one per key path, in words — what was expected (from the
+ * schema) and what was found (the value). `anyOf` branches are reported as their
+ * description rather than as each branch's complaint.
+ */
+import type { ErrorObject } from 'ajv';
+import { describeValue, formatPath } from './config-error.js';
+import type { ConfigIssue } from './config-error.js';
+import type { ConfigSource } from './yaml-source.js';
+
+type Schema = Readonly<Record<string, unknown>>;
+
+export function schemaIssues(errors: readonly ErrorObject[], root: unknown, source: ConfigSource | undefined): ConfigIssue[] {
+  const anyOf = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath);
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && anyOf.some((p) => e.schemaPath.startsWith(`${p}/`))) continue;
+    const segments = pathSegments(e.instancePath, root);
+    const schema = (e.parentSchema ?? {}) as Schema;
+    let path = segments;
+    let expected: string;
+    let found = describeValue(valueAt(root, segments));
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = String((e.params as { additionalProperty: string }).additionalProperty);
+        path = [...segments, key];
+        const known = Object.keys((schema['properties'] ?? {}) as Schema);
+        expected = `one of the keys ${known.join(', ')}`;
+        found = `unknown key ${JSON.stringify(key)}`;
+        break;
+      }
+      case 'required': {
+        const key = String((e.params as { missingProperty: string }).missingProperty);
+        path = [...segments, key];
+        expected = `a value for ${JSON.stringify(key)}`;
+        found = 'nothing';
+        break;
+      }
+      case 'type':
+        expected = describeSchema(schema);
+        break;
+      case 'pattern':
+      case 'anyOf':
+      case 'const':
+        expected = describeSchema(schema);
+        break;
+      case 'enum':
+        expected = `one of ${(schema['enum'] as readonly unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+        break;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum': {
+        const p = e.params as { comparison: string; limit: number };
+        const kind = schema['type'] === 'integer' || (Array.isArray(schema['type']) && schema['type'].includes('integer')) ? 'an integer' : 'a number';
+        expected = `${kind} ${p.comparison} ${p.limit}`;
+        break;
+      }
+      case 'minItems':
+        expected = `a list of at least ${(e.params as { limit: number }).limit} item(s)`;
+        break;
+      case 'minProperties':
+        expected = `at least ${(e.params as { limit: number }).limit} key(s)`;
+        break;
+      case 'minLength':
+        expected = 'a non-empty string';
+        break;
+      default:
+        expected = e.message ?? e.keyword;
+    }
+    const formatted = formatPath(path);
+    if (seen.has(formatted)) continue;
+    seen.add(formatted);
+    issues.push({ path: formatted, line: source?.lineOf(path), expected, found });
+  }
+  return issues;
+}
+
+function describeSchema(schema: Schema): string {
+  if (typeof schema['description'] === 'string') return lowerFirst(schema['description'].replace(/\.$/, ''));
+  if (schema['pattern'] !== undefined && schema['type'] === 'string') return `a string matching ${String(schema['pattern'])}`;
+  const t = schema['type'];
+  const types = Array.isArray(t) ? (t as string[]) : typeof t === 'string' ? [t] : [];
+  return types.map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`)).join(' or ') || 'a valid value';
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+/** A JSON pointer as segments, array indexes as numbers. */
+export function pathSegments(pointer: string, root: unknown): (string | number)[] {
+  if (pointer === '') return [];
+  const out: (string | number)[] = [];
+  let node: unknown = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      out.push(Number(seg));
+      node = node[Number(seg)] as unknown;
+    } else {
+      out.push(seg);
+      node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+export function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let node = root;
+  for (const s of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string | number, unknown>)[s];
+  }
+  return node;
+}

@@ -1,0 +1,150 @@
+/**
+ * The JSON Schema of `sluice.yaml` (draft-07), published as docs/sluice.schema.json for
+ * editor completion (a test keeps the two identical). Rules a schema cannot state well —
+ * contradictions between keys, references between sections — are in validate-config.ts.
+ */
+import { DURATION_PATTERN, RATE_PATTERN, SIZE_PATTERN } from './units.js';
+
+const duration = { type: ['string', 'number'], pattern: DURATION_PATTERN, minimum: 0, description: 'A duration: 100ms, 2s, 1.5m, 1h, 1d, or a number of ms.' } as const;
+const positiveDuration = { ...duration, exclusiveMinimum: 0, minimum: undefined } as const;
+const rate = { type: ['string', 'number'], pattern: RATE_PATTERN, exclusiveMinimum: 0, description: 'A rate: 2000/s, 100/min, 5/h, 1/d, or a number per second.' } as const;
+const size = { type: ['string', 'integer'], pattern: SIZE_PATTERN, minimum: 1, description: 'A size: 16kb, 10mb, 1gb, or a number of bytes.' } as const;
+const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
+const host = { type: 'string', minLength: 1 } as const;
+const count = { type: 'integer', minimum: 1 } as const;
+
+function strip<T>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}
+
+const policy = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    tenant: {
+      description: "Who the tenant is: 'ip', or { header: x-api-key }.",
+      anyOf: [{ const: 'ip' }, { type: 'object', additionalProperties: false, required: ['header'], properties: { header: host } }],
+    },
+    rateLimits: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[\\x20-\\x7e]+$' },
+          algorithm: { enum: ['token-bucket', 'gcra', 'sliding-window'] },
+          rate,
+          burst: { type: 'number', minimum: 1 },
+          limit: { type: 'number', minimum: 1 },
+          window: positiveDuration,
+          quota: { type: 'boolean' },
+          maxKeys: { type: 'integer', minimum: 2 },
+          overrides: {
+            type: 'object',
+            additionalProperties: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { rate, burst: { type: 'number', minimum: 1 }, limit: { type: 'number', minimum: 1 }, window: positiveDuration },
+            },
+          },
+        },
+      },
+    },
+    concurrency: {
+      description: 'A number (fixed, no queue), adaptive, or the full form.',
+      type: ['integer', 'string', 'object'],
+      minimum: 1,
+      pattern: '^adaptive$',
+      additionalProperties: false,
+      required: ['limit'],
+      properties: {
+        limit: { type: ['integer', 'string'], minimum: 1, pattern: '^adaptive$' },
+        algorithm: { enum: ['aimd', 'vegas', 'gradient2'] },
+        initialLimit: count,
+        minLimit: count,
+        maxLimit: count,
+        queue: { type: 'integer', minimum: 0 },
+        queueTimeout: positiveDuration,
+        discipline: { enum: ['fifo', 'lifo', 'codel', 'priority'] },
+      },
+    },
+    breaker: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { failures: count, openFor: positiveDuration },
+    },
+    shed: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { slowAt: duration, rejectAt: duration, interval: positiveDuration },
+    },
+    criticalityHeader: host,
+    maxWait: duration,
+    headers: { enum: ['draft', 'legacy', 'x', 'none'] },
+  },
+} as const;
+
+export const CONFIG_SCHEMA = strip({
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/sluice/sluice/docs/sluice.schema.json',
+  title: 'sluice gateway configuration (sluice.yaml)',
+  type: 'object',
+  additionalProperties: false,
+  required: ['upstreams', 'routes'],
+  properties: {
+    listen: { type: 'object', additionalProperties: false, properties: { host, port } },
+    admin: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, host, port } },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        headersTimeout: positiveDuration,
+        requestTimeout: duration,
+        keepAliveTimeout: positiveDuration,
+        maxHeaderSize: size,
+        maxBodySize: size,
+        maxConnections: count,
+        maxQueued: { type: 'integer', minimum: 0 },
+      },
+    },
+    drain: { type: 'object', additionalProperties: false, properties: { timeout: duration, retryAfter: duration } },
+    log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['debug', 'info', 'warn', 'error', 'silent'] } } },
+    trustProxy: { type: 'array', items: { type: 'string', minLength: 1 } },
+    proxyHeader: { enum: ['x-forwarded-for', 'forwarded'] },
+    upstreams: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', pattern: '^http://[^/?#@]+(/[^?#]*)?$', description: 'http://host:port[/base]' },
+          timeout: positiveDuration,
+          idleTimeout: positiveDuration,
+          maxSockets: count,
+        },
+      },
+    },
+    policies: { type: 'object', additionalProperties: policy },
+    routes: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: host,
+          path: { type: 'string', pattern: '^/' },
+          methods: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Z]+$' } },
+          upstream: host,
+          policy: { ...policy, type: ['string', 'object'], minLength: 1, description: 'A key of policies, or a policy of this route alone.' },
+          cost: { type: 'number', minimum: 1 },
+          criticality: { enum: ['critical-plus', 'critical', 'sheddable-plus', 'sheddable'] },
+          exempt: { type: 'boolean' },
+          maxWait: duration,
+        },
+      },
+    },
+  },
+});

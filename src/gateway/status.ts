@@ -1,0 +1,59 @@
+/** The gateway's state as JSON-safe data: every route, policy and gate (`/status`, `gateway.status()`). */
+import type { Server } from 'node:http';
+import type { GateStats } from '../core/types.js';
+import type { GatewayCounters, HandlerState } from './request-handler.js';
+
+export interface RouteStatus {
+  readonly name: string;
+  readonly path: string;
+  readonly methods: readonly string[] | undefined;
+  readonly upstream: string;
+  readonly policy: string | undefined;
+}
+
+export interface PolicyStatus {
+  readonly name: string;
+  readonly key: string;
+  /** Smoothed service time, ms (tracked with a concurrency queue). */
+  readonly serviceMs: number;
+  readonly refusingAll: boolean;
+  readonly gates: readonly GateStats[];
+}
+
+export interface GatewayStatus {
+  readonly state: 'serving' | 'draining';
+  readonly uptimeMs: number;
+  /** Requests waiting for admission now, across all routes. */
+  readonly queued: number;
+  readonly counters: Readonly<GatewayCounters>;
+  readonly routes: readonly RouteStatus[];
+  readonly policies: readonly PolicyStatus[];
+  readonly upstreams: readonly { readonly name: string; readonly host: string; readonly sockets: number; readonly freeSockets: number; readonly pending: number }[];
+}
+
+const count = (r: NodeJS.ReadOnlyDict<unknown[]>): number => Object.values(r).reduce((n, l) => n + (l?.length ?? 0), 0);
+
+export function gatewayStatus(state: HandlerState, _server: Server, startedAt: number): GatewayStatus {
+  const t = state.table;
+  return {
+    state: state.draining ? 'draining' : 'serving',
+    uptimeMs: Date.now() - startedAt,
+    queued: state.queued,
+    counters: { ...state.counters },
+    routes: t.routes.map((r) => ({
+      name: r.config.name,
+      path: r.config.path,
+      methods: r.config.methods === undefined ? undefined : [...r.config.methods],
+      upstream: r.upstream.config.name,
+      policy: r.policy?.name,
+    })),
+    policies: [...t.policies.values()].map((p) => ({ name: p.name, key: p.key, serviceMs: p.admission.serviceMs, refusingAll: p.refusingAll, gates: p.stats() })),
+    upstreams: [...t.upstreams.values()].map((u) => ({
+      name: u.config.name,
+      host: u.config.host,
+      sockets: count(u.agent.sockets),
+      freeSockets: count(u.agent.freeSockets),
+      pending: count(u.agent.requests),
+    })),
+  };
+}

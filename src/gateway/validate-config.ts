@@ -1,0 +1,246 @@
+/**
+ * Checking a config once: the JSON Schema (ajv) for shapes and ranges, then the rules a
+ * schema cannot state — references between sections, contradictions between keys — and
+ * finally the HTTP admission layer's own validation of each policy. Every problem is
+ * collected (not just the first) and reported with its file, line and key path.
+ */
+import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { InvalidOptionError } from '../core/errors.js';
+import { HttpAdmission } from '../http/admission.js';
+import { trustCheck } from '../http/trusted-proxies.js';
+import { canonicalHash } from './canonical.js';
+import { describeValue, formatPath, GatewayConfigError } from './config-error.js';
+import type { ConfigIssue } from './config-error.js';
+import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import { concurrencyForm, policyParts } from './policy-options.js';
+import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
+import { CONFIG_SCHEMA } from './schema.js';
+import { schemaIssues, valueAt } from './schema-errors.js';
+import { durationMs, sizeBytes } from './units.js';
+import type { ConfigSource } from './yaml-source.js';
+
+let compiled: ValidateFunction | undefined;
+
+function schemaValidator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
+  return compiled;
+}
+
+type Path = readonly (string | number)[];
+
+class Issues {
+  readonly list: ConfigIssue[] = [];
+  constructor(
+    readonly root: unknown,
+    readonly source: ConfigSource | undefined,
+  ) {}
+  add(path: Path, expected: string, found?: string): void {
+    this.list.push({ path: formatPath(path), line: this.source?.lineOf(path), expected, found: found ?? describeValue(valueAt(this.root, path)) });
+  }
+}
+
+/**
+ * Validate a config (from a file when `source` is given, else an object built in code) and
+ * resolve it. Throws GatewayConfigError listing every problem.
+ */
+export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedConfig {
+  const file = source?.file ?? '<config>';
+  const validate = schemaValidator();
+  if (!validate(value)) throw new GatewayConfigError(file, schemaIssues(validate.errors ?? [], value, source));
+  const c = value as GatewayConfig;
+  const issues = new Issues(value, source);
+  checkServer(c, issues);
+  if (c.trustProxy !== undefined) {
+    try {
+      trustCheck(c.trustProxy);
+    } catch (err) {
+      const m = err instanceof InvalidOptionError ? /^trustProxy\[(\d+)\]/.exec(err.option) : null;
+      issues.add(m === null ? ['trustProxy'] : ['trustProxy', Number(m[1])], 'an IP address, a CIDR block or one of loopback, linklocal, uniquelocal');
+    }
+  }
+  if (c.proxyHeader !== undefined && c.trustProxy === undefined) issues.add(['proxyHeader'], 'no proxyHeader without trustProxy (no proxy header is read unless proxies are trusted)');
+
+  const upstreams = new Map<string, ResolvedUpstream>();
+  for (const [name, u] of Object.entries(c.upstreams)) {
+    const url = parseUrl(u.url);
+    if (url === undefined) {
+      issues.add(['upstreams', name, 'url'], 'http://host:port[/base]');
+      continue;
+    }
+    const port = url.port === '' ? 80 : Number(url.port);
+    const timeoutMs = u.timeout === undefined ? GATEWAY_DEFAULTS.upstream.timeoutMs : durationMs(u.timeout);
+    const idleTimeoutMs = u.idleTimeout === undefined ? GATEWAY_DEFAULTS.upstream.idleTimeoutMs : durationMs(u.idleTimeout);
+    const maxSockets = u.maxSockets ?? GATEWAY_DEFAULTS.upstream.maxSockets;
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const basePath = url.pathname.replace(/\/+$/, '');
+    const settings = { hostname, port, basePath, timeoutMs, idleTimeoutMs, maxSockets };
+    upstreams.set(name, { name, ...settings, host: url.host, key: canonicalHash(settings) });
+  }
+
+  const shared = { trustProxy: c.trustProxy, proxyHeader: c.proxyHeader };
+  const policies = new Map<string, ResolvedPolicy>();
+  const resolvePolicy = (p: PolicyConfig, name: string, path: Path): ResolvedPolicy | undefined => {
+    const before = issues.list.length;
+    checkPolicy(p, path, issues);
+    if (issues.list.length > before) return undefined;
+    try {
+      // The admission layer's own checks, once, on a throwaway instance.
+      const parts = policyParts(p, name, { ...shared, clock: undefined });
+      new HttpAdmission(parts.options).close();
+    } catch (err) {
+      if (!(err instanceof InvalidOptionError)) throw err;
+      const m = /^(.*?): expected (.*), received (.*)$/.exec(err.message);
+      issues.add(path, m === null ? err.message : `${m[1]} ${m[2]}`, m?.[3] ?? 'otherwise');
+      return undefined;
+    }
+    return { name, config: p, key: canonicalHash({ name, p, shared }) };
+  };
+  for (const [name, p] of Object.entries(c.policies ?? {})) {
+    const r = resolvePolicy(p, name, ['policies', name]);
+    if (r !== undefined) policies.set(name, r);
+  }
+
+  const routes: ResolvedRoute[] = [];
+  const names = new Set<string>();
+  const onlyUpstream = upstreams.size === 1 ? [...upstreams.values()][0] : undefined;
+  c.routes.forEach((r: RouteConfig, i) => {
+    const name = r.name ?? `route-${i}`;
+    if (names.has(name)) issues.add(['routes', i, 'name'], 'a route name not used by another route');
+    names.add(name);
+    let upstream: ResolvedUpstream | undefined;
+    if (r.upstream === undefined) {
+      if (Object.keys(c.upstreams).length > 1) issues.add(['routes', i], `an upstream (one of ${Object.keys(c.upstreams).join(', ')}) when there are several`, 'no upstream');
+      upstream = onlyUpstream;
+    } else {
+      upstream = upstreams.get(r.upstream);
+      if (upstream === undefined && !(r.upstream in c.upstreams)) issues.add(['routes', i, 'upstream'], `one of the upstreams ${Object.keys(c.upstreams).join(', ')}`);
+    }
+    let policy: ResolvedPolicy | undefined;
+    if (typeof r.policy === 'string') {
+      policy = policies.get(r.policy);
+      if (policy === undefined && !(r.policy in (c.policies ?? {}))) {
+        const known = Object.keys(c.policies ?? {});
+        issues.add(['routes', i, 'policy'], known.length === 0 ? 'an inline policy (no policies are defined)' : `one of the policies ${known.join(', ')}`);
+      }
+    } else if (r.policy !== undefined) {
+      policy = resolvePolicy(r.policy, `routes[${i}].policy`, ['routes', i, 'policy']);
+    }
+    if (r.exempt === true && (r.cost !== undefined || r.criticality !== undefined || r.maxWait !== undefined)) {
+      issues.add(['routes', i, 'exempt'], 'no cost, criticality or maxWait on an exempt route (it is not admitted at all)');
+    }
+    if (policy === undefined && r.policy === undefined && (r.cost !== undefined || r.criticality !== undefined || r.maxWait !== undefined)) {
+      issues.add(['routes', i], 'a policy for cost, criticality or maxWait to act on', 'none');
+    }
+    if (upstream === undefined) return;
+    routes.push({
+      name,
+      path: (r.path ?? '/').replace(/(.)\/+$/, '$1'),
+      methods: r.methods === undefined ? undefined : new Set(r.methods),
+      upstream,
+      policy,
+      cost: r.cost,
+      criticality: r.criticality,
+      exempt: r.exempt ?? false,
+      maxWaitMs: r.maxWait === undefined ? undefined : durationMs(r.maxWait),
+    });
+  });
+  if (issues.list.length > 0) throw new GatewayConfigError(file, issues.list);
+  return resolved(c, upstreams, policies, routes);
+}
+
+function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, policies: Map<string, ResolvedPolicy>, routes: ResolvedRoute[]): ResolvedConfig {
+  const d = GATEWAY_DEFAULTS;
+  const s = c.server ?? {};
+  const ms = (v: number | string | undefined, fallback: number): number => (v === undefined ? fallback : durationMs(v));
+  return {
+    source: c,
+    listen: { host: c.listen?.host ?? d.listen.host, port: c.listen?.port ?? d.listen.port },
+    admin: { enabled: c.admin?.enabled ?? d.admin.enabled, host: c.admin?.host ?? d.admin.host, port: c.admin?.port ?? d.admin.port },
+    server: {
+      headersTimeoutMs: ms(s.headersTimeout, d.server.headersTimeoutMs),
+      requestTimeoutMs: ms(s.requestTimeout, d.server.requestTimeoutMs),
+      keepAliveTimeoutMs: ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs),
+      maxHeaderSize: s.maxHeaderSize === undefined ? d.server.maxHeaderSize : sizeBytes(s.maxHeaderSize),
+      maxBodySize: s.maxBodySize === undefined ? d.server.maxBodySize : sizeBytes(s.maxBodySize),
+      maxConnections: s.maxConnections ?? d.server.maxConnections,
+      maxQueued: s.maxQueued ?? d.server.maxQueued,
+    },
+    drain: { timeoutMs: ms(c.drain?.timeout, d.drain.timeoutMs), retryAfterMs: ms(c.drain?.retryAfter, d.drain.retryAfterMs) },
+    logLevel: c.log?.level ?? d.log.level,
+    trustProxy: c.trustProxy,
+    proxyHeader: c.proxyHeader,
+    upstreams,
+    policies,
+    routes,
+  };
+}
+
+function parseUrl(s: string): URL | undefined {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' && u.hostname !== '' && u.search === '' && u.hash === '' && u.username === '' ? u : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkServer(c: GatewayConfig, issues: Issues): void {
+  const s = c.server;
+  if (s?.requestTimeout === undefined) return;
+  const request = durationMs(s.requestTimeout);
+  const headers = s.headersTimeout === undefined ? GATEWAY_DEFAULTS.server.headersTimeoutMs : durationMs(s.headersTimeout);
+  if (request !== 0 && request < headers) issues.add(['server', 'requestTimeout'], `0 (none) or a duration >= headersTimeout (${headers} ms)`);
+}
+
+function checkPolicy(p: PolicyConfig, at: Path, issues: Issues): void {
+  const limits = p.rateLimits ?? [];
+  const names = new Set<string>();
+  limits.forEach((r, i) => {
+    const path = [...at, 'rateLimits', i];
+    const window = r.limit !== undefined || r.window !== undefined;
+    if (r.algorithm === 'sliding-window' || (r.algorithm === undefined && window)) {
+      if (r.rate !== undefined) issues.add([...path, 'rate'], 'no rate with a sliding window (it counts limit per window)');
+      if (r.burst !== undefined) issues.add([...path, 'burst'], 'no burst with a sliding window (it counts limit per window)');
+      if (r.limit === undefined) issues.add(path, 'a limit with window', 'no limit');
+      if (r.window === undefined) issues.add(path, 'a window with limit', 'no window');
+    } else {
+      if (window) issues.add([...path, r.limit !== undefined ? 'limit' : 'window'], `no limit or window with algorithm ${r.algorithm ?? 'gcra'} (it takes rate and burst)`);
+      if (r.rate === undefined) issues.add(path, 'a rate (like 2000/s)', 'no rate');
+    }
+    if (limits.length > 1 && r.name === undefined) issues.add(path, 'a name (required when a policy has several rate limits)', 'no name');
+    if (r.name !== undefined) {
+      if (names.has(r.name)) issues.add([...path, 'name'], 'a name not used by another rate limit of this policy');
+      names.add(r.name);
+    }
+    for (const [key, o] of Object.entries(r.overrides ?? {})) {
+      const op = [...path, 'overrides', key];
+      const ow = 'limit' in o || 'window' in o;
+      if (ow && 'rate' in o) issues.add(op, 'either rate (and burst) or limit and window', 'both');
+      else if (ow && !('limit' in o && 'window' in o)) issues.add(op, 'both limit and window', 'one of them');
+      else if (!ow && !('rate' in o)) issues.add(op, 'a rate, or a limit and window', 'neither');
+    }
+  });
+  if (p.shed !== undefined) {
+    const slow = durationMs(p.shed.slowAt ?? GATEWAY_DEFAULTS.shed.slowAtMs);
+    const reject = durationMs(p.shed.rejectAt ?? GATEWAY_DEFAULTS.shed.rejectAtMs);
+    if (slow >= reject) issues.add([...at, 'shed', p.shed.rejectAt !== undefined ? 'rejectAt' : 'slowAt'], `slowAt (${slow} ms) < rejectAt (${reject} ms)`, 'otherwise');
+  }
+  const c = concurrencyForm(p.concurrency);
+  if (c === undefined) return;
+  const cp = typeof p.concurrency === 'object' ? [...at, 'concurrency'] : [...at];
+  if (c.limit !== 'adaptive') {
+    for (const k of ['algorithm', 'initialLimit', 'minLimit', 'maxLimit'] as const) {
+      if (c[k] !== undefined) issues.add([...cp, k], `no ${k} with a fixed limit (only with limit: adaptive)`);
+    }
+  } else {
+    const min = c.minLimit ?? 1;
+    if (c.maxLimit !== undefined && c.maxLimit < min) issues.add([...cp, 'maxLimit'], `an integer >= minLimit (${min})`);
+    if (c.initialLimit !== undefined && (c.initialLimit < min || (c.maxLimit !== undefined && c.initialLimit > c.maxLimit))) {
+      issues.add([...cp, 'initialLimit'], `an integer in [minLimit, maxLimit] ([${min}, ${c.maxLimit ?? 'the algorithm maximum'}])`);
+    }
+  }
+  if (c.queueTimeout !== undefined && (c.queue ?? 0) === 0) issues.add([...cp, 'queueTimeout'], 'no queueTimeout without a queue (set queue >= 1)');
+  if (c.discipline !== undefined && (c.queue ?? 0) === 0) issues.add([...cp, 'discipline'], 'no discipline without a queue (set queue >= 1)');
+}
