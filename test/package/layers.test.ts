@@ -1,0 +1,71 @@
+// The architecture, checked: no import cycles, and imports only point down the layers.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = fileURLToPath(new URL('../../src', import.meta.url));
+const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+const graph = new Map<string, string[]>();
+for (const f of files) {
+  const text = readFileSync(join(src, f), 'utf8');
+  const deps = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) => normalize(join(dirname(f), m[1]!.replace(/\.js$/, '.ts'))));
+  graph.set(normalize(f), deps);
+}
+const layerOf = (f: string): string => f.split('/')[0]!.replace(/\.ts$/, '');
+
+// What each layer may import (besides itself). Applications and adapters sit above the library.
+const MECHANISMS = ['queue', 'rate', 'concurrency', 'limit', 'breaker', 'retry', 'pressure'];
+const allowed: Record<string, readonly string[]> = {
+  core: [],
+  discipline: ['core'],
+  queue: ['core', 'discipline'],
+  rate: ['core'],
+  limit: ['core'],
+  concurrency: ['core', 'discipline', 'limit'],
+  breaker: ['core'],
+  retry: ['core'],
+  pressure: ['core'],
+  compose: ['core'],
+};
+
+describe('layers', () => {
+  it('reads the import graph', () => {
+    expect(graph.size).toBeGreaterThan(50);
+    expect(graph.get('concurrency/concurrency-gate.ts')).toContain('core/index.ts');
+  });
+
+  it('has no import cycles', () => {
+    const state = new Map<string, 1 | 2>();
+    const cycles: string[][] = [];
+    const stack: string[] = [];
+    const visit = (u: string): void => {
+      state.set(u, 1);
+      stack.push(u);
+      for (const v of graph.get(u) ?? []) {
+        if (!graph.has(v)) continue;
+        if (state.get(v) === 1) cycles.push([...stack.slice(stack.indexOf(v)), v]);
+        else if (state.get(v) === undefined) visit(v);
+      }
+      stack.pop();
+      state.set(u, 2);
+    };
+    for (const f of graph.keys()) if (state.get(f) === undefined) visit(f);
+    expect(cycles).toEqual([]);
+  });
+
+  it('imports only point down: the core imports nothing, mechanisms only the core (and what they build on)', () => {
+    const bad: string[] = [];
+    for (const [f, deps] of graph) {
+      const from = layerOf(f);
+      const ok = allowed[from];
+      if (ok === undefined) continue; // adapters and applications may use every library layer
+      for (const d of deps) {
+        const to = layerOf(d);
+        if (to !== from && !ok.includes(to)) bad.push(`${f} -> ${d}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(MECHANISMS.every((m) => m in allowed)).toBe(true);
+  });
+});
