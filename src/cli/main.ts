@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `sluice` command line. */
+import { gatewayCommand } from './gateway.js';
 import { strategiesCommand } from './strategies.js';
 import { simAdaptiveCommand } from './sim-adaptive.js';
 import { simResilienceCommand } from './sim-resilience.js';
@@ -7,6 +8,7 @@ import { simResilienceCommand } from './sim-resilience.js';
 const USAGE = `Usage: sluice <command> [options]
 
 Commands:
+  gateway      admission-control reverse proxy (flags or --config sluice.yaml; docs/gateway.md)
   strategies   replay the producer/consumer overload scenario per backpressure strategy
                (virtual time; prints the measured table)
   sim-adaptive adaptive concurrency limits (AIMD, Vegas, Gradient2) against a server with a knee
@@ -18,6 +20,8 @@ Run 'sluice <command> --help' for the options of a command.
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'gateway':
+      return gatewayCommand(rest);
     case 'strategies':
       return strategiesCommand(rest);
     case 'sim-adaptive':
