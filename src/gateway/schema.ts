@@ -22,7 +22,7 @@ const policy = {
   additionalProperties: false,
   properties: {
     tenant: {
-      description: "Who the tenant is: 'ip', or { header: x-api-key }.",
+      description: "'ip', or { header: <name> } (a header such as an API key)",
       anyOf: [{ const: 'ip' }, { type: 'object', additionalProperties: false, required: ['header'], properties: { header: host } }],
     },
     rateLimits: {
@@ -51,14 +51,14 @@ const policy = {
       },
     },
     concurrency: {
-      description: 'A number (fixed, no queue), adaptive, or the full form.',
+      description: 'An integer >= 1 (fixed, no queue), adaptive, or { limit, queue, queueTimeout, ... }',
       type: ['integer', 'string', 'object'],
       minimum: 1,
       pattern: '^adaptive$',
       additionalProperties: false,
       required: ['limit'],
       properties: {
-        limit: { type: ['integer', 'string'], minimum: 1, pattern: '^adaptive$' },
+        limit: { type: ['integer', 'string'], minimum: 1, pattern: '^adaptive$', description: 'An integer >= 1, or adaptive' },
         algorithm: { enum: ['aimd', 'vegas', 'gradient2'] },
         initialLimit: count,
         minLimit: count,
@@ -135,8 +135,8 @@ export const CONFIG_SCHEMA = strip({
         additionalProperties: false,
         properties: {
           name: host,
-          path: { type: 'string', pattern: '^/' },
-          methods: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Z]+$' } },
+          path: { type: 'string', pattern: '^/', description: 'A path starting with /' },
+          methods: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Z]+$', description: 'An HTTP method in capitals (GET, POST, ...)' } },
           upstream: host,
           policy: { ...policy, type: ['string', 'object'], minLength: 1, description: 'A key of policies, or a policy of this route alone.' },
           cost: { type: 'number', minimum: 1 },

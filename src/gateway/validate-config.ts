@@ -24,7 +24,7 @@ import type { ConfigSource } from './yaml-source.js';
 let compiled: ValidateFunction | undefined;
 
 function schemaValidator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
+  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
   return compiled;
 }
 

@@ -1,0 +1,152 @@
+// Real processes and sockets on loopback: a small upstream, the CLI spawned with tsx, and
+// cleanup of everything started (afterEach calls cleanup()).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer, request } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+const children = new Set<ChildProcess>();
+const servers = new Set<Server>();
+const dirs = new Set<string>();
+const closers = new Set<() => Promise<void>>();
+
+export function onCleanup(f: () => Promise<void>): void {
+  closers.add(f);
+}
+
+export async function cleanup(): Promise<void> {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+  for (const f of closers) await f().catch(() => undefined);
+  closers.clear();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+  servers.clear();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.clear();
+}
+
+export function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'sluice-gw-'));
+  dirs.add(d);
+  return d;
+}
+
+export async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server; port: number }> {
+  const server = createServer(handler);
+  servers.add(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, server, port };
+}
+
+/** A port nothing listens on. */
+export async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface Spawned {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  stderr(): string;
+  /** Resolves the first log line whose msg is `msg` (parsed). */
+  waitFor(msg: string, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+export function sluice(args: readonly string[]): Spawned {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const lines: string[] = [];
+  let err = '';
+  let buf = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+    for (const w of waiters) w();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const parsed = (from: number, msg: string): Record<string, unknown> | undefined => {
+    for (const l of lines.slice(from)) {
+      try {
+        const o = JSON.parse(l) as Record<string, unknown>;
+        if (o['msg'] === msg) return o;
+      } catch {
+        /* not a log line */
+      }
+    }
+    return undefined;
+  };
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    exited,
+    waitFor: (msg, timeoutMs = 10_000, from = 0) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const o = parsed(from, msg);
+          if (o !== undefined) {
+            waiters.delete(check);
+            clearTimeout(t);
+            resolve(o);
+          }
+        };
+        const t = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no "${msg}" log line within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${err}`));
+        }, timeoutMs);
+        waiters.add(check);
+        void exited.then(() => check());
+        check();
+      }),
+  };
+}
+
+/** Start the CLI and wait until it listens. */
+export async function gateway(args: readonly string[]): Promise<Spawned & { url: string; adminUrl: string }> {
+  const s = sluice(args);
+  const l = await s.waitFor('listening', 15_000);
+  return Object.assign(s, { url: String(l['url']), adminUrl: String(l['adminUrl']) });
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** One request with node:http (full control of headers and target), no keep-alive. */
+export function get(url: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method: options.method ?? 'GET', path: options.path ?? `${u.pathname}${u.search}`, headers: options.headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
