@@ -194,16 +194,7 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const logger = new JsonLogger(config.log?.level ?? GATEWAY_DEFAULTS.log.level);
-  let gateway: Gateway;
-  try {
-    gateway = await startGateway(config, { logger });
-  } catch (err) {
-    if (err instanceof GatewayConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  let gateway: Gateway | undefined;
 
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
@@ -214,6 +205,7 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       return;
     }
     reloading = reloading.then(async () => {
+      if (gateway === undefined) return;
       try {
         const read = await readConfig(file);
         if (why === 'file change' && read.text === lastText) return;
@@ -240,6 +232,18 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       logger.warn('cannot watch the config file; reload with SIGHUP', { error: String(err) });
     }
   }
+  // The watcher is set before the gateway starts, so no change after 'listening' goes unseen.
+  try {
+    gateway = await startGateway(config, { logger });
+  } catch (err) {
+    watcher?.close();
+    if (err instanceof GatewayConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const gw = gateway;
 
   return new Promise<number>((done) => {
     let stopping = false;
@@ -247,14 +251,14 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) {
         logger.warn('second signal: cutting the drain short', { signal });
-        void gateway.close();
+        void gw.close();
         return;
       }
       stopping = true;
       logger.info('signal: draining', { signal });
       watcher?.close();
       clearTimeout(debounce);
-      gateway.drain().then(
+      gw.drain().then(
         () => {
           process.off('SIGHUP', onHup);
           process.off('SIGTERM', onTerm);
