@@ -76,6 +76,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger,
     rejections: new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     counters,
+    ownHost: '',
   };
   const startedAt = Date.now();
   const s = resolved.server;
@@ -99,6 +100,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
   await listen(server, resolved.listen.port, resolved.listen.host);
   const url = urlOf(server);
+  state.ownHost = new URL(url).host;
 
   let admin: AdminServer | undefined;
   const status = (): GatewayStatus => gatewayStatus(state, server, startedAt);

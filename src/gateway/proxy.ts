@@ -73,7 +73,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
     res.setHeader('Connection', 'close');
     writeProblem(res, status, kind === 'timeout' ? 'The upstream did not answer in time.' : kind === 'too-large' ? 'The request body is too large.' : 'The upstream could not be reached.');
   };
-  const timer = setTimeout(() => fail(504, 'timeout'), u.timeoutMs);
+  // The response timeout runs from the end of the request body: an upload streams at the client's pace.
+  let timer: NodeJS.Timeout | undefined;
+  preq.on('finish', () => {
+    if (!settled) timer = setTimeout(() => fail(504, 'timeout'), u.timeoutMs);
+  });
   res.once('close', () => {
     if (res.writableFinished) return;
     clientGone = true;

@@ -33,6 +33,8 @@ export interface HandlerState {
   readonly logger: Logger;
   readonly rejections: RejectionLog;
   readonly counters: GatewayCounters;
+  /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
+  ownHost: string;
 }
 
 export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse): void {
@@ -44,7 +46,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (req.method === 'CONNECT') return writeProblem(res, 405, 'This is a reverse proxy, not a tunnel.', { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' });
   if (!url.startsWith('/') && !(url === '*' && req.method === 'OPTIONS')) {
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
-    const own = ownTarget(url, req.headers.host);
+    const own = ownTarget(url, state.ownHost);
     if (own === undefined) return writeProblem(res, 400, 'Absolute-form request targets for other hosts are refused: this is not an open proxy.', { Connection: 'close' });
     url = own;
     req.url = own;
@@ -122,14 +124,17 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   res.end(d.body);
 }
 
-/** An absolute-form target naming the Host the request was sent to, as origin form; otherwise undefined. */
-function ownTarget(url: string, host: string | undefined): string | undefined {
+/**
+ * An absolute-form target naming the gateway's own listener, as origin form; otherwise
+ * undefined. The Host header is not trusted for this: the client writes both.
+ */
+function ownTarget(url: string, host: string): string | undefined {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'http:' || host === undefined || u.host.toLowerCase() !== host.toLowerCase()) return undefined;
+  if (u.protocol !== 'http:' || u.host.toLowerCase() !== host.toLowerCase()) return undefined;
   return `${u.pathname}${u.search}`;
 }

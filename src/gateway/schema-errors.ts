@@ -78,7 +78,7 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
 
 function describeSchema(schema: Schema): string {
   if (typeof schema['description'] === 'string') return lowerFirst(schema['description'].replace(/\.$/, ''));
-  if (schema['pattern'] !== undefined && schema['type'] === 'string') return `a string matching ${String(schema['pattern'])}`;
+  if (schema['pattern'] !== undefined && schema['type'] === 'string') return `a string matching ${schema['pattern'] as string}`;
   const t = schema['type'];
   const types = Array.isArray(t) ? (t as string[]) : typeof t === 'string' ? [t] : [];
   return types.map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`)).join(' or ') || 'a valid value';

@@ -73,7 +73,7 @@ export function sluice(args: readonly string[]): Spawned {
   let err = '';
   let buf = '';
   const waiters = new Set<() => void>();
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -82,7 +82,7 @@ export function sluice(args: readonly string[]): Spawned {
     }
     for (const w of waiters) w();
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const parsed = (from: number, msg: string): Record<string, unknown> | undefined => {
     for (const l of lines.slice(from)) {

@@ -1,0 +1,236 @@
+// The proxy itself, in process on loopback: headers, forwarding, no open proxy, streaming,
+// upstream failures, and the gateway protecting itself.
+import { connect } from 'node:net';
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { quickConfig, startGateway } from '../../src/gateway/index.js';
+import type { GatewayConfig } from '../../src/gateway/index.js';
+import { cleanup, deadPort, get, onCleanup, sleep, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function start(config: GatewayConfig) {
+  const gw = await startGateway(config, { logger: silent });
+  onCleanup(() => gw.close());
+  return gw;
+}
+
+const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => ({
+  listen: { host: '127.0.0.1', port: 0 },
+  admin: { port: 0 },
+  upstreams: { app: { url: up, timeout: '300ms' } },
+  routes: [{ path: '/' }],
+  ...extra,
+});
+
+describe('headers', () => {
+  it('strips hop-by-hop headers both ways, sets X-Forwarded-* and Forwarded, replaces untrusted ones', async () => {
+    let seen: Record<string, unknown> = {};
+    const up = await upstream((req, res) => {
+      seen = req.headers;
+      res.setHeader('Connection', 'close, x-hop');
+      res.setHeader('X-Hop', 'secret');
+      res.setHeader('Keep-Alive', 'timeout=1');
+      res.setHeader('X-End', 'kept');
+      res.end('ok');
+    });
+    const gw = await start(base(up.url));
+    const r = await get(`${gw.url}/h`, {
+      headers: { Connection: 'x-private, keep-alive', 'X-Private': '1', TE: 'trailers', 'Proxy-Authorization': 'Basic x', 'X-Forwarded-For': '6.6.6.6', Forwarded: 'for=6.6.6.6', 'X-Kept': 'yes' },
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers['x-hop']).toBeUndefined();
+    expect(r.headers['x-end']).toBe('kept');
+    expect(seen['x-private']).toBeUndefined();
+    expect(seen['te']).toBeUndefined();
+    expect(seen['proxy-authorization']).toBeUndefined();
+    expect(seen['x-kept']).toBe('yes');
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('http');
+    expect(seen['x-forwarded-host']).toBe(new URL(gw.url).host);
+    expect(seen['forwarded']).toBe(`for=127.0.0.1;host="${new URL(gw.url).host}";proto=http`);
+    expect(seen['host']).toBe(`127.0.0.1:${up.port}`);
+  });
+
+  it('appends to X-Forwarded-For and Forwarded from a trusted proxy', async () => {
+    let seen: Record<string, unknown> = {};
+    const up = await upstream((req, res) => {
+      seen = req.headers;
+      res.end('ok');
+    });
+    const gw = await start(base(up.url, { trustProxy: ['loopback'] }));
+    await get(`${gw.url}/`, { headers: { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https', Forwarded: 'for=203.0.113.9;proto=https' } });
+    expect(seen['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('https');
+    expect(String(seen['forwarded'])).toMatch(/^for=203\.0\.113\.9;proto=https, for=127\.0\.0\.1;/);
+  });
+
+  it('is not an open proxy: absolute-form targets to other hosts and CONNECT are refused', async () => {
+    let hits = 0;
+    const up = await upstream((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    const gw = await start(base(up.url));
+    const other = await get(gw.url, { path: 'http://example.com/steal', headers: { Host: 'example.com' } });
+    expect(other.status).toBe(400);
+    const mismatch = await get(gw.url, { path: 'http://example.com/steal' });
+    expect(mismatch.status).toBe(400);
+    const own = await get(gw.url, { path: `${gw.url}/mine` });
+    expect(own.status).toBe(200);
+    const tunnel = await get(gw.url, { method: 'CONNECT', path: 'example.com:443', headers: { Host: 'example.com:443' } }).catch(() => ({ status: 0 }));
+    expect(tunnel.status === 405 || tunnel.status === 0).toBe(true);
+    expect(hits).toBe(1);
+  });
+});
+
+describe('bodies stream both ways', () => {
+  it('the upstream receives chunks before the client has finished sending', async () => {
+    let firstChunkAt = 0;
+    let total = 0;
+    const up = await upstream((req, res) => {
+      req.on('data', (c: Buffer) => {
+        if (firstChunkAt === 0) firstChunkAt = Date.now();
+        total += c.length;
+      });
+      req.on('end', () => res.end(String(total)));
+    });
+    const gw = await start(base(up.url));
+    const u = new URL(gw.url);
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    const reply = new Promise<string>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/upload', agent: false }, (res) => {
+        let b = '';
+        res.setEncoding('utf8').on('data', (d: string) => (b += d));
+        res.on('end', () => resolve(b));
+      });
+      req.on('error', reject);
+      void (async () => {
+        for (let i = 0; i < 32; i++) {
+          req.write(chunk);
+          await sleep(10);
+        }
+        const lastSentAt = Date.now();
+        expect(firstChunkAt).toBeGreaterThan(0);
+        expect(firstChunkAt).toBeLessThan(lastSentAt);
+        req.end();
+      })();
+    });
+    expect(await reply).toBe(String(32 * chunk.length));
+  });
+
+  it('a body over maxBodySize is refused 413 (declared or streamed)', async () => {
+    const up = await upstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const gw = await start(base(up.url, { server: { maxBodySize: '1kb' } }));
+    expect((await get(`${gw.url}/`, { method: 'POST', body: 'x'.repeat(2000) })).status).toBe(413);
+    expect((await get(`${gw.url}/`, { method: 'POST', body: 'x'.repeat(500) })).status).toBe(200);
+  });
+});
+
+describe('upstream failures', () => {
+  it('down: 502; the breaker counts it and opens', async () => {
+    const port = await deadPort();
+    const gw = await start(base(`http://127.0.0.1:${port}`, { routes: [{ path: '/', policy: { breaker: { failures: 2, openFor: '10s' }, concurrency: 5 } }] }));
+    expect((await get(`${gw.url}/`)).status).toBe(502);
+    expect((await get(`${gw.url}/`)).status).toBe(502);
+    const open = await get(`${gw.url}/`);
+    expect(open.status).toBe(503);
+    expect(JSON.parse(open.body).reason).toBe('circuit_open');
+    expect(Number(open.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(gw.status().counters.upstreamErrors).toBe(2);
+    expect((await get(`${gw.adminUrl}/readyz`)).status).toBe(503);
+  });
+
+  it('slow: 504 after the upstream timeout, fed to the adaptive limit as a drop', async () => {
+    const up = await upstream((_req, res) => setTimeout(() => res.end('late'), 2000));
+    const gw = await start(base(up.url, { routes: [{ path: '/', policy: { concurrency: 'adaptive' } }] }));
+    const t0 = Date.now();
+    const r = await get(`${gw.url}/`);
+    expect(r.status).toBe(504);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const s = gw.status();
+    expect(s.counters.upstreamTimeouts).toBe(1);
+    const gate = s.policies[0]!.gates.find((g) => g.kind === 'concurrency')!;
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('resetting connections: 502, or a cut response once headers went out', async () => {
+    const up = await upstream((req, res) => {
+      if (req.url === '/reset') req.socket.destroy();
+      else {
+        res.writeHead(200, { 'Content-Length': '100' });
+        res.write('partial');
+        setTimeout(() => req.socket.destroy(), 50);
+      }
+    });
+    const gw = await start(base(up.url));
+    expect((await get(`${gw.url}/reset`)).status).toBe(502);
+    await expect(get(`${gw.url}/midway`)).rejects.toThrow();
+    expect((await get(`${gw.url}/reset`)).status).toBe(502);
+  });
+});
+
+describe('self-protection', () => {
+  it('a client sending its headers slowly is cut off after headersTimeout', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await start(base(up.url, { server: { headersTimeout: '300ms', requestTimeout: '1s' } }));
+    const u = new URL(gw.url);
+    const socket = connect(Number(u.port), u.hostname);
+    const t0 = Date.now();
+    const closed = new Promise<{ data: string; ms: number }>((resolve) => {
+      let data = '';
+      socket.setEncoding('utf8').on('data', (d: string) => (data += d));
+      socket.on('close', () => resolve({ data, ms: Date.now() - t0 }));
+      socket.on('error', () => undefined);
+    });
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
+    const { data, ms } = await closed;
+    clearInterval(drip);
+    expect(ms).toBeLessThan(2000);
+    expect(data === '' || data.startsWith('HTTP/1.1 408')).toBe(true);
+  });
+
+  it('a flood of distinct tenant keys keeps the keyed limiter at maxKeys', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await start(
+      base(up.url, { routes: [{ path: '/', policy: { tenant: { header: 'x-api-key' }, rateLimits: [{ rate: '10/s', burst: 5, maxKeys: 50 }] } }] }),
+    );
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => get(`${gw.url}/`, { headers: { 'x-api-key': `tenant-${batch}-${i}` } })));
+    }
+    const gate = gw.status().policies[0]!.gates[0] as unknown as { keys: number; admitted: number };
+    expect(gate.admitted).toBe(500);
+    expect(gate.keys).toBeLessThanOrEqual(50);
+  });
+
+  it('caps requests waiting for admission (server.maxQueued): 503 + Retry-After at once', async () => {
+    const up = await upstream((_req, res) => setTimeout(() => res.end('ok'), 100));
+    const gw = await start(base(up.url, { server: { maxQueued: 2 }, routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 100, queueTimeout: '5s' } } }] }));
+    const replies = await Promise.all(Array.from({ length: 6 }, () => get(`${gw.url}/`)));
+    const refused = replies.filter((r) => r.status === 503);
+    expect(replies.filter((r) => r.status === 200).length).toBe(3);
+    expect(refused.length).toBe(3);
+    for (const r of refused) expect(r.headers['retry-after']).toBe('1');
+  });
+});
+
+describe('programmatic API', () => {
+  it('quickConfig + startGateway + reload + status + /metrics', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await start({ ...quickConfig({ upstream: up.url, port: 0, adminPort: 0, concurrency: 4 }), log: { level: 'silent' } });
+    expect((await get(`${gw.url}/`)).status).toBe(200);
+    await gw.reload({ ...quickConfig({ upstream: up.url, port: 0, adminPort: 0, concurrency: 8 }), log: { level: 'silent' } });
+    expect(gw.status().policies[0]!.gates[0]!.limit).toBe(8);
+    await expect(gw.reload({ upstreams: {}, routes: [] } as GatewayConfig)).rejects.toThrow(/upstreams: expected at least 1 key/);
+    expect((await get(`${gw.url}/`)).status).toBe(200);
+    const m = await get(`${gw.adminUrl}/metrics`);
+    expect(m.status).toBe(200);
+    expect(m.body).toContain('sluice_limit{gate="default-concurrency"');
+  });
+});
