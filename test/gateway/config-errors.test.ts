@@ -78,3 +78,13 @@ describe('the published JSON Schema', () => {
     expect(JSON.parse(readFileSync(join(root, 'docs/sluice.schema.json'), 'utf8'))).toEqual(CONFIG_SCHEMA);
   });
 });
+
+describe('docs/gateway.md', () => {
+  it('its example sluice.yaml is valid', async () => {
+    const { parseConfigText } = await import('../../src/gateway/index.js');
+    const text = readFileSync(join(root, 'docs/gateway.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(text)![1]!;
+    const config = parseConfigText(yaml, 'docs/gateway.md');
+    expect(config.routes.length).toBe(5);
+  });
+});
