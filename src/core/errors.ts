@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'SLUICE_ERR_INVALID_ARGUMENT'
   | 'SLUICE_ERR_REJECTED'
   | 'SLUICE_ERR_ABORTED'
-  | 'SLUICE_ERR_CLOSED';
+  | 'SLUICE_ERR_CLOSED'
+  | 'SLUICE_ERR_GATEWAY_CONFIG';
 
 export class SluiceError extends Error {
   readonly code: ErrorCode;

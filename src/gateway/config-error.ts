@@ -3,6 +3,7 @@
  * path, what was expected and what was found —
  * `sluice.yaml:12: routes[0].policy.concurrency.queue: expected an integer >= 0, found -1`.
  */
+import { isSluiceError, SluiceError } from '../core/errors.js';
 
 /** One problem in a config. */
 export interface ConfigIssue {
@@ -14,20 +15,22 @@ export interface ConfigIssue {
   readonly found: string;
 }
 
-export class GatewayConfigError extends Error {
-  /** Stable code (see docs/gateway.md). */
-  readonly code = 'SLUICE_ERR_GATEWAY_CONFIG';
+export class GatewayConfigError extends SluiceError {
   readonly file: string;
   readonly issues: readonly ConfigIssue[];
 
   constructor(file: string, issues: readonly ConfigIssue[]) {
-    super(issues.map((i) => formatIssue(file, i)).join('\n'));
+    super('SLUICE_ERR_GATEWAY_CONFIG', issues.map((i) => formatIssue(file, i)).join('\n'));
     this.file = file;
     this.issues = issues;
   }
 
   override get name(): string {
     return 'GatewayConfigError';
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isSluiceError(value) && value.code === 'SLUICE_ERR_GATEWAY_CONFIG';
   }
 }
 
