@@ -51,7 +51,7 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
       otel: ['@opentelemetry/api'],
       express: ['express'],
       fastify: ['fastify'],
-      gateway: ['yaml', 'ajv'],
+      gateway: ['yaml', 'ajv', 'prom-client'],
     };
     const peers = Object.keys((pkg as { peerDependencies?: Record<string, string> }).peerDependencies ?? {});
     const files = readdirSync(`${root}/dist`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
@@ -59,7 +59,12 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
     for (const f of files) {
       const src = readFileSync(`${root}/dist/${f}`, 'utf8');
       const layer = f.split('/')[0]!;
-      for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      const statics = [
+        ...src.matchAll(/^\s*import\s+(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]/gm),
+        ...src.matchAll(/^\s*export\s+[^'";]*?\sfrom\s*['"]([^'"]+)['"]/gm),
+      ];
+      const dynamics = [...src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)];
+      for (const m of [...statics, ...dynamics]) {
         const spec = m[1]!;
         if (spec.startsWith('.') || spec.startsWith('node:')) continue;
         const declared = peers.includes(spec) || Object.keys(pkg.dependencies ?? {}).includes(spec);
