@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `sluice` command line. */
+import { demoCommand } from './demo.js';
 import { gatewayCommand } from './gateway.js';
 import { strategiesCommand } from './strategies.js';
 import { simAdaptiveCommand } from './sim-adaptive.js';
@@ -9,6 +10,8 @@ const USAGE = `Usage: sluice <command> [options]
 
 Commands:
   gateway      admission-control reverse proxy (flags or --config sluice.yaml; docs/gateway.md)
+  demo         the demo upstream under open-loop overload, straight and through the gateway
+               (about a minute; prints a table per load phase)
   strategies   replay the producer/consumer overload scenario per backpressure strategy
                (virtual time; prints the measured table)
   sim-adaptive adaptive concurrency limits (AIMD, Vegas, Gradient2) against a server with a knee
@@ -20,6 +23,8 @@ Run 'sluice <command> --help' for the options of a command.
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'demo':
+      return demoCommand(rest);
     case 'gateway':
       return gatewayCommand(rest);
     case 'strategies':

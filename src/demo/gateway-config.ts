@@ -1,0 +1,43 @@
+/**
+ * The gateway configuration the demo and bench/gateway.ts put in front of the demo
+ * upstream: one route, a concurrency limit (fixed or adaptive) with a bounded queue and a
+ * queue timeout. Written as a user would write sluice.yaml.
+ */
+import type { GatewayConfig } from '../gateway/config-types.js';
+
+export type GatewayMode = 'fixed' | 'adaptive';
+export const GATEWAY_MODES: readonly GatewayMode[] = ['fixed', 'adaptive'];
+
+export interface DemoGatewaySettings {
+  /** Fixed limit, or adaptive (gradient2) starting from `concurrency`. */
+  readonly mode: GatewayMode;
+  /** Requests in flight to the upstream (the initial limit when adaptive). */
+  readonly concurrency: number;
+  /** Longest a request waits for a slot, ms. */
+  readonly queueTimeoutMs: number;
+  /** Requests that may wait for a slot. */
+  readonly queue: number;
+}
+
+export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): GatewayConfig {
+  const concurrency =
+    s.mode === 'fixed'
+      ? { limit: s.concurrency, queue: s.queue, queueTimeout: s.queueTimeoutMs }
+      : {
+          limit: 'adaptive' as const,
+          algorithm: 'gradient2' as const,
+          initialLimit: s.concurrency,
+          minLimit: Math.max(1, Math.floor(s.concurrency / 5)),
+          maxLimit: s.concurrency * 4,
+          queue: s.queue,
+          queueTimeout: s.queueTimeoutMs,
+        };
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    log: { level: 'error' },
+    server: { maxConnections: 20_000, maxQueued: Math.max(s.queue, 1) * 4 },
+    upstreams: { demo: { url: upstreamUrl, timeout: '10s', maxSockets: Math.max(256, s.concurrency * 8) } },
+    routes: [{ name: 'demo', path: '/', policy: { concurrency } }],
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * An open-loop load generator: requests are sent at a constant arrival rate, scheduled by
+ * the clock and never by responses. A closed-loop tool (autocannon, wrk) sends the next
+ * request only when one returns, so an overloaded server slows its own load down and the
+ * queueing never shows; real users keep arriving. Latency is measured from the time a
+ * request was *scheduled*, so a generator that falls behind does not hide the delay
+ * (coordinated omission). Each request has a deadline: past it, the request is abandoned
+ * (its connection closed) and counted as a timeout.
+ */
+import type { ConnectionPool } from './connection-pool.js';
+import { Samples } from './samples.js';
+
+export interface OpenLoopOptions {
+  /** Arrivals per second. > 0. */
+  readonly rate: number;
+  /** How long arrivals are sent, ms. > 0. */
+  readonly durationMs: number;
+  /** A request not answered after this long is abandoned and counted as a timeout, ms. > 0. */
+  readonly timeoutMs: number;
+  /** Keep-alive connections to `url` (its `maxSockets` caps them). */
+  readonly pool: ConnectionPool;
+  /** Called every `progressMs` while the phase runs. */
+  readonly onProgress?: (p: OpenLoopProgress) => void;
+  /** @default 500 */
+  readonly progressMs?: number;
+}
+
+export interface OpenLoopProgress {
+  readonly elapsedMs: number;
+  readonly sent: number;
+  readonly ok: number;
+  readonly rejected: number;
+  readonly failed: number;
+  readonly inFlight: number;
+}
+
+export interface OpenLoopResult {
+  /** Target arrival rate, requests/s. */
+  readonly rate: number;
+  readonly durationMs: number;
+  readonly sent: number;
+  /** Requests answered 2xx. */
+  readonly ok: number;
+  /** 2xx answers that arrived while the phase was sending: goodput is this over `durationMs`. */
+  readonly okInWindow: number;
+  /** Latency of the 2xx answers, ms, from the scheduled send time. */
+  readonly okLatency: Samples;
+  /** Refusals (429, 503) by status. */
+  readonly rejected: Readonly<Record<string, number>>;
+  /** Latency of the refusals, ms. */
+  readonly rejectedLatency: Samples;
+  /** Refusals that carried a Retry-After header. */
+  readonly rejectedWithRetryAfter: number;
+  /** Other answers (5xx other than 503, 4xx other than 429) by status. */
+  readonly otherStatus: Readonly<Record<string, number>>;
+  /** Requests abandoned at the deadline. */
+  readonly timeouts: number;
+  /** Connection errors (refused, reset) before an answer. */
+  readonly errors: number;
+  /** Most the generator ever ran behind its schedule, ms (a busy generator, not the server). */
+  readonly maxLagMs: number;
+}
+
+const REFUSALS = new Set([429, 503]);
+
+export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const { rate, durationMs, timeoutMs, pool } = options;
+  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const okLatency = new Samples();
+  const rejectedLatency = new Samples();
+  const rejected: Record<string, number> = {};
+  const otherStatus: Record<string, number> = {};
+  let sent = 0;
+  let ok = 0;
+  let okInWindow = 0;
+  let refusals = 0;
+  let withRetryAfter = 0;
+  let timeouts = 0;
+  let errors = 0;
+  let settled = 0;
+  let maxLagMs = 0;
+  const start = performance.now();
+
+  return new Promise<OpenLoopResult>((resolve) => {
+    const finishIfDone = (): void => {
+      if (sent === total && settled === total) {
+        clearInterval(progress);
+        resolve({
+          rate, durationMs, sent, ok, okInWindow, okLatency, rejected, rejectedLatency, rejectedWithRetryAfter: withRetryAfter,
+          otherStatus, timeouts, errors, maxLagMs,
+        });
+      }
+    };
+
+    const fire = (scheduledAt: number): void => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        settled++;
+        timeouts++;
+        abandon();
+        finishIfDone();
+      }, timeoutMs);
+      const abandon = pool.send((o) => {
+        if (done) return;
+        done = true;
+        settled++;
+        clearTimeout(timer);
+        if ('error' in o) errors++;
+        else {
+          const now = performance.now();
+          const ms = now - scheduledAt;
+          const status = o.status;
+          if (status >= 200 && status < 300) {
+            ok++;
+            if (now - start <= durationMs) okInWindow++;
+            okLatency.add(ms);
+          } else if (REFUSALS.has(status)) {
+            refusals++;
+            rejected[status] = (rejected[status] ?? 0) + 1;
+            rejectedLatency.add(ms);
+            if (o.retryAfter) withRetryAfter++;
+          } else {
+            otherStatus[status] = (otherStatus[status] ?? 0) + 1;
+          }
+        }
+        finishIfDone();
+      });
+    };
+
+    // Send every request whose scheduled time has come; a late tick sends the backlog at once.
+    const tick = (): void => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
+      while (sent < due) {
+        const scheduledAt = start + (sent * 1000) / rate;
+        maxLagMs = Math.max(maxLagMs, now - scheduledAt);
+        sent++;
+        fire(scheduledAt);
+      }
+      if (sent < total) setTimeout(tick, 1);
+      else finishIfDone();
+    };
+    const progress = setInterval(() => {
+      options.onProgress?.({ elapsedMs: performance.now() - start, sent, ok, rejected: refusals, failed: timeouts + errors, inFlight: sent - settled });
+    }, options.progressMs ?? 500);
+    tick();
+  });
+}

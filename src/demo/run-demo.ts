@@ -1,0 +1,114 @@
+/**
+ * The demo's runs: for each run (straight at the upstream, then through the gateway) fork a
+ * server process, step the open-loop load through the phases, and measure each phase in a
+ * window of the server process. Everything started here is stopped here, also when
+ * `signal` aborts (Ctrl-C).
+ */
+import { fileURLToPath } from 'node:url';
+import { ConnectionPool } from './connection-pool.js';
+import type { DemoGatewaySettings } from './gateway-config.js';
+import type { OpenLoopProgress } from './open-loop.js';
+import { runOpenLoop } from './open-loop.js';
+import type { DemoOptions, DemoRun, ResolvedDemoOptions } from './options.js';
+import { resolveDemoOptions } from './options.js';
+import type { PhaseResult } from './phase-result.js';
+import { phaseResult } from './phase-result.js';
+import { ServerChild } from './server-child.js';
+import type { ServerSpec } from './server-process.js';
+
+export interface DemoEvents {
+  /** A run's server process is listening. */
+  readonly onRunStart?: (run: DemoRun, where: { readonly url: string; readonly adminUrl?: string; readonly upstreamUrl?: string; readonly pid?: number }) => void;
+  readonly onPhaseStart?: (run: DemoRun, multiple: number, rate: number) => void;
+  readonly onProgress?: (run: DemoRun, multiple: number, p: OpenLoopProgress) => void;
+  readonly onPhaseEnd?: (result: PhaseResult) => void;
+}
+
+export interface DemoResult {
+  readonly options: ResolvedDemoOptions;
+  readonly phases: readonly PhaseResult[];
+  readonly seconds: number;
+}
+
+const serverFile = (): string => {
+  const self = fileURLToPath(import.meta.url);
+  return self.replace(/run-demo\.(ts|js)$/, 'server-process.$1');
+};
+
+export async function runDemo(input: DemoOptions, events: DemoEvents = {}, signal?: AbortSignal): Promise<DemoResult> {
+  const o = resolveDemoOptions(input);
+  const started = performance.now();
+  const phases: PhaseResult[] = [];
+  for (const run of o.runs) {
+    signal?.throwIfAborted();
+    phases.push(...(await oneRun(run, o, events, signal)));
+  }
+  return { options: o, phases, seconds: (performance.now() - started) / 1000 };
+}
+
+async function oneRun(run: DemoRun, o: ResolvedDemoOptions, events: DemoEvents, signal: AbortSignal | undefined): Promise<PhaseResult[]> {
+  const gateway: DemoGatewaySettings = {
+    mode: o.gatewayMode,
+    concurrency: o.gatewayConcurrency,
+    queueTimeoutMs: o.queueTimeoutMs,
+    // Room for every arrival of a queue timeout at the highest phase: the timeout, not the size, bounds the wait.
+    queue: Math.max(64, Math.ceil(o.capacity * Math.max(...o.phases) * (o.queueTimeoutMs / 1000) * 1.5)),
+  };
+  // The upstream and the gateway each in their own process, as in production, and neither
+  // in the load generator's: three event loops that do not wait on one another.
+  const children: ServerChild[] = [];
+  const fork = (spec: ServerSpec, name: string): ServerChild => {
+    const child = new ServerChild(serverFile(), [JSON.stringify(spec)], { name });
+    children.push(child);
+    return child;
+  };
+  const stopAll = (): Promise<unknown> => Promise.allSettled(children.map((c) => c.stop()));
+  const onAbort = (): void => void stopAll();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let pool: ConnectionPool | undefined;
+  try {
+    const upstream = fork({ upstream: { concurrency: o.upstreamConcurrency, serviceMs: o.serviceMs } }, 'demo upstream');
+    const upstreamReady = await upstream.ready;
+    const front = run === 'gateway' ? fork({ gateway, upstreamUrl: upstreamReady.url }, 'gateway') : upstream;
+    const ready = await front.ready;
+    signal?.throwIfAborted();
+    events.onRunStart?.(run, {
+      url: ready.url,
+      upstreamUrl: upstreamReady.url,
+      ...(ready.adminUrl === undefined ? {} : { adminUrl: ready.adminUrl }),
+      ...(front.pid === undefined ? {} : { pid: front.pid }),
+    });
+    pool = new ConnectionPool(ready.url, o.maxSockets);
+    const low = o.capacity * Math.min(...o.phases);
+    if (o.warmupMs > 0) await runOpenLoop({ pool, rate: low, durationMs: o.warmupMs, timeoutMs: o.timeoutMs });
+    const results: PhaseResult[] = [];
+    for (const multiple of o.phases) {
+      signal?.throwIfAborted();
+      await settle(upstream, o.timeoutMs, signal);
+      const rate = o.capacity * multiple;
+      events.onPhaseStart?.(run, multiple, rate);
+      await Promise.all(children.map((c) => c.request('open')));
+      const r = await runOpenLoop({ pool, rate, durationMs: o.phaseMs, timeoutMs: o.timeoutMs, onProgress: (p) => events.onProgress?.(run, multiple, p) });
+      const [up, fr] = await Promise.all([upstream.request('close'), front === upstream ? undefined : front.request('close')]);
+      signal?.throwIfAborted();
+      const result = phaseResult(run, multiple, r, (fr ?? up).process, up.upstream);
+      events.onPhaseEnd?.(result);
+      results.push(result);
+    }
+    return results;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    pool?.destroy();
+    await stopAll();
+  }
+}
+
+/** Wait until the upstream's backlog from the previous phase is gone (at most `maxMs`). */
+async function settle(child: ServerChild, maxMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const until = performance.now() + maxMs;
+  while (performance.now() < until && !signal?.aborted) {
+    const r = await child.request('backlog');
+    if ((r.backlog ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
