@@ -143,6 +143,10 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream = p
           line = `  ${run.padEnd(7)} ${`${multiple}x`.padStart(4)}  ${(p.elapsedMs / 1000).toFixed(1).padStart(5)}/${seconds} s  sent ${p.sent}  ok ${p.ok}  refused ${p.rejected}  timed out/failed ${p.failed}  in flight ${p.inFlight}`;
           out.write(`\r${line.padEnd(100)}`);
         },
+        onSettling: (run, backlog) => {
+          if (!tty || json) return;
+          out.write(`\r${`  ${run.padEnd(7)} the upstream is still working through ${backlog} requests left by the last phase`.padEnd(100)}`);
+        },
         onPhaseEnd: (r) => {
           const msg = `  ${r.run.padEnd(7)} ${`${r.multiple}x`.padStart(4)}  done: goodput ${Math.round(r.goodput)}/s, p99 ${Number.isFinite(r.p99) ? Math.round(r.p99) : '—'} ms, refused ${Object.values(r.rejected).reduce((a, b) => a + b, 0)}, timed out ${r.timeouts}`;
           say(tty ? `\r${msg.padEnd(100)}\n` : `${msg}\n`);

@@ -11,6 +11,11 @@ import type { Socket } from 'node:net';
 /** How a request ended: an answer (status, Retry-After present) or a connection error. */
 export type Outcome = { readonly status: number; readonly retryAfter: boolean } | { readonly error: string };
 
+interface Waiter {
+  readonly start: (c: Conn) => void;
+  abandoned: boolean;
+}
+
 interface Conn {
   readonly socket: Socket;
   lastUsed: number;
@@ -35,7 +40,9 @@ export class ConnectionPool {
   readonly #request: Buffer;
   readonly #maxSockets: number;
   readonly #idle: Conn[] = [];
-  readonly #waiting: ((c: Conn) => void)[] = [];
+  /** Requests waiting for a connection, oldest first; an abandoned one is skipped when its turn comes. */
+  #waiting: (Waiter | undefined)[] = [];
+  #head = 0;
   #open = 0;
   #created = 0;
   #destroyed = false;
@@ -60,19 +67,18 @@ export class ConnectionPool {
    */
   send(done: (o: Outcome) => void): () => void {
     let conn: Conn | undefined;
-    let abandoned = false;
     const start = (c: Conn): void => {
-      if (abandoned) return this.#release(c);
       conn = c;
       c.done = done;
       c.remaining = -1;
       c.socket.write(this.#request);
     };
     const c = this.#acquire();
+    let waiter: Waiter | undefined;
     if (c !== undefined) start(c);
-    else this.#waiting.push(start);
+    else this.#waiting.push((waiter = { start, abandoned: false }));
     return () => {
-      abandoned = true;
+      if (waiter !== undefined) waiter.abandoned = true;
       if (conn !== undefined && conn.done === done) {
         conn.done = undefined;
         conn.socket.destroy();
@@ -80,10 +86,28 @@ export class ConnectionPool {
     };
   }
 
+  /** The oldest waiting request that was not abandoned. */
+  #nextWaiter(): Waiter | undefined {
+    // An array with a moving head: shift() copies a long array, and tens of thousands may wait.
+    while (this.#head < this.#waiting.length) {
+      const w = this.#waiting[this.#head];
+      this.#waiting[this.#head++] = undefined;
+      if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+        this.#waiting = this.#waiting.slice(this.#head);
+        this.#head = 0;
+      }
+      if (w !== undefined && !w.abandoned) return w;
+    }
+    this.#waiting = [];
+    this.#head = 0;
+    return undefined;
+  }
+
   destroy(): void {
     this.#destroyed = true;
     for (const c of this.#idle.splice(0)) c.socket.destroy();
-    this.#waiting.length = 0;
+    this.#waiting = [];
+    this.#head = 0;
   }
 
   #acquire(): Conn | undefined {
@@ -103,8 +127,8 @@ export class ConnectionPool {
       c.socket.destroy();
       return;
     }
-    const next = this.#waiting.shift();
-    if (next !== undefined) next(c);
+    const next = this.#nextWaiter();
+    if (next !== undefined) next.start(c);
     else this.#idle.push(c);
   }
 
@@ -126,7 +150,7 @@ export class ConnectionPool {
         else done({ error: 'connection closed before the response ended' });
       }
       // A slot opened: a waiting request may open a new connection.
-      if (!this.#destroyed && this.#waiting.length > 0 && this.#open < this.#maxSockets) this.#waiting.shift()!(this.#connect());
+      if (!this.#destroyed && this.#open < this.#maxSockets) this.#nextWaiter()?.start(this.#connect());
     });
     return c;
   }

@@ -20,6 +20,8 @@ export interface DemoEvents {
   /** A run's server process is listening. */
   readonly onRunStart?: (run: DemoRun, where: { readonly url: string; readonly adminUrl?: string; readonly upstreamUrl?: string; readonly pid?: number }) => void;
   readonly onPhaseStart?: (run: DemoRun, multiple: number, rate: number) => void;
+  /** Before a phase: the upstream still works through `backlog` requests left by the previous one. */
+  readonly onSettling?: (run: DemoRun, backlog: number) => void;
   readonly onProgress?: (run: DemoRun, multiple: number, p: OpenLoopProgress) => void;
   readonly onPhaseEnd?: (result: PhaseResult) => void;
 }
@@ -84,7 +86,7 @@ async function oneRun(run: DemoRun, o: ResolvedDemoOptions, events: DemoEvents, 
     const results: PhaseResult[] = [];
     for (const multiple of o.phases) {
       signal?.throwIfAborted();
-      await settle(upstream, o.timeoutMs, signal);
+      await settle(upstream, (backlog) => events.onSettling?.(run, backlog), signal);
       const rate = o.capacity * multiple;
       events.onPhaseStart?.(run, multiple, rate);
       await Promise.all(children.map((c) => c.request('open')));
@@ -103,12 +105,24 @@ async function oneRun(run: DemoRun, o: ResolvedDemoOptions, events: DemoEvents, 
   }
 }
 
-/** Wait until the upstream's backlog from the previous phase is gone (at most `maxMs`). */
-async function settle(child: ServerChild, maxMs: number, signal: AbortSignal | undefined): Promise<void> {
-  const until = performance.now() + maxMs;
+/** Most a phase waits for the previous phase's backlog to drain from the upstream. */
+const SETTLE_MAX_MS = 60_000;
+
+/**
+ * Wait until the upstream has worked through the previous phase's backlog, so that each
+ * phase starts from an empty queue (after a direct overload phase it holds requests whose
+ * clients left long ago, and serves them all).
+ */
+async function settle(child: ServerChild, onBacklog: (backlog: number) => void, signal: AbortSignal | undefined): Promise<void> {
+  const until = performance.now() + SETTLE_MAX_MS;
+  let last = performance.now();
   while (performance.now() < until && !signal?.aborted) {
-    const r = await child.request('backlog');
-    if ((r.backlog ?? 0) === 0) return;
+    const backlog = (await child.request('backlog')).backlog ?? 0;
+    if (backlog === 0) return;
+    if (performance.now() - last >= 500) {
+      last = performance.now();
+      onBacklog(backlog);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

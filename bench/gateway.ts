@@ -1,0 +1,225 @@
+/**
+ * `npm run bench:gateway` — the gateway under open-loop overload on loopback, against the
+ * proxies people put in front of a drowning service, in one run:
+ *
+ *   no proxy | sluice fixed (concurrency + queue timeout) | sluice adaptive |
+ *   nginx limit_req | HAProxy maxconn + timeout queue        (each at 2x and 8x capacity)
+ *   bare Node proxy vs sluice fixed at 0.5x                   (the gateway's own overhead)
+ *
+ * The upstream is the demo's (src/demo/upstream.ts: 50 in service x 20 ms = 2,500 req/s,
+ * unbounded queue inside), in its own process; each proxy in its own process; the
+ * open-loop generator (src/demo/open-loop.ts) in this one. nginx and HAProxy run when their
+ * binaries are on the PATH (`apt-get install nginx haproxy`), with configs written to a
+ * temp dir, on free ports. Every process is stopped by its PID, also on Ctrl-C. CPU and RSS
+ * of each proxy come from /proc. Results: bench/results/gateway-latest.{json,md}.
+ *
+ *   npm run bench:gateway                 10 s per contender per load (~3 min)
+ *   npm run bench:gateway -- --long       60 s per contender per load (the RSS goal's length)
+ *   npm run bench:gateway -- --duration 5 --only "sluice fixed,haproxy maxconn" --no-save
+ *   npm run bench:gateway -- --no-pin     do not pin the generator and the servers to separate CPUs
+ */
+import { execSync, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ServerChild } from '../src/demo/server-child.js';
+import type { ServerSpec } from '../src/demo/server-process.js';
+import { contenders, overheadContenders } from './gateway/contenders.js';
+import type { BenchContender, ContenderSettings, Running } from './gateway/contenders.js';
+import { judgeGateway } from './gateway/goals.js';
+import type { Measurement } from './gateway/measure.js';
+import { measure } from './gateway/measure.js';
+import { goalLines, loadTable, overheadTable, rssTable, saveRecord } from './gateway/report.js';
+import type { GatewayRecord } from './gateway/report.js';
+import { gitRevision, machineInfo, ownVersion } from './lib/machine.js';
+import { renderTable } from './lib/table.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    long: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-save': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    'no-overhead': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  process.stdout.write(`${/\*\*([\s\S]*?)\*\//.exec((await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8'))?.[1]?.replace(/^ \* ?/gm, '') ?? ''}\n`);
+  process.exit(0);
+}
+const durationS = values.duration === undefined ? (values.long ? 60 : 10) : Number(values.duration);
+if (!Number.isFinite(durationS) || durationS < 1) throw new Error(`--duration: expected seconds >= 1, received ${JSON.stringify(values.duration)}`);
+
+const UPSTREAM = { concurrency: 50, serviceMs: 20 };
+const NOMINAL = (UPSTREAM.concurrency * 1000) / UPSTREAM.serviceMs;
+const QUEUE_TIMEOUT_MS = 100;
+const LOADS = [2, 8];
+const OVERHEAD_LOAD = 0.5;
+const OVERHEAD_ROUNDS = 2;
+const TIMEOUT_MS = 2000;
+const MAX_SOCKETS = 4096;
+const WARMUP_MS = 1000;
+const settings: ContenderSettings = {
+  rate: NOMINAL,
+  burst: 100,
+  concurrency: UPSTREAM.concurrency,
+  queueTimeoutMs: QUEUE_TIMEOUT_MS,
+  gateway: { concurrency: UPSTREAM.concurrency, queueTimeoutMs: QUEUE_TIMEOUT_MS, queue: Math.ceil(NOMINAL * Math.max(...LOADS) * (QUEUE_TIMEOUT_MS / 1000) * 1.5) },
+};
+
+// On two cores: the generator and the upstream (cheap: timers) share CPU 0, so the proxy under
+// test has CPU 1 to itself — every contender gets the same dedicated core.
+const LOADGEN_CPU = 0;
+const UPSTREAM_CPU = 0;
+const SERVER_CPU = 1;
+function pin(pid: number, cpu: number): boolean {
+  return spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
+}
+const PINNED = !values['no-pin'] && process.platform === 'linux' && cpus().length >= 2 && pin(process.pid, LOADGEN_CPU);
+
+const all = contenders(settings);
+const only = values.only?.split(',').map((s) => s.trim());
+const unknown = only?.filter((n) => !all.some((c) => c.name === n)) ?? [];
+if (unknown.length > 0) throw new Error(`--only: unknown contender(s) ${unknown.join(', ')}; choose from ${all.map((c) => c.name).join(', ')}`);
+const chosen = all.filter((c) => only === undefined || only.includes(c.name));
+
+// Everything running, so that Ctrl-C and errors stop it all by PID.
+const live = new Set<{ stop: () => Promise<void> }>();
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  console.log('\ninterrupted: stopping every process started');
+  void Promise.allSettled([...live].map((r) => r.stop())).finally(() => process.exit(130));
+});
+
+async function withContender<T>(c: BenchContender, upstreamUrl: string, f: (r: Running) => Promise<T>): Promise<T> {
+  const r = await c.start(upstreamUrl);
+  live.add(r);
+  if (PINNED && r.pid !== undefined) pin(r.pid, SERVER_CPU);
+  try {
+    return await f(r);
+  } finally {
+    await r.stop();
+    live.delete(r);
+  }
+}
+
+const line = (m: Measurement): string =>
+  `  ${m.contender.padEnd(16)} ${`${m.multiple}x`.padStart(4)}  goodput ${Math.round(m.goodput).toString().padStart(5)}/s  p99 ${m.p99.toFixed(1).padStart(7)} ms  ` +
+  `refused ${m.refused} (p99 ${Number.isFinite(m.refusedP99) ? m.refusedP99.toFixed(1) : '—'} ms, Retry-After ${m.refused === 0 ? '—' : `${(m.retryAfterShare * 100).toFixed(1)}%`})  ` +
+  `timeouts ${m.timeouts}  errors ${m.errors}  CPU ${Number.isFinite(m.cpuPct) ? Math.round(m.cpuPct) : '—'}%  generator lag max ${m.maxLagMs.toFixed(0)} ms`;
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const machine = machineInfo();
+  console.log(`sluice gateway bench — Node ${machine.node}, ${machine.cores} x ${machine.cpu}, load average ${machine.loadAverage.join(' / ')}`);
+  console.log(`upstream ${UPSTREAM.concurrency} x ${UPSTREAM.serviceMs} ms = ${NOMINAL} req/s; open-loop load at ${LOADS.map((l) => `${l}x`).join(' and ')}, ${durationS} s each per contender; requests abandoned after ${TIMEOUT_MS} ms`);
+  console.log(PINNED ? `load generator and upstream pinned to CPU ${LOADGEN_CPU}, each proxy to CPU ${SERVER_CPU} alone` : 'not pinned (--no-pin, no taskset or one core)');
+  for (const c of all.filter((x) => x.skipped !== undefined)) console.log(`${c.name}: ${c.skipped}`);
+  console.log('');
+
+  const upstreamFile = fileURLToPath(new URL('../src/demo/server-process.ts', import.meta.url));
+  const upstream = new ServerChild(upstreamFile, [JSON.stringify({ upstream: UPSTREAM } satisfies ServerSpec)], { name: 'upstream' });
+  live.add(upstream);
+  const rows: Measurement[] = [];
+  const overhead: Measurement[] = [];
+  try {
+    const { url: upstreamUrl } = await upstream.ready;
+    if (PINNED && upstream.pid !== undefined) pin(upstream.pid, UPSTREAM_CPU);
+    const base = { upstream, capacity: NOMINAL, timeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS };
+    for (const c of chosen.filter((x) => x.skipped === undefined)) {
+      if (interrupted) return;
+      await withContender(c, upstreamUrl, async (running) => {
+        if (running.adminUrl !== undefined) console.log(`  ${c.name}: ${running.url}, admin ${running.adminUrl}`);
+        await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS });
+        for (const multiple of LOADS) {
+          const m = await measure({ ...base, contender: c.name, running, multiple, durationMs: durationS * 1000 });
+          rows.push(m);
+          console.log(line(m));
+        }
+      });
+    }
+    if (!values['no-overhead']) {
+      const pair = overheadContenders(settings);
+      for (let round = 0; round < OVERHEAD_ROUNDS && !interrupted; round++) {
+        for (const c of round % 2 === 0 ? pair : [...pair].reverse()) {
+          await withContender(c, upstreamUrl, async (running) => {
+            await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS });
+            const m = await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: durationS * 1000 });
+            overhead.push(m);
+            console.log(line(m));
+          });
+        }
+      }
+    }
+  } finally {
+    await upstream.stop();
+    live.delete(upstream);
+  }
+
+  // The upstream's throughput while it was saturated: the most it ever served per second in any row.
+  const saturated = rows.filter((m) => Number.isFinite(m.upstreamServedPerS)).map((m) => m.upstreamServedPerS);
+  const measured = saturated.length > 0 ? Math.max(...saturated) : NOMINAL;
+  const top = Math.max(...LOADS);
+  const byName = (n: string): Measurement[] => overhead.filter((m) => m.contender === n);
+  const goals = ['sluice fixed', 'sluice adaptive'].flatMap((name) =>
+    judgeGateway(
+      {
+        top: rows.find((m) => m.contender === name && m.multiple === top),
+        capacity: measured,
+        serviceMs: UPSTREAM.serviceMs,
+        queueTimeoutMs: QUEUE_TIMEOUT_MS,
+        overhead: name === 'sluice fixed' ? { bare: byName('bare node proxy'), gateway: byName('sluice fixed') } : { bare: [], gateway: [] },
+      },
+      name,
+    ),
+  );
+  const notes = [
+    'Latencies are measured from each request\'s scheduled send time (open loop), so a late generator does not hide delay; "generator lag max" in the progress lines says how late it ever was.',
+    `Goodput counts the 2xx answers that arrived during the ${durationS} s of load; "% of capacity" is against the measured capacity (the most the upstream served per second in any row).`,
+    'Straight at the upstream, a request abandoned at the 2 s deadline stays in the upstream\'s queue and is still served: past capacity the queue fills with work nobody waits for, and goodput collapses.',
+    'nginx limit_req refuses with 503 and HAProxy answers 503 after the queue timeout; neither sends Retry-After.',
+    PINNED
+      ? `Each proxy had CPU ${SERVER_CPU} to itself (the generator and the upstream shared CPU ${LOADGEN_CPU}): a proxy at ~100% CPU is the bottleneck of its row, whatever it is configured to do.`
+      : 'Not pinned: the generator, the upstream and the proxy shared the cores, so absolute latencies include CPU contention; compare rows within the run.',
+  ].filter((n) => n !== '');
+  const record: GatewayRecord = {
+    date: new Date().toISOString(),
+    command: `npm run bench:gateway${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine,
+    sluice: { version: ownVersion(), revision: gitRevision((cmd) => execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) },
+    peers: Object.fromEntries(all.filter((c) => c.skipped === undefined && (c.name.startsWith('nginx') || c.name.startsWith('haproxy'))).map((c) => [c.name.split(' ')[0]!, versionOf(c.name.split(' ')[0]!)])),
+    settings: { upstream: `${UPSTREAM.concurrency} x ${UPSTREAM.serviceMs} ms`, loads: LOADS.join('x, ') + 'x', seconds: durationS, queueTimeoutMs: QUEUE_TIMEOUT_MS, requestTimeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS, pinned: PINNED },
+    capacity: { nominal: NOMINAL, measured },
+    contenders: [...all, overheadContenders(settings)[0]!].map((c) => ({ name: c.name, about: c.about, ...(c.skipped === undefined ? {} : { skipped: c.skipped }) })),
+    rows,
+    overhead,
+    goals,
+    notes,
+    seconds: (performance.now() - started) / 1000,
+  };
+  console.log(`\nupstream capacity: ${NOMINAL} req/s nominal, ${Math.round(measured)} req/s measured\n`);
+  for (const t of [loadTable(rows, measured), overheadTable(overhead), rssTable([...rows, ...overhead])]) console.log(`${t.title}\n\n${renderTable(t)}\n`);
+  console.log(`Goals:\n${goalLines(goals)}\n`);
+  for (const n of notes) console.log(`- ${n}`);
+  if (!values['no-save']) {
+    const dir = fileURLToPath(new URL('./results', import.meta.url));
+    console.log(`\nsaved ${saveRecord(dir, record).join(', ')}`);
+  }
+  console.log(`Total ${record.seconds.toFixed(0)} s.`);
+}
+
+function versionOf(binary: string): string {
+  const r = spawnSync(binary, binary === 'nginx' ? ['-v'] : ['-v'], { encoding: 'utf8' });
+  const text = `${r.stdout}${r.stderr}`;
+  return /(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? 'unknown';
+}
+
+try {
+  await main();
+} finally {
+  await Promise.allSettled([...live].map((r) => r.stop()));
+}

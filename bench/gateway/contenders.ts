@@ -1,0 +1,86 @@
+/**
+ * What the bench puts in front of the demo upstream: nothing; the sluice gateway (fixed
+ * concurrency + queue timeout; adaptive); nginx `limit_req`; HAProxy `maxconn` + `timeout
+ * queue`; and, for the overhead comparison, a bare Node proxy. Each runs in its own process
+ * and is stopped by its PID.
+ */
+import { fileURLToPath } from 'node:url';
+import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
+import { ServerChild } from '../../src/demo/server-child.js';
+import { which } from './external.js';
+import type { PeerSettings } from './peers.js';
+import { startHaproxy, startNginx } from './peers.js';
+
+export interface Running {
+  readonly url: string;
+  /** The process whose CPU and RSS are measured; undefined for "no proxy". */
+  readonly pid: number | undefined;
+  readonly adminUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface BenchContender {
+  readonly name: string;
+  /** What exactly runs, for the report. */
+  readonly about: string;
+  /** Why it does not run here (binary missing), if it does not. */
+  readonly skipped?: string;
+  start(upstreamUrl: string): Promise<Running>;
+}
+
+const proxyFile = fileURLToPath(new URL('./proxy-process.ts', import.meta.url));
+
+async function nodeProxy(name: string, args: readonly string[]): Promise<Running> {
+  const child = new ServerChild(proxyFile, args, { name });
+  const ready = await child.ready;
+  return { url: ready.url, pid: child.pid, ...(ready.adminUrl === undefined ? {} : { adminUrl: ready.adminUrl }), stop: () => child.stop() };
+}
+
+export interface ContenderSettings extends PeerSettings {
+  readonly gateway: Omit<DemoGatewaySettings, 'mode'>;
+}
+
+const INSTALL = 'not installed (apt-get install nginx haproxy, or your platform\'s package) — skipped';
+
+export function contenders(s: ContenderSettings): BenchContender[] {
+  const nginx = which('nginx');
+  const haproxy = which('haproxy');
+  const gw = (mode: DemoGatewaySettings['mode']): string => JSON.stringify({ ...s.gateway, mode });
+  return [
+    {
+      name: 'no proxy',
+      about: 'the load generator straight at the upstream',
+      start: async (upstreamUrl) => ({ url: upstreamUrl, pid: undefined, stop: async () => undefined }),
+    },
+    {
+      name: 'sluice fixed',
+      about: `sluice gateway, concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms (startGateway in its own process)`,
+      start: (u) => nodeProxy('sluice fixed', ['sluice', u, gw('fixed')]),
+    },
+    {
+      name: 'sluice adaptive',
+      about: `sluice gateway, concurrency adaptive (gradient2 from ${s.gateway.concurrency}), queue timeout ${s.gateway.queueTimeoutMs} ms`,
+      start: (u) => nodeProxy('sluice adaptive', ['sluice', u, gw('adaptive')]),
+    },
+    {
+      name: 'nginx limit_req',
+      about: `nginx, 1 worker, limit_req rate=${Math.round(s.rate)}r/s burst=${s.burst} nodelay, upstream keepalive 256`,
+      ...(nginx === undefined ? { skipped: `nginx ${INSTALL}` } : {}),
+      start: (u) => startNginx(nginx ?? 'nginx', u, s),
+    },
+    {
+      name: 'haproxy maxconn',
+      about: `HAProxy, nbthread 1, server maxconn ${s.concurrency}, timeout queue ${s.queueTimeoutMs}ms, http-reuse always`,
+      ...(haproxy === undefined ? { skipped: `haproxy ${INSTALL}` } : {}),
+      start: (u) => startHaproxy(haproxy ?? 'haproxy', u, s),
+    },
+  ];
+}
+
+/** The overhead pair: the same load well under capacity through a bare Node proxy and through the gateway. */
+export function overheadContenders(s: ContenderSettings): BenchContender[] {
+  return [
+    { name: 'bare node proxy', about: 'bench/gateway/bare-proxy.ts: node:http in, keep-alive agent out, no admission', start: (u) => nodeProxy('bare node proxy', ['bare', u]) },
+    contenders(s)[1]!,
+  ];
+}

@@ -1,0 +1,71 @@
+/** The issue's goals for the gateway, judged on measured rows, each with its figure. */
+import type { Measurement } from './measure.js';
+
+export interface GatewayGoal {
+  readonly label: string;
+  readonly met: boolean;
+  readonly figure: string;
+}
+
+export interface GoalInputs {
+  /** The gateway row at the top load (8x). */
+  readonly top: Measurement | undefined;
+  /** The upstream's measured capacity, req/s. */
+  readonly capacity: number;
+  readonly serviceMs: number;
+  readonly queueTimeoutMs: number;
+  /** RSS growth over the top-load run, MB, and how long that run was. */
+  readonly overhead: { readonly bare: readonly Measurement[]; readonly gateway: readonly Measurement[] };
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export function rssGrowthMb(m: Measurement): number {
+  const s = m.rssSeriesMb;
+  return s.length < 2 ? NaN : s[s.length - 1]! - s[0]!;
+}
+
+export function judgeGateway(g: GoalInputs, name: string): GatewayGoal[] {
+  const t = g.top;
+  if (t === undefined) return [];
+  const p99Bound = g.serviceMs + g.queueTimeoutMs + 10;
+  const growth = rssGrowthMb(t);
+  const bareRps = median(g.overhead.bare.map((m) => m.goodput));
+  const gwRps = median(g.overhead.gateway.map((m) => m.goodput));
+  const bareP99 = median(g.overhead.bare.map((m) => m.p99));
+  const gwP99 = median(g.overhead.gateway.map((m) => m.p99));
+  const goals: GatewayGoal[] = [
+    {
+      label: `${name} at ${t.multiple}x: goodput >= 95% of the upstream's measured capacity (${Math.round(g.capacity)} req/s)`,
+      met: t.goodput >= 0.95 * g.capacity,
+      figure: `${Math.round(t.goodput)} req/s = ${((t.goodput / g.capacity) * 100).toFixed(1)}%`,
+    },
+    {
+      label: `${name} at ${t.multiple}x: p99 of successes <= service time + queue timeout + 10 ms (${p99Bound} ms)`,
+      met: t.p99 <= p99Bound,
+      figure: `${t.p99.toFixed(1)} ms`,
+    },
+    { label: `${name} at ${t.multiple}x: rejections answered with p99 <= 5 ms`, met: t.refusedP99 <= 5, figure: `${t.refusedP99.toFixed(1)} ms over ${t.refused} rejections` },
+    {
+      label: `${name} at ${t.multiple}x: 100% of rejections carry Retry-After`,
+      met: t.refused > 0 && t.retryAfterShare === 1,
+      figure: t.refused === 0 ? 'no rejections' : `${(t.retryAfterShare * 100).toFixed(2)}%`,
+    },
+    {
+      label: `${name} at ${t.multiple}x: RSS growth <= 30 MB over the run (the issue: over 60 s; --long)`,
+      met: growth <= 30,
+      figure: `${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB over ${t.seconds} s (${t.rssSeriesMb[0]} → ${t.rssSeriesMb[t.rssSeriesMb.length - 1]} MB)`,
+    },
+  ];
+  if (g.overhead.bare.length > 0 && g.overhead.gateway.length > 0) {
+    goals.push(
+      { label: `${name} at 0.5x: throughput within 10% of the bare Node proxy`, met: gwRps >= 0.9 * bareRps, figure: `${Math.round(gwRps)} vs ${Math.round(bareRps)} req/s (${((gwRps / bareRps) * 100).toFixed(1)}%)` },
+      { label: `${name} at 0.5x: p99 within 10% of the bare Node proxy`, met: gwP99 <= 1.1 * bareP99, figure: `${gwP99.toFixed(1)} vs ${bareP99.toFixed(1)} ms (${((gwP99 / bareP99) * 100).toFixed(0)}%)` },
+    );
+  }
+  return goals;
+}

@@ -1,0 +1,101 @@
+/**
+ * One measurement: open-loop load at a multiple of capacity through one contender, with
+ * the contender's CPU and RSS read from /proc and the upstream's own window (how much it
+ * served, its peak queue) from the upstream process.
+ */
+import { ConnectionPool } from '../../src/demo/connection-pool.js';
+import { runOpenLoop } from '../../src/demo/open-loop.js';
+import type { ServerChild } from '../../src/demo/server-child.js';
+import type { Running } from './contenders.js';
+import { ProcSampler } from './proc-sampler.js';
+
+export interface Measurement {
+  readonly contender: string;
+  readonly multiple: number;
+  readonly offered: number;
+  readonly seconds: number;
+  readonly sent: number;
+  /** 2xx answers per second that arrived while the load was being sent. */
+  readonly goodput: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly refused: number;
+  readonly refusedByStatus: Readonly<Record<string, number>>;
+  readonly refusedP99: number;
+  /** Share of refusals with Retry-After; NaN without refusals. */
+  readonly retryAfterShare: number;
+  readonly timeouts: number;
+  readonly errors: number;
+  readonly otherStatus: Readonly<Record<string, number>>;
+  /** Requests the upstream completed per second (to clients still there or not). */
+  readonly upstreamServedPerS: number;
+  readonly upstreamPeakQueue: number;
+  /** The contender's CPU, % of one core; NaN for "no proxy". */
+  readonly cpuPct: number;
+  /** The contender's CPU time over the run, ms; NaN for "no proxy". */
+  readonly cpuMs: number;
+  /** The contender's RSS once a second, MB. */
+  readonly rssSeriesMb: readonly number[];
+  readonly maxLagMs: number;
+}
+
+export interface MeasureOptions {
+  readonly contender: string;
+  readonly running: Running;
+  readonly upstream: ServerChild;
+  readonly capacity: number;
+  readonly multiple: number;
+  readonly durationMs: number;
+  readonly timeoutMs: number;
+  readonly maxSockets: number;
+}
+
+export async function settleUpstream(upstream: ServerChild, maxMs: number): Promise<void> {
+  const until = performance.now() + maxMs;
+  while (performance.now() < until) {
+    if (((await upstream.request('backlog')).backlog ?? 0) === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function measure(o: MeasureOptions): Promise<Measurement> {
+  await settleUpstream(o.upstream, o.timeoutMs * 2);
+  const pool = new ConnectionPool(o.running.url, o.maxSockets);
+  const sampler = o.running.pid === undefined ? undefined : new ProcSampler(o.running.pid);
+  try {
+    await o.upstream.request('open');
+    sampler?.open();
+    const rate = o.capacity * o.multiple;
+    const r = await runOpenLoop({ pool, rate, durationMs: o.durationMs, timeoutMs: o.timeoutMs });
+    const proc = sampler?.close();
+    const up = await o.upstream.request('close');
+    const [p50, p99] = r.okLatency.percentiles([50, 99]);
+    const [refusedP99] = r.rejectedLatency.percentiles([99]);
+    const refused = r.rejectedLatency.count;
+    return {
+      contender: o.contender,
+      multiple: o.multiple,
+      offered: rate,
+      seconds: o.durationMs / 1000,
+      sent: r.sent,
+      goodput: r.okInWindow / (o.durationMs / 1000),
+      p50: p50!,
+      p99: p99!,
+      refused,
+      refusedByStatus: r.rejected,
+      refusedP99: refusedP99!,
+      retryAfterShare: refused === 0 ? NaN : r.rejectedWithRetryAfter / refused,
+      timeouts: r.timeouts,
+      errors: r.errors,
+      otherStatus: r.otherStatus,
+      upstreamServedPerS: up.upstream === undefined || up.process === undefined ? NaN : up.upstream.served / (up.process.wallMs / 1000),
+      upstreamPeakQueue: up.upstream?.peakQueue ?? NaN,
+      cpuPct: proc === undefined ? NaN : (proc.cpuMs / proc.wallMs) * 100,
+      cpuMs: proc?.cpuMs ?? NaN,
+      rssSeriesMb: proc?.rssSeriesMb ?? [],
+      maxLagMs: r.maxLagMs,
+    };
+  } finally {
+    pool.destroy();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * CPU and RSS of a process and its children (an nginx master and its workers), read from
+ * /proc the same way for every contender — Node, nginx, HAProxy. Linux only; elsewhere the
+ * figures are NaN.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we know). */
+const TICKS_PER_S = 100;
+
+interface ProcReading {
+  readonly cpuMs: number;
+  readonly rssMb: number;
+}
+
+function statOf(pid: number): { ppid: number; cpuTicks: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may hold spaces: state ppid ... utime(14) stime(15).
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(rest[1]), cpuTicks: Number(rest[11]) + Number(rest[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function rssMbOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? 0 : Number(m[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pid and its direct children. */
+function tree(pid: number): number[] {
+  const pids = [pid];
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      const st = statOf(Number(d));
+      if (st?.ppid === pid) pids.push(Number(d));
+    }
+  } catch {
+    // no /proc
+  }
+  return pids;
+}
+
+export function readProc(pid: number): ProcReading {
+  if (process.platform !== 'linux') return { cpuMs: NaN, rssMb: NaN };
+  let ticks = 0;
+  let rss = 0;
+  for (const p of tree(pid)) {
+    ticks += statOf(p)?.cpuTicks ?? 0;
+    rss += rssMbOf(p);
+  }
+  return { cpuMs: (ticks * 1000) / TICKS_PER_S, rssMb: rss };
+}
+
+export interface ProcWindow {
+  /** CPU time used in the window, ms (all processes of the tree). */
+  readonly cpuMs: number;
+  readonly wallMs: number;
+  /** RSS sampled every second, MB, first and last included. */
+  readonly rssSeriesMb: readonly number[];
+}
+
+/** Sample a process tree over a window: CPU used and RSS once a second. */
+export class ProcSampler {
+  readonly #pid: number;
+  #start: ProcReading = { cpuMs: 0, rssMb: 0 };
+  #wall = 0;
+  #series: number[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(pid: number) {
+    this.#pid = pid;
+  }
+
+  open(): void {
+    this.#start = readProc(this.#pid);
+    this.#wall = performance.now();
+    this.#series = [round(this.#start.rssMb)];
+    this.#timer = setInterval(() => this.#series.push(round(readProc(this.#pid).rssMb)), 1000);
+  }
+
+  close(): ProcWindow {
+    clearInterval(this.#timer);
+    const end = readProc(this.#pid);
+    this.#series.push(round(end.rssMb));
+    return { cpuMs: end.cpuMs - this.#start.cpuMs, wallMs: performance.now() - this.#wall, rssSeriesMb: this.#series };
+  }
+}
+
+const round = (x: number): number => Math.round(x * 10) / 10;
