@@ -181,6 +181,7 @@ async function main(): Promise<void> {
     'Latencies are measured from each request\'s scheduled send time (open loop), so a late generator does not hide delay; "generator lag max" in the progress lines says how late it ever was.',
     `Goodput counts the 2xx answers that arrived during the ${durationS} s of load; "% of capacity" is against the measured capacity (the most the upstream served per second in any row).`,
     'Straight at the upstream, a request abandoned at the 2 s deadline stays in the upstream\'s queue and is still served: past capacity the queue fills with work nobody waits for, and goodput collapses.',
+    '"SYN drops" counts connection attempts the kernel dropped because the listener\'s accept queue was full (TcpExt ListenOverflows, machine-wide, read around each row); the client retries its SYN after 1 s, 3 s, ... so these become timeouts. The sluice gateway and nginx listen with the default backlog of 511; HAProxy\'s default backlog follows its maxconn.',
     'nginx limit_req refuses with 503 and HAProxy answers 503 after the queue timeout; neither sends Retry-After.',
     PINNED
       ? `Each proxy had CPU ${SERVER_CPU} to itself (the generator and the upstream shared CPU ${LOADGEN_CPU}): a proxy at ~100% CPU is the bottleneck of its row, whatever it is configured to do.`

@@ -7,7 +7,7 @@ import { ConnectionPool } from '../../src/demo/connection-pool.js';
 import { runOpenLoop } from '../../src/demo/open-loop.js';
 import type { ServerChild } from '../../src/demo/server-child.js';
 import type { Running } from './contenders.js';
-import { ProcSampler } from './proc-sampler.js';
+import { listenOverflows, ProcSampler } from './proc-sampler.js';
 
 export interface Measurement {
   readonly contender: string;
@@ -37,6 +37,8 @@ export interface Measurement {
   /** The contender's RSS once a second, MB. */
   readonly rssSeriesMb: readonly number[];
   readonly maxLagMs: number;
+  /** Connection attempts dropped at a full accept queue during the run (machine-wide). */
+  readonly listenOverflows: number;
 }
 
 export interface MeasureOptions {
@@ -65,6 +67,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   try {
     await o.upstream.request('open');
     sampler?.open();
+    const overflows = listenOverflows();
     const rate = o.capacity * o.multiple;
     const r = await runOpenLoop({ pool, rate, durationMs: o.durationMs, timeoutMs: o.timeoutMs });
     const proc = sampler?.close();
@@ -94,6 +97,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       cpuMs: proc?.cpuMs ?? NaN,
       rssSeriesMb: proc?.rssSeriesMb ?? [],
       maxLagMs: r.maxLagMs,
+      listenOverflows: listenOverflows() - overflows,
     };
   } finally {
     pool.destroy();

@@ -43,7 +43,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port};
     location / {
       limit_req zone=all burst=${s.burst} nodelay;
       proxy_pass http://demo;

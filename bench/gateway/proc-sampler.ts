@@ -95,3 +95,22 @@ export class ProcSampler {
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;
+
+/**
+ * Connections the kernel dropped because a listener's accept queue was full
+ * (TcpExt ListenOverflows): machine-wide, so read it around one contender at a time. A
+ * server that does not accept fast enough, or listens with a short backlog (Node's and
+ * nginx's default is 511), loses connection attempts here; the client retries its SYN a
+ * second later. NaN where /proc/net/netstat is missing.
+ */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const keys = lines[0]?.split(' ') ?? [];
+    const values = lines[1]?.split(' ') ?? [];
+    const i = keys.indexOf('ListenOverflows');
+    return i < 0 ? NaN : Number(values[i]);
+  } catch {
+    return NaN;
+  }
+}

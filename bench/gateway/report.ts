@@ -30,8 +30,8 @@ const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(n 
 export function loadTable(rows: readonly Measurement[], capacity: number): Table {
   return {
     title: 'Open-loop overload: the same upstream behind each contender',
-    columns: ['contender', 'load', 'offered/s', 'goodput/s', '% of capacity', 'p50 ms', 'p99 ms', 'refused', 'refused p99 ms', 'Retry-After', 'timeouts+errors', 'upstream peak queue', 'CPU %', 'RSS MB (start→peak→end)'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    columns: ['contender', 'load', 'offered/s', 'goodput/s', '% of capacity', 'p50 ms', 'p99 ms', 'refused', 'refused p99 ms', 'Retry-After', 'timeouts+errors', 'SYN drops (accept queue full)', 'upstream peak queue', 'CPU %', 'RSS MB (start→peak→end)'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: rows.map((m) => {
       const other = Object.values(m.otherStatus).reduce((a, b) => a + b, 0);
       const s = m.rssSeriesMb;
@@ -47,6 +47,7 @@ export function loadTable(rows: readonly Measurement[], capacity: number): Table
         f1(m.refusedP99),
         m.refused === 0 ? '—' : pct(m.retryAfterShare),
         f0(m.timeouts + m.errors + other),
+        f0(m.listenOverflows),
         f0(m.upstreamPeakQueue),
         f0(m.cpuPct),
         s.length === 0 ? '—' : `${f0(s[0]!)}→${f0(Math.max(...s))}→${f0(s[s.length - 1]!)}`,
