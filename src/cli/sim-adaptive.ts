@@ -3,6 +3,7 @@
  * simulated server with a knee, in virtual time; prints the measured table and the goals.
  */
 import { parseArgs } from 'node:util';
+import { numberFlag } from './args.js';
 import { ADAPTIVE_SIM_DEFAULTS } from '../sim/adaptive.js';
 import type { AdaptiveSimOptions, PhaseResult } from '../sim/adaptive.js';
 import { relativeLoad, runAdaptiveSuite, unloadedFor } from '../sim/adaptive-suite.js';
@@ -55,12 +56,7 @@ export function simAdaptiveCommand(argv: string[], out: NodeJS.WritableStream = 
     out.write(HELP);
     return 0;
   }
-  const num = (name: string, v: string | undefined, def: number, min: number, max = Infinity): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number in [${min}, ${max}], received ${JSON.stringify(v)}`);
-    return n;
-  };
+  const num = numberFlag;
   const arrivals = values.arrivals ?? D.arrivals;
   if (arrivals !== 'poisson' && arrivals !== 'constant') throw new Error(`--arrivals: expected poisson or constant, received ${JSON.stringify(arrivals)}`);
   const phaseMs = num('phase', values.phase, D.phaseMs / 1000, 1) * 1000;

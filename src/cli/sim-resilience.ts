@@ -5,6 +5,7 @@
  * measured table.
  */
 import { parseArgs } from 'node:util';
+import { numberFlag } from './args.js';
 import { RESILIENCE_DEFAULTS, RESILIENCE_SCENARIOS, simulateResilience } from '../sim/resilience.js';
 import type { ResilienceResult } from '../sim/resilience.js';
 import { formatTable } from './table.js';
@@ -51,12 +52,7 @@ export async function simResilienceCommand(argv: string[], out: NodeJS.WritableS
     out.write(HELP);
     return 0;
   }
-  const num = (name: string, v: string | undefined, def: number, min: number, max = Infinity): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number in [${min}, ${max}], received ${JSON.stringify(v)}`);
-    return n;
-  };
+  const num = numberFlag;
   const options = {
     ratePerSec: num('rate', values.rate, D.ratePerSec, 1, 10_000),
     durationSec: num('duration', values.duration, D.durationSec, 1, 3_600),
