@@ -1,16 +1,9 @@
 /** Reproducible key streams: a seeded PRNG, so every run and every contender sees the same keys. */
 
-/** mulberry32: a 32-bit PRNG, plenty for picking keys. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, shared with the simulations: a 32-bit PRNG, plenty for picking keys; floats in [0, 1). */
+import { seededRandom } from '../../src/sim/adaptive-random.js';
+
+export const mulberry32 = seededRandom;
 
 /** `count` distinct key strings, built once (the stream reuses these objects: no allocation while timing). */
 export function distinctKeys(count: number, prefix = 'tenant-'): string[] {

@@ -14,6 +14,7 @@
  *   every bucket's newly issued requests succeed at >= 95%.
  */
 import { VirtualClock } from '../core/index.js';
+import { seededRandom } from './adaptive-random.js';
 import { ResilienceMeter } from './resilience-metrics.js';
 import type { SecondSample } from './resilience-metrics.js';
 import { buildStack, RESILIENCE_SCENARIOS } from './resilience-stacks.js';
@@ -82,18 +83,6 @@ export class DependencyDownError extends Error {
   }
 }
 
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function simulateResilience(scenario: ResilienceScenario, options: ResilienceOptions = {}): Promise<ResilienceResult> {
   const o = { ...RESILIENCE_DEFAULTS, ...options };
   const clock = new VirtualClock();
@@ -102,8 +91,8 @@ export async function simulateResilience(scenario: ResilienceScenario, options: 
   const outageEnd = outageStart + o.outageSec * 1000;
   const meter = new ResilienceMeter(durationMs, 500, outageStart, outageEnd);
   // Separate streams: the dependency's brownout draws do not shift with the client's jitter.
-  const depRandom = prng(o.seed);
-  const clientRandom = prng(o.seed ^ 0x9e3779b9);
+  const depRandom = seededRandom(o.seed);
+  const clientRandom = seededRandom(o.seed ^ 0x9e3779b9);
   const stack = buildStack(scenario, clock, clientRandom, meter, o.deadlineMs);
 
   const dependency: Dependency = (signal) =>
