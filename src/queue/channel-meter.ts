@@ -9,6 +9,7 @@ import { REJECTION_REASONS } from '../core/types.js';
 import type { Rejection, RejectionReason } from '../core/types.js';
 import { DROP_POLICIES } from './options.js';
 import type { DropPolicy } from './options.js';
+import type { ChannelStats } from './types.js';
 
 export class ChannelMeter<T> {
   readonly events = new EventHub();
@@ -30,6 +31,22 @@ export class ChannelMeter<T> {
   ) {}
 
   /** Count, emit and return a refusal of a put. */
+  /** The counters as the stats snapshot names them (copies: the snapshot is plain data). */
+  counters(): Pick<ChannelStats, 'admitted' | 'released' | 'rejected' | 'dropped' | 'peakSize' | 'taken' | 'droppedBy' | 'undelivered' | 'aborted' | 'takeTimeouts'> {
+    return {
+      admitted: this.accepted,
+      released: this.taken,
+      rejected: { ...this.rejected },
+      dropped: this.dropped,
+      peakSize: this.peak,
+      taken: this.taken,
+      droppedBy: { ...this.droppedBy },
+      undelivered: this.undelivered,
+      aborted: this.aborted,
+      takeTimeouts: this.takeTimeouts,
+    };
+  }
+
   reject(reason: RejectionReason, retryAfterMs: number, who: { readonly key?: string | undefined } | undefined): Rejection {
     this.rejected[reason]++;
     if (this.events.wants('reject')) {

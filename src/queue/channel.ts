@@ -98,17 +98,8 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
    * or InvalidArgumentError for a bad context. A rejected item stays with its caller.
    */
   put(item: T, ctx?: PutContext): Promise<PutResult> {
-    if (ctx !== undefined) {
-      try {
-        readContext(ctx);
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-      if (ctx.signal?.aborted === true) {
-        this.#meter.aborted++;
-        return Promise.reject(abortError(this.name, ctx.signal));
-      }
-    }
+    const refused = this.#refuseContext(ctx);
+    if (refused !== undefined) return refused;
     if (this.#closed) return Promise.reject(rejectionError(this.#meter.reject('closed', Infinity, ctx)));
     let r: PutResult | 'full';
     try {
@@ -195,32 +186,24 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     const m = this.#meter;
     const size = this.#store.size;
     return {
+      ...m.counters(),
       name: this.name,
       kind: 'channel',
       inFlight: 0,
       queued: size,
       limit: this.capacity,
       tokens: undefined,
-      admitted: m.accepted,
-      released: m.taken,
-      rejected: { ...m.rejected },
-      dropped: m.dropped,
       closed: this.#closed,
       capacity: this.capacity,
       size,
-      peakSize: m.peak,
       blockedPuts: this.#putters.size,
       waitingTakes: this.#takers.size,
-      taken: m.taken,
-      droppedBy: { ...m.droppedBy },
-      undelivered: m.undelivered,
-      aborted: m.aborted,
-      takeTimeouts: m.takeTimeouts,
       drainRatePerSec: this.#drain.ratePerSec(this.clock.now(), m.taken),
       overflow: this.overflow,
       discipline: this.#opts.disciplineName,
     };
   }
+
 
   /** @internal The async iterator's take. */
   [kReceive](owner: object, signal: AbortSignal | undefined): Promise<IteratorResult<T, undefined>> {
@@ -233,6 +216,19 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   }
 
   /** Admit an item if it fits or the overflow makes room; 'full' leaves blocking/rejecting to the caller. */
+  /** A bad context or an already-aborted signal: the call's rejection, before anything is queued. */
+  #refuseContext(ctx: TakeContext | PutContext | undefined): Promise<never> | undefined {
+    if (ctx === undefined) return undefined;
+    try {
+      readContext(ctx);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (ctx.signal?.aborted !== true) return undefined;
+    this.#meter.aborted++;
+    return Promise.reject(abortError(this.name, ctx.signal));
+  }
+
   #offer(item: T, ctx: PutContext | undefined): PutResult | 'full' {
     if (this.#takers.size > 0 && this.#takers.serve(item)) {
       // Takes wait only on an empty buffer, so handing over directly keeps the order.
@@ -332,17 +328,8 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   }
 
   #receive(owner: object | undefined, ctx: TakeContext | undefined): Promise<unknown> {
-    if (ctx !== undefined) {
-      try {
-        readContext(ctx);
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-      if (ctx.signal?.aborted === true) {
-        this.#meter.aborted++;
-        return Promise.reject(abortError(this.name, ctx.signal));
-      }
-    }
+    const refused = this.#refuseContext(ctx);
+    if (refused !== undefined) return refused;
     if (this.#store.size > 0) {
       const item = this.#takeNow();
       if (item !== NONE) {
