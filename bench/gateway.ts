@@ -16,6 +16,7 @@
  *   npm run bench:gateway                 10 s per contender per load (~3 min)
  *   npm run bench:gateway -- --long       60 s per contender per load (the RSS goal's length)
  *   npm run bench:gateway -- --duration 5 --only "sluice fixed,haproxy maxconn" --no-save
+ *   npm run bench:gateway -- --loads 8    only the 8x load (multiples of capacity, comma-separated)
  *   npm run bench:gateway -- --no-pin     do not pin the generator and the servers to separate CPUs
  */
 import { execSync, spawnSync } from 'node:child_process';
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     long: { type: 'boolean', default: false },
     only: { type: 'string' },
+    loads: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
     'no-overhead': { type: 'boolean', default: false },
@@ -56,12 +58,15 @@ if (!Number.isFinite(durationS) || durationS < 1) throw new Error(`--duration: e
 const UPSTREAM = { concurrency: 50, serviceMs: 20 };
 const NOMINAL = (UPSTREAM.concurrency * 1000) / UPSTREAM.serviceMs;
 const QUEUE_TIMEOUT_MS = 100;
-const LOADS = [2, 8];
+const LOADS = values.loads === undefined ? [2, 8] : values.loads.split(',').map(Number);
+if (LOADS.some((l) => !Number.isFinite(l) || l <= 0)) throw new Error(`--loads: expected multiples of capacity such as "2,8", received ${JSON.stringify(values.loads)}`);
 const OVERHEAD_LOAD = 0.5;
 const OVERHEAD_ROUNDS = 2;
 const TIMEOUT_MS = 2000;
 const MAX_SOCKETS = 4096;
 const WARMUP_MS = 1000;
+/** Every row first runs this long at its own load, not counted: the measured window is the steady state. */
+const ROW_WARMUP_MS = 2000;
 const settings: ContenderSettings = {
   rate: NOMINAL,
   burst: 100,
@@ -129,12 +134,12 @@ async function main(): Promise<void> {
   try {
     const { url: upstreamUrl } = await upstream.ready;
     if (PINNED && upstream.pid !== undefined) pin(upstream.pid, UPSTREAM_CPU);
-    const base = { upstream, capacity: NOMINAL, timeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS };
+    const base = { upstream, capacity: NOMINAL, timeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS, warmupMs: ROW_WARMUP_MS };
     for (const c of chosen.filter((x) => x.skipped === undefined)) {
       if (interrupted) return;
       await withContender(c, upstreamUrl, async (running) => {
         if (running.adminUrl !== undefined) console.log(`  ${c.name}: ${running.url}, admin ${running.adminUrl}`);
-        await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS });
+        await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
         for (const multiple of LOADS) {
           const m = await measure({ ...base, contender: c.name, running, multiple, durationMs: durationS * 1000 });
           rows.push(m);
@@ -147,7 +152,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < OVERHEAD_ROUNDS && !interrupted; round++) {
         for (const c of round % 2 === 0 ? pair : [...pair].reverse()) {
           await withContender(c, upstreamUrl, async (running) => {
-            await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS });
+            await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
             const m = await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: durationS * 1000 });
             overhead.push(m);
             console.log(line(m));

@@ -48,9 +48,14 @@ export interface MeasureOptions {
   readonly capacity: number;
   readonly multiple: number;
   readonly durationMs: number;
+  /** Load at the same rate before the measured window, not counted (see runOpenLoop). */
+  readonly warmupMs: number;
   readonly timeoutMs: number;
   readonly maxSockets: number;
 }
+
+/** Connections open before each row: arrivals over this long. */
+const PREOPEN_MS = 25;
 
 export async function settleUpstream(upstream: ServerChild, maxMs: number): Promise<void> {
   const until = performance.now() + maxMs;
@@ -63,14 +68,28 @@ export async function settleUpstream(upstream: ServerChild, maxMs: number): Prom
 export async function measure(o: MeasureOptions): Promise<Measurement> {
   await settleUpstream(o.upstream, o.timeoutMs * 2);
   const pool = new ConnectionPool(o.running.url, o.maxSockets);
+  const rate = o.capacity * o.multiple;
+  // Every row starts with the connections one service time of arrivals needs already open
+  // (rate x 25 ms), as clients of a busy service have; more open on demand, up to maxSockets.
+  await pool.open(Math.min(o.maxSockets, Math.ceil((rate * PREOPEN_MS) / 1000)));
   const sampler = o.running.pid === undefined ? undefined : new ProcSampler(o.running.pid);
   try {
-    await o.upstream.request('open');
-    sampler?.open();
-    const overflows = listenOverflows();
-    const rate = o.capacity * o.multiple;
-    const r = await runOpenLoop({ pool, rate, durationMs: o.durationMs, timeoutMs: o.timeoutMs });
+    let opened: Promise<unknown> | undefined;
+    let overflows = 0;
+    const r = await runOpenLoop({
+      pool,
+      rate,
+      durationMs: o.durationMs,
+      warmupMs: o.warmupMs,
+      timeoutMs: o.timeoutMs,
+      onWindowStart: () => {
+        opened = o.upstream.request('open');
+        sampler?.open();
+        overflows = listenOverflows();
+      },
+    });
     const proc = sampler?.close();
+    await opened;
     const up = await o.upstream.request('close');
     const [p50, p99] = r.okLatency.percentiles([50, 99]);
     const [refusedP99] = r.rejectedLatency.percentiles([99]);

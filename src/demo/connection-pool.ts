@@ -103,6 +103,27 @@ export class ConnectionPool {
     return undefined;
   }
 
+  /**
+   * Open up to `n` connections ahead of the load (clients of a busy service arrive with
+   * their keep-alive connections open) and wait until they are connected or failed.
+   */
+  async open(n: number): Promise<void> {
+    const opening: Promise<void>[] = [];
+    while (opening.length < n && this.#open < this.#maxSockets) {
+      const c = this.#connect();
+      opening.push(
+        new Promise<void>((resolve) => {
+          c.socket.once('connect', () => {
+            if (c.done === undefined && !c.socket.destroyed) this.#release(c);
+            resolve();
+          });
+          c.socket.once('close', () => resolve());
+        }),
+      );
+    }
+    await Promise.all(opening);
+  }
+
   destroy(): void {
     this.#destroyed = true;
     for (const c of this.#idle.splice(0)) c.socket.destroy();

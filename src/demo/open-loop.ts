@@ -13,8 +13,15 @@ import { Samples } from './samples.js';
 export interface OpenLoopOptions {
   /** Arrivals per second. > 0. */
   readonly rate: number;
-  /** How long arrivals are sent, ms. > 0. */
+  /** How long arrivals are sent and measured, ms. > 0. */
   readonly durationMs: number;
+  /**
+   * Arrivals at the same rate before the measured window, ms, not counted: connections
+   * open, code is compiled and queues reach their steady state first. @default 0
+   */
+  readonly warmupMs?: number;
+  /** Called once when the measured window starts (after the warm-up). */
+  readonly onWindowStart?: () => void;
   /** A request not answered after this long is abandoned and counted as a timeout, ms. > 0. */
   readonly timeoutMs: number;
   /** Keep-alive connections to `url` (its `maxSockets` caps them). */
@@ -65,7 +72,10 @@ const REFUSALS = new Set([429, 503]);
 
 export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const { rate, durationMs, timeoutMs, pool } = options;
-  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const warmupMs = options.warmupMs ?? 0;
+  const total = Math.max(1, Math.round((rate * (warmupMs + durationMs)) / 1000));
+  /** Requests scheduled before this index belong to the warm-up. */
+  const firstCounted = Math.min(total, Math.round((rate * warmupMs) / 1000));
   const okLatency = new Samples();
   const rejectedLatency = new Samples();
   const rejected: Record<string, number> = {};
@@ -79,26 +89,28 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   let errors = 0;
   let settled = 0;
   let maxLagMs = 0;
+  let windowStarted = false;
   const start = performance.now();
+  const windowStart = start + warmupMs;
 
   return new Promise<OpenLoopResult>((resolve) => {
     const finishIfDone = (): void => {
       if (sent === total && settled === total) {
         clearInterval(progress);
         resolve({
-          rate, durationMs, sent, ok, okInWindow, okLatency, rejected, rejectedLatency, rejectedWithRetryAfter: withRetryAfter,
+          rate, durationMs, sent: sent - firstCounted, ok, okInWindow, okLatency, rejected, rejectedLatency, rejectedWithRetryAfter: withRetryAfter,
           otherStatus, timeouts, errors, maxLagMs,
         });
       }
     };
 
-    const fire = (scheduledAt: number): void => {
+    const fire = (scheduledAt: number, counted: boolean): void => {
       let done = false;
       const timer = setTimeout(() => {
         if (done) return;
         done = true;
         settled++;
-        timeouts++;
+        if (counted) timeouts++;
         abandon();
         finishIfDone();
       }, timeoutMs);
@@ -107,14 +119,16 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         done = true;
         settled++;
         clearTimeout(timer);
-        if ('error' in o) errors++;
+        if (!counted) {
+          // A warm-up request: answered, not measured.
+        } else if ('error' in o) errors++;
         else {
           const now = performance.now();
           const ms = now - scheduledAt;
           const status = o.status;
           if (status >= 200 && status < 300) {
             ok++;
-            if (now - start <= durationMs) okInWindow++;
+            if (now - windowStart <= durationMs) okInWindow++;
             okLatency.add(ms);
           } else if (REFUSALS.has(status)) {
             refusals++;
@@ -135,9 +149,14 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
       const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
       while (sent < due) {
         const scheduledAt = start + (sent * 1000) / rate;
-        maxLagMs = Math.max(maxLagMs, now - scheduledAt);
+        const counted = sent >= firstCounted;
+        if (counted) maxLagMs = Math.max(maxLagMs, now - scheduledAt);
+        if (counted && !windowStarted) {
+          windowStarted = true;
+          options.onWindowStart?.();
+        }
         sent++;
-        fire(scheduledAt);
+        fire(scheduledAt, counted);
       }
       if (sent < total) setTimeout(tick, 1);
       else finishIfDone();

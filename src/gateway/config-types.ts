@@ -18,6 +18,16 @@ export interface ListenConfig {
   readonly port?: number;
 }
 
+/** The proxy listener. */
+export interface ProxyListenConfig extends ListenConfig {
+  /**
+   * Connections the kernel may hold for accepting (the listen backlog; Linux caps it at
+   * net.core.somaxconn). A burst of new connections beyond it is dropped at SYN and retried
+   * by clients a second later. @default 4096
+   */
+  readonly backlog?: number;
+}
+
 export interface AdminConfig extends ListenConfig {
   /** @default true */
   readonly enabled?: boolean;
@@ -164,7 +174,7 @@ export interface RouteConfig {
 }
 
 export interface GatewayConfig {
-  readonly listen?: ListenConfig;
+  readonly listen?: ProxyListenConfig;
   readonly admin?: AdminConfig;
   readonly server?: ServerConfig;
   readonly drain?: DrainConfig;

@@ -1,6 +1,6 @@
 /** Every default of the gateway, in one place (config-types.ts documents each). */
 export const GATEWAY_DEFAULTS = {
-  listen: { host: '0.0.0.0', port: 8080 },
+  listen: { host: '0.0.0.0', port: 8080, backlog: 4096 },
   admin: { enabled: true, host: '127.0.0.1', port: 9901 },
   server: {
     headersTimeoutMs: 10_000,

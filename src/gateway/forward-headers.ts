@@ -6,6 +6,7 @@
  * untrusted client cannot plant an address the upstream will believe.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { parseIp } from '../http/ip.js';
 
@@ -34,6 +35,32 @@ export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
     if (value !== undefined && !isHopByHop(name, named)) out[name] = value;
   }
   return out;
+}
+
+/**
+ * A response's header block for writeHead, as a flat name/value list: `own` (the admission's
+ * RateLimit headers) unless the upstream sent the same name, then the upstream's end-to-end
+ * headers from `rawHeaders`, in order and with duplicates (Set-Cookie) kept.
+ */
+export function responseHead(raw: readonly string[], own: readonly HeaderPair[]): string[] {
+  const out: string[] = [];
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
+      for (const n of connectionNamed(raw[i + 1]) ?? []) (named ??= new Set()).add(n);
+    }
+  }
+  for (const [name, value] of own) if (!hasName(raw, name)) out.push(name, value);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (!isHopByHop(name.toLowerCase(), named)) out.push(name, raw[i + 1]!);
+  }
+  return out;
+}
+
+function hasName(raw: readonly string[], name: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name.toLowerCase()) return true;
+  return false;
 }
 
 /** The peer's address as text (IPv4-mapped IPv6 as IPv4). */

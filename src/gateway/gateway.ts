@@ -98,7 +98,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     else socket.destroy();
   });
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
-  await listen(server, resolved.listen.port, resolved.listen.host);
+  await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
   const url = urlOf(server);
   state.ownHost = new URL(url).host;
 
@@ -148,7 +148,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const c = resolveConfig(next);
     const old = state.table;
     const restart: string[] = [];
-    if (c.listen.host !== old.config.listen.host || c.listen.port !== old.config.listen.port) restart.push('listen');
+    if (c.listen.host !== old.config.listen.host || c.listen.port !== old.config.listen.port || c.listen.backlog !== old.config.listen.backlog) restart.push('listen');
     if (JSON.stringify(c.admin) !== JSON.stringify(old.config.admin)) restart.push('admin');
     if (c.server.maxHeaderSize !== old.config.server.maxHeaderSize) restart.push('server.maxHeaderSize');
     const table = new RouteTable(c, old, options.clock);
@@ -175,10 +175,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string, backlog: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off('error', reject);
       resolve();
     });

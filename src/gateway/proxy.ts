@@ -13,10 +13,10 @@ import { request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream';
 import type { Permit } from '../core/types.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
-import { endToEnd, upstreamRequestHeaders } from './forward-headers.js';
+import type { HeaderPair } from '../http/ratelimit-headers.js';
+import { endToEnd, responseHead, upstreamRequestHeaders } from './forward-headers.js';
 import { writeProblem } from './responses.js';
 import type { LiveUpstream } from './route-table.js';
 
@@ -28,6 +28,16 @@ export interface ForwardContext {
 }
 
 class BodyTooLarge extends Error {}
+
+const NO_HEADERS: readonly HeaderPair[] = [];
+
+/** Whether a request has a body to stream (RFC 9112 section 6.3: Transfer-Encoding or a Content-Length). */
+function hasBody(req: IncomingMessage): boolean {
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined) return true;
+  const cl = h['content-length'];
+  return cl !== undefined && cl !== '0';
+}
 
 /** Counts body bytes and fails the stream past the limit (bodies without Content-Length). */
 class BodyLimit extends Transform {
@@ -42,7 +52,7 @@ class BodyLimit extends Transform {
   }
 }
 
-export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: Permit | undefined, ctx: ForwardContext): void {
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: Permit | undefined, ctx: ForwardContext, own: readonly HeaderPair[] = NO_HEADERS): void {
   const u = upstream.config;
   const target = req.url === '*' ? '*' : `${u.basePath}${req.url ?? '/'}`;
   let settled = false;
@@ -71,6 +81,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
       return;
     }
     res.setHeader('Connection', 'close');
+    for (const [name, value] of own) res.setHeader(name, value);
     writeProblem(res, status, kind === 'timeout' ? 'The upstream did not answer in time.' : kind === 'too-large' ? 'The request body is too large.' : 'The upstream could not be reached.');
   };
   // The response timeout runs from the end of the request body: an upload streams at the client's pace.
@@ -81,11 +92,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
   res.once('close', () => {
     if (res.writableFinished) return;
     clientGone = true;
-    if (!settled) {
-      settled = true;
-      clearTimeout(timer);
-      preq.destroy();
-    }
+    settled = true;
+    clearTimeout(timer);
+    // Before the response this abandons the upstream request; during it, stops reading the
+    // upstream's body (its socket is not reused).
+    preq.destroy();
   });
   // The agent's socket idle timeout: before the response it is a 504, during it a cut.
   preq.on('timeout', () => (settled ? preq.destroy() : fail(504, 'timeout')));
@@ -96,15 +107,28 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
       return;
     }
     settled = true;
-    const headers = endToEnd(pres.headers);
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
-    res.writeHead(pres.statusCode ?? 502, pres.statusMessage);
-    pipeline(pres, res, (err) => {
-      // A cut mid-body: the client sees a truncated response (its Content-Length or chunking tells it).
-      if (err !== undefined && err !== null) res.destroy();
-    });
+    const status = pres.statusCode ?? 502;
+    if (res.getHeaderNames().length === 0) {
+      // The common case: one header block, written as a list (duplicates such as Set-Cookie kept).
+      res.writeHead(status, pres.statusMessage, responseHead(pres.rawHeaders, own));
+    } else {
+      // Headers already set on the response (Connection: close while draining): merge by name.
+      for (const [name, value] of own) res.setHeader(name, value);
+      for (const [name, value] of Object.entries(endToEnd(pres.headers))) if (value !== undefined) res.setHeader(name, value);
+      res.writeHead(status, pres.statusMessage);
+    }
+    // A cut mid-body (upstream error or reset): the client sees a truncated response (its
+    // Content-Length or chunking tells it). A client that goes away is handled by 'close' above.
+    pres.on('error', () => res.destroy());
+    pres.on('aborted', () => res.destroy());
+    pres.pipe(res);
   });
   preq.on('error', (err: NodeJS.ErrnoException) => fail(502, 'error', err.code ?? err.message));
+  if (!hasBody(req)) {
+    // No body (no Content-Length above 0, no Transfer-Encoding): nothing to stream.
+    preq.end();
+    return;
+  }
   // Not pipeline(): a failed upstream request must not destroy the client's socket, which
   // still has to carry the 502/504.
   const limit = new BodyLimit(ctx.maxBodySize);

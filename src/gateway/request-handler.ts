@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
-import { pathOf, setHeaders } from '../http/write.js';
+import { pathOf } from '../http/write.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import { forward } from './proxy.js';
@@ -56,17 +56,8 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
   const length = Number(req.headers['content-length']);
   if (length > server.maxBodySize) return writeProblem(res, 413, `The request body is larger than ${server.maxBodySize} bytes.`, { Connection: 'close' });
-  const ctx: ForwardContext = {
-    trusted: table.trusted,
-    maxBodySize: server.maxBodySize,
-    onUpstreamFailure: (kind, error) => {
-      if (kind === 'timeout') state.counters.upstreamTimeouts++;
-      else state.counters.upstreamErrors++;
-      state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, kind, error });
-    },
-  };
   const policy = route.policy;
-  if (policy === undefined || route.config.exempt) return forward(req, res, route.upstream, undefined, ctx);
+  if (policy === undefined || route.config.exempt) return forward(req, res, route.upstream, undefined, forwardContext(state, route));
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
     decision = policy.admission.handle(req, res, route.admission, path);
@@ -74,7 +65,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     state.logger.error('admission failed', { route: route.config.name, error: String(err) });
     return writeProblem(res, 500, 'Admission failed.');
   }
-  if (!isPromise(decision)) return proceed(state, route, decision, req, res, ctx);
+  if (!isPromise(decision)) return proceed(state, route, decision, req, res);
   if (state.queued >= server.maxQueued) {
     // Over the gateway-wide cap on waiting requests: answer at once; the response's close aborts the wait.
     state.counters.rejected++;
@@ -89,7 +80,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
         if (d.type === 'admitted') d.permit.release('ignored');
         return;
       }
-      proceed(state, route, d, req, res, ctx);
+      proceed(state, route, d, req, res);
     },
     (err: unknown) => {
       state.queued--;
@@ -99,28 +90,59 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   );
 }
 
-function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
+function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse): void {
   if (d.type === 'abandoned') return;
   if (d.type === 'rejected') return refuse(state, route, d, res);
   if (d.type === 'admitted') {
     state.counters.admitted++;
-    setHeaders(res, d.headers);
-    return forward(req, res, route.upstream, d.permit, ctx);
+    return forward(req, res, route.upstream, d.permit, forwardContext(state, route), d.headers);
   }
-  forward(req, res, route.upstream, undefined, ctx);
+  forward(req, res, route.upstream, undefined, forwardContext(state, route));
+}
+
+function forwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
+  const table = state.table;
+  return {
+    trusted: table.trusted,
+    maxBodySize: table.config.server.maxBodySize,
+    onUpstreamFailure: (kind, error) => {
+      if (kind === 'timeout') state.counters.upstreamTimeouts++;
+      else state.counters.upstreamErrors++;
+      state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, kind, error });
+    },
+  };
+}
+
+/**
+ * A refusal's header block as writeHead takes it (flat name/value list, Retry-After and
+ * Content-Length included), kept for the shared header lists of rendered capacity refusals:
+ * under overload most answers are one of a handful of refusals, written without a
+ * setHeader call each.
+ */
+const refusalHeads = new WeakMap<readonly unknown[], string[]>();
+
+function refusalHead(d: Refused, retryAfterS: number): string[] {
+  let head = refusalHeads.get(d.headers);
+  if (head !== undefined) return head;
+  head = [];
+  let retry = false;
+  for (const [name, value] of d.headers) {
+    head.push(name, value);
+    if (name.toLowerCase() === 'retry-after') retry = true;
+  }
+  if (!retry) head.push('Retry-After', String(retryAfterS));
+  head.push('Content-Length', String(Buffer.byteLength(d.body)));
+  // Only frozen lists are shared between requests; a fresh list is this request's alone.
+  if (Object.isFrozen(d.headers) && retry) refusalHeads.set(d.headers, head);
+  return head;
 }
 
 function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerResponse): void {
   state.counters.rejected++;
   state.rejections.count(route.config.name, d.rejection.reason, d.status);
   if (res.headersSent) return;
-  res.statusCode = d.status;
-  setHeaders(res, d.headers);
-  if (!res.hasHeader('retry-after')) {
-    const s = state.draining ? Math.ceil(state.table.config.drain.retryAfterMs / 1000) : GATEWAY_DEFAULTS.retryAfterS;
-    res.setHeader('Retry-After', String(Math.max(1, s)));
-  }
-  res.setHeader('Content-Length', Buffer.byteLength(d.body));
+  const s = state.draining ? Math.ceil(state.table.config.drain.retryAfterMs / 1000) : GATEWAY_DEFAULTS.retryAfterS;
+  res.writeHead(d.status, refusalHead(d, Math.max(1, s)));
   res.end(d.body);
 }
 

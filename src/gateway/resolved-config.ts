@@ -38,7 +38,7 @@ export interface ResolvedRoute {
 
 export interface ResolvedConfig {
   readonly source: GatewayConfig;
-  readonly listen: { readonly host: string; readonly port: number };
+  readonly listen: { readonly host: string; readonly port: number; readonly backlog: number };
   readonly admin: { readonly enabled: boolean; readonly host: string; readonly port: number };
   readonly server: {
     readonly headersTimeoutMs: number;

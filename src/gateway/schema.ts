@@ -92,7 +92,7 @@ export const CONFIG_SCHEMA = strip({
   additionalProperties: false,
   required: ['upstreams', 'routes'],
   properties: {
-    listen: { type: 'object', additionalProperties: false, properties: { host, port } },
+    listen: { type: 'object', additionalProperties: false, properties: { host, port, backlog: { type: 'integer', minimum: 1, maximum: 65535 } } },
     admin: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, host, port } },
     server: {
       type: 'object',

@@ -156,7 +156,7 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
   const ms = (v: number | string | undefined, fallback: number): number => (v === undefined ? fallback : durationMs(v));
   return {
     source: c,
-    listen: { host: c.listen?.host ?? d.listen.host, port: c.listen?.port ?? d.listen.port },
+    listen: { host: c.listen?.host ?? d.listen.host, port: c.listen?.port ?? d.listen.port, backlog: c.listen?.backlog ?? d.listen.backlog },
     admin: { enabled: c.admin?.enabled ?? d.admin.enabled, host: c.admin?.host ?? d.admin.host, port: c.admin?.port ?? d.admin.port },
     server: {
       headersTimeoutMs: ms(s.headersTimeout, d.server.headersTimeoutMs),

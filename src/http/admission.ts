@@ -24,6 +24,7 @@ import type { HttpRequestLike } from './client-ip.js';
 import { requestClass } from './criticality.js';
 import { ABANDONED, EXEMPT } from './decision.js';
 import type { HttpDecision, HttpResponseLike, Refused } from './decision.js';
+import type { Problem } from './problem.js';
 import type { HttpAdmissionOptions, ResolvedHttpOptions, RouteAdmission } from './options.js';
 import { resolveHttpOptions } from './options.js';
 import { runChain } from './permit-chain.js';
@@ -39,6 +40,10 @@ import type { TenantResolver } from './tenant.js';
 
 /** Smoothing of the service-time estimate behind early refusals (EWMA weight of a new sample). */
 const LATENCY_ALPHA = 0.1;
+/** Rendered capacity refusals kept per policy: (reason, Retry-After seconds) pairs. */
+const REFUSAL_CACHE_SIZE = 64;
+/** The abort reason of a wait whose client went away (shared: no DOMException per abort). */
+const CLIENT_GONE = Object.freeze(new Error('the client closed the connection while its request waited for admission'));
 
 export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   readonly name: string;
@@ -52,6 +57,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   #serviceMs = 0;
   /** Only a concurrency queue needs the service time (early refusals): otherwise no clock reads. */
   readonly #tracksService: boolean;
+  readonly #refusals = new Map<string, { readonly headers: readonly HeaderPair[]; readonly body: string; readonly problem: Problem }>();
 
   constructor(options: HttpAdmissionOptions<R>) {
     this.#o = resolveHttpOptions(options);
@@ -134,6 +140,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   }
 
   #settle(r: ChainResult, watch: ResponseWatch): HttpDecision {
+    watch.controller = undefined; // the wait is over: nothing left to abort when the response closes
     if (r.rejection !== undefined) {
       const quota = r.refusedBy !== undefined && this.#g.quota.has(r.refusedBy) && r.rejection.reason === 'rate_limited';
       return this.#refused(quota ? { ...r.rejection, reason: 'quota' } : r.rejection, r.facts, r.rejection.facts);
@@ -151,11 +158,18 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   #refused(rejection: Rejection, facts: readonly PolicyFacts[], refusedFacts: PolicyFacts | undefined): Refused {
     const refused = refusedFacts === undefined ? undefined : { index: facts.length - 1, seconds: deltaSeconds(rejection.retryAfterMs) };
     const retryS = retryAfterSeconds(rejection.retryAfterMs, facts, refused);
+    // Without facts (a capacity refusal: queue, concurrency, shedding, breaker), the answer
+    // depends only on the reason and the Retry-After seconds: rendered once, then shared.
+    const cacheKey = facts.length === 0 && refusedFacts === undefined ? `${rejection.reason}:${retryS}` : undefined;
+    const cached = cacheKey === undefined ? undefined : this.#refusals.get(cacheKey);
+    if (cached !== undefined) return { type: 'rejected', status: cached.problem.status, headers: cached.headers, body: cached.body, problem: cached.problem, rejection };
     const headers: HeaderPair[] = rateLimitHeaders(this.#o.headers, facts, refused);
     if (retryS !== undefined) headers.push(['Retry-After', String(retryS)]);
     headers.push(['Content-Type', PROBLEM_CONTENT_TYPE]);
     const p = problem(rejection.reason, refusedFacts === undefined ? [] : [refusedFacts.policy], retryS);
-    return { type: 'rejected', status: statusOf(rejection.reason), headers, body: JSON.stringify(p), problem: p, rejection };
+    const body = JSON.stringify(p);
+    if (cacheKey !== undefined && this.#refusals.size < REFUSAL_CACHE_SIZE) this.#refusals.set(cacheKey, { headers: Object.freeze(headers), body, problem: Object.freeze(p) });
+    return { type: 'rejected', status: statusOf(rejection.reason), headers, body, problem: p, rejection };
   }
 
   /** A refusal the concurrency queue would give only after the request waited in vain (see the module comment). */
@@ -204,5 +218,5 @@ function onResponseClose(this: HttpResponseLike & { [kWatch]?: ResponseWatch | u
   this[kWatch] = undefined;
   w.closed = true;
   if (w.permit !== undefined) w.policy.onFinished(w.permit, this);
-  else w.controller?.abort();
+  else w.controller?.abort(CLIENT_GONE);
 }

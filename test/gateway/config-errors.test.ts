@@ -34,7 +34,7 @@ describe('sluice gateway --check', () => {
   it('an unknown key', async () => {
     const r = await check(`listen:\n  prot: 8080\n${UP}routes:\n  - path: /\n`);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('sluice.yaml:2: listen.prot: expected one of the keys host, port, found unknown key "prot"\n');
+    expect(r.stderr).toBe('sluice.yaml:2: listen.prot: expected one of the keys host, port, backlog, found unknown key "prot"\n');
   });
 
   it('a wrong type, and a bad duration', async () => {
