@@ -5,12 +5,14 @@
  * (RFC 7239) are appended to when the peer is a trusted proxy, and replaced otherwise: an
  * untrusted client cannot plant an address the upstream will believe.
  */
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { parseIp } from '../http/ip.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+/** Request headers the gateway writes itself (the upstream's Host and the forwarding headers). */
+const REPLACED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
 
 /** Names the Connection header lists, lowercased. */
 function connectionNamed(value: string | string[] | undefined): Set<string> | undefined {
@@ -27,40 +29,38 @@ function isHopByHop(name: string, named: Set<string> | undefined): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named?.has(name) === true;
 }
 
-/** End-to-end headers of a message (request or response). */
-export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = connectionNamed(headers.connection);
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !isHopByHop(name, named)) out[name] = value;
+/** The names a raw header list's Connection headers name (they are hop-by-hop too). */
+function namedInRaw(raw: readonly (string | Buffer)[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toString('latin1').toLowerCase() === 'connection') {
+      for (const n of connectionNamed(raw[i + 1]!.toString('latin1')) ?? []) (named ??= new Set()).add(n);
+    }
   }
-  return out;
+  return named;
 }
 
 /**
  * A response's header block for writeHead, as a flat name/value list: `own` (the admission's
  * RateLimit headers) unless the upstream sent the same name, then the upstream's end-to-end
- * headers from `rawHeaders`, in order and with duplicates (Set-Cookie) kept.
+ * headers (raw, as undici or node:http hand them over: in order, duplicates such as
+ * Set-Cookie kept, bytes as latin1 like node:http).
  */
-export function responseHead(raw: readonly string[], own: readonly HeaderPair[]): string[] {
+export function responseHead(raw: readonly (string | Buffer)[], own: readonly HeaderPair[]): string[] {
   const out: string[] = [];
-  let named: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const n of connectionNamed(raw[i + 1]) ?? []) (named ??= new Set()).add(n);
-    }
+  const named = namedInRaw(raw);
+  const names: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) names.push(raw[i]!.toString('latin1'));
+  for (const [name, value] of own) {
+    const lower = name.toLowerCase();
+    if (!names.some((n) => n.length === lower.length && n.toLowerCase() === lower)) out.push(name, value);
   }
-  for (const [name, value] of own) if (!hasName(raw, name)) out.push(name, value);
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (!isHopByHop(name.toLowerCase(), named)) out.push(name, raw[i + 1]!);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!isHopByHop(name.toLowerCase(), named)) out.push(name, raw[i * 2 + 1]!.toString('latin1'));
   }
   return out;
-}
-
-function hasName(raw: readonly string[], name: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name.toLowerCase()) return true;
-  return false;
 }
 
 /** The peer's address as text (IPv4-mapped IPv6 as IPv4). */
@@ -78,22 +78,35 @@ function forwardedValue(v: string): string {
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? v : `"${v.replace(/["\\]/g, '\\$&')}"`;
 }
 
-/** The request headers sent upstream: end-to-end ones, the upstream's Host, and the forwarding headers. */
-export function upstreamRequestHeaders(req: IncomingMessage, upstreamHost: string, trusted: TrustCheck | undefined): OutgoingHttpHeaders {
-  const h = endToEnd(req.headers);
+/**
+ * The request headers sent upstream, as a flat name/value list: the client's end-to-end
+ * headers (raw: order and duplicates kept), then the upstream's Host and the forwarding
+ * headers, appended to when the peer is a trusted proxy and replaced otherwise.
+ */
+export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, trusted: TrustCheck | undefined): string[] {
+  const raw = req.rawHeaders;
+  const named = namedInRaw(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (!isHopByHop(lower, named) && !REPLACED.has(lower)) out.push(raw[i]!, raw[i + 1]!);
+  }
   const peer = peerAddress(req);
   const ip = parseIp(peer);
   const believe = trusted !== undefined && ip !== undefined && trusted(ip);
-  const host = req.headers.host ?? upstreamHost;
-  const xff = single(req.headers['x-forwarded-for']);
-  h['x-forwarded-for'] = believe && xff !== undefined && xff !== '' ? `${xff}, ${peer}` : peer;
-  const proto = single(req.headers['x-forwarded-proto']);
-  h['x-forwarded-proto'] = believe && proto !== undefined && proto !== '' ? proto : 'http';
-  const fhost = single(req.headers['x-forwarded-host']);
-  h['x-forwarded-host'] = believe && fhost !== undefined && fhost !== '' ? fhost : host;
+  const h = req.headers;
+  const host = h.host ?? upstreamHost;
+  const xff = single(h['x-forwarded-for']);
+  const proto = single(h['x-forwarded-proto']);
+  const fhost = single(h['x-forwarded-host']);
+  const fwd = single(h.forwarded);
   const element = `for=${forwardedValue(ip?.family === 6 ? `[${peer}]` : peer)};host=${forwardedValue(host)};proto=http`;
-  const fwd = single(req.headers.forwarded);
-  h['forwarded'] = believe && fwd !== undefined && fwd !== '' ? `${fwd}, ${element}` : element;
-  h['host'] = upstreamHost;
-  return h;
+  out.push(
+    'host', upstreamHost,
+    'x-forwarded-for', believe && xff !== undefined && xff !== '' ? `${xff}, ${peer}` : peer,
+    'x-forwarded-proto', believe && proto !== undefined && proto !== '' ? proto : 'http',
+    'x-forwarded-host', believe && fhost !== undefined && fhost !== '' ? fhost : host,
+    'forwarded', believe && fwd !== undefined && fwd !== '' ? `${fwd}, ${element}` : element,
+  );
+  return out;
 }

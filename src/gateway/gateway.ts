@@ -135,7 +135,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         await closed;
       }
       state.rejections.flush();
-      for (const u of state.table.upstreams.values()) u.agent.destroy();
+      await Promise.all([...state.table.upstreams.values()].map((u) => u.pool.destroy()));
       for (const p of state.table.policies.values()) p.retire();
       await admin?.close();
       logger.info('stopped', { requests: counters.requests, admitted: counters.admitted, rejected: counters.rejected });
@@ -157,8 +157,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
     for (const p of retired.policies) p.retire();
-    // Requests still on a retired agent finish; its sockets go once they could have.
-    const t = setTimeout(() => retired.agents.forEach((a) => a.destroy()), Math.max(...[...old.upstreams.values()].map((u) => u.config.timeoutMs)));
+    // Requests still on a retired pool finish (close() waits for them); then its connections go.
+    for (const p of retired.pools) void p.close().catch(() => undefined);
+    const t = setTimeout(() => retired.pools.forEach((p) => void p.destroy().catch(() => undefined)), Math.max(...[...old.upstreams.values()].map((u) => u.config.timeoutMs)));
     t.unref();
     const kept = [...table.policies.keys()].filter((k) => old.policies.has(k)).length;
     logger.info('reloaded', { routes: c.routes.length, policiesKept: kept, policiesNew: table.policies.size - kept, ...(restart.length > 0 ? { needsRestart: restart } : {}) });

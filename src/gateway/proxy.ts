@@ -1,22 +1,25 @@
 /**
  * Forwarding one admitted request to its upstream and the response back, streaming both
- * bodies (stream.pipeline: backpressure both ways, nothing buffered whole).
+ * bodies with backpressure both ways and nothing buffered whole. The upstream side is an
+ * undici Pool per upstream (keep-alive, at most `maxSockets` connections) driven through
+ * its dispatch API: one handler object per request, no ClientRequest or IncomingMessage.
  *
  * Failures: no response headers within the upstream's `timeout` is 504; a connection error
  * before the response is 502. Either releases the request's permit with outcome 'dropped'
  * first, so the adaptive limit sees a drop and the breaker a failure (an upstream 5xx is a
- * 'failure' through sluice/http's classify). A failure after the headers went out can only
- * cut the response. A client that goes away is not the upstream's failure: its request is
- * cut and nothing is counted against the upstream here.
+ * 'failure' through sluice/http's classify). A failure after the headers went out (the
+ * upstream resets, or is silent past `idleTimeout`) can only cut the response. A client
+ * that goes away is not the upstream's failure: its upstream request is aborted and
+ * nothing is counted against the upstream.
  */
-import { request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { Permit } from '../core/types.js';
-import type { TrustCheck } from '../http/trusted-proxies.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
-import { endToEnd, responseHead, upstreamRequestHeaders } from './forward-headers.js';
+import type { TrustCheck } from '../http/trusted-proxies.js';
+import { responseHead, upstreamRequestHead } from './forward-headers.js';
 import { writeProblem } from './responses.js';
 import type { LiveUpstream } from './route-table.js';
 
@@ -52,90 +55,129 @@ class BodyLimit extends Transform {
   }
 }
 
-export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: Permit | undefined, ctx: ForwardContext, own: readonly HeaderPair[] = NO_HEADERS): void {
-  const u = upstream.config;
-  const target = req.url === '*' ? '*' : `${u.basePath}${req.url ?? '/'}`;
-  let settled = false;
-  let clientGone = false;
-  const preq = request({
-    agent: upstream.agent,
-    host: u.hostname,
-    port: u.port,
-    method: req.method,
-    path: target,
-    headers: upstreamRequestHeaders(req, u.host, ctx.trusted),
-    setHost: false,
-  });
-  const fail = (status: 502 | 504 | 413, kind: 'error' | 'timeout' | 'too-large', error?: string): void => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    preq.destroy();
-    if (kind !== 'too-large') {
-      if (clientGone) return;
-      permit?.release('dropped');
-      ctx.onUpstreamFailure(kind, error);
+/** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** One request's trip upstream and back: undici's dispatch handler. */
+class Forwarding implements Dispatcher.DispatchHandlers {
+  #abort: ((err?: Error) => void) | undefined;
+  /** The response started (headers written) or the request ended another way. */
+  #settled = false;
+  #clientGone = false;
+  #resume: (() => void) | undefined;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly permit: Permit | undefined,
+    readonly ctx: ForwardContext,
+    readonly own: readonly HeaderPair[],
+  ) {
+    res.once('close', () => this.#onClientClose());
+  }
+
+  #onClientClose(): void {
+    if (this.res.writableFinished) return;
+    this.#clientGone = true;
+    this.#settled = true;
+    // Before the response this abandons the upstream request; during it, stops reading the upstream's body.
+    this.#abort?.(new Error('client closed'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#clientGone) abort(new Error('client closed'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true; // 1xx: not relayed (Expect is not forwarded)
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#resume = resume;
+    const res = this.res;
+    const head = responseHead(raw, this.own);
+    if (res.getHeaderNames().length === 0) {
+      // The common case: one header block, written as a list (duplicates such as Set-Cookie kept).
+      res.writeHead(status, statusText, head);
+    } else {
+      // Headers already set on the response (Connection: close while draining): merge by name.
+      const merged = new Map<string, string[]>();
+      for (let i = 0; i < head.length; i += 2) {
+        const name = head[i]!.toLowerCase();
+        const values = merged.get(name);
+        if (values === undefined) merged.set(name, [head[i + 1]!]);
+        else values.push(head[i + 1]!);
+      }
+      for (const [name, values] of merged) res.setHeader(name, values.length === 1 ? values[0]! : values);
+      res.writeHead(status, statusText);
     }
+    res.on('drain', () => this.#resume?.());
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.#clientGone ? false : this.res.write(chunk);
+  }
+
+  onComplete(): void {
+    if (!this.#clientGone) this.res.end();
+  }
+
+  onError(err: Error & { code?: string }): void {
+    if (this.#clientGone) return;
+    const res = this.res;
+    if (this.#settled) {
+      // Mid-body: the client sees a truncated response (its Content-Length or chunking tells it).
+      res.destroy();
+      return;
+    }
+    this.fail(TIMEOUT_CODES.has(err.code ?? '') ? 504 : 502, TIMEOUT_CODES.has(err.code ?? '') ? 'timeout' : 'error', err.code ?? err.message);
+  }
+
+  fail(status: 502 | 504 | 413, kind: 'error' | 'timeout' | 'too-large', error?: string): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#abort?.(new Error(kind));
+    if (kind !== 'too-large') {
+      this.permit?.release('dropped');
+      this.ctx.onUpstreamFailure(kind, error);
+    }
+    const res = this.res;
     if (res.headersSent) {
       res.destroy();
       return;
     }
     res.setHeader('Connection', 'close');
-    for (const [name, value] of own) res.setHeader(name, value);
+    for (const [name, value] of this.own) res.setHeader(name, value);
     writeProblem(res, status, kind === 'timeout' ? 'The upstream did not answer in time.' : kind === 'too-large' ? 'The request body is too large.' : 'The upstream could not be reached.');
-  };
-  // The response timeout runs from the end of the request body: an upload streams at the client's pace.
-  let timer: NodeJS.Timeout | undefined;
-  preq.on('finish', () => {
-    if (!settled) timer = setTimeout(() => fail(504, 'timeout'), u.timeoutMs);
-  });
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    clientGone = true;
-    settled = true;
-    clearTimeout(timer);
-    // Before the response this abandons the upstream request; during it, stops reading the
-    // upstream's body (its socket is not reused).
-    preq.destroy();
-  });
-  // The agent's socket idle timeout: before the response it is a 504, during it a cut.
-  preq.on('timeout', () => (settled ? preq.destroy() : fail(504, 'timeout')));
-  preq.on('response', (pres) => {
-    clearTimeout(timer);
-    if (settled) {
-      pres.resume();
-      return;
-    }
-    settled = true;
-    const status = pres.statusCode ?? 502;
-    if (res.getHeaderNames().length === 0) {
-      // The common case: one header block, written as a list (duplicates such as Set-Cookie kept).
-      res.writeHead(status, pres.statusMessage, responseHead(pres.rawHeaders, own));
-    } else {
-      // Headers already set on the response (Connection: close while draining): merge by name.
-      for (const [name, value] of own) res.setHeader(name, value);
-      for (const [name, value] of Object.entries(endToEnd(pres.headers))) if (value !== undefined) res.setHeader(name, value);
-      res.writeHead(status, pres.statusMessage);
-    }
-    // A cut mid-body (upstream error or reset): the client sees a truncated response (its
-    // Content-Length or chunking tells it). A client that goes away is handled by 'close' above.
-    pres.on('error', () => res.destroy());
-    pres.on('aborted', () => res.destroy());
-    pres.pipe(res);
-  });
-  preq.on('error', (err: NodeJS.ErrnoException) => fail(502, 'error', err.code ?? err.message));
-  if (!hasBody(req)) {
-    // No body (no Content-Length above 0, no Transfer-Encoding): nothing to stream.
-    preq.end();
-    return;
   }
-  // Not pipeline(): a failed upstream request must not destroy the client's socket, which
-  // still has to carry the 502/504.
-  const limit = new BodyLimit(ctx.maxBodySize);
-  limit.on('error', (err) => {
-    req.unpipe(limit);
-    req.resume();
-    if (err instanceof BodyTooLarge) fail(413, 'too-large');
-  });
-  req.pipe(limit).pipe(preq);
+}
+
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: Permit | undefined, ctx: ForwardContext, own: readonly HeaderPair[] = NO_HEADERS): void {
+  const u = upstream.config;
+  const handler = new Forwarding(res, permit, ctx, own);
+  let body: BodyLimit | null = null;
+  if (hasBody(req)) {
+    body = new BodyLimit(ctx.maxBodySize);
+    body.on('error', (err) => {
+      req.unpipe(body!);
+      req.resume();
+      if (err instanceof BodyTooLarge) handler.fail(413, 'too-large');
+    });
+    req.pipe(body);
+  }
+  try {
+    upstream.pool.dispatch(
+      {
+        origin: u.origin,
+        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        path: req.url === '*' ? '*' : `${u.basePath}${req.url ?? '/'}`,
+        headers: upstreamRequestHead(req, u.host, ctx.trusted),
+        body,
+      },
+      handler,
+    );
+  } catch (err) {
+    // A request undici will not send (a header it refuses): the upstream was never asked.
+    handler.fail(502, 'error', err instanceof Error ? err.message : String(err));
+  }
 }

@@ -9,10 +9,12 @@ export interface ResolvedUpstream {
   readonly basePath: string;
   /** `host:port`, the Host header upstream requests carry. */
   readonly host: string;
+  /** `http://host:port`: where the connection pool connects. */
+  readonly origin: string;
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxSockets: number;
-  /** Same key, same settings: the agent survives a reload. */
+  /** Same key, same settings: the connection pool survives a reload. */
   readonly key: string;
 }
 

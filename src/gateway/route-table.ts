@@ -1,9 +1,9 @@
 /**
  * The routes in force: built whole from a resolved config, then swapped in by one assignment
- * (a request sees the old table or the new one, never a mix). Policies and upstream agents
+ * (a request sees the old table or the new one, never a mix). Policies and upstream connection pools
  * are taken over from the previous table when their canonical key is unchanged.
  */
-import { Agent } from 'node:http';
+import { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { RouteAdmission } from '../http/options.js';
 import { trustCheck } from '../http/trusted-proxies.js';
@@ -13,7 +13,14 @@ import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved
 
 export interface LiveUpstream {
   readonly config: ResolvedUpstream;
-  readonly agent: Agent;
+  /** Keep-alive connections to the upstream, at most `maxSockets`. */
+  readonly pool: Pool;
+}
+
+function poolFor(u: ResolvedUpstream): Pool {
+  // headersTimeout: no response headers this long after the request went out is a 504;
+  // bodyTimeout: a response body silent this long is cut. One request per connection at a time.
+  return new Pool(u.origin, { connections: u.maxSockets, pipelining: 1, headersTimeout: u.timeoutMs, bodyTimeout: u.idleTimeoutMs });
 }
 
 export interface LiveRoute {
@@ -39,7 +46,7 @@ export class RouteTable {
     for (const u of previous?.upstreams.values() ?? []) byKey.set(u.config.key, u);
     for (const [name, u] of config.upstreams) {
       const kept = byKey.get(u.key);
-      upstreams.set(name, kept !== undefined ? { config: u, agent: kept.agent } : { config: u, agent: new Agent({ keepAlive: true, maxSockets: u.maxSockets, maxFreeSockets: u.maxSockets, timeout: u.idleTimeoutMs }) });
+      upstreams.set(name, { config: u, pool: kept !== undefined ? kept.pool : poolFor(u) });
     }
     const policies = new Map<string, PolicyInstance>();
     const oldPolicies = previous?.policies ?? new Map<string, PolicyInstance>();
@@ -77,10 +84,10 @@ export class RouteTable {
   }
 
   /** What the previous table had that this one does not use (to retire after a swap). */
-  retiredFrom(previous: RouteTable): { policies: PolicyInstance[]; agents: Agent[] } {
+  retiredFrom(previous: RouteTable): { policies: PolicyInstance[]; pools: Pool[] } {
     const policies = [...previous.policies.values()].filter((p) => !this.policies.has(p.key));
-    const mine = new Set([...this.upstreams.values()].map((u) => u.agent));
-    const agents = [...previous.upstreams.values()].map((u) => u.agent).filter((a) => !mine.has(a));
-    return { policies, agents };
+    const mine = new Set([...this.upstreams.values()].map((u) => u.pool));
+    const pools = [...previous.upstreams.values()].map((u) => u.pool).filter((a) => !mine.has(a));
+    return { policies, pools };
   }
 }

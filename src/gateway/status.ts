@@ -31,8 +31,6 @@ export interface GatewayStatus {
   readonly upstreams: readonly { readonly name: string; readonly host: string; readonly sockets: number; readonly freeSockets: number; readonly pending: number }[];
 }
 
-const count = (r: NodeJS.ReadOnlyDict<unknown[]>): number => Object.values(r).reduce((n, l) => n + (l?.length ?? 0), 0);
-
 export function gatewayStatus(state: HandlerState, _server: Server, startedAt: number): GatewayStatus {
   const t = state.table;
   return {
@@ -51,9 +49,9 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
     upstreams: [...t.upstreams.values()].map((u) => ({
       name: u.config.name,
       host: u.config.host,
-      sockets: count(u.agent.sockets),
-      freeSockets: count(u.agent.freeSockets),
-      pending: count(u.agent.requests),
+      sockets: u.pool.stats.connected,
+      freeSockets: u.pool.stats.free,
+      pending: u.pool.stats.pending,
     })),
   };
 }

@@ -76,7 +76,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const basePath = url.pathname.replace(/\/+$/, '');
     const settings = { hostname, port, basePath, timeoutMs, idleTimeoutMs, maxSockets };
-    upstreams.set(name, { name, ...settings, host: url.host, key: canonicalHash(settings) });
+    upstreams.set(name, { name, ...settings, host: url.host, origin: `http://${url.host}`, key: canonicalHash(settings) });
   }
 
   const shared = { trustProxy: c.trustProxy, proxyHeader: c.proxyHeader };

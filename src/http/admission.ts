@@ -10,9 +10,13 @@
  * A request still waiting when its client goes away is taken out of the queue at once
  * (its AbortSignal fires on the response's 'close').
  *
- * Early refusal: when the concurrency gate is full and the expected wait — smoothed
- * service time x (queued + 1) / limit — exceeds what the request may wait, it is refused
- * at once with that estimate as Retry-After, rather than after waiting in vain.
+ * Early refusal: when the concurrency gate is full and the expected wait exceeds what the
+ * request may wait, it is refused at once with that estimate as Retry-After, rather than
+ * after waiting in vain. The expected wait for queue position k is the larger of two
+ * estimates: smoothed service time x k / limit (what the upstream allows), and the
+ * smoothed observed wait per queue position x k (what it took lately, including the time
+ * a slot spends between one request's end and the next one's start in this process).
+ * A request is queued only when that expectation is within 80% of its wait budget.
  */
 import { AbortedError } from '../core/errors.js';
 import type { AdmissionContext, PolicyFacts, Rejection } from '../core/types.js';
@@ -40,6 +44,14 @@ import type { TenantResolver } from './tenant.js';
 
 /** Smoothing of the service-time estimate behind early refusals (EWMA weight of a new sample). */
 const LATENCY_ALPHA = 0.1;
+/**
+ * An estimate is a mean: a request expected to be served just inside its wait budget times
+ * out whenever throughput dips. Requests are queued only when expected to be served within
+ * this share of the budget; the rest is headroom.
+ */
+const EARLY_HEADROOM = 0.8;
+/** Smoothing of the observed wait per queue position (EWMA weight of a new sample). */
+const WAIT_ALPHA = 0.05;
 /** Rendered capacity refusals kept per policy: (reason, Retry-After seconds) pairs. */
 const REFUSAL_CACHE_SIZE = 64;
 /** The abort reason of a wait whose client went away (shared: no DOMException per abort). */
@@ -55,6 +67,8 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   readonly #tenant: TenantResolver<R>;
   /** Smoothed service time of admitted requests, ms; 0 until the first one finishes. */
   #serviceMs = 0;
+  /** Smoothed observed wait per queue position of requests admitted after waiting, ms; 0 until one was. */
+  #waitPerPositionMs = 0;
   /** Only a concurrency queue needs the service time (early refusals): otherwise no clock reads. */
   readonly #tracksService: boolean;
   readonly #refusals = new Map<string, { readonly headers: readonly HeaderPair[]; readonly body: string; readonly problem: Problem }>();
@@ -103,7 +117,13 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
       cost: route?.cost ?? this.#costOf(req),
     };
     if (wait !== Infinity) ctx.maxWaitMs = wait;
-    const watch: ResponseWatch = { policy: this, permit: undefined, controller: undefined, closed: false };
+    const watch: ResponseWatch = { policy: this, permit: undefined, controller: undefined, closed: false, position: 0, enteredAt: 0 };
+    const c = this.concurrency;
+    if (this.#tracksService && c !== undefined && (c.queued > 0 || c.inFlight >= c.limit)) {
+      // It will most likely wait: remember where it joined, to learn the wait per position.
+      watch.position = c.queued + 1;
+      watch.enteredAt = this.clock.now();
+    }
     if (this.#g.mayWait) {
       watch.controller = new AbortController();
       ctx.signal = watch.controller.signal;
@@ -145,7 +165,12 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
       const quota = r.refusedBy !== undefined && this.#g.quota.has(r.refusedBy) && r.rejection.reason === 'rate_limited';
       return this.#refused(quota ? { ...r.rejection, reason: 'quota' } : r.rejection, r.facts, r.rejection.facts);
     }
-    const permit = new HttpPermit(this.name, r.permits, this.#tracksService ? this.clock.now() : 0, r.facts);
+    const grantedAt = this.#tracksService ? this.clock.now() : 0;
+    if (watch.position > 0) {
+      const perPosition = (grantedAt - watch.enteredAt) / watch.position;
+      this.#waitPerPositionMs = this.#waitPerPositionMs === 0 ? perPosition : this.#waitPerPositionMs + WAIT_ALPHA * (perPosition - this.#waitPerPositionMs);
+    }
+    const permit = new HttpPermit(this.name, r.permits, grantedAt, r.facts);
     if (watch.closed) {
       // The client left while the last gate answered: nothing will run.
       permit.release('dropped');
@@ -178,9 +203,9 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     if (c === undefined || this.#serviceMs === 0) return undefined;
     const limit = c.limit;
     if (c.inFlight < limit && c.queued === 0) return undefined;
-    const expected = (this.#serviceMs * (c.queued + 1)) / limit;
+    const expected = Math.max(this.#serviceMs / limit, this.#waitPerPositionMs) * (c.queued + 1);
     const budget = Math.min(wait, this.#g.queueWaitMs);
-    if (budget === 0 || expected <= budget) return undefined; // no queue, or it may well work: the gate decides
+    if (budget === 0 || expected <= budget * EARLY_HEADROOM) return undefined; // no queue, or it may well work: the gate decides
     return { ok: false, gate: c.name, reason: 'queue_timeout', retryAfterMs: Math.ceil(expected), facts: undefined };
   }
 
@@ -204,6 +229,9 @@ interface ResponseWatch {
   permit: HttpPermit | undefined;
   controller: AbortController | undefined;
   closed: boolean;
+  /** Queue position when it joined (0: not expected to wait, or not tracked). */
+  position: number;
+  enteredAt: number;
 }
 
 const kWatch = Symbol('sluice.http.watch');
