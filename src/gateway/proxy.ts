@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Permit } from '../core/types.js';
+import type { Outcome, Permit } from '../core/types.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { responseHead, upstreamRequestHead } from './forward-headers.js';
@@ -28,6 +28,8 @@ export interface ForwardContext {
   readonly maxBodySize: number;
   /** An upstream failure (502/504) happened: for logs and counters. */
   readonly onUpstreamFailure: (kind: 'error' | 'timeout', error: string | undefined) => void;
+  /** What an upstream status means to the gates; undefined: no policy. */
+  readonly outcomeOf: ((status: number) => Outcome) | undefined;
 }
 
 class BodyTooLarge extends Error {}
@@ -65,6 +67,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   #settled = false;
   #clientGone = false;
   #resume: (() => void) | undefined;
+  #status = 0;
 
   constructor(
     readonly res: ServerResponse,
@@ -93,6 +96,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     if (this.#settled) return false;
     this.#settled = true;
     this.#resume = resume;
+    this.#status = status;
     const res = this.res;
     const head = responseHead(raw, this.own);
     if (res.getHeaderNames().length === 0) {
@@ -119,6 +123,9 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   }
 
   onComplete(): void {
+    // The upstream's part is done: its slot goes back now, not once the relay to the client
+    // has drained (what a client does with the response is not the upstream's load).
+    this.permit?.release(this.ctx.outcomeOf?.(this.#status) ?? 'success');
     if (!this.#clientGone) this.res.end();
   }
 

@@ -110,6 +110,7 @@ function forwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
       else state.counters.upstreamErrors++;
       state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, kind, error });
     },
+    outcomeOf: route.policy === undefined ? undefined : (status) => route.policy!.admission.outcomeOf(status),
   };
 }
 

@@ -19,7 +19,7 @@
  * A request is queued only when that expectation is within 80% of its wait budget.
  */
 import { AbortedError } from '../core/errors.js';
-import type { AdmissionContext, PolicyFacts, Rejection } from '../core/types.js';
+import type { AdmissionContext, Outcome, PolicyFacts, Rejection } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import type { LoadShedder } from '../pressure/load-shedder.js';
@@ -147,6 +147,11 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
       );
     }
     return this.#settle(result, watch);
+  }
+
+  /** The outcome a response status means to the gates (the `classify` option). */
+  outcomeOf(status: number): Outcome {
+    return this.#o.classify(status);
   }
 
   /** Called once per admitted request when its response closes. */
