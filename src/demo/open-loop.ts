@@ -151,8 +151,7 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         const scheduledAt = start + (sent * 1000) / rate;
         const counted = sent >= firstCounted;
         if (counted) maxLagMs = Math.max(maxLagMs, now - scheduledAt);
-        if (counted && !windowStarted) {
-          windowStarted = true;
+        if (counted) {
           options.onWindowStart?.();
         }
         sent++;

@@ -86,15 +86,27 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     this.#abort?.(new Error('client closed'));
   }
 
+  /** A 504 unless the response headers come within `ms` (requests with a body; see forward()). */
+  startHeadersTimer(ms: number): void {
+    if (this.#settled) return;
+    const timer = setTimeout(() => this.fail(504, 'timeout'), ms);
+    this.res.once('close', () => clearTimeout(timer));
+    this.#clearHeadersTimer = () => clearTimeout(timer);
+  }
+
+  #clearHeadersTimer: (() => void) | undefined;
+
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
-    if (this.#clientGone) abort(new Error('client closed'));
+    // Given up on before undici got to it (client gone, 504, 413): never sent.
+    if (this.#settled && this.#status === 0) abort(new Error('abandoned'));
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx: not relayed (Expect is not forwarded)
     if (this.#settled) return false;
     this.#settled = true;
+    this.#clearHeadersTimer?.();
     this.#resume = resume;
     this.#status = status;
     const res = this.res;
@@ -170,6 +182,9 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
       req.resume();
       if (err instanceof BodyTooLarge) handler.fail(413, 'too-large');
     });
+    // An upload streams at the client's pace: the wait for the response headers starts once
+    // the whole body was read (undici's own headers timeout is off for these requests).
+    req.once('end', () => handler.startHeadersTimer(u.timeoutMs));
     req.pipe(body);
   }
   try {
@@ -180,6 +195,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
         path: req.url === '*' ? '*' : `${u.basePath}${req.url ?? '/'}`,
         headers: upstreamRequestHead(req, u.host, ctx.trusted),
         body,
+        ...(body === null ? {} : { headersTimeout: 0 }),
       },
       handler,
     );

@@ -75,3 +75,72 @@ describe('ConnectionPool', () => {
     pool.destroy();
   });
 });
+
+describe('ConnectionPool.open', () => {
+  /** A server that counts connections and requests. */
+  async function counting(): Promise<{ url: string; connections: () => number; requests: () => number; close: () => void }> {
+    let connections = 0;
+    let requests = 0;
+    const s = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'Content-Length': '2' }).end('ok');
+    });
+    s.on('connection', () => connections++);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/`,
+      connections: () => connections,
+      requests: () => requests,
+      close: () => {
+        s.closeAllConnections();
+        s.close();
+      },
+    };
+  }
+
+  it('opens n connections before any request, and requests then use them', async () => {
+    const server = await counting();
+    const pool = new ConnectionPool(server.url, 16);
+    try {
+      await pool.open(5);
+      expect(pool.created).toBe(5);
+      // Connected when open() resolves: the server has accepted all of them, and no request came.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(server.connections()).toBe(5);
+      expect(server.requests()).toBe(0);
+      // Five requests at once take the five open connections: none is opened.
+      const outcomes = await Promise.all(Array.from({ length: 5 }, () => send(pool)));
+      expect(outcomes).toEqual(Array.from({ length: 5 }, () => ({ status: 200, retryAfter: false })));
+      expect(pool.created).toBe(5);
+      expect(server.connections()).toBe(5);
+      expect(server.requests()).toBe(5);
+    } finally {
+      pool.destroy();
+      server.close();
+    }
+  });
+
+  it('opens no more than maxSockets', async () => {
+    const server = await counting();
+    const pool = new ConnectionPool(server.url, 3);
+    try {
+      await pool.open(10);
+      expect(pool.created).toBe(3);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(server.connections()).toBe(3);
+      await pool.open(2); // already at maxSockets
+      expect(pool.created).toBe(3);
+    } finally {
+      pool.destroy();
+      server.close();
+    }
+  });
+
+  it('resolves when the connections fail, and requests still work after', async () => {
+    const dead = new ConnectionPool('http://127.0.0.1:1/', 4);
+    await dead.open(3); // refused: resolves rather than hangs
+    expect(dead.created).toBe(3);
+    expect('error' in (await send(dead))).toBe(true);
+    dead.destroy();
+  });
+});
