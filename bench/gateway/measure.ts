@@ -39,6 +39,19 @@ export interface Measurement {
   readonly maxLagMs: number;
   /** Connection attempts dropped at a full accept queue during the run (machine-wide). */
   readonly listenOverflows: number;
+  /** Refusals that came only after a wait in the queue (sluice: its gates' queue_timeout); NaN when unknown. */
+  readonly refusedAfterWait: number;
+}
+
+/** The sluice gateway's gates' refusals after a wait so far, from its admin /status; NaN without one. */
+async function refusedAfterWait(adminUrl: string | undefined): Promise<number> {
+  if (adminUrl === undefined) return NaN;
+  try {
+    const status = (await (await fetch(`${adminUrl}/status`)).json()) as { policies: { gates: { rejected?: { queue_timeout?: number } }[] }[] };
+    return status.policies.reduce((n, p) => n + p.gates.reduce((m, g) => m + (g.rejected?.queue_timeout ?? 0), 0), 0);
+  } catch {
+    return NaN;
+  }
 }
 
 export interface MeasureOptions {
@@ -75,6 +88,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const sampler = o.running.pid === undefined ? undefined : new ProcSampler(o.running.pid);
   try {
     let opened: Promise<unknown> | undefined;
+    let waitedBefore: Promise<number> = Promise.resolve(NaN);
     let overflows = 0;
     const r = await runOpenLoop({
       pool,
@@ -84,12 +98,14 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       timeoutMs: o.timeoutMs,
       onWindowStart: () => {
         opened = o.upstream.request('open');
+        waitedBefore = refusedAfterWait(o.running.adminUrl);
         sampler?.open();
         overflows = listenOverflows();
       },
     });
     const proc = sampler?.close();
     await opened;
+    const waited = (await refusedAfterWait(o.running.adminUrl)) - (await waitedBefore);
     const up = await o.upstream.request('close');
     const [p50, p99] = r.okLatency.percentiles([50, 99]);
     const [refusedP99] = r.rejectedLatency.percentiles([99]);
@@ -117,6 +133,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       rssSeriesMb: proc?.rssSeriesMb ?? [],
       maxLagMs: r.maxLagMs,
       listenOverflows: listenOverflows() - overflows,
+      refusedAfterWait: waited,
     };
   } finally {
     pool.destroy();

@@ -43,7 +43,7 @@ export function loadTable(rows: readonly Measurement[], capacity: number): Table
         pct(m.goodput / capacity),
         f1(m.p50),
         f1(m.p99),
-        `${f0(m.refused)}${m.refused > 0 ? ` (${Object.entries(m.refusedByStatus).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+        `${f0(m.refused)}${m.refused > 0 ? ` (${Object.entries(m.refusedByStatus).map(([k, v]) => `${k}: ${v}`).join(', ')}${Number.isFinite(m.refusedAfterWait) ? `; ${m.refusedAfterWait} after a wait` : ''})` : ''}`,
         f1(m.refusedP99),
         m.refused === 0 ? '—' : pct(m.retryAfterShare),
         f0(m.timeouts + m.errors + other),
