@@ -46,3 +46,26 @@ export async function startBareProxy(upstreamUrl: string, maxSockets = 256): Pro
       }),
   };
 }
+
+/**
+ * The floor for a refusal: a node:http server that answers every request 503 with
+ * Retry-After at once, proxying nothing. What no Node gateway can beat per refused request,
+ * and what the load generator and loopback add to a refusal's latency on this machine.
+ */
+export async function startBareRefuser(): Promise<{ url: string; close: () => Promise<void> }> {
+  const body = '{"status":503,"title":"Service Unavailable"}';
+  const head = ['Content-Type', 'application/problem+json', 'Retry-After', '1', 'Content-Length', String(body.length)];
+  const server = createServer({ keepAliveTimeout: 5000 }, (_req, res) => {
+    res.writeHead(503, head);
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

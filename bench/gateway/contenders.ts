@@ -63,6 +63,11 @@ export function contenders(s: ContenderSettings): BenchContender[] {
       start: (u) => nodeProxy('sluice adaptive', ['sluice', u, gw('adaptive')]),
     },
     {
+      name: 'node 503 floor',
+      about: 'bench/gateway/bare-proxy.ts startBareRefuser: node:http answering every request 503 + Retry-After at once, proxying nothing (the floor of a refusal in Node, and of what this harness can measure)',
+      start: (u) => nodeProxy('node 503 floor', ['refuser', u]),
+    },
+    {
       name: 'nginx limit_req',
       about: `nginx, 1 worker, limit_req rate=${Math.round(s.rate)}r/s burst=${s.burst} nodelay, upstream keepalive 256`,
       ...(nginx === undefined ? { skipped: `nginx ${INSTALL}` } : {}),

@@ -1,11 +1,11 @@
 /**
  * A Node proxy under test, in its own process: `proxy-process.ts <kind> <upstream URL>
- * [settings JSON]`, kind `sluice` (the gateway, settings as in src/demo/gateway-config.ts)
- * or `bare` (bare-proxy.ts). Speaks the child side of src/demo/ipc.ts.
+ * [settings JSON]`, kind `sluice` (the gateway, settings as in src/demo/gateway-config.ts),
+ * `bare` or `refuser` (bare-proxy.ts). Speaks the child side of src/demo/ipc.ts.
  */
 import { runChild } from '../../src/demo/child-side.js';
 import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
-import { startBareProxy } from './bare-proxy.js';
+import { startBareProxy, startBareRefuser } from './bare-proxy.js';
 
 await runChild(async () => {
   const [kind, upstreamUrl, settings] = process.argv.slice(2);
@@ -14,7 +14,11 @@ await runChild(async () => {
     const proxy = await startBareProxy(upstreamUrl);
     return { url: proxy.url, parts: { close: proxy.close } };
   }
-  if (kind !== 'sluice') throw new Error(`unknown proxy kind ${JSON.stringify(kind)}: sluice or bare`);
+  if (kind === 'refuser') {
+    const refuser = await startBareRefuser();
+    return { url: refuser.url, parts: { close: refuser.close } };
+  }
+  if (kind !== 'sluice') throw new Error(`unknown proxy kind ${JSON.stringify(kind)}: sluice, bare or refuser`);
   const { startDemoGateway } = await import('../../src/demo/gateway-front.js');
   const gateway = await startDemoGateway(upstreamUrl, JSON.parse(settings ?? '') as DemoGatewaySettings);
   return { url: gateway.url, adminUrl: gateway.adminUrl, parts: { close: () => gateway.close() } };
