@@ -151,7 +151,8 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         const scheduledAt = start + (sent * 1000) / rate;
         const counted = sent >= firstCounted;
         if (counted) maxLagMs = Math.max(maxLagMs, now - scheduledAt);
-        if (counted) {
+        if (counted && !windowStarted) {
+          windowStarted = true;
           options.onWindowStart?.();
         }
         sent++;
