@@ -15,7 +15,8 @@
  * after waiting in vain. The expected wait for queue position k is the larger of two
  * estimates: smoothed service time x k / limit (what the upstream allows), and the
  * smoothed observed wait per queue position x k (what it took lately, including the time
- * a slot spends between one request's end and the next one's start in this process).
+ * a slot spends between one request's end and the next one's start in this process; only
+ * while its last sample is no older than the request's wait budget).
  * A request is queued only when that expectation is within 80% of its wait budget.
  */
 import { AbortedError } from '../core/errors.js';
@@ -69,6 +70,8 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   #serviceMs = 0;
   /** Smoothed observed wait per queue position of requests admitted after waiting, ms; 0 until one was. */
   #waitPerPositionMs = 0;
+  /** When the last such request was admitted (clock ms). */
+  #waitSampledAt = 0;
   /** Only a concurrency queue needs the service time (early refusals): otherwise no clock reads. */
   readonly #tracksService: boolean;
   readonly #refusals = new Map<string, { readonly headers: readonly HeaderPair[]; readonly body: string; readonly problem: Problem }>();
@@ -174,6 +177,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     if (watch.position > 0) {
       const perPosition = (grantedAt - watch.enteredAt) / watch.position;
       this.#waitPerPositionMs = this.#waitPerPositionMs === 0 ? perPosition : this.#waitPerPositionMs + WAIT_ALPHA * (perPosition - this.#waitPerPositionMs);
+      this.#waitSampledAt = grantedAt;
     }
     const permit = new HttpPermit(this.name, r.permits, grantedAt, r.facts);
     if (watch.closed) {
@@ -208,8 +212,13 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     if (c === undefined || this.#serviceMs === 0) return undefined;
     const limit = c.limit;
     if (c.inFlight < limit && c.queued === 0) return undefined;
-    const expected = Math.max(this.#serviceMs / limit, this.#waitPerPositionMs) * (c.queued + 1);
     const budget = Math.min(wait, this.#g.queueWaitMs);
+    // Observed waits older than the budget are stale: only requests that wait teach them, and
+    // while they refuse every request that finds the gate full none waits, so a slow spell that
+    // has passed would otherwise keep the queue shut for good.
+    const perSlot = this.#serviceMs / limit;
+    const perPosition = this.#waitPerPositionMs > perSlot && this.clock.now() - this.#waitSampledAt <= budget ? this.#waitPerPositionMs : perSlot;
+    const expected = perPosition * (c.queued + 1);
     if (budget === 0 || expected <= budget * EARLY_HEADROOM) return undefined; // no queue, or it may well work: the gate decides
     return { ok: false, gate: c.name, reason: 'queue_timeout', retryAfterMs: Math.ceil(expected), facts: undefined };
   }
