@@ -98,20 +98,43 @@ describe('ConnectionPool.open', () => {
     };
   }
 
-  it('opens n connections before any request, and requests then use them', async () => {
+  /** Poll `cond` every 5 ms; fails after 3 s. */
+  async function until(cond: () => boolean): Promise<void> {
+    const end = Date.now() + 3000;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('condition not met within 3 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** `p`, or a failure after `ms`: a pool that never settles fails the test rather than hangs it. */
+  const bounded = <T>(p: Promise<T>, ms = 3000): Promise<T> =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms).unref())]);
+
+  it('opens n connections before any request: the server sees n connections and no request', async () => {
     const server = await counting();
     const pool = new ConnectionPool(server.url, 16);
     try {
-      await pool.open(5);
-      expect(pool.created).toBe(5);
-      // Connected when open() resolves: the server has accepted all of them, and no request came.
+      await bounded(pool.open(4));
+      expect(pool.created).toBe(4);
+      await until(() => server.connections() >= 4);
       await new Promise((r) => setTimeout(r, 20));
-      expect(server.connections()).toBe(5);
+      expect(server.connections()).toBe(4);
       expect(server.requests()).toBe(0);
-      // Five requests at once take the five open connections: none is opened.
-      const outcomes = await Promise.all(Array.from({ length: 5 }, () => send(pool)));
-      expect(outcomes).toEqual(Array.from({ length: 5 }, () => ({ status: 200, retryAfter: false })));
+    } finally {
+      pool.destroy();
+      server.close();
+    }
+  });
+
+  it('the connections are ready when open() resolves: requests sent at once use them, none is opened', async () => {
+    const server = await counting();
+    const pool = new ConnectionPool(server.url, 16);
+    try {
+      await bounded(pool.open(5));
+      const outcomes = await bounded(Promise.all(Array.from({ length: 5 }, () => send(pool))));
       expect(pool.created).toBe(5);
+      expect(outcomes).toEqual(Array.from({ length: 5 }, () => ({ status: 200, retryAfter: false })));
       expect(server.connections()).toBe(5);
       expect(server.requests()).toBe(5);
     } finally {
@@ -124,11 +147,12 @@ describe('ConnectionPool.open', () => {
     const server = await counting();
     const pool = new ConnectionPool(server.url, 3);
     try {
-      await pool.open(10);
+      await bounded(pool.open(10));
       expect(pool.created).toBe(3);
+      await until(() => server.connections() >= 3);
       await new Promise((r) => setTimeout(r, 20));
       expect(server.connections()).toBe(3);
-      await pool.open(2); // already at maxSockets
+      await bounded(pool.open(2)); // already at maxSockets
       expect(pool.created).toBe(3);
     } finally {
       pool.destroy();
@@ -136,9 +160,9 @@ describe('ConnectionPool.open', () => {
     }
   });
 
-  it('resolves when the connections fail, and requests still work after', async () => {
+  it('resolves when the connections fail (nothing listens) rather than hang; a request after it reports the error', async () => {
     const dead = new ConnectionPool('http://127.0.0.1:1/', 4);
-    await dead.open(3); // refused: resolves rather than hangs
+    await bounded(dead.open(3)); // refused: resolves rather than hangs
     expect(dead.created).toBe(3);
     expect('error' in (await send(dead))).toBe(true);
     dead.destroy();

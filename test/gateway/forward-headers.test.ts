@@ -1,0 +1,201 @@
+// Header lists across the proxy, as flat name/value lists: hop-by-hop headers dropped both
+// ways, duplicates kept in order, the gateway's own headers yielding to the upstream's, and
+// the forwarding headers replaced for an untrusted peer and appended to for a trusted one.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { responseHead, upstreamRequestHead } from '../../src/gateway/forward-headers.js';
+import type { HeaderPair } from '../../src/http/index.js';
+import { trustCheck } from '../../src/http/trusted-proxies.js';
+
+/** A flat name/value list as pairs, for readable expectations. */
+function pairs(flat: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+/** Values of `name` (any case), in order. */
+const valuesOf = (flat: readonly string[], name: string): string[] => pairs(flat).filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+const namesOf = (flat: readonly string[]): string[] => pairs(flat).map(([n]) => n.toLowerCase());
+
+/**
+ * What the gateway reads of an IncomingMessage: rawHeaders, the parsed headers (built from
+ * the raw list as node:http does for these: names lowercased, repeats joined with ", ",
+ * Set-Cookie a list, a second Host dropped) and the peer's address.
+ */
+function fakeRequest(raw: readonly string[], remoteAddress: string): IncomingMessage {
+  const headers: IncomingHttpHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const prev = headers[name];
+    if (name === 'set-cookie') headers['set-cookie'] = [...(headers['set-cookie'] ?? []), value];
+    else if (prev === undefined) headers[name] = value;
+    else if (name !== 'host') headers[name] = `${String(prev)}, ${value}`;
+  }
+  return { rawHeaders: [...raw], headers, socket: { remoteAddress } } as unknown as IncomingMessage;
+}
+
+const asBuffers = (raw: readonly string[]): Buffer[] => raw.map((s) => Buffer.from(s, 'latin1'));
+
+describe('responseHead', () => {
+  const upstreamRaw = [
+    'Content-Type', 'text/plain',
+    'Set-Cookie', 'a=1; Path=/',
+    'Connection', 'close, X-Secret',
+    'X-Secret', 'internal',
+    'Keep-Alive', 'timeout=5',
+    'Transfer-Encoding', 'chunked',
+    'TE', 'trailers',
+    'Trailer', 'X-Checksum',
+    'Upgrade', 'h2c',
+    'Proxy-Authenticate', 'Basic',
+    'Proxy-Connection', 'keep-alive',
+    'Set-Cookie', 'b=2; Path=/',
+    'X-End', 'kept',
+  ];
+  const expected: [string, string][] = [
+    ['Content-Type', 'text/plain'],
+    ['Set-Cookie', 'a=1; Path=/'],
+    ['Set-Cookie', 'b=2; Path=/'],
+    ['X-End', 'kept'],
+  ];
+
+  it('keeps end-to-end headers in order with duplicates (Buffer[] as undici hands them, and string[])', () => {
+    expect(pairs(responseHead(asBuffers(upstreamRaw), []))).toEqual(expected);
+    expect(pairs(responseHead(upstreamRaw, []))).toEqual(expected);
+  });
+
+  it('drops hop-by-hop headers and the headers Connection names, in any case and from every Connection header', () => {
+    const raw = ['connection', 'X-One', 'X-One', '1', 'CONNECTION', ' x-two ,, ', 'x-TWO', '2', 'X-Three', '3', 'KEEP-ALIVE', 'timeout=1', 'proxy-foo', 'bar'];
+    for (const form of [raw, asBuffers(raw)]) expect(pairs(responseHead(form, []))).toEqual([['X-Three', '3']]);
+  });
+
+  it('keeps the bytes of a non-ASCII value as latin1 (as node:http reads them)', () => {
+    const value = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in latin1
+    expect(responseHead([Buffer.from('X-Name'), value], [])).toEqual(['X-Name', 'café']);
+  });
+
+  it("puts the gateway's own headers first, unless the upstream sent the same name in any case", () => {
+    const own: HeaderPair[] = [
+      ['RateLimit', '"api";r=4;t=1'],
+      ['RateLimit-Policy', '"api";q=5;w=1'],
+    ];
+    // No clash: both of the gateway's headers, then the upstream's.
+    expect(pairs(responseHead(asBuffers(['X-End', 'kept']), own))).toEqual([...own, ['X-End', 'kept']]);
+    // The upstream's RateLimit-Policy (in another case) wins; the gateway's RateLimit stays.
+    for (const form of [['ratelimit-POLICY', '"upstream";q=100'], asBuffers(['ratelimit-POLICY', '"upstream";q=100'])]) {
+      const head = responseHead(form, own);
+      expect(pairs(head)).toEqual([
+        ['RateLimit', '"api";r=4;t=1'],
+        ['ratelimit-POLICY', '"upstream";q=100'],
+      ]);
+    }
+  });
+
+  it('an empty upstream list gives only the own headers', () => {
+    expect(responseHead([], [['RateLimit', 'r']])).toEqual(['RateLimit', 'r']);
+    expect(responseHead([], [])).toEqual([]);
+  });
+});
+
+describe('upstreamRequestHead', () => {
+  const UPSTREAM = '127.0.0.1:9000';
+  const loopback = trustCheck(['loopback']);
+
+  const clientRaw = [
+    'Host', 'gw.example:8080',
+    'Accept', 'text/html',
+    'Connection', 'keep-alive, X-Private',
+    'X-Private', 'secret',
+    'Keep-Alive', 'timeout=5',
+    'TE', 'trailers',
+    'Trailer', 'X-Checksum',
+    'Transfer-Encoding', 'chunked',
+    'Upgrade', 'websocket',
+    'Proxy-Authorization', 'Basic eA==',
+    'Cookie', 'a=1',
+    'X-Forwarded-For', '6.6.6.6',
+    'X-Forwarded-Proto', 'https',
+    'X-Forwarded-Host', 'evil.example',
+    'Forwarded', 'for=6.6.6.6;proto=https',
+    'Cookie', 'b=2',
+    'Accept', 'application/json',
+  ];
+
+  it('keeps end-to-end headers in order with duplicates, drops hop-by-hop and Connection-named ones', () => {
+    const head = upstreamRequestHead(fakeRequest(clientRaw, '192.0.2.10'), UPSTREAM, undefined);
+    const kept = pairs(head).filter(([n]) => !['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'].includes(n.toLowerCase()));
+    expect(kept).toEqual([
+      ['Accept', 'text/html'],
+      ['Cookie', 'a=1'],
+      ['Cookie', 'b=2'],
+      ['Accept', 'application/json'],
+    ]);
+    for (const hop of ['connection', 'x-private', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization']) {
+      expect(namesOf(head)).not.toContain(hop);
+    }
+  });
+
+  it("replaces the client's Host and forwarding headers for an untrusted peer", () => {
+    for (const trusted of [undefined, loopback]) {
+      const head = upstreamRequestHead(fakeRequest(clientRaw, '192.0.2.10'), UPSTREAM, trusted);
+      expect(valuesOf(head, 'host')).toEqual([UPSTREAM]);
+      expect(valuesOf(head, 'x-forwarded-for')).toEqual(['192.0.2.10']);
+      expect(valuesOf(head, 'x-forwarded-proto')).toEqual(['http']);
+      // The Host the client asked the gateway for, not the X-Forwarded-Host it claimed.
+      expect(valuesOf(head, 'x-forwarded-host')).toEqual(['gw.example:8080']);
+      expect(valuesOf(head, 'forwarded')).toEqual(['for=192.0.2.10;host="gw.example:8080";proto=http']);
+    }
+  });
+
+  it('appends to the forwarding headers of a trusted peer', () => {
+    const head = upstreamRequestHead(fakeRequest(clientRaw, '127.0.0.1'), UPSTREAM, loopback);
+    expect(valuesOf(head, 'host')).toEqual([UPSTREAM]);
+    expect(valuesOf(head, 'x-forwarded-for')).toEqual(['6.6.6.6, 127.0.0.1']);
+    expect(valuesOf(head, 'x-forwarded-proto')).toEqual(['https']);
+    expect(valuesOf(head, 'x-forwarded-host')).toEqual(['evil.example']);
+    expect(valuesOf(head, 'forwarded')).toEqual(['for=6.6.6.6;proto=https, for=127.0.0.1;host="gw.example:8080";proto=http']);
+  });
+
+  it('a trusted peer that sent repeated X-Forwarded-For headers keeps them all, in order, before itself', () => {
+    const raw = ['Host', 'gw', 'X-Forwarded-For', '203.0.113.1', 'X-Forwarded-For', '203.0.113.2'];
+    const head = upstreamRequestHead(fakeRequest(raw, '127.0.0.1'), UPSTREAM, loopback);
+    expect(valuesOf(head, 'x-forwarded-for')).toEqual(['203.0.113.1, 203.0.113.2, 127.0.0.1']);
+  });
+
+  it('a trusted peer without forwarding headers starts them', () => {
+    const head = upstreamRequestHead(fakeRequest(['Host', 'gw'], '127.0.0.1'), UPSTREAM, loopback);
+    expect(valuesOf(head, 'x-forwarded-for')).toEqual(['127.0.0.1']);
+    expect(valuesOf(head, 'x-forwarded-proto')).toEqual(['http']);
+    expect(valuesOf(head, 'x-forwarded-host')).toEqual(['gw']);
+    expect(valuesOf(head, 'forwarded')).toEqual(['for=127.0.0.1;host=gw;proto=http']);
+  });
+
+  it('quotes an IPv6 peer in Forwarded (bracketed) and writes it bare in X-Forwarded-For', () => {
+    const head = upstreamRequestHead(fakeRequest(['Host', 'gw'], '2001:db8::7'), UPSTREAM, undefined);
+    expect(valuesOf(head, 'x-forwarded-for')).toEqual(['2001:db8::7']);
+    expect(valuesOf(head, 'forwarded')).toEqual(['for="[2001:db8::7]";host=gw;proto=http']);
+    // A trusted IPv6 proxy is appended the same way.
+    const trusted = upstreamRequestHead(fakeRequest(['Host', 'gw', 'Forwarded', 'for=192.0.2.1'], '::1'), UPSTREAM, loopback);
+    expect(valuesOf(trusted, 'forwarded')).toEqual(['for=192.0.2.1, for="[::1]";host=gw;proto=http']);
+  });
+
+  it('writes an IPv4-mapped IPv6 peer as IPv4 (a dual-stack listener)', () => {
+    const head = upstreamRequestHead(fakeRequest(['Host', 'gw'], '::ffff:192.0.2.44'), UPSTREAM, undefined);
+    expect(valuesOf(head, 'x-forwarded-for')).toEqual(['192.0.2.44']);
+    expect(valuesOf(head, 'forwarded')).toEqual(['for=192.0.2.44;host=gw;proto=http']);
+  });
+
+  it("without a Host from the client, the upstream's host stands in for it", () => {
+    const head = upstreamRequestHead(fakeRequest(['Accept', '*/*'], '192.0.2.10'), UPSTREAM, undefined);
+    expect(valuesOf(head, 'host')).toEqual([UPSTREAM]);
+    expect(valuesOf(head, 'x-forwarded-host')).toEqual([UPSTREAM]);
+    expect(valuesOf(head, 'forwarded')).toEqual([`for=192.0.2.10;host="${UPSTREAM}";proto=http`]);
+  });
+
+  it('escapes quotes and backslashes in a quoted Forwarded value', () => {
+    const head = upstreamRequestHead(fakeRequest(['Host', 'a"b\\c'], '192.0.2.10'), UPSTREAM, undefined);
+    expect(valuesOf(head, 'forwarded')).toEqual(['for=192.0.2.10;host="a\\"b\\\\c";proto=http']);
+  });
+});

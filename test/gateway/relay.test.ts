@@ -1,0 +1,160 @@
+// The response relayed through the gateway's undici pool, in process on loopback: repeated
+// headers, the admission's RateLimit headers beside the upstream's, and a client that goes
+// away mid-response or before it (the upstream request is aborted, the permit released).
+import { request } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGateway } from '../../src/gateway/index.js';
+import type { GatewayConfig } from '../../src/gateway/index.js';
+import { cleanup, get, onCleanup, sleep, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function start(config: GatewayConfig) {
+  const gw = await startGateway(config, { logger: silent });
+  onCleanup(() => gw.close());
+  return gw;
+}
+
+const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => ({
+  listen: { host: '127.0.0.1', port: 0 },
+  admin: { port: 0 },
+  upstreams: { app: { url: up, timeout: '5s' } },
+  routes: [{ path: '/' }],
+  ...extra,
+});
+
+/** Poll `cond` every 5 ms for at most `ms`; false when it never held. */
+async function within(ms: number, cond: () => boolean): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+/** The upstream's view of one request: when its response closed before it ended. */
+interface Seen {
+  cutAt: number;
+}
+
+function watchCut(res: ServerResponse, seen: Seen): void {
+  res.on('close', () => {
+    if (!res.writableFinished) seen.cutAt = Date.now();
+  });
+}
+
+const concurrencyGate = (gw: Awaited<ReturnType<typeof start>>) => gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!;
+
+describe('response headers', () => {
+  it('an upstream response with two Set-Cookie headers reaches the client with both, in order', async () => {
+    const up = await upstream((_req, res) => {
+      res.setHeader('Set-Cookie', ['session=abc; HttpOnly', 'theme=dark; Path=/']);
+      res.end('ok');
+    });
+    // Without a policy (no own headers) and with one (own RateLimit headers in the same block).
+    const gw = await start(base(up.url, { routes: [{ path: '/plain' }, { path: '/', policy: { rateLimits: [{ name: 'api', rate: '100/s', burst: 10 }] } }] }));
+    for (const path of ['/plain', '/limited']) {
+      const r = await get(`${gw.url}${path}`);
+      expect(r.status).toBe(200);
+      expect(r.body).toBe('ok');
+      expect(r.headers['set-cookie']).toEqual(['session=abc; HttpOnly', 'theme=dark; Path=/']);
+    }
+  });
+
+  it("an admitted response carries the rate policy's RateLimit headers; the upstream's own RateLimit-Policy wins for that name", async () => {
+    const up = await upstream((req, res) => {
+      if (req.url === '/own') res.setHeader('RateLimit-Policy', '"upstream";q=1000;w=60');
+      res.end('ok');
+    });
+    const gw = await start(base(up.url, { routes: [{ path: '/', policy: { rateLimits: [{ name: 'api', rate: '10/s', burst: 5 }] } }] }));
+    const plain = await get(`${gw.url}/x`);
+    expect(plain.status).toBe(200);
+    expect(plain.headers['ratelimit']).toMatch(/^"api";r=4;t=\d+$/);
+    expect(plain.headers['ratelimit-policy']).toBe('"api";q=5;w=1');
+
+    const own = await get(`${gw.url}/own`);
+    expect(own.status).toBe(200);
+    // Exactly the upstream's value: not the gateway's, and not both joined.
+    expect(own.headers['ratelimit-policy']).toBe('"upstream";q=1000;w=60');
+    expect(own.headers['ratelimit']).toMatch(/^"api";r=3;t=\d+$/);
+
+    // Over the burst: refused by the gateway with its own RateLimit headers, the upstream not asked.
+    for (let i = 0; i < 3; i++) await get(`${gw.url}/x`);
+    const refused = await get(`${gw.url}/own`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['ratelimit-policy']).toBe('"api";q=5;w=1');
+    expect(refused.headers['ratelimit']).toMatch(/^"api";r=0;t=\d+$/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a client that goes away', () => {
+  it('mid-response from a slowly streaming upstream: the upstream request is aborted and the permit released', async () => {
+    const seen: Seen = { cutAt: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    const up = await upstream((_req, res: ServerResponse) => {
+      watchCut(res, seen);
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      // 10 s of body at one chunk per 50 ms, unless cut.
+      let n = 0;
+      timer = setInterval(() => {
+        if (res.destroyed || ++n > 200) {
+          clearInterval(timer);
+          if (!res.destroyed) res.end();
+          return;
+        }
+        res.write(`chunk ${n}\n`);
+      }, 50);
+    });
+    onCleanup(async () => clearInterval(timer));
+    const gw = await start(base(up.url, { routes: [{ path: '/', policy: { concurrency: 4 } }] }));
+    const u = new URL(gw.url);
+    // The client reads the first chunk, then goes away.
+    const { status, leftAt } = await new Promise<{ status: number; leftAt: number }>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, path: '/stream', agent: false }, (res: IncomingMessage) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, leftAt: Date.now() });
+        });
+      });
+      req.on('error', () => undefined);
+      setTimeout(() => reject(new Error('no response body within 3 s')), 3000).unref();
+      req.end();
+    });
+    expect(status).toBe(200);
+    expect(await within(1500, () => seen.cutAt > 0)).toBe(true);
+    expect(seen.cutAt - leftAt).toBeLessThan(1500);
+    expect(await within(1000, () => concurrencyGate(gw).inFlight === 0)).toBe(true);
+    // A client that left is not the upstream's failure.
+    expect(gw.status().counters.upstreamErrors).toBe(0);
+    expect(gw.status().counters.upstreamTimeouts).toBe(0);
+  });
+
+  it('before the response: the upstream request is aborted and the permit released', async () => {
+    const seen: Seen = { cutAt: 0 };
+    let arrived = 0;
+    const up = await upstream((_req, res) => {
+      arrived++;
+      watchCut(res, seen);
+      setTimeout(() => !res.destroyed && res.end('late'), 4000).unref();
+    });
+    const gw = await start(base(up.url, { routes: [{ path: '/', policy: { concurrency: 4 } }] }));
+    const u = new URL(gw.url);
+    const req = request({ host: u.hostname, port: u.port, path: '/slow', agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    expect(await within(2000, () => arrived === 1)).toBe(true);
+    expect(concurrencyGate(gw).inFlight).toBe(1);
+    const leftAt = Date.now();
+    req.destroy();
+    expect(await within(1500, () => seen.cutAt > 0)).toBe(true);
+    expect(seen.cutAt - leftAt).toBeLessThan(1500);
+    expect(await within(1000, () => concurrencyGate(gw).inFlight === 0)).toBe(true);
+    expect(gw.status().counters.upstreamErrors).toBe(0);
+    expect(gw.status().counters.upstreamTimeouts).toBe(0);
+  });
+});
