@@ -26,8 +26,8 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
   it('is ESM, side-effect free; runtime dependencies only for the gateway application', () => {
     expect(pkg.type).toBe('module');
     expect(pkg.sideEffects).toBe(false);
-    // The gateway's config needs a YAML parser and a schema validator; the library layers import neither (checked below).
-    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual(['ajv', 'yaml']);
+    // The gateway's config needs a YAML parser and a schema validator, its proxy undici's connection pool; the library layers import none of them (checked below).
+    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual(['ajv', 'undici', 'yaml']);
   });
 
   for (const sub of Object.keys(pkg.exports).filter((s) => s !== './package.json')) {
@@ -51,7 +51,7 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
       otel: ['@opentelemetry/api'],
       express: ['express'],
       fastify: ['fastify'],
-      gateway: ['yaml', 'ajv', 'prom-client'],
+      gateway: ['yaml', 'ajv', 'prom-client', 'undici'],
     };
     const peers = Object.keys((pkg as { peerDependencies?: Record<string, string> }).peerDependencies ?? {});
     const files = readdirSync(`${root}/dist`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
