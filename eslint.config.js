@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'bin/**', 'test/.examples/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -4,7 +4,7 @@
 // `// no-run` is skipped (for fragments that need a server); use it sparingly.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = `${root}test/.examples`;
@@ -26,6 +26,8 @@ rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 
 describe('documentation examples run', () => {
+  // The extracted files are scratch: gone after the run (and ignored by lint and git meanwhile).
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
   for (const file of files) {
     for (const [i, b] of blocks(file).entries()) {
       it(b.name, async () => {
