@@ -192,7 +192,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
       {
         origin: u.origin,
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-        path: req.url === '*' ? '*' : `${u.basePath}${req.url ?? '/'}`,
+        path: `${u.basePath}${req.url ?? '/'}`,
         headers: upstreamRequestHead(req, u.host, ctx.trusted),
         body,
         ...(body === null ? {} : { headersTimeout: 0 }),

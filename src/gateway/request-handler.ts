@@ -37,14 +37,22 @@ export interface HandlerState {
   ownHost: string;
 }
 
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
 export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse): void {
   state.counters.requests++;
   const table = state.table;
   const server = table.config.server;
   if (state.draining) res.setHeader('Connection', 'close');
   let url = req.url ?? '/';
-  if (req.method === 'CONNECT') return writeProblem(res, 405, 'This is a reverse proxy, not a tunnel.', { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' });
-  if (!url.startsWith('/') && !(url === '*' && req.method === 'OPTIONS')) {
+  if (req.method === 'CONNECT') return writeProblem(res, 405, 'This is a reverse proxy, not a tunnel.', { Allow: ALLOWED_METHODS });
+  if (url === '*' && req.method === 'OPTIONS') {
+    // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here.
+    res.writeHead(204, ['Allow', ALLOWED_METHODS]);
+    res.end();
+    return;
+  }
+  if (!url.startsWith('/')) {
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
     const own = ownTarget(url, state.ownHost);
     if (own === undefined) return writeProblem(res, 400, 'Absolute-form request targets for other hosts are refused: this is not an open proxy.', { Connection: 'close' });

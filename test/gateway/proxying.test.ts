@@ -84,6 +84,19 @@ describe('headers', () => {
     expect(tunnel.status === 405 || tunnel.status === 0).toBe(true);
     expect(hits).toBe(1);
   });
+
+  it('answers OPTIONS * itself (a question about the server, not a resource upstream)', async () => {
+    let hits = 0;
+    const up = await upstream((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    const gw = await start(base(up.url));
+    const r = await get(gw.url, { method: 'OPTIONS', path: '*' });
+    expect(r.status).toBe(204);
+    expect(r.headers.allow).toBe('GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS');
+    expect(hits).toBe(0);
+  });
 });
 
 describe('bodies stream both ways', () => {
