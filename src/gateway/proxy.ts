@@ -68,6 +68,8 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   #clientGone = false;
   #resume: (() => void) | undefined;
   #status = 0;
+  /** fail() answered (502/504/413): what undici reports after that is the abort it asked for. */
+  #failed = false;
 
   constructor(
     readonly res: ServerResponse,
@@ -142,7 +144,8 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   }
 
   onError(err: Error & { code?: string }): void {
-    if (this.#clientGone) return;
+    // Gone, or given up on here (fail() aborts the upstream request, which lands here too).
+    if (this.#clientGone || this.#failed) return;
     const res = this.res;
     if (this.#settled) {
       // Mid-body: the client sees a truncated response (its Content-Length or chunking tells it).
@@ -155,6 +158,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   fail(status: 502 | 504 | 413, kind: 'error' | 'timeout' | 'too-large', error?: string): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#failed = true;
     this.#abort?.(new Error(kind));
     if (kind !== 'too-large') {
       this.permit?.release('dropped');

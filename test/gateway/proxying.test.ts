@@ -134,6 +134,42 @@ describe('bodies stream both ways', () => {
     expect(await reply).toBe(String(32 * chunk.length));
   });
 
+  it("the upstream timeout counts from the end of the request body: a slow upload is not a 504, a silent upstream after it is", async () => {
+    let bodyEndedAt = 0;
+    const up = await upstream((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        bodyEndedAt = Date.now();
+        if (req.url === '/answer') res.end('done');
+        // '/silent': reads the whole body, then never answers
+      });
+    });
+    const gw = await start(base(up.url)); // upstream timeout 300 ms
+    const u = new URL(gw.url);
+    const upload = (path: string): Promise<{ status: number; at: number }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: u.hostname, port: u.port, method: 'POST', path, agent: false, headers: { 'Content-Length': String(10 * 1024) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, at: Date.now() }));
+        });
+        req.on('error', reject);
+        void (async () => {
+          for (let i = 0; i < 10; i++) {
+            req.write(Buffer.alloc(1024, 1));
+            await sleep(50); // 500 ms of upload: longer than the upstream timeout
+          }
+          req.end();
+        })();
+      });
+    const answered = await upload('/answer');
+    expect(answered.status).toBe(200);
+    const silent = await upload('/silent');
+    expect(silent.status).toBe(504);
+    const afterBody = silent.at - bodyEndedAt;
+    expect(afterBody).toBeGreaterThanOrEqual(250);
+    expect(afterBody).toBeLessThan(1500);
+  });
+
   it('a body over maxBodySize is refused 413 (declared or streamed)', async () => {
     const up = await upstream((req, res) => {
       req.resume();
@@ -142,6 +178,18 @@ describe('bodies stream both ways', () => {
     const gw = await start(base(up.url, { server: { maxBodySize: '1kb' } }));
     expect((await get(`${gw.url}/`, { method: 'POST', body: 'x'.repeat(2000) })).status).toBe(413);
     expect((await get(`${gw.url}/`, { method: 'POST', body: 'x'.repeat(500) })).status).toBe(200);
+    // Streamed: chunked, no Content-Length; counted as it passes through.
+    const u = new URL(gw.url);
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write('x'.repeat(600));
+      setTimeout(() => req.end('x'.repeat(600)), 50);
+    });
+    expect(chunked).toBe(413);
   });
 });
 
