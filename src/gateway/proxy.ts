@@ -70,6 +70,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   #status = 0;
   /** fail() answered (502/504/413): what undici reports after that is the abort it asked for. */
   #failed = false;
+  #headersTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly res: ServerResponse,
@@ -84,19 +85,15 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     if (this.res.writableFinished) return;
     this.#clientGone = true;
     this.#settled = true;
+    clearTimeout(this.#headersTimer);
     // Before the response this abandons the upstream request; during it, stops reading the upstream's body.
     this.#abort?.(new Error('client closed'));
   }
 
   /** A 504 unless the response headers come within `ms` (requests with a body; see forward()). */
   startHeadersTimer(ms: number): void {
-    if (this.#settled) return;
-    const timer = setTimeout(() => this.fail(504, 'timeout'), ms);
-    this.res.once('close', () => clearTimeout(timer));
-    this.#clearHeadersTimer = () => clearTimeout(timer);
+    if (!this.#settled) this.#headersTimer = setTimeout(() => this.fail(504, 'timeout'), ms);
   }
-
-  #clearHeadersTimer: (() => void) | undefined;
 
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
@@ -108,7 +105,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     if (status < 200) return true; // 1xx: not relayed (Expect is not forwarded)
     if (this.#settled) return false;
     this.#settled = true;
-    this.#clearHeadersTimer?.();
+    clearTimeout(this.#headersTimer);
     this.#resume = resume;
     this.#status = status;
     const res = this.res;
@@ -159,6 +156,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     if (this.#settled) return;
     this.#settled = true;
     this.#failed = true;
+    clearTimeout(this.#headersTimer);
     this.#abort?.(new Error(kind));
     if (kind !== 'too-large') {
       this.permit?.release('dropped');
