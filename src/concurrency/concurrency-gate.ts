@@ -29,6 +29,9 @@ import type { DisciplineOption, Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Partition } from './partition.js';
 import type { PartitionOption } from './partition.js';
+import { SignalRegistry } from './signal-waiters.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { capture, settlers, Waiter, Watch } from './waiter.js';
 
 export interface ConcurrencyCommonOptions extends GateOptions {
   /** Callers that may wait for a slot; 0 rejects at once when full. Integer >= 0. @default 0 */
@@ -59,17 +62,6 @@ export type ConcurrencyOptions = ConcurrencyCommonOptions &
 
 export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo' } as const;
 
-interface Waiter {
-  readonly ctx: AdmissionContext;
-  readonly cost: number;
-  readonly partition: Partition<Waiter>;
-  readonly resolve: (a: Admission) => void;
-  readonly reject: (e: unknown) => void;
-  timer: TimerHandle | undefined;
-  onAbort: (() => void) | undefined;
-  entry: Entry<Waiter> | undefined;
-}
-
 /** A permit's tag when an algorithm is set: in-flight at grant is part of the sample. */
 class Sampled<W> {
   constructor(
@@ -95,6 +87,18 @@ export class ConcurrencyGate extends GateBase {
   #latencyMs = 0;
   readonly #evict = (e: Entry<Waiter>): void => this.#evicted(e);
   readonly #algorithm: LimitAlgorithm | undefined;
+  #seq = 0;
+  /**
+   * Waiters with a deadline, earliest first, behind ONE timer for the gate. Invariant: while
+   * it is not empty, the timer is armed at `#timerAt` <= the earliest deadline (it may be
+   * earlier, when the earliest waiter left: it then fires, expires nothing and re-arms).
+   */
+  readonly #deadlines = new DeadlineQueue<Watch>();
+  #timer: TimerHandle | undefined = undefined;
+  #timerAt = Infinity;
+  readonly #onTimer = (): void => this.#expireDue();
+  /** One abort listener per distinct signal, whatever the number of its waiters. */
+  readonly #signals = new SignalRegistry<Watch>((watches, signal) => this.#aborted(watches, signal));
 
   constructor(options: ConcurrencyOptions) {
     super(options, 'concurrency');
@@ -185,8 +189,7 @@ export class ConcurrencyGate extends GateBase {
     this.closed = true;
     for (const p of this.#partitions) {
       for (const e of p.queue.drain()) {
-        this.#queued--;
-        this.#settle(e.value);
+        this.#forget(e.value);
         e.value.resolve(this.reject('closed', Infinity, undefined, e.value.ctx));
       }
     }
@@ -235,53 +238,89 @@ export class ConcurrencyGate extends GateBase {
   }
 
   #enqueue(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Promise<Admission> {
-    return new Promise<Admission>((resolve, reject) => {
-      const w: Waiter = { ctx, cost, partition: p, resolve, reject, timer: undefined, onAbort: undefined, entry: undefined };
-      w.entry = p.queue.push(w, ctx.priority ?? 0, now);
-      this.#queued++;
-      if (deadline !== Infinity) w.timer = this.clock.setTimer(() => this.#expire(w), deadline - now);
-      const signal = ctx.signal;
-      if (signal !== undefined) {
-        w.onAbort = () => {
-          if (!this.#unlink(w)) return;
-          reject(abortError(this.name, signal));
-          this.#drain();
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
+    const promise = new Promise<Admission>(capture);
+    const w = new Waiter(ctx, cost, p, settlers.resolve, settlers.reject);
+    const signal = ctx.signal;
+    if (deadline !== Infinity || signal !== undefined) {
+      const watch = new Watch(w, deadline, this.#seq++);
+      // First, so that a signal that is no AbortSignal throws before anything is queued.
+      if (signal !== undefined) this.#signals.join(watch, signal);
+      w.watch = watch;
+      if (deadline !== Infinity) {
+        this.#deadlines.push(watch);
+        if (deadline < this.#timerAt) this.#arm(deadline, now);
       }
-    });
+    }
+    w.entry = p.queue.push(w, ctx.priority ?? 0, now);
+    this.#queued++;
+    return promise;
   }
 
-  #expire(w: Waiter): void {
-    w.timer = undefined;
-    if (!this.#unlink(w)) return;
-    w.resolve(this.reject('queue_timeout', this.#retryAfter(), undefined, w.ctx));
-    // A waiter leaving the head may unblock smaller ones behind it (weighted costs).
+  #arm(at: number, now: number): void {
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#timerAt = at;
+    this.#timer = this.clock.setTimer(this.#onTimer, at - now);
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  /**
+   * The gate's timer fired: expire every waiter whose deadline has come, earliest first, as
+   * its own timer would have. The timer's due time counts as reached even if a real clock
+   * reads a hair earlier (Node timers round), as a per-waiter timer firing expired its waiter.
+   */
+  #expireDue(): void {
+    const due = this.#timerAt;
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    let now = this.clock.now();
+    for (;;) {
+      const watch = this.#deadlines.peek();
+      if (watch === undefined || watch.deadline > (now > due ? now : due)) break;
+      const w = watch.waiter;
+      w.partition.queue.remove(w.entry!);
+      this.#forget(w);
+      w.resolve(this.reject('queue_timeout', this.#retryAfter(), undefined, w.ctx));
+      // A waiter leaving the head may unblock smaller ones behind it (weighted costs).
+      // Listeners of the events this emits may re-enter (admit, release, abort, close).
+      this.#drain();
+      now = this.clock.now();
+    }
+    const next = this.#deadlines.peek();
+    if (next !== undefined && next.deadline < this.#timerAt) this.#arm(next.deadline, now);
+  }
+
+  /** A signal fired: every waiter on it leaves with the same error a listener of its own gave it. */
+  #aborted(watches: Watch[], signal: AbortSignal): void {
+    for (const { waiter: w } of watches) {
+      if (w.entry === undefined || !w.partition.queue.remove(w.entry)) continue;
+      this.#forget(w);
+      w.reject(abortError(this.name, signal));
+    }
     this.#drain();
   }
 
   #evicted(e: Entry<Waiter>): void {
     const w = e.value;
-    this.#queued--;
-    this.#settle(w);
+    this.#forget(w);
     this.dropped('codel', 1);
     w.resolve(this.reject('shed', this.#retryAfter(), undefined, w.ctx));
   }
 
-  /** Take a waiter out of its queue; false if it already left. */
-  #unlink(w: Waiter): boolean {
-    if (w.entry === undefined || !w.partition.queue.remove(w.entry)) return false;
+  /** Bookkeeping for a waiter that just left its discipline queue: count, deadline, signal. */
+  #forget(w: Waiter): void {
     this.#queued--;
-    this.#settle(w);
-    return true;
-  }
-
-  /** Drop the waiter's timer and abort listener. */
-  #settle(w: Waiter): void {
-    if (w.timer !== undefined) this.clock.clearTimer(w.timer);
-    w.timer = undefined;
-    if (w.onAbort !== undefined) w.ctx.signal?.removeEventListener('abort', w.onAbort);
-    w.onAbort = undefined;
+    const watch = w.watch;
+    if (watch === undefined) return;
+    if (this.#deadlines.has(watch)) {
+      this.#deadlines.remove(watch);
+      if (this.#deadlines.size === 0) this.#disarm();
+    }
+    if (watch.group !== undefined) this.#signals.leave(watch);
   }
 
   /** Serve waiters while capacity allows. Partitions below their guarantee go first. */
@@ -294,8 +333,7 @@ export class ConcurrencyGate extends GateBase {
       if (next === undefined) return;
       const w = next.value;
       w.partition.queue.remove(next);
-      this.#queued--;
-      this.#settle(w);
+      this.#forget(w);
       w.resolve(this.#take(w.ctx, w.cost, w.partition, now - next.enqueuedAt, now));
     }
   }
