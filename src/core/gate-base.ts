@@ -151,6 +151,7 @@ export function readContext(ctx: AdmissionContext | undefined): AdmissionContext
   }
   if (ctx.deadline !== undefined) argNumber('deadline', ctx.deadline, -Infinity);
   if (ctx.maxWaitMs !== undefined) argNumber('maxWaitMs', ctx.maxWaitMs, 0);
+  if (ctx.signal !== undefined && !(ctx.signal instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'an AbortSignal', ctx.signal);
   return ctx;
 }
 

@@ -3,7 +3,7 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AbortedError, ClosedError, VirtualClock } from '../../src/core/index.js';
+import { AbortedError, ClosedError, InvalidArgumentError, VirtualClock } from '../../src/core/index.js';
 import type { Admission, Permit } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import type { DisciplineName } from '../../src/discipline/index.js';
@@ -35,6 +35,17 @@ function track<T>(ps: Promise<T>[]): { settled: () => number; results: (T | Erro
 }
 
 describe('ConcurrencyGate: waiters sharing one AbortSignal', () => {
+  it('a signal that is not an AbortSignal is a clear error at admission, and nothing is queued', async () => {
+    const gate = new ConcurrencyGate({ limit: 1, maxQueue: 10, clock: new VirtualClock() });
+    const first = gate.admit();
+    const fake = { aborted: false } as unknown as AbortSignal;
+    expect(() => gate.admit({ signal: fake })).toThrow(InvalidArgumentError);
+    expect(() => gate.admit({ signal: fake })).toThrow('signal: expected an AbortSignal');
+    await expect(gate.acquire({ signal: fake })).rejects.toThrow(InvalidArgumentError);
+    expect(gate.stats().queued).toBe(0);
+    expect(first).toMatchObject({ ok: true });
+  });
+
   it('holds one listener for the signal, and abort rejects every waiter once with the abort reason', async () => {
     const clock = new VirtualClock();
     const gate = new ConcurrencyGate({ limit: 1, maxQueue: 1000, clock });
