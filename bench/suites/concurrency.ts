@@ -280,7 +280,7 @@ export const concurrencySuite: Suite = {
         'Ratios are sluice ÷ contender (above 1: sluice is faster), the median of per-round ratios against the sluice row named in "compared with".',
         'Per-task AbortSignals are created before timing (one AbortController per task, like per-request signals); the shared-signal case is the probe table.',
         `bottleneck rows run ${ctx.quick ? BOTTLENECK_BATCH.quickN : BOTTLENECK_BATCH.n} tasks per sample, not ${n.toLocaleString('en-US')}: its local datastore awaits setTimeout(0) in every submit/register/free behind a submit lock, so it starts about one job per timer turn (~400 tasks/s at any batch size); a full batch would take minutes.`,
-        `sluice full costs ${fmtRatio(plain.ops.median / full.ops.median)} the time of plain sluice per task (signal listener + deadline timer + heap).`,
+        `sluice full costs ${fmtRatio(plain.ops.median / full.ops.median)} the time of plain sluice per task (a listener on each task's own signal, the deadline queue, the priority heap).`,
       ],
       seconds: (performance.now() - t0) / 1000,
     };
