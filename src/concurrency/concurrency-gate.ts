@@ -29,7 +29,7 @@ import type { DisciplineOption, Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Partition } from './partition.js';
 import type { PartitionOption } from './partition.js';
-import { SignalRegistry } from './signal-waiters.js';
+import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
 

@@ -10,7 +10,7 @@ import type { Admission, AdmissionContext } from '../core/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { DeadlineNode } from './deadline-queue.js';
 import type { Partition } from './partition.js';
-import type { SignalMember, SignalWaiters } from './signal-waiters.js';
+import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
 
 export class Waiter {
   entry: Entry<Waiter> | undefined = undefined;

@@ -13,6 +13,7 @@ import type { Clock } from '../core/clock.js';
 import { ClosedError, RejectedError } from '../core/errors.js';
 import type { GateListener } from '../core/events.js';
 import { abortError, readContext, rejectionError, waitDeadline } from '../core/gate-base.js';
+import { SignalRegistry } from '../core/signal-waiters.js';
 import type { Rejection } from '../core/types.js';
 import { ChannelIterator, DONE, kCancel, kReceive } from './channel-iterator.js';
 import type { ReceiveSource, ValuesOptions } from './channel-iterator.js';
@@ -29,6 +30,7 @@ import type { ChannelStats, PutContext, PutResult, TakeContext, TakeResult } fro
 import { WaiterList } from './waiter-list.js';
 import type { WaiterQueue } from './waiter-list.js';
 import { PutWaiter } from './waiter.js';
+import type { Waiter } from './waiter.js';
 import { WaitingTakes } from './waiting-takes.js';
 
 // Shared settled promises: the common put answers cost no allocation.
@@ -48,6 +50,8 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   readonly #takers: WaitingTakes<T>;
   /** The last admitted PutWaiter, reused: a producer that keeps meeting a full buffer allocates less. */
   #sparePutter: PutWaiter<T> | undefined = undefined;
+  /** One abort listener per distinct signal, whatever the number of puts blocked on it. */
+  readonly #putSignals = new SignalRegistry<Waiter>((putters, signal) => this.#abortPuts(putters as PutWaiter<T>[], signal));
   readonly #meter: ChannelMeter<T>;
   readonly #drain: DrainEstimate;
   /** CoDel's evictions during a take, reported once the take is complete. */
@@ -282,14 +286,10 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     w.key = ctx?.key;
     w.since = now;
     const promise = new Promise<PutResult>(w.executor);
+    const signal = ctx?.signal;
+    if (signal !== undefined) this.#putSignals.join(w, signal);
     this.#putters.push(w, now);
     if (deadline !== Infinity) w.timer = this.clock.setTimer(() => this.#expirePut(w), deadline - now);
-    const signal = ctx?.signal;
-    if (signal !== undefined) {
-      w.signal = signal;
-      w.onAbort = () => this.#abortPut(w);
-      signal.addEventListener('abort', w.onAbort, { once: true });
-    }
     return promise;
   }
 
@@ -301,12 +301,14 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     w.reject(new RejectedError(this.#meter.reject('queue_timeout', this.#retryAfter(now), w)));
   }
 
-  #abortPut(w: PutWaiter<T>): void {
-    const signal = w.signal;
-    if (signal === undefined || !this.#putters.remove(w)) return;
-    w.detach(this.clock);
-    this.#meter.aborted++;
-    w.reject(abortError(this.name, signal));
+  /** `putters` (arrival order) are already off the signal's list; each still blocked is rejected once. */
+  #abortPuts(putters: PutWaiter<T>[], signal: AbortSignal): void {
+    for (const w of putters) {
+      if (!this.#putters.remove(w)) continue;
+      w.detach(this.clock);
+      this.#meter.aborted++;
+      w.reject(abortError(this.name, signal));
+    }
   }
 
   /** Freed slots go to blocked puts, in their waiting order. */

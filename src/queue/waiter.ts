@@ -1,17 +1,21 @@
 /**
- * Pending puts and takes. A waiter settles exactly once; `detach` clears its timer and abort
- * listener so nothing outlives it (VirtualClock.pendingTimers reaches 0). Because nothing
- * refers to a served waiter any more, the channel may recycle it for the next wait.
+ * Pending puts and takes. A waiter settles exactly once; `detach` clears its timer and takes it
+ * off its signal's list (the last one out removes the signal's listener) so nothing outlives
+ * it (VirtualClock.pendingTimers reaches 0). Because nothing refers to a served waiter any
+ * more, the channel may recycle it for the next wait.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
 import type { Entry } from '../discipline/entry.js';
 
-export class Waiter {
+export class Waiter implements SignalMember<Waiter> {
   resolve: (value: unknown) => void = noop;
   reject: (reason: Error) => void = noop;
   timer: TimerHandle | undefined = undefined;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  /** The list of waiters sharing its AbortSignal (one listener for all of them), while on it. */
+  group: SignalWaiters<Waiter> | undefined = undefined;
+  prevOfSignal: Waiter | undefined = undefined;
+  nextOfSignal: Waiter | undefined = undefined;
   // Intrusive list links (WaiterList): waiting allocates no list node.
   prev: this | undefined = undefined;
   next: this | undefined = undefined;
@@ -27,11 +31,7 @@ export class Waiter {
       clock.clearTimer(this.timer);
       this.timer = undefined;
     }
-    if (this.signal !== undefined) {
-      if (this.onAbort !== undefined) this.signal.removeEventListener('abort', this.onAbort);
-      this.onAbort = undefined;
-      this.signal = undefined;
-    }
+    this.group?.registry.leave(this);
   }
 
   /** Forget the settled promise's functions (do not keep its continuation alive). */

@@ -5,16 +5,20 @@
 import type { Clock } from '../core/clock.js';
 import { ClosedError, RejectedError } from '../core/errors.js';
 import { abortError, waitDeadline } from '../core/gate-base.js';
+import { SignalRegistry } from '../core/signal-waiters.js';
 import type { ChannelMeter } from './channel-meter.js';
 import { DONE } from './channel-iterator.js';
 import type { TakeContext } from './types.js';
 import { WaiterList } from './waiter-list.js';
 import { Taker } from './waiter.js';
+import type { Waiter } from './waiter.js';
 
 export class WaitingTakes<T> {
   readonly #list = new WaiterList<Taker>();
   /** The last served Taker, reused by the next wait: a consumer that keeps catching up allocates less. */
   #spare: Taker | undefined = undefined;
+  /** One abort listener per distinct signal, whatever the number of takes waiting on it. */
+  readonly #signals = new SignalRegistry<Waiter>((takers, signal) => this.#aborted(takers as Taker[], signal));
 
   constructor(
     readonly name: string,
@@ -41,14 +45,10 @@ export class WaitingTakes<T> {
     this.#spare = undefined;
     t.owner = owner;
     const promise = new Promise<unknown>(t.executor);
+    const signal = ctx?.signal;
+    if (signal !== undefined) this.#signals.join(t, signal);
     this.#list.push(t);
     if (deadline !== Infinity) t.timer = this.clock.setTimer(() => this.#expire(t), deadline - now);
-    const signal = ctx?.signal;
-    if (signal !== undefined) {
-      t.signal = signal;
-      t.onAbort = () => this.#abort(t);
-      signal.addEventListener('abort', t.onAbort, { once: true });
-    }
     return promise;
   }
 
@@ -96,12 +96,14 @@ export class WaitingTakes<T> {
     t.reject(this.#timeout());
   }
 
-  #abort(t: Taker): void {
-    const signal = t.signal;
-    if (signal === undefined || !this.#list.remove(t)) return;
-    t.detach(this.clock);
-    this.meter.aborted++;
-    t.reject(abortError(this.name, signal));
+  /** `takers` (arrival order) are already off the signal's list; each still waiting is rejected once. */
+  #aborted(takers: Taker[], signal: AbortSignal): void {
+    for (const t of takers) {
+      if (!this.#list.remove(t)) continue;
+      t.detach(this.clock);
+      this.meter.aborted++;
+      t.reject(abortError(this.name, signal));
+    }
   }
 
   /** A take's deadline passed: no item came. Not a put refusal, so not in `rejected`. */

@@ -6,7 +6,10 @@
  *      or returned undelivered by closeNow — none lost, none duplicated;
  *  (c) after close() and runAll every promise has settled and no timer is left;
  *  (d) under FIFO, items reach takes in put order.
+ * Waits may share an AbortSignal (`shared`: reuse the newest controller): then, too, each waiter
+ * settles once, and after close no 'abort' listener is left on any signal.
  */
+import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/index.js';
@@ -16,9 +19,9 @@ import type { ChannelOptions, OverflowStrategy } from '../../src/queue/index.js'
 import { settle } from './helpers.js';
 
 type Op =
-  | { t: 'put'; wait: number | undefined; signal: boolean; prio: number }
+  | { t: 'put'; wait: number | undefined; signal: boolean; shared: boolean; prio: number }
   | { t: 'tryPut'; prio: number }
-  | { t: 'take'; wait: number | undefined; signal: boolean }
+  | { t: 'take'; wait: number | undefined; signal: boolean; shared: boolean }
   | { t: 'tryTake' }
   | { t: 'next' }
   | { t: 'return' }
@@ -31,9 +34,9 @@ type Op =
 const wait = fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined });
 const prio = fc.integer({ min: 0, max: 3 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ t: fc.constant('put' as const), wait, signal: fc.boolean(), prio }), weight: 6 },
+  { arbitrary: fc.record({ t: fc.constant('put' as const), wait, signal: fc.boolean(), shared: fc.boolean(), prio }), weight: 6 },
   { arbitrary: fc.record({ t: fc.constant('tryPut' as const), prio }), weight: 2 },
-  { arbitrary: fc.record({ t: fc.constant('take' as const), wait, signal: fc.boolean() }), weight: 4 },
+  { arbitrary: fc.record({ t: fc.constant('take' as const), wait, signal: fc.boolean(), shared: fc.boolean() }), weight: 4 },
   { arbitrary: fc.constant({ t: 'tryTake' as const }), weight: 2 },
   { arbitrary: fc.constant({ t: 'next' as const }), weight: 2 },
   { arbitrary: fc.constant({ t: 'return' as const }), weight: 1 },
@@ -95,10 +98,12 @@ async function run(config: Config, ops: Op[]): Promise<void> {
     );
   };
   const controllers: AbortController[] = [];
-  const ctx = (w: number | undefined, signal: boolean) => {
+  const ctx = (w: number | undefined, signal: boolean, shared: boolean) => {
     const c: { maxWaitMs?: number; signal?: AbortSignal } = {};
     if (w !== undefined) c.maxWaitMs = w;
-    if (signal) {
+    if (signal && shared && controllers.length > 0) {
+      c.signal = controllers[controllers.length - 1]!.signal;
+    } else if (signal) {
       const ac = new AbortController();
       controllers.push(ac);
       c.signal = ac.signal;
@@ -123,7 +128,7 @@ async function run(config: Config, ops: Op[]): Promise<void> {
       case 'put': {
         const id = nextId++;
         track(
-          ch.put(id, { priority: op.prio, ...ctx(op.wait, op.signal) }),
+          ch.put(id, { priority: op.prio, ...ctx(op.wait, op.signal, op.shared) }),
           (r) => putResult.set(id, r),
           () => mark(id, 'rejected'),
         );
@@ -138,7 +143,7 @@ async function run(config: Config, ops: Op[]): Promise<void> {
       }
       case 'take': {
         const call = takeCall++;
-        track(ch.take(ctx(op.wait, op.signal)), (v) => {
+        track(ch.take(ctx(op.wait, op.signal, op.shared)), (v) => {
           mark(v, 'taken');
           receivedBy.push([call, v]);
         });
@@ -192,6 +197,7 @@ async function run(config: Config, ops: Op[]): Promise<void> {
   await clock.runAll();
   await settle();
   expect(pending.filter((p) => !p.settled)).toEqual([]);
+  for (const ac of controllers) expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   for (const id of ch.closeNow()) mark(id, 'undelivered');
 
   // (b) exactly one fate per item, consistent with what its putter was told.
