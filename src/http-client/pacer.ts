@@ -18,6 +18,8 @@
  */
 import { abortError, GateBase, optNumber, readContext, waitDeadline } from '../core/index.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Permit, PolicyFacts, TimerHandle } from '../core/index.js';
+import { SignalRegistry } from '../core/signal-waiters.js';
+import type { SignalMember } from '../core/signal-waiters.js';
 import type { ServerQuota } from './rate-limit-headers.js';
 
 export interface PacerOptions extends GateOptions {
@@ -40,13 +42,12 @@ export interface PacerStats extends GateStats {
   readonly policy: string;
 }
 
-interface Waiter {
+interface Waiter extends SignalMember<Waiter> {
   readonly ctx: AdmissionContext;
   readonly since: number;
   readonly resolve: (a: Admission) => void;
   readonly reject: (e: unknown) => void;
   timer: TimerHandle | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 export class Pacer extends GateBase {
@@ -67,6 +68,8 @@ export class Pacer extends GateBase {
   #waiters: Waiter[] = [];
   #timer: TimerHandle | undefined;
   #timerAt = Infinity;
+  /** One abort listener per distinct signal, whatever the number of waiters on it. */
+  readonly #signals = new SignalRegistry<Waiter>((ws, signal) => this.#aborted(ws, signal));
 
   constructor(options: PacerOptions = {}) {
     super(options, 'pacer');
@@ -86,7 +89,8 @@ export class Pacer extends GateBase {
     if (readyAt > deadline) return this.reject('rate_limited', readyAt - now, this.#facts(now), ctx);
     if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
     return new Promise<Admission>((resolve, reject) => {
-      const w: Waiter = { ctx, since: now, resolve, reject, timer: undefined, onAbort: undefined };
+      const w: Waiter = { ctx, since: now, resolve, reject, timer: undefined, group: undefined, prevOfSignal: undefined, nextOfSignal: undefined };
+      if (ctx.signal !== undefined) this.#signals.join(w, ctx.signal);
       this.#waiters.push(w);
       if (deadline !== Infinity) {
         w.timer = this.clock.setTimer(() => {
@@ -97,13 +101,6 @@ export class Pacer extends GateBase {
           const t = this.clock.now();
           w.resolve(this.reject('rate_limited', Math.max(0, this.#readyAt(t) - t), this.#facts(t), w.ctx));
         }, deadline - now);
-      }
-      const signal = ctx.signal;
-      if (signal !== undefined) {
-        w.onAbort = () => {
-          if (this.#unlink(w)) reject(abortError(this.name, signal));
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
       }
       this.#schedule(readyAt);
     });
@@ -235,6 +232,26 @@ export class Pacer extends GateBase {
     }, at - this.clock.now());
   }
 
+  /** A signal fired: its waiters still in line leave it (in one pass), each rejected as its own listener did. */
+  #aborted(ws: Waiter[], signal: AbortSignal): void {
+    let out: Waiter[];
+    if (ws.length === 1) {
+      out = this.#unlink(ws[0]!) ? ws : [];
+    } else {
+      const gone = new Set(ws);
+      const line = this.#waiters;
+      out = [];
+      let kept = 0;
+      for (const w of line) {
+        if (gone.has(w)) out.push(w);
+        else line[kept++] = w;
+      }
+      line.length = kept;
+      for (const w of out) this.#settle(w);
+    }
+    for (const w of out) w.reject(abortError(this.name, signal));
+  }
+
   #unlink(w: Waiter): boolean {
     const i = this.#waiters.indexOf(w);
     if (i < 0) return false;
@@ -246,8 +263,7 @@ export class Pacer extends GateBase {
   #settle(w: Waiter): void {
     if (w.timer !== undefined) this.clock.clearTimer(w.timer);
     w.timer = undefined;
-    if (w.onAbort !== undefined) w.ctx.signal?.removeEventListener('abort', w.onAbort);
-    w.onAbort = undefined;
+    if (w.group !== undefined) this.#signals.leave(w);
   }
 }
 

@@ -7,6 +7,8 @@
  * them at once and the caller is granted when they are due, on the gate's clock. An abort
  * removes the waiter at once, clears its timer and refunds the reservation; close does
  * the same and answers `closed`. Nothing is granted late and no timer outlives its waiter.
+ * Waiters sharing an AbortSignal hang off one listener (core/signal-waiters.ts): n waiters
+ * on one signal cost O(n), not O(n²) in EventTarget's listener scans.
  *
  * Refunds keep the limit exact. A key's reservations form a chain in grant order (each
  * was computed on top of the ones before it). Refunding a reservation that has later
@@ -20,6 +22,8 @@ import type { TimerHandle } from '../core/clock.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions } from '../core/gate-base.js';
 import { optNumber } from '../core/options.js';
+import { SignalRegistry } from '../core/signal-waiters.js';
+import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
 import type { Admission, AdmissionContext, GateStats, PolicyFacts } from '../core/types.js';
 import type { RateDecision } from './algorithm.js';
 
@@ -35,13 +39,13 @@ export interface RateGateOptions extends GateOptions {
 
 export const RATE_GATE_DEFAULTS = { maxWaitMs: 0 } as const;
 
-interface Waiter {
+interface Waiter extends SignalMember<Waiter> {
   readonly ctx: AdmissionContext;
   readonly key: string;
   readonly cost: number;
   readonly resolve: (answer: Admission) => void;
+  readonly fail: (err: Error) => void;
   timer: TimerHandle | undefined;
-  onAbort: (() => void) | undefined;
   /** Older and newer pending reservations of the same key. */
   prev: Waiter | undefined;
   next: Waiter | undefined;
@@ -50,11 +54,28 @@ interface Waiter {
   linked: boolean;
 }
 
+/** A caller whose decision an async store has not answered yet; on its signal's list meanwhile. */
+class Pending implements SignalMember<Pending> {
+  aborted = false;
+  group: SignalWaiters<Pending> | undefined = undefined;
+  prevOfSignal: Pending | undefined = undefined;
+  nextOfSignal: Pending | undefined = undefined;
+  constructor(readonly fail: (err: Error) => void) {}
+}
+
 export abstract class RateGate extends GateBase {
   readonly maxWaitMs: number;
   /** Newest pending reservation per key; older ones hang off `prev`. */
   readonly #newest = new Map<string, Waiter>();
   #queued = 0;
+  /** One abort listener per distinct signal, whatever the number of waiters on it (waiting, or awaiting the store). */
+  readonly #signals = new SignalRegistry<Waiter>((ws, signal) => this.#aborted(ws, signal));
+  readonly #pendingSignals = new SignalRegistry<Pending>((ps, signal) => {
+    for (const p of ps) {
+      p.aborted = true;
+      p.fail(abortError(this.name, signal));
+    }
+  });
 
   constructor(options: RateGateOptions, defaultName: string) {
     super(options, defaultName);
@@ -109,7 +130,7 @@ export abstract class RateGate extends GateBase {
         units += w.cost + w.carry;
         w.linked = false;
         this.clock.clearTimer(w.timer!);
-        if (w.onAbort !== undefined) w.ctx.signal!.removeEventListener('abort', w.onAbort);
+        if (w.group !== undefined) this.#signals.leave(w);
       }
       this.#refund(key, units);
       for (let i = waiters.length - 1; i >= 0; i--) waiters[i]!.resolve(this.reject('closed', Infinity, undefined, waiters[i]!.ctx));
@@ -132,25 +153,15 @@ export abstract class RateGate extends GateBase {
   #wait(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, delayMs: number): Promise<Admission> {
     return new Promise<Admission>((resolve, fail) => {
       const signal = ctx.signal;
-      const w: Waiter = { ctx, key, cost, resolve, timer: undefined, onAbort: undefined, prev: undefined, next: undefined, carry: 0, linked: true };
+      const w: Waiter = { ctx, key, cost, resolve, fail, timer: undefined, prev: undefined, next: undefined, carry: 0, linked: true, group: undefined, prevOfSignal: undefined, nextOfSignal: undefined };
+      if (signal !== undefined) this.#signals.join(w, signal);
       w.timer = this.clock.setTimer(() => {
         if (!w.linked) return;
         this.#unlink(w); // its carried units (if any) stay spent: it got its grant on top of them
-        if (w.onAbort !== undefined) signal!.removeEventListener('abort', w.onAbort);
+        if (w.group !== undefined) this.#signals.leave(w);
         const now = this.clock.now();
         resolve(this.grant(ctx, cost, now - start, dueFacts(d), key, now));
       }, delayMs);
-      if (signal !== undefined) {
-        w.onAbort = () => {
-          if (!w.linked) return;
-          this.clock.clearTimer(w.timer!);
-          if (w.next === undefined) this.#refund(key, cost + w.carry);
-          else w.next.carry += cost + w.carry;
-          this.#unlink(w);
-          fail(abortError(this.name, signal));
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
       const newest = this.#newest.get(key);
       if (newest !== undefined) {
         newest.next = w;
@@ -159,6 +170,21 @@ export abstract class RateGate extends GateBase {
       this.#newest.set(key, w);
       this.#queued++;
     });
+  }
+
+  /**
+   * A signal fired: its waiters (arrival order, already off its list) leave as each one's own
+   * listener made it: timer cleared, units refunded if newest, else carried to the successor.
+   */
+  #aborted(ws: Waiter[], signal: AbortSignal): void {
+    for (const w of ws) {
+      if (!w.linked) continue;
+      this.clock.clearTimer(w.timer!);
+      if (w.next === undefined) this.#refund(w.key, w.cost + w.carry);
+      else w.next.carry += w.cost + w.carry;
+      this.#unlink(w);
+      w.fail(abortError(this.name, signal));
+    }
   }
 
   #unlink(w: Waiter): void {
@@ -175,15 +201,12 @@ export abstract class RateGate extends GateBase {
   #later(ctx: AdmissionContext, key: string, cost: number, start: number, pending: Promise<RateDecision>): Promise<Admission> {
     return new Promise<Admission>((resolve, fail) => {
       const signal = ctx.signal;
-      let aborted = false;
-      const onAbort = (): void => {
-        aborted = true;
-        fail(abortError(this.name, signal!));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const p = new Pending(fail);
+      if (signal !== undefined) this.#pendingSignals.join(p, signal);
       void pending.then(
         (d) => {
-          signal?.removeEventListener('abort', onAbort);
+          if (p.group !== undefined) this.#pendingSignals.leave(p);
+          const aborted = p.aborted;
           if (aborted || this.closed) {
             // Best effort: other callers' reservations may already sit on top of this one in the store.
             if (d.allowed) this.#refund(key, cost);
@@ -197,8 +220,8 @@ export abstract class RateGate extends GateBase {
           }
         },
         (err: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (!aborted) fail(err as Error);
+          if (p.group !== undefined) this.#pendingSignals.leave(p);
+          if (!p.aborted) fail(err as Error);
         },
       );
     });
