@@ -7,7 +7,7 @@
  * (coordinated omission). Each request has a deadline: past it, the request is abandoned
  * (its connection closed) and counted as a timeout.
  */
-import type { ConnectionPool } from './connection-pool.js';
+import type { ConnectionPool, Outcome } from './connection-pool.js';
 import { Samples } from './samples.js';
 
 export interface OpenLoopOptions {
@@ -89,7 +89,6 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   let errors = 0;
   let settled = 0;
   let maxLagMs = 0;
-  let windowStarted = false;
   const start = performance.now();
   const windowStart = start + warmupMs;
 
@@ -119,28 +118,32 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         done = true;
         settled++;
         clearTimeout(timer);
-        if (!counted) {
-          // A warm-up request: answered, not measured.
-        } else if ('error' in o) errors++;
-        else {
-          const now = performance.now();
-          const ms = now - scheduledAt;
-          const status = o.status;
-          if (status >= 200 && status < 300) {
-            ok++;
-            if (now - windowStart <= durationMs) okInWindow++;
-            okLatency.add(ms);
-          } else if (REFUSALS.has(status)) {
-            refusals++;
-            rejected[status] = (rejected[status] ?? 0) + 1;
-            rejectedLatency.add(ms);
-            if (o.retryAfter) withRetryAfter++;
-          } else {
-            otherStatus[status] = (otherStatus[status] ?? 0) + 1;
-          }
-        }
+        // A warm-up request is answered, not measured.
+        if (counted) record(o, scheduledAt);
         finishIfDone();
       });
+    };
+
+    const record = (o: Outcome, scheduledAt: number): void => {
+      if ('error' in o) {
+        errors++;
+        return;
+      }
+      const now = performance.now();
+      const ms = now - scheduledAt;
+      const status = o.status;
+      if (status >= 200 && status < 300) {
+        ok++;
+        if (now - windowStart <= durationMs) okInWindow++;
+        okLatency.add(ms);
+      } else if (REFUSALS.has(status)) {
+        refusals++;
+        rejected[status] = (rejected[status] ?? 0) + 1;
+        rejectedLatency.add(ms);
+        if (o.retryAfter) withRetryAfter++;
+      } else {
+        otherStatus[status] = (otherStatus[status] ?? 0) + 1;
+      }
     };
 
     // Send every request whose scheduled time has come; a late tick sends the backlog at once.
@@ -151,10 +154,7 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         const scheduledAt = start + (sent * 1000) / rate;
         const counted = sent >= firstCounted;
         if (counted) maxLagMs = Math.max(maxLagMs, now - scheduledAt);
-        if (counted && !windowStarted) {
-          windowStarted = true;
-          options.onWindowStart?.();
-        }
+        if (sent === firstCounted) options.onWindowStart?.();
         sent++;
         fire(scheduledAt, counted);
       }

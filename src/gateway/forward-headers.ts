@@ -50,15 +50,12 @@ function namedInRaw(raw: readonly (string | Buffer)[]): Set<string> | undefined 
 export function responseHead(raw: readonly (string | Buffer)[], own: readonly HeaderPair[]): string[] {
   const out: string[] = [];
   const named = namedInRaw(raw);
-  const names: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) names.push(raw[i]!.toString('latin1'));
-  for (const [name, value] of own) {
-    const lower = name.toLowerCase();
-    if (!names.some((n) => n.length === lower.length && n.toLowerCase() === lower)) out.push(name, value);
-  }
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    if (!isHopByHop(name.toLowerCase(), named)) out.push(name, raw[i * 2 + 1]!.toString('latin1'));
+  // Each name decoded and lowercased once, for both the `own` check and the hop-by-hop one.
+  const lower: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) lower.push(raw[i]!.toString('latin1').toLowerCase());
+  for (const [name, value] of own) if (!lower.includes(name.toLowerCase())) out.push(name, value);
+  for (let i = 0; i < lower.length; i++) {
+    if (!isHopByHop(lower[i]!, named)) out.push(raw[i * 2]!.toString('latin1'), raw[i * 2 + 1]!.toString('latin1'));
   }
   return out;
 }

@@ -149,7 +149,8 @@ class Forwarding implements Dispatcher.DispatchHandlers {
       res.destroy();
       return;
     }
-    this.fail(TIMEOUT_CODES.has(err.code ?? '') ? 504 : 502, TIMEOUT_CODES.has(err.code ?? '') ? 'timeout' : 'error', err.code ?? err.message);
+    const timeout = TIMEOUT_CODES.has(err.code ?? '');
+    this.fail(timeout ? 504 : 502, timeout ? 'timeout' : 'error', err.code ?? err.message);
   }
 
   fail(status: 502 | 504 | 413, kind: 'error' | 'timeout' | 'too-large', error?: string): void {

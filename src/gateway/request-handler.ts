@@ -108,8 +108,18 @@ function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: In
   forward(req, res, route.upstream, undefined, forwardContext(state, route));
 }
 
+/** Per route, built once: what forwarding needs of the gateway (routes are rebuilt on reload). */
+const forwardContexts = new WeakMap<LiveRoute, ForwardContext>();
+
 function forwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
+  let ctx = forwardContexts.get(route);
+  if (ctx === undefined) forwardContexts.set(route, (ctx = buildForwardContext(state, route)));
+  return ctx;
+}
+
+function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
   const table = state.table;
+  const policy = route.policy;
   return {
     trusted: table.trusted,
     maxBodySize: table.config.server.maxBodySize,
@@ -118,7 +128,7 @@ function forwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
       else state.counters.upstreamErrors++;
       state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, kind, error });
     },
-    outcomeOf: route.policy === undefined ? undefined : (status) => route.policy!.admission.outcomeOf(status),
+    outcomeOf: policy === undefined ? undefined : (status) => policy.admission.outcomeOf(status),
   };
 }
 

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startGateway } from '../../src/gateway/index.js';
+import type { Gateway, GatewayConfig } from '../../src/gateway/index.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -150,3 +152,21 @@ export function get(url: string, options: { method?: string; path?: string; head
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The gateway in this process, quiet, closed after the test. */
+export async function startInProcess(config: GatewayConfig): Promise<Gateway> {
+  const gw = await startGateway(config, { logger: silent });
+  onCleanup(() => gw.close());
+  return gw;
+}
+
+/** One route to one upstream on loopback, listeners on free ports. */
+export const oneRoute = (up: string, upstreamTimeout: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => ({
+  listen: { host: '127.0.0.1', port: 0 },
+  admin: { port: 0 },
+  upstreams: { app: { url: up, timeout: upstreamTimeout } },
+  routes: [{ path: '/' }],
+  ...extra,
+});

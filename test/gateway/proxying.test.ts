@@ -3,27 +3,14 @@
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { quickConfig, startGateway } from '../../src/gateway/index.js';
+import { quickConfig } from '../../src/gateway/index.js';
 import type { GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, deadPort, get, onCleanup, sleep, upstream } from './helpers.js';
+import { cleanup, deadPort, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function start(config: GatewayConfig) {
-  const gw = await startGateway(config, { logger: silent });
-  onCleanup(() => gw.close());
-  return gw;
-}
-
-const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => ({
-  listen: { host: '127.0.0.1', port: 0 },
-  admin: { port: 0 },
-  upstreams: { app: { url: up, timeout: '300ms' } },
-  routes: [{ path: '/' }],
-  ...extra,
-});
+const start = startInProcess;
+const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => oneRoute(up, '300ms', extra);
 
 describe('headers', () => {
   it('strips hop-by-hop headers both ways, sets X-Forwarded-* and Forwarded, replaces untrusted ones', async () => {

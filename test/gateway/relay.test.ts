@@ -4,27 +4,13 @@
 import { request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway } from '../../src/gateway/index.js';
 import type { GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, get, onCleanup, sleep, upstream } from './helpers.js';
+import { cleanup, get, onCleanup, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function start(config: GatewayConfig) {
-  const gw = await startGateway(config, { logger: silent });
-  onCleanup(() => gw.close());
-  return gw;
-}
-
-const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => ({
-  listen: { host: '127.0.0.1', port: 0 },
-  admin: { port: 0 },
-  upstreams: { app: { url: up, timeout: '5s' } },
-  routes: [{ path: '/' }],
-  ...extra,
-});
+const start = startInProcess;
+const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => oneRoute(up, '5s', extra);
 
 /** Poll `cond` every 5 ms for at most `ms`; false when it never held. */
 async function within(ms: number, cond: () => boolean): Promise<boolean> {

@@ -1,38 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AbortedError, flushMicrotasks, InvalidArgumentError, InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import { KeyedRateLimiter, MemoryStore, ratePolicy } from '../../src/rate/index.js';
-import type { RateDecision, RatePolicy, RateStore } from '../../src/rate/index.js';
-import { later, permit, rejection, track } from './helpers.js';
+import { AsyncStore, later, permit, rejection, track } from './helpers.js';
 
 const policy = { algorithm: 'token-bucket', rate: 10, perMs: 1000, burst: 3 } as const;
-
-/** A store that answers asynchronously, as a remote one would; resolves when told to. */
-class AsyncStore implements RateStore {
-  readonly inner = new MemoryStore();
-  readonly pending: (() => void)[] = [];
-  readonly refunds: [string, number][] = [];
-  get size(): number {
-    return this.inner.size;
-  }
-  consume(key: string, p: RatePolicy, cost: number, now: number, maxDelayMs: number): Promise<RateDecision> {
-    const d = this.inner.consume(key, p, cost, now, maxDelayMs);
-    return new Promise((resolve) => this.pending.push(() => resolve(d)));
-  }
-  refund(key: string, p: RatePolicy, cost: number, now: number): Promise<void> {
-    this.refunds.push([key, cost]);
-    this.inner.refund(key, p, cost, now);
-    return Promise.resolve();
-  }
-  delete(key: string): Promise<boolean> {
-    return Promise.resolve(this.inner.delete(key));
-  }
-  clear(): void {
-    this.inner.clear();
-  }
-  answer(): void {
-    for (const f of this.pending.splice(0)) f();
-  }
-}
 
 describe('KeyedRateLimiter', () => {
   it('meters each key separately', () => {

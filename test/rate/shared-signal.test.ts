@@ -3,39 +3,10 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { AbortedError, flushMicrotasks, VirtualClock } from '../../src/core/index.js';
-import { KeyedRateLimiter, MemoryStore, TokenBucket } from '../../src/rate/index.js';
-import type { RateDecision, RatePolicy, RateStore } from '../../src/rate/index.js';
-import { later, permit, track } from './helpers.js';
+import { KeyedRateLimiter, TokenBucket } from '../../src/rate/index.js';
+import { AsyncStore, later, permit, track } from './helpers.js';
 
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
-
-/** Answers when told to, as a remote store would. */
-class AsyncStore implements RateStore {
-  readonly inner = new MemoryStore();
-  readonly pending: (() => void)[] = [];
-  readonly refunds: number[] = [];
-  get size(): number {
-    return this.inner.size;
-  }
-  consume(key: string, p: RatePolicy, cost: number, now: number, maxDelayMs: number): Promise<RateDecision> {
-    const d = this.inner.consume(key, p, cost, now, maxDelayMs);
-    return new Promise((resolve) => this.pending.push(() => resolve(d)));
-  }
-  refund(key: string, p: RatePolicy, cost: number, now: number): Promise<void> {
-    this.refunds.push(cost);
-    this.inner.refund(key, p, cost, now);
-    return Promise.resolve();
-  }
-  delete(key: string): Promise<boolean> {
-    return Promise.resolve(this.inner.delete(key));
-  }
-  clear(): void {
-    this.inner.clear();
-  }
-  answer(): void {
-    for (const f of this.pending.splice(0)) f();
-  }
-}
 
 describe('RateGate: waiters sharing one AbortSignal', () => {
   const make = () => {
