@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'SLUICE_ERR_REJECTED'
   | 'SLUICE_ERR_ABORTED'
   | 'SLUICE_ERR_CLOSED'
-  | 'SLUICE_ERR_GATEWAY_CONFIG';
+  | 'SLUICE_ERR_GATEWAY_CONFIG'
+  | 'SLUICE_ERR_STREAM_RULE';
 
 export class SluiceError extends Error {
   readonly code: ErrorCode;
@@ -117,6 +118,25 @@ export class ClosedError extends SluiceError {
   }
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, 'SLUICE_ERR_CLOSED');
+  }
+}
+
+/**
+ * A Reactive Streams rule was broken (`sluice/streams`): `request(0)`, a second subscriber
+ * of a single-subscriber publisher, a source emitting past demand, a subscriber that threw.
+ * `rule` is the specification's number ('3.9', '1.1', ...), as docs/streams.md states them.
+ */
+export class StreamRuleError extends SluiceError {
+  readonly rule: string;
+  constructor(rule: string, message: string, options?: ErrorOptions) {
+    super('SLUICE_ERR_STREAM_RULE', `§${rule} ${message}`, options);
+    this.rule = rule;
+  }
+  override get name(): string {
+    return 'StreamRuleError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, 'SLUICE_ERR_STREAM_RULE');
   }
 }
 

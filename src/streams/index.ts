@@ -1,0 +1,22 @@
+/**
+ * `sluice/streams`: demand-driven streams. The Reactive Streams contract (Publisher,
+ * Subscriber, Subscription, Processor) adapted to JavaScript, a base that keeps its rules,
+ * sources, sinks and operators. See docs/streams.md.
+ */
+export type { Operator, Processor, Publisher, Subscriber, Subscription } from './types.js';
+export type { Emitter, Source } from './emission.js';
+export { publisher, SourcePublisher } from './publisher.js';
+export type { PublisherOptions } from './publisher.js';
+export { UNBOUNDED } from './rules.js';
+export { pipe } from './pipe.js';
+export { fromArray, fromIterable } from './sources/iterable.js';
+export { fromAsyncIterable } from './sources/async-iterable.js';
+export { forEach, FOR_EACH_DEFAULTS } from './sinks/for-each.js';
+export type { ForEachOptions } from './sinks/for-each.js';
+export { toArray } from './sinks/to-array.js';
+export { toAsyncIterator } from './sinks/to-async-iterator.js';
+export { map } from './operators/map.js';
+export { filter } from './operators/filter.js';
+export { take } from './operators/take.js';
+export { skip } from './operators/skip.js';
+export { StreamRuleError } from '../core/errors.js';

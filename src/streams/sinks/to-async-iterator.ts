@@ -1,0 +1,132 @@
+/**
+ * `for await (const item of toAsyncIterator(publisher))`. Subscribes on the first `next()`;
+ * requests `batch` items whenever what it holds and what it asked for runs out, so at most
+ * `batch` items wait in it. Leaving the loop (`break`, a throw) cancels the subscription; an
+ * error from the publisher is thrown by the `next()` that reaches it, after the items before it.
+ */
+import { optInt } from '../../core/options.js';
+import { checkSignalArg, checkSubscription } from '../rules.js';
+import type { Publisher, Subscriber, Subscription } from '../types.js';
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true as const });
+
+class IteratorSink<T> implements Subscriber<T>, AsyncIterableIterator<T, undefined> {
+  readonly #source: Publisher<T>;
+  readonly #batch: number;
+  #subscription: Subscription | undefined;
+  #started = false;
+  #outstanding = 0;
+  readonly #items: T[] = [];
+  #head = 0;
+  #end: { readonly error: unknown } | null | undefined = undefined;
+  #waiter: { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void } | undefined;
+  #finished = false;
+
+  constructor(source: Publisher<T>, batch: number) {
+    this.#source = source;
+    this.#batch = batch;
+  }
+
+  onSubscribe(subscription: Subscription): void {
+    const s = checkSubscription(subscription);
+    if (this.#subscription !== undefined || this.#finished) {
+      s.cancel(); // §2.5
+      return;
+    }
+    this.#subscription = s;
+    this.#refill();
+  }
+
+  onNext(item: T): void {
+    checkSignalArg(item, 'onNext');
+    if (this.#finished) return;
+    this.#outstanding--;
+    const w = this.#waiter;
+    if (w !== undefined) {
+      this.#waiter = undefined;
+      w.resolve({ value: item, done: false });
+      this.#refill();
+      return;
+    }
+    this.#items.push(item);
+  }
+
+  onError(error: unknown): void {
+    checkSignalArg(error, 'onError');
+    this.#terminal({ error });
+  }
+
+  onComplete(): void {
+    this.#terminal(null);
+  }
+
+  #terminal(end: { readonly error: unknown } | null): void {
+    if (this.#finished || this.#end !== undefined) return;
+    this.#end = end;
+    this.#subscription = undefined;
+    const w = this.#waiter;
+    if (w === undefined) return;
+    this.#waiter = undefined;
+    this.#finished = true;
+    if (end === null) w.resolve(DONE);
+    else w.reject(end.error);
+  }
+
+  #refill(): void {
+    const s = this.#subscription;
+    if (s === undefined || this.#outstanding > 0 || this.#items.length - this.#head > 0) return;
+    this.#outstanding = this.#batch;
+    s.request(this.#batch);
+  }
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#head < this.#items.length) {
+      const value = this.#items[this.#head]!;
+      this.#items[this.#head++] = undefined as T;
+      if (this.#head === this.#items.length) {
+        this.#items.length = 0;
+        this.#head = 0;
+        this.#refill();
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#finished) return Promise.resolve(DONE);
+    const end = this.#end;
+    if (end !== undefined) {
+      this.#finished = true;
+      return end === null ? Promise.resolve(DONE) : Promise.reject(end.error as Error);
+    }
+    if (this.#waiter !== undefined) return Promise.reject(new TypeError('toAsyncIterator: next() called again before the previous next() settled'));
+    const p = new Promise<IteratorResult<T, undefined>>((resolve, reject) => (this.#waiter = { resolve, reject }));
+    if (!this.#started) {
+      this.#started = true;
+      this.#source.subscribe(this);
+    } else {
+      this.#refill();
+    }
+    return p;
+  }
+
+  return(): Promise<IteratorResult<T, undefined>> {
+    if (!this.#finished) {
+      this.#finished = true;
+      this.#items.length = 0;
+      const s = this.#subscription;
+      this.#subscription = undefined;
+      s?.cancel();
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w?.resolve(DONE);
+    }
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/** An async iterator over a publisher's items (see the file comment for demand and cancel). */
+export function toAsyncIterator<T>(source: Publisher<T>, options?: { readonly batch?: number }): AsyncIterableIterator<T, undefined> {
+  return new IteratorSink<T>(source, optInt('batch', options?.batch ?? 16, 1));
+}
