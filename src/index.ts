@@ -13,3 +13,4 @@ export * from './pressure/index.js';
 export * from './breaker/index.js';
 export * from './retry/index.js';
 export * from './compose/index.js';
+export * from './shared/index.js';

@@ -24,6 +24,7 @@ export type {
   UpstreamConfig,
 } from './config-types.js';
 export type { GatewayStatus, PolicyStatus, RouteStatus } from './status.js';
+export type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/index.js';
 export { GATEWAY_DEFAULTS } from './defaults.js';
 export { CONFIG_SCHEMA } from './schema.js';
 export { GatewayConfigError } from './config-error.js';

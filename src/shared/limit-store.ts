@@ -1,0 +1,68 @@
+/**
+ * One limit shared by several processes: the interface behind which the gateway's workers
+ * (their primary process holds the state, over IPC) and several hosts (Redis, `sluice/redis`)
+ * keep a concurrency limit and rate limits whole. ARCHITECTURE.md, "Shared state: one
+ * interface, three homes": the process's memory is the default; this is the other two.
+ *
+ * A process does not ask the store for every request. It takes small batches — a *lease*
+ * of tokens or slots — and serves its own callers from what it holds; waiting stays local
+ * (each process queues its own callers). What it does not use goes back, so the limit as a
+ * whole is spent where the demand is:
+ *
+ * - **tokens** (rate limits): every token a process takes is gone from the shared bucket,
+ *   so across all processes no more than `rate × t + burst` are ever admitted; a token
+ *   given back returns to the bucket (never above its burst). The cost of a batch is
+ *   accuracy the other way: tokens held and not yet spent are missing elsewhere until they
+ *   go back.
+ * - **slots** (a concurrency limit): across all holders, slots leased never exceed `limit`.
+ *   A holder reports what it wants more (its queue); the store answers the fair share it
+ *   should keep while others want slots, and the holder gives back idle slots above it.
+ *   A holder that dies gives back everything it held: the primary sees its worker exit;
+ *   a Redis lease has a TTL that the holder renews while it lives.
+ *
+ * Time is the store's own (the primary's monotonic clock, Redis `TIME`): callers pass
+ * none, so clock skew between hosts cannot mint tokens. Every method settles; a store
+ * that cannot answer rejects (the caller decides to fail open or closed).
+ */
+import type { RatePolicy } from '../rate/policy.js';
+
+/** What {@link SharedLimitStore.takeTokens} answers. */
+export interface TokenGrant {
+  /** Tokens taken now, `min`..`max`; 0 when fewer than `min` were there. */
+  readonly taken: number;
+  /** When `taken` is 0: ms until `min` tokens will be there (no other taker assumed); `Infinity` if never. 0 otherwise. */
+  readonly retryAfterMs: number;
+  /** Tokens left in the shared bucket after this call (for RateLimit-Remaining; fractional). */
+  readonly remaining: number;
+}
+
+/** What {@link SharedLimitStore.takeSlots} answers. */
+export interface SlotGrant {
+  /** Slots leased now, 0..`want`. */
+  readonly granted: number;
+  /**
+   * The most this holder should keep while other holders want slots: give back idle slots
+   * above it. `limit` when nobody else wants any.
+   */
+  readonly fairShare: number;
+}
+
+export interface SharedLimitStore {
+  /**
+   * Take between `min` and `max` tokens from `key`'s bucket under `policy`, now, in one
+   * atomic step (`1 <= min <= max`). Fewer than `min` there: nothing is taken.
+   */
+  takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant>;
+  /** Give back `n` tokens taken and not spent. Unknown keys: no-op. */
+  returnTokens(key: string, policy: RatePolicy, n: number): Promise<void>;
+  /**
+   * Lease up to `want` more of the `limit` slots named `name`, and say that this holder
+   * would use `want` more now (its demand; 0 withdraws it). `want` 0 asks only for the
+   * current fair share.
+   */
+  takeSlots(name: string, limit: number, want: number): Promise<SlotGrant>;
+  /** Give back `n` slots this holder leased. */
+  returnSlots(name: string, n: number): Promise<void>;
+  /** Give back everything this holder leased, and stop. Idempotent. */
+  close(): Promise<void>;
+}
