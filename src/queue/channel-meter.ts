@@ -8,7 +8,9 @@ import { EventHub } from '../core/events.js';
 import { REJECTION_REASONS } from '../core/types.js';
 import type { Rejection, RejectionReason } from '../core/types.js';
 import { DROP_POLICIES } from './options.js';
-import type { DropPolicy } from './options.js';
+import type { DisciplineName } from '../discipline/create.js';
+import type { DrainEstimate } from './drain-estimate.js';
+import type { DropPolicy, OverflowStrategy } from './options.js';
 import type { ChannelStats } from './types.js';
 
 export class ChannelMeter<T> {
@@ -30,7 +32,6 @@ export class ChannelMeter<T> {
     readonly onDrop: ((item: T, policy: DropPolicy) => void) | undefined,
   ) {}
 
-  /** Count, emit and return a refusal of a put. */
   /** The counters as the stats snapshot names them (copies: the snapshot is plain data). */
   counters(): Pick<ChannelStats, 'admitted' | 'released' | 'rejected' | 'dropped' | 'peakSize' | 'taken' | 'droppedBy' | 'undelivered' | 'aborted' | 'takeTimeouts'> {
     return {
@@ -47,6 +48,28 @@ export class ChannelMeter<T> {
     };
   }
 
+  /** The stats snapshot: the counters plus the channel's state now. */
+  snapshot(size: number, capacity: number, closed: boolean, blockedPuts: number, waitingTakes: number, drain: DrainEstimate, overflow: OverflowStrategy, discipline: DisciplineName): ChannelStats {
+    return {
+      ...this.counters(),
+      name: this.name,
+      kind: 'channel',
+      inFlight: 0,
+      queued: size,
+      limit: capacity,
+      tokens: undefined,
+      closed,
+      capacity,
+      size,
+      blockedPuts,
+      waitingTakes,
+      drainRatePerSec: drain.ratePerSec(this.clock.now(), this.taken),
+      overflow,
+      discipline,
+    };
+  }
+
+  /** Count, emit and return a refusal of a put. */
   reject(reason: RejectionReason, retryAfterMs: number, who: { readonly key?: string | undefined } | undefined): Rejection {
     this.rejected[reason]++;
     if (this.events.wants('reject')) {

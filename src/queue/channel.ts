@@ -25,8 +25,9 @@ import { ChannelMeter } from './channel-meter.js';
 import { resolveChannelOptions } from './options.js';
 import { PriorityPutters } from './priority-putters.js';
 import type { ChannelOptions, DropPolicy, OverflowStrategy, ResolvedChannelOptions } from './options.js';
-import { RingStore } from './ring-store.js';
-import type { ChannelStats, PutContext, PutResult, TakeContext, TakeResult } from './types.js';
+import { randomIndex, RingStore } from './ring-store.js';
+import type { ChannelStats, PutContext, PutManyResult, PutResult, TakeContext, TakeResult } from './types.js';
+import { argInt, channelBatches, putEach } from './channel-batches.js';
 import { WaiterList } from './waiter-list.js';
 import type { WaiterQueue } from './waiter-list.js';
 import { PutWaiter } from './waiter.js';
@@ -134,8 +135,32 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
    * is closed and drained, RejectedError `queue_timeout` when the context's deadline / maxWaitMs
    * passes first, AbortedError on abort.
    */
-  take(ctx?: TakeContext): Promise<T> {
-    return this.#receive(undefined, ctx) as Promise<T>;
+  take(ctx?: TakeContext): Promise<T>;
+  /**
+   * Up to `max` items at once: resolves with 1..max items as soon as one is there (what is
+   * buffered then, in order). Rejects like `take()`; `max` must be an integer >= 1.
+   */
+  take(max: number, ctx?: TakeContext): Promise<T[]>;
+  take(a?: TakeContext | number, ctx?: TakeContext): Promise<T | T[]> {
+    if (typeof a !== 'number') return this.#receive(undefined, a) as Promise<T>;
+    const max = argInt('take(max)', a, 1);
+    if (this.#store.size > 0) return Promise.resolve(this.#takeUpTo([], max));
+    return (this.#receive(undefined, ctx) as Promise<T>).then((first): T[] => this.#takeUpTo([first], max));
+  }
+
+  /**
+   * Put several items in order, as `put` would one by one (blocking where `put` would block);
+   * resolves with how many were accepted and dropped. Rejects with the refusal of the first
+   * item that could not be placed: the items before it are in the channel, it and the rest
+   * stay with the caller.
+   */
+  putMany(items: Iterable<T>, ctx?: PutContext): Promise<PutManyResult> {
+    return this.#refuseContext(ctx) ?? putEach(items, (item) => (this.#closed ? 'full' : this.#offer(item, ctx)), (item) => this.put(item, ctx));
+  }
+
+  /** An async iterator of batches: each `next()` is a `take(max)`. Ends when the channel is closed and drained. */
+  batches(max: number, options?: ValuesOptions): AsyncIterableIterator<T[], undefined> {
+    return channelBatches(this, argInt('batches(max)', max, 1), options?.signal);
   }
 
   /** Take without waiting: `{ ok: true, value }`, or `{ ok: false, done }` with done true once closed and drained. */
@@ -187,27 +212,10 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   }
 
   stats(): ChannelStats {
-    const m = this.#meter;
     const size = this.#store.size;
-    return {
-      ...m.counters(),
-      name: this.name,
-      kind: 'channel',
-      inFlight: 0,
-      queued: size,
-      limit: this.capacity,
-      tokens: undefined,
-      closed: this.#closed,
-      capacity: this.capacity,
-      size,
-      blockedPuts: this.#putters.size,
-      waitingTakes: this.#takers.size,
-      drainRatePerSec: this.#drain.ratePerSec(this.clock.now(), m.taken),
-      overflow: this.overflow,
-      discipline: this.#opts.disciplineName,
-    };
+    const o = this.#opts;
+    return this.#meter.snapshot(size, this.capacity, this.#closed, this.#putters.size, this.#takers.size, this.#drain, o.overflow, o.disciplineName);
   }
-
 
   /** @internal The async iterator's take. */
   [kReceive](owner: object, signal: AbortSignal | undefined): Promise<IteratorResult<T, undefined>> {
@@ -219,7 +227,6 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     this.#takers.cancel(owner);
   }
 
-  /** Admit an item if it fits or the overflow makes room; 'full' leaves blocking/rejecting to the caller. */
   /** A bad context or an already-aborted signal: the call's rejection, before anything is queued. */
   #refuseContext(ctx: TakeContext | PutContext | undefined): Promise<never> | undefined {
     if (ctx === undefined) return undefined;
@@ -233,6 +240,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     return Promise.reject(abortError(this.name, ctx.signal));
   }
 
+  /** Admit an item if it fits or the overflow makes room; 'full' leaves blocking/rejecting to the caller. */
   #offer(item: T, ctx: PutContext | undefined): PutResult | 'full' {
     if (this.#takers.size > 0 && this.#takers.serve(item)) {
       // Takes wait only on an empty buffer, so handing over directly keeps the order.
@@ -261,6 +269,10 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
       case 'drop-random':
         victim = store.evictAt(randomIndex(this.#opts.random(), size));
         policy = 'drop-random';
+        break;
+      case 'drop-latest':
+        victim = store.evictAt(size - 1);
+        policy = 'drop-latest';
         break;
       default:
         return 'full';
@@ -361,6 +373,16 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     return NONE;
   }
 
+  #takeUpTo(out: T[], max: number): T[] {
+    while (out.length < max) {
+      const item = this.#takeNow();
+      if (item === NONE) break;
+      out.push(item);
+    }
+    this.#afterTake();
+    return out;
+  }
+
   /** After any take: settle `drained`, then report CoDel's evictions (user code runs last). */
   #afterTake(): void {
     if (this.#closed && this.#store.size === 0) this.#finish();
@@ -386,10 +408,4 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   #retryAfter(now: number): number {
     return this.#drain.retryAfterMs(now, this.#meter.taken);
   }
-}
-
-/** Map a draw in [0, 1) to an index in [0, n); an out-of-range draw is clamped, NaN picks 0. */
-function randomIndex(r: number, n: number): number {
-  const i = Math.floor(r * n);
-  return i >= 0 ? (i < n ? i : n - 1) : 0;
 }

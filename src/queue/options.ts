@@ -16,16 +16,18 @@ import type { Discipline } from '../discipline/entry.js';
  * - `'drop-newest'`: discard the incoming item; the put resolves `'dropped'`.
  * - `'drop-oldest'`: evict the item that arrived first, accept the incoming one.
  * - `'drop-random'`: evict a uniformly chosen queued item, accept the incoming one.
+ * - `'drop-latest'`: evict the most recently buffered item, accept the incoming one (the buffer keeps
+ *   its oldest items and the very latest: "latest wins" at the tail).
  * - `'reject'`: fail at once with `queue_full` and a drain-based `retryAfterMs`.
  */
-export type OverflowStrategy = 'block' | 'drop-newest' | 'drop-oldest' | 'drop-random' | 'reject';
+export type OverflowStrategy = 'block' | 'drop-newest' | 'drop-oldest' | 'drop-random' | 'drop-latest' | 'reject';
 
-export const OVERFLOW_STRATEGIES: readonly OverflowStrategy[] = ['block', 'drop-newest', 'drop-oldest', 'drop-random', 'reject'];
+export const OVERFLOW_STRATEGIES: readonly OverflowStrategy[] = ['block', 'drop-newest', 'drop-oldest', 'drop-random', 'drop-latest', 'reject'];
 
 /** Which policy dropped an item: an overflow strategy, or CoDel's eviction at take time. */
-export type DropPolicy = 'drop-newest' | 'drop-oldest' | 'drop-random' | 'codel';
+export type DropPolicy = 'drop-newest' | 'drop-oldest' | 'drop-random' | 'drop-latest' | 'codel';
 
-export const DROP_POLICIES: readonly DropPolicy[] = ['drop-newest', 'drop-oldest', 'drop-random', 'codel'];
+export const DROP_POLICIES: readonly DropPolicy[] = ['drop-newest', 'drop-oldest', 'drop-random', 'drop-latest', 'codel'];
 
 export interface ChannelOptions<T> {
   /** Most items buffered at once. Integer in [1, 2^53 - 1]. Required: a channel is always bounded. */

@@ -86,3 +86,9 @@ function slots<T>(n: number): (T | undefined)[] {
   for (let i = 0; i < n; i++) a.push(undefined);
   return a;
 }
+
+/** Map a draw in [0, 1) to an index in [0, n); an out-of-range draw is clamped, NaN picks 0. */
+export function randomIndex(r: number, n: number): number {
+  const i = Math.floor(r * n);
+  return i >= 0 ? (i < n ? i : n - 1) : 0;
+}

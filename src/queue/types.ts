@@ -12,6 +12,12 @@ import type { DropPolicy, OverflowStrategy } from './options.js';
  */
 export type PutResult = 'accepted' | 'dropped';
 
+/** `putMany`'s answer: how many items went in and how many the overflow policy dropped (each also reported to `onDrop`). */
+export interface PutManyResult {
+  readonly accepted: number;
+  readonly dropped: number;
+}
+
 /** A put's context: `priority` orders items under the 'priority' discipline; deadline and signal bound a blocked put. */
 export type PutContext = Pick<AdmissionContext, 'key' | 'priority' | 'deadline' | 'maxWaitMs' | 'signal'>;
 
