@@ -1,0 +1,28 @@
+/**
+ * Put a publisher's items into a Channel, as `put` would (a blocking channel's full buffer
+ * holds back the demand; a dropping one counts its drops). At most `batch` puts are
+ * unfinished at once. On completion the channel is closed (unless `close: false`); on an
+ * upstream error it is closed too and the promise rejects (what was put stays takeable).
+ */
+import type { Channel } from '../../queue/channel.js';
+import type { Publisher } from '../types.js';
+import { forEach } from './for-each.js';
+
+export interface ToChannelOptions {
+  /** Puts unfinished at once, and items requested at a time. Integer >= 1. @default 16 */
+  readonly batch?: number;
+  /** Close the channel when the publisher ends. @default true */
+  readonly close?: boolean;
+}
+
+export async function toChannel<T>(source: Publisher<T>, channel: Channel<T>, options?: ToChannelOptions): Promise<void> {
+  if (channel === null || typeof channel !== 'object' || typeof (channel as Partial<Channel<T>>).put !== 'function') {
+    throw new TypeError(`toChannel: expected a Channel, received ${channel === null ? 'null' : typeof channel}`);
+  }
+  const batch = options?.batch ?? 16;
+  try {
+    await forEach(source, (item) => channel.put(item), { concurrency: batch, batch });
+  } finally {
+    if (options?.close !== false) channel.close();
+  }
+}
