@@ -16,13 +16,24 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): TimerHandle;
   /** Cancel a timer; cancelling twice or after it fired is a no-op. */
   clearTimer(handle: TimerHandle): void;
+  /**
+   * How much earlier than `now()` says a timer of this clock (or the platform's, with which
+   * callers sleep) may fire, ms. A gate that promises "wait `retryAfterMs`, then succeed"
+   * adds it to the figure. @default 0
+   */
+  readonly timerSlackMs?: number;
 }
 
-/** The real clock: `performance.now()` and Node timers. */
+/**
+ * The real clock: `performance.now()` and Node timers. A Node timer counts from libuv's
+ * loop time in whole milliseconds and truncates a fractional delay, so it fires up to
+ * about 2 ms earlier than `performance.now()` says the delay ends: `timerSlackMs`.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  timerSlackMs: 2,
 };
 
 interface VirtualTimer {

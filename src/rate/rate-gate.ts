@@ -17,6 +17,18 @@
  * newest reservation of a key is refunded; an aborted one in the middle hands its units
  * to its successor, and they are refunded when the successor's are (it aborts as the
  * newest, or the gate closes), or stay spent if it is granted: the limit errs strict.
+ *
+ * Timers keep the promise as the caller's clock sees it:
+ * - a waiter is never granted before its reserved time by `clock.now()`: a timer that fires
+ *   early (Node's do, by up to the clock's `timerSlackMs`) is set again for the rest;
+ * - a key's waiters are granted in reservation order, and their grants are metered again
+ *   as they happen (GCRA on grant times, with the policy's rate and burst from the
+ *   decision's facts, `limit` units per `windowMs`): after a loop stall, timers that all
+ *   come due at once grant at most a burst at that instant and the rest at the policy's
+ *   pace, not everything overdue together. The meter tolerates `timerSlackMs` of jitter,
+ *   so ordinary timer lateness does not add up into lost throughput;
+ * - a refusal's `retryAfterMs` includes `timerSlackMs` (rounded up to whole ms on such a
+ *   clock), so a caller who sleeps it with the platform's timer and asks again succeeds.
  */
 import type { TimerHandle } from '../core/clock.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
@@ -46,6 +58,18 @@ interface Waiter extends SignalMember<Waiter> {
   readonly resolve: (answer: Admission) => void;
   readonly fail: (err: Error) => void;
   timer: TimerHandle | undefined;
+  /** When it asked, and the decision that reserved its units. */
+  readonly start: number;
+  readonly decision: RateDecision;
+  /** When its units are due, on the gate's clock. */
+  readonly dueAt: number;
+  /** The policy's ms per unit and burst (from the decision's facts), for the grant-side meter. */
+  readonly perUnit: number;
+  readonly burst: number;
+  /** Grant-side meter (theoretical arrival time) of the key's chain; meaningful on its oldest waiter. */
+  meterTat: number;
+  /** Came due while an older reservation of its key was still waiting: the older one's grant wakes it. */
+  parked: boolean;
   /** Older and newer pending reservations of the same key. */
   prev: Waiter | undefined;
   next: Waiter | undefined;
@@ -129,7 +153,7 @@ export abstract class RateGate extends GateBase {
         waiters.push(w);
         units += w.cost + w.carry;
         w.linked = false;
-        this.clock.clearTimer(w.timer!);
+        if (w.timer !== undefined) this.clock.clearTimer(w.timer);
         if (w.group !== undefined) this.#signals.leave(w);
       }
       this.#refund(key, units);
@@ -143,7 +167,7 @@ export abstract class RateGate extends GateBase {
 
   /** `now`: the clock when `d` arrived (later than `start` after an async store's round trip). */
   #settle(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, now: number): Admission | Promise<Admission> {
-    if (!d.allowed) return this.reject('rate_limited', d.retryAfterMs, d.facts, ctx);
+    if (!d.allowed) return this.reject('rate_limited', this.#retryAfter(d.retryAfterMs), d.facts, ctx);
     if (d.delayMs <= 0) return this.grant(ctx, cost, now - start, d.facts, key, now);
     const left = d.delayMs - (now - start);
     if (left > 0) return this.#wait(ctx, key, cost, start, d, left);
@@ -153,15 +177,31 @@ export abstract class RateGate extends GateBase {
   #wait(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, delayMs: number): Promise<Admission> {
     return new Promise<Admission>((resolve, fail) => {
       const signal = ctx.signal;
-      const w: Waiter = { ctx, key, cost, resolve, fail, timer: undefined, prev: undefined, next: undefined, carry: 0, linked: true, group: undefined, prevOfSignal: undefined, nextOfSignal: undefined };
+      const f = d.facts;
+      const w: Waiter = {
+        ctx,
+        key,
+        cost,
+        resolve,
+        fail,
+        timer: undefined,
+        start,
+        decision: d,
+        dueAt: start + d.delayMs,
+        perUnit: f.limit > 0 ? f.windowMs / f.limit : 0,
+        burst: f.limit,
+        meterTat: -Infinity,
+        parked: false,
+        prev: undefined,
+        next: undefined,
+        carry: 0,
+        linked: true,
+        group: undefined,
+        prevOfSignal: undefined,
+        nextOfSignal: undefined,
+      };
       if (signal !== undefined) this.#signals.join(w, signal);
-      w.timer = this.clock.setTimer(() => {
-        if (!w.linked) return;
-        this.#unlink(w); // its carried units (if any) stay spent: it got its grant on top of them
-        if (w.group !== undefined) this.#signals.leave(w);
-        const now = this.clock.now();
-        resolve(this.grant(ctx, cost, now - start, dueFacts(d), key, now));
-      }, delayMs);
+      w.timer = this.clock.setTimer(() => this.#due(w), delayMs);
       const newest = this.#newest.get(key);
       if (newest !== undefined) {
         newest.next = w;
@@ -172,6 +212,34 @@ export abstract class RateGate extends GateBase {
     });
   }
 
+  /** A waiter's timer fired, or the older reservation it waited behind was granted: grant it now if its time has come by the clock. */
+  #due(w: Waiter): void {
+    w.timer = undefined;
+    if (!w.linked) return;
+    w.parked = w.prev !== undefined; // an older reservation of the key goes first; its grant wakes this one
+    if (w.parked) return;
+    const now = this.clock.now();
+    let at = w.dueAt;
+    const metered = w.meterTat - (w.burst - w.cost) * w.perUnit - (this.clock.timerSlackMs ?? 0);
+    if (metered > at) at = metered;
+    if (now < at) {
+      // Early (a timer that fires before the clock says it is time), or over the grant-side meter: the rest later.
+      w.timer = this.clock.setTimer(() => this.#due(w), at - now);
+      return;
+    }
+    const next = w.next;
+    this.#unlink(w); // its carried units (if any) stay spent: it got its grant on top of them
+    if (w.group !== undefined) this.#signals.leave(w);
+    w.resolve(this.grant(w.ctx, w.cost, now - w.start, dueFacts(w.decision), w.key, now));
+    if (next !== undefined) this.#handOn(next, (w.meterTat > now ? w.meterTat : now) + w.cost * w.perUnit);
+  }
+
+  /** `next` is now its key's oldest waiter: it carries the chain's meter, and goes if it was only waiting its turn. */
+  #handOn(next: Waiter, meterTat: number): void {
+    next.meterTat = meterTat;
+    if (next.parked && next.linked) this.#due(next);
+  }
+
   /**
    * A signal fired: its waiters (arrival order, already off its list) leave as each one's own
    * listener made it: timer cleared, units refunded if newest, else carried to the successor.
@@ -179,11 +247,14 @@ export abstract class RateGate extends GateBase {
   #aborted(ws: Waiter[], signal: AbortSignal): void {
     for (const w of ws) {
       if (!w.linked) continue;
-      this.clock.clearTimer(w.timer!);
-      if (w.next === undefined) this.#refund(w.key, w.cost + w.carry);
-      else w.next.carry += w.cost + w.carry;
+      if (w.timer !== undefined) this.clock.clearTimer(w.timer);
+      const next = w.next;
+      const oldest = w.prev === undefined;
+      if (next === undefined) this.#refund(w.key, w.cost + w.carry);
+      else next.carry += w.cost + w.carry;
       this.#unlink(w);
       w.fail(abortError(this.name, signal));
+      if (oldest && next !== undefined) this.#handOn(next, w.meterTat);
     }
   }
 
@@ -225,6 +296,12 @@ export abstract class RateGate extends GateBase {
         },
       );
     });
+  }
+
+  /** A refusal's Retry-After as a caller sleeping on the platform's timers needs it (see the module comment). */
+  #retryAfter(ms: number): number {
+    const slack = this.clock.timerSlackMs ?? 0;
+    return slack > 0 && ms > 0 && ms !== Infinity ? Math.ceil(ms) + slack : ms;
   }
 
   #refund(key: string, cost: number): void {
