@@ -1,10 +1,14 @@
 /**
- * Gates in series (rate limit -> breaker -> concurrency): each is asked in order; when a
+ * Gates in series (rate limit -> breaker -> concurrency) as one gate, walked by the chain
+ * walker every composition shares (core/gate-chain.ts): each is asked in order; when a
  * later gate rejects, what the earlier ones granted is released with outcome 'ignored'
- * (the work never ran, so adaptive limits and breakers do not sample it).
+ * (the work never ran, so adaptive limits and breakers do not sample it). One wait budget
+ * for the whole chain: a context's `maxWaitMs` bounds the sum of the waits, not each one.
  */
 import { GateBase, InvalidOptionError, isPromise, readContext } from '../core/index.js';
-import type { Admission, AdmissionContext, Gate, GateOptions, GatePermit, GateStats, Outcome, Permit, PolicyFacts } from '../core/index.js';
+import type { Admission, AdmissionContext, Gate, GateOptions, GatePermit, GateStats, Outcome, Permit } from '../core/index.js';
+import { chainContext, releaseAll, tightest, walkChain } from '../core/gate-chain.js';
+import type { ChainResult } from '../core/gate-chain.js';
 
 export interface ComposeOptions extends GateOptions {
   /** The gates, asked in this order. At least one; all on the same clock. */
@@ -27,55 +31,26 @@ export class ComposedGate extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
-    let ctx = readContext(context);
+    const ctx = chainContext(readContext(context), this.clock);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
-    // One wait budget for the whole chain: turn a relative wait into an absolute deadline.
-    if (ctx.maxWaitMs !== undefined) {
-      const d = this.clock.now() + ctx.maxWaitMs;
-      const { maxWaitMs: _drop, ...rest } = ctx;
-      ctx = { ...rest, deadline: ctx.deadline === undefined ? d : Math.min(d, ctx.deadline) };
+    const startedAt = this.clock.now();
+    const r = walkChain(this.gates, ctx);
+    if (isPromise(r)) return r.then((x) => this.#settle(x, ctx, startedAt));
+    return this.#settle(r, ctx, startedAt);
+  }
+
+  #settle(r: ChainResult, ctx: AdmissionContext, startedAt: number): Admission {
+    if (r.rejection !== undefined) {
+      if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+      return this.reject(r.rejection.reason, r.rejection.retryAfterMs, r.rejection.facts, ctx);
     }
-    return this.#step(ctx, 0, [], this.clock.now());
-  }
-
-  #step(ctx: AdmissionContext, i: number, held: Permit[], startedAt: number): Admission | Promise<Admission> {
-    for (; i < this.gates.length; i++) {
-      const answer = this.gates[i]!.admit(ctx);
-      if (isPromise(answer)) {
-        const at = i;
-        return answer.then(
-          (a) => this.#after(a, ctx, at, held, startedAt),
-          (err: unknown) => {
-            releaseAll(held, 'ignored');
-            throw err;
-          },
-        );
-      }
-      if (!answer.ok) return this.#fail(answer, held, ctx);
-      held.push(answer);
-    }
-    return this.#success(ctx, held, startedAt);
-  }
-
-  #after(a: Admission, ctx: AdmissionContext, i: number, held: Permit[], startedAt: number): Admission | Promise<Admission> {
-    if (!a.ok) return this.#fail(a, held, ctx);
-    held.push(a);
-    return this.#step(ctx, i + 1, held, startedAt);
-  }
-
-  #fail(rejection: Admission & { ok: false }, held: Permit[], ctx: AdmissionContext): Admission {
-    releaseAll(held, 'ignored');
-    if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
-    return this.reject(rejection.reason, rejection.retryAfterMs, rejection.facts, ctx);
-  }
-
-  #success(ctx: AdmissionContext, held: Permit[], startedAt: number): Admission {
     if (this.closed) {
-      releaseAll(held, 'ignored');
+      releaseAll(r.permits, 'ignored');
       return this.reject('closed', Infinity, undefined, ctx);
     }
     this.#inFlight++;
-    return this.grant(ctx, ctx.cost ?? 1, this.clock.now() - startedAt, tightest(held), held);
+    const now = this.clock.now();
+    return this.grant(ctx, ctx.cost ?? 1, now - startedAt, tightest(r.facts), r.permits, now);
   }
 
   override onRelease(permit: GatePermit, outcome: Outcome): void {
@@ -105,21 +80,6 @@ export class ComposedGate extends GateBase {
     this.closed = true;
     for (const g of this.gates) g.close();
   }
-}
-
-/** Release in reverse order of acquisition. */
-function releaseAll(held: readonly Permit[], outcome: Outcome): void {
-  for (let i = held.length - 1; i >= 0; i--) held[i]!.release(outcome);
-}
-
-/** The policy with the least remaining quota speaks for the chain (what a RateLimit header shows). */
-function tightest(held: readonly Permit[]): PolicyFacts | undefined {
-  let best: PolicyFacts | undefined;
-  for (const p of held) {
-    const f = p.facts;
-    if (f !== undefined && (best === undefined || f.remaining / f.limit < best.remaining / best.limit)) best = f;
-  }
-  return best;
 }
 
 /** `compose(a, b, c)`: a gate that asks a, then b, then c. */

@@ -12,6 +12,23 @@
  * error is not an overload signal; release a timeout as 'dropped'), 'dropped' is a drop
  * sample, 'ignored' is no sample. RTT runs from grant to release, so waiting in this gate's
  * own queue never feeds back into the limit.
+ *
+ * Service time is measured once, at release: the latency EWMA behind `retryAfterMs` and
+ * early refusals, and the algorithm's RTT, are the same grant-to-release interval.
+ *
+ * Early refusal (`refuseEarly`): a caller that would queue is refused at once, as
+ * 'queue_timeout' with the expected wait as `retryAfterMs`, when that wait exceeds
+ * `EARLY_HEADROOM` (80%) of its wait budget, rather than after waiting in vain. The expected
+ * wait at queue position k is the larger of two estimates: the smoothed service time × k /
+ * limit (what the work allows), and the smoothed observed wait per queue position × k (what
+ * it took lately, including the time a slot spends between one permit's release and the
+ * next grant; only while its last sample is no older than the caller's wait budget, since
+ * only callers that wait teach it, and while it refuses every caller none waits).
+ *
+ * A waiter whose cost no longer fits the limit (it was lowered by `setLimit` or the
+ * algorithm after it queued) is refused when it reaches the head of the queue, as a
+ * newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting longer
+ * cannot serve it, and the waiters behind it must not wait for it.
  */
 import {
   abortError,
@@ -31,6 +48,8 @@ import { Partition } from './partition.js';
 import type { PartitionOption } from './partition.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { Ewma } from '../core/ewma.js';
+import type { Rejection } from '../core/types.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
 
 export interface ConcurrencyCommonOptions extends GateOptions {
@@ -44,6 +63,12 @@ export interface ConcurrencyCommonOptions extends GateOptions {
   readonly partitions?: Readonly<Record<string, PartitionOption>>;
   /** Partition for callers that name none. Must be a key of `partitions`. @default the first partition */
   readonly defaultPartition?: string;
+  /**
+   * Refuse a caller that would queue at once when its expected wait exceeds 80% of its wait
+   * budget (see the module comment), with that estimate as `retryAfterMs`. Needs
+   * maxQueue >= 1. @default false
+   */
+  readonly refuseEarly?: boolean;
 }
 
 export type ConcurrencyOptions = ConcurrencyCommonOptions &
@@ -60,7 +85,7 @@ export type ConcurrencyOptions = ConcurrencyCommonOptions &
       }
   );
 
-export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo' } as const;
+export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo', refuseEarly: false } as const;
 
 /** A permit's tag when an algorithm is set: in-flight at grant is part of the sample. */
 class Sampled<W> {
@@ -72,6 +97,14 @@ class Sampled<W> {
 
 /** Smoothing of the latency estimate behind `retryAfterMs` (EWMA weight of a new sample). */
 const LATENCY_ALPHA = 0.1;
+/** Smoothing of the observed wait per queue position (EWMA weight of a new sample). */
+const WAIT_ALPHA = 0.05;
+/**
+ * An estimate is a mean: a caller expected to be served just inside its wait budget times
+ * out whenever throughput dips. Early refusal queues a caller only when it is expected to be
+ * served within this share of its budget; the rest is headroom.
+ */
+const EARLY_HEADROOM = 0.8;
 
 export class ConcurrencyGate extends GateBase {
   readonly kind: string = 'concurrency';
@@ -83,8 +116,11 @@ export class ConcurrencyGate extends GateBase {
   readonly #partitions: Partition<Waiter>[];
   readonly #byName = new Map<string, Partition<Waiter>>();
   readonly #default: Partition<Waiter>;
-  /** EWMA of permit latency, ms; 0 until the first release. */
-  #latencyMs = 0;
+  /** Permit latency (grant to release), ms; 0 until the first release. */
+  readonly #latency = new Ewma(LATENCY_ALPHA);
+  /** Observed wait per queue position of waiters served (tracked with `refuseEarly`). */
+  readonly #waitPerPosition = new Ewma(WAIT_ALPHA);
+  readonly #refuseEarly: boolean;
   readonly #evict = (e: Entry<Waiter>): void => this.#evicted(e);
   readonly #algorithm: LimitAlgorithm | undefined;
   #seq = 0;
@@ -113,6 +149,10 @@ export class ConcurrencyGate extends GateBase {
     if (options.maxWaitMs !== undefined && this.#maxQueue === 0) {
       throw new InvalidOptionError('maxWaitMs', 'maxQueue >= 1 (a wait needs a queue)', options.maxWaitMs);
     }
+    const early = options.refuseEarly ?? CONCURRENCY_DEFAULTS.refuseEarly;
+    if (typeof early !== 'boolean') throw new InvalidOptionError('refuseEarly', 'a boolean', early);
+    if (early && this.#maxQueue === 0) throw new InvalidOptionError('refuseEarly', 'false when maxQueue is 0 (nothing waits, so nothing is refused early)', early);
+    this.#refuseEarly = early;
     const make = disciplineFactory<Waiter>(options.discipline ?? CONCURRENCY_DEFAULTS.discipline, 'discipline');
     const specs = options.partitions === undefined ? [['default', { share: 1 }] as const] : Object.entries(options.partitions);
     if (specs.length === 0) throw new InvalidOptionError('partitions', 'at least one partition', options.partitions);
@@ -144,6 +184,24 @@ export class ConcurrencyGate extends GateBase {
     return this.#queued;
   }
 
+  /** Smoothed service time (grant to release) of its permits, ms; 0 before the first release. */
+  get serviceMs(): number {
+    return this.#latency.value;
+  }
+
+  /**
+   * The early refusal `admit` would give `ctx` now (counted and emitted as a refusal), or
+   * undefined. Always undefined without `refuseEarly`, while it could be served at once, and
+   * before any service time was measured. For callers that want to ask it before spending
+   * anything on other gates (an HTTP policy asks it before its rate limits).
+   */
+  earlyRefusal(context?: AdmissionContext): Rejection | undefined {
+    const ctx = readContext(context);
+    if (!this.#refuseEarly || this.closed) return undefined;
+    const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
+    return this.#early(ctx, ctx.cost ?? 1, p);
+  }
+
   /** Change the limit at run time. Raising it serves waiters at once; lowering it waits for releases. With an algorithm, its next change overrides this. */
   setLimit(limit: number): void {
     this.#limit = optInt('limit', limit, 1);
@@ -154,6 +212,8 @@ export class ConcurrencyGate extends GateBase {
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    // An aborted caller is refused even when a slot is free (as rate gates and Channel.put do).
+    if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
     const cost = ctx.cost ?? 1;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
     if (p.queue.size === 0 && this.#fits(p, cost)) return this.#take(ctx, cost, p, 0);
@@ -164,7 +224,10 @@ export class ConcurrencyGate extends GateBase {
     const now = this.clock.now();
     const deadline = waitDeadline(ctx, now, this.#maxWaitMs);
     if (deadline <= now) return this.reject('queue_timeout', this.#retryAfter(), undefined, ctx);
-    if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
+    if (this.#refuseEarly) {
+      const early = this.#early(ctx, cost, p, now, deadline);
+      if (early !== undefined) return early;
+    }
     return this.#enqueue(ctx, cost, p, now, deadline);
   }
 
@@ -205,7 +268,7 @@ export class ConcurrencyGate extends GateBase {
     if (outcome !== 'ignored') {
       now = this.clock.now();
       const latency = now - permit.grantedAt;
-      this.#latencyMs = this.#latencyMs === 0 ? latency : this.#latencyMs + LATENCY_ALPHA * (latency - this.#latencyMs);
+      this.#latency.add(latency, now);
       if (algorithm !== undefined) {
         const inFlight = (permit.tag as Sampled<Waiter>).inFlight;
         next = Math.round(algorithm.onSample({ startTime: permit.grantedAt, rttMs: latency, inFlight, dropped: outcome === 'dropped' }));
@@ -253,6 +316,7 @@ export class ConcurrencyGate extends GateBase {
     }
     w.entry = p.queue.push(w, ctx.priority ?? 0, now);
     this.#queued++;
+    w.position = this.#queued;
     return promise;
   }
 
@@ -334,7 +398,14 @@ export class ConcurrencyGate extends GateBase {
       const w = next.value;
       w.partition.queue.remove(next);
       this.#forget(w);
-      w.resolve(this.#take(w.ctx, w.cost, w.partition, now - next.enqueuedAt, now));
+      if (w.cost > this.#limit) {
+        // The limit was lowered under it: it cannot be served now, and must not block those behind it.
+        w.resolve(this.reject('concurrency', Infinity, undefined, w.ctx));
+        continue;
+      }
+      const waited = now - next.enqueuedAt;
+      if (this.#refuseEarly) this.#waitPerPosition.add(waited / w.position, now);
+      w.resolve(this.#take(w.ctx, w.cost, w.partition, waited, now));
     }
   }
 
@@ -343,13 +414,16 @@ export class ConcurrencyGate extends GateBase {
     if (this.#partitions.length === 1) {
       const p = this.#partitions[0]!;
       const e = p.queue.peek(now, this.#evict);
-      return e !== undefined && this.#inFlight + e.value.cost <= this.#limit ? e : undefined;
+      // A head whose cost exceeds the limit is taken too: #drain refuses it.
+      return e !== undefined && (this.#inFlight + e.value.cost <= this.#limit || e.value.cost > this.#limit) ? e : undefined;
     }
     let best: Entry<Waiter> | undefined;
     let bestStarved = false;
     for (const p of this.#partitions) {
       const e = p.queue.peek(now, this.#evict);
-      if (e === undefined || !this.#fits(p, e.value.cost)) continue;
+      if (e === undefined) continue;
+      if (e.value.cost > this.#limit) return e; // #drain refuses it at once
+      if (!this.#fits(p, e.value.cost)) continue;
       const starved = p.inFlight < p.guarantee;
       // Starved partitions first; then the longest-waiting head.
       if (best === undefined || (starved && !bestStarved) || (starved === bestStarved && e.enqueuedAt < best.enqueuedAt)) {
@@ -362,7 +436,22 @@ export class ConcurrencyGate extends GateBase {
 
   /** Expected wait for a slot: EWMA latency x (queued + 1) / limit, at least 1 ms. */
   #retryAfter(): number {
-    const est = (this.#latencyMs * (this.#queued + 1)) / this.#limit;
+    const est = (this.#latency.value * (this.#queued + 1)) / this.#limit;
     return Math.max(1, Math.ceil(est));
+  }
+
+  /** The early refusal of a caller that would queue now (see the module comment), or undefined. */
+  #early(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, at?: number, until?: number): Rejection | undefined {
+    if (this.#latency.count === 0) return undefined;
+    if (p.queue.size === 0 && this.#fits(p, cost)) return undefined;
+    const now = at ?? this.clock.now();
+    const budget = (until ?? waitDeadline(ctx, now, this.#maxWaitMs)) - now;
+    if (!(budget > 0)) return undefined; // no wait at all: admit() decides
+    const perSlot = this.#latency.value / this.#limit;
+    const w = this.#waitPerPosition;
+    const perPosition = w.value > perSlot && now - w.sampledAt <= budget ? w.value : perSlot;
+    const expected = perPosition * (this.#queued + 1);
+    if (expected <= budget * EARLY_HEADROOM) return undefined;
+    return this.reject('queue_timeout', Math.ceil(expected), undefined, ctx);
   }
 }

@@ -16,6 +16,8 @@ export class Waiter {
   entry: Entry<Waiter> | undefined = undefined;
   /** Set when the wait has a deadline or a signal. */
   watch: Watch | undefined = undefined;
+  /** Its place in the queue when it joined (1 = first): the observed wait is per position. */
+  position = 0;
 
   constructor(
     readonly ctx: AdmissionContext,

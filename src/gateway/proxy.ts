@@ -4,19 +4,25 @@
  * undici Pool per upstream (keep-alive, at most `maxSockets` connections) driven through
  * its dispatch API: one handler object per request, no ClientRequest or IncomingMessage.
  *
- * Failures: no response headers within the upstream's `timeout` is 504; a connection error
- * before the response is 502. Either releases the request's permit with outcome 'dropped'
- * first, so the adaptive limit sees a drop and the breaker a failure (an upstream 5xx is a
- * 'failure' through sluice/http's classify). A failure after the headers went out (the
- * upstream resets, or is silent past `idleTimeout`) can only cut the response. A client
- * that goes away is not the upstream's failure: its upstream request is aborted and
- * nothing is counted against the upstream.
+ * The forwarder owns the request's permit (sluice/http's `decide`) and ends it once, when
+ * the upstream's part is done: with the upstream's status (`finish`: the policy's classify
+ * makes a 5xx a 'failure') when its response is complete, so service time is the
+ * upstream's, not the client's relay. Everything else ends the same permit through the
+ * same call (`release`, a no-op after the first):
+ * - no response headers within the upstream's `timeout` is 504, a connection error before
+ *   the response 502: 'dropped' first, so the adaptive limit sees a drop and the breaker a
+ *   failure;
+ * - a failure after the headers went out (the upstream resets, or is silent past
+ *   `idleTimeout`) can only cut the response: 'dropped' for a silence, 'failure' for a reset;
+ * - a client that goes away, or a body over `maxBodySize` (413), is not the upstream's
+ *   doing: its upstream request is aborted and the permit ends 'ignored' (no sample, no
+ *   failure), so clients that hang up cannot open the breaker or cut the limit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Outcome, Permit } from '../core/types.js';
+import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { responseHead, upstreamRequestHead } from './forward-headers.js';
@@ -28,8 +34,6 @@ export interface ForwardContext {
   readonly maxBodySize: number;
   /** An upstream failure (502/504) happened: for logs and counters. */
   readonly onUpstreamFailure: (kind: 'error' | 'timeout', error: string | undefined) => void;
-  /** What an upstream status means to the gates; undefined: no policy. */
-  readonly outcomeOf: ((status: number) => Outcome) | undefined;
 }
 
 class BodyTooLarge extends Error {}
@@ -74,7 +78,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
 
   constructor(
     readonly res: ServerResponse,
-    readonly permit: Permit | undefined,
+    readonly permit: HttpPermit | undefined,
     readonly ctx: ForwardContext,
     readonly own: readonly HeaderPair[],
   ) {
@@ -86,6 +90,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     this.#clientGone = true;
     this.#settled = true;
     clearTimeout(this.#headersTimer);
+    this.permit?.release('ignored');
     // Before the response this abandons the upstream request; during it, stops reading the upstream's body.
     this.#abort?.(new Error('client closed'));
   }
@@ -136,7 +141,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   onComplete(): void {
     // The upstream's part is done: its slot goes back now, not once the relay to the client
     // has drained (what a client does with the response is not the upstream's load).
-    this.permit?.release(this.ctx.outcomeOf?.(this.#status) ?? 'success');
+    this.permit?.finish(this.#status);
     if (!this.#clientGone) this.res.end();
   }
 
@@ -144,12 +149,13 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     // Gone, or given up on here (fail() aborts the upstream request, which lands here too).
     if (this.#clientGone || this.#failed) return;
     const res = this.res;
+    const timeout = TIMEOUT_CODES.has(err.code ?? '');
     if (this.#settled) {
       // Mid-body: the client sees a truncated response (its Content-Length or chunking tells it).
+      this.permit?.release(timeout ? 'dropped' : 'failure');
       res.destroy();
       return;
     }
-    const timeout = TIMEOUT_CODES.has(err.code ?? '');
     this.fail(timeout ? 504 : 502, timeout ? 'timeout' : 'error', err.code ?? err.message);
   }
 
@@ -159,7 +165,8 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     this.#failed = true;
     clearTimeout(this.#headersTimer);
     this.#abort?.(new Error(kind));
-    if (kind !== 'too-large') {
+    if (kind === 'too-large') this.permit?.release('ignored');
+    else {
       this.permit?.release('dropped');
       this.ctx.onUpstreamFailure(kind, error);
     }
@@ -174,7 +181,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   }
 }
 
-export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: Permit | undefined, ctx: ForwardContext, own: readonly HeaderPair[] = NO_HEADERS): void {
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: HttpPermit | undefined, ctx: ForwardContext, own: readonly HeaderPair[] = NO_HEADERS): void {
   const u = upstream.config;
   const handler = new Forwarding(res, permit, ctx, own);
   let body: BodyLimit | null = null;

@@ -68,17 +68,26 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (policy === undefined || route.config.exempt) return forward(req, res, route.upstream, undefined, forwardContext(state, route));
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
-    decision = policy.admission.handle(req, res, route.admission, path);
+    // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
+    decision = policy.admission.decide(req, res, route.admission, path);
   } catch (err) {
     state.logger.error('admission failed', { route: route.config.name, error: String(err) });
     return writeProblem(res, 500, 'Admission failed.');
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res);
   if (state.queued >= server.maxQueued) {
-    // Over the gateway-wide cap on waiting requests: answer at once; the response's close aborts the wait.
+    // Over the gateway-wide cap on waiting requests: answer at once, and that is all. The
+    // response's close aborts the wait; should a gate admit it first, nothing runs.
     state.counters.rejected++;
     state.rejections.count(route.config.name, 'queue_full', 503);
     writeProblem(res, 503, 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
+    decision.then(
+      (d) => {
+        if (d.type === 'admitted') d.permit.release('ignored');
+      },
+      (err: unknown) => state.logger.error('admission failed', { route: route.config.name, error: String(err) }),
+    );
+    return;
   }
   state.queued++;
   decision.then(
@@ -119,7 +128,6 @@ function forwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
 
 function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
   const table = state.table;
-  const policy = route.policy;
   return {
     trusted: table.trusted,
     maxBodySize: table.config.server.maxBodySize,
@@ -128,7 +136,6 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
       else state.counters.upstreamErrors++;
       state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, kind, error });
     },
-    outcomeOf: policy === undefined ? undefined : (status) => policy.admission.outcomeOf(status),
   };
 }
 

@@ -57,14 +57,14 @@ export class RouteTable {
         policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock);
         policies.set(r.policy.key, policy);
       }
+      // An exempt route is never admitted (request-handler.ts forwards it straight): no settings.
       const admission: RouteAdmission | undefined =
-        r.cost === undefined && r.criticality === undefined && r.maxWaitMs === undefined && !r.exempt
+        r.cost === undefined && r.criticality === undefined && r.maxWaitMs === undefined
           ? undefined
           : {
               ...(r.cost !== undefined ? { cost: r.cost } : {}),
               ...(r.criticality !== undefined ? { criticality: r.criticality } : {}),
               ...(r.maxWaitMs !== undefined ? { maxWaitMs: r.maxWaitMs } : {}),
-              ...(r.exempt ? { exempt: true } : {}),
             };
       routes.push({ config: r, upstream: upstreams.get(r.upstream.name)!, policy, admission });
     }

@@ -2,8 +2,10 @@
  * One origin's gates, plus its retry budget and retry policies. The adaptive throttle is asked
  * once per call, before any attempt (see {@link OriginGates.admitCall}); each attempt then
  * goes through pacer → circuit breaker → concurrency limit, in that order (a pacing wait
- * holds no in-flight slot). Each gate is released with its own outcome, since they read a
- * response differently (a 429 is the server's quota, not a failure for the breaker).
+ * holds no in-flight slot), walked by the chain walker every composition shares
+ * (core/gate-chain.ts: one wait budget for the whole attempt). Each gate is released with
+ * its own outcome, since they read a response differently (a 429 is the server's quota,
+ * not a failure for the breaker).
  */
 import { AdaptiveThrottle } from '../retry/index.js';
 import { RetryBudget, RetryPolicy } from '../retry/index.js';
@@ -13,6 +15,7 @@ import type { BreakerStats } from '../breaker/index.js';
 import { ConcurrencyGate } from '../concurrency/index.js';
 import { isPromise, rejectionError } from '../core/index.js';
 import type { AdmissionContext, Gate, GateStats, Outcome, Permit } from '../core/index.js';
+import { chainContext, walkChain } from '../core/gate-chain.js';
 import type { HttpClientConfig } from './options.js';
 import { Pacer } from './pacer.js';
 import type { PacerStats } from './pacer.js';
@@ -49,6 +52,8 @@ export class OriginGates {
   /** For calls that may not: one attempt, the same deadline handling, counted by the budget. */
   readonly once: RetryPolicy;
   active = 0;
+  /** The gates of one attempt, in order: pacer, breaker, concurrency. */
+  readonly #attempt: readonly Gate[];
 
   constructor(
     readonly origin: string,
@@ -64,6 +69,7 @@ export class OriginGates {
     const base = retryOptions(c, this.budget);
     this.retry = c.retry === undefined ? undefined : new RetryPolicy({ ...c.retry, ...base });
     this.once = new RetryPolicy({ ...base, maxAttempts: 1 });
+    this.#attempt = [...(this.pacer ? [this.pacer] : []), ...(this.breaker ? [this.breaker] : []), this.concurrency];
   }
 
   gates(): Gate[] {
@@ -90,10 +96,14 @@ export class OriginGates {
 
   /** Admission of one attempt through every gate; a refusal releases what was granted ('ignored') and throws RejectedError. */
   async admit(ctx: AdmissionContext): Promise<Held> {
-    const pacer = this.pacer === undefined ? undefined : await take(this.pacer, ctx, []);
-    const breaker = this.breaker === undefined ? undefined : await take(this.breaker, ctx, [pacer]);
-    const concurrency = await take(this.concurrency, ctx, [pacer, breaker]);
-    return { pacer, breaker, concurrency };
+    let r = walkChain(this.#attempt, chainContext(ctx, this.concurrency.clock));
+    if (isPromise(r)) r = await r;
+    if (r.rejection !== undefined) throw rejectionError(r.rejection);
+    const p = r.permits;
+    let i = 0;
+    const pacer = this.pacer === undefined ? undefined : p[i++];
+    const breaker = this.breaker === undefined ? undefined : p[i++];
+    return { pacer, breaker, concurrency: p[i]! };
   }
 
   /** A response arrived: pace by its headers and release every gate with the outcome it should see. */
@@ -130,23 +140,4 @@ export class OriginGates {
   close(): void {
     for (const g of this.gates()) g.close();
   }
-}
-
-async function take(gate: Gate, ctx: AdmissionContext, held: readonly (Permit | undefined)[]): Promise<Permit> {
-  let answer;
-  try {
-    answer = gate.admit(ctx);
-    if (isPromise(answer)) answer = await answer;
-  } catch (err) {
-    releaseAll(held);
-    throw err;
-  }
-  if (answer.ok) return answer;
-  releaseAll(held);
-  throw rejectionError(answer);
-}
-
-/** Release in reverse order of acquisition; the work never ran. */
-function releaseAll(held: readonly (Permit | undefined)[]): void {
-  for (let i = held.length - 1; i >= 0; i--) held[i]?.release('ignored');
 }

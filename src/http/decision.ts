@@ -1,13 +1,17 @@
 /** What the HTTP policy answers for one request; adapters only write it out. */
-import type { Permit, Rejection } from '../core/types.js';
+import type { Rejection } from '../core/types.js';
+import type { HttpPermit } from './http-permit.js';
 import type { Problem, RefusalStatus } from './problem.js';
 import type { HeaderPair } from './ratelimit-headers.js';
 
-/** Go ahead: set `headers` on the response. The permit is released when the response closes. */
+/**
+ * Go ahead: set `headers` on the response. From `handle`, the permit is released when the
+ * response closes; from `decide`, the caller ends it (`finish(status)` or `release(outcome)`).
+ */
 export interface Admitted {
   readonly type: 'admitted';
   readonly headers: readonly HeaderPair[];
-  readonly permit: Permit;
+  readonly permit: HttpPermit;
 }
 
 /** Not subject to admission (an exempt route): go ahead, no headers. */

@@ -1,6 +1,16 @@
-/** The permit of an admitted HTTP request: every gate's permit, released together, once. */
+/**
+ * The permit of an admitted HTTP request: every gate's permit, released together, once.
+ *
+ * One owner ends it: the code that knows how the work ended, when it ended. An adapter
+ * that runs the handler in-process (node:http, Express, Fastify) ends it when the response
+ * closes; a proxy that forwards the request (the gateway) ends it when the upstream's
+ * response is complete, with the upstream's status. `finish(status)` classifies a status
+ * through the policy's `classify`; `release(outcome)` ends it any other way (a client gone,
+ * a timeout). Either is the one call; a second is a no-op. Service time is measured by the
+ * gates at that call (a concurrency gate's latency estimate, an adaptive limit's RTT).
+ */
 import type { Outcome, Permit, PolicyFacts } from '../core/types.js';
-import { releaseAll } from './permit-chain.js';
+import { releaseAll, tightest } from '../core/gate-chain.js';
 
 export class HttpPermit implements Permit {
   readonly ok = true as const;
@@ -8,17 +18,20 @@ export class HttpPermit implements Permit {
   constructor(
     readonly gate: string,
     readonly permits: readonly Permit[],
-    /** Clock time of admission (0 when the policy does not track service time). */
-    readonly grantedAt: number,
     /** Facts of every rate policy that metered the request, in order. */
     readonly allFacts: readonly PolicyFacts[],
+    /** What a response status means to the gates (the policy's `classify`). */
+    readonly classify: (status: number) => Outcome,
   ) {}
 
   /** The tightest policy's facts (what a single RateLimit figure shows). */
   get facts(): PolicyFacts | undefined {
-    let best: PolicyFacts | undefined;
-    for (const f of this.allFacts) if (best === undefined || f.remaining / f.limit < best.remaining / best.limit) best = f;
-    return best;
+    return tightest(this.allFacts);
+  }
+
+  /** The work ended with a response of `status`: released with the outcome `classify(status)` gives. */
+  finish(status: number): void {
+    this.release(this.classify(status));
   }
 
   release(outcome: Outcome = 'success'): void {

@@ -49,6 +49,8 @@ export interface ConcurrencyOption {
   readonly maxWaitMs?: number;
   /** Order the queue is served in. @default 'fifo' */
   readonly discipline?: DisciplineOption;
+  /** Refuse at once a request expected to wait past 80% of its budget (ConcurrencyGate's `refuseEarly`); only with maxQueue >= 1. @default true */
+  readonly refuseEarly?: boolean;
 }
 
 /** Per-route settings, from a route option (Fastify `config.sluice`, an Express middleware per route). */

@@ -28,8 +28,6 @@ export interface PolicyGates {
   readonly quota: ReadonlySet<Gate>;
   readonly extra: readonly Gate[];
   readonly concurrency: ConcurrencyGate | undefined;
-  /** The concurrency queue's own wait limit, ms (Infinity when the gate was given ready-made). */
-  readonly queueWaitMs: number;
   /** Whether any gate may keep a request waiting (then each request carries an AbortSignal). */
   readonly mayWait: boolean;
   /** Every gate, in the order asked. */
@@ -99,7 +97,6 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
   });
 
   let concurrency: ConcurrencyGate | undefined;
-  let queueWaitMs = Infinity;
   let queued = false;
   const c = o.concurrency;
   if (typeof c === 'number') {
@@ -111,15 +108,18 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
     if (typeof c !== 'object' || c === null) throw new InvalidOptionError('concurrency', 'a number, options or a ConcurrencyGate', c);
     const maxQueue = optInt('concurrency.maxQueue', c.maxQueue ?? HTTP_DEFAULTS.concurrency.maxQueue, 0);
     if (c.maxWaitMs !== undefined && maxQueue === 0) throw new InvalidOptionError('concurrency.maxWaitMs', 'absent when maxQueue is 0 (a wait needs a queue)', c.maxWaitMs);
+    if (c.refuseEarly !== undefined && maxQueue === 0) throw new InvalidOptionError('concurrency.refuseEarly', 'absent when maxQueue is 0 (nothing waits)', c.refuseEarly);
+    if (c.refuseEarly !== undefined && typeof c.refuseEarly !== 'boolean') throw new InvalidOptionError('concurrency.refuseEarly', 'a boolean', c.refuseEarly);
     if (c.limit !== undefined && c.algorithm !== undefined) throw new InvalidOptionError('concurrency.limit', 'absent when an algorithm sets the limit', c.limit);
     if (c.limit === undefined && c.algorithm === undefined) throw new InvalidOptionError('concurrency.limit', 'an integer >= 1 (or an algorithm)', c.limit);
-    queueWaitMs = maxQueue === 0 ? 0 : optNumber('concurrency.maxWaitMs', c.maxWaitMs ?? HTTP_DEFAULTS.concurrency.maxWaitMs, Number.MIN_VALUE);
+    const queueWaitMs = maxQueue === 0 ? 0 : optNumber('concurrency.maxWaitMs', c.maxWaitMs ?? HTTP_DEFAULTS.concurrency.maxWaitMs, Number.MIN_VALUE);
     queued = maxQueue > 0;
     const common = {
       name: `${name}-concurrency`,
       clock,
       maxQueue,
-      ...(maxQueue > 0 ? { maxWaitMs: queueWaitMs } : {}),
+      // A queue built here refuses early (ConcurrencyGate's `refuseEarly`) unless told not to.
+      ...(maxQueue > 0 ? { maxWaitMs: queueWaitMs, refuseEarly: c.refuseEarly ?? true } : {}),
       ...(c.discipline !== undefined ? { discipline: c.discipline } : {}),
     };
     concurrency =
@@ -130,7 +130,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
   const chain = [...(shedder ? [shedder] : []), ...rates, ...extra, ...(concurrency ? [concurrency] : [])];
   // Rate gates built here never wait (maxWaitMs 0); given gates and a queue might.
   const mayWait = queued || given.length > 0;
-  return { clock, shedder, rates, quota, extra, concurrency, queueWaitMs, mayWait, chain };
+  return { clock, shedder, rates, quota, extra, concurrency, mayWait, chain };
 }
 
 /**

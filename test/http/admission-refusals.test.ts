@@ -17,7 +17,7 @@ function now(d: HttpDecision | Promise<HttpDecision>): HttpDecision {
 }
 const header = (d: HttpDecision, name: string): string | undefined => (d.type === 'admitted' || d.type === 'rejected' ? d.headers.find(([n]) => n === name)?.[1] : undefined);
 
-/** A slot taken on the gate directly: work this policy does not time (another route sharing the gate). */
+/** A slot taken on the gate directly, released 'ignored' by the test: no service-time sample. */
 function hold(policy: HttpAdmission<Req>): Permit {
   const a = policy.concurrency!.admit();
   if (a instanceof Promise || !a.ok) throw new Error('expected a free slot');
@@ -49,10 +49,10 @@ describe('HttpAdmission: early refusal', () => {
     const learning = learnRes.map((res) => policy.handle(fakeReq('192.0.2.1'), res));
     for (const l of learning) expect(l).toBeInstanceOf(Promise);
     clock.advance(500);
-    outside[0]!.release();
+    outside[0]!.release('ignored');
     expect((await learning[0]!).type).toBe('admitted');
     clock.advance(500);
-    outside[1]!.release();
+    outside[1]!.release('ignored');
     expect((await learning[1]!).type).toBe('admitted');
     clock.advance(10);
     for (const res of learnRes) res.finish(200);
@@ -82,7 +82,7 @@ describe('HttpAdmission: early refusal', () => {
 
     for (const res of [...queuedRes, ...freshWaiting]) res.abort();
     for (const q of queued) await expect(q).resolves.toEqual({ type: 'abandoned' });
-    for (const p of [...outside, ...freshHeld]) p.release();
+    for (const p of [...outside, ...freshHeld]) p.release('ignored');
     expect(gate.inFlight).toBe(0);
     expect(fresh.concurrency!.inFlight).toBe(0);
   });

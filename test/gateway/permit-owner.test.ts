@@ -1,0 +1,142 @@
+// One owner for each permit in the gateway: the forwarder ends it once, with the upstream's
+// status, and everything else (a client gone, a body too large) ends the same permit through
+// the same call. In process on loopback, asserting counts, states and statuses only.
+import { request } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../../src/gateway/index.js';
+import { cleanup, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => oneRoute(up, '5s', extra);
+
+async function within(ms: number, cond: () => boolean): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+type Gw = Awaited<ReturnType<typeof startInProcess>>;
+const gate = (gw: Gw, kind: string) => gw.status().policies[0]!.gates.find((g) => g.kind === kind)!;
+const breakerState = (gw: Gw): unknown => (gate(gw, 'circuit-breaker') as { state?: unknown }).state;
+
+/** An upstream that holds every request until the test lets it go. */
+async function heldUpstream(): Promise<{ url: string; arrivals: () => number; releaseAll: () => void }> {
+  const held: ServerResponse[] = [];
+  let arrivals = 0;
+  const up = await upstream((_req, res) => {
+    arrivals++;
+    held.push(res);
+  });
+  return {
+    url: up.url,
+    arrivals: () => arrivals,
+    releaseAll: () => {
+      for (const r of held.splice(0)) if (!r.destroyed) r.end('ok');
+    },
+  };
+}
+
+/** Send a request, let it reach the upstream, then hang up before any answer. */
+async function hangUp(url: string, path: string, arrived: () => boolean): Promise<void> {
+  const u = new URL(url);
+  const req = request({ host: u.hostname, port: u.port, path, agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  expect(await within(3000, arrived)).toBe(true);
+  req.destroy();
+}
+
+describe('the forwarder owns the permit', () => {
+  it('clients that hang up before the answer neither open the breaker nor leak a slot', async () => {
+    const up = await heldUpstream();
+    const gw = await startInProcess(base(up.url, { routes: [{ path: '/', policy: { breaker: { failures: 2, openFor: '30s' }, concurrency: 4 } }] }));
+    for (let i = 1; i <= 3; i++) {
+      await hangUp(gw.url, `/gone/${i}`, () => up.arrivals() === i);
+      expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    }
+    // Three clients gone: not the upstream's failure, so the breaker (2 failures) is still closed.
+    expect(breakerState(gw)).toBe('closed');
+    const ok = get(`${gw.url}/fine`);
+    expect(await within(3000, () => up.arrivals() === 4)).toBe(true);
+    up.releaseAll();
+    expect((await ok).status).toBe(200);
+    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    expect(gate(gw, 'concurrency').released).toBe(4);
+  });
+
+  it('a 413 for a body over maxBodySize ends its permit at once, unsampled; the next request gets the slot', async () => {
+    let arrivals = 0;
+    const up = await upstream((req, res) => {
+      arrivals++;
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const gw = await startInProcess(base(up.url, { server: { maxBodySize: '1kb' }, routes: [{ path: '/', policy: { breaker: { failures: 1, openFor: '30s' }, concurrency: 1 } }] }));
+    // Chunked (no Content-Length): only counting the streamed body finds it too large.
+    const u = new URL(gw.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/upload', agent: false, headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write('x'.repeat(800));
+      req.end('y'.repeat(800));
+    });
+    expect(status).toBe(413);
+    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    expect(breakerState(gw)).toBe('closed');
+    const next = await get(`${gw.url}/small`, { method: 'POST', body: 'ok' });
+    expect(next.status).toBe(200);
+    expect(arrivals).toBeGreaterThanOrEqual(1);
+    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+  });
+
+  it('an upstream 5xx is classified once, as a failure, when the upstream answered', async () => {
+    const up = await upstream((_req, res) => {
+      res.statusCode = 503;
+      res.end('busy');
+    });
+    const gw = await startInProcess(base(up.url, { routes: [{ path: '/', policy: { breaker: { failures: 2, openFor: '30s' }, concurrency: 4 } }] }));
+    expect((await get(`${gw.url}/a`)).status).toBe(503);
+    expect(breakerState(gw)).toBe('closed');
+    expect((await get(`${gw.url}/b`)).status).toBe(503);
+    expect(breakerState(gw)).toBe('open');
+    const c = gate(gw, 'concurrency');
+    expect(c.inFlight).toBe(0);
+    expect(c.released).toBe(2);
+  });
+});
+
+describe('the gateway-wide queue cap', () => {
+  it('answers 503 with Retry-After and is done: the refused request is never forwarded nor counted as queued', async () => {
+    const up = await heldUpstream();
+    const gw = await startInProcess(
+      base(up.url, { server: { maxQueued: 1 }, routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] }),
+    );
+    const first = get(`${gw.url}/1`);
+    expect(await within(3000, () => up.arrivals() === 1)).toBe(true);
+    const second = get(`${gw.url}/2`);
+    expect(await within(3000, () => gw.status().queued === 1)).toBe(true);
+    const third = await get(`${gw.url}/3`);
+    expect(third.status).toBe(503);
+    expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(gw.status().queued).toBe(1);
+    expect(gate(gw, 'concurrency').queued).toBe(1);
+    up.releaseAll();
+    expect(await within(3000, () => up.arrivals() === 2)).toBe(true);
+    up.releaseAll();
+    expect((await first).status).toBe(200);
+    expect((await second).status).toBe(200);
+    await sleep(50);
+    expect(up.arrivals()).toBe(2);
+    expect(gw.status().queued).toBe(0);
+    expect(gw.status().counters).toMatchObject({ admitted: 2, rejected: 1 });
+    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+  });
+});
