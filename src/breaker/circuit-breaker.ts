@@ -25,6 +25,7 @@
  */
 import { diagnosticsChannels, GateBase, GatePermit, InvalidArgumentError, readContext, rejectionError } from '../core/index.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/index.js';
+import { Ewma } from '../core/ewma.js';
 import { openDuration } from './open-duration.js';
 import { breakerConfig } from './options.js';
 import type { BreakerConfig, BreakerOptions } from './options.js';
@@ -78,7 +79,8 @@ export class CircuitBreaker extends GateBase {
   #probeFailed = 0;
   #inFlight = 0;
   /** EWMA of call latency, ms: the hint given to callers refused while probes are out. */
-  #latencyMs = 0;
+  /** Unseeded: the snapshot keeps only the value, and a restored breaker must answer as the original. */
+  readonly #latency = new Ewma(LATENCY_ALPHA, false);
   #listeners: StateChangeListener[] = [];
 
   constructor(options: BreakerOptions = {}) {
@@ -178,7 +180,7 @@ export class CircuitBreaker extends GateBase {
             now = this.clock.now();
             if (rule.timing === 'duration') {
               ms = now - permit.grantedAt;
-              this.#latencyMs += LATENCY_ALPHA * (ms - this.#latencyMs);
+              this.#latency.add(ms, now);
             }
           }
           if (rule.record(this.#rule, outcome !== 'success', ms, now)) this.#open('rule', rule.timing === 'none' ? this.clock.now() : now);
@@ -188,7 +190,7 @@ export class CircuitBreaker extends GateBase {
         if (outcome !== 'ignored') {
           const now = this.clock.now();
           const ms = now - permit.grantedAt;
-          this.#latencyMs += LATENCY_ALPHA * (ms - this.#latencyMs);
+          this.#latency.add(ms, now);
           this.#probe(outcome === 'success' && ms < this.#c.rule.slowCallMs, now);
         }
       }
@@ -236,7 +238,7 @@ export class CircuitBreaker extends GateBase {
       opens: this.#opens,
       probeSuccesses: this.#state === 'half-open' ? this.#probeOk : 0,
       probeFailures: this.#state === 'half-open' ? this.#probeFailed : 0,
-      latencyMs: this.#latencyMs,
+      latencyMs: this.#latency.value,
       rule: structuredClone(this.#rule),
     };
   }
@@ -258,7 +260,7 @@ export class CircuitBreaker extends GateBase {
       throw new InvalidArgumentError('snapshot.probeSuccesses', `probeSuccesses + probeFailures < probes (${this.#c.probes})`, s.probeSuccesses);
     }
     this.#rule = rule;
-    this.#latencyMs = s.latencyMs;
+    this.#latency.restore(s.latencyMs);
     this.#opens = s.opens;
     this.#openUntil = s.state === 'open' ? s.openUntil + delta : 0;
     this.#probesOut = 0;
@@ -297,7 +299,7 @@ export class CircuitBreaker extends GateBase {
       return this.grant(ctx, 1, 0, undefined, this.#period, now);
     }
     // The probes should be back in about one call latency.
-    return this.reject('circuit_open', Math.max(1, Math.ceil(this.#latencyMs)), undefined, ctx);
+    return this.reject('circuit_open', Math.max(1, Math.ceil(this.#latency.value)), undefined, ctx);
   }
 
   /** Lazy open → half-open. */

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { GatewayMode } from '../demo/gateway-config.js';
 import type { DemoOptions, DemoRun } from '../demo/options.js';
 import { DEMO_DEFAULTS, resolveDemoOptions } from '../demo/options.js';
-import { demoSummary, demoTables } from '../demo/report.js';
+import { demoSummary, demoTables } from './demo-report.js';
 import { runDemo } from '../demo/run-demo.js';
 
 const HELP = `Usage: sluice demo [options]

@@ -2,25 +2,35 @@
  * An exponentially weighted moving average, the one smoothing every gate uses for its
  * latency and wait estimates:
  *
- *   value' = sample                              for the first sample
- *   value' = value + alpha · (sample − value)    after it
+ *   value' = value + alpha · (sample − value)
  *
- * Seeding with the first sample (rather than 0) keeps a fresh estimate from understating by
- * (1 − alpha)^n for its first n samples. `value` is 0 until then; `count` says whether any
- * sample came.
+ * Seeded (the default), the first sample is taken whole (value' = sample), so a fresh
+ * estimate does not understate by (1 − alpha)^n for its first n samples; unseeded, it
+ * starts from 0 (a breaker whose plain-data state keeps only the value, so that a restored
+ * copy answers exactly like the original). `value` is 0 until the first sample.
  */
 export class Ewma {
   value = 0;
+  /** Samples folded in (restore: 1 for a seeded value above 0). */
   count = 0;
   /** When the last sample came (the caller's clock, ms); 0 until one did. */
   sampledAt = 0;
 
   /** `alpha`: the weight of a new sample, in (0, 1]. */
-  constructor(readonly alpha: number) {}
+  constructor(
+    readonly alpha: number,
+    readonly seeded = true,
+  ) {}
+
+  /** Start again from a value kept elsewhere (a snapshot). */
+  restore(value: number): void {
+    this.value = value;
+    this.count = value > 0 ? 1 : 0;
+  }
 
   /** Fold in one sample; `at` is the caller's clock reading, kept as `sampledAt`. */
   add(sample: number, at = 0): number {
-    this.value = this.count === 0 ? sample : this.value + this.alpha * (sample - this.value);
+    this.value = this.seeded && this.count === 0 ? sample : this.value + this.alpha * (sample - this.value);
     this.count++;
     this.sampledAt = at;
     return this.value;

@@ -15,6 +15,7 @@
  */
 import { GateBase, InvalidArgumentError, InvalidOptionError, optNumber, readContext } from '../core/index.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome } from '../core/index.js';
+import { Ewma } from '../core/ewma.js';
 import type { ClassCeilings } from './class-slots.js';
 import { resolveSlots } from './class-slots.js';
 import type { CriticalityClass } from './criticality.js';
@@ -73,7 +74,8 @@ export class LoadShedder extends GateBase {
   readonly #retryAfterMs: number | undefined;
   readonly #classes: Record<CriticalityClass, ClassState>;
   #inFlight = 0;
-  #latencyMs = 0;
+  /** Permit latency, ms: the hint behind capacity refusals' `retryAfterMs`. */
+  readonly #latency = new Ewma(LATENCY_ALPHA);
 
   constructor(options: LoadShedderOptions) {
     super(options, 'shedder');
@@ -142,8 +144,8 @@ export class LoadShedder extends GateBase {
     this.#inFlight -= permit.cost;
     this.#classes[permit.tag as CriticalityClass].inFlight -= permit.cost;
     if (outcome !== 'ignored') {
-      const latency = this.clock.now() - permit.grantedAt;
-      this.#latencyMs = this.#latencyMs === 0 ? latency : this.#latencyMs + LATENCY_ALPHA * (latency - this.#latencyMs);
+      const now = this.clock.now();
+      this.#latency.add(now - permit.grantedAt, now);
     }
     super.onRelease(permit, outcome);
   }
@@ -164,6 +166,6 @@ export class LoadShedder extends GateBase {
 
   /** Expected wait for a unit to free: EWMA latency / limit, at least 1 ms. */
   #capacityRetryAfter(): number {
-    return Math.max(1, Math.ceil(this.#latencyMs / this.limit));
+    return Math.max(1, Math.ceil(this.#latency.value / this.limit));
   }
 }

@@ -1,6 +1,6 @@
 /** The demo's tables: one per load phase, a row per run, and a closing summary. */
-import { formatTable } from '../cli/table.js';
-import type { PhaseResult } from './phase-result.js';
+import { formatTable } from './table.js';
+import type { PhaseResult } from '../demo/phase-result.js';
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 const ms = (n: number): string => (!Number.isFinite(n) ? '—' : n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
