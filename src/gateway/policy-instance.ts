@@ -1,15 +1,15 @@
 /**
- * One policy's live gates: the HTTP admission (sluice/http) and the parts the gateway also
- * reads — rate limiters (key counts), breaker, pressure monitor. Kept across reloads while
+ * One policy's live gates: the HTTP admission (sluice/http), which builds and lists every
+ * gate it asks (`/status` and `/metrics` read them there, quota limits included), and the
+ * parts the gateway also reads — breaker state, pressure monitor. Kept across reloads while
  * its key (a canonical hash of the policy) is unchanged, so limiter state survives.
  */
 import type { IncomingMessage } from 'node:http';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { Clock } from '../core/clock.js';
-import type { GateStats } from '../core/types.js';
+import type { Gate, GateStats } from '../core/types.js';
 import { HttpAdmission } from '../http/admission.js';
 import type { PressureMonitor } from '../pressure/pressure-monitor.js';
-import type { KeyedRateLimiter } from '../rate/keyed.js';
 import type { ResolvedConfig, ResolvedPolicy } from './resolved-config.js';
 import { policyParts } from './policy-options.js';
 
@@ -17,7 +17,6 @@ export class PolicyInstance {
   readonly name: string;
   readonly key: string;
   readonly admission: HttpAdmission<IncomingMessage>;
-  readonly rates: readonly KeyedRateLimiter[];
   readonly breaker: CircuitBreaker | undefined;
   readonly monitor: PressureMonitor | undefined;
 
@@ -26,7 +25,6 @@ export class PolicyInstance {
     this.key = p.key;
     const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock });
     this.admission = new HttpAdmission<IncomingMessage>(parts.options);
-    this.rates = parts.rates;
     this.breaker = parts.breaker;
     this.monitor = parts.monitor;
     this.monitor?.start();
@@ -34,22 +32,12 @@ export class PolicyInstance {
 
   /** Every gate's stats snapshot, in the order a request meets them. */
   stats(): GateStats[] {
-    const out: GateStats[] = [];
-    if (this.admission.shedder !== undefined) out.push(this.admission.shedder.stats());
-    for (const r of this.rates) out.push(r.stats());
-    if (this.breaker !== undefined) out.push(this.breaker.stats());
-    if (this.admission.concurrency !== undefined) out.push(this.admission.concurrency.stats());
-    return out;
+    return this.admission.gates.map((g) => g.stats());
   }
 
   /** Every gate, for the metrics adapter. */
-  gates(): { stats(): GateStats }[] {
-    return [
-      ...(this.admission.shedder !== undefined ? [this.admission.shedder] : []),
-      ...this.rates,
-      ...(this.breaker !== undefined ? [this.breaker] : []),
-      ...(this.admission.concurrency !== undefined ? [this.admission.concurrency] : []),
-    ];
+  gates(): readonly Gate[] {
+    return this.admission.gates;
   }
 
   /** True when this policy refuses everything now: its breaker is open, or pressure is at `reject`. */

@@ -16,16 +16,14 @@ import { VegasLimit } from '../limit/vegas.js';
 import { WindowedLimit } from '../limit/windowed.js';
 import { eventLoopDelaySignal } from '../pressure/event-loop-delay-signal.js';
 import { PressureMonitor } from '../pressure/pressure-monitor.js';
-import { KeyedRateLimiter } from '../rate/keyed.js';
 import type { RatePolicyInput } from '../rate/policy.js';
 import type { AlgorithmName, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import { durationMs, rateOf } from './units.js';
 
 export interface PolicyParts {
+  /** sluice/http builds the rate limiters and the concurrency gate from these; `HttpAdmission.gates` lists them all. */
   readonly options: HttpAdmissionOptions<IncomingMessage>;
-  /** The rate limiters built here (the gateway reads their stats; `quota` limits are built by sluice/http and not listed). */
-  readonly rates: readonly KeyedRateLimiter[];
   readonly breaker: CircuitBreaker | undefined;
   readonly monitor: PressureMonitor | undefined;
 }
@@ -70,22 +68,7 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
     });
   }
   const c = concurrencyForm(p.concurrency);
-  const rates: KeyedRateLimiter[] = [];
-  const rateLimits = (p.rateLimits ?? []).map((r) => {
-    const o = rateLimitOption(r, (p.rateLimits ?? []).length === 1);
-    if (o.quota === true) return o;
-    // Built here rather than by sluice/http so that /status can show each limiter's key count.
-    const { quota: _q, maxKeys, overrides, name: policyName, ...policy } = o;
-    const gate = new KeyedRateLimiter({
-      name: `${name}-${policyName}`,
-      ...(shared.clock !== undefined ? { clock: shared.clock } : {}),
-      policy: { ...policy, name: policyName } as RatePolicyInput,
-      ...(overrides !== undefined ? { overrides } : {}),
-      ...(maxKeys !== undefined ? { maxKeys } : {}),
-    });
-    rates.push(gate);
-    return gate;
-  });
+  const rateLimits = (p.rateLimits ?? []).map((r) => rateLimitOption(r, (p.rateLimits ?? []).length === 1));
   const options: HttpAdmissionOptions<IncomingMessage> = {
     name,
     ...(shared.clock !== undefined ? { clock: shared.clock } : {}),
@@ -100,7 +83,7 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
     ...(p.maxWait !== undefined ? { maxWaitMs: durationMs(p.maxWait) } : {}),
     ...(p.headers !== undefined ? { headers: p.headers } : {}),
   };
-  return { options, rates, breaker, monitor };
+  return { options, breaker, monitor };
 }
 
 function bucketAlgorithm(a: RateLimitConfig['algorithm']): 'gcra' | 'token-bucket' {

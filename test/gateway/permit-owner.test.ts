@@ -140,3 +140,31 @@ describe('the gateway-wide queue cap', () => {
     expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
   });
 });
+
+describe('/status lists every gate the policy asks', () => {
+  it('a quota limit is there beside the burst limit, with its key count, in the order a request meets them', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await startInProcess(
+      base(up.url, {
+        routes: [
+          {
+            path: '/',
+            policy: {
+              rateLimits: [
+                { name: 'burst', rate: '100/s', burst: 10 },
+                { name: 'daily', rate: '1000/d', burst: 1000, quota: true },
+              ],
+              concurrency: 4,
+            },
+          },
+        ],
+      }),
+    );
+    expect((await get(`${gw.url}/a`)).status).toBe(200);
+    const gates = gw.status().policies[0]!.gates as readonly { name: string; kind: string; keys?: number; admitted: number }[];
+    expect(gates.map((g) => g.kind)).toEqual(['keyed-rate', 'keyed-rate', 'concurrency']);
+    expect(gates[0]!.name).toMatch(/-burst$/);
+    expect(gates[1]).toMatchObject({ keys: 1, admitted: 1 });
+    expect(gates[1]!.name).toMatch(/-daily$/);
+  });
+});
