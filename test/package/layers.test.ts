@@ -19,7 +19,7 @@ const layerOf = (f: string): string => f.split('/')[0]!.replace(/\.ts$/, '');
 // exporter over sluice/metrics), then applications (the gateway over the library and the
 // adapters, the demo over the gateway, the CLI over everything).
 const MECHANISMS = ['queue', 'rate', 'concurrency', 'limit', 'breaker', 'retry', 'pressure'];
-const LIBRARY = ['core', 'discipline', ...MECHANISMS, 'compose'];
+const LIBRARY = ['core', 'discipline', ...MECHANISMS, 'compose', 'shared'];
 const ADAPTERS = ['http', 'http-client', 'express', 'fastify', 'metrics', 'otel', 'prometheus', 'streams'];
 const APPLICATIONS = ['gateway', 'sim', 'demo', 'cli'];
 const allowed: Record<string, readonly string[]> = {
@@ -33,6 +33,8 @@ const allowed: Record<string, readonly string[]> = {
   retry: ['core'],
   pressure: ['core'],
   compose: ['core'],
+  // Composition: the one interface behind which a limit is shared across processes.
+  shared: ['core', ...MECHANISMS],
   // The root export re-exports the library, never an adapter (they have their own subpaths).
   index: LIBRARY,
   http: LIBRARY,
