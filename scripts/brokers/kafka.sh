@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Apache Kafka, one node in KRaft mode (broker + controller), for the tests and benchmarks.
+#   scripts/brokers/kafka.sh start   resolve (once), format, start on free loopback ports; print KAFKA_BROKERS=host:port
+#   scripts/brokers/kafka.sh stop    stop it by PID and remove its data
+#   scripts/brokers/kafka.sh status  print KAFKA_BROKERS=... when running, exit 1 otherwise
+# Idempotent: start while running prints the running broker's address. Data lives in a temp folder.
+NAME=kafka
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$BROKERS_DIR/kafka.pom.xml")"
+LIB="$CACHE_ROOT/kafka-$VERSION"
+STATE="$STATE_ROOT/kafka"
+
+start() {
+  local pid
+  if pid="$(running_pid)"; then echo "KAFKA_BROKERS=127.0.0.1:$(cat "$STATE/port")"; return 0; fi
+  rm -rf "$STATE"
+  resolve_jars "$BROKERS_DIR/kafka.pom.xml" "$LIB"
+  mkdir -p "$STATE/data"
+  local port cport
+  port="$(free_port)"; cport="$(free_port)"
+  while [[ "$cport" == "$port" ]]; do cport="$(free_port)"; done
+  cat > "$STATE/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$STATE/data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+PROPS
+  cat > "$STATE/log4j2.properties" <<'PROPS'
+rootLogger.level = WARN
+rootLogger.appenderRef.out.ref = out
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = %d{HH:mm:ss.SSS} %-5p %c{1} - %m%n
+PROPS
+  local cp="$LIB/*" uuid
+  uuid="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+  java -Dlog4j2.configurationFile="$STATE/log4j2.properties" -cp "$cp" kafka.tools.StorageTool format -t "$uuid" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 \
+    || { log "storage format failed:"; cat "$STATE/format.log" >&2; exit 1; }
+  nohup java -Xms128m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$STATE/log4j2.properties" -cp "$cp" kafka.Kafka "$STATE/server.properties" \
+    >"$STATE/kafka.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" > "$STATE/pid"; echo "$port" > "$STATE/port"
+  if ! wait_port "$port" "$pid" "$STATE/kafka.log" "${KAFKA_START_SECONDS:-120}"; then stop_broker; exit 1; fi
+  log "Kafka $VERSION on 127.0.0.1:$port (PID $pid, data $STATE/data)"
+  echo "KAFKA_BROKERS=127.0.0.1:$port"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop_broker ;;
+  status) if running_pid >/dev/null; then echo "KAFKA_BROKERS=127.0.0.1:$(cat "$STATE/port")"; else exit 1; fi ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,59 @@
+# Shared by the broker scripts: resolve a pom's runtime jars into a cache folder, pick a free
+# loopback port, wait for a port, and keep each broker's state (PID, port, data) in one folder.
+set -euo pipefail
+
+BROKERS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE_ROOT="${SLUICE_BROKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/brokers}"
+STATE_ROOT="${SLUICE_BROKER_STATE:-${TMPDIR:-/tmp}/sluice-brokers}"
+
+log() { echo "[$NAME] $*" >&2; }
+
+# resolve_jars POM DIR: copy the pom's runtime dependencies into DIR once (a marker says it is complete).
+resolve_jars() {
+  local pom="$1" dir="$2"
+  if [[ -f "$dir/.complete" ]]; then return 0; fi
+  command -v mvn >/dev/null || { log "Maven (mvn) is not installed: apt-get install maven"; exit 1; }
+  command -v java >/dev/null || { log "Java is not installed: apt-get install openjdk-17-jre-headless"; exit 1; }
+  log "resolving $(basename "$pom") from Maven Central into $dir"
+  rm -rf "$dir.partial"
+  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir.partial" >&2
+  rm -rf "$dir"
+  mv "$dir.partial" "$dir"
+  touch "$dir/.complete"
+}
+
+free_port() {
+  node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
+}
+
+# wait_port PORT PID LOGFILE SECONDS: until PORT accepts on loopback; fail if PID dies or time runs out.
+wait_port() {
+  local port="$1" pid="$2" logfile="$3" seconds="$4" i
+  for ((i = 0; i < seconds * 4; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "exited during start; last lines of $logfile:"; tail -n 30 "$logfile" >&2; return 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  log "not listening on 127.0.0.1:$port after ${seconds}s; last lines of $logfile:"; tail -n 30 "$logfile" >&2
+  return 1
+}
+
+running_pid() {
+  local f="$STATE/pid"
+  [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+}
+
+stop_broker() {
+  local pid
+  if pid="$(running_pid)"; then
+    kill "$pid"
+    for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then log "PID $pid still alive after 20 s: SIGKILL"; kill -9 "$pid"; fi
+    log "stopped (PID $pid)"
+  else
+    log "not running"
+  fi
+  rm -rf "$STATE"
+}
