@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'SLUICE_ERR_ABORTED'
   | 'SLUICE_ERR_CLOSED'
   | 'SLUICE_ERR_GATEWAY_CONFIG'
-  | 'SLUICE_ERR_STREAM_RULE';
+  | 'SLUICE_ERR_STREAM_RULE'
+  | 'SLUICE_ERR_BROKER_UNAVAILABLE';
 
 export class SluiceError extends Error {
   readonly code: ErrorCode;

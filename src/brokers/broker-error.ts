@@ -1,0 +1,32 @@
+/**
+ * A broker could not be reached or refused the connection: names the broker and its address,
+ * with the client's error as `cause`.
+ */
+import { SluiceError } from '../core/index.js';
+
+export class BrokerUnavailableError extends SluiceError {
+  /** e.g. "rabbitmq at amqp://127.0.0.1:5672". */
+  readonly broker: string;
+  constructor(broker: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message || cause.name : String(cause);
+    super('SLUICE_ERR_BROKER_UNAVAILABLE', `${broker}: unreachable (${why})`, { cause });
+    this.broker = broker;
+  }
+  override get name(): string {
+    return 'BrokerUnavailableError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof SluiceError && value.code === 'SLUICE_ERR_BROKER_UNAVAILABLE';
+  }
+}
+
+/** A URL with its password replaced, fit for an error message or a metric label. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * What every broker adapter implements: pull what was demanded, report lag, close. The
+ * streams layer turns a source into a Publisher (see `brokerPublisher`), so the pipeline's
+ * demand is the only thing that decides how much leaves the broker.
+ */
+import type { Delivery } from './delivery.js';
+
+export interface BrokerSource {
+  /** Names the broker, its address and the queue/stream/topic, for errors and metrics. */
+  readonly name: string;
+  /**
+   * Take at most `max` deliveries from the broker and hand each to `emit` as it arrives.
+   * Resolves once at least one was emitted and no more is at hand, or when `signal` aborts;
+   * while nothing is available it waits (long-poll) rather than returning empty. Never more
+   * than `max`: that is the demand the pipeline signalled.
+   */
+  pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void>;
+  /** Messages waiting for this consumer (the M2 lag): depth, pending, log-end minus committed. */
+  lag(): Promise<number>;
+  /** Stop taking; unsettled deliveries go back to the broker (by its own rules). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Resolve after `ms`, or at once when `signal` aborts. Never rejects. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

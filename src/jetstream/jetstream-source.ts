@@ -1,0 +1,196 @@
+/**
+ * A NATS JetStream pull consumer as a BrokerSource. Each pull is one fetch of exactly the
+ * outstanding demand (capped at `maxBatch`): the server sends what it has at once and the
+ * rest as it arrives, until the batch is full or `expiresMs` passes. The consumer's
+ * `max_ack_pending` bounds what this group holds unacknowledged across machines. Ack after
+ * processing; retry is `nak(delay)`; `extend` is the in-progress ack (`+WPI`) for long work;
+ * a dead letter is published to the dead-letter stream with the reason, then `term`inated.
+ */
+import type { JetStreamClient, JetStreamManager, JsMsg, Consumer, ConsumerMessages } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import type { BrokerSource } from '../brokers/source.js';
+import type { Delivery } from '../brokers/delivery.js';
+import { DeliveryBase } from '../brokers/delivery.js';
+import { nonEmpty } from '../brokers/options.js';
+
+export interface JetstreamSourceOptions {
+  /** NATS server(s). @default '127.0.0.1:4222' */
+  readonly servers?: string | readonly string[];
+  /** The stream. Non-empty; created with `subjects` when missing and `subjects` is given. */
+  readonly stream: string;
+  /** Subjects of the stream, when this source should create it. */
+  readonly subjects?: readonly string[];
+  /** Durable pull consumer name. Created (or updated) with the settings below. Non-empty. */
+  readonly consumer: string;
+  /** The consumer's `max_ack_pending`: messages the whole group may hold unacknowledged. Integer >= 1. @default 1000 */
+  readonly maxAckPending?: number;
+  /** The consumer's `ack_wait`, ms: redelivered when neither acked nor extended for this long. >= 1000. @default 30000 */
+  readonly ackWaitMs?: number;
+  /** The consumer's `max_deliver` backstop (the retry policy dead-letters before it). Integer >= 1 or -1 (unlimited). @default -1 */
+  readonly maxDeliver?: number;
+  /** Largest single fetch. Integer in [1, 10000]. @default 256 */
+  readonly maxBatch?: number;
+  /** How long one fetch waits for its batch to fill, ms. >= 1000 (the client's floor). @default 1000 */
+  readonly expiresMs?: number;
+  /** Subject of dead letters; a stream `${stream}_DEAD` capturing it is created. @default `sluice.dead.${stream}` */
+  readonly deadLetterSubject?: string;
+}
+
+class JetstreamDelivery extends DeliveryBase {
+  readonly broker = 'jetstream' as const;
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempt: number;
+
+  constructor(
+    readonly source: string,
+    private readonly msg: JsMsg,
+    private readonly owner: JetstreamSource,
+  ) {
+    super();
+    this.id = String(msg.seq);
+    this.body = msg.data;
+    const h: Record<string, string> = {};
+    if (msg.headers !== undefined) for (const [k, v] of msg.headers) h[k] = v.join(', ');
+    this.headers = h;
+    this.attempt = msg.info.deliveryCount;
+  }
+
+  protected doAck(): Promise<void> {
+    this.msg.ack();
+    return Promise.resolve();
+  }
+
+  protected doRetry(delayMs: number): Promise<void> {
+    this.msg.nak(delayMs);
+    return Promise.resolve();
+  }
+
+  protected async doDeadLetter(reason: string): Promise<void> {
+    await this.owner.publishDead(this.msg, reason);
+    this.msg.term(reason);
+  }
+
+  protected override doExtend(): Promise<void> {
+    this.msg.working();
+    return Promise.resolve();
+  }
+}
+
+export class JetstreamSource implements BrokerSource {
+  readonly name: string;
+  readonly stream: string;
+  readonly deadLetterSubject: string;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #consumer: Consumer;
+  readonly #maxBatch: number;
+  readonly #expiresMs: number;
+  #current: ConsumerMessages | undefined;
+  #closed = false;
+
+  private constructor(name: string, stream: string, dead: string, nc: NatsConnection, consumer: Consumer, maxBatch: number, expiresMs: number) {
+    this.name = name;
+    this.stream = stream;
+    this.deadLetterSubject = dead;
+    this.#nc = nc;
+    this.#js = jetstream(nc);
+    this.#consumer = consumer;
+    this.#maxBatch = maxBatch;
+    this.#expiresMs = expiresMs;
+  }
+
+  static async open(options: JetstreamSourceOptions): Promise<JetstreamSource> {
+    const stream = nonEmpty('stream', options.stream);
+    const durable = nonEmpty('consumer', options.consumer);
+    const maxAckPending = optInt('maxAckPending', options.maxAckPending ?? 1000, 1);
+    const ackWaitMs = optNumber('ackWaitMs', options.ackWaitMs ?? 30_000, 1000);
+    const maxDeliver = optInt('maxDeliver', options.maxDeliver ?? -1, -1);
+    if (maxDeliver === 0) throw new InvalidOptionError('maxDeliver', 'an integer >= 1 or -1 (unlimited)', 0);
+    const maxBatch = optInt('maxBatch', options.maxBatch ?? 256, 1, 10_000);
+    const expiresMs = optNumber('expiresMs', options.expiresMs ?? 1000, 1000);
+    const dead = nonEmpty('deadLetterSubject', options.deadLetterSubject ?? `sluice.dead.${stream}`);
+    const servers = options.servers ?? '127.0.0.1:4222';
+    const where = `jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: servers as string | string[], maxReconnectAttempts: 10 });
+    } catch (err) {
+      throw new BrokerUnavailableError(where, err);
+    }
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm, stream, options.subjects);
+      await ensureStream(jsm, `${stream}_DEAD`, [dead]);
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        max_ack_pending: maxAckPending,
+        ack_wait: ackWaitMs * 1_000_000,
+        max_deliver: maxDeliver,
+      });
+      const consumer = await jetstream(nc).consumers.get(stream, durable);
+      return new JetstreamSource(`${where} stream ${JSON.stringify(stream)} consumer ${JSON.stringify(durable)}`, stream, dead, nc, consumer, maxBatch, expiresMs);
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    let emitted = 0;
+    while (emitted === 0 && !signal.aborted && !this.#closed) {
+      if (this.#nc.isClosed()) throw new BrokerUnavailableError(this.name, new Error('connection closed'));
+      const batch = await this.#consumer.fetch({ max_messages: Math.min(max, this.#maxBatch), expires: this.#expiresMs });
+      this.#current = batch;
+      const stop = (): void => batch.stop();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        for await (const m of batch) {
+          emitted++;
+          emit(new JetstreamDelivery(this.stream, m, this));
+        }
+      } finally {
+        signal.removeEventListener('abort', stop);
+        this.#current = undefined;
+      }
+    }
+  }
+
+  /** `num_pending`: messages in the stream this consumer has not yet been delivered. */
+  async lag(): Promise<number> {
+    const info = await this.#consumer.info();
+    return info.num_pending;
+  }
+
+  /** @internal */
+  async publishDead(msg: JsMsg, reason: string): Promise<void> {
+    const h = natsHeaders();
+    if (msg.headers !== undefined) for (const [k, vs] of msg.headers) for (const v of vs) h.append(k, v);
+    h.set('Sluice-Error', reason.replace(/[\r\n]+/g, ' '));
+    h.set('Sluice-Attempts', String(msg.info.deliveryCount));
+    h.set('Sluice-Source', `${this.stream}:${msg.seq}`);
+    await this.#js.publish(this.deadLetterSubject, msg.data, { headers: h });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#current?.stop();
+    await this.#nc.drain().catch(() => undefined);
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, name: string, subjects: readonly string[] | undefined): Promise<void> {
+  try {
+    await jsm.streams.info(name);
+  } catch (err) {
+    if (subjects === undefined || subjects.length === 0) throw new InvalidOptionError('stream', `an existing stream (or \`subjects\` to create it): ${(err as Error).message}`, name);
+    await jsm.streams.add({ name, subjects: [...subjects] });
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * A RabbitMQ queue as a BrokerSource. Demand meets RabbitMQ's own flow control, `basic.qos`:
+ * the broker stops sending once `prefetch` messages are unacknowledged, and the prefetch
+ * follows the processing rate (PrefetchWindow) but never falls below the outstanding demand.
+ * Messages wait in a local buffer no longer than the prefetch; the pipeline takes from it only
+ * what it demanded. Ack after processing; a retry republishes a copy with the attempt count
+ * (through a confirm channel, the original acked only once the copy is confirmed) after its
+ * delay; a dead letter goes to `<queue>.dead` with the reason, the same way.
+ */
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import amqp from 'amqplib';
+import type { Clock } from '../core/index.js';
+import { InvalidOptionError, systemClock } from '../core/index.js';
+import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import type { BrokerSource } from '../brokers/source.js';
+import type { Delivery } from '../brokers/delivery.js';
+import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
+import type { PrefetchOptions } from '../brokers/prefetch-window.js';
+import { PrefetchWindow } from '../brokers/prefetch-window.js';
+import { nonEmpty } from '../brokers/options.js';
+
+export interface RabbitmqSourceOptions {
+  /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
+  readonly url?: string;
+  /** The queue to consume. Non-empty. */
+  readonly queue: string;
+  /** Where dead letters go (asserted, durable). Non-empty. @default `${queue}.dead` */
+  readonly deadLetterQueue?: string;
+  /** Assert the queue (durable) before consuming. @default true */
+  readonly assertQueue?: boolean;
+  /** A number for a fixed prefetch; options for a prefetch adapted to the processing rate. @default {} (adaptive) */
+  readonly prefetch?: PrefetchOptions | number;
+  /** @default systemClock */
+  readonly clock?: Clock;
+}
+
+export const ATTEMPT_HEADER = 'x-sluice-attempt';
+export const ERROR_HEADER = 'x-sluice-error';
+
+class RabbitmqDelivery extends DeliveryBase {
+  readonly broker = 'rabbitmq' as const;
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempt: number;
+
+  constructor(
+    readonly source: string,
+    private readonly msg: ConsumeMessage,
+    private readonly owner: RabbitmqSource,
+  ) {
+    super(() => owner.onSettled());
+    this.id = String(msg.fields.deliveryTag);
+    this.body = msg.content;
+    this.headers = stringHeaders(msg.properties.headers);
+    const counted = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
+    const quorum = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
+    this.attempt = Math.max(Number.isInteger(counted) && counted > 0 ? counted : 1, quorum + 1);
+  }
+
+  protected doAck(): Promise<void> {
+    this.owner.ack(this.msg);
+    return Promise.resolve();
+  }
+
+  protected async doRetry(delayMs: number, reason: string): Promise<void> {
+    // The original stays unacknowledged while it waits: it still counts against the prefetch,
+    // and if this process dies now the broker redelivers it.
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    await this.owner.republish(this.source, this.msg, { [ATTEMPT_HEADER]: this.attempt + 1, [ERROR_HEADER]: reason });
+    this.owner.ack(this.msg);
+  }
+
+  protected async doDeadLetter(reason: string): Promise<void> {
+    await this.owner.republish(this.owner.deadLetterQueue, this.msg, { [ATTEMPT_HEADER]: this.attempt, [ERROR_HEADER]: reason, 'x-sluice-source': this.source });
+    this.owner.ack(this.msg);
+  }
+}
+
+export class RabbitmqSource implements BrokerSource {
+  readonly name: string;
+  readonly queue: string;
+  readonly deadLetterQueue: string;
+  readonly prefetch: PrefetchWindow;
+  readonly #conn: ChannelModel;
+  readonly #consumeCh: Channel;
+  readonly #confirmCh: ConfirmChannel;
+  readonly #buffer: ConsumeMessage[] = [];
+  #wake: (() => void) | undefined;
+  #failure: Error | undefined;
+  #consumerTag: string | undefined;
+  #closed = false;
+
+  private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
+    this.name = name;
+    this.queue = queue;
+    this.deadLetterQueue = dlq;
+    this.prefetch = prefetch;
+    this.#conn = conn;
+    this.#consumeCh = consumeCh;
+    this.#confirmCh = confirmCh;
+    const lost = (err?: unknown): void => {
+      if (this.#closed) return;
+      this.#failure ??= new BrokerUnavailableError(name, err ?? new Error('connection closed'));
+      this.#wake?.();
+    };
+    conn.on('error', lost);
+    conn.on('close', lost);
+    consumeCh.on('close', lost);
+    consumeCh.on('error', lost);
+  }
+
+  /** Connect, assert the queues, start consuming at the initial prefetch. Rejects with BrokerUnavailableError naming the broker. */
+  static async open(options: RabbitmqSourceOptions): Promise<RabbitmqSource> {
+    const queue = nonEmpty('queue', options.queue);
+    const dlq = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}.dead`);
+    if (dlq === queue) throw new InvalidOptionError('deadLetterQueue', 'a queue other than `queue`', dlq);
+    const prefetch = new PrefetchWindow(options.prefetch ?? {}, 'prefetch', options.clock ?? systemClock);
+    const url = options.url ?? 'amqp://127.0.0.1:5672';
+    const name = `rabbitmq at ${redactUrl(url)} queue ${JSON.stringify(queue)}`;
+    let conn: ChannelModel;
+    try {
+      conn = await amqp.connect(url);
+    } catch (err) {
+      throw new BrokerUnavailableError(`rabbitmq at ${redactUrl(url)}`, err);
+    }
+    try {
+      const confirmCh = await conn.createConfirmChannel();
+      if (options.assertQueue ?? true) await confirmCh.assertQueue(queue, { durable: true });
+      await confirmCh.assertQueue(dlq, { durable: true });
+      const consumeCh = await conn.createChannel();
+      // Channel-wide (global) qos: RabbitMQ applies a change to a running consumer at once.
+      await consumeCh.prefetch(prefetch.value, true);
+      const source = new RabbitmqSource(name, queue, dlq, prefetch, conn, consumeCh, confirmCh);
+      const ok = await consumeCh.consume(queue, (msg) => source.#onMessage(msg), { noAck: false });
+      source.#consumerTag = ok.consumerTag;
+      return source;
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  #onMessage(msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The broker cancelled the consumer (queue deleted).
+      this.#failure ??= new BrokerUnavailableError(this.name, new Error('consumer cancelled by the broker'));
+    } else {
+      this.#buffer.push(msg);
+    }
+    this.#wake?.();
+  }
+
+  /** Messages held locally, delivered by the broker and not yet demanded (at most the prefetch). */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    const next = this.prefetch.update(max);
+    if (next !== undefined && !this.#closed) await this.#consumeCh.prefetch(next, true);
+    while (this.#buffer.length === 0 && this.#failure === undefined && !signal.aborted && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.#wake = undefined;
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.#wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    if (signal.aborted || this.#closed) return;
+    const n = Math.min(max, this.#buffer.length);
+    for (const msg of this.#buffer.splice(0, n)) emit(new RabbitmqDelivery(this.queue, msg, this));
+  }
+
+  /** Ready messages in the queue (not counting the unacknowledged ones this consumer holds). */
+  async lag(): Promise<number> {
+    const q = await this.#confirmCh.checkQueue(this.queue);
+    return q.messageCount;
+  }
+
+  /** @internal */
+  onSettled(): void {
+    this.prefetch.settled();
+  }
+
+  /** @internal */
+  ack(msg: ConsumeMessage): void {
+    if (!this.#closed) this.#consumeCh.ack(msg);
+  }
+
+  /** @internal Publish a copy with extra headers and wait for the broker's confirm. */
+  async republish(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+    const props = msg.properties;
+    const options: amqp.Options.Publish = { headers: { ...props.headers, ...headers }, persistent: true };
+    if (props.contentType !== undefined) options.contentType = props.contentType;
+    if (props.messageId !== undefined) options.messageId = props.messageId as string;
+    await new Promise<void>((resolve, reject) => {
+      this.#confirmCh.sendToQueue(queue, msg.content, options, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake?.();
+    // Unacknowledged messages (buffered or in processing) go back to the queue when the channel closes.
+    this.#buffer.length = 0;
+    try {
+      if (this.#consumerTag !== undefined) await this.#consumeCh.cancel(this.#consumerTag);
+    } catch {
+      // the channel is already gone
+    }
+    await this.#conn.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * A Redis Streams consumer group as a BrokerSource. Each pull asks for exactly the
+ * outstanding demand: first `XAUTOCLAIM` of entries idle longer than `claimIdleMs` (a dead
+ * consumer's pending entries, and retries whose delay has passed), then `XREADGROUP COUNT`
+ * for the rest, blocking up to `blockMs` only when nothing was claimed. Ack is `XACK` after
+ * processing. A retry leaves the entry pending and sets its idle time so that it becomes
+ * claimable after the delay (`XCLAIM ... IDLE ... JUSTID`); the next claim counts the attempt.
+ * A dead letter is `XADD` to `<stream>:dead` with the reason and `XACK`, in one transaction.
+ */
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { optInt, optNumber } from '../core/index.js';
+import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import type { BrokerSource } from '../brokers/source.js';
+import type { Delivery } from '../brokers/delivery.js';
+import { DeliveryBase } from '../brokers/delivery.js';
+import { nonEmpty } from '../brokers/options.js';
+
+export interface RedisStreamsSourceOptions {
+  /** Redis URL. @default 'redis://127.0.0.1:6379' */
+  readonly url?: string;
+  /** The stream key. Non-empty. */
+  readonly stream: string;
+  /** The consumer group (created at the stream's start, with the stream, when missing). Non-empty. */
+  readonly group: string;
+  /** This consumer's name in the group. @default `${hostname}-${pid}` */
+  readonly consumer?: string;
+  /** Entries pending this long (ms) with any consumer are claimed: a dead consumer's, or retries due. >= 1. @default 30000 */
+  readonly claimIdleMs?: number;
+  /** How long one XREADGROUP blocks when nothing is there, ms. Integer in [1, 60000]. @default 1000 */
+  readonly blockMs?: number;
+  /** The entry field that holds the body; the other fields become headers. @default 'body' */
+  readonly bodyField?: string;
+  /** Stream of dead letters. @default `${stream}:dead` */
+  readonly deadLetterStream?: string;
+}
+
+type Entry = [id: Buffer, fields: Buffer[] | null];
+
+class RedisStreamsDelivery extends DeliveryBase {
+  readonly broker = 'redis-streams' as const;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly source: string,
+    readonly id: string,
+    fields: Buffer[],
+    readonly attempt: number,
+    private readonly owner: RedisStreamsSource,
+  ) {
+    super();
+    const h: Record<string, string> = {};
+    let body: Buffer = Buffer.alloc(0);
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const k = fields[i]!.toString();
+      if (k === owner.bodyField) body = fields[i + 1]!;
+      else h[k] = fields[i + 1]!.toString();
+    }
+    this.body = body;
+    this.headers = h;
+  }
+
+  protected async doAck(): Promise<void> {
+    await this.owner.client.xack(this.owner.stream, this.owner.group, this.id);
+  }
+
+  protected async doRetry(delayMs: number): Promise<void> {
+    // Claimable once idle >= claimIdleMs: set the idle time so that moment is delayMs from now.
+    const idle = Math.max(0, this.owner.claimIdleMs - delayMs);
+    await this.owner.client.call('XCLAIM', this.owner.stream, this.owner.group, this.owner.consumer, '0', this.id, 'IDLE', String(Math.floor(idle)), 'JUSTID');
+  }
+
+  protected async doDeadLetter(reason: string): Promise<void> {
+    const fields: (string | Buffer)[] = [this.owner.bodyField, Buffer.from(this.body)];
+    for (const [k, v] of Object.entries(this.headers)) fields.push(k, v);
+    fields.push('sluice-error', reason, 'sluice-attempts', String(this.attempt), 'sluice-source', `${this.owner.stream}:${this.id}`);
+    await this.owner.client.multi().xadd(this.owner.deadLetterStream, '*', ...fields).xack(this.owner.stream, this.owner.group, this.id).exec();
+  }
+}
+
+export class RedisStreamsSource implements BrokerSource {
+  readonly name: string;
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly claimIdleMs: number;
+  readonly bodyField: string;
+  readonly deadLetterStream: string;
+  /** Commands (acks, claims, info); the blocking read has its own connection. */
+  readonly client: Redis;
+  readonly #reader: Redis;
+  readonly #blockMs: number;
+  #cursor = '0-0';
+  #closed = false;
+
+  private constructor(name: string, o: Required<RedisStreamsSourceOptions>, client: Redis, reader: Redis) {
+    this.name = name;
+    this.stream = o.stream;
+    this.group = o.group;
+    this.consumer = o.consumer;
+    this.claimIdleMs = o.claimIdleMs;
+    this.bodyField = o.bodyField;
+    this.deadLetterStream = o.deadLetterStream;
+    this.#blockMs = o.blockMs;
+    this.client = client;
+    this.#reader = reader;
+  }
+
+  static async open(options: RedisStreamsSourceOptions): Promise<RedisStreamsSource> {
+    const stream = nonEmpty('stream', options.stream);
+    const o: Required<RedisStreamsSourceOptions> = {
+      url: options.url ?? 'redis://127.0.0.1:6379',
+      stream,
+      group: nonEmpty('group', options.group),
+      consumer: nonEmpty('consumer', options.consumer ?? `${hostname()}-${process.pid}`),
+      claimIdleMs: optNumber('claimIdleMs', options.claimIdleMs ?? 30_000, 1),
+      blockMs: optInt('blockMs', options.blockMs ?? 1000, 1, 60_000),
+      bodyField: nonEmpty('bodyField', options.bodyField ?? 'body'),
+      deadLetterStream: nonEmpty('deadLetterStream', options.deadLetterStream ?? `${stream}:dead`),
+    };
+    const where = `redis-streams at ${redactUrl(o.url)}`;
+    const client = await connectRedis(o.url, where);
+    let reader: Redis;
+    try {
+      reader = await connectRedis(o.url, where);
+    } catch (err) {
+      client.disconnect();
+      throw err;
+    }
+    try {
+      await client.xgroup('CREATE', stream, o.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) {
+        client.disconnect();
+        reader.disconnect();
+        throw err;
+      }
+    }
+    return new RedisStreamsSource(`${where} stream ${JSON.stringify(stream)} group ${JSON.stringify(o.group)}`, o, client, reader);
+  }
+
+  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    let emitted = 0;
+    while (emitted === 0 && !signal.aborted && !this.#closed) {
+      emitted += await this.#claim(max, emit);
+      if (emitted >= max || signal.aborted || this.#closed) return;
+      const res = (await this.#reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(max - emitted), ...(emitted === 0 ? ['BLOCK', String(this.#blockMs)] : []), 'STREAMS', this.stream, '>')) as [Buffer, Entry[]][] | null;
+      for (const [, entries] of res ?? []) {
+        for (const [id, fields] of entries) {
+          emitted++;
+          emit(new RedisStreamsDelivery(this.stream, id.toString(), fields ?? [], 1, this));
+        }
+      }
+    }
+  }
+
+  /** XAUTOCLAIM up to `max` entries idle past claimIdleMs; their attempt is the group's delivery count. */
+  async #claim(max: number, emit: (delivery: Delivery) => void): Promise<number> {
+    const res = (await this.client.callBuffer('XAUTOCLAIM', this.stream, this.group, this.consumer, String(Math.floor(this.claimIdleMs)), this.#cursor, 'COUNT', String(max))) as [Buffer, Entry[], Buffer[]?];
+    this.#cursor = res[0].toString();
+    const entries = res[1].filter((e) => e[1] !== null);
+    // Entries trimmed from the stream while pending (Redis 7 reports them): nothing to process.
+    const gone = (res[2] ?? []).map((b) => b.toString());
+    if (gone.length > 0) await this.client.xack(this.stream, this.group, ...gone);
+    if (entries.length === 0) return 0;
+    const pipe = this.client.pipeline();
+    for (const [id] of entries) pipe.xpending(this.stream, this.group, id, id, 1);
+    const counts = (await pipe.exec()) ?? [];
+    entries.forEach(([id, fields], i) => {
+      const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0];
+      emit(new RedisStreamsDelivery(this.stream, id.toString(), fields ?? [], row?.[3] ?? 2, this));
+    });
+    return entries.length;
+  }
+
+  /** The group's `lag` from XINFO GROUPS: entries not yet delivered to the group. */
+  async lag(): Promise<number> {
+    const groups = (await this.client.call('XINFO', 'GROUPS', this.stream)) as unknown[][];
+    for (const g of groups) {
+      const fields = new Map<string, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) fields.set(String(g[i]), g[i + 1]);
+      if (fields.get('name') !== this.group) continue;
+      const lag = fields.get('lag');
+      if (typeof lag === 'number') return lag;
+      // lag is nil when Redis cannot tell (entries deleted inside the range): count from the stream.
+      const len = await this.client.xlen(this.stream);
+      return Math.max(0, len - Number(fields.get('entries-read') ?? 0));
+    }
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reader.disconnect();
+    await this.client.quit().catch(() => undefined);
+  }
+}
+
+async function connectRedis(url: string, where: string): Promise<Redis> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy: (times) => (times > 10 ? null : Math.min(times * 100, 1000)) });
+  client.on('error', () => undefined); // surfaced by the command that failed
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw new BrokerUnavailableError(where, err);
+  }
+  return client;
+}
