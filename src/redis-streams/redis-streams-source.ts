@@ -145,8 +145,8 @@ export class RedisStreamsSource implements BrokerSource {
     while (emitted === 0 && !signal.aborted && !this.#closed) {
       emitted += await this.#claim(max, emit);
       if (emitted >= max || signal.aborted || this.#closed) return;
-      const res = (await this.#reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(max - emitted), ...(emitted === 0 ? ['BLOCK', String(this.#blockMs)] : []), 'STREAMS', this.stream, '>')) as [Buffer, Entry[]][] | null;
-      for (const [, entries] of res ?? []) {
+      const res = (await this.#reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(max - emitted), ...(emitted === 0 ? ['BLOCK', String(this.#blockMs)] : []), 'STREAMS', this.stream, '>')) as unknown[] | null;
+      for (const entries of streamEntries(res)) {
         for (const [id, fields] of entries) {
           emitted++;
           emit(new RedisStreamsDelivery(this.stream, id.toString(), fields ?? [], 1, this));
@@ -198,14 +198,28 @@ export class RedisStreamsSource implements BrokerSource {
   }
 }
 
+/** XREADGROUP's reply: a list of [key, entries] pairs (RESP2), or a map flattened to [key, entries, ...] (RESP3). */
+function streamEntries(res: unknown[] | null): Entry[][] {
+  if (res === null || res.length === 0) return [];
+  if (Array.isArray(res[0])) return (res as [Buffer, Entry[]][]).map((pair) => pair[1]);
+  const out: Entry[][] = [];
+  for (let i = 1; i < res.length; i += 2) out.push(res[i] as Entry[]);
+  return out;
+}
+
 async function connectRedis(url: string, where: string): Promise<Redis> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy: (times) => (times > 10 ? null : Math.min(times * 100, 1000)) });
-  client.on('error', () => undefined); // surfaced by the command that failed
+  // No reconnection while opening: an unreachable server is an error now, naming it.
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: () => null });
+  let last: unknown;
+  client.on('error', (err) => {
+    last = err; // surfaced by the command that failed
+  });
   try {
     await client.connect();
   } catch (err) {
     client.disconnect();
-    throw new BrokerUnavailableError(where, err);
+    throw new BrokerUnavailableError(where, last ?? err);
   }
+  client.options.retryStrategy = (times) => (times > 20 ? null : Math.min(times * 100, 1000));
   return client;
 }

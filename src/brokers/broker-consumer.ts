@@ -1,0 +1,148 @@
+/**
+ * The consumer loop on the streams layer: `forEach` over the broker's Publisher, so the
+ * handler's free slots are the demand and the demand is what the broker sends. Every
+ * delivery is settled after its handler, never at delivery: acked when the handler resolves;
+ * when it throws, counted and given to the failure policy (retried after a backoff, or
+ * dead-lettered with the error as the reason once its attempts are spent). Never silently
+ * acked. A handler that runs long keeps its message with `extend()` every `extendEveryMs`.
+ */
+import { optInt, optNumber } from '../core/index.js';
+import { forEach } from '../streams/index.js';
+import { brokerPublisher } from './broker-publisher.js';
+import type { Delivery } from './delivery.js';
+import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
+import { FailurePolicy, describeError } from './failure-policy.js';
+import type { BrokerSource } from './source.js';
+
+export type Handler = (delivery: Delivery) => unknown;
+
+export interface BrokerConsumerOptions {
+  /** Handlers running at once. Integer >= 1. @default 1 */
+  readonly concurrency?: number;
+  /**
+   * Messages requested at a time. 1 (the default) asks the broker for one message per message
+   * finished: demand-sized. A larger number asks in fixed batches of that size (a fixed
+   * prefetch), kept in a local queue of at most max(batch, concurrency). Integer >= 1. @default 1
+   */
+  readonly batch?: number;
+  /** Retry and dead-letter policy for handlers that throw. */
+  readonly onFailure?: FailurePolicyOptions;
+  /** While a handler runs, tell the broker every this many ms that the work goes on (JetStream +WPI, SQS visibility). > 0; Infinity: never. @default Infinity */
+  readonly extendEveryMs?: number;
+  /** Told of every handler failure and what was done about it (for logs). A throw here is ignored. */
+  readonly onError?: (error: unknown, delivery: Delivery, decision: FailureDecision) => void;
+}
+
+export interface BrokerConsumerStats {
+  readonly source: string;
+  /** Deliveries handed to the handler. */
+  readonly received: number;
+  readonly acked: number;
+  /** Handler failures (throws and rejections). */
+  readonly failed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  /** Settlements the broker refused (the message goes back to it by its own rules). */
+  readonly settleErrors: number;
+  /** Handlers running now. */
+  readonly inFlight: number;
+}
+
+export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity } as const;
+
+export class BrokerConsumer {
+  readonly source: BrokerSource;
+  /** Settles when the consumer stops: resolves after `stop()`, rejects when the broker fails (BrokerUnavailableError). */
+  readonly done: Promise<void>;
+  readonly #handler: Handler;
+  readonly #policy: FailurePolicy;
+  readonly #extendEveryMs: number;
+  readonly #onError: BrokerConsumerOptions['onError'];
+  readonly #abort = new AbortController();
+  readonly #settling = new Set<Promise<void>>();
+  #received = 0;
+  #acked = 0;
+  #failed = 0;
+  #retried = 0;
+  #deadLettered = 0;
+  #settleErrors = 0;
+  #inFlight = 0;
+
+  constructor(source: BrokerSource, handler: Handler, options: BrokerConsumerOptions = {}) {
+    if (typeof handler !== 'function') throw new TypeError(`handler: expected a function, received ${typeof handler}`);
+    const concurrency = optInt('concurrency', options.concurrency ?? CONSUMER_DEFAULTS.concurrency, 1);
+    const batch = optInt('batch', options.batch ?? CONSUMER_DEFAULTS.batch, 1);
+    this.#extendEveryMs = optNumber('extendEveryMs', options.extendEveryMs ?? CONSUMER_DEFAULTS.extendEveryMs, Number.MIN_VALUE);
+    this.#policy = new FailurePolicy(options.onFailure);
+    this.#onError = options.onError;
+    this.source = source;
+    this.#handler = handler;
+    const run = forEach(brokerPublisher(source), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
+    this.done = run.then(
+      () => this.#finish(),
+      async (err: unknown) => {
+        await this.#finish();
+        if (!(this.#abort.signal.aborted && err === this.#abort.signal.reason)) throw err;
+      },
+    );
+  }
+
+  stats(): BrokerConsumerStats {
+    return {
+      source: this.source.name,
+      received: this.#received,
+      acked: this.#acked,
+      failed: this.#failed,
+      retried: this.#retried,
+      deadLettered: this.#deadLettered,
+      settleErrors: this.#settleErrors,
+      inFlight: this.#inFlight,
+    };
+  }
+
+  /** Stop taking messages; running handlers finish and settle; then the source closes. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error('consumer stopped'));
+    await this.done.catch(() => undefined);
+  }
+
+  async #finish(): Promise<void> {
+    while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
+    await this.source.close();
+  }
+
+  async #process(d: Delivery): Promise<void> {
+    this.#received++;
+    this.#inFlight++;
+    const timer = Number.isFinite(this.#extendEveryMs) ? setInterval(() => void d.extend().catch(() => undefined), this.#extendEveryMs) : undefined;
+    try {
+      await this.#handler(d);
+    } catch (err) {
+      this.#failed++;
+      const decision = this.#policy.decide(d.attempt, err);
+      try {
+        this.#onError?.(err, d, decision);
+      } catch {
+        // a logging hook must not change what happens to the message
+      }
+      // A retry may wait out its delay locally (RabbitMQ): tracked, not holding a handler slot.
+      this.#track(decision.action === 'retry' ? d.retry(decision.delayMs, describeError(err)).then(() => void this.#retried++) : d.deadLetter(decision.reason).then(() => void this.#deadLettered++));
+      return;
+    } finally {
+      if (timer !== undefined) clearInterval(timer);
+      this.#inFlight--;
+    }
+    if (d.settled !== undefined) return; // the handler settled it itself
+    try {
+      await d.ack();
+      this.#acked++;
+    } catch {
+      this.#settleErrors++;
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    const q = p.catch(() => void this.#settleErrors++).finally(() => this.#settling.delete(q));
+    this.#settling.add(q);
+  }
+}

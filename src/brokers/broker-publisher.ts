@@ -1,0 +1,21 @@
+/**
+ * A broker source as a Publisher of the streams layer: each pull asks the broker for exactly
+ * the demand outstanding (`emitter.demand`), so the subscriber's `request(n)` is the only
+ * thing that takes messages off the broker. One subscription (a consumer is read once).
+ * Cancelling stops the pull in progress but leaves the source open, so that handlers still
+ * running can settle what they hold; the caller closes the source (BrokerConsumer does, once
+ * they have), and what was taken but never settled goes back to the broker.
+ */
+import type { Publisher } from '../streams/index.js';
+import { publisher } from '../streams/index.js';
+import type { Delivery } from './delivery.js';
+import type { BrokerSource } from './source.js';
+
+export function brokerPublisher(source: BrokerSource): Publisher<Delivery> {
+  return publisher<Delivery>(
+    () => ({
+      pull: (emitter) => source.pull(emitter.demand, (d) => void emitter.next(d), emitter.signal),
+    }),
+    { single: true, name: source.name },
+  );
+}

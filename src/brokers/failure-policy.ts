@@ -1,0 +1,50 @@
+/**
+ * What happens to a delivery whose handler threw: retried after a backoff until
+ * `maxAttempts`, then dead-lettered with the error as the reason. Attempt n's delay
+ * (n = the attempt that failed, 1-based) is
+ *
+ *     delay(n) = min(maxDelayMs, baseDelayMs · 2^(n−1))
+ *
+ * The attempt count is the broker's where it has one (JetStream, SQS, Redis Streams, a
+ * RabbitMQ header), so it survives a restart of the consumer.
+ */
+import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+
+export interface FailurePolicyOptions {
+  /** Attempts before a message is dead-lettered. Integer >= 1. @default 5 */
+  readonly maxAttempts?: number;
+  /** Delay before the first retry, ms. >= 0. @default 1000 */
+  readonly baseDelayMs?: number;
+  /** Longest delay, ms. >= baseDelayMs. @default 60000 */
+  readonly maxDelayMs?: number;
+}
+
+export const FAILURE_POLICY_DEFAULTS = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 } as const;
+
+export type FailureDecision = { readonly action: 'retry'; readonly delayMs: number } | { readonly action: 'dead-letter'; readonly reason: string };
+
+export class FailurePolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+
+  constructor(options: FailurePolicyOptions = {}, prefix = 'onFailure') {
+    const d = FAILURE_POLICY_DEFAULTS;
+    this.maxAttempts = optInt(`${prefix}.maxAttempts`, options.maxAttempts ?? d.maxAttempts, 1);
+    this.baseDelayMs = optNumber(`${prefix}.baseDelayMs`, options.baseDelayMs ?? d.baseDelayMs, 0);
+    this.maxDelayMs = optNumber(`${prefix}.maxDelayMs`, options.maxDelayMs ?? d.maxDelayMs, 0);
+    if (this.maxDelayMs < this.baseDelayMs) throw new InvalidOptionError(`${prefix}.maxDelayMs`, `a number >= baseDelayMs (${this.baseDelayMs})`, this.maxDelayMs);
+  }
+
+  decide(attempt: number, error: unknown): FailureDecision {
+    if (attempt >= this.maxAttempts) return { action: 'dead-letter', reason: `${describeError(error)} (attempt ${attempt} of ${this.maxAttempts})` };
+    return { action: 'retry', delayMs: Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (Math.max(1, attempt) - 1)) };
+  }
+}
+
+/** "Name: message", one line, at most 500 characters: fit for a header. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
+  const line = text.replace(/[\r\n]+/g, ' ');
+  return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+}

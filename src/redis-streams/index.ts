@@ -1,0 +1,3 @@
+/** `sluice/redis-streams`: a Redis Streams consumer group as a demand-driven source (ioredis is an optional peer). */
+export { RedisStreamsSource } from './redis-streams-source.js';
+export type { RedisStreamsSourceOptions } from './redis-streams-source.js';
