@@ -16,3 +16,5 @@ export { ProducerThrottle } from './producer-throttle.js';
 export type { ProducerThrottleOptions, ProducerThrottleStats } from './producer-throttle.js';
 export { desiredConsumers } from './desired-consumers.js';
 export type { DesiredConsumersInput } from './desired-consumers.js';
+export { BoundedProducer, PRODUCER_DEFAULTS } from './bounded-producer.js';
+export type { BoundedProducerOptions, ProducerStats } from './bounded-producer.js';

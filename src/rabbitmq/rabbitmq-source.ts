@@ -196,7 +196,8 @@ export class RabbitmqSource implements BrokerSource {
   async republish(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
     const props = msg.properties;
     const options: amqp.Options.Publish = { headers: { ...props.headers, ...headers }, persistent: true };
-    if (props.contentType !== undefined) options.contentType = props.contentType;
+    const contentType: unknown = props.contentType;
+    if (typeof contentType === 'string') options.contentType = contentType;
     if (props.messageId !== undefined) options.messageId = props.messageId as string;
     await new Promise<void>((resolve, reject) => {
       this.#confirmCh.sendToQueue(queue, msg.content, options, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));

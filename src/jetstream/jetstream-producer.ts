@@ -1,0 +1,66 @@
+/**
+ * A JetStream producer bounded by publish acks: a publish resolves when the stream has
+ * stored the message (its PubAck), at most `maxInFlight` are unacknowledged, at most
+ * `maxWaiting` callers wait, and an optional lag-driven throttle goes first.
+ */
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
+import { BoundedProducer } from '../brokers/bounded-producer.js';
+
+export interface JetstreamProducerOptions extends BoundedProducerOptions {
+  /** NATS server(s). @default '127.0.0.1:4222' */
+  readonly servers?: string | readonly string[];
+}
+
+export class JetstreamProducer {
+  readonly name: string;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #bounded: BoundedProducer;
+
+  private constructor(name: string, nc: NatsConnection, options: JetstreamProducerOptions) {
+    this.name = name;
+    this.#nc = nc;
+    this.#js = jetstream(nc);
+    this.#bounded = new BoundedProducer(name, options);
+  }
+
+  static async open(options: JetstreamProducerOptions = {}): Promise<JetstreamProducer> {
+    const servers = options.servers ?? '127.0.0.1:4222';
+    const name = `jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`;
+    new BoundedProducer(name, options);
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: servers as string | string[] });
+    } catch (err) {
+      throw new BrokerUnavailableError(name, err);
+    }
+    return new JetstreamProducer(name, nc, options);
+  }
+
+  stats(): ProducerStats {
+    return this.#bounded.stats();
+  }
+
+  /** Resolves with the stream's PubAck; `msgID` lets the stream drop a re-sent duplicate. */
+  publish(subject: string, body: Uint8Array | string, options: { readonly headers?: Readonly<Record<string, string>>; readonly msgID?: string } = {}, signal?: AbortSignal): Promise<PubAck> {
+    return this.#bounded.run(() => {
+      const opts: { headers?: ReturnType<typeof natsHeaders>; msgID?: string } = {};
+      if (options.headers !== undefined) {
+        const h = natsHeaders();
+        for (const [k, v] of Object.entries(options.headers)) h.set(k, v);
+        opts.headers = h;
+      }
+      if (options.msgID !== undefined) opts.msgID = options.msgID;
+      return this.#js.publish(subject, body, opts);
+    }, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.#nc.drain().catch(() => undefined);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * A RabbitMQ producer that cannot outrun the broker: publisher confirms (a publish resolves
+ * when RabbitMQ has taken responsibility for the message, rejects on a nack), at most
+ * `maxInFlight` unconfirmed, and `connection.blocked` honoured — while RabbitMQ says it is out
+ * of memory or disk, publishes wait (holding their slot, so waiting is bounded too) until
+ * `connection.unblocked`. A full socket buffer (`publish` returning false) waits for `drain`.
+ */
+import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
+import amqp from 'amqplib';
+import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
+import { BoundedProducer } from '../brokers/bounded-producer.js';
+
+export interface RabbitmqProducerOptions extends BoundedProducerOptions {
+  /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
+  readonly url?: string;
+}
+
+export interface RabbitmqProducerStats extends ProducerStats {
+  /** RabbitMQ has blocked this connection (memory or disk alarm). */
+  readonly blocked: boolean;
+  /** Times the connection was blocked. */
+  readonly blockedTimes: number;
+}
+
+export class RabbitmqProducer {
+  readonly name: string;
+  readonly #conn: ChannelModel;
+  readonly #ch: ConfirmChannel;
+  readonly #bounded: BoundedProducer;
+  #unblocked: Promise<void> | undefined;
+  #release: (() => void) | undefined;
+  #blockedTimes = 0;
+  #drain: Promise<void> | undefined;
+
+  private constructor(name: string, conn: ChannelModel, ch: ConfirmChannel, options: RabbitmqProducerOptions) {
+    this.name = name;
+    this.#conn = conn;
+    this.#ch = ch;
+    this.#bounded = new BoundedProducer(name, options);
+    conn.on('blocked', () => this.#block());
+    conn.on('unblocked', () => this.#unblock());
+    conn.on('error', () => undefined); // a lost connection fails the publishes in flight
+  }
+
+  static async open(options: RabbitmqProducerOptions = {}): Promise<RabbitmqProducer> {
+    const url = options.url ?? 'amqp://127.0.0.1:5672';
+    const name = `rabbitmq at ${redactUrl(url)}`;
+    // Validate before connecting: a bad option is a bad option whether or not the broker is up.
+    new BoundedProducer(name, options);
+    let conn: ChannelModel;
+    try {
+      conn = await amqp.connect(url);
+    } catch (err) {
+      throw new BrokerUnavailableError(name, err);
+    }
+    const ch = await conn.createConfirmChannel();
+    return new RabbitmqProducer(name, conn, ch, options);
+  }
+
+  /** The amqplib connection (its `blocked`/`unblocked` events drive this producer). */
+  get connection(): ChannelModel {
+    return this.#conn;
+  }
+
+  get blocked(): boolean {
+    return this.#unblocked !== undefined;
+  }
+
+  stats(): RabbitmqProducerStats {
+    return { ...this.#bounded.stats(), blocked: this.blocked, blockedTimes: this.#blockedTimes };
+  }
+
+  /** The connection's `blocked` notification: publishes wait from now on. Also how tests drive it. */
+  #block(): void {
+    if (this.#unblocked !== undefined) return;
+    this.#blockedTimes++;
+    this.#unblocked = new Promise((r) => (this.#release = r));
+  }
+
+  #unblock(): void {
+    const r = this.#release;
+    this.#unblocked = this.#release = undefined;
+    r?.();
+  }
+
+  /** Publish to a queue (through the default exchange); resolves on the broker's confirm. */
+  sendToQueue(queue: string, body: Uint8Array, options: Options.Publish = {}, signal?: AbortSignal): Promise<void> {
+    return this.publish('', queue, body, options, signal);
+  }
+
+  /** Publish to an exchange; resolves on the broker's confirm, rejects on its nack. */
+  publish(exchange: string, routingKey: string, body: Uint8Array, options: Options.Publish = {}, signal?: AbortSignal): Promise<void> {
+    return this.#bounded.run(async () => {
+      while (this.#unblocked !== undefined) await this.#unblocked;
+      while (this.#drain !== undefined) await this.#drain;
+      await new Promise<void>((resolve, reject) => {
+        const ok = this.#ch.publish(exchange, routingKey, Buffer.from(body.buffer, body.byteOffset, body.byteLength), { persistent: true, ...options }, (err) => (err ? reject(new Error(`${this.name}: the broker refused the message (nack)`, { cause: err })) : resolve()));
+        if (!ok && this.#drain === undefined) {
+          this.#drain = new Promise<void>((r) => this.#ch.once('drain', r)).finally(() => (this.#drain = undefined));
+        }
+      });
+    }, signal);
+  }
+
+  async close(): Promise<void> {
+    this.#unblock();
+    await this.#conn.close().catch(() => undefined);
+  }
+}
