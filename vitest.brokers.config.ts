@@ -1,0 +1,16 @@
+// `npm run test:brokers`: the proofs against real brokers (tens of seconds each), one file at
+// a time. RabbitMQ, NATS JetStream and Redis must run; Kafka and ElasticMQ are started by
+// scripts/brokers/*.sh (which .ci/run does).
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+export default defineConfig({
+  resolve: base.resolve,
+  test: {
+    include: ['test/brokers-e2e/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 300_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
