@@ -1,0 +1,52 @@
+/**
+ * An SQS producer: SendMessage, each awaited, at most `maxInFlight` unanswered, bounded
+ * waiting, and the queue-depth-driven throttle first (SQS itself never pushes back).
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
+import { BoundedProducer } from '../brokers/bounded-producer.js';
+import type { SqsConnectionOptions } from './sqs-source.js';
+import { queueUrl, sqsClient, sqsWhere } from './sqs-source.js';
+
+export interface SqsProducerOptions extends BoundedProducerOptions, SqsConnectionOptions {}
+
+export class SqsProducer {
+  readonly name: string;
+  readonly #client: SQSClient;
+  readonly #owns: boolean;
+  readonly #bounded: BoundedProducer;
+  readonly #urls = new Map<string, Promise<string>>();
+
+  constructor(options: SqsProducerOptions = {}) {
+    this.name = sqsWhere(options);
+    this.#bounded = new BoundedProducer(this.name, options);
+    this.#client = sqsClient(options);
+    this.#owns = options.client === undefined;
+  }
+
+  stats(): ProducerStats {
+    return this.#bounded.stats();
+  }
+
+  /** SendMessage to the named queue (created when missing); resolves with the message id. */
+  send(queue: string, body: string, attributes: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<string> {
+    return this.#bounded.run(async () => {
+      let url = this.#urls.get(queue);
+      if (url === undefined) {
+        url = queueUrl(this.#client, this.name, queue);
+        url.catch(() => this.#urls.delete(queue));
+        this.#urls.set(queue, url);
+      }
+      const attrs: Record<string, { DataType: string; StringValue: string }> = {};
+      for (const [k, v] of Object.entries(attributes)) attrs[k] = { DataType: 'String', StringValue: v };
+      const r = await this.#client.send(new SendMessageCommand({ QueueUrl: await url, MessageBody: body, ...(Object.keys(attrs).length > 0 ? { MessageAttributes: attrs } : {}) }), signal ? { abortSignal: signal } : {});
+      return r.MessageId ?? '';
+    }, signal);
+  }
+
+  close(): Promise<void> {
+    if (this.#owns) this.#client.destroy();
+    return Promise.resolve();
+  }
+}

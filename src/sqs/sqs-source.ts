@@ -1,0 +1,198 @@
+/**
+ * An SQS queue as a BrokerSource. SQS has no backpressure of its own: nothing stops a
+ * consumer from receiving faster than it works, so the demand is the only brake. Each
+ * receive asks for min(demand, 10) messages (SQS's ceiling) with a long poll; a message's
+ * visibility is extended while its handler runs (`extend`), it is deleted only after
+ * processing, a retry makes it visible again after the delay (ChangeMessageVisibility), and a
+ * dead letter is sent to `<queue>-dead` with the reason, then deleted.
+ */
+import type { Message } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { optInt } from '../core/index.js';
+import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import type { BrokerSource } from '../brokers/source.js';
+import type { Delivery } from '../brokers/delivery.js';
+import { DeliveryBase } from '../brokers/delivery.js';
+import { nonEmpty } from '../brokers/options.js';
+
+export interface SqsConnectionOptions {
+  /** Endpoint (ElasticMQ, LocalStack); omit for AWS itself. */
+  readonly endpoint?: string;
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  readonly region?: string;
+  /** Static credentials; omit to use the SDK's default chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** An SQS client of your own (then endpoint, region and credentials are ignored). */
+  readonly client?: SQSClient;
+}
+
+export interface SqsSourceOptions extends SqsConnectionOptions {
+  /** Queue name; created when missing. Non-empty. */
+  readonly queue: string;
+  /** Dead-letter queue name (created). @default `${queue}-dead` */
+  readonly deadLetterQueue?: string;
+  /** Visibility timeout given on receive and on each extension, s. Integer in [1, 43200]. @default 30 */
+  readonly visibilityTimeoutS?: number;
+  /** Long-poll wait of one receive, s. Integer in [0, 20]. @default 1 */
+  readonly waitTimeS?: number;
+}
+
+export function sqsClient(o: SqsConnectionOptions): SQSClient {
+  if (o.client !== undefined) return o.client;
+  return new SQSClient({
+    region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: 2,
+    ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
+    ...(o.credentials !== undefined ? { credentials: { ...o.credentials } } : {}),
+  });
+}
+
+export function sqsWhere(o: SqsConnectionOptions): string {
+  return `sqs at ${o.endpoint !== undefined ? redactUrl(o.endpoint) : `aws ${o.region ?? process.env.AWS_REGION ?? 'us-east-1'}`}`;
+}
+
+/** Create (or find) a queue; a network failure is a BrokerUnavailableError naming the endpoint. */
+export async function queueUrl(client: SQSClient, where: string, name: string): Promise<string> {
+  try {
+    const r = await client.send(new CreateQueueCommand({ QueueName: name }));
+    return r.QueueUrl!;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.$metadata?.httpStatusCode === undefined) throw new BrokerUnavailableError(where, err);
+    throw err;
+  }
+}
+
+class SqsDelivery extends DeliveryBase {
+  readonly broker = 'sqs' as const;
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempt: number;
+
+  constructor(
+    readonly source: string,
+    private readonly msg: Message,
+    private readonly owner: SqsSource,
+  ) {
+    super();
+    this.id = msg.MessageId ?? '';
+    this.body = Buffer.from(msg.Body ?? '', 'utf8');
+    const h: Record<string, string> = {};
+    for (const [k, v] of Object.entries(msg.MessageAttributes ?? {})) if (v.StringValue !== undefined) h[k] = v.StringValue;
+    this.headers = h;
+    this.attempt = Number(msg.Attributes?.ApproximateReceiveCount ?? 1);
+  }
+
+  protected async doAck(): Promise<void> {
+    await this.owner.client.send(new DeleteMessageCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle }));
+  }
+
+  protected async doRetry(delayMs: number): Promise<void> {
+    await this.owner.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle, VisibilityTimeout: Math.min(43_200, Math.ceil(delayMs / 1000)) }));
+  }
+
+  protected async doDeadLetter(reason: string): Promise<void> {
+    const attrs: Record<string, { DataType: string; StringValue: string }> = {};
+    for (const [k, v] of Object.entries(this.headers)) attrs[k] = { DataType: 'String', StringValue: v };
+    attrs['sluice-error'] = { DataType: 'String', StringValue: reason };
+    attrs['sluice-attempts'] = { DataType: 'Number', StringValue: String(this.attempt) };
+    attrs['sluice-source'] = { DataType: 'String', StringValue: `${this.source}:${this.id}` };
+    await this.owner.client.send(new SendMessageCommand({ QueueUrl: this.owner.deadUrl, MessageBody: this.msg.Body ?? '', MessageAttributes: attrs }));
+    await this.doAck();
+  }
+
+  protected override async doExtend(): Promise<void> {
+    await this.owner.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle, VisibilityTimeout: this.owner.visibilityTimeoutS }));
+  }
+}
+
+export class SqsSource implements BrokerSource {
+  readonly name: string;
+  readonly queue: string;
+  readonly url: string;
+  readonly deadUrl: string;
+  readonly client: SQSClient;
+  readonly visibilityTimeoutS: number;
+  readonly #waitTimeS: number;
+  readonly #ownsClient: boolean;
+  #closed = false;
+
+  private constructor(name: string, queue: string, url: string, deadUrl: string, client: SQSClient, ownsClient: boolean, visibility: number, wait: number) {
+    this.name = name;
+    this.queue = queue;
+    this.url = url;
+    this.deadUrl = deadUrl;
+    this.client = client;
+    this.#ownsClient = ownsClient;
+    this.visibilityTimeoutS = visibility;
+    this.#waitTimeS = wait;
+  }
+
+  static async open(options: SqsSourceOptions): Promise<SqsSource> {
+    const queue = nonEmpty('queue', options.queue);
+    const dead = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}-dead`);
+    const visibility = optInt('visibilityTimeoutS', options.visibilityTimeoutS ?? 30, 1, 43_200);
+    const wait = optInt('waitTimeS', options.waitTimeS ?? 1, 0, 20);
+    const where = sqsWhere(options);
+    const client = sqsClient(options);
+    try {
+      const url = await queueUrl(client, where, queue);
+      const deadUrl = await queueUrl(client, where, dead);
+      return new SqsSource(`${where} queue ${JSON.stringify(queue)}`, queue, url, deadUrl, client, options.client === undefined, visibility, wait);
+    } catch (err) {
+      if (options.client === undefined) client.destroy();
+      throw err;
+    }
+  }
+
+  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    let emitted = 0;
+    while (emitted === 0 && !signal.aborted && !this.#closed) {
+      let msgs: Message[];
+      try {
+        const r = await this.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.url,
+            MaxNumberOfMessages: Math.min(10, max),
+            WaitTimeSeconds: this.#waitTimeS,
+            VisibilityTimeout: this.visibilityTimeoutS,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: signal },
+        );
+        msgs = r.Messages ?? [];
+      } catch (err) {
+        if (signal.aborted || this.#closed) return;
+        throw err;
+      }
+      for (const m of msgs) {
+        emitted++;
+        emit(new SqsDelivery(this.queue, m, this));
+      }
+    }
+  }
+
+  /** ApproximateNumberOfMessages: visible messages waiting in the queue. */
+  async lag(): Promise<number> {
+    const r = await this.client.send(new GetQueueAttributesCommand({ QueueUrl: this.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      if (this.#ownsClient) this.client.destroy();
+    }
+    return Promise.resolve();
+  }
+}
