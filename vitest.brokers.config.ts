@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 export default defineConfig({
-  resolve: base.resolve,
+  resolve: base.resolve ?? {},
   test: {
     include: ['test/brokers-e2e/**/*.test.ts'],
     fileParallelism: false,

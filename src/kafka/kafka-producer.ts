@@ -8,6 +8,7 @@ import type { Producer, RecordMetadata } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { optInt } from '../core/index.js';
 import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { hostList } from '../brokers/options.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 
@@ -35,13 +36,13 @@ export class KafkaProducer {
   }
 
   static async open(options: KafkaProducerOptions): Promise<KafkaProducer> {
-    if (!Array.isArray(options.brokers) || options.brokers.length === 0) throw new TypeError('brokers: expected a non-empty array of "host:port", received ' + JSON.stringify(options.brokers));
-    const name = `kafka at ${options.brokers.join(',')}`;
+    const brokers = hostList('brokers', options.brokers);
+    const name = `kafka at ${brokers.join(',')}`;
     new BoundedProducer(name, options);
     const acks = options.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new TypeError(`acks: expected -1, 0 or 1, received ${String(acks)}`);
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);
-    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers: [...options.brokers], logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
+    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
     const producer = kafka.producer({ maxInFlightRequests, allowAutoTopicCreation: true });
     try {
       await producer.connect();

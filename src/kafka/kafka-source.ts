@@ -14,10 +14,10 @@ import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from '
 import { Kafka, logLevel } from 'kafkajs';
 import { optInt, optNumber } from '../core/index.js';
 import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { hostList, nonEmpty } from '../brokers/options.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
-import { nonEmpty } from '../brokers/options.js';
 import { OffsetTracker } from './offset-tracker.js';
 
 export interface KafkaSourceOptions {
@@ -115,7 +115,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   static async open(options: KafkaSourceOptions): Promise<KafkaSource> {
-    if (!Array.isArray(options.brokers) || options.brokers.length === 0) throw new TypeError('brokers: expected a non-empty array of "host:port", received ' + JSON.stringify(options.brokers));
+    const brokers = hostList('brokers', options.brokers);
     const topic = nonEmpty('topic', options.topic);
     const groupId = nonEmpty('groupId', options.groupId);
     const cap = optInt('partitionBuffer', options.partitionBuffer ?? 64, 1);
@@ -123,8 +123,8 @@ export class KafkaSource implements BrokerSource {
     const sessionTimeout = optInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000, 1000);
     const heartbeatInterval = optInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 3000, 100);
     const dead = nonEmpty('deadLetterTopic', options.deadLetterTopic ?? `${topic}.dead`);
-    const where = `kafka at ${options.brokers.join(',')}`;
-    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers: [...options.brokers], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
+    const where = `kafka at ${brokers.join(',')}`;
+    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
     const admin = kafka.admin();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500 });
@@ -154,14 +154,15 @@ export class KafkaSource implements BrokerSource {
   }
 
   /** The fetch loop's side: buffer up to the cap, mark the fetch position, pause when full. Never waits for a handler. */
-  async #take({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async #take(p: EachBatchPayload): Promise<void> {
+    const batch = p.batch;
     const partition = batch.partition;
     const buf = this.#buffers.get(partition) ?? [];
     this.#buffers.set(partition, buf);
     const tracker = this.#trackers.get(partition) ?? new OffsetTracker();
     this.#trackers.set(partition, tracker);
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.#closed) break;
+      if (!p.isRunning() || p.isStale() || this.#closed) break;
       if (buf.length >= this.#cap) {
         // The rest of this batch stays unresolved: fetched again after resume.
         this.#pause(partition);
@@ -169,11 +170,11 @@ export class KafkaSource implements BrokerSource {
       }
       buf.push({ partition, message, attempt: 1, generation: this.#generation });
       tracker.track(BigInt(message.offset));
-      resolveOffset(message.offset);
+      p.resolveOffset(message.offset);
     }
     if (buf.length >= this.#cap) this.#pause(partition);
     this.#wake?.();
-    await heartbeat();
+    await p.heartbeat();
   }
 
   #pause(partition: number): void {

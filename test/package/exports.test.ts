@@ -52,6 +52,11 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
       express: ['express'],
       fastify: ['fastify'],
       gateway: ['yaml', 'ajv', 'prom-client', 'undici'],
+      rabbitmq: ['amqplib'],
+      jetstream: ['@nats-io/jetstream', '@nats-io/transport-node'],
+      'redis-streams': ['ioredis'],
+      kafka: ['kafkajs'],
+      sqs: ['@aws-sdk/client-sqs'],
     };
     const peers = Object.keys((pkg as { peerDependencies?: Record<string, string> }).peerDependencies ?? {});
     const files = readdirSync(`${root}/dist`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));

@@ -1,0 +1,36 @@
+// One consumer of `npm run bench:brokers`, in its own process so its RSS is its own: drains
+// `count` messages from `name`, samples RSS, messages held (in handlers + buffered) and the
+// lag every 100 ms, and prints one JSON line when done.
+import { BrokerConsumer, LagMonitor } from '../src/brokers/index.js';
+import type { BrokerName } from '../test/brokers-e2e/fixtures.js';
+import { fixture } from '../test/brokers-e2e/fixtures.js';
+
+const a = JSON.parse(process.argv[2]!) as { broker: BrokerName; name: string; count: number; concurrency: number; batch: number; fixedPrefetch?: number };
+const source = await fixture(a.broker).open(a.name, a.fixedPrefetch !== undefined ? { fixedPrefetch: a.fixedPrefetch } : {});
+const monitor = new LagMonitor(source, { intervalMs: 100 });
+let done = 0;
+let finish!: () => void;
+const finished = new Promise<void>((r) => (finish = r));
+const start = performance.now();
+const consumer = new BrokerConsumer(source, () => {
+  if (++done === a.count) finish();
+}, { concurrency: a.concurrency, batch: a.batch });
+void monitor.start();
+const buffered = (): number => ('buffered' in source ? Number((source as { buffered: number }).buffered) : 0);
+let maxRss = process.memoryUsage.rss();
+let maxHeld = 0;
+const lags: number[] = [];
+const t = setInterval(() => {
+  maxRss = Math.max(maxRss, process.memoryUsage.rss());
+  const s = consumer.stats();
+  maxHeld = Math.max(maxHeld, s.received - s.acked - s.failed + buffered());
+  if (!Number.isNaN(monitor.lag)) lags.push(monitor.lag);
+}, 100);
+await finished;
+const seconds = (performance.now() - start) / 1000;
+clearInterval(t);
+monitor.stop();
+await consumer.stop();
+lags.sort((x, y) => x - y);
+console.log(JSON.stringify({ messages: a.count, seconds, perSec: a.count / seconds, maxRssMB: maxRss / 2 ** 20, maxHeld, lagP50: lags[Math.floor(lags.length / 2)] ?? 0, lagMax: lags[lags.length - 1] ?? 0 }));
+process.exit(0);
