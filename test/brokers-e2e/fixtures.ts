@@ -8,6 +8,10 @@ import type { BrokerSource, ProducerThrottle } from '../../src/brokers/index.js'
 import { RabbitmqProducer, RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { JetstreamProducer, JetstreamSource } from '../../src/jetstream/index.js';
 import { RedisStreamsProducer, RedisStreamsSource } from '../../src/redis-streams/index.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { KafkaProducer, KafkaSource } from '../../src/kafka/index.js';
+import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
 
 export type BrokerName = 'rabbitmq' | 'jetstream' | 'redis-streams' | 'kafka' | 'sqs';
 
@@ -131,7 +135,66 @@ const redisFx: Fixture = {
   },
 };
 
-export const FIXTURES: Partial<Record<BrokerName, Fixture>> = { rabbitmq, jetstream: jetstreamFx, 'redis-streams': redisFx };
+export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+export const SQS_ENDPOINT = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324';
+const sqsCredentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+
+const kafkaFx: Fixture = {
+  async producer(name, throttle) {
+    const p = await KafkaProducer.open({ brokers: KAFKA_BROKERS, ...(throttle ? { throttle } : {}) });
+    return { send: async (i) => void (await p.send(name, body(i, 16))), close: () => p.close() };
+  },
+  async fill(name, count, bytes, from = 0) {
+    const k = new Kafka({ clientId: 'fill', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+    const admin = k.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: name, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const p = k.producer();
+    await p.connect();
+    for (let i = from; i < from + count; i += 1000) {
+      const messages = [];
+      for (let j = i; j < Math.min(i + 1000, from + count); j++) messages.push({ value: body(j, bytes) });
+      await p.send({ topic: name, acks: -1, messages });
+    }
+    await p.disconnect();
+  },
+  open: (name) => KafkaSource.open({ brokers: KAFKA_BROKERS, topic: name, groupId: `${name}-g`, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, commitIntervalMs: 500 }),
+  async cleanup(name) {
+    const admin = new Kafka({ clientId: 'cleanup', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [name, `${name}.dead`] }).catch(() => undefined);
+    await admin.disconnect();
+  },
+};
+
+const sqsFx: Fixture = {
+  async producer(name, throttle) {
+    const p = new SqsProducer({ endpoint: SQS_ENDPOINT, credentials: sqsCredentials, ...(throttle ? { throttle } : {}) });
+    return { send: async (i) => void (await p.send(name, body(i, 16).toString())), close: () => p.close() };
+  },
+  async fill(name, count, bytes, from = 0) {
+    const c = new SQSClient({ endpoint: SQS_ENDPOINT, region: 'us-east-1', credentials: sqsCredentials });
+    const url = (await c.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+    const batches: number[] = [];
+    for (let i = from; i < from + count; i += 10) batches.push(i);
+    for (let b = 0; b < batches.length; b += 20) {
+      await Promise.all(batches.slice(b, b + 20).map((i) => c.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: Array.from({ length: Math.min(10, from + count - i) }, (_, k) => ({ Id: String(k), MessageBody: body(i + k, bytes).toString() })) }))));
+    }
+    c.destroy();
+  },
+  open: (name, o = {}) => SqsSource.open({ endpoint: SQS_ENDPOINT, credentials: sqsCredentials, queue: name, visibilityTimeoutS: Math.max(1, Math.round((o.redeliverMs ?? 30_000) / 1000)) }),
+  async cleanup(name) {
+    const c = new SQSClient({ endpoint: SQS_ENDPOINT, region: 'us-east-1', credentials: sqsCredentials });
+    for (const q of [name, `${name}-dead`]) {
+      const url = await c.send(new GetQueueUrlCommand({ QueueName: q })).then((r) => r.QueueUrl, () => undefined);
+      if (url !== undefined) await c.send(new DeleteQueueCommand({ QueueUrl: url }));
+    }
+    c.destroy();
+  },
+};
+
+export const FIXTURES: Partial<Record<BrokerName, Fixture>> = { rabbitmq, jetstream: jetstreamFx, 'redis-streams': redisFx, kafka: kafkaFx, sqs: sqsFx };
 
 export function fixture(broker: BrokerName): Fixture {
   const f = FIXTURES[broker];

@@ -81,7 +81,8 @@ describe.each(brokers)('%s proofs', (broker) => {
       // The stated bound: the consumer holds at most concurrency + prefetch messages
       // (RabbitMQ's adaptive prefetch ≤ its max of 1000; JetStream and Redis hold only what was demanded),
       // so its RSS grows by far less than the 100 MB backlog: 48 MiB at most over its first reading.
-      const boundHeld = concurrency + (broker === 'rabbitmq' ? 1000 : 0);
+      // Kafka: its per-partition buffers (64 × 3 partitions); SQS receives at most the demand.
+      const boundHeld = concurrency + (broker === 'rabbitmq' ? 1000 : broker === 'kafka' ? 64 * 3 : 0);
       const boundRss = 48 * 1024 * 1024;
       results[`${broker}.rss`] = { backlog: 100_000, bodyBytes: 1024, concurrency, handlerMs: 20, processed: processedIds(out).length, rssFirstMB: +(base / 2 ** 20).toFixed(1), rssMaxMB: +(maxRss / 2 ** 20).toFixed(1), growthMB: +((maxRss - base) / 2 ** 20).toFixed(1), maxHeld, boundHeld, boundGrowthMB: 48 };
       console.log(`[proof] ${broker} bounded memory: RSS ${(base / 2 ** 20).toFixed(1)} → max ${(maxRss / 2 ** 20).toFixed(1)} MB, held at most ${maxHeld} messages (bound ${boundHeld})`);
