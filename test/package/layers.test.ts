@@ -20,7 +20,7 @@ const layerOf = (f: string): string => f.split('/')[0]!.replace(/\.ts$/, '');
 // adapters, the demo over the gateway, the CLI over everything).
 const MECHANISMS = ['queue', 'rate', 'concurrency', 'limit', 'breaker', 'retry', 'pressure'];
 const LIBRARY = ['core', 'discipline', ...MECHANISMS, 'compose', 'shared'];
-const ADAPTERS = ['http', 'http-client', 'express', 'fastify', 'metrics', 'otel', 'prometheus', 'streams'];
+const ADAPTERS = ['http', 'http-client', 'express', 'fastify', 'metrics', 'otel', 'prometheus', 'streams', 'brokers', 'rabbitmq', 'jetstream', 'redis-streams', 'kafka', 'sqs'];
 const APPLICATIONS = ['gateway', 'sim', 'demo', 'cli'];
 const allowed: Record<string, readonly string[]> = {
   core: [],
@@ -41,6 +41,13 @@ const allowed: Record<string, readonly string[]> = {
   'http-client': LIBRARY,
   metrics: LIBRARY,
   streams: LIBRARY,
+  // Broker adapters: the shared consumer sits on streams; each broker's adapter on the shared part.
+  brokers: [...LIBRARY, 'streams'],
+  rabbitmq: [...LIBRARY, 'brokers'],
+  jetstream: [...LIBRARY, 'brokers'],
+  'redis-streams': [...LIBRARY, 'brokers'],
+  kafka: [...LIBRARY, 'brokers'],
+  sqs: [...LIBRARY, 'brokers'],
   express: [...LIBRARY, 'http'],
   fastify: [...LIBRARY, 'http'],
   otel: [...LIBRARY, 'metrics'],
