@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const rounds = args.rounds ?? (args.quick ? 3 : 5);
   const warmup = args.quick ? 1 : 2;
   const warmupMs = args.quick ? 200 : 1000;
-  const peers = ['p-limit', 'p-queue', 'bottleneck', 'cockatiel', 'opossum', 'rate-limiter-flexible', 'limiter', 'mitata'];
+  const peers = ['p-limit', 'p-queue', 'bottleneck', 'cockatiel', 'opossum', 'rate-limiter-flexible', 'limiter', 'mitata', 'rxjs'];
   const started = performance.now();
   const base = {
     date: new Date().toISOString(),

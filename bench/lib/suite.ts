@@ -3,7 +3,7 @@ import type { GoalResult } from './goals.js';
 import type { Row } from './harness.js';
 import type { Table } from './table.js';
 
-export type SuiteId = 'concurrency' | 'rate' | 'channel' | 'breaker' | 'retry';
+export type SuiteId = 'concurrency' | 'rate' | 'channel' | 'breaker' | 'retry' | 'streams';
 
 export interface SuiteContext {
   /** Short smoke run: smaller workloads, fewer rounds. */
