@@ -28,6 +28,8 @@ export interface HotBufferOptions<T> {
   readonly onDrop?: (item: T, policy: DropPolicy) => void;
   /** Name of the buffer's channel (stats, events). */
   readonly name?: string;
+  /** Receives the buffer's Channel on each subscription (its stats(): depth, drops). */
+  readonly onChannel?: (channel: Channel<T>) => void;
 }
 
 /** Validate once, at construction of the operator or source. */
@@ -48,6 +50,7 @@ export class HotBuffer<T> implements Source<T> {
   constructor(options: HotBufferOptions<T>, name: string) {
     const overflow = options.overflow === 'error' ? 'reject' : options.overflow;
     this.channel = new Channel<T>({ capacity: options.capacity, overflow, name: options.name ?? name, ...(options.onDrop === undefined ? {} : { onDrop: options.onDrop }) });
+    options.onChannel?.(this.channel);
   }
 
   start(e: Emitter<T>): void {
