@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Operator, Publisher } from '../../src/streams/index.js';
-import { buffer, filter, fromArray, fromAsyncIterable, fromIterable, map, mapAsync, pipe, skip, take } from '../../src/streams/index.js';
+import { buffer, filter, fromArray, fromAsyncIterable, fromIterable, map, mapAsync, skip, take } from '../../src/streams/index.js';
 import { Probe, settle } from './probe.js';
 
 type SourceKind = 'array' | 'generator' | 'async';
