@@ -93,6 +93,27 @@ const variants: readonly Variant[] = [
     },
   },
   {
+    name: 'sluice putMany/batches',
+    about: 'batch API: producer `await ch.putMany(chunk)` with chunks of 256; consumer `for await (const batch of ch.batches(256))`',
+    async pass(n, onItem) {
+      const ch = new Channel<number>({ capacity: CAPACITY });
+      const producer = (async () => {
+        const chunk: number[] = [];
+        for (let i = 0; i < n; i++) {
+          chunk.push(i);
+          if (chunk.length === 256) {
+            await ch.putMany(chunk);
+            chunk.length = 0;
+          }
+        }
+        await ch.putMany(chunk);
+        ch.close();
+      })();
+      for await (const batch of ch.batches(256)) for (const x of batch) onItem(x);
+      await producer;
+    },
+  },
+  {
     name: 'node stream',
     vs: 'sluice',
     about: 'stream/promises pipeline(Readable → Writable), both objectMode, highWaterMark 1024; read() pushes until push() returns false, write() calls back synchronously',
@@ -221,6 +242,7 @@ export const channelSuite: Suite = {
       [
         { sluice: 'sluice', peer: 'node stream', min: 1 },
         { sluice: 'sluice', peer: 'WHATWG streams', min: 10 },
+        { sluice: 'sluice putMany/batches', peer: 'node stream', min: 1 },
       ],
       rows,
     );
