@@ -49,6 +49,18 @@ export interface ServerConfig {
   readonly maxConnections?: number;
   /** Requests waiting for admission across all routes; more are answered 503 at once. @default 10000 */
   readonly maxQueued?: number;
+  /**
+   * A refused keep-alive connection is not read again for min(its Retry-After, this), so a
+   * client that re-sends at once is slowed by TCP instead of by the event loop (0: off).
+   * Never longer than half of keepAliveTimeout. @default 1s
+   */
+  readonly pauseRefused?: Duration;
+  /**
+   * Processes serving the listener, sharing one limit (their primary leases slots and
+   * tokens to them): an integer >= 1, or 'auto' for one per available core. Needs a
+   * restart to change. @default 1
+   */
+  readonly workers?: number | 'auto';
 }
 
 export interface DrainConfig {

@@ -10,6 +10,8 @@ export const GATEWAY_DEFAULTS = {
     maxBodySize: 10 * 1024 * 1024,
     maxConnections: 10_000,
     maxQueued: 10_000,
+    pauseRefusedMs: 1_000,
+    workers: 1,
   },
   drain: { timeoutMs: 30_000, retryAfterMs: 5_000 },
   log: { level: 'info' },

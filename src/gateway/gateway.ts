@@ -12,6 +12,7 @@ import type { AdminServer } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
 import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
+import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
 import { handleRequest } from './request-handler.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
@@ -58,7 +59,8 @@ function urlOf(server: Server): string {
   return `http://${host}:${a.port}`;
 }
 
-function applyServerLimits(server: Server, c: ResolvedConfig): void {
+function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer): void {
+  pacer.maxPauseMs = c.server.pauseRefusedMs;
   server.headersTimeout = c.server.headersTimeoutMs;
   server.requestTimeout = c.server.requestTimeoutMs;
   server.keepAliveTimeout = c.server.keepAliveTimeoutMs;
@@ -76,6 +78,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger,
     rejections: new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     counters,
+    pacer: new RefusalPacer(resolved.server.pauseRefusedMs),
     ownHost: '',
   };
   const startedAt = Date.now();
@@ -90,7 +93,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     (req, res) => handleRequest(state, req, res),
   );
-  applyServerLimits(server, resolved);
+  applyServerLimits(server, resolved, state.pacer);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     logger.debug('client error', { code: err.code, error: err.message });
     if (socket.writable && err.code === 'HPE_HEADER_OVERFLOW') socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -119,6 +122,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     drained ??= (async () => {
       state.draining = true;
       logger.info('draining', { deadlineMs, queued: state.queued });
+      // A paused connection may hold a request its client already sent: read it (it is
+      // answered with Connection: close) before server.close() closes idle connections.
+      state.pacer.maxPauseMs = 0;
+      if (state.pacer.paused > 0) {
+        state.pacer.resumeAll();
+        // After a timer, an immediate runs once the poll phase between them has read what they hold.
+        await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
+      }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Queued requests are answered 503 + Retry-After now; admitted ones run on.
@@ -151,9 +162,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (c.listen.host !== old.config.listen.host || c.listen.port !== old.config.listen.port || c.listen.backlog !== old.config.listen.backlog) restart.push('listen');
     if (JSON.stringify(c.admin) !== JSON.stringify(old.config.admin)) restart.push('admin');
     if (c.server.maxHeaderSize !== old.config.server.maxHeaderSize) restart.push('server.maxHeaderSize');
+    if (c.server.workers !== old.config.server.workers) restart.push('server.workers');
     const table = new RouteTable(c, old, options.clock);
     state.table = table; // the swap: one assignment
-    applyServerLimits(server, c);
+    applyServerLimits(server, c, state.pacer);
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
     for (const p of retired.policies) p.retire();

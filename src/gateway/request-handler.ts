@@ -12,6 +12,7 @@ import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import { forward } from './proxy.js';
 import type { ForwardContext } from './proxy.js';
+import type { RefusalPacer } from './refusal-pacer.js';
 import type { RejectionLog } from './rejection-log.js';
 import { writeProblem } from './responses.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
@@ -33,6 +34,8 @@ export interface HandlerState {
   readonly logger: Logger;
   readonly rejections: RejectionLog;
   readonly counters: GatewayCounters;
+  /** Refused keep-alive connections are not read until their Retry-After (refusal-pacer.ts). */
+  readonly pacer: RefusalPacer;
   /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
   ownHost: string;
 }
@@ -81,6 +84,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     state.counters.rejected++;
     state.rejections.count(route.config.name, 'queue_full', 503);
     writeProblem(res, 503, 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
+    state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS, table.trusted);
     decision.then(
       (d) => {
         if (d.type === 'admitted') d.permit.release('ignored');
@@ -168,8 +172,17 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   state.rejections.count(route.config.name, d.rejection.reason, d.status);
   if (res.headersSent) return;
   const s = state.draining ? Math.ceil(state.table.config.drain.retryAfterMs / 1000) : GATEWAY_DEFAULTS.retryAfterS;
-  res.writeHead(d.status, refusalHead(d, Math.max(1, s)));
+  const head = refusalHead(d, Math.max(1, s));
+  const socket = res.socket;
+  res.writeHead(d.status, head);
   res.end(d.body);
+  if (!state.draining) state.pacer.refused(socket, retryAfterOf(head), state.table.trusted);
+}
+
+/** The Retry-After seconds of a refusal's header list (refusalHead always has one). */
+function retryAfterOf(head: readonly string[]): number {
+  for (let i = 0; i < head.length; i += 2) if (head[i]!.length === 11 && head[i]!.toLowerCase() === 'retry-after') return Number(head[i + 1]);
+  return GATEWAY_DEFAULTS.retryAfterS;
 }
 
 /**

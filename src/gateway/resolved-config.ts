@@ -50,6 +50,10 @@ export interface ResolvedConfig {
     readonly maxBodySize: number;
     readonly maxConnections: number;
     readonly maxQueued: number;
+    /** Already capped at half of keepAliveTimeoutMs. */
+    readonly pauseRefusedMs: number;
+    /** 'auto' resolved to the available cores. */
+    readonly workers: number;
   };
   readonly drain: { readonly timeoutMs: number; readonly retryAfterMs: number };
   readonly logLevel: LogLevel;

@@ -105,6 +105,8 @@ export const CONFIG_SCHEMA = strip({
         maxBodySize: size,
         maxConnections: count,
         maxQueued: { type: 'integer', minimum: 0 },
+        pauseRefused: duration,
+        workers: { description: "Processes serving the listener: an integer >= 1, or 'auto' (one per available core)", anyOf: [{ type: 'integer', minimum: 1 }, { const: 'auto' }] },
       },
     },
     drain: { type: 'object', additionalProperties: false, properties: { timeout: duration, retryAfter: duration } },

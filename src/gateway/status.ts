@@ -26,6 +26,8 @@ export interface GatewayStatus {
   /** Requests waiting for admission now, across all routes. */
   readonly queued: number;
   readonly counters: Readonly<GatewayCounters>;
+  /** Refused keep-alive connections not being read now (server.pauseRefused), and pauses so far. */
+  readonly paused: { readonly now: number; readonly total: number };
   readonly routes: readonly RouteStatus[];
   readonly policies: readonly PolicyStatus[];
   readonly upstreams: readonly { readonly name: string; readonly host: string; readonly sockets: number; readonly freeSockets: number; readonly pending: number }[];
@@ -38,6 +40,7 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
     uptimeMs: Date.now() - startedAt,
     queued: state.queued,
     counters: { ...state.counters },
+    paused: { now: state.pacer.paused, total: state.pacer.total },
     routes: t.routes.map((r) => ({
       name: r.config.name,
       path: r.config.path,

@@ -4,6 +4,7 @@
  * finally the HTTP admission layer's own validation of each policy. Every problem is
  * collected (not just the first) and reported with its file, line and key path.
  */
+import { availableParallelism } from 'node:os';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { InvalidOptionError } from '../core/errors.js';
@@ -166,6 +167,8 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
       maxBodySize: s.maxBodySize === undefined ? d.server.maxBodySize : sizeBytes(s.maxBodySize),
       maxConnections: s.maxConnections ?? d.server.maxConnections,
       maxQueued: s.maxQueued ?? d.server.maxQueued,
+      pauseRefusedMs: Math.min(ms(s.pauseRefused, d.server.pauseRefusedMs), ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs) / 2),
+      workers: s.workers === 'auto' ? availableParallelism() : (s.workers ?? d.server.workers),
     },
     drain: { timeoutMs: ms(c.drain?.timeout, d.drain.timeoutMs), retryAfterMs: ms(c.drain?.retryAfter, d.drain.retryAfterMs) },
     logLevel: c.log?.level ?? d.log.level,

@@ -1,0 +1,157 @@
+// A refused keep-alive connection is not read again until its Retry-After has passed
+// (server.pauseRefused caps it): a client that re-sends at once waits in TCP, not in the
+// gateway's event loop. Real sockets on loopback; assertions on order and lower bounds only.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../../src/gateway/index.js';
+import { cleanup, get, oneRoute, startInProcess, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+interface RawReply {
+  readonly status: number;
+  readonly head: string;
+  readonly at: number;
+}
+
+/** A raw keep-alive HTTP/1.1 client: one socket, replies parsed in order (bodies have Content-Length). */
+function rawClient(url: string): { send(path?: string, headers?: Record<string, string>): void; next(): Promise<RawReply>; socket: Socket; closed: Promise<void> } {
+  const u = new URL(url);
+  const socket = connect(Number(u.port), u.hostname);
+  let buf = '';
+  const replies: RawReply[] = [];
+  const waiting: ((r: RawReply) => void)[] = [];
+  socket.setEncoding('latin1').on('data', (d: string) => {
+    buf += d;
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.slice(0, end);
+      const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      if (buf.length < end + 4 + len) return;
+      buf = buf.slice(end + 4 + len);
+      const r = { status: Number(head.slice(9, 12)), head, at: performance.now() };
+      const w = waiting.shift();
+      if (w !== undefined) w(r);
+      else replies.push(r);
+    }
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  return {
+    socket,
+    closed,
+    send: (path = '/', headers = {}) => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`),
+    next: () => {
+      const r = replies.shift();
+      return r !== undefined ? Promise.resolve(r) : new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
+
+/** An upstream that holds every request until `release()`; counts what it was sent. */
+async function holdingUpstream(): Promise<{ url: string; seen: () => number; release: () => void }> {
+  const held: (() => void)[] = [];
+  let seen = 0;
+  const up = await upstream((_req, res) => {
+    seen++;
+    held.push(() => res.end('ok'));
+  });
+  return { url: up.url, seen: () => seen, release: () => held.splice(0).forEach((f) => f()) };
+}
+
+const withLimit1 = (url: string, server: NonNullable<GatewayConfig['server']>, extra: Partial<GatewayConfig> = {}): GatewayConfig =>
+  oneRoute(url, '10s', {
+    server,
+    policies: { one: { concurrency: 1 } },
+    routes: [{ path: '/', policy: 'one' }],
+    ...extra,
+  });
+
+describe('gateway: refused connections are paced at the socket', () => {
+  it('a client that re-sends at once after a refusal is not read until the pause has passed; other clients are served meanwhile', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await startInProcess(
+      oneRoute(up.url, '10s', {
+        server: { pauseRefused: '2s', keepAliveTimeout: '5s' },
+        policies: { perKey: { tenant: { header: 'x-key' }, rateLimits: [{ rate: '1/min', burst: 1 }] } },
+        routes: [{ path: '/', policy: 'perKey' }],
+      }),
+    );
+    const storm = rawClient(gw.url);
+    storm.send('/', { 'x-key': 'a' });
+    expect((await storm.next()).status).toBe(200);
+    storm.send('/', { 'x-key': 'a' });
+    const refused = await storm.next();
+    expect(refused.status).toBe(429);
+    expect(Number(/retry-after: *(\d+)/i.exec(refused.head)?.[1])).toBeGreaterThan(2);
+    const resentAt = performance.now();
+    storm.send('/', { 'x-key': 'a' }); // at once, ignoring Retry-After
+    expect(gw.status().paused.now).toBe(1);
+
+    // The loop is not held by the paused client: another client is answered meanwhile.
+    expect((await get(gw.url, { headers: { 'x-key': 'b' } })).status).toBe(200);
+
+    const again = await storm.next();
+    // Not read before the pause (2 s) passed; a lower bound holds on a busy machine too.
+    expect(again.at - resentAt).toBeGreaterThanOrEqual(1000);
+    expect(again.status).toBe(429);
+    expect(again.head).toMatch(/retry-after: *\d+/i);
+    expect(gw.status().counters.requests).toBe(4);
+    storm.socket.destroy();
+  });
+
+  it('pauseRefused 0 turns it off; a trusted proxy\'s connection is never paused (it carries other clients)', async () => {
+    const up = await holdingUpstream();
+    for (const extra of [{ server: { pauseRefused: 0 } }, { server: {}, trustProxy: ['loopback'] }] as const) {
+      const gw = await startInProcess(withLimit1(up.url, extra.server, 'trustProxy' in extra ? { trustProxy: extra.trustProxy } : {}));
+      const holder = rawClient(gw.url);
+      holder.send();
+      await waitFor(() => gw.status().counters.admitted === 1);
+      const storm = rawClient(gw.url);
+      for (let i = 0; i < 3; i++) {
+        storm.send();
+        const r = await storm.next();
+        expect(r.status).toBe(503);
+        expect(r.head).toMatch(/retry-after: *\d+/i);
+      }
+      expect(gw.status().paused).toEqual({ now: 0, total: 0 });
+      up.release();
+      await holder.next();
+      holder.socket.destroy();
+      storm.socket.destroy();
+      await gw.close();
+    }
+  });
+
+  it('drain: a request sent on a paused connection is read and answered (Connection: close), not dropped', async () => {
+    const up = await holdingUpstream();
+    const gw = await startInProcess(withLimit1(up.url, { pauseRefused: '2s', keepAliveTimeout: '5s' }));
+    const holder = rawClient(gw.url);
+    holder.send();
+    await waitFor(() => up.seen() === 1);
+    const storm = rawClient(gw.url);
+    storm.send();
+    expect((await storm.next()).status).toBe(503);
+    storm.send();
+    await waitFor(() => gw.status().paused.now === 1);
+    const drained = gw.drain(5_000);
+    const answer = await storm.next();
+    expect(answer.status).toBe(503);
+    expect(answer.head).toMatch(/connection: *close/i);
+    expect(answer.head).toMatch(/retry-after: *\d+/i);
+    await storm.closed;
+    up.release();
+    expect((await holder.next()).status).toBe(200);
+    await drained;
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
