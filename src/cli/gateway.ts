@@ -30,6 +30,7 @@ From flags (one upstream, one route):
   --timeout D             upstream response timeout (default 30s)
   --drain-timeout D       longest drain on SIGTERM (default 30s)
   --trust-proxy LIST      comma-separated proxies whose X-Forwarded-For is believed (loopback, 10.0.0.0/8, ...)
+  --workers N|auto        processes serving the port, sharing every limit (default 1; auto: one per core)
   --admin-port N          admin listener port (default 9901; 0 picks a free one)
   --no-admin              no admin listener
 
@@ -39,7 +40,7 @@ Either form:
   --log-level L           debug, info, warn, error, silent (default info)
 `;
 
-const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level']);
+const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level', 'workers']);
 const BOOLEAN_FLAGS = new Set(['check', 'no-admin', 'help']);
 
 class UsageError extends Error {}
@@ -114,6 +115,9 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const timeout = patternFlag(flags, 'timeout', DURATION, 'a duration like 100ms or 2s');
   const drainTimeout = patternFlag(flags, 'drain-timeout', DURATION, 'a duration like 100ms or 2s');
   const logLevel = logLevelFlag(flags);
+  const w = flags.get('workers');
+  if (w !== undefined && w !== 'auto' && !/^[1-9][0-9]*$/.test(w)) throw new UsageError(`--workers: expected an integer >= 1 or auto, received ${JSON.stringify(w)}`);
+  const workers = w === 'auto' ? 'auto' : w === undefined ? undefined : Number(w);
   const host = flags.get('host');
   const tenantHeader = flags.get('tenant-header');
   const trust = flags.get('trust-proxy');
@@ -132,6 +136,7 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
     ...(timeout !== undefined ? { timeout } : {}),
     ...(drainTimeout !== undefined ? { drainTimeout } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
+    ...(workers !== undefined ? { workers } : {}),
     ...(trust !== undefined ? { trustProxy: trust.split(',').map((s) => s.trim()) } : {}),
   };
 }

@@ -28,7 +28,16 @@ export interface PhaseResult {
   readonly process: ProcessWindow | undefined;
   /** How far the generator ever fell behind its schedule, ms. */
   readonly maxLagMs: number;
+  /**
+   * False when the generator fell more than {@link MAX_VALID_LAG_MS} behind its schedule:
+   * the load was not offered as planned (the machine was too busy to send it), so the
+   * phase's figures say more about the machine than about the server.
+   */
+  readonly valid: boolean;
 }
+
+/** A phase whose load generator ran later than this behind its schedule is marked invalid, ms. */
+export const MAX_VALID_LAG_MS = 100;
 
 export function phaseResult(run: string, multiple: number, r: OpenLoopResult, proc: ProcessWindow | undefined, upstream: UpstreamWindow | undefined): PhaseResult {
   const [p50, p99] = r.okLatency.percentiles([50, 99]);
@@ -52,5 +61,6 @@ export function phaseResult(run: string, multiple: number, r: OpenLoopResult, pr
     upstream,
     process: proc,
     maxLagMs: r.maxLagMs,
+    valid: r.maxLagMs <= MAX_VALID_LAG_MS,
   };
 }

@@ -25,15 +25,15 @@ export interface AdminDeps {
   readonly logger: Logger;
 }
 
-type Scrape = () => Promise<{ contentType: string; body: string }>;
+export type Scrape = () => Promise<{ contentType: string; body: string }>;
 
-function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+export function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
   res.end(body);
 }
 
 /** prom-client and sluice/prometheus, loaded once; undefined when prom-client is absent. */
-async function loadMetrics(state: HandlerState): Promise<Scrape | undefined> {
+export async function loadMetrics(state: HandlerState): Promise<Scrape | undefined> {
   try {
     const prom = await import('prom-client');
     const { registerPrometheusMetrics } = await import('../prometheus/index.js');
@@ -80,6 +80,11 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
         return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics\n');
     }
   });
+  return listenAdmin(server, host, port);
+}
+
+/** Listen on `host:port` and answer what an admin listener is: its URL and a close that cuts its connections. */
+export async function listenAdmin(server: Server, host: string, port: number): Promise<AdminServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
-import { startAdmin } from './admin-server.js';
+import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
 import { JsonLogger } from './logger.js';
@@ -22,12 +22,21 @@ import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import { resolveConfig } from './validate-config.js';
+import { startPrimary } from './primary.js';
+import { SlotLeases } from './slot-leases.js';
+import type { WorkerShare } from './worker-share.js';
 
 export interface GatewayOptions {
   /** Where log lines go. @default JSON lines on stdout at the config's `log.level` */
   readonly logger?: Logger;
   /** Clock of every gate. @default the system clock */
   readonly clock?: Clock;
+  /**
+   * Set by the primary in each of its workers (`server.workers` > 1): the limits this
+   * process shares with the others. Without it, `server.workers` > 1 makes this call the
+   * primary: it forks the workers and serves the admin listener.
+   */
+  readonly share?: WorkerShare;
 }
 
 export interface Gateway {
@@ -37,6 +46,8 @@ export interface Gateway {
   readonly adminUrl: string;
   /** Every route's and gate's state, as JSON-safe data (what `/status` serves). */
   status(): GatewayStatus;
+  /** The Prometheus text `/metrics` serves; undefined when prom-client is not installed. */
+  metrics(): Promise<string | undefined>;
   /**
    * Apply a new config atomically: the new route table is built whole, then swapped in.
    * Policies whose canonical hash is unchanged keep their gates (and limiter state). An
@@ -69,10 +80,13 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const resolved = resolveConfig(config);
+  if (resolved.server.workers > 1 && options.share === undefined) return startPrimary(config, resolved, options);
   const logger = options.logger ?? new JsonLogger(resolved.logLevel);
+  const share = options.share;
+  const leases = share === undefined ? undefined : new SlotLeases(share);
   const counters: GatewayCounters = { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0 };
   const state: HandlerState = {
-    table: new RouteTable(resolved, undefined, options.clock),
+    table: new RouteTable(resolved, undefined, options.clock, share),
     draining: false,
     queued: 0,
     logger,
@@ -101,13 +115,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     else socket.destroy();
   });
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
+  // Every gate holds its share of the shared limits before the first request.
+  await leases?.attach(state.table);
   await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
   const url = urlOf(server);
   state.ownHost = new URL(url).host;
 
   let admin: AdminServer | undefined;
   const status = (): GatewayStatus => gatewayStatus(state, server, startedAt);
-  if (resolved.admin.enabled) {
+  // A worker's admin is its primary's: /status and /metrics there cover every worker.
+  if (resolved.admin.enabled && share === undefined) {
     try {
       admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger });
     } catch (err) {
@@ -115,7 +132,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       throw err;
     }
   }
-  logger.info('listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length });
+  logger.info(share === undefined ? 'listening' : 'worker listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length });
 
   let drained: Promise<void> | undefined;
   const drain = (deadlineMs = state.table.config.drain.timeoutMs): Promise<void> => {
@@ -148,6 +165,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       state.rejections.flush();
       await Promise.all([...state.table.upstreams.values()].map((u) => u.pool.destroy()));
       for (const p of state.table.policies.values()) p.retire();
+      await leases?.stop(state.table);
       await admin?.close();
       logger.info('stopped', { requests: counters.requests, admitted: counters.admitted, rejected: counters.rejected });
     })();
@@ -163,12 +181,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (JSON.stringify(c.admin) !== JSON.stringify(old.config.admin)) restart.push('admin');
     if (c.server.maxHeaderSize !== old.config.server.maxHeaderSize) restart.push('server.maxHeaderSize');
     if (c.server.workers !== old.config.server.workers) restart.push('server.workers');
-    const table = new RouteTable(c, old, options.clock);
+    const table = new RouteTable(c, old, options.clock, share);
+    await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
     applyServerLimits(server, c, state.pacer);
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
     for (const p of retired.policies) p.retire();
+    leases?.retire(retired.policies);
     // Requests still on a retired pool finish (close() waits for them); then its connections go.
     for (const p of retired.pools) void p.close().catch(() => undefined);
     const t = setTimeout(() => retired.pools.forEach((p) => void p.destroy().catch(() => undefined)), Math.max(...[...old.upstreams.values()].map((u) => u.config.timeoutMs)));
@@ -178,10 +198,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await Promise.resolve();
   };
 
+  let scrape: ReturnType<typeof loadMetrics> | undefined;
   return {
     url,
     adminUrl: admin?.url ?? '',
     status,
+    metrics: async () => {
+      scrape ??= loadMetrics(state);
+      const s = await scrape;
+      return s === undefined ? undefined : (await s()).body;
+    },
     reload,
     drain,
     close: () => drain(0),

@@ -12,6 +12,8 @@ import { HttpAdmission } from '../http/admission.js';
 import type { PressureMonitor } from '../pressure/pressure-monitor.js';
 import type { ResolvedConfig, ResolvedPolicy } from './resolved-config.js';
 import { policyParts } from './policy-options.js';
+import { rateStoreFactory } from './worker-share.js';
+import type { WorkerShare } from './worker-share.js';
 
 export class PolicyInstance {
   readonly name: string;
@@ -20,10 +22,10 @@ export class PolicyInstance {
   readonly breaker: CircuitBreaker | undefined;
   readonly monitor: PressureMonitor | undefined;
 
-  constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined) {
+  constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare) {
     this.name = p.name;
     this.key = p.key;
-    const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock });
+    const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock, rateStore: share && rateStoreFactory(share, p.key) });
     this.admission = new HttpAdmission<IncomingMessage>(parts.options);
     this.breaker = parts.breaker;
     this.monitor = parts.monitor;

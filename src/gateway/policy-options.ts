@@ -17,6 +17,7 @@ import { WindowedLimit } from '../limit/windowed.js';
 import { eventLoopDelaySignal } from '../pressure/event-loop-delay-signal.js';
 import { PressureMonitor } from '../pressure/pressure-monitor.js';
 import type { RatePolicyInput } from '../rate/policy.js';
+import type { RateStore } from '../rate/store.js';
 import type { AlgorithmName, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import { durationMs, rateOf } from './units.js';
@@ -32,6 +33,8 @@ export interface SharedSettings {
   readonly trustProxy: readonly string[] | undefined;
   readonly proxyHeader: 'x-forwarded-for' | 'forwarded' | undefined;
   readonly clock: Clock | undefined;
+  /** Where each rate limiter's buckets live, by limiter name; undefined: this process's memory. */
+  readonly rateStore?: ((limiter: string) => RateStore) | undefined;
 }
 
 /** The full form of a concurrency setting. */
@@ -68,7 +71,14 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
     });
   }
   const c = concurrencyForm(p.concurrency);
-  const rateLimits = (p.rateLimits ?? []).map((r) => rateLimitOption(r, (p.rateLimits ?? []).length === 1));
+  const rateLimits = (p.rateLimits ?? []).map((r) => {
+    const o = rateLimitOption(r, (p.rateLimits ?? []).length === 1);
+    // Shared by the workers: the limiter's buckets live in the primary (a store excludes maxKeys).
+    const store = o.quota === true ? undefined : shared.rateStore?.(`${name}-${o.name}`);
+    if (store === undefined) return o;
+    const { maxKeys: _maxKeys, ...rest } = o;
+    return { ...rest, store } as RateLimitOption & { readonly name: string };
+  });
   const options: HttpAdmissionOptions<IncomingMessage> = {
     name,
     ...(shared.clock !== undefined ? { clock: shared.clock } : {}),

@@ -32,6 +32,8 @@ export interface QuickOptions {
   readonly drainTimeout?: Duration;
   readonly logLevel?: LogLevel;
   readonly trustProxy?: readonly string[];
+  /** Processes serving the port, sharing every limit; 'auto': one per core. @default 1 */
+  readonly workers?: number | 'auto';
 }
 
 export function quickConfig(o: QuickOptions): GatewayConfig {
@@ -57,6 +59,7 @@ export function quickConfig(o: QuickOptions): GatewayConfig {
     ...(o.adminPort === false ? { admin: { enabled: false } } : o.adminPort !== undefined ? { admin: { port: o.adminPort } } : {}),
     ...(o.logLevel !== undefined ? { log: { level: o.logLevel } } : {}),
     ...(o.drainTimeout !== undefined ? { drain: { timeout: o.drainTimeout } } : {}),
+    ...(o.workers !== undefined ? { server: { workers: o.workers } } : {}),
     ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
     upstreams: { upstream: { url: o.upstream, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } },
     ...(hasPolicy ? { policies: { default: policy } } : {}),

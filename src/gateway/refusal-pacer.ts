@@ -55,13 +55,13 @@ export class RefusalPacer {
   }
 
   /**
-   * A refusal with `Retry-After: retryAfterS` was just written on `socket`: pause it,
-   * unless it comes from a trusted proxy (one connection, many clients).
+   * A refusal was just written on `socket` telling the client to come back in `retryAfterMs`:
+   * pause it, unless it comes from a trusted proxy (one connection, many clients).
    */
-  refused(socket: Socket | null, retryAfterS: number, trusted: TrustCheck | undefined): void {
+  refused(socket: Socket | null, retryAfterMs: number, trusted: TrustCheck | undefined): void {
     if (socket === null || this.maxPauseMs === 0) return;
     if (trusted !== undefined && isTrusted(trusted, socket.remoteAddress ?? '')) return;
-    this.pause(socket, retryAfterS * 1000);
+    this.pause(socket, retryAfterMs);
   }
 
   /** Stop reading `socket` for `min(retryAfterMs, maxPauseMs)` ms. */

@@ -84,7 +84,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     state.counters.rejected++;
     state.rejections.count(route.config.name, 'queue_full', 503);
     writeProblem(res, 503, 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
-    state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS, table.trusted);
+    state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS * 1000, table.trusted);
     decision.then(
       (d) => {
         if (d.type === 'admitted') d.permit.release('ignored');
@@ -176,7 +176,12 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   const socket = res.socket;
   res.writeHead(d.status, head);
   res.end(d.body);
-  if (!state.draining) state.pacer.refused(socket, retryAfterOf(head), state.table.trusted);
+  if (state.draining) return;
+  // A rate limit knows to the ms when the client's next unit is there (the header rounds it
+  // up to whole seconds): pause that long. A capacity refusal pauses for what the header says.
+  const r = d.rejection;
+  const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? r.retryAfterMs : retryAfterOf(head) * 1000;
+  state.pacer.refused(socket, pauseMs, state.table.trusted);
 }
 
 /** The Retry-After seconds of a refusal's header list (refusalHead always has one). */

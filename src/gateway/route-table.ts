@@ -10,6 +10,7 @@ import { trustCheck } from '../http/trusted-proxies.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { PolicyInstance } from './policy-instance.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
+import type { WorkerShare } from './worker-share.js';
 
 export interface LiveUpstream {
   readonly config: ResolvedUpstream;
@@ -38,7 +39,7 @@ export class RouteTable {
   readonly upstreams: ReadonlyMap<string, LiveUpstream>;
   readonly trusted: TrustCheck | undefined;
 
-  constructor(config: ResolvedConfig, previous: RouteTable | undefined, clock: Clock | undefined) {
+  constructor(config: ResolvedConfig, previous: RouteTable | undefined, clock: Clock | undefined, share?: WorkerShare) {
     this.config = config;
     this.trusted = config.trustProxy === undefined ? undefined : trustCheck(config.trustProxy);
     const upstreams = new Map<string, LiveUpstream>();
@@ -54,7 +55,7 @@ export class RouteTable {
     for (const r of config.routes) {
       let policy: PolicyInstance | undefined;
       if (r.policy !== undefined) {
-        policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock);
+        policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock, share);
         policies.set(r.policy.key, policy);
       }
       // An exempt route is never admitted (request-handler.ts forwards it straight): no settings.

@@ -1,0 +1,85 @@
+/**
+ * A worker's {@link SharedLimitStore}: each call is a message to the primary (which holds
+ * the host's {@link LeaseLedger}) and its answer. The channel is node:cluster's IPC with
+ * `serialization: 'advanced'` (structured clone: `Infinity` survives). Calls in flight when
+ * the channel closes reject: the worker is going away anyway.
+ */
+import type { RatePolicy } from '../rate/policy.js';
+import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
+
+/** A worker's call to the primary's ledger. */
+export type LeaseCall =
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeTokens'; readonly args: readonly [string, RatePolicy, number, number] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'returnTokens'; readonly args: readonly [string, RatePolicy, number] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeSlots'; readonly args: readonly [string, number, number] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'returnSlots'; readonly args: readonly [string, number] };
+
+/** The primary's answer. */
+export interface LeaseReply {
+  readonly t: 'lease-reply';
+  readonly id: number;
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+export class IpcLimitStore implements SharedLimitStore {
+  readonly #send: (m: LeaseCall) => boolean;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #next = 1;
+  #closed = false;
+
+  /** `send` is process.send of a cluster worker. */
+  constructor(send: (m: LeaseCall) => boolean) {
+    this.#send = send;
+  }
+
+  /** Feed a message from the primary; true when it was one of ours. */
+  handle(m: unknown): boolean {
+    const r = m as Partial<LeaseReply> | null;
+    if (r === null || typeof r !== 'object' || r.t !== 'lease-reply' || typeof r.id !== 'number') return false;
+    const p = this.#pending.get(r.id);
+    if (p === undefined) return true;
+    this.#pending.delete(r.id);
+    if (r.error !== undefined) p.reject(new Error(r.error));
+    else p.resolve(r.result);
+    return true;
+  }
+
+  takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant> {
+    return this.#call({ t: 'lease', id: 0, op: 'takeTokens', args: [key, policy, min, max] }) as Promise<TokenGrant>;
+  }
+
+  returnTokens(key: string, policy: RatePolicy, n: number): Promise<void> {
+    return this.#call({ t: 'lease', id: 0, op: 'returnTokens', args: [key, policy, n] }) as Promise<void>;
+  }
+
+  takeSlots(name: string, limit: number, want: number): Promise<SlotGrant> {
+    return this.#call({ t: 'lease', id: 0, op: 'takeSlots', args: [name, limit, want] }) as Promise<SlotGrant>;
+  }
+
+  returnSlots(name: string, n: number): Promise<void> {
+    return this.#call({ t: 'lease', id: 0, op: 'returnSlots', args: [name, n] }) as Promise<void>;
+  }
+
+  /** The primary drops a worker's holdings when it exits; here only the calls in flight end. */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const p of this.#pending.values()) p.reject(new Error('the lease channel closed'));
+    this.#pending.clear();
+    return Promise.resolve();
+  }
+
+  #call(m: LeaseCall): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new Error('the lease channel closed'));
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      try {
+        this.#send({ ...m, id } as LeaseCall);
+      } catch (err) {
+        this.#pending.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+}

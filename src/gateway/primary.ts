@@ -1,0 +1,280 @@
+/**
+ * The gateway with `server.workers` > 1: this process is the primary. It forks the workers
+ * (node:cluster; each serves the shared listener on its own event loop), holds the host's
+ * shared limits in a {@link LeaseLedger} and answers the workers' lease calls, serves the
+ * admin listener for all of them (/status and /metrics aggregated, per worker where it
+ * helps), and passes reloads and the drain on to every worker.
+ *
+ * A worker that dies gives back what it held (its slots are dropped from the ledger; the
+ * tokens it held are lost, never minted twice) and is forked again; the requests it had in
+ * flight end with it (its clients' connections close). The other workers are untouched.
+ */
+import cluster from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { LeaseLedger } from '../shared/lease-ledger.js';
+import { listenAdmin, send } from './admin-server.js';
+import type { AdminServer } from './admin-server.js';
+import type { SharedLimitStore } from '../shared/limit-store.js';
+import type { GatewayConfig } from './config-types.js';
+import type { LeaseCall } from './ipc-limit-store.js';
+import { JsonLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import type { ResolvedConfig } from './resolved-config.js';
+import type { GatewayStatus } from './status.js';
+import { mergePrometheus, mergeStatuses } from './status-merge.js';
+import { resolveConfig } from './validate-config.js';
+import type { CallMessage, WorkerMessage } from './worker-messages.js';
+
+/** The primary's own status: the workers' merged, each worker's, and the leases. */
+export interface PrimaryStatus extends GatewayStatus {
+  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly status: GatewayStatus | undefined }[];
+  readonly leases: ReturnType<LeaseLedger['slots']>;
+}
+
+/** The same shape as gateway.ts's Gateway (kept apart: gateway.ts imports this file). */
+export interface PrimaryGateway {
+  readonly url: string;
+  readonly adminUrl: string;
+  status(): PrimaryStatus;
+  metrics(): Promise<string | undefined>;
+  reload(config: GatewayConfig): Promise<void>;
+  drain(deadlineMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A call without its id (the primary numbers them). */
+type CallBody = CallMessage extends infer M ? (M extends CallMessage ? Omit<M, 'id'> : never) : never;
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  holder: string;
+  store: SharedLimitStore;
+  restarts: number;
+  status: GatewayStatus | undefined;
+  /** The proxy URL it listens on (the same for every worker). */
+  url: string;
+}
+
+/** A call to a worker that gets no answer within this long fails (a stuck worker must not hang /status). */
+const CALL_TIMEOUT_MS = 5_000;
+const METRICS_TIMEOUT_MS = 30_000;
+/** A worker that dies again within this long of its start is forked again only after it. */
+const CRASH_LOOP_MS = 1_000;
+/** How often the primary's cached status is refreshed from the workers. */
+const STATUS_REFRESH_MS = 1_000;
+
+function workerFile(): string {
+  const here = import.meta.url;
+  return fileURLToPath(new URL(here.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', here));
+}
+
+export async function startPrimary(config: GatewayConfig, resolved: ResolvedConfig, options: { readonly logger?: Logger } = {}): Promise<PrimaryGateway> {
+  const logger = options.logger ?? new JsonLogger(resolved.logLevel);
+  const ledger = new LeaseLedger();
+  const n = resolved.server.workers;
+  let current = config;
+  let draining = false;
+  let nextCall = 1;
+  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const slots: Slot[] = [];
+  cluster.setupPrimary({ exec: workerFile(), serialization: 'advanced' });
+
+  const call = (s: Slot, m: CallBody, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> => {
+    const id = nextCall++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        calls.delete(id);
+        reject(new Error(`worker ${s.index} did not answer ${m.op} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      calls.set(id, { resolve, reject, timer });
+      if (!s.worker.isConnected()) {
+        clearTimeout(timer);
+        calls.delete(id);
+        reject(new Error(`worker ${s.index} is not connected`));
+        return;
+      }
+      try {
+        s.worker.send({ ...m, id } as CallMessage);
+      } catch (err) {
+        clearTimeout(timer);
+        calls.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  };
+
+  const onLease = async (s: Slot, m: LeaseCall): Promise<void> => {
+    let reply: { result?: unknown; error?: string };
+    try {
+      const st = s.store;
+      const result =
+        m.op === 'takeTokens' ? await st.takeTokens(...m.args) : m.op === 'returnTokens' ? await st.returnTokens(...m.args) : m.op === 'takeSlots' ? await st.takeSlots(...m.args) : await st.returnSlots(...m.args);
+      reply = { result };
+    } catch (err) {
+      reply = { error: err instanceof Error ? err.message : String(err) };
+    }
+    if (s.worker.isConnected()) s.worker.send({ t: 'lease-reply', id: m.id, ...reply });
+  };
+
+  /** Fork worker `index`; resolves once it listens (rejects if it fails to start). */
+  const fork = (index: number, restarts: number): Promise<Slot> => {
+    const worker = cluster.fork();
+    const holder = `worker-${index}-${worker.id}`;
+    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, url: '' };
+    const startedAt = performance.now();
+    // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
+    worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));
+    return new Promise((resolve, reject) => {
+      let up = false;
+      worker.on('message', (raw: unknown) => {
+        const m = raw as WorkerMessage | LeaseCall;
+        if (m.t === 'lease') void onLease(s, m);
+        else if (m.t === 'call-reply') {
+          const c = calls.get(m.id);
+          if (c === undefined) return;
+          calls.delete(m.id);
+          clearTimeout(c.timer);
+          if (m.error !== undefined) c.reject(new Error(m.error));
+          else c.resolve(m.result);
+        } else if (m.t === 'ready') worker.send({ t: 'start', config: current, index, workers: n });
+        else if (m.t === 'listening') {
+          up = true;
+          s.url = m.url;
+          resolve(s);
+        } else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }));
+      });
+      worker.once('exit', (code, signal) => {
+        ledger.drop(holder);
+        if (!up) {
+          reject(new Error(`worker ${index} exited before it listened (code ${code}, signal ${signal})`));
+          return;
+        }
+        if (draining) return;
+        logger.warn('worker died: its slots are back; forking a new one', { worker: index, pid: worker.process.pid, code, signal });
+        const again = (): void => {
+          if (draining) return;
+          fork(index, s.restarts + 1).then(
+            (next) => (slots[index] = next),
+            (err: unknown) => logger.error('worker failed to restart', { worker: index, error: String(err) }),
+          );
+        };
+        if (performance.now() - startedAt < CRASH_LOOP_MS) setTimeout(again, CRASH_LOOP_MS).unref();
+        else again();
+      });
+    });
+  };
+
+  try {
+    for (const s of await Promise.all(Array.from({ length: n }, (_x, i) => fork(i, 0)))) slots[s.index] = s;
+  } catch (err) {
+    draining = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    throw err;
+  }
+  const url = slots[0]!.url;
+
+  const refresh = async (): Promise<void> => {
+    await Promise.all(
+      slots.map(async (s) => {
+        s.status = (await call(s, { t: 'call', op: 'status' }).catch(() => undefined)) as GatewayStatus | undefined;
+      }),
+    );
+  };
+  const status = (): PrimaryStatus => {
+    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, status: s.status }));
+    const merged = mergeStatuses(each.flatMap((w) => (w.status === undefined ? [] : [w.status])));
+    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), workers: each, leases: ledger.slots() };
+  };
+  const metrics = async (): Promise<string | undefined> => {
+    // The first scrape loads prom-client in every worker: allow it more than a status call.
+    const texts = (await Promise.all(slots.map((s) => call(s, { t: 'call', op: 'metrics' }, METRICS_TIMEOUT_MS).catch(() => undefined)))) as (string | undefined)[];
+    return texts.every((t) => t === undefined) ? undefined : mergePrometheus(texts);
+  };
+  await refresh();
+  const refresher = setInterval(() => void refresh(), STATUS_REFRESH_MS);
+  refresher.unref();
+
+  const admin = resolved.admin.enabled
+    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining }).catch((err: unknown) => {
+        draining = true;
+        for (const s of slots) s.worker.process.kill('SIGKILL');
+        throw err;
+      })
+    : undefined;
+  logger.info('listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length, workers: n });
+
+  let drained: Promise<void> | undefined;
+  const drain = (deadlineMs = resolveConfig(current).drain.timeoutMs): Promise<void> => {
+    drained ??= (async () => {
+      draining = true;
+      logger.info('draining', { deadlineMs, workers: n });
+      clearInterval(refresher);
+      await Promise.all(
+        slots.map(async (s) => {
+          const exited = new Promise<void>((resolve) => (s.worker.isDead() ? resolve() : s.worker.once('exit', () => resolve())));
+          await call(s, { t: 'call', op: 'drain', deadlineMs }, deadlineMs + CALL_TIMEOUT_MS).catch(() => undefined);
+          s.worker.disconnect();
+          const kill = setTimeout(() => s.worker.process.kill('SIGKILL'), CALL_TIMEOUT_MS);
+          await exited;
+          clearTimeout(kill);
+        }),
+      );
+      await admin?.close();
+      logger.info('stopped', { workers: n });
+    })();
+    return drained;
+  };
+
+  return {
+    url,
+    adminUrl: admin?.url ?? '',
+    status,
+    metrics,
+    reload: async (next) => {
+      if (draining) throw new Error('the gateway is draining');
+      const c = resolveConfig(next); // a bad config is refused here, before any worker sees it
+      if (c.server.workers !== n) logger.warn('server.workers changes need a restart; keeping', { workers: n, asked: c.server.workers });
+      const results = await Promise.allSettled(slots.map((s) => call(s, { t: 'call', op: 'reload', config: next })));
+      current = next;
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length > 0) throw new Error(`reload failed on ${failed.length} of ${n} workers: ${String(failed[0]!.reason)}`);
+      logger.info('reloaded', { routes: c.routes.length, workers: n });
+    },
+    drain,
+    close: () => drain(0),
+  };
+}
+
+function emptyStatus(): GatewayStatus {
+  return { state: 'serving', uptimeMs: 0, queued: 0, counters: { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0 }, paused: { now: 0, total: 0 }, routes: [], policies: [], upstreams: [] };
+}
+
+interface PrimaryAdminDeps {
+  readonly status: () => Promise<PrimaryStatus>;
+  readonly metrics: () => Promise<string | undefined>;
+  readonly draining: () => boolean;
+}
+
+/** The admin listener of a primary: the same paths as admin-server.ts, over every worker. */
+function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): Promise<AdminServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const fail = (err: unknown): void => send(res, 500, `${String(err)}\n`);
+    switch (path) {
+      case '/healthz':
+        return send(res, 200, 'ok\n');
+      case '/readyz':
+        return deps.draining() ? send(res, 503, 'draining\n') : send(res, 200, 'ready\n');
+      case '/status':
+        return void deps.status().then((s) => send(res, 200, `${JSON.stringify(s, null, 2)}\n`, 'application/json'), fail);
+      case '/metrics':
+        return void deps.metrics().then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
+      default:
+        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics\n');
+    }
+  });
+  return listenAdmin(server, host, port);
+}

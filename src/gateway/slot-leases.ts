@@ -1,0 +1,77 @@
+/**
+ * A worker's leases of the shared concurrency limits: one {@link SlotLease} per policy with
+ * a fixed concurrency limit, started before its gate serves anyone (at start, and for the
+ * new policies of a reload before the swap), retired with its policy. An adaptive limit is
+ * not leased: each worker's algorithm adapts its own share (see policy-options.ts).
+ */
+import { KeyedRateLimiter } from '../rate/keyed.js';
+import { LeasedRateStore } from '../shared/leased-rate-store.js';
+import { SlotLease } from '../shared/slot-lease.js';
+import type { PolicyInstance } from './policy-instance.js';
+import { concurrencyForm } from './policy-options.js';
+import type { RouteTable } from './route-table.js';
+import type { WorkerShare } from './worker-share.js';
+
+/** Lease upkeep period, ms: how soon a worker's queue brings it slots the others do not use. */
+const TICK_MS = 5;
+
+/** A policy's rate limiters that lease tokens give them back and stop. */
+function closeLeasedRates(p: PolicyInstance): void {
+  for (const g of p.gates()) if (g instanceof KeyedRateLimiter && g.store instanceof LeasedRateStore) g.store.close();
+}
+
+export class SlotLeases {
+  readonly #share: WorkerShare;
+  readonly #leases = new Map<PolicyInstance, SlotLease>();
+
+  constructor(share: WorkerShare) {
+    this.#share = share;
+  }
+
+  /** Lease for every policy of `table` that has a fixed concurrency limit and no lease yet. */
+  async attach(table: RouteTable): Promise<void> {
+    const starts: Promise<void>[] = [];
+    for (const p of table.policies.values()) {
+      const gate = p.admission.concurrency;
+      if (gate === undefined || this.#leases.has(p)) continue;
+      const resolved = [...table.config.policies.values()].find((r) => r.key === p.key);
+      const limit = resolved === undefined ? undefined : concurrencyForm(resolved.config.concurrency)?.limit;
+      if (typeof limit !== 'number') continue;
+      const n = this.#share.workers;
+      const lease = new SlotLease(gate, this.#share.store, {
+        name: `${p.key}/concurrency`,
+        limit,
+        initial: Math.max(1, Math.floor(limit / n)),
+        batch: Math.max(1, Math.ceil(limit / (4 * n))),
+        tickMs: TICK_MS,
+        onError: (err) => this.#share.onError(`concurrency lease of ${p.name}`, err),
+      });
+      this.#leases.set(p, lease);
+      starts.push(lease.start());
+    }
+    await Promise.all(starts);
+  }
+
+  /** Policies a reload retired: their slots go back as their requests end; their tokens now. */
+  retire(policies: readonly PolicyInstance[]): void {
+    for (const p of policies) {
+      this.#leases.get(p)?.retire();
+      this.#leases.delete(p);
+      closeLeasedRates(p);
+    }
+  }
+
+  /** Give everything back (the worker stops). */
+  async stop(table: RouteTable): Promise<void> {
+    for (const p of table.policies.values()) closeLeasedRates(p);
+    await Promise.all([...this.#leases.values()].map((l) => l.stop().catch(() => undefined)));
+    this.#leases.clear();
+  }
+
+  /** Slots held and fair share, per policy name. */
+  stats(): Record<string, { held: number; fairShare: number }> {
+    const out: Record<string, { held: number; fairShare: number }> = {};
+    for (const [p, l] of this.#leases) out[p.name] = { held: l.held, fairShare: l.fairShare };
+    return out;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * What a gateway's primary and its workers say to each other over node:cluster's IPC
+ * (structured clone), besides the lease calls of ipc-limit-store.ts.
+ */
+import type { GatewayConfig } from './config-types.js';
+
+/** Primary → worker: serve this config as worker `index` of `workers`. */
+export interface StartMessage {
+  readonly t: 'start';
+  readonly config: GatewayConfig;
+  readonly index: number;
+  readonly workers: number;
+}
+
+/** Primary → worker: a question with an answer (`CallReply` with the same id). */
+export type CallMessage =
+  | { readonly t: 'call'; readonly id: number; readonly op: 'status' | 'metrics' }
+  | { readonly t: 'call'; readonly id: number; readonly op: 'reload'; readonly config: GatewayConfig }
+  | { readonly t: 'call'; readonly id: number; readonly op: 'drain'; readonly deadlineMs: number };
+
+/** Worker → primary. */
+export type WorkerMessage =
+  /** Its message listener is on (an ES module worker misses what comes before: no 'online'). */
+  | { readonly t: 'ready' }
+  | { readonly t: 'listening'; readonly url: string }
+  | { readonly t: 'failed'; readonly error: string; readonly config: boolean }
+  | { readonly t: 'call-reply'; readonly id: number; readonly result?: unknown; readonly error?: string };

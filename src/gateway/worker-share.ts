@@ -1,0 +1,42 @@
+/**
+ * What a gateway worker shares with the others through its primary: the store (an
+ * {@link IpcLimitStore}) and how many workers split each limit. Rate limiters get a
+ * {@link LeasedRateStore} each (keys prefixed with the policy's canonical key and the
+ * limiter's name, the same in every worker); fixed concurrency limits get a
+ * {@link SlotLease} (in gateway.ts, once the gate exists).
+ */
+import { capacityOf } from '../rate/policy.js';
+import type { RatePolicy } from '../rate/policy.js';
+import type { RateStore } from '../rate/store.js';
+import { LeasedRateStore } from '../shared/leased-rate-store.js';
+import type { SharedLimitStore } from '../shared/limit-store.js';
+
+export interface WorkerShare {
+  readonly store: SharedLimitStore;
+  /** Workers sharing each limit. */
+  readonly workers: number;
+  readonly onError: (what: string, err: unknown) => void;
+}
+
+/** Tokens held unspent this long go back to the primary, ms. */
+const HOLD_MS = 20;
+/** A batch is at most this long of the rate, ms: the accuracy a batch costs the others. */
+const BATCH_SPAN_MS = 5;
+const MAX_LOCAL_KEYS = 10_000;
+
+/** Tokens asked for beyond a request's cost: ~5 ms of the rate, at most 1/4 of a worker's share of the burst. */
+export function batchOf(policy: RatePolicy, workers: number): number {
+  const perMs = policy.algorithm === 'sliding-window' ? policy.limit / policy.windowMs : policy.rate / policy.perMs;
+  return Math.max(0, Math.min(Math.floor(perMs * BATCH_SPAN_MS), Math.floor(capacityOf(policy) / (4 * workers))));
+}
+
+export function rateStoreFactory(share: WorkerShare, policyKey: string): (limiter: string) => RateStore {
+  return (limiter) =>
+    new LeasedRateStore(share.store, {
+      prefix: `${policyKey}/${limiter}:`,
+      holdMs: HOLD_MS,
+      maxKeys: MAX_LOCAL_KEYS,
+      batchOf: (p) => batchOf(p, share.workers),
+      onError: (err) => share.onError(`rate limiter ${limiter}`, err),
+    });
+}

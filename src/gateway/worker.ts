@@ -1,0 +1,82 @@
+/**
+ * A gateway worker (forked by primary.ts through node:cluster): it serves the shared
+ * listener with its own event loop and admits against limits it leases from the primary
+ * (ipc-limit-store.ts); it answers the primary's questions (status, metrics) and orders
+ * (reload, drain). A worker whose primary is gone drains and exits.
+ */
+import { GatewayConfigError } from './config-error.js';
+import { startGateway } from './gateway.js';
+import type { Gateway } from './gateway.js';
+import { IpcLimitStore } from './ipc-limit-store.js';
+import type { LeaseCall } from './ipc-limit-store.js';
+import { JsonLogger } from './logger.js';
+import type { CallMessage, StartMessage, WorkerMessage } from './worker-messages.js';
+
+export function runWorker(): void {
+  const send = (m: WorkerMessage | LeaseCall): boolean => process.send?.(m) ?? false;
+  const store = new IpcLimitStore(send);
+  let gateway: Gateway | undefined;
+  let logger: JsonLogger | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (deadlineMs?: number): Promise<void> => {
+    stopping ??= (async () => {
+      await gateway?.drain(deadlineMs);
+      await store.close();
+    })();
+    return stopping;
+  };
+
+  const start = async (m: StartMessage): Promise<void> => {
+    logger = new JsonLogger(m.config.log?.level ?? 'info', (line) => process.stdout.write(`{"worker":${m.index},${line.slice(1)}`));
+    try {
+      gateway = await startGateway(m.config, {
+        logger,
+        share: { store, workers: m.workers, onError: (what, err) => logger?.warn('shared limit call failed', { what, error: String(err) }) },
+      });
+      send({ t: 'listening', url: gateway.url });
+    } catch (err) {
+      send({ t: 'failed', error: err instanceof Error ? err.message : String(err), config: err instanceof GatewayConfigError });
+      process.exitCode = 2;
+      process.disconnect?.();
+    }
+  };
+
+  const call = async (m: CallMessage): Promise<unknown> => {
+    const gw = gateway;
+    if (gw === undefined) throw new Error('not started');
+    switch (m.op) {
+      case 'status':
+        return gw.status();
+      case 'metrics':
+        return gw.metrics();
+      case 'reload':
+        await gw.reload(m.config);
+        if (logger !== undefined) logger.level = m.config.log?.level ?? 'info';
+        return undefined;
+      case 'drain':
+        await stop(m.deadlineMs);
+        return undefined;
+    }
+  };
+
+  process.on('message', (raw: unknown) => {
+    if (store.handle(raw)) return;
+    const m = raw as StartMessage | CallMessage;
+    if (m.t === 'start') {
+      void start(m);
+      return;
+    }
+    if (m.t !== 'call') return;
+    call(m).then(
+      (result) => send({ t: 'call-reply', id: m.id, result }),
+      (err: unknown) => send({ t: 'call-reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  send({ t: 'ready' });
+  // The primary is gone (it exited, or cut the channel): finish what is in flight, then exit.
+  process.on('disconnect', () => void stop().finally(() => process.exit()));
+  // Signals are the primary's to handle; a worker drains only when told (or orphaned).
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGHUP', () => undefined);
+}

@@ -1,0 +1,181 @@
+/**
+ * A {@link RateStore} whose buckets live in a {@link SharedLimitStore}: the process takes
+ * tokens in small batches and admits from what it holds, synchronously; only a key whose
+ * local tokens ran out waits for the store. Every token admitted was taken from the shared
+ * bucket, so all processes together admit at most `rate × t + burst`; tokens a process
+ * holds and does not spend within `holdMs` go back.
+ *
+ * A refusal from the store comes with the time at which `cost` tokens will be there; until
+ * then the key is refused here without asking again, so a storm of refused requests costs
+ * the store nothing (and is refused exactly as long as the shared bucket is empty).
+ *
+ * Waiting for tokens (`maxDelayMs` > 0) is not offered: a reservation would hold tokens
+ * this process may never spend. Such a caller is refused with its Retry-After.
+ */
+import { decision } from '../rate/algorithm.js';
+import type { RateDecision } from '../rate/algorithm.js';
+import { capacityOf, windowOf } from '../rate/policy.js';
+import type { RatePolicy } from '../rate/policy.js';
+import type { RateStore } from '../rate/store.js';
+import type { SharedLimitStore, TokenGrant } from './limit-store.js';
+
+export interface LeasedRateStoreOptions {
+  /** Prepended to every key in the shared store: one limiter's keys apart from another's. */
+  readonly prefix: string;
+  /** Tokens held unspent longer than this go back, ms. */
+  readonly holdMs: number;
+  /** Most keys held locally; past it the least recently used go back. */
+  readonly maxKeys: number;
+  /**
+   * Tokens asked for beyond the cost of the request that needs them, per policy: more
+   * means fewer store calls and more tokens held out of the others' reach.
+   */
+  readonly batchOf: (policy: RatePolicy) => number;
+  /** The store failed; the request is refused with this Retry-After (fail closed). */
+  readonly onError?: (err: unknown) => void;
+}
+
+interface Local {
+  tokens: number;
+  policy: RatePolicy;
+  usedAt: number;
+  /** Refused without asking the store until then (ms, performance.now()). */
+  emptyUntil: number;
+  retryAt: number;
+  remaining: number;
+  /** A store call for this key in flight: later callers wait for it rather than asking again. */
+  pending: Promise<unknown> | undefined;
+}
+
+const FAIL_RETRY_MS = 1000;
+
+export class LeasedRateStore implements RateStore {
+  readonly #store: SharedLimitStore;
+  readonly #o: LeasedRateStoreOptions;
+  readonly #keys = new Map<string, Local>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(store: SharedLimitStore, options: LeasedRateStoreOptions) {
+    this.#store = store;
+    this.#o = options;
+    this.#timer = setInterval(() => this.#sweep(performance.now()), Math.max(5, options.holdMs / 2));
+    this.#timer.unref();
+  }
+
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  /** Tokens held locally, all keys. */
+  get held(): number {
+    let n = 0;
+    for (const l of this.#keys.values()) n += l.tokens;
+    return n;
+  }
+
+  consume(key: string, policy: RatePolicy, cost: number, _now: number, _maxDelayMs: number): RateDecision | Promise<RateDecision> {
+    const t = performance.now();
+    let l = this.#keys.get(key);
+    if (l === undefined || l.policy !== policy) {
+      if (l !== undefined) this.#giveBack(key, l);
+      l = { tokens: 0, policy, usedAt: t, emptyUntil: 0, retryAt: 0, remaining: capacityOf(policy), pending: undefined };
+      this.#keys.set(key, l);
+      if (this.#keys.size > this.#o.maxKeys) this.#evict();
+    } else {
+      // Most recently used last: eviction takes the oldest first.
+      this.#keys.delete(key);
+      this.#keys.set(key, l);
+    }
+    l.usedAt = t;
+    if (l.tokens >= cost) return this.#spend(l, cost);
+    if (t < l.emptyUntil) return this.#refused(l, l.emptyUntil - t);
+    return this.#fetch(key, l, cost);
+  }
+
+  refund(key: string, _policy: RatePolicy, cost: number): void {
+    const l = this.#keys.get(key);
+    if (l !== undefined) l.tokens += cost;
+  }
+
+  delete(key: string): boolean {
+    const l = this.#keys.get(key);
+    if (l === undefined) return false;
+    this.#giveBack(key, l);
+    return this.#keys.delete(key);
+  }
+
+  clear(): void {
+    for (const [k, l] of this.#keys) this.#giveBack(k, l);
+    this.#keys.clear();
+  }
+
+  /** Give every held token back and stop the sweep. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.clear();
+  }
+
+  #spend(l: Local, cost: number): RateDecision {
+    l.tokens -= cost;
+    const p = l.policy;
+    return decision(p.name, capacityOf(p), l.remaining + l.tokens, windowOf(p), 0, true, 0, 0);
+  }
+
+  #refused(l: Local, retryAfterMs: number): RateDecision {
+    const p = l.policy;
+    return decision(p.name, capacityOf(p), 0, windowOf(p), retryAfterMs, false, 0, retryAfterMs);
+  }
+
+  async #fetch(key: string, l: Local, cost: number): Promise<RateDecision> {
+    while (l.pending !== undefined) {
+      await l.pending;
+      if (l.tokens >= cost) return this.#spend(l, cost);
+      const t = performance.now();
+      if (t < l.emptyUntil) return this.#refused(l, l.emptyUntil - t);
+    }
+    const need = cost - l.tokens;
+    const p = l.policy;
+    const call = this.#store.takeTokens(this.#o.prefix + key, p, need, need + Math.max(0, this.#o.batchOf(p)));
+    l.pending = call;
+    let g: TokenGrant;
+    try {
+      g = await call;
+    } catch (err) {
+      this.#o.onError?.(err);
+      return this.#refused(l, FAIL_RETRY_MS);
+    } finally {
+      l.pending = undefined;
+    }
+    l.remaining = g.remaining;
+    if (g.taken === 0) {
+      l.emptyUntil = performance.now() + g.retryAfterMs;
+      return this.#refused(l, g.retryAfterMs);
+    }
+    l.tokens += g.taken;
+    return this.#spend(l, cost);
+  }
+
+  #giveBack(key: string, l: Local): void {
+    const n = Math.floor(l.tokens);
+    if (n < 1) return;
+    l.tokens -= n;
+    this.#store.returnTokens(this.#o.prefix + key, l.policy, n).catch((err: unknown) => this.#o.onError?.(err));
+  }
+
+  #sweep(t: number): void {
+    for (const [k, l] of this.#keys) {
+      if (t - l.usedAt < this.#o.holdMs) continue;
+      this.#giveBack(k, l);
+      if (l.pending === undefined && t >= l.emptyUntil) this.#keys.delete(k);
+    }
+  }
+
+  #evict(): void {
+    for (const [k, l] of this.#keys) {
+      if (this.#keys.size <= this.#o.maxKeys) return;
+      if (l.pending !== undefined) continue;
+      this.#giveBack(k, l);
+      this.#keys.delete(k);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * A process's share of a concurrency limit shared through a {@link SharedLimitStore}: the
+ * local gate's limit is the number of slots this process leased, so its in-flight count
+ * never exceeds what it holds, and across every process never exceeds the shared limit.
+ *
+ * Every tick (and never with more than one store call outstanding) the lease:
+ * - asks for more when callers wait in the local queue (at most `batch` at a time) and
+ *   says so (its demand), or asks for nothing just to learn its fair share;
+ * - gives back idle slots when others want some: above its fair share while its own
+ *   callers wait, above what it uses (at least 1) while none do.
+ * A slot goes back only after the local limit was lowered below it (so it is idle and
+ * stays idle); a slot comes in only after the store counted it as this process's.
+ *
+ * The local gate never has limit 0: with nothing leased (the first take found every slot
+ * held elsewhere), the lease itself holds the gate's one slot as ballast until a grant.
+ */
+import type { Permit } from '../core/types.js';
+import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
+import type { SharedLimitStore } from './limit-store.js';
+
+export interface SlotLeaseOptions {
+  /** The store's name for this limit (the same in every process). */
+  readonly name: string;
+  /** The shared limit. */
+  readonly limit: number;
+  /** Slots asked for at start: this process's expected share. */
+  readonly initial: number;
+  /** Most slots asked for in one call. */
+  readonly batch: number;
+  /** Tick period, ms. */
+  readonly tickMs: number;
+  /** A store call failed (it is retried next tick). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export class SlotLease {
+  readonly #gate: ConcurrencyGate;
+  readonly #store: SharedLimitStore;
+  readonly #o: SlotLeaseOptions;
+  #held = 0;
+  #fairShare: number;
+  #ballast: Permit | undefined;
+  #busy = false;
+  #ticks = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #retired = false;
+
+  constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
+    this.#gate = gate;
+    this.#store = store;
+    this.#o = options;
+    this.#fairShare = options.limit;
+  }
+
+  /** Slots this process holds. */
+  get held(): number {
+    return this.#held;
+  }
+
+  get fairShare(): number {
+    return this.#fairShare;
+  }
+
+  /** Take the first share, before the gate serves anyone; then tick. */
+  async start(): Promise<void> {
+    // Nothing may be admitted above what is leased: the gate's one slot is ballast until the grant.
+    this.#gate.setLimit(1);
+    const a = this.#gate.admit({});
+    if (!(a instanceof Promise) && a.ok) this.#ballast = a;
+    const g = await this.#store.takeSlots(this.#o.name, this.#o.limit, this.#o.initial);
+    this.#fairShare = g.fairShare;
+    this.#add(g.granted);
+    this.#timer = setInterval(() => this.#tick(), this.#o.tickMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * The gate was retired by a reload: give every slot back as its in-flight requests end,
+   * then stop.
+   */
+  retire(): void {
+    this.#retired = true;
+  }
+
+  /** Stop ticking and give back every slot (the process is stopping). */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    const n = this.#held;
+    this.#held = 0;
+    if (n > 0) await this.#store.returnSlots(this.#o.name, n);
+  }
+
+  #add(granted: number): void {
+    if (granted <= 0) return;
+    this.#held += granted;
+    this.#gate.setLimit(this.#held);
+    if (this.#ballast !== undefined) {
+      // Limit first, then the ballast out: never more admissible than held.
+      const b = this.#ballast;
+      this.#ballast = undefined;
+      b.release('ignored');
+    }
+  }
+
+  #tick(): void {
+    if (this.#busy) return;
+    const gate = this.#gate;
+    const inFlight = gate.inFlight - (this.#ballast === undefined ? 0 : 1);
+    const queued = gate.queued;
+    const floor = this.#retired ? 0 : 1;
+    const othersWant = this.#fairShare < this.#o.limit;
+    const target = this.#retired ? inFlight : !othersWant ? this.#held : queued > 0 ? this.#fairShare : Math.max(floor, inFlight);
+    const giveBack = this.#ballast === undefined ? Math.min(this.#held - inFlight, this.#held - Math.max(floor, target)) : 0;
+    if (giveBack > 0) {
+      this.#held -= giveBack;
+      if (this.#held > 0) gate.setLimit(this.#held);
+      this.#call(this.#store.returnSlots(this.#o.name, giveBack));
+      return;
+    }
+    if (this.#retired) {
+      if (this.#held === 0) clearInterval(this.#timer);
+      return;
+    }
+    const want = queued > 0 ? Math.min(queued, this.#o.batch) : 0;
+    // Without demand, ask only now and then: to withdraw a demand and to learn the fair share.
+    if (want === 0 && !othersWant && this.#ticks++ % 10 !== 0) return;
+    this.#call(
+      this.#store.takeSlots(this.#o.name, this.#o.limit, want).then((g) => {
+        this.#fairShare = g.fairShare;
+        this.#add(g.granted);
+      }),
+    );
+  }
+
+  #call(p: Promise<unknown>): void {
+    this.#busy = true;
+    p.then(
+      () => (this.#busy = false),
+      (err: unknown) => {
+        this.#busy = false;
+        this.#o.onError?.(err);
+      },
+    );
+  }
+}
