@@ -18,6 +18,15 @@
  *   npm run bench:gateway -- --duration 5 --only "sluice fixed,haproxy maxconn" --no-save
  *   npm run bench:gateway -- --loads 8    only the 8x load (multiples of capacity, comma-separated)
  *   npm run bench:gateway -- --no-pin     do not pin the generator and the servers to separate CPUs
+ *
+ * Then the closed-loop section: wrk (its connections re-send as soon as they are answered,
+ * 503 included: a retry storm) at 100, 500, 2,000 and 10,000 connections against sluice
+ * with 1 and 2 workers, HAProxy nbthread 1 and 2, nginx limit_req — and the rate limit's
+ * accuracy (--rate 2000/s --burst 100, 1 and 2 workers, 10/200/1,000 connections). wrk is
+ * the Debian package (`apt-get install wrk`); without it the section is skipped, loudly.
+ *
+ *   npm run bench:gateway -- --closed-only --conns 2000 --closed-duration 5
+ *   npm run bench:gateway -- --no-closed  the open-loop section only
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -25,12 +34,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ServerChild } from '../src/demo/server-child.js';
 import type { ServerSpec } from '../src/demo/server-process.js';
-import { contenders, overheadContenders } from './gateway/contenders.js';
+import { closedContenders, contenders, overheadContenders, rateContenders } from './gateway/contenders.js';
+import { measureClosed, measureRate } from './gateway/closed-loop.js';
+import type { ClosedRow, RateRow } from './gateway/closed-loop.js';
+import { which } from './gateway/external.js';
+import { runWrk } from './gateway/wrk.js';
 import type { BenchContender, ContenderSettings, Running } from './gateway/contenders.js';
-import { judgeGateway } from './gateway/goals.js';
+import { judgeClosed, judgeGateway } from './gateway/goals.js';
 import type { Measurement } from './gateway/measure.js';
 import { measure } from './gateway/measure.js';
-import { goalLines, loadTable, overheadTable, rssTable, saveRecord } from './gateway/report.js';
+import { closedTable, goalLines, loadTable, overheadTable, rateTable, rssTable, saveRecord } from './gateway/report.js';
 import type { GatewayRecord } from './gateway/report.js';
 import { gitRevision, machineInfo, ownVersion } from './lib/machine.js';
 import { renderTable } from './lib/table.js';
@@ -44,6 +57,10 @@ const { values } = parseArgs({
     'no-save': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
     'no-overhead': { type: 'boolean', default: false },
+    'no-closed': { type: 'boolean', default: false },
+    'closed-only': { type: 'boolean', default: false },
+    conns: { type: 'string' },
+    'closed-duration': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -60,6 +77,14 @@ const NOMINAL = (UPSTREAM.concurrency * 1000) / UPSTREAM.serviceMs;
 const QUEUE_TIMEOUT_MS = 100;
 const LOADS = values.loads === undefined ? [2, 8] : values.loads.split(',').map(Number);
 if (LOADS.some((l) => !Number.isFinite(l) || l <= 0)) throw new Error(`--loads: expected multiples of capacity such as "2,8", received ${JSON.stringify(values.loads)}`);
+const CONNS = values.conns === undefined ? [100, 500, 2000, 10_000] : values.conns.split(',').map(Number);
+if (CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--conns: expected connection counts such as "100,2000", received ${JSON.stringify(values.conns)}`);
+const closedSeconds = values['closed-duration'] === undefined ? durationS : Number(values['closed-duration']);
+if (!Number.isFinite(closedSeconds) || closedSeconds < 1) throw new Error(`--closed-duration: expected seconds >= 1, received ${JSON.stringify(values['closed-duration'])}`);
+const RATE = { perS: 2000, burst: 100 };
+const RATE_CONNS = [10, 200, 1000];
+/** The issue's closed-loop setting: the same upstream, concurrency 50, a 50 ms queue timeout. */
+const CLOSED_QUEUE_TIMEOUT_MS = 50;
 const OVERHEAD_LOAD = 0.5;
 const OVERHEAD_ROUNDS = 2;
 const TIMEOUT_MS = 2000;
@@ -131,11 +156,13 @@ async function main(): Promise<void> {
   live.add(upstream);
   const rows: Measurement[] = [];
   const overhead: Measurement[] = [];
+  const closed: ClosedRow[] = [];
+  const rates: RateRow[] = [];
   try {
     const { url: upstreamUrl } = await upstream.ready;
     if (PINNED && upstream.pid !== undefined) pin(upstream.pid, UPSTREAM_CPU);
     const base = { upstream, capacity: NOMINAL, timeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS, warmupMs: ROW_WARMUP_MS };
-    for (const c of chosen.filter((x) => x.skipped === undefined)) {
+    for (const c of chosen.filter((x) => x.skipped === undefined && !values['closed-only'])) {
       if (interrupted) return;
       await withContender(c, upstreamUrl, async (running) => {
         if (running.adminUrl !== undefined) console.log(`  ${c.name}: ${running.url}, admin ${running.adminUrl}`);
@@ -147,7 +174,7 @@ async function main(): Promise<void> {
         }
       });
     }
-    if (!values['no-overhead']) {
+    if (!values['no-overhead'] && !values['closed-only']) {
       const pair = overheadContenders(settings);
       for (let round = 0; round < OVERHEAD_ROUNDS && !interrupted; round++) {
         for (const c of round % 2 === 0 ? pair : [...pair].reverse()) {
@@ -159,6 +186,11 @@ async function main(): Promise<void> {
           });
         }
       }
+    }
+    if (!values['no-closed'] && !interrupted) {
+      const found = which('wrk');
+      if (found === undefined) console.log('\nwrk not installed (apt-get install wrk): the closed-loop section is SKIPPED');
+      else await closedSection(found, upstream, upstreamUrl, closed, rates);
     }
   } finally {
     await upstream.stop();
@@ -182,6 +214,8 @@ async function main(): Promise<void> {
       name,
     ),
   );
+  const closedCapacity = Math.max(measured, ...closed.filter((r) => Number.isFinite(r.upstreamServedPerS)).map((r) => r.upstreamServedPerS));
+  goals.push(...judgeClosed(closed, rates, closedCapacity, UPSTREAM.concurrency));
   const notes = [
     'Latencies are measured from each request\'s scheduled send time (open loop), so a late generator does not hide delay; "generator lag max" in the progress lines says how late it ever was.',
     `Goodput counts the 2xx answers that arrived during the ${durationS} s of load; "% of capacity" is against the measured capacity (the most the upstream served per second in any row).`,
@@ -190,6 +224,8 @@ async function main(): Promise<void> {
     `Each row starts with the connections 25 ms of its arrivals need already open and runs ${ROW_WARMUP_MS / 1000} s at its own load before the measured ${durationS} s (not counted): the steady state, not the first second\'s connection storm.`,
     '"node 503 floor" is a node:http server answering every request 503 at once, proxying nothing: its "refused p99" is what the generator, loopback and the kernel alone add at that rate on this machine, the floor under every contender\'s refusal latency.',
     'nginx limit_req refuses with 503 and HAProxy answers 503 after the queue timeout; neither sends Retry-After.',
+    'Closed loop: wrk -t2, each connection sending its next request the moment it has an answer (a 503 too), so refusals cost the proxy a round trip each: the retry storm. sluice pauses reading a refused keep-alive connection until its Retry-After (server.pauseRefused, 1 s): a connection that re-sends at once waits in TCP, and wrk sees a slow answer, not an error (its timeout is 5 s). "probe refusal p99" is a fresh connection 10 times a second during the run: what a refusal costs a newcomer under the storm. The proxies are not pinned in this section (two workers or threads need both cores); the upstream stays on CPU 0. Capacity is the most the upstream served per second in any row.',
+    'Rate accuracy: one client address, so one bucket; t is the time wrk ran; a request admitted and still in flight when wrk stops is not counted.',
     PINNED
       ? `Each proxy had CPU ${SERVER_CPU} to itself (the generator and the upstream shared CPU ${LOADGEN_CPU}): a proxy at ~100% CPU is the bottleneck of its row, whatever it is configured to do.`
       : 'Not pinned: the generator, the upstream and the proxy shared the cores, so absolute latencies include CPU contention; compare rows within the run.',
@@ -201,16 +237,19 @@ async function main(): Promise<void> {
     sluice: { version: ownVersion(), revision: gitRevision((cmd) => execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) },
     peers: Object.fromEntries(all.filter((c) => c.skipped === undefined && (c.name.startsWith('nginx') || c.name.startsWith('haproxy'))).map((c) => [c.name.split(' ')[0]!, versionOf(c.name.split(' ')[0]!)])),
     settings: { upstream: `${UPSTREAM.concurrency} x ${UPSTREAM.serviceMs} ms`, loads: LOADS.join('x, ') + 'x', seconds: durationS, queueTimeoutMs: QUEUE_TIMEOUT_MS, requestTimeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS, pinned: PINNED },
-    capacity: { nominal: NOMINAL, measured },
+    capacity: { nominal: NOMINAL, measured: closedCapacity },
     contenders: [...all, overheadContenders(settings)[0]!].map((c) => ({ name: c.name, about: c.about, ...(c.skipped === undefined ? {} : { skipped: c.skipped }) })),
     rows,
     overhead,
+    closed,
+    rates,
     goals,
     notes,
     seconds: (performance.now() - started) / 1000,
   };
   console.log(`\nupstream capacity: ${NOMINAL} req/s nominal, ${Math.round(measured)} req/s measured\n`);
-  for (const t of [loadTable(rows, measured), overheadTable(overhead), rssTable([...rows, ...overhead])]) console.log(`${t.title}\n\n${renderTable(t)}\n`);
+  const tables = [loadTable(rows, measured), overheadTable(overhead), rssTable([...rows, ...overhead]), closedTable(closed, closedCapacity), rateTable(rates)];
+  for (const t of tables.filter((x) => x.rows.length > 0)) console.log(`${t.title}\n\n${renderTable(t)}\n`);
   console.log(`Goals:\n${goalLines(goals)}\n`);
   for (const n of notes) console.log(`- ${n}`);
   if (!values['no-save']) {
@@ -218,6 +257,54 @@ async function main(): Promise<void> {
     console.log(`\nsaved ${saveRecord(dir, record).join(', ')}`);
   }
   console.log(`Total ${record.seconds.toFixed(0)} s.`);
+}
+
+/** wrk against each contender at each connection count, then the rate rows against their own fast upstream. */
+async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: string, closed: ClosedRow[], rates: RateRow[]): Promise<void> {
+  // wrk gets every core (the open-loop section pinned this process, whose children inherit it); proxies are not pinned here.
+  if (PINNED) spawnSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
+  const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`\nclosed loop: wrk -t2, ${CONNS.join(', ')} connections, ${closedSeconds} s each; file limit raised to the hard limit (${hard}) for wrk; queue timeout ${CLOSED_QUEUE_TIMEOUT_MS} ms`);
+  const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...settings.gateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS } };
+  for (const c of closedContenders(closedSettings)) {
+    if (interrupted) return;
+    if (c.skipped !== undefined) {
+      console.log(`  ${c.name}: ${c.skipped}`);
+      continue;
+    }
+    await withContender(c, upstreamUrl, async (running) => {
+      await runWrk({ binary: wrk, url: running.url, connections: 100, seconds: 2, threads: 2, timeoutS: 5 }); // warm-up, not counted
+      for (const connections of CONNS) {
+        if (interrupted) return;
+        const r = await measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds });
+        closed.push(r);
+        console.log(
+          `  ${c.name.padEnd(18)} ${String(connections).padStart(6)} conns  goodput ${Math.round(r.goodput).toString().padStart(5)}/s  refused ${Math.round(r.refusedPerS).toString().padStart(6)}/s ` +
+            `(Retry-After ${Number.isFinite(r.retryAfterShare) ? `${(r.retryAfterShare * 100).toFixed(0)}%` : '—'}, probe p99 ${Number.isFinite(r.probeRefusalP99) ? r.probeRefusalP99.toFixed(1) : '—'} ms)  ` +
+            `errors ${r.errors} timeouts ${r.timeouts}  CPU ${Math.round(r.cpuPct)}%  upstream peak in-flight ${r.upstreamPeakInFlight}`,
+        );
+      }
+    });
+  }
+  const fast = new ServerChild(fileURLToPath(new URL('../src/demo/server-process.ts', import.meta.url)), [JSON.stringify({ upstream: { concurrency: 2000, serviceMs: 1 } } satisfies ServerSpec)], { name: 'fast upstream' });
+  live.add(fast);
+  try {
+    const { url: fastUrl } = await fast.ready;
+    console.log(`\nrate accuracy: --rate ${RATE.perS}/s --burst ${RATE.burst} (one client address), a fast upstream (2,000 x 1 ms), ${RATE_CONNS.join(', ')} connections, ${closedSeconds} s each`);
+    for (const c of rateContenders(settings, RATE)) {
+      await withContender(c, fastUrl, async (running) => {
+        for (const connections of RATE_CONNS) {
+          if (interrupted) return;
+          const r = await measureRate({ wrk, running, contender: c.name, upstream: fast, connections, seconds: closedSeconds, rate: RATE.perS, burst: RATE.burst });
+          rates.push(r);
+          console.log(`  ${c.name.padEnd(16)} ${String(connections).padStart(5)} conns  admitted ${r.admitted} of ${Math.round(r.allowed)} allowed (${(r.deviation * 100).toFixed(2)}%)  refused ${r.refused}`);
+        }
+      });
+    }
+  } finally {
+    await fast.stop();
+    live.delete(fast);
+  }
 }
 
 function versionOf(binary: string): string {

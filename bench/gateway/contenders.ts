@@ -89,3 +89,42 @@ export function overheadContenders(s: ContenderSettings): BenchContender[] {
     contenders(s)[1]!,
   ];
 }
+
+/** The closed-loop section's contenders: sluice with 1 and 2 workers, HAProxy with 1 and 2 threads, nginx. */
+export function closedContenders(s: ContenderSettings): BenchContender[] {
+  const nginx = which('nginx');
+  const haproxy = which('haproxy');
+  const gw = (workers: number): string => JSON.stringify({ ...s.gateway, mode: 'fixed', workers } satisfies DemoGatewaySettings);
+  const sluice = (workers: number): BenchContender => ({
+    name: `sluice ${workers} worker${workers === 1 ? '' : 's'}`,
+    about: `sluice gateway, ${workers} worker${workers === 1 ? '' : 's'} sharing concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms`,
+    start: (u) => nodeProxy(`sluice ${workers}w`, ['sluice', u, gw(workers)]),
+  });
+  const ha = (threads: number): BenchContender => ({
+    name: `haproxy nbthread ${threads}`,
+    about: `HAProxy, nbthread ${threads}, server maxconn ${s.concurrency}, timeout queue ${s.queueTimeoutMs}ms, frontend maxconn 9900 (two descriptors per connection under a 20,000 limit)`,
+    ...(haproxy === undefined ? { skipped: `haproxy ${INSTALL}` } : {}),
+    start: (u) => startHaproxy(haproxy ?? 'haproxy', u, s, threads),
+  });
+  return [
+    sluice(1),
+    sluice(2),
+    ha(1),
+    ha(2),
+    {
+      name: 'nginx limit_req',
+      about: `nginx, 1 worker, limit_req rate=${Math.round(s.rate)}r/s burst=${s.burst} nodelay, upstream keepalive 256`,
+      ...(nginx === undefined ? { skipped: `nginx ${INSTALL}` } : {}),
+      start: (u) => startNginx(nginx ?? 'nginx', u, s),
+    },
+  ];
+}
+
+/** The rate-accuracy rows: sluice with a per-client rate limit, 1 and 2 workers. */
+export function rateContenders(s: ContenderSettings, rate: { readonly perS: number; readonly burst: number }): BenchContender[] {
+  return [1, 2].map((workers) => ({
+    name: `sluice rate ${workers}w`,
+    about: `sluice gateway, ${workers} worker(s), --rate ${rate.perS}/s --burst ${rate.burst}`,
+    start: (u) => nodeProxy(`sluice rate ${workers}w`, ['sluice', u, JSON.stringify({ ...s.gateway, mode: 'fixed', workers, rate } satisfies DemoGatewaySettings)]),
+  }));
+}

@@ -1,5 +1,6 @@
 /** The issue's goals for the gateway, judged on measured rows, each with its figure. */
 import type { Measurement } from './measure.js';
+import type { ClosedRow, RateRow } from './closed-loop.js';
 
 export interface GatewayGoal {
   readonly label: string;
@@ -66,6 +67,31 @@ export function judgeGateway(g: GoalInputs, name: string): GatewayGoal[] {
       { label: `${name} at 0.5x: throughput within 10% of the bare Node proxy`, met: gwRps >= 0.9 * bareRps, figure: `${Math.round(gwRps)} vs ${Math.round(bareRps)} req/s (${((gwRps / bareRps) * 100).toFixed(1)}%)` },
       { label: `${name} at 0.5x: p99 within 10% of the bare Node proxy`, met: gwP99 <= 1.1 * bareP99, figure: `${gwP99.toFixed(1)} vs ${bareP99.toFixed(1)} ms (${((gwP99 / bareP99) * 100).toFixed(0)}%)` },
     );
+  }
+  return goals;
+}
+
+/** The issue's closed-loop goals, judged on the closed rows and the rate rows. */
+export function judgeClosed(closed: readonly ClosedRow[], rates: readonly RateRow[], capacity: number, limit: number): GatewayGoal[] {
+  const goals: GatewayGoal[] = [];
+  const at = (name: string, conns: number): ClosedRow | undefined => closed.find((r) => r.contender === name && r.connections === conns);
+  for (const [name, share] of [['sluice 1 worker', 0.95], ['sluice 2 workers', 0.97]] as const) {
+    const r = at(name, 2000);
+    if (r !== undefined) goals.push({ label: `${name}, closed loop at 2,000 connections: goodput >= ${share * 100}% of capacity (${Math.round(capacity)} req/s)`, met: r.goodput >= share * capacity, figure: `${Math.round(r.goodput)} req/s = ${((r.goodput / capacity) * 100).toFixed(1)}%` });
+    const mine = closed.filter((x) => x.contender === name);
+    if (mine.length > 0) {
+      const worst = mine.reduce((a, b) => (b.goodput < a.goodput ? b : a));
+      goals.push({ label: `${name}, closed loop: never below 90% of capacity at any connection count measured`, met: worst.goodput >= 0.9 * capacity, figure: `lowest ${Math.round(worst.goodput)} req/s = ${((worst.goodput / capacity) * 100).toFixed(1)}% at ${worst.connections} connections` });
+    }
+  }
+  const two = closed.filter((r) => r.contender === 'sluice 2 workers');
+  if (two.length > 0) {
+    const peak = Math.max(...two.map((r) => r.upstreamPeakInFlight));
+    goals.push({ label: `sluice 2 workers: upstream in-flight never above the limit (${limit})`, met: peak <= limit, figure: `peak ${peak} (the upstream's own count)` });
+  }
+  if (rates.length > 0) {
+    const worst = rates.reduce((a, b) => (Math.abs(b.deviation) > Math.abs(a.deviation) ? b : a));
+    goals.push({ label: 'rate: admitted within ±1% of rate × t + burst at every connection count, 1 and 2 workers', met: rates.every((r) => Math.abs(r.deviation) <= 0.01), figure: `worst ${(worst.deviation * 100).toFixed(2)}% (${worst.contender}, ${worst.connections} connections)` });
   }
   return goals;
 }

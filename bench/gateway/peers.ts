@@ -56,12 +56,12 @@ http {
 }
 
 /** HAProxy `maxconn` on the server (its queue) and `timeout queue`; refusals are its 503 at the queue timeout. */
-export function startHaproxy(binary: string, upstreamUrl: string, s: PeerSettings): Promise<RunningBinary> {
+export function startHaproxy(binary: string, upstreamUrl: string, s: PeerSettings, threads = 1): Promise<RunningBinary> {
   const up = new URL(upstreamUrl);
   return startBinary('haproxy', binary, ['-db', '-f', '{dir}/haproxy.cfg'], 'haproxy.cfg', (_dir, port) => `
 global
-  maxconn 9000
-  nbthread 1
+  maxconn 9900
+  nbthread ${threads}
 defaults
   mode http
   option http-keep-alive
@@ -73,7 +73,7 @@ defaults
   timeout queue ${s.queueTimeoutMs}ms
 frontend fe
   bind 127.0.0.1:${port}
-  maxconn 9000
+  maxconn 9900
   default_backend be
 backend be
   server up ${up.hostname}:${up.port} maxconn ${s.concurrency}

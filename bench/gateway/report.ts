@@ -6,6 +6,7 @@ import { renderTable } from '../lib/table.js';
 import type { GatewayGoal } from './goals.js';
 import { rssGrowthMb } from './goals.js';
 import type { Measurement } from './measure.js';
+import type { ClosedRow, RateRow } from './closed-loop.js';
 
 export interface GatewayRecord {
   readonly date: string;
@@ -18,6 +19,9 @@ export interface GatewayRecord {
   readonly contenders: readonly { readonly name: string; readonly about: string; readonly skipped?: string }[];
   readonly rows: readonly Measurement[];
   readonly overhead: readonly Measurement[];
+  /** Closed loop (wrk), and the rate limit's accuracy; absent in records from before them. */
+  readonly closed?: readonly ClosedRow[];
+  readonly rates?: readonly RateRow[];
   readonly goals: readonly GatewayGoal[];
   readonly notes: readonly string[];
   readonly seconds: number;
@@ -74,6 +78,38 @@ export function rssTable(rows: readonly Measurement[]): Table {
   };
 }
 
+export function closedTable(rows: readonly ClosedRow[], capacity: number): Table {
+  return {
+    title: 'Closed loop (wrk: every connection re-sends as soon as it is answered, 503 included)',
+    columns: ['contender', 'connections', 'goodput/s', '% of capacity', 'refused/s', 'Retry-After', 'probe refusal p99 ms', 'p99 ms (all answers)', 'errors', 'timeouts', 'CPU %', 'RSS MB peak', 'upstream peak in-flight'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: rows.map((r) => [
+      r.contender,
+      f0(r.connections),
+      f0(r.goodput),
+      pct(r.goodput / capacity),
+      f0(r.refusedPerS),
+      Number.isNaN(r.retryAfterShare) ? '—' : pct(r.retryAfterShare),
+      `${f1(r.probeRefusalP99)} (${r.probeRefusals})`,
+      f1(r.p99),
+      f0(r.errors + r.other),
+      f0(r.timeouts),
+      f0(r.cpuPct),
+      f0(r.rssPeakMb),
+      f0(r.upstreamPeakInFlight),
+    ]),
+  };
+}
+
+export function rateTable(rows: readonly RateRow[]): Table {
+  return {
+    title: 'Rate limit accuracy in closed loop: admitted against rate × t + burst',
+    columns: ['contender', 'connections', 'seconds', 'admitted', 'rate × t + burst', 'deviation', 'refused'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: rows.map((r) => [r.contender, f0(r.connections), r.seconds.toFixed(2), f0(r.admitted), f0(r.allowed), `${r.deviation >= 0 ? '+' : ''}${(r.deviation * 100).toFixed(2)}%`, f0(r.refused)]),
+  };
+}
+
 export function goalLines(goals: readonly GatewayGoal[]): string {
   return goals.map((g) => `- goal ${g.label}: **${g.met ? 'met' : 'missed'}** (${g.figure})`).join('\n');
 }
@@ -90,7 +126,10 @@ export function recordMarkdown(r: GatewayRecord): string {
     `- settings: ${Object.entries(r.settings).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`,
     '',
   ];
-  for (const t of [loadTable(r.rows, r.capacity.measured), overheadTable(r.overhead), rssTable([...r.rows, ...r.overhead])]) {
+  const tables = [loadTable(r.rows, r.capacity.measured), overheadTable(r.overhead), rssTable([...r.rows, ...r.overhead])];
+  if (r.closed !== undefined && r.closed.length > 0) tables.push(closedTable(r.closed, r.capacity.measured));
+  if (r.rates !== undefined && r.rates.length > 0) tables.push(rateTable(r.rates));
+  for (const t of tables.filter((x) => x.rows.length > 0)) {
     out.push(`**${t.title}**`, '', renderTable(t), '');
   }
   out.push('**Goals**', '', goalLines(r.goals), '');

@@ -17,6 +17,10 @@ export interface DemoGatewaySettings {
   readonly queueTimeoutMs: number;
   /** Requests that may wait for a slot. */
   readonly queue: number;
+  /** Worker processes sharing the limits (server.workers). @default 1 */
+  readonly workers?: number;
+  /** A rate limit per client instead of the concurrency limit (the bench's accuracy rows). */
+  readonly rate?: { readonly perS: number; readonly burst: number };
 }
 
 export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): GatewayConfig {
@@ -36,8 +40,8 @@ export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): 
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     log: { level: 'error' },
-    server: { maxConnections: 20_000, maxQueued: Math.max(s.queue, 1) * 4 },
+    server: { maxConnections: 20_000, maxQueued: Math.max(s.queue, 1) * 4, ...(s.workers !== undefined ? { workers: s.workers } : {}) },
     upstreams: { demo: { url: upstreamUrl, timeout: '10s', maxSockets: Math.max(256, s.concurrency * 8) } },
-    routes: [{ name: 'demo', path: '/', policy: { concurrency } }],
+    routes: [{ name: 'demo', path: '/', policy: s.rate === undefined ? { concurrency } : { rateLimits: [{ rate: `${s.rate.perS}/s`, burst: s.rate.burst }] } }],
   };
 }
