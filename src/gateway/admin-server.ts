@@ -10,7 +10,9 @@
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
+import type { PolicyInstance } from './policy-instance.js';
 import type { HandlerState } from './request-handler.js';
 import type { GatewayStatus } from './status.js';
 
@@ -37,9 +39,17 @@ async function loadMetrics(state: HandlerState): Promise<Scrape | undefined> {
   try {
     const prom = await import('prom-client');
     const { registerPrometheusMetrics } = await import('../prometheus/index.js');
+    const { registerGatewayMetrics } = await import('./gateway-metrics.js');
     const registry = new prom.Registry();
     prom.collectDefaultMetrics({ register: registry });
-    registerPrometheusMetrics({ registry, gates: () => [...state.table.policies.values()].flatMap((p) => p.gates()) });
+    const policies = (): PolicyInstance[] => [...state.table.policies.values()];
+    registerPrometheusMetrics({
+      registry,
+      gates: () => policies().flatMap((p) => p.gates()),
+      monitors: () => policies().flatMap((p) => (p.monitor === undefined ? [] : [p.monitor])),
+      signalLatency: { intervalMs: GATEWAY_DEFAULTS.signalLatencyMs },
+    });
+    registerGatewayMetrics(registry, state);
     return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
   } catch {
     return undefined;

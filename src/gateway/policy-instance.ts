@@ -12,6 +12,7 @@ import { HttpAdmission } from '../http/admission.js';
 import type { PressureMonitor } from '../pressure/pressure-monitor.js';
 import type { ResolvedConfig, ResolvedPolicy } from './resolved-config.js';
 import { policyParts } from './policy-options.js';
+import { PolicyRollout } from './policy-mode.js';
 
 export class PolicyInstance {
   readonly name: string;
@@ -19,6 +20,8 @@ export class PolicyInstance {
   readonly admission: HttpAdmission<IncomingMessage>;
   readonly breaker: CircuitBreaker | undefined;
   readonly monitor: PressureMonitor | undefined;
+  /** Enforce, shadow or canary, and what shadow mode would have refused. */
+  readonly rollout: PolicyRollout;
 
   constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined) {
     this.name = p.name;
@@ -27,6 +30,7 @@ export class PolicyInstance {
     this.admission = new HttpAdmission<IncomingMessage>(parts.options);
     this.breaker = parts.breaker;
     this.monitor = parts.monitor;
+    this.rollout = new PolicyRollout(p.config);
     this.monitor?.start();
   }
 
