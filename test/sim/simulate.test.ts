@@ -2,6 +2,7 @@
 // virtual clock (a policy built as the gateway builds it), and the command's table and report.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayConfigError } from '../../src/gateway/index.js';
 import { simulatePolicy } from '../../src/sim/policy-sim.js';
@@ -34,11 +35,11 @@ function errors(text: string): string[] {
   }
 }
 
-class Sink {
+class Sink extends Writable {
   text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
   }
 }
 
