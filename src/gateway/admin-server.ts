@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { gatewayDashboard } from './gateway-dashboard.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { HandlerState } from './request-handler.js';
@@ -58,7 +59,9 @@ async function loadMetrics(state: HandlerState): Promise<Scrape | undefined> {
 
 export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
   let metrics: Promise<Scrape | undefined> | undefined;
+  const dashboard = gatewayDashboard(deps.state);
   const server: Server = createServer((req, res) => {
+    if (dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const { state } = deps;
     switch (path) {
@@ -87,11 +90,14 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
           });
         return;
       default:
-        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics\n');
+        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      dashboard.close();
+      reject(err);
+    });
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
@@ -103,6 +109,7 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
     url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${a.port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        dashboard.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
