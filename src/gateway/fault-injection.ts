@@ -7,6 +7,7 @@
  * limit sees it), an aborted one releases with the status's outcome (a breaker counts a 5xx).
  */
 import type { ServerResponse } from 'node:http';
+import type { HttpPermit } from '../http/http-permit.js';
 import type { FaultConfig } from './config-types.js';
 import { writeProblem } from './responses.js';
 import { durationMs } from './units.js';
@@ -46,16 +47,20 @@ export class RouteFault {
 
   /**
    * Run `forward` for this request, after the fault if one is picked. An aborted request is
-   * answered here (its permit is released by the response's close, with the status's outcome).
+   * answered here, and its permit ended with the status's outcome, as the upstream's would be.
    */
-  apply(res: ServerResponse, forward: () => void): void {
+  apply(res: ServerResponse, forward: () => void, permit: HttpPermit | undefined): void {
     const delay = this.#delay?.next() === true;
     const abort = this.#abort?.next() === true;
     const go = (): void => {
-      if (res.destroyed || res.writableEnded) return; // the client left while held: its permit went with the response
+      if (res.destroyed || res.writableEnded) {
+        permit?.release('ignored'); // the client left while held: no work was done
+        return;
+      }
       if (abort) {
         this.aborted++;
         writeProblem(res, this.abortStatus!, 'Injected fault (route fault.abort).');
+        permit?.finish(this.abortStatus!);
       } else forward();
     };
     if (!delay) return go();

@@ -75,7 +75,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     return writeProblem(res, 500, 'Admission failed.');
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res);
-  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, () => forwardRoute(route, req, res, undefined, forwardContext(state, route)));
+  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardRoute(route, req, res, undefined, forwardContext(state, route)));
   if (state.queued >= server.maxQueued) {
     // Over the gateway-wide cap on waiting requests: answer at once, and that is all. The
     // response's close aborts the wait; should a gate admit it first, nothing runs.

@@ -5,8 +5,8 @@
  * of forwarding. See policy-mode.ts and fault-injection.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Permit } from '../core/types.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
+import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
@@ -40,10 +40,16 @@ export function shadowed(route: LiveRoute, d: Refused, logger: Logger): boolean 
  * A shadow policy's decision that waits: the request goes on now; the decision, when it
  * comes, is counted (a refusal) or holds its permit until the response closes (an admission).
  */
-export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, logger: Logger, go: () => void): void {
+export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, logger: Logger, res: ServerResponse, go: () => void): void {
   decision.then(
     (d) => {
       if (d.type === 'rejected') shadowed(route, d, logger);
+      else if (d.type === 'admitted') {
+        // Nobody forwards with this permit: it ends with the response (its status, or ignored when cut).
+        if (res.writableFinished) d.permit.finish(res.statusCode);
+        else if (res.destroyed) d.permit.release('ignored');
+        else res.once('close', () => (res.writableFinished ? d.permit.finish(res.statusCode) : d.permit.release('ignored')));
+      }
     },
     (err: unknown) => logger.error('shadow admission failed', { route: route.config.name, error: String(err) }),
   );
@@ -51,8 +57,8 @@ export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, lo
 }
 
 /** Forward through the route's injected fault, if it has one. */
-export function forwardRoute(route: LiveRoute, req: IncomingMessage, res: ServerResponse, permit: Permit | undefined, ctx: ForwardContext, headers?: readonly HeaderPair[]): void {
+export function forwardRoute(route: LiveRoute, req: IncomingMessage, res: ServerResponse, permit: HttpPermit | undefined, ctx: ForwardContext, headers?: readonly HeaderPair[]): void {
   const go = (): void => forward(req, res, route.upstream, permit, ctx, headers);
   if (route.fault === undefined) return go();
-  route.fault.apply(res, go);
+  route.fault.apply(res, go, permit);
 }
