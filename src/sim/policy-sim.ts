@@ -81,7 +81,7 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
   const parts = policyParts(config, policy.name, { trustProxy: policy.trustProxy, proxyHeader: undefined, clock });
   const admission = new HttpAdmission<FakeRequest>(parts.options as unknown as HttpAdmissionOptions<FakeRequest>);
   const rollout = new PolicyRollout(config);
-  const gates = [...(admission.concurrency ? [admission.concurrency] : []), ...parts.rates, ...(parts.breaker ? [parts.breaker] : [])];
+  const gates = admission.gates;
   const meter = new PolicyMeter(sc.durationMs, sc.sampleMs);
   const random = seededRandom(sc.seed);
   const server = new SimServer<Job>(sc.capacity, sc.latencyMs);
