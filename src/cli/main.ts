@@ -5,6 +5,7 @@ import { gatewayCommand } from './gateway.js';
 import { strategiesCommand } from './strategies.js';
 import { simAdaptiveCommand } from './sim-adaptive.js';
 import { simResilienceCommand } from './sim-resilience.js';
+import { simulateCommand } from './simulate.js';
 
 const USAGE = `Usage: sluice <command> [options]
 
@@ -16,6 +17,8 @@ Commands:
                (virtual time; prints the measured table)
   sim-adaptive adaptive concurrency limits (AIMD, Vegas, Gradient2) against a server with a knee
   sim-resilience  breaker, retry budget and adaptive throttling against a 30 s outage (virtual time)
+  simulate     rehearse a gateway policy (or two, side by side) against a scenario file on the
+               virtual clock; a table, and an HTML report with charts (docs/simulate.md)
 
 Run 'sluice <command> --help' for the options of a command.
 `;
@@ -33,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return simAdaptiveCommand(rest);
     case 'sim-resilience':
       return simResilienceCommand(rest);
+    case 'simulate':
+      return simulateCommand(rest);
     case undefined:
     case '-h':
     case '--help':

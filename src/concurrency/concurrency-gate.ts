@@ -176,6 +176,11 @@ export class ConcurrencyGate extends GateBase {
     return this.#limit;
   }
 
+  /** Waiters the queue holds at most (0: no queue). */
+  get maxQueue(): number {
+    return this.#maxQueue;
+  }
+
   get inFlight(): number {
     return this.#inFlight;
   }

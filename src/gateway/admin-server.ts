@@ -10,7 +10,10 @@
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import { gatewayDashboard } from './gateway-dashboard.js';
 import type { Logger } from './logger.js';
+import type { PolicyInstance } from './policy-instance.js';
 import type { HandlerState } from './request-handler.js';
 import type { GatewayStatus } from './status.js';
 
@@ -37,9 +40,17 @@ export async function loadMetrics(state: HandlerState): Promise<Scrape | undefin
   try {
     const prom = await import('prom-client');
     const { registerPrometheusMetrics } = await import('../prometheus/index.js');
+    const { registerGatewayMetrics } = await import('./gateway-metrics.js');
     const registry = new prom.Registry();
     prom.collectDefaultMetrics({ register: registry });
-    registerPrometheusMetrics({ registry, gates: () => [...state.table.policies.values()].flatMap((p) => p.gates()) });
+    const policies = (): PolicyInstance[] => [...state.table.policies.values()];
+    registerPrometheusMetrics({
+      registry,
+      gates: () => policies().flatMap((p) => p.gates()),
+      monitors: () => policies().flatMap((p) => (p.monitor === undefined ? [] : [p.monitor])),
+      signalLatency: { intervalMs: GATEWAY_DEFAULTS.signalLatencyMs },
+    });
+    registerGatewayMetrics(registry, state);
     return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
   } catch {
     return undefined;
@@ -48,7 +59,9 @@ export async function loadMetrics(state: HandlerState): Promise<Scrape | undefin
 
 export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
   let metrics: Promise<Scrape | undefined> | undefined;
+  const dashboard = gatewayDashboard(deps.state);
   const server: Server = createServer((req, res) => {
+    if (dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const { state } = deps;
     switch (path) {
@@ -77,7 +90,7 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
           });
         return;
       default:
-        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics\n');
+        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
     }
   });
   return listenAdmin(server, host, port);
@@ -86,7 +99,10 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
 /** Listen on `host:port` and answer what an admin listener is: its URL and a close that cuts its connections. */
 export async function listenAdmin(server: Server, host: string, port: number): Promise<AdminServer> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      dashboard.close();
+      reject(err);
+    });
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
@@ -98,6 +114,7 @@ export async function listenAdmin(server: Server, host: string, port: number): P
     url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${a.port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        dashboard.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

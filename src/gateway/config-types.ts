@@ -162,6 +162,24 @@ export interface PolicyConfig {
   readonly maxWait?: Duration;
   /** @default 'draft' */
   readonly headers?: 'draft' | 'legacy' | 'x' | 'none';
+  /**
+   * 'enforce' refuses; 'shadow' decides and counts what it would have refused (metrics, logs,
+   * dashboard) but never refuses or delays; 'canary' enforces for `canaryPercent` of tenants
+   * (a stable hash of the tenant key) and leaves the rest alone. @default 'enforce'
+   */
+  readonly mode?: PolicyMode;
+  /** With mode canary: the share of tenants the policy applies to, percent in (0, 100]. */
+  readonly canaryPercent?: number;
+}
+
+export type PolicyMode = 'enforce' | 'shadow' | 'canary';
+
+/** Game-day fault injection on a route (off unless given): requests picked evenly, `percent` of them. */
+export interface FaultConfig {
+  /** Hold picked requests this long before forwarding (after admission: they hold their permit). */
+  readonly delay?: { readonly duration: Duration; readonly percent: number };
+  /** Answer picked requests with this status (400..599) instead of forwarding, as if the upstream had. */
+  readonly abort?: { readonly status: number; readonly percent: number };
 }
 
 export interface RouteConfig {
@@ -183,6 +201,8 @@ export interface RouteConfig {
   readonly exempt?: boolean;
   /** Longest this route's requests wait for admission. */
   readonly maxWait?: Duration;
+  /** Injected delays and aborts for rehearsals. @default none */
+  readonly fault?: FaultConfig;
 }
 
 export interface GatewayConfig {

@@ -26,6 +26,8 @@ export const GATEWAY_DEFAULTS = {
   retryAfterS: 1,
   /** Rejections are logged as one line per route and reason per this period. */
   rejectionLogMs: 1_000,
+  /** Sample period of the signal-latency measurement (M10) behind /metrics and /dashboard. */
+  signalLatencyMs: 100,
   /** A changed config file is read this long after its last change event. */
   watchDebounceMs: 200,
 } as const;

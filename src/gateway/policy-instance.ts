@@ -14,6 +14,7 @@ import type { ResolvedConfig, ResolvedPolicy } from './resolved-config.js';
 import { policyParts } from './policy-options.js';
 import { rateStoreFactory } from './worker-share.js';
 import type { WorkerShare } from './worker-share.js';
+import { PolicyRollout } from './policy-mode.js';
 
 export class PolicyInstance {
   readonly name: string;
@@ -21,6 +22,8 @@ export class PolicyInstance {
   readonly admission: HttpAdmission<IncomingMessage>;
   readonly breaker: CircuitBreaker | undefined;
   readonly monitor: PressureMonitor | undefined;
+  /** Enforce, shadow or canary, and what shadow mode would have refused. */
+  readonly rollout: PolicyRollout;
 
   constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare) {
     this.name = p.name;
@@ -29,6 +32,7 @@ export class PolicyInstance {
     this.admission = new HttpAdmission<IncomingMessage>(parts.options);
     this.breaker = parts.breaker;
     this.monitor = parts.monitor;
+    this.rollout = new PolicyRollout(p.config);
     this.monitor?.start();
   }
 

@@ -10,9 +10,12 @@ export class RejectionLog {
   readonly #counts = new Map<string, { route: string; reason: string; status: number; count: number }>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(logger: Logger, periodMs: number) {
+  readonly #message: string;
+
+  constructor(logger: Logger, periodMs: number, message = 'rejected') {
     this.#logger = logger;
     this.#periodMs = periodMs;
+    this.#message = message;
   }
 
   count(route: string, reason: string, status: number): void {
@@ -30,7 +33,7 @@ export class RejectionLog {
   flush(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const e of this.#counts.values()) this.#logger.warn('rejected', { ...e, periodMs: this.#periodMs });
+    for (const e of this.#counts.values()) this.#logger.warn(this.#message, { ...e, periodMs: this.#periodMs });
     this.#counts.clear();
   }
 }

@@ -10,11 +10,11 @@ import type { HttpDecision, Refused } from '../http/decision.js';
 import { pathOf } from '../http/write.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
-import { forward } from './proxy.js';
 import type { ForwardContext } from './proxy.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 import type { RejectionLog } from './rejection-log.js';
 import { writeProblem } from './responses.js';
+import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 
 export interface GatewayCounters {
@@ -67,8 +67,8 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
   const length = Number(req.headers['content-length']);
   if (length > server.maxBodySize) return writeProblem(res, 413, `The request body is larger than ${server.maxBodySize} bytes.`, { Connection: 'close' });
-  const policy = route.policy;
-  if (policy === undefined || route.config.exempt) return forward(req, res, route.upstream, undefined, forwardContext(state, route));
+  const policy = activePolicy(route, req);
+  if (policy === undefined || route.config.exempt) return forwardRoute(route, req, res, undefined, forwardContext(state, route));
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
@@ -78,6 +78,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     return writeProblem(res, 500, 'Admission failed.');
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res);
+  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardRoute(route, req, res, undefined, forwardContext(state, route)));
   if (state.queued >= server.maxQueued) {
     // Over the gateway-wide cap on waiting requests: answer at once, and that is all. The
     // response's close aborts the wait; should a gate admit it first, nothing runs.
@@ -113,12 +114,12 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
 
 function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse): void {
   if (d.type === 'abandoned') return;
-  if (d.type === 'rejected') return refuse(state, route, d, res);
+  if (d.type === 'rejected') return shadowed(route, d, state.logger) ? forwardRoute(route, req, res, undefined, forwardContext(state, route)) : refuse(state, route, d, res);
   if (d.type === 'admitted') {
     state.counters.admitted++;
-    return forward(req, res, route.upstream, d.permit, forwardContext(state, route), d.headers);
+    return forwardRoute(route, req, res, d.permit, forwardContext(state, route), d.headers);
   }
-  forward(req, res, route.upstream, undefined, forwardContext(state, route));
+  forwardRoute(route, req, res, undefined, forwardContext(state, route));
 }
 
 /** Per route, built once: what forwarding needs of the gateway (routes are rebuilt on reload). */

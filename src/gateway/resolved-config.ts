@@ -1,5 +1,5 @@
 /** A validated config with every default filled in and every unit in numbers (ms, bytes). */
-import type { CriticalityName, GatewayConfig, LogLevel, PolicyConfig } from './config-types.js';
+import type { CriticalityName, FaultConfig, GatewayConfig, LogLevel, PolicyConfig } from './config-types.js';
 
 export interface ResolvedUpstream {
   readonly name: string;
@@ -36,6 +36,7 @@ export interface ResolvedRoute {
   readonly criticality: CriticalityName | undefined;
   readonly exempt: boolean;
   readonly maxWaitMs: number | undefined;
+  readonly fault: FaultConfig | undefined;
 }
 
 export interface ResolvedConfig {

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { RouteAdmission } from '../http/options.js';
 import { trustCheck } from '../http/trusted-proxies.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
+import { RouteFault } from './fault-injection.js';
 import { PolicyInstance } from './policy-instance.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import type { WorkerShare } from './worker-share.js';
@@ -30,6 +31,8 @@ export interface LiveRoute {
   readonly policy: PolicyInstance | undefined;
   /** The route's settings as sluice/http takes them. */
   readonly admission: RouteAdmission | undefined;
+  /** Injected faults (route `fault`); undefined: none. */
+  readonly fault: RouteFault | undefined;
 }
 
 export class RouteTable {
@@ -67,7 +70,7 @@ export class RouteTable {
               ...(r.criticality !== undefined ? { criticality: r.criticality } : {}),
               ...(r.maxWaitMs !== undefined ? { maxWaitMs: r.maxWaitMs } : {}),
             };
-      routes.push({ config: r, upstream: upstreams.get(r.upstream.name)!, policy, admission });
+      routes.push({ config: r, upstream: upstreams.get(r.upstream.name)!, policy, admission, fault: r.fault === undefined ? undefined : new RouteFault(r.fault) });
     }
     this.routes = routes;
     this.policies = policies;

@@ -12,6 +12,7 @@ const size = { type: ['string', 'integer'], pattern: SIZE_PATTERN, minimum: 1, d
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 const host = { type: 'string', minLength: 1 } as const;
 const count = { type: 'integer', minimum: 1 } as const;
+const percent = { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'A percentage in (0, 100].' } as const;
 
 function strip<T>(o: T): T {
   return JSON.parse(JSON.stringify(o)) as T;
@@ -81,6 +82,18 @@ const policy = {
     criticalityHeader: host,
     maxWait: duration,
     headers: { enum: ['draft', 'legacy', 'x', 'none'] },
+    mode: { enum: ['enforce', 'shadow', 'canary'] },
+    canaryPercent: percent,
+  },
+} as const;
+
+const fault = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    delay: { type: 'object', additionalProperties: false, required: ['duration', 'percent'], properties: { duration: positiveDuration, percent } },
+    abort: { type: 'object', additionalProperties: false, required: ['status', 'percent'], properties: { status: { type: 'integer', minimum: 400, maximum: 599 }, percent } },
   },
 } as const;
 
@@ -145,6 +158,7 @@ export const CONFIG_SCHEMA = strip({
           criticality: { enum: ['critical-plus', 'critical', 'sheddable-plus', 'sheddable'] },
           exempt: { type: 'boolean' },
           maxWait: duration,
+          fault,
         },
       },
     },

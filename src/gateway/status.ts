@@ -1,6 +1,8 @@
 /** The gateway's state as JSON-safe data: every route, policy and gate (`/status`, `gateway.status()`). */
 import type { Server } from 'node:http';
 import type { GateStats } from '../core/types.js';
+import type { FaultSnapshot } from './fault-injection.js';
+import type { PolicyRollout } from './policy-mode.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 
 export interface RouteStatus {
@@ -9,6 +11,8 @@ export interface RouteStatus {
   readonly methods: readonly string[] | undefined;
   readonly upstream: string;
   readonly policy: string | undefined;
+  /** Injected faults and how many were injected; absent when the route has none. */
+  readonly fault?: FaultSnapshot;
 }
 
 export interface PolicyStatus {
@@ -17,6 +21,8 @@ export interface PolicyStatus {
   /** Smoothed service time, ms (tracked with a concurrency queue). */
   readonly serviceMs: number;
   readonly refusingAll: boolean;
+  /** Enforce, shadow or canary; shadow refusals (would have refused, by reason); canary bypasses. */
+  readonly rollout: ReturnType<PolicyRollout['snapshot']>;
   readonly gates: readonly GateStats[];
 }
 
@@ -47,8 +53,9 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
       methods: r.config.methods === undefined ? undefined : [...r.config.methods],
       upstream: r.upstream.config.name,
       policy: r.policy?.name,
+      ...(r.fault === undefined ? {} : { fault: r.fault.snapshot() }),
     })),
-    policies: [...t.policies.values()].map((p) => ({ name: p.name, key: p.key, serviceMs: p.admission.serviceMs, refusingAll: p.refusingAll, gates: p.stats() })),
+    policies: [...t.policies.values()].map((p) => ({ name: p.name, key: p.key, serviceMs: p.admission.serviceMs, refusingAll: p.refusingAll, rollout: p.rollout.snapshot(), gates: p.stats() })),
     upstreams: [...t.upstreams.values()].map((u) => ({
       name: u.config.name,
       host: u.config.host,

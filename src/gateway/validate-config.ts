@@ -15,6 +15,7 @@ import { describeValue, formatPath, GatewayConfigError } from './config-error.js
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { rolloutIssues } from './policy-mode.js';
 import { concurrencyForm, policyParts } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { CONFIG_SCHEMA } from './schema.js';
@@ -145,6 +146,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
       criticality: r.criticality,
       exempt: r.exempt ?? false,
       maxWaitMs: r.maxWait === undefined ? undefined : durationMs(r.maxWait),
+      fault: r.fault,
     });
   });
   if (issues.list.length > 0) throw new GatewayConfigError(file, issues.list);
@@ -198,6 +200,7 @@ function checkServer(c: GatewayConfig, issues: Issues): void {
 }
 
 function checkPolicy(p: PolicyConfig, at: Path, issues: Issues): void {
+  for (const r of rolloutIssues(p)) issues.add([...at, r.key], r.expected, r.found);
   const limits = p.rateLimits ?? [];
   const names = new Set<string>();
   limits.forEach((r, i) => {

@@ -7,6 +7,7 @@ import dc from 'node:diagnostics_channel';
 import type { GateEvent } from '../core/index.js';
 import type { CounterKey, HistogramKey, Labels } from './instruments.js';
 import type { MetricsConfig } from './options.js';
+import { SignalLatency } from './signal-latency.js';
 
 /** What an adapter provides: increments and observations by instrument key. */
 export interface MetricSink {
@@ -18,6 +19,21 @@ const CHANNELS = ['sluice:admit', 'sluice:reject', 'sluice:release', 'sluice:dro
 
 /** Start recording; returns the function that stops it. */
 export function recordEvents(c: MetricsConfig, sink: MetricSink): () => void {
+  const stopEvents = recordGateEvents(c, sink);
+  if (c.signalLatencyMs === undefined) return stopEvents;
+  const tracker = new SignalLatency();
+  const timer = setInterval(() => {
+    const stats = [...c.gates()].map((g) => g.stats()).filter((s) => c.filter === undefined || c.filter(s.name, s.kind));
+    for (const m of tracker.sample(stats, performance.now())) sink.observe('signalLatency', { gate: m.gate, kind: m.kind }, m.seconds);
+  }, c.signalLatencyMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    stopEvents();
+  };
+}
+
+function recordGateEvents(c: MetricsConfig, sink: MetricSink): () => void {
   const record = (event: GateEvent): void => {
     if (c.filter !== undefined && !c.filter(event.gate, event.kind)) return;
     recordEvent(event, sink, c);

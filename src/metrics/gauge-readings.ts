@@ -26,6 +26,8 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
     const labels = { gate: s.name, kind: s.kind };
     push('inFlight', labels, s.inFlight);
     push('queueDepth', labels, s.queued);
+    const capacity = (s as { capacity?: unknown }).capacity ?? (gate as { maxQueue?: unknown }).maxQueue;
+    if (typeof capacity === 'number' && capacity > 0) push('queueCapacity', labels, capacity);
     push('limit', labels, s.limit);
     push('tokens', labels, s.tokens);
     const state = (s as { state?: unknown }).state;
@@ -37,6 +39,13 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
     const snap = monitor.snapshot();
     for (const level of PRESSURE_LEVELS) push('pressureLevel', { monitor: snap.name, level }, level === snap.level ? 1 : 0);
     push('pressure', { monitor: snap.name }, snap.pressure);
+    for (const sig of snap.signals) push('pressureSignal', { monitor: snap.name, signal: sig.name }, sig.pressure);
+  }
+  for (const budget of c.budgets()) {
+    const b = budget.stats();
+    push('retryRequests', { budget: budget.name }, b.requests);
+    push('retryRetries', { budget: budget.name }, b.retries);
+    push('retryRefused', { budget: budget.name }, b.refused);
   }
   return out;
 }

@@ -6,8 +6,8 @@
  */
 
 export type CounterKey = 'admissions' | 'rejections' | 'releases' | 'drops';
-export type HistogramKey = 'queueWait' | 'latency';
-export type GaugeKey = 'inFlight' | 'queueDepth' | 'limit' | 'tokens' | 'breakerState' | 'pressureLevel' | 'pressure';
+export type HistogramKey = 'queueWait' | 'latency' | 'signalLatency';
+export type GaugeKey = 'inFlight' | 'queueDepth' | 'queueCapacity' | 'limit' | 'tokens' | 'breakerState' | 'pressureLevel' | 'pressure' | 'pressureSignal' | 'retryRequests' | 'retryRetries' | 'retryRefused';
 export type InstrumentKey = CounterKey | HistogramKey | GaugeKey;
 
 export interface InstrumentSpec {
@@ -30,18 +30,31 @@ export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
   drops: { type: 'counter', prometheus: 'sluice_drops_total', otel: 'sluice.drops', unit: '{item}', help: 'Accepted items or waiters removed by a policy (drop-oldest, codel, ...).', labels: ['gate', 'kind', 'policy'] },
   queueWait: { type: 'histogram', prometheus: 'sluice_queue_wait_seconds', otel: 'sluice.queue.wait', unit: 's', help: 'Time admitted work waited before its grant.', labels: ['gate', 'kind'] },
   latency: { type: 'histogram', prometheus: 'sluice_latency_seconds', otel: 'sluice.latency', unit: 's', help: 'Time from grant to release, by outcome.', labels: ['gate', 'kind', 'outcome'] },
+  signalLatency: {
+    type: 'histogram',
+    prometheus: 'sluice_signal_latency_seconds',
+    otel: 'sluice.signal.latency',
+    unit: 's',
+    help: 'M10: from overload onset (queue, limit or tokens exhausted) to the first refusal or limit change, per overload episode.',
+    labels: ['gate', 'kind'],
+  },
   inFlight: { type: 'gauge', prometheus: 'sluice_in_flight', otel: 'sluice.in_flight', unit: '{unit}', help: 'Units of admitted work not yet released.', labels: ['gate', 'kind'] },
   queueDepth: { type: 'gauge', prometheus: 'sluice_queue_depth', otel: 'sluice.queue.depth', unit: '{waiter}', help: 'Callers or items waiting in the gate.', labels: ['gate', 'kind'] },
+  queueCapacity: { type: 'gauge', prometheus: 'sluice_queue_capacity', otel: 'sluice.queue.capacity', unit: '{waiter}', help: 'Most callers or items the gate may hold waiting (absent when it has no queue).', labels: ['gate', 'kind'] },
   limit: { type: 'gauge', prometheus: 'sluice_limit', otel: 'sluice.limit', unit: '{unit}', help: 'Current limit (concurrency limit, bucket capacity); absent when unlimited.', labels: ['gate', 'kind'] },
   tokens: { type: 'gauge', prometheus: 'sluice_tokens', otel: 'sluice.tokens', unit: '{token}', help: 'Tokens available now (rate gates, pacers).', labels: ['gate', 'kind'] },
   breakerState: { type: 'gauge', prometheus: 'sluice_breaker_state', otel: 'sluice.breaker.state', unit: '1', help: 'Circuit breaker state: 1 for the current state, 0 for the others.', labels: ['gate', 'state'] },
   pressureLevel: { type: 'gauge', prometheus: 'sluice_pressure_level', otel: 'sluice.pressure.level', unit: '1', help: 'Pressure level: 1 for the current level, 0 for the others.', labels: ['monitor', 'level'] },
   pressure: { type: 'gauge', prometheus: 'sluice_pressure_ratio', otel: 'sluice.pressure', unit: '1', help: 'Highest signal pressure at the last sample, 0 to 1.', labels: ['monitor'] },
+  pressureSignal: { type: 'gauge', prometheus: 'sluice_pressure_signal_ratio', otel: 'sluice.pressure.signal', unit: '1', help: 'Pressure of one signal (event-loop delay, heap, RSS, queue) at the last sample, 0 to 1.', labels: ['monitor', 'signal'] },
+  retryRequests: { type: 'gauge', prometheus: 'sluice_retry_window_requests', otel: 'sluice.retry.window.requests', unit: '{request}', help: 'Logical requests in the retry budget window.', labels: ['budget'] },
+  retryRetries: { type: 'gauge', prometheus: 'sluice_retry_window_retries', otel: 'sluice.retry.window.retries', unit: '{retry}', help: 'Retries granted in the retry budget window.', labels: ['budget'] },
+  retryRefused: { type: 'gauge', prometheus: 'sluice_retry_refused', otel: 'sluice.retry.refused', unit: '{retry}', help: 'Retries the budget refused since it was created (cumulative).', labels: ['budget'] },
 };
 
 export const COUNTER_KEYS: readonly CounterKey[] = ['admissions', 'rejections', 'releases', 'drops'];
-export const HISTOGRAM_KEYS: readonly HistogramKey[] = ['queueWait', 'latency'];
-export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure'];
+export const HISTOGRAM_KEYS: readonly HistogramKey[] = ['queueWait', 'latency', 'signalLatency'];
+export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'queueCapacity', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure', 'pressureSignal', 'retryRequests', 'retryRetries', 'retryRefused'];
 
 /** Counters that take the optional `tenant` label. */
 export const TENANT_COUNTERS: readonly CounterKey[] = ['admissions', 'rejections'];

@@ -2,6 +2,7 @@
 import { InvalidOptionError, optInt, optNumber, optOneOf } from '../core/index.js';
 import type { GateListener, GateStats } from '../core/index.js';
 import type { PressureSnapshot } from '../pressure/index.js';
+import type { RetryBudgetStats } from '../retry/index.js';
 import { TenantLabel } from './tenant-label.js';
 
 /** What gauges read at collection time: any gate (its `stats()`); `on` is needed for `events: 'gates'`. */
@@ -13,6 +14,12 @@ export interface StatsSource {
 /** What the pressure gauges read: a PressureMonitor. */
 export interface SnapshotSource {
   snapshot(): PressureSnapshot;
+}
+
+/** What the retry gauges read: a RetryBudget, under a name. */
+export interface BudgetSource {
+  readonly name: string;
+  stats(): RetryBudgetStats;
 }
 
 /** A fixed list, or a function asked at every collection (for gates that come and go: `() => client.gates()`). */
@@ -30,6 +37,13 @@ export interface MetricsOptions {
   readonly gates?: Sources<StatsSource>;
   /** Pressure monitors whose level and pressure become gauges. @default none */
   readonly monitors?: Sources<SnapshotSource>;
+  /** Retry budgets whose window counts become gauges (M6, retry rate = retries / requests). @default none */
+  readonly budgets?: Sources<BudgetSource>;
+  /**
+   * Measure M10, signal latency, by sampling `gates` every `intervalMs` (an unref'd timer):
+   * see SignalLatency. Integer ms in [10, 60_000]. @default off
+   */
+  readonly signalLatency?: { readonly intervalMs: number };
   /**
    * Where counters and histograms come from. 'channels': every sluice gate in the process,
    * through `node:diagnostics_channel` (`sluice:admit|reject|release|drop`), gates created
@@ -47,6 +61,9 @@ export interface MetricsOptions {
   readonly queueWaitBuckets?: readonly number[];
 }
 
+/** Signal latency: from one sample period (0.01 s) to half a minute. */
+export const SIGNAL_LATENCY_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /** From 1 ms to 10 s: request latencies and queue waits. */
 export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -55,6 +72,9 @@ export const METRICS_DEFAULTS = { events: 'channels', tenantOverflow: 'other', l
 export interface MetricsConfig {
   readonly gates: () => Iterable<StatsSource>;
   readonly monitors: () => Iterable<SnapshotSource>;
+  readonly budgets: () => Iterable<BudgetSource>;
+  /** Sample period of the signal-latency sampler, ms; undefined: off. */
+  readonly signalLatencyMs: number | undefined;
   readonly events: 'channels' | 'gates';
   /** The listed gates, for `events: 'gates'`. */
   readonly listed: readonly StatsSource[];
@@ -67,6 +87,12 @@ export interface MetricsConfig {
 export function metricsConfig(o: MetricsOptions): MetricsConfig {
   const gates = sources('gates', o.gates);
   const monitors = sources('monitors', o.monitors);
+  const budgets = sources('budgets', o.budgets);
+  let signalLatencyMs: number | undefined;
+  if (o.signalLatency !== undefined) {
+    if (typeof o.signalLatency !== 'object' || o.signalLatency === null) throw new InvalidOptionError('signalLatency', 'an object { intervalMs }', o.signalLatency);
+    signalLatencyMs = optInt('signalLatency.intervalMs', o.signalLatency.intervalMs, 10, 60_000);
+  }
   const events = optOneOf('events', o.events ?? METRICS_DEFAULTS.events, ['channels', 'gates'] as const);
   let listed: readonly StatsSource[] = [];
   if (events === 'gates') {
@@ -89,6 +115,8 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
   return {
     gates,
     monitors,
+    budgets,
+    signalLatencyMs,
     events,
     listed,
     filter: o.filter,

@@ -8,7 +8,7 @@
 import { metrics } from '@opentelemetry/api';
 import type { BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableGauge } from '@opentelemetry/api';
 import { InvalidOptionError } from '../core/index.js';
-import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents } from '../metrics/index.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS } from '../metrics/index.js';
 import type { CounterKey, GaugeKey, HistogramKey, MetricsOptions } from '../metrics/index.js';
 
 export interface OtelMetricsOptions extends MetricsOptions {
@@ -37,7 +37,7 @@ export class OtelMetrics {
     }
     for (const key of HISTOGRAM_KEYS) {
       const spec = INSTRUMENTS[key];
-      const bounds = [...(key === 'latency' ? c.latencyBuckets : c.queueWaitBuckets)];
+      const bounds = [...(key === 'latency' ? c.latencyBuckets : key === 'signalLatency' ? SIGNAL_LATENCY_BUCKETS : c.queueWaitBuckets)];
       this.#histograms.set(key, meter.createHistogram(spec.otel, { description: spec.help, unit: spec.unit, advice: { explicitBucketBoundaries: bounds } }));
     }
     for (const key of GAUGE_KEYS) {

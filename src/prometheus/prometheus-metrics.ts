@@ -7,7 +7,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
-import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, TENANT_COUNTERS } from '../metrics/index.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
 import type { CounterKey, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, MetricsConfig, MetricsOptions } from '../metrics/index.js';
 
 export interface PrometheusMetricsOptions extends MetricsOptions {
@@ -42,7 +42,7 @@ export class PrometheusMetrics {
     }
     for (const key of HISTOGRAM_KEYS) {
       const spec = INSTRUMENTS[key];
-      const buckets = [...(key === 'latency' ? this.#c.latencyBuckets : this.#c.queueWaitBuckets)];
+      const buckets = [...(key === 'latency' ? this.#c.latencyBuckets : key === 'signalLatency' ? SIGNAL_LATENCY_BUCKETS : this.#c.queueWaitBuckets)];
       this.#histograms.set(key, new Histogram({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), buckets, registers }));
     }
     for (const key of GAUGE_KEYS) this.#gauge(key, labelNames(key), registers);

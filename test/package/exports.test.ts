@@ -57,6 +57,7 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
       'redis-streams': ['ioredis'],
       kafka: ['kafkajs'],
       sqs: ['@aws-sdk/client-sqs'],
+      sim: ['ajv'],
     };
     const peers = Object.keys((pkg as { peerDependencies?: Record<string, string> }).peerDependencies ?? {});
     const files = readdirSync(`${root}/dist`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));

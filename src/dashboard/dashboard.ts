@@ -1,0 +1,210 @@
+/**
+ * `sluice/dashboard`: a live page over any set of gates, as a request handler for a
+ * node:http server. Every `intervalMs` it samples each group (GroupSampler) and pushes the
+ * sample to every open page over Server-Sent Events; a page that connects first gets the
+ * history of the last `historySeconds`. Memory is bounded whatever happens: the history is a
+ * ring, each group's tenant counts are capped, and a page that stops reading is skipped while
+ * its socket is full and dropped after `maxBlockedSamples` samples — it never buffers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidOptionError, optInt } from '../core/index.js';
+import { GroupSampler } from './group-sampler.js';
+import type { DashboardGroup, GroupSample } from './group-sampler.js';
+import { dashboardPage } from './page.js';
+import { uplotAssets, UPLOT_MISSING } from './uplot-assets.js';
+
+export interface DashboardOptions {
+  /** The groups shown, asked at every sample (groups may come and go: a reload). */
+  readonly groups: readonly DashboardGroup[] | (() => Iterable<DashboardGroup>);
+  /** Where the handler answers: `${basePath}`, `${basePath}/events`, `/snapshot`, `/uplot.js`, `/uplot.css`. @default '/dashboard' */
+  readonly basePath?: string;
+  /** Sample and push period, ms. Integer in [100, 1000] (at least one update a second). @default 500 */
+  readonly intervalMs?: number;
+  /** History kept for a page that connects, s. Integer in [10, 3600]. @default 300 */
+  readonly historySeconds?: number;
+  /** Tenants counted per group for the top refused list. Integer in [10, 100_000]. @default 1000 */
+  readonly maxTenants?: number;
+  /** Tenants shown per group. Integer in [1, 100]. @default 10 */
+  readonly topTenants?: number;
+  /** Open pages at most; more are answered 503. Integer in [1, 10_000]. @default 100 */
+  readonly maxSubscribers?: number;
+  /** Page title. @default 'sluice' */
+  readonly title?: string;
+}
+
+export const DASHBOARD_DEFAULTS = { basePath: '/dashboard', intervalMs: 500, historySeconds: 300, maxTenants: 1000, topTenants: 10, maxSubscribers: 100, title: 'sluice', maxBlockedSamples: 20 } as const;
+
+export interface DashboardSample {
+  /** Wall-clock time of the sample, ms since the epoch. */
+  readonly t: number;
+  readonly groups: readonly GroupSample[];
+}
+
+interface Subscriber {
+  readonly res: ServerResponse;
+  blocked: number;
+}
+
+export class Dashboard {
+  readonly basePath: string;
+  readonly intervalMs: number;
+  readonly #groups: () => Iterable<DashboardGroup>;
+  readonly #samplers = new Map<string, GroupSampler>();
+  readonly #history: DashboardSample[] = [];
+  readonly #historyLength: number;
+  readonly #maxTenants: number;
+  readonly #topTenants: number;
+  readonly #maxSubscribers: number;
+  readonly #title: string;
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #timer: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: DashboardOptions) {
+    const g = options.groups;
+    if (typeof g === 'function') this.#groups = g;
+    else if (Array.isArray(g)) this.#groups = () => g as readonly DashboardGroup[];
+    else throw new InvalidOptionError('groups', 'an array of groups or a function returning them', g);
+    const base = options.basePath ?? DASHBOARD_DEFAULTS.basePath;
+    if (typeof base !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(base)) throw new InvalidOptionError('basePath', "a path such as '/dashboard' (no trailing slash)", base);
+    this.basePath = base;
+    this.intervalMs = optInt('intervalMs', options.intervalMs ?? DASHBOARD_DEFAULTS.intervalMs, 100, 1000);
+    const historySeconds = optInt('historySeconds', options.historySeconds ?? DASHBOARD_DEFAULTS.historySeconds, 10, 3600);
+    this.#historyLength = Math.ceil((historySeconds * 1000) / this.intervalMs);
+    this.#maxTenants = optInt('maxTenants', options.maxTenants ?? DASHBOARD_DEFAULTS.maxTenants, 10, 100_000);
+    this.#topTenants = optInt('topTenants', options.topTenants ?? DASHBOARD_DEFAULTS.topTenants, 1, 100);
+    this.#maxSubscribers = optInt('maxSubscribers', options.maxSubscribers ?? DASHBOARD_DEFAULTS.maxSubscribers, 1, 10_000);
+    const title = options.title ?? DASHBOARD_DEFAULTS.title;
+    if (typeof title !== 'string') throw new InvalidOptionError('title', 'a string', title);
+    this.#title = title;
+    this.#timer = setInterval(() => this.#tick(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Pages connected now. */
+  get subscribers(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Tenants counted now, over every group (bounded by maxTenants per group). */
+  get trackedTenants(): number {
+    let n = 0;
+    for (const s of this.#samplers.values()) n += s.trackedTenants;
+    return n;
+  }
+
+  /** The last sample (taken now when there is none yet). */
+  snapshot(): DashboardSample {
+    return this.#history[this.#history.length - 1] ?? this.#sample();
+  }
+
+  /**
+   * Answer a request under `basePath`; false (nothing written) for any other path, so the
+   * handler can sit in front of an application's own.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path !== this.basePath && !path.startsWith(`${this.basePath}/`)) return false;
+    const rest = path.slice(this.basePath.length);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain; charset=utf-8', 'GET only\n', { Allow: 'GET, HEAD' });
+      return true;
+    }
+    switch (rest) {
+      case '':
+      case '/':
+        send(res, 200, 'text/html; charset=utf-8', dashboardPage(this.basePath, this.#title, this.intervalMs));
+        return true;
+      case '/events':
+        this.#subscribe(res);
+        return true;
+      case '/snapshot':
+        send(res, 200, 'application/json', `${JSON.stringify(this.snapshot())}\n`);
+        return true;
+      case '/uplot.js':
+      case '/uplot.css': {
+        const a = uplotAssets();
+        if (a === undefined) send(res, 501, 'text/plain; charset=utf-8', `${UPLOT_MISSING}\n`);
+        else if (rest === '/uplot.js') send(res, 200, 'text/javascript; charset=utf-8', a.js, { 'Cache-Control': 'max-age=3600' });
+        else send(res, 200, 'text/css; charset=utf-8', a.css, { 'Cache-Control': 'max-age=3600' });
+        return true;
+      }
+      default:
+        send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+        return true;
+    }
+  }
+
+  /** Stop sampling, end every page's stream, stop listening to the gates. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const s of this.#subscribers) s.res.end();
+    this.#subscribers.clear();
+    for (const s of this.#samplers.values()) s.close();
+    this.#samplers.clear();
+  }
+
+  #subscribe(res: ServerResponse): void {
+    if (this.#closed || this.#subscribers.size >= this.#maxSubscribers) {
+      send(res, 503, 'text/plain; charset=utf-8', 'too many dashboard pages open\n', { 'Retry-After': '5' });
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    const sub: Subscriber = { res, blocked: 0 };
+    this.#subscribers.add(sub);
+    res.on('close', () => this.#subscribers.delete(sub));
+    res.write(`retry: 2000\nevent: history\ndata: ${JSON.stringify(this.#history)}\n\n`);
+  }
+
+  #sample(): DashboardSample {
+    const seen = new Set<string>();
+    const groups: GroupSample[] = [];
+    const now = Date.now();
+    for (const g of this.#groups()) {
+      if (seen.has(g.name)) continue;
+      seen.add(g.name);
+      let s = this.#samplers.get(g.name);
+      if (s !== undefined && (s.group.gates.length !== g.gates.length || s.group.gates.some((x, i) => x !== g.gates[i]))) {
+        s.close(); // the group's gates changed (a reload built new ones)
+        s = undefined;
+      }
+      if (s === undefined) this.#samplers.set(g.name, (s = new GroupSampler(g, this.#maxTenants)));
+      groups.push(s.sample(now, this.#topTenants));
+    }
+    for (const [name, s] of this.#samplers) {
+      if (seen.has(name)) continue;
+      s.close();
+      this.#samplers.delete(name);
+    }
+    return { t: now, groups };
+  }
+
+  #tick(): void {
+    const sample = this.#sample();
+    this.#history.push(sample);
+    if (this.#history.length > this.#historyLength) this.#history.shift();
+    if (this.#subscribers.size === 0) return;
+    const frame = `data: ${JSON.stringify(sample)}\n\n`;
+    for (const sub of this.#subscribers) {
+      if (sub.res.writableNeedDrain) {
+        // A page that does not read: skip it; after a while, drop it.
+        if (++sub.blocked > DASHBOARD_DEFAULTS.maxBlockedSamples) sub.res.destroy();
+        continue;
+      }
+      sub.blocked = 0;
+      sub.res.write(frame);
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** `createDashboard({ groups })`: see {@link Dashboard}. */
+export function createDashboard(options: DashboardOptions): Dashboard {
+  return new Dashboard(options);
+}

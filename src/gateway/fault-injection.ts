@@ -1,0 +1,81 @@
+/**
+ * Game-day faults on a route: a delay before forwarding, or an answer with a status instead
+ * of forwarding, each for a share of requests. Requests are picked evenly, not at random:
+ * request n is picked when ⌊n·p/100⌋ moves (Bresenham), so any window of 100 requests holds
+ * p of them (±1) and a rehearsal is the same every time. The fault happens after admission,
+ * where the upstream would: a delayed request holds its permit (latency rises, an adaptive
+ * limit sees it), an aborted one releases with the status's outcome (a breaker counts a 5xx).
+ */
+import type { ServerResponse } from 'node:http';
+import type { HttpPermit } from '../http/http-permit.js';
+import type { FaultConfig } from './config-types.js';
+import { writeProblem } from './responses.js';
+import { durationMs } from './units.js';
+
+class EvenPicker {
+  #n = 0;
+  constructor(readonly percent: number) {}
+  next(): boolean {
+    const n = this.#n++;
+    return Math.floor(((n + 1) * this.percent) / 100) > Math.floor((n * this.percent) / 100);
+  }
+}
+
+export interface FaultSnapshot {
+  readonly delayMs: number | undefined;
+  readonly delayPercent: number | undefined;
+  readonly abortStatus: number | undefined;
+  readonly abortPercent: number | undefined;
+  readonly delayed: number;
+  readonly aborted: number;
+}
+
+export class RouteFault {
+  readonly delayMs: number | undefined;
+  readonly abortStatus: number | undefined;
+  readonly #delay: EvenPicker | undefined;
+  readonly #abort: EvenPicker | undefined;
+  delayed = 0;
+  aborted = 0;
+
+  constructor(c: FaultConfig) {
+    this.delayMs = c.delay === undefined ? undefined : durationMs(c.delay.duration);
+    this.#delay = c.delay === undefined ? undefined : new EvenPicker(c.delay.percent);
+    this.abortStatus = c.abort?.status;
+    this.#abort = c.abort === undefined ? undefined : new EvenPicker(c.abort.percent);
+  }
+
+  /**
+   * Run `forward` for this request, after the fault if one is picked. An aborted request is
+   * answered here, and its permit ended with the status's outcome, as the upstream's would be.
+   */
+  apply(res: ServerResponse, forward: () => void, permit: HttpPermit | undefined): void {
+    const delay = this.#delay?.next() === true;
+    const abort = this.#abort?.next() === true;
+    const go = (): void => {
+      if (res.destroyed || res.writableEnded) {
+        permit?.release('ignored'); // the client left while held: no work was done
+        return;
+      }
+      if (abort) {
+        this.aborted++;
+        writeProblem(res, this.abortStatus!, 'Injected fault (route fault.abort).');
+        permit?.finish(this.abortStatus!);
+      } else forward();
+    };
+    if (!delay) return go();
+    this.delayed++;
+    setTimeout(go, this.delayMs);
+  }
+
+  snapshot(): FaultSnapshot {
+    return {
+      delayMs: this.delayMs,
+      delayPercent: this.#delay?.percent,
+      abortStatus: this.abortStatus,
+      abortPercent: this.#abort?.percent,
+      delayed: this.delayed,
+      aborted: this.aborted,
+    };
+  }
+}

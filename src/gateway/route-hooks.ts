@@ -1,0 +1,64 @@
+/**
+ * What rollouts and rehearsals add to a request's way through the gateway, kept apart from
+ * the request handler (which calls each from one line): a canary that leaves a tenant alone,
+ * a shadow policy's refusal counted instead of given, and a route's injected fault in front
+ * of forwarding. See policy-mode.ts and fault-injection.ts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpDecision, Refused } from '../http/decision.js';
+import type { HttpPermit } from '../http/http-permit.js';
+import type { HeaderPair } from '../http/ratelimit-headers.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import type { Logger } from './logger.js';
+import type { PolicyInstance } from './policy-instance.js';
+import { forward } from './proxy.js';
+import type { ForwardContext } from './proxy.js';
+import { RejectionLog } from './rejection-log.js';
+import type { LiveRoute } from './route-table.js';
+
+/** The route's policy for this request; undefined when a canary leaves its tenant alone. */
+export function activePolicy(route: LiveRoute, req: IncomingMessage): PolicyInstance | undefined {
+  const p = route.policy;
+  if (p === undefined || p.rollout.applies(() => p.admission.tenantOf(req))) return p;
+  return undefined;
+}
+
+const shadowLogs = new WeakMap<Logger, RejectionLog>();
+
+/** A refusal of a shadow policy: counted and logged as would-have-refused; true when the request goes on. */
+export function shadowed(route: LiveRoute, d: Refused, logger: Logger): boolean {
+  const rollout = route.policy?.rollout;
+  if (rollout?.shadow !== true) return false;
+  rollout.wouldRefuse(d.rejection.reason);
+  let log = shadowLogs.get(logger);
+  if (log === undefined) shadowLogs.set(logger, (log = new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs, 'shadow: would have refused')));
+  log.count(route.config.name, d.rejection.reason, d.status);
+  return true;
+}
+
+/**
+ * A shadow policy's decision that waits: the request goes on now; the decision, when it
+ * comes, is counted (a refusal) or holds its permit until the response closes (an admission).
+ */
+export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, logger: Logger, res: ServerResponse, go: () => void): void {
+  decision.then(
+    (d) => {
+      if (d.type === 'rejected') shadowed(route, d, logger);
+      else if (d.type === 'admitted') {
+        // Nobody forwards with this permit: it ends with the response (its status, or ignored when cut).
+        if (res.writableFinished) d.permit.finish(res.statusCode);
+        else if (res.destroyed) d.permit.release('ignored');
+        else res.once('close', () => (res.writableFinished ? d.permit.finish(res.statusCode) : d.permit.release('ignored')));
+      }
+    },
+    (err: unknown) => logger.error('shadow admission failed', { route: route.config.name, error: String(err) }),
+  );
+  go();
+}
+
+/** Forward through the route's injected fault, if it has one. */
+export function forwardRoute(route: LiveRoute, req: IncomingMessage, res: ServerResponse, permit: HttpPermit | undefined, ctx: ForwardContext, headers?: readonly HeaderPair[]): void {
+  const go = (): void => forward(req, res, route.upstream, permit, ctx, headers);
+  if (route.fault === undefined) return go();
+  route.fault.apply(res, go, permit);
+}

@@ -1,0 +1,98 @@
+/**
+ * The JSON Schema of a `sluice simulate` scenario (draft-07), published as
+ * docs/scenario.schema.json (a test keeps the two identical). Durations and rates are written
+ * as in sluice.yaml (`100ms`, `2s`, `2000/s`), and mistakes are reported the same way: file,
+ * line, key path, what was expected and what was found.
+ */
+import { DURATION_PATTERN, RATE_PATTERN } from '../gateway/units.js';
+
+const duration = { type: ['string', 'number'], pattern: DURATION_PATTERN, minimum: 0, description: 'A duration: 100ms, 2s, 1.5m, or a number of ms.' } as const;
+const positiveDuration = { ...duration, exclusiveMinimum: 0, minimum: undefined } as const;
+const rate = { type: ['string', 'number'], pattern: RATE_PATTERN, minimum: 0, description: 'A rate: 2000/s, 100/min, or a number per second (0: none).' } as const;
+const factor = { type: 'number', exclusiveMinimum: 0, description: 'A multiplier > 0.' } as const;
+
+function strip<T>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}
+
+export const SCENARIO_SCHEMA = strip({
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/sluice/sluice/docs/scenario.schema.json',
+  title: 'sluice simulate scenario',
+  type: 'object',
+  additionalProperties: false,
+  required: ['duration', 'upstream', 'clients'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    duration: positiveDuration,
+    sample: positiveDuration,
+    seed: { type: 'integer', minimum: 0, description: 'Seed of the arrival and jitter streams. Default 1.' },
+    upstream: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['capacity', 'latency'],
+      properties: {
+        capacity: { type: 'integer', minimum: 1, description: 'Requests served at full speed at once (the knee); beyond it the upstream shares itself and every request slows.' },
+        latency: positiveDuration,
+        slow: {
+          type: 'array',
+          description: 'Spells in which the upstream slows.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['at', 'for'],
+            properties: { at: duration, for: positiveDuration, latencyFactor: factor, capacityFactor: factor },
+          },
+        },
+        outages: {
+          type: 'array',
+          description: 'Spells in which every request fails fast with a status.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['at', 'for'],
+            properties: { at: duration, for: positiveDuration, status: { type: 'integer', minimum: 500, maximum: 599 }, latency: duration },
+          },
+        },
+      },
+    },
+    clients: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rate'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          tenants: { type: 'integer', minimum: 1, maximum: 100_000, description: 'Distinct tenants the requests come from, round robin. Default 1.' },
+          timeout: positiveDuration,
+          arrivals: { enum: ['poisson', 'constant'] },
+          rate: {
+            type: 'array',
+            minItems: 1,
+            description: 'Arrival-rate steps: from `at` on, `rate` new requests per second.',
+            items: { type: 'object', additionalProperties: false, required: ['at', 'rate'], properties: { at: duration, rate } },
+          },
+          spikes: {
+            type: 'array',
+            description: 'Extra arrivals on top of the steps, for a while.',
+            items: { type: 'object', additionalProperties: false, required: ['at', 'for', 'rate'], properties: { at: duration, for: positiveDuration, rate } },
+          },
+          retry: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['attempts'],
+            properties: {
+              attempts: { type: 'integer', minimum: 1, maximum: 20, description: 'Attempts in all, the first included.' },
+              backoff: { enum: ['none', 'exponential'], description: 'none: retry at once. exponential: full jitter from `base`, doubling, capped at `max`.' },
+              base: duration,
+              max: duration,
+              retryAfter: { type: 'boolean', description: 'Wait at least the Retry-After of a refusal. Default true with backoff, false without.' },
+            },
+          },
+        },
+      },
+    },
+  },
+});

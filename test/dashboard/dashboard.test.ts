@@ -1,0 +1,130 @@
+// sluice/dashboard as a handler on a user's own server: the stream, its bounds, its options.
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import { InvalidOptionError } from '../../src/core/index.js';
+import { createDashboard } from '../../src/dashboard/index.js';
+import type { Dashboard } from '../../src/dashboard/index.js';
+import { KeyedRateLimiter } from '../../src/rate/keyed.js';
+import { cleanup, get, onCleanup, sleep } from '../gateway/helpers.js';
+
+afterEach(cleanup);
+
+async function serve(d: Dashboard): Promise<string> {
+  const server = createServer((req, res) => {
+    if (!d.handle(req, res)) res.writeHead(418).end('mine');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(async () => {
+    d.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Open the event stream, read its first frame, then go away. */
+function connectAndLeave(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/dashboard/events`, (res) => {
+      res.setEncoding('utf8').once('data', (d: string) => {
+        req.destroy();
+        resolve(d);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('sluice/dashboard', () => {
+  it('serves the page, uPlot from the installed package, a snapshot, and leaves other paths to the application', async () => {
+    const gate = new ConcurrencyGate({ name: 'jobs', limit: 3 });
+    const url = await serve(createDashboard({ groups: [{ name: 'jobs', gates: [gate] }], intervalMs: 100 }));
+    const page = await get(`${url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('/dashboard/uplot.js');
+    expect(page.body).not.toMatch(/https?:\/\//); // nothing from a CDN
+    const js = await get(`${url}/dashboard/uplot.js`);
+    expect(js.status).toBe(200);
+    expect(js.body).toContain('uPlot');
+    (await gate.acquire()).release();
+    await gate.acquire();
+    await sleep(250);
+    const snap = JSON.parse((await get(`${url}/dashboard/snapshot`)).body) as { groups: { name: string; admitted: number; inFlight: number; limit: number }[] };
+    expect(snap.groups[0]).toMatchObject({ name: 'jobs', admitted: 2, inFlight: 1, limit: 3 });
+    expect((await get(`${url}/other`)).status).toBe(418);
+    expect((await get(`${url}/dashboard/nope`)).status).toBe(404);
+    expect((await get(`${url}/dashboard`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('streams a sample at least every second, with the history first', async () => {
+    const gate = new ConcurrencyGate({ name: 'g', limit: 1 });
+    const d = createDashboard({ groups: [{ name: 'g', gates: [gate] }], intervalMs: 200 });
+    const url = await serve(d);
+    await sleep(500);
+    const frames: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${url}/dashboard/events`, (res) => {
+        expect(res.headers['content-type']).toBe('text/event-stream');
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          frames.push(...chunk.split('\n\n').filter((f) => f.trim() !== ''));
+          if (frames.length >= 4) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(frames[0]).toMatch(/^retry: 2000\nevent: history\ndata: \[/);
+    expect(JSON.parse(frames[1]!.replace(/^data: /, ''))).toMatchObject({ groups: [{ name: 'g', admitted: 0 }] });
+  });
+
+  it('1,000 pages connecting and leaving leave no subscriber behind', { timeout: 120_000 }, async () => {
+    const d = createDashboard({ groups: [{ name: 'g', gates: [new ConcurrencyGate({ name: 'g', limit: 1 })] }], intervalMs: 100, maxSubscribers: 10_000 });
+    const url = await serve(d);
+    for (let round = 0; round < 10; round++) await Promise.all(Array.from({ length: 100 }, () => connectAndLeave(url)));
+    for (let i = 0; i < 100 && d.subscribers > 0; i++) await sleep(50);
+    expect(d.subscribers).toBe(0);
+  });
+
+  it('more pages than maxSubscribers are answered 503; close() ends every stream', async () => {
+    const d = createDashboard({ groups: [], maxSubscribers: 1 });
+    const url = await serve(d);
+    await new Promise<void>((resolve) => {
+      const req = request(`${url}/dashboard/events`, (res) => {
+        res.once('data', () => resolve());
+        res.on('end', () => undefined);
+      });
+      req.end();
+    });
+    expect((await get(`${url}/dashboard/events`)).status).toBe(503);
+    expect(d.subscribers).toBe(1);
+    d.close();
+    expect(d.subscribers).toBe(0);
+  });
+
+  it('a flood of tenants keeps the tenant counts bounded, and the heavy tenant on top', async () => {
+    const rate = new KeyedRateLimiter({ name: 'api-rate', policy: { algorithm: 'gcra', rate: 1, burst: 1 } });
+    const d = createDashboard({ groups: [{ name: 'api', gates: [rate] }], maxTenants: 100, intervalMs: 1000 });
+    d.snapshot(); // the first sample attaches the listeners
+    for (let i = 0; i < 20_000; i++) {
+      void rate.admit({ key: `flood-${i}` });
+      void rate.admit({ key: `flood-${i}` }); // refused: each flooding tenant once
+      if (i % 10 === 0) void rate.admit({ key: 'heavy' });
+    }
+    expect(d.trackedTenants).toBeLessThanOrEqual(100);
+    expect(d.snapshot().groups[0]!.topTenants[0]).toEqual(['heavy', expect.any(Number)]);
+    d.close();
+  });
+
+  it('names the option, the range and the value on a bad option', () => {
+    expect(() => createDashboard({ groups: [], intervalMs: 5000 })).toThrow(InvalidOptionError);
+    expect(() => createDashboard({ groups: [], intervalMs: 5000 })).toThrow(/intervalMs/);
+    expect(() => createDashboard({ groups: [], basePath: 'dash/' })).toThrow(/basePath/);
+    expect(() => createDashboard({ groups: 'x' as never })).toThrow(/groups/);
+  });
+});

@@ -1,0 +1,155 @@
+// `sluice simulate`: the scenario format (schema, errors with paths), the engine on the
+// virtual clock (a policy built as the gateway builds it), and the command's table and report.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayConfigError } from '../../src/gateway/index.js';
+import { simulatePolicy } from '../../src/sim/policy-sim.js';
+import { parseScenario, resolveScenario } from '../../src/sim/scenario.js';
+import { SCENARIO_SCHEMA } from '../../src/sim/scenario-schema.js';
+import { simulateCommand } from '../../src/cli/simulate.js';
+import { cleanup, root, tempDir } from '../gateway/helpers.js';
+
+afterEach(cleanup);
+
+const scenario = (extra = ''): string => `duration: 10s
+upstream:
+  capacity: 10
+  latency: 10ms
+clients:
+  - tenants: 5
+    timeout: 500ms
+    rate:
+      - { at: 0s, rate: 300/s }
+      - { at: 5s, rate: 1500/s }${extra}
+`;
+
+function errors(text: string): string[] {
+  try {
+    parseScenario(text, 'sc.yaml');
+    return [];
+  } catch (err) {
+    if (!(err instanceof GatewayConfigError)) throw err;
+    return err.message.split('\n');
+  }
+}
+
+class Sink extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+describe('scenario format', () => {
+  it('docs/scenario.schema.json is the schema the code validates with', () => {
+    expect(JSON.parse(readFileSync(join(root, 'docs/scenario.schema.json'), 'utf8'))).toEqual(SCENARIO_SCHEMA);
+  });
+
+  it('the example scenario in docs/scenarios parses', () => {
+    const sc = parseScenario(readFileSync(join(root, 'docs/scenarios/rehearsal.yaml'), 'utf8'), 'rehearsal.yaml');
+    expect(sc).toMatchObject({ name: 'rehearsal', durationMs: 120_000, capacity: 20, latencyMs: 20 });
+    expect(sc.clients.map((c) => [c.name, c.backoff, c.attempts])).toEqual([
+      ['impatient', 'none', 3],
+      ['polite', 'exponential', 3],
+    ]);
+  });
+
+  it('reports mistakes as the gateway config does: file, line, key path, expected, found', () => {
+    expect(errors(scenario('\n    retry: { attempts: 3, backof: none }'))).toEqual(['sc.yaml:11: clients[0].retry.backof: expected one of the keys attempts, backoff, base, max, retryAfter, found unknown key "backof"']);
+    expect(errors(scenario().replace('latency: 10ms', 'latency: 10 ms'))).toEqual([expect.stringMatching(/^sc\.yaml:4: upstream\.latency: expected a duration: 100ms, 2s, 1\.5m, or a number of ms, found "10 ms"$/)]);
+    expect(errors(scenario().replace('{ at: 5s, rate: 1500/s }', '{ at: 0s, rate: 1500/s }'))).toEqual(['sc.yaml:10: clients[0].rate[1].at: expected a time after the previous step\'s (0 ms), found "0s"']);
+    expect(errors(scenario().replace('duration: 10s', 'duration: 30d'))).toEqual(['sc.yaml:1: duration: expected a duration of at most 1h (the simulation keeps every sample), found "30d"']);
+    expect(errors(scenario('\n    retry: { attempts: 2, backoff: none, base: 1s }'))).toEqual(['sc.yaml:11: clients[0].retry.base: expected no base or max with backoff: none (it retries at once), found "1s"']);
+    expect(errors('duration: 1s\n')).toEqual(['sc.yaml:1: upstream: expected a value for "upstream", found nothing', 'sc.yaml:1: clients: expected a value for "clients", found nothing']);
+    expect(() => resolveScenario({ duration: '1s', upstream: { capacity: 0, latency: 1 }, clients: [] })).toThrow(/upstream\.capacity: expected/);
+  });
+});
+
+describe('the engine', { timeout: 120_000 }, () => {
+  const sc = parseScenario(scenario(), 'sc.yaml');
+
+  it('an adaptive limit with a short queue keeps goodput at the upstream capacity where an unlimited policy collapses', async () => {
+    const open = await simulatePolicy({ label: 'none', name: 'none', config: {} }, sc);
+    const adaptive = await simulatePolicy({ label: 'adaptive', name: 'a', config: { concurrency: { limit: 'adaptive', queue: 20, queueTimeout: '100ms' } } }, sc);
+    const overloaded = (r: typeof open): number => r.samples.filter((s) => s.t >= 6).reduce((a, s) => a + s.goodput, 0) / r.samples.filter((s) => s.t >= 6).length;
+    // 10 at once, 10 ms each: 1000/s is the upstream's throughput.
+    expect(overloaded(adaptive)).toBeGreaterThan(700);
+    expect(overloaded(open)).toBeLessThan(overloaded(adaptive) / 2);
+    expect(adaptive.refused['queue_full'] ?? 0).toBeGreaterThan(0);
+    expect(adaptive.onsets).toHaveLength(1);
+    expect(adaptive.onsets[0]!.atMs).toBe(5_000);
+    expect(adaptive.onsets[0]!.signalMs).toBeGreaterThanOrEqual(0);
+    expect(adaptive.onsets[0]!.signalMs).toBeLessThan(1_000);
+    expect(open.onsets[0]!.signalMs).toBeUndefined(); // nothing ever reacts without a policy
+  });
+
+  it('is deterministic for a seed', async () => {
+    const p = { label: 'x', name: 'x', config: { concurrency: { limit: 5, queue: 5, queueTimeout: '50ms' } } } as const;
+    expect(JSON.stringify(await simulatePolicy(p, sc))).toBe(JSON.stringify(await simulatePolicy(p, sc)));
+  });
+
+  it('a shadow policy refuses nothing and counts what it would have refused', async () => {
+    const enforce = await simulatePolicy({ label: 'e', name: 'e', config: { concurrency: 5 } }, sc);
+    const shadow = await simulatePolicy({ label: 's', name: 's', config: { concurrency: 5, mode: 'shadow' } }, sc);
+    expect(Object.values(shadow.refused).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(shadow.shadowRefused).toBeGreaterThan(0);
+    expect(enforce.refused['concurrency']).toBeGreaterThan(0);
+  });
+
+  it('retries without backoff multiply the load; with backoff and Retry-After far less', async () => {
+    const storm = parseScenario(scenario('\n    retry: { attempts: 4, backoff: none }'), 's.yaml');
+    const polite = parseScenario(scenario('\n    retry: { attempts: 4, backoff: exponential, base: 200ms, max: 2s }'), 'p.yaml');
+    const policy = { label: 'p', name: 'p', config: { rateLimits: [{ rate: '600/s', burst: 50 }] } } as const;
+    const a = await simulatePolicy(policy, storm);
+    const b = await simulatePolicy(policy, polite);
+    expect(a.attempts / a.logical).toBeGreaterThan(2);
+    expect(b.attempts / b.logical).toBeLessThan(a.attempts / a.logical);
+  });
+
+  it('the breaker opens in an outage', async () => {
+    const down = parseScenario(scenario('').replace('latency: 10ms', 'latency: 10ms\n  outages: [{ at: 2s, for: 5s }]').replace('rate: 1500/s', 'rate: 300/s'), 'd.yaml');
+    const r = await simulatePolicy({ label: 'b', name: 'b', config: { breaker: { failures: 5, openFor: '1s' } } }, down);
+    expect(r.refused['circuit_open']).toBeGreaterThan(0);
+    expect(r.samples.some((s) => s.breakerOpen === 1)).toBe(true);
+    expect(r.onsets.find((o) => o.what.startsWith('outage'))!.signalMs).toBeLessThan(200);
+  });
+});
+
+describe('sluice simulate', { timeout: 120_000 }, () => {
+  it('prints two policies side by side and writes a self-contained HTML report', async () => {
+    const dir = tempDir();
+    const scFile = join(dir, 'sc.yaml');
+    writeFileSync(scFile, scenario());
+    const html = join(dir, 'report.html');
+    const out = new Sink();
+    const err = new Sink();
+    const policies = join(root, 'docs/scenarios/policies.yaml');
+    const code = await simulateCommand(['--scenario', scFile, '--policy', `${policies}#fixed`, '--policy', `${policies}#adaptive`, '--html', html], out, err);
+    expect(err.text).toBe('');
+    expect(code).toBe(0);
+    expect(out.text).toMatch(/^\s+policies\.yaml#fixed\s+policies\.yaml#adaptive$/m);
+    expect(out.text).toMatch(/^goodput, mean \/s\s+\d+\s+\d+$/m);
+    expect(out.text).toMatch(/^M10 @5\.0s arrivals 1500\/s > capacity 1000\/s\s+(\d+ ms|no reaction)\s+\d+ ms$/m);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('uPlot');
+    expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['"]?https?:/); // nothing fetched
+    for (const id of ['goodput', 'latency', 'limit', 'refused', 'queue']) expect(page).toContain(`id="${id}"`);
+  });
+
+  it('a config or scenario mistake: exit 2 with the messages; a missing policy name lists the known ones', async () => {
+    const dir = tempDir();
+    const scFile = join(dir, 'sc.yaml');
+    writeFileSync(scFile, scenario('\n    retry: { attempts: 3, backof: none }'));
+    const err = new Sink();
+    const policies = join(root, 'docs/scenarios/policies.yaml');
+    expect(await simulateCommand(['--scenario', scFile, '--policy', policies], new Sink(), err)).toBe(2);
+    expect(err.text).toContain('clients[0].retry.backof: expected one of the keys');
+    writeFileSync(scFile, scenario());
+    const err2 = new Sink();
+    expect(await simulateCommand(['--scenario', scFile, '--policy', `${policies}#nope`], new Sink(), err2)).toBe(2);
+    expect(err2.text).toContain('#nope: expected a policy or route name (fixed, adaptive, api), found "nope"');
+  });
+});
