@@ -93,14 +93,17 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
         return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
     }
   });
-  return listenAdmin(server, host, port);
+  return listenAdmin(server, host, port, () => dashboard.close());
 }
 
-/** Listen on `host:port` and answer what an admin listener is: its URL and a close that cuts its connections. */
-export async function listenAdmin(server: Server, host: string, port: number): Promise<AdminServer> {
+/**
+ * Listen on `host:port` and answer what an admin listener is: its URL and a close that cuts its
+ * connections; `onClose` ends what the listener owns besides (the dashboard's live streams).
+ */
+export async function listenAdmin(server: Server, host: string, port: number, onClose: () => void = () => undefined): Promise<AdminServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => {
-      dashboard.close();
+      onClose();
       reject(err);
     });
     server.listen(port, host, () => {
@@ -114,7 +117,7 @@ export async function listenAdmin(server: Server, host: string, port: number): P
     url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${a.port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        dashboard.close();
+        onClose();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
