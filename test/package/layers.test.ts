@@ -20,7 +20,7 @@ const layerOf = (f: string): string => f.split('/')[0]!.replace(/\.ts$/, '');
 // adapters, the demo over the gateway, the CLI over everything).
 const MECHANISMS = ['queue', 'rate', 'concurrency', 'limit', 'breaker', 'retry', 'pressure'];
 const LIBRARY = ['core', 'discipline', ...MECHANISMS, 'compose', 'shared'];
-const ADAPTERS = ['http', 'http-client', 'express', 'fastify', 'metrics', 'otel', 'prometheus', 'streams', 'brokers', 'rabbitmq', 'jetstream', 'redis-streams', 'kafka', 'sqs'];
+const ADAPTERS = ['http', 'http-client', 'express', 'fastify', 'metrics', 'otel', 'prometheus', 'streams', 'brokers', 'rabbitmq', 'jetstream', 'redis-streams', 'kafka', 'sqs', 'dashboard'];
 const APPLICATIONS = ['gateway', 'sim', 'demo', 'cli'];
 const allowed: Record<string, readonly string[]> = {
   core: [],
@@ -52,8 +52,11 @@ const allowed: Record<string, readonly string[]> = {
   fastify: [...LIBRARY, 'http'],
   otel: [...LIBRARY, 'metrics'],
   prometheus: [...LIBRARY, 'metrics'],
+  // The live dashboard reads gates' stats and events: the library only.
+  dashboard: LIBRARY,
   gateway: [...LIBRARY, ...ADAPTERS],
-  sim: [...LIBRARY, ...ADAPTERS],
+  // The policy simulator runs the gateway's own policy code on the virtual clock.
+  sim: [...LIBRARY, ...ADAPTERS, 'gateway'],
   demo: [...LIBRARY, ...ADAPTERS, 'gateway'],
   cli: [...LIBRARY, ...ADAPTERS, 'gateway', 'sim', 'demo'],
 };
