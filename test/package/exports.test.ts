@@ -22,6 +22,21 @@ function nodeImport(specifier: string): string {
   }).trim();
 }
 
+function nodeRequire(specifier: string): string {
+  return execFileSync(process.execPath, ['--input-type=commonjs', '-e', `const m = require(${JSON.stringify(specifier)}); console.log(Object.keys(m).sort().join(','))`], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+}
+
+describe('the sluice command in a clone', () => {
+  it('runs the source without a build (bin/sluice.js through tsx)', () => {
+    const out = execFileSync(process.execPath, [`${root}/bin/sluice.js`, '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(out).toMatch(/^Usage: sluice <command>/);
+  }, 60_000);
+});
+
 describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
   it('is ESM, side-effect free; runtime dependencies only for the gateway application', () => {
     expect(pkg.type).toBe('module');
@@ -36,6 +51,8 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
       const keys = nodeImport(spec).split(',');
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((k) => !k.startsWith('_'))).toBe(true);
+      // CommonJS: the `require` condition loads the same module (require(esm), Node >= 20.19).
+      expect(nodeRequire(spec).split(',')).toEqual(keys);
     });
   }
 
