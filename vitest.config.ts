@@ -8,7 +8,7 @@ export default defineConfig({
     // README and docs examples import 'sluice/...' as a user would; run them against the source.
     alias: [
       { find: /^sluice$/, replacement: src('index.ts') },
-      { find: /^sluice\/(core|queue|rate|concurrency|compose|limit|pressure|breaker|retry|prometheus|otel|http|express|fastify|gateway|streams|brokers|rabbitmq|jetstream|redis-streams|kafka|sqs|dashboard)$/, replacement: src('$1/index.ts') },
+      { find: /^sluice\/(core|queue|rate|concurrency|compose|limit|pressure|breaker|retry|prometheus|otel|http|express|fastify|gateway|streams|brokers|rabbitmq|jetstream|redis-streams|redis|kafka|sqs|dashboard)$/, replacement: src('$1/index.ts') },
       { find: /^sluice\/client$/, replacement: src('http-client/index.ts') },
     ],
   },

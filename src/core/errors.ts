@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'SLUICE_ERR_CLOSED'
   | 'SLUICE_ERR_GATEWAY_CONFIG'
   | 'SLUICE_ERR_STREAM_RULE'
-  | 'SLUICE_ERR_BROKER_UNAVAILABLE';
+  | 'SLUICE_ERR_BROKER_UNAVAILABLE'
+  | 'SLUICE_ERR_STORE_UNAVAILABLE'
+  | 'SLUICE_ERR_STORE_WRONGTYPE';
 
 export class SluiceError extends Error {
   readonly code: ErrorCode;

@@ -72,6 +72,7 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
       rabbitmq: ['amqplib'],
       jetstream: ['@nats-io/jetstream', '@nats-io/transport-node'],
       'redis-streams': ['ioredis'],
+      redis: ['ioredis'],
       kafka: ['kafkajs'],
       sqs: ['@aws-sdk/client-sqs'],
       sim: ['ajv'],

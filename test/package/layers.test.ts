@@ -20,7 +20,7 @@ const layerOf = (f: string): string => f.split('/')[0]!.replace(/\.ts$/, '');
 // adapters, the demo over the gateway, the CLI over everything).
 const MECHANISMS = ['queue', 'rate', 'concurrency', 'limit', 'breaker', 'retry', 'pressure'];
 const LIBRARY = ['core', 'discipline', ...MECHANISMS, 'compose', 'shared'];
-const ADAPTERS = ['http', 'http-client', 'express', 'fastify', 'metrics', 'otel', 'prometheus', 'streams', 'brokers', 'rabbitmq', 'jetstream', 'redis-streams', 'kafka', 'sqs', 'dashboard'];
+const ADAPTERS = ['http', 'http-client', 'express', 'fastify', 'metrics', 'otel', 'prometheus', 'streams', 'brokers', 'rabbitmq', 'jetstream', 'redis-streams', 'kafka', 'sqs', 'dashboard', 'redis'];
 const APPLICATIONS = ['gateway', 'sim', 'demo', 'cli'];
 const allowed: Record<string, readonly string[]> = {
   core: [],
@@ -52,6 +52,8 @@ const allowed: Record<string, readonly string[]> = {
   fastify: [...LIBRARY, 'http'],
   otel: [...LIBRARY, 'metrics'],
   prometheus: [...LIBRARY, 'metrics'],
+  // Limits shared through Redis: the library's stores, algorithms and the breaker it guards calls with.
+  redis: LIBRARY,
   // The live dashboard reads gates' stats and events: the library only.
   dashboard: LIBRARY,
   gateway: [...LIBRARY, ...ADAPTERS],

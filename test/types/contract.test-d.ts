@@ -67,7 +67,7 @@ describe('the gate contract types', () => {
 
   it('errors carry typed fields', () => {
     const e = {} as RejectedError;
-    expectTypeOf(e.code).toEqualTypeOf<'SLUICE_ERR_INVALID_OPTION' | 'SLUICE_ERR_INVALID_ARGUMENT' | 'SLUICE_ERR_REJECTED' | 'SLUICE_ERR_ABORTED' | 'SLUICE_ERR_CLOSED' | 'SLUICE_ERR_GATEWAY_CONFIG' | 'SLUICE_ERR_STREAM_RULE' | 'SLUICE_ERR_BROKER_UNAVAILABLE'>();
+    expectTypeOf(e.code).toEqualTypeOf<'SLUICE_ERR_INVALID_OPTION' | 'SLUICE_ERR_INVALID_ARGUMENT' | 'SLUICE_ERR_REJECTED' | 'SLUICE_ERR_ABORTED' | 'SLUICE_ERR_CLOSED' | 'SLUICE_ERR_GATEWAY_CONFIG' | 'SLUICE_ERR_STREAM_RULE' | 'SLUICE_ERR_BROKER_UNAVAILABLE' | 'SLUICE_ERR_STORE_UNAVAILABLE' | 'SLUICE_ERR_STORE_WRONGTYPE'>();
     expectTypeOf(e.reason).toEqualTypeOf<RejectionReason>();
   });
 });

@@ -1,0 +1,142 @@
+/**
+ * A {@link RateStore} in Redis: every decision is one atomic script (rate-scripts.ts) on the
+ * key's one slot, on Redis's clock. The `now` a gate passes is ignored for the decision, so
+ * processes whose clocks disagree share one bucket exactly; `delayMs` and `retryAfterMs` are
+ * durations, which the caller's clock measures well enough.
+ *
+ * When the store cannot answer (see StoreGuard), the decision is the `onStoreError` mode's:
+ * admitted ('open'), refused with the time until the next probe ('closed'), or metered by
+ * this process's share of the policy in memory ('local'). A refund during an outage goes to
+ * the local share; a refund that cannot reach Redis is dropped (the limit errs strict).
+ * WRONGTYPE rejects the decision with StoreWrongTypeError: a key sluice does not own is
+ * never overwritten, and an outage mode would hide the misconfiguration.
+ */
+import { decision } from '../rate/algorithm.js';
+import type { RateDecision } from '../rate/algorithm.js';
+import { capacityOf, windowOf } from '../rate/policy.js';
+import type { RatePolicy } from '../rate/policy.js';
+import type { RateStore } from '../rate/store.js';
+import { Cluster } from 'ioredis';
+import { stateKey } from './keys.js';
+import { LocalShare } from './local-share.js';
+import type { FailureConfig } from './options.js';
+import { RATE_COMMAND } from './rate-scripts.js';
+import { StoreWrongTypeError } from './store-errors.js';
+import type { StoreLink } from './store-link.js';
+
+/** A reply number: the scripts print floats with %.17g, Infinity as "inf". */
+export function replyNumber(x: unknown): number {
+  if (typeof x === 'number') return x;
+  const s = String(x);
+  return s === 'inf' ? Infinity : Number(s);
+}
+
+/** The script's policy arguments (ARGV[2..4]). */
+export function policyArgs(p: RatePolicy): (string | number)[] {
+  return p.algorithm === 'sliding-window' ? [p.limit, p.windowMs, 0] : [p.rate, p.perMs, p.burst];
+}
+
+/** A consume script's reply as a decision. */
+export function replyDecision(policy: RatePolicy, reply: unknown): RateDecision {
+  const a = reply as unknown[];
+  return decision(policy.name, capacityOf(policy), replyNumber(a[3]), windowOf(policy), replyNumber(a[4]), replyNumber(a[0]) === 1, replyNumber(a[1]), replyNumber(a[2]));
+}
+
+export interface RedisRateStats {
+  /** Decisions Redis made. */
+  readonly shared: number;
+  /** Decisions made by the failure mode. */
+  readonly fallback: number;
+}
+
+export class RedisRateStore implements RateStore {
+  /** keyPrefix + the store's name: every key of this store starts with it. */
+  readonly base: string;
+  readonly failure: FailureConfig;
+  readonly #link: StoreLink;
+  readonly #local: LocalShare;
+  #shared = 0;
+  #fallback = 0;
+
+  constructor(link: StoreLink, base: string, failure: FailureConfig) {
+    this.#link = link;
+    this.base = base;
+    this.failure = failure;
+    this.#local = new LocalShare(failure.instances);
+  }
+
+  /** Keys the local fallback holds (Redis's keys are not counted: they expire by themselves). */
+  get size(): number {
+    return this.#local.store.size;
+  }
+
+  stats(): RedisRateStats {
+    return { shared: this.#shared, fallback: this.#fallback };
+  }
+
+  /** The Redis key holding `key`'s state under `policy`'s algorithm. */
+  keyOf(key: string, policy: RatePolicy): string {
+    return stateKey(this.base, key, policy.algorithm);
+  }
+
+  consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): Promise<RateDecision> {
+    const k = this.keyOf(key, policy);
+    const args = ['c', ...policyArgs(policy), cost, maxDelayMs === Infinity ? 1e308 : maxDelayMs];
+    return this.#link.script(RATE_COMMAND[policy.algorithm], k, args).then(
+      (r) => {
+        this.#shared++;
+        return replyDecision(policy, r);
+      },
+      (err: unknown) => this.#fallbackDecision(err, key, policy, cost, now, maxDelayMs),
+    );
+  }
+
+  refund(key: string, policy: RatePolicy, cost: number, now: number): Promise<void> {
+    if (this.#link.guard.health === 'fallback' && this.failure.onStoreError === 'local') {
+      this.#local.store.refund(key, this.#local.share(policy), cost, now);
+      return Promise.resolve();
+    }
+    return this.#link.script(RATE_COMMAND[policy.algorithm], this.keyOf(key, policy), ['r', ...policyArgs(policy), cost, 0]).then(() => undefined);
+  }
+
+  /** Forget `key` under every algorithm (one DEL: the keys share a slot). True when something was there. */
+  async delete(key: string): Promise<boolean> {
+    this.#local.store.delete(key);
+    const keys = (['token-bucket', 'gcra', 'sliding-window'] as const).map((a) => stateKey(this.base, key, a));
+    const n = await this.#link.guard.run(keys[0]!, () => this.#link.client.del(...keys));
+    return n > 0;
+  }
+
+  /** Forget every key of this store (SCAN of each master for `base*`, then DEL). */
+  async clear(): Promise<void> {
+    this.#local.store.clear();
+    const c = this.#link.client;
+    const nodes = c instanceof Cluster ? c.nodes('master') : [c];
+    const pattern = `${this.base.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        // One DEL per key: keys of different tags live in different slots.
+        await Promise.all(keys.map((k) => node.del(k)));
+      } while (cursor !== '0');
+    }
+  }
+
+  #fallbackDecision(err: unknown, key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): RateDecision {
+    if (err instanceof StoreWrongTypeError) throw err;
+    this.#fallback++;
+    const cap = capacityOf(policy);
+    switch (this.failure.onStoreError) {
+      case 'open':
+        return decision(policy.name, cap, cap - cost, windowOf(policy), 0, true, 0, 0);
+      case 'closed': {
+        const retry = this.#link.config.probeMs;
+        return decision(policy.name, cap, 0, windowOf(policy), retry, false, 0, retry);
+      }
+      case 'local':
+        return this.#local.store.consume(key, this.#local.share(policy), cost, now, maxDelayMs);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * `RedisStore`: one connection to Redis (or a Redis Cluster) shared by every limit that
+ * lives there, with the guard (timeout and breaker) that decides when the limits fall back
+ * to their `onStoreError`. Each limit gets its own view: {@link RedisStore.rateStore} for a
+ * keyed rate limiter, {@link RedisStore.limitStore} for a process that leases batches.
+ *
+ * The client is ioredis: it speaks to a single node and to a Redis Cluster (slot routing,
+ * MOVED/ASK, resharding) with one API, pipelines automatically (`enableAutoPipelining`:
+ * commands issued in one tick go out in one write), loads scripts by EVALSHA with a NOSCRIPT
+ * fallback (`defineCommand`), and is the most used and actively kept Node client.
+ *
+ * The store's own client fails fast: no offline queue (a command while disconnected is an
+ * error at once, not a wait), no resending of commands in flight when a connection drops (a
+ * decision that may have run must not run twice), reconnect attempts every 50..500 ms.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { RATE_ALGORITHMS } from '../rate/policy.js';
+import { keyPart } from './keys.js';
+import { failureConfig, redisStoreConfig } from './options.js';
+import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
+import { RATE_COMMAND, RATE_SCRIPTS } from './rate-scripts.js';
+import { RedisRateStore } from './redis-rate-store.js';
+import { StoreGuard } from './store-guard.js';
+import type { StoreHealth } from './store-guard.js';
+import type { StoreLink } from './store-link.js';
+
+/** Reconnect delay of the store's own client, ms: attempt n after min(50·n, 500). */
+const RECONNECT_MAX_MS = 500;
+
+type ScriptFn = (key: string, ...args: (string | number)[]) => Promise<unknown>;
+
+export class RedisStore {
+  readonly config: RedisStoreConfig;
+  readonly client: Redis | Cluster;
+  readonly guard: StoreGuard;
+  readonly #owned: boolean;
+  readonly #link: StoreLink;
+  #closed = false;
+
+  /**
+   * Connect (or adopt `options.client`) and wait up to `connectTimeoutMs` for the first
+   * connection. Never rejects for an unreachable Redis: the store then starts in its
+   * failure mode (`health` 'fallback', `guard.lastError` says why) and keeps reconnecting.
+   * Throws InvalidOptionError for bad options (a URL that cannot be parsed names `url`).
+   */
+  static async connect(options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const s = new RedisStore(options);
+    await s.#ready();
+    return s;
+  }
+
+  /** Prefer {@link RedisStore.connect}, which waits for the connection. */
+  constructor(options: RedisStoreOptions = {}) {
+    this.config = redisStoreConfig(options);
+    this.guard = new StoreGuard({ timeoutMs: this.config.timeoutMs, failures: this.config.failures, probeMs: this.config.probeMs });
+    this.#owned = options.client === undefined;
+    this.client = options.client ?? createClient(this.config);
+    for (const a of RATE_ALGORITHMS) this.client.defineCommand(RATE_COMMAND[a], { numberOfKeys: 1, lua: RATE_SCRIPTS[a] });
+    const client = this.client as unknown as Record<string, ScriptFn>;
+    this.#link = {
+      config: this.config,
+      guard: this.guard,
+      client: this.client,
+      script: (name, key, args) => this.guard.run(key, () => client[name]!(key, ...args)),
+    };
+  }
+
+  /** 'shared' while Redis answers; 'fallback' while limits decide by their `onStoreError`. */
+  get health(): StoreHealth {
+    return this.guard.health;
+  }
+
+  /**
+   * A {@link RateStore} for a keyed rate limiter, its keys under `<keyPrefix><name>`; one
+   * atomic script per decision. Give each limiter its own name.
+   */
+  rateStore(name: string, options: FailureOptions = {}): RedisRateStore {
+    keyPart('name', name);
+    return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config));
+  }
+
+  /** Close the connection (if the store opened it) and stop the guard's timer. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.guard.close();
+    if (this.#owned) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  async #ready(): Promise<void> {
+    const c = this.client;
+    if (c.status === 'ready') return;
+    const outcome = await new Promise<string | undefined>((resolve) => {
+      const done = (why: string | undefined): void => {
+        clearTimeout(t);
+        c.off('ready', onReady);
+        c.off('error', onError);
+        resolve(why);
+      };
+      const onReady = (): void => done(undefined);
+      let last = 'no connection';
+      const onError = (err: Error): void => void (last = err.message || err.name);
+      const t = setTimeout(() => done(`unreachable at start (${last}) within ${this.config.connectTimeoutMs} ms`), this.config.connectTimeoutMs);
+      c.on('ready', onReady);
+      c.on('error', onError);
+    });
+    if (outcome !== undefined) this.guard.trip(outcome);
+  }
+}
+
+function createClient(c: RedisStoreConfig): Redis | Cluster {
+  const common = {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.max(100, c.connectTimeoutMs),
+    retryStrategy: (n: number) => Math.min(50 * n, RECONNECT_MAX_MS),
+  };
+  let client: Redis | Cluster;
+  if (c.cluster) {
+    const u = new URL(c.url);
+    client = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (n: number) => Math.min(50 * n, RECONNECT_MAX_MS),
+      redisOptions: { ...common, ...(u.password !== '' ? { password: decodeURIComponent(u.password) } : {}), ...(u.username !== '' ? { username: decodeURIComponent(u.username) } : {}) },
+    });
+  } else {
+    client = new Redis(c.url, common);
+  }
+  // The guard reports outages; an unhandled 'error' event would crash the process.
+  client.on('error', () => undefined);
+  return client;
+}

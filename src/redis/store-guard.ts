@@ -1,0 +1,164 @@
+/**
+ * Every call to Redis goes through one guard per connection: a timeout, and a circuit
+ * breaker (sluice/breaker, consecutive failures) around the store, so an outage costs each
+ * caller at most one timeout while the breaker is closed, and nothing once it is open:
+ * calls are refused at once (the caller's `onStoreError` answers) and one probe goes to
+ * Redis every `probeMs`. The first probe that succeeds closes it: shared state is back
+ * within `probeMs` plus the client's reconnect delay of Redis returning.
+ *
+ * Timeouts cost one timer per `timeoutMs`, not one per call: calls wait in issue order,
+ * which is also deadline order (one timeout for all), and one timer set at the oldest
+ * deadline expires what is due. It expires them from `setImmediate`, after the loop's poll
+ * phase: after a stall of the event loop, replies already in the socket are read first, so a
+ * busy process does not mistake its own lateness for the store's.
+ *
+ * WRONGTYPE and other errors Redis answers with are not outages: they pass through (as
+ * {@link StoreWrongTypeError}) and count as the store answering.
+ */
+import { CircuitBreaker } from '../breaker/circuit-breaker.js';
+import { consecutiveFailures } from '../breaker/consecutive.js';
+import { systemClock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Permit } from '../core/types.js';
+import { StoreUnavailableError, StoreWrongTypeError, isWrongType } from './store-errors.js';
+
+export interface StoreGuardConfig {
+  readonly timeoutMs: number;
+  readonly failures: number;
+  readonly probeMs: number;
+  readonly clock?: Clock;
+}
+
+/** Whether decisions are shared (Redis answers) or local (the breaker is open). */
+export type StoreHealth = 'shared' | 'fallback';
+
+interface Call {
+  readonly deadline: number;
+  done: boolean;
+  readonly permit: Permit;
+  readonly fail: (err: Error) => void;
+  next: Call | undefined;
+}
+
+export class StoreGuard {
+  readonly timeoutMs: number;
+  readonly #clock: Clock;
+  readonly #breaker: CircuitBreaker;
+  #head: Call | undefined;
+  #tail: Call | undefined;
+  #timer: TimerHandle | undefined;
+  #lastError: string | undefined;
+
+  constructor(c: StoreGuardConfig) {
+    this.timeoutMs = c.timeoutMs;
+    this.#clock = c.clock ?? systemClock;
+    this.#breaker = new CircuitBreaker({ name: 'redis-store', clock: this.#clock, rule: consecutiveFailures({ threshold: c.failures }), openMs: c.probeMs });
+  }
+
+  /** 'fallback' while the breaker is open or probing. */
+  get health(): StoreHealth {
+    return this.#breaker.state === 'closed' ? 'shared' : 'fallback';
+  }
+
+  /** The last outage's cause, for logs and /readyz. */
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** Listen for health changes; returns the unsubscribe function. */
+  onHealth(listener: (health: StoreHealth, cause: string | undefined) => void): () => void {
+    return this.#breaker.onStateChange((ch) => {
+      const before = ch.from === 'closed' ? 'shared' : 'fallback';
+      const after = ch.to === 'closed' ? 'shared' : 'fallback';
+      if (before !== after) listener(after, this.#lastError);
+    });
+  }
+
+  /** Trip at once (the first connection failed: start in the failure mode). */
+  trip(cause: string): void {
+    this.#lastError = cause;
+    this.#breaker.trip();
+  }
+
+  /**
+   * Run `call` under the timeout and the breaker. Rejects with StoreUnavailableError when
+   * the breaker is open, the call times out or fails to reach Redis; with
+   * StoreWrongTypeError (naming `key`) on WRONGTYPE.
+   */
+  run<T>(key: string, call: () => Promise<T>): Promise<T> {
+    const a = this.#breaker.admit();
+    if (!a.ok) return Promise.reject(new StoreUnavailableError(`unavailable (${this.#lastError ?? 'breaker open'}); next probe in ${Math.ceil(a.retryAfterMs)} ms`));
+    return new Promise<T>((resolve, reject) => {
+      const c: Call = { deadline: this.#clock.now() + this.timeoutMs, done: false, permit: a, fail: reject, next: undefined };
+      this.#enqueue(c);
+      let p: Promise<T>;
+      try {
+        p = call();
+      } catch (err) {
+        p = Promise.reject(err as Error);
+      }
+      p.then(
+        (v) => {
+          if (c.done) return;
+          c.done = true;
+          a.release('success');
+          resolve(v);
+        },
+        (err: unknown) => {
+          if (c.done) return;
+          c.done = true;
+          if (isWrongType(err)) {
+            a.release('success');
+            reject(new StoreWrongTypeError(key, err));
+            return;
+          }
+          const why = err instanceof Error ? err.message : String(err);
+          this.#lastError = why;
+          a.release('failure');
+          reject(new StoreUnavailableError(why, err));
+        },
+      );
+    });
+  }
+
+  /** Stop the timer; calls still waiting time out now. */
+  close(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    for (let c = this.#head; c !== undefined; c = c.next) if (!c.done) this.#expire(c, 'the store closed');
+    this.#head = this.#tail = undefined;
+  }
+
+  #enqueue(c: Call): void {
+    if (this.#tail === undefined) this.#head = c;
+    else this.#tail.next = c;
+    this.#tail = c;
+    if (this.#timer === undefined) this.#arm(c.deadline);
+  }
+
+  #arm(at: number): void {
+    const t = this.#clock.setTimer(() => setImmediate(() => this.#sweep()), at - this.#clock.now());
+    (t as { unref?: () => void }).unref?.();
+    this.#timer = t;
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = this.#clock.now();
+    let c = this.#head;
+    while (c !== undefined && (c.done || c.deadline <= now)) {
+      if (!c.done) this.#expire(c, `no answer within ${this.timeoutMs} ms`);
+      c = c.next;
+    }
+    this.#head = c;
+    if (c === undefined) this.#tail = undefined;
+    else this.#arm(c.deadline);
+  }
+
+  #expire(c: Call, why: string): void {
+    c.done = true;
+    this.#lastError = why;
+    c.permit.release('failure');
+    c.fail(new StoreUnavailableError(why));
+  }
+}

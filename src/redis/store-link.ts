@@ -1,0 +1,12 @@
+/** What a limit's view of a {@link RedisStore} uses: the connection, its guard, its scripts. Internal. */
+import type { Cluster, Redis } from 'ioredis';
+import type { RedisStoreConfig } from './options.js';
+import type { StoreGuard } from './store-guard.js';
+
+export interface StoreLink {
+  readonly config: RedisStoreConfig;
+  readonly guard: StoreGuard;
+  readonly client: Redis | Cluster;
+  /** Run a defined script on `key` under the guard (timeout, breaker). */
+  script(name: string, key: string, args: (string | number)[]): Promise<unknown>;
+}

@@ -1,0 +1,106 @@
+// Redis for the sluice/redis tests. The shared server (REDIS_URL, default 127.0.0.1:6379)
+// comes from test/brokers/services.ts: with CI=true a missing one fails the run, otherwise
+// its tests are skipped with one loud line. Failure-mode and cluster tests start servers of
+// their own (redis-server on a free port, no persistence) and stop them by PID.
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export { redis as sharedRedis, unique, until } from '../brokers/services.js';
+
+/** Whether redis-server can be run here (with CI=true its absence fails). */
+export function haveRedisServer(): boolean {
+  const ok = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!ok) {
+    const line = 'redis-server not installed (apt-get install redis-server)';
+    if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
+    console.warn(`\n!!! SKIPPING OWN-REDIS TESTS — ${line}\n`);
+  }
+  return ok;
+}
+
+/** A TCP port nothing listens on now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function pingable(port: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      if ((await c.ping()) === 'PONG') return true;
+    } catch {
+      // not up yet
+    } finally {
+      c.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** A redis-server of the test's own: start, stop (SIGKILL by PID) and start again on the same port. */
+export class OwnRedis {
+  readonly port: number;
+  readonly dir: string;
+  readonly #extra: readonly string[];
+  #child: ChildProcess | undefined;
+
+  private constructor(port: number, extra: readonly string[]) {
+    this.port = port;
+    this.#extra = extra;
+    this.dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'));
+  }
+
+  static async start(extra: readonly string[] = []): Promise<OwnRedis> {
+    const r = new OwnRedis(await freePort(), extra);
+    await r.start();
+    return r;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  async start(): Promise<void> {
+    if (this.#child !== undefined) return;
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.#extra];
+    this.#child = spawn('redis-server', args, { stdio: 'ignore' });
+    if (!(await pingable(this.port, 10_000))) throw new Error(`redis-server on port ${this.port} did not answer PING within 10 s`);
+  }
+
+  /** SIGKILL by PID and wait for the exit. */
+  async stop(): Promise<void> {
+    const c = this.#child;
+    if (c === undefined) return;
+    this.#child = undefined;
+    if (c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise((r) => c.once('exit', r));
+      process.kill(c.pid!, 'SIGKILL');
+      await exited;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
