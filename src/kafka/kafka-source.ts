@@ -5,19 +5,21 @@
  * rebalance timeouts (the max poll interval of the Java client) — a slow handler never
  * triggers a rebalance. When a partition's buffer holds `partitionBuffer` messages, that
  * partition is paused (the rest of its batch stays unread, fetched again on resume); when the
- * pipeline's demand has drained it below half, it is resumed. Offsets are committed only
+ * pipeline's demand has drained it below half, it is resumed. Each fetch asks for the bytes of
+ * the room the buffers have (FetchBudget), so a small demand never pulls megabytes. Offsets are committed only
  * after processing, per partition at the lowest unfinished offset (OffsetTracker), every
  * `commitIntervalMs` and on close. A retry re-delivers in this process after the delay,
  * uncommitted meanwhile; a dead letter is produced to `<topic>.dead` with the reason.
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { optInt, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optNumber, optOneOf } from '../core/index.js';
 import { BrokerUnavailableError } from '../brokers/broker-error.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
+import { FetchBudget } from './fetch-budget.js';
 import { OffsetTracker } from './offset-tracker.js';
 
 export interface KafkaSourceOptions {
@@ -27,8 +29,20 @@ export interface KafkaSourceOptions {
   readonly groupId: string;
   /** @default 'sluice' */
   readonly clientId?: string;
-  /** Messages held per partition before it is paused. Integer >= 1. @default 64 */
+  /** Messages held per partition before it is paused; each fetch asks for the room left. Integer >= 1. @default 64 */
   readonly partitionBuffer?: number;
+  /**
+   * 'demand': each fetch asks for the bytes of the room left in the partition buffers (at the
+   * average record size seen), within the two ceilings below. 'fixed': every fetch asks for the
+   * ceilings (kafkajs on its own). @default 'demand'
+   */
+  readonly fetchSizing?: 'demand' | 'fixed';
+  /** Ceiling of one partition's share of a fetch, bytes. Integer >= 1. @default 1048576 */
+  readonly maxBytesPerPartition?: number;
+  /** Ceiling of a whole fetch response, bytes. Integer >= maxBytesPerPartition. @default 10485760 */
+  readonly maxBytes?: number;
+  /** Record size assumed until records are seen, bytes. Integer >= 1. @default 1024 */
+  readonly initialRecordBytes?: number;
   /** Between offset commits, ms. > 0. @default 1000 */
   readonly commitIntervalMs?: number;
   /** Group session timeout, ms. @default 30000 */
@@ -40,6 +54,27 @@ export interface KafkaSourceOptions {
   /** Dead-letter topic. @default `${topic}.dead` */
   readonly deadLetterTopic?: string;
 }
+
+export interface KafkaSourceStats {
+  /** Messages in the partition buffers, not yet demanded. */
+  readonly buffered: number;
+  readonly assignedPartitions: readonly number[];
+  /** Partitions paused now because their buffer is full. */
+  readonly pausedPartitions: readonly number[];
+  /** Group joins of this member: 1 after the first join, one more per rebalance. */
+  readonly joins: number;
+  /** Fetch responses received. */
+  readonly fetches: number;
+  readonly fetchedBytes: number;
+  readonly largestFetchBytes: number;
+  /** The average record size seen, bytes. */
+  readonly recordBytes: number;
+  /** What the next fetch may return: per partition and in all, bytes. */
+  readonly budgetPerPartition: number;
+  readonly budget: number;
+}
+
+export const KAFKA_SOURCE_DEFAULTS = { partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const;
 
 interface Held {
   readonly partition: number;
@@ -93,32 +128,50 @@ export class KafkaSource implements BrokerSource {
   readonly #producer: Producer;
   readonly #admin: Admin;
   readonly #cap: number;
+  readonly #budget: FetchBudget;
   readonly #buffers = new Map<number, Held[]>();
   readonly #trackers = new Map<number, OffsetTracker>();
   readonly #paused = new Set<number>();
+  #assigned: readonly number[] = [];
   #generation = 0;
+  #joins = 0;
+  #fetches = 0;
+  #fetchedBytes = 0;
+  #largestFetch = 0;
   #wake: (() => void) | undefined;
   #failure: Error | undefined;
   #commitTimer: ReturnType<typeof setInterval> | undefined;
   #committing: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(name: string, o: { topic: string; groupId: string; dead: string; cap: number }, consumer: Consumer, producer: Producer, admin: Admin) {
+  private constructor(name: string, o: { topic: string; groupId: string; dead: string; cap: number; budget: FetchBudget }, consumer: Consumer, producer: Producer, admin: Admin) {
     this.name = name;
     this.topic = o.topic;
     this.groupId = o.groupId;
     this.deadLetterTopic = o.dead;
     this.#cap = o.cap;
+    this.#budget = o.budget;
     this.#consumer = consumer;
     this.#producer = producer;
     this.#admin = admin;
+  }
+
+  /** The free room of each assigned partition a fetch would ask for (paused ones are left out of fetches). */
+  *#rooms(): Iterable<number> {
+    for (const p of this.#assigned) if (!this.#paused.has(p)) yield Math.max(0, this.#cap - (this.#buffers.get(p)?.length ?? 0));
   }
 
   static async open(options: KafkaSourceOptions): Promise<KafkaSource> {
     const brokers = hostList('brokers', options.brokers);
     const topic = nonEmpty('topic', options.topic);
     const groupId = nonEmpty('groupId', options.groupId);
-    const cap = optInt('partitionBuffer', options.partitionBuffer ?? 64, 1);
+    const d = KAFKA_SOURCE_DEFAULTS;
+    const cap = optInt('partitionBuffer', options.partitionBuffer ?? d.partitionBuffer, 1);
+    const fetchSizing = optOneOf('fetchSizing', options.fetchSizing ?? d.fetchSizing, ['demand', 'fixed'] as const);
+    const maxBytesPerPartition = optInt('maxBytesPerPartition', options.maxBytesPerPartition ?? d.maxBytesPerPartition, 1, 2 ** 31 - 1);
+    const maxBytes = optInt('maxBytes', options.maxBytes ?? Math.max(d.maxBytes, maxBytesPerPartition), 1, 2 ** 31 - 1);
+    if (maxBytes < maxBytesPerPartition) throw new InvalidOptionError('maxBytes', `an integer >= maxBytesPerPartition (${maxBytesPerPartition})`, maxBytes);
+    const initialRecordBytes = optInt('initialRecordBytes', options.initialRecordBytes ?? d.initialRecordBytes, 1);
     const commitIntervalMs = optNumber('commitIntervalMs', options.commitIntervalMs ?? 1000, Number.MIN_VALUE);
     const sessionTimeout = optInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000, 1000);
     const heartbeatInterval = optInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 3000, 100);
@@ -127,7 +180,10 @@ export class KafkaSource implements BrokerSource {
     const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
     const admin = kafka.admin();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
-    const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500 });
+    let rooms: () => Iterable<number> = () => [];
+    const budget = new FetchBudget({ maxBytesPerPartition, maxBytes, initialRecordBytes, adaptive: fetchSizing === 'demand' }, () => rooms());
+    // minBytes stays 1: the broker answers as soon as anything is there, since a handler may be waiting for it.
+    const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500, minBytes: 1, ...budget.kafkajsLimits() });
     try {
       await admin.connect();
     } catch (err) {
@@ -137,8 +193,12 @@ export class KafkaSource implements BrokerSource {
       await admin.createTopics({ topics: [{ topic }, { topic: dead }], waitForLeaders: true }).catch(() => false);
       await producer.connect();
       await consumer.connect();
-      const source = new KafkaSource(`${where} topic ${JSON.stringify(topic)} group ${JSON.stringify(groupId)}`, { topic, groupId, dead, cap }, consumer, producer, admin);
-      consumer.on(consumer.events.GROUP_JOIN, () => source.#rebalanced());
+      const source = new KafkaSource(`${where} topic ${JSON.stringify(topic)} group ${JSON.stringify(groupId)}`, { topic, groupId, dead, cap, budget }, consumer, producer, admin);
+      rooms = () => source.#rooms();
+      consumer.on(consumer.events.GROUP_JOIN, (e) => source.#rebalanced(e.payload.memberAssignment[topic] ?? []));
+      consumer.on(consumer.events.REQUEST, (e) => {
+        if (e.payload.apiName === 'Fetch') source.#fetched(e.payload.size);
+      });
       // kafkajs restarts the consumer itself after a retriable crash (a coordinator loading, a rebalance).
       consumer.on(consumer.events.CRASH, (e) => {
         if (!e.payload.restart) source.#fail(e.payload.error);
@@ -169,6 +229,7 @@ export class KafkaSource implements BrokerSource {
         break;
       }
       buf.push({ partition, message, attempt: 1, generation: this.#generation });
+      this.#budget.observe(message);
       tracker.track(BigInt(message.offset));
       p.resolveOffset(message.offset);
     }
@@ -191,10 +252,14 @@ export class KafkaSource implements BrokerSource {
   }
 
   /** A rebalance: what was buffered may now belong to another member, which reads it from the committed offset. */
-  #rebalanced(): void {
+  #rebalanced(assigned: readonly number[]): void {
+    this.#joins++;
+    this.#assigned = [...assigned];
     this.#generation++;
     this.#buffers.clear();
     this.#trackers.clear();
+    // kafkajs keeps a partition paused across a rebalance; its buffer is gone now, so it must be read again.
+    if (this.#paused.size > 0) this.#consumer.resume([{ topic: this.topic, partitions: [...this.#paused] }]);
     this.#paused.clear();
   }
 
@@ -203,9 +268,30 @@ export class KafkaSource implements BrokerSource {
     this.#wake?.();
   }
 
+  #fetched(bytes: number): void {
+    this.#fetches++;
+    this.#fetchedBytes += bytes;
+    this.#largestFetch = Math.max(this.#largestFetch, bytes);
+  }
+
   /** Partitions paused now because their buffer is full. */
   get pausedPartitions(): readonly number[] {
     return [...this.#paused];
+  }
+
+  stats(): KafkaSourceStats {
+    return {
+      buffered: this.buffered,
+      assignedPartitions: [...this.#assigned],
+      pausedPartitions: this.pausedPartitions,
+      joins: this.#joins,
+      fetches: this.#fetches,
+      fetchedBytes: this.#fetchedBytes,
+      largestFetchBytes: this.#largestFetch,
+      recordBytes: Math.round(this.#budget.recordBytes),
+      budgetPerPartition: this.#budget.perPartition(),
+      budget: this.#budget.total(),
+    };
   }
 
   get buffered(): number {

@@ -89,6 +89,7 @@ describe.skipIf(!svc.up)('kafka', () => {
       // Held well past the session timeout: heartbeats keep the member in the group.
       await new Promise((r) => setTimeout(r, 8000));
       expect(c.stats().received).toBe(1);
+      expect(source.stats().joins).toBe(1); // never expelled, so never rejoined
       release();
       expect(await until(() => c.stats().acked === 100, 30_000)).toBe(true);
       expect(c.stats().received).toBe(100); // no rebalance re-delivered anything
@@ -96,6 +97,93 @@ describe.skipIf(!svc.up)('kafka', () => {
     } finally {
       release();
       await c.stop();
+      await admin.deleteTopics({ topics: [topic, `${topic}.dead`] }).catch(() => undefined);
+    }
+  });
+
+  /** 3,000 records of 1 KiB on 3 partitions, written 10 to a send (so a record batch is ~10 records). */
+  async function backlog(topic: string): Promise<void> {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    const p = kafka.producer();
+    await p.connect();
+    for (let i = 0; i < 3000; i += 10) await p.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ value: Buffer.alloc(1024, String((i + j) % 10)) })) });
+    await p.disconnect();
+  }
+
+  /** Consume with a slow handler (8 at once, 5 ms each) for 300 messages; sample what the source buffers. */
+  async function drain(topic: string, groupId: string, fetchSizing: 'demand' | 'fixed'): Promise<{ maxBuffered: number; largestFetchBytes: number; fetches: number; budget: number }> {
+    const source = await KafkaSource.open({ brokers, topic, groupId, fetchSizing, partitionBuffer: 8, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, commitIntervalMs: 200 });
+    const c = new BrokerConsumer(source, () => new Promise((r) => setTimeout(r, 5)), { concurrency: 8 });
+    let maxBuffered = 0;
+    const t = setInterval(() => (maxBuffered = Math.max(maxBuffered, source.buffered)), 10);
+    try {
+      expect(await until(() => c.stats().acked >= 300, 60_000)).toBe(true);
+      const s = source.stats();
+      return { maxBuffered, largestFetchBytes: s.largestFetchBytes, fetches: s.fetches, budget: s.budget };
+    } finally {
+      clearInterval(t);
+      await c.stop();
+    }
+  }
+
+  it('sizes each fetch from the room demand left in the buffers: kilobytes per fetch where a fixed fetch takes megabytes; at most partitionBuffer held per partition', async () => {
+    const topic = unique('kfetch');
+    await backlog(topic);
+    try {
+      const demand = await drain(topic, `${topic}-demand`, 'demand');
+      const fixed = await drain(topic, `${topic}-fixed`, 'fixed');
+      console.log(`[kafka] fetch sizing, 300 of 3,000 × 1 KiB consumed 8 at a time: demand-sized largest fetch ${demand.largestFetchBytes} B over ${demand.fetches} fetches (budget now ${demand.budget} B), fixed largest ${fixed.largestFetchBytes} B over ${fixed.fetches}; held ≤ ${demand.maxBuffered} / ${fixed.maxBuffered}`);
+      // Both hold at most partitionBuffer (8) per partition: pause/resume.
+      expect(demand.maxBuffered).toBeLessThanOrEqual(8 * 3);
+      expect(fixed.maxBuffered).toBeLessThanOrEqual(8 * 3);
+      // The bound: 3 partitions × (8 records of budget + one ~10-record batch Kafka returns whole) × ~1.1 KB, and the response framing.
+      const bound = 3 * (8 + 10) * 1100 + 4096;
+      expect(demand.largestFetchBytes).toBeLessThanOrEqual(bound);
+      // The control asks for the ceilings (1 MiB a partition) and gets them: the backlog is there.
+      expect(fixed.largestFetchBytes).toBeGreaterThan(1024 * 1024);
+    } finally {
+      await admin.deleteTopics({ topics: [topic, `${topic}.dead`] }).catch(() => undefined);
+    }
+  });
+
+  it('rejoins a rebalance within the rebalance timeout while its handler is stuck (the max poll interval): the new member gets its share and no message is lost', async () => {
+    const topic = unique('krebal');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const p = kafka.producer();
+    await p.connect();
+    await p.send({ topic, acks: -1, messages: Array.from({ length: 40 }, (_, i) => ({ value: String(i), partition: i % 2 })) });
+    await p.disconnect();
+    const groupId = `${topic}-g`;
+    const options = { brokers, topic, groupId, partitionBuffer: 4, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, commitIntervalMs: 200 };
+    const seen: number[] = [];
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const a = await KafkaSource.open(options);
+    const ca = new BrokerConsumer(a, async (d) => {
+      await stuck; // every handler of A waits, far past the session timeout
+      seen.push(Number(Buffer.from(d.body).toString()));
+    }, { concurrency: 1 });
+    let b: KafkaSource | undefined;
+    let cb: BrokerConsumer | undefined;
+    try {
+      expect(await until(() => ca.stats().received === 1 && a.stats().assignedPartitions.length === 2, 15_000)).toBe(true);
+      const joinedAt = Date.now();
+      b = await KafkaSource.open(options);
+      cb = new BrokerConsumer(b, (d) => void seen.push(Number(Buffer.from(d.body).toString())), { concurrency: 4 });
+      // A's fetch loop never waits for its handler, so it rejoins at once: both members hold one partition,
+      // well within the rebalance timeout (12 s here), while A's handler is still stuck.
+      expect(await until(() => a.stats().joins === 2 && a.stats().assignedPartitions.length === 1 && b!.stats().assignedPartitions.length === 1, 12_000)).toBe(true);
+      const rebalanceMs = Date.now() - joinedAt;
+      expect(ca.stats().acked).toBe(0);
+      expect(await until(() => cb!.stats().acked >= 20, 15_000)).toBe(true); // B works its partition meanwhile
+      release();
+      expect(await until(() => new Set(seen).size === 40, 30_000)).toBe(true);
+      console.log(`[kafka] rebalance with a stuck handler: rejoined in ${rebalanceMs} ms (rebalance timeout 12,000); ${seen.length} processed, ${seen.length - new Set(seen).size} duplicates, 0 lost`);
+      expect(a.stats().joins).toBe(2); // A was never expelled
+    } finally {
+      release();
+      await cb?.stop();
+      await ca.stop();
       await admin.deleteTopics({ topics: [topic, `${topic}.dead`] }).catch(() => undefined);
     }
   });
