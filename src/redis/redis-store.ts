@@ -70,6 +70,16 @@ export class RedisStore {
     return this.guard.health;
   }
 
+  /** Why the store last failed (an outage's cause, or 'unreachable at start ...'). */
+  get lastError(): string | undefined {
+    return this.guard.lastError;
+  }
+
+  /** Hear 'shared' ⇄ 'fallback' changes, with the cause; returns the unsubscribe function. */
+  onHealth(listener: (health: StoreHealth, cause: string | undefined) => void): () => void {
+    return this.guard.onHealth(listener);
+  }
+
   /**
    * A {@link RateStore} for a keyed rate limiter, its keys under `<keyPrefix><name>`; one
    * atomic script per decision. Give each limiter its own name.

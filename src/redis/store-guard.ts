@@ -29,6 +29,18 @@ export interface StoreGuardConfig {
   readonly clock?: Clock;
 }
 
+/** Counts since the guard was made. */
+export interface StoreGuardStats {
+  /** Calls sent to Redis. */
+  readonly sent: number;
+  /** Of those, answered too late (counted at the timeout). */
+  readonly timedOut: number;
+  /** Of those, failed (connection lost or refused). */
+  readonly failed: number;
+  /** Calls not sent: the breaker was open or its probe out. */
+  readonly shortCircuited: number;
+}
+
 /** Whether decisions are shared (Redis answers) or local (the breaker is open). */
 export type StoreHealth = 'shared' | 'fallback';
 
@@ -48,6 +60,10 @@ export class StoreGuard {
   #tail: Call | undefined;
   #timer: TimerHandle | undefined;
   #lastError: string | undefined;
+  #sent = 0;
+  #timedOut = 0;
+  #failed = 0;
+  #shortCircuited = 0;
 
   constructor(c: StoreGuardConfig) {
     this.timeoutMs = c.timeoutMs;
@@ -63,6 +79,10 @@ export class StoreGuard {
   /** The last outage's cause, for logs and /readyz. */
   get lastError(): string | undefined {
     return this.#lastError;
+  }
+
+  stats(): StoreGuardStats {
+    return { sent: this.#sent, timedOut: this.#timedOut, failed: this.#failed, shortCircuited: this.#shortCircuited };
   }
 
   /** Listen for health changes; returns the unsubscribe function. */
@@ -87,7 +107,11 @@ export class StoreGuard {
    */
   run<T>(key: string, call: () => Promise<T>): Promise<T> {
     const a = this.#breaker.admit();
-    if (!a.ok) return Promise.reject(new StoreUnavailableError(`unavailable (${this.#lastError ?? 'breaker open'}); next probe in ${Math.ceil(a.retryAfterMs)} ms`));
+    if (!a.ok) {
+      this.#shortCircuited++;
+      return Promise.reject(new StoreUnavailableError(`unavailable (${this.#lastError ?? 'breaker open'}); next probe in ${Math.ceil(a.retryAfterMs)} ms`));
+    }
+    this.#sent++;
     return new Promise<T>((resolve, reject) => {
       const c: Call = { deadline: this.#clock.now() + this.timeoutMs, done: false, permit: a, fail: reject, next: undefined };
       this.#enqueue(c);
@@ -113,6 +137,7 @@ export class StoreGuard {
             return;
           }
           const why = err instanceof Error ? err.message : String(err);
+          this.#failed++;
           this.#lastError = why;
           a.release('failure');
           reject(new StoreUnavailableError(why, err));
@@ -147,7 +172,10 @@ export class StoreGuard {
     const now = this.#clock.now();
     let c = this.#head;
     while (c !== undefined && (c.done || c.deadline <= now)) {
-      if (!c.done) this.#expire(c, `no answer within ${this.timeoutMs} ms`);
+      if (!c.done) {
+        this.#timedOut++;
+        this.#expire(c, `no answer within ${this.timeoutMs} ms`);
+      }
       c = c.next;
     }
     this.#head = c;

@@ -67,7 +67,11 @@ export class OwnRedis {
   }
 
   static async start(extra: readonly string[] = []): Promise<OwnRedis> {
-    const r = new OwnRedis(await freePort(), extra);
+    return OwnRedis.startOn(await freePort(), extra);
+  }
+
+  static async startOn(port: number, extra: readonly string[] = []): Promise<OwnRedis> {
+    const r = new OwnRedis(port, extra);
     await r.start();
     return r;
   }
