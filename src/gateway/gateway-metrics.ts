@@ -6,12 +6,13 @@
  *   sluice_shadow_refusals_total{policy,reason}  requests a shadow policy would have refused
  *   sluice_canary_bypassed_total{policy}         requests of tenants outside a canary
  *   sluice_faults_injected_total{route,fault}    delays and aborts injected (route `fault`)
+ *   sluice_bad_requests_total{reason}            requests refused for what they are (bad-requests.ts)
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { HandlerState } from './request-handler.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total'] as const;
 
 export function registerGatewayMetrics(registry: Registry, state: HandlerState): void {
   const registers = [registry];
@@ -47,6 +48,16 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
         this.inc({ route: r.config.name, fault: 'delay' }, r.fault.delayed);
         this.inc({ route: r.config.name, fault: 'abort' }, r.fault.aborted);
       }
+    },
+  });
+  new Counter({
+    name: 'sluice_bad_requests_total',
+    help: 'Requests refused for what they are (malformed, a path with no canonical form, not ours to proxy), by reason.',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(state.badRequests.snapshot())) this.inc({ reason }, n);
     },
   });
 }

@@ -12,6 +12,7 @@ import type { AdminServer } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
 import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
+import { BadRequests } from './bad-requests.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
 import { handleRequest } from './request-handler.js';
@@ -92,6 +93,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger,
     rejections: new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     counters,
+    badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     pacer: new RefusalPacer(resolved.server.pauseRefusedMs),
     ownHost: '',
   };
@@ -163,6 +165,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         await closed;
       }
       state.rejections.flush();
+      state.badRequests.flush();
       await Promise.all([...state.table.upstreams.values()].map((u) => u.pool.destroy()));
       for (const p of state.table.policies.values()) p.retire();
       await leases?.stop(state.table);

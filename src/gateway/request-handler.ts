@@ -1,13 +1,16 @@
 /**
  * One client request through the gateway: refuse what is not ours to proxy (absolute-form
- * targets to other hosts, CONNECT), find the route, check the declared body size, ask the
- * route's policy (sluice/http) for admission, then forward. Every refusal carries
- * Retry-After: the gate's estimate, the drain's, or a default when the gate had none.
+ * targets to other hosts, CONNECT), bring the path to its canonical form (canonical-path.ts:
+ * the route is found for it, and it is what goes upstream) or refuse it, find the route,
+ * check the declared body size, ask the route's policy (sluice/http) for admission, then
+ * forward. Every refusal carries Retry-After: the gate's estimate, the drain's, or a default
+ * when the gate had none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
-import { pathOf } from '../http/write.js';
+import type { BadRequests } from './bad-requests.js';
+import { canonicalTarget } from './canonical-path.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { ForwardContext } from './proxy.js';
@@ -34,6 +37,8 @@ export interface HandlerState {
   readonly logger: Logger;
   readonly rejections: RejectionLog;
   readonly counters: GatewayCounters;
+  /** Requests refused for what they are (bad-requests.ts). */
+  readonly badRequests: BadRequests;
   /** Refused keep-alive connections are not read until their Retry-After (refusal-pacer.ts). */
   readonly pacer: RefusalPacer;
   /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
@@ -58,11 +63,25 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (!url.startsWith('/')) {
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
     const own = ownTarget(url, state.ownHost);
-    if (own === undefined) return writeProblem(res, 400, 'Absolute-form request targets for other hosts are refused: this is not an open proxy.', { Connection: 'close' });
+    if (own === undefined) {
+      if (!URL.canParse(url)) {
+        state.badRequests.count('bad_target', 400);
+        return writeProblem(res, 400, 'The request target is neither a path starting with / nor an absolute URL of this gateway.', { Connection: 'close' });
+      }
+      state.badRequests.count('foreign_target', 400);
+      return writeProblem(res, 400, 'Absolute-form request targets for other hosts are refused: this is not an open proxy.', { Connection: 'close' });
+    }
     url = own;
-    req.url = own;
   }
-  const path = pathOf(url);
+  // Routed on the canonical path, and forwarded with it (proxy.ts sends req.url): the
+  // upstream sees the path the route was chosen for, whatever form the client wrote.
+  const canonical = canonicalTarget(url);
+  if (!canonical.ok) {
+    state.badRequests.count(canonical.reason, 400);
+    return writeProblem(res, 400, canonical.detail, { Connection: 'close' });
+  }
+  req.url = canonical.target;
+  const path = canonical.path;
   const route = table.match(req.method ?? 'GET', path);
   if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
   const length = Number(req.headers['content-length']);
@@ -192,8 +211,10 @@ function retryAfterOf(head: readonly string[]): number {
 }
 
 /**
- * An absolute-form target naming the gateway's own listener, as origin form; otherwise
- * undefined. The Host header is not trusted for this: the client writes both.
+ * An absolute-form target naming the gateway's own listener, as origin form (its path as the
+ * client wrote it, for canonicalTarget to judge: the URL parser's own normalising, which reads
+ * `\` as `/`, is not this gateway's); otherwise undefined. The Host header is not trusted for
+ * this: the client writes both.
  */
 function ownTarget(url: string, host: string): string | undefined {
   let u: URL;
@@ -202,6 +223,9 @@ function ownTarget(url: string, host: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'http:' || u.host.toLowerCase() !== host.toLowerCase()) return undefined;
-  return `${u.pathname}${u.search}`;
+  if (u.protocol !== 'http:' || u.host.toLowerCase() !== host.toLowerCase() || !/^http:\/\//i.test(url)) return undefined;
+  const rest = url.slice(7).search(/[/?#]/);
+  if (rest < 0) return '/';
+  const target = url.slice(7 + rest);
+  return target.startsWith('/') ? target : `/${target}`;
 }

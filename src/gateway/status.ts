@@ -1,6 +1,7 @@
 /** The gateway's state as JSON-safe data: every route, policy and gate (`/status`, `gateway.status()`). */
 import type { Server } from 'node:http';
 import type { GateStats } from '../core/types.js';
+import type { BadRequestCounts } from './bad-requests.js';
 import type { FaultSnapshot } from './fault-injection.js';
 import type { PolicyRollout } from './policy-mode.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
@@ -32,6 +33,8 @@ export interface GatewayStatus {
   /** Requests waiting for admission now, across all routes. */
   readonly queued: number;
   readonly counters: Readonly<GatewayCounters>;
+  /** Requests refused for what they are (malformed, a path with no canonical form, not ours to proxy), by reason. */
+  readonly badRequests: BadRequestCounts;
   /** Refused keep-alive connections not being read now (server.pauseRefused), and pauses so far. */
   readonly paused: { readonly now: number; readonly total: number };
   readonly routes: readonly RouteStatus[];
@@ -46,6 +49,7 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
     uptimeMs: Date.now() - startedAt,
     queued: state.queued,
     counters: { ...state.counters },
+    badRequests: state.badRequests.snapshot(),
     paused: { now: state.pacer.paused, total: state.pacer.total },
     routes: t.routes.map((r) => ({
       name: r.config.name,

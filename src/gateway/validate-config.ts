@@ -11,6 +11,7 @@ import { InvalidOptionError } from '../core/errors.js';
 import { HttpAdmission } from '../http/admission.js';
 import { trustCheck } from '../http/trusted-proxies.js';
 import { canonicalHash } from './canonical.js';
+import { canonicalTarget } from './canonical-path.js';
 import { describeValue, formatPath, GatewayConfigError } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
@@ -111,6 +112,12 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const name = r.name ?? `route-${i}`;
     if (names.has(name)) issues.add(['routes', i, 'name'], 'a route name not used by another route');
     names.add(name);
+    const path = (r.path ?? '/').replace(/(.)\/+$/, '$1');
+    // Requests are routed on their canonical path (canonical-path.ts): a route written another way could never match.
+    const canonical = path.includes('?') ? undefined : canonicalTarget(path);
+    if (canonical?.ok !== true || canonical.path !== path) {
+      issues.add(['routes', i, 'path'], canonical?.ok === true ? `a canonical path (requests are routed on theirs): here ${JSON.stringify(canonical.path)}` : 'a canonical path (no query, "..", backslash, encoded slash or control character)');
+    }
     let upstream: ResolvedUpstream | undefined;
     if (r.upstream === undefined) {
       if (Object.keys(c.upstreams).length > 1) issues.add(['routes', i], `an upstream (one of ${Object.keys(c.upstreams).join(', ')}) when there are several`, 'no upstream');
@@ -138,7 +145,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     if (upstream === undefined) return;
     routes.push({
       name,
-      path: (r.path ?? '/').replace(/(.)\/+$/, '$1'),
+      path,
       methods: r.methods === undefined ? undefined : new Set(r.methods),
       upstream,
       policy,

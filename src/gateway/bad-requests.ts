@@ -1,0 +1,73 @@
+/**
+ * Requests refused for what they are, not for load: malformed, hostile or not ours to proxy.
+ * Each is counted by reason (`/status` `badRequests`, `sluice_bad_requests_total{reason}`)
+ * and logged per burst, one `"msg":"bad request"` line per reason and period with its count.
+ * The reasons are a fixed list, so every worker's counts line up (status-merge.ts sums them).
+ */
+import type { Logger } from './logger.js';
+import { RejectionLog } from './rejection-log.js';
+
+export const BAD_REQUEST_REASONS = [
+  // The path (canonical-path.ts's PathRefusal, every one).
+  'bad_target',
+  'bad_escape',
+  'encoded_slash',
+  'backslash',
+  'control_char',
+  'above_root',
+  'dot_segment_param',
+  'double_encoded',
+  'fragment',
+  // Not ours to proxy.
+  'foreign_target',
+  'method_not_allowed',
+  // The message's syntax and framing (client-errors.ts).
+  'bad_request_line',
+  'bad_version',
+  'bad_header',
+  'obs_fold',
+  'content_length_and_transfer_encoding',
+  'duplicate_content_length',
+  'bad_content_length',
+  'bad_transfer_encoding',
+  'unsupported_transfer_encoding',
+  'bad_chunk',
+  'chunk_extensions_too_large',
+  'headers_too_large',
+  'request_timeout',
+  'parse_error',
+] as const;
+
+export type BadRequestReason = (typeof BAD_REQUEST_REASONS)[number];
+
+export type BadRequestCounts = Readonly<Record<BadRequestReason, number>>;
+
+/** Every reason at 0. */
+export function noBadRequests(): Record<BadRequestReason, number> {
+  return Object.fromEntries(BAD_REQUEST_REASONS.map((r) => [r, 0])) as Record<BadRequestReason, number>;
+}
+
+export class BadRequests {
+  readonly #counts: Record<BadRequestReason, number>;
+  readonly #log: RejectionLog;
+
+  constructor(logger: Logger, periodMs: number) {
+    this.#counts = noBadRequests();
+    this.#log = new RejectionLog(logger, periodMs, 'bad request');
+  }
+
+  count(reason: BadRequestReason, status: number): void {
+    this.#counts[reason]++;
+    this.#log.count('-', reason, status);
+  }
+
+  /** The counts so far, every reason present. */
+  snapshot(): BadRequestCounts {
+    return { ...this.#counts };
+  }
+
+  /** Write the burst counted so far (on close, so the last one is not lost). */
+  flush(): void {
+    this.#log.flush();
+  }
+}

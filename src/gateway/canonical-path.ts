@@ -1,0 +1,148 @@
+/**
+ * The one form of a request path the gateway routes on and forwards, so that the gateway and
+ * an upstream that normalises paths (nginx, WHATWG URL parsers, most frameworks) can never
+ * disagree on which route a request took. `/healthz/../api/x`, `/healthz/%2e%2e/api/x`,
+ * `//api/x`, `/./api/x` and `/%61pi/x` are all `/api/x` here, and `/api/x` is what the
+ * upstream receives.
+ *
+ * The rules, in order, per segment of the path (the query string is kept byte for byte):
+ * - a percent-escape of an unreserved character (RFC 3986 section 2.3: ALPHA, DIGIT, `-._~`)
+ *   is decoded; every other escape is kept, its hex in capitals (`%3b` is `%3B`);
+ * - a character that may not stand raw in a path (`"<>^`{|}[]`, non-ASCII) is percent-encoded;
+ * - empty segments are dropped: `//` collapses to `/` (a trailing slash is kept);
+ * - `.` segments are dropped and `..` removes the segment before it (RFC 3986 section 5.2.4),
+ *   after decoding, so `%2e%2e` is `..`.
+ *
+ * Refused (400, with the reason), because some upstream would route them differently from
+ * any form this gateway could forward: an encoded `/` (`%2F`, a segment separator to many
+ * upstreams and not to others), `\` raw or encoded (a `/` to WHATWG URL parsers), NUL and
+ * control characters raw or encoded, a malformed escape (`%zz`), `..` above the root, a
+ * dot segment carrying a parameter (`..;x`, a `..` to Tomcat-style servers), an escaped `%`
+ * before `2E`, `2F` or `5C` (`%252e`, a dot or slash to upstreams that decode twice), and a
+ * fragment (`#`) in the path.
+ */
+
+/** Why a path was refused: a stable label for metrics and logs. */
+export type PathRefusal = 'bad_target' | 'bad_escape' | 'encoded_slash' | 'backslash' | 'control_char' | 'above_root' | 'dot_segment_param' | 'double_encoded' | 'fragment';
+
+export type CanonicalTarget =
+  | { readonly ok: true; /** The canonical path, what routes match. */ readonly path: string; /** The canonical path and the query as received: what is forwarded. */ readonly target: string }
+  | { readonly ok: false; readonly reason: PathRefusal; /** A sentence for the client. */ readonly detail: string };
+
+const DETAIL: Readonly<Record<PathRefusal, string>> = {
+  bad_target: 'The request target is neither a path starting with / nor an absolute URL of this gateway.',
+  bad_escape: 'The path has a malformed percent-escape (a % not followed by two hex digits).',
+  encoded_slash: 'The path has an encoded slash (%2F): it is refused, as upstreams disagree on what it means.',
+  backslash: 'The path has a backslash (raw or %5C): it is refused, as some upstreams read it as a slash.',
+  control_char: 'The path has a control character or NUL (raw or encoded).',
+  above_root: 'The path climbs above the root with "..".',
+  dot_segment_param: 'The path has a dot segment with a parameter (such as "..;x").',
+  double_encoded: 'The path has an encoded percent before 2E, 2F or 5C (such as %252e): a dot or slash encoded twice.',
+  fragment: 'The path has a fragment (#): request targets carry none.',
+};
+
+function refuse(reason: PathRefusal): CanonicalTarget {
+  return { ok: false, reason, detail: DETAIL[reason] };
+}
+
+/**
+ * Paths already canonical: segments of characters allowed raw in a path, none empty, none a
+ * dot segment (with or without a parameter), and no escape at all. Most requests take this
+ * way and are returned as they came.
+ */
+const CANONICAL = /^(?:\/(?!\.\.?(?:[/;]|$))[A-Za-z0-9\-._~!$&'()*+,;=:@]+)*\/?$/;
+
+const HEX = '0123456789ABCDEF';
+
+/** Characters that stand raw in a canonical segment: RFC 3986 pchar minus pct-encoded. */
+function isPathChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) || // a-z
+    (c >= 0x40 && c <= 0x5a) || // @ A-Z
+    (c >= 0x26 && c <= 0x3b) || // & ' ( ) * + , - . / 0-9 : ;
+    c === 0x21 || c === 0x24 || c === 0x3d || c === 0x5f || c === 0x7e // ! $ = _ ~
+  );
+}
+
+function isUnreserved(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
+}
+
+const escape = (byte: number): string => `%${HEX[byte >> 4]!}${HEX[byte & 15]!}`;
+
+/** Why a segment has no canonical form (an object: a decoded segment may read like a reason). */
+interface Refusal {
+  readonly reason: PathRefusal;
+}
+const refusals = Object.fromEntries(Object.keys(DETAIL).map((r) => [r, { reason: r }])) as Readonly<Record<PathRefusal, Refusal>>;
+
+/** One raw segment, decoded as far as canonical form goes; a refusal when it cannot be. */
+function segment(raw: string): string | Refusal {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 /* % */) {
+      const hi = hexValue(raw.charCodeAt(i + 1));
+      const lo = hexValue(raw.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) return refusals.bad_escape;
+      const byte = (hi << 4) | lo;
+      i += 2;
+      if (byte === 0x2f) return refusals.encoded_slash;
+      if (byte === 0x5c) return refusals.backslash;
+      if (byte < 0x20 || byte === 0x7f) return refusals.control_char;
+      if (byte === 0x25) {
+        const next = raw.slice(i + 1, i + 3).toUpperCase();
+        if (next === '2E' || next === '2F' || next === '5C') return refusals.double_encoded;
+      }
+      out += isUnreserved(byte) ? String.fromCharCode(byte) : escape(byte);
+    } else if (c === 0x5c) return refusals.backslash;
+    else if (c < 0x20 || c === 0x7f) return refusals.control_char;
+    else if (c === 0x23) return refusals.fragment;
+    else if (isPathChar(c)) out += raw[i];
+    else if (c < 0x80) out += escape(c);
+    else {
+      // Beyond ASCII (node:http's parser refuses these; an absolute-form target may carry one): UTF-8 bytes, escaped.
+      const cp = raw.codePointAt(i)!;
+      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out += escape(b);
+      if (cp > 0xffff) i++;
+    }
+  }
+  return out;
+}
+
+/** The canonical form of an origin-form request target (`/path?query`), or why there is none. */
+export function canonicalTarget(url: string): CanonicalTarget {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (CANONICAL.test(path)) return { ok: true, path, target: url };
+  if (path.charCodeAt(0) !== 0x2f) return refuse('bad_target');
+  const raws = path.slice(1).split('/');
+  const out: string[] = [];
+  let trailing = false;
+  for (let i = 0; i < raws.length; i++) {
+    const s = segment(raws[i]!);
+    if (typeof s !== 'string') return refuse(s.reason);
+    const last = i === raws.length - 1;
+    if (s === '' || s === '.') {
+      trailing = last;
+      continue;
+    }
+    if (s === '..') {
+      if (out.length === 0) return refuse('above_root');
+      out.pop();
+      trailing = last;
+      continue;
+    }
+    if (s.startsWith('.;') || s.startsWith('..;')) return refuse('dot_segment_param');
+    out.push(s);
+    trailing = false;
+  }
+  const canonical = out.length === 0 ? '/' : `/${out.join('/')}${trailing ? '/' : ''}`;
+  return { ok: true, path: canonical, target: q < 0 ? canonical : `${canonical}${url.slice(q)}` };
+}

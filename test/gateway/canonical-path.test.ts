@@ -1,0 +1,136 @@
+// The canonical form of request paths (canonical-path.ts), form by form: what is decoded,
+// resolved, collapsed and kept, and what is refused with which reason. The last test checks
+// the forms against WHATWG URL's own normalising, the parser upstreams written for Node use.
+import { describe, expect, it } from 'vitest';
+import { canonicalTarget } from '../../src/gateway/canonical-path.js';
+import type { PathRefusal } from '../../src/gateway/canonical-path.js';
+import type { GatewayConfigError } from '../../src/gateway/config-error.js';
+import { resolveConfig } from '../../src/gateway/validate-config.js';
+
+const same: readonly string[] = ['/', '/api', '/api/', '/api/x', '/api/x.json', '/a/.b/..c/...', "/a-b_c~d!$&'()*+,;=:@", '/%C3%A9t%C3%A9', '/a%20b', '/a%3Bb', '/a%25b', '/a%3F'];
+
+const canonical: readonly (readonly [string, string])[] = [
+  // The bypass forms of issue 10, all /api/x.
+  ['/healthz/../api/x', '/api/x'],
+  ['/healthz/%2e%2e/api/x', '/api/x'],
+  ['/healthz/%2E%2E/api/x', '/api/x'],
+  ['/healthz/.%2e/api/x', '/api/x'],
+  ['//api/x', '/api/x'],
+  ['/./api/x', '/api/x'],
+  ['/%61pi/x', '/api/x'],
+  ['/%41PI/x', '/API/x'],
+  ['/api//x', '/api/x'],
+  ['///api///x', '/api/x'],
+  ['/api/./x', '/api/x'],
+  ['/api/%2e/x', '/api/x'],
+  ['/api/x/y/../../x', '/api/x'],
+  // Trailing slashes and dot segments at the end.
+  ['/api/x/', '/api/x/'],
+  ['/api/x//', '/api/x/'],
+  ['/api/x/.', '/api/x/'],
+  ['/api/x/..', '/api/'],
+  ['/api/..', '/'],
+  ['/.', '/'],
+  ['//', '/'],
+  // Escapes: unreserved decoded, the rest in capitals; characters not allowed raw escaped.
+  ['/a%7eb', '/a~b'],
+  ['/a%2db%5fc', '/a-b_c'],
+  ['/a%3bb', '/a%3Bb'],
+  ['/a%c3%a9', '/a%C3%A9'],
+  ['/a%252', '/a%252'],
+  ['/a|b', '/a%7Cb'],
+  ['/a"b<c>d', '/a%22b%3Cc%3Ed'],
+  ['/a{b}^`[]', '/a%7Bb%7D%5E%60%5B%5D'],
+  ['/caf\u00e9', '/caf%C3%A9'],
+];
+
+const refused: readonly (readonly [string, PathRefusal])[] = [
+  ['/api%2fx', 'encoded_slash'],
+  ['/healthz/..%2Fapi/x', 'encoded_slash'],
+  ['/api%5cx', 'backslash'],
+  ['/healthz\\..\\api\\x', 'backslash'],
+  ['/api\\x', 'backslash'],
+  ['/api%00', 'control_char'],
+  ['/api%0a/x', 'control_char'],
+  ['/api%7f', 'control_char'],
+  ['/api\u0000', 'control_char'],
+  ['/api\tx', 'control_char'],
+  ['/..', 'above_root'],
+  ['/../api/x', 'above_root'],
+  ['/%2e%2e/api/x', 'above_root'],
+  ['/api/../../x', 'above_root'],
+  ['/healthz/..;/api/x', 'dot_segment_param'],
+  ['/healthz/.%2e;x=1/api/x', 'dot_segment_param'],
+  ['/healthz/.;/api', 'dot_segment_param'],
+  ['/healthz/%252e%252e/api', 'double_encoded'],
+  ['/api%252Fx', 'double_encoded'],
+  ['/api%255cx', 'double_encoded'],
+  ['/a%zz', 'bad_escape'],
+  ['/a%4', 'bad_escape'],
+  ['/a%', 'bad_escape'],
+  ['/healthz#/../api/x', 'fragment'],
+  ['api/x', 'bad_target'],
+  ['*', 'bad_target'],
+];
+
+describe('canonicalTarget', () => {
+  it.each(same)('%s is canonical already: kept as is', (p) => {
+    expect(canonicalTarget(p)).toEqual({ ok: true, path: p, target: p });
+  });
+
+  it.each(canonical)('%s is %s', (p, want) => {
+    const c = canonicalTarget(p);
+    expect(c).toEqual({ ok: true, path: want, target: want });
+  });
+
+  it.each(refused)('%s is refused: %s', (p, reason) => {
+    const c = canonicalTarget(p);
+    expect(c.ok).toBe(false);
+    if (!c.ok) {
+      expect(c.reason).toBe(reason);
+      expect(c.detail.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('keeps the query string byte for byte, whatever it holds', () => {
+    expect(canonicalTarget('/healthz/../api/x?a=%2F..%2f&b=/../#c')).toEqual({ ok: true, path: '/api/x', target: '/api/x?a=%2F..%2f&b=/../#c' });
+    expect(canonicalTarget('/api?')).toEqual({ ok: true, path: '/api', target: '/api?' });
+    expect(canonicalTarget('//?x')).toEqual({ ok: true, path: '/', target: '/?x' });
+  });
+
+  it('is a fixed point: the canonical form of a canonical form is itself', () => {
+    for (const [p] of [...canonical, ...same.map((s) => [s])]) {
+      const c = canonicalTarget(p);
+      if (c.ok) expect(canonicalTarget(c.path)).toEqual({ ok: true, path: c.path, target: c.path });
+    }
+  });
+
+  it('an upstream normalising with WHATWG URL reads every canonical form as it is', () => {
+    for (const [p] of [...canonical, ...same.map((s) => [s])]) {
+      const c = canonicalTarget(p);
+      if (c.ok) expect(new URL(c.path, 'http://x').pathname).toBe(c.path);
+    }
+  });
+});
+
+describe('route paths', () => {
+  const config = (path: string): unknown => ({ upstreams: { app: { url: 'http://127.0.0.1:1' } }, routes: [{ path }] });
+  const issues = (path: string): string[] => {
+    try {
+      resolveConfig(config(path));
+      return [];
+    } catch (err) {
+      return (err as GatewayConfigError).issues.map((i) => `${i.path}: expected ${i.expected}, found ${i.found}`);
+    }
+  };
+
+  it('must be canonical (requests are routed on their canonical path): the error names the canonical form', () => {
+    expect(issues('/api/')).toEqual([]);
+    expect(issues('/api/x')).toEqual([]);
+    expect(issues('/%61pi')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/api", found "/%61pi"']);
+    expect(issues('/a//b')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/a/b", found "/a//b"']);
+    expect(issues('/x/../api')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/api", found "/x/../api"']);
+    expect(issues('/a%2fb')).toEqual(['routes[0].path: expected a canonical path (no query, "..", backslash, encoded slash or control character), found "/a%2fb"']);
+    expect(issues('/api?x=1')).toHaveLength(1);
+  });
+});
