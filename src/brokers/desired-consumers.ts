@@ -7,7 +7,8 @@
  *     desired     = clamp(ceil((arrivals + lag / drainSeconds) / perConsumer), min, max)
  *
  * With no processing measured yet (perConsumer = 0) and a lag, it asks for `max`; with no lag
- * and no arrivals, `min`. Exported as a gauge (BrokerMetrics) for an HPA or KEDA to read.
+ * and no arrivals, `min`. Kept current by ConsumerScaling, which the metrics adapters export as
+ * the gauge `sluice_broker_desired_consumers` for an HPA or KEDA to read.
  */
 export interface DesiredConsumersInput {
   readonly lag: number;

@@ -15,6 +15,8 @@ export type { LagMonitorOptions, LagReading, LagSource } from './lag-monitor.js'
 export { ProducerThrottle } from './producer-throttle.js';
 export type { ProducerThrottleOptions, ProducerThrottleStats } from './producer-throttle.js';
 export { desiredConsumers } from './desired-consumers.js';
+export { ConsumerScaling, SCALING_DEFAULTS } from './consumer-scaling.js';
+export type { ConsumerScalingOptions } from './consumer-scaling.js';
 export type { DesiredConsumersInput } from './desired-consumers.js';
 export { BoundedProducer, PRODUCER_DEFAULTS } from './bounded-producer.js';
 export type { BoundedProducerOptions, ProducerStats } from './bounded-producer.js';

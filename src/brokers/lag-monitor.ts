@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../core/index.js';
 import { optNumber, systemClock } from '../core/index.js';
 import type { Signal, WatermarkOptions } from '../pressure/index.js';
 import { customSignal } from '../pressure/index.js';
+import { nonEmpty } from './options.js';
 
 export interface LagSource {
   readonly name: string;
@@ -15,6 +16,8 @@ export interface LagSource {
 }
 
 export interface LagMonitorOptions {
+  /** The `source` label of the lag gauge. Non-empty. @default source.name */
+  readonly name?: string;
   /** Between two reads, ms. > 0. @default 1000 */
   readonly intervalMs?: number;
   /** @default systemClock */
@@ -34,6 +37,8 @@ export interface LagReading {
 
 export class LagMonitor {
   readonly source: LagSource;
+  /** What the metrics call it (the gauges' `source` label). */
+  readonly name: string;
   readonly intervalMs: number;
   readonly #clock: Clock;
   #lag = NaN;
@@ -48,6 +53,7 @@ export class LagMonitor {
 
   constructor(source: LagSource, options: LagMonitorOptions = {}) {
     this.source = source;
+    this.name = options.name === undefined ? source.name : nonEmpty('name', options.name);
     this.intervalMs = optNumber('intervalMs', options.intervalMs ?? 1000, Number.MIN_VALUE);
     this.#clock = options.clock ?? systemClock;
   }
@@ -111,6 +117,6 @@ export class LagMonitor {
 
   /** The lag as a pressure signal for a PressureMonitor (or a throttle): watermarks in messages. */
   signal(options: WatermarkOptions & { readonly slowAt: number; readonly rejectAt: number; readonly name?: string }): Signal {
-    return customSignal({ ...options, name: options.name ?? `lag ${this.source.name}`, read: () => this.#lag });
+    return customSignal({ ...options, name: options.name ?? `lag ${this.name}`, read: () => this.#lag });
   }
 }

@@ -47,5 +47,9 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
     push('retryRetries', { budget: budget.name }, b.retries);
     push('retryRefused', { budget: budget.name }, b.refused);
   }
+  for (const broker of c.brokers()) {
+    push('brokerLag', { source: broker.name }, broker.lag);
+    push('desiredConsumers', { source: broker.name }, broker.desiredConsumers);
+  }
   return out;
 }

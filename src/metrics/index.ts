@@ -2,7 +2,7 @@
 export { INSTRUMENTS, COUNTER_KEYS, HISTOGRAM_KEYS, GAUGE_KEYS, TENANT_COUNTERS } from './instruments.js';
 export type { CounterKey, GaugeKey, HistogramKey, InstrumentKey, InstrumentSpec, Labels } from './instruments.js';
 export { metricsConfig, METRICS_DEFAULTS, LATENCY_BUCKETS, SIGNAL_LATENCY_BUCKETS } from './options.js';
-export type { BudgetSource, MetricsConfig, MetricsOptions, SnapshotSource, Sources, StatsSource, TenantLabelOptions } from './options.js';
+export type { BrokerGaugeSource, BudgetSource, MetricsConfig, MetricsOptions, SnapshotSource, Sources, StatsSource, TenantLabelOptions } from './options.js';
 export { recordEvents } from './event-recorder.js';
 export type { MetricSink } from './event-recorder.js';
 export { readGauges } from './gauge-readings.js';

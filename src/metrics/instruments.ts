@@ -7,7 +7,21 @@
 
 export type CounterKey = 'admissions' | 'rejections' | 'releases' | 'drops';
 export type HistogramKey = 'queueWait' | 'latency' | 'signalLatency';
-export type GaugeKey = 'inFlight' | 'queueDepth' | 'queueCapacity' | 'limit' | 'tokens' | 'breakerState' | 'pressureLevel' | 'pressure' | 'pressureSignal' | 'retryRequests' | 'retryRetries' | 'retryRefused';
+export type GaugeKey =
+  | 'inFlight'
+  | 'queueDepth'
+  | 'queueCapacity'
+  | 'limit'
+  | 'tokens'
+  | 'breakerState'
+  | 'pressureLevel'
+  | 'pressure'
+  | 'pressureSignal'
+  | 'retryRequests'
+  | 'retryRetries'
+  | 'retryRefused'
+  | 'brokerLag'
+  | 'desiredConsumers';
 export type InstrumentKey = CounterKey | HistogramKey | GaugeKey;
 
 export interface InstrumentSpec {
@@ -50,11 +64,13 @@ export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
   retryRequests: { type: 'gauge', prometheus: 'sluice_retry_window_requests', otel: 'sluice.retry.window.requests', unit: '{request}', help: 'Logical requests in the retry budget window.', labels: ['budget'] },
   retryRetries: { type: 'gauge', prometheus: 'sluice_retry_window_retries', otel: 'sluice.retry.window.retries', unit: '{retry}', help: 'Retries granted in the retry budget window.', labels: ['budget'] },
   retryRefused: { type: 'gauge', prometheus: 'sluice_retry_refused', otel: 'sluice.retry.refused', unit: '{retry}', help: 'Retries the budget refused since it was created (cumulative).', labels: ['budget'] },
+  brokerLag: { type: 'gauge', prometheus: 'sluice_broker_lag', otel: 'sluice.broker.lag', unit: '{message}', help: 'M2: messages waiting for a broker consumer group (queue depth, num_pending, log-end minus committed), at the last read.', labels: ['source'] },
+  desiredConsumers: { type: 'gauge', prometheus: 'sluice_broker_desired_consumers', otel: 'sluice.broker.desired_consumers', unit: '{consumer}', help: 'Consumers that would drain the lag in time while keeping up with arrivals: the autoscaling signal.', labels: ['source'] },
 };
 
 export const COUNTER_KEYS: readonly CounterKey[] = ['admissions', 'rejections', 'releases', 'drops'];
 export const HISTOGRAM_KEYS: readonly HistogramKey[] = ['queueWait', 'latency', 'signalLatency'];
-export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'queueCapacity', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure', 'pressureSignal', 'retryRequests', 'retryRetries', 'retryRefused'];
+export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'queueCapacity', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure', 'pressureSignal', 'retryRequests', 'retryRetries', 'retryRefused', 'brokerLag', 'desiredConsumers'];
 
 /** Counters that take the optional `tenant` label. */
 export const TENANT_COUNTERS: readonly CounterKey[] = ['admissions', 'rejections'];

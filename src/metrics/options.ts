@@ -22,6 +22,16 @@ export interface BudgetSource {
   stats(): RetryBudgetStats;
 }
 
+/** What the broker gauges read: a LagMonitor (lag) or a ConsumerScaling (lag and desired consumers) of `sluice/brokers`. */
+export interface BrokerGaugeSource {
+  /** The `source` label. */
+  readonly name: string;
+  /** Messages waiting (M2); NaN before the first read (then left out). */
+  readonly lag: number;
+  /** Consumers wanted; absent or NaN when not known (then left out). */
+  readonly desiredConsumers?: number;
+}
+
 /** A fixed list, or a function asked at every collection (for gates that come and go: `() => client.gates()`). */
 export type Sources<T> = readonly T[] | (() => Iterable<T>);
 
@@ -39,6 +49,8 @@ export interface MetricsOptions {
   readonly monitors?: Sources<SnapshotSource>;
   /** Retry budgets whose window counts become gauges (M6, retry rate = retries / requests). @default none */
   readonly budgets?: Sources<BudgetSource>;
+  /** Broker consumers whose lag (M2) and desired-consumer count become gauges: LagMonitors or ConsumerScalings. @default none */
+  readonly brokers?: Sources<BrokerGaugeSource>;
   /**
    * Measure M10, signal latency, by sampling `gates` every `intervalMs` (an unref'd timer):
    * see SignalLatency. Integer ms in [10, 60_000]. @default off
@@ -73,6 +85,7 @@ export interface MetricsConfig {
   readonly gates: () => Iterable<StatsSource>;
   readonly monitors: () => Iterable<SnapshotSource>;
   readonly budgets: () => Iterable<BudgetSource>;
+  readonly brokers: () => Iterable<BrokerGaugeSource>;
   /** Sample period of the signal-latency sampler, ms; undefined: off. */
   readonly signalLatencyMs: number | undefined;
   readonly events: 'channels' | 'gates';
@@ -88,6 +101,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
   const gates = sources('gates', o.gates);
   const monitors = sources('monitors', o.monitors);
   const budgets = sources('budgets', o.budgets);
+  const brokers = sources('brokers', o.brokers);
   let signalLatencyMs: number | undefined;
   if (o.signalLatency !== undefined) {
     if (typeof o.signalLatency !== 'object' || o.signalLatency === null) throw new InvalidOptionError('signalLatency', 'an object { intervalMs }', o.signalLatency);
@@ -116,6 +130,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
     gates,
     monitors,
     budgets,
+    brokers,
     signalLatencyMs,
     events,
     listed,
