@@ -3,6 +3,25 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (p: string): string => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
 
+/**
+ * Tests that put real load through real servers and processes (spawned gateways, the demo, a
+ * browser, brokers, Redis): they run one file at a time, after the unit tests, so no other
+ * test competes with them for the CPU. They assert behaviour (statuses, counts, headers,
+ * order) with generous bounds; speed and latency figures belong to the benchmarks.
+ */
+export const e2eFiles = [
+  'test/demo/**/*.test.ts',
+  'test/gateway/**/*.test.ts',
+  'test/http-client/**/*.test.ts',
+  'test/http/{express,fastify,node}.test.ts',
+  'test/dashboard/browser.test.ts',
+  'test/brokers/**/*.test.ts',
+  'test/redis/**/*.test.ts',
+  'test/package/pack.test.ts',
+  'test/streams/example.test.ts',
+  'test/readme.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // README and docs examples import 'sluice/...' as a user would; run them against the source.
@@ -13,11 +32,32 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    // The proofs and the JVM brokers' tests run in `npm run test:brokers` (vitest.brokers.config.ts).
-    exclude: [...configDefaults.exclude, 'test/brokers-e2e/**'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 20_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          // The proofs and the JVM brokers' tests run in `npm run test:brokers` (vitest.brokers.config.ts).
+          exclude: [...configDefaults.exclude, 'test/brokers-e2e/**', ...e2eFiles],
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: e2eFiles,
+          exclude: [...configDefaults.exclude, 'test/brokers-e2e/**'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -128,7 +128,7 @@ describe('CircuitBreaker invariants under random interleavings', () => {
       }),
       { numRuns: 400 },
     );
-  });
+  }, 120_000); // CPU-bound: seconds on a quiet machine, more on a busy one
 
   it('a breaker restored from an exported state (via JSON) answers exactly like the original', () => {
     fc.assert(

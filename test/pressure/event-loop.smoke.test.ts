@@ -23,7 +23,6 @@ describe('event-loop delay signal on the real loop', () => {
     monitor.on('sample', (e) => {
       seen = Math.max(seen, e.snapshot.signals[0]!.value);
     });
-    const started = performance.now();
     try {
       for (let attempt = 0; attempt < 8 && seen < 40; attempt++) {
         await sleep(20);
@@ -35,6 +34,5 @@ describe('event-loop delay signal on the real loop', () => {
     }
     expect(seen).toBeGreaterThanOrEqual(40);
     expect(levels).toContain('slow');
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
