@@ -52,7 +52,8 @@ export default defineConfig({
           name: 'e2e',
           include: e2eFiles,
           exclude: [...configDefaults.exclude, 'test/brokers-e2e/**'],
-          fileParallelism: false,
+          // One fork runs the files one after another (vitest 3.2 has no per-project fileParallelism).
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 60_000,
           hookTimeout: 60_000,
           sequence: { groupOrder: 1 },

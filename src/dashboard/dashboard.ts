@@ -14,8 +14,13 @@ import { dashboardPage } from './page.js';
 import { uplotAssets, UPLOT_MISSING } from './uplot-assets.js';
 
 export interface DashboardOptions {
-  /** The groups shown, asked at every sample (groups may come and go: a reload). */
-  readonly groups: readonly DashboardGroup[] | (() => Iterable<DashboardGroup>);
+  /** The groups shown, asked at every sample (groups may come and go: a reload). Exactly one of `groups` and `samples`. */
+  readonly groups?: readonly DashboardGroup[] | (() => Iterable<DashboardGroup>);
+  /**
+   * Instead of gates: the groups' samples, read at every sample — for a page over figures
+   * sampled elsewhere, such as other processes' dashboards merged with `mergeGroupSamples`.
+   */
+  readonly samples?: () => readonly GroupSample[];
   /** Where the handler answers: `${basePath}`, `${basePath}/events`, `/snapshot`, `/uplot.js`, `/uplot.css`. @default '/dashboard' */
   readonly basePath?: string;
   /** Sample and push period, ms. Integer in [100, 1000] (at least one update a second). @default 500 */
@@ -49,6 +54,7 @@ export class Dashboard {
   readonly basePath: string;
   readonly intervalMs: number;
   readonly #groups: () => Iterable<DashboardGroup>;
+  readonly #samples: (() => readonly GroupSample[]) | undefined;
   readonly #samplers = new Map<string, GroupSampler>();
   readonly #history: DashboardSample[] = [];
   readonly #historyLength: number;
@@ -62,9 +68,14 @@ export class Dashboard {
 
   constructor(options: DashboardOptions) {
     const g = options.groups;
-    if (typeof g === 'function') this.#groups = g;
+    if (options.samples !== undefined) {
+      if (typeof options.samples !== 'function') throw new InvalidOptionError('samples', 'a function returning group samples', options.samples);
+      if (g !== undefined) throw new InvalidOptionError('groups', 'no groups when samples is given (one source of figures)', g);
+      this.#samples = options.samples;
+      this.#groups = () => [];
+    } else if (typeof g === 'function') this.#groups = g;
     else if (Array.isArray(g)) this.#groups = () => g as readonly DashboardGroup[];
-    else throw new InvalidOptionError('groups', 'an array of groups or a function returning them', g);
+    else throw new InvalidOptionError('groups', 'an array of groups or a function returning them (or give samples)', g);
     const base = options.basePath ?? DASHBOARD_DEFAULTS.basePath;
     if (typeof base !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(base)) throw new InvalidOptionError('basePath', "a path such as '/dashboard' (no trailing slash)", base);
     this.basePath = base;
@@ -159,6 +170,7 @@ export class Dashboard {
   }
 
   #sample(): DashboardSample {
+    if (this.#samples !== undefined) return { t: Date.now(), groups: this.#samples() };
     const seen = new Set<string>();
     const groups: GroupSample[] = [];
     const now = Date.now();

@@ -10,8 +10,8 @@
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Dashboard } from '../dashboard/dashboard.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
-import { gatewayDashboard } from './gateway-dashboard.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { HandlerState } from './request-handler.js';
@@ -26,6 +26,8 @@ export interface AdminDeps {
   readonly status: () => GatewayStatus;
   readonly state: HandlerState;
   readonly logger: Logger;
+  /** Served under /dashboard; the gateway owns it (closes it when it stops). */
+  readonly dashboard: Dashboard;
 }
 
 export type Scrape = () => Promise<{ contentType: string; body: string }>;
@@ -59,7 +61,7 @@ export async function loadMetrics(state: HandlerState): Promise<Scrape | undefin
 
 export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
   let metrics: Promise<Scrape | undefined> | undefined;
-  const dashboard = gatewayDashboard(deps.state);
+  const { dashboard } = deps;
   const server: Server = createServer((req, res) => {
     if (dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];

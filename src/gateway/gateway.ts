@@ -22,6 +22,8 @@ import { RouteTable } from './route-table.js';
 import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import type { DashboardSample } from '../dashboard/dashboard.js';
+import { gatewayDashboard } from './gateway-dashboard.js';
 import { resolveConfig } from './validate-config.js';
 import { startPrimary } from './primary.js';
 import { SlotLeases } from './slot-leases.js';
@@ -49,6 +51,8 @@ export interface Gateway {
   status(): GatewayStatus;
   /** The Prometheus text `/metrics` serves; undefined when prom-client is not installed. */
   metrics(): Promise<string | undefined>;
+  /** The live dashboard's last sample (what `/dashboard/snapshot` serves; with workers, theirs merged). */
+  dashboard(): DashboardSample;
   /**
    * Apply a new config atomically: the new route table is built whole, then swapped in.
    * Policies whose canonical hash is unchanged keep their gates (and limiter state). An
@@ -125,11 +129,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   let admin: AdminServer | undefined;
   const status = (): GatewayStatus => gatewayStatus(state, server, startedAt);
+  // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's /dashboard (primary.ts).
+  const dashboard = resolved.admin.enabled ? gatewayDashboard(state) : undefined;
   // A worker's admin is its primary's: /status and /metrics there cover every worker.
-  if (resolved.admin.enabled && share === undefined) {
+  if (dashboard !== undefined && share === undefined) {
     try {
-      admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger });
+      admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger, dashboard });
     } catch (err) {
+      dashboard.close();
       server.close();
       throw err;
     }
@@ -170,6 +177,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       for (const p of state.table.policies.values()) p.retire();
       await leases?.stop(state.table);
       await admin?.close();
+      dashboard?.close();
       logger.info('stopped', { requests: counters.requests, admitted: counters.admitted, rejected: counters.rejected });
     })();
     return drained;
@@ -206,6 +214,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     url,
     adminUrl: admin?.url ?? '',
     status,
+    dashboard: () => dashboard?.snapshot() ?? { t: Date.now(), groups: [] },
     metrics: async () => {
       scrape ??= loadMetrics(state);
       const s = await scrape;

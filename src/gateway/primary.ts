@@ -13,6 +13,9 @@ import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { Dashboard } from '../dashboard/dashboard.js';
+import type { DashboardSample } from '../dashboard/dashboard.js';
+import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
 import { listenAdmin, send } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
@@ -40,6 +43,7 @@ export interface PrimaryGateway {
   readonly adminUrl: string;
   status(): PrimaryStatus;
   metrics(): Promise<string | undefined>;
+  dashboard(): DashboardSample;
   reload(config: GatewayConfig): Promise<void>;
   drain(deadlineMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -55,6 +59,8 @@ interface Slot {
   store: SharedLimitStore;
   restarts: number;
   status: GatewayStatus | undefined;
+  /** Its dashboard's last sample (refreshed with its status). */
+  dashboard: DashboardSample | undefined;
   /** The proxy URL it listens on (the same for every worker). */
   url: string;
 }
@@ -124,7 +130,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const fork = (index: number, restarts: number): Promise<Slot> => {
     const worker = cluster.fork();
     const holder = `worker-${index}-${worker.id}`;
-    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, url: '' };
+    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, dashboard: undefined, url: '' };
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));
@@ -181,6 +187,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     await Promise.all(
       slots.map(async (s) => {
         s.status = (await call(s, { t: 'call', op: 'status' }).catch(() => undefined)) as GatewayStatus | undefined;
+        if (resolved.admin.enabled) s.dashboard = (await call(s, { t: 'call', op: 'dashboard' }).catch(() => undefined)) as DashboardSample | undefined;
       }),
     );
   };
@@ -198,8 +205,11 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const refresher = setInterval(() => void refresh(), STATUS_REFRESH_MS);
   refresher.unref();
 
+  // The workers' dashboards merged: refreshed with their status, once a second.
+  const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, samples: () => mergeGroupSamples(slots.map((s) => s.dashboard?.groups ?? [])) });
   const admin = resolved.admin.enabled
-    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining }).catch((err: unknown) => {
+    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, dashboard }).catch((err: unknown) => {
+        dashboard.close();
         draining = true;
         for (const s of slots) s.worker.process.kill('SIGKILL');
         throw err;
@@ -224,6 +234,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
         }),
       );
       await admin?.close();
+      dashboard.close();
       logger.info('stopped', { workers: n });
     })();
     return drained;
@@ -234,6 +245,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     adminUrl: admin?.url ?? '',
     status,
     metrics,
+    dashboard: () => dashboard.snapshot(),
     reload: async (next) => {
       if (draining) throw new Error('the gateway is draining');
       const c = resolveConfig(next); // a bad config is refused here, before any worker sees it
@@ -257,11 +269,13 @@ interface PrimaryAdminDeps {
   readonly status: () => Promise<PrimaryStatus>;
   readonly metrics: () => Promise<string | undefined>;
   readonly draining: () => boolean;
+  readonly dashboard: Dashboard;
 }
 
 /** The admin listener of a primary: the same paths as admin-server.ts, over every worker. */
 function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): Promise<AdminServer> {
   const server = createServer((req, res) => {
+    if (deps.dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const fail = (err: unknown): void => send(res, 500, `${String(err)}\n`);
     switch (path) {
@@ -274,8 +288,8 @@ function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): 
       case '/metrics':
         return void deps.metrics().then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
       default:
-        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics\n');
+        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
     }
   });
-  return listenAdmin(server, host, port);
+  return listenAdmin(server, host, port, () => deps.dashboard.close());
 }

@@ -14,7 +14,7 @@ export interface StartMessage {
 
 /** Primary → worker: a question with an answer (`CallReply` with the same id). */
 export type CallMessage =
-  | { readonly t: 'call'; readonly id: number; readonly op: 'status' | 'metrics' }
+  | { readonly t: 'call'; readonly id: number; readonly op: 'status' | 'metrics' | 'dashboard' }
   | { readonly t: 'call'; readonly id: number; readonly op: 'reload'; readonly config: GatewayConfig }
   | { readonly t: 'call'; readonly id: number; readonly op: 'drain'; readonly deadlineMs: number };
 

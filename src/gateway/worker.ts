@@ -49,6 +49,8 @@ export function runWorker(): void {
         return gw.status();
       case 'metrics':
         return gw.metrics();
+      case 'dashboard':
+        return gw.dashboard();
       case 'reload':
         await gw.reload(m.config);
         if (logger !== undefined) logger.level = m.config.log?.level ?? 'info';

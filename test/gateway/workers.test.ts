@@ -130,6 +130,26 @@ describe('sluice gateway --workers', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/worker="0"/);
     expect(metrics.body).toMatch(/worker="1"/);
+
+    // /dashboard on the primary: every worker's samples merged, converging on the admissions
+    // /status counts at the policy's gate (the load has stopped; both settle within seconds).
+    const page = await get(`${gw.adminUrl}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    type Snap = { groups: { name: string; admitted: number; limit: number | null }[] };
+    let snap: Snap = { groups: [] };
+    let gateAdmitted = -1;
+    for (let i = 0; i < 60; i++) {
+      snap = JSON.parse((await get(`${gw.adminUrl}/dashboard/snapshot`)).body) as Snap;
+      const gates = (await statusOf(gw.adminUrl)).policies[0]!.gates as { admitted?: number }[];
+      gateAdmitted = gates[gates.length - 1]!.admitted ?? -1;
+      if (snap.groups[0]?.admitted === gateAdmitted) break;
+      await sleep(250);
+    }
+    expect(snap.groups).toHaveLength(1);
+    expect(snap.groups[0]!.admitted).toBe(gateAdmitted);
+    expect(gateAdmitted).toBeGreaterThanOrEqual(status.counters.admitted);
+    expect(snap.groups[0]!.limit).toBeLessThanOrEqual(6);
   }, TEST_MS);
 
   it('two workers share one rate limit: never more admitted than rate × t + burst in total', async () => {
