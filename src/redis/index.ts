@@ -7,3 +7,8 @@ export type { FailureOptions, OnStoreError, RedisStoreOptions } from './options.
 export type { StoreHealth } from './store-guard.js';
 export { StoreUnavailableError, StoreWrongTypeError } from './store-errors.js';
 export { hashTag } from './keys.js';
+export { SharedConcurrencyGate, SHARED_CONCURRENCY_DEFAULTS } from './shared-concurrency.js';
+export type { SharedConcurrencyOptions, SharedConcurrencyStats } from './shared-concurrency.js';
+export { SharedBreaker, SHARED_BREAKER_DEFAULTS } from './shared-breaker.js';
+export type { SharedBreakerOptions } from './shared-breaker.js';
+export type { StoreGuardStats } from './store-guard.js';

@@ -82,7 +82,7 @@ export class RedisRateStore implements RateStore {
   consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): Promise<RateDecision> {
     const k = this.keyOf(key, policy);
     const args = ['c', ...policyArgs(policy), cost, maxDelayMs === Infinity ? 1e308 : maxDelayMs];
-    return this.#link.script(RATE_COMMAND[policy.algorithm], k, args).then(
+    return this.#link.script(RATE_COMMAND[policy.algorithm], [k], args).then(
       (r) => {
         this.#shared++;
         return replyDecision(policy, r);
@@ -96,7 +96,7 @@ export class RedisRateStore implements RateStore {
       this.#local.store.refund(key, this.#local.share(policy), cost, now);
       return Promise.resolve();
     }
-    return this.#link.script(RATE_COMMAND[policy.algorithm], this.keyOf(key, policy), ['r', ...policyArgs(policy), cost, 0]).then(() => undefined);
+    return this.#link.script(RATE_COMMAND[policy.algorithm], [this.keyOf(key, policy)], ['r', ...policyArgs(policy), cost, 0]).then(() => undefined);
   }
 
   /** Forget `key` under every algorithm (one DEL: the keys share a slot). True when something was there. */

@@ -14,12 +14,18 @@
  * decision that may have run must not run twice), reconnect attempts every 50..500 ms.
  */
 import { Cluster, Redis } from 'ioredis';
+import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { RATE_ALGORITHMS } from '../rate/policy.js';
 import { keyPart } from './keys.js';
 import { failureConfig, redisStoreConfig } from './options.js';
 import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
+import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { RATE_COMMAND, RATE_SCRIPTS } from './rate-scripts.js';
 import { RedisRateStore } from './redis-rate-store.js';
+import { SharedBreaker } from './shared-breaker.js';
+import type { SharedBreakerOptions } from './shared-breaker.js';
+import { SharedConcurrencyGate } from './shared-concurrency.js';
+import type { SharedConcurrencyOptions } from './shared-concurrency.js';
 import { StoreGuard } from './store-guard.js';
 import type { StoreHealth } from './store-guard.js';
 import type { StoreLink } from './store-link.js';
@@ -27,7 +33,7 @@ import type { StoreLink } from './store-link.js';
 /** Reconnect delay of the store's own client, ms: attempt n after min(50·n, 500). */
 const RECONNECT_MAX_MS = 500;
 
-type ScriptFn = (key: string, ...args: (string | number)[]) => Promise<unknown>;
+type ScriptFn = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
 
 export class RedisStore {
   readonly config: RedisStoreConfig;
@@ -56,12 +62,14 @@ export class RedisStore {
     this.#owned = options.client === undefined;
     this.client = options.client ?? createClient(this.config);
     for (const a of RATE_ALGORITHMS) this.client.defineCommand(RATE_COMMAND[a], { numberOfKeys: 1, lua: RATE_SCRIPTS[a] });
+    this.client.defineCommand(LEASE_COMMAND, { numberOfKeys: 2, lua: LEASE_SCRIPT });
+    this.client.defineCommand(BREAKER_COMMAND, { numberOfKeys: 1, lua: BREAKER_SCRIPT });
     const client = this.client as unknown as Record<string, ScriptFn>;
     this.#link = {
       config: this.config,
       guard: this.guard,
       client: this.client,
-      script: (name, key, args) => this.guard.run(key, () => client[name]!(key, ...args)),
+      script: (name, keys, args) => this.guard.run(keys[0]!, () => client[name]!(...keys, ...args)),
     };
   }
 
@@ -87,6 +95,21 @@ export class RedisStore {
   rateStore(name: string, options: FailureOptions = {}): RedisRateStore {
     keyPart('name', name);
     return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config));
+  }
+
+  /**
+   * A concurrency limit shared by every process that names it alike (`options.name`):
+   * slots leased in Redis with a TTL, callers queued in this process. See SharedConcurrencyGate.
+   */
+  concurrency(options: SharedConcurrencyOptions): SharedConcurrencyGate {
+    if (options.name !== undefined) keyPart('name', options.name);
+    return new SharedConcurrencyGate(this.#link, this.config.keyPrefix, options, failureConfig(options, this.config));
+  }
+
+  /** Share `breaker`'s openings and closings with every process sharing its name. See SharedBreaker. */
+  shareBreaker(breaker: CircuitBreaker, options: SharedBreakerOptions = {}): SharedBreaker {
+    if (options.name !== undefined) keyPart('name', options.name);
+    return new SharedBreaker(this.#link, this.config.keyPrefix, breaker, options);
   }
 
   /** Close the connection (if the store opened it) and stop the guard's timer. Idempotent. */

@@ -7,6 +7,6 @@ export interface StoreLink {
   readonly config: RedisStoreConfig;
   readonly guard: StoreGuard;
   readonly client: Redis | Cluster;
-  /** Run a defined script on `key` under the guard (timeout, breaker). */
-  script(name: string, key: string, args: (string | number)[]): Promise<unknown>;
+  /** Run a defined script on `keys` under the guard (timeout, breaker). */
+  script(name: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
 }

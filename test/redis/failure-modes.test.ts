@@ -1,6 +1,7 @@
 // Failure modes against a redis-server this test starts itself (free port, no persistence)
 // and stops by its PID: SIGKILL for an outage, SIGSTOP for a store that hangs (the timeout),
 // then a start on the same port — shared state is back within 2 s.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { RateDecision } from '../../src/rate/index.js';
@@ -128,6 +129,44 @@ describe.skipIf(!can)('failure modes (a Redis of our own, stopped by PID)', () =
       await own.start();
     }
     await backToShared(redis, performance.now());
+  });
+});
+
+describe.skipIf(!can)('shared concurrency during an outage', () => {
+  it('open admits up to the limit, local its share, closed nothing without valid leases; back in shared mode the work admitted meanwhile is leased', async () => {
+    const own = await OwnRedis.start();
+    const redis = await RedisStore.connect({ url: own.url, timeoutMs: 500, probeMs: 200 });
+    try {
+      const open = redis.concurrency({ name: 'open', limit: 4, onStoreError: 'open' });
+      const local = redis.concurrency({ name: 'local', limit: 4, onStoreError: 'local', instances: 2 });
+      const closed = redis.concurrency({ name: 'closed', limit: 4, onStoreError: 'closed', leaseTtlMs: 300 });
+      const before = await Promise.all([open.admit(), local.admit(), closed.admit()]);
+      expect(before.every((a) => a.ok)).toBe(true);
+      for (const a of before) if (a.ok) a.release();
+      await own.stop();
+      const admitAll = async (g: typeof open, n: number): Promise<boolean[]> => {
+        const out: boolean[] = [];
+        for (let i = 0; i < n; i++) out.push((await g.admit()).ok);
+        return out;
+      };
+      const o = await admitAll(open, 6);
+      expect(o).toEqual([true, true, true, true, false, false]);
+      expect(await admitAll(local, 4)).toEqual([true, true, false, false]);
+      expect(await admitAll(closed, 2)).toEqual([false, false]);
+      expect(open.stats().mode).toBe('fallback');
+      await own.start();
+      // The 4 callers 'open' admitted during the outage are still running: once Redis is back they are leased.
+      const c = new Redis(own.url);
+      try {
+        expect(await until(async () => (await c.zcard(open.leases.key)) === 4, 2000)).toBe(true);
+        expect(open.stats()).toMatchObject({ mode: 'shared', held: 4, inFlight: 4 });
+      } finally {
+        c.disconnect();
+      }
+    } finally {
+      await redis.close();
+      await own.dispose();
+    }
   });
 });
 

@@ -1,0 +1,93 @@
+/**
+ * Concurrency slots as leases, and a breaker's shared state, as Lua.
+ *
+ * Leases: KEYS[1] a sorted set of lease ids scored by their expiry (Redis ms), KEYS[2] a hash
+ * of holders' demands (`want|expiry`), both under the limit's hash tag (one slot). Every call
+ * first drops expired leases and demands, records the caller's demand, then:
+ *
+ *   'a' acquire  ids…  add as many of `ids` as fit: count of unexpired leases < limit
+ *   'n' renew    ids…  push each id's expiry to now + ttl; an id that expired (its holder was
+ *                      late) comes back only if it fits, else it is reported lost
+ *   'r' release  ids…  remove them
+ *
+ * ARGV: op, limit, ttlMs, holder, want, ids… → { n (granted, renewed or released),
+ * holders other than the caller that want slots, leases held after the call, lost ids… }.
+ * Both keys expire ttl after the last call: by then every lease in them has expired too.
+ */
+export const LEASE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local L, W = KEYS[1], KEYS[2]
+local op, limit, ttl, holder, want = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local exp = string.format('%.17g', now + ttl)
+redis.call('ZREMRANGEBYSCORE', L, '-inf', string.format('%.17g', now))
+local others = 0
+local d = redis.call('HGETALL', W)
+for i = 1, #d, 2 do
+  local v = d[i + 1]
+  local sep = string.find(v, '|', 1, true)
+  if tonumber(string.sub(v, sep + 1)) <= now then
+    redis.call('HDEL', W, d[i])
+  elseif d[i] ~= holder and tonumber(string.sub(v, 1, sep - 1)) > 0 then
+    others = others + 1
+  end
+end
+if want > 0 then redis.call('HSET', W, holder, want .. '|' .. exp) else redis.call('HDEL', W, holder) end
+local n = 0
+local lost = {}
+if op == 'a' then
+  local room = limit - redis.call('ZCARD', L)
+  for i = 6, #ARGV do
+    if n >= room then break end
+    redis.call('ZADD', L, exp, ARGV[i])
+    n = n + 1
+  end
+elseif op == 'n' then
+  for i = 6, #ARGV do
+    if redis.call('ZSCORE', L, ARGV[i]) then
+      redis.call('ZADD', L, 'XX', exp, ARGV[i])
+      n = n + 1
+    elseif redis.call('ZCARD', L) < limit then
+      redis.call('ZADD', L, exp, ARGV[i])
+      n = n + 1
+    else
+      lost[#lost + 1] = ARGV[i]
+    end
+  end
+elseif op == 'r' then
+  for i = 6, #ARGV do n = n + redis.call('ZREM', L, ARGV[i]) end
+else
+  return redis.error_reply('sluice: unknown operation ' .. tostring(op))
+end
+local pttl = math.ceil(ttl)
+redis.call('PEXPIRE', L, pttl)
+redis.call('PEXPIRE', W, pttl)
+local out = { n, others, redis.call('ZCARD', L) }
+for i = 1, #lost do out[#out + 1] = lost[i] end
+return out
+`;
+
+/**
+ * A breaker's state shared by every process: KEYS[1] a hash { e = epoch, s = state,
+ * u = open until (Redis ms) }. ARGV[1] 'get', or 'set' with ARGV[2] the state and ARGV[3]
+ * its open time (ms). A set bumps the epoch, so a process applies each change once.
+ * → { epoch, state, remaining open ms }.
+ */
+export const BREAKER_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local K = KEYS[1]
+if ARGV[1] == 'set' then
+  local e = redis.call('HINCRBY', K, 'e', 1)
+  local openMs = tonumber(ARGV[3])
+  redis.call('HSET', K, 's', ARGV[2], 'u', string.format('%.17g', now + openMs))
+  redis.call('PEXPIRE', K, math.max(86400000, math.ceil(openMs) * 2))
+  return { e, ARGV[2], string.format('%.17g', openMs) }
+end
+local s = redis.call('HMGET', K, 'e', 's', 'u')
+if not s[1] then return { 0, 'closed', '0' } end
+return { tonumber(s[1]), s[2], string.format('%.17g', math.max(0, tonumber(s[3]) - now)) }
+`;
+
+export const LEASE_COMMAND = 'sluiceLease';
+export const BREAKER_COMMAND = 'sluiceBreaker';

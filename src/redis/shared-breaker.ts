@@ -1,0 +1,109 @@
+/**
+ * A circuit breaker whose openings and closings every process shares. Each process keeps its
+ * own `CircuitBreaker` (its trip rule counts its own calls; its hot path never waits for
+ * Redis); what is shared is the outcome:
+ *
+ * - a process whose breaker opens (its rule tripped, a probe failed, `trip()`) writes
+ *   "open for T ms" to Redis; a process whose probes close it writes "closed";
+ * - every process reads the shared state every `syncMs` and applies a change it has not
+ *   applied yet: open for the rest of T (by Redis's clock), or closed.
+ *
+ * So one process tripping opens the breaker everywhere within `syncMs` plus a round trip.
+ * When the open time ends, each process lets its own probes through (a probe per process,
+ * not one for all); the first whose probes succeed closes it everywhere. During a store
+ * outage each breaker goes on alone, as an unshared one would.
+ */
+import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
+import type { BreakerStateChange } from '../breaker/state-change.js';
+import { optNumber } from '../core/options.js';
+import { hashTag, KIND } from './keys.js';
+import { BREAKER_COMMAND } from './lease-scripts.js';
+import { replyNumber } from './redis-rate-store.js';
+import type { StoreLink } from './store-link.js';
+
+export interface SharedBreakerOptions {
+  /** How often the shared state is read, ms: the delay before another process's opening applies here. >= 10. @default 200 */
+  readonly syncMs?: number;
+  /** Name in Redis (the same in every process). @default the breaker's name */
+  readonly name?: string;
+}
+
+export const SHARED_BREAKER_DEFAULTS = { syncMs: 200 } as const;
+
+export class SharedBreaker {
+  readonly breaker: CircuitBreaker;
+  readonly syncMs: number;
+  readonly key: string;
+  readonly #link: StoreLink;
+  readonly #timer: NodeJS.Timeout;
+  readonly #unsubscribe: () => void;
+  #applied = 0;
+  #applying = false;
+  #busy = false;
+
+  constructor(link: StoreLink, base: string, breaker: CircuitBreaker, options: SharedBreakerOptions = {}) {
+    this.#link = link;
+    this.breaker = breaker;
+    this.syncMs = optNumber('syncMs', options.syncMs ?? SHARED_BREAKER_DEFAULTS.syncMs, 10, 3_600_000);
+    this.key = base + hashTag(options.name ?? breaker.name) + KIND.breaker;
+    this.#unsubscribe = breaker.onStateChange((ch) => this.#changed(ch));
+    this.#timer = setInterval(() => void this.sync(), this.syncMs);
+    this.#timer.unref();
+  }
+
+  /** Read the shared state now and apply a change not applied yet. Resolves when done (never rejects). */
+  async sync(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const r = (await this.#link.script(BREAKER_COMMAND, [this.key], ['get'])) as unknown[];
+      this.#apply(replyNumber(r[0]), String(r[1]), replyNumber(r[2]));
+    } catch {
+      // The store is away: this breaker goes on alone.
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Stop sharing (the breaker goes on alone). */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#unsubscribe();
+  }
+
+  #changed(ch: BreakerStateChange): void {
+    if (this.#applying || ch.cause === 'restore' || ch.cause === 'timer') return;
+    if (ch.to === 'open') void this.#publish('open', (ch.openUntil ?? ch.at) - ch.at);
+    else if (ch.to === 'closed') void this.#publish('closed', 0);
+  }
+
+  async #publish(state: 'open' | 'closed', openMs: number): Promise<void> {
+    try {
+      const r = (await this.#link.script(BREAKER_COMMAND, [this.key], ['set', state, openMs])) as unknown[];
+      const epoch = replyNumber(r[0]);
+      if (epoch > this.#applied) this.#applied = epoch;
+    } catch {
+      // Not shared this time; the local breaker already acted.
+    }
+  }
+
+  #apply(epoch: number, state: string, remainingMs: number): void {
+    if (epoch <= this.#applied) return;
+    this.#applied = epoch;
+    const b = this.breaker;
+    const local = b.state;
+    if (local === 'forced-open' || local === 'disabled') return; // an operator's state wins here
+    this.#applying = true;
+    try {
+      if (state === 'open' && remainingMs > 0) {
+        const s = b.exportState();
+        const now = b.clock.now();
+        b.restoreState({ ...s, state: 'open', takenAt: now, openUntil: now + remainingMs, opens: Math.max(1, s.opens), probeSuccesses: 0, probeFailures: 0 });
+      } else if (state === 'closed' && local !== 'closed') {
+        b.reset();
+      }
+    } finally {
+      this.#applying = false;
+    }
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * A concurrency limit shared by every process through Redis: slots are leases with a TTL
+ * (lease-scripts.ts). This process admits a caller only on a slot it leased, so across every
+ * process the work in flight never exceeds `limit` while each renews its leases in time; a
+ * process that dies holds nothing after `leaseTtlMs`.
+ *
+ * Per request by default: a caller that finds no idle leased slot asks Redis for one (one
+ * script), runs on it, and gives it back at release when nobody here waits (`spare` keeps
+ * some idle slots leased: fewer round trips, fewer slots for the others). Leases are renewed
+ * every leaseTtlMs / 3 in one call.
+ *
+ * Waiting stays local: each process queues its own callers (FIFO, `maxQueue`, `maxWaitMs`,
+ * deadlines, abort) and, while they wait and the limit is full elsewhere, asks again every
+ * `pollMs`. Fairness across processes: a process whose callers wait says so in Redis; while
+ * others wait too, a process keeps at most an equal share of the limit (floor(limit / waiting
+ * processes), at least 1) and gives back what it frees above it, so waiting processes
+ * converge to equal shares within about one `pollMs` plus a service time. Within a process,
+ * callers are served in arrival order; across processes there is no global order.
+ *
+ * When the store cannot answer: 'open' admits up to `limit` here, 'local' up to
+ * limit / instances, 'closed' only on leases still valid (by the time they were last
+ * renewed), then none. Back in shared mode, this process leases for what it already runs.
+ */
+import { abortError, GateBase, readContext, waitDeadline } from '../core/gate-base.js';
+import type { GateOptions, GatePermit } from '../core/gate-base.js';
+import { optInt, optNumber } from '../core/options.js';
+import type { TimerHandle } from '../core/clock.js';
+import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/types.js';
+import { LeaseClient } from './lease-client.js';
+import type { LeaseAnswer } from './lease-client.js';
+import type { FailureConfig, FailureOptions } from './options.js';
+import { StoreUnavailableError } from './store-errors.js';
+import type { StoreLink } from './store-link.js';
+
+export interface SharedConcurrencyOptions extends GateOptions, FailureOptions {
+  /** Slots in flight across every process. Integer >= 1. */
+  readonly limit: number;
+  /**
+   * Callers of this process that may wait for a slot. 0: a caller waits only for the one
+   * lease call its arrival starts, and is refused 'concurrency' if it brings no slot.
+   * Integer >= 0. @default 0
+   */
+  readonly maxQueue?: number;
+  /** Longest a caller waits, ms (a context's deadline or maxWaitMs can shorten it). > 0. @default Infinity */
+  readonly maxWaitMs?: number;
+  /** Lease time: a dead process's slots come back within it. Renewed every third of it. >= 30. @default 5000 */
+  readonly leaseTtlMs?: number;
+  /** While callers wait and the limit is full elsewhere, ask again this often, ms. >= 1. @default 10 */
+  readonly pollMs?: number;
+  /** Idle slots kept leased beyond those in use. Integer >= 0. @default 0 */
+  readonly spare?: number;
+}
+
+/** In a failure mode with nothing waiting, how often the gate tries the store again, ms. */
+const FALLBACK_RETRY_MS = 100;
+
+export const SHARED_CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, leaseTtlMs: 5000, pollMs: 10, spare: 0 } as const;
+
+/** Stats of a shared concurrency gate: the gate's, plus its leases. */
+export interface SharedConcurrencyStats extends GateStats {
+  /** Slots this process leases now. */
+  readonly held: number;
+  /** 'shared' while its last lease call was answered; else its failure mode decides. */
+  readonly mode: 'shared' | 'fallback';
+}
+
+interface Waiter {
+  readonly ctx: AdmissionContext;
+  readonly cost: number;
+  readonly start: number;
+  /** Waits only for the answer of one lease call made for it (maxQueue 0). */
+  readonly once: boolean;
+  /** A lease call made while it waited is out. */
+  asked: boolean;
+  readonly resolve: (a: Admission) => void;
+  readonly fail: (e: Error) => void;
+  timer: TimerHandle | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export class SharedConcurrencyGate extends GateBase {
+  readonly kind = 'shared-concurrency';
+  readonly limit: number;
+  readonly maxQueue: number;
+  readonly maxWaitMs: number;
+  readonly pollMs: number;
+  readonly spare: number;
+  readonly failure: FailureConfig;
+  readonly leases: LeaseClient;
+  #inFlight = 0;
+  readonly #queue: Waiter[] = [];
+  #mode: 'shared' | 'fallback' = 'shared';
+  /** Local clock time until which the leases are known valid (last renewal sent + TTL). */
+  #validUntil = -Infinity;
+  #othersWanting = 0;
+  #busy = false;
+  #poll: TimerHandle | undefined;
+  readonly #renewTimer: NodeJS.Timeout;
+
+  constructor(link: StoreLink, base: string, options: SharedConcurrencyOptions, failure: FailureConfig) {
+    super(options, 'shared-concurrency');
+    const d = SHARED_CONCURRENCY_DEFAULTS;
+    this.limit = optInt('limit', options.limit, 1);
+    this.maxQueue = optInt('maxQueue', options.maxQueue ?? d.maxQueue, 0);
+    this.maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? d.maxWaitMs, Number.MIN_VALUE);
+    const ttl = optNumber('leaseTtlMs', options.leaseTtlMs ?? d.leaseTtlMs, 30, 86_400_000);
+    this.pollMs = optNumber('pollMs', options.pollMs ?? d.pollMs, 1, 60_000);
+    this.spare = optInt('spare', options.spare ?? d.spare, 0, this.limit);
+    this.failure = failure;
+    this.leases = new LeaseClient(link, base, this.name, this.limit, ttl);
+    this.#renewTimer = setInterval(() => this.#renew(), ttl / 3);
+    this.#renewTimer.unref();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** How many may run here now. */
+  get capacity(): number {
+    if (this.#mode === 'shared') return this.leases.held.length;
+    switch (this.failure.onStoreError) {
+      case 'open':
+        return this.limit;
+      case 'local':
+        return Math.max(1, Math.floor(this.limit / this.failure.instances));
+      case 'closed':
+        return this.clock.now() < this.#validUntil ? this.leases.held.length : 0;
+    }
+  }
+
+  admit(context?: AdmissionContext): Admission | Promise<Admission> {
+    const ctx = readContext(context);
+    if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
+    const cost = ctx.cost ?? 1;
+    if (cost > this.limit) return this.reject('concurrency', Infinity, undefined, ctx);
+    const now = this.clock.now();
+    if (this.#queue.length === 0 && this.#inFlight + cost <= this.capacity) return this.#take(ctx, cost, now, now);
+    const once = this.maxQueue === 0;
+    if (!once && this.#queue.length >= this.maxQueue) return this.reject('queue_full', this.pollMs, undefined, ctx);
+    const deadline = waitDeadline(ctx, now, this.maxWaitMs);
+    if (deadline <= now) return this.reject('queue_timeout', this.pollMs, undefined, ctx);
+    return new Promise<Admission>((resolve, fail) => {
+      const w: Waiter = { ctx, cost, start: now, once, asked: false, resolve, fail, timer: undefined, onAbort: undefined };
+      if (deadline !== Infinity) w.timer = this.clock.setTimer(() => this.#leave(w, this.reject('queue_timeout', this.pollMs, undefined, ctx)), deadline - now);
+      const signal = ctx.signal;
+      if (signal !== undefined) {
+        w.onAbort = () => this.#leave(w, abortError(this.name, signal));
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.#queue.push(w);
+      this.#ask();
+    });
+  }
+
+  stats(): SharedConcurrencyStats {
+    return { ...this.baseStats(), inFlight: this.#inFlight, queued: this.#queue.length, limit: this.limit, tokens: undefined, held: this.leases.held.length, mode: this.#mode };
+  }
+
+  /** Refuse waiters ('closed') and later callers; leases go back as the work in flight ends. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.#queue.splice(0)) this.#settle(w, this.reject('closed', Infinity, undefined, w.ctx));
+    if (this.#poll !== undefined) this.clock.clearTimer(this.#poll);
+    this.#poll = undefined;
+    this.#giveBack();
+  }
+
+  override onRelease(permit: GatePermit, outcome: Outcome): void {
+    this.#inFlight -= permit.cost;
+    super.onRelease(permit, outcome);
+    this.#giveBack();
+    this.#pump();
+  }
+
+  #take(ctx: AdmissionContext, cost: number, start: number, now: number): GatePermit {
+    this.#inFlight += cost;
+    return this.grant(ctx, cost, now - start, undefined, undefined, now);
+  }
+
+  /** Serve waiters in order while they fit. */
+  #pump(): void {
+    const q = this.#queue;
+    while (q.length > 0 && this.#inFlight + q[0]!.cost <= this.capacity) {
+      const w = q.shift()!;
+      const now = this.clock.now();
+      this.#settle(w, this.#take(w.ctx, w.cost, w.start, now));
+    }
+  }
+
+  #settle(w: Waiter, answer: Admission | Error): void {
+    if (w.timer !== undefined) this.clock.clearTimer(w.timer);
+    if (w.onAbort !== undefined) w.ctx.signal?.removeEventListener('abort', w.onAbort);
+    if (answer instanceof Error) w.fail(answer);
+    else w.resolve(answer);
+  }
+
+  #leave(w: Waiter, answer: Admission | Error): void {
+    const i = this.#queue.indexOf(w);
+    if (i < 0) return;
+    this.#queue.splice(i, 1);
+    this.#settle(w, answer);
+  }
+
+  #wanted(): number {
+    let n = 0;
+    for (const w of this.#queue) n += w.cost;
+    return n;
+  }
+
+  /** The most this process keeps while others wait: an equal share. */
+  #fairShare(): number {
+    return this.#othersWanting > 0 ? Math.max(1, Math.floor(this.limit / (this.#othersWanting + 1))) : this.limit;
+  }
+
+  /** Ask Redis for what the waiters (and work admitted in a failure mode) need, unless a call is out. */
+  #ask(): void {
+    if (this.#busy || this.closed) return;
+    if (this.#poll !== undefined) {
+      this.clock.clearTimer(this.#poll);
+      this.#poll = undefined;
+    }
+    const wanted = this.#wanted();
+    const held = this.leases.held.length;
+    let need = this.#inFlight + wanted - held;
+    if (this.#othersWanting > 0) need = Math.min(need, Math.max(this.#fairShare() - held, 0));
+    const sent = this.clock.now();
+    for (const w of this.#queue) w.asked = true;
+    if (need > 0) this.#call(this.leases.acquire(need, wanted), sent, need);
+    else this.#call(this.leases.renew(wanted), sent, 0);
+  }
+
+  #renew(): void {
+    if (this.#busy || (this.leases.held.length === 0 && this.#queue.length === 0 && this.#mode === 'shared')) return;
+    this.#call(this.leases.renew(this.#wanted()), this.clock.now(), 0);
+  }
+
+  /** `asked`: slots requested (0: a renewal). */
+  #call(call: Promise<LeaseAnswer>, sent: number, asked: number): void {
+    this.#busy = true;
+    call.then(
+      (a) => {
+        this.#busy = false;
+        this.#mode = 'shared';
+        this.#othersWanting = a.othersWanting;
+        if (asked === 0) this.#validUntil = sent + this.leases.ttlMs;
+        this.#answered(asked > 0 && a.n === asked);
+      },
+      (err: unknown) => {
+        this.#busy = false;
+        this.#mode = 'fallback';
+        if (!(err instanceof StoreUnavailableError)) process.emitWarning(`sluice: shared concurrency ${this.name}: ${String(err)}`, { code: 'SLUICE_STORE_ERROR' });
+        this.#answered(false);
+      },
+    );
+  }
+
+  /**
+   * A lease call came back: serve, give back, refuse the callers that waited only for it.
+   * Callers who came while it was out are asked for at once if it got all it asked (the
+   * limit had room); else in `pollMs`.
+   */
+  #answered(gotAll: boolean): void {
+    if (this.closed) {
+      this.#giveBack();
+      return;
+    }
+    this.#giveBack();
+    this.#pump();
+    for (const w of this.#queue.filter((x) => x.once && x.asked)) this.#leave(w, this.reject('concurrency', this.pollMs, undefined, w.ctx));
+    if (gotAll && this.#queue.length > 0 && this.#mode === 'shared') {
+      this.#ask();
+      return;
+    }
+    // While callers wait (or run on no lease), ask again soon; in a failure mode, try for the
+    // store every FALLBACK_RETRY_MS too (the guard lets one probe through per probeMs).
+    const again = this.#queue.length > 0 || this.#inFlight > this.leases.held.length ? this.pollMs : this.#mode === 'fallback' ? FALLBACK_RETRY_MS : undefined;
+    if (again !== undefined) {
+      this.#poll ??= this.clock.setTimer(() => {
+        this.#poll = undefined;
+        this.#ask();
+      }, again);
+    }
+  }
+
+  /** Give back idle leased slots beyond `spare` (all of them once closed), and above the fair share while others wait. */
+  #giveBack(): void {
+    if (this.closed && this.#inFlight === 0) clearInterval(this.#renewTimer);
+    if (this.#mode !== 'shared') return;
+    const held = this.leases.held.length;
+    const idle = held - this.#inFlight;
+    if (idle <= 0) return;
+    let excess = 0;
+    if (this.closed) excess = idle;
+    else if (this.#queue.length === 0) excess = idle - this.spare;
+    else if (this.#othersWanting > 0) excess = Math.min(idle, held - this.#fairShare());
+    if (excess <= 0) return;
+    // Out of `held` at once; Redis hears of it as soon as the call lands (or the leases expire).
+    this.leases.release(excess, this.closed ? 0 : this.#wanted()).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+}

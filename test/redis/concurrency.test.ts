@@ -1,0 +1,172 @@
+// Shared concurrency (leases with a TTL) and shared breaker state against the real Redis.
+// Each RedisStore here is a "process": its own connection, its own holder id.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../src/breaker/index.js';
+import { RedisStore } from '../../src/redis/index.js';
+import type { SharedConcurrencyGate } from '../../src/redis/index.js';
+import { sharedRedis, unique, until } from './servers.js';
+
+const svc = await sharedRedis();
+const stores: RedisStore[] = [];
+let raw: Redis;
+let prefix: string;
+
+async function proc(): Promise<RedisStore> {
+  const s = await RedisStore.connect({ url: svc.url, keyPrefix: prefix, timeoutMs: 2000 });
+  stores.push(s);
+  return s;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Run `n` callers through `gate`, each holding its slot `holdMs()`; counts in flight outside sluice. */
+function callers(gate: SharedConcurrencyGate, n: number, holdMs: () => number, count: { now: number; max: number; done: number; refused: number }): Promise<void>[] {
+  return Array.from({ length: n }, async () => {
+    const a = await gate.admit();
+    if (!a.ok) {
+      count.refused++;
+      return;
+    }
+    count.now++;
+    count.max = Math.max(count.max, count.now);
+    await sleep(holdMs());
+    count.now--;
+    count.done++;
+    a.release();
+  });
+}
+
+if (svc.up) {
+  beforeAll(() => {
+    prefix = `${unique('c')}:`;
+    raw = new Redis(svc.url);
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    raw.disconnect();
+  });
+}
+
+describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
+  it('two processes, limit 5, 40 callers with random hold times: never more than 5 in flight; every caller served', async () => {
+    const name = unique('pool');
+    const [a, b] = [await proc(), await proc()];
+    const ga = a.concurrency({ name, limit: 5, maxQueue: 100 });
+    const gb = b.concurrency({ name, limit: 5, maxQueue: 100 });
+    const count = { now: 0, max: 0, done: 0, refused: 0 };
+    let maxLeased = 0;
+    const watch = setInterval(() => void raw.zcard(ga.leases.key).then((n) => (maxLeased = Math.max(maxLeased, n))), 5);
+    await Promise.all([...callers(ga, 20, () => 5 + Math.random() * 25, count), ...callers(gb, 20, () => 5 + Math.random() * 25, count)]);
+    clearInterval(watch);
+    expect(count.max).toBeLessThanOrEqual(5);
+    expect(count.max).toBeGreaterThanOrEqual(2);
+    expect(maxLeased).toBeLessThanOrEqual(5);
+    expect(count.done).toBe(40);
+    // Per request: nothing stays leased once idle.
+    expect(await until(async () => (await raw.zcard(ga.leases.key)) === 0, 3000)).toBe(true);
+    expect(ga.stats()).toMatchObject({ inFlight: 0, queued: 0, held: 0, mode: 'shared' });
+  });
+
+  it('leases are renewed while held, and a dead holder’s slots come back within the TTL', async () => {
+    const name = unique('ttl');
+    const [a, b] = [await proc(), await proc()];
+    const ga = a.concurrency({ name, limit: 3, maxQueue: 10, leaseTtlMs: 300 });
+    const permits = await Promise.all([ga.acquire(), ga.acquire(), ga.acquire()]);
+    await sleep(700); // two TTLs: renewed meanwhile
+    expect(await raw.zcard(ga.leases.key)).toBe(3);
+    const gb = b.concurrency({ name, limit: 3, maxQueue: 0, leaseTtlMs: 300 });
+    expect((await gb.admit()).ok).toBe(false); // full elsewhere: refused after one lease call
+    // "Crash": a's connection goes and its renewals with it (its permits are never released).
+    await a.close();
+    const t0 = performance.now();
+    expect(await until(async () => (await raw.zcard(ga.leases.key)) === 0, 3000)).toBe(true);
+    expect(performance.now() - t0).toBeLessThanOrEqual(300 + 200); // TTL, plus a poll's grain
+    const p = await gb.acquire();
+    expect(p.ok).toBe(true);
+    p.release();
+    for (const x of permits) x.release();
+  });
+
+  it('fairness: a process whose callers wait gets slots although another holds them all and keeps a queue', async () => {
+    const name = unique('fair');
+    const [a, b] = [await proc(), await proc()];
+    const ga = a.concurrency({ name, limit: 4, maxQueue: 1000, pollMs: 5 });
+    const gb = b.concurrency({ name, limit: 4, maxQueue: 1000, pollMs: 5 });
+    const ca = { now: 0, max: 0, done: 0, refused: 0 };
+    const cb = { now: 0, max: 0, done: 0, refused: 0 };
+    const doneA = Promise.all(callers(ga, 200, () => 10, ca));
+    await until(() => ca.now === 4, 3000); // a holds the whole limit and has a queue
+    const doneB = Promise.all(callers(gb, 20, () => 10, cb));
+    await doneB;
+    // b was served while a still had work waiting: it did not wait for a's queue to empty.
+    expect(cb.done).toBe(20);
+    expect(ca.done).toBeLessThan(200);
+    expect(cb.max).toBeGreaterThanOrEqual(1);
+    await doneA;
+    expect(ca.max + cb.max).toBeLessThanOrEqual(8);
+  });
+
+  it('maxQueue 0: a caller waits only for one lease call — admitted if the limit has room, else refused "concurrency"', async () => {
+    const name = unique('noq');
+    const a = await proc();
+    const g = a.concurrency({ name, limit: 2 });
+    const p1 = await g.admit();
+    const p2 = await g.admit();
+    const p3 = await g.admit();
+    expect([p1.ok, p2.ok, p3.ok]).toEqual([true, true, false]);
+    expect(!p3.ok && p3.reason).toBe('concurrency');
+    if (p1.ok) p1.release();
+    expect((await g.admit()).ok).toBe(true);
+  });
+
+  it('close: waiters are refused "closed", leases go back as work ends', async () => {
+    const name = unique('close');
+    const a = await proc();
+    const g = a.concurrency({ name, limit: 1, maxQueue: 5 });
+    const p = await g.acquire();
+    const waiting = g.admit();
+    g.close();
+    expect(await waiting).toMatchObject({ ok: false, reason: 'closed' });
+    expect(await raw.zcard(g.leases.key)).toBe(1);
+    p.release();
+    expect(await until(async () => (await raw.zcard(g.leases.key)) === 0, 3000)).toBe(true);
+  });
+
+  it('options are validated once, naming the option', async () => {
+    const a = await proc();
+    expect(() => a.concurrency({ limit: 0 })).toThrow(/limit: expected an integer >= 1/);
+    expect(() => a.concurrency({ limit: 2, leaseTtlMs: 5 })).toThrow(/leaseTtlMs/);
+    expect(() => a.concurrency({ limit: 2, spare: 3 })).toThrow(/spare/);
+    expect(() => a.concurrency({ limit: 2, name: 'a{b}' })).toThrow(/name/);
+  });
+});
+
+describe.skipIf(!svc.up)('SharedBreaker', () => {
+  it('one process trips: the others open within syncMs; probes closing it close it everywhere', async () => {
+    const name = unique('brk');
+    const make = (): CircuitBreaker => new CircuitBreaker({ name, openMs: 400 });
+    const [a, b, c] = [await proc(), await proc(), await proc()];
+    const [ba, bb, bc] = [make(), make(), make()];
+    const shared = [a.shareBreaker(ba, { syncMs: 50 }), b.shareBreaker(bb, { syncMs: 50 }), c.shareBreaker(bc, { syncMs: 50 })];
+    try {
+      await Promise.all(shared.map((s) => s.sync()));
+      ba.trip();
+      const t0 = performance.now();
+      expect(await until(() => bb.state === 'open' && bc.state === 'open', 2000)).toBe(true);
+      expect(performance.now() - t0).toBeLessThanOrEqual(50 + 250); // syncMs plus round trips on a busy machine
+      const r = bb.admit();
+      expect(!r.ok && r.reason).toBe('circuit_open');
+      expect(!r.ok && r.retryAfterMs).toBeLessThanOrEqual(400);
+      // After the open time one process probes and succeeds: closed everywhere.
+      await until(() => ba.state === 'half-open', 2000);
+      const probe = ba.admit();
+      expect(probe.ok).toBe(true);
+      if (probe.ok) probe.release('success');
+      expect(ba.state).toBe('closed');
+      expect(await until(() => bb.state === 'closed' && bc.state === 'closed', 2000)).toBe(true);
+    } finally {
+      for (const s of shared) s.close();
+    }
+  });
+});
