@@ -35,10 +35,19 @@ export const BAD_REQUEST_REASONS = [
   'chunk_extensions_too_large',
   'headers_too_large',
   'request_timeout',
+  'missing_host',
+  'duplicate_host',
   'parse_error',
 ] as const;
 
 export type BadRequestReason = (typeof BAD_REQUEST_REASONS)[number];
+
+/** What a bad request is answered: its status, the reason counted, and a sentence for the client. */
+export interface BadVerdict {
+  readonly status: number;
+  readonly reason: BadRequestReason;
+  readonly detail: string;
+}
 
 export type BadRequestCounts = Readonly<Record<BadRequestReason, number>>;
 
@@ -50,6 +59,8 @@ export function noBadRequests(): Record<BadRequestReason, number> {
 export class BadRequests {
   readonly #counts: Record<BadRequestReason, number>;
   readonly #log: RejectionLog;
+  /** Connections whose bad request was answered (they close): later errors on them are its echo. */
+  readonly #answered = new WeakSet<object>();
 
   constructor(logger: Logger, periodMs: number) {
     this.#counts = noBadRequests();
@@ -59,6 +70,14 @@ export class BadRequests {
   count(reason: BadRequestReason, status: number): void {
     this.#counts[reason]++;
     this.#log.count('-', reason, status);
+  }
+
+  markAnswered(socket: object): void {
+    this.#answered.add(socket);
+  }
+
+  answered(socket: object): boolean {
+    return this.#answered.has(socket);
   }
 
   /** The counts so far, every reason present. */

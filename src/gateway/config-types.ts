@@ -199,6 +199,11 @@ export interface RouteConfig {
   readonly criticality?: CriticalityName;
   /** Proxied without admission control. @default false */
   readonly exempt?: boolean;
+  /**
+   * TRACE is forwarded on this route (it echoes the request, credentials included, back to
+   * the client: cross-site tracing); otherwise TRACE is answered 405. @default false
+   */
+  readonly allowTrace?: boolean;
   /** Longest this route's requests wait for admission. */
   readonly maxWait?: Duration;
   /** Injected delays and aborts for rehearsals. @default none */

@@ -13,6 +13,7 @@ import type { GatewayConfig } from './config-types.js';
 import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
+import { onClientError, onConnect } from './client-errors.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
 import { handleRequest } from './request-handler.js';
@@ -106,6 +107,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const server = createServer(
     {
       maxHeaderSize: s.maxHeaderSize,
+      // Checked in message-checks.ts, so that a request without one is counted like every other bad request.
+      requireHostHeader: false,
       headersTimeout: s.headersTimeoutMs,
       requestTimeout: s.requestTimeoutMs,
       // Node checks the two timeouts above on this period (30 s by default): slow clients must not outlive them by that much.
@@ -114,12 +117,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     (req, res) => handleRequest(state, req, res),
   );
   applyServerLimits(server, resolved, state.pacer);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    logger.debug('client error', { code: err.code, error: err.message });
-    if (socket.writable && err.code === 'HPE_HEADER_OVERFLOW') socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else if (socket.writable && err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
+  server.on('clientError', onClientError(state.badRequests));
+  server.on('connect', onConnect(state.badRequests));
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
   // Every gate holds its share of the shared limits before the first request.
   await leases?.attach(state.table);

@@ -64,6 +64,18 @@ class BodyLimit extends Transform {
 /** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** The forwarding of each response in flight, for abandonForwarding. */
+const forwardings = new WeakMap<ServerResponse, Forwarding>();
+
+/**
+ * The client's request turned out malformed after it was forwarded (its body broke the
+ * parser: client-errors.ts): end its forwarding now, before undici sends it if it has not
+ * yet, as a client that went away ('ignored', the upstream request aborted).
+ */
+export function abandonForwarding(res: ServerResponse): void {
+  forwardings.get(res)?.clientGone();
+}
+
 /** One request's trip upstream and back: undici's dispatch handler. */
 class Forwarding implements Dispatcher.DispatchHandlers {
   #abort: ((err?: Error) => void) | undefined;
@@ -82,11 +94,14 @@ class Forwarding implements Dispatcher.DispatchHandlers {
     readonly ctx: ForwardContext,
     readonly own: readonly HeaderPair[],
   ) {
-    res.once('close', () => this.#onClientClose());
+    forwardings.set(res, this);
+    res.once('close', () => {
+      if (!res.writableFinished) this.clientGone();
+    });
   }
 
-  #onClientClose(): void {
-    if (this.res.writableFinished) return;
+  clientGone(): void {
+    if (this.#clientGone) return;
     this.#clientGone = true;
     this.#settled = true;
     clearTimeout(this.#headersTimer);
@@ -183,6 +198,11 @@ class Forwarding implements Dispatcher.DispatchHandlers {
 
 export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: HttpPermit | undefined, ctx: ForwardContext, own: readonly HeaderPair[] = NO_HEADERS): void {
   const u = upstream.config;
+  if (req.socket.destroyed || req.socket.writableEnded) {
+    // The connection was answered and closed meanwhile (a malformed body, while this request waited): nothing to forward.
+    permit?.release('ignored');
+    return;
+  }
   const handler = new Forwarding(res, permit, ctx, own);
   let body: BodyLimit | null = null;
   if (hasBody(req)) {

@@ -9,14 +9,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
-import type { BadRequests } from './bad-requests.js';
+import type { BadRequests, BadVerdict } from './bad-requests.js';
 import { canonicalTarget } from './canonical-path.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { ForwardContext } from './proxy.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 import type { RejectionLog } from './rejection-log.js';
-import { writeProblem } from './responses.js';
+import { messageVerdict } from './message-checks.js';
+import { ALLOWED_METHODS, writeProblem } from './responses.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 
@@ -45,15 +46,15 @@ export interface HandlerState {
   ownHost: string;
 }
 
-const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
-
 export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse): void {
   state.counters.requests++;
   const table = state.table;
   const server = table.config.server;
   if (state.draining) res.setHeader('Connection', 'close');
   let url = req.url ?? '/';
-  if (req.method === 'CONNECT') return writeProblem(res, 405, 'This is a reverse proxy, not a tunnel.', { Allow: ALLOWED_METHODS });
+  // CONNECT never comes here: node:http hands it to the server's `connect` event (client-errors.ts).
+  const malformed = messageVerdict(req);
+  if (malformed !== undefined) return refuseBad(state, res, malformed);
   if (url === '*' && req.method === 'OPTIONS') {
     // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here.
     res.writeHead(204, ['Allow', ALLOWED_METHODS]);
@@ -64,26 +65,21 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
     const own = ownTarget(url, state.ownHost);
     if (own === undefined) {
-      if (!URL.canParse(url)) {
-        state.badRequests.count('bad_target', 400);
-        return writeProblem(res, 400, 'The request target is neither a path starting with / nor an absolute URL of this gateway.', { Connection: 'close' });
-      }
-      state.badRequests.count('foreign_target', 400);
-      return writeProblem(res, 400, 'Absolute-form request targets for other hosts are refused: this is not an open proxy.', { Connection: 'close' });
+      if (!URL.canParse(url)) return refuseBad(state, res, badTarget);
+      return refuseBad(state, res, foreignTarget);
     }
     url = own;
   }
   // Routed on the canonical path, and forwarded with it (proxy.ts sends req.url): the
   // upstream sees the path the route was chosen for, whatever form the client wrote.
   const canonical = canonicalTarget(url);
-  if (!canonical.ok) {
-    state.badRequests.count(canonical.reason, 400);
-    return writeProblem(res, 400, canonical.detail, { Connection: 'close' });
-  }
+  if (!canonical.ok) return refuseBad(state, res, { status: 400, reason: canonical.reason, detail: canonical.detail });
   req.url = canonical.target;
   const path = canonical.path;
   const route = table.match(req.method ?? 'GET', path);
   if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
+  // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
+  if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
   const length = Number(req.headers['content-length']);
   if (length > server.maxBodySize) return writeProblem(res, 413, `The request body is larger than ${server.maxBodySize} bytes.`, { Connection: 'close' });
   const policy = activePolicy(route, req);
@@ -129,6 +125,18 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
       writeProblem(res, 500, 'Admission failed.');
     },
   );
+}
+
+const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute URL of this gateway.' };
+const foreignTarget: BadVerdict = { status: 400, reason: 'foreign_target', detail: 'Absolute-form request targets for other hosts are refused: this is not an open proxy.' };
+const traceRefused: BadVerdict = { status: 405, reason: 'method_not_allowed', detail: 'TRACE is not allowed on this route.' };
+
+/** A request refused for what it is: counted by reason, answered, and its connection closed. */
+function refuseBad(state: HandlerState, res: ServerResponse, v: BadVerdict, headers: Readonly<Record<string, string>> = {}): void {
+  state.badRequests.count(v.reason, v.status);
+  // What the parser reports about the rest of this connection (a body in a coding it cannot read) is not another request.
+  state.badRequests.markAnswered(res.socket ?? res);
+  writeProblem(res, v.status, v.detail, { ...headers, Connection: 'close' });
 }
 
 function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse): void {

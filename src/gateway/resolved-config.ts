@@ -35,6 +35,7 @@ export interface ResolvedRoute {
   readonly cost: number | undefined;
   readonly criticality: CriticalityName | undefined;
   readonly exempt: boolean;
+  readonly allowTrace: boolean;
   readonly maxWaitMs: number | undefined;
   readonly fault: FaultConfig | undefined;
 }

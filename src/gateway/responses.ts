@@ -3,12 +3,30 @@ import type { ServerResponse } from 'node:http';
 import { PROBLEM_CONTENT_TYPE } from '../http/problem.js';
 import { STATUS_CODES } from 'node:http';
 
+/** Methods the gateway proxies (the Allow of its 405s and of `OPTIONS *`). */
+export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
+function problemBody(status: number, detail: string): string {
+  return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail });
+}
+
 export function writeProblem(res: ServerResponse, status: number, detail: string, headers: Readonly<Record<string, string>> = {}): void {
   if (res.headersSent) return;
-  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail });
+  const body = problemBody(status, detail);
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
+}
+
+/**
+ * The same answer as bytes for a socket no ServerResponse can write to (node:http could not
+ * parse the request, or handed the socket over: CONNECT); it closes the connection.
+ */
+export function rawProblem(status: number, detail: string, headers: Readonly<Record<string, string>> = {}): string {
+  const body = problemBody(status, detail);
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  return `${head}Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -157,6 +157,7 @@ export const CONFIG_SCHEMA = strip({
           cost: { type: 'number', minimum: 1 },
           criticality: { enum: ['critical-plus', 'critical', 'sheddable-plus', 'sheddable'] },
           exempt: { type: 'boolean' },
+          allowTrace: { type: 'boolean', description: 'Forward TRACE on this route (405 otherwise).' },
           maxWait: duration,
           fault,
         },

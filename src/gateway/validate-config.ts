@@ -152,6 +152,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
       cost: r.cost,
       criticality: r.criticality,
       exempt: r.exempt ?? false,
+      allowTrace: r.allowTrace ?? false,
       maxWaitMs: r.maxWait === undefined ? undefined : durationMs(r.maxWait),
       fault: r.fault,
     });

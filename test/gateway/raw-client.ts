@@ -52,3 +52,24 @@ export function rawExchange(url: string, bytes: string | Buffer, timeoutMs = 5_0
 
 /** A GET request's bytes for `target`, closing the connection after the answer. */
 export const rawGet = (target: string, headers = ''): string => `GET ${target} HTTP/1.1\r\nHost: gw\r\n${headers}Connection: close\r\n\r\n`;
+
+/** Write `bytes` and read everything until the gateway closes the connection (or `timeoutMs`: then `open` is true). */
+export function rawConversation(url: string, bytes: string, timeoutMs = 5_000): Promise<{ text: string; open: boolean }> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(u.port), u.hostname);
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, open: true });
+    }, timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve({ text, open: false });
+    };
+    socket.setEncoding('latin1').on('data', (d: string) => (text += d));
+    socket.on('close', done);
+    socket.on('error', () => undefined);
+    socket.write(Buffer.from(bytes, 'latin1'));
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * An answer for every request node:http cannot parse, instead of a silent close: llhttp's
+ * error code (HPE_*) picks the status and the reason (counted and logged, bad-requests.ts),
+ * and the answer is written to the socket itself — there is no ServerResponse for a request
+ * that was never parsed. Nothing unparsed reaches a request handler, so nothing malformed is
+ * forwarded. CONNECT, which node:http hands to the server's `connect` event, is answered 405.
+ *
+ * A socket is written to only when that cannot corrupt what the client reads:
+ * - no response in flight: the answer, then the connection closes;
+ * - a response in flight for this same request (an error in its body: a bad chunk) whose
+ *   headers have not gone out: the answer, then the close (which ends the forwarding: proxy.ts
+ *   aborts the upstream request when the client connection closes before its response);
+ * - a response in flight for an earlier request (garbage pipelined behind it): the answer
+ *   after that response, then the close;
+ * - a response already on the wire for this same request: nothing can be said; the close.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { BadRequests, BadVerdict } from './bad-requests.js';
+import { abandonForwarding } from './proxy.js';
+import { ALLOWED_METHODS, rawProblem } from './responses.js';
+
+/** A closed connection gets this long to take the answer before it is cut (a client that never closes its side). */
+const LINGER_MS = 1_000;
+
+type ParseError = Error & { code?: string; reason?: string };
+
+const verdict = (status: number, reason: BadVerdict['reason'], detail: string): BadVerdict => ({ status, reason, detail });
+
+/** What to answer a parse error; undefined for a socket error (a reset: nobody to answer). */
+export function parseErrorVerdict(err: ParseError): BadVerdict | undefined {
+  const code = err.code ?? '';
+  // llhttp's own words (fixed texts, never the client's bytes), e.g. "Invalid header value char".
+  const why = (err.reason ?? err.message.replace(/^Parse Error: /, '')).replace(/\.$/, '');
+  const said = (s: string): string => `${s} (${why}).`;
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return verdict(431, 'headers_too_large', 'The request headers are larger than this gateway accepts.');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return verdict(408, 'request_timeout', 'The request was not received in time.');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return verdict(413, 'chunk_extensions_too_large', 'The chunk extensions of the request body are too large.');
+    case 'HPE_INVALID_METHOD':
+    case 'HPE_INVALID_CONSTANT':
+      return verdict(400, 'bad_request_line', said('The request line is malformed'));
+    case 'HPE_INVALID_VERSION':
+      return /invalid http version/i.test(why) ? verdict(505, 'bad_version', said('Only HTTP/1.0 and HTTP/1.1 are served')) : verdict(400, 'bad_request_line', said('The request line is malformed'));
+    case 'HPE_INVALID_URL':
+      return verdict(400, 'bad_target', said('The request target is malformed'));
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return /whitespace after header value/i.test(why) ? verdict(400, 'obs_fold', said('A header is folded over lines (obs-fold), which is refused')) : verdict(400, 'bad_header', said('A header is malformed'));
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      if (/content-length/i.test(why)) return verdict(400, 'content_length_and_transfer_encoding', 'The request has both Content-Length and Transfer-Encoding.');
+      if (/request has invalid/i.test(why)) return verdict(501, 'unsupported_transfer_encoding', 'The request body has a transfer coding other than chunked.');
+      return verdict(400, 'bad_transfer_encoding', said('The Transfer-Encoding header is malformed'));
+    case 'HPE_INVALID_CONTENT_LENGTH':
+      if (/transfer-encoding/i.test(why)) return verdict(400, 'content_length_and_transfer_encoding', 'The request has both Content-Length and Transfer-Encoding.');
+      return verdict(400, 'bad_content_length', said('The Content-Length header is malformed'));
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return verdict(400, 'duplicate_content_length', 'The request has more than one Content-Length.');
+    case 'HPE_INVALID_CHUNK_SIZE':
+      return verdict(400, 'bad_chunk', said('A chunk of the request body is malformed'));
+    case 'HPE_STRICT':
+    case 'HPE_CR_EXPECTED':
+    case 'HPE_LF_EXPECTED':
+      if (/chunk/i.test(why)) return verdict(400, 'bad_chunk', said('A chunk of the request body is malformed'));
+      if (/header/i.test(why)) return verdict(400, 'bad_header', said('A header is malformed'));
+      return verdict(400, 'bad_request_line', said('The request line is malformed'));
+    default:
+      return code.startsWith('HPE_') ? verdict(400, 'parse_error', said('The request could not be parsed')) : undefined;
+  }
+}
+
+/** End the connection with `answer`, cutting it if the client keeps it open. */
+function endWith(socket: Duplex, answer: string): void {
+  socket.end(answer);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/** The server's `clientError` listener. */
+export function onClientError(bad: BadRequests): (err: ParseError, socket: Duplex) => void {
+  return (err, socket) => {
+    // After a parse error llhttp reports the same error for every later read: answer once.
+    if (bad.answered(socket)) return;
+    const v = parseErrorVerdict(err);
+    if (v === undefined || socket.destroyed || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    bad.count(v.reason, v.status);
+    bad.markAnswered(socket);
+    const answer = rawProblem(v.status, v.detail);
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    const req = inFlight?.req;
+    if (inFlight == null || req === undefined) return endWith(socket, answer);
+    if (!req.complete) {
+      // The error is in this request's body: its forwarding ends now (before undici sends it,
+      // if it has not yet); the client is told so if its response has not begun.
+      abandonForwarding(inFlight);
+      if (inFlight.headersSent) socket.destroy();
+      else endWith(socket, answer);
+      return;
+    }
+    // The error is in a later request pipelined behind this one: its answer follows this response.
+    if (inFlight.writableFinished) return endWith(socket, answer);
+    if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
+    inFlight.prependOnceListener('finish', () => (socket.writable ? endWith(socket, answer) : socket.destroy()));
+  };
+}
+
+/** The server's `connect` listener: this is a reverse proxy, not a tunnel. */
+export function onConnect(bad: BadRequests): (req: IncomingMessage, socket: Duplex) => void {
+  return (_req, socket) => {
+    bad.count('method_not_allowed', 405);
+    bad.markAnswered(socket);
+    if (socket.writable) endWith(socket, rawProblem(405, 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS }));
+    else socket.destroy();
+  };
+}

@@ -1,0 +1,142 @@
+// Every bad request gets an answer (issue 10, finding 3): hostile inputs written as raw bytes
+// to the gateway, each answered with its status and counted under its reason, and none of
+// them forwarded — the upstream records every request it receives and must see none.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BadRequestReason } from '../../src/gateway/bad-requests.js';
+import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
+import { rawConversation, rawExchange, rawGet } from './raw-client.js';
+
+afterEach(cleanup);
+
+const H = 'Host: gw\r\n';
+const post = (headers: string, body = ''): string => `POST /x HTTP/1.1\r\n${H}${headers}\r\n${body}`;
+
+/** [what, bytes, status, reason]. */
+export const HOSTILE: readonly (readonly [string, string, number, BadRequestReason])[] = [
+  // The request line.
+  ['junk after the version', `GET /x HTTP/1.1 extra\r\n${H}\r\n`, 400, 'bad_request_line'],
+  ['no target', `GET\r\n${H}\r\n`, 400, 'bad_request_line'],
+  ['a method that is not a token', `G@T /x HTTP/1.1\r\n${H}\r\n`, 400, 'bad_request_line'],
+  ['a space in the target', `GET /a b HTTP/1.1\r\n${H}\r\n`, 400, 'bad_request_line'],
+  ['bare LF line ends', `GET /x HTTP/1.1\n${H.replace('\r', '')}\n`, 400, 'bad_request_line'],
+  ['CR without LF', `GET /x HTTP/1.1\r${H}\r\n`, 400, 'bad_request_line'],
+  ['HTTP/9.9', `GET /x HTTP/9.9\r\n${H}\r\n`, 505, 'bad_version'],
+  ['HTTP/2.0 as text', `GET /x HTTP/2.0\r\n${H}\r\n`, 505, 'bad_version'],
+  ['HTTP/0.9 (no version)', `GET /x\r\n${H}\r\n`, 505, 'bad_version'],
+  ['a control character in the target', `GET /x\x01y HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
+  ['NUL in the target', `GET /x\x00 HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
+  ['a tab in the target', `GET /a\tb HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
+  ['non-ASCII in the target', `GET /caf\xe9 HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
+  ['an asterisk target for GET', `GET * HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
+  ['an absolute target for another host', `GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\n\r\n`, 400, 'foreign_target'],
+  // Headers.
+  ['a control character in a header value', `GET /x HTTP/1.1\r\n${H}X-A: a\x01b\r\n\r\n`, 400, 'bad_header'],
+  ['NUL in a header value', `GET /x HTTP/1.1\r\n${H}X-A: a\x00b\r\n\r\n`, 400, 'bad_header'],
+  ['a control character in a header name', `GET /x HTTP/1.1\r\n${H}X\x01A: ab\r\n\r\n`, 400, 'bad_header'],
+  ['a space before the colon', `GET /x HTTP/1.1\r\n${H}X-A : ab\r\n\r\n`, 400, 'bad_header'],
+  ['an empty header name', `GET /x HTTP/1.1\r\n${H}: v\r\n\r\n`, 400, 'bad_header'],
+  ['obs-fold', `GET /x HTTP/1.1\r\n${H}X-A: a\r\n b\r\n\r\n`, 400, 'obs_fold'],
+  ['no Host on HTTP/1.1', 'GET /x HTTP/1.1\r\n\r\n', 400, 'missing_host'],
+  ['two Host headers', `GET /x HTTP/1.1\r\n${H}Host: other\r\n\r\n`, 400, 'duplicate_host'],
+  ['headers over maxHeaderSize', `GET /x HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+  // Framing.
+  ['Content-Length then Transfer-Encoding', post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), 400, 'content_length_and_transfer_encoding'],
+  ['Transfer-Encoding then Content-Length', post('Transfer-Encoding: chunked\r\nContent-Length: 5\r\n', '0\r\n\r\n'), 400, 'content_length_and_transfer_encoding'],
+  ['two different Content-Lengths', post('Content-Length: 5\r\nContent-Length: 6\r\n', 'hello!'), 400, 'duplicate_content_length'],
+  ['two equal Content-Lengths', post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'), 400, 'duplicate_content_length'],
+  ['a Content-Length that is not a number', post('Content-Length: 5x\r\n', 'hello'), 400, 'bad_content_length'],
+  ['a negative Content-Length', post('Content-Length: -1\r\n'), 400, 'bad_content_length'],
+  ['Transfer-Encoding: xchunked', post('Transfer-Encoding: xchunked\r\n', '0\r\n\r\n'), 501, 'unsupported_transfer_encoding'],
+  ['Transfer-Encoding: gzip', post('Transfer-Encoding: gzip\r\n', 'x'), 501, 'unsupported_transfer_encoding'],
+  ['Transfer-Encoding: gzip, chunked', post('Transfer-Encoding: gzip, chunked\r\n', '0\r\n\r\n'), 501, 'unsupported_transfer_encoding'],
+  ['chunked not last', post('Transfer-Encoding: chunked, gzip\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
+  ['chunked twice', post('Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
+  ['a space before the colon of Transfer-Encoding', post('Transfer-Encoding : chunked\r\n', '0\r\n\r\n'), 400, 'bad_header'],
+  ['Transfer-Encoding on HTTP/1.0', `POST /x HTTP/1.0\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400, 'bad_transfer_encoding'],
+  ['a chunk size that is not hex', post('Transfer-Encoding: chunked\r\n', 'zz\r\nhello\r\n0\r\n\r\n'), 400, 'bad_chunk'],
+  ['a chunk size that overflows', post('Transfer-Encoding: chunked\r\n', 'ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n'), 400, 'bad_chunk'],
+  ['a chunk without its CRLF', post('Transfer-Encoding: chunked\r\n', '5\r\nhelloXX0\r\n\r\n'), 400, 'bad_chunk'],
+  ['a control character in a chunk extension', post('Transfer-Encoding: chunked\r\n', '5;a\x01\r\nhello\r\n0\r\n\r\n'), 400, 'bad_chunk'],
+  // Methods.
+  ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405, 'method_not_allowed'],
+  ['TRACE', `TRACE /x HTTP/1.1\r\n${H}\r\n`, 405, 'method_not_allowed'],
+  // Paths with no canonical form (canonical-path.ts).
+  ['an encoded slash', rawGet('/a%2fb'), 400, 'encoded_slash'],
+  ['a backslash', rawGet('/a\\..\\b'), 400, 'backslash'],
+  ['an encoded NUL', rawGet('/a%00'), 400, 'control_char'],
+  ['.. above the root', rawGet('/../x'), 400, 'above_root'],
+];
+
+/** An upstream that reads each request whole, answers ok, and records `METHOD target`. */
+async function recordingUpstream(): Promise<{ seen: string[]; up: Awaited<ReturnType<typeof upstream>> }> {
+  const seen: string[] = [];
+  const up = await upstream((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  return { seen, up };
+}
+
+describe('bad requests', () => {
+  it('each hostile input is answered with its status, counted under its reason, and never forwarded', async () => {
+    const { seen, up } = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s', { server: { maxHeaderSize: '16kb' } }));
+    const answers: string[] = [];
+    for (const [what, bytes, status] of HOSTILE) {
+      const before = seen.length;
+      const r = await rawExchange(gw.url, bytes);
+      answers.push(`${what}: ${r.status}`);
+      if (seen.length > before) answers.push(`forwarded: ${what}`);
+      if (r.status === 0) continue;
+      expect(r.head, what).toMatch(/\r\nconnection: close/i);
+      expect(JSON.parse(r.body), what).toMatchObject({ status, detail: expect.any(String) });
+      if (status === 405) expect(r.head, what).toMatch(/\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS/i);
+    }
+    expect(answers).toEqual(HOSTILE.map(([what, , status]) => `${what}: ${status}`));
+    expect(seen).toEqual([]);
+    const want: Partial<Record<BadRequestReason, number>> = {};
+    for (const [, , , reason] of HOSTILE) want[reason] = (want[reason] ?? 0) + 1;
+    const counted = gw.status().badRequests;
+    expect(Object.fromEntries(Object.entries(counted).filter(([, n]) => n > 0))).toEqual(want);
+    // The gateway still serves.
+    expect((await rawExchange(gw.url, rawGet('/x'))).status).toBe(200);
+    expect(seen).toEqual(['GET /x']);
+  }, 60_000);
+
+  it('a body that breaks the parser is not forwarded, even over a warm upstream connection', async () => {
+    const { seen, up } = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s'));
+    const broken = HOSTILE.filter(([, , , reason]) => reason === 'bad_chunk' || reason === 'unsupported_transfer_encoding');
+    for (const [what, bytes, status] of broken) {
+      // A good request first: the gateway's pool holds an idle keep-alive connection to the upstream.
+      expect((await rawExchange(gw.url, post('Content-Length: 2\r\nConnection: close\r\n', 'ok'))).status).toBe(200);
+      expect((await rawExchange(gw.url, bytes)).status, what).toBe(status);
+    }
+    expect(seen).toEqual(broken.map(() => 'POST /x'));
+  });
+
+  it('garbage pipelined behind a good request: the good one is answered first, then a 400, then the close', async () => {
+    const up = await upstream((_req, res) => setTimeout(() => res.end('first'), 50));
+    const gw = await startInProcess(oneRoute(up.url, '2s'));
+    const { text: all, open } = await rawConversation(gw.url, `GET /x HTTP/1.1\r\n${H}\r\nG@RBAGE /y HTTP/1.1\r\n${H}\r\n`);
+    expect(open).toBe(false);
+    const statuses = [...all.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([200, 400]);
+    expect(all.indexOf('first')).toBeLessThan(all.lastIndexOf('HTTP/1.1 400'));
+    expect(gw.status().badRequests.bad_request_line).toBe(1);
+  });
+
+  it('TRACE is forwarded on a route with allowTrace, and refused 405 elsewhere', async () => {
+    const seen: string[] = [];
+    const up = await upstream((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.end('ok');
+    });
+    const gw = await startInProcess(oneRoute(up.url, '2s', { routes: [{ path: '/debug', allowTrace: true }, { path: '/' }] }));
+    expect((await rawExchange(gw.url, `TRACE /debug/x HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)).status).toBe(200);
+    expect((await rawExchange(gw.url, `TRACE /other HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)).status).toBe(405);
+    expect(seen).toEqual(['TRACE /debug/x']);
+    expect(gw.status().badRequests.method_not_allowed).toBe(1);
+  });
+});
