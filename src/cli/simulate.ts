@@ -102,7 +102,9 @@ async function policyOf(spec: string): Promise<SimPolicy> {
     throw new GatewayConfigError(file, [{ path: name === undefined ? 'routes' : `#${name}`, line: undefined, expected, found: name === undefined ? 'none' : JSON.stringify(name) }]);
   }
   const label = `${file.replace(/^.*\//, '')}#${name ?? p.name}`;
-  return { label, name: p.name, config: p.config, trustProxy: c.trustProxy };
+  // The route's game-day fault: the named route's, else the first route's with this policy that has one.
+  const faultRoute = route !== undefined && byPolicy === undefined ? route : c.routes.find((r) => r.policy === p && r.fault !== undefined);
+  return { label, name: p.name, config: p.config, trustProxy: c.trustProxy, fault: faultRoute?.fault };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -126,6 +128,8 @@ export function summaryTable(runs: readonly PolicyRun[]): string {
   const reasons = [...new Set(runs.flatMap((r) => Object.keys(r.refused)))].sort();
   for (const k of reasons) row(`refused: ${k}`, (r) => String(r.refused[k as keyof typeof r.refused] ?? 0));
   if (runs.some((r) => r.shadowRefused > 0)) row('shadow: would have refused', (r) => String(r.shadowRefused));
+  if (runs.some((r) => r.faults !== undefined)) row('injected faults: aborted / delayed', (r) => (r.faults === undefined ? '-' : `${r.faults.aborted} / ${r.faults.delayed}`));
+  if (runs.some((r) => r.budgetDenied > 0)) row('retries denied by the budget', (r) => String(r.budgetDenied));
   const onsets = runs[0]?.onsets ?? [];
   onsets.forEach((o, i) =>
     row(`M10 @${fmt(o.atMs / 1000, 1)}s ${o.what}`, (r) => {

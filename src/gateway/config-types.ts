@@ -135,6 +135,16 @@ export interface ConcurrencyConfig {
 export interface BreakerConfig {
   /** Upstream failures (5xx, errors, timeouts) in a row that open the breaker. @default 5 */
   readonly failures?: number;
+  /**
+   * Also (or, without `failures`, only) open when failures / calls over `window` reaches this,
+   * once the window holds `minimumCalls`: failures spread among successes never come in a row.
+   * In (0, 1].
+   */
+  readonly failureRatio?: number;
+  /** The failure ratio's window (only with failureRatio). @default 10s */
+  readonly window?: Duration;
+  /** Calls the window must hold before the ratio counts (only with failureRatio). @default 20 */
+  readonly minimumCalls?: number;
   /** Time open before a probe. @default 10s */
   readonly openFor?: Duration;
 }

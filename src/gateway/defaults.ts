@@ -18,7 +18,7 @@ export const GATEWAY_DEFAULTS = {
   upstream: { timeoutMs: 30_000, idleTimeoutMs: 60_000, maxSockets: 256 },
   rateLimit: { maxKeys: 100_000 },
   concurrency: { algorithm: 'gradient2', queueTimeoutMs: 5_000 },
-  breaker: { failures: 5, openForMs: 10_000 },
+  breaker: { failures: 5, openForMs: 10_000, windowMs: 10_000, minimumCalls: 20 },
   shed: { slowAtMs: 50, rejectAtMs: 200, intervalMs: 1_000 },
   /** Flag form: `--queue-timeout` without `--queue` gives the concurrency limit this queue. */
   flagQueue: 1024,

@@ -50,22 +50,32 @@ export class RouteFault {
    * answered here, and its permit ended with the status's outcome, as the upstream's would be.
    */
   apply(res: ServerResponse, forward: () => void, permit: HttpPermit | undefined): void {
-    const delay = this.#delay?.next() === true;
-    const abort = this.#abort?.next() === true;
+    const { delayMs, abortStatus } = this.pick();
     const go = (): void => {
       if (res.destroyed || res.writableEnded) {
         permit?.release('ignored'); // the client left while held: no work was done
         return;
       }
-      if (abort) {
-        this.aborted++;
-        writeProblem(res, this.abortStatus!, 'Injected fault (route fault.abort).');
-        permit?.finish(this.abortStatus!);
+      if (abortStatus !== undefined) {
+        writeProblem(res, abortStatus, 'Injected fault (route fault.abort).');
+        permit?.finish(abortStatus);
       } else forward();
     };
-    if (!delay) return go();
-    this.delayed++;
-    setTimeout(go, this.delayMs);
+    if (delayMs === undefined) return go();
+    setTimeout(go, delayMs);
+  }
+
+  /**
+   * The fault for the next request (counted): a delay before it goes on, and whether it is
+   * answered with the abort status instead of forwarded. `sluice simulate` applies the same
+   * picks on its virtual clock.
+   */
+  pick(): { readonly delayMs: number | undefined; readonly abortStatus: number | undefined } {
+    const delay = this.#delay?.next() === true;
+    const abort = this.#abort?.next() === true;
+    if (delay) this.delayed++;
+    if (abort) this.aborted++;
+    return { delayMs: delay ? this.delayMs : undefined, abortStatus: abort ? this.abortStatus : undefined };
   }
 
   snapshot(): FaultSnapshot {

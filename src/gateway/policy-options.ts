@@ -5,7 +5,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { CircuitBreaker } from '../breaker/circuit-breaker.js';
+import { anyOf } from '../breaker/any-of.js';
 import { consecutiveFailures } from '../breaker/consecutive.js';
+import { timeWindow } from '../breaker/time-window.js';
+import type { TripRule } from '../breaker/trip-rule.js';
 import type { Gate } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
 import type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption } from '../http/options.js';
@@ -18,7 +21,7 @@ import { eventLoopDelaySignal } from '../pressure/event-loop-delay-signal.js';
 import { PressureMonitor } from '../pressure/pressure-monitor.js';
 import type { RatePolicyInput } from '../rate/policy.js';
 import type { RateStore } from '../rate/store.js';
-import type { AlgorithmName, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
+import type { AlgorithmName, BreakerConfig, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import { durationMs, rateOf } from './units.js';
 
@@ -44,6 +47,18 @@ export function concurrencyForm(c: PolicyConfig['concurrency']): ConcurrencyConf
   return c;
 }
 
+/** In a row (`failures`), over a window (`failureRatio`), or either when both are set. */
+function breakerRule(b: BreakerConfig): TripRule<unknown> {
+  const inARow = (): TripRule<unknown> => consecutiveFailures({ threshold: b.failures ?? GATEWAY_DEFAULTS.breaker.failures }) as TripRule<unknown>;
+  if (b.failureRatio === undefined) return inARow();
+  const ratio = timeWindow({
+    failureRatio: b.failureRatio,
+    windowMs: b.window === undefined ? GATEWAY_DEFAULTS.breaker.windowMs : durationMs(b.window),
+    minimumCalls: b.minimumCalls ?? GATEWAY_DEFAULTS.breaker.minimumCalls,
+  }) as TripRule<unknown>;
+  return b.failures === undefined ? ratio : (anyOf(inARow(), ratio) as TripRule<unknown>);
+}
+
 export function policyParts(p: PolicyConfig, name: string, shared: SharedSettings): PolicyParts {
   const gates: Gate[] = [];
   let breaker: CircuitBreaker | undefined;
@@ -51,7 +66,7 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
     breaker = new CircuitBreaker({
       name: `${name}-breaker`,
       ...(shared.clock !== undefined ? { clock: shared.clock } : {}),
-      rule: consecutiveFailures({ threshold: p.breaker.failures ?? GATEWAY_DEFAULTS.breaker.failures }),
+      rule: breakerRule(p.breaker),
       openMs: p.breaker.openFor === undefined ? GATEWAY_DEFAULTS.breaker.openForMs : durationMs(p.breaker.openFor),
     });
     gates.push(breaker);

@@ -72,7 +72,13 @@ const policy = {
     breaker: {
       type: 'object',
       additionalProperties: false,
-      properties: { failures: count, openFor: positiveDuration },
+      properties: {
+        failures: count,
+        failureRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Open when failures / calls over `window` reaches this (0 < ratio <= 1).' },
+        window: positiveDuration,
+        minimumCalls: count,
+        openFor: positiveDuration,
+      },
     },
     shed: {
       type: 'object',

@@ -241,6 +241,9 @@ function checkPolicy(p: PolicyConfig, at: Path, issues: Issues): void {
     const reject = durationMs(p.shed.rejectAt ?? GATEWAY_DEFAULTS.shed.rejectAtMs);
     if (slow >= reject) issues.add([...at, 'shed', p.shed.rejectAt !== undefined ? 'rejectAt' : 'slowAt'], `slowAt (${slow} ms) < rejectAt (${reject} ms)`, 'otherwise');
   }
+  if (p.breaker !== undefined && p.breaker.failureRatio === undefined) {
+    for (const k of ['window', 'minimumCalls'] as const) if (p.breaker[k] !== undefined) issues.add([...at, 'breaker', k], `no ${k} without failureRatio`);
+  }
   const c = concurrencyForm(p.concurrency);
   if (c === undefined) return;
   const cp = typeof p.concurrency === 'object' ? [...at, 'concurrency'] : [...at];

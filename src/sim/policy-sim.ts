@@ -17,7 +17,9 @@ import type { HttpDecision } from '../http/decision.js';
 import { HttpAdmission } from '../http/admission.js';
 import type { HttpAdmissionOptions } from '../http/options.js';
 import { SignalLatency } from '../metrics/signal-latency.js';
-import type { PolicyConfig } from '../gateway/config-types.js';
+import type { FaultConfig, PolicyConfig } from '../gateway/config-types.js';
+import { RouteFault } from '../gateway/fault-injection.js';
+import { RetryBudget } from '../retry/budget.js';
 import { PolicyRollout } from '../gateway/policy-mode.js';
 import { policyParts } from '../gateway/policy-options.js';
 import { quantile } from './adaptive-metrics.js';
@@ -34,6 +36,8 @@ export interface SimPolicy {
   readonly name: string;
   readonly config: PolicyConfig;
   readonly trustProxy?: readonly string[] | undefined;
+  /** The route's injected fault (a game day), applied after admission as the gateway does. */
+  readonly fault?: FaultConfig | undefined;
 }
 
 export interface Onset {
@@ -58,6 +62,10 @@ export interface PolicyRun {
   readonly onsets: readonly Onset[];
   /** Signal latency as the gateway measures it (sampled every 100 ms), seconds per episode. */
   readonly episodes: readonly number[];
+  /** Requests the route's fault delayed and answered with its status; undefined without a fault. */
+  readonly faults: { readonly delayed: number; readonly aborted: number } | undefined;
+  /** Retries the clients' retry budgets refused (the request was given up instead). */
+  readonly budgetDenied: number;
   /** Features of the policy the simulation leaves out, in words. */
   readonly notes: readonly string[];
 }
@@ -113,6 +121,21 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
     clock.setTimer(set(w.latencyFactor, w.capacityFactor), w.from);
     clock.setTimer(set(1, 1), w.to);
   }
+  // A route's game-day fault happens after admission, where the upstream would (fault-injection.ts).
+  const fault = policy.fault === undefined ? undefined : new RouteFault(policy.fault);
+  const forward = (res: FakeResponse): void => {
+    const f = fault?.pick();
+    if (f === undefined) return upstream(res);
+    const go = (): void => {
+      if (res.closed) return;
+      if (f.abortStatus === undefined) upstream(res);
+      else res.finish(f.abortStatus);
+    };
+    if (f.delayMs === undefined) go();
+    else clock.setTimer(go, f.delayMs);
+  };
+  const budgets = new Map(sc.clients.map((c) => [c, c.budget === undefined ? undefined : new RetryBudget({ ...c.budget, clock })]));
+  let budgetDenied = 0;
   const upstream = (res: FakeResponse): void => {
     const down = downAt(clock.now());
     if (down !== undefined) {
@@ -128,11 +151,17 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
     const t0 = clock.now();
     if (t0 >= end) return;
     meter.offer(t0, n > 1);
+    if (n === 1) budgets.get(c)?.recordRequest();
     const req = new FakeRequest(tenant);
     const res = new FakeResponse();
     let settled = false;
     const retry = (retryAfterS: number | undefined): void => {
       if (n >= c.attempts) {
+        meter.gaveUp++;
+        return;
+      }
+      if (budgets.get(c)?.tryRetry() === false) {
+        budgetDenied++;
         meter.gaveUp++;
         return;
       }
@@ -170,9 +199,9 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
         if (!rollout.shadow) return refused(d);
         meter.refuse(clock.now(), d.rejection.reason, true);
       } else if (d.type === 'admitted') meter.admit(clock.now());
-      upstream(res);
+      forward(res);
     };
-    if (!rollout.applies(() => admission.tenantOf(req))) return upstream(res);
+    if (!rollout.applies(() => admission.tenantOf(req))) return forward(res);
     const d = admission.handle(req, res, undefined, '/');
     if (!(d instanceof Promise)) return decide(d);
     pending++;
@@ -182,7 +211,7 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
     };
     if (rollout.shadow) {
       // A shadow decision is not waited for.
-      upstream(res);
+      forward(res);
       void d.then((x) => {
         pending--;
         if (x.type === 'rejected') meter.refuse(clock.now(), x.rejection.reason, true);
@@ -274,6 +303,8 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
     p99Ms: quantile(meter.allLatencies, 0.99),
     onsets,
     episodes,
+    faults: fault === undefined ? undefined : { delayed: fault.delayed, aborted: fault.aborted },
+    budgetDenied,
     notes,
   };
 }

@@ -89,6 +89,16 @@ export const SCENARIO_SCHEMA = strip({
               base: duration,
               max: duration,
               retryAfter: { type: 'boolean', description: 'Wait at least the Retry-After of a refusal. Default true with backoff, false without.' },
+              budget: {
+                type: 'object',
+                additionalProperties: false,
+                description: "A retry budget (sluice/retry's RetryBudget) shared by the client's tenants: retries at most `ratio` of its requests over the window, plus `minRetries`.",
+                properties: {
+                  ratio: { type: 'number', minimum: 0, maximum: 10, description: 'Retries per request over the window. Default 0.2.' },
+                  minRetries: { type: 'integer', minimum: 0, maximum: 1000000, description: 'Retries always allowed per window. Default 10.' },
+                  window: duration,
+                },
+              },
             },
           },
         },

@@ -14,6 +14,7 @@ import { durationMs, rateOf } from '../gateway/units.js';
 import type { Duration, Rate } from '../gateway/units.js';
 import { parseYaml } from '../gateway/yaml-source.js';
 import type { Arrivals } from './adaptive-random.js';
+import { RETRY_BUDGET_DEFAULTS } from '../retry/budget.js';
 import { SCENARIO_SCHEMA } from './scenario-schema.js';
 
 export interface ScenarioInput {
@@ -34,7 +35,7 @@ export interface ScenarioInput {
     readonly arrivals?: Arrivals;
     readonly rate: readonly { readonly at: Duration; readonly rate: Rate }[];
     readonly spikes?: readonly { readonly at: Duration; readonly for: Duration; readonly rate: Rate }[];
-    readonly retry?: { readonly attempts: number; readonly backoff?: 'none' | 'exponential'; readonly base?: Duration; readonly max?: Duration; readonly retryAfter?: boolean };
+    readonly retry?: { readonly attempts: number; readonly backoff?: 'none' | 'exponential'; readonly base?: Duration; readonly max?: Duration; readonly retryAfter?: boolean; readonly budget?: { readonly ratio?: number; readonly minRetries?: number; readonly window?: Duration } };
   }[];
 }
 
@@ -56,6 +57,8 @@ export interface ClientSpec {
   readonly baseMs: number;
   readonly maxMs: number;
   readonly retryAfter: boolean;
+  /** A retry budget over the client's tenants; undefined: every attempt may be retried. */
+  readonly budget: { readonly ratio: number; readonly minRetries: number; readonly windowMs: number } | undefined;
 }
 
 export interface Scenario {
@@ -105,6 +108,7 @@ export function resolveScenario(value: unknown, file = '<scenario>', source?: { 
     const maxMs = r?.max === undefined ? Math.max(baseMs, SCENARIO_DEFAULTS.maxMs) : durationMs(r.max);
     if (maxMs < baseMs) add(['clients', i, 'retry', 'max'], `a duration >= base (${baseMs} ms)`);
     const backoff = r?.backoff ?? (r === undefined ? 'none' : SCENARIO_DEFAULTS.backoff);
+    if (r?.budget?.window !== undefined && durationMs(r.budget.window) <= 0) add(['clients', i, 'retry', 'budget', 'window'], 'a duration > 0');
     if (backoff === 'none' && (r?.base !== undefined || r?.max !== undefined)) add(['clients', i, 'retry', r.base !== undefined ? 'base' : 'max'], 'no base or max with backoff: none (it retries at once)');
     return {
       name: c.name ?? `client-${i}`,
@@ -118,6 +122,14 @@ export function resolveScenario(value: unknown, file = '<scenario>', source?: { 
       baseMs,
       maxMs,
       retryAfter: r?.retryAfter ?? backoff === 'exponential',
+      budget:
+        r?.budget === undefined
+          ? undefined
+          : {
+              ratio: r.budget.ratio ?? RETRY_BUDGET_DEFAULTS.ratio,
+              minRetries: r.budget.minRetries ?? RETRY_BUDGET_DEFAULTS.minRetries,
+              windowMs: r.budget.window === undefined ? RETRY_BUDGET_DEFAULTS.windowMs : durationMs(r.budget.window),
+            },
     };
   });
   if (issues.length > 0) throw new GatewayConfigError(file, issues);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayConfigError } from '../../src/gateway/index.js';
+import { resolveConfig } from '../../src/gateway/validate-config.js';
 import { simulatePolicy } from '../../src/sim/policy-sim.js';
 import { parseScenario, resolveScenario } from '../../src/sim/scenario.js';
 import { SCENARIO_SCHEMA } from '../../src/sim/scenario-schema.js';
@@ -58,7 +59,7 @@ describe('scenario format', () => {
   });
 
   it('reports mistakes as the gateway config does: file, line, key path, expected, found', () => {
-    expect(errors(scenario('\n    retry: { attempts: 3, backof: none }'))).toEqual(['sc.yaml:11: clients[0].retry.backof: expected one of the keys attempts, backoff, base, max, retryAfter, found unknown key "backof"']);
+    expect(errors(scenario('\n    retry: { attempts: 3, backof: none }'))).toEqual(['sc.yaml:11: clients[0].retry.backof: expected one of the keys attempts, backoff, base, max, retryAfter, budget, found unknown key "backof"']);
     expect(errors(scenario().replace('latency: 10ms', 'latency: 10 ms'))).toEqual([expect.stringMatching(/^sc\.yaml:4: upstream\.latency: expected a duration: 100ms, 2s, 1\.5m, or a number of ms, found "10 ms"$/)]);
     expect(errors(scenario().replace('{ at: 5s, rate: 1500/s }', '{ at: 0s, rate: 1500/s }'))).toEqual(['sc.yaml:10: clients[0].rate[1].at: expected a time after the previous step\'s (0 ms), found "0s"']);
     expect(errors(scenario().replace('duration: 10s', 'duration: 30d'))).toEqual(['sc.yaml:1: duration: expected a duration of at most 1h (the simulation keeps every sample), found "30d"']);
@@ -115,6 +116,58 @@ describe('the engine', { timeout: 120_000 }, () => {
     expect(r.refused['circuit_open']).toBeGreaterThan(0);
     expect(r.samples.some((s) => s.breakerOpen === 1)).toBe(true);
     expect(r.onsets.find((o) => o.what.startsWith('outage'))!.signalMs).toBeLessThan(200);
+  });
+
+  it("a retry budget caps the storm: retries at most ratio x requests + minRetries per window", async () => {
+    // Everything fails (a route fault answers 100% with 503): without a budget each request is tried 4 times.
+    const fault = { abort: { status: 503, percent: 100 } } as const;
+    const policy = { label: 'f', name: 'f', config: {}, fault } as const;
+    const storm = await simulatePolicy(policy, parseScenario(scenario('\n    retry: { attempts: 4, backoff: none }'), 's.yaml'));
+    expect(storm.attempts).toBe(storm.logical * 4);
+    expect(storm.budgetDenied).toBe(0);
+    const budgeted = await simulatePolicy(policy, parseScenario(scenario('\n    retry: { attempts: 4, backoff: none, budget: { ratio: 0.1, minRetries: 5, window: 1s } }'), 'b.yaml'));
+    expect(budgeted.logical).toBe(storm.logical);
+    // 10 s: ten windows of 1 s, each allowing 10% of its requests and 5 more.
+    expect(budgeted.attempts - budgeted.logical).toBeLessThanOrEqual(Math.ceil(0.1 * budgeted.logical) + 5 * 11);
+    expect(budgeted.budgetDenied).toBeGreaterThan(0);
+    expect(budgeted.faults).toEqual({ delayed: 0, aborted: budgeted.attempts });
+  });
+
+  it("a route's injected fault runs in the simulation as in the gateway: an even share aborted, delays held on the clock", async () => {
+    const sc = parseScenario(scenario('').replace('rate: 1500/s', 'rate: 300/s'), 'f.yaml');
+    const r = await simulatePolicy({ label: 'f', name: 'f', config: {}, fault: { abort: { status: 503, percent: 25 }, delay: { duration: '100ms', percent: 10 } } }, sc);
+    expect(r.faults!.aborted).toBeGreaterThanOrEqual(Math.floor(r.attempts * 0.25) - 1);
+    expect(r.faults!.aborted).toBeLessThanOrEqual(Math.ceil(r.attempts * 0.25) + 1);
+    expect(r.faults!.delayed).toBeGreaterThanOrEqual(Math.floor(r.attempts * 0.1) - 1);
+    // Failures are summed from per-second samples (rounded): within a few of the aborts.
+    expect(Math.abs(r.failed - r.faults!.aborted)).toBeLessThanOrEqual(5);
+    expect(r.p99Ms).toBeGreaterThanOrEqual(100); // the delayed tenth waited 100 ms on the virtual clock
+  });
+
+  it('a breaker over a failure ratio opens on an evenly spread fault that never gives failures in a row; window without failureRatio is refused', async () => {
+    const sc = parseScenario(scenario('').replace('rate: 1500/s', 'rate: 300/s'), 'r.yaml');
+    const fault = { abort: { status: 503, percent: 40 } } as const;
+    const inARow = await simulatePolicy({ label: 'a', name: 'a', config: { breaker: { failures: 5, openFor: '1s' } }, fault }, sc);
+    expect(inARow.refused['circuit_open'] ?? 0).toBe(0);
+    const ratio = await simulatePolicy({ label: 'r', name: 'r', config: { breaker: { failureRatio: 0.3, window: '2s', minimumCalls: 10, openFor: '1s' } }, fault }, sc);
+    expect(ratio.refused['circuit_open']).toBeGreaterThan(0);
+    const bad = { upstreams: { app: { url: 'http://127.0.0.1:1' } }, routes: [{ path: '/', policy: { breaker: { failures: 5, window: '2s' } } }] };
+    expect(() => resolveConfig(bad)).toThrow(/breaker\.window: expected no window without failureRatio/);
+  });
+
+  it('docs/scenarios/game-day.yaml: the breaker turns the outage into fast refusals and spares the upstream; the budget denies retries', async () => {
+    const out = new Sink();
+    const code = await simulateCommand(['--scenario', join(root, 'docs/scenarios/game-day.yaml'), '--policy', `${join(root, 'docs/scenarios/game-day-policies.yaml')}#bare`, '--policy', `${join(root, 'docs/scenarios/game-day-policies.yaml')}#guarded`, '--json'], out, new Sink());
+    expect(code).toBe(0);
+    const runs = (JSON.parse(out.text) as { runs: { label: string; refused: Record<string, number>; failed: number; budgetDenied: number; faults: { aborted: number } }[] }).runs;
+    const [bare, guarded] = runs;
+    expect(bare!.refused['circuit_open'] ?? 0).toBe(0);
+    expect(guarded!.refused['circuit_open']).toBeGreaterThan(0);
+    expect(guarded!.failed).toBeLessThan(bare!.failed / 2);
+    for (const r of runs) {
+      expect(r.faults.aborted).toBeGreaterThan(0);
+      expect(r.budgetDenied).toBeGreaterThan(0);
+    }
   });
 });
 
