@@ -46,6 +46,14 @@ export interface BrokerConsumerStats {
   readonly settleErrors: number;
   /** Handlers running now. */
   readonly inFlight: number;
+  /** Deliveries the source handed over (received, or waiting in the pipeline's queue for a handler). */
+  readonly taken: number;
+  /**
+   * Messages this process holds, taken from the broker and neither settled nor given back:
+   * the source's own buffer (RabbitMQ prefetch, Kafka partition buffers), the pipeline's
+   * queue, the running handlers and settlements in progress. What demand bounds.
+   */
+  readonly held: number;
 }
 
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity } as const;
@@ -67,6 +75,9 @@ export class BrokerConsumer {
   #deadLettered = 0;
   #settleErrors = 0;
   #inFlight = 0;
+  #taken = 0;
+  /** Deliveries done with here: settled, settle failed (back to the broker), or settled by the handler. */
+  #released = 0;
 
   constructor(source: BrokerSource, handler: Handler, options: BrokerConsumerOptions = {}) {
     if (typeof handler !== 'function') throw new TypeError(`handler: expected a function, received ${typeof handler}`);
@@ -77,7 +88,7 @@ export class BrokerConsumer {
     this.#onError = options.onError;
     this.source = source;
     this.#handler = handler;
-    const run = forEach(brokerPublisher(source), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
+    const run = forEach(brokerPublisher(source, () => void this.#taken++), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
     this.done = run.then(
       () => this.#finish(),
       async (err: unknown) => {
@@ -97,6 +108,8 @@ export class BrokerConsumer {
       deadLettered: this.#deadLettered,
       settleErrors: this.#settleErrors,
       inFlight: this.#inFlight,
+      taken: this.#taken,
+      held: (this.source.buffered ?? 0) + this.#taken - this.#released,
     };
   }
 
@@ -132,17 +145,27 @@ export class BrokerConsumer {
       if (timer !== undefined) clearInterval(timer);
       this.#inFlight--;
     }
-    if (d.settled !== undefined) return; // the handler settled it itself
+    if (d.settled !== undefined) {
+      this.#released++; // the handler settled it itself
+      return;
+    }
     try {
       await d.ack();
       this.#acked++;
     } catch {
       this.#settleErrors++;
+    } finally {
+      this.#released++;
     }
   }
 
   #track(p: Promise<void>): void {
-    const q = p.catch(() => void this.#settleErrors++).finally(() => this.#settling.delete(q));
+    const q = p
+      .catch(() => void this.#settleErrors++)
+      .finally(() => {
+        this.#released++;
+        this.#settling.delete(q);
+      });
     this.#settling.add(q);
   }
 }

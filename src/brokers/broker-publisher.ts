@@ -4,17 +4,26 @@
  * thing that takes messages off the broker. One subscription (a consumer is read once).
  * Cancelling stops the pull in progress but leaves the source open, so that handlers still
  * running can settle what they hold; the caller closes the source (BrokerConsumer does, once
- * they have), and what was taken but never settled goes back to the broker.
+ * they have), and what was taken but never settled goes back to the broker. `onTake` is told
+ * of every delivery as the source hands it over (BrokerConsumer counts what it holds).
  */
 import type { Publisher } from '../streams/index.js';
 import { publisher } from '../streams/index.js';
 import type { Delivery } from './delivery.js';
 import type { BrokerSource } from './source.js';
 
-export function brokerPublisher(source: BrokerSource): Publisher<Delivery> {
+export function brokerPublisher(source: BrokerSource, onTake?: (delivery: Delivery) => void): Publisher<Delivery> {
   return publisher<Delivery>(
     () => ({
-      pull: (emitter) => source.pull(emitter.demand, (d) => void emitter.next(d), emitter.signal),
+      pull: (emitter) =>
+        source.pull(
+          emitter.demand,
+          (d) => {
+            onTake?.(d);
+            void emitter.next(d);
+          },
+          emitter.signal,
+        ),
     }),
     { single: true, name: source.name },
   );

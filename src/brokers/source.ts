@@ -15,6 +15,12 @@ export interface BrokerSource {
    * than `max`: that is the demand the pipeline signalled.
    */
   pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Messages the client has taken from the broker that the pipeline has not demanded yet
+   * (RabbitMQ's prefetched deliveries, Kafka's partition buffers). Absent where nothing is
+   * taken before it is demanded (JetStream, Redis Streams, SQS).
+   */
+  readonly buffered?: number;
   /** Messages waiting for this consumer (the M2 lag): depth, pending, log-end minus committed. */
   lag(): Promise<number>;
   /** Stop taking; unsettled deliveries go back to the broker (by its own rules). Idempotent. */

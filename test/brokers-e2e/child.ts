@@ -1,7 +1,8 @@
 // A consumer process for the proofs: consumes `name` on `broker`, appends each processed
 // message's number to `out` (before the ack: at-least-once, so a kill between the two is a
-// duplicate, never a loss) and, every 100 ms, a JSON line of its RSS and counters to `out`.stats.
-// Run: node --import tsx test/brokers-e2e/child.ts '<json args>'
+// duplicate, never a loss) and, every 100 ms, a JSON line of its RSS and counters (held: what
+// it holds taken from the broker and unsettled) to `out`.stats.
+// Run: node --expose-gc --import tsx test/brokers-e2e/child.ts '<json args>'
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { BrokerConsumer } from '../../src/brokers/index.js';
 import type { BrokerName } from './fixtures.js';
@@ -35,12 +36,19 @@ const consumer = new BrokerConsumer(
   },
   { concurrency: args.concurrency, ...(args.batch !== undefined ? { batch: args.batch } : {}) },
 );
-const held = (): number => ('buffered' in source ? Number((source as { buffered: number }).buffered) : 0);
 writeFileSync(`${args.out}.stats`, '');
-const timer = setInterval(() => {
+// Run with --expose-gc: once a second a full collection first, so that line's RSS is what the
+// process retains rather than garbage waiting for V8's next collection (marked gc: true).
+const gc = (globalThis as { gc?: () => void }).gc;
+let ticks = 0;
+const sample = (): void => {
+  const collected = gc !== undefined && ticks++ % 10 === 0;
+  if (collected) gc();
   const s = consumer.stats();
-  appendFileSync(`${args.out}.stats`, JSON.stringify({ t: Date.now(), rss: process.memoryUsage.rss(), heap: process.memoryUsage().heapUsed, received: s.received, acked: s.acked, inFlight: s.inFlight, buffered: held() }) + '\n');
-}, 100);
+  appendFileSync(`${args.out}.stats`, JSON.stringify({ t: Date.now(), gc: collected, rss: process.memoryUsage.rss(), heap: process.memoryUsage().heapUsed, received: s.received, acked: s.acked, inFlight: s.inFlight, buffered: source.buffered ?? 0, held: s.held }) + '\n');
+};
+sample();
+const timer = setInterval(sample, 100);
 process.on('SIGTERM', () => {
   void consumer.stop().finally(() => {
     clearInterval(timer);

@@ -24,7 +24,7 @@ export interface Child {
 }
 
 export function startChild(args: ChildArgs): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+  const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
   let err = '';
   proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -38,12 +38,15 @@ export function processedIds(out: string): number[] {
 
 export interface StatLine {
   readonly t: number;
+  /** A full collection ran just before this line (once a second). */
+  readonly gc: boolean;
   readonly rss: number;
   readonly heap: number;
   readonly received: number;
   readonly acked: number;
   readonly inFlight: number;
   readonly buffered: number;
+  readonly held: number;
 }
 
 export function stats(out: string): StatLine[] {

@@ -63,11 +63,14 @@ export function brokerContract(broker: string, fx: BrokerFixture): void {
         expect(await until(() => c.stats().received === 2)).toBe(true);
         await new Promise((r) => setTimeout(r, 300));
         expect(c.stats().received).toBe(2);
+        // What the process holds: the two in the handlers and whatever the client buffered undemanded.
+        expect(c.stats()).toMatchObject({ taken: 2, held: 2 + (source.buffered ?? 0) });
         if (fx.unacked !== undefined) expect(await fx.unacked(name)).toBeLessThanOrEqual(2);
         const expected = fx.lagCountsHeld === true ? 30 : 28;
         expect(await until(async () => (await source.lag()) === expected, 5000)).toBe(true);
         release();
         expect(await until(() => c.stats().acked === 30)).toBe(true);
+        expect(c.stats()).toMatchObject({ taken: 30, held: 0 });
       } finally {
         release();
         await c.stop();
