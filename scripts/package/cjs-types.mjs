@@ -15,4 +15,4 @@ for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
   count += 1;
 }
 writeFileSync(new URL('package.json', out), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
-process.stdout.write(`cjs-types: ${count} declaration files under dist/cjs-types/\n`);
+process.stderr.write(`cjs-types: ${count} declaration files under dist/cjs-types/\n`);

@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'SLUICE_ERR_STREAM_RULE'
   | 'SLUICE_ERR_BROKER_UNAVAILABLE'
   | 'SLUICE_ERR_STORE_UNAVAILABLE'
-  | 'SLUICE_ERR_STORE_WRONGTYPE';
+  | 'SLUICE_ERR_STORE_WRONGTYPE'
+  | 'SLUICE_ERR_MISSING_DEPENDENCY';
 
 export class SluiceError extends Error {
   readonly code: ErrorCode;
@@ -140,6 +141,28 @@ export class StreamRuleError extends SluiceError {
   }
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, 'SLUICE_ERR_STREAM_RULE');
+  }
+}
+
+/**
+ * A feature needs an optional peer package that is not installed (the gateway's `ajv`, `yaml`
+ * and `undici`: the library installs with no dependencies). Nothing was started.
+ */
+export class MissingDependencyError extends SluiceError {
+  /** The package that could not be loaded. */
+  readonly dependency: string;
+  /** The command that installs what the feature needs. */
+  readonly install: string;
+  constructor(dependency: string, feature: string, install: string, options?: ErrorOptions) {
+    super('SLUICE_ERR_MISSING_DEPENDENCY', `${feature} needs the package ${JSON.stringify(dependency)}, which is not installed: ${install}`, options);
+    this.dependency = dependency;
+    this.install = install;
+  }
+  override get name(): string {
+    return 'MissingDependencyError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, 'SLUICE_ERR_MISSING_DEPENDENCY');
   }
 }
 

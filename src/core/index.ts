@@ -1,6 +1,6 @@
 export { systemClock, VirtualClock, flushMicrotasks } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
-export { SluiceError, InvalidOptionError, InvalidArgumentError, RejectedError, AbortedError, ClosedError, StreamRuleError, isSluiceError } from './errors.js';
+export { SluiceError, InvalidOptionError, InvalidArgumentError, RejectedError, AbortedError, ClosedError, StreamRuleError, MissingDependencyError, isSluiceError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { REJECTION_REASONS } from './types.js';
 export type { Admission, AdmissionContext, Gate, GateStats, Outcome, Permit, PolicyFacts, Rejection, RejectionReason } from './types.js';

@@ -1,6 +1,7 @@
 /**
  * The sluice gateway: an admission-control reverse proxy (`sluice gateway`). Applications
- * layer: imports sluice/http for admission, and yaml + ajv for its config file.
+ * layer: imports sluice/http for admission; yaml, ajv and undici (optional peers) are loaded
+ * when first needed (peers.ts).
  */
 export { startGateway } from './gateway.js';
 export type { Gateway, GatewayOptions } from './gateway.js';
@@ -34,5 +35,7 @@ export type { ConfigIssue } from './config-error.js';
 export { loadConfigFile, parseConfigText } from './load-config.js';
 export { quickConfig } from './quick-config.js';
 export type { QuickOptions } from './quick-config.js';
+export { GATEWAY_INSTALL, GATEWAY_PEERS } from './peers.js';
+export { MissingDependencyError } from '../core/errors.js';
 export { JsonLogger, LOG_LEVELS } from './logger.js';
 export type { LogFields, Logger } from './logger.js';

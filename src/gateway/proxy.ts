@@ -77,7 +77,7 @@ export function abandonForwarding(res: ServerResponse): void {
 }
 
 /** One request's trip upstream and back: undici's dispatch handler. */
-class Forwarding implements Dispatcher.DispatchHandlers {
+class Forwarding implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | undefined;
   /** The response started (headers written) or the request ended another way. */
   #settled = false;

@@ -3,12 +3,13 @@
  * (a request sees the old table or the new one, never a mix). Policies and upstream connection pools
  * are taken over from the previous table when their canonical key is unchanged.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { RouteAdmission } from '../http/options.js';
 import { trustCheck } from '../http/trusted-proxies.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { RouteFault } from './fault-injection.js';
+import { undici } from './peers.js';
 import { PolicyInstance } from './policy-instance.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import type { WorkerShare } from './worker-share.js';
@@ -22,7 +23,7 @@ export interface LiveUpstream {
 function poolFor(u: ResolvedUpstream): Pool {
   // headersTimeout: no response headers this long after the request went out is a 504;
   // bodyTimeout: a response body silent this long is cut. One request per connection at a time.
-  return new Pool(u.origin, { connections: u.maxSockets, pipelining: 1, headersTimeout: u.timeoutMs, bodyTimeout: u.idleTimeoutMs });
+  return new (undici().Pool)(u.origin, { connections: u.maxSockets, pipelining: 1, headersTimeout: u.timeoutMs, bodyTimeout: u.idleTimeoutMs });
 }
 
 export interface LiveRoute {

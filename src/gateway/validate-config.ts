@@ -5,7 +5,6 @@
  * collected (not just the first) and reported with its file, line and key path.
  */
 import { availableParallelism } from 'node:os';
-import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { InvalidOptionError } from '../core/errors.js';
 import { HttpAdmission } from '../http/admission.js';
@@ -16,6 +15,7 @@ import { describeValue, formatPath, GatewayConfigError } from './config-error.js
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { ajv } from './peers.js';
 import { rolloutIssues } from './policy-mode.js';
 import { concurrencyForm, policyParts } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
@@ -27,7 +27,7 @@ import type { ConfigSource } from './yaml-source.js';
 let compiled: ValidateFunction | undefined;
 
 function schemaValidator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
+  compiled ??= new (ajv().Ajv)({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
   return compiled;
 }
 

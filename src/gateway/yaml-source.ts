@@ -2,9 +2,9 @@
  * A YAML config file read with its positions: `parseDocument` + `LineCounter`, so a key path
  * found by the validator maps back to the line it was written on.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import type { ConfigIssue } from './config-error.js';
+import { yaml } from './peers.js';
 
 export interface ConfigSource {
   /** File name shown in messages. */
@@ -16,6 +16,7 @@ export interface ConfigSource {
 export type ParsedYaml = { readonly ok: true; readonly value: unknown; readonly source: ConfigSource } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 export function parseYaml(text: string, file: string): ParsedYaml {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

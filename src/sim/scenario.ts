@@ -5,10 +5,10 @@
  * SCENARIO_SCHEMA; every mistake is reported as the gateway config's are
  * (`scenario.yaml:7: clients[0].retry.backof: expected one of the keys ..., found unknown key "backof"`).
  */
-import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { describeValue, formatPath, GatewayConfigError } from '../gateway/config-error.js';
 import type { ConfigIssue } from '../gateway/config-error.js';
+import { ajv } from '../gateway/peers.js';
 import { schemaIssues, valueAt } from '../gateway/schema-errors.js';
 import { durationMs, rateOf } from '../gateway/units.js';
 import type { Duration, Rate } from '../gateway/units.js';
@@ -86,7 +86,7 @@ export function parseScenario(text: string, file: string): Scenario {
 }
 
 export function resolveScenario(value: unknown, file = '<scenario>', source?: { lineOf(path: readonly (string | number)[]): number | undefined }): Scenario {
-  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(SCENARIO_SCHEMA);
+  compiled ??= new (ajv().Ajv)({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(SCENARIO_SCHEMA);
   const src = source === undefined ? undefined : { file, lineOf: (p: readonly (string | number)[]) => source.lineOf(p) };
   if (!compiled(value)) throw new GatewayConfigError(file, schemaIssues(compiled.errors ?? [], value, src));
   const s = value as ScenarioInput;
