@@ -1,9 +1,10 @@
 // The published shape: every subpath of the exports map resolves from the built package,
 // internals do not, and the core has no runtime dependencies. Needs `npm run build` first
 // (npm test runs it).
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_PEERS } from '../../src/gateway/peers.js';
 
@@ -17,26 +18,29 @@ const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as {
   type: string;
 };
 
-function nodeImport(specifier: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(specifier)}); console.log(Object.keys(m).sort().join(','))`], {
+// Child processes run asynchronously: a blocked test worker misses vitest's RPC deadline on a busy machine.
+const execFileAsync = promisify(execFile);
+
+async function nodeImport(specifier: string): Promise<string> {
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(specifier)}); console.log(Object.keys(m).sort().join(','))`], {
     cwd: root,
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'], // a refused import's stack trace is expected, not noise for the log
-  }).trim();
+  });
+  return stdout.trim();
 }
 
-function nodeRequire(specifier: string): string {
-  return execFileSync(process.execPath, ['--input-type=commonjs', '-e', `const m = require(${JSON.stringify(specifier)}); console.log(Object.keys(m).sort().join(','))`], {
+async function nodeRequire(specifier: string): Promise<string> {
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=commonjs', '-e', `const m = require(${JSON.stringify(specifier)}); console.log(Object.keys(m).sort().join(','))`], {
     cwd: root,
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).trim();
+  });
+  return stdout.trim();
 }
 
 describe('the sluice command in a clone', () => {
-  it('runs the source without a build (bin/sluice.js through tsx)', () => {
-    const out = execFileSync(process.execPath, [`${root}/bin/sluice.js`, '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(out).toMatch(/^Usage: sluice <command>/);
+  it('runs the source without a build (bin/sluice.js through tsx)', async () => {
+    const { stdout } = await execFileAsync(process.execPath, [`${root}/bin/sluice.js`, '--help'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(stdout).toMatch(/^Usage: sluice <command>/);
   }, 60_000);
 });
 
@@ -53,19 +57,19 @@ describe.runIf(existsSync(`${root}/dist/index.js`))('package exports', () => {
   });
 
   for (const sub of Object.keys(pkg.exports).filter((s) => s !== './package.json')) {
-    it(`resolves ${sub}`, () => {
+    it(`resolves ${sub}`, async () => {
       const spec = sub === '.' ? 'sluice' : `sluice/${sub.slice(2)}`;
-      const keys = nodeImport(spec).split(',');
+      const keys = (await nodeImport(spec)).split(',');
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((k) => !k.startsWith('_'))).toBe(true);
       // CommonJS: the `require` condition loads the same module (require(esm), Node >= 20.19).
-      expect(nodeRequire(spec).split(',')).toEqual(keys);
+      expect((await nodeRequire(spec)).split(',')).toEqual(keys);
     });
   }
 
-  it('does not expose internals', () => {
-    expect(() => nodeImport('sluice/discipline/entry')).toThrow();
-    expect(() => nodeImport('sluice/dist/core/index.js')).toThrow();
+  it('does not expose internals', async () => {
+    await expect(nodeImport('sluice/discipline/entry')).rejects.toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+    await expect(nodeImport('sluice/dist/core/index.js')).rejects.toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });
 
   it('imports nothing but relative modules and node: built-ins, except an adapter its own optional peer', () => {

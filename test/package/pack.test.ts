@@ -29,6 +29,7 @@ const PEER_OF: Record<string, string> = {
   './rabbitmq': 'amqplib',
   './jetstream': '@nats-io/jetstream',
   './redis-streams': 'ioredis',
+  './redis': 'ioredis',
   './kafka': 'kafkajs',
   './sqs': '@aws-sdk/client-sqs',
 };
