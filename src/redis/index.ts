@@ -1,5 +1,7 @@
 /** `sluice/redis`: limits shared across processes and hosts in Redis (ioredis, an optional peer). */
-export { RedisStore } from './redis-store.js';
+export { RedisStore, LEASED_RATE_DEFAULTS } from './redis-store.js';
+export type { LeasedRateOptions } from './redis-store.js';
+export { RedisLimitStore } from './redis-limit-store.js';
 export { RedisRateStore } from './redis-rate-store.js';
 export type { RedisRateStats } from './redis-rate-store.js';
 export { REDIS_STORE_DEFAULTS, ON_STORE_ERROR } from './options.js';

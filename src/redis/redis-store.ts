@@ -15,20 +15,36 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
+import { optInt, optNumber } from '../core/options.js';
+import type { RatePolicy } from '../rate/policy.js';
+import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { RATE_ALGORITHMS } from '../rate/policy.js';
 import { keyPart } from './keys.js';
 import { failureConfig, redisStoreConfig } from './options.js';
 import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { RATE_COMMAND, RATE_SCRIPTS } from './rate-scripts.js';
+import { RedisLimitStore } from './redis-limit-store.js';
 import { RedisRateStore } from './redis-rate-store.js';
 import { SharedBreaker } from './shared-breaker.js';
 import type { SharedBreakerOptions } from './shared-breaker.js';
-import { SharedConcurrencyGate } from './shared-concurrency.js';
+import { SHARED_CONCURRENCY_DEFAULTS, SharedConcurrencyGate } from './shared-concurrency.js';
 import type { SharedConcurrencyOptions } from './shared-concurrency.js';
 import { StoreGuard } from './store-guard.js';
 import type { StoreHealth } from './store-guard.js';
 import type { StoreLink } from './store-link.js';
+
+/** Options of {@link RedisStore.leasedRateStore}. */
+export interface LeasedRateOptions extends FailureOptions {
+  /** Tokens taken beyond the cost of the request that needs them, per fetch: a number, or per policy. Integer >= 0. @default 4 */
+  readonly batch?: number | ((policy: RatePolicy) => number);
+  /** Tokens held unspent this long go back, ms. >= 1. @default 50 */
+  readonly holdMs?: number;
+  /** Keys held locally at most (least recently used go back). Integer >= 1. @default 10000 */
+  readonly maxKeys?: number;
+}
+
+export const LEASED_RATE_DEFAULTS = { batch: 4, holdMs: 50, maxKeys: 10_000 } as const;
 
 /** Reconnect delay of the store's own client, ms: attempt n after min(50·n, 500). */
 const RECONNECT_MAX_MS = 500;
@@ -95,6 +111,36 @@ export class RedisStore {
   rateStore(name: string, options: FailureOptions = {}): RedisRateStore {
     keyPart('name', name);
     return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config));
+  }
+
+  /**
+   * A {@link RateStore} that leases tokens in small batches (sluice/shared's LeasedRateStore
+   * over {@link RedisStore.limitStore}): a request is served from tokens this process holds,
+   * synchronously; only a key whose tokens ran out costs a script call, which takes `cost`
+   * plus up to `batch` more. Across processes no more than rate·t + burst are ever admitted;
+   * tokens held and unspent (at most `batch` per key and process, for up to `holdMs`) are
+   * missing elsewhere until they go back. Callers cannot wait for tokens (maxWaitMs is not
+   * honoured: they are refused with their Retry-After).
+   */
+  leasedRateStore(name: string, options: LeasedRateOptions = {}): LeasedRateStore {
+    keyPart('name', name);
+    const batch = options.batch ?? LEASED_RATE_DEFAULTS.batch;
+    const batchOf = typeof batch === 'function' ? batch : (): number => batch;
+    if (typeof batch !== 'function') optInt('batch', batch, 0);
+    const holdMs = optNumber('holdMs', options.holdMs ?? LEASED_RATE_DEFAULTS.holdMs, 1);
+    const maxKeys = optInt('maxKeys', options.maxKeys ?? LEASED_RATE_DEFAULTS.maxKeys, 1);
+    // Keys as rateStore(name) lays them out: processes that lease and processes that ask per request share the buckets.
+    const tokens = new RedisLimitStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), { leaseTtlMs: SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs });
+    return new LeasedRateStore(tokens, { prefix: '', holdMs, maxKeys, batchOf });
+  }
+
+  /**
+   * The store as a {@link SharedLimitStore}: batches of tokens and slots (what the gateway's
+   * workers lease from their primary, here from Redis). Slot leases last `leaseTtlMs`.
+   */
+  limitStore(options: FailureOptions & { readonly leaseTtlMs?: number } = {}): RedisLimitStore {
+    const leaseTtlMs = optNumber('leaseTtlMs', options.leaseTtlMs ?? SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs, 30, 86_400_000);
+    return new RedisLimitStore(this.#link, this.config.keyPrefix, failureConfig(options, this.config), { leaseTtlMs });
   }
 
   /**

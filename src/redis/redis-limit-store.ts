@@ -1,0 +1,113 @@
+/**
+ * The Redis home of {@link SharedLimitStore}: what a process uses to lease small batches of
+ * tokens and slots rather than ask for every request — the same interface the gateway's
+ * workers use towards their primary, so `LeasedRateStore` and `SlotLease` (sluice/shared)
+ * run on it unchanged.
+ *
+ * Tokens: a take is the rate script's 't' operation (min, then as many more as are there up
+ * to max, atomically, on Redis time); a give-back its refund. Slots: one {@link LeaseClient}
+ * per name, renewed every TTL / 3 while anything is held; `close()` gives everything back.
+ *
+ * Failure modes apply to takes: 'open' grants `max` without asking, 'local' takes from this
+ * process's share of the policy in memory, 'closed' rejects (LeasedRateStore then refuses).
+ * Slot calls reject while the store is away (SlotLease keeps what it holds and retries).
+ */
+import type { RatePolicy } from '../rate/policy.js';
+import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
+import { stateKey } from './keys.js';
+import { LeaseClient } from './lease-client.js';
+import { LocalShare } from './local-share.js';
+import type { FailureConfig } from './options.js';
+import { RATE_COMMAND } from './rate-scripts.js';
+import { policyArgs, replyNumber } from './redis-rate-store.js';
+import { StoreWrongTypeError } from './store-errors.js';
+import type { StoreLink } from './store-link.js';
+
+export interface RedisLimitStoreOptions {
+  /** Slot lease time, ms: a dead holder's slots come back within it. */
+  readonly leaseTtlMs: number;
+}
+
+export class RedisLimitStore implements SharedLimitStore {
+  readonly base: string;
+  readonly failure: FailureConfig;
+  readonly #link: StoreLink;
+  readonly #local: LocalShare;
+  readonly #ttl: number;
+  readonly #slots = new Map<string, LeaseClient>();
+  readonly #renew: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(link: StoreLink, base: string, failure: FailureConfig, options: RedisLimitStoreOptions) {
+    this.#link = link;
+    this.base = base;
+    this.failure = failure;
+    this.#local = new LocalShare(failure.instances);
+    this.#ttl = options.leaseTtlMs;
+    this.#renew = setInterval(() => this.#renewAll(), this.#ttl / 3);
+    this.#renew.unref();
+  }
+
+  async takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant> {
+    try {
+      const r = (await this.#link.script(RATE_COMMAND[policy.algorithm], [stateKey(this.base, key, policy.algorithm)], ['t', ...policyArgs(policy), min, max])) as unknown[];
+      return { taken: replyNumber(r[0]), retryAfterMs: replyNumber(r[1]), remaining: replyNumber(r[2]) };
+    } catch (err) {
+      if (err instanceof StoreWrongTypeError || this.failure.onStoreError === 'closed') throw err;
+      if (this.failure.onStoreError === 'open') return { taken: max, retryAfterMs: 0, remaining: 0 };
+      return this.#localTake(key, policy, min, max);
+    }
+  }
+
+  async returnTokens(key: string, policy: RatePolicy, n: number): Promise<void> {
+    if (n <= 0) return;
+    await this.#link.script(RATE_COMMAND[policy.algorithm], [stateKey(this.base, key, policy.algorithm)], ['r', ...policyArgs(policy), n, 0]);
+  }
+
+  async takeSlots(name: string, limit: number, want: number): Promise<SlotGrant> {
+    const c = this.#client(name, limit);
+    const a = want > 0 ? await c.acquire(want, want) : await c.renew(0);
+    return { granted: want > 0 ? a.n : 0, fairShare: a.othersWanting > 0 ? Math.max(1, Math.floor(limit / (a.othersWanting + 1))) : limit };
+  }
+
+  async returnSlots(name: string, n: number): Promise<void> {
+    const c = this.#slots.get(name);
+    if (c !== undefined && n > 0) await c.release(n, 0);
+  }
+
+  /** Give back every slot held and stop renewing. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#renew);
+    const held = [...this.#slots.values()].filter((c) => c.held.length > 0);
+    await Promise.all(held.map((c) => c.release(c.held.length, 0).catch(() => undefined)));
+  }
+
+  #client(name: string, limit: number): LeaseClient {
+    let c = this.#slots.get(name);
+    // A reload may change the limit: later calls carry the new one.
+    if (c === undefined || c.limit !== limit) {
+      const next = new LeaseClient(this.#link, this.base, name, limit, this.#ttl);
+      if (c !== undefined) next.held.push(...c.held);
+      this.#slots.set(name, (c = next));
+    }
+    return c;
+  }
+
+  #renewAll(): void {
+    for (const c of this.#slots.values()) if (c.held.length > 0) c.renew(0).catch(() => undefined);
+  }
+
+  /** The local share's take: `min`, then what is there up to `max` (as LeaseLedger takes). */
+  #localTake(key: string, policy: RatePolicy, min: number, max: number): TokenGrant {
+    const store = this.#local.store;
+    const p = this.#local.share(policy);
+    const now = performance.now();
+    const first = store.consume(key, p, min, now, 0);
+    if (!first.allowed) return { taken: 0, retryAfterMs: first.retryAfterMs, remaining: 0 };
+    const extra = Math.min(max - min, Math.floor(store.available(key, p, now) + 1e-9));
+    if (extra >= 1 && store.consume(key, p, extra, now, 0).allowed) return { taken: min + extra, retryAfterMs: 0, remaining: 0 };
+    return { taken: min, retryAfterMs: 0, remaining: first.facts.remaining };
+  }
+}

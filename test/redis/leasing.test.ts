@@ -1,0 +1,122 @@
+// Fewer round trips: tokens leased in batches (LeasedRateStore over RedisLimitStore) and slots
+// leased by SlotLease, against the real Redis. The bound rate·t + burst holds across processes;
+// the cost of a batch is tokens held out of the others' reach, never tokens minted.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import { KeyedRateLimiter } from '../../src/rate/index.js';
+import { RedisStore } from '../../src/redis/index.js';
+import { SlotLease } from '../../src/shared/slot-lease.js';
+import { sharedRedis, unique } from './servers.js';
+
+const svc = await sharedRedis();
+const stores: RedisStore[] = [];
+let raw: Redis;
+let prefix: string;
+
+async function proc(): Promise<RedisStore> {
+  const s = await RedisStore.connect({ url: svc.url, keyPrefix: prefix, timeoutMs: 2000 });
+  stores.push(s);
+  return s;
+}
+
+async function redisNow(): Promise<number> {
+  const [s, us] = await raw.time();
+  return Number(s) * 1000 + Number(us) / 1000;
+}
+
+if (svc.up) {
+  beforeAll(() => {
+    prefix = `${unique('l')}:`;
+    raw = new Redis(svc.url);
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    raw.disconnect();
+  });
+}
+
+describe.skipIf(!svc.up)('leasing', () => {
+  it('batched tokens: two processes, one leasing and one asking per request, share one bucket within rate·t + burst', async () => {
+    const name = unique('tok');
+    const [a, b] = [await proc(), await proc()];
+    const policy = { algorithm: 'gcra', rate: 200, burst: 20 } as const;
+    const leased = a.leasedRateStore(name, { batch: 4, holdMs: 50 });
+    const la = new KeyedRateLimiter({ policy, store: leased });
+    const lb = new KeyedRateLimiter({ policy, store: b.rateStore(name) });
+    const t0 = await redisNow();
+    const end = Date.now() + 800;
+    let admittedA = 0;
+    let admittedB = 0;
+    const runA = async (): Promise<void> => {
+      while (Date.now() < end) {
+        if ((await la.admit({ key: 'k' })).ok) admittedA++;
+        else await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    const runB = async (): Promise<void> => {
+      while (Date.now() < end) if ((await lb.admit({ key: 'k' })).ok) admittedB++;
+    };
+    await Promise.all([runA(), runA(), runB(), runB()]);
+    leased.close();
+    const t = (await redisNow()) - t0;
+    expect(admittedA + admittedB).toBeLessThanOrEqual(20 + (200 * t) / 1000 + 1);
+    expect(admittedA).toBeGreaterThan(0);
+    expect(admittedB).toBeGreaterThan(0);
+  });
+
+  it('with tokens to spare, one script call serves up to batch + 1 admissions', async () => {
+    const a = await proc();
+    const leased = a.leasedRateStore(unique('few'), { batch: 9 });
+    const l = new KeyedRateLimiter({ policy: { algorithm: 'gcra', rate: 100_000, burst: 10_000 }, store: leased });
+    const before = a.guard.stats().sent;
+    let ok = 0;
+    for (let i = 0; i < 300; i++) if ((await l.admit({ key: 'k' })).ok) ok++;
+    expect(ok).toBe(300);
+    // 300 admissions from about 30 takes (plus any give-back of unspent tokens).
+    expect(a.guard.stats().sent - before).toBeLessThanOrEqual(300 / 10 + 5);
+    leased.close();
+  });
+
+  it('tokens held and unspent go back to the bucket after holdMs', async () => {
+    const name = unique('back');
+    const a = await proc();
+    const policy = { algorithm: 'token-bucket', rate: 1, perMs: 60_000, burst: 10 } as const;
+    const leased = a.leasedRateStore(name, { batch: 5, holdMs: 30 });
+    const l = new KeyedRateLimiter({ policy, store: leased });
+    expect((await l.admit({ key: 'k' })).ok).toBe(true); // took 1 + 5
+    const per = a.rateStore(name);
+    const probe = async (): Promise<number> => (await per.consume('k', (l.policy as never), 1, 0, 0)).facts.remaining;
+    expect(await probe()).toBeLessThanOrEqual(3); // 10 − 6 − this probe's 1
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await probe()).toBeGreaterThanOrEqual(6); // the 5 unspent came back
+    leased.close();
+  });
+
+  it('slots leased in batches by SlotLease over RedisLimitStore: two processes, limit 4, never more than 4 in flight', async () => {
+    const name = unique('slots');
+    const [a, b] = [await proc(), await proc()];
+    const la = a.limitStore({ leaseTtlMs: 2000 });
+    const lb = b.limitStore({ leaseTtlMs: 2000 });
+    const ga = new ConcurrencyGate({ limit: 4, maxQueue: 100 });
+    const gb = new ConcurrencyGate({ limit: 4, maxQueue: 100 });
+    const sa = new SlotLease(ga, la, { name, limit: 4, initial: 2, batch: 1, tickMs: 5 });
+    const sb = new SlotLease(gb, lb, { name, limit: 4, initial: 2, batch: 1, tickMs: 5 });
+    await Promise.all([sa.start(), sb.start()]);
+    let now = 0;
+    let max = 0;
+    const work = async (g: ConcurrencyGate): Promise<void> => {
+      const p = await g.acquire();
+      now++;
+      max = Math.max(max, now);
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+      now--;
+      p.release();
+    };
+    await Promise.all([...Array.from({ length: 30 }, () => work(ga)), ...Array.from({ length: 30 }, () => work(gb))]);
+    expect(max).toBeLessThanOrEqual(4);
+    expect(await raw.zcard(`${prefix}{${name}}:leases`)).toBeLessThanOrEqual(4);
+    await Promise.all([sa.stop(), sb.stop(), la.close(), lb.close()]);
+    expect(await raw.zcard(`${prefix}{${name}}:leases`)).toBe(0);
+  });
+});
