@@ -1,22 +1,12 @@
 // Shared concurrency (leases with a TTL) and shared breaker state against the real Redis.
 // Each RedisStore here is a "process": its own connection, its own holder id.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/breaker/index.js';
-import { RedisStore } from '../../src/redis/index.js';
 import type { SharedConcurrencyGate } from '../../src/redis/index.js';
-import { sharedRedis, unique, until } from './servers.js';
+import { sharedRedis, unique, until, useProcesses } from './servers.js';
 
 const svc = await sharedRedis();
-const stores: RedisStore[] = [];
-let raw: Redis;
-let prefix: string;
-
-async function proc(): Promise<RedisStore> {
-  const s = await RedisStore.connect({ url: svc.url, keyPrefix: prefix, timeoutMs: 2000 });
-  stores.push(s);
-  return s;
-}
+const { proc, raw: rawClient } = useProcesses(svc.url, 'c');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -37,16 +27,6 @@ function callers(gate: SharedConcurrencyGate, n: number, holdMs: () => number, c
   });
 }
 
-if (svc.up) {
-  beforeAll(() => {
-    prefix = `${unique('c')}:`;
-    raw = new Redis(svc.url);
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    raw.disconnect();
-  });
-}
 
 describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
   it('two processes, limit 5, 40 callers with random hold times: never more than 5 in flight; every caller served', async () => {
@@ -56,7 +36,7 @@ describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
     const gb = b.concurrency({ name, limit: 5, maxQueue: 100 });
     const count = { now: 0, max: 0, done: 0, refused: 0 };
     let maxLeased = 0;
-    const watch = setInterval(() => void raw.zcard(ga.leases.key).then((n) => (maxLeased = Math.max(maxLeased, n))), 5);
+    const watch = setInterval(() => void rawClient().zcard(ga.leases.key).then((n) => (maxLeased = Math.max(maxLeased, n))), 5);
     await Promise.all([...callers(ga, 20, () => 5 + Math.random() * 25, count), ...callers(gb, 20, () => 5 + Math.random() * 25, count)]);
     clearInterval(watch);
     expect(count.max).toBeLessThanOrEqual(5);
@@ -64,7 +44,7 @@ describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
     expect(maxLeased).toBeLessThanOrEqual(5);
     expect(count.done).toBe(40);
     // Per request: nothing stays leased once idle.
-    expect(await until(async () => (await raw.zcard(ga.leases.key)) === 0, 3000)).toBe(true);
+    expect(await until(async () => (await rawClient().zcard(ga.leases.key)) === 0, 3000)).toBe(true);
     expect(ga.stats()).toMatchObject({ inFlight: 0, queued: 0, held: 0, mode: 'shared' });
   });
 
@@ -74,13 +54,13 @@ describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
     const ga = a.concurrency({ name, limit: 3, maxQueue: 10, leaseTtlMs: 300 });
     const permits = await Promise.all([ga.acquire(), ga.acquire(), ga.acquire()]);
     await sleep(700); // two TTLs: renewed meanwhile
-    expect(await raw.zcard(ga.leases.key)).toBe(3);
+    expect(await rawClient().zcard(ga.leases.key)).toBe(3);
     const gb = b.concurrency({ name, limit: 3, maxQueue: 0, leaseTtlMs: 300 });
     expect((await gb.admit()).ok).toBe(false); // full elsewhere: refused after one lease call
     // "Crash": a's connection goes and its renewals with it (its permits are never released).
     await a.close();
     const t0 = performance.now();
-    expect(await until(async () => (await raw.zcard(ga.leases.key)) === 0, 3000)).toBe(true);
+    expect(await until(async () => (await rawClient().zcard(ga.leases.key)) === 0, 3000)).toBe(true);
     expect(performance.now() - t0).toBeLessThanOrEqual(300 + 200); // TTL, plus a poll's grain
     const p = await gb.acquire();
     expect(p.ok).toBe(true);
@@ -128,9 +108,9 @@ describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
     const waiting = g.admit();
     g.close();
     expect(await waiting).toMatchObject({ ok: false, reason: 'closed' });
-    expect(await raw.zcard(g.leases.key)).toBe(1);
+    expect(await rawClient().zcard(g.leases.key)).toBe(1);
     p.release();
-    expect(await until(async () => (await raw.zcard(g.leases.key)) === 0, 3000)).toBe(true);
+    expect(await until(async () => (await rawClient().zcard(g.leases.key)) === 0, 3000)).toBe(true);
   });
 
   it('options are validated once, naming the option', async () => {

@@ -1,40 +1,20 @@
 // Fewer round trips: tokens leased in batches (LeasedRateStore over RedisLimitStore) and slots
 // leased by SlotLease, against the real Redis. The bound rate·t + burst holds across processes;
 // the cost of a batch is tokens held out of the others' reach, never tokens minted.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { KeyedRateLimiter } from '../../src/rate/index.js';
-import { RedisStore } from '../../src/redis/index.js';
 import { SlotLease } from '../../src/shared/slot-lease.js';
-import { sharedRedis, unique } from './servers.js';
+import { sharedRedis, unique, useProcesses } from './servers.js';
 
 const svc = await sharedRedis();
-const stores: RedisStore[] = [];
-let raw: Redis;
-let prefix: string;
-
-async function proc(): Promise<RedisStore> {
-  const s = await RedisStore.connect({ url: svc.url, keyPrefix: prefix, timeoutMs: 2000 });
-  stores.push(s);
-  return s;
-}
+const { proc, raw: rawClient, prefix: keyPrefix } = useProcesses(svc.url, 'l');
 
 async function redisNow(): Promise<number> {
-  const [s, us] = await raw.time();
+  const [s, us] = await rawClient().time();
   return Number(s) * 1000 + Number(us) / 1000;
 }
 
-if (svc.up) {
-  beforeAll(() => {
-    prefix = `${unique('l')}:`;
-    raw = new Redis(svc.url);
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    raw.disconnect();
-  });
-}
 
 describe.skipIf(!svc.up)('leasing', () => {
   it('batched tokens: two processes, one leasing and one asking per request, share one bucket within rate·t + burst', async () => {
@@ -115,8 +95,8 @@ describe.skipIf(!svc.up)('leasing', () => {
     };
     await Promise.all([...Array.from({ length: 30 }, () => work(ga)), ...Array.from({ length: 30 }, () => work(gb))]);
     expect(max).toBeLessThanOrEqual(4);
-    expect(await raw.zcard(`${prefix}{${name}}:leases`)).toBeLessThanOrEqual(4);
+    expect(await rawClient().zcard(`${keyPrefix()}{${name}}:leases`)).toBeLessThanOrEqual(4);
     await Promise.all([sa.stop(), sb.stop(), la.close(), lb.close()]);
-    expect(await raw.zcard(`${prefix}{${name}}:leases`)).toBe(0);
+    expect(await rawClient().zcard(`${keyPrefix()}{${name}}:leases`)).toBe(0);
   });
 });

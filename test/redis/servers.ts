@@ -9,6 +9,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisStore } from '../../src/redis/index.js';
+import { unique } from '../brokers/services.js';
 
 export { redis as sharedRedis, unique, until } from '../brokers/services.js';
 
@@ -107,4 +110,31 @@ export class OwnRedis {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Hooks for a file whose RedisStores each play a process on the shared Redis: `proc()`
+ * connects one (closed after the file), `raw` is a plain client, `prefix` the file's keys.
+ */
+export function useProcesses(url: string, name: string): { proc: () => Promise<RedisStore>; raw: () => Redis; prefix: () => string } {
+  const stores: RedisStore[] = [];
+  let raw: Redis | undefined;
+  let prefix = '';
+  beforeAll(() => {
+    prefix = `${unique(name)}:`;
+    raw = new Redis(url);
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    raw?.disconnect();
+  });
+  return {
+    proc: async () => {
+      const s = await RedisStore.connect({ url, keyPrefix: prefix, timeoutMs: 2000 });
+      stores.push(s);
+      return s;
+    },
+    raw: () => raw!,
+    prefix: () => prefix,
+  };
 }
