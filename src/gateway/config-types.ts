@@ -56,6 +56,14 @@ export interface ServerConfig {
    */
   readonly pauseRefused?: Duration;
   /**
+   * Request headers clients may not set: dropped unless the peer is in `trustProxy` (an auth
+   * proxy in front may set them). Besides these, X-Real-IP, True-Client-IP, X-Client-IP,
+   * X-Cluster-Client-IP, CF-Connecting-IP, Fastly-Client-IP, X-Original-Forwarded-For,
+   * X-Original-URL, X-Rewrite-URL and every X-Forwarded-* are always dropped from untrusted
+   * peers. @default []
+   */
+  readonly stripHeaders?: readonly string[];
+  /**
    * Processes serving the listener, sharing one limit (their primary leases slots and
    * tokens to them): an integer >= 1, or 'auto' for one per available core. Needs a
    * restart to change. @default 1

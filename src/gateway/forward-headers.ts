@@ -3,7 +3,10 @@
  * header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, and Proxy-*) belong
  * to one connection and are dropped both ways. X-Forwarded-For/-Proto/-Host and Forwarded
  * (RFC 7239) are appended to when the peer is a trusted proxy, and replaced otherwise: an
- * untrusted client cannot plant an address the upstream will believe.
+ * untrusted client cannot plant an address the upstream will believe. For the same reason
+ * the other headers through which proxies speak for a client (X-Real-IP, True-Client-IP,
+ * every other X-Forwarded-*, X-Original-URL, ...: STRIPPED_HEADERS) and those the operator
+ * lists (`server.stripHeaders`) are dropped unless the peer is a trusted proxy.
  */
 import type { IncomingMessage } from 'node:http';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
@@ -13,6 +16,24 @@ import { parseIp } from '../http/ip.js';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 /** Request headers the gateway writes itself (the upstream's Host and the forwarding headers). */
 const REPLACED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+
+/**
+ * Request headers only a proxy may write, dropped from untrusted peers besides every
+ * `x-forwarded-*`: the client's address as CDNs and proxies pass it (an upstream that trusts
+ * them would take a planted one for the client's), and the original-URL headers some
+ * frameworks route on (a planted one would route around the canonical path).
+ */
+export const STRIPPED_HEADERS: readonly string[] = [
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-original-forwarded-for',
+  'x-original-url',
+  'x-rewrite-url',
+];
 
 /** Names the Connection header lists, lowercased. */
 function connectionNamed(value: string | string[] | undefined): Set<string> | undefined {
@@ -75,22 +96,32 @@ function forwardedValue(v: string): string {
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? v : `"${v.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/** Lowercase names dropped from untrusted peers: STRIPPED_HEADERS and `extra` (the operator's). */
+export function strippedSet(extra: readonly string[] = []): ReadonlySet<string> {
+  return new Set([...STRIPPED_HEADERS, ...extra.map((n) => n.toLowerCase())]);
+}
+
+const DEFAULT_STRIPPED = strippedSet();
+
 /**
  * The request headers sent upstream, as a flat name/value list: the client's end-to-end
- * headers (raw: order and duplicates kept), then the upstream's Host and the forwarding
- * headers, appended to when the peer is a trusted proxy and replaced otherwise.
+ * headers (raw: order and duplicates kept; from an untrusted peer, without `stripped` and
+ * X-Forwarded-*), then the upstream's Host and the forwarding headers, appended to when the
+ * peer is a trusted proxy and replaced otherwise.
  */
-export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, trusted: TrustCheck | undefined): string[] {
+export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, trusted: TrustCheck | undefined, stripped: ReadonlySet<string> = DEFAULT_STRIPPED): string[] {
   const raw = req.rawHeaders;
   const named = namedInRaw(raw);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (!isHopByHop(lower, named) && !REPLACED.has(lower)) out.push(raw[i]!, raw[i + 1]!);
-  }
   const peer = peerAddress(req);
   const ip = parseIp(peer);
   const believe = trusted !== undefined && ip !== undefined && trusted(ip);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (isHopByHop(lower, named) || REPLACED.has(lower)) continue;
+    if (!believe && (stripped.has(lower) || lower.startsWith('x-forwarded-'))) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
   const h = req.headers;
   const host = h.host ?? upstreamHost;
   const xff = single(h['x-forwarded-for']);

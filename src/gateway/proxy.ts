@@ -31,6 +31,8 @@ import type { LiveUpstream } from './route-table.js';
 
 export interface ForwardContext {
   readonly trusted: TrustCheck | undefined;
+  /** Request headers dropped unless the peer is trusted (lowercase; forward-headers.ts). */
+  readonly stripped: ReadonlySet<string>;
   readonly maxBodySize: number;
   /** An upstream failure (502/504) happened: for logs and counters. */
   readonly onUpstreamFailure: (kind: 'error' | 'timeout', error: string | undefined) => void;
@@ -223,7 +225,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
         origin: u.origin,
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
         path: `${u.basePath}${req.url ?? '/'}`,
-        headers: upstreamRequestHead(req, u.host, ctx.trusted),
+        headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped),
         body,
         ...(body === null ? {} : { headersTimeout: 0 }),
       },

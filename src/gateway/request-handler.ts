@@ -162,6 +162,7 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
   const table = state.table;
   return {
     trusted: table.trusted,
+    stripped: table.stripped,
     maxBodySize: table.config.server.maxBodySize,
     onUpstreamFailure: (kind, error) => {
       if (kind === 'timeout') state.counters.upstreamTimeouts++;

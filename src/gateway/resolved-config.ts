@@ -54,6 +54,8 @@ export interface ResolvedConfig {
     readonly maxQueued: number;
     /** Already capped at half of keepAliveTimeoutMs. */
     readonly pauseRefusedMs: number;
+    /** Lowercase; besides forward-headers.ts's own list. */
+    readonly stripHeaders: readonly string[];
     /** 'auto' resolved to the available cores. */
     readonly workers: number;
   };

@@ -9,6 +9,7 @@ import type { RouteAdmission } from '../http/options.js';
 import { trustCheck } from '../http/trusted-proxies.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { RouteFault } from './fault-injection.js';
+import { strippedSet } from './forward-headers.js';
 import { undici } from './peers.js';
 import { PolicyInstance } from './policy-instance.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
@@ -42,10 +43,13 @@ export class RouteTable {
   readonly policies: ReadonlyMap<string, PolicyInstance>;
   readonly upstreams: ReadonlyMap<string, LiveUpstream>;
   readonly trusted: TrustCheck | undefined;
+  /** Request headers dropped unless the peer is trusted: the defaults and `server.stripHeaders`. */
+  readonly stripped: ReadonlySet<string>;
 
   constructor(config: ResolvedConfig, previous: RouteTable | undefined, clock: Clock | undefined, share?: WorkerShare) {
     this.config = config;
     this.trusted = config.trustProxy === undefined ? undefined : trustCheck(config.trustProxy);
+    this.stripped = strippedSet(config.server.stripHeaders);
     const upstreams = new Map<string, LiveUpstream>();
     const byKey = new Map<string, LiveUpstream>();
     for (const u of previous?.upstreams.values() ?? []) byKey.set(u.config.key, u);

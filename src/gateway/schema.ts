@@ -125,6 +125,11 @@ export const CONFIG_SCHEMA = strip({
         maxConnections: count,
         maxQueued: { type: 'integer', minimum: 0 },
         pauseRefused: duration,
+        stripHeaders: {
+          type: 'array',
+          items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'A header name' },
+          description: 'Request headers dropped unless the peer is in trustProxy (besides X-Real-IP, True-Client-IP, X-Forwarded-* and the like).',
+        },
         workers: { description: "Processes serving the listener: an integer >= 1, or 'auto' (one per available core)", anyOf: [{ type: 'integer', minimum: 1 }, { const: 'auto' }] },
       },
     },

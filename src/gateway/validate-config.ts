@@ -177,6 +177,7 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
       maxBodySize: s.maxBodySize === undefined ? d.server.maxBodySize : sizeBytes(s.maxBodySize),
       maxConnections: s.maxConnections ?? d.server.maxConnections,
       maxQueued: s.maxQueued ?? d.server.maxQueued,
+      stripHeaders: (s.stripHeaders ?? []).map((n) => n.toLowerCase()),
       pauseRefusedMs: Math.min(ms(s.pauseRefused, d.server.pauseRefusedMs), ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs) / 2),
       workers: s.workers === 'auto' ? availableParallelism() : (s.workers ?? d.server.workers),
     },

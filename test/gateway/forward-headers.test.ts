@@ -3,7 +3,7 @@
 // the forwarding headers replaced for an untrusted peer and appended to for a trusted one.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { responseHead, upstreamRequestHead } from '../../src/gateway/forward-headers.js';
+import { responseHead, STRIPPED_HEADERS, strippedSet, upstreamRequestHead } from '../../src/gateway/forward-headers.js';
 import type { HeaderPair } from '../../src/http/index.js';
 import { trustCheck } from '../../src/http/trusted-proxies.js';
 
@@ -197,5 +197,48 @@ describe('upstreamRequestHead', () => {
   it('escapes quotes and backslashes in a quoted Forwarded value', () => {
     const head = upstreamRequestHead(fakeRequest(['Host', 'a"b\\c'], '192.0.2.10'), UPSTREAM, undefined);
     expect(valuesOf(head, 'forwarded')).toEqual(['for=192.0.2.10;host="a\\"b\\\\c";proto=http']);
+  });
+});
+
+describe('headers only a proxy may write', () => {
+  const UPSTREAM = '127.0.0.1:9000';
+  const planted = [
+    'Host', 'gw',
+    'X-Real-IP', '6.6.6.6',
+    'True-Client-IP', '6.6.6.6',
+    'x-client-ip', '6.6.6.6',
+    'CF-Connecting-IP', '6.6.6.6',
+    'Fastly-Client-IP', '6.6.6.6',
+    'X-Cluster-Client-IP', '6.6.6.6',
+    'X-Original-Forwarded-For', '6.6.6.6',
+    'X-Forwarded-Port', '443',
+    'X-Forwarded-Server', 'evil',
+    'X-Forwarded-Prefix', '/admin',
+    'X-Original-URL', '/admin',
+    'X-Rewrite-URL', '/admin',
+    'X-User-Id', 'root',
+    'Accept', '*/*',
+  ];
+  const stripped = strippedSet(['X-User-Id']);
+
+  it('are dropped from an untrusted peer, with those the operator lists (any case)', () => {
+    for (const trusted of [undefined, trustCheck(['loopback'])]) {
+      const head = upstreamRequestHead(fakeRequest(planted, '192.0.2.10'), UPSTREAM, trusted, stripped);
+      expect(namesOf(head)).toEqual(['accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+    }
+    // Without an operator list, the defaults alone.
+    expect(namesOf(upstreamRequestHead(fakeRequest(planted, '192.0.2.10'), UPSTREAM, undefined))).toEqual(['x-user-id', 'accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+  });
+
+  it('are kept from a trusted proxy (it wrote them)', () => {
+    const head = upstreamRequestHead(fakeRequest(planted, '127.0.0.1'), UPSTREAM, trustCheck(['loopback']), stripped);
+    expect(valuesOf(head, 'x-real-ip')).toEqual(['6.6.6.6']);
+    expect(valuesOf(head, 'x-forwarded-port')).toEqual(['443']);
+    expect(valuesOf(head, 'x-user-id')).toEqual(['root']);
+    expect(namesOf(head).length).toBe(planted.length / 2 - 1 + 5);
+  });
+
+  it('STRIPPED_HEADERS are lowercase names', () => {
+    for (const n of STRIPPED_HEADERS) expect(n).toMatch(/^[a-z0-9-]+$/);
   });
 });

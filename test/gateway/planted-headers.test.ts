@@ -1,0 +1,73 @@
+// Client-planted identity headers never reach the upstream (issue 10, finding 4): the gateway
+// CLI, spawned, with a header list of its operator's, in front of an upstream that records
+// what it receives. From an untrusted client every planted header is gone (the forwarding
+// headers carry the real peer); through a trusted proxy they are its to pass on.
+import { writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { STRIPPED_HEADERS } from '../../src/gateway/forward-headers.js';
+import { cleanup, gateway, get, tempDir, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+const PLANTED: Record<string, string> = {
+  ...Object.fromEntries(STRIPPED_HEADERS.map((n) => [n, '6.6.6.6'])),
+  'X-Forwarded-For': '6.6.6.6',
+  'X-Forwarded-Host': 'evil.example',
+  'X-Forwarded-Proto': 'https',
+  'X-Forwarded-Port': '443',
+  'X-Forwarded-Prefix': '/admin',
+  Forwarded: 'for=6.6.6.6',
+  'X-User-Id': 'root',
+  'x-internal-auth': 'yes',
+};
+
+async function start(trustProxy: string): Promise<{ url: string; seen: IncomingHttpHeaders[] }> {
+  const seen: IncomingHttpHeaders[] = [];
+  const up = await upstream((req, res) => {
+    seen.push(req.headers);
+    res.end('ok');
+  });
+  const file = join(tempDir(), 'sluice.yaml');
+  writeFileSync(
+    file,
+    [
+      'listen: { host: 127.0.0.1, port: 0 }',
+      'admin: { enabled: false }',
+      'server: { stripHeaders: [X-User-Id, x-internal-auth] }',
+      `trustProxy: [${trustProxy}]`,
+      `upstreams: { app: { url: "${up.url}" } }`,
+      'routes: [{ path: / }]',
+      '',
+    ].join('\n'),
+  );
+  const gw = await gateway(['gateway', '--config', file]);
+  return { url: gw.url, seen };
+}
+
+describe('planted headers', () => {
+  it('from an untrusted client: none reaches the upstream, whose forwarding headers name the real peer', async () => {
+    const { url, seen } = await start('10.0.0.0/8');
+    expect((await get(`${url}/x`, { headers: { ...PLANTED, 'X-Kept': 'yes' } })).status).toBe(200);
+    const h = seen[0]!;
+    for (const name of [...STRIPPED_HEADERS, 'x-forwarded-port', 'x-forwarded-prefix', 'x-user-id', 'x-internal-auth']) expect(h[name], name).toBeUndefined();
+    expect(h['x-forwarded-for']).toBe('127.0.0.1');
+    expect(h['x-forwarded-proto']).toBe('http');
+    expect(h['x-forwarded-host']).toBe(new URL(url).host);
+    expect(h['forwarded']).toMatch(/^for=127\.0\.0\.1;/);
+    expect(h['x-kept']).toBe('yes');
+    expect(JSON.stringify(h)).not.toMatch(/6\.6\.6\.6|evil|root|\/admin/);
+  }, 30_000);
+
+  it('through a trusted proxy: they are passed on (the proxy wrote them)', async () => {
+    const { url, seen } = await start('loopback');
+    expect((await get(`${url}/x`, { headers: PLANTED })).status).toBe(200);
+    const h = seen[0]!;
+    expect(h['x-real-ip']).toBe('6.6.6.6');
+    expect(h['true-client-ip']).toBe('6.6.6.6');
+    expect(h['x-user-id']).toBe('root');
+    expect(h['x-forwarded-port']).toBe('443');
+    expect(h['x-forwarded-for']).toBe('6.6.6.6, 127.0.0.1');
+  }, 30_000);
+});
