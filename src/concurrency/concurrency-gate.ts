@@ -17,13 +17,8 @@
  * early refusals, and the algorithm's RTT, are the same grant-to-release interval.
  *
  * Early refusal (`refuseEarly`): a caller that would queue is refused at once, as
- * 'queue_timeout' with the expected wait as `retryAfterMs`, when that wait exceeds
- * `EARLY_HEADROOM` (80%) of its wait budget, rather than after waiting in vain. The expected
- * wait at queue position k is the larger of two estimates: the smoothed service time × k /
- * limit (what the work allows), and the smoothed observed wait per queue position × k (what
- * it took lately, including the time a slot spends between one permit's release and the
- * next grant; only while its last sample is no older than the caller's wait budget, since
- * only callers that wait teach it, and while it refuses every caller none waits).
+ * 'queue_timeout' with the expected wait as `retryAfterMs`, when that wait exceeds 80% of its
+ * wait budget, rather than after waiting in vain (the estimate: wait-estimate.ts).
  *
  * A waiter whose cost no longer fits the limit (it was lowered by `setLimit` or the
  * algorithm after it queued) is refused when it reaches the head of the queue, as a
@@ -40,52 +35,21 @@ import {
   readContext,
   waitDeadline,
 } from '../core/index.js';
-import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome, TimerHandle } from '../core/index.js';
+import type { Admission, AdmissionContext, GatePermit, GateStats, Outcome, TimerHandle } from '../core/index.js';
 import { disciplineFactory } from '../discipline/index.js';
-import type { DisciplineOption, Entry } from '../discipline/index.js';
+import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Partition } from './partition.js';
-import type { PartitionOption } from './partition.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Ewma } from '../core/ewma.js';
 import type { Rejection } from '../core/types.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
+import { WaitEstimate } from './wait-estimate.js';
+import { CONCURRENCY_DEFAULTS } from './concurrency-options.js';
+import type { ConcurrencyOptions } from './concurrency-options.js';
 
-export interface ConcurrencyCommonOptions extends GateOptions {
-  /** Callers that may wait for a slot; 0 rejects at once when full. Integer >= 0. @default 0 */
-  readonly maxQueue?: number;
-  /** Longest a caller waits, ms; the context's deadline/maxWaitMs can shorten it. > 0. @default Infinity */
-  readonly maxWaitMs?: number;
-  /** Order in which waiters are served. @default 'fifo' */
-  readonly discipline?: DisciplineOption;
-  /** Named partitions with guaranteed shares; callers pick one with `ctx.partition`. */
-  readonly partitions?: Readonly<Record<string, PartitionOption>>;
-  /** Partition for callers that name none. Must be a key of `partitions`. @default the first partition */
-  readonly defaultPartition?: string;
-  /**
-   * Refuse a caller that would queue at once when its expected wait exceeds 80% of its wait
-   * budget (see the module comment), with that estimate as `retryAfterMs`. Needs
-   * maxQueue >= 1. @default false
-   */
-  readonly refuseEarly?: boolean;
-}
-
-export type ConcurrencyOptions = ConcurrencyCommonOptions &
-  (
-    | {
-        /** Maximum units in flight. Integer >= 1; change later with `setLimit`. */
-        readonly limit: number;
-        readonly algorithm?: undefined;
-      }
-    | {
-        /** Sets the limit from release samples; its `limit` is the initial limit. One algorithm per gate. */
-        readonly algorithm: LimitAlgorithm;
-        readonly limit?: undefined;
-      }
-  );
-
-export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo', refuseEarly: false } as const;
+export type { ConcurrencyCommonOptions, ConcurrencyOptions } from './concurrency-options.js';
+export { CONCURRENCY_DEFAULTS } from './concurrency-options.js';
 
 /** A permit's tag when an algorithm is set: in-flight at grant is part of the sample. */
 class Sampled<W> {
@@ -94,17 +58,6 @@ class Sampled<W> {
     readonly inFlight: number,
   ) {}
 }
-
-/** Smoothing of the latency estimate behind `retryAfterMs` (EWMA weight of a new sample). */
-const LATENCY_ALPHA = 0.1;
-/** Smoothing of the observed wait per queue position (EWMA weight of a new sample). */
-const WAIT_ALPHA = 0.05;
-/**
- * An estimate is a mean: a caller expected to be served just inside its wait budget times
- * out whenever throughput dips. Early refusal queues a caller only when it is expected to be
- * served within this share of its budget; the rest is headroom.
- */
-const EARLY_HEADROOM = 0.8;
 
 export class ConcurrencyGate extends GateBase {
   readonly kind: string = 'concurrency';
@@ -116,10 +69,8 @@ export class ConcurrencyGate extends GateBase {
   readonly #partitions: Partition<Waiter>[];
   readonly #byName = new Map<string, Partition<Waiter>>();
   readonly #default: Partition<Waiter>;
-  /** Permit latency (grant to release), ms; 0 until the first release. */
-  readonly #latency = new Ewma(LATENCY_ALPHA);
-  /** Observed wait per queue position of waiters served (tracked with `refuseEarly`). */
-  readonly #waitPerPosition = new Ewma(WAIT_ALPHA);
+  /** Service time and observed waits: retryAfterMs and early refusals. */
+  readonly #estimate = new WaitEstimate();
   readonly #refuseEarly: boolean;
   readonly #evict = (e: Entry<Waiter>): void => this.#evicted(e);
   readonly #algorithm: LimitAlgorithm | undefined;
@@ -191,7 +142,7 @@ export class ConcurrencyGate extends GateBase {
 
   /** Smoothed service time (grant to release) of its permits, ms; 0 before the first release. */
   get serviceMs(): number {
-    return this.#latency.value;
+    return this.#estimate.serviceMs;
   }
 
   /**
@@ -273,7 +224,7 @@ export class ConcurrencyGate extends GateBase {
     if (outcome !== 'ignored') {
       now = this.clock.now();
       const latency = now - permit.grantedAt;
-      this.#latency.add(latency, now);
+      this.#estimate.served(latency, now);
       if (algorithm !== undefined) {
         const inFlight = (permit.tag as Sampled<Waiter>).inFlight;
         next = Math.round(algorithm.onSample({ startTime: permit.grantedAt, rttMs: latency, inFlight, dropped: outcome === 'dropped' }));
@@ -409,7 +360,7 @@ export class ConcurrencyGate extends GateBase {
         continue;
       }
       const waited = now - next.enqueuedAt;
-      if (this.#refuseEarly) this.#waitPerPosition.add(waited / w.position, now);
+      if (this.#refuseEarly) this.#estimate.waited(waited, w.position, now);
       w.resolve(this.#take(w.ctx, w.cost, w.partition, waited, now));
     }
   }
@@ -441,22 +392,16 @@ export class ConcurrencyGate extends GateBase {
 
   /** Expected wait for a slot: EWMA latency x (queued + 1) / limit, at least 1 ms. */
   #retryAfter(): number {
-    const est = (this.#latency.value * (this.#queued + 1)) / this.#limit;
-    return Math.max(1, Math.ceil(est));
+    return this.#estimate.retryAfter(this.#queued, this.#limit);
   }
 
   /** The early refusal of a caller that would queue now (see the module comment), or undefined. */
   #early(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, at?: number, until?: number): Rejection | undefined {
-    if (this.#latency.count === 0) return undefined;
     if (p.queue.size === 0 && this.#fits(p, cost)) return undefined;
     const now = at ?? this.clock.now();
     const budget = (until ?? waitDeadline(ctx, now, this.#maxWaitMs)) - now;
     if (!(budget > 0)) return undefined; // no wait at all: admit() decides
-    const perSlot = this.#latency.value / this.#limit;
-    const w = this.#waitPerPosition;
-    const perPosition = w.value > perSlot && now - w.sampledAt <= budget ? w.value : perSlot;
-    const expected = perPosition * (this.#queued + 1);
-    if (expected <= budget * EARLY_HEADROOM) return undefined;
-    return this.reject('queue_timeout', Math.ceil(expected), undefined, ctx);
+    const expected = this.#estimate.tooLong(this.#queued, this.#limit, budget, now);
+    return expected === undefined ? undefined : this.reject('queue_timeout', expected, undefined, ctx);
   }
 }

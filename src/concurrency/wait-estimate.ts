@@ -1,0 +1,61 @@
+/**
+ * How long a caller that queues at a concurrency gate can expect to wait: what
+ * `retryAfterMs` and early refusals say (ConcurrencyGate's module comment has the rule).
+ *
+ * Two smoothed estimates: the service time, grant to release (one EWMA over every release),
+ * and the observed wait per queue position (an EWMA over the waiters served, fed only with
+ * early refusal on: only callers that wait teach it). The expected wait at queue position k
+ * is the larger of service time × k / limit and wait-per-position × k, the second only while
+ * its last sample is no older than the caller's wait budget.
+ */
+import { Ewma } from '../core/ewma.js';
+
+/** Smoothing of the service-time estimate (EWMA weight of a new sample). */
+const LATENCY_ALPHA = 0.1;
+/** Smoothing of the observed wait per queue position (EWMA weight of a new sample). */
+const WAIT_ALPHA = 0.05;
+/**
+ * An estimate is a mean: a caller expected to be served just inside its wait budget times
+ * out whenever throughput dips. Early refusal queues a caller only when it is expected to be
+ * served within this share of its budget; the rest is headroom.
+ */
+export const EARLY_HEADROOM = 0.8;
+
+export class WaitEstimate {
+  readonly #service = new Ewma(LATENCY_ALPHA);
+  readonly #perPosition = new Ewma(WAIT_ALPHA);
+
+  /** The smoothed service time, ms (0 before any release). */
+  get serviceMs(): number {
+    return this.#service.value;
+  }
+
+  /** A permit was released `ms` after its grant. */
+  served(ms: number, now: number): void {
+    this.#service.add(ms, now);
+  }
+
+  /** A waiter at queue position `position` (1 = head) was served after waiting `waitedMs`. */
+  waited(waitedMs: number, position: number, now: number): void {
+    this.#perPosition.add(waitedMs / position, now);
+  }
+
+  /** Expected wait behind `queued` waiters: service time × (queued + 1) / limit, whole ms, at least 1. */
+  retryAfter(queued: number, limit: number): number {
+    return Math.max(1, Math.ceil((this.#service.value * (queued + 1)) / limit));
+  }
+
+  /**
+   * The wait expected at position `queued + 1` when it exceeds EARLY_HEADROOM of `budgetMs`
+   * (whole ms: the early refusal's retry-after), else undefined. Undefined before any release:
+   * nothing is known yet.
+   */
+  tooLong(queued: number, limit: number, budgetMs: number, now: number): number | undefined {
+    if (this.#service.count === 0) return undefined;
+    const perSlot = this.#service.value / limit;
+    const w = this.#perPosition;
+    const perPosition = w.value > perSlot && now - w.sampledAt <= budgetMs ? w.value : perSlot;
+    const expected = perPosition * (queued + 1);
+    return expected <= budgetMs * EARLY_HEADROOM ? undefined : Math.ceil(expected);
+  }
+}
