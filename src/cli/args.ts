@@ -1,4 +1,11 @@
-/** Reading command-line values: one message template naming the flag, the range and the value. */
+/**
+ * Reading command-line values: one message template naming the flag, the range and the value.
+ * Durations follow the one convention of every config and scenario file: a unit is required
+ * (`100ms`, `6s`, `1.5m`, `1h`, `1d`) and a bare number is refused, so `--duration 6` is an
+ * error rather than a guess between seconds and milliseconds.
+ */
+import { describeDurationRange, parseDuration } from '../gateway/units.js';
+
 export function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max = Infinity): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -7,4 +14,12 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
     throw new Error(`--${name}: expected a number ${range}, received ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** Milliseconds of a duration flag in [minMs, maxMs]; undefined when the flag is absent. */
+export function durationFlag(name: string, value: string | undefined, minMs: number, maxMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value.trim());
+  if (ms === undefined || ms < minMs || ms > maxMs) throw new Error(`--${name}: expected ${describeDurationRange(minMs, maxMs)}, received ${JSON.stringify(value)}`);
+  return ms;
 }

@@ -4,6 +4,7 @@
  * gateway; a live progress line, then a table per phase.
  */
 import { parseArgs } from 'node:util';
+import { durationFlag } from './args.js';
 import type { GatewayMode } from '../demo/gateway-config.js';
 import type { DemoOptions, DemoRun } from '../demo/options.js';
 import { DEMO_DEFAULTS, resolveDemoOptions } from '../demo/options.js';
@@ -19,7 +20,7 @@ the sluice gateway (concurrency ${DEMO_DEFAULTS.upstreamConcurrency}, queue time
 The servers run in a child process; everything started is stopped at the end and on Ctrl-C.
 
 Options:
-  --duration D          length of each phase: 6s, 1500ms, or seconds   (default ${DEMO_DEFAULTS.phaseMs / 1000}s)
+  --duration D          length of each phase: 6s, 1500ms               (default ${DEMO_DEFAULTS.phaseMs / 1000}s)
   --total D             length of the whole demo, split over every phase of every run
   --phases LIST         multiples of capacity, in order                (default ${DEMO_DEFAULTS.phases.join(',')})
   --runs LIST           direct, gateway, or both in order              (default direct,gateway)
@@ -32,15 +33,9 @@ Options:
   --max-sockets N       connections the load generator may open        (default ${DEMO_DEFAULTS.maxSockets})
   --json                print the results as JSON
   -h, --help            this text
-`;
 
-/** A duration flag: `100ms`, `6s`, `1.5s`, or a bare number of seconds. */
-function durationFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value.trim());
-  if (m === null) throw new Error(`--${name}: expected a duration such as 100ms, 6s or 6 (seconds), received ${JSON.stringify(value)}`);
-  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
-}
+Durations carry their unit (100ms, 6s, 1.5m); a bare number is refused.
+`;
 
 function intFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -87,10 +82,10 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream = p
   if (runs?.some((r) => r !== 'direct' && r !== 'gateway')) throw new Error(`--runs: expected direct, gateway or direct,gateway, received ${JSON.stringify(values.runs)}`);
   const gatewayMode = values.gateway;
   if (gatewayMode !== undefined && gatewayMode !== 'fixed' && gatewayMode !== 'adaptive') throw new Error(`--gateway: expected fixed or adaptive, received ${JSON.stringify(gatewayMode)}`);
-  const total = durationFlag('total', values.total);
+  const total = durationFlag('total', values.total, 100, 3_600_000);
   const phaseCount = (phases ?? DEMO_DEFAULTS.phases).length * (runs ?? DEMO_DEFAULTS.runs).length;
   const input: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = {};
-  const phaseMs = total === undefined ? durationFlag('duration', values.duration) : total / phaseCount;
+  const phaseMs = total === undefined ? durationFlag('duration', values.duration, 100, 600_000) : total / phaseCount;
   if (phaseMs !== undefined) input.phaseMs = phaseMs;
   if (phases !== undefined) input.phases = phases;
   if (runs !== undefined) input.runs = runs as DemoRun[];
@@ -99,10 +94,10 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream = p
     if (v !== undefined) input[key] = v;
   };
   set('gatewayConcurrency', intFlag('gateway-concurrency', values['gateway-concurrency']));
-  set('queueTimeoutMs', durationFlag('queue-timeout', values['queue-timeout']));
+  set('queueTimeoutMs', durationFlag('queue-timeout', values['queue-timeout'], 1, 600_000));
   set('upstreamConcurrency', intFlag('concurrency', values.concurrency));
-  set('serviceMs', durationFlag('service-time', values['service-time']));
-  set('timeoutMs', durationFlag('timeout', values.timeout));
+  set('serviceMs', durationFlag('service-time', values['service-time'], 1, 60_000));
+  set('timeoutMs', durationFlag('timeout', values.timeout, 1, 600_000));
   set('maxSockets', intFlag('max-sockets', values['max-sockets']));
   const o = resolveDemoOptions(input);
 

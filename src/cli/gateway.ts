@@ -9,7 +9,9 @@ import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { GATEWAY_DEFAULTS, GatewayConfigError, JsonLogger, LOG_LEVELS, parseConfigText, quickConfig, startGateway } from '../gateway/index.js';
-import type { AlgorithmName, Gateway, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
+import type { AlgorithmName, Duration, Gateway, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
+import { DURATION_RANGES } from '../gateway/schema.js';
+import { durationFlag } from './args.js';
 
 const USAGE = `Usage: sluice gateway --upstream URL [options]
        sluice gateway --config sluice.yaml [--check]
@@ -23,7 +25,7 @@ From flags (one upstream, one route):
   --concurrency N|adaptive  requests in flight at once, fixed or adaptive
   --algorithm A           adaptive algorithm: aimd, vegas, gradient2 (default gradient2)
   --queue N               requests that may wait for a slot (default ${GATEWAY_DEFAULTS.flagQueue} with --queue-timeout, else 0)
-  --queue-timeout D       longest wait in the queue (100ms, 2s)
+  --queue-timeout D       longest wait in the queue (100ms, 2s; every duration needs its unit)
   --rate R                per-client rate (2000/s, 100/min)
   --burst N               per-client burst (default: one second of rate)
   --tenant-header H       limit per this header's value (an API key) instead of per client address
@@ -82,7 +84,18 @@ function patternFlag(flags: Map<string, string>, name: string, re: RegExp, what:
   return v;
 }
 
-const DURATION = /^[0-9]+(\.[0-9]+)?(ms|s|m|min|h|d)$/;
+/** A duration flag in the range of the config field it sets (the one message template of every CLI). */
+function durationOption(flags: Map<string, string>, name: string, field: keyof typeof DURATION_RANGES): Duration | undefined {
+  const v = flags.get(name);
+  try {
+    const [min, max] = DURATION_RANGES[field];
+    durationFlag(name, v, min, max);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return v?.trim() as Duration | undefined;
+}
+
 const RATE = /^[0-9]+(\.[0-9]+)?\/(ms|s|sec|m|min|h|hour|d|day)$/;
 
 function logLevelFlag(flags: Map<string, string>): LogLevel | undefined {
@@ -110,10 +123,10 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const port = intFlag(flags, 'port', 0);
   const adminPort = flags.has('no-admin') ? false : intFlag(flags, 'admin-port', 0);
   const queue = intFlag(flags, 'queue', 0);
-  const queueTimeout = patternFlag(flags, 'queue-timeout', DURATION, 'a duration like 100ms or 2s');
+  const queueTimeout = durationOption(flags, 'queue-timeout', 'queueTimeout');
   const rate = patternFlag(flags, 'rate', RATE, 'a rate like 2000/s or 100/min');
-  const timeout = patternFlag(flags, 'timeout', DURATION, 'a duration like 100ms or 2s');
-  const drainTimeout = patternFlag(flags, 'drain-timeout', DURATION, 'a duration like 100ms or 2s');
+  const timeout = durationOption(flags, 'timeout', 'upstreamTimeout');
+  const drainTimeout = durationOption(flags, 'drain-timeout', 'drainTimeout');
   const logLevel = logLevelFlag(flags);
   const w = flags.get('workers');
   if (w !== undefined && w !== 'auto' && !/^[1-9][0-9]*$/.test(w)) throw new UsageError(`--workers: expected an integer >= 1 or auto, received ${JSON.stringify(w)}`);

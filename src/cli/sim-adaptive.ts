@@ -3,7 +3,7 @@
  * simulated server with a knee, in virtual time; prints the measured table and the goals.
  */
 import { parseArgs } from 'node:util';
-import { numberFlag } from './args.js';
+import { durationFlag, numberFlag } from './args.js';
 import { ADAPTIVE_SIM_DEFAULTS } from '../sim/adaptive.js';
 import type { AdaptiveSimOptions, PhaseResult } from '../sim/adaptive.js';
 import { relativeLoad, runAdaptiveSuite, unloadedFor } from '../sim/adaptive-suite.js';
@@ -13,17 +13,18 @@ import { formatTable } from './table.js';
 const D = ADAPTIVE_SIM_DEFAULTS;
 const HELP = `Usage: sluice sim-adaptive [options]
 
-A server that runs --capacity requests at --latency ms each and shares itself beyond that
+A server that runs --capacity requests at --latency each and shares itself beyond that
 knee (latency = L x max(1, inFlight / C)), driven open-loop at 0.5x-10x its capacity and
 through steps in load and server speed, behind a ConcurrencyGate with no limit, a fixed
 limit at the knee, and the AIMD, Vegas and Gradient2 algorithms (windowed). Virtual time.
+Durations carry their unit (20ms, 15s, 1m); a bare number is refused.
 
 Options:
   --capacity N          the knee: requests served at full speed   (default ${D.capacity})
-  --latency MS          service time below the knee, ms            (default ${D.baseLatencyMs})
-  --timeout MS          client timeout, ms                         (default ${D.clientTimeoutMs})
-  --phase S             length of each phase, simulated s          (default ${D.phaseMs / 1000})
-  --steady S            tail of each phase measured as steady, s   (default ${D.steadyMs / 1000})
+  --latency D           service time below the knee                (default ${D.baseLatencyMs}ms)
+  --timeout D           client timeout                             (default ${D.clientTimeoutMs}ms)
+  --phase D             length of each phase, simulated            (default ${D.phaseMs / 1000}s)
+  --steady D            tail of each phase measured as steady      (default ${D.steadyMs / 1000}s)
   --arrivals KIND       poisson | constant                         (default ${D.arrivals})
   --aimd-tolerance X    AIMD rttTolerance, x its no-load RTT       (default ${D.aimdTolerance})
   --aimd-backoff X      AIMD backoffRatio                          (default ${D.aimdBackoff})
@@ -59,13 +60,13 @@ export function simAdaptiveCommand(argv: string[], out: NodeJS.WritableStream = 
   const num = numberFlag;
   const arrivals = values.arrivals ?? D.arrivals;
   if (arrivals !== 'poisson' && arrivals !== 'constant') throw new Error(`--arrivals: expected poisson or constant, received ${JSON.stringify(arrivals)}`);
-  const phaseMs = num('phase', values.phase, D.phaseMs / 1000, 1) * 1000;
+  const phaseMs = durationFlag('phase', values.phase, 1000, 3_600_000) ?? D.phaseMs;
   const options: AdaptiveSimOptions = {
     capacity: Math.round(num('capacity', values.capacity, D.capacity, 1)),
-    baseLatencyMs: num('latency', values.latency, D.baseLatencyMs, 0.01),
-    clientTimeoutMs: num('timeout', values.timeout, D.clientTimeoutMs, 0.01),
+    baseLatencyMs: durationFlag('latency', values.latency, 0.01, 60_000) ?? D.baseLatencyMs,
+    clientTimeoutMs: durationFlag('timeout', values.timeout, 0.01, 600_000) ?? D.clientTimeoutMs,
     phaseMs,
-    steadyMs: num('steady', values.steady, D.steadyMs / 1000, 0.1, phaseMs / 1000) * 1000,
+    steadyMs: durationFlag('steady', values.steady, 100, phaseMs) ?? D.steadyMs,
     arrivals,
     aimdTolerance: num('aimd-tolerance', values['aimd-tolerance'], D.aimdTolerance, 1),
     aimdBackoff: num('aimd-backoff', values['aimd-backoff'], D.aimdBackoff, 0.5, 0.999),

@@ -5,7 +5,7 @@
  * measured table.
  */
 import { parseArgs } from 'node:util';
-import { numberFlag } from './args.js';
+import { durationFlag, numberFlag } from './args.js';
 import { RESILIENCE_DEFAULTS, RESILIENCE_SCENARIOS, simulateResilience } from '../sim/resilience.js';
 import type { ResilienceResult } from '../sim/resilience.js';
 import { formatTable } from './table.js';
@@ -17,15 +17,16 @@ Clients issue --rate logical requests/s for --duration simulated seconds against
 dependency (--latency ms per call) that fails from --outage-start for --outage seconds,
 then recovers. Each client stack runs the same scenario through sluice's RetryPolicy,
 RetryBudget, CircuitBreaker and AdaptiveThrottle. Virtual time: runs in about a second.
+Durations carry their unit (500ms, 30s, 2m); a bare number is refused.
 
 Options:
   --rate N            logical requests per second            (default ${D.ratePerSec})
-  --duration S        simulated seconds                       (default ${D.durationSec})
-  --outage-start S    when the dependency starts failing, s   (default ${D.outageStartSec})
-  --outage S          how long it fails, s                    (default ${D.outageSec})
+  --duration D        simulated time (60s, 2m)                (default ${D.durationSec}s)
+  --outage-start D    when the dependency starts failing      (default ${D.outageStartSec}s)
+  --outage D          how long it fails                       (default ${D.outageSec}s)
   --failure-rate X    share of calls failing meanwhile (0..1] (default ${D.failureRate}; < 1: a brownout)
-  --latency MS        the dependency's latency, ms            (default ${D.latencyMs})
-  --deadline MS       deadline of one logical request, ms     (default ${D.deadlineMs})
+  --latency D         the dependency's latency                (default ${D.latencyMs}ms)
+  --deadline D        deadline of one logical request         (default ${D.deadlineMs}ms)
   --seed N            PRNG seed                               (default ${D.seed})
   --json              print the results as JSON (with a per-second timeline)
   -h, --help          this text
@@ -55,12 +56,12 @@ export async function simResilienceCommand(argv: string[], out: NodeJS.WritableS
   const num = numberFlag;
   const options = {
     ratePerSec: num('rate', values.rate, D.ratePerSec, 1, 10_000),
-    durationSec: num('duration', values.duration, D.durationSec, 1, 3_600),
-    outageStartSec: num('outage-start', values['outage-start'], D.outageStartSec, 0),
-    outageSec: num('outage', values.outage, D.outageSec, 0),
+    durationSec: (durationFlag('duration', values.duration, 1000, 3_600_000) ?? D.durationSec * 1000) / 1000,
+    outageStartSec: (durationFlag('outage-start', values['outage-start'], 0, 3_600_000) ?? D.outageStartSec * 1000) / 1000,
+    outageSec: (durationFlag('outage', values.outage, 0, 3_600_000) ?? D.outageSec * 1000) / 1000,
     failureRate: num('failure-rate', values['failure-rate'], D.failureRate, Number.MIN_VALUE, 1),
-    latencyMs: num('latency', values.latency, D.latencyMs, 0),
-    deadlineMs: num('deadline', values.deadline, D.deadlineMs, 1),
+    latencyMs: durationFlag('latency', values.latency, 0, 60_000) ?? D.latencyMs,
+    deadlineMs: durationFlag('deadline', values.deadline, 1, 600_000) ?? D.deadlineMs,
     seed: Math.floor(num('seed', values.seed, D.seed, 0)),
   };
   if (options.outageStartSec + options.outageSec > options.durationSec) {

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { SCENARIO_DEFAULTS, simulateStrategy, STRATEGIES } from '../sim/strategies.js';
 import type { StrategyResult } from '../sim/strategies.js';
-import { numberFlag } from './args.js';
+import { durationFlag, numberFlag } from './args.js';
 import { formatTable } from './table.js';
 
 const HELP = `Usage: sluice strategies [options]
@@ -16,7 +16,7 @@ against a consumer at 5,000/s for 60 simulated seconds, once per strategy.
 Options:
   --producer N      producer events/s            (default ${SCENARIO_DEFAULTS.producerPerSec})
   --consumer N      consumer events/s            (default ${SCENARIO_DEFAULTS.consumerPerSec})
-  --duration S      simulated seconds            (default ${SCENARIO_DEFAULTS.durationSec})
+  --duration D      simulated time (60s, 2m)     (default ${SCENARIO_DEFAULTS.durationSec}s)
   --capacity N      bounded buffer capacity      (default ${SCENARIO_DEFAULTS.capacity})
   --burst N         token-bucket burst           (default ${SCENARIO_DEFAULTS.burst})
   --event-bytes N   assumed bytes per event      (default ${SCENARIO_DEFAULTS.eventBytes})
@@ -47,7 +47,7 @@ export async function strategiesCommand(argv: string[], out: NodeJS.WritableStre
   const options = {
     producerPerSec: num('producer', values.producer, SCENARIO_DEFAULTS.producerPerSec, 1),
     consumerPerSec: num('consumer', values.consumer, SCENARIO_DEFAULTS.consumerPerSec, 1),
-    durationSec: num('duration', values.duration, SCENARIO_DEFAULTS.durationSec, 1),
+    durationSec: (durationFlag('duration', values.duration, 1000, 3_600_000) ?? SCENARIO_DEFAULTS.durationSec * 1000) / 1000,
     capacity: Math.floor(num('capacity', values.capacity, SCENARIO_DEFAULTS.capacity, 1)),
     burst: num('burst', values.burst, SCENARIO_DEFAULTS.burst, 1),
     eventBytes: num('event-bytes', values['event-bytes'], SCENARIO_DEFAULTS.eventBytes, 1),

@@ -26,7 +26,7 @@ export interface DemoGatewaySettings {
 export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): GatewayConfig {
   const concurrency =
     s.mode === 'fixed'
-      ? { limit: s.concurrency, queue: s.queue, queueTimeout: s.queueTimeoutMs }
+      ? { limit: s.concurrency, queue: s.queue, queueTimeout: `${s.queueTimeoutMs}ms` as const }
       : {
           limit: 'adaptive' as const,
           algorithm: 'gradient2' as const,
@@ -34,7 +34,7 @@ export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): 
           minLimit: Math.max(1, Math.floor(s.concurrency / 5)),
           maxLimit: s.concurrency * 4,
           queue: s.queue,
-          queueTimeout: s.queueTimeoutMs,
+          queueTimeout: `${s.queueTimeoutMs}ms` as const,
         };
   return {
     listen: { host: '127.0.0.1', port: 0 },

@@ -1,7 +1,8 @@
 /**
- * The gateway configuration: the shape of `sluice.yaml`, key for key. Durations, rates and
- * sizes may be written as strings (`100ms`, `2000/s`, `10mb`) or numbers (ms, per second,
- * bytes). Every default is in GATEWAY_DEFAULTS; `validateConfig` checks a value once
+ * The gateway configuration: the shape of `sluice.yaml`, key for key. Durations carry their
+ * unit (`100ms`, `2s`; a bare number is refused) and stay within a range per field (schema.ts
+ * DURATION_RANGES); rates and sizes may be strings (`2000/s`, `10mb`) or numbers (per
+ * second, bytes). Every default is in GATEWAY_DEFAULTS; `validateConfig` checks a value once
  * against the JSON Schema (schema.ts, published as docs/sluice.schema.json) and the rules
  * a schema cannot state (contradictions).
  */
@@ -37,7 +38,7 @@ export interface AdminConfig extends ListenConfig {
 export interface ServerConfig {
   /** Longest a client may take to send its request headers. @default 10s */
   readonly headersTimeout?: Duration;
-  /** Longest a client may take to send its whole request (0: none). >= headersTimeout. @default 60s */
+  /** Longest a client may take to send its whole request (0s: none). >= headersTimeout. @default 60s */
   readonly requestTimeout?: Duration;
   /** Idle keep-alive connections are closed after this. @default 5s */
   readonly keepAliveTimeout?: Duration;
@@ -51,7 +52,7 @@ export interface ServerConfig {
   readonly maxQueued?: number;
   /**
    * A refused keep-alive connection is not read again for min(its Retry-After, this), so a
-   * client that re-sends at once is slowed by TCP instead of by the event loop (0: off).
+   * client that re-sends at once is slowed by TCP instead of by the event loop (0s: off).
    * Never longer than half of keepAliveTimeout. @default 1s
    */
   readonly pauseRefused?: Duration;

@@ -26,6 +26,7 @@ export type {
   ShedConfig,
   UpstreamConfig,
 } from './config-types.js';
+export type { Duration, DurationUnit, Rate, Size } from './units.js';
 export type { GatewayStatus, PolicyStatus, RouteStatus } from './status.js';
 export type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/index.js';
 export { GATEWAY_DEFAULTS } from './defaults.js';

@@ -19,6 +19,7 @@ import { VegasLimit } from '../limit/vegas.js';
 import { WindowedLimit } from '../limit/windowed.js';
 import { eventLoopDelaySignal } from '../pressure/event-loop-delay-signal.js';
 import { PressureMonitor } from '../pressure/pressure-monitor.js';
+import { capacityOf, ratePolicy as validRatePolicy } from '../rate/policy.js';
 import type { RatePolicyInput } from '../rate/policy.js';
 import type { RateStore } from '../rate/store.js';
 import type { AlgorithmName, BreakerConfig, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
@@ -119,6 +120,20 @@ function ratePolicy(r: RateOverride | RateLimitConfig, algorithm: RateLimitConfi
   if (r.limit !== undefined && r.window !== undefined) return { algorithm: 'sliding-window', limit: r.limit, windowMs: durationMs(r.window) };
   const { rate, perMs } = rateOf(r.rate ?? 1);
   return { algorithm: bucketAlgorithm(algorithm), rate, perMs, ...(r.burst !== undefined ? { burst: r.burst } : {}) };
+}
+
+/** The most units one request may cost under each rate limit of a policy (and each tenant override): a larger cost is refused for ever. */
+export function rateCapacities(p: PolicyConfig): { readonly what: string; readonly capacity: number }[] {
+  const out: { what: string; capacity: number }[] = [];
+  (p.rateLimits ?? []).forEach((r, i) => {
+    const name = JSON.stringify(r.name ?? ((p.rateLimits ?? []).length === 1 ? 'default' : `rateLimits[${i}]`));
+    const unit = (x: RateOverride | RateLimitConfig): string => (x.limit !== undefined ? 'limit' : 'burst');
+    out.push({ what: `the ${unit(r)} of rate limit ${name}`, capacity: capacityOf(validRatePolicy(ratePolicy(r, r.algorithm))) });
+    for (const [key, o] of Object.entries(r.overrides ?? {})) {
+      out.push({ what: `the ${unit(o)} of rate limit ${name} for ${key}`, capacity: capacityOf(validRatePolicy(ratePolicy(o, r.algorithm))) });
+    }
+  });
+  return out;
 }
 
 /** Overrides report under the limit's own name (a tenant on a bigger plan still sees its policy name in RateLimit). */

@@ -41,6 +41,7 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
         expected = describeSchema(schema);
         break;
       case 'pattern':
+      case 'durationRange':
       case 'anyOf':
       case 'const':
         expected = describeSchema(schema);

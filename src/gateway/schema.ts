@@ -3,10 +3,41 @@
  * editor completion (a test keeps the two identical). Rules a schema cannot state well —
  * contradictions between keys, references between sections — are in validate-config.ts.
  */
-import { DURATION_PATTERN, RATE_PATTERN, SIZE_PATTERN } from './units.js';
+import { durationField } from './duration-schema.js';
+import { RATE_PATTERN, SIZE_PATTERN } from './units.js';
 
-const duration = { type: ['string', 'number'], pattern: DURATION_PATTERN, minimum: 0, description: 'A duration: 100ms, 2s, 1.5m, 1h, 1d, or a number of ms.' } as const;
-const positiveDuration = { ...duration, exclusiveMinimum: 0, minimum: undefined } as const;
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+const D = 24 * H;
+
+/**
+ * The range of every duration of the config, ms: [min, max]. Each maximum is a sane bound
+ * for its field and below what a Node timer holds (a longer timer fires at once).
+ */
+export const DURATION_RANGES = {
+  headersTimeout: [1, 10 * M],
+  requestTimeout: [0, H],
+  keepAliveTimeout: [1, 10 * M],
+  pauseRefused: [0, M],
+  drainTimeout: [0, H],
+  drainRetryAfter: [0, H],
+  upstreamTimeout: [1, H],
+  upstreamIdleTimeout: [1, H],
+  window: [1, 7 * D],
+  queueTimeout: [1, 10 * M],
+  openFor: [1, H],
+  breakerWindow: [1, H],
+  shedAt: [0, M],
+  shedInterval: [1, M],
+  maxWait: [0, 10 * M],
+  faultDelay: [1, 10 * M],
+} as const satisfies Record<string, readonly [number, number]>;
+
+function duration(field: keyof typeof DURATION_RANGES): ReturnType<typeof durationField> {
+  const [min, max] = DURATION_RANGES[field];
+  return durationField(min, max);
+}
 const rate = { type: ['string', 'number'], pattern: RATE_PATTERN, exclusiveMinimum: 0, description: 'A rate: 2000/s, 100/min, 5/h, 1/d, or a number per second.' } as const;
 const size = { type: ['string', 'integer'], pattern: SIZE_PATTERN, minimum: 1, description: 'A size: 16kb, 10mb, 1gb, or a number of bytes.' } as const;
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
@@ -37,7 +68,7 @@ const policy = {
           rate,
           burst: { type: 'number', minimum: 1 },
           limit: { type: 'number', minimum: 1 },
-          window: positiveDuration,
+          window: duration('window'),
           quota: { type: 'boolean' },
           maxKeys: { type: 'integer', minimum: 2 },
           overrides: {
@@ -45,7 +76,7 @@ const policy = {
             additionalProperties: {
               type: 'object',
               additionalProperties: false,
-              properties: { rate, burst: { type: 'number', minimum: 1 }, limit: { type: 'number', minimum: 1 }, window: positiveDuration },
+              properties: { rate, burst: { type: 'number', minimum: 1 }, limit: { type: 'number', minimum: 1 }, window: duration('window') },
             },
           },
         },
@@ -65,7 +96,7 @@ const policy = {
         minLimit: count,
         maxLimit: count,
         queue: { type: 'integer', minimum: 0 },
-        queueTimeout: positiveDuration,
+        queueTimeout: duration('queueTimeout'),
         discipline: { enum: ['fifo', 'lifo', 'codel', 'priority'] },
       },
     },
@@ -75,18 +106,18 @@ const policy = {
       properties: {
         failures: count,
         failureRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Open when failures / calls over `window` reaches this (0 < ratio <= 1).' },
-        window: positiveDuration,
+        window: duration('breakerWindow'),
         minimumCalls: count,
-        openFor: positiveDuration,
+        openFor: duration('openFor'),
       },
     },
     shed: {
       type: 'object',
       additionalProperties: false,
-      properties: { slowAt: duration, rejectAt: duration, interval: positiveDuration },
+      properties: { slowAt: duration('shedAt'), rejectAt: duration('shedAt'), interval: duration('shedInterval') },
     },
     criticalityHeader: host,
-    maxWait: duration,
+    maxWait: duration('maxWait'),
     headers: { enum: ['draft', 'legacy', 'x', 'none'] },
     mode: { enum: ['enforce', 'shadow', 'canary'] },
     canaryPercent: percent,
@@ -98,7 +129,7 @@ const fault = {
   additionalProperties: false,
   minProperties: 1,
   properties: {
-    delay: { type: 'object', additionalProperties: false, required: ['duration', 'percent'], properties: { duration: positiveDuration, percent } },
+    delay: { type: 'object', additionalProperties: false, required: ['duration', 'percent'], properties: { duration: duration('faultDelay'), percent } },
     abort: { type: 'object', additionalProperties: false, required: ['status', 'percent'], properties: { status: { type: 'integer', minimum: 400, maximum: 599 }, percent } },
   },
 } as const;
@@ -117,14 +148,14 @@ export const CONFIG_SCHEMA = strip({
       type: 'object',
       additionalProperties: false,
       properties: {
-        headersTimeout: positiveDuration,
-        requestTimeout: duration,
-        keepAliveTimeout: positiveDuration,
+        headersTimeout: duration('headersTimeout'),
+        requestTimeout: duration('requestTimeout'),
+        keepAliveTimeout: duration('keepAliveTimeout'),
         maxHeaderSize: size,
         maxBodySize: size,
         maxConnections: count,
         maxQueued: { type: 'integer', minimum: 0 },
-        pauseRefused: duration,
+        pauseRefused: duration('pauseRefused'),
         stripHeaders: {
           type: 'array',
           items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'A header name' },
@@ -133,7 +164,7 @@ export const CONFIG_SCHEMA = strip({
         workers: { description: "Processes serving the listener: an integer >= 1, or 'auto' (one per available core)", anyOf: [{ type: 'integer', minimum: 1 }, { const: 'auto' }] },
       },
     },
-    drain: { type: 'object', additionalProperties: false, properties: { timeout: duration, retryAfter: duration } },
+    drain: { type: 'object', additionalProperties: false, properties: { timeout: duration('drainTimeout'), retryAfter: duration('drainRetryAfter') } },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['debug', 'info', 'warn', 'error', 'silent'] } } },
     trustProxy: { type: 'array', items: { type: 'string', minLength: 1 } },
     proxyHeader: { enum: ['x-forwarded-for', 'forwarded'] },
@@ -146,8 +177,8 @@ export const CONFIG_SCHEMA = strip({
         required: ['url'],
         properties: {
           url: { type: 'string', pattern: '^http://[^/?#@]+(/[^?#]*)?$', description: 'http://host:port[/base]' },
-          timeout: positiveDuration,
-          idleTimeout: positiveDuration,
+          timeout: duration('upstreamTimeout'),
+          idleTimeout: duration('upstreamIdleTimeout'),
           maxSockets: count,
         },
       },
@@ -169,7 +200,7 @@ export const CONFIG_SCHEMA = strip({
           criticality: { enum: ['critical-plus', 'critical', 'sheddable-plus', 'sheddable'] },
           exempt: { type: 'boolean' },
           allowTrace: { type: 'boolean', description: 'Forward TRACE on this route (405 otherwise).' },
-          maxWait: duration,
+          maxWait: duration('maxWait'),
           fault,
         },
       },

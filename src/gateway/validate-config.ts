@@ -5,7 +5,7 @@
  * collected (not just the first) and reported with its file, line and key path.
  */
 import { availableParallelism } from 'node:os';
-import type { ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InvalidOptionError } from '../core/errors.js';
 import { HttpAdmission } from '../http/admission.js';
 import { trustCheck } from '../http/trusted-proxies.js';
@@ -15,19 +15,20 @@ import { describeValue, formatPath, GatewayConfigError } from './config-error.js
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
-import { ajv } from './peers.js';
+import { compileSchema } from './duration-schema.js';
 import { rolloutIssues } from './policy-mode.js';
-import { concurrencyForm, policyParts } from './policy-options.js';
+import { concurrencyForm, policyParts, rateCapacities } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { CONFIG_SCHEMA } from './schema.js';
 import { schemaIssues, valueAt } from './schema-errors.js';
 import { durationMs, sizeBytes } from './units.js';
+import type { Duration } from './units.js';
 import type { ConfigSource } from './yaml-source.js';
 
 let compiled: ValidateFunction | undefined;
 
 function schemaValidator(): ValidateFunction {
-  compiled ??= new (ajv().Ajv)({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
+  compiled ??= compileSchema(CONFIG_SCHEMA);
   return compiled;
 }
 
@@ -45,17 +46,56 @@ class Issues {
 }
 
 /**
+ * Which parts of the document the schema found broken: the rules below run on a part (the
+ * server section, an upstream, a policy, a route) only when its shape is sound, so one run
+ * reports the schema's errors and every other rule's together. An unknown key does not make
+ * the known keys beside it unsound.
+ */
+function soundness(errors: readonly ErrorObject[]): { sound: (path: Path) => boolean; shaped: (path: Path) => boolean } {
+  const broken = errors.filter((e) => e.keyword !== 'additionalProperties').map((e) => e.instancePath);
+  const pointer = (path: Path): string => path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+  /** No error at the part or around it (its own type is right). */
+  const shaped = (path: Path): boolean => {
+    const at = pointer(path);
+    return !broken.some((b) => b === at || b === '' || at.startsWith(`${b}/`));
+  };
+  /** ... nor anywhere inside it. */
+  const sound = (path: Path): boolean => {
+    const at = pointer(path);
+    return shaped(path) && !broken.some((b) => b.startsWith(`${at}/`));
+  };
+  return { sound, shaped };
+}
+
+/**
  * Validate a config (from a file when `source` is given, else an object built in code) and
- * resolve it. Throws GatewayConfigError listing every problem.
+ * resolve it. Throws GatewayConfigError listing every problem — the schema's and the rules'
+ * together, in the order of the file's lines.
  */
 export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedConfig {
   const file = source?.file ?? '<config>';
   const validate = schemaValidator();
-  if (!validate(value)) throw new GatewayConfigError(file, schemaIssues(validate.errors ?? [], value, source));
+  const errors = validate(value) ? [] : (validate.errors ?? []);
+  const fromSchema = schemaIssues(errors, value, source);
+  const { sound, shaped } = soundness(errors);
+  const usable =
+    typeof value === 'object' &&
+    value !== null &&
+    shaped(['upstreams']) &&
+    shaped(['routes']) &&
+    shaped(['policies']) &&
+    typeof (value as GatewayConfig).upstreams === 'object' &&
+    Array.isArray((value as GatewayConfig).routes);
+  if (!usable) throw new GatewayConfigError(file, fromSchema);
   const c = value as GatewayConfig;
   const issues = new Issues(value, source);
-  checkServer(c, issues);
-  if (c.trustProxy !== undefined) {
+  const fail = (): never => {
+    const all = [...fromSchema, ...issues.list].map((issue, order) => ({ issue, order }));
+    all.sort((a, b) => (a.issue.line ?? Infinity) - (b.issue.line ?? Infinity) || a.order - b.order);
+    throw new GatewayConfigError(file, all.map((x) => x.issue));
+  };
+  if (sound(['server'])) checkServer(c, issues);
+  if (c.trustProxy !== undefined && sound(['trustProxy'])) {
     try {
       trustCheck(c.trustProxy);
     } catch (err) {
@@ -67,6 +107,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
 
   const upstreams = new Map<string, ResolvedUpstream>();
   for (const [name, u] of Object.entries(c.upstreams)) {
+    if (!sound(['upstreams', name])) continue;
     const url = parseUrl(u.url);
     if (url === undefined) {
       issues.add(['upstreams', name, 'url'], 'http://host:port[/base]');
@@ -85,6 +126,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
   const shared = { trustProxy: c.trustProxy, proxyHeader: c.proxyHeader };
   const policies = new Map<string, ResolvedPolicy>();
   const resolvePolicy = (p: PolicyConfig, name: string, path: Path): ResolvedPolicy | undefined => {
+    if (!sound(path)) return undefined;
     const before = issues.list.length;
     checkPolicy(p, path, issues);
     if (issues.list.length > before) return undefined;
@@ -109,6 +151,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
   const names = new Set<string>();
   const onlyUpstream = upstreams.size === 1 ? [...upstreams.values()][0] : undefined;
   c.routes.forEach((r: RouteConfig, i) => {
+    if (!sound(['routes', i])) return;
     const name = r.name ?? `route-${i}`;
     if (names.has(name)) issues.add(['routes', i, 'name'], 'a route name not used by another route');
     names.add(name);
@@ -142,6 +185,8 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     if (policy === undefined && r.policy === undefined && (r.cost !== undefined || r.criticality !== undefined || r.maxWait !== undefined)) {
       issues.add(['routes', i], 'a policy for cost, criticality or maxWait to act on', 'none');
     }
+    const policyConfig = typeof r.policy === 'string' ? (sound(['policies', r.policy]) ? c.policies?.[r.policy] : undefined) : r.policy;
+    if (policyConfig !== undefined && r.cost !== undefined) checkCost(r.cost, policyConfig, typeof r.policy === 'string' ? `policy ${r.policy}` : "the route's policy", ['routes', i, 'cost'], issues);
     if (upstream === undefined) return;
     routes.push({
       name,
@@ -157,14 +202,14 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
       fault: r.fault,
     });
   });
-  if (issues.list.length > 0) throw new GatewayConfigError(file, issues.list);
+  if (fromSchema.length > 0 || issues.list.length > 0) fail();
   return resolved(c, upstreams, policies, routes);
 }
 
 function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, policies: Map<string, ResolvedPolicy>, routes: ResolvedRoute[]): ResolvedConfig {
   const d = GATEWAY_DEFAULTS;
   const s = c.server ?? {};
-  const ms = (v: number | string | undefined, fallback: number): number => (v === undefined ? fallback : durationMs(v));
+  const ms = (v: Duration | undefined, fallback: number): number => (v === undefined ? fallback : durationMs(v));
   return {
     source: c,
     listen: { host: c.listen?.host ?? d.listen.host, port: c.listen?.port ?? d.listen.port, backlog: c.listen?.backlog ?? d.listen.backlog },
@@ -208,6 +253,20 @@ function checkServer(c: GatewayConfig, issues: Issues): void {
   if (request !== 0 && request < headers) issues.add(['server', 'requestTimeout'], `0 (none) or a duration >= headersTimeout (${headers} ms)`);
 }
 
+/** A request that costs more than a full bucket (of any rate limit, or any tenant's override) is refused for ever. */
+function checkCost(cost: number, p: PolicyConfig, whose: string, at: Path, issues: Issues): void {
+  let least: { what: string; capacity: number } | undefined;
+  try {
+    for (const l of rateCapacities(p)) if (least === undefined || l.capacity < least.capacity) least = l;
+  } catch (err) {
+    if (err instanceof InvalidOptionError) return; // a rate limit already reported as broken
+    throw err;
+  }
+  if (least !== undefined && cost > least.capacity) {
+    issues.add(at, `a cost <= ${least.capacity} (${least.what} of ${whose}; a request that costs more than a full bucket is refused for ever)`);
+  }
+}
+
 function checkPolicy(p: PolicyConfig, at: Path, issues: Issues): void {
   for (const r of rolloutIssues(p)) issues.add([...at, r.key], r.expected, r.found);
   const limits = p.rateLimits ?? [];
@@ -238,8 +297,8 @@ function checkPolicy(p: PolicyConfig, at: Path, issues: Issues): void {
     }
   });
   if (p.shed !== undefined) {
-    const slow = durationMs(p.shed.slowAt ?? GATEWAY_DEFAULTS.shed.slowAtMs);
-    const reject = durationMs(p.shed.rejectAt ?? GATEWAY_DEFAULTS.shed.rejectAtMs);
+    const slow = p.shed.slowAt === undefined ? GATEWAY_DEFAULTS.shed.slowAtMs : durationMs(p.shed.slowAt);
+    const reject = p.shed.rejectAt === undefined ? GATEWAY_DEFAULTS.shed.rejectAtMs : durationMs(p.shed.rejectAt);
     if (slow >= reject) issues.add([...at, 'shed', p.shed.rejectAt !== undefined ? 'rejectAt' : 'slowAt'], `slowAt (${slow} ms) < rejectAt (${reject} ms)`, 'otherwise');
   }
   if (p.breaker !== undefined && p.breaker.failureRatio === undefined) {

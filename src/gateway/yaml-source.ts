@@ -2,7 +2,7 @@
  * A YAML config file read with its positions: `parseDocument` + `LineCounter`, so a key path
  * found by the validator maps back to the line it was written on.
  */
-import type { Node } from 'yaml';
+import type { Alias, Document, Node } from 'yaml';
 import type { ConfigIssue } from './config-error.js';
 import { yaml } from './peers.js';
 
@@ -49,7 +49,76 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     }
     return at === undefined ? undefined : line(at);
   };
-  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) as unknown, source: { file, lineOf } };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    // An alias bomb (or an alias before its anchor): say where, not just that.
+    const at = excessiveAlias(doc) ?? firstAlias(doc);
+    const offset = at === undefined ? undefined : rangeStart(at);
+    const bomb = /excessive alias/i.test(err.message);
+    return {
+      ok: false,
+      issues: [
+        {
+          path: '',
+          line: offset === undefined ? undefined : line(offset),
+          expected: bomb ? `YAML whose aliases expand to at most ${MAX_ALIAS_COUNT} nodes (anchors and aliases are for small repeats)` : 'valid YAML',
+          found: bomb ? `an alias${at === undefined ? '' : ` *${at.source}`} that expands beyond it` : firstLine(err.message),
+        },
+      ],
+    };
+  }
+  return { ok: true, value, source: { file, lineOf } };
+}
+
+/** The `maxAliasCount` of the `yaml` library: how far aliases may multiply the document. */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The alias at which the `yaml` library's `maxAliasCount` check gives up: the same count,
+ * kept in the same (document) order — each anchor's uses times the aliases inside it.
+ */
+function excessiveAlias(doc: Document): Alias | undefined {
+  const { isAlias, isCollection, isPair, visit } = yaml();
+  const anchors = new Map<unknown, { count: number; aliasCount: number }>();
+  const aliasCount = (node: unknown): number => {
+    if (isAlias(node)) {
+      const a = anchors.get(node.resolve(doc));
+      return a === undefined ? 0 : a.count * a.aliasCount;
+    }
+    if (isCollection(node)) return Math.max(0, ...node.items.map(aliasCount));
+    if (isPair(node)) return Math.max(aliasCount(node.key), aliasCount(node.value));
+    return 1;
+  };
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias: (_key, alias) => {
+      const source = alias.resolve(doc);
+      if (source === undefined) return undefined;
+      let a = anchors.get(source);
+      if (a === undefined) anchors.set(source, (a = { count: 0, aliasCount: 0 }));
+      a.count += 1;
+      if (a.aliasCount === 0) a.aliasCount = aliasCount(source);
+      if (a.count * a.aliasCount <= MAX_ALIAS_COUNT) return undefined;
+      found = alias;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+function firstAlias(doc: Document): Alias | undefined {
+  const { visit } = yaml();
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias: (_key, alias) => {
+      found = alias;
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function rangeStart(node: unknown): number | undefined {

@@ -4,10 +4,19 @@
  * as in sluice.yaml (`100ms`, `2s`, `2000/s`), and mistakes are reported the same way: file,
  * line, key path, what was expected and what was found.
  */
-import { DURATION_PATTERN, RATE_PATTERN } from '../gateway/units.js';
+import { durationField } from '../gateway/duration-schema.js';
+import { RATE_PATTERN } from '../gateway/units.js';
 
-const duration = { type: ['string', 'number'], pattern: DURATION_PATTERN, minimum: 0, description: 'A duration: 100ms, 2s, 1.5m, or a number of ms.' } as const;
-const positiveDuration = { ...duration, exclusiveMinimum: 0, minimum: undefined } as const;
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** A point or span of simulated time: up to a simulated day. */
+const at = durationField(0, DAY);
+/** A scenario's length: the simulation keeps every sample, so at most an hour. */
+export const MAX_SCENARIO_MS = 60 * MINUTE;
+const span = durationField(1, DAY);
+/** A service time, a client's patience, a backoff: up to ten minutes. */
+const wait = durationField(0, 10 * MINUTE);
+const positiveWait = durationField(1, 10 * MINUTE);
 const rate = { type: ['string', 'number'], pattern: RATE_PATTERN, minimum: 0, description: 'A rate: 2000/s, 100/min, or a number per second (0: none).' } as const;
 const factor = { type: 'number', exclusiveMinimum: 0, description: 'A multiplier > 0.' } as const;
 
@@ -24,8 +33,8 @@ export const SCENARIO_SCHEMA = strip({
   required: ['duration', 'upstream', 'clients'],
   properties: {
     name: { type: 'string', minLength: 1 },
-    duration: positiveDuration,
-    sample: positiveDuration,
+    duration: durationField(1, MAX_SCENARIO_MS),
+    sample: span,
     seed: { type: 'integer', minimum: 0, description: 'Seed of the arrival and jitter streams. Default 1.' },
     upstream: {
       type: 'object',
@@ -33,7 +42,7 @@ export const SCENARIO_SCHEMA = strip({
       required: ['capacity', 'latency'],
       properties: {
         capacity: { type: 'integer', minimum: 1, description: 'Requests served at full speed at once (the knee); beyond it the upstream shares itself and every request slows.' },
-        latency: positiveDuration,
+        latency: positiveWait,
         slow: {
           type: 'array',
           description: 'Spells in which the upstream slows.',
@@ -41,7 +50,7 @@ export const SCENARIO_SCHEMA = strip({
             type: 'object',
             additionalProperties: false,
             required: ['at', 'for'],
-            properties: { at: duration, for: positiveDuration, latencyFactor: factor, capacityFactor: factor },
+            properties: { at, for: span, latencyFactor: factor, capacityFactor: factor },
           },
         },
         outages: {
@@ -51,7 +60,7 @@ export const SCENARIO_SCHEMA = strip({
             type: 'object',
             additionalProperties: false,
             required: ['at', 'for'],
-            properties: { at: duration, for: positiveDuration, status: { type: 'integer', minimum: 500, maximum: 599 }, latency: duration },
+            properties: { at, for: span, status: { type: 'integer', minimum: 500, maximum: 599 }, latency: wait },
           },
         },
       },
@@ -66,18 +75,18 @@ export const SCENARIO_SCHEMA = strip({
         properties: {
           name: { type: 'string', minLength: 1 },
           tenants: { type: 'integer', minimum: 1, maximum: 100_000, description: 'Distinct tenants the requests come from, round robin. Default 1.' },
-          timeout: positiveDuration,
+          timeout: positiveWait,
           arrivals: { enum: ['poisson', 'constant'] },
           rate: {
             type: 'array',
             minItems: 1,
             description: 'Arrival-rate steps: from `at` on, `rate` new requests per second.',
-            items: { type: 'object', additionalProperties: false, required: ['at', 'rate'], properties: { at: duration, rate } },
+            items: { type: 'object', additionalProperties: false, required: ['at', 'rate'], properties: { at, rate } },
           },
           spikes: {
             type: 'array',
             description: 'Extra arrivals on top of the steps, for a while.',
-            items: { type: 'object', additionalProperties: false, required: ['at', 'for', 'rate'], properties: { at: duration, for: positiveDuration, rate } },
+            items: { type: 'object', additionalProperties: false, required: ['at', 'for', 'rate'], properties: { at, for: span, rate } },
           },
           retry: {
             type: 'object',
@@ -86,8 +95,8 @@ export const SCENARIO_SCHEMA = strip({
             properties: {
               attempts: { type: 'integer', minimum: 1, maximum: 20, description: 'Attempts in all, the first included.' },
               backoff: { enum: ['none', 'exponential'], description: 'none: retry at once. exponential: full jitter from `base`, doubling, capped at `max`.' },
-              base: duration,
-              max: duration,
+              base: wait,
+              max: wait,
               retryAfter: { type: 'boolean', description: 'Wait at least the Retry-After of a refusal. Default true with backoff, false without.' },
               budget: {
                 type: 'object',
@@ -96,7 +105,7 @@ export const SCENARIO_SCHEMA = strip({
                 properties: {
                   ratio: { type: 'number', minimum: 0, maximum: 10, description: 'Retries per request over the window. Default 0.2.' },
                   minRetries: { type: 'integer', minimum: 0, maximum: 1000000, description: 'Retries always allowed per window. Default 10.' },
-                  window: duration,
+                  window: durationField(1, 60 * MINUTE),
                 },
               },
             },

@@ -117,5 +117,8 @@ describe('sluice demo', () => {
     const r2 = await demo(['--phases', '0.5,fast']);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('--phases: expected positive multiples');
+    const r3 = await demo(['--duration', '6']); // a bare number: seconds or ms? refused, as everywhere
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('--duration: expected a duration from 100ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "6"');
   }, 180_000);
 });

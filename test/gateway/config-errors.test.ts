@@ -41,7 +41,7 @@ describe('sluice gateway --check', () => {
     const r = await check(`${UP}    timeout: fast\nroutes:\n  - path: /\n    policy:\n      concurrency: { limit: ten }\n`);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'sluice.yaml:4: upstreams.app.timeout: expected a duration: 100ms, 2s, 1.5m, 1h, 1d, or a number of ms, found "fast"\n' +
+      'sluice.yaml:4: upstreams.app.timeout: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found "fast"\n' +
         'sluice.yaml:8: routes[0].policy.concurrency.limit: expected an integer >= 1, or adaptive, found "ten"\n',
     );
   });
@@ -66,13 +66,86 @@ describe('sluice gateway --check', () => {
   it('flags: a bad value and a contradiction exit 2 with the flag named', async () => {
     const a = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--queue-timeout', 'soon', '--concurrency', '5']);
     expect(await a.exited).toBe(2);
-    expect(a.stderr()).toBe('sluice gateway: --queue-timeout: expected a duration like 100ms or 2s, received "soon"\n');
+    expect(a.stderr()).toBe('sluice gateway: --queue-timeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n');
+    const c = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--drain-timeout', '30d']);
+    expect(await c.exited).toBe(2);
+    expect(c.stderr()).toBe('sluice gateway: --drain-timeout: expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"\n');
     const b = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--rate', '10/s', '--burst', '0']);
     expect(await b.exited).toBe(2);
     expect(b.stderr()).toBe('sluice gateway: --burst: expected a number >= 1, received "0"\n');
   });
 });
 
+describe('durations: a unit always, and a range no timer overflows', () => {
+  const range = (a: string, b: string): string => `expected a duration from ${a} to ${b} (with its unit: 100ms, 2s, 1.5m, 1h, 1d)`;
+
+  it('every duration past what a Node timer holds is refused, naming the field, the range and the value', async () => {
+    const r = await check(
+      `${UP}    timeout: 30d\n    idleTimeout: 25d\ndrain: { timeout: 30d, retryAfter: 2h }\nserver: { headersTimeout: 1d, requestTimeout: 30d, keepAliveTimeout: 11m, pauseRefused: 2m }\n` +
+        `routes:\n  - path: /\n    maxWait: 30d\n    policy:\n      concurrency: { limit: 1, queue: 5, queueTimeout: 30d }\n      breaker: { openFor: 30d }\n      shed: { slowAt: 2m, rejectAt: 30d, interval: 30d }\n      rateLimits: [{ limit: 5, window: 30d }]\n      maxWait: 30d\n    fault: { delay: { duration: 30d, percent: 1 } }\n`,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      `sluice.yaml:4: upstreams.app.timeout: ${range('1ms', '1h')}, found "30d"`,
+      `sluice.yaml:5: upstreams.app.idleTimeout: ${range('1ms', '1h')}, found "25d"`,
+      `sluice.yaml:6: drain.timeout: ${range('0ms', '1h')}, found "30d"`,
+      `sluice.yaml:6: drain.retryAfter: ${range('0ms', '1h')}, found "2h"`,
+      `sluice.yaml:7: server.headersTimeout: ${range('1ms', '10m')}, found "1d"`,
+      `sluice.yaml:7: server.requestTimeout: ${range('0ms', '1h')}, found "30d"`,
+      `sluice.yaml:7: server.keepAliveTimeout: ${range('1ms', '10m')}, found "11m"`,
+      `sluice.yaml:7: server.pauseRefused: ${range('0ms', '1m')}, found "2m"`,
+      `sluice.yaml:10: routes[0].maxWait: ${range('0ms', '10m')}, found "30d"`,
+      `sluice.yaml:12: routes[0].policy.concurrency.queueTimeout: ${range('1ms', '10m')}, found "30d"`,
+      `sluice.yaml:13: routes[0].policy.breaker.openFor: ${range('1ms', '1h')}, found "30d"`,
+      `sluice.yaml:14: routes[0].policy.shed.slowAt: ${range('0ms', '1m')}, found "2m"`,
+      `sluice.yaml:14: routes[0].policy.shed.rejectAt: ${range('0ms', '1m')}, found "30d"`,
+      `sluice.yaml:14: routes[0].policy.shed.interval: ${range('1ms', '1m')}, found "30d"`,
+      `sluice.yaml:15: routes[0].policy.rateLimits[0].window: ${range('1ms', '7d')}, found "30d"`,
+      `sluice.yaml:16: routes[0].policy.maxWait: ${range('0ms', '10m')}, found "30d"`,
+      `sluice.yaml:17: routes[0].fault.delay.duration: ${range('1ms', '10m')}, found "30d"`,
+    ]);
+  });
+
+  it('a bare number is refused (a unit is required), and the largest durations in range pass', async () => {
+    const r = await check(`${UP}    timeout: 5000\nroutes:\n  - path: /\n`);
+    expect(r.stderr).toBe(`sluice.yaml:4: upstreams.app.timeout: ${range('1ms', '1h')}, found 5000\n`);
+    const ok = await check(`${UP}    timeout: 1h\ndrain: { timeout: 60m }\nroutes:\n  - path: /\n    policy: { rateLimits: [{ limit: 5, window: 7d, quota: true }], concurrency: { limit: 1, queue: 1, queueTimeout: 10m } }\n`);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe('cost and burst', () => {
+  it('a route cost above its policy\'s burst, limit or a tenant override\'s is refused', async () => {
+    const r = await check(
+      `${UP}policies:\n  api:\n    rateLimits:\n      - { name: burst, rate: 100/s, burst: 50, overrides: { "key:small": { rate: 1/s, burst: 2 } } }\n      - { name: daily, limit: 1000, window: 1d }\n` +
+        `routes:\n  - { path: /a, policy: api, cost: 3 }\n  - { path: /b, policy: { rateLimits: [{ limit: 4, window: 1m }] }, cost: 5 }\n  - { path: /c, policy: { rateLimits: [{ rate: 10/s }] }, cost: 10 }\n`,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'sluice.yaml:10: routes[0].cost: expected a cost <= 2 (the burst of rate limit "burst" for key:small of policy api; a request that costs more than a full bucket is refused for ever), found 3\n' +
+        'sluice.yaml:11: routes[1].cost: expected a cost <= 4 (the limit of rate limit "default" of the route\'s policy; a request that costs more than a full bucket is refused for ever), found 5\n',
+    );
+  });
+});
+
+describe('YAML aliases', () => {
+  it('an alias bomb is refused with the file and the line of the alias that overflows', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];
+    const r = await check(`${bomb.join('\n')}\n${UP}routes:\n  - path: /\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^sluice\.yaml:4: \(document\): expected YAML whose aliases expand to at most 100 nodes \(anchors and aliases are for small repeats\), found an alias \*c that expands beyond it\n$/);
+  });
+
+  it('a few aliases are fine', async () => {
+    const r = await check(`x-timeout: &t 5s\nupstreams:\n  app: { url: http://127.0.0.1:3000, timeout: *t, idleTimeout: *t }\nroutes:\n  - path: /\n`);
+    expect(r.stderr).toContain('x-timeout'); // an unknown top-level key is still an error, the aliases are not
+    expect(r.stderr).not.toContain('alias');
+  });
+});
+
+// After a schema change, write the published files from the code's:
+//   npx tsx -e "import('./src/gateway/schema.ts').then(({ CONFIG_SCHEMA: s }) => require('node:fs').writeFileSync('docs/sluice.schema.json', JSON.stringify(s, null, 2) + '\n'))"
 describe('the published JSON Schema', () => {
   it('docs/sluice.schema.json is the schema the code validates with', () => {
     expect(JSON.parse(readFileSync(join(root, 'docs/sluice.schema.json'), 'utf8'))).toEqual(CONFIG_SCHEMA);
@@ -80,6 +153,16 @@ describe('the published JSON Schema', () => {
 });
 
 describe('docs/gateway.md', () => {
+  it('its --check sample output is what --check prints for its sample config: every error in one run', async () => {
+    const text = readFileSync(join(root, 'docs/gateway.md'), 'utf8');
+    const yaml = /```yaml\n(# sluice\.yaml with four mistakes\n[\s\S]*?)```/.exec(text)![1]!;
+    const shown = /```sh\n\$ npx sluice gateway --check --config sluice\.yaml\n([\s\S]*?)```/.exec(text)![1]!;
+    const r = await check(yaml);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(shown);
+    expect(shown.trimEnd().split('\n')).toHaveLength(4);
+  });
+
   it('its example sluice.yaml is valid', async () => {
     const { parseConfigText } = await import('../../src/gateway/index.js');
     const text = readFileSync(join(root, 'docs/gateway.md'), 'utf8');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startGateway } from '../../src/gateway/index.js';
-import type { Gateway, GatewayConfig } from '../../src/gateway/index.js';
+import type { Duration, Gateway, GatewayConfig } from '../../src/gateway/index.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -163,7 +163,7 @@ export async function startInProcess(config: GatewayConfig): Promise<Gateway> {
 }
 
 /** One route to one upstream on loopback, listeners on free ports. */
-export const oneRoute = (up: string, upstreamTimeout: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => ({
+export const oneRoute = (up: string, upstreamTimeout: Duration, extra: Partial<GatewayConfig> = {}): GatewayConfig => ({
   listen: { host: '127.0.0.1', port: 0 },
   admin: { port: 0 },
   upstreams: { app: { url: up, timeout: upstreamTimeout } },

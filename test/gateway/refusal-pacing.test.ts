@@ -102,9 +102,9 @@ describe('gateway: refused connections are paced at the socket', () => {
     storm.socket.destroy();
   });
 
-  it('pauseRefused 0 turns it off; a trusted proxy\'s connection is never paused (it carries other clients)', async () => {
+  it('pauseRefused 0s turns it off; a trusted proxy\'s connection is never paused (it carries other clients)', async () => {
     const up = await holdingUpstream();
-    for (const extra of [{ server: { pauseRefused: 0 } }, { server: {}, trustProxy: ['loopback'] }] as const) {
+    for (const extra of [{ server: { pauseRefused: '0s' } }, { server: {}, trustProxy: ['loopback'] }] as const) {
       const gw = await startInProcess(withLimit1(up.url, extra.server, 'trustProxy' in extra ? { trustProxy: extra.trustProxy } : {}));
       const holder = rawClient(gw.url);
       holder.send();

@@ -63,16 +63,17 @@ describe('sim-adaptive (short run)', () => {
   it('the command prints the table and the goals, or JSON', () => {
     let text = '';
     const out = new Writable({ write: (chunk: Buffer, _enc, done) => ((text += chunk.toString()), done()) });
-    expect(simAdaptiveCommand(['--phase', '2', '--steady', '1'], out)).toBe(0);
+    expect(simAdaptiveCommand(['--phase', '2s', '--steady', '1s'], out)).toBe(0);
     expect(text).toContain('Steady load');
     expect(text).toMatch(/goodput at 10x >= 95% of capacity +vegas +(yes|NO)/);
     let json = '';
     const jout = new Writable({ write: (chunk: Buffer, _enc, done) => ((json += chunk.toString()), done()) });
-    expect(simAdaptiveCommand(['--phase', '2', '--steady', '1', '--json'], jout)).toBe(0);
+    expect(simAdaptiveCommand(['--phase', '2s', '--steady', '1s', '--json'], jout)).toBe(0);
     const parsed = JSON.parse(json) as { results: PhaseResult[]; goals: unknown[]; unloadedP99Ms: number };
     expect(parsed.results.length).toBe(5 * (5 + 2 + 3 + 2));
     expect(parsed.goals).toHaveLength(12);
     expect(parsed.unloadedP99Ms).toBeCloseTo(20, 6);
     expect(() => simAdaptiveCommand(['--arrivals', 'bursty'], out)).toThrow(/--arrivals/);
+    expect(() => simAdaptiveCommand(['--phase', '2'], out)).toThrow('--phase: expected a duration from 1s to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "2"');
   });
 });

@@ -60,12 +60,13 @@ describe('scenario format', () => {
 
   it('reports mistakes as the gateway config does: file, line, key path, expected, found', () => {
     expect(errors(scenario('\n    retry: { attempts: 3, backof: none }'))).toEqual(['sc.yaml:11: clients[0].retry.backof: expected one of the keys attempts, backoff, base, max, retryAfter, budget, found unknown key "backof"']);
-    expect(errors(scenario().replace('latency: 10ms', 'latency: 10 ms'))).toEqual([expect.stringMatching(/^sc\.yaml:4: upstream\.latency: expected a duration: 100ms, 2s, 1\.5m, or a number of ms, found "10 ms"$/)]);
+    expect(errors(scenario().replace('latency: 10ms', 'latency: 10 ms'))).toEqual([expect.stringMatching(/^sc\.yaml:4: upstream\.latency: expected a duration from 1ms to 10m \(with its unit: 100ms, 2s, 1\.5m, 1h, 1d\), found "10 ms"$/)]);
     expect(errors(scenario().replace('{ at: 5s, rate: 1500/s }', '{ at: 0s, rate: 1500/s }'))).toEqual(['sc.yaml:10: clients[0].rate[1].at: expected a time after the previous step\'s (0 ms), found "0s"']);
-    expect(errors(scenario().replace('duration: 10s', 'duration: 30d'))).toEqual(['sc.yaml:1: duration: expected a duration of at most 1h (the simulation keeps every sample), found "30d"']);
+    expect(errors(scenario().replace('duration: 10s', 'duration: 30d'))).toEqual(['sc.yaml:1: duration: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found "30d"']);
     expect(errors(scenario('\n    retry: { attempts: 2, backoff: none, base: 1s }'))).toEqual(['sc.yaml:11: clients[0].retry.base: expected no base or max with backoff: none (it retries at once), found "1s"']);
     expect(errors('duration: 1s\n')).toEqual(['sc.yaml:1: upstream: expected a value for "upstream", found nothing', 'sc.yaml:1: clients: expected a value for "clients", found nothing']);
     expect(() => resolveScenario({ duration: '1s', upstream: { capacity: 0, latency: 1 }, clients: [] })).toThrow(/upstream\.capacity: expected/);
+    expect(errors(scenario().replace('latency: 10ms', 'latency: 10'))).toEqual(['sc.yaml:4: upstream.latency: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found 10']);
   });
 });
 

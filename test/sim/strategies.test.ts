@@ -42,12 +42,13 @@ describe('the strategies scenario (virtual time)', () => {
   it('the command prints the table and JSON', async () => {
     let text = '';
     const out = new Writable({ write: (chunk: Buffer, _e, cb) => ((text += chunk.toString()), cb()) });
-    await strategiesCommand(['--duration', '2'], out);
+    await strategiesCommand(['--duration', '2s'], out);
     expect(text).toMatch(/strategy\s+peak buffer\s+memory \(peak\)\s+delivered\s+lost\s+rejected/);
     for (const s of STRATEGIES) expect(text).toContain(s);
     text = '';
-    await strategiesCommand(['--duration', '1', '--json'], out);
+    await strategiesCommand(['--duration', '1s', '--json'], out);
     expect((JSON.parse(text) as { results: unknown[] }).results).toHaveLength(STRATEGIES.length);
-    await expect(strategiesCommand(['--duration', 'soon'], out)).rejects.toThrow('--duration: expected a number >= 1, received "soon"');
+    await expect(strategiesCommand(['--duration', 'soon'], out)).rejects.toThrow('--duration: expected a duration from 1s to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"');
+    await expect(strategiesCommand(['--duration', '2'], out)).rejects.toThrow('--duration: expected a duration from 1s to 1h');
   });
 });
