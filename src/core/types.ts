@@ -17,6 +17,7 @@ export type RejectionReason =
   | 'shed'
   | 'overloaded'
   | 'quota'
+  | 'keys_full'
   | 'closed';
 
 export const REJECTION_REASONS: readonly RejectionReason[] = [
@@ -28,6 +29,7 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   'shed',
   'overloaded',
   'quota',
+  'keys_full',
   'closed',
 ];
 

@@ -118,7 +118,11 @@ export interface RateLimitConfig {
   readonly window?: Duration;
   /** Refusals count as `quota` (still 429). @default false */
   readonly quota?: boolean;
-  /** Most tenants remembered (oldest forgotten first). @default 100000 */
+  /**
+   * Most tenants remembered. Only idle state (a full bucket, an unused window) is forgotten to
+   * make room; when every one is live a new tenant is refused with 503 `keys_full` — a spent
+   * quota is never reset by key churn. @default 100000
+   */
   readonly maxKeys?: number;
   /** Per-tenant policies, keyed as the tenant resolver writes them (`key:gold-customer`, `ip:10.0.0.7`). */
   readonly overrides?: Readonly<Record<string, RateOverride>>;

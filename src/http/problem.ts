@@ -27,6 +27,7 @@ const DETAIL: Readonly<Record<RejectionReason, string>> = {
   shed: 'The request was shed to keep waiting times short.',
   overloaded: 'The server is overloaded; requests of this criticality are shed.',
   circuit_open: 'A dependency of this service is failing; requests are refused for a while.',
+  keys_full: 'The server is tracking as many clients as it can; new clients are refused until some go idle.',
   closed: 'The server is shutting down.',
 };
 

@@ -19,6 +19,11 @@ export interface RateDecision {
   readonly retryAfterMs: number;
   /** Policy facts after this decision; the gate hands them on as the permit's or rejection's `facts`. */
   readonly facts: PolicyFacts;
+  /**
+   * Refused without metering: the store holds as many keys as it may, all of them live, so
+   * a new key cannot be tracked (the gate's reason `keys_full`). Absent otherwise.
+   */
+  readonly full?: true;
 }
 
 /**

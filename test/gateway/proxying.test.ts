@@ -248,17 +248,32 @@ describe('self-protection', () => {
     expect(data === '' || data.startsWith('HTTP/1.1 408')).toBe(true);
   });
 
-  it('a flood of distinct tenant keys keeps the keyed limiter at maxKeys', async () => {
+  it('a flood of distinct tenant keys keeps the keyed limiter at maxKeys, and never resets a spent tenant', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
-    const gw = await start(
-      base(up.url, { routes: [{ path: '/', policy: { tenant: { header: 'x-api-key' }, rateLimits: [{ rate: '10/s', burst: 5, maxKeys: 50 }] } }] }),
+    const gw = await startInProcess(
+      base(up.url, { routes: [{ path: '/', policy: { tenant: { header: 'x-api-key' }, rateLimits: [{ rate: '5/h', burst: 5, quota: true, maxKeys: 50 }] } }] }),
     );
+    for (let i = 0; i < 5; i++) expect((await get(`${gw.url}/`, { headers: { 'x-api-key': 'spent' } })).status).toBe(200);
+    expect((await get(`${gw.url}/`, { headers: { 'x-api-key': 'spent' } })).status).toBe(429);
+    const statuses = new Map<number, number>();
     for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(Array.from({ length: 50 }, (_, i) => get(`${gw.url}/`, { headers: { 'x-api-key': `tenant-${batch}-${i}` } })));
+      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => get(`${gw.url}/`, { headers: { 'x-api-key': `tenant-${batch}-${i}` } })));
+      for (const r of replies) {
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (r.status === 503) {
+          expect((JSON.parse(r.body) as { reason: string }).reason).toBe('keys_full');
+          expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+        }
+      }
     }
-    const gate = gw.status().policies[0]!.gates[0] as unknown as { keys: number; admitted: number };
-    expect(gate.admitted).toBe(500);
-    expect(gate.keys).toBeLessThanOrEqual(50);
+    // 49 newcomers fit beside the spent tenant; every later one finds the table full of live quotas.
+    expect(Object.fromEntries(statuses)).toEqual({ 200: 49, 503: 451 });
+    const gate = gw.status().policies[0]!.gates[0] as unknown as { keys: number; rejected: Record<string, number> };
+    expect(gate.keys).toBe(50);
+    expect(gate.rejected['keys_full']).toBe(451);
+    const again = await get(`${gw.url}/`, { headers: { 'x-api-key': 'spent' } });
+    expect(again.status).toBe(429);
+    expect((JSON.parse(again.body) as { reason: string }).reason).toBe('quota');
   });
 
   it('caps requests waiting for admission (server.maxQueued): 503 + Retry-After at once', async () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/core/index.js';
-import { GenerationalMap } from '../../src/rate/generational-map.js';
 import { algorithmOf, capacityOf, gcra, MemoryStore, ratePolicy, slidingWindow, tokenBucket, windowOf } from '../../src/rate/index.js';
 
 describe('ratePolicy', () => {
@@ -85,36 +84,6 @@ describe('algorithm functions', () => {
   });
 });
 
-describe('GenerationalMap', () => {
-  it('never holds more than maxSize keys and keeps recently used ones', () => {
-    const m = new GenerationalMap<number>(4);
-    for (let i = 0; i < 100; i++) {
-      m.set(`k${i}`, i);
-      expect(m.size).toBeLessThanOrEqual(4);
-      expect(m.get('hot')).toBe(i === 0 ? undefined : 1);
-      if (i === 0) m.set('hot', 1);
-    }
-    expect(m.get('k99')).toBe(99);
-    expect(m.get('k0')).toBeUndefined();
-  });
-
-  it('promotes a hit from the old generation; peek does not', () => {
-    const m = new GenerationalMap<number>(4);
-    m.set('a', 1);
-    m.set('b', 2);
-    m.set('c', 3); // turnover: a, b are old
-    expect(m.youngSize).toBe(1);
-    expect(m.peek('a')).toBe(1);
-    expect(m.youngSize).toBe(1);
-    expect(m.get('a')).toBe(1);
-    expect(m.youngSize).toBe(2);
-    expect(m.delete('b')).toBe(true);
-    expect(m.has('b')).toBe(false);
-    m.clear();
-    expect(m.size).toBe(0);
-  });
-});
-
 describe('MemoryStore', () => {
   const tb = ratePolicy({ algorithm: 'token-bucket', rate: 1, perMs: 1000, burst: 10 });
 
@@ -149,12 +118,21 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(1);
     expect(store.available('a', tb, 5000)).toBe(5); // still remembered, not reset to 10
     store.consume('b', tb, 1, 6000, 0); // idle at 7000
-    store.prune(9999);
+    store.prune(6999);
     expect(store.size).toBe(2);
-    store.prune(10_000); // every state of the old generation is idle now
+    store.prune(7000);
     expect(store.size).toBe(1);
-    store.prune(20_000);
+    store.prune(9999);
+    expect(store.size).toBe(1);
+    store.prune(10_000);
     expect(store.size).toBe(0);
+  });
+
+  it('idle keys also leave by the running sweep of ordinary calls, without prune', () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 100; i++) store.consume(`k${i}`, tb, 1, 0, 0); // each idle at 1000
+    for (let t = 1000; t < 1100; t++) store.consume('hot', tb, 0.001, t, 0);
+    expect(store.size).toBe(1);
   });
 
   it('a reservation (debt) pushes idleAt out, so the key is kept while it is in debt', () => {
@@ -164,20 +142,35 @@ describe('MemoryStore', () => {
     store.prune(1);
     store.prune(12_000);
     expect(store.available('a', tb, 12_000)).toBe(7);
+    store.prune(14_999);
+    expect(store.size).toBe(1);
     store.prune(15_000);
-    store.prune(15_001);
     expect(store.size).toBe(0);
   });
 
-  it('time turnovers are rate-limited by minTurnoverMs', () => {
+  it('full sweeps are rate-limited by minTurnoverMs', () => {
     const store = new MemoryStore({ minTurnoverMs: 60_000 });
-    store.consume('a', tb, 1, 0, 0);
+    store.consume('a', tb, 10, 0, 0); // idle at 10 000
+    store.prune(5000); // a sweep: nothing idle yet
     store.prune(30_000);
-    store.prune(59_000);
+    store.prune(64_999);
     expect(store.size).toBe(1);
-    store.prune(60_000);
-    store.prune(120_000);
+    store.prune(65_000);
     expect(store.size).toBe(0);
+  });
+
+  it('a full table of live state refuses new keys (full, counted) and never resets a held one', () => {
+    const store = new MemoryStore({ maxKeys: 3, minTurnoverMs: 1000 });
+    for (const k of ['a', 'b', 'c']) expect(store.consume(k, tb, 10, 0, 0).allowed).toBe(true); // all empty: idle at 10 000
+    const refused = store.consume('d', tb, 1, 1, 0);
+    expect(refused).toMatchObject({ allowed: false, full: true, delayMs: 0 });
+    expect(refused.retryAfterMs).toBe(9999); // when the first held key is idle again
+    expect(store.keysRefused).toBe(1);
+    expect(store.size).toBe(3);
+    expect(store.consume('a', tb, 1, 2, 0).allowed).toBe(false); // still spent
+    // Once a held key is idle (full again), it is the one forgotten and the newcomer gets in.
+    expect(store.consume('d', tb, 1, 10_000, 0)).toMatchObject({ allowed: true });
+    expect(store.size).toBeLessThanOrEqual(3);
   });
 
   it('refund gives back units; unknown keys are a no-op', () => {
