@@ -200,7 +200,6 @@ describe('upstream failures', () => {
   it('slow: 504 after the upstream timeout, fed to the adaptive limit as a drop', async () => {
     const up = await upstream((_req, res) => setTimeout(() => res.end('late'), 2000));
     const gw = await start(base(up.url, { routes: [{ path: '/', policy: { concurrency: 'adaptive' } }] }));
-    const t0 = Date.now();
     const r = await get(`${gw.url}/`);
     expect(r.status).toBe(504);
     // 504, not the upstream's 'late' 200: the timeout fired first, however busy the machine.
