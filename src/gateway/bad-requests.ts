@@ -35,6 +35,7 @@ export const BAD_REQUEST_REASONS = [
   'chunk_extensions_too_large',
   'headers_too_large',
   'request_timeout',
+  'incomplete_request',
   'missing_host',
   'duplicate_host',
   'parse_error',

@@ -66,9 +66,16 @@ export function parseErrorVerdict(err: ParseError): BadVerdict | undefined {
       if (/chunk/i.test(why)) return verdict(400, 'bad_chunk', said('A chunk of the request body is malformed'));
       if (/header/i.test(why)) return verdict(400, 'bad_header', said('A header is malformed'));
       return verdict(400, 'bad_request_line', said('The request line is malformed'));
+    case 'HPE_INVALID_EOF_STATE':
+      return verdict(400, 'incomplete_request', 'The connection was half-closed before the request was complete.');
     default:
       return code.startsWith('HPE_') ? verdict(400, 'parse_error', said('The request could not be parsed')) : undefined;
   }
+}
+
+/** The response node:http is writing on this connection now (its internal field, as its own clientError default reads it). */
+function inFlightOf(socket: Duplex): ServerResponse | undefined {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 
 /** End the connection with `answer`, cutting it if the client keeps it open. */
@@ -82,6 +89,13 @@ export function onClientError(bad: BadRequests): (err: ParseError, socket: Duple
   return (err, socket) => {
     // After a parse error llhttp reports the same error for every later read: answer once.
     if (bad.answered(socket)) return;
+    if (err.code === 'HPE_CLOSED_CONNECTION') {
+      // Bytes after a request that said Connection: close are not processed, nor answered
+      // (RFC 9112 section 9.6): that request's response goes out, then the close.
+      bad.markAnswered(socket);
+      if (inFlightOf(socket) === undefined) socket.end();
+      return;
+    }
     const v = parseErrorVerdict(err);
     if (v === undefined || socket.destroyed || !socket.writable) {
       socket.destroy();
@@ -90,9 +104,9 @@ export function onClientError(bad: BadRequests): (err: ParseError, socket: Duple
     bad.count(v.reason, v.status);
     bad.markAnswered(socket);
     const answer = rawProblem(v.status, v.detail);
-    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    const inFlight = inFlightOf(socket);
     const req = inFlight?.req;
-    if (inFlight == null || req === undefined) return endWith(socket, answer);
+    if (inFlight === undefined || req === undefined) return endWith(socket, answer);
     if (!req.complete) {
       // The error is in this request's body: its forwarding ends now (before undici sends it,
       // if it has not yet); the client is told so if its response has not begun.

@@ -127,6 +127,26 @@ describe('bad requests', () => {
     expect(gw.status().badRequests.bad_request_line).toBe(1);
   });
 
+  it('bytes after a request that said Connection: close are neither processed nor answered', async () => {
+    const { seen, up } = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s'));
+    const { text, open } = await rawConversation(gw.url, `GET /x HTTP/1.1\r\n${H}Connection: close\r\n\r\nGET /y HTTP/1.1\r\n${H}\r\n`);
+    expect(open).toBe(false);
+    expect([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))).toEqual([200]);
+    expect(seen).toEqual(['GET /x']);
+    expect(Object.values(gw.status().badRequests).every((n) => n === 0)).toBe(true);
+  });
+
+  it('a request cut short by a half-close is answered 400 (incomplete_request)', async () => {
+    const { up } = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s'));
+    // The upstream may see the request begin (its headers were complete): it sees it cut, as when any client goes away mid-upload.
+    const { text, open } = await rawConversation(gw.url, post('Content-Length: 5\r\n', 'ab'), 5_000, true);
+    expect(open).toBe(false);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(gw.status().badRequests.incomplete_request).toBe(1);
+  });
+
   it('TRACE is forwarded on a route with allowTrace, and refused 405 elsewhere', async () => {
     const seen: string[] = [];
     const up = await upstream((req, res) => {

@@ -53,8 +53,11 @@ export function rawExchange(url: string, bytes: string | Buffer, timeoutMs = 5_0
 /** A GET request's bytes for `target`, closing the connection after the answer. */
 export const rawGet = (target: string, headers = ''): string => `GET ${target} HTTP/1.1\r\nHost: gw\r\n${headers}Connection: close\r\n\r\n`;
 
-/** Write `bytes` and read everything until the gateway closes the connection (or `timeoutMs`: then `open` is true). */
-export function rawConversation(url: string, bytes: string, timeoutMs = 5_000): Promise<{ text: string; open: boolean }> {
+/**
+ * Write `bytes` (then half-close, with `end`) and read everything until the gateway closes
+ * the connection (or `timeoutMs`: then `open` is true).
+ */
+export function rawConversation(url: string, bytes: string, timeoutMs = 5_000, end = false): Promise<{ text: string; open: boolean }> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const socket = connect(Number(u.port), u.hostname);
@@ -71,5 +74,6 @@ export function rawConversation(url: string, bytes: string, timeoutMs = 5_000): 
     socket.on('close', done);
     socket.on('error', () => undefined);
     socket.write(Buffer.from(bytes, 'latin1'));
+    if (end) socket.end();
   });
 }
