@@ -4,10 +4,13 @@
  *
  * For each reachable broker, a backlog of N messages (256 B) is drained twice by a consumer
  * process (bench/brokers-child.ts) with a no-op handler and 16 handlers at once:
- *   demand-sized  batch 1: one message asked per message finished (RabbitMQ: adaptive prefetch)
- *   fixed         batch 256: 256 asked at a time (RabbitMQ: prefetch fixed at 256)
- * Reported per run: messages/s, peak RSS of the consumer process, peak messages held by it
- * (in handlers + buffered), and the lag sampled every 100 ms (median, max). Results go to
+ *   demand-sized  batch 1: one message asked per message finished (RabbitMQ: adaptive prefetch;
+ *                 Kafka: fetches sized to the buffers' room, 64 a partition)
+ *   fixed         batch 256: 256 asked at a time (RabbitMQ: prefetch fixed at 256; Kafka:
+ *                 fetches of the 1 MiB-a-partition ceiling into buffers of 256 a partition)
+ * Reported per run: messages/s, peak RSS of the consumer process, peak messages it held (taken
+ * from the broker and unsettled: the source's buffer, the pipeline's queue, the handlers —
+ * consumer.stats().held, sampled every 10 ms), and the lag sampled every 100 ms (median, max). Results go to
  * bench/results/brokers-latest.{json,md}. Kafka and SQS need their servers:
  * `eval "export $(bash scripts/brokers/kafka.sh start)"` and the same with elasticmq.sh.
  *
@@ -47,7 +50,7 @@ for (const broker of Object.keys(up) as BrokerName[]) {
     const fx = fixture(broker);
     const name = unique(`bench-${broker}`);
     await fx.fill(name, N, 256);
-    const args = { broker, name, count: N, concurrency: 16, batch: mode === 'fixed' ? 256 : 1, ...(mode === 'fixed' && broker === 'rabbitmq' ? { fixedPrefetch: 256 } : {}) };
+    const args = { broker, name, count: N, concurrency: 16, batch: mode === 'fixed' ? 256 : 1, ...(mode === 'fixed' && (broker === 'rabbitmq' || broker === 'kafka') ? { fixedPrefetch: 256 } : {}) };
     try {
       const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'ignore'] });
       const r = JSON.parse(out.trim().split('\n').pop()!) as Omit<Row, 'broker' | 'mode'>;
@@ -63,6 +66,8 @@ const md = [
   `# Broker consumers: demand-sized vs fixed prefetch`,
   '',
   `\`npm run bench:brokers\`, ${new Date().toISOString()}, Node ${process.version}; ${N.toLocaleString('en-US')} messages of 256 B per run, no-op handler, 16 at once.`,
+  'demand-sized: one message asked per message finished (RabbitMQ adaptive prefetch; Kafka fetches sized to the room in 64-a-partition buffers). fixed: 256 asked at a time (RabbitMQ prefetch 256; Kafka 1 MiB-a-partition fetches into 256-a-partition buffers).',
+  'held: messages taken from the broker and not yet settled (the source\'s buffer, the pipeline\'s queue, the handlers; `consumer.stats().held`, sampled every 10 ms). Lag sampled every 100 ms.',
   '',
   '| broker | mode | msg/s | ratio to fixed | peak RSS MB | peak held | lag p50 | lag max |',
   '|:--|:--|--:|--:|--:|--:|--:|--:|',

@@ -16,7 +16,7 @@ import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
 export type BrokerName = 'rabbitmq' | 'jetstream' | 'redis-streams' | 'kafka' | 'sqs';
 
 export interface OpenOptions {
-  /** RabbitMQ: a fixed prefetch instead of the adaptive one. */
+  /** RabbitMQ: a fixed prefetch instead of the adaptive one. Kafka: fetches of the ceilings (fetchSizing 'fixed') into partition buffers of this size. */
   readonly fixedPrefetch?: number;
   /** Redis Streams: consumer name (a restarted process is a new consumer). */
   readonly consumer?: string;
@@ -159,7 +159,8 @@ const kafkaFx: Fixture = {
     }
     await p.disconnect();
   },
-  open: (name) => KafkaSource.open({ brokers: KAFKA_BROKERS, topic: name, groupId: `${name}-g`, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, commitIntervalMs: 500 }),
+  open: (name, o = {}) =>
+    KafkaSource.open({ brokers: KAFKA_BROKERS, topic: name, groupId: `${name}-g`, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, commitIntervalMs: 500, ...(o.fixedPrefetch !== undefined ? { fetchSizing: 'fixed', partitionBuffer: o.fixedPrefetch } : {}) }),
   async cleanup(name) {
     const admin = new Kafka({ clientId: 'cleanup', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
