@@ -10,7 +10,7 @@
  *                 fetches of the 1 MiB-a-partition ceiling into buffers of 256 a partition)
  * Reported per run: messages/s, peak RSS of the consumer process, peak messages it held (taken
  * from the broker and unsettled: the source's buffer, the pipeline's queue, the handlers —
- * consumer.stats().held, sampled every 10 ms), and the lag sampled every 100 ms (median, max). Results go to
+ * consumer.stats().peakHeld, read at every take), and the lag sampled every 100 ms (median, max). Results go to
  * bench/results/brokers-latest.{json,md}. Kafka and SQS need their servers:
  * `eval "export $(bash scripts/brokers/kafka.sh start)"` and the same with elasticmq.sh.
  *
@@ -67,7 +67,7 @@ const md = [
   '',
   `\`npm run bench:brokers\`, ${new Date().toISOString()}, Node ${process.version}; ${N.toLocaleString('en-US')} messages of 256 B per run, no-op handler, 16 at once.`,
   'demand-sized: one message asked per message finished (RabbitMQ adaptive prefetch; Kafka fetches sized to the room in 64-a-partition buffers). fixed: 256 asked at a time (RabbitMQ prefetch 256; Kafka 1 MiB-a-partition fetches into 256-a-partition buffers).',
-  'held: messages taken from the broker and not yet settled (the source\'s buffer, the pipeline\'s queue, the handlers; `consumer.stats().held`, sampled every 10 ms). Lag sampled every 100 ms.',
+  'held: messages taken from the broker and not yet settled (the source\'s buffer, the pipeline\'s queue, the handlers; its peak, `consumer.stats().peakHeld`, read at every take). Lag sampled every 100 ms.',
   '',
   '| broker | mode | msg/s | ratio to fixed | peak RSS MB | peak held | lag p50 | lag max |',
   '|:--|:--|--:|--:|--:|--:|--:|--:|',

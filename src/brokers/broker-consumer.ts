@@ -54,6 +54,11 @@ export interface BrokerConsumerStats {
    * queue, the running handlers and settlements in progress. What demand bounds.
    */
   readonly held: number;
+  /**
+   * The most it held at once, read at every take (a sample between two event-loop turns misses
+   * what a fast handler settles within one: with synchronous acks it reads 0).
+   */
+  readonly peakHeld: number;
 }
 
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity } as const;
@@ -78,6 +83,7 @@ export class BrokerConsumer {
   #taken = 0;
   /** Deliveries done with here: settled, settle failed (back to the broker), or settled by the handler. */
   #released = 0;
+  #peakHeld = 0;
 
   constructor(source: BrokerSource, handler: Handler, options: BrokerConsumerOptions = {}) {
     if (typeof handler !== 'function') throw new TypeError(`handler: expected a function, received ${typeof handler}`);
@@ -88,7 +94,7 @@ export class BrokerConsumer {
     this.#onError = options.onError;
     this.source = source;
     this.#handler = handler;
-    const run = forEach(brokerPublisher(source, () => void this.#taken++), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
+    const run = forEach(brokerPublisher(source, () => this.#took()), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
     this.done = run.then(
       () => this.#finish(),
       async (err: unknown) => {
@@ -109,8 +115,18 @@ export class BrokerConsumer {
       settleErrors: this.#settleErrors,
       inFlight: this.#inFlight,
       taken: this.#taken,
-      held: (this.source.buffered ?? 0) + this.#taken - this.#released,
+      held: this.#held(),
+      peakHeld: this.#peakHeld,
     };
+  }
+
+  #held(): number {
+    return (this.source.buffered ?? 0) + this.#taken - this.#released;
+  }
+
+  #took(): void {
+    this.#taken++;
+    this.#peakHeld = Math.max(this.#peakHeld, this.#held());
   }
 
   /** Stop taking messages; running handlers finish and settle; then the source closes. */

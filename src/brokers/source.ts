@@ -16,9 +16,9 @@ export interface BrokerSource {
    */
   pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void>;
   /**
-   * Messages the client has taken from the broker that the pipeline has not demanded yet
-   * (RabbitMQ's prefetched deliveries, Kafka's partition buffers). Absent where nothing is
-   * taken before it is demanded (JetStream, Redis Streams, SQS).
+   * Messages the client has taken from the broker that the pipeline has not taken yet
+   * (RabbitMQ's prefetched deliveries, Kafka's partition buffers, the part of a JetStream fetch
+   * still in the client's queue). Absent where a reply is handed over whole (Redis Streams, SQS).
    */
   readonly buffered?: number;
   /** Messages waiting for this consumer (the M2 lag): depth, pending, log-end minus committed. */

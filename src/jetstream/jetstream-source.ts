@@ -162,6 +162,13 @@ export class JetstreamSource implements BrokerSource {
     }
   }
 
+  /** Messages the current fetch has brought in that the pipeline has not taken yet (the client's queue). */
+  get buffered(): number {
+    // Messages pushed into the iterator minus those it yielded (getPending() miscounts while a control callback is queued).
+    const b = this.#current;
+    return b === undefined ? 0 : Math.max(0, b.getReceived() - b.getProcessed());
+  }
+
   /** `num_pending`: messages in the stream this consumer has not yet been delivered. */
   async lag(): Promise<number> {
     const info = await this.#consumer.info();

@@ -45,7 +45,7 @@ const sample = (): void => {
   const collected = gc !== undefined && ticks++ % 10 === 0;
   if (collected) gc();
   const s = consumer.stats();
-  appendFileSync(`${args.out}.stats`, JSON.stringify({ t: Date.now(), gc: collected, rss: process.memoryUsage.rss(), heap: process.memoryUsage().heapUsed, received: s.received, acked: s.acked, inFlight: s.inFlight, buffered: source.buffered ?? 0, held: s.held }) + '\n');
+  appendFileSync(`${args.out}.stats`, JSON.stringify({ t: Date.now(), gc: collected, rss: process.memoryUsage.rss(), heap: process.memoryUsage().heapUsed, received: s.received, acked: s.acked, inFlight: s.inFlight, buffered: source.buffered ?? 0, held: s.held, peakHeld: s.peakHeld }) + '\n');
 };
 sample();
 const timer = setInterval(sample, 100);

@@ -147,7 +147,7 @@ describe.each(brokers)('%s proofs', (broker) => {
         base: collected[0]!.rss,
         maxRss: Math.max(...collected.map((x) => x.rss)),
         peakRss: Math.max(...s.map((x) => x.rss)),
-        maxHeld: Math.max(...s.map((x) => x.held)),
+        maxHeld: Math.max(...s.map((x) => x.peakHeld)),
         processed: processedIds(out).length,
         rssEverySecondMB: collected.map((x) => Math.round(x.rss / 2 ** 20)),
       };

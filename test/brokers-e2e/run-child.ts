@@ -47,6 +47,8 @@ export interface StatLine {
   readonly inFlight: number;
   readonly buffered: number;
   readonly held: number;
+  /** The most held at once so far, read at every take. */
+  readonly peakHeld: number;
 }
 
 export function stats(out: string): StatLine[] {

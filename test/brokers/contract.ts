@@ -71,6 +71,7 @@ export function brokerContract(broker: string, fx: BrokerFixture): void {
         release();
         expect(await until(() => c.stats().acked === 30)).toBe(true);
         expect(c.stats()).toMatchObject({ taken: 30, held: 0 });
+        expect(c.stats().peakHeld).toBeGreaterThanOrEqual(2);
       } finally {
         release();
         await c.stop();
