@@ -14,6 +14,7 @@ import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect } from './client-errors.js';
+import { PipelineLimit } from './pipeline-limit.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
 import { handleRequest } from './request-handler.js';
@@ -103,6 +104,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     ownHost: '',
   };
   const startedAt = Date.now();
+  const pipeline = new PipelineLimit(state.pacer);
   const s = resolved.server;
   const server = createServer(
     {
@@ -114,7 +116,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // Node checks the two timeouts above on this period (30 s by default): slow clients must not outlive them by that much.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, s.headersTimeoutMs / 4)),
     },
-    (req, res) => handleRequest(state, req, res),
+    (req, res) => pipeline.run(req, res, () => handleRequest(state, req, res)),
   );
   applyServerLimits(server, resolved, state.pacer);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.

@@ -27,7 +27,7 @@ interface ReadableHandle {
   readStart(): number;
 }
 
-function handleOf(socket: Socket): ReadableHandle | undefined {
+export function handleOf(socket: Socket): ReadableHandle | undefined {
   const h = (socket as unknown as { _handle?: Partial<ReadableHandle> | null })._handle;
   return h != null && typeof h.readStop === 'function' && typeof h.readStart === 'function' ? (h as ReadableHandle) : undefined;
 }
@@ -47,6 +47,11 @@ export class RefusalPacer {
   /** Connections not being read now. */
   get paused(): number {
     return this.#paused.size;
+  }
+
+  /** Whether `socket` is paused by this pacer now. */
+  holds(socket: Socket): boolean {
+    return this.#paused.has(socket);
   }
 
   /** Pauses so far. */

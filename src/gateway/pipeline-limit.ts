@@ -1,0 +1,73 @@
+/**
+ * One request at a time per connection. Node's HTTP server parses every request a client
+ * pipelines as soon as its bytes arrive and pauses a connection only on its *outgoing*
+ * backlog — and a proxied response is not written until the upstream answers. So a client
+ * that writes thousands of pipelined requests and never reads had each one forwarded at
+ * once (an exempt route has no limit to stop it): memory without bound, upstream work for a
+ * client that left. Here a request waits until the one before it on its connection has
+ * finished (responses must go out in that order anyway, as nginx serves pipelines), and
+ * while any wait the connection is not read: what the client sends then stays in the
+ * kernel's buffers and the TCP window closes on it. A request whose connection closed
+ * while it waited is never forwarded.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { handleOf } from './refusal-pacer.js';
+import type { RefusalPacer } from './refusal-pacer.js';
+
+interface Line {
+  busy: boolean;
+  /** This limit stopped reading the connection (and must start it again). */
+  stopped: boolean;
+  readonly waiting: (() => void)[];
+}
+
+export class PipelineLimit {
+  readonly #lines = new WeakMap<Socket, Line>();
+  readonly #pacer: RefusalPacer | undefined;
+  /** Requests waiting behind another on their connection, now. */
+  waiting = 0;
+  /** Requests that waited so far. */
+  waited = 0;
+
+  /** `pacer`: the refusal pacer that may hold the same connections (its pause is left to it). */
+  constructor(pacer?: RefusalPacer) {
+    this.#pacer = pacer;
+  }
+
+  /** Run `handle` for this request now, or once the requests before it on its connection have finished. */
+  run(req: IncomingMessage, res: ServerResponse, handle: () => void): void {
+    const socket = req.socket;
+    let line = this.#lines.get(socket);
+    if (line === undefined) this.#lines.set(socket, (line = { busy: false, stopped: false, waiting: [] }));
+    const l = line;
+    const start = (): void => {
+      l.busy = true;
+      res.once('close', () => this.#next(socket, l));
+      handle();
+    };
+    if (!l.busy) return start();
+    this.waiting++;
+    this.waited++;
+    const h = handleOf(socket);
+    if (h !== undefined) {
+      h.readStop();
+      l.stopped = true;
+    }
+    l.waiting.push(() => {
+      this.waiting--;
+      // Its client left while it waited (the socket closed): nothing to forward.
+      if (res.destroyed || socket.destroyed) return this.#next(socket, l);
+      start();
+    });
+  }
+
+  #next(socket: Socket, l: Line): void {
+    l.busy = false;
+    const go = l.waiting.shift();
+    if (go !== undefined) return go();
+    if (!l.stopped) return;
+    l.stopped = false;
+    if (!socket.destroyed && this.#pacer?.holds(socket) !== true) handleOf(socket)?.readStart();
+  }
+}
