@@ -12,6 +12,8 @@ import { GATEWAY_DEFAULTS, GatewayConfigError, JsonLogger, LOG_LEVELS, parseConf
 import type { AlgorithmName, Duration, Gateway, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
 import { DURATION_RANGES } from '../gateway/schema.js';
 import { durationFlag } from './args.js';
+import { redisUrlOk } from '../gateway/store-config.js';
+import { redactedUrl } from '../gateway/store-share.js';
 
 const USAGE = `Usage: sluice gateway --upstream URL [options]
        sluice gateway --config sluice.yaml [--check]
@@ -33,6 +35,7 @@ From flags (one upstream, one route):
   --drain-timeout D       longest drain on SIGTERM (default 30s)
   --trust-proxy LIST      comma-separated proxies whose X-Forwarded-For is believed (loopback, 10.0.0.0/8, ...)
   --workers N|auto        processes serving the port, sharing every limit (default 1; auto: one per core)
+  --store URL             keep the limits in Redis (redis://host:port), shared with every gateway given it
   --admin-port N          admin listener port (default 9901; 0 picks a free one)
   --no-admin              no admin listener
 
@@ -42,7 +45,7 @@ Either form:
   --log-level L           debug, info, warn, error, silent (default info)
 `;
 
-const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level', 'workers']);
+const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level', 'workers', 'store']);
 const BOOLEAN_FLAGS = new Set(['check', 'no-admin', 'help']);
 
 class UsageError extends Error {}
@@ -134,6 +137,8 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const host = flags.get('host');
   const tenantHeader = flags.get('tenant-header');
   const trust = flags.get('trust-proxy');
+  const store = flags.get('store');
+  if (store !== undefined && !redisUrlOk(store)) throw new UsageError(`--store: expected a Redis URL redis://host:port[/db] or rediss://..., received ${JSON.stringify(redactedUrl(store))}`);
   return {
     upstream,
     ...(port !== undefined ? { port } : {}),
@@ -151,6 +156,7 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(trust !== undefined ? { trustProxy: trust.split(',').map((s) => s.trim()) } : {}),
+    ...(store !== undefined ? { store } : {}),
   };
 }
 

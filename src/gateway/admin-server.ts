@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { HandlerState } from './request-handler.js';
 import type { GatewayStatus } from './status.js';
+import type { StoreStatus } from './store-share.js';
 
 export interface AdminServer {
   readonly url: string;
@@ -28,6 +29,8 @@ export interface AdminDeps {
   readonly logger: Logger;
   /** Served under /dashboard; the gateway owns it (closes it when it stops). */
   readonly dashboard: Dashboard;
+  /** The shared store's state, when `store:` is configured. */
+  readonly storeStatus?: () => StoreStatus;
 }
 
 export type Scrape = () => Promise<{ contentType: string; body: string }>;
@@ -74,6 +77,12 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
         const refusing = policies.length > 0 && state.table.routes.every((r) => r.policy?.refusingAll === true);
         if (state.draining) return send(res, 503, 'draining\n');
         if (refusing) return send(res, 503, 'refusing all requests\n');
+        const store = deps.storeStatus?.();
+        if (store?.health === 'fallback') {
+          // Serving in the failure mode: ready unless that mode refuses everything.
+          const line = `store ${store.url} unavailable (${store.lastError ?? 'no answer'}): limits decide by onStoreError ${store.onStoreError}\n`;
+          return store.onStoreError === 'closed' ? send(res, 503, line) : send(res, 200, `ready; ${line}`);
+        }
         return send(res, 200, 'ready\n');
       }
       case '/status':

@@ -233,6 +233,26 @@ export interface RouteConfig {
   readonly fault?: FaultConfig;
 }
 
+/**
+ * Where limits live when several gateways (hosts, or this host's workers) share them: Redis
+ * (sluice/redis, ioredis an optional peer). Rate limits are decided there one script per
+ * request, concurrency limits leased from there; see docs/redis.md.
+ */
+export interface StoreConfig {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://`. */
+  readonly url: string;
+  /** The URL is a seed node of a Redis Cluster. @default false */
+  readonly cluster?: boolean;
+  /** Prepended to every key; no braces. @default 'sluice:' */
+  readonly keyPrefix?: string;
+  /** What a decision does while the store cannot answer. @default 'local' */
+  readonly onStoreError?: 'open' | 'closed' | 'local';
+  /** Gateways sharing the limits: 'local' meters 1/instances of each. @default 1 */
+  readonly instances?: number;
+  /** Longest a store call may take before the failure mode decides. @default 5ms */
+  readonly timeout?: Duration;
+}
+
 export interface GatewayConfig {
   readonly listen?: ProxyListenConfig;
   readonly admin?: AdminConfig;
@@ -243,6 +263,8 @@ export interface GatewayConfig {
   readonly trustProxy?: readonly string[];
   /** The header trusted proxies write. @default 'x-forwarded-for' */
   readonly proxyHeader?: 'x-forwarded-for' | 'forwarded';
+  /** Limits shared through Redis. @default none: each gateway's limits are its own */
+  readonly store?: StoreConfig;
   readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
   readonly policies?: Readonly<Record<string, PolicyConfig>>;
   /** Matched in order; the first match wins; a request no route matches is answered 404. */

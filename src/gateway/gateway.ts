@@ -29,6 +29,7 @@ import { gatewayDashboard } from './gateway-dashboard.js';
 import { resolveConfig } from './validate-config.js';
 import { startPrimary } from './primary.js';
 import { SlotLeases } from './slot-leases.js';
+import { openStoreShare } from './store-share.js';
 import type { WorkerShare } from './worker-share.js';
 
 export interface GatewayOptions {
@@ -89,7 +90,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const resolved = resolveConfig(config);
   if (resolved.server.workers > 1 && options.share === undefined) return startPrimary(config, resolved, options);
   const logger = options.logger ?? new JsonLogger(resolved.logLevel);
-  const share = options.share;
+  // A store (Redis) replaces the primary as the home of the shared limits, for workers too.
+  const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger);
+  const share = store?.share ?? options.share;
   const leases = share === undefined ? undefined : new SlotLeases(share);
   const counters: GatewayCounters = { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0 };
   const state: HandlerState = {
@@ -130,20 +133,20 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   state.ownHost = new URL(url).host;
 
   let admin: AdminServer | undefined;
-  const status = (): GatewayStatus => gatewayStatus(state, server, startedAt);
+  const status = (): GatewayStatus => ({ ...gatewayStatus(state, server, startedAt), ...(store === undefined ? {} : { store: store.status() }) });
   // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's /dashboard (primary.ts).
   const dashboard = resolved.admin.enabled ? gatewayDashboard(state) : undefined;
   // A worker's admin is its primary's: /status and /metrics there cover every worker.
-  if (dashboard !== undefined && share === undefined) {
+  if (dashboard !== undefined && options.share === undefined) {
     try {
-      admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger, dashboard });
+      admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger, dashboard, ...(store === undefined ? {} : { storeStatus: () => store.status() }) });
     } catch (err) {
       dashboard.close();
       server.close();
       throw err;
     }
   }
-  logger.info(share === undefined ? 'listening' : 'worker listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length });
+  logger.info(options.share === undefined ? 'listening' : 'worker listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length });
 
   let drained: Promise<void> | undefined;
   const drain = (deadlineMs = state.table.config.drain.timeoutMs): Promise<void> => {
@@ -178,6 +181,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await Promise.all([...state.table.upstreams.values()].map((u) => u.pool.destroy()));
       for (const p of state.table.policies.values()) p.retire();
       await leases?.stop(state.table);
+      await store?.close();
       await admin?.close();
       dashboard?.close();
       logger.info('stopped', { requests: counters.requests, admitted: counters.admitted, rejected: counters.rejected });
@@ -194,6 +198,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (JSON.stringify(c.admin) !== JSON.stringify(old.config.admin)) restart.push('admin');
     if (c.server.maxHeaderSize !== old.config.server.maxHeaderSize) restart.push('server.maxHeaderSize');
     if (c.server.workers !== old.config.server.workers) restart.push('server.workers');
+    if (JSON.stringify(c.store) !== JSON.stringify(old.config.store)) restart.push('store');
     const table = new RouteTable(c, old, options.clock, share);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment

@@ -37,8 +37,8 @@ export interface SharedSettings {
   readonly trustProxy: readonly string[] | undefined;
   readonly proxyHeader: 'x-forwarded-for' | 'forwarded' | undefined;
   readonly clock: Clock | undefined;
-  /** Where each rate limiter's buckets live, by limiter name; undefined: this process's memory. */
-  readonly rateStore?: ((limiter: string) => RateStore) | undefined;
+  /** Where each rate limiter's buckets live, by limiter name (and whether it is a quota); undefined: this process's memory. */
+  readonly rateStore?: ((limiter: string, quota: boolean) => RateStore | undefined) | undefined;
 }
 
 /** The full form of a concurrency setting. */
@@ -90,7 +90,7 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
   const rateLimits = (p.rateLimits ?? []).map((r) => {
     const o = rateLimitOption(r, (p.rateLimits ?? []).length === 1);
     // Shared by the workers: the limiter's buckets live in the primary (a store excludes maxKeys).
-    const store = o.quota === true ? undefined : shared.rateStore?.(`${name}-${o.name}`);
+    const store = shared.rateStore?.(`${name}-${o.name}`, o.quota === true);
     if (store === undefined) return o;
     const { maxKeys: _maxKeys, ...rest } = o;
     return { ...rest, store } as RateLimitOption & { readonly name: string };

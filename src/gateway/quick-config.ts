@@ -34,6 +34,8 @@ export interface QuickOptions {
   readonly trustProxy?: readonly string[];
   /** Processes serving the port, sharing every limit; 'auto': one per core. @default 1 */
   readonly workers?: number | 'auto';
+  /** A Redis URL: the limits live there, shared with every gateway given the same store. @default none */
+  readonly store?: string;
 }
 
 export function quickConfig(o: QuickOptions): GatewayConfig {
@@ -61,6 +63,7 @@ export function quickConfig(o: QuickOptions): GatewayConfig {
     ...(o.drainTimeout !== undefined ? { drain: { timeout: o.drainTimeout } } : {}),
     ...(o.workers !== undefined ? { server: { workers: o.workers } } : {}),
     ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
+    ...(o.store !== undefined ? { store: { url: o.store } } : {}),
     upstreams: { upstream: { url: o.upstream, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } },
     ...(hasPolicy ? { policies: { default: policy } } : {}),
     routes: [{ name: 'default', path: '/', ...(hasPolicy ? { policy: 'default' } : {}) }],

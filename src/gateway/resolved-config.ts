@@ -40,6 +40,16 @@ export interface ResolvedRoute {
   readonly fault: FaultConfig | undefined;
 }
 
+/** `store:` resolved: a URL that parses, every default in. */
+export interface ResolvedStore {
+  readonly url: string;
+  readonly cluster: boolean;
+  readonly keyPrefix: string;
+  readonly onStoreError: 'open' | 'closed' | 'local';
+  readonly instances: number;
+  readonly timeoutMs: number;
+}
+
 export interface ResolvedConfig {
   readonly source: GatewayConfig;
   readonly listen: { readonly host: string; readonly port: number; readonly backlog: number };
@@ -63,6 +73,7 @@ export interface ResolvedConfig {
   readonly logLevel: LogLevel;
   readonly trustProxy: readonly string[] | undefined;
   readonly proxyHeader: 'x-forwarded-for' | 'forwarded' | undefined;
+  readonly store: ResolvedStore | undefined;
   readonly upstreams: ReadonlyMap<string, ResolvedUpstream>;
   readonly policies: ReadonlyMap<string, ResolvedPolicy>;
   readonly routes: readonly ResolvedRoute[];

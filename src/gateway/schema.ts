@@ -32,6 +32,7 @@ export const DURATION_RANGES = {
   shedInterval: [1, M],
   maxWait: [0, 10 * M],
   faultDelay: [1, 10 * M],
+  storeTimeout: [1, M],
 } as const satisfies Record<string, readonly [number, number]>;
 
 function duration(field: keyof typeof DURATION_RANGES): ReturnType<typeof durationField> {
@@ -168,6 +169,19 @@ export const CONFIG_SCHEMA = strip({
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['debug', 'info', 'warn', 'error', 'silent'] } } },
     trustProxy: { type: 'array', items: { type: 'string', minLength: 1 } },
     proxyHeader: { enum: ['x-forwarded-for', 'forwarded'] },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', minLength: 1, description: 'redis://[user:password@]host:port[/db] or rediss://' },
+        cluster: { type: 'boolean' },
+        keyPrefix: { type: 'string', pattern: '^[^{}]*$', description: 'Prepended to every key; no braces (they would move the hash tag).' },
+        onStoreError: { enum: ['open', 'closed', 'local'] },
+        instances: count,
+        timeout: duration('storeTimeout'),
+      },
+    },
     upstreams: {
       type: 'object',
       minProperties: 1,

@@ -5,6 +5,7 @@ import type { BadRequestCounts } from './bad-requests.js';
 import type { FaultSnapshot } from './fault-injection.js';
 import type { PolicyRollout } from './policy-mode.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
+import type { StoreStatus } from './store-share.js';
 
 export interface RouteStatus {
   readonly name: string;
@@ -40,6 +41,8 @@ export interface GatewayStatus {
   readonly routes: readonly RouteStatus[];
   readonly policies: readonly PolicyStatus[];
   readonly upstreams: readonly { readonly name: string; readonly host: string; readonly sockets: number; readonly freeSockets: number; readonly pending: number }[];
+  /** The shared store (`store:`), when configured. */
+  readonly store?: StoreStatus;
 }
 
 export function gatewayStatus(state: HandlerState, _server: Server, startedAt: number): GatewayStatus {

@@ -20,6 +20,7 @@ import { rolloutIssues } from './policy-mode.js';
 import { concurrencyForm, policyParts, rateCapacities } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { CONFIG_SCHEMA } from './schema.js';
+import { redisUrlOk, resolveStore } from './store-config.js';
 import { schemaIssues, valueAt } from './schema-errors.js';
 import { durationMs, sizeBytes } from './units.js';
 import type { Duration } from './units.js';
@@ -104,6 +105,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     }
   }
   if (c.proxyHeader !== undefined && c.trustProxy === undefined) issues.add(['proxyHeader'], 'no proxyHeader without trustProxy (no proxy header is read unless proxies are trusted)');
+  if (c.store !== undefined && !redisUrlOk(c.store.url)) issues.add(['store', 'url'], 'a Redis URL redis://host:port[/db] or rediss://...');
 
   const upstreams = new Map<string, ResolvedUpstream>();
   for (const [name, u] of Object.entries(c.upstreams)) {
@@ -230,6 +232,7 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
     logLevel: c.log?.level ?? d.log.level,
     trustProxy: c.trustProxy,
     proxyHeader: c.proxyHeader,
+    store: resolveStore(c.store),
     upstreams,
     policies,
     routes,

@@ -16,6 +16,12 @@ export interface WorkerShare {
   /** Workers sharing each limit. */
   readonly workers: number;
   readonly onError: (what: string, err: unknown) => void;
+  /**
+   * A rate limiter's store when it decides per request in the shared home itself (Redis:
+   * store-share.ts), quotas included; without it each limiter leases tokens in batches and
+   * quotas stay per process.
+   */
+  readonly rateStoreFor?: (policyKey: string, limiter: string) => RateStore;
 }
 
 /** Tokens held unspent this long go back to the primary, ms. */
@@ -30,13 +36,16 @@ export function batchOf(policy: RatePolicy, workers: number): number {
   return Math.max(0, Math.min(Math.floor(perMs * BATCH_SPAN_MS), Math.floor(capacityOf(policy) / (4 * workers))));
 }
 
-export function rateStoreFactory(share: WorkerShare, policyKey: string): (limiter: string) => RateStore {
-  return (limiter) =>
-    new LeasedRateStore(share.store, {
+export function rateStoreFactory(share: WorkerShare, policyKey: string): (limiter: string, quota: boolean) => RateStore | undefined {
+  return (limiter, quota) => {
+    if (share.rateStoreFor !== undefined) return share.rateStoreFor(policyKey, limiter);
+    if (quota) return undefined;
+    return new LeasedRateStore(share.store, {
       prefix: `${policyKey}/${limiter}:`,
       holdMs: HOLD_MS,
       maxKeys: MAX_LOCAL_KEYS,
       batchOf: (p) => batchOf(p, share.workers),
       onError: (err) => share.onError(`rate limiter ${limiter}`, err),
     });
+  };
 }

@@ -58,6 +58,7 @@ export class RedisStore {
   readonly #owned: boolean;
   readonly #link: StoreLink;
   #closed = false;
+  #probe: NodeJS.Timeout | undefined;
 
   /**
    * Connect (or adopt `options.client`) and wait up to `connectTimeoutMs` for the first
@@ -87,6 +88,19 @@ export class RedisStore {
       client: this.client,
       script: (name, keys, args) => this.guard.run(keys[0]!, () => client[name]!(...keys, ...args)),
     };
+    // While in the failure mode, probe on a timer too: health comes back without traffic.
+    this.guard.onHealth((h) => (h === 'fallback' ? this.#startProbing() : this.#stopProbing()));
+  }
+
+  #startProbing(): void {
+    if (this.#probe !== undefined || this.#closed) return;
+    this.#probe = setInterval(() => void this.guard.run('', () => this.client.ping()).catch(() => undefined), this.config.probeMs);
+    this.#probe.unref();
+  }
+
+  #stopProbing(): void {
+    clearInterval(this.#probe);
+    this.#probe = undefined;
   }
 
   /** 'shared' while Redis answers; 'fallback' while limits decide by their `onStoreError`. */
@@ -162,6 +176,7 @@ export class RedisStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopProbing();
     this.guard.close();
     if (this.#owned) await this.client.quit().catch(() => this.client.disconnect());
   }

@@ -1,0 +1,93 @@
+// `sluice gateway --store redis://…` and `store:` in YAML: gateways share their limits in Redis;
+// a bad URL is a config error naming it; an unreachable store at start is the failure mode,
+// said in the log and /readyz.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, deadPort, gateway, get, oneRoute, sluice, startInProcess, tempDir, upstream } from '../gateway/helpers.js';
+import { haveRedisServer, OwnRedis, sharedRedis, unique, until } from './servers.js';
+
+const svc = await sharedRedis();
+const can = haveRedisServer();
+afterEach(cleanup);
+
+describe('store: bad input', () => {
+  it('a store URL that cannot be parsed: --check exits 2 naming store.url', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'sluice.yaml');
+    writeFileSync(file, 'store:\n  url: http://not-redis:6379\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - path: /\n');
+    const s = sluice(['gateway', '--config', file, '--check']);
+    expect(await s.exited).toBe(2);
+    expect(s.stderr()).toMatch(/store\.url/);
+    expect(s.stderr()).toMatch(/redis:\/\/host:port/);
+  });
+
+  it('a keyPrefix with a brace is refused by the schema, naming it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'sluice.yaml');
+    writeFileSync(file, 'store:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "a{b"\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - path: /\n');
+    const s = sluice(['gateway', '--config', file, '--check']);
+    expect(await s.exited).toBe(2);
+    expect(s.stderr()).toMatch(/store\.keyPrefix/);
+  });
+
+  it('--store with a bad URL exits 2 naming --store (the password is not echoed)', async () => {
+    const s = sluice(['gateway', '--upstream', 'http://127.0.0.1:9', '--store', 'redis://u:secret@:99999']);
+    expect(await s.exited).toBe(2);
+    expect(s.stderr()).toMatch(/--store: expected a Redis URL/);
+    expect(s.stderr()).not.toMatch(/secret/);
+  });
+});
+
+describe.skipIf(!svc.up)('store: two gateways share one limit', () => {
+  it('rate 100/s burst 10 through one store: both gateways together admit within burst + rate·t', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const store = { url: svc.url, keyPrefix: `${unique('gw')}:`, timeout: '1s' as const };
+    const policy = { rateLimits: [{ rate: '100/s', burst: 10 }] };
+    const config = oneRoute(up.url, '5s', { store, policies: { p: policy }, routes: [{ path: '/', policy: 'p' }] });
+    const [a, b] = [await startInProcess(config), await startInProcess(config)];
+    const t0 = performance.now();
+    let ok = 0;
+    let refused = 0;
+    const run = async (url: string): Promise<void> => {
+      for (let i = 0; i < 40; i++) {
+        const r = await get(url);
+        if (r.status === 200) ok++;
+        else if (r.status === 429) refused++;
+      }
+    };
+    await Promise.all([run(a.url), run(b.url), run(a.url), run(b.url)]);
+    const t = performance.now() - t0;
+    expect(ok + refused).toBe(160);
+    expect(ok).toBeGreaterThanOrEqual(10);
+    // The round trips of the first and last request bracket Redis's own interval: t is an upper bound.
+    expect(ok).toBeLessThanOrEqual(10 + (100 * t) / 1000 + 1);
+    expect(a.status().store).toMatchObject({ health: 'shared', onStoreError: 'local' });
+  });
+});
+
+describe.skipIf(!can)('store: unreachable at start', () => {
+  it('the gateway starts in its failure mode, says so in the log and /readyz, and shares once Redis answers', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const port = await deadPort();
+    const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--rate', '5/min', '--burst', '5', '--store', `redis://127.0.0.1:${port}`]);
+    const warn = await gw.waitFor('store unreachable at start: limits decide by onStoreError until it answers');
+    expect(warn).toMatchObject({ onStoreError: 'local', store: `redis://127.0.0.1:${port}` });
+    const ready = await get(`${gw.adminUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatch(/^ready; store redis:\/\/127\.0\.0\.1:\d+ unavailable .*onStoreError local/);
+    // The local share decides meanwhile: 5/min, burst 5.
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await get(gw.url)).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    const own = await OwnRedis.startOn(port);
+    try {
+      expect(await until(async () => (await get(`${gw.adminUrl}/readyz`)).body === 'ready\n', 5000)).toBe(true);
+      await gw.waitFor('store back: limits shared');
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+      await own.dispose();
+    }
+  });
+});
