@@ -146,3 +146,14 @@ export function canonicalTarget(url: string): CanonicalTarget {
   const canonical = out.length === 0 ? '/' : `/${out.join('/')}${trailing ? '/' : ''}`;
   return { ok: true, path: canonical, target: q < 0 ? canonical : `${canonical}${url.slice(q)}` };
 }
+
+/**
+ * A canonical path with each segment's parameters (`;` to the segment's end) set aside, as
+ * servlet containers (Tomcat, Jetty) read it before routing: `/api;jsessionid=1/x` is
+ * `/api/x` to them. The request handler refuses a path whose route would differ.
+ */
+export function withoutParams(path: string): string {
+  const bare = path.replace(/;[^/]*/g, '');
+  const c = canonicalTarget(bare);
+  return c.ok ? c.path : bare;
+}

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
-import { canonicalTarget } from './canonical-path.js';
+import { canonicalTarget, withoutParams } from './canonical-path.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { ForwardContext } from './proxy.js';
@@ -77,6 +77,8 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   req.url = canonical.target;
   const path = canonical.path;
   const route = table.match(req.method ?? 'GET', path);
+  // Servers that drop segment parameters would route /api;x/y as /api/y: refuse the path if that is another route.
+  if (path.includes(';') && table.match(req.method ?? 'GET', withoutParams(path)) !== route) return refuseBad(state, res, ambiguousParams);
   if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
@@ -129,6 +131,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
 
 const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute URL of this gateway.' };
 const foreignTarget: BadVerdict = { status: 400, reason: 'foreign_target', detail: 'Absolute-form request targets for other hosts are refused: this is not an open proxy.' };
+const ambiguousParams: BadVerdict = { status: 400, reason: 'ambiguous_params', detail: 'The path has segment parameters (;...) under which servers that drop them would route it to another route.' };
 const traceRefused: BadVerdict = { status: 405, reason: 'method_not_allowed', detail: 'TRACE is not allowed on this route.' };
 
 /** A request refused for what it is: counted by reason, answered, and its connection closed. */

@@ -2,7 +2,7 @@
 // resolved, collapsed and kept, and what is refused with which reason. The last test checks
 // the forms against WHATWG URL's own normalising, the parser upstreams written for Node use.
 import { describe, expect, it } from 'vitest';
-import { canonicalTarget } from '../../src/gateway/canonical-path.js';
+import { canonicalTarget, withoutParams } from '../../src/gateway/canonical-path.js';
 import type { PathRefusal } from '../../src/gateway/canonical-path.js';
 import type { GatewayConfigError } from '../../src/gateway/config-error.js';
 import { resolveConfig } from '../../src/gateway/validate-config.js';
@@ -110,6 +110,20 @@ describe('canonicalTarget', () => {
       const c = canonicalTarget(p);
       if (c.ok) expect(new URL(c.path, 'http://x').pathname).toBe(c.path);
     }
+  });
+});
+
+describe('withoutParams', () => {
+  it.each([
+    ['/api;jsessionid=1/x', '/api/x'],
+    ['/api/x;v=2', '/api/x'],
+    ['/a;x/b;y/c', '/a/b/c'],
+    ['/;x/api', '/api'],
+    ['/api;x', '/api'],
+    ['/api', '/api'],
+    ['/a%3Bb', '/a%3Bb'],
+  ])('%s is %s to a server that drops segment parameters', (p, want) => {
+    expect(withoutParams(p)).toBe(want);
   });
 });
 

@@ -13,7 +13,7 @@ afterEach(cleanup);
 
 /** Targets that mean /api/x to an upstream that normalises. */
 const BYPASS_FORMS = ['/healthz/../api/x', '/healthz/%2e%2e/api/x', '//api/x', '/./api/x', '/%61pi/x'];
-const MORE_FORMS = ['/healthz/.%2E/api/x', '/api//x', '/%41%50%49/../api/x', '/healthz/x/../../api/x?q=1', '/healthz/./../api/./x'];
+const MORE_FORMS = ['/healthz/.%2E/api/x', '/api//x', '/%41%50%49/../api/x', '/healthz/x/../../api/x?q=1', '/healthz/./../api/./x', '/healthz;x/../api/x', '/api/x;jsessionid=1'];
 /** Targets refused 400, with the reason /status counts them under. */
 const REFUSED: readonly (readonly [string, string])[] = [
   ['/healthz/..%2fapi/x', 'encoded_slash'],
@@ -27,6 +27,9 @@ const REFUSED: readonly (readonly [string, string])[] = [
   ['/api/x%00', 'control_char'],
   ['/healthz#/../api/x', 'fragment'],
   ['/healthz/%2g/../api/x', 'bad_escape'],
+  ['/api;jsessionid=1/x', 'ambiguous_params'],
+  ['/healthz;x/api/x', 'ambiguous_params'],
+  ['/api;v=1', 'ambiguous_params'],
 ];
 
 async function setup(): Promise<{ url: string; adminUrl: string; seen: string[]; gw: Awaited<ReturnType<typeof gateway>> }> {
