@@ -30,3 +30,12 @@ export function redactUrl(url: string): string {
     return url.replace(/\/\/[^@/]*@/, '//');
   }
 }
+
+/** Connect, or fail with a BrokerUnavailableError naming `broker` (its address) with the client's error as cause. */
+export async function reach<T>(broker: string, connect: () => Promise<T>): Promise<T> {
+  try {
+    return await connect();
+  } catch (err) {
+    throw new BrokerUnavailableError(broker, err);
+  }
+}

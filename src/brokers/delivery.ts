@@ -33,18 +33,27 @@ export interface Delivery {
   extend(): Promise<void>;
 }
 
+/** What a broker's delivery is made of, read from its message once. */
+export type DeliveryFields = Pick<Delivery, 'broker' | 'source' | 'id' | 'body' | 'headers' | 'attempt'>;
+
 /** The settle-once bookkeeping every broker's delivery shares; subclasses say how. */
 export abstract class DeliveryBase implements Delivery {
-  abstract readonly broker: BrokerKind;
-  abstract readonly source: string;
-  abstract readonly id: string;
-  abstract readonly body: Uint8Array;
-  abstract readonly headers: Readonly<Record<string, string>>;
-  abstract readonly attempt: number;
+  readonly broker: BrokerKind;
+  readonly source: string;
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempt: number;
   #settled: Settlement | undefined;
   #onSettle: ((d: Delivery, how: Settlement) => void) | undefined;
 
-  constructor(onSettle?: (d: Delivery, how: Settlement) => void) {
+  constructor(fields: DeliveryFields, onSettle?: (d: Delivery, how: Settlement) => void) {
+    this.broker = fields.broker;
+    this.source = fields.source;
+    this.id = fields.id;
+    this.body = fields.body;
+    this.headers = fields.headers;
+    this.attempt = fields.attempt;
     this.#onSettle = onSettle;
   }
 

@@ -1,5 +1,5 @@
 /** `sluice/brokers`: what every broker adapter shares — the consumer on the streams layer, the failure policy, lag, the producer throttle and the autoscaling signal. No broker client is imported here. */
-export type { BrokerKind, Delivery, Settlement } from './delivery.js';
+export type { BrokerKind, Delivery, DeliveryFields, Settlement } from './delivery.js';
 export { DeliveryBase } from './delivery.js';
 export type { BrokerSource } from './source.js';
 export { BrokerUnavailableError } from './broker-error.js';

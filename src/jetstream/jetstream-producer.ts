@@ -7,7 +7,7 @@ import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { reach } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 
@@ -33,12 +33,7 @@ export class JetstreamProducer {
     const servers = options.servers ?? '127.0.0.1:4222';
     const name = `jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`;
     new BoundedProducer(name, options);
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: servers as string | string[] });
-    } catch (err) {
-      throw new BrokerUnavailableError(name, err);
-    }
+    const nc = await reach(name, () => connect({ servers: servers as string | string[] }));
     return new JetstreamProducer(name, nc, options);
   }
 

@@ -11,7 +11,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
-import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
@@ -41,24 +41,14 @@ export interface JetstreamSourceOptions {
 }
 
 class JetstreamDelivery extends DeliveryBase {
-  readonly broker = 'jetstream' as const;
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempt: number;
-
   constructor(
-    readonly source: string,
+    source: string,
     private readonly msg: JsMsg,
     private readonly owner: JetstreamSource,
   ) {
-    super();
-    this.id = String(msg.seq);
-    this.body = msg.data;
-    const h: Record<string, string> = {};
-    if (msg.headers !== undefined) for (const [k, v] of msg.headers) h[k] = v.join(', ');
-    this.headers = h;
-    this.attempt = msg.info.deliveryCount;
+    const headers: Record<string, string> = {};
+    if (msg.headers !== undefined) for (const [k, v] of msg.headers) headers[k] = v.join(', ');
+    super({ broker: 'jetstream', source, id: String(msg.seq), body: msg.data, headers, attempt: msg.info.deliveryCount });
   }
 
   protected doAck(): Promise<void> {
@@ -117,12 +107,7 @@ export class JetstreamSource implements BrokerSource {
     const dead = nonEmpty('deadLetterSubject', options.deadLetterSubject ?? `sluice.dead.${stream}`);
     const servers = options.servers ?? '127.0.0.1:4222';
     const where = `jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`;
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: servers as string | string[], maxReconnectAttempts: 10 });
-    } catch (err) {
-      throw new BrokerUnavailableError(where, err);
-    }
+    const nc = await reach(where, () => connect({ servers: servers as string | string[], maxReconnectAttempts: 10 }));
     try {
       const jsm = await jetstreamManager(nc);
       await ensureStream(jsm, stream, options.subjects);

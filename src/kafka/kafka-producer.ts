@@ -7,7 +7,7 @@
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { optInt } from '../core/index.js';
-import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { reach } from '../brokers/broker-error.js';
 import { hostList } from '../brokers/options.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
@@ -44,11 +44,7 @@ export class KafkaProducer {
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);
     const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
     const producer = kafka.producer({ maxInFlightRequests, allowAutoTopicCreation: true });
-    try {
-      await producer.connect();
-    } catch (err) {
-      throw new BrokerUnavailableError(name, err);
-    }
+    await reach(name, () => producer.connect());
     return new KafkaProducer(name, producer, options);
   }
 

@@ -14,7 +14,8 @@
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { InvalidOptionError, optInt, optNumber, optOneOf } from '../core/index.js';
-import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { Arrivals } from '../brokers/arrivals.js';
+import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
@@ -84,23 +85,12 @@ interface Held {
 }
 
 class KafkaDelivery extends DeliveryBase {
-  readonly broker = 'kafka' as const;
-  readonly source: string;
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempt: number;
-
   constructor(
     private readonly held: Held,
     private readonly owner: KafkaSource,
   ) {
-    super();
-    this.source = `${owner.topic}/${held.partition}`;
-    this.id = `${held.partition}:${held.message.offset}`;
-    this.body = held.message.value ?? Buffer.alloc(0);
-    this.headers = stringHeaders(held.message.headers as Record<string, unknown> | undefined);
-    this.attempt = held.attempt;
+    const m = held.message;
+    super({ broker: 'kafka', source: `${owner.topic}/${held.partition}`, id: `${held.partition}:${m.offset}`, body: m.value ?? Buffer.alloc(0), headers: stringHeaders(m.headers as Record<string, unknown> | undefined), attempt: held.attempt });
   }
 
   protected doAck(): Promise<void> {
@@ -138,11 +128,9 @@ export class KafkaSource implements BrokerSource {
   #fetches = 0;
   #fetchedBytes = 0;
   #largestFetch = 0;
-  #wake: (() => void) | undefined;
-  #failure: Error | undefined;
+  readonly #arrivals = new Arrivals();
   #commitTimer: ReturnType<typeof setInterval> | undefined;
   #committing: Promise<void> = Promise.resolve();
-  #closed = false;
 
   private constructor(name: string, o: { topic: string; groupId: string; dead: string; cap: number; budget: FetchBudget }, consumer: Consumer, producer: Producer, admin: Admin) {
     this.name = name;
@@ -184,11 +172,7 @@ export class KafkaSource implements BrokerSource {
     const budget = new FetchBudget({ maxBytesPerPartition, maxBytes, initialRecordBytes, adaptive: fetchSizing === 'demand' }, () => rooms());
     // minBytes stays 1: the broker answers as soon as anything is there, since a handler may be waiting for it.
     const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500, minBytes: 1, ...budget.kafkajsLimits() });
-    try {
-      await admin.connect();
-    } catch (err) {
-      throw new BrokerUnavailableError(where, err);
-    }
+    await reach(where, () => admin.connect());
     try {
       await admin.createTopics({ topics: [{ topic }, { topic: dead }], waitForLeaders: true }).catch(() => false);
       await producer.connect();
@@ -222,7 +206,7 @@ export class KafkaSource implements BrokerSource {
     const tracker = this.#trackers.get(partition) ?? new OffsetTracker();
     this.#trackers.set(partition, tracker);
     for (const message of batch.messages) {
-      if (!p.isRunning() || p.isStale() || this.#closed) break;
+      if (!p.isRunning() || p.isStale() || this.#arrivals.closed) break;
       if (buf.length >= this.#cap) {
         // The rest of this batch stays unresolved: fetched again after resume.
         this.#pause(partition);
@@ -234,7 +218,7 @@ export class KafkaSource implements BrokerSource {
       p.resolveOffset(message.offset);
     }
     if (buf.length >= this.#cap) this.#pause(partition);
-    this.#wake?.();
+    this.#arrivals.ring();
     await p.heartbeat();
   }
 
@@ -264,8 +248,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   #fail(err: unknown): void {
-    this.#failure ??= new BrokerUnavailableError(this.name, err);
-    this.#wake?.();
+    this.#arrivals.fail(new BrokerUnavailableError(this.name, err));
   }
 
   #fetched(bytes: number): void {
@@ -301,19 +284,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
-    while (this.buffered === 0 && this.#failure === undefined && !signal.aborted && !this.#closed) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.#wake = undefined;
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.#wake = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
-    }
-    if (this.#failure !== undefined) throw this.#failure;
-    if (signal.aborted || this.#closed) return;
+    if (!(await this.#arrivals.wait(() => this.buffered > 0, signal))) return;
     // Round-robin over partitions so one busy partition does not starve the others.
     let n = 0;
     while (n < max) {
@@ -339,12 +310,12 @@ export class KafkaSource implements BrokerSource {
 
   /** @internal In-process redelivery: back to the front of its partition's buffer, one attempt more. */
   redeliver(held: Held): void {
-    if (held.generation !== this.#generation || this.#closed) return;
+    if (held.generation !== this.#generation || this.#arrivals.closed) return;
     held.attempt++;
     const buf = this.#buffers.get(held.partition);
     if (buf === undefined) return;
     buf.unshift(held);
-    this.#wake?.();
+    this.#arrivals.ring();
   }
 
   /** @internal */
@@ -391,10 +362,8 @@ export class KafkaSource implements BrokerSource {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#arrivals.close()) return;
     if (this.#commitTimer !== undefined) clearInterval(this.#commitTimer);
-    this.#wake?.();
     await this.commit();
     await Promise.allSettled([this.#consumer.disconnect(), this.#producer.disconnect(), this.#admin.disconnect()]);
   }

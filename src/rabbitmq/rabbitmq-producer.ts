@@ -7,7 +7,7 @@
  */
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import amqp from 'amqplib';
-import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import { reach, redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 
@@ -48,12 +48,7 @@ export class RabbitmqProducer {
     const name = `rabbitmq at ${redactUrl(url)}`;
     // Validate before connecting: a bad option is a bad option whether or not the broker is up.
     new BoundedProducer(name, options);
-    let conn: ChannelModel;
-    try {
-      conn = await amqp.connect(url);
-    } catch (err) {
-      throw new BrokerUnavailableError(name, err);
-    }
+    const conn = await reach(name, () => amqp.connect(url));
     const ch = await conn.createConfirmChannel();
     return new RabbitmqProducer(name, conn, ch, options);
   }

@@ -11,7 +11,8 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import amqp from 'amqplib';
 import type { Clock } from '../core/index.js';
 import { InvalidOptionError, systemClock } from '../core/index.js';
-import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import { Arrivals } from '../brokers/arrivals.js';
+import { BrokerUnavailableError, reach, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
@@ -38,24 +39,15 @@ export const ATTEMPT_HEADER = 'x-sluice-attempt';
 export const ERROR_HEADER = 'x-sluice-error';
 
 class RabbitmqDelivery extends DeliveryBase {
-  readonly broker = 'rabbitmq' as const;
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempt: number;
-
   constructor(
-    readonly source: string,
+    source: string,
     private readonly msg: ConsumeMessage,
     private readonly owner: RabbitmqSource,
   ) {
-    super(() => owner.onSettled());
-    this.id = String(msg.fields.deliveryTag);
-    this.body = msg.content;
-    this.headers = stringHeaders(msg.properties.headers);
     const counted = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
     const quorum = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
-    this.attempt = Math.max(Number.isInteger(counted) && counted > 0 ? counted : 1, quorum + 1);
+    const attempt = Math.max(Number.isInteger(counted) && counted > 0 ? counted : 1, quorum + 1);
+    super({ broker: 'rabbitmq', source, id: String(msg.fields.deliveryTag), body: msg.content, headers: stringHeaders(msg.properties.headers), attempt }, () => owner.onSettled());
   }
 
   protected doAck(): Promise<void> {
@@ -86,10 +78,8 @@ export class RabbitmqSource implements BrokerSource {
   readonly #consumeCh: Channel;
   readonly #confirmCh: ConfirmChannel;
   readonly #buffer: ConsumeMessage[] = [];
-  #wake: (() => void) | undefined;
-  #failure: Error | undefined;
+  readonly #arrivals = new Arrivals();
   #consumerTag: string | undefined;
-  #closed = false;
 
   private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
@@ -100,9 +90,7 @@ export class RabbitmqSource implements BrokerSource {
     this.#consumeCh = consumeCh;
     this.#confirmCh = confirmCh;
     const lost = (err?: unknown): void => {
-      if (this.#closed) return;
-      this.#failure ??= new BrokerUnavailableError(name, err ?? new Error('connection closed'));
-      this.#wake?.();
+      if (!this.#arrivals.closed) this.#arrivals.fail(new BrokerUnavailableError(name, err ?? new Error('connection closed')));
     };
     conn.on('error', lost);
     conn.on('close', lost);
@@ -118,12 +106,7 @@ export class RabbitmqSource implements BrokerSource {
     const prefetch = new PrefetchWindow(options.prefetch ?? {}, 'prefetch', options.clock ?? systemClock);
     const url = options.url ?? 'amqp://127.0.0.1:5672';
     const name = `rabbitmq at ${redactUrl(url)} queue ${JSON.stringify(queue)}`;
-    let conn: ChannelModel;
-    try {
-      conn = await amqp.connect(url);
-    } catch (err) {
-      throw new BrokerUnavailableError(`rabbitmq at ${redactUrl(url)}`, err);
-    }
+    const conn = await reach(`rabbitmq at ${redactUrl(url)}`, () => amqp.connect(url));
     try {
       const confirmCh = await conn.createConfirmChannel();
       if (options.assertQueue ?? true) await confirmCh.assertQueue(queue, { durable: true });
@@ -144,11 +127,11 @@ export class RabbitmqSource implements BrokerSource {
   #onMessage(msg: ConsumeMessage | null): void {
     if (msg === null) {
       // The broker cancelled the consumer (queue deleted).
-      this.#failure ??= new BrokerUnavailableError(this.name, new Error('consumer cancelled by the broker'));
+      this.#arrivals.fail(new BrokerUnavailableError(this.name, new Error('consumer cancelled by the broker')));
     } else {
       this.#buffer.push(msg);
     }
-    this.#wake?.();
+    this.#arrivals.ring();
   }
 
   /** Messages held locally, delivered by the broker and not yet demanded (at most the prefetch). */
@@ -158,20 +141,8 @@ export class RabbitmqSource implements BrokerSource {
 
   async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
     const next = this.prefetch.update(max);
-    if (next !== undefined && !this.#closed) await this.#consumeCh.prefetch(next, true);
-    while (this.#buffer.length === 0 && this.#failure === undefined && !signal.aborted && !this.#closed) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.#wake = undefined;
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.#wake = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
-    }
-    if (this.#failure !== undefined) throw this.#failure;
-    if (signal.aborted || this.#closed) return;
+    if (next !== undefined && !this.#arrivals.closed) await this.#consumeCh.prefetch(next, true);
+    if (!(await this.#arrivals.wait(() => this.#buffer.length > 0, signal))) return;
     const n = Math.min(max, this.#buffer.length);
     for (const msg of this.#buffer.splice(0, n)) emit(new RabbitmqDelivery(this.queue, msg, this));
   }
@@ -189,7 +160,7 @@ export class RabbitmqSource implements BrokerSource {
 
   /** @internal */
   ack(msg: ConsumeMessage): void {
-    if (!this.#closed) this.#consumeCh.ack(msg);
+    if (!this.#arrivals.closed) this.#consumeCh.ack(msg);
   }
 
   /** @internal Publish a copy with extra headers and wait for the broker's confirm. */
@@ -205,9 +176,7 @@ export class RabbitmqSource implements BrokerSource {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#wake?.();
+    if (!this.#arrivals.close()) return;
     // Unacknowledged messages (buffered or in processing) go back to the queue when the channel closes.
     this.#buffer.length = 0;
     try {

@@ -3,10 +3,11 @@
  * own beyond its replies), at most `maxInFlight` unanswered, bounded waiting, and the
  * lag-driven throttle first — the group's XINFO lag is the signal that holds it back.
  */
-import { Redis } from 'ioredis';
-import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import type { Redis } from 'ioredis';
+import { redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
+import { connectRedis } from './connect-redis.js';
 
 export interface RedisStreamsProducerOptions extends BoundedProducerOptions {
   /** Redis URL. @default 'redis://127.0.0.1:6379' */
@@ -32,17 +33,7 @@ export class RedisStreamsProducer {
     const url = options.url ?? 'redis://127.0.0.1:6379';
     const name = `redis-streams at ${redactUrl(url)}`;
     new BoundedProducer(name, options);
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: () => null });
-    let last: unknown;
-    client.on('error', (err) => (last = err));
-    try {
-      await client.connect();
-    } catch (err) {
-      client.disconnect();
-      throw new BrokerUnavailableError(name, last ?? err);
-    }
-    client.options.retryStrategy = (times) => (times > 20 ? null : Math.min(times * 100, 1000));
-    return new RedisStreamsProducer(name, client, options);
+    return new RedisStreamsProducer(name, await connectRedis(url, name), options);
   }
 
   stats(): ProducerStats {

@@ -8,9 +8,10 @@
  * A dead letter is `XADD` to `<stream>:dead` with the reason and `XACK`, in one transaction.
  */
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { optInt, optNumber } from '../core/index.js';
-import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import { connectRedis } from './connect-redis.js';
+import { redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
@@ -38,27 +39,21 @@ export interface RedisStreamsSourceOptions {
 type Entry = [id: Buffer, fields: Buffer[] | null];
 
 class RedisStreamsDelivery extends DeliveryBase {
-  readonly broker = 'redis-streams' as const;
-  readonly body: Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-
   constructor(
-    readonly source: string,
-    readonly id: string,
+    source: string,
+    id: string,
     fields: Buffer[],
-    readonly attempt: number,
+    attempt: number,
     private readonly owner: RedisStreamsSource,
   ) {
-    super();
-    const h: Record<string, string> = {};
+    const headers: Record<string, string> = {};
     let body: Buffer = Buffer.alloc(0);
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const k = fields[i]!.toString();
       if (k === owner.bodyField) body = fields[i + 1]!;
-      else h[k] = fields[i + 1]!.toString();
+      else headers[k] = fields[i + 1]!.toString();
     }
-    this.body = body;
-    this.headers = h;
+    super({ broker: 'redis-streams', source, id, body, headers, attempt });
   }
 
   protected async doAck(): Promise<void> {
@@ -205,21 +200,4 @@ function streamEntries(res: unknown[] | null): Entry[][] {
   const out: Entry[][] = [];
   for (let i = 1; i < res.length; i += 2) out.push(res[i] as Entry[]);
   return out;
-}
-
-async function connectRedis(url: string, where: string): Promise<Redis> {
-  // No reconnection while opening: an unreachable server is an error now, naming it.
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: () => null });
-  let last: unknown;
-  client.on('error', (err) => {
-    last = err; // surfaced by the command that failed
-  });
-  try {
-    await client.connect();
-  } catch (err) {
-    client.disconnect();
-    throw new BrokerUnavailableError(where, last ?? err);
-  }
-  client.options.retryStrategy = (times) => (times > 20 ? null : Math.min(times * 100, 1000));
-  return client;
 }

@@ -72,24 +72,14 @@ export async function queueUrl(client: SQSClient, where: string, name: string): 
 }
 
 class SqsDelivery extends DeliveryBase {
-  readonly broker = 'sqs' as const;
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempt: number;
-
   constructor(
-    readonly source: string,
+    source: string,
     private readonly msg: Message,
     private readonly owner: SqsSource,
   ) {
-    super();
-    this.id = msg.MessageId ?? '';
-    this.body = Buffer.from(msg.Body ?? '', 'utf8');
-    const h: Record<string, string> = {};
-    for (const [k, v] of Object.entries(msg.MessageAttributes ?? {})) if (v.StringValue !== undefined) h[k] = v.StringValue;
-    this.headers = h;
-    this.attempt = Number(msg.Attributes?.ApproximateReceiveCount ?? 1);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(msg.MessageAttributes ?? {})) if (v.StringValue !== undefined) headers[k] = v.StringValue;
+    super({ broker: 'sqs', source, id: msg.MessageId ?? '', body: Buffer.from(msg.Body ?? '', 'utf8'), headers, attempt: Number(msg.Attributes?.ApproximateReceiveCount ?? 1) });
   }
 
   protected async doAck(): Promise<void> {
