@@ -1,7 +1,10 @@
-// Express adapter on real loopback sockets.
+// Express adapter on real loopback sockets, against the oldest and the newest major that
+// package.json claims (express 4 through the devDependency alias "express4").
 import express from 'express';
+import express4 from 'express4';
 import type { Request } from 'express';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GateEvent } from '../../src/core/index.js';
@@ -20,7 +23,16 @@ async function serve(app: express.Express): Promise<number> {
   return listen(server);
 }
 
-describe('admission (Express)', () => {
+const MAJORS = [
+  ['Express 5', express, 'express', '5'],
+  ['Express 4', express4, 'express4', '4'],
+] as const;
+
+describe.each(MAJORS)('admission (%s)', (_major, express, pkg, major) => {
+  it(`runs against the package of that major`, () => {
+    expect((createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version.split('.')[0]).toBe(major);
+  });
+
   it('limits with 429 + Retry-After + RateLimit fields + problem+json, and marks successes', async () => {
     const app = express();
     app.use(admission({ rateLimits: [{ algorithm: 'gcra', rate: 0.001, burst: 2, name: 'burst' }], headers: 'x' }));
