@@ -1,5 +1,5 @@
 /** Circuit breaker options: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { GateOptions, Outcome } from '../core/index.js';
 import { consecutiveFailures } from './consecutive.js';
 import type { TripRule } from './trip-rule.js';
@@ -46,7 +46,21 @@ export interface BreakerConfig {
   readonly classifyError: ((error: unknown) => Outcome) | undefined;
 }
 
+const BREAKER_KEYS = optionKeys<BreakerOptions>({
+  name: true,
+  clock: true,
+  rule: true,
+  openMs: true,
+  openBackoff: true,
+  maxOpenMs: true,
+  probes: true,
+  probeSuccesses: true,
+  classify: true,
+  classifyError: true,
+});
+
 export function breakerConfig(o: BreakerOptions): BreakerConfig {
+  optKnownKeys('CircuitBreaker', o, BREAKER_KEYS);
   const openMs = optNumber('openMs', o.openMs ?? BREAKER_DEFAULTS.openMs, Number.MIN_VALUE, Number.MAX_VALUE);
   const openBackoff = optNumber('openBackoff', o.openBackoff ?? BREAKER_DEFAULTS.openBackoff, 1, Number.MAX_VALUE);
   if (o.maxOpenMs !== undefined && openBackoff === 1) {

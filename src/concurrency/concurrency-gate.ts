@@ -31,6 +31,7 @@ import {
   InvalidArgumentError,
   InvalidOptionError,
   optInt,
+  optKnownKeys,
   optNumber,
   readContext,
   waitDeadline,
@@ -45,11 +46,14 @@ import { DeadlineQueue } from './deadline-queue.js';
 import type { Rejection } from '../core/types.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
 import { WaitEstimate } from './wait-estimate.js';
-import { CONCURRENCY_DEFAULTS } from './concurrency-options.js';
+import { CONCURRENCY_DEFAULTS, CONCURRENCY_KEYS } from './concurrency-options.js';
 import type { ConcurrencyOptions } from './concurrency-options.js';
 
 export type { ConcurrencyCommonOptions, ConcurrencyOptions } from './concurrency-options.js';
 export { CONCURRENCY_DEFAULTS } from './concurrency-options.js';
+
+/** Why a gate with the default `maxQueue: 0` refuses a caller when its slots are full. */
+const NO_QUEUE = 'every slot is in use and nothing may wait (maxQueue is 0; set maxQueue to let callers queue)';
 
 /** A permit's tag when an algorithm is set: in-flight at grant is part of the sample. */
 class Sampled<W> {
@@ -89,6 +93,7 @@ export class ConcurrencyGate extends GateBase {
 
   constructor(options: ConcurrencyOptions) {
     super(options, 'concurrency');
+    optKnownKeys('ConcurrencyGate', options, CONCURRENCY_KEYS);
     const algorithm: LimitAlgorithm | undefined = options.algorithm;
     if (algorithm !== undefined && options.limit !== undefined) {
       throw new InvalidOptionError('limit', 'no limit when an algorithm sets it (use its initialLimit)', options.limit);
@@ -175,7 +180,7 @@ export class ConcurrencyGate extends GateBase {
     if (p.queue.size === 0 && this.#fits(p, cost)) return this.#take(ctx, cost, p, 0);
     if (cost > this.#limit) return this.reject('concurrency', Infinity, undefined, ctx);
     if (this.#queued >= this.#maxQueue) {
-      return this.reject(this.#maxQueue > 0 ? 'queue_full' : 'concurrency', this.#retryAfter(), undefined, ctx);
+      return this.#maxQueue > 0 ? this.reject('queue_full', this.#retryAfter(), undefined, ctx) : this.reject('concurrency', this.#retryAfter(), undefined, ctx, NO_QUEUE);
     }
     const now = this.clock.now();
     const deadline = waitDeadline(ctx, now, this.#maxWaitMs);
@@ -185,6 +190,21 @@ export class ConcurrencyGate extends GateBase {
       if (early !== undefined) return early;
     }
     return this.#enqueue(ctx, cost, p, now, deadline);
+  }
+
+  /**
+   * The value API for a caller that does not wait: a permit when a slot is free now (and no
+   * one is queued ahead in its partition), else a `concurrency` refusal — never a promise,
+   * never a place in the queue. Throws AbortedError at once for an aborted signal.
+   */
+  tryAdmit(context?: AdmissionContext): Admission {
+    const ctx = readContext(context);
+    if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    if (ctx.signal?.aborted) throw abortError(this.name, ctx.signal);
+    const cost = ctx.cost ?? 1;
+    const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
+    if (p.queue.size === 0 && this.#fits(p, cost)) return this.#take(ctx, cost, p, 0);
+    return this.reject('concurrency', cost > this.#limit ? Infinity : this.#retryAfter(), undefined, ctx);
   }
 
   stats(): GateStats {

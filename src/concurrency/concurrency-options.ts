@@ -1,4 +1,5 @@
 /** ConcurrencyGate's options and their defaults (the gate's module comment has the semantics). */
+import { optionKeys } from '../core/index.js';
 import type { GateOptions } from '../core/index.js';
 import type { DisciplineOption } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
@@ -38,3 +39,17 @@ export type ConcurrencyOptions = ConcurrencyCommonOptions &
   );
 
 export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo', refuseEarly: false } as const;
+
+/** Every option name, for the unknown-key check (the type checker keeps it complete). */
+export const CONCURRENCY_KEYS = optionKeys<ConcurrencyOptions>({
+  name: true,
+  clock: true,
+  limit: true,
+  algorithm: true,
+  maxQueue: true,
+  maxWaitMs: true,
+  discipline: true,
+  partitions: true,
+  defaultPartition: true,
+  refuseEarly: true,
+});

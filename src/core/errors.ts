@@ -83,9 +83,13 @@ export class RejectedError extends SluiceError {
   readonly retryAfterMs: number;
   readonly gate: string;
   readonly facts: PolicyFacts | undefined;
+  /** The rejection's {@link Rejection.detail}, also in the message. */
+  readonly detail: string | undefined;
   constructor(rejection: Rejection) {
     const after = Number.isFinite(rejection.retryAfterMs) ? `retry after ${Math.ceil(rejection.retryAfterMs)} ms` : 'retrying will not help';
-    super('SLUICE_ERR_REJECTED', `${rejection.gate}: rejected (${rejection.reason}); ${after}`);
+    const why = rejection.detail === undefined ? '' : `: ${rejection.detail}`;
+    super('SLUICE_ERR_REJECTED', `${rejection.gate}: rejected (${rejection.reason})${why}; ${after}`);
+    this.detail = rejection.detail;
     this.reason = rejection.reason;
     this.retryAfterMs = rejection.retryAfterMs;
     this.gate = rejection.gate;

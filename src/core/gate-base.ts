@@ -101,14 +101,14 @@ export abstract class GateBase implements Gate {
     };
   }
 
-  /** Count, emit and return a rejection value. */
-  protected reject(reason: RejectionReason, retryAfterMs: number, facts: PolicyFacts | undefined, ctx: AdmissionContext): Rejection {
+  /** Count, emit and return a rejection value. `detail`: a constant sentence (no allocation per refusal). */
+  protected reject(reason: RejectionReason, retryAfterMs: number, facts: PolicyFacts | undefined, ctx: AdmissionContext, detail?: string): Rejection {
     this.rejectedCounts[reason]++;
     const retry = retryAfterMs < 0 ? 0 : retryAfterMs;
     if (this.events.wants('reject')) {
       this.events.emit({ type: 'reject', gate: this.name, kind: this.kind, at: this.clock.now(), key: ctx.key, reason, retryAfterMs: retry });
     }
-    return { ok: false, gate: this.name, reason, retryAfterMs: retry, facts };
+    return { ok: false, gate: this.name, reason, retryAfterMs: retry, facts, detail };
   }
 
   /** Count, emit and return a permit. `now`: the caller's clock reading, if it just took one (saves a second read). */

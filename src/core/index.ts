@@ -9,3 +9,5 @@ export type { AdmitEvent, DropEvent, GateEvent, GateListener, RejectEvent, Relea
 export { GateBase, GatePermit, isPromise, readContext, waitDeadline, abortError, rejectionError } from './gate-base.js';
 export type { GateOptions } from './gate-base.js';
 export { optInt, optNumber, optOneOf, argNumber } from './options.js';
+export { nearestKey, optionKeys, optKnownKeys } from './option-keys.js';
+export type { OptionKeyMap } from './option-keys.js';

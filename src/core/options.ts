@@ -8,8 +8,13 @@ type Fail = new (name: string, expected: string, received: unknown) => Error;
 
 function check(fail: Fail, name: string, value: unknown, min: number, max: number, integer: boolean): number {
   if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value) && Number.isFinite(value)) || value < min || value > max) {
-    const kind = integer ? 'an integer' : 'a number';
-    const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`;
+    // Number.MIN_VALUE as the lower bound means "positive", Number.MAX_VALUE as the upper one
+    // "finite": say so, not ">= 5e-324" or "<= 1.7976931348623157e+308".
+    const positive = min === Number.MIN_VALUE;
+    const finite = max === Number.MAX_VALUE;
+    const kind = finite ? `a finite ${integer ? 'integer' : 'number'}` : integer ? 'an integer' : 'a number';
+    const low = positive ? '> 0' : `>= ${min}`;
+    const range = max === Infinity || finite ? low : positive ? `in (0, ${max}]` : `in [${min}, ${max}]`;
     throw new fail(name, `${kind} ${range}`, value);
   }
   return value;

@@ -85,6 +85,8 @@ export interface Rejection {
   /** When retrying may succeed, from the gate's own state. `Infinity`: retrying will not help. */
   readonly retryAfterMs: number;
   readonly facts: PolicyFacts | undefined;
+  /** Why, in words, when the reason alone does not say it (a concurrency gate with no wait queue). */
+  readonly detail?: string | undefined;
 }
 
 export type Admission = Permit | Rejection;

@@ -1,7 +1,7 @@
 /** HTTP client options: one interface, one defaults constant, validated once. */
 import type { AdaptiveThrottleOptions, RetryBudgetOptions, RetryOptions } from '../retry/index.js';
 import type { BreakerOptions } from '../breaker/index.js';
-import { InvalidOptionError, optInt, optNumber, systemClock } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { PacerOptions } from './pacer.js';
 
@@ -69,7 +69,25 @@ export interface HttpClientConfig {
   readonly maxOrigins: number;
 }
 
+const CLIENT_KEYS = optionKeys<HttpClientOptions>({
+  name: true,
+  clock: true,
+  fetch: true,
+  concurrency: true,
+  maxQueue: true,
+  deadlineMs: true,
+  budget: true,
+  retry: true,
+  retryOn: true,
+  retryNonIdempotent: true,
+  breaker: true,
+  throttle: true,
+  pacing: true,
+  maxOrigins: true,
+});
+
 export function httpClientConfig(o: HttpClientOptions): HttpClientConfig {
+  optKnownKeys('createClient', o, CLIENT_KEYS);
   const fetchFn = o.fetch ?? (globalThis.fetch as FetchFunction | undefined);
   if (typeof fetchFn !== 'function') throw new InvalidOptionError('fetch', 'a fetch function (none is global here)', fetchFn);
   const name = o.name ?? HTTP_CLIENT_DEFAULTS.name;

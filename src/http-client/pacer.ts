@@ -16,7 +16,7 @@
  * arrival order. Responses of older requests than the newest one heard are stale and only
  * their Retry-After is read. Without any quota information the pacer admits everything.
  */
-import { abortError, GateBase, optNumber, readContext, waitDeadline } from '../core/index.js';
+import { abortError, GateBase, optionKeys, optKnownKeys, optNumber, readContext, waitDeadline } from '../core/index.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Permit, PolicyFacts, TimerHandle } from '../core/index.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import type { SignalMember } from '../core/signal-waiters.js';
@@ -50,6 +50,8 @@ interface Waiter extends SignalMember<Waiter> {
   timer: TimerHandle | undefined;
 }
 
+const PACER_KEYS = optionKeys<PacerOptions>({ name: true, clock: true, maxWaitMs: true, maxHoldMs: true });
+
 export class Pacer extends GateBase {
   readonly kind: string = 'pacer';
   readonly maxHoldMs: number;
@@ -73,6 +75,7 @@ export class Pacer extends GateBase {
 
   constructor(options: PacerOptions = {}) {
     super(options, 'pacer');
+    optKnownKeys('Pacer', options, PACER_KEYS);
     this.maxHoldMs = optNumber('maxHoldMs', options.maxHoldMs ?? PACER_DEFAULTS.maxHoldMs, Number.MIN_VALUE);
     this.maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? PACER_DEFAULTS.maxWaitMs, 0);
   }

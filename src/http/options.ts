@@ -5,6 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
 import { optInt, optNumber, optOneOf } from '../core/options.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { Gate, Outcome } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import type { DisciplineOption } from '../discipline/create.js';
@@ -137,8 +138,31 @@ export function defaultClassify(status: number): Outcome {
 }
 
 /** Validate everything but the gates (see route-gates.ts). */
+const HTTP_KEYS = optionKeys<HttpAdmissionOptions<never>>({
+  name: true,
+  clock: true,
+  maxWaitMs: true,
+  classify: true,
+  concurrency: true,
+  rateLimits: true,
+  shed: true,
+  gates: true,
+  tenant: true,
+  trustProxy: true,
+  proxyHeader: true,
+  maxProxyHops: true,
+  ipv4Prefix: true,
+  ipv6Prefix: true,
+  criticality: true,
+  cost: true,
+  exempt: true,
+  budgetMs: true,
+  headers: true,
+});
+
 export function resolveHttpOptions<R extends HttpRequestLike>(o: HttpAdmissionOptions<R>): ResolvedHttpOptions<R> {
   if (typeof o !== 'object' || o === null) throw new InvalidOptionError('options', 'an object', o);
+  optKnownKeys('HttpAdmission', o, HTTP_KEYS);
   const name = o.name ?? HTTP_DEFAULTS.name;
   if (typeof name !== 'string' || name === '') throw new InvalidOptionError('name', 'a non-empty string', name);
   const proxyHeader = optOneOf('proxyHeader', o.proxyHeader ?? HTTP_DEFAULTS.proxyHeader, PROXY_HEADERS);

@@ -3,6 +3,7 @@
  * key), so every answer is synchronous unless the caller waits. For per-tenant limits use
  * {@link KeyedRateLimiter}.
  */
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { GateStats } from '../core/types.js';
 import type { RateAlgorithm, RateDecision } from './algorithm.js';
 import { gcra } from './gcra.js';
@@ -22,14 +23,18 @@ export interface BucketGateOptions extends RateGateOptions, Omit<BucketPolicyInp
 /** Options of {@link SlidingWindow}: the policy fields plus the gate's. The policy is named after the gate. */
 export interface SlidingWindowOptions extends RateGateOptions, Omit<WindowPolicyInput, 'name'> {}
 
+const BUCKET_GATE_KEYS = optionKeys<BucketGateOptions>({ name: true, clock: true, maxWaitMs: true, rate: true, perMs: true, burst: true });
+const WINDOW_GATE_KEYS = optionKeys<SlidingWindowOptions>({ name: true, clock: true, maxWaitMs: true, limit: true, windowMs: true });
+
 abstract class SingleRateGate<P extends RatePolicy, S extends object> extends RateGate {
   /** The validated policy (plain data). */
   readonly policy: P;
   readonly #algo: RateAlgorithm<P, S>;
   readonly #state: S;
 
-  constructor(options: RateGateOptions, defaultName: string, algo: RateAlgorithm<P, S>) {
+  constructor(options: RateGateOptions, defaultName: string, algo: RateAlgorithm<P, S>, owner: string) {
     super(options, defaultName);
+    optKnownKeys(owner, options, algo.algorithm === 'sliding-window' ? WINDOW_GATE_KEYS : BUCKET_GATE_KEYS);
     // The options object carries the policy fields; fields of another algorithm are rejected.
     this.policy = ratePolicy({ ...(options as object), name: this.name, algorithm: algo.algorithm } as never, '') as P;
     this.#algo = algo;
@@ -65,7 +70,7 @@ abstract class SingleRateGate<P extends RatePolicy, S extends object> extends Ra
 export class TokenBucket extends SingleRateGate<TokenBucketPolicy, TokenBucketState> {
   readonly kind = 'token-bucket';
   constructor(options: BucketGateOptions) {
-    super(options, 'token-bucket', tokenBucket);
+    super(options, 'token-bucket', tokenBucket, 'TokenBucket');
   }
 }
 
@@ -76,7 +81,7 @@ export class TokenBucket extends SingleRateGate<TokenBucketPolicy, TokenBucketSt
 export class Gcra extends SingleRateGate<GcraPolicy, GcraState> {
   readonly kind = 'gcra';
   constructor(options: BucketGateOptions) {
-    super(options, 'gcra', gcra);
+    super(options, 'gcra', gcra, 'Gcra');
   }
 }
 
@@ -87,6 +92,6 @@ export class Gcra extends SingleRateGate<GcraPolicy, GcraState> {
 export class SlidingWindow extends SingleRateGate<SlidingWindowPolicy, SlidingWindowState> {
   readonly kind = 'sliding-window';
   constructor(options: SlidingWindowOptions) {
-    super(options, 'sliding-window', slidingWindow);
+    super(options, 'sliding-window', slidingWindow, 'SlidingWindow');
   }
 }

@@ -9,6 +9,7 @@
  * A key's policy is looked up on every request, so a changed override applies from the
  * next request on; a key whose override switches algorithm starts from a full bucket.
  */
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import type { AdmissionContext, GateStats } from '../core/types.js';
 import type { RateDecision } from './algorithm.js';
@@ -43,6 +44,8 @@ export interface KeyedRateLimiterOptions extends RateGateOptions, MemoryStoreOpt
 }
 
 /** Stats of a keyed limiter: `limit` is the default policy's capacity; `tokens` is undefined (per key). */
+const KEYED_KEYS = optionKeys<KeyedRateLimiterOptions>({ name: true, clock: true, maxWaitMs: true, policy: true, overrides: true, store: true, maxKeys: true, minTurnoverMs: true });
+
 export interface KeyedRateStats extends GateStats {
   /** Keys whose state the store holds. */
   readonly keys: number;
@@ -59,6 +62,7 @@ export class KeyedRateLimiter extends RateGate {
 
   constructor(options: KeyedRateLimiterOptions) {
     super(options, 'keyed-rate');
+    optKnownKeys('KeyedRateLimiter', options, KEYED_KEYS);
     this.policy = ratePolicy(options.policy, 'policy', this.name);
     if (options.store !== undefined) {
       if (options.maxKeys !== undefined) throw new InvalidOptionError('maxKeys', 'absent when a store is given (it configures the default memory store)', options.maxKeys);
@@ -112,6 +116,11 @@ export class KeyedRateLimiter extends RateGate {
     const key = ctx.key;
     if (typeof key !== 'string') throw new InvalidArgumentError('key', 'a string (a keyed rate limiter meters per key)', key);
     return key;
+  }
+
+  /** `tryAdmit()` needs the in-memory store: a remote one answers with promises. */
+  protected override answersNow(): boolean {
+    return this.store instanceof MemoryStore;
   }
 
   protected consume(key: string, cost: number, now: number, maxDelayMs: number): RateDecision | Promise<RateDecision> {

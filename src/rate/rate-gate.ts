@@ -31,6 +31,7 @@
  *   clock), so a caller who sleeps it with the platform's timer and asks again succeeds.
  */
 import type { TimerHandle } from '../core/clock.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions } from '../core/gate-base.js';
 import { optNumber } from '../core/options.js';
@@ -50,6 +51,8 @@ export interface RateGateOptions extends GateOptions {
 }
 
 export const RATE_GATE_DEFAULTS = { maxWaitMs: 0 } as const;
+
+const NO_WAIT: AdmissionContext = Object.freeze({ maxWaitMs: 0 });
 
 interface Waiter extends SignalMember<Waiter> {
   readonly ctx: AdmissionContext;
@@ -137,6 +140,26 @@ export abstract class RateGate extends GateBase {
     const d = this.consume(key, cost, now, maxDelay);
     if (isPromise(d)) return this.#later(c, key, cost, now, d);
     return this.#settle(c, key, cost, now, d, now);
+  }
+
+  /**
+   * The value API for a caller that does not wait: the answer now, never a promise — a permit,
+   * or a refusal with the exact `retryAfterMs`. (`admit()` returns a promise when the gate's
+   * or the context's `maxWaitMs` lets the caller wait.) Throws AbortedError at once for an
+   * aborted signal, InvalidArgumentError for a bad context.
+   */
+  tryAdmit(ctx?: AdmissionContext): Admission {
+    if (ctx?.signal?.aborted === true) throw abortError(this.name, ctx.signal);
+    if (!this.answersNow()) throw new InvalidArgumentError('tryAdmit', `a gate whose store answers synchronously (${this.name}'s does not: use admit())`, 'a remote store');
+    const answer = this.admit(ctx === undefined ? NO_WAIT : { ...ctx, maxWaitMs: 0 });
+    // With no wait and a synchronous store, admit() answers synchronously (its promises are waits).
+    if (isPromise(answer)) throw new Error(`${this.name}: tryAdmit got a promise from a synchronous path`);
+    return answer;
+  }
+
+  /** Whether a decision with no wait is synchronous (false for a store that answers with promises). */
+  protected answersNow(): boolean {
+    return true;
   }
 
   close(): void {

@@ -19,7 +19,7 @@
  * application error the backend did answer — a 404 — as 'success': it was accepted);
  * 'ignored' takes the request back out of the count (the call never reached the backend).
  */
-import { GateBase, InvalidOptionError, optInt, optNumber, readContext } from '../core/index.js';
+import { GateBase, InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, readContext } from '../core/index.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { SlidingCounts } from './sliding-counts.js';
 
@@ -48,6 +48,8 @@ export interface AdaptiveThrottleStats extends GateStats {
 const REQUESTS = 0;
 const ACCEPTS = 1;
 
+const THROTTLE_KEYS = optionKeys<AdaptiveThrottleOptions>({ name: true, clock: true, windowMs: true, random: true, buckets: true, k: true });
+
 export class AdaptiveThrottle extends GateBase {
   readonly kind: string = 'adaptive-throttle';
   readonly k: number;
@@ -57,6 +59,7 @@ export class AdaptiveThrottle extends GateBase {
 
   constructor(options: AdaptiveThrottleOptions = {}) {
     super(options, 'adaptive-throttle');
+    optKnownKeys('AdaptiveThrottle', options, THROTTLE_KEYS);
     this.k = optNumber('k', options.k ?? ADAPTIVE_THROTTLE_DEFAULTS.k, 1, Number.MAX_VALUE);
     const windowMs = optNumber('windowMs', options.windowMs ?? ADAPTIVE_THROTTLE_DEFAULTS.windowMs, Number.MIN_VALUE);
     if (windowMs === Infinity) throw new InvalidOptionError('windowMs', 'a finite number > 0', windowMs);

@@ -10,7 +10,7 @@
  * 20%, a dependency that fails everything sees 1.2x its normal traffic, not 3x.
  * One budget is meant to be shared by every retry policy that calls the same dependency.
  */
-import { InvalidOptionError, optInt, optNumber, systemClock } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { SlidingCounts } from './sliding-counts.js';
 
@@ -43,6 +43,8 @@ export interface RetryBudgetStats {
 const REQUESTS = 0;
 const RETRIES = 1;
 
+const BUDGET_KEYS = optionKeys<RetryBudgetOptions>({ clock: true, windowMs: true, ratio: true, minRetries: true, buckets: true });
+
 export class RetryBudget {
   readonly clock: Clock;
   readonly ratio: number;
@@ -51,6 +53,7 @@ export class RetryBudget {
   #refused = 0;
 
   constructor(options: RetryBudgetOptions = {}) {
+    optKnownKeys('RetryBudget', options, BUDGET_KEYS);
     this.clock = options.clock ?? systemClock;
     this.ratio = optNumber('ratio', options.ratio ?? RETRY_BUDGET_DEFAULTS.ratio, 0, Number.MAX_VALUE);
     this.minRetries = optInt('minRetries', options.minRetries ?? RETRY_BUDGET_DEFAULTS.minRetries, 0, Number.MAX_SAFE_INTEGER);

@@ -1,5 +1,5 @@
 /** Retry policy options: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optInt, optNumber, optOneOf, systemClock } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optOneOf, systemClock } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { JITTERS } from './backoff.js';
 import type { Jitter } from './backoff.js';
@@ -98,7 +98,25 @@ export interface RetryConfig {
   readonly onGiveUp: ((info: GiveUpInfo) => void) | undefined;
 }
 
+const RETRY_KEYS = optionKeys<RetryOptions>({
+  clock: true,
+  random: true,
+  maxAttempts: true,
+  jitter: true,
+  baseDelayMs: true,
+  maxDelayMs: true,
+  attemptTimeoutMs: true,
+  deadlineMs: true,
+  retryable: true,
+  retryAfter: true,
+  maxRetryAfterMs: true,
+  budget: true,
+  onRetry: true,
+  onGiveUp: true,
+});
+
 export function retryConfig(o: RetryOptions): RetryConfig {
+  optKnownKeys('RetryPolicy', o, RETRY_KEYS);
   const maxAttempts = optInt('maxAttempts', o.maxAttempts ?? RETRY_DEFAULTS.maxAttempts, 1, Number.MAX_SAFE_INTEGER);
   const jitter = optOneOf('jitter', o.jitter ?? RETRY_DEFAULTS.jitter, JITTERS);
   const baseDelayMs = optNumber('baseDelayMs', o.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs, 0, Number.MAX_VALUE);

@@ -287,7 +287,7 @@ describe('LoadShedder options', () => {
     ['no pressure source', { pressure: undefined }, 'pressure', /expected a pressure source/],
     ['limit 1 leaves no reserve', { limit: 1 }, 'limit', /expected an integer >= 2, received 1/],
     ['fractional limit', { limit: 2.5 }, 'limit', /received 2\.5/],
-    ['ceiling above 1', { ceilings: { critical: 1.2 } }, 'ceilings.critical', /in \[5e-324, 1\], received 1\.2/],
+    ['ceiling above 1', { ceilings: { critical: 1.2 } }, 'ceilings.critical', /in \(0, 1\], received 1\.2/],
     ['ceilings out of order', { ceilings: { sheddable: 0.85, 'sheddable-plus': 0.8 } }, 'ceilings.sheddable', /<= ceilings\.sheddable-plus \(0\.8\).*received 0\.85/],
     ['sheddable-plus above critical', { ceilings: { critical: 0.5, 'sheddable-plus': 0.6 } }, 'ceilings.sheddable-plus', /<= ceilings\.critical \(0\.5\)/],
     ['ramp to < from', { ramps: { 'sheddable-plus': { from: 0.5, to: 0.2 } } }, 'ramps.sheddable-plus.to', /in \[from \(0\.5\), 1\], received 0\.2/],

@@ -188,7 +188,7 @@ for (const [label, Gate] of [
         expect(() => new Gate(options as never)).toThrow(InvalidOptionError);
         expect(() => new Gate(options as never)).toThrow(expect.objectContaining({ option }));
       }
-      expect(() => new Gate({ rate: 1, burst: 0.5 })).toThrow('burst: expected a number in [1, ');
+      expect(() => new Gate({ rate: 1, burst: 0.5 })).toThrow('burst: expected a finite number >= 1, received 0.5');
     });
 
     it('a bad cost throws InvalidArgumentError and consumes nothing', () => {

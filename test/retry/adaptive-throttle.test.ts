@@ -84,7 +84,7 @@ describe('AdaptiveThrottle (SRE book, client-side throttling)', () => {
   });
 
   it('validates options', () => {
-    expect(() => new AdaptiveThrottle({ k: 0.5 })).toThrow('k: expected a number in [1,');
+    expect(() => new AdaptiveThrottle({ k: 0.5 })).toThrow('k: expected a finite number >= 1, received 0.5');
     expect(() => new AdaptiveThrottle({ windowMs: 0 })).toThrow(InvalidOptionError);
     expect(() => new AdaptiveThrottle({ random: 4 as never })).toThrow('random: expected a function');
   });
