@@ -23,6 +23,9 @@ export const BAD_REQUEST_REASONS = [
   // Not ours to proxy.
   'foreign_target',
   'method_not_allowed',
+  // The headers a policy identifies requests by (identity-headers.ts).
+  'duplicate_identity_header',
+  'hop_by_hop_identity_header',
   // The message's syntax and framing (client-errors.ts).
   'bad_request_line',
   'bad_version',

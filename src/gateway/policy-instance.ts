@@ -24,6 +24,8 @@ export class PolicyInstance {
   readonly monitor: PressureMonitor | undefined;
   /** Enforce, shadow or canary, and what shadow mode would have refused. */
   readonly rollout: PolicyRollout;
+  /** The headers this policy tells requests apart by (tenant, criticality), lowercased: they must be unambiguous. */
+  readonly identityHeaders: readonly string[];
 
   constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare) {
     this.name = p.name;
@@ -33,6 +35,8 @@ export class PolicyInstance {
     this.breaker = parts.breaker;
     this.monitor = parts.monitor;
     this.rollout = new PolicyRollout(p.config);
+    const tenant = p.config.tenant;
+    this.identityHeaders = [typeof tenant === 'object' ? tenant.header : undefined, p.config.criticalityHeader].flatMap((h) => (h === undefined ? [] : [h.toLowerCase()]));
     this.monitor?.start();
   }
 

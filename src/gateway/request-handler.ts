@@ -11,6 +11,7 @@ import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
 import { canonicalTarget, withoutParams } from './canonical-path.js';
+import { identityVerdict } from './identity-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { ForwardContext } from './proxy.js';
@@ -86,6 +87,8 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (length > server.maxBodySize) return writeProblem(res, 413, `The request body is larger than ${server.maxBodySize} bytes.`, { Connection: 'close' });
   const policy = activePolicy(route, req);
   if (policy === undefined || route.config.exempt) return forwardRoute(route, req, res, undefined, forwardContext(state, route));
+  const ambiguous = identityVerdict(req, policy.identityHeaders);
+  if (ambiguous !== undefined) return refuseBad(state, res, ambiguous);
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
