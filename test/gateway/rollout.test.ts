@@ -165,7 +165,9 @@ describe('config', () => {
     expect(issues(base({ mode: 'dry-run' }))[0]).toMatch(/^policies\.p\.mode: expected one of "enforce", "shadow", "canary", found "dry-run"$/);
     expect(issues(base({}, { fault: { abort: { stauts: 503, percent: 5 } } }))).toContainEqual(expect.stringMatching(/^routes\[0\]\.fault\.abort\.stauts: expected one of the keys status, percent, found unknown key "stauts"$/));
     expect(issues(base({}, { fault: { abort: { status: 200, percent: 5 } } }))[0]).toMatch(/^routes\[0\]\.fault\.abort\.status: expected /);
-    expect(issues(base({}, { fault: { delay: { duration: '30d', percent: 150 } } }))[0]).toMatch(/^routes\[0\]\.fault\.delay\.percent: expected /);
+    expect(issues(base({}, { fault: { delay: { duration: '2s', percent: 150 } } }))[0]).toMatch(/^routes\[0\]\.fault\.delay\.percent: expected /);
+    // A delay longer than any request should wait is a mistake too, named by its key.
+    expect(issues(base({}, { fault: { delay: { duration: '30d', percent: 10 } } }))[0]).toMatch(/^routes\[0\]\.fault\.delay\.duration: expected /);
     expect(issues(base({}, { fault: {} }))[0]).toMatch(/^routes\[0\]\.fault: expected /);
     expect(issues(base({ mode: 'shadow' }, { fault: { delay: { duration: '1s', percent: 50 }, abort: { status: 503, percent: 1 } } }))).toEqual([]);
   });
