@@ -125,7 +125,7 @@ export async function listenAdmin(server: Server, host: string, port: number, on
   const a = server.address() as AddressInfo;
   const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
   return {
-    url: `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${a.port}`,
+    url: `http://${shown}:${a.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         onClose();

@@ -46,7 +46,11 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  /** The proxy: `http://127.0.0.1:<port>` (the bound port when the config asked for 0). */
+  /**
+   * The proxy's bound address as a URL: `listen.host` and the bound port (the one the OS
+   * chose when the config asked for 0). By default `http://0.0.0.0:8080`: every IPv4
+   * interface, reached locally through 127.0.0.1.
+   */
   readonly url: string;
   /** The admin listener (`/metrics`, `/healthz`, `/readyz`, `/status`); '' when disabled. */
   readonly adminUrl: string;
@@ -72,10 +76,17 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** `http://<bound address>:<port>`. */
 function urlOf(server: Server): string {
   const a = server.address() as AddressInfo;
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+/** The host:port a local client names in an absolute-form target: a wildcard bind is reached on loopback. */
+function localHostOf(server: Server): string {
+  const a = server.address() as AddressInfo;
   const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
-  return `http://${host}:${a.port}`;
+  return `${host}:${a.port}`;
 }
 
 function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer): void {
@@ -130,7 +141,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   await leases?.attach(state.table);
   await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
   const url = urlOf(server);
-  state.ownHost = new URL(url).host;
+  state.ownHost = localHostOf(server);
 
   let admin: AdminServer | undefined;
   const status = (): GatewayStatus => ({ ...gatewayStatus(state, server, startedAt), ...(store === undefined ? {} : { store: store.status() }) });
