@@ -10,8 +10,8 @@ import type { Clock } from '../core/clock.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
-import { JsonLogger } from './logger.js';
-import type { Logger } from './logger.js';
+import { JsonLogger, toLogger } from './logger.js';
+import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect } from './client-errors.js';
 import { PipelineLimit } from './pipeline-limit.js';
@@ -33,8 +33,11 @@ import { openStoreShare } from './store-share.js';
 import type { WorkerShare } from './worker-share.js';
 
 export interface GatewayOptions {
-  /** Where log lines go. @default JSON lines on stdout at the config's `log.level` */
-  readonly logger?: Logger;
+  /**
+   * Where log lines go: a pino-compatible logger, called `(fields, msg)` (a JsonLogger works
+   * too). @default JSON lines on stdout at the config's `log.level`
+   */
+  readonly logger?: PinoLikeLogger | JsonLogger;
   /** Clock of every gate. @default the system clock */
   readonly clock?: Clock;
   /**
@@ -99,8 +102,8 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const resolved = resolveConfig(config);
-  if (resolved.server.workers > 1 && options.share === undefined) return startPrimary(config, resolved, options);
-  const logger = options.logger ?? new JsonLogger(resolved.logLevel);
+  if (resolved.server.workers > 1 && options.share === undefined) return startPrimary(config, resolved, options.logger === undefined ? {} : { logger: toLogger(options.logger) });
+  const logger = options.logger === undefined ? new JsonLogger(resolved.logLevel) : toLogger(options.logger);
   // A store (Redis) replaces the primary as the home of the shared limits, for workers too.
   const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger);
   const share = store?.share ?? options.share;

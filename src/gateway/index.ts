@@ -39,4 +39,4 @@ export type { QuickOptions } from './quick-config.js';
 export { GATEWAY_INSTALL, GATEWAY_PEERS } from './peers.js';
 export { MissingDependencyError } from '../core/errors.js';
 export { JsonLogger, LOG_LEVELS } from './logger.js';
-export type { LogFields, Logger } from './logger.js';
+export type { LogFields, Logger, PinoLikeLogger } from './logger.js';

@@ -6,12 +6,36 @@ import type { LogLevel } from './config-types.js';
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
-/** What the gateway logs through; give your own to `startGateway` to route its lines elsewhere. */
+/** What the gateway logs through internally: `(msg, fields)`. */
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+}
+
+/**
+ * A logger to give `startGateway`: fields first, then the message — pino's order, so a pino
+ * logger (or a child of one) fits as it is. Its own level decides what is written; the
+ * config's `log.level` applies to the default JSON-lines logger only.
+ */
+export interface PinoLikeLogger {
+  debug(fields: LogFields, msg: string): void;
+  info(fields: LogFields, msg: string): void;
+  warn(fields: LogFields, msg: string): void;
+  error(fields: LogFields, msg: string): void;
+}
+
+/** The gateway's `(msg, fields)` calls onto a given logger's `(fields, msg)`; a JsonLogger is used as it is. */
+export function toLogger(given: PinoLikeLogger | JsonLogger): Logger {
+  if (given instanceof JsonLogger) return given;
+  const none: LogFields = {};
+  return {
+    debug: (msg, fields) => given.debug(fields ?? none, msg),
+    info: (msg, fields) => given.info(fields ?? none, msg),
+    warn: (msg, fields) => given.warn(fields ?? none, msg),
+    error: (msg, fields) => given.error(fields ?? none, msg),
+  };
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
