@@ -113,8 +113,12 @@ function segment(raw: string): string | Refusal {
       if (cp > 0xffff) i++;
     }
   }
+  // Judged on the result too: `%25%32%65` decodes (its unreserved `2` and `e`) to `%252e`.
+  if (DOUBLE_ENCODED.test(out)) return refusals.double_encoded;
   return out;
 }
+
+const DOUBLE_ENCODED = /%25(?:2E|2F|5C)/i;
 
 /** The canonical form of an origin-form request target (`/path?query`), or why there is none. */
 export function canonicalTarget(url: string): CanonicalTarget {

@@ -118,8 +118,10 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (isHopByHop(lower, named) || REPLACED.has(lower)) continue;
-    if (!believe && (stripped.has(lower) || lower.startsWith('x-forwarded-'))) continue;
+    // Upstreams that read headers CGI-style (Rack, PHP, WSGI) see X_Real_IP as X-Real-IP: judged alike.
+    const dashed = lower.includes('_') ? lower.replaceAll('_', '-') : lower;
+    if (isHopByHop(lower, named) || REPLACED.has(dashed)) continue;
+    if (!believe && (stripped.has(dashed) || dashed.startsWith('x-forwarded-'))) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
   const h = req.headers;

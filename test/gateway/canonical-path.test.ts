@@ -63,6 +63,8 @@ const refused: readonly (readonly [string, PathRefusal])[] = [
   ['/healthz/.%2e;x=1/api/x', 'dot_segment_param'],
   ['/healthz/.;/api', 'dot_segment_param'],
   ['/healthz/%252e%252e/api', 'double_encoded'],
+  ['/healthz/%25%32%65%25%32%65/api/x', 'double_encoded'], // its unreserved escapes decoded, it is %252e%252e (hostile finding F1)
+  ['/a/%25%32%46b', 'double_encoded'],
   ['/api%252Fx', 'double_encoded'],
   ['/api%255cx', 'double_encoded'],
   ['/a%zz', 'bad_escape'],

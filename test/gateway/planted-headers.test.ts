@@ -21,6 +21,11 @@ const PLANTED: Record<string, string> = {
   Forwarded: 'for=6.6.6.6',
   'X-User-Id': 'root',
   'x-internal-auth': 'yes',
+  // Underscored twins, which CGI-style upstreams read as the dashed names (hostile finding F4b).
+  X_Real_IP: '6.6.6.6',
+  'X-Forwarded_For': '6.6.6.6',
+  'X-Original_URL': '/admin',
+  X_User_Id: 'root',
 };
 
 async function start(trustProxy: string): Promise<{ url: string; seen: IncomingHttpHeaders[] }> {
@@ -57,6 +62,7 @@ describe('planted headers', () => {
     expect(h['x-forwarded-host']).toBe(new URL(url).host);
     expect(h['forwarded']).toMatch(/^for=127\.0\.0\.1;/);
     expect(h['x-kept']).toBe('yes');
+    for (const name of ['x_real_ip', 'x-forwarded_for', 'x-original_url', 'x_user_id']) expect(h[name], name).toBeUndefined();
     expect(JSON.stringify(h)).not.toMatch(/6\.6\.6\.6|evil|root|\/admin/);
   }, 30_000);
 
