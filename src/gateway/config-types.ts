@@ -44,8 +44,29 @@ export interface ServerConfig {
   readonly keepAliveTimeout?: Duration;
   /** Largest request head, bytes. @default 16kb */
   readonly maxHeaderSize?: Size;
-  /** Largest request body; more is answered 413. @default 10mb */
+  /**
+   * Largest request body; more is answered 413 (a declared Content-Length at once, a chunked
+   * body as soon as it goes over, before a byte reaches the upstream). Bodies are read whole
+   * into memory before admission, so a slow uploader never holds an upstream's slot.
+   * A route's `maxBodySize` overrides it. @default 10mb
+   */
   readonly maxBodySize?: Size;
+  /** Longest a client may take to send its body, from its headers on; then 408 and the connection is closed (never admitted). @default 30s */
+  readonly bodyTimeout?: Duration;
+  /** Request bodies held in memory at once, all requests together; a body that does not fit is answered 503 + Retry-After. @default 256mb */
+  readonly bodyMemory?: Size;
+  /**
+   * Response bytes held for one client ahead of what it has read. The upstream's response is
+   * read into it at the upstream's pace: a response that fits ends the request's permit when
+   * the upstream has sent it all, whatever the client does; for a larger one the permit ends
+   * when the buffer is full (the upstream then waits for the client, holding its connection
+   * but no slot). @default 1mb
+   */
+  readonly responseBuffer?: Size;
+  /** Response bytes held for slow clients at once, all responses together (past it a response buffers no more). @default 256mb */
+  readonly responseMemory?: Size;
+  /** A client that reads nothing of a pending response for this long is disconnected (the upstream request is abandoned). @default 30s */
+  readonly writeTimeout?: Duration;
   /** Open client connections; more are refused at accept. @default 10000 */
   readonly maxConnections?: number;
   /** Requests waiting for admission across all routes; more are answered 503 at once. @default 10000 */
@@ -229,6 +250,8 @@ export interface RouteConfig {
   readonly allowTrace?: boolean;
   /** Longest this route's requests wait for admission. */
   readonly maxWait?: Duration;
+  /** Largest request body on this route (413 beyond). @default server.maxBodySize */
+  readonly maxBodySize?: Size;
   /** Injected delays and aborts for rehearsals. @default none */
   readonly fault?: FaultConfig;
 }

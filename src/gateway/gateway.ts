@@ -17,7 +17,8 @@ import { onClientError, onConnect } from './client-errors.js';
 import { PipelineLimit } from './pipeline-limit.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
-import { handleRequest } from './request-handler.js';
+import { MemoryBudget } from './memory-budget.js';
+import { handleRequest, newCounters } from './request-handler.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { RouteTable } from './route-table.js';
@@ -108,7 +109,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger);
   const share = store?.share ?? options.share;
   const leases = share === undefined ? undefined : new SlotLeases(share);
-  const counters: GatewayCounters = { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0 };
+  const counters: GatewayCounters = newCounters();
   const state: HandlerState = {
     table: new RouteTable(resolved, undefined, options.clock, share),
     draining: false,
@@ -119,6 +120,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     pacer: new RefusalPacer(resolved.server.pauseRefusedMs),
     ownHost: '',
+    bodyMemory: new MemoryBudget(resolved.server.bodyMemory),
+    responseMemory: new MemoryBudget(resolved.server.responseMemory),
   };
   const startedAt = Date.now();
   const pipeline = new PipelineLimit(state.pacer);
@@ -217,6 +220,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
     applyServerLimits(server, c, state.pacer);
+    state.bodyMemory.capacity = c.server.bodyMemory;
+    state.responseMemory.capacity = c.server.responseMemory;
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
     for (const p of retired.policies) p.retire();

@@ -27,6 +27,7 @@ import type { Logger } from './logger.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import type { GatewayStatus } from './status.js';
 import { noBadRequests } from './bad-requests.js';
+import { newCounters } from './request-handler.js';
 import { mergePrometheus, mergeStatuses } from './status-merge.js';
 import { resolveConfig } from './validate-config.js';
 import type { CallMessage, WorkerMessage } from './worker-messages.js';
@@ -262,7 +263,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
 }
 
 function emptyStatus(): GatewayStatus {
-  return { state: 'serving', uptimeMs: 0, queued: 0, counters: { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0 }, badRequests: noBadRequests(), paused: { now: 0, total: 0 }, routes: [], policies: [], upstreams: [] };
+  return { state: 'serving', uptimeMs: 0, queued: 0, counters: newCounters(), badRequests: noBadRequests(), paused: { now: 0, total: 0 }, memory: { bodies: { used: 0, peak: 0, capacity: 0 }, responses: { used: 0, peak: 0, capacity: 0 } }, routes: [], policies: [], upstreams: [] };
 }
 
 interface PrimaryAdminDeps {

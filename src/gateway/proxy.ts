@@ -1,31 +1,38 @@
 /**
- * Forwarding one admitted request to its upstream and the response back, streaming both
- * bodies with backpressure both ways and nothing buffered whole. The upstream side is an
- * undici Pool per upstream (keep-alive, at most `maxSockets` connections) driven through
- * its dispatch API: one handler object per request, no ClientRequest or IncomingMessage.
+ * Forwarding one admitted request to its upstream and the response back. The request body
+ * was read whole before admission (body-reader.ts), so the upstream gets it at the gateway's
+ * pace. The upstream side is an undici Pool per upstream (keep-alive, at most `maxSockets`
+ * connections) driven through its dispatch API: one handler object per request.
  *
- * The forwarder owns the request's permit (sluice/http's `decide`) and ends it once, when
- * the upstream's part is done: with the upstream's status (`finish`: the policy's classify
- * makes a 5xx a 'failure') when its response is complete, so service time is the
- * upstream's, not the client's relay. Everything else ends the same permit through the
- * same call (`release`, a no-op after the first):
+ * The response is read at the upstream's pace, not the client's: its bytes go to the client
+ * as fast as the client takes them, and what the client has not taken yet is held, up to
+ * `server.responseBuffer` per response (and `server.responseMemory` for all of them). So:
+ * - a response that fits is read whole however slowly its client reads, and the permit ends
+ *   when it is complete — service time is the upstream's;
+ * - a larger one fills the buffer, and then the upstream waits for the client: its work is
+ *   done as far as admission goes, so the permit ends then (with the upstream's status), and
+ *   the rest is relayed at the client's pace on the upstream connection (no slot held);
+ * - a client that takes nothing of what is pending for `server.writeTimeout` is
+ *   disconnected and the upstream request abandoned; the permit (if not ended yet) ends
+ *   'ignored': a client that does not read never counts against the upstream.
+ *
+ * The forwarder owns the request's permit (sluice/http's `decide`) and ends it once:
  * - no response headers within the upstream's `timeout` is 504, a connection error before
- *   the response 502: 'dropped' first, so the adaptive limit sees a drop and the breaker a
- *   failure;
+ *   the response 502: 'dropped', so the adaptive limit sees a drop and the breaker a failure;
  * - a failure after the headers went out (the upstream resets, or is silent past
  *   `idleTimeout`) can only cut the response: 'dropped' for a silence, 'failure' for a reset;
- * - a client that goes away, or a body over `maxBodySize` (413), is not the upstream's
- *   doing: its upstream request is aborted and the permit ends 'ignored' (no sample, no
- *   failure), so clients that hang up cannot open the breaker or cut the limit.
+ * - a client that goes away is not the upstream's doing: its upstream request is aborted and
+ *   the permit ends 'ignored' (no sample, no failure), so clients that hang up cannot open
+ *   the breaker or cut the limit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform } from 'node:stream';
-import type { TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
+import type { RequestBody } from './body-reader.js';
 import { responseHead, upstreamRequestHead } from './forward-headers.js';
+import type { Hold, MemoryBudget } from './memory-budget.js';
 import { writeProblem } from './responses.js';
 import type { LiveUpstream } from './route-table.js';
 
@@ -33,35 +40,19 @@ export interface ForwardContext {
   readonly trusted: TrustCheck | undefined;
   /** Request headers dropped unless the peer is trusted (lowercase; forward-headers.ts). */
   readonly stripped: ReadonlySet<string>;
-  readonly maxBodySize: number;
+  /** Response bytes held per client ahead of what it read (`server.responseBuffer`). */
+  readonly responseBuffer: number;
+  /** All responses' held bytes together (`server.responseMemory`). */
+  readonly responseMemory: MemoryBudget;
+  /** A client that takes nothing of a pending response this long is disconnected. */
+  readonly writeTimeoutMs: number;
   /** An upstream failure (502/504) happened: for logs and counters. */
   readonly onUpstreamFailure: (kind: 'error' | 'timeout', error: string | undefined) => void;
+  /** A slow client: its response outgrew the buffer (the permit ended early), or it was cut for not reading. */
+  readonly onSlowReader: (what: 'released' | 'write-timeout') => void;
 }
-
-class BodyTooLarge extends Error {}
 
 const NO_HEADERS: readonly HeaderPair[] = [];
-
-/** Whether a request has a body to stream (RFC 9112 section 6.3: Transfer-Encoding or a Content-Length). */
-function hasBody(req: IncomingMessage): boolean {
-  const h = req.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const cl = h['content-length'];
-  return cl !== undefined && cl !== '0';
-}
-
-/** Counts body bytes and fails the stream past the limit (bodies without Content-Length). */
-class BodyLimit extends Transform {
-  #seen = 0;
-  constructor(readonly max: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#seen += chunk.length;
-    if (this.#seen > this.max) cb(new BodyTooLarge());
-    else cb(null, chunk);
-  }
-}
 
 /** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -85,41 +76,46 @@ class Forwarding implements Dispatcher.DispatchHandler {
   #settled = false;
   #clientGone = false;
   #resume: (() => void) | undefined;
+  /** The upstream is paused: the client has not taken what is held for it. */
+  #paused = false;
   #status = 0;
-  /** fail() answered (502/504/413): what undici reports after that is the abort it asked for. */
+  /** fail() answered (502/504): what undici reports after that is the abort it asked for. */
   #failed = false;
-  #headersTimer: NodeJS.Timeout | undefined;
+  /** Response bytes held for the client (the part of them beyond its socket's own buffer). */
+  #held: Hold | undefined;
+  /** Body bytes written to the response; minus what is still pending, what the client took. */
+  #written = 0;
+  #takenAtCheck = 0;
+  #writeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly res: ServerResponse,
     readonly permit: HttpPermit | undefined,
     readonly ctx: ForwardContext,
     readonly own: readonly HeaderPair[],
+    readonly body: RequestBody,
   ) {
     forwardings.set(res, this);
     res.once('close', () => {
+      this.#done();
       if (!res.writableFinished) this.clientGone();
     });
+    res.once('finish', () => this.#done());
   }
 
   clientGone(): void {
     if (this.#clientGone) return;
     this.#clientGone = true;
     this.#settled = true;
-    clearTimeout(this.#headersTimer);
     this.permit?.release('ignored');
+    this.body.hold?.release();
     // Before the response this abandons the upstream request; during it, stops reading the upstream's body.
     this.#abort?.(new Error('client closed'));
   }
 
-  /** A 504 unless the response headers come within `ms` (requests with a body; see forward()). */
-  startHeadersTimer(ms: number): void {
-    if (!this.#settled) this.#headersTimer = setTimeout(() => this.fail(504, 'timeout'), ms);
-  }
-
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
-    // Given up on before undici got to it (client gone, 504, 413): never sent.
+    // Given up on before undici got to it (client gone): never sent.
     if (this.#settled && this.#status === 0) abort(new Error('abandoned'));
   }
 
@@ -127,7 +123,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
     if (status < 200) return true; // 1xx: not relayed (Expect is not forwarded)
     if (this.#settled) return false;
     this.#settled = true;
-    clearTimeout(this.#headersTimer);
+    // The upstream has the whole request: its body's memory goes back.
+    this.body.hold?.release();
     this.#resume = resume;
     this.#status = status;
     const res = this.res;
@@ -147,12 +144,28 @@ class Forwarding implements Dispatcher.DispatchHandler {
       for (const [name, values] of merged) res.setHeader(name, values.length === 1 ? values[0]! : values);
       res.writeHead(status, statusText);
     }
-    res.on('drain', () => this.#resume?.());
+    res.on('drain', () => this.#drained());
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    return this.#clientGone ? false : this.res.write(chunk);
+    if (this.#clientGone) return false;
+    const res = this.res;
+    this.#written += chunk.length;
+    if (res.write(chunk)) return true;
+    // The client's socket is backed up: hold what it has not taken, up to the buffer.
+    this.#watchWrites();
+    this.#held ??= this.ctx.responseMemory.hold();
+    const pending = res.writableLength;
+    if (pending < this.ctx.responseBuffer && this.#held.resize(pending)) return true;
+    // Full: from here the upstream waits for the client. As far as admission goes, its work
+    // is done: the permit ends now, with its status, and the rest follows at the client's pace.
+    this.#paused = true;
+    if (this.permit !== undefined && !this.permit.released) {
+      this.permit.finish(this.#status);
+      this.ctx.onSlowReader('released');
+    }
+    return false;
   }
 
   onComplete(): void {
@@ -176,17 +189,14 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.fail(timeout ? 504 : 502, timeout ? 'timeout' : 'error', err.code ?? err.message);
   }
 
-  fail(status: 502 | 504 | 413, kind: 'error' | 'timeout' | 'too-large', error?: string): void {
+  fail(status: 502 | 504, kind: 'error' | 'timeout', error?: string): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#failed = true;
-    clearTimeout(this.#headersTimer);
     this.#abort?.(new Error(kind));
-    if (kind === 'too-large') this.permit?.release('ignored');
-    else {
-      this.permit?.release('dropped');
-      this.ctx.onUpstreamFailure(kind, error);
-    }
+    this.body.hold?.release();
+    this.permit?.release('dropped');
+    this.ctx.onUpstreamFailure(kind, error);
     const res = this.res;
     if (res.headersSent) {
       res.destroy();
@@ -194,31 +204,67 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     res.setHeader('Connection', 'close');
     for (const [name, value] of this.own) res.setHeader(name, value);
-    writeProblem(res, status, kind === 'timeout' ? 'The upstream did not answer in time.' : kind === 'too-large' ? 'The request body is too large.' : 'The upstream could not be reached.');
+    writeProblem(res, status, kind === 'timeout' ? 'The upstream did not answer in time.' : 'The upstream could not be reached.');
+  }
+
+  /** The client took everything pending: hold nothing, and let the upstream go on. */
+  #drained(): void {
+    this.#held?.resize(0);
+    clearTimeout(this.#writeTimer);
+    this.#writeTimer = undefined;
+    if (this.#paused && !this.#clientGone) {
+      this.#paused = false;
+      this.#resume?.();
+    }
+  }
+
+  /** While bytes are pending, the client must take some of them every writeTimeout, or it is cut off. */
+  #watchWrites(): void {
+    if (this.#writeTimer !== undefined) return;
+    this.#takenAtCheck = this.#taken();
+    const check = (): void => {
+      const taken = this.#taken();
+      if (taken > this.#takenAtCheck || this.res.writableLength === 0) {
+        this.#takenAtCheck = taken;
+        this.#writeTimer = setTimeout(check, this.ctx.writeTimeoutMs);
+        return;
+      }
+      this.#writeTimer = undefined;
+      this.ctx.onSlowReader('write-timeout');
+      this.res.destroy();
+    };
+    this.#writeTimer = setTimeout(check, this.ctx.writeTimeoutMs);
+  }
+
+  /** Body bytes the client's socket has taken (written, less what is still pending). */
+  #taken(): number {
+    return this.#written - this.res.writableLength;
+  }
+
+  #done(): void {
+    clearTimeout(this.#writeTimer);
+    this.#writeTimer = undefined;
+    this.#held?.release();
   }
 }
 
-export function forward(req: IncomingMessage, res: ServerResponse, upstream: LiveUpstream, permit: HttpPermit | undefined, ctx: ForwardContext, own: readonly HeaderPair[] = NO_HEADERS): void {
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: LiveUpstream,
+  body: RequestBody,
+  permit: HttpPermit | undefined,
+  ctx: ForwardContext,
+  own: readonly HeaderPair[] = NO_HEADERS,
+): void {
   const u = upstream.config;
   if (req.socket.destroyed || req.socket.writableEnded) {
-    // The connection was answered and closed meanwhile (a malformed body, while this request waited): nothing to forward.
+    // The connection was answered and closed meanwhile (a malformed request behind this one, while it waited): nothing to forward.
     permit?.release('ignored');
+    body.hold?.release();
     return;
   }
-  const handler = new Forwarding(res, permit, ctx, own);
-  let body: BodyLimit | null = null;
-  if (hasBody(req)) {
-    body = new BodyLimit(ctx.maxBodySize);
-    body.on('error', (err) => {
-      req.unpipe(body!);
-      req.resume();
-      if (err instanceof BodyTooLarge) handler.fail(413, 'too-large');
-    });
-    // An upload streams at the client's pace: the wait for the response headers starts once
-    // the whole body was read (undici's own headers timeout is off for these requests).
-    req.once('end', () => handler.startHeadersTimer(u.timeoutMs));
-    req.pipe(body);
-  }
+  const handler = new Forwarding(res, permit, ctx, own, body);
   try {
     upstream.pool.dispatch(
       {
@@ -226,8 +272,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, upstream: Liv
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
         path: `${u.basePath}${req.url ?? '/'}`,
         headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped),
-        body,
-        ...(body === null ? {} : { headersTimeout: 0 }),
+        body: body.bytes,
       },
       handler,
     );

@@ -2,7 +2,8 @@
  * One client request through the gateway: refuse what is not ours to proxy (absolute-form
  * targets to other hosts, CONNECT), bring the path to its canonical form (canonical-path.ts:
  * the route is found for it, and it is what goes upstream) or refuse it, find the route,
- * check the declared body size, ask the route's policy (sluice/http) for admission, then
+ * read the body whole within its size, time and memory bounds (body-reader.ts: a slow
+ * uploader is never admitted), ask the route's policy (sluice/http) for admission, then
  * forward. Every refusal carries Retry-After: the gate's estimate, the drain's, or a default
  * when the gate had none.
  */
@@ -10,10 +11,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
+import { hasBody, readBody } from './body-reader.js';
+import type { BodyRefusal, RequestBody } from './body-reader.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { canonicalTarget, withoutParams } from './canonical-path.js';
 import { identityVerdict } from './identity-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
+import type { PolicyInstance } from './policy-instance.js';
 import type { ForwardContext } from './proxy.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 import type { RejectionLog } from './rejection-log.js';
@@ -28,6 +33,18 @@ export interface GatewayCounters {
   rejected: number;
   upstreamErrors: number;
   upstreamTimeouts: number;
+  /** Request bodies refused before admission: too slow (408), too large (413), no memory for them (503). */
+  bodyTimeouts: number;
+  bodyTooLarge: number;
+  bodyMemoryFull: number;
+  /** Responses that outgrew their buffer ahead of a slow client: the permit ended before the upstream finished. */
+  slowReadersReleased: number;
+  /** Clients disconnected for taking nothing of a pending response for writeTimeout. */
+  writeTimeouts: number;
+}
+
+export function newCounters(): GatewayCounters {
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, slowReadersReleased: 0, writeTimeouts: 0 };
 }
 
 /** What a request needs of the gateway; `table` is swapped whole on reload. */
@@ -45,6 +62,10 @@ export interface HandlerState {
   readonly pacer: RefusalPacer;
   /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
   ownHost: string;
+  /** Request bodies read before admission (`server.bodyMemory`). */
+  readonly bodyMemory: MemoryBudget;
+  /** Response bytes held ahead of slow clients (`server.responseMemory`). */
+  readonly responseMemory: MemoryBudget;
 }
 
 export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse): void {
@@ -83,12 +104,39 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
-  const length = Number(req.headers['content-length']);
-  if (length > server.maxBodySize) return writeProblem(res, 413, `The request body is larger than ${server.maxBodySize} bytes.`, { Connection: 'close' });
-  const policy = activePolicy(route, req);
-  if (policy === undefined || route.config.exempt) return forwardRoute(route, req, res, undefined, forwardContext(state, route));
-  const ambiguous = identityVerdict(req, policy.identityHeaders);
-  if (ambiguous !== undefined) return refuseBad(state, res, ambiguous);
+  const policy = route.config.exempt ? undefined : activePolicy(route, req);
+  if (policy !== undefined) {
+    const ambiguous = identityVerdict(req, policy.identityHeaders);
+    if (ambiguous !== undefined) return refuseBad(state, res, ambiguous);
+  }
+  if (!hasBody(req)) return admit(state, route, policy, req, res, path, NO_BODY);
+  readBody(req, { maxBytes: route.config.maxBodySize, timeoutMs: server.bodyTimeoutMs, memory: state.bodyMemory }, (outcome) => {
+    if (outcome.type === 'gone') return;
+    if (outcome.type === 'refused') return refuseBody(state, route, res, outcome.refusal);
+    const body = outcome.body;
+    // Given back when the upstream has it (proxy.ts), or with the response in any case.
+    if (body.hold !== undefined) res.once('close', () => body.hold!.release());
+    admit(state, route, policy, req, res, path, body);
+  });
+}
+
+const NO_BODY: RequestBody = { bytes: null, hold: undefined };
+
+/** A body refused before admission: counted, logged with the route's refusals, answered, and the connection closed. */
+function refuseBody(state: HandlerState, route: LiveRoute, res: ServerResponse, r: BodyRefusal): void {
+  const c = state.counters;
+  if (r.status === 408) c.bodyTimeouts++;
+  else if (r.status === 413) c.bodyTooLarge++;
+  else c.bodyMemoryFull++;
+  state.rejections.count(route.config.name, r.reason, r.status);
+  writeProblem(res, r.status, r.detail, r.status === 503 ? { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS), Connection: 'close' } : { Connection: 'close' });
+}
+
+/** Admission (when the route has a policy for this request), then forwarding. */
+function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | undefined, req: IncomingMessage, res: ServerResponse, path: string, body: RequestBody): void {
+  const table = state.table;
+  const server = table.config.server;
+  if (policy === undefined) return forwardRoute(route, req, res, body, undefined, forwardContext(state, route));
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
@@ -97,8 +145,8 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     state.logger.error('admission failed', { route: route.config.name, error: String(err) });
     return writeProblem(res, 500, 'Admission failed.');
   }
-  if (!isPromise(decision)) return proceed(state, route, decision, req, res);
-  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardRoute(route, req, res, undefined, forwardContext(state, route)));
+  if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
+  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardRoute(route, req, res, body, undefined, forwardContext(state, route)));
   if (state.queued >= server.maxQueued) {
     // Over the gateway-wide cap on waiting requests: answer at once, and that is all. The
     // response's close aborts the wait; should a gate admit it first, nothing runs.
@@ -122,7 +170,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
         if (d.type === 'admitted') d.permit.release('ignored');
         return;
       }
-      proceed(state, route, d, req, res);
+      proceed(state, route, d, req, res, body);
     },
     (err: unknown) => {
       state.queued--;
@@ -145,14 +193,14 @@ function refuseBad(state: HandlerState, res: ServerResponse, v: BadVerdict, head
   writeProblem(res, v.status, v.detail, { ...headers, Connection: 'close' });
 }
 
-function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse): void {
+function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, body: RequestBody): void {
   if (d.type === 'abandoned') return;
-  if (d.type === 'rejected') return shadowed(route, d, state.logger) ? forwardRoute(route, req, res, undefined, forwardContext(state, route)) : refuse(state, route, d, res);
+  if (d.type === 'rejected') return shadowed(route, d, state.logger) ? forwardRoute(route, req, res, body, undefined, forwardContext(state, route)) : refuse(state, route, d, res);
   if (d.type === 'admitted') {
     state.counters.admitted++;
-    return forwardRoute(route, req, res, d.permit, forwardContext(state, route), d.headers);
+    return forwardRoute(route, req, res, body, d.permit, forwardContext(state, route), d.headers);
   }
-  forwardRoute(route, req, res, undefined, forwardContext(state, route));
+  forwardRoute(route, req, res, body, undefined, forwardContext(state, route));
 }
 
 /** Per route, built once: what forwarding needs of the gateway (routes are rebuilt on reload). */
@@ -169,7 +217,13 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
   return {
     trusted: table.trusted,
     stripped: table.stripped,
-    maxBodySize: table.config.server.maxBodySize,
+    responseBuffer: table.config.server.responseBuffer,
+    responseMemory: state.responseMemory,
+    writeTimeoutMs: table.config.server.writeTimeoutMs,
+    onSlowReader: (what) => {
+      if (what === 'released') state.counters.slowReadersReleased++;
+      else state.counters.writeTimeouts++;
+    },
     onUpstreamFailure: (kind, error) => {
       if (kind === 'timeout') state.counters.upstreamTimeouts++;
       else state.counters.upstreamErrors++;

@@ -37,6 +37,8 @@ export interface ResolvedRoute {
   readonly exempt: boolean;
   readonly allowTrace: boolean;
   readonly maxWaitMs: number | undefined;
+  /** The route's own maxBodySize, else the server's. */
+  readonly maxBodySize: number;
   readonly fault: FaultConfig | undefined;
 }
 
@@ -60,6 +62,11 @@ export interface ResolvedConfig {
     readonly keepAliveTimeoutMs: number;
     readonly maxHeaderSize: number;
     readonly maxBodySize: number;
+    readonly bodyTimeoutMs: number;
+    readonly bodyMemory: number;
+    readonly responseBuffer: number;
+    readonly responseMemory: number;
+    readonly writeTimeoutMs: number;
     readonly maxConnections: number;
     readonly maxQueued: number;
     /** Already capped at half of keepAliveTimeoutMs. */

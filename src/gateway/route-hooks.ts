@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpDecision, Refused } from '../http/decision.js';
+import type { RequestBody } from './body-reader.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
@@ -57,8 +58,16 @@ export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, lo
 }
 
 /** Forward through the route's injected fault, if it has one. */
-export function forwardRoute(route: LiveRoute, req: IncomingMessage, res: ServerResponse, permit: HttpPermit | undefined, ctx: ForwardContext, headers?: readonly HeaderPair[]): void {
-  const go = (): void => forward(req, res, route.upstream, permit, ctx, headers);
+export function forwardRoute(
+  route: LiveRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: RequestBody,
+  permit: HttpPermit | undefined,
+  ctx: ForwardContext,
+  headers?: readonly HeaderPair[],
+): void {
+  const go = (): void => forward(req, res, route.upstream, body, permit, ctx, headers);
   if (route.fault === undefined) return go();
   route.fault.apply(res, go, permit);
 }

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { GateStats } from '../core/types.js';
 import type { BadRequestCounts } from './bad-requests.js';
 import type { FaultSnapshot } from './fault-injection.js';
+import type { MemoryBudget } from './memory-budget.js';
 import type { PolicyRollout } from './policy-mode.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { StoreStatus } from './store-share.js';
@@ -28,6 +29,12 @@ export interface PolicyStatus {
   readonly gates: readonly GateStats[];
 }
 
+export interface MemoryUse {
+  readonly used: number;
+  readonly peak: number;
+  readonly capacity: number;
+}
+
 export interface GatewayStatus {
   readonly state: 'serving' | 'draining';
   readonly uptimeMs: number;
@@ -38,6 +45,8 @@ export interface GatewayStatus {
   readonly badRequests: BadRequestCounts;
   /** Refused keep-alive connections not being read now (server.pauseRefused), and pauses so far. */
   readonly paused: { readonly now: number; readonly total: number };
+  /** Bytes held for clients now, and at most so far: request bodies read before admission, response bytes ahead of slow readers. */
+  readonly memory: { readonly bodies: MemoryUse; readonly responses: MemoryUse };
   readonly routes: readonly RouteStatus[];
   readonly policies: readonly PolicyStatus[];
   readonly upstreams: readonly { readonly name: string; readonly host: string; readonly sockets: number; readonly freeSockets: number; readonly pending: number }[];
@@ -54,6 +63,7 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
     counters: { ...state.counters },
     badRequests: state.badRequests.snapshot(),
     paused: { now: state.pacer.paused, total: state.pacer.total },
+    memory: { bodies: use(state.bodyMemory), responses: use(state.responseMemory) },
     routes: t.routes.map((r) => ({
       name: r.config.name,
       path: r.config.path,
@@ -71,4 +81,8 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
       pending: u.pool.stats.pending,
     })),
   };
+}
+
+function use(b: MemoryBudget): MemoryUse {
+  return { used: b.used, peak: b.peak, capacity: b.capacity };
 }

@@ -150,6 +150,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
   }
 
   const routes: ResolvedRoute[] = [];
+  const serverMaxBody = sound(['server']) ? sizeOr(c.server?.maxBodySize, GATEWAY_DEFAULTS.server.maxBodySize) : GATEWAY_DEFAULTS.server.maxBodySize;
   const names = new Set<string>();
   const onlyUpstream = upstreams.size === 1 ? [...upstreams.values()][0] : undefined;
   c.routes.forEach((r: RouteConfig, i) => {
@@ -201,9 +202,11 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
       exempt: r.exempt ?? false,
       allowTrace: r.allowTrace ?? false,
       maxWaitMs: r.maxWait === undefined ? undefined : durationMs(r.maxWait),
+      maxBodySize: r.maxBodySize === undefined ? serverMaxBody : sizeBytes(r.maxBodySize),
       fault: r.fault,
     });
   });
+  if (sound(['server'])) checkMemory(c, routes, serverMaxBody, issues);
   if (fromSchema.length > 0 || issues.list.length > 0) fail();
   return resolved(c, upstreams, policies, routes);
 }
@@ -222,6 +225,11 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
       keepAliveTimeoutMs: ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs),
       maxHeaderSize: s.maxHeaderSize === undefined ? d.server.maxHeaderSize : sizeBytes(s.maxHeaderSize),
       maxBodySize: s.maxBodySize === undefined ? d.server.maxBodySize : sizeBytes(s.maxBodySize),
+      bodyTimeoutMs: ms(s.bodyTimeout, d.server.bodyTimeoutMs),
+      bodyMemory: s.bodyMemory === undefined ? d.server.bodyMemory : sizeBytes(s.bodyMemory),
+      responseBuffer: s.responseBuffer === undefined ? d.server.responseBuffer : sizeBytes(s.responseBuffer),
+      responseMemory: s.responseMemory === undefined ? d.server.responseMemory : sizeBytes(s.responseMemory),
+      writeTimeoutMs: ms(s.writeTimeout, d.server.writeTimeoutMs),
       maxConnections: s.maxConnections ?? d.server.maxConnections,
       maxQueued: s.maxQueued ?? d.server.maxQueued,
       stripHeaders: (s.stripHeaders ?? []).map((n) => n.toLowerCase()),
@@ -246,6 +254,22 @@ function parseUrl(s: string): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+function sizeOr(v: number | string | undefined, fallback: number): number {
+  return v === undefined ? fallback : sizeBytes(v);
+}
+
+/** Memory budgets that could never hold what they are for: a body of the largest allowed size, one response buffer. */
+function checkMemory(c: GatewayConfig, routes: readonly ResolvedRoute[], serverMaxBody: number, issues: Issues): void {
+  const d = GATEWAY_DEFAULTS.server;
+  const s = c.server ?? {};
+  const largest = Math.max(serverMaxBody, ...routes.map((r) => r.maxBodySize));
+  const bodyMemory = sizeOr(s.bodyMemory, d.bodyMemory);
+  if (bodyMemory < largest) issues.add(['server', s.bodyMemory !== undefined ? 'bodyMemory' : 'maxBodySize'], `bodyMemory (${bodyMemory} bytes) >= the largest maxBodySize (${largest} bytes): a body that size could never be read`, 'otherwise');
+  const buffer = sizeOr(s.responseBuffer, d.responseBuffer);
+  const responseMemory = sizeOr(s.responseMemory, d.responseMemory);
+  if (responseMemory < buffer) issues.add(['server', s.responseMemory !== undefined ? 'responseMemory' : 'responseBuffer'], `responseMemory (${responseMemory} bytes) >= responseBuffer (${buffer} bytes)`, 'otherwise');
 }
 
 function checkServer(c: GatewayConfig, issues: Issues): void {

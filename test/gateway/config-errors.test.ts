@@ -129,6 +129,17 @@ describe('cost and burst', () => {
   });
 });
 
+describe('memory budgets', () => {
+  it('a body memory that could never hold the largest allowed body, or a response memory smaller than one buffer, is refused', async () => {
+    const r = await check(`${UP}server: { bodyMemory: 1mb, responseBuffer: 2mb, responseMemory: 1mb }\nroutes:\n  - { path: /up, maxBodySize: 5mb }\n  - { path: / }\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'sluice.yaml:4: server.bodyMemory: expected bodyMemory (1048576 bytes) >= the largest maxBodySize (10485760 bytes): a body that size could never be read, found otherwise\n' +
+        'sluice.yaml:4: server.responseMemory: expected responseMemory (1048576 bytes) >= responseBuffer (2097152 bytes), found otherwise\n',
+    );
+  });
+});
+
 describe('YAML aliases', () => {
   it('an alias bomb is refused with the file and the line of the alias that overflows', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];

@@ -1,0 +1,106 @@
+/**
+ * A request body is read whole, into memory, before the request asks for admission: a slot
+ * is for upstream work, so a client that uploads at 1 byte/s must hold nothing but its own
+ * connection. Three bounds keep that safe:
+ * - size: a declared Content-Length over the route's `maxBodySize` is 413 at once, and a
+ *   chunked body is 413 as soon as it goes over — before a byte reaches the upstream;
+ * - time: the whole body must arrive within `server.bodyTimeout` of the headers, else 408
+ *   and the connection is closed (the request was never admitted);
+ * - memory: every body held at once counts against `server.bodyMemory` (a declared length
+ *   up front, a chunked body as it grows); a body that does not fit is 503 + Retry-After,
+ *   so a thousand uploaders cannot take the gateway's memory.
+ * A client that goes away (or whose body breaks the parser: client-errors.ts answers it)
+ * ends the read with nothing written here.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Hold, MemoryBudget } from './memory-budget.js';
+
+export interface BodyLimits {
+  readonly maxBytes: number;
+  readonly timeoutMs: number;
+  readonly memory: MemoryBudget;
+}
+
+/** A body read whole: its bytes (null: the request has none) and the memory they hold until released. */
+export interface RequestBody {
+  readonly bytes: Buffer | null;
+  readonly hold: Hold | undefined;
+}
+
+export interface BodyRefusal {
+  readonly status: 408 | 413 | 503;
+  readonly reason: 'body_timeout' | 'body_too_large' | 'body_memory_full';
+  readonly detail: string;
+}
+
+/** What came of reading: the body, a refusal to write, or nothing to do (the client is gone). */
+export type BodyOutcome = { readonly type: 'read'; readonly body: RequestBody } | { readonly type: 'refused'; readonly refusal: BodyRefusal } | { readonly type: 'gone' };
+
+const NO_BODY: BodyOutcome = { type: 'read', body: { bytes: null, hold: undefined } };
+
+/** Whether a request has a body (RFC 9112 section 6.3: Transfer-Encoding, or a Content-Length other than 0). */
+export function hasBody(req: IncomingMessage): boolean {
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined) return true;
+  const cl = h['content-length'];
+  return cl !== undefined && Number(cl) !== 0;
+}
+
+function tooLarge(max: number): BodyOutcome {
+  return { type: 'refused', refusal: { status: 413, reason: 'body_too_large', detail: `The request body is larger than ${max} bytes.` } };
+}
+
+const memoryFull: BodyOutcome = {
+  type: 'refused',
+  refusal: { status: 503, reason: 'body_memory_full', detail: 'The gateway holds as many request bodies as its memory allows; retry shortly.' },
+};
+
+/**
+ * Read `req`'s body within `limits`, then call `done` once: synchronously for a request
+ * without a body or with a declared length over the limit, later otherwise.
+ */
+export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcome: BodyOutcome) => void): void {
+  if (!hasBody(req)) return done(NO_BODY);
+  const cl = req.headers['content-length'];
+  // message-checks.ts refused a malformed or conflicting Content-Length already; chunked has none.
+  const declared = cl === undefined || req.headers['transfer-encoding'] !== undefined ? undefined : Number(cl);
+  if (declared !== undefined && declared > limits.maxBytes) return done(tooLarge(limits.maxBytes));
+  const hold = limits.memory.hold();
+  if (declared !== undefined && !hold.take(declared)) return done(memoryFull);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let settled = false;
+  const finish = (outcome: BodyOutcome): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('close', onClose);
+    if (outcome.type !== 'read') {
+      hold.release();
+      chunks.length = 0;
+      // What the client still sends is read and dropped until the refusal closes the connection.
+      if (outcome.type === 'refused') req.resume();
+    }
+    done(outcome);
+  };
+  const onData = (chunk: Buffer): void => {
+    received += chunk.length;
+    if (received > limits.maxBytes) return finish(tooLarge(limits.maxBytes));
+    if (declared === undefined && !hold.take(chunk.length)) return finish(memoryFull);
+    chunks.push(chunk);
+  };
+  const onEnd = (): void => {
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+    finish({ type: 'read', body: { bytes, hold } });
+  };
+  const onClose = (): void => finish({ type: 'gone' });
+  const timer = setTimeout(
+    () => finish({ type: 'refused', refusal: { status: 408, reason: 'body_timeout', detail: `The request body did not arrive within ${limits.timeoutMs} ms.` } }),
+    limits.timeoutMs,
+  );
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('close', onClose);
+}

@@ -1,0 +1,219 @@
+// Slow and hostile clients against the spawned gateway and a real upstream (issue 10,
+// finding 2): a slot is for upstream work. Bodies are read whole before admission (a slow
+// uploader is never admitted and gets 408), a response is read at the upstream's pace (a
+// client that does not read gives its slot back, then is cut off after writeTimeout), and a
+// body over the limit or the memory budget is refused before a byte reaches the upstream.
+// The route allows one request in flight, no queue: whoever held the slot would make
+// everyone else's request a 503, so every 200 below proves the slot was free.
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayStatus } from '../../src/gateway/index.js';
+import { cleanup, gateway, get, onCleanup, sleep, tempDir, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+const BIG = Buffer.alloc(20 * 1024 * 1024, 'b');
+const MID = Buffer.alloc(300 * 1024, 'm');
+
+interface Upstream {
+  readonly url: string;
+  /** Requests that reached the upstream, and the body bytes it received, by path. */
+  readonly arrivals: Map<string, number>;
+  readonly bytes: Map<string, number>;
+  readonly headers: Map<string, Record<string, string | string[] | undefined>>;
+}
+
+async function app(): Promise<Upstream> {
+  const arrivals = new Map<string, number>();
+  const bytes = new Map<string, number>();
+  const headers = new Map<string, Record<string, string | string[] | undefined>>();
+  const up = await upstream((req, res) => {
+    const path = req.url ?? '/';
+    arrivals.set(path, (arrivals.get(path) ?? 0) + 1);
+    headers.set(path, req.headers);
+    req.on('data', (c: Buffer) => bytes.set(path, (bytes.get(path) ?? 0) + c.length));
+    req.on('end', () => {
+      if (path === '/big') res.end(BIG);
+      else if (path === '/mid') res.end(MID);
+      else res.end(String(bytes.get(path) ?? 0));
+    });
+  });
+  return { url: up.url, arrivals, bytes, headers };
+}
+
+async function start(up: string): Promise<Awaited<ReturnType<typeof gateway>>> {
+  const file = join(tempDir(), 'sluice.yaml');
+  writeFileSync(
+    file,
+    `listen: { host: 127.0.0.1, port: 0 }
+admin: { port: 0 }
+log: { level: info }
+server: { bodyTimeout: 2s, maxBodySize: 64kb, bodyMemory: 100kb, responseBuffer: 1mb, writeTimeout: 2s }
+upstreams:
+  app: { url: ${up}, timeout: 20s }
+routes:
+  - { path: /, policy: { concurrency: 1 } }
+`,
+  );
+  return gateway(['gateway', '--config', file]);
+}
+
+async function status(adminUrl: string): Promise<GatewayStatus> {
+  return JSON.parse((await get(`${adminUrl}/status`)).body) as GatewayStatus;
+}
+
+const inFlight = (s: GatewayStatus): number => s.policies[0]!.gates.find((g) => g.kind === 'concurrency')!.inFlight;
+
+/** Poll until `cond` holds (true) or `ms` passed (false). */
+async function within(ms: number, cond: () => Promise<boolean> | boolean): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** A raw connection: what it received (latin1), whether it closed. */
+function raw(url: string): { socket: Socket; received: () => string; closed: Promise<void>; isClosed: () => boolean } {
+  const u = new URL(url);
+  const socket = connect(Number(u.port), u.hostname);
+  let data = '';
+  let closed = false;
+  socket.on('error', () => undefined);
+  const done = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      closed = true;
+      resolve();
+    }),
+  );
+  socket.setEncoding('latin1').on('data', (d: string) => (data += d));
+  onCleanup(async () => void socket.destroy());
+  return { socket, received: () => data, closed: done, isClosed: () => closed };
+}
+
+const statusOf = (text: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+
+describe('slow uploaders', () => {
+  it('a body sent at 1 byte/s is never admitted: 408 after bodyTimeout, connection closed, while others are served', { timeout: 60_000 }, async () => {
+    const up = await app();
+    const gw = await start(up.url);
+    const slow = raw(gw.url);
+    slow.socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
+    const drip = setInterval(() => !slow.isClosed() && slow.socket.write('x'), 1000);
+    onCleanup(async () => clearInterval(drip));
+    // While it uploads, the only slot serves everyone else.
+    for (let i = 0; i < 3; i++) {
+      const r = await get(`${gw.url}/small`);
+      expect(r.status).toBe(200);
+    }
+    expect(await within(20_000, () => statusOf(slow.received()) !== 0)).toBe(true);
+    expect(statusOf(slow.received())).toBe(408);
+    expect(await within(10_000, () => slow.isClosed())).toBe(true);
+    clearInterval(drip);
+    expect(up.arrivals.get('/upload')).toBeUndefined();
+    const s = await status(gw.adminUrl);
+    expect(s.counters.bodyTimeouts).toBe(1);
+    expect(s.counters.admitted).toBe(3);
+    expect(s.memory.bodies.used).toBe(0);
+  });
+
+  it('a chunked body over maxBodySize is 413 before a byte reaches the upstream; a declared one at once', { timeout: 60_000 }, async () => {
+    const up = await app();
+    const gw = await start(up.url);
+    const chunked = raw(gw.url);
+    chunked.socket.write('POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const piece = 'c'.repeat(16 * 1024);
+    for (let i = 0; i < 5; i++) chunked.socket.write(`${piece.length.toString(16)}\r\n${piece}\r\n`); // 80 KiB > 64 KiB
+    expect(await within(10_000, () => statusOf(chunked.received()) !== 0)).toBe(true);
+    expect(statusOf(chunked.received())).toBe(413);
+    expect(await within(10_000, () => chunked.isClosed())).toBe(true);
+    const declared = raw(gw.url);
+    declared.socket.write('POST /declared HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n'); // no body sent at all
+    expect(await within(10_000, () => statusOf(declared.received()) !== 0)).toBe(true);
+    expect(statusOf(declared.received())).toBe(413);
+    expect(up.arrivals.get('/chunked')).toBeUndefined();
+    expect(up.bytes.get('/chunked')).toBeUndefined();
+    expect(up.arrivals.get('/declared')).toBeUndefined();
+    // Within the limit, a chunked body is forwarded whole, with its length.
+    const ok = await get(`${gw.url}/fits`, { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, body: 'z'.repeat(50_000) });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toBe('50000');
+    expect(up.headers.get('/fits')?.['content-length']).toBe('50000');
+    expect(up.headers.get('/fits')?.['transfer-encoding']).toBeUndefined();
+    const s = await status(gw.adminUrl);
+    expect(s.counters.bodyTooLarge).toBe(2);
+  });
+
+  it('bodies held at once stay within bodyMemory: one that does not fit is 503 + Retry-After, the others go on', { timeout: 60_000 }, async () => {
+    const up = await app();
+    const gw = await start(up.url);
+    const first = raw(gw.url);
+    first.socket.write('POST /first HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n');
+    first.socket.write('a'.repeat(1000));
+    // 60 000 of the 100 KiB are taken: a second 60 000-byte body cannot be held.
+    expect(await within(10_000, async () => (await status(gw.adminUrl)).memory.bodies.used === 60_000)).toBe(true);
+    const second = await get(`${gw.url}/second`, { method: 'POST', body: 'b'.repeat(60_000) });
+    expect(second.status).toBe(503);
+    expect(second.headers['retry-after']).toBe('1');
+    first.socket.write('a'.repeat(59_000));
+    expect(await within(10_000, () => statusOf(first.received()) !== 0)).toBe(true);
+    expect(statusOf(first.received())).toBe(200);
+    expect(first.received()).toMatch(/\r\n\r\n60000$/);
+    expect(up.arrivals.get('/second')).toBeUndefined();
+    const s = await status(gw.adminUrl);
+    expect(s.counters.bodyMemoryFull).toBe(1);
+    expect(s.memory.bodies.used).toBe(0);
+  });
+});
+
+describe('clients that do not read', () => {
+  it('a non-reader of a 20 MB response gives its slot back while it still holds the socket, then is cut off after writeTimeout', { timeout: 60_000 }, async () => {
+    const up = await app();
+    const gw = await start(up.url);
+    const idle = raw(gw.url);
+    idle.socket.pause(); // reads nothing
+    idle.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await within(10_000, () => up.arrivals.get('/big') === 1)).toBe(true);
+    // The slot comes back although the client has taken next to nothing of the response.
+    expect(await within(10_000, async () => inFlight(await status(gw.adminUrl)) === 0)).toBe(true);
+    expect(idle.isClosed()).toBe(false);
+    const other = await get(`${gw.url}/small`);
+    expect(other.status).toBe(200);
+    const s = await status(gw.adminUrl);
+    expect(s.counters.slowReadersReleased).toBe(1);
+    // What the gateway holds for it stays within the buffer (plus one upstream read).
+    expect(s.memory.responses.used).toBeLessThanOrEqual(1024 * 1024 + 256 * 1024);
+    // It reads nothing for writeTimeout (2 s): disconnected, the upstream request abandoned.
+    expect(await within(20_000, async () => (await status(gw.adminUrl)).counters.writeTimeouts === 1)).toBe(true);
+    // Reading again, it finds what its socket held and then the end of the connection: a cut response.
+    idle.socket.resume();
+    expect(await within(20_000, () => idle.isClosed())).toBe(true);
+    expect(statusOf(idle.received())).toBe(200);
+    expect(idle.received().length).toBeLessThan(BIG.length);
+    const after = await status(gw.adminUrl);
+    expect(after.counters.upstreamErrors).toBe(0);
+    expect(after.memory.responses.used).toBe(0);
+    expect(inFlight(after)).toBe(0);
+  });
+
+  it('a response that fits the buffer is read whole at once: the permit ends with the upstream, and the client gets every byte later', { timeout: 60_000 }, async () => {
+    const up = await app();
+    const gw = await start(up.url);
+    const late = raw(gw.url);
+    late.socket.pause();
+    late.socket.write('GET /mid HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await within(10_000, async () => up.arrivals.get('/mid') === 1 && inFlight(await status(gw.adminUrl)) === 0)).toBe(true);
+    expect((await get(`${gw.url}/small`)).status).toBe(200);
+    expect((await status(gw.adminUrl)).counters.slowReadersReleased).toBe(0);
+    await sleep(500); // well within writeTimeout
+    late.socket.resume();
+    expect(await within(10_000, () => late.received().endsWith('m'.repeat(100)) && late.received().length >= MID.length)).toBe(true);
+    const text = late.received();
+    expect(statusOf(text)).toBe(200);
+    expect(text.length - text.indexOf('\r\n\r\n') - 4).toBe(MID.length);
+  });
+});
