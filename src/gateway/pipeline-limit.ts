@@ -58,6 +58,9 @@ export class PipelineLimit {
       this.waiting--;
       // Its client left while it waited (the socket closed): nothing to forward.
       if (res.destroyed || socket.destroyed) return this.#next(socket, l);
+      // Its turn: the connection is read again, for the rest of its body (body-reader.ts reads
+      // it before admission); a request pipelined behind it stops the reading again.
+      this.#read(socket, l);
       start();
     });
   }
@@ -66,6 +69,10 @@ export class PipelineLimit {
     l.busy = false;
     const go = l.waiting.shift();
     if (go !== undefined) return go();
+    this.#read(socket, l);
+  }
+
+  #read(socket: Socket, l: Line): void {
     if (!l.stopped) return;
     l.stopped = false;
     if (!socket.destroyed && this.#pacer?.holds(socket) !== true) handleOf(socket)?.readStart();

@@ -56,4 +56,26 @@ describe('pipelined requests', () => {
     socket.destroy();
     expect(text.match(/hello \/r\d+/g)).toEqual(Array.from({ length: 20 }, (_, i) => `hello /r${i}`));
   });
+
+  it("a pipelined request's body is read when its turn comes, though reading stopped while it waited", async () => {
+    const up = await upstream((req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => setTimeout(() => res.end(`${req.url} ${n}`), 200));
+    });
+    const gw = await startInProcess(oneRoute(up.url, '5s', { server: { bodyTimeout: '3s' } }));
+    const u = new URL(gw.url);
+    const socket = connect(Number(u.port), u.hostname);
+    let text = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write('POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n');
+    await sleep(100); // /b waits behind /a: its connection is not read meanwhile
+    socket.write(Buffer.alloc(200_000, 'b'));
+    for (let i = 0; i < 100 && !text.includes('/b '); i++) await sleep(50);
+    socket.destroy();
+    expect(text).toContain('/a 5');
+    expect(text).toContain('/b 200000');
+  });
 });
