@@ -172,11 +172,16 @@ export class RedisStore {
     return new SharedBreaker(this.#link, this.config.keyPrefix, breaker, options);
   }
 
-  /** Close the connection (if the store opened it) and stop the guard's timer. Idempotent. */
+  /**
+   * Close the connection (if the store opened it) once the calls already sent have settled
+   * (each within its timeout: a give-back issued just before is not lost), and stop the
+   * guard's timer. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopProbing();
+    await this.guard.settled();
     this.guard.close();
     if (this.#owned) await this.client.quit().catch(() => this.client.disconnect());
   }

@@ -60,6 +60,8 @@ export class StoreGuard {
   #tail: Call | undefined;
   #timer: TimerHandle | undefined;
   #lastError: string | undefined;
+  #outstanding = 0;
+  #idle: (() => void)[] = [];
   #sent = 0;
   #timedOut = 0;
   #failed = 0;
@@ -112,6 +114,7 @@ export class StoreGuard {
       return Promise.reject(new StoreUnavailableError(`unavailable (${this.#lastError ?? 'breaker open'}); next probe in ${Math.ceil(a.retryAfterMs)} ms`));
     }
     this.#sent++;
+    this.#outstanding++;
     return new Promise<T>((resolve, reject) => {
       const c: Call = { deadline: this.#clock.now() + this.timeoutMs, done: false, permit: a, fail: reject, next: undefined };
       this.#enqueue(c);
@@ -124,13 +127,13 @@ export class StoreGuard {
       p.then(
         (v) => {
           if (c.done) return;
-          c.done = true;
+          this.#settled(c);
           a.release('success');
           resolve(v);
         },
         (err: unknown) => {
           if (c.done) return;
-          c.done = true;
+          this.#settled(c);
           if (isWrongType(err)) {
             a.release('success');
             reject(new StoreWrongTypeError(key, err));
@@ -144,6 +147,12 @@ export class StoreGuard {
         },
       );
     });
+  }
+
+  /** Resolves once no call is outstanding (each settles by its timeout at the latest). */
+  settled(): Promise<void> {
+    if (this.#outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** Stop the timer; calls still waiting time out now. */
@@ -183,8 +192,13 @@ export class StoreGuard {
     else this.#arm(c.deadline);
   }
 
-  #expire(c: Call, why: string): void {
+  #settled(c: Call): void {
     c.done = true;
+    if (--this.#outstanding === 0 && this.#idle.length > 0) for (const f of this.#idle.splice(0)) f();
+  }
+
+  #expire(c: Call, why: string): void {
+    this.#settled(c);
     this.#lastError = why;
     c.permit.release('failure');
     c.fail(new StoreUnavailableError(why));
