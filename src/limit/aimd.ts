@@ -24,7 +24,7 @@
  * - minLimit 1 (Netflix: 20) so small dependencies can be protected.
  * The floor makes every drop lower an integer limit by at least 1.
  */
-import { optNumber } from '../core/index.js';
+import { optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { LimitAlgorithm, LimitSample } from './algorithm.js';
 import { argInt, readBounds } from './bounds.js';
 import type { BoundsOptions } from './bounds.js';
@@ -53,6 +53,8 @@ export interface AimdState extends NoLoadRttState {
   readonly limit: number;
 }
 
+const KEYS = optionKeys<AimdOptions>({ initialLimit: true, minLimit: true, maxLimit: true, backoffRatio: true, timeoutMs: true, rttTolerance: true });
+
 export class AimdLimit implements LimitAlgorithm<AimdState> {
   readonly name = 'aimd';
   readonly minLimit: number;
@@ -64,6 +66,7 @@ export class AimdLimit implements LimitAlgorithm<AimdState> {
   #limit: number;
 
   constructor(options: AimdOptions = {}) {
+    optKnownKeys('AimdLimit', options, KEYS);
     const b = readBounds(options, AIMD_DEFAULTS);
     this.minLimit = b.minLimit;
     this.maxLimit = b.maxLimit;

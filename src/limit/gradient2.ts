@@ -30,7 +30,7 @@
  * Drops are not a separate signal here (as in Netflix): a timed-out request shows up through
  * its long RTT. Samples with rttMs <= 0 carry no delay information and are ignored.
  */
-import { argNumber, InvalidOptionError, optNumber } from '../core/index.js';
+import { argNumber, InvalidOptionError, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { LimitAlgorithm, LimitSample } from './algorithm.js';
 import { clamp, readBounds } from './bounds.js';
 import type { BoundsOptions } from './bounds.js';
@@ -59,6 +59,8 @@ export interface Gradient2State extends NoLoadRttState {
   readonly limit: number;
 }
 
+const KEYS = optionKeys<Gradient2Options>({ initialLimit: true, minLimit: true, maxLimit: true, rttTolerance: true, smoothing: true, queueSize: true });
+
 export class Gradient2Limit implements LimitAlgorithm<Gradient2State> {
   readonly name = 'gradient2';
   readonly minLimit: number;
@@ -70,6 +72,7 @@ export class Gradient2Limit implements LimitAlgorithm<Gradient2State> {
   #limit: number;
 
   constructor(options: Gradient2Options = {}) {
+    optKnownKeys('Gradient2Limit', options, KEYS);
     const b = readBounds(options, GRADIENT2_DEFAULTS);
     this.minLimit = b.minLimit;
     this.maxLimit = b.maxLimit;

@@ -34,7 +34,7 @@
  *
  * Samples with rttMs <= 0 carry no delay information and are ignored unless dropped.
  */
-import { argNumber, InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { argNumber, InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { LimitAlgorithm, LimitSample } from './algorithm.js';
 import { clamp, readBounds } from './bounds.js';
 import type { BoundsOptions } from './bounds.js';
@@ -72,6 +72,8 @@ export interface VegasState extends NoLoadRttState {
   readonly probeJitter: number;
 }
 
+const KEYS = optionKeys<VegasOptions>({ initialLimit: true, minLimit: true, maxLimit: true, random: true, smoothing: true, probeMultiplier: true, queueAlpha: true, queueBeta: true });
+
 export class VegasLimit implements LimitAlgorithm<VegasState> {
   readonly name = 'vegas';
   readonly minLimit: number;
@@ -87,6 +89,7 @@ export class VegasLimit implements LimitAlgorithm<VegasState> {
   #probeJitter: number;
 
   constructor(options: VegasOptions = {}) {
+    optKnownKeys('VegasLimit', options, KEYS);
     const b = readBounds(options, VEGAS_DEFAULTS);
     this.minLimit = b.minLimit;
     this.maxLimit = b.maxLimit;

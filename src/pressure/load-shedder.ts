@@ -13,7 +13,7 @@
  * the gate behind it: shedding is cheapest before any work is done, and its slots then bound
  * what each class holds of the gate behind.
  */
-import { GateBase, InvalidArgumentError, InvalidOptionError, optNumber, readContext } from '../core/index.js';
+import { GateBase, InvalidArgumentError, InvalidOptionError, optionKeys, optKnownKeys, optNumber, readContext } from '../core/index.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { Ewma } from '../core/ewma.js';
 import type { ClassCeilings } from './class-slots.js';
@@ -64,6 +64,8 @@ interface ClassState {
 /** Smoothing of the latency estimate behind capacity refusals' `retryAfterMs` (EWMA weight of a new sample). */
 const LATENCY_ALPHA = 0.1;
 
+const SHEDDER_KEYS = optionKeys<LoadShedderOptions>({ name: true, clock: true, pressure: true, classify: true, limit: true, ceilings: true, ramps: true, random: true, retryAfterMs: true });
+
 export class LoadShedder extends GateBase {
   readonly kind: string = 'shedder';
   readonly #source: PressureSource;
@@ -79,6 +81,7 @@ export class LoadShedder extends GateBase {
 
   constructor(options: LoadShedderOptions) {
     super(options, 'shedder');
+    optKnownKeys('LoadShedder', options, SHEDDER_KEYS);
     const src = options.pressure;
     if (typeof src !== 'object' || src === null || typeof src.retryAfterMs !== 'function') {
       throw new InvalidOptionError('pressure', 'a pressure source (a PressureMonitor)', src);

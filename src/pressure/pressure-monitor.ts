@@ -9,7 +9,7 @@
  * first interval has passed after `start()` (delay and utilisation readings need a period to
  * measure); `sample()` takes one at any time.
  */
-import { abortError, InvalidOptionError, optNumber, systemClock } from '../core/index.js';
+import { abortError, InvalidOptionError, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 import type { Clock, TimerHandle } from '../core/index.js';
 import { Autoscaler } from './autoscaler.js';
 import type { AutoscaleOptions } from './autoscaler.js';
@@ -53,6 +53,8 @@ interface SignalState {
   pressure: number;
 }
 
+const MONITOR_KEYS = optionKeys<PressureMonitorOptions>({ name: true, clock: true, signals: true, intervalMs: true, autoscale: true });
+
 export class PressureMonitor implements PressureSource {
   readonly name: string;
   readonly clock: Clock;
@@ -70,6 +72,7 @@ export class PressureMonitor implements PressureSource {
   #nextAt = 0;
 
   constructor(options: PressureMonitorOptions) {
+    optKnownKeys('PressureMonitor', options, MONITOR_KEYS);
     this.name = options.name ?? 'pressure';
     if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'a non-empty string', options.name);
     this.clock = options.clock ?? systemClock;

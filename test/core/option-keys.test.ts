@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
   AdaptiveThrottle,
+  AimdLimit,
+  Gradient2Limit,
+  LoadShedder,
+  PressureMonitor,
+  VegasLimit,
   Channel,
   CircuitBreaker,
   ConcurrencyGate,
@@ -66,6 +71,11 @@ describe('unknown option keys', () => {
     ['CircuitBreaker', () => new CircuitBreaker(loose({ threshold: 5 })), 'threshold', /^threshold: expected one of the CircuitBreaker options: name, clock, rule, /],
     ['createClient', () => createClient(loose({ retries: 3 })), 'retries', /^retries: expected one of the createClient options: .*retry, /],
     ['Pacer', () => new Pacer(loose({ maxHold: 5 })), 'maxHold', /did you mean "maxHoldMs"/],
+    ['PressureMonitor', () => new PressureMonitor(loose({ signals: [], interval: 100 })), 'interval', /did you mean "intervalMs"/],
+    ['LoadShedder', () => new LoadShedder(loose({ pressure: {}, limits: 5 })), 'limits', /did you mean "limit"/],
+    ['AimdLimit', () => new AimdLimit(loose({ backoff: 0.9 })), 'backoff', /did you mean "backoffRatio"/],
+    ['Gradient2Limit', () => new Gradient2Limit(loose({ initial: 10 })), 'initial', /did you mean "initialLimit"/],
+    ['VegasLimit', () => new VegasLimit(loose({ maxlimit: 10 })), 'maxlimit', /did you mean "maxLimit"/],
   ];
   for (const [owner, make, option, message] of cases) {
     it(`${owner} refuses ${option}`, () => {
