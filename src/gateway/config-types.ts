@@ -53,7 +53,7 @@ export interface ServerConfig {
   readonly maxBodySize?: Size;
   /** Longest a client may take to send its body, from its headers on; then 408 and the connection is closed (never admitted). @default 30s */
   readonly bodyTimeout?: Duration;
-  /** Request bodies held in memory at once, all requests together; a body that does not fit is answered 503 + Retry-After. @default 256mb */
+  /** Request bodies held in memory at once, all requests together (per process: each worker has its own); a body that does not fit is answered 503 + Retry-After. @default 256mb */
   readonly bodyMemory?: Size;
   /**
    * Response bytes held for one client ahead of what it has read. The upstream's response is
@@ -63,7 +63,7 @@ export interface ServerConfig {
    * but no slot). @default 1mb
    */
   readonly responseBuffer?: Size;
-  /** Response bytes held for slow clients at once, all responses together (past it a response buffers no more). @default 256mb */
+  /** Response bytes held for slow clients at once, all responses together, per process (past it a response buffers no more). @default 256mb */
   readonly responseMemory?: Size;
   /** A client that reads nothing of a pending response for this long is disconnected (the upstream request is abandoned). @default 30s */
   readonly writeTimeout?: Duration;
