@@ -99,6 +99,10 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
   server.requestTimeout = c.server.requestTimeoutMs;
   server.keepAliveTimeout = c.server.keepAliveTimeoutMs;
   server.maxConnections = c.server.maxConnections;
+  // node:http keeps only the first 2,000 header lines by default and silently drops the rest —
+  // a Content-Length or Transfer-Encoding past them would go unseen (hostile finding F5). The
+  // head's size (maxHeaderSize) bounds the count instead.
+  server.maxHeadersCount = 0;
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
