@@ -11,13 +11,14 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
 import { optInt, optNumber } from '../core/options.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { Gate } from '../core/types.js';
 import { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import { LoadShedder } from '../pressure/load-shedder.js';
 import { KeyedRateLimiter } from '../rate/keyed.js';
 import type { PolicyOverrides } from '../rate/keyed.js';
 import type { RatePolicyInput } from '../rate/policy.js';
-import type { HttpAdmissionOptions, RateLimitOption } from './options.js';
+import type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption } from './options.js';
 import { HTTP_DEFAULTS } from './options.js';
 
 export interface PolicyGates {
@@ -43,6 +44,21 @@ function checkPolicyName(name: unknown, at: string): string {
   if (typeof name !== 'string' || name === '' || !/^[\x20-\x7e]+$/.test(name)) throw new InvalidOptionError(at, 'a non-empty string of printable ASCII', name);
   return name;
 }
+
+const RATE_LIMIT_KEYS = optionKeys<RateLimitOption>({
+  algorithm: true,
+  name: true,
+  rate: true,
+  perMs: true,
+  burst: true,
+  limit: true,
+  windowMs: true,
+  overrides: true,
+  quota: true,
+  store: true,
+  maxKeys: true,
+});
+const CONCURRENCY_OPTION_KEYS = optionKeys<ConcurrencyOption>({ limit: true, algorithm: true, maxQueue: true, maxWaitMs: true, discipline: true, refuseEarly: true });
 
 export function buildGates(o: HttpAdmissionOptions<never>, name: string): PolicyGates {
   const given: Gate[] = [];
@@ -73,6 +89,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
       names.add(policyName);
     } else {
       if (typeof r !== 'object' || r === null) throw new InvalidOptionError(at, 'a rate policy or a KeyedRateLimiter', r);
+      optKnownKeys('rate limit', r, RATE_LIMIT_KEYS, `${at}.`);
       const { overrides, quota: isQuota, store, maxKeys, ...policy } = r;
       const policyName = checkPolicyName(policy.name ?? (list.length === 1 ? 'default' : undefined), `${at}.name`);
       if (names.has(policyName)) throw new InvalidOptionError(`${at}.name`, 'a policy name not used by another rate limit', policyName);
@@ -106,6 +123,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
     queued = true;
   } else if (c !== undefined) {
     if (typeof c !== 'object' || c === null) throw new InvalidOptionError('concurrency', 'a number, options or a ConcurrencyGate', c);
+    optKnownKeys('concurrency', c, CONCURRENCY_OPTION_KEYS, 'concurrency.');
     const maxQueue = optInt('concurrency.maxQueue', c.maxQueue ?? HTTP_DEFAULTS.concurrency.maxQueue, 0);
     if (c.maxWaitMs !== undefined && maxQueue === 0) throw new InvalidOptionError('concurrency.maxWaitMs', 'absent when maxQueue is 0 (a wait needs a queue)', c.maxWaitMs);
     if (c.refuseEarly !== undefined && maxQueue === 0) throw new InvalidOptionError('concurrency.refuseEarly', 'absent when maxQueue is 0 (nothing waits)', c.refuseEarly);

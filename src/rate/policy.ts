@@ -5,6 +5,7 @@
  */
 import { InvalidOptionError } from '../core/errors.js';
 import { optNumber, optOneOf } from '../core/options.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 
 export type RateAlgorithmName = 'token-bucket' | 'gcra' | 'sliding-window';
 
@@ -77,6 +78,8 @@ const validated = new WeakSet<object>();
 const BUCKET_FIELDS = ['rate', 'perMs', 'burst'] as const;
 const WINDOW_FIELDS = ['limit', 'windowMs'] as const;
 
+const POLICY_KEYS = optionKeys<RatePolicyInput>({ algorithm: true, name: true, rate: true, perMs: true, burst: true, limit: true, windowMs: true });
+
 /**
  * Validate a policy once and return it frozen. `option` prefixes the field names in errors
  * ('' for none). A policy this function returned passes
@@ -90,6 +93,8 @@ export function ratePolicy(input: RatePolicyInput, option = 'policy', defaultNam
   const at = (field: string): string => (option === '' ? field : `${option}.${field}`);
   const algorithm = optOneOf(at('algorithm'), input.algorithm, RATE_ALGORITHMS);
   const raw = input as unknown as Record<string, unknown>;
+  // A gate passes its own options as the policy (option ''): the gate checks those keys itself.
+  if (option !== '') optKnownKeys('rate policy', raw, POLICY_KEYS, `${option}.`);
   const name = raw['name'] ?? defaultName ?? algorithm;
   if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError(at('name'), 'a non-empty string', name);
   let policy: RatePolicy;
