@@ -36,13 +36,13 @@ import {
   readContext,
   waitDeadline,
 } from '../core/index.js';
-import type { Admission, AdmissionContext, GatePermit, GateStats, Outcome, TimerHandle } from '../core/index.js';
+import type { Admission, AdmissionContext, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { disciplineFactory } from '../discipline/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Partition } from './partition.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import type { Rejection } from '../core/types.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
 import { WaitEstimate } from './wait-estimate.js';
@@ -79,20 +79,14 @@ export class ConcurrencyGate extends GateBase {
   readonly #evict = (e: Entry<Waiter>): void => this.#evicted(e);
   readonly #algorithm: LimitAlgorithm | undefined;
   #seq = 0;
-  /**
-   * Waiters with a deadline, earliest first, behind ONE timer for the gate. Invariant: while
-   * it is not empty, the timer is armed at `#timerAt` <= the earliest deadline (it may be
-   * earlier, when the earliest waiter left: it then fires, expires nothing and re-arms).
-   */
-  readonly #deadlines = new DeadlineQueue<Watch>();
-  #timer: TimerHandle | undefined = undefined;
-  #timerAt = Infinity;
-  readonly #onTimer = (): void => this.#expireDue();
+  /** Waiters with a deadline behind one timer for the gate. */
+  readonly #deadlines: DeadlineTimer<Watch>;
   /** One abort listener per distinct signal, whatever the number of its waiters. */
   readonly #signals = new SignalRegistry<Watch>((watches, signal) => this.#aborted(watches, signal));
 
   constructor(options: ConcurrencyOptions) {
     super(options, 'concurrency');
+    this.#deadlines = new DeadlineTimer<Watch>(this.clock, (watch) => this.#expire(watch));
     optKnownKeys('ConcurrencyGate', options, CONCURRENCY_KEYS);
     const algorithm: LimitAlgorithm | undefined = options.algorithm;
     if (algorithm !== undefined && options.limit !== undefined) {
@@ -285,10 +279,7 @@ export class ConcurrencyGate extends GateBase {
       // First, so that a signal that is no AbortSignal throws before anything is queued.
       if (signal !== undefined) this.#signals.join(watch, signal);
       w.watch = watch;
-      if (deadline !== Infinity) {
-        this.#deadlines.push(watch);
-        if (deadline < this.#timerAt) this.#arm(deadline, now);
-      }
+      if (deadline !== Infinity) this.#deadlines.add(watch, now);
     }
     w.entry = p.queue.push(w, ctx.priority ?? 0, now);
     this.#queued++;
@@ -296,42 +287,15 @@ export class ConcurrencyGate extends GateBase {
     return promise;
   }
 
-  #arm(at: number, now: number): void {
-    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
-    this.#timerAt = at;
-    this.#timer = this.clock.setTimer(this.#onTimer, at - now);
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-  }
-
-  /**
-   * The gate's timer fired: expire every waiter whose deadline has come, earliest first, as
-   * its own timer would have. The timer's due time counts as reached even if a real clock
-   * reads a hair earlier (Node timers round), as a per-waiter timer firing expired its waiter.
-   */
-  #expireDue(): void {
-    const due = this.#timerAt;
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    let now = this.clock.now();
-    for (;;) {
-      const watch = this.#deadlines.peek();
-      if (watch === undefined || watch.deadline > (now > due ? now : due)) break;
-      const w = watch.waiter;
-      w.partition.queue.remove(w.entry!);
-      this.#forget(w);
-      w.resolve(this.reject('queue_timeout', this.#retryAfter(), undefined, w.ctx));
-      // A waiter leaving the head may unblock smaller ones behind it (weighted costs).
-      // Listeners of the events this emits may re-enter (admit, release, abort, close).
-      this.#drain();
-      now = this.clock.now();
-    }
-    const next = this.#deadlines.peek();
-    if (next !== undefined && next.deadline < this.#timerAt) this.#arm(next.deadline, now);
+  /** A waiter's deadline has come (DeadlineTimer): it leaves the queue refused. */
+  #expire(watch: Watch): void {
+    const w = watch.waiter;
+    w.partition.queue.remove(w.entry!);
+    this.#forget(w);
+    w.resolve(this.reject('queue_timeout', this.#retryAfter(), undefined, w.ctx));
+    // A waiter leaving the head may unblock smaller ones behind it (weighted costs).
+    // Listeners of the events this emits may re-enter (admit, release, abort, close).
+    this.#drain();
   }
 
   /** A signal fired: every waiter on it leaves with the same error a listener of its own gave it. */
@@ -356,10 +320,7 @@ export class ConcurrencyGate extends GateBase {
     this.#queued--;
     const watch = w.watch;
     if (watch === undefined) return;
-    if (this.#deadlines.has(watch)) {
-      this.#deadlines.remove(watch);
-      if (this.#deadlines.size === 0) this.#disarm();
-    }
+    this.#deadlines.remove(watch);
     if (watch.group !== undefined) this.#signals.leave(watch);
   }
 
