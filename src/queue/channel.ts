@@ -12,9 +12,9 @@
 import type { Clock } from '../core/clock.js';
 import { ClosedError, RejectedError } from '../core/errors.js';
 import type { GateListener } from '../core/events.js';
-import { abortError, readContext, rejectionError, waitDeadline } from '../core/gate-base.js';
-import { SignalRegistry } from '../core/signal-waiters.js';
+import { abortError, readContext, rejectionError } from '../core/gate-base.js';
 import type { Rejection } from '../core/types.js';
+import { BlockedPuts } from './blocked-puts.js';
 import { ChannelIterator, DONE, kCancel, kReceive } from './channel-iterator.js';
 import type { ReceiveSource, ValuesOptions } from './channel-iterator.js';
 import { DisciplineStore } from './discipline-store.js';
@@ -29,9 +29,7 @@ import { randomIndex, RingStore } from './ring-store.js';
 import type { ChannelStats, PutContext, PutManyResult, PutResult, TakeContext, TakeResult } from './types.js';
 import { argInt, channelBatches, putEach } from './channel-batches.js';
 import { WaiterList } from './waiter-list.js';
-import type { WaiterQueue } from './waiter-list.js';
-import { PutWaiter } from './waiter.js';
-import type { Waiter } from './waiter.js';
+import type { PutWaiter } from './waiter.js';
 import { WaitingTakes } from './waiting-takes.js';
 
 // Shared settled promises: the common put answers cost no allocation.
@@ -47,12 +45,8 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   readonly overflow: OverflowStrategy;
   readonly #opts: ResolvedChannelOptions<T>;
   readonly #store: ItemStore<T>;
-  readonly #putters: WaiterQueue<PutWaiter<T>>;
+  readonly #putters: BlockedPuts<T>;
   readonly #takers: WaitingTakes<T>;
-  /** The last admitted PutWaiter, reused: a producer that keeps meeting a full buffer allocates less. */
-  #sparePutter: PutWaiter<T> | undefined = undefined;
-  /** One abort listener per distinct signal, whatever the number of puts blocked on it. */
-  readonly #putSignals = new SignalRegistry<Waiter>((putters, signal) => this.#abortPuts(putters as PutWaiter<T>[], signal));
   readonly #meter: ChannelMeter<T>;
   readonly #drain: DrainEstimate;
   /** CoDel's evictions during a take, reported once the take is complete. */
@@ -73,9 +67,10 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     this.overflow = o.overflow;
     this.#store =
       o.newDiscipline === undefined ? new RingStore<T>(o.capacity) : new DisciplineStore<T>(o.newDiscipline(), o.clock, (item) => this.#evicted.push(item));
-    this.#putters = o.newPutterDiscipline === undefined ? new WaiterList<PutWaiter<T>>() : new PriorityPutters<T>(o.newPutterDiscipline<PutWaiter<T>>());
     this.#drain = new DrainEstimate(o.clock.now());
     this.#meter = new ChannelMeter<T>(o.name, o.clock, o.onDrop);
+    const putters = o.newPutterDiscipline === undefined ? new WaiterList<PutWaiter<T>>() : new PriorityPutters<T>(o.newPutterDiscipline<PutWaiter<T>>());
+    this.#putters = new BlockedPuts<T>(o.name, o.clock, this.#meter, putters, o.maxPutWaitMs, (now) => this.#retryAfter(now));
     this.#takers = new WaitingTakes<T>(o.name, o.clock, this.#meter);
   }
 
@@ -115,7 +110,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     if (r === 'accepted') return ACCEPTED;
     if (r === 'dropped') return DROPPED;
     if (this.overflow === 'reject') return Promise.reject(new RejectedError(this.#meter.reject('queue_full', this.#retryAfter(this.clock.now()), ctx)));
-    return this.#block(item, ctx);
+    return this.#putters.wait(item, ctx);
   }
 
   /**
@@ -187,10 +182,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#putters.drain()) {
-      w.detach(this.clock);
-      w.reject(rejectionError(this.#meter.reject('closed', Infinity, w)));
-    }
+    this.#putters.rejectAll();
     if (this.#store.size === 0) this.#finish();
   }
 
@@ -283,64 +275,6 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     return 'accepted';
   }
 
-  #block(item: T, ctx: PutContext | undefined): Promise<PutResult> {
-    const max = this.#opts.maxPutWaitMs;
-    const timed = max !== Infinity || (ctx !== undefined && (ctx.deadline !== undefined || ctx.maxWaitMs !== undefined));
-    // The clock costs about as much as the rest of a blocked put: read it only when a deadline,
-    // priority aging or an admit listener needs it (a put that blocked unobserved reports waitedMs 0).
-    const now = timed || this.#putters.timed || this.#meter.events.wants('admit') ? this.clock.now() : NaN;
-    const deadline = !timed ? Infinity : ctx === undefined ? now + max : waitDeadline(ctx, now, max);
-    if (deadline <= now) return Promise.reject(new RejectedError(this.#meter.reject('queue_timeout', this.#retryAfter(now), ctx)));
-    const w = this.#sparePutter ?? new PutWaiter<T>();
-    this.#sparePutter = undefined;
-    w.item = item;
-    w.priority = ctx?.priority ?? 0;
-    w.key = ctx?.key;
-    w.since = now;
-    const promise = new Promise<PutResult>(w.executor);
-    const signal = ctx?.signal;
-    if (signal !== undefined) this.#putSignals.join(w, signal);
-    this.#putters.push(w, now);
-    if (deadline !== Infinity) w.timer = this.clock.setTimer(() => this.#expirePut(w), deadline - now);
-    return promise;
-  }
-
-  #expirePut(w: PutWaiter<T>): void {
-    if (!this.#putters.remove(w)) return;
-    w.timer = undefined; // fired
-    w.detach(this.clock);
-    const now = this.clock.now();
-    w.reject(new RejectedError(this.#meter.reject('queue_timeout', this.#retryAfter(now), w)));
-  }
-
-  /** `putters` (arrival order) are already off the signal's list; each still blocked is rejected once. */
-  #abortPuts(putters: PutWaiter<T>[], signal: AbortSignal): void {
-    for (const w of putters) {
-      if (!this.#putters.remove(w)) continue;
-      w.detach(this.clock);
-      this.#meter.aborted++;
-      w.reject(abortError(this.name, signal));
-    }
-  }
-
-  /** Freed slots go to blocked puts, in their waiting order. */
-  #admitBlocked(): void {
-    const putters = this.#putters;
-    const store = this.#store;
-    while (putters.size > 0 && store.size < this.capacity) {
-      const w = putters.shift()!;
-      w.detach(this.clock);
-      const item = w.item as T;
-      const { resolve, priority, key, since } = w;
-      w.item = undefined;
-      w.clear();
-      this.#sparePutter = w;
-      store.push(item, priority);
-      resolve('accepted');
-      this.#meter.admitted(key, priority, since);
-    }
-  }
-
   #receive(owner: object | undefined, ctx: TakeContext | undefined): Promise<unknown> {
     const refused = this.#refuseContext(ctx);
     if (refused !== undefined) return refused;
@@ -367,7 +301,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     while (store.size > 0) {
       const item = store.shift();
       if (item !== NONE) this.#meter.taken++;
-      if (this.#putters.size > 0) this.#admitBlocked();
+      if (this.#putters.size > 0) this.#putters.admit(store, this.capacity);
       if (item !== NONE) return item;
     }
     return NONE;

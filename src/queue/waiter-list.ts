@@ -4,7 +4,7 @@
  */
 import type { Waiter } from './waiter.js';
 
-/** What the channel needs of its blocked putters: FIFO here, or by priority (priority-putters.ts). */
+/** What BlockedPuts needs of its queue of putters: FIFO here, or by priority (priority-putters.ts). */
 export interface WaiterQueue<W> {
   readonly size: number;
   push(w: W, now: number): void;
