@@ -4,7 +4,38 @@
  * (`100ms`, `6s`, `1.5m`, `1h`, `1d`) and a bare number is refused, so `--duration 6` is an
  * error rather than a guess between seconds and milliseconds.
  */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { describeDurationRange, parseDuration } from '../gateway/units.js';
+
+/** A sub-command's flags as read: its value flags, its repeatable ones, and `--json`. */
+export type CommandFlags<S extends string, L extends string> = { readonly [K in S]?: string } & { readonly [K in L]?: string[] } & { readonly json: boolean };
+
+/**
+ * The preamble the simulation and demo commands share: node:util parseArgs, strict (an
+ * unknown flag or a positional argument throws), over the command's own value flags (`lists`
+ * may be given more than once) plus `--json` and `-h`/`--help`. Help writes `help` to `out`
+ * and answers undefined: the command then exits 0.
+ */
+export function commandFlags<const S extends string, const L extends string = never>(
+  argv: string[],
+  help: string,
+  out: NodeJS.WritableStream,
+  flags: readonly S[],
+  lists: readonly L[] = [],
+): CommandFlags<S, L> | undefined {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const name of flags) options[name] = { type: 'string' };
+  for (const name of lists) options[name] = { type: 'string', multiple: true };
+  options.json = { type: 'boolean', default: false };
+  options.help = { type: 'boolean', short: 'h', default: false };
+  const { values } = parseArgs({ args: argv, options, strict: true });
+  if (values.help === true) {
+    out.write(help);
+    return undefined;
+  }
+  return values as CommandFlags<S, L>;
+}
 
 export function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max = Infinity): number {
   if (value === undefined) return fallback;

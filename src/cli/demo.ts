@@ -3,8 +3,7 @@
  * load stepped through multiples of it, straight at the upstream and then through the
  * gateway; a live progress line, then a table per phase.
  */
-import { parseArgs } from 'node:util';
-import { durationFlag } from './args.js';
+import { commandFlags, durationFlag } from './args.js';
 import type { GatewayMode } from '../demo/gateway-config.js';
 import type { DemoOptions, DemoRun } from '../demo/options.js';
 import { DEMO_DEFAULTS, resolveDemoOptions } from '../demo/options.js';
@@ -49,29 +48,8 @@ function listFlag(value: string | undefined): string[] | undefined {
 }
 
 export async function demoCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string' },
-      total: { type: 'string' },
-      phases: { type: 'string' },
-      runs: { type: 'string' },
-      gateway: { type: 'string' },
-      'gateway-concurrency': { type: 'string' },
-      'queue-timeout': { type: 'string' },
-      concurrency: { type: 'string' },
-      'service-time': { type: 'string' },
-      timeout: { type: 'string' },
-      'max-sockets': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    out.write(HELP);
-    return 0;
-  }
+  const values = commandFlags(argv, HELP, out, ['duration', 'total', 'phases', 'runs', 'gateway', 'gateway-concurrency', 'queue-timeout', 'concurrency', 'service-time', 'timeout', 'max-sockets']);
+  if (values === undefined) return 0;
   if (values.duration !== undefined && values.total !== undefined) throw new Error('--duration and --total: give one of them, not both');
   const phases = listFlag(values.phases)?.map((p) => {
     const n = Number(p.replace(/x$/, ''));

@@ -2,8 +2,7 @@
  * `sluice sim-adaptive` (`npm run sim:adaptive`): adaptive concurrency limits against a
  * simulated server with a knee, in virtual time; prints the measured table and the goals.
  */
-import { parseArgs } from 'node:util';
-import { durationFlag, numberFlag } from './args.js';
+import { commandFlags, durationFlag, numberFlag } from './args.js';
 import { ADAPTIVE_SIM_DEFAULTS } from '../sim/adaptive.js';
 import type { AdaptiveSimOptions, PhaseResult } from '../sim/adaptive.js';
 import { relativeLoad, runAdaptiveSuite, unloadedFor } from '../sim/adaptive-suite.js';
@@ -35,28 +34,8 @@ Options:
 `;
 
 export function simAdaptiveCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): number {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      capacity: { type: 'string' },
-      latency: { type: 'string' },
-      timeout: { type: 'string' },
-      phase: { type: 'string' },
-      steady: { type: 'string' },
-      arrivals: { type: 'string' },
-      'aimd-tolerance': { type: 'string' },
-      'aimd-backoff': { type: 'string' },
-      'gradient2-tolerance': { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    out.write(HELP);
-    return 0;
-  }
+  const values = commandFlags(argv, HELP, out, ['capacity', 'latency', 'timeout', 'phase', 'steady', 'arrivals', 'aimd-tolerance', 'aimd-backoff', 'gradient2-tolerance', 'seed']);
+  if (values === undefined) return 0;
   const num = numberFlag;
   const arrivals = values.arrivals ?? D.arrivals;
   if (arrivals !== 'poisson' && arrivals !== 'constant') throw new Error(`--arrivals: expected poisson or constant, received ${JSON.stringify(arrivals)}`);

@@ -4,8 +4,7 @@
  * budget; + breaker; + adaptive throttle; the throttle alone). Virtual time; prints the
  * measured table.
  */
-import { parseArgs } from 'node:util';
-import { durationFlag, numberFlag } from './args.js';
+import { commandFlags, durationFlag, numberFlag } from './args.js';
 import { RESILIENCE_DEFAULTS, RESILIENCE_SCENARIOS, simulateResilience } from '../sim/resilience.js';
 import type { ResilienceResult } from '../sim/resilience.js';
 import { formatTable } from './table.js';
@@ -33,26 +32,8 @@ Options:
 `;
 
 export async function simResilienceCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      'outage-start': { type: 'string' },
-      outage: { type: 'string' },
-      'failure-rate': { type: 'string' },
-      latency: { type: 'string' },
-      deadline: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    out.write(HELP);
-    return 0;
-  }
+  const values = commandFlags(argv, HELP, out, ['rate', 'duration', 'outage-start', 'outage', 'failure-rate', 'latency', 'deadline', 'seed']);
+  if (values === undefined) return 0;
   const num = numberFlag;
   const options = {
     ratePerSec: num('rate', values.rate, D.ratePerSec, 1, 10_000),

@@ -4,7 +4,6 @@
  * a self-contained report with charts over time.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { uplotAssets, UPLOT_MISSING } from '../dashboard/uplot-assets.js';
 import { GatewayConfigError } from '../gateway/config-error.js';
 import { checkText } from '../gateway/load-config.js';
@@ -13,6 +12,7 @@ import { simulatePolicy } from '../sim/policy-sim.js';
 import type { PolicyRun, SimPolicy } from '../sim/policy-sim.js';
 import { reportHtml } from '../sim/report-html.js';
 import { parseScenario } from '../sim/scenario.js';
+import { commandFlags } from './args.js';
 import { formatTable } from './table.js';
 
 const HELP = `Usage: sluice simulate --scenario FILE --policy SPEC [--policy SPEC] [options]
@@ -33,21 +33,8 @@ Options:
 `;
 
 export async function simulateCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      scenario: { type: 'string' },
-      policy: { type: 'string', multiple: true },
-      html: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    out.write(HELP);
-    return 0;
-  }
+  const values = commandFlags(argv, HELP, out, ['scenario', 'html'], ['policy']);
+  if (values === undefined) return 0;
   if (values.scenario === undefined) throw new Error('--scenario: expected a scenario file, received nothing');
   const specs = values.policy ?? [];
   if (specs.length === 0) throw new Error('--policy: expected a config file (sluice.yaml[#name]), received nothing');

@@ -2,10 +2,9 @@
  * `sluice strategies` (and, for now, `npm start`): runs the headline scenario once per
  * strategy and prints the measured table.
  */
-import { parseArgs } from 'node:util';
 import { SCENARIO_DEFAULTS, simulateStrategy, STRATEGIES } from '../sim/strategies.js';
 import type { StrategyResult } from '../sim/strategies.js';
-import { durationFlag, numberFlag } from './args.js';
+import { commandFlags, durationFlag, numberFlag } from './args.js';
 import { formatTable } from './table.js';
 
 const HELP = `Usage: sluice strategies [options]
@@ -25,24 +24,8 @@ Options:
 `;
 
 export async function strategiesCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      producer: { type: 'string' },
-      consumer: { type: 'string' },
-      duration: { type: 'string' },
-      capacity: { type: 'string' },
-      'event-bytes': { type: 'string' },
-      burst: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    out.write(HELP);
-    return 0;
-  }
+  const values = commandFlags(argv, HELP, out, ['producer', 'consumer', 'duration', 'capacity', 'event-bytes', 'burst']);
+  if (values === undefined) return 0;
   const num = numberFlag;
   const options = {
     producerPerSec: num('producer', values.producer, SCENARIO_DEFAULTS.producerPerSec, 1),

@@ -1,0 +1,56 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { commandFlags } from '../../src/cli/args.js';
+import { demoCommand } from '../../src/cli/demo.js';
+import { simAdaptiveCommand } from '../../src/cli/sim-adaptive.js';
+import { simResilienceCommand } from '../../src/cli/sim-resilience.js';
+import { simulateCommand } from '../../src/cli/simulate.js';
+import { strategiesCommand } from '../../src/cli/strategies.js';
+
+/** A stream that keeps what is written to it, as `text`. */
+function sink(): Writable & { text: string } {
+  const w = Object.assign(new Writable({ write: (chunk: Buffer, _enc, cb) => ((w.text += chunk.toString()), cb()) }), { text: '' });
+  return w;
+}
+
+describe('commandFlags', () => {
+  it('reads value flags, repeated list flags and --json', () => {
+    const out = sink();
+    const v = commandFlags(['--a', '1', '--list', 'x', '--list', 'y', '--json'], 'HELP', out, ['a', 'b'], ['list']);
+    expect(v).toEqual({ a: '1', list: ['x', 'y'], json: true, help: false });
+    expect(v?.b).toBeUndefined();
+    expect(commandFlags([], 'HELP', out, ['a'])?.json).toBe(false);
+    expect(out.text).toBe('');
+  });
+
+  it('writes the help and answers undefined for -h and --help', () => {
+    for (const flag of ['-h', '--help']) {
+      const out = sink();
+      expect(commandFlags([flag], 'HELP', out, ['a'])).toBeUndefined();
+      expect(out.text).toBe('HELP');
+    }
+  });
+
+  it('refuses an unknown flag, a positional argument and a value flag without its value', () => {
+    const out = sink();
+    expect(() => commandFlags(['--nope'], 'HELP', out, ['a'])).toThrow(/--nope/);
+    expect(() => commandFlags(['stray'], 'HELP', out, ['a'])).toThrow(/stray/);
+    expect(() => commandFlags(['--a'], 'HELP', out, ['a'])).toThrow(/--a/);
+  });
+
+  it('every command prints its own help and exits 0, and refuses an unknown flag', async () => {
+    const commands: [string, (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>][] = [
+      ['demo', demoCommand],
+      ['sim-adaptive', simAdaptiveCommand],
+      ['sim-resilience', simResilienceCommand],
+      ['simulate', simulateCommand],
+      ['strategies', strategiesCommand],
+    ];
+    for (const [name, command] of commands) {
+      const out = sink();
+      expect(await command(['--help'], out)).toBe(0);
+      expect(out.text).toMatch(new RegExp(`^Usage: sluice ${name} `));
+      await expect(async () => command(['--nope'], sink())).rejects.toThrow(/--nope/);
+    }
+  });
+});
