@@ -6,18 +6,16 @@
 # Idempotent: start while running prints the running broker's address. Data lives in a temp folder.
 NAME=kafka
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$BROKERS_DIR/kafka.pom.xml")"
-LIB="$CACHE_ROOT/kafka-$VERSION"
-STATE="$STATE_ROOT/kafka"
+TITLE=Kafka
+START_SECONDS="${KAFKA_START_SECONDS:-120}"
+DETAIL=", data $STATE/data"
 
-start() {
-  local pid
-  if pid="$(running_pid)"; then echo "KAFKA_BROKERS=127.0.0.1:$(cat "$STATE/port")"; return 0; fi
-  rm -rf "$STATE"
-  resolve_jars "$BROKERS_DIR/kafka.pom.xml" "$LIB"
+address() { echo "KAFKA_BROKERS=127.0.0.1:$1"; }
+
+launch() {
+  local port="$1" cport
   mkdir -p "$STATE/data"
-  local port cport
-  port="$(free_port)"; cport="$(free_port)"
+  cport="$(free_port)"
   while [[ "$cport" == "$port" ]]; do cport="$(free_port)"; done
   cat > "$STATE/server.properties" <<PROPS
 process.roles=broker,controller
@@ -54,16 +52,6 @@ PROPS
   nohup java -Xms128m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$STATE/log4j2.properties" -cp "$cp" kafka.Kafka "$STATE/server.properties" \
     >"$STATE/kafka.log" 2>&1 </dev/null &
-  pid=$!
-  echo "$pid" > "$STATE/pid"; echo "$port" > "$STATE/port"
-  if ! wait_port "$port" "$pid" "$STATE/kafka.log" "${KAFKA_START_SECONDS:-120}"; then stop_broker; exit 1; fi
-  log "Kafka $VERSION on 127.0.0.1:$port (PID $pid, data $STATE/data)"
-  echo "KAFKA_BROKERS=127.0.0.1:$port"
 }
 
-case "${1:-}" in
-  start) start ;;
-  stop) stop_broker ;;
-  status) if running_pid >/dev/null; then echo "KAFKA_BROKERS=127.0.0.1:$(cat "$STATE/port")"; else exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
-esac
+broker_main "$@"

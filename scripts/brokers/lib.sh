@@ -1,10 +1,23 @@
-# Shared by the broker scripts: resolve a pom's runtime jars into a cache folder, pick a free
-# loopback port, wait for a port, and keep each broker's state (PID, port, data) in one folder.
+# Shared by the broker scripts: a JVM broker's life cycle (start | stop | status) around its own
+# configuration. Resolves its pom's runtime jars into a cache folder, starts it on a free
+# loopback port, waits for the port, and keeps its state (PID, port, data) in one folder.
+#
+# A broker script sets NAME (its pom is $NAME.pom.xml, whose <$NAME.version> is the version)
+# and sources this file; then it sets TITLE (for the log), START_SECONDS, optionally DETAIL
+# (appended to the "started" log line), defines
+#   address PORT   print what a client exports (KAFKA_BROKERS=127.0.0.1:PORT)
+#   launch PORT    write its configuration into $STATE and start the server in the background
+#                  (the last background job is the server; its output goes to $STATE/$NAME.log)
+# and ends with `broker_main "$@"`.
 set -euo pipefail
 
 BROKERS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${SLUICE_BROKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/brokers}"
 STATE_ROOT="${SLUICE_BROKER_STATE:-${TMPDIR:-/tmp}/sluice-brokers}"
+VERSION="$(sed -n "s:.*<$NAME.version>\(.*\)</$NAME.version>.*:\1:p" "$BROKERS_DIR/$NAME.pom.xml")"
+LIB="$CACHE_ROOT/$NAME-$VERSION"
+STATE="$STATE_ROOT/$NAME"
+DETAIL=""
 
 log() { echo "[$NAME] $*" >&2; }
 
@@ -56,4 +69,29 @@ stop_broker() {
     log "not running"
   fi
   rm -rf "$STATE"
+}
+
+# Idempotent: start while running prints the running server's address.
+start_broker() {
+  local pid port
+  if pid="$(running_pid)"; then address "$(cat "$STATE/port")"; return 0; fi
+  rm -rf "$STATE"
+  resolve_jars "$BROKERS_DIR/$NAME.pom.xml" "$LIB"
+  mkdir -p "$STATE"
+  port="$(free_port)"
+  launch "$port"
+  pid=$!
+  echo "$pid" > "$STATE/pid"; echo "$port" > "$STATE/port"
+  if ! wait_port "$port" "$pid" "$STATE/$NAME.log" "$START_SECONDS"; then stop_broker; exit 1; fi
+  log "$TITLE $VERSION on 127.0.0.1:$port (PID $pid$DETAIL)"
+  address "$port"
+}
+
+broker_main() {
+  case "${1:-}" in
+    start) start_broker ;;
+    stop) stop_broker ;;
+    status) if running_pid >/dev/null; then address "$(cat "$STATE/port")"; else exit 1; fi ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  esac
 }
