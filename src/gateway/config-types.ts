@@ -78,6 +78,13 @@ export interface ServerConfig {
    */
   readonly pauseRefused?: Duration;
   /**
+   * Refused connections are paused only while the event loop is saturated: its utilisation
+   * (ELU, sampled every 100 ms) above this, held 1 s once engaged. With room on the loop a
+   * refusal is cheap and a paused connection would stall every request it carries. 0: pause
+   * always. In [0, 0.99]. @default 0.9
+   */
+  readonly pauseRefusedLoad?: number;
+  /**
    * Request headers clients may not set: dropped unless the peer is in `trustProxy` (an auth
    * proxy in front may set them). Besides these, X-Real-IP, True-Client-IP, X-Client-IP,
    * X-Cluster-Client-IP, CF-Connecting-IP, Fastly-Client-IP, X-Original-Forwarded-For,

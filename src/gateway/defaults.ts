@@ -16,6 +16,7 @@ export const GATEWAY_DEFAULTS = {
     maxConnections: 10_000,
     maxQueued: 10_000,
     pauseRefusedMs: 1_000,
+    pauseRefusedLoad: 0.9,
     workers: 1,
   },
   drain: { timeoutMs: 30_000, retryAfterMs: 5_000 },

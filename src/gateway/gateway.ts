@@ -15,6 +15,7 @@ import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect } from './client-errors.js';
 import { PipelineLimit } from './pipeline-limit.js';
+import { LoopSaturation } from './loop-saturation.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
 import { MemoryBudget } from './memory-budget.js';
@@ -93,8 +94,9 @@ function localHostOf(server: Server): string {
   return `${host}:${a.port}`;
 }
 
-function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer): void {
+function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation): void {
   pacer.maxPauseMs = c.server.pauseRefusedMs;
+  if (loop.threshold !== c.server.pauseRefusedLoad) loop.threshold = c.server.pauseRefusedLoad;
   server.headersTimeout = c.server.headersTimeoutMs;
   server.requestTimeout = c.server.requestTimeoutMs;
   server.keepAliveTimeout = c.server.keepAliveTimeoutMs;
@@ -114,6 +116,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const share = store?.share ?? options.share;
   const leases = share === undefined ? undefined : new SlotLeases(share);
   const counters: GatewayCounters = newCounters();
+  const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad });
   const state: HandlerState = {
     table: new RouteTable(resolved, undefined, options.clock, share),
     draining: false,
@@ -122,7 +125,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     rejections: new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     counters,
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
-    pacer: new RefusalPacer(resolved.server.pauseRefusedMs),
+    pacer: new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated }),
     ownHost: '',
     bodyMemory: new MemoryBudget(resolved.server.bodyMemory),
     responseMemory: new MemoryBudget(resolved.server.responseMemory),
@@ -142,7 +145,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     (req, res) => pipeline.run(req, res, () => handleRequest(state, req, res)),
   );
-  applyServerLimits(server, resolved, state.pacer);
+  applyServerLimits(server, resolved, state.pacer, loop);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   server.on('clientError', onClientError(state.badRequests));
   server.on('connect', onConnect(state.badRequests));
@@ -163,6 +166,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger, dashboard, ...(store === undefined ? {} : { storeStatus: () => store.status() }) });
     } catch (err) {
       dashboard.close();
+      loop.stop();
       server.close();
       throw err;
     }
@@ -192,6 +196,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       const outcome = await Promise.race([closed.then(() => 'done' as const), late]);
       clearTimeout(timer);
       clearInterval(idle);
+      loop.stop();
       if (outcome === 'late') {
         logger.warn('drain deadline passed: cutting connections', { deadlineMs });
         server.closeAllConnections();
@@ -223,7 +228,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const table = new RouteTable(c, old, options.clock, share);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
-    applyServerLimits(server, c, state.pacer);
+    applyServerLimits(server, c, state.pacer, loop);
     state.bodyMemory.capacity = c.server.bodyMemory;
     state.responseMemory.capacity = c.server.responseMemory;
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;

@@ -71,6 +71,8 @@ export interface ResolvedConfig {
     readonly maxQueued: number;
     /** Already capped at half of keepAliveTimeoutMs. */
     readonly pauseRefusedMs: number;
+    /** ELU above which refused connections are paused; 0: always. */
+    readonly pauseRefusedLoad: number;
     /** Lowercase; besides forward-headers.ts's own list. */
     readonly stripHeaders: readonly string[];
     /** 'auto' resolved to the available cores. */

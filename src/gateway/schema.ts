@@ -164,6 +164,7 @@ export const CONFIG_SCHEMA = strip({
         maxConnections: count,
         maxQueued: { type: 'integer', minimum: 0 },
         pauseRefused: duration('pauseRefused'),
+        pauseRefusedLoad: { type: 'number', minimum: 0, maximum: 0.99, description: 'Event-loop utilisation above which refused connections are paused (0: always)' },
         stripHeaders: {
           type: 'array',
           items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'A header name' },

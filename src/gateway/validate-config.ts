@@ -234,6 +234,7 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
       maxQueued: s.maxQueued ?? d.server.maxQueued,
       stripHeaders: (s.stripHeaders ?? []).map((n) => n.toLowerCase()),
       pauseRefusedMs: Math.min(ms(s.pauseRefused, d.server.pauseRefusedMs), ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs) / 2),
+      pauseRefusedLoad: s.pauseRefusedLoad ?? d.server.pauseRefusedLoad,
       workers: s.workers === 'auto' ? availableParallelism() : (s.workers ?? d.server.workers),
     },
     drain: { timeoutMs: ms(c.drain?.timeout, d.drain.timeoutMs), retryAfterMs: ms(c.drain?.retryAfter, d.drain.retryAfterMs) },

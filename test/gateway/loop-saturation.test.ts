@@ -1,0 +1,137 @@
+// When refused connections are paused: only while the event loop is saturated (ELU above
+// server.pauseRefusedLoad), with hysteresis and a dwell. Injected loop times and clock: no
+// real load, no timing.
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LoopSaturation } from '../../src/gateway/loop-saturation.js';
+import { RefusalPacer } from '../../src/gateway/refusal-pacer.js';
+
+/** Loop times advanced by hand: `run(activeMs, idleMs)` adds one interval's worth. */
+function fakeLoop(): { source: () => { idle: number; active: number }; run: (active: number, idle: number) => void; now: () => number } {
+  let idle = 0;
+  let active = 0;
+  let t = 0;
+  return {
+    source: () => ({ idle, active }),
+    now: () => t,
+    run: (a, i) => {
+      active += a;
+      idle += i;
+      t += a + i;
+    },
+  };
+}
+
+const made: LoopSaturation[] = [];
+afterEach(() => made.splice(0).forEach((l) => l.stop()));
+function saturation(threshold: number, loop: ReturnType<typeof fakeLoop>): LoopSaturation {
+  const l = new LoopSaturation({ threshold, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000 });
+  made.push(l);
+  return l;
+}
+
+describe('LoopSaturation', () => {
+  it('engages above the threshold at once, holds through a reading inside the band and for the dwell, then releases', () => {
+    const loop = fakeLoop();
+    const s = saturation(0.9, loop);
+    expect(s.saturated).toBe(false);
+    loop.run(80, 20); // 0.8
+    s.sample();
+    expect(s.saturated).toBe(false);
+    loop.run(95, 5); // 0.95
+    s.sample();
+    expect(s.saturated).toBe(true);
+    expect(s.utilization).toBeCloseTo(0.95);
+    loop.run(85, 15); // 0.85: inside [0.8, 0.9], held
+    s.sample();
+    expect(s.saturated).toBe(true);
+    loop.run(10, 90); // 0.1, but engaged only 200 ms ago: held for the dwell
+    s.sample();
+    expect(s.saturated).toBe(true);
+    loop.run(10, 990); // 0.01, 1.2 s after engaging: released
+    s.sample();
+    expect(s.saturated).toBe(false);
+  });
+
+  it('threshold 0 is always saturated; a new threshold starts from "not saturated"', () => {
+    const loop = fakeLoop();
+    const s = saturation(0, loop);
+    expect(s.saturated).toBe(true);
+    s.threshold = 0.5;
+    expect(s.saturated).toBe(false);
+    loop.run(60, 40);
+    s.sample();
+    expect(s.saturated).toBe(true);
+  });
+});
+
+/** A socket as the pacer sees it: a handle that counts readStop/readStart. */
+function fakeSocket(): Omit<Socket, 'destroyed'> & { destroyed: boolean; reading: boolean; starts: number } {
+  const s = {
+    destroyed: false,
+    reading: true,
+    starts: 0,
+    remoteAddress: '203.0.113.9',
+    _handle: {
+      readStop: () => ((s.reading = false), 0),
+      readStart: () => ((s.reading = true), s.starts++, 0),
+    },
+    once: () => s,
+  };
+  return s as unknown as Omit<Socket, 'destroyed'> & { destroyed: boolean; reading: boolean; starts: number };
+}
+
+describe('RefusalPacer', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('pauses nothing while the loop is not saturated', () => {
+    let saturated = false;
+    const pacer = new RefusalPacer(1000, { saturated: () => saturated });
+    const a = fakeSocket();
+    pacer.refused(a as Socket, 1000, undefined);
+    expect(a.reading).toBe(true);
+    expect(pacer.engaged).toBe(false);
+    saturated = true;
+    expect(pacer.engaged).toBe(true);
+    pacer.refused(a as Socket, 1000, undefined);
+    expect(a.reading).toBe(false);
+    expect(pacer.total).toBe(1);
+    pacer.resumeAll();
+    expect(a.reading).toBe(true);
+  });
+
+  it('shortens a pause by at most a quarter (jitter), never lengthens it; capped at maxPauseMs', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] });
+    for (const [random, retryMs, endsAt] of [
+      [0, 400, 400],
+      [0.999, 400, 300.1],
+      [0, 5000, 1000],
+    ] as const) {
+      const pacer = new RefusalPacer(1000, { random: () => random });
+      const s = fakeSocket();
+      pacer.pause(s as Socket, retryMs);
+      vi.advanceTimersByTime(Math.floor(endsAt) - 1);
+      expect(s.reading).toBe(false);
+      vi.advanceTimersByTime(2); // the pause ends; the socket is read in the next turn
+      vi.advanceTimersByTime(0);
+      expect(s.reading).toBe(true);
+    }
+  });
+
+  it('reads connections whose pauses end together back at most resumePerTurn per loop turn, oldest first', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] });
+    const pacer = new RefusalPacer(1000, { random: () => 0, resumePerTurn: 3 });
+    const sockets = Array.from({ length: 8 }, fakeSocket);
+    for (const s of sockets) pacer.pause(s as Socket, 5);
+    sockets[1]!.destroyed = true; // gone meanwhile: skipped, costs no place in the batch
+    vi.advanceTimersByTime(5); // every pause ends; the first batch runs in the next turn
+    const reading = (): boolean[] => sockets.map((s) => s.reading);
+    vi.advanceTimersToNextTimer();
+    expect(reading()).toEqual([true, false, true, true, false, false, false, false]);
+    vi.advanceTimersToNextTimer();
+    expect(reading()).toEqual([true, false, true, true, true, true, true, false]);
+    vi.advanceTimersToNextTimer();
+    expect(reading()).toEqual([true, false, true, true, true, true, true, true]);
+    expect(pacer.paused).toBe(0);
+  });
+});
