@@ -42,6 +42,11 @@ export class BoundedProducer {
     this.#throttle = options.throttle;
   }
 
+  /** The name given at construction (the gate's). */
+  get name(): string {
+    return this.#gate.name;
+  }
+
   stats(): ProducerStats {
     const g = this.#gate.stats();
     return { inFlight: g.inFlight, waiting: g.queued, published: this.#published, refused: this.#refused, failed: this.#failed };
@@ -49,7 +54,7 @@ export class BoundedProducer {
 
   /** Throttle, then a slot, then `send` (which resolves on the broker's acknowledgement). */
   async run<T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted) throw new AbortedError(this.#gate.name, signal.reason);
+    if (signal?.aborted) throw new AbortedError(this.name, signal.reason);
     try {
       await this.#throttle?.admit(signal);
     } catch (err) {

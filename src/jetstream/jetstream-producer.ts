@@ -8,42 +8,35 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { reach } from '../brokers/broker-error.js';
-import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
+import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
+import { BrokerProducer } from '../brokers/broker-producer.js';
 
 export interface JetstreamProducerOptions extends BoundedProducerOptions {
   /** NATS server(s). @default '127.0.0.1:4222' */
   readonly servers?: string | readonly string[];
 }
 
-export class JetstreamProducer {
-  readonly name: string;
+export class JetstreamProducer extends BrokerProducer {
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
-  readonly #bounded: BoundedProducer;
 
-  private constructor(name: string, nc: NatsConnection, options: JetstreamProducerOptions) {
-    this.name = name;
+  private constructor(bounded: BoundedProducer, nc: NatsConnection) {
+    super(bounded);
     this.#nc = nc;
     this.#js = jetstream(nc);
-    this.#bounded = new BoundedProducer(name, options);
   }
 
   static async open(options: JetstreamProducerOptions = {}): Promise<JetstreamProducer> {
     const servers = options.servers ?? '127.0.0.1:4222';
-    const name = `jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`;
-    new BoundedProducer(name, options);
-    const nc = await reach(name, () => connect({ servers: servers as string | string[] }));
-    return new JetstreamProducer(name, nc, options);
-  }
-
-  stats(): ProducerStats {
-    return this.#bounded.stats();
+    const bounded = new BoundedProducer(`jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`, options);
+    const nc = await reach(bounded.name, () => connect({ servers: servers as string | string[] }));
+    return new JetstreamProducer(bounded, nc);
   }
 
   /** Resolves with the stream's PubAck; `msgID` lets the stream drop a re-sent duplicate. */
   publish(subject: string, body: Uint8Array | string, options: { readonly headers?: Readonly<Record<string, string>>; readonly msgID?: string } = {}, signal?: AbortSignal): Promise<PubAck> {
-    return this.#bounded.run(() => {
+    return this.bounded(() => {
       const opts: { headers?: ReturnType<typeof natsHeaders>; msgID?: string } = {};
       if (options.headers !== undefined) {
         const h = natsHeaders();

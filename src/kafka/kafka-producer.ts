@@ -9,8 +9,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { optInt } from '../core/index.js';
 import { reach } from '../brokers/broker-error.js';
 import { hostList } from '../brokers/options.js';
-import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
+import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
+import { BrokerProducer } from '../brokers/broker-producer.js';
 
 export interface KafkaProducerOptions extends BoundedProducerOptions {
   readonly brokers: readonly string[];
@@ -22,39 +23,31 @@ export interface KafkaProducerOptions extends BoundedProducerOptions {
   readonly maxInFlightRequests?: number;
 }
 
-export class KafkaProducer {
-  readonly name: string;
+export class KafkaProducer extends BrokerProducer {
   readonly #producer: Producer;
-  readonly #bounded: BoundedProducer;
   readonly #acks: number;
 
-  private constructor(name: string, producer: Producer, options: KafkaProducerOptions) {
-    this.name = name;
+  private constructor(bounded: BoundedProducer, producer: Producer, acks: number) {
+    super(bounded);
     this.#producer = producer;
-    this.#bounded = new BoundedProducer(name, options);
-    this.#acks = options.acks ?? -1;
+    this.#acks = acks;
   }
 
   static async open(options: KafkaProducerOptions): Promise<KafkaProducer> {
     const brokers = hostList('brokers', options.brokers);
-    const name = `kafka at ${brokers.join(',')}`;
-    new BoundedProducer(name, options);
+    const bounded = new BoundedProducer(`kafka at ${brokers.join(',')}`, options);
     const acks = options.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new TypeError(`acks: expected -1, 0 or 1, received ${String(acks)}`);
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);
     const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
     const producer = kafka.producer({ maxInFlightRequests, allowAutoTopicCreation: true });
-    await reach(name, () => producer.connect());
-    return new KafkaProducer(name, producer, options);
-  }
-
-  stats(): ProducerStats {
-    return this.#bounded.stats();
+    await reach(bounded.name, () => producer.connect());
+    return new KafkaProducer(bounded, producer, acks);
   }
 
   /** Resolves once the cluster acknowledged the record (per `acks`). */
   send(topic: string, value: Uint8Array | string, options: { readonly key?: string; readonly headers?: Readonly<Record<string, string>> } = {}, signal?: AbortSignal): Promise<RecordMetadata[]> {
-    return this.#bounded.run(
+    return this.bounded(
       () =>
         this.#producer.send({
           topic,

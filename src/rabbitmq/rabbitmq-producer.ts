@@ -10,6 +10,7 @@ import amqp from 'amqplib';
 import { reach, redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
+import { BrokerProducer } from '../brokers/broker-producer.js';
 
 export interface RabbitmqProducerOptions extends BoundedProducerOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -23,21 +24,18 @@ export interface RabbitmqProducerStats extends ProducerStats {
   readonly blockedTimes: number;
 }
 
-export class RabbitmqProducer {
-  readonly name: string;
+export class RabbitmqProducer extends BrokerProducer {
   readonly #conn: ChannelModel;
   readonly #ch: ConfirmChannel;
-  readonly #bounded: BoundedProducer;
   #unblocked: Promise<void> | undefined;
   #release: (() => void) | undefined;
   #blockedTimes = 0;
   #drain: Promise<void> | undefined;
 
-  private constructor(name: string, conn: ChannelModel, ch: ConfirmChannel, options: RabbitmqProducerOptions) {
-    this.name = name;
+  private constructor(bounded: BoundedProducer, conn: ChannelModel, ch: ConfirmChannel) {
+    super(bounded);
     this.#conn = conn;
     this.#ch = ch;
-    this.#bounded = new BoundedProducer(name, options);
     conn.on('blocked', () => this.#block());
     conn.on('unblocked', () => this.#unblock());
     conn.on('error', () => undefined); // a lost connection fails the publishes in flight
@@ -45,12 +43,11 @@ export class RabbitmqProducer {
 
   static async open(options: RabbitmqProducerOptions = {}): Promise<RabbitmqProducer> {
     const url = options.url ?? 'amqp://127.0.0.1:5672';
-    const name = `rabbitmq at ${redactUrl(url)}`;
     // Validate before connecting: a bad option is a bad option whether or not the broker is up.
-    new BoundedProducer(name, options);
-    const conn = await reach(name, () => amqp.connect(url));
+    const bounded = new BoundedProducer(`rabbitmq at ${redactUrl(url)}`, options);
+    const conn = await reach(bounded.name, () => amqp.connect(url));
     const ch = await conn.createConfirmChannel();
-    return new RabbitmqProducer(name, conn, ch, options);
+    return new RabbitmqProducer(bounded, conn, ch);
   }
 
   /** The amqplib connection (its `blocked`/`unblocked` events drive this producer). */
@@ -62,8 +59,8 @@ export class RabbitmqProducer {
     return this.#unblocked !== undefined;
   }
 
-  stats(): RabbitmqProducerStats {
-    return { ...this.#bounded.stats(), blocked: this.blocked, blockedTimes: this.#blockedTimes };
+  override stats(): RabbitmqProducerStats {
+    return { ...super.stats(), blocked: this.blocked, blockedTimes: this.#blockedTimes };
   }
 
   /** The connection's `blocked` notification: publishes wait from now on. Also how tests drive it. */
@@ -86,7 +83,7 @@ export class RabbitmqProducer {
 
   /** Publish to an exchange; resolves on the broker's confirm, rejects on its nack. */
   publish(exchange: string, routingKey: string, body: Uint8Array, options: Options.Publish = {}, signal?: AbortSignal): Promise<void> {
-    return this.#bounded.run(async () => {
+    return this.bounded(async () => {
       while (this.#unblocked !== undefined) await this.#unblocked;
       while (this.#drain !== undefined) await this.#drain;
       await new Promise<void>((resolve, reject) => {

@@ -5,8 +5,9 @@
  */
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../brokers/broker-error.js';
-import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
+import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
+import { BrokerProducer } from '../brokers/broker-producer.js';
 import { connectRedis } from './connect-redis.js';
 
 export interface RedisStreamsProducerOptions extends BoundedProducerOptions {
@@ -16,33 +17,25 @@ export interface RedisStreamsProducerOptions extends BoundedProducerOptions {
   readonly bodyField?: string;
 }
 
-export class RedisStreamsProducer {
-  readonly name: string;
+export class RedisStreamsProducer extends BrokerProducer {
   readonly #client: Redis;
-  readonly #bounded: BoundedProducer;
   readonly #bodyField: string;
 
-  private constructor(name: string, client: Redis, options: RedisStreamsProducerOptions) {
-    this.name = name;
+  private constructor(bounded: BoundedProducer, client: Redis, bodyField: string) {
+    super(bounded);
     this.#client = client;
-    this.#bounded = new BoundedProducer(name, options);
-    this.#bodyField = options.bodyField ?? 'body';
+    this.#bodyField = bodyField;
   }
 
   static async open(options: RedisStreamsProducerOptions = {}): Promise<RedisStreamsProducer> {
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    const name = `redis-streams at ${redactUrl(url)}`;
-    new BoundedProducer(name, options);
-    return new RedisStreamsProducer(name, await connectRedis(url, name), options);
-  }
-
-  stats(): ProducerStats {
-    return this.#bounded.stats();
+    const bounded = new BoundedProducer(`redis-streams at ${redactUrl(url)}`, options);
+    return new RedisStreamsProducer(bounded, await connectRedis(url, bounded.name), options.bodyField ?? 'body');
   }
 
   /** XADD; resolves with the entry id. */
   publish(stream: string, body: Uint8Array | string, headers: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<string> {
-    return this.#bounded.run(async () => {
+    return this.bounded(async () => {
       const fields: (string | Buffer)[] = [this.#bodyField, typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)];
       for (const [k, v] of Object.entries(headers)) fields.push(k, v);
       const id = await this.#client.xadd(stream, '*', ...fields);

@@ -4,34 +4,28 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
+import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
+import { BrokerProducer } from '../brokers/broker-producer.js';
 import type { SqsConnectionOptions } from './sqs-source.js';
 import { queueUrl, sqsClient, sqsWhere } from './sqs-source.js';
 
 export interface SqsProducerOptions extends BoundedProducerOptions, SqsConnectionOptions {}
 
-export class SqsProducer {
-  readonly name: string;
+export class SqsProducer extends BrokerProducer {
   readonly #client: SQSClient;
   readonly #owns: boolean;
-  readonly #bounded: BoundedProducer;
   readonly #urls = new Map<string, Promise<string>>();
 
   constructor(options: SqsProducerOptions = {}) {
-    this.name = sqsWhere(options);
-    this.#bounded = new BoundedProducer(this.name, options);
+    super(new BoundedProducer(sqsWhere(options), options));
     this.#client = sqsClient(options);
     this.#owns = options.client === undefined;
   }
 
-  stats(): ProducerStats {
-    return this.#bounded.stats();
-  }
-
   /** SendMessage to the named queue (created when missing); resolves with the message id. */
   send(queue: string, body: string, attributes: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<string> {
-    return this.#bounded.run(async () => {
+    return this.bounded(async () => {
       let url = this.#urls.get(queue);
       if (url === undefined) {
         url = queueUrl(this.#client, this.name, queue);
