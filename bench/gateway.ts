@@ -26,6 +26,7 @@
  * the Debian package (`apt-get install wrk`); without it the section is skipped, loudly.
  *
  *   npm run bench:gateway -- --closed-only --conns 2000 --closed-duration 5
+ *   npm run bench:gateway -- --closed-only --only "sluice 2 workers" --no-save   (--only names rows of any section)
  *   npm run bench:gateway -- --no-closed  the open-loop section only
  */
 import { execSync, spawnSync } from 'node:child_process';
@@ -112,9 +113,12 @@ const PINNED = !values['no-pin'] && process.platform === 'linux' && cpus().lengt
 
 const all = contenders(settings);
 const only = values.only?.split(',').map((s) => s.trim());
-const unknown = only?.filter((n) => !all.some((c) => c.name === n)) ?? [];
-if (unknown.length > 0) throw new Error(`--only: unknown contender(s) ${unknown.join(', ')}; choose from ${all.map((c) => c.name).join(', ')}`);
-const chosen = all.filter((c) => only === undefined || only.includes(c.name));
+// --only names contenders of any section: the open loop's, the closed loop's, the rate rows'.
+const known = [...new Set([...all, ...closedContenders(settings), ...rateContenders(settings, RATE)].map((c) => c.name))];
+const unknown = only?.filter((n) => !known.includes(n)) ?? [];
+if (unknown.length > 0) throw new Error(`--only: unknown contender(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
+const picked = (c: BenchContender): boolean => only === undefined || only.includes(c.name);
+const chosen = all.filter(picked);
 
 // Everything running, so that Ctrl-C and errors stop it all by PID.
 const live = new Set<{ stop: () => Promise<void> }>();
@@ -266,7 +270,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
   const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\nclosed loop: wrk -t2, ${CONNS.join(', ')} connections, ${closedSeconds} s each; file limit raised to the hard limit (${hard}) for wrk; queue timeout ${CLOSED_QUEUE_TIMEOUT_MS} ms`);
   const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...settings.gateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS } };
-  for (const c of closedContenders(closedSettings)) {
+  for (const c of closedContenders(closedSettings).filter(picked)) {
     if (interrupted) return;
     if (c.skipped !== undefined) {
       console.log(`  ${c.name}: ${c.skipped}`);
@@ -286,12 +290,14 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
       }
     });
   }
+  const rateRows = rateContenders(settings, RATE).filter(picked);
+  if (rateRows.length === 0) return;
   const fast = new ServerChild(fileURLToPath(new URL('../src/demo/server-process.ts', import.meta.url)), [JSON.stringify({ upstream: { concurrency: 2000, serviceMs: 1 } } satisfies ServerSpec)], { name: 'fast upstream' });
   live.add(fast);
   try {
     const { url: fastUrl } = await fast.ready;
     console.log(`\nrate accuracy: --rate ${RATE.perS}/s --burst ${RATE.burst} (one client address), a fast upstream (2,000 x 1 ms), ${RATE_CONNS.join(', ')} connections, ${closedSeconds} s each`);
-    for (const c of rateContenders(settings, RATE)) {
+    for (const c of rateRows) {
       await withContender(c, fastUrl, async (running) => {
         for (const connections of RATE_CONNS) {
           if (interrupted) return;
