@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { Clock } from '../core/clock.js';
+import type { PolicyConfig } from './config-types.js';
 import type { Gate, GateStats } from '../core/types.js';
 import { HttpAdmission } from '../http/admission.js';
 import type { PressureMonitor } from '../pressure/pressure-monitor.js';
@@ -19,6 +20,8 @@ import { PolicyRollout } from './policy-mode.js';
 export class PolicyInstance {
   readonly name: string;
   readonly key: string;
+  /** What the policy says (named under `policies:` or written inline on a route). */
+  readonly config: PolicyConfig;
   readonly admission: HttpAdmission<IncomingMessage>;
   readonly breaker: CircuitBreaker | undefined;
   readonly monitor: PressureMonitor | undefined;
@@ -30,6 +33,7 @@ export class PolicyInstance {
   constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare) {
     this.name = p.name;
     this.key = p.key;
+    this.config = p.config;
     const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock, rateStore: share && rateStoreFactory(share, p.key) });
     this.admission = new HttpAdmission<IncomingMessage>(parts.options);
     this.breaker = parts.breaker;

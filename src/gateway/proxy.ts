@@ -21,9 +21,16 @@
  *   the response 502: 'dropped', so the adaptive limit sees a drop and the breaker a failure;
  * - a failure after the headers went out (the upstream resets, or is silent past
  *   `idleTimeout`) can only cut the response: 'dropped' for a silence, 'failure' for a reset;
- * - a client that goes away is not the upstream's doing: its upstream request is aborted and
- *   the permit ends 'ignored' (no sample, no failure), so clients that hang up cannot open
- *   the breaker or cut the limit.
+ * - a client that goes away is not the upstream's doing: the permit ends 'ignored' (no
+ *   sample, no failure), so clients that hang up cannot open the breaker or cut the limit.
+ *   But not while the upstream may still be working on the request: an abort does not stop
+ *   an upstream that already has it (it works on, whether or not its connection is still
+ *   there), so a slot given back then would let one request too many into it. A request not
+ *   sent yet is dropped at once. One sent and not answered yet is left to answer: the permit
+ *   ends when the response's headers come and `server.responseBuffer` of its body has been
+ *   read and thrown away (then the upstream connection is closed), when it completes, or
+ *   when it fails or times out. One whose response is under way is aborted — its upstream
+ *   connection closed at once — and its permit ends then.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -72,6 +79,10 @@ export function abandonForwarding(res: ServerResponse): void {
 /** One request's trip upstream and back: undici's dispatch handler. */
 class Forwarding implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | undefined;
+  /** undici is writing (or wrote) the request upstream: the upstream may be working on it. */
+  #sent = false;
+  /** Body bytes of a response read after its client left, thrown away. */
+  #discarded = 0;
   /** The response started (headers written) or the request ended another way. */
   #settled = false;
   #clientGone = false;
@@ -107,20 +118,35 @@ class Forwarding implements Dispatcher.DispatchHandler {
     if (this.#clientGone) return;
     this.#clientGone = true;
     this.#settled = true;
+    // Sent, not answered yet, its slot still held: the upstream may be working on it, and an
+    // abort would not stop that. It is left to answer (read and thrown away); the slot goes
+    // back then (onHeaders, onData, onComplete, onError).
+    if (this.#sent && this.#status === 0 && this.permit !== undefined && !this.permit.released && !this.#failed) return;
+    // Not sent yet: undici drops it in onConnect. Answered: the upstream is sending, and the
+    // abort closes its connection (at once: undici destroys the socket) — nothing is left in it.
+    this.#abort?.(new Error('client closed'));
     this.permit?.release('ignored');
     this.body.hold?.release();
-    // Before the response this abandons the upstream request; during it, stops reading the upstream's body.
-    this.#abort?.(new Error('client closed'));
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
-    // Given up on before undici got to it (client gone): never sent.
-    if (this.#settled && this.#status === 0) abort(new Error('abandoned'));
+    // Given up on before undici got to it (client gone, or failed here): never sent.
+    if (this.#clientGone || this.#failed) {
+      abort(new Error('abandoned'));
+      return;
+    }
+    this.#sent = true;
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx: not relayed (Expect is not forwarded)
+    if (this.#clientGone) {
+      // Nobody to relay it to: read on (and throw away) until the upstream is done.
+      this.#status = status;
+      this.body.hold?.release();
+      return true;
+    }
     if (this.#settled) return false;
     this.#settled = true;
     // The upstream has the whole request: its body's memory goes back.
@@ -149,7 +175,14 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#clientGone) return false;
+    if (this.#clientGone) {
+      this.#discarded += chunk.length;
+      if (this.#discarded <= this.ctx.responseBuffer && this.permit?.released === false) return true;
+      // More than a buffer's worth, for nobody: the upstream has answered; its connection is closed, then the slot goes back.
+      this.#abort?.(new Error('client closed'));
+      this.permit?.release('ignored');
+      return false;
+    }
     const res = this.res;
     this.#written += chunk.length;
     if (res.write(chunk)) return true;
@@ -171,13 +204,23 @@ class Forwarding implements Dispatcher.DispatchHandler {
   onComplete(): void {
     // The upstream's part is done: its slot goes back now, not once the relay to the client
     // has drained (what a client does with the response is not the upstream's load).
+    if (this.#clientGone) {
+      this.permit?.release('ignored');
+      return;
+    }
     this.permit?.finish(this.#status);
-    if (!this.#clientGone) this.res.end();
+    this.res.end();
   }
 
   onError(err: Error & { code?: string }): void {
-    // Gone, or given up on here (fail() aborts the upstream request, which lands here too).
-    if (this.#clientGone || this.#failed) return;
+    // Given up on here (fail() aborts the upstream request, which lands here too): already ended.
+    if (this.#failed) return;
+    if (this.#clientGone) {
+      // The upstream request ended (failed, timed out, or aborted here): nothing of it runs on for this permit.
+      this.permit?.release('ignored');
+      this.body.hold?.release();
+      return;
+    }
     const res = this.res;
     const timeout = TIMEOUT_CODES.has(err.code ?? '');
     if (this.#settled) {

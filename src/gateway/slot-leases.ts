@@ -1,6 +1,6 @@
 /**
  * A worker's leases of the shared concurrency limits: one {@link SlotLease} per policy with
- * a fixed concurrency limit, started before its gate serves anyone (at start, and for the
+ * a fixed concurrency limit (named under `policies:` or written inline on a route), started before its gate serves anyone (at start, and for the
  * new policies of a reload before the swap), retired with its policy. An adaptive limit is
  * not leased: each worker's algorithm adapts its own share (see policy-options.ts).
  */
@@ -34,8 +34,8 @@ export class SlotLeases {
     for (const p of table.policies.values()) {
       const gate = p.admission.concurrency;
       if (gate === undefined || this.#leases.has(p)) continue;
-      const resolved = [...table.config.policies.values()].find((r) => r.key === p.key);
-      const limit = resolved === undefined ? undefined : concurrencyForm(resolved.config.concurrency)?.limit;
+      // The policy's own config: an inline policy (on a route) is not under table.config.policies.
+      const limit = concurrencyForm(p.config.concurrency)?.limit;
       if (typeof limit !== 'number') continue;
       const n = this.#share.workers;
       const lease = new SlotLease(gate, this.#share.store, {

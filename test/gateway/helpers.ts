@@ -68,8 +68,9 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-export function sluice(args: readonly string[]): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The CLI under tsx; `nodeArgs` go to node before it (and on to forked workers, which inherit execArgv). */
+export function sluice(args: readonly string[], nodeArgs: readonly string[] = []): Spawned {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const lines: string[] = [];
   let err = '';

@@ -25,16 +25,22 @@ const gate = (gw: Gw, kind: string) => gw.status().policies[0]!.gates.find((g) =
 const breakerState = (gw: Gw): unknown => (gate(gw, 'circuit-breaker') as { state?: unknown }).state;
 
 /** An upstream that holds every request until the test lets it go. */
-async function heldUpstream(): Promise<{ url: string; arrivals: () => number; releaseAll: () => void }> {
+async function heldUpstream(): Promise<{ url: string; arrivals: () => number; cut: () => number; releaseAll: () => void }> {
   const held: ServerResponse[] = [];
   let arrivals = 0;
+  let cut = 0;
   const up = await upstream((_req, res) => {
     arrivals++;
     held.push(res);
+    res.on('close', () => {
+      if (!res.writableFinished) cut++;
+    });
   });
   return {
     url: up.url,
     arrivals: () => arrivals,
+    /** Requests whose connection the gateway closed before they were answered. */
+    cut: () => cut,
     releaseAll: () => {
       for (const r of held.splice(0)) if (!r.destroyed) r.end('ok');
     },
@@ -52,21 +58,23 @@ async function hangUp(url: string, path: string, arrived: () => boolean): Promis
 }
 
 describe('the forwarder owns the permit', () => {
-  it('clients that hang up before the answer neither open the breaker nor leak a slot', async () => {
+  it('clients that hang up before the answer neither open the breaker nor leak a slot; each slot is held until the upstream answers', async () => {
     const up = await heldUpstream();
     const gw = await startInProcess(base(up.url, { routes: [{ path: '/', policy: { breaker: { failures: 2, openFor: '30s' }, concurrency: 4 } }] }));
-    for (let i = 1; i <= 3; i++) {
-      await hangUp(gw.url, `/gone/${i}`, () => up.arrivals() === i);
-      expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
-    }
-    // Three clients gone: not the upstream's failure, so the breaker (2 failures) is still closed.
-    expect(breakerState(gw)).toBe('closed');
+    for (let i = 1; i <= 3; i++) await hangUp(gw.url, `/gone/${i}`, () => up.arrivals() === i);
+    // The upstream still has all three (a hang-up does not stop its work): their slots stay taken.
+    expect(gate(gw, 'concurrency').inFlight).toBe(3);
     const ok = get(`${gw.url}/fine`);
     expect(await within(3000, () => up.arrivals() === 4)).toBe(true);
+    // Not aborted either: the upstream answers them (and the gateway drops the answers).
+    expect(up.cut()).toBe(0);
     up.releaseAll();
     expect((await ok).status).toBe(200);
-    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    expect(await within(5000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
     expect(gate(gw, 'concurrency').released).toBe(4);
+    expect(up.cut()).toBe(0);
+    // Three clients gone: not the upstream's failure, so the breaker (2 failures) is still closed.
+    expect(breakerState(gw)).toBe('closed');
   });
 
   it('a body over maxBodySize is 413 before admission: no permit, no sample, nothing forwarded; the next request gets the slot', async () => {
