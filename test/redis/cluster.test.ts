@@ -11,6 +11,7 @@ import { CircuitBreaker } from '../../src/breaker/index.js';
 import { KeyedRateLimiter, ratePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { root } from '../gateway/helpers.js';
+import { peakHeld } from './peak-held.js';
 import { haveRedisServer, until } from './servers.js';
 
 const can = haveRedisServer();
@@ -85,17 +86,7 @@ describe.skipIf(!can)('Redis Cluster (3 masters)', () => {
     try {
       const a = redis.concurrency({ name: 'pool', limit: 3, maxQueue: 50 });
       const b = other.concurrency({ name: 'pool', limit: 3, maxQueue: 50 });
-      let now = 0;
-      let max = 0;
-      const work = async (g: typeof a): Promise<void> => {
-        const p = await g.acquire();
-        now++;
-        max = Math.max(max, now);
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
-        now--;
-        p.release();
-      };
-      await Promise.all([...Array.from({ length: 15 }, () => work(a)), ...Array.from({ length: 15 }, () => work(b))]);
+      const max = await peakHeld([a, b], 15);
       expect(max).toBeLessThanOrEqual(3);
       expect(max).toBeGreaterThanOrEqual(1);
       const ba = new CircuitBreaker({ name: 'cl-brk', openMs: 5000 });

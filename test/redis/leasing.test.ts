@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { KeyedRateLimiter } from '../../src/rate/index.js';
 import { SlotLease } from '../../src/shared/slot-lease.js';
+import { peakHeld } from './peak-held.js';
 import { sharedRedis, unique, useProcesses } from './servers.js';
 
 const svc = await sharedRedis();
@@ -83,18 +84,7 @@ describe.skipIf(!svc.up)('leasing', () => {
     const sa = new SlotLease(ga, la, { name, limit: 4, initial: 2, batch: 1, tickMs: 5 });
     const sb = new SlotLease(gb, lb, { name, limit: 4, initial: 2, batch: 1, tickMs: 5 });
     await Promise.all([sa.start(), sb.start()]);
-    let now = 0;
-    let max = 0;
-    const work = async (g: ConcurrencyGate): Promise<void> => {
-      const p = await g.acquire();
-      now++;
-      max = Math.max(max, now);
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
-      now--;
-      p.release();
-    };
-    await Promise.all([...Array.from({ length: 30 }, () => work(ga)), ...Array.from({ length: 30 }, () => work(gb))]);
-    expect(max).toBeLessThanOrEqual(4);
+    expect(await peakHeld([ga, gb], 30)).toBeLessThanOrEqual(4);
     expect(await rawClient().zcard(`${keyPrefix()}{${name}}:leases`)).toBeLessThanOrEqual(4);
     await Promise.all([sa.stop(), sb.stop(), la.close(), lb.close()]);
     expect(await rawClient().zcard(`${keyPrefix()}{${name}}:leases`)).toBe(0);
