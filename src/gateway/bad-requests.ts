@@ -23,6 +23,8 @@ export const BAD_REQUEST_REASONS = [
   // Not ours to proxy.
   'foreign_target',
   'method_not_allowed',
+  // An Expect other than 100-continue (417).
+  'expectation_failed',
   // The headers a policy identifies requests by (identity-headers.ts).
   'duplicate_identity_header',
   'hop_by_hop_identity_header',

@@ -55,18 +55,38 @@ const memoryFull: BodyOutcome = {
   refusal: { status: 503, reason: 'body_memory_full', detail: 'The gateway holds as many request bodies as its memory allows; retry shortly.' },
 };
 
+/** A body whose headers passed its checks (declared size, memory for it), not read yet. */
+export interface BodyReservation {
+  readonly type: 'reserved';
+  readonly declared: number | undefined;
+  readonly hold: Hold;
+}
+
 /**
- * Read `req`'s body within `limits`, then call `done` once: synchronously for a request
- * without a body or with a declared length over the limit, later otherwise.
+ * What a body's headers allow to be decided before a byte of it is read: a declared length
+ * over the limit (413), or one the memory budget cannot hold (503, the memory given back).
+ * Otherwise its memory is held (the declared length; a chunked body's as it grows) until the
+ * read ends. For a request that said `Expect: 100-continue`, this comes before its admission.
  */
-export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcome: BodyOutcome) => void): void {
-  if (!hasBody(req)) return done(NO_BODY);
+export function reserveBody(req: IncomingMessage, limits: BodyLimits): BodyReservation | BodyOutcome {
+  if (!hasBody(req)) return NO_BODY;
   const cl = req.headers['content-length'];
   // message-checks.ts refused a malformed or conflicting Content-Length already; chunked has none.
   const declared = cl === undefined || req.headers['transfer-encoding'] !== undefined ? undefined : Number(cl);
-  if (declared !== undefined && declared > limits.maxBytes) return done(tooLarge(limits.maxBytes));
+  if (declared !== undefined && declared > limits.maxBytes) return tooLarge(limits.maxBytes);
   const hold = limits.memory.hold();
-  if (declared !== undefined && !hold.take(declared)) return done(memoryFull);
+  if (declared !== undefined && !hold.take(declared)) return memoryFull;
+  return { type: 'reserved', declared, hold };
+}
+
+/**
+ * Read `req`'s body within `limits`, then call `done` once: synchronously for a request
+ * without a body or with a declared length over the limit, later otherwise. `reserved`: what
+ * reserveBody answered for it already (the checks are not made twice).
+ */
+export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcome: BodyOutcome) => void, reserved: BodyReservation | BodyOutcome = reserveBody(req, limits)): void {
+  if (reserved.type !== 'reserved') return done(reserved);
+  const { declared, hold } = reserved;
   const chunks: Buffer[] = [];
   let received = 0;
   let settled = false;

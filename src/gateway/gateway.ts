@@ -4,7 +4,7 @@
  * drain. The CLI (`sluice gateway`) adds flags, a config file, signals and file watching.
  */
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
@@ -19,7 +19,7 @@ import { LoopSaturation } from './loop-saturation.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
 import { MemoryBudget } from './memory-budget.js';
-import { handleRequest, newCounters } from './request-handler.js';
+import { handleRequest, newCounters, refuseExpectation } from './request-handler.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { RouteTable } from './route-table.js';
@@ -145,6 +145,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     (req, res) => pipeline.run(req, res, () => handleRequest(state, req, res)),
   );
+  // Expect: 100-continue is answered 100 only once the request is admitted (expect-continue.ts); other expectations 417.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, () => handleRequest(state, req, res, true)));
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, () => refuseExpectation(state, res)));
   applyServerLimits(server, resolved, state.pacer, loop);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   server.on('clientError', onClientError(state.badRequests));

@@ -4,15 +4,21 @@
  * the route is found for it, and it is what goes upstream) or refuse it, find the route,
  * read the body whole within its size, time and memory bounds (body-reader.ts: a slow
  * uploader is never admitted), ask the route's policy (sluice/http) for admission, then
- * forward. Every refusal carries Retry-After: the gate's estimate, the drain's, or a default
+ * forward. A client that sent `Expect: 100-continue` waits to be told to send its body: it is
+ * admitted first, and told so only then (expect-continue.ts), so a refused client never
+ * uploads. Every refusal carries Retry-After: the gate's estimate, the drain's, or a default
  * when the gate had none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
+import type { HttpPermit } from '../http/http-permit.js';
+import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
-import { hasBody, readBody } from './body-reader.js';
-import type { BodyRefusal, RequestBody } from './body-reader.js';
+import { hasBody, readBody, reserveBody } from './body-reader.js';
+import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
+import { deferredBody, withBody } from './expect-continue.js';
+import type { BodySource } from './expect-continue.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { canonicalTarget, withoutParams } from './canonical-path.js';
 import { identityVerdict } from './identity-headers.js';
@@ -68,7 +74,8 @@ export interface HandlerState {
   readonly responseMemory: MemoryBudget;
 }
 
-export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse): void {
+/** `expectsContinue`: the client sent `Expect: 100-continue` (node:http's 'checkContinue'), and waits for 100 Continue before its body. */
+export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
   state.counters.requests++;
   const table = state.table;
   const server = table.config.server;
@@ -110,7 +117,15 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     if (ambiguous !== undefined) return refuseBad(state, res, ambiguous);
   }
   if (!hasBody(req)) return admit(state, route, policy, req, res, path, NO_BODY);
-  readBody(req, { maxBytes: route.config.maxBodySize, timeoutMs: server.bodyTimeoutMs, memory: state.bodyMemory }, (outcome) => {
+  const limits: BodyLimits = { maxBytes: route.config.maxBodySize, timeoutMs: server.bodyTimeoutMs, memory: state.bodyMemory };
+  if (expectsContinue) {
+    // Its declared size and memory are judged now (413, 503), its admission next, and only
+    // then is it told to send its body (hostile finding F15).
+    const reserved = reserveBody(req, limits);
+    if (reserved.type === 'refused') return refuseBody(state, route, res, reserved.refusal);
+    if (reserved.type === 'reserved') return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r)));
+  }
+  readBody(req, limits, (outcome) => {
     if (outcome.type === 'gone') return;
     if (outcome.type === 'refused') return refuseBody(state, route, res, outcome.refusal);
     const body = outcome.body;
@@ -118,6 +133,12 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     if (body.hold !== undefined) res.once('close', () => body.hold!.release());
     admit(state, route, policy, req, res, path, body);
   });
+}
+
+/** A request with an expectation other than 100-continue (node:http's 'checkExpectation'): 417, with its reason. */
+export function refuseExpectation(state: HandlerState, res: ServerResponse): void {
+  state.counters.requests++;
+  refuseBad(state, res, expectationFailed);
 }
 
 const NO_BODY: RequestBody = { bytes: null, hold: undefined };
@@ -133,10 +154,10 @@ function refuseBody(state: HandlerState, route: LiveRoute, res: ServerResponse, 
 }
 
 /** Admission (when the route has a policy for this request), then forwarding. */
-function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | undefined, req: IncomingMessage, res: ServerResponse, path: string, body: RequestBody): void {
+function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | undefined, req: IncomingMessage, res: ServerResponse, path: string, body: BodySource): void {
   const table = state.table;
   const server = table.config.server;
-  if (policy === undefined) return forwardRoute(route, req, res, body, undefined, forwardContext(state, route));
+  if (policy === undefined) return forwardWith(state, route, req, res, body, undefined);
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
@@ -146,7 +167,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     return writeProblem(res, 500, 'Admission failed.');
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
-  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardRoute(route, req, res, body, undefined, forwardContext(state, route)));
+  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardWith(state, route, req, res, body, undefined));
   if (state.queued >= server.maxQueued) {
     // Over the gateway-wide cap on waiting requests: answer at once, and that is all. The
     // response's close aborts the wait; should a gate admit it first, nothing runs.
@@ -184,6 +205,7 @@ const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The 
 const foreignTarget: BadVerdict = { status: 400, reason: 'foreign_target', detail: 'Absolute-form request targets for other hosts are refused: this is not an open proxy.' };
 const ambiguousParams: BadVerdict = { status: 400, reason: 'ambiguous_params', detail: 'The path has segment parameters (;...) under which servers that drop them would route it to another route.' };
 const traceRefused: BadVerdict = { status: 405, reason: 'method_not_allowed', detail: 'TRACE is not allowed on this route.' };
+const expectationFailed: BadVerdict = { status: 417, reason: 'expectation_failed', detail: 'The only expectation served is Expect: 100-continue.' };
 
 /** A request refused for what it is: counted by reason, answered, and its connection closed. */
 function refuseBad(state: HandlerState, res: ServerResponse, v: BadVerdict, headers: Readonly<Record<string, string>> = {}): void {
@@ -193,14 +215,19 @@ function refuseBad(state: HandlerState, res: ServerResponse, v: BadVerdict, head
   writeProblem(res, v.status, v.detail, { ...headers, Connection: 'close' });
 }
 
-function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, body: RequestBody): void {
+function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, body: BodySource): void {
   if (d.type === 'abandoned') return;
-  if (d.type === 'rejected') return shadowed(route, d, state.logger) ? forwardRoute(route, req, res, body, undefined, forwardContext(state, route)) : refuse(state, route, d, res);
+  if (d.type === 'rejected') return shadowed(route, d, state.logger) ? forwardWith(state, route, req, res, body, undefined) : refuse(state, route, d, res);
   if (d.type === 'admitted') {
     state.counters.admitted++;
-    return forwardRoute(route, req, res, body, d.permit, forwardContext(state, route), d.headers);
+    return forwardWith(state, route, req, res, body, d.permit, d.headers);
   }
-  forwardRoute(route, req, res, body, undefined, forwardContext(state, route));
+  forwardWith(state, route, req, res, body, undefined);
+}
+
+/** Forward once the body is read (a deferred one is asked for now: 100 Continue); a body refused then releases the permit. */
+function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[]): void {
+  withBody(req, res, body, permit, (b) => forwardRoute(route, req, res, b, permit, forwardContext(state, route), headers));
 }
 
 /** Per route, built once: what forwarding needs of the gateway (routes are rebuilt on reload). */

@@ -1,0 +1,196 @@
+// Expect: 100-continue (hostile finding F15): the client asks whether to send its body. The
+// gateway decides first — a refusal (429/503 with Retry-After, 413 for a declared length over
+// maxBodySize) is the answer, never a 100 Continue before it, so a refused client never
+// uploads; only an admitted request is told to go on, and its body then reaches the upstream.
+// Any other expectation is 417 with its reason.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../../src/gateway/index.js';
+import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+/** An upstream that records `METHOD target body` of every request it receives. */
+async function recordingUpstream(): Promise<{ seen: string[]; url: string }> {
+  const seen: string[] = [];
+  const up = await upstream((req, res) => {
+    let body = '';
+    req.setEncoding('latin1').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url} ${body}`);
+      res.end('ok');
+    });
+  });
+  return { seen, url: up.url };
+}
+
+/** A client that writes its head, then waits for what the gateway says before (maybe) sending the body. */
+class ExpectClient {
+  readonly #socket: Socket;
+  #text = '';
+  #waiters = new Set<() => void>();
+  closed = false;
+
+  constructor(url: string) {
+    const u = new URL(url);
+    this.#socket = connect(Number(u.port), u.hostname);
+    this.#socket.setEncoding('latin1').on('data', (d: string) => {
+      this.#text += d;
+      for (const w of this.#waiters) w();
+    });
+    this.#socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.#waiters) w();
+    });
+    this.#socket.on('error', () => undefined);
+  }
+
+  write(s: string): void {
+    this.#socket.write(Buffer.from(s, 'latin1'));
+  }
+
+  get text(): string {
+    return this.#text;
+  }
+
+  /** Resolves once `pred(text)` holds or the connection closed; rejects after 5 s. */
+  until(pred: (text: string) => boolean): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!pred(this.#text) && !this.closed) return;
+        this.#waiters.delete(check);
+        clearTimeout(t);
+        resolve(this.#text);
+      };
+      const t = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`nothing matched within 5 s; got ${JSON.stringify(this.#text)}`));
+      }, 5_000);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+const head = (headers: string): string => `POST /x HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n${headers}\r\n`;
+/** A whole final response (status line, head, Content-Length body) is in `text`. */
+const finalResponse = (text: string): boolean => {
+  const m = /HTTP\/1\.1 [2-5]\d\d [^\r]*\r\n([\s\S]*?)\r\n\r\n/.exec(text);
+  if (m === null) return false;
+  const cl = /content-length: *(\d+)/i.exec(m[1]!);
+  return cl === null || text.length >= m.index + m[0].length + Number(cl[1]);
+};
+
+describe('Expect: 100-continue', () => {
+  it('a request its rate limit refuses gets 429 with Retry-After, and no 100 Continue', async () => {
+    const up = await recordingUpstream();
+    const config: GatewayConfig = oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { rateLimits: [{ rate: '1/min', burst: 1 }] } }] });
+    const gw = await startInProcess(config);
+    const first = new ExpectClient(gw.url);
+    first.write(head('Content-Length: 5\r\n'));
+    expect(await first.until((t) => t.includes('100 Continue'))).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    first.write('hello');
+    expect(await first.until(finalResponse)).toMatch(/HTTP\/1\.1 200/);
+    first.close();
+
+    const second = new ExpectClient(gw.url);
+    second.write(head('Content-Length: 5\r\n'));
+    const answer = await second.until(finalResponse);
+    expect(answer).toMatch(/^HTTP\/1\.1 429 /);
+    expect(answer).not.toContain('100 Continue');
+    expect(answer).toMatch(/\r\nRetry-After: \d+\r\n/i);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    second.close();
+    expect(up.seen).toEqual(['POST /x hello']);
+  });
+
+  it('a request its concurrency limit refuses gets 503 with Retry-After before any 100 Continue', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const up = await upstream((req, res) => {
+      req.resume();
+      void held.then(() => res.end('ok'));
+    });
+    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: 1 } }] }));
+    const holder = new ExpectClient(gw.url);
+    holder.write(head('Content-Length: 1\r\n'));
+    await holder.until((t) => t.includes('100 Continue'));
+    holder.write('x');
+    // The holder's request is at the upstream (its slot taken) once the upstream sees a connection.
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (gw.status().upstreams[0]!.sockets > 0 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    const refused = new ExpectClient(gw.url);
+    refused.write(head('Content-Length: 5\r\n'));
+    const answer = await refused.until(finalResponse);
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).not.toContain('100 Continue');
+    expect(answer).toMatch(/\r\nRetry-After: \d+\r\n/i);
+    release();
+    expect(await holder.until(finalResponse)).toMatch(/HTTP\/1\.1 200/);
+    holder.close();
+    refused.close();
+  });
+
+  it('a declared Content-Length over maxBodySize gets 413 and no 100 Continue', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', maxBodySize: '10b' }] }));
+    const c = new ExpectClient(gw.url);
+    c.write(head('Content-Length: 11\r\n'));
+    const answer = await c.until(finalResponse);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).not.toContain('100 Continue');
+    c.close();
+    expect(up.seen).toEqual([]);
+    expect(gw.status().counters.bodyTooLarge).toBe(1);
+  });
+
+  it('an admitted request gets 100 Continue, then its body reaches the upstream (chunked too)', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: 4, rateLimits: [{ rate: '100/s', burst: 10 }] } }] }));
+    const c = new ExpectClient(gw.url);
+    c.write(head('Transfer-Encoding: chunked\r\n'));
+    expect(await c.until((t) => t.includes('\r\n\r\n'))).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    c.write('5\r\nhello\r\n0\r\n\r\n');
+    expect(await c.until(finalResponse)).toMatch(/HTTP\/1\.1 200/);
+    c.close();
+    expect(up.seen).toEqual(['POST /x hello']);
+    expect(gw.status().counters.admitted).toBe(1);
+    // The permit of a request admitted before its body came ended with its response.
+    const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
+    expect(concurrency?.inFlight).toBe(0);
+  });
+
+  it('an admitted request whose body never comes gives its slot back when it is cut (408)', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s', { server: { bodyTimeout: '200ms' }, routes: [{ path: '/', policy: { concurrency: 1 } }] }));
+    const c = new ExpectClient(gw.url);
+    c.write(head('Content-Length: 5\r\n'));
+    await c.until((t) => t.includes('100 Continue'));
+    c.write('he');
+    expect(await c.until(finalResponse)).toMatch(/HTTP\/1\.1 408 /);
+    c.close();
+    const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
+    expect(concurrency?.inFlight).toBe(0);
+    expect(up.seen).toEqual([]);
+  });
+
+  it('an expectation other than 100-continue is 417 with its reason', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    const c = new ExpectClient(gw.url);
+    c.write('GET /x HTTP/1.1\r\nHost: gw\r\nExpect: teapot\r\n\r\n');
+    const answer = await c.until(finalResponse);
+    expect(answer).toMatch(/^HTTP\/1\.1 417 /);
+    expect(answer).toContain('expectation');
+    c.close();
+    expect(up.seen).toEqual([]);
+    expect(gw.status().badRequests['expectation_failed']).toBe(1);
+  });
+});
