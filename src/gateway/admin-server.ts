@@ -113,12 +113,14 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
  */
 export async function listenAdmin(server: Server, host: string, port: number, onClose: () => void = () => undefined): Promise<AdminServer> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => {
+    // Named, so that listening removes it: a later error of the server is not a failed start.
+    const failed = (err: Error): void => {
       onClose();
       reject(err);
-    });
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
