@@ -5,7 +5,7 @@
  * RejectedError 'queue_full' at once), and an optional lag-driven throttle goes first. So a
  * stalled broker holds the producer back instead of filling its memory.
  */
-import { AbortedError, optInt } from '../core/index.js';
+import { AbortedError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { ConcurrencyGate } from '../concurrency/index.js';
 import type { ProducerThrottle } from './producer-throttle.js';
 
@@ -28,6 +28,8 @@ export interface ProducerStats {
 
 export const PRODUCER_DEFAULTS = { maxInFlight: 256, maxWaiting: 1024 } as const;
 
+const BOUNDED_KEYS = optionKeys<BoundedProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true });
+
 export class BoundedProducer {
   readonly #gate: ConcurrencyGate;
   readonly #throttle: ProducerThrottle | undefined;
@@ -35,7 +37,9 @@ export class BoundedProducer {
   #refused = 0;
   #failed = 0;
 
-  constructor(name: string, options: BoundedProducerOptions = {}) {
+  /** `owner` and `keys`: the option names of an adapter whose options extend these (its own error messages). */
+  constructor(name: string, options: BoundedProducerOptions = {}, owner = 'BoundedProducer', keys: readonly string[] = BOUNDED_KEYS) {
+    optKnownKeys(owner, options, keys);
     const limit = optInt('maxInFlight', options.maxInFlight ?? PRODUCER_DEFAULTS.maxInFlight, 1);
     const maxQueue = optInt('maxWaiting', options.maxWaiting ?? PRODUCER_DEFAULTS.maxWaiting, 0);
     this.#gate = new ConcurrencyGate({ name, limit, maxQueue });

@@ -6,7 +6,7 @@
  * dead-lettered with the error as the reason once its attempts are spent). Never silently
  * acked. A handler that runs long keeps its message with `extend()` every `extendEveryMs`.
  */
-import { optInt, optNumber } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { forEach } from '../streams/index.js';
 import { brokerPublisher } from './broker-publisher.js';
 import type { Delivery } from './delivery.js';
@@ -63,6 +63,8 @@ export interface BrokerConsumerStats {
 
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity } as const;
 
+const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ concurrency: true, batch: true, onFailure: true, extendEveryMs: true, onError: true });
+
 export class BrokerConsumer {
   readonly source: BrokerSource;
   /** Settles when the consumer stops: resolves after `stop()`, rejects when the broker fails (BrokerUnavailableError). */
@@ -87,6 +89,7 @@ export class BrokerConsumer {
 
   constructor(source: BrokerSource, handler: Handler, options: BrokerConsumerOptions = {}) {
     if (typeof handler !== 'function') throw new TypeError(`handler: expected a function, received ${typeof handler}`);
+    optKnownKeys('BrokerConsumer', options, CONSUMER_KEYS);
     const concurrency = optInt('concurrency', options.concurrency ?? CONSUMER_DEFAULTS.concurrency, 1);
     const batch = optInt('batch', options.batch ?? CONSUMER_DEFAULTS.batch, 1);
     this.#extendEveryMs = optNumber('extendEveryMs', options.extendEveryMs ?? CONSUMER_DEFAULTS.extendEveryMs, Number.MIN_VALUE);

@@ -10,7 +10,7 @@
  * `sluice_broker_desired_consumers`) for an HPA (external metric) or KEDA (Prometheus scaler)
  * to read. NaN — left out of the metrics — until two readings have given a rate.
  */
-import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { desiredConsumers } from './desired-consumers.js';
 import type { LagMonitor, LagReading } from './lag-monitor.js';
 
@@ -31,6 +31,8 @@ export interface ConsumerScalingOptions {
 
 export const SCALING_DEFAULTS = { replicas: 1, drainSeconds: 60, min: 1 } as const;
 
+const SCALING_KEYS = optionKeys<ConsumerScalingOptions>({ monitor: true, processed: true, replicas: true, drainSeconds: true, min: true, max: true });
+
 export class ConsumerScaling {
   readonly monitor: LagMonitor;
   readonly #processed: () => number;
@@ -44,6 +46,7 @@ export class ConsumerScaling {
   #desired = NaN;
 
   constructor(options: ConsumerScalingOptions) {
+    optKnownKeys('ConsumerScaling', options, SCALING_KEYS);
     if (typeof options.processed !== 'function') throw new InvalidOptionError('processed', 'a function returning a running count', options.processed);
     this.#min = optInt('min', options.min ?? SCALING_DEFAULTS.min, 0);
     this.#max = optInt('max', options.max, Math.max(1, this.#min));

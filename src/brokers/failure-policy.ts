@@ -8,7 +8,7 @@
  * The attempt count is the broker's where it has one (JetStream, SQS, Redis Streams, a
  * RabbitMQ header), so it survives a restart of the consumer.
  */
-import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 
 export interface FailurePolicyOptions {
   /** Attempts before a message is dead-lettered. Integer >= 1. @default 5 */
@@ -23,12 +23,15 @@ export const FAILURE_POLICY_DEFAULTS = { maxAttempts: 5, baseDelayMs: 1000, maxD
 
 export type FailureDecision = { readonly action: 'retry'; readonly delayMs: number } | { readonly action: 'dead-letter'; readonly reason: string };
 
+const FAILURE_POLICY_KEYS = optionKeys<FailurePolicyOptions>({ maxAttempts: true, baseDelayMs: true, maxDelayMs: true });
+
 export class FailurePolicy {
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
 
   constructor(options: FailurePolicyOptions = {}, prefix = 'onFailure') {
+    optKnownKeys('failure policy', options, FAILURE_POLICY_KEYS, `${prefix}.`);
     const d = FAILURE_POLICY_DEFAULTS;
     this.maxAttempts = optInt(`${prefix}.maxAttempts`, options.maxAttempts ?? d.maxAttempts, 1);
     this.baseDelayMs = optNumber(`${prefix}.baseDelayMs`, options.baseDelayMs ?? d.baseDelayMs, 0);

@@ -5,7 +5,7 @@
  * desired-consumer count. A failed read keeps the last value and is counted.
  */
 import type { Clock, TimerHandle } from '../core/index.js';
-import { optNumber, systemClock } from '../core/index.js';
+import { optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 import type { Signal, WatermarkOptions } from '../pressure/index.js';
 import { customSignal } from '../pressure/index.js';
 import { nonEmpty } from './options.js';
@@ -35,6 +35,8 @@ export interface LagReading {
   readonly lastError: unknown;
 }
 
+const LAG_MONITOR_KEYS = optionKeys<LagMonitorOptions>({ name: true, intervalMs: true, clock: true });
+
 export class LagMonitor {
   readonly source: LagSource;
   /** What the metrics call it (the gauges' `source` label). */
@@ -52,6 +54,7 @@ export class LagMonitor {
   readonly #listeners = new Set<(r: LagReading) => void>();
 
   constructor(source: LagSource, options: LagMonitorOptions = {}) {
+    optKnownKeys('LagMonitor', options, LAG_MONITOR_KEYS);
     this.source = source;
     this.name = options.name === undefined ? source.name : nonEmpty('name', options.name);
     this.intervalMs = optNumber('intervalMs', options.intervalMs ?? 1000, Number.MIN_VALUE);

@@ -11,7 +11,7 @@
  * on an injected clock.
  */
 import type { Clock } from '../core/index.js';
-import { InvalidOptionError, optInt, optNumber, systemClock } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 
 export interface PrefetchOptions {
   /** Lowest prefetch. Integer >= 1. @default 1 */
@@ -25,6 +25,8 @@ export interface PrefetchOptions {
 }
 
 export const PREFETCH_DEFAULTS = { min: 1, max: 1000, bufferMs: 1000, intervalMs: 1000 } as const;
+
+const PREFETCH_KEYS = optionKeys<PrefetchOptions>({ min: true, max: true, bufferMs: true, intervalMs: true });
 
 export class PrefetchWindow {
   readonly min: number;
@@ -43,6 +45,7 @@ export class PrefetchWindow {
       this.min = this.max = optInt(prefix, options, 1, 65535);
       this.#bufferMs = this.#intervalMs = Infinity;
     } else {
+      optKnownKeys('prefetch', options, PREFETCH_KEYS, `${prefix}.`);
       this.min = optInt(`${prefix}.min`, options.min ?? PREFETCH_DEFAULTS.min, 1, 65535);
       this.max = optInt(`${prefix}.max`, options.max ?? PREFETCH_DEFAULTS.max, 1, 65535);
       if (this.max < this.min) throw new InvalidOptionError(`${prefix}.max`, `an integer >= min (${this.min})`, this.max);

@@ -13,7 +13,7 @@
  * producer never buffers without bound when the consumers fall behind.
  */
 import type { Clock } from '../core/index.js';
-import { AbortedError, RejectedError, optInt, optNumber, systemClock } from '../core/index.js';
+import { AbortedError, optInt, optionKeys, optKnownKeys, optNumber, RejectedError, systemClock } from '../core/index.js';
 import type { PressureLevel, Signal, WatermarkOptions } from '../pressure/index.js';
 import { customSignal, nextLevel } from '../pressure/index.js';
 
@@ -45,6 +45,21 @@ export interface ProducerThrottleStats {
   readonly waiting: number;
 }
 
+const THROTTLE_KEYS = optionKeys<ProducerThrottleOptions>({
+  read: true,
+  slowAt: true,
+  rejectAt: true,
+  hysteresis: true,
+  slowRecoverAt: true,
+  rejectRecoverAt: true,
+  minDwellMs: true,
+  maxDelayMs: true,
+  maxWaiting: true,
+  retryAfterMs: true,
+  name: true,
+  clock: true,
+});
+
 export class ProducerThrottle {
   readonly name: string;
   readonly signal: Signal;
@@ -60,6 +75,7 @@ export class ProducerThrottle {
   #rejected = 0;
 
   constructor(options: ProducerThrottleOptions) {
+    optKnownKeys('ProducerThrottle', options, THROTTLE_KEYS);
     this.name = options.name ?? 'producer-throttle';
     this.signal = customSignal({ ...options, name: this.name });
     this.#maxDelayMs = optNumber('maxDelayMs', options.maxDelayMs ?? 100, Number.MIN_VALUE);

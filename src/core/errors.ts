@@ -50,9 +50,15 @@ function hasCode(value: unknown, code: ErrorCode): boolean {
 /** An option given at construction is out of range, of the wrong type, or contradicts another. */
 export class InvalidOptionError extends SluiceError {
   readonly option: string;
+  /** What the option takes (the message's "expected ..."). */
+  readonly expected: string;
+  /** The value given. */
+  readonly received: unknown;
   constructor(option: string, expected: string, received: unknown) {
     super('SLUICE_ERR_INVALID_OPTION', `${option}: expected ${expected}, received ${describe(received)}`);
     this.option = option;
+    this.expected = expected;
+    this.received = received;
   }
   override get name(): string {
     return 'InvalidOptionError';

@@ -7,7 +7,7 @@
  * its socket is full and dropped after `maxBlockedSamples` samples — it never buffers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidOptionError, optInt } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { GroupSampler } from './group-sampler.js';
 import type { DashboardGroup, GroupSample } from './group-sampler.js';
 import { dashboardPage } from './page.js';
@@ -45,6 +45,19 @@ export interface DashboardSample {
   readonly groups: readonly GroupSample[];
 }
 
+const DASHBOARD_KEYS = optionKeys<DashboardOptions>({
+  groups: true,
+  samples: true,
+  basePath: true,
+  intervalMs: true,
+  historySeconds: true,
+  maxTenants: true,
+  topTenants: true,
+  maxSubscribers: true,
+  title: true,
+});
+const GROUP_KEYS = optionKeys<DashboardGroup>({ name: true, gates: true, monitor: true, info: true, shadowRefusals: true, shadow: true });
+
 interface Subscriber {
   readonly res: ServerResponse;
   blocked: number;
@@ -67,6 +80,7 @@ export class Dashboard {
   #closed = false;
 
   constructor(options: DashboardOptions) {
+    optKnownKeys('Dashboard', options, DASHBOARD_KEYS);
     const g = options.groups;
     if (options.samples !== undefined) {
       if (typeof options.samples !== 'function') throw new InvalidOptionError('samples', 'a function returning group samples', options.samples);
@@ -74,7 +88,11 @@ export class Dashboard {
       this.#samples = options.samples;
       this.#groups = () => [];
     } else if (typeof g === 'function') this.#groups = g;
-    else if (Array.isArray(g)) this.#groups = () => g as readonly DashboardGroup[];
+    else if (Array.isArray(g)) {
+      // A list given once is checked once; groups from a function are read at every sample.
+      (g as readonly unknown[]).forEach((group, i) => optKnownKeys('dashboard group', group, GROUP_KEYS, `groups[${i}].`));
+      this.#groups = () => g as readonly DashboardGroup[];
+    }
     else throw new InvalidOptionError('groups', 'an array of groups or a function returning them (or give samples)', g);
     const base = options.basePath ?? DASHBOARD_DEFAULTS.basePath;
     if (typeof base !== 'string' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(base)) throw new InvalidOptionError('basePath', "a path such as '/dashboard' (no trailing slash)", base);

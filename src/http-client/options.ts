@@ -1,8 +1,11 @@
 /** HTTP client options: one interface, one defaults constant, validated once. */
+import { AdaptiveThrottle, RetryBudget, RetryPolicy } from '../retry/index.js';
 import type { AdaptiveThrottleOptions, RetryBudgetOptions, RetryOptions } from '../retry/index.js';
+import { CircuitBreaker } from '../breaker/index.js';
 import type { BreakerOptions } from '../breaker/index.js';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 import type { Clock } from '../core/index.js';
+import { Pacer } from './pacer.js';
 import type { PacerOptions } from './pacer.js';
 
 /** The function wrapped: `globalThis.fetch`, undici's `fetch`, or anything with its shape. */
@@ -86,6 +89,39 @@ const CLIENT_KEYS = optionKeys<HttpClientOptions>({
   maxOrigins: true,
 });
 
+/** The keys of each section; `clock` and `name` (the client's own) are refused apart, with their reason. */
+const SECTION_KEYS = {
+  retry: optionKeys<HttpRetryOptions>({ maxAttempts: true, jitter: true, baseDelayMs: true, maxDelayMs: true, attemptTimeoutMs: true, maxRetryAfterMs: true, random: true, onRetry: true, onGiveUp: true }),
+  budget: optionKeys<Omit<RetryBudgetOptions, 'clock'>>({ ratio: true, minRetries: true, windowMs: true, buckets: true }),
+  breaker: optionKeys<Omit<BreakerOptions, 'clock' | 'name'>>({ rule: true, openMs: true, openBackoff: true, maxOpenMs: true, probes: true, probeSuccesses: true, classify: true, classifyError: true }),
+  throttle: optionKeys<Omit<AdaptiveThrottleOptions, 'clock' | 'name'>>({ k: true, windowMs: true, buckets: true, random: true }),
+  pacing: optionKeys<Omit<PacerOptions, 'clock' | 'name'>>({ maxHoldMs: true, maxWaitMs: true }),
+} as const;
+
+/** Keys a section may not set (each refused with its reason before the unknown-key check); an explicit undefined passes. */
+const OWNED = new Set(['clock', 'name', 'deadlineMs', 'budget', 'retryable', 'retryAfter']);
+
+/**
+ * Every origin builds its own gates from the sections, so a section is checked here, once, at
+ * construction — its keys and its values, each error named under the section (`breaker.openMs`)
+ * — and never fails later at an origin's first call.
+ */
+function checkSection(name: keyof typeof SECTION_KEYS, value: object | undefined, clock: Clock): void {
+  if (value === undefined) return;
+  const given = Object.fromEntries(Object.entries(value).filter(([k, v]) => !(OWNED.has(k) && v === undefined)));
+  optKnownKeys(name, given, SECTION_KEYS[name], `${name}.`);
+  try {
+    if (name === 'retry') new RetryPolicy({ ...(value as HttpRetryOptions), clock });
+    else if (name === 'budget') new RetryBudget({ ...(value as RetryBudgetOptions), clock });
+    else if (name === 'breaker') new CircuitBreaker({ ...(value as BreakerOptions), clock });
+    else if (name === 'throttle') new AdaptiveThrottle({ ...(value as AdaptiveThrottleOptions), clock });
+    else new Pacer({ ...(value as PacerOptions), clock });
+  } catch (err) {
+    if (err instanceof InvalidOptionError) throw new InvalidOptionError(`${name}.${err.option}`, err.expected, err.received);
+    throw err;
+  }
+}
+
 export function httpClientConfig(o: HttpClientOptions): HttpClientConfig {
   optKnownKeys('createClient', o, CLIENT_KEYS);
   const fetchFn = o.fetch ?? (globalThis.fetch as FetchFunction | undefined);
@@ -111,18 +147,27 @@ export function httpClientConfig(o: HttpClientOptions): HttpClientConfig {
   const retryOn = o.retryOn ?? HTTP_CLIENT_DEFAULTS.retryOn;
   if (!Array.isArray(retryOn)) throw new InvalidOptionError('retryOn', 'an array of status codes', retryOn);
   retryOn.forEach((s, i) => optInt(`retryOn[${i}]`, s, 100, 599));
+  const clock = o.clock ?? systemClock;
+  const breaker = section('breaker', o.breaker);
+  const throttle = section('throttle', o.throttle);
+  const pacing = section('pacing', o.pacing);
+  checkSection('retry', retry, clock);
+  checkSection('budget', budget, clock);
+  checkSection('breaker', breaker, clock);
+  checkSection('throttle', throttle, clock);
+  checkSection('pacing', pacing, clock);
   return {
     fetch: fetchFn,
     name,
-    clock: o.clock ?? systemClock,
+    clock,
     concurrency,
     maxQueue,
     deadlineMs,
     retry: o.retry === false ? undefined : (retry ?? {}),
     budget: o.budget === false || o.retry === false ? undefined : (budget ?? {}),
-    breaker: o.breaker === false ? undefined : (section('breaker', o.breaker) ?? {}),
-    throttle: o.throttle === false ? undefined : (section('throttle', o.throttle) ?? {}),
-    pacing: o.pacing === false ? undefined : (section('pacing', o.pacing) ?? {}),
+    breaker: o.breaker === false ? undefined : (breaker ?? {}),
+    throttle: o.throttle === false ? undefined : (throttle ?? {}),
+    pacing: o.pacing === false ? undefined : (pacing ?? {}),
     retryOn: new Set(retryOn),
     retryNonIdempotent,
     maxOrigins: optInt('maxOrigins', o.maxOrigins ?? HTTP_CLIENT_DEFAULTS.maxOrigins, 1, Number.MAX_SAFE_INTEGER),

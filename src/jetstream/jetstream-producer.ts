@@ -11,11 +11,14 @@ import { reach } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
+import { optionKeys } from '../core/index.js';
 
 export interface JetstreamProducerOptions extends BoundedProducerOptions {
   /** NATS server(s). @default '127.0.0.1:4222' */
   readonly servers?: string | readonly string[];
 }
+
+const JETSTREAM_PRODUCER_KEYS = optionKeys<JetstreamProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, servers: true });
 
 export class JetstreamProducer extends BrokerProducer {
   readonly #nc: NatsConnection;
@@ -29,7 +32,7 @@ export class JetstreamProducer extends BrokerProducer {
 
   static async open(options: JetstreamProducerOptions = {}): Promise<JetstreamProducer> {
     const servers = options.servers ?? '127.0.0.1:4222';
-    const bounded = new BoundedProducer(`jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`, options);
+    const bounded = new BoundedProducer(`jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`, options, 'JetstreamProducer', JETSTREAM_PRODUCER_KEYS);
     const nc = await reach(bounded.name, () => connect({ servers: servers as string | string[] }));
     return new JetstreamProducer(bounded, nc);
   }

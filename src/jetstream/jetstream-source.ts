@@ -10,7 +10,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg, Consumer, ConsumerMessag
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
@@ -72,6 +72,8 @@ class JetstreamDelivery extends DeliveryBase {
   }
 }
 
+const JETSTREAM_SOURCE_KEYS = optionKeys<JetstreamSourceOptions>({ servers: true, stream: true, subjects: true, consumer: true, maxAckPending: true, ackWaitMs: true, maxDeliver: true, maxBatch: true, expiresMs: true, deadLetterSubject: true });
+
 export class JetstreamSource implements BrokerSource {
   readonly name: string;
   readonly stream: string;
@@ -96,6 +98,7 @@ export class JetstreamSource implements BrokerSource {
   }
 
   static async open(options: JetstreamSourceOptions): Promise<JetstreamSource> {
+    optKnownKeys('JetstreamSource', options, JETSTREAM_SOURCE_KEYS);
     const stream = nonEmpty('stream', options.stream);
     const durable = nonEmpty('consumer', options.consumer);
     const maxAckPending = optInt('maxAckPending', options.maxAckPending ?? 1000, 1);

@@ -6,7 +6,7 @@
  */
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { optInt } from '../core/index.js';
+import { optInt, optionKeys } from '../core/index.js';
 import { reach } from '../brokers/broker-error.js';
 import { hostList } from '../brokers/options.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
@@ -23,6 +23,8 @@ export interface KafkaProducerOptions extends BoundedProducerOptions {
   readonly maxInFlightRequests?: number;
 }
 
+const KAFKA_PRODUCER_KEYS = optionKeys<KafkaProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, brokers: true, clientId: true, acks: true, maxInFlightRequests: true });
+
 export class KafkaProducer extends BrokerProducer {
   readonly #producer: Producer;
   readonly #acks: number;
@@ -35,7 +37,7 @@ export class KafkaProducer extends BrokerProducer {
 
   static async open(options: KafkaProducerOptions): Promise<KafkaProducer> {
     const brokers = hostList('brokers', options.brokers);
-    const bounded = new BoundedProducer(`kafka at ${brokers.join(',')}`, options);
+    const bounded = new BoundedProducer(`kafka at ${brokers.join(',')}`, options, 'KafkaProducer', KAFKA_PRODUCER_KEYS);
     const acks = options.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new TypeError(`acks: expected -1, 0 or 1, received ${String(acks)}`);
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);

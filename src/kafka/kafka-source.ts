@@ -13,7 +13,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { InvalidOptionError, optInt, optNumber, optOneOf } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optOneOf } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
@@ -109,6 +109,8 @@ class KafkaDelivery extends DeliveryBase {
   }
 }
 
+const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true });
+
 export class KafkaSource implements BrokerSource {
   readonly name: string;
   readonly topic: string;
@@ -150,6 +152,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   static async open(options: KafkaSourceOptions): Promise<KafkaSource> {
+    optKnownKeys('KafkaSource', options, KAFKA_SOURCE_KEYS);
     const brokers = hostList('brokers', options.brokers);
     const topic = nonEmpty('topic', options.topic);
     const groupId = nonEmpty('groupId', options.groupId);

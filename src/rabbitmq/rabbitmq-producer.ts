@@ -11,6 +11,7 @@ import { reach, redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
+import { optionKeys } from '../core/index.js';
 
 export interface RabbitmqProducerOptions extends BoundedProducerOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -23,6 +24,8 @@ export interface RabbitmqProducerStats extends ProducerStats {
   /** Times the connection was blocked. */
   readonly blockedTimes: number;
 }
+
+const RABBITMQ_PRODUCER_KEYS = optionKeys<RabbitmqProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, url: true });
 
 export class RabbitmqProducer extends BrokerProducer {
   readonly #conn: ChannelModel;
@@ -44,7 +47,7 @@ export class RabbitmqProducer extends BrokerProducer {
   static async open(options: RabbitmqProducerOptions = {}): Promise<RabbitmqProducer> {
     const url = options.url ?? 'amqp://127.0.0.1:5672';
     // Validate before connecting: a bad option is a bad option whether or not the broker is up.
-    const bounded = new BoundedProducer(`rabbitmq at ${redactUrl(url)}`, options);
+    const bounded = new BoundedProducer(`rabbitmq at ${redactUrl(url)}`, options, 'RabbitmqProducer', RABBITMQ_PRODUCER_KEYS);
     const conn = await reach(bounded.name, () => amqp.connect(url));
     const ch = await conn.createConfirmChannel();
     return new RabbitmqProducer(bounded, conn, ch);

@@ -10,7 +10,7 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import amqp from 'amqplib';
 import type { Clock } from '../core/index.js';
-import { InvalidOptionError, systemClock } from '../core/index.js';
+import { InvalidOptionError, optionKeys, optKnownKeys, systemClock } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
@@ -69,6 +69,8 @@ class RabbitmqDelivery extends DeliveryBase {
   }
 }
 
+const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, clock: true });
+
 export class RabbitmqSource implements BrokerSource {
   readonly name: string;
   readonly queue: string;
@@ -100,6 +102,7 @@ export class RabbitmqSource implements BrokerSource {
 
   /** Connect, assert the queues, start consuming at the initial prefetch. Rejects with BrokerUnavailableError naming the broker. */
   static async open(options: RabbitmqSourceOptions): Promise<RabbitmqSource> {
+    optKnownKeys('RabbitmqSource', options, RABBITMQ_SOURCE_KEYS);
     const queue = nonEmpty('queue', options.queue);
     const dlq = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}.dead`);
     if (dlq === queue) throw new InvalidOptionError('deadLetterQueue', 'a queue other than `queue`', dlq);

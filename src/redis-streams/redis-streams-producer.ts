@@ -8,6 +8,7 @@ import { redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
+import { optionKeys } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
 
 export interface RedisStreamsProducerOptions extends BoundedProducerOptions {
@@ -16,6 +17,8 @@ export interface RedisStreamsProducerOptions extends BoundedProducerOptions {
   /** The entry field for the body. @default 'body' */
   readonly bodyField?: string;
 }
+
+const REDIS_STREAMS_PRODUCER_KEYS = optionKeys<RedisStreamsProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, url: true, bodyField: true });
 
 export class RedisStreamsProducer extends BrokerProducer {
   readonly #client: Redis;
@@ -29,7 +32,7 @@ export class RedisStreamsProducer extends BrokerProducer {
 
   static async open(options: RedisStreamsProducerOptions = {}): Promise<RedisStreamsProducer> {
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    const bounded = new BoundedProducer(`redis-streams at ${redactUrl(url)}`, options);
+    const bounded = new BoundedProducer(`redis-streams at ${redactUrl(url)}`, options, 'RedisStreamsProducer', REDIS_STREAMS_PRODUCER_KEYS);
     return new RedisStreamsProducer(bounded, await connectRedis(url, bounded.name), options.bodyField ?? 'body');
   }
 

@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { optInt, optNumber } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
 import { redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
@@ -74,6 +74,8 @@ class RedisStreamsDelivery extends DeliveryBase {
   }
 }
 
+const REDIS_STREAMS_SOURCE_KEYS = optionKeys<RedisStreamsSourceOptions>({ url: true, stream: true, group: true, consumer: true, claimIdleMs: true, blockMs: true, bodyField: true, deadLetterStream: true });
+
 export class RedisStreamsSource implements BrokerSource {
   readonly name: string;
   readonly stream: string;
@@ -103,6 +105,7 @@ export class RedisStreamsSource implements BrokerSource {
   }
 
   static async open(options: RedisStreamsSourceOptions): Promise<RedisStreamsSource> {
+    optKnownKeys('RedisStreamsSource', options, REDIS_STREAMS_SOURCE_KEYS);
     const stream = nonEmpty('stream', options.stream);
     const o: Required<RedisStreamsSourceOptions> = {
       url: options.url ?? 'redis://127.0.0.1:6379',

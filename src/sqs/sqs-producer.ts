@@ -7,10 +7,13 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
+import { optionKeys } from '../core/index.js';
 import type { SqsConnectionOptions } from './sqs-source.js';
 import { queueUrl, sqsClient, sqsWhere } from './sqs-source.js';
 
 export interface SqsProducerOptions extends BoundedProducerOptions, SqsConnectionOptions {}
+
+const SQS_PRODUCER_KEYS = optionKeys<SqsProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, endpoint: true, region: true, credentials: true, client: true });
 
 export class SqsProducer extends BrokerProducer {
   readonly #client: SQSClient;
@@ -18,7 +21,7 @@ export class SqsProducer extends BrokerProducer {
   readonly #urls = new Map<string, Promise<string>>();
 
   constructor(options: SqsProducerOptions = {}) {
-    super(new BoundedProducer(sqsWhere(options), options));
+    super(new BoundedProducer(sqsWhere(options), options, 'SqsProducer', SQS_PRODUCER_KEYS));
     this.#client = sqsClient(options);
     this.#owns = options.client === undefined;
   }

@@ -16,7 +16,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { optInt } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
@@ -105,6 +105,8 @@ class SqsDelivery extends DeliveryBase {
   }
 }
 
+const SQS_SOURCE_KEYS = optionKeys<SqsSourceOptions>({ endpoint: true, region: true, credentials: true, client: true, queue: true, deadLetterQueue: true, visibilityTimeoutS: true, waitTimeS: true });
+
 export class SqsSource implements BrokerSource {
   readonly name: string;
   readonly queue: string;
@@ -128,6 +130,7 @@ export class SqsSource implements BrokerSource {
   }
 
   static async open(options: SqsSourceOptions): Promise<SqsSource> {
+    optKnownKeys('SqsSource', options, SQS_SOURCE_KEYS);
     const queue = nonEmpty('queue', options.queue);
     const dead = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}-dead`);
     const visibility = optInt('visibilityTimeoutS', options.visibilityTimeoutS ?? 30, 1, 43_200);

@@ -47,4 +47,5 @@ export type { BatchOptions } from './operators/batch.js';
 export { throttle } from './operators/throttle.js';
 export type { ThrottleOptions } from './operators/throttle.js';
 export { timeout } from './operators/timeout.js';
+export type { TimeoutOptions } from './operators/timeout.js';
 export { retry } from './operators/retry.js';

@@ -3,6 +3,7 @@
  * {@link Emission} that keeps the rules. Every sluice source and operator is built on it.
  */
 import { StreamRuleError } from '../core/errors.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { Emission } from './emission.js';
 import type { Source } from './emission.js';
 import { checkSubscriber, refuse } from './rules.js';
@@ -18,6 +19,8 @@ export interface PublisherOptions {
   readonly name?: string;
 }
 
+const PUBLISHER_KEYS = optionKeys<PublisherOptions>({ single: true, name: true });
+
 export class SourcePublisher<T> implements Publisher<T> {
   readonly name: string;
   readonly #open: () => Source<T>;
@@ -25,6 +28,7 @@ export class SourcePublisher<T> implements Publisher<T> {
   #subscribed = false;
 
   constructor(open: () => Source<T>, options?: PublisherOptions) {
+    optKnownKeys('publisher', options, PUBLISHER_KEYS);
     this.#open = open;
     this.#single = options?.single === true;
     this.name = options?.name ?? 'publisher';

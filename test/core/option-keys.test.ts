@@ -105,6 +105,40 @@ describe('unknown option keys', () => {
   });
 });
 
+describe("createClient: each origin's sections, checked once at construction", () => {
+  const sections: [string, Record<string, unknown>, string, RegExp][] = [
+    ['breaker', { breaker: { openMS: 1000 } }, 'breaker.openMS', /^breaker\.openMS: expected one of the breaker options \(did you mean "openMs"\?\)/],
+    ['throttle', { throttle: { K: 2 } }, 'throttle.K', /did you mean "k"/],
+    ['pacing', { pacing: { maxHold: 100 } }, 'pacing.maxHold', /one of the pacing options \(did you mean "maxHoldMs"\?\)/],
+    ['budget', { budget: { minRetrys: 3 } }, 'budget.minRetrys', /one of the budget options \(did you mean "minRetries"\?\)/],
+    ['retry', { retry: { maxAttempt: 3 } }, 'retry.maxAttempt', /one of the retry options \(did you mean "maxAttempts"\?\)/],
+    // A value out of range is named under its section too, at construction, not at an origin's first call.
+    ['breaker range', { breaker: { openMs: 0 } }, 'breaker.openMs', /^breaker\.openMs: expected a finite number > 0, received 0$/],
+    ['retry range', { retry: { maxAttempts: 0 } }, 'retry.maxAttempts', /^retry\.maxAttempts: expected an integer/],
+  ];
+  for (const [what, options, option, message] of sections) {
+    it(`refuses ${what}: ${option}`, () => {
+      let fetched = 0;
+      const e = thrown(() => createClient(loose({ fetch: () => Promise.resolve(new Response(null, { status: fetched++ })), ...options })));
+      expect(e.option).toBe(option);
+      expect(e.message).toMatch(message);
+      expect(fetched).toBe(0);
+    });
+  }
+
+  it('a checked config serves every origin: each gets its own breaker from the same section', async () => {
+    const clock = new VirtualClock();
+    const client = createClient({ clock, retry: false, throttle: false, pacing: { maxHoldMs: 100 }, breaker: { openMs: 1000 }, fetch: () => Promise.resolve(new Response('ok')) });
+    for (const origin of ['http://a.test', 'http://b.test', 'http://c.test']) expect((await client.fetch(`${origin}/x`)).status).toBe(200);
+    expect(client.stats().map((s) => [s.origin, s.breaker?.state])).toEqual([
+      ['http://a.test', 'closed'],
+      ['http://b.test', 'closed'],
+      ['http://c.test', 'closed'],
+    ]);
+    client.close();
+  });
+});
+
 describe('messages', () => {
   it('a positive range reads "> 0", a finite one "a finite number"', () => {
     expect(() => optNumber('openMs', 0, Number.MIN_VALUE)).toThrow('openMs: expected a number > 0, received 0');

@@ -127,4 +127,12 @@ describe('sluice/dashboard', () => {
     expect(() => createDashboard({ groups: [], basePath: 'dash/' })).toThrow(/basePath/);
     expect(() => createDashboard({ groups: 'x' as never })).toThrow(/groups/);
   });
+
+  it('refuses an unknown key, naming the nearest known one, in the options and in a listed group', () => {
+    expect(() => createDashboard({ groups: [], intervalMS: 200 } as never)).toThrow('intervalMS: expected one of the Dashboard options (did you mean "intervalMs"?), received 200');
+    const gate = new ConcurrencyGate({ name: 'g', limit: 1 });
+    expect(() => createDashboard({ groups: [{ name: 'api', gates: [gate] }, { name: 'jobs', gate: [gate] }] } as never)).toThrow(
+      /^groups\[1\]\.gate: expected one of the dashboard group options \(did you mean "gates"\?\)/,
+    );
+  });
 });

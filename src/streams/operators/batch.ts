@@ -8,6 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt, optNumber } from '../../core/options.js';
 import { publisher } from '../publisher.js';
 import type { Emitter } from '../emission.js';
@@ -90,9 +91,12 @@ class BatchStage<T> extends Stage<T, T[]> {
   }
 }
 
+const BATCH_KEYS = optionKeys<BatchOptions>({ clock: true });
+
 export function batch<T>(size: number, maxWaitMs = Infinity, options?: BatchOptions): Operator<T, T[]> {
   const n = optInt('batch(size)', size, 1, Number.MAX_SAFE_INTEGER);
   const wait = optNumber('batch(maxWaitMs)', maxWaitMs, 0);
+  optKnownKeys('batch', options, BATCH_KEYS);
   const clock = options?.clock ?? systemClock;
   return (upstream) => publisher(() => new BatchStage<T>(upstream, n, wait, clock), { name: 'batch' });
 }

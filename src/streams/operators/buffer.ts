@@ -13,6 +13,7 @@
  * `undelivered` in the channel's stats.
  */
 import { RejectedError, StreamRuleError } from '../../core/errors.js';
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt, optOneOf } from '../../core/options.js';
 import { Channel } from '../../queue/channel.js';
 import type { DropPolicy } from '../../queue/options.js';
@@ -164,8 +165,11 @@ class BufferStage<T> implements Source<T>, Subscriber<T> {
   }
 }
 
+const BUFFER_KEYS = optionKeys<BufferOptions<unknown>>({ onDrop: true, name: true, meter: true, onChannel: true });
+
 export function buffer<T>(capacity: number, overflow: BufferOverflow = 'block', options?: BufferOptions<T>): Operator<T, T> {
   const n = optInt('buffer(capacity)', capacity, 1, Number.MAX_SAFE_INTEGER);
   const o = optOneOf('buffer(overflow)', overflow, BUFFER_OVERFLOWS);
+  optKnownKeys('buffer', options, BUFFER_KEYS);
   return (upstream) => publisher(() => new BufferStage(upstream, n, o, options), { name: 'buffer' });
 }

@@ -9,6 +9,7 @@
  *
  * `merge(publishers, { concurrency })` is flatMap over a list of publishers.
  */
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import { publisher } from '../publisher.js';
 import type { Emitter } from '../emission.js';
@@ -170,8 +171,11 @@ class FlatMapStage<T, R> extends Stage<T, R> {
   }
 }
 
+const FLAT_MAP_KEYS = optionKeys<FlatMapOptions>({ concurrency: true, prefetch: true, ordered: true, meter: true });
+
 export function flatMap<T, R>(fn: (item: T) => Publisher<R>, options?: FlatMapOptions): Operator<T, R> {
   checkFn('flatMap', fn);
+  optKnownKeys('flatMap', options, FLAT_MAP_KEYS);
   const concurrency = optInt('concurrency', options?.concurrency ?? 4, 1);
   const prefetch = optInt('prefetch', options?.prefetch ?? 16, 1);
   return (upstream) => publisher(() => new FlatMapStage(upstream, fn, concurrency, prefetch, options?.ordered ?? false, options?.meter), { name: 'flatMap' });

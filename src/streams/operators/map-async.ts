@@ -6,6 +6,7 @@
  * downstream has demand, so results held never exceed `concurrency`. A call that throws or
  * rejects fails the stream (upstream cancelled; later results are discarded).
  */
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import { publisher } from '../publisher.js';
 import type { Emitter } from '../emission.js';
@@ -117,8 +118,11 @@ class MapAsyncStage<T, R> extends Stage<T, R> {
 }
 
 /** `fn` gets the item and a signal that aborts when the stream is cancelled or fails. */
+const MAP_ASYNC_KEYS = optionKeys<MapAsyncOptions>({ concurrency: true, ordered: true, meter: true });
+
 export function mapAsync<T, R>(fn: (item: T, signal: AbortSignal) => R | PromiseLike<R>, options?: MapAsyncOptions): Operator<T, R> {
   checkFn('mapAsync', fn);
+  optKnownKeys('mapAsync', options, MAP_ASYNC_KEYS);
   const concurrency = optInt('concurrency', options?.concurrency ?? 1, 1);
   const ordered = options?.ordered ?? true;
   return (upstream) => publisher(() => new MapAsyncStage(upstream, fn, concurrency, ordered, options?.meter), { name: 'mapAsync' });

@@ -10,6 +10,7 @@
  *
  * It is `buffer(capacity, overflow)` with a non-blocking overflow; see buffer.ts.
  */
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optOneOf } from '../../core/options.js';
 import type { Operator } from '../types.js';
 import { buffer } from './buffer.js';
@@ -24,7 +25,11 @@ export interface OnBackpressureOptions<T> extends BufferOptions<T> {
   readonly capacity?: number;
 }
 
+const ON_BACKPRESSURE_KEYS = optionKeys<OnBackpressureOptions<unknown>>({ capacity: true, onDrop: true, name: true, meter: true, onChannel: true });
+
 export function onBackpressure<T>(strategy: BackpressureStrategy, options?: OnBackpressureOptions<T>): Operator<T, T> {
   const s = optOneOf('onBackpressure(strategy)', strategy, STRATEGIES);
-  return buffer<T>(options?.capacity ?? 1, OVERFLOW[s], { name: `onBackpressure(${s})`, ...options });
+  optKnownKeys('onBackpressure', options, ON_BACKPRESSURE_KEYS);
+  const { capacity, ...rest } = options ?? {};
+  return buffer<T>(capacity ?? 1, OVERFLOW[s], { name: `onBackpressure(${s})`, ...rest });
 }

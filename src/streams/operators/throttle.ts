@@ -9,6 +9,7 @@
  */
 import type { TimerHandle } from '../../core/clock.js';
 import { RejectedError } from '../../core/errors.js';
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import type { Admission, AdmissionContext, Gate } from '../../core/types.js';
 import { publisher } from '../publisher.js';
 import type { Emitter } from '../emission.js';
@@ -120,9 +121,12 @@ class ThrottleStage<T> extends Stage<T, T> {
   }
 }
 
+const THROTTLE_KEYS = optionKeys<ThrottleOptions<unknown>>({ context: true, meter: true });
+
 export function throttle<T>(gate: Gate, options?: ThrottleOptions<T>): Operator<T, T> {
   if (gate === null || typeof gate !== 'object' || typeof gate.admit !== 'function' || gate.clock === undefined) {
     throw new TypeError(`throttle: expected a sluice gate (admit, clock), received ${gate === null ? 'null' : typeof gate}`);
   }
+  optKnownKeys('throttle', options, THROTTLE_KEYS);
   return (upstream) => publisher(() => new ThrottleStage<T>(upstream, gate, options), { name: `throttle(${gate.name})` });
 }

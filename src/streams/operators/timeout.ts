@@ -6,6 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optNumber } from '../../core/options.js';
 import { publisher } from '../publisher.js';
 import type { Emitter } from '../emission.js';
@@ -56,8 +57,17 @@ class TimeoutRelay<T> extends Relay<T, T> {
   }
 }
 
-export function timeout<T>(ms: number, options?: { readonly clock?: Clock }): Operator<T, T> {
+/** Options of {@link timeout}. */
+export interface TimeoutOptions {
+  /** The clock the wait runs on. @default systemClock */
+  readonly clock?: Clock;
+}
+
+const TIMEOUT_KEYS = optionKeys<TimeoutOptions>({ clock: true });
+
+export function timeout<T>(ms: number, options?: TimeoutOptions): Operator<T, T> {
   const limit = optNumber('timeout(ms)', ms, 0);
+  optKnownKeys('timeout', options, TIMEOUT_KEYS);
   const clock = options?.clock ?? systemClock;
   return (upstream) => publisher(() => new TimeoutRelay(upstream, limit, clock), { name: 'timeout' });
 }

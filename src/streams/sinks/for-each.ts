@@ -11,6 +11,7 @@
  * A call that throws or rejects fails the sink: the subscription is cancelled, calls already
  * running finish, then the promise rejects with that error (the first one).
  */
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import type { Publisher, Subscription } from '../types.js';
 import { SinkBase } from './sink-base.js';
@@ -128,9 +129,12 @@ class ForEachSink<T> extends SinkBase<T, void> {
   }
 }
 
+const FOR_EACH_KEYS = optionKeys<ForEachOptions>({ concurrency: true, batch: true, signal: true });
+
 /** Subscribe `fn` to `source`; resolves when the source completes and every call has finished. */
 export function forEach<T>(source: Publisher<T>, fn: (item: T) => unknown, options?: ForEachOptions): Promise<void> {
   if (typeof fn !== 'function') throw new TypeError(`forEach: expected a function, received ${fn === null ? 'null' : typeof fn}`);
+  optKnownKeys('forEach', options, FOR_EACH_KEYS);
   const concurrency = optInt('concurrency', options?.concurrency ?? FOR_EACH_DEFAULTS.concurrency, 1);
   const batch = optInt('batch', options?.batch ?? FOR_EACH_DEFAULTS.batch, 1);
   const sink = new ForEachSink<T>(fn, concurrency, batch);

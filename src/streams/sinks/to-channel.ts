@@ -4,6 +4,7 @@
  * unfinished at once. On completion the channel is closed (unless `close: false`); on an
  * upstream error it is closed too and the promise rejects (what was put stays takeable).
  */
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import type { Channel } from '../../queue/channel.js';
 import type { Publisher } from '../types.js';
 import { forEach } from './for-each.js';
@@ -15,10 +16,13 @@ export interface ToChannelOptions {
   readonly close?: boolean;
 }
 
+const TO_CHANNEL_KEYS = optionKeys<ToChannelOptions>({ batch: true, close: true });
+
 export async function toChannel<T>(source: Publisher<T>, channel: Channel<T>, options?: ToChannelOptions): Promise<void> {
   if (channel === null || typeof channel !== 'object' || typeof (channel as Partial<Channel<T>>).put !== 'function') {
     throw new TypeError(`toChannel: expected a Channel, received ${channel === null ? 'null' : typeof channel}`);
   }
+  optKnownKeys('toChannel', options, TO_CHANNEL_KEYS);
   const batch = options?.batch ?? 16;
   try {
     await forEach(source, (item) => channel.put(item), { concurrency: batch, batch });

@@ -6,6 +6,7 @@
  * writable with it and rejects; a writable that fails or closes early cancels the upstream.
  */
 import type { Writable } from 'node:stream';
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import type { Publisher, Subscription } from '../types.js';
 import { SinkBase } from './sink-base.js';
@@ -91,10 +92,13 @@ class WritableSink<T> extends SinkBase<T, void> {
   }
 }
 
+const TO_WRITABLE_KEYS = optionKeys<ToWritableOptions>({ batch: true, end: true });
+
 export function toWritable<T>(source: Publisher<T>, writable: Writable, options?: ToWritableOptions): Promise<void> {
   if (writable === null || typeof writable !== 'object' || typeof (writable as Partial<Writable>).write !== 'function') {
     throw new TypeError(`toWritable: expected a Node Writable, received ${writable === null ? 'null' : typeof writable}`);
   }
+  optKnownKeys('toWritable', options, TO_WRITABLE_KEYS);
   const sink = new WritableSink<T>(writable, optInt('batch', options?.batch ?? 16, 1), options?.end ?? true);
   source.subscribe(sink);
   return sink.promise;

@@ -6,6 +6,7 @@
  */
 import { publisher } from '../publisher.js';
 import type { Publisher } from '../types.js';
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { HotBuffer, hotBufferOptions } from './buffered.js';
 import type { HotBufferOptions } from './buffered.js';
 
@@ -25,8 +26,11 @@ export interface FromEventsOptions<T> extends HotBufferOptions<T> {
   readonly errorEvent?: string;
 }
 
+const FROM_EVENTS_KEYS = optionKeys<FromEventsOptions<unknown>>({ capacity: true, overflow: true, onDrop: true, name: true, onChannel: true, endEvent: true, errorEvent: true });
+
 /** The first argument of each `event` becomes an item (a DOM event object, for an EventTarget). */
 export function fromEvents<T>(target: NodeEmitter | DomTarget, event: string, options: FromEventsOptions<T>): Publisher<T> {
+  optKnownKeys('fromEvents', options, FROM_EVENTS_KEYS);
   const o = hotBufferOptions(options, 'fromEvents');
   const isNode = target !== null && typeof target === 'object' && typeof (target as NodeEmitter).on === 'function';
   if (!isNode && (target === null || typeof target !== 'object' || typeof (target as DomTarget).addEventListener !== 'function')) {
