@@ -122,6 +122,16 @@ export function onClientError(bad: BadRequests): (err: ParseError, socket: Duple
   };
 }
 
+/** A connection whose first request line has no version (HTTP/0.9: versionless-requests.ts): 505 at once, then the close. */
+export function onVersionless(bad: BadRequests): (socket: Duplex) => void {
+  return (socket) => {
+    if (bad.answered(socket) || !socket.writable) return;
+    bad.count('bad_version', 505);
+    bad.markAnswered(socket);
+    endWith(socket, rawProblem(505, 'Only HTTP/1.0 and HTTP/1.1 are served: the request line has no version (HTTP/0.9).'));
+  };
+}
+
 /** The server's `connect` listener: this is a reverse proxy, not a tunnel. */
 export function onConnect(bad: BadRequests): (req: IncomingMessage, socket: Duplex) => void {
   return (_req, socket) => {

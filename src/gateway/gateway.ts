@@ -13,7 +13,8 @@ import type { GatewayConfig } from './config-types.js';
 import { JsonLogger, toLogger } from './logger.js';
 import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
-import { onClientError, onConnect } from './client-errors.js';
+import { onClientError, onConnect, onVersionless } from './client-errors.js';
+import { watchFirstLines } from './versionless-requests.js';
 import { PipelineLimit } from './pipeline-limit.js';
 import { LoopSaturation } from './loop-saturation.js';
 import { RefusalPacer } from './refusal-pacer.js';
@@ -152,6 +153,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   server.on('clientError', onClientError(state.badRequests));
   server.on('connect', onConnect(state.badRequests));
+  // An HTTP/0.9 request line (no version, no headers to follow) is answered 505 at once, not 408 after headersTimeout.
+  watchFirstLines(server, s.maxHeaderSize, onVersionless(state.badRequests));
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
   // Every gate holds its share of the shared limits before the first request.
   await leases?.attach(state.table);

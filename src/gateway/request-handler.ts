@@ -76,6 +76,8 @@ export interface HandlerState {
 
 /** `expectsContinue`: the client sent `Expect: 100-continue` (node:http's 'checkContinue'), and waits for 100 Continue before its body. */
 export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+  // Its connection was answered already (a first line without a version: versionless-requests.ts) and is closing.
+  if (state.badRequests.answered(req.socket)) return;
   state.counters.requests++;
   const table = state.table;
   const server = table.config.server;

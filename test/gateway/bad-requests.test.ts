@@ -1,6 +1,7 @@
 // Every bad request gets an answer (issue 10, finding 3): hostile inputs written as raw bytes
 // to the gateway, each answered with its status and counted under its reason, and none of
 // them forwarded — the upstream records every request it receives and must see none.
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BadRequestReason } from '../../src/gateway/bad-requests.js';
 import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
@@ -23,6 +24,9 @@ export const HOSTILE: readonly (readonly [string, string, number, BadRequestReas
   ['HTTP/9.9', `GET /x HTTP/9.9\r\n${H}\r\n`, 505, 'bad_version'],
   ['HTTP/2.0 as text', `GET /x HTTP/2.0\r\n${H}\r\n`, 505, 'bad_version'],
   ['HTTP/0.9 (no version)', `GET /x\r\n${H}\r\n`, 505, 'bad_version'],
+  // An HTTP/0.9 client sends its request line alone and waits (hostile finding F6): answered at once, not after headersTimeout.
+  ['HTTP/0.9, the request line alone', 'GET /x\r\n', 505, 'bad_version'],
+  ['HTTP/0.9, the request line alone with a bare LF', 'GET /x\n', 505, 'bad_version'],
   ['a control character in the target', `GET /x\x01y HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
   ['NUL in the target', `GET /x\x00 HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
   ['a tab in the target', `GET /a\tb HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
@@ -158,5 +162,34 @@ describe('bad requests', () => {
     expect((await rawExchange(gw.url, `TRACE /other HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)).status).toBe(405);
     expect(seen).toEqual(['TRACE /debug/x']);
     expect(gw.status().badRequests.method_not_allowed).toBe(1);
+  });
+});
+
+describe('a request line without a version (HTTP/0.9)', () => {
+  it('is answered 505 when it arrives in pieces; a request line in pieces with its version is served', async () => {
+    const { seen, up } = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s'));
+    const inPieces = async (pieces: readonly string[]): Promise<string> => {
+      const u = new URL(gw.url);
+      const socket = connect(Number(u.port), u.hostname);
+      let text = '';
+      socket.setEncoding('latin1').on('data', (d: string) => (text += d));
+      const closed = new Promise<void>((r) => socket.on('close', () => r()));
+      socket.on('error', () => undefined);
+      for (const p of pieces) {
+        socket.write(p);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const t = setTimeout(() => socket.destroy(), 5_000);
+      await closed;
+      clearTimeout(t);
+      return text;
+    };
+    expect(await inPieces(['G', 'ET /x', '\r', '\n'])).toMatch(/^HTTP\/1\.1 505 /);
+    expect(await inPieces(['G', 'ET /x H', 'TTP/1.1\r', `\n${H}Connection: close\r\n\r\n`])).toMatch(/^HTTP\/1\.1 200 /);
+    // Keep-alive after the first request line was judged: the second request on the connection is served too.
+    expect(await inPieces([`GET /a HTTP/1.1\r\n${H}\r\n`, `GET /b HTTP/1.1\r\n${H}Connection: close\r\n\r\n`])).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 200 /);
+    expect(seen).toEqual(['GET /x', 'GET /a', 'GET /b']);
+    expect(gw.status().badRequests.bad_version).toBe(1);
   });
 });
