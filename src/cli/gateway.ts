@@ -13,7 +13,7 @@ import type { AlgorithmName, Duration, Gateway, GatewayConfig, LogLevel, QuickOp
 import { DURATION_RANGES } from '../gateway/schema.js';
 import { durationFlag } from './args.js';
 import { redisUrlOk } from '../gateway/store-config.js';
-import { redactedUrl } from '../gateway/store-share.js';
+import { redactUrl } from '../brokers/broker-error.js';
 
 const USAGE = `Usage: sluice gateway --upstream URL [options]
        sluice gateway --config sluice.yaml [--check]
@@ -138,7 +138,7 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const tenantHeader = flags.get('tenant-header');
   const trust = flags.get('trust-proxy');
   const store = flags.get('store');
-  if (store !== undefined && !redisUrlOk(store)) throw new UsageError(`--store: expected a Redis URL redis://host:port[/db] or rediss://..., received ${JSON.stringify(redactedUrl(store))}`);
+  if (store !== undefined && !redisUrlOk(store)) throw new UsageError(`--store: expected a Redis URL redis://host:port[/db] or rediss://..., received ${JSON.stringify(redactUrl(store))}`);
   return {
     upstream,
     ...(port !== undefined ? { port } : {}),

@@ -10,6 +10,7 @@
  * and /readyz reports it until Redis answers.
  */
 import { createRequire } from 'node:module';
+import { redactUrl } from '../brokers/broker-error.js';
 import type { RedisStore } from '../redis/redis-store.js';
 import type { StoreHealth } from '../redis/store-guard.js';
 import type { Logger } from './logger.js';
@@ -43,15 +44,11 @@ function safe(name: string): string {
   return name.replace(/[{}%]/g, (c) => encodeURIComponent(c));
 }
 
-export function redactedUrl(url: string): string {
-  return url.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@');
-}
-
 export async function openStoreShare(s: ResolvedStore, logger: Logger): Promise<StoreShare> {
   loadPeer('ioredis', "the gateway's store", 'npm install ioredis', requireHere);
   const { RedisStore: Store } = await import('../redis/redis-store.js');
   const redis: RedisStore = await Store.connect({ url: s.url, cluster: s.cluster, keyPrefix: s.keyPrefix, onStoreError: s.onStoreError, instances: s.instances, timeoutMs: s.timeoutMs });
-  const url = redactedUrl(s.url);
+  const url = redactUrl(s.url);
   if (redis.health === 'fallback') {
     logger.warn('store unreachable at start: limits decide by onStoreError until it answers', { store: url, onStoreError: s.onStoreError, error: redis.lastError });
   } else {
