@@ -47,9 +47,9 @@ export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, lo
       if (d.type === 'rejected') shadowed(route, d, logger);
       else if (d.type === 'admitted') {
         // Nobody forwards with this permit: it ends with the response (its status, or ignored when cut).
-        if (res.writableFinished) d.permit.finish(res.statusCode);
-        else if (res.destroyed) d.permit.release('ignored');
-        else res.once('close', () => (res.writableFinished ? d.permit.finish(res.statusCode) : d.permit.release('ignored')));
+        const end = (): void => (res.writableFinished ? d.permit.finish(res.statusCode) : d.permit.release('ignored'));
+        if (res.writableFinished || res.destroyed) end();
+        else res.once('close', end);
       }
     },
     (err: unknown) => logger.error('shadow admission failed', { route: route.config.name, error: String(err) }),
