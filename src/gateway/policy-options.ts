@@ -89,7 +89,8 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
   const c = concurrencyForm(p.concurrency);
   const rateLimits = (p.rateLimits ?? []).map((r) => {
     const o = rateLimitOption(r, (p.rateLimits ?? []).length === 1);
-    // Shared by the workers: the limiter's buckets live in the primary (a store excludes maxKeys).
+    // Shared: the limiter's buckets live in the shared home — the primary's ledger for its workers,
+    // or Redis with `store:` (worker-share.ts) — and a store excludes maxKeys.
     const store = shared.rateStore?.(`${name}-${o.name}`, o.quota === true);
     if (store === undefined) return o;
     const { maxKeys: _maxKeys, ...rest } = o;

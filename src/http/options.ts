@@ -137,7 +137,7 @@ export function defaultClassify(status: number): Outcome {
   return status >= 500 ? 'failure' : 'success';
 }
 
-/** Validate everything but the gates (see route-gates.ts). */
+/** Every HttpAdmission option name, for the unknown-key check (the type checker keeps it complete). */
 const HTTP_KEYS = optionKeys<HttpAdmissionOptions<never>>({
   name: true,
   clock: true,
@@ -160,6 +160,7 @@ const HTTP_KEYS = optionKeys<HttpAdmissionOptions<never>>({
   headers: true,
 });
 
+/** Validate everything but the gates (see route-gates.ts). */
 export function resolveHttpOptions<R extends HttpRequestLike>(o: HttpAdmissionOptions<R>): ResolvedHttpOptions<R> {
   if (typeof o !== 'object' || o === null) throw new InvalidOptionError('options', 'an object', o);
   optKnownKeys('HttpAdmission', o, HTTP_KEYS);
