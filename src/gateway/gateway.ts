@@ -32,6 +32,7 @@ import { gatewayDashboard } from './gateway-dashboard.js';
 import { resolveConfig } from './validate-config.js';
 import { startPrimary } from './primary.js';
 import { SlotLeases } from './slot-leases.js';
+import type { CrashAnswers } from './crash-answers.js';
 import { openStoreShare } from './store-share.js';
 import type { WorkerShare } from './worker-share.js';
 
@@ -49,6 +50,8 @@ export interface GatewayOptions {
    * primary: it forks the workers and serves the admin listener.
    */
   readonly share?: WorkerShare;
+  /** Set by a worker: the requests it owes an answer, for its crash handler (crash-answers.ts). */
+  readonly crashAnswers?: CrashAnswers;
 }
 
 export interface Gateway {
@@ -116,6 +119,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger);
   const share = store?.share ?? options.share;
   const leases = share === undefined ? undefined : new SlotLeases(share);
+  const crashAnswers = options.crashAnswers;
   const counters: GatewayCounters = newCounters();
   const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad });
   const state: HandlerState = {
@@ -144,11 +148,18 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // Node checks the two timeouts above on this period (30 s by default): slow clients must not outlive them by that much.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, s.headersTimeoutMs / 4)),
     },
-    (req, res) => pipeline.run(req, res, () => handleRequest(state, req, res)),
+    (req, res) => {
+      crashAnswers?.track(res);
+      pipeline.run(req, res, () => handleRequest(state, req, res));
+    },
   );
   // Expect: 100-continue is answered 100 only once the request is admitted (expect-continue.ts); other expectations 417.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, () => handleRequest(state, req, res, true)));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    crashAnswers?.track(res);
+    pipeline.run(req, res, () => handleRequest(state, req, res, true));
+  });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, () => refuseExpectation(state, res)));
+  crashAnswers?.attach(server);
   applyServerLimits(server, resolved, state.pacer, loop);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   server.on('clientError', onClientError(state.badRequests));

@@ -7,7 +7,8 @@
  *
  * A worker that dies gives back what it held (its slots are dropped from the ledger; the
  * tokens it held are lost, never minted twice) and is forked again; the requests it had in
- * flight end with it (its clients' connections close). The other workers are untouched.
+ * flight end with it: answered 502 when it crashed on an exception (worker.ts), their
+ * connections closed by the kernel when it was killed. The other workers are untouched.
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
@@ -88,6 +89,13 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   let nextCall = 1;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   const slots: Slot[] = [];
+  // Each worker accepts its own connections from the shared listener (the kernel picks one).
+  // Node's default on Linux, round-robin, has the primary accept every connection and pass it
+  // to a worker; a connection in transit to a worker that dies then stays open in the
+  // primary for ever, its client hanging (hostile finding F10: one per SIGKILL). Without a
+  // hand-off, a dead worker's connections are closed by the kernel and the rest wait in the
+  // listen queue for the others. Set before the first setupPrimary, which freezes it.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: workerFile(), serialization: 'advanced' });
 
   const call = (s: Slot, m: CallBody, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> => {

@@ -2,9 +2,11 @@
  * A gateway worker (forked by primary.ts through node:cluster): it serves the shared
  * listener with its own event loop and admits against limits it leases from the primary
  * (ipc-limit-store.ts); it answers the primary's questions (status, metrics) and orders
- * (reload, drain). A worker whose primary is gone drains and exits.
+ * (reload, drain). A worker whose primary is gone drains and exits. A worker that crashes (an
+ * uncaught exception) answers the requests it holds 502 and exits (crash-answers.ts).
  */
 import { GatewayConfigError } from './config-error.js';
+import { CrashAnswers } from './crash-answers.js';
 import { startGateway } from './gateway.js';
 import type { Gateway } from './gateway.js';
 import { IpcLimitStore } from './ipc-limit-store.js';
@@ -12,11 +14,26 @@ import type { LeaseCall } from './ipc-limit-store.js';
 import { JsonLogger } from './logger.js';
 import type { CallMessage, StartMessage, WorkerMessage } from './worker-messages.js';
 
+/** Longest a crashed worker waits for its 502s to be written before it exits, ms. */
+const CRASH_GRACE_MS = 1_000;
+
 export function runWorker(): void {
   const send = (m: WorkerMessage | LeaseCall): boolean => process.send?.(m) ?? false;
   const store = new IpcLimitStore(send);
+  const crash = new CrashAnswers();
   let gateway: Gateway | undefined;
   let logger: JsonLogger | undefined;
+  let crashed = false;
+  // A bug that escapes (an unhandled rejection arrives here too): the process can no longer be
+  // trusted to serve, but it can still answer what it holds — 502, not a reset — then exit.
+  process.on('uncaughtException', (err, origin) => {
+    if (crashed) process.exit(1); // failing again while answering: go now
+    crashed = true;
+    const fields = { error: err instanceof Error ? (err.stack ?? err.message) : String(err), origin, open: crash.open };
+    if (logger === undefined) process.stderr.write(`worker crashed: ${fields.error}\n`);
+    else logger.error('worker crashed: its open requests are answered 502, then it exits', fields);
+    void crash.answerAll(CRASH_GRACE_MS).finally(() => process.exit(1));
+  });
   let stopping: Promise<void> | undefined;
   const stop = (deadlineMs?: number): Promise<void> => {
     stopping ??= (async () => {
@@ -32,6 +49,7 @@ export function runWorker(): void {
       gateway = await startGateway(m.config, {
         logger,
         share: { store, workers: m.workers, onError: (what, err) => logger?.warn('shared limit call failed', { what, error: String(err) }) },
+        crashAnswers: crash,
       });
       send({ t: 'listening', url: gateway.url });
     } catch (err) {
