@@ -8,8 +8,9 @@
  * refusals fill whatever CPU is free). When the loop has room, a refusal is cheap and
  * answering at once is right — a keep-alive connection may carry many independent requests
  * (a client's pool, an open-loop load), and pausing it for a second would stall all of them
- * for one refusal. Measured on 2 cores (issue 9, `npm run bench:gateway`): always-on pacing
- * took open-loop 8x goodput from 2,248/s to 38/s; the closed-loop storm needs it.
+ * for one refusal. Measured on 2 cores (`npm run bench:gateway`; saved as
+ * bench/results/gateway-27e8a91-always-on-pausing.md): always-on pacing took open-loop 8x
+ * goodput to 38/s (1.5% of capacity).
  *
  * Rule, sampled every `intervalMs`: engage when ELU > threshold; release when ELU falls below
  * `threshold - 0.1` and the engaged state has been held `dwellMs` (Hysteresis, watermarks.ts).

@@ -16,7 +16,7 @@
  * - only while the loop is saturated (`saturated()`, loop-saturation.ts): with room on the
  *   loop a refusal is cheap, and pausing a connection that carries many independent requests
  *   (a pool, an open-loop load) stalls all of them — always-on pacing took open-loop 8x
- *   goodput from 2,248/s to 38/s;
+ *   goodput to 38/s (bench/results/gateway-27e8a91-always-on-pausing.md);
  * - each pause is jittered down to 3/4 of its length at random, so connections refused in
  *   the same instant do not all come back in the same instant;
  * - connections come back at most `resumePerTurn` per loop turn (setImmediate batches): a
