@@ -135,6 +135,8 @@ export function onVersionless(bad: BadRequests): (socket: Duplex) => void {
 /** The server's `connect` listener: this is a reverse proxy, not a tunnel. */
 export function onConnect(bad: BadRequests): (req: IncomingMessage, socket: Duplex) => void {
   return (_req, socket) => {
+    // Answered already (a CONNECT line without a version: versionless-requests.ts).
+    if (bad.answered(socket)) return;
     bad.count('method_not_allowed', 405);
     bad.markAnswered(socket);
     if (socket.writable) endWith(socket, rawProblem(405, 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS }));

@@ -27,6 +27,7 @@ export const HOSTILE: readonly (readonly [string, string, number, BadRequestReas
   // An HTTP/0.9 client sends its request line alone and waits (hostile finding F6): answered at once, not after headersTimeout.
   ['HTTP/0.9, the request line alone', 'GET /x\r\n', 505, 'bad_version'],
   ['HTTP/0.9, the request line alone with a bare LF', 'GET /x\n', 505, 'bad_version'],
+  ['CONNECT without a version (answered and counted once)', `CONNECT /\r\n${H}\r\n`, 505, 'bad_version'],
   ['a control character in the target', `GET /x\x01y HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
   ['NUL in the target', `GET /x\x00 HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],
   ['a tab in the target', `GET /a\tb HTTP/1.1\r\n${H}\r\n`, 400, 'bad_target'],

@@ -36,7 +36,7 @@ function routeOf(path: string): string {
 }
 
 /** Statuses the gateway answers a bad request with (bad-requests.ts; 413 left out: the body-size refusal is not one). */
-const BAD_STATUSES = new Set([400, 405, 408, 431, 501, 505]);
+const BAD_STATUSES = new Set([400, 405, 408, 417, 431, 501, 505]);
 
 interface Received {
   readonly url: string;
