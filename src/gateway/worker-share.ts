@@ -18,8 +18,8 @@ export interface WorkerShare {
   readonly onError: (what: string, err: unknown) => void;
   /**
    * A rate limiter's store when it decides per request in the shared home itself (Redis:
-   * store-share.ts), quotas included; without it each limiter leases tokens in batches and
-   * quotas stay per process.
+   * store-share.ts); without it each limiter leases tokens in batches from the primary —
+   * quotas too (a quota kept per process was N quotas for N workers).
    */
   readonly rateStoreFor?: (policyKey: string, limiter: string) => RateStore;
 }
@@ -37,9 +37,8 @@ export function batchOf(policy: RatePolicy, workers: number): number {
 }
 
 export function rateStoreFactory(share: WorkerShare, policyKey: string): (limiter: string, quota: boolean) => RateStore | undefined {
-  return (limiter, quota) => {
+  return (limiter) => {
     if (share.rateStoreFor !== undefined) return share.rateStoreFor(policyKey, limiter);
-    if (quota) return undefined;
     return new LeasedRateStore(share.store, {
       prefix: `${policyKey}/${limiter}:`,
       holdMs: HOLD_MS,

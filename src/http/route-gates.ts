@@ -102,6 +102,8 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
         ...(overrides !== undefined ? { overrides: namedOverrides(overrides, policyName) } : {}),
         ...(store !== undefined ? { store } : {}),
         ...(maxKeys !== undefined ? { maxKeys } : {}),
+        // Its own refusals say `quota`, so its stats and events count them as what they are.
+        ...(isQuota === true ? { quota: true } : {}),
       });
       if (isQuota === true) quota.add(gate);
     }

@@ -23,8 +23,8 @@ export interface BucketGateOptions extends RateGateOptions, Omit<BucketPolicyInp
 /** Options of {@link SlidingWindow}: the policy fields plus the gate's. The policy is named after the gate. */
 export interface SlidingWindowOptions extends RateGateOptions, Omit<WindowPolicyInput, 'name'> {}
 
-const BUCKET_GATE_KEYS = optionKeys<BucketGateOptions>({ name: true, clock: true, maxWaitMs: true, rate: true, perMs: true, burst: true });
-const WINDOW_GATE_KEYS = optionKeys<SlidingWindowOptions>({ name: true, clock: true, maxWaitMs: true, limit: true, windowMs: true });
+const BUCKET_GATE_KEYS = optionKeys<BucketGateOptions>({ name: true, clock: true, maxWaitMs: true, quota: true, rate: true, perMs: true, burst: true });
+const WINDOW_GATE_KEYS = optionKeys<SlidingWindowOptions>({ name: true, clock: true, maxWaitMs: true, quota: true, limit: true, windowMs: true });
 
 abstract class SingleRateGate<P extends RatePolicy, S extends object> extends RateGate {
   /** The validated policy (plain data). */

@@ -44,7 +44,7 @@ export interface KeyedRateLimiterOptions extends RateGateOptions, MemoryStoreOpt
 }
 
 /** Stats of a keyed limiter: `limit` is the default policy's capacity; `tokens` is undefined (per key). */
-const KEYED_KEYS = optionKeys<KeyedRateLimiterOptions>({ name: true, clock: true, maxWaitMs: true, policy: true, overrides: true, store: true, maxKeys: true, minTurnoverMs: true });
+const KEYED_KEYS = optionKeys<KeyedRateLimiterOptions>({ name: true, clock: true, maxWaitMs: true, quota: true, policy: true, overrides: true, store: true, maxKeys: true, minTurnoverMs: true });
 
 export interface KeyedRateStats extends GateStats {
   /** Keys whose state the store holds. */

@@ -31,7 +31,7 @@
  *   clock), so a caller who sleeps it with the platform's timer and asks again succeeds.
  */
 import type { TimerHandle } from '../core/clock.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions } from '../core/gate-base.js';
 import { optNumber } from '../core/options.js';
@@ -48,6 +48,12 @@ export interface RateGateOptions extends GateOptions {
    * >= 0, Infinity allowed. @default 0 (never wait)
    */
   readonly maxWaitMs?: number;
+  /**
+   * Refusals for spent units are `quota` (a daily allowance, say) rather than `rate_limited`:
+   * in the rejection, the gate's stats and its events alike. Both are 429 over HTTP.
+   * @default false
+   */
+  readonly quota?: boolean;
 }
 
 export const RATE_GATE_DEFAULTS = { maxWaitMs: 0 } as const;
@@ -92,6 +98,8 @@ class Pending implements SignalMember<Pending> {
 
 export abstract class RateGate extends GateBase {
   readonly maxWaitMs: number;
+  /** The reason of a refusal for spent units: `rate_limited`, or `quota` (the `quota` option). */
+  readonly #limited: 'rate_limited' | 'quota';
   /** Newest pending reservation per key; older ones hang off `prev`. */
   readonly #newest = new Map<string, Waiter>();
   #queued = 0;
@@ -107,6 +115,8 @@ export abstract class RateGate extends GateBase {
   constructor(options: RateGateOptions, defaultName: string) {
     super(options, defaultName);
     this.maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? RATE_GATE_DEFAULTS.maxWaitMs, 0);
+    if (options.quota !== undefined && typeof options.quota !== 'boolean') throw new InvalidOptionError('quota', 'a boolean', options.quota);
+    this.#limited = options.quota === true ? 'quota' : 'rate_limited';
   }
 
   /** Meter `cost` units for `key`; see {@link RateStore.consume}. */
@@ -190,7 +200,7 @@ export abstract class RateGate extends GateBase {
 
   /** `now`: the clock when `d` arrived (later than `start` after an async store's round trip). */
   #settle(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, now: number): Admission | Promise<Admission> {
-    if (!d.allowed) return this.reject(d.full === true ? 'keys_full' : 'rate_limited', this.#retryAfter(d.retryAfterMs), d.facts, ctx);
+    if (!d.allowed) return this.reject(d.full === true ? 'keys_full' : this.#limited, this.#retryAfter(d.retryAfterMs), d.facts, ctx);
     if (d.delayMs <= 0) return this.grant(ctx, cost, now - start, d.facts, key, now);
     const left = d.delayMs - (now - start);
     if (left > 0) return this.#wait(ctx, key, cost, start, d, left);

@@ -48,7 +48,7 @@ export class LeaseLedger {
   takeTokens(key: string, policy: RatePolicy, min: number, max: number): TokenGrant {
     const now = this.#now();
     const first = this.#tokens.consume(key, policy, min, now, 0);
-    if (!first.allowed) return { taken: 0, retryAfterMs: first.retryAfterMs, remaining: first.facts.remaining };
+    if (!first.allowed) return { taken: 0, retryAfterMs: first.retryAfterMs, remaining: first.facts.remaining, ...(first.full === true ? { full: true as const } : {}) };
     let taken = min;
     const extra = Math.min(max - min, Math.floor(this.#tokens.available(key, policy, now) + 1e-9));
     let remaining = first.facts.remaining;

@@ -45,6 +45,8 @@ interface Local {
   remaining: number;
   /** A store call for this key in flight: later callers wait for it rather than asking again. */
   pending: Promise<unknown> | undefined;
+  /** The store's last refusal was for a full key table (keys_full), not a spent rate. */
+  full: boolean;
 }
 
 const FAIL_RETRY_MS = 1000;
@@ -78,7 +80,7 @@ export class LeasedRateStore implements RateStore {
     let l = this.#keys.get(key);
     if (l === undefined || l.policy !== policy) {
       if (l !== undefined) this.#giveBack(key, l);
-      l = { tokens: 0, policy, usedAt: t, emptyUntil: 0, retryAt: 0, remaining: capacityOf(policy), pending: undefined };
+      l = { tokens: 0, policy, usedAt: t, emptyUntil: 0, retryAt: 0, remaining: capacityOf(policy), pending: undefined, full: false };
       this.#keys.set(key, l);
       if (this.#keys.size > this.#o.maxKeys) this.#evict();
     } else {
@@ -123,7 +125,8 @@ export class LeasedRateStore implements RateStore {
 
   #refused(l: Local, retryAfterMs: number): RateDecision {
     const p = l.policy;
-    return decision(p.name, capacityOf(p), 0, windowOf(p), retryAfterMs, false, 0, retryAfterMs);
+    const d = decision(p.name, capacityOf(p), 0, windowOf(p), retryAfterMs, false, 0, retryAfterMs);
+    return l.full ? { ...d, full: true } : d;
   }
 
   async #fetch(key: string, l: Local, cost: number): Promise<RateDecision> {
@@ -142,11 +145,13 @@ export class LeasedRateStore implements RateStore {
       g = await call;
     } catch (err) {
       this.#o.onError?.(err);
+      l.full = false;
       return this.#refused(l, FAIL_RETRY_MS);
     } finally {
       l.pending = undefined;
     }
     l.remaining = g.remaining;
+    l.full = g.full === true;
     if (g.taken === 0) {
       l.emptyUntil = performance.now() + g.retryAfterMs;
       return this.#refused(l, g.retryAfterMs);

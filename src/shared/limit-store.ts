@@ -34,6 +34,11 @@ export interface TokenGrant {
   readonly retryAfterMs: number;
   /** Tokens left in the shared bucket after this call (for RateLimit-Remaining; fractional). */
   readonly remaining: number;
+  /**
+   * Nothing taken because the store's key table is full of live state and `key` is new:
+   * the limiter refuses with `keys_full` (503), not as if the key had spent its rate.
+   */
+  readonly full?: true;
 }
 
 /** What {@link SharedLimitStore.takeSlots} answers. */
