@@ -117,7 +117,7 @@ export class RefusalPacer {
     } else handle.readStop();
     if (!this.#watched.has(socket)) {
       this.#watched.add(socket);
-      socket.once('close', () => this.#forget(socket));
+      socket.once('close', () => void this.#forget(socket));
     }
     this.#total++;
     const t = setTimeout(() => this.#ended(socket), ms);
@@ -140,7 +140,7 @@ export class RefusalPacer {
       const s = this.#due[this.#dueHead++]!;
       if (this.#paused.get(s) !== null) continue; // resumed, closed or paused again meanwhile
       if (s.destroyed) {
-        this.#paused.delete(s);
+        this.#forget(s);
         continue;
       }
       this.resume(s);
@@ -155,11 +155,7 @@ export class RefusalPacer {
 
   /** Read `socket` again now (a no-op for one not paused). */
   resume(socket: Socket): void {
-    const t = this.#paused.get(socket);
-    if (t === undefined) return;
-    if (t !== null) clearTimeout(t);
-    this.#paused.delete(socket);
-    if (!socket.destroyed) handleOf(socket)?.readStart();
+    if (this.#forget(socket) && !socket.destroyed) handleOf(socket)?.readStart();
   }
 
   /** Read every paused connection again (drain: what they sent is answered, with Connection: close). */
@@ -167,10 +163,12 @@ export class RefusalPacer {
     for (const s of [...this.#paused.keys()]) this.resume(s);
   }
 
-  #forget(socket: Socket): void {
+  /** Stop tracking `socket`'s pause; whether it was paused. */
+  #forget(socket: Socket): boolean {
     const t = this.#paused.get(socket);
-    if (t === undefined) return;
+    if (t === undefined) return false;
     if (t !== null) clearTimeout(t);
     this.#paused.delete(socket);
+    return true;
   }
 }
