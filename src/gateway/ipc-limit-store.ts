@@ -5,12 +5,12 @@
  * the channel closes reject: the worker is going away anyway.
  */
 import type { RatePolicy } from '../rate/policy.js';
-import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
+import type { SharedLimitStore, SlotGrant, TokenGrant, TokenTable } from '../shared/limit-store.js';
 
 /** A worker's call to the primary's ledger. */
 export type LeaseCall =
-  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeTokens'; readonly args: readonly [string, RatePolicy, number, number] }
-  | { readonly t: 'lease'; readonly id: number; readonly op: 'returnTokens'; readonly args: readonly [string, RatePolicy, number] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeTokens'; readonly args: readonly [string, RatePolicy, number, number, (TokenTable | undefined)?] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'returnTokens'; readonly args: readonly [string, RatePolicy, number, (TokenTable | undefined)?] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'takeSlots'; readonly args: readonly [string, number, number] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'returnSlots'; readonly args: readonly [string, number] };
 
@@ -45,12 +45,12 @@ export class IpcLimitStore implements SharedLimitStore {
     return true;
   }
 
-  takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant> {
-    return this.#call({ t: 'lease', id: 0, op: 'takeTokens', args: [key, policy, min, max] }) as Promise<TokenGrant>;
+  takeTokens(key: string, policy: RatePolicy, min: number, max: number, table?: TokenTable): Promise<TokenGrant> {
+    return this.#call({ t: 'lease', id: 0, op: 'takeTokens', args: [key, policy, min, max, table] }) as Promise<TokenGrant>;
   }
 
-  returnTokens(key: string, policy: RatePolicy, n: number): Promise<void> {
-    return this.#call({ t: 'lease', id: 0, op: 'returnTokens', args: [key, policy, n] }) as Promise<void>;
+  returnTokens(key: string, policy: RatePolicy, n: number, table?: TokenTable): Promise<void> {
+    return this.#call({ t: 'lease', id: 0, op: 'returnTokens', args: [key, policy, n, table] }) as Promise<void>;
   }
 
   takeSlots(name: string, limit: number, want: number): Promise<SlotGrant> {

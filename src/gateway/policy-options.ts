@@ -37,8 +37,8 @@ export interface SharedSettings {
   readonly trustProxy: readonly string[] | undefined;
   readonly proxyHeader: 'x-forwarded-for' | 'forwarded' | undefined;
   readonly clock: Clock | undefined;
-  /** Where each rate limiter's buckets live, by limiter name (and whether it is a quota); undefined: this process's memory. */
-  readonly rateStore?: ((limiter: string, quota: boolean) => RateStore | undefined) | undefined;
+  /** Where each rate limiter's buckets live, by limiter name (whether it is a quota, its maxKeys); undefined: this process's memory. */
+  readonly rateStore?: ((limiter: string, quota: boolean, maxKeys?: number) => RateStore | undefined) | undefined;
 }
 
 /** The full form of a concurrency setting. */
@@ -90,8 +90,8 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
   const rateLimits = (p.rateLimits ?? []).map((r) => {
     const o = rateLimitOption(r, (p.rateLimits ?? []).length === 1);
     // Shared: the limiter's buckets live in the shared home — the primary's ledger for its workers,
-    // or Redis with `store:` (worker-share.ts) — and a store excludes maxKeys.
-    const store = shared.rateStore?.(`${name}-${o.name}`, o.quota === true);
+    // or Redis with `store:` (worker-share.ts). The primary's table for it keeps its maxKeys.
+    const store = shared.rateStore?.(`${name}-${o.name}`, o.quota === true, o.maxKeys);
     if (store === undefined) return o;
     const { maxKeys: _maxKeys, ...rest } = o;
     return { ...rest, store } as RateLimitOption & { readonly name: string };

@@ -36,8 +36,9 @@ export function batchOf(policy: RatePolicy, workers: number): number {
   return Math.max(0, Math.min(Math.floor(perMs * BATCH_SPAN_MS), Math.floor(capacityOf(policy) / (4 * workers))));
 }
 
-export function rateStoreFactory(share: WorkerShare, policyKey: string): (limiter: string, quota: boolean) => RateStore | undefined {
-  return (limiter) => {
+/** `maxKeys`: the limiter's own bound on tenants, kept by the primary's table for it (every worker's tenants together). */
+export function rateStoreFactory(share: WorkerShare, policyKey: string): (limiter: string, quota: boolean, maxKeys?: number) => RateStore | undefined {
+  return (limiter, _quota, maxKeys) => {
     if (share.rateStoreFor !== undefined) return share.rateStoreFor(policyKey, limiter);
     return new LeasedRateStore(share.store, {
       prefix: `${policyKey}/${limiter}:`,
@@ -45,6 +46,7 @@ export function rateStoreFactory(share: WorkerShare, policyKey: string): (limite
       maxKeys: MAX_LOCAL_KEYS,
       batchOf: (p) => batchOf(p, share.workers),
       onError: (err) => share.onError(`rate limiter ${limiter}`, err),
+      ...(maxKeys === undefined ? {} : { tableKeys: maxKeys }),
     });
   };
 }

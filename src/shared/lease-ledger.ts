@@ -12,7 +12,7 @@
  */
 import { MemoryStore } from '../rate/memory-store.js';
 import type { RatePolicy } from '../rate/policy.js';
-import type { SharedLimitStore, SlotGrant, TokenGrant } from './limit-store.js';
+import type { SharedLimitStore, SlotGrant, TokenGrant, TokenTable } from './limit-store.js';
 
 interface SlotHolding {
   held: number;
@@ -26,6 +26,8 @@ interface SlotPool {
 
 export class LeaseLedger {
   readonly #tokens: MemoryStore;
+  /** A table per rate limiter that said which it is (its own maxKeys); `#tokens` for the others. */
+  readonly #tables = new Map<string, MemoryStore>();
   readonly #slots = new Map<string, SlotPool>();
   readonly #now: () => number;
 
@@ -37,23 +39,24 @@ export class LeaseLedger {
   /** The store as one holder sees it. */
   holder(id: string): SharedLimitStore {
     return {
-      takeTokens: (key, policy, min, max) => Promise.resolve(this.takeTokens(key, policy, min, max)),
-      returnTokens: (key, policy, n) => Promise.resolve(this.returnTokens(key, policy, n)),
+      takeTokens: (key, policy, min, max, table) => Promise.resolve(this.takeTokens(key, policy, min, max, table)),
+      returnTokens: (key, policy, n, table) => Promise.resolve(this.returnTokens(key, policy, n, table)),
       takeSlots: (name, limit, want) => Promise.resolve(this.takeSlots(id, name, limit, want)),
       returnSlots: (name, n) => Promise.resolve(this.returnSlots(id, name, n)),
       close: () => Promise.resolve(this.drop(id)),
     };
   }
 
-  takeTokens(key: string, policy: RatePolicy, min: number, max: number): TokenGrant {
+  takeTokens(key: string, policy: RatePolicy, min: number, max: number, table?: TokenTable): TokenGrant {
     const now = this.#now();
-    const first = this.#tokens.consume(key, policy, min, now, 0);
+    const tokens = this.#table(table);
+    const first = tokens.consume(key, policy, min, now, 0);
     if (!first.allowed) return { taken: 0, retryAfterMs: first.retryAfterMs, remaining: first.facts.remaining, ...(first.full === true ? { full: true as const } : {}) };
     let taken = min;
-    const extra = Math.min(max - min, Math.floor(this.#tokens.available(key, policy, now) + 1e-9));
+    const extra = Math.min(max - min, Math.floor(tokens.available(key, policy, now) + 1e-9));
     let remaining = first.facts.remaining;
     if (extra >= 1) {
-      const more = this.#tokens.consume(key, policy, extra, now, 0);
+      const more = tokens.consume(key, policy, extra, now, 0);
       if (more.allowed) {
         taken += extra;
         remaining = more.facts.remaining;
@@ -62,8 +65,16 @@ export class LeaseLedger {
     return { taken, retryAfterMs: 0, remaining };
   }
 
-  returnTokens(key: string, policy: RatePolicy, n: number): void {
-    if (n > 0) this.#tokens.refund(key, policy, n, this.#now());
+  returnTokens(key: string, policy: RatePolicy, n: number, table?: TokenTable): void {
+    if (n > 0) this.#table(table).refund(key, policy, n, this.#now());
+  }
+
+  /** The named table (made with its maxKeys when first asked for), or the shared one. */
+  #table(table: TokenTable | undefined): MemoryStore {
+    if (table === undefined) return this.#tokens;
+    let t = this.#tables.get(table.name);
+    if (t === undefined) this.#tables.set(table.name, (t = new MemoryStore({ maxKeys: table.maxKeys })));
+    return t;
   }
 
   takeSlots(id: string, name: string, limit: number, want: number): SlotGrant {

@@ -17,7 +17,7 @@ import type { RateDecision } from '../rate/algorithm.js';
 import { capacityOf, windowOf } from '../rate/policy.js';
 import type { RatePolicy } from '../rate/policy.js';
 import type { RateStore } from '../rate/store.js';
-import type { SharedLimitStore, TokenGrant } from './limit-store.js';
+import type { SharedLimitStore, TokenGrant, TokenTable } from './limit-store.js';
 
 export interface LeasedRateStoreOptions {
   /** Prepended to every key in the shared store: one limiter's keys apart from another's. */
@@ -33,6 +33,8 @@ export interface LeasedRateStoreOptions {
   readonly batchOf: (policy: RatePolicy) => number;
   /** The store failed; the request is refused with this Retry-After (fail closed). */
   readonly onError?: (err: unknown) => void;
+  /** The most keys the store may hold for this limiter (its key table, named by `prefix`). @default the store's own bound */
+  readonly tableKeys?: number;
 }
 
 interface Local {
@@ -56,10 +58,12 @@ export class LeasedRateStore implements RateStore {
   readonly #o: LeasedRateStoreOptions;
   readonly #keys = new Map<string, Local>();
   readonly #timer: NodeJS.Timeout;
+  readonly #table: TokenTable | undefined;
 
   constructor(store: SharedLimitStore, options: LeasedRateStoreOptions) {
     this.#store = store;
     this.#o = options;
+    this.#table = options.tableKeys === undefined ? undefined : { name: options.prefix, maxKeys: options.tableKeys };
     this.#timer = setInterval(() => this.#sweep(performance.now()), Math.max(5, options.holdMs / 2));
     this.#timer.unref();
   }
@@ -138,7 +142,7 @@ export class LeasedRateStore implements RateStore {
     }
     const need = cost - l.tokens;
     const p = l.policy;
-    const call = this.#store.takeTokens(this.#o.prefix + key, p, need, need + Math.max(0, this.#o.batchOf(p)));
+    const call = this.#store.takeTokens(this.#o.prefix + key, p, need, need + Math.max(0, this.#o.batchOf(p)), this.#table);
     l.pending = call;
     let g: TokenGrant;
     try {
@@ -164,7 +168,7 @@ export class LeasedRateStore implements RateStore {
     const n = Math.floor(l.tokens);
     if (n < 1) return;
     l.tokens -= n;
-    this.#store.returnTokens(this.#o.prefix + key, l.policy, n).catch((err: unknown) => this.#o.onError?.(err));
+    this.#store.returnTokens(this.#o.prefix + key, l.policy, n, this.#table).catch((err: unknown) => this.#o.onError?.(err));
   }
 
   #sweep(t: number): void {

@@ -52,14 +52,25 @@ export interface SlotGrant {
   readonly fairShare: number;
 }
 
+/**
+ * The key table a bucket belongs to (one per rate limiter), for a store that bounds the keys
+ * it holds: at most `maxKeys` live ones per table, a new key beyond them refused `full` —
+ * the limiter's own `maxKeys`, whichever process asks. A store whose keys expire by
+ * themselves (Redis) ignores it.
+ */
+export interface TokenTable {
+  readonly name: string;
+  readonly maxKeys: number;
+}
+
 export interface SharedLimitStore {
   /**
    * Take between `min` and `max` tokens from `key`'s bucket under `policy`, now, in one
    * atomic step (`1 <= min <= max`). Fewer than `min` there: nothing is taken.
    */
-  takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant>;
+  takeTokens(key: string, policy: RatePolicy, min: number, max: number, table?: TokenTable): Promise<TokenGrant>;
   /** Give back `n` tokens taken and not spent. Unknown keys: no-op. */
-  returnTokens(key: string, policy: RatePolicy, n: number): Promise<void>;
+  returnTokens(key: string, policy: RatePolicy, n: number, table?: TokenTable): Promise<void>;
   /**
    * Lease up to `want` more of the `limit` slots named `name`, and say that this holder
    * would use `want` more now (its demand; 0 withdraws it). `want` 0 asks only for the

@@ -3,7 +3,9 @@
 // while the answer said quota), and a full key table shared by the workers (the primary's
 // lease ledger, over the IPC lease channel) is `keys_full` (503), as in one process — it was
 // answered as `rate_limited` (429), as if the new tenant had spent its rate. And a quota is
-// one quota across the workers (it was kept per worker: N workers, N quotas).
+// one quota across the workers (it was kept per worker: N workers, N quotas), and a limiter's
+// maxKeys bounds its tenants across the workers (it was ignored: one table of 100 000 keys in
+// the primary for every limiter).
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcLimitStore } from '../../src/gateway/ipc-limit-store.js';
 import type { LeaseCall } from '../../src/gateway/ipc-limit-store.js';
@@ -87,6 +89,29 @@ describe('refusal reasons', () => {
       for (let i = 0; i < 30; i++) answers.push(await quotas[i % 2]!.admit({ key: 'ip:1' }));
       expect(answers.filter((a) => a.ok).length).toBe(10);
       expect(answers.slice(10).every((a) => !a.ok && a.reason === 'quota')).toBe(true);
+    } finally {
+      for (const t of tables) for (const u of t.upstreams.values()) await u.pool.destroy();
+    }
+  });
+
+  it("a limiter's maxKeys bounds its tenants across the workers, in a table of its own", async () => {
+    const ledger = new LeaseLedger();
+    const config = resolveConfig(
+      oneRoute('http://127.0.0.1:9', '5s', {
+        routes: [
+          { path: '/a', policy: { tenant: { header: 'x-api-key' }, rateLimits: [{ rate: '1/min', burst: 1, maxKeys: 5 }] } },
+          { path: '/b', policy: { tenant: { header: 'x-api-key' }, rateLimits: [{ rate: '2/min', burst: 2 }] } },
+        ],
+      }),
+    );
+    const tables = ['worker-1', 'worker-2'].map((id) => new RouteTable(config, undefined, undefined, { store: ledger.holder(id), workers: 2, onError: () => undefined }));
+    try {
+      const gate = (t: RouteTable, i: number): KeyedRateLimiter => [...t.policies.values()][i]!.admission.rates[0] as KeyedRateLimiter;
+      const a = [];
+      for (let i = 0; i < 10; i++) a.push(await gate(tables[i % 2]!, 0).admit({ key: `key:k${i}` }));
+      expect(a.map((x) => (x.ok ? 'ok' : x.reason))).toEqual([...Array(5).fill('ok'), ...Array(5).fill('keys_full')]);
+      // The other policy's limiter has a table of its own: the first one's full table is not its problem.
+      for (let i = 0; i < 10; i++) expect((await gate(tables[i % 2]!, 1).admit({ key: `key:k${i}` })).ok).toBe(true);
     } finally {
       for (const t of tables) for (const u of t.upstreams.values()) await u.pool.destroy();
     }
