@@ -31,9 +31,9 @@ export function keyPart(option: string, value: unknown): string {
 
 /** The suffix of each kind of state. */
 export const KIND = {
-  'token-bucket': ':tb',
-  gcra: ':gcra',
-  'sliding-window': ':sw',
+  'token-bucket': ':t',
+  gcra: ':g',
+  'sliding-window': ':s',
   leases: ':leases',
   breaker: ':breaker',
 } as const;
@@ -41,4 +41,34 @@ export const KIND = {
 /** The Redis key of `key`'s state of `kind` under `base` (keyPrefix + store name). */
 export function stateKey(base: string, key: string, kind: keyof typeof KIND): string {
   return base + hashTag(key) + KIND[kind];
+}
+
+/** CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with: polynomial 0x1021, init 0. */
+const CRC16 = ((): Uint16Array => {
+  const t = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 8;
+    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+    t[i] = c;
+  }
+  return t;
+})();
+
+const encoder = new TextEncoder();
+
+/**
+ * The Redis Cluster hash slot of a key (0..16383), by Redis's rule: when the key has a `{`
+ * followed by a `}` with something between them, only that text is hashed.
+ */
+export function keySlot(key: string): number {
+  let s = key;
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) s = key.slice(open + 1, close);
+  }
+  const bytes = encoder.encode(s);
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ byte) & 0xff]!;
+  return crc & 16383;
 }

@@ -49,6 +49,12 @@ export interface RedisStoreOptions extends FailureOptions {
   readonly probeMs?: number;
   /** How long `connect` waits for the first connection before starting in the failure mode, ms. > 0. @default 2000 */
   readonly connectTimeoutMs?: number;
+  /**
+   * Rate operations per script call at most: decisions issued in one tick share one script
+   * call (in a cluster, per hash slot), each with its own answer. 1 sends one script per
+   * decision. Integer 1..1000. @default 64
+   */
+  readonly batch?: number;
 }
 
 export const REDIS_STORE_DEFAULTS = {
@@ -58,6 +64,7 @@ export const REDIS_STORE_DEFAULTS = {
   failures: 3,
   probeMs: 500,
   connectTimeoutMs: 2000,
+  batch: 64,
   onStoreError: 'local',
   instances: 1,
 } as const;
@@ -75,6 +82,7 @@ export interface RedisStoreConfig extends FailureConfig {
   readonly failures: number;
   readonly probeMs: number;
   readonly connectTimeoutMs: number;
+  readonly batch: number;
 }
 
 /** Failure options over inherited ones; `prefix` names the option in errors. */
@@ -97,6 +105,7 @@ export function redisStoreConfig(o: RedisStoreOptions): RedisStoreConfig {
     failures: optInt('failures', o.failures ?? d.failures, 1),
     probeMs: optNumber('probeMs', o.probeMs ?? d.probeMs, 1, 60_000),
     connectTimeoutMs: optNumber('connectTimeoutMs', o.connectTimeoutMs ?? d.connectTimeoutMs, 1, 600_000),
+    batch: optInt('batch', o.batch ?? d.batch, 1, 1000),
     ...failureConfig(o, { onStoreError: d.onStoreError, instances: d.instances }),
   };
 }

@@ -1,38 +1,72 @@
 /**
- * The rate algorithms of sluice/rate (token-bucket.ts, gcra.ts, sliding-window.ts) as Lua,
- * one script per algorithm, each decision one atomic EVALSHA. The formulas are the same
- * expressions in the same order, so a decision in Redis is the decision the memory store
- * makes for the same state and time; only the time differs: it is Redis's `TIME`, read
- * inside the script, so the clocks of the callers never enter a decision.
+ * The rate algorithms of sluice/rate (token-bucket.ts, gcra.ts, sliding-window.ts) as one Lua
+ * script that decides a batch: many (key, operation) pairs in one atomic EVALSHA, in order.
+ * The formulas are the same expressions in the same order as the JavaScript, so Redis makes
+ * the memory store's decision for the same state and time; the time is Redis's `TIME`, read
+ * once per batch inside the script, so the clocks of the callers never enter a decision.
  *
- * Calling convention: KEYS[1] the key's state; ARGV[1] the operation, ARGV[2..4] the
- * policy's numbers, ARGV[5..6] the operation's:
+ * The script decides and writes; it does not print its numbers. It answers with the time it
+ * used, as `TIME` gave it, and for each entry the state it read, as Redis stored it. The
+ * client runs the very same step (sluice/rate's algorithm functions) on that state at that
+ * time and gets every field of the decision — remaining, reset, delay, Retry-After — exactly,
+ * without Redis formatting a float per field (string.format('%.17g') is the script's
+ * costliest operation). Each entry also carries Redis's verdict, which the client checks.
  *
- *   'c' consume  cost, maxDelayMs  → { allowed 0|1, delayMs, retryAfterMs, remaining, resetMs }
- *   't' take     min, max          → { taken, retryAfterMs, remaining }   (SharedLimitStore.takeTokens)
- *   'r' refund   cost              → {}
+ * Calling convention (KEYS and ARGV as EVALSHA passes them):
  *
- * ARGV[7], when present, stands in for `TIME`: the tests run a script and the memory store
- * at the same instants and compare every field. sluice never sends it.
+ *   KEYS[i]   entry i's state key (one hash slot per batch in a cluster)
+ *   ARGV[1]   '' — or a time in ms standing in for `TIME` (tests compare the script with the
+ *             memory store at the same instants; sluice never sends one)
+ *   ARGV[2]   m, the number of policies; then m × 4: algorithm ('t' token bucket, 'g' GCRA,
+ *             's' sliding window) and its three numbers (rate, perMs, burst; or limit,
+ *             windowMs, 0)
+ *   then      one spec per entry — or a single spec for every entry when all are alike (the
+ *             usual batch: cost 1, one maxWaitMs) — "<op><policy index>:<x>:<y>", with op
+ *               'c' consume   x = cost, y = maxDelayMs
+ *               't' take      x = min, y = max  (SharedLimitStore.takeTokens: min, then what
+ *                             is there up to max)
+ *               'r' refund    x = cost
  *
- * Numbers cross the boundary as strings printed with %.17g (Redis would print a Lua number
- * with 14 digits, and truncate a returned one to an integer); Infinity is "inf".
- * A state is written only when it changes, with PEXPIRE at the moment it becomes
- * indistinguishable from a fresh one (the algorithm's idleAt), so Redis holds only live keys.
+ * The reply is ONE string (the cheapest reply to send and to parse): the time — "<s> <us>"
+ * from TIME, or "=<ms>" — then per entry ";" and a verdict followed by the state the entry
+ * found ("" for none): '1' allowed/taken, '0' refused, '-' refund. An entry whose key holds
+ * another type answers 'W' and changes nothing (redis.pcall: the other entries go on).
+ *
+ * States are strings: GCRA "tat", token bucket "tokens,last", sliding window "win,prev,curr",
+ * numbers printed with %.17g (exact). A state is written only when it changes. Its expiry
+ * follows the moment it becomes indistinguishable from a fresh one (the algorithm's idleAt):
+ * the key expires at the end of the second whole second after that moment (Redis time), so
+ * it outlives it by 1–2 s; while a write leaves that moment in the same second, the write
+ * keeps the expiry (SET KEEPTTL) instead of setting it again, which costs as much as the
+ * rest of the write.
  */
 
-/** Shared prelude: server time, float printing, and delayUntil (algorithm.ts). */
+/** Time, the current entry's key and policy, delayUntil (algorithm.ts), the write. */
 const PRELUDE = `
-local now
-if ARGV[7] then
-  now = tonumber(ARGV[7])
+local now, clock
+if ARGV[1] ~= '' then
+  now = tonumber(ARGV[1])
+  clock = '=' .. ARGV[1]
 else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  clock = t[1] .. ' ' .. t[2]
 end
 local EPS = 2 ^ -52
 local TINY = 2 ^ -1074
-local function num(x) return string.format('%.17g', x) end
+local fmt, find, sub, floor = string.format, string.find, string.sub, math.floor
+local K
+local rate, perMs, b, T, limit, w
+-- The batch's policies (T = perMs / rate, as the JavaScript computes it), and the algorithms it needs.
+local pol, need_t, need_g, need_s = {}, false, false, false
+local m = tonumber(ARGV[2])
+for j = 1, m do
+  local i = 4 * j - 1
+  local x, y = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  pol[j] = { ARGV[i], x, y, tonumber(ARGV[i + 3]), y / x }
+  local c = ARGV[i]
+  if c == 'g' then need_g = true elseif c == 't' then need_t = true else need_s = true end
+end
 local function delay_until(at)
   local d = at - now
   if d <= 0 then return 0 end
@@ -40,157 +74,127 @@ local function delay_until(at)
   while now + d < at do d = d + step; step = step * 2 end
   return d
 end
-local function expire_at(idle)
-  local ms = math.ceil(idle - now)
-  if ms < 1 then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ms) end
+-- The state (found: it was there, idle0: its idle moment then) becomes v, idle at idle1.
+local function write(found, idle0, v, idle1)
+  if idle1 <= now then
+    if found then redis.call('DEL', K) end
+  elseif found and floor(idle0 / 1000) == floor(idle1 / 1000) then
+    redis.call('SET', K, v, 'KEEPTTL')
+  else
+    redis.call('SET', K, v, 'PX', math.ceil((floor(idle1 / 1000) + 2) * 1000 - now))
+  end
 end
 `;
 
 /**
- * The operations over an algorithm's `load`, `step`, `available`, `refund` and `save`.
- * `step` returns allowed, delay, retryAfter, remaining, reset and changes the state only
- * when it allows; `save` writes it (and its expiry).
+ * Each algorithm, as local functions defined only when the batch needs it (every closure is
+ * made again at each call of the script; functions stored in tables cost microseconds more):
+ * `load` (the state string or false),
+ * `step` → 1 allowed / 0 refused (the state changes only when it allows), `available`,
+ * `refund`, `idle` (idleAt), `save` (the state as a string). The policy's numbers are in
+ * the prelude's locals (T = perMs / rate, as the JavaScript computes it).
  */
-const DISPATCH = `
-local op = ARGV[1]
-local found = load()
-if op == 'c' then
-  local ok, d, r, rem, rs = step(tonumber(ARGV[5]), tonumber(ARGV[6]))
-  if ok == 1 then save() end
-  return { ok, num(d), num(r), num(rem), num(rs) }
-elseif op == 't' then
-  local lo, hi = tonumber(ARGV[5]), tonumber(ARGV[6])
-  local ok, d, r, rem = step(lo, 0)
-  if ok == 0 then return { 0, num(r), num(rem) } end
-  local taken = lo
-  local extra = math.min(hi - lo, math.floor(available() + 1e-9))
-  if extra >= 1 then
-    local ok2, d2, r2, rem2 = step(extra, 0)
-    if ok2 == 1 then taken = taken + extra; rem = rem2 end
-  end
-  save()
-  return { taken, '0', num(rem) }
-elseif op == 'r' then
-  if found then refund(tonumber(ARGV[5])); save() end
-  return {}
-end
-return redis.error_reply('sluice: unknown operation ' .. tostring(op))
-`;
-
-/** Token bucket: hash { t = tokens at l, l = last } (token-bucket.ts). */
 const TOKEN_BUCKET = `
-local rate, perMs, b = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local perUnit = perMs / rate
 local tokens, last
-local function load()
-  local s = redis.call('HMGET', KEYS[1], 't', 'l')
-  if s[1] then tokens = tonumber(s[1]); last = tonumber(s[2]); return true end
-  tokens = b; last = now
-  return false
+local tb_load, refilled, tb_step, tb_refund, tb_idle, tb_save
+if need_t then
+function tb_load(s)
+  if s then
+    local c = find(s, ',', 1, true)
+    tokens = tonumber(sub(s, 1, c - 1)); last = tonumber(sub(s, c + 1))
+  else
+    tokens = b; last = now
+  end
 end
-local function refilled()
+function refilled()
   local x = tokens
   if now > last then x = tokens + ((now - last) * rate) / perMs end
   if x < b then return x end
   return b
 end
-local function available() return refilled() end
-local function step(cost, maxDelay)
+function tb_step(cost, maxDelay)
   local have = refilled()
-  if cost > b then return 0, 0, math.huge, have, (b - have) * perUnit end
-  local delay = 0
+  if cost > b then return 0 end
   if tokens < cost then
-    local at = last + (cost - tokens) * perUnit
-    if at > now then
-      delay = delay_until(at)
-      if delay > maxDelay then return 0, 0, delay, have, (b - have) * perUnit end
-    end
+    local at = last + (cost - tokens) * T
+    if at > now and delay_until(at) > maxDelay then return 0 end
   end
-  local left = have - cost
-  tokens = left; last = now
-  return 1, delay, 0, left, (b - left) * perUnit
+  tokens = have - cost; last = now
+  return 1
 end
-local function refund(cost)
+function tb_refund(cost)
   local x = refilled() + cost
   if x < b then tokens = x else tokens = b end
   last = now
 end
-local function save()
-  redis.call('HSET', KEYS[1], 't', num(tokens), 'l', num(last))
-  expire_at(last + ((b - tokens) * perMs) / rate)
+function tb_idle() return last + ((b - tokens) * perMs) / rate end
+function tb_save() return fmt('%.17g,%.17g', tokens, last) end
 end
 `;
 
-/** GCRA: string TAT (gcra.ts). */
 const GCRA = `
-local rate, perMs, b = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local T = perMs / rate
 local tat
-local function load()
-  local s = redis.call('GET', KEYS[1])
-  if s then tat = tonumber(s); return true end
-  tat = now
-  return false
+local g_load, g_available, g_step, g_refund, g_idle, g_save
+if need_g then
+function g_load(s)
+  if s then tat = tonumber(s) else tat = now end
 end
-local function available()
+function g_available()
   if tat > now then return b - ((tat - now) * rate) / perMs end
   return b
 end
-local function step(cost, maxDelay)
+function g_step(cost, maxDelay)
   local base = tat
   if base < now then base = now end
-  if cost > b then return 0, 0, math.huge, b - (base - now) / T, base - now end
+  if cost > b then return 0 end
   local at = tat - (b - cost) * T
-  local delay = 0
-  if at > now then
-    delay = delay_until(at)
-    if delay > maxDelay then return 0, 0, delay, b - (base - now) / T, base - now end
-  end
-  local nxt = base + cost * T
-  tat = nxt
-  return 1, delay, 0, b - (nxt - now) / T, nxt - now
+  if at > now and delay_until(at) > maxDelay then return 0 end
+  tat = base + cost * T
+  return 1
 end
-local function refund(cost)
+function g_refund(cost)
   local x = tat - (cost * perMs) / rate
   if x > now then tat = x else tat = now end
 end
-local function save()
-  local ms = math.ceil(tat - now)
-  if ms < 1 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], num(tat), 'PX', ms) end
+function g_idle() return tat end
+function g_save() return fmt('%.17g', tat) end
 end
 `;
 
-/** Sliding-window counter: hash { w = window index, p = previous count, c = current } (sliding-window.ts). */
 const SLIDING_WINDOW = `
-local limit, w = tonumber(ARGV[2]), tonumber(ARGV[3])
 local win, prev, curr
-local function load()
-  local s = redis.call('HMGET', KEYS[1], 'w', 'p', 'c')
-  if s[1] then win = tonumber(s[1]); prev = tonumber(s[2]); curr = tonumber(s[3]); return true end
-  win = math.floor(now / w); prev = 0; curr = 0
-  return false
+local s_load, prev_at, curr_at, window_at, estimate, allow_at, s_available, s_step, s_refund, s_idle, s_save
+if need_s then
+function s_load(s)
+  if s then
+    local c1 = find(s, ',', 1, true)
+    local c2 = find(s, ',', c1 + 1, true)
+    win = tonumber(sub(s, 1, c1 - 1)); prev = tonumber(sub(s, c1 + 1, c2 - 1)); curr = tonumber(sub(s, c2 + 1))
+  else
+    win = floor(now / w); prev = 0; curr = 0
+  end
 end
-local function prev_at(k)
+function prev_at(k)
   if k == win then return prev elseif k == win + 1 then return curr end
   return 0
 end
-local function curr_at(k)
+function curr_at(k)
   if k == win then return curr end
   return 0
 end
-local function window_at(x)
-  local k = math.floor(x / w)
+function window_at(x)
+  local k = floor(x / w)
   if k > win then return k end
   return win
 end
-local function estimate(x)
+function estimate(x)
   local k = window_at(x)
   local elapsed = x - k * w
   local frac = 0
   if elapsed > 0 then frac = elapsed / w end
   return prev_at(k) * (1 - frac) + curr_at(k)
 end
-local function allow_at(k, room)
+function allow_at(k, room)
   local p, c = prev_at(k), curr_at(k)
   local x
   if c <= room and p > 0 and 1 - (room - c) / p < 1 then
@@ -205,27 +209,19 @@ local function allow_at(k, room)
   while i < 1100 and estimate(x) > room do x = x + st; st = st * 2; i = i + 1 end
   return x
 end
-local function reset(p, c, k)
-  if c > 0 then return (k + 2) * w - now elseif p > 0 then return (k + 1) * w - now end
-  return 0
-end
-local function available() return limit - estimate(now) end
-local function step(cost, maxDelay)
+function s_available() return limit - estimate(now) end
+function s_step(cost, maxDelay)
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
-  local est = estimate(now)
-  if cost > limit then return 0, 0, math.huge, limit - est, reset(p, c, k) end
-  local delay = 0
-  if est + cost > limit then
+  if cost > limit then return 0 end
+  if estimate(now) + cost > limit then
     local at = allow_at(k, limit - cost)
-    delay = delay_until(at)
-    if delay > maxDelay or math.floor(at / w) ~= k then return 0, 0, delay, limit - est, reset(p, c, k) end
+    if delay_until(at) > maxDelay or floor(at / w) ~= k then return 0 end
   end
-  c = c + cost
-  win = k; prev = p; curr = c
-  return 1, delay, 0, limit - est - cost, reset(p, c, k)
+  win = k; prev = p; curr = c + cost
+  return 1
 end
-local function refund(cost)
+function s_refund(cost)
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
   local fromCurr = cost
@@ -234,21 +230,79 @@ local function refund(cost)
   p = math.max(0, p - (cost - fromCurr))
   win = k; prev = p; curr = c
 end
-local function save()
-  redis.call('HSET', KEYS[1], 'w', num(win), 'p', num(prev), 'c', num(curr))
-  expire_at((win + 2) * w)
+function s_idle() return (win + 2) * w end
+function s_save() return fmt('%.17g,%.17g,%.17g', win, prev, curr) end
 end
 `;
 
-/** The ioredis command each script is defined as. */
-export const RATE_COMMAND = {
-  'token-bucket': 'sluiceTokenBucket',
-  gcra: 'sluiceGcra',
-  'sliding-window': 'sluiceSlidingWindow',
-} as const;
+/** The policies, then each entry in order; one string back. */
+const DISPATCH = `
+local specs = {}
+local one = #ARGV == 4 * m + 3
+local out = { clock }
+local a = 4 * m + 2
+local code
+local load, step, available, refund, idle, save
+for i = 1, #KEYS do
+  K = KEYS[i]
+  local spec
+  if one then spec = ARGV[a + 1] else spec = ARGV[a + i] end
+  local e = specs[spec]
+  if not e then
+    local c1 = find(spec, ':', 2, true)
+    local c2 = find(spec, ':', c1 + 1, true)
+    e = { sub(spec, 1, 1), pol[tonumber(sub(spec, 2, c1 - 1))], tonumber(sub(spec, c1 + 1, c2 - 1)), tonumber(sub(spec, c2 + 1)) }
+    if e[2] == nil then return redis.error_reply('sluice: bad rate spec ' .. spec) end
+    specs[spec] = e
+  end
+  local op, p, x, y = e[1], e[2], e[3], e[4]
+  if p[1] ~= code then
+    code = p[1]
+    if code == 'g' then load, step, available, refund, idle, save = g_load, g_step, g_available, g_refund, g_idle, g_save
+    elseif code == 't' then load, step, available, refund, idle, save = tb_load, tb_step, refilled, tb_refund, tb_idle, tb_save
+    elseif code == 's' then load, step, available, refund, idle, save = s_load, s_step, s_available, s_refund, s_idle, s_save
+    else return redis.error_reply('sluice: unknown algorithm ' .. tostring(code)) end
+  end
+  if code == 's' then limit = p[2]; w = p[3] else rate = p[2]; perMs = p[3]; b = p[4]; T = p[5] end
+  local s = redis.pcall('GET', K)
+  if type(s) == 'table' then
+    out[i + 1] = 'W'
+  else
+    load(s)
+    local found = s ~= false
+    local idle0 = found and idle()
+    if s == false then s = '' end
+    if op == 'c' then
+      if step(x, y) == 1 then
+        write(found, idle0, save(), idle())
+        out[i + 1] = '1' .. s
+      else
+        out[i + 1] = '0' .. s
+      end
+    elseif op == 't' then
+      if step(x, 0) == 1 then
+        local extra = math.min(y - x, floor(available() + 1e-9))
+        if extra >= 1 then step(extra, 0) end
+        write(found, idle0, save(), idle())
+        out[i + 1] = '1' .. s
+      else
+        out[i + 1] = '0' .. s
+      end
+    elseif op == 'r' then
+      if found then refund(x); write(found, idle0, save(), idle()) end
+      out[i + 1] = '-' .. s
+    else
+      return redis.error_reply('sluice: unknown operation ' .. tostring(op))
+    end
+  end
+end
+return table.concat(out, ';')
+`;
 
-export const RATE_SCRIPTS = {
-  'token-bucket': PRELUDE + TOKEN_BUCKET + DISPATCH,
-  gcra: PRELUDE + GCRA + DISPATCH,
-  'sliding-window': PRELUDE + SLIDING_WINDOW + DISPATCH,
-} as const;
+/** The ioredis command the script is defined as (its number of keys comes with each call). */
+export const RATE_COMMAND = 'sluiceRate';
+
+export const RATE_SCRIPT = PRELUDE + TOKEN_BUCKET + GCRA + SLIDING_WINDOW + DISPATCH;
+
+/** The script's letter for each algorithm. */
+export const ALGORITHM_CODE = { 'token-bucket': 't', gcra: 'g', 'sliding-window': 's' } as const;

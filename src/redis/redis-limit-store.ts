@@ -18,8 +18,7 @@ import { stateKey } from './keys.js';
 import { LeaseClient } from './lease-client.js';
 import { LocalShare } from './local-share.js';
 import type { FailureConfig } from './options.js';
-import { RATE_COMMAND } from './rate-scripts.js';
-import { policyArgs, replyNumber } from './redis-rate-store.js';
+import { replayTake } from './rate-replay.js';
 import { StoreWrongTypeError } from './store-errors.js';
 import type { StoreLink } from './store-link.js';
 
@@ -50,8 +49,23 @@ export class RedisLimitStore implements SharedLimitStore {
 
   async takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant> {
     try {
-      const r = (await this.#link.script(RATE_COMMAND[policy.algorithm], [stateKey(this.base, key, policy.algorithm)], ['t', ...policyArgs(policy), min, max])) as unknown[];
-      return { taken: replyNumber(r[0]), retryAfterMs: replyNumber(r[1]), remaining: replyNumber(r[2]) };
+      return await new Promise<TokenGrant>((resolve, reject) => {
+        this.#link.rate.push({
+          key: stateKey(this.base, key, policy.algorithm),
+          op: 't',
+          policy,
+          x: min,
+          y: max,
+          answer: (verdict, state, now) => {
+            try {
+              resolve(replayTake(policy, verdict, state, now, min, max));
+            } catch (err) {
+              reject(err as Error);
+            }
+          },
+          fail: reject,
+        });
+      });
     } catch (err) {
       if (err instanceof StoreWrongTypeError || this.failure.onStoreError === 'closed') throw err;
       if (this.failure.onStoreError === 'open') return { taken: max, retryAfterMs: 0, remaining: 0 };
@@ -61,7 +75,9 @@ export class RedisLimitStore implements SharedLimitStore {
 
   async returnTokens(key: string, policy: RatePolicy, n: number): Promise<void> {
     if (n <= 0) return;
-    await this.#link.script(RATE_COMMAND[policy.algorithm], [stateKey(this.base, key, policy.algorithm)], ['r', ...policyArgs(policy), n, 0]);
+    await new Promise<void>((resolve, reject) => {
+      this.#link.rate.push({ key: stateKey(this.base, key, policy.algorithm), op: 'r', policy, x: n, y: 0, answer: () => resolve(), fail: reject });
+    });
   }
 
   async takeSlots(name: string, limit: number, want: number): Promise<SlotGrant> {

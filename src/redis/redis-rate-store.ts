@@ -1,8 +1,9 @@
 /**
- * A {@link RateStore} in Redis: every decision is one atomic script (rate-scripts.ts) on the
- * key's one slot, on Redis's clock. The `now` a gate passes is ignored for the decision, so
- * processes whose clocks disagree share one bucket exactly; `delayMs` and `retryAfterMs` are
- * durations, which the caller's clock measures well enough.
+ * A {@link RateStore} in Redis: every decision is atomic in a script (rate-scripts.ts) on the
+ * key's one slot, on Redis's clock; decisions issued in one tick share one script call
+ * (rate-batch.ts), each with its own answer. The `now` a gate passes is ignored for the
+ * decision, so processes whose clocks disagree share one bucket exactly; `delayMs` and
+ * `retryAfterMs` are durations, which the caller's clock measures well enough.
  *
  * When the store cannot answer (see StoreGuard), the decision is the `onStoreError` mode's:
  * admitted ('open'), refused with the time until the next probe ('closed'), or metered by
@@ -20,26 +21,16 @@ import { Cluster } from 'ioredis';
 import { stateKey } from './keys.js';
 import { LocalShare } from './local-share.js';
 import type { FailureConfig } from './options.js';
-import { RATE_COMMAND } from './rate-scripts.js';
+import type { BatchEntry } from './rate-batch.js';
+import { replayConsume } from './rate-replay.js';
 import { StoreWrongTypeError } from './store-errors.js';
 import type { StoreLink } from './store-link.js';
 
-/** A reply number: the scripts print floats with %.17g, Infinity as "inf". */
+/** A reply number of the lease and breaker scripts: a float printed with %.17g, Infinity as "inf". */
 export function replyNumber(x: unknown): number {
   if (typeof x === 'number') return x;
   const s = String(x);
   return s === 'inf' ? Infinity : Number(s);
-}
-
-/** The script's policy arguments (ARGV[2..4]). */
-export function policyArgs(p: RatePolicy): (string | number)[] {
-  return p.algorithm === 'sliding-window' ? [p.limit, p.windowMs, 0] : [p.rate, p.perMs, p.burst];
-}
-
-/** A consume script's reply as a decision. */
-export function replyDecision(policy: RatePolicy, reply: unknown): RateDecision {
-  const a = reply as unknown[];
-  return decision(policy.name, capacityOf(policy), replyNumber(a[3]), windowOf(policy), replyNumber(a[4]), replyNumber(a[0]) === 1, replyNumber(a[1]), replyNumber(a[2]));
 }
 
 export interface RedisRateStats {
@@ -57,6 +48,12 @@ export class RedisRateStore implements RateStore {
   readonly #local: LocalShare;
   #shared = 0;
   #fallback = 0;
+
+  /** What a consume's entry reports back (one object per store, not two closures per decision). */
+  readonly #outcome: Outcome = {
+    shared: () => void this.#shared++,
+    fallback: (err, key, policy, cost, now, maxDelayMs) => this.#fallbackDecision(err, key, policy, cost, now, maxDelayMs),
+  };
 
   constructor(link: StoreLink, base: string, failure: FailureConfig) {
     this.#link = link;
@@ -80,15 +77,9 @@ export class RedisRateStore implements RateStore {
   }
 
   consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): Promise<RateDecision> {
-    const k = this.keyOf(key, policy);
-    const args = ['c', ...policyArgs(policy), cost, maxDelayMs === Infinity ? 1e308 : maxDelayMs];
-    return this.#link.script(RATE_COMMAND[policy.algorithm], [k], args).then(
-      (r) => {
-        this.#shared++;
-        return replyDecision(policy, r);
-      },
-      (err: unknown) => this.#fallbackDecision(err, key, policy, cost, now, maxDelayMs),
-    );
+    return new Promise<RateDecision>((resolve, reject) => {
+      this.#link.rate.push(new Consume(this.#outcome, this.keyOf(key, policy), policy, cost, maxDelayMs, key, now, resolve, reject));
+    });
   }
 
   refund(key: string, policy: RatePolicy, cost: number, now: number): Promise<void> {
@@ -96,7 +87,9 @@ export class RedisRateStore implements RateStore {
       this.#local.store.refund(key, this.#local.share(policy), cost, now);
       return Promise.resolve();
     }
-    return this.#link.script(RATE_COMMAND[policy.algorithm], [this.keyOf(key, policy)], ['r', ...policyArgs(policy), cost, 0]).then(() => undefined);
+    return new Promise<void>((resolve, reject) => {
+      this.#link.rate.push({ key: this.keyOf(key, policy), op: 'r', policy, x: cost, y: 0, answer: () => resolve(), fail: reject });
+    });
   }
 
   /** Forget `key` under every algorithm (one DEL: the keys share a slot). True when something was there. */
@@ -137,6 +130,47 @@ export class RedisRateStore implements RateStore {
       }
       case 'local':
         return this.#local.store.consume(key, this.#local.share(policy), cost, now, maxDelayMs);
+    }
+  }
+}
+
+interface Outcome {
+  shared(): void;
+  fallback(err: unknown, key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): RateDecision;
+}
+
+/** A consume waiting in its batch: Redis's answer replayed into the decision, or the failure mode's. */
+class Consume implements BatchEntry {
+  readonly op = 'c';
+  readonly y: number;
+  constructor(
+    readonly outcome: Outcome,
+    readonly key: string,
+    readonly policy: RatePolicy,
+    readonly x: number,
+    readonly maxDelayMs: number,
+    readonly callerKey: string,
+    readonly now: number,
+    readonly resolve: (d: RateDecision) => void,
+    readonly reject: (err: Error) => void,
+  ) {
+    this.y = maxDelayMs === Infinity ? 1e308 : maxDelayMs;
+  }
+
+  answer(verdict: string, state: string, at: number): void {
+    try {
+      this.resolve(replayConsume(this.policy, verdict, state, at, this.x, this.maxDelayMs));
+      this.outcome.shared();
+    } catch (err) {
+      this.reject(err as Error);
+    }
+  }
+
+  fail(err: unknown): void {
+    try {
+      this.resolve(this.outcome.fallback(err, this.callerKey, this.policy, this.x, this.now, this.maxDelayMs));
+    } catch (e) {
+      this.reject(e as Error);
     }
   }
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/breaker/index.js';
 import { KeyedRateLimiter, ratePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
+import { keySlot } from '../../src/redis/keys.js';
 import { root } from '../gateway/helpers.js';
 import { peakHeld } from './peak-held.js';
 import { haveRedisServer, until } from './servers.js';
@@ -60,6 +61,21 @@ describe.skipIf(!can)('Redis Cluster (3 masters)', () => {
       for (let i = 0; i < 5; i++) answers.push((await lim.admit({ key: k })).ok);
       expect(answers).toEqual([true, true, true, false, false]);
     }
+  });
+
+  it('decisions of one tick across every node: batched per hash slot, one script per slot, each key its own answer', async () => {
+    const rs = redis.rateStore('batch');
+    const policy = ratePolicy({ algorithm: 'gcra', rate: 1, perMs: 60_000, burst: 2 });
+    const keys = Array.from({ length: 40 }, (_, i) => `b-${i % 20}`); // every key twice
+    // keySlot is Redis Cluster's: the batcher groups by it.
+    for (const k of keys.slice(0, 20)) expect(keySlot(rs.keyOf(k, policy))).toBe(Number(await raw.call('CLUSTER', 'KEYSLOT', rs.keyOf(k, policy))));
+    const slots = new Set(keys.map((k) => keySlot(rs.keyOf(k, policy))));
+    const before = redis.guard.stats().sent;
+    const ds = await Promise.all([...keys, ...keys.slice(0, 20)].map((k) => rs.consume(k, policy, 1, 0, 0)));
+    // Same-slot keys share a call (no CROSSSLOT); the calls are as many as the slots.
+    expect(redis.guard.stats().sent - before).toBe(slots.size);
+    expect(ds.map((d) => d.allowed)).toEqual([...Array<boolean>(40).fill(true), ...Array<boolean>(20).fill(false)]);
+    expect(rs.stats().fallback).toBe(0);
   });
 
   it('all states of one key share a slot (hash tag), so delete is one multi-key DEL on one node', async () => {

@@ -1,0 +1,127 @@
+/**
+ * Load and measurement for bench:redis: closed-loop callers, an open-loop (paced) run,
+ * Redis's own accounting of script time (INFO commandstats), and redis-benchmark's ceiling.
+ */
+import { execFileSync } from 'node:child_process';
+import type { Redis } from 'ioredis';
+
+export type Decide = (key: string) => Promise<unknown>;
+
+export interface Run {
+  /** Decisions answered. */
+  n: number;
+  seconds: number;
+  /** Each decision's time from call to answer, ms. */
+  lat: number[];
+  /** This process's CPU (user + system) per decision, µs. */
+  cpuUs: number;
+  /** Redis's time in EVALSHA per decision, µs (INFO commandstats; the whole server's). */
+  redisUs: number;
+}
+
+let turn = 0;
+/** The bench's keys: `keys` tenants in turn. */
+export function nextKey(keys: number): string {
+  return `t${turn++ % keys}`;
+}
+
+/** Redis's total µs spent in EVALSHA so far (every client's). */
+export async function evalshaUsec(info: Redis): Promise<number> {
+  const m = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await info.info('commandstats'));
+  return m === null ? 0 : Number(m[1]);
+}
+
+/** `concurrency` callers, each deciding in a loop for `ms`. */
+export async function closedLoop(decide: Decide, concurrency: number, ms: number, keys: number, info: Redis): Promise<Run> {
+  const lat: number[] = [];
+  let n = 0;
+  const u0 = await evalshaUsec(info);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        await decide(nextKey(keys));
+        lat.push(performance.now() - s);
+        n++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const u1 = await evalshaUsec(info);
+  return { n, seconds, lat, cpuUs: (cpu.user + cpu.system) / Math.max(1, n), redisUs: (u1 - u0) / Math.max(1, n) };
+}
+
+/**
+ * Open loop: decisions issued at `rate` per second for `ms`, whatever the answers do, on
+ * the event loop's timers (each turn issues the decisions due since the last). Latency is
+ * from each call to its answer; `behindMs` is how far the issuing fell behind schedule at
+ * worst (a process that cannot keep up shows it here, not as a lower rate).
+ */
+export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & { behindMs: number }> {
+  const lat: number[] = [];
+  const total = Math.floor((rate * ms) / 1000);
+  let issued = 0;
+  let answered = 0;
+  let behindMs = 0;
+  const u0 = await evalshaUsec(info);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const onAnswer = (s: number) => (): void => {
+      lat.push(performance.now() - s);
+      if (++answered === total) resolve();
+    };
+    const tick = (): void => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - t0) * rate) / 1000));
+      if (issued < due) behindMs = Math.max(behindMs, now - (t0 + (issued * 1000) / rate));
+      while (issued < due) {
+        issued++;
+        const s = performance.now();
+        void decide(nextKey(keys)).then(onAnswer(s), onAnswer(s));
+      }
+      if (issued < total) setTimeout(tick, 0);
+    };
+    tick();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const u1 = await evalshaUsec(info);
+  return { n: answered, seconds, lat, cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs };
+}
+
+export function quantile(sorted: Float64Array, q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Whether redis-benchmark is on the PATH. */
+export function hasRedisBenchmark(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v redis-benchmark'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * redis-benchmark's requests/s for `EVALSHA sha <keys> <args>` (50 clients, pipeline `-P`,
+ * `__rand_int__` in a key replaced by a random tenant each time).
+ */
+export function redisBenchmark(url: string, pipeline: number, requests: number, keys: number, command: string[]): number {
+  const u = new URL(url.includes('://') ? url : `redis://${url}`);
+  const out = execFileSync('redis-benchmark', ['-h', u.hostname, '-p', u.port || '6379', '-c', '50', '-n', String(requests), '-P', String(pipeline), '-r', String(keys), '--csv', ...command], { encoding: 'utf8', timeout: 120_000 });
+  // --csv: a header line, then "test","rps",...
+  const row = out.trim().split('\n').at(-1)!.split(',').map((x) => x.replace(/"/g, ''));
+  return Math.round(Number(row[1]));
+}

@@ -1,0 +1,194 @@
+/**
+ * Rate operations issued in the same tick go to Redis as ONE script call (rate-scripts.ts)
+ * that decides them all, in issue order, each with its own exact answer: the decisions are
+ * those of one script per decision sent back to back (one `TIME` for the batch: they are
+ * decided at one instant of Redis's clock). What a batch saves is per-call work: one command
+ * for the client to encode and one reply to parse instead of one each per decision, one
+ * script invocation on the server, one timeout and one breaker permit for the guard.
+ *
+ * Batches form per hash slot when the client is a Redis Cluster (a script's keys must share
+ * a slot), and hold at most `maxBatch` entries: a script runs alone in Redis, and a long one
+ * delays every other client. Batches that fill in one tick go out together through the
+ * client's auto-pipelining (one write).
+ *
+ * An entry whose key holds another type fails alone (StoreWrongTypeError); the others in
+ * its batch are answered. When the call fails (timeout, connection, breaker open) every
+ * entry of the batch fails with that error and its caller falls back.
+ */
+import type { RatePolicy } from '../rate/policy.js';
+import { keySlot } from './keys.js';
+import { ALGORITHM_CODE, RATE_COMMAND } from './rate-scripts.js';
+import { StoreWrongTypeError } from './store-errors.js';
+import type { StoreGuard } from './store-guard.js';
+
+/** 'c' consume (cost, maxDelayMs), 't' take (min, max), 'r' refund (cost, 0). */
+export type RateOp = 'c' | 't' | 'r';
+
+/** One operation of a batch, as the script takes it. */
+export interface BatchOp {
+  readonly key: string;
+  readonly op: RateOp;
+  readonly policy: RatePolicy;
+  readonly x: number;
+  readonly y: number;
+}
+
+/** An operation waiting for its answer. */
+export interface BatchEntry extends BatchOp {
+  /**
+   * Redis's answer: `verdict` '1' allowed/taken, '0' refused, '-' refunded; `state` the
+   * state the entry found ('' for none), `now` the Redis time it was decided at (ms).
+   */
+  answer(verdict: string, state: string, now: number): void;
+  /** The call failed, or the key holds another type (StoreWrongTypeError). */
+  fail(err: unknown): void;
+}
+
+type ScriptCall = (numKeys: number, keys: string[], args: (string | number)[]) => Promise<unknown>;
+
+export class RateBatcher {
+  readonly maxBatch: number;
+  readonly #guard: StoreGuard;
+  readonly #call: ScriptCall;
+  readonly #cluster: boolean;
+  /** The batch forming, when not clustered. */
+  #single: BatchEntry[] = [];
+  /** Batches forming by slot, when clustered. */
+  readonly #bySlot = new Map<number, BatchEntry[]>();
+  #scheduled = false;
+  readonly #flush = (): void => this.flush();
+
+  constructor(guard: StoreGuard, client: unknown, cluster: boolean, maxBatch: number) {
+    const c = client as Record<string, ScriptCall>;
+    this.#guard = guard;
+    this.#call = (n, keys, args) => c[RATE_COMMAND]!(n, keys, args);
+    this.#cluster = cluster;
+    this.maxBatch = maxBatch;
+  }
+
+  /** Queue `e`; it is answered (or fails) once its batch comes back. */
+  push(e: BatchEntry): void {
+    let list: BatchEntry[];
+    if (!this.#cluster) {
+      list = this.#single;
+      list.push(e);
+      if (list.length >= this.maxBatch) {
+        this.#single = [];
+        this.#send(list);
+        return;
+      }
+    } else {
+      const slot = keySlot(e.key);
+      const found = this.#bySlot.get(slot);
+      if (found === undefined) this.#bySlot.set(slot, (list = [e]));
+      else (list = found).push(e);
+      if (list.length >= this.maxBatch) {
+        this.#bySlot.delete(slot);
+        this.#send(list);
+        return;
+      }
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(this.#flush);
+    }
+  }
+
+  /** Send every batch forming (the end of the tick does it by itself). */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#single.length > 0) {
+      const list = this.#single;
+      this.#single = [];
+      this.#send(list);
+    }
+    if (this.#bySlot.size > 0) {
+      const lists = [...this.#bySlot.values()];
+      this.#bySlot.clear();
+      for (const list of lists) this.#send(list);
+    }
+  }
+
+  #send(list: BatchEntry[]): void {
+    const { keys, args } = encodeBatch(list);
+    this.#guard.run(keys[0]!, () => this.#call(keys.length, keys, args)).then(
+      (reply) => answerBatch(list, String(reply)),
+      (err: unknown) => {
+        for (const e of list) e.fail(err);
+      },
+    );
+  }
+}
+
+/** Hand each entry its part of a batch's reply (rate-scripts.ts). */
+export function answerBatch(list: readonly BatchEntry[], reply: string): void {
+  const parts = reply.split(';');
+  const now = clockOf(parts[0]!);
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    const a = parts[i + 1];
+    if (a === undefined) e.fail(new Error(`sluice/redis: the rate script answered ${parts.length - 1} of ${list.length} operations`));
+    else if (a === 'W') e.fail(new StoreWrongTypeError(e.key, new Error('WRONGTYPE Operation against a key holding the wrong kind of value')));
+    else e.answer(a.charAt(0), a.slice(1), now);
+  }
+}
+
+/**
+ * The script's time as a number: "<s> <us>" as TIME gave it, computed with the script's own
+ * expression (s·1000 + us/1000: the same double), or "=<ms>" when a test passed one.
+ */
+function clockOf(s: string): number {
+  if (s.charCodeAt(0) === 61 /* = */) return Number(s.slice(1));
+  const sp = s.indexOf(' ');
+  return Number(s.slice(0, sp)) * 1000 + Number(s.slice(sp + 1)) / 1000;
+}
+
+/**
+ * A batch's KEYS and ARGV (rate-scripts.ts): `now` ('' for Redis TIME; tests pass a time),
+ * the policies (each distinct policy object once), then one spec per operation, or one for
+ * all when they are alike.
+ */
+export function encodeBatch(ops: readonly BatchOp[], now: number | '' = ''): { keys: string[]; args: (string | number)[] } {
+  const n = ops.length;
+  const keys = new Array<string>(n);
+  const specs = new Array<string>(n);
+  const policies: (string | number)[] = [];
+  let index: Map<RatePolicy, number> | undefined;
+  let first: RatePolicy | undefined;
+  let last: BatchOp | undefined;
+  let lastPi = 0;
+  let alike = true;
+  for (let i = 0; i < n; i++) {
+    const e = ops[i]!;
+    keys[i] = e.key;
+    let pi = 1;
+    if (first === undefined) {
+      first = e.policy;
+      pushPolicy(policies, first);
+    } else if (e.policy !== first) {
+      index ??= new Map();
+      let found = index.get(e.policy);
+      if (found === undefined) {
+        pushPolicy(policies, e.policy);
+        found = policies.length / 4;
+        index.set(e.policy, found);
+      }
+      pi = found;
+    }
+    // Most operations of a batch are alike (cost 1, one maxWaitMs): then one spec says it for all.
+    if (last !== undefined && pi === lastPi && e.op === last.op && e.x === last.x && e.y === last.y) {
+      specs[i] = specs[i - 1]!;
+    } else {
+      specs[i] = `${e.op}${pi}:${e.x}:${e.y}`;
+      if (i > 0) alike = false;
+    }
+    last = e;
+    lastPi = pi;
+  }
+  return { keys, args: alike ? [now, policies.length / 4, ...policies, specs[0]!] : [now, policies.length / 4, ...policies, ...specs] };
+}
+
+function pushPolicy(out: (string | number)[], p: RatePolicy): void {
+  if (p.algorithm === 'sliding-window') out.push(ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, 0);
+  else out.push(ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst);
+}

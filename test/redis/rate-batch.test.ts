@@ -1,0 +1,133 @@
+// Rate decisions issued in one tick share one script call, each with its own exact answer,
+// against the real Redis (REDIS_URL): mixed keys, policies and costs, a refusal, a key of
+// the wrong type failing only its own callers, NOSCRIPT, the batch size cap, hash slots.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ratePolicy } from '../../src/rate/index.js';
+import type { RateDecision } from '../../src/rate/index.js';
+import { RedisStore, StoreWrongTypeError } from '../../src/redis/index.js';
+import { keySlot } from '../../src/redis/keys.js';
+import { sharedRedis, unique } from './servers.js';
+
+const svc = await sharedRedis();
+let store: RedisStore;
+let raw: Redis;
+
+if (svc.up) {
+  beforeAll(async () => {
+    store = await RedisStore.connect({ url: svc.url, keyPrefix: `${unique('b')}:`, timeoutMs: 2000 });
+    raw = new Redis(svc.url);
+  });
+  afterAll(async () => {
+    await store.close();
+    raw.disconnect();
+  });
+}
+
+const gcra = ratePolicy({ algorithm: 'gcra', rate: 10, burst: 5, name: 'g' });
+const bucket = ratePolicy({ algorithm: 'token-bucket', rate: 10, burst: 4, name: 'tb' });
+const window = ratePolicy({ algorithm: 'sliding-window', limit: 3, windowMs: 60_000, name: 'sw' });
+
+/** Settle every promise, keeping each outcome. */
+function outcomes<T>(ps: Promise<T>[]): Promise<({ ok: true; value: T } | { ok: false; error: unknown })[]> {
+  return Promise.all(ps.map((p) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }))));
+}
+
+describe.skipIf(!svc.up)('batched rate decisions', () => {
+  it('one tick, one script call: mixed keys, policies and costs each get their own exact answer, a refusal among them', async () => {
+    const rs = store.rateStore(unique('mixed'));
+    const before = store.guard.stats().sent;
+    const [a1, b1, a2, t1, w1, a3, w2] = await Promise.all([
+      rs.consume('a', gcra, 3, 0, 0), // a: 3 of 5
+      rs.consume('b', gcra, 1, 0, 0), // b: 1 of 5
+      rs.consume('a', gcra, 3, 0, 0), // a: 3 more do not fit: refused, ~100 ms until they do
+      rs.consume('a', bucket, 4, 0, 0), // a under another algorithm: its own state, 4 of 4
+      rs.consume('c', window, 2, 0, 0), // c: 2 of 3 in the window
+      rs.consume('a', gcra, 2, 0, 0), // a: the 2 left fit
+      rs.consume('c', window, 2, 0, 0), // c: 2 more exceed the window's 3
+    ]);
+    expect(store.guard.stats().sent - before).toBe(1);
+    const facts = (d: RateDecision): [boolean, number] => [d.allowed, d.facts.remaining];
+    expect(facts(a1)).toEqual([true, 2]);
+    expect(facts(b1)).toEqual([true, 4]);
+    expect(a2.allowed).toBe(false);
+    expect(a2.retryAfterMs).toBeGreaterThan(0);
+    expect(a2.retryAfterMs).toBeLessThanOrEqual(100);
+    expect(facts(t1)).toEqual([true, 0]);
+    expect(facts(w1)).toEqual([true, 1]);
+    // One instant for the batch: the 2 left are there exactly.
+    expect(facts(a3)).toEqual([true, 0]);
+    expect(w2.allowed).toBe(false);
+    expect(w2.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it('a key holding another type fails its own callers only; the rest of the batch is decided and the value untouched', async () => {
+    const rs = store.rateStore(unique('wrong'));
+    await raw.rpush(rs.keyOf('bad', gcra), 'not', 'a', 'bucket');
+    const before = store.guard.stats().sent;
+    const got = await outcomes([rs.consume('ok1', gcra, 1, 0, 0), rs.consume('bad', gcra, 1, 0, 0), rs.consume('ok2', gcra, 5, 0, 0), rs.consume('bad', gcra, 2, 0, 0), rs.consume('ok1', gcra, 1, 0, 0)]);
+    expect(store.guard.stats().sent - before).toBe(1);
+    expect(got.map((o) => o.ok)).toEqual([true, false, true, false, true]);
+    for (const i of [1, 3]) {
+      const e = (got[i] as { error: unknown }).error;
+      expect(e).toBeInstanceOf(StoreWrongTypeError);
+      expect((e as StoreWrongTypeError).key).toBe(rs.keyOf('bad', gcra));
+    }
+    expect(got.filter((o) => o.ok).map((o) => (o as { value: RateDecision }).value.facts.remaining)).toEqual([4, 0, 3]);
+    expect(await raw.lrange(rs.keyOf('bad', gcra), 0, -1)).toEqual(['not', 'a', 'bucket']);
+    expect(store.health).toBe('shared');
+    await raw.del(rs.keyOf('bad', gcra));
+  });
+
+  it('after SCRIPT FLUSH (NOSCRIPT) the batch is sent again with the script and every decision answered', async () => {
+    const rs = store.rateStore(unique('noscript'));
+    expect((await rs.consume('k', gcra, 1, 0, 0)).allowed).toBe(true);
+    await raw.script('FLUSH');
+    const ds = await Promise.all(Array.from({ length: 6 }, (_, i) => rs.consume(`k${i % 3}`, gcra, 1, 0, 0)));
+    expect(ds.map((d) => d.facts.remaining)).toEqual([4, 4, 4, 3, 3, 3]);
+    expect(rs.stats().fallback).toBe(0);
+  });
+
+  it('at most `batch` decisions per script call; one script per decision with batch: 1', async () => {
+    const four = await RedisStore.connect({ url: svc.url, keyPrefix: store.config.keyPrefix, timeoutMs: 2000, batch: 4 });
+    const one = await RedisStore.connect({ url: svc.url, keyPrefix: store.config.keyPrefix, timeoutMs: 2000, batch: 1 });
+    try {
+      const name = unique('cap');
+      const p = ratePolicy({ algorithm: 'gcra', rate: 1000, burst: 1000 });
+      for (const [s, calls] of [
+        [four, 3],
+        [one, 10],
+      ] as const) {
+        const rs = s.rateStore(name);
+        const before = s.guard.stats().sent;
+        const ds = await Promise.all(Array.from({ length: 10 }, (_, i) => rs.consume(`k${i}`, p, 1, 0, 0)));
+        expect(ds.every((d) => d.allowed)).toBe(true);
+        expect(s.guard.stats().sent - before).toBe(calls);
+      }
+      expect(() => new RedisStore({ batch: 0 })).toThrow(/batch/);
+    } finally {
+      await four.close();
+      await one.close();
+    }
+  });
+
+  it('refunds ride in the batch of the decisions beside them', async () => {
+    const rs = store.rateStore(unique('refund'));
+    expect((await rs.consume('k', gcra, 5, 0, 0)).facts.remaining).toBe(0);
+    const before = store.guard.stats().sent;
+    const [, d] = await Promise.all([rs.refund('k', gcra, 2, 0), rs.consume('k', gcra, 2, 0, 0)]);
+    expect(store.guard.stats().sent - before).toBe(1);
+    expect(d.allowed).toBe(true);
+  });
+
+  it('hash slots are Redis Cluster’s (CRC16 of the hash tag, mod 16384)', () => {
+    // Values of `CLUSTER KEYSLOT` from the Redis documentation; cluster.test.ts checks more against a live cluster.
+    expect(keySlot('123456789')).toBe(0x31c3); // CRC16-XMODEM's check value
+    expect(keySlot('somekey')).toBe(11058);
+    expect(keySlot('foo{hash_tag}')).toBe(2515);
+    expect(keySlot('bar{hash_tag}')).toBe(2515);
+    expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
+    // An empty tag does not count: the whole key is hashed.
+    expect(keySlot('foo{}{bar}')).not.toBe(keySlot('bar'));
+  });
+});
