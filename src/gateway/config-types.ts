@@ -255,6 +255,12 @@ export interface RouteConfig {
    * the client: cross-site tracing); otherwise TRACE is answered 405. @default false
    */
   readonly allowTrace?: boolean;
+  /**
+   * Match `path` regardless of ASCII case (`/API/x` takes an `/api` route): for an upstream
+   * that routes that way (Express's default, ASP.NET, IIS), so that no spelling of a path
+   * reaches its handler by another route. The upstream gets the path as written. @default false
+   */
+  readonly caseInsensitive?: boolean;
   /** Longest this route's requests wait for admission. */
   readonly maxWait?: Duration;
   /** Largest request body on this route (413 beyond). @default server.maxBodySize */

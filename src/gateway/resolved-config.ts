@@ -29,6 +29,8 @@ export interface ResolvedPolicy {
 export interface ResolvedRoute {
   readonly name: string;
   readonly path: string;
+  /** `path` in ASCII lower case for a `caseInsensitive` route (matched against the request path lowered); undefined otherwise. */
+  readonly lowerPath: string | undefined;
   readonly methods: ReadonlySet<string> | undefined;
   readonly upstream: ResolvedUpstream;
   readonly policy: ResolvedPolicy | undefined;

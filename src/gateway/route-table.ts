@@ -37,6 +37,11 @@ export interface LiveRoute {
   readonly fault: RouteFault | undefined;
 }
 
+/** `path` is `prefix` or below it on a segment boundary (`/api`: `/api`, `/api/x`, not `/apix`). */
+function underPrefix(path: string, prefix: string): boolean {
+  return prefix === '/' || path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47 /* '/' */);
+}
+
 export class RouteTable {
   readonly config: ResolvedConfig;
   readonly routes: readonly LiveRoute[];
@@ -82,12 +87,16 @@ export class RouteTable {
     this.upstreams = upstreams;
   }
 
-  /** The first route matching the method and path (a prefix on segment boundaries). */
+  /**
+   * The first route matching the method and path (a prefix on segment boundaries; regardless
+   * of ASCII case for a `caseInsensitive` route — a canonical path has no other letters raw).
+   */
   match(method: string, path: string): LiveRoute | undefined {
+    let lower: string | undefined;
     for (const r of this.routes) {
       const c = r.config;
       if (c.methods !== undefined && !c.methods.has(method)) continue;
-      if (c.path === '/' || path === c.path || (path.startsWith(c.path) && path.charCodeAt(c.path.length) === 47 /* '/' */)) return r;
+      if (c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix((lower ??= path.toLowerCase()), c.lowerPath)) return r;
     }
     return undefined;
   }

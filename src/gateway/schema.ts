@@ -222,6 +222,7 @@ export const CONFIG_SCHEMA = strip({
           criticality: { enum: ['critical-plus', 'critical', 'sheddable-plus', 'sheddable'] },
           exempt: { type: 'boolean' },
           allowTrace: { type: 'boolean', description: 'Forward TRACE on this route (405 otherwise).' },
+          caseInsensitive: { type: 'boolean', description: 'Match the path regardless of ASCII case (for an upstream that routes that way).' },
           maxWait: duration('maxWait'),
           maxBodySize: size,
           fault,

@@ -194,6 +194,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     routes.push({
       name,
       path,
+      lowerPath: r.caseInsensitive === true ? path.toLowerCase() : undefined,
       methods: r.methods === undefined ? undefined : new Set(r.methods),
       upstream,
       policy,
