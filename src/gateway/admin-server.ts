@@ -2,7 +2,8 @@
  * The admin listener, apart from the proxy port and on loopback by default:
  *   /healthz  200 while the process serves at all
  *   /readyz   503 while draining, or when every route's policy refuses everything (breaker
- *             open, pressure at `reject`): a load balancer should send traffic elsewhere
+ *             open, pressure at `reject`), or while the store (`store:`) is away and its
+ *             failure mode is 'closed': a load balancer should send traffic elsewhere
  *   /status   JSON of every route, policy and gate
  *   /metrics  Prometheus text (sluice/prometheus); 501 when prom-client is not installed —
  *             it is imported on first use, so the gateway runs without it
@@ -77,13 +78,8 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
         const refusing = policies.length > 0 && state.table.routes.every((r) => r.policy?.refusingAll === true);
         if (state.draining) return send(res, 503, 'draining\n');
         if (refusing) return send(res, 503, 'refusing all requests\n');
-        const store = deps.storeStatus?.();
-        if (store?.health === 'fallback') {
-          // Serving in the failure mode: ready unless that mode refuses everything.
-          const line = `store ${store.url} unavailable (${store.lastError ?? 'no answer'}): limits decide by onStoreError ${store.onStoreError}\n`;
-          return store.onStoreError === 'closed' ? send(res, 503, line) : send(res, 200, `ready; ${line}`);
-        }
-        return send(res, 200, 'ready\n');
+        const store = storeReadiness(deps.storeStatus === undefined ? [] : [deps.storeStatus()]);
+        return store === undefined ? send(res, 200, 'ready\n') : send(res, store.status, store.body);
       }
       case '/status':
         return send(res, 200, `${JSON.stringify(deps.status(), null, 2)}\n`, 'application/json');
@@ -105,6 +101,21 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
     }
   });
   return listenAdmin(server, host, port, () => dashboard.close());
+}
+
+/**
+ * What /readyz says of the store, given the store's state in each process that has one (one,
+ * or each worker's): nothing while all share; while any is in its failure mode, a line naming
+ * the store, why, and the mode — 503 when that mode is 'closed' (it refuses every limited
+ * request), else 200 "ready; …" (it serves, deciding by its mode).
+ */
+export function storeReadiness(stores: readonly StoreStatus[]): { status: number; body: string } | undefined {
+  const away = stores.filter((s) => s.health === 'fallback');
+  const s = away[0];
+  if (s === undefined) return undefined;
+  const where = stores.length > 1 ? ` in ${away.length} of ${stores.length} workers` : '';
+  const line = `store ${s.url} unavailable${where} (${s.lastError ?? 'no answer'}): limits decide by onStoreError ${s.onStoreError}\n`;
+  return s.onStoreError === 'closed' ? { status: 503, body: line } : { status: 200, body: `ready; ${line}` };
 }
 
 /**

@@ -18,7 +18,7 @@ import { Dashboard } from '../dashboard/dashboard.js';
 import type { DashboardSample } from '../dashboard/dashboard.js';
 import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
-import { listenAdmin, send } from './admin-server.js';
+import { listenAdmin, send, storeReadiness } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { SharedLimitStore } from '../shared/limit-store.js';
 import type { GatewayConfig } from './config-types.js';
@@ -27,6 +27,7 @@ import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import type { GatewayStatus } from './status.js';
+import type { StoreStatus } from './store-share.js';
 import { noBadRequests } from './bad-requests.js';
 import { newCounters } from './request-handler.js';
 import { mergePrometheus, mergeStatuses } from './status-merge.js';
@@ -217,7 +218,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   // The workers' dashboards merged: refreshed with their status, once a second.
   const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, samples: () => mergeGroupSamples(slots.map((s) => s.dashboard?.groups ?? [])) });
   const admin = resolved.admin.enabled
-    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, dashboard }).catch((err: unknown) => {
+    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => slots.flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), dashboard }).catch((err: unknown) => {
         dashboard.close();
         draining = true;
         for (const s of slots) s.worker.process.kill('SIGKILL');
@@ -278,10 +279,15 @@ interface PrimaryAdminDeps {
   readonly status: () => Promise<PrimaryStatus>;
   readonly metrics: () => Promise<string | undefined>;
   readonly draining: () => boolean;
+  /** Each worker's store (`store:`), from its last status (refreshed every second). */
+  readonly stores: () => StoreStatus[];
   readonly dashboard: Dashboard;
 }
 
-/** The admin listener of a primary: the same paths as admin-server.ts, over every worker. */
+/**
+ * The admin listener of a primary: the same paths as admin-server.ts, over every worker;
+ * /readyz says whether the workers' store is away (each worker has its own connection).
+ */
 function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): Promise<AdminServer> {
   const server = createServer((req, res) => {
     if (deps.dashboard.handle(req, res)) return;
@@ -290,8 +296,11 @@ function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): 
     switch (path) {
       case '/healthz':
         return send(res, 200, 'ok\n');
-      case '/readyz':
-        return deps.draining() ? send(res, 503, 'draining\n') : send(res, 200, 'ready\n');
+      case '/readyz': {
+        if (deps.draining()) return send(res, 503, 'draining\n');
+        const store = storeReadiness(deps.stores());
+        return store === undefined ? send(res, 200, 'ready\n') : send(res, store.status, store.body);
+      }
       case '/status':
         return void deps.status().then((s) => send(res, 200, `${JSON.stringify(s, null, 2)}\n`, 'application/json'), fail);
       case '/metrics':

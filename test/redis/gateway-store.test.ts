@@ -91,3 +91,38 @@ describe.skipIf(!can)('store: unreachable at start', () => {
     }
   });
 });
+
+describe.skipIf(!can)('store: with workers, the primary’s /readyz', () => {
+  it('says the workers’ store is away (503 when its mode is closed) and ready once Redis answers', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const port = await deadPort();
+    const file = join(tempDir(), 'sluice.yaml');
+    writeFileSync(
+      file,
+      `listen: { host: 127.0.0.1, port: 0 }
+admin: { port: 0 }
+server: { workers: 2 }
+store: { url: "redis://127.0.0.1:${port}", onStoreError: closed, timeout: 1s }
+upstreams: { app: { url: "${up.url}" } }
+policies: { p: { rateLimits: [ { rate: 5/min, burst: 5 } ] } }
+routes: [ { path: /, upstream: app, policy: p } ]
+`,
+    );
+    const gw = await gateway(['gateway', '--config', file]);
+    const own = { redis: undefined as OwnRedis | undefined };
+    try {
+      // Both workers started without their store: the primary says so, and refuses readiness.
+      const away = await get(`${gw.adminUrl}/readyz`);
+      expect(away.status).toBe(503);
+      expect(away.body).toMatch(/^store redis:\/\/127\.0\.0\.1:\d+ unavailable in 2 of 2 workers \(unreachable at start .*\): limits decide by onStoreError closed\n$/);
+      expect((await get(gw.url)).status).toBe(429); // closed: refused while the store is away
+      own.redis = await OwnRedis.startOn(port);
+      expect(await until(async () => (await get(`${gw.adminUrl}/readyz`)).body === 'ready\n', 10_000)).toBe(true);
+      expect((await get(gw.url)).status).toBe(200);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+      await own.redis?.dispose();
+    }
+  });
+});
