@@ -45,6 +45,8 @@ const rate = { type: ['string', 'number'], pattern: RATE_PATTERN, exclusiveMinim
 const size = { type: ['string', 'integer'], pattern: SIZE_PATTERN, minimum: 1, description: 'A size: 16kb, 10mb, 1gb, or a number of bytes.' } as const;
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 const host = { type: 'string', minLength: 1 } as const;
+/** A header field name (an RFC 9110 token): a name with spaces or line breaks could never be sent, so never matched. */
+const headerName = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'A header name' } as const;
 const count = { type: 'integer', minimum: 1 } as const;
 const percent = { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'A percentage in (0, 100].' } as const;
 
@@ -58,7 +60,7 @@ const policy = {
   properties: {
     tenant: {
       description: "'ip', or { header: <name> } (a header such as an API key)",
-      anyOf: [{ const: 'ip' }, { type: 'object', additionalProperties: false, required: ['header'], properties: { header: host } }],
+      anyOf: [{ const: 'ip' }, { type: 'object', additionalProperties: false, required: ['header'], properties: { header: headerName } }],
     },
     rateLimits: {
       type: 'array',
@@ -119,7 +121,7 @@ const policy = {
       additionalProperties: false,
       properties: { slowAt: duration('shedAt'), rejectAt: duration('shedAt'), interval: duration('shedInterval') },
     },
-    criticalityHeader: host,
+    criticalityHeader: headerName,
     maxWait: duration('maxWait'),
     headers: { enum: ['draft', 'legacy', 'x', 'none'] },
     mode: { enum: ['enforce', 'shadow', 'canary'] },
@@ -167,7 +169,7 @@ export const CONFIG_SCHEMA = strip({
         pauseRefusedLoad: { type: 'number', minimum: 0, maximum: 0.99, description: 'Event-loop utilisation above which refused connections are paused (0: always)' },
         stripHeaders: {
           type: 'array',
-          items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'A header name' },
+          items: headerName,
           description: 'Request headers dropped unless the peer is in trustProxy (besides X-Real-IP, True-Client-IP, X-Forwarded-* and the like).',
         },
         workers: { description: "Processes serving the listener: an integer >= 1, or 'auto' (one per available core)", anyOf: [{ type: 'integer', minimum: 1 }, { const: 'auto' }] },

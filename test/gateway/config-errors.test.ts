@@ -31,6 +31,15 @@ describe('sluice gateway --check', () => {
     expect(r.stderr).toMatch(/^sluice\.yaml:\d+: \(document\): expected valid YAML, found .+\n$/);
   });
 
+  it('a header name that could never be sent (a line break in it) is refused, where a policy names one', async () => {
+    const r = await check(`${UP}policies:\n  p:\n    tenant: { header: "x-key\\r\\nx-evil" }\n    criticalityHeader: "x crit"\nroutes:\n  - path: /\n    policy: p\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'sluice.yaml:6: policies.p.tenant: expected \'ip\', or { header: <name> } (a header such as an API key), found a mapping\n' +
+        'sluice.yaml:7: policies.p.criticalityHeader: expected a header name, found "x crit"\n',
+    );
+  });
+
   it('an unknown key', async () => {
     const r = await check(`listen:\n  prot: 8080\n${UP}routes:\n  - path: /\n`);
     expect(r.code).toBe(2);
