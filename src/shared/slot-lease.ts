@@ -4,8 +4,12 @@
  * never exceeds what it holds, and across every process never exceeds the shared limit.
  *
  * Every tick (and never with more than one store call outstanding) the lease:
- * - asks for more when callers wait in the local queue (at most `batch` at a time) and
- *   says so (its demand), or asks for nothing just to learn its fair share;
+ * - asks for more when callers wait in the local queue or were refused for want of a slot
+ *   since the last tick (at most `batch` at a time) and says so (its demand), or asks for
+ *   nothing just to learn its fair share. Refusals count: a gate without a queue, or one
+ *   that refuses early (its expected wait too long for the caller's budget), never has
+ *   anyone waiting, and a share that never grows would refuse for ever while the others'
+ *   slots sit idle;
  * - gives back idle slots when others want some: above its fair share while its own
  *   callers wait, above what it uses (at least 1) while none do.
  * A slot goes back only after the local limit was lowered below it (so it is idle and
@@ -44,6 +48,8 @@ export class SlotLease {
   #ticks = 0;
   #timer: NodeJS.Timeout | undefined;
   #retired = false;
+  /** The gate's capacity refusals counted at the last tick. */
+  #refused = 0;
 
   constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
     this.#gate = gate;
@@ -67,6 +73,7 @@ export class SlotLease {
     this.#gate.setLimit(1);
     const a = this.#gate.admit({});
     if (!(a instanceof Promise) && a.ok) this.#ballast = a;
+    this.#refused = this.#capacityRefusals();
     const g = await this.#store.takeSlots(this.#o.name, this.#o.limit, this.#o.initial);
     this.#fairShare = g.fairShare;
     this.#add(g.granted);
@@ -107,10 +114,12 @@ export class SlotLease {
     if (this.#busy) return;
     const gate = this.#gate;
     const inFlight = gate.inFlight - (this.#ballast === undefined ? 0 : 1);
-    const queued = gate.queued;
+    const refusedNow = this.#capacityRefusals();
+    const demand = gate.queued + (refusedNow - this.#refused);
+    this.#refused = refusedNow;
     const floor = this.#retired ? 0 : 1;
     const othersWant = this.#fairShare < this.#o.limit;
-    const target = this.#retired ? inFlight : !othersWant ? this.#held : queued > 0 ? this.#fairShare : Math.max(floor, inFlight);
+    const target = this.#retired ? inFlight : !othersWant ? this.#held : demand > 0 ? this.#fairShare : Math.max(floor, inFlight);
     const giveBack = this.#ballast === undefined ? Math.min(this.#held - inFlight, this.#held - Math.max(floor, target)) : 0;
     if (giveBack > 0) {
       this.#held -= giveBack;
@@ -122,7 +131,7 @@ export class SlotLease {
       if (this.#held === 0) clearInterval(this.#timer);
       return;
     }
-    const want = queued > 0 ? Math.min(queued, this.#o.batch) : 0;
+    const want = demand > 0 ? Math.min(demand, this.#o.batch) : 0;
     // Without demand, ask only now and then: to withdraw a demand and to learn the fair share.
     if (want === 0 && !othersWant && this.#ticks++ % 10 !== 0) return;
     this.#call(
@@ -131,6 +140,12 @@ export class SlotLease {
         this.#add(g.granted);
       }),
     );
+  }
+
+  /** Callers the gate turned away for want of a slot, so far (not for being closed). */
+  #capacityRefusals(): number {
+    const r = this.#gate.stats().rejected;
+    return r.concurrency + r.queue_full + r.queue_timeout;
   }
 
   #call(p: Promise<unknown>): void {

@@ -1,0 +1,66 @@
+// SlotLease over the in-memory LeaseLedger (what a gateway primary holds for its workers):
+// two holders share one limit. A holder whose gate turns callers away for want of a slot
+// must get the others' idle slots, even when nobody ever waits in its queue (no queue, or
+// early refusals). Counts only; polls are bounded, never timed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import type { Permit } from '../../src/core/types.js';
+import { LeaseLedger } from '../../src/shared/lease-ledger.js';
+import { SlotLease } from '../../src/shared/slot-lease.js';
+
+const LIMIT = 10;
+const leases: SlotLease[] = [];
+afterEach(async () => {
+  await Promise.all(leases.splice(0).map((l) => l.stop()));
+});
+
+async function holder(ledger: LeaseLedger, id: string, gate: ConcurrencyGate): Promise<SlotLease> {
+  const lease = new SlotLease(gate, ledger.holder(id), { name: 'pool', limit: LIMIT, initial: LIMIT / 2, batch: 2, tickMs: 2 });
+  leases.push(lease);
+  await lease.start();
+  return lease;
+}
+
+/** Poll until `cond` holds, at most `tries` times 10 ms apart; whether it held. */
+async function eventually(cond: () => boolean, tries = 1_000): Promise<boolean> {
+  for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  return cond();
+}
+
+function take(gate: ConcurrencyGate, held: Permit[]): boolean {
+  const a = gate.tryAdmit();
+  if (a.ok) held.push(a);
+  return a.ok;
+}
+
+describe('SlotLease demand', () => {
+  it.each([
+    ['no queue (maxQueue 0): refused at once', { maxQueue: 0 }],
+    ['a queue, but every caller refused early', { maxQueue: 100, maxWaitMs: 1, refuseEarly: true }],
+  ])('%s: refusals are demand — the busy holder gets the idle one’s slots', async (_name, options) => {
+    const ledger = new LeaseLedger();
+    const busy = new ConcurrencyGate({ name: 'busy', limit: LIMIT, ...options });
+    const idle = new ConcurrencyGate({ name: 'idle', limit: LIMIT });
+    const a = await holder(ledger, 'a', busy);
+    const b = await holder(ledger, 'b', idle);
+    expect([a.held, b.held]).toEqual([LIMIT / 2, LIMIT / 2]);
+    // A service time measured (early refusals estimate the wait from it): one permit held 30 ms.
+    const first = busy.tryAdmit();
+    if (!first.ok) throw new Error('the first caller is refused');
+    await new Promise((r) => setTimeout(r, 30));
+    first.release();
+    const held: Permit[] = [];
+    // Callers keep coming to the busy holder; none of them ever waits in its queue.
+    const grown = await eventually(() => {
+      while (take(busy, held));
+      const admitted = busy.admit({});
+      if (admitted instanceof Promise) throw new Error('a caller queued: this case is about callers who never do');
+      return held.length === LIMIT - 1;
+    });
+    expect(grown).toBe(true);
+    // The idle holder keeps its floor of one slot; the ledger never lends more than the limit.
+    expect(b.held).toBe(1);
+    expect(a.held + b.held).toBeLessThanOrEqual(LIMIT);
+    for (const p of held) p.release();
+  });
+});
