@@ -29,6 +29,7 @@ import type { ResolvedConfig } from './resolved-config.js';
 import type { GatewayStatus } from './status.js';
 import type { StoreStatus } from './store-share.js';
 import { noBadRequests } from './bad-requests.js';
+import { watchHandoffs } from './handles-in-transit.js';
 import { newCounters } from './request-handler.js';
 import { mergePrometheus, mergeStatuses } from './status-merge.js';
 import { resolveConfig } from './validate-config.js';
@@ -90,13 +91,6 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   let nextCall = 1;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   const slots: Slot[] = [];
-  // Each worker accepts its own connections from the shared listener (the kernel picks one).
-  // Node's default on Linux, round-robin, has the primary accept every connection and pass it
-  // to a worker; a connection in transit to a worker that dies then stays open in the
-  // primary for ever, its client hanging (hostile finding F10: one per SIGKILL). Without a
-  // hand-off, a dead worker's connections are closed by the kernel and the rest wait in the
-  // listen queue for the others. Set before the first setupPrimary, which freezes it.
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: workerFile(), serialization: 'advanced' });
 
   const call = (s: Slot, m: CallBody, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> => {
@@ -139,6 +133,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   /** Fork worker `index`; resolves once it listens (rejects if it fails to start). */
   const fork = (index: number, restarts: number): Promise<Slot> => {
     const worker = cluster.fork();
+    // Connections on their way to it when it dies are closed, not left hanging (F10).
+    const closeHandoffs = watchHandoffs(worker);
     const holder = `worker-${index}-${worker.id}`;
     const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, dashboard: undefined, url: '' };
     const startedAt = performance.now();
@@ -165,6 +161,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       });
       worker.once('exit', (code, signal) => {
         ledger.drop(holder);
+        // A connection on its way to it would otherwise stay open in this process for ever.
+        const inTransit = closeHandoffs();
+        if (inTransit > 0) logger.info('closed connections in transit to the dead worker', { worker: index, connections: inTransit });
         if (!up) {
           reject(new Error(`worker ${index} exited before it listened (code ${code}, signal ${signal})`));
           return;
