@@ -18,6 +18,8 @@ export const BAD_REQUEST_REASONS = [
   'dot_segment_param',
   'double_encoded',
   'fragment',
+  'bad_utf8',
+  'unicode_path_char',
   // A canonical path whose segment parameters change its route (request-handler.ts).
   'ambiguous_params',
   // Not ours to proxy.

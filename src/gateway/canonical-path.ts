@@ -23,7 +23,18 @@
  */
 
 /** Why a path was refused: a stable label for metrics and logs. */
-export type PathRefusal = 'bad_target' | 'bad_escape' | 'encoded_slash' | 'backslash' | 'control_char' | 'above_root' | 'dot_segment_param' | 'double_encoded' | 'fragment';
+export type PathRefusal =
+  | 'bad_target'
+  | 'bad_escape'
+  | 'encoded_slash'
+  | 'backslash'
+  | 'control_char'
+  | 'above_root'
+  | 'dot_segment_param'
+  | 'double_encoded'
+  | 'fragment'
+  | 'bad_utf8'
+  | 'unicode_path_char';
 
 export type CanonicalTarget =
   | { readonly ok: true; /** The canonical path, what routes match. */ readonly path: string; /** The canonical path and the query as received: what is forwarded. */ readonly target: string }
@@ -39,6 +50,8 @@ const DETAIL: Readonly<Record<PathRefusal, string>> = {
   dot_segment_param: 'The path has a dot segment with a parameter (such as "..;x").',
   double_encoded: 'The path has an encoded percent before 2E, 2F or 5C (such as %252e): a dot or slash encoded twice.',
   fragment: 'The path has a fragment (#): request targets carry none.',
+  bad_utf8: 'The path has escaped bytes that are not UTF-8 (an overlong, truncated or surrogate sequence): a lax decoder reads %c0%ae as a dot.',
+  unicode_path_char: 'The path has a character that Unicode compatibility normalization (NFKC) turns into a dot segment, a slash, a backslash or a percent sign (such as a fullwidth full stop).',
 };
 
 function refuse(reason: PathRefusal): CanonicalTarget {
@@ -85,6 +98,8 @@ const refusals = Object.fromEntries(Object.keys(DETAIL).map((r) => [r, { reason:
 /** One raw segment, decoded as far as canonical form goes; a refusal when it cannot be. */
 function segment(raw: string): string | Refusal {
   let out = '';
+  /** A byte beyond ASCII is in it (escaped): its UTF-8 is judged at the end. */
+  let high = false;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === 0x25 /* % */) {
@@ -100,6 +115,7 @@ function segment(raw: string): string | Refusal {
         const next = raw.slice(i + 1, i + 3).toUpperCase();
         if (next === '2E' || next === '2F' || next === '5C') return refusals.double_encoded;
       }
+      if (byte >= 0x80) high = true;
       out += isUnreserved(byte) ? String.fromCharCode(byte) : escape(byte);
     } else if (c === 0x5c) return refusals.backslash;
     else if (c < 0x20 || c === 0x7f) return refusals.control_char;
@@ -109,13 +125,39 @@ function segment(raw: string): string | Refusal {
     else {
       // Beyond ASCII (node:http's parser refuses these; an absolute-form target may carry one): UTF-8 bytes, escaped.
       const cp = raw.codePointAt(i)!;
+      high = true;
       for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out += escape(b);
       if (cp > 0xffff) i++;
     }
   }
   // Judged on the result too: `%25%32%65` decodes (its unreserved `2` and `e`) to `%252e`.
   if (DOUBLE_ENCODED.test(out)) return refusals.double_encoded;
-  return out;
+  return high ? (unicodeVerdict(out) ?? out) : out;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Path syntax that NFKC can make of other characters: a slash, a backslash, a percent sign. */
+const SYNTAX = /[/\\%]/g;
+const syntaxCount = (s: string): number => s.match(SYNTAX)?.length ?? 0;
+
+/**
+ * A canonical segment with escaped bytes beyond ASCII: refused when they are not UTF-8
+ * (overlong forms such as `%c0%ae`, a `.` to a lax decoder; truncated sequences; surrogates),
+ * or when Unicode compatibility normalization — which some upstreams apply (Python's
+ * unicodedata, IIS's best fit) — turns the segment into a dot segment or gives it a `/`, `\`
+ * or `%` (`%EF%BC%8E`, a fullwidth full stop, is `.` under NFKC).
+ */
+function unicodeVerdict(seg: string): Refusal | undefined {
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(seg.replace(/%([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1'));
+  } catch {
+    return refusals.bad_utf8;
+  }
+  const n = text.normalize('NFKC');
+  if (n === text) return undefined;
+  const bare = n.split(';', 1)[0]!;
+  return bare === '.' || bare === '..' || syntaxCount(n) > syntaxCount(text) ? refusals.unicode_path_char : undefined;
 }
 
 const DOUBLE_ENCODED = /%25(?:2E|2F|5C)/i;

@@ -42,6 +42,9 @@ const canonical: readonly (readonly [string, string])[] = [
   ['/a"b<c>d', '/a%22b%3Cc%3Ed'],
   ['/a{b}^`[]', '/a%7Bb%7D%5E%60%5B%5D'],
   ['/caf\u00e9', '/caf%C3%A9'],
+  // Beyond ASCII, valid UTF-8 that NFKC changes without making path syntax of it: kept.
+  ['/%ef%ac%81le%25', '/%EF%AC%81le%25'],
+  ['/%e2%91%a0', '/%E2%91%A0'],
 ];
 
 const refused: readonly (readonly [string, PathRefusal])[] = [
@@ -73,6 +76,22 @@ const refused: readonly (readonly [string, PathRefusal])[] = [
   ['/healthz#/../api/x', 'fragment'],
   ['api/x', 'bad_target'],
   ['*', 'bad_target'],
+  // Escaped bytes that are not UTF-8: an overlong `.` or `/` is one to a lax decoder (old IIS, Java's modified UTF-8).
+  ['/api/%c0%ae%c0%ae/admin/x', 'bad_utf8'],
+  ['/api/%e0%80%ae%e0%80%ae/admin/x', 'bad_utf8'],
+  ['/api/%c0%afadmin', 'bad_utf8'],
+  ['/api/%C0%80', 'bad_utf8'],
+  ['/a%c3', 'bad_utf8'],
+  ['/a%c3/b', 'bad_utf8'],
+  ['/a%ed%a0%80', 'bad_utf8'],
+  ['/a%ff', 'bad_utf8'],
+  // Characters that Unicode compatibility normalization (NFKC) makes path syntax: `..`, `/`, `\`, `%`.
+  ['/api/%ef%bc%8e%ef%bc%8e/admin/x', 'unicode_path_char'],
+  ['/api/%E2%80%A5/admin/x', 'unicode_path_char'],
+  ['/api/%EF%BC%8Fadmin', 'unicode_path_char'],
+  ['/api/%EF%BC%BCadmin', 'unicode_path_char'],
+  ['/api/a%EF%BC%852e', 'unicode_path_char'],
+  ['/api/\uff0e\uff0e/admin', 'unicode_path_char'],
 ];
 
 describe('canonicalTarget', () => {
