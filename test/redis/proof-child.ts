@@ -38,6 +38,8 @@ const redis = await RedisStore.connect({ url: args.url, keyPrefix: args.prefix, 
 let stopping = false;
 let admitted = 0;
 let refused = 0;
+/** When each rate decision was asked for (epoch ms): the test replays them through an ideal limiter. */
+const asks: number[] = [];
 let rateStore: RateStore | undefined;
 let run: () => Promise<void>;
 
@@ -56,6 +58,7 @@ if (args.mode === 'concurrency') {
   const limiter = new KeyedRateLimiter({ policy: { algorithm: 'gcra', rate: 1000, burst: 50 }, store: rateStore });
   run = async () => {
     while (!stopping) {
+      asks.push(performance.timeOrigin + performance.now());
       const a = await limiter.admit({ key: 'shared' });
       if (a.ok) admitted++;
       else {
@@ -72,7 +75,7 @@ process.on('message', (m: { t: string }) => {
     void Promise.all(callers).then(async () => {
       if (rateStore !== undefined && 'close' in rateStore) (rateStore as { close(): void }).close();
       const stats = rateStore !== undefined && 'stats' in rateStore ? (rateStore as { stats(): unknown }).stats() : undefined;
-      send({ t: 'done', admitted, refused, guard: redis.guard.stats(), stats });
+      send({ t: 'done', admitted, refused, asks, guard: redis.guard.stats(), stats });
       await redis.close();
       process.disconnect();
     });
