@@ -67,6 +67,14 @@ for j = 1, m do
   local c = ARGV[i]
   if c == 'g' then need_g = true elseif c == 't' then need_t = true else need_s = true end
 end
+-- The specs: one for every entry, or one each; whether any is not a consume (refunds and takes
+-- need functions a batch of consumes does without).
+local a = 4 * m + 2
+local one = #ARGV == a + 1
+local need_cold = false
+for j = a + 1, #ARGV do
+  if sub(ARGV[j], 1, 1) ~= 'c' then need_cold = true; break end
+end
 local function delay_until(at)
   local d = at - now
   if d <= 0 then return 0 end
@@ -122,10 +130,12 @@ function tb_step(cost, maxDelay)
   tokens = have - cost; last = now
   return 1
 end
+if need_cold then
 function tb_refund(cost)
   local x = refilled() + cost
   if x < b then tokens = x else tokens = b end
   last = now
+end
 end
 function tb_idle() return last + ((b - tokens) * perMs) / rate end
 function tb_save() return fmt('%.17g,%.17g', tokens, last) end
@@ -139,9 +149,15 @@ if need_g then
 function g_load(s)
   if s then tat = tonumber(s) else tat = now end
 end
+if need_cold then
 function g_available()
   if tat > now then return b - ((tat - now) * rate) / perMs end
   return b
+end
+function g_refund(cost)
+  local x = tat - (cost * perMs) / rate
+  if x > now then tat = x else tat = now end
+end
 end
 function g_step(cost, maxDelay)
   local base = tat
@@ -151,10 +167,6 @@ function g_step(cost, maxDelay)
   if at > now and delay_until(at) > maxDelay then return 0 end
   tat = base + cost * T
   return 1
-end
-function g_refund(cost)
-  local x = tat - (cost * perMs) / rate
-  if x > now then tat = x else tat = now end
 end
 function g_idle() return tat end
 function g_save() return fmt('%.17g', tat) end
@@ -209,7 +221,7 @@ function allow_at(k, room)
   while i < 1100 and estimate(x) > room do x = x + st; st = st * 2; i = i + 1 end
   return x
 end
-function s_available() return limit - estimate(now) end
+if need_cold then function s_available() return limit - estimate(now) end end
 function s_step(cost, maxDelay)
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
@@ -221,6 +233,7 @@ function s_step(cost, maxDelay)
   win = k; prev = p; curr = c + cost
   return 1
 end
+if need_cold then
 function s_refund(cost)
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
@@ -230,6 +243,7 @@ function s_refund(cost)
   p = math.max(0, p - (cost - fromCurr))
   win = k; prev = p; curr = c
 end
+end
 function s_idle() return (win + 2) * w end
 function s_save() return fmt('%.17g,%.17g,%.17g', win, prev, curr) end
 end
@@ -238,22 +252,25 @@ end
 /** The policies, then each entry in order; one string back. */
 const DISPATCH = `
 local specs = {}
-local one = #ARGV == 4 * m + 3
+local function parse(spec)
+  local c1 = find(spec, ':', 2, true)
+  local c2 = find(spec, ':', c1 + 1, true)
+  local e = { sub(spec, 1, 1), pol[tonumber(sub(spec, 2, c1 - 1))], tonumber(sub(spec, c1 + 1, c2 - 1)), tonumber(sub(spec, c2 + 1)) }
+  if e[2] == nil then error('sluice: bad rate spec ' .. spec) end
+  return e
+end
+local n = #KEYS
 local out = { clock }
-local a = 4 * m + 2
+local e
+if one then e = parse(ARGV[a + 1]) end
 local code
 local load, step, available, refund, idle, save
-for i = 1, #KEYS do
+for i = 1, n do
   K = KEYS[i]
-  local spec
-  if one then spec = ARGV[a + 1] else spec = ARGV[a + i] end
-  local e = specs[spec]
-  if not e then
-    local c1 = find(spec, ':', 2, true)
-    local c2 = find(spec, ':', c1 + 1, true)
-    e = { sub(spec, 1, 1), pol[tonumber(sub(spec, 2, c1 - 1))], tonumber(sub(spec, c1 + 1, c2 - 1)), tonumber(sub(spec, c2 + 1)) }
-    if e[2] == nil then return redis.error_reply('sluice: bad rate spec ' .. spec) end
-    specs[spec] = e
+  if not one then
+    local spec = ARGV[a + i]
+    e = specs[spec]
+    if not e then e = parse(spec); specs[spec] = e end
   end
   local op, p, x, y = e[1], e[2], e[3], e[4]
   if p[1] ~= code then
@@ -296,6 +313,7 @@ for i = 1, #KEYS do
     end
   end
 end
+if n == 1 then return clock .. ';' .. out[2] end
 return table.concat(out, ';')
 `;
 

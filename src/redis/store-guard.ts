@@ -194,6 +194,14 @@ export class StoreGuard {
 
   #settled(c: Call): void {
     c.done = true;
+    // Answers come mostly in issue order: drop the answered calls at the head now, so the
+    // queue holds the calls in flight, not every call of the last timeoutMs (which the
+    // garbage collector would otherwise promote and sweep at a cost). The timer stays
+    // armed; its sweep finds nothing due and re-arms only for a call still waiting.
+    let h = this.#head;
+    while (h !== undefined && h.done) h = h.next;
+    this.#head = h;
+    if (h === undefined) this.#tail = undefined;
     if (--this.#outstanding === 0 && this.#idle.length > 0) for (const f of this.#idle.splice(0)) f();
   }
 
