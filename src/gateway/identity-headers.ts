@@ -6,7 +6,10 @@
  *   never seen before and so with a full quota, while the upstream reads the first copy;
  * - naming it in `Connection`: a hop-by-hop header is dropped before the upstream, so the
  *   request is limited under the key it named and arrives at the upstream with none.
- * Either is refused with 400 before admission; nothing is counted against any key.
+ * Either is refused with 400 before admission; nothing is counted against any key. So are
+ * two quieter forms of the first (F22): an underscore twin (`X_Api_Key` is `X-Api-Key` to a
+ * CGI-style upstream — Rack, PHP, WSGI — which reads one of the two), and one copy holding a
+ * list (`spent, fresh`: what two copies look like joined; an upstream may take the first).
  */
 import type { IncomingMessage } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';
@@ -16,9 +19,15 @@ export function identityVerdict(req: IncomingMessage, names: readonly string[]):
   if (names.length === 0) return undefined;
   const raw = req.rawHeaders;
   for (const name of names) {
+    const dashed = name.replaceAll('_', '-');
     let n = 0;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) n++;
-    if (n > 1) return { status: 400, reason: 'duplicate_identity_header', detail: `The ${name} header appears ${n} times: which one identifies the request is ambiguous.` };
+    for (let i = 0; i < raw.length; i += 2) {
+      // Underscores read as dashes, as CGI-style upstreams read them (and case ignored).
+      if (raw[i]!.length !== name.length || raw[i]!.toLowerCase().replaceAll('_', '-') !== dashed) continue;
+      n++;
+      if (raw[i + 1]!.includes(',')) return { status: 400, reason: 'duplicate_identity_header', detail: `The ${name} header holds a list (a comma): which item identifies the request is ambiguous.` };
+    }
+    if (n > 1) return { status: 400, reason: 'duplicate_identity_header', detail: `The ${name} header appears ${n} times (underscores read as dashes): which one identifies the request is ambiguous.` };
   }
   const connection = req.headers.connection;
   if (connection !== undefined) {

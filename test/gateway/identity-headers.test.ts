@@ -39,4 +39,26 @@ describe('identity headers', () => {
     // A different key, sent once, is served: the refusals charged nobody.
     expect(await statuses('X-Api-Key: other\r\n', 1)).toEqual([200]);
   });
+
+  it('nor by an underscore twin (X_Api_Key, one header to a CGI-style upstream) or a list in one copy', async () => {
+    const seen: string[] = [];
+    const up = await upstream((r, res) => {
+      seen.push(String(r.headers['x-api-key']));
+      res.end('ok');
+    });
+    const gw = await startInProcess(
+      oneRoute(up.url, '2s', { policies: { api: { tenant: { header: 'x-api-key' }, rateLimits: [{ rate: '1/h', burst: 1 }] } }, routes: [{ path: '/', policy: 'api' }] }),
+    );
+    expect((await rawExchange(gw.url, req('X-Api-Key: spent\r\n'))).status).toBe(200);
+    // Rack, PHP and WSGI read X_Api_Key as X-Api-Key: limited here under a fresh key, authenticated there as the spent one.
+    const twin = await rawExchange(gw.url, req(`X-Api-Key: fresh-1\r\nX_Api_Key: spent\r\n`));
+    expect(twin.status).toBe(400);
+    expect(JSON.parse(twin.body)).toMatchObject({ detail: expect.stringMatching(/x-api-key header appears 2 times/) });
+    // One copy holding a list: what two copies joined look like; an upstream taking the first item sees the spent key.
+    const list = await rawExchange(gw.url, req(`X-Api-Key: spent, fresh-2\r\n`));
+    expect(list.status).toBe(400);
+    expect(JSON.parse(list.body)).toMatchObject({ detail: expect.stringMatching(/list/) });
+    expect(seen).toEqual(['spent']);
+    expect(gw.status().badRequests.duplicate_identity_header).toBe(2);
+  });
 });
