@@ -33,6 +33,28 @@ export const STRIPPED_HEADERS: readonly string[] = [
   'x-original-forwarded-for',
   'x-original-url',
   'x-rewrite-url',
+  // Read by client-IP libraries after the usual names (PHP's HTTP_CLIENT_IP, request-ip,
+  // django-ipware), CDNs' own names, and Envoy's (hostile finding F23).
+  'client-ip',
+  'x-originating-ip',
+  'x-remote-ip',
+  'x-remote-addr',
+  'x-proxyuser-ip',
+  'forwarded-for',
+  'x-forwarded',
+  'x-appengine-user-ip',
+  'akamai-client-ip',
+  'cdn-src-ip',
+  'ali-cdn-real-ip',
+  'cf-pseudo-ipv4',
+  'x-envoy-external-address',
+  'x-envoy-internal',
+  // Host and scheme overrides some frameworks honour (a planted one poisons generated URLs and host routing).
+  'x-host',
+  'x-http-host-override',
+  'x-original-host',
+  'front-end-https',
+  'x-url-scheme',
 ];
 
 /** Names the Connection header lists, lowercased. */

@@ -242,3 +242,41 @@ describe('headers only a proxy may write', () => {
     for (const n of STRIPPED_HEADERS) expect(n).toMatch(/^[a-z0-9-]+$/);
   });
 });
+
+describe('planted client-address and host-override headers beyond the usual ones (hostile finding F23)', () => {
+  // What client-IP libraries read after the usual names (PHP's HTTP_CLIENT_IP, request-ip,
+  // django-ipware), CDNs' own names, Envoy's, and the host/scheme overrides some frameworks honour.
+  const planted = [
+    'Client-IP',
+    'X-Originating-IP',
+    'X-Remote-IP',
+    'X-Remote-Addr',
+    'X-ProxyUser-Ip',
+    'Forwarded-For',
+    'X-Forwarded',
+    'X-Appengine-User-IP',
+    'Akamai-Client-IP',
+    'Cdn-Src-Ip',
+    'Ali-CDN-Real-IP',
+    'Cf-Pseudo-IPv4',
+    'X-Envoy-External-Address',
+    'X-Envoy-Internal',
+    'X-Host',
+    'X-HTTP-Host-Override',
+    'X-Original-Host',
+    'Front-End-Https',
+    'X-Url-Scheme',
+  ];
+  const raw = ['Host', 'gw', ...planted.flatMap((n) => [n, n.endsWith('Https') ? 'on' : n.endsWith('Scheme') ? 'https' : '6.6.6.6']), 'X-Kept', 'yes'];
+
+  it('are dropped from an untrusted peer', () => {
+    const names = namesOf(upstreamRequestHead(fakeRequest(raw, '203.0.113.9'), 'up:80', trustCheck(['10.0.0.0/8'])));
+    for (const n of planted) expect(names, n).not.toContain(n.toLowerCase());
+    expect(names).toContain('x-kept');
+  });
+
+  it('and passed on from a trusted proxy', () => {
+    const names = namesOf(upstreamRequestHead(fakeRequest(raw, '10.1.2.3'), 'up:80', trustCheck(['10.0.0.0/8'])));
+    for (const n of planted) expect(names, n).toContain(n.toLowerCase());
+  });
+});
