@@ -285,7 +285,7 @@ export interface StoreConfig {
   readonly onStoreError?: 'open' | 'closed' | 'local';
   /** Gateways sharing the limits: 'local' meters 1/instances of each. @default 1 */
   readonly instances?: number;
-  /** Longest a store call may take before the failure mode decides. @default 5ms */
+  /** Longest a store call may take before the failure mode decides. @default 250ms */
   readonly timeout?: Duration;
 }
 
