@@ -93,7 +93,7 @@ describe.skipIf(!can)('store: unreachable at start', () => {
 });
 
 describe.skipIf(!can)('store: with workers, the primary’s /readyz', () => {
-  it('says the workers’ store is away (503 when its mode is closed) and ready once Redis answers', async () => {
+  it('says the workers’ store is away (503 when its mode is closed) and ready once Redis answers', { timeout: 90_000 }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const port = await deadPort();
     const file = join(tempDir(), 'sluice.yaml');
@@ -108,13 +108,16 @@ policies: { p: { rateLimits: [ { rate: 5/min, burst: 5 } ] } }
 routes: [ { path: /, upstream: app, policy: p } ]
 `,
     );
-    const gw = await gateway(['gateway', '--config', file]);
+    // Two workers, each waiting connectTimeout (2 s) for its store before it listens: more than gateway()'s 15 s on a busy machine.
+    const s = sluice(['gateway', '--config', file]);
+    const l = await s.waitFor('listening', 45_000);
+    const gw = Object.assign(s, { url: String(l['url']), adminUrl: String(l['adminUrl']) });
     const own = { redis: undefined as OwnRedis | undefined };
     try {
       // Both workers started without their store: the primary says so, and refuses readiness.
       const away = await get(`${gw.adminUrl}/readyz`);
       expect(away.status).toBe(503);
-      expect(away.body).toMatch(/^store redis:\/\/127\.0\.0\.1:\d+ unavailable in 2 of 2 workers \(unreachable at start .*\): limits decide by onStoreError closed\n$/);
+      expect(away.body).toMatch(/^store redis:\/\/127\.0\.0\.1:\d+ unavailable in 2 of 2 workers \(.+\): limits decide by onStoreError closed\n$/);
       expect((await get(gw.url)).status).toBe(429); // closed: refused while the store is away
       own.redis = await OwnRedis.startOn(port);
       expect(await until(async () => (await get(`${gw.adminUrl}/readyz`)).body === 'ready\n', 10_000)).toBe(true);
