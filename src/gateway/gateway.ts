@@ -122,6 +122,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const crashAnswers = options.crashAnswers;
   const counters: GatewayCounters = newCounters();
   const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad });
+  const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
+  const pipeline = new PipelineLimit(pacer);
   const state: HandlerState = {
     table: new RouteTable(resolved, undefined, options.clock, share),
     draining: false,
@@ -130,13 +132,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     rejections: new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     counters,
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
-    pacer: new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated }),
+    pacer,
+    pipeline,
     ownHost: '',
     bodyMemory: new MemoryBudget(resolved.server.bodyMemory),
     responseMemory: new MemoryBudget(resolved.server.responseMemory),
   };
   const startedAt = Date.now();
-  const pipeline = new PipelineLimit(state.pacer);
   const s = resolved.server;
   const server = createServer(
     {

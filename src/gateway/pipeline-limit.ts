@@ -17,6 +17,8 @@ import type { RefusalPacer } from './refusal-pacer.js';
 
 interface Line {
   busy: boolean;
+  /** A response said Connection: close: the requests still waiting are not served (the connection closes). */
+  closing: boolean;
   /** This limit stopped reading the connection (and must start it again). */
   stopped: boolean;
   readonly waiting: (() => void)[];
@@ -39,11 +41,14 @@ export class PipelineLimit {
   run(req: IncomingMessage, res: ServerResponse, handle: () => void): void {
     const socket = req.socket;
     let line = this.#lines.get(socket);
-    if (line === undefined) this.#lines.set(socket, (line = { busy: false, stopped: false, waiting: [] }));
+    if (line === undefined) this.#lines.set(socket, (line = { busy: false, closing: false, stopped: false, waiting: [] }));
     const l = line;
     const start = (): void => {
       l.busy = true;
-      res.once('close', () => this.#next(socket, l));
+      res.once('close', () => {
+        if (!res.shouldKeepAlive) l.closing = true;
+        this.#next(socket, l);
+      });
       handle();
     };
     if (!l.busy) return start();
@@ -56,13 +61,18 @@ export class PipelineLimit {
     }
     l.waiting.push(() => {
       this.waiting--;
-      // Its client left while it waited (the socket closed): nothing to forward.
-      if (res.destroyed || socket.destroyed) return this.#next(socket, l);
+      // Its client left while it waited (the socket closed), or a response before it closes the connection: nothing to forward.
+      if (res.destroyed || socket.destroyed || l.closing) return this.#next(socket, l);
       // Its turn: the connection is read again, for the rest of its body (body-reader.ts reads
       // it before admission); a request pipelined behind it stops the reading again.
       this.#read(socket, l);
       start();
     });
+  }
+
+  /** Requests parsed on `socket` and waiting behind the one being served. */
+  backlog(socket: Socket): number {
+    return this.#lines.get(socket)?.waiting.length ?? 0;
   }
 
   #next(socket: Socket, l: Line): void {

@@ -10,6 +10,7 @@
  * when the gate had none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { isPromise } from '../core/gate-base.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
@@ -66,6 +67,8 @@ export interface HandlerState {
   readonly badRequests: BadRequests;
   /** Refused keep-alive connections are not read until their Retry-After (refusal-pacer.ts). */
   readonly pacer: RefusalPacer;
+  /** Requests pipelined on a connection wait their turn (pipeline-limit.ts); how many wait, per socket. */
+  readonly pipeline?: { backlog(socket: Socket): number };
   /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
   ownHost: string;
   /** Request bodies read before admission (`server.bodyMemory`). */
@@ -175,6 +178,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     // response's close aborts the wait; should a gate admit it first, nothing runs.
     state.counters.rejected++;
     state.rejections.count(route.config.name, 'queue_full', 503);
+    closeIfPipelined(state, res);
     writeProblem(res, 503, 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
     state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS * 1000, table.trusted);
     decision.then(
@@ -292,6 +296,7 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   const s = state.draining ? Math.ceil(state.table.config.drain.retryAfterMs / 1000) : GATEWAY_DEFAULTS.retryAfterS;
   const head = refusalHead(d, Math.max(1, s));
   const socket = res.socket;
+  closeIfPipelined(state, res);
   res.writeHead(d.status, head);
   res.end(d.body);
   if (state.draining) return;
@@ -300,6 +305,18 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   const r = d.rejection;
   const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? r.retryAfterMs : retryAfterOf(head) * 1000;
   state.pacer.refused(socket, pauseMs, state.table.trusted);
+}
+
+/**
+ * A refusal while pausing is engaged, with requests pipelined behind it (hostile finding F24):
+ * the pause stops new reads, but those were read already, and each would be refused at full
+ * speed — a pipelining client makes a pause worth hundreds of refusals. The refusal says
+ * Connection: close instead; the backlog is not served (the client retries it, as a client
+ * must with pipelined requests a closed connection left unanswered).
+ */
+function closeIfPipelined(state: HandlerState, res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket !== null && state.pacer.engaged && (state.pipeline?.backlog(socket) ?? 0) > 0) res.shouldKeepAlive = false;
 }
 
 /** The Retry-After seconds of a refusal's header list (refusalHead always has one). */
