@@ -22,6 +22,9 @@ import type { Permit } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import type { SharedLimitStore } from './limit-store.js';
 
+/** Ticks after its last demand during which a process keeps its fair share. */
+const RECENT_TICKS = 20;
+
 export interface SlotLeaseOptions {
   /** The store's name for this limit (the same in every process). */
   readonly name: string;
@@ -50,6 +53,8 @@ export class SlotLease {
   #retired = false;
   /** The gate's capacity refusals counted at the last tick. */
   #refused = 0;
+  /** The tick at which this process last had demand (callers waiting or refused). */
+  #lastDemand = -Infinity;
 
   constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
     this.#gate = gate;
@@ -117,9 +122,16 @@ export class SlotLease {
     const refusedNow = this.#capacityRefusals();
     const demand = gate.queued + (refusedNow - this.#refused);
     this.#refused = refusedNow;
+    const tick = this.#ticks++;
+    if (demand > 0) this.#lastDemand = tick;
+    // Demand is sampled at ticks: a closed-loop client's queue is empty for an instant after
+    // every response. A process that had demand within the last RECENT_TICKS keeps its fair
+    // share instead of giving idle slots back at each such instant and asking for them again
+    // one IPC round trip later (2 workers, 100 connections: 24 of 50 slots held, 60% refused).
+    const recent = tick - this.#lastDemand <= RECENT_TICKS;
     const floor = this.#retired ? 0 : 1;
     const othersWant = this.#fairShare < this.#o.limit;
-    const target = this.#retired ? inFlight : !othersWant ? this.#held : demand > 0 ? this.#fairShare : Math.max(floor, inFlight);
+    const target = this.#retired ? inFlight : !othersWant ? this.#held : recent ? this.#fairShare : Math.max(floor, inFlight);
     const giveBack = this.#ballast === undefined ? Math.min(this.#held - inFlight, this.#held - Math.max(floor, target)) : 0;
     if (giveBack > 0) {
       this.#held -= giveBack;
@@ -131,9 +143,10 @@ export class SlotLease {
       if (this.#held === 0) clearInterval(this.#timer);
       return;
     }
-    const want = demand > 0 ? Math.min(demand, this.#o.batch) : 0;
+    // With demand, up to the fair share at once (not only what waits at this instant).
+    const want = demand > 0 ? Math.min(Math.max(demand, this.#fairShare - this.#held), this.#o.batch) : 0;
     // Without demand, ask only now and then: to withdraw a demand and to learn the fair share.
-    if (want === 0 && !othersWant && this.#ticks++ % 10 !== 0) return;
+    if (want === 0 && !othersWant && tick % 10 !== 0) return;
     this.#call(
       this.#store.takeSlots(this.#o.name, this.#o.limit, want).then((g) => {
         this.#fairShare = g.fairShare;

@@ -64,3 +64,41 @@ describe('SlotLease demand', () => {
     for (const p of held) p.release();
   });
 });
+
+describe('SlotLease keeps its fair share through a momentary lull', () => {
+  it('a holder whose queue empties for a few ticks between bursts keeps its share; the other, always waiting, does not take it', async () => {
+    const ledger = new LeaseLedger();
+    const a = new ConcurrencyGate({ name: 'a', limit: LIMIT, maxQueue: 100 });
+    const b = new ConcurrencyGate({ name: 'b', limit: LIMIT, maxQueue: 100 });
+    const la = await holder(ledger, 'a', a);
+    const lb = await holder(ledger, 'b', b);
+    // b always has more callers than slots: it asks for more at every tick.
+    let stop = false;
+    const bCallers = Array.from({ length: LIMIT + 2 }, async () => {
+      while (!stop) {
+        const p = await b.admit({});
+        if (!p.ok) continue;
+        await new Promise((r) => setImmediate(r));
+        p.release();
+      }
+    });
+    // a: bursts of LIMIT callers, then a lull of ~3 ticks (6 ms at 2 ms a tick) with nobody at all.
+    let lowest = Infinity;
+    for (let burst = 0; burst < 20; burst++) {
+      await Promise.all(
+        Array.from({ length: LIMIT }, async () => {
+          const p = await a.admit({ maxWaitMs: 1_000 });
+          await new Promise((r) => setTimeout(r, 2));
+          if (p.ok) p.release();
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 6));
+      lowest = Math.min(lowest, la.held);
+    }
+    stop = true;
+    await Promise.all(bCallers);
+    // Before: each lull gave a's idle slots back down to 1 and b took them (lowest 1).
+    expect(lowest).toBeGreaterThanOrEqual(LIMIT / 2);
+    expect(la.held + lb.held).toBeLessThanOrEqual(LIMIT);
+  });
+});
