@@ -2,18 +2,24 @@
  * `Expect: 100-continue`: the client sends its head and waits to be told to send its body
  * (RFC 9110 section 10.1.1). Told at once — node:http's default — a client the gateway then
  * refuses has uploaded its body for nothing (hostile finding F15). So such a request is
- * judged whole before the 100 goes out: its declared size and memory (body-reader.ts's
+ * judged before the 100 goes out: its declared size and memory (body-reader.ts's
  * reserveBody: 413, 503), then its admission (429/503 with Retry-After); only a request that
  * is admitted (or goes on without a policy) is told to continue, and its body is read then,
  * within the same size, time and memory bounds as any other. A refusal goes out instead of
  * the 100, and node:http closes the connection after it (the client may send the body anyway).
  *
- * The cost, by the client's own choice: its permit is held while its body arrives (at most
- * `server.bodyTimeout`, then 408 and the permit goes back `ignored`). Without the expectation
- * a body is read before admission, and a slow uploader holds no slot.
+ * A slot is still for upstream work, never for an upload (hostile finding F15b): admitted
+ * before its body, the request gives its concurrency slot back at once — its rate-limit
+ * units stay spent, its other gates' permits (a breaker's) stay held — and takes a slot again
+ * once its body is in, waiting in the queue like any request. Sixty clients trickling bodies
+ * after a 100 Continue held every slot of a route before (a well-behaved client there: 0.8/s).
+ * Refused then (the capacity filled while it uploaded), it gets the concurrency gate's 503.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpPermit } from '../http/http-permit.js';
+import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
+import { isPromise } from '../core/gate-base.js';
+import type { Admission, Rejection } from '../core/types.js';
+import { HttpPermit } from '../http/http-permit.js';
 import { readBody } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
 
@@ -23,37 +29,85 @@ export interface DeferredBody {
   readonly limits: BodyLimits;
   /** Answer a body refused while it is read (too large once chunked, too slow, no memory). */
   readonly refuse: (r: BodyRefusal) => void;
+  /** Answer a request whose slot, asked for again once its body was in, was refused. */
+  readonly refuseSlot: (r: Rejection) => void;
 }
 
 /** What a request is forwarded with: its body read, or one to ask for once it may go on. */
 export type BodySource = RequestBody | DeferredBody;
 
 /** A deferred body for `res`'s request; its memory is given back with the response whatever happens. */
-export function deferredBody(res: ServerResponse, reserved: BodyReservation, limits: BodyLimits, refuse: (r: BodyRefusal) => void): DeferredBody {
+export function deferredBody(res: ServerResponse, reserved: BodyReservation, limits: BodyLimits, refuse: (r: BodyRefusal) => void, refuseSlot: (r: Rejection) => void): DeferredBody {
   res.once('close', () => reserved.hold.release());
-  return { reserved, limits, refuse };
+  return { reserved, limits, refuse, refuseSlot };
 }
 
 /**
- * Call `go` with the body: at once when it was read; for a deferred one, once the client was
- * told to continue and sent it. A deferred body refused while it is read (or whose client
- * leaves) releases `permit` as `ignored`, and `go` is never called.
+ * Call `go` with the body and the permit to forward with: at once when the body was read;
+ * for a deferred one, once the client was told to continue and sent it (and, when `permit`
+ * holds a slot of `slots`, once a slot was taken again). A deferred body refused while it
+ * is read (or whose client leaves) releases what the permit still holds as `ignored`, and
+ * `go` is never called.
  */
-export function withBody(req: IncomingMessage, res: ServerResponse, source: BodySource, permit: HttpPermit | undefined, go: (body: RequestBody) => void): void {
-  if (!('reserved' in source)) return go(source);
+export function withBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  source: BodySource,
+  permit: HttpPermit | undefined,
+  slots: ConcurrencyGate | undefined,
+  go: (body: RequestBody, permit: HttpPermit | undefined) => void,
+): void {
+  if (!('reserved' in source)) return go(source, permit);
   if (res.destroyed) {
     permit?.release('ignored');
     return;
   }
+  // The slot goes back while the client uploads; the rest of the permit is kept.
+  const slot = permit === undefined || slots === undefined ? undefined : permit.permits.find((p) => p.gate === slots.name);
+  const kept = slot === undefined ? permit : new HttpPermit(permit!.gate, permit!.permits.filter((p) => p !== slot), permit!.allFacts, permit!.classify);
+  slot?.release('ignored');
   res.writeContinue();
   readBody(
     req,
     source.limits,
     (outcome) => {
-      if (outcome.type === 'read') return go(outcome.body);
-      permit?.release('ignored');
+      if (outcome.type === 'read') {
+        if (slot === undefined) return go(outcome.body, kept);
+        return slotAgain(res, slots!, (a) => {
+          if (a === undefined) return kept!.release('ignored');
+          if (!a.ok) {
+            kept!.release('ignored');
+            return source.refuseSlot(a);
+          }
+          go(outcome.body, new HttpPermit(kept!.gate, [...kept!.permits, a], kept!.allFacts, kept!.classify));
+        });
+      }
+      kept?.release('ignored');
       if (outcome.type === 'refused') source.refuse(outcome.refusal);
     },
     source.reserved,
   );
+}
+
+/** A slot of `gate` for `res`'s request, waiting in its queue if it has one; undefined when the client left first. */
+function slotAgain(res: ServerResponse, gate: ConcurrencyGate, done: (a: Admission | undefined) => void): void {
+  const controller = new AbortController();
+  const onClose = (): void => controller.abort();
+  res.once('close', onClose);
+  const settle = (a: Admission | undefined): void => {
+    res.off('close', onClose);
+    if (a?.ok === true && res.destroyed) {
+      a.release('ignored');
+      return done(undefined);
+    }
+    done(a);
+  };
+  let a: Admission | Promise<Admission>;
+  try {
+    a = gate.admit({ signal: controller.signal });
+  } catch {
+    return settle(undefined);
+  }
+  if (!isPromise(a)) return settle(a);
+  a.then(settle, () => settle(undefined));
 }

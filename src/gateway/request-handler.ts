@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isPromise } from '../core/gate-base.js';
+import type { Rejection } from '../core/types.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
@@ -30,7 +31,7 @@ import type { ForwardContext } from './proxy.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 import type { RejectionLog } from './rejection-log.js';
 import { messageVerdict } from './message-checks.js';
-import { ALLOWED_METHODS, writeProblem } from './responses.js';
+import { ALLOWED_METHODS, writeProblem, writeRejection } from './responses.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 
@@ -128,7 +129,14 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     // then is it told to send its body (hostile finding F15).
     const reserved = reserveBody(req, limits);
     if (reserved.type === 'refused') return refuseBody(state, route, res, reserved.refusal);
-    if (reserved.type === 'reserved') return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r)));
+    if (reserved.type === 'reserved') {
+      const refuseSlot = (r: Rejection): void => {
+        state.counters.rejected++;
+        state.rejections.count(route.config.name, r.reason, 503);
+        writeRejection(res, r, GATEWAY_DEFAULTS.retryAfterS);
+      };
+      return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r), refuseSlot));
+    }
   }
   readBody(req, limits, (outcome) => {
     if (outcome.type === 'gone') return;
@@ -233,7 +241,7 @@ function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: In
 
 /** Forward once the body is read (a deferred one is asked for now: 100 Continue); a body refused then releases the permit. */
 function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[]): void {
-  withBody(req, res, body, permit, (b) => forwardRoute(route, req, res, b, permit, forwardContext(state, route), headers));
+  withBody(req, res, body, permit, route.policy?.admission.concurrency, (b, p) => forwardRoute(route, req, res, b, p, forwardContext(state, route), headers));
 }
 
 /** Per route, built once: what forwarding needs of the gateway (routes are rebuilt on reload). */

@@ -1,6 +1,8 @@
 /** The gateway's own answers (404, 413, 502, 504, 400): problem+json, as sluice/http writes refusals. */
 import type { ServerResponse } from 'node:http';
-import { PROBLEM_CONTENT_TYPE } from '../http/problem.js';
+import type { Rejection } from '../core/types.js';
+import { PROBLEM_CONTENT_TYPE, problem, statusOf } from '../http/problem.js';
+import { deltaSeconds } from '../http/ratelimit-headers.js';
 import { STATUS_CODES } from 'node:http';
 
 /** Methods the gateway proxies (the Allow of its 405s and of `OPTIONS *`). */
@@ -17,6 +19,15 @@ export function writeProblem(res: ServerResponse, status: number, detail: string
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
   res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** A gate's refusal outside a policy's decision (expect-continue.ts): its status, Retry-After and problem+json, as sluice/http renders one. */
+export function writeRejection(res: ServerResponse, r: Rejection, fallbackRetryS: number): void {
+  if (res.headersSent) return;
+  const retryS = Math.max(1, Number.isFinite(r.retryAfterMs) ? deltaSeconds(r.retryAfterMs) : fallbackRetryS);
+  const body = JSON.stringify(problem(r.reason, [], retryS));
+  res.writeHead(statusOf(r.reason), ['Retry-After', String(retryS), 'Content-Type', PROBLEM_CONTENT_TYPE, 'Content-Length', String(Buffer.byteLength(body))]);
   res.end(body);
 }
 

@@ -2,12 +2,13 @@
 // gateway decides first — a refusal (429/503 with Retry-After, 413 for a declared length over
 // maxBodySize) is the answer, never a 100 Continue before it, so a refused client never
 // uploads; only an admitted request is told to go on, and its body then reaches the upstream.
-// Any other expectation is 417 with its reason.
+// Any other expectation is 417 with its reason. And the slot of a request admitted before its
+// body is not held while the body arrives (F15b): slow uploaders cannot take a route's slots.
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
+import { cleanup, get, oneRoute, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -179,6 +180,51 @@ describe('Expect: 100-continue', () => {
     const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
     expect(concurrency?.inFlight).toBe(0);
     expect(up.seen).toEqual([]);
+  });
+
+  it('a slot is not held while the body arrives: a slow uploader after 100 Continue leaves it to others (F15b)', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const seen: string[] = [];
+    const up = await upstream((req, res) => {
+      let body = '';
+      req.setEncoding('latin1').on('data', (d: string) => (body += d));
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url} ${body}`);
+        if (req.url === '/hold') void held.then(() => res.end('held'));
+        else res.end('ok');
+      });
+    });
+    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: 1 } }] }));
+    const slow = new ExpectClient(gw.url);
+    slow.write(head('Content-Length: 5\r\n'));
+    await slow.until((t) => t.includes('100 Continue'));
+    slow.write('he');
+    // Mid-upload: the one slot is free for another request.
+    expect((await get(`${gw.url}/other`)).status).toBe(200);
+    slow.write('llo');
+    expect(await slow.until(finalResponse)).toMatch(/HTTP\/1\.1 200/);
+    slow.close();
+    // Its slot is asked for again once its body is in: taken meanwhile, the answer is the gate's 503.
+    const late = new ExpectClient(gw.url);
+    late.write(head('Content-Length: 5\r\n'));
+    await late.until((t) => t.includes('100 Continue'));
+    const holder = get(`${gw.url}/hold`);
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (seen.includes('GET /hold ') ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    late.write('hello');
+    const answer = await late.until(finalResponse);
+    expect(answer).toMatch(/HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/\r\nRetry-After: \d+\r\n/i);
+    expect(answer).toContain('"reason":"concurrency"');
+    release();
+    expect((await holder).status).toBe(200);
+    late.close();
+    expect(seen).toEqual(['GET /other ', 'POST /x hello', 'GET /hold ']);
+    const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
+    expect(concurrency?.inFlight).toBe(0);
   });
 
   it('an expectation other than 100-continue is 417 with its reason', async () => {
