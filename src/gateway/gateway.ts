@@ -11,6 +11,8 @@ import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
 import { JsonLogger, toLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { connectionCap, openFileLimit } from './file-limit.js';
 import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect, onVersionless } from './client-errors.js';
@@ -98,13 +100,20 @@ function localHostOf(server: Server): string {
   return `${host}:${a.port}`;
 }
 
-function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation): void {
+function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation, logger: Logger): void {
   pacer.maxPauseMs = c.server.pauseRefusedMs;
   if (loop.threshold !== c.server.pauseRefusedLoad) loop.threshold = c.server.pauseRefusedLoad;
   server.headersTimeout = c.server.headersTimeoutMs;
   server.requestTimeout = c.server.requestTimeoutMs;
   server.keepAliveTimeout = c.server.keepAliveTimeoutMs;
-  server.maxConnections = c.server.maxConnections;
+  // Within what the process may open, with room for its upstream and admin connections (file-limit.ts).
+  const files = openFileLimit();
+  const upstreamSockets = [...c.upstreams.values()].reduce((n, u) => n + u.maxSockets, 0);
+  const cap = connectionCap(c.server.maxConnections, upstreamSockets, files);
+  if (cap < c.server.maxConnections) {
+    logger.warn('server.maxConnections is more than this process can open: client connections capped', { maxConnections: c.server.maxConnections, openFiles: files, upstreamSockets, cap });
+  }
+  server.maxConnections = cap;
   // node:http keeps only the first 2,000 header lines by default and silently drops the rest —
   // a Content-Length or Transfer-Encoding past them would go unseen (hostile finding F5). The
   // head's size (maxHeaderSize) bounds the count instead.
@@ -162,7 +171,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, () => refuseExpectation(state, res)));
   crashAnswers?.attach(server);
-  applyServerLimits(server, resolved, state.pacer, loop);
+  applyServerLimits(server, resolved, state.pacer, loop, logger);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   server.on('clientError', onClientError(state.badRequests));
   server.on('connect', onConnect(state.badRequests));
@@ -247,7 +256,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const table = new RouteTable(c, old, options.clock, share);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
-    applyServerLimits(server, c, state.pacer, loop);
+    applyServerLimits(server, c, state.pacer, loop, logger);
     state.bodyMemory.capacity = c.server.bodyMemory;
     state.responseMemory.capacity = c.server.responseMemory;
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
