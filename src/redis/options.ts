@@ -43,10 +43,10 @@ export interface RedisStoreOptions extends FailureOptions {
   readonly keyPrefix?: string;
   /**
    * Longest a store call may take before the decision falls back, ms. > 0. @default 250 —
-   * twice the slowest p99.9 of a decision bench:redis measured on a 2-core host at load ~12
-   * (closed loop at 16 and 256 callers, open loop at half Redis's ceiling): a busy host's
-   * slow answers are not mistaken for an outage. An outage costs a call in flight at most
-   * this once; a refused connection fails at once whatever it is.
+   * above the slowest p99.9 of a decision bench:redis measured on a 2-core host at load 9–13
+   * (5–34 ms closed loop at 16 and 256 callers, up to 188 ms in the open loop at half Redis's
+   * ceiling; docs/redis.md): a busy host's slow answers are not taken for an outage. An
+   * outage costs a call in flight at most this, once; a refused connection fails at once.
    */
   readonly timeoutMs?: number;
   /** Failed or timed-out calls in a row that open the guard's breaker. Integer >= 1. @default 3 */
