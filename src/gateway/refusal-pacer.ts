@@ -10,7 +10,10 @@
  * syscall). With N clients re-sending the instant they are refused, one loop turn takes N
  * times that, and an admitted request's response — the event that gives its slot back —
  * waits behind the whole turn: goodput fell to a quarter at 2,000 connections (issue 9).
- * Paced, a refused connection costs one refusal per pause instead of one per round trip.
+ * Paced, a refused connection costs one refusal per pause instead of one per round trip —
+ * for a client that does not pipeline: a pause stops new reads, not requests one read already
+ * parsed. Those are handled around the pacer: while it is engaged a refusal with requests
+ * pipelined behind it closes the connection (request-handler.ts, hostile finding F24).
  *
  * Three refinements, each measured (issue 9, `npm run bench:gateway`):
  * - only while the loop is saturated (`saturated()`, loop-saturation.ts): with room on the
