@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
@@ -86,6 +87,9 @@ export interface Gateway {
   /** Drain with no grace: in-flight requests are cut. Idempotent. */
   close(): Promise<void>;
 }
+
+/** How long idle keep-alive connections stay open once a drain began: a request already sent on one is answered, ms. */
+const IDLE_GRACE_MS = 250;
 
 /** `http://<bound address>:<port>`. */
 function urlOf(server: Server): string {
@@ -206,6 +210,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     drained ??= (async () => {
       state.draining = true;
       logger.info('draining', { deadlineMs, queued: state.queued });
+      // Responses still to come close their connections after them, rather than going idle.
+      pipeline.closeAfterCurrent();
       // A paused connection may hold a request its client already sent: read it (it is
       // answered with Connection: close) before server.close() closes idle connections.
       state.pacer.maxPauseMs = 0;
@@ -214,16 +220,26 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         // After a timer, an immediate runs once the poll phase between them has read what they hold.
         await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
       }
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // No new connections; idle keep-alive ones are closed after a grace, not at once (hostile
+      // finding F26): a request a client sent on one just before the drain began is read and
+      // answered (503 + Connection: close) instead of being lost to the close. (node:http's
+      // close() would close them at once: net's stops accepting only.)
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       // Queued requests are answered 503 + Retry-After now; admitted ones run on.
       for (const p of state.table.policies.values()) p.close();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      let idle: NodeJS.Timeout | undefined;
+      const grace = setTimeout(() => {
+        server.closeIdleConnections();
+        idle = setInterval(() => server.closeIdleConnections(), 50);
+      }, Math.min(IDLE_GRACE_MS, deadlineMs));
       const outcome = await Promise.race([closed.then(() => 'done' as const), late]);
       clearTimeout(timer);
+      clearTimeout(grace);
       clearInterval(idle);
+      // node:http's own close, for what it stops besides listening (its timeout checks); the server is closed already.
+      server.close(() => undefined);
       loop.stop();
       if (outcome === 'late') {
         logger.warn('drain deadline passed: cutting connections', { deadlineMs });

@@ -26,6 +26,8 @@ interface Line {
 
 export class PipelineLimit {
   readonly #lines = new WeakMap<Socket, Line>();
+  /** Responses being served now, one per connection at most. */
+  readonly #serving = new Set<ServerResponse>();
   readonly #pacer: RefusalPacer | undefined;
   /** Requests waiting behind another on their connection, now. */
   waiting = 0;
@@ -45,7 +47,9 @@ export class PipelineLimit {
     const l = line;
     const start = (): void => {
       l.busy = true;
+      this.#serving.add(res);
       res.once('close', () => {
+        this.#serving.delete(res);
         if (!res.shouldKeepAlive) l.closing = true;
         this.#next(socket, l);
       });
@@ -68,6 +72,15 @@ export class PipelineLimit {
       this.#read(socket, l);
       start();
     });
+  }
+
+  /**
+   * Drain: every response being served whose head has not gone out says Connection: close, and
+   * its connection closes after it (hostile finding F26). Left keep-alive, it would go idle and be
+   * closed by the drain's sweep of idle connections — racing the client's next request.
+   */
+  closeAfterCurrent(): void {
+    for (const res of this.#serving) if (!res.headersSent) res.shouldKeepAlive = false;
   }
 
   /** Requests parsed on `socket` and waiting behind the one being served. */
