@@ -129,7 +129,14 @@ export function answerBatch(list: readonly BatchEntry[], reply: string): void {
     const a = parts[i + 1];
     if (a === undefined) e.fail(new Error(`sluice/redis: the rate script answered ${parts.length - 1} of ${list.length} operations`));
     else if (a === 'W') e.fail(new StoreWrongTypeError(e.key, new Error('WRONGTYPE Operation against a key holding the wrong kind of value')));
-    else e.answer(a.charAt(0), a.slice(1), now);
+    else {
+      // One entry's answer that throws must not leave the rest of the batch unsettled.
+      try {
+        e.answer(a.charAt(0), a.slice(1), now);
+      } catch (err) {
+        e.fail(err);
+      }
+    }
   }
 }
 

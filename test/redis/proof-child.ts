@@ -75,7 +75,9 @@ process.on('message', (m: { t: string }) => {
     void Promise.all(callers).then(async () => {
       if (rateStore !== undefined && 'close' in rateStore) (rateStore as { close(): void }).close();
       const stats = rateStore !== undefined && 'stats' in rateStore ? (rateStore as { stats(): unknown }).stats() : undefined;
-      send({ t: 'done', admitted, refused, asks, guard: redis.guard.stats(), stats });
+      // The report carries every ask's time (hundreds of kB): disconnecting before the channel
+      // has written it loses it, and the test waits for a 'done' that never comes.
+      await new Promise<void>((resolve) => process.send!({ t: 'done', admitted, refused, asks, guard: redis.guard.stats(), stats }, () => resolve()));
       await redis.close();
       process.disconnect();
     });
