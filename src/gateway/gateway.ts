@@ -22,6 +22,7 @@ import { PipelineLimit } from './pipeline-limit.js';
 import { LoopSaturation } from './loop-saturation.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
+import { SlowReaders } from './slow-readers.js';
 import { MemoryBudget } from './memory-budget.js';
 import { handleRequest, newCounters, refuseExpectation } from './request-handler.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
@@ -147,6 +148,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     pacer,
     pipeline,
+    slowReaders: new SlowReaders(() => counters.slowReadersYielded++),
     ownHost: '',
     bodyMemory: new MemoryBudget(resolved.server.bodyMemory),
     responseMemory: new MemoryBudget(resolved.server.responseMemory),

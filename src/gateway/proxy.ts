@@ -33,7 +33,7 @@
  *   connection closed at once — and its permit ends then.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
@@ -42,6 +42,7 @@ import { responseHead, upstreamRequestHead } from './forward-headers.js';
 import type { Hold, MemoryBudget } from './memory-budget.js';
 import { writeProblem } from './responses.js';
 import type { LiveUpstream } from './route-table.js';
+import type { SlowReaders } from './slow-readers.js';
 
 export interface ForwardContext {
   readonly trusted: TrustCheck | undefined;
@@ -57,6 +58,8 @@ export interface ForwardContext {
   readonly onUpstreamFailure: (kind: 'error' | 'timeout', error: string | undefined) => void;
   /** A slow client: its response outgrew the buffer (the permit ended early), or it was cut for not reading. */
   readonly onSlowReader: (what: 'released' | 'write-timeout') => void;
+  /** Responses waiting for their clients yield their upstream connections to requests waiting for one (slow-readers.ts). */
+  readonly slowReaders?: SlowReaders;
 }
 
 const NO_HEADERS: readonly HeaderPair[] = [];
@@ -98,8 +101,11 @@ class Forwarding implements Dispatcher.DispatchHandler {
   #written = 0;
   #takenAtCheck = 0;
   #writeTimer: NodeJS.Timeout | undefined;
+  /** Registered with ctx.slowReaders while the upstream waits for the client: ends that. */
+  #unlist: (() => void) | undefined;
 
   constructor(
+    readonly pool: Pool,
     readonly res: ServerResponse,
     readonly permit: HttpPermit | undefined,
     readonly ctx: ForwardContext,
@@ -194,6 +200,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
     // Full: from here the upstream waits for the client. As far as admission goes, its work
     // is done: the permit ends now, with its status, and the rest follows at the client's pace.
     this.#paused = true;
+    // Its connection goes to a request waiting for one, should any wait (slow-readers.ts).
+    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, () => this.res.destroy());
     if (this.permit !== undefined && !this.permit.released) {
       this.permit.finish(this.#status);
       this.ctx.onSlowReader('released');
@@ -255,6 +263,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#held?.resize(0);
     clearTimeout(this.#writeTimer);
     this.#writeTimer = undefined;
+    this.#unlist?.();
+    this.#unlist = undefined;
     if (this.#paused && !this.#clientGone) {
       this.#paused = false;
       this.#resume?.();
@@ -285,6 +295,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   #done(): void {
+    this.#unlist?.();
+    this.#unlist = undefined;
     clearTimeout(this.#writeTimer);
     this.#writeTimer = undefined;
     this.#held?.release();
@@ -307,7 +319,7 @@ export function forward(
     body.hold?.release();
     return;
   }
-  const handler = new Forwarding(res, permit, ctx, own, body);
+  const handler = new Forwarding(upstream.pool, res, permit, ctx, own, body);
   try {
     upstream.pool.dispatch(
       {

@@ -29,6 +29,7 @@ import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { ForwardContext } from './proxy.js';
 import type { RefusalPacer } from './refusal-pacer.js';
+import type { SlowReaders } from './slow-readers.js';
 import type { RejectionLog } from './rejection-log.js';
 import { messageVerdict } from './message-checks.js';
 import { ALLOWED_METHODS, writeProblem, writeRejection } from './responses.js';
@@ -49,10 +50,12 @@ export interface GatewayCounters {
   slowReadersReleased: number;
   /** Clients disconnected for taking nothing of a pending response for writeTimeout. */
   writeTimeouts: number;
+  /** Responses waiting for slow clients cut to give their upstream connection to a request waiting for one. */
+  slowReadersYielded: number;
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, slowReadersReleased: 0, writeTimeouts: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0 };
 }
 
 /** What a request needs of the gateway; `table` is swapped whole on reload. */
@@ -68,6 +71,8 @@ export interface HandlerState {
   readonly badRequests: BadRequests;
   /** Refused keep-alive connections are not read until their Retry-After (refusal-pacer.ts). */
   readonly pacer: RefusalPacer;
+  /** Responses waiting for slow clients, per upstream: they yield their connections (slow-readers.ts). */
+  readonly slowReaders?: SlowReaders;
   /** Requests pipelined on a connection wait their turn (pipeline-limit.ts); how many wait, per socket. */
   readonly pipeline?: { backlog(socket: Socket): number };
   /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
@@ -261,6 +266,7 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
     responseBuffer: table.config.server.responseBuffer,
     responseMemory: state.responseMemory,
     writeTimeoutMs: table.config.server.writeTimeoutMs,
+    ...(state.slowReaders !== undefined ? { slowReaders: state.slowReaders } : {}),
     onSlowReader: (what) => {
       if (what === 'released') state.counters.slowReadersReleased++;
       else state.counters.writeTimeouts++;
