@@ -6,9 +6,12 @@
  *   chunked body is 413 as soon as it goes over — before a byte reaches the upstream;
  * - time: the whole body must arrive within `server.bodyTimeout` of the headers, else 408
  *   and the connection is closed (the request was never admitted);
- * - memory: every body held at once counts against `server.bodyMemory` (a declared length
- *   up front, a chunked body as it grows); a body that does not fit is 503 + Retry-After,
- *   so a thousand uploaders cannot take the gateway's memory.
+ * - memory: every body held at once counts against `server.bodyMemory`, as its bytes arrive;
+ *   a body that does not fit is 503 + Retry-After — a declared length that does not fit in
+ *   what is free is refused at once — so a thousand uploaders cannot take the gateway's
+ *   memory. A declared length is not taken before its bytes come (hostile finding F28): 26
+ *   clients declaring 10 MB and sending nothing held the whole default budget, and every
+ *   other upload was refused, for bodyTimeout at a time.
  * A client that goes away (or whose body breaks the parser: client-errors.ts answers it)
  * ends the read with nothing written here.
  */
@@ -55,7 +58,7 @@ const memoryFull: BodyOutcome = {
   refusal: { status: 503, reason: 'body_memory_full', detail: 'The gateway holds as many request bodies as its memory allows; retry shortly.' },
 };
 
-/** A body whose headers passed its checks (declared size, memory for it), not read yet. */
+/** A body whose headers passed its checks (declared size, room for it now), not read yet. */
 export interface BodyReservation {
   readonly type: 'reserved';
   readonly declared: number | undefined;
@@ -64,8 +67,8 @@ export interface BodyReservation {
 
 /**
  * What a body's headers allow to be decided before a byte of it is read: a declared length
- * over the limit (413), or one the memory budget cannot hold (503, the memory given back).
- * Otherwise its memory is held (the declared length; a chunked body's as it grows) until the
+ * over the limit (413), or one the memory budget has no room for now (503). Otherwise its
+ * bytes are held as they arrive (nothing is taken for a length only declared) until the
  * read ends. For a request that said `Expect: 100-continue`, this comes before its admission.
  */
 export function reserveBody(req: IncomingMessage, limits: BodyLimits): BodyReservation | BodyOutcome {
@@ -74,9 +77,8 @@ export function reserveBody(req: IncomingMessage, limits: BodyLimits): BodyReser
   // message-checks.ts refused a malformed or conflicting Content-Length already; chunked has none.
   const declared = cl === undefined || req.headers['transfer-encoding'] !== undefined ? undefined : Number(cl);
   if (declared !== undefined && declared > limits.maxBytes) return tooLarge(limits.maxBytes);
-  const hold = limits.memory.hold();
-  if (declared !== undefined && !hold.take(declared)) return memoryFull;
-  return { type: 'reserved', declared, hold };
+  if (declared !== undefined && limits.memory.used + declared > limits.memory.capacity) return memoryFull;
+  return { type: 'reserved', declared, hold: limits.memory.hold() };
 }
 
 /**
@@ -86,7 +88,7 @@ export function reserveBody(req: IncomingMessage, limits: BodyLimits): BodyReser
  */
 export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcome: BodyOutcome) => void, reserved: BodyReservation | BodyOutcome = reserveBody(req, limits)): void {
   if (reserved.type !== 'reserved') return done(reserved);
-  const { declared, hold } = reserved;
+  const { hold } = reserved;
   const chunks: Buffer[] = [];
   let received = 0;
   let settled = false;
@@ -108,7 +110,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcom
   const onData = (chunk: Buffer): void => {
     received += chunk.length;
     if (received > limits.maxBytes) return finish(tooLarge(limits.maxBytes));
-    if (declared === undefined && !hold.take(chunk.length)) return finish(memoryFull);
+    if (!hold.take(chunk.length)) return finish(memoryFull);
     chunks.push(chunk);
   };
   const onEnd = (): void => {

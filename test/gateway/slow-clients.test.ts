@@ -153,13 +153,13 @@ describe('slow uploaders', () => {
     const gw = await start(up.url);
     const first = raw(gw.url);
     first.socket.write('POST /first HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n');
-    first.socket.write('a'.repeat(1000));
-    // 60 000 of the 100 KiB are taken: a second 60 000-byte body cannot be held.
-    expect(await within(10_000, async () => (await status(gw.adminUrl)).memory.bodies.used === 60_000)).toBe(true);
+    first.socket.write('a'.repeat(59_000));
+    // Bytes are held as they arrive: 59 000 of the 100 KiB are taken, and a second 60 000-byte body cannot be held.
+    expect(await within(10_000, async () => (await status(gw.adminUrl)).memory.bodies.used === 59_000)).toBe(true);
     const second = await get(`${gw.url}/second`, { method: 'POST', body: 'b'.repeat(60_000) });
     expect(second.status).toBe(503);
     expect(second.headers['retry-after']).toBe('1');
-    first.socket.write('a'.repeat(59_000));
+    first.socket.write('a'.repeat(1000));
     expect(await within(10_000, () => statusOf(first.received()) !== 0)).toBe(true);
     expect(statusOf(first.received())).toBe(200);
     expect(first.received()).toMatch(/\r\n\r\n60000$/);
@@ -167,6 +167,23 @@ describe('slow uploaders', () => {
     const s = await status(gw.adminUrl);
     expect(s.counters.bodyMemoryFull).toBe(1);
     expect(s.memory.bodies.used).toBe(0);
+  });
+});
+
+describe('clients that declare a body and send nothing (hostile finding F28)', () => {
+  it('hold no body memory: a declared length is taken as its bytes arrive, so real uploads go on', { timeout: 60_000 }, async () => {
+    const up = await app();
+    const gw = await start(up.url);
+    // Three clients declare the largest body allowed (64 KiB each, 192 KiB > bodyMemory 100 KiB) and send nothing.
+    const hogs = [raw(gw.url), raw(gw.url), raw(gw.url)];
+    for (const h of hogs) h.socket.write('POST /hog HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n');
+    expect(await within(10_000, async () => (await status(gw.adminUrl)).counters.requests === 3)).toBe(true);
+    const real = await get(`${gw.url}/real`, { method: 'POST', body: 'r'.repeat(60_000) });
+    expect(real.status).toBe(200);
+    expect(real.body).toBe('60000');
+    const s = await status(gw.adminUrl);
+    expect(s.counters.bodyMemoryFull).toBe(0);
+    for (const h of hogs) h.socket.destroy();
   });
 });
 
