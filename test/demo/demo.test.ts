@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { cliArgv } from '../cli-command.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -16,7 +17,7 @@ interface Run {
 
 function demo(args: readonly string[], onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cliArgv(['demo', ...args]), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => {
@@ -111,13 +112,16 @@ describe('sluice demo', () => {
   }, 180_000);
 
   it('refuses contradictory or out-of-range options with a message naming them', async () => {
-    const r = await demo(['--timeout', '100ms', '--queue-timeout', '100ms']);
+    // Three processes that exit at once, started together.
+    const [r, r2, r3] = await Promise.all([
+      demo(['--timeout', '100ms', '--queue-timeout', '100ms']),
+      demo(['--phases', '0.5,fast']),
+      demo(['--duration', '6']), // a bare number: seconds or ms? refused, as everywhere
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('timeoutMs: expected more than serviceMs + queueTimeoutMs (120 ms)');
-    const r2 = await demo(['--phases', '0.5,fast']);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('--phases: expected positive multiples');
-    const r3 = await demo(['--duration', '6']); // a bare number: seconds or ms? refused, as everywhere
     expect(r3.code).toBe(2);
     expect(r3.stderr).toContain('--duration: expected a duration from 100ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "6"');
   }, 180_000);

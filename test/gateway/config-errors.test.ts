@@ -1,20 +1,46 @@
 // Config errors: exact messages naming file, line and key path; exit code 2. And the
-// published schema is the one the code validates with.
+// published schema is the one the code validates with. The command runs in this process
+// (gatewayCommandRun: its own code from the flags to the exit code); the first cases spawn
+// it, for the exit status and the streams of a real process.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA } from '../../src/gateway/schema.js';
-import { cleanup, root, sluice, tempDir } from './helpers.js';
+import { cleanup, gatewayCommandRun, root, sluice, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 
-async function check(yaml: string): Promise<{ code: number | null; stderr: string; file: string; stdout: string }> {
+function configFile(yaml: string): string {
   const file = join(tempDir(), 'sluice.yaml');
   writeFileSync(file, yaml);
-  const s = sluice(['gateway', '--check', '--config', file]);
-  const code = await s.exited;
-  return { code, stderr: s.stderr().replaceAll(file, 'sluice.yaml'), file, stdout: s.lines.join('\n') };
+  return file;
 }
+
+/** `sluice gateway --check --config <file>` in this process. */
+async function check(yaml: string): Promise<{ code: number | null; stderr: string; file: string; stdout: string }> {
+  const file = configFile(yaml);
+  const r = await gatewayCommandRun(['--check', '--config', file]);
+  return { code: r.code, stderr: r.stderr.replaceAll(file, 'sluice.yaml'), file, stdout: r.stdout.trimEnd() };
+}
+
+describe('sluice gateway, as a process', () => {
+  it('--check: a valid config exits 0 and says so; a bad one exits 2 and names the key', async () => {
+    const good = configFile(`${UP}routes:\n  - path: /\n`);
+    const ok = sluice(['gateway', '--check', '--config', good]);
+    expect(await ok.exited).toBe(0);
+    expect(ok.lines).toEqual([`${good}: ok`]);
+    const bad = configFile(`listen:\n  prot: 8080\n${UP}routes:\n  - path: /\n`);
+    const no = sluice(['gateway', '--check', '--config', bad]);
+    expect(await no.exited).toBe(2);
+    expect(no.stderr()).toBe(`${bad}:2: listen.prot: expected one of the keys host, port, backlog, found unknown key "prot"\n`);
+  });
+
+  it('a refused flag exits 2 with the flag named', async () => {
+    const a = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--queue-timeout', 'soon', '--concurrency', '5']);
+    expect(await a.exited).toBe(2);
+    expect(a.stderr()).toBe('sluice gateway: --queue-timeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n');
+  });
+});
 
 const UP = 'upstreams:\n  app:\n    url: http://127.0.0.1:3000\n';
 
@@ -73,15 +99,12 @@ describe('sluice gateway --check', () => {
   });
 
   it('flags: a bad value and a contradiction exit 2 with the flag named', async () => {
-    const a = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--queue-timeout', 'soon', '--concurrency', '5']);
-    expect(await a.exited).toBe(2);
-    expect(a.stderr()).toBe('sluice gateway: --queue-timeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n');
-    const c = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--drain-timeout', '30d']);
-    expect(await c.exited).toBe(2);
-    expect(c.stderr()).toBe('sluice gateway: --drain-timeout: expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"\n');
-    const b = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--rate', '10/s', '--burst', '0']);
-    expect(await b.exited).toBe(2);
-    expect(b.stderr()).toBe('sluice gateway: --burst: expected a number >= 1, received "0"\n');
+    const a = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--queue-timeout', 'soon', '--concurrency', '5']);
+    expect(a).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --queue-timeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n' });
+    const c = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--drain-timeout', '30d']);
+    expect(c).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --drain-timeout: expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"\n' });
+    const b = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--rate', '10/s', '--burst', '0']);
+    expect(b).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --burst: expected a number >= 1, received "0"\n' });
   });
 });
 

@@ -12,7 +12,8 @@
 //   and that the route table sends to the route the gateway chose;
 // - no planted identity header reaches the upstream;
 // - no crash: after it all, the gateway still answers a normal request.
-// Bounded: 200 runs or 90 s, whichever comes first. FUZZ_SEED=<n> replays a run.
+// Bounded: 100 runs or 90 s, whichever comes first; FUZZ_RUNS=<n> runs more (a deep run:
+// FUZZ_RUNS=2000), FUZZ_SEED=<n> replays a run.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -172,6 +173,8 @@ describe('fuzzing the front of the gateway', () => {
     let runs = 0;
     let refusals = 0;
     const seed = process.env['FUZZ_SEED'] === undefined ? undefined : Number(process.env['FUZZ_SEED']);
+    const numRuns = Number(process.env['FUZZ_RUNS'] ?? 100);
+    const timeLimit = Math.max(90_000, numRuns * 1_000);
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         runs++;
@@ -198,7 +201,7 @@ describe('fuzzing the front of the gateway', () => {
           for (const planted of ['x-real-ip', 'true-client-ip', 'x-forwarded-port', 'x-original-url']) expect(got.headers[planted], planted).toBeUndefined();
         }
       }),
-      { numRuns: 200, interruptAfterTimeLimit: 90_000, markInterruptAsFailure: false, ...(seed === undefined ? {} : { seed }) },
+      { numRuns, interruptAfterTimeLimit: timeLimit, markInterruptAsFailure: false, ...(seed === undefined ? {} : { seed }) },
     );
     // The fuzz did what it is for: runs, refusals of many kinds, and forwarded requests.
     expect(runs).toBeGreaterThan(20);
@@ -210,5 +213,5 @@ describe('fuzzing the front of the gateway', () => {
     expect(responses(ok.text)).toEqual([{ status: 200, upstream: true }]);
     const counted = JSON.parse((await get(`${gw.adminUrl}/status`)).body) as { badRequests: Record<string, number> };
     expect(Object.values(counted.badRequests).filter((n) => n > 0).length).toBeGreaterThan(3);
-  }, 150_000);
+  }, Math.max(150_000, Number(process.env['FUZZ_RUNS'] ?? 100) * 1_000 + 60_000));
 });

@@ -1,4 +1,4 @@
-// Real processes and sockets on loopback: a small upstream, the CLI spawned with tsx, and
+// Real processes and sockets on loopback: a small upstream, the CLI spawned (test/cli-command.ts), and
 // cleanup of everything started (afterEach calls cleanup()).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -9,8 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 import { startGateway } from '../../src/gateway/index.js';
 import type { Duration, Gateway, GatewayConfig } from '../../src/gateway/index.js';
+import { cliArgv } from '../cli-command.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -68,9 +70,9 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** The CLI under tsx; `nodeArgs` go to node before it (and on to forked workers, which inherit execArgv). */
+/** The CLI (built, or under tsx: cliArgv); `nodeArgs` go to node before it (and on to forked workers, which inherit execArgv). */
 export function sluice(args: readonly string[], nodeArgs: readonly string[] = []): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgv(args, nodeArgs), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const lines: string[] = [];
   let err = '';
@@ -122,6 +124,32 @@ export function sluice(args: readonly string[], nodeArgs: readonly string[] = []
         check();
       }),
   };
+}
+
+export interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * `sluice gateway <args>` for a run that ends before anything is served (`--check`, a refused
+ * flag), in this process: the command's own code, from the flags to the exit code and what it
+ * writes, without a second or two of process start per case. The process wiring (exit status,
+ * real streams) is asserted by the spawned cases.
+ */
+export async function gatewayCommandRun(args: readonly string[]): Promise<Ran> {
+  const { gatewayCommand } = await import('../../src/cli/gateway.js');
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await gatewayCommand(args), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }
 
 /** Start the CLI and wait until it listens. */

@@ -3,9 +3,11 @@
 // CommonJS module (require(esm)), and type-checked by TypeScript with `module: node16`,
 // `strict`, from both module kinds. Slow (npm and tsc run here); it needs `npm run build`
 // first (npm test runs it) and packs what dist/ holds, so it never rebuilds dist/ under
-// the tests that read it.
+// the tests that read it. One tarball, installed once: `app` has no peer, `full` is a copy
+// with the peers linked in; the two type-checks (the slow part) start together as soon as
+// both exist, and run beside the other tests.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,8 +100,14 @@ export const isRefusal = (e: unknown): boolean => e instanceof RejectedError;
 
 describe.runIf(existsSync(join(root, 'dist/index.js')))('the packed tarball in a fresh app', () => {
   let work: string;
+  /** The tarball installed, no peer (only @types/node, for the type-check, after `installed` is read). */
   let app: string;
+  /** A copy of `app` with every peer linked in. */
+  let full: string;
   let packed: { filename: string; files: { path: string }[] };
+  let installed: string[];
+  let libraryTypes: Promise<string>;
+  let allTypes: Promise<string>;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sluice-pack-'));
@@ -108,11 +116,20 @@ describe.runIf(existsSync(join(root, 'dist/index.js')))('the packed tarball in a
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
     await run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(work, packed.filename)], app);
+    installed = readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'));
+    full = join(work, 'full');
+    cpSync(app, full, { recursive: true, verbatimSymlinks: true });
+    linkFromRepo(app, '@types/node');
+    for (const peer of [...Object.keys(pkg.peerDependencies), '@types/node']) linkFromRepo(full, peer);
+    const library = subpaths.filter((s) => PEER_OF[s] === undefined && !['./express', './fastify', './gateway', './dashboard'].includes(s));
+    libraryTypes = typecheck(app, 'lib', library);
+    allTypes = typecheck(full, 'all', subpaths);
   }, 5 * MINUTE);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await Promise.allSettled([libraryTypes, allTypes]);
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
-  });
+  }, 5 * MINUTE);
 
   it('packs the build, the CLI shim, README and LICENSE; no sources, no source maps', () => {
     expect(pkg.scripts.prepack).toBe('npm run build');
@@ -125,7 +142,7 @@ describe.runIf(existsSync(join(root, 'dist/index.js')))('the packed tarball in a
   });
 
   it('installs nothing but sluice: the library has no dependencies', () => {
-    expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual(['sluice']);
+    expect(installed).toEqual(['sluice']);
   });
 
   it('loads every library subpath with no peer installed; an adapter names its missing peer', async () => {
@@ -160,23 +177,19 @@ catch (e) { console.log(JSON.stringify({ code: e.code, dependency: e.dependency,
   }, 2 * MINUTE);
 
   it('type-checks the library subpaths with no peer installed (module node16, strict)', async () => {
-    linkFromRepo(app, '@types/node');
-    const library = subpaths.filter((s) => PEER_OF[s] === undefined && !['./express', './fastify', './gateway', './dashboard'].includes(s));
-    expect(await typecheck(app, 'lib', library)).toBe('');
+    expect(await libraryTypes).toBe('');
   }, 3 * MINUTE);
 
   it('loads every subpath from ESM and from CommonJS once the peers are installed', async () => {
-    for (const peer of [...Object.keys(pkg.peerDependencies), '@types/node']) linkFromRepo(app, peer);
     for (const kind of ['esm', 'cjs'] as const) {
-      const result = await load(app, kind);
+      const result = await load(full, kind);
       expect(Object.entries(result).filter(([, v]) => v !== 'ok')).toEqual([]);
       expect(Object.keys(result)).toHaveLength(subpaths.length);
     }
   }, 2 * MINUTE);
 
   it('type-checks every subpath with module node16 and strict, from an ES module and from CommonJS', async () => {
-    for (const peer of [...Object.keys(pkg.peerDependencies), '@types/node']) linkFromRepo(app, peer);
-    expect(await typecheck(app, 'all', subpaths)).toBe('');
+    expect(await allTypes).toBe('');
   }, 3 * MINUTE);
 
   it('runs the sluice command from the build', async () => {

@@ -4,38 +4,40 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, deadPort, gateway, get, oneRoute, sluice, startInProcess, tempDir, upstream } from '../gateway/helpers.js';
+import { cleanup, deadPort, gateway, gatewayCommandRun, get, oneRoute, sluice, startInProcess, tempDir, upstream } from '../gateway/helpers.js';
 import { haveRedisServer, OwnRedis, sharedRedis, unique, until } from './servers.js';
 
 const svc = await sharedRedis();
 const can = haveRedisServer();
 afterEach(cleanup);
 
+// The command runs in this process (its code from the flags to the exit code; the process
+// wiring is test/gateway/config-errors.test.ts's).
 describe('store: bad input', () => {
   it('a store URL that cannot be parsed: --check exits 2 naming store.url', async () => {
     const dir = tempDir();
     const file = join(dir, 'sluice.yaml');
     writeFileSync(file, 'store:\n  url: http://not-redis:6379\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - path: /\n');
-    const s = sluice(['gateway', '--config', file, '--check']);
-    expect(await s.exited).toBe(2);
-    expect(s.stderr()).toMatch(/store\.url/);
-    expect(s.stderr()).toMatch(/redis:\/\/host:port/);
+    const s = await gatewayCommandRun(['--config', file, '--check']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/store\.url/);
+    expect(s.stderr).toMatch(/redis:\/\/host:port/);
   });
 
   it('a keyPrefix with a brace is refused by the schema, naming it', async () => {
     const dir = tempDir();
     const file = join(dir, 'sluice.yaml');
     writeFileSync(file, 'store:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "a{b"\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - path: /\n');
-    const s = sluice(['gateway', '--config', file, '--check']);
-    expect(await s.exited).toBe(2);
-    expect(s.stderr()).toMatch(/store\.keyPrefix/);
+    const s = await gatewayCommandRun(['--config', file, '--check']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/store\.keyPrefix/);
   });
 
   it('--store with a bad URL exits 2 naming --store (the password is not echoed)', async () => {
-    const s = sluice(['gateway', '--upstream', 'http://127.0.0.1:9', '--store', 'redis://u:secret@:99999']);
-    expect(await s.exited).toBe(2);
-    expect(s.stderr()).toMatch(/--store: expected a Redis URL/);
-    expect(s.stderr()).not.toMatch(/secret/);
+    const s = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:9', '--store', 'redis://u:secret@:99999']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/--store: expected a Redis URL/);
+    expect(s.stderr).not.toMatch(/secret/);
   });
 });
 
