@@ -68,11 +68,18 @@ describe('reload', () => {
 
 describe('drain on SIGTERM', () => {
   it('in-flight requests finish, queued ones get 503 + Retry-After, exit 0', async () => {
-    const up = await upstream((_req, res) => setTimeout(() => res.end('done'), 600));
+    // The upstream holds its answers until the drain has begun.
+    let release!: () => void;
+    const drained = new Promise<void>((r) => (release = r));
+    const up = await upstream((_req, res) => void drained.then(() => res.end('done')));
     const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--concurrency', '2', '--queue', '10', '--queue-timeout', '5s', '--drain-timeout', '5s']);
     const replies = Array.from({ length: 5 }, () => get(`${gw.url}/slow`));
-    await sleep(200); // two in flight upstream, three queued
+    // Two in flight upstream, three queued: seen in /status, not guessed from a sleep (a busy machine may not have sent them yet).
+    const queued = async (): Promise<number> => (JSON.parse((await get(`${gw.adminUrl}/status`)).body) as { queued: number }).queued;
+    while ((await queued()) < 3) await sleep(20);
     gw.child.kill('SIGTERM');
+    await gw.waitFor('draining');
+    release();
     const all = await Promise.all(replies);
     const ok = all.filter((r) => r.status === 200);
     const refused = all.filter((r) => r.status === 503);
@@ -85,15 +92,24 @@ describe('drain on SIGTERM', () => {
   });
 
   it('/readyz answers 503 while draining', async () => {
-    const up = await upstream((_req, res) => setTimeout(() => res.end('done'), 800));
+    // The upstream holds the request it gets until readiness has been asked while draining.
+    let arrived!: () => void;
+    const atUpstream = new Promise<void>((r) => (arrived = r));
+    let release!: () => void;
+    const asked = new Promise<void>((r) => (release = r));
+    const up = await upstream((_req, res) => {
+      arrived();
+      void asked.then(() => res.end('done'));
+    });
     const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--drain-timeout', '5s']);
     expect((await get(`${gw.adminUrl}/readyz`)).status).toBe(200);
     expect((await get(`${gw.adminUrl}/healthz`)).status).toBe(200);
     const inFlight = get(`${gw.url}/`);
-    await sleep(100);
+    await atUpstream;
     gw.child.kill('SIGTERM');
     await gw.waitFor('draining');
     expect((await get(`${gw.adminUrl}/readyz`)).status).toBe(503);
+    release();
     expect((await inFlight).status).toBe(200);
     expect(await gw.exited).toBe(0);
   });
