@@ -1,11 +1,10 @@
 // Every bad request gets an answer (issue 10, finding 3): hostile inputs written as raw bytes
 // to the gateway, each answered with its status and counted under its reason, and none of
 // them forwarded — the upstream records every request it receives and must see none.
-import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BadRequestReason } from '../../src/gateway/bad-requests.js';
 import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
-import { rawConversation, rawExchange, rawGet } from './raw-client.js';
+import { rawConversation, rawExchange, rawGet, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
@@ -171,12 +170,7 @@ describe('a request line without a version (HTTP/0.9)', () => {
     const { seen, up } = await recordingUpstream();
     const gw = await startInProcess(oneRoute(up.url, '2s'));
     const inPieces = async (pieces: readonly string[]): Promise<string> => {
-      const u = new URL(gw.url);
-      const socket = connect(Number(u.port), u.hostname);
-      let text = '';
-      socket.setEncoding('latin1').on('data', (d: string) => (text += d));
-      const closed = new Promise<void>((r) => socket.on('close', () => r()));
-      socket.on('error', () => undefined);
+      const { socket, text, closed } = rawSocket(gw.url);
       for (const p of pieces) {
         socket.write(p);
         await new Promise((r) => setTimeout(r, 20));
@@ -184,7 +178,7 @@ describe('a request line without a version (HTTP/0.9)', () => {
       const t = setTimeout(() => socket.destroy(), 5_000);
       await closed;
       clearTimeout(t);
-      return text;
+      return text();
     };
     expect(await inPieces(['G', 'ET /x', '\r', '\n'])).toMatch(/^HTTP\/1\.1 505 /);
     expect(await inPieces(['G', 'ET /x H', 'TTP/1.1\r', `\n${H}Connection: close\r\n\r\n`])).toMatch(/^HTTP\/1\.1 200 /);

@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
+import { rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
@@ -20,20 +21,15 @@ describe('drain', () => {
       void held.then(() => res.end('ok'));
     });
     const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: 4 } }] }));
-    const u = new URL(gw.url);
-    const socket = connect(Number(u.port), u.hostname);
-    let text = '';
-    socket.setEncoding('latin1').on('data', (d: string) => (text += d));
-    const closed = new Promise<void>((r) => socket.on('close', () => r()));
-    socket.on('error', () => undefined);
+    const { socket, text, closed } = rawSocket(gw.url);
     socket.write('GET /x HTTP/1.1\r\nHost: gw\r\n\r\n');
     await atUpstream;
     const drained = gw.drain(5_000);
     release();
     await closed;
     await drained;
-    expect(text).toMatch(/^HTTP\/1\.1 200 /);
-    expect(text).toMatch(/\r\nConnection: close\r\n/i);
+    expect(text()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(text()).toMatch(/\r\nConnection: close\r\n/i);
   });
 
   it('a request sent on an idle keep-alive connection as the drain begins is answered (503, Connection: close), not lost', async () => {

@@ -4,31 +4,17 @@
 // refusal: 50 such connections took a well-behaved client's goodput on another route to 5%.
 // While pausing is engaged, a refusal with requests pipelined behind it closes the connection
 // (Connection: close): the backlog is not served, and the client must reconnect to send more.
-import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, get, oneRoute, startInProcess, upstream } from './helpers.js';
+import { rawConversation } from './raw-client.js';
 
 afterEach(cleanup);
 
 /** Write `bytes` at once; everything read until the gateway closes the connection (or 5 s). */
-function conversation(url: string, bytes: string): Promise<{ text: string; closed: boolean }> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(u.port), u.hostname);
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ text, closed: false });
-    }, 5_000);
-    socket.setEncoding('latin1').on('data', (d: string) => (text += d));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ text, closed: true });
-    });
-    socket.on('error', () => undefined);
-    socket.write(bytes);
-  });
-}
+const conversation = async (url: string, bytes: string): Promise<{ text: string; closed: boolean }> => {
+  const { text, open } = await rawConversation(url, bytes);
+  return { text, closed: !open };
+};
 
 const request = (key: string): string => `GET /x HTTP/1.1\r\nHost: gw\r\nx-key: ${key}\r\n\r\n`;
 const statuses = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));

@@ -1,6 +1,7 @@
 // A client that writes bytes as given (no HTTP library between the test and the gateway) and
 // reads one answer: what hostile clients do, for tests of what the gateway answers them.
 import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 
 export interface RawAnswer {
   /** The status of the first response; 0 when the connection closed (or timed out) without one. */
@@ -76,4 +77,15 @@ export function rawConversation(url: string, bytes: string, timeoutMs = 5_000, e
     socket.write(Buffer.from(bytes, 'latin1'));
     if (end) socket.end();
   });
+}
+
+/** A raw socket to the gateway: what it has been sent so far, and a promise of its close. */
+export function rawSocket(url: string): { socket: Socket; text: () => string; closed: Promise<void> } {
+  const u = new URL(url);
+  const socket = connect(Number(u.port), u.hostname);
+  let text = '';
+  socket.setEncoding('latin1').on('data', (d: string) => (text += d));
+  const closed = new Promise<void>((r) => socket.on('close', () => r()));
+  socket.on('error', () => undefined);
+  return { socket, text: () => text, closed };
 }
