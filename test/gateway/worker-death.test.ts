@@ -105,7 +105,7 @@ describe('sluice gateway --workers 2: a worker that dies', () => {
     });
     const gw = await gateway(
       ['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--concurrency', '6', '--queue', '100', '--queue-timeout', '120s'],
-      ['--import', './test/gateway/fixtures/throw-on-sigusr2.ts'],
+      ['--import', './test/gateway/fixtures/throw-on-sigusr2.mjs'],
     );
     // Requests on fresh connections until both workers have some (the kernel picks the worker
     // of each connection), all of them in flight: at the upstream (6) or queued for a slot.
