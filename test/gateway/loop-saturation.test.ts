@@ -1,6 +1,7 @@
 // When refused connections are paused: only while the event loop is saturated (ELU above
 // server.pauseRefusedLoad), with hysteresis and a dwell. Injected loop times and clock: no
 // real load, no timing.
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LoopSaturation } from '../../src/gateway/loop-saturation.js';
@@ -133,5 +134,91 @@ describe('RefusalPacer', () => {
     vi.advanceTimersToNextTimer();
     expect(reading()).toEqual([true, false, true, true, true, true, true, true]);
     expect(pacer.paused).toBe(0);
+  });
+});
+
+/** A socket with a remote address and a real 'close' event (the pool verdicts listen for it). */
+function closableSocket(addr: string): ReturnType<typeof fakeSocket> & { close(): void } {
+  const e = new EventEmitter();
+  const s = Object.assign(fakeSocket(), { remoteAddress: addr });
+  return Object.assign(s, {
+    once: (ev: string, f: () => void) => (e.once(ev, f), s),
+    close: () => {
+      s.destroyed = true;
+      e.emit('close');
+    },
+  });
+}
+
+describe('RefusalPacer: a client that does not wait for its connections (a pool) is not paused', () => {
+  function setup(): { pacer: RefusalPacer; clock: { t: number }; open: (addr: string) => ReturnType<typeof closableSocket> } {
+    const clock = { t: 0 };
+    const pacer = new RefusalPacer(1000, { now: () => clock.t, poolAbandoned: 4, poolOpened: 64, poolHoldMs: 30_000 });
+    const open = (addr: string): ReturnType<typeof closableSocket> => {
+      const s = closableSocket(addr);
+      pacer.connected(s as unknown as Socket);
+      return s;
+    };
+    return { pacer, clock, open };
+  }
+
+  it('closing paused connections (requests with deadlines) makes its address a pool: its paused connections are read again, its refusals no longer pause; other addresses still are', () => {
+    const { pacer, clock, open } = setup();
+    const pool = Array.from({ length: 10 }, () => open('198.51.100.1'));
+    const other = open('198.51.100.2');
+    for (const s of pool) pacer.refused(s as unknown as Socket, 1000, undefined);
+    pacer.refused(other as unknown as Socket, 1000, undefined);
+    expect(pacer.paused).toBe(11);
+    pool[0]!.close();
+    pool[1]!.close();
+    pool[2]!.close();
+    expect(pacer.pools).toBe(0); // three abandoned: not yet
+    pool[3]!.close();
+    expect(pacer.pools).toBe(1);
+    expect(pacer.poolVerdicts).toBe(1);
+    expect(pool.slice(4).every((s) => s.reading)).toBe(true);
+    expect(pacer.paused).toBe(1); // the other address's connection
+    expect(other.reading).toBe(false);
+    pacer.refused(pool[5] as unknown as Socket, 1000, undefined);
+    expect(pool[5]!.reading).toBe(true);
+    // The verdict lapses after poolHoldMs: paused again.
+    clock.t += 30_001;
+    expect(pacer.pools).toBe(0);
+    pacer.refused(pool[5] as unknown as Socket, 1000, undefined);
+    expect(pool[5]!.reading).toBe(false);
+  });
+
+  it('abandons spread over more than a second do not add up', () => {
+    const { pacer, clock, open } = setup();
+    const pool = Array.from({ length: 8 }, () => open('198.51.100.1'));
+    for (const s of pool) pacer.refused(s as unknown as Socket, 1000, undefined);
+    for (let i = 0; i < 6; i++) {
+      pool[i]!.close();
+      clock.t += 400;
+    }
+    expect(pacer.pools).toBe(0);
+  });
+
+  it('opening connections fast while some are paused makes a pool; a client with many connections open (wrk) that opens a few more does not', () => {
+    const { pacer, clock, open } = setup();
+    // A closed-loop client: 500 connections, pausing begins, 100 more arrive late (retried SYNs).
+    const wrk = Array.from({ length: 500 }, () => open('192.0.2.1'));
+    clock.t += 1000;
+    for (const s of wrk.slice(0, 400)) pacer.refused(s as unknown as Socket, 1000, undefined);
+    for (let i = 0; i < 100; i++) open('192.0.2.1');
+    expect(pacer.pools).toBe(0);
+    // A pool: 20 connections, pausing begins, and it opens 65 more within the second.
+    const pool = Array.from({ length: 20 }, () => open('192.0.2.2'));
+    clock.t += 1000;
+    for (const s of pool) pacer.refused(s as unknown as Socket, 1000, undefined);
+    for (let i = 0; i < 64; i++) open('192.0.2.2');
+    expect(pacer.pools).toBe(0); // 64: not more than poolOpened
+    open('192.0.2.2');
+    expect(pacer.pools).toBe(1);
+    expect(pool.every((s) => s.reading)).toBe(true);
+    // Without paused connections, opening many is not a verdict.
+    clock.t += 1000;
+    for (let i = 0; i < 200; i++) open('192.0.2.3');
+    expect(pacer.pools).toBe(1);
   });
 });
