@@ -21,6 +21,8 @@ export interface DemoGatewaySettings {
   readonly workers?: number;
   /** A rate limit per client instead of the concurrency limit (the bench's accuracy rows). */
   readonly rate?: { readonly perS: number; readonly burst: number };
+  /** server.pauseRefused, ms (0: refused connections are never paused). @default the gateway's default */
+  readonly pauseRefusedMs?: number;
 }
 
 export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): GatewayConfig {
@@ -40,7 +42,7 @@ export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): 
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     log: { level: 'error' },
-    server: { maxConnections: 20_000, maxQueued: Math.max(s.queue, 1) * 4, ...(s.workers !== undefined ? { workers: s.workers } : {}) },
+    server: { maxConnections: 20_000, maxQueued: Math.max(s.queue, 1) * 4, ...(s.workers !== undefined ? { workers: s.workers } : {}), ...(s.pauseRefusedMs !== undefined ? { pauseRefused: `${s.pauseRefusedMs}ms` as const } : {}) },
     upstreams: { demo: { url: upstreamUrl, timeout: '10s', maxSockets: Math.max(256, s.concurrency * 8) } },
     routes: [{ name: 'demo', path: '/', policy: s.rate === undefined ? { concurrency } : { rateLimits: [{ rate: `${s.rate.perS}/s`, burst: s.rate.burst }] } }],
   };

@@ -26,8 +26,9 @@ export class ServerChild {
   #nextId = 1;
   #exited: Promise<void>;
 
-  constructor(file: string, args: readonly string[], options: { readonly name: string; readonly startTimeoutMs?: number }) {
-    this.child = fork(file, [...args], { execArgv: execArgvFor(file), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `execArgv`: further Node flags for the child (a profiler's). */
+  constructor(file: string, args: readonly string[], options: { readonly name: string; readonly startTimeoutMs?: number; readonly execArgv?: readonly string[] }) {
+    this.child = fork(file, [...args], { execArgv: [...execArgvFor(file), ...(options.execArgv ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     const name = options.name;
     this.ready = new Promise<ReadyMessage>((resolve, reject) => {

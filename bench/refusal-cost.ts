@@ -1,0 +1,213 @@
+/**
+ * `npm run bench:refusal` — what one refused request costs the gateway process in CPU, next
+ * to what it costs a bare node:http server that answers every request 503 at once (the
+ * "node 503 floor" of bench:gateway), in the same run.
+ *
+ * Made for a busy machine: CPU time is read from /proc/<pid>/stat (utime, stime) of each
+ * server, per request answered, and the two servers are loaded at the same time, each by
+ * its own wrk, so that whatever else the machine does falls on both alike; the ratio sluice /
+ * floor is taken per round and the median reported. User time (the process's own work) is
+ * reported apart from system time (the kernel's: the same read and write per request for
+ * both, and the scheduling a busy machine inflates).
+ *
+ * The gateway refuses nearly everything, as under a retry storm: one route, concurrency 1
+ * with a queue (10, queue timeout 100 ms: early refusal on, as the gateway builds it) in front
+ * of an upstream serving one request at a time in 100 ms — about 10 admitted a second, the
+ * rest refused 503 + Retry-After at once (an early `queue_timeout` refusal). Refused
+ * connections are not paused (server.pauseRefused 0), so every request is a refusal's full
+ * cost and not a pause's; `--pause` keeps the default pausing.
+ *
+ * The load is wrk (Debian package `wrk`), one thread and `--connections` connections per
+ * server, each sending its next request when answered (a closed loop keeping both busy).
+ *
+ *   npm run bench:refusal                                  5 rounds of 5 s, 50 connections per server
+ *   npm run bench:refusal -- --rounds 9 --seconds 4 --connections 100
+ *   npm run bench:refusal -- --prof /tmp/prof              both servers under --cpu-prof (/tmp/prof/sluice, /tmp/prof/floor)
+ *   npm run bench:refusal -- --node-flags --perf-basic-prof   more Node flags for both servers (then perf record -p <pid>)
+ *   npm run bench:refusal -- --pause                       with server.pauseRefused at its default
+ *   npm run bench:refusal -- --baseline /work/main         also that checkout's gateway, loaded at the same time:
+ *                                                          before/after as a ratio taken under the same conditions
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { DemoGatewaySettings } from '../src/demo/gateway-config.js';
+import { ServerChild } from '../src/demo/server-child.js';
+import type { ServerSpec } from '../src/demo/server-process.js';
+import { which } from './gateway/external.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+    pause: { type: 'boolean', default: false },
+    prof: { type: 'string' },
+    'node-flags': { type: 'string' },
+    baseline: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  process.stdout.write(`${/\*\*([\s\S]*?)\*\//.exec((await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8'))?.[1]?.replace(/^ \* ?/gm, '') ?? ''}\n`);
+  process.exit(0);
+}
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected an integer >= 1, received ${JSON.stringify(v)}`);
+  return n;
+}
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ). */
+const TICKS_PER_S = 100;
+
+/** CPU time of a process so far, ms: user (JavaScript, V8, libuv) and system (the kernel: syscalls, TCP, scheduling). */
+function cpuOf(pid: number): { user: number; sys: number } {
+  // Fields after the command name (which may hold spaces): state(3) ... utime(14) stime(15).
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return { user: (Number(rest[11]) * 1000) / TICKS_PER_S, sys: (Number(rest[12]) * 1000) / TICKS_PER_S };
+}
+
+const SECONDS = positiveInt('seconds', values.seconds);
+const ROUNDS = positiveInt('rounds', values.rounds);
+const CONNECTIONS = positiveInt('connections', values.connections);
+/** Load before the first round, s, not counted: code compiled (JIT time counts as CPU), the wait estimate sampled. */
+const WARMUP_S = 6;
+
+// Counts answers by kind and prints them as one JSON line.
+const SCRIPT = `
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) n = 0 refused = 0 ra = 0 end
+function response(status, headers, body)
+  n = n + 1
+  if status == 503 or status == 429 then
+    refused = refused + 1
+    if headers["Retry-After"] ~= nil or headers["retry-after"] ~= nil then ra = ra + 1 end
+  end
+end
+function done(summary, latency, requests)
+  local n, refused, ra = 0, 0, 0
+  for _, t in ipairs(threads) do n = n + t:get("n") refused = refused + t:get("refused") ra = ra + t:get("ra") end
+  io.write(string.format('WRK-JSON {"answers":%d,"refused":%d,"retryAfter":%d}\\n', n, refused, ra))
+end
+`;
+
+interface WrkCount {
+  readonly answers: number;
+  readonly refused: number;
+  readonly retryAfter: number;
+}
+
+function runWrk(wrk: string, script: string, url: string, seconds: number): Promise<WrkCount> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(wrk, ['-t1', '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '5s', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = /WRK-JSON (\{.*\})/.exec(out)?.[1];
+      if (line === undefined || code !== 0) return reject(new Error(`wrk printed no result (exit ${code}): ${out.trim()}`));
+      resolve(JSON.parse(line) as WrkCount);
+    });
+  });
+}
+
+interface Sample extends WrkCount {
+  readonly contender: string;
+  readonly round: number;
+  readonly cpuMs: number;
+  /** CPU ms (user + system) of the server process per 1,000 answers. */
+  readonly cpuPer1k: number;
+  /** User CPU ms per 1,000 answers: the process's own work, without the kernel's. */
+  readonly userPer1k: number;
+  readonly load1: number;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const wrk = which('wrk');
+  if (wrk === undefined) throw new Error('wrk is not installed (apt-get install wrk): bench:refusal needs it');
+  if (process.platform !== 'linux') throw new Error('bench:refusal reads CPU time from /proc: Linux only');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-refusal-'));
+  const script = join(dir, 'count.lua');
+  writeFileSync(script, SCRIPT);
+  const serverFile = fileURLToPath(new URL('../src/demo/server-process.ts', import.meta.url));
+  const proxyFile = fileURLToPath(new URL('./gateway/proxy-process.ts', import.meta.url));
+  const children: ServerChild[] = [];
+  const start = (c: ServerChild): ServerChild => (children.push(c), c);
+  process.once('SIGINT', () => void Promise.allSettled(children.map((c) => c.stop())).finally(() => process.exit(130)));
+  try {
+    const upstream = start(new ServerChild(serverFile, [JSON.stringify({ upstream: { concurrency: 1, serviceMs: 100 } } satisfies ServerSpec)], { name: 'upstream' }));
+    const { url: upstreamUrl } = await upstream.ready;
+    const settings: DemoGatewaySettings = { mode: 'fixed', concurrency: 1, queue: 10, queueTimeoutMs: 100, ...(values.pause ? {} : { pauseRefusedMs: 0 }) };
+    const flags = values['node-flags']?.split(' ').filter((f) => f !== '') ?? [];
+    const profArgs = (name: string): string[] => [...flags, ...(values.prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(values.prof, name)}`])];
+    const sluice = start(new ServerChild(proxyFile, ['sluice', upstreamUrl, JSON.stringify(settings)], { name: 'sluice', execArgv: profArgs('sluice') }));
+    const floor = start(new ServerChild(proxyFile, ['refuser', upstreamUrl], { name: 'node 503 floor', execArgv: profArgs('floor') }));
+    const contenders = [
+      { name: 'sluice', child: sluice, url: (await sluice.ready).url },
+      { name: 'node 503 floor', child: floor, url: (await floor.ready).url },
+    ];
+    if (values.baseline !== undefined) {
+      // The other checkout's own bench entry, src and settings type: its gateway as it is there.
+      const file = join(resolve(values.baseline), 'bench/gateway/proxy-process.ts');
+      const base = start(new ServerChild(file, ['sluice', upstreamUrl, JSON.stringify(settings)], { name: 'baseline', execArgv: profArgs('baseline') }));
+      contenders.push({ name: 'baseline', child: base, url: (await base.ready).url });
+    }
+    console.log(`pids: ${contenders.map((c) => `${c.name} ${c.child.pid}`).join(', ')}`);
+    console.log(`bench:refusal — Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s, both servers at once, each with wrk -t1 -c${CONNECTIONS}; pausing ${values.pause ? 'at its default' : 'off'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
+    console.log('');
+    await Promise.all(contenders.map((c) => runWrk(wrk, script, c.url, WARMUP_S))); // warm-up (JIT, the wait estimate), not counted
+    const samples: Sample[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const measured = await Promise.all(
+        contenders.map(async (c) => {
+          const pid = c.child.pid!;
+          const before = cpuOf(pid);
+          const w = await runWrk(wrk, script, c.url, SECONDS);
+          const after = cpuOf(pid);
+          const cpuMs = after.user + after.sys - before.user - before.sys;
+          return { ...w, contender: c.name, round, cpuMs, cpuPer1k: (cpuMs / w.answers) * 1000, userPer1k: ((after.user - before.user) / w.answers) * 1000, load1: loadavg()[0]! } satisfies Sample;
+        }),
+      );
+      for (const s of measured) {
+        samples.push(s);
+        console.log(
+          `  round ${round}  ${s.contender.padEnd(15)} ${s.answers} answers (${Math.round(s.answers / SECONDS)}/s), refused ${((s.refused / s.answers) * 100).toFixed(1)}%, ` +
+            `Retry-After on ${s.refused === 0 ? '—' : `${((s.retryAfter / s.refused) * 100).toFixed(1)}%`}; CPU ${Math.round(s.cpuMs)} ms = ${s.cpuPer1k.toFixed(1)} ms per 1k (user ${s.userPer1k.toFixed(1)}); load ${s.load1.toFixed(2)}`,
+        );
+      }
+    }
+    const per = (name: string, k: 'cpuPer1k' | 'userPer1k'): number[] => samples.filter((s) => s.contender === name).map((s) => s[k]);
+    const ratio = (a: string, b: string, k: 'cpuPer1k' | 'userPer1k'): string => {
+      const ratios = [...Array(ROUNDS).keys()].map((r) => per(a, k)[r]! / per(b, k)[r]!);
+      return `${a} / ${b} ${median(ratios).toFixed(2)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})`;
+    };
+    console.log('');
+    for (const [k, what] of [
+      ['cpuPer1k', 'CPU ms (user + system)'],
+      ['userPer1k', 'user CPU ms'],
+    ] as const) {
+      console.log(`${what} per 1k refused requests, median of ${ROUNDS}: ${contenders.map((c) => `${c.name} ${median(per(c.name, k)).toFixed(1)}`).join(', ')}`);
+      console.log(`  ${ratio('sluice', 'node 503 floor', k)}`);
+      if (values.baseline !== undefined) console.log(`  ${ratio('baseline', 'node 503 floor', k)}\n  ${ratio('sluice', 'baseline', k)}`);
+    }
+    console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
+  } finally {
+    await Promise.allSettled(children.map((c) => c.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
