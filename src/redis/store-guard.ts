@@ -99,7 +99,19 @@ export class StoreGuard {
   /** Trip at once (the first connection failed: start in the failure mode). */
   trip(cause: string): void {
     this.#lastError = cause;
+    this.#startCause = cause;
     this.#breaker.trip();
+  }
+
+  /**
+   * Why a store that has not answered since `trip` was unreachable at start: kept in front of
+   * every later cause (a probe's "Stream isn't writeable" would otherwise hide it from
+   * /readyz and the log) until Redis answers once.
+   */
+  #startCause: string | undefined;
+
+  #record(why: string): void {
+    this.#lastError = this.#startCause === undefined ? why : `${this.#startCause}; since then: ${why}`;
   }
 
   /**
@@ -128,6 +140,7 @@ export class StoreGuard {
         (v) => {
           if (c.done) return;
           this.#settled(c);
+          this.#startCause = undefined;
           a.release('success');
           resolve(v);
         },
@@ -141,7 +154,7 @@ export class StoreGuard {
           }
           const why = err instanceof Error ? err.message : String(err);
           this.#failed++;
-          this.#lastError = why;
+          this.#record(why);
           a.release('failure');
           reject(new StoreUnavailableError(why, err));
         },
@@ -207,7 +220,7 @@ export class StoreGuard {
 
   #expire(c: Call, why: string): void {
     this.#settled(c);
-    this.#lastError = why;
+    this.#record(why);
     c.permit.release('failure');
     c.fail(new StoreUnavailableError(why));
   }
