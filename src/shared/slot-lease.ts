@@ -9,7 +9,8 @@
  *   nothing just to learn its fair share. Refusals count: a gate without a queue, or one
  *   that refuses early (its expected wait too long for the caller's budget), never has
  *   anyone waiting, and a share that never grows would refuse for ever while the others'
- *   slots sit idle;
+ *   slots sit idle. A process at its fair share while others want slots too asks only every
+ *   10th tick: nothing is free then, and it asks to learn when the others' demand has ended;
  * - gives back idle slots when others want some: above its fair share while its own
  *   callers wait, above what it uses (at least 1) while none do.
  * A slot goes back only after the local limit was lowered below it (so it is idle and
@@ -24,6 +25,8 @@ import type { SharedLimitStore } from './limit-store.js';
 
 /** Ticks after its last demand during which a process keeps its fair share. */
 const RECENT_TICKS = 20;
+/** Ticks between asks of a process that holds its fair share while others want slots. */
+const ASK_AT_SHARE_TICKS = 10;
 
 export interface SlotLeaseOptions {
   /** The store's name for this limit (the same in every process). */
@@ -147,6 +150,11 @@ export class SlotLease {
     const want = demand > 0 ? Math.min(Math.max(demand, this.#fairShare - this.#held), this.#o.batch) : 0;
     // Without demand, ask only now and then: to withdraw a demand and to learn the fair share.
     if (want === 0 && !othersWant && tick % 10 !== 0) return;
+    // At its fair share while others want slots too, nothing is free to take: every holder
+    // holds its share and wants more. Asking every tick then costs a store round trip per
+    // tick per process for nothing (2 workers under a retry storm: ~170 lease calls/s each,
+    // all granted 0); ask only now and then, to learn when the others' demand has ended.
+    if (want > 0 && othersWant && this.#held >= this.#fairShare && tick % ASK_AT_SHARE_TICKS !== 0) return;
     this.#call(
       this.#store.takeSlots(this.#o.name, this.#o.limit, want).then((g) => {
         this.#fairShare = g.fairShare;

@@ -102,3 +102,49 @@ describe('SlotLease keeps its fair share through a momentary lull', () => {
     expect(la.held + lb.held).toBeLessThanOrEqual(LIMIT);
   });
 });
+
+describe('SlotLease at its fair share while the other wants slots too', () => {
+  it('asks less often, yet takes the other’s slots once the other’s demand ends', async () => {
+    const ledger = new LeaseLedger();
+    const a = new ConcurrencyGate({ name: 'a', limit: LIMIT, maxQueue: 100 });
+    const b = new ConcurrencyGate({ name: 'b', limit: LIMIT, maxQueue: 100 });
+    let asksOfB = 0;
+    const store = ledger.holder('b');
+    const counted = { ...store, takeSlots: (...args: Parameters<typeof store.takeSlots>) => (asksOfB++, store.takeSlots(...args)) };
+    const la = await holder(ledger, 'a', a);
+    const lb = new SlotLease(b, counted, { name: 'pool', limit: LIMIT, initial: LIMIT / 2, batch: 2, tickMs: 2 });
+    leases.push(lb);
+    await lb.start();
+    // Both always have more callers than slots.
+    let stopA = false;
+    let stopB = false;
+    const loop = (gate: ConcurrencyGate, stopped: () => boolean): Promise<void>[] =>
+      Array.from({ length: LIMIT + 2 }, async () => {
+        while (!stopped()) {
+          const p = await gate.admit({});
+          if (!p.ok) continue;
+          await new Promise((r) => setImmediate(r));
+          p.release();
+        }
+      });
+    const aCallers = loop(a, () => stopA);
+    const bCallers = loop(b, () => stopB);
+    // Each at its fair share, and b has said so to the ledger.
+    expect(await eventually(() => la.held === LIMIT / 2 && lb.held === LIMIT / 2 && lb.fairShare === LIMIT / 2)).toBe(true);
+    // At its share, b asks every 10th tick (it asked at every tick before): counted against a
+    // timer of the same period, with room for either to slip on a busy machine.
+    const before = asksOfB;
+    let aTicks = 0;
+    const timer = setInterval(() => aTicks++, 2);
+    await new Promise((r) => setTimeout(r, 200));
+    clearInterval(timer);
+    expect(asksOfB - before).toBeLessThanOrEqual(Math.ceil(aTicks / 4) + 2);
+    // a's demand ends: b gets a's slots down to a's floor of one.
+    stopA = true;
+    await Promise.all(aCallers);
+    expect(await eventually(() => lb.held === LIMIT - 1)).toBe(true);
+    expect(la.held + lb.held).toBeLessThanOrEqual(LIMIT);
+    stopB = true;
+    await Promise.all(bCallers);
+  });
+});
