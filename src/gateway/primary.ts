@@ -32,6 +32,7 @@ import { noBadRequests } from './bad-requests.js';
 import { watchHandoffs } from './handles-in-transit.js';
 import { newCounters } from './request-handler.js';
 import { mergePrometheus, mergeStatuses } from './status-merge.js';
+import { withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import type { CallMessage, WorkerMessage } from './worker-messages.js';
 
@@ -260,7 +261,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       const c = resolveConfig(next); // a bad config is refused here, before any worker sees it
       if (c.server.workers !== n) logger.warn('server.workers changes need a restart; keeping', { workers: n, asked: c.server.workers });
       const results = await Promise.allSettled(slots.map((s) => call(s, { t: 'call', op: 'reload', config: next })));
-      current = next;
+      // A worker forked from now on gets this config, but listens, parses heads and reaches its
+      // store as the running ones do: those settings need a restart (hostile-2 R1).
+      current = withRunningRestartSettings(next, config);
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length > 0) throw new Error(`reload failed on ${failed.length} of ${n} workers: ${String(failed[0]!.reason)}`);
       logger.info('reloaded', { routes: c.routes.length, workers: n });
