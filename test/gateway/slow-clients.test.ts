@@ -188,7 +188,7 @@ describe('clients that declare a body and send nothing (hostile finding F28)', (
 });
 
 describe('clients that do not read', () => {
-  it('a non-reader of a 20 MB response gives its slot back while it still holds the socket, then is cut off after writeTimeout', { timeout: 60_000 }, async () => {
+  it('a non-reader of a 20 MB response gives its slot back while it still holds the socket, then is cut off after writeTimeout', { timeout: 120_000 }, async () => {
     const up = await app();
     const gw = await start(up.url);
     const idle = raw(gw.url);
@@ -204,8 +204,9 @@ describe('clients that do not read', () => {
     expect(s.counters.slowReadersReleased).toBe(1);
     // What the gateway holds for it stays within the buffer (plus one upstream read).
     expect(s.memory.responses.used).toBeLessThanOrEqual(1024 * 1024 + 256 * 1024);
-    // It reads nothing for writeTimeout (2 s): disconnected, the upstream request abandoned.
-    expect(await within(20_000, async () => (await status(gw.adminUrl)).counters.writeTimeouts === 1)).toBe(true);
+    // It reads nothing for writeTimeout (2 s): disconnected, the upstream request abandoned. (45 s is the bound of
+    // this wait: at load 15 on 2 cores the kernel buffers filled so slowly that 20 s once did not see it.)
+    expect(await within(45_000, async () => (await status(gw.adminUrl)).counters.writeTimeouts === 1)).toBe(true);
     // Reading again, it finds what its socket held and then the end of the connection: a cut response.
     idle.socket.resume();
     expect(await within(20_000, () => idle.isClosed())).toBe(true);
