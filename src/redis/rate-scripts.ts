@@ -27,6 +27,11 @@
  *                             is there up to max)
  *               'r' refund    x = cost
  *
+ * A batch of one — a lone caller's decision, the usual case at low concurrency — goes to a
+ * second script, RATE_ONE_SCRIPT (below), built from the same parts: the same algorithms
+ * and the same reply, with the policy and the operation as flat arguments, so Redis builds
+ * no tables of policies and specs and parses no spec for it.
+ *
  * The reply is ONE string (the cheapest reply to send and to parse): the time — "<s> <us>"
  * from TIME, or "=<ms>" — then per entry ";" and a verdict followed by the state the entry
  * found ("" for none): '1' allowed/taken, '0' refused, '-' refund. An entry whose key holds
@@ -41,12 +46,16 @@
  * rest of the write.
  */
 
-/** Time, the current entry's key and policy, delayUntil (algorithm.ts), the write. */
-const PRELUDE = `
+/**
+ * Time (Redis `TIME`, or the time a test passes in `given`), the current entry's key and
+ * policy, delayUntil (algorithm.ts), the write. Both scripts start with it.
+ */
+const clockFrom = (given: string): string => `
 local now, clock
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-  clock = '=' .. ARGV[1]
+local given = ${given}
+if given and given ~= '' then
+  now = tonumber(given)
+  clock = '=' .. given
 else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -57,24 +66,9 @@ local TINY = 2 ^ -1074
 local fmt, find, sub, floor = string.format, string.find, string.sub, math.floor
 local K
 local rate, perMs, b, T, limit, w
--- The batch's policies (T = perMs / rate, as the JavaScript computes it), and the algorithms it needs.
-local pol, need_t, need_g, need_s = {}, false, false, false
-local m = tonumber(ARGV[2])
-for j = 1, m do
-  local i = 4 * j - 1
-  local x, y = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  pol[j] = { ARGV[i], x, y, tonumber(ARGV[i + 3]), y / x }
-  local c = ARGV[i]
-  if c == 'g' then need_g = true elseif c == 't' then need_t = true else need_s = true end
-end
--- The specs: one for every entry, or one each; whether any is not a consume (refunds and takes
--- need functions a batch of consumes does without).
-local a = 4 * m + 2
-local one = #ARGV == a + 1
-local need_cold = false
-for j = a + 1, #ARGV do
-  if sub(ARGV[j], 1, 1) ~= 'c' then need_cold = true; break end
-end
+-- The algorithms the call needs; whether any operation is not a consume (refunds and takes
+-- need functions a consume does without).
+local need_t, need_g, need_s, need_cold = false, false, false, false
 local function delay_until(at)
   local d = at - now
   if d <= 0 then return 0 end
@@ -91,6 +85,39 @@ local function write(found, idle0, v, idle1)
   else
     redis.call('SET', K, v, 'PX', math.ceil((floor(idle1 / 1000) + 2) * 1000 - now))
   end
+end
+`;
+
+/** The batch's policies (T = perMs / rate, as the JavaScript computes it), the algorithms and specs it needs. */
+const BATCH_ARGS = `
+local pol = {}
+local m = tonumber(ARGV[2])
+for j = 1, m do
+  local i = 4 * j - 1
+  local x, y = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  pol[j] = { ARGV[i], x, y, tonumber(ARGV[i + 3]), y / x }
+  local c = ARGV[i]
+  if c == 'g' then need_g = true elseif c == 't' then need_t = true else need_s = true end
+end
+-- The specs: one for every entry, or one each.
+local a = 4 * m + 2
+local one = #ARGV == a + 1
+for j = a + 1, #ARGV do
+  if sub(ARGV[j], 1, 1) ~= 'c' then need_cold = true; break end
+end
+`;
+
+/** The one operation's policy, straight into the locals (no tables: the lone call's saving). */
+const ONE_ARGS = `
+local code, op = ARGV[1], ARGV[5]
+local x, y = tonumber(ARGV[6]), tonumber(ARGV[7])
+if code == 'g' then need_g = true elseif code == 't' then need_t = true elseif code == 's' then need_s = true
+else return redis.error_reply('sluice: unknown algorithm ' .. tostring(code)) end
+need_cold = op ~= 'c'
+if need_s then
+  limit = tonumber(ARGV[2]); w = tonumber(ARGV[3])
+else
+  rate = tonumber(ARGV[2]); perMs = tonumber(ARGV[3]); b = tonumber(ARGV[4]); T = perMs / rate
 end
 `;
 
@@ -249,8 +276,54 @@ function s_save() return fmt('%.17g,%.17g,%.17g', win, prev, curr) end
 end
 `;
 
+/**
+ * One entry (key K, operation op with x, y) decided with the algorithm's functions: its
+ * answer in `r`.
+ */
+const DECIDE = `
+  local s = redis.pcall('GET', K)
+  if type(s) == 'table' then
+    r = 'W'
+  else
+    load(s)
+    local found = s ~= false
+    local idle0 = found and idle()
+    if s == false then s = '' end
+    if op == 'c' then
+      if step(x, y) == 1 then
+        write(found, idle0, save(), idle())
+        r = '1' .. s
+      else
+        r = '0' .. s
+      end
+    elseif op == 't' then
+      if step(x, 0) == 1 then
+        local extra = math.min(y - x, floor(available() + 1e-9))
+        if extra >= 1 then step(extra, 0) end
+        write(found, idle0, save(), idle())
+        r = '1' .. s
+      else
+        r = '0' .. s
+      end
+    elseif op == 'r' then
+      if found then refund(x); write(found, idle0, save(), idle()) end
+      r = '-' .. s
+    else
+      return redis.error_reply('sluice: unknown operation ' .. tostring(op))
+    end
+  end
+`;
+
+/** The algorithm's functions under the names DECIDE calls (`code` its letter). */
+const BIND = `
+    if code == 'g' then load, step, available, refund, idle, save = g_load, g_step, g_available, g_refund, g_idle, g_save
+    elseif code == 't' then load, step, available, refund, idle, save = tb_load, tb_step, refilled, tb_refund, tb_idle, tb_save
+    elseif code == 's' then load, step, available, refund, idle, save = s_load, s_step, s_available, s_refund, s_idle, s_save
+    else return redis.error_reply('sluice: unknown algorithm ' .. tostring(code)) end
+`;
+
 /** The policies, then each entry in order; one string back. */
-const DISPATCH = `
+const BATCH_DISPATCH = `
 local specs = {}
 local function parse(spec)
   local c1 = find(spec, ':', 2, true)
@@ -275,52 +348,44 @@ for i = 1, n do
   local op, p, x, y = e[1], e[2], e[3], e[4]
   if p[1] ~= code then
     code = p[1]
-    if code == 'g' then load, step, available, refund, idle, save = g_load, g_step, g_available, g_refund, g_idle, g_save
-    elseif code == 't' then load, step, available, refund, idle, save = tb_load, tb_step, refilled, tb_refund, tb_idle, tb_save
-    elseif code == 's' then load, step, available, refund, idle, save = s_load, s_step, s_available, s_refund, s_idle, s_save
-    else return redis.error_reply('sluice: unknown algorithm ' .. tostring(code)) end
+${BIND}
   end
   if code == 's' then limit = p[2]; w = p[3] else rate = p[2]; perMs = p[3]; b = p[4]; T = p[5] end
-  local s = redis.pcall('GET', K)
-  if type(s) == 'table' then
-    out[i + 1] = 'W'
-  else
-    load(s)
-    local found = s ~= false
-    local idle0 = found and idle()
-    if s == false then s = '' end
-    if op == 'c' then
-      if step(x, y) == 1 then
-        write(found, idle0, save(), idle())
-        out[i + 1] = '1' .. s
-      else
-        out[i + 1] = '0' .. s
-      end
-    elseif op == 't' then
-      if step(x, 0) == 1 then
-        local extra = math.min(y - x, floor(available() + 1e-9))
-        if extra >= 1 then step(extra, 0) end
-        write(found, idle0, save(), idle())
-        out[i + 1] = '1' .. s
-      else
-        out[i + 1] = '0' .. s
-      end
-    elseif op == 'r' then
-      if found then refund(x); write(found, idle0, save(), idle()) end
-      out[i + 1] = '-' .. s
-    else
-      return redis.error_reply('sluice: unknown operation ' .. tostring(op))
-    end
-  end
+  local r
+${DECIDE}
+  out[i + 1] = r
 end
-if n == 1 then return clock .. ';' .. out[2] end
 return table.concat(out, ';')
+`;
+
+/** The one entry; the same reply as a batch of one. */
+const ONE_DISPATCH = `
+K = KEYS[1]
+local load, step, available, refund, idle, save
+${BIND}
+local r
+${DECIDE}
+return clock .. ';' .. r
 `;
 
 /** The ioredis command the script is defined as (its number of keys comes with each call). */
 export const RATE_COMMAND = 'sluiceRate';
 
-export const RATE_SCRIPT = PRELUDE + TOKEN_BUCKET + GCRA + SLIDING_WINDOW + DISPATCH;
+export const RATE_SCRIPT = clockFrom('ARGV[1]') + BATCH_ARGS + TOKEN_BUCKET + GCRA + SLIDING_WINDOW + BATCH_DISPATCH;
+
+/** The ioredis command of the one-operation script (one key). */
+export const RATE_ONE_COMMAND = 'sluiceRate1';
+
+/**
+ * A batch of one — a lone caller's decision — as its own script: the same algorithms and the
+ * same reply as {@link RATE_SCRIPT} for one entry, with the policy and the operation as flat
+ * arguments (no tables of policies and specs to build, nothing to parse):
+ *
+ *   KEYS[1]   the state key
+ *   ARGV      algorithm ('t', 'g', 's'), its three numbers (as in a batch), op ('c', 't',
+ *             'r'), x, y (as in a spec); an 8th argument, when there, stands in for `TIME`
+ */
+export const RATE_ONE_SCRIPT = clockFrom('ARGV[8]') + ONE_ARGS + TOKEN_BUCKET + GCRA + SLIDING_WINDOW + ONE_DISPATCH;
 
 /** The script's letter for each algorithm. */
 export const ALGORITHM_CODE = { 'token-bucket': 't', gcra: 'g', 'sliding-window': 's' } as const;

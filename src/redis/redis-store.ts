@@ -26,7 +26,7 @@ import { failureConfig, redisStoreConfig } from './options.js';
 import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { RateBatcher } from './rate-batch.js';
-import { RATE_COMMAND, RATE_SCRIPT } from './rate-scripts.js';
+import { RATE_COMMAND, RATE_ONE_COMMAND, RATE_ONE_SCRIPT, RATE_SCRIPT } from './rate-scripts.js';
 import { RedisLimitStore } from './redis-limit-store.js';
 import { RedisRateStore } from './redis-rate-store.js';
 import { SharedBreaker } from './shared-breaker.js';
@@ -83,6 +83,7 @@ export class RedisStore {
     this.client = options.client ?? createClient(this.config);
     // The rate script takes a batch: its number of keys comes with each call.
     this.client.defineCommand(RATE_COMMAND, { lua: RATE_SCRIPT });
+    this.client.defineCommand(RATE_ONE_COMMAND, { numberOfKeys: 1, lua: RATE_ONE_SCRIPT });
     this.client.defineCommand(LEASE_COMMAND, { numberOfKeys: 2, lua: LEASE_SCRIPT });
     this.client.defineCommand(BREAKER_COMMAND, { numberOfKeys: 1, lua: BREAKER_SCRIPT });
     const client = this.client as unknown as Record<string, ScriptFn>;

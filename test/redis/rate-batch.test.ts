@@ -79,10 +79,12 @@ describe.skipIf(!svc.up)('batched rate decisions', () => {
     await raw.del(rs.keyOf('bad', gcra));
   });
 
-  it('after SCRIPT FLUSH (NOSCRIPT) the batch is sent again with the script and every decision answered', async () => {
+  it('after SCRIPT FLUSH (NOSCRIPT) a lone decision and a batch are sent again with their scripts and every decision answered', async () => {
     const rs = store.rateStore(unique('noscript'));
     expect((await rs.consume('k', gcra, 1, 0, 0)).allowed).toBe(true);
     await raw.script('FLUSH');
+    // A lone decision (the one-operation script), then a batch (the batch script): each is sent again with its script.
+    expect((await rs.consume('k', gcra, 1, 0, 0)).allowed).toBe(true);
     const ds = await Promise.all(Array.from({ length: 6 }, (_, i) => rs.consume(`k${i % 3}`, gcra, 1, 0, 0)));
     expect(ds.map((d) => d.facts.remaining)).toEqual([4, 4, 4, 3, 3, 3]);
     expect(rs.stats().fallback).toBe(0);

@@ -8,8 +8,8 @@ import { systemClock } from '../../src/core/clock.js';
 import { KeyedRateLimiter, MemoryStore, ratePolicy } from '../../src/rate/index.js';
 import type { RatePolicyInput } from '../../src/rate/index.js';
 import { RedisStore, StoreWrongTypeError, hashTag } from '../../src/redis/index.js';
-import { RATE_COMMAND } from '../../src/redis/rate-scripts.js';
-import { answerBatch, encodeBatch } from '../../src/redis/rate-batch.js';
+import { RATE_COMMAND, RATE_ONE_COMMAND } from '../../src/redis/rate-scripts.js';
+import { answerBatch, encodeBatch, encodeOne } from '../../src/redis/rate-batch.js';
 import type { BatchOp, RateOp } from '../../src/redis/rate-batch.js';
 import { replayConsume, replayTake } from '../../src/redis/rate-replay.js';
 import { sharedRedis, unique } from './servers.js';
@@ -282,11 +282,19 @@ interface Answer {
   now: number;
 }
 
-/** One batch through the rate script, at `now` instead of Redis TIME: each operation's answer, in order. */
+/**
+ * One batch through the rate script — a batch of one through the one-operation script, as the
+ * store sends it — at `now` instead of Redis TIME: each operation's answer, in order.
+ */
 async function callBatch(ops: BatchOp[], now: number): Promise<Answer[]> {
-  const { keys, args } = encodeBatch(ops, now);
-  const c = store.client as unknown as Record<string, (n: number, k: string[], a: (string | number)[]) => Promise<unknown>>;
-  const reply = String(await c[RATE_COMMAND]!(keys.length, keys, args));
+  const c = store.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  let reply: string;
+  if (ops.length === 1) {
+    reply = String(await c[RATE_ONE_COMMAND]!(ops[0]!.key, ...encodeOne(ops[0]!, now)));
+  } else {
+    const { keys, args } = encodeBatch(ops, now);
+    reply = String(await c[RATE_COMMAND]!(keys.length, keys, args));
+  }
   const answers: Answer[] = [];
   answerBatch(
     ops.map((o) => ({ ...o, answer: (verdict: string, state: string, at: number) => answers.push({ verdict, state, now: at }), fail: (err: unknown) => { throw err; } })),
