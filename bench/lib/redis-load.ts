@@ -3,6 +3,7 @@
  * Redis's own accounting of script time (INFO commandstats), and redis-benchmark's ceiling.
  */
 import { execFileSync } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 
 export type Decide = (key: string) => Promise<unknown>;
@@ -61,13 +62,17 @@ export async function closedLoop(decide: Decide, concurrency: number, ms: number
  * from each call to its answer; `behindMs` is how far the issuing fell behind schedule at
  * worst (a process that cannot keep up shows it here, not as a lower rate).
  */
-export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & { behindMs: number }> {
+export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & { behindMs: number; loopP99Ms: number; loopMaxMs: number }> {
   const lat: number[] = [];
   const total = Math.floor((rate * ms) / 1000);
   let issued = 0;
   let answered = 0;
   let behindMs = 0;
   const u0 = await evalshaUsec(info);
+  // How late the event loop ran its timers meanwhile: a decision in flight during a stall of
+  // the process (descheduled, GC) is answered no sooner than the stall ends, whatever the store.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -90,8 +95,11 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
+  loop.disable();
   const u1 = await evalshaUsec(info);
-  return { n: answered, seconds, lat, cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs };
+  // The histogram's delays include the 1 ms resolution timer's own period: subtract it.
+  const late = (ns: number): number => Math.max(0, ns / 1e6 - 1);
+  return { n: answered, seconds, lat, cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
 }
 
 export function quantile(sorted: Float64Array, q: number): number {
