@@ -135,7 +135,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const leases = share === undefined ? undefined : new SlotLeases(share);
   const crashAnswers = options.crashAnswers;
   const counters: GatewayCounters = newCounters();
-  const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad });
+  const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters });
   const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
   const pipeline = new PipelineLimit(pacer);
   const state: HandlerState = {

@@ -15,6 +15,14 @@
  * Rule, sampled every `intervalMs`: engage when ELU > threshold; release when ELU falls below
  * `threshold - 0.1` and the engaged state has been held `dwellMs` (Hysteresis, watermarks.ts).
  * `threshold` 0 means always engaged (no sampling).
+ *
+ * And, when the gateway's counters are given (`answers`), only while refusals are what fills
+ * the loop: at least half of the last second's requests refused (released below a quarter).
+ * A saturated loop that is busy with admitted work gains nothing from pausing the few it
+ * refuses, and loses their demand: at 100 wrk connections on a limit of 50 (122 refusals/s
+ * against 2,018 admitted/s), pausing engaged and goodput was 84% of capacity where HAProxy
+ * made 97% (bench/results/gateway-5b3e90e-epyc-pool-collapse.md). ELU also counts time the
+ * process was runnable but descheduled, so on a busy machine it reads high at modest CPU.
  */
 import { performance } from 'node:perf_hooks';
 import { eventLoopUtilizationSignal } from '../pressure/event-loop-utilization-signal.js';
@@ -32,7 +40,18 @@ export interface LoopSaturationOptions {
   readonly source?: () => LoopTimes;
   /** Clock for the dwell, ms. @default performance.now */
   readonly now?: () => number;
+  /**
+   * Cumulative requests answered and of them refused (the gateway's counters). When given,
+   * the loop counts as saturated by refusals only while at least `minRefusedShare` of the
+   * requests of the last second were refused.
+   */
+  readonly answers?: () => { readonly requests: number; readonly rejected: number };
+  /** @default 0.5 */
+  readonly minRefusedShare?: number;
 }
+
+/** Samples in the refused-share window (10 x 100 ms: the last second). */
+const SHARE_SAMPLES = 10;
 
 export class LoopSaturation {
   readonly #source: (() => LoopTimes) | undefined;
@@ -43,8 +62,20 @@ export class LoopSaturation {
   #hysteresis: Hysteresis | undefined;
   #timer: NodeJS.Timeout | undefined;
   #last = 0;
+  readonly #answers: (() => { readonly requests: number; readonly rejected: number }) | undefined;
+  readonly #minShare: number;
+  /** Requests and refusals per sample, a ring of the last SHARE_SAMPLES; the counters at the last sample. */
+  readonly #requests = new Float64Array(SHARE_SAMPLES);
+  readonly #rejected = new Float64Array(SHARE_SAMPLES);
+  #slot = 0;
+  #lastCounts: { requests: number; rejected: number } | undefined;
+  #share = 0;
+  /** The share's own hysteresis: high at minRefusedShare, low again below half of it (pausing lowers the share it is engaged on). */
+  #shareHigh = false;
 
   constructor(options: LoopSaturationOptions) {
+    this.#answers = options.answers;
+    this.#minShare = options.minRefusedShare ?? 0.5;
     this.#source = options.source;
     this.#dwellMs = options.dwellMs ?? 1000;
     this.#now = options.now ?? ((): number => performance.now());
@@ -78,7 +109,13 @@ export class LoopSaturation {
 
   /** Whether refused connections should be paused now. */
   get saturated(): boolean {
-    return this.#hysteresis === undefined || this.#hysteresis.level !== 'ok';
+    if (this.#hysteresis === undefined) return true;
+    return this.#hysteresis.level !== 'ok' && (this.#answers === undefined || this.#shareHigh);
+  }
+
+  /** Share of the last second's requests that were refused (0 without `answers`). */
+  get refusedShare(): number {
+    return this.#share;
   }
 
   /** The last ELU reading (0 before the first sample, or when always engaged). */
@@ -91,6 +128,26 @@ export class LoopSaturation {
     if (this.#hysteresis === undefined) return;
     this.#last = this.#read();
     this.#hysteresis.update(this.#last, this.#now());
+    this.#sampleShare();
+  }
+
+  #sampleShare(): void {
+    if (this.#answers === undefined) return;
+    const now = this.#answers();
+    const before = this.#lastCounts ?? now;
+    this.#lastCounts = { requests: now.requests, rejected: now.rejected };
+    this.#requests[this.#slot] = now.requests - before.requests;
+    this.#rejected[this.#slot] = now.rejected - before.rejected;
+    this.#slot = (this.#slot + 1) % SHARE_SAMPLES;
+    let requests = 0;
+    let rejected = 0;
+    for (let i = 0; i < SHARE_SAMPLES; i++) {
+      requests += this.#requests[i]!;
+      rejected += this.#rejected[i]!;
+    }
+    this.#share = requests > 0 ? rejected / requests : 0;
+    if (this.#share >= this.#minShare) this.#shareHigh = true;
+    else if (this.#share < this.#minShare / 2) this.#shareHigh = false;
   }
 
   stop(): void {

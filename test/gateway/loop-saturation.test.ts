@@ -66,6 +66,33 @@ describe('LoopSaturation', () => {
   });
 });
 
+describe('LoopSaturation with the gateway\'s counters: pausing only while refusals fill the loop', () => {
+  it('a saturated loop busy with admitted work is not engaged; it is once half of the last second\'s requests are refused, and released below a quarter', () => {
+    const loop = fakeLoop();
+    const counts = { requests: 0, rejected: 0 };
+    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts });
+    made.push(l);
+    const tick = (requests: number, rejected: number): void => {
+      counts.requests += requests;
+      counts.rejected += rejected;
+      loop.run(100, 0); // saturated throughout
+      l.sample();
+    };
+    for (let i = 0; i < 10; i++) tick(200, 12); // 6% refused: the loop is full of admitted work
+    expect(l.saturated).toBe(false);
+    for (let i = 0; i < 10; i++) tick(500, 300); // a storm: 60% refused over the last second
+    expect(l.refusedShare).toBeCloseTo(0.6, 5);
+    expect(l.saturated).toBe(true);
+    for (let i = 0; i < 10; i++) tick(500, 200); // paced: 40% — below the threshold, above half of it: held
+    expect(l.saturated).toBe(true);
+    for (let i = 0; i < 10; i++) tick(500, 100); // 20%: released
+    expect(l.saturated).toBe(false);
+    // Threshold 0 stays "always", whatever the share.
+    l.threshold = 0;
+    expect(l.saturated).toBe(true);
+  });
+});
+
 /** A socket as the pacer sees it: a handle that counts readStop/readStart. */
 function fakeSocket(): Omit<Socket, 'destroyed'> & { destroyed: boolean; reading: boolean; starts: number } {
   const s = {
