@@ -30,7 +30,7 @@
  *   pool): while some of its connections are paused it gives up on them (closes
  *   `poolAbandoned` of them within a second: its requests have deadlines) or opens new ones
  *   faster than it holds connections (more than `poolOpened` and more than twice the
- *   connections it had open when the second began). A load balancer's or an HTTP client's
+ *   connections it had open when the second began; not in its first 3 s, a connect storm). A load balancer's or an HTTP client's
  *   pool carries independent requests: pausing one of its connections does not slow it, it
  *   only stalls the request behind the refusal, and the pool opens another connection
  *   instead — measured on this host (bench/results/gateway-5b3e90e-epyc-pool-collapse.md),
@@ -89,7 +89,12 @@ interface Client {
   abandoned: number;
   /** Not paused until then (a pool). */
   poolUntil: number;
+  /** When the pacer first saw it (since it last had nothing open). */
+  readonly since: number;
 }
+
+/** New connections in a client's first 3 s are not counted towards a pool verdict. */
+const STORM_GRACE_MS = 3000;
 
 /** Most client addresses remembered; past it, addresses with nothing open or paused are dropped first. */
 const MAX_CLIENTS = 100_000;
@@ -150,7 +155,9 @@ export class RefusalPacer {
     const c = this.#client(addr);
     this.#window(c);
     c.open++;
-    if (c.paused.size > 0) {
+    // A client's first seconds are its connect storm (wrk opens thousands at once, retried SYNs
+    // arrive a second or three later): not counted.
+    if (c.paused.size > 0 && this.#now() - c.since >= STORM_GRACE_MS) {
       c.opened++;
       if (c.opened > this.#poolOpened && c.opened > 2 * c.openAtWindow) this.#pool(c);
     }
@@ -164,7 +171,7 @@ export class RefusalPacer {
     let c = this.#clients.get(addr);
     if (c === undefined) {
       if (this.#clients.size >= MAX_CLIENTS) this.#prune();
-      c = { open: 0, paused: new Set(), windowAt: this.#now(), openAtWindow: 0, opened: 0, abandoned: 0, poolUntil: 0 };
+      c = { open: 0, paused: new Set(), windowAt: this.#now(), openAtWindow: 0, opened: 0, abandoned: 0, poolUntil: 0, since: this.#now() };
       this.#clients.set(addr, c);
     }
     return c;

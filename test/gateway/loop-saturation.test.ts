@@ -230,19 +230,24 @@ describe('RefusalPacer: a client that does not wait for its connections (a pool)
     const { pacer, clock, open } = setup();
     // A closed-loop client: 500 connections, pausing begins, 100 more arrive late (retried SYNs).
     const wrk = Array.from({ length: 500 }, () => open('192.0.2.1'));
-    clock.t += 1000;
+    clock.t += 3000;
     for (const s of wrk.slice(0, 400)) pacer.refused(s as unknown as Socket, 1000, undefined);
     for (let i = 0; i < 100; i++) open('192.0.2.1');
     expect(pacer.pools).toBe(0);
     // A pool: 20 connections, pausing begins, and it opens 65 more within the second.
     const pool = Array.from({ length: 20 }, () => open('192.0.2.2'));
-    clock.t += 1000;
+    clock.t += 3000;
     for (const s of pool) pacer.refused(s as unknown as Socket, 1000, undefined);
     for (let i = 0; i < 64; i++) open('192.0.2.2');
     expect(pacer.pools).toBe(0); // 64: not more than poolOpened
     open('192.0.2.2');
     expect(pacer.pools).toBe(1);
     expect(pool.every((s) => s.reading)).toBe(true);
+    // In its first 3 s (a connect storm) a client's new connections do not count.
+    const storm = Array.from({ length: 10 }, () => open('192.0.2.4'));
+    for (const s of storm) pacer.refused(s as unknown as Socket, 1000, undefined);
+    for (let i = 0; i < 2000; i++) open('192.0.2.4');
+    expect(pacer.pools).toBe(1);
     // Without paused connections, opening many is not a verdict.
     clock.t += 1000;
     for (let i = 0; i < 200; i++) open('192.0.2.3');
