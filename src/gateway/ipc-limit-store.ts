@@ -28,7 +28,7 @@ export class IpcLimitStore implements SharedLimitStore {
   #next = 1;
   #closed = false;
 
-  /** `send` is process.send of a cluster worker. */
+  /** `send` writes to the primary (a cluster worker's process.send), false when the channel is closed. */
   constructor(send: (m: LeaseCall) => boolean) {
     this.#send = send;
   }
@@ -75,7 +75,10 @@ export class IpcLimitStore implements SharedLimitStore {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       try {
-        this.#send({ ...m, id } as LeaseCall);
+        if (!this.#send({ ...m, id } as LeaseCall)) {
+          this.#pending.delete(id);
+          reject(new Error('the lease channel closed'));
+        }
       } catch (err) {
         this.#pending.delete(id);
         reject(err instanceof Error ? err : new Error(String(err)));

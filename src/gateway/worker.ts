@@ -5,6 +5,7 @@
  * (reload, drain). A worker whose primary is gone drains and exits. A worker that crashes (an
  * uncaught exception) answers the requests it holds 502 and exits (crash-answers.ts).
  */
+import cluster from 'node:cluster';
 import { GatewayConfigError } from './config-error.js';
 import { CrashAnswers } from './crash-answers.js';
 import { startGateway } from './gateway.js';
@@ -18,7 +19,17 @@ import type { CallMessage, StartMessage, WorkerMessage } from './worker-messages
 const CRASH_GRACE_MS = 1_000;
 
 export function runWorker(): void {
-  const send = (m: WorkerMessage | LeaseCall): boolean => process.send?.(m) ?? false;
+  // node:cluster exits a worker the moment its channel closes unexpectedly (its primary was
+  // killed): every request in flight was reset, admitted ones at the upstream included (hostile-2
+  // W1). Marked as a disconnect it expects, the worker drains instead (the 'disconnect' handler below).
+  if (cluster.worker !== undefined) cluster.worker.exitedAfterDisconnect = true;
+  // False when the channel is closed: a send then would be an 'error' event on process (uncaught:
+  // a crash), and a lease call must fail at once rather than wait for an answer that cannot come.
+  const send = (m: WorkerMessage | LeaseCall): boolean => {
+    if (process.connected !== true || process.send === undefined) return false;
+    process.send(m);
+    return true;
+  };
   const store = new IpcLimitStore(send);
   const crash = new CrashAnswers();
   let gateway: Gateway | undefined;
