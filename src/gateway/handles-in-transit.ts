@@ -1,7 +1,8 @@
 /**
  * Connections the primary was handing to a worker that died (hostile finding F10).
  *
- * With node:cluster's round-robin scheduling (the default except on Windows) the primary
+ * With node:cluster's round-robin scheduling (the gateway's primary uses it only when
+ * NODE_CLUSTER_SCHED_POLICY=rr; by default the workers accept for themselves) the primary
  * accepts every connection and sends it to a worker (an IPC message `newconn` carrying the
  * socket), and closes its own copy only when the worker answers that it took it. A worker
  * that dies before answering (SIGKILL, the OOM killer) never does, and Node keeps that copy
