@@ -75,8 +75,14 @@ function cpuOf(pid: number): { user: number; sys: number } {
 const SECONDS = positiveInt('seconds', values.seconds);
 const ROUNDS = positiveInt('rounds', values.rounds);
 const CONNECTIONS = positiveInt('connections', values.connections);
-/** Load before the first round, s, not counted: code compiled (JIT time counts as CPU), the wait estimate sampled. */
-const WARMUP_S = 6;
+/**
+ * Load before the first round, not counted, until every server has answered this many: code
+ * compiled (JIT time counts as CPU; rounds right after a short warm-up cost up to 10x), the
+ * wait estimate sampled. By answers, not time: a busy machine serves fewer per second.
+ */
+const WARMUP_ANSWERS = 40_000;
+const WARMUP_STEP_S = 2;
+const WARMUP_MAX_STEPS = 15;
 
 // Counts answers by kind and prints them as one JSON line.
 const SCRIPT = `
@@ -168,7 +174,11 @@ async function main(): Promise<void> {
     console.log(`pids: ${contenders.map((c) => `${c.name} ${c.child.pid}`).join(', ')}`);
     console.log(`bench:refusal — Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s, both servers at once, each with wrk -t1 -c${CONNECTIONS}; pausing ${values.pause ? 'at its default' : 'off'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
     console.log('');
-    await Promise.all(contenders.map((c) => runWrk(wrk, script, c.url, WARMUP_S))); // warm-up (JIT, the wait estimate), not counted
+    const warmed = new Map<string, number>(contenders.map((c) => [c.name, 0]));
+    for (let step = 0; step < WARMUP_MAX_STEPS && [...warmed.values()].some((n) => n < WARMUP_ANSWERS); step++) {
+      await Promise.all(contenders.map(async (c) => warmed.set(c.name, warmed.get(c.name)! + (await runWrk(wrk, script, c.url, WARMUP_STEP_S)).answers)));
+    }
+    console.log(`warm-up: ${[...warmed].map(([name, n]) => `${name} ${n}`).join(', ')} answers, not counted`);
     const samples: Sample[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const measured = await Promise.all(
