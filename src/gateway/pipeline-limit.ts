@@ -49,7 +49,8 @@ export class PipelineLimit {
     const start = (): void => {
       l.busy = true;
       this.#serving.add(res);
-      res.once('close', () => {
+      // on, not once: a response closes once (node:http guards it), and once's wrapper and removal cost every request.
+      res.on('close', () => {
         this.#serving.delete(res);
         if (!res.shouldKeepAlive) l.closing = true;
         this.#next(socket, l);

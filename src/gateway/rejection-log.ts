@@ -7,7 +7,8 @@ import type { Logger } from './logger.js';
 export class RejectionLog {
   readonly #logger: Logger;
   readonly #periodMs: number;
-  readonly #counts = new Map<string, { route: string; reason: string; status: number; count: number }>();
+  /** Counts by route, then reason: under a flood, one count per refusal with no key string built for it. */
+  readonly #counts = new Map<string, Map<string, { route: string; reason: string; status: number; count: number }>>();
   #timer: NodeJS.Timeout | undefined;
 
   readonly #message: string;
@@ -19,10 +20,11 @@ export class RejectionLog {
   }
 
   count(route: string, reason: string, status: number): void {
-    const k = `${route}\0${reason}`;
-    const e = this.#counts.get(k);
+    let byReason = this.#counts.get(route);
+    if (byReason === undefined) this.#counts.set(route, (byReason = new Map<string, { route: string; reason: string; status: number; count: number }>()));
+    const e = byReason.get(reason);
     if (e !== undefined) e.count++;
-    else this.#counts.set(k, { route, reason, status, count: 1 });
+    else byReason.set(reason, { route, reason, status, count: 1 });
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), this.#periodMs);
       this.#timer.unref();
@@ -33,7 +35,7 @@ export class RejectionLog {
   flush(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const e of this.#counts.values()) this.#logger.warn(this.#message, { ...e, periodMs: this.#periodMs });
+    for (const byReason of this.#counts.values()) for (const e of byReason.values()) this.#logger.warn(this.#message, { ...e, periodMs: this.#periodMs });
     this.#counts.clear();
   }
 }

@@ -281,26 +281,33 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
 
 /**
  * A refusal's header block as writeHead takes it (flat name/value list, Retry-After and
- * Content-Length included), kept for the shared header lists of rendered capacity refusals:
- * under overload most answers are one of a handful of refusals, written without a
- * setHeader call each.
+ * Content-Length included) and its Retry-After seconds, kept for the shared header lists of
+ * rendered capacity refusals: under overload most answers are one of a handful of refusals,
+ * written without a setHeader call, or a look for their Retry-After, each.
  */
-const refusalHeads = new WeakMap<readonly unknown[], string[]>();
+interface RefusalHead {
+  readonly head: string[];
+  /** The Retry-After the head says, s. */
+  readonly retryS: number;
+}
 
-function refusalHead(d: Refused, retryAfterS: number): string[] {
-  let head = refusalHeads.get(d.headers);
-  if (head !== undefined) return head;
-  head = [];
-  let retry = false;
+const refusalHeads = new WeakMap<readonly unknown[], RefusalHead>();
+
+function refusalHead(d: Refused, retryAfterS: number): RefusalHead {
+  const cached = refusalHeads.get(d.headers);
+  if (cached !== undefined) return cached;
+  const head: string[] = [];
+  let retryS: number | undefined;
   for (const [name, value] of d.headers) {
     head.push(name, value);
-    if (name.toLowerCase() === 'retry-after') retry = true;
+    if (retryS === undefined && name.toLowerCase() === 'retry-after') retryS = Number(value);
   }
-  if (!retry) head.push('Retry-After', String(retryAfterS));
+  if (retryS === undefined) head.push('Retry-After', String(retryAfterS));
   head.push('Content-Length', String(Buffer.byteLength(d.body)));
+  const rendered = { head, retryS: retryS ?? retryAfterS };
   // Only frozen lists are shared between requests; a fresh list is this request's alone.
-  if (Object.isFrozen(d.headers) && retry) refusalHeads.set(d.headers, head);
-  return head;
+  if (Object.isFrozen(d.headers) && retryS !== undefined) refusalHeads.set(d.headers, rendered);
+  return rendered;
 }
 
 function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerResponse): void {
@@ -308,7 +315,7 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   state.rejections.count(route.config.name, d.rejection.reason, d.status);
   if (res.headersSent) return;
   const s = state.draining ? Math.ceil(state.table.config.drain.retryAfterMs / 1000) : GATEWAY_DEFAULTS.retryAfterS;
-  const head = refusalHead(d, Math.max(1, s));
+  const { head, retryS } = refusalHead(d, Math.max(1, s));
   const socket = res.socket;
   closeIfPipelined(state, res);
   res.writeHead(d.status, head);
@@ -317,7 +324,7 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   // A rate limit knows to the ms when the client's next unit is there (the header rounds it
   // up to whole seconds): pause that long. A capacity refusal pauses for what the header says.
   const r = d.rejection;
-  const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? r.retryAfterMs : retryAfterOf(head) * 1000;
+  const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? r.retryAfterMs : retryS * 1000;
   state.pacer.refused(socket, pauseMs, state.table.trusted);
 }
 
@@ -331,12 +338,6 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
 function closeIfPipelined(state: HandlerState, res: ServerResponse): void {
   const socket = res.socket;
   if (socket !== null && state.pacer.engaged && (state.pipeline?.backlog(socket) ?? 0) > 0) res.shouldKeepAlive = false;
-}
-
-/** The Retry-After seconds of a refusal's header list (refusalHead always has one). */
-function retryAfterOf(head: readonly string[]): number {
-  for (let i = 0; i < head.length; i += 2) if (head[i]!.length === 11 && head[i]!.toLowerCase() === 'retry-after') return Number(head[i + 1]);
-  return GATEWAY_DEFAULTS.retryAfterS;
 }
 
 /**

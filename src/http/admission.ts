@@ -62,7 +62,9 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   readonly #o: ResolvedHttpOptions<R>;
   readonly #g: PolicyGates;
   readonly #tenant: TenantResolver<R>;
-  readonly #refusals = new Map<string, { readonly headers: readonly HeaderPair[]; readonly body: string; readonly problem: Problem }>();
+  /** Rendered capacity refusals by reason, then Retry-After seconds (no key string built per refusal); REFUSAL_CACHE_SIZE in all. */
+  readonly #refusals = new Map<string, Map<number | undefined, RenderedRefusal>>();
+  #refusalsCached = 0;
 
   constructor(options: HttpAdmissionOptions<R>) {
     this.#o = resolveHttpOptions(options);
@@ -179,15 +181,21 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     const retryS = retryAfterSeconds(rejection.retryAfterMs, facts, refused);
     // Without facts (a capacity refusal: queue, concurrency, shedding, breaker), the answer
     // depends only on the reason and the Retry-After seconds: rendered once, then shared.
-    const cacheKey = facts.length === 0 && refusedFacts === undefined ? `${rejection.reason}:${retryS}` : undefined;
-    const cached = cacheKey === undefined ? undefined : this.#refusals.get(cacheKey);
+    const cacheable = facts.length === 0 && refusedFacts === undefined;
+    const byRetry = cacheable ? this.#refusals.get(rejection.reason) : undefined;
+    const cached = byRetry?.get(retryS);
     if (cached !== undefined) return { type: 'rejected', status: cached.problem.status, headers: cached.headers, body: cached.body, problem: cached.problem, rejection };
     const headers: HeaderPair[] = rateLimitHeaders(this.#o.headers, facts, refused);
     if (retryS !== undefined) headers.push(['Retry-After', String(retryS)]);
     headers.push(['Content-Type', PROBLEM_CONTENT_TYPE]);
     const p = problem(rejection.reason, refusedFacts === undefined ? [] : [refusedFacts.policy], retryS);
     const body = JSON.stringify(p);
-    if (cacheKey !== undefined && this.#refusals.size < REFUSAL_CACHE_SIZE) this.#refusals.set(cacheKey, { headers: Object.freeze(headers), body, problem: Object.freeze(p) });
+    if (cacheable && this.#refusalsCached < REFUSAL_CACHE_SIZE) {
+      let m = byRetry;
+      if (m === undefined) this.#refusals.set(rejection.reason, (m = new Map<number | undefined, RenderedRefusal>()));
+      m.set(retryS, { headers: Object.freeze(headers), body, problem: Object.freeze(p) });
+      this.#refusalsCached++;
+    }
     return { type: 'rejected', status: statusOf(rejection.reason), headers, body, problem: p, rejection };
   }
 
@@ -203,6 +211,13 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   close(): void {
     for (const g of this.#g.chain) g.close();
   }
+}
+
+/** A capacity refusal rendered once and shared by every request refused alike. */
+interface RenderedRefusal {
+  readonly headers: readonly HeaderPair[];
+  readonly body: string;
+  readonly problem: Problem;
 }
 
 /** One request's watch on its response: aborts its wait, or (adapters) releases its permit, on 'close'. */
