@@ -34,6 +34,10 @@ export interface ClosedRow {
   readonly timeouts: number;
   readonly other: number;
   readonly cpuPct: number;
+  /** CPU % of each process (ProcWindow.cpuMsByProcess): a gateway's primary, then its workers. */
+  readonly cpuPctByProcess: readonly number[];
+  /** CPU µs per answer wrk got (successes and refusals together). */
+  readonly cpuUsPerAnswer: number;
   readonly rssPeakMb: number;
   /** What the upstream served per second, and the most it ever had in service or waiting at once. */
   readonly upstreamServedPerS: number;
@@ -126,6 +130,8 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     timeouts: r.errors.timeout,
     other: sum(r, (s) => !(s >= 200 && s < 300) && s !== 429 && s !== 503),
     cpuPct: proc === undefined ? NaN : (proc.cpuMs / proc.wallMs) * 100,
+    cpuPctByProcess: proc === undefined ? [] : proc.cpuMsByProcess.map((ms) => (ms / proc.wallMs) * 100),
+    cpuUsPerAnswer: proc === undefined || r.requests === 0 ? NaN : (proc.cpuMs * 1000) / r.requests,
     rssPeakMb: proc === undefined || proc.rssSeriesMb.length === 0 ? NaN : Math.max(...proc.rssSeriesMb),
     upstreamServedPerS: up.upstream === undefined || up.process === undefined ? NaN : up.upstream.served / (up.process.wallMs / 1000),
     upstreamPeakInFlight: up.upstream?.peakInFlight ?? NaN,

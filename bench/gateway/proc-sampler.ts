@@ -48,6 +48,12 @@ function tree(pid: number): number[] {
   return pids;
 }
 
+/** CPU ms one process has used so far; NaN once it is gone. */
+function cpuMsOf(pid: number): number {
+  const st = statOf(pid);
+  return st === undefined ? NaN : (st.cpuTicks * 1000) / TICKS_PER_S;
+}
+
 export function readProc(pid: number): ProcReading {
   if (process.platform !== 'linux') return { cpuMs: NaN, rssMb: NaN };
   let ticks = 0;
@@ -62,6 +68,12 @@ export function readProc(pid: number): ProcReading {
 export interface ProcWindow {
   /** CPU time used in the window, ms (all processes of the tree). */
   readonly cpuMs: number;
+  /**
+   * The same, per process: the root first (a gateway's primary, nginx's master), then its
+   * children in pid order as they were when the window opened (a child that exited counts
+   * what it used until then).
+   */
+  readonly cpuMsByProcess: readonly number[];
   readonly wallMs: number;
   /** RSS sampled every second, MB, first and last included. */
   readonly rssSeriesMb: readonly number[];
@@ -71,6 +83,8 @@ export interface ProcWindow {
 export class ProcSampler {
   readonly #pid: number;
   #start: ProcReading = { cpuMs: 0, rssMb: 0 };
+  /** Each process's CPU ms when the window opened. */
+  #startByPid = new Map<number, number>();
   #wall = 0;
   #series: number[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -81,6 +95,7 @@ export class ProcSampler {
 
   open(): void {
     this.#start = readProc(this.#pid);
+    this.#startByPid = new Map(tree(this.#pid).map((p) => [p, cpuMsOf(p)]));
     this.#wall = performance.now();
     this.#series = [round(this.#start.rssMb)];
     this.#timer = setInterval(() => this.#series.push(round(readProc(this.#pid).rssMb)), 1000);
@@ -90,7 +105,11 @@ export class ProcSampler {
     clearInterval(this.#timer);
     const end = readProc(this.#pid);
     this.#series.push(round(end.rssMb));
-    return { cpuMs: end.cpuMs - this.#start.cpuMs, wallMs: performance.now() - this.#wall, rssSeriesMb: this.#series };
+    const byProcess = [...this.#startByPid].map(([p, at]) => {
+      const now = cpuMsOf(p);
+      return Number.isFinite(now) ? now - at : NaN;
+    });
+    return { cpuMs: end.cpuMs - this.#start.cpuMs, cpuMsByProcess: byProcess, wallMs: performance.now() - this.#wall, rssSeriesMb: this.#series };
   }
 }
 
