@@ -234,7 +234,9 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
       maxConnections: s.maxConnections ?? d.server.maxConnections,
       maxQueued: s.maxQueued ?? d.server.maxQueued,
       stripHeaders: (s.stripHeaders ?? []).map((n) => n.toLowerCase()),
-      pauseRefusedMs: Math.min(ms(s.pauseRefused, d.server.pauseRefusedMs), ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs) / 2),
+      // A pause ends well inside the keep-alive and header timeouts: a paused connection holding
+      // half a pipelined request's head must not be answered 408 for time the gateway kept it waiting (hostile-2 P3).
+      pauseRefusedMs: Math.min(ms(s.pauseRefused, d.server.pauseRefusedMs), ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs) / 2, ms(s.headersTimeout, d.server.headersTimeoutMs) / 2),
       pauseRefusedLoad: s.pauseRefusedLoad ?? d.server.pauseRefusedLoad,
       workers: s.workers === 'auto' ? availableParallelism() : (s.workers ?? d.server.workers),
     },
