@@ -172,7 +172,7 @@ export const CONFIG_SCHEMA = strip({
           items: headerName,
           description: 'Request headers dropped unless the peer is in trustProxy (besides X-Real-IP, True-Client-IP, X-Forwarded-* and the like).',
         },
-        workers: { description: "Processes serving the listener: an integer >= 1, or 'auto' (one per available core)", anyOf: [{ type: 'integer', minimum: 1 }, { const: 'auto' }] },
+        workers: { description: "Processes serving the listener: an integer 1..256, or 'auto' (one per available core)", anyOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
       },
     },
     drain: { type: 'object', additionalProperties: false, properties: { timeout: duration('drainTimeout'), retryAfter: duration('drainRetryAfter') } },

@@ -4,7 +4,7 @@
  * finally the HTTP admission layer's own validation of each policy. Every problem is
  * collected (not just the first) and reported with its file, line and key path.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InvalidOptionError } from '../core/errors.js';
 import { HttpAdmission } from '../http/admission.js';
@@ -276,8 +276,20 @@ function checkMemory(c: GatewayConfig, routes: readonly ResolvedRoute[], serverM
   if (responseMemory < buffer) issues.add(['server', s.responseMemory !== undefined ? 'responseMemory' : 'responseBuffer'], `responseMemory (${responseMemory} bytes) >= responseBuffer (${buffer} bytes)`, 'otherwise');
 }
 
+/** Upper bounds of the server's sizes: past them a value is a typo or a unit slip, not a setting. */
+const SIZE_BOUNDS = {
+  // node:http holds the whole head in memory per connection; Node's own default is 16 kB.
+  maxHeaderSize: { max: 1024 * 1024, what: '<= 1mb (the whole head of a request is held per connection)' },
+  bodyMemory: { max: totalmem(), what: `<= this machine's memory (${Math.floor(totalmem() / 2 ** 20)} MB)` },
+  responseMemory: { max: totalmem(), what: `<= this machine's memory (${Math.floor(totalmem() / 2 ** 20)} MB)` },
+} as const;
+
 function checkServer(c: GatewayConfig, issues: Issues): void {
   const s = c.server;
+  for (const [key, bound] of Object.entries(SIZE_BOUNDS) as [keyof typeof SIZE_BOUNDS, { max: number; what: string }][]) {
+    const v = s?.[key];
+    if (v !== undefined && sizeOr(v, 0) > bound.max) issues.add(['server', key], `a size ${bound.what}`);
+  }
   if (s?.requestTimeout === undefined) return;
   const request = durationMs(s.requestTimeout);
   const headers = s.headersTimeout === undefined ? GATEWAY_DEFAULTS.server.headersTimeoutMs : durationMs(s.headersTimeout);

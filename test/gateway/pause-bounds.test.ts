@@ -14,3 +14,21 @@ describe('server.pauseRefused bounds', () => {
     expect(resolveConfig({ ...base, server: { pauseRefused: '700ms' } }).server.pauseRefusedMs).toBe(700);
   });
 });
+
+describe('server sizes and workers have upper bounds (hostile pass 2, C1/C2)', () => {
+  const errorOf = (server: Record<string, unknown>): string => {
+    try {
+      resolveConfig({ ...base, server });
+      return '';
+    } catch (err) {
+      return String(err);
+    }
+  };
+
+  it('refuses maxHeaderSize over 1mb, memory budgets over the machine and more than 256 workers, naming each', () => {
+    expect(errorOf({ maxHeaderSize: '1gb' })).toMatch(/server\.maxHeaderSize.*<= 1mb/);
+    expect(errorOf({ bodyMemory: '100000gb', maxBodySize: '1mb' })).toMatch(/server\.bodyMemory.*this machine's memory/);
+    expect(errorOf({ workers: 1000 })).toMatch(/server\.workers/);
+    expect(errorOf({ maxHeaderSize: '64kb', bodyMemory: '64mb', workers: 'auto' })).toBe('');
+  });
+});
