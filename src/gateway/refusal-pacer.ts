@@ -27,17 +27,20 @@
  *   while admitted requests' responses — the events that give slots back — wait behind them.
  *
  * - pausing stops for a client address that shows it does not wait for its connections (a
- *   pool): while some of its connections are paused it gives up on them (closes
- *   `poolAbandoned` of them within a second: its requests have deadlines) or opens new ones
- *   faster than it holds connections (more than `poolOpened` and more than twice the
- *   connections it had open when the second began; not in its first 3 s, a connect storm). A load balancer's or an HTTP client's
- *   pool carries independent requests: pausing one of its connections does not slow it, it
+ *   pool): while some of its connections are paused it opens new ones faster than it holds
+ *   connections (more than `poolOpened` and more than twice the connections it had open when
+ *   the second began; not in its first 3 s, a connect storm). A load balancer's or an HTTP
+ *   client's pool carries independent requests: pausing one of its connections does not slow it, it
  *   only stalls the request behind the refusal, and the pool opens another connection
  *   instead — measured on this host (bench/results/gateway-5b3e90e-epyc-pool-collapse.md),
  *   an open-loop load through a 4,096-socket pool went to 0 goodput at 8x and 84% with a
  *   1 s p99 at 2x while pausing. The verdict holds `poolHoldMs` (renewed while the
  *   client keeps showing it); that address's paused connections are read again at once.
- *   A closed-loop client (wrk, a retry loop on one connection) does neither and stays paced.
+ *   A closed-loop client (wrk, a retry loop on one connection) opens none and stays paced.
+ *   (A paused connection's close is no sign: the pacer does not read it, so a client's FIN or
+ *   RST goes unseen until the pause ends, and the closes it does see are mostly the gateway's
+ *   own — a refusal with Connection: close. Counting them as a client giving up judged wrk a
+ *   pool at 2,000 connections: goodput 598/s against 1,933/s without that rule.)
  *
  * Node's HTTP parser reads the socket's handle directly (`socket.pause()` does not stop
  * it), so the handle's own readStop/readStart are used; a socket without them (a
@@ -66,8 +69,6 @@ export interface RefusalPacerOptions {
   readonly random?: () => number;
   /** Most connections read again per loop turn. @default 64 */
   readonly resumePerTurn?: number;
-  /** Paused connections a client may close within a second before it counts as a pool. @default 4 */
-  readonly poolAbandoned?: number;
   /** New connections within a second, while some are paused, that may make a client a pool. @default 64 */
   readonly poolOpened?: number;
   /** How long a client judged a pool is not paused, ms. @default 30000 */
@@ -82,11 +83,10 @@ interface Client {
   open: number;
   /** Its connections paused now. */
   readonly paused: Set<Socket>;
-  /** The current one-second window: start, connections open at its start, opened and abandoned in it. */
+  /** The current one-second window: start, connections open at its start, opened in it. */
   windowAt: number;
   openAtWindow: number;
   opened: number;
-  abandoned: number;
   /** Not paused until then (a pool). */
   poolUntil: number;
   /** When the pacer first saw it (since it last had nothing open). */
@@ -114,7 +114,6 @@ export class RefusalPacer {
   #resuming: NodeJS.Immediate | undefined;
   #total = 0;
   readonly #clients = new Map<string, Client>();
-  readonly #poolAbandoned: number;
   readonly #poolOpened: number;
   readonly #poolHoldMs: number;
   readonly #now: () => number;
@@ -124,7 +123,6 @@ export class RefusalPacer {
     this.#saturated = options.saturated ?? ((): boolean => true);
     this.#random = options.random ?? Math.random;
     this.#resumePerTurn = options.resumePerTurn ?? 64;
-    this.#poolAbandoned = options.poolAbandoned ?? 4;
     this.#poolOpened = options.poolOpened ?? 64;
     this.#poolHoldMs = options.poolHoldMs ?? 30_000;
     this.#now = options.now ?? ((): number => performance.now());
@@ -171,7 +169,7 @@ export class RefusalPacer {
     let c = this.#clients.get(addr);
     if (c === undefined) {
       if (this.#clients.size >= MAX_CLIENTS) this.#prune();
-      c = { open: 0, paused: new Set(), windowAt: this.#now(), openAtWindow: 0, opened: 0, abandoned: 0, poolUntil: 0, since: this.#now() };
+      c = { open: 0, paused: new Set(), windowAt: this.#now(), openAtWindow: 0, opened: 0, poolUntil: 0, since: this.#now() };
       this.#clients.set(addr, c);
     }
     return c;
@@ -184,7 +182,6 @@ export class RefusalPacer {
     c.windowAt = now;
     c.openAtWindow = c.open;
     c.opened = 0;
-    c.abandoned = 0;
   }
 
   /** Judge `c` a pool: not paused for poolHoldMs, its paused connections read again now. */
@@ -255,13 +252,7 @@ export class RefusalPacer {
     c?.paused.add(socket);
     if (!this.#watched.has(socket)) {
       this.#watched.add(socket);
-      socket.once('close', () => {
-        // Closed while paused: the client gave up on it (the pacer never closes a connection).
-        if (this.#forget(socket) && c !== undefined) {
-          this.#window(c);
-          if (++c.abandoned >= this.#poolAbandoned) this.#pool(c);
-        }
-      });
+      socket.once('close', () => void this.#forget(socket));
     }
     this.#total++;
     const t = setTimeout(() => this.#ended(socket), ms);
