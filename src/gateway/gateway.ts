@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
@@ -184,8 +184,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // An HTTP/0.9 request line (no version, no headers to follow) is answered 505 at once, not 408 after headersTimeout.
   watchFirstLines(server, s.maxHeaderSize, onVersionless(state.badRequests));
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
-  // Per client address, so that the pacer sees a pool open connections while its others are paused.
-  server.on('connection', (socket: Socket) => pacer.connected(socket));
   // Every gate holds its share of the shared limits before the first request.
   await leases?.attach(state.table);
   await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);

@@ -26,22 +26,6 @@
  *   thousand pauses ending together would otherwise be read, parsed and refused in one turn
  *   while admitted requests' responses — the events that give slots back — wait behind them.
  *
- * - pausing stops for a client address that shows it does not wait for its connections (a
- *   pool): while some of its connections are paused it opens new ones faster than it holds
- *   connections (more than `poolOpened` and more than twice the connections it had open when
- *   the second began; not in its first 3 s, a connect storm). A load balancer's or an HTTP
- *   client's pool carries independent requests: pausing one of its connections does not slow it, it
- *   only stalls the request behind the refusal, and the pool opens another connection
- *   instead — measured on this host (bench/results/gateway-5b3e90e-epyc-pool-collapse.md),
- *   an open-loop load through a 4,096-socket pool went to 0 goodput at 8x and 84% with a
- *   1 s p99 at 2x while pausing. The verdict holds `poolHoldMs` (renewed while the
- *   client keeps showing it); that address's paused connections are read again at once.
- *   A closed-loop client (wrk, a retry loop on one connection) opens none and stays paced.
- *   (A paused connection's close is no sign: the pacer does not read it, so a client's FIN or
- *   RST goes unseen until the pause ends, and the closes it does see are mostly the gateway's
- *   own — a refusal with Connection: close. Counting them as a client giving up judged wrk a
- *   pool at 2,000 connections: goodput 598/s against 1,933/s without that rule.)
- *
  * Node's HTTP parser reads the socket's handle directly (`socket.pause()` does not stop
  * it), so the handle's own readStop/readStart are used; a socket without them (a
  * test's duplex) is not paced. A connection through a trusted proxy is never paused: it
@@ -69,35 +53,7 @@ export interface RefusalPacerOptions {
   readonly random?: () => number;
   /** Most connections read again per loop turn. @default 64 */
   readonly resumePerTurn?: number;
-  /** New connections within a second, while some are paused, that may make a client a pool. @default 64 */
-  readonly poolOpened?: number;
-  /** How long a client judged a pool is not paused, ms. @default 30000 */
-  readonly poolHoldMs?: number;
-  /** Clock for the pool windows, ms. @default performance.now */
-  readonly now?: () => number;
 }
-
-/** What the pacer knows of one client address. */
-interface Client {
-  /** Its connections open now (those seen by `connected`). */
-  open: number;
-  /** Its connections paused now. */
-  readonly paused: Set<Socket>;
-  /** The current one-second window: start, connections open at its start, opened in it. */
-  windowAt: number;
-  openAtWindow: number;
-  opened: number;
-  /** Not paused until then (a pool). */
-  poolUntil: number;
-  /** When the pacer first saw it (since it last had nothing open). */
-  readonly since: number;
-}
-
-/** New connections in a client's first 3 s are not counted towards a pool verdict. */
-const STORM_GRACE_MS = 3000;
-
-/** Most client addresses remembered; past it, addresses with nothing open or paused are dropped first. */
-const MAX_CLIENTS = 100_000;
 
 export class RefusalPacer {
   /** Longest pause, ms; 0 turns pacing off. */
@@ -113,96 +69,12 @@ export class RefusalPacer {
   #dueHead = 0;
   #resuming: NodeJS.Immediate | undefined;
   #total = 0;
-  readonly #clients = new Map<string, Client>();
-  readonly #poolOpened: number;
-  readonly #poolHoldMs: number;
-  readonly #now: () => number;
 
   constructor(maxPauseMs: number, options: RefusalPacerOptions = {}) {
     this.maxPauseMs = maxPauseMs;
     this.#saturated = options.saturated ?? ((): boolean => true);
     this.#random = options.random ?? Math.random;
     this.#resumePerTurn = options.resumePerTurn ?? 64;
-    this.#poolOpened = options.poolOpened ?? 64;
-    this.#poolHoldMs = options.poolHoldMs ?? 30_000;
-    this.#now = options.now ?? ((): number => performance.now());
-  }
-
-  /** Client addresses judged pools now (not paused). */
-  get pools(): number {
-    const now = this.#now();
-    let n = 0;
-    for (const c of this.#clients.values()) if (c.poolUntil > now) n++;
-    return n;
-  }
-
-  /** Times a client address was judged a pool. */
-  get poolVerdicts(): number {
-    return this.#verdicts;
-  }
-
-  #verdicts = 0;
-
-  /**
-   * A client connection was accepted (the server's 'connection' event): counted for its
-   * address, so that a client opening connections while its others are paused is seen.
-   */
-  connected(socket: Socket): void {
-    const addr = socket.remoteAddress;
-    if (addr === undefined) return;
-    const c = this.#client(addr);
-    this.#window(c);
-    c.open++;
-    // A client's first seconds are its connect storm (wrk opens thousands at once, retried SYNs
-    // arrive a second or three later): not counted.
-    if (c.paused.size > 0 && this.#now() - c.since >= STORM_GRACE_MS) {
-      c.opened++;
-      if (c.opened > this.#poolOpened && c.opened > 2 * c.openAtWindow) this.#pool(c);
-    }
-    socket.once('close', () => {
-      c.open--;
-      if (c.open <= 0 && c.paused.size === 0 && c.poolUntil <= this.#now()) this.#clients.delete(addr);
-    });
-  }
-
-  #client(addr: string): Client {
-    let c = this.#clients.get(addr);
-    if (c === undefined) {
-      if (this.#clients.size >= MAX_CLIENTS) this.#prune();
-      c = { open: 0, paused: new Set(), windowAt: this.#now(), openAtWindow: 0, opened: 0, poolUntil: 0, since: this.#now() };
-      this.#clients.set(addr, c);
-    }
-    return c;
-  }
-
-  /** Start a new one-second window for `c` if its current one is over. */
-  #window(c: Client): void {
-    const now = this.#now();
-    if (now - c.windowAt < 1000) return;
-    c.windowAt = now;
-    c.openAtWindow = c.open;
-    c.opened = 0;
-  }
-
-  /** Judge `c` a pool: not paused for poolHoldMs, its paused connections read again now. */
-  #pool(c: Client): void {
-    if (c.poolUntil <= this.#now()) this.#verdicts++;
-    c.poolUntil = this.#now() + this.#poolHoldMs;
-    for (const s of [...c.paused]) this.resume(s);
-  }
-
-  /** Drop addresses with nothing open or paused and no verdict in force (the map is bounded). */
-  #prune(): void {
-    const now = this.#now();
-    for (const [addr, c] of this.#clients) if (c.paused.size === 0 && c.poolUntil <= now && c.open <= 0) this.#clients.delete(addr);
-  }
-
-  /** Whether `socket`'s client address is judged a pool now. */
-  #isPool(socket: Socket): boolean {
-    const addr = socket.remoteAddress;
-    if (addr === undefined) return false;
-    const c = this.#clients.get(addr);
-    return c !== undefined && c.poolUntil > this.#now();
   }
 
   /** Connections not being read now. */
@@ -232,7 +104,6 @@ export class RefusalPacer {
   refused(socket: Socket | null, retryAfterMs: number, trusted: TrustCheck | undefined): void {
     if (socket === null || this.maxPauseMs === 0 || !this.#saturated()) return;
     if (trusted !== undefined && isTrusted(trusted, socket.remoteAddress ?? '')) return;
-    if (this.#isPool(socket)) return;
     this.pause(socket, retryAfterMs);
   }
 
@@ -247,9 +118,6 @@ export class RefusalPacer {
     if (old !== undefined) {
       if (old !== null) clearTimeout(old);
     } else handle.readStop();
-    const addr = socket.remoteAddress;
-    const c = addr === undefined ? undefined : this.#client(addr);
-    c?.paused.add(socket);
     if (!this.#watched.has(socket)) {
       this.#watched.add(socket);
       socket.once('close', () => void this.#forget(socket));
@@ -304,8 +172,6 @@ export class RefusalPacer {
     if (t === undefined) return false;
     if (t !== null) clearTimeout(t);
     this.#paused.delete(socket);
-    const addr = socket.remoteAddress;
-    if (addr !== undefined) this.#clients.get(addr)?.paused.delete(socket);
     return true;
   }
 }

@@ -1,7 +1,6 @@
 // When refused connections are paused: only while the event loop is saturated (ELU above
 // server.pauseRefusedLoad), with hysteresis and a dwell. Injected loop times and clock: no
 // real load, no timing.
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LoopSaturation } from '../../src/gateway/loop-saturation.js';
@@ -161,68 +160,5 @@ describe('RefusalPacer', () => {
     vi.advanceTimersToNextTimer();
     expect(reading()).toEqual([true, false, true, true, true, true, true, true]);
     expect(pacer.paused).toBe(0);
-  });
-});
-
-/** A socket with a remote address and a real 'close' event (the pool verdicts listen for it). */
-function closableSocket(addr: string): ReturnType<typeof fakeSocket> & { close(): void } {
-  const e = new EventEmitter();
-  const s = Object.assign(fakeSocket(), { remoteAddress: addr });
-  return Object.assign(s, {
-    once: (ev: string, f: () => void) => (e.once(ev, f), s),
-    close: () => {
-      s.destroyed = true;
-      e.emit('close');
-    },
-  });
-}
-
-describe('RefusalPacer: a client that opens connections while its others are paused (a pool) is not paused', () => {
-  function setup(): { pacer: RefusalPacer; clock: { t: number }; open: (addr: string) => ReturnType<typeof closableSocket> } {
-    const clock = { t: 0 };
-    const pacer = new RefusalPacer(1000, { now: () => clock.t, poolOpened: 64, poolHoldMs: 30_000 });
-    const open = (addr: string): ReturnType<typeof closableSocket> => {
-      const s = closableSocket(addr);
-      pacer.connected(s as unknown as Socket);
-      return s;
-    };
-    return { pacer, clock, open };
-  }
-
-  it('a closed paused connection is no verdict (its close is mostly the gateway\'s own Connection: close)', () => {
-    const { pacer, open } = setup();
-    const conns = Array.from({ length: 10 }, () => open('198.51.100.1'));
-    for (const s of conns) pacer.refused(s as unknown as Socket, 1000, undefined);
-    for (const s of conns.slice(0, 8)) s.close();
-    expect(pacer.pools).toBe(0);
-    expect(pacer.paused).toBe(2);
-  });
-
-  it('opening connections fast while some are paused makes a pool; a client with many connections open (wrk) that opens a few more does not', () => {
-    const { pacer, clock, open } = setup();
-    // A closed-loop client: 500 connections, pausing begins, 100 more arrive late (retried SYNs).
-    const wrk = Array.from({ length: 500 }, () => open('192.0.2.1'));
-    clock.t += 3000;
-    for (const s of wrk.slice(0, 400)) pacer.refused(s as unknown as Socket, 1000, undefined);
-    for (let i = 0; i < 100; i++) open('192.0.2.1');
-    expect(pacer.pools).toBe(0);
-    // A pool: 20 connections, pausing begins, and it opens 65 more within the second.
-    const pool = Array.from({ length: 20 }, () => open('192.0.2.2'));
-    clock.t += 3000;
-    for (const s of pool) pacer.refused(s as unknown as Socket, 1000, undefined);
-    for (let i = 0; i < 64; i++) open('192.0.2.2');
-    expect(pacer.pools).toBe(0); // 64: not more than poolOpened
-    open('192.0.2.2');
-    expect(pacer.pools).toBe(1);
-    expect(pool.every((s) => s.reading)).toBe(true);
-    // In its first 3 s (a connect storm) a client's new connections do not count.
-    const storm = Array.from({ length: 10 }, () => open('192.0.2.4'));
-    for (const s of storm) pacer.refused(s as unknown as Socket, 1000, undefined);
-    for (let i = 0; i < 2000; i++) open('192.0.2.4');
-    expect(pacer.pools).toBe(1);
-    // Without paused connections, opening many is not a verdict.
-    clock.t += 1000;
-    for (let i = 0; i < 200; i++) open('192.0.2.3');
-    expect(pacer.pools).toBe(1);
   });
 });
