@@ -55,6 +55,10 @@ async function oneRun(run: DemoRun, o: ResolvedDemoOptions, events: DemoEvents, 
     queueTimeoutMs: o.queueTimeoutMs,
     // Room for every arrival of a queue timeout at the highest phase: the timeout, not the size, bounds the wait.
     queue: Math.max(64, Math.ceil(o.capacity * Math.max(...o.phases) * (o.queueTimeoutMs / 1000) * 1.5)),
+    // The load generator is one pool of keep-alive connections standing for many independent
+    // users: refused connections are not paused (docs/gateway.md, "A pool in front of the
+    // gateway"), or the users queued behind a paused connection would wait for it.
+    pauseRefusedMs: 0,
   };
   // The upstream and the gateway each in their own process, as in production, and neither
   // in the load generator's: three event loops that do not wait on one another.
