@@ -11,3 +11,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export function cliArgv(args: readonly string[], nodeArgs: readonly string[] = []): string[] {
   return process.env['SLUICE_TEST_BUILT'] === '1' ? [...nodeArgs, join(root, 'dist/cli/main.js'), ...args] : ['--import', 'tsx', ...nodeArgs, 'src/cli/main.ts', ...args];
 }
+
+/** Whether a process with this PID is alive (signal 0 checks without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cliArgv } from '../cli-command.js';
+import { alive, cliArgv } from '../cli-command.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,14 +29,6 @@ function demo(args: readonly string[], onStdout?: (text: string, kill: (signal: 
   });
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 interface Phase {
   run: string;

@@ -4,6 +4,7 @@
 // uploads; only an admitted request is told to go on, and its body then reaches the upstream.
 // Any other expectation is 417 with its reason. And the slot of a request admitted before its
 // body is not held while the body arrives (F15b): slow uploaders cannot take a route's slots.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,15 +13,18 @@ import { cleanup, get, oneRoute, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
-/** An upstream that records `METHOD target body` of every request it receives. */
-async function recordingUpstream(): Promise<{ seen: string[]; url: string }> {
+/**
+ * An upstream that records `METHOD target body` of every request it receives, then answers
+ * with `answer` (default: 'ok' at once).
+ */
+async function recordingUpstream(answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end('ok')): Promise<{ seen: string[]; url: string }> {
   const seen: string[] = [];
   const up = await upstream((req, res) => {
     let body = '';
     req.setEncoding('latin1').on('data', (d: string) => (body += d));
     req.on('end', () => {
       seen.push(`${req.method} ${req.url} ${body}`);
-      res.end('ok');
+      answer(req, res);
     });
   });
   return { seen, url: up.url };
@@ -185,15 +189,9 @@ describe('Expect: 100-continue', () => {
   it('a slot is not held while the body arrives: a slow uploader after 100 Continue leaves it to others (F15b)', async () => {
     let release = (): void => undefined;
     const held = new Promise<void>((r) => (release = r));
-    const seen: string[] = [];
-    const up = await upstream((req, res) => {
-      let body = '';
-      req.setEncoding('latin1').on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        seen.push(`${req.method} ${req.url} ${body}`);
-        if (req.url === '/hold') void held.then(() => res.end('held'));
-        else res.end('ok');
-      });
+    const { seen, ...up } = await recordingUpstream((req, res) => {
+      if (req.url === '/hold') void held.then(() => res.end('held'));
+      else res.end('ok');
     });
     const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: 1 } }] }));
     const slow = new ExpectClient(gw.url);

@@ -5,6 +5,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, get, sleep, sluice, upstream } from './helpers.js';
+import { alive } from '../cli-command.js';
 
 afterEach(cleanup);
 
@@ -25,14 +26,6 @@ function once(url: string): Promise<number | string> {
   });
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('sluice gateway --workers 2: the primary killed', () => {
   it('requests the workers admitted are answered, then the workers exit', { timeout: 300_000 }, async () => {
