@@ -13,7 +13,7 @@ const src = (p: string): string => fileURLToPath(new URL(`./src/${p}`, import.me
  */
 export const e2eFiles = [
   'test/demo/!(report).test.ts',
-  'test/gateway/!(canonical-path|forward-headers|peers).test.ts',
+  'test/gateway/!(canonical-path|forward-headers|peers|read-rate).test.ts',
   'test/http-client/!(pacer|pacer-shared-signal|rate-limit-headers).test.ts',
   'test/http/{express,fastify,node}.test.ts',
   'test/dashboard/browser.test.ts',

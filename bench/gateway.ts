@@ -28,6 +28,10 @@
  *   npm run bench:gateway -- --closed-only --conns 2000 --closed-duration 5
  *   npm run bench:gateway -- --closed-only --only "sluice 2 workers" --no-save   (--only names rows of any section)
  *   npm run bench:gateway -- --no-closed  the open-loop section only
+ *   npm run bench:gateway -- --rate-only --closed-duration 5 --no-save   the rate rows only
+ *   npm run bench:gateway -- --rate-only --rate-conns 10 --rate-pause 0  ... at 10 connections, refused connections never paused
+ *   npm run bench:gateway -- --rate-only --rate-pause-load 0              ... refused connections paused whatever the loop's load
+ *   npm run bench:gateway -- --closed-only --closed-pause 3000            the closed-loop rows with server.pauseRefused 3 s (default: the gateway's, 1 s)
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -62,6 +66,11 @@ const { values } = parseArgs({
     'closed-only': { type: 'boolean', default: false },
     conns: { type: 'string' },
     'closed-duration': { type: 'string' },
+    'rate-only': { type: 'boolean', default: false },
+    'rate-conns': { type: 'string' },
+    'rate-pause': { type: 'string' },
+    'rate-pause-load': { type: 'string' },
+    'closed-pause': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -83,7 +92,18 @@ if (CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--conns: 
 const closedSeconds = values['closed-duration'] === undefined ? durationS : Number(values['closed-duration']);
 if (!Number.isFinite(closedSeconds) || closedSeconds < 1) throw new Error(`--closed-duration: expected seconds >= 1, received ${JSON.stringify(values['closed-duration'])}`);
 const RATE = { perS: 2000, burst: 100 };
-const RATE_CONNS = [10, 200, 1000];
+const RATE_CONNS = values['rate-conns'] === undefined ? [10, 200, 1000] : values['rate-conns'].split(',').map(Number);
+if (RATE_CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--rate-conns: expected connection counts such as "10,200", received ${JSON.stringify(values['rate-conns'])}`);
+/** server.pauseRefused for the rate rows, ms; undefined: the gateway's default. */
+const RATE_PAUSE_MS = values['rate-pause'] === undefined ? undefined : Number(values['rate-pause']);
+if (RATE_PAUSE_MS !== undefined && !(RATE_PAUSE_MS >= 0)) throw new Error(`--rate-pause: expected ms >= 0, received ${JSON.stringify(values['rate-pause'])}`);
+/** server.pauseRefusedLoad for the rate rows (0: pause whatever the load); undefined: the gateway's default. */
+const CLOSED_PAUSE_MS = values['closed-pause'] === undefined ? undefined : Number(values['closed-pause']);
+if (CLOSED_PAUSE_MS !== undefined && !(CLOSED_PAUSE_MS >= 0)) throw new Error(`--closed-pause: expected ms >= 0, received ${JSON.stringify(values['closed-pause'])}`);
+const RATE_PAUSE_LOAD = values['rate-pause-load'] === undefined ? undefined : Number(values['rate-pause-load']);
+if (RATE_PAUSE_LOAD !== undefined && !(RATE_PAUSE_LOAD >= 0 && RATE_PAUSE_LOAD < 1)) throw new Error(`--rate-pause-load: expected a utilisation in [0, 1), received ${JSON.stringify(values['rate-pause-load'])}`);
+/** The rate rows' ceiling run through the unlimited route, s. */
+const CEILING_SECONDS = Math.min(3, closedSeconds);
 /** The issue's closed-loop setting: the same upstream, concurrency 50, a 50 ms queue timeout. */
 const CLOSED_QUEUE_TIMEOUT_MS = 50;
 const OVERHEAD_LOAD = 0.5;
@@ -171,7 +191,8 @@ async function main(): Promise<void> {
     const { url: upstreamUrl } = await upstream.ready;
     if (PINNED && upstream.pid !== undefined) pin(upstream.pid, UPSTREAM_CPU);
     const base = { upstream, capacity: NOMINAL, timeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS, warmupMs: ROW_WARMUP_MS };
-    for (const c of chosen.filter((x) => x.skipped === undefined && !values['closed-only'])) {
+    const openLoop = !values['closed-only'] && !values['rate-only'];
+    for (const c of chosen.filter((x) => x.skipped === undefined && openLoop)) {
       if (interrupted) return;
       await withContender(c, upstreamUrl, async (running) => {
         if (running.adminUrl !== undefined) console.log(`  ${c.name}: ${running.url}, admin ${running.adminUrl}`);
@@ -183,7 +204,7 @@ async function main(): Promise<void> {
         }
       });
     }
-    if (!values['no-overhead'] && !values['closed-only']) {
+    if (!values['no-overhead'] && openLoop) {
       const pair = overheadContenders(settings);
       for (let round = 0; round < OVERHEAD_ROUNDS && !interrupted; round++) {
         for (const c of round % 2 === 0 ? pair : [...pair].reverse()) {
@@ -234,7 +255,7 @@ async function main(): Promise<void> {
     '"node 503 floor" is a node:http server answering every request 503 at once, proxying nothing: its "refused p99" is what the generator, loopback and the kernel alone add at that rate on this machine, the floor under every contender\'s refusal latency.',
     'nginx limit_req refuses with 503 and HAProxy answers 503 after the queue timeout; neither sends Retry-After.',
     'Closed loop: wrk -t2, each connection sending its next request the moment it has an answer (a 503 too), so refusals cost the proxy a round trip each: the retry storm. sluice pauses reading a refused keep-alive connection until its Retry-After (server.pauseRefused, 1 s): a connection that re-sends at once waits in TCP, and wrk sees a slow answer, not an error (its timeout is 5 s). "probe refusal p99" is a fresh connection 10 times a second during the run: what a refusal costs a newcomer under the storm. The proxies are not pinned in this section (two workers or threads need both cores); the upstream stays on CPU 0. Capacity is the most the upstream served per second in any row. "CPU % per process": the sluice primary, then each worker (nginx: master, then worker); "CPU µs per answer" is the proxy\'s CPU over every answer wrk got, refusals included — the figure that survives a busy machine.',
-    'Rate accuracy: one client address, so one bucket; t is the time wrk ran; a request admitted and still in flight when wrk stops is not counted.',
+    `Rate accuracy: one client address, so one bucket. "admitted" is counted by the upstream, which records when each request arrives (every request reaching it was admitted); it is judged over [first, last] arrival against rate × (last − first) + burst. "wrk 2xx" and "wrk deviation" are the old measure (2xx at wrk against rate × wrk's run time + burst; a request in flight when wrk stops is missed). "ceiling" is the same wrk config through an unlimited route of the same gateway for ${CEILING_SECONDS} s just before: a row whose ceiling is under the rate is CLIENT-BOUND, and not judged. "max gap" is the longest time between two arrivals; "overflowed" replays a bucket of the same rate and burst over the arrivals (full at the first, each arrival taking one token) and counts the tokens it threw away while full: tokens nobody asked for, which no limiter could have granted. "of it all held": of those, the tokens lost while every connection had a request inside the upstream (the closed-loop client had nothing left to ask with). "refused with ≥ ½ burst": refusals (timed by wrk's Lua, CLOCK_MONOTONIC like the upstream) that came while the replayed bucket held half its burst or more — a limiter refusing with tokens in hand, give or take the delay between a decision and the upstream or wrk (above 25 ms it inflates this figure: read it at low connection counts). "pauses" are refused connections the gateway stopped reading (server.pauseRefused, from /status).`,
     PINNED
       ? `Each proxy had CPU ${SERVER_CPU} to itself (the generator and the upstream shared CPU ${LOADGEN_CPU}): a proxy at ~100% CPU is the bottleneck of its row, whatever it is configured to do.`
       : 'Not pinned: the generator, the upstream and the proxy shared the cores, so absolute latencies include CPU contention; compare rows within the run.',
@@ -273,11 +294,11 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
   // wrk gets every core (the open-loop section pinned this process, whose children inherit it); proxies are not pinned here.
   if (PINNED) spawnSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
   const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`\nclosed loop: wrk -t2, ${CONNS.join(', ')} connections, ${closedSeconds} s each; file limit raised to the hard limit (${hard}) for wrk; queue timeout ${CLOSED_QUEUE_TIMEOUT_MS} ms`);
+  if (!values['rate-only']) console.log(`\nclosed loop: wrk -t2, ${CONNS.join(', ')} connections, ${closedSeconds} s each; file limit raised to the hard limit (${hard}) for wrk; queue timeout ${CLOSED_QUEUE_TIMEOUT_MS} ms`);
   // The gateway's default pausing (settings.gateway turns it off for the open-loop pool).
   const { pauseRefusedMs: _openLoopOnly, ...closedGateway } = settings.gateway;
-  const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...closedGateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS } };
-  for (const c of closedContenders(closedSettings).filter(picked)) {
+  const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...closedGateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, ...(CLOSED_PAUSE_MS === undefined ? {} : { pauseRefusedMs: CLOSED_PAUSE_MS }) } };
+  for (const c of closedContenders(closedSettings).filter((x) => picked(x) && !values['rate-only'])) {
     if (interrupted) return;
     if (c.skipped !== undefined) {
       console.log(`  ${c.name}: ${c.skipped}`);
@@ -297,20 +318,31 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
       }
     });
   }
-  const rateRows = rateContenders(closedSettings, RATE).filter(picked);
+  const rateSettings: ContenderSettings = {
+    ...closedSettings,
+    gateway: { ...closedSettings.gateway, ...(RATE_PAUSE_MS === undefined ? {} : { pauseRefusedMs: RATE_PAUSE_MS }), ...(RATE_PAUSE_LOAD === undefined ? {} : { pauseRefusedLoad: RATE_PAUSE_LOAD }) },
+  };
+  const rateRows = rateContenders(rateSettings, RATE).filter(picked);
   if (rateRows.length === 0) return;
-  const fast = new ServerChild(fileURLToPath(new URL('../src/demo/server-process.ts', import.meta.url)), [JSON.stringify({ upstream: { concurrency: 2000, serviceMs: 1 } } satisfies ServerSpec)], { name: 'fast upstream' });
+  const fast = new ServerChild(fileURLToPath(new URL('../src/demo/server-process.ts', import.meta.url)), [JSON.stringify({ upstream: { concurrency: 2000, serviceMs: 1, recordArrivals: true } } satisfies ServerSpec)], { name: 'fast upstream' });
   live.add(fast);
   try {
     const { url: fastUrl } = await fast.ready;
-    console.log(`\nrate accuracy: --rate ${RATE.perS}/s --burst ${RATE.burst} (one client address), a fast upstream (2,000 x 1 ms), ${RATE_CONNS.join(', ')} connections, ${closedSeconds} s each`);
+    console.log(
+      `\nrate accuracy: --rate ${RATE.perS}/s --burst ${RATE.burst} (one client address), a fast upstream (2,000 x 1 ms), ${RATE_CONNS.join(', ')} connections, ${closedSeconds} s each ` +
+        `(after ${CEILING_SECONDS} s of the same wrk through an unlimited route: the ceiling); pauseRefused ${RATE_PAUSE_MS === undefined ? 'default' : `${RATE_PAUSE_MS} ms`}, pauseRefusedLoad ${RATE_PAUSE_LOAD ?? 'default'}`,
+    );
     for (const c of rateRows) {
       await withContender(c, fastUrl, async (running) => {
         for (const connections of RATE_CONNS) {
           if (interrupted) return;
-          const r = await measureRate({ wrk, running, contender: c.name, upstream: fast, connections, seconds: closedSeconds, rate: RATE.perS, burst: RATE.burst });
+          const r = await measureRate({ wrk, running, contender: c.name, upstream: fast, connections, seconds: closedSeconds, rate: RATE.perS, burst: RATE.burst, ceilingSeconds: CEILING_SECONDS });
           rates.push(r);
-          console.log(`  ${c.name.padEnd(16)} ${String(connections).padStart(5)} conns  admitted ${r.admitted} of ${Math.round(r.allowed)} allowed (${(r.deviation * 100).toFixed(2)}%)  refused ${r.refused}`);
+          console.log(
+            `  ${c.name.padEnd(16)} ${String(connections).padStart(5)} conns  upstream: ${r.admitted} in ${r.spanS.toFixed(3)} s of ${Math.round(r.allowed)} allowed (${(r.deviation * 100).toFixed(2)}%)  ` +
+              `wrk: ${r.wrkAdmitted} of ${Math.round(r.wrkAllowed)} (${(r.wrkDeviation * 100).toFixed(2)}%)  refused ${r.refused}  offered ${Math.round(r.offeredPerS)}/s  ceiling ${Math.round(r.ceilingPerS)}/s${r.clientBound ? ' CLIENT-BOUND' : ''}  ` +
+              `max gap ${r.maxGapMs.toFixed(1)} ms, ${Math.round(r.overflowed)} tokens overflowed (${Math.round(r.overflowedAllHeld)} while every connection waited on the upstream; shortfall ${Math.round(r.allowed - r.admitted)}), upstream max ${r.maxUpstreamMs.toFixed(1)} ms, refused with >= half a burst in the bucket ${r.refusedWithTokens} of ${r.refusalsInSpan}  pauses ${r.pauses}`,
+          );
         }
       });
     }

@@ -11,6 +11,9 @@
  *   sluice-single  the same with `batch: 1`: one script call per decision
  *   sluice-leased  KeyedRateLimiter over RedisStore.leasedRateStore (batch 4): a script per 5 tokens
  *   rlf            RateLimiterRedis.consume (fixed window: its SET NX + INCRBY + PTTL script per decision)
+ *   ping           not a limiter: one PING per call on the same client, the floor of anything that
+ *                  takes one round trip per decision (at 1 caller, the most any such limiter can
+ *                  gain on rlf: "equal accuracy" rules out answering from local leases)
  *
  * The machine is shared, so contenders take turns: ROUNDS rounds, each running every
  * contender for CELL_MS in a rotating order; decisions/s is the median over rounds and a
@@ -81,6 +84,7 @@ async function setup(mode: 'auto-pipelining' | 'plain'): Promise<{ contenders: R
     'sluice-single': admitted(new KeyedRateLimiter({ name: 'bench', policy, store: single.rateStore('gcra1') })),
     'sluice-leased': admitted(new KeyedRateLimiter({ name: 'bench', policy, store: store.leasedRateStore('leased', { batch: 4 }) })),
     rlf: (key) => rlf.consume(key, 1),
+    ping: () => client.ping(),
   };
   const close = async (): Promise<void> => {
     await store.close();
@@ -191,18 +195,34 @@ interface Open {
   roundP99Ms: number[];
   /** Share of decisions answered within 1 ms. */
   within1Ms: number;
+  /** p99 from the moment each decision was due (the schedule), not from when the loop got to issue it, ms. */
+  p99FromScheduleMs: number;
   /** How late the event loop ran a 1 ms timer (≈ the process's stalls): the worst round's p99, and the max, ms. */
   loopP99Ms: number;
   loopMaxMs: number;
+  /** Each round's event-loop lateness p99, ms (beside roundP99Ms). */
+  roundLoopP99Ms: number[];
 }
+// Besides the two limiters, a floor in the same process, at the same rate, in the same rounds:
+// `noop` (an already resolved promise: no Redis at all, only this harness and this process's
+// event loop, whose stalls delay every answer). A limiter's p99 near noop's is this process's
+// and this machine's, not the store's. (A PING per decision is no floor here: at this rate,
+// one command per decision costs more than sluice's batches, and it falls behind.)
+const OPEN_NAMES = ['sluice', 'rlf', 'noop'];
+const noop = (): Promise<void> => Promise.resolve();
 const open: Open[] = [];
 for (const mode of MODES) {
-  const pair = ['sluice', 'rlf'];
-  for (const name of pair) await openLoop(setups[mode].contenders[name]!, openRate, WARMUP_MS, KEYS, info);
-  const runs: Record<string, Awaited<ReturnType<typeof openLoop>>[]> = { sluice: [], rlf: [] };
-  // Rounds, the two contenders in turn: a stall of the machine hits one round, not one contender.
-  for (let r = 0; r < OPEN_ROUNDS; r++) for (const name of r % 2 === 0 ? pair : [...pair].reverse()) runs[name]!.push(await openLoop(setups[mode].contenders[name]!, openRate, OPEN_MS, KEYS, info));
-  for (const name of pair) {
+  const decide = (name: string): Decide => (name === 'noop' ? noop : setups[mode].contenders[name]!);
+  for (const name of OPEN_NAMES) await openLoop(decide(name), openRate, WARMUP_MS, KEYS, info);
+  const runs: Record<string, Awaited<ReturnType<typeof openLoop>>[]> = Object.fromEntries(OPEN_NAMES.map((x) => [x, []]));
+  // Rounds, the contenders in a rotating order: a stall of the machine hits one round, not one contender.
+  for (let r = 0; r < OPEN_ROUNDS; r++) {
+    for (let i = 0; i < OPEN_NAMES.length; i++) {
+      const name = OPEN_NAMES[(i + r) % OPEN_NAMES.length]!;
+      runs[name]!.push(await openLoop(decide(name), openRate, OPEN_MS, KEYS, info));
+    }
+  }
+  for (const name of OPEN_NAMES) {
     const rs = runs[name]!;
     const lat = Float64Array.from(rs.flatMap((x) => x.lat)).sort();
     const n = rs.reduce((t, x) => t + x.n, 0);
@@ -219,11 +239,13 @@ for (const mode of MODES) {
       maxMs: round3(lat[lat.length - 1] ?? NaN),
       roundP99Ms: rs.map((x) => round3(quantile(Float64Array.from(x.lat).sort(), 0.99))),
       within1Ms: round3(lat.filter((x) => x <= 1).length / Math.max(1, lat.length)),
+      p99FromScheduleMs: round3(quantile(Float64Array.from(rs.flatMap((x) => x.fromSchedule)).sort(), 0.99)),
       loopP99Ms: round3(Math.max(...rs.map((x) => x.loopP99Ms))),
       loopMaxMs: round3(Math.max(...rs.map((x) => x.loopMaxMs))),
+      roundLoopP99Ms: rs.map((x) => round3(x.loopP99Ms)),
     };
     open.push(o);
-    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  event loop late p99 ${o.loopP99Ms} ms, max ${o.loopMaxMs} ms`);
+    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms`);
   }
 }
 
@@ -241,16 +263,19 @@ info.disconnect();
 const best = Math.max(...cells.filter((x) => x.contender === 'sluice').map((x) => x.perSec));
 const batchCeiling = ceilings.find((x) => x.what.startsWith('sluice script, 16'))?.perSec;
 const openSluice = open.find((x) => x.client === 'plain' && x.contender === 'sluice')!;
+const openOf = (name: string): Open | undefined => open.find((x) => x.client === 'plain' && x.contender === name);
+const openNoop = openOf('noop');
 const ratioLine = (mode: string): string => {
   const rs = ratios.filter((r) => r.client === mode);
   const met = rs.filter((r) => r.overRlf['sluice']! >= 2).map((r) => `c=${r.concurrency}`);
   const missed = rs.filter((r) => r.overRlf['sluice']! < 2).map((r) => `c=${r.concurrency}`);
-  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''})`;
+  const floor = rs.map((r) => `c=${r.concurrency} ${r.overRlf['ping']}x`).join(', ');
+  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor})`;
 };
 const goals = [
   `>= 2x rate-limiter-flexible's throughput on the same client: ${MODES.map(ratioLine).join('; ')}`,
   ceilingP16 === undefined ? 'ceiling: not measured' : `>= 50% of the redis-benchmark ceiling with pipelining: best ${best}/s of ${ceilingP16}/s (1 decision per call) = ${pct(best, ceilingP16)} — ${best >= ceilingP16 / 2 ? 'met' : 'missed'}${batchCeiling === undefined ? '' : `; of ${batchCeiling}/s (16 per call, what batching can reach) = ${pct(best, batchCeiling)}`}`,
-  `p99 <= 1 ms at half the ceiling (${openRate}/s, open loop, plain client): p99 ${openSluice.p99Ms} ms (p50 ${openSluice.p50Ms} ms, ${pct(openSluice.within1Ms, 1)} within 1 ms; issuing fell up to ${openSluice.behindMs} ms behind; the event loop itself ran late by ${openSluice.loopP99Ms} ms at p99, ${openSluice.loopMaxMs} ms at most), achieved ${openSluice.achievedPerSec}/s — ${openSluice.p99Ms <= 1 && openSluice.achievedPerSec >= openRate * 0.95 ? 'met' : 'missed'}`,
+  `p99 <= 1 ms at half the ceiling (${openRate}/s, open loop, plain client): p99 ${openSluice.p99Ms} ms (p50 ${openSluice.p50Ms} ms, ${pct(openSluice.within1Ms, 1)} within 1 ms; issuing fell up to ${openSluice.behindMs} ms behind; the event loop itself ran late by ${openSluice.loopP99Ms} ms at p99, ${openSluice.loopMaxMs} ms at most; in the same rounds and process, no Redis at all (noop): p99 ${openNoop?.p99Ms} ms, ${openNoop?.p99FromScheduleMs} ms from schedule), achieved ${openSluice.achievedPerSec}/s — ${openSluice.p99Ms <= 1 && openSluice.achievedPerSec >= openRate * 0.95 ? 'met' : 'missed'}`,
 ];
 for (const g of goals) console.log(`goal: ${g}`);
 
@@ -287,7 +312,7 @@ if (SAVE) {
   const md = [
     `# bench:redis — ${result.at} (commit ${commit})`,
     '',
-    `${result.machine.cpu} × ${result.machine.cores}, load ${result.machine.loadavgStart.join(' ')} at start, ${result.machine.loadavgEnd.join(' ')} at end; Node ${result.node}; Redis ${redisVersion}; ioredis ${result.peers.ioredis} (two clients: plain and auto-pipelining, each shared by all four contenders); rate-limiter-flexible ${result.peers['rate-limiter-flexible']}. ${ROUNDS} rounds × ${CELL_MS} ms per cell, contenders in turn; ${KEYS} keys.`,
+    `${result.machine.cpu} × ${result.machine.cores}, load ${result.machine.loadavgStart.join(' ')} at start, ${result.machine.loadavgEnd.join(' ')} at end; Node ${result.node}; Redis ${redisVersion}; ioredis ${result.peers.ioredis} (two clients: plain and auto-pipelining, each shared by all five contenders); rate-limiter-flexible ${result.peers['rate-limiter-flexible']}. ${ROUNDS} rounds × ${CELL_MS} ms per cell, contenders in turn; ${KEYS} keys.`,
     '',
     '| client | contender | callers | decisions/s (median) | rounds | p50 ms | p99 ms | p99.9 ms | client µs CPU / decision | Redis µs / decision | × rlf (median of rounds) |',
     '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
@@ -295,11 +320,11 @@ if (SAVE) {
     '',
     ceilings.length > 0 ? `Ceiling (redis-benchmark, 50 clients): ${ceilings.map((c) => `${c.what}, -P ${c.pipeline}: ${c.perSec}/s`).join('; ')}.` : ceilingNote,
     '',
-    `Open loop at ${openRate}/s (half the one-decision ceiling at -P 16), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the two contenders in turn:`,
+    `Open loop at ${openRate}/s (half the one-decision ceiling at -P 16), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
     '',
-    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99.9 ms | max ms | within 1 ms | event loop late p99 / max, ms |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
-    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.loopP99Ms} / ${o.loopMaxMs} |`),
+    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|',
+    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.p99FromScheduleMs} | ${o.roundLoopP99Ms.join(' ')} | ${o.loopMaxMs} |`),
     '',
     ...goals.map((g) => `- ${g}`),
     '',

@@ -17,6 +17,13 @@
  * connections are not paused (server.pauseRefused 0), so every request is a refusal's full
  * cost and not a pause's; `--pause` keeps the default pausing.
  *
+ * "sluice wait", loaded at the same time: refusals after a wait, the other path (at 8x the
+ * queue holds thousands, each waiter until its queue timeout). Its own upstream never answers
+ * within the run (one request in service for 10 min, upstream timeout 1 h): the one slot stays
+ * taken, no service time is ever measured, so nothing is refused early — every other request
+ * queues (queue 4000) and is refused 503 queue_timeout when its 100 ms are up. Its wrk has
+ * `--wait-connections` connections (each answered 10 times a second).
+ *
  * The load is wrk (Debian package `wrk`), one thread and `--connections` connections per
  * server, each sending its next request when answered (a closed loop keeping both busy).
  *
@@ -24,9 +31,29 @@
  *   npm run bench:refusal -- --rounds 9 --seconds 4 --connections 100
  *   npm run bench:refusal -- --prof /tmp/prof              both servers under --cpu-prof (/tmp/prof/sluice, /tmp/prof/floor)
  *   npm run bench:refusal -- --node-flags --perf-basic-prof   more Node flags for both servers (then perf record -p <pid>)
+ *   npm run bench:refusal -- --wait-connections 1000       more waiters at once for "sluice wait" (10 refusals/s each)
+ *   npm run bench:refusal -- --baseline . --sluice-flags=--max-semi-space-size=64
+ *                                                          Node flags for this checkout's gateways only (not the floor, not
+ *                                                          the baseline): with --baseline . the flags' own effect, same code
  *   npm run bench:refusal -- --pause                       with server.pauseRefused at its default
  *   npm run bench:refusal -- --baseline /work/main         also that checkout's gateway, loaded at the same time:
  *                                                          before/after as a ratio taken under the same conditions
+ *   npm run bench:refusal -- --admitted --baseline /work/main   the other path: what an ADMITTED (proxied) request costs
+ *   npm run bench:refusal -- --admitted --warmup 1000      rounds right after 1,000 answers of warm-up (a fresh process, JIT
+ *                                                          compilation counted), as bench:gateway's 1 s overhead warm-up
+ *
+ * `--admitted`: nothing is refused. Each gateway (concurrency 50, queue 100, queue timeout 50 ms,
+ * the `sluice gateway` a user starts with --concurrency 50 --queue-timeout 50ms) and the floor —
+ * a bare node:http proxy with a keep-alive agent and no admission control at all
+ * (bench/gateway/bare-proxy.ts) — proxy to one upstream that serves 1000 at once in
+ * `--service-ms` (10 ms) each, so none of them ever waits on it; each is loaded by wrk with
+ * `--connections` (default 10 here): about connections × 1000 / service-ms requests a second
+ * (1,000/s on a quiet machine), a modest fixed load. Instead of "sluice wait", "sluice queued":
+ * the same gateway with half as many slots as wrk has connections (5 for 10), so that every
+ * request waits in the queue (timeout 1 s, so that a busy machine's slow turns refuse nothing)
+ * for a slot before it is proxied (the path of the closed-loop
+ * benchmark, where a slot's turnaround is the next queued request's dispatch); it serves
+ * about half as many requests a second, so its fixed costs (timers, samplers) weigh more.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,10 +70,15 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '50' },
+    connections: { type: 'string' },
+    'wait-connections': { type: 'string', default: '500' },
+    admitted: { type: 'boolean', default: false },
+    'service-ms': { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '40000' },
     pause: { type: 'boolean', default: false },
     prof: { type: 'string' },
     'node-flags': { type: 'string' },
+    'sluice-flags': { type: 'string' },
     baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -74,13 +106,17 @@ function cpuOf(pid: number): { user: number; sys: number } {
 
 const SECONDS = positiveInt('seconds', values.seconds);
 const ROUNDS = positiveInt('rounds', values.rounds);
-const CONNECTIONS = positiveInt('connections', values.connections);
+const ADMITTED = values.admitted;
+const CONNECTIONS = positiveInt('connections', values.connections ?? (ADMITTED ? '10' : '50'));
+const SERVICE_MS = positiveInt('service-ms', values['service-ms']);
+const WAIT_CONNECTIONS = positiveInt('wait-connections', values['wait-connections']);
 /**
  * Load before the first round, not counted, until every server has answered this many: code
  * compiled (JIT time counts as CPU; rounds right after a short warm-up cost up to 10x), the
  * wait estimate sampled. By answers, not time: a busy machine serves fewer per second.
+ * `--warmup <answers>` (default 40000; 0: none) — a small one shows what a fresh process costs.
  */
-const WARMUP_ANSWERS = 40_000;
+const WARMUP_ANSWERS = values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup);
 const WARMUP_STEP_S = 2;
 const WARMUP_MAX_STEPS = 15;
 
@@ -109,9 +145,20 @@ interface WrkCount {
   readonly retryAfter: number;
 }
 
-function runWrk(wrk: string, script: string, url: string, seconds: number): Promise<WrkCount> {
+/** wrk once; a run that printed nothing at all (seen once on a busy machine, exit 0) is run again, once. */
+async function runWrk(wrk: string, script: string, url: string, seconds: number, connections: number): Promise<WrkCount> {
+  try {
+    return await runWrkOnce(wrk, script, url, seconds, connections);
+  } catch (err) {
+    if (!(err instanceof Error && err.message.endsWith('(exit 0): '))) throw err;
+    console.log(`  (wrk printed nothing against ${url}; running it again)`);
+    return runWrkOnce(wrk, script, url, seconds, connections);
+  }
+}
+
+function runWrkOnce(wrk: string, script: string, url: string, seconds: number, connections: number): Promise<WrkCount> {
   return new Promise((resolve, reject) => {
-    const child = spawn(wrk, ['-t1', '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '5s', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(wrk, ['-t1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -135,6 +182,8 @@ interface Sample extends WrkCount {
   readonly load1: number;
 }
 
+const FLOOR = ADMITTED ? 'bare node proxy' : 'node 503 floor';
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -154,29 +203,43 @@ async function main(): Promise<void> {
   const start = (c: ServerChild): ServerChild => (children.push(c), c);
   process.once('SIGINT', () => void Promise.allSettled(children.map((c) => c.stop())).finally(() => process.exit(130)));
   try {
-    const upstream = start(new ServerChild(serverFile, [JSON.stringify({ upstream: { concurrency: 1, serviceMs: 100 } } satisfies ServerSpec)], { name: 'upstream' }));
+    // --admitted: an upstream that never makes a request wait (1000 at once), and no wait row.
+    const upstreamSpec = ADMITTED ? { concurrency: 1000, serviceMs: SERVICE_MS } : { concurrency: 1, serviceMs: 100 };
+    const upstream = start(new ServerChild(serverFile, [JSON.stringify({ upstream: upstreamSpec } satisfies ServerSpec)], { name: 'upstream' }));
     const { url: upstreamUrl } = await upstream.ready;
-    const settings: DemoGatewaySettings = { mode: 'fixed', concurrency: 1, queue: 10, queueTimeoutMs: 100, ...(values.pause ? {} : { pauseRefusedMs: 0 }) };
+    // The wait row's upstream: its one slot taken for longer than the run (see the module comment).
+    const stuck = ADMITTED ? undefined : start(new ServerChild(serverFile, [JSON.stringify({ upstream: { concurrency: 1, serviceMs: 600_000 } } satisfies ServerSpec)], { name: 'stuck upstream' }));
+    const stuckUrl = (await stuck?.ready)?.url ?? '';
+    const pausing = values.pause ? {} : { pauseRefusedMs: 0 };
+    const settings: DemoGatewaySettings = ADMITTED ? { mode: 'fixed', concurrency: 50, queue: 100, queueTimeoutMs: 50 } : { mode: 'fixed', concurrency: 1, queue: 10, queueTimeoutMs: 100, ...pausing };
+    const waitSettings: DemoGatewaySettings = { mode: 'fixed', concurrency: 1, queue: 4000, queueTimeoutMs: 100, upstreamTimeoutMs: 3_600_000, ...pausing };
     const flags = values['node-flags']?.split(' ').filter((f) => f !== '') ?? [];
-    const profArgs = (name: string): string[] => [...flags, ...(values.prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(values.prof, name)}`])];
-    const sluice = start(new ServerChild(proxyFile, ['sluice', upstreamUrl, JSON.stringify(settings)], { name: 'sluice', execArgv: profArgs('sluice') }));
-    const floor = start(new ServerChild(proxyFile, ['refuser', upstreamUrl], { name: 'node 503 floor', execArgv: profArgs('floor') }));
-    const contenders = [
-      { name: 'sluice', child: sluice, url: (await sluice.ready).url },
-      { name: 'node 503 floor', child: floor, url: (await floor.ready).url },
-    ];
+    const sluiceFlags = values['sluice-flags']?.split(' ').filter((f) => f !== '') ?? [];
+    const profArgs = (name: string): string[] => [...flags, ...(name.startsWith('sluice') ? sluiceFlags : []), ...(values.prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(values.prof, name)}`])];
+    // --admitted's second row: half as many slots as connections, so that every request waits for one (the queued path).
+    // Its queue timeout is long (1 s): on a busy machine 50 ms waits run out, and the row would mix refusals into what it measures.
+    const queuedSettings: DemoGatewaySettings = { mode: 'fixed', concurrency: Math.max(1, CONNECTIONS >> 1), queue: 100, queueTimeoutMs: 1000 };
+    const second = ADMITTED ? { suffix: ' queued', upstreamUrl, settings: queuedSettings, connections: CONNECTIONS } : { suffix: ' wait', upstreamUrl: stuckUrl, settings: waitSettings, connections: WAIT_CONNECTIONS };
+    const gateways = [{ suffix: '', upstreamUrl, settings, connections: CONNECTIONS }, second];
+    const spawned: { name: string; child: ServerChild; connections: number }[] = [];
+    for (const g of gateways) spawned.push({ name: `sluice${g.suffix}`, child: start(new ServerChild(proxyFile, ['sluice', g.upstreamUrl, JSON.stringify(g.settings)], { name: `sluice${g.suffix}`, execArgv: profArgs(`sluice${g.suffix.replace(' ', '-')}`) })), connections: g.connections });
+    spawned.push({ name: FLOOR, child: start(new ServerChild(proxyFile, [ADMITTED ? 'bare' : 'refuser', upstreamUrl], { name: FLOOR, execArgv: profArgs('floor') })), connections: CONNECTIONS });
     if (values.baseline !== undefined) {
       // The other checkout's own bench entry, src and settings type: its gateway as it is there.
       const file = join(resolve(values.baseline), 'bench/gateway/proxy-process.ts');
-      const base = start(new ServerChild(file, ['sluice', upstreamUrl, JSON.stringify(settings)], { name: 'baseline', execArgv: profArgs('baseline') }));
-      contenders.push({ name: 'baseline', child: base, url: (await base.ready).url });
+      for (const g of gateways) {
+        const name = `baseline${g.suffix}`;
+        spawned.push({ name, child: start(new ServerChild(file, ['sluice', g.upstreamUrl, JSON.stringify(g.settings)], { name, execArgv: profArgs(name.replace(' ', '-')) })), connections: g.connections });
+      }
     }
+    const contenders: { name: string; child: ServerChild; url: string; connections: number }[] = [];
+    for (const c of spawned) contenders.push({ ...c, url: (await c.child.ready).url });
     console.log(`pids: ${contenders.map((c) => `${c.name} ${c.child.pid}`).join(', ')}`);
-    console.log(`bench:refusal — Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s, both servers at once, each with wrk -t1 -c${CONNECTIONS}; pausing ${values.pause ? 'at its default' : 'off'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
+    console.log(`bench:refusal — Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s, every server at once, each with wrk -t1 -c${CONNECTIONS}${ADMITTED ? `; admitted requests only (upstream ${SERVICE_MS} ms, 1000 at once)` : ` (the wait rows -c${WAIT_CONNECTIONS}); pausing ${values.pause ? 'at its default' : 'off'}`};${sluiceFlags.length > 0 ? ` this checkout's gateways with ${sluiceFlags.join(' ')};` : ''} load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
     console.log('');
     const warmed = new Map<string, number>(contenders.map((c) => [c.name, 0]));
     for (let step = 0; step < WARMUP_MAX_STEPS && [...warmed.values()].some((n) => n < WARMUP_ANSWERS); step++) {
-      await Promise.all(contenders.map(async (c) => warmed.set(c.name, warmed.get(c.name)! + (await runWrk(wrk, script, c.url, WARMUP_STEP_S)).answers)));
+      await Promise.all(contenders.map(async (c) => warmed.set(c.name, warmed.get(c.name)! + (await runWrk(wrk, script, c.url, WARMUP_STEP_S, c.connections)).answers)));
     }
     console.log(`warm-up: ${[...warmed].map(([name, n]) => `${name} ${n}`).join(', ')} answers, not counted`);
     const samples: Sample[] = [];
@@ -185,7 +248,7 @@ async function main(): Promise<void> {
         contenders.map(async (c) => {
           const pid = c.child.pid!;
           const before = cpuOf(pid);
-          const w = await runWrk(wrk, script, c.url, SECONDS);
+          const w = await runWrk(wrk, script, c.url, SECONDS, c.connections);
           const after = cpuOf(pid);
           const cpuMs = after.user + after.sys - before.user - before.sys;
           return { ...w, contender: c.name, round, cpuMs, cpuPer1k: (cpuMs / w.answers) * 1000, userPer1k: ((after.user - before.user) / w.answers) * 1000, load1: loadavg()[0]! } satisfies Sample;
@@ -194,7 +257,7 @@ async function main(): Promise<void> {
       for (const s of measured) {
         samples.push(s);
         console.log(
-          `  round ${round}  ${s.contender.padEnd(15)} ${s.answers} answers (${Math.round(s.answers / SECONDS)}/s), refused ${((s.refused / s.answers) * 100).toFixed(1)}%, ` +
+          `  round ${round}  ${s.contender.padEnd(16)} ${s.answers} answers (${Math.round(s.answers / SECONDS)}/s), refused ${((s.refused / s.answers) * 100).toFixed(1)}%, ` +
             `Retry-After on ${s.refused === 0 ? '—' : `${((s.retryAfter / s.refused) * 100).toFixed(1)}%`}; CPU ${Math.round(s.cpuMs)} ms = ${s.cpuPer1k.toFixed(1)} ms per 1k (user ${s.userPer1k.toFixed(1)}); load ${s.load1.toFixed(2)}`,
         );
       }
@@ -209,9 +272,11 @@ async function main(): Promise<void> {
       ['cpuPer1k', 'CPU ms (user + system)'],
       ['userPer1k', 'user CPU ms'],
     ] as const) {
-      console.log(`${what} per 1k refused requests, median of ${ROUNDS}: ${contenders.map((c) => `${c.name} ${median(per(c.name, k)).toFixed(1)}`).join(', ')}`);
-      console.log(`  ${ratio('sluice', 'node 503 floor', k)}`);
-      if (values.baseline !== undefined) console.log(`  ${ratio('baseline', 'node 503 floor', k)}\n  ${ratio('sluice', 'baseline', k)}`);
+      console.log(`${what} per 1k ${ADMITTED ? 'admitted' : 'refused'} requests, median of ${ROUNDS}: ${contenders.map((c) => `${c.name} ${median(per(c.name, k)).toFixed(1)}`).join(', ')}`);
+      for (const g of gateways) {
+        console.log(`  ${ratio(`sluice${g.suffix}`, FLOOR, k)}`);
+        if (values.baseline !== undefined) console.log(`  ${ratio(`baseline${g.suffix}`, FLOOR, k)}\n  ${ratio(`sluice${g.suffix}`, `baseline${g.suffix}`, k)}`);
+      }
     }
     console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
   } finally {

@@ -42,19 +42,34 @@ export interface ClosedRow {
   /** What the upstream served per second, and the most it ever had in service or waiting at once. */
   readonly upstreamServedPerS: number;
   readonly upstreamPeakInFlight: number;
+  /** Mean requests in service at the upstream (time-weighted; its concurrency is 50): the slots the proxy kept busy. */
+  readonly upstreamMeanInService: number;
 }
 
-export interface RateRow {
+/** One rate row: what the upstream's arrivals say (ArrivalFacts) and what wrk saw. */
+export interface RateRow extends ArrivalFacts {
   readonly contender: string;
   readonly connections: number;
+  /** The seconds wrk ran. */
   readonly seconds: number;
-  /** 2xx answers wrk got. */
-  readonly admitted: number;
-  /** rate × t + burst, t the seconds wrk ran. */
+  /** rate × spanS + burst. */
   readonly allowed: number;
-  /** admitted / allowed - 1. */
+  /** admitted / allowed − 1. */
   readonly deviation: number;
+  /** 2xx answers wrk got, and rate × (wrk's seconds) + burst: the old, coarse measure (misses requests in flight when wrk stops). */
+  readonly wrkAdmitted: number;
+  readonly wrkAllowed: number;
+  readonly wrkDeviation: number;
+  /** 429 answers wrk got. */
   readonly refused: number;
+  /** Requests wrk had answered per second, admitted and refused. */
+  readonly offeredPerS: number;
+  /** 2xx per second of the same wrk config through the gateway's unlimited route just before: what this client can offer at all. */
+  readonly ceilingPerS: number;
+  /** The ceiling is under the rate: a shortfall is the client's, not the limiter's. */
+  readonly clientBound: boolean;
+  /** Refused connections the gateway paused (server.pauseRefused) during the row, from its /status; NaN when unknown. */
+  readonly pauses: number;
 }
 
 /** A fresh connection every `everyMs`: the status and latency of each answer. */
@@ -106,7 +121,7 @@ export interface ClosedOptions {
 }
 
 export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
-  await settleUpstream(o.upstream, 5000);
+  await settleUpstream(o.upstream);
   const sampler = o.running.pid === undefined ? undefined : new ProcSampler(o.running.pid);
   await o.upstream.request('open');
   sampler?.open();
@@ -135,15 +150,167 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     rssPeakMb: proc === undefined || proc.rssSeriesMb.length === 0 ? NaN : Math.max(...proc.rssSeriesMb),
     upstreamServedPerS: up.upstream === undefined || up.process === undefined ? NaN : up.upstream.served / (up.process.wallMs / 1000),
     upstreamPeakInFlight: up.upstream?.peakInFlight ?? NaN,
+    upstreamMeanInService: up.upstream?.meanInService ?? NaN,
   };
 }
 
-export async function measureRate(o: ClosedOptions & { readonly rate: number; readonly burst: number }): Promise<RateRow> {
-  await settleUpstream(o.upstream, 5000);
+/** The gateway's refused-connection pauses so far (admin /status; merged over workers); NaN without one. */
+async function pausesSoFar(adminUrl: string | undefined): Promise<number> {
+  if (adminUrl === undefined) return NaN;
+  try {
+    const status = (await (await fetch(`${adminUrl}/status`)).json()) as { paused?: { total?: number } };
+    return status.paused?.total ?? NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Where the rate contenders serve the same upstream without admission control (DemoGatewaySettings.unlimitedPath). */
+export const UNLIMITED_PATH = '/unlimited';
+
+export interface RateOptions extends ClosedOptions {
+  readonly rate: number;
+  readonly burst: number;
+  /** Seconds of the ceiling run through the unlimited route; 0: none. */
+  readonly ceilingSeconds: number;
+}
+
+export interface ArrivalFacts {
+  /**
+   * Requests that reached the upstream (every one was admitted: the route has no other gate),
+   * counted by the upstream as they arrived, with the time of each: the exact measure.
+   */
+  readonly admitted: number;
+  /** Last arrival − first arrival, s. */
+  readonly spanS: number;
+  readonly maxGapMs: number;
+  /** Tokens the replayed bucket threw away while full. */
+  readonly overflowed: number;
+  /** Of those, tokens thrown away while every connection of the client had a request inside the upstream. */
+  readonly overflowedAllHeld: number;
+  /** Longest time a request spent inside the upstream, ms. */
+  readonly maxUpstreamMs: number;
+  /** Refusals (as wrk got them) between the first and last arrival; NaN without their times. */
+  readonly refusalsInSpan: number;
+  /** Of those, refusals that came while the replayed bucket held at least half its burst; NaN without their times. */
+  readonly refusedWithTokens: number;
+}
+
+/**
+ * What the times say (all CLOCK_MONOTONIC ms, one host): the span of the upstream's
+ * arrivals, the longest gap, and a bucket of `rate` and `burst` replayed over them (full at
+ * the first arrival: the row starts after more than burst / rate idle; each arrival takes
+ * one token; every request reaching the upstream was admitted):
+ * - the tokens it threw away while full: nobody took them. Of those, the ones lost while all
+ *   `connections` of the client had a request inside the upstream (arrived, not yet
+ *   answered): a closed-loop client then has nothing left to ask with;
+ * - with the refusals' times (`refusedAt`, when wrk got each 429): how many came while the
+ *   replayed bucket held at least half its burst — a limiter refusing with tokens in hand.
+ *   Half a burst (25 ms of the rate at 2,000/s burst 100) is the margin for the time between
+ *   a decision and its arrival at the upstream or its answer at wrk.
+ */
+export function arrivalFacts(arrivals: readonly number[], departures: readonly number[], rate: number, burst: number, connections: number, refusedAt?: readonly number[]): ArrivalFacts {
+  const perMs = rate / 1000;
+  let maxGapMs = 0;
+  let overflowed = 0;
+  let overflowedAllHeld = 0;
+  let level = burst;
+  const first = arrivals[0] ?? 0;
+  const last = arrivals[arrivals.length - 1] ?? 0;
+  let t = first;
+  let held = 0;
+  const refill = (until: number): void => {
+    if (until <= t) return;
+    level += (until - t) * perMs;
+    t = until;
+    if (level <= burst) return;
+    overflowed += level - burst;
+    if (held >= connections) overflowedAllHeld += level - burst;
+    level = burst;
+  };
+  let refusalsInSpan = 0;
+  let refusedWithTokens = 0;
+  // Merge the three sorted series in time order: departures before arrivals before refusals at one instant.
+  const refused = refusedAt ?? [];
+  let a = 0;
+  let d = 0;
+  let r = 0;
+  while (a < arrivals.length) {
+    const ta = arrivals[a]!;
+    const td = d < departures.length ? departures[d]! : Infinity;
+    const tr = r < refused.length ? refused[r]! : Infinity;
+    if (td <= ta && td <= tr) {
+      refill(td);
+      held--;
+      d++;
+    } else if (ta <= tr) {
+      refill(ta);
+      if (a > 0) maxGapMs = Math.max(maxGapMs, ta - arrivals[a - 1]!);
+      // Arrivals lag admissions by a varying delay, so two can come closer than the bucket allows: it goes into debt.
+      level -= 1;
+      held++;
+      a++;
+    } else {
+      if (tr >= first && tr <= last) {
+        refill(tr);
+        refusalsInSpan++;
+        if (level >= burst / 2) refusedWithTokens++;
+      }
+      r++;
+    }
+  }
+  let maxUpstreamMs = 0;
+  // FIFO enough for a 1 ms upstream: the i-th departure answers about the i-th arrival.
+  for (let i = 0; i < Math.min(arrivals.length, departures.length); i++) maxUpstreamMs = Math.max(maxUpstreamMs, departures[i]! - arrivals[i]!);
+  return {
+    admitted: arrivals.length,
+    spanS: arrivals.length < 2 ? 0 : (last - first) / 1000,
+    maxGapMs,
+    overflowed,
+    overflowedAllHeld,
+    maxUpstreamMs,
+    refusalsInSpan: refusedAt === undefined ? NaN : refusalsInSpan,
+    refusedWithTokens: refusedAt === undefined ? NaN : refusedWithTokens,
+  };
+}
+
+export async function measureRate(o: RateOptions): Promise<RateRow> {
+  let ceilingPerS = NaN;
+  if (o.ceilingSeconds > 0) {
+    await settleUpstream(o.upstream);
+    const c = await runWrk({ binary: o.wrk, url: `${o.running.url}${UNLIMITED_PATH}`, connections: o.connections, seconds: o.ceilingSeconds, threads: 2, timeoutS: 5 });
+    ceilingPerS = sum(c, (s) => s >= 200 && s < 300) / c.seconds;
+  }
+  await settleUpstream(o.upstream);
   // A full bucket to start from: the limiter has seen nothing for longer than burst / rate.
   await new Promise((resolve) => setTimeout(resolve, Math.ceil((o.burst / o.rate) * 1000) + 200));
-  const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5 });
-  const admitted = sum(r, (s) => s >= 200 && s < 300);
-  const allowed = o.rate * r.seconds + o.burst;
-  return { contender: o.contender, connections: o.connections, seconds: r.seconds, admitted, allowed, deviation: admitted / allowed - 1, refused: sum(r, (s) => s === 429) };
+  await o.upstream.request('open');
+  const pausesBefore = await pausesSoFar(o.running.adminUrl);
+  const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5, refusalTimes: true });
+  const pauses = (await pausesSoFar(o.running.adminUrl)) - pausesBefore;
+  // Requests admitted just before wrk stopped reach the upstream after it: they count too.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await settleUpstream(o.upstream);
+  const up = await o.upstream.request('close');
+  const f = arrivalFacts(up.upstream?.arrivals ?? [], up.upstream?.departures ?? [], o.rate, o.burst, o.connections, r.refusedAt);
+  const allowed = o.rate * f.spanS + o.burst;
+  const wrkAdmitted = sum(r, (s) => s >= 200 && s < 300);
+  const wrkAllowed = o.rate * r.seconds + o.burst;
+  const refused = sum(r, (s) => s === 429);
+  return {
+    contender: o.contender,
+    connections: o.connections,
+    seconds: r.seconds,
+    ...f,
+    allowed,
+    deviation: f.admitted / allowed - 1,
+    wrkAdmitted,
+    wrkAllowed,
+    wrkDeviation: wrkAdmitted / wrkAllowed - 1,
+    refused,
+    offeredPerS: (wrkAdmitted + refused) / r.seconds,
+    ceilingPerS,
+    clientBound: ceilingPerS < o.rate,
+    pauses,
+  };
 }

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
 import { ServerChild } from '../../src/demo/server-child.js';
+import { UNLIMITED_PATH } from './closed-loop.js';
 import { which } from './external.js';
 import type { PeerSettings } from './peers.js';
 import { startHaproxy, startNginx } from './peers.js';
@@ -120,11 +121,14 @@ export function closedContenders(s: ContenderSettings): BenchContender[] {
   ];
 }
 
-/** The rate-accuracy rows: sluice with a per-client rate limit, 1 and 2 workers. */
+/**
+ * The rate-accuracy rows: sluice with a per-client rate limit, 1 and 2 workers, and a route
+ * at UNLIMITED_PATH without admission control to the same upstream (the ceiling run).
+ */
 export function rateContenders(s: ContenderSettings, rate: { readonly perS: number; readonly burst: number }): BenchContender[] {
   return [1, 2].map((workers) => ({
     name: `sluice rate ${workers}w`,
     about: `sluice gateway, ${workers} worker(s), --rate ${rate.perS}/s --burst ${rate.burst}`,
-    start: (u) => nodeProxy(`sluice rate ${workers}w`, ['sluice', u, JSON.stringify({ ...s.gateway, mode: 'fixed', workers, rate } satisfies DemoGatewaySettings)]),
+    start: (u) => nodeProxy(`sluice rate ${workers}w`, ['sluice', u, JSON.stringify({ ...s.gateway, mode: 'fixed', workers, rate, unlimitedPath: UNLIMITED_PATH } satisfies DemoGatewaySettings)]),
   }));
 }

@@ -81,8 +81,8 @@ export function rssTable(rows: readonly Measurement[]): Table {
 export function closedTable(rows: readonly ClosedRow[], capacity: number): Table {
   return {
     title: 'Closed loop (wrk: every connection re-sends as soon as it is answered, 503 included)',
-    columns: ['contender', 'connections', 'goodput/s', '% of capacity', 'refused/s', 'Retry-After', 'probe refusal p99 ms', 'p99 ms (all answers)', 'errors', 'timeouts', 'CPU %', 'CPU % per process', 'CPU µs per answer', 'RSS MB peak', 'upstream peak in-flight'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    columns: ['contender', 'connections', 'goodput/s', '% of capacity', 'refused/s', 'Retry-After', 'probe refusal p99 ms', 'p99 ms (all answers)', 'errors', 'timeouts', 'CPU %', 'CPU % per process', 'CPU µs per answer', 'RSS MB peak', 'upstream peak in-flight', 'upstream mean in service'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: rows.map((r) => [
       r.contender,
       f0(r.connections),
@@ -99,16 +99,41 @@ export function closedTable(rows: readonly ClosedRow[], capacity: number): Table
       f0(r.cpuUsPerAnswer),
       f0(r.rssPeakMb),
       f0(r.upstreamPeakInFlight),
+      f1(r.upstreamMeanInService),
     ]),
   };
 }
 
 export function rateTable(rows: readonly RateRow[]): Table {
+  const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%` : '—');
+  // Records from before the upstream counted arrivals have only wrk's figures, under the old names.
+  const old = (r: RateRow): boolean => r.wrkAdmitted === undefined;
   return {
-    title: 'Rate limit accuracy in closed loop: admitted against rate × t + burst',
-    columns: ['contender', 'connections', 'seconds', 'admitted', 'rate × t + burst', 'deviation', 'refused'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-    rows: rows.map((r) => [r.contender, f0(r.connections), r.seconds.toFixed(2), f0(r.admitted), f0(r.allowed), `${r.deviation >= 0 ? '+' : ''}${(r.deviation * 100).toFixed(2)}%`, f0(r.refused)]),
+    title: 'Rate limit accuracy in closed loop: admitted (counted at the upstream) against rate × (last − first arrival) + burst',
+    columns: ['contender', 'connections', 'admitted', 'span s', 'rate × span + burst', 'deviation', 'wrk 2xx', 'wrk deviation', 'refused', 'offered/s', 'ceiling/s', 'max gap ms', 'overflowed', 'of it all held', 'refused with ≥ ½ burst', 'pauses'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: rows.map((r) =>
+      old(r)
+        ? [r.contender, f0(r.connections), '—', '—', '—', '—', f0(r.admitted), pct(r.deviation), f0(r.refused), '—', '—', '—', '—', '—', '—', '—']
+        : [
+            r.contender,
+            f0(r.connections),
+            f0(r.admitted),
+            r.spanS.toFixed(3),
+            f0(r.allowed),
+            r.clientBound ? `${pct(r.deviation)} (client-bound)` : pct(r.deviation),
+            f0(r.wrkAdmitted),
+            pct(r.wrkDeviation),
+            f0(r.refused),
+            f0(r.offeredPerS),
+            f0(r.ceilingPerS),
+            r.maxGapMs.toFixed(1),
+            f0(r.overflowed),
+            f0(r.overflowedAllHeld),
+            Number.isFinite(r.refusedWithTokens) ? `${f0(r.refusedWithTokens)} of ${f0(r.refusalsInSpan)}` : '—',
+            Number.isFinite(r.pauses) ? f0(r.pauses) : '—',
+          ],
+    ),
   };
 }
 

@@ -62,8 +62,10 @@ export async function closedLoop(decide: Decide, concurrency: number, ms: number
  * from each call to its answer; `behindMs` is how far the issuing fell behind schedule at
  * worst (a process that cannot keep up shows it here, not as a lower rate).
  */
-export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & { behindMs: number; loopP99Ms: number; loopMaxMs: number }> {
+export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & { behindMs: number; loopP99Ms: number; loopMaxMs: number; fromSchedule: number[] }> {
   const lat: number[] = [];
+  // From the moment each decision was due (coordinated omission: issuing late counts too).
+  const fromSchedule: number[] = [];
   const total = Math.floor((rate * ms) / 1000);
   let issued = 0;
   let answered = 0;
@@ -76,8 +78,10 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
-    const onAnswer = (s: number) => (): void => {
-      lat.push(performance.now() - s);
+    const onAnswer = (s: number, due: number) => (): void => {
+      const t = performance.now();
+      lat.push(t - s);
+      fromSchedule.push(t - due);
       if (++answered === total) resolve();
     };
     const tick = (): void => {
@@ -87,7 +91,9 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
       while (issued < due) {
         issued++;
         const s = performance.now();
-        void decide(nextKey(keys)).then(onAnswer(s), onAnswer(s));
+        // Decision `issued` (1-based) falls due when (now - t0) · rate / 1000 reaches it.
+        const a = onAnswer(s, t0 + (issued * 1000) / rate);
+        void decide(nextKey(keys)).then(a, a);
       }
       if (issued < total) setTimeout(tick, 0);
     };
@@ -99,7 +105,7 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   const u1 = await evalshaUsec(info);
   // The histogram's delays include the 1 ms resolution timer's own period: subtract it.
   const late = (ns: number): number => Math.max(0, ns / 1e6 - 1);
-  return { n: answered, seconds, lat, cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
+  return { n: answered, seconds, lat, fromSchedule, cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
 }
 
 export function quantile(sorted: Float64Array, q: number): number {

@@ -8,12 +8,9 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { GATEWAY_DEFAULTS, GatewayConfigError, JsonLogger, LOG_LEVELS, parseConfigText, quickConfig, startGateway } from '../gateway/index.js';
-import type { AlgorithmName, Duration, Gateway, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
-import { DURATION_RANGES } from '../gateway/schema.js';
-import { durationFlag } from './args.js';
-import { redisUrlOk } from '../gateway/store-config.js';
-import { redactUrl } from '../brokers/broker-error.js';
+import { GATEWAY_DEFAULTS, GatewayConfigError, JsonLogger, parseConfigText, startGateway } from '../gateway/index.js';
+import type { Gateway, GatewayConfig } from '../gateway/index.js';
+import { flagConfig, flagRef, logLevelFlag, parseFlags, UsageError } from './gateway-flags.js';
 
 const USAGE = `Usage: sluice gateway --upstream URL [options]
        sluice gateway --config sluice.yaml [--check]
@@ -36,6 +33,7 @@ From flags (one upstream, one route):
   --trust-proxy LIST      comma-separated proxies whose X-Forwarded-For is believed (loopback, 10.0.0.0/8, ...)
   --workers N|auto        processes serving the port, sharing every limit (default 1; auto: one per core)
   --store URL             keep the limits in Redis (redis://host:port), shared with every gateway given it
+  --store-on-error MODE   while Redis cannot answer: local (this gateway's share, default), open, closed (503)
   --admin-port N          admin listener port (default 9901; 0 picks a free one)
   --no-admin              no admin listener
 
@@ -45,119 +43,33 @@ Either form:
   --log-level L           debug, info, warn, error, silent (default info)
 `;
 
-const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level', 'workers', 'store']);
-const BOOLEAN_FLAGS = new Set(['check', 'no-admin', 'help']);
-
-class UsageError extends Error {}
-
-function parseFlags(argv: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      flags.set('help', '');
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (BOOLEAN_FLAGS.has(name)) {
-      flags.set(name, '');
-      continue;
-    }
-    if (!FLAGS_WITH_VALUE.has(name)) throw new UsageError(`unknown flag --${name}`);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new UsageError(`--${name}: expected a value`);
-    flags.set(name, value);
+/**
+ * A listener that could not be opened, as a sentence naming the setting to change (the flag,
+ * or the config key); undefined for any other error (hostile-3 H7: `listen EADDRINUSE: address
+ * already in use 127.0.0.1:9901` did not say it was the admin listener, nor which setting).
+ * A worker's failure reaches the primary as a message only (`bind EADDRINUSE 0.0.0.0:8080`).
+ */
+function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  const code = e.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(e.message)?.[1];
+  const at = /(\S+):(\d+)$/.exec(e.message);
+  const address = e.address ?? at?.[1];
+  const port = e.port ?? (at === null ? undefined : Number(at[2]));
+  const d = GATEWAY_DEFAULTS;
+  const listenPort = config.listen?.port ?? d.listen.port;
+  const admin = config.admin?.enabled !== false && port !== undefined && port !== 0 && port === (config.admin?.port ?? d.admin.port) && port !== listenPort;
+  const name = (key: 'port' | 'host', isAdmin: boolean): string =>
+    flagForm ? (isAdmin ? (key === 'port' ? flagRef('admin-port') : 'the admin host (127.0.0.1)') : flagRef(key)) : `${isAdmin ? 'admin' : 'listen'}.${key}`;
+  const what = admin ? 'the admin listener' : 'the proxy listener';
+  if (code === 'EADDRINUSE') return `${name('port', admin)}: ${address ?? '?'}:${port ?? '?'} is in use by another process, so ${what} cannot open it (EADDRINUSE)`;
+  if (code === 'EACCES') return `${name('port', admin)}: this process may not listen on ${address ?? '?'}:${port ?? '?'} (EACCES: ports below 1024 need privileges)`;
+  if (code === 'EADDRNOTAVAIL') return `${name('host', admin)}: ${address ?? '?'} is not an address of this machine, so ${what} cannot listen on it (EADDRNOTAVAIL)`;
+  if (code === 'ENOTFOUND' && e.syscall === 'getaddrinfo') {
+    const isAdmin = e.hostname !== undefined && e.hostname === config.admin?.host && e.hostname !== config.listen?.host;
+    return `${name('host', isAdmin)}: "${e.hostname ?? '?'}" does not resolve to an address to listen on (ENOTFOUND)`;
   }
-  return flags;
-}
-
-function intFlag(flags: Map<string, string>, name: string, min: number): number | undefined {
-  const v = flags.get(name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer >= ${min}, received ${JSON.stringify(v)}`);
-  return n;
-}
-
-function patternFlag(flags: Map<string, string>, name: string, re: RegExp, what: string): string | undefined {
-  const v = flags.get(name);
-  if (v !== undefined && !re.test(v)) throw new UsageError(`--${name}: expected ${what}, received ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** A duration flag in the range of the config field it sets (the one message template of every CLI). */
-function durationOption(flags: Map<string, string>, name: string, field: keyof typeof DURATION_RANGES): Duration | undefined {
-  const v = flags.get(name);
-  try {
-    const [min, max] = DURATION_RANGES[field];
-    durationFlag(name, v, min, max);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  return v?.trim() as Duration | undefined;
-}
-
-const RATE = /^[0-9]+(\.[0-9]+)?\/(ms|s|sec|m|min|h|hour|d|day)$/;
-
-function logLevelFlag(flags: Map<string, string>): LogLevel | undefined {
-  const v = flags.get('log-level');
-  if (v !== undefined && !(LOG_LEVELS as readonly string[]).includes(v)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, received ${JSON.stringify(v)}`);
-  return v as LogLevel | undefined;
-}
-
-/** The flag form as quickConfig options. */
-function quickOptions(flags: Map<string, string>): QuickOptions {
-  const upstream = flags.get('upstream');
-  if (upstream === undefined) throw new UsageError('--upstream is required (or give --config)');
-  const c = flags.get('concurrency');
-  let concurrency: number | 'adaptive' | undefined;
-  if (c === 'adaptive') concurrency = 'adaptive';
-  else if (c !== undefined) concurrency = intFlag(flags, 'concurrency', 1);
-  const algorithm = flags.get('algorithm');
-  if (algorithm !== undefined && !['aimd', 'vegas', 'gradient2'].includes(algorithm)) throw new UsageError(`--algorithm: expected one of aimd, vegas, gradient2, received ${JSON.stringify(algorithm)}`);
-  if (algorithm !== undefined && concurrency !== 'adaptive') throw new UsageError('--algorithm: only with --concurrency adaptive');
-  for (const f of ['queue', 'queue-timeout']) if (flags.has(f) && concurrency === undefined) throw new UsageError(`--${f}: only with --concurrency`);
-  if (flags.get('queue') === '0' && flags.has('queue-timeout')) throw new UsageError('--queue-timeout: expected no queue timeout with --queue 0 (a wait needs a queue)');
-  if (flags.has('burst') && !flags.has('rate')) throw new UsageError('--burst: only with --rate');
-  const burst = flags.get('burst');
-  if (burst !== undefined && !(Number(burst) >= 1)) throw new UsageError(`--burst: expected a number >= 1, received ${JSON.stringify(burst)}`);
-  const port = intFlag(flags, 'port', 0);
-  const adminPort = flags.has('no-admin') ? false : intFlag(flags, 'admin-port', 0);
-  const queue = intFlag(flags, 'queue', 0);
-  const queueTimeout = durationOption(flags, 'queue-timeout', 'queueTimeout');
-  const rate = patternFlag(flags, 'rate', RATE, 'a rate like 2000/s or 100/min');
-  const timeout = durationOption(flags, 'timeout', 'upstreamTimeout');
-  const drainTimeout = durationOption(flags, 'drain-timeout', 'drainTimeout');
-  const logLevel = logLevelFlag(flags);
-  const w = flags.get('workers');
-  if (w !== undefined && w !== 'auto' && !/^[1-9][0-9]*$/.test(w)) throw new UsageError(`--workers: expected an integer >= 1 or auto, received ${JSON.stringify(w)}`);
-  const workers = w === 'auto' ? 'auto' : w === undefined ? undefined : Number(w);
-  const host = flags.get('host');
-  const tenantHeader = flags.get('tenant-header');
-  const trust = flags.get('trust-proxy');
-  const store = flags.get('store');
-  if (store !== undefined && !redisUrlOk(store)) throw new UsageError(`--store: expected a Redis URL redis://host:port[/db] or rediss://..., received ${JSON.stringify(redactUrl(store))}`);
-  return {
-    upstream,
-    ...(port !== undefined ? { port } : {}),
-    ...(host !== undefined ? { host } : {}),
-    ...(adminPort !== undefined ? { adminPort } : {}),
-    ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(algorithm !== undefined ? { algorithm: algorithm as AlgorithmName } : {}),
-    ...(queue !== undefined ? { queue } : {}),
-    ...(queueTimeout !== undefined ? { queueTimeout } : {}),
-    ...(rate !== undefined ? { rate } : {}),
-    ...(burst !== undefined ? { burst: Number(burst) } : {}),
-    ...(tenantHeader !== undefined ? { tenantHeader } : {}),
-    ...(timeout !== undefined ? { timeout } : {}),
-    ...(drainTimeout !== undefined ? { drainTimeout } : {}),
-    ...(logLevel !== undefined ? { logLevel } : {}),
-    ...(workers !== undefined ? { workers } : {}),
-    ...(trust !== undefined ? { trustProxy: trust.split(',').map((s) => s.trim()) } : {}),
-    ...(store !== undefined ? { store } : {}),
-  };
+  return undefined;
 }
 
 async function readConfig(file: string): Promise<{ config: GatewayConfig; text: string }> {
@@ -200,7 +112,7 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       if (level !== undefined) config = { ...config, log: { ...config.log, level } };
     } else {
       if (flags!.has('check')) throw new UsageError('--check: only with --config');
-      config = quickConfig(quickOptions(flags!));
+      config = flagConfig(flags!);
     }
   } catch (err) {
     if (err instanceof UsageError) {
@@ -222,7 +134,11 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
 
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
-  let reloading = Promise.resolve();
+  // Reloads run one after another, the first once the gateway has started: a SIGHUP or a
+  // file change while it starts (workers forking, listeners binding) is applied after it.
+  let startSettled!: () => void;
+  const started = new Promise<void>((r) => (startSettled = r));
+  let reloading = started;
   const reload = (why: string): void => {
     if (file === undefined) {
       logger.warn('reload asked, but there is no config file (flag form)', { why });
@@ -256,23 +172,54 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       logger.warn('cannot watch the config file; reload with SIGHUP', { error: String(err) });
     }
   }
-  // The watcher is set before the gateway starts, so no change after 'listening' goes unseen.
+  // The watcher and the signal handlers are set before the gateway starts: no change after
+  // 'listening' goes unseen, and a SIGHUP while it starts (the primary logs 'listening' only
+  // after its workers; a signal with no handler ends the process) is a reload, not a death.
+  let stopAsked: string | undefined;
+  let stop = (signal: string): void => {
+    if (stopAsked === undefined) {
+      stopAsked = signal;
+      logger.info('signal while starting: draining once started', { signal });
+      return;
+    }
+    // A second one while it starts: nothing was admitted yet, so nothing is lost by going now.
+    logger.warn('second signal while starting: exiting', { signal });
+    process.exit(1);
+  };
+  const onHup = (): void => reload('SIGHUP');
+  const onTerm = (): void => stop('SIGTERM');
+  const onInt = (): void => stop('SIGINT');
+  process.on('SIGHUP', onHup);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  const unlisten = (): void => {
+    process.off('SIGHUP', onHup);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+  };
   try {
     gateway = await startGateway(config, { logger });
   } catch (err) {
     watcher?.close();
+    clearTimeout(debounce);
+    unlisten();
     if (err instanceof GatewayConfigError) {
       process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    const failed = listenFailure(err, config, file === undefined);
+    if (failed !== undefined) {
+      process.stderr.write(`sluice gateway: ${failed}\n`);
       return 2;
     }
     throw err;
   }
   const gw = gateway;
+  startSettled();
 
   return new Promise<number>((done) => {
     let stopping = false;
-    const onHup = (): void => reload('SIGHUP');
-    const stop = (signal: string): void => {
+    stop = (signal: string): void => {
       if (stopping) {
         logger.warn('second signal: cutting the drain short', { signal });
         void gw.close();
@@ -284,9 +231,7 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       clearTimeout(debounce);
       gw.drain().then(
         () => {
-          process.off('SIGHUP', onHup);
-          process.off('SIGTERM', onTerm);
-          process.off('SIGINT', onInt);
+          unlisten();
           done(0);
         },
         (err: unknown) => {
@@ -295,10 +240,7 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
         },
       );
     };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGHUP', onHup);
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+    // A SIGTERM or SIGINT that came while the gateway started drains it now.
+    if (stopAsked !== undefined) stop(stopAsked);
   });
 }

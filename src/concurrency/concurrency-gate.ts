@@ -25,17 +25,7 @@
  * newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting longer
  * cannot serve it, and the waiters behind it must not wait for it.
  */
-import {
-  abortError,
-  GateBase,
-  InvalidArgumentError,
-  InvalidOptionError,
-  optInt,
-  optKnownKeys,
-  optNumber,
-  readContext,
-  waitDeadline,
-} from '../core/index.js';
+import { abortError, GateBase, InvalidArgumentError, InvalidOptionError, optInt, optKnownKeys, optNumber, readContext, waitDeadline } from '../core/index.js';
 import type { Admission, AdmissionContext, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { disciplineFactory } from '../discipline/index.js';
 import type { Entry } from '../discipline/index.js';
@@ -83,6 +73,8 @@ export class ConcurrencyGate extends GateBase {
   readonly #deadlines: DeadlineTimer<Watch>;
   /** One abort listener per distinct signal, whatever the number of its waiters. */
   readonly #signals = new SignalRegistry<Watch>((watches, signal) => this.#aborted(watches, signal));
+  /** While the store its slots are leased from is away (storeUnavailable): its refusals' retryAfterMs. */
+  #away: number | undefined;
 
   constructor(options: ConcurrencyOptions) {
     super(options, 'concurrency');
@@ -152,7 +144,8 @@ export class ConcurrencyGate extends GateBase {
    */
   earlyRefusal(context?: AdmissionContext): Rejection | undefined {
     const ctx = readContext(context);
-    if (!this.#refuseEarly || this.closed) return undefined;
+    // While the store is away, admit() refuses store_unavailable: no early refusal under another reason first.
+    if (!this.#refuseEarly || this.closed || this.#away !== undefined) return undefined;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
     return this.#early(ctx, ctx.cost ?? 1, p);
   }
@@ -164,9 +157,21 @@ export class ConcurrencyGate extends GateBase {
     this.#drain();
   }
 
+  /**
+   * While `retryAfterMs` is set, refuse every caller (and the waiters queued now)
+   * `store_unavailable`, with it as their `retryAfterMs`: the slots this gate enforces are
+   * leased from a shared store that cannot be reached, and its failure mode is 'closed' (the
+   * gateway's slot leases). Permits in flight stay valid. `undefined` admits again.
+   */
+  storeUnavailable(retryAfterMs: number | undefined): void {
+    this.#away = retryAfterMs;
+    if (retryAfterMs !== undefined) this.#refuseQueued('store_unavailable', retryAfterMs);
+  }
+
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
     // An aborted caller is refused even when a slot is free (as rate gates and Channel.put do).
     if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
     const cost = ctx.cost ?? 1;
@@ -194,6 +199,7 @@ export class ConcurrencyGate extends GateBase {
   tryAdmit(context?: AdmissionContext): Admission {
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
     if (ctx.signal?.aborted) throw abortError(this.name, ctx.signal);
     const cost = ctx.cost ?? 1;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
@@ -220,10 +226,14 @@ export class ConcurrencyGate extends GateBase {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.#refuseQueued('closed', Infinity);
+  }
+
+  #refuseQueued(reason: 'closed' | 'store_unavailable', retryAfterMs: number): void {
     for (const p of this.#partitions) {
       for (const e of p.queue.drain()) {
         this.#forget(e.value);
-        e.value.resolve(this.reject('closed', Infinity, undefined, e.value.ctx));
+        e.value.resolve(this.reject(reason, retryAfterMs, undefined, e.value.ctx));
       }
     }
   }
@@ -324,8 +334,7 @@ export class ConcurrencyGate extends GateBase {
     if (watch.group !== undefined) this.#signals.leave(watch);
   }
 
-  /** Serve waiters while capacity allows. Partitions below their guarantee go first. */
-  /** `at`: a clock reading the caller just took, saving a second one. */
+  /** Serve waiters while capacity allows, partitions below their guarantee first. `at`: a clock reading the caller just took. */
   #drain(at?: number): void {
     if (this.#queued === 0) return;
     const now = at ?? this.clock.now();

@@ -9,6 +9,7 @@ import { EventHub } from './events.js';
 import type { GateListener } from './events.js';
 import { argNumber } from './options.js';
 import { REJECTION_REASONS } from './types.js';
+import { WaitSignal } from './wait-signal.js';
 import type { Admission, AdmissionContext, Gate, GateStats, Outcome, Permit, PolicyFacts, Rejection, RejectionReason } from './types.js';
 
 export interface GateOptions {
@@ -151,7 +152,8 @@ export function readContext(ctx: AdmissionContext | undefined): AdmissionContext
   }
   if (ctx.deadline !== undefined) argNumber('deadline', ctx.deadline, -Infinity);
   if (ctx.maxWaitMs !== undefined) argNumber('maxWaitMs', ctx.maxWaitMs, 0);
-  if (ctx.signal !== undefined && !(ctx.signal instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'an AbortSignal', ctx.signal);
+  // A WaitSignal is sluice's own, cheaper stand-in (wait-signal.ts), for the waits it starts itself.
+  if (ctx.signal !== undefined && !(ctx.signal instanceof AbortSignal) && !((ctx.signal as unknown) instanceof WaitSignal)) throw new InvalidArgumentError('signal', 'an AbortSignal', ctx.signal);
   return ctx;
 }
 

@@ -40,12 +40,37 @@ export function chainContext(ctx: AdmissionContext, clock: Clock): AdmissionCont
   return { ...rest, deadline: ctx.deadline === undefined || d < ctx.deadline ? d : ctx.deadline };
 }
 
-/** Ask `gates` in order with `ctx` (already through {@link chainContext} when it may wait at several). Synchronous unless a gate makes it wait. */
-export function walkChain(gates: readonly Gate[], ctx: AdmissionContext): ChainResult | Promise<ChainResult> {
-  return step(gates, ctx, 0, { permits: [], facts: [], rejection: undefined, refusedBy: undefined });
+/**
+ * What a caller makes of a walk that had to wait: `done` with its result, `failed` with what a
+ * gate threw or rejected with (earlier permits already released). Given to walkChain, they run
+ * in the walk's own continuation: no second promise and microtask per wait (a queued request
+ * used to pass through three).
+ */
+export interface ChainThen<T> {
+  done(r: ChainResult): T;
+  failed(err: unknown): T;
 }
 
-function step(gates: readonly Gate[], ctx: AdmissionContext, from: number, acc: Walk): ChainResult | Promise<ChainResult> {
+/** The continuation of a walk without one: the result as it is, a failure thrown on. */
+const AS_IS: ChainThen<ChainResult> = {
+  done: (r) => r,
+  failed: (err) => {
+    throw err;
+  },
+};
+
+/**
+ * Ask `gates` in order with `ctx` (already through {@link chainContext} when it may wait at
+ * several). Synchronous unless a gate makes it wait; a synchronous result is returned as it
+ * is (and a gate's throw thrown), a wait's goes through `then` (see {@link ChainThen}).
+ */
+export function walkChain(gates: readonly Gate[], ctx: AdmissionContext): ChainResult | Promise<ChainResult>;
+export function walkChain<T>(gates: readonly Gate[], ctx: AdmissionContext, then: ChainThen<T>): ChainResult | Promise<T>;
+export function walkChain<T>(gates: readonly Gate[], ctx: AdmissionContext, then?: ChainThen<T>): ChainResult | Promise<T | ChainResult> {
+  return step<T | ChainResult>(gates, ctx, 0, { permits: [], facts: [], rejection: undefined, refusedBy: undefined }, then ?? AS_IS);
+}
+
+function step<T>(gates: readonly Gate[], ctx: AdmissionContext, from: number, acc: Walk, then: ChainThen<T>): ChainResult | Promise<T> {
   for (let i = from; i < gates.length; i++) {
     const gate = gates[i]!;
     let a: Admission | Promise<Admission>;
@@ -57,16 +82,30 @@ function step(gates: readonly Gate[], ctx: AdmissionContext, from: number, acc: 
     }
     if (isPromise(a)) {
       return a.then(
-        (answer) => (take(answer, gate, acc) ? step(gates, ctx, i + 1, acc) : acc),
+        (answer) => {
+          let r: ChainResult | Promise<T>;
+          try {
+            r = take(answer, gate, acc) ? step(gates, ctx, i + 1, acc, then) : acc;
+          } catch (err) {
+            // A later gate threw (its permits are released): the caller's failure, as a rejection was.
+            return then.failed(err);
+          }
+          return isPending(r) ? r : then.done(r);
+        },
         (err: unknown) => {
           releaseAll(acc.permits, 'ignored');
-          throw err;
+          return then.failed(err);
         },
       );
     }
     if (!take(a, gate, acc)) return acc;
   }
   return acc;
+}
+
+/** Whether a walk's answer is still to come (a gate's thenable, not only a native Promise). */
+export function isPending<T>(r: ChainResult | PromiseLike<T> | Promise<T>): r is Promise<T> {
+  return typeof (r as { then?: unknown }).then === 'function';
 }
 
 /** Record one answer; false when it is a refusal (earlier permits are then released). */

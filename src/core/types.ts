@@ -18,6 +18,7 @@ export type RejectionReason =
   | 'overloaded'
   | 'quota'
   | 'keys_full'
+  | 'store_unavailable'
   | 'closed';
 
 export const REJECTION_REASONS: readonly RejectionReason[] = [
@@ -30,6 +31,7 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   'overloaded',
   'quota',
   'keys_full',
+  'store_unavailable',
   'closed',
 ];
 

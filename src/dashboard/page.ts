@@ -8,7 +8,7 @@ const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCo
 const CLIENT = String.raw`
 const base = document.body.dataset.base;
 const groups = new Map();
-const colors = { admitted: '#2ca02c', rate_limited: '#ff7f0e', quota: '#bcbd22', concurrency: '#d62728', queue_full: '#9467bd', queue_timeout: '#8c564b', circuit_open: '#e377c2', shed: '#7f7f7f', overloaded: '#17becf', keys_full: '#aec7e8', closed: '#000' };
+const colors = { admitted: '#2ca02c', rate_limited: '#ff7f0e', quota: '#bcbd22', concurrency: '#d62728', queue_full: '#9467bd', queue_timeout: '#8c564b', circuit_open: '#e377c2', shed: '#7f7f7f', overloaded: '#17becf', keys_full: '#aec7e8', store_unavailable: '#c5b0d5', closed: '#000' };
 const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? '–' : Number(v).toFixed(d));
 const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
 

@@ -23,6 +23,15 @@ export interface DemoGatewaySettings {
   readonly rate?: { readonly perS: number; readonly burst: number };
   /** server.pauseRefused, ms (0: refused connections are never paused). @default the gateway's default */
   readonly pauseRefusedMs?: number;
+  /** server.pauseRefusedLoad (0: pause whatever the loop's load). @default the gateway's default */
+  readonly pauseRefusedLoad?: number;
+  /**
+   * A route at this path (before the limited one) with no admission control, to the same
+   * upstream: the bench's rate rows measure through it what the client can offer at all.
+   */
+  readonly unlimitedPath?: string;
+  /** The upstream's timeout, ms (bench:refusal's wait row: an upstream that never answers within the run). @default 10 s */
+  readonly upstreamTimeoutMs?: number;
 }
 
 export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): GatewayConfig {
@@ -42,8 +51,16 @@ export function demoGatewayConfig(upstreamUrl: string, s: DemoGatewaySettings): 
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     log: { level: 'error' },
-    server: { maxConnections: 20_000, maxQueued: Math.max(s.queue, 1) * 4, ...(s.workers !== undefined ? { workers: s.workers } : {}), ...(s.pauseRefusedMs !== undefined ? { pauseRefused: `${s.pauseRefusedMs}ms` as const } : {}) },
-    upstreams: { demo: { url: upstreamUrl, timeout: '10s', maxSockets: Math.max(256, s.concurrency * 8) } },
-    routes: [{ name: 'demo', path: '/', policy: s.rate === undefined ? { concurrency } : { rateLimits: [{ rate: `${s.rate.perS}/s`, burst: s.rate.burst }] } }],
+    server: {
+      maxConnections: 20_000,
+      maxQueued: Math.max(s.queue, 1) * 4,
+      ...(s.workers !== undefined ? { workers: s.workers } : {}), ...(s.pauseRefusedMs !== undefined ? { pauseRefused: `${s.pauseRefusedMs}ms` as const } : {}),
+      ...(s.pauseRefusedLoad !== undefined ? { pauseRefusedLoad: s.pauseRefusedLoad } : {}),
+    },
+    upstreams: { demo: { url: upstreamUrl, timeout: s.upstreamTimeoutMs === undefined ? '10s' : (`${s.upstreamTimeoutMs}ms` as const), maxSockets: Math.max(256, s.concurrency * 8) } },
+    routes: [
+      ...(s.unlimitedPath === undefined ? [] : [{ name: 'unlimited', path: s.unlimitedPath }]),
+      { name: 'demo', path: '/', policy: s.rate === undefined ? { concurrency } : { rateLimits: [{ rate: `${s.rate.perS}/s`, burst: s.rate.burst }] } },
+    ],
   };
 }

@@ -16,6 +16,13 @@ export interface DemoUpstreamOptions {
   readonly concurrency: number;
   /** Time each request takes once in service, ms. >= 0. */
   readonly serviceMs: number;
+  /**
+   * Record when each request arrives and is answered (the monotonic clock, ms: the same
+   * CLOCK_MONOTONIC a load generator in another process can read), returned by
+   * {@link DemoUpstream.window}: the bench's rate rows count admitted requests over the
+   * span of their arrivals. @default false
+   */
+  readonly recordArrivals?: boolean;
 }
 
 /** What the upstream saw since the last {@link DemoUpstream.resetWindow}. */
@@ -26,8 +33,18 @@ export interface UpstreamWindow {
   readonly peakInFlight: number;
   /** Requests answered. */
   readonly served: number;
+  /**
+   * Mean number of requests in service over the window (time-weighted): against the
+   * concurrency, how well a proxy in front keeps the service slots busy — a slot left idle
+   * between one answer and the proxy's next request is capacity lost.
+   */
+  readonly meanInService: number;
   /** Of those, requests whose client had already left: wasted work. */
   readonly servedToGone: number;
+  /** With `recordArrivals`: when each request of the window arrived, ms (CLOCK_MONOTONIC, `process.hrtime`), in order. */
+  readonly arrivals?: readonly number[];
+  /** With `recordArrivals`: when each request of the window was answered (or found its client gone), ms, in order. */
+  readonly departures?: readonly number[];
 }
 
 export interface DemoUpstream {
@@ -44,6 +61,9 @@ export interface DemoUpstream {
 
 const BODY = Buffer.from('{"ok":true}\n');
 
+/** CLOCK_MONOTONIC in ms: comparable across processes of one host (wrk's Lua reads the same clock). */
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 export async function startDemoUpstream(options: DemoUpstreamOptions, port = 0): Promise<DemoUpstream> {
   const { concurrency, serviceMs } = options;
   // A FIFO of waiting requests as an array with a moving head: O(1) push and shift at any depth.
@@ -54,9 +74,22 @@ export async function startDemoUpstream(options: DemoUpstreamOptions, port = 0):
   let peakInFlight = 0;
   let served = 0;
   let servedToGone = 0;
+  // Time-weighted in-service count: busy × ms, summed at each change of busy.
+  let windowStart = performance.now();
+  let busySince = windowStart;
+  let busyArea = 0;
+  const setBusy = (n: number): void => {
+    const now = performance.now();
+    busyArea += busy * (now - busySince);
+    busySince = now;
+    busy = n;
+  };
+  let arrivals: number[] | undefined = options.recordArrivals === true ? [] : undefined;
+  let departures: number[] | undefined = options.recordArrivals === true ? [] : undefined;
 
   const finish = (req: IncomingMessage, res: ServerResponse): void => {
     served++;
+    departures?.push(monotonicMs());
     if (res.destroyed || req.socket.destroyed) servedToGone++;
     else {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
@@ -64,7 +97,7 @@ export async function startDemoUpstream(options: DemoUpstreamOptions, port = 0):
     }
     const next = waiting[head];
     if (next === undefined) {
-      busy--;
+      setBusy(busy - 1);
       return;
     }
     waiting[head++] = undefined;
@@ -76,10 +109,11 @@ export async function startDemoUpstream(options: DemoUpstreamOptions, port = 0):
   };
 
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    arrivals?.push(monotonicMs());
     // Drain the (empty) request body so the connection can be reused.
     req.resume();
     if (busy < concurrency) {
-      busy++;
+      setBusy(busy + 1);
       peakInFlight = Math.max(peakInFlight, busy);
       setTimeout(finish, serviceMs, req, res);
       return;
@@ -100,12 +134,22 @@ export async function startDemoUpstream(options: DemoUpstreamOptions, port = 0):
     url: `http://127.0.0.1:${address.port}`,
     queued: () => waiting.length - head,
     inService: () => busy,
-    window: () => ({ peakQueue, peakInFlight, served, servedToGone }),
+    window: () => {
+      setBusy(busy);
+      const ms = busySince - windowStart;
+      return { peakQueue, peakInFlight, served, servedToGone, meanInService: ms > 0 ? busyArea / ms : busy, ...(arrivals === undefined ? {} : { arrivals: [...arrivals], departures: [...(departures ?? [])] }) };
+    },
     resetWindow: () => {
+      if (arrivals !== undefined) {
+        arrivals = [];
+        departures = [];
+      }
       peakQueue = waiting.length - head;
       peakInFlight = busy + peakQueue;
       served = 0;
       servedToGone = 0;
+      windowStart = busySince = performance.now();
+      busyArea = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

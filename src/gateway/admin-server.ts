@@ -6,16 +6,20 @@
  *             failure mode is 'closed': a load balancer should send traffic elsewhere
  *   /status   JSON of every route, policy and gate
  *   /metrics  Prometheus text (sluice/prometheus); 501 when prom-client is not installed —
- *             it is imported on first use, so the gateway runs without it
+ *             an optional peer, imported at the gateway's start (loadMetrics), so that every
+ *             counter counts from then on; the gateway runs without it
  */
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { HandlerState } from './request-handler.js';
+import type { RouteTable } from './route-table.js';
 import type { GatewayStatus } from './status.js';
 import type { StoreStatus } from './store-share.js';
 
@@ -32,6 +36,8 @@ export interface AdminDeps {
   readonly dashboard: Dashboard;
   /** The shared store's state, when `store:` is configured. */
   readonly storeStatus?: () => StoreStatus;
+  /** What /metrics serves (loaded at the gateway's start); undefined: prom-client is not installed (501). */
+  readonly metrics: GatewayMetrics | undefined;
 }
 
 export type Scrape = () => Promise<{ contentType: string; body: string }>;
@@ -41,31 +47,62 @@ export function send(res: ServerResponse, status: number, body: string, type = '
   res.end(body);
 }
 
-/** prom-client and sluice/prometheus, loaded once; undefined when prom-client is absent. */
-export async function loadMetrics(state: HandlerState): Promise<Scrape | undefined> {
+/** The gateway's metrics: what /metrics serves, and a close that stops their recording. */
+export interface GatewayMetrics {
+  readonly scrape: Scrape;
+  /** A reload swapped `old` for `next`: the gateway's counters carry what `old`'s replaced parts counted. */
+  replaced(old: RouteTable, next: RouteTable): void;
+  /** Stop recording (the gateway stopped). Idempotent. */
+  close(): void;
+}
+
+/**
+ * prom-client's process metrics, one registry per process: their collectors (a GC observer,
+ * an event-loop delay histogram) cannot be stopped, so gateways started one after another in
+ * one process share them rather than leave one set running per gateway.
+ */
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client and sluice/prometheus, loaded and registered now: the counters (refusals by
+ * reason, admissions, releases, drops) and histograms count every gate event from this call
+ * on, so the gateway calls it before it listens. Undefined when prom-client is not installed.
+ * The registry outlives reloads: a policy rebuilt by a reload has gates of the same names,
+ * whose events go on adding to the same series; the gateway's own counters carry what the
+ * replaced policies and routes counted (`replaced`).
+ */
+export async function loadMetrics(state: HandlerState): Promise<GatewayMetrics | undefined> {
+  let prom: typeof PromClient;
   try {
-    const prom = await import('prom-client');
-    const { registerPrometheusMetrics } = await import('../prometheus/index.js');
-    const { registerGatewayMetrics } = await import('./gateway-metrics.js');
-    const registry = new prom.Registry();
-    prom.collectDefaultMetrics({ register: registry });
-    const policies = (): PolicyInstance[] => [...state.table.policies.values()];
-    registerPrometheusMetrics({
-      registry,
-      gates: () => policies().flatMap((p) => p.gates()),
-      monitors: () => policies().flatMap((p) => (p.monitor === undefined ? [] : [p.monitor])),
-      signalLatency: { intervalMs: GATEWAY_DEFAULTS.signalLatencyMs },
-    });
-    registerGatewayMetrics(registry, state);
-    return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+    prom = await import('prom-client');
   } catch {
     return undefined;
   }
+  const { registerPrometheusMetrics } = await import('../prometheus/index.js');
+  const { registerGatewayMetrics } = await import('./gateway-metrics.js');
+  if (processRegistry === undefined) {
+    processRegistry = new prom.Registry();
+    prom.collectDefaultMetrics({ register: processRegistry });
+  }
+  const shared = processRegistry;
+  const registry = new prom.Registry();
+  const policies = (): PolicyInstance[] => [...state.table.policies.values()];
+  const gates = registerPrometheusMetrics({
+    registry,
+    gates: () => policies().flatMap((p) => p.gates()),
+    monitors: () => policies().flatMap((p) => (p.monitor === undefined ? [] : [p.monitor])),
+    signalLatency: { intervalMs: GATEWAY_DEFAULTS.signalLatencyMs },
+  });
+  const replaced = registerGatewayMetrics(registry, state);
+  return {
+    replaced,
+    scrape: async () => ({ contentType: registry.contentType, body: (await registry.metrics()) + (await shared.metrics()) }),
+    close: () => gates.close(),
+  };
 }
 
 export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
-  let metrics: Promise<Scrape | undefined> | undefined;
-  const { dashboard } = deps;
+  const { dashboard, metrics } = deps;
   const server: Server = createServer((req, res) => {
     if (dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
@@ -84,13 +121,10 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
       case '/status':
         return send(res, 200, `${JSON.stringify(deps.status(), null, 2)}\n`, 'application/json');
       case '/metrics':
-        metrics ??= loadMetrics(state);
+        if (metrics === undefined) return send(res, 501, 'metrics need prom-client: npm install prom-client\n');
         metrics
-          .then(async (scrape) => {
-            if (scrape === undefined) return send(res, 501, 'metrics need prom-client: npm install prom-client\n');
-            const m = await scrape();
-            send(res, 200, m.body, m.contentType);
-          })
+          .scrape()
+          .then((m) => send(res, 200, m.body, m.contentType))
           .catch((err: unknown) => {
             deps.logger.error('metrics failed', { error: String(err) });
             send(res, 500, 'metrics failed\n');

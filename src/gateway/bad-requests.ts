@@ -22,13 +22,18 @@ export const BAD_REQUEST_REASONS = [
   'unicode_path_char',
   // A canonical path whose segment parameters change its route (request-handler.ts).
   'ambiguous_params',
+  // ... or whose segments' trailing dots and spaces do (request-handler.ts).
+  'ambiguous_trailing',
   // Not ours to proxy.
   'foreign_target',
   'method_not_allowed',
+  // A method the parser does not know (501).
+  'method_not_implemented',
   // An Expect other than 100-continue (417).
   'expectation_failed',
   // The headers a policy identifies requests by (identity-headers.ts).
   'duplicate_identity_header',
+  'underscore_identity_header',
   'hop_by_hop_identity_header',
   // The message's syntax and framing (client-errors.ts).
   'bad_request_line',
@@ -43,10 +48,12 @@ export const BAD_REQUEST_REASONS = [
   'bad_chunk',
   'chunk_extensions_too_large',
   'headers_too_large',
+  'uri_too_long',
   'request_timeout',
   'incomplete_request',
   'missing_host',
   'duplicate_host',
+  'bad_host',
   'parse_error',
 ] as const;
 
@@ -71,6 +78,8 @@ export class BadRequests {
   readonly #log: RejectionLog;
   /** Connections whose bad request was answered (they close): later errors on them are its echo. */
   readonly #answered = new WeakSet<object>();
+  /** Connections whose first request line is longer than the whole head may be (versionless-requests.ts). */
+  readonly #longFirstLine = new WeakSet<object>();
 
   constructor(logger: Logger, periodMs: number) {
     this.#counts = noBadRequests();
@@ -88,6 +97,14 @@ export class BadRequests {
 
   answered(socket: object): boolean {
     return this.#answered.has(socket);
+  }
+
+  markLongFirstLine(socket: object): void {
+    this.#longFirstLine.add(socket);
+  }
+
+  longFirstLine(socket: object): boolean {
+    return this.#longFirstLine.has(socket);
   }
 
   /** The counts so far, every reason present. */

@@ -3,7 +3,8 @@
  * is for upstream work, so a client that uploads at 1 byte/s must hold nothing but its own
  * connection. Three bounds keep that safe:
  * - size: a declared Content-Length over the route's `maxBodySize` is 413 at once, and a
- *   chunked body is 413 as soon as it goes over — before a byte reaches the upstream;
+ *   chunked body as soon as its chunk sizes declare more (chunk-sizes.ts) or its bytes go
+ *   over — before a byte reaches the upstream;
  * - time: the whole body must arrive within `server.bodyTimeout` of the headers, else 408
  *   and the connection is closed (the request was never admitted);
  * - memory: every body held at once counts against `server.bodyMemory`, as its bytes arrive;
@@ -16,6 +17,7 @@
  * ends the read with nothing written here.
  */
 import type { IncomingMessage } from 'node:http';
+import { chunkSizesOf } from './chunk-sizes.js';
 import type { Hold, MemoryBudget } from './memory-budget.js';
 
 export interface BodyLimits {
@@ -31,10 +33,20 @@ export interface RequestBody {
 }
 
 export interface BodyRefusal {
-  readonly status: 408 | 413 | 503;
-  readonly reason: 'body_timeout' | 'body_too_large' | 'body_memory_full';
+  readonly status: 400 | 408 | 413 | 503;
+  readonly reason: 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small';
   readonly detail: string;
 }
+
+/**
+ * Each chunk of a chunked body costs the gateway a callback and a buffer (about 1.5 µs)
+ * whatever its size: a body in 1-byte chunks cost 1.5 s of CPU per megabyte, 7 MB on the
+ * wire written at once (hostile-5). Past CHUNKS_CHECKED_AFTER chunks, a body whose chunks
+ * average under MIN_CHUNK_BYTES is refused 400; chunks of a line each (100 bytes and more)
+ * pass. A Content-Length body is not judged so: its pieces are the client's own writes.
+ */
+export const CHUNKS_CHECKED_AFTER = 1024;
+export const MIN_CHUNK_BYTES = 16;
 
 /** What came of reading: the body, a refusal to write, or nothing to do (the client is gone). */
 export type BodyOutcome = { readonly type: 'read'; readonly body: RequestBody } | { readonly type: 'refused'; readonly refusal: BodyRefusal } | { readonly type: 'gone' };
@@ -52,6 +64,15 @@ export function hasBody(req: IncomingMessage): boolean {
 function tooLarge(max: number): BodyOutcome {
   return { type: 'refused', refusal: { status: 413, reason: 'body_too_large', detail: `The request body is larger than ${max} bytes.` } };
 }
+
+const chunksTooSmall: BodyOutcome = {
+  type: 'refused',
+  refusal: {
+    status: 400,
+    reason: 'body_chunks_too_small',
+    detail: `The request body comes in chunks averaging under ${MIN_CHUNK_BYTES} bytes over more than ${CHUNKS_CHECKED_AFTER} chunks: each costs the gateway more than its bytes.`,
+  },
+};
 
 const memoryFull: BodyOutcome = {
   type: 'refused',
@@ -77,6 +98,8 @@ export function reserveBody(req: IncomingMessage, limits: BodyLimits): BodyReser
   // message-checks.ts refused a malformed or conflicting Content-Length already; chunked has none.
   const declared = cl === undefined || req.headers['transfer-encoding'] !== undefined ? undefined : Number(cl);
   if (declared !== undefined && declared > limits.maxBytes) return tooLarge(limits.maxBytes);
+  // Chunk sizes already read (sent with the head, not waiting for 100 Continue) are declared too.
+  if ((chunkSizesOf(req)?.declared ?? 0) > limits.maxBytes) return tooLarge(limits.maxBytes);
   if (declared !== undefined && limits.memory.used + declared > limits.memory.capacity) return memoryFull;
   return { type: 'reserved', declared, hold: limits.memory.hold() };
 }
@@ -89,6 +112,8 @@ export function reserveBody(req: IncomingMessage, limits: BodyLimits): BodyReser
 export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcome: BodyOutcome) => void, reserved: BodyReservation | BodyOutcome = reserveBody(req, limits)): void {
   if (reserved.type !== 'reserved') return done(reserved);
   const { hold } = reserved;
+  // A chunked body's declared sizes, where they could be followed (chunk-sizes.ts): over the limit is 413 at once.
+  const sizes = chunkSizesOf(req);
   const chunks: Buffer[] = [];
   let received = 0;
   let settled = false;
@@ -99,6 +124,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcom
     req.off('data', onData);
     req.off('end', onEnd);
     req.off('close', onClose);
+    if (sizes !== undefined) sizes.onDeclared = undefined;
     if (outcome.type !== 'read') {
       hold.release();
       chunks.length = 0;
@@ -125,4 +151,10 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcom
   req.on('data', onData);
   req.on('end', onEnd);
   req.on('close', onClose);
+  if (sizes === undefined) return;
+  sizes.onDeclared = () => {
+    if (sizes.declared > limits.maxBytes) finish(tooLarge(limits.maxBytes));
+    else if (sizes.chunks > CHUNKS_CHECKED_AFTER && sizes.declared < sizes.chunks * MIN_CHUNK_BYTES) finish(chunksTooSmall);
+  };
+  sizes.onDeclared();
 }

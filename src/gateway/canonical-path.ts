@@ -203,3 +203,23 @@ export function withoutParams(path: string): string {
   const c = canonicalTarget(bare);
   return c.ok ? c.path : bare;
 }
+
+/** A segment of a canonical path ends in a dot or an (escaped) space. */
+const TRAILING = /(?:\.|%20)(?:\/|$)/;
+
+/**
+ * A canonical path with each segment's trailing dots and spaces set aside, as Windows file
+ * and URL handling (IIS) and path matchers that trim tokens (older Spring MVC) read it:
+ * `/admin./x` and `/admin%20/x` are `/admin/x` to them. A segment left empty is dropped.
+ * Undefined when no segment ends so. The request handler refuses a path whose route would
+ * differ (hostile-3 H4).
+ */
+export function withoutTrailingDotsAndSpaces(path: string): string | undefined {
+  if (!TRAILING.test(path)) return undefined;
+  const segments = path
+    .split('/')
+    .map((seg) => seg.replace(/(?:\.|%20)+$/, ''))
+    .filter((seg) => seg !== '');
+  const c = canonicalTarget(`/${segments.join('/')}`);
+  return c.ok ? c.path : undefined;
+}

@@ -23,26 +23,79 @@ import { ALLOWED_METHODS, rawProblem } from './responses.js';
 /** A closed connection gets this long to take the answer before it is cut (a client that never closes its side). */
 const LINGER_MS = 1_000;
 
-type ParseError = Error & { code?: string; reason?: string };
+type ParseError = Error & { code?: string; reason?: string; rawPacket?: Buffer; bytesParsed?: number };
 
 const verdict = (status: number, reason: BadVerdict['reason'], detail: string): BadVerdict => ({ status, reason, detail });
 
-/** What to answer a parse error; undefined for a socket error (a reset: nobody to answer). */
-export function parseErrorVerdict(err: ParseError): BadVerdict | undefined {
+const SP = 0x20;
+const LF = 0x0a;
+const COLON = 0x3a;
+/** A request line's start: a method (a token), then a space; a header line has a colon after its name. */
+const REQUEST_LINE_START = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /;
+
+/**
+ * Whether a head overflow is the request target's: node:http counts the target with the
+ * headers against maxHeaderSize, and reports both as HPE_HEADER_OVERFLOW. The parser stops on
+ * the span it was reading when it went over: the target's ends at the space before the
+ * version, a header value's at its CR, a name's just past its colon. A span cut by the end of a read
+ * is told by its line's start, when the line began in that read; undefined when it did not.
+ */
+export function overflowInTarget(err: ParseError): boolean | undefined {
+  const raw = err.rawPacket;
+  const at = err.bytesParsed;
+  if (raw === undefined || at === undefined || at > raw.length) return undefined;
+  // A name's span is reported just past its colon, before the value's space.
+  if (raw[at] === SP && raw[at - 1] !== COLON) return true;
+  const start = lineStart(raw, at);
+  if (start === 0) return undefined;
+  return REQUEST_LINE_START.test(raw.subarray(start, Math.min(at, start + 64)).toString('latin1'));
+}
+
+/** Where the line holding offset `at` of `raw` begins: past the last LF before it, else 0 (a negative offset would search from the end). */
+function lineStart(raw: Buffer, at: number): number {
+  return at === 0 ? 0 : raw.lastIndexOf(LF, at - 1) + 1;
+}
+
+/** A request line: a method (a token), a target, a version. */
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [!-~]+ HTTP\/\d\.\d\r?\n/;
+
+/** Whether a method the parser refused begins a well-formed request line (from its line's start in the read). */
+function unknownMethod(err: ParseError): boolean {
+  const raw = err.rawPacket;
+  const at = err.bytesParsed;
+  if (raw === undefined || at === undefined || at > raw.length) return false;
+  const start = lineStart(raw, at);
+  return REQUEST_LINE.test(raw.subarray(start, Math.min(raw.length, start + 8192)).toString('latin1'));
+}
+
+/**
+ * What to answer a parse error; undefined for a socket error (a reset: nobody to answer).
+ * `longFirstLine`: the connection's first request line did not end within `maxHeaderSize`.
+ */
+export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHeaderSize?: number): BadVerdict | undefined {
   const code = err.code ?? '';
   // llhttp's own words (fixed texts, never the client's bytes), e.g. "Invalid header value char".
   const why = (err.reason ?? err.message.replace(/^Parse Error: /, '')).replace(/\.$/, '');
   const said = (s: string): string => `${s} (${why}).`;
   switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return verdict(431, 'headers_too_large', 'The request headers are larger than this gateway accepts.');
+    case 'HPE_HEADER_OVERFLOW': {
+      const limit = maxHeaderSize === undefined ? '' : ` (${maxHeaderSize} bytes, server.maxHeaderSize)`;
+      if (overflowInTarget(err) ?? longFirstLine) return verdict(414, 'uri_too_long', `The request target is longer than the whole head of a request may be${limit}.`);
+      return verdict(431, 'headers_too_large', `The request headers are larger than this gateway accepts${limit}.`);
+    }
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return verdict(408, 'request_timeout', 'The request was not received in time.');
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return verdict(413, 'chunk_extensions_too_large', 'The chunk extensions of the request body are too large.');
     case 'HPE_INVALID_METHOD':
+      // A well-formed request line whose method the parser does not know (`FOO`, `get`: methods are case-sensitive) is not implemented, not malformed (RFC 9110 section 9.1).
+      if (unknownMethod(err)) return verdict(501, 'method_not_implemented', 'The request method is not one this gateway implements (methods are case-sensitive: GET, not get).');
+      return verdict(400, 'bad_request_line', said('The request line is malformed'));
     case 'HPE_INVALID_CONSTANT':
       return verdict(400, 'bad_request_line', said('The request line is malformed'));
+    case 'HPE_PAUSED_H2_UPGRADE':
+      // `PRI * HTTP/2.0`: HTTP/2 with prior knowledge (h2c).
+      return verdict(505, 'bad_version', 'Only HTTP/1.0 and HTTP/1.1 are served: HTTP/2 with prior knowledge (the PRI preface) is not.');
     case 'HPE_INVALID_VERSION':
       return /invalid http version/i.test(why) ? verdict(505, 'bad_version', said('Only HTTP/1.0 and HTTP/1.1 are served')) : verdict(400, 'bad_request_line', said('The request line is malformed'));
     case 'HPE_INVALID_URL':
@@ -84,26 +137,28 @@ function endWith(socket: Duplex, answer: string): void {
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
-/** The server's `clientError` listener. */
-export function onClientError(bad: BadRequests): (err: ParseError, socket: Duplex) => void {
+/** The server's `clientError` listener; `maxHeaderSize` is stated in the answer to a head over it. */
+export function onClientError(bad: BadRequests, maxHeaderSize?: number): (err: ParseError, socket: Duplex) => void {
   return (err, socket) => {
     // After a parse error llhttp reports the same error for every later read: answer once.
     if (bad.answered(socket)) return;
     if (err.code === 'HPE_CLOSED_CONNECTION') {
       // Bytes after a request that said Connection: close are not processed, nor answered
-      // (RFC 9112 section 9.6): that request's response goes out, then the close.
-      bad.markAnswered(socket);
+      // (RFC 9112 section 9.6): that request's response goes out, then the close. The socket is
+      // not marked answered: the requests parsed before it (the one that said close among them)
+      // are still to be served (hostile-4: '1, 2 with close, 3' pipelined left 2 unanswered and
+      // the connection open for ever). llhttp repeats this error for every later read: this is idempotent.
       if (inFlightOf(socket) === undefined) socket.end();
       return;
     }
-    const v = parseErrorVerdict(err);
+    const v = parseErrorVerdict(err, bad.longFirstLine(socket), maxHeaderSize);
     if (v === undefined || socket.destroyed || !socket.writable) {
       socket.destroy();
       return;
     }
     bad.count(v.reason, v.status);
     bad.markAnswered(socket);
-    const answer = rawProblem(v.status, v.detail);
+    const answer = rawProblem(v.status, v.reason, v.detail);
     const inFlight = inFlightOf(socket);
     const req = inFlight?.req;
     if (inFlight === undefined || req === undefined) return endWith(socket, answer);
@@ -128,7 +183,7 @@ export function onVersionless(bad: BadRequests): (socket: Duplex) => void {
     if (bad.answered(socket) || !socket.writable) return;
     bad.count('bad_version', 505);
     bad.markAnswered(socket);
-    endWith(socket, rawProblem(505, 'Only HTTP/1.0 and HTTP/1.1 are served: the request line has no version (HTTP/0.9).'));
+    endWith(socket, rawProblem(505, 'bad_version', 'Only HTTP/1.0 and HTTP/1.1 are served: the request line has no version (HTTP/0.9).'));
   };
 }
 
@@ -139,7 +194,7 @@ export function onConnect(bad: BadRequests): (req: IncomingMessage, socket: Dupl
     if (bad.answered(socket)) return;
     bad.count('method_not_allowed', 405);
     bad.markAnswered(socket);
-    if (socket.writable) endWith(socket, rawProblem(405, 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS }));
+    if (socket.writable) endWith(socket, rawProblem(405, 'method_not_allowed', 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS }));
     else socket.destroy();
   };
 }

@@ -65,8 +65,19 @@ export interface ServerConfig {
   readonly responseBuffer?: Size;
   /** Response bytes held for slow clients at once, all responses together, per process (past it a response buffers no more). @default 256mb */
   readonly responseMemory?: Size;
-  /** A client that reads nothing of a pending response for this long is disconnected (the upstream request is abandoned). @default 30s */
+  /**
+   * While response bytes are pending for a client, it must take some within every window of
+   * this length, at least `minReadRate` per second over it, or it is disconnected (the
+   * upstream request is abandoned). @default 30s
+   */
   readonly writeTimeout?: Duration;
+  /**
+   * Bytes per second a client must take of a pending response, over each `writeTimeout`
+   * (Apache mod_reqtimeout's MinRate); a client that keeps up is never cut, however long the
+   * response. From 0 (off: only a client that takes nothing for `writeTimeout` is cut) to 1gb.
+   * @default 1kb
+   */
+  readonly minReadRate?: Size;
   /** Open client connections; more are refused at accept. @default 10000 */
   readonly maxConnections?: number;
   /** Requests waiting for admission across all routes; more are answered 503 at once. @default 10000 */

@@ -53,7 +53,7 @@ export class CrashAnswers {
         continue;
       }
       written.push(new Promise((resolve) => res.once('close', () => resolve())));
-      writeProblem(res, 502, 'The gateway worker serving this request failed.', { Connection: 'close' });
+      writeProblem(res, 502, 'worker_failed', 'The gateway worker serving this request failed.', { Connection: 'close' });
     }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));

@@ -1,13 +1,37 @@
 /**
- * Durations in a JSON Schema: a string with its unit (a bare number is refused) and a range
- * in ms under the custom keyword `durationRange: [min, max]`, which ajv checks through
- * {@link compileSchema}. Editors that do not know the keyword still check the syntax.
+ * Durations, sizes and rates in a JSON Schema: a string with its unit (a bare number is
+ * refused for a duration) and a range of its value under the custom keywords
+ * `durationRange: [min, max]` (ms), `sizeRange: [min, max]` (bytes) and `rateRange: max`
+ * (per second), which ajv checks through {@link compileSchema}: the pattern alone lets
+ * `99999999999999999999gb` through. Editors that do not know the keywords still check the syntax.
  */
 import type { ValidateFunction } from 'ajv';
 import { ajv as loadAjv } from './peers.js';
-import { describeDurationRange, DURATION_PATTERN, parseDuration, TIMER_MAX_MS } from './units.js';
+import { describeDurationRange, DURATION_PATTERN, parseDuration, RATE_PATTERN, rateOf, SIZE_PATTERN, sizeBytes, TIMER_MAX_MS } from './units.js';
 
 export const DURATION_RANGE_KEYWORD = 'durationRange';
+
+/** `n` bytes as a size is written: 1073741824 → `1gb`. */
+function formatSize(n: number): string {
+  for (const [unit, size] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) if (n >= size && n % size === 0) return `${n / size}${unit}`;
+  return `${n} byte${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * A size field (`16kb`, `10mb`, or a number of bytes) from `min` to `max` bytes; `why`, the
+ * reason for a range of its own, and `examples` (in the range) go into its description,
+ * which is what a value out of range is told.
+ */
+export function sizeField(min: number, max: number, why?: string, examples = '16kb, 10mb, 1gb') {
+  const description = `A size from ${formatSize(min)} to ${formatSize(max)}${why === undefined ? '' : ` (${why})`}: ${examples}, or a number of bytes.`;
+  return { type: ['string', 'integer'], pattern: SIZE_PATTERN, minimum: min, maximum: max, sizeRange: [min, max], description } as const;
+}
+
+/** A rate field (`2000/s`, `100/min`, or a number per second) above 0 and at most `maxPerS` per second. */
+export function rateField(maxPerS: number) {
+  const description = `A rate above 0 and at most ${maxPerS}/s: 2000/s, 100/min, 5/h, 1/d, or a number per second.`;
+  return { type: ['string', 'number'], pattern: RATE_PATTERN, exclusiveMinimum: 0, maximum: maxPerS, rateRange: maxPerS, description } as const;
+}
 
 /** A duration field from `minMs` to `maxMs` (at most what a Node timer holds). */
 export function durationField(minMs: number, maxMs: number): { readonly type: 'string'; readonly pattern: string; readonly durationRange: readonly [number, number]; readonly description: string } {
@@ -27,6 +51,25 @@ export function compileSchema(schema: object): ValidateFunction {
       const ms = parseDuration(data);
       // A string that is no duration at all is the pattern's error, not this one's.
       return ms === undefined || (ms >= range[0] && ms <= range[1]);
+    },
+  });
+  // A string that is no size or rate at all is the pattern's error; the description states the range.
+  ajv.addKeyword({
+    keyword: 'sizeRange',
+    type: 'string',
+    schemaType: 'array',
+    errors: true,
+    validate: (range: readonly [number, number], data: string) => !new RegExp(SIZE_PATTERN).test(data) || (sizeBytes(data) >= range[0] && sizeBytes(data) <= range[1]),
+  });
+  ajv.addKeyword({
+    keyword: 'rateRange',
+    type: 'string',
+    schemaType: 'number',
+    errors: true,
+    validate: (maxPerS: number, data: string) => {
+      if (!new RegExp(RATE_PATTERN).test(data)) return true;
+      const r = rateOf(data);
+      return r.rate > 0 && (r.rate * 1000) / r.perMs <= maxPerS;
     },
   });
   return ajv.compile(schema);

@@ -57,7 +57,7 @@ export class RouteFault {
         return;
       }
       if (abortStatus !== undefined) {
-        writeProblem(res, abortStatus, 'Injected fault (route fault.abort).');
+        writeProblem(res, abortStatus, 'injected_fault', 'Injected fault (route fault.abort).');
         permit?.finish(abortStatus);
       } else forward();
     };

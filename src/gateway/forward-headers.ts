@@ -57,29 +57,30 @@ export const STRIPPED_HEADERS: readonly string[] = [
   'x-url-scheme',
 ];
 
-/** Names the Connection header lists, lowercased. */
-function connectionNamed(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
-  const s = new Set<string>();
-  for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
+/**
+ * Adds to `into` the names a Connection header value lists (lowercased), but for those
+ * hop-by-hop whatever it says (HOP_BY_HOP): nearly every response says `Connection:
+ * keep-alive`, and then no set is built at all.
+ */
+function connectionNamed(value: string, into: Set<string> | undefined): Set<string> | undefined {
+  if (HOP_BY_HOP.has(value.toLowerCase())) return into; // `keep-alive` alone: nothing to split
+  for (const part of value.split(',')) {
     const n = part.trim().toLowerCase();
-    if (n !== '') s.add(n);
+    if (n !== '' && !HOP_BY_HOP.has(n)) (into ??= new Set()).add(n);
   }
-  return s;
+  return into;
 }
 
 function isHopByHop(name: string, named: Set<string> | undefined): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || named?.has(name) === true;
 }
 
-/** The names a raw header list's Connection headers name (they are hop-by-hop too). */
-function namedInRaw(raw: readonly (string | Buffer)[]): Set<string> | undefined {
+/** The names a raw request header list's Connection headers name (they are hop-by-hop too). */
+function namedInRaw(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 10 && name.toString('latin1').toLowerCase() === 'connection') {
-      for (const n of connectionNamed(raw[i + 1]!.toString('latin1')) ?? []) (named ??= new Set()).add(n);
-    }
+    if (name.length === 10 && name.toLowerCase() === 'connection') named = connectionNamed(raw[i + 1]!, named);
   }
   return named;
 }
@@ -91,15 +92,22 @@ function namedInRaw(raw: readonly (string | Buffer)[]): Set<string> | undefined 
  * Set-Cookie kept, bytes as latin1 like node:http).
  */
 export function responseHead(raw: readonly (string | Buffer)[], own: readonly HeaderPair[]): string[] {
-  const out: string[] = [];
-  const named = namedInRaw(raw);
-  // Each name decoded and lowercased once, for both the `own` check and the hop-by-hop one.
-  const lower: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) lower.push(raw[i]!.toString('latin1').toLowerCase());
-  for (const [name, value] of own) if (!lower.includes(name.toLowerCase())) out.push(name, value);
-  for (let i = 0; i < lower.length; i++) {
-    if (!isHopByHop(lower[i]!, named)) out.push(raw[i * 2]!.toString('latin1'), raw[i * 2 + 1]!.toString('latin1'));
+  // One pass decodes each name once and finds what Connection names; the second keeps the
+  // end-to-end ones (the names Connection lists are known only after the first).
+  const n = raw.length >> 1;
+  const names = new Array<string>(n);
+  const lower = new Array<string>(n);
+  let named: Set<string> | undefined;
+  for (let i = 0; i < n; i++) {
+    const name = raw[i * 2]!.toString('latin1');
+    const l = name.toLowerCase();
+    names[i] = name;
+    lower[i] = l;
+    if (l === 'connection') named = connectionNamed(raw[i * 2 + 1]!.toString('latin1'), named);
   }
+  const out: string[] = [];
+  for (const [name, value] of own) if (!lower.includes(name.toLowerCase())) out.push(name, value);
+  for (let i = 0; i < n; i++) if (!isHopByHop(lower[i]!, named)) out.push(names[i]!, raw[i * 2 + 1]!.toString('latin1'));
   return out;
 }
 
@@ -126,6 +134,41 @@ export function strippedSet(extra: readonly string[] = []): ReadonlySet<string> 
 const DEFAULT_STRIPPED = strippedSet();
 
 /**
+ * What the forwarding headers need of a connection's peer, worked out on its first request
+ * (the address parsed, the trust list asked, the Forwarded `for=` quoted) and kept for the
+ * next ones; again when the trust list is another (a reload swaps it). The last Forwarded
+ * element is kept with the Host it was made for: a connection's requests name one host.
+ */
+interface PeerFacts {
+  readonly trusted: TrustCheck | undefined;
+  readonly peer: string;
+  readonly believe: boolean;
+  /** The `for=` parameter of Forwarded. */
+  readonly forParam: string;
+  host: string | undefined;
+  element: string;
+}
+
+const peerFacts = new WeakMap<object, PeerFacts>();
+
+function factsOf(req: IncomingMessage, trusted: TrustCheck | undefined): PeerFacts {
+  const known = peerFacts.get(req.socket);
+  if (known !== undefined && known.trusted === trusted) return known;
+  const peer = peerAddress(req);
+  const ip = parseIp(peer);
+  const facts: PeerFacts = {
+    trusted,
+    peer,
+    believe: trusted !== undefined && ip !== undefined && trusted(ip),
+    forParam: `for=${forwardedValue(ip?.family === 6 ? `[${peer}]` : peer)}`,
+    host: undefined,
+    element: '',
+  };
+  peerFacts.set(req.socket, facts);
+  return facts;
+}
+
+/**
  * The request headers sent upstream, as a flat name/value list: the client's end-to-end
  * headers (raw: order and duplicates kept; from an untrusted peer, without `stripped` and
  * X-Forwarded-*), then the upstream's Host and the forwarding headers, appended to when the
@@ -134,15 +177,17 @@ const DEFAULT_STRIPPED = strippedSet();
 export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, trusted: TrustCheck | undefined, stripped: ReadonlySet<string> = DEFAULT_STRIPPED): string[] {
   const raw = req.rawHeaders;
   const named = namedInRaw(raw);
-  const peer = peerAddress(req);
-  const ip = parseIp(peer);
-  const believe = trusted !== undefined && ip !== undefined && trusted(ip);
+  const facts = factsOf(req, trusted);
+  const { peer, believe } = facts;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
     // Upstreams that read headers CGI-style (Rack, PHP, WSGI) see X_Real_IP as X-Real-IP: judged alike.
     const dashed = lower.includes('_') ? lower.replaceAll('_', '-') : lower;
     if (isHopByHop(lower, named) || REPLACED.has(dashed)) continue;
+    // The twin of a framing or hop-by-hop header (Transfer_Encoding, Content_Length, Proxy_Authorization)
+    // is that header to a CGI-style upstream, but not to the gateway, which frames the body itself (hostile-4).
+    if (dashed !== lower && (isHopByHop(dashed, named) || dashed === 'content-length')) continue;
     if (!believe && (stripped.has(dashed) || dashed.startsWith('x-forwarded-'))) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
@@ -152,7 +197,11 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
   const proto = single(h['x-forwarded-proto']);
   const fhost = single(h['x-forwarded-host']);
   const fwd = single(h.forwarded);
-  const element = `for=${forwardedValue(ip?.family === 6 ? `[${peer}]` : peer)};host=${forwardedValue(host)};proto=http`;
+  if (facts.host !== host) {
+    facts.host = host;
+    facts.element = `${facts.forParam};host=${forwardedValue(host)};proto=http`;
+  }
+  const element = facts.element;
   out.push(
     'host', upstreamHost,
     'x-forwarded-for', believe && xff !== undefined && xff !== '' ? `${xff}, ${peer}` : peer,

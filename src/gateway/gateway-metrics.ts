@@ -1,21 +1,49 @@
 /**
  * The gateway's own series beside sluice/prometheus's gate metrics: what rollouts and
  * rehearsals did. Counters read at scrape time from the live route table (a counter set to
- * the cumulative count; a reload that rebuilds a policy or route starts it again at 0,
- * which Prometheus' rate() reads as a counter reset).
+ * the cumulative count). A reload builds every route's fault injector again, and a policy
+ * whose config changed: what those counted is carried (`replaced`), so a series goes on
+ * from where it was rather than back to 0.
  *   sluice_shadow_refusals_total{policy,reason}  requests a shadow policy would have refused
  *   sluice_canary_bypassed_total{policy}         requests of tenants outside a canary
  *   sluice_faults_injected_total{route,fault}    delays and aborts injected (route `fault`)
  *   sluice_bad_requests_total{reason}            requests refused for what they are (bad-requests.ts)
+ *   sluice_store_unavailable_total               requests refused 503 because the store (Redis) was away and its mode is closed
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { HandlerState } from './request-handler.js';
+import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total'] as const;
 
-export function registerGatewayMetrics(registry: Registry, state: HandlerState): void {
+type Labels = Record<string, string>;
+
+/** Counts of policies and routes a reload replaced, by series: added to the live ones at every scrape. */
+class Carried {
+  readonly #series = new Map<string, { labels: Labels; n: number }>();
+  add(labels: Labels, n: number): void {
+    if (n === 0) return;
+    const key = JSON.stringify(labels);
+    const e = this.#series.get(key);
+    if (e === undefined) this.#series.set(key, { labels, n });
+    else e.n += n;
+  }
+  /** Into a counter that collect() just reset. */
+  into(c: Counter): void {
+    for (const e of this.#series.values()) c.inc(e.labels, e.n);
+  }
+}
+
+/**
+ * Register the gateway's series. Returns `replaced(old, next)`, for the gateway to call when a
+ * reload swapped `old` for `next`: what `old`'s replaced policies and routes counted is kept.
+ */
+export function registerGatewayMetrics(registry: Registry, state: HandlerState): (old: RouteTable, next: RouteTable) => void {
   const registers = [registry];
+  const shadow = new Carried();
+  const canary = new Carried();
+  const faults = new Carried();
   new Counter({
     name: 'sluice_shadow_refusals_total',
     help: 'Requests a policy in shadow mode would have refused, by reason (they were forwarded).',
@@ -23,6 +51,7 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
     registers,
     collect() {
       this.reset();
+      shadow.into(this);
       for (const p of state.table.policies.values()) for (const [reason, n] of p.rollout.shadowRefusals) this.inc({ policy: p.name, reason }, n);
     },
   });
@@ -33,6 +62,7 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
     registers,
     collect() {
       this.reset();
+      canary.into(this);
       for (const p of state.table.policies.values()) if (p.rollout.mode === 'canary') this.inc({ policy: p.name }, p.rollout.bypassed);
     },
   });
@@ -43,6 +73,7 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
     registers,
     collect() {
       this.reset();
+      faults.into(this);
       for (const r of state.table.routes) {
         if (r.fault === undefined) continue;
         this.inc({ route: r.config.name, fault: 'delay' }, r.fault.delayed);
@@ -60,4 +91,26 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
       for (const [reason, n] of Object.entries(state.badRequests.snapshot())) this.inc({ reason }, n);
     },
   });
+  // An outage of the store is not the clients' doing: told apart from their refusals.
+  new Counter({
+    name: 'sluice_store_unavailable_total',
+    help: 'Requests refused 503 store_unavailable: the store (Redis) could not be reached and store.onStoreError is closed.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state.counters.storeUnavailable);
+    },
+  });
+  return (old, next) => {
+    for (const p of next.retiredFrom(old).policies) {
+      for (const [reason, n] of p.rollout.shadowRefusals) shadow.add({ policy: p.name, reason }, n);
+      if (p.rollout.mode === 'canary') canary.add({ policy: p.name }, p.rollout.bypassed);
+    }
+    // Every route gets a new fault injector (route-table.ts).
+    for (const r of old.routes) {
+      if (r.fault === undefined) continue;
+      faults.add({ route: r.config.name, fault: 'delay' }, r.fault.delayed);
+      faults.add({ route: r.config.name, fault: 'abort' }, r.fault.aborted);
+    }
+  };
 }

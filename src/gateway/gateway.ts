@@ -9,7 +9,7 @@ import { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
-import type { AdminServer } from './admin-server.js';
+import type { AdminServer, GatewayMetrics } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
 import { JsonLogger, toLogger } from './logger.js';
 import type { Logger } from './logger.js';
@@ -18,7 +18,9 @@ import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect, onVersionless } from './client-errors.js';
 import { watchFirstLines } from './versionless-requests.js';
+import { followChunkSizes } from './chunk-sizes.js';
 import { PipelineLimit } from './pipeline-limit.js';
+import type { PipelineHandler } from './pipeline-limit.js';
 import { LoopSaturation } from './loop-saturation.js';
 import { RefusalPacer } from './refusal-pacer.js';
 import { RejectionLog } from './rejection-log.js';
@@ -69,7 +71,11 @@ export interface Gateway {
   readonly adminUrl: string;
   /** Every route's and gate's state, as JSON-safe data (what `/status` serves). */
   status(): GatewayStatus;
-  /** The Prometheus text `/metrics` serves; undefined when prom-client is not installed. */
+  /**
+   * The Prometheus text `/metrics` serves; undefined when prom-client is not installed. With
+   * the admin listener on (the default), prom-client is loaded at the start and every counter
+   * counts from it; with it off, from the first call of this.
+   */
   metrics(): Promise<string | undefined>;
   /** The live dashboard's last sample (what `/dashboard/snapshot` serves; with workers, theirs merged). */
   dashboard(): DashboardSample;
@@ -91,6 +97,12 @@ export interface Gateway {
 
 /** How long idle keep-alive connections stay open once a drain began: a request already sent on one is answered, ms. */
 const IDLE_GRACE_MS = 250;
+/**
+ * How long the listener goes on accepting once a drain began, ms: connections already in its
+ * accept queue (or on their way) are answered rather than reset by its close. Less than
+ * IDLE_GRACE_MS: the last ones accepted have their request read before idle connections go.
+ */
+const LISTEN_GRACE_MS = 100;
 
 /** `http://<bound address>:<port>`. */
 function urlOf(server: Server): string {
@@ -123,6 +135,13 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
   // a Content-Length or Transfer-Encoding past them would go unseen (hostile finding F5). The
   // head's size (maxHeaderSize) bounds the count instead.
   server.maxHeadersCount = 0;
+  // A client that half-closes after its request (shutdown(SHUT_WR): `nc -N`, scripts, some
+  // health checkers) is still reading: its requests are answered, then the connection ends.
+  // node:http's default aborted them at the FIN and ended the socket — after the gateway had
+  // admitted and forwarded them: upstream work and a slot spent on an answer nobody could get
+  // (hostile-3 H2). A FIN on an idle connection still closes it at once. (node:http's own
+  // switch, read at each FIN: set on every http.Server, absent from its typings.)
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -130,7 +149,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   if (resolved.server.workers > 1 && options.share === undefined) return startPrimary(config, resolved, options.logger === undefined ? {} : { logger: toLogger(options.logger) });
   const logger = options.logger === undefined ? new JsonLogger(resolved.logLevel) : toLogger(options.logger);
   // A store (Redis) replaces the primary as the home of the shared limits, for workers too.
-  const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger);
+  const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger, resolved.server.workers);
   const share = store?.share ?? options.share;
   const leases = share === undefined ? undefined : new SlotLeases(share);
   const crashAnswers = options.crashAnswers;
@@ -153,6 +172,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     bodyMemory: new MemoryBudget(resolved.server.bodyMemory),
     responseMemory: new MemoryBudget(resolved.server.responseMemory),
   };
+  // Built once: the pipeline limit runs one of these per request (pipeline-limit.ts), no closure each.
+  const onRequest: PipelineHandler = (req, res) => handleRequest(state, req, res);
+  const onContinue: PipelineHandler = (req, res) => handleRequest(state, req, res, true);
+  const onExpectation: PipelineHandler = (_req, res) => refuseExpectation(state, res);
   const startedAt = Date.now();
   const s = resolved.server;
   const server = createServer(
@@ -167,26 +190,44 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     (req, res) => {
       crashAnswers?.track(res);
-      pipeline.run(req, res, () => handleRequest(state, req, res));
+      // Now, while the parser is still in the read that completed this head (chunk-sizes.ts).
+      followChunkSizes(req);
+      pipeline.run(req, res, onRequest);
     },
   );
   // Expect: 100-continue is answered 100 only once the request is admitted (expect-continue.ts); other expectations 417.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     crashAnswers?.track(res);
-    pipeline.run(req, res, () => handleRequest(state, req, res, true));
+    followChunkSizes(req);
+    // node:http comes here for any value holding the token (`100-continue, teapot`): an expectation besides it is not met (hostile-3 H5).
+    if (req.headers.expect?.trim().toLowerCase() !== '100-continue') return pipeline.run(req, res, onExpectation);
+    pipeline.run(req, res, onContinue);
   });
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, () => refuseExpectation(state, res)));
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, onExpectation));
   crashAnswers?.attach(server);
   applyServerLimits(server, resolved, state.pacer, loop, logger);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
-  server.on('clientError', onClientError(state.badRequests));
+  server.on('clientError', onClientError(state.badRequests, s.maxHeaderSize));
   server.on('connect', onConnect(state.badRequests));
   // An HTTP/0.9 request line (no version, no headers to follow) is answered 505 at once, not 408 after headersTimeout.
-  watchFirstLines(server, s.maxHeaderSize, onVersionless(state.badRequests));
+  // A first line longer than the head may be: its overflow is answered 414, not 431.
+  watchFirstLines(server, s.maxHeaderSize, { versionless: onVersionless(state.badRequests), tooLong: (socket) => state.badRequests.markLongFirstLine(socket) });
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
   // Every gate holds its share of the shared limits before the first request.
   await leases?.attach(state.table);
-  await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
+  // While the store is away the concurrency limits follow its failure mode, as its rate limits do.
+  if (leases !== undefined) store?.onAway((away) => leases.storeAway(away));
+  // Metrics count from before the first request, not from the first scrape: a refusal made
+  // before Prometheus first asks is in its first answer. A worker loads them too: its
+  // primary's /metrics is its workers' merged.
+  const loaded = resolved.admin.enabled ? await loadMetrics(state) : undefined;
+  let metrics: Promise<GatewayMetrics | undefined> | undefined = resolved.admin.enabled ? Promise.resolve(loaded) : undefined;
+  try {
+    await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
+  } catch (err) {
+    loaded?.close();
+    throw err;
+  }
   const url = urlOf(server);
   state.ownHost = localHostOf(server);
 
@@ -197,9 +238,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // A worker's admin is its primary's: /status and /metrics there cover every worker.
   if (dashboard !== undefined && options.share === undefined) {
     try {
-      admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger, dashboard, ...(store === undefined ? {} : { storeStatus: () => store.status() }) });
+      admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger, dashboard, metrics: loaded, ...(store === undefined ? {} : { storeStatus: () => store.status() }) });
     } catch (err) {
       dashboard.close();
+      loaded?.close();
       loop.stop();
       server.close();
       throw err;
@@ -222,11 +264,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         // After a timer, an immediate runs once the poll phase between them has read what they hold.
         await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
       }
-      // No new connections; idle keep-alive ones are closed after a grace, not at once (hostile
-      // finding F26): a request a client sent on one just before the drain began is read and
-      // answered (503 + Connection: close) instead of being lost to the close. (node:http's
-      // close() would close them at once: net's stops accepting only.)
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       // Queued requests are answered 503 + Retry-After now; admitted ones run on.
       for (const p of state.table.policies.values()) p.close();
       let timer: NodeJS.Timeout | undefined;
@@ -236,6 +273,21 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         server.closeIdleConnections();
         idle = setInterval(() => server.closeIdleConnections(), 50);
       }, Math.min(IDLE_GRACE_MS, deadlineMs));
+      // Connections whose handshake the kernel completed wait in the listener's accept queue
+      // until this process accepts them; closing the listener resets every one still there —
+      // clients that connected in the first ~30-40 ms of a drain (the signal's and, with
+      // workers, the primary's call's way here) got ECONNRESET after sending their request.
+      // The listener stays open for a grace (what comes is answered 503 + Connection: close,
+      // or served on an exempt route), and closes in the check phase after a poll phase that
+      // accepted what the queue held. Connections after the close are refused (ECONNREFUSED:
+      // nothing was sent, a client or balancer retries elsewhere).
+      if (deadlineMs > 0) await new Promise((resolve) => setTimeout(() => setImmediate(resolve), Math.min(LISTEN_GRACE_MS, deadlineMs)));
+      // No new connections; idle keep-alive ones are closed after a grace, not at once (hostile
+      // finding F26): a request a client sent on one just before the drain began is read and
+      // answered (503 + Connection: close) instead of being lost to the close. (node:http's
+      // close() would close them at once: net's stops accepting only.)
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      logger.info('listener closed: new connections are refused', {});
       const outcome = await Promise.race([closed.then(() => 'done' as const), late]);
       clearTimeout(timer);
       clearTimeout(grace);
@@ -256,6 +308,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await store?.close();
       await admin?.close();
       dashboard?.close();
+      (await metrics)?.close();
       logger.info('stopped', { requests: counters.requests, admitted: counters.admitted, rejected: counters.rejected });
     })();
     return drained;
@@ -277,6 +330,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const table = new RouteTable(c, old, options.clock, share);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
+    // The gateway's counters go on from what the replaced policies and routes counted.
+    void metrics?.then((m) => m?.replaced(old, table));
     applyServerLimits(server, c, state.pacer, loop, logger);
     state.bodyMemory.capacity = c.server.bodyMemory;
     state.responseMemory.capacity = c.server.responseMemory;
@@ -293,16 +348,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await Promise.resolve();
   };
 
-  let scrape: ReturnType<typeof loadMetrics> | undefined;
   return {
     url,
     adminUrl: admin?.url ?? '',
     status,
     dashboard: () => dashboard?.snapshot() ?? { t: Date.now(), groups: [] },
     metrics: async () => {
-      scrape ??= loadMetrics(state);
-      const s = await scrape;
-      return s === undefined ? undefined : (await s()).body;
+      metrics ??= loadMetrics(state);
+      const m = await metrics;
+      return m === undefined ? undefined : (await m.scrape()).body;
     },
     reload,
     drain,

@@ -10,9 +10,18 @@
  * two quieter forms of the first (F22): an underscore twin (`X_Api_Key` is `X-Api-Key` to a
  * CGI-style upstream — Rack, PHP, WSGI — which reads one of the two), and one copy holding a
  * list (`spent, fresh`: what two copies look like joined; an upstream may take the first).
+ * The twin alone is refused too (hostile-3 H6): the gateway limits the request as keyless
+ * (per address, a fresh bucket) while the upstream serves it as the key's tenant.
  */
 import type { IncomingMessage } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';
+
+/**
+ * The one subject of every identity-header refusal: the header as configured, and what it is
+ * for. Each detail then says what is wrong and what to do (hostile-4: the three refusals said it
+ * three ways, a plain duplicate spoke of underscores, and none said what to send instead).
+ */
+const IDENTIFIES = (name: string): string => `The ${name} header (which this route limits requests by)`;
 
 /** Whether the request's identity headers are unambiguous; a verdict when they are not. */
 export function identityVerdict(req: IncomingMessage, names: readonly string[]): BadVerdict | undefined {
@@ -21,19 +30,29 @@ export function identityVerdict(req: IncomingMessage, names: readonly string[]):
   for (const name of names) {
     const dashed = name.replaceAll('_', '-');
     let n = 0;
+    let underscored: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       // Underscores read as dashes, as CGI-style upstreams read them (and case ignored).
       if (raw[i]!.length !== name.length || raw[i]!.toLowerCase().replaceAll('_', '-') !== dashed) continue;
       n++;
-      if (raw[i + 1]!.includes(',')) return { status: 400, reason: 'duplicate_identity_header', detail: `The ${name} header holds a list (a comma): which item identifies the request is ambiguous.` };
+      // Its dashes and underscores not as configured: the same header to a CGI-style upstream, none to node:http.
+      if (raw[i]!.toLowerCase() !== name.toLowerCase()) underscored = raw[i];
+      if (raw[i + 1]!.includes(',')) return { status: 400, reason: 'duplicate_identity_header', detail: `${IDENTIFIES(name)} holds a list (a comma), and which item identifies the request is ambiguous: send one value.` };
     }
-    if (n > 1) return { status: 400, reason: 'duplicate_identity_header', detail: `The ${name} header appears ${n} times (underscores read as dashes): which one identifies the request is ambiguous.` };
+    if (n > 1) {
+      const twin = underscored === undefined ? '' : ` (counting ${underscored}, which upstreams that read headers CGI-style take for ${name})`;
+      return { status: 400, reason: 'duplicate_identity_header', detail: `${IDENTIFIES(name)} is sent ${n} times${twin}, and which one identifies the request is ambiguous: send it once.` };
+    }
+    // Alone, the twin is no key here (the request is limited as keyless) and the key to a CGI-style upstream (hostile-3 H6).
+    if (underscored !== undefined) {
+      return { status: 400, reason: 'underscore_identity_header', detail: `${IDENTIFIES(name)} is sent as ${underscored}, which upstreams that read headers CGI-style take for ${name} but this gateway does not: send it as ${name}.` };
+    }
   }
   const connection = req.headers.connection;
   if (connection !== undefined) {
     const named = new Set(connection.split(',').map((t) => t.trim().toLowerCase()));
     for (const name of names) {
-      if (named.has(name)) return { status: 400, reason: 'hop_by_hop_identity_header', detail: `The ${name} header is named in Connection: it would not reach the upstream, which must see the key the request is limited by.` };
+      if (named.has(name)) return { status: 400, reason: 'hop_by_hop_identity_header', detail: `${IDENTIFIES(name)} is named in Connection, so it would not reach the upstream, which must see what the request is limited by: do not list it there.` };
     }
   }
   return undefined;

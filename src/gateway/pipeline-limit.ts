@@ -16,6 +16,8 @@ import { handleOf } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 
 interface Line {
+  readonly limit: PipelineLimit;
+  readonly socket: Socket;
   busy: boolean;
   /** A response said Connection: close: the requests still waiting are not served (the connection closes). */
   closing: boolean;
@@ -23,6 +25,25 @@ interface Line {
   stopped: boolean;
   /** Each waiting request's turn: it starts (true), or declines because it has nothing to forward (false). */
   readonly waiting: (() => boolean)[];
+}
+
+/** What runs a request once it may: given the request and its response, so that one function serves every request (no closure each). */
+export type PipelineHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The line of the connection a response being served is on (read by the shared 'close' listener). */
+const kLine = Symbol('sluice.pipeline.line');
+type Served = ServerResponse & { [kLine]?: Line | undefined };
+
+/**
+ * The one 'close' listener of every response served (`this` is the response): no closure per
+ * request. A response closes once (node:http guards it), so `on`, not `once` (whose wrapper and
+ * removal cost every request); a second call finds its line gone anyway.
+ */
+function onServedClose(this: Served): void {
+  const l = this[kLine];
+  if (l === undefined) return;
+  this[kLine] = undefined;
+  l.limit.closed(this, l);
 }
 
 export class PipelineLimit {
@@ -40,24 +61,16 @@ export class PipelineLimit {
     this.#pacer = pacer;
   }
 
-  /** Run `handle` for this request now, or once the requests before it on its connection have finished. */
-  run(req: IncomingMessage, res: ServerResponse, handle: () => void): void {
+  /** Run `handle(req, res)` now, or once the requests before it on its connection have finished. */
+  run(req: IncomingMessage, res: ServerResponse, handle: PipelineHandler): void {
     const socket = req.socket;
     let line = this.#lines.get(socket);
-    if (line === undefined) this.#lines.set(socket, (line = { busy: false, closing: false, stopped: false, waiting: [] }));
+    if (line === undefined) this.#lines.set(socket, (line = { limit: this, socket, busy: false, closing: false, stopped: false, waiting: [] }));
     const l = line;
-    const start = (): void => {
-      l.busy = true;
-      this.#serving.add(res);
-      // on, not once: a response closes once (node:http guards it), and once's wrapper and removal cost every request.
-      res.on('close', () => {
-        this.#serving.delete(res);
-        if (!res.shouldKeepAlive) l.closing = true;
-        this.#next(socket, l);
-      });
-      handle();
-    };
-    if (!l.busy) return start();
+    if (!l.busy) {
+      this.#start(l, res);
+      return handle(req, res);
+    }
     this.waiting++;
     this.waited++;
     const h = handleOf(socket);
@@ -75,9 +88,24 @@ export class PipelineLimit {
       // reading again would parse another read's worth of requests at every turn: a non-reader
       // pipelining 100,000 had 14,000 parsed and waiting after 4 s (hostile-2 P2).
       if (l.waiting.length === 0) this.#read(socket, l);
-      start();
+      this.#start(l, res);
+      handle(req, res);
       return true;
     });
+  }
+
+  #start(l: Line, res: Served): void {
+    l.busy = true;
+    this.#serving.add(res);
+    res[kLine] = l;
+    res.on('close', onServedClose);
+  }
+
+  /** A response served on line `l` closed (onServedClose): the next request on its connection may go. */
+  closed(res: ServerResponse, l: Line): void {
+    this.#serving.delete(res);
+    if (!res.shouldKeepAlive) l.closing = true;
+    this.#next(l.socket, l);
   }
 
   /**

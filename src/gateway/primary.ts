@@ -30,11 +30,12 @@ import type { GatewayStatus } from './status.js';
 import type { StoreStatus } from './store-share.js';
 import { noBadRequests } from './bad-requests.js';
 import { watchHandoffs } from './handles-in-transit.js';
+import { SharedListener } from './shared-listener.js';
 import { newCounters } from './request-handler.js';
-import { mergePrometheus, mergeStatuses } from './status-merge.js';
+import { gatewayGroupLimits, gatewayLimits, mergePrometheus, mergeStatuses } from './status-merge.js';
 import { withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
-import type { CallMessage, WorkerMessage } from './worker-messages.js';
+import type { CallMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
 export interface PrimaryStatus extends GatewayStatus {
@@ -68,6 +69,8 @@ interface Slot {
   dashboard: DashboardSample | undefined;
   /** The proxy URL it listens on (the same for every worker). */
   url: string;
+  /** Its process exited: its holdings are dropped, and it is granted nothing more. */
+  dead: boolean;
 }
 
 /** A call to a worker that gets no answer within this long fails (a stuck worker must not hang /status). */
@@ -92,6 +95,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   let nextCall = 1;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   const slots: Slot[] = [];
+  /** The primary's copy of the proxy listener: closed first when the drain begins (shared-listener.ts). */
+  const listener = new SharedListener();
   // The workers accept on the shared listener themselves (the kernel picks which), unless
   // NODE_CLUSTER_SCHED_POLICY=rr asks for node:cluster's round-robin, where this process
   // accepts every connection and passes it to a worker over IPC: 570-640 µs of this
@@ -127,6 +132,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   };
 
   const onLease = async (s: Slot, m: LeaseCall): Promise<void> => {
+    // A call its worker sent just before dying may be read after its 'exit' (the channel is read
+    // apart from the exit): granted then, its slots would be held by no one for ever (L1).
+    if (s.dead) return;
     let reply: { result?: unknown; error?: string };
     try {
       const st = s.store;
@@ -136,6 +144,11 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     } catch (err) {
       reply = { error: err instanceof Error ? err.message : String(err) };
     }
+    // Dead while its call was answered: what it was just granted goes back with the rest.
+    if (s.dead) {
+      ledger.drop(s.holder);
+      return;
+    }
     if (s.worker.isConnected()) s.worker.send({ t: 'lease-reply', id: m.id, ...reply });
   };
 
@@ -144,8 +157,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const worker = cluster.fork();
     // Connections on their way to it when it dies are closed, not left hanging (F10).
     const closeHandoffs = watchHandoffs(worker);
+    listener.watch(worker);
     const holder = `worker-${index}-${worker.id}`;
-    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, dashboard: undefined, url: '' };
+    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, dashboard: undefined, url: '', dead: false };
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));
@@ -169,6 +183,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
         } else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }));
       });
       worker.once('exit', (code, signal) => {
+        s.dead = true;
         ledger.drop(holder);
         // A connection on its way to it would otherwise stay open in this process for ever.
         const inTransit = closeHandoffs();
@@ -204,18 +219,23 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const refresh = async (): Promise<void> => {
     await Promise.all(
       slots.map(async (s) => {
-        s.status = (await call(s, { t: 'call', op: 'status' }).catch(() => undefined)) as GatewayStatus | undefined;
-        if (resolved.admin.enabled) s.dashboard = (await call(s, { t: 'call', op: 'dashboard' }).catch(() => undefined)) as DashboardSample | undefined;
+        // One round trip per worker: its status and its dashboard's sample together.
+        const snap = (await call(s, { t: 'call', op: 'status' }).catch(() => undefined)) as WorkerSnapshot | undefined;
+        s.status = snap?.status;
+        s.dashboard = resolved.admin.enabled ? snap?.dashboard : undefined;
       }),
     );
   };
   const status = (): PrimaryStatus => {
     const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, status: s.status }));
-    const merged = mergeStatuses(each.flatMap((w) => (w.status === undefined ? [] : [w.status])));
-    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), workers: each, leases: ledger.slots() };
+    const statuses = each.flatMap((w) => (w.status === undefined ? [] : [w.status]));
+    const leases = ledger.slots();
+    const summed = mergeStatuses(statuses);
+    const merged = summed === undefined ? undefined : gatewayLimits(summed, statuses[0]!, leases);
+    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), workers: each, leases };
   };
   const metrics = async (): Promise<string | undefined> => {
-    // The first scrape loads prom-client in every worker: allow it more than a status call.
+    // A scrape of every series of every worker: allow it more than a status call.
     const texts = (await Promise.all(slots.map((s) => call(s, { t: 'call', op: 'metrics' }, METRICS_TIMEOUT_MS).catch(() => undefined)))) as (string | undefined)[];
     return texts.every((t) => t === undefined) ? undefined : mergePrometheus(texts);
   };
@@ -224,7 +244,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   refresher.unref();
 
   // The workers' dashboards merged: refreshed with their status, once a second.
-  const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, samples: () => mergeGroupSamples(slots.map((s) => s.dashboard?.groups ?? [])) });
+  const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, samples: () => gatewayGroupLimits(mergeGroupSamples(slots.map((s) => s.dashboard?.groups ?? [])), slots.find((s) => s.status !== undefined)?.status, ledger.slots()) });
   const admin = resolved.admin.enabled
     ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => slots.flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), dashboard }).catch((err: unknown) => {
         dashboard.close();
@@ -241,6 +261,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       draining = true;
       logger.info('draining', { deadlineMs, workers: n });
       clearInterval(refresher);
+      // The socket is the workers' from now on: it stops listening with the last one's close.
+      listener.close();
       await Promise.all(
         slots.map(async (s) => {
           const exited = new Promise<void>((resolve) => (s.worker.isDead() ? resolve() : s.worker.once('exit', () => resolve())));
@@ -282,7 +304,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
 }
 
 function emptyStatus(): GatewayStatus {
-  return { state: 'serving', uptimeMs: 0, queued: 0, counters: newCounters(), badRequests: noBadRequests(), paused: { now: 0, total: 0, engaged: false }, memory: { bodies: { used: 0, peak: 0, capacity: 0 }, responses: { used: 0, peak: 0, capacity: 0 } }, routes: [], policies: [], upstreams: [] };
+  return { state: 'serving', uptimeMs: 0, queued: 0, counters: newCounters(), badRequests: noBadRequests(), paused: { now: 0, total: 0, woken: 0, engaged: false }, memory: { bodies: { used: 0, peak: 0, capacity: 0 }, responses: { used: 0, peak: 0, capacity: 0 } }, routes: [], policies: [], upstreams: [] };
 }
 
 interface PrimaryAdminDeps {

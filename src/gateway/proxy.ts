@@ -12,9 +12,10 @@
  * - a larger one fills the buffer, and then the upstream waits for the client: its work is
  *   done as far as admission goes, so the permit ends then (with the upstream's status), and
  *   the rest is relayed at the client's pace on the upstream connection (no slot held);
- * - a client that takes nothing of what is pending for `server.writeTimeout` is
- *   disconnected and the upstream request abandoned; the permit (if not ended yet) ends
- *   'ignored': a client that does not read never counts against the upstream.
+ * - a client that, while bytes are pending for it, takes nothing for `server.writeTimeout`
+ *   or less than `server.minReadRate` per second over it (read-rate.ts) is disconnected and
+ *   the upstream request abandoned; the permit (if not ended yet) ends 'ignored': a client
+ *   that does not read never counts against the upstream.
  *
  * The forwarder owns the request's permit (sluice/http's `decide`) and ends it once:
  * - no response headers within the upstream's `timeout` is 504, a connection error before
@@ -41,6 +42,7 @@ import type { RequestBody } from './body-reader.js';
 import { responseHead, upstreamRequestHead } from './forward-headers.js';
 import type { Hold, MemoryBudget } from './memory-budget.js';
 import { writeProblem } from './responses.js';
+import type { ReadWatch } from './read-watch.js';
 import type { LiveUpstream } from './route-table.js';
 import type { SlowReaders } from './slow-readers.js';
 
@@ -52,8 +54,8 @@ export interface ForwardContext {
   readonly responseBuffer: number;
   /** All responses' held bytes together (`server.responseMemory`). */
   readonly responseMemory: MemoryBudget;
-  /** A client that takes nothing of a pending response this long is disconnected. */
-  readonly writeTimeoutMs: number;
+  /** Clients with response bytes pending must keep up (`server.writeTimeout`, `server.minReadRate`), or are disconnected. */
+  readonly readWatch: ReadWatch<ServerResponse>;
   /** An upstream failure (502/504) happened: for logs and counters. */
   readonly onUpstreamFailure: (kind: 'error' | 'timeout', error: string | undefined) => void;
   /** A slow client: its response outgrew the buffer (the permit ended early), or it was cut for not reading. */
@@ -67,8 +69,9 @@ const NO_HEADERS: readonly HeaderPair[] = [];
 /** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-/** The forwarding of each response in flight, for abandonForwarding. */
-const forwardings = new WeakMap<ServerResponse, Forwarding>();
+/** The forwarding of a response in flight, on the response itself (abandonForwarding and the shared listeners below read it). */
+const kForwarding = Symbol('sluice.gateway.forwarding');
+type Forwarded = ServerResponse & { [kForwarding]?: Forwarding };
 
 /**
  * The client's request turned out malformed after it was forwarded (its body broke the
@@ -76,7 +79,25 @@ const forwardings = new WeakMap<ServerResponse, Forwarding>();
  * yet, as a client that went away ('ignored', the upstream request aborted).
  */
 export function abandonForwarding(res: ServerResponse): void {
-  forwardings.get(res)?.clientGone();
+  (res as Forwarded)[kForwarding]?.clientGone();
+}
+
+// The response's listeners, one function each for every request (`this` is the response): no
+// closures per request. A response closes once and finishes once (node:http guards both), so
+// `on`, not `once` (whose wrapper costs every request).
+function onForwardedClose(this: Forwarded): void {
+  const f = this[kForwarding];
+  if (f === undefined) return;
+  f.done();
+  if (!this.writableFinished) f.clientGone();
+}
+
+function onForwardedFinish(this: Forwarded): void {
+  this[kForwarding]?.done();
+}
+
+function onForwardedDrain(this: Forwarded): void {
+  this[kForwarding]?.drained();
 }
 
 /** One request's trip upstream and back: undici's dispatch handler. */
@@ -97,27 +118,26 @@ class Forwarding implements Dispatcher.DispatchHandler {
   #failed = false;
   /** Response bytes held for the client (the part of them beyond its socket's own buffer). */
   #held: Hold | undefined;
-  /** Body bytes written to the response; minus what is still pending, what the client took. */
-  #written = 0;
-  #takenAtCheck = 0;
-  #writeTimer: NodeJS.Timeout | undefined;
+  /** Watched by ctx.readWatch while bytes are pending for the client: ends that. */
+  #unwatch: (() => void) | undefined;
   /** Registered with ctx.slowReaders while the upstream waits for the client: ends that. */
   #unlist: (() => void) | undefined;
+  /** Listening for the response's 'drain' (from its first write the socket did not take at once). */
+  #drainWatched = false;
 
   constructor(
     readonly pool: Pool,
+    /** The pool's connection limit (the upstream's `maxSockets`). */
+    readonly connections: number,
     readonly res: ServerResponse,
     readonly permit: HttpPermit | undefined,
     readonly ctx: ForwardContext,
     readonly own: readonly HeaderPair[],
     readonly body: RequestBody,
   ) {
-    forwardings.set(res, this);
-    res.once('close', () => {
-      this.#done();
-      if (!res.writableFinished) this.clientGone();
-    });
-    res.once('finish', () => this.#done());
+    (res as Forwarded)[kForwarding] = this;
+    res.on('close', onForwardedClose);
+    res.on('finish', onForwardedFinish);
   }
 
   clientGone(): void {
@@ -176,7 +196,6 @@ class Forwarding implements Dispatcher.DispatchHandler {
       for (const [name, values] of merged) res.setHeader(name, values.length === 1 ? values[0]! : values);
       res.writeHead(status, statusText);
     }
-    res.on('drain', () => this.#drained());
     return true;
   }
 
@@ -190,9 +209,13 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return false;
     }
     const res = this.res;
-    this.#written += chunk.length;
     if (res.write(chunk)) return true;
-    // The client's socket is backed up: hold what it has not taken, up to the buffer.
+    // The client's socket is backed up: hold what it has not taken, up to the buffer. Its
+    // 'drain' (listened for from the first write it did not take at once) lets go of that.
+    if (!this.#drainWatched) {
+      this.#drainWatched = true;
+      res.on('drain', onForwardedDrain);
+    }
     this.#watchWrites();
     this.#held ??= this.ctx.responseMemory.hold();
     const pending = res.writableLength;
@@ -201,7 +224,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     // is done: the permit ends now, with its status, and the rest follows at the client's pace.
     this.#paused = true;
     // Its connection goes to a request waiting for one, should any wait (slow-readers.ts).
-    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, () => this.res.destroy());
+    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, this.connections, () => this.res.destroy());
     if (this.permit !== undefined && !this.permit.released) {
       this.permit.finish(this.#status);
       this.ctx.onSlowReader('released');
@@ -255,14 +278,14 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     res.setHeader('Connection', 'close');
     for (const [name, value] of this.own) res.setHeader(name, value);
-    writeProblem(res, status, kind === 'timeout' ? 'The upstream did not answer in time.' : 'The upstream could not be reached.');
+    writeProblem(res, status, kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable', kind === 'timeout' ? 'The upstream did not answer in time.' : 'The upstream could not be reached.');
   }
 
   /** The client took everything pending: hold nothing, and let the upstream go on. */
-  #drained(): void {
+  drained(): void {
     this.#held?.resize(0);
-    clearTimeout(this.#writeTimer);
-    this.#writeTimer = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#unlist?.();
     this.#unlist = undefined;
     if (this.#paused && !this.#clientGone) {
@@ -271,34 +294,21 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
   }
 
-  /** While bytes are pending, the client must take some of them every writeTimeout, or it is cut off. */
+  /** While bytes are pending, the client must keep up with them (read-rate.ts), or it is cut off. */
   #watchWrites(): void {
-    if (this.#writeTimer !== undefined) return;
-    this.#takenAtCheck = this.#taken();
-    const check = (): void => {
-      const taken = this.#taken();
-      if (taken > this.#takenAtCheck || this.res.writableLength === 0) {
-        this.#takenAtCheck = taken;
-        this.#writeTimer = setTimeout(check, this.ctx.writeTimeoutMs);
-        return;
-      }
-      this.#writeTimer = undefined;
+    this.#unwatch ??= this.ctx.readWatch.watch(this.res, () => {
+      this.#unwatch = undefined;
       this.ctx.onSlowReader('write-timeout');
       this.res.destroy();
-    };
-    this.#writeTimer = setTimeout(check, this.ctx.writeTimeoutMs);
+    });
   }
 
-  /** Body bytes the client's socket has taken (written, less what is still pending). */
-  #taken(): number {
-    return this.#written - this.res.writableLength;
-  }
-
-  #done(): void {
+  /** The response finished or closed: nothing more is held or watched for it. */
+  done(): void {
     this.#unlist?.();
     this.#unlist = undefined;
-    clearTimeout(this.#writeTimer);
-    this.#writeTimer = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#held?.release();
   }
 }
@@ -319,7 +329,7 @@ export function forward(
     body.hold?.release();
     return;
   }
-  const handler = new Forwarding(upstream.pool, res, permit, ctx, own, body);
+  const handler = new Forwarding(upstream.pool, u.maxSockets, res, permit, ctx, own, body);
   try {
     upstream.pool.dispatch(
       {

@@ -36,6 +36,8 @@ export interface QuickOptions {
   readonly workers?: number | 'auto';
   /** A Redis URL: the limits live there, shared with every gateway given the same store. @default none */
   readonly store?: string;
+  /** With `store`: what a decision does while Redis cannot answer. @default 'local' */
+  readonly storeOnError?: 'open' | 'closed' | 'local';
 }
 
 export function quickConfig(o: QuickOptions): GatewayConfig {
@@ -63,7 +65,7 @@ export function quickConfig(o: QuickOptions): GatewayConfig {
     ...(o.drainTimeout !== undefined ? { drain: { timeout: o.drainTimeout } } : {}),
     ...(o.workers !== undefined ? { server: { workers: o.workers } } : {}),
     ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
-    ...(o.store !== undefined ? { store: { url: o.store } } : {}),
+    ...(o.store !== undefined ? { store: { url: o.store, ...(o.storeOnError !== undefined ? { onStoreError: o.storeOnError } : {}) } } : {}),
     upstreams: { upstream: { url: o.upstream, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } },
     ...(hasPolicy ? { policies: { default: policy } } : {}),
     routes: [{ name: 'default', path: '/', ...(hasPolicy ? { policy: 'default' } : {}) }],

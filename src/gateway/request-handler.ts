@@ -22,17 +22,22 @@ import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
 import type { BodySource } from './expect-continue.js';
 import type { MemoryBudget } from './memory-budget.js';
-import { canonicalTarget, withoutParams } from './canonical-path.js';
+import { canonicalTarget, withoutParams, withoutTrailingDotsAndSpaces } from './canonical-path.js';
 import { identityVerdict } from './identity-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { ForwardContext } from './proxy.js';
+import { ReadWatch } from './read-watch.js';
+import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 import type { SlowReaders } from './slow-readers.js';
+import { KernelProgress } from './socket-progress.js';
 import type { RejectionLog } from './rejection-log.js';
 import { messageVerdict } from './message-checks.js';
-import { ALLOWED_METHODS, writeProblem, writeRejection } from './responses.js';
+import { ALLOWED_METHODS, withRetryAfter, writeProblem, writeRejection } from './responses.js';
+import { refusalHead } from './refusal-head.js';
+import { ownTarget, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 
@@ -46,16 +51,22 @@ export interface GatewayCounters {
   bodyTimeouts: number;
   bodyTooLarge: number;
   bodyMemoryFull: number;
+  /** Chunked request bodies refused 400 for chunks too small to be worth their cost (body-reader.ts). */
+  bodyChunksTooSmall: number;
   /** Responses that outgrew their buffer ahead of a slow client: the permit ended before the upstream finished. */
   slowReadersReleased: number;
-  /** Clients disconnected for taking nothing of a pending response for writeTimeout. */
+  /** Clients disconnected for not keeping up with a pending response: nothing taken in a writeTimeout, or less than minReadRate over it. */
   writeTimeouts: number;
   /** Responses waiting for slow clients cut to give their upstream connection to a request waiting for one. */
   slowReadersYielded: number;
+  /** Requests refused 503 `store_unavailable`: the store (Redis) was away and its failure mode refuses (`onStoreError: closed`). */
+  storeUnavailable: number;
+  /** Requests that left the admission queue, never forwarded, because their client closed its side of the connection (a FIN) or reset it. */
+  leftQueue: number;
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0 };
 }
 
 /** What a request needs of the gateway; `table` is swapped whole on reload. */
@@ -95,7 +106,8 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   // CONNECT never comes here: node:http hands it to the server's `connect` event (client-errors.ts).
   const malformed = messageVerdict(req);
   if (malformed !== undefined) return refuseBad(state, res, malformed);
-  if (url === '*' && req.method === 'OPTIONS') {
+  // OPTIONS with an absolute-form target whose path and query are empty means `*` (RFC 9112 section 3.2.4).
+  if (req.method === 'OPTIONS' && (url === '*' || (/^http:\/\/[^/?#]*$/i.test(url) && ownTarget(url, state.ownHost) !== undefined))) {
     // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here.
     res.writeHead(204, ['Allow', ALLOWED_METHODS]);
     res.end();
@@ -103,12 +115,19 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   }
   if (!url.startsWith('/')) {
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
+    if (/^http:\/\/[^/?#]*@/i.test(url)) return refuseBad(state, res, userinfoTarget);
     const own = ownTarget(url, state.ownHost);
     if (own === undefined) {
       if (!URL.canParse(url)) return refuseBad(state, res, badTarget);
       return refuseBad(state, res, foreignTarget);
     }
     url = own;
+    // Its authority replaces Host (RFC 9112 section 3.2.2): the upstream's X-Forwarded-Host and
+    // Forwarded host= name the authority, never a Host header that disagrees (hostile-4).
+    req.headers.host = state.ownHost;
+  } else if (req.headers.host === undefined || req.headers.host === '') {
+    // HTTP/1.0 without Host (or an empty one): the host the client reached is the address it connected to, not the upstream.
+    req.headers.host = reachedAt(req);
   }
   // Routed on the canonical path, and forwarded with it (proxy.ts sends req.url): the
   // upstream sees the path the route was chosen for, whatever form the client wrote.
@@ -119,7 +138,10 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   const route = table.match(req.method ?? 'GET', path);
   // Servers that drop segment parameters would route /api;x/y as /api/y: refuse the path if that is another route.
   if (path.includes(';') && table.match(req.method ?? 'GET', withoutParams(path)) !== route) return refuseBad(state, res, ambiguousParams);
-  if (route === undefined) return writeProblem(res, 404, 'No route matches this request.');
+  // Servers that drop a segment's trailing dots and spaces (IIS, token-trimming matchers) would route /api./x as /api/x.
+  const trimmed = withoutTrailingDotsAndSpaces(path);
+  if (trimmed !== undefined && table.match(req.method ?? 'GET', trimmed) !== route) return refuseBad(state, res, ambiguousTrailing);
+  if (route === undefined) return writeProblem(res, 404, 'no_route', 'No route matches this request.');
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
   const policy = route.config.exempt ? undefined : activePolicy(route, req);
@@ -166,9 +188,10 @@ function refuseBody(state: HandlerState, route: LiveRoute, res: ServerResponse, 
   const c = state.counters;
   if (r.status === 408) c.bodyTimeouts++;
   else if (r.status === 413) c.bodyTooLarge++;
+  else if (r.status === 400) c.bodyChunksTooSmall++;
   else c.bodyMemoryFull++;
   state.rejections.count(route.config.name, r.reason, r.status);
-  writeProblem(res, r.status, r.detail, r.status === 503 ? { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS), Connection: 'close' } : { Connection: 'close' });
+  writeProblem(res, r.status, r.reason, r.detail, r.status === 503 ? { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS), Connection: 'close' } : { Connection: 'close' });
 }
 
 /** Admission (when the route has a policy for this request), then forwarding. */
@@ -182,7 +205,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     decision = policy.admission.decide(req, res, route.admission, path);
   } catch (err) {
     state.logger.error('admission failed', { route: route.config.name, error: String(err) });
-    return writeProblem(res, 500, 'Admission failed.');
+    return writeProblem(res, 500, 'admission_failed', 'Admission failed.');
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
   if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardWith(state, route, req, res, body, undefined));
@@ -192,7 +215,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     state.counters.rejected++;
     state.rejections.count(route.config.name, 'queue_full', 503);
     closeIfPipelined(state, res);
-    writeProblem(res, 503, 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
+    writeProblem(res, 503, 'queue_full', 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
     state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS * 1000, table.trusted);
     decision.then(
       (d) => {
@@ -203,9 +226,19 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     return;
   }
   state.queued++;
+  // A client that closes its side of the connection while its request waits has given up on
+  // it, as nginx reads a client's close (proxy_ignore_client_abort off): the request leaves
+  // the queue, and nothing is forwarded — its place goes to a client still there. A request
+  // already admitted is still answered (gateway.ts: httpAllowHalfOpen): its work is spent.
+  const socket = req.socket;
+  if (socket.readableEnded) socket.destroy();
+  // `on`, not `once` (a wrapper per queued request): 'end' comes once, and the wait's end takes it off.
+  else socket.on('end', leaveQueue);
   decision.then(
     (d) => {
       state.queued--;
+      socket.off('end', leaveQueue);
+      if (d.type === 'abandoned') state.counters.leftQueue++;
       if (res.writableEnded) {
         if (d.type === 'admitted') d.permit.release('ignored');
         return;
@@ -214,15 +247,32 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     },
     (err: unknown) => {
       state.queued--;
+      socket.off('end', leaveQueue);
       state.logger.error('admission failed', { route: route.config.name, error: String(err) });
-      writeProblem(res, 500, 'Admission failed.');
+      writeProblem(res, 500, 'admission_failed', 'Admission failed.');
     },
   );
 }
 
+/**
+ * A waiting request's connection ended (the client's FIN): closing it ends the wait (the
+ * response's close aborts it). A request whose body had not come yet (Expect: 100-continue)
+ * was answered 400 `incomplete_request` by the parser's error just before (client-errors.ts):
+ * that answer is left to go out, and its close ends the wait.
+ */
+function leaveQueue(this: Socket): void {
+  if (!this.writableEnded) this.destroy();
+}
+
 const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute URL of this gateway.' };
+const userinfoTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target has userinfo (user@host), which HTTP forbids (RFC 9110 section 4.2.4).' };
 const foreignTarget: BadVerdict = { status: 400, reason: 'foreign_target', detail: 'Absolute-form request targets for other hosts are refused: this is not an open proxy.' };
 const ambiguousParams: BadVerdict = { status: 400, reason: 'ambiguous_params', detail: 'The path has segment parameters (;...) under which servers that drop them would route it to another route.' };
+const ambiguousTrailing: BadVerdict = {
+  status: 400,
+  reason: 'ambiguous_trailing',
+  detail: 'The path has a segment ending in a dot or a space, under which servers that drop them (IIS, token-trimming matchers) would route it to another route.',
+};
 const traceRefused: BadVerdict = { status: 405, reason: 'method_not_allowed', detail: 'TRACE is not allowed on this route.' };
 const expectationFailed: BadVerdict = { status: 417, reason: 'expectation_failed', detail: 'The only expectation served is Expect: 100-continue.' };
 
@@ -231,7 +281,7 @@ function refuseBad(state: HandlerState, res: ServerResponse, v: BadVerdict, head
   state.badRequests.count(v.reason, v.status);
   // What the parser reports about the rest of this connection (a body in a coding it cannot read) is not another request.
   state.badRequests.markAnswered(res.socket ?? res);
-  writeProblem(res, v.status, v.detail, { ...headers, Connection: 'close' });
+  writeProblem(res, v.status, v.reason, v.detail, { ...headers, Connection: 'close' });
 }
 
 function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, body: BodySource): void {
@@ -239,14 +289,42 @@ function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: In
   if (d.type === 'rejected') return shadowed(route, d, state.logger) ? forwardWith(state, route, req, res, body, undefined) : refuse(state, route, d, res);
   if (d.type === 'admitted') {
     state.counters.admitted++;
+    if (state.pacer.maxPauseMs > 0) d.permit.afterRelease = permitEnded(state);
     return forwardWith(state, route, req, res, body, d.permit, d.headers);
   }
   forwardWith(state, route, req, res, body, undefined);
 }
 
+/** Per gateway, one function: a permit's end tells the pacer how many wait (not a closure per request). */
+const permitEndedOf = new WeakMap<HandlerState, () => void>();
+
+function permitEnded(state: HandlerState): () => void {
+  let f = permitEndedOf.get(state);
+  if (f === undefined) permitEndedOf.set(state, (f = () => state.pacer.permitEnded(state.queued)));
+  return f;
+}
+
 /** Forward once the body is read (a deferred one is asked for now: 100 Continue); a body refused then releases the permit. */
 function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[]): void {
+  // A body in hand (or none) is forwarded at once, without a continuation.
+  if (!('reserved' in body)) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
   withBody(req, res, body, permit, route.policy?.admission.concurrency, (b, p) => forwardRoute(route, req, res, b, p, forwardContext(state, route), headers));
+}
+
+/** What clients have taken of their responses: one probe for the process (socket-progress.ts). */
+const kernelProgress = new KernelProgress();
+
+/** Per route table, one watch of slow readers (its settings are the table's config). */
+const readWatches = new WeakMap<RouteTable, ReadWatch<ServerResponse>>();
+
+function readWatch(table: RouteTable): ReadWatch<ServerResponse> {
+  let watch = readWatches.get(table);
+  if (watch === undefined) {
+    const server = table.config.server;
+    watch = new ReadWatch<ServerResponse>({ windowMs: server.writeTimeoutMs, minBytesPerS: server.minReadRate, probe: kernelProgress });
+    readWatches.set(table, watch);
+  }
+  return watch;
 }
 
 /** Per route, built once: what forwarding needs of the gateway (routes are rebuilt on reload). */
@@ -265,7 +343,7 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
     stripped: table.stripped,
     responseBuffer: table.config.server.responseBuffer,
     responseMemory: state.responseMemory,
-    writeTimeoutMs: table.config.server.writeTimeoutMs,
+    readWatch: readWatch(table),
     ...(state.slowReaders !== undefined ? { slowReaders: state.slowReaders } : {}),
     onSlowReader: (what) => {
       if (what === 'released') state.counters.slowReadersReleased++;
@@ -279,53 +357,31 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
   };
 }
 
-/**
- * A refusal's header block as writeHead takes it (flat name/value list, Retry-After and
- * Content-Length included) and its Retry-After seconds, kept for the shared header lists of
- * rendered capacity refusals: under overload most answers are one of a handful of refusals,
- * written without a setHeader call, or a look for their Retry-After, each.
- */
-interface RefusalHead {
-  readonly head: string[];
-  /** The Retry-After the head says, s. */
-  readonly retryS: number;
-}
-
-const refusalHeads = new WeakMap<readonly unknown[], RefusalHead>();
-
-function refusalHead(d: Refused, retryAfterS: number): RefusalHead {
-  const cached = refusalHeads.get(d.headers);
-  if (cached !== undefined) return cached;
-  const head: string[] = [];
-  let retryS: number | undefined;
-  for (const [name, value] of d.headers) {
-    head.push(name, value);
-    if (retryS === undefined && name.toLowerCase() === 'retry-after') retryS = Number(value);
-  }
-  if (retryS === undefined) head.push('Retry-After', String(retryAfterS));
-  head.push('Content-Length', String(Buffer.byteLength(d.body)));
-  const rendered = { head, retryS: retryS ?? retryAfterS };
-  // Only frozen lists are shared between requests; a fresh list is this request's alone.
-  if (Object.isFrozen(d.headers) && retryS !== undefined) refusalHeads.set(d.headers, rendered);
-  return rendered;
-}
-
 function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerResponse): void {
   state.counters.rejected++;
+  if (d.rejection.reason === 'store_unavailable') state.counters.storeUnavailable++;
   state.rejections.count(route.config.name, d.rejection.reason, d.status);
   if (res.headersSent) return;
   const s = state.draining ? Math.ceil(state.table.config.drain.retryAfterMs / 1000) : GATEWAY_DEFAULTS.retryAfterS;
-  const { head, retryS } = refusalHead(d, Math.max(1, s));
+  let { head, retryS } = refusalHead(d, Math.max(1, s));
+  const r = d.rejection;
+  const wakeable = isCapacityRefusal(r.reason);
+  // A capacity refusal behind a line of paused ones: told, and paused, for the line's length.
+  const lineS = wakeable && !state.draining ? state.pacer.lineS() : 0;
+  if (lineS > retryS) {
+    retryS = lineS;
+    head = withRetryAfter(head, retryS);
+  }
   const socket = res.socket;
   closeIfPipelined(state, res);
   res.writeHead(d.status, head);
   res.end(d.body);
   if (state.draining) return;
   // A rate limit knows to the ms when the client's next unit is there (the header rounds it
-  // up to whole seconds): pause that long. A capacity refusal pauses for what the header says.
-  const r = d.rejection;
-  const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? r.retryAfterMs : retryS * 1000;
-  state.pacer.refused(socket, pauseMs, state.table.trusted);
+  // up to whole seconds): pause that long, but not past the moment its bucket is full again
+  // (ratePauseMs). A capacity refusal pauses for what the header says.
+  const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? ratePauseMs(r.retryAfterMs, r.facts?.resetMs) : retryS * 1000;
+  state.pacer.refused(socket, pauseMs, state.table.trusted, wakeable);
 }
 
 /**
@@ -338,24 +394,4 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
 function closeIfPipelined(state: HandlerState, res: ServerResponse): void {
   const socket = res.socket;
   if (socket !== null && state.pacer.engaged && (state.pipeline?.backlog(socket) ?? 0) > 0) res.shouldKeepAlive = false;
-}
-
-/**
- * An absolute-form target naming the gateway's own listener, as origin form (its path as the
- * client wrote it, for canonicalTarget to judge: the URL parser's own normalising, which reads
- * `\` as `/`, is not this gateway's); otherwise undefined. The Host header is not trusted for
- * this: the client writes both.
- */
-function ownTarget(url: string, host: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (u.protocol !== 'http:' || u.host.toLowerCase() !== host.toLowerCase() || !/^http:\/\//i.test(url)) return undefined;
-  const rest = url.slice(7).search(/[/?#]/);
-  if (rest < 0) return '/';
-  const target = url.slice(7 + rest);
-  return target.startsWith('/') ? target : `/${target}`;
 }

@@ -69,6 +69,8 @@ export interface ResolvedConfig {
     readonly responseBuffer: number;
     readonly responseMemory: number;
     readonly writeTimeoutMs: number;
+    /** Bytes per second; 0: only the no-progress rule. */
+    readonly minReadRate: number;
     readonly maxConnections: number;
     readonly maxQueued: number;
     /** Already capped at half of keepAliveTimeoutMs. */

@@ -1,5 +1,11 @@
-/** The gateway's own answers (404, 413, 502, 504, 400): problem+json, as sluice/http writes refusals. */
+/**
+ * The gateway's own answers (404, 413, 502, 504, 400): problem+json, as sluice/http writes
+ * refusals — a sentence for a person (`detail`) and a stable `reason` for a program, the one
+ * counted under /status `badRequests` (or the route's refusals) and in the logs. Before
+ * hostile-4 only the 429/503 refusals carried `reason`; a client told 400 had to parse English.
+ */
 import type { ServerResponse } from 'node:http';
+import type { BadRequestReason } from './bad-requests.js';
 import type { Rejection } from '../core/types.js';
 import { PROBLEM_CONTENT_TYPE, problem, statusOf } from '../http/problem.js';
 import { deltaSeconds } from '../http/ratelimit-headers.js';
@@ -8,13 +14,16 @@ import { STATUS_CODES } from 'node:http';
 /** Methods the gateway proxies (the Allow of its 405s and of `OPTIONS *`). */
 export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
-function problemBody(status: number, detail: string): string {
-  return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail });
+/** Why the gateway answered itself: a bad request's reason, a body's, or one of its own outcomes. */
+export type AnswerReason = BadRequestReason | 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small' | 'no_route' | 'queue_full' | 'admission_failed' | 'upstream_unreachable' | 'upstream_timeout' | 'worker_failed' | 'injected_fault';
+
+function problemBody(status: number, reason: AnswerReason, detail: string): string {
+  return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, reason });
 }
 
-export function writeProblem(res: ServerResponse, status: number, detail: string, headers: Readonly<Record<string, string>> = {}): void {
+export function writeProblem(res: ServerResponse, status: number, reason: AnswerReason, detail: string, headers: Readonly<Record<string, string>> = {}): void {
   if (res.headersSent) return;
-  const body = problemBody(status, detail);
+  const body = problemBody(status, reason, detail);
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
@@ -35,9 +44,16 @@ export function writeRejection(res: ServerResponse, r: Rejection, fallbackRetryS
  * The same answer as bytes for a socket no ServerResponse can write to (node:http could not
  * parse the request, or handed the socket over: CONNECT); it closes the connection.
  */
-export function rawProblem(status: number, detail: string, headers: Readonly<Record<string, string>> = {}): string {
-  const body = problemBody(status, detail);
+export function rawProblem(status: number, reason: AnswerReason, detail: string, headers: Readonly<Record<string, string>> = {}): string {
+  const body = problemBody(status, reason, detail);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
   return `${head}Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** A copy of a rendered header list (name, value, ...) with its Retry-After replaced. */
+export function withRetryAfter(head: readonly string[], s: number): string[] {
+  const out = [...head];
+  for (let i = 0; i < out.length; i += 2) if (out[i]!.toLowerCase() === 'retry-after') out[i + 1] = String(s);
+  return out;
 }

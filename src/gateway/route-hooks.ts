@@ -20,7 +20,8 @@ import type { LiveRoute } from './route-table.js';
 /** The route's policy for this request; undefined when a canary leaves its tenant alone. */
 export function activePolicy(route: LiveRoute, req: IncomingMessage): PolicyInstance | undefined {
   const p = route.policy;
-  if (p === undefined || p.rollout.applies(() => p.admission.tenantOf(req))) return p;
+  // Outside a canary it applies to everyone: no tenant asked (nor a closure made for asking).
+  if (p === undefined || p.rollout.percent >= 100 || p.rollout.applies(() => p.admission.tenantOf(req))) return p;
   return undefined;
 }
 
@@ -67,7 +68,6 @@ export function forwardRoute(
   ctx: ForwardContext,
   headers?: readonly HeaderPair[],
 ): void {
-  const go = (): void => forward(req, res, route.upstream, body, permit, ctx, headers);
-  if (route.fault === undefined) return go();
-  route.fault.apply(res, go, permit);
+  if (route.fault === undefined) return forward(req, res, route.upstream, body, permit, ctx, headers);
+  route.fault.apply(res, () => forward(req, res, route.upstream, body, permit, ctx, headers), permit);
 }

@@ -12,15 +12,16 @@ type Schema = Readonly<Record<string, unknown>>;
 
 export function schemaIssues(errors: readonly ErrorObject[], root: unknown, source: ConfigSource | undefined): ConfigIssue[] {
   const anyOf = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath);
-  const seen = new Set<string>();
-  const issues: ConfigIssue[] = [];
+  // A number written as YAML allows but this config does not (`0x10`, `1e300`) is reported as such, once.
+  const issues: ConfigIssue[] = [...(source?.numberIssues ?? [])];
+  const seen = new Set<string>(issues.map((i) => i.path));
   for (const e of errors) {
     if (e.keyword !== 'anyOf' && anyOf.some((p) => e.schemaPath.startsWith(`${p}/`))) continue;
     const segments = pathSegments(e.instancePath, root);
     const schema = (e.parentSchema ?? {}) as Schema;
     let path = segments;
     let expected: string;
-    let found = describeValue(valueAt(root, segments));
+    let found = foundAt(root, segments, source);
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = String((e.params as { additionalProperty: string }).additionalProperty);
@@ -42,6 +43,8 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
         break;
       case 'pattern':
       case 'durationRange':
+      case 'sizeRange':
+      case 'rateRange':
       case 'anyOf':
       case 'const':
         expected = describeSchema(schema);
@@ -53,6 +56,11 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
       case 'maximum':
       case 'exclusiveMinimum': {
         const p = e.params as { comparison: string; limit: number };
+        // A size's or a rate's range is its description's ('a size from 1 byte to 1gb: ...').
+        if (schema['sizeRange'] !== undefined || schema['rateRange'] !== undefined) {
+          expected = describeSchema(schema);
+          break;
+        }
         const kind = schema['type'] === 'integer' || (Array.isArray(schema['type']) && schema['type'].includes('integer')) ? 'an integer' : 'a number';
         expected = `${kind} ${p.comparison} ${p.limit}`;
         break;
@@ -105,6 +113,12 @@ export function pathSegments(pointer: string, root: unknown): (string | number)[
     }
   }
   return out;
+}
+
+/** The value at `path` as a message shows it: a number as the file wrote it, where it came from a file. */
+export function foundAt(root: unknown, path: readonly (string | number)[], source: ConfigSource | undefined): string {
+  const v = valueAt(root, path);
+  return (typeof v === 'number' ? source?.numberWritten?.(path) : undefined) ?? describeValue(v);
 }
 
 export function valueAt(root: unknown, path: readonly (string | number)[]): unknown {

@@ -3,8 +3,7 @@
  * editor completion (a test keeps the two identical). Rules a schema cannot state well —
  * contradictions between keys, references between sections — are in validate-config.ts.
  */
-import { durationField } from './duration-schema.js';
-import { RATE_PATTERN, SIZE_PATTERN } from './units.js';
+import { durationField, rateField, sizeField } from './duration-schema.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -41,13 +40,39 @@ function duration(field: keyof typeof DURATION_RANGES): ReturnType<typeof durati
   const [min, max] = DURATION_RANGES[field];
   return durationField(min, max);
 }
-const rate = { type: ['string', 'number'], pattern: RATE_PATTERN, exclusiveMinimum: 0, description: 'A rate: 2000/s, 100/min, 5/h, 1/d, or a number per second.' } as const;
-const size = { type: ['string', 'integer'], pattern: SIZE_PATTERN, minimum: 1, description: 'A size: 16kb, 10mb, 1gb, or a number of bytes.' } as const;
+
+/**
+ * The largest value of every number of the config that has no tighter bound of its own: past
+ * it a value is a typo or a unit slip (`1e300`, a 20-digit integer), never a setting, and a
+ * number that large is no longer exact in a double. Counts of things held in memory (queues,
+ * limits, connections) stop at a million, rates and rate-limit units at a billion (per second,
+ * per window), sizes at 1gb (a body or a response buffer is held whole) and 1024gb (memory
+ * budgets, besides the machine's own memory).
+ */
+export const NUMBER_BOUNDS = {
+  held: 1_000_000,
+  units: 1_000_000_000,
+  maxKeys: 100_000_000,
+  sockets: 65_535,
+  instances: 10_000,
+  sizeBytes: 1024 ** 3,
+  memoryBytes: 1024 ** 4,
+} as const;
+const B = NUMBER_BOUNDS;
+const rate = rateField(B.units);
+const size = sizeField(1, B.sizeBytes);
+const memory = sizeField(1, B.memoryBytes);
+/** node:http holds the whole head of a request per connection (Node's default: 16 kB); below 1 kB a browser's or an SDK's ordinary head is refused 431. */
+const headerSize = sizeField(1024, 1024 ** 2, 'the whole head of a request is held per connection; below 1kb ordinary requests are refused 431', '8kb, 16kb, 64kb');
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 const host = { type: 'string', minLength: 1 } as const;
 /** A header field name (an RFC 9110 token): a name with spaces or line breaks could never be sent, so never matched. */
 const headerName = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'A header name' } as const;
-const count = { type: 'integer', minimum: 1 } as const;
+/** An integer from `min` to `max`. */
+const int = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
+const count = int(1, B.held);
+/** Rate-limit units: a burst, a window's limit, a route's cost. */
+const units = { type: 'number', minimum: 1, maximum: B.units } as const;
 const percent = { type: 'number', exclusiveMinimum: 0, maximum: 100, description: 'A percentage in (0, 100].' } as const;
 
 function strip<T>(o: T): T {
@@ -71,17 +96,17 @@ const policy = {
           name: { type: 'string', pattern: '^[\\x20-\\x7e]+$' },
           algorithm: { enum: ['token-bucket', 'gcra', 'sliding-window'] },
           rate,
-          burst: { type: 'number', minimum: 1 },
-          limit: { type: 'number', minimum: 1 },
+          burst: units,
+          limit: units,
           window: duration('window'),
           quota: { type: 'boolean' },
-          maxKeys: { type: 'integer', minimum: 2 },
+          maxKeys: int(2, B.maxKeys),
           overrides: {
             type: 'object',
             additionalProperties: {
               type: 'object',
               additionalProperties: false,
-              properties: { rate, burst: { type: 'number', minimum: 1 }, limit: { type: 'number', minimum: 1 }, window: duration('window') },
+              properties: { rate, burst: units, limit: units, window: duration('window') },
             },
           },
         },
@@ -91,16 +116,17 @@ const policy = {
       description: 'An integer >= 1 (fixed, no queue), adaptive, or { limit, queue, queueTimeout, ... }',
       type: ['integer', 'string', 'object'],
       minimum: 1,
+      maximum: B.held,
       pattern: '^adaptive$',
       additionalProperties: false,
       required: ['limit'],
       properties: {
-        limit: { type: ['integer', 'string'], minimum: 1, pattern: '^adaptive$', description: 'An integer >= 1, or adaptive' },
+        limit: { type: ['integer', 'string'], minimum: 1, maximum: B.held, pattern: '^adaptive$', description: `An integer from 1 to ${B.held}, or adaptive` },
         algorithm: { enum: ['aimd', 'vegas', 'gradient2'] },
         initialLimit: count,
         minLimit: count,
         maxLimit: count,
-        queue: { type: 'integer', minimum: 0 },
+        queue: int(0, B.held),
         queueTimeout: duration('queueTimeout'),
         discipline: { enum: ['fifo', 'lifo', 'codel', 'priority'] },
       },
@@ -147,7 +173,7 @@ export const CONFIG_SCHEMA = strip({
   additionalProperties: false,
   required: ['upstreams', 'routes'],
   properties: {
-    listen: { type: 'object', additionalProperties: false, properties: { host, port, backlog: { type: 'integer', minimum: 1, maximum: 65535 } } },
+    listen: { type: 'object', additionalProperties: false, properties: { host, port, backlog: int(1, 65535) } },
     admin: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, host, port } },
     server: {
       type: 'object',
@@ -156,15 +182,16 @@ export const CONFIG_SCHEMA = strip({
         headersTimeout: duration('headersTimeout'),
         requestTimeout: duration('requestTimeout'),
         keepAliveTimeout: duration('keepAliveTimeout'),
-        maxHeaderSize: size,
+        maxHeaderSize: headerSize,
         maxBodySize: size,
         bodyTimeout: duration('bodyTimeout'),
-        bodyMemory: size,
+        bodyMemory: memory,
         responseBuffer: size,
-        responseMemory: size,
+        responseMemory: memory,
         writeTimeout: duration('writeTimeout'),
+        minReadRate: { ...sizeField(0, B.sizeBytes), description: 'Bytes per second: a size from 0 (off) to 1gb, as 1kb, 512b, or a number of bytes.' },
         maxConnections: count,
-        maxQueued: { type: 'integer', minimum: 0 },
+        maxQueued: int(0, B.held),
         pauseRefused: duration('pauseRefused'),
         pauseRefusedLoad: { type: 'number', minimum: 0, maximum: 0.99, description: 'Event-loop utilisation above which refused connections are paused (0: always)' },
         stripHeaders: {
@@ -188,7 +215,7 @@ export const CONFIG_SCHEMA = strip({
         cluster: { type: 'boolean' },
         keyPrefix: { type: 'string', pattern: '^[^{}]*$', description: 'Prepended to every key; no braces (they would move the hash tag).' },
         onStoreError: { enum: ['open', 'closed', 'local'] },
-        instances: count,
+        instances: int(1, B.instances),
         timeout: duration('storeTimeout'),
       },
     },
@@ -203,7 +230,7 @@ export const CONFIG_SCHEMA = strip({
           url: { type: 'string', pattern: '^http://[^/?#@]+(/[^?#]*)?$', description: 'http://host:port[/base]' },
           timeout: duration('upstreamTimeout'),
           idleTimeout: duration('upstreamIdleTimeout'),
-          maxSockets: count,
+          maxSockets: int(1, B.sockets),
         },
       },
     },
@@ -220,7 +247,7 @@ export const CONFIG_SCHEMA = strip({
           methods: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Z]+$', description: 'An HTTP method in capitals (GET, POST, ...)' } },
           upstream: host,
           policy: { ...policy, type: ['string', 'object'], minLength: 1, description: 'A key of policies, or a policy of this route alone.' },
-          cost: { type: 'number', minimum: 1 },
+          cost: units,
           criticality: { enum: ['critical-plus', 'critical', 'sheddable-plus', 'sheddable'] },
           exempt: { type: 'boolean' },
           allowTrace: { type: 'boolean', description: 'Forward TRACE on this route (405 otherwise).' },

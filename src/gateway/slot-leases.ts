@@ -7,6 +7,8 @@
 import { KeyedRateLimiter } from '../rate/keyed.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { SlotLease } from '../shared/slot-lease.js';
+import type { StoreAway } from '../shared/slot-lease.js';
+import type { OnStoreError } from '../redis/options.js';
 import type { PolicyInstance } from './policy-instance.js';
 import { concurrencyForm } from './policy-options.js';
 import type { RouteTable } from './route-table.js';
@@ -23,6 +25,9 @@ function closeLeasedRates(p: PolicyInstance): void {
 export class SlotLeases {
   readonly #share: WorkerShare;
   readonly #leases = new Map<PolicyInstance, SlotLease>();
+  readonly #limits = new WeakMap<SlotLease, number>();
+  /** Set while the store is away: its failure mode, and its probe period (the Retry-After of a refusal). */
+  #away: { readonly onStoreError: OnStoreError; readonly probeMs: number } | undefined;
 
   constructor(share: WorkerShare) {
     this.#share = share;
@@ -47,9 +52,29 @@ export class SlotLeases {
         onError: (err) => this.#share.onError(`concurrency lease of ${p.name}`, err),
       });
       this.#leases.set(p, lease);
+      this.#limits.set(lease, limit);
       starts.push(lease.start());
+      // After start() took its ballast (synchronously): from now on the gate follows the failure mode.
+      if (this.#away !== undefined) lease.storeAway(this.#awayFor(limit));
     }
     await Promise.all(starts);
+  }
+
+  /**
+   * The store is away (its failure mode and probe period), or back (`undefined`). Meanwhile
+   * every leased gate follows the mode, as the store's rate limits do: 'closed' refuses
+   * `store_unavailable` (not `concurrency`: the limit is not full), 'open' admits up to the
+   * limit, 'local' up to this gateway's share, ⌊limit / instances⌋ (at least 1).
+   */
+  storeAway(away: { readonly onStoreError: OnStoreError; readonly probeMs: number } | undefined): void {
+    this.#away = away;
+    for (const l of this.#leases.values()) l.storeAway(away === undefined ? undefined : this.#awayFor(this.#limits.get(l)!));
+  }
+
+  #awayFor(limit: number): StoreAway {
+    const a = this.#away!;
+    if (a.onStoreError === 'closed') return { refuseMs: a.probeMs };
+    return { limit: a.onStoreError === 'open' ? limit : Math.max(1, Math.floor(limit / this.#share.workers)) };
   }
 
   /** Policies a reload retired: their slots go back as their requests end; their tokens now. */

@@ -8,6 +8,13 @@
  * for a connection to its upstream, the one that has waited longest for its client is cut off
  * (its client disconnected, the upstream request aborted, the connection freed), every 50 ms
  * as many as requests wait.
+ *
+ * Only while the pool has all its `maxSockets` connections open: below that, a waiting request
+ * waits for a new connection to be made, not for one a slow reader holds, and cutting a reader
+ * frees nothing it needs. (undici counts such a request `pending` while its connection is
+ * being opened; taking that for a full pool cut a slow reader whenever a request opened a new
+ * upstream connection across a sweep — often on a busy machine, where a connect can take
+ * longer than 50 ms.)
  */
 import type { Pool } from 'undici';
 
@@ -17,6 +24,8 @@ const SWEEP_MS = 50;
 export class SlowReaders {
   /** Per upstream pool, the cut of each response waiting for its client, oldest first. */
   readonly #byPool = new Map<Pool, Set<() => void>>();
+  /** Per upstream pool, its connection limit (`maxSockets`). */
+  readonly #limits = new Map<Pool, number>();
   #timer: NodeJS.Timeout | undefined;
   readonly #onYield: () => void;
 
@@ -25,10 +34,14 @@ export class SlowReaders {
     this.#onYield = onYield;
   }
 
-  /** A response on `pool` waits for its client; `cut` ends it. Returns the call that says it stopped waiting. */
-  waiting(pool: Pool, cut: () => void): () => void {
+  /**
+   * A response on `pool` (at most `connections` connections) waits for its client; `cut` ends
+   * it. Returns the call that says it stopped waiting.
+   */
+  waiting(pool: Pool, connections: number, cut: () => void): () => void {
     let set = this.#byPool.get(pool);
     if (set === undefined) this.#byPool.set(pool, (set = new Set()));
+    this.#limits.set(pool, connections);
     set.add(cut);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#sweep(), SWEEP_MS);
@@ -37,7 +50,10 @@ export class SlowReaders {
     const s = set;
     return () => {
       s.delete(cut);
-      if (s.size === 0 && this.#byPool.get(pool) === s) this.#byPool.delete(pool);
+      if (s.size === 0 && this.#byPool.get(pool) === s) {
+        this.#byPool.delete(pool);
+        this.#limits.delete(pool);
+      }
       if (this.#byPool.size === 0) this.stop();
     };
   }
@@ -49,7 +65,10 @@ export class SlowReaders {
 
   #sweep(): void {
     for (const [pool, set] of [...this.#byPool]) {
-      let wanted = pool.stats.pending;
+      const stats = pool.stats;
+      // Not every connection open yet: the requests that wait get new ones.
+      if (stats.connected < (this.#limits.get(pool) ?? Infinity)) continue;
+      let wanted = stats.pending;
       for (const cut of [...set]) {
         if (wanted <= 0) break;
         wanted--;

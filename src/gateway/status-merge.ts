@@ -3,6 +3,7 @@
  * Prometheus texts merged with a `worker` label on every sample. Workers run the same
  * config, so their routes, policies and gates line up by position.
  */
+import type { GroupSample } from '../dashboard/group-sampler.js';
 import type { GatewayStatus } from './status.js';
 
 /** Fields that are not counts: the largest (times), the mean (smoothed times), or any (flags). */
@@ -34,6 +35,43 @@ export function mergeStatuses(statuses: readonly GatewayStatus[]): GatewayStatus
   if (statuses.length === 0) return undefined;
   const merged = merge(statuses, '') as GatewayStatus;
   return { ...merged, state: statuses.some((s) => s.state === 'draining') ? 'draining' : 'serving' };
+}
+
+/**
+ * The gates' `limit` in a merged status is the gateway's, not a sum of the workers' own: a
+ * concurrency limit leased across workers is the shared limit (a worker's local limit is the
+ * slots it holds — or 1, as ballast, while it holds none, so the sum could read one above the
+ * limit), and a rate gate's bucket is the same in every worker. An adaptive limit is each
+ * worker's own share, and stays summed.
+ */
+export function gatewayLimits(merged: GatewayStatus, first: GatewayStatus, leases: Readonly<Record<string, { limit: number }>>): GatewayStatus {
+  const policies = merged.policies.map((p, i) => ({
+    ...p,
+    gates: p.gates.map((g, j) => {
+      const lease = g.kind === 'concurrency' ? leases[`${p.key}/concurrency`] : undefined;
+      if (lease !== undefined) return { ...g, limit: lease.limit };
+      if (g.tokens !== undefined) return { ...g, limit: first.policies[i]?.gates[j]?.limit ?? g.limit };
+      return g;
+    }),
+  }));
+  return { ...merged, policies };
+}
+
+/**
+ * The same for the dashboard's merged groups (one per policy, by name): a group whose
+ * concurrency slots are leased across workers shows the shared limit, not the sum of the
+ * workers' local limits (one of which may be a ballast slot).
+ */
+export function gatewayGroupLimits(groups: readonly GroupSample[], first: GatewayStatus | undefined, leases: Readonly<Record<string, { limit: number }>>): GroupSample[] {
+  const leased = new Map<string, number>();
+  for (const p of first?.policies ?? []) {
+    const lease = leases[`${p.key}/concurrency`];
+    if (lease !== undefined) leased.set(p.name, lease.limit);
+  }
+  return groups.map((g) => {
+    const limit = leased.get(g.name);
+    return limit === undefined || g.limit === null ? g : { ...g, limit };
+  });
 }
 
 /**

@@ -47,7 +47,7 @@ export interface GatewayStatus {
    * Refused keep-alive connections not being read now (server.pauseRefused), pauses so far, and
    * whether pausing is engaged now (the event loop saturated: server.pauseRefusedLoad).
    */
-  readonly paused: { readonly now: number; readonly total: number; readonly engaged: boolean };
+  readonly paused: { readonly now: number; readonly total: number; readonly woken: number; readonly engaged: boolean };
   /** Bytes held for clients now, and at most so far: request bodies read before admission, response bytes ahead of slow readers. */
   readonly memory: { readonly bodies: MemoryUse; readonly responses: MemoryUse };
   readonly routes: readonly RouteStatus[];
@@ -65,7 +65,7 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
     queued: state.queued,
     counters: { ...state.counters },
     badRequests: state.badRequests.snapshot(),
-    paused: { now: state.pacer.paused, total: state.pacer.total, engaged: state.pacer.engaged },
+    paused: { now: state.pacer.paused, total: state.pacer.total, woken: state.pacer.woken, engaged: state.pacer.engaged },
     memory: { bodies: use(state.bodyMemory), responses: use(state.responseMemory) },
     routes: t.routes.map((r) => ({
       name: r.config.name,

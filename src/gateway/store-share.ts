@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { redactUrl } from '../brokers/broker-error.js';
 import type { RedisStore } from '../redis/redis-store.js';
+import type { OnStoreError } from '../redis/options.js';
 import type { StoreHealth } from '../redis/store-guard.js';
 import type { Logger } from './logger.js';
 import { loadPeer } from './peers.js';
@@ -28,9 +29,21 @@ export interface StoreStatus {
   readonly lastError: string | undefined;
 }
 
+/** A store that is away: its failure mode, and its probe period (a closed refusal's Retry-After), ms. */
+export interface StoreAway {
+  readonly onStoreError: OnStoreError;
+  readonly probeMs: number;
+}
+
 export interface StoreShare {
   readonly share: WorkerShare;
   status(): StoreStatus;
+  /**
+   * `listener({ onStoreError, probeMs })` while the store is away (at once if it is now),
+   * `listener(undefined)` when it is back: what the leased concurrency limits follow meanwhile
+   * (slot-leases.ts), as the store's rate limits do.
+   */
+  onAway(listener: (away: StoreAway | undefined) => void): void;
   close(): Promise<void>;
 }
 
@@ -44,30 +57,46 @@ function safe(name: string): string {
   return name.replace(/[{}%]/g, (c) => encodeURIComponent(c));
 }
 
-export async function openStoreShare(s: ResolvedStore, logger: Logger): Promise<StoreShare> {
+/**
+ * `processes`: this gateway's processes that open the store (`server.workers`; each worker
+ * opens its own). The limits are shared by `instances` gateways of that many processes each,
+ * so a process's share — what `local` meters while the store is away, and the slots a lease
+ * asks for first — is 1 / (instances × processes): two workers metering limit / instances
+ * each admitted twice the gateway's share.
+ */
+export async function openStoreShare(s: ResolvedStore, logger: Logger, processes = 1): Promise<StoreShare> {
   loadPeer('ioredis', "the gateway's store", 'npm install ioredis', requireHere);
   const { RedisStore: Store } = await import('../redis/redis-store.js');
-  const redis: RedisStore = await Store.connect({ url: s.url, cluster: s.cluster, keyPrefix: s.keyPrefix, onStoreError: s.onStoreError, instances: s.instances, timeoutMs: s.timeoutMs });
+  const sharers = s.instances * processes;
+  const redis: RedisStore = await Store.connect({ url: s.url, cluster: s.cluster, keyPrefix: s.keyPrefix, onStoreError: s.onStoreError, instances: sharers, timeoutMs: s.timeoutMs });
   const url = redactUrl(s.url);
   if (redis.health === 'fallback') {
     logger.warn('store unreachable at start: limits decide by onStoreError until it answers', { store: url, onStoreError: s.onStoreError, error: redis.lastError });
   } else {
     logger.info('store connected: limits shared', { store: url });
   }
+  const listeners: ((away: StoreAway | undefined) => void)[] = [];
+  const away = (): StoreAway | undefined => (redis.health === 'fallback' ? { onStoreError: s.onStoreError, probeMs: redis.config.probeMs } : undefined);
   redis.onHealth((health, cause) => {
     if (health === 'fallback') logger.warn('store unavailable: limits decide by onStoreError', { store: url, onStoreError: s.onStoreError, error: cause });
     else logger.info('store back: limits shared', { store: url });
+    for (const l of listeners) l(away());
   });
   const limits = redis.limitStore({ leaseTtlMs: LEASE_TTL_MS });
   const share: WorkerShare = {
     store: limits,
-    workers: s.instances,
+    workers: sharers,
     onError: (what, err) => logger.debug('store call failed', { what, error: String(err) }),
     rateStoreFor: (policyKey, limiter) => redis.rateStore(`${policyKey}/${safe(limiter)}`),
   };
   return {
     share,
     status: () => ({ url, health: redis.health, onStoreError: s.onStoreError, lastError: redis.lastError }),
+    onAway: (listener) => {
+      listeners.push(listener);
+      const now = away();
+      if (now !== undefined) listener(now);
+    },
     close: async () => {
       await limits.close();
       await redis.close();

@@ -11,17 +11,18 @@ import { HttpAdmission } from '../http/admission.js';
 import { trustCheck } from '../http/trusted-proxies.js';
 import { canonicalHash } from './canonical.js';
 import { canonicalTarget } from './canonical-path.js';
-import { describeValue, formatPath, GatewayConfigError } from './config-error.js';
+import { formatPath, GatewayConfigError } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { isListenHost, LISTEN_HOST_EXPECTED } from './listen-host.js';
 import { compileSchema } from './duration-schema.js';
 import { rolloutIssues } from './policy-mode.js';
 import { concurrencyForm, policyParts, rateCapacities } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { CONFIG_SCHEMA } from './schema.js';
 import { redisUrlOk, resolveStore } from './store-config.js';
-import { schemaIssues, valueAt } from './schema-errors.js';
+import { foundAt, schemaIssues } from './schema-errors.js';
 import { durationMs, sizeBytes } from './units.js';
 import type { Duration } from './units.js';
 import type { ConfigSource } from './yaml-source.js';
@@ -42,7 +43,7 @@ class Issues {
     readonly source: ConfigSource | undefined,
   ) {}
   add(path: Path, expected: string, found?: string): void {
-    this.list.push({ path: formatPath(path), line: this.source?.lineOf(path), expected, found: found ?? describeValue(valueAt(this.root, path)) });
+    this.list.push({ path: formatPath(path), line: this.source?.lineOf(path), expected, found: found ?? foundAt(this.root, path, this.source) });
   }
 }
 
@@ -96,6 +97,10 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     throw new GatewayConfigError(file, all.map((x) => x.issue));
   };
   if (sound(['server'])) checkServer(c, issues);
+  for (const section of ['listen', 'admin'] as const) {
+    const host = c[section]?.host;
+    if (sound([section]) && host !== undefined && !isListenHost(host)) issues.add([section, 'host'], LISTEN_HOST_EXPECTED);
+  }
   if (c.trustProxy !== undefined && sound(['trustProxy'])) {
     try {
       trustCheck(c.trustProxy);
@@ -126,11 +131,13 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
   }
 
   const shared = { trustProxy: c.trustProxy, proxyHeader: c.proxyHeader };
+  const workers = sound(['server']) ? resolvedWorkers(c.server?.workers) : undefined;
   const policies = new Map<string, ResolvedPolicy>();
   const resolvePolicy = (p: PolicyConfig, name: string, path: Path): ResolvedPolicy | undefined => {
     if (!sound(path)) return undefined;
     const before = issues.list.length;
     checkPolicy(p, path, issues);
+    if (workers !== undefined) checkLeasedLimit(p, path, workers, issues);
     if (issues.list.length > before) return undefined;
     try {
       // The admission layer's own checks, once, on a throwaway instance.
@@ -231,6 +238,7 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
       responseBuffer: sizeOr(s.responseBuffer, d.server.responseBuffer),
       responseMemory: sizeOr(s.responseMemory, d.server.responseMemory),
       writeTimeoutMs: ms(s.writeTimeout, d.server.writeTimeoutMs),
+      minReadRate: sizeOr(s.minReadRate, d.server.minReadRate),
       maxConnections: s.maxConnections ?? d.server.maxConnections,
       maxQueued: s.maxQueued ?? d.server.maxQueued,
       stripHeaders: (s.stripHeaders ?? []).map((n) => n.toLowerCase()),
@@ -238,7 +246,7 @@ function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstream>, po
       // half a pipelined request's head must not be answered 408 for time the gateway kept it waiting (hostile-2 P3).
       pauseRefusedMs: Math.min(ms(s.pauseRefused, d.server.pauseRefusedMs), ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs) / 2, ms(s.headersTimeout, d.server.headersTimeoutMs) / 2),
       pauseRefusedLoad: s.pauseRefusedLoad ?? d.server.pauseRefusedLoad,
-      workers: s.workers === 'auto' ? availableParallelism() : (s.workers ?? d.server.workers),
+      workers: resolvedWorkers(s.workers),
     },
     drain: { timeoutMs: ms(c.drain?.timeout, d.drain.timeoutMs), retryAfterMs: ms(c.drain?.retryAfter, d.drain.retryAfterMs) },
     logLevel: c.log?.level ?? d.log.level,
@@ -278,22 +286,42 @@ function checkMemory(c: GatewayConfig, routes: readonly ResolvedRoute[], serverM
 
 /** Upper bounds of the server's sizes: past them a value is a typo or a unit slip, not a setting. */
 const SIZE_BOUNDS = {
-  // node:http holds the whole head in memory per connection; Node's own default is 16 kB.
-  maxHeaderSize: { max: 1024 * 1024, what: '<= 1mb (the whole head of a request is held per connection)' },
+  // maxHeaderSize's range is its schema field's (schema.ts): one message, whatever else is wrong.
   bodyMemory: { max: totalmem(), what: `<= this machine's memory (${Math.floor(totalmem() / 2 ** 20)} MB)` },
   responseMemory: { max: totalmem(), what: `<= this machine's memory (${Math.floor(totalmem() / 2 ** 20)} MB)` },
 } as const;
 
 function checkServer(c: GatewayConfig, issues: Issues): void {
   const s = c.server;
-  for (const [key, bound] of Object.entries(SIZE_BOUNDS) as [keyof typeof SIZE_BOUNDS, { max: number; what: string }][]) {
+  for (const [key, bound] of Object.entries(SIZE_BOUNDS) as [keyof typeof SIZE_BOUNDS, { min?: number; max: number; what: string }][]) {
     const v = s?.[key];
-    if (v !== undefined && sizeOr(v, 0) > bound.max) issues.add(['server', key], `a size ${bound.what}`);
+    if (v !== undefined && (sizeOr(v, 0) > bound.max || sizeOr(v, 0) < (bound.min ?? 0))) issues.add(['server', key], `a size ${bound.what}`);
   }
   if (s?.requestTimeout === undefined) return;
   const request = durationMs(s.requestTimeout);
   const headers = s.headersTimeout === undefined ? GATEWAY_DEFAULTS.server.headersTimeoutMs : durationMs(s.headersTimeout);
   if (request !== 0 && request < headers) issues.add(['server', 'requestTimeout'], `0 (none) or a duration >= headersTimeout (${headers} ms)`);
+}
+
+function resolvedWorkers(w: number | 'auto' | undefined): number {
+  return w === 'auto' ? availableParallelism() : (w ?? GATEWAY_DEFAULTS.server.workers);
+}
+
+/**
+ * A fixed concurrency limit is leased to the workers a few slots at a time, and a worker keeps
+ * its last slot while it has had demand in the last ~100 ms (slot-lease.ts). With fewer slots
+ * than workers, a request that reaches a worker without one waits until a slot moves from an
+ * idle worker, or is refused without a queue: a limit of 1 on 2 workers refused ~30% of
+ * sequential requests with nothing in flight when a worker never gave its last slot back
+ * (hostile-3 H3), and a slot that moves only after 100 ms of idleness is still no limit to
+ * serve with.
+ */
+function checkLeasedLimit(p: PolicyConfig, at: Path, workers: number, issues: Issues): void {
+  if (workers <= 1) return;
+  const limit = concurrencyForm(p.concurrency)?.limit;
+  if (typeof limit !== 'number' || limit >= workers) return;
+  const path = typeof p.concurrency === 'object' ? [...at, 'concurrency', 'limit'] : [...at, 'concurrency'];
+  issues.add(path, `a fixed limit >= server.workers (${workers}): with fewer slots than workers, a request reaching a worker without one waits until a slot moves from an idle worker (100 ms and more) or, without a queue, is refused (lower server.workers, or raise the limit)`);
 }
 
 /** A request that costs more than a full bucket (of any rate limit, or any tenant's override) is refused for ever. */

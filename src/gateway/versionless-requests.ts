@@ -10,7 +10,9 @@
  * before node:http's own marks the socket as consumed already, so node:http's parser reads it
  * through 'data' events; once the first line has been seen (or is longer than the head may
  * be), the native parser consumes the socket again — the rest of the connection costs what it
- * did. Only the first request line of a connection is read here; on a Node whose internals
+ * did. A first line that does not end within the bytes a whole head may take is marked: the
+ * parser's overflow on it is the target's (414, client-errors.ts), not the headers'. Only the
+ * first request line of a connection is read here; on a Node whose internals
  * differ (no `_consumed`, no `consume`), the connection stays on the 'data' path, or the check
  * is skipped: never broken, at worst slower or not answered early.
  */
@@ -29,12 +31,20 @@ interface NativeParser {
 
 const SP = 0x20;
 const LF = 0x0a;
+/** 1 for the bytes of an RFC 9110 token (a method). */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 
-/**
- * Call `versionless(socket)` for a connection whose first line is `method SP target` and ends
- * there (CRLF or a bare LF). `maxBytes`: past this many bytes without a line end, stop looking.
- */
-export function watchFirstLines(server: Server, maxBytes: number, versionless: (socket: Socket) => void): void {
+/** What the first line of a connection turned out to be. */
+export interface FirstLineWatch {
+  /** It is `method SP target` and ends there (CRLF or a bare LF): HTTP/0.9. */
+  versionless(socket: Socket): void;
+  /** It did not end within the bytes a whole head may take (the parser's overflow is the target's: 414). */
+  tooLong(socket: Socket): void;
+}
+
+/** Watch the first line of every connection; `maxBytes`: past this many bytes without a line end, stop looking. */
+export function watchFirstLines(server: Server, maxBytes: number, watch: FirstLineWatch): void {
   server.prependListener('connection', (socket: Socket) => {
     const handle = (socket as Socket & { _handle?: StreamHandle | null })._handle;
     if (handle?.isStreamBase !== true || handle._consumed === true) return;
@@ -52,15 +62,20 @@ export function watchFirstLines(server: Server, maxBytes: number, versionless: (
         // Empty lines before the request line are ignored by the parser (RFC 9112 section 2.2).
         if (leading && (b === LF || b === 0x0d)) continue;
         leading = false;
+        // A method that is no token (`GET<TAB>/x HTTP/1.1`) is the parser's 400, not a line without a version.
+        if (spaces === 0 && b !== SP && TCHAR[b] !== 1) return done();
         if (b === SP) spaces++;
         else if (b === LF) {
           if (spaces !== 1) return done();
           socket.off('data', onData);
-          return versionless(socket);
+          return watch.versionless(socket);
         }
       }
       seen += chunk.length;
-      if (seen > maxBytes) done();
+      if (seen <= maxBytes) return;
+      // Seen before the parser reads this chunk (this listener comes first): its overflow finds the mark.
+      watch.tooLong(socket);
+      done();
     };
     socket.on('data', onData);
   });

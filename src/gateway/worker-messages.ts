@@ -2,7 +2,16 @@
  * What a gateway's primary and its workers say to each other over node:cluster's IPC
  * (structured clone), besides the lease calls of ipc-limit-store.ts.
  */
+import type { DashboardSample } from '../dashboard/dashboard.js';
 import type { GatewayConfig } from './config-types.js';
+import type { GatewayStatus } from './status.js';
+
+/** A worker's answer to `status`: what the primary's /status and /dashboard show of it. */
+export interface WorkerSnapshot {
+  readonly status: GatewayStatus;
+  /** Its dashboard's last sample (empty when the admin listener, and so the dashboard, is off). */
+  readonly dashboard: DashboardSample;
+}
 
 /** Primary → worker: serve this config as worker `index` of `workers`. */
 export interface StartMessage {
@@ -14,7 +23,8 @@ export interface StartMessage {
 
 /** Primary → worker: a question with an answer (`CallReply` with the same id). */
 export type CallMessage =
-  | { readonly t: 'call'; readonly id: number; readonly op: 'status' | 'metrics' | 'dashboard' }
+  /** status: answered with a {@link WorkerSnapshot} (its status and its dashboard's sample: one round trip for both). */
+  | { readonly t: 'call'; readonly id: number; readonly op: 'status' | 'metrics' }
   | { readonly t: 'call'; readonly id: number; readonly op: 'reload'; readonly config: GatewayConfig }
   | { readonly t: 'call'; readonly id: number; readonly op: 'drain'; readonly deadlineMs: number };
 

@@ -13,7 +13,7 @@ import type { Gateway } from './gateway.js';
 import { IpcLimitStore } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
 import { JsonLogger } from './logger.js';
-import type { CallMessage, StartMessage, WorkerMessage } from './worker-messages.js';
+import type { CallMessage, StartMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 
 /** Longest a crashed worker waits for its 502s to be written before it exits, ms. */
 const CRASH_GRACE_MS = 1_000;
@@ -75,11 +75,9 @@ export function runWorker(): void {
     if (gw === undefined) throw new Error('not started');
     switch (m.op) {
       case 'status':
-        return gw.status();
+        return { status: gw.status(), dashboard: gw.dashboard() } satisfies WorkerSnapshot;
       case 'metrics':
         return gw.metrics();
-      case 'dashboard':
-        return gw.dashboard();
       case 'reload':
         await gw.reload(m.config);
         if (logger !== undefined) logger.level = m.config.log?.level ?? 'info';

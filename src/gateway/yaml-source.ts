@@ -4,6 +4,8 @@
  */
 import type { Alias, Document, Node } from 'yaml';
 import type { ConfigIssue } from './config-error.js';
+import { formatPath } from './config-error.js';
+import { numberForms } from './number-form.js';
 import { yaml } from './peers.js';
 
 export interface ConfigSource {
@@ -11,6 +13,10 @@ export interface ConfigSource {
   readonly file: string;
   /** 1-based line of the deepest node of `path` that exists. */
   lineOf(path: readonly (string | number)[]): number | undefined;
+  /** Numbers not written in plain decimal (number-form.ts): reported in place of any other issue at their path. */
+  readonly numberIssues?: readonly ConfigIssue[];
+  /** The number at `path` as the file wrote it; undefined where there is none. */
+  numberWritten?(path: readonly (string | number)[]): string | undefined;
 }
 
 export type ParsedYaml = { readonly ok: true; readonly value: unknown; readonly source: ConfigSource } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
@@ -20,15 +26,18 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      issues: doc.errors.map((e) => ({
-        path: '',
-        line: lineCounter.linePos(e.pos[0]).line,
-        expected: 'valid YAML',
-        found: firstLine(e.message),
-      })),
-    };
+    // The parser reports one unclosed flow collection once per level it unwinds ('routes: [ {{{'
+    // gave the same line and message three times): each distinct error once.
+    const seen = new Set<string>();
+    const issues: ConfigIssue[] = [];
+    for (const e of doc.errors) {
+      const issue = { path: '', line: lineCounter.linePos(e.pos[0]).line, expected: 'valid YAML', found: firstLine(e.message) };
+      const key = `${issue.line}\0${issue.found}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      issues.push(issue);
+    }
+    return { ok: false, issues };
   }
   const line = (offset: number): number => lineCounter.linePos(offset).line;
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
@@ -70,7 +79,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       ],
     };
   }
-  return { ok: true, value, source: { file, lineOf } };
+  const numbers = numberForms(doc, text, line, value);
+  return { ok: true, value, source: { file, lineOf, numberIssues: numbers.issues, numberWritten: (path) => numbers.written.get(formatPath(path)) } };
 }
 
 /** The `maxAliasCount` of the `yaml` library: how far aliases may multiply the document. */

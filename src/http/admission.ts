@@ -20,10 +20,11 @@
  * costs the tenant no quota.
  */
 import { AbortedError } from '../core/errors.js';
+import { WaitSignal } from '../core/wait-signal.js';
 import type { AdmissionContext, Gate, Outcome, PolicyFacts, Rejection } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
-import { walkChain } from '../core/gate-chain.js';
-import type { ChainResult } from '../core/gate-chain.js';
+import { isPending, walkChain } from '../core/gate-chain.js';
+import type { ChainResult, ChainThen } from '../core/gate-chain.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import type { LoadShedder } from '../pressure/load-shedder.js';
 import { CLASS_PRIORITY } from '../pressure/criticality.js';
@@ -42,6 +43,9 @@ import type { PolicyGates } from './route-gates.js';
 import { buildGates } from './route-gates.js';
 import { tenantResolver } from './tenant.js';
 import type { TenantResolver } from './tenant.js';
+
+/** HttpAdmission's settle, for ResponseWatch only (the symbol is not exported). */
+const kSettle = Symbol('sluice.http.settle');
 
 /** Rendered capacity refusals kept per policy: (reason, Retry-After seconds) pairs. */
 const REFUSAL_CACHE_SIZE = 64;
@@ -129,30 +133,46 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     if (early !== undefined) return this.#refused(early, [], undefined);
     ctx.key = this.#tenant(req);
     ctx.priority = CLASS_PRIORITY[requestClass(req, o.criticality, route?.criticality)];
-    const watch: ResponseWatch = { permit: undefined, controller: undefined, closed: false, callerOwns };
+    const watch = new ResponseWatch(this, callerOwns);
     if (this.#g.mayWait) {
-      watch.controller = new AbortController();
-      ctx.signal = watch.controller.signal;
+      // Gates built here all take sluice's WaitSignal (core/wait-signal.ts: tens of ns, not the
+      // µs of an AbortController); a gate the user gave gets a real AbortSignal.
+      if (this.#g.ownGates) {
+        const signal = new WaitSignal();
+        watch.controller = signal;
+        ctx.signal = signal as unknown as AbortSignal;
+      } else {
+        const controller = new AbortController();
+        watch.controller = controller;
+        ctx.signal = controller.signal;
+      }
     }
+    // The response is watched when its close has something to do: end a wait, or release the
+    // permit of an adapter's request. A caller that owns the permit of a request decided at
+    // once (the gateway's usual case) leaves it nothing: no listener then. Its wait is watched
+    // from right after the walk, which misses nothing: node:http emits 'close' from the event
+    // loop, never within the walk.
+    if (!callerOwns) this.#watch(res, watch);
+    let result: ChainResult | Promise<HttpDecision>;
+    try {
+      // A wait settles through the watch (done, failed) in the walk's own continuation.
+      result = walkChain(this.#g.chain, ctx, watch);
+    } catch (err) {
+      return watch.failed(err);
+    }
+    if (!isPending(result)) return this.#settle(result, watch);
+    if (callerOwns) this.#watch(res, watch);
+    return result;
+  }
+
+  #watch(res: HttpResponseLike, watch: ResponseWatch): void {
     (res as HttpResponseLike & { [kWatch]?: ResponseWatch | undefined })[kWatch] = watch;
     res.on('close', onResponseClose);
-    let result: ChainResult | Promise<ChainResult>;
-    try {
-      result = walkChain(this.#g.chain, ctx);
-    } catch (err) {
-      if (err instanceof AbortedError) return ABANDONED;
-      throw err;
-    }
-    if (result instanceof Promise) {
-      return result.then(
-        (r) => this.#settle(r, watch),
-        (err: unknown) => {
-          if (err instanceof AbortedError) return ABANDONED;
-          throw err;
-        },
-      );
-    }
-    return this.#settle(result, watch);
+  }
+
+  /** A wait's end (ResponseWatch.done): module-private. */
+  [kSettle](r: ChainResult, watch: ResponseWatch): HttpDecision {
+    return this.#settle(r, watch);
   }
 
   /** The outcome a response status means to the gates (the `classify` option). */
@@ -220,13 +240,31 @@ interface RenderedRefusal {
   readonly problem: Problem;
 }
 
-/** One request's watch on its response: aborts its wait, or (adapters) releases its permit, on 'close'. */
-interface ResponseWatch {
+/**
+ * One request's watch on its response: aborts its wait, or (adapters) releases its permit, on
+ * 'close'. It is also how a wait ends (the chain walk's ChainThen): no closures per request.
+ */
+class ResponseWatch implements ChainThen<HttpDecision> {
   /** Set once admitted, unless the caller owns the permit. */
-  permit: HttpPermit | undefined;
-  controller: AbortController | undefined;
-  closed: boolean;
-  readonly callerOwns: boolean;
+  permit: HttpPermit | undefined = undefined;
+  /** What aborts the wait: the WaitSignal itself, or the AbortController of a real signal. */
+  controller: { abort(reason: unknown): void } | undefined = undefined;
+  closed = false;
+
+  constructor(
+    readonly admission: { [kSettle](r: ChainResult, watch: ResponseWatch): HttpDecision },
+    readonly callerOwns: boolean,
+  ) {}
+
+  done(r: ChainResult): HttpDecision {
+    return this.admission[kSettle](r, this);
+  }
+
+  /** A wait that ended in an abort (its client left) is abandoned; anything else is thrown on. */
+  failed(err: unknown): HttpDecision {
+    if (err instanceof AbortedError) return ABANDONED;
+    throw err;
+  }
 }
 
 const kWatch = Symbol('sluice.http.watch');

@@ -15,6 +15,8 @@ import { releaseAll, tightest } from '../core/gate-chain.js';
 export class HttpPermit implements Permit {
   readonly ok = true as const;
   released = false;
+  /** Called once, right after the gates have their permits back (the gateway refills its queue then). */
+  afterRelease: (() => void) | undefined = undefined;
   constructor(
     readonly gate: string,
     readonly permits: readonly Permit[],
@@ -38,5 +40,6 @@ export class HttpPermit implements Permit {
     if (this.released) return;
     this.released = true;
     releaseAll(this.permits, outcome);
+    this.afterRelease?.();
   }
 }

@@ -8,7 +8,7 @@ import type { RejectionReason } from '../core/types.js';
 
 export type RefusalStatus = 429 | 503;
 
-/** 429 for rate_limited and quota; 503 for every capacity reason (and closed). */
+/** 429 for rate_limited and quota; 503 for every capacity reason (and store_unavailable, closed). */
 export function statusOf(reason: RejectionReason): RefusalStatus {
   return reason === 'rate_limited' || reason === 'quota' ? 429 : 503;
 }
@@ -28,6 +28,7 @@ const DETAIL: Readonly<Record<RejectionReason, string>> = {
   overloaded: 'The server is overloaded; requests of this criticality are shed.',
   circuit_open: 'A dependency of this service is failing; requests are refused for a while.',
   keys_full: 'The server is tracking as many clients as it can; new clients are refused until some go idle.',
+  store_unavailable: 'The store this server keeps its limits in cannot be reached; requests are refused until it answers.',
   closed: 'The server is shutting down.',
 };
 

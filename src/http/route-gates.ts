@@ -29,8 +29,10 @@ export interface PolicyGates {
   readonly quota: ReadonlySet<Gate>;
   readonly extra: readonly Gate[];
   readonly concurrency: ConcurrencyGate | undefined;
-  /** Whether any gate may keep a request waiting (then each request carries an AbortSignal). */
+  /** Whether any gate may keep a request waiting (then each request carries an abort signal). */
   readonly mayWait: boolean;
+  /** Every gate was built here (none given by the user): a wait's signal may be sluice's cheap WaitSignal rather than an AbortSignal. */
+  readonly ownGates: boolean;
   /** Every gate, in the order asked. */
   readonly chain: readonly Gate[];
 }
@@ -150,7 +152,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
   const chain = [...(shedder ? [shedder] : []), ...rates, ...extra, ...(concurrency ? [concurrency] : [])];
   // Rate gates built here never wait (maxWaitMs 0); given gates and a queue might.
   const mayWait = queued || given.length > 0;
-  return { clock, shedder, rates, quota, extra, concurrency, mayWait, chain };
+  return { clock, shedder, rates, quota, extra, concurrency, mayWait, ownGates: given.length === 0, chain };
 }
 
 /**

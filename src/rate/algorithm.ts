@@ -24,6 +24,12 @@ export interface RateDecision {
    * a new key cannot be tracked (the gate's reason `keys_full`). Absent otherwise.
    */
   readonly full?: true;
+  /**
+   * Refused without metering: the store that holds the state cannot be reached and its
+   * failure mode refuses (a Redis store with `onStoreError: 'closed'`): the gate's reason
+   * `store_unavailable`, a 503 — not the client's doing. Absent otherwise.
+   */
+  readonly unavailable?: true;
 }
 
 /**

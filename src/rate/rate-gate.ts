@@ -200,7 +200,7 @@ export abstract class RateGate extends GateBase {
 
   /** `now`: the clock when `d` arrived (later than `start` after an async store's round trip). */
   #settle(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision, now: number): Admission | Promise<Admission> {
-    if (!d.allowed) return this.reject(d.full === true ? 'keys_full' : this.#limited, this.#retryAfter(d.retryAfterMs), d.facts, ctx);
+    if (!d.allowed) return this.reject(d.full === true ? 'keys_full' : d.unavailable === true ? 'store_unavailable' : this.#limited, this.#retryAfter(d.retryAfterMs), d.facts, ctx);
     if (d.delayMs <= 0) return this.grant(ctx, cost, now - start, d.facts, key, now);
     const left = d.delayMs - (now - start);
     if (left > 0) return this.#wait(ctx, key, cost, start, d, left);

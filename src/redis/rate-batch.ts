@@ -11,8 +11,8 @@
  *
  * Batches form per hash slot when the client is a Redis Cluster (a script's keys must share
  * a slot), and hold at most `maxBatch` entries: a script runs alone in Redis, and a long one
- * delays every other client. Batches that fill in one tick go out together through the
- * client's auto-pipelining (one write).
+ * delays every other client. Each batch is written as soon as it is complete (script-call.ts:
+ * straight to the connection, never held for ioredis's auto-pipelining).
  *
  * An entry whose key holds another type fails alone (StoreWrongTypeError); the others in
  * its batch are answered. When the call fails (timeout, connection, breaker open) every
@@ -20,7 +20,8 @@
  */
 import type { RatePolicy } from '../rate/policy.js';
 import { keySlot } from './keys.js';
-import { ALGORITHM_CODE, RATE_COMMAND, RATE_ONE_COMMAND } from './rate-scripts.js';
+import { ALGORITHM_CODE, RATE_ONE_SCRIPT, RATE_SCRIPT } from './rate-scripts.js';
+import { ScriptCall } from './script-call.js';
 import { StoreWrongTypeError } from './store-errors.js';
 import type { StoreGuard } from './store-guard.js';
 
@@ -47,14 +48,11 @@ export interface BatchEntry extends BatchOp {
   fail(err: unknown): void;
 }
 
-type ScriptCall = (numKeys: number, keys: string[], args: (string | number)[]) => Promise<unknown>;
-type OneCall = (key: string, ...args: (string | number)[]) => Promise<unknown>;
-
 export class RateBatcher {
   readonly maxBatch: number;
   readonly #guard: StoreGuard;
-  readonly #call: ScriptCall;
-  readonly #one: OneCall;
+  readonly #batch: ScriptCall;
+  readonly #one: ScriptCall;
   readonly #cluster: boolean;
   /** The batch forming, when not clustered. */
   #single: BatchEntry[] = [];
@@ -62,13 +60,16 @@ export class RateBatcher {
   readonly #bySlot = new Map<number, BatchEntry[]>();
   #scheduled = false;
   readonly #flush = (): void => this.flush();
+  // Made once: a call per batch is the guard running one of these on the batch's command.
+  readonly #sendOne = (command: (string | number)[]): Promise<unknown> => this.#one.send(command);
+  readonly #sendBatch = (command: (string | number)[]): Promise<unknown> => this.#batch.send(command);
 
   constructor(guard: StoreGuard, client: unknown, cluster: boolean, maxBatch: number) {
-    const c = client as Record<string, ScriptCall>;
-    const one = client as Record<string, OneCall>;
     this.#guard = guard;
-    this.#call = (n, keys, args) => c[RATE_COMMAND]!(n, keys, args);
-    this.#one = (key, ...args) => one[RATE_ONE_COMMAND]!(key, ...args);
+    // Sent straight to the client (script-call.ts): a batch leaves in the tick it formed, even
+    // on a client with auto-pipelining on.
+    this.#batch = new ScriptCall(client, RATE_SCRIPT);
+    this.#one = new ScriptCall(client, RATE_ONE_SCRIPT);
     this.#cluster = cluster;
     this.maxBatch = maxBatch;
   }
@@ -117,18 +118,19 @@ export class RateBatcher {
   }
 
   #send(list: BatchEntry[]): void {
-    let call: () => Promise<unknown>;
+    let sent: Promise<unknown>;
     if (list.length === 1) {
       // A lone decision (one caller, or the only one this tick): the one-operation script,
       // cheaper in Redis and in the client than a batch of one.
-      const e = list[0]!;
-      const args = encodeOne(e);
-      call = () => this.#one(e.key, ...args);
+      sent = this.#guard.runWith(list[0]!.key, this.#sendOne, oneCommand(list[0]!));
     } else {
       const { keys, args } = encodeBatch(list);
-      call = () => this.#call(keys.length, keys, args);
+      const command: (string | number)[] = ['', keys.length];
+      for (const k of keys) command.push(k);
+      for (const a of args) command.push(a);
+      sent = this.#guard.runWith(list[0]!.key, this.#sendBatch, command);
     }
-    this.#guard.run(list[0]!.key, call).then(
+    sent.then(
       (reply) => answerBatch(list, String(reply)),
       (err: unknown) => {
         for (const e of list) e.fail(err);
@@ -222,6 +224,14 @@ export function encodeOne(op: BatchOp, now?: number): (string | number)[] {
     p.algorithm === 'sliding-window' ? [ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, 0, op.op, op.x, op.y] : [ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst, op.op, op.x, op.y];
   if (now !== undefined) args.push(now);
   return args;
+}
+
+/** The one-operation script's whole command after EVALSHA: (sha), 1, the key, then {@link encodeOne}'s ARGV. */
+function oneCommand(op: BatchOp): (string | number)[] {
+  const p = op.policy;
+  return p.algorithm === 'sliding-window'
+    ? ['', 1, op.key, ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, 0, op.op, op.x, op.y]
+    : ['', 1, op.key, ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst, op.op, op.x, op.y];
 }
 
 function pushPolicy(out: (string | number)[], p: RatePolicy): void {

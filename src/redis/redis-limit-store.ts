@@ -83,7 +83,8 @@ export class RedisLimitStore implements SharedLimitStore {
   async takeSlots(name: string, limit: number, want: number): Promise<SlotGrant> {
     const c = this.#client(name, limit);
     const a = want > 0 ? await c.acquire(want, want) : await c.renew(0);
-    return { granted: want > 0 ? a.n : 0, fairShare: a.othersWanting > 0 ? Math.max(1, Math.floor(limit / (a.othersWanting + 1))) : limit };
+    // `held`: renewals (this call's or the renew timer's) drop the leases Redis reported lost.
+    return { granted: want > 0 ? a.n : 0, fairShare: a.othersWanting > 0 ? Math.floor(limit / (a.othersWanting + 1)) : limit, held: c.held.length };
   }
 
   async returnSlots(name: string, n: number): Promise<void> {

@@ -126,7 +126,8 @@ export class RedisRateStore implements RateStore {
         return decision(policy.name, cap, cap - cost, windowOf(policy), 0, true, 0, 0);
       case 'closed': {
         const retry = this.#link.config.probeMs;
-        return decision(policy.name, cap, 0, windowOf(policy), retry, false, 0, retry);
+        // Refused for the store's outage, not for the client's rate: its own reason (a 503).
+        return { ...decision(policy.name, cap, 0, windowOf(policy), retry, false, 0, retry), unavailable: true };
       }
       case 'local':
         return this.#local.store.consume(key, this.#local.share(policy), cost, now, maxDelayMs);

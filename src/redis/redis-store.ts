@@ -10,7 +10,9 @@
  * issued in one tick share one script call (rate-batch.ts), which does what ioredis's
  * auto-pipelining would do for them and more (one command, not one per decision); the
  * store's own client leaves auto-pipelining off: bench:redis measures it costing more CPU
- * per command than it saves at low concurrency.
+ * per command than it saves at low concurrency. On a client handed in with auto-pipelining
+ * on, the rate scripts still go straight to the connection (script-call.ts): ioredis would
+ * hold each batch until setImmediate and behind the pipeline in flight.
  *
  * The store's own client fails fast: no offline queue (a command while disconnected is an
  * error at once, not a wait), no resending of commands in flight when a connection drops (a
@@ -81,7 +83,9 @@ export class RedisStore {
     this.guard = new StoreGuard({ timeoutMs: this.config.timeoutMs, failures: this.config.failures, probeMs: this.config.probeMs });
     this.#owned = options.client === undefined;
     this.client = options.client ?? createClient(this.config);
-    // The rate script takes a batch: its number of keys comes with each call.
+    // The rate scripts as client commands, for a caller of the client (tests call them with a
+    // time of their own); the store sends them through rate-batch.ts's ScriptCall. The batch
+    // script's number of keys comes with each call.
     this.client.defineCommand(RATE_COMMAND, { lua: RATE_SCRIPT });
     this.client.defineCommand(RATE_ONE_COMMAND, { numberOfKeys: 1, lua: RATE_ONE_SCRIPT });
     this.client.defineCommand(LEASE_COMMAND, { numberOfKeys: 2, lua: LEASE_SCRIPT });

@@ -19,7 +19,10 @@
  *
  * When the store cannot answer: 'open' admits up to `limit` here, 'local' up to
  * limit / instances, 'closed' only on leases still valid (by the time they were last
- * renewed), then none. Back in shared mode, this process leases for what it already runs.
+ * renewed), then none — and refuses the callers it cannot admit `store_unavailable` (a 503
+ * in sluice/http, `retryAfterMs` the store's probe period), as a closed rate store does: the
+ * outage is neither the callers' doing nor a full limit. Back in shared mode, this process
+ * leases for what it already runs.
  */
 import { abortError, GateBase, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions, GatePermit } from '../core/gate-base.js';
@@ -96,6 +99,8 @@ export class SharedConcurrencyGate extends GateBase {
   #busy = false;
   #poll: TimerHandle | undefined;
   readonly #renewTimer: NodeJS.Timeout;
+  /** The store's probe period: the retryAfterMs of a refusal for its outage. */
+  readonly #probeMs: number;
 
   constructor(link: StoreLink, base: string, options: SharedConcurrencyOptions, failure: FailureConfig) {
     super(options, 'shared-concurrency');
@@ -108,6 +113,7 @@ export class SharedConcurrencyGate extends GateBase {
     this.spare = optInt('spare', options.spare ?? d.spare, 0, this.limit);
     this.failure = failure;
     this.leases = new LeaseClient(link, base, this.name, this.limit, ttl);
+    this.#probeMs = link.config.probeMs;
     this.#renewTimer = setInterval(() => this.#renew(), ttl / 3);
     this.#renewTimer.unref();
   }
@@ -141,6 +147,7 @@ export class SharedConcurrencyGate extends GateBase {
     if (cost > this.limit) return this.reject('concurrency', Infinity, undefined, ctx);
     const now = this.clock.now();
     if (this.#queue.length === 0 && this.#inFlight + cost <= this.capacity) return this.#take(ctx, cost, now, now);
+    if (this.#storeAway()) return this.reject('store_unavailable', this.#probeMs, undefined, ctx);
     const once = this.maxQueue === 0;
     if (!once && this.#queue.length >= this.maxQueue) return this.reject('queue_full', this.pollMs, undefined, ctx);
     const deadline = waitDeadline(ctx, now, this.maxWaitMs);
@@ -273,7 +280,11 @@ export class SharedConcurrencyGate extends GateBase {
     }
     this.#giveBack();
     this.#pump();
-    for (const w of this.#queue.filter((x) => x.once && x.asked)) this.#leave(w, this.reject('concurrency', this.pollMs, undefined, w.ctx));
+    // In 'closed' mode with the store away, nobody left waiting can get a slot until it is back.
+    const away = this.#storeAway();
+    for (const w of this.#queue.filter((x) => away || (x.once && x.asked))) {
+      this.#leave(w, away ? this.reject('store_unavailable', this.#probeMs, undefined, w.ctx) : this.reject('concurrency', this.pollMs, undefined, w.ctx));
+    }
     if (gotAll && this.#queue.length > 0 && this.#mode === 'shared') {
       this.#ask();
       return;
@@ -287,6 +298,11 @@ export class SharedConcurrencyGate extends GateBase {
         this.#ask();
       }, again);
     }
+  }
+
+  /** The store is away and the failure mode refuses: the callers that do not fit are refused for the outage. */
+  #storeAway(): boolean {
+    return this.#mode === 'fallback' && this.failure.onStoreError === 'closed';
   }
 
   /** Give back idle leased slots beyond `spare` (all of them once closed), and above the fair share while others wait. */

@@ -120,6 +120,11 @@ export class StoreGuard {
    * StoreWrongTypeError (naming `key`) on WRONGTYPE.
    */
   run<T>(key: string, call: () => Promise<T>): Promise<T> {
+    return this.runWith(key, invoke, call);
+  }
+
+  /** {@link run} of `fn(arg)`: a hot path passes a function made once and its argument, not a closure per call. */
+  runWith<A, T>(key: string, fn: (arg: A) => Promise<T>, arg: A): Promise<T> {
     const a = this.#breaker.admit();
     if (!a.ok) {
       this.#shortCircuited++;
@@ -132,7 +137,7 @@ export class StoreGuard {
       this.#enqueue(c);
       let p: Promise<T>;
       try {
-        p = call();
+        p = fn(arg);
       } catch (err) {
         p = Promise.reject(err as Error);
       }
@@ -224,4 +229,8 @@ export class StoreGuard {
     c.permit.release('failure');
     c.fail(new StoreUnavailableError(why));
   }
+}
+
+function invoke<T>(call: () => Promise<T>): Promise<T> {
+  return call();
 }

@@ -117,10 +117,14 @@ export class LeaseLedger {
     return out;
   }
 
-  /** `limit` while no other holder wants slots; else an equal share of it (at least 1). */
+  /**
+   * `limit` while no other holder wants slots; else an equal share of it — 0 when the limit is
+   * smaller than the number of holders, so that a holder of the limit's only slot learns that
+   * another wants it (a share of at least 1 would equal a limit of 1, and say nobody does).
+   */
   #fairShare(pool: SlotPool, id: string): number {
     let others = false;
     for (const [k, h] of pool.holders) if (k !== id && h.want > 0) others = true;
-    return others ? Math.max(1, Math.floor(pool.limit / pool.holders.size)) : pool.limit;
+    return others ? Math.floor(pool.limit / pool.holders.size) : pool.limit;
   }
 }

@@ -31,7 +31,7 @@ export interface LeasedRateStoreOptions {
    * means fewer store calls and more tokens held out of the others' reach.
    */
   readonly batchOf: (policy: RatePolicy) => number;
-  /** The store failed; the request is refused with this Retry-After (fail closed). */
+  /** The store failed: told the error; the request is refused `unavailable` (store_unavailable, fail closed), Retry-After 1 s. */
   readonly onError?: (err: unknown) => void;
   /** The most keys the store may hold for this limiter (its key table, named by `prefix`). @default the store's own bound */
   readonly tableKeys?: number;
@@ -129,7 +129,9 @@ export class LeasedRateStore implements RateStore {
 
   #refused(l: Local, retryAfterMs: number): RateDecision {
     const p = l.policy;
-    const d = decision(p.name, capacityOf(p), 0, windowOf(p), retryAfterMs, false, 0, retryAfterMs);
+    // The key is spent (fewer units than a request's cost are left), so its bucket is full
+    // again in about a window, not when the next unit comes (refusal pacing caps pauses at it).
+    const d = decision(p.name, capacityOf(p), 0, windowOf(p), windowOf(p), false, 0, retryAfterMs);
     return l.full ? { ...d, full: true } : d;
   }
 
@@ -150,7 +152,9 @@ export class LeasedRateStore implements RateStore {
     } catch (err) {
       this.#o.onError?.(err);
       l.full = false;
-      return this.#refused(l, FAIL_RETRY_MS);
+      // The store did not answer (a closed Redis store's outage, a primary that is gone): refused
+      // for that — store_unavailable, a 503 — not as if the key had spent its rate (a 429).
+      return { ...this.#refused(l, FAIL_RETRY_MS), unavailable: true };
     } finally {
       l.pending = undefined;
     }

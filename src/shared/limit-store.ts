@@ -50,6 +50,13 @@ export interface SlotGrant {
    * above it. `limit` when nobody else wants any.
    */
   readonly fairShare: number;
+  /**
+   * Slots the store counts as this holder's after the call, when it can tell: fewer than the
+   * holder believes it holds (with this grant) means it lost some — a Redis lease that expired
+   * before its renewal (an outage longer than the TTL) and found no room when renewed. Absent:
+   * the store never takes a slot back while its holder lives.
+   */
+  readonly held?: number;
 }
 
 /**

@@ -12,21 +12,34 @@
  *   slots sit idle. A process at its fair share while others want slots too asks only every
  *   10th tick: nothing is free then, and it asks to learn when the others' demand has ended;
  * - gives back idle slots when others want some: above its fair share while its own
- *   callers wait, above what it uses (at least 1) while none do.
+ *   callers wait, above what it uses (at least 1) while none do — and its last one too once
+ *   it has had no demand for RECENT_TICKS and nothing is in flight: a limit smaller than the
+ *   number of processes sharing it (concurrency 1 on two workers, or gateways on several
+ *   hosts sharing a small limit through a store) must not park a slot, idle for good, in a
+ *   process nobody asks, while another refuses for want of it (hostile-3 H3).
  * A slot goes back only after the local limit was lowered below it (so it is idle and
  * stays idle); a slot comes in only after the store counted it as this process's.
  *
  * The local gate never has limit 0: with nothing leased (the first take found every slot
- * held elsewhere), the lease itself holds the gate's one slot as ballast until a grant.
+ * held elsewhere, or the store did not answer it), the lease itself holds the gate's one slot
+ * as ballast until a grant.
+ *
+ * While the store is away (`storeAway`) the lease asks nothing and keeps what it holds, and
+ * the gate follows the store's failure mode: 'closed' refuses every caller `store_unavailable`
+ * (the outage is neither the callers' doing nor a full limit); 'open' and 'local' admit up to
+ * a limit of their own, leased or not (the whole limit; this process's share of it).
  */
 import type { Permit } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
-import type { SharedLimitStore } from './limit-store.js';
+import type { SharedLimitStore, SlotGrant } from './limit-store.js';
 
 /** Ticks after its last demand during which a process keeps its fair share. */
 const RECENT_TICKS = 20;
 /** Ticks between asks of a process that holds its fair share while others want slots. */
 const ASK_AT_SHARE_TICKS = 10;
+
+/** What the gate does while the store is away: refuse (`refuseMs`, its Retry-After), or admit up to `limit`. */
+export type StoreAway = { readonly refuseMs: number } | { readonly limit: number };
 
 export interface SlotLeaseOptions {
   /** The store's name for this limit (the same in every process). */
@@ -58,6 +71,8 @@ export class SlotLease {
   #refused = 0;
   /** The tick at which this process last had demand (callers waiting or refused). */
   #lastDemand = -Infinity;
+  /** Set while the store is away (storeAway). */
+  #away: StoreAway | undefined;
 
   constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
     this.#gate = gate;
@@ -78,13 +93,14 @@ export class SlotLease {
   /** Take the first share, before the gate serves anyone; then tick. */
   async start(): Promise<void> {
     // Nothing may be admitted above what is leased: the gate's one slot is ballast until the grant.
-    this.#gate.setLimit(1);
-    const a = this.#gate.admit({});
-    if (!(a instanceof Promise) && a.ok) this.#ballast = a;
+    this.#takeBallast();
     this.#refused = this.#capacityRefusals();
-    const g = await this.#store.takeSlots(this.#o.name, this.#o.limit, this.#o.initial);
-    this.#fairShare = g.fairShare;
-    this.#add(g.granted);
+    try {
+      this.#answered(await this.#store.takeSlots(this.#o.name, this.#o.limit, this.#o.initial));
+    } catch (err) {
+      // A store away at start is not fatal: the ballast holds until a tick's call is granted.
+      this.#o.onError?.(err);
+    }
     this.#timer = setInterval(() => this.#tick(), this.#o.tickMs);
     this.#timer.unref();
   }
@@ -97,6 +113,26 @@ export class SlotLease {
     this.#retired = true;
   }
 
+  /**
+   * The store is away (`away`), or back (`undefined`). Meanwhile the lease asks nothing (a call
+   * could only fail) and keeps what it holds; the gate refuses every caller
+   * `store_unavailable` (`{ refuseMs }`, 'closed'), or admits up to `{ limit }` leased or not
+   * ('open', 'local'). Back, the gate admits on leases again: the work admitted meanwhile runs
+   * on, and the limit in force is what is leased (the ballast, when nothing is).
+   */
+  storeAway(away: StoreAway | undefined): void {
+    const was = this.#away;
+    this.#away = away;
+    this.#gate.storeUnavailable(away !== undefined && 'refuseMs' in away ? away.refuseMs : undefined);
+    if (away !== undefined && 'limit' in away) {
+      this.#gate.setLimit(away.limit);
+      this.#dropBallast();
+    } else if (away === undefined && was !== undefined && 'limit' in was && !this.#retired) {
+      if (this.#held > 0) this.#gate.setLimit(this.#held);
+      else this.#takeBallast();
+    }
+  }
+
   /** Stop ticking and give back every slot (the process is stopping). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
@@ -106,20 +142,51 @@ export class SlotLease {
     if (n > 0) await this.#store.returnSlots(this.#o.name, n);
   }
 
+  /** Hold the gate's one slot (limit 1, nothing in flight) so that nothing is admitted unleased. */
+  #takeBallast(): void {
+    this.#gate.setLimit(1);
+    const a = this.#gate.tryAdmit();
+    if (a.ok) this.#ballast = a;
+  }
+
+  /** A grant: slots lost since the last call (the store says it counts fewer) go first, then the new ones come in. */
+  #answered(g: SlotGrant): void {
+    this.#fairShare = g.fairShare;
+    const lost = g.held === undefined ? 0 : Math.min(this.#held, this.#held + g.granted - g.held);
+    if (this.#away !== undefined) {
+      // A call answered as the store went away: counted; the gate follows the failure mode until it is back.
+      this.#held += g.granted - Math.max(0, lost);
+      return;
+    }
+    if (lost > 0) {
+      // Admitting on them would put more in flight than the limit, across holders.
+      this.#held -= lost;
+      if (this.#held > 0) this.#gate.setLimit(this.#held);
+      else if (!this.#retired) this.#takeBallast();
+      this.#o.onError?.(new Error(`${lost} leased slots of ${this.#o.name} were lost (expired before their renewal; others hold them now)`));
+    }
+    this.#add(g.granted);
+  }
+
   #add(granted: number): void {
     if (granted <= 0) return;
     this.#held += granted;
+    // Limit first, then the ballast out: never more admissible than held.
     this.#gate.setLimit(this.#held);
-    if (this.#ballast !== undefined) {
-      // Limit first, then the ballast out: never more admissible than held.
-      const b = this.#ballast;
-      this.#ballast = undefined;
-      b.release('ignored');
-    }
+    this.#dropBallast();
+  }
+
+  #dropBallast(): void {
+    const b = this.#ballast;
+    if (b === undefined) return;
+    this.#ballast = undefined;
+    b.release('ignored');
   }
 
   #tick(): void {
-    if (this.#busy) return;
+    if (this.#busy || this.#away !== undefined) return;
+    // Every slot lost while work ran on them: the ballast as soon as that work is done.
+    if (this.#held === 0 && this.#ballast === undefined && !this.#retired) this.#takeBallast();
     const gate = this.#gate;
     const inFlight = gate.inFlight - (this.#ballast === undefined ? 0 : 1);
     const refusedNow = this.#capacityRefusals();
@@ -132,13 +199,16 @@ export class SlotLease {
     // share instead of giving idle slots back at each such instant and asking for them again
     // one IPC round trip later (2 workers, 100 connections: 24 of 50 slots held, 60% refused).
     const recent = tick - this.#lastDemand <= RECENT_TICKS;
-    const floor = this.#retired ? 0 : 1;
     const othersWant = this.#fairShare < this.#o.limit;
+    const floor = this.#retired || (othersWant && !recent && inFlight === 0 && gate.queued === 0) ? 0 : 1;
     const target = this.#retired ? inFlight : !othersWant ? this.#held : recent ? this.#fairShare : Math.max(floor, inFlight);
     const giveBack = this.#ballast === undefined ? Math.min(this.#held - inFlight, this.#held - Math.max(floor, target)) : 0;
     if (giveBack > 0) {
       this.#held -= giveBack;
       if (this.#held > 0) gate.setLimit(this.#held);
+      // Its last slot given back (nothing in flight, nobody waiting): the gate's one slot is
+      // ballast again, so nothing is admitted until a grant.
+      else if (!this.#retired) this.#takeBallast();
       this.#call(this.#store.returnSlots(this.#o.name, giveBack));
       return;
     }
@@ -156,10 +226,7 @@ export class SlotLease {
     // all granted 0); ask only now and then, to learn when the others' demand has ended.
     if (want > 0 && othersWant && this.#held >= this.#fairShare && tick % ASK_AT_SHARE_TICKS !== 0) return;
     this.#call(
-      this.#store.takeSlots(this.#o.name, this.#o.limit, want).then((g) => {
-        this.#fairShare = g.fairShare;
-        this.#add(g.granted);
-      }),
+      this.#store.takeSlots(this.#o.name, this.#o.limit, want).then((g) => this.#answered(g)),
     );
   }
 

@@ -38,8 +38,9 @@ afterAll(() => {
 /**
  * The bounded-memory proof's plan per broker. `heldBound` is what demand and the broker's own
  * flow control let the consumer hold (taken from the broker and unsettled), with 8 handlers
- * (`MEMORY_CONCURRENCY`) asking one message per message finished. `control` is a backlog just
- * larger than what the consumer gets through in the run, so that the control works as long.
+ * (`MEMORY_CONCURRENCY`) asking one message per message finished. `control` is a backlog
+ * larger than the most the consumer can get through in the run (8 handlers × 20 ms: 400/s, so 500
+ * + 10 s × 400 = 4,500), so that the control works as long whatever the broker's speed.
  */
 interface MemoryPlan {
   readonly backlog: number;
@@ -66,7 +67,9 @@ const MEMORY: Record<BrokerName, MemoryPlan> = {
   'redis-streams': { backlog: 100_000, control: 8_000, bodyBytes: 1024, heldBound: MEMORY_CONCURRENCY, why: 'XREADGROUP COUNT is the demand: at most the 8 handlers' },
   // ElasticMQ takes ~260 messages/s from one client on this machine (100,000 would take ~6.5 min to
   // load) and keeps bodies in its 256 MiB heap as UTF-16 strings: 20,000 of 2 KiB (40 MB) instead.
-  sqs: { backlog: 20_000, control: 3_000, bodyBytes: 2048, heldBound: MEMORY_CONCURRENCY, why: 'ReceiveMessage asks for min(demand, 10): at most the 8 handlers' },
+  // The control must outlast the run whatever ElasticMQ's speed: 8 handlers × 20 ms take at most
+  // 400/s, so 500 + 10 s × 400 = 4,500 at the most (3,000 ran dry once, on a fast ElasticMQ).
+  sqs: { backlog: 20_000, control: 6_000, bodyBytes: 2048, heldBound: MEMORY_CONCURRENCY, why: 'ReceiveMessage asks for min(demand, 10): at most the 8 handlers' },
 };
 /**
  * RSS is sampled once a second right after a full collection (the child runs with

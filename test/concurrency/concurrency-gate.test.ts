@@ -278,4 +278,38 @@ describe('ConcurrencyGate', () => {
     expect(err).toBeInstanceOf(RejectedError);
     expect(err).toMatchObject({ name: 'RejectedError', code: 'SLUICE_ERR_REJECTED', reason: 'concurrency', gate: 'pool', retryAfterMs: 1 });
   });
+  it('storeUnavailable: refuses callers and the queued waiters store_unavailable with its retryAfterMs; permits in flight stay valid; undefined admits again', async () => {
+    const gate = new ConcurrencyGate({ name: 'leased', limit: 1, maxQueue: 5 });
+    const first = gate.tryAdmit();
+    if (!first.ok) throw new Error('refused');
+    const waiting = gate.admit();
+    gate.storeUnavailable(500);
+    const waiter = await waiting;
+    expect(waiter.ok ? undefined : [waiter.reason, waiter.retryAfterMs]).toEqual(['store_unavailable', 500]);
+    const later = await gate.admit();
+    expect(later.ok ? undefined : later.reason).toBe('store_unavailable');
+    expect(gate.stats().rejected.store_unavailable).toBe(2);
+    first.release();
+    expect(gate.inFlight).toBe(0);
+    gate.storeUnavailable(undefined);
+    const again = await gate.admit();
+    expect(again.ok).toBe(true);
+  });
+
+  it('storeUnavailable: no early refusal under another reason first (a policy asks earlyRefusal before its rate limits)', async () => {
+    const clock = new VirtualClock();
+    const gate = new ConcurrencyGate({ name: 'early', limit: 1, maxQueue: 5, maxWaitMs: 100, refuseEarly: true, clock });
+    const held = gate.tryAdmit();
+    if (!held.ok) throw new Error('refused');
+    clock.advance(1_000); // a service time of 1 s: any wait would be refused early
+    held.release();
+    const busy = gate.tryAdmit();
+    if (!busy.ok) throw new Error('refused');
+    expect(gate.earlyRefusal()?.reason).toBe('queue_timeout');
+    gate.storeUnavailable(500);
+    expect(gate.earlyRefusal()).toBeUndefined();
+    const r = await gate.admit();
+    expect(r.ok ? undefined : r.reason).toBe('store_unavailable');
+    busy.release();
+  });
 });

@@ -2,7 +2,7 @@
 // resolved, collapsed and kept, and what is refused with which reason. The last test checks
 // the forms against WHATWG URL's own normalising, the parser upstreams written for Node use.
 import { describe, expect, it } from 'vitest';
-import { canonicalTarget, withoutParams } from '../../src/gateway/canonical-path.js';
+import { canonicalTarget, withoutParams, withoutTrailingDotsAndSpaces } from '../../src/gateway/canonical-path.js';
 import type { PathRefusal } from '../../src/gateway/canonical-path.js';
 import type { GatewayConfigError } from '../../src/gateway/config-error.js';
 import { resolveConfig } from '../../src/gateway/validate-config.js';
@@ -167,5 +167,22 @@ describe('route paths', () => {
     expect(issues('/x/../api')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/api", found "/x/../api"']);
     expect(issues('/a%2fb')).toEqual(['routes[0].path: expected a canonical path (no query, "..", backslash, encoded slash or control character), found "/a%2fb"']);
     expect(issues('/api?x=1')).toHaveLength(1);
+  });
+});
+
+describe('withoutTrailingDotsAndSpaces (hostile-3 H4)', () => {
+  it('drops each segment\'s trailing dots and escaped spaces, as IIS and token-trimming matchers read a path', () => {
+    const c = (t: string): string | undefined => {
+      const r = canonicalTarget(t);
+      return r.ok ? withoutTrailingDotsAndSpaces(r.path) : `refused ${r.reason}`;
+    };
+    expect(c('/api./x')).toBe('/api/x');
+    expect(c('/api%20/x')).toBe('/api/x');
+    expect(c('/api%2e%20./x')).toBe('/api/x');
+    expect(c('/%20/api/x')).toBe('/api/x');
+    expect(c('/api...')).toBe('/api');
+    expect(c('/a.b/c')).toBeUndefined();
+    expect(c('/api/x')).toBeUndefined();
+    expect(c('/a%20b/c')).toBeUndefined();
   });
 });

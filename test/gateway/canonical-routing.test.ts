@@ -13,7 +13,7 @@ afterEach(cleanup);
 
 /** Targets that mean /api/x to an upstream that normalises. */
 const BYPASS_FORMS = ['/healthz/../api/x', '/healthz/%2e%2e/api/x', '//api/x', '/./api/x', '/%61pi/x'];
-const MORE_FORMS = ['/healthz/.%2E/api/x', '/api//x', '/%41%50%49/../api/x', '/healthz/x/../../api/x?q=1', '/healthz/./../api/./x', '/healthz;x/../api/x', '/api/x;jsessionid=1'];
+const MORE_FORMS = ['/api/x.', '/api/x%20', '/healthz/.%2E/api/x', '/api//x', '/%41%50%49/../api/x', '/healthz/x/../../api/x?q=1', '/healthz/./../api/./x', '/healthz;x/../api/x', '/api/x;jsessionid=1'];
 /** Targets refused 400, with the reason /status counts them under. */
 const REFUSED: readonly (readonly [string, string])[] = [
   ['/healthz/..%2fapi/x', 'encoded_slash'],
@@ -30,6 +30,13 @@ const REFUSED: readonly (readonly [string, string])[] = [
   ['/api;jsessionid=1/x', 'ambiguous_params'],
   ['/healthz;x/api/x', 'ambiguous_params'],
   ['/api;v=1', 'ambiguous_params'],
+  // /api/x to IIS (trailing dots and spaces dropped) and to token-trimming matchers (hostile-3 H4).
+  ['/api./x', 'ambiguous_trailing'],
+  ['/api%20/x', 'ambiguous_trailing'],
+  ['/api%2e/x', 'ambiguous_trailing'],
+  ['/api.%20./x', 'ambiguous_trailing'],
+  ['/%20/api/x', 'ambiguous_trailing'],
+  ['/api...', 'ambiguous_trailing'],
 ];
 
 async function setup(): Promise<{ url: string; adminUrl: string; seen: string[]; gw: Awaited<ReturnType<typeof gateway>> }> {

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA } from '../../src/gateway/schema.js';
-import { cleanup, gatewayCommandRun, root, sluice, tempDir } from './helpers.js';
+import { cleanup, gatewayCommandRun, root, sluice, tempDir, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -38,7 +38,7 @@ describe('sluice gateway, as a process', () => {
   it('a refused flag exits 2 with the flag named', async () => {
     const a = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--queue-timeout', 'soon', '--concurrency', '5']);
     expect(await a.exited).toBe(2);
-    expect(a.stderr()).toBe('sluice gateway: --queue-timeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n');
+    expect(a.stderr()).toBe('sluice gateway: --queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n');
   });
 });
 
@@ -55,6 +55,15 @@ describe('sluice gateway --check', () => {
     const r = await check(`${UP}routes:\n  - path: /\n    policy: { concurrency: 10\n`);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^sluice\.yaml:\d+: \(document\): expected valid YAML, found .+\n$/);
+  });
+
+  it('bad YAML: each distinct error once (an unclosed flow map three levels deep was reported three times)', async () => {
+    const r = await check(`${UP}routes: [ {{{ broken\n`);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(lines).size).toBe(lines.length);
+    for (const l of lines) expect(l).toMatch(/^sluice\.yaml:\d+: \(document\): expected valid YAML, found /);
   });
 
   it('a header name that could never be sent (a line break in it) is refused, where a policy names one', async () => {
@@ -77,7 +86,7 @@ describe('sluice gateway --check', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'sluice.yaml:4: upstreams.app.timeout: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found "fast"\n' +
-        'sluice.yaml:8: routes[0].policy.concurrency.limit: expected an integer >= 1, or adaptive, found "ten"\n',
+        'sluice.yaml:8: routes[0].policy.concurrency.limit: expected an integer from 1 to 1000000, or adaptive, found "ten"\n',
     );
   });
 
@@ -100,11 +109,11 @@ describe('sluice gateway --check', () => {
 
   it('flags: a bad value and a contradiction exit 2 with the flag named', async () => {
     const a = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--queue-timeout', 'soon', '--concurrency', '5']);
-    expect(a).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --queue-timeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n' });
+    expect(a).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n' });
     const c = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--drain-timeout', '30d']);
-    expect(c).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --drain-timeout: expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"\n' });
+    expect(c).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --drain-timeout (drain.timeout): expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"\n' });
     const b = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--rate', '10/s', '--burst', '0']);
-    expect(b).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --burst: expected a number >= 1, received "0"\n' });
+    expect(b).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --burst (policies.<name>.rateLimits[].burst): expected a number >= 1 in decimal digits, received "0"\n' });
   });
 });
 
@@ -169,6 +178,43 @@ describe('memory budgets', () => {
       'sluice.yaml:4: server.bodyMemory: expected bodyMemory (1048576 bytes) >= the largest maxBodySize (10485760 bytes): a body that size could never be read, found otherwise\n' +
         'sluice.yaml:4: server.responseMemory: expected responseMemory (1048576 bytes) >= responseBuffer (2097152 bytes), found otherwise\n',
     );
+  });
+});
+
+describe('fixed concurrency limits and workers (hostile-3 H3)', () => {
+  it('a fixed limit below server.workers is refused, named or inline; equal, adaptive or one worker passes', async () => {
+    const r = await check(
+      `${UP}server: { workers: 3 }\npolicies:\n  a: { concurrency: 2 }\n  b: { concurrency: { limit: 1, queue: 5 } }\n  c: { concurrency: 3 }\n  d: { concurrency: adaptive }\nroutes:\n  - { path: /a, policy: a }\n  - { path: /, policy: { concurrency: 1 } }\n`,
+    );
+    expect(r.code).toBe(2);
+    const why = 'with fewer slots than workers, a request reaching a worker without one waits until a slot moves from an idle worker (100 ms and more) or, without a queue, is refused (lower server.workers, or raise the limit)';
+    expect(r.stderr).toBe(
+      `sluice.yaml:6: policies.a.concurrency: expected a fixed limit >= server.workers (3): ${why}, found 2\n` +
+        `sluice.yaml:7: policies.b.concurrency.limit: expected a fixed limit >= server.workers (3): ${why}, found 1\n` +
+        `sluice.yaml:12: routes[1].policy.concurrency: expected a fixed limit >= server.workers (3): ${why}, found 1\n`,
+    );
+    expect((await check(`${UP}server: { workers: 3 }\npolicies: { c: { concurrency: 3 } }\nroutes: [ { path: /, policy: c } ]\n`)).code).toBe(0);
+    expect((await check(`${UP}policies: { a: { concurrency: 1 } }\nroutes: [ { path: /, policy: a } ]\n`)).code).toBe(0);
+  });
+
+  it('the flags say the same: --concurrency 1 --workers 2 exits 2', async () => {
+    const r = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--concurrency', '1', '--workers', '2', '--port', '0', '--no-admin']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/concurrency.*expected a fixed limit >= server\.workers \(2\)/);
+  });
+});
+
+describe('listeners that cannot open (hostile-3 H7)', () => {
+  it('a port in use is exit 2 naming the flag or key and which listener', async () => {
+    const taken = await upstream((_req, res) => res.end());
+    const at = `127.0.0.1:${taken.port}`;
+    const proxy = await gatewayCommandRun(['--upstream', taken.url, '--host', '127.0.0.1', '--port', String(taken.port), '--no-admin']);
+    expect(proxy).toMatchObject({ code: 2, stderr: `sluice gateway: --port (listen.port): ${at} is in use by another process, so the proxy listener cannot open it (EADDRINUSE)\n` });
+    const admin = await gatewayCommandRun(['--upstream', taken.url, '--host', '127.0.0.1', '--port', '0', '--admin-port', String(taken.port)]);
+    expect(admin).toMatchObject({ code: 2, stderr: `sluice gateway: --admin-port (admin.port): ${at} is in use by another process, so the admin listener cannot open it (EADDRINUSE)\n` });
+    const file = configFile(`${UP}listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: ${taken.port} }\nroutes: [ { path: / } ]\n`);
+    const fromFile = await gatewayCommandRun(['--config', file]);
+    expect(fromFile).toMatchObject({ code: 2, stderr: `sluice gateway: admin.port: ${at} is in use by another process, so the admin listener cannot open it (EADDRINUSE)\n` });
   });
 });
 

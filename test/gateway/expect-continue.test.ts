@@ -237,4 +237,26 @@ describe('Expect: 100-continue', () => {
     expect(up.seen).toEqual([]);
     expect(gw.status().badRequests['expectation_failed']).toBe(1);
   });
+
+  it('100-continue beside another expectation is 417 too, never a 100 (hostile-3 H5)', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    // node:http takes any value holding the token 100-continue for a plain 100-continue.
+    for (const expect_ of ['100-continue, teapot', 'teapot, 100-continue', '100-continue;x=1']) {
+      const c = new ExpectClient(gw.url);
+      c.write(`POST /x HTTP/1.1\r\nHost: gw\r\nExpect: ${expect_}\r\nContent-Length: 5\r\n\r\n`);
+      const answer = await c.until(finalResponse);
+      expect(answer, expect_).toMatch(/^HTTP\/1\.1 417 /);
+      c.close();
+    }
+    // The plain one, in any case and with spaces around it, is still served.
+    const c = new ExpectClient(gw.url);
+    c.write('POST /x HTTP/1.1\r\nHost: gw\r\nExpect:  100-Continue \r\nContent-Length: 5\r\n\r\n');
+    expect(await c.until((t) => t.includes('100 Continue'))).toMatch(/^HTTP\/1\.1 100 /);
+    c.write('hello');
+    expect(await c.until(finalResponse)).toMatch(/HTTP\/1\.1 200 /);
+    c.close();
+    expect(up.seen).toEqual(['POST /x hello']);
+    expect(gw.status().badRequests['expectation_failed']).toBe(3);
+  });
 });

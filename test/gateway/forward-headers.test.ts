@@ -137,6 +137,12 @@ describe('upstreamRequestHead', () => {
     }
   });
 
+  it('drops the underscore twins of framing and hop-by-hop headers (the header itself to a CGI-style upstream: hostile-4)', () => {
+    const raw = ['Transfer_Encoding', 'identity', 'Content_Length', '40', 'keep_alive', 'timeout=5', 'Proxy_Authorization', 'Basic x', 'X_Private', '1', 'Connection', 'x-private', 'Accept', '*/*'];
+    const head = upstreamRequestHead(fakeRequest(raw, '192.0.2.10'), UPSTREAM, undefined);
+    expect(pairs(head).filter(([n]) => !['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'].includes(n))).toEqual([['Accept', '*/*']]);
+  });
+
   it("replaces the client's Host and forwarding headers for an untrusted peer", () => {
     for (const trusted of [undefined, loopback]) {
       const head = upstreamRequestHead(fakeRequest(clientRaw, '192.0.2.10'), UPSTREAM, trusted);
@@ -170,6 +176,19 @@ describe('upstreamRequestHead', () => {
     expect(valuesOf(head, 'x-forwarded-proto')).toEqual(['http']);
     expect(valuesOf(head, 'x-forwarded-host')).toEqual(['gw']);
     expect(valuesOf(head, 'forwarded')).toEqual(['for=127.0.0.1;host=gw;proto=http']);
+  });
+
+  it("a connection's later requests: another Host is named as it is, and another trust list (a reload) is asked again", () => {
+    const socket = { remoteAddress: '127.0.0.1' };
+    const on = (raw: readonly string[]): IncomingMessage => Object.assign(fakeRequest(raw, '127.0.0.1'), { socket }) as IncomingMessage;
+    const xff = ['X-Forwarded-For', '203.0.113.1'];
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'a', ...xff]), UPSTREAM, loopback), 'forwarded')).toEqual(['for=127.0.0.1;host=a;proto=http']);
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, loopback), 'forwarded')).toEqual(['for=127.0.0.1;host=b;proto=http']);
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, loopback), 'x-forwarded-for')).toEqual(['203.0.113.1, 127.0.0.1']);
+    // The same connection after a reload that trusts nobody: its X-Forwarded-For is not believed any more.
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, undefined), 'x-forwarded-for')).toEqual(['127.0.0.1']);
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, trustCheck(['10.0.0.0/8'])), 'x-forwarded-for')).toEqual(['127.0.0.1']);
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, loopback), 'x-forwarded-for')).toEqual(['203.0.113.1, 127.0.0.1']);
   });
 
   it('quotes an IPv6 peer in Forwarded (bracketed) and writes it bare in X-Forwarded-For', () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { startGateway } from '../../src/gateway/index.js';
-import type { Duration, Gateway, GatewayConfig } from '../../src/gateway/index.js';
+import type { Duration, Gateway, GatewayConfig, GatewayOptions } from '../../src/gateway/index.js';
 import { cliArgv } from '../cli-command.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -182,11 +182,22 @@ export function get(url: string, options: { method?: string; path?: string; head
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Poll `cond` every `everyMs` for at most `ms`; false when it never held. */
+export async function within(ms: number, cond: () => Promise<boolean> | boolean, everyMs = 5): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) return false;
+    await sleep(everyMs);
+  }
+  return true;
+}
+
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The gateway in this process, quiet, closed after the test. */
-export async function startInProcess(config: GatewayConfig): Promise<Gateway> {
-  const gw = await startGateway(config, { logger: silent });
+/** `options`: the gateway's own (an injected clock, say); the logger is always silent. */
+export async function startInProcess(config: GatewayConfig, options: Omit<GatewayOptions, 'logger'> = {}): Promise<Gateway> {
+  const gw = await startGateway(config, { ...options, logger: silent });
   onCleanup(() => gw.close());
   return gw;
 }

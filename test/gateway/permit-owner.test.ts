@@ -5,20 +5,11 @@ import { request } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+import { cleanup, get, oneRoute, sleep, startInProcess, upstream, within } from './helpers.js';
 
 afterEach(cleanup);
 
 const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => oneRoute(up, '5s', extra);
-
-async function within(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await sleep(5);
-  }
-  return true;
-}
 
 type Gw = Awaited<ReturnType<typeof startInProcess>>;
 const gate = (gw: Gw, kind: string) => gw.status().policies[0]!.gates.find((g) => g.kind === kind)!;
@@ -146,6 +137,35 @@ describe('the gateway-wide queue cap', () => {
     expect(up.arrivals()).toBe(2);
     expect(gw.status().queued).toBe(0);
     expect(gw.status().counters).toMatchObject({ admitted: 2, rejected: 1 });
+    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+  });
+});
+
+describe('a request waiting in the queue', () => {
+  it('leaves the queue as soon as its client resets the connection, and is never forwarded (its wait has no AbortController: a WaitSignal)', async () => {
+    const up = await heldUpstream();
+    const gw = await startInProcess(base(up.url, { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] }));
+    const first = get(`${gw.url}/1`);
+    expect(await within(3000, () => up.arrivals() === 1)).toBe(true);
+    const u = new URL(gw.url);
+    const leaving = request({ host: u.hostname, port: u.port, path: '/2', agent: false });
+    leaving.on('error', () => undefined);
+    leaving.end();
+    expect(await within(3000, () => gate(gw, 'concurrency').queued === 1)).toBe(true);
+    // A reset, not a FIN: a FIN alone is a half-close the gateway still answers (half-close.test.ts).
+    leaving.socket!.resetAndDestroy();
+    expect(await within(3000, () => gate(gw, 'concurrency').queued === 0 && gw.status().queued === 0)).toBe(true);
+    expect(gw.status().counters.leftQueue).toBe(1);
+    const third = get(`${gw.url}/3`);
+    expect(await within(3000, () => gate(gw, 'concurrency').queued === 1)).toBe(true);
+    up.releaseAll();
+    expect(await within(3000, () => up.arrivals() === 2)).toBe(true);
+    up.releaseAll();
+    expect((await first).status).toBe(200);
+    expect((await third).status).toBe(200);
+    await sleep(50);
+    // The one that left was never forwarded: the upstream saw /1 and /3 only.
+    expect(up.arrivals()).toBe(2);
     expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
   });
 });

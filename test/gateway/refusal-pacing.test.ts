@@ -4,6 +4,7 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
 import type { GatewayConfig } from '../../src/gateway/index.js';
 import { cleanup, get, oneRoute, startInProcess, upstream } from './helpers.js';
 
@@ -102,6 +103,53 @@ describe('gateway: refused connections are paced at the socket', () => {
     storm.socket.destroy();
   });
 
+  it('a rate refusal pauses its connection only while its bucket is not yet full again: a small bucket refilled sooner is not paused for, a slower one is', async () => {
+    // The rate gates' clock stands still: each refusal's Retry-After and refill time are exact.
+    // It carries the system clock's timer slack, which a refusal's retryAfterMs includes.
+    class SlackClock extends VirtualClock {
+      readonly timerSlackMs = 2;
+    }
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await startInProcess(
+      oneRoute(up.url, '10s', {
+        server: { pauseRefused: '1s', pauseRefusedLoad: 0, keepAliveTimeout: '5s' },
+        policies: {
+          // Full again 1 ms after a grant: a pause of its Retry-After (1 ms + 2 ms slack) would sleep through 2 of every 3 ms of its rate.
+          small: { rateLimits: [{ rate: '1000/s', burst: 1 }] },
+          // 5 units refill in 500 ms; the next unit comes in 100 ms.
+          large: { rateLimits: [{ rate: '10/s', burst: 5 }] },
+        },
+        routes: [
+          { path: '/small', policy: 'small' },
+          { path: '/', policy: 'large' },
+        ],
+      }),
+      { clock: new SlackClock(1000) },
+    );
+
+    const small = rawClient(gw.url);
+    small.send('/small');
+    expect((await small.next()).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      small.send('/small'); // at once, as a closed-loop client does
+      const r = await small.next();
+      expect(r.status).toBe(429);
+      expect(r.head).toMatch(/retry-after: *\d+/i);
+    }
+    expect(gw.status().paused).toMatchObject({ now: 0, total: 0 });
+    small.socket.destroy();
+
+    const large = rawClient(gw.url);
+    for (let i = 0; i < 5; i++) {
+      large.send('/');
+      expect((await large.next()).status).toBe(200);
+    }
+    large.send('/');
+    expect((await large.next()).status).toBe(429);
+    expect(gw.status().paused.total).toBe(1);
+    large.socket.destroy();
+  });
+
   it('pauseRefused 0s turns it off; a trusted proxy\'s connection is never paused (it carries other clients)', async () => {
     const up = await holdingUpstream();
     for (const extra of [{ server: { pauseRefused: '0s', pauseRefusedLoad: 0 } }, { server: { pauseRefusedLoad: 0 }, trustProxy: ['loopback'] }] as const) {
@@ -140,13 +188,47 @@ describe('gateway: refused connections are paced at the socket', () => {
       expect(r.status).toBe(503);
       expect(r.head).toMatch(/retry-after: *\d+/i);
     }
-    expect(gw.status().paused).toEqual({ now: 0, total: 0, engaged: false });
+    expect(gw.status().paused).toEqual({ now: 0, total: 0, woken: 0, engaged: false });
     expect(gw.status().counters.rejected).toBe(5);
     up.release();
     expect((await holder.next()).status).toBe(200);
     holder.socket.destroy();
     client.socket.destroy();
   });
+
+  it('a capacity refusal\'s pause ends early when a slot frees: the longest-paused connection is read again, its request admitted; counted in /status', async () => {
+    const up = await holdingUpstream();
+    // A pause as long as the refusal's Retry-After (the cap is 20 s): `woken` tells an early end from its timer's.
+    const server = { pauseRefused: '20s', pauseRefusedLoad: 0, keepAliveTimeout: '45s', headersTimeout: '45s' } as const;
+    const gw = await startInProcess(withLimit1(up.url, server));
+    const holder = rawClient(gw.url);
+    holder.send();
+    await waitFor(() => up.seen() === 1);
+    const first = rawClient(gw.url);
+    const second = rawClient(gw.url);
+    first.send();
+    expect((await first.next()).status).toBe(503);
+    second.send();
+    expect((await second.next()).status).toBe(503);
+    // Both re-send at once, ignoring Retry-After: paused, their requests wait in TCP.
+    first.send();
+    second.send();
+    await waitFor(() => gw.status().paused.now === 2);
+    up.release();
+    expect((await holder.next()).status).toBe(200);
+    // The slot freed: the longest-paused connection (first) is read again and admitted.
+    await waitFor(() => up.seen() === 2);
+    expect(gw.status().paused).toMatchObject({ now: 1, woken: 1 });
+    up.release();
+    expect((await first.next()).status).toBe(200);
+    // Its permit ended too: second is woken the same way.
+    await waitFor(() => up.seen() === 3);
+    up.release();
+    expect((await second.next()).status).toBe(200);
+    expect(gw.status().paused).toMatchObject({ now: 0, woken: 2 });
+    expect(gw.status().counters).toMatchObject({ admitted: 3, rejected: 2 });
+    for (const c of [holder, first, second]) c.socket.destroy();
+  }, 15_000);
 
   it('drain: a request sent on a paused connection is read and answered (Connection: close), not dropped', async () => {
     const up = await holdingUpstream();

@@ -6,22 +6,12 @@ import { request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, get, onCleanup, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+import { cleanup, get, onCleanup, oneRoute, startInProcess, upstream, within } from './helpers.js';
 
 afterEach(cleanup);
 
 const start = startInProcess;
 const base = (up: string, extra: Partial<GatewayConfig> = {}): GatewayConfig => oneRoute(up, '5s', extra);
-
-/** Poll `cond` every 5 ms for at most `ms`; false when it never held. */
-async function within(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await sleep(5);
-  }
-  return true;
-}
 
 /** The upstream's view of one request: when its response closed before it ended. */
 interface Seen {

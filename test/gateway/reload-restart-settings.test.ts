@@ -68,9 +68,10 @@ async function primaryReloaded(gw: Spawned, from: number): Promise<string> {
   for (let i = 0; i < 2_400; i++) {
     const line = gw.lines.slice(from).find((l) => !l.startsWith('{"worker"') && /"msg":"reload(ed| rejected)/.test(l));
     if (line !== undefined) return line.includes('"msg":"reloaded"') ? 'reloaded' : line;
+    if (gw.child.exitCode !== null || gw.child.signalCode !== null) break;
     await sleep(50);
   }
-  return 'none';
+  return `none (exit ${gw.child.exitCode ?? gw.child.signalCode}); stdout:\n${gw.lines.join('\n')}\nstderr:\n${gw.stderr()}`;
 }
 
 describe('sluice gateway --workers 2: a reload that changes listen.port, then a worker dies', () => {

@@ -36,7 +36,7 @@ describe('store: bad input', () => {
   it('--store with a bad URL exits 2 naming --store (the password is not echoed)', async () => {
     const s = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:9', '--store', 'redis://u:secret@:99999']);
     expect(s.code).toBe(2);
-    expect(s.stderr).toMatch(/--store: expected a Redis URL/);
+    expect(s.stderr).toMatch(/--store \(store\.url\): expected a Redis URL/);
     expect(s.stderr).not.toMatch(/secret/);
   });
 });
@@ -94,6 +94,79 @@ describe.skipIf(!can)('store: unreachable at start', () => {
   });
 });
 
+describe.skipIf(!can)('store: local share with workers', () => {
+  it('with Redis away, each of 2 workers meters its share of the gateway\'s share (burst 4 → 2 each), not the whole gateway\'s', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const port = await deadPort();
+    const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--rate', '5/min', '--burst', '4', '--workers', '2', '--store', `redis://127.0.0.1:${port}`]);
+    await gw.waitFor('store unreachable at start: limits decide by onStoreError until it answers');
+    let ok = 0;
+    for (let i = 0; i < 20; i++) if ((await get(gw.url)).status === 200) ok++;
+    type Status = { workers: { status?: { counters: { admitted: number; requests: number } } }[] };
+    let status: Status = { workers: [] };
+    // /status is refreshed from the workers once a second: wait until it has every request.
+    expect(await until(async () => {
+      status = JSON.parse((await get(`${gw.adminUrl}/status`)).body) as Status;
+      return status.workers.reduce((n, w) => n + (w.status?.counters.requests ?? 0), 0) >= 20;
+    }, 5000)).toBe(true);
+    const admitted = status.workers.map((w) => w.status?.counters.admitted ?? 0);
+    expect(admitted.reduce((a, b) => a + b, 0)).toBe(ok);
+    for (const a of admitted) expect(a).toBeLessThanOrEqual(2);
+    expect(ok).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.skipIf(!can)('store: onStoreError closed while Redis is down', () => {
+  it('refuses 503 store_unavailable with Retry-After, never 429 rate_limited, counted apart in /status and /metrics', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const own = await OwnRedis.start();
+    try {
+      const gw = await startInProcess({
+        ...oneRoute(up.url, '5s'),
+        store: { url: own.url, onStoreError: 'closed', timeout: '250ms' },
+        policies: { p: { rateLimits: [{ rate: '1000/s', burst: 1000 }] } },
+        routes: [{ path: '/', upstream: 'app', policy: 'p' }],
+      });
+      expect((await get(gw.url)).status).toBe(200); // Redis answers: admitted well within the limit
+      await own.stop(); // SIGKILL by PID
+      // The first calls after the kill fail (or time out) one by one; every refusal from then on is the store's.
+      const seen: number[] = [];
+      let refusal: Awaited<ReturnType<typeof get>> | undefined;
+      expect(
+        await until(async () => {
+          const r = await get(gw.url);
+          seen.push(r.status);
+          if (r.status !== 200) refusal = r;
+          return r.status !== 200;
+        }, 10_000),
+      ).toBe(true);
+      for (let i = 0; i < 3; i++) seen.push((await get(gw.url)).status);
+      expect(seen).not.toContain(429);
+      expect(refusal!.status).toBe(503);
+      expect(Number(refusal!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(JSON.parse(refusal!.body)).toMatchObject({ status: 503, reason: 'store_unavailable' });
+      const refused = seen.filter((s) => s === 503).length;
+      expect(refused).toBeGreaterThanOrEqual(4);
+      expect(seen.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+      const st = JSON.parse((await get(`${gw.adminUrl}/status`)).body) as { counters: { storeUnavailable: number; rejected: number }; policies: { gates: { rejected: Record<string, number> }[] }[] };
+      expect(st.counters.storeUnavailable).toBe(refused);
+      expect(st.counters.rejected).toBe(refused);
+      expect(st.policies[0]!.gates[0]!.rejected).toMatchObject({ store_unavailable: refused, rate_limited: 0 });
+      const metrics = (await get(`${gw.adminUrl}/metrics`)).body;
+      expect(metrics).toMatch(new RegExp(`^sluice_store_unavailable_total ${refused}$`, 'm'));
+      // The gates' series count from the start too, under the refusal's own reason.
+      expect(metrics).toMatch(new RegExp(`^sluice_rejections_total\\{[^}]*reason="store_unavailable"[^}]*\\} ${refused}$`, 'm'));
+      expect((await get(gw.url)).status).toBe(503);
+      const after = (await get(`${gw.adminUrl}/metrics`)).body;
+      expect(after).toMatch(new RegExp(`^sluice_store_unavailable_total ${refused + 1}$`, 'm'));
+      expect(after).toMatch(new RegExp(`^sluice_rejections_total\\{[^}]*reason="store_unavailable"[^}]*\\} ${refused + 1}$`, 'm'));
+      expect(after).not.toMatch(/^sluice_rejections_total\{[^}]*reason="rate_limited"/m);
+    } finally {
+      await own.dispose();
+    }
+  });
+});
+
 describe.skipIf(!can)('store: with workers, the primary’s /readyz', () => {
   it('says the workers’ store is away (503 when its mode is closed) and ready once Redis answers', { timeout: 90_000 }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
@@ -120,7 +193,7 @@ routes: [ { path: /, upstream: app, policy: p } ]
       const away = await get(`${gw.adminUrl}/readyz`);
       expect(away.status).toBe(503);
       expect(away.body).toMatch(/^store redis:\/\/127\.0\.0\.1:\d+ unavailable in 2 of 2 workers \(.+\): limits decide by onStoreError closed\n$/);
-      expect((await get(gw.url)).status).toBe(429); // closed: refused while the store is away
+      expect((await get(gw.url)).status).toBe(503); // closed: refused while the store is away — the store's fault, not the client's
       own.redis = await OwnRedis.startOn(port);
       expect(await until(async () => (await get(`${gw.adminUrl}/readyz`)).body === 'ready\n', 10_000)).toBe(true);
       expect((await get(gw.url)).status).toBe(200);
@@ -128,6 +201,37 @@ routes: [ { path: /, upstream: app, policy: p } ]
       gw.child.kill('SIGTERM');
       await gw.exited;
       await own.redis?.dispose();
+    }
+  });
+});
+
+describe('--store-on-error (the flag form of store.onStoreError)', () => {
+  it('refuses a mode it does not know, and the flag without --store, naming the flag', async () => {
+    const bad = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:9', '--store', 'redis://127.0.0.1:6379', '--store-on-error', 'fail-open']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--store-on-error (store.onStoreError): expected one of local, open, closed, received "fail-open"');
+    const alone = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:9', '--store-on-error', 'closed']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--store-on-error (store.onStoreError): only with --store');
+  });
+});
+
+describe.skipIf(!can)('--store-on-error closed with Redis unreachable at start', () => {
+  it('the flag reaches the store: /readyz 503, requests refused 503 store_unavailable with Retry-After', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const port = await deadPort();
+    const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--rate', '5/min', '--burst', '5', '--store', `redis://127.0.0.1:${port}`, '--store-on-error', 'closed']);
+    try {
+      const warn = await gw.waitFor('store unreachable at start: limits decide by onStoreError until it answers');
+      expect(warn).toMatchObject({ onStoreError: 'closed' });
+      expect((await get(`${gw.adminUrl}/readyz`)).status).toBe(503);
+      const r = await get(gw.url);
+      expect(r.status).toBe(503);
+      expect(r.body).toContain('store_unavailable');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
     }
   });
 });

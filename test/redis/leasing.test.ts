@@ -89,4 +89,28 @@ describe.skipIf(!svc.up)('leasing', () => {
     await Promise.all([sa.stop(), sb.stop(), la.close(), lb.close()]);
     expect(await rawClient().zcard(`${keyPrefix()}{${name}}:leases`)).toBe(0);
   });
+
+  it('leases lost while Redis forgot them (others took the slots first): SlotLease stops admitting on them', async () => {
+    const name = unique('lost');
+    const a = await proc();
+    const store = a.limitStore({ leaseTtlMs: 300 });
+    const gate = new ConcurrencyGate({ limit: 4 });
+    const errors: string[] = [];
+    const lease = new SlotLease(gate, store, { name, limit: 4, initial: 4, batch: 1, tickMs: 5, onError: (e) => errors.push(String(e)) });
+    await lease.start();
+    expect([lease.held, gate.limit]).toEqual([4, 4]);
+    // As after a Redis restart without persistence where another holder leased all 4 before this one renewed.
+    const key = `${keyPrefix()}{${name}}:leases`;
+    await rawClient().del(key);
+    await rawClient().zadd(key, 1e15, 'other#1', 1e15, 'other#2', 1e15, 'other#3', 1e15, 'other#4');
+    const deadline = Date.now() + 5_000;
+    while (lease.held > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(lease.held).toBe(0);
+    expect(errors.some((e) => /4 leased slots of .* were lost/.test(e))).toBe(true);
+    // Nothing more is admitted on slots others hold now: the gate's one slot is the lease's ballast.
+    const r = gate.tryAdmit();
+    expect(r.ok ? 'admitted' : r.reason).toBe('concurrency');
+    await rawClient().del(key);
+    await Promise.all([lease.stop(), store.close()]);
+  });
 });

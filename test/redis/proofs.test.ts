@@ -132,23 +132,41 @@ describe.skipIf(!svc.up)('proofs (real Redis, real processes)', () => {
       await sleep(3000);
       const victim = kids[1]!;
       const leases = `${prefix}{${name}}:leases`;
-      const heldByVictim = async (): Promise<number> => (await raw.zrange(leases, '0', '-1')).filter((id) => id.includes(`:${victim.pid}:`)).length;
+      // The victim's leases, and the latest expiry (Redis ms) any of them has carried since the kill.
+      let latestExpiry = 0;
+      const heldByVictim = async (): Promise<number> => {
+        const flat = await raw.zrange(leases, '0', '-1', 'WITHSCORES');
+        let n = 0;
+        for (let i = 0; i < flat.length; i += 2) {
+          if (!flat[i]!.includes(`:${victim.pid}:`)) continue;
+          n++;
+          latestExpiry = Math.max(latestExpiry, Number(flat[i + 1]));
+        }
+        return n;
+      };
       const before = await heldByVictim();
       const maxBeforeKill = max;
       process.kill(victim.pid, 'SIGKILL');
       const killedAt = performance.now();
-      expect(await until(async () => (await heldByVictim()) === 0, 5000)).toBe(true);
+      const [sec, usec] = await raw.time();
+      const killRedisMs = Number(sec) * 1000 + Number(usec) / 1000;
+      latestExpiry = 0;
+      expect(await until(async () => (await heldByVictim()) === 0, 10_000)).toBe(true);
       const back = performance.now() - killedAt;
       await sleep(Math.max(0, LOAD_MS - 3000 - back));
       const alive = kids.filter((k) => k !== victim);
       for (const k of alive) k.proc.send({ t: 'stop' });
       await Promise.all(alive.map((k) => k.done));
-      results['concurrency'] = { limit: 20, processes: 4, callersEach: 10, maxInFlightAtUpstream: max, maxBeforeKill, victimLeasesAtKill: before, slotsBackMs: Math.round(back), leaseTtlMs: 1000, served };
+      results['concurrency'] = { limit: 20, processes: 4, callersEach: 10, maxInFlightAtUpstream: max, maxBeforeKill, victimLeasesAtKill: before, slotsBackMs: Math.round(back), latestExpiryAfterKillMs: Math.round(latestExpiry - killRedisMs), leaseTtlMs: 1000, served };
       console.log('proof concurrency:', results['concurrency']);
       expect(max).toBeLessThanOrEqual(20);
       expect(maxBeforeKill).toBeGreaterThanOrEqual(10); // the limit was in use, not idle
-      // Its leases expire within the TTL (1 s) of its last renewal, plus our poll's grain.
-      expect(back).toBeLessThanOrEqual(1000 + 250);
+      // Its leases count for no one past the TTL (1 s) after its last renewal: every expiry they
+      // carried after the kill is within the TTL of it (a renewal already on the wire at the kill
+      // may land after it: 250 ms for that). Redis drops expired leases at the next call of any
+      // holder, so when they are gone from the set (\`back\`) depends on the others' pace, not
+      // on the TTL: a figure, not an assertion.
+      expect(latestExpiry - killRedisMs).toBeLessThanOrEqual(1000 + 250);
       // The others give everything back as they stop (their last give-backs may still be on the wire when they report).
       expect(await until(async () => (await raw.zcard(leases)) === 0, 1000)).toBe(true);
     } finally {

@@ -113,6 +113,35 @@ describe.skipIf(!svc.up)('batched rate decisions', () => {
     }
   });
 
+  it("on a client with auto-pipelining and a keyPrefix, a batch goes straight to the connection (not held in ioredis's pipeline) under the client's prefix, and NOSCRIPT still reloads", async () => {
+    const clientPrefix = `${unique('kp')}:`;
+    const client = new Redis(svc.url, { enableAutoPipelining: true, keyPrefix: clientPrefix });
+    const s = await RedisStore.connect({ client, keyPrefix: 'ap:', timeoutMs: 2000 });
+    try {
+      const rs = s.rateStore('x');
+      for (const [n, remaining] of [
+        [1, [4]],
+        [3, [3, 4, 4]],
+      ] as const) {
+        const pending = Promise.all(Array.from({ length: n }, (_, i) => rs.consume(`k${i}`, gcra, 1, 0, 0)));
+        // The store's batch forms at the end of this tick; by the next, its command is written.
+        await new Promise<void>((resolve) => process.nextTick(resolve));
+        expect(client.autoPipelineQueueSize).toBe(0);
+        expect((await pending).map((d) => d.facts.remaining)).toEqual(remaining);
+        await raw.script('FLUSH');
+      }
+      // Under the client's prefix, as ioredis's own commands would be.
+      expect(await raw.exists(`${clientPrefix}${rs.keyOf('k0', gcra)}`)).toBe(1);
+      expect(await raw.exists(rs.keyOf('k0', gcra))).toBe(0);
+      expect(rs.stats()).toEqual({ shared: 4, fallback: 0 });
+      // After the flushes: sent again with the script.
+      expect((await rs.consume('k0', gcra, 1, 0, 0)).facts.remaining).toBe(2);
+    } finally {
+      await s.close();
+      client.disconnect();
+    }
+  });
+
   it('refunds ride in the batch of the decisions beside them', async () => {
     const rs = store.rateStore(unique('refund'));
     expect((await rs.consume('k', gcra, 5, 0, 0)).facts.remaining).toBe(0);

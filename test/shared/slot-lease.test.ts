@@ -55,11 +55,12 @@ describe('SlotLease demand', () => {
       while (take(busy, held));
       const admitted = busy.admit({});
       if (admitted instanceof Promise) throw new Error('a caller queued: this case is about callers who never do');
-      return held.length === LIMIT - 1;
+      return held.length === LIMIT;
     });
     expect(grown).toBe(true);
-    // The idle holder keeps its floor of one slot; the ledger never lends more than the limit.
-    expect(b.held).toBe(1);
+    // The idle holder, without demand and with nothing in flight, gave back even its last slot;
+    // the ledger never lends more than the limit.
+    expect(b.held).toBe(0);
     expect(a.held + b.held).toBeLessThanOrEqual(LIMIT);
     for (const p of held) p.release();
   });
@@ -139,12 +140,102 @@ describe('SlotLease at its fair share while the other wants slots too', () => {
     await new Promise((r) => setTimeout(r, 200));
     clearInterval(timer);
     expect(asksOfB - before).toBeLessThanOrEqual(Math.ceil(aTicks / 4) + 2);
-    // a's demand ends: b gets a's slots down to a's floor of one.
+    // a's demand ends: b gets a's slots, the last one too once a has been idle a while.
     stopA = true;
     await Promise.all(aCallers);
-    expect(await eventually(() => lb.held === LIMIT - 1)).toBe(true);
+    expect(await eventually(() => lb.held === LIMIT)).toBe(true);
     expect(la.held + lb.held).toBeLessThanOrEqual(LIMIT);
     stopB = true;
     await Promise.all(bCallers);
+  });
+});
+
+describe('SlotLease with a limit smaller than the number of holders', () => {
+  it('limit 1 on two holders: callers that alternate between them are all admitted (the idle one gives its last slot back)', async () => {
+    const ledger = new LeaseLedger();
+    const lease = async (id: string, gate: ConcurrencyGate): Promise<SlotLease> => {
+      const l = new SlotLease(gate, ledger.holder(id), { name: 'one', limit: 1, initial: 1, batch: 1, tickMs: 2 });
+      leases.push(l);
+      await l.start();
+      return l;
+    };
+    const a = new ConcurrencyGate({ name: 'a', limit: 1, maxQueue: 10 });
+    const b = new ConcurrencyGate({ name: 'b', limit: 1, maxQueue: 10 });
+    const la = await lease('a', a);
+    const lb = await lease('b', b);
+    // The first holder took the one slot; the second holds its gate's ballast.
+    expect([la.held, lb.held]).toEqual([1, 0]);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const gate = i % 2 === 0 ? b : a;
+      // Before: a kept its one idle slot for good (a floor of 1), and b's caller waited until its budget ran out.
+      const p = await gate.admit({ maxWaitMs: 10_000 });
+      outcomes.push(p.ok ? 'admitted' : p.reason);
+      expect(la.held + lb.held).toBeLessThanOrEqual(1);
+      if (p.ok) p.release();
+    }
+    expect(outcomes).toEqual(Array(6).fill('admitted'));
+  });
+});
+
+describe('SlotLease when its store is away', () => {
+  it('a store that fails at start is not fatal: the ballast refuses until a grant; storeAway refuses store_unavailable and asks nothing until back', async () => {
+    const ledger = new LeaseLedger();
+    const real = ledger.holder('a');
+    let up = false;
+    let calls = 0;
+    const store = {
+      ...real,
+      takeSlots: (name: string, limit: number, want: number) => {
+        calls++;
+        return up ? real.takeSlots(name, limit, want) : Promise.reject(new Error('store away'));
+      },
+    };
+    const gate = new ConcurrencyGate({ name: 'g', limit: 4 });
+    const errors: unknown[] = [];
+    const l = new SlotLease(gate, store, { name: 'pool', limit: 4, initial: 4, batch: 4, tickMs: 2, onError: (e) => errors.push(e) });
+    leases.push(l);
+    await l.start(); // resolves: the gateway starts in its failure mode
+    expect(errors).toHaveLength(1);
+    expect(l.held).toBe(0);
+    const refused = gate.tryAdmit();
+    expect(refused.ok ? 'admitted' : refused.reason).toBe('concurrency'); // the ballast: nothing admitted unleased
+    l.storeAway({ refuseMs: 500 });
+    const away = gate.tryAdmit();
+    expect(away.ok ? undefined : [away.reason, away.retryAfterMs]).toEqual(['store_unavailable', 500]);
+    const before = calls;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toBe(before); // no call while away
+    up = true;
+    l.storeAway(undefined);
+    const held: Permit[] = [];
+    expect(await eventually(() => take(gate, held))).toBe(true);
+    expect(l.held).toBeGreaterThanOrEqual(1);
+    for (const p of held) p.release();
+  });
+});
+
+describe('SlotLease when its store is away, in open or local mode', () => {
+  it('the gate admits up to the mode’s limit, leased or not; back, it admits on leases again', async () => {
+    const ledger = new LeaseLedger();
+    const real = ledger.holder('a');
+    let up = false;
+    const store = { ...real, takeSlots: (name: string, limit: number, want: number) => (up ? real.takeSlots(name, limit, want) : Promise.reject(new Error('store away'))) };
+    const gate = new ConcurrencyGate({ name: 'g', limit: 4 });
+    const l = new SlotLease(gate, store, { name: 'pool', limit: 4, initial: 4, batch: 4, tickMs: 2 });
+    leases.push(l);
+    await l.start();
+    l.storeAway({ limit: 2 }); // 'local': this process's share
+    const held: Permit[] = [];
+    expect([take(gate, held), take(gate, held), take(gate, held)]).toEqual([true, true, false]);
+    for (const p of held.splice(0)) p.release();
+    up = true;
+    l.storeAway(undefined);
+    // Nothing leased yet: the ballast first, then slots for the callers it turns away.
+    expect(take(gate, held)).toBe(false);
+    expect(await eventually(() => take(gate, held))).toBe(true);
+    expect(l.held).toBeGreaterThanOrEqual(1);
+    expect(gate.inFlight - held.length).toBe(0); // no ballast left in flight beside the callers
+    for (const p of held) p.release();
   });
 });

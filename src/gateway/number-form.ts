@@ -1,0 +1,64 @@
+/**
+ * How a config file writes its numbers. YAML 1.2 reads `1e300`, `0x10`, `0o17`, `+5`, `-0`,
+ * `.inf` and `010` as numbers, and each passed the schema where its value fits (`0x10` is a
+ * fine port): a value the operator did not mean to write, or did not mean that way, was taken
+ * silently (hostile-3 leftover). Every number of the config is written in decimal digits with
+ * an optional fraction — `8080`, `0.5` — and anything else is refused with its key and line,
+ * before its value is judged.
+ */
+import type { Document, Node } from 'yaml';
+import { formatPath } from './config-error.js';
+import type { ConfigIssue } from './config-error.js';
+import { yaml } from './peers.js';
+
+/** Decimal digits, no leading zero, an optional fraction; a minus only before a number other than zero. */
+const PLAIN_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+const NEGATIVE_ZERO = /^-0(\.0+)?$/;
+
+export const NUMBER_FORM_EXPECTED = 'a number in decimal digits (like 8080 or 0.5; no exponent, sign, leading zero, hex, octal or .inf)';
+
+/** What numberForms found: the issues, and every number's text as written, by key path (`routes[0].cost`). */
+export interface NumberForms {
+  readonly issues: ConfigIssue[];
+  readonly written: ReadonlyMap<string, string>;
+}
+
+/**
+ * The numbers of `doc` not written in plain decimal, as issues at their key paths. Each is
+ * replaced in `value` (the document as JavaScript) by the text written, so the schema finds no
+ * number there and the rules about that key do not run on a value the file did not mean:
+ * one message per key. Every number's text is kept too: a message shows what was written
+ * (`12345678901234567890`), not the double it was read as (`12345678901234567000`, `1e+22`).
+ */
+export function numberForms(doc: Document, text: string, lineOf: (offset: number) => number, value: unknown): NumberForms {
+  const { isMap, isScalar, isSeq } = yaml();
+  const issues: ConfigIssue[] = [];
+  const written = new Map<string, string>();
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) if (isScalar(pair.key)) walk(pair.value, [...path, String(pair.key.value)]);
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    } else if (isScalar(node) && typeof node.value === 'number') {
+      const range = (node as Node).range;
+      if (range === undefined || range === null) return;
+      const as = text.slice(range[0], range[1]).trim();
+      written.set(formatPath(path), as);
+      if (!PLAIN_NUMBER.test(as) || NEGATIVE_ZERO.test(as)) {
+        issues.push({ path: formatPath(path), line: lineOf(range[0]), expected: NUMBER_FORM_EXPECTED, found: as });
+        replace(value, path, as);
+      }
+    }
+  };
+  walk(doc.contents, []);
+  return { issues, written };
+}
+
+function replace(root: unknown, path: readonly (string | number)[], v: string): void {
+  let node = root;
+  for (const s of path.slice(0, -1)) {
+    if (typeof node !== 'object' || node === null) return;
+    node = (node as Record<string | number, unknown>)[s];
+  }
+  if (typeof node === 'object' && node !== null && path.length > 0) (node as Record<string | number, unknown>)[path[path.length - 1]!] = v;
+}

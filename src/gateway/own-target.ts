@@ -1,0 +1,34 @@
+/**
+ * The host a request is for, as the upstream's X-Forwarded-Host and Forwarded host= tell it:
+ * an absolute-form target naming this gateway (its authority replaces Host: RFC 9112 section
+ * 3.2.2), or the address a client without a Host header connected to (HTTP/1.0) — never the
+ * upstream's own address, nor a Host that disagrees with the target (hostile-4).
+ */
+import type { IncomingMessage } from 'node:http';
+
+/** The address and port the client connected to, as a Host header writes them. */
+export function reachedAt(req: IncomingMessage): string {
+  const a = req.socket.localAddress ?? '';
+  const host = a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a.includes(':') ? `[${a}]` : a;
+  return `${host}:${req.socket.localPort ?? ''}`;
+}
+
+/**
+ * An absolute-form target naming the gateway's own listener, as origin form (its path as the
+ * client wrote it, for canonicalTarget to judge: the URL parser's own normalising, which reads
+ * `\` as `/`, is not this gateway's); otherwise undefined. The Host header is not trusted for
+ * this: the client writes both.
+ */
+export function ownTarget(url: string, host: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' || u.host.toLowerCase() !== host.toLowerCase() || !/^http:\/\//i.test(url)) return undefined;
+  const rest = url.slice(7).search(/[/?#]/);
+  if (rest < 0) return '/';
+  const target = url.slice(7 + rest);
+  return target.startsWith('/') ? target : `/${target}`;
+}

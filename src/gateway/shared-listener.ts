@@ -1,0 +1,62 @@
+/**
+ * The primary's own copy of the proxy listener (hostile finding D1, with workers).
+ *
+ * With node:cluster's default scheduling here (SCHED_NONE: the workers accept for themselves),
+ * the primary binds the listening socket and sends it to each worker, and keeps a copy of its
+ * own until every worker has said it closed theirs. A drain had every worker close its copy
+ * first: the socket then went on listening through the primary's copy alone — the kernel
+ * completed handshakes and queued connections that no process would accept — until the
+ * primary had read every worker's 'close' (an IPC round trip each, hundreds of ms on a busy
+ * host), and reset them all when it closed. Closing the primary's copy when the drain begins
+ * leaves the socket to the workers: it stops listening with the last worker's close, and a
+ * later client is refused (ECONNREFUSED, nothing sent) instead of reset after sending.
+ *
+ * The copy is the handle node:cluster sends with its answer to a worker's listen request
+ * (internal/cluster/primary.js, Node 20-24: `{ cmd: 'NODE_CLUSTER', ack: seq, ... }` with the
+ * SharedHandle's handle); node:cluster closes it again later, which is a no-op on a closed
+ * handle. With round-robin scheduling (NODE_CLUSTER_SCHED_POLICY=rr) the answer carries no
+ * handle and this does nothing; a Node that changes the message shape makes it a no-op too.
+ */
+import type { Worker } from 'node:cluster';
+
+interface Closable {
+  close(): void;
+}
+
+interface ClusterReply {
+  readonly cmd?: unknown;
+  readonly ack?: unknown;
+}
+
+export class SharedListener {
+  readonly #handles = new Set<Closable>();
+  #closed = false;
+
+  /** Note the listening handles node:cluster sends `worker` from now on. */
+  watch(worker: Worker): void {
+    const proc = worker.process;
+    const send = proc.send.bind(proc) as (...args: unknown[]) => boolean;
+    proc.send = ((message: unknown, handle?: unknown, ...rest: unknown[]): boolean => {
+      const m = message as ClusterReply | null;
+      if (!this.#closed && m !== null && typeof m === 'object' && m.cmd === 'NODE_CLUSTER' && typeof m.ack === 'number' && typeof (handle as Partial<Closable> | null | undefined)?.close === 'function') {
+        this.#handles.add(handle as Closable);
+      }
+      return send(message, handle, ...rest);
+    }) as typeof proc.send;
+  }
+
+  /** Close the primary's copies (the workers' stay open until each closes its own); how many. */
+  close(): number {
+    this.#closed = true;
+    const n = this.#handles.size;
+    for (const h of this.#handles) {
+      try {
+        h.close();
+      } catch {
+        // closed already
+      }
+    }
+    this.#handles.clear();
+    return n;
+  }
+}

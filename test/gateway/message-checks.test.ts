@@ -1,0 +1,24 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { messageVerdict } from '../../src/gateway/message-checks.js';
+
+const req = (host: string): IncomingMessage => ({ httpVersion: '1.1', headers: { host }, rawHeaders: ['Host', host] }) as unknown as IncomingMessage;
+
+describe('messageVerdict: the Host check remembers the last good value', () => {
+  it('a bad Host is refused whatever came before it, and a good one passes again after it', () => {
+    const seq = ['gw:8080', 'gw:8080', 'evil@gw', 'gw:8080', 'a b', 'evil@gw', '[::1]:80', 'gw/admin', 'gw:80x', '[::1]:80', ''];
+    expect(seq.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual([
+      'gw:8080 ok',
+      'gw:8080 ok',
+      'evil@gw bad_host',
+      'gw:8080 ok',
+      'a b bad_host',
+      'evil@gw bad_host',
+      '[::1]:80 ok',
+      'gw/admin bad_host',
+      'gw:80x bad_host',
+      '[::1]:80 ok',
+      ' ok',
+    ]);
+  });
+});

@@ -1,0 +1,44 @@
+// The primary's /status with workers: counts are summed over the workers, limits are the gateway's.
+import { describe, expect, it } from 'vitest';
+import type { GatewayStatus } from '../../src/gateway/status.js';
+import { mergeGroupSamples } from '../../src/dashboard/merge-samples.js';
+import type { GroupSample } from '../../src/dashboard/group-sampler.js';
+import { gatewayGroupLimits, gatewayLimits, mergeStatuses } from '../../src/gateway/status-merge.js';
+
+function gate(kind: string, limit: number, inFlight: number, tokens?: number): Record<string, unknown> {
+  return { name: kind, kind, inFlight, queued: 0, limit, tokens, admitted: 10, released: 10 - inFlight, dropped: 0, closed: false };
+}
+
+function worker(gates: Record<string, unknown>[]): GatewayStatus {
+  return { state: 'serving', policies: [{ name: 'p', key: 'k', serviceMs: 20, refusingAll: false, gates }] } as unknown as GatewayStatus;
+}
+
+describe('mergeStatuses + gatewayLimits', () => {
+  it('a leased concurrency limit reads the shared limit, not the sum with a worker’s ballast; a bucket is one bucket; an adaptive limit is summed', () => {
+    // Worker 0 holds all 6 slots; worker 1 holds none and keeps its gate's one slot as ballast (limit 1).
+    const a = worker([gate('concurrency', 6, 5), gate('rate', 100, 0, 40), gate('adaptive', 30, 3)]);
+    const b = worker([gate('concurrency', 1, 0), gate('rate', 100, 0, 70), gate('adaptive', 25, 2)]);
+    const summed = mergeStatuses([a, b])!;
+    expect(summed.policies[0]!.gates[0]!.limit).toBe(7);
+    const merged = gatewayLimits(summed, a, { 'k/concurrency': { limit: 6 } });
+    const [conc, rate, adaptive] = merged.policies[0]!.gates;
+    expect(conc!.limit).toBe(6);
+    expect(conc!.inFlight).toBe(5);
+    expect(rate!.limit).toBe(100);
+    expect(rate!.tokens).toBe(110);
+    expect(adaptive!.limit).toBe(55);
+    expect(adaptive!.inFlight).toBe(5);
+  });
+
+  it('the dashboard: a leased group shows the shared limit; a group without a lease keeps the sum', () => {
+    const sample = (name: string, limit: number | null, inFlight: number): GroupSample => ({ name, admitted: 10, refused: {}, admittedPerSec: 1, refusedPerSec: {}, shadowPerSec: {}, inFlight, limit, queued: 0, waitP50Ms: null, waitP99Ms: null, latencyP50Ms: null, latencyP99Ms: null, breaker: null, pressure: null, topTenants: [], info: {} });
+    const merged = mergeGroupSamples([[sample('p', 6, 5), sample('q', 30, 1)], [sample('p', 1, 0), sample('q', 25, 2)]]);
+    expect(merged.find((g) => g.name === 'p')!.limit).toBe(7);
+    const first = { state: 'serving', policies: [{ name: 'p', key: 'k', gates: [] }, { name: 'q', key: 'kq', gates: [] }] } as unknown as GatewayStatus;
+    const shown = gatewayGroupLimits(merged, first, { 'k/concurrency': { limit: 6 } });
+    expect(shown.find((g) => g.name === 'p')!.limit).toBe(6);
+    expect(shown.find((g) => g.name === 'p')!.inFlight).toBe(5);
+    expect(shown.find((g) => g.name === 'q')!.limit).toBe(55);
+    expect(gatewayGroupLimits(merged, undefined, { 'k/concurrency': { limit: 6 } })).toEqual(merged);
+  });
+});
