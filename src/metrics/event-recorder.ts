@@ -4,9 +4,10 @@
  * the listed gates' listeners) and calls a {@link MetricSink}. Times become seconds here.
  */
 import dc from 'node:diagnostics_channel';
-import type { GateEvent } from '../core/index.js';
+import { InvalidOptionError } from '../core/index.js';
+import type { GateEvent, GateListener } from '../core/index.js';
 import type { CounterKey, HistogramKey, Labels } from './instruments.js';
-import type { MetricsConfig } from './options.js';
+import type { MetricsConfig, StatsSource } from './options.js';
 import { SignalLatency } from './signal-latency.js';
 
 /** What an adapter provides: increments and observations by instrument key. */
@@ -15,40 +16,94 @@ export interface MetricSink {
   observe(metric: HistogramKey, labels: Labels, seconds: number): void;
 }
 
+/** A recording: `refresh()` listens to gates `gates` returns now (events: 'gates'); `stop()` ends it. */
+export interface EventRecording {
+  refresh(): void;
+  stop(): void;
+}
+
 const CHANNELS = ['sluice:admit', 'sluice:reject', 'sluice:release', 'sluice:drop'] as const;
 
-/** Start recording; returns the function that stops it. */
-export function recordEvents(c: MetricsConfig, sink: MetricSink): () => void {
-  const stopEvents = recordGateEvents(c, sink);
-  if (c.signalLatencyMs === undefined) return stopEvents;
+/** Start recording. */
+export function recordEvents(c: MetricsConfig, sink: MetricSink): EventRecording {
+  const events = recordGateEvents(c, sink);
+  if (c.signalLatencyMs === undefined) return events;
   const tracker = new SignalLatency();
   const timer = setInterval(() => {
     const stats = [...c.gates()].map((g) => g.stats()).filter((s) => c.filter === undefined || c.filter(s.name, s.kind));
     for (const m of tracker.sample(stats, performance.now())) sink.observe('signalLatency', { gate: m.gate, kind: m.kind }, m.seconds);
   }, c.signalLatencyMs);
   timer.unref();
-  return () => {
-    clearInterval(timer);
-    stopEvents();
+  return {
+    refresh: () => events.refresh(),
+    stop: () => {
+      clearInterval(timer);
+      events.stop();
+    },
   };
 }
 
-function recordGateEvents(c: MetricsConfig, sink: MetricSink): () => void {
+function recordGateEvents(c: MetricsConfig, sink: MetricSink): EventRecording {
   const record = (event: GateEvent): void => {
     if (c.filter !== undefined && !c.filter(event.gate, event.kind)) return;
     recordEvent(event, sink, c);
   };
   if (c.events === 'gates') {
-    const offs = c.listed.map((g) => g.on!(record));
-    return () => {
-      for (const off of offs) off();
-    };
+    const listeners = new GateListeners(c, record);
+    listeners.refresh();
+    return listeners;
   }
   const onMessage = (message: unknown): void => record(message as GateEvent);
   for (const name of CHANNELS) dc.subscribe(name, onMessage);
-  return () => {
-    for (const name of CHANNELS) dc.unsubscribe(name, onMessage);
+  return {
+    refresh: () => undefined,
+    stop: () => {
+      for (const name of CHANNELS) dc.unsubscribe(name, onMessage);
+    },
   };
+}
+
+/**
+ * `events: 'gates'`: one listener on each gate `gates` returns, attached at the start and at
+ * every refresh (each collection, and `refresh()`), so that the events counted are those of
+ * this adapter's gates and no other's, whatever their names. A gate `gates` no longer returns
+ * is let go at a refresh that finds it holding nothing (in flight, queued): its last releases
+ * are counted, and a gate that is gone is not kept.
+ */
+class GateListeners implements EventRecording {
+  readonly #c: MetricsConfig;
+  readonly #record: GateListener;
+  readonly #offs = new Map<StatsSource, () => void>();
+  #stopped = false;
+
+  constructor(c: MetricsConfig, record: GateListener) {
+    this.#c = c;
+    this.#record = record;
+  }
+
+  refresh(): void {
+    if (this.#stopped) return;
+    const now = new Set(this.#c.gates());
+    for (const gate of now) {
+      if (this.#offs.has(gate)) continue;
+      if (typeof gate.on !== 'function') throw new InvalidOptionError('gates', "gates with on() when events is 'gates'", gate);
+      this.#offs.set(gate, gate.on(this.#record));
+    }
+    if (now.size === this.#offs.size) return;
+    for (const [gate, off] of this.#offs) {
+      if (now.has(gate)) continue;
+      const s = gate.stats();
+      if (s.inFlight > 0 || s.queued > 0) continue;
+      off();
+      this.#offs.delete(gate);
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const off of this.#offs.values()) off();
+    this.#offs.clear();
+  }
 }
 
 function recordEvent(e: GateEvent, sink: MetricSink, c: MetricsConfig): void {

@@ -3,10 +3,12 @@
  * scrapes and a gate that is gone is gone from the metrics too. Non-finite values (an
  * unlimited limit) are left out rather than exported as +Inf. Enumerations (breaker state,
  * pressure level) are one series per value, 1 for the current one (Prometheus' StateSet).
+ * Two gates with the same name and kind are an error (checkDistinct), not one gauge showing either.
  */
 import { BREAKER_STATES } from '../breaker/index.js';
 import { PRESSURE_LEVELS } from '../pressure/index.js';
 import type { GaugeKey, Labels } from './instruments.js';
+import { checkDistinct } from './options.js';
 import type { MetricsConfig } from './options.js';
 
 export interface GaugeReading {
@@ -20,9 +22,11 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
   const push = (metric: GaugeKey, labels: Labels, value: number | undefined): void => {
     if (value !== undefined && Number.isFinite(value)) out.push({ metric, labels, value });
   };
+  const seen = new Set<string>();
   for (const gate of c.gates()) {
     const s = gate.stats();
     if (c.filter !== undefined && !c.filter(s.name, s.kind)) continue;
+    checkDistinct(seen, s);
     const labels = { gate: s.name, kind: s.kind };
     push('inFlight', labels, s.inFlight);
     push('queueDepth', labels, s.queued);

@@ -4,7 +4,7 @@ export type { CounterKey, GaugeKey, HistogramKey, InstrumentKey, InstrumentSpec,
 export { metricsConfig, METRICS_DEFAULTS, LATENCY_BUCKETS, SIGNAL_LATENCY_BUCKETS } from './options.js';
 export type { BrokerGaugeSource, BudgetSource, MetricsConfig, MetricsOptions, SnapshotSource, Sources, StatsSource, TenantLabelOptions } from './options.js';
 export { recordEvents } from './event-recorder.js';
-export type { MetricSink } from './event-recorder.js';
+export type { EventRecording, MetricSink } from './event-recorder.js';
 export { readGauges } from './gauge-readings.js';
 export type { GaugeReading } from './gauge-readings.js';
 export { TenantLabel } from './tenant-label.js';

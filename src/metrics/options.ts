@@ -59,7 +59,10 @@ export interface MetricsOptions {
   /**
    * Where counters and histograms come from. 'channels': every sluice gate in the process,
    * through `node:diagnostics_channel` (`sluice:admit|reject|release|drop`), gates created
-   * later included. 'gates': only the listed `gates`, through their `on()` listeners.
+   * later included, and other gates of the same names. 'gates': only the `gates` given,
+   * through their `on()` listeners; with `gates` a function, each gate it returns is
+   * listened to from the adapter's start, each collection or `refresh()`, whichever comes
+   * first after it appears (call `refresh()` once a new gate exists, before it admits).
    * @default 'channels'
    */
   readonly events?: 'channels' | 'gates';
@@ -89,8 +92,6 @@ export interface MetricsConfig {
   /** Sample period of the signal-latency sampler, ms; undefined: off. */
   readonly signalLatencyMs: number | undefined;
   readonly events: 'channels' | 'gates';
-  /** The listed gates, for `events: 'gates'`. */
-  readonly listed: readonly StatsSource[];
   readonly filter: ((gate: string, kind: string) => boolean) | undefined;
   readonly tenant: TenantLabel | undefined;
   readonly latencyBuckets: readonly number[];
@@ -108,16 +109,24 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
     signalLatencyMs = optInt('signalLatency.intervalMs', o.signalLatency.intervalMs, 10, 60_000);
   }
   const events = optOneOf('events', o.events ?? METRICS_DEFAULTS.events, ['channels', 'gates'] as const);
-  let listed: readonly StatsSource[] = [];
   if (events === 'gates') {
-    // A function's gates change over time; listeners can only be attached to a known list.
-    if (!Array.isArray(o.gates) || o.gates.length === 0) throw new InvalidOptionError('gates', "a non-empty array when events is 'gates'", o.gates);
-    listed = o.gates as readonly StatsSource[];
-    listed.forEach((g, i) => {
-      if (typeof g.on !== 'function') throw new InvalidOptionError(`gates[${i}]`, "a gate with on() when events is 'gates'", g);
-    });
+    // A function's gates are listened to as they appear (event-recorder.ts); a list must name some.
+    if (typeof o.gates !== 'function' && (!Array.isArray(o.gates) || o.gates.length === 0)) throw new InvalidOptionError('gates', "a non-empty array or a function when events is 'gates'", o.gates);
+    if (Array.isArray(o.gates)) {
+      (o.gates as readonly StatsSource[]).forEach((g, i) => {
+        if (typeof g?.on !== 'function') throw new InvalidOptionError(`gates[${i}]`, "a gate with on() when events is 'gates'", g);
+      });
+    }
   }
   if (o.filter !== undefined && typeof o.filter !== 'function') throw new InvalidOptionError('filter', 'a function', o.filter);
+  if (Array.isArray(o.gates)) {
+    const seen = new Set<string>();
+    (o.gates as readonly StatsSource[]).forEach((g, i) => {
+      if (typeof g?.stats !== 'function') throw new InvalidOptionError(`gates[${i}]`, 'a gate (with stats())', g);
+      const s = g.stats();
+      if (o.filter === undefined || o.filter(s.name, s.kind)) checkDistinct(seen, s);
+    });
+  }
   let tenant: TenantLabel | undefined;
   if (o.tenantLabel !== undefined) {
     if (typeof o.tenantLabel !== 'object' || o.tenantLabel === null) throw new InvalidOptionError('tenantLabel', 'an object { maxValues }', o.tenantLabel);
@@ -133,12 +142,22 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
     brokers,
     signalLatencyMs,
     events,
-    listed,
     filter: o.filter,
     tenant,
     latencyBuckets: buckets('latencyBuckets', o.latencyBuckets ?? METRICS_DEFAULTS.latencyBuckets),
     queueWaitBuckets: buckets('queueWaitBuckets', o.queueWaitBuckets ?? METRICS_DEFAULTS.queueWaitBuckets),
   };
+}
+
+/**
+ * Gates of one adapter are told apart by their labels (name and kind): two with the same ones
+ * would make one series of their counts and a gauge showing either. `seen` holds the labels
+ * met so far (one collection, or the list given); throws, naming the duplicate.
+ */
+export function checkDistinct(seen: Set<string>, s: GateStats): void {
+  const key = `${s.kind}\u0000${s.name}`;
+  if (seen.has(key)) throw new InvalidOptionError('gates', `gates of distinct names (two ${s.kind} gates are named ${JSON.stringify(s.name)}; give each its own)`, s.name);
+  seen.add(key);
 }
 
 function sources<T>(name: string, value: Sources<T> | undefined): () => Iterable<T> {

@@ -9,7 +9,7 @@ import { metrics } from '@opentelemetry/api';
 import type { BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableGauge } from '@opentelemetry/api';
 import { InvalidOptionError } from '../core/index.js';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS } from '../metrics/index.js';
-import type { CounterKey, GaugeKey, HistogramKey, MetricsOptions } from '../metrics/index.js';
+import type { CounterKey, EventRecording, GaugeKey, HistogramKey, MetricsOptions } from '../metrics/index.js';
 
 export interface OtelMetricsOptions extends MetricsOptions {
   /** The meter the instruments are created on. @default metrics.getMeter('sluice') */
@@ -23,7 +23,7 @@ export class OtelMetrics {
   readonly #gauges = new Map<GaugeKey, ObservableGauge>();
   readonly #callback: BatchObservableCallback;
   readonly #observables: Observable[];
-  readonly #stop: () => void;
+  readonly #events: EventRecording;
   #closed = false;
 
   constructor(options: OtelMetricsOptions = {}) {
@@ -46,20 +46,26 @@ export class OtelMetrics {
     }
     this.#observables = [...this.#gauges.values()];
     this.#callback = (observer) => {
+      this.#events.refresh();
       for (const r of readGauges(c)) observer.observe(this.#gauges.get(r.metric)!, r.value, r.labels);
     };
     meter.addBatchObservableCallback(this.#callback, this.#observables);
-    this.#stop = recordEvents(c, {
+    this.#events = recordEvents(c, {
       inc: (metric, labels, n) => this.#counters.get(metric)!.add(n, labels),
       observe: (metric, labels, seconds) => this.#histograms.get(metric)!.record(seconds, labels),
     });
+  }
+
+  /** With `events: 'gates'` and `gates` a function: listen to the gates it returns now (each collection does too). See PrometheusMetrics.refresh. */
+  refresh(): void {
+    this.#events.refresh();
   }
 
   /** Stop recording and observing. OpenTelemetry cannot remove instruments; they stop changing. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stop();
+    this.#events.stop();
     this.meter.removeBatchObservableCallback(this.#callback, this.#observables);
   }
 }

@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
-import type { CounterKey, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, MetricsConfig, MetricsOptions } from '../metrics/index.js';
+import type { CounterKey, EventRecording, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, MetricsConfig, MetricsOptions } from '../metrics/index.js';
 
 export interface PrometheusMetricsOptions extends MetricsOptions {
   /** The registry the metrics are registered with (`new Registry()`, or prom-client's global `register`). */
@@ -20,7 +20,7 @@ export class PrometheusMetrics {
   readonly #c: MetricsConfig;
   readonly #counters = new Map<CounterKey, Counter>();
   readonly #histograms = new Map<HistogramKey, Histogram>();
-  readonly #stop: () => void;
+  readonly #events: EventRecording;
   /** One read of every gate per scrape, shared by the gauges: a registry calls every collect() synchronously, so the read is dropped at the next microtask. */
   #readings: GaugeReading[] | undefined;
   #closed = false;
@@ -46,17 +46,26 @@ export class PrometheusMetrics {
       this.#histograms.set(key, new Histogram({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), buckets, registers }));
     }
     for (const key of GAUGE_KEYS) this.#gauge(key, labelNames(key), registers);
-    this.#stop = recordEvents(this.#c, {
+    this.#events = recordEvents(this.#c, {
       inc: (metric, labels, n) => this.#counters.get(metric)!.inc(labels, n),
       observe: (metric, labels, seconds) => this.#histograms.get(metric)!.observe(labels, seconds),
     });
+  }
+
+  /**
+   * With `events: 'gates'` and `gates` a function: listen to the gates it returns now, from
+   * their first event (each scrape does this too, for gates that appeared since). Call it once
+   * a new gate exists, before it admits anything. Otherwise nothing to do.
+   */
+  refresh(): void {
+    this.#events.refresh();
   }
 
   /** Stop recording and remove every sluice metric from the registry. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stop();
+    this.#events.stop();
     for (const key of [...COUNTER_KEYS, ...HISTOGRAM_KEYS, ...GAUGE_KEYS]) this.registry.removeSingleMetric(INSTRUMENTS[key].prometheus);
   }
 
@@ -78,6 +87,7 @@ export class PrometheusMetrics {
 
   #read(): GaugeReading[] {
     if (this.#readings === undefined) {
+      this.#events.refresh();
       this.#readings = readGauges(this.#c);
       queueMicrotask(() => (this.#readings = undefined));
     }

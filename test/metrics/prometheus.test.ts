@@ -142,8 +142,9 @@ describe('sluice/prometheus', () => {
   it('rejects invalid or contradictory options', () => {
     const registry = new Registry();
     expect(() => registerPrometheusMetrics({ registry: {} as Registry })).toThrow(/registry/);
-    expect(() => registerPrometheusMetrics({ registry, events: 'gates' })).toThrow(/gates: expected a non-empty array when events is 'gates'/);
-    expect(() => registerPrometheusMetrics({ registry, events: 'gates', gates: () => [] })).toThrow(InvalidOptionError);
+    expect(() => registerPrometheusMetrics({ registry, events: 'gates' })).toThrow(/gates: expected a non-empty array or a function when events is 'gates'/);
+    expect(() => registerPrometheusMetrics({ registry, events: 'gates', gates: [] })).toThrow(InvalidOptionError);
+    expect(() => registerPrometheusMetrics({ registry, events: 'gates', gates: [{ stats: () => new ConcurrencyGate({ name: 'x', limit: 1 }).stats() }] })).toThrow(/gates\[0\]: expected a gate with on\(\)/);
     expect(() => registerPrometheusMetrics({ registry, tenantLabel: { maxValues: 0 } })).toThrow(/tenantLabel.maxValues/);
     expect(() => registerPrometheusMetrics({ registry, latencyBuckets: [0.1, 0.05] })).toThrow(/latencyBuckets\[1\]/);
     expect(() => registerPrometheusMetrics({ registry, events: 'nope' as never })).toThrow(/events/);
