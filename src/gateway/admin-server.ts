@@ -50,7 +50,11 @@ export function send(res: ServerResponse, status: number, body: string, type = '
 /** The gateway's metrics: what /metrics serves, and a close that stops their recording. */
 export interface GatewayMetrics {
   readonly scrape: Scrape;
-  /** A reload swapped `old` for `next`: the gateway's counters carry what `old`'s replaced parts counted. */
+  /**
+   * A reload swapped `old` for `next`: the gates of `next` are listened to from now on (call
+   * it before a request can reach them), and the gateway's counters carry what `old`'s
+   * replaced parts counted.
+   */
   replaced(old: RouteTable, next: RouteTable): void;
   /** Stop recording (the gateway stopped). Idempotent. */
   close(): void;
@@ -89,13 +93,20 @@ export async function loadMetrics(state: HandlerState): Promise<GatewayMetrics |
   const policies = (): PolicyInstance[] => [...state.table.policies.values()];
   const gates = registerPrometheusMetrics({
     registry,
+    // This gateway's gates, through their listeners: not the process-wide channels, where
+    // another gateway in the process (tests, an application embedding several) has gates of
+    // the same names. Gates a reload builds are listened to from the swap (replaced()).
+    events: 'gates',
     gates: () => policies().flatMap((p) => p.gates()),
     monitors: () => policies().flatMap((p) => (p.monitor === undefined ? [] : [p.monitor])),
     signalLatency: { intervalMs: GATEWAY_DEFAULTS.signalLatencyMs },
   });
   const replaced = registerGatewayMetrics(registry, state);
   return {
-    replaced,
+    replaced: (old, next) => {
+      gates.refresh();
+      replaced(old, next);
+    },
     scrape: async () => ({ contentType: registry.contentType, body: (await registry.metrics()) + (await shared.metrics()) }),
     close: () => gates.close(),
   };

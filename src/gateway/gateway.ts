@@ -330,7 +330,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const table = new RouteTable(c, old, options.clock, share);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
-    // The gateway's counters go on from what the replaced policies and routes counted.
+    // The new gates are counted from their first request (a then() of a settled promise runs
+    // before any I/O callback: before a request can reach them; metrics still loading listen
+    // to the table they find), and the gateway's counters go on from what the replaced
+    // policies and routes counted.
     void metrics?.then((m) => m?.replaced(old, table));
     applyServerLimits(server, c, state.pacer, loop, logger);
     state.bodyMemory.capacity = c.server.bodyMemory;
