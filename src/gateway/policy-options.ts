@@ -175,3 +175,22 @@ function concurrencyOption(c: ConcurrencyConfig): ConcurrencyOption {
   if (c.limit === 'adaptive') return { ...common, algorithm: limitAlgorithm(c.algorithm ?? GATEWAY_DEFAULTS.concurrency.algorithm, c) };
   return { ...common, limit: c.limit };
 }
+
+/**
+ * Claims the names of one policy's gates (checked on the throwaway admission of
+ * validate-config.ts): two policies' gates of the same name and kind would be one series on
+ * /metrics (its labels are the gate's name and kind; sluice/prometheus refuses the pair).
+ * `claimed` maps a gate's kind and name to the policy that has it. Returns the issue, or undefined.
+ */
+export function claimGateNames(claimed: Map<string, string>, gates: readonly Gate[], policy: string): { expected: string; found: string } | undefined {
+  const keys = gates.map((g) => {
+    const kind = g.stats().kind;
+    return { name: g.name, kind, key: `${kind}\u0000${g.name}` };
+  });
+  for (const { name, kind, key } of keys) {
+    const owner = claimed.get(key);
+    if (owner !== undefined) return { expected: "gates named apart from other policies' (/metrics labels a gate by its name and kind): rename a rate limit or the policy", found: `a ${kind} gate named ${JSON.stringify(name)}, as policy ${owner} has` };
+  }
+  for (const { key } of keys) claimed.set(key, policy);
+  return undefined;
+}

@@ -18,7 +18,7 @@ import { GATEWAY_DEFAULTS } from './defaults.js';
 import { isListenHost, LISTEN_HOST_EXPECTED } from './listen-host.js';
 import { compileSchema } from './duration-schema.js';
 import { rolloutIssues } from './policy-mode.js';
-import { concurrencyForm, policyParts, rateCapacities } from './policy-options.js';
+import { claimGateNames, concurrencyForm, policyParts, rateCapacities } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { CONFIG_SCHEMA } from './schema.js';
 import { redisUrlOk, resolveStore } from './store-config.js';
@@ -133,6 +133,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
   const shared = { trustProxy: c.trustProxy, proxyHeader: c.proxyHeader };
   const workers = sound(['server']) ? resolvedWorkers(c.server?.workers) : undefined;
   const policies = new Map<string, ResolvedPolicy>();
+  const gateNames = new Map<string, string>();
   const resolvePolicy = (p: PolicyConfig, name: string, path: Path): ResolvedPolicy | undefined => {
     if (!sound(path)) return undefined;
     const before = issues.list.length;
@@ -142,7 +143,10 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     try {
       // The admission layer's own checks, once, on a throwaway instance.
       const parts = policyParts(p, name, { ...shared, clock: undefined });
-      new HttpAdmission(parts.options).close();
+      const admission = new HttpAdmission(parts.options);
+      admission.close();
+      const clash = claimGateNames(gateNames, admission.gates, name);
+      if (clash !== undefined) return void issues.add(path, clash.expected, clash.found);
     } catch (err) {
       if (!(err instanceof InvalidOptionError)) throw err;
       const m = /^(.*?): expected (.*), received (.*)$/.exec(err.message);

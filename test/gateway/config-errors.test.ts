@@ -107,6 +107,16 @@ describe('sluice gateway --check', () => {
     );
   });
 
+  it('two policies whose gates would have the same name and kind (one series on /metrics): the second is named', async () => {
+    const policies = `policies:\n  a:\n    rateLimits: [{ name: b-c, rate: 10/s }]\n  a-b:\n    rateLimits: [{ name: c, rate: 10/s }]\n`;
+    const r = await check(`${UP}${policies}routes:\n  - path: /x\n    policy: a\n  - path: /\n    policy: a-b\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('sluice.yaml:7: policies.a-b: expected gates named apart from other policies\' (/metrics labels a gate by its name and kind): rename a rate limit or the policy, found a keyed-rate gate named "a-b-c", as policy a has\n');
+    // The same name on gates of other kinds is other series (a-b-concurrency: a's rate limit, a-b's concurrency gate).
+    const ok = await check(`${UP}policies:\n  a:\n    rateLimits: [{ name: b-concurrency, rate: 10/s }]\n  a-b:\n    concurrency: 5\nroutes:\n  - path: /x\n    policy: a\n  - path: /\n    policy: a-b\n`);
+    expect(ok.code).toBe(0);
+  });
+
   it('flags: a bad value and a contradiction exit 2 with the flag named', async () => {
     const a = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--queue-timeout', 'soon', '--concurrency', '5']);
     expect(a).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "soon"\n' });
