@@ -80,6 +80,8 @@ export class BadRequests {
   readonly #answered = new WeakSet<object>();
   /** Connections whose first request line is longer than the whole head may be (versionless-requests.ts). */
   readonly #longFirstLine = new WeakSet<object>();
+  /** Connections whose current head has a line that began in an earlier read: that line's first bytes. */
+  readonly #headLines = new WeakMap<object, Buffer>();
 
   constructor(logger: Logger, periodMs: number) {
     this.#counts = noBadRequests();
@@ -105,6 +107,16 @@ export class BadRequests {
 
   longFirstLine(socket: object): boolean {
     return this.#longFirstLine.has(socket);
+  }
+
+  /** The first bytes of the line a read left open inside a head (head-lines.ts); undefined to forget. */
+  keepHeadLine(socket: object, line: Buffer | undefined): void {
+    if (line === undefined) this.#headLines.delete(socket);
+    else this.#headLines.set(socket, line);
+  }
+
+  headLine(socket: object): Buffer | undefined {
+    return this.#headLines.get(socket);
   }
 
   /** The counts so far, every reason present. */

@@ -56,6 +56,13 @@ function lineStart(raw: Buffer, at: number): number {
   return at === 0 ? 0 : raw.lastIndexOf(LF, at - 1) + 1;
 }
 
+/** Whether a line whose first bytes are `line` (from earlier reads), continued by `err`'s read, is a request line; undefined without them. */
+function carriedTarget(err: ParseError, line: Buffer | undefined): boolean | undefined {
+  if (line === undefined) return undefined;
+  const raw = err.rawPacket ?? Buffer.alloc(0);
+  return REQUEST_LINE_START.test(Buffer.concat([line, raw.subarray(0, 64)]).subarray(0, 64).toString('latin1'));
+}
+
 /** A request line: a method (a token), a target, a version. */
 const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [!-~]+ HTTP\/\d\.\d\r?\n/;
 
@@ -70,9 +77,10 @@ function unknownMethod(err: ParseError): boolean {
 
 /**
  * What to answer a parse error; undefined for a socket error (a reset: nobody to answer).
- * `longFirstLine`: the connection's first request line did not end within `maxHeaderSize`.
+ * `longFirstLine`: the connection's first request line did not end within `maxHeaderSize`;
+ * `headLine`: the first bytes of the line the head was in when a read ended (head-lines.ts).
  */
-export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHeaderSize?: number): BadVerdict | undefined {
+export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHeaderSize?: number, headLine?: Buffer): BadVerdict | undefined {
   const code = err.code ?? '';
   // llhttp's own words (fixed texts, never the client's bytes), e.g. "Invalid header value char".
   const why = (err.reason ?? err.message.replace(/^Parse Error: /, '')).replace(/\.$/, '');
@@ -80,7 +88,7 @@ export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHea
   switch (code) {
     case 'HPE_HEADER_OVERFLOW': {
       const limit = maxHeaderSize === undefined ? '' : ` (${maxHeaderSize} bytes, server.maxHeaderSize)`;
-      if (overflowInTarget(err) ?? longFirstLine) return verdict(414, 'uri_too_long', `The request target is longer than the whole head of a request may be${limit}.`);
+      if (overflowInTarget(err) ?? carriedTarget(err, headLine) ?? longFirstLine) return verdict(414, 'uri_too_long', `The request target is longer than the whole head of a request may be${limit}.`);
       return verdict(431, 'headers_too_large', `The request headers are larger than this gateway accepts${limit}.`);
     }
     case 'ERR_HTTP_REQUEST_TIMEOUT':
@@ -151,7 +159,7 @@ export function onClientError(bad: BadRequests, maxHeaderSize?: number): (err: P
       if (inFlightOf(socket) === undefined) socket.end();
       return;
     }
-    const v = parseErrorVerdict(err, bad.longFirstLine(socket), maxHeaderSize);
+    const v = parseErrorVerdict(err, bad.longFirstLine(socket), maxHeaderSize, bad.headLine(socket));
     if (v === undefined || socket.destroyed || !socket.writable) {
       socket.destroy();
       return;

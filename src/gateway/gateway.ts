@@ -211,7 +211,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   server.on('connect', onConnect(state.badRequests));
   // An HTTP/0.9 request line (no version, no headers to follow) is answered 505 at once, not 408 after headersTimeout.
   // A first line longer than the head may be: its overflow is answered 414, not 431.
-  watchFirstLines(server, s.maxHeaderSize, { versionless: onVersionless(state.badRequests), tooLong: (socket) => state.badRequests.markLongFirstLine(socket) });
+  watchFirstLines(server, s.maxHeaderSize, { versionless: onVersionless(state.badRequests), tooLong: (socket) => state.badRequests.markLongFirstLine(socket), headLine: (socket, line) => state.badRequests.keepHeadLine(socket, line) });
   server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
   // Every gate holds its share of the shared limits before the first request.
   await leases?.attach(state.table);

@@ -18,13 +18,15 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { followHeadLines } from './head-lines.js';
+import type { HookableParser } from './head-lines.js';
 
 interface StreamHandle {
   isStreamBase?: boolean;
   _consumed?: boolean;
 }
 
-interface NativeParser {
+interface NativeParser extends HookableParser {
   _consumed?: boolean;
   consume?: (handle: StreamHandle) => void;
 }
@@ -41,6 +43,8 @@ export interface FirstLineWatch {
   versionless(socket: Socket): void;
   /** It did not end within the bytes a whole head may take (the parser's overflow is the target's: 414). */
   tooLong(socket: Socket): void;
+  /** The first bytes of the line a read left open inside a head, on any request of the connection; undefined once the head is complete (head-lines.ts). */
+  headLine?(socket: Socket, line: Buffer | undefined): void;
 }
 
 /** Watch the first line of every connection; `maxBytes`: past this many bytes without a line end, stop looking. */
@@ -52,9 +56,10 @@ export function watchFirstLines(server: Server, maxBytes: number, watch: FirstLi
     let spaces = 0;
     let seen = 0;
     let leading = true;
-    const done = (): void => {
+    const done = (chunk: Buffer): void => {
       socket.off('data', onData);
-      nativeAgain(socket, handle);
+      const parser = nativeAgain(socket, handle);
+      if (parser !== undefined && watch.headLine !== undefined) followHeadLines(socket, parser, chunk, watch.headLine.bind(watch));
     };
     const onData = (chunk: Buffer): void => {
       for (let i = 0; i < chunk.length; i++) {
@@ -63,10 +68,10 @@ export function watchFirstLines(server: Server, maxBytes: number, watch: FirstLi
         if (leading && (b === LF || b === 0x0d)) continue;
         leading = false;
         // A method that is no token (`GET<TAB>/x HTTP/1.1`) is the parser's 400, not a line without a version.
-        if (spaces === 0 && b !== SP && TCHAR[b] !== 1) return done();
+        if (spaces === 0 && b !== SP && TCHAR[b] !== 1) return done(chunk);
         if (b === SP) spaces++;
         else if (b === LF) {
-          if (spaces !== 1) return done();
+          if (spaces !== 1) return done(chunk);
           socket.off('data', onData);
           return watch.versionless(socket);
         }
@@ -75,16 +80,17 @@ export function watchFirstLines(server: Server, maxBytes: number, watch: FirstLi
       if (seen <= maxBytes) return;
       // Seen before the parser reads this chunk (this listener comes first): its overflow finds the mark.
       watch.tooLong(socket);
-      done();
+      done(chunk);
     };
     socket.on('data', onData);
   });
 }
 
 /** The native parser reads the rest of the connection (as node:http does when it can). */
-function nativeAgain(socket: Socket, handle: StreamHandle): void {
+function nativeAgain(socket: Socket, handle: StreamHandle): NativeParser | undefined {
   const parser = (socket as Socket & { parser?: NativeParser | null }).parser;
-  if (socket.destroyed || parser === undefined || parser === null || typeof parser.consume !== 'function') return;
+  if (socket.destroyed || parser === undefined || parser === null || typeof parser.consume !== 'function') return undefined;
   parser._consumed = true;
   parser.consume(handle);
+  return parser;
 }

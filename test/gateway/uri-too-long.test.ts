@@ -64,3 +64,59 @@ describe('a request target over maxHeaderSize', () => {
     expect(gw.seen).toEqual([]);
   });
 });
+
+describe('a request target longer than one socket read', () => {
+  async function bigGateway(): Promise<{ url: string; seen: string[] }> {
+    const seen: string[] = [];
+    const up = await upstream((req, res) => {
+      seen.push(`${req.method} ${(req.url ?? '').slice(0, 20)}`);
+      res.end('ok');
+    });
+    const gw = await startInProcess(oneRoute(up.url, '2s', { server: { maxHeaderSize: '256kb' } }));
+    return { url: gw.url, seen };
+  }
+  const second = async (url: string, head: string): Promise<string> => {
+    const { socket, text, closed } = rawSocket(url);
+    socket.write(`GET /x HTTP/1.1\r\n${H}\r\n`);
+    for (let i = 0; i < 200 && !text().includes('ok'); i++) await sleep(10);
+    socket.write(head);
+    const t = setTimeout(() => socket.destroy(), 5_000);
+    await closed;
+    clearTimeout(t);
+    return text();
+  };
+
+  it('is 414 as the second request of a kept-alive connection; a header as long is 431', async () => {
+    const gw = await bigGateway();
+    expect(statuses(await second(gw.url, `GET /${'a'.repeat(300_000)} HTTP/1.1\r\n${H}\r\n`))).toEqual([200, 414]);
+    expect(statuses(await second(gw.url, `GET /y HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(300_000)}\r\n\r\n`))).toEqual([200, 431]);
+    expect(statuses(await second(gw.url, `GET /y HTTP/1.1\r\n${H}X-${'a'.repeat(300_000)}: b\r\n\r\n`))).toEqual([200, 431]);
+    expect(gw.seen).toEqual(['GET /x', 'GET /x', 'GET /x']);
+  });
+});
+
+describe('a second request whose head arrives in pieces, each smaller than the limit', () => {
+  const trickled = async (url: string, start: string, piece: string, end: string): Promise<number[]> => {
+    const { socket, text, closed } = rawSocket(url);
+    socket.write(`GET /x HTTP/1.1\r\n${H}\r\n`);
+    for (let i = 0; i < 200 && !text().includes('ok'); i++) await sleep(10);
+    socket.write(start);
+    for (let i = 0; i < 5 && !socket.destroyed; i++) {
+      socket.write(piece);
+      await sleep(20);
+    }
+    if (!socket.destroyed) socket.write(end);
+    const t = setTimeout(() => socket.destroy(), 5_000);
+    await closed;
+    clearTimeout(t);
+    return statuses(text());
+  };
+
+  it('is 414 for its target and 431 for a header', async () => {
+    const gw = await gateway();
+    expect(await trickled(gw.url, 'GET /', 'a'.repeat(5_000), ` HTTP/1.1\r\n${H}\r\n`)).toEqual([200, 414]);
+    expect(await trickled(gw.url, `GET /y HTTP/1.1\r\n${H}X-Big: `, 'a'.repeat(5_000), '\r\n\r\n')).toEqual([200, 431]);
+    expect(gw.seen).toEqual(['GET /x', 'GET /x']);
+    expect(gw.status().badRequests).toMatchObject({ uri_too_long: 1, headers_too_large: 1 });
+  });
+});
