@@ -9,11 +9,20 @@
  * while any wait the connection is not read: what the client sends then stays in the
  * kernel's buffers and the TCP window closes on it. A request whose connection closed
  * while it waited is never forwarded.
+ *
+ * Except while the request being served waits for admission (a queue): then the connection is
+ * read on until WATCH_BACKLOG wait behind it, so that its client's FIN or reset is seen and the
+ * queued request leaves the queue (request-handler.ts). Not read, the close stayed unseen behind
+ * the pipelined requests, and the queued one was forwarded when a slot freed (hostile-6). The
+ * bound stays one read's worth of requests beyond WATCH_BACKLOG.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { handleOf } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
+
+/** While the request being served waits for admission, the connection is read until this many wait behind it. */
+export const WATCH_BACKLOG = 16;
 
 interface Line {
   readonly limit: PipelineLimit;
@@ -23,6 +32,8 @@ interface Line {
   closing: boolean;
   /** This limit stopped reading the connection (and must start it again). */
   stopped: boolean;
+  /** The request being served waits for admission: its client's close is to be seen. */
+  admitting: boolean;
   /** Each waiting request's turn: it starts (true), or declines because it has nothing to forward (false). */
   readonly waiting: (() => boolean)[];
 }
@@ -65,7 +76,7 @@ export class PipelineLimit {
   run(req: IncomingMessage, res: ServerResponse, handle: PipelineHandler): void {
     const socket = req.socket;
     let line = this.#lines.get(socket);
-    if (line === undefined) this.#lines.set(socket, (line = { limit: this, socket, busy: false, closing: false, stopped: false, waiting: [] }));
+    if (line === undefined) this.#lines.set(socket, (line = { limit: this, socket, busy: false, closing: false, stopped: false, admitting: false, waiting: [] }));
     const l = line;
     if (!l.busy) {
       this.#start(l, res);
@@ -74,7 +85,7 @@ export class PipelineLimit {
     this.waiting++;
     this.waited++;
     const h = handleOf(socket);
-    if (h !== undefined) {
+    if (h !== undefined && !(l.admitting && l.waiting.length < WATCH_BACKLOG)) {
       h.readStop();
       l.stopped = true;
     }
@@ -94,8 +105,20 @@ export class PipelineLimit {
     });
   }
 
+  /**
+   * The request being served on `socket` waits for admission (`waiting`), or no longer does:
+   * while it waits, the connection is read (bounded: WATCH_BACKLOG) so that a close is seen.
+   */
+  admitting(socket: Socket, waiting: boolean): void {
+    const l = this.#lines.get(socket);
+    if (l === undefined || !l.busy) return;
+    l.admitting = waiting;
+    if (waiting && l.waiting.length < WATCH_BACKLOG) this.#read(socket, l);
+  }
+
   #start(l: Line, res: Served): void {
     l.busy = true;
+    l.admitting = false;
     this.#serving.add(res);
     res[kLine] = l;
     res.on('close', onServedClose);

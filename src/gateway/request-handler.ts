@@ -85,7 +85,7 @@ export interface HandlerState {
   /** Responses waiting for slow clients, per upstream: they yield their connections (slow-readers.ts). */
   readonly slowReaders?: SlowReaders;
   /** Requests pipelined on a connection wait their turn (pipeline-limit.ts); how many wait, per socket. */
-  readonly pipeline?: { backlog(socket: Socket): number };
+  readonly pipeline?: { backlog(socket: Socket): number; admitting(socket: Socket, waiting: boolean): void };
   /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
   ownHost: string;
   /** Request bodies read before admission (`server.bodyMemory`). */
@@ -232,12 +232,14 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
   // already admitted is still answered (gateway.ts: httpAllowHalfOpen): its work is spent.
   const socket = req.socket;
   if (socket.readableEnded) socket.destroy();
-  // `on`, not `once` (a wrapper per queued request): 'end' comes once, and the wait's end takes it off.
-  else socket.on('end', leaveQueue);
+  // `on`, not `once` (a wrapper per queued request): 'end' comes once, and the wait's end takes it
+  // off. Requests pipelined behind it must not hide that end: the connection is read (pipeline-limit.ts).
+  else state.pipeline?.admitting(socket.on('end', leaveQueue), true);
   decision.then(
     (d) => {
       state.queued--;
       socket.off('end', leaveQueue);
+      state.pipeline?.admitting(socket, false);
       if (d.type === 'abandoned') state.counters.leftQueue++;
       if (res.writableEnded) {
         if (d.type === 'admitted') d.permit.release('ignored');
@@ -248,6 +250,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     (err: unknown) => {
       state.queued--;
       socket.off('end', leaveQueue);
+      state.pipeline?.admitting(socket, false);
       state.logger.error('admission failed', { route: route.config.name, error: String(err) });
       writeProblem(res, 500, 'admission_failed', 'Admission failed.');
     },

@@ -1,0 +1,76 @@
+// A client that pipelines requests and then goes — a reset, or its FIN — while the first of
+// them waits for admission (hostile-6): the pipelined ones behind it had stopped the gateway
+// reading the connection (pipeline-limit.ts), so the close went unseen, the request stayed in
+// the queue and was forwarded when a slot freed, to nobody. Now a connection whose request
+// waits for admission is read while few are parsed behind it: the close is seen, the request
+// leaves the queue (as a lone request does at its client's FIN: queued-client-close.test.ts),
+// and nothing of the connection is forwarded. In process, on loopback.
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, get, oneRoute, sleep, startInProcess, upstream, within } from './helpers.js';
+import { rawConversation, rawSocket } from './raw-client.js';
+
+afterEach(cleanup);
+
+async function heldUpstream(): Promise<{ url: string; seen: string[]; releaseAll: () => void }> {
+  const held: ServerResponse[] = [];
+  const seen: string[] = [];
+  const up = await upstream((req, res) => {
+    seen.push(req.url ?? '');
+    held.push(res);
+  });
+  return { url: up.url, seen, releaseAll: () => held.splice(0).forEach((r) => r.end('ok')) };
+}
+
+type Gw = Awaited<ReturnType<typeof startInProcess>>;
+const queued = (gw: Gw): number => gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!.queued;
+const oneSlot = (up: string) => oneRoute(up, '5s', { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] });
+const H = 'Host: gw\r\n';
+const pipelined = `GET /2 HTTP/1.1\r\n${H}\r\nGET /3 HTTP/1.1\r\n${H}\r\nGET /4 HTTP/1.1\r\n${H}\r\n`;
+
+describe('pipelined requests whose client goes while the first waits for admission', () => {
+  for (const how of ['reset', 'FIN'] as const) {
+    it(`at a ${how}: the waiting one leaves the queue, and none of them is forwarded`, async () => {
+      const up = await heldUpstream();
+      const gw = await startInProcess(oneSlot(up.url));
+      const first = get(`${gw.url}/1`);
+      expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+      const leaving = rawSocket(gw.url);
+      leaving.socket.write(pipelined);
+      expect(await within(3000, () => queued(gw) === 1)).toBe(true);
+      if (how === 'reset') leaving.socket.resetAndDestroy();
+      else leaving.socket.end();
+      expect(await within(3000, () => queued(gw) === 0 && gw.status().queued === 0)).toBe(true);
+      await leaving.closed;
+      expect(gw.status().counters.leftQueue).toBe(1);
+      up.releaseAll();
+      expect((await first).status).toBe(200);
+      // The slot is free for the next client, and its request is the one forwarded.
+      const next = get(`${gw.url}/5`);
+      expect(await within(3000, () => up.seen.length === 2)).toBe(true);
+      up.releaseAll();
+      expect((await next).status).toBe(200);
+      await sleep(50);
+      expect(up.seen).toEqual(['/1', '/5']);
+    });
+  }
+
+  it('a client that stays gets every answer, in order, when the slot frees', async () => {
+    const up = await heldUpstream();
+    const gw = await startInProcess(oneSlot(up.url));
+    const first = get(`${gw.url}/1`);
+    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const staying = rawConversation(gw.url, `${pipelined}GET /5 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
+    expect(await within(3000, () => queued(gw) === 1)).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      up.releaseAll();
+      await within(3000, () => up.seen.length === i + 2);
+    }
+    up.releaseAll();
+    expect((await first).status).toBe(200);
+    const { text, open } = await staying;
+    expect(open).toBe(false);
+    expect([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1])).toEqual(['200', '200', '200', '200']);
+    expect(up.seen).toEqual(['/1', '/2', '/3', '/4', '/5']);
+  });
+});
