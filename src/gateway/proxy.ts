@@ -180,7 +180,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#resume = resume;
     this.#status = status;
     const res = this.res;
-    const head = responseHead(raw, this.own);
+    // A 204 has no body and must not state a length (RFC 9110 section 8.6): one it states is not relayed.
+    const head = status === 204 ? withoutLength(responseHead(raw, this.own)) : responseHead(raw, this.own);
     if (res.getHeaderNames().length === 0) {
       // The common case: one header block, written as a list (duplicates such as Set-Cookie kept).
       res.writeHead(status, statusText, head);
@@ -252,6 +253,10 @@ class Forwarding implements Dispatcher.DispatchHandler {
       this.body.hold?.release();
       return;
     }
+    // A 204 or 304 has no body whatever its Content-Length says (a 304 may state the length a
+    // 200 would have): undici reads it as a body to come, and fails the response complete as it
+    // is (hostile-6: the connection was cut, and the client got nothing).
+    if ((this.#status === 204 || this.#status === 304) && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return this.onComplete();
     const res = this.res;
     const timeout = TIMEOUT_CODES.has(err.code ?? '');
     if (this.#settled) {
@@ -311,6 +316,13 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#unwatch = undefined;
     this.#held?.release();
   }
+}
+
+/** A response head (name, value, ...) without Content-Length. */
+function withoutLength(head: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < head.length; i += 2) if (head[i]!.toLowerCase() !== 'content-length') out.push(head[i]!, head[i + 1]!);
+  return out;
 }
 
 export function forward(

@@ -1,0 +1,78 @@
+// An upstream's 304 with a Content-Length (RFC 9110 section 8.6: it may state the length a 200
+// would have) or a 204 with one (which it must not send) has no body whatever that length
+// says. undici reads the length as a body to come and fails the response
+// (UND_ERR_RES_CONTENT_LENGTH_MISMATCH) after its head: the gateway then cut the connection,
+// and the client got nothing at all (hostile-6). Now the response goes out, bodiless, and the
+// connection serves on. In process, on loopback, against an upstream that writes raw bytes.
+import { createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, oneRoute, onCleanup, startInProcess } from './helpers.js';
+import { rawConversation } from './raw-client.js';
+
+afterEach(cleanup);
+
+/** An upstream that answers each request with the bytes its path names. */
+async function rawUpstream(answers: Record<string, string>): Promise<{ url: string; seen: string[] }> {
+  const seen: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    let buf = '';
+    s.on('error', () => undefined);
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+        const path = /^\w+ (\S+)/.exec(buf)?.[1] ?? '';
+        buf = buf.slice(end + 4);
+        seen.push(path);
+        s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(() => new Promise((r) => {
+    server.close(() => r());
+    for (const s of sockets) s.destroy();
+  }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+const H = 'Host: gw\r\n';
+const statuses = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+
+describe('an upstream response that has no body but states a length', () => {
+  it('a 304 with Content-Length goes out with it and no body; the connection serves on', async () => {
+    const up = await rawUpstream({
+      '/cached': 'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 5\r\n\r\n',
+      '/next': 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext',
+    });
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    const { text, open } = await rawConversation(gw.url, `GET /cached HTTP/1.1\r\n${H}If-None-Match: "v1"\r\n\r\nGET /next HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    expect(open).toBe(false);
+    expect(statuses(text)).toEqual([304, 200]);
+    const first = text.slice(0, text.indexOf('HTTP/1.1 200'));
+    expect(first).toMatch(/\r\nETag: "v1"\r\n/i);
+    expect(first).toMatch(/\r\nContent-Length: 5\r\n/i);
+    expect(first.endsWith('\r\n\r\n')).toBe(true);
+    expect(text.endsWith('next')).toBe(true);
+    expect(gw.status().counters).toMatchObject({ upstreamErrors: 0 });
+    expect(up.seen).toEqual(['/cached', '/next']);
+  });
+
+  it('a 204 with Content-Length goes out without it; the connection serves on', async () => {
+    const up = await rawUpstream({
+      '/empty': 'HTTP/1.1 204 No Content\r\nX-Kept: yes\r\nContent-Length: 5\r\n\r\n',
+      '/next': 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext',
+    });
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    const { text, open } = await rawConversation(gw.url, `GET /empty HTTP/1.1\r\n${H}\r\nGET /next HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    expect(open).toBe(false);
+    expect(statuses(text)).toEqual([204, 200]);
+    const first = text.slice(0, text.indexOf('HTTP/1.1 200'));
+    expect(first).toMatch(/\r\nX-Kept: yes\r\n/i);
+    expect(first).not.toMatch(/content-length/i);
+    expect(text.endsWith('next')).toBe(true);
+    expect(up.seen).toEqual(['/empty', '/next']);
+  });
+});
