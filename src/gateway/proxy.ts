@@ -114,6 +114,9 @@ class Forwarding implements Dispatcher.DispatchHandler {
   /** The upstream is paused: the client has not taken what is held for it. */
   #paused = false;
   #status = 0;
+  /** The response's head (name, value, ...) until it is written: with the first body bytes, or the end. */
+  #head: string[] | undefined;
+  #statusText = '';
   /** fail() answered (502/504): what undici reports after that is the abort it asked for. */
   #failed = false;
   /** Response bytes held for the client (the part of them beyond its socket's own buffer). */
@@ -179,25 +182,37 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.body.hold?.release();
     this.#resume = resume;
     this.#status = status;
+    // Written with the first body bytes or the end, as node:http would send it anyway: until
+    // then an upstream failure is still answered 502/504 (hostile-6: a head then a reset was a
+    // silent close for the client). A 204 has no body and must not state a length (RFC 9110
+    // section 8.6): one it states is not relayed.
+    const head = responseHead(raw, this.own);
+    this.#head = status === 204 ? withoutLength(head) : head;
+    this.#statusText = statusText;
+    return true;
+  }
+
+  /** The response's head, from onHeaders, into the response (node:http sends it with what follows). */
+  #writeHead(): void {
+    const head = this.#head;
+    if (head === undefined) return;
+    this.#head = undefined;
     const res = this.res;
-    // A 204 has no body and must not state a length (RFC 9110 section 8.6): one it states is not relayed.
-    const head = status === 204 ? withoutLength(responseHead(raw, this.own)) : responseHead(raw, this.own);
     if (res.getHeaderNames().length === 0) {
       // The common case: one header block, written as a list (duplicates such as Set-Cookie kept).
-      res.writeHead(status, statusText, head);
-    } else {
-      // Headers already set on the response (Connection: close while draining): merge by name.
-      const merged = new Map<string, string[]>();
-      for (let i = 0; i < head.length; i += 2) {
-        const name = head[i]!.toLowerCase();
-        const values = merged.get(name);
-        if (values === undefined) merged.set(name, [head[i + 1]!]);
-        else values.push(head[i + 1]!);
-      }
-      for (const [name, values] of merged) res.setHeader(name, values.length === 1 ? values[0]! : values);
-      res.writeHead(status, statusText);
+      res.writeHead(this.#status, this.#statusText, head);
+      return;
     }
-    return true;
+    // Headers already set on the response (Connection: close while draining): merge by name.
+    const merged = new Map<string, string[]>();
+    for (let i = 0; i < head.length; i += 2) {
+      const name = head[i]!.toLowerCase();
+      const values = merged.get(name);
+      if (values === undefined) merged.set(name, [head[i + 1]!]);
+      else values.push(head[i + 1]!);
+    }
+    for (const [name, values] of merged) res.setHeader(name, values.length === 1 ? values[0]! : values);
+    res.writeHead(this.#status, this.#statusText);
   }
 
   onData(chunk: Buffer): boolean {
@@ -209,6 +224,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
       this.permit?.release('ignored');
       return false;
     }
+    this.#writeHead();
     const res = this.res;
     if (res.write(chunk)) return true;
     // The client's socket is backed up: hold what it has not taken, up to the buffer. Its
@@ -241,6 +257,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return;
     }
     this.permit?.finish(this.#status);
+    this.#writeHead();
     this.res.end();
   }
 
@@ -259,6 +276,11 @@ class Forwarding implements Dispatcher.DispatchHandler {
     if ((this.#status === 204 || this.#status === 304) && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return this.onComplete();
     const res = this.res;
     const timeout = TIMEOUT_CODES.has(err.code ?? '');
+    if (this.#settled && this.#head !== undefined) {
+      // After the head, before any of the body: nothing has gone out, the client can be told.
+      this.#head = undefined;
+      this.#settled = false;
+    }
     if (this.#settled) {
       // Mid-body: the client sees a truncated response (its Content-Length or chunking tells it).
       this.permit?.release(timeout ? 'dropped' : 'failure');

@@ -1,9 +1,12 @@
-// An upstream's 304 with a Content-Length (RFC 9110 section 8.6: it may state the length a 200
+// What an upstream's head alone does to the answer (hostile-6). An upstream's 304 with a Content-Length (RFC 9110 section 8.6: it may state the length a 200
 // would have) or a 204 with one (which it must not send) has no body whatever that length
 // says. undici reads the length as a body to come and fails the response
 // (UND_ERR_RES_CONTENT_LENGTH_MISMATCH) after its head: the gateway then cut the connection,
 // and the client got nothing at all (hostile-6). Now the response goes out, bodiless, and the
-// connection serves on. In process, on loopback, against an upstream that writes raw bytes.
+// connection serves on. An upstream that fails after its head, before any body byte (a reset,
+// a body silent past its idleTimeout), was a silent close too — the head had been given to node:http,
+// which sends it only with the body: now the client is answered 502 / 504 with the reason.
+// In process, on loopback, against an upstream that writes raw bytes.
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,8 +15,8 @@ import { rawConversation } from './raw-client.js';
 
 afterEach(cleanup);
 
-/** An upstream that answers each request with the bytes its path names. */
-async function rawUpstream(answers: Record<string, string>): Promise<{ url: string; seen: string[] }> {
+/** An upstream that answers each request with the bytes its path names; `then`: what it does after them. */
+async function rawUpstream(answers: Record<string, string>, then: Record<string, 'reset' | 'stall'> = {}): Promise<{ url: string; seen: string[] }> {
   const seen: string[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
@@ -27,6 +30,7 @@ async function rawUpstream(answers: Record<string, string>): Promise<{ url: stri
         buf = buf.slice(end + 4);
         seen.push(path);
         s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+        if (then[path] === 'reset') setTimeout(() => s.resetAndDestroy(), 20);
       }
     });
   });
@@ -74,5 +78,30 @@ describe('an upstream response that has no body but states a length', () => {
     expect(first).not.toMatch(/content-length/i);
     expect(text.endsWith('next')).toBe(true);
     expect(up.seen).toEqual(['/empty', '/next']);
+  });
+});
+
+describe('an upstream that fails after its head, before any of its body', () => {
+  it('a reset is answered 502, a body silent past its idleTimeout 504; the head never reaches the client', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nX-Upstream: half\r\nContent-Length: 10\r\n\r\n';
+    const up = await rawUpstream({ '/reset': head, '/stall': head }, { '/reset': 'reset', '/stall': 'stall' });
+    const gw = await startInProcess({ ...oneRoute(up.url, '5s'), upstreams: { app: { url: up.url, timeout: '5s', idleTimeout: '300ms' } } });
+    const reset = await rawConversation(gw.url, `GET /reset HTTP/1.1\r\n${H}\r\n`);
+    expect(statuses(reset.text)).toEqual([502]);
+    expect(reset.text).toMatch(/"reason":"upstream_unreachable"/);
+    expect(reset.text).not.toMatch(/x-upstream/i);
+    const stall = await rawConversation(gw.url, `GET /stall HTTP/1.1\r\n${H}\r\n`);
+    expect(statuses(stall.text)).toEqual([504]);
+    expect(stall.text).toMatch(/"reason":"upstream_timeout"/);
+    expect(gw.status().counters).toMatchObject({ upstreamErrors: 1, upstreamTimeouts: 1 });
+  });
+
+  it('once some of the body went out, a reset cuts the response where it is', async () => {
+    const up = await rawUpstream({ '/part': 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc' }, { '/part': 'reset' });
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    const { text, open } = await rawConversation(gw.url, `GET /part HTTP/1.1\r\n${H}\r\n`);
+    expect(open).toBe(false);
+    expect(statuses(text)).toEqual([200]);
+    expect(text.endsWith('\r\n\r\nabc')).toBe(true);
   });
 });
