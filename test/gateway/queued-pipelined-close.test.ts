@@ -16,8 +16,12 @@ async function heldUpstream(): Promise<{ url: string; seen: string[]; releaseAll
   const held: ServerResponse[] = [];
   const seen: string[] = [];
   const up = await upstream((req, res) => {
-    seen.push(req.url ?? '');
-    held.push(res);
+    let n = 0;
+    req.on('data', (d: Buffer) => (n += d.length));
+    req.on('end', () => {
+      seen.push(n === 0 ? (req.url ?? '') : `${req.url} ${n}`);
+      held.push(res);
+    });
   });
   return { url: up.url, seen, releaseAll: () => held.splice(0).forEach((r) => r.end('ok')) };
 }
@@ -72,5 +76,25 @@ describe('pipelined requests whose client goes while the first waits for admissi
     expect(open).toBe(false);
     expect([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1])).toEqual(['200', '200', '200', '200']);
     expect(up.seen).toEqual(['/1', '/2', '/3', '/4', '/5']);
+  });
+
+  it('a body pipelined behind the queued request, larger than a read, reaches the upstream whole at its turn', async () => {
+    const up = await heldUpstream();
+    const gw = await startInProcess(oneSlot(up.url));
+    const first = get(`${gw.url}/1`);
+    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const body = 'b'.repeat(200_000);
+    const staying = rawConversation(gw.url, `GET /2 HTTP/1.1\r\n${H}\r\nPOST /3 HTTP/1.1\r\n${H}Content-Length: ${body.length}\r\n\r\n${body}GET /4 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
+    expect(await within(3000, () => queued(gw) === 1)).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      up.releaseAll();
+      await within(3000, () => up.seen.length === i + 2);
+    }
+    up.releaseAll();
+    expect((await first).status).toBe(200);
+    const { text, open } = await staying;
+    expect(open).toBe(false);
+    expect([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1])).toEqual(['200', '200', '200']);
+    expect(up.seen).toEqual(['/1', '/2', '/3 200000', '/4']);
   });
 });
