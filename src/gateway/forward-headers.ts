@@ -1,7 +1,7 @@
 /**
  * Headers across the proxy. Hop-by-hop headers (RFC 9110 section 7.6.1: Connection and every
  * header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, and Proxy-*) belong
- * to one connection and are dropped both ways. X-Forwarded-For/-Proto/-Host and Forwarded
+ * to one connection and are dropped both ways, and so is `Proxy` (httpoxy). X-Forwarded-For/-Proto/-Host and Forwarded
  * (RFC 7239) are appended to when the peer is a trusted proxy, and replaced otherwise: an
  * untrusted client cannot plant an address the upstream will believe. For the same reason
  * the other headers through which proxies speak for a client (X-Real-IP, True-Client-IP,
@@ -13,7 +13,10 @@ import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { parseIp } from '../http/ip.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+// `Proxy` is no hop-by-hop header, but a CGI-style upstream turns it into HTTP_PROXY, the proxy
+// its own outbound calls then go through (httpoxy, CVE-2016-5385): nobody legitimate sends it,
+// and it is dropped whoever sent it, as the Proxy-* are.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'proxy']);
 /** Request headers the gateway writes itself (the upstream's Host and the forwarding headers). */
 const REPLACED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
 
