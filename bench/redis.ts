@@ -24,6 +24,12 @@
  *   npm run bench:redis              9 rounds of 0.7 s per cell, open loop 4 rounds of 2 s; saved
  *   npm run bench:redis -- --quick   2 rounds of 0.3 s, not saved
  *   --callers=1,16                   the closed loop at these callers only (not saved)
+ *   --open-only                      no closed loop (not saved)
+ *   --rate=44326                     the open loop at this rate; no redis-benchmark ceiling (not saved)
+ *   --open=sluice,noop               these open-loop contenders only (not saved)
+ *   --clients=plain                  this ioredis setting only (not saved)
+ *   --open-rounds=8 --open-ms=1000   the open loop's rounds and their length (not saved)
+ *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
  */
 import { execFileSync } from 'node:child_process';
@@ -37,18 +43,21 @@ import { RedisStore } from '../src/redis/index.js';
 import { RATE_ONE_SCRIPT, RATE_SCRIPT } from '../src/redis/rate-scripts.js';
 import { redis as redisService } from '../test/brokers/services.js';
 import type { Decide, Run } from './lib/redis-load.js';
-import { closedLoop, hasRedisBenchmark, median, openLoop, quantile, redisBenchmark } from './lib/redis-load.js';
+import { parseFlags } from './lib/redis-flags.js';
+import { closedLoop, hasRedisBenchmark, median, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 2 : 9;
 const CELL_MS = QUICK ? 300 : 700;
 const WARMUP_MS = QUICK ? 200 : 500;
-const OPEN_MS = QUICK ? 1000 : 2000;
-const OPEN_ROUNDS = QUICK ? 2 : 4;
-const callersArg = process.argv.find((a) => a.startsWith('--callers='));
-const CONCURRENCY: readonly number[] = callersArg === undefined ? [1, 16, 256] : callersArg.slice('--callers='.length).split(',').filter((x) => x !== '').map(Number);
-// A partial run is for looking, not for the record.
-const SAVE = !QUICK && callersArg === undefined;
+const ALL_MODES = ['plain', 'auto-pipelining'] as const;
+const ALL_OPEN = ['sluice', 'rlf', 'tick-ping', 'noop'];
+const flags = parseFlags(process.argv.slice(2));
+const OPEN_MS = flags.openMs ?? (QUICK ? 1000 : 2000);
+const OPEN_ROUNDS = flags.openRounds ?? (QUICK ? 2 : 4);
+const CONCURRENCY: readonly number[] = flags.openOnly ? [] : (flags.callers ?? [1, 16, 256]);
+// A partial run is for looking, not for the record (unless it is labelled).
+const SAVE = !QUICK && !flags.partial;
 const KEYS = 1000;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const load0 = loadavg();
@@ -93,9 +102,9 @@ async function setup(mode: 'auto-pipelining' | 'plain'): Promise<{ contenders: R
   };
   return { contenders, rlf, close };
 }
-const MODES = ['plain', 'auto-pipelining'] as const;
-const setups = { plain: await setup('plain'), 'auto-pipelining': await setup('auto-pipelining') };
-const names = Object.keys(setups.plain.contenders);
+const MODES = flags.clients ?? ALL_MODES;
+const setups = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await setup(m)] as const))) as Record<(typeof ALL_MODES)[number], Awaited<ReturnType<typeof setup>>>;
+const names = Object.keys(setups[MODES[0]].contenders);
 
 // 1. The ceiling: redis-benchmark (C, 50 clients) running sluice's script, one decision per
 // call and a batch of 16 per call, and rlf's script, on random tenants.
@@ -106,10 +115,12 @@ interface Ceiling {
 }
 const ceilings: Ceiling[] = [];
 let ceilingNote = '';
-if (hasRedisBenchmark()) {
+if (flags.rate !== undefined) {
+  ceilingNote = `no ceiling measured: the open loop ran at --rate=${flags.rate}`;
+} else if (hasRedisBenchmark()) {
   const sha = String(await info.script('LOAD', RATE_SCRIPT));
   const oneSha = String(await info.script('LOAD', RATE_ONE_SCRIPT));
-  const rlfSha = String(await info.script('LOAD', (setups.plain.rlf as unknown as { _incrTtlLuaScript: string })._incrTtlLuaScript));
+  const rlfSha = String(await info.script('LOAD', (setups[MODES[0]].rlf as unknown as { _incrTtlLuaScript: string })._incrTtlLuaScript));
   const key = `${prefix}rb:{__rand_int__}:g`;
   const pol = ['1', 'g', '1000', '1000', '1000'];
   const n = QUICK ? 20_000 : 100_000;
@@ -179,7 +190,7 @@ for (const mode of MODES) {
 // 3. Open loop at half the pipelined ceiling (one decision per call): latency at a load the
 // store should carry comfortably.
 const ceilingP16 = ceilings.find((x) => x.pipeline === 16 && x.what.startsWith('sluice script, 1'))?.perSec;
-const openRate = Math.round((ceilingP16 ?? 20_000) / 2);
+const openRate = flags.rate ?? Math.round((ceilingP16 ?? 20_000) / 2);
 interface Open {
   client: (typeof MODES)[number];
   contender: string;
@@ -202,17 +213,26 @@ interface Open {
   loopMaxMs: number;
   /** Each round's event-loop lateness p99, ms (beside roundP99Ms). */
   roundLoopP99Ms: number[];
+  /** This process's GC pauses: ms per second (median of rounds), and the longest, ms. */
+  gcMsPerSecond: number;
+  gcMaxMs: number;
 }
 // Besides the two limiters, a floor in the same process, at the same rate, in the same rounds:
 // `noop` (an already resolved promise: no Redis at all, only this harness and this process's
 // event loop, whose stalls delay every answer). A limiter's p99 near noop's is this process's
 // and this machine's, not the store's. (A PING per decision is no floor here: at this rate,
 // one command per decision costs more than sluice's batches, and it falls behind.)
-const OPEN_NAMES = ['sluice', 'rlf', 'noop'];
+// `tick-ping` is the floor of sluice's shape: the decisions of one tick (up to 64) answered by
+// one PING on the same client — one round trip per batch through this Redis, with no script
+// and no decision — so what sluice adds over it is the script's time in Redis and the client's
+// work per decision.
+const OPEN_NAMES = flags.open ?? ALL_OPEN;
 const noop = (): Promise<void> => Promise.resolve();
 const open: Open[] = [];
 for (const mode of MODES) {
-  const decide = (name: string): Decide => (name === 'noop' ? noop : setups[mode].contenders[name]!);
+  const ping = setups[mode].contenders['ping']!;
+  const perTick = tickBatched(() => ping(''), 64);
+  const decide = (name: string): Decide => (name === 'noop' ? noop : name === 'tick-ping' ? perTick : setups[mode].contenders[name]!);
   for (const name of OPEN_NAMES) await openLoop(decide(name), openRate, WARMUP_MS, KEYS, info);
   const runs: Record<string, Awaited<ReturnType<typeof openLoop>>[]> = Object.fromEntries(OPEN_NAMES.map((x) => [x, []]));
   // Rounds, the contenders in a rotating order: a stall of the machine hits one round, not one contender.
@@ -243,9 +263,11 @@ for (const mode of MODES) {
       loopP99Ms: round3(Math.max(...rs.map((x) => x.loopP99Ms))),
       loopMaxMs: round3(Math.max(...rs.map((x) => x.loopMaxMs))),
       roundLoopP99Ms: rs.map((x) => round3(x.loopP99Ms)),
+      gcMsPerSecond: round1(median(rs.map((x) => x.gcMsPerSecond))),
+      gcMaxMs: round1(Math.max(...rs.map((x) => x.gcMaxMs))),
     };
     open.push(o);
-    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms`);
+    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms  GC ${o.gcMsPerSecond} ms/s, max ${o.gcMaxMs} ms`);
   }
 }
 
@@ -262,7 +284,7 @@ info.disconnect();
 // Goals, with the store's default client (plain: the store batches its own decisions).
 const best = Math.max(...cells.filter((x) => x.contender === 'sluice').map((x) => x.perSec));
 const batchCeiling = ceilings.find((x) => x.what.startsWith('sluice script, 16'))?.perSec;
-const openSluice = open.find((x) => x.client === 'plain' && x.contender === 'sluice')!;
+const openSluice = open.find((x) => x.client === 'plain' && x.contender === 'sluice');
 const openOf = (name: string): Open | undefined => open.find((x) => x.client === 'plain' && x.contender === name);
 const openNoop = openOf('noop');
 const ratioLine = (mode: string): string => {
@@ -272,10 +294,13 @@ const ratioLine = (mode: string): string => {
   const floor = rs.map((r) => `c=${r.concurrency} ${r.overRlf['ping']}x`).join(', ');
   return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor})`;
 };
+const openTickPing = openOf('tick-ping');
 const goals = [
-  `>= 2x rate-limiter-flexible's throughput on the same client: ${MODES.map(ratioLine).join('; ')}`,
-  ceilingP16 === undefined ? 'ceiling: not measured' : `>= 50% of the redis-benchmark ceiling with pipelining: best ${best}/s of ${ceilingP16}/s (1 decision per call) = ${pct(best, ceilingP16)} — ${best >= ceilingP16 / 2 ? 'met' : 'missed'}${batchCeiling === undefined ? '' : `; of ${batchCeiling}/s (16 per call, what batching can reach) = ${pct(best, batchCeiling)}`}`,
-  `p99 <= 1 ms at half the ceiling (${openRate}/s, open loop, plain client): p99 ${openSluice.p99Ms} ms (p50 ${openSluice.p50Ms} ms, ${pct(openSluice.within1Ms, 1)} within 1 ms; issuing fell up to ${openSluice.behindMs} ms behind; the event loop itself ran late by ${openSluice.loopP99Ms} ms at p99, ${openSluice.loopMaxMs} ms at most; in the same rounds and process, no Redis at all (noop): p99 ${openNoop?.p99Ms} ms, ${openNoop?.p99FromScheduleMs} ms from schedule), achieved ${openSluice.achievedPerSec}/s — ${openSluice.p99Ms <= 1 && openSluice.achievedPerSec >= openRate * 0.95 ? 'met' : 'missed'}`,
+  ratios.some((r) => r.overRlf['sluice'] !== undefined) ? `>= 2x rate-limiter-flexible's throughput on the same client: ${MODES.map(ratioLine).join('; ')}` : "2x rate-limiter-flexible: no closed loop in this run",
+  ceilingP16 === undefined || cells.length === 0 ? 'ceiling: not measured, or no closed loop in this run' : `>= 50% of the redis-benchmark ceiling with pipelining: best ${best}/s of ${ceilingP16}/s (1 decision per call) = ${pct(best, ceilingP16)} — ${best >= ceilingP16 / 2 ? 'met' : 'missed'}${batchCeiling === undefined ? '' : `; of ${batchCeiling}/s (16 per call, what batching can reach) = ${pct(best, batchCeiling)}`}`,
+  openSluice === undefined
+    ? 'p99 <= 1 ms: sluice did not run in the open loop on the plain client in this run'
+    : `p99 <= 1 ms at ${flags.rate === undefined ? 'half the ceiling' : '--rate'} (${openRate}/s, open loop, plain client): p99 ${openSluice.p99Ms} ms (p50 ${openSluice.p50Ms} ms, ${pct(openSluice.within1Ms, 1)} within 1 ms; issuing fell up to ${openSluice.behindMs} ms behind; the event loop itself ran late by ${openSluice.loopP99Ms} ms at p99, ${openSluice.loopMaxMs} ms at most; in the same rounds and process, no Redis at all (noop): p99 ${openNoop?.p99Ms} ms, ${openNoop?.p99FromScheduleMs} ms from schedule; one PING per tick (tick-ping): p99 ${openTickPing?.p99Ms} ms), achieved ${openSluice.achievedPerSec}/s — ${openSluice.p99Ms <= 1 && openSluice.achievedPerSec >= openRate * 0.95 ? 'met' : 'missed'}`,
 ];
 for (const g of goals) console.log(`goal: ${g}`);
 
@@ -304,15 +329,11 @@ const result = {
   open,
   goals,
 };
-if (SAVE) {
-  mkdirSync(`${root}bench/results`, { recursive: true });
-  // The run before stays beside it: on a shared machine one run is not a figure.
-  for (const ext of ['json', 'md']) if (existsSync(`${root}bench/results/redis-latest.${ext}`)) renameSync(`${root}bench/results/redis-latest.${ext}`, `${root}bench/results/redis-previous.${ext}`);
-  writeFileSync(`${root}bench/results/redis-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+if (SAVE || flags.label !== undefined) {
   const md = [
     `# bench:redis — ${result.at} (commit ${commit})`,
     '',
-    `${result.machine.cpu} × ${result.machine.cores}, load ${result.machine.loadavgStart.join(' ')} at start, ${result.machine.loadavgEnd.join(' ')} at end; Node ${result.node}; Redis ${redisVersion}; ioredis ${result.peers.ioredis} (two clients: plain and auto-pipelining, each shared by all five contenders); rate-limiter-flexible ${result.peers['rate-limiter-flexible']}. ${ROUNDS} rounds × ${CELL_MS} ms per cell, contenders in turn; ${KEYS} keys.`,
+    `${result.machine.cpu} × ${result.machine.cores}, load ${result.machine.loadavgStart.join(' ')} at start, ${result.machine.loadavgEnd.join(' ')} at end; Node ${result.node}; Redis ${redisVersion}; ioredis ${result.peers.ioredis} (${MODES.length === 2 ? 'two clients: plain and auto-pipelining' : `one client: ${MODES[0]}`}, each shared by all the contenders); rate-limiter-flexible ${result.peers['rate-limiter-flexible']}. ${cells.length === 0 ? 'No closed loop in this run' : `${ROUNDS} rounds × ${CELL_MS} ms per cell, contenders in turn`}; ${KEYS} keys.${flags.partial ? ` A partial run: ${process.argv.slice(2).join(' ')}.` : ''}`,
     '',
     '| client | contender | callers | decisions/s (median) | rounds | p50 ms | p99 ms | p99.9 ms | client µs CPU / decision | Redis µs / decision | × rlf (median of rounds) |',
     '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
@@ -320,17 +341,36 @@ if (SAVE) {
     '',
     ceilings.length > 0 ? `Ceiling (redis-benchmark, 50 clients): ${ceilings.map((c) => `${c.what}, -P ${c.pipeline}: ${c.perSec}/s`).join('; ')}.` : ceilingNote,
     '',
-    `Open loop at ${openRate}/s (half the one-decision ceiling at -P 16), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
+    `Open loop at ${openRate}/s (${flags.rate === undefined ? 'half the one-decision ceiling at -P 16' : '--rate'}), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds; \`tick-ping\` (the decisions of one tick answered by one PING) is the floor of one round trip per batch through this Redis on this host. "p99 ÷ tick-ping" is the median over rounds of the round's p99 over tick-ping's in the same round. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
     '',
-    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|',
-    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.p99FromScheduleMs} | ${o.roundLoopP99Ms.join(' ')} | ${o.loopMaxMs} |`),
+    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99 ÷ tick-ping | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms | GC pauses, ms/s | longest GC, ms |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${overTickPing(o) ?? ''} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.p99FromScheduleMs} | ${o.roundLoopP99Ms.join(' ')} | ${o.loopMaxMs} | ${o.gcMsPerSecond} | ${o.gcMaxMs} |`),
     '',
     ...goals.map((g) => `- ${g}`),
     '',
   ].join('\n');
-  writeFileSync(`${root}bench/results/redis-latest.md`, md);
-  console.log('saved bench/results/redis-latest.{json,md} (the run before: redis-previous.{json,md})');
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  if (SAVE) {
+    // The run before stays beside it: on a shared machine one run is not a figure.
+    for (const ext of ['json', 'md']) if (existsSync(`${root}bench/results/redis-latest.${ext}`)) renameSync(`${root}bench/results/redis-latest.${ext}`, `${root}bench/results/redis-previous.${ext}`);
+    writeFileSync(`${root}bench/results/redis-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${root}bench/results/redis-latest.md`, md);
+    console.log('saved bench/results/redis-latest.{json,md} (the run before: redis-previous.{json,md})');
+  }
+  if (flags.label !== undefined) {
+    const base = `${root}bench/results/redis-${commit}-${flags.label}`;
+    writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${base}.md`, md);
+    console.log(`saved bench/results/redis-${commit}-${flags.label}.{json,md}`);
+  }
+}
+
+/** The median over rounds of `o`'s p99 over tick-ping's p99 in the same round (same client). */
+function overTickPing(o: Open): number | undefined {
+  const floor = open.find((x) => x.client === o.client && x.contender === 'tick-ping');
+  if (floor === undefined || o === floor) return undefined;
+  return round2(median(o.roundP99Ms.map((p, r) => p / floor.roundP99Ms[r]!)));
 }
 
 function round1(x: number): number {

@@ -3,7 +3,7 @@
  * Redis's own accounting of script time (INFO commandstats), and redis-benchmark's ceiling.
  */
 import { execFileSync } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 
 export type Decide = (key: string) => Promise<unknown>;
@@ -62,11 +62,13 @@ export async function closedLoop(decide: Decide, concurrency: number, ms: number
  * from each call to its answer; `behindMs` is how far the issuing fell behind schedule at
  * worst (a process that cannot keep up shows it here, not as a lower rate).
  */
-export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & { behindMs: number; loopP99Ms: number; loopMaxMs: number; fromSchedule: number[] }> {
-  const lat: number[] = [];
-  // From the moment each decision was due (coordinated omission: issuing late counts too).
-  const fromSchedule: number[] = [];
+export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & OpenExtra> {
   const total = Math.floor((rate * ms) / 1000);
+  // Sized once: arrays grown while the load runs would be the harness's garbage, collected in
+  // pauses that the decisions in flight (a limiter's, not noop's) would take.
+  const lat = new Float64Array(total);
+  // From the moment each decision was due (coordinated omission: issuing late counts too).
+  const fromSchedule = new Float64Array(total);
   let issued = 0;
   let answered = 0;
   let behindMs = 0;
@@ -75,13 +77,20 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   // the process (descheduled, GC) is answered no sooner than the stall ends, whatever the store.
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  // This process's garbage-collection pauses meanwhile (whoever's garbage: the harness allocates
+  // the same per decision for every contender, so a difference between contenders is theirs).
+  const gcs: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
     const onAnswer = (s: number, due: number) => (): void => {
       const t = performance.now();
-      lat.push(t - s);
-      fromSchedule.push(t - due);
+      lat[answered] = t - s;
+      fromSchedule[answered] = t - due;
       if (++answered === total) resolve();
     };
     const tick = (): void => {
@@ -103,9 +112,21 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   const cpu = process.cpuUsage(c0);
   loop.disable();
   const u1 = await evalshaUsec(info);
+  // The observer delivers entries asynchronously: the round's last ones are in by now.
+  gcObserver.disconnect();
   // The histogram's delays include the 1 ms resolution timer's own period: subtract it.
   const late = (ns: number): number => Math.max(0, ns / 1e6 - 1);
-  return { n: answered, seconds, lat, fromSchedule, cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
+  return { n: answered, seconds, lat: Array.from(lat), fromSchedule: Array.from(fromSchedule), gcMsPerSecond: gcs.reduce((t, x) => t + x, 0) / seconds, gcMaxMs: Math.max(0, ...gcs), cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
+}
+
+export interface OpenExtra {
+  behindMs: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  fromSchedule: number[];
+  /** Garbage-collection pauses of this process during the round: ms per second of the round, and the longest. */
+  gcMsPerSecond: number;
+  gcMaxMs: number;
 }
 
 export function quantile(sorted: Float64Array, q: number): number {
@@ -138,4 +159,25 @@ export function redisBenchmark(url: string, pipeline: number, requests: number, 
   // --csv: a header line, then "test","rps",...
   const row = out.trim().split('\n').at(-1)!.split(',').map((x) => x.replace(/"/g, ''));
   return Math.round(Number(row[1]));
+}
+
+/**
+ * A Decide whose calls of one tick (up to `max`) share one `send()`: each resolves with that
+ * call's reply. The shape of sluice's batching (rate-batch.ts) around any one command.
+ */
+export function tickBatched(send: () => Promise<unknown>, max: number): Decide {
+  let pending: Promise<unknown> | undefined;
+  let n = 0;
+  return () => {
+    if (pending === undefined || n >= max) {
+      n = 0;
+      const p = new Promise<unknown>((resolve) => process.nextTick(() => {
+        if (pending === p) pending = undefined;
+        resolve(send());
+      }));
+      pending = p;
+    }
+    n++;
+    return pending;
+  };
 }

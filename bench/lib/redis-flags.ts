@@ -1,0 +1,78 @@
+/**
+ * bench:redis's command line (bench/redis.ts describes each flag). Unknown flags and bad
+ * values are errors that name the flag, what it takes and what it got: a typo must not run
+ * the full bench in its place.
+ */
+export interface RedisBenchFlags {
+  readonly quick: boolean;
+  readonly callers?: number[];
+  readonly openOnly: boolean;
+  readonly rate?: number;
+  readonly open?: string[];
+  readonly clients?: ('plain' | 'auto-pipelining')[];
+  readonly openRounds?: number;
+  readonly openMs?: number;
+  readonly label?: string;
+  /** Any flag that narrows the run (then it is not saved as redis-latest). */
+  readonly partial: boolean;
+}
+
+const OPEN_CONTENDERS = ['sluice', 'sluice-single', 'sluice-leased', 'rlf', 'ping', 'tick-ping', 'noop'];
+const CLIENTS = ['plain', 'auto-pipelining'] as const;
+
+export function parseFlags(argv: readonly string[]): RedisBenchFlags {
+  const out: { -readonly [K in keyof RedisBenchFlags]: RedisBenchFlags[K] } = { quick: false, openOnly: false, partial: false };
+  for (const a of argv) {
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    const value = eq < 0 ? undefined : a.slice(eq + 1);
+    const list = (): string[] => (value ?? '').split(',').filter((x) => x !== '');
+    const positive = (what: string): number => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`bench:redis: ${name} takes ${what}, a positive integer; received ${JSON.stringify(value)}`);
+      return n;
+    };
+    switch (name) {
+      case '--quick':
+        out.quick = true;
+        break;
+      case '--open-only':
+        out.openOnly = true;
+        break;
+      case '--callers':
+        out.callers = list().map((x) => {
+          const n = Number(x);
+          if (!Number.isInteger(n) || n <= 0) throw new Error(`bench:redis: --callers takes positive integers, comma-separated; received ${JSON.stringify(value)}`);
+          return n;
+        });
+        break;
+      case '--rate':
+        out.rate = positive('decisions per second');
+        break;
+      case '--open-rounds':
+        out.openRounds = positive('a number of rounds');
+        break;
+      case '--open-ms':
+        out.openMs = positive('milliseconds per round');
+        break;
+      case '--open':
+        out.open = list();
+        for (const x of out.open) if (!OPEN_CONTENDERS.includes(x)) throw new Error(`bench:redis: --open takes contenders among ${OPEN_CONTENDERS.join(', ')}; received ${JSON.stringify(x)}`);
+        break;
+      case '--clients':
+        out.clients = list() as ('plain' | 'auto-pipelining')[];
+        for (const x of out.clients) if (!CLIENTS.includes(x)) throw new Error(`bench:redis: --clients takes ${CLIENTS.join(', ')}; received ${JSON.stringify(x)}`);
+        break;
+      case '--label':
+        if (value === undefined || !/^[a-z0-9-]+$/.test(value)) throw new Error(`bench:redis: --label takes a name of lowercase letters, digits and '-' (the results file's suffix); received ${JSON.stringify(value)}`);
+        out.label = value;
+        break;
+      default:
+        throw new Error(`bench:redis: unknown flag ${JSON.stringify(a)} (see bench/redis.ts's header)`);
+    }
+    if (name !== '--quick' && name !== '--label') out.partial = true;
+  }
+  if (out.clients?.length === 0) throw new Error('bench:redis: --clients takes at least one client; received none');
+  if (out.open?.length === 0) throw new Error('bench:redis: --open takes at least one contender; received none');
+  return out;
+}
