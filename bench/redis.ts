@@ -29,6 +29,7 @@
  *   --open=sluice,noop               these open-loop contenders only (not saved)
  *   --clients=plain                  this ioredis setting only (not saved)
  *   --open-rounds=8 --open-ms=1000   the open loop's rounds and their length (not saved)
+ *   --base=/path/to/checkout         also run that checkout's sluice (its src/) as sluice-base, same client, same rounds
  *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
  */
@@ -43,7 +44,7 @@ import { RedisStore } from '../src/redis/index.js';
 import { RATE_ONE_SCRIPT, RATE_SCRIPT } from '../src/redis/rate-scripts.js';
 import { redis as redisService } from '../test/brokers/services.js';
 import type { Decide, Run } from './lib/redis-load.js';
-import { parseFlags } from './lib/redis-flags.js';
+import { loadBase, parseFlags } from './lib/redis-flags.js';
 import { closedLoop, hasRedisBenchmark, median, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -95,13 +96,19 @@ async function setup(mode: 'auto-pipelining' | 'plain'): Promise<{ contenders: R
     rlf: (key) => rlf.consume(key, 1),
     ping: () => client.ping(),
   };
+  // --base: the same default store from another checkout's sources, on the same client, in the same rounds.
+  const baseStore = base === undefined ? undefined : await base.RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000 });
+  if (base !== undefined && baseStore !== undefined) contenders['sluice-base'] = admitted(new base.KeyedRateLimiter({ name: 'bench', policy, store: baseStore.rateStore('gcra-base') }));
   const close = async (): Promise<void> => {
+    await baseStore?.close();
     await store.close();
     await single.close();
     client.disconnect();
   };
   return { contenders, rlf, close };
 }
+// --base=<dir>: a checkout of another commit (its own node_modules link), for an A/B in one run.
+const base = flags.base === undefined ? undefined : await loadBase(flags.base);
 const MODES = flags.clients ?? ALL_MODES;
 const setups = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await setup(m)] as const))) as Record<(typeof ALL_MODES)[number], Awaited<ReturnType<typeof setup>>>;
 const names = Object.keys(setups[MODES[0]].contenders);
@@ -226,7 +233,7 @@ interface Open {
 // one PING on the same client — one round trip per batch through this Redis, with no script
 // and no decision — so what sluice adds over it is the script's time in Redis and the client's
 // work per decision.
-const OPEN_NAMES = flags.open ?? ALL_OPEN;
+const OPEN_NAMES = flags.open ?? (base === undefined ? ALL_OPEN : ['sluice', 'sluice-base', ...ALL_OPEN.slice(1)]);
 const noop = (): Promise<void> => Promise.resolve();
 const open: Open[] = [];
 for (const mode of MODES) {

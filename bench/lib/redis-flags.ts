@@ -3,6 +3,11 @@
  * values are errors that name the flag, what it takes and what it got: a typo must not run
  * the full bench in its place.
  */
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { KeyedRateLimiter } from '../../src/rate/index.js';
+import type { RedisStore } from '../../src/redis/index.js';
+
 export interface RedisBenchFlags {
   readonly quick: boolean;
   readonly callers?: number[];
@@ -13,11 +18,13 @@ export interface RedisBenchFlags {
   readonly openRounds?: number;
   readonly openMs?: number;
   readonly label?: string;
+  /** A checkout of another commit whose sluice runs beside this one (an A/B in one run). */
+  readonly base?: string;
   /** Any flag that narrows the run (then it is not saved as redis-latest). */
   readonly partial: boolean;
 }
 
-const OPEN_CONTENDERS = ['sluice', 'sluice-single', 'sluice-leased', 'rlf', 'ping', 'tick-ping', 'noop'];
+const OPEN_CONTENDERS = ['sluice', 'sluice-base', 'sluice-single', 'sluice-leased', 'rlf', 'ping', 'tick-ping', 'noop'];
 const CLIENTS = ['plain', 'auto-pipelining'] as const;
 
 export function parseFlags(argv: readonly string[]): RedisBenchFlags {
@@ -67,12 +74,25 @@ export function parseFlags(argv: readonly string[]): RedisBenchFlags {
         if (value === undefined || !/^[a-z0-9-]+$/.test(value)) throw new Error(`bench:redis: --label takes a name of lowercase letters, digits and '-' (the results file's suffix); received ${JSON.stringify(value)}`);
         out.label = value;
         break;
+      case '--base':
+        if (value === undefined || !existsSync(`${value}/src/redis/index.ts`)) throw new Error(`bench:redis: --base takes a checkout of sluice (a directory with src/redis/index.ts); received ${JSON.stringify(value)}`);
+        out.base = value;
+        break;
       default:
         throw new Error(`bench:redis: unknown flag ${JSON.stringify(a)} (see bench/redis.ts's header)`);
     }
     if (name !== '--quick' && name !== '--label') out.partial = true;
   }
+  if (out.open?.includes('sluice-base') === true && out.base === undefined) throw new Error('bench:redis: --open=sluice-base needs --base=<checkout>; received no --base');
   if (out.clients?.length === 0) throw new Error('bench:redis: --clients takes at least one client; received none');
   if (out.open?.length === 0) throw new Error('bench:redis: --open takes at least one contender; received none');
   return out;
+}
+
+/** Another checkout's KeyedRateLimiter and RedisStore (--base), loaded beside this one's. */
+export async function loadBase(dir: string): Promise<{ KeyedRateLimiter: typeof KeyedRateLimiter; RedisStore: typeof RedisStore }> {
+  const at = (rel: string): string => pathToFileURL(`${dir.replace(/\/$/, '')}/${rel}`).href;
+  const rate = (await import(at('src/rate/index.ts'))) as { KeyedRateLimiter: typeof KeyedRateLimiter };
+  const redis = (await import(at('src/redis/index.ts'))) as { RedisStore: typeof RedisStore };
+  return { KeyedRateLimiter: rate.KeyedRateLimiter, RedisStore: redis.RedisStore };
 }
