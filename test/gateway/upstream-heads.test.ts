@@ -3,7 +3,7 @@
 // says. undici reads the length as a body to come and fails the response
 // (UND_ERR_RES_CONTENT_LENGTH_MISMATCH) after its head: the gateway then cut the connection,
 // and the client got nothing at all (hostile-6). Now the response goes out, bodiless, and the
-// connection serves on. An upstream that fails after its head, before any body byte (a reset,
+// connection serves on. An upstream that fails after its head, before any body byte (a close,
 // a body silent past its idleTimeout), was a silent close too — the head had been given to node:http,
 // which sends it only with the body: now the client is answered 502 / 504 with the reason.
 // In process, on loopback, against an upstream that writes raw bytes.
@@ -16,7 +16,7 @@ import { rawConversation } from './raw-client.js';
 afterEach(cleanup);
 
 /** An upstream that answers each request with the bytes its path names; `then`: what it does after them. */
-async function rawUpstream(answers: Record<string, string>, then: Record<string, 'reset' | 'stall'> = {}): Promise<{ url: string; seen: string[] }> {
+async function rawUpstream(answers: Record<string, string>, then: Record<string, 'close' | 'stall'> = {}): Promise<{ url: string; seen: string[] }> {
   const seen: string[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
@@ -30,7 +30,8 @@ async function rawUpstream(answers: Record<string, string>, then: Record<string,
         buf = buf.slice(end + 4);
         seen.push(path);
         s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-        if (then[path] === 'reset') setTimeout(() => s.resetAndDestroy(), 20);
+        // A FIN, not a reset: it comes after the bytes written (a reset may overtake them).
+        if (then[path] === 'close') s.end();
       }
     });
   });
@@ -82,22 +83,22 @@ describe('an upstream response that has no body but states a length', () => {
 });
 
 describe('an upstream that fails after its head, before any of its body', () => {
-  it('a reset is answered 502, a body silent past its idleTimeout 504; the head never reaches the client', async () => {
+  it('a close is answered 502, a body silent past its idleTimeout 504; the head never reaches the client', async () => {
     const head = 'HTTP/1.1 200 OK\r\nX-Upstream: half\r\nContent-Length: 10\r\n\r\n';
-    const up = await rawUpstream({ '/reset': head, '/stall': head }, { '/reset': 'reset', '/stall': 'stall' });
+    const up = await rawUpstream({ '/closed': head, '/stall': head }, { '/closed': 'close', '/stall': 'stall' });
     const gw = await startInProcess({ ...oneRoute(up.url, '5s'), upstreams: { app: { url: up.url, timeout: '5s', idleTimeout: '300ms' } } });
-    const reset = await rawConversation(gw.url, `GET /reset HTTP/1.1\r\n${H}\r\n`);
-    expect(statuses(reset.text)).toEqual([502]);
-    expect(reset.text).toMatch(/"reason":"upstream_unreachable"/);
-    expect(reset.text).not.toMatch(/x-upstream/i);
+    const closed = await rawConversation(gw.url, `GET /closed HTTP/1.1\r\n${H}\r\n`);
+    expect(statuses(closed.text)).toEqual([502]);
+    expect(closed.text).toMatch(/"reason":"upstream_unreachable"/);
+    expect(closed.text).not.toMatch(/x-upstream/i);
     const stall = await rawConversation(gw.url, `GET /stall HTTP/1.1\r\n${H}\r\n`);
     expect(statuses(stall.text)).toEqual([504]);
     expect(stall.text).toMatch(/"reason":"upstream_timeout"/);
     expect(gw.status().counters).toMatchObject({ upstreamErrors: 1, upstreamTimeouts: 1 });
   });
 
-  it('once some of the body went out, a reset cuts the response where it is', async () => {
-    const up = await rawUpstream({ '/part': 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc' }, { '/part': 'reset' });
+  it('once some of the body went out, a close cuts the response where it is', async () => {
+    const up = await rawUpstream({ '/part': 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc' }, { '/part': 'close' });
     const gw = await startInProcess(oneRoute(up.url, '5s'));
     const { text, open } = await rawConversation(gw.url, `GET /part HTTP/1.1\r\n${H}\r\n`);
     expect(open).toBe(false);
