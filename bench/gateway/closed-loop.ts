@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import type { ServerChild } from '../../src/demo/server-child.js';
 import type { Running } from './contenders.js';
 import { settleUpstream } from './measure.js';
-import { ProcSampler } from './proc-sampler.js';
+import { machineBusyPct, machineTicks, ProcSampler } from './proc-sampler.js';
 import { runWrk } from './wrk.js';
 import type { WrkResult } from './wrk.js';
 
@@ -36,6 +36,14 @@ export interface ClosedRow {
   readonly cpuPct: number;
   /** CPU % of each process (ProcWindow.cpuMsByProcess): a gateway's primary, then its workers. */
   readonly cpuPctByProcess: readonly number[];
+  /**
+   * The share of the whole machine's CPU busy during the row, % of all cores: near 100, the
+   * generator, the upstream and the proxy together ran out of CPU, and goodput is bounded by
+   * the machine, not by the proxy alone. Absent in records from before it was measured.
+   */
+  readonly machineCpuPct?: number;
+  /** The upstream process's CPU %, of one core. */
+  readonly upstreamCpuPct?: number;
   /** CPU µs per answer wrk got (successes and refusals together). */
   readonly cpuUsPerAnswer: number;
   readonly rssPeakMb: number;
@@ -125,10 +133,12 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   const sampler = o.running.pid === undefined ? undefined : new ProcSampler(o.running.pid);
   await o.upstream.request('open');
   sampler?.open();
+  const machineFrom = machineTicks();
   const probing = probe(o.running.url, 100);
   const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5 });
   const { refusals } = await probing.stop();
   const proc = sampler?.close();
+  const machineCpuPct = machineBusyPct(machineFrom, machineTicks());
   const up = await o.upstream.request('close');
   const refused = sum(r, (s) => s === 429 || s === 503);
   return {
@@ -147,6 +157,8 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     cpuPct: proc === undefined ? NaN : (proc.cpuMs / proc.wallMs) * 100,
     cpuPctByProcess: proc === undefined ? [] : proc.cpuMsByProcess.map((ms) => (ms / proc.wallMs) * 100),
     cpuUsPerAnswer: proc === undefined || r.requests === 0 ? NaN : (proc.cpuMs * 1000) / r.requests,
+    machineCpuPct,
+    upstreamCpuPct: up.process === undefined ? NaN : (up.process.cpuMs / up.process.wallMs) * 100,
     rssPeakMb: proc === undefined || proc.rssSeriesMb.length === 0 ? NaN : Math.max(...proc.rssSeriesMb),
     upstreamServedPerS: up.upstream === undefined || up.process === undefined ? NaN : up.upstream.served / (up.process.wallMs / 1000),
     upstreamPeakInFlight: up.upstream?.peakInFlight ?? NaN,

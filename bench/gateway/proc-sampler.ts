@@ -115,6 +115,25 @@ export class ProcSampler {
 
 const round = (x: number): number => Math.round(x * 10) / 10;
 
+/** Ticks of every core together since boot (/proc/stat's `cpu` line): busy and total; undefined off Linux. */
+export function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    // cpu user nice system idle iowait irq softirq steal ...
+    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - v[3]! - v[4]!, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The share of all cores busy between two `machineTicks` readings, in % (100: every core busy); NaN without them. */
+export function machineBusyPct(from: ReturnType<typeof machineTicks>, to: ReturnType<typeof machineTicks>): number {
+  if (from === undefined || to === undefined || to.total <= from.total) return NaN;
+  return ((to.busy - from.busy) / (to.total - from.total)) * 100;
+}
+
 /**
  * Connections the kernel dropped because a listener's accept queue was full
  * (TcpExt ListenOverflows): machine-wide, so read it around one contender at a time. A

@@ -81,8 +81,8 @@ export function rssTable(rows: readonly Measurement[]): Table {
 export function closedTable(rows: readonly ClosedRow[], capacity: number): Table {
   return {
     title: 'Closed loop (wrk: every connection re-sends as soon as it is answered, 503 included)',
-    columns: ['contender', 'connections', 'goodput/s', '% of capacity', 'refused/s', 'Retry-After', 'probe refusal p99 ms', 'p99 ms (all answers)', 'errors', 'timeouts', 'CPU %', 'CPU % per process', 'CPU µs per answer', 'RSS MB peak', 'upstream peak in-flight', 'upstream mean in service'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    columns: ['contender', 'connections', 'goodput/s', '% of capacity', 'refused/s', 'Retry-After', 'probe refusal p99 ms', 'p99 ms (all answers)', 'errors', 'timeouts', 'CPU %', 'CPU % per process', 'CPU µs per answer', 'upstream CPU %', 'machine CPU %', 'RSS MB peak', 'upstream peak in-flight', 'upstream mean in service'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: rows.map((r) => [
       r.contender,
       f0(r.connections),
@@ -97,6 +97,8 @@ export function closedTable(rows: readonly ClosedRow[], capacity: number): Table
       f0(r.cpuPct),
       r.cpuPctByProcess.length > 1 ? r.cpuPctByProcess.map(f0).join(' / ') : '—',
       f0(r.cpuUsPerAnswer),
+      f0(r.upstreamCpuPct ?? NaN),
+      f0(r.machineCpuPct ?? NaN),
       f0(r.rssPeakMb),
       f0(r.upstreamPeakInFlight),
       f1(r.upstreamMeanInService),
