@@ -210,3 +210,15 @@ export const oneRoute = (up: string, upstreamTimeout: Duration, extra: Partial<G
   routes: [{ path: '/' }],
   ...extra,
 });
+
+/** The sum of the Prometheus samples of `family` whose labels include every `labels` pair (undefined: none). */
+export function metricSample(text: string, family: string, labels: Record<string, string> = {}): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum: number | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${family}{`)) continue;
+    const head = line.slice(0, line.lastIndexOf(' '));
+    if (want.every((w) => head.includes(w))) sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

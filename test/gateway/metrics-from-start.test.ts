@@ -4,21 +4,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { quickConfig } from '../../src/gateway/index.js';
 import type { GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, get, oneRoute, sluice, startInProcess, upstream } from './helpers.js';
+import { cleanup, get, metricSample as sample, oneRoute, sluice, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
-
-/** The value of the one sample of `family` whose labels include every `labels` pair (undefined: none). */
-function sample(text: string, family: string, labels: Record<string, string>): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum: number | undefined;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${family}{`)) continue;
-    const head = line.slice(0, line.lastIndexOf(' '));
-    if (want.every((w) => head.includes(w))) sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 const config = (up: string, burst: number): GatewayConfig => ({ ...quickConfig({ upstream: up, port: 0, adminPort: 0, rate: '1/min', burst }), log: { level: 'silent' } });
 

@@ -30,6 +30,14 @@ type Gw = Awaited<ReturnType<typeof startInProcess>>;
 const queued = (gw: Gw): number => gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!.queued;
 const oneSlot = (up: string) => oneRoute(up, '5s', { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] });
 const H = 'Host: gw\r\n';
+/** Free the slot for each request in turn (`n` reach the upstream after the first), then once more. */
+async function releaseInTurn(up: { releaseAll(): void; seen: readonly string[] }, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    up.releaseAll();
+    await within(3000, () => up.seen.length === i + 2);
+  }
+  up.releaseAll();
+}
 const pipelined = `GET /2 HTTP/1.1\r\n${H}\r\nGET /3 HTTP/1.1\r\n${H}\r\nGET /4 HTTP/1.1\r\n${H}\r\n`;
 
 describe('pipelined requests whose client goes while the first waits for admission', () => {
@@ -66,11 +74,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
     expect(await within(3000, () => up.seen.length === 1)).toBe(true);
     const staying = rawConversation(gw.url, `${pipelined}GET /5 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
-    for (let i = 0; i < 4; i++) {
-      up.releaseAll();
-      await within(3000, () => up.seen.length === i + 2);
-    }
-    up.releaseAll();
+    await releaseInTurn(up, 4);
     expect((await first).status).toBe(200);
     const { text, open } = await staying;
     expect(open).toBe(false);
@@ -86,11 +90,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
     const body = 'b'.repeat(200_000);
     const staying = rawConversation(gw.url, `GET /2 HTTP/1.1\r\n${H}\r\nPOST /3 HTTP/1.1\r\n${H}Content-Length: ${body.length}\r\n\r\n${body}GET /4 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
-    for (let i = 0; i < 3; i++) {
-      up.releaseAll();
-      await within(3000, () => up.seen.length === i + 2);
-    }
-    up.releaseAll();
+    await releaseInTurn(up, 3);
     expect((await first).status).toBe(200);
     const { text, open } = await staying;
     expect(open).toBe(false);
