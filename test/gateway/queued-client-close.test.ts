@@ -3,28 +3,13 @@
 // (proxy_ignore_client_abort off): the request leaves the queue at once and is never forwarded
 // when a slot frees (hostile-5: it was, to an upstream whose answer nobody would read). A request
 // already admitted is still answered after a FIN (half-close.test.ts). In process, on loopback.
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, oneRoute, sleep, startInProcess, upstream, within } from './helpers.js';
+import { cleanup, get, sleep, startInProcess, upstream, within } from './helpers.js';
+import { H, heldUpstream, oneSlot, queued } from './one-slot.js';
 import { rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
-/** An upstream that records each request's path and holds it until the test lets it go. */
-async function heldUpstream(): Promise<{ url: string; seen: string[]; releaseAll: () => void }> {
-  const held: ServerResponse[] = [];
-  const seen: string[] = [];
-  const up = await upstream((req, res) => {
-    seen.push(req.url ?? '');
-    held.push(res);
-  });
-  return { url: up.url, seen, releaseAll: () => held.splice(0).forEach((r) => r.end('ok')) };
-}
-
-type Gw = Awaited<ReturnType<typeof startInProcess>>;
-const queued = (gw: Gw): number => gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!.queued;
-const oneSlot = (up: string) => oneRoute(up, '5s', { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] });
-const H = 'Host: gw\r\n';
 
 describe('a queued request whose client closes its side', () => {
   it('leaves the queue at the FIN, is counted, and is never forwarded; the connection is closed with nothing written', async () => {

@@ -5,31 +5,13 @@
 // waits for admission is read while few are parsed behind it: the close is seen, the request
 // leaves the queue (as a lone request does at its client's FIN: queued-client-close.test.ts),
 // and nothing of the connection is forwarded. In process, on loopback.
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, oneRoute, sleep, startInProcess, upstream, within } from './helpers.js';
+import { cleanup, get, sleep, startInProcess, within } from './helpers.js';
+import { H, heldUpstream, oneSlot, queued } from './one-slot.js';
 import { rawConversation, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
-async function heldUpstream(): Promise<{ url: string; seen: string[]; releaseAll: () => void }> {
-  const held: ServerResponse[] = [];
-  const seen: string[] = [];
-  const up = await upstream((req, res) => {
-    let n = 0;
-    req.on('data', (d: Buffer) => (n += d.length));
-    req.on('end', () => {
-      seen.push(n === 0 ? (req.url ?? '') : `${req.url} ${n}`);
-      held.push(res);
-    });
-  });
-  return { url: up.url, seen, releaseAll: () => held.splice(0).forEach((r) => r.end('ok')) };
-}
-
-type Gw = Awaited<ReturnType<typeof startInProcess>>;
-const queued = (gw: Gw): number => gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!.queued;
-const oneSlot = (up: string) => oneRoute(up, '5s', { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] });
-const H = 'Host: gw\r\n';
 /** Free the slot for each request in turn (`n` reach the upstream after the first), then once more. */
 async function releaseInTurn(up: { releaseAll(): void; seen: readonly string[] }, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
