@@ -372,6 +372,11 @@ export function forward(
         path: `${u.basePath}${req.url ?? '/'}`,
         headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped),
         body: body.bytes,
+        // undici closes the connection after every HEAD (its issue 258: for servers that send a
+        // body after a HEAD's head), so each HEAD cost the upstream a new connection. Kept, as
+        // nginx keeps it: pipelining is 1, so bytes after the head are read before the next
+        // request goes out, and with no request for them undici closes that connection.
+        ...(req.method === 'HEAD' ? { reset: false } : {}),
       },
       handler,
     );

@@ -7,41 +7,12 @@
 // a body silent past its idleTimeout), was a silent close too — the head had been given to node:http,
 // which sends it only with the body: now the client is answered 502 / 504 with the reason.
 // In process, on loopback, against an upstream that writes raw bytes.
-import { createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, oneRoute, onCleanup, startInProcess } from './helpers.js';
+import { cleanup, oneRoute, startInProcess } from './helpers.js';
 import { rawConversation } from './raw-client.js';
+import { rawUpstream } from './raw-upstream.js';
 
 afterEach(cleanup);
-
-/** An upstream that answers each request with the bytes its path names; `then`: what it does after them. */
-async function rawUpstream(answers: Record<string, string>, then: Record<string, 'close' | 'stall'> = {}): Promise<{ url: string; seen: string[] }> {
-  const seen: string[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    let buf = '';
-    s.on('error', () => undefined);
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
-        const path = /^\w+ (\S+)/.exec(buf)?.[1] ?? '';
-        buf = buf.slice(end + 4);
-        seen.push(path);
-        s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-        // A FIN, not a reset: it comes after the bytes written (a reset may overtake them).
-        if (then[path] === 'close') s.end();
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(() => new Promise((r) => {
-    server.close(() => r());
-    for (const s of sockets) s.destroy();
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
 
 const H = 'Host: gw\r\n';
 const statuses = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
