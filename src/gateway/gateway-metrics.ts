@@ -9,13 +9,14 @@
  *   sluice_faults_injected_total{route,fault}    delays and aborts injected (route `fault`)
  *   sluice_bad_requests_total{reason}            requests refused for what they are (bad-requests.ts)
  *   sluice_store_unavailable_total               requests refused 503 because the store (Redis) was away and its mode is closed
+ *   sluice_upstream_failures_total{reason}       upstream failures: upstream_unreachable, upstream_timeout, upstream_invalid_response
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total'] as const;
 
 type Labels = Record<string, string>;
 
@@ -99,6 +100,20 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
     collect() {
       this.reset();
       this.inc(state.counters.storeUnavailable);
+    },
+  });
+  // Kept apart by reason: a broken upstream (invalid_response) is not a down one (unreachable).
+  new Counter({
+    name: 'sluice_upstream_failures_total',
+    help: 'Upstream failures, by the reason the client was given (502 upstream_unreachable, 504 upstream_timeout, 502 upstream_invalid_response); responses cut mid-body count too.',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      const c = state.counters;
+      this.inc({ reason: 'upstream_unreachable' }, c.upstreamErrors);
+      this.inc({ reason: 'upstream_timeout' }, c.upstreamTimeouts);
+      this.inc({ reason: 'upstream_invalid_response' }, c.upstreamInvalid);
     },
   });
   return (old, next) => {

@@ -56,8 +56,8 @@ export interface ForwardContext {
   readonly responseMemory: MemoryBudget;
   /** Clients with response bytes pending must keep up (`server.writeTimeout`, `server.minReadRate`), or are disconnected. */
   readonly readWatch: ReadWatch<ServerResponse>;
-  /** An upstream failure (502/504) happened: for logs and counters. */
-  readonly onUpstreamFailure: (kind: 'error' | 'timeout', error: string | undefined) => void;
+  /** An upstream failure happened (answered 502/504, or a response cut): for logs and counters. */
+  readonly onUpstreamFailure: (kind: UpstreamFailure, error: string | undefined) => void;
   /** A slow client: its response outgrew the buffer (the permit ended early), or it was cut for not reading. */
   readonly onSlowReader: (what: 'released' | 'write-timeout') => void;
   /** Responses waiting for their clients yield their upstream connections to requests waiting for one (slow-readers.ts). */
@@ -68,6 +68,39 @@ const NO_HEADERS: readonly HeaderPair[] = [];
 
 /** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * What went wrong upstream: `error`, no connection or one that broke (refused, reset, closed
+ * before the response was whole); `timeout`, silence; `invalid`, bytes that are not an HTTP
+ * response.
+ */
+export type UpstreamFailure = 'error' | 'timeout' | 'invalid';
+
+/** The reason a client is given for each. */
+const FAILURE_REASONS = { error: 'upstream_unreachable', timeout: 'upstream_timeout', invalid: 'upstream_invalid_response' } as const;
+
+export function failureReason(kind: UpstreamFailure): (typeof FAILURE_REASONS)[UpstreamFailure] {
+  return FAILURE_REASONS[kind];
+}
+
+const FAILURE_DETAILS = { error: 'The upstream could not be reached.', timeout: 'The upstream did not answer in time.', invalid: 'The upstream answered with an invalid HTTP response.' } as const;
+
+/** undici's codes for a response whose framing does not add up, or whose head is over its size limit. */
+const INVALID_CODES = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_HEADERS_OVERFLOW']);
+
+/**
+ * undici's errors for a response that is not HTTP: its parser's (an HTTPParserError, whose
+ * `code` undici leaves undefined: a garbage status line, a malformed header, broken
+ * chunking), a body that disagrees with its Content-Length (two of them, say: a close before
+ * the end is 'other side closed', an `error`), a head over its limit, a 100 as a final
+ * answer or an upgrade nobody asked for ('bad response', 'bad upgrade').
+ */
+function failureOf(err: Error & { code?: string }): UpstreamFailure {
+  const code = err.code ?? '';
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
+  if (err.name === 'HTTPParserError' || INVALID_CODES.has(code) || (code === 'UND_ERR_SOCKET' && (err.message === 'bad response' || err.message === 'bad upgrade'))) return 'invalid';
+  return 'error';
+}
 
 /** The forwarding of a response in flight, on the response itself (abandonForwarding and the shared listeners below read it). */
 const kForwarding = Symbol('sluice.gateway.forwarding');
@@ -275,7 +308,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     // is (hostile-6: the connection was cut, and the client got nothing).
     if ((this.#status === 204 || this.#status === 304) && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return this.onComplete();
     const res = this.res;
-    const timeout = TIMEOUT_CODES.has(err.code ?? '');
+    const kind = failureOf(err);
     if (this.#settled && this.#head !== undefined) {
       // After the head, before any of the body: nothing has gone out, the client can be told.
       this.#head = undefined;
@@ -283,14 +316,16 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     if (this.#settled) {
       // Mid-body: the client sees a truncated response (its Content-Length or chunking tells it).
-      this.permit?.release(timeout ? 'dropped' : 'failure');
+      this.permit?.release(kind === 'timeout' ? 'dropped' : 'failure');
+      this.ctx.onUpstreamFailure(kind, describe(err));
       res.destroy();
       return;
     }
-    this.fail(timeout ? 504 : 502, timeout ? 'timeout' : 'error', err.code ?? err.message);
+    this.fail(kind, describe(err));
   }
 
-  fail(status: 502 | 504, kind: 'error' | 'timeout', error?: string): void {
+  /** Answer the client 502 (504 for a timeout) with the failure's reason, if nothing went out yet. */
+  fail(kind: UpstreamFailure, error?: string): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#failed = true;
@@ -305,7 +340,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     res.setHeader('Connection', 'close');
     for (const [name, value] of this.own) res.setHeader(name, value);
-    writeProblem(res, status, kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable', kind === 'timeout' ? 'The upstream did not answer in time.' : 'The upstream could not be reached.');
+    writeProblem(res, kind === 'timeout' ? 504 : 502, FAILURE_REASONS[kind], FAILURE_DETAILS[kind]);
   }
 
   /** The client took everything pending: hold nothing, and let the upstream go on. */
@@ -338,6 +373,11 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#unwatch = undefined;
     this.#held?.release();
   }
+}
+
+/** An upstream error for the log: undici's code and its message (a parser's error has no code, its message says what it found). */
+function describe(err: Error & { code?: string }): string {
+  return err.code === undefined ? err.message : `${err.code}: ${err.message}`;
 }
 
 /** A response head (name, value, ...) without Content-Length. */
@@ -382,6 +422,6 @@ export function forward(
     );
   } catch (err) {
     // A request undici will not send (a header it refuses): the upstream was never asked.
-    handler.fail(502, 'error', err instanceof Error ? err.message : String(err));
+    handler.fail('error', err instanceof Error ? err.message : String(err));
   }
 }

@@ -27,6 +27,8 @@ import { identityVerdict } from './identity-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
+import type { GatewayCounters } from './gateway-counters.js';
+import { failureReason } from './proxy.js';
 import type { ForwardContext } from './proxy.js';
 import { ReadWatch } from './read-watch.js';
 import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
@@ -41,33 +43,8 @@ import { ownTarget, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 
-export interface GatewayCounters {
-  requests: number;
-  admitted: number;
-  rejected: number;
-  upstreamErrors: number;
-  upstreamTimeouts: number;
-  /** Request bodies refused before admission: too slow (408), too large (413), no memory for them (503). */
-  bodyTimeouts: number;
-  bodyTooLarge: number;
-  bodyMemoryFull: number;
-  /** Chunked request bodies refused 400 for chunks too small to be worth their cost (body-reader.ts). */
-  bodyChunksTooSmall: number;
-  /** Responses that outgrew their buffer ahead of a slow client: the permit ended before the upstream finished. */
-  slowReadersReleased: number;
-  /** Clients disconnected for not keeping up with a pending response: nothing taken in a writeTimeout, or less than minReadRate over it. */
-  writeTimeouts: number;
-  /** Responses waiting for slow clients cut to give their upstream connection to a request waiting for one. */
-  slowReadersYielded: number;
-  /** Requests refused 503 `store_unavailable`: the store (Redis) was away and its failure mode refuses (`onStoreError: closed`). */
-  storeUnavailable: number;
-  /** Requests that left the admission queue, never forwarded, because their client closed its side of the connection (a FIN) or reset it. */
-  leftQueue: number;
-}
-
-export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0 };
-}
+export type { GatewayCounters } from './gateway-counters.js';
+export { newCounters } from './gateway-counters.js';
 
 /** What a request needs of the gateway; `table` is swapped whole on reload. */
 export interface HandlerState {
@@ -354,8 +331,9 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
     },
     onUpstreamFailure: (kind, error) => {
       if (kind === 'timeout') state.counters.upstreamTimeouts++;
+      else if (kind === 'invalid') state.counters.upstreamInvalid++;
       else state.counters.upstreamErrors++;
-      state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, kind, error });
+      state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, reason: failureReason(kind), error });
     },
   };
 }

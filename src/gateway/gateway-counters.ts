@@ -1,0 +1,30 @@
+/** The gateway's counters (`/status` `counters`; summed across workers: status-merge.ts). */
+export interface GatewayCounters {
+  requests: number;
+  admitted: number;
+  rejected: number;
+  /** Upstream failures by kind (proxy.ts): no connection or one that broke (502 upstream_unreachable), silence (504 upstream_timeout), bytes that are not HTTP (502 upstream_invalid_response); a response cut mid-body counts too. */
+  upstreamErrors: number;
+  upstreamTimeouts: number;
+  upstreamInvalid: number;
+  /** Request bodies refused before admission: too slow (408), too large (413), no memory for them (503). */
+  bodyTimeouts: number;
+  bodyTooLarge: number;
+  bodyMemoryFull: number;
+  /** Chunked request bodies refused 400 for chunks too small to be worth their cost (body-reader.ts). */
+  bodyChunksTooSmall: number;
+  /** Responses that outgrew their buffer ahead of a slow client: the permit ended before the upstream finished. */
+  slowReadersReleased: number;
+  /** Clients disconnected for not keeping up with a pending response: nothing taken in a writeTimeout, or less than minReadRate over it. */
+  writeTimeouts: number;
+  /** Responses waiting for slow clients cut to give their upstream connection to a request waiting for one. */
+  slowReadersYielded: number;
+  /** Requests refused 503 `store_unavailable`: the store (Redis) was away and its failure mode refuses (`onStoreError: closed`). */
+  storeUnavailable: number;
+  /** Requests that left the admission queue, never forwarded, because their client closed its side of the connection (a FIN) or reset it. */
+  leftQueue: number;
+}
+
+export function newCounters(): GatewayCounters {
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0 };
+}
