@@ -32,6 +32,9 @@
  *   npm run bench:gateway -- --rate-only --rate-conns 10 --rate-pause 0  ... at 10 connections, refused connections never paused
  *   npm run bench:gateway -- --rate-only --rate-pause-load 0              ... refused connections paused whatever the loop's load
  *   npm run bench:gateway -- --closed-only --closed-pause 3000            the closed-loop rows with server.pauseRefused 3 s (default: the gateway's, 1 s)
+ *   npm run bench:gateway -- --proxy-prof /tmp/prof   every Node proxy writes a CPU profile there (node --cpu-prof) when stopped
+ *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
+ *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop)
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -71,6 +74,8 @@ const { values } = parseArgs({
     'rate-pause': { type: 'string' },
     'rate-pause-load': { type: 'string' },
     'closed-pause': { type: 'string' },
+    'proxy-prof': { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -114,6 +119,8 @@ const WARMUP_MS = 1000;
 /** Every row first runs this long at its own load, not counted: the measured window is the steady state. */
 const ROW_WARMUP_MS = 2000;
 const settings: ContenderSettings = {
+  ...(values['proxy-prof'] === undefined ? {} : { proxyExecArgv: ['--cpu-prof', `--cpu-prof-dir=${values['proxy-prof']}`] }),
+  ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
   rate: NOMINAL,
   burst: 100,
   concurrency: UPSTREAM.concurrency,
@@ -313,7 +320,8 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
         console.log(
           `  ${c.name.padEnd(18)} ${String(connections).padStart(6)} conns  goodput ${Math.round(r.goodput).toString().padStart(5)}/s  refused ${Math.round(r.refusedPerS).toString().padStart(6)}/s ` +
             `(Retry-After ${Number.isFinite(r.retryAfterShare) ? `${(r.retryAfterShare * 100).toFixed(0)}%` : '—'}, probe p99 ${Number.isFinite(r.probeRefusalP99) ? r.probeRefusalP99.toFixed(1) : '—'} ms)  ` +
-            `errors ${r.errors} timeouts ${r.timeouts}  CPU ${Math.round(r.cpuPct)}%${r.cpuPctByProcess.length > 1 ? ` (${r.cpuPctByProcess.map((c) => Math.round(c)).join('/')})` : ''}, ${Math.round(r.cpuUsPerAnswer)} µs per answer  upstream CPU ${Math.round(r.upstreamCpuPct ?? NaN)}% machine CPU ${Math.round(r.machineCpuPct ?? NaN)}%  upstream peak in-flight ${r.upstreamPeakInFlight}`,
+            `errors ${r.errors} timeouts ${r.timeouts}  CPU ${Math.round(r.cpuPct)}%${r.cpuPctByProcess.length > 1 ? ` (${r.cpuPctByProcess.map((c) => Math.round(c)).join('/')})` : ''}, ${Math.round(r.cpuUsPerAnswer)} µs per answer  upstream CPU ${Math.round(r.upstreamCpuPct ?? NaN)}% machine CPU ${Math.round(r.machineCpuPct ?? NaN)}%  upstream peak in-flight ${r.upstreamPeakInFlight}, mean in service ${r.upstreamMeanInService.toFixed(1)}` +
+            (r.pacer === undefined ? '' : `\n    pacer per s: pauses ${Math.round(r.pacer.pauses)} (repaused ${Math.round(r.pacer.repaused)}), woken ${Math.round(r.pacer.woken)}, ran out ${Math.round(r.pacer.ranOut)}, refusals not paced ${Math.round(r.pacer.unpaced)}`),
         );
       }
     });

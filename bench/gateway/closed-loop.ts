@@ -52,6 +52,36 @@ export interface ClosedRow {
   readonly upstreamPeakInFlight: number;
   /** Mean requests in service at the upstream (time-weighted; its concurrency is 50): the slots the proxy kept busy. */
   readonly upstreamMeanInService: number;
+  /** The gateway's refusal pacer over the row, per second (its /status `paused` before and after); absent for other contenders. */
+  readonly pacer?: PacerRates;
+}
+
+/** /status `paused` counters over a row, per second: how refused connections came back. */
+export interface PacerRates {
+  readonly pauses: number;
+  readonly repaused: number;
+  readonly woken: number;
+  readonly ranOut: number;
+  readonly unpaced: number;
+}
+
+type PacerCounts = { [K in keyof PacerRates]: number };
+
+async function pacerCounts(adminUrl: string | undefined): Promise<PacerCounts | undefined> {
+  if (adminUrl === undefined) return undefined;
+  try {
+    const p = ((await (await fetch(`${adminUrl}/status`)).json()) as { paused?: Partial<PacerCounts> & { total?: number } }).paused;
+    if (p?.total === undefined) return undefined;
+    return { pauses: p.total, repaused: p.repaused ?? NaN, woken: p.woken ?? NaN, ranOut: p.ranOut ?? NaN, unpaced: p.unpaced ?? NaN };
+  } catch {
+    return undefined;
+  }
+}
+
+function pacerRates(from: PacerCounts | undefined, to: PacerCounts | undefined, seconds: number): PacerRates | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  const r = (k: keyof PacerCounts): number => (to[k] - from[k]) / seconds;
+  return { pauses: r('pauses'), repaused: r('repaused'), woken: r('woken'), ranOut: r('ranOut'), unpaced: r('unpaced') };
 }
 
 /** One rate row: what the upstream's arrivals say (ArrivalFacts) and what wrk saw. */
@@ -134,8 +164,10 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   await o.upstream.request('open');
   sampler?.open();
   const machineFrom = machineTicks();
+  const pacerFrom = await pacerCounts(o.running.adminUrl);
   const probing = probe(o.running.url, 100);
   const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5 });
+  const pacer = pacerRates(pacerFrom, await pacerCounts(o.running.adminUrl), r.seconds);
   const { refusals } = await probing.stop();
   const proc = sampler?.close();
   const machineCpuPct = machineBusyPct(machineFrom, machineTicks());
@@ -163,6 +195,7 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     upstreamServedPerS: up.upstream === undefined || up.process === undefined ? NaN : up.upstream.served / (up.process.wallMs / 1000),
     upstreamPeakInFlight: up.upstream?.peakInFlight ?? NaN,
     upstreamMeanInService: up.upstream?.meanInService ?? NaN,
+    ...(pacer === undefined ? {} : { pacer }),
   };
 }
 

@@ -4,6 +4,7 @@
  * queue`; and, for the overhead comparison, a bare Node proxy. Each runs in its own process
  * and is stopped by its PID.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
 import { ServerChild } from '../../src/demo/server-child.js';
@@ -31,14 +32,21 @@ export interface BenchContender {
 
 const proxyFile = fileURLToPath(new URL('./proxy-process.ts', import.meta.url));
 
-async function nodeProxy(name: string, args: readonly string[]): Promise<Running> {
-  const child = new ServerChild(proxyFile, args, { name });
+async function nodeProxy(name: string, args: readonly string[], execArgv: readonly string[] = [], file = proxyFile): Promise<Running> {
+  const child = new ServerChild(file, args, { name, execArgv });
   const ready = await child.ready;
   return { url: ready.url, pid: child.pid, ...(ready.adminUrl === undefined ? {} : { adminUrl: ready.adminUrl }), stop: () => child.stop() };
 }
 
 export interface ContenderSettings extends PeerSettings {
   readonly gateway: Omit<DemoGatewaySettings, 'mode'>;
+  /** Node flags for every Node proxy process (`--proxy-prof`: a CPU profile each). */
+  readonly proxyExecArgv?: readonly string[];
+  /**
+   * Another checkout of this repository (`--baseline`): the closed loop runs its gateway too,
+   * as `sluice 1 worker @baseline`, beside this one's in the same run (an A/B on one host).
+   */
+  readonly baseline?: string;
 }
 
 const INSTALL = 'not installed (apt-get install nginx haproxy, or your platform\'s package) — skipped';
@@ -56,12 +64,21 @@ export function contenders(s: ContenderSettings): BenchContender[] {
     {
       name: 'sluice fixed',
       about: `sluice gateway, concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms (startGateway in its own process)`,
-      start: (u) => nodeProxy('sluice fixed', ['sluice', u, gw('fixed')]),
+      start: (u) => nodeProxy('sluice fixed', ['sluice', u, gw('fixed')], s.proxyExecArgv),
     },
+    ...(s.baseline === undefined
+      ? []
+      : [
+          {
+            name: 'sluice fixed @baseline',
+            about: `sluice fixed of ${s.baseline}`,
+            start: (u: string) => nodeProxy('sluice fixed @baseline', ['sluice', u, gw('fixed')], s.proxyExecArgv, join(s.baseline!, 'bench/gateway/proxy-process.ts')),
+          },
+        ]),
     {
       name: 'sluice adaptive',
       about: `sluice gateway, concurrency adaptive (gradient2 from ${s.gateway.concurrency}), queue timeout ${s.gateway.queueTimeoutMs} ms`,
-      start: (u) => nodeProxy('sluice adaptive', ['sluice', u, gw('adaptive')]),
+      start: (u) => nodeProxy('sluice adaptive', ['sluice', u, gw('adaptive')], s.proxyExecArgv),
     },
     {
       name: 'node 503 floor',
@@ -96,10 +113,10 @@ export function closedContenders(s: ContenderSettings): BenchContender[] {
   const nginx = which('nginx');
   const haproxy = which('haproxy');
   const gw = (workers: number): string => JSON.stringify({ ...s.gateway, mode: 'fixed', workers } satisfies DemoGatewaySettings);
-  const sluice = (workers: number): BenchContender => ({
-    name: `sluice ${workers} worker${workers === 1 ? '' : 's'}`,
-    about: `sluice gateway, ${workers} worker${workers === 1 ? '' : 's'} sharing concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms`,
-    start: (u) => nodeProxy(`sluice ${workers}w`, ['sluice', u, gw(workers)]),
+  const sluice = (workers: number, tree?: string): BenchContender => ({
+    name: `sluice ${workers} worker${workers === 1 ? '' : 's'}${tree === undefined ? '' : ' @baseline'}`,
+    about: `sluice gateway${tree === undefined ? '' : ` of ${tree}`}, ${workers} worker${workers === 1 ? '' : 's'} sharing concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms`,
+    start: (u) => nodeProxy(`sluice ${workers}w`, ['sluice', u, gw(workers)], s.proxyExecArgv, tree === undefined ? proxyFile : join(tree, 'bench/gateway/proxy-process.ts')),
   });
   const ha = (threads: number): BenchContender => ({
     name: `haproxy nbthread ${threads}`,
@@ -108,6 +125,7 @@ export function closedContenders(s: ContenderSettings): BenchContender[] {
     start: (u) => startHaproxy(haproxy ?? 'haproxy', u, s, threads),
   });
   return [
+    ...(s.baseline === undefined ? [] : [sluice(1, s.baseline)]),
     sluice(1),
     sluice(2),
     ha(1),

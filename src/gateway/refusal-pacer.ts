@@ -124,6 +124,10 @@ export class RefusalPacer {
   #dueHead = 0;
   #resuming: NodeJS.Immediate | undefined;
   #total = 0;
+  /** Pauses of a connection paused before (`repaused`), pauses run out (`ranOut`), refusals while not engaged (`unpaced`). */
+  #repaused = 0;
+  #ranOut = 0;
+  #unpaced = 0;
 
   constructor(maxPauseMs: number, options: RefusalPacerOptions = {}) {
     this.maxPauseMs = maxPauseMs;
@@ -205,6 +209,21 @@ export class RefusalPacer {
     return this.#woken;
   }
 
+  /** Pauses of a connection this pacer had paused before (the rest are first pauses). */
+  get repaused(): number {
+    return this.#repaused;
+  }
+
+  /** Pauses that ran their whole length: their connections read again by the timer, not by `wake`. */
+  get ranOut(): number {
+    return this.#ranOut;
+  }
+
+  /** Refusals `refused` was told of while pacing was on but not engaged (the loop not saturated): not paused. */
+  get unpaced(): number {
+    return this.#unpaced;
+  }
+
   /** Paused connections `wake` may read again now. */
   get wakeable(): number {
     return this.#wakeable.size;
@@ -216,7 +235,11 @@ export class RefusalPacer {
    * a capacity refusal, whose pause `wake` may end early.
    */
   refused(socket: Socket | null, retryAfterMs: number, trusted: TrustCheck | undefined, wakeable = false): void {
-    if (socket === null || this.maxPauseMs === 0 || !this.#saturated()) return;
+    if (socket === null || this.maxPauseMs === 0) return;
+    if (!this.#saturated()) {
+      this.#unpaced++;
+      return;
+    }
     if (trusted !== undefined && isTrusted(trusted, socket.remoteAddress ?? '')) return;
     this.pause(socket, retryAfterMs, wakeable);
   }
@@ -252,7 +275,7 @@ export class RefusalPacer {
     if (!this.#watched.has(socket)) {
       this.#watched.add(socket);
       socket.once('close', () => void this.#forget(socket));
-    }
+    } else this.#repaused++;
     this.#total++;
     // Re-added: the order of the set is the order of the pauses.
     this.#wakeable.delete(socket);
@@ -281,6 +304,7 @@ export class RefusalPacer {
         continue;
       }
       this.resume(s);
+      this.#ranOut++;
       n++;
     }
     if (this.#dueHead < this.#due.length) this.#resuming = setImmediate(() => this.#resumeBatch());

@@ -5,6 +5,7 @@ import type { BadRequestCounts } from './bad-requests.js';
 import type { FaultSnapshot } from './fault-injection.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { PolicyRollout } from './policy-mode.js';
+import type { RefusalPacer } from './refusal-pacer.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { StoreStatus } from './store-share.js';
 
@@ -45,9 +46,19 @@ export interface GatewayStatus {
   readonly badRequests: BadRequestCounts;
   /**
    * Refused keep-alive connections not being read now (server.pauseRefused), pauses so far, and
-   * whether pausing is engaged now (the event loop saturated: server.pauseRefusedLoad).
+   * whether pausing is engaged now (the event loop saturated: server.pauseRefusedLoad). Of the
+   * pauses: `repaused` of a connection paused before; `woken` ended early (a slot freed),
+   * `ranOut` by their timer; `unpaced`: refusals while pausing was not engaged.
    */
-  readonly paused: { readonly now: number; readonly total: number; readonly woken: number; readonly engaged: boolean };
+  readonly paused: {
+    readonly now: number;
+    readonly total: number;
+    readonly repaused: number;
+    readonly woken: number;
+    readonly ranOut: number;
+    readonly unpaced: number;
+    readonly engaged: boolean;
+  };
   /** Bytes held for clients now, and at most so far: request bodies read before admission, response bytes ahead of slow readers. */
   readonly memory: { readonly bodies: MemoryUse; readonly responses: MemoryUse };
   readonly routes: readonly RouteStatus[];
@@ -65,7 +76,7 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
     queued: state.queued,
     counters: { ...state.counters },
     badRequests: state.badRequests.snapshot(),
-    paused: { now: state.pacer.paused, total: state.pacer.total, woken: state.pacer.woken, engaged: state.pacer.engaged },
+    paused: pacerStatus(state.pacer),
     memory: { bodies: use(state.bodyMemory), responses: use(state.responseMemory) },
     routes: t.routes.map((r) => ({
       name: r.config.name,
@@ -84,6 +95,10 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
       pending: u.pool.stats.pending,
     })),
   };
+}
+
+function pacerStatus(p: RefusalPacer): GatewayStatus['paused'] {
+  return { now: p.paused, total: p.total, repaused: p.repaused, woken: p.woken, ranOut: p.ranOut, unpaced: p.unpaced, engaged: p.engaged };
 }
 
 function use(b: MemoryBudget): MemoryUse {

@@ -65,6 +65,26 @@ describe('LoopSaturation', () => {
   });
 });
 
+describe('LoopSaturation read while its timer cannot run', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('a reading older than the interval is taken when `saturated` is asked: a storm that holds the loop in one poll phase (timers wait) still engages pausing', () => {
+    vi.useFakeTimers(); // the interval's timer never fires here: as in a poll phase that lasts seconds
+    const loop = fakeLoop();
+    const counts = { requests: 0, rejected: 0 };
+    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 100, dwellMs: 1000, answers: () => counts });
+    made.push(l);
+    expect(l.saturated).toBe(false); // the first reading: nothing yet
+    counts.requests += 1000;
+    counts.rejected += 900;
+    loop.run(60, 0); // under an interval since the last reading: not read again
+    expect(l.saturated).toBe(false);
+    loop.run(40, 0); // an interval since: read again, saturated and 90% refused
+    expect(l.saturated).toBe(true);
+    expect(l.utilization).toBe(1);
+  });
+});
+
 describe('LoopSaturation with the gateway\'s counters: pausing only while refusals fill the loop', () => {
   it('a saturated loop busy with admitted work is not engaged; it is once half of the last second\'s requests are refused, and released below a quarter', () => {
     const loop = fakeLoop();

@@ -3,7 +3,7 @@
 // rate permits ended lately. Virtual time and stand-in sockets with the handle calls the pacer uses.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { RefusalPacer } from '../../src/gateway/refusal-pacer.js';
 
@@ -76,5 +76,30 @@ describe('refusal pacer: the line of capacity refusals', () => {
     expect(pacer.lineMs()).toBe(0);
     pacer.served();
     expect(pacer.lineMs()).toBeGreaterThan(0);
+  });
+});
+
+describe('refusal pacer: what its counters tell apart', () => {
+  it('repaused counts pauses of a connection paused before; unpaced, refusals while not engaged; ranOut, pauses ended by their timer, not by wake', () => {
+    vi.useFakeTimers();
+    try {
+      let saturated = true;
+      const pacer = new RefusalPacer(1000, { random: () => 0, saturated: () => saturated });
+      const [a, b, c] = [fakeSocket(), fakeSocket(), fakeSocket()];
+      pacer.refused(a, 1000, undefined, true);
+      pacer.refused(b, 1000, undefined, true);
+      saturated = false;
+      pacer.refused(c, 1000, undefined, true);
+      expect(c.reading).toBe(true);
+      saturated = true;
+      expect(pacer.wake(1)).toBe(1); // a, woken
+      pacer.refused(a, 1000, undefined, true);
+      expect(pacer).toMatchObject({ total: 3, repaused: 1, unpaced: 1, woken: 1, ranOut: 0, paused: 2 });
+      vi.runAllTimers(); // the pauses' timers, then the resume batch's setImmediate
+      expect([a.reading, b.reading]).toEqual([true, true]);
+      expect(pacer).toMatchObject({ ranOut: 2, woken: 1, paused: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

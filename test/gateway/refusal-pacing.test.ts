@@ -188,7 +188,7 @@ describe('gateway: refused connections are paced at the socket', () => {
       expect(r.status).toBe(503);
       expect(r.head).toMatch(/retry-after: *\d+/i);
     }
-    expect(gw.status().paused).toEqual({ now: 0, total: 0, woken: 0, engaged: false });
+    expect(gw.status().paused).toEqual({ now: 0, total: 0, repaused: 0, woken: 0, ranOut: 0, unpaced: 5, engaged: false });
     expect(gw.status().counters.rejected).toBe(5);
     up.release();
     expect((await holder.next()).status).toBe(200);
