@@ -25,6 +25,6 @@ export type { SlidingWindowState } from './sliding-window.js';
 export { algorithmOf } from './algorithms.js';
 export type { AnyRateAlgorithm } from './algorithms.js';
 export type { RateAlgorithm, RateDecision } from './algorithm.js';
-export type { RateStore } from './store.js';
+export type { RateStore, RateThen } from './store.js';
 export { MemoryStore, MEMORY_STORE_DEFAULTS } from './memory-store.js';
 export type { MemoryStoreOptions } from './memory-store.js';

@@ -11,7 +11,7 @@
  */
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
-import type { AdmissionContext, GateStats } from '../core/types.js';
+import type { Admission, AdmissionContext, GateStats } from '../core/types.js';
 import type { RateDecision } from './algorithm.js';
 import { MemoryStore } from './memory-store.js';
 import type { MemoryStoreOptions } from './memory-store.js';
@@ -19,7 +19,7 @@ import { capacityOf, ratePolicy } from './policy.js';
 import type { RatePolicy, RatePolicyInput } from './policy.js';
 import { RateGate } from './rate-gate.js';
 import type { RateGateOptions } from './rate-gate.js';
-import type { RateStore } from './store.js';
+import type { RateStore, RateThen } from './store.js';
 
 /**
  * Per-key policies. A map or record is validated at construction. A function is called on
@@ -72,6 +72,7 @@ export class KeyedRateLimiter extends RateGate {
         throw new InvalidOptionError('store', 'a RateStore (consume, refund, delete, clear, size)', options.store);
       }
       this.store = options.store;
+      this.storeThen = typeof this.store.consumeThen === 'function';
     } else {
       this.store = new MemoryStore(options);
     }
@@ -121,6 +122,10 @@ export class KeyedRateLimiter extends RateGate {
   /** `tryAdmit()` needs the in-memory store: a remote one answers with promises. */
   protected override answersNow(): boolean {
     return this.store instanceof MemoryStore;
+  }
+
+  protected override consumeThen(key: string, cost: number, now: number, maxDelayMs: number, then: RateThen<AdmissionContext, Admission>, ctx: AdmissionContext): Promise<Admission> {
+    return this.store.consumeThen!(key, this.policyFor(key), cost, now, maxDelayMs, then, ctx);
   }
 
   protected consume(key: string, cost: number, now: number, maxDelayMs: number): RateDecision | Promise<RateDecision> {

@@ -39,6 +39,7 @@ import { SignalRegistry } from '../core/signal-waiters.js';
 import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
 import type { Admission, AdmissionContext, GateStats, PolicyFacts } from '../core/types.js';
 import type { RateDecision } from './algorithm.js';
+import type { RateThen } from './store.js';
 
 export interface RateGateOptions extends GateOptions {
   /**
@@ -123,6 +124,17 @@ export abstract class RateGate extends GateBase {
   protected abstract consume(key: string, cost: number, now: number, maxDelayMs: number): RateDecision | Promise<RateDecision>;
   /** Give back a cancelled reservation. */
   protected abstract refund(key: string, cost: number, now: number): void | Promise<void>;
+  /**
+   * For a gate whose store has {@link RateStore.consumeThen} (and sets {@link storeThen}):
+   * {@link consume}, the store applying `then` to the decision in its own promise.
+   */
+  protected consumeThen(_key: string, _cost: number, _now: number, _maxDelayMs: number, _then: RateThen<AdmissionContext, Admission>, _ctx: AdmissionContext): Promise<Admission> {
+    throw new Error(`${this.name}: consumeThen called on a gate whose store has none (a bug in sluice)`);
+  }
+  /** Whether {@link consumeThen} is there: decisions for callers without a signal go through it. */
+  protected storeThen = false;
+  /** #arrived as consumeThen calls it: made once, not a closure per decision. */
+  readonly #arrivedThen: RateThen<AdmissionContext, Admission> = (d, ctx, key, cost, start) => this.#arrived(ctx, key, cost, start, d);
 
   /** The key a context is metered under. Throws InvalidArgumentError when it has none and needs one. */
   protected keyOf(_ctx: AdmissionContext): string {
@@ -147,6 +159,8 @@ export abstract class RateGate extends GateBase {
       maxDelay = waitDeadline(c, now, this.maxWaitMs) - now;
       if (!(maxDelay > 0)) maxDelay = 0;
     }
+    // No signal: nothing can answer the caller before the store does (see #later).
+    if (this.storeThen && signal === undefined) return this.consumeThen(key, cost, now, maxDelay, this.#arrivedThen, c);
     const d = this.consume(key, cost, now, maxDelay);
     if (isPromise(d)) return this.#later(c, key, cost, now, d);
     return this.#settle(c, key, cost, now, d, now);
@@ -336,7 +350,7 @@ export abstract class RateGate extends GateBase {
     });
   }
 
-  /** The store's answer `d` to a caller with no signal (#later). */
+  /** The store's answer `d` to a caller with no signal (#later, consumeThen). */
   #arrived(ctx: AdmissionContext, key: string, cost: number, start: number, d: RateDecision): Admission | Promise<Admission> {
     if (this.closed) {
       // Best effort, as #later's: other callers' reservations may already sit on top of this one.

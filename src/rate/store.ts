@@ -15,6 +15,15 @@ export interface RateStore {
    * and `cost` >= 1 was checked by the gate.
    */
   consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): RateDecision | Promise<RateDecision>;
+  /**
+   * Optional, for a store that answers with promises: {@link consume}, with the caller's next
+   * step applied to the decision before the store's promise settles — `then(decision, arg,
+   * key, cost, now)`, the last three as given here, so a caller passes a function made once,
+   * not a closure per decision. The promise settles with what `then` returns (a promise is
+   * followed), or rejects with what it throws. A gate uses it for callers without a signal:
+   * one promise per decision instead of the store's and the one `.then` would chain on it.
+   */
+  consumeThen?<A, T>(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number, then: RateThen<A, T>, arg: A): Promise<T>;
   /** Give back `cost` units of a reservation that was cancelled before its grant. Unknown keys: no-op. */
   refund(key: string, policy: RatePolicy, cost: number, now: number): void | Promise<void>;
   /** Forget a key (its next request sees a full bucket). */
@@ -24,3 +33,6 @@ export interface RateStore {
   /** Keys currently held (a remote store may report only what it knows locally). */
   readonly size: number;
 }
+
+/** What a caller of {@link RateStore.consumeThen} does with the decision. */
+export type RateThen<A, T> = (d: RateDecision, arg: A, key: string, cost: number, now: number) => T | PromiseLike<T>;

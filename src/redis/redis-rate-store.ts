@@ -16,7 +16,7 @@ import { decision } from '../rate/algorithm.js';
 import type { RateDecision } from '../rate/algorithm.js';
 import { capacityOf, windowOf } from '../rate/policy.js';
 import type { RatePolicy } from '../rate/policy.js';
-import type { RateStore } from '../rate/store.js';
+import type { RateStore, RateThen } from '../rate/store.js';
 import { Cluster } from 'ioredis';
 import { stateKey } from './keys.js';
 import { LocalShare } from './local-share.js';
@@ -77,10 +77,18 @@ export class RedisRateStore implements RateStore {
   }
 
   consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): Promise<RateDecision> {
-    const c = new Consume(this.#outcome, this.keyOf(key, policy), policy, cost, maxDelayMs, key, now);
+    return this.#queue(key, policy, cost, now, maxDelayMs, undefined, undefined) as Promise<RateDecision>;
+  }
+
+  consumeThen<A, T>(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number, then: RateThen<A, T>, arg: A): Promise<T> {
+    return this.#queue(key, policy, cost, now, maxDelayMs, then as RateThen<unknown, unknown>, arg) as Promise<T>;
+  }
+
+  #queue(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number, then: RateThen<unknown, unknown> | undefined, arg: unknown): Promise<unknown> {
+    const c = new Consume(this.#outcome, this.keyOf(key, policy), policy, cost, maxDelayMs, key, now, then, arg);
     // The entry takes its promise's resolvers itself (adopt): no executor closure per decision.
     adopting = c;
-    const p = new Promise<RateDecision>(adopt);
+    const p = new Promise<unknown>(adopt);
     this.#link.rate.push(c);
     return p;
   }
@@ -150,7 +158,7 @@ interface Outcome {
  * is garbage the young generation collects in pauses every decision in flight waits out.
  */
 let adopting: Consume | undefined;
-function adopt(resolve: (d: RateDecision) => void, reject: (err: Error) => void): void {
+function adopt(resolve: (v: unknown) => void, reject: (err: Error) => void): void {
   const c = adopting!;
   adopting = undefined;
   c.resolve = resolve;
@@ -166,7 +174,7 @@ class Consume implements BatchEntry {
   readonly op = 'c';
   readonly y: number;
   /** Set by {@link adopt} when the entry's promise is made, before it is queued. */
-  resolve: (d: RateDecision) => void = unset;
+  resolve: (v: unknown) => void = unset;
   reject: (err: Error) => void = unset;
   constructor(
     readonly outcome: Outcome,
@@ -176,24 +184,45 @@ class Consume implements BatchEntry {
     readonly maxDelayMs: number,
     readonly callerKey: string,
     readonly now: number,
+    /** consumeThen's next step (and its argument): the promise settles with its result. (Not `then`: the entry is no thenable.) */
+    readonly andThen: RateThen<unknown, unknown> | undefined,
+    readonly arg: unknown,
   ) {
     this.y = maxDelayMs === Infinity ? 1e308 : maxDelayMs;
   }
 
   answer(verdict: string, state: string, at: number): void {
+    let d: RateDecision;
     try {
-      this.resolve(replayConsume(this.policy, verdict, state, at, this.x, this.maxDelayMs));
-      this.outcome.shared();
+      d = replayConsume(this.policy, verdict, state, at, this.x, this.maxDelayMs);
     } catch (err) {
       this.reject(err as Error);
+      return;
     }
+    this.outcome.shared();
+    this.#settle(d);
   }
 
   fail(err: unknown): void {
+    let d: RateDecision;
     try {
-      this.resolve(this.outcome.fallback(err, this.callerKey, this.policy, this.x, this.now, this.maxDelayMs));
+      d = this.outcome.fallback(err, this.callerKey, this.policy, this.x, this.now, this.maxDelayMs);
     } catch (e) {
       this.reject(e as Error);
+      return;
+    }
+    this.#settle(d);
+  }
+
+  #settle(d: RateDecision): void {
+    if (this.andThen === undefined) {
+      this.resolve(d);
+      return;
+    }
+    try {
+      this.resolve(this.andThen(d, this.arg, this.callerKey, this.x, this.now));
+    } catch (err) {
+      this.reject(err as Error);
     }
   }
 }

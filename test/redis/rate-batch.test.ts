@@ -4,7 +4,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
-import type { RateDecision } from '../../src/rate/index.js';
+import { KeyedRateLimiter } from '../../src/rate/index.js';
+import type { RateDecision, RateStore } from '../../src/rate/index.js';
 import { RedisStore, StoreWrongTypeError } from '../../src/redis/index.js';
 import { keySlot } from '../../src/redis/keys.js';
 import { sharedRedis, unique } from './servers.js';
@@ -149,6 +150,54 @@ describe.skipIf(!svc.up)('batched rate decisions', () => {
     const [, d] = await Promise.all([rs.refund('k', gcra, 2, 0), rs.consume('k', gcra, 2, 0, 0)]);
     expect(store.guard.stats().sent - before).toBe(1);
     expect(d.allowed).toBe(true);
+  });
+
+  it('consumeThen: the next step runs on the decision, with the arguments given back; what it throws or returns settles the one promise', async () => {
+    const rs = store.rateStore(unique('then'));
+    const seen: unknown[][] = [];
+    const then = (d: RateDecision, arg: string, key: string, cost: number, now: number): string | Promise<string> => {
+      seen.push([arg, key, cost, now, d.allowed, d.facts.remaining]);
+      if (arg === 'throw') throw new Error('from then');
+      return arg === 'later' ? Promise.resolve(`${key} later`) : `${key} ${d.allowed}`;
+    };
+    const got = await outcomes([rs.consumeThen('k', gcra, 2, 7, 0, then, 'now'), rs.consumeThen('k', gcra, 4, 8, 0, then, 'throw'), rs.consumeThen('k', gcra, 3, 9, 0, then, 'later')]);
+    expect(got).toEqual([
+      { ok: true, value: 'k true' },
+      { ok: false, error: new Error('from then') },
+      { ok: true, value: 'k later' },
+    ]);
+    // The refusal (4 of the 3 left) is decided and handed on like any other.
+    expect(seen).toEqual([
+      ['now', 'k', 2, 7, true, 3],
+      ['throw', 'k', 4, 8, false, 3],
+      ['later', 'k', 3, 9, true, 0],
+    ]);
+    expect(rs.stats()).toEqual({ shared: 3, fallback: 0 });
+  });
+
+  it('a KeyedRateLimiter answers a caller without a signal through consumeThen, one with a signal through consume', async () => {
+    const rs = store.rateStore(unique('gate'));
+    const calls: string[] = [];
+    const spy: RateStore = {
+      consume: (...a) => (calls.push('consume'), rs.consume(...a)),
+      consumeThen: (...a) => (calls.push('consumeThen'), rs.consumeThen(...a)),
+      refund: (...a) => rs.refund(...a),
+      delete: (k) => rs.delete(k),
+      clear: () => rs.clear(),
+      size: 0,
+    };
+    const lim = new KeyedRateLimiter({ name: 'l', policy: { algorithm: 'gcra', rate: 10, burst: 2 }, store: spy });
+    const [a, b, c] = await Promise.all([lim.admit({ key: 'k' }), lim.admit({ key: 'k', signal: new AbortController().signal }), lim.admit({ key: 'k' })]);
+    expect(calls).toEqual(['consumeThen', 'consume', 'consumeThen']);
+    expect([a.ok, b.ok, c.ok]).toEqual([true, true, false]);
+    expect(c.ok ? undefined : c.reason).toBe('rate_limited');
+    // Closed while the decision was out: the caller is told 'closed', and the units go back.
+    const late = lim.admit({ key: 'j' });
+    lim.close();
+    const r = await late;
+    expect(r.ok ? undefined : r.reason).toBe('closed');
+    await store.guard.settled();
+    expect((await rs.consume('j', lim.policy, 2, 0, 0)).allowed).toBe(true);
   });
 
   it('hash slots are Redis Cluster’s (CRC16 of the hash tag, mod 16384)', () => {
