@@ -78,7 +78,7 @@ export interface ServerConfig {
    * @default 1kb
    */
   readonly minReadRate?: Size;
-  /** Open client connections; more are refused at accept. @default 10000 */
+  /** Open client connections; more are answered 503 `connections_full` and closed (connection-limit.ts). @default 10000 */
   readonly maxConnections?: number;
   /** Requests waiting for admission across all routes; more are answered 503 at once. @default 10000 */
   readonly maxQueued?: number;

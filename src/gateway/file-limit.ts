@@ -6,12 +6,14 @@
  * nothing can be opened — the admin listener's connections are reset (/healthz fails), the
  * upstream's fail (502s, which a breaker counts as the upstream's failures). So the cap on
  * client connections leaves room: a fixed reserve for the process itself, and the upstream
- * sockets (`maxSockets`, summed) up to half of what is left.
+ * sockets (`maxSockets`, summed) up to half of what is left, and the connections over the cap
+ * that linger after their 503 (connection-limit.ts).
  *
  * The limit is read from /proc/self/limits (Linux); elsewhere it is not known and the
  * configured value stands.
  */
 import { readFileSync } from 'node:fs';
+import { REFUSING } from './connection-limit.js';
 
 /** Descriptors kept for the process itself: listeners, the admin's connections, logs, IPC, a store. */
 const RESERVE = 32;
@@ -32,7 +34,7 @@ export function openFileLimit(): number | undefined {
  */
 export function connectionCap(configured: number, upstreamSockets: number, files: number | undefined): number {
   if (files === undefined) return configured;
-  const room = files - RESERVE;
+  const room = files - RESERVE - REFUSING;
   const fits = room - Math.min(upstreamSockets, Math.floor(room / 2));
   return Math.max(1, Math.min(configured, fits));
 }

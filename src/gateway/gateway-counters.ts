@@ -21,10 +21,13 @@ export interface GatewayCounters {
   slowReadersYielded: number;
   /** Requests refused 503 `store_unavailable`: the store (Redis) was away and its failure mode refuses (`onStoreError: closed`). */
   storeUnavailable: number;
+  /** Connections over `server.maxConnections` answered 503 `connections_full` (connection-limit.ts), and closed at accept without an answer (more of them lingering than it allows). */
+  connectionsRefused: number;
+  connectionsDropped: number;
   /** Requests that left the admission queue, never forwarded, because their client closed its side of the connection (a FIN) or reset it. */
   leftQueue: number;
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0 };
 }

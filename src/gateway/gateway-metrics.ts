@@ -10,13 +10,14 @@
  *   sluice_bad_requests_total{reason}            requests refused for what they are (bad-requests.ts)
  *   sluice_store_unavailable_total               requests refused 503 because the store (Redis) was away and its mode is closed
  *   sluice_upstream_failures_total{reason}       upstream failures: upstream_unreachable, upstream_timeout, upstream_invalid_response
+ *   sluice_connections_over_limit_total{outcome} connections over server.maxConnections: refused (answered 503) or dropped (closed at accept)
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total'] as const;
 
 type Labels = Record<string, string>;
 
@@ -114,6 +115,17 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
       this.inc({ reason: 'upstream_unreachable' }, c.upstreamErrors);
       this.inc({ reason: 'upstream_timeout' }, c.upstreamTimeouts);
       this.inc({ reason: 'upstream_invalid_response' }, c.upstreamInvalid);
+    },
+  });
+  new Counter({
+    name: 'sluice_connections_over_limit_total',
+    help: 'Connections over server.maxConnections: refused (answered 503 connections_full) or dropped (closed at accept, with as many refused ones lingering as allowed).',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'refused' }, state.counters.connectionsRefused);
+      this.inc({ outcome: 'dropped' }, state.counters.connectionsDropped);
     },
   });
   return (old, next) => {

@@ -14,6 +14,7 @@ import type { GatewayConfig } from './config-types.js';
 import { JsonLogger, toLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { connectionCap, openFileLimit } from './file-limit.js';
+import { ConnectionLimit } from './connection-limit.js';
 import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect, onVersionless } from './client-errors.js';
@@ -117,7 +118,7 @@ function localHostOf(server: Server): string {
   return `${host}:${a.port}`;
 }
 
-function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation, logger: Logger): void {
+function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation, logger: Logger, connections: ConnectionLimit): void {
   pacer.maxPauseMs = c.server.pauseRefusedMs;
   if (loop.threshold !== c.server.pauseRefusedLoad) loop.threshold = c.server.pauseRefusedLoad;
   server.headersTimeout = c.server.headersTimeoutMs;
@@ -130,7 +131,7 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
   if (cap < c.server.maxConnections) {
     logger.warn('server.maxConnections is more than this process can open: client connections capped', { maxConnections: c.server.maxConnections, openFiles: files, upstreamSockets, cap });
   }
-  server.maxConnections = cap;
+  connections.apply(server, cap);
   // node:http keeps only the first 2,000 header lines by default and silently drops the rest —
   // a Content-Length or Transfer-Encoding past them would go unseen (hostile finding F5). The
   // head's size (maxHeaderSize) bounds the count instead.
@@ -157,6 +158,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters });
   const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
   const pipeline = new PipelineLimit(pacer);
+  const connections = new ConnectionLimit(resolved.server.maxConnections, (outcome) => {
+    if (outcome === 'refused') counters.connectionsRefused++;
+    else counters.connectionsDropped++;
+    logger.debug(outcome === 'refused' ? 'connection refused 503: maxConnections reached' : 'connection closed at accept: maxConnections reached and refusals lingering', {});
+  });
   const state: HandlerState = {
     table: new RouteTable(resolved, undefined, options.clock, share),
     draining: false,
@@ -205,14 +211,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, onExpectation));
   crashAnswers?.attach(server);
-  applyServerLimits(server, resolved, state.pacer, loop, logger);
+  applyServerLimits(server, resolved, state.pacer, loop, logger, connections);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   server.on('clientError', onClientError(state.badRequests, s.maxHeaderSize));
   server.on('connect', onConnect(state.badRequests));
   // An HTTP/0.9 request line (no version, no headers to follow) is answered 505 at once, not 408 after headersTimeout.
   // A first line longer than the head may be: its overflow is answered 414, not 431.
   watchFirstLines(server, s.maxHeaderSize, { versionless: onVersionless(state.badRequests), tooLong: (socket) => state.badRequests.markLongFirstLine(socket), headLine: (socket, line) => state.badRequests.keepHeadLine(socket, line) });
-  server.on('drop', () => logger.debug('connection refused: maxConnections reached'));
+  // Last: in front of every 'connection' listener above (node:http's own, the first-line watch).
+  connections.attach(server);
   // Every gate holds its share of the shared limits before the first request.
   await leases?.attach(state.table);
   // While the store is away the concurrency limits follow its failure mode, as its rate limits do.
@@ -232,7 +239,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   state.ownHost = localHostOf(server);
 
   let admin: AdminServer | undefined;
-  const status = (): GatewayStatus => ({ ...gatewayStatus(state, server, startedAt), ...(store === undefined ? {} : { store: store.status() }) });
+  const status = (): GatewayStatus => ({ ...gatewayStatus(state, connections, startedAt), ...(store === undefined ? {} : { store: store.status() }) });
   // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's /dashboard (primary.ts).
   const dashboard = resolved.admin.enabled ? gatewayDashboard(state) : undefined;
   // A worker's admin is its primary's: /status and /metrics there cover every worker.
@@ -335,7 +342,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     // to the table they find), and the gateway's counters go on from what the replaced
     // policies and routes counted.
     void metrics?.then((m) => m?.replaced(old, table));
-    applyServerLimits(server, c, state.pacer, loop, logger);
+    applyServerLimits(server, c, state.pacer, loop, logger, connections);
     state.bodyMemory.capacity = c.server.bodyMemory;
     state.responseMemory.capacity = c.server.responseMemory;
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;

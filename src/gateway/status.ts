@@ -1,5 +1,4 @@
 /** The gateway's state as JSON-safe data: every route, policy and gate (`/status`, `gateway.status()`). */
-import type { Server } from 'node:http';
 import type { GateStats } from '../core/types.js';
 import type { BadRequestCounts } from './bad-requests.js';
 import type { FaultSnapshot } from './fault-injection.js';
@@ -59,6 +58,8 @@ export interface GatewayStatus {
     readonly unpaced: number;
     readonly engaged: boolean;
   };
+  /** Client connections served now (at most server.maxConnections), and connections over it answered 503 and not closed yet. */
+  readonly connections: { readonly open: number; readonly refusing: number };
   /** Bytes held for clients now, and at most so far: request bodies read before admission, response bytes ahead of slow readers. */
   readonly memory: { readonly bodies: MemoryUse; readonly responses: MemoryUse };
   readonly routes: readonly RouteStatus[];
@@ -68,7 +69,7 @@ export interface GatewayStatus {
   readonly store?: StoreStatus;
 }
 
-export function gatewayStatus(state: HandlerState, _server: Server, startedAt: number): GatewayStatus {
+export function gatewayStatus(state: HandlerState, connections: { readonly open: number; readonly refusing: number }, startedAt: number): GatewayStatus {
   const t = state.table;
   return {
     state: state.draining ? 'draining' : 'serving',
@@ -77,6 +78,7 @@ export function gatewayStatus(state: HandlerState, _server: Server, startedAt: n
     counters: { ...state.counters },
     badRequests: state.badRequests.snapshot(),
     paused: pacerStatus(state.pacer),
+    connections: { open: connections.open, refusing: connections.refusing },
     memory: { bodies: use(state.bodyMemory), responses: use(state.responseMemory) },
     routes: t.routes.map((r) => ({
       name: r.config.name,

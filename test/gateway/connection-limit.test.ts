@@ -1,0 +1,117 @@
+// A connection over server.maxConnections is answered, not dropped: node:net's maxConnections
+// closed it at accept (the client saw an empty reply, as from a crash). Now it gets a fixed 503
+// connections_full with Retry-After and Connection: close, written without parsing its request,
+// and the connection closes; counted in /status and /metrics. The cost of each is bounded: a
+// client that sends on and on, or never closes, is cut, and past REFUSING of them lingering at
+// once the extras are closed at accept again (counted dropped). In process, on loopback.
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionLimit, REFUSING } from '../../src/gateway/connection-limit.js';
+import { cleanup, metricSample, oneRoute, onCleanup, startInProcess, upstream, within } from './helpers.js';
+import { rawConversation, rawExchange, rawSocket } from './raw-client.js';
+
+afterEach(cleanup);
+
+const H = 'Host: gw\r\n';
+
+/** `n` kept-alive connections, each having had one request answered: the gateway holds them. */
+async function holdConnections(url: string, n: number): Promise<Socket[]> {
+  const u = new URL(url);
+  const held: Socket[] = [];
+  onCleanup(async () => held.forEach((s) => s.destroy()));
+  for (let i = 0; i < n; i++) {
+    const s = connect(Number(u.port), u.hostname);
+    s.on('error', () => undefined);
+    held.push(s);
+    await new Promise<void>((resolve) => {
+      s.once('data', () => resolve());
+      s.write(`GET /held HTTP/1.1\r\n${H}\r\n`);
+    });
+  }
+  return held;
+}
+
+describe('connections over server.maxConnections', () => {
+  it('are answered 503 connections_full with Retry-After and Connection: close, counted; a freed slot serves again', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await startInProcess(oneRoute(up.url, '5s', { server: { maxConnections: 2 } }));
+    const held = await holdConnections(gw.url, 2);
+    const over = await rawConversation(gw.url, `GET /over HTTP/1.1\r\n${H}\r\n`);
+    expect(over.open).toBe(false);
+    expect(over.text).toMatch(/^HTTP\/1\.1 503 /);
+    expect(over.text).toMatch(/\r\nRetry-After: 1\r\n/i);
+    expect(over.text).toMatch(/\r\nConnection: close\r\n/i);
+    expect(over.text).toMatch(/"reason":"connections_full"/);
+    // A client that only connects and waits is told as well.
+    const silent = rawSocket(gw.url);
+    await silent.closed;
+    expect(silent.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(gw.status().counters).toMatchObject({ connectionsRefused: 2, connectionsDropped: 0, requests: 2 });
+    const text = (await gw.metrics()) ?? '';
+    expect(metricSample(text, 'sluice_connections_over_limit_total', { outcome: 'refused' })).toBe(2);
+    expect(metricSample(text, 'sluice_connections_over_limit_total', { outcome: 'dropped' })).toBe(0);
+    held[0]!.destroy();
+    expect(await within(5_000, async () => (await rawExchange(gw.url, `GET /again HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)).status === 200)).toBe(true);
+  });
+
+  it('a refused client that sends on and on is cut after LINGER_BYTES, and one that never closes after the linger', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await startInProcess(oneRoute(up.url, '5s', { server: { maxConnections: 1 } }));
+    await holdConnections(gw.url, 1);
+    // Sends 1 MB, never reads the answer, never closes.
+    const flood = rawSocket(gw.url);
+    flood.socket.write(Buffer.alloc(1024 * 1024, 'a'));
+    await flood.closed;
+    // Neither sends nor closes its side (a half-open client does not answer the gateway's FIN with its own).
+    const stuck = halfOpen(gw.url);
+    await stuck.ended;
+    expect(stuck.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(gw.status().connections).toEqual({ open: 1, refusing: 1 });
+    // Let go after the linger (1 s), though the client still holds its side.
+    expect(await within(10_000, () => gw.status().connections.refusing === 0, 50)).toBe(true);
+    expect(gw.status().counters).toMatchObject({ connectionsRefused: 2, connectionsDropped: 0 });
+  });
+
+  it('past REFUSING lingering at once, the extras are closed at accept and counted dropped', async () => {
+    const outcomes: string[] = [];
+    const limit = new ConnectionLimit(1, (o) => outcomes.push(o), 60_000);
+    const server = createServer((_req, res) => res.end('ok'));
+    limit.attach(server);
+    limit.apply(server, 1);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    onCleanup(async () => {
+      server.closeAllConnections();
+      server.close();
+    });
+    await holdConnections(url, 1);
+    const lingering = Array.from({ length: REFUSING }, () => halfOpen(url));
+    await Promise.all(lingering.map((c) => c.answered));
+    const extra = Array.from({ length: 8 }, () => halfOpen(url));
+    await Promise.all(extra.map((c) => c.ended));
+    expect(extra.map((c) => c.text())).toEqual(extra.map(() => ''));
+    expect(outcomes.filter((o) => o === 'refused')).toHaveLength(REFUSING);
+    expect(outcomes.filter((o) => o === 'dropped')).toHaveLength(8);
+    expect(limit.open).toBe(1);
+    expect(limit.refusing).toBe(REFUSING);
+    lingering.forEach((c) => c.socket.destroy());
+  });
+});
+
+/** A raw client that never closes its side (allowHalfOpen): what it got, its first bytes, the server's FIN. */
+function halfOpen(url: string): { socket: Socket; text: () => string; answered: Promise<void>; ended: Promise<void> } {
+  const u = new URL(url);
+  const socket = connect({ port: Number(u.port), host: u.hostname, allowHalfOpen: true });
+  onCleanup(async () => void socket.destroy());
+  let text = '';
+  const answered = new Promise<void>((r) => socket.once('data', () => r()));
+  socket.setEncoding('latin1').on('data', (d: string) => (text += d));
+  socket.on('error', () => undefined);
+  const ended = new Promise<void>((r) => {
+    socket.on('end', () => r());
+    socket.on('close', () => r());
+  });
+  return { socket, text: () => text, answered, ended };
+}
