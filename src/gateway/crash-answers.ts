@@ -1,4 +1,7 @@
 /**
+ * The requests a gateway owes an answer, and what it answers them when it cannot serve them:
+ * at a drain's deadline, those the upstream never got (below); in a worker that crashes, all.
+ *
  * What a worker that crashes (an uncaught exception) owes the clients it is serving: every
  * request it has not answered yet is answered 502 with `Connection: close` — one whose
  * response had begun can only be cut — the listener stops taking connections, and the
@@ -36,6 +39,28 @@ export class CrashAnswers {
   /** Requests not answered yet. */
   get open(): number {
     return this.#open.size;
+  }
+
+  /**
+   * At a drain's deadline: every open request the upstream never got (`sent(res)` false: its
+   * upload still arriving, say) and whose response has not begun is answered 503 `draining`
+   * with `Retry-After` and `Connection: close` — a retry is safe, nothing of it went upstream.
+   * (A request waiting its turn behind another on its connection has no socket yet: it is cut
+   * with that connection.) Resolves once those connections closed, or after `graceMs`: a
+   * connection closed at once with the client's bytes unread would be reset, and a reset
+   * makes the client's kernel throw away the answer it had not read yet.
+   */
+  answerUnsent(retryAfterS: number, sent: (res: ServerResponse) => boolean, graceMs: number): Promise<number> {
+    const closed: Promise<void>[] = [];
+    for (const res of this.#open) {
+      if (res.headersSent || res.writableEnded || res.socket === null || sent(res)) continue;
+      closed.push(new Promise((resolve) => res.once('close', () => resolve())));
+      writeProblem(res, 503, 'draining', 'The gateway is shutting down: this request was not served. Retry it.', { 'Retry-After': String(retryAfterS), Connection: 'close' });
+    }
+    if (closed.length === 0) return Promise.resolve(0);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    return Promise.race([Promise.all(closed), late]).finally(() => clearTimeout(timer)).then(() => closed.length);
   }
 
   /**

@@ -106,6 +106,11 @@ function failureOf(err: Error & { code?: string }): UpstreamFailure {
 const kForwarding = Symbol('sluice.gateway.forwarding');
 type Forwarded = ServerResponse & { [kForwarding]?: Forwarding };
 
+/** Whether the request of `res` was handed to the upstream (undici): it may be working on it. */
+export function forwarded(res: ServerResponse): boolean {
+  return (res as Forwarded)[kForwarding] !== undefined;
+}
+
 /**
  * The client's request turned out malformed after it was forwarded (its body broke the
  * parser: client-errors.ts): end its forwarding now, before undici sends it if it has not
