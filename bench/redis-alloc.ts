@@ -5,7 +5,7 @@
  * decisions issued in one tick (what the open loop at 44,000/s issues per batch). Counts, not
  * latencies: they hold on a busy machine.
  *
- *   npx tsx bench/redis-alloc.ts [--n=20000] [--batch=64] [--rounds=5] [--base=<checkout>] [--profile]
+ *   npx tsx bench/redis-alloc.ts [--n=20000] [--batch=64] [--rounds=5] [--keys=1000] [--base=<checkout>] [--profile]
  *
  * Each figure comes from a child process (node --import tsx, this file with --child):
  *
@@ -48,7 +48,7 @@ const BASE = flag('base');
 const PROFILE = process.argv.includes('--profile');
 const CHILD = flag('child') as Mode | undefined;
 type Mode = 'bytes' | 'gc' | 'profile';
-const KEYS = 1000;
+const KEYS = num('keys', 1000);
 
 interface Figures {
   contender: string;

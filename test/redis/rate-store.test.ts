@@ -8,6 +8,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { KeyedRateLimiter, MemoryStore, ratePolicy } from '../../src/rate/index.js';
 import type { RatePolicyInput } from '../../src/rate/index.js';
 import { RedisStore, StoreWrongTypeError, hashTag } from '../../src/redis/index.js';
+import { StateKeys, stateKey } from '../../src/redis/keys.js';
 import { RATE_COMMAND, RATE_ONE_COMMAND } from '../../src/redis/rate-scripts.js';
 import { answerBatch, encodeBatch, encodeOne } from '../../src/redis/rate-batch.js';
 import type { BatchOp, RateOp } from '../../src/redis/rate-batch.js';
@@ -40,7 +41,19 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe.skipIf(!svc.up)('RedisRateStore', () => {
   describe('the scripts make the memory store’s decisions (same state, same instants)', () => {
-    for (const [algo, input] of Object.entries(POLICIES)) {
+    it('state keys come from a bounded cache: the same keys as stateKey, past its bound and across its refreshes, per algorithm', () => {
+    const keys = new StateKeys('p:', 3);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 250; i++) {
+        for (const kind of ['gcra', 'token-bucket', 'sliding-window'] as const) {
+          const key = i % 5 === 0 ? `${i}}%` : `k${i % 7 === 0 ? 0 : i}`;
+          expect(keys.of(key, kind)).toBe(stateKey('p:', key, kind));
+        }
+      }
+    }
+  });
+
+  for (const [algo, input] of Object.entries(POLICIES)) {
       it(algo, async () => {
         const policy = ratePolicy({ ...input, name: 'p' });
         const op = fc.record({
