@@ -145,11 +145,16 @@ function endWith(socket: Duplex, answer: string): void {
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
-/** The server's `clientError` listener; `maxHeaderSize` is stated in the answer to a head over it. */
-export function onClientError(bad: BadRequests, maxHeaderSize?: number): (err: ParseError, socket: Duplex) => void {
+/**
+ * The server's `clientError` listener; `maxHeaderSize` is stated in the answer to a head over
+ * it; `lastOf(socket)`: the response of the last request parsed on the connection (pipeline-limit.ts).
+ */
+export function onClientError(bad: BadRequests, maxHeaderSize?: number, lastOf?: (socket: Duplex) => ServerResponse | undefined): (err: ParseError, socket: Duplex) => void {
+  /** Connections whose error is to be answered after requests pipelined before it (not marked answered yet: those are still served). */
+  const after = new WeakSet<Duplex>();
   return (err, socket) => {
     // After a parse error llhttp reports the same error for every later read: answer once.
-    if (bad.answered(socket)) return;
+    if (bad.answered(socket) || after.has(socket)) return;
     if (err.code === 'HPE_CLOSED_CONNECTION') {
       // Bytes after a request that said Connection: close are not processed, nor answered
       // (RFC 9112 section 9.6): that request's response goes out, then the close. The socket is
@@ -165,10 +170,23 @@ export function onClientError(bad: BadRequests, maxHeaderSize?: number): (err: P
       return;
     }
     bad.count(v.reason, v.status);
-    bad.markAnswered(socket);
     const answer = rawProblem(v.status, v.reason, v.detail);
     const inFlight = inFlightOf(socket);
     const req = inFlight?.req;
+    // Requests parsed before the error wait behind the one in flight: each is served in turn, and
+    // the answer follows the last (hostile-7: it followed the first, and the others were dropped).
+    const last = lastOf?.(socket);
+    if (inFlight !== undefined && req?.complete === true && last !== undefined && last !== inFlight && !last.writableEnded && last.req.complete) {
+      after.add(socket);
+      if (!last.headersSent) last.shouldKeepAlive = false;
+      last.prependOnceListener('finish', () => {
+        bad.markAnswered(socket);
+        if (socket.writable) endWith(socket, answer);
+        else socket.destroy();
+      });
+      return;
+    }
+    bad.markAnswered(socket);
     if (inFlight === undefined || req === undefined) return endWith(socket, answer);
     if (!req.complete) {
       // The error is in this request's body: its forwarding ends now (before undici sends it,

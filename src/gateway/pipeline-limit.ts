@@ -36,6 +36,8 @@ interface Line {
   admitting: boolean;
   /** Each waiting request's turn: it starts (true), or declines because it has nothing to forward (false). */
   readonly waiting: (() => boolean)[];
+  /** The response of the last request parsed on the connection (served or waiting). */
+  last: ServerResponse | undefined;
 }
 
 /** What runs a request once it may: given the request and its response, so that one function serves every request (no closure each). */
@@ -76,8 +78,9 @@ export class PipelineLimit {
   run(req: IncomingMessage, res: ServerResponse, handle: PipelineHandler): void {
     const socket = req.socket;
     let line = this.#lines.get(socket);
-    if (line === undefined) this.#lines.set(socket, (line = { limit: this, socket, busy: false, closing: false, stopped: false, admitting: false, waiting: [] }));
+    if (line === undefined) this.#lines.set(socket, (line = { limit: this, socket, busy: false, closing: false, stopped: false, admitting: false, waiting: [], last: undefined }));
     const l = line;
+    l.last = res;
     if (!l.busy) {
       this.#start(l, res);
       return handle(req, res);
@@ -138,6 +141,11 @@ export class PipelineLimit {
    */
   closeAfterCurrent(): void {
     for (const res of this.#serving) if (!res.headersSent) res.shouldKeepAlive = false;
+  }
+
+  /** The response of the last request parsed on `socket`: the one being served, or the last waiting behind it. */
+  lastResponse(socket: object): ServerResponse | undefined {
+    return this.#lines.get(socket as Socket)?.last;
   }
 
   /** Requests parsed on `socket` and waiting behind the one being served. */
