@@ -29,9 +29,44 @@ export function stateOf(policy: RatePolicy, s: string, now: number): object {
   }
 }
 
+/**
+ * The state a replayed consume is parsed into, one per algorithm: `step` reads and updates
+ * it and nothing keeps it (the decision holds numbers only), so a decision allocates no
+ * state object — and its numbers go into fields already holding doubles, in place.
+ */
+const SCRATCH = { gcra: { tat: 0.5 }, 'token-bucket': { tokens: 0.5, last: 0.5 }, 'sliding-window': { win: 0.5, prev: 0.5, curr: 0.5 } };
+
+/** {@link stateOf} into SCRATCH (a fresh state, rare, is its own object). */
+function scratchOf(policy: RatePolicy, s: string, now: number): object {
+  if (s === '') return algorithmOf(policy).fresh(policy, now);
+  switch (policy.algorithm) {
+    case 'gcra': {
+      const x = SCRATCH.gcra;
+      x.tat = Number(s);
+      return x;
+    }
+    case 'token-bucket': {
+      const x = SCRATCH['token-bucket'];
+      const c = s.indexOf(',');
+      x.tokens = Number(s.slice(0, c));
+      x.last = Number(s.slice(c + 1));
+      return x;
+    }
+    case 'sliding-window': {
+      const x = SCRATCH['sliding-window'];
+      const c1 = s.indexOf(',');
+      const c2 = s.indexOf(',', c1 + 1);
+      x.win = Number(s.slice(0, c1));
+      x.prev = Number(s.slice(c1 + 1, c2));
+      x.curr = Number(s.slice(c2 + 1));
+      return x;
+    }
+  }
+}
+
 /** The consume decision Redis made on `state` at `now` ('1' allowed / '0' refused in `verdict`). */
 export function replayConsume(policy: RatePolicy, verdict: string, state: string, now: number, cost: number, maxDelayMs: number): RateDecision {
-  const d = algorithmOf(policy).step(stateOf(policy, state, now), policy, cost, now, maxDelayMs);
+  const d = algorithmOf(policy).step(scratchOf(policy, state, now), policy, cost, now, maxDelayMs);
   if (d.allowed !== (verdict === '1')) throw disagreement(policy, verdict, state, now);
   return d;
 }
