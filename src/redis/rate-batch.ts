@@ -124,11 +124,7 @@ export class RateBatcher {
       // cheaper in Redis and in the client than a batch of one.
       sent = this.#guard.runWith(list[0]!.key, this.#sendOne, oneCommand(list[0]!));
     } else {
-      const { keys, args } = encodeBatch(list);
-      const command: (string | number)[] = ['', keys.length];
-      for (const k of keys) command.push(k);
-      for (const a of args) command.push(a);
-      sent = this.#guard.runWith(list[0]!.key, this.#sendBatch, command);
+      sent = this.#guard.runWith(list[0]!.key, this.#sendBatch, batchCommand(list, ''));
     }
     sent.then(
       (reply) => answerBatch(list, String(reply)),
@@ -175,43 +171,63 @@ function clockOf(s: string): number {
  * all when they are alike.
  */
 export function encodeBatch(ops: readonly BatchOp[], now: number | '' = ''): { keys: string[]; args: (string | number)[] } {
+  const command = batchCommand(ops, now);
+  return { keys: command.slice(2, 2 + ops.length) as string[], args: command.slice(2 + ops.length) };
+}
+
+/**
+ * The batch's whole command after EVALSHA — (sha), the number of keys, the keys, then
+ * {@link encodeBatch}'s ARGV — written into one array sized up front: no arrays of keys,
+ * specs and policies to copy into it per batch.
+ */
+function batchCommand(ops: readonly BatchOp[], now: number | ''): (string | number)[] {
   const n = ops.length;
-  const keys = new Array<string>(n);
-  const specs = new Array<string>(n);
-  const policies: (string | number)[] = [];
+  const command = new Array<string | number>(n + 9);
+  command[0] = '';
+  command[1] = n;
+  let w = 2;
+  for (let i = 0; i < n; i++) command[w++] = ops[i]!.key;
+  command[w++] = now;
+  const mAt = w++;
+  // The policies, in order of first appearance (1-based indexes); whether every operation is alike.
+  const first = ops[0]!.policy;
+  w = pushPolicy(command, w, first);
+  let m = 1;
   let index: Map<RatePolicy, number> | undefined;
-  let first: RatePolicy | undefined;
-  let last: BatchOp | undefined;
-  let lastPi = 0;
   let alike = true;
-  for (let i = 0; i < n; i++) {
+  const o = ops[0]!;
+  for (let i = 1; i < n; i++) {
     const e = ops[i]!;
-    keys[i] = e.key;
-    let pi = 1;
-    if (first === undefined) {
-      first = e.policy;
-      pushPolicy(policies, first);
-    } else if (e.policy !== first) {
+    if (e.policy !== first) {
       index ??= new Map();
-      let found = index.get(e.policy);
-      if (found === undefined) {
-        pushPolicy(policies, e.policy);
-        found = policies.length / 4;
-        index.set(e.policy, found);
+      if (!index.has(e.policy)) {
+        w = pushPolicy(command, w, e.policy);
+        index.set(e.policy, ++m);
       }
-      pi = found;
+      alike = false;
+    } else if (e.op !== o.op || e.x !== o.x || e.y !== o.y) {
+      alike = false;
     }
-    // Most operations of a batch are alike (cost 1, one maxWaitMs): then one spec says it for all.
-    if (last !== undefined && pi === lastPi && e.op === last.op && e.x === last.x && e.y === last.y) {
-      specs[i] = specs[i - 1]!;
-    } else {
-      specs[i] = `${e.op}${pi}:${e.x}:${e.y}`;
-      if (i > 0) alike = false;
-    }
-    last = e;
-    lastPi = pi;
   }
-  return { keys, args: alike ? [now, policies.length / 4, ...policies, specs[0]!] : [now, policies.length / 4, ...policies, ...specs] };
+  command[mAt] = m;
+  // Most batches are alike (cost 1, one maxWaitMs): then one spec says it for all.
+  if (alike) {
+    command[w++] = `${o.op}1:${o.x}:${o.y}`;
+  } else {
+    let last: BatchOp | undefined;
+    let lastPi = 0;
+    let spec = '';
+    for (let i = 0; i < n; i++) {
+      const e = ops[i]!;
+      const pi = e.policy === first ? 1 : index!.get(e.policy)!;
+      if (last === undefined || pi !== lastPi || e.op !== last.op || e.x !== last.x || e.y !== last.y) spec = `${e.op}${pi}:${e.x}:${e.y}`;
+      command[w++] = spec;
+      last = e;
+      lastPi = pi;
+    }
+  }
+  command.length = w;
+  return command;
 }
 
 /**
@@ -234,7 +250,17 @@ function oneCommand(op: BatchOp): (string | number)[] {
     : ['', 1, op.key, ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst, op.op, op.x, op.y];
 }
 
-function pushPolicy(out: (string | number)[], p: RatePolicy): void {
-  if (p.algorithm === 'sliding-window') out.push(ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, 0);
-  else out.push(ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst);
+/** Write `p` as the script takes a policy (4 arguments) at `w`; returns the index after. */
+function pushPolicy(out: (string | number)[], w: number, p: RatePolicy): number {
+  out[w] = ALGORITHM_CODE[p.algorithm];
+  if (p.algorithm === 'sliding-window') {
+    out[w + 1] = p.limit;
+    out[w + 2] = p.windowMs;
+    out[w + 3] = 0;
+  } else {
+    out[w + 1] = p.rate;
+    out[w + 2] = p.perMs;
+    out[w + 3] = p.burst;
+  }
+  return w + 4;
 }
