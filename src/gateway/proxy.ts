@@ -207,6 +207,14 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    // Three digits, below 100: no HTTP status (RFC 9110 section 15). undici passes it on as a
+    // 1xx and then fails an assertion of its own, which read as a connection error.
+    if (status < 100) {
+      if (this.#clientGone) this.permit?.release('ignored');
+      else this.fail('invalid', `a status of ${status}`);
+      this.#abort?.(new Error('invalid status'));
+      return false;
+    }
     if (status < 200) return true; // 1xx: not relayed (Expect is not forwarded)
     if (this.#clientGone) {
       // Nobody to relay it to: read on (and throw away) until the upstream is done.

@@ -21,6 +21,7 @@ const INVALID: Record<string, string> = {
   '/header': 'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 2\r\n\r\nok',
   '/chunk': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
   '/lengths': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok',
+  '/status-099': 'HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok',
 };
 
 async function gatewayLogging(up: string): Promise<{ url: string; logs: { msg: string; fields: Record<string, unknown> }[]; gw: Awaited<ReturnType<typeof startGateway>> }> {
@@ -49,7 +50,7 @@ describe('an upstream answering with an invalid HTTP response', () => {
     expect(failures).toHaveLength(n);
     for (const l of failures) {
       expect(l.fields).toMatchObject({ reason: 'upstream_invalid_response' });
-      expect(String(l.fields['error'])).toMatch(/does not match the HTTP\/1\.1 protocol|CONTENT_LENGTH_MISMATCH/);
+      expect(String(l.fields['error'])).toMatch(/does not match the HTTP\/1\.1 protocol|CONTENT_LENGTH_MISMATCH|a status of 99/);
     }
     const text = (await gw.metrics()) ?? '';
     expect(metricSample(text, 'sluice_upstream_failures_total', { reason: 'upstream_invalid_response' })).toBe(n);
