@@ -33,6 +33,7 @@
  *   npm run bench:gateway -- --rate-only --rate-pause-load 0              ... refused connections paused whatever the loop's load
  *   npm run bench:gateway -- --closed-only --closed-pause 3000            the closed-loop rows with server.pauseRefused 3 s (default: the gateway's, 1 s)
  *   npm run bench:gateway -- --proxy-prof /tmp/prof   every Node proxy writes a CPU profile there (node --cpu-prof) when stopped
+ *   npm run bench:gateway -- --proxy-flags "--trace-gc"   more Node flags for every Node proxy (its output goes to this terminal)
  *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
  *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop)
  */
@@ -75,6 +76,7 @@ const { values } = parseArgs({
     'rate-pause-load': { type: 'string' },
     'closed-pause': { type: 'string' },
     'proxy-prof': { type: 'string' },
+    'proxy-flags': { type: 'string' },
     baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -119,7 +121,10 @@ const WARMUP_MS = 1000;
 /** Every row first runs this long at its own load, not counted: the measured window is the steady state. */
 const ROW_WARMUP_MS = 2000;
 const settings: ContenderSettings = {
-  ...(values['proxy-prof'] === undefined ? {} : { proxyExecArgv: ['--cpu-prof', `--cpu-prof-dir=${values['proxy-prof']}`] }),
+  proxyExecArgv: [
+    ...(values['proxy-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['proxy-prof']}`]),
+    ...(values['proxy-flags'] === undefined ? [] : values['proxy-flags'].split(/\s+/).filter((f) => f !== '')),
+  ],
   ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
   rate: NOMINAL,
   burst: 100,
