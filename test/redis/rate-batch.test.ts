@@ -8,6 +8,8 @@ import { KeyedRateLimiter } from '../../src/rate/index.js';
 import type { RateDecision, RateStore } from '../../src/rate/index.js';
 import { RedisStore, StoreWrongTypeError } from '../../src/redis/index.js';
 import { keySlot } from '../../src/redis/keys.js';
+import { answerBatch } from '../../src/redis/rate-batch.js';
+import type { BatchEntry } from '../../src/redis/rate-batch.js';
 import { sharedRedis, unique } from './servers.js';
 
 const svc = await sharedRedis();
@@ -209,5 +211,42 @@ describe.skipIf(!svc.up)('batched rate decisions', () => {
     expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
     // An empty tag does not count: the whole key is hashed.
     expect(keySlot('foo{}{bar}')).not.toBe(keySlot('bar'));
+  });
+});
+
+describe('answerBatch (no Redis)', () => {
+  const entries = (n: number, log: unknown[][]): BatchEntry[] =>
+    Array.from({ length: n }, (_, i) => ({
+      key: `k${i}`,
+      op: 'c' as const,
+      policy: gcra,
+      x: 1,
+      y: 0,
+      answer: (verdict: string, state: string, now: number) => log.push([i, verdict, state, now]),
+      fail: (err: unknown) => log.push([i, err instanceof StoreWrongTypeError ? 'W' : (err as Error).message]),
+    }));
+
+  it('each entry its verdict, state and the batch time; W fails its own entry; a short reply fails the rest, naming the count', () => {
+    const log: unknown[][] = [];
+    answerBatch(entries(5, log), '=1000.5;1;0123.25;W');
+    expect(log).toEqual([
+      [0, '1', '', 1000.5],
+      [1, '0', '123.25', 1000.5],
+      [2, 'W'],
+      [3, 'sluice/redis: the rate script answered 3 of 5 operations'],
+      [4, 'sluice/redis: the rate script answered 3 of 5 operations'],
+    ]);
+  });
+
+  it('TIME as Redis gives it (s·1000 + us/1000), an empty last part, parts beyond the entries ignored', () => {
+    const log: unknown[][] = [];
+    answerBatch(entries(2, log), '1764748800 123456;1x,y;');
+    expect(log).toEqual([
+      [0, '1', 'x,y', 1764748800 * 1000 + 123456 / 1000],
+      [1, '', '', 1764748800 * 1000 + 123456 / 1000],
+    ]);
+    const more: unknown[][] = [];
+    answerBatch(entries(1, more), '=5;1;1;1');
+    expect(more).toEqual([[0, '1', '', 5]]);
   });
 });
