@@ -33,7 +33,8 @@ export class CrashAnswers {
   /** A request arrived: it is owed an answer until its response closes. */
   track(res: ServerResponse): void {
     this.#open.add(res);
-    res.once('close', this.#forget);
+    // `on`, not `once` (a wrapper per request, on every request now): a response closes once.
+    res.on('close', this.#forget);
   }
 
   /** Requests not answered yet. */
