@@ -16,9 +16,12 @@
  * (the client's request read and thrown away: closing a socket with unread bytes sends a
  * reset, which makes the client's kernel throw away the answer it had not read yet — the
  * lingering close of nginx and Apache) until the client closes its side, `LINGER_BYTES` came,
- * or `LINGER_MS` passed. At most `REFUSING` connections linger at once: past them node:net's
- * own `maxConnections` (set to the cap plus them) closes the extras at accept, as before —
- * counted apart (`dropped`). file-limit.ts keeps descriptors for them.
+ * or `LINGER_MS` passed. At most `REFUSING` connections linger at once, and at most
+ * `ANSWERS_PER_S` are answered per second (an answer costs ~4x a close at accept: 120-130 µs of
+ * CPU against ~31, measured busy; so a flood spends at most ~1/8 of a core on answers): past
+ * either, node:net's own `maxConnections` (the cap plus the lingering ones; the cap alone
+ * for the rest of a second whose answers are spent) closes the extras at accept, as before —
+ * counted apart (`dropped`). file-limit.ts keeps descriptors for the lingering ones.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -30,6 +33,8 @@ export const REFUSING = 64;
 const LINGER_MS = 1_000;
 /** How much of a refused client's bytes are read and thrown away, at most. */
 const LINGER_BYTES = 64 * 1024;
+/** Connections over the cap answered per second, at most. */
+export const ANSWERS_PER_S = 1_000;
 /** The Retry-After of the answer, s. */
 const RETRY_AFTER_S = 1;
 
@@ -44,12 +49,21 @@ export class ConnectionLimit {
   #limit: number;
   readonly #counted: (outcome: OverLimit) => void;
   readonly #lingerMs: number;
+  readonly #answersPerS: number;
+  readonly #now: () => number;
+  #server: Server | undefined;
+  /** Answers left in the current second, and when it began (ms, `now`). */
+  #answers: number;
+  #second = -Infinity;
 
-  /** `lingerMs`: how long a refused connection may linger, at most (a test's knob). */
-  constructor(limit: number, counted: (outcome: OverLimit) => void, lingerMs = LINGER_MS) {
+  /** `options`: test knobs — the linger, the answers per second, the clock of that second (ms). */
+  constructor(limit: number, counted: (outcome: OverLimit) => void, options: { lingerMs?: number; answersPerS?: number; now?: () => number } = {}) {
     this.#limit = limit;
     this.#counted = counted;
-    this.#lingerMs = lingerMs;
+    this.#lingerMs = options.lingerMs ?? LINGER_MS;
+    this.#answersPerS = options.answersPerS ?? ANSWERS_PER_S;
+    this.#answers = this.#answersPerS;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Connections served now. */
@@ -68,7 +82,17 @@ export class ConnectionLimit {
    */
   apply(server: Server, limit: number): void {
     this.#limit = limit;
-    server.maxConnections = limit + REFUSING;
+    this.#server = server;
+    server.maxConnections = limit + (this.#answers > 0 ? REFUSING : 0);
+  }
+
+  /** A new second gives the answers back (called on a refusal, and on a close at accept while they are spent). */
+  #renew(): void {
+    const now = this.#now();
+    if (now - this.#second < 1000) return;
+    this.#second = now;
+    if (this.#answers === 0 && this.#server !== undefined) this.#server.maxConnections = this.#limit + REFUSING;
+    this.#answers = this.#answersPerS;
   }
 
   /**
@@ -85,10 +109,22 @@ export class ConnectionLimit {
       socket.once('close', closed);
       for (const l of served) l.call(server, socket);
     });
-    server.on('drop', () => this.#counted('dropped'));
+    server.on('drop', () => {
+      this.#counted('dropped');
+      if (this.#answers === 0) this.#renew();
+    });
   }
 
   #refuse(socket: Socket): void {
+    this.#renew();
+    if (this.#answers === 0) {
+      // Spent already (node:net had accepted it before the cap came down): closed, as at accept.
+      this.#counted('dropped');
+      socket.destroy();
+      return;
+    }
+    // The second's last answer: node:net closes the rest at accept until a new one.
+    if (--this.#answers === 0 && this.#server !== undefined) this.#server.maxConnections = this.#limit;
     this.#counted('refused');
     this.#refusing++;
     socket.on('error', ignore);

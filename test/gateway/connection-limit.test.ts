@@ -76,7 +76,7 @@ describe('connections over server.maxConnections', () => {
 
   it('past REFUSING lingering at once, the extras are closed at accept and counted dropped', async () => {
     const outcomes: string[] = [];
-    const limit = new ConnectionLimit(1, (o) => outcomes.push(o), 60_000);
+    const limit = new ConnectionLimit(1, (o) => outcomes.push(o), { lingerMs: 60_000 });
     const server = createServer((_req, res) => res.end('ok'));
     limit.attach(server);
     limit.apply(server, 1);
@@ -97,6 +97,38 @@ describe('connections over server.maxConnections', () => {
     expect(limit.open).toBe(1);
     expect(limit.refusing).toBe(REFUSING);
     lingering.forEach((c) => c.socket.destroy());
+  });
+});
+
+describe('answers per second', () => {
+  it('past ANSWERS_PER_S in a second, connections over the cap are closed at accept; a new second answers again', async () => {
+    const outcomes: string[] = [];
+    let now = 0;
+    const limit = new ConnectionLimit(1, (o) => outcomes.push(o), { answersPerS: 3, now: () => now });
+    const server = createServer((_req, res) => res.end('ok'));
+    limit.attach(server);
+    limit.apply(server, 1);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    onCleanup(async () => {
+      server.closeAllConnections();
+      server.close();
+    });
+    await holdConnections(url, 1);
+    const answer = async (): Promise<string> => {
+      const c = rawSocket(url);
+      await c.closed;
+      return c.text().slice(0, 12);
+    };
+    const first: string[] = [];
+    for (let i = 0; i < 5; i++) first.push(await answer());
+    expect(first).toEqual(['HTTP/1.1 503', 'HTTP/1.1 503', 'HTTP/1.1 503', '', '']);
+    now = 1000;
+    // The first close at accept of the new second gives the answers back.
+    expect(await answer()).toBe('');
+    expect(await answer()).toBe('HTTP/1.1 503');
+    expect(outcomes).toEqual(['refused', 'refused', 'refused', 'dropped', 'dropped', 'dropped', 'refused']);
+    expect(limit.open).toBe(1);
   });
 });
 
