@@ -130,6 +130,8 @@ export class PipelineLimit {
   /** A response served on line `l` closed (onServedClose): the next request on its connection may go. */
   closed(res: ServerResponse, l: Line): void {
     this.#serving.delete(res);
+    // Not held past its close: an idle kept-alive connection would keep its last request and response alive.
+    if (l.last === res) l.last = undefined;
     if (!res.shouldKeepAlive) l.closing = true;
     this.#next(l.socket, l);
   }
