@@ -14,7 +14,9 @@
  *   allocated on the heap (Buffers' contents, off the heap, are not counted). A round in
  *   which a collection ran anyway is reported and not counted.
  * - gc: Node's default heap; `--n` × 10 decisions, the pauses the `gc` performance entries
- *   report (scavenges and the rest), per 1,000 decisions.
+ *   report (scavenges and the rest), per 1,000 decisions; and what the scavenges kept (their
+ *   survivors and promotions, v8.GCProfiler), per decision: the work a pause does, which the
+ *   host's load does not change (the pause's length it does).
  * - `--profile` (instead of the two above): a sampling heap profile (inspector HeapProfiler,
  *   every ~256 B on average) of `sluice`'s rounds alone: bytes per decision by allocating function.
  *
@@ -27,7 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { getHeapStatistics } from 'node:v8';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { Redis } from 'ioredis';
 import { KeyedRateLimiter } from '../src/rate/index.js';
 import { RedisStore } from '../src/redis/index.js';
@@ -54,6 +56,8 @@ interface Figures {
   contender: string;
   /** Per round: heap bytes per decision (bytes), or GC ms per 1,000 decisions (gc). */
   rounds: number[];
+  /** gc: per round, bytes the scavenges kept (copied in the young generation, or promoted) per decision. */
+  survived: number[];
   scavenges: number;
   skipped: number;
 }
@@ -87,7 +91,7 @@ function parent(): void {
     const own = b.contender === 'noop' ? '' : `, ${(med(b.rounds) - floor).toFixed(0)} B beyond the harness`;
     console.log(
       `${b.contender.padEnd(12)} heap ${med(b.rounds).toFixed(0)} B/decision (rounds ${b.rounds.map((x) => x.toFixed(0)).join(' ')}${b.skipped > 0 ? `; ${b.skipped} rounds with a GC not counted` : ''})${own}; ` +
-        `GC ${med(g.rounds).toFixed(3)} ms per 1,000 decisions, least ${Math.min(...g.rounds).toFixed(3)} (rounds ${g.rounds.map((x) => x.toFixed(3)).join(' ')}), ${((1000 * g.scavenges) / (g.rounds.length * N * 10)).toFixed(2)} pauses per 1,000`,
+        `GC ${med(g.rounds).toFixed(3)} ms per 1,000 decisions, least ${Math.min(...g.rounds).toFixed(3)} (rounds ${g.rounds.map((x) => x.toFixed(3)).join(' ')}), ${((1000 * g.scavenges) / (g.rounds.length * N * 10)).toFixed(2)} pauses per 1,000; scavenges kept ${med(g.survived).toFixed(1)} B per decision (rounds ${g.survived.map((x) => x.toFixed(1)).join(' ')})`,
     );
   }
   const sl = bytes.find((f) => f.contender === 'sluice');
@@ -96,7 +100,7 @@ function parent(): void {
     const gs = gc.find((f) => f.contender === 'sluice')!;
     const gb = gc.find((f) => f.contender === 'sluice-base')!;
     // GC ms move with how busy the host is (a pause waits for a core): the least round is the least disturbed.
-    console.log(`sluice ÷ sluice-base: heap bytes ${(med(sl.rounds) / med(bs.rounds)).toFixed(2)}x (beyond the harness ${((med(sl.rounds) - floor) / (med(bs.rounds) - floor)).toFixed(2)}x), GC ms ${(med(gs.rounds) / med(gb.rounds)).toFixed(2)}x (least round ${(Math.min(...gs.rounds) / Math.min(...gb.rounds)).toFixed(2)}x)`);
+    console.log(`sluice ÷ sluice-base: heap bytes ${(med(sl.rounds) / med(bs.rounds)).toFixed(2)}x (beyond the harness ${((med(sl.rounds) - floor) / (med(bs.rounds) - floor)).toFixed(2)}x), GC ms ${(med(gs.rounds) / med(gb.rounds)).toFixed(2)}x (least round ${(Math.min(...gs.rounds) / Math.min(...gb.rounds)).toFixed(2)}x), bytes kept by scavenges ${(med(gs.survived) / med(gb.survived)).toFixed(2)}x`);
   }
 }
 
@@ -154,7 +158,7 @@ async function child(mode: Mode): Promise<void> {
   };
 
   const names = Object.keys(contenders);
-  const out: Figures[] = names.map((contender) => ({ contender, rounds: [], scavenges: 0, skipped: 0 }));
+  const out: Figures[] = names.map((contender) => ({ contender, rounds: [], survived: [], scavenges: 0, skipped: 0 }));
   for (const name of names) await run(contenders[name]!, 2_000); // warm-up: compiled, connected, keys in Redis
   let session: Session | undefined;
   if (mode === 'profile') {
@@ -172,13 +176,17 @@ async function child(mode: Mode): Promise<void> {
       const p0 = pauses;
       const g0 = gcMs;
       const n = mode === 'bytes' ? N : N * 10;
+      const prof = mode === 'gc' ? new GCProfiler() : undefined;
+      prof?.start();
       const h0 = getHeapStatistics();
       await run(contenders[names[i]!]!, n);
       const h1 = getHeapStatistics();
+      const gcs = prof?.stop();
       await drain();
       if (mode === 'gc') {
         f.rounds.push(((gcMs - g0) * 1000) / n);
         f.scavenges += pauses - p0;
+        f.survived.push(scavenged(gcs!.statistics) / n);
       } else if (pauses !== p0) {
         f.skipped++;
       } else {
@@ -207,4 +215,26 @@ async function child(mode: Mode): Promise<void> {
   for (const s of stores) await s.close();
   client.disconnect();
   console.log(JSON.stringify(out));
+}
+
+interface GcStat {
+  gcType: string;
+  beforeGC: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] };
+  afterGC: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] };
+}
+
+/**
+ * What the scavenges of `stats` kept: the young generation's survivors (copied within it) and
+ * what they promoted (the old spaces' growth across each). A scavenge's work is this copying,
+ * so unlike its pause it does not depend on how busy the host is.
+ */
+function scavenged(stats: readonly GcStat[]): number {
+  let total = 0;
+  for (const g of stats) {
+    if (g.gcType !== 'Scavenge') continue;
+    const used = (side: GcStat['afterGC'], name: string): number => side.heapSpaceStatistics.find((x) => x.spaceName === name)?.spaceUsedSize ?? 0;
+    total += used(g.afterGC, 'new_space');
+    for (const old of ['old_space', 'large_object_space']) total += Math.max(0, used(g.afterGC, old) - used(g.beforeGC, old));
+  }
+  return total;
 }
