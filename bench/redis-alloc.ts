@@ -16,7 +16,7 @@
  * - gc: Node's default heap; `--n` × 10 decisions, the pauses the `gc` performance entries
  *   report (scavenges and the rest), per 1,000 decisions; and what the scavenges kept (their
  *   survivors and promotions, v8.GCProfiler), per decision: the work a pause does, which the
- *   host's load does not change (the pause's length it does).
+ *   host's load does not change (the pause's length it does); and this process's CPU per decision.
  * - `--profile` (instead of the two above): a sampling heap profile (inspector HeapProfiler,
  *   every ~256 B on average) of `sluice`'s rounds alone: bytes per decision by allocating function.
  *
@@ -58,6 +58,8 @@ interface Figures {
   rounds: number[];
   /** gc: per round, bytes the scavenges kept (copied in the young generation, or promoted) per decision. */
   survived: number[];
+  /** gc: per round, this process's CPU (user + system) per decision, µs. */
+  cpu: number[];
   scavenges: number;
   skipped: number;
 }
@@ -91,7 +93,7 @@ function parent(): void {
     const own = b.contender === 'noop' ? '' : `, ${(med(b.rounds) - floor).toFixed(0)} B beyond the harness`;
     console.log(
       `${b.contender.padEnd(12)} heap ${med(b.rounds).toFixed(0)} B/decision (rounds ${b.rounds.map((x) => x.toFixed(0)).join(' ')}${b.skipped > 0 ? `; ${b.skipped} rounds with a GC not counted` : ''})${own}; ` +
-        `GC ${med(g.rounds).toFixed(3)} ms per 1,000 decisions, least ${Math.min(...g.rounds).toFixed(3)} (rounds ${g.rounds.map((x) => x.toFixed(3)).join(' ')}), ${((1000 * g.scavenges) / (g.rounds.length * N * 10)).toFixed(2)} pauses per 1,000; scavenges kept ${med(g.survived).toFixed(1)} B per decision (rounds ${g.survived.map((x) => x.toFixed(1)).join(' ')})`,
+        `GC ${med(g.rounds).toFixed(3)} ms per 1,000 decisions, least ${Math.min(...g.rounds).toFixed(3)} (rounds ${g.rounds.map((x) => x.toFixed(3)).join(' ')}), ${((1000 * g.scavenges) / (g.rounds.length * N * 10)).toFixed(2)} pauses per 1,000; scavenges kept ${med(g.survived).toFixed(1)} B per decision (rounds ${g.survived.map((x) => x.toFixed(1)).join(' ')}); CPU ${med(g.cpu).toFixed(2)} µs per decision, least ${Math.min(...g.cpu).toFixed(2)}`,
     );
   }
   const sl = bytes.find((f) => f.contender === 'sluice');
@@ -100,7 +102,7 @@ function parent(): void {
     const gs = gc.find((f) => f.contender === 'sluice')!;
     const gb = gc.find((f) => f.contender === 'sluice-base')!;
     // GC ms move with how busy the host is (a pause waits for a core): the least round is the least disturbed.
-    console.log(`sluice ÷ sluice-base: heap bytes ${(med(sl.rounds) / med(bs.rounds)).toFixed(2)}x (beyond the harness ${((med(sl.rounds) - floor) / (med(bs.rounds) - floor)).toFixed(2)}x), GC ms ${(med(gs.rounds) / med(gb.rounds)).toFixed(2)}x (least round ${(Math.min(...gs.rounds) / Math.min(...gb.rounds)).toFixed(2)}x), bytes kept by scavenges ${(med(gs.survived) / med(gb.survived)).toFixed(2)}x`);
+    console.log(`sluice ÷ sluice-base: heap bytes ${(med(sl.rounds) / med(bs.rounds)).toFixed(2)}x (beyond the harness ${((med(sl.rounds) - floor) / (med(bs.rounds) - floor)).toFixed(2)}x), GC ms ${(med(gs.rounds) / med(gb.rounds)).toFixed(2)}x (least round ${(Math.min(...gs.rounds) / Math.min(...gb.rounds)).toFixed(2)}x), bytes kept by scavenges ${(med(gs.survived) / med(gb.survived)).toFixed(2)}x, CPU ${(med(gs.cpu) / med(gb.cpu)).toFixed(2)}x (least round ${(Math.min(...gs.cpu) / Math.min(...gb.cpu)).toFixed(2)}x)`);
   }
 }
 
@@ -158,7 +160,7 @@ async function child(mode: Mode): Promise<void> {
   };
 
   const names = Object.keys(contenders);
-  const out: Figures[] = names.map((contender) => ({ contender, rounds: [], survived: [], scavenges: 0, skipped: 0 }));
+  const out: Figures[] = names.map((contender) => ({ contender, rounds: [], survived: [], cpu: [], scavenges: 0, skipped: 0 }));
   for (const name of names) await run(contenders[name]!, 2_000); // warm-up: compiled, connected, keys in Redis
   let session: Session | undefined;
   if (mode === 'profile') {
@@ -179,7 +181,9 @@ async function child(mode: Mode): Promise<void> {
       const prof = mode === 'gc' ? new GCProfiler() : undefined;
       prof?.start();
       const h0 = getHeapStatistics();
+      const c0 = process.cpuUsage();
       await run(contenders[names[i]!]!, n);
+      const c1 = process.cpuUsage(c0);
       const h1 = getHeapStatistics();
       const gcs = prof?.stop();
       await drain();
@@ -187,6 +191,7 @@ async function child(mode: Mode): Promise<void> {
         f.rounds.push(((gcMs - g0) * 1000) / n);
         f.scavenges += pauses - p0;
         f.survived.push(scavenged(gcs!.statistics) / n);
+        f.cpu.push((c1.user + c1.system) / n);
       } else if (pauses !== p0) {
         f.skipped++;
       } else {
