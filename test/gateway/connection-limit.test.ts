@@ -17,6 +17,20 @@ afterEach(cleanup);
 const H = 'Host: gw\r\n';
 
 /** `n` kept-alive connections, each having had one request answered: the gateway holds them. */
+/** A node:http server capped at one connection by a ConnectionLimit (outcomes pushed to `outcomes`), closed after the test. */
+async function cappedServer(outcomes: string[], options: ConstructorParameters<typeof ConnectionLimit>[2]): Promise<{ limit: ConnectionLimit; url: string }> {
+  const limit = new ConnectionLimit(1, (o) => outcomes.push(o), options);
+  const server = createServer((_req, res) => res.end('ok'));
+  limit.attach(server);
+  limit.apply(server, 1);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(async () => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { limit, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 async function holdConnections(url: string, n: number): Promise<Socket[]> {
   const u = new URL(url);
   const held: Socket[] = [];
@@ -76,16 +90,7 @@ describe('connections over server.maxConnections', () => {
 
   it('past REFUSING lingering at once, the extras are closed at accept and counted dropped', async () => {
     const outcomes: string[] = [];
-    const limit = new ConnectionLimit(1, (o) => outcomes.push(o), { lingerMs: 60_000 });
-    const server = createServer((_req, res) => res.end('ok'));
-    limit.attach(server);
-    limit.apply(server, 1);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    onCleanup(async () => {
-      server.closeAllConnections();
-      server.close();
-    });
+    const { limit, url } = await cappedServer(outcomes, { lingerMs: 60_000 });
     await holdConnections(url, 1);
     const lingering = Array.from({ length: REFUSING }, () => halfOpen(url));
     await Promise.all(lingering.map((c) => c.answered));
@@ -104,16 +109,7 @@ describe('answers per second', () => {
   it('past ANSWERS_PER_S in a second, connections over the cap are closed at accept; a new second answers again', async () => {
     const outcomes: string[] = [];
     let now = 0;
-    const limit = new ConnectionLimit(1, (o) => outcomes.push(o), { answersPerS: 3, now: () => now });
-    const server = createServer((_req, res) => res.end('ok'));
-    limit.attach(server);
-    limit.apply(server, 1);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    onCleanup(async () => {
-      server.closeAllConnections();
-      server.close();
-    });
+    const { limit, url } = await cappedServer(outcomes, { answersPerS: 3, now: () => now });
     await holdConnections(url, 1);
     const answer = async (): Promise<string> => {
       const c = rawSocket(url);

@@ -24,6 +24,25 @@ function fakeLoop(): { source: () => { idle: number; active: number }; run: (act
 
 const made: LoopSaturation[] = [];
 afterEach(() => made.splice(0).forEach((l) => l.stop()));
+/**
+ * A saturation sampler fed the gateway's counts and the connections held paused, on a loop
+ * saturated throughout: `tick` adds a sample's requests and refusals, `hold` sets what is held.
+ */
+function heldStorm(): { l: LoopSaturation; tick: (requests: number, rejected: number) => void; hold: (n: number) => void } {
+  const loop = fakeLoop();
+  const counts = { requests: 0, rejected: 0 };
+  let held = 0;
+  const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts, held: () => held });
+  made.push(l);
+  const tick = (requests: number, rejected: number): void => {
+    counts.requests += requests;
+    counts.rejected += rejected;
+    loop.run(100, 0);
+    l.sample();
+  };
+  return { l, tick, hold: (n) => void (held = n) };
+}
+
 function saturation(threshold: number, loop: ReturnType<typeof fakeLoop>): LoopSaturation {
   const l = new LoopSaturation({ threshold, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000 });
   made.push(l);
@@ -112,49 +131,29 @@ describe('LoopSaturation with the gateway\'s counters: pausing only while refusa
   });
 
   it('connections held paused count as refused: a storm paced so well that it refuses little stays engaged until its connections are no longer held', () => {
-    const loop = fakeLoop();
-    const counts = { requests: 0, rejected: 0 };
-    let held = 0;
-    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts, held: () => held });
-    made.push(l);
-    const tick = (requests: number, rejected: number): void => {
-      counts.requests += requests;
-      counts.rejected += rejected;
-      loop.run(100, 0); // saturated throughout
-      l.sample();
-    };
+    const { l, tick, hold } = heldStorm();
     for (let i = 0; i < 10; i++) tick(200, 12); // a pool: 6% refused, nothing held (never engaged, so nothing paused)
     expect(l.saturated).toBe(false);
     for (let i = 0; i < 10; i++) tick(500, 300); // a storm: 60% refused
     expect(l.saturated).toBe(true);
     // Paced: 1,900 connections held, refusals down to 15% of requests — without `held`, under a quarter: released.
-    held = 1900;
+    hold(1900);
     for (let i = 0; i < 10; i++) tick(270, 40);
     expect(l.refusedShare).toBeCloseTo((400 + 1900) / (2700 + 1900), 5);
     expect(l.saturated).toBe(true);
     // The storm is over: its connections' pauses ran out and they sent nothing more.
-    held = 0;
+    hold(0);
     for (let i = 0; i < 10; i++) tick(230, 0);
     expect(l.refusedShare).toBe(0);
     expect(l.saturated).toBe(false);
   });
 
   it('a pool never engaged holds nothing, and a few paused connections do not hold a loop busy with admitted work', () => {
-    const loop = fakeLoop();
-    const counts = { requests: 0, rejected: 0 };
-    let held = 0;
-    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts, held: () => held });
-    made.push(l);
-    const tick = (requests: number, rejected: number): void => {
-      counts.requests += requests;
-      counts.rejected += rejected;
-      loop.run(100, 0);
-      l.sample();
-    };
+    const { l, tick, hold } = heldStorm();
     for (let i = 0; i < 10; i++) tick(500, 300); // a burst engages it
     expect(l.saturated).toBe(true);
     // Then 100 connections on a limit of 50: 6% refused, the ~50 refused ones paused.
-    held = 50;
+    hold(50);
     for (let i = 0; i < 10; i++) tick(210, 12);
     expect(l.refusedShare).toBeCloseTo((120 + 50) / (2100 + 50), 5);
     expect(l.saturated).toBe(false);
