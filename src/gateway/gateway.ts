@@ -160,8 +160,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Every request owed an answer: a drain's deadline answers those the upstream never got; a worker's crash all.
   const owed = options.crashAnswers ?? new CrashAnswers();
   const counters: GatewayCounters = newCounters();
-  // The pacer's paused connections count as refused demand (loop-saturation.ts): read at each sample, after both exist.
-  const loop: LoopSaturation = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters, held: (): number => pacer.paused });
+  const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters });
   const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
   const pipeline = new PipelineLimit(pacer);
   const connections = new ConnectionLimit(resolved.server.maxConnections, (outcome) => {

@@ -23,23 +23,6 @@
  * against 2,018 admitted/s), pausing engaged and goodput was 84% of capacity where HAProxy
  * made 97% (bench/results/gateway-5b3e90e-epyc-pool-collapse.md). ELU also counts time the
  * process was runnable but descheduled, so on a busy machine it reads high at modest CPU.
- *
- * Pausing lowers the share it is engaged on: a paused connection sends nothing, so a storm
- * paced well refuses little, the share fell under a quarter, pausing was released, and the
- * whole storm came back unpaced at once (issue 9, 2,000 wrk connections: 550–1,300
- * refusals/s unpaced in every run). So the connections held paused at a reading (`held`)
- * count as refused demand deferred: each of them, a client the gate turned away, would have
- * sent at least one request in the last second had it been read (a closed-loop client
- * re-sends at once), so share = (refused + held) / (requests + held) over the last second.
- * A loop busy with admitted work is unaffected: it is never engaged, so it holds nothing.
- *
- * Pausing lowers the ELU it is engaged on too (a paused connection costs the loop nothing):
- * after the dwell the reading was under the release mark, pausing was released, and the
- * storm saturated the loop again at the next reading — ~900 refusals unpaced in that 100 ms,
- * once a second (issue 9, 2,000 wrk connections). So an engagement that follows a release
- * within RELAPSE_MS is held engaged twice as long as the one before (ELU or not), up to
- * MAX_HOLDS dwells; one that comes later is held for one dwell again. The share rule still
- * releases at once: when the storm's clients are gone, nothing is held and nothing refused.
  */
 import { performance } from 'node:perf_hooks';
 import { eventLoopUtilizationSignal } from '../pressure/event-loop-utilization-signal.js';
@@ -65,18 +48,10 @@ export interface LoopSaturationOptions {
   readonly answers?: () => { readonly requests: number; readonly rejected: number };
   /** @default 0.5 */
   readonly minRefusedShare?: number;
-  /** Connections held paused now (the pacer's): counted as refused in the share. @default () => 0 */
-  readonly held?: () => number;
 }
 
 /** Samples in the refused-share window (10 x 100 ms: the last second). */
 const SHARE_SAMPLES = 10;
-
-/** An engagement this soon after a release is a relapse: its hold doubles, ms. */
-export const RELAPSE_MS = 500;
-
-/** The longest hold of an engagement, in dwells (8: 8 s at the default dwell). */
-export const MAX_HOLDS = 8;
 
 export class LoopSaturation {
   readonly #source: (() => LoopTimes) | undefined;
@@ -92,7 +67,6 @@ export class LoopSaturation {
   #last = 0;
   readonly #answers: (() => { readonly requests: number; readonly rejected: number }) | undefined;
   readonly #minShare: number;
-  readonly #held: () => number;
   /** Requests and refusals per sample, a ring of the last SHARE_SAMPLES; the counters at the last sample. */
   readonly #requests = new Float64Array(SHARE_SAMPLES);
   readonly #rejected = new Float64Array(SHARE_SAMPLES);
@@ -101,16 +75,10 @@ export class LoopSaturation {
   #share = 0;
   /** The share's own hysteresis: high at minRefusedShare, low again below half of it (pausing lowers the share it is engaged on). */
   #shareHigh = false;
-  /** The answer of the last reading (`saturated`); when it last turned false; how long the current engagement is held, and until when. */
-  #engaged = false;
-  #releasedAt = -Infinity;
-  #holdMs = 0;
-  #holdUntil = -Infinity;
 
   constructor(options: LoopSaturationOptions) {
     this.#answers = options.answers;
     this.#minShare = options.minRefusedShare ?? 0.5;
-    this.#held = options.held ?? ((): number => 0);
     this.#source = options.source;
     this.#dwellMs = options.dwellMs ?? 1000;
     this.#now = options.now ?? ((): number => performance.now());
@@ -130,10 +98,6 @@ export class LoopSaturation {
   /** A new threshold (a config reload) starts from "not saturated"; 0 means always. */
   set threshold(value: number) {
     this.#threshold = value;
-    this.#engaged = false;
-    this.#releasedAt = -Infinity;
-    this.#holdMs = this.#dwellMs;
-    this.#holdUntil = -Infinity;
     if (value === 0) {
       this.#hysteresis = undefined;
       return;
@@ -161,10 +125,10 @@ export class LoopSaturation {
   get saturated(): boolean {
     if (this.#hysteresis === undefined) return true;
     if (this.#now() - this.#sampledAt >= this.#intervalMs) this.sample();
-    return this.#engaged;
+    return this.#hysteresis.level !== 'ok' && (this.#answers === undefined || this.#shareHigh);
   }
 
-  /** Share of the last second's requests that were refused, connections held paused counted as refused (0 without `answers`). */
+  /** Share of the last second's requests that were refused (0 without `answers`). */
   get refusedShare(): number {
     return this.#share;
   }
@@ -177,20 +141,10 @@ export class LoopSaturation {
   /** Take one reading now (the timer does this every interval). */
   sample(): void {
     if (this.#hysteresis === undefined) return;
-    const now = this.#now();
-    this.#sampledAt = now;
+    this.#sampledAt = this.#now();
     this.#last = this.#read();
-    this.#hysteresis.update(this.#last, now);
+    this.#hysteresis.update(this.#last, this.#now());
     this.#sampleShare();
-    const was = this.#engaged;
-    const high = this.#hysteresis.level !== 'ok';
-    const shareOk = this.#answers === undefined || this.#shareHigh;
-    if (!was && high && shareOk) {
-      this.#holdMs = now - this.#releasedAt <= RELAPSE_MS ? Math.min(this.#holdMs * 2, MAX_HOLDS * this.#dwellMs) : this.#dwellMs;
-      this.#holdUntil = now + this.#holdMs;
-    }
-    this.#engaged = (high || now < this.#holdUntil) && shareOk;
-    if (was && !this.#engaged) this.#releasedAt = now;
   }
 
   #sampleShare(): void {
@@ -207,8 +161,7 @@ export class LoopSaturation {
       requests += this.#requests[i]!;
       rejected += this.#rejected[i]!;
     }
-    const held = this.#held();
-    this.#share = requests + held > 0 ? (rejected + held) / (requests + held) : 0;
+    this.#share = requests > 0 ? rejected / requests : 0;
     if (this.#share >= this.#minShare) this.#shareHigh = true;
     else if (this.#share < this.#minShare / 2) this.#shareHigh = false;
   }

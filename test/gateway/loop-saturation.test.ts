@@ -3,7 +3,7 @@
 // real load, no timing.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LoopSaturation, MAX_HOLDS } from '../../src/gateway/loop-saturation.js';
+import { LoopSaturation } from '../../src/gateway/loop-saturation.js';
 import { RefusalPacer } from '../../src/gateway/refusal-pacer.js';
 
 /** Loop times advanced by hand: `run(activeMs, idleMs)` adds one interval's worth. */
@@ -24,25 +24,6 @@ function fakeLoop(): { source: () => { idle: number; active: number }; run: (act
 
 const made: LoopSaturation[] = [];
 afterEach(() => made.splice(0).forEach((l) => l.stop()));
-/**
- * A saturation sampler fed the gateway's counts and the connections held paused, on a loop
- * saturated throughout: `tick` adds a sample's requests and refusals, `hold` sets what is held.
- */
-function heldStorm(): { l: LoopSaturation; tick: (requests: number, rejected: number) => void; hold: (n: number) => void } {
-  const loop = fakeLoop();
-  const counts = { requests: 0, rejected: 0 };
-  let held = 0;
-  const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts, held: () => held });
-  made.push(l);
-  const tick = (requests: number, rejected: number): void => {
-    counts.requests += requests;
-    counts.rejected += rejected;
-    loop.run(100, 0);
-    l.sample();
-  };
-  return { l, tick, hold: (n) => void (held = n) };
-}
-
 function saturation(threshold: number, loop: ReturnType<typeof fakeLoop>): LoopSaturation {
   const l = new LoopSaturation({ threshold, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000 });
   made.push(l);
@@ -128,95 +109,6 @@ describe('LoopSaturation with the gateway\'s counters: pausing only while refusa
     // Threshold 0 stays "always", whatever the share.
     l.threshold = 0;
     expect(l.saturated).toBe(true);
-  });
-
-  it('connections held paused count as refused: a storm paced so well that it refuses little stays engaged until its connections are no longer held', () => {
-    const { l, tick, hold } = heldStorm();
-    for (let i = 0; i < 10; i++) tick(200, 12); // a pool: 6% refused, nothing held (never engaged, so nothing paused)
-    expect(l.saturated).toBe(false);
-    for (let i = 0; i < 10; i++) tick(500, 300); // a storm: 60% refused
-    expect(l.saturated).toBe(true);
-    // Paced: 1,900 connections held, refusals down to 15% of requests — without `held`, under a quarter: released.
-    hold(1900);
-    for (let i = 0; i < 10; i++) tick(270, 40);
-    expect(l.refusedShare).toBeCloseTo((400 + 1900) / (2700 + 1900), 5);
-    expect(l.saturated).toBe(true);
-    // The storm is over: its connections' pauses ran out and they sent nothing more.
-    hold(0);
-    for (let i = 0; i < 10; i++) tick(230, 0);
-    expect(l.refusedShare).toBe(0);
-    expect(l.saturated).toBe(false);
-  });
-
-  it('a pool never engaged holds nothing, and a few paused connections do not hold a loop busy with admitted work', () => {
-    const { l, tick, hold } = heldStorm();
-    for (let i = 0; i < 10; i++) tick(500, 300); // a burst engages it
-    expect(l.saturated).toBe(true);
-    // Then 100 connections on a limit of 50: 6% refused, the ~50 refused ones paused.
-    hold(50);
-    for (let i = 0; i < 10; i++) tick(210, 12);
-    expect(l.refusedShare).toBeCloseTo((120 + 50) / (2100 + 50), 5);
-    expect(l.saturated).toBe(false);
-  });
-});
-
-describe('LoopSaturation relapses: pausing lowers the ELU it is engaged on', () => {
-  /** Readings 100 ms apart at `elu`, each over 500 requests of which `rejected` refused; what `saturated` said after each. */
-  function storm(): { l: LoopSaturation; run: (elu: number, n: number, rejected?: number) => boolean[] } {
-    const loop = fakeLoop();
-    const counts = { requests: 0, rejected: 0 };
-    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts });
-    made.push(l);
-    const run = (elu: number, n: number, rejected = 300): boolean[] => {
-      const out: boolean[] = [];
-      for (let i = 0; i < n; i++) {
-        counts.requests += 500;
-        counts.rejected += rejected;
-        loop.run(100 * elu, 100 * (1 - elu));
-        l.sample();
-        out.push(l.saturated);
-      }
-      return out;
-    };
-    run(0.5, 1); // the first reading only sets the counters' base
-    return { l, run };
-  }
-
-  it('a loop that saturates again at the reading after a release is held twice as long each time, up to MAX_HOLDS dwells', () => {
-    const { run } = storm();
-    expect(run(1, 1)).toEqual([true]); // engaged, held one dwell (1 s)
-    /** Readings after the engagement until the one that released it, the loop at 0.5 (paced: room on it). */
-    const held = (): number => {
-      let n = 0;
-      while (n < 200 && run(0.5, 1)[0] === true) n++;
-      return n;
-    };
-    expect(held()).toBe(9); // the engaging reading and 9 more: 1 s
-    for (const dwells of [2, 4, 8, MAX_HOLDS, MAX_HOLDS]) {
-      expect(run(1, 1)).toEqual([true]); // saturated again 100 ms after the release: a relapse
-      expect(held()).toBe(dwells * 10 - 1);
-    }
-  });
-
-  it('an engagement long after the last release is held one dwell again', () => {
-    const { run } = storm();
-    run(1, 1);
-    expect(run(0.5, 10).indexOf(false)).toBe(9);
-    run(1, 1); // a relapse: held 2 s
-    expect(run(0.5, 30).indexOf(false)).toBe(19);
-    run(0.5, 10); // a second more with room on the loop
-    run(1, 1);
-    expect(run(0.5, 30).indexOf(false)).toBe(9);
-  });
-
-  it('the share still releases at once, whatever the hold: the storm\'s clients are gone', () => {
-    const { l, run } = storm();
-    run(1, 1);
-    run(0.5, 10);
-    run(1, 1); // a relapse: held 2 s
-    // Nothing refused from here: the last second's share (10 readings) is under a quarter once 6 of them are quiet.
-    expect(run(0.5, 6, 0)).toEqual([true, true, true, true, true, false]);
-    expect(l.refusedShare).toBeCloseTo((4 * 300) / 5000, 5);
   });
 });
 
