@@ -41,10 +41,10 @@ import type { TrustCheck } from '../http/trusted-proxies.js';
 import type { RequestBody } from './body-reader.js';
 import { responseHead, upstreamRequestHead } from './forward-headers.js';
 import type { Hold, MemoryBudget } from './memory-budget.js';
-import { writeProblem } from './responses.js';
 import type { ReadWatch } from './read-watch.js';
 import type { LiveUpstream } from './route-table.js';
 import type { SlowReaders } from './slow-readers.js';
+import { describe, failureOf, type UpstreamFailure, writeFailure } from './upstream-failures.js';
 
 export interface ForwardContext {
   readonly trusted: TrustCheck | undefined;
@@ -65,42 +65,6 @@ export interface ForwardContext {
 }
 
 const NO_HEADERS: readonly HeaderPair[] = [];
-
-/** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-/**
- * What went wrong upstream: `error`, no connection or one that broke (refused, reset, closed
- * before the response was whole); `timeout`, silence; `invalid`, bytes that are not an HTTP
- * response.
- */
-export type UpstreamFailure = 'error' | 'timeout' | 'invalid';
-
-/** The reason a client is given for each. */
-const FAILURE_REASONS = { error: 'upstream_unreachable', timeout: 'upstream_timeout', invalid: 'upstream_invalid_response' } as const;
-
-export function failureReason(kind: UpstreamFailure): (typeof FAILURE_REASONS)[UpstreamFailure] {
-  return FAILURE_REASONS[kind];
-}
-
-const FAILURE_DETAILS = { error: 'The upstream could not be reached.', timeout: 'The upstream did not answer in time.', invalid: 'The upstream answered with an invalid HTTP response.' } as const;
-
-/** undici's codes for a response whose framing does not add up, or whose head is over its size limit. */
-const INVALID_CODES = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_HEADERS_OVERFLOW']);
-
-/**
- * undici's errors for a response that is not HTTP: its parser's (an HTTPParserError, whose
- * `code` undici leaves undefined: a garbage status line, a malformed header, broken
- * chunking), a body that disagrees with its Content-Length (two of them, say: a close before
- * the end is 'other side closed', an `error`), a head over its limit, a 100 as a final
- * answer or an upgrade nobody asked for ('bad response', 'bad upgrade').
- */
-function failureOf(err: Error & { code?: string }): UpstreamFailure {
-  const code = err.code ?? '';
-  if (TIMEOUT_CODES.has(code)) return 'timeout';
-  if (err.name === 'HTTPParserError' || INVALID_CODES.has(code) || (code === 'UND_ERR_SOCKET' && (err.message === 'bad response' || err.message === 'bad upgrade'))) return 'invalid';
-  return 'error';
-}
 
 /** The forwarding of a response in flight, on the response itself (abandonForwarding and the shared listeners below read it). */
 const kForwarding = Symbol('sluice.gateway.forwarding');
@@ -353,7 +317,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     res.setHeader('Connection', 'close');
     for (const [name, value] of this.own) res.setHeader(name, value);
-    writeProblem(res, kind === 'timeout' ? 504 : 502, FAILURE_REASONS[kind], FAILURE_DETAILS[kind]);
+    writeFailure(res, kind);
   }
 
   /** The client took everything pending: hold nothing, and let the upstream go on. */
@@ -386,11 +350,6 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#unwatch = undefined;
     this.#held?.release();
   }
-}
-
-/** An upstream error for the log: undici's code and its message (a parser's error has no code, its message says what it found). */
-function describe(err: Error & { code?: string }): string {
-  return err.code === undefined ? err.message : `${err.code}: ${err.message}`;
 }
 
 /** A response head (name, value, ...) without Content-Length. */

@@ -28,7 +28,7 @@ import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { GatewayCounters } from './gateway-counters.js';
-import { failureReason } from './proxy.js';
+import { failureReason } from './upstream-failures.js';
 import type { ForwardContext } from './proxy.js';
 import { ReadWatch } from './read-watch.js';
 import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
