@@ -1,6 +1,6 @@
 /**
- * The requests a gateway owes an answer, and what it answers them when it cannot serve them:
- * at a drain's deadline, those the upstream never got (below); in a worker that crashes, all.
+ * What a gateway answers requests it cannot serve: at a drain's deadline, those the upstream
+ * never got (`answerUnsent`); in a worker that crashes, all (`CrashAnswers`).
  *
  * What a worker that crashes (an uncaught exception) owes the clients it is serving: every
  * request it has not answered yet is answered 502 with `Connection: close` — one whose
@@ -33,35 +33,13 @@ export class CrashAnswers {
   /** A request arrived: it is owed an answer until its response closes. */
   track(res: ServerResponse): void {
     this.#open.add(res);
-    // `on`, not `once` (a wrapper per request, on every request now): a response closes once.
+    // `on`, not `once` (a wrapper per request): a response closes once.
     res.on('close', this.#forget);
   }
 
   /** Requests not answered yet. */
   get open(): number {
     return this.#open.size;
-  }
-
-  /**
-   * At a drain's deadline: every open request the upstream never got (`sent(res)` false: its
-   * upload still arriving, say) and whose response has not begun is answered 503 `draining`
-   * with `Retry-After` and `Connection: close` — a retry is safe, nothing of it went upstream.
-   * (A request waiting its turn behind another on its connection has no socket yet: it is cut
-   * with that connection.) Resolves once those connections closed, or after `graceMs`: a
-   * connection closed at once with the client's bytes unread would be reset, and a reset
-   * makes the client's kernel throw away the answer it had not read yet.
-   */
-  answerUnsent(retryAfterS: number, sent: (res: ServerResponse) => boolean, graceMs: number): Promise<number> {
-    const closed: Promise<void>[] = [];
-    for (const res of this.#open) {
-      if (res.headersSent || res.writableEnded || res.socket === null || sent(res)) continue;
-      closed.push(new Promise((resolve) => res.once('close', () => resolve())));
-      writeProblem(res, 503, 'draining', 'The gateway is shutting down: this request was not served. Retry it.', { 'Retry-After': String(retryAfterS), Connection: 'close' });
-    }
-    if (closed.length === 0) return Promise.resolve(0);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    return Promise.race([Promise.all(closed), late]).finally(() => clearTimeout(timer)).then(() => closed.length);
   }
 
   /**
@@ -86,4 +64,28 @@ export class CrashAnswers {
     timer?.unref();
     return Promise.race([Promise.all(written).then(() => undefined), late]).finally(() => clearTimeout(timer));
   }
+}
+
+/**
+ * At a drain's deadline: every request of `open` (the responses being served: pipeline-limit.ts)
+ * that the upstream never got (`sent(res)` false: its upload still arriving, say) and whose
+ * response has not begun is answered 503 `draining` with `Retry-After` and `Connection: close`
+ * — a retry is safe, nothing of it went upstream. (A request waiting its turn behind another
+ * on its connection is not being served: it is cut with that connection.) Resolves once those
+ * connections closed, or after `graceMs`: a connection closed at once with the client's bytes
+ * unread would be reset, and a reset makes the client's kernel throw away the answer it had
+ * not read yet.
+ */
+export function answerUnsent(open: Iterable<ServerResponse>, retryAfterS: number, sent: (res: ServerResponse) => boolean, graceMs: number): Promise<number> {
+  const closed: Promise<void>[] = [];
+  // A snapshot: an answer may close a response, and the next on its connection start, meanwhile.
+  for (const res of [...open]) {
+    if (res.headersSent || res.writableEnded || res.socket === null || sent(res)) continue;
+    closed.push(new Promise((resolve) => res.once('close', () => resolve())));
+    writeProblem(res, 503, 'draining', 'The gateway is shutting down: this request was not served. Retry it.', { 'Retry-After': String(retryAfterS), Connection: 'close' });
+  }
+  if (closed.length === 0) return Promise.resolve(0);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  return Promise.race([Promise.all(closed), late]).finally(() => clearTimeout(timer)).then(() => closed.length);
 }

@@ -39,7 +39,8 @@ import { gatewayDashboard } from './gateway-dashboard.js';
 import { resolveConfig } from './validate-config.js';
 import { startPrimary } from './primary.js';
 import { SlotLeases } from './slot-leases.js';
-import { CrashAnswers } from './crash-answers.js';
+import { answerUnsent } from './crash-answers.js';
+import type { CrashAnswers } from './crash-answers.js';
 import { forwarded } from './proxy.js';
 import { openStoreShare } from './store-share.js';
 import type { WorkerShare } from './worker-share.js';
@@ -157,8 +158,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger, resolved.server.workers);
   const share = store?.share ?? options.share;
   const leases = share === undefined ? undefined : new SlotLeases(share);
-  // Every request owed an answer: a drain's deadline answers those the upstream never got; a worker's crash all.
-  const owed = options.crashAnswers ?? new CrashAnswers();
+  const crashAnswers = options.crashAnswers;
   const counters: GatewayCounters = newCounters();
   const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters });
   const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
@@ -200,7 +200,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       connectionsCheckingInterval: Math.max(50, Math.min(1000, s.headersTimeoutMs / 4)),
     },
     (req, res) => {
-      owed.track(res);
+      crashAnswers?.track(res);
       // Now, while the parser is still in the read that completed this head (chunk-sizes.ts).
       followChunkSizes(req);
       pipeline.run(req, res, onRequest);
@@ -208,14 +208,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   );
   // Expect: 100-continue is answered 100 only once the request is admitted (expect-continue.ts); other expectations 417.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    owed.track(res);
+    crashAnswers?.track(res);
     followChunkSizes(req);
     // node:http comes here for any value holding the token (`100-continue, teapot`): an expectation besides it is not met (hostile-3 H5).
     if (req.headers.expect?.trim().toLowerCase() !== '100-continue') return pipeline.run(req, res, onExpectation);
     pipeline.run(req, res, onContinue);
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, onExpectation));
-  owed.attach(server);
+  crashAnswers?.attach(server);
   applyServerLimits(server, resolved, state.pacer, loop, logger, connections);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   server.on('clientError', onClientError(state.badRequests, s.maxHeaderSize, (socket) => pipeline.lastResponse(socket)));
@@ -309,7 +309,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       loop.stop();
       if (outcome === 'late') {
         // What the upstream never got (an upload still arriving) is told to retry, not cut.
-        const told = await owed.answerUnsent(Math.max(1, Math.ceil(state.table.config.drain.retryAfterMs / 1000)), forwarded, DEADLINE_GRACE_MS);
+        const told = await answerUnsent(pipeline.serving(), Math.max(1, Math.ceil(state.table.config.drain.retryAfterMs / 1000)), forwarded, DEADLINE_GRACE_MS);
         logger.warn('drain deadline passed: cutting connections', { deadlineMs, answered: told });
         server.closeAllConnections();
         await closed;

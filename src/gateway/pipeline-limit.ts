@@ -145,6 +145,11 @@ export class PipelineLimit {
     for (const res of this.#serving) if (!res.headersSent) res.shouldKeepAlive = false;
   }
 
+  /** The responses being served now (one per connection at most; not those waiting behind them). */
+  serving(): Iterable<ServerResponse> {
+    return this.#serving;
+  }
+
   /** The response of the last request parsed on `socket`: the one being served, or the last waiting behind it. */
   lastResponse(socket: object): ServerResponse | undefined {
     return this.#lines.get(socket as Socket)?.last;
