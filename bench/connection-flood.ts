@@ -25,13 +25,15 @@ const rounds = Number(values.rounds);
 const total = Number(values.total);
 const concurrency = Number(values.concurrency);
 
-type Mode = 'node:net drop' | 'sluice answer';
+type Mode = 'node:net drop' | 'sluice answer' | 'answer, uncapped';
+const MODES: readonly Mode[] = ['node:net drop', 'sluice answer', 'answer, uncapped'];
 
 async function round(mode: Mode): Promise<{ usPerConn: number; answered: number }> {
   const server = createServer((_req, res) => res.end('ok'));
   let answered = 0;
-  if (mode === 'sluice answer') {
-    const limit = new ConnectionLimit(1, (o) => (o === 'refused' ? answered++ : undefined));
+  if (mode !== 'node:net drop') {
+    // 'answer, uncapped': every connection answered (no ANSWERS_PER_S), what one answer costs.
+    const limit = new ConnectionLimit(1, (o) => (o === 'refused' ? answered++ : undefined), mode === 'answer, uncapped' ? { answersPerS: Infinity } : {});
     limit.attach(server);
     limit.apply(server, 1);
   } else server.maxConnections = 1;
@@ -56,10 +58,10 @@ for (let i = 0; i < ${concurrency}; i++) one();`;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const seen: Record<Mode, number[]> = { 'node:net drop': [], 'sluice answer': [] };
+const seen: Record<Mode, number[]> = { 'node:net drop': [], 'sluice answer': [], 'answer, uncapped': [] };
 let answered = 0;
 for (let i = 0; i < rounds; i++) {
-  for (const mode of ['node:net drop', 'sluice answer'] as const) {
+  for (const mode of MODES) {
     const r = await round(mode);
     seen[mode].push(r.usPerConn);
     if (mode === 'sluice answer') answered = r.answered;
@@ -71,3 +73,5 @@ console.log(`${total} connections over the cap, ${concurrency} at a time, ${roun
 console.log(`node:net drop    ${drop.toFixed(1)} µs   (${seen['node:net drop'].map((x) => x.toFixed(0)).join(', ')})`);
 console.log(`sluice answer    ${answer.toFixed(1)} µs   (${seen['sluice answer'].map((x) => x.toFixed(0)).join(', ')}); answered ${answered} of ${total} in its last round`);
 console.log(`ratio            ${(answer / drop).toFixed(2)}x`);
+const uncapped = median(seen['answer, uncapped']);
+console.log(`answer, uncapped ${uncapped.toFixed(1)} µs   (${seen['answer, uncapped'].map((x) => x.toFixed(0)).join(', ')}): ${(uncapped / drop).toFixed(2)}x a drop, what ANSWERS_PER_S bounds`);

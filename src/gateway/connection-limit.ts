@@ -17,8 +17,9 @@
  * reset, which makes the client's kernel throw away the answer it had not read yet — the
  * lingering close of nginx and Apache) until the client closes its side, `LINGER_BYTES` came,
  * or `LINGER_MS` passed. At most `REFUSING` connections linger at once, and at most
- * `ANSWERS_PER_S` are answered per second (an answer costs ~4x a close at accept: 120-130 µs of
- * CPU against ~31, measured busy; so a flood spends at most ~1/8 of a core on answers): past
+ * `ANSWERS_PER_S` are answered per second (an answer costs ~3x a close at accept: 78 µs of CPU
+ * against 26, `npm run bench:connection-flood`, quiet host; so a flood spends at most ~8% of a
+ * core on answers): past
  * either, node:net's own `maxConnections` (the cap plus the lingering ones; the cap alone
  * for the rest of a second whose answers are spent) closes the extras at accept, as before —
  * counted apart (`dropped`). file-limit.ts keeps descriptors for the lingering ones.
