@@ -24,7 +24,7 @@ export interface GatewayCounters {
   /** Connections over `server.maxConnections` answered 503 `connections_full` (connection-limit.ts), and closed at accept without an answer (more of them lingering than it allows). */
   connectionsRefused: number;
   connectionsDropped: number;
-  /** Requests that left the admission queue, never forwarded, because their client closed its side of the connection (a FIN) or reset it. */
+  /** Requests that left the admission queue, never forwarded, because their client reset the connection (a FIN alone is a client still reading: its request is answered). */
   leftQueue: number;
 }
 

@@ -11,9 +11,10 @@
  * while it waited is never forwarded.
  *
  * Except while the request being served waits for admission (a queue): then the connection is
- * read on until WATCH_BACKLOG wait behind it, so that its client's FIN or reset is seen and the
- * queued request leaves the queue (request-handler.ts). Not read, the close stayed unseen behind
- * the pipelined requests, and the queued one was forwarded when a slot freed (hostile-6). The
+ * read on until WATCH_BACKLOG wait behind it, so that its client's reset is seen and the queued
+ * request leaves the queue (request-handler.ts; a FIN is a client still reading, and answered).
+ * Not read, the reset stayed unseen behind the pipelined requests, and the queued one was
+ * forwarded when a slot freed (hostile-6). The
  * bound stays one read's worth of requests beyond WATCH_BACKLOG.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -32,7 +33,7 @@ interface Line {
   closing: boolean;
   /** This limit stopped reading the connection (and must start it again). */
   stopped: boolean;
-  /** The request being served waits for admission: its client's close is to be seen. */
+  /** The request being served waits for admission: its client's reset is to be seen. */
   admitting: boolean;
   /** Each waiting request's turn: it starts (true), or declines because it has nothing to forward (false). */
   readonly waiting: (() => boolean)[];
@@ -110,7 +111,7 @@ export class PipelineLimit {
 
   /**
    * The request being served on `socket` waits for admission (`waiting`), or no longer does:
-   * while it waits, the connection is read (bounded: WATCH_BACKLOG) so that a close is seen.
+   * while it waits, the connection is read (bounded: WATCH_BACKLOG) so that a reset is seen.
    */
   admitting(socket: Socket, waiting: boolean): void {
     const l = this.#lines.get(socket);

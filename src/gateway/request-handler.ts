@@ -203,19 +203,16 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     return;
   }
   state.queued++;
-  // A client that closes its side of the connection while its request waits has given up on
-  // it, as nginx reads a client's close (proxy_ignore_client_abort off): the request leaves
-  // the queue, and nothing is forwarded — its place goes to a client still there. A request
-  // already admitted is still answered (gateway.ts: httpAllowHalfOpen): its work is spent.
+  // A client that closes its side of the connection (a FIN) once its request is in is still
+  // reading, as HAProxy reads it (no abortonclose): the request keeps its place, and is served
+  // or refused (queue_timeout) like any other, then the connection closes (gateway.ts:
+  // httpAllowHalfOpen). Only a reset (the socket's close) ends the wait: the response's close
+  // aborts it. Requests pipelined behind it must not hide that reset: the connection is read (pipeline-limit.ts).
   const socket = req.socket;
-  if (socket.readableEnded) socket.destroy();
-  // `on`, not `once` (a wrapper per queued request): 'end' comes once, and the wait's end takes it
-  // off. Requests pipelined behind it must not hide that end: the connection is read (pipeline-limit.ts).
-  else state.pipeline?.admitting(socket.on('end', leaveQueue), true);
+  state.pipeline?.admitting(socket, true);
   decision.then(
     (d) => {
       state.queued--;
-      socket.off('end', leaveQueue);
       state.pipeline?.admitting(socket, false);
       if (d.type === 'abandoned') state.counters.leftQueue++;
       if (res.writableEnded) {
@@ -226,22 +223,11 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     },
     (err: unknown) => {
       state.queued--;
-      socket.off('end', leaveQueue);
       state.pipeline?.admitting(socket, false);
       state.logger.error('admission failed', { route: route.config.name, error: String(err) });
       writeProblem(res, 500, 'admission_failed', 'Admission failed.');
     },
   );
-}
-
-/**
- * A waiting request's connection ended (the client's FIN): closing it ends the wait (the
- * response's close aborts it). A request whose body had not come yet (Expect: 100-continue)
- * was answered 400 `incomplete_request` by the parser's error just before (client-errors.ts):
- * that answer is left to go out, and its close ends the wait.
- */
-function leaveQueue(this: Socket): void {
-  if (!this.writableEnded) this.destroy();
 }
 
 const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute URL of this gateway.' };

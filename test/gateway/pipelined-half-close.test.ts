@@ -2,8 +2,8 @@
 // `nc -N` does), whatever admission makes of them. The policy: every complete request received
 // before the FIN is answered, in order — served, or refused by its policy (429/503), or refused
 // for what it is (400) — and then the connection closes; nothing hangs. The exceptions are the
-// documented ones: a request that would have to wait in the admission queue with its client's
-// FIN in has been given up on (queued-client-close.test.ts); a refusal while pausing is engaged
+// documented ones (a request that waits in the admission queue with its client's FIN in is
+// answered too: queued-client-close.test.ts): a refusal while pausing is engaged
 // closes the connection on its backlog (pipelined-refusals.test.ts); bytes after a request
 // that said Connection: close, or after a malformed one, are not served. In process, on loopback.
 import { afterEach, describe, expect, it } from 'vitest';
