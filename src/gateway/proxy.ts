@@ -179,7 +179,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
       this.#abort?.(new Error('invalid status'));
       return false;
     }
-    if (status < 200) return true; // 1xx: not relayed (Expect is not forwarded)
+    if (status < 200) return true; // 102, 103: not relayed (a 100 never comes here: upstream-failures.ts)
     if (this.#clientGone) {
       // Nobody to relay it to: read on (and throw away) until the upstream is done.
       this.#status = status;
@@ -317,7 +317,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     }
     res.setHeader('Connection', 'close');
     for (const [name, value] of this.own) res.setHeader(name, value);
-    writeFailure(res, kind);
+    writeFailure(res, kind, error);
   }
 
   /** The client took everything pending: hold nothing, and let the upstream go on. */

@@ -33,8 +33,8 @@ const INVALID_CODES = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_H
  * undici's errors for a response that is not HTTP: its parser's (an HTTPParserError, whose
  * `code` undici leaves undefined: a garbage status line, a malformed header, broken
  * chunking), a body that disagrees with its Content-Length (two of them, say: a close before
- * the end is 'other side closed', an `error`), a head over its limit, a 100 as a final
- * answer or an upgrade nobody asked for ('bad response', 'bad upgrade').
+ * the end is 'other side closed', an `error`), a head over its limit, a 100 Continue (which
+ * undici cannot read past: 'bad response', below) or an upgrade nobody asked for ('bad upgrade').
  */
 export function failureOf(err: Error & { code?: string }): UpstreamFailure {
   const code = err.code ?? '';
@@ -43,12 +43,25 @@ export function failureOf(err: Error & { code?: string }): UpstreamFailure {
   return 'error';
 }
 
-/** Answer a failure that came before the response started: 504 for a silence, else 502. */
-export function writeFailure(res: ServerResponse, kind: UpstreamFailure): void {
-  writeProblem(res, kind === 'timeout' ? 504 : 502, FAILURE_REASONS[kind], FAILURE_DETAILS[kind]);
+/**
+ * undici's HTTP/1 client (7.x, client-h1.js onHeadersComplete; since its PR #201) destroys the
+ * connection at any response head with status 100, before a handler sees it, with a
+ * SocketError 'bad response' — an unsolicited `100 Continue` (the gateway never forwards
+ * `Expect`) ahead of the final response, which RFC 9110 section 15.2 says a client must read
+ * past. Its other 'bad response' (a response with no request in flight) reaches no request.
+ * Other 1xx (102, 103 Early Hints) are read, and dropped by the forwarder (proxy.ts).
+ */
+const BAD_RESPONSE = 'UND_ERR_SOCKET: bad response';
+const INTERIM_100 = `${BAD_RESPONSE} (a 100 Continue before the final response, which undici cannot read past)`;
+const INTERIM_100_DETAIL = 'The upstream sent 100 Continue before its final response; the gateway\'s HTTP client (undici) cannot read past it.';
+
+/** Answer a failure that came before the response started: 504 for a silence, else 502. `error`: describe()'s, for a precise detail. */
+export function writeFailure(res: ServerResponse, kind: UpstreamFailure, error?: string): void {
+  writeProblem(res, kind === 'timeout' ? 504 : 502, FAILURE_REASONS[kind], error === INTERIM_100 ? INTERIM_100_DETAIL : FAILURE_DETAILS[kind]);
 }
 
 /** An upstream error for the log: undici's code and its message (a parser's error has no code, its message says what it found). */
 export function describe(err: Error & { code?: string }): string {
-  return err.code === undefined ? err.message : `${err.code}: ${err.message}`;
+  const text = err.code === undefined ? err.message : `${err.code}: ${err.message}`;
+  return text === BAD_RESPONSE ? INTERIM_100 : text;
 }
