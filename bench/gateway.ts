@@ -36,6 +36,10 @@
  *   npm run bench:gateway -- --proxy-flags=--trace-gc   more Node flags for every Node proxy (its output goes to this terminal)
  *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
  *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop)
+ *
+ * Before each row, sockets in TIME_WAIT over a quarter of the ephemeral port range (a
+ * 10,000-connection row leaves ~28,000 for 60 s: the whole range) are waited out — until
+ * fewer than 200, at most 75 s — with a line starting `!!` (bench/lib/time-wait.ts).
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -56,6 +60,7 @@ import { closedTable, goalLines, loadTable, overheadTable, rateTable, rssTable, 
 import type { GatewayRecord } from './gateway/report.js';
 import { gitRevision, machineInfo, ownVersion } from './lib/machine.js';
 import { renderTable } from './lib/table.js';
+import { settleTimeWait } from './lib/time-wait.js';
 
 const { values } = parseArgs({
   options: {
@@ -178,6 +183,9 @@ async function withContender<T>(c: BenchContender, upstreamUrl: string, f: (r: R
   }
 }
 
+/** Before every row: sockets a row before left in TIME_WAIT (a 10,000-connection row: the whole port range for 60 s) are waited out, loudly (bench/lib/time-wait.ts). */
+const settle = (): Promise<unknown> => settleTimeWait({ stopped: () => interrupted });
+
 const line = (m: Measurement): string =>
   `  ${m.contender.padEnd(16)} ${`${m.multiple}x`.padStart(4)}  goodput ${Math.round(m.goodput).toString().padStart(5)}/s  p99 ${m.p99.toFixed(1).padStart(7)} ms  ` +
   `refused ${m.refused} (p99 ${Number.isFinite(m.refusedP99) ? m.refusedP99.toFixed(1) : '—'} ms, Retry-After ${m.refused === 0 ? '—' : `${(m.retryAfterShare * 100).toFixed(1)}%`})  ` +
@@ -210,6 +218,7 @@ async function main(): Promise<void> {
         if (running.adminUrl !== undefined) console.log(`  ${c.name}: ${running.url}, admin ${running.adminUrl}`);
         await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
         for (const multiple of LOADS) {
+          await settle();
           const m = await measure({ ...base, contender: c.name, running, multiple, durationMs: durationS * 1000 });
           rows.push(m);
           console.log(line(m));
@@ -221,6 +230,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < OVERHEAD_ROUNDS && !interrupted; round++) {
         for (const c of round % 2 === 0 ? pair : [...pair].reverse()) {
           await withContender(c, upstreamUrl, async (running) => {
+            await settle();
             await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
             const m = await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: durationS * 1000 });
             overhead.push(m);
@@ -316,10 +326,12 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
       console.log(`  ${c.name}: ${c.skipped}`);
       continue;
     }
+    await settle();
     await withContender(c, upstreamUrl, async (running) => {
       await runWrk({ binary: wrk, url: running.url, connections: 100, seconds: 2, threads: 2, timeoutS: 5 }); // warm-up, not counted
       for (const connections of CONNS) {
         if (interrupted) return;
+        await settle();
         const r = await measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds });
         closed.push(r);
         console.log(
@@ -349,6 +361,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
       await withContender(c, fastUrl, async (running) => {
         for (const connections of RATE_CONNS) {
           if (interrupted) return;
+          await settle();
           const r = await measureRate({ wrk, running, contender: c.name, upstream: fast, connections, seconds: closedSeconds, rate: RATE.perS, burst: RATE.burst, ceilingSeconds: CEILING_SECONDS });
           rates.push(r);
           console.log(
