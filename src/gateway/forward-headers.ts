@@ -129,6 +129,20 @@ function forwardedValue(v: string): string {
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? v : `"${v.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/**
+ * Why the upstream never receives request header `name` as a client sent it (undefined: it
+ * does): hop-by-hop, written by the gateway itself, or dropped from untrusted peers. A policy
+ * that limits by such a header limits by a value the client picks freely and the upstream
+ * never sees (hostile-8: `--tenant-header x-forwarded-for`, a fresh bucket per planted address).
+ */
+export function notForwardedAsSent(name: string): string | undefined {
+  const n = name.toLowerCase();
+  if (isHopByHop(n, undefined)) return 'is hop-by-hop: it never reaches the upstream';
+  if (n !== 'host' && REPLACED.has(n)) return 'is rewritten by the gateway (from the connection, and from trusted proxies): the upstream never sees what a client sent';
+  if (n.startsWith('x-forwarded-') || STRIPPED_HEADERS.includes(n)) return 'is dropped unless the peer is a trusted proxy: the upstream never sees what a client sent';
+  return undefined;
+}
+
 /** Lowercase names dropped from untrusted peers: STRIPPED_HEADERS and `extra` (the operator's). */
 export function strippedSet(extra: readonly string[] = []): ReadonlySet<string> {
   return new Set([...STRIPPED_HEADERS, ...extra.map((n) => n.toLowerCase())]);

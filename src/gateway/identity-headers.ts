@@ -15,6 +15,25 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';
+import type { PolicyConfig } from './config-types.js';
+import { notForwardedAsSent } from './forward-headers.js';
+
+/**
+ * A policy's tenant and criticality headers must reach the upstream as the client sent them:
+ * one the gateway drops or rewrites (X-Forwarded-For, Forwarded, X-Real-IP, Connection, ...)
+ * would be limited by a value any client picks afresh for each request, and that the upstream
+ * never sees. Refused in the config, with what to use instead.
+ */
+export function identityHeaderIssues(p: PolicyConfig): { key: string[]; expected: string; found: string }[] {
+  const out: { key: string[]; expected: string; found: string }[] = [];
+  const check = (key: string[], name: string | undefined, instead: string): void => {
+    const why = name === undefined ? undefined : notForwardedAsSent(name);
+    if (why !== undefined) out.push({ key, expected: `a header the upstream receives as the client sent it (${name} ${why}${instead})`, found: JSON.stringify(name) });
+  };
+  check(['tenant', 'header'], typeof p.tenant === 'object' ? p.tenant.header : undefined, "; to limit by the client's address: tenant: ip, with trustProxy behind a proxy");
+  check(['criticalityHeader'], p.criticalityHeader, '');
+  return out;
+}
 
 /**
  * The one subject of every identity-header refusal: the header as configured, and what it is

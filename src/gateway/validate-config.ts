@@ -15,6 +15,7 @@ import { formatPath, GatewayConfigError } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { identityHeaderIssues } from './identity-headers.js';
 import { isListenHost, LISTEN_HOST_EXPECTED } from './listen-host.js';
 import { compileSchema } from './duration-schema.js';
 import { rolloutIssues } from './policy-mode.js';
@@ -344,6 +345,7 @@ function checkCost(cost: number, p: PolicyConfig, whose: string, at: Path, issue
 
 function checkPolicy(p: PolicyConfig, at: Path, issues: Issues): void {
   for (const r of rolloutIssues(p)) issues.add([...at, r.key], r.expected, r.found);
+  for (const r of identityHeaderIssues(p)) issues.add([...at, ...r.key], r.expected, r.found);
   const limits = p.rateLimits ?? [];
   const names = new Set<string>();
   limits.forEach((r, i) => {
