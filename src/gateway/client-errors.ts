@@ -213,14 +213,31 @@ export function onVersionless(bad: BadRequests): (socket: Duplex) => void {
   };
 }
 
-/** The server's `connect` listener: this is a reverse proxy, not a tunnel. */
-export function onConnect(bad: BadRequests): (req: IncomingMessage, socket: Duplex) => void {
+/**
+ * The server's `connect` listener: this is a reverse proxy, not a tunnel. node:http hands the
+ * socket over at a CONNECT, out of the request flow: requests pipelined before it may still be
+ * in flight or waiting (`lastOf`, pipeline-limit.ts), and the 405 follows the last of their
+ * responses — written at once, it overtook them and they were never answered (hostile-8).
+ */
+export function onConnect(bad: BadRequests, lastOf?: (socket: Duplex) => ServerResponse | undefined): (req: IncomingMessage, socket: Duplex) => void {
   return (_req, socket) => {
     // Answered already (a CONNECT line without a version: versionless-requests.ts).
     if (bad.answered(socket)) return;
     bad.count('method_not_allowed', 405);
+    const answer = rawProblem(405, 'method_not_allowed', 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS });
+    const last = lastOf?.(socket) ?? inFlightOf(socket);
+    if (last !== undefined && !last.writableFinished && !last.destroyed) {
+      // Marked answered only then: the requests waiting behind the one in flight are still served.
+      if (!last.headersSent) last.shouldKeepAlive = false;
+      last.prependOnceListener('finish', () => {
+        bad.markAnswered(socket);
+        if (socket.writable) endWith(socket, answer);
+        else socket.destroy();
+      });
+      return;
+    }
     bad.markAnswered(socket);
-    if (socket.writable) endWith(socket, rawProblem(405, 'method_not_allowed', 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS }));
+    if (socket.writable) endWith(socket, answer);
     else socket.destroy();
   };
 }
