@@ -156,7 +156,8 @@ interface Cell {
   redisUsPerDecision: number;
 }
 const cells: Cell[] = [];
-const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number> }[] = [];
+/** overSingle: the batched store over one script per decision (sluice ÷ sluice-single), median of the rounds' ratios. */
+const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle: number }[] = [];
 for (const mode of MODES) {
   const contenders = setups[mode].contenders;
   console.log(`client: ${mode}`);
@@ -189,8 +190,11 @@ for (const mode of MODES) {
       console.log(`${name.padEnd(14)} c=${String(c).padEnd(4)} ${String(cell.perSec).padStart(7)}/s  p50 ${cell.p50Ms} ms  p99 ${cell.p99Ms} ms  p99.9 ${cell.p999Ms} ms  client ${cell.cpuUsPerDecision} µs CPU/decision  Redis ${cell.redisUsPerDecision} µs/decision`);
     }
     const overRlf = Object.fromEntries(names.filter((x) => x !== 'rlf').map((x) => [x, round2(median(runs[x]!.map((run, r) => perSec(run) / perSec(runs['rlf']![r]!))))]));
-    ratios.push({ client: mode, concurrency: c, overRlf });
-    console.log(`  × rlf (median of ${ROUNDS} rounds): ${JSON.stringify(overRlf)}`);
+    // What batching costs or gains against one script per decision, paired by round: at 1 caller
+    // both send one script per decision, so this is what the batching layer costs a lone caller.
+    const overSingle = round2(median(runs['sluice']!.map((run, r) => perSec(run) / perSec(runs['sluice-single']![r]!))));
+    ratios.push({ client: mode, concurrency: c, overRlf, overSingle });
+    console.log(`  × rlf (median of ${ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle}`);
   }
 }
 
@@ -299,7 +303,7 @@ const ratioLine = (mode: string): string => {
   const met = rs.filter((r) => r.overRlf['sluice']! >= 2).map((r) => `c=${r.concurrency}`);
   const missed = rs.filter((r) => r.overRlf['sluice']! < 2).map((r) => `c=${r.concurrency}`);
   const floor = rs.map((r) => `c=${r.concurrency} ${r.overRlf['ping']}x`).join(', ');
-  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor})`;
+  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor}; the batched store ÷ one script per decision (sluice-single), same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overSingle}x`).join(', ')})`;
 };
 const openTickPing = openOf('tick-ping');
 const goals = [
