@@ -6,6 +6,7 @@
 import type { ErrorObject } from 'ajv';
 import { describeValue, formatPath } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
+import { NUMBER_FORM_EXPECTED } from './number-form.js';
 import type { ConfigSource } from './yaml-source.js';
 
 type Schema = Readonly<Record<string, unknown>>;
@@ -78,6 +79,10 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
         expected = e.message ?? e.keyword;
     }
     const formatted = formatPath(path);
+    // A duration is never a bare number: one written as a number YAML reads and this config
+    // does not (`0x10`) is told what a duration is, not how to write numbers (hostile-8).
+    const number = schema['durationRange'] === undefined ? -1 : issues.findIndex((i) => i.path === formatted && i.expected === NUMBER_FORM_EXPECTED);
+    if (number >= 0) issues[number] = { ...issues[number]!, expected };
     if (seen.has(formatted)) continue;
     seen.add(formatted);
     issues.push({ path: formatted, line: source?.lineOf(path), expected, found });

@@ -29,6 +29,17 @@ describe('numbers in sluice.yaml', () => {
     }
   });
 
+  it('a duration written as such a number is told what a duration is (a bare number never is one), not how to write numbers', async () => {
+    for (const v of ['0x10', '1e3', '-0', '+5', '.inf']) {
+      const r = await check(`${UP}    timeout: ${v}\nroutes:\n  - path: /\n    policy: { concurrency: { limit: 5, queue: 5, queueTimeout: ${v} } }\n`);
+      expect(r.code, v).toBe(2);
+      expect(r.lines, v).toEqual([
+        `sluice.yaml:4: upstreams.app.timeout: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found ${v}`,
+        `sluice.yaml:7: routes[0].policy.concurrency.queueTimeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found ${v}`,
+      ]);
+    }
+  });
+
   it('every count, size and rate has a stated maximum: a 20-digit integer is refused at each', async () => {
     const n = '12345678901234567890';
     const r = await check(
