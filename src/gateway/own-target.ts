@@ -32,3 +32,18 @@ export function ownTarget(url: string, host: string): string | undefined {
   const target = url.slice(7 + rest);
   return target.startsWith('/') ? target : `/${target}`;
 }
+
+/**
+ * An absolute-form target naming this gateway — its listener's `host:port` (`listener`), or
+ * the address this connection reached: a listener on 0.0.0.0 or :: is reached at each of the
+ * machine's addresses, and a client naming the one it connected to was refused as foreign
+ * (hostile-8), though a server must accept the absolute form (RFC 9112 section 3.2.2). Its
+ * authority and its origin-form target; otherwise undefined.
+ */
+export function ownAbsolute(url: string, listener: string, req: IncomingMessage): { authority: string; target: string } | undefined {
+  for (const authority of [listener, reachedAt(req)]) {
+    const target = ownTarget(url, authority);
+    if (target !== undefined) return { authority, target };
+  }
+  return undefined;
+}

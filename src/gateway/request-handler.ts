@@ -39,7 +39,7 @@ import type { RejectionLog } from './rejection-log.js';
 import { messageVerdict } from './message-checks.js';
 import { ALLOWED_METHODS, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
-import { ownTarget, reachedAt } from './own-target.js';
+import { ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 
@@ -84,7 +84,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   const malformed = messageVerdict(req);
   if (malformed !== undefined) return refuseBad(state, res, malformed);
   // OPTIONS with an absolute-form target whose path and query are empty means `*` (RFC 9112 section 3.2.4).
-  if (req.method === 'OPTIONS' && (url === '*' || (/^http:\/\/[^/?#]*$/i.test(url) && ownTarget(url, state.ownHost) !== undefined))) {
+  if (req.method === 'OPTIONS' && (url === '*' || (/^http:\/\/[^/?#]*$/i.test(url) && ownAbsolute(url, state.ownHost, req) !== undefined))) {
     // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here.
     res.writeHead(204, ['Allow', ALLOWED_METHODS]);
     res.end();
@@ -93,15 +93,15 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (!url.startsWith('/')) {
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
     if (/^http:\/\/[^/?#]*@/i.test(url)) return refuseBad(state, res, userinfoTarget);
-    const own = ownTarget(url, state.ownHost);
+    const own = ownAbsolute(url, state.ownHost, req);
     if (own === undefined) {
       if (!URL.canParse(url)) return refuseBad(state, res, badTarget);
       return refuseBad(state, res, foreignTarget);
     }
-    url = own;
+    url = own.target;
     // Its authority replaces Host (RFC 9112 section 3.2.2): the upstream's X-Forwarded-Host and
     // Forwarded host= name the authority, never a Host header that disagrees (hostile-4).
-    req.headers.host = state.ownHost;
+    req.headers.host = own.authority;
   } else if (req.headers.host === undefined || req.headers.host === '') {
     // HTTP/1.0 without Host (or an empty one): the host the client reached is the address it connected to, not the upstream.
     req.headers.host = reachedAt(req);

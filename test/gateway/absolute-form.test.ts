@@ -69,4 +69,25 @@ describe('absolute-form targets', () => {
     expect(seen[0]!.headers['x-forwarded-host']).toBe(own);
     expect(seen[0]!.headers['x-forwarded-host']).not.toBe(upHost);
   });
+
+  it('a listener on every address: a target naming the address this connection reached is its own (served, that authority forwarded), another is still foreign', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const up = await upstream((req, res) => {
+      seen.push(req.headers);
+      res.end('ok');
+    });
+    const gw = await startInProcess(oneRoute(up.url, '2s', { listen: { host: '0.0.0.0', port: 0 } }));
+    const port = new URL(gw.url).port;
+    // 127.0.0.2 is this machine too (127/8 is loopback), and not the address the listener reports.
+    const reached = `http://127.0.0.2:${port}`;
+    const r = await rawExchange(reached, `GET ${reached}/x HTTP/1.1\r\nHost: 127.0.0.2:${port}\r\nConnection: close\r\n\r\n`);
+    expect(r.status).toBe(200);
+    expect(seen[0]!['x-forwarded-host']).toBe(`127.0.0.2:${port}`);
+    const options = await rawExchange(reached, `OPTIONS ${reached} HTTP/1.1\r\nHost: 127.0.0.2:${port}\r\nConnection: close\r\n\r\n`);
+    expect(options.status).toBe(204);
+    const other = await rawExchange(reached, `GET http://127.0.0.3:${port}/x HTTP/1.1\r\nHost: 127.0.0.2:${port}\r\nConnection: close\r\n\r\n`);
+    expect(other.status).toBe(400);
+    expect(JSON.parse(other.body)).toMatchObject({ reason: 'foreign_target' });
+    expect(seen).toHaveLength(1);
+  });
 });
