@@ -53,6 +53,9 @@ export const HOSTILE: readonly (readonly [string, string, number, BadRequestReas
   ['userinfo in Host', 'GET /x HTTP/1.1\r\nHost: evil@gw\r\n\r\n', 400, 'bad_host'],
   ['a path in Host', 'GET /x HTTP/1.1\r\nHost: gw/admin\r\n\r\n', 400, 'bad_host'],
   ['a port that is not a number', 'GET /x HTTP/1.1\r\nHost: gw:80x\r\n\r\n', 400, 'bad_host'],
+  // No server has it, and a URL parser building links from X-Forwarded-Host throws on it (hostile-8).
+  ['a port over 65535', 'GET /x HTTP/1.1\r\nHost: gw:99999\r\n\r\n', 400, 'bad_host'],
+  ['a port over 65535 after an IP literal', 'GET /x HTTP/1.1\r\nHost: [::1]:65536\r\n\r\n', 400, 'bad_host'],
   // A list to X-Forwarded-Host readers: two hosts, the last of them the attacker's (hostile-5).
   ['a comma in Host', 'GET /x HTTP/1.1\r\nHost: gw,evil.example\r\n\r\n', 400, 'bad_host'],
   ['a comma in an IPvFuture Host', 'GET /x HTTP/1.1\r\nHost: [v1.a,b]\r\n\r\n', 400, 'bad_host'],

@@ -6,7 +6,7 @@ const req = (host: string): IncomingMessage => ({ httpVersion: '1.1', headers: {
 
 describe('messageVerdict: the Host check remembers the last good value', () => {
   it('a bad Host is refused whatever came before it, and a good one passes again after it', () => {
-    const seq = ['gw:8080', 'gw:8080', 'evil@gw', 'gw:8080', 'a b', 'evil@gw', '[::1]:80', 'gw/admin', 'gw:80x', '[::1]:80', ''];
+    const seq = ['gw:8080', 'gw:8080', 'evil@gw', 'gw:8080', 'a b', 'evil@gw', '[::1]:80', 'gw/admin', 'gw:80x', '[::1]:80', '', 'gw:65535', 'gw:65536', '[::1]:99999', 'gw:00080', '[::1]'];
     expect(seq.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual([
       'gw:8080 ok',
       'gw:8080 ok',
@@ -19,6 +19,11 @@ describe('messageVerdict: the Host check remembers the last good value', () => {
       'gw:80x bad_host',
       '[::1]:80 ok',
       ' ok',
+      'gw:65535 ok',
+      'gw:65536 bad_host',
+      '[::1]:99999 bad_host',
+      'gw:00080 ok',
+      '[::1] ok',
     ]);
   });
 });
