@@ -75,6 +75,10 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
     if (!FLAGS_WITH_VALUE.has(name)) throw new UsageError(`unknown flag --${name}`);
     const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new UsageError(`${flagRef(name)}: expected a value`);
+    // Given twice, one value was dropped without a word (`--upstream a --upstream b` served b
+    // alone, `--rate 10/s --rate 1/s` one limit): refused, as any contradictory option is (hostile-8).
+    const before = flags.get(name);
+    if (before !== undefined) throw new UsageError(`${flagRef(name)}: expected it once, received ${JSON.stringify(before)} and ${JSON.stringify(value)}`);
     flags.set(name, value);
   }
   return flags;

@@ -125,6 +125,16 @@ describe('sluice gateway --check', () => {
     const b = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--rate', '10/s', '--burst', '0']);
     expect(b).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --burst (policies.<name>.rateLimits[].burst): expected a number >= 1 in decimal digits, received "0"\n' });
   });
+
+  it('a flag given twice exits 2 with both values: one of them was dropped without a word (hostile-8)', async () => {
+    // The usage follows, as after any flag it cannot read.
+    const up = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--upstream=http://127.0.0.1:2']);
+    expect(up.code).toBe(2);
+    expect(up.stderr.split('\n')[0]).toBe('sluice gateway: --upstream (upstreams.<name>.url): expected it once, received "http://127.0.0.1:1" and "http://127.0.0.1:2"');
+    const rate = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--rate', '10/s', '--port', '0', '--rate', '1/s']);
+    expect(rate.code).toBe(2);
+    expect(rate.stderr.split('\n')[0]).toBe('sluice gateway: --rate (policies.<name>.rateLimits[].rate): expected it once, received "10/s" and "1/s"');
+  });
 });
 
 describe('durations: a unit always, and a range no timer overflows', () => {
