@@ -24,10 +24,11 @@ import { notForwardedAsSent } from './forward-headers.js';
  * would be limited by a value any client picks afresh for each request, and that the upstream
  * never sees. Refused in the config, with what to use instead.
  */
-export function identityHeaderIssues(p: PolicyConfig): { key: string[]; expected: string; found: string }[] {
+export function identityHeaderIssues(p: PolicyConfig, stripHeaders: readonly string[] = []): { key: string[]; expected: string; found: string }[] {
   const out: { key: string[]; expected: string; found: string }[] = [];
+  const stripped = (name: string): string | undefined => (stripHeaders.some((h) => h.toLowerCase() === name.toLowerCase()) ? 'is in server.stripHeaders: the upstream never sees what a client sent' : undefined);
   const check = (key: string[], name: string | undefined, instead: string): void => {
-    const why = name === undefined ? undefined : notForwardedAsSent(name);
+    const why = name === undefined ? undefined : (notForwardedAsSent(name) ?? stripped(name));
     if (why !== undefined) out.push({ key, expected: `a header the upstream receives as the client sent it (${name} ${why}${instead})`, found: JSON.stringify(name) });
   };
   check(['tenant', 'header'], typeof p.tenant === 'object' ? p.tenant.header : undefined, "; to limit by the client's address: tenant: ip, with trustProxy behind a proxy");

@@ -138,7 +138,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
   const resolvePolicy = (p: PolicyConfig, name: string, path: Path): ResolvedPolicy | undefined => {
     if (!sound(path)) return undefined;
     const before = issues.list.length;
-    checkPolicy(p, path, issues);
+    checkPolicy(p, path, issues, c.server?.stripHeaders);
     if (workers !== undefined) checkLeasedLimit(p, path, workers, issues);
     if (issues.list.length > before) return undefined;
     try {
@@ -343,9 +343,9 @@ function checkCost(cost: number, p: PolicyConfig, whose: string, at: Path, issue
   }
 }
 
-function checkPolicy(p: PolicyConfig, at: Path, issues: Issues): void {
+function checkPolicy(p: PolicyConfig, at: Path, issues: Issues, stripHeaders: readonly string[] = []): void {
   for (const r of rolloutIssues(p)) issues.add([...at, r.key], r.expected, r.found);
-  for (const r of identityHeaderIssues(p)) issues.add([...at, ...r.key], r.expected, r.found);
+  for (const r of identityHeaderIssues(p, stripHeaders)) issues.add([...at, ...r.key], r.expected, r.found);
   const limits = p.rateLimits ?? [];
   const names = new Set<string>();
   limits.forEach((r, i) => {

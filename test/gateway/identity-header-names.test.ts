@@ -41,6 +41,14 @@ describe('a tenant or criticality header the upstream never receives as sent', (
     }
   });
 
+  it('one the operator strips (server.stripHeaders) too', async () => {
+    const r = await check(`server: { stripHeaders: [X-Customer] }\n${policy('x-customer')}`);
+    expect(r.code).toBe(2);
+    expect(r.lines).toEqual([
+      `sluice.yaml:6: routes[0].policy.tenant.header: expected a header the upstream receives as the client sent it (x-customer is in server.stripHeaders: the upstream never sees what a client sent${ADDRESS}), found "x-customer"`,
+    ]);
+  });
+
   it('a header that reaches the upstream is fine (Host too: it goes on as X-Forwarded-Host)', async () => {
     for (const name of ['x-api-key', 'authorization', 'host', 'x-tenant']) expect((await check(policy(name))).code, name).toBe(0);
   });
