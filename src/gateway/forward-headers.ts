@@ -228,3 +228,10 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
   );
   return out;
 }
+
+/** A response head (name, value, ...) without Content-Length. */
+export function withoutLength(head: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < head.length; i += 2) if (head[i]!.toLowerCase() !== 'content-length') out.push(head[i]!, head[i + 1]!);
+  return out;
+}

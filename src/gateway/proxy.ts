@@ -39,7 +39,7 @@ import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import type { RequestBody } from './body-reader.js';
-import { responseHead, upstreamRequestHead } from './forward-headers.js';
+import { responseHead, upstreamRequestHead, withoutLength } from './forward-headers.js';
 import type { Hold, MemoryBudget } from './memory-budget.js';
 import type { ReadWatch } from './read-watch.js';
 import type { LiveUpstream } from './route-table.js';
@@ -94,19 +94,15 @@ function onForwardedClose(this: Forwarded): void {
   if (!this.writableFinished) f.clientGone();
 }
 
-function onForwardedFinish(this: Forwarded): void {
-  this[kForwarding]?.done();
-}
-
-function onForwardedDrain(this: Forwarded): void {
-  this[kForwarding]?.drained();
-}
+const onForwardedFinish = function (this: Forwarded): void { this[kForwarding]?.done(); };
+const onForwardedDrain = function (this: Forwarded): void { this[kForwarding]?.drained(); };
 
 /** One request's trip upstream and back: undici's dispatch handler. */
 class Forwarding implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | undefined;
   /** undici is writing (or wrote) the request upstream: the upstream may be working on it. */
   #sent = false;
+  #sentAt = 0; // when undici wrote the request (performance.now())
   /** Body bytes of a response read after its client left, thrown away. */
   #discarded = 0;
   /** The response started (headers written) or the request ended another way. */
@@ -134,6 +130,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     readonly pool: Pool,
     /** The pool's connection limit (the upstream's `maxSockets`). */
     readonly connections: number,
+    readonly timeoutMs: number, // the upstream's `timeout`: to the final head, interim (1xx) ones or not
     readonly res: ServerResponse,
     readonly permit: HttpPermit | undefined,
     readonly ctx: ForwardContext,
@@ -168,6 +165,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return;
     }
     this.#sent = true;
+    this.#sentAt = performance.now();
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -179,7 +177,13 @@ class Forwarding implements Dispatcher.DispatchHandler {
       this.#abort?.(new Error('invalid status'));
       return false;
     }
-    if (status < 200) return true; // 102, 103: not relayed (a 100 never comes here: upstream-failures.ts)
+    // 102, 103: not relayed (a 100 never comes here: upstream-failures.ts). undici restarts its headers timer at each: `timeout` is kept here.
+    if (status < 200) {
+      if (performance.now() - this.#sentAt <= this.timeoutMs) return true;
+      if (this.#clientGone) this.#abort?.(new Error('timeout'));
+      else this.fail('timeout', 'interim (1xx) responses only, past the upstream timeout');
+      return false;
+    }
     if (this.#clientGone) {
       // Nobody to relay it to: read on (and throw away) until the upstream is done.
       this.#status = status;
@@ -352,13 +356,6 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 }
 
-/** A response head (name, value, ...) without Content-Length. */
-function withoutLength(head: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < head.length; i += 2) if (head[i]!.toLowerCase() !== 'content-length') out.push(head[i]!, head[i + 1]!);
-  return out;
-}
-
 export function forward(
   req: IncomingMessage,
   res: ServerResponse,
@@ -375,7 +372,7 @@ export function forward(
     body.hold?.release();
     return;
   }
-  const handler = new Forwarding(upstream.pool, u.maxSockets, res, permit, ctx, own, body);
+  const handler = new Forwarding(upstream.pool, u.maxSockets, u.timeoutMs, res, permit, ctx, own, body);
   try {
     upstream.pool.dispatch(
       {
