@@ -6,9 +6,9 @@
  */
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { GATEWAY_DEFAULTS, GatewayConfigError, JsonLogger, parseConfigText, startGateway } from '../gateway/index.js';
+import { readConfigText } from '../gateway/load-config.js';
 import type { Gateway, GatewayConfig } from '../gateway/index.js';
 import { flagConfig, flagRef, logLevelFlag, parseFlags, UsageError } from './gateway-flags.js';
 
@@ -73,12 +73,7 @@ function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean): 
 }
 
 async function readConfig(file: string): Promise<{ config: GatewayConfig; text: string }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new GatewayConfigError(file, [{ path: '', line: undefined, expected: 'a readable file', found: (err as NodeJS.ErrnoException).code ?? String(err) }]);
-  }
+  const text = await readConfigText(file);
   return { config: parseConfigText(text, file), text };
 }
 

@@ -1,5 +1,6 @@
 /** Reading `sluice.yaml`: YAML with positions, then validation; errors name file, line and key path. */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { GatewayConfigError } from './config-error.js';
 import type { GatewayConfig } from './config-types.js';
 import type { ResolvedConfig } from './resolved-config.js';
@@ -17,13 +18,47 @@ export function checkText(text: string, file: string): ResolvedConfig {
   return resolveConfig(parsed.value, parsed.source);
 }
 
-/** Read, parse and validate a config file. Throws GatewayConfigError (an unreadable file too). */
-export async function loadConfigFile(file: string): Promise<GatewayConfig> {
-  let text: string;
+/** The largest config file read: a config is kilobytes; more is a mistake (the wrong file, a log). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * A config file's text, or GatewayConfigError naming why not. Only a regular file of at most
+ * MAX_CONFIG_BYTES: a FIFO (or a symlink to one) blocked the read until a writer came — at
+ * start, or at a reload, behind which every later reload waited — and /dev/zero or a huge file
+ * was read whole into memory. Opened non-blocking (a FIFO without a writer does not block the
+ * open), then judged by what the descriptor is, not by the path (which may change between).
+ */
+export async function readConfigText(file: string): Promise<string> {
+  const refuse = (expected: string, found: string): GatewayConfigError => new GatewayConfigError(file, [{ path: '', line: undefined, expected, found }]);
+  let handle;
   try {
-    text = await readFile(file, 'utf8');
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw new GatewayConfigError(file, [{ path: '', line: undefined, expected: 'a readable file', found: (err as NodeJS.ErrnoException).code ?? String(err) }]);
+    throw refuse('a readable file', (err as NodeJS.ErrnoException).code ?? String(err));
   }
-  return parseConfigText(text, file);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw refuse('a regular file', st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device');
+    if (st.size > MAX_CONFIG_BYTES) throw refuse(`a file of at most ${MAX_CONFIG_BYTES} bytes`, `${st.size} bytes`);
+    // Read to one byte past the bound: a file that grew since the stat is caught too.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > MAX_CONFIG_BYTES) throw refuse(`a file of at most ${MAX_CONFIG_BYTES} bytes`, 'more (it grew while read)');
+    }
+    return buf.toString('utf8', 0, n);
+  } catch (err) {
+    if (err instanceof GatewayConfigError) throw err;
+    throw refuse('a readable file', (err as NodeJS.ErrnoException).code ?? String(err));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Read, parse and validate a config file. Throws GatewayConfigError (an unreadable or unfit file too: readConfigText). */
+export async function loadConfigFile(file: string): Promise<GatewayConfig> {
+  return parseConfigText(await readConfigText(file), file);
 }

@@ -1,0 +1,66 @@
+// A config file that became something other than a small regular file (hostile-9): a FIFO
+// blocked the read until a writer came — at a reload, every later reload waited behind it, so
+// the gateway never reloaded again — and a symlink to /dev/zero or a huge file was read whole
+// into memory. Each is now refused at once, named, and the running config keeps serving.
+import { renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, gateway, gatewayCommandRun, get, tempDir, upstream } from './helpers.js';
+import { mkfifoSync } from './mkfifo.js';
+
+afterEach(cleanup);
+
+const config = (up: string, limit: number): string => `listen: { host: 127.0.0.1, port: 0 }
+admin: { port: 0 }
+upstreams:
+  app: { url: ${up} }
+policies:
+  p: { concurrency: { limit: ${limit} } }
+routes:
+  - { path: /, policy: p }
+`;
+
+const REJECTED = 'reload rejected: the previous config keeps serving';
+
+describe('a config file that is not a small regular file', () => {
+  it('a FIFO, /dev/zero, a huge file: each reload is refused naming it, the next good one applies', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const dir = tempDir();
+    const file = join(dir, 'sluice.yaml');
+    writeFileSync(file, config(up.url, 3));
+    const gw = await gateway(['gateway', '--config', file]);
+    const swapIn = (make: (path: string) => void): void => {
+      const tmp = join(dir, `next-${Math.random()}`);
+      make(tmp);
+      renameSync(tmp, file);
+    };
+    const cases: [string, (p: string) => void, string][] = [
+      ['fifo', (p) => mkfifoSync(p), `${file}: (document): expected a regular file, found a FIFO`],
+      ['zero', (p) => symlinkSync('/dev/zero', p), `${file}: (document): expected a regular file, found a device`],
+      ['huge', (p) => writeFileSync(p, `# ${'x'.repeat(2 * 1024 * 1024)}\n`), `${file}: (document): expected a file of at most 1048576 bytes, found 2097155 bytes`],
+    ];
+    for (const [, make, error] of cases) {
+      const from = gw.lines.length;
+      swapIn(make);
+      gw.child.kill('SIGHUP');
+      const line = await gw.waitFor(REJECTED, 10_000, from);
+      expect(line['error']).toBe(error);
+      expect((await get(`${gw.url}/`)).status).toBe(200);
+    }
+    // Reloads still run: a good file applies (before: the FIFO's read never ended, and this waited behind it).
+    const from = gw.lines.length;
+    swapIn((p) => writeFileSync(p, config(up.url, 5)));
+    gw.child.kill('SIGHUP');
+    await gw.waitFor('reloaded', 10_000, from);
+    const st = JSON.parse((await get(`${gw.adminUrl}/status`)).body) as Record<string, unknown>;
+    expect(JSON.stringify(st)).toContain('"limit":5');
+  }, 60_000);
+
+  it('--check says the same at once', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'fifo.yaml');
+    mkfifoSync(fifo);
+    const r = await gatewayCommandRun(['--config', fifo, '--check']);
+    expect(r).toMatchObject({ code: 2, stderr: `${fifo}: (document): expected a regular file, found a FIFO\n` });
+  });
+});
