@@ -133,7 +133,7 @@ if (flags.rate !== undefined) {
   const n = QUICK ? 20_000 : 100_000;
   // One decision per call goes to the one-operation script, as the store sends a lone decision.
   for (const pipeline of [1, 16]) ceilings.push({ what: 'sluice script, 1 decision per call', pipeline, perSec: redisBenchmark(url, pipeline, n, KEYS, ['EVALSHA', oneSha, '1', key, 'g', '1000', '1000', '1000', 'c', '1', '0']) });
-  const b16 = redisBenchmark(url, 16, n / 16, KEYS, ['EVALSHA', sha, '16', ...Array<string>(16).fill(key), '', ...pol, ...Array<string>(16).fill('c1:1:0')]);
+  const b16 = redisBenchmark(url, 16, n / 16, KEYS, ['EVALSHA', sha, '16', ...Array<string>(16).fill(key), '', '', ...pol, ...Array<string>(16).fill('c1:1:0')]);
   ceilings.push({ what: 'sluice script, 16 decisions per call', pipeline: 16, perSec: b16 * 16 });
   ceilings.push({ what: "rlf's script, 1 decision per call", pipeline: 16, perSec: redisBenchmark(url, 16, n, KEYS, ['EVALSHA', rlfSha, '1', `${prefix}rb:{__rand_int__}:r`, '1', '1']) });
   for (const c of ceilings) console.log(`redis-benchmark -c 50 -P ${c.pipeline}, ${c.what}: ${c.perSec} decisions/s`);

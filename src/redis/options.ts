@@ -61,6 +61,13 @@ export interface RedisStoreOptions extends FailureOptions {
    * decision. Integer 1..1000. @default 64
    */
   readonly batch?: number;
+  /**
+   * How rate states are written: 'binary' (exact doubles, no number printed or parsed in
+   * Redis) or 'text' (the `%.17g` text of versions before it, which they can read). Both are
+   * always read. Run 'text' while a fleet still has processes of such a version: they cannot
+   * read a binary state. @default 'binary'
+   */
+  readonly stateEncoding?: 'binary' | 'text';
 }
 
 export const REDIS_STORE_DEFAULTS = {
@@ -71,6 +78,7 @@ export const REDIS_STORE_DEFAULTS = {
   probeMs: 500,
   connectTimeoutMs: 2000,
   batch: 64,
+  stateEncoding: 'binary',
   onStoreError: 'local',
   instances: 1,
 } as const;
@@ -89,6 +97,7 @@ export interface RedisStoreConfig extends FailureConfig {
   readonly probeMs: number;
   readonly connectTimeoutMs: number;
   readonly batch: number;
+  readonly stateEncoding: 'binary' | 'text';
 }
 
 /** Failure options over inherited ones; `prefix` names the option in errors. */
@@ -112,6 +121,7 @@ export function redisStoreConfig(o: RedisStoreOptions): RedisStoreConfig {
     probeMs: optNumber('probeMs', o.probeMs ?? d.probeMs, 1, 60_000),
     connectTimeoutMs: optNumber('connectTimeoutMs', o.connectTimeoutMs ?? d.connectTimeoutMs, 1, 600_000),
     batch: optInt('batch', o.batch ?? d.batch, 1, 1000),
+    stateEncoding: optOneOf('stateEncoding', o.stateEncoding ?? d.stateEncoding, ['binary', 'text'] as const),
     ...failureConfig(o, { onStoreError: d.onStoreError, instances: d.instances }),
   };
 }

@@ -40,10 +40,11 @@ export interface BatchOp {
 /** An operation waiting for its answer. */
 export interface BatchEntry extends BatchOp {
   /**
-   * Redis's answer: `verdict` '1' allowed/taken, '0' refused, '-' refunded; `state` the
-   * state the entry found ('' for none), `now` the Redis time it was decided at (ms).
+   * Redis's answer: `verdict` the char code of '1' allowed/taken, '0' refused, '-' refunded;
+   * the state the entry found as doubles (little-endian) in `reply` from offset `at` (-1 for
+   * none: a fresh state), `now` the Redis time it was decided at (ms).
    */
-  answer(verdict: string, state: string, now: number): void;
+  answer(verdict: number, reply: Buffer, at: number, now: number): void;
   /** The call failed, or the key holds another type (StoreWrongTypeError). */
   fail(err: unknown): void;
 }
@@ -54,6 +55,8 @@ export class RateBatcher {
   readonly #batch: ScriptCall;
   readonly #one: ScriptCall;
   readonly #cluster: boolean;
+  /** '' — or 't': states written as text (RedisStoreOptions.stateEncoding). */
+  readonly #encoding: '' | 't';
   /** The batch forming, when not clustered. */
   #single: BatchEntry[] = [];
   /** Batches forming by slot, when clustered. */
@@ -64,13 +67,14 @@ export class RateBatcher {
   readonly #sendOne = (command: (string | number)[]): Promise<unknown> => this.#one.send(command);
   readonly #sendBatch = (command: (string | number)[]): Promise<unknown> => this.#batch.send(command);
 
-  constructor(guard: StoreGuard, client: unknown, cluster: boolean, maxBatch: number) {
+  constructor(guard: StoreGuard, client: unknown, cluster: boolean, maxBatch: number, encoding: 'binary' | 'text' = 'binary') {
     this.#guard = guard;
     // Sent straight to the client (script-call.ts): a batch leaves in the tick it formed, even
     // on a client with auto-pipelining on.
-    this.#batch = new ScriptCall(client, RATE_SCRIPT);
-    this.#one = new ScriptCall(client, RATE_ONE_SCRIPT);
+    this.#batch = new ScriptCall(client, RATE_SCRIPT, true);
+    this.#one = new ScriptCall(client, RATE_ONE_SCRIPT, true);
     this.#cluster = cluster;
+    this.#encoding = encoding === 'text' ? 't' : '';
     this.maxBatch = maxBatch;
   }
 
@@ -122,12 +126,12 @@ export class RateBatcher {
     if (list.length === 1) {
       // A lone decision (one caller, or the only one this tick): the one-operation script,
       // cheaper in Redis and in the client than a batch of one.
-      sent = this.#guard.runWith(list[0]!.key, this.#sendOne, oneCommand(list[0]!));
+      sent = this.#guard.runWith(list[0]!.key, this.#sendOne, oneCommand(list[0]!, this.#encoding));
     } else {
-      sent = this.#guard.runWith(list[0]!.key, this.#sendBatch, batchCommand(list, ''));
+      sent = this.#guard.runWith(list[0]!.key, this.#sendBatch, batchCommand(list, '', this.#encoding));
     }
     sent.then(
-      (reply) => answerBatch(list, String(reply)),
+      (reply) => answerBatch(list, reply as Buffer),
       (err: unknown) => {
         for (const e of list) e.fail(err);
       },
@@ -135,30 +139,40 @@ export class RateBatcher {
   }
 }
 
+/** The doubles of each algorithm's state (rate-scripts.ts). */
+const DOUBLES = { gcra: 8, 'token-bucket': 16, 'sliding-window': 24 } as const;
+
 /**
- * Hand each entry its part of a batch's reply (rate-scripts.ts). Read in place: each part's
- * verdict is one character (V8 keeps those), its state one substring — no array of parts
- * and no second substring per decision.
+ * Hand each entry its part of a batch's reply (rate-scripts.ts): the time, ";", then per
+ * entry a verdict byte, and when a state was found, byte 1 and its doubles — read in place,
+ * nothing parsed from text and no substring per decision.
  */
-export function answerBatch(list: readonly BatchEntry[], reply: string): void {
+export function answerBatch(list: readonly BatchEntry[], reply: Buffer): void {
   const len = reply.length;
-  let end = reply.indexOf(';');
-  if (end === -1) end = len;
-  const now = clockOf(reply, end);
+  let p = reply.indexOf(59 /* ; */);
+  if (p === -1) p = len;
+  const now = clockOf(reply.toString('latin1', 0, p));
+  p++;
   let i = 0;
-  for (; i < list.length && end < len; i++) {
+  for (; i < list.length && p < len; i++) {
     const e = list[i]!;
-    const start = end + 1;
-    end = reply.indexOf(';', start);
-    if (end === -1) end = len;
-    if (end - start === 1 && reply.charCodeAt(start) === 87 /* W */) e.fail(new StoreWrongTypeError(e.key, new Error('WRONGTYPE Operation against a key holding the wrong kind of value')));
-    else {
-      // One entry's answer that throws must not leave the rest of the batch unsettled.
-      try {
-        e.answer(reply.charAt(start), end - start > 1 ? reply.substring(start + 1, end) : '', now);
-      } catch (err) {
-        e.fail(err);
-      }
+    const verdict = reply[p]!;
+    if (verdict === 87 /* W */) {
+      p++;
+      e.fail(new StoreWrongTypeError(e.key, new Error('WRONGTYPE Operation against a key holding the wrong kind of value')));
+      continue;
+    }
+    let at = -1;
+    if (p + 1 < len && reply[p + 1] === 1) {
+      at = p + 2;
+      p = at + DOUBLES[e.policy.algorithm];
+      if (p > len) break;
+    } else p++;
+    // One entry's answer that throws must not leave the rest of the batch unsettled.
+    try {
+      e.answer(verdict, reply, at, now);
+    } catch (err) {
+      e.fail(err);
     }
   }
   const answered = i;
@@ -166,23 +180,22 @@ export function answerBatch(list: readonly BatchEntry[], reply: string): void {
 }
 
 /**
- * The script's time, the reply up to `end`, as a number: "<s> <us>" as TIME gave it, computed
- * with the script's own expression (s·1000 + us/1000: the same double), or "=<ms>" when a test
- * passed one.
+ * The script's time as a number: "<s> <us>" as TIME gave it, computed with the script's own
+ * expression (s·1000 + us/1000: the same double), or "=<ms>" when a test passed one.
  */
-function clockOf(s: string, end: number): number {
-  if (s.charCodeAt(0) === 61 /* = */) return Number(s.slice(1, end));
+function clockOf(s: string): number {
+  if (s.charCodeAt(0) === 61 /* = */) return Number(s.slice(1));
   const sp = s.indexOf(' ');
-  return Number(s.slice(0, sp)) * 1000 + Number(s.slice(sp + 1, end)) / 1000;
+  return Number(s.slice(0, sp)) * 1000 + Number(s.slice(sp + 1)) / 1000;
 }
 
 /**
  * A batch's KEYS and ARGV (rate-scripts.ts): `now` ('' for Redis TIME; tests pass a time),
- * the policies (each distinct policy object once), then one spec per operation, or one for
- * all when they are alike.
+ * the encoding ('' binary, 't' text), the policies (each distinct policy object once), then
+ * one spec per operation, or one for all when they are alike.
  */
-export function encodeBatch(ops: readonly BatchOp[], now: number | '' = ''): { keys: string[]; args: (string | number)[] } {
-  const command = batchCommand(ops, now);
+export function encodeBatch(ops: readonly BatchOp[], now: number | '' = '', encoding: '' | 't' = ''): { keys: string[]; args: (string | number)[] } {
+  const command = batchCommand(ops, now, encoding);
   return { keys: command.slice(2, 2 + ops.length) as string[], args: command.slice(2 + ops.length) };
 }
 
@@ -191,14 +204,15 @@ export function encodeBatch(ops: readonly BatchOp[], now: number | '' = ''): { k
  * {@link encodeBatch}'s ARGV — written into one array sized up front: no arrays of keys,
  * specs and policies to copy into it per batch.
  */
-function batchCommand(ops: readonly BatchOp[], now: number | ''): (string | number)[] {
+function batchCommand(ops: readonly BatchOp[], now: number | '', encoding: '' | 't'): (string | number)[] {
   const n = ops.length;
-  const command = new Array<string | number>(n + 9);
+  const command = new Array<string | number>(n + 10);
   command[0] = '';
   command[1] = n;
   let w = 2;
   for (let i = 0; i < n; i++) command[w++] = ops[i]!.key;
   command[w++] = now;
+  command[w++] = encoding;
   const mAt = w++;
   // The policies, in order of first appearance (1-based indexes); whether every operation is alike.
   const first = ops[0]!.policy;
@@ -243,22 +257,24 @@ function batchCommand(ops: readonly BatchOp[], now: number | ''): (string | numb
 
 /**
  * The one-operation script's ARGV (rate-scripts.ts, RATE_ONE_SCRIPT) for `op`: its policy and
- * its spec as flat arguments, then `now` when a test passes one.
+ * its spec as flat arguments, then the encoding and `now` when a test passes one.
  */
-export function encodeOne(op: BatchOp, now?: number): (string | number)[] {
-  const p = op.policy;
-  const args: (string | number)[] =
-    p.algorithm === 'sliding-window' ? [ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, 0, op.op, op.x, op.y] : [ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst, op.op, op.x, op.y];
-  if (now !== undefined) args.push(now);
+export function encodeOne(op: BatchOp, now?: number, encoding: '' | 't' = ''): (string | number)[] {
+  const args = oneCommand(op, encoding).slice(3);
+  if (now !== undefined) args.push(...(encoding === '' ? ['', now] : [now]));
   return args;
 }
 
 /** The one-operation script's whole command after EVALSHA: (sha), 1, the key, then {@link encodeOne}'s ARGV. */
-function oneCommand(op: BatchOp): (string | number)[] {
+function oneCommand(op: BatchOp, encoding: '' | 't'): (string | number)[] {
   const p = op.policy;
-  return p.algorithm === 'sliding-window'
-    ? ['', 1, op.key, ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, 0, op.op, op.x, op.y]
-    : ['', 1, op.key, ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst, op.op, op.x, op.y];
+  const command =
+    p.algorithm === 'sliding-window'
+      ? ['', 1, op.key, ALGORITHM_CODE[p.algorithm], p.limit, p.windowMs, 0, op.op, op.x, op.y]
+      : ['', 1, op.key, ALGORITHM_CODE[p.algorithm], p.rate, p.perMs, p.burst, op.op, op.x, op.y];
+  // The encoding only when it is text: the usual call carries nothing it does not need.
+  if (encoding !== '') command.push(encoding);
+  return command;
 }
 
 /** Write `p` as the script takes a policy (4 arguments) at `w`; returns the index after. */

@@ -56,9 +56,9 @@ export class RedisLimitStore implements SharedLimitStore {
           policy,
           x: min,
           y: max,
-          answer: (verdict, state, now) => {
+          answer: (verdict, reply, at, now) => {
             try {
-              resolve(replayTake(policy, verdict, state, now, min, max));
+              resolve(replayTake(policy, verdict, reply, at, now, min, max));
             } catch (err) {
               reject(err as Error);
             }

@@ -194,10 +194,10 @@ class Consume implements BatchEntry {
     this.y = maxDelayMs === Infinity ? 1e308 : maxDelayMs;
   }
 
-  answer(verdict: string, state: string, at: number): void {
+  answer(verdict: number, reply: Buffer, at: number, now: number): void {
     let d: RateDecision;
     try {
-      d = replayConsume(this.policy, verdict, state, at, this.x, this.maxDelayMs);
+      d = replayConsume(this.policy, verdict, reply, at, now, this.x, this.maxDelayMs);
     } catch (err) {
       this.reject(err as Error);
       return;

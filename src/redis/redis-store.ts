@@ -96,7 +96,7 @@ export class RedisStore {
       guard: this.guard,
       client: this.client,
       script: (name, keys, args) => this.guard.run(keys[0]!, () => client[name]!(...keys, ...args)),
-      rate: new RateBatcher(this.guard, this.client, (this.client as { isCluster?: boolean }).isCluster === true, this.config.batch),
+      rate: new RateBatcher(this.guard, this.client, (this.client as { isCluster?: boolean }).isCluster === true, this.config.batch, this.config.stateEncoding),
     };
     // While in the failure mode, probe on a timer too: health comes back without traffic.
     this.guard.onHealth((h) => (h === 'fallback' ? this.#startProbing() : this.#stopProbing()));

@@ -29,16 +29,20 @@ export class ScriptCall {
   readonly sha: string;
   readonly #lua: string;
   readonly #client: CommandSink;
-  readonly #options: { replyEncoding: 'utf8'; keyPrefix?: string };
+  readonly #options: { replyEncoding?: 'utf8'; keyPrefix?: string };
   readonly #reload: (err: unknown, args: (string | number)[]) => Promise<unknown>;
 
-  /** `client`: an ioredis Redis or Cluster (its keyPrefix, if any, applies as ioredis applies it). */
-  constructor(client: unknown, lua: string) {
+  /**
+   * `client`: an ioredis Redis or Cluster (its keyPrefix, if any, applies as ioredis applies
+   * it). `binary`: replies as Buffers (the rate scripts answer bytes), else as strings.
+   */
+  constructor(client: unknown, lua: string, binary = false) {
     this.#client = client as CommandSink;
     this.#lua = lua;
     this.sha = createHash('sha1').update(lua).digest('hex');
     const prefix = this.#client.options.keyPrefix;
-    this.#options = prefix ? { replyEncoding: 'utf8', keyPrefix: prefix } : { replyEncoding: 'utf8' };
+    const enc = binary ? {} : { replyEncoding: 'utf8' as const };
+    this.#options = prefix ? { ...enc, keyPrefix: prefix } : enc;
     this.#reload = (err, args) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       const again = args.slice();

@@ -219,34 +219,43 @@ describe('answerBatch (no Redis)', () => {
     Array.from({ length: n }, (_, i) => ({
       key: `k${i}`,
       op: 'c' as const,
-      policy: gcra,
+      policy: i === 1 ? bucket : gcra,
       x: 1,
       y: 0,
-      answer: (verdict: string, state: string, now: number) => log.push([i, verdict, state, now]),
+      answer: (verdict: number, reply: Buffer, at: number, now: number) => {
+        const doubles = at < 0 ? [] : Array.from({ length: i === 1 ? 2 : 1 }, (_, k) => reply.readDoubleLE(at + 8 * k));
+        log.push([i, String.fromCharCode(verdict), doubles, now]);
+      },
       fail: (err: unknown) => log.push([i, err instanceof StoreWrongTypeError ? 'W' : (err as Error).message]),
     }));
+  /** A state as the script stores and answers it: byte 1, then the doubles little-endian. */
+  const state = (...xs: number[]): Buffer => {
+    const b = Buffer.alloc(1 + 8 * xs.length);
+    b[0] = 1;
+    xs.forEach((x, k) => b.writeDoubleLE(x, 1 + 8 * k));
+    return b;
+  };
+  const reply = (...parts: (string | Buffer)[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
 
-  it('each entry its verdict, state and the batch time; W fails its own entry; a short reply fails the rest, naming the count', () => {
+  it("each entry its verdict, its state's doubles (any bytes, ';' too) and the batch time; W fails its own entry; a short reply fails the rest, naming the count", () => {
     const log: unknown[][] = [];
-    answerBatch(entries(5, log), '=1000.5;1;0123.25;W');
+    // 3.0000000000000004 and 59 (';' in its bytes) must not cut an entry short.
+    answerBatch(entries(5, log), reply('=1000.5;', '1', '0', state(59 + 2 ** -40, 3.0000000000000004), 'W'));
     expect(log).toEqual([
-      [0, '1', '', 1000.5],
-      [1, '0', '123.25', 1000.5],
+      [0, '1', [], 1000.5],
+      [1, '0', [59 + 2 ** -40, 3.0000000000000004], 1000.5],
       [2, 'W'],
       [3, 'sluice/redis: the rate script answered 3 of 5 operations'],
       [4, 'sluice/redis: the rate script answered 3 of 5 operations'],
     ]);
   });
 
-  it('TIME as Redis gives it (s·1000 + us/1000), an empty last part, parts beyond the entries ignored', () => {
+  it('TIME as Redis gives it (s·1000 + us/1000), parts beyond the entries ignored, a state cut short fails its entry', () => {
     const log: unknown[][] = [];
-    answerBatch(entries(2, log), '1764748800 123456;1x,y;');
-    expect(log).toEqual([
-      [0, '1', 'x,y', 1764748800 * 1000 + 123456 / 1000],
-      [1, '', '', 1764748800 * 1000 + 123456 / 1000],
-    ]);
-    const more: unknown[][] = [];
-    answerBatch(entries(1, more), '=5;1;1;1');
-    expect(more).toEqual([[0, '1', '', 5]]);
+    answerBatch(entries(1, log), reply('1764748800 123456;', '1', state(1764748800123.4567), '1'));
+    expect(log).toEqual([[0, '1', [1764748800123.4567], 1764748800 * 1000 + 123456 / 1000]]);
+    const cut: unknown[][] = [];
+    answerBatch(entries(1, cut), reply('=5;1', state(7).subarray(0, 5)));
+    expect(cut).toEqual([[0, 'sluice/redis: the rate script answered 0 of 1 operations']]);
   });
 });

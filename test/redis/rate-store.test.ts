@@ -89,9 +89,9 @@ describe.skipIf(!svc.up)('RedisRateStore', () => {
                 expect(a.now).toBe(b.now);
                 if (o.kind === 'c') {
                   // The decision the client replays on the state Redis found equals the memory store's, and so does Redis's verdict.
-                  expect(replayConsume(policy, a.verdict, a.state, a.now, o.cost, o.maxDelay)).toEqual(mem.consume('k', policy, o.cost, b.now, o.maxDelay));
+                  expect(replayConsume(policy, a.verdict, a.reply, a.at, a.now, o.cost, o.maxDelay)).toEqual(mem.consume('k', policy, o.cost, b.now, o.maxDelay));
                 } else if (o.kind === 'r') {
-                  expect(a.verdict).toBe('-');
+                  expect(a.verdict).toBe(45 /* - */);
                   mem.refund('k', policy, o.cost, b.now);
                 } else {
                   const first = mem.consume('k', policy, o.cost, b.now, 0);
@@ -100,7 +100,7 @@ describe.skipIf(!svc.up)('RedisRateStore', () => {
                     const extra = Math.min(2, Math.floor(mem.available('k', policy, b.now) + 1e-9));
                     if (extra >= 1 && mem.consume('k', policy, extra, b.now, 0).allowed) taken += extra;
                   }
-                  expect(replayTake(policy, a.verdict, a.state, a.now, o.cost, o.cost + 2).taken).toBe(taken);
+                  expect(replayTake(policy, a.verdict, a.reply, a.at, a.now, o.cost, o.cost + 2).taken).toBe(taken);
                 }
               });
             }
@@ -290,8 +290,9 @@ describe.skipIf(!svc.up)('RedisRateStore', () => {
 });
 
 interface Answer {
-  verdict: string;
-  state: string;
+  verdict: number;
+  reply: Buffer;
+  at: number;
   now: number;
 }
 
@@ -301,16 +302,16 @@ interface Answer {
  */
 async function callBatch(ops: BatchOp[], now: number): Promise<Answer[]> {
   const c = store.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  let reply: string;
+  let reply: Buffer;
   if (ops.length === 1) {
-    reply = String(await c[RATE_ONE_COMMAND]!(ops[0]!.key, ...encodeOne(ops[0]!, now)));
+    reply = (await c[`${RATE_ONE_COMMAND}Buffer`]!(ops[0]!.key, ...encodeOne(ops[0]!, now))) as Buffer;
   } else {
     const { keys, args } = encodeBatch(ops, now);
-    reply = String(await c[RATE_COMMAND]!(keys.length, keys, args));
+    reply = (await c[`${RATE_COMMAND}Buffer`]!(keys.length, keys, args)) as Buffer;
   }
   const answers: Answer[] = [];
   answerBatch(
-    ops.map((o) => ({ ...o, answer: (verdict: string, state: string, at: number) => answers.push({ verdict, state, now: at }), fail: (err: unknown) => { throw err; } })),
+    ops.map((o) => ({ ...o, answer: (verdict: number, reply: Buffer, at: number, t: number) => answers.push({ verdict, reply, at, now: t }), fail: (err: unknown) => { throw err; } })),
     reply,
   );
   return answers;
