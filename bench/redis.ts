@@ -29,6 +29,8 @@
  *   --open=sluice,noop               these open-loop contenders only (not saved)
  *   --clients=plain                  this ioredis setting only (not saved)
  *   --open-rounds=8 --open-ms=1000   the open loop's rounds and their length (not saved)
+ *   --arrival=spread                 the open loop issues each decision from its own macrotask (setImmediate),
+ *                                    as requests arriving in separate I/O callbacks, not a turn's together (not saved)
  *   --base=/path/to/checkout         also run that checkout's sluice (its src/) as sluice-base, same client, same rounds
  *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
@@ -156,8 +158,8 @@ interface Cell {
   redisUsPerDecision: number;
 }
 const cells: Cell[] = [];
-/** overSingle: the batched store over one script per decision (sluice ÷ sluice-single), median of the rounds' ratios. */
-const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle: number }[] = [];
+/** overSingle: the batched store over one script per decision (sluice ÷ sluice-single), median of the rounds' ratios; overBase: sluice ÷ sluice-base likewise (with --base). */
+const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle: number; overBase?: number | undefined }[] = [];
 for (const mode of MODES) {
   const contenders = setups[mode].contenders;
   console.log(`client: ${mode}`);
@@ -193,8 +195,9 @@ for (const mode of MODES) {
     // What batching costs or gains against one script per decision, paired by round: at 1 caller
     // both send one script per decision, so this is what the batching layer costs a lone caller.
     const overSingle = round2(median(runs['sluice']!.map((run, r) => perSec(run) / perSec(runs['sluice-single']![r]!))));
-    ratios.push({ client: mode, concurrency: c, overRlf, overSingle });
-    console.log(`  × rlf (median of ${ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle}`);
+    const overBase = runs['sluice-base'] === undefined ? undefined : round2(median(runs['sluice']!.map((run, r) => perSec(run) / perSec(runs['sluice-base']![r]!))));
+    ratios.push({ client: mode, concurrency: c, overRlf, overSingle, overBase });
+    console.log(`  × rlf (median of ${ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle}${overBase === undefined ? '' : `; sluice ÷ sluice-base: ${overBase}`}`);
   }
 }
 
@@ -227,6 +230,9 @@ interface Open {
   /** This process's GC pauses: ms per second (median of rounds), and the longest, ms. */
   gcMsPerSecond: number;
   gcMaxMs: number;
+  /** EVALSHA calls per decision and Redis's µs in EVALSHA per decision (the whole server's), medians of rounds. */
+  callsPerDecision: number;
+  redisUsPerDecision: number;
 }
 // Besides the two limiters, a floor in the same process, at the same rate, in the same rounds:
 // `noop` (an already resolved promise: no Redis at all, only this harness and this process's
@@ -244,13 +250,14 @@ for (const mode of MODES) {
   const ping = setups[mode].contenders['ping']!;
   const perTick = tickBatched(() => ping(''), 64);
   const decide = (name: string): Decide => (name === 'noop' ? noop : name === 'tick-ping' ? perTick : setups[mode].contenders[name]!);
-  for (const name of OPEN_NAMES) await openLoop(decide(name), openRate, WARMUP_MS, KEYS, info);
+  const arrival = flags.arrival ?? 'tick';
+  for (const name of OPEN_NAMES) await openLoop(decide(name), openRate, WARMUP_MS, KEYS, info, arrival);
   const runs: Record<string, Awaited<ReturnType<typeof openLoop>>[]> = Object.fromEntries(OPEN_NAMES.map((x) => [x, []]));
   // Rounds, the contenders in a rotating order: a stall of the machine hits one round, not one contender.
   for (let r = 0; r < OPEN_ROUNDS; r++) {
     for (let i = 0; i < OPEN_NAMES.length; i++) {
       const name = OPEN_NAMES[(i + r) % OPEN_NAMES.length]!;
-      runs[name]!.push(await openLoop(decide(name), openRate, OPEN_MS, KEYS, info));
+      runs[name]!.push(await openLoop(decide(name), openRate, OPEN_MS, KEYS, info, arrival));
     }
   }
   for (const name of OPEN_NAMES) {
@@ -276,9 +283,11 @@ for (const mode of MODES) {
       roundLoopP99Ms: rs.map((x) => round3(x.loopP99Ms)),
       gcMsPerSecond: round1(median(rs.map((x) => x.gcMsPerSecond))),
       gcMaxMs: round1(Math.max(...rs.map((x) => x.gcMaxMs))),
+      callsPerDecision: round3(median(rs.map((x) => x.callsPerDecision))),
+      redisUsPerDecision: round1(median(rs.map((x) => x.redisUs))),
     };
     open.push(o);
-    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms  GC ${o.gcMsPerSecond} ms/s, max ${o.gcMaxMs} ms`);
+    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms  GC ${o.gcMsPerSecond} ms/s, max ${o.gcMaxMs} ms  EVALSHA ${o.callsPerDecision} calls and ${o.redisUsPerDecision} µs per decision`);
   }
 }
 
@@ -303,7 +312,7 @@ const ratioLine = (mode: string): string => {
   const met = rs.filter((r) => r.overRlf['sluice']! >= 2).map((r) => `c=${r.concurrency}`);
   const missed = rs.filter((r) => r.overRlf['sluice']! < 2).map((r) => `c=${r.concurrency}`);
   const floor = rs.map((r) => `c=${r.concurrency} ${r.overRlf['ping']}x`).join(', ');
-  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor}; the batched store ÷ one script per decision (sluice-single), same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overSingle}x`).join(', ')})`;
+  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor}; the batched store ÷ one script per decision (sluice-single), same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overSingle}x`).join(', ')}${rs[0]?.overBase === undefined ? '' : `; sluice ÷ sluice-base, same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overBase}x`).join(', ')}`})`;
 };
 const openTickPing = openOf('tick-ping');
 const goals = [
@@ -351,11 +360,11 @@ if (SAVE || flags.label !== undefined) {
     '',
     ceilings.length > 0 ? `Ceiling (redis-benchmark, 50 clients): ${ceilings.map((c) => `${c.what}, -P ${c.pipeline}: ${c.perSec}/s`).join('; ')}.` : ceilingNote,
     '',
-    `Open loop at ${openRate}/s (${flags.rate === undefined ? 'half the one-decision ceiling at -P 16' : '--rate'}), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds; \`tick-ping\` (the decisions of one tick answered by one PING) is the floor of one round trip per batch through this Redis on this host. "p99 ÷ tick-ping" is the median over rounds of the round's p99 over tick-ping's in the same round. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
+    `Open loop at ${openRate}/s (${flags.rate === undefined ? 'half the one-decision ceiling at -P 16' : '--rate'}${flags.arrival === 'spread' ? '; arrivals spread: each decision issued from its own macrotask (setImmediate)' : ''}), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds; \`tick-ping\` (the decisions of one tick answered by one PING) is the floor of one round trip per batch through this Redis on this host. "p99 ÷ tick-ping" is the median over rounds of the round's p99 over tick-ping's in the same round. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
     '',
-    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99 ÷ tick-ping | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms | GC pauses, ms/s | longest GC, ms |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|',
-    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${overTickPing(o) ?? ''} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.p99FromScheduleMs} | ${o.roundLoopP99Ms.join(' ')} | ${o.loopMaxMs} | ${o.gcMsPerSecond} | ${o.gcMaxMs} |`),
+    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99 ÷ tick-ping | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms | GC pauses, ms/s | longest GC, ms | EVALSHA calls / decision | Redis µs / decision |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
+    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${overTickPing(o) ?? ''} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.p99FromScheduleMs} | ${o.roundLoopP99Ms.join(' ')} | ${o.loopMaxMs} | ${o.gcMsPerSecond} | ${o.gcMaxMs} | ${o.callsPerDecision} | ${o.redisUsPerDecision} |`),
     '',
     ...goals.map((g) => `- ${g}`),
     '',

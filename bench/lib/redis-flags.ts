@@ -17,6 +17,8 @@ export interface RedisBenchFlags {
   readonly clients?: ('plain' | 'auto-pipelining')[];
   readonly openRounds?: number;
   readonly openMs?: number;
+  /** The open loop's arrivals: a turn's decisions together ('tick'), or each from its own macrotask ('spread'). */
+  readonly arrival?: 'tick' | 'spread';
   readonly label?: string;
   /** A checkout of another commit whose sluice runs beside this one (an A/B in one run). */
   readonly base?: string;
@@ -69,6 +71,10 @@ export function parseFlags(argv: readonly string[]): RedisBenchFlags {
       case '--clients':
         out.clients = list() as ('plain' | 'auto-pipelining')[];
         for (const x of out.clients) if (!CLIENTS.includes(x)) throw new Error(`bench:redis: --clients takes ${CLIENTS.join(', ')}; received ${JSON.stringify(x)}`);
+        break;
+      case '--arrival':
+        if (value !== 'tick' && value !== 'spread') throw new Error(`bench:redis: --arrival takes tick or spread; received ${JSON.stringify(value)}`);
+        out.arrival = value;
         break;
       case '--label':
         if (value === undefined || !/^[a-z0-9-]+$/.test(value)) throw new Error(`bench:redis: --label takes a name of lowercase letters, digits and '-' (the results file's suffix); received ${JSON.stringify(value)}`);

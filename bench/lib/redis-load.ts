@@ -28,8 +28,13 @@ export function nextKey(keys: number): string {
 
 /** Redis's total µs spent in EVALSHA so far (every client's). */
 export async function evalshaUsec(info: Redis): Promise<number> {
-  const m = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await info.info('commandstats'));
-  return m === null ? 0 : Number(m[1]);
+  return (await evalshaStats(info)).usec;
+}
+
+/** Redis's EVALSHA calls and µs in them so far (every client's). */
+export async function evalshaStats(info: Redis): Promise<{ calls: number; usec: number }> {
+  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await info.info('commandstats'));
+  return m === null ? { calls: 0, usec: 0 } : { calls: Number(m[1]), usec: Number(m[2]) };
 }
 
 /** `concurrency` callers, each deciding in a loop for `ms`. */
@@ -61,8 +66,13 @@ export async function closedLoop(decide: Decide, concurrency: number, ms: number
  * the event loop's timers (each turn issues the decisions due since the last). Latency is
  * from each call to its answer; `behindMs` is how far the issuing fell behind schedule at
  * worst (a process that cannot keep up shows it here, not as a lower rate).
+ *
+ * `arrival`: 'tick' issues a turn's due decisions together (a timer callback making ~rate/1000
+ * calls: one batch); 'spread' issues each from a macrotask of its own (setImmediate), as
+ * requests arriving in separate I/O callbacks do — Node runs the nextTick and microtask
+ * queues between them, so a store that batches per tick sees one decision at a time.
  */
-export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis): Promise<Run & OpenExtra> {
+export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis, arrival: 'tick' | 'spread' = 'tick'): Promise<Run & OpenExtra> {
   const total = Math.floor((rate * ms) / 1000);
   // Sized once: arrays grown while the load runs would be the harness's garbage, collected in
   // pauses that the decisions in flight (a limiter's, not noop's) would take.
@@ -72,7 +82,7 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   let issued = 0;
   let answered = 0;
   let behindMs = 0;
-  const u0 = await evalshaUsec(info);
+  const e0 = await evalshaStats(info);
   // How late the event loop ran its timers meanwhile: a decision in flight during a stall of
   // the process (descheduled, GC) is answered no sooner than the stall ends, whatever the store.
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -93,16 +103,19 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
       fromSchedule[answered] = t - due;
       if (++answered === total) resolve();
     };
+    // Decision `i` (1-based) falls due when (now - t0) · rate / 1000 reaches it.
+    const issue = (i: number): void => {
+      const a = onAnswer(performance.now(), t0 + (i * 1000) / rate);
+      void decide(nextKey(keys)).then(a, a);
+    };
     const tick = (): void => {
       const now = performance.now();
       const due = Math.min(total, Math.floor(((now - t0) * rate) / 1000));
       if (issued < due) behindMs = Math.max(behindMs, now - (t0 + (issued * 1000) / rate));
       while (issued < due) {
         issued++;
-        const s = performance.now();
-        // Decision `issued` (1-based) falls due when (now - t0) · rate / 1000 reaches it.
-        const a = onAnswer(s, t0 + (issued * 1000) / rate);
-        void decide(nextKey(keys)).then(a, a);
+        if (arrival === 'spread') setImmediate(issue, issued);
+        else issue(issued);
       }
       if (issued < total) setTimeout(tick, 0);
     };
@@ -111,15 +124,17 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   loop.disable();
-  const u1 = await evalshaUsec(info);
+  const e1 = await evalshaStats(info);
   // The observer delivers entries asynchronously: the round's last ones are in by now.
   gcObserver.disconnect();
   // The histogram's delays include the 1 ms resolution timer's own period: subtract it.
   const late = (ns: number): number => Math.max(0, ns / 1e6 - 1);
-  return { n: answered, seconds, lat: Array.from(lat), fromSchedule: Array.from(fromSchedule), gcMsPerSecond: gcs.reduce((t, x) => t + x, 0) / seconds, gcMaxMs: Math.max(0, ...gcs), cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (u1 - u0) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
+  return { n: answered, seconds, lat: Array.from(lat), fromSchedule: Array.from(fromSchedule), gcMsPerSecond: gcs.reduce((t, x) => t + x, 0) / seconds, gcMaxMs: Math.max(0, ...gcs), cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (e1.usec - e0.usec) / Math.max(1, answered), callsPerDecision: (e1.calls - e0.calls) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
 }
 
 export interface OpenExtra {
+  /** EVALSHA calls per decision (every client's: run it on a Redis of its own). */
+  callsPerDecision: number;
   behindMs: number;
   loopP99Ms: number;
   loopMaxMs: number;
