@@ -8,9 +8,10 @@
 /**
  * Each algorithm, as local functions defined only when the batch needs it (every closure is
  * made again at each call of the script; functions stored in tables cost microseconds more):
- * `load` (the state string or false), `step` → 1 allowed / 0 refused (the state changes only when it allows), `available`,
- * `refund`, `idle` (idleAt), `save` (the state as a string). The policy's numbers are in
- * the prelude's locals (T = perMs / rate, as the JavaScript computes it).
+ * `load` (the state as stored, binary or text, or false), `step` → 1 allowed / 0 refused (the
+ * state changes only when it allows), `available`, `refund`, `idle` (idleAt), `save` (the state
+ * packed in binary). The policy's numbers are in the prelude's locals (T = perMs / rate, as the
+ * JavaScript computes it).
  */
 export const TOKEN_BUCKET = `
 local tokens, last

@@ -39,14 +39,15 @@
  *
  * States are binary strings: byte 1, then the doubles, 8 bytes each, little-endian
  * (struct.pack '<d': exact) — GCRA tat; token bucket tokens, last; sliding window win, prev,
- * curr. No number is printed or parsed (%.17g and strtod on 17 digits were a third of the
- * script's time per decision). A text state of earlier versions ("%.17g" numbers, comma-
- * separated) is read too, and rewritten in binary at its next write — or kept in text, with
- * stateEncoding 'text' ('t' in the call), which a fleet upgrading from such a version runs
- * until none is left: an older process cannot read a binary state (its script fails). A state is written only
- * when it changes. Its expiry follows the moment it becomes indistinguishable from a fresh
- * one (the algorithm's idleAt): the end of the second whole second after it (Redis time);
- * while a write leaves that moment in the same second it keeps the expiry (SET KEEPTTL).
+ * curr. No number is printed or parsed (%.17g and strtod on 17 digits were a fifth to a third
+ * of the batch script's time per decision: bench/redis-script-cost.ts). A text state of
+ * earlier versions ("%.17g" numbers, comma-separated) is read too, and rewritten in binary at
+ * its next write — or kept in text, with stateEncoding 'text' ('t' in the call), which a fleet
+ * upgrading from such a version runs until none is left: an older process cannot read a binary
+ * state (its script fails). A state is written only when it changes. Its expiry follows the
+ * moment it becomes indistinguishable from a fresh one (the algorithm's idleAt): the end of
+ * the second whole second after it (Redis time); while a write leaves that moment in the same
+ * second it keeps the expiry (SET KEEPTTL).
  */
 import { GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-lua.js';
 
