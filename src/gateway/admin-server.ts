@@ -10,7 +10,7 @@
  *             counter counts from then on; the gateway runs without it
  */
 import { createServer } from 'node:http';
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -45,6 +45,21 @@ export type Scrape = () => Promise<{ contentType: string; body: string }>;
 export function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
   res.end(body);
+}
+
+/**
+ * Every admin path reads, so only GET and HEAD are served: any other method is 405 with
+ * `Allow` (hostile-9: POST, PUT, DELETE /status were answered 200 as a GET, so a client or a
+ * proxy that retries or caches by method was told a write had worked), and the connection is
+ * closed, its body unread (a POST declaring 100 MB was left on a keep-alive connection). True
+ * when it answered.
+ */
+export function refuseMethod(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  const body = `method ${req.method ?? '?'} not allowed: the admin listener serves GET and HEAD\n`;
+  res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Allow: 'GET, HEAD', Connection: 'close' });
+  res.end(body);
+  return true;
 }
 
 /** The gateway's metrics: what /metrics serves, and a close that stops their recording. */
@@ -115,7 +130,7 @@ export async function loadMetrics(state: HandlerState): Promise<GatewayMetrics |
 export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
   const { dashboard, metrics } = deps;
   const server: Server = createServer((req, res) => {
-    if (dashboard.handle(req, res)) return;
+    if (dashboard.handle(req, res) || refuseMethod(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const { state } = deps;
     switch (path) {
