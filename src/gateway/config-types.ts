@@ -298,6 +298,8 @@ export interface StoreConfig {
   readonly instances?: number;
   /** Longest a store call may take before the failure mode decides. @default 250ms */
   readonly timeout?: Duration;
+  /** Rate states written as 'binary', or as 'text' that versions before binary states read (a fleet upgraded gateway by gateway; both are read). @default 'binary' */
+  readonly stateEncoding?: 'binary' | 'text';
 }
 
 export interface GatewayConfig {

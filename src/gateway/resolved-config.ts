@@ -52,6 +52,7 @@ export interface ResolvedStore {
   readonly onStoreError: 'open' | 'closed' | 'local';
   readonly instances: number;
   readonly timeoutMs: number;
+  readonly stateEncoding: 'binary' | 'text';
 }
 
 export interface ResolvedConfig {

@@ -217,6 +217,7 @@ export const CONFIG_SCHEMA = strip({
         onStoreError: { enum: ['open', 'closed', 'local'] },
         instances: int(1, B.instances),
         timeout: duration('storeTimeout'),
+        stateEncoding: { enum: ['binary', 'text'], description: "How rate states are written: 'binary' (default), or 'text', which versions before binary states read — while a fleet is upgraded gateway by gateway." },
       },
     },
     upstreams: {

@@ -24,5 +24,6 @@ export function resolveStore(s: StoreConfig | undefined): ResolvedStore | undefi
     onStoreError: s.onStoreError ?? d.onStoreError,
     instances: s.instances ?? d.instances,
     timeoutMs: s.timeout === undefined ? d.timeoutMs : durationMs(s.timeout),
+    stateEncoding: s.stateEncoding ?? d.stateEncoding,
   };
 }

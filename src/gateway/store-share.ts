@@ -68,7 +68,7 @@ export async function openStoreShare(s: ResolvedStore, logger: Logger, processes
   loadPeer('ioredis', "the gateway's store", 'npm install ioredis', requireHere);
   const { RedisStore: Store } = await import('../redis/redis-store.js');
   const sharers = s.instances * processes;
-  const redis: RedisStore = await Store.connect({ url: s.url, cluster: s.cluster, keyPrefix: s.keyPrefix, onStoreError: s.onStoreError, instances: sharers, timeoutMs: s.timeoutMs });
+  const redis: RedisStore = await Store.connect({ url: s.url, cluster: s.cluster, keyPrefix: s.keyPrefix, onStoreError: s.onStoreError, instances: sharers, timeoutMs: s.timeoutMs, stateEncoding: s.stateEncoding });
   const url = redactUrl(s.url);
   if (redis.health === 'fallback') {
     logger.warn('store unreachable at start: limits decide by onStoreError until it answers', { store: url, onStoreError: s.onStoreError, error: redis.lastError });

@@ -3,6 +3,7 @@
 // said in the log and /readyz.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, deadPort, gateway, gatewayCommandRun, get, oneRoute, sluice, startInProcess, tempDir, upstream } from '../gateway/helpers.js';
 import { haveRedisServer, OwnRedis, sharedRedis, unique, until } from './servers.js';
@@ -65,6 +66,41 @@ describe.skipIf(!svc.up)('store: two gateways share one limit', () => {
     // The round trips of the first and last request bracket Redis's own interval: t is an upper bound.
     expect(ok).toBeLessThanOrEqual(10 + (100 * t) / 1000 + 1);
     expect(a.status().store).toMatchObject({ health: 'shared', onStoreError: 'local' });
+  });
+});
+
+describe.skipIf(!svc.up)('store.stateEncoding', () => {
+  // A fleet upgraded gateway by gateway: the new ones write the text states older ones read
+  // until none is left (docs/redis.md); the default writes binary (byte 1, then the doubles).
+  for (const [encoding, first] of [['text', /^[0-9.e+-]/], [undefined, /^\x01/]] as const) {
+    it(`${encoding ?? 'default (binary)'}: the rate state in Redis is ${encoding ?? 'binary'}`, async () => {
+      const up = await upstream((_req, res) => res.end('ok'));
+      const keyPrefix = `${unique('enc')}:`;
+      const store = { url: svc.url, keyPrefix, timeout: '1s' as const, ...(encoding === undefined ? {} : { stateEncoding: encoding }) };
+      const config = oneRoute(up.url, '5s', { store, policies: { p: { rateLimits: [{ rate: '10/s', burst: 5 }] } }, routes: [{ path: '/', policy: 'p' }] });
+      const gw = await startInProcess(config);
+      expect((await get(gw.url)).status).toBe(200);
+      const raw = new Redis(svc.url);
+      try {
+        const keys = await raw.keys(`${keyPrefix}*`);
+        expect(keys.length).toBeGreaterThan(0);
+        const states = await Promise.all(keys.map((k) => raw.getBuffer(k).catch(() => null)));
+        const found = states.filter((v): v is Buffer => v !== null).map((v) => v.toString('latin1'));
+        expect(found.length).toBeGreaterThan(0);
+        for (const v of found) expect(v).toMatch(first);
+      } finally {
+        raw.disconnect();
+      }
+    });
+  }
+
+  it('an encoding other than binary or text is a config error naming store.stateEncoding', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'sluice.yaml');
+    writeFileSync(file, 'store:\n  url: redis://127.0.0.1:6379\n  stateEncoding: json\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - path: /\n');
+    const s = await gatewayCommandRun(['--config', file, '--check']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/store\.stateEncoding/);
   });
 });
 
