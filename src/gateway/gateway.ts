@@ -33,6 +33,7 @@ import type { ResolvedConfig } from './resolved-config.js';
 import { RouteTable } from './route-table.js';
 import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
+import { answerHalfOpen } from './half-close.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { DashboardSample } from '../dashboard/dashboard.js';
 import { gatewayDashboard } from './gateway-dashboard.js';
@@ -141,13 +142,8 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
   // a Content-Length or Transfer-Encoding past them would go unseen (hostile finding F5). The
   // head's size (maxHeaderSize) bounds the count instead.
   server.maxHeadersCount = 0;
-  // A client that half-closes after its request (shutdown(SHUT_WR): `nc -N`, scripts, some
-  // health checkers) is still reading: its requests are answered, then the connection ends.
-  // node:http's default aborted them at the FIN and ended the socket — after the gateway had
-  // admitted and forwarded them: upstream work and a slot spent on an answer nobody could get
-  // (hostile-3 H2). A FIN on an idle connection still closes it at once. (node:http's own
-  // switch, read at each FIN: set on every http.Server, absent from its typings.)
-  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // A half-closed client is still reading: answered, then closed, the last head saying so.
+  answerHalfOpen(server);
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {

@@ -39,6 +39,21 @@ describe('half-closed clients', () => {
     expect([...text.matchAll(/answer to (\/\w)/g)].map((m) => m[1])).toEqual(['/a', '/b', '/c']);
   });
 
+  it('the answer after which the connection closes says Connection: close; earlier pipelined ones keep it alive (hostile-9)', async () => {
+    // Before: every head said Connection: keep-alive (and Keep-Alive: timeout=5), then the gateway closed.
+    const up = await upstream((req, res) => setTimeout(() => res.end(`answer to ${req.url}`), 100));
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    const one = await rawConversation(gw.url, `GET /one HTTP/1.1\r\n${H}\r\n`, 10_000, true);
+    expect(one.open).toBe(false);
+    expect(one.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(one.text).toMatch(/\r\nConnection: close\r\n/i);
+    expect(one.text).not.toMatch(/keep-alive/i);
+    const three = await rawConversation(gw.url, `GET /a HTTP/1.1\r\n${H}\r\nGET /b HTTP/1.1\r\n${H}\r\nGET /c HTTP/1.1\r\n${H}\r\n`, 10_000, true);
+    expect(three.open).toBe(false);
+    expect([...three.text.matchAll(/\r\nConnection: ([\w-]+)\r\n/gi)].map((m) => m[1])).toEqual(['keep-alive', 'keep-alive', 'close']);
+    expect([...three.text.matchAll(/answer to (\/\w)/g)].map((m) => m[1])).toEqual(['/a', '/b', '/c']);
+  });
+
   it('a half-close mid-request is still a 400 incomplete_request, and an idle connection closes at the FIN', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const gw = await startInProcess(oneRoute(up.url, '5s'));

@@ -1,0 +1,30 @@
+/**
+ * A client that half-closes after its request (shutdown(SHUT_WR): `nc -N`, scripts, some
+ * health checkers) is still reading: its requests are answered, then the connection ends.
+ * node:http's default aborted them at the FIN and ended the socket — after the gateway had
+ * admitted and forwarded them: upstream work and a slot spent on an answer nobody could get
+ * (hostile-3 H2). A FIN on an idle connection still closes it at once.
+ *
+ * The connection ends after the answer to the last request read before the FIN, so that
+ * answer's head says `Connection: close` when it is not yet written (hostile-9: it said
+ * `Connection: keep-alive` and `Keep-Alive: timeout=5`, then the gateway closed). Earlier
+ * pipelined answers keep the connection open for the ones behind them.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** Per connection, the response to the last request read on it. */
+const lastResponse = new WeakMap<Socket, ServerResponse>();
+
+export function answerHalfOpen(server: Server): void {
+  // node:http's own switch, read at each FIN: set on every http.Server, absent from its typings.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  server.on('connection', (socket: Socket) => {
+    socket.once('end', () => {
+      const res = lastResponse.get(socket);
+      // node:http writes `Connection: close` (and closes after it) for a response that should not keep alive.
+      if (res !== undefined && !res.headersSent) res.shouldKeepAlive = false;
+    });
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => lastResponse.set(req.socket, res));
+}
