@@ -26,6 +26,8 @@ export const BAD_REQUEST_REASONS = [
   'ambiguous_trailing',
   // Not ours to proxy.
   'foreign_target',
+  // An absolute-form target for this gateway's address in a scheme it does not serve (https:, 421).
+  'foreign_scheme',
   'method_not_allowed',
   // A method the parser does not know (501).
   'method_not_implemented',

@@ -5,6 +5,7 @@
  * upstream's own address, nor a Host that disagrees with the target (hostile-4).
  */
 import type { IncomingMessage } from 'node:http';
+import type { BadVerdict } from './bad-requests.js';
 
 /** The address and port the client connected to, as a Host header writes them. */
 export function reachedAt(req: IncomingMessage): string {
@@ -46,4 +47,29 @@ export function ownAbsolute(url: string, listener: string, req: IncomingMessage)
     if (target !== undefined) return { authority, target };
   }
   return undefined;
+}
+
+/**
+ * An absolute-form target naming this gateway's authority (as ownAbsolute does) with another
+ * scheme — `https://gw:8080/` on its plain-http listener: 421 `foreign_scheme`, the answer
+ * RFC 9110 section 7.4 gives a request this server is not authoritative for (an https origin
+ * needs a TLS connection with its certificate). It was 400 `foreign_target`, "for other
+ * hosts", which it is not (hostile-9). Undefined for any other target.
+ */
+export function foreignScheme(url: string, listener: string, req: IncomingMessage): BadVerdict | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol === 'http:') return undefined;
+  const host = u.host.toLowerCase();
+  if (listener.toLowerCase() !== host && reachedAt(req).toLowerCase() !== host) return undefined;
+  const scheme = u.protocol.slice(0, -1);
+  return {
+    status: 421,
+    reason: 'foreign_scheme',
+    detail: `The target names this gateway's address with the scheme ${scheme}:, which this listener does not serve (it serves plain http): send the path alone, or http://${u.host}/...`,
+  };
 }

@@ -40,7 +40,7 @@ import type { RejectionLog } from './rejection-log.js';
 import { messageVerdict } from './message-checks.js';
 import { ALLOWED_METHODS, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
-import { ownAbsolute, reachedAt } from './own-target.js';
+import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 
@@ -99,7 +99,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     const own = ownAbsolute(url, state.ownHost, req);
     if (own === undefined) {
       if (!URL.canParse(url)) return refuseBad(state, res, badTarget);
-      return refuseBad(state, res, foreignTarget);
+      return refuseBad(state, res, foreignScheme(url, state.ownHost, req) ?? foreignTarget);
     }
     url = own.target;
     // Its authority replaces Host (RFC 9112 section 3.2.2): the upstream's X-Forwarded-Host and

@@ -42,6 +42,26 @@ describe('absolute-form targets', () => {
     expect(seen).toEqual([]);
   });
 
+  it("this gateway's authority in another scheme (https://own/) is 421 foreign_scheme, saying so — not foreign_target 'for other hosts' (hostile-9)", async () => {
+    const { url, own, seen } = await start();
+    for (const scheme of ['https', 'HTTPS', 'ws', 'ftp']) {
+      const target = `${scheme}://${own}/x`;
+      const r = await rawExchange(url, `GET ${target} HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`);
+      expect(r.status, target).toBe(421);
+      expect(JSON.parse(r.body), target).toEqual({
+        type: 'about:blank',
+        title: 'Misdirected Request',
+        status: 421,
+        reason: 'foreign_scheme',
+        detail: `The target names this gateway's address with the scheme ${scheme.toLowerCase()}:, which this listener does not serve (it serves plain http): send the path alone, or http://${own}/...`,
+      });
+    }
+    // Another host in https is foreign as before.
+    const other = await rawExchange(url, `GET https://evil.example/x HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`);
+    expect([other.status, JSON.parse(other.body).reason]).toEqual([400, 'foreign_target']);
+    expect(seen).toEqual([]);
+  });
+
   it('OPTIONS with this authority and an empty path is a question about the server, as OPTIONS * is (RFC 9112 section 3.2.4): 204 here, not forwarded as OPTIONS /', async () => {
     const { url, own, seen } = await start();
     for (const target of [`http://${own}`, `HTTP://${own}`]) {
