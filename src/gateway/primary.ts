@@ -39,7 +39,8 @@ import type { CallMessage, WorkerMessage, WorkerSnapshot } from './worker-messag
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
 export interface PrimaryStatus extends GatewayStatus {
-  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly status: GatewayStatus | undefined }[];
+  /** `answering: false`: its last status call went unanswered (a stopped or hung worker); `status` is then its last answer. */
+  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly answering: boolean; readonly status: GatewayStatus | undefined }[];
   readonly leases: ReturnType<LeaseLedger['slots']>;
 }
 
@@ -65,6 +66,8 @@ interface Slot {
   store: SharedLimitStore;
   restarts: number;
   status: GatewayStatus | undefined;
+  /** Its last status call was answered. */
+  answering: boolean;
   /** Its dashboard's last sample (refreshed with its status). */
   dashboard: DashboardSample | undefined;
   /** The proxy URL it listens on (the same for every worker). */
@@ -159,7 +162,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const closeHandoffs = watchHandoffs(worker);
     listener.watch(worker);
     const holder = `worker-${index}-${worker.id}`;
-    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, dashboard: undefined, url: '', dead: false };
+    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, dashboard: undefined, url: '', dead: false };
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));
@@ -216,18 +219,24 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   }
   const url = slots[0]!.url;
 
-  const refresh = async (): Promise<void> => {
-    await Promise.all(
+  // One refresh at a time: concurrent /status scrapes share it (each was a round trip per worker).
+  // A worker that does not answer within the refresh interval (stopped: SIGSTOP, a debugger, a
+  // loop that never yields) keeps its last status, marked not answering: before (hostile-9),
+  // every /status waited CALL_TIMEOUT_MS (5 s) for it, and then dropped its counts from the sum.
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> =>
+    (refreshing ??= Promise.all(
       slots.map(async (s) => {
         // One round trip per worker: its status and its dashboard's sample together.
-        const snap = (await call(s, { t: 'call', op: 'status' }).catch(() => undefined)) as WorkerSnapshot | undefined;
-        s.status = snap?.status;
-        s.dashboard = resolved.admin.enabled ? snap?.dashboard : undefined;
+        const snap = (await call(s, { t: 'call', op: 'status' }, STATUS_REFRESH_MS).catch(() => undefined)) as WorkerSnapshot | undefined;
+        s.answering = snap !== undefined;
+        if (snap === undefined) return;
+        s.status = snap.status;
+        s.dashboard = resolved.admin.enabled ? snap.dashboard : undefined;
       }),
-    );
-  };
+    ).then(() => (refreshing = undefined)));
   const status = (): PrimaryStatus => {
-    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, status: s.status }));
+    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, status: s.status }));
     const statuses = each.flatMap((w) => (w.status === undefined ? [] : [w.status]));
     const leases = ledger.slots();
     const summed = mergeStatuses(statuses);

@@ -1,0 +1,40 @@
+// A worker that stops answering (SIGSTOP, a debugger, a loop that never yields) while the
+// others serve (hostile-9). The primary's /status asked it with the 5 s call timeout at every
+// scrape — each /status took 5 s — and then dropped its counts from the sum (its entry: no
+// status; the merged counters went backwards). Now a status call waits one refresh interval:
+// the worker keeps its last status, marked `answering: false`, and the sum keeps its counts.
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, gateway, get, upstream, within } from './helpers.js';
+
+afterEach(cleanup);
+
+interface Status {
+  counters: { requests: number };
+  workers: { index: number; pid: number; answering: boolean; status: { counters: { requests: number } } | undefined }[];
+}
+
+describe('sluice gateway --workers 2: a stopped worker', () => {
+  it('/status keeps its last status, says it is not answering, and the sum does not go backwards; it answers again once continued', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--concurrency', '4']);
+    const status = async (): Promise<Status> => JSON.parse((await get(`${gw.adminUrl}/status`)).body) as Status;
+    // Both workers have served (the kernel picks which accepts): their status counts requests.
+    await within(60_000, async () => {
+      await get(`${gw.url}/x`);
+      return (await status()).workers.every((w) => (w.status?.counters.requests ?? 0) > 0);
+    });
+    const before = await status();
+    const stopped = before.workers[0]!;
+    process.kill(stopped.pid, 'SIGSTOP');
+    try {
+      const during = await status();
+      const w = during.workers.find((x) => x.pid === stopped.pid)!;
+      expect(w.answering).toBe(false);
+      expect(w.status?.counters.requests).toBe(stopped.status!.counters.requests);
+      expect(during.counters.requests).toBeGreaterThanOrEqual(before.counters.requests);
+    } finally {
+      process.kill(stopped.pid, 'SIGCONT');
+    }
+    expect(await within(10_000, async () => (await status()).workers.every((w) => w.answering), 100)).toBe(true);
+  }, 120_000);
+});
