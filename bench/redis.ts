@@ -30,7 +30,9 @@
  *   --clients=plain                  this ioredis setting only (not saved)
  *   --open-rounds=8 --open-ms=1000   the open loop's rounds and their length (not saved)
  *   --arrival=spread                 the open loop issues each decision from its own macrotask (setImmediate),
- *                                    as requests arriving in separate I/O callbacks, not a turn's together (not saved)
+ *                                    as requests arriving in separate I/O callbacks, not a turn's together (not saved);
+ *   --arrival=socket                 each decision from a real I/O callback: one byte from one of 128 loopback TCP clients
+ *                                    to a server in this process, decided in its 'data' handler (not saved)
  *   --base=/path/to/checkout         also run that checkout's sluice (its src/) as sluice-base, same client, same rounds
  *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
@@ -360,7 +362,7 @@ if (SAVE || flags.label !== undefined) {
     '',
     ceilings.length > 0 ? `Ceiling (redis-benchmark, 50 clients): ${ceilings.map((c) => `${c.what}, -P ${c.pipeline}: ${c.perSec}/s`).join('; ')}.` : ceilingNote,
     '',
-    `Open loop at ${openRate}/s (${flags.rate === undefined ? 'half the one-decision ceiling at -P 16' : '--rate'}${flags.arrival === 'spread' ? '; arrivals spread: each decision issued from its own macrotask (setImmediate)' : ''}), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds; \`tick-ping\` (the decisions of one tick answered by one PING) is the floor of one round trip per batch through this Redis on this host. "p99 ÷ tick-ping" is the median over rounds of the round's p99 over tick-ping's in the same round. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
+    `Open loop at ${openRate}/s (${flags.rate === undefined ? 'half the one-decision ceiling at -P 16' : '--rate'}${flags.arrival === 'spread' ? '; arrivals spread: each decision issued from its own macrotask (setImmediate)' : flags.arrival === 'socket' ? "; arrivals by socket: each decision one byte from one of 128 loopback TCP clients, decided in the server's 'data' handler" : ''}), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds; \`tick-ping\` (the decisions of one tick answered by one PING) is the floor of one round trip per batch through this Redis on this host. "p99 ÷ tick-ping" is the median over rounds of the round's p99 over tick-ping's in the same round. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
     '',
     '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99 ÷ tick-ping | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms | GC pauses, ms/s | longest GC, ms | EVALSHA calls / decision | Redis µs / decision |',
     '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',

@@ -18,7 +18,7 @@ export interface RedisBenchFlags {
   readonly openRounds?: number;
   readonly openMs?: number;
   /** The open loop's arrivals: a turn's decisions together ('tick'), or each from its own macrotask ('spread'). */
-  readonly arrival?: 'tick' | 'spread';
+  readonly arrival?: 'tick' | 'spread' | 'socket';
   readonly label?: string;
   /** A checkout of another commit whose sluice runs beside this one (an A/B in one run). */
   readonly base?: string;
@@ -73,7 +73,7 @@ export function parseFlags(argv: readonly string[]): RedisBenchFlags {
         for (const x of out.clients) if (!CLIENTS.includes(x)) throw new Error(`bench:redis: --clients takes ${CLIENTS.join(', ')}; received ${JSON.stringify(x)}`);
         break;
       case '--arrival':
-        if (value !== 'tick' && value !== 'spread') throw new Error(`bench:redis: --arrival takes tick or spread; received ${JSON.stringify(value)}`);
+        if (value !== 'tick' && value !== 'spread' && value !== 'socket') throw new Error(`bench:redis: --arrival takes tick, spread or socket; received ${JSON.stringify(value)}`);
         out.arrival = value;
         break;
       case '--label':

@@ -3,6 +3,8 @@
  * Redis's own accounting of script time (INFO commandstats), and redis-benchmark's ceiling.
  */
 import { execFileSync } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 
@@ -71,8 +73,12 @@ export async function closedLoop(decide: Decide, concurrency: number, ms: number
  * calls: one batch); 'spread' issues each from a macrotask of its own (setImmediate), as
  * requests arriving in separate I/O callbacks do — Node runs the nextTick and microtask
  * queues between them, so a store that batches per tick sees one decision at a time.
+ * 'socket' makes them real I/O callbacks: each decision is one byte written by one of
+ * {@link SOCKET_CLIENTS} loopback TCP clients (in turn) to a server in this process, whose
+ * 'data' handler decides once per byte read; latency counts from the write (the loopback's
+ * time is in every contender's figures: noop's shows it).
  */
-export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis, arrival: 'tick' | 'spread' = 'tick'): Promise<Run & OpenExtra> {
+export async function openLoop(decide: Decide, rate: number, ms: number, keys: number, info: Redis, arrival: Arrival = 'tick'): Promise<Run & OpenExtra> {
   const total = Math.floor((rate * ms) / 1000);
   // Sized once: arrays grown while the load runs would be the harness's garbage, collected in
   // pauses that the decisions in flight (a limiter's, not noop's) would take.
@@ -94,6 +100,7 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
     for (const e of list.getEntries()) gcs.push(e.duration);
   });
   gcObserver.observe({ entryTypes: ['gc'] });
+  const sockets = arrival === 'socket' ? await socketArrivals(decide, keys) : undefined;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -106,7 +113,8 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
     // Decision `i` (1-based) falls due when (now - t0) · rate / 1000 reaches it.
     const issue = (i: number): void => {
       const a = onAnswer(performance.now(), t0 + (i * 1000) / rate);
-      void decide(nextKey(keys)).then(a, a);
+      if (sockets !== undefined) sockets.send(i, a);
+      else void decide(nextKey(keys)).then(a, a);
     };
     const tick = (): void => {
       const now = performance.now();
@@ -123,6 +131,7 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
+  await sockets?.close();
   loop.disable();
   const e1 = await evalshaStats(info);
   // The observer delivers entries asynchronously: the round's last ones are in by now.
@@ -130,6 +139,64 @@ export async function openLoop(decide: Decide, rate: number, ms: number, keys: n
   // The histogram's delays include the 1 ms resolution timer's own period: subtract it.
   const late = (ns: number): number => Math.max(0, ns / 1e6 - 1);
   return { n: answered, seconds, lat: Array.from(lat), fromSchedule: Array.from(fromSchedule), gcMsPerSecond: gcs.reduce((t, x) => t + x, 0) / seconds, gcMaxMs: Math.max(0, ...gcs), cpuUs: (cpu.user + cpu.system) / Math.max(1, answered), redisUs: (e1.usec - e0.usec) / Math.max(1, answered), callsPerDecision: (e1.calls - e0.calls) / Math.max(1, answered), behindMs, loopP99Ms: late(loop.percentile(99)), loopMaxMs: late(loop.max) };
+}
+
+export type Arrival = 'tick' | 'spread' | 'socket';
+
+/** Loopback TCP clients of the 'socket' arrival. */
+export const SOCKET_CLIENTS = 128;
+
+/**
+ * The 'socket' arrival: a server on 127.0.0.1 in this process and {@link SOCKET_CLIENTS}
+ * clients; `send(i, done)` writes one byte on client i mod N, and the server's 'data' handler
+ * makes one decision per byte it reads, calling that byte's `done` with the answer.
+ */
+async function socketArrivals(decide: Decide, keys: number): Promise<{ send(i: number, done: () => void): void; close(): Promise<void> }> {
+  const waiting: (() => void)[][] = Array.from({ length: SOCKET_CLIENTS }, () => []);
+  const accepted: Socket[] = [];
+  const byte = Buffer.from([1]);
+  const server = createServer((s) => {
+    s.setNoDelay(true);
+    accepted.push(s);
+    let id = -1;
+    s.on('data', (buf) => {
+      let from = 0;
+      // The client's first byte says which it is (its FIFO of `done`s).
+      if (id === -1) {
+        id = buf[0]! - 100;
+        from = 1;
+      }
+      const q = waiting[id]!;
+      for (let k = from; k < buf.length; k++) {
+        const done = q.shift()!;
+        void decide(nextKey(keys)).then(done, done);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const clients = await Promise.all(
+    Array.from({ length: SOCKET_CLIENTS }, (_, j) => new Promise<Socket>((resolve) => {
+      const c = createConnection({ port, host: '127.0.0.1', noDelay: true }, () => {
+        c.write(Buffer.from([100 + j]));
+        resolve(c);
+      });
+    })),
+  );
+  while (accepted.length < SOCKET_CLIENTS) await new Promise((r) => setTimeout(r, 1));
+  await new Promise((r) => setTimeout(r, 20));
+  return {
+    send(i, done) {
+      const j = i % SOCKET_CLIENTS;
+      waiting[j]!.push(done);
+      clients[j]!.write(byte);
+    },
+    async close() {
+      for (const c of clients) c.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 export interface OpenExtra {

@@ -14,6 +14,13 @@
  * delays every other client. Each batch is written as soon as it is complete (script-call.ts:
  * straight to the connection, never held for ioredis's auto-pipelining).
  *
+ * When a batch forms: with no call in flight, at the end of the tick (process.nextTick), so a
+ * lone decision leaves at once. With a call in flight, decisions arriving in separate I/O
+ * callbacks (requests: Node drains the nextTick queue between callbacks, so per tick they come
+ * one at a time) are gathered until the end of the loop turn's poll phase (setImmediate: every
+ * callback of this turn has run) or the reply of a call in flight, whichever comes first, and
+ * go as one call — instead of one call each, which is what loads Redis and the client.
+ *
  * An entry whose key holds another type fails alone (StoreWrongTypeError); the others in
  * its batch are answered. When the call fails (timeout, connection, breaker open) every
  * entry of the batch fails with that error and its caller falls back.
@@ -61,8 +68,21 @@ export class RateBatcher {
   #single: BatchEntry[] = [];
   /** Batches forming by slot, when clustered. */
   readonly #bySlot = new Map<number, BatchEntry[]>();
-  #scheduled = false;
+  /** 0 none, 1 a nextTick flush, 2 a setImmediate flush (`#immediate`). */
+  #scheduled: 0 | 1 | 2 = 0;
+  #immediate: NodeJS.Immediate | undefined;
+  /** Calls sent and not yet settled. */
+  #inFlight = 0;
   readonly #flush = (): void => this.flush();
+  readonly #onImmediate = (): void => {
+    this.#immediate = undefined;
+    this.flush();
+  };
+  readonly #settled = (): void => {
+    this.#inFlight--;
+    // A reply ends a gather: what waits for the end of the poll phase goes now.
+    if (this.#scheduled === 2) this.flush();
+  };
   // Made once: a call per batch is the guard running one of these on the batch's command.
   readonly #sendOne = (command: (string | number)[]): Promise<unknown> => this.#one.send(command);
   readonly #sendBatch = (command: (string | number)[]): Promise<unknown> => this.#batch.send(command);
@@ -100,15 +120,24 @@ export class RateBatcher {
         return;
       }
     }
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      process.nextTick(this.#flush);
+    if (this.#scheduled === 0) {
+      if (this.#inFlight === 0) {
+        this.#scheduled = 1;
+        process.nextTick(this.#flush);
+      } else {
+        this.#scheduled = 2;
+        this.#immediate = setImmediate(this.#onImmediate);
+      }
     }
   }
 
   /** Send every batch forming (the end of the tick does it by itself). */
   flush(): void {
-    this.#scheduled = false;
+    if (this.#immediate !== undefined) {
+      clearImmediate(this.#immediate);
+      this.#immediate = undefined;
+    }
+    this.#scheduled = 0;
     if (this.#single.length > 0) {
       const list = this.#single;
       this.#single = [];
@@ -130,9 +159,14 @@ export class RateBatcher {
     } else {
       sent = this.#guard.runWith(list[0]!.key, this.#sendBatch, batchCommand(list, '', this.#encoding));
     }
+    this.#inFlight++;
     sent.then(
-      (reply) => answerBatch(list, reply as Buffer),
+      (reply) => {
+        this.#settled();
+        answerBatch(list, reply as Buffer);
+      },
       (err: unknown) => {
+        this.#settled();
         for (const e of list) e.fail(err);
       },
     );
