@@ -235,6 +235,8 @@ interface Open {
   /** EVALSHA calls per decision and Redis's µs in EVALSHA per decision (the whole server's), medians of rounds. */
   callsPerDecision: number;
   redisUsPerDecision: number;
+  /** This process's CPU per decision (the harness's load too, alike for every contender: noop shows it). */
+  cpuUsPerDecision: number;
 }
 // Besides the two limiters, a floor in the same process, at the same rate, in the same rounds:
 // `noop` (an already resolved promise: no Redis at all, only this harness and this process's
@@ -287,9 +289,10 @@ for (const mode of MODES) {
       gcMaxMs: round1(Math.max(...rs.map((x) => x.gcMaxMs))),
       callsPerDecision: round3(median(rs.map((x) => x.callsPerDecision))),
       redisUsPerDecision: round1(median(rs.map((x) => x.redisUs))),
+      cpuUsPerDecision: round1(median(rs.map((x) => x.cpuUs))),
     };
     open.push(o);
-    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms  GC ${o.gcMsPerSecond} ms/s, max ${o.gcMaxMs} ms  EVALSHA ${o.callsPerDecision} calls and ${o.redisUsPerDecision} µs per decision`);
+    console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms  GC ${o.gcMsPerSecond} ms/s, max ${o.gcMaxMs} ms  EVALSHA ${o.callsPerDecision} calls and ${o.redisUsPerDecision} µs per decision  client ${o.cpuUsPerDecision} µs CPU/decision`);
   }
 }
 
@@ -364,9 +367,9 @@ if (SAVE || flags.label !== undefined) {
     '',
     `Open loop at ${openRate}/s (${flags.rate === undefined ? 'half the one-decision ceiling at -P 16' : '--rate'}${flags.arrival === 'spread' ? '; arrivals spread: each decision issued from its own macrotask (setImmediate)' : flags.arrival === 'socket' ? "; arrivals by socket: each decision one byte from one of 128 loopback TCP clients, decided in the server's 'data' handler" : ''}), ${OPEN_ROUNDS} rounds of ${OPEN_MS} ms, the contenders in a rotating order. The load is issued from this process's timers, so every figure includes this process's event loop: \`noop\` (an answer with no Redis at all) is that floor, measured the same way in the same rounds; \`tick-ping\` (the decisions of one tick answered by one PING) is the floor of one round trip per batch through this Redis on this host. "p99 ÷ tick-ping" is the median over rounds of the round's p99 over tick-ping's in the same round. Latency is from the call to the answer; "from schedule" counts from when the decision was due, so issuing late counts too.`,
     '',
-    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99 ÷ tick-ping | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms | GC pauses, ms/s | longest GC, ms | EVALSHA calls / decision | Redis µs / decision |',
+    '| client | contender | achieved/s | issuing behind, ms | p50 ms | p90 ms | p99 ms | p99 per round, ms | p99 ÷ tick-ping | p99.9 ms | max ms | within 1 ms | p99 from schedule, ms | event loop late p99 per round, ms | event loop late max, ms | GC pauses, ms/s | longest GC, ms | EVALSHA calls / decision | Redis µs / decision | client µs CPU / decision |',
     '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
-    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${overTickPing(o) ?? ''} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.p99FromScheduleMs} | ${o.roundLoopP99Ms.join(' ')} | ${o.loopMaxMs} | ${o.gcMsPerSecond} | ${o.gcMaxMs} | ${o.callsPerDecision} | ${o.redisUsPerDecision} |`),
+    ...open.map((o) => `| ${o.client} | ${o.contender} | ${o.achievedPerSec} | ${o.behindMs} | ${o.p50Ms} | ${o.p90Ms} | ${o.p99Ms} | ${o.roundP99Ms.join(' ')} | ${overTickPing(o) ?? ''} | ${o.p999Ms} | ${o.maxMs} | ${pct(o.within1Ms, 1)} | ${o.p99FromScheduleMs} | ${o.roundLoopP99Ms.join(' ')} | ${o.loopMaxMs} | ${o.gcMsPerSecond} | ${o.gcMaxMs} | ${o.callsPerDecision} | ${o.redisUsPerDecision} | ${o.cpuUsPerDecision ?? ''} |`),
     '',
     ...goals.map((g) => `- ${g}`),
     '',
