@@ -1,7 +1,7 @@
 /**
  * The JSON Schema of `sluice.yaml` (draft-07), published as docs/sluice.schema.json for
  * editor completion (a test keeps the two identical). Rules a schema cannot state well —
- * contradictions between keys, references between sections — are in validate-config.ts.
+ * contradictions between keys, references between sections — are in validate-config.ts (references between sections), validate-policy.ts and validate-server.ts.
  */
 import { durationField, rateField, sizeField } from './duration-schema.js';
 
