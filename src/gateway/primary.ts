@@ -49,7 +49,8 @@ export interface PrimaryGateway {
   readonly url: string;
   readonly adminUrl: string;
   status(): PrimaryStatus;
-  metrics(): Promise<string | undefined>;
+  /** `timeoutMs`: how long a worker's series are waited for (a worker that does not answer is left out). */
+  metrics(timeoutMs?: number): Promise<string | undefined>;
   dashboard(): DashboardSample;
   reload(config: GatewayConfig): Promise<void>;
   drain(deadlineMs?: number): Promise<void>;
@@ -243,9 +244,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const merged = summed === undefined ? undefined : gatewayLimits(summed, statuses[0]!, leases);
     return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), workers: each, leases };
   };
-  const metrics = async (): Promise<string | undefined> => {
+  const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
     // A scrape of every series of every worker: allow it more than a status call.
-    const texts = (await Promise.all(slots.map((s) => call(s, { t: 'call', op: 'metrics' }, METRICS_TIMEOUT_MS).catch(() => undefined)))) as (string | undefined)[];
+    const texts = (await Promise.all(slots.map((s) => call(s, { t: 'call', op: 'metrics' }, timeoutMs).catch(() => undefined)))) as (string | undefined)[];
     return texts.every((t) => t === undefined) ? undefined : mergePrometheus(texts);
   };
   await refresh();
@@ -318,7 +319,7 @@ function emptyStatus(): GatewayStatus {
 
 interface PrimaryAdminDeps {
   readonly status: () => Promise<PrimaryStatus>;
-  readonly metrics: () => Promise<string | undefined>;
+  readonly metrics: (timeoutMs?: number) => Promise<string | undefined>;
   readonly draining: () => boolean;
   /** Each worker's store (`store:`), from its last status (refreshed every second). */
   readonly stores: () => StoreStatus[];
@@ -345,10 +346,23 @@ function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): 
       case '/status':
         return void deps.status().then((s) => send(res, 200, `${JSON.stringify(s, null, 2)}\n`, 'application/json'), fail);
       case '/metrics':
-        return void deps.metrics().then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
+        return void deps.metrics(scrapeTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'])).then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
       default:
         return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
     }
   });
   return listenAdmin(server, host, port, () => deps.dashboard.close());
+}
+
+/**
+ * How long a scrape may wait for the workers' series: within the scrape timeout Prometheus
+ * sends (`X-Prometheus-Scrape-Timeout-Seconds`, less a margin for the answer's way back), so
+ * that a worker that does not answer (stopped) costs its own series, not the whole scrape —
+ * waiting METRICS_TIMEOUT_MS (30 s) on it outlasted Prometheus's 10 s default, and the healthy
+ * workers' series were lost with it (hostile-9). Without the header, METRICS_TIMEOUT_MS.
+ */
+export function scrapeTimeoutMs(header: string | string[] | undefined): number {
+  const s = typeof header === 'string' ? Number(header) : NaN;
+  if (!Number.isFinite(s) || s <= 0) return METRICS_TIMEOUT_MS;
+  return Math.max(100, Math.min(METRICS_TIMEOUT_MS, s * 1000 - 250));
 }

@@ -37,4 +37,24 @@ describe('sluice gateway --workers 2: a stopped worker', () => {
     }
     expect(await within(10_000, async () => (await status()).workers.every((w) => w.answering), 100)).toBe(true);
   }, 120_000);
+
+  it('/metrics with Prometheus\'s scrape timeout: the answering worker\'s series come within it, the stopped worker\'s are left out', async () => {
+    // Before: the scrape waited 30 s for the stopped worker, past Prometheus's timeout, and lost every series.
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--concurrency', '4']);
+    const st = JSON.parse((await get(`${gw.adminUrl}/status`)).body) as Status;
+    const stopped = st.workers[0]!;
+    process.kill(stopped.pid, 'SIGSTOP');
+    try {
+      const r = await Promise.race([
+        get(`${gw.adminUrl}/metrics`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '3' } }),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000)),
+      ]);
+      expect(r?.status).toBe(200);
+      expect(r!.body).toContain(`worker="${st.workers[1]!.index}"`);
+      expect(r!.body).not.toContain(`worker="${stopped.index}"`);
+    } finally {
+      process.kill(stopped.pid, 'SIGCONT');
+    }
+  }, 120_000);
 });
