@@ -24,7 +24,6 @@ import { PipelineLimit } from './pipeline-limit.js';
 import type { PipelineHandler } from './pipeline-limit.js';
 import { LoopSaturation } from './loop-saturation.js';
 import { RefusalPacer } from './refusal-pacer.js';
-import { DeferredRefusals } from './deferred-refusals.js';
 import { RejectionLog } from './rejection-log.js';
 import { SlowReaders } from './slow-readers.js';
 import { MemoryBudget } from './memory-budget.js';
@@ -174,7 +173,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     counters,
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     pacer,
-    refusals: new DeferredRefusals(() => loop.saturated),
     pipeline,
     slowReaders: new SlowReaders(() => counters.slowReadersYielded++),
     ownHost: '',

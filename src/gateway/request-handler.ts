@@ -33,7 +33,6 @@ import type { ForwardContext } from './proxy.js';
 import { ReadWatch } from './read-watch.js';
 import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
-import type { DeferredRefusals } from './deferred-refusals.js';
 import type { SlowReaders } from './slow-readers.js';
 import { KernelProgress } from './socket-progress.js';
 import type { RejectionLog } from './rejection-log.js';
@@ -60,8 +59,6 @@ export interface HandlerState {
   readonly badRequests: BadRequests;
   /** Refused keep-alive connections are not read until their Retry-After (refusal-pacer.ts). */
   readonly pacer: RefusalPacer;
-  /** Admission refusals, written behind the turn's upstream requests (deferred-refusals.ts). */
-  readonly refusals: DeferredRefusals;
   /** Responses waiting for slow clients, per upstream: they yield their connections (slow-readers.ts). */
   readonly slowReaders?: SlowReaders;
   /** Requests pipelined on a connection wait their turn (pipeline-limit.ts); how many wait, per socket. */
@@ -275,16 +272,9 @@ function permitEnded(state: HandlerState): () => void {
 
 /** Forward once the body is read (a deferred one is asked for now: 100 Continue); a body refused then releases the permit. */
 function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[]): void {
-  // A body in hand (or none) is forwarded at once, without a continuation. Refusals queued in
-  // this turn go behind the request (undici may write it from an Immediate: deferred-refusals.ts).
-  if (!('reserved' in body)) {
-    forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
-    return state.refusals.dispatched();
-  }
-  withBody(req, res, body, permit, route.policy?.admission.concurrency, (b, p) => {
-    forwardRoute(route, req, res, b, p, forwardContext(state, route), headers);
-    state.refusals.dispatched();
-  });
+  // A body in hand (or none) is forwarded at once, without a continuation.
+  if (!('reserved' in body)) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
+  withBody(req, res, body, permit, route.policy?.admission.concurrency, (b, p) => forwardRoute(route, req, res, b, p, forwardContext(state, route), headers));
 }
 
 /** What clients have taken of their responses: one probe for the process (socket-progress.ts). */
@@ -351,8 +341,8 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   }
   const socket = res.socket;
   closeIfPipelined(state, res);
-  // While the loop is saturated by refusals: at the end of the turn, behind admitted requests' writes (deferred-refusals.ts).
-  state.refusals.write(res, d.status, head, d.body);
+  res.writeHead(d.status, head);
+  res.end(d.body);
   if (state.draining) return;
   // A rate limit knows to the ms when the client's next unit is there (the header rounds it
   // up to whole seconds): pause that long, but not past the moment its bucket is full again
