@@ -178,13 +178,7 @@ export function onClientError(bad: BadRequests, maxHeaderSize?: number, lastOf?:
     const last = lastOf?.(socket);
     if (inFlight !== undefined && req?.complete === true && last !== undefined && last !== inFlight && !last.writableEnded && last.req.complete) {
       after.add(socket);
-      if (!last.headersSent) last.shouldKeepAlive = false;
-      last.prependOnceListener('finish', () => {
-        bad.markAnswered(socket);
-        if (socket.writable) endWith(socket, answer);
-        else socket.destroy();
-      });
-      return;
+      return answerAfter(last, socket, bad, answer);
     }
     bad.markAnswered(socket);
     if (inFlight === undefined || req === undefined) return endWith(socket, answer);
@@ -201,6 +195,16 @@ export function onClientError(bad: BadRequests, maxHeaderSize?: number, lastOf?:
     if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
     inFlight.prependOnceListener('finish', () => (socket.writable ? endWith(socket, answer) : socket.destroy()));
   };
+}
+
+/** `answer` goes out once `last` has finished (its response says the connection closes), and the connection closes. */
+function answerAfter(last: ServerResponse, socket: Duplex, bad: BadRequests, answer: string): void {
+  if (!last.headersSent) last.shouldKeepAlive = false;
+  last.prependOnceListener('finish', () => {
+    bad.markAnswered(socket);
+    if (socket.writable) endWith(socket, answer);
+    else socket.destroy();
+  });
 }
 
 /** A connection whose first request line has no version (HTTP/0.9: versionless-requests.ts): 505 at once, then the close. */
@@ -228,13 +232,7 @@ export function onConnect(bad: BadRequests, lastOf?: (socket: Duplex) => ServerR
     const last = lastOf?.(socket) ?? inFlightOf(socket);
     if (last !== undefined && !last.writableFinished && !last.destroyed) {
       // Marked answered only then: the requests waiting behind the one in flight are still served.
-      if (!last.headersSent) last.shouldKeepAlive = false;
-      last.prependOnceListener('finish', () => {
-        bad.markAnswered(socket);
-        if (socket.writable) endWith(socket, answer);
-        else socket.destroy();
-      });
-      return;
+      return answerAfter(last, socket, bad, answer);
     }
     bad.markAnswered(socket);
     if (socket.writable) endWith(socket, answer);
