@@ -31,7 +31,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     const seen = new Set<string>();
     const issues: ConfigIssue[] = [];
     for (const e of doc.errors) {
-      const issue = { path: '', line: lineCounter.linePos(e.pos[0]).line, expected: 'valid YAML', found: firstLine(e.message) };
+      const found = e.code === 'DUPLICATE_KEY' ? duplicateKey(text, e.pos[0]) : firstLine(e.message);
+      const issue = { path: '', line: lineCounter.linePos(e.pos[0]).line, expected: 'valid YAML', found };
       const key = `${issue.line}\0${issue.found}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -134,6 +135,18 @@ function firstAlias(doc: Document): Alias | undefined {
 function rangeStart(node: unknown): number | undefined {
   const r = (node as Node | null)?.range;
   return r === undefined || r === null ? undefined : r[0];
+}
+
+/** A key at the start of `text`: double-quoted, single-quoted or plain, up to its colon. */
+const KEY_AT = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^:#\n]*?)\s*:/;
+
+/** yaml's duplicate-key error points at the key's first character only: the key itself, read from there, named. */
+function duplicateKey(text: string, at: number): string {
+  const end = text.indexOf('\n', at);
+  const key = KEY_AT.exec(text.slice(at, end < 0 ? undefined : end))?.[1];
+  if (key === undefined || key === '') return 'Map keys must be unique';
+  const named = key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key);
+  return `the key ${named} twice in one mapping (map keys must be unique)`;
 }
 
 function firstLine(message: string): string {

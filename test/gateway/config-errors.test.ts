@@ -57,6 +57,13 @@ describe('sluice gateway --check', () => {
     expect(r.stderr).toMatch(/^sluice\.yaml:\d+: \(document\): expected valid YAML, found .+\n$/);
   });
 
+  it('a key given twice in one mapping is named, with its line (yaml says only "Map keys must be unique", at its first character)', async () => {
+    const r = await check(`${UP}  app:\n    url: http://127.0.0.1:3001\nroutes:\n  - { path: /, "path": /x }\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('sluice.yaml:4: (document): expected valid YAML, found the key "app" twice in one mapping (map keys must be unique)');
+    expect(r.stderr).toContain('sluice.yaml:7: (document): expected valid YAML, found the key "path" twice in one mapping (map keys must be unique)');
+  });
+
   it('bad YAML: each distinct error once (an unclosed flow map three levels deep was reported three times)', async () => {
     const r = await check(`${UP}routes: [ {{{ broken\n`);
     expect(r.code).toBe(2);

@@ -7,7 +7,7 @@
 // forwarded. In process, on loopback.
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, get, oneRoute, sleep, startInProcess, upstream, within } from './helpers.js';
-import { H, heldUpstream, oneSlot, queued } from './one-slot.js';
+import { H, oneSlot, queued, slotTaken } from './one-slot.js';
 import { rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
@@ -16,10 +16,7 @@ const statuses = (text: string): string[] => [...text.matchAll(/HTTP\/1\.1 (\d{3
 
 describe('a queued request whose client closes its side', () => {
   it('keeps its place at the FIN, is forwarded when the slot frees, answered, and then the connection closes', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const halfClosing = rawSocket(gw.url);
     halfClosing.socket.write(`GET /2 HTTP/1.1\r\n${H}\r\n`);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
@@ -38,10 +35,7 @@ describe('a queued request whose client closes its side', () => {
   });
 
   it('a request written with its FIN at once (nc -N) that must wait is queued and answered', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const halfClosing = rawSocket(gw.url);
     halfClosing.socket.end(`GET /2 HTTP/1.1\r\n${H}\r\n`);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
@@ -56,10 +50,7 @@ describe('a queued request whose client closes its side', () => {
   });
 
   it('half-closed, its wait running out: 503 queue_timeout with Retry-After, then the close; never forwarded', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '200ms' } } }] }));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken((u) => oneRoute(u, '5s', { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '200ms' } } }] }));
     const halfClosing = rawSocket(gw.url);
     halfClosing.socket.end(`GET /2 HTTP/1.1\r\n${H}\r\n`);
     await halfClosing.closed;
@@ -73,10 +64,7 @@ describe('a queued request whose client closes its side', () => {
   });
 
   it('at a reset it leaves the queue, is counted, and is never forwarded', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const leaving = rawSocket(gw.url);
     leaving.socket.write(`GET /2 HTTP/1.1\r\n${H}\r\n`);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
@@ -96,10 +84,7 @@ describe('a queued request whose client closes its side', () => {
   });
 
   it('a request waiting for admission before its body (Expect: 100-continue) is told 400 incomplete_request at the FIN, and not forwarded', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const leaving = rawSocket(gw.url);
     leaving.socket.write(`POST /2 HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);

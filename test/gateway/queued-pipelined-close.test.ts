@@ -7,8 +7,8 @@
 // connection is forwarded. A FIN instead is a client still reading (hostile-8): every request
 // in before it is answered, in order, then the connection closes. In process, on loopback.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, sleep, startInProcess, within } from './helpers.js';
-import { H, heldUpstream, oneSlot, queued } from './one-slot.js';
+import { cleanup, get, sleep, within } from './helpers.js';
+import { H, queued, slotTaken } from './one-slot.js';
 import { rawConversation, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
@@ -25,10 +25,7 @@ const pipelined = `GET /2 HTTP/1.1\r\n${H}\r\nGET /3 HTTP/1.1\r\n${H}\r\nGET /4 
 
 describe('pipelined requests whose client goes while the first waits for admission', () => {
   it('at a reset: the waiting one leaves the queue, and none of them is forwarded', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const leaving = rawSocket(gw.url);
     leaving.socket.write(pipelined);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
@@ -48,10 +45,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
   });
 
   it('at a FIN: every one of them is answered in turn, in order, then the connection closes', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const halfClosing = rawConversation(gw.url, pipelined, 10_000, true);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
     await releaseInTurn(up, 3);
@@ -64,10 +58,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
   });
 
   it('a client that stays gets every answer, in order, when the slot frees', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const staying = rawConversation(gw.url, `${pipelined}GET /5 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);
     await releaseInTurn(up, 4);
@@ -79,10 +70,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
   });
 
   it('a body pipelined behind the queued request, larger than a read, reaches the upstream whole at its turn', async () => {
-    const up = await heldUpstream();
-    const gw = await startInProcess(oneSlot(up.url));
-    const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.seen.length === 1)).toBe(true);
+    const { up, gw, first } = await slotTaken();
     const body = 'b'.repeat(200_000);
     const staying = rawConversation(gw.url, `GET /2 HTTP/1.1\r\n${H}\r\nPOST /3 HTTP/1.1\r\n${H}Content-Length: ${body.length}\r\n\r\n${body}GET /4 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
     expect(await within(3000, () => queued(gw) === 1)).toBe(true);

@@ -7,16 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { RateDecision } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
-import { haveRedisServer, OwnRedis } from './servers.js';
+import { awaitingReply, haveRedisServer, OwnRedis, ownStore, tick } from './servers.js';
 
 const can = haveRedisServer();
 
-/** Replies ioredis waits for on `store`'s connection: commands written and not yet answered. */
-function awaitingReply(store: RedisStore): number {
-  return (store.client as unknown as { commandQueue: { length: number } }).commandQueue.length;
-}
-
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Redis's EVALSHA and EVAL calls so far. */
 async function scriptCalls(raw: Redis): Promise<number> {
@@ -38,21 +32,10 @@ function inSeparateMacrotasks(n: number, each: (j: number) => void): Promise<voi
 }
 
 describe.skipIf(!can)('decisions arriving in separate macrotasks while a call is in flight', () => {
-  let own: OwnRedis;
-  let store: RedisStore;
-  let raw: Redis;
-  beforeAll(async () => {
-    own = await OwnRedis.start();
-    store = await RedisStore.connect({ url: own.url, keyPrefix: 'ga:', timeoutMs: 10_000 });
-    raw = new Redis(own.url);
-  });
-  afterAll(async () => {
-    await store?.close();
-    raw?.disconnect();
-    await own?.dispose();
-  });
+  const s = ownStore('ga:');
 
   it('a lone decision goes at once; the next ones, one per macrotask, go together in one call; each caller gets its own answer, in order', async () => {
+    const { store, raw } = s;
     // One token a minute: in the seconds this test can take, a key admits its burst and no more.
     const policy = ratePolicy({ algorithm: 'gcra', rate: 1, perMs: 60_000, burst: 3, name: 'ga' });
     const rs = store.rateStore('ga');

@@ -2,38 +2,19 @@
 // (Redis runs them in the order they arrive), and each reply goes to its own callers, in
 // issue order. Against a redis-server of the test's own, held with CLIENT PAUSE so that no
 // batch can come back before the next one is sent.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { RateDecision } from '../../src/rate/index.js';
-import { RedisStore } from '../../src/redis/index.js';
-import { haveRedisServer, OwnRedis } from './servers.js';
+import { awaitingReply, haveRedisServer, ownStore, tick } from './servers.js';
 
 const can = haveRedisServer();
 
-/** Replies ioredis waits for on `client`'s connection: commands written and not yet answered. */
-function awaitingReply(store: RedisStore): number {
-  return (store.client as unknown as { commandQueue: { length: number } }).commandQueue.length;
-}
-
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe.skipIf(!can)('batches in flight together on one connection', () => {
-  let own: OwnRedis;
-  let store: RedisStore;
-  let raw: Redis;
-  beforeAll(async () => {
-    own = await OwnRedis.start();
-    store = await RedisStore.connect({ url: own.url, keyPrefix: 'ov:', timeoutMs: 10_000 });
-    raw = new Redis(own.url);
-  });
-  afterAll(async () => {
-    await store?.close();
-    raw?.disconnect();
-    await own?.dispose();
-  });
+  const s = ownStore('ov:');
 
   it('while Redis holds the first batch, the next ticks’ batches are written too; each caller gets its own answer, in issue order, and one key admits exactly its burst', async () => {
+    const { store, raw } = s;
     // One token a minute: in the seconds this test can take, a key admits its burst and no more.
     const policy = ratePolicy({ algorithm: 'gcra', rate: 1, perMs: 60_000, burst: 5, name: 'ov' });
     const rs = store.rateStore('ov');

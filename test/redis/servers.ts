@@ -138,3 +138,27 @@ export function useProcesses(url: string, name: string): { proc: () => Promise<R
     prefix: () => prefix,
   };
 }
+
+/** Replies ioredis waits for on `store`'s connection: commands written and not yet answered. */
+export function awaitingReply(store: RedisStore): number {
+  return (store.client as unknown as { commandQueue: { length: number } }).commandQueue.length;
+}
+
+/** The next turn of the event loop (its check phase). */
+export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A redis-server of the describe block's own, a store on it under `keyPrefix` and a plain client: started before its tests, stopped after. */
+export function ownStore(keyPrefix: string): { own: OwnRedis; store: RedisStore; raw: Redis } {
+  const s = {} as { own: OwnRedis; store: RedisStore; raw: Redis };
+  beforeAll(async () => {
+    s.own = await OwnRedis.start();
+    s.store = await RedisStore.connect({ url: s.own.url, keyPrefix, timeoutMs: 10_000 });
+    s.raw = new Redis(s.own.url);
+  });
+  afterAll(async () => {
+    await s.store?.close();
+    s.raw?.disconnect();
+    await s.own?.dispose();
+  });
+  return s;
+}
