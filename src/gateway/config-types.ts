@@ -109,6 +109,14 @@ export interface ServerConfig {
    * restart to change. @default 1
    */
   readonly workers?: number | 'auto';
+  /**
+   * With workers: a worker that sends its primary nothing for this long — no answer to its
+   * status calls (one a second), late or not: stopped (SIGSTOP), in a debugger, in a loop
+   * that never yields — is killed (SIGKILL) and a new one forked; the slots and tokens it
+   * leased come back. 0s: never.
+   * @default 30s
+   */
+  readonly workerTimeout?: Duration;
 }
 
 export interface DrainConfig {

@@ -19,6 +19,7 @@ export const GATEWAY_DEFAULTS = {
     pauseRefusedMs: 1_000,
     pauseRefusedLoad: 0.9,
     workers: 1,
+    workerTimeoutMs: 30_000,
   },
   drain: { timeoutMs: 30_000, retryAfterMs: 5_000 },
   log: { level: 'info' },

@@ -69,6 +69,10 @@ interface Slot {
   status: GatewayStatus | undefined;
   /** Its last status call was answered. */
   answering: boolean;
+  /** When it last sent anything (or was forked), performance.now(): `server.workerTimeout` counts from it. */
+  answeredAt: number;
+  /** Killed for not answering: once. */
+  killed: boolean;
   /** Its dashboard's last sample (refreshed with its status). */
   dashboard: DashboardSample | undefined;
   /** The proxy URL it listens on (the same for every worker). */
@@ -163,13 +167,15 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const closeHandoffs = watchHandoffs(worker);
     listener.watch(worker);
     const holder = `worker-${index}-${worker.id}`;
-    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, dashboard: undefined, url: '', dead: false };
+    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, answeredAt: performance.now(), killed: false, dashboard: undefined, url: '', dead: false };
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));
     return new Promise((resolve, reject) => {
       let up = false;
       worker.on('message', (raw: unknown) => {
+        // Anything it sends shows it alive: a status answer after its call timed out too (a slow loop is not a stopped one).
+        s.answeredAt = performance.now();
         const m = raw as WorkerMessage | LeaseCall;
         if (m.t === 'lease') void onLease(s, m);
         else if (m.t === 'call-reply') {
@@ -225,13 +231,23 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   // loop that never yields) keeps its last status, marked not answering: before (hostile-9),
   // every /status waited CALL_TIMEOUT_MS (5 s) for it, and then dropped its counts from the sum.
   let refreshing: Promise<void> | undefined;
+  let workerTimeoutMs = resolved.server.workerTimeoutMs;
+  // A worker silent for `server.workerTimeout` is killed: its 'exit' gives back what it leased
+  // and forks a new one. Left alone, a stopped worker kept its slots and its clients for ever.
+  const killIfSilent = (s: Slot): void => {
+    const silentMs = performance.now() - s.answeredAt;
+    if (draining || s.dead || s.killed || workerTimeoutMs <= 0 || silentMs < workerTimeoutMs) return;
+    s.killed = true;
+    logger.warn('worker did not answer for server.workerTimeout: killing it', { worker: s.index, pid: s.worker.process.pid, silentMs: Math.round(silentMs), workerTimeoutMs });
+    s.worker.process.kill('SIGKILL');
+  };
   const refresh = (): Promise<void> =>
     (refreshing ??= Promise.all(
       slots.map(async (s) => {
         // One round trip per worker: its status and its dashboard's sample together.
         const snap = (await call(s, { t: 'call', op: 'status' }, STATUS_REFRESH_MS).catch(() => undefined)) as WorkerSnapshot | undefined;
         s.answering = snap !== undefined;
-        if (snap === undefined) return;
+        if (snap === undefined) return killIfSilent(s);
         s.status = snap.status;
         s.dashboard = resolved.admin.enabled ? snap.dashboard : undefined;
       }),
@@ -301,6 +317,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       const c = resolveConfig(next); // a bad config is refused here, before any worker sees it
       if (c.server.workers !== n) logger.warn('server.workers changes need a restart; keeping', { workers: n, asked: c.server.workers });
       const results = await Promise.allSettled(slots.map((s) => call(s, { t: 'call', op: 'reload', config: next })));
+      workerTimeoutMs = c.server.workerTimeoutMs;
       // A worker forked from now on gets this config, but listens, parses heads and reaches its
       // store as the running ones do: those settings need a restart (hostile-2 R1).
       current = withRunningRestartSettings(next, config);

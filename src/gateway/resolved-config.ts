@@ -82,6 +82,8 @@ export interface ResolvedConfig {
     readonly stripHeaders: readonly string[];
     /** 'auto' resolved to the available cores. */
     readonly workers: number;
+    /** A worker silent this long is killed and forked again; 0: never. */
+    readonly workerTimeoutMs: number;
   };
   readonly drain: { readonly timeoutMs: number; readonly retryAfterMs: number };
   readonly logLevel: LogLevel;

@@ -36,6 +36,7 @@ export function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstre
       pauseRefusedMs: Math.min(ms(s.pauseRefused, d.server.pauseRefusedMs), ms(s.keepAliveTimeout, d.server.keepAliveTimeoutMs) / 2, ms(s.headersTimeout, d.server.headersTimeoutMs) / 2),
       pauseRefusedLoad: s.pauseRefusedLoad ?? d.server.pauseRefusedLoad,
       workers: resolvedWorkers(s.workers),
+      workerTimeoutMs: ms(s.workerTimeout, d.server.workerTimeoutMs),
     },
     drain: { timeoutMs: ms(c.drain?.timeout, d.drain.timeoutMs), retryAfterMs: ms(c.drain?.retryAfter, d.drain.retryAfterMs) },
     logLevel: c.log?.level ?? d.log.level,

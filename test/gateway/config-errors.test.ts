@@ -149,7 +149,7 @@ describe('durations: a unit always, and a range no timer overflows', () => {
 
   it('every duration past what a Node timer holds is refused, naming the field, the range and the value', async () => {
     const r = await check(
-      `${UP}    timeout: 30d\n    idleTimeout: 25d\ndrain: { timeout: 30d, retryAfter: 2h }\nserver: { headersTimeout: 1d, requestTimeout: 30d, keepAliveTimeout: 11m, pauseRefused: 2m }\n` +
+      `${UP}    timeout: 30d\n    idleTimeout: 25d\ndrain: { timeout: 30d, retryAfter: 2h }\nserver: { headersTimeout: 1d, requestTimeout: 30d, keepAliveTimeout: 11m, pauseRefused: 2m, workerTimeout: 30d }\n` +
         `routes:\n  - path: /\n    maxWait: 30d\n    policy:\n      concurrency: { limit: 1, queue: 5, queueTimeout: 30d }\n      breaker: { openFor: 30d }\n      shed: { slowAt: 2m, rejectAt: 30d, interval: 30d }\n      rateLimits: [{ limit: 5, window: 30d }]\n      maxWait: 30d\n    fault: { delay: { duration: 30d, percent: 1 } }\n`,
     );
     expect(r.code).toBe(2);
@@ -162,6 +162,7 @@ describe('durations: a unit always, and a range no timer overflows', () => {
       `sluice.yaml:7: server.requestTimeout: ${range('0ms', '1h')}, found "30d"`,
       `sluice.yaml:7: server.keepAliveTimeout: ${range('1ms', '10m')}, found "11m"`,
       `sluice.yaml:7: server.pauseRefused: ${range('0ms', '1m')}, found "2m"`,
+      `sluice.yaml:7: server.workerTimeout: ${range('0ms', '1h')}, found "30d"`,
       `sluice.yaml:10: routes[0].maxWait: ${range('0ms', '10m')}, found "30d"`,
       `sluice.yaml:12: routes[0].policy.concurrency.queueTimeout: ${range('1ms', '10m')}, found "30d"`,
       `sluice.yaml:13: routes[0].policy.breaker.openFor: ${range('1ms', '1h')}, found "30d"`,
