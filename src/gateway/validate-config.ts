@@ -168,12 +168,14 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
       upstream = onlyUpstream;
     } else {
       upstream = upstreams.get(r.upstream);
-      if (upstream === undefined && !(r.upstream in c.upstreams)) issues.add(['routes', i, 'upstream'], `one of the upstreams ${Object.keys(c.upstreams).join(', ')}`);
+      // Own keys only: `in` also finds what every object inherits (constructor, toString, valueOf), and a
+      // route naming one was dropped without a word (an upstream) or served without any policy (hostile-10).
+      if (upstream === undefined && !Object.hasOwn(c.upstreams, r.upstream)) issues.add(['routes', i, 'upstream'], `one of the upstreams ${Object.keys(c.upstreams).join(', ')}`);
     }
     let policy: ResolvedPolicy | undefined;
     if (typeof r.policy === 'string') {
       policy = policies.get(r.policy);
-      if (policy === undefined && !(r.policy in (c.policies ?? {}))) {
+      if (policy === undefined && !Object.hasOwn(c.policies ?? {}, r.policy)) {
         const known = Object.keys(c.policies ?? {});
         issues.add(['routes', i, 'policy'], known.length === 0 ? 'an inline policy (no policies are defined)' : `one of the policies ${known.join(', ')}`);
       }
@@ -186,7 +188,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     if (policy === undefined && r.policy === undefined && (r.cost !== undefined || r.criticality !== undefined || r.maxWait !== undefined)) {
       issues.add(['routes', i], 'a policy for cost, criticality or maxWait to act on', 'none');
     }
-    const policyConfig = typeof r.policy === 'string' ? (sound(['policies', r.policy]) ? c.policies?.[r.policy] : undefined) : r.policy;
+    const policyConfig = typeof r.policy === 'string' ? (sound(['policies', r.policy]) && Object.hasOwn(c.policies ?? {}, r.policy) ? c.policies?.[r.policy] : undefined) : r.policy;
     if (policyConfig !== undefined && r.cost !== undefined) checkCost(r.cost, policyConfig, typeof r.policy === 'string' ? `policy ${r.policy}` : "the route's policy", ['routes', i, 'cost'], issues);
     if (upstream === undefined) return;
     routes.push({
