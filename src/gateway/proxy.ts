@@ -44,7 +44,7 @@ import type { Hold, MemoryBudget } from './memory-budget.js';
 import type { ReadWatch } from './read-watch.js';
 import type { LiveUpstream } from './route-table.js';
 import type { SlowReaders } from './slow-readers.js';
-import { describe, failureOf, type UpstreamFailure, writeFailure } from './upstream-failures.js';
+import { describe, failureOf, reasonPhraseFault, type UpstreamFailure, writeFailure } from './upstream-failures.js';
 
 export interface ForwardContext {
   readonly trusted: TrustCheck | undefined;
@@ -191,6 +191,9 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return true;
     }
     if (this.#settled) return false;
+    // One node:http would not write (it threw in the relay: a silent close, hostile-10) is invalid.
+    const badReason = reasonPhraseFault(statusText);
+    if (badReason !== undefined) return (this.fail('invalid', badReason), false);
     this.#settled = true;
     // The upstream has the whole request: its body's memory goes back.
     this.body.hold?.release();

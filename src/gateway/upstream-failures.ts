@@ -65,3 +65,16 @@ export function describe(err: Error & { code?: string }): string {
   const text = err.code === undefined ? err.message : `${err.code}: ${err.message}`;
   return text === BAD_RESPONSE ? INTERIM_100 : text;
 }
+
+/** A character node:http refuses in a status message (its checkInvalidHeaderChar). */
+const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Why a final response's reason phrase cannot be relayed (undefined: it can). RFC 9112
+ * section 4 allows HTAB, SP, VCHAR and obs-text in it; undici's parser lets a control
+ * character through, which node:http then refuses to write — an invalid response, as a
+ * header value with one is (undici refuses those itself).
+ */
+export function reasonPhraseFault(text: string): string | undefined {
+  return BAD_REASON.test(text) ? `a control character in the reason phrase ${JSON.stringify(text)}` : undefined;
+}

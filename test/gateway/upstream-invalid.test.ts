@@ -22,6 +22,8 @@ const INVALID: Record<string, string> = {
   '/chunk': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
   '/lengths': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok',
   '/status-099': 'HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok',
+  // A control character in the reason phrase: undici reads it, node:http will not write it (hostile-10: the client got a silent close).
+  '/reason-ctl': 'HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok',
 };
 
 async function gatewayLogging(up: string): Promise<{ url: string; logs: { msg: string; fields: Record<string, unknown> }[]; gw: Awaited<ReturnType<typeof startGateway>> }> {
@@ -50,7 +52,7 @@ describe('an upstream answering with an invalid HTTP response', () => {
     expect(failures).toHaveLength(n);
     for (const l of failures) {
       expect(l.fields).toMatchObject({ reason: 'upstream_invalid_response' });
-      expect(String(l.fields['error'])).toMatch(/does not match the HTTP\/1\.1 protocol|CONTENT_LENGTH_MISMATCH|a status of 99/);
+      expect(String(l.fields['error'])).toMatch(/does not match the HTTP\/1\.1 protocol|CONTENT_LENGTH_MISMATCH|a status of 99|a control character in the reason phrase/);
     }
     const text = (await gw.metrics()) ?? '';
     expect(metricSample(text, 'sluice_upstream_failures_total', { reason: 'upstream_invalid_response' })).toBe(n);
