@@ -384,11 +384,10 @@ export function forward(
         path: `${u.basePath}${req.url ?? '/'}`,
         headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped),
         body: body.bytes,
-        // undici closes the connection after every HEAD (its issue 258: for servers that send a
-        // body after a HEAD's head), so each HEAD cost the upstream a new connection. Kept, as
-        // nginx keeps it: pipelining is 1, so bytes after the head are read before the next
-        // request goes out, and with no request for them undici closes that connection.
-        ...(req.method === 'HEAD' ? { reset: false } : {}),
+        // A HEAD's connection is closed after it (undici's default, its issue 258), at the cost of
+        // a connection per HEAD: a body an upstream sends after a HEAD's head, once the next
+        // request is on the connection, was read as that request's response, and each later
+        // one as the response of the request before it (hostile-10; cf5817a had kept them).
       },
       handler,
     );
