@@ -21,6 +21,7 @@ export const e2eFiles = [
   'test/redis/**/*.test.ts',
   'test/package/pack.test.ts',
   'test/streams/example.test.ts',
+  'test/bench/accept-queue.test.ts',
   'test/readme.test.ts',
 ];
 

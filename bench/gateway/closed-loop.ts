@@ -4,11 +4,14 @@
  * contender, at several connection counts; and the rate limit's accuracy under the same
  * kind of client. A probe beside wrk (a fresh connection a few times a second) measures
  * what a refusal costs a newcomer while the storm runs: wrk reports one latency for every
- * answer, refusals and successes mixed.
+ * answer, refusals and successes mixed. It starts once the proxy has accepted every one of
+ * wrk's connections (accept-queue.ts): before, a probe's connection waits in the kernel's
+ * accept queue behind wrk's own connection storm, which is not what it is there to measure.
  */
 import { request } from 'node:http';
 import type { ServerChild } from '../../src/demo/server-child.js';
 import type { Running } from './contenders.js';
+import { whenAccepted } from './accept-queue.js';
 import { settleUpstream } from './measure.js';
 import { machineBusyPct, machineTicks, ProcSampler } from './proc-sampler.js';
 import { runWrk } from './wrk.js';
@@ -29,6 +32,13 @@ export interface ClosedRow {
   /** p99 of the refusals a fresh probe connection got during the run, ms; NaN if it got none. */
   readonly probeRefusalP99: number;
   readonly probeRefusals: number;
+  /**
+   * When the probe started, s after wrk did: once wrk's connections were all accepted
+   * (`probeAfterAccept`), or at half the row without that. Absent in records from before
+   * the probe waited (it started with wrk, and its p99 was wrk's connection storm's).
+   */
+  readonly probeFromS?: number;
+  readonly probeAfterAccept?: boolean;
   /** wrk's socket errors (connect, read, write) and timeouts, and answers other than 2xx/429/503. */
   readonly errors: number;
   readonly timeouts: number;
@@ -110,12 +120,17 @@ export interface RateRow extends ArrivalFacts {
   readonly pauses: number;
 }
 
-/** A fresh connection every `everyMs`: the status and latency of each answer. */
-function probe(url: string, everyMs: number): { stop: () => Promise<{ refusals: number[] }> } {
+/** A fresh connection every `everyMs` once `start` resolves: the status and latency of each answer. */
+function probe(url: string, everyMs: number, start: Promise<unknown>): { stop: () => Promise<{ refusals: number[] }> } {
   const refusals: number[] = [];
   const pending = new Set<Promise<void>>();
   const u = new URL(url);
-  const timer = setInterval(() => {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const started = start.then(() => {
+    if (!stopped) timer = setInterval(send, everyMs);
+  });
+  const send = (): void => {
     const t0 = performance.now();
     const p = new Promise<void>((resolve) => {
       const req = request({ host: u.hostname, port: u.port, path: '/probe', agent: false, timeout: 5000 }, (res) => {
@@ -131,9 +146,11 @@ function probe(url: string, everyMs: number): { stop: () => Promise<{ refusals: 
     });
     pending.add(p);
     void p.then(() => pending.delete(p));
-  }, everyMs);
+  };
   return {
     stop: async () => {
+      stopped = true;
+      await started;
       clearInterval(timer);
       await Promise.all(pending);
       return { refusals };
@@ -165,10 +182,14 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   sampler?.open();
   const machineFrom = machineTicks();
   const pacerFrom = await pacerCounts(o.running.adminUrl);
-  const probing = probe(o.running.url, 100);
+  // The probe waits for wrk's connections to be accepted, at most half the row.
+  const wrkStart = performance.now();
+  const accepted = whenAccepted(Number(new URL(o.running.url).port), o.connections, (o.seconds * 1000) / 2).then((w) => ({ ...w, fromS: (performance.now() - wrkStart) / 1000 }));
+  const probing = probe(o.running.url, 100, accepted);
   const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5 });
   const pacer = pacerRates(pacerFrom, await pacerCounts(o.running.adminUrl), r.seconds);
   const { refusals } = await probing.stop();
+  const probeStart = await accepted;
   const proc = sampler?.close();
   const machineCpuPct = machineBusyPct(machineFrom, machineTicks());
   const up = await o.upstream.request('close');
@@ -183,6 +204,8 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     p99: r.p99,
     probeRefusalP99: p99(refusals),
     probeRefusals: refusals.length,
+    probeFromS: probeStart.fromS,
+    probeAfterAccept: probeStart.accepted,
     errors: r.errors.connect + r.errors.read + r.errors.write,
     timeouts: r.errors.timeout,
     other: sum(r, (s) => !(s >= 200 && s < 300) && s !== 429 && s !== 503),

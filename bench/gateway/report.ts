@@ -78,6 +78,12 @@ export function rssTable(rows: readonly Measurement[]): Table {
   };
 }
 
+/** When the probe started, when known: `, from 2.9 s`, with `, not all accepted` when wrk's connections never were. */
+function probeFrom(r: ClosedRow): string {
+  if (r.probeFromS === undefined) return '';
+  return `, from ${r.probeFromS.toFixed(1)} s${r.probeAfterAccept === true ? '' : ', not all accepted'}`;
+}
+
 export function closedTable(rows: readonly ClosedRow[], capacity: number): Table {
   return {
     title: 'Closed loop (wrk: every connection re-sends as soon as it is answered, 503 included)',
@@ -90,7 +96,7 @@ export function closedTable(rows: readonly ClosedRow[], capacity: number): Table
       pct(r.goodput / capacity),
       f0(r.refusedPerS),
       Number.isNaN(r.retryAfterShare) ? '—' : pct(r.retryAfterShare),
-      `${f1(r.probeRefusalP99)} (${r.probeRefusals})`,
+      `${f1(r.probeRefusalP99)} (${r.probeRefusals}${probeFrom(r)})`,
       f1(r.p99),
       f0(r.errors + r.other),
       f0(r.timeouts),
