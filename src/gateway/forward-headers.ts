@@ -235,3 +235,9 @@ export function withoutLength(head: string[]): string[] {
   for (let i = 0; i < head.length; i += 2) if (head[i]!.toLowerCase() !== 'content-length') out.push(head[i]!, head[i + 1]!);
   return out;
 }
+
+/** Whether a raw response head (as undici hands it over) has a Transfer-Encoding. */
+export function statesTransferCoding(raw: readonly (string | Buffer)[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 17 && raw[i]!.toString('latin1').toLowerCase() === 'transfer-encoding') return true;
+  return false;
+}

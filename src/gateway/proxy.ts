@@ -35,34 +35,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
+import type { ForwardContext } from './forward-context.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
-import type { TrustCheck } from '../http/trusted-proxies.js';
 import type { RequestBody } from './body-reader.js';
-import { responseHead, upstreamRequestHead, withoutLength } from './forward-headers.js';
-import type { Hold, MemoryBudget } from './memory-budget.js';
-import type { ReadWatch } from './read-watch.js';
+import { responseHead, statesTransferCoding, upstreamRequestHead, withoutLength } from './forward-headers.js';
+import type { Hold } from './memory-budget.js';
 import type { LiveUpstream } from './route-table.js';
-import type { SlowReaders } from './slow-readers.js';
+export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, type UpstreamFailure, writeFailure } from './upstream-failures.js';
-
-export interface ForwardContext {
-  readonly trusted: TrustCheck | undefined;
-  /** Request headers dropped unless the peer is trusted (lowercase; forward-headers.ts). */
-  readonly stripped: ReadonlySet<string>;
-  /** Response bytes held per client ahead of what it read (`server.responseBuffer`). */
-  readonly responseBuffer: number;
-  /** All responses' held bytes together (`server.responseMemory`). */
-  readonly responseMemory: MemoryBudget;
-  /** Clients with response bytes pending must keep up (`server.writeTimeout`, `server.minReadRate`), or are disconnected. */
-  readonly readWatch: ReadWatch<ServerResponse>;
-  /** An upstream failure happened (answered 502/504, or a response cut): for logs and counters. */
-  readonly onUpstreamFailure: (kind: UpstreamFailure, error: string | undefined) => void;
-  /** A slow client: its response outgrew the buffer (the permit ended early), or it was cut for not reading. */
-  readonly onSlowReader: (what: 'released' | 'write-timeout') => void;
-  /** Responses waiting for their clients yield their upstream connections to requests waiting for one (slow-readers.ts). */
-  readonly slowReaders?: SlowReaders;
-}
 
 const NO_HEADERS: readonly HeaderPair[] = [];
 
@@ -184,11 +165,15 @@ class Forwarding implements Dispatcher.DispatchHandler {
       else this.fail('timeout', 'interim (1xx) responses only, past the upstream timeout');
       return false;
     }
+    // A 204 or 304 stating a transfer coding (RFC 9112 section 6.1: never on a 204; on a 304, the
+    // 200's): a body its upstream meant by it may come after the head, where the next request
+    // on the connection read it as its response (hostile-10). Answered now, the connection closed.
+    const closeAfter = (status === 204 || status === 304) && statesTransferCoding(raw);
     if (this.#clientGone) {
       // Nobody to relay it to: read on (and throw away) until the upstream is done.
       this.#status = status;
       this.body.hold?.release();
-      return true;
+      return closeAfter ? this.#endThenClose() : true;
     }
     if (this.#settled) return false;
     // One node:http would not write (it threw in the relay: a silent close, hostile-10) is invalid.
@@ -206,7 +191,15 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const head = responseHead(raw, this.own);
     this.#head = status === 204 ? withoutLength(head) : head;
     this.#statusText = statusText;
-    return true;
+    return closeAfter ? this.#endThenClose() : true;
+  }
+
+  /** The response is complete at its head: ended here, and its upstream connection closed (the abort's error is not a failure). */
+  #endThenClose(): boolean {
+    this.onComplete();
+    this.#failed = true;
+    this.#abort?.(new Error('no reuse after a 204 or 304 stating a transfer coding'));
+    return false;
   }
 
   /** The response's head, from onHeaders, into the response (node:http sends it with what follows). */

@@ -34,6 +34,11 @@ export async function rawUpstream(answers: Record<string, string>, then: Record<
       }
     });
   });
+  return { url: await listening(server, sockets), seen, connections: () => connections };
+}
+
+/** `server` listening on loopback, closed (and `sockets` destroyed) after the test: its URL. */
+async function listening(server: Server, sockets: Set<Socket>): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   onCleanup(
     () =>
@@ -42,5 +47,32 @@ export async function rawUpstream(answers: Record<string, string>, then: Record<
         for (const s of sockets) s.destroy();
       }),
   );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, connections: () => connections };
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * An upstream that answers each request with its path as the body, but a path in `heads` with
+ * that head alone; and then on that connection, once the next request is on its way, sends
+ * ahead of its answer the body it meant for that head: `late` (hostile-10).
+ */
+export async function lateBodyUpstream(heads: Record<string, { head: string; late: string }>): Promise<RawUpstream> {
+  const seen: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    let buf = '';
+    let late = '';
+    s.on('error', () => undefined);
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+        const path = /^\w+ (\S+)/.exec(buf)?.[1] ?? '';
+        buf = buf.slice(end + 4);
+        seen.push(path);
+        s.write(late + (heads[path]?.head ?? `HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`));
+        late = heads[path]?.late ?? '';
+      }
+    });
+  });
+  return { url: await listening(server, sockets), seen, connections: () => sockets.size };
 }

@@ -1,0 +1,25 @@
+// What the forwarder needs of the gateway around it (proxy.ts), apart from the request.
+import type { ServerResponse } from 'node:http';
+import type { TrustCheck } from '../http/trusted-proxies.js';
+import type { MemoryBudget } from './memory-budget.js';
+import type { ReadWatch } from './read-watch.js';
+import type { SlowReaders } from './slow-readers.js';
+import type { UpstreamFailure } from './upstream-failures.js';
+
+export interface ForwardContext {
+  readonly trusted: TrustCheck | undefined;
+  /** Request headers dropped unless the peer is trusted (lowercase; forward-headers.ts). */
+  readonly stripped: ReadonlySet<string>;
+  /** Response bytes held per client ahead of what it read (`server.responseBuffer`). */
+  readonly responseBuffer: number;
+  /** All responses' held bytes together (`server.responseMemory`). */
+  readonly responseMemory: MemoryBudget;
+  /** Clients with response bytes pending must keep up (`server.writeTimeout`, `server.minReadRate`), or are disconnected. */
+  readonly readWatch: ReadWatch<ServerResponse>;
+  /** An upstream failure happened (answered 502/504, or a response cut): for logs and counters. */
+  readonly onUpstreamFailure: (kind: UpstreamFailure, error: string | undefined) => void;
+  /** A slow client: its response outgrew the buffer (the permit ended early), or it was cut for not reading. */
+  readonly onSlowReader: (what: 'released' | 'write-timeout') => void;
+  /** Responses waiting for their clients yield their upstream connections to requests waiting for one (slow-readers.ts). */
+  readonly slowReaders?: SlowReaders;
+}
