@@ -18,9 +18,12 @@ const { existsSync } = require('node:fs');
 const flag = process.argv[1];
 const server = require('node:net').createServer((s) => s.on('error', () => {}));
 server.listen(0, '127.0.0.1', 64, () => {
+  // A pipe's write is synchronous on Linux: the port is out before the hold, and the hold
+  // starts before any poll phase could accept a connection.
   process.stdout.write(server.address().port + '\\n');
   // Held until the flag exists (at most 20 s): nothing is accepted meanwhile.
-  setTimeout(() => { const end = Date.now() + 20000; while (!existsSync(flag) && Date.now() < end); }, 0);
+  const end = Date.now() + 20000;
+  while (!existsSync(flag) && Date.now() < end);
 });
 `;
 
