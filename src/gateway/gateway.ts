@@ -142,8 +142,6 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
   // a Content-Length or Transfer-Encoding past them would go unseen (hostile finding F5). The
   // head's size (maxHeaderSize) bounds the count instead.
   server.maxHeadersCount = 0;
-  // A half-closed client is still reading: answered, then closed, the last head saying so.
-  answerHalfOpen(server);
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -212,6 +210,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, onExpectation));
   crashAnswers?.attach(server);
+  // A half-closed client is still reading: answered, then closed, the last head saying so. Once:
+  // it adds listeners, and applyServerLimits runs again at every reload (hostile-10).
+  answerHalfOpen(server);
   applyServerLimits(server, resolved, state.pacer, loop, logger, connections);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   const lastOf = (socket: object): ServerResponse | undefined => pipeline.lastResponse(socket);
