@@ -21,6 +21,16 @@
  * callback of this turn has run) or the reply of a call in flight, whichever comes first, and
  * go as one call — instead of one call each, which is what loads Redis and the client.
  *
+ * Callers that decide again as soon as they are answered (a loop awaiting each decision) issue
+ * their next decisions in the tick their answers were handed out. With nothing else in flight
+ * they would form ONE batch again, and the process and Redis would take turns: Redis idle
+ * while this process handles the answers and builds the next command, this process idle while
+ * Redis runs it. So in such a tick, with nothing in flight, the batch goes in two parts: the
+ * first as soon as it holds half the decisions answered in batches this tick (Redis starts on
+ * it while the rest are issued), the rest at the end of the tick. Their replies then come back
+ * apart, and each part's callers are gathered behind the other part in flight (above): two
+ * calls keep overlapping. A lone caller (one decision answered at a time) is not split.
+ *
  * An entry whose key holds another type fails alone (StoreWrongTypeError); the others in
  * its batch are answered. When the call fails (timeout, connection, breaker open) every
  * entry of the batch fails with that error and its caller falls back.
@@ -73,6 +83,16 @@ export class RateBatcher {
   #immediate: NodeJS.Immediate | undefined;
   /** Calls sent and not yet settled. */
   #inFlight = 0;
+  /**
+   * Decisions answered in batches this tick (reset at the end of the tick), and the size at
+   * which a batch forming with nothing in flight goes at once as a first part (half of them).
+   */
+  #handedOut = 0;
+  #splitAt = Infinity;
+  readonly #endHandOut = (): void => {
+    this.#handedOut = 0;
+    this.#splitAt = Infinity;
+  };
   readonly #flush = (): void => this.flush();
   readonly #onImmediate = (): void => {
     this.#immediate = undefined;
@@ -104,7 +124,8 @@ export class RateBatcher {
     if (!this.#cluster) {
       list = this.#single;
       list.push(e);
-      if (list.length >= this.maxBatch) {
+      // Full, or the first part of a tick's re-issued decisions with nothing in flight (above).
+      if (list.length >= this.maxBatch || (list.length >= this.#splitAt && this.#inFlight === 0)) {
         this.#single = [];
         this.#send(list);
         return;
@@ -114,7 +135,7 @@ export class RateBatcher {
       const found = this.#bySlot.get(slot);
       if (found === undefined) this.#bySlot.set(slot, (list = [e]));
       else (list = found).push(e);
-      if (list.length >= this.maxBatch) {
+      if (list.length >= this.maxBatch || (list.length >= this.#splitAt && this.#inFlight === 0)) {
         this.#bySlot.delete(slot);
         this.#send(list);
         return;
@@ -150,6 +171,14 @@ export class RateBatcher {
     }
   }
 
+  /** `n` decisions of a batch are being answered: their callers may decide again in this tick. */
+  #handOut(n: number): void {
+    if (this.#handedOut === 0) process.nextTick(this.#endHandOut);
+    this.#handedOut += n;
+    // Parts of at least 2: a part of one would go as a one-operation call of its own.
+    if (this.#handedOut >= 4) this.#splitAt = Math.ceil(this.#handedOut / 2);
+  }
+
   #send(list: BatchEntry[]): void {
     let sent: Promise<unknown>;
     if (list.length === 1) {
@@ -163,6 +192,8 @@ export class RateBatcher {
     sent.then(
       (reply) => {
         this.#settled();
+        // Batches only: lone decisions (a lone caller) are never split, and pay nothing for it.
+        if (list.length > 1) this.#handOut(list.length);
         answerBatch(list, reply as Buffer);
       },
       (err: unknown) => {
