@@ -30,7 +30,7 @@ import { MemoryBudget } from './memory-budget.js';
 import { handleRequest, newCounters, refuseExpectation } from './request-handler.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { ResolvedConfig } from './resolved-config.js';
-import { RouteTable } from './route-table.js';
+import { headSockets, RouteTable } from './route-table.js';
 import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
 import { answerHalfOpen } from './half-close.js';
@@ -132,7 +132,7 @@ function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPace
   server.keepAliveTimeout = c.server.keepAliveTimeoutMs;
   // Within what the process may open, with room for its upstream and admin connections (file-limit.ts).
   const files = openFileLimit();
-  const upstreamSockets = [...c.upstreams.values()].reduce((n, u) => n + u.maxSockets, 0);
+  const upstreamSockets = [...c.upstreams.values()].reduce((n, u) => n + u.maxSockets + headSockets(u.maxSockets), 0);
   const cap = connectionCap(c.server.maxConnections, upstreamSockets, files);
   if (cap < c.server.maxConnections) {
     logger.warn('server.maxConnections is more than this process can open: client connections capped', { maxConnections: c.server.maxConnections, openFiles: files, upstreamSockets, cap });
@@ -314,7 +314,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       state.rejections.flush();
       state.badRequests.flush();
-      await Promise.all([...state.table.upstreams.values()].map((u) => u.pool.destroy()));
+      await Promise.all([...state.table.upstreams.values()].flatMap((u) => [u.pool.destroy(), u.headPool.destroy()]));
       for (const p of state.table.policies.values()) p.retire();
       await leases?.stop(state.table);
       await store?.close();

@@ -41,7 +41,7 @@ import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { RequestBody } from './body-reader.js';
 import { responseHead, statesTransferCoding, upstreamRequestHead, withoutLength } from './forward-headers.js';
 import type { Hold } from './memory-budget.js';
-import type { LiveUpstream } from './route-table.js';
+import { headSockets, type LiveUpstream } from './route-table.js';
 export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, type UpstreamFailure, writeFailure } from './upstream-failures.js';
 
@@ -368,19 +368,20 @@ export function forward(
     body.hold?.release();
     return;
   }
-  const handler = new Forwarding(upstream.pool, u.maxSockets, u.timeoutMs, res, permit, ctx, own, body);
+  // A HEAD goes on a connection of its own pool (route-table.ts): kept alive, and no other request's.
+  const head = req.method === 'HEAD';
+  const pool = head ? upstream.headPool : upstream.pool;
+  const handler = new Forwarding(pool, head ? headSockets(u.maxSockets) : u.maxSockets, u.timeoutMs, res, permit, ctx, own, body);
   try {
-    upstream.pool.dispatch(
+    pool.dispatch(
       {
         origin: u.origin,
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
         path: `${u.basePath}${req.url ?? '/'}`,
         headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped),
         body: body.bytes,
-        // A HEAD's connection is closed after it (undici's default, its issue 258), at the cost of
-        // a connection per HEAD: a body an upstream sends after a HEAD's head, once the next
-        // request is on the connection, was read as that request's response, and each later
-        // one as the response of the request before it (hostile-10; cf5817a had kept them).
+        // Kept alive after a HEAD too (undici closes it by default, its issue 258): a HEAD's pool is its own.
+        ...(head ? { reset: false } : {}),
       },
       handler,
     );

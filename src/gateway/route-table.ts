@@ -19,12 +19,25 @@ export interface LiveUpstream {
   readonly config: ResolvedUpstream;
   /** Keep-alive connections to the upstream, at most `maxSockets`. */
   readonly pool: Pool;
+  /**
+   * HEAD requests' own keep-alive connections, at most headSockets(maxSockets): a body an
+   * upstream wrongly sends after a HEAD's head, late, is read as the next response on its
+   * connection — on a shared one another client's GET got it, and each later response there
+   * the one before (hostile-10). Here only a HEAD can, which relays no body; and a HEAD flood
+   * neither takes the other requests' connections nor opens one per HEAD (undici's default).
+   */
+  readonly headPool: Pool;
 }
 
-function poolFor(u: ResolvedUpstream): Pool {
+/** The HEAD pool's connections for an upstream of `maxSockets`: an eighth of them, at least 1. */
+export function headSockets(maxSockets: number): number {
+  return Math.max(1, Math.ceil(maxSockets / 8));
+}
+
+function poolFor(u: ResolvedUpstream, connections: number): Pool {
   // headersTimeout: no response headers this long after the request went out is a 504;
   // bodyTimeout: a response body silent this long is cut. One request per connection at a time.
-  return new (undici().Pool)(u.origin, { connections: u.maxSockets, pipelining: 1, headersTimeout: u.timeoutMs, bodyTimeout: u.idleTimeoutMs });
+  return new (undici().Pool)(u.origin, { connections, pipelining: 1, headersTimeout: u.timeoutMs, bodyTimeout: u.idleTimeoutMs });
 }
 
 export interface LiveRoute {
@@ -60,7 +73,7 @@ export class RouteTable {
     for (const u of previous?.upstreams.values() ?? []) byKey.set(u.config.key, u);
     for (const [name, u] of config.upstreams) {
       const kept = byKey.get(u.key);
-      upstreams.set(name, { config: u, pool: kept !== undefined ? kept.pool : poolFor(u) });
+      upstreams.set(name, { config: u, pool: kept?.pool ?? poolFor(u, u.maxSockets), headPool: kept?.headPool ?? poolFor(u, headSockets(u.maxSockets)) });
     }
     const policies = new Map<string, PolicyInstance>();
     const oldPolicies = previous?.policies ?? new Map<string, PolicyInstance>();
@@ -104,8 +117,8 @@ export class RouteTable {
   /** What the previous table had that this one does not use (to retire after a swap). */
   retiredFrom(previous: RouteTable): { policies: PolicyInstance[]; pools: Pool[] } {
     const policies = [...previous.policies.values()].filter((p) => !this.policies.has(p.key));
-    const mine = new Set([...this.upstreams.values()].map((u) => u.pool));
-    const pools = [...previous.upstreams.values()].map((u) => u.pool).filter((a) => !mine.has(a));
+    const mine = new Set([...this.upstreams.values()].flatMap((u) => [u.pool, u.headPool]));
+    const pools = [...previous.upstreams.values()].flatMap((u) => [u.pool, u.headPool]).filter((a) => !mine.has(a));
     return { policies, pools };
   }
 }

@@ -92,9 +92,9 @@ export function gatewayStatus(state: HandlerState, connections: { readonly open:
     upstreams: [...t.upstreams.values()].map((u) => ({
       name: u.config.name,
       host: u.config.host,
-      sockets: u.pool.stats.connected,
-      freeSockets: u.pool.stats.free,
-      pending: u.pool.stats.pending,
+      sockets: u.pool.stats.connected + u.headPool.stats.connected,
+      freeSockets: u.pool.stats.free + u.headPool.stats.free,
+      pending: u.pool.stats.pending + u.headPool.stats.pending,
     })),
   };
 }
