@@ -212,7 +212,10 @@ export class SlotLease {
       this.#call(this.#store.returnSlots(this.#o.name, giveBack));
       return;
     }
-    if (this.#retired) {
+    // Retired, it asks for slots only for the callers already waiting in its gate (no new ones
+    // come): a process holding none at the reload served none of its queue, which waited out
+    // its timeout, every caller refused (hostile-10: --workers 2, a policy renamed by SIGHUP).
+    if (this.#retired && gate.queued === 0) {
       if (this.#held === 0) clearInterval(this.#timer);
       return;
     }
