@@ -41,6 +41,12 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     return { ok: false, issues };
   }
   const line = (offset: number): number => lineCounter.linePos(offset).line;
+  const merges = mergeKeys(doc);
+  if (merges.length > 0) {
+    // YAML 1.2 has no merge keys: `<<: *base` was a key named "<<", refused as unknown (or, where
+    // any name goes — policies, upstreams, overrides — an entry named "<<") (hostile-10).
+    return { ok: false, issues: merges.map((at) => ({ path: '', line: line(at), expected: 'valid YAML without merge keys (YAML 1.1\'s "<<: *anchor" is not read: write the keys out; anchors and aliases work)', found: 'a merge key "<<"' })) };
+  }
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     let node: unknown = doc.contents;
     let at: number | undefined = node === null ? undefined : rangeStart(node);
@@ -152,4 +158,16 @@ function duplicateKey(text: string, at: number): string {
 function firstLine(message: string): string {
   const l = message.split('\n')[0] ?? message;
   return l.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Where the document has a plain `<<` key (a YAML 1.1 merge key), as offsets. */
+function mergeKeys(doc: Document): number[] {
+  const { isScalar, visit } = yaml();
+  const at: number[] = [];
+  visit(doc, {
+    Pair: (_key, pair) => {
+      if (isScalar(pair.key) && pair.key.type === 'PLAIN' && pair.key.value === '<<') at.push(rangeStart(pair.key) ?? 0);
+    },
+  });
+  return at;
 }

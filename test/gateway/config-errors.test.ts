@@ -57,6 +57,15 @@ describe('sluice gateway --check', () => {
     expect(r.stderr).toMatch(/^sluice\.yaml:\d+: \(document\): expected valid YAML, found .+\n$/);
   });
 
+  it('a YAML merge key is named, with its line: YAML 1.2 has none, and "<<" was refused as an unknown key, or taken for a policy named "<<"', async () => {
+    const r = await check(`upstreams:\n  app: &up { url: http://127.0.0.1:3000, timeout: 5s }\n  app2:\n    <<: *up\npolicies:\n  <<: { p: { concurrency: { limit: 1 } } }\nroutes:\n  - { path: /, upstream: app }\n`);
+    expect(r.code).toBe(2);
+    const merge = `(document): expected valid YAML without merge keys (YAML 1.1's "<<: *anchor" is not read: write the keys out; anchors and aliases work), found a merge key "<<"`;
+    expect(r.stderr).toBe(`sluice.yaml:4: ${merge}\nsluice.yaml:6: ${merge}\n`);
+    // Quoted, it is a key like any other.
+    expect((await check(`${UP}policies:\n  "<<": { concurrency: { limit: 1 } }\nroutes:\n  - { path: /, policy: "<<" }\n`)).code).toBe(0);
+  });
+
   it('a key given twice in one mapping is named, with its line (yaml says only "Map keys must be unique", at its first character)', async () => {
     const r = await check(`${UP}  app:\n    url: http://127.0.0.1:3001\nroutes:\n  - { path: /, "path": /x }\n`);
     expect(r.code).toBe(2);
