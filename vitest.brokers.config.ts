@@ -7,7 +7,8 @@ import base from './vitest.config.js';
 export default defineConfig({
   resolve: base.resolve ?? {},
   test: {
-    include: ['test/brokers-e2e/**/*.test.ts'],
+    // The Redis proofs too: 4 processes on one limit, a SIGKILL mid-run (about a minute).
+    include: ['test/brokers-e2e/**/*.test.ts', 'test/redis/proofs.test.ts'],
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 60_000,

@@ -18,7 +18,8 @@ export const e2eFiles = [
   'test/http/{express,fastify,node}.test.ts',
   'test/dashboard/browser.test.ts',
   'test/brokers/!(consumer-scaling|kafka-fetch-budget|options|throttle).test.ts',
-  'test/redis/**/*.test.ts',
+  // proofs.test.ts (a minute of real processes) runs in `npm run test:brokers`.
+  'test/redis/!(proofs).test.ts',
   'test/package/pack.test.ts',
   'test/streams/example.test.ts',
   'test/bench/accept-queue.test.ts',
@@ -44,7 +45,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           // The proofs and the JVM brokers' tests run in `npm run test:brokers` (vitest.brokers.config.ts).
-          exclude: [...configDefaults.exclude, 'test/brokers-e2e/**', ...e2eFiles],
+          exclude: [...configDefaults.exclude, 'test/brokers-e2e/**', 'test/redis/proofs.test.ts', ...e2eFiles],
           // Type tests (expectTypeOf) fail the compile: `npm run typecheck` (tsconfig.json includes
           // test/) runs them too, so after it npm test does not type-check them a second time.
           typecheck: { enabled: process.env['SLUICE_TEST_TYPECHECKED'] !== '1', include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
