@@ -53,9 +53,13 @@ export class LeaseClient {
     return a;
   }
 
-  /** Renew every held lease; lost ones leave `held`. */
-  async renew(want: number): Promise<LeaseAnswer> {
-    const a = await this.#call('n', want, [...this.held]);
+  /**
+   * Renew every held lease; lost ones leave `held`. `inUse`: how many of them have work running
+   * on them — those come back in Redis even if the limit is full there (their leases vanished:
+   * a FLUSHALL, an eviction, a failover), since that work runs whether Redis counts it or not.
+   */
+  async renew(want: number, inUse = 0): Promise<LeaseAnswer> {
+    const a = await this.#call('n', want, [Math.min(inUse, this.held.length), ...this.held]);
     if (a.lost.length > 0) {
       const lost = new Set(a.lost);
       for (let i = this.held.length - 1; i >= 0; i--) if (lost.has(this.held[i]!)) this.held.splice(i, 1);
@@ -69,7 +73,7 @@ export class LeaseClient {
     return this.#call('r', want, ids);
   }
 
-  async #call(op: 'a' | 'n' | 'r', want: number, ids: string[]): Promise<LeaseAnswer> {
+  async #call(op: 'a' | 'n' | 'r', want: number, ids: (string | number)[]): Promise<LeaseAnswer> {
     const r = (await this.#link.script(LEASE_COMMAND, this.#keys, [op, this.limit, this.ttlMs, this.holder, want, ...ids])) as unknown[];
     return { n: replyNumber(r[0]), othersWanting: replyNumber(r[1]), used: replyNumber(r[2]), lost: r.slice(3).map(String) };
   }

@@ -6,11 +6,15 @@
  * first drops expired leases and demands, records the caller's demand, then:
  *
  *   'a' acquire  ids…  add as many of `ids` as fit: count of unexpired leases < limit
- *   'n' renew    ids…  push each id's expiry to now + ttl; an id that expired (its holder was
- *                      late) comes back only if it fits, else it is reported lost
+ *   'n' renew    keep ids…  push each id's expiry to now + ttl; an id no longer there (it
+ *                      expired: its holder was late; or it vanished: FLUSHALL, an eviction,
+ *                      a failover to an empty replica) comes back if it fits — and the first
+ *                      `keep` ids (slots with work running on them) come back even if not,
+ *                      so the others see that work and lease nothing until it ends; any
+ *                      other is reported lost
  *   'r' release  ids…  remove them
  *
- * ARGV: op, limit, ttlMs, holder, want, ids… → { n (granted, renewed or released),
+ * ARGV: op, limit, ttlMs, holder, want, (renew only: keep,) ids… → { n (granted, renewed or released),
  * holders other than the caller that want slots, leases held after the call, lost ids… }.
  * Both keys expire ttl after the last call: by then every lease in them has expired too.
  */
@@ -43,11 +47,12 @@ if op == 'a' then
     n = n + 1
   end
 elseif op == 'n' then
-  for i = 6, #ARGV do
+  local keep = tonumber(ARGV[6])
+  for i = 7, #ARGV do
     if redis.call('ZSCORE', L, ARGV[i]) then
       redis.call('ZADD', L, 'XX', exp, ARGV[i])
       n = n + 1
-    elseif redis.call('ZCARD', L) < limit then
+    elseif i - 6 <= keep or redis.call('ZCARD', L) < limit then
       redis.call('ZADD', L, exp, ARGV[i])
       n = n + 1
     else

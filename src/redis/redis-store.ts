@@ -64,6 +64,7 @@ export class RedisStore {
   readonly #link: StoreLink;
   #closed = false;
   #probe: NodeJS.Timeout | undefined;
+  #connError: string | undefined;
 
   /**
    * Connect (or adopt `options.client`) and wait up to `connectTimeoutMs` for the first
@@ -74,15 +75,21 @@ export class RedisStore {
   static async connect(options: RedisStoreOptions = {}): Promise<RedisStore> {
     const s = new RedisStore(options);
     await s.#ready();
+    await s.#checkEviction();
     return s;
   }
 
   /** Prefer {@link RedisStore.connect}, which waits for the connection. */
   constructor(options: RedisStoreOptions = {}) {
     this.config = redisStoreConfig(options);
-    this.guard = new StoreGuard({ timeoutMs: this.config.timeoutMs, failures: this.config.failures, probeMs: this.config.probeMs });
+    this.guard = new StoreGuard({ timeoutMs: this.config.timeoutMs, failures: this.config.failures, probeMs: this.config.probeMs, explain: (why) => this.#explain(why) });
     this.#owned = options.client === undefined;
     this.client = options.client ?? createClient(this.config);
+    // A connection refused by Redis itself (NOAUTH, WRONGPASS, NOPERM on the ready check) is
+    // reported only as an 'error' event; the calls meanwhile fail with "Stream isn't
+    // writeable". Keep it, to name the cause in those failures.
+    this.client.on('error', (err: Error) => void (this.#connError = err.message || err.name));
+    this.client.on('ready', () => void (this.#connError = undefined));
     // The rate scripts as client commands, for a caller of the client (tests call them with a
     // time of their own); the store sends them through rate-batch.ts's ScriptCall. The batch
     // script's number of keys comes with each call.
@@ -100,6 +107,13 @@ export class RedisStore {
     };
     // While in the failure mode, probe on a timer too: health comes back without traffic.
     this.guard.onHealth((h) => (h === 'fallback' ? this.#startProbing() : this.#stopProbing()));
+  }
+
+  /** A call that failed for want of a connection, with why the connection is not there (when known). */
+  #explain(why: string): string {
+    const c = this.#connError;
+    if (c === undefined || this.client.status === 'ready' || why.includes(c)) return why;
+    return `${why} (not connected: ${c})`;
   }
 
   #startProbing(): void {
@@ -194,6 +208,27 @@ export class RedisStore {
     await this.guard.settled();
     this.guard.close();
     if (this.#owned) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  /**
+   * Warn when Redis may evict sluice's keys: under any `maxmemory-policy` but noeviction, a full
+   * Redis drops lease sets (all of them carry a TTL, so volatile-* policies pick them too) and
+   * the work running on those slots goes uncounted — the concurrency limit is exceeded until
+   * the holders renew. A server that refuses CONFIG (managed Redis) or is slow to answer is
+   * not checked.
+   */
+  async #checkEviction(): Promise<void> {
+    if (this.client.status !== 'ready') return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((r) => (timer = setTimeout(r, this.config.connectTimeoutMs, undefined)));
+    const reply = await Promise.race([this.client.config('GET', 'maxmemory-policy').catch(() => undefined), late]);
+    clearTimeout(timer);
+    const policy = Array.isArray(reply) ? String(reply[1]) : undefined;
+    if (policy === undefined || policy === 'noeviction') return;
+    process.emitWarning(
+      `sluice: the Redis store's server has maxmemory-policy ${policy}: once full it evicts sluice's keys — a shared concurrency limit's leases (the limit is then exceeded until their holders renew) and rate state (buckets refill). Use maxmemory-policy noeviction: a full Redis then refuses the writes, and decisions fall back to onStoreError.`,
+      { code: 'SLUICE_REDIS_EVICTION' },
+    );
   }
 
   async #ready(): Promise<void> {

@@ -240,12 +240,12 @@ export class SharedConcurrencyGate extends GateBase {
     const sent = this.clock.now();
     for (const w of this.#queue) w.asked = true;
     if (need > 0) this.#call(this.leases.acquire(need, wanted), sent, need);
-    else this.#call(this.leases.renew(wanted), sent, 0);
+    else this.#call(this.leases.renew(wanted, this.#inFlight), sent, 0);
   }
 
   #renew(): void {
     if (this.#busy || (this.leases.held.length === 0 && this.#queue.length === 0 && this.#mode === 'shared')) return;
-    this.#call(this.leases.renew(this.#wanted()), this.clock.now(), 0);
+    this.#call(this.leases.renew(this.#wanted(), this.#inFlight), this.clock.now(), 0);
   }
 
   /** `asked`: slots requested (0: a renewal). */

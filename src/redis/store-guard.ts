@@ -27,6 +27,8 @@ export interface StoreGuardConfig {
   readonly failures: number;
   readonly probeMs: number;
   readonly clock?: Clock;
+  /** Rewrite a failure's message before it is reported (the store adds why it is not connected). */
+  readonly explain?: (why: string) => string;
 }
 
 /** Counts since the guard was made. */
@@ -56,6 +58,7 @@ export class StoreGuard {
   readonly timeoutMs: number;
   readonly #clock: Clock;
   readonly #breaker: CircuitBreaker;
+  readonly #explain: (why: string) => string;
   #head: Call | undefined;
   #tail: Call | undefined;
   #timer: TimerHandle | undefined;
@@ -70,6 +73,7 @@ export class StoreGuard {
   constructor(c: StoreGuardConfig) {
     this.timeoutMs = c.timeoutMs;
     this.#clock = c.clock ?? systemClock;
+    this.#explain = c.explain ?? ((why) => why);
     this.#breaker = new CircuitBreaker({ name: 'redis-store', clock: this.#clock, rule: consecutiveFailures({ threshold: c.failures }), openMs: c.probeMs });
   }
 
@@ -157,7 +161,7 @@ export class StoreGuard {
             reject(new StoreWrongTypeError(key, err));
             return;
           }
-          const why = err instanceof Error ? err.message : String(err);
+          const why = this.#explain(err instanceof Error ? err.message : String(err));
           this.#failed++;
           this.#record(why);
           a.release('failure');

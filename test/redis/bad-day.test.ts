@@ -1,0 +1,138 @@
+// A bad day for the Redis store, against redis-servers this file starts itself and stops by
+// PID: the lease sets vanish under running work (FLUSHALL, an eviction, a failover to an empty
+// replica), Redis comes back demanding a password, and a server whose maxmemory-policy evicts.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ratePolicy } from '../../src/rate/index.js';
+import { RedisStore } from '../../src/redis/index.js';
+import type { SharedConcurrencyGate } from '../../src/redis/index.js';
+import { haveRedisServer, OwnRedis, until } from './servers.js';
+
+const can = haveRedisServer();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const policy = ratePolicy({ algorithm: 'gcra', rate: 10, perMs: 60_000, burst: 10, name: 'p' });
+
+describe.skipIf(!can)('lease sets vanish under running work (FLUSHALL)', () => {
+  let own: OwnRedis;
+  beforeAll(async () => {
+    own = await OwnRedis.start();
+  });
+  afterAll(async () => {
+    await own.dispose();
+  });
+
+  it('the work still running is leased again at the next renewal, over the limit if need be: the others lease nothing until it ends, then the limit is whole again', async () => {
+    const [a, b] = [await RedisStore.connect({ url: own.url, timeoutMs: 2000 }), await RedisStore.connect({ url: own.url, timeoutMs: 2000 })];
+    const raw = new Redis(own.url);
+    try {
+      // TTL 1.5 s: renewed every 500 ms, with room for a late renewal on a busy machine.
+      const opts = { name: 'pool', limit: 4, maxQueue: 100, leaseTtlMs: 1500 };
+      const [ga, gb] = [a.concurrency(opts), b.concurrency(opts)];
+      // In flight, counted here, outside sluice.
+      const count = { now: 0, max: 0, bDone: 0 };
+      const run = async (g: SharedConcurrencyGate, until: () => Promise<void>, isB: boolean): Promise<void> => {
+        const p = await g.admit();
+        if (!p.ok) return;
+        count.now++;
+        count.max = Math.max(count.max, count.now);
+        await until();
+        count.now--;
+        if (isB) count.bDone++;
+        p.release();
+      };
+      // A: 4 long calls (held until the test ends them); B: a stream of short ones, waiting for slots.
+      let endLong!: () => void;
+      const longDone = new Promise<void>((r) => (endLong = r));
+      const longs = Array.from({ length: 4 }, () => run(ga, () => longDone, false));
+      expect(await until(async () => count.now === 4, 3000)).toBe(true);
+      let stop = false;
+      const streamB = (async () => {
+        while (!stop) await Promise.all(Array.from({ length: 4 }, () => run(gb, () => sleep(10), true)));
+      })();
+      await sleep(200);
+      expect(count.max).toBe(4);
+
+      await raw.flushall();
+      // Until A renews (within 500 ms), Redis counts none of A's work: B leases the whole limit.
+      // After it, A's four leases are back whatever B holds, and B leases nothing while they run.
+      await sleep(1500);
+      count.max = count.now;
+      await sleep(1000);
+      expect(count.max).toBe(4);
+      expect(await raw.zcard(ga.leases.key)).toBe(4);
+
+      // A's work ends: B gets the limit again, and never more.
+      endLong();
+      await Promise.all(longs);
+      const done = count.bDone;
+      count.max = count.now;
+      await sleep(500);
+      expect(count.bDone).toBeGreaterThan(done);
+      expect(count.max).toBeLessThanOrEqual(4);
+      stop = true;
+      await streamB;
+      expect(await until(async () => (await raw.zcard(ga.leases.key)) === 0, 3000)).toBe(true);
+    } finally {
+      raw.disconnect();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe.skipIf(!can)('Redis back with a password the store lacks (NOAUTH)', () => {
+  it('decisions fall back, and the store says why: NOAUTH, not "Stream isn\'t writeable"; shared again once the password is lifted', async () => {
+    const own = await OwnRedis.start();
+    const redis = await RedisStore.connect({ url: own.url, timeoutMs: 500, probeMs: 200, failures: 3 });
+    try {
+      const rs = redis.rateStore('auth', { onStoreError: 'closed' });
+      expect((await rs.consume('k', policy, 1, performance.now(), 0)).allowed).toBe(true);
+      // As a restart with another requirepass looks to the store: its connection drops, and the
+      // server wants a password on the next.
+      const admin = new Redis(own.url);
+      await admin.config('SET', 'requirepass', 'another-secret');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      // Every decision settles, refused for the outage, until the store names the cause.
+      expect(
+        await until(async () => {
+          const d = await rs.consume('k', policy, 1, performance.now(), 0);
+          expect(d.unavailable).toBe(true);
+          return /NOAUTH/.test(redis.lastError ?? '') && redis.health === 'fallback';
+        }, 5000),
+      ).toBe(true);
+
+      await admin.config('SET', 'requirepass', '');
+      admin.disconnect();
+      expect(await until(async () => !(await rs.consume('k', policy, 1, performance.now(), 0)).unavailable, 5000)).toBe(true);
+      expect(redis.health).toBe('shared');
+    } finally {
+      await redis.close();
+      await own.dispose();
+    }
+  });
+});
+
+describe.skipIf(!can)('a server whose maxmemory-policy evicts', () => {
+  const warnings = (): { codes: string[]; off: () => void } => {
+    const codes: string[] = [];
+    const on = (w: Error & { code?: string }): void => void codes.push(w.code ?? '');
+    process.on('warning', on);
+    return { codes, off: () => process.off('warning', on) };
+  };
+
+  it('connect warns (SLUICE_REDIS_EVICTION) under allkeys-lru and volatile-lru, not under noeviction', async () => {
+    for (const [p, warned] of [['allkeys-lru', true], ['volatile-lru', true], ['noeviction', false]] as const) {
+      const own = await OwnRedis.start(['--maxmemory-policy', p]);
+      const w = warnings();
+      try {
+        const redis = await RedisStore.connect({ url: own.url });
+        await redis.close();
+        // process.emitWarning delivers on the next tick.
+        await sleep(20);
+        expect([p, w.codes.includes('SLUICE_REDIS_EVICTION')]).toEqual([p, warned]);
+      } finally {
+        w.off();
+        await own.dispose();
+      }
+    }
+  });
+});
