@@ -104,9 +104,11 @@ export class LeaseLedger {
 
   /** Slots leased per name, per holder (for /status). */
   slots(): Record<string, { limit: number; held: Record<string, number>; wanted: number }> {
-    const out: Record<string, { limit: number; held: Record<string, number>; wanted: number }> = {};
+    // Without a prototype: a pool named `__proto__` (a policy may be) is a key like any other,
+    // not a prototype swap that drops it from /status (hostile-10).
+    const out = Object.create(null) as Record<string, { limit: number; held: Record<string, number>; wanted: number }>;
     for (const [name, pool] of this.#slots) {
-      const held: Record<string, number> = {};
+      const held = Object.create(null) as Record<string, number>;
       let wanted = 0;
       for (const [id, h] of pool.holders) {
         held[id] = h.held;

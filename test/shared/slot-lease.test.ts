@@ -239,3 +239,14 @@ describe('SlotLease when its store is away, in open or local mode', () => {
     for (const p of held) p.release();
   });
 });
+
+describe('LeaseLedger.slots()', () => {
+  it('lists a pool named __proto__ (a policy may be) as its own key', () => {
+    const ledger = new LeaseLedger();
+    ledger.takeSlots('worker-0-1', '__proto__', 3, 2);
+    ledger.takeSlots('worker-0-1', 'api', 3, 1);
+    const slots = ledger.slots();
+    expect(Object.keys(slots).sort()).toEqual(['__proto__', 'api']);
+    expect(JSON.parse(JSON.stringify(slots))).toEqual(JSON.parse('{"__proto__":{"limit":3,"held":{"worker-0-1":2},"wanted":0},"api":{"limit":3,"held":{"worker-0-1":1},"wanted":0}}'));
+  });
+});
