@@ -1,7 +1,10 @@
 /**
  * One view of several workers: their `/status` documents summed into one, and their
  * Prometheus texts merged with a `worker` label on every sample. Workers run the same
- * config, so their routes, policies and gates line up by position.
+ * config, but not at the same instant during a reload: lists of named things (routes,
+ * policies, gates, upstreams) are lined up by their key or name (the n-th of a name with the
+ * n-th), not by position — by position, a worker still on the old table had its policies'
+ * counts added to other policies of a reloaded one (hostile-10).
  */
 import type { GroupSample } from '../dashboard/group-sampler.js';
 import type { GatewayStatus } from './status.js';
@@ -20,6 +23,7 @@ function merge(values: readonly unknown[], field: string): unknown {
   }
   if (typeof first === 'boolean') return values.some((v) => v === true);
   if (Array.isArray(first)) {
+    if (first.length > 0 && idOf(first[0]) !== undefined) return mergeById(values.filter(Array.isArray) as unknown[][], field);
     return first.map((_x, i) => merge(values.map((v) => (Array.isArray(v) ? (v as unknown[])[i] : undefined)).filter((v) => v !== undefined), field));
   }
   if (first !== null && typeof first === 'object') {
@@ -28,6 +32,31 @@ function merge(values: readonly unknown[], field: string): unknown {
     return out;
   }
   return first;
+}
+
+/** What names an entry of a list: its `key` (a policy's), else its `name`. */
+function idOf(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const o = v as { key?: unknown; name?: unknown };
+  return typeof o.key === 'string' ? o.key : typeof o.name === 'string' ? o.name : undefined;
+}
+
+/** Lists merged entry by entry of the same id (the n-th of an id with the n-th), in order of first appearance. */
+function mergeById(lists: readonly unknown[][], field: string): unknown[] {
+  const groups = new Map<string, unknown[]>();
+  for (const list of lists) {
+    const seen = new Map<string, number>();
+    for (const v of list) {
+      const id = idOf(v) ?? '';
+      const nth = seen.get(id) ?? 0;
+      seen.set(id, nth + 1);
+      const k = `${nth}\u0000${id}`;
+      const group = groups.get(k);
+      if (group === undefined) groups.set(k, [v]);
+      else group.push(v);
+    }
+  }
+  return [...groups.values()].map((g) => merge(g, field));
 }
 
 /** The workers' statuses as one: counts summed, `state` draining if any worker drains. */
@@ -45,12 +74,12 @@ export function mergeStatuses(statuses: readonly GatewayStatus[]): GatewayStatus
  * worker's own share, and stays summed.
  */
 export function gatewayLimits(merged: GatewayStatus, first: GatewayStatus, leases: Readonly<Record<string, { limit: number }>>): GatewayStatus {
-  const policies = merged.policies.map((p, i) => ({
+  const policies = merged.policies.map((p) => ({
     ...p,
     gates: p.gates.map((g, j) => {
       const lease = g.kind === 'concurrency' ? leases[`${p.key}/concurrency`] : undefined;
       if (lease !== undefined) return { ...g, limit: lease.limit };
-      if (g.tokens !== undefined) return { ...g, limit: first.policies[i]?.gates[j]?.limit ?? g.limit };
+      if (g.tokens !== undefined) return { ...g, limit: first.policies.find((q) => q.key === p.key)?.gates[j]?.limit ?? g.limit };
       return g;
     }),
   }));

@@ -30,6 +30,20 @@ describe('mergeStatuses + gatewayLimits', () => {
     expect(adaptive!.inFlight).toBe(5);
   });
 
+  it('mid-reload, workers on different tables: policies are summed with the same policy (by key), not by position', () => {
+    // Worker a reloaded (policy k2 added in front); worker b still runs the old table.
+    const pol = (key: string, gates: Record<string, unknown>[]): Record<string, unknown> => ({ name: key, key, serviceMs: 20, refusingAll: false, gates });
+    const a = { state: 'serving', policies: [pol('k2', [gate('rate', 50, 0, 5)]), pol('k', [gate('concurrency', 4, 3), gate('concurrency', 2, 1)])] } as unknown as GatewayStatus;
+    const b = { state: 'serving', policies: [pol('k', [gate('concurrency', 4, 2), gate('concurrency', 2, 2)])] } as unknown as GatewayStatus;
+    const merged = mergeStatuses([a, b])!;
+    expect(merged.policies.map((p) => p.key)).toEqual(['k2', 'k']);
+    expect(merged.policies[0]!.gates.map((g) => g.inFlight)).toEqual([0]);
+    expect(merged.policies[0]!.gates[0]!.tokens).toBe(5);
+    // Two gates of one name stay two: the first with the first, the second with the second.
+    expect(merged.policies[1]!.gates.map((g) => g.inFlight)).toEqual([5, 3]);
+    expect(gatewayLimits(merged, b, {}).policies[0]!.gates[0]!.limit).toBe(50);
+  });
+
   it('the dashboard: a leased group shows the shared limit; a group without a lease keeps the sum', () => {
     const sample = (name: string, limit: number | null, inFlight: number): GroupSample => ({ name, admitted: 10, refused: {}, admittedPerSec: 1, refusedPerSec: {}, shadowPerSec: {}, inFlight, limit, queued: 0, waitP50Ms: null, waitP99Ms: null, latencyP50Ms: null, latencyP99Ms: null, breaker: null, pressure: null, topTenants: [], info: {} });
     const merged = mergeGroupSamples([[sample('p', 6, 5), sample('q', 30, 1)], [sample('p', 1, 0), sample('q', 25, 2)]]);
