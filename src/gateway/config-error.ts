@@ -46,6 +46,11 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return 'a list';
+  // YAML's own types (yaml's tags): named as what they are, not as the mapping they are not.
+  if (v instanceof Uint8Array) return `binary data (!!binary, ${v.length} bytes)`;
+  if (v instanceof Date) return `a timestamp (${Number.isNaN(v.getTime()) ? 'invalid' : v.toISOString()})`;
+  if (v instanceof Set) return 'a set (!!set)';
+  if (typeof v === 'bigint') return `${v} (a big integer)`;
   return 'a mapping';
 }
 

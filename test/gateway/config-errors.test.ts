@@ -184,6 +184,15 @@ describe('durations: a unit always, and a range no timer overflows', () => {
     ]);
   });
 
+  it('a value of a YAML type (!!binary, !!timestamp, !!set) is named as what it is, not as a mapping', async () => {
+    const r = await check(`${UP}    timeout: !!binary aGVsbG8=\n    idleTimeout: !!timestamp 2001-12-14\n    maxSockets: !!set { a }\nroutes:\n  - path: /\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('upstreams.app.timeout: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found binary data (!!binary, 5 bytes)');
+    expect(r.stderr).toContain('upstreams.app.idleTimeout: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found a timestamp (2001-12-14T00:00:00.000Z)');
+    expect(r.stderr).toContain('found a set (!!set)');
+    expect(r.stderr).not.toContain('found a mapping');
+  });
+
   it('a bare number is refused (a unit is required), and the largest durations in range pass', async () => {
     const r = await check(`${UP}    timeout: 5000\nroutes:\n  - path: /\n`);
     expect(r.stderr).toBe(`sluice.yaml:4: upstreams.app.timeout: ${range('1ms', '1h')}, found 5000\n`);
