@@ -292,11 +292,14 @@ export class SharedConcurrencyGate extends GateBase {
     // While callers wait (or run on no lease), ask again soon; in a failure mode, try for the
     // store every FALLBACK_RETRY_MS too (the guard lets one probe through per probeMs).
     const again = this.#queue.length > 0 || this.#inFlight > this.leases.held.length ? this.pollMs : this.#mode === 'fallback' ? FALLBACK_RETRY_MS : undefined;
-    if (again !== undefined) {
-      this.#poll ??= this.clock.setTimer(() => {
+    if (again !== undefined && this.#poll === undefined) {
+      this.#poll = this.clock.setTimer(() => {
         this.#poll = undefined;
         this.#ask();
       }, again);
+      // With nobody waiting it must not keep the process alive (a store closed while Redis is
+      // away would retry here forever): only callers waiting for a slot do.
+      if (this.#queue.length === 0) (this.#poll as { unref?: () => void }).unref?.();
     }
   }
 

@@ -1,12 +1,13 @@
 // A bad day for the Redis store, against redis-servers this file starts itself and stops by
 // PID: the lease sets vanish under running work (FLUSHALL, an eviction, a failover to an empty
 // replica), Redis comes back demanding a password, and a server whose maxmemory-policy evicts.
+import { fork } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import type { SharedConcurrencyGate } from '../../src/redis/index.js';
-import { haveRedisServer, OwnRedis, until } from './servers.js';
+import { freePort, haveRedisServer, OwnRedis, until } from './servers.js';
 
 const can = haveRedisServer();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -135,4 +136,23 @@ describe.skipIf(!can)('a server whose maxmemory-policy evicts', () => {
       }
     }
   });
+});
+
+describe('a store closed while Redis is away', () => {
+  it('the process exits by itself: a concurrency gate in its failure mode, nobody waiting, holds no timer that keeps it alive', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const child = fork('test/redis/exit-child.ts', [url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => void (out += String(d)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // A busy machine starts tsx slowly: up to a minute to get there, then 10 s to exit.
+      expect(await until(() => out.includes('closed'), 60_000)).toBe(true);
+      expect(out.trim()).toBe('closed store_unavailable fallback');
+      const code = await Promise.race([exited, sleep(10_000).then(() => 'still running')]);
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
