@@ -20,21 +20,28 @@ export async function rawUpstream(answers: Record<string, string>, then: Record<
   const server: Server = createServer((s) => {
     connections++;
     sockets.add(s);
-    let buf = '';
-    s.on('error', () => undefined);
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
-        const path = /^\w+ (\S+)/.exec(buf)?.[1] ?? '';
-        buf = buf.slice(end + 4);
-        seen.push(path);
-        s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-        // A FIN, not a reset: it comes after the bytes written (a reset may overtake them).
-        if (then[path] === 'close') s.end();
-      }
+    onRequests(s, seen, (path) => {
+      s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      // A FIN, not a reset: it comes after the bytes written (a reset may overtake them).
+      if (then[path] === 'close') s.end();
     });
   });
   return { url: await listening(server, sockets), seen, connections: () => connections };
+}
+
+/** Each request head `s` brings (bodies are not read: these upstreams get none), its path noted in `seen`, then `answer`. */
+function onRequests(s: Socket, seen: string[], answer: (path: string) => void): void {
+  let buf = '';
+  s.on('error', () => undefined);
+  s.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+      const path = /^\w+ (\S+)/.exec(buf)?.[1] ?? '';
+      buf = buf.slice(end + 4);
+      seen.push(path);
+      answer(path);
+    }
+  });
 }
 
 /** `server` listening on loopback, closed (and `sockets` destroyed) after the test: its URL. */
@@ -60,18 +67,10 @@ export async function lateBodyUpstream(heads: Record<string, { head: string; lat
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     sockets.add(s);
-    let buf = '';
     let late = '';
-    s.on('error', () => undefined);
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
-        const path = /^\w+ (\S+)/.exec(buf)?.[1] ?? '';
-        buf = buf.slice(end + 4);
-        seen.push(path);
-        s.write(late + (heads[path]?.head ?? `HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`));
-        late = heads[path]?.late ?? '';
-      }
+    onRequests(s, seen, (path) => {
+      s.write(late + (heads[path]?.head ?? `HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`));
+      late = heads[path]?.late ?? '';
     });
   });
   return { url: await listening(server, sockets), seen, connections: () => sockets.size };

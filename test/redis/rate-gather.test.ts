@@ -7,18 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { RateDecision } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
-import { awaitingReply, haveRedisServer, OwnRedis, ownStore, tick } from './servers.js';
+import { awaitingReply, haveRedisServer, OwnRedis, ownStore, scriptCalls, tick } from './servers.js';
 
 const can = haveRedisServer();
-
-
-/** Redis's EVALSHA and EVAL calls so far. */
-async function scriptCalls(raw: Redis): Promise<number> {
-  const s = await raw.info('commandstats');
-  let n = 0;
-  for (const m of s.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) n += Number(m[1]);
-  return n;
-}
 
 /** `n` callbacks, each run in a macrotask of its own, all in one check phase of one loop turn. */
 function inSeparateMacrotasks(n: number, each: (j: number) => void): Promise<void> {

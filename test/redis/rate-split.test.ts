@@ -2,21 +2,12 @@
 // move in lockstep with Redis (one batch out, one reply back, one batch out again): the
 // decisions re-issued in the tick their answers were handed out go as two calls, and the two
 // keep overlapping. Against a redis-server of the test's own (its commandstats are this test's).
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { RateDecision } from '../../src/rate/index.js';
-import { haveRedisServer, ownStore } from './servers.js';
+import { haveRedisServer, ownStore, scriptCalls } from './servers.js';
 
 const can = haveRedisServer();
-
-/** Redis's EVALSHA and EVAL calls so far. */
-async function scriptCalls(raw: Redis): Promise<number> {
-  const s = await raw.info('commandstats');
-  let n = 0;
-  for (const m of s.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) n += Number(m[1]);
-  return n;
-}
 
 describe.skipIf(!can)('callers re-deciding in the tick they are answered', () => {
   const s = ownStore('sp:');

@@ -145,6 +145,14 @@ export function awaitingReply(store: RedisStore): number {
 }
 
 /** The next turn of the event loop (its check phase). */
+/** Redis's EVALSHA and EVAL calls so far. */
+export async function scriptCalls(raw: Redis): Promise<number> {
+  const s = await raw.info('commandstats');
+  let n = 0;
+  for (const m of s.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) n += Number(m[1]);
+  return n;
+}
+
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** A redis-server of the describe block's own, a store on it under `keyPrefix` and a plain client: started before its tests, stopped after. */
