@@ -5,7 +5,7 @@
  * (the work never ran, so adaptive limits and breakers do not sample it). One wait budget
  * for the whole chain: a context's `maxWaitMs` bounds the sum of the waits, not each one.
  */
-import { GateBase, InvalidOptionError, isPromise, readContext } from '../core/index.js';
+import { GateBase, InvalidArgumentError, InvalidOptionError, isPromise, readContext } from '../core/index.js';
 import type { Admission, AdmissionContext, Gate, GateOptions, GatePermit, GateStats, Outcome, Permit } from '../core/index.js';
 import { chainContext, releaseAll, tightest, walkChain } from '../core/gate-chain.js';
 import type { ChainResult } from '../core/gate-chain.js';
@@ -21,6 +21,8 @@ export class ComposedGate extends GateBase {
   #inFlight = 0;
 
   constructor(options: ComposeOptions) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', 'an object of ComposedGate options', options);
+    if (!Array.isArray(options.gates as unknown)) throw new InvalidOptionError('gates', 'an array of gates', options.gates);
     const first = options.gates[0];
     if (first === undefined) throw new InvalidOptionError('gates', 'at least one gate', options.gates);
     super({ clock: first.clock, ...options }, options.gates.map((g) => g.name).join('+'));

@@ -54,6 +54,8 @@ export abstract class GateBase implements Gate {
   protected readonly rejectedCounts: Record<RejectionReason, number>;
 
   constructor(options: GateOptions, defaultName: string) {
+    // A JavaScript caller may pass nothing, null or a number: say so, not "cannot read properties of undefined".
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', `an object of ${new.target.name} options`, options);
     this.name = options.name ?? defaultName;
     this.clock = options.clock ?? systemClock;
     const counts = {} as Record<RejectionReason, number>;

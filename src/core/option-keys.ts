@@ -3,7 +3,7 @@
  * (`windowMs`) would otherwise be ignored and its default used in silence; every public
  * constructor refuses it with the option-error template, naming the nearest known key.
  */
-import { InvalidOptionError } from './errors.js';
+import { InvalidArgumentError, InvalidOptionError } from './errors.js';
 
 /** Every key of every member of a union (`keyof` of a union keeps only the shared keys). */
 type AllKeys<T> = T extends unknown ? keyof T : never;
@@ -25,7 +25,11 @@ export function optionKeys<T>(map: OptionKeyMap<T>): readonly string[] {
  * Without a near key, the message lists the known ones. A non-object is left to the caller.
  */
 export function optKnownKeys(owner: string, options: unknown, known: readonly string[], prefix = ''): void {
-  if (typeof options !== 'object' || options === null) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    // Top level: a JavaScript caller passed null, a number or an array for the options object.
+    if (prefix === '' && options !== undefined) throw new InvalidArgumentError('options', `an object of ${owner} options`, options);
+    return;
+  }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const near = nearestKey(key, known);

@@ -84,6 +84,8 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
   #changedAt = -Infinity;
 
   constructor(inner: LimitAlgorithm<S>, options: WindowedOptions = {}) {
+    if (typeof inner?.onSample !== 'function') throw new InvalidArgumentError('inner', 'a limit algorithm (AimdLimit, VegasLimit, Gradient2Limit, ...)', inner);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', 'an object of WindowedLimit options', options);
     this.inner = inner;
     this.name = `windowed(${inner.name})`;
     this.minWindowMs = optNumber('minWindowMs', options.minWindowMs ?? WINDOWED_DEFAULTS.minWindowMs, Number.MIN_VALUE);

@@ -9,7 +9,7 @@
  * first interval has passed after `start()` (delay and utilisation readings need a period to
  * measure); `sample()` takes one at any time.
  */
-import { abortError, InvalidOptionError, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
+import { abortError, InvalidArgumentError, InvalidOptionError, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 import type { Clock, TimerHandle } from '../core/index.js';
 import { Autoscaler } from './autoscaler.js';
 import type { AutoscaleOptions } from './autoscaler.js';
@@ -72,6 +72,7 @@ export class PressureMonitor implements PressureSource {
   #nextAt = 0;
 
   constructor(options: PressureMonitorOptions) {
+    if (options === undefined) throw new InvalidArgumentError('options', 'an object of PressureMonitor options', options);
     optKnownKeys('PressureMonitor', options, MONITOR_KEYS);
     this.name = options.name ?? 'pressure';
     if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'a non-empty string', options.name);

@@ -14,6 +14,7 @@
  *   held is never evicted to make room: a spent quota stays spent.
  * Choose `maxKeys` above the number of keys active within one refill time (or one window).
  */
+import { InvalidArgumentError } from '../core/errors.js';
 import { optInt, optNumber } from '../core/options.js';
 import type { RateDecision } from './algorithm.js';
 import { algorithmOf } from './algorithms.js';
@@ -58,6 +59,7 @@ export class MemoryStore implements RateStore {
   #keysRefused = 0;
 
   constructor(options: MemoryStoreOptions = {}, optionPrefix = '') {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', 'an object of MemoryStore options', options);
     this.maxKeys = optInt(`${optionPrefix}maxKeys`, options.maxKeys ?? MEMORY_STORE_DEFAULTS.maxKeys, 2);
     this.minTurnoverMs = optNumber(`${optionPrefix}minTurnoverMs`, options.minTurnoverMs ?? MEMORY_STORE_DEFAULTS.minTurnoverMs, 0);
   }
