@@ -155,6 +155,8 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const workers = w === 'auto' ? 'auto' : w === undefined ? undefined : Number(w);
   const host = flags.get('host');
   const tenantHeader = flags.get('tenant-header');
+  // The config's own message speaks YAML ('ip', or { header: <name> }); a flag takes a header name only.
+  if (tenantHeader !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tenantHeader)) throw refused('tenant-header', 'a header name such as X-Api-Key (letters, digits, -)', tenantHeader);
   const trust = flags.get('trust-proxy');
   const store = flags.get('store');
   if (store !== undefined && !redisUrlOk(store)) throw refused('store', 'a Redis URL redis://host:port[/db] or rediss://...', redactUrl(store));

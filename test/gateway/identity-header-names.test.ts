@@ -53,6 +53,14 @@ describe('a tenant or criticality header the upstream never receives as sent', (
     for (const name of ['x-api-key', 'authorization', 'host', 'x-tenant']) expect((await check(policy(name))).code, name).toBe(0);
   });
 
+  it('--tenant-header that is not a header name: the flag says what it takes, not the YAML form', async () => {
+    for (const bad of ['bad:header', 'x api key', '']) {
+      const r = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:3000', '--rate', '1/min', '--tenant-header', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toContain(`--tenant-header (policies.<name>.tenant.header): expected a header name such as X-Api-Key (letters, digits, -), received ${JSON.stringify(bad)}`);
+    }
+  });
+
   it('--tenant-header names itself and its key', async () => {
     const r = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:3000', '--rate', '1/min', '--tenant-header', 'x-forwarded-for']);
     expect(r.code).toBe(2);
