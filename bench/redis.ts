@@ -37,7 +37,7 @@
  *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,8 @@ import { RedisStore } from '../src/redis/index.js';
 import { RATE_ONE_SCRIPT, RATE_SCRIPT } from '../src/redis/rate-scripts.js';
 import { redis as redisService } from '../test/brokers/services.js';
 import type { Decide, Run } from './lib/redis-load.js';
+import { gitRevision } from './lib/machine.js';
+import { pct, round1, round2, round3 } from './lib/numbers.js';
 import { loadBase, parseFlags } from './lib/redis-flags.js';
 import { closedLoop, hasRedisBenchmark, median, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
@@ -329,12 +331,8 @@ const goals = [
 ];
 for (const g of goals) console.log(`goal: ${g}`);
 
-let commit = 'unknown';
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-} catch {
-  // not a git checkout
-}
+// The commit, with +dirty when src/ has uncommitted changes: the figures are not that commit's.
+const commit = gitRevision((cmd) => execSync(cmd, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
 const version = (pkg: string): string => (JSON.parse(readFileSync(`${root}node_modules/${pkg}/package.json`, 'utf8')) as { version: string }).version;
 const redisVersion = /redis_version:(\S+)/.exec(execFileSync('redis-cli', ['-u', url, 'info', 'server'], { encoding: 'utf8' }))?.[1];
 const result = {
@@ -395,17 +393,4 @@ function overTickPing(o: Open): number | undefined {
   const floor = open.find((x) => x.client === o.client && x.contender === 'tick-ping');
   if (floor === undefined || o === floor) return undefined;
   return round2(median(o.roundP99Ms.map((p, r) => p / floor.roundP99Ms[r]!)));
-}
-
-function round1(x: number): number {
-  return Number(x.toFixed(1));
-}
-function round2(x: number): number {
-  return Number(x.toFixed(2));
-}
-function round3(x: number): number {
-  return Number(x.toFixed(3));
-}
-function pct(a: number, b: number): string {
-  return `${((100 * a) / b).toFixed(0)}%`;
 }

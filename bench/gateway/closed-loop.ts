@@ -10,6 +10,7 @@
  */
 import { request } from 'node:http';
 import type { ServerChild } from '../../src/demo/server-child.js';
+import { UNLIMITED_PATH } from './contenders.js';
 import type { Running } from './contenders.js';
 import { whenAccepted } from './accept-queue.js';
 import { settleUpstream } from './measure.js';
@@ -232,9 +233,6 @@ async function pausesSoFar(adminUrl: string | undefined): Promise<number> {
     return NaN;
   }
 }
-
-/** Where the rate contenders serve the same upstream without admission control (DemoGatewaySettings.unlimitedPath). */
-export const UNLIMITED_PATH = '/unlimited';
 
 export interface RateOptions extends ClosedOptions {
   readonly rate: number;

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
 import { ServerChild } from '../../src/demo/server-child.js';
-import { UNLIMITED_PATH } from './closed-loop.js';
 import { which } from './external.js';
 import type { PeerSettings } from './peers.js';
 import { startHaproxy, startNginx } from './peers.js';
@@ -99,6 +98,9 @@ export function contenders(s: ContenderSettings): BenchContender[] {
     },
   ];
 }
+
+/** Where the rate contenders serve the same upstream without admission control (DemoGatewaySettings.unlimitedPath). */
+export const UNLIMITED_PATH = '/unlimited';
 
 /** The overhead pair: the same load well under capacity through a bare Node proxy and through the gateway. */
 export function overheadContenders(s: ContenderSettings): BenchContender[] {
