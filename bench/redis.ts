@@ -45,13 +45,13 @@ import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { KeyedRateLimiter } from '../src/rate/index.js';
 import { RedisStore } from '../src/redis/index.js';
-import { RATE_ONE_SCRIPT, RATE_SCRIPT } from '../src/redis/rate-scripts.js';
+import { RATE_SCRIPT } from '../src/redis/rate-scripts.js';
 import { redis as redisService } from '../test/brokers/services.js';
 import type { Decide, Run } from './lib/redis-load.js';
 import { gitRevision } from './lib/machine.js';
 import { pct, round1, round2, round3 } from './lib/numbers.js';
 import { loadBase, parseFlags } from './lib/redis-flags.js';
-import { closedLoop, hasRedisBenchmark, median, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
+import { closedLoop, hasRedisBenchmark, median, oneDecisionCeiling, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 2 : 9;
@@ -132,13 +132,12 @@ if (flags.rate !== undefined) {
   ceilingNote = `no ceiling measured: the open loop ran at --rate=${flags.rate}`;
 } else if (hasRedisBenchmark()) {
   const sha = String(await info.script('LOAD', RATE_SCRIPT));
-  const oneSha = String(await info.script('LOAD', RATE_ONE_SCRIPT));
   const rlfSha = String(await info.script('LOAD', (setups[MODES[0]].rlf as unknown as { _incrTtlLuaScript: string })._incrTtlLuaScript));
   const key = `${prefix}rb:{__rand_int__}:g`;
   const pol = ['1', 'g', '1000', '1000', '1000'];
   const n = QUICK ? 20_000 : 100_000;
   // One decision per call goes to the one-operation script, as the store sends a lone decision.
-  for (const pipeline of [1, 16]) ceilings.push({ what: 'sluice script, 1 decision per call', pipeline, perSec: redisBenchmark(url, pipeline, n, KEYS, ['EVALSHA', oneSha, '1', key, 'g', '1000', '1000', '1000', 'c', '1', '0']) });
+  for (const pipeline of [1, 16]) ceilings.push({ what: 'sluice script, 1 decision per call', pipeline, perSec: await oneDecisionCeiling(url, info, prefix, KEYS, pipeline, n) });
   const b16 = redisBenchmark(url, 16, n / 16, KEYS, ['EVALSHA', sha, '16', ...Array<string>(16).fill(key), '', '', ...pol, ...Array<string>(16).fill('c1:1:0')]);
   ceilings.push({ what: 'sluice script, 16 decisions per call', pipeline: 16, perSec: b16 * 16 });
   ceilings.push({ what: "rlf's script, 1 decision per call", pipeline: 16, perSec: redisBenchmark(url, 16, n, KEYS, ['EVALSHA', rlfSha, '1', `${prefix}rb:{__rand_int__}:r`, '1', '1']) });

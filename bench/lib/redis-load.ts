@@ -7,6 +7,7 @@ import { createConnection, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
+import { RATE_ONE_SCRIPT } from '../../src/redis/rate-scripts.js';
 
 export type Decide = (key: string) => Promise<unknown>;
 
@@ -241,6 +242,16 @@ export function redisBenchmark(url: string, pipeline: number, requests: number, 
   // --csv: a header line, then "test","rps",...
   const row = out.trim().split('\n').at(-1)!.split(',').map((x) => x.replace(/"/g, ''));
   return Math.round(Number(row[1]));
+}
+
+/**
+ * redis-benchmark's decisions/s for sluice's one-decision script — what the store sends for a
+ * lone decision — on random tenants under `prefix`, 50 clients, pipeline `-P`: the ceiling the
+ * open loops run at half of.
+ */
+export async function oneDecisionCeiling(url: string, info: Redis, prefix: string, keys: number, pipeline: number, requests: number): Promise<number> {
+  const sha = String(await info.script('LOAD', RATE_ONE_SCRIPT));
+  return redisBenchmark(url, pipeline, requests, keys, ['EVALSHA', sha, '1', `${prefix}rb:{__rand_int__}:g`, 'g', '1000', '1000', '1000', 'c', '1', '0']);
 }
 
 /**
