@@ -4,10 +4,10 @@
  * store: N gateway instances sharing one Redis, the deployment the store exists for.
  *
  * bench:redis (bench/redis.ts) issues the whole rate from one process, whose own event loop
- * then sets the tail: at ~44,000–77,000 decisions/s its timers ran 1.4–1.6 ms late at p99
- * with no Redis at all in the picture (its `noop` and `tick-ping` rows). Here each process
- * carries 1/N of the rate, so what is left of the tail is the store's and Redis's. Both are
- * reported; neither replaces the other.
+ * and round trips put a floor under the tail whatever the store does (its `noop` and
+ * `tick-ping` rows, and "event loop late"). Here each process carries 1/N of the rate. On a
+ * machine with fewer free cores than processes the processes contend for them instead, so
+ * read both scripts' floors before either's p99; neither replaces the other.
  *
  * Contenders take turns in rotating order, all N processes running the same one at once:
  * sluice (the default RedisStore, GCRA), rate-limiter-flexible's RateLimiterRedis, tick-ping
