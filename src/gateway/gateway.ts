@@ -34,6 +34,7 @@ import { headSockets, RouteTable } from './route-table.js';
 import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
 import { answerHalfOpen } from './half-close.js';
+import { closeAfterUpgradeAsk } from './upgrade-requests.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { DashboardSample } from '../dashboard/dashboard.js';
 import { gatewayDashboard } from './gateway-dashboard.js';
@@ -195,6 +196,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     (req, res) => {
       crashAnswers?.track(res);
+      closeAfterUpgradeAsk(req, res);
       // Now, while the parser is still in the read that completed this head (chunk-sizes.ts).
       followChunkSizes(req);
       pipeline.run(req, res, onRequest);
@@ -203,6 +205,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Expect: 100-continue is answered 100 only once the request is admitted (expect-continue.ts); other expectations 417.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     crashAnswers?.track(res);
+    closeAfterUpgradeAsk(req, res); // an upgrade ask's answer closes its connection (upgrade-requests.ts)
     followChunkSizes(req);
     // node:http comes here for any value holding the token (`100-continue, teapot`): an expectation besides it is not met (hostile-3 H5).
     if (req.headers.expect?.trim().toLowerCase() !== '100-continue') return pipeline.run(req, res, onExpectation);
