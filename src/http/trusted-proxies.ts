@@ -39,7 +39,11 @@ export function trustCheck(option: TrustProxyOption, name = 'trustProxy'): Trust
     if (slash < 0) {
       list.addAddress(addr, family);
     } else {
-      const prefix = optInt(`${at} prefix`, Number(entry.slice(slash + 1)), 0, family === 'ipv4' ? 32 : 128);
+      // Decimal digits only: Number('') is 0, so `10.0.0.0/` (a prefix left out) was a /0 that
+      // trusted every address on the internet (hostile-11); `/0x8` and `/1e1` are typos too.
+      const digits = entry.slice(slash + 1);
+      if (!/^[0-9]{1,3}$/.test(digits)) throw new InvalidOptionError(`${at} prefix`, 'a prefix length of decimal digits after the slash (10.0.0.0/8)', entry);
+      const prefix = optInt(`${at} prefix`, Number(digits), 0, family === 'ipv4' ? 32 : 128);
       list.addSubnet(addr, prefix, family);
     }
   };

@@ -151,6 +151,15 @@ describe('sluice gateway --check', () => {
     expect(rate.code).toBe(2);
     expect(rate.stderr.split('\n')[0]).toBe('sluice gateway: --rate (policies.<name>.rateLimits[].rate): expected it once, received "10/s" and "1/s"');
   });
+
+  it('a trustProxy block without its prefix (10.0.0.0/) is refused: it was a /0, every address trusted (hostile-11)', async () => {
+    const file = await check(`${UP}trustProxy: [loopback, "10.0.0.0/"]\nroutes:\n  - path: /\n`);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toBe('sluice.yaml:4: trustProxy[1]: expected an IP address, a CIDR block or one of loopback, linklocal, uniquelocal, found "10.0.0.0/"\n');
+    const flag = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--trust-proxy', 'loopback,10.0.0.0/', '--port', '0', '--no-admin']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.split('\n')[0]).toBe('sluice gateway: --trust-proxy (trustProxy): expected an IP address, a CIDR block or one of loopback, linklocal, uniquelocal, received "loopback,10.0.0.0/"');
+  });
 });
 
 describe('durations: a unit always, and a range no timer overflows', () => {

@@ -65,6 +65,14 @@ describe('trusted proxies', () => {
     expect(() => trustCheck(['10.0.0.0/8', 'localhost'])).toThrow(/trustProxy\[1\]/);
     expect(() => trustCheck(['10.0.0.0/33'])).toThrow(/prefix/);
   });
+
+  it('refuses a block whose prefix is not decimal digits: 10.0.0.0/ is no /0 that trusts every address (hostile-11)', () => {
+    for (const entry of ['10.0.0.0/', '::1/', '10.0.0.0/ 8', '10.0.0.0/0x8', '10.0.0.0/1e1', '10.0.0.0/+8', '10.0.0.0/8.0']) {
+      expect(() => trustCheck([entry]), entry).toThrow(/trustProxy\[0\] prefix/);
+    }
+    expect(isTrusted(trustCheck(['0.0.0.0/0']), '203.0.113.9')).toBe(true); // written out, a /0 is meant
+    expect(isTrusted(trustCheck(['10.0.0.0/08']), '10.1.2.3')).toBe(true);
+  });
 });
 
 describe('walking X-Forwarded-For from the right', () => {
