@@ -136,16 +136,25 @@ function forwardedValue(v: string): string {
  * never sees (hostile-8: `--tenant-header x-forwarded-for`, a fresh bucket per planted address).
  */
 export function notForwardedAsSent(name: string): string | undefined {
-  const n = name.toLowerCase();
+  // Judged with underscores as dashes, as upstreamRequestHead drops them: `x_forwarded_for` as
+  // a tenant header was a fresh key per request, and the header never reached the upstream (hostile-11).
+  const lower = name.toLowerCase();
+  const n = lower.replaceAll('_', '-');
   if (isHopByHop(n, undefined)) return 'is hop-by-hop: it never reaches the upstream';
+  if (n !== lower && n === 'content-length') return 'is Content-Length to upstreams that read headers CGI-style, and dropped: the gateway frames the body itself';
   if (n !== 'host' && REPLACED.has(n)) return 'is rewritten by the gateway (from the connection, and from trusted proxies): the upstream never sees what a client sent';
   if (n.startsWith('x-forwarded-') || STRIPPED_HEADERS.includes(n)) return 'is dropped unless the peer is a trusted proxy: the upstream never sees what a client sent';
   return undefined;
 }
 
-/** Lowercase names dropped from untrusted peers: STRIPPED_HEADERS and `extra` (the operator's). */
+/**
+ * Lowercase names dropped from untrusted peers: STRIPPED_HEADERS and `extra` (the operator's),
+ * with underscores as dashes — a header is looked up so (upstreamRequestHead), and an entry
+ * written CGI-style (`x_user_id`, as PHP shows it: HTTP_X_USER_ID) stripped nothing, neither
+ * X-User-Id nor X_User_Id (hostile-11).
+ */
 export function strippedSet(extra: readonly string[] = []): ReadonlySet<string> {
-  return new Set([...STRIPPED_HEADERS, ...extra.map((n) => n.toLowerCase())]);
+  return new Set([...STRIPPED_HEADERS, ...extra.map((n) => n.toLowerCase().replaceAll('_', '-'))]);
 }
 
 const DEFAULT_STRIPPED = strippedSet();

@@ -26,7 +26,9 @@ import { notForwardedAsSent } from './forward-headers.js';
  */
 export function identityHeaderIssues(p: PolicyConfig, stripHeaders: readonly string[] = []): { key: string[]; expected: string; found: string }[] {
   const out: { key: string[]; expected: string; found: string }[] = [];
-  const stripped = (name: string): string | undefined => (stripHeaders.some((h) => h.toLowerCase() === name.toLowerCase()) ? 'is in server.stripHeaders: the upstream never sees what a client sent' : undefined);
+  // Underscores as dashes, as the gateway strips them (strippedSet).
+  const dashed = (n: string): string => n.toLowerCase().replaceAll('_', '-');
+  const stripped = (name: string): string | undefined => (stripHeaders.some((h) => dashed(h) === dashed(name)) ? 'is in server.stripHeaders: the upstream never sees what a client sent' : undefined);
   const check = (key: string[], name: string | undefined, instead: string): void => {
     const why = name === undefined ? undefined : (notForwardedAsSent(name) ?? stripped(name));
     if (why !== undefined) out.push({ key, expected: `a header the upstream receives as the client sent it (${name} ${why}${instead})`, found: JSON.stringify(name) });

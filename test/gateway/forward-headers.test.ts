@@ -257,6 +257,13 @@ describe('headers only a proxy may write', () => {
     expect(namesOf(head).length).toBe(planted.length / 2 - 1 + 5);
   });
 
+  it('an operator entry written with underscores strips the header either way it is sent (hostile-11: it stripped neither)', () => {
+    const raw = ['X-User-Id', 'root', 'X_User_Id', 'root', 'Accept', '*/*'];
+    for (const entry of ['x_user_id', 'X_USER_ID', 'x-user_id']) {
+      expect(namesOf(upstreamRequestHead(fakeRequest(raw, '192.0.2.10'), UPSTREAM, undefined, strippedSet([entry]))), entry).toEqual(['accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+    }
+  });
+
   it('STRIPPED_HEADERS are lowercase names', () => {
     for (const n of STRIPPED_HEADERS) expect(n).toMatch(/^[a-z0-9-]+$/);
   });

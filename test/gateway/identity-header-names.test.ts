@@ -49,6 +49,21 @@ describe('a tenant or criticality header the upstream never receives as sent', (
     ]);
   });
 
+  it('written with underscores, judged as the gateway drops it: x_forwarded_for, x_real_ip, proxy_authorization, content_length; a stripHeaders entry x_customer (hostile-11)', async () => {
+    // node:http keeps X_Forwarded_For as its own header (the tenant key, fresh per request),
+    // and the gateway drops it before the upstream as the X-Forwarded-For it is there.
+    for (const name of ['x_forwarded_for', 'X_Real_IP', 'proxy_authorization', 'content_length']) {
+      const r = await check(policy(name));
+      expect(r.code, name).toBe(2);
+      expect(r.lines[0], name).toMatch(/^sluice\.yaml:5: routes\[0\]\.policy\.tenant\.header: expected a header the upstream receives as the client sent it/);
+    }
+    const stripped = await check(`server: { stripHeaders: [x_customer] }\n${policy('X-Customer')}`);
+    expect(stripped.lines).toEqual([
+      `sluice.yaml:6: routes[0].policy.tenant.header: expected a header the upstream receives as the client sent it (X-Customer is in server.stripHeaders: the upstream never sees what a client sent${ADDRESS}), found "X-Customer"`,
+    ]);
+    expect((await check(policy('x_api_key'))).code).toBe(0);
+  });
+
   it('a header that reaches the upstream is fine (Host too: it goes on as X-Forwarded-Host)', async () => {
     for (const name of ['x-api-key', 'authorization', 'host', 'x-tenant']) expect((await check(policy(name))).code, name).toBe(0);
   });
