@@ -43,7 +43,7 @@ import { responseHead, statesTransferCoding, upstreamRequestHead, withoutLength 
 import type { Hold } from './memory-budget.js';
 import { headSockets, type LiveUpstream } from './route-table.js';
 export type { ForwardContext } from './forward-context.js';
-import { describe, failureOf, reasonPhraseFault, type UpstreamFailure, writeFailure } from './upstream-failures.js';
+import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure } from './upstream-failures.js';
 
 const NO_HEADERS: readonly HeaderPair[] = [];
 
@@ -176,8 +176,10 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return closeAfter ? this.#endThenClose() : true;
     }
     if (this.#settled) return false;
-    // One node:http would not write (it threw in the relay: a silent close, hostile-10) is invalid.
-    const badReason = reasonPhraseFault(statusText);
+    // One node:http would not write (it threw in the relay: a silent close, hostile-10) is invalid,
+    // and so is a body in a coding the client would not be told of (one without a body has none to relay).
+    const bodiless = status === 204 || status === 304 || this.res.req.method === 'HEAD';
+    const badReason = reasonPhraseFault(statusText) ?? (bodiless ? undefined : transferCodingFault(raw));
     if (badReason !== undefined) return (this.fail('invalid', badReason), false);
     this.#settled = true;
     // The upstream has the whole request: its body's memory goes back.

@@ -78,3 +78,23 @@ const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 export function reasonPhraseFault(text: string): string | undefined {
   return BAD_REASON.test(text) ? `a control character in the reason phrase ${JSON.stringify(text)}` : undefined;
 }
+
+/**
+ * Why a response's body cannot be relayed as it came (undefined: it can): a transfer coding
+ * besides chunked (`Transfer-Encoding: gzip, chunked`; `gzip` alone, a body read until the
+ * close). undici takes the chunking off and hands the rest over as it is; Transfer-Encoding is
+ * hop-by-hop, and the gateway, which frames the response afresh, relayed the gzip bytes as the
+ * content itself, a 200 the client cannot read (hostile-11). `identity` (RFC 2616's, no coding)
+ * is none.
+ */
+export function transferCodingFault(raw: readonly (string | Buffer)[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 17 || raw[i]!.toString('latin1').toLowerCase() !== 'transfer-encoding') continue;
+    const value = raw[i + 1]!.toString('latin1');
+    for (const part of value.split(',')) {
+      const coding = part.trim().toLowerCase();
+      if (coding !== '' && coding !== 'chunked' && coding !== 'identity') return `a transfer coding other than chunked (Transfer-Encoding: ${value}), which the gateway cannot relay`;
+    }
+  }
+  return undefined;
+}

@@ -24,6 +24,9 @@ const INVALID: Record<string, string> = {
   '/status-099': 'HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok',
   // A control character in the reason phrase: undici reads it, node:http will not write it (hostile-10: the client got a silent close).
   '/reason-ctl': 'HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok',
+  // A transfer coding besides chunked (hostile-11): the gzip bytes went out as a 200's content, their coding unsaid.
+  '/gzip-chunked': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+  '/gzip-alone': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok',
 };
 
 async function gatewayLogging(up: string): Promise<{ url: string; logs: { msg: string; fields: Record<string, unknown> }[]; gw: Awaited<ReturnType<typeof startGateway>> }> {
@@ -52,11 +55,19 @@ describe('an upstream answering with an invalid HTTP response', () => {
     expect(failures).toHaveLength(n);
     for (const l of failures) {
       expect(l.fields).toMatchObject({ reason: 'upstream_invalid_response' });
-      expect(String(l.fields['error'])).toMatch(/does not match the HTTP\/1\.1 protocol|CONTENT_LENGTH_MISMATCH|a status of 99|a control character in the reason phrase/);
+      expect(String(l.fields['error'])).toMatch(/does not match the HTTP\/1\.1 protocol|CONTENT_LENGTH_MISMATCH|a status of 99|a control character in the reason phrase|a transfer coding other than chunked/);
     }
     const text = (await gw.metrics()) ?? '';
     expect(metricSample(text, 'sluice_upstream_failures_total', { reason: 'upstream_invalid_response' })).toBe(n);
     expect(metricSample(text, 'sluice_upstream_failures_total', { reason: 'upstream_unreachable' })).toBe(0);
+  });
+
+  it('a transfer coding stated where no body comes (a HEAD, a 304: what the GET would have) is relayed', async () => {
+    const up = await rawUpstream({ '/head': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', '/304': 'HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip, chunked\r\n\r\n' });
+    const { url, gw } = await gatewayLogging(up.url);
+    expect(statuses((await rawConversation(url, `HEAD /head HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)).text)).toEqual([200]);
+    expect(statuses((await rawConversation(url, `GET /304 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)).text)).toEqual([304]);
+    expect(gw.status().counters).toMatchObject({ upstreamInvalid: 0 });
   });
 
   it('a connect failure is still 502 upstream_unreachable', async () => {
