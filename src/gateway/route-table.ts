@@ -103,12 +103,16 @@ export class RouteTable {
   /**
    * The first route matching the method and path (a prefix on segment boundaries; regardless
    * of ASCII case for a `caseInsensitive` route — a canonical path has no other letters raw).
+   * A route for GET takes HEAD too: upstreams serve a HEAD with their GET handler (RFC 9110
+   * section 9.3.2; Express, Django, Rails, Spring do), and `HEAD /search` went past a `methods:
+   * [GET]` route to the next one — a catch-all with a looser policy, or exempt — for the same
+   * work upstream (hostile-11).
    */
   match(method: string, path: string): LiveRoute | undefined {
     let lower: string | undefined;
     for (const r of this.routes) {
       const c = r.config;
-      if (c.methods !== undefined && !c.methods.has(method)) continue;
+      if (c.methods !== undefined && !c.methods.has(method) && !(method === 'HEAD' && c.methods.has('GET'))) continue;
       if (c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix((lower ??= path.toLowerCase()), c.lowerPath)) return r;
     }
     return undefined;
