@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { REFUSING } from './connection-limit.js';
 
-/** Descriptors kept for the process itself: listeners, the admin's connections, logs, IPC, a store. */
+/** Descriptors kept for the process itself: listeners, the admin's connections (ADMIN_MAX_CONNECTIONS, 24, at most), logs, IPC, a store. */
 const RESERVE = 32;
 
 /** The soft limit on open files of this process; undefined where it cannot be read. */
