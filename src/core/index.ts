@@ -11,3 +11,5 @@ export type { GateOptions } from './gate-base.js';
 export { optInt, optNumber, optOneOf, argNumber } from './options.js';
 export { nearestKey, optionKeys, optKnownKeys } from './option-keys.js';
 export type { OptionKeyMap } from './option-keys.js';
+export { shownKey, storedKey, optTenantKeys } from './shown-key.js';
+export type { TenantKeys } from './shown-key.js';

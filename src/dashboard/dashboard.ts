@@ -7,7 +7,8 @@
  * its socket is full and dropped after `maxBlockedSamples` samples — it never buffers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optTenantKeys } from '../core/index.js';
+import type { TenantKeys } from '../core/index.js';
 import { GroupSampler } from './group-sampler.js';
 import type { DashboardGroup, GroupSample } from './group-sampler.js';
 import { dashboardPage } from './page.js';
@@ -31,13 +32,20 @@ export interface DashboardOptions {
   readonly maxTenants?: number;
   /** Tenants shown per group. Integer in [1, 100]. @default 10 */
   readonly topTenants?: number;
+  /**
+   * How tenant keys are shown: 'hash', a stable short hash of each key (`key:#3f9a1c2b7d0e`;
+   * an address, `ip:…`, as it is), so an API key never reaches whoever reads the page; 'raw',
+   * as the limiter meters them. Only what is shown is hashed: keys are counted as they are, in
+   * this process's memory. @default 'hash'
+   */
+  readonly tenantKeys?: TenantKeys;
   /** Open pages at most; more are answered 503. Integer in [1, 10_000]. @default 100 */
   readonly maxSubscribers?: number;
   /** Page title. @default 'sluice' */
   readonly title?: string;
 }
 
-export const DASHBOARD_DEFAULTS = { basePath: '/dashboard', intervalMs: 500, historySeconds: 300, maxTenants: 1000, topTenants: 10, maxSubscribers: 100, title: 'sluice', maxBlockedSamples: 20 } as const;
+export const DASHBOARD_DEFAULTS = { basePath: '/dashboard', intervalMs: 500, historySeconds: 300, maxTenants: 1000, topTenants: 10, tenantKeys: 'hash', maxSubscribers: 100, title: 'sluice', maxBlockedSamples: 20 } as const;
 
 export interface DashboardSample {
   /** Wall-clock time of the sample, ms since the epoch. */
@@ -53,6 +61,7 @@ const DASHBOARD_KEYS = optionKeys<DashboardOptions>({
   historySeconds: true,
   maxTenants: true,
   topTenants: true,
+  tenantKeys: true,
   maxSubscribers: true,
   title: true,
 });
@@ -73,6 +82,7 @@ export class Dashboard {
   readonly #historyLength: number;
   readonly #maxTenants: number;
   readonly #topTenants: number;
+  readonly #tenantKeys: TenantKeys;
   readonly #maxSubscribers: number;
   readonly #title: string;
   readonly #subscribers = new Set<Subscriber>();
@@ -102,6 +112,7 @@ export class Dashboard {
     this.#historyLength = Math.ceil((historySeconds * 1000) / this.intervalMs);
     this.#maxTenants = optInt('maxTenants', options.maxTenants ?? DASHBOARD_DEFAULTS.maxTenants, 10, 100_000);
     this.#topTenants = optInt('topTenants', options.topTenants ?? DASHBOARD_DEFAULTS.topTenants, 1, 100);
+    this.#tenantKeys = optTenantKeys('tenantKeys', options.tenantKeys ?? DASHBOARD_DEFAULTS.tenantKeys);
     this.#maxSubscribers = optInt('maxSubscribers', options.maxSubscribers ?? DASHBOARD_DEFAULTS.maxSubscribers, 1, 10_000);
     const title = options.title ?? DASHBOARD_DEFAULTS.title;
     if (typeof title !== 'string') throw new InvalidOptionError('title', 'a string', title);
@@ -200,7 +211,7 @@ export class Dashboard {
         s.close(); // the group's gates changed (a reload built new ones)
         s = undefined;
       }
-      if (s === undefined) this.#samplers.set(g.name, (s = new GroupSampler(g, this.#maxTenants)));
+      if (s === undefined) this.#samplers.set(g.name, (s = new GroupSampler(g, this.#maxTenants, this.#tenantKeys)));
       groups.push(s.sample(now, this.#topTenants));
     }
     for (const [name, s] of this.#samplers) {

@@ -2,9 +2,11 @@
  * One dashboard group (a route's policy, or any set of gates a user names): its figures per
  * sample. Counters are read from the gates' stats and turned into rates between samples;
  * waits and latencies come from the gates' events (a bounded reservoir per sample period);
- * refusals per tenant from reject events, in bounded memory (TenantCounts).
+ * refusals per tenant from reject events, in bounded memory (TenantCounts); the top ones leave
+ * as they are shown (a stable short hash by default: shownKey), hashed only then, not per refusal.
  */
-import type { GateEvent, GateListener, GateStats, RejectionReason } from '../core/index.js';
+import { shownKey } from '../core/index.js';
+import type { GateEvent, GateListener, GateStats, RejectionReason, TenantKeys } from '../core/index.js';
 import type { PressureSnapshot } from '../pressure/index.js';
 import { TenantCounts } from './tenant-counts.js';
 
@@ -88,6 +90,7 @@ export class GroupSampler {
   constructor(
     readonly group: DashboardGroup,
     maxTenants: number,
+    readonly tenantKeys: TenantKeys = 'hash',
   ) {
     this.#tenants = new TenantCounts(maxTenants);
     const listener = (e: GateEvent): void => {
@@ -144,7 +147,7 @@ export class GroupSampler {
         snap === undefined
           ? null
           : { level: snap.level, pressure: snap.pressure, signals: snap.signals.map((s) => ({ name: s.name, level: s.level, pressure: Number.isFinite(s.pressure) ? s.pressure : 0 })) },
-      topTenants: this.#tenants.top(topN),
+      topTenants: this.#tenants.top(topN).map(([k, n]): [string, number] => [shownKey(k, this.tenantKeys), n]),
       info: this.group.info?.() ?? {},
     };
   }

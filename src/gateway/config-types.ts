@@ -32,6 +32,13 @@ export interface ProxyListenConfig extends ListenConfig {
 export interface AdminConfig extends ListenConfig {
   /** @default true */
   readonly enabled?: boolean;
+  /**
+   * How tenant keys (API keys: `tenant: { header }`) are shown by the admin listener — the
+   * dashboard's top refused tenants: 'hash', a stable short hash of each (`key:#3f9a1c2b7d0e`;
+   * an address as it is); 'raw', the keys themselves, to whoever can read the dashboard.
+   * @default 'hash'
+   */
+  readonly tenantKeys?: 'hash' | 'raw';
 }
 
 /** Limits that protect the gateway itself. */
@@ -308,6 +315,13 @@ export interface StoreConfig {
   readonly timeout?: Duration;
   /** Rate states written as 'binary', or as 'text' that versions before binary states read (a fleet upgraded gateway by gateway; both are read). @default 'binary' */
   readonly stateEncoding?: 'binary' | 'text';
+  /**
+   * How tenant keys are named in Redis: 'hash', by their SHA-256 (`key:#<base64url>`; an
+   * address as it is), so whoever can list Redis's keys never reads an API key; 'raw', as
+   * they are — the names versions before this option wrote (a fleet upgraded gateway by
+   * gateway: a tenant named both ways has two buckets). @default 'hash'
+   */
+  readonly tenantKeys?: 'hash' | 'raw';
 }
 
 export interface GatewayConfig {

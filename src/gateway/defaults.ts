@@ -1,7 +1,7 @@
 /** Every default of the gateway, in one place (config-types.ts documents each). */
 export const GATEWAY_DEFAULTS = {
   listen: { host: '0.0.0.0', port: 8080, backlog: 4096 },
-  admin: { enabled: true, host: '127.0.0.1', port: 9901 },
+  admin: { enabled: true, host: '127.0.0.1', port: 9901, tenantKeys: 'hash' },
   server: {
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 60_000,

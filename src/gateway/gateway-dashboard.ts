@@ -7,9 +7,11 @@ import { Dashboard } from '../dashboard/dashboard.js';
 import type { DashboardGroup } from '../dashboard/group-sampler.js';
 import type { HandlerState } from './request-handler.js';
 
-export function gatewayDashboard(state: HandlerState): Dashboard {
+export function gatewayDashboard(state: HandlerState, tenantKeys: 'hash' | 'raw' = 'hash'): Dashboard {
   return new Dashboard({
     title: 'sluice gateway',
+    // API keys are shown hashed unless admin.tenantKeys is 'raw' (a worker's samples reach its primary so).
+    tenantKeys,
     groups: function* (): Generator<DashboardGroup> {
       const table = state.table;
       for (const p of table.policies.values()) {

@@ -247,7 +247,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let admin: AdminServer | undefined;
   const status = (): GatewayStatus => ({ ...gatewayStatus(state, connections, startedAt), ...(store === undefined ? {} : { store: store.status() }) });
   // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's /dashboard (primary.ts).
-  const dashboard = resolved.admin.enabled ? gatewayDashboard(state) : undefined;
+  const dashboard = resolved.admin.enabled ? gatewayDashboard(state, resolved.admin.tenantKeys) : undefined;
   // A worker's admin is its primary's: /status and /metrics there cover every worker.
   if (dashboard !== undefined && options.share === undefined) {
     try {

@@ -53,12 +53,13 @@ export interface ResolvedStore {
   readonly instances: number;
   readonly timeoutMs: number;
   readonly stateEncoding: 'binary' | 'text';
+  readonly tenantKeys: 'hash' | 'raw';
 }
 
 export interface ResolvedConfig {
   readonly source: GatewayConfig;
   readonly listen: { readonly host: string; readonly port: number; readonly backlog: number };
-  readonly admin: { readonly enabled: boolean; readonly host: string; readonly port: number };
+  readonly admin: { readonly enabled: boolean; readonly host: string; readonly port: number; readonly tenantKeys: 'hash' | 'raw' };
   readonly server: {
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;

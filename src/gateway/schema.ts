@@ -175,7 +175,16 @@ export const CONFIG_SCHEMA = strip({
   required: ['upstreams', 'routes'],
   properties: {
     listen: { type: 'object', additionalProperties: false, properties: { host, port, backlog: int(1, 65535) } },
-    admin: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, host, port } },
+    admin: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        host,
+        port,
+        tenantKeys: { enum: ['hash', 'raw'], description: "How the dashboard shows tenant keys (API keys): 'hash' (default), a stable short hash of each; 'raw', the keys themselves." },
+      },
+    },
     server: {
       type: 'object',
       additionalProperties: false,
@@ -220,6 +229,7 @@ export const CONFIG_SCHEMA = strip({
         instances: int(1, B.instances),
         timeout: duration('storeTimeout'),
         stateEncoding: { enum: ['binary', 'text'], description: "How rate states are written: 'binary' (default), or 'text', which versions before binary states read — while a fleet is upgraded gateway by gateway." },
+        tenantKeys: { enum: ['hash', 'raw'], description: "How tenant keys (API keys) are named in Redis: 'hash' (default), by their SHA-256; 'raw', as they are — the names versions before this option wrote, while a fleet is upgraded gateway by gateway." },
       },
     },
     upstreams: {

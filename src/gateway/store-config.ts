@@ -25,5 +25,7 @@ export function resolveStore(s: StoreConfig | undefined): ResolvedStore | undefi
     instances: s.instances ?? d.instances,
     timeoutMs: s.timeout === undefined ? d.timeoutMs : durationMs(s.timeout),
     stateEncoding: s.stateEncoding ?? d.stateEncoding,
+    // API keys are named in Redis by their hash unless told otherwise (sluice/redis's own default is 'raw').
+    tenantKeys: s.tenantKeys ?? 'hash',
   };
 }

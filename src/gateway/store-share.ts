@@ -87,7 +87,7 @@ export async function openStoreShare(s: ResolvedStore, logger: Logger, processes
     store: limits,
     workers: sharers,
     onError: (what, err) => logger.debug('store call failed', { what, error: String(err) }),
-    rateStoreFor: (policyKey, limiter) => redis.rateStore(`${policyKey}/${safe(limiter)}`),
+    rateStoreFor: (policyKey, limiter) => redis.rateStore(`${policyKey}/${safe(limiter)}`, { keyNames: s.tenantKeys }),
   };
   return {
     share,

@@ -15,7 +15,7 @@ export function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstre
   return {
     source: c,
     listen: { host: c.listen?.host ?? d.listen.host, port: c.listen?.port ?? d.listen.port, backlog: c.listen?.backlog ?? d.listen.backlog },
-    admin: { enabled: c.admin?.enabled ?? d.admin.enabled, host: c.admin?.host ?? d.admin.host, port: c.admin?.port ?? d.admin.port },
+    admin: { enabled: c.admin?.enabled ?? d.admin.enabled, host: c.admin?.host ?? d.admin.host, port: c.admin?.port ?? d.admin.port, tenantKeys: c.admin?.tenantKeys ?? d.admin.tenantKeys },
     server: {
       headersTimeoutMs: ms(s.headersTimeout, d.server.headersTimeoutMs),
       requestTimeoutMs: ms(s.requestTimeout, d.server.requestTimeoutMs),

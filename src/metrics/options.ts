@@ -1,6 +1,6 @@
 /** Options both metrics adapters share: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optInt, optNumber, optOneOf } from '../core/index.js';
-import type { GateListener, GateStats } from '../core/index.js';
+import { InvalidOptionError, optInt, optNumber, optOneOf, optTenantKeys } from '../core/index.js';
+import type { GateListener, GateStats, TenantKeys } from '../core/index.js';
 import type { PressureSnapshot } from '../pressure/index.js';
 import type { RetryBudgetStats } from '../retry/index.js';
 import { TenantLabel } from './tenant-label.js';
@@ -40,6 +40,12 @@ export interface TenantLabelOptions {
   readonly maxValues: number;
   /** The shared value of tenants beyond `maxValues`. Non-empty. @default 'other' */
   readonly overflow?: string;
+  /**
+   * How a key becomes a label value: 'hash', a stable short hash (`key:#3f9a1c2b7d0e`; an
+   * address, `ip:…`, as it is), so a scrape never carries an API key; 'raw', the key itself.
+   * @default 'hash'
+   */
+  readonly keys?: TenantKeys;
 }
 
 export interface MetricsOptions {
@@ -133,7 +139,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
     const maxValues = optInt('tenantLabel.maxValues', o.tenantLabel.maxValues, 1, 10_000);
     const overflow = o.tenantLabel.overflow ?? METRICS_DEFAULTS.tenantOverflow;
     if (typeof overflow !== 'string' || overflow.length === 0) throw new InvalidOptionError('tenantLabel.overflow', 'a non-empty string', overflow);
-    tenant = new TenantLabel(maxValues, overflow);
+    tenant = new TenantLabel(maxValues, overflow, optTenantKeys('tenantLabel.keys', o.tenantLabel.keys));
   }
   return {
     gates,

@@ -1,6 +1,6 @@
 /** `sluice/redis`: limits shared across processes and hosts in Redis (ioredis, an optional peer). */
 export { RedisStore, LEASED_RATE_DEFAULTS } from './redis-store.js';
-export type { LeasedRateOptions } from './redis-store.js';
+export type { LeasedRateOptions, RateStoreOptions } from './redis-store.js';
 export { RedisLimitStore } from './redis-limit-store.js';
 export { RedisRateStore } from './redis-rate-store.js';
 export type { RedisRateStats } from './redis-rate-store.js';

@@ -61,20 +61,23 @@ type RateKind = 'token-bucket' | 'gcra' | 'sliding-window';
 export class StateKeys {
   readonly #base: string;
   readonly #max: number;
+  /** What a caller's key is named in Redis: itself, or its hash (storedKey). */
+  readonly name: (key: string) => string;
   readonly #maps: Record<RateKind, Map<string, string>> = { 'token-bucket': new Map(), gcra: new Map(), 'sliding-window': new Map() };
   /** Misses since the maps were last emptied while one of them was full. */
   #missesFull = 0;
 
-  constructor(base: string, max: number) {
+  constructor(base: string, max: number, name: (key: string) => string = (key) => key) {
     this.#base = base;
     this.#max = max;
+    this.name = name;
   }
 
   of(key: string, kind: RateKind): string {
     const m = this.#maps[kind];
     const found = m.get(key);
     if (found !== undefined) return found;
-    const k = stateKey(this.#base, key, kind);
+    const k = stateKey(this.#base, this.name(key), kind);
     if (m.size < this.#max) m.set(key, k);
     else if (++this.#missesFull >= 64 * this.#max) {
       this.#missesFull = 0;

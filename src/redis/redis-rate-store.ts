@@ -18,6 +18,8 @@ import { capacityOf, windowOf } from '../rate/policy.js';
 import type { RatePolicy } from '../rate/policy.js';
 import type { RateStore, RateThen } from '../rate/store.js';
 import { Cluster } from 'ioredis';
+import { storedKey } from '../core/index.js';
+import type { TenantKeys } from '../core/index.js';
 import { StateKeys, stateKey } from './keys.js';
 import { LocalShare } from './local-share.js';
 import type { FailureConfig } from './options.js';
@@ -57,12 +59,13 @@ export class RedisRateStore implements RateStore {
     fallback: (err, key, policy, cost, now, maxDelayMs) => this.#fallbackDecision(err, key, policy, cost, now, maxDelayMs),
   };
 
-  constructor(link: StoreLink, base: string, failure: FailureConfig) {
+  /** `keyNames` 'hash': callers' keys are named in Redis by their hash (storedKey), never as they are. */
+  constructor(link: StoreLink, base: string, failure: FailureConfig, keyNames: TenantKeys = 'raw') {
     this.#link = link;
     this.base = base;
     this.failure = failure;
     this.#local = new LocalShare(failure.instances);
-    this.#keys = new StateKeys(base, 4096);
+    this.#keys = new StateKeys(base, 4096, keyNames === 'hash' ? storedKey : undefined);
   }
 
   /** Keys the local fallback holds (Redis's keys are not counted: they expire by themselves). */
@@ -109,7 +112,7 @@ export class RedisRateStore implements RateStore {
   /** Forget `key` under every algorithm (one DEL: the keys share a slot). True when something was there. */
   async delete(key: string): Promise<boolean> {
     this.#local.store.delete(key);
-    const keys = (['token-bucket', 'gcra', 'sliding-window'] as const).map((a) => stateKey(this.base, key, a));
+    const keys = (['token-bucket', 'gcra', 'sliding-window'] as const).map((a) => stateKey(this.base, this.#keys.name(key), a));
     const n = await this.#link.guard.run(keys[0]!, () => this.#link.client.del(...keys));
     return n > 0;
   }

@@ -21,6 +21,8 @@
 import { Cluster, Redis } from 'ioredis';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { optInt, optNumber } from '../core/options.js';
+import { optTenantKeys } from '../core/shown-key.js';
+import type { TenantKeys } from '../core/shown-key.js';
 import type { RatePolicy } from '../rate/policy.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { keyPart } from './keys.js';
@@ -38,6 +40,18 @@ import type { SharedConcurrencyOptions } from './shared-concurrency.js';
 import { StoreGuard } from './store-guard.js';
 import type { StoreHealth } from './store-guard.js';
 import type { StoreLink } from './store-link.js';
+
+/** Options of {@link RedisStore.rateStore}. */
+export interface RateStoreOptions extends FailureOptions {
+  /**
+   * How callers' keys are named in Redis: 'raw', as they are (the layout of every earlier
+   * version); 'hash', by their SHA-256 after their namespace (`key:#<base64url>`; an address,
+   * `ip:…`, as it is), so whoever can list Redis's keys never reads an API key. Processes
+   * sharing a limit must name keys alike (a tenant named both ways has two buckets).
+   * @default 'raw'
+   */
+  readonly keyNames?: TenantKeys;
+}
 
 /** Options of {@link RedisStore.leasedRateStore}. */
 export interface LeasedRateOptions extends FailureOptions {
@@ -146,9 +160,10 @@ export class RedisStore {
    * A {@link RateStore} for a keyed rate limiter, its keys under `<keyPrefix><name>`; one
    * atomic script per decision. Give each limiter its own name.
    */
-  rateStore(name: string, options: FailureOptions = {}): RedisRateStore {
+  rateStore(name: string, options: RateStoreOptions = {}): RedisRateStore {
     keyPart('name', name);
-    return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config));
+    const keyNames = options.keyNames === undefined ? 'raw' : optTenantKeys('keyNames', options.keyNames);
+    return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), keyNames);
   }
 
   /**

@@ -1,4 +1,5 @@
 // sluice/dashboard as a handler on a user's own server: the stream, its bounds, its options.
+import { createHash } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,8 +118,25 @@ describe('sluice/dashboard', () => {
       if (i % 10 === 0) void rate.admit({ key: 'heavy' });
     }
     expect(d.trackedTenants).toBeLessThanOrEqual(100);
-    expect(d.snapshot().groups[0]!.topTenants[0]).toEqual(['heavy', expect.any(Number)]);
+    // Shown hashed (a key may be a secret): '#' and 12 hex digits of its SHA-256, computed here.
+    expect(d.snapshot().groups[0]!.topTenants[0]).toEqual([`#${createHash('sha256').update('heavy').digest('hex').slice(0, 12)}`, expect.any(Number)]);
+    expect(JSON.stringify(d.snapshot())).not.toMatch(/heavy|flood-/);
     d.close();
+  });
+
+  it("tenantKeys: 'raw' shows the keys; an address is shown as it is either way; a bad value is named", async () => {
+    const rate = new KeyedRateLimiter({ name: 'raw-rate', policy: { algorithm: 'gcra', rate: 1, burst: 1 } });
+    const raw = createDashboard({ groups: [{ name: 'api', gates: [rate] }], tenantKeys: 'raw', intervalMs: 1000 });
+    const hashed = createDashboard({ groups: [{ name: 'api', gates: [rate] }], intervalMs: 1000 });
+    raw.snapshot();
+    hashed.snapshot();
+    for (const key of ['key:sk_1', 'key:sk_1', 'ip:10.0.0.7', 'ip:10.0.0.7']) void rate.admit({ key });
+    expect(raw.snapshot().groups[0]!.topTenants).toEqual([['ip:10.0.0.7', 1], ['key:sk_1', 1]]);
+    const h = `key:#${createHash('sha256').update('key:sk_1').digest('hex').slice(0, 12)}`;
+    expect(hashed.snapshot().groups[0]!.topTenants).toEqual([['ip:10.0.0.7', 1], [h, 1]]);
+    raw.close();
+    hashed.close();
+    expect(() => createDashboard({ groups: [], tenantKeys: 'plain' as never })).toThrow(/tenantKeys/);
   });
 
   it('names the option, the range and the value on a bad option', () => {

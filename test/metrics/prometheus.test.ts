@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, VirtualClock } from '../../src/core/index.js';
@@ -107,11 +108,26 @@ describe('sluice/prometheus', () => {
     permit(gate.admit()).release(); // no key
     const admissions = await series(registry, 'sluice_admissions_total');
     expect(admissions).toHaveLength(102); // 100 tenants, "other", and "" (no key)
-    expect(admissions).toContain('sluice_admissions_total{gate="tenants",kind="concurrency",tenant="tenant-0"} 10001');
+    // The value is the key's stable short hash: a key may be a secret (keys: 'raw' for the key itself).
+    expect(admissions).toContain(`sluice_admissions_total{gate="tenants",kind="concurrency",tenant="#${createHash('sha256').update('tenant-0').digest('hex').slice(0, 12)}"} 10001`);
+    expect(admissions.some((s) => s.includes('tenant-'))).toBe(false);
     expect(admissions).toContain('sluice_admissions_total{gate="tenants",kind="concurrency",tenant="other"} 9900');
     expect(admissions).toContain('sluice_admissions_total{gate="tenants",kind="concurrency",tenant=""} 1');
     // Histograms and gauges never carry it.
     expect((await series(registry, 'sluice_queue_wait_seconds_count')).length).toBe(1);
+  });
+
+  it("tenantLabel.keys: 'raw' labels with the keys; an address is shown as it is either way", async () => {
+    const gate = new ConcurrencyGate({ name: 'raw', limit: 1, clock: new VirtualClock() });
+    const registry = new Registry();
+    registerPrometheusMetrics({ registry, gates: [gate], events: 'gates', tenantLabel: { maxValues: 10, keys: 'raw' } });
+    permit(gate.admit({ key: 'key:sk_1' })).release();
+    permit(gate.admit({ key: 'ip:10.0.0.7' })).release();
+    expect(await series(registry, 'sluice_admissions_total')).toEqual([
+      'sluice_admissions_total{gate="raw",kind="concurrency",tenant="key:sk_1"} 1',
+      'sluice_admissions_total{gate="raw",kind="concurrency",tenant="ip:10.0.0.7"} 1',
+    ]);
+    expect(() => registerPrometheusMetrics({ registry: new Registry(), tenantLabel: { maxValues: 1, keys: 'clear' as never } })).toThrow(/tenantLabel.keys/);
   });
 
   it('without a tenant option, there is no tenant label at all', async () => {
