@@ -4,7 +4,7 @@
  * (a second one cuts the drain short). Exit codes: 0 after a drain, 2 for a bad config or
  * flags (`--check` validates and exits 0 or 2).
  */
-import { watch } from 'node:fs';
+import { lstatSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { GATEWAY_DEFAULTS, GatewayConfigError, JsonLogger, parseConfigText, startGateway } from '../gateway/index.js';
@@ -155,11 +155,15 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
     });
   };
   if (file !== undefined) {
-    // Watch the directory: editors replace a file (rename) rather than write it in place.
+    // Watch the directory: editors replace a file (rename) rather than write it in place. A
+    // config read through a symlink changes with no event for its name: a Kubernetes ConfigMap
+    // volume swaps its `..data` link to a new directory, and sluice.yaml -> ..data/sluice.yaml
+    // went unreloaded (hostile-11). Then any entry's event reloads; an unchanged text is no change.
     const name = basename(file);
+    const throughLink = isSymlink(file);
     try {
       watcher = watch(dirname(resolve(file)), (_event, changed) => {
-        if (changed !== null && changed !== name) return;
+        if (changed !== null && changed !== name && !throughLink) return;
         clearTimeout(debounce);
         debounce = setTimeout(() => reload('file change'), GATEWAY_DEFAULTS.watchDebounceMs);
       });
@@ -238,4 +242,13 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
     // A SIGTERM or SIGINT that came while the gateway started drains it now.
     if (stopAsked !== undefined) stop(stopAsked);
   });
+}
+
+/** Whether `path` is a symlink (false when it cannot be read: the config's read says why). */
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

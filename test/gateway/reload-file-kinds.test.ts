@@ -2,7 +2,7 @@
 // blocked the read until a writer came — at a reload, every later reload waited behind it, so
 // the gateway never reloaded again — and a symlink to /dev/zero or a huge file was read whole
 // into memory. Each is now refused at once, named, and the running config keeps serving.
-import { renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, gateway, gatewayCommandRun, get, tempDir, upstream } from './helpers.js';
@@ -54,6 +54,28 @@ describe('a config file that is not a small regular file', () => {
     await gw.waitFor('reloaded', 10_000, from);
     const st = JSON.parse((await get(`${gw.adminUrl}/status`)).body) as Record<string, unknown>;
     expect(JSON.stringify(st)).toContain('"limit":5');
+  }, 60_000);
+
+  it('read through a symlink swapped as a Kubernetes ConfigMap volume does it, a change reloads (hostile-11: no event named the file, and it never did)', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const dir = tempDir();
+    // sluice.yaml -> ..data/sluice.yaml, ..data -> ..v1: the kubelet writes ..v2, then renames a new ..data link over the old.
+    const version = (v: string, limit: number): void => {
+      mkdirSync(join(dir, v));
+      writeFileSync(join(dir, v, 'sluice.yaml'), config(up.url, limit));
+    };
+    version('..v1', 3);
+    symlinkSync('..v1', join(dir, '..data'));
+    symlinkSync('..data/sluice.yaml', join(dir, 'sluice.yaml'));
+    const gw = await gateway(['gateway', '--config', join(dir, 'sluice.yaml')]);
+    const from = gw.lines.length;
+    version('..v2', 7);
+    symlinkSync('..v2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    // A bound, not a figure: before, no reload came at all.
+    await gw.waitFor('reloaded', 10_000, from);
+    const st = JSON.parse((await get(`${gw.adminUrl}/status`)).body) as Record<string, unknown>;
+    expect(JSON.stringify(st)).toContain('"limit":7');
   }, 60_000);
 
   it('--check says the same at once', async () => {
