@@ -12,9 +12,9 @@ import { formatTable } from './table.js';
 const D = RESILIENCE_DEFAULTS;
 const HELP = `Usage: sluice sim-resilience [options]
 
-Clients issue --rate logical requests/s for --duration simulated seconds against a
-dependency (--latency ms per call) that fails from --outage-start for --outage seconds,
-then recovers. Each client stack runs the same scenario through sluice's RetryPolicy,
+Clients issue --rate logical requests/s for --duration of simulated time against a
+dependency (--latency per call) that fails from --outage-start for --outage, then
+recovers. Each client stack runs the same scenario through sluice's RetryPolicy,
 RetryBudget, CircuitBreaker and AdaptiveThrottle. Virtual time: runs in about a second.
 Durations carry their unit (500ms, 30s, 2m); a bare number is refused.
 
