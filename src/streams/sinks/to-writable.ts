@@ -46,6 +46,13 @@ class WritableSink<T> extends SinkBase<T, void> {
   }
 
   protected started(): void {
+    const w = this.writable;
+    if (w.destroyed || w.writableEnded) {
+      // Its 'close' (or 'finish') is past: a write would fail without an 'error' event, and wait for a 'drain' that never comes.
+      const ended = w.writableEnded;
+      this.#writableFailed(w.errored ?? Object.assign(new Error(`toWritable: the writable was ${ended ? 'ended' : 'destroyed'} before the stream began`), { code: ended ? 'ERR_STREAM_WRITE_AFTER_END' : 'ERR_STREAM_DESTROYED' }));
+      return;
+    }
     this.#refill();
   }
 
@@ -68,10 +75,11 @@ class WritableSink<T> extends SinkBase<T, void> {
       this.succeed();
       return;
     }
-    this.writable.end(() => {
+    this.writable.end((err?: Error | null) => {
       this.#finished = true;
       this.#stop();
-      this.succeed();
+      if (err) this.fail(err);
+      else this.succeed();
     });
   }
 

@@ -34,11 +34,15 @@ class ReadableSource<T> implements Source<T> {
     on('close', () => {
       if (this.#ended) return;
       this.#stop();
-      e.error(Object.assign(new Error('fromReadable: the stream closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      e.error(prematureClose());
     });
     if (r.readableEnded) {
       this.#stop();
       e.complete();
+    } else if (r.destroyed) {
+      // Destroyed before this subscription: its 'close' (and 'error') are past, and read() only answers null.
+      this.#stop();
+      e.error(r.errored ?? prematureClose());
     }
   }
 
@@ -58,6 +62,10 @@ class ReadableSource<T> implements Source<T> {
   #stop(): void {
     for (const d of this.#detach.splice(0)) d();
   }
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('fromReadable: the stream closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 export function fromReadable<T = Buffer>(readable: Readable): Publisher<T> {
