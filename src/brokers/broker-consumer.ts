@@ -12,6 +12,7 @@ import { brokerPublisher } from './broker-publisher.js';
 import type { Delivery } from './delivery.js';
 import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 import { FailurePolicy, describeError } from './failure-policy.js';
+import { optFunction, optRecord, TIMER_MAX_MS } from './options.js';
 import type { BrokerSource } from './source.js';
 
 export type Handler = (delivery: Delivery) => unknown;
@@ -27,7 +28,7 @@ export interface BrokerConsumerOptions {
   readonly batch?: number;
   /** Retry and dead-letter policy for handlers that throw. */
   readonly onFailure?: FailurePolicyOptions;
-  /** While a handler runs, tell the broker every this many ms that the work goes on (JetStream +WPI, SQS visibility). > 0; Infinity: never. @default Infinity */
+  /** While a handler runs, tell the broker every this many ms that the work goes on (JetStream +WPI, SQS visibility, Redis Streams idle time). In (0, 2147483647]; Infinity: never. @default Infinity */
   readonly extendEveryMs?: number;
   /** Told of every handler failure and what was done about it (for logs). A throw here is ignored. */
   readonly onError?: (error: unknown, delivery: Delivery, decision: FailureDecision) => void;
@@ -89,10 +90,14 @@ export class BrokerConsumer {
 
   constructor(source: BrokerSource, handler: Handler, options: BrokerConsumerOptions = {}) {
     if (typeof handler !== 'function') throw new TypeError(`handler: expected a function, received ${typeof handler}`);
+    optRecord('options', options, 'an options object');
     optKnownKeys('BrokerConsumer', options, CONSUMER_KEYS);
+    optFunction('onError', options.onError);
     const concurrency = optInt('concurrency', options.concurrency ?? CONSUMER_DEFAULTS.concurrency, 1);
     const batch = optInt('batch', options.batch ?? CONSUMER_DEFAULTS.batch, 1);
-    this.#extendEveryMs = optNumber('extendEveryMs', options.extendEveryMs ?? CONSUMER_DEFAULTS.extendEveryMs, Number.MIN_VALUE);
+    const extendEveryMs = options.extendEveryMs ?? CONSUMER_DEFAULTS.extendEveryMs;
+    // A Node timer past 2^31 − 1 ms fires after 1 ms: Infinity (never) or a delay a timer keeps.
+    this.#extendEveryMs = extendEveryMs === Infinity ? Infinity : optNumber('extendEveryMs', extendEveryMs, Number.MIN_VALUE, TIMER_MAX_MS);
     this.#policy = new FailurePolicy(options.onFailure);
     this.#onError = options.onError;
     this.source = source;
@@ -132,8 +137,12 @@ export class BrokerConsumer {
     this.#peakHeld = Math.max(this.#peakHeld, this.#held());
   }
 
-  /** Stop taking messages; running handlers finish and settle; then the source closes. */
+  /**
+   * Stop taking messages; running handlers finish and settle, retries waiting out a delay in
+   * this process are given back to the broker at once (`source.stopping()`); then the source closes.
+   */
   async stop(): Promise<void> {
+    this.source.stopping?.();
     this.#abort.abort(new Error('consumer stopped'));
     await this.done.catch(() => undefined);
   }

@@ -9,13 +9,14 @@
  * RabbitMQ header), so it survives a restart of the consumer.
  */
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
+import { optRecord, TIMER_MAX_MS } from './options.js';
 
 export interface FailurePolicyOptions {
   /** Attempts before a message is dead-lettered. Integer >= 1. @default 5 */
   readonly maxAttempts?: number;
-  /** Delay before the first retry, ms. >= 0. @default 1000 */
+  /** Delay before the first retry, ms. In [0, 2147483647] (what a Node timer keeps). @default 1000 */
   readonly baseDelayMs?: number;
-  /** Longest delay, ms. >= baseDelayMs. @default 60000 */
+  /** Longest delay, ms. >= baseDelayMs; a delay never exceeds 2147483647 (~24.8 days). @default 60000 */
   readonly maxDelayMs?: number;
 }
 
@@ -31,17 +32,18 @@ export class FailurePolicy {
   readonly maxDelayMs: number;
 
   constructor(options: FailurePolicyOptions = {}, prefix = 'onFailure') {
+    optRecord(prefix, options, 'an object { maxAttempts, baseDelayMs, maxDelayMs }');
     optKnownKeys('failure policy', options, FAILURE_POLICY_KEYS, `${prefix}.`);
     const d = FAILURE_POLICY_DEFAULTS;
     this.maxAttempts = optInt(`${prefix}.maxAttempts`, options.maxAttempts ?? d.maxAttempts, 1);
-    this.baseDelayMs = optNumber(`${prefix}.baseDelayMs`, options.baseDelayMs ?? d.baseDelayMs, 0);
+    this.baseDelayMs = optNumber(`${prefix}.baseDelayMs`, options.baseDelayMs ?? d.baseDelayMs, 0, TIMER_MAX_MS);
     this.maxDelayMs = optNumber(`${prefix}.maxDelayMs`, options.maxDelayMs ?? d.maxDelayMs, 0);
     if (this.maxDelayMs < this.baseDelayMs) throw new InvalidOptionError(`${prefix}.maxDelayMs`, `a number >= baseDelayMs (${this.baseDelayMs})`, this.maxDelayMs);
   }
 
   decide(attempt: number, error: unknown): FailureDecision {
     if (attempt >= this.maxAttempts) return { action: 'dead-letter', reason: `${describeError(error)} (attempt ${attempt} of ${this.maxAttempts})` };
-    return { action: 'retry', delayMs: Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (Math.max(1, attempt) - 1)) };
+    return { action: 'retry', delayMs: Math.min(this.maxDelayMs, TIMER_MAX_MS, this.baseDelayMs * 2 ** (Math.max(1, attempt) - 1)) };
   }
 }
 

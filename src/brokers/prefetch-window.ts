@@ -12,6 +12,7 @@
  */
 import type { Clock } from '../core/index.js';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
+import { optRecord } from './options.js';
 
 export interface PrefetchOptions {
   /** Lowest prefetch. Integer >= 1. @default 1 */
@@ -45,6 +46,7 @@ export class PrefetchWindow {
       this.min = this.max = optInt(prefix, options, 1, 65535);
       this.#bufferMs = this.#intervalMs = Infinity;
     } else {
+      optRecord(prefix, options, 'a number (a fixed prefetch) or an object { min, max, bufferMs, intervalMs }');
       optKnownKeys('prefetch', options, PREFETCH_KEYS, `${prefix}.`);
       this.min = optInt(`${prefix}.min`, options.min ?? PREFETCH_DEFAULTS.min, 1, 65535);
       this.max = optInt(`${prefix}.max`, options.max ?? PREFETCH_DEFAULTS.max, 1, 65535);

@@ -3,6 +3,7 @@
  * streams layer turns a source into a Publisher (see `brokerPublisher`), so the pipeline's
  * demand is the only thing that decides how much leaves the broker.
  */
+import { InvalidArgumentError } from '../core/index.js';
 import type { Delivery } from './delivery.js';
 
 export interface BrokerSource {
@@ -23,8 +24,26 @@ export interface BrokerSource {
   readonly buffered?: number;
   /** Messages waiting for this consumer (the M2 lag): depth, pending, log-end minus committed. */
   lag(): Promise<number>;
+  /**
+   * The consumer stops (BrokerConsumer calls it before waiting for what is settling): a wait
+   * this process holds a message through — a retry's delay kept locally (RabbitMQ, Kafka) —
+   * ends now, so the message is settled at once instead of after its delay. Optional.
+   */
+  stopping?(): void;
   /** Stop taking; unsettled deliveries go back to the broker (by its own rules). Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * The `max` of a pull, checked: an integer >= 1, or Infinity (unbounded, as the streams layer's
+ * demand): read as Number.MAX_SAFE_INTEGER. Anything else throws InvalidArgumentError — a broker
+ * would otherwise refuse it (`COUNT must be > 0`), send more than it (a fetch of 0 or NaN is
+ * the server's default batch) or nothing at all.
+ */
+export function pullMax(max: unknown): number {
+  if (max === Infinity) return Number.MAX_SAFE_INTEGER;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) throw new InvalidArgumentError('max', 'an integer >= 1 (or Infinity: unbounded)', max);
+  return Math.min(max, Number.MAX_SAFE_INTEGER);
 }
 
 /** Resolve after `ms`, or at once when `signal` aborts. Never rejects. */

@@ -16,8 +16,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optOneOf } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
-import { hostList, nonEmpty } from '../brokers/options.js';
+import { hostList, nonEmpty, optBoolean, optRecord, TIMER_MAX_MS } from '../brokers/options.js';
 import type { BrokerSource } from '../brokers/source.js';
+import { pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import { FetchBudget } from './fetch-budget.js';
@@ -44,7 +45,7 @@ export interface KafkaSourceOptions {
   readonly maxBytes?: number;
   /** Record size assumed until records are seen, bytes. Integer >= 1. @default 1024 */
   readonly initialRecordBytes?: number;
-  /** Between offset commits, ms. > 0. @default 1000 */
+  /** Between offset commits, ms. In (0, 2147483647]. @default 1000 */
   readonly commitIntervalMs?: number;
   /** Group session timeout, ms. @default 30000 */
   readonly sessionTimeoutMs?: number;
@@ -152,6 +153,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   static async open(options: KafkaSourceOptions): Promise<KafkaSource> {
+    optRecord('options', options, 'an options object with brokers, a topic and a groupId');
     optKnownKeys('KafkaSource', options, KAFKA_SOURCE_KEYS);
     const brokers = hostList('brokers', options.brokers);
     const topic = nonEmpty('topic', options.topic);
@@ -163,12 +165,15 @@ export class KafkaSource implements BrokerSource {
     const maxBytes = optInt('maxBytes', options.maxBytes ?? Math.max(d.maxBytes, maxBytesPerPartition), 1, 2 ** 31 - 1);
     if (maxBytes < maxBytesPerPartition) throw new InvalidOptionError('maxBytes', `an integer >= maxBytesPerPartition (${maxBytesPerPartition})`, maxBytes);
     const initialRecordBytes = optInt('initialRecordBytes', options.initialRecordBytes ?? d.initialRecordBytes, 1);
-    const commitIntervalMs = optNumber('commitIntervalMs', options.commitIntervalMs ?? 1000, Number.MIN_VALUE);
+    // A Node timer past 2^31 − 1 ms (Infinity too) fires every 1 ms.
+    const commitIntervalMs = optNumber('commitIntervalMs', options.commitIntervalMs ?? 1000, Number.MIN_VALUE, TIMER_MAX_MS);
+    const fromBeginning = optBoolean('fromBeginning', options.fromBeginning, true);
+    const clientId = nonEmpty('clientId', options.clientId ?? 'sluice');
     const sessionTimeout = optInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000, 1000);
     const heartbeatInterval = optInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 3000, 100);
     const dead = nonEmpty('deadLetterTopic', options.deadLetterTopic ?? `${topic}.dead`);
     const where = `kafka at ${brokers.join(',')}`;
-    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
+    const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
     const admin = kafka.admin();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     let rooms: () => Iterable<number> = () => [];
@@ -190,7 +195,7 @@ export class KafkaSource implements BrokerSource {
       consumer.on(consumer.events.CRASH, (e) => {
         if (!e.payload.restart) source.#fail(e.payload.error);
       });
-      await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
+      await consumer.subscribe({ topics: [topic], fromBeginning });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => source.#take(p) });
       source.#commitTimer = setInterval(() => void source.commit(), commitIntervalMs);
       return source;
@@ -286,7 +291,8 @@ export class KafkaSource implements BrokerSource {
     return n;
   }
 
-  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+  async pull(demand: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    const max = pullMax(demand);
     if (!(await this.#arrivals.wait(() => this.buffered > 0, signal))) return;
     // Round-robin over partitions so one busy partition does not starve the others.
     let n = 0;

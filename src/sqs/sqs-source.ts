@@ -19,9 +19,10 @@ import {
 import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
+import { pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
-import { nonEmpty } from '../brokers/options.js';
+import { nonEmpty, optRecord } from '../brokers/options.js';
 
 export interface SqsConnectionOptions {
   /** Endpoint (ElasticMQ, LocalStack); omit for AWS itself. */
@@ -130,7 +131,10 @@ export class SqsSource implements BrokerSource {
   }
 
   static async open(options: SqsSourceOptions): Promise<SqsSource> {
+    optRecord('options', options, 'an options object with a queue');
     optKnownKeys('SqsSource', options, SQS_SOURCE_KEYS);
+    if (options.endpoint !== undefined) nonEmpty('endpoint', options.endpoint);
+    if (options.region !== undefined) nonEmpty('region', options.region);
     const queue = nonEmpty('queue', options.queue);
     const dead = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}-dead`);
     const visibility = optInt('visibilityTimeoutS', options.visibilityTimeoutS ?? 30, 1, 43_200);
@@ -147,7 +151,8 @@ export class SqsSource implements BrokerSource {
     }
   }
 
-  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+  async pull(demand: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    const max = pullMax(demand);
     let emitted = 0;
     while (emitted === 0 && !signal.aborted && !this.#closed) {
       let msgs: Message[];

@@ -64,3 +64,48 @@ describe('brokers: unknown option keys', () => {
     expect(() => new PrefetchWindow({ min: 1, max: 8, bufferMs: 100, intervalMs: 100 })).not.toThrow();
   });
 });
+
+// Bad values, not only unknown keys: each is an InvalidOptionError naming the option, what it
+// takes and what it got — before, a wrong type was ignored (its default used in silence), read
+// as true, spread into characters, or failed later with a TypeError that named nothing.
+describe('brokers: option values', () => {
+  const src = { name: 'q', pull: () => new Promise<void>(() => undefined), lag: () => Promise.resolve(0), close: () => Promise.resolve() } as BrokerSource;
+  const consumer = (o: unknown) => () => new BrokerConsumer(src, () => undefined, o as never);
+  const cases: [string, () => unknown, string, RegExp][] = [
+    ['BrokerConsumer', consumer(null), 'options', /^options: expected an options object, received null$/],
+    ['BrokerConsumer', consumer({ onFailure: 5 }), 'onFailure', /^onFailure: expected an object \{ maxAttempts, baseDelayMs, maxDelayMs \}, received 5$/],
+    ['BrokerConsumer', consumer({ onFailure: null }), 'onFailure', /received null$/],
+    ['BrokerConsumer', consumer({ onError: 'log' }), 'onError', /^onError: expected a function, received "log"$/],
+    ['BrokerConsumer', consumer({ extendEveryMs: 3e9 }), 'extendEveryMs', /^extendEveryMs: expected a number in \(0, 2147483647\], received 3000000000$/],
+    ['FailurePolicy', () => new FailurePolicy({ baseDelayMs: Infinity, maxDelayMs: Infinity }), 'onFailure.baseDelayMs', /expected a number in \[0, 2147483647\], received Infinity/],
+    ['PrefetchWindow', () => new PrefetchWindow('fast' as never), 'prefetch', /^prefetch: expected a number \(a fixed prefetch\) or an object \{ min, max, bufferMs, intervalMs \}, received "fast"$/],
+    ['RabbitmqSource', () => RabbitmqSource.open(null as never), 'options', /^options: expected an options object with a queue, received null$/],
+    ['RabbitmqSource', () => RabbitmqSource.open(loose({ url: 42, queue: 'q' })), 'url', /^url: expected a non-empty string, received 42$/],
+    ['RabbitmqSource', () => RabbitmqSource.open(loose({ url: 'amqp://127.0.0.1:1', queue: 'q', assertQueue: 'no' })), 'assertQueue', /^assertQueue: expected a boolean, received "no"$/],
+    ['RabbitmqSource', () => RabbitmqSource.open(loose({ url: 'amqp://127.0.0.1:1', queue: 'q', prefetch: 'fast' })), 'prefetch', /received "fast"$/],
+    ['RabbitmqSource', () => RabbitmqSource.open(loose({ url: 'amqp://127.0.0.1:1', queue: 'q', clock: {} })), 'clock', /^clock: expected a Clock \(an object with now\(\)\)/],
+    ['JetstreamSource', () => JetstreamSource.open(loose({ servers: '127.0.0.1:1', stream: 's', consumer: 'c', subjects: 'orders.*' })), 'subjects', /^subjects: expected a non-empty array of non-empty strings, received "orders\.\*"$/],
+    ['JetstreamSource', () => JetstreamSource.open(loose({ servers: [], stream: 's', consumer: 'c' })), 'servers', /^servers: expected a non-empty string or a non-empty array of non-empty strings, received an array of length 0$/],
+    ['JetstreamSource', () => JetstreamSource.open(loose({ servers: 4222, stream: 's', consumer: 'c' })), 'servers', /received 4222$/],
+    ['JetstreamSource', () => JetstreamSource.open(loose({ servers: '127.0.0.1:1', stream: 's', consumer: 'c', ackWaitMs: Infinity })), 'ackWaitMs', /^ackWaitMs: expected a number in \[1000, 2147483647\], received Infinity$/],
+    ['JetstreamSource', () => JetstreamSource.open(loose({ servers: '127.0.0.1:1', stream: 's', consumer: 'c', maxAckPending: Infinity })), 'maxAckPending', /received Infinity$/],
+    ['JetstreamSource', () => JetstreamSource.open(loose({ servers: '127.0.0.1:1', stream: 's', consumer: 'c', expiresMs: Infinity })), 'expiresMs', /^expiresMs: expected a number in \[1000, 2147483647\], received Infinity$/],
+    ['RedisStreamsSource', () => RedisStreamsSource.open(loose({ url: 42, stream: 's', group: 'g' })), 'url', /^url: expected a non-empty string, received 42$/],
+    ['RedisStreamsSource', () => RedisStreamsSource.open(loose({ url: 'redis://127.0.0.1:1', stream: 's', group: 'g', claimIdleMs: Infinity })), 'claimIdleMs', /^claimIdleMs: expected a number in \[1, 9007199254740991\], received Infinity$/],
+    ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', commitIntervalMs: Infinity })), 'commitIntervalMs', /^commitIntervalMs: expected a number in \(0, 2147483647\], received Infinity$/],
+    ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', fromBeginning: 'yes' })), 'fromBeginning', /^fromBeginning: expected a boolean, received "yes"$/],
+    ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', clientId: 7 })), 'clientId', /^clientId: expected a non-empty string, received 7$/],
+    ['SqsSource', () => SqsSource.open(loose({ endpoint: 5, queue: 'q' })), 'endpoint', /^endpoint: expected a non-empty string, received 5$/],
+  ];
+  for (const [owner, make, option, message] of cases) {
+    it(`${owner} refuses a bad ${option}`, async () => {
+      const e = await refusal(make);
+      expect(e.option).toBe(option);
+      expect(e.message).toMatch(message);
+    });
+  }
+
+  it('a retry delay never exceeds what a Node timer keeps (past it, setTimeout fires after 1 ms)', () => {
+    expect(new FailurePolicy({ maxAttempts: 100, baseDelayMs: 1000, maxDelayMs: Infinity }).decide(40, new Error('x'))).toEqual({ action: 'retry', delayMs: 2 ** 31 - 1 });
+  });
+});
