@@ -6,16 +6,20 @@
  * processing. A retry leaves the entry pending and sets its idle time so that it becomes
  * claimable after the delay (`XCLAIM ... IDLE ... JUSTID`); the next claim counts the attempt.
  * A dead letter is `XADD` to `<stream>:dead` with the reason and `XACK`, in one transaction.
+ * `extend` resets the idle time of an entry this consumer still owns (`XCLAIM ... JUSTID`, which
+ * counts no attempt), so a handler longer than `claimIdleMs` keeps its entry; an entry this
+ * source handed out and is still unsettled is never handed out again by its own claim.
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
-import { redactUrl } from '../brokers/broker-error.js';
+import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
+import { pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
-import { nonEmpty } from '../brokers/options.js';
+import { nonEmpty, optRecord } from '../brokers/options.js';
 
 export interface RedisStreamsSourceOptions {
   /** Redis URL. @default 'redis://127.0.0.1:6379' */
@@ -26,9 +30,15 @@ export interface RedisStreamsSourceOptions {
   readonly group: string;
   /** This consumer's name in the group. @default `${hostname}-${pid}` */
   readonly consumer?: string;
-  /** Entries pending this long (ms) with any consumer are claimed: a dead consumer's, or retries due. >= 1. @default 30000 */
+  /** Entries pending this long (ms) with any consumer are claimed: a dead consumer's, or retries due. In [1, 9007199254740991]. @default 30000 */
   readonly claimIdleMs?: number;
   /** How long one XREADGROUP blocks when nothing is there, ms. Integer in [1, 60000]. @default 1000 */
+  /**
+   * Largest single read (the COUNT of XAUTOCLAIM and XREADGROUP) however large the demand: an
+   * unbounded demand (`request(Infinity)`) as a COUNT makes Redis refuse the XAUTOCLAIM ("COUNT
+   * too high") and would read a whole stream in one reply. Integer in [1, 100000]. @default 1000
+   */
+  readonly maxBatch?: number;
   readonly blockMs?: number;
   /** The entry field that holds the body; the other fields become headers. @default 'body' */
   readonly bodyField?: string;
@@ -53,7 +63,7 @@ class RedisStreamsDelivery extends DeliveryBase {
       if (k === owner.bodyField) body = fields[i + 1]!;
       else headers[k] = fields[i + 1]!.toString();
     }
-    super({ broker: 'redis-streams', source, id, body, headers, attempt });
+    super({ broker: 'redis-streams', source, id, body, headers, attempt }, () => owner.released(id));
   }
 
   protected async doAck(): Promise<void> {
@@ -72,9 +82,19 @@ class RedisStreamsDelivery extends DeliveryBase {
     fields.push('sluice-error', reason, 'sluice-attempts', String(this.attempt), 'sluice-source', `${this.owner.stream}:${this.id}`);
     await this.owner.client.multi().xadd(this.owner.deadLetterStream, '*', ...fields).xack(this.owner.stream, this.owner.group, this.id).exec();
   }
+
+  protected override async doExtend(): Promise<void> {
+    await this.owner.client.eval(EXTEND_SCRIPT, 1, this.owner.stream, this.owner.group, this.owner.consumer, this.id);
+  }
 }
 
-const REDIS_STREAMS_SOURCE_KEYS = optionKeys<RedisStreamsSourceOptions>({ url: true, stream: true, group: true, consumer: true, claimIdleMs: true, blockMs: true, bodyField: true, deadLetterStream: true });
+/** Reset the idle time of an entry still pending with this consumer; one taken over by another is left alone. */
+const EXTEND_SCRIPT = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1`;
+
+const REDIS_STREAMS_SOURCE_KEYS = optionKeys<RedisStreamsSourceOptions>({ url: true, stream: true, group: true, consumer: true, claimIdleMs: true, blockMs: true, maxBatch: true, bodyField: true, deadLetterStream: true });
 
 export class RedisStreamsSource implements BrokerSource {
   readonly name: string;
@@ -88,8 +108,11 @@ export class RedisStreamsSource implements BrokerSource {
   readonly client: Redis;
   readonly #reader: Redis;
   readonly #blockMs: number;
+  readonly #maxBatch: number;
   #cursor = '0-0';
   #closed = false;
+  /** Entries handed out and not yet settled (their handlers run): a claim of one is not handed out again. */
+  readonly #holding = new Set<string>();
 
   private constructor(name: string, o: Required<RedisStreamsSourceOptions>, client: Redis, reader: Redis) {
     this.name = name;
@@ -100,20 +123,24 @@ export class RedisStreamsSource implements BrokerSource {
     this.bodyField = o.bodyField;
     this.deadLetterStream = o.deadLetterStream;
     this.#blockMs = o.blockMs;
+    this.#maxBatch = o.maxBatch;
     this.client = client;
     this.#reader = reader;
   }
 
   static async open(options: RedisStreamsSourceOptions): Promise<RedisStreamsSource> {
+    optRecord('options', options, 'an options object with a stream and a group');
     optKnownKeys('RedisStreamsSource', options, REDIS_STREAMS_SOURCE_KEYS);
     const stream = nonEmpty('stream', options.stream);
     const o: Required<RedisStreamsSourceOptions> = {
-      url: options.url ?? 'redis://127.0.0.1:6379',
+      url: nonEmpty('url', options.url ?? 'redis://127.0.0.1:6379'),
       stream,
       group: nonEmpty('group', options.group),
       consumer: nonEmpty('consumer', options.consumer ?? `${hostname()}-${process.pid}`),
-      claimIdleMs: optNumber('claimIdleMs', options.claimIdleMs ?? 30_000, 1),
+      // XAUTOCLAIM takes a whole number of ms: Infinity or 1e300 would fail every pull.
+      claimIdleMs: optNumber('claimIdleMs', options.claimIdleMs ?? 30_000, 1, Number.MAX_SAFE_INTEGER),
       blockMs: optInt('blockMs', options.blockMs ?? 1000, 1, 60_000),
+      maxBatch: optInt('maxBatch', options.maxBatch ?? 1000, 1, 100_000),
       bodyField: nonEmpty('bodyField', options.bodyField ?? 'body'),
       deadLetterStream: nonEmpty('deadLetterStream', options.deadLetterStream ?? `${stream}:dead`),
     };
@@ -138,7 +165,18 @@ export class RedisStreamsSource implements BrokerSource {
     return new RedisStreamsSource(`${where} stream ${JSON.stringify(stream)} group ${JSON.stringify(o.group)}`, o, client, reader);
   }
 
-  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+  async pull(demand: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    const max = Math.min(pullMax(demand), this.#maxBatch);
+    try {
+      await this.#pull(max, emit, signal);
+    } catch (err) {
+      // Redis answered (NOGROUP, WRONGTYPE...): its own error. Anything else is the connection
+      // given up on (ioredis: MaxRetriesPerRequestError, "Connection is closed."): the broker is gone.
+      throw err instanceof Error && err.name === 'ReplyError' ? err : new BrokerUnavailableError(this.name, err);
+    }
+  }
+
+  async #pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
     let emitted = 0;
     while (emitted === 0 && !signal.aborted && !this.#closed) {
       emitted += await this.#claim(max, emit);
@@ -147,7 +185,7 @@ export class RedisStreamsSource implements BrokerSource {
       for (const entries of streamEntries(res)) {
         for (const [id, fields] of entries) {
           emitted++;
-          emit(new RedisStreamsDelivery(this.stream, id.toString(), fields ?? [], 1, this));
+          this.#emit(emit, id.toString(), fields ?? [], 1);
         }
       }
     }
@@ -162,14 +200,27 @@ export class RedisStreamsSource implements BrokerSource {
     const gone = (res[2] ?? []).map((b) => b.toString());
     if (gone.length > 0) await this.client.xack(this.stream, this.group, ...gone);
     if (entries.length === 0) return 0;
+    // An entry whose handler here outlasted claimIdleMs came back to its own consumer: it is still being handled.
+    const fresh = entries.filter(([id]) => !this.#holding.has(id.toString()));
+    if (fresh.length === 0) return 0;
     const pipe = this.client.pipeline();
-    for (const [id] of entries) pipe.xpending(this.stream, this.group, id, id, 1);
+    for (const [id] of fresh) pipe.xpending(this.stream, this.group, id, id, 1);
     const counts = (await pipe.exec()) ?? [];
-    entries.forEach(([id, fields], i) => {
+    fresh.forEach(([id, fields], i) => {
       const row = (counts[i]?.[1] as [string, string, number, number][] | undefined)?.[0];
-      emit(new RedisStreamsDelivery(this.stream, id.toString(), fields ?? [], row?.[3] ?? 2, this));
+      this.#emit(emit, id.toString(), fields ?? [], row?.[3] ?? 2);
     });
-    return entries.length;
+    return fresh.length;
+  }
+
+  #emit(emit: (delivery: Delivery) => void, id: string, fields: Buffer[], attempt: number): void {
+    this.#holding.add(id);
+    emit(new RedisStreamsDelivery(this.stream, id, fields, attempt, this));
+  }
+
+  /** @internal A delivery was settled: a later claim of its entry is a new attempt. */
+  released(id: string): void {
+    this.#holding.delete(id);
   }
 
   /** The group's `lag` from XINFO GROUPS: entries not yet delivered to the group. */

@@ -1,0 +1,160 @@
+// A bad day for the Redis Streams consumer: handlers slower than claimIdleMs (its own claim and
+// a peer's), connections killed from the server mid-stream. Against a redis-server of the
+// test's own (CLIENT KILL there touches nobody else), stopped by PID.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
+import { InvalidArgumentError } from '../../src/core/index.js';
+import type { Delivery } from '../../src/brokers/index.js';
+import { RedisStreamsSource } from '../../src/redis-streams/index.js';
+import { unique, until } from '../brokers/services.js';
+import { haveRedisServer, OwnRedis } from '../redis/servers.js';
+
+const can = haveRedisServer();
+const text = (d: Delivery): string => Buffer.from(d.body).toString();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!can)('redis-streams: a bad day', () => {
+  let own: OwnRedis;
+  let r: Redis;
+  beforeAll(async () => {
+    own = await OwnRedis.start();
+    r = new Redis(own.url);
+  });
+  afterAll(async () => {
+    r?.disconnect();
+    await own?.dispose();
+  });
+  const open = (stream: string, consumer: string): Promise<RedisStreamsSource> => RedisStreamsSource.open({ url: own.url, stream, group: 'workers', consumer, claimIdleMs: 300, blockMs: 100 });
+  const pending = async (stream: string): Promise<number> => ((await r.xpending(stream, 'workers')) as [number])[0];
+
+  it('a handler that outlasts claimIdleMs is not handed its own message a second time by its own claim', async () => {
+    const stream = unique('self-claim');
+    await r.xadd(stream, '*', 'body', 'slow');
+    const source = await open(stream, 'only');
+    const calls: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    // Two slots: while one handler holds the entry, the other keeps pulling (XAUTOCLAIM, then XREADGROUP).
+    const c = new BrokerConsumer(source, (d) => {
+      calls.push(d.attempt);
+      return calls.length === 1 ? gate : undefined;
+    }, { concurrency: 2 });
+    try {
+      expect(await until(() => calls.length === 1)).toBe(true);
+      await sleep(1500); // five times claimIdleMs, with the free slot pulling all along
+      release();
+      expect(await until(() => c.stats().acked >= 1)).toBe(true);
+      expect(await until(async () => (await pending(stream)) === 0)).toBe(true);
+      expect(calls).toEqual([1]);
+      expect(c.stats()).toMatchObject({ received: 1, acked: 1, failed: 0, held: 0 });
+    } finally {
+      release();
+      await c.stop();
+      await r.del(stream);
+    }
+  });
+
+  it('extendEveryMs keeps a long handler\'s entry from a peer\'s claim; once settled, nothing is left pending', async () => {
+    const stream = unique('extend');
+    await r.xadd(stream, '*', 'body', 'long');
+    const a = await open(stream, 'a');
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    const seenByA: string[] = [];
+    const ca = new BrokerConsumer(a, (d) => {
+      seenByA.push(text(d));
+      return gate;
+    }, { extendEveryMs: 100 });
+    const seenByB: string[] = [];
+    let cb: BrokerConsumer | undefined;
+    try {
+      expect(await until(() => seenByA.length === 1)).toBe(true);
+      cb = new BrokerConsumer(await open(stream, 'b'), (d) => void seenByB.push(text(d)));
+      await sleep(1500); // the peer pulls (XAUTOCLAIM of entries idle 300 ms) all along
+      expect(seenByB).toEqual([]);
+      release();
+      expect(await until(() => ca.stats().acked === 1)).toBe(true);
+      expect(await until(async () => (await pending(stream)) === 0)).toBe(true);
+      expect(seenByA).toEqual(['long']);
+    } finally {
+      release();
+      await ca.stop();
+      await cb?.stop();
+      await r.del(stream);
+    }
+  });
+
+  it('extend leaves alone an entry a peer has taken over', async () => {
+    const stream = unique('extend-lost');
+    await r.xadd(stream, '*', 'body', 'm');
+    const a = await open(stream, 'a');
+    const got: Delivery[] = [];
+    await a.pull(1, (d) => got.push(d), new AbortController().signal);
+    expect(got).toHaveLength(1);
+    await r.xclaim(stream, 'workers', 'b', 0, got[0]!.id, 'JUSTID'); // b took it over
+    await got[0]!.extend();
+    const row = (await r.xpending(stream, 'workers', '-', '+', 10)) as [string, string, number, number][];
+    expect(row.map(([id, consumer]) => [id, consumer])).toEqual([[got[0]!.id, 'b']]);
+    await a.close();
+    await r.del(stream);
+  });
+
+  it('pull(max) of 0, -1, NaN or 1.5 is an InvalidArgumentError naming max (not Redis\'s "COUNT must be > 0"), and Infinity is unbounded', async () => {
+    const stream = unique('pull-max');
+    for (const b of ['a', 'b', 'c']) await r.xadd(stream, '*', 'body', b);
+    const source = await open(stream, 'only');
+    try {
+      for (const max of [0, -1, NaN, 1.5]) {
+        const err = await source.pull(max, () => undefined, new AbortController().signal).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        expect((err as Error).message).toBe(`max: expected an integer >= 1 (or Infinity: unbounded), received ${String(max)}`);
+      }
+      expect(await pending(stream)).toBe(0);
+      const got: Delivery[] = [];
+      await source.pull(Infinity, (d) => got.push(d), new AbortController().signal);
+      expect(got.map(text)).toEqual(['a', 'b', 'c']);
+    } finally {
+      await source.close();
+      await r.del(stream);
+    }
+  });
+
+  it('connections killed from the server (CLIENT KILL) mid-stream: the client reconnects, every message is handled and acked', async () => {
+    const stream = unique('kill');
+    for (let i = 0; i < 30; i++) await r.xadd(stream, '*', 'body', `m${i}`);
+    const seen = new Set<string>();
+    const c = new BrokerConsumer(await open(stream, 'k'), async (d) => {
+      seen.add(text(d));
+      await sleep(20);
+    }, { concurrency: 3 });
+    try {
+      expect(await until(() => seen.size >= 6)).toBe(true);
+      expect(Number(await r.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'))).toBeGreaterThanOrEqual(2);
+      expect(await until(() => seen.size === 30, 20_000)).toBe(true);
+      expect(await until(async () => (await pending(stream)) === 0)).toBe(true);
+    } finally {
+      await c.stop();
+      await r.del(stream);
+    }
+  });
+
+  it('the server gone for good: done rejects with BrokerUnavailableError naming the source, not ioredis\'s MaxRetriesPerRequestError', async () => {
+    const gone = await OwnRedis.start();
+    const g = new Redis(gone.url);
+    await g.xadd('s', '*', 'body', 'x');
+    g.disconnect();
+    const source = await RedisStreamsSource.open({ url: gone.url, stream: 's', group: 'workers', consumer: 'c', claimIdleMs: 300, blockMs: 100 });
+    const c = new BrokerConsumer(source, () => undefined);
+    try {
+      expect(await until(() => c.stats().acked === 1)).toBe(true);
+      await gone.dispose();
+      const err = await c.done.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerUnavailableError);
+      expect((err as Error).message).toMatch(/^redis-streams at redis:\/\/127\.0\.0\.1:\d+ stream "s" group "workers": unreachable/);
+    } finally {
+      await c.stop();
+      await gone.dispose();
+    }
+  });
+});
