@@ -1,7 +1,8 @@
 /**
  * A RabbitMQ queue as a BrokerSource. Demand meets RabbitMQ's own flow control, `basic.qos`:
  * the broker stops sending once `prefetch` messages are unacknowledged, and the prefetch
- * follows the processing rate (PrefetchWindow) but never falls below the outstanding demand.
+ * follows the processing rate (PrefetchWindow) but never falls below what the handlers and
+ * waiting retries hold plus the outstanding demand, so a slow handler's rate never starves a free one.
  * Messages wait in a local buffer no longer than the prefetch; the pipeline takes from it only
  * what it demanded. Ack after processing; a retry republishes a copy with the attempt count
  * (through a confirm channel, the original acked only once the copy is confirmed) after its
@@ -14,11 +15,12 @@ import { InvalidOptionError, optionKeys, optKnownKeys, systemClock } from '../co
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
+import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import type { PrefetchOptions } from '../brokers/prefetch-window.js';
 import { PrefetchWindow } from '../brokers/prefetch-window.js';
-import { nonEmpty } from '../brokers/options.js';
+import { nonEmpty, optBoolean, optRecord } from '../brokers/options.js';
 
 export interface RabbitmqSourceOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -56,9 +58,12 @@ class RabbitmqDelivery extends DeliveryBase {
   }
 
   protected async doRetry(delayMs: number, reason: string): Promise<void> {
-    // The original stays unacknowledged while it waits: it still counts against the prefetch,
-    // and if this process dies now the broker redelivers it.
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    // The original stays unacknowledged while it waits, so if this process dies now the broker
+    // redelivers it; it counts against the prefetch, which counts it in (see pull) so that it
+    // does not take a handler's message. A consumer that stops cuts the wait short and
+    // republishes at once (the attempt counted); a lost connection ends it too (the republish
+    // then fails, and the broker requeues the original).
+    if (delayMs > 0) await pause(delayMs, this.owner.hurry);
     await this.owner.republish(this.source, this.msg, { [ATTEMPT_HEADER]: this.attempt + 1, [ERROR_HEADER]: reason });
     this.owner.ack(this.msg);
   }
@@ -81,7 +86,11 @@ export class RabbitmqSource implements BrokerSource {
   readonly #confirmCh: ConfirmChannel;
   readonly #buffer: ConsumeMessage[] = [];
   readonly #arrivals = new Arrivals();
+  /** Aborts when the consumer stops, the source closes or the connection is lost: retries stop waiting out their delay. */
+  readonly #hurry = new AbortController();
   #consumerTag: string | undefined;
+  /** Deliveries handed out and not yet settled: in the handlers, or retries waiting out their delay. */
+  #unsettled = 0;
 
   private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
@@ -92,6 +101,7 @@ export class RabbitmqSource implements BrokerSource {
     this.#consumeCh = consumeCh;
     this.#confirmCh = confirmCh;
     const lost = (err?: unknown): void => {
+      this.#hurry.abort();
       if (!this.#arrivals.closed) this.#arrivals.fail(new BrokerUnavailableError(name, err ?? new Error('connection closed')));
     };
     conn.on('error', lost);
@@ -102,17 +112,21 @@ export class RabbitmqSource implements BrokerSource {
 
   /** Connect, assert the queues, start consuming at the initial prefetch. Rejects with BrokerUnavailableError naming the broker. */
   static async open(options: RabbitmqSourceOptions): Promise<RabbitmqSource> {
+    optRecord('options', options, 'an options object with a queue');
     optKnownKeys('RabbitmqSource', options, RABBITMQ_SOURCE_KEYS);
     const queue = nonEmpty('queue', options.queue);
     const dlq = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}.dead`);
     if (dlq === queue) throw new InvalidOptionError('deadLetterQueue', 'a queue other than `queue`', dlq);
-    const prefetch = new PrefetchWindow(options.prefetch ?? {}, 'prefetch', options.clock ?? systemClock);
-    const url = options.url ?? 'amqp://127.0.0.1:5672';
+    const clock = options.clock ?? systemClock;
+    if (typeof (clock as Partial<Clock> | null)?.now !== 'function') throw new InvalidOptionError('clock', 'a Clock (an object with now())', clock);
+    const prefetch = new PrefetchWindow(options.prefetch ?? {}, 'prefetch', clock);
+    const assert = optBoolean('assertQueue', options.assertQueue, true);
+    const url = nonEmpty('url', options.url ?? 'amqp://127.0.0.1:5672');
     const name = `rabbitmq at ${redactUrl(url)} queue ${JSON.stringify(queue)}`;
     const conn = await reach(`rabbitmq at ${redactUrl(url)}`, () => amqp.connect(url));
     try {
       const confirmCh = await conn.createConfirmChannel();
-      if (options.assertQueue ?? true) await confirmCh.assertQueue(queue, { durable: true });
+      if (assert) await confirmCh.assertQueue(queue, { durable: true });
       await confirmCh.assertQueue(dlq, { durable: true });
       const consumeCh = await conn.createChannel();
       // Channel-wide (global) qos: RabbitMQ applies a change to a running consumer at once.
@@ -128,6 +142,7 @@ export class RabbitmqSource implements BrokerSource {
   }
 
   #onMessage(msg: ConsumeMessage | null): void {
+    if (this.#arrivals.closed) return; // closing: the channel's close requeues it
     if (msg === null) {
       // The broker cancelled the consumer (queue deleted).
       this.#arrivals.fail(new BrokerUnavailableError(this.name, new Error('consumer cancelled by the broker')));
@@ -142,12 +157,23 @@ export class RabbitmqSource implements BrokerSource {
     return this.#buffer.length;
   }
 
-  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
-    const next = this.prefetch.update(max);
-    if (next !== undefined && !this.#arrivals.closed) await this.#consumeCh.prefetch(next, true);
+  async pull(demand: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    const max = pullMax(demand);
+    // Unacknowledged = what the handlers and waiting retries hold + what is demanded: a prefetch
+    // below that (the rate of slow handlers, times bufferMs) would starve handlers that are free.
+    const next = this.prefetch.update(Math.min(max + this.#unsettled, Number.MAX_SAFE_INTEGER));
+    if (next !== undefined && !this.#arrivals.closed) {
+      // On a channel the broker closed, amqplib's own error: the consumer learns of it as what it is.
+      await this.#consumeCh.prefetch(next, true).catch((err: unknown) => {
+        throw new BrokerUnavailableError(this.name, err);
+      });
+    }
     if (!(await this.#arrivals.wait(() => this.#buffer.length > 0, signal))) return;
     const n = Math.min(max, this.#buffer.length);
-    for (const msg of this.#buffer.splice(0, n)) emit(new RabbitmqDelivery(this.queue, msg, this));
+    for (const msg of this.#buffer.splice(0, n)) {
+      this.#unsettled++;
+      emit(new RabbitmqDelivery(this.queue, msg, this));
+    }
   }
 
   /** Ready messages in the queue (not counting the unacknowledged ones this consumer holds). */
@@ -156,14 +182,27 @@ export class RabbitmqSource implements BrokerSource {
     return q.messageCount;
   }
 
+  /** The consumer stops: retries waiting out their delay here are republished now (their attempt counted). */
+  stopping(): void {
+    this.#hurry.abort();
+  }
+
+  /** @internal */
+  get hurry(): AbortSignal {
+    return this.#hurry.signal;
+  }
+
   /** @internal */
   onSettled(): void {
+    this.#unsettled--;
     this.prefetch.settled();
   }
 
   /** @internal */
   ack(msg: ConsumeMessage): void {
-    if (!this.#arrivals.closed) this.#consumeCh.ack(msg);
+    // Once the channel is gone (closed, or the connection lost) the broker has requeued the
+    // message: amqplib throws, and the settlement fails rather than report an ack that never was.
+    this.#consumeCh.ack(msg);
   }
 
   /** @internal Publish a copy with extra headers and wait for the broker's confirm. */
@@ -179,6 +218,7 @@ export class RabbitmqSource implements BrokerSource {
   }
 
   async close(): Promise<void> {
+    this.#hurry.abort();
     if (!this.#arrivals.close()) return;
     // Unacknowledged messages (buffered or in processing) go back to the queue when the channel closes.
     this.#buffer.length = 0;

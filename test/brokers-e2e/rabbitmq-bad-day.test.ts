@@ -1,0 +1,190 @@
+// A bad day for the RabbitMQ consumer: stop() and a lost connection while a retry waits out its
+// delay, an ack after the source closed. The server-side close goes through `rabbitmqctl
+// close_all_connections` on a vhost of this file's own, so no other client of the broker is
+// touched.
+import { spawnSync } from 'node:child_process';
+import amqp from 'amqplib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
+import type { Delivery } from '../../src/brokers/index.js';
+import { InvalidArgumentError, VirtualClock } from '../../src/core/index.js';
+import { ATTEMPT_HEADER, RabbitmqSource } from '../../src/rabbitmq/index.js';
+import { rabbitmq, unique, until } from '../brokers/services.js';
+
+const svc = await rabbitmq();
+const VHOST = 'sluice-bad-day';
+
+/** rabbitmqctl, if it can manage the broker from here (with CI=true its absence fails). */
+function ctl(...args: string[]): boolean {
+  return spawnSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 30_000 }).status === 0;
+}
+function haveCtl(): boolean {
+  if (!svc.up) return false;
+  if (ctl('list_vhosts')) return true;
+  const line = 'rabbitmqctl cannot manage the RabbitMQ on AMQP_URL (install rabbitmq-server here, run as its admin)';
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
+  console.warn(`\n!!! SKIPPING RABBITMQ BAD-DAY TESTS — ${line}\n`);
+  return false;
+}
+const can = haveCtl();
+const base = new URL(svc.url);
+const url = `${base.protocol}//${base.username}:${base.password}@${base.host}/${VHOST}`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const text = (d: Delivery): string => Buffer.from(d.body).toString();
+
+async function publish(queue: string, bodies: readonly string[]): Promise<void> {
+  const c = await amqp.connect(url);
+  const ch = await c.createConfirmChannel();
+  await ch.assertQueue(queue, { durable: true });
+  for (const b of bodies) ch.sendToQueue(queue, Buffer.from(b), { persistent: true });
+  await ch.waitForConfirms();
+  await c.close();
+}
+
+/** Everything on `queue` now (taken off it): body and attempt header. */
+async function drain(queue: string): Promise<{ body: string; attempt: unknown }[]> {
+  const c = await amqp.connect(url);
+  const ch = await c.createChannel();
+  const out: { body: string; attempt: unknown }[] = [];
+  for (let m = await ch.get(queue, { noAck: true }); m !== false; m = await ch.get(queue, { noAck: true })) {
+    out.push({ body: m.content.toString(), attempt: m.properties.headers?.[ATTEMPT_HEADER] });
+  }
+  await ch.deleteQueue(queue);
+  await ch.deleteQueue(`${queue}.dead`);
+  await c.close();
+  return out;
+}
+
+/** Settles with 'settled' / 'rejected: <name>', or 'still waiting' after `ms`. */
+function outcome(p: Promise<unknown>, ms: number): Promise<string> {
+  return Promise.race([
+    p.then(
+      () => 'settled',
+      (e: unknown) => `rejected: ${(e as Error).name}`,
+    ),
+    sleep(ms).then(() => 'still waiting'),
+  ]);
+}
+
+const LONG = { maxAttempts: 3, baseDelayMs: 600_000, maxDelayMs: 600_000 }; // ten minutes
+
+describe.skipIf(!can)('rabbitmq: a bad day', () => {
+  beforeAll(() => {
+    ctl('add_vhost', VHOST); // fails harmlessly when it exists
+    expect(ctl('set_permissions', '-p', VHOST, base.username || 'guest', '.*', '.*', '.*')).toBe(true);
+  });
+
+  it('stop() while a retry waits out a ten-minute delay: it is republished at once, its attempt counted, and stop() settles', async () => {
+    const queue = unique('stop-retry');
+    await publish(queue, ['flaky']);
+    const source = await RabbitmqSource.open({ url, queue });
+    const c = new BrokerConsumer(source, () => {
+      throw new Error('boom');
+    }, { onFailure: LONG });
+    expect(await until(() => c.stats().failed === 1)).toBe(true);
+    expect(await outcome(c.stop(), 20_000)).toBe('settled');
+    expect(c.stats()).toMatchObject({ received: 1, failed: 1, retried: 1, acked: 0, settleErrors: 0, held: 0 });
+    expect(await drain(queue)).toEqual([{ body: 'flaky', attempt: 2 }]);
+  });
+
+  it('retries waiting out their delay do not take the handlers\' prefetch: with both handlers\' messages failing, the good ones still flow', async () => {
+    const queue = unique('retry-prefetch');
+    await publish(queue, ['bad1', 'bad2', 'g1', 'g2', 'g3', 'g4', 'g5']);
+    const source = await RabbitmqSource.open({ url, queue });
+    const good: string[] = [];
+    const c = new BrokerConsumer(source, (d) => {
+      if (text(d).startsWith('bad')) throw new Error('poison');
+      good.push(text(d));
+    }, { concurrency: 2, onFailure: LONG });
+    try {
+      expect(await until(() => good.length === 5, 15_000)).toBe(true);
+      expect(c.stats()).toMatchObject({ failed: 2, acked: 5 });
+    } finally {
+      await c.stop();
+      await drain(queue);
+    }
+  });
+
+  it('handlers slower than the prefetch\'s bufferMs: the prefetch follows the rate but never starves a free handler (before: 1 while 3 of 4 handlers held theirs)', async () => {
+    const queue = unique('slow-handlers');
+    await publish(queue, Array.from({ length: 10 }, (_, i) => `s${i}`));
+    const clock = new VirtualClock();
+    const source = await RabbitmqSource.open({ url, queue, clock, prefetch: { bufferMs: 1000, intervalMs: 1000 } });
+    const gates: (() => void)[] = [];
+    const c = new BrokerConsumer(source, () => new Promise<void>((r) => gates.push(r)), { concurrency: 4 });
+    try {
+      expect(await until(() => c.stats().inFlight === 4)).toBe(true);
+      await clock.tick(1000); // a second in which nothing finished: the measured rate is slow
+      gates.shift()!(); // one finishes: 1/s, times bufferMs, is a prefetch of 1 — with 3 still held
+      expect(await until(() => c.stats().acked === 1 && c.stats().inFlight === 4, 5000)).toBe(true);
+      expect(source.prefetch.value).toBeGreaterThanOrEqual(4);
+    } finally {
+      for (const g of gates.splice(0)) g();
+      await c.stop();
+      await drain(queue);
+    }
+  });
+
+  it('the connection closed by the server mid-stream: done rejects with BrokerUnavailableError without waiting out a retry delay; every message is back on the queue, none acked', async () => {
+    const queue = unique('server-close');
+    const bodies = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    await publish(queue, bodies);
+    const source = await RabbitmqSource.open({ url, queue });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const c = new BrokerConsumer(source, async (d) => {
+      if (text(d) === 'm0') throw new Error('retry me later');
+      await gate;
+    }, { concurrency: 4, onFailure: LONG });
+    try {
+      expect(await until(() => c.stats().failed === 1 && c.stats().inFlight === 4)).toBe(true);
+      expect(ctl('close_all_connections', '-p', VHOST, 'sluice bad-day test')).toBe(true);
+      await sleep(200);
+      release(); // the handlers finish after the connection is gone: their acks must fail, not be counted
+      const end = await outcome(c.done, 20_000);
+      expect(end).toBe('rejected: BrokerUnavailableError');
+      await expect(c.done).rejects.toBeInstanceOf(BrokerUnavailableError);
+      expect(c.stats()).toMatchObject({ acked: 0, retried: 0 });
+      expect(c.stats().settleErrors).toBe(5);
+      const back = await drain(queue);
+      expect(back.map((m) => m.body).sort()).toEqual([...bodies].sort());
+    } finally {
+      release();
+    }
+  });
+
+  it('pull(max) of 0, -1, NaN or 1.5 is an InvalidArgumentError naming max (before: 0 took nothing in silence, 1.5 took one), and Infinity is unbounded', async () => {
+    const queue = unique('pull-max');
+    await publish(queue, ['a', 'b', 'c']);
+    const source = await RabbitmqSource.open({ url, queue });
+    try {
+      for (const max of [0, -1, NaN, 1.5]) {
+        const err = await source.pull(max, () => undefined, new AbortController().signal).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        expect((err as Error).message).toBe(`max: expected an integer >= 1 (or Infinity: unbounded), received ${String(max)}`);
+      }
+      const got: Delivery[] = [];
+      expect(await until(async () => {
+        await source.pull(Infinity, (d) => got.push(d), new AbortController().signal);
+        return got.length === 3;
+      })).toBe(true);
+      expect(got.map(text)).toEqual(['a', 'b', 'c']);
+      await Promise.all(got.map((d) => d.ack()));
+    } finally {
+      await source.close();
+      await drain(queue);
+    }
+  });
+
+  it('an ack after the source closed fails (the broker has requeued the message) instead of reporting an ack', async () => {
+    const queue = unique('ack-closed');
+    await publish(queue, ['late']);
+    const source = await RabbitmqSource.open({ url, queue });
+    const got: Delivery[] = [];
+    await source.pull(1, (d) => got.push(d), new AbortController().signal);
+    expect(got).toHaveLength(1);
+    await source.close();
+    await expect(got[0]!.ack()).rejects.toThrow();
+    expect(await drain(queue)).toEqual([{ body: 'late', attempt: undefined }]);
+  });
+});
