@@ -13,9 +13,10 @@ import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
+import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
-import { nonEmpty } from '../brokers/options.js';
+import { nonEmpty, nonEmptyList, optRecord, TIMER_MAX_MS } from '../brokers/options.js';
 
 export interface JetstreamSourceOptions {
   /** NATS server(s). @default '127.0.0.1:4222' */
@@ -26,15 +27,15 @@ export interface JetstreamSourceOptions {
   readonly subjects?: readonly string[];
   /** Durable pull consumer name. Created (or updated) with the settings below. Non-empty. */
   readonly consumer: string;
-  /** The consumer's `max_ack_pending`: messages the whole group may hold unacknowledged. Integer >= 1. @default 1000 */
+  /** The consumer's `max_ack_pending`: messages the whole group may hold unacknowledged. Integer in [1, 9007199254740991]. @default 1000 */
   readonly maxAckPending?: number;
-  /** The consumer's `ack_wait`, ms: redelivered when neither acked nor extended for this long. >= 1000. @default 30000 */
+  /** The consumer's `ack_wait`, ms: redelivered when neither acked nor extended for this long. In [1000, 2147483647]. @default 30000 */
   readonly ackWaitMs?: number;
   /** The consumer's `max_deliver` backstop (the retry policy dead-letters before it). Integer >= 1 or -1 (unlimited). @default -1 */
   readonly maxDeliver?: number;
   /** Largest single fetch. Integer in [1, 10000]. @default 256 */
   readonly maxBatch?: number;
-  /** How long one fetch waits for its batch to fill, ms. >= 1000 (the client's floor). @default 1000 */
+  /** How long one fetch waits for its batch to fill, ms. In [1000 (the client's floor), 2147483647]. @default 1000 */
   readonly expiresMs?: number;
   /** Subject of dead letters; a stream `${stream}_DEAD` capturing it is created. @default `sluice.dead.${stream}` */
   readonly deadLetterSubject?: string;
@@ -85,6 +86,8 @@ export class JetstreamSource implements BrokerSource {
   readonly #expiresMs: number;
   #current: ConsumerMessages | undefined;
   #closed = false;
+  /** Disconnects seen: a fetch that fails across one is tried again once the client reconnects. */
+  #disconnects = 0;
 
   private constructor(name: string, stream: string, dead: string, nc: NatsConnection, consumer: Consumer, maxBatch: number, expiresMs: number) {
     this.name = name;
@@ -95,25 +98,32 @@ export class JetstreamSource implements BrokerSource {
     this.#consumer = consumer;
     this.#maxBatch = maxBatch;
     this.#expiresMs = expiresMs;
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'disconnect') this.#disconnects++;
+    })().catch(() => undefined);
   }
 
   static async open(options: JetstreamSourceOptions): Promise<JetstreamSource> {
+    optRecord('options', options, 'an options object with a stream and a consumer');
     optKnownKeys('JetstreamSource', options, JETSTREAM_SOURCE_KEYS);
     const stream = nonEmpty('stream', options.stream);
     const durable = nonEmpty('consumer', options.consumer);
-    const maxAckPending = optInt('maxAckPending', options.maxAckPending ?? 1000, 1);
-    const ackWaitMs = optNumber('ackWaitMs', options.ackWaitMs ?? 30_000, 1000);
+    // A string of subjects would be spread into one subject per character.
+    const subjects = options.subjects === undefined ? undefined : nonEmptyList('subjects', options.subjects);
+    const maxAckPending = optInt('maxAckPending', options.maxAckPending ?? 1000, 1, Number.MAX_SAFE_INTEGER);
+    const ackWaitMs = optNumber('ackWaitMs', options.ackWaitMs ?? 30_000, 1000, TIMER_MAX_MS);
     const maxDeliver = optInt('maxDeliver', options.maxDeliver ?? -1, -1);
     if (maxDeliver === 0) throw new InvalidOptionError('maxDeliver', 'an integer >= 1 or -1 (unlimited)', 0);
     const maxBatch = optInt('maxBatch', options.maxBatch ?? 256, 1, 10_000);
-    const expiresMs = optNumber('expiresMs', options.expiresMs ?? 1000, 1000);
+    const expiresMs = optNumber('expiresMs', options.expiresMs ?? 1000, 1000, TIMER_MAX_MS);
     const dead = nonEmpty('deadLetterSubject', options.deadLetterSubject ?? `sluice.dead.${stream}`);
-    const servers = options.servers ?? '127.0.0.1:4222';
+    // An empty list would silently mean the client's default, localhost:4222.
+    const servers = options.servers === undefined ? '127.0.0.1:4222' : typeof options.servers === 'string' && options.servers !== '' ? options.servers : nonEmptyList('servers', options.servers, 'a non-empty string or a non-empty array of non-empty strings');
     const where = `jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`;
-    const nc = await reach(where, () => connect({ servers: servers as string | string[], maxReconnectAttempts: 10 }));
+    const nc = await reach(where, () => connect({ servers, maxReconnectAttempts: 10 }));
     try {
       const jsm = await jetstreamManager(nc);
-      await ensureStream(jsm, stream, options.subjects);
+      await ensureStream(jsm, stream, subjects);
       await ensureStream(jsm, `${stream}_DEAD`, [dead]);
       await jsm.consumers.add(stream, {
         durable_name: durable,
@@ -130,22 +140,35 @@ export class JetstreamSource implements BrokerSource {
     }
   }
 
-  async pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+  async pull(demand: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    const max = pullMax(demand);
     let emitted = 0;
+    let failures = 0;
     while (emitted === 0 && !signal.aborted && !this.#closed) {
       if (this.#nc.isClosed()) throw new BrokerUnavailableError(this.name, new Error('connection closed'));
-      const batch = await this.#consumer.fetch({ max_messages: Math.min(max, this.#maxBatch), expires: this.#expiresMs });
-      this.#current = batch;
-      const stop = (): void => batch.stop();
-      signal.addEventListener('abort', stop, { once: true });
+      const disconnects = this.#disconnects;
       try {
-        for await (const m of batch) {
-          emitted++;
-          emit(new JetstreamDelivery(this.stream, m, this));
+        const batch = await this.#consumer.fetch({ max_messages: Math.min(max, this.#maxBatch), expires: this.#expiresMs });
+        this.#current = batch;
+        const stop = (): void => batch.stop();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          for await (const m of batch) {
+            emitted++;
+            emit(new JetstreamDelivery(this.stream, m, this));
+          }
+        } finally {
+          signal.removeEventListener('abort', stop);
+          this.#current = undefined;
         }
-      } finally {
-        signal.removeEventListener('abort', stop);
-        this.#current = undefined;
+      } catch (err) {
+        if (emitted > 0 || signal.aborted || this.#closed) return;
+        if (this.#nc.isClosed()) throw new BrokerUnavailableError(this.name, err);
+        // A server restart or a network cut while the client reconnects: the fetch loses its
+        // heartbeats. Not the consumer's end — fetch again once the connection is back.
+        const transient = this.#disconnects !== disconnects || (err instanceof Error && err.message === 'heartbeats missed');
+        if (!transient) throw err;
+        await pause(Math.min(2000, 100 * 2 ** failures++), signal);
       }
     }
   }

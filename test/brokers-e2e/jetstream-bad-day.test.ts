@@ -1,0 +1,90 @@
+// A bad day for the JetStream consumer, against a nats-server of the test's own: the server
+// killed mid-stream and started again (the consumer goes on), killed for good (done rejects
+// with BrokerUnavailableError), and pulls asked for 0, a negative, NaN or a fraction.
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
+import type { Delivery } from '../../src/brokers/index.js';
+import { InvalidArgumentError } from '../../src/core/index.js';
+import { JetstreamSource } from '../../src/jetstream/index.js';
+import { until } from '../brokers/services.js';
+import { haveNatsServer, OwnNats } from './own-nats.js';
+
+const can = haveNatsServer();
+const text = (d: Delivery): string => Buffer.from(d.body).toString();
+
+describe.skipIf(!can)('jetstream: a bad day', () => {
+  let nats: OwnNats;
+  beforeAll(async () => {
+    nats = await OwnNats.start();
+  });
+  afterAll(async () => {
+    await nats?.dispose();
+  });
+
+  async function publish(subject: string, bodies: readonly string[]): Promise<void> {
+    const nc = await connect({ servers: nats.servers });
+    const js = jetstream(nc);
+    for (const b of bodies) await js.publish(subject, b);
+    await nc.close();
+  }
+  const open = (stream: string): Promise<JetstreamSource> => JetstreamSource.open({ servers: nats.servers, stream, subjects: [`${stream}.>`], consumer: 'workers', ackWaitMs: 2000 });
+
+  it('pull(max) of 0, -1, NaN or 1.5 is an InvalidArgumentError naming max, and takes nothing; Infinity is unbounded', async () => {
+    await nats.start();
+    const source = await open('PULLMAX');
+    await publish('PULLMAX.in', ['a', 'b', 'c']);
+    try {
+      for (const max of [0, -1, NaN, 1.5]) {
+        const got: Delivery[] = [];
+        const err = await source.pull(max, (d) => got.push(d), new AbortController().signal).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        expect((err as Error).message).toBe(`max: expected an integer >= 1 (or Infinity: unbounded), received ${String(max)}`);
+        expect(got).toEqual([]);
+      }
+      const got: Delivery[] = [];
+      await source.pull(Infinity, (d) => got.push(d), new AbortController().signal);
+      expect(got.map(text)).toEqual(['a', 'b', 'c']);
+      await Promise.all(got.map((d) => d.ack()));
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('the server killed mid-stream and started again: the consumer reconnects and handles every message; done stays pending', async () => {
+    await nats.start();
+    const source = await open('RESTART');
+    await publish('RESTART.in', Array.from({ length: 20 }, (_, i) => `m${i}`));
+    const seen = new Set<string>();
+    const c = new BrokerConsumer(source, async (d) => {
+      seen.add(text(d));
+      await new Promise((r) => setTimeout(r, 50));
+    }, { concurrency: 2 });
+    let ended: string | undefined;
+    c.done.then(() => (ended = 'resolved'), (e: unknown) => (ended = `rejected: ${String(e)}`));
+    try {
+      expect(await until(() => seen.size >= 5)).toBe(true);
+      await nats.stop();
+      await new Promise((r) => setTimeout(r, 1000));
+      await nats.start();
+      expect(await until(() => seen.size === 20 || ended !== undefined, 30_000)).toBe(true);
+      expect(ended).toBeUndefined();
+      expect(seen.size).toBe(20);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('the server killed for good: done rejects with BrokerUnavailableError once the client gives up reconnecting', async () => {
+    await nats.start();
+    const source = await open('GONE');
+    await publish('GONE.in', ['x', 'y']);
+    const c = new BrokerConsumer(source, () => undefined);
+    expect(await until(() => c.stats().acked === 2)).toBe(true);
+    await nats.stop();
+    const err = await c.done.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(BrokerUnavailableError);
+    expect((err as Error).message).toMatch(/^jetstream at nats:\/\/127\.0\.0\.1:\d+ stream "GONE" consumer "workers": unreachable/);
+  }, 90_000);
+});

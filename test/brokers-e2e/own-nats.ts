@@ -1,0 +1,72 @@
+// A nats-server (JetStream) of the test's own, on a free loopback port with its store in a temp
+// folder: killed by PID and started again on the same port and store, which the shared server
+// (NATS_URL) is not ours to do. With CI=true a missing nats-server fails the run; otherwise its
+// tests are skipped with one loud line.
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { freePort } from '../redis/servers.js';
+
+export function haveNatsServer(): boolean {
+  const ok = spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!ok) {
+    const line = 'nats-server not installed (apt-get install nats-server)';
+    if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
+    console.warn(`\n!!! SKIPPING OWN-NATS TESTS — ${line}\n`);
+  }
+  return ok;
+}
+
+export class OwnNats {
+  readonly port: number;
+  readonly dir: string;
+  #child: ChildProcess | undefined;
+
+  private constructor(port: number) {
+    this.port = port;
+    this.dir = mkdtempSync(join(tmpdir(), 'sluice-nats-'));
+  }
+
+  static async start(): Promise<OwnNats> {
+    const n = new OwnNats(await freePort());
+    await n.start();
+    return n;
+  }
+
+  get servers(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.#child !== undefined) return;
+    this.#child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: 'ignore' });
+    const end = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await (await connect({ servers: this.servers, reconnect: false })).close();
+        return;
+      } catch (err) {
+        if (Date.now() > end) throw new Error(`nats-server on port ${this.port} did not answer within 10 s`, { cause: err });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** SIGKILL by PID and wait for the exit. */
+  async stop(): Promise<void> {
+    const c = this.#child;
+    this.#child = undefined;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    process.kill(c.pid!, 'SIGKILL');
+    await exited;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
