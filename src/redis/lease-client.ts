@@ -2,6 +2,11 @@
  * One process's leases of one shared concurrency limit: the ids it holds in Redis, and the
  * three calls of the lease script (acquire, renew, release), each under the store's guard.
  * Lease ids are `<holder>#<n>`, the holder unique per process and limit.
+ *
+ * Every call carries the epoch of the lease data this process's leases are in (lease-scripts.ts):
+ * an answer of another epoch means Redis lost them (FLUSHALL, a failover to an empty replica,
+ * an eviction). An acquire that learns so renews at once, so its leases are counted again (or
+ * reported lost) before its answer is used; meanwhile Redis grants nobody new leases (the fence).
  */
 import { hostname } from 'node:os';
 import { hashTag } from './keys.js';
@@ -18,6 +23,8 @@ export interface LeaseAnswer {
   readonly used: number;
   /** Ids that expired before their renewal and found no room: no longer held. */
   readonly lost: readonly string[];
+  /** Redis lost lease data within the last TTL (a fence): only leases for work already running are granted. */
+  readonly fenced: boolean;
 }
 
 export class LeaseClient {
@@ -25,18 +32,26 @@ export class LeaseClient {
   readonly limit: number;
   readonly ttlMs: number;
   readonly #link: StoreLink;
-  readonly #keys: [string, string];
+  readonly #keys: [string, string, string];
   /** Ids held, oldest first. */
   readonly held: string[] = [];
   #seq = 0;
+  /** The epoch of the lease data `held` is in ('' before the first answer). */
+  #epoch = '';
 
-  constructor(link: StoreLink, base: string, name: string, limit: number, ttlMs: number) {
+  /** `previous`: the client this one replaces (a reload changed the limit): its leases and epoch carry over. */
+  constructor(link: StoreLink, base: string, name: string, limit: number, ttlMs: number, previous?: LeaseClient) {
     this.#link = link;
     this.limit = limit;
     this.ttlMs = ttlMs;
     const tag = hashTag(name);
-    this.#keys = [`${base}${tag}:leases`, `${base}${tag}:want`];
-    this.holder = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+    this.#keys = [`${base}${tag}:leases`, `${base}${tag}:want`, `${base}${tag}:epoch`];
+    this.holder = previous?.holder ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+    if (previous !== undefined) {
+      this.held.push(...previous.held);
+      this.#seq = previous.#seq;
+      this.#epoch = previous.#epoch;
+    }
   }
 
   /** The sorted set of leases (for tests and operators: ZCARD is the slots in use). */
@@ -44,13 +59,26 @@ export class LeaseClient {
     return this.#keys[0];
   }
 
-  /** Ask for `n` more slots, saying this process wants `want`. The granted ids join `held`. */
-  async acquire(n: number, want: number): Promise<LeaseAnswer> {
+  /** The epoch this process's leases are in ('' before its first answer). */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  /**
+   * Ask for `n` more slots, saying this process wants `want`; `inFlight`: the work it runs now.
+   * The granted ids join `held`. While Redis is fenced only work running on no lease is leased
+   * (`inFlight` beyond what is held). An answer of another epoch: the held leases are renewed
+   * at once (those with work on them kept, see renew).
+   */
+  async acquire(n: number, want: number, inFlight = 0): Promise<LeaseAnswer> {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) ids.push(`${this.holder}#${++this.#seq}`);
-    const a = await this.#call('a', want, ids);
+    const had = this.held.length;
+    const { answer: a, changed } = await this.#call('a', want, Math.max(0, inFlight - had), ids);
     for (let i = 0; i < a.n; i++) this.held.push(ids[i]!);
-    return a;
+    if (!changed || had === 0) return a;
+    const r = await this.renew(want, inFlight);
+    return { ...a, used: r.used, lost: r.lost, fenced: r.fenced };
   }
 
   /**
@@ -59,7 +87,7 @@ export class LeaseClient {
    * a FLUSHALL, an eviction, a failover), since that work runs whether Redis counts it or not.
    */
   async renew(want: number, inUse = 0): Promise<LeaseAnswer> {
-    const a = await this.#call('n', want, [Math.min(inUse, this.held.length), ...this.held]);
+    const { answer: a } = await this.#call('n', want, Math.min(inUse, this.held.length), this.held);
     if (a.lost.length > 0) {
       const lost = new Set(a.lost);
       for (let i = this.held.length - 1; i >= 0; i--) if (lost.has(this.held[i]!)) this.held.splice(i, 1);
@@ -68,13 +96,19 @@ export class LeaseClient {
   }
 
   /** Give back `n` held slots (newest first); they leave `held` at once, whether or not Redis hears of it. */
-  release(n: number, want: number): Promise<LeaseAnswer> {
+  async release(n: number, want: number): Promise<LeaseAnswer> {
     const ids = this.held.splice(Math.max(0, this.held.length - n), n);
-    return this.#call('r', want, ids);
+    return (await this.#call('r', want, 0, ids)).answer;
   }
 
-  async #call(op: 'a' | 'n' | 'r', want: number, ids: (string | number)[]): Promise<LeaseAnswer> {
-    const r = (await this.#link.script(LEASE_COMMAND, this.#keys, [op, this.limit, this.ttlMs, this.holder, want, ...ids])) as unknown[];
-    return { n: replyNumber(r[0]), othersWanting: replyNumber(r[1]), used: replyNumber(r[2]), lost: r.slice(3).map(String) };
+  /** One script call; `changed`: its epoch is not the one the held leases were in. */
+  async #call(op: 'a' | 'n' | 'r', want: number, count: number, ids: readonly string[]): Promise<{ answer: LeaseAnswer; changed: boolean }> {
+    const sentIn = this.#epoch;
+    const r = (await this.#link.script(LEASE_COMMAND, this.#keys, [op, this.limit, this.ttlMs, this.holder, want, sentIn, count, ...ids])) as unknown[];
+    const epoch = String(r[3]);
+    const changed = sentIn !== '' && epoch !== sentIn;
+    // Calls may overlap (a renewal beside an acquire): the epoch learnt last wins, and each is one Redis has answered.
+    this.#epoch = epoch;
+    return { answer: { n: replyNumber(r[0]), othersWanting: replyNumber(r[1]), used: replyNumber(r[2]), fenced: replyNumber(r[4]) === 1, lost: r.slice(5).map(String) }, changed };
   }
 }

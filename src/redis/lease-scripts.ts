@@ -2,28 +2,60 @@
  * Concurrency slots as leases, and a breaker's shared state, as Lua.
  *
  * Leases: KEYS[1] a sorted set of lease ids scored by their expiry (Redis ms), KEYS[2] a hash
- * of holders' demands (`want|expiry`), both under the limit's hash tag (one slot). Every call
- * first drops expired leases and demands, records the caller's demand, then:
+ * of holders' demands (`want|expiry`), KEYS[3] the lease data's epoch, all under the limit's
+ * hash tag (one slot). Every call first drops expired leases and demands, records the
+ * caller's demand, then:
  *
- *   'a' acquire  ids…  add as many of `ids` as fit: count of unexpired leases < limit
- *   'n' renew    keep ids…  push each id's expiry to now + ttl; an id no longer there (it
+ *   'a' acquire  cover ids…  add as many of `ids` as fit: count of unexpired leases < limit
+ *   'n' renew    keep ids…   push each id's expiry to now + ttl; an id no longer there (it
  *                      expired: its holder was late; or it vanished: FLUSHALL, an eviction,
  *                      a failover to an empty replica) comes back if it fits — and the first
  *                      `keep` ids (slots with work running on them) come back even if not,
  *                      so the others see that work and lease nothing until it ends; any
  *                      other is reported lost
- *   'r' release  ids…  remove them
+ *   'r' release  0 ids…      remove them
  *
- * ARGV: op, limit, ttlMs, holder, want, (renew only: keep,) ids… → { n (granted, renewed or released),
- * holders other than the caller that want slots, leases held after the call, lost ids… }.
- * Both keys expire ttl after the last call: by then every lease in them has expired too.
+ * The epoch (KEYS[3]: e the epoch, b when it began, f the fence's end, l the last call that
+ * left leases; Redis ms) is how a holder learns that the lease data it holds leases in is gone
+ * — all of it, or the lease set alone (evicted within a TTL of a call that left leases in it:
+ * a new epoch begins then too). Each holder passes the epoch
+ * its leases are in ('' before its first answer). A call from a holder of another epoch —
+ * or of one when there is none — proves the leases were lost (FLUSHALL, a failover to an
+ * empty replica, an eviction) with work still running on them that Redis no longer counts:
+ * for a TTL from the start of the current epoch no acquire is granted (the fence), except
+ * `cover` leases for work a holder already runs on none; holders renew within a TTL, putting
+ * their leases back as they were, so when the fence ends Redis counts every holder's work again
+ * and new grants cannot put more than the limit in flight. A holder that was late by more than
+ * a TTL had lost its leases anyway: after the fence's TTL, a stale epoch fences nothing. The
+ * epoch key outlives the leases (a day after the last call, refreshed by every call).
+ *
+ * ARGV: op, limit, ttlMs, holder, want, epoch, cover (acquire) / keep (renew) / 0, ids… →
+ * { n (granted, renewed or released), holders other than the caller that want slots, leases
+ * held after the call, the epoch, 1 while fenced (else 0), lost ids… }. The lease and demand
+ * keys expire ttl after the last call: by then every lease in them has expired too.
  */
 export const LEASE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local L, W = KEYS[1], KEYS[2]
-local op, limit, ttl, holder, want = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local L, W, E = KEYS[1], KEYS[2], KEYS[3]
+local op, limit, ttl, holder, want, mine = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local count = tonumber(ARGV[7])
 local exp = string.format('%.17g', now + ttl)
+local ep = redis.call('HMGET', E, 'e', 'b', 'f', 'l')
+local epoch, born, fence = ep[1], tonumber(ep[2]), tonumber(ep[3])
+-- The lease set gone while leases in it were live (an eviction of it alone): the epoch ends too.
+if epoch and redis.call('EXISTS', L) == 0 and now < (tonumber(ep[4]) or 0) + ttl then epoch = false end
+if not epoch then
+  epoch = t[1] .. '.' .. t[2]
+  born, fence = now, 0
+  redis.call('HSET', E, 'e', epoch, 'b', string.format('%.17g', born), 'f', '0')
+end
+if mine ~= '' and mine ~= epoch and now < born + ttl and fence < born + ttl then
+  fence = born + ttl
+  redis.call('HSET', E, 'f', string.format('%.17g', fence))
+end
+redis.call('PEXPIRE', E, math.max(86400000, math.ceil(ttl) * 3))
+local fenced = now < fence
 redis.call('ZREMRANGEBYSCORE', L, '-inf', string.format('%.17g', now))
 local others = 0
 local d = redis.call('HGETALL', W)
@@ -41,18 +73,18 @@ local n = 0
 local lost = {}
 if op == 'a' then
   local room = limit - redis.call('ZCARD', L)
-  for i = 6, #ARGV do
+  if fenced then room = math.min(room, count) end
+  for i = 8, #ARGV do
     if n >= room then break end
     redis.call('ZADD', L, exp, ARGV[i])
     n = n + 1
   end
 elseif op == 'n' then
-  local keep = tonumber(ARGV[6])
-  for i = 7, #ARGV do
+  for i = 8, #ARGV do
     if redis.call('ZSCORE', L, ARGV[i]) then
       redis.call('ZADD', L, 'XX', exp, ARGV[i])
       n = n + 1
-    elseif i - 6 <= keep or redis.call('ZCARD', L) < limit then
+    elseif i - 7 <= count or redis.call('ZCARD', L) < limit then
       redis.call('ZADD', L, exp, ARGV[i])
       n = n + 1
     else
@@ -60,14 +92,16 @@ elseif op == 'n' then
     end
   end
 elseif op == 'r' then
-  for i = 6, #ARGV do n = n + redis.call('ZREM', L, ARGV[i]) end
+  for i = 8, #ARGV do n = n + redis.call('ZREM', L, ARGV[i]) end
 else
   return redis.error_reply('sluice: unknown operation ' .. tostring(op))
 end
 local pttl = math.ceil(ttl)
 redis.call('PEXPIRE', L, pttl)
 redis.call('PEXPIRE', W, pttl)
-local out = { n, others, redis.call('ZCARD', L) }
+local used = redis.call('ZCARD', L)
+redis.call('HSET', E, 'l', used > 0 and string.format('%.17g', now) or '0')
+local out = { n, others, used, epoch, fenced and 1 or 0 }
 for i = 1, #lost do out[#out + 1] = lost[i] end
 return out
 `;

@@ -11,6 +11,12 @@
  * Failure modes apply to takes: 'open' grants `max` without asking, 'local' takes from this
  * process's share of the policy in memory, 'closed' rejects (LeasedRateStore then refuses).
  * Slot calls reject while the store is away (SlotLease keeps what it holds and retries).
+ *
+ * Lease data lost in Redis (FLUSHALL, a failover to an empty replica): the first call of any
+ * holder after it fences the limit for a TTL (lease-scripts.ts) — no new slot is granted
+ * while the holders renew, each putting back the leases its work runs on — so in flight
+ * across processes stays within the limit; `held` tells a holder which of its leases found
+ * no room (SlotLease then stops admitting on them).
  */
 import type { RatePolicy } from '../rate/policy.js';
 import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
@@ -105,9 +111,8 @@ export class RedisLimitStore implements SharedLimitStore {
     let c = this.#slots.get(name);
     // A reload may change the limit: later calls carry the new one.
     if (c === undefined || c.limit !== limit) {
-      const next = new LeaseClient(this.#link, this.base, name, limit, this.#ttl);
-      if (c !== undefined) next.held.push(...c.held);
-      this.#slots.set(name, (c = next));
+      // Its leases and their epoch carry over: a reload is no loss of lease data.
+      this.#slots.set(name, (c = new LeaseClient(this.#link, this.base, name, limit, this.#ttl, c)));
     }
     return c;
   }

@@ -109,7 +109,7 @@ export class RedisStore {
     // script's number of keys comes with each call.
     this.client.defineCommand(RATE_COMMAND, { lua: RATE_SCRIPT });
     this.client.defineCommand(RATE_ONE_COMMAND, { numberOfKeys: 1, lua: RATE_ONE_SCRIPT });
-    this.client.defineCommand(LEASE_COMMAND, { numberOfKeys: 2, lua: LEASE_SCRIPT });
+    this.client.defineCommand(LEASE_COMMAND, { numberOfKeys: 3, lua: LEASE_SCRIPT });
     this.client.defineCommand(BREAKER_COMMAND, { numberOfKeys: 1, lua: BREAKER_SCRIPT });
     const client = this.client as unknown as Record<string, ScriptFn>;
     this.#link = {

@@ -239,7 +239,7 @@ export class SharedConcurrencyGate extends GateBase {
     if (this.#othersWanting > 0) need = Math.min(need, Math.max(this.#fairShare() - held, 0));
     const sent = this.clock.now();
     for (const w of this.#queue) w.asked = true;
-    if (need > 0) this.#call(this.leases.acquire(need, wanted), sent, need);
+    if (need > 0) this.#call(this.leases.acquire(need, wanted, this.#inFlight), sent, need);
     else this.#call(this.leases.renew(wanted, this.#inFlight), sent, 0);
   }
 

@@ -90,6 +90,27 @@ describe.skipIf(!svc.up)('leasing', () => {
     expect(await rawClient().zcard(`${keyPrefix()}{${name}}:leases`)).toBe(0);
   });
 
+  it('lease data lost (the limit\'s keys deleted, as by FLUSHALL): the next call of a holder fences the limit until every holder put its leases back', async () => {
+    const name = unique('fence');
+    const [a, b] = [await proc(), await proc()];
+    const [la, lb] = [a.limitStore({ leaseTtlMs: 2000 }), b.limitStore({ leaseTtlMs: 2000 })];
+    expect((await la.takeSlots(name, 4, 4)).granted).toBe(4);
+    expect((await lb.takeSlots(name, 4, 1)).granted).toBe(0); // full; b has called: it knows the epoch
+    const tag = `${keyPrefix()}{${name}}`;
+    await rawClient().del(`${tag}:leases`, `${tag}:want`, `${tag}:epoch`);
+    // b's call proves the loss: granted nothing though Redis counts no lease (before the fence: 1).
+    expect(await lb.takeSlots(name, 4, 1)).toMatchObject({ granted: 0 });
+    // a learns its epoch is gone and puts its 4 leases back.
+    expect(await la.takeSlots(name, 4, 1)).toMatchObject({ granted: 0, held: 4 });
+    expect(await rawClient().zcard(`${tag}:leases`)).toBe(4);
+    // After the fence (a TTL): the limit is full, as it was; a's give-back is b's.
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await lb.takeSlots(name, 4, 1)).granted).toBe(0);
+    await la.returnSlots(name, 4);
+    expect((await lb.takeSlots(name, 4, 4)).granted).toBe(4);
+    await Promise.all([la.close(), lb.close()]);
+  });
+
   it('leases lost while Redis forgot them (others took the slots first): SlotLease stops admitting on them', async () => {
     const name = unique('lost');
     const a = await proc();
@@ -101,8 +122,8 @@ describe.skipIf(!svc.up)('leasing', () => {
     expect([lease.held, gate.limit]).toEqual([4, 4]);
     // As after a Redis restart without persistence where another holder leased all 4 before this one renewed.
     const key = `${keyPrefix()}{${name}}:leases`;
-    await rawClient().del(key);
-    await rawClient().zadd(key, 1e15, 'other#1', 1e15, 'other#2', 1e15, 'other#3', 1e15, 'other#4');
+    // In one step: a renewal between a DEL and a ZADD would put this holder's 4 back first.
+    await rawClient().multi().del(key).zadd(key, 1e15, 'other#1', 1e15, 'other#2', 1e15, 'other#3', 1e15, 'other#4').exec();
     const deadline = Date.now() + 5_000;
     while (lease.held > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(lease.held).toBe(0);
