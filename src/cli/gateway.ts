@@ -26,7 +26,7 @@ From flags (one upstream, one route):
   --queue N               requests that may wait for a slot (default ${GATEWAY_DEFAULTS.flagQueue} with --queue-timeout, else 0)
   --queue-timeout D       longest wait in the queue (100ms, 2s; every duration needs its unit)
   --rate R                per-client rate (2000/s, 100/min)
-  --burst N               per-client burst (default: one second of rate)
+  --burst N               per-client burst (default: the rate's count, at least 1: 2000/s → 2000, 100/min → 100)
   --tenant-header H       limit per this header's value (an API key) instead of per client address
   --timeout D             upstream response timeout (default 30s)
   --drain-timeout D       longest drain on SIGTERM (default 30s)

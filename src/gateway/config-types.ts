@@ -164,7 +164,7 @@ export interface RateLimitConfig {
   readonly algorithm?: 'token-bucket' | 'gcra' | 'sliding-window';
   /** Bucket algorithms: units per period (`2000/s`). */
   readonly rate?: Rate;
-  /** Bucket algorithms: the largest burst, >= 1. @default the rate per second, at least 1 */
+  /** Bucket algorithms: the largest burst, >= 1. @default the rate's count in its own unit, at least 1 (2000/s: 2000; 100/min: 100, a minute's worth) */
   readonly burst?: number;
   /** Sliding window: units per window. */
   readonly limit?: number;
