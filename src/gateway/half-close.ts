@@ -21,10 +21,25 @@ export function answerHalfOpen(server: Server): void {
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('connection', (socket: Socket) => {
     socket.once('end', () => {
+      // A reset that came while the connection waited in the listener's accept queue reads as an
+      // end here: the kernel hands over the request, then end-of-stream (the reset's error is only
+      // seen at a write). Taken for a FIN, its request was queued and served — upstream work for a
+      // client that had gone, the overload's timed-out clients first (hostile-11). A reset peer has
+      // no address any more (ENOTCONN); a half-closed one has: the reset is treated as one.
+      if (peerGone(socket)) {
+        socket.destroy();
+        return;
+      }
       const res = lastResponse.get(socket);
       // node:http writes `Connection: close` (and closes after it) for a response that should not keep alive.
       if (res !== undefined && !res.headersSent) res.shouldKeepAlive = false;
     });
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => lastResponse.set(req.socket, res));
+}
+
+/** Whether `socket`'s peer has reset the connection: its address is gone (getpeername: ENOTCONN), where a half-closed peer's is not. */
+function peerGone(socket: Socket): boolean {
+  const handle = (socket as Socket & { _handle?: { getpeername?: (out: object) => number } | null })._handle;
+  return typeof handle?.getpeername === 'function' && handle.getpeername({}) !== 0;
 }
