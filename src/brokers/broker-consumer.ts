@@ -43,6 +43,8 @@ export interface BrokerConsumerStats {
   readonly failed: number;
   readonly retried: number;
   readonly deadLettered: number;
+  /** Deliveries taken and given back unhandled when the consumer stopped (Delivery.release). */
+  readonly released: number;
   /** Settlements the broker refused (the message goes back to it by its own rules). */
   readonly settleErrors: number;
   /** Handlers running now. */
@@ -76,6 +78,9 @@ export class BrokerConsumer {
   readonly #onError: BrokerConsumerOptions['onError'];
   readonly #abort = new AbortController();
   readonly #settling = new Set<Promise<void>>();
+  /** Taken from the source, not yet handed to the handler (the pipeline's queue, a pull's late arrivals). */
+  readonly #unstarted = new Set<Delivery>();
+  #givenBack = 0;
   #received = 0;
   #acked = 0;
   #failed = 0;
@@ -102,7 +107,7 @@ export class BrokerConsumer {
     this.#onError = options.onError;
     this.source = source;
     this.#handler = handler;
-    const run = forEach(brokerPublisher(source, () => this.#took()), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
+    const run = forEach(brokerPublisher(source, (d) => this.#took(d)), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
     this.done = run.then(
       () => this.#finish(),
       async (err: unknown) => {
@@ -120,6 +125,7 @@ export class BrokerConsumer {
       failed: this.#failed,
       retried: this.#retried,
       deadLettered: this.#deadLettered,
+      released: this.#givenBack,
       settleErrors: this.#settleErrors,
       inFlight: this.#inFlight,
       taken: this.#taken,
@@ -132,7 +138,8 @@ export class BrokerConsumer {
     return (this.source.buffered ?? 0) + this.#taken - this.#released;
   }
 
-  #took(): void {
+  #took(d: Delivery): void {
+    this.#unstarted.add(d);
     this.#taken++;
     this.#peakHeld = Math.max(this.#peakHeld, this.#held());
   }
@@ -148,11 +155,18 @@ export class BrokerConsumer {
   }
 
   async #finish(): Promise<void> {
+    // Stopping: what was taken and never reached a handler (batch > concurrency queues it; a
+    // pull may deliver after the cancel) goes back now, not after the broker's ack_wait / claim idle.
+    if (this.#abort.signal.aborted) {
+      for (const d of this.#unstarted) this.#track(d.release().then(() => void this.#givenBack++));
+      this.#unstarted.clear();
+    }
     while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
     await this.source.close();
   }
 
   async #process(d: Delivery): Promise<void> {
+    this.#unstarted.delete(d);
     this.#received++;
     this.#inFlight++;
     const timer = Number.isFinite(this.#extendEveryMs) ? setInterval(() => void d.extend().catch(() => undefined), this.#extendEveryMs) : undefined;

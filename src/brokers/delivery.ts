@@ -10,7 +10,7 @@
 export type BrokerKind = 'rabbitmq' | 'jetstream' | 'redis-streams' | 'sqs' | 'kafka';
 
 /** How a delivery ended. */
-export type Settlement = 'ack' | 'retry' | 'dead-letter';
+export type Settlement = 'ack' | 'retry' | 'dead-letter' | 'release';
 
 export interface Delivery {
   readonly broker: BrokerKind;
@@ -31,6 +31,13 @@ export interface Delivery {
   deadLetter(reason: string): Promise<void>;
   /** The work goes on: keep the broker from redelivering it elsewhere. */
   extend(): Promise<void>;
+  /**
+   * Give it back unhandled (a consumer stopping before a handler took it): redeliverable now,
+   * not after the broker's timeout — RabbitMQ `basic.nack` with requeue (no attempt counted),
+   * JetStream `nak()`, Redis Streams an idle time any claim takes, SQS visibility 0, Kafka: left
+   * uncommitted.
+   */
+  release(): Promise<void>;
 }
 
 /** What a broker's delivery is made of, read from its message once. */
@@ -77,11 +84,19 @@ export abstract class DeliveryBase implements Delivery {
     return this.#settled === undefined ? this.doExtend() : Promise.resolve();
   }
 
+  release(): Promise<void> {
+    return this.#settle('release', () => this.doRelease());
+  }
+
   protected abstract doAck(): Promise<void>;
   protected abstract doRetry(delayMs: number, reason: string): Promise<void>;
   protected abstract doDeadLetter(reason: string): Promise<void>;
   protected doExtend(): Promise<void> {
     return Promise.resolve();
+  }
+  /** By default a retry without delay; a broker that can give it back without counting an attempt overrides it. */
+  protected doRelease(): Promise<void> {
+    return this.doRetry(0, 'released unhandled: the consumer stopped');
   }
 
   async #settle(how: Settlement, run: () => Promise<void>): Promise<void> {

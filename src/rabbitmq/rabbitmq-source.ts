@@ -68,6 +68,11 @@ class RabbitmqDelivery extends DeliveryBase {
     this.owner.ack(this.msg);
   }
 
+  protected override doRelease(): Promise<void> {
+    this.owner.requeue(this.msg);
+    return Promise.resolve();
+  }
+
   protected async doDeadLetter(reason: string): Promise<void> {
     await this.owner.republish(this.owner.deadLetterQueue, this.msg, { [ATTEMPT_HEADER]: this.attempt, [ERROR_HEADER]: reason, 'x-sluice-source': this.source });
     this.owner.ack(this.msg);
@@ -203,6 +208,11 @@ export class RabbitmqSource implements BrokerSource {
     // Once the channel is gone (closed, or the connection lost) the broker has requeued the
     // message: amqplib throws, and the settlement fails rather than report an ack that never was.
     this.#consumeCh.ack(msg);
+  }
+
+  /** @internal Back to the queue unhandled: `basic.nack` with requeue (the `redelivered` flag, no attempt header). */
+  requeue(msg: ConsumeMessage): void {
+    this.#consumeCh.nack(msg, false, true);
   }
 
   /** @internal Publish a copy with extra headers and wait for the broker's confirm. */

@@ -76,6 +76,29 @@ describe.skipIf(!can)('jetstream: a bad day', () => {
     }
   });
 
+  it('stop() during a burst gives back what was taken and never handled (nak), instead of leaving it unacknowledged for ack_wait', async () => {
+    await nats.start();
+    const source = await JetstreamSource.open({ servers: nats.servers, stream: 'BURST', subjects: ['BURST.>'], consumer: 'workers', ackWaitMs: 60_000 });
+    await publish('BURST.in', Array.from({ length: 60 }, (_, i) => `b${i}`));
+    const gates: (() => void)[] = [];
+    const c = new BrokerConsumer(source, () => new Promise<void>((r) => gates.push(r)), { concurrency: 2, batch: 16 });
+    expect(await until(() => c.stats().inFlight === 2 && c.stats().taken >= 16)).toBe(true);
+    const stopping = c.stop();
+    for (const g of gates.splice(0)) g();
+    await stopping;
+    const s = c.stats();
+    expect(s.released).toBe(s.taken - s.received);
+    expect(s.released).toBeGreaterThan(0);
+    expect(s).toMatchObject({ acked: s.received, held: 0 });
+    // The next consumer gets the released ones redelivered now (before: fresh messages, the others held for ack_wait, 60 s).
+    const next = await JetstreamSource.open({ servers: nats.servers, stream: 'BURST', consumer: 'workers', ackWaitMs: 60_000 });
+    const got: Delivery[] = [];
+    await next.pull(s.released, (d) => got.push(d), new AbortController().signal);
+    expect(got.length).toBe(s.released);
+    expect(got.every((d) => d.attempt === 2)).toBe(true);
+    await next.close();
+  });
+
   it('the server killed for good: done rejects with BrokerUnavailableError once the client gives up reconnecting', async () => {
     await nats.start();
     const source = await open('GONE');

@@ -176,6 +176,25 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     }
   });
 
+  it('stop() during a burst gives back what was taken and never handled (nack, requeue: no attempt counted), and holds nothing after', async () => {
+    const queue = unique('burst');
+    await publish(queue, Array.from({ length: 60 }, (_, i) => `b${i}`));
+    const source = await RabbitmqSource.open({ url, queue });
+    const gates: (() => void)[] = [];
+    const c = new BrokerConsumer(source, () => new Promise<void>((r) => gates.push(r)), { concurrency: 2, batch: 16 });
+    expect(await until(() => c.stats().inFlight === 2 && c.stats().taken >= 16)).toBe(true);
+    const stopping = c.stop();
+    for (const g of gates.splice(0)) g();
+    await stopping;
+    const s = c.stats();
+    expect(s.released).toBe(s.taken - s.received);
+    expect(s.released).toBeGreaterThan(0);
+    expect(s).toMatchObject({ acked: s.received, held: 0 });
+    const back = await drain(queue);
+    expect(back).toHaveLength(60 - s.received);
+    expect(back.every((m) => m.attempt === undefined)).toBe(true);
+  });
+
   it('an ack after the source closed fails (the broker has requeued the message) instead of reporting an ack', async () => {
     const queue = unique('ack-closed');
     await publish(queue, ['late']);

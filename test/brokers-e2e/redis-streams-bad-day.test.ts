@@ -100,6 +100,30 @@ describe.skipIf(!can)('redis-streams: a bad day', () => {
     await r.del(stream);
   });
 
+  it('stop() during a burst gives back what was taken and never handled: claimable at once, not after claimIdleMs', async () => {
+    const stream = unique('burst');
+    for (let i = 0; i < 60; i++) await r.xadd(stream, '*', 'body', `b${i}`);
+    const slow = { url: own.url, stream, group: 'workers', claimIdleMs: 600_000, blockMs: 100 };
+    const gates: (() => void)[] = [];
+    const c = new BrokerConsumer(await RedisStreamsSource.open({ ...slow, consumer: 'first' }), () => new Promise<void>((res) => gates.push(res)), { concurrency: 2, batch: 16 });
+    expect(await until(() => c.stats().inFlight === 2 && c.stats().taken >= 16)).toBe(true);
+    const stopping = c.stop();
+    for (const g of gates.splice(0)) g();
+    await stopping;
+    const s = c.stats();
+    expect(s.released).toBe(s.taken - s.received);
+    expect(s.released).toBeGreaterThan(0);
+    expect(s).toMatchObject({ acked: s.received, held: 0 });
+    // A successor with a ten-minute claimIdleMs takes the released entries now (before: in ten minutes).
+    const next = await RedisStreamsSource.open({ ...slow, consumer: 'second' });
+    const got: Delivery[] = [];
+    await next.pull(s.released, (d) => got.push(d), new AbortController().signal);
+    await next.close();
+    expect(got.length).toBe(s.released);
+    expect(got.every((d) => d.attempt === 2)).toBe(true); // claimed (before: fresh entries read past them, attempt 1)
+    await r.del(stream);
+  });
+
   it('pull(max) of 0, -1, NaN or 1.5 is an InvalidArgumentError naming max (not Redis\'s "COUNT must be > 0"), and Infinity is unbounded', async () => {
     const stream = unique('pull-max');
     for (const b of ['a', 'b', 'c']) await r.xadd(stream, '*', 'body', b);
