@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
+import { acceptWhatWaits } from './accept-queue-grace.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer, GatewayMetrics } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
@@ -108,6 +109,8 @@ const IDLE_GRACE_MS = 250;
  * IDLE_GRACE_MS: the last ones accepted have their request read before idle connections go.
  */
 const LISTEN_GRACE_MS = 100;
+/** Longest the listener goes on accepting while its accept queue holds connections, ms. */
+const LISTEN_GRACE_MAX_MS = 1_000;
 
 /** How long connections answered at the drain's deadline get to take the answer before they are cut, ms. */
 const DEADLINE_GRACE_MS = 250;
@@ -291,10 +294,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // clients that connected in the first ~30-40 ms of a drain (the signal's and, with
       // workers, the primary's call's way here) got ECONNRESET after sending their request.
       // The listener stays open for a grace (what comes is answered 503 + Connection: close,
-      // or served on an exempt route), and closes in the check phase after a poll phase that
-      // accepted what the queue held. Connections after the close are refused (ECONNREFUSED:
+      // or served on an exempt route), then until a loop turn accepts nothing: the queue is
+      // empty (accept-queue-grace.ts). Connections after the close are refused (ECONNREFUSED:
       // nothing was sent, a client or balancer retries elsewhere).
-      if (deadlineMs > 0) await new Promise((resolve) => setTimeout(() => setImmediate(resolve), Math.min(LISTEN_GRACE_MS, deadlineMs)));
+      if (deadlineMs > 0) await acceptWhatWaits(server, Math.min(LISTEN_GRACE_MS, deadlineMs), Math.min(LISTEN_GRACE_MAX_MS, deadlineMs));
       // No new connections; idle keep-alive ones are closed after a grace, not at once (hostile
       // finding F26): a request a client sent on one just before the drain began is read and
       // answered (503 + Connection: close) instead of being lost to the close. (node:http's
