@@ -34,6 +34,17 @@ export interface BrokerConsumerOptions {
   readonly onError?: (error: unknown, delivery: Delivery, decision: FailureDecision) => void;
 }
 
+export interface StopOptions {
+  /**
+   * How long to wait for running handlers, ms. Past it, those still running are abandoned: the
+   * source closes and their messages go back to the broker by its own rules (RabbitMQ at once,
+   * JetStream after ack_wait, Redis Streams after claimIdleMs, SQS after the visibility
+   * timeout); their late settlement fails (settleErrors). In [0, 2147483647], or Infinity: wait
+   * for them however long. @default Infinity
+   */
+  readonly graceMs?: number;
+}
+
 export interface BrokerConsumerStats {
   readonly source: string;
   /** Deliveries handed to the handler. */
@@ -66,6 +77,7 @@ export interface BrokerConsumerStats {
 
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity } as const;
 
+const STOP_KEYS = optionKeys<StopOptions>({ graceMs: true });
 const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ concurrency: true, batch: true, onFailure: true, extendEveryMs: true, onError: true });
 
 export class BrokerConsumer {
@@ -77,6 +89,8 @@ export class BrokerConsumer {
   readonly #extendEveryMs: number;
   readonly #onError: BrokerConsumerOptions['onError'];
   readonly #abort = new AbortController();
+  /** Ends the wait for running handlers (stop's graceMs passed). */
+  #abandon: (() => void) | undefined;
   readonly #settling = new Set<Promise<void>>();
   /** Taken from the source, not yet handed to the handler (the pipeline's queue, a pull's late arrivals). */
   readonly #unstarted = new Set<Delivery>();
@@ -108,7 +122,8 @@ export class BrokerConsumer {
     this.source = source;
     this.#handler = handler;
     const run = forEach(brokerPublisher(source, (d) => this.#took(d)), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
-    this.done = run.then(
+    const abandoned = new Promise<void>((resolve) => (this.#abandon = resolve));
+    this.done = Promise.race([run, abandoned]).then(
       () => this.#finish(),
       async (err: unknown) => {
         await this.#finish();
@@ -148,10 +163,19 @@ export class BrokerConsumer {
    * Stop taking messages; running handlers finish and settle, retries waiting out a delay in
    * this process are given back to the broker at once (`source.stopping()`); then the source closes.
    */
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
+    optRecord('options', options, 'an options object { graceMs }');
+    optKnownKeys('stop', options, STOP_KEYS);
+    const graceMs = options.graceMs === undefined || options.graceMs === Infinity ? Infinity : optNumber('graceMs', options.graceMs, 0, TIMER_MAX_MS);
     this.source.stopping?.();
     this.#abort.abort(new Error('consumer stopped'));
-    await this.done.catch(() => undefined);
+    // A handler that never settles would hold stop() (and done) for ever: graceMs bounds the wait.
+    const timer = Number.isFinite(graceMs) ? setTimeout(() => this.#abandon?.(), graceMs) : undefined;
+    try {
+      await this.done.catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #finish(): Promise<void> {

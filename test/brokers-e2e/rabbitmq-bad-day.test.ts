@@ -195,6 +195,18 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     expect(back.every((m) => m.attempt === undefined)).toBe(true);
   });
 
+  it('a handler that never settles: stop({ graceMs }) abandons it, closes, and the message is back on the queue; without graceMs stop() waits', async () => {
+    const queue = unique('stuck');
+    await publish(queue, ['stuck']);
+    const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue }), () => new Promise<void>(() => undefined));
+    expect(await until(() => c.stats().inFlight === 1)).toBe(true);
+    expect(await outcome(c.stop(), 300)).toBe('still waiting'); // running handlers are waited for, however long
+    expect(await outcome(c.stop({ graceMs: 100 }), 20_000)).toBe('settled');
+    expect(await outcome(c.done, 1000)).toBe('settled');
+    expect(c.stats()).toMatchObject({ received: 1, acked: 0, inFlight: 1 });
+    expect(await drain(queue)).toEqual([{ body: 'stuck', attempt: undefined }]);
+  });
+
   it('an ack after the source closed fails (the broker has requeued the message) instead of reporting an ack', async () => {
     const queue = unique('ack-closed');
     await publish(queue, ['late']);
