@@ -16,13 +16,18 @@
  *   npx tsx bench/http.ts              3 rounds x 4 s per contender, 50 connections (~100 s)
  *   npx tsx bench/http.ts --quick      1 round  x 2 s
  *
+ * Everything printed is saved to bench/results/http-<commit>-<busy|calm>.md (busy: the 1-minute
+ * load average at start above half the cores), with the command and the load at the top.
+ *
  * Goals (from the issue): sluice >= 0.95 x the bare framework, and >= the framework's own plugin.
  */
 import autocannon from 'autocannon';
-import { fork, spawnSync } from 'node:child_process';
+import { execSync, fork, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { gitRevision } from './lib/machine.js';
 import { CONTENDERS } from './http-server.js';
 import type { HttpContender } from './http-server.js';
 
@@ -32,6 +37,16 @@ const DURATION_S = quick ? 2 : 4;
 const WARMUP_S = 1;
 const CONNECTIONS = 50;
 const serverFile = fileURLToPath(new URL('./http-server.ts', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
+const loadAtStart = loadavg().map((x) => x.toFixed(2));
+const busy = loadavg()[0]! > cpus().length / 2;
+
+/** What is printed, kept for the results file. */
+const lines: string[] = [];
+function out(line = ''): void {
+  lines.push(line);
+  console.log(line);
+}
 
 interface Sample {
   readonly rps: number;
@@ -108,15 +123,15 @@ const median = (xs: readonly number[]): number => {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  console.log(`HTTP admission overhead — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
-  console.log(`loopback, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per contender, ${ROUNDS} round(s); limits far above the load (overhead, not refusals)`);
-  console.log(PINNED ? `load generator pinned to CPU ${LOADGEN_CPU}, servers to CPU ${SERVER_CPU}\n` : 'not pinned (no taskset or one core): expect more spread\n');
+  out(`HTTP admission overhead — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
+  out(`loopback, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per contender, ${ROUNDS} round(s); limits far above the load (overhead, not refusals)`);
+  out(PINNED ? `load generator pinned to CPU ${LOADGEN_CPU}, servers to CPU ${SERVER_CPU}\n` : 'not pinned (no taskset or one core): expect more spread\n');
   const samples = new Map<HttpContender, Sample[]>(CONTENDERS.map((c) => [c, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const name of order(CONTENDERS, r)) {
       const s = await measure(name);
       samples.get(name)!.push(s);
-      console.log(`  round ${r + 1}  ${name.padEnd(28)} ${s.rps.toFixed(0).padStart(7)} req/s  ${s.cpuUs.toFixed(1).padStart(5)} µs CPU/req  p99 ${s.p99} ms${s.non2xx + s.errors > 0 ? `  (${s.non2xx} non-2xx, ${s.errors} errors)` : ''}`);
+      out(`  round ${r + 1}  ${name.padEnd(28)} ${s.rps.toFixed(0).padStart(7)} req/s  ${s.cpuUs.toFixed(1).padStart(5)} µs CPU/req  p99 ${s.p99} ms${s.non2xx + s.errors > 0 ? `  (${s.non2xx} non-2xx, ${s.errors} errors)` : ''}`);
     }
   }
   const rps = (c: HttpContender): number => median(samples.get(c)!.map((s) => s.rps));
@@ -128,8 +143,8 @@ async function main(): Promise<void> {
   const cpuRatio = (a: HttpContender, b: HttpContender): number => median(samples.get(a)!.map((s, i) => samples.get(b)![i]!.cpuUs / s.cpuUs));
   const refusedOrFailed = [...samples.values()].flat().reduce((n, s) => n + s.non2xx + s.errors, 0);
 
-  console.log('\n| contender | req/s (median) | p99 ms | ÷ bare | sluice ÷ this | server µs CPU/req | ÷ bare (CPU) | sluice ÷ this (CPU) |');
-  console.log('|:--|--:|--:|--:|--:|--:|--:|--:|');
+  out('\n| contender | req/s (median) | p99 ms | ÷ bare | sluice ÷ this | server µs CPU/req | ÷ bare (CPU) | sluice ÷ this (CPU) |');
+  out('|:--|--:|--:|--:|--:|--:|--:|--:|');
   const groups: [HttpContender, HttpContender, HttpContender][] = [
     ['fastify', 'fastify+@fastify/rate-limit', 'fastify+sluice'],
     ['express', 'express+express-rate-limit', 'express+sluice'],
@@ -140,10 +155,10 @@ async function main(): Promise<void> {
       const sluiceOver = c === sluice ? '' : ratio(sluice, c).toFixed(3);
       const cpuVsBare = c === bare ? '1' : cpuRatio(c, bare).toFixed(3);
       const cpuSluiceOver = c === sluice ? '' : cpuRatio(sluice, c).toFixed(3);
-      console.log(`| ${c} | ${rps(c).toFixed(0)} | ${p99(c)} | ${vsBare} | ${sluiceOver} | ${cpu(c).toFixed(1)} | ${cpuVsBare} | ${cpuSluiceOver} |`);
+      out(`| ${c} | ${rps(c).toFixed(0)} | ${p99(c)} | ${vsBare} | ${sluiceOver} | ${cpu(c).toFixed(1)} | ${cpuVsBare} | ${cpuSluiceOver} |`);
     }
   }
-  console.log('\nGoals:');
+  out('\nGoals:');
   for (const [bare, plugin, sluice] of groups) {
     for (const [what, f] of [
       ['throughput', ratio],
@@ -151,13 +166,25 @@ async function main(): Promise<void> {
     ] as const) {
       const overhead = 1 - f(sluice, bare);
       const vsPlugin = f(sluice, plugin);
-      console.log(
+      out(
         `  ${sluice}, ${what}: overhead ${(overhead * 100).toFixed(1)} % of bare ${overhead <= 0.05 ? 'met' : 'MISSED'} (goal <= 5 %); ${vsPlugin.toFixed(3)}x ${plugin} ${vsPlugin >= 1 ? 'met' : 'MISSED'} (goal >= 1)`,
       );
     }
   }
-  console.log(`\n${refusedOrFailed === 0 ? 'Every response was a 2xx.' : `WARNING: ${refusedOrFailed} non-2xx responses or errors: the figures include refusals.`}`);
-  console.log(`Total ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  out(`\n${refusedOrFailed === 0 ? 'Every response was a 2xx.' : `WARNING: ${refusedOrFailed} non-2xx responses or errors: the figures include refusals.`}`);
+  out(`Total ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  const commit = gitRevision((cmd) => execSync(cmd, { cwd: root, encoding: 'utf8' }));
+  const name = `http-${commit}-${busy ? 'busy' : 'calm'}.md`;
+  const header = [
+    `# \`npx tsx bench/http.ts${quick ? ' --quick' : ''}\` at ${commit}, ${new Date().toISOString()}`,
+    '',
+    `Load average at start (1/5/15 min): ${loadAtStart.join(' / ')} on ${cpus().length} cores${busy ? ' — the machine was busy' : ''}.`,
+    '',
+    '```',
+  ];
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  writeFileSync(`${root}bench/results/${name}`, [...header, ...lines, '```', ''].join('\n'));
+  console.log(`saved bench/results/${name}`);
 }
 
 await main();
