@@ -71,9 +71,8 @@ const SERVED_WINDOW_MS = 500;
  * timers), but never past the moment the bucket is full again (`fullInMs`, the refusal's
  * `resetMs`) less the lateness of a resume: from then on each ms asleep is rate the client
  * was entitled to and nobody can take — the bucket throws the tokens away, and when all of
- * the key's connections are asleep, the admitted rate falls under the limit (2,000/s burst 1,
- * 8 wrk connections, pausing forced on, busy host: 195–270 admitted/s with a pause of the
- * Retry-After, 481–1,007/s with this cap). 0: do not pause.
+ * the key's connections are asleep, the admitted rate falls under the limit. 0: do not
+ * pause. The cap is tested in test/gateway/refusal-pacing.test.ts.
  */
 export function ratePauseMs(retryAfterMs: number, fullInMs: number | undefined): number {
   const cap = fullInMs === undefined ? retryAfterMs : Math.min(retryAfterMs, fullInMs - RESUME_LATENESS_MS);
