@@ -2,22 +2,16 @@
 // folder: killed by PID and started again on the same port and store, which the shared server
 // (NATS_URL) is not ours to do. With CI=true a missing nats-server fails the run; otherwise its
 // tests are skipped with one loud line.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { freePort } from '../redis/servers.js';
+import { freePort, haveServerBinary } from '../redis/servers.js';
 
 export function haveNatsServer(): boolean {
-  const ok = spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!ok) {
-    const line = 'nats-server not installed (apt-get install nats-server)';
-    if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
-    console.warn(`\n!!! SKIPPING OWN-NATS TESTS — ${line}\n`);
-  }
-  return ok;
+  return haveServerBinary('nats-server', 'OWN-NATS TESTS');
 }
 
 export class OwnNats {

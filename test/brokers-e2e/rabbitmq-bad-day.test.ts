@@ -10,6 +10,7 @@ import type { Delivery } from '../../src/brokers/index.js';
 import { InvalidArgumentError, VirtualClock } from '../../src/core/index.js';
 import { ATTEMPT_HEADER, RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { rabbitmq, unique, until } from '../brokers/services.js';
+import { stopMidBurst } from './stop-burst.js';
 
 const svc = await rabbitmq();
 const VHOST = 'sluice-bad-day';
@@ -180,16 +181,7 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     const queue = unique('burst');
     await publish(queue, Array.from({ length: 60 }, (_, i) => `b${i}`));
     const source = await RabbitmqSource.open({ url, queue });
-    const gates: (() => void)[] = [];
-    const c = new BrokerConsumer(source, () => new Promise<void>((r) => gates.push(r)), { concurrency: 2, batch: 16 });
-    expect(await until(() => c.stats().inFlight === 2 && c.stats().taken >= 16)).toBe(true);
-    const stopping = c.stop();
-    for (const g of gates.splice(0)) g();
-    await stopping;
-    const s = c.stats();
-    expect(s.released).toBe(s.taken - s.received);
-    expect(s.released).toBeGreaterThan(0);
-    expect(s).toMatchObject({ acked: s.received, held: 0 });
+    const s = await stopMidBurst(source);
     const back = await drain(queue);
     expect(back).toHaveLength(60 - s.received);
     expect(back.every((m) => m.attempt === undefined)).toBe(true);

@@ -15,15 +15,20 @@ import { unique } from '../brokers/services.js';
 
 export { redis as sharedRedis, unique, until } from '../brokers/services.js';
 
-/** Whether redis-server can be run here (with CI=true its absence fails). */
-export function haveRedisServer(): boolean {
-  const ok = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+/** Whether the server `binary` (its Debian package of the same name) runs here: with CI=true its absence fails, else `tests` are skipped with one loud line. */
+export function haveServerBinary(binary: string, tests: string): boolean {
+  const ok = spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
   if (!ok) {
-    const line = 'redis-server not installed (apt-get install redis-server)';
+    const line = `${binary} not installed (apt-get install ${binary})`;
     if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
-    console.warn(`\n!!! SKIPPING OWN-REDIS TESTS — ${line}\n`);
+    console.warn(`\n!!! SKIPPING ${tests} — ${line}\n`);
   }
   return ok;
+}
+
+/** Whether redis-server can be run here (with CI=true its absence fails). */
+export function haveRedisServer(): boolean {
+  return haveServerBinary('redis-server', 'OWN-REDIS TESTS');
 }
 
 /** A TCP port nothing listens on now. */
