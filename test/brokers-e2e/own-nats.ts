@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { freePort, haveServerBinary } from '../redis/servers.js';
+import { freePort, haveServerBinary, killAndWait } from '../redis/servers.js';
 
 export function haveNatsServer(): boolean {
   return haveServerBinary('nats-server', 'OWN-NATS TESTS');
@@ -53,10 +53,7 @@ export class OwnNats {
   async stop(): Promise<void> {
     const c = this.#child;
     this.#child = undefined;
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    process.kill(c.pid!, 'SIGKILL');
-    await exited;
+    await killAndWait(c);
   }
 
   async dispose(): Promise<void> {

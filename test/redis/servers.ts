@@ -15,6 +15,14 @@ import { unique } from '../brokers/services.js';
 
 export { redis as sharedRedis, unique, until } from '../brokers/services.js';
 
+/** SIGKILL `child` by its PID, if it still runs, and wait for its exit. */
+export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  process.kill(child.pid!, 'SIGKILL');
+  await exited;
+}
+
 /** Whether the server `binary` (its Debian package of the same name) runs here: with CI=true its absence fails, else `tests` are skipped with one loud line. */
 export function haveServerBinary(binary: string, tests: string): boolean {
   const ok = spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -102,13 +110,8 @@ export class OwnRedis {
   /** SIGKILL by PID and wait for the exit. */
   async stop(): Promise<void> {
     const c = this.#child;
-    if (c === undefined) return;
     this.#child = undefined;
-    if (c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      process.kill(c.pid!, 'SIGKILL');
-      await exited;
-    }
+    await killAndWait(c);
   }
 
   async dispose(): Promise<void> {
