@@ -96,13 +96,15 @@ const polling = setInterval(() => {
 }, 1000);
 
 await new Promise<void>((resolve) => {
-  const end = setTimeout(resolve, seconds * 1000);
-  const check = setInterval(() => {
-    if (cutAfterS === undefined) return;
+  // Either way both timers go: an interval left running keeps the process alive (a run whose
+  // reader was never cut printed its verdict and never exited, holding the bench lock).
+  const done = (): void => {
     clearTimeout(end);
     clearInterval(check);
     resolve();
-  }, 200);
+  };
+  const end = setTimeout(done, seconds * 1000);
+  const check = setInterval(() => cutAfterS !== undefined && done(), 200);
 });
 clearInterval(reading);
 clearInterval(polling);
