@@ -6,13 +6,12 @@
  * dead-lettered with the error as the reason once its attempts are spent). Never silently
  * acked. A handler that runs long keeps its message with `extend()` every `extendEveryMs`.
  */
-import { optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
+import { optFunction, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { forEach } from '../streams/index.js';
 import { brokerPublisher } from './broker-publisher.js';
 import type { Delivery } from './delivery.js';
 import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 import { FailurePolicy, describeError } from './failure-policy.js';
-import { optFunction, optRecord, TIMER_MAX_MS } from './options.js';
 import type { BrokerSource } from './source.js';
 
 export type Handler = (delivery: Delivery) => unknown;

@@ -8,8 +8,7 @@
  * The attempt count is the broker's where it has one (JetStream, SQS, Redis Streams, a
  * RabbitMQ header), so it survives a restart of the consumer.
  */
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
-import { optRecord, TIMER_MAX_MS } from './options.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
 
 export interface FailurePolicyOptions {
   /** Attempts before a message is dead-lettered. Integer >= 1. @default 5 */

@@ -11,8 +11,7 @@
  * on an injected clock.
  */
 import type { Clock } from '../core/index.js';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
-import { optRecord } from './options.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, systemClock } from '../core/index.js';
 
 export interface PrefetchOptions {
   /** Lowest prefetch. Integer >= 1. @default 1 */

@@ -8,7 +8,7 @@ export { diagnosticsChannels, EventHub } from './events.js';
 export type { AdmitEvent, DropEvent, GateEvent, GateListener, RejectEvent, ReleaseEvent } from './events.js';
 export { GateBase, GatePermit, isPromise, readContext, waitDeadline, abortError, rejectionError } from './gate-base.js';
 export type { GateOptions } from './gate-base.js';
-export { optInt, optNumber, optOneOf, argNumber } from './options.js';
+export { optBoolean, optFunction, optInt, optNumber, optOneOf, optRecord, argNumber, TIMER_MAX_MS } from './options.js';
 export { nearestKey, optionKeys, optKnownKeys } from './option-keys.js';
 export type { OptionKeyMap } from './option-keys.js';
 export { shownKey, storedKey, optTenantKeys } from './shown-key.js';

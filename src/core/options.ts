@@ -37,6 +37,28 @@ export function optOneOf<T extends string>(name: string, value: unknown, allowed
   return value as T;
 }
 
+/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** An options object (a record), or undefined. */
+export function optRecord(name: string, value: unknown, expected = 'an object'): Readonly<Record<string, unknown>> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidOptionError(name, expected, value);
+  return value as Record<string, unknown>;
+}
+
+/** A function option, or undefined. */
+export function optFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
+}
+
+/** A boolean option; `fallback` when undefined. */
+export function optBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'a boolean', value);
+  return value;
+}
+
 export function argNumber(name: string, value: unknown, min: number, max = Infinity): number {
   return check(InvalidArgumentError, name, value, min, max, false);
 }

@@ -19,8 +19,7 @@ export const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(ms|s|m|min|h|d)$';
 export const RATE_PATTERN = '^[0-9]+(\\.[0-9]+)?/(ms|s|sec|m|min|h|hour|d|day)$';
 export const SIZE_PATTERN = '^[0-9]+(b|kb|mb|gb)$';
 
-/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
-export const TIMER_MAX_MS = 2 ** 31 - 1;
+export { TIMER_MAX_MS } from '../core/options.js';
 
 const DURATION_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, hour: 3_600_000, d: 86_400_000, day: 86_400_000 };
 const SIZE_BYTES: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };

@@ -10,13 +10,13 @@ import type { JetStreamClient, JetStreamManager, JsMsg, Consumer, ConsumerMessag
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
-import { nonEmpty, nonEmptyList, optRecord, TIMER_MAX_MS } from '../brokers/options.js';
+import { nonEmpty, nonEmptyList } from '../brokers/options.js';
 
 export interface JetstreamSourceOptions {
   /** NATS server(s). @default '127.0.0.1:4222' */

@@ -13,10 +13,10 @@
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optOneOf } from '../core/index.js';
+import { InvalidOptionError, optBoolean, optInt, optionKeys, optKnownKeys, optNumber, optOneOf, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
-import { hostList, nonEmpty, optBoolean, optRecord, TIMER_MAX_MS } from '../brokers/options.js';
+import { hostList, nonEmpty } from '../brokers/options.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';

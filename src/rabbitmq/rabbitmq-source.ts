@@ -11,7 +11,7 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import amqp from 'amqplib';
 import type { Clock } from '../core/index.js';
-import { InvalidOptionError, optionKeys, optKnownKeys, systemClock } from '../core/index.js';
+import { InvalidOptionError, optBoolean, optionKeys, optKnownKeys, optRecord, systemClock } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
@@ -20,7 +20,7 @@ import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import type { PrefetchOptions } from '../brokers/prefetch-window.js';
 import { PrefetchWindow } from '../brokers/prefetch-window.js';
-import { nonEmpty, optBoolean, optRecord } from '../brokers/options.js';
+import { nonEmpty } from '../brokers/options.js';
 
 export interface RabbitmqSourceOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */

@@ -12,14 +12,14 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys, optNumber, optRecord } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
-import { nonEmpty, optRecord } from '../brokers/options.js';
+import { nonEmpty } from '../brokers/options.js';
 
 export interface RedisStreamsSourceOptions {
   /** Redis URL. @default 'redis://127.0.0.1:6379' */

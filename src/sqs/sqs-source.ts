@@ -16,13 +16,13 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys, optRecord } from '../core/index.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
-import { nonEmpty, optRecord } from '../brokers/options.js';
+import { nonEmpty } from '../brokers/options.js';
 
 export interface SqsConnectionOptions {
   /** Endpoint (ElasticMQ, LocalStack); omit for AWS itself. */
