@@ -21,11 +21,15 @@ export type TenantKeys = 'hash' | 'raw';
 /** Hex digits of SHA-256 shown: 48 bits, so 100,000 keys share one with a chance of about 1 in 50,000. */
 const SHOWN_HEX = 12;
 
+/** The key's namespace as written (`key:`, `user:`), shown as it is; '' for none. */
+function namespaceOf(key: string): string {
+  return /^[a-z][a-z0-9]*:/.exec(key)?.[0] ?? '';
+}
+
 /** `key` as shown under `mode`. */
 export function shownKey(key: string, mode: TenantKeys = 'hash'): string {
   if (mode === 'raw' || key.startsWith('ip:')) return key;
-  const ns = /^[a-z][a-z0-9]*:/.exec(key)?.[0] ?? '';
-  return `${ns}#${createHash('sha256').update(key).digest('hex').slice(0, SHOWN_HEX)}`;
+  return `${namespaceOf(key)}#${createHash('sha256').update(key).digest('hex').slice(0, SHOWN_HEX)}`;
 }
 
 /**
@@ -35,8 +39,7 @@ export function shownKey(key: string, mode: TenantKeys = 'hash'): string {
  */
 export function storedKey(key: string): string {
   if (key.startsWith('ip:')) return key;
-  const ns = /^[a-z][a-z0-9]*:/.exec(key)?.[0] ?? '';
-  return `${ns}#${createHash('sha256').update(key).digest('base64url')}`;
+  return `${namespaceOf(key)}#${createHash('sha256').update(key).digest('base64url')}`;
 }
 
 /** Validate a `tenantKeys` option (named `option` in the error). */

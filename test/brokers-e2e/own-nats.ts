@@ -3,25 +3,19 @@
 // (NATS_URL) is not ours to do. With CI=true a missing nats-server fails the run; otherwise its
 // tests are skipped with one loud line.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { freePort, haveServerBinary, killAndWait } from '../redis/servers.js';
+import { freePort, haveServerBinary, OwnServer } from '../redis/servers.js';
 
 export function haveNatsServer(): boolean {
   return haveServerBinary('nats-server', 'OWN-NATS TESTS');
 }
 
-export class OwnNats {
-  readonly port: number;
-  readonly dir: string;
-  #child: ChildProcess | undefined;
-
+export class OwnNats extends OwnServer {
   private constructor(port: number) {
-    this.port = port;
-    this.dir = mkdtempSync(join(tmpdir(), 'sluice-nats-'));
+    super(port, mkdtempSync(join(tmpdir(), 'sluice-nats-')));
   }
 
   static async start(): Promise<OwnNats> {
@@ -35,8 +29,8 @@ export class OwnNats {
   }
 
   async start(): Promise<void> {
-    if (this.#child !== undefined) return;
-    this.#child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: 'ignore' });
+    if (this.child !== undefined) return;
+    this.child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: 'ignore' });
     const end = Date.now() + 10_000;
     for (;;) {
       try {
@@ -47,17 +41,5 @@ export class OwnNats {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-  }
-
-  /** SIGKILL by PID and wait for the exit. */
-  async stop(): Promise<void> {
-    const c = this.#child;
-    this.#child = undefined;
-    await killAndWait(c);
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -69,17 +69,37 @@ async function pingable(port: number, ms: number): Promise<boolean> {
   return false;
 }
 
+/** A server process of the test's own on `port`, with a temp folder: stopped by SIGKILL to its PID, the folder removed by dispose. */
+export abstract class OwnServer {
+  protected child: ChildProcess | undefined;
+
+  protected constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  abstract start(): Promise<void>;
+
+  /** SIGKILL by PID and wait for the exit. */
+  async stop(): Promise<void> {
+    const c = this.child;
+    this.child = undefined;
+    await killAndWait(c);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 /** A redis-server of the test's own: start, stop (SIGKILL by PID) and start again on the same port. */
-export class OwnRedis {
-  readonly port: number;
-  readonly dir: string;
+export class OwnRedis extends OwnServer {
   readonly #extra: readonly string[];
-  #child: ChildProcess | undefined;
 
   private constructor(port: number, extra: readonly string[]) {
-    this.port = port;
+    super(port, mkdtempSync(join(tmpdir(), 'sluice-redis-')));
     this.#extra = extra;
-    this.dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'));
   }
 
   static async start(extra: readonly string[] = []): Promise<OwnRedis> {
@@ -97,26 +117,14 @@ export class OwnRedis {
   }
 
   get pid(): number | undefined {
-    return this.#child?.pid;
+    return this.child?.pid;
   }
 
   async start(): Promise<void> {
-    if (this.#child !== undefined) return;
+    if (this.child !== undefined) return;
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.#extra];
-    this.#child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
     if (!(await pingable(this.port, 10_000))) throw new Error(`redis-server on port ${this.port} did not answer PING within 10 s`);
-  }
-
-  /** SIGKILL by PID and wait for the exit. */
-  async stop(): Promise<void> {
-    const c = this.#child;
-    this.#child = undefined;
-    await killAndWait(c);
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
