@@ -18,6 +18,10 @@ async function tsxLoader() {
 const tsx = existsSync(source) ? await tsxLoader() : undefined;
 if (tsx !== undefined) {
   tsx.register();
+  // register() hooks this process only: a process it forks (`gateway --workers`: node:cluster
+  // runs src/gateway/worker-main.ts) inherits execArgv, not the hooks, and every worker died
+  // at once, ERR_UNKNOWN_FILE_EXTENSION ".ts" (hostile-12). Its loader goes to them too.
+  process.execArgv.push('--import', import.meta.resolve('tsx'));
   await import(source.href);
 } else if (existsSync(built)) {
   await import(built.href);

@@ -70,9 +70,12 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** The CLI (built, or under tsx: cliArgv); `nodeArgs` go to node before it (and on to forked workers, which inherit execArgv). */
-export function sluice(args: readonly string[], nodeArgs: readonly string[] = []): Spawned {
-  const child = spawn(process.execPath, cliArgv(args, nodeArgs), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The CLI (built, or under tsx: cliArgv); `nodeArgs` go to node before it (and on to forked
+ * workers, which inherit execArgv). `argv`: node's whole argument list instead (bin/sluice.js, as `npx sluice` runs it).
+ */
+export function sluice(args: readonly string[], nodeArgs: readonly string[] = [], argv: readonly string[] = cliArgv(args, nodeArgs)): Spawned {
+  const child = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const lines: string[] = [];
   let err = '';
