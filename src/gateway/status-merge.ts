@@ -9,14 +9,21 @@
 import type { GroupSample } from '../dashboard/group-sampler.js';
 import type { GatewayStatus } from './status.js';
 
-/** Fields that are not counts: the largest (times), the mean (smoothed times), or any (flags). */
-const LARGEST = new Set(['uptimeMs', 'windowMs', 'resetMs']);
+/**
+ * Fields that are not counts: the largest (times; a breaker's time until it may close), the
+ * mean (smoothed times), any (flags), or the first (settings every worker has the same of: a
+ * route's injected fault, a rollout's canary percent — summed, two workers showed `delayMs: 20`
+ * and `abortStatus: 1006` for a 10 ms delay and a 503, and `percent: 20` for a 10% canary, hostile-12).
+ */
+const LARGEST = new Set(['uptimeMs', 'windowMs', 'resetMs', 'retryAfterMs']);
 const MEAN = new Set(['serviceMs', 'latencyMs', 'rttMs']);
+const SETTING = new Set(['percent', 'delayMs', 'delayPercent', 'abortStatus', 'abortPercent']);
 
 function merge(values: readonly unknown[], field: string): unknown {
   const first = values[0];
   if (typeof first === 'number') {
     const nums = values.filter((v): v is number => typeof v === 'number');
+    if (SETTING.has(field)) return first;
     if (LARGEST.has(field)) return Math.max(...nums);
     if (MEAN.has(field)) return nums.reduce((a, b) => a + b, 0) / nums.length;
     return nums.reduce((a, b) => a + b, 0);
@@ -70,7 +77,7 @@ export function mergeStatuses(statuses: readonly GatewayStatus[]): GatewayStatus
  * The gates' `limit` in a merged status is the gateway's, not a sum of the workers' own: a
  * concurrency limit leased across workers is the shared limit (a worker's local limit is the
  * slots it holds — or 1, as ballast, while it holds none, so the sum could read one above the
- * limit), and a rate gate's bucket is the same in every worker. An adaptive limit is each
+ * limit), and a rate gate's bucket (a keyed one's per tenant) is the same in every worker. An adaptive limit is each
  * worker's own share, and stays summed.
  */
 export function gatewayLimits(merged: GatewayStatus, first: GatewayStatus, leases: Readonly<Record<string, { limit: number }>>): GatewayStatus {
@@ -79,7 +86,8 @@ export function gatewayLimits(merged: GatewayStatus, first: GatewayStatus, lease
     gates: p.gates.map((g, j) => {
       const lease = g.kind === 'concurrency' ? leases[`${p.key}/concurrency`] : undefined;
       if (lease !== undefined) return { ...g, limit: lease.limit };
-      if (g.tokens !== undefined) return { ...g, limit: first.policies.find((q) => q.key === p.key)?.gates[j]?.limit ?? g.limit };
+      // A keyed limiter's `limit` is its default bucket's capacity, one for the whole gateway too (summed: 10 for a burst of 5 on two workers, hostile-12).
+      if (g.tokens !== undefined || g.kind === 'keyed-rate') return { ...g, limit: first.policies.find((q) => q.key === p.key)?.gates[j]?.limit ?? g.limit };
       return g;
     }),
   }));

@@ -44,6 +44,36 @@ describe('mergeStatuses + gatewayLimits', () => {
     expect(gatewayLimits(merged, b, {}).policies[0]!.gates[0]!.limit).toBe(50);
   });
 
+  it('settings are not summed: a route fault, a canary percent, a keyed bucket; a breaker’s time to close is the longest (hostile-12)', () => {
+    const fault = (delayed: number): Record<string, unknown> => ({ delayMs: 10, delayPercent: 20, abortStatus: 503, abortPercent: 10, delayed, aborted: 1 });
+    const one = (delayed: number, bypassed: number, retryAfterMs: number): GatewayStatus =>
+      ({
+        state: 'serving',
+        routes: [{ name: 'r', path: '/api', upstream: 'app', policy: 'p', fault: fault(delayed) }],
+        policies: [
+          {
+            name: 'p',
+            key: 'k',
+            serviceMs: 20,
+            refusingAll: false,
+            rollout: { mode: 'canary', percent: 10, shadowRefusals: {}, bypassed },
+            gates: [
+              { ...gate('keyed-rate', 5, 0), keys: 3 },
+              { ...gate('circuit-breaker', 0, 0), limit: null, state: 'open', retryAfterMs },
+            ],
+          },
+        ],
+      }) as unknown as GatewayStatus;
+    const [a, b] = [one(2, 4, 3_000), one(3, 5, 7_000)];
+    const merged = gatewayLimits(mergeStatuses([a, b])!, a, {});
+    expect(merged.routes[0]!.fault).toEqual({ delayMs: 10, delayPercent: 20, abortStatus: 503, abortPercent: 10, delayed: 5, aborted: 2 });
+    expect(merged.policies[0]!.rollout).toEqual({ mode: 'canary', percent: 10, shadowRefusals: {}, bypassed: 9 });
+    const [keyed, breaker] = merged.policies[0]!.gates;
+    expect(keyed!.limit).toBe(5);
+    expect(keyed!.admitted).toBe(20);
+    expect((breaker as unknown as { retryAfterMs: number }).retryAfterMs).toBe(7_000);
+  });
+
   it('the dashboard: a leased group shows the shared limit; a group without a lease keeps the sum', () => {
     const sample = (name: string, limit: number | null, inFlight: number): GroupSample => ({ name, admitted: 10, refused: {}, admittedPerSec: 1, refusedPerSec: {}, shadowPerSec: {}, inFlight, limit, queued: 0, waitP50Ms: null, waitP99Ms: null, latencyP50Ms: null, latencyP99Ms: null, breaker: null, pressure: null, topTenants: [], info: {} });
     const merged = mergeGroupSamples([[sample('p', 6, 5), sample('q', 30, 1)], [sample('p', 1, 0), sample('q', 25, 2)]]);
