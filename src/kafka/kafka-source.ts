@@ -9,7 +9,9 @@
  * the room the buffers have (FetchBudget), so a small demand never pulls megabytes. Offsets are committed only
  * after processing, per partition at the lowest unfinished offset (OffsetTracker), every
  * `commitIntervalMs` and on close. A retry re-delivers in this process after the delay,
- * uncommitted meanwhile; a dead letter is produced to `<topic>.dead` with the reason.
+ * uncommitted meanwhile; a consumer that stops (or a broker failure) cuts that wait short and
+ * leaves the message uncommitted, so the group reads it again from the committed offset (its
+ * attempt count, kept in this process, starts over); a dead letter is produced to `<topic>.dead` with the reason.
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
@@ -18,7 +20,7 @@ import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
 import type { BrokerSource } from '../brokers/source.js';
-import { pullMax } from '../brokers/source.js';
+import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import { FetchBudget } from './fetch-budget.js';
@@ -100,7 +102,7 @@ class KafkaDelivery extends DeliveryBase {
   }
 
   protected async doRetry(delayMs: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, delayMs));
+    if (delayMs > 0) await pause(delayMs, this.owner.hurry);
     this.owner.redeliver(this.held);
   }
 
@@ -132,6 +134,8 @@ export class KafkaSource implements BrokerSource {
   #fetchedBytes = 0;
   #largestFetch = 0;
   readonly #arrivals = new Arrivals();
+  /** Aborted when the consumer stops or the broker fails: retries waiting out their delay end. */
+  readonly #hurry = new AbortController();
   #commitTimer: ReturnType<typeof setInterval> | undefined;
   #committing: Promise<void> = Promise.resolve();
 
@@ -256,6 +260,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   #fail(err: unknown): void {
+    this.#hurry.abort();
     this.#arrivals.fail(new BrokerUnavailableError(this.name, err));
   }
 
@@ -317,9 +322,22 @@ export class KafkaSource implements BrokerSource {
     this.#trackers.get(held.partition)?.done(BigInt(held.message.offset));
   }
 
-  /** @internal In-process redelivery: back to the front of its partition's buffer, one attempt more. */
+  /** The consumer stops: retries waiting out their delay end now, their messages left uncommitted. */
+  stopping(): void {
+    this.#hurry.abort();
+  }
+
+  /** @internal */
+  get hurry(): AbortSignal {
+    return this.#hurry.signal;
+  }
+
+  /**
+   * @internal In-process redelivery: back to the front of its partition's buffer, one attempt
+   * more. Stopping (or stopped): left uncommitted instead, for the group to read again.
+   */
   redeliver(held: Held): void {
-    if (held.generation !== this.#generation || this.#arrivals.closed) return;
+    if (held.generation !== this.#generation || this.#arrivals.closed || this.#hurry.signal.aborted) return;
     held.attempt++;
     const buf = this.#buffers.get(held.partition);
     if (buf === undefined) return;

@@ -101,6 +101,35 @@ describe.skipIf(!svc.up)('kafka', () => {
     }
   });
 
+  it('stop() while a retry waits out a ten-minute delay: stop() settles at once, the message stays uncommitted and the group reads it again', async () => {
+    const topic = unique('kstopretry');
+    await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+    const p = await KafkaProducer.open({ brokers });
+    await p.send(topic, 'flaky');
+    await p.close();
+    const options = { brokers, topic, groupId: `${topic}-g`, commitIntervalMs: 200, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 };
+    const source = await KafkaSource.open(options);
+    const c = new BrokerConsumer(source, () => {
+      throw new Error('boom');
+    }, { onFailure: { maxAttempts: 3, baseDelayMs: 600_000, maxDelayMs: 600_000 } });
+    let next: BrokerConsumer | undefined;
+    let stopped = 'not stopped';
+    try {
+      expect(await until(() => c.stats().failed === 1)).toBe(true);
+      stopped = await Promise.race([c.stop().then(() => 'settled'), new Promise((r) => setTimeout(r, 20_000)).then(() => 'still waiting')]);
+      expect(stopped).toBe('settled');
+      expect(c.stats()).toMatchObject({ received: 1, failed: 1, retried: 1, acked: 0, settleErrors: 0, held: 0 });
+      const seen: string[] = [];
+      next = new BrokerConsumer(await KafkaSource.open(options), (d) => void seen.push(Buffer.from(d.body).toString()));
+      expect(await until(() => next!.stats().acked === 1, 30_000)).toBe(true);
+      expect(seen).toEqual(['flaky']);
+    } finally {
+      if (stopped === 'not stopped') await c.stop(); // one still waiting out the delay is left behind
+      await next?.stop();
+      await admin.deleteTopics({ topics: [topic, `${topic}.dead`] }).catch(() => undefined);
+    }
+  }, 90_000);
+
   /** 3,000 records of 1 KiB on 3 partitions, written 10 to a send (so a record batch is ~10 records). */
   async function backlog(topic: string): Promise<void> {
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
