@@ -48,6 +48,7 @@ export interface BrokerConsumerStats {
   readonly source: string;
   /** Deliveries handed to the handler. */
   readonly received: number;
+  /** Acked after the handler: where the broker answers an ack (JetStream, Redis Streams, SQS), once it answered. */
   readonly acked: number;
   /** Handler failures (throws and rejections). */
   readonly failed: number;

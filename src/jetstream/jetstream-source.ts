@@ -3,7 +3,9 @@
  * outstanding demand (capped at `maxBatch`): the server sends what it has at once and the
  * rest as it arrives, until the batch is full or `expiresMs` passes. The consumer's
  * `max_ack_pending` bounds what this group holds unacknowledged across machines. Ack after
- * processing; retry is `nak(delay)`; `extend` is the in-progress ack (`+WPI`) for long work;
+ * processing, and awaited: the server's reply to the ack (`ackAck`) is what makes it acked,
+ * so a lost ack (a server down, a cut) is a settle error and the message is redelivered after
+ * `ack_wait`, never counted done; retry is `nak(delay)`; `extend` is the in-progress ack (`+WPI`) for long work;
  * a dead letter is published to the dead-letter stream with the reason, then `term`inated.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, Consumer, ConsumerMessages } from '@nats-io/jetstream';
@@ -52,9 +54,9 @@ class JetstreamDelivery extends DeliveryBase {
     super({ broker: 'jetstream', source, id: String(msg.seq), body: msg.data, headers, attempt: msg.info.deliveryCount });
   }
 
-  protected doAck(): Promise<void> {
-    this.msg.ack();
-    return Promise.resolve();
+  protected async doAck(): Promise<void> {
+    // Rejects when no reply comes within the client's ack timeout (5 s); false: not sent (no reply subject).
+    if (!(await this.msg.ackAck())) throw new Error(`ack of ${this.id} not sent`);
   }
 
   protected doRetry(delayMs: number): Promise<void> {

@@ -91,6 +91,27 @@ describe.skipIf(!can)('jetstream: a bad day', () => {
     await next.close();
   });
 
+  it('an ack counts as acked once the server confirmed it: sent while the server is down, it is held, then acked (or a settle error, and redelivered) once the server is back', async () => {
+    await nats.start();
+    const source = await open('ACKACK');
+    await publish('ACKACK.in', ['x']);
+    const c = new BrokerConsumer(source, async (d) => {
+      if (d.attempt === 1) await nats.stop(); // the ack this handler's end sends cannot be confirmed now
+    });
+    try {
+      expect(await until(() => c.stats().inFlight === 0 && c.stats().received === 1)).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      // Down: nothing confirmed it, so it is neither acked nor done with (before: acked at once).
+      expect(c.stats()).toMatchObject({ acked: 0, held: 1 });
+      await nats.start();
+      // Confirmed once the client reconnects, or timed out (a settle error) and redelivered after ack_wait.
+      expect(await until(() => c.stats().acked === 1, 30_000)).toBe(true);
+      expect(c.stats()).toMatchObject({ received: 1 + c.stats().settleErrors, held: 0 });
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('the server killed for good: done rejects with BrokerUnavailableError once the client gives up reconnecting', async () => {
     await nats.start();
     const source = await open('GONE');
