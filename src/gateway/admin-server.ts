@@ -8,13 +8,17 @@
  *   /metrics  Prometheus text (sluice/prometheus); 501 when prom-client is not installed —
  *             an optional peer, imported at the gateway's start (loadMetrics), so that every
  *             counter counts from then on; the gateway runs without it
+ * Its bounds (hostile-11: it took any number of connections and held a head sent halfway 60 s,
+ * so 300 of them took every descriptor of a process limited to 256, /healthz with them): at most
+ * 24 connections, a head within 10 s, /healthz and /readyz answered whatever holds the others
+ * (admin-connections.ts).
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Dashboard } from '../dashboard/dashboard.js';
+import { createAdminServer } from './admin-connections.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
@@ -41,18 +45,6 @@ export interface AdminDeps {
 }
 
 export type Scrape = () => Promise<{ contentType: string; body: string }>;
-
-/**
- * The admin listener's own bounds (hostile-11). It took any number of connections, and held a
- * head sent halfway 60 s and more (node:http's defaults: headersTimeout 60 s, checked every
- * 30 s): with the process's file limit at 256, 300 such connections to the admin port took
- * every descriptor, and the proxy's clients were reset or closed unanswered, /healthz with them.
- * Its connections now stay within what file-limit.ts keeps for the process besides client and
- * upstream sockets (over the cap, closed at accept), and a request's head must come within 10 s.
- */
-export const ADMIN_MAX_CONNECTIONS = 24;
-/** node:http's options for an admin listener: see ADMIN_MAX_CONNECTIONS. */
-export const ADMIN_SERVER_OPTIONS = { headersTimeout: 10_000, requestTimeout: 10_000, connectionsCheckingInterval: 1_000 } as const;
 
 export function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
@@ -141,7 +133,7 @@ export async function loadMetrics(state: HandlerState): Promise<GatewayMetrics |
 
 export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
   const { dashboard, metrics } = deps;
-  const server: Server = createServer(ADMIN_SERVER_OPTIONS, (req, res) => {
+  const server: Server = createAdminServer((req, res) => {
     if (dashboard.handle(req, res) || refuseMethod(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const { state } = deps;
@@ -195,7 +187,6 @@ export function storeReadiness(stores: readonly StoreStatus[]): { status: number
  * connections; `onClose` ends what the listener owns besides (the dashboard's live streams).
  */
 export async function listenAdmin(server: Server, host: string, port: number, onClose: () => void = () => undefined): Promise<AdminServer> {
-  server.maxConnections = ADMIN_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     // Named, so that listening removes it: a later error of the server is not a failed start.
     const failed = (err: Error): void => {

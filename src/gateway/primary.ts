@@ -12,13 +12,13 @@
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Dashboard } from '../dashboard/dashboard.js';
 import type { DashboardSample } from '../dashboard/dashboard.js';
 import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
-import { ADMIN_SERVER_OPTIONS, listenAdmin, refuseMethod, send, storeReadiness } from './admin-server.js';
+import { createAdminServer } from './admin-connections.js';
+import { listenAdmin, refuseMethod, send, storeReadiness } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { SharedLimitStore } from '../shared/limit-store.js';
 import type { GatewayConfig } from './config-types.js';
@@ -348,7 +348,7 @@ interface PrimaryAdminDeps {
  * /readyz says whether the workers' store is away (each worker has its own connection).
  */
 function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): Promise<AdminServer> {
-  const server = createServer(ADMIN_SERVER_OPTIONS, (req, res) => {
+  const server = createAdminServer((req, res) => {
     if (deps.dashboard.handle(req, res) || refuseMethod(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const fail = (err: unknown): void => send(res, 500, `${String(err)}\n`);
