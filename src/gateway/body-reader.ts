@@ -34,7 +34,7 @@ export interface RequestBody {
 
 export interface BodyRefusal {
   readonly status: 400 | 408 | 413 | 503;
-  readonly reason: 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small';
+  readonly reason: 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small' | 'chunk_extensions_too_large';
   readonly detail: string;
 }
 
@@ -47,6 +47,15 @@ export interface BodyRefusal {
  */
 export const CHUNKS_CHECKED_AFTER = 1024;
 export const MIN_CHUNK_BYTES = 16;
+
+/**
+ * Chunk extensions are read and dropped (the body goes upstream with its Content-Length), and
+ * maxBodySize does not count them: node:http bounds them per chunk (16 kB), not per body, so a
+ * body of 16-byte chunks each under 16 kB of extension was read for all of bodyTimeout, as
+ * fast as the client sent, and never refused (hostile-12). A body's extensions may add up to
+ * this beyond its own declared size; more is 413.
+ */
+export const EXTENSION_ALLOWANCE = 16 * 1024;
 
 /** What came of reading: the body, a refusal to write, or nothing to do (the client is gone). */
 export type BodyOutcome = { readonly type: 'read'; readonly body: RequestBody } | { readonly type: 'refused'; readonly refusal: BodyRefusal } | { readonly type: 'gone' };
@@ -73,6 +82,15 @@ const chunksTooSmall: BodyOutcome = {
     detail: `The request body comes in chunks averaging under ${MIN_CHUNK_BYTES} bytes over more than ${CHUNKS_CHECKED_AFTER} chunks: each costs the gateway more than its bytes.`,
   },
 };
+
+const extensionsTooLarge = (extensions: number): BodyOutcome => ({
+  type: 'refused',
+  refusal: {
+    status: 413,
+    reason: 'chunk_extensions_too_large',
+    detail: `The chunk extensions of the request body (${extensions} bytes so far) are larger than its data by more than ${EXTENSION_ALLOWANCE} bytes.`,
+  },
+});
 
 const memoryFull: BodyOutcome = {
   type: 'refused',
@@ -155,6 +173,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcom
   sizes.onDeclared = () => {
     if (sizes.declared > limits.maxBytes) finish(tooLarge(limits.maxBytes));
     else if (sizes.chunks > CHUNKS_CHECKED_AFTER && sizes.declared < sizes.chunks * MIN_CHUNK_BYTES) finish(chunksTooSmall);
+    else if (sizes.extensions > sizes.declared + EXTENSION_ALLOWANCE) finish(extensionsTooLarge(sizes.extensions));
   };
   sizes.onDeclared();
 }

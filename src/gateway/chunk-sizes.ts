@@ -19,12 +19,14 @@
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 
-/** What a chunked body has declared so far; `onDeclared` hears each new chunk. */
+/** What a chunked body has declared so far; `onDeclared` hears each new chunk, and the end of each chunk extension. */
 export interface ChunkSizes {
   /** The sum of the chunk sizes read so far (bytes; Infinity past 2^53). */
   declared: number;
   /** The chunks read so far, the last (size 0) not counted. */
   chunks: number;
+  /** Bytes of chunk extensions read so far (after the size, up to the line's CR): read, and never forwarded. */
+  extensions: number;
   onDeclared: (() => void) | undefined;
 }
 
@@ -77,9 +79,17 @@ class ChunkFraming {
           else return this.#broken();
           break;
         }
-        case 'ext':
-          if (b === CR) this.state = 'sizeLf';
-          break;
+        case 'ext': {
+          // Up to the line's CR at once: an extension can be most of what a client sends (body-reader.ts bounds it).
+          const cr = buf.indexOf(CR, i);
+          const end = cr < 0 ? buf.length : cr;
+          this.sizes.extensions += end - i;
+          if (cr < 0) return -1;
+          this.state = 'sizeLf';
+          this.sizes.onDeclared?.();
+          i = cr + 1;
+          continue;
+        }
         case 'sizeLf':
           if (b !== LF) return this.#broken();
           this.state = this.#left === 0 ? 'lineStart' : 'data';
@@ -209,7 +219,7 @@ export function followChunkSizes(req: IncomingMessage): void {
   const from = last?.end ?? 0;
   const start = bodyStart(buf, from, req);
   if (start === undefined) return;
-  const sizes: ChunkSizes = { declared: 0, chunks: 0, onDeclared: undefined };
+  const sizes: ChunkSizes = { declared: 0, chunks: 0, extensions: 0, onDeclared: undefined };
   (req as Watched)[kSizes] = sizes;
   const framing = new ChunkFraming(sizes);
   const end = framing.feed(buf, start);

@@ -125,6 +125,29 @@ describe('chunks too small to be worth their cost', () => {
   });
 });
 
+describe('chunk extensions', () => {
+  // hostile-12: node:http bounds extensions per chunk (16 kB), maxBodySize counted none: 16-byte
+  // chunks under 16 kB of extension each were read for all of bodyTimeout, and never refused.
+  it('more extension bytes than body bytes, past 16 kB: 413 chunk_extensions_too_large, nothing forwarded', async () => {
+    const gw = await gateway('200kb');
+    const chunk = `10;x=${'e'.repeat(4_000)}\r\n${'a'.repeat(16)}\r\n`;
+    const r = await rawExchange(gw.url, `${head()}${chunk.repeat(6)}0\r\n\r\n`, 10_000);
+    expect(r.timedOut).toBe(false);
+    expect(JSON.parse(r.body)).toMatchObject({ status: 413, reason: 'chunk_extensions_too_large' });
+    expect(r.head).toMatch(/\r\nconnection: close/i);
+    expect(gw.bodies).toEqual([]);
+    expect(gw.status().counters.bodyTooLarge).toBe(1);
+  });
+
+  it('a signature per 1 kB chunk (aws-chunked style) passes, the body forwarded without them', async () => {
+    const gw = await gateway('200kb');
+    const sig = `;chunk-signature=${'f'.repeat(64)}`;
+    const r = await rawExchange(gw.url, `${head('Connection: close\r\n')}${`400${sig}\r\n${'a'.repeat(1_024)}\r\n`.repeat(100)}0${sig}\r\n\r\n`, 10_000);
+    expect(r.status).toBe(200);
+    expect(gw.bodies).toEqual(['a'.repeat(102_400)]);
+  });
+});
+
 describe('chunked bodies within maxBodySize', () => {
   const body = `5;ext=1\r\nhello\r\n1A\r\n${'b'.repeat(26)}\r\n0\r\nX-Trailer: t\r\n\r\n`;
   const want = `hello${'b'.repeat(26)}`;
