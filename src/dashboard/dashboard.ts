@@ -117,6 +117,9 @@ export class Dashboard {
     const title = options.title ?? DASHBOARD_DEFAULTS.title;
     if (typeof title !== 'string') throw new InvalidOptionError('title', 'a string', title);
     this.#title = title;
+    // Counting starts now, not at the first sample: what the gates answer before it (its tenants,
+    // its rates, its waits) is in that sample.
+    this.#attach(Date.now());
     this.#timer = setInterval(() => this.#tick(), this.intervalMs);
     this.#timer.unref();
   }
@@ -198,11 +201,10 @@ export class Dashboard {
     res.write(`retry: 2000\nevent: history\ndata: ${JSON.stringify(this.#history)}\n\n`);
   }
 
-  #sample(): DashboardSample {
-    if (this.#samples !== undefined) return { t: Date.now(), groups: this.#samples() };
+  /** A sampler listening to each group shown now (a new one for a group whose gates changed); the others closed. */
+  #attach(now: number): GroupSampler[] {
     const seen = new Set<string>();
-    const groups: GroupSample[] = [];
-    const now = Date.now();
+    const samplers: GroupSampler[] = [];
     for (const g of this.#groups()) {
       if (seen.has(g.name)) continue;
       seen.add(g.name);
@@ -211,15 +213,21 @@ export class Dashboard {
         s.close(); // the group's gates changed (a reload built new ones)
         s = undefined;
       }
-      if (s === undefined) this.#samplers.set(g.name, (s = new GroupSampler(g, this.#maxTenants, this.#tenantKeys)));
-      groups.push(s.sample(now, this.#topTenants));
+      if (s === undefined) this.#samplers.set(g.name, (s = new GroupSampler(g, this.#maxTenants, this.#tenantKeys, now)));
+      samplers.push(s);
     }
     for (const [name, s] of this.#samplers) {
       if (seen.has(name)) continue;
       s.close();
       this.#samplers.delete(name);
     }
-    return { t: now, groups };
+    return samplers;
+  }
+
+  #sample(): DashboardSample {
+    if (this.#samples !== undefined) return { t: Date.now(), groups: this.#samples() };
+    const now = Date.now();
+    return { t: now, groups: this.#attach(now).map((s) => s.sample(now, this.#topTenants)) };
   }
 
   #tick(): void {

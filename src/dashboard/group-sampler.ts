@@ -87,12 +87,15 @@ export class GroupSampler {
   readonly #offs: (() => void)[] = [];
   #last: { at: number; admitted: number; refused: Record<string, number>; shadow: Record<string, number> } | undefined;
 
+  /** `now`: when it starts listening; the first sample's rates are since then. */
   constructor(
     readonly group: DashboardGroup,
     maxTenants: number,
-    readonly tenantKeys: TenantKeys = 'hash',
+    readonly tenantKeys: TenantKeys,
+    now: number,
   ) {
     this.#tenants = new TenantCounts(maxTenants);
+    this.#last = { at: now, ...this.#counts() };
     const listener = (e: GateEvent): void => {
       if (e.type === 'admit') this.#waits.add(e.waitedMs);
       else if (e.type === 'release' && Number.isFinite(e.latencyMs) && e.outcome !== 'ignored') this.#latencies.add(e.latencyMs);
@@ -110,13 +113,19 @@ export class GroupSampler {
     return this.#tenants.size;
   }
 
-  sample(now: number, topN: number): GroupSample {
-    const stats = this.group.gates.map((g) => g.stats());
-    const last = stats[stats.length - 1];
-    const admitted = last?.admitted ?? 0;
+  /** The cumulative counts now: the last gate's admissions, every gate's refusals, the shadow's. */
+  #counts(stats: readonly GateStats[] = this.group.gates.map((g) => g.stats())): { admitted: number; refused: Record<string, number>; shadow: Record<string, number> } {
+    const admitted = stats[stats.length - 1]?.admitted ?? 0;
     const refused: Record<string, number> = {};
     if (this.group.shadow !== true) for (const s of stats) for (const [k, v] of Object.entries(s.rejected) as [RejectionReason, number][]) if (v > 0) refused[k] = (refused[k] ?? 0) + v;
     const shadow: Record<string, number> = Object.fromEntries(this.group.shadowRefusals?.() ?? []);
+    return { admitted, refused, shadow };
+  }
+
+  sample(now: number, topN: number): GroupSample {
+    const stats = this.group.gates.map((g) => g.stats());
+    const last = stats[stats.length - 1];
+    const { admitted, refused, shadow } = this.#counts(stats);
     const prev = this.#last;
     const secs = prev === undefined ? 0 : (now - prev.at) / 1000;
     const rate = (cur: number, before: number | undefined): number => (secs > 0 ? Math.max(0, Math.round(((cur - (before ?? 0)) / secs) * 10) / 10) : 0);

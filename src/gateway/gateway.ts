@@ -238,9 +238,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // primary's /metrics is its workers' merged.
   const loaded = resolved.admin.enabled ? await loadMetrics(state) : undefined;
   let metrics: Promise<GatewayMetrics | undefined> | undefined = resolved.admin.enabled ? Promise.resolve(loaded) : undefined;
+  // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's
+  // /dashboard (primary.ts). Made before listening, as the metrics: it counts from the first request.
+  const dashboard = resolved.admin.enabled ? gatewayDashboard(state, resolved.admin.tenantKeys) : undefined;
   try {
     await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
   } catch (err) {
+    dashboard?.close();
     loaded?.close();
     throw err;
   }
@@ -249,8 +253,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   let admin: AdminServer | undefined;
   const status = (): GatewayStatus => ({ ...gatewayStatus(state, connections, startedAt), ...(store === undefined ? {} : { store: store.status() }) });
-  // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's /dashboard (primary.ts).
-  const dashboard = resolved.admin.enabled ? gatewayDashboard(state, resolved.admin.tenantKeys) : undefined;
   // A worker's admin is its primary's: /status and /metrics there cover every worker.
   if (dashboard !== undefined && options.share === undefined) {
     try {

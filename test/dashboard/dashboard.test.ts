@@ -108,10 +108,23 @@ describe('sluice/dashboard', () => {
     expect(d.subscribers).toBe(0);
   });
 
+  it('counts from its creation, not from its first sample: what was answered before that is in the first sample', async () => {
+    const rate = new KeyedRateLimiter({ name: 'early-rate', policy: { algorithm: 'gcra', rate: 1, burst: 1 } });
+    const d = createDashboard({ groups: [{ name: 'api', gates: [rate] }], tenantKeys: 'raw', intervalMs: 1000 });
+    for (const key of ['key:a', 'key:a', 'key:a', 'key:b']) void rate.admit({ key }); // a: 1 admitted, 2 refused; b: admitted
+    await sleep(2); // the clock moves on from the dashboard's start
+    const g = d.snapshot().groups[0]!;
+    expect([g.admitted, g.refused]).toEqual([2, { rate_limited: 2 }]);
+    // Before: no tenant (the listeners came with the first sample) and rates of 0 (no sample before it).
+    expect(g.topTenants).toEqual([['key:a', 2]]);
+    expect(g.admittedPerSec).toBeGreaterThan(0);
+    expect(g.refusedPerSec['rate_limited']).toBeGreaterThan(0);
+    d.close();
+  });
+
   it('a flood of tenants keeps the tenant counts bounded, and the heavy tenant on top', async () => {
     const rate = new KeyedRateLimiter({ name: 'api-rate', policy: { algorithm: 'gcra', rate: 1, burst: 1 } });
     const d = createDashboard({ groups: [{ name: 'api', gates: [rate] }], maxTenants: 100, intervalMs: 1000 });
-    d.snapshot(); // the first sample attaches the listeners
     for (let i = 0; i < 20_000; i++) {
       void rate.admit({ key: `flood-${i}` });
       void rate.admit({ key: `flood-${i}` }); // refused: each flooding tenant once
@@ -128,8 +141,6 @@ describe('sluice/dashboard', () => {
     const rate = new KeyedRateLimiter({ name: 'raw-rate', policy: { algorithm: 'gcra', rate: 1, burst: 1 } });
     const raw = createDashboard({ groups: [{ name: 'api', gates: [rate] }], tenantKeys: 'raw', intervalMs: 1000 });
     const hashed = createDashboard({ groups: [{ name: 'api', gates: [rate] }], intervalMs: 1000 });
-    raw.snapshot();
-    hashed.snapshot();
     for (const key of ['key:sk_1', 'key:sk_1', 'ip:10.0.0.7', 'ip:10.0.0.7']) void rate.admit({ key });
     expect(raw.snapshot().groups[0]!.topTenants).toEqual([['ip:10.0.0.7', 1], ['key:sk_1', 1]]);
     const h = `key:#${createHash('sha256').update('key:sk_1').digest('hex').slice(0, 12)}`;
