@@ -11,8 +11,7 @@
  * chunk framing after it is followed; when the body does not end in that read, the rest is
  * followed on the connection's 'data' events (node:http then feeds its parser from them, as
  * for a TLS socket), and the parser reads natively again once the body's framing has ended.
- * Where the head cannot be found with certainty
- * (a read that begins inside its final CRLF CRLF), nothing is followed: the body is bounded as
+ * Where the head cannot be found with certainty, nothing is followed: the body is bounded as
  * it arrives, as before. Only what the parser accepts matters: a malformed line stops the
  * following (the parser's error answers it), and an overflowing size is the parser's 400.
  */
@@ -261,10 +260,18 @@ function bodyStart(buf: Buffer, from: number, req: IncomingMessage): number | un
   let at = buf.indexOf(line, from);
   if (at < 0) {
     // The head began in an earlier read: this one begins inside it, past its request line. One
-    // that begins with a CR or LF may begin inside its last CRLF CRLF; one with a version before
-    // its first CRLF CRLF holds another request line (an earlier request's).
-    if (from > 0 || buf[0] === CR || buf[0] === LF) return undefined;
-    const end = buf.indexOf(HEAD_END);
+    // with a version before its first CRLF CRLF holds another request line (an earlier request's).
+    if (from > 0) return undefined;
+    let start = 0;
+    if (buf[0] === CR || buf[0] === LF) {
+      // It may begin inside the head's last CRLF CRLF (a client that splits its head there).
+      const run = lineEnds(buf);
+      if (run === undefined) return undefined;
+      if (run.ends || chunkSizeLine(buf, run.length)) return run.length;
+      // The line ends closed a header line, and more headers follow.
+      start = run.length;
+    }
+    const end = buf.indexOf(HEAD_END, start);
     return end < 0 || buf.subarray(0, end).includes(VERSION) ? undefined : end + 4;
   }
   while (at >= 0) {
@@ -274,6 +281,33 @@ function bodyStart(buf: Buffer, from: number, req: IncomingMessage): number | un
     at = buf.indexOf(line, at + 1);
   }
   return undefined;
+}
+
+/**
+ * The CR and LF bytes a read begins with, when they can be the end of a head's last CRLF CRLF
+ * (until hostile-12 such a read was not followed: a head split there took the body past every
+ * check of its chunk sizes). `ends`: they must end the head (3 or 4 of them); 1 or 2 may also
+ * close a header line, which chunkSizeLine tells apart. Undefined for any other run.
+ */
+function lineEnds(buf: Buffer): { readonly length: number; readonly ends: boolean } | undefined {
+  let n = 0;
+  while (n < buf.length && n < 5 && (buf[n] === CR || buf[n] === LF)) n++;
+  const run = buf.subarray(0, n).toString('latin1');
+  if (!HEAD_END.toString('latin1').endsWith(run)) return undefined;
+  return { length: n, ends: n >= 3 };
+}
+
+/**
+ * Whether `buf` goes on at `at` as a chunked body, not as a header line: hex digits up to the
+ * read's end (or none left), or hex digits then CR, `;` or whitespace — which no header line
+ * has (a name is a token, then a colon; and a head complete in this read cannot end it).
+ */
+function chunkSizeLine(buf: Buffer, at: number): boolean {
+  let i = at;
+  while (i < buf.length && hexValue(buf[i]!) >= 0) i++;
+  if (i === buf.length) return true;
+  const b = buf[i]!;
+  return i > at && (b === CR || b === 0x3b || b === 0x20 || b === 0x09);
 }
 
 /** `head` (request line and header lines) has `rawHeaders`' names, in order. */

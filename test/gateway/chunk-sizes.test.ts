@@ -125,6 +125,40 @@ describe('chunks too small to be worth their cost', () => {
   });
 });
 
+describe('a head split across reads where it ends', () => {
+  // hostile-12: a read that began inside the head's last CRLF CRLF was not followed, so a client
+  // that split its head there passed every check of its chunk sizes (FFFFFFFF waited for bodyTimeout).
+  const whole = `${head('Connection: close\r\n')}`;
+  const cuts: [string, string][] = [1, 2, 3, 4].map((n) => [whole.slice(0, -n), whole.slice(-n)]);
+  // Before the last header line's CRLF, then another header (one whose name begins with hex digits).
+  cuts.push([whole.slice(0, -4), '\r\nAb: c\r\n\r\n']);
+
+  /** `first`, then (a later read) `rest` + `body`: the statuses, and whether the connection closed within the bound. */
+  async function split(url: string, first: string, rest: string): Promise<number[]> {
+    const { socket, text, closed } = rawSocket(url);
+    socket.write(first);
+    await sleep(50);
+    socket.write(rest);
+    const t = setTimeout(() => socket.destroy(), 10_000);
+    await closed;
+    clearTimeout(t);
+    return statuses(text());
+  }
+
+  it('FFFFFFFF is 413 at once and 1-byte chunks 400, wherever the cut; a body within the limit passes', async () => {
+    const gw = await gateway('20kb');
+    for (const [first, end] of cuts) {
+      const cut = JSON.stringify(end);
+      expect(await split(gw.url, first, `${end}FFFFFFFF\r\nab`), cut).toEqual([413]);
+      expect(await split(gw.url, first, `${end}${'1\r\na\r\n'.repeat(1025)}`), cut).toEqual([400]);
+      expect(await split(gw.url, first, `${end}5\r\nhello\r\n0\r\n\r\n`), cut).toEqual([200]);
+    }
+    expect(gw.bodies).toEqual(cuts.map(() => 'hello'));
+    expect(gw.status().counters.bodyTooLarge).toBe(cuts.length);
+    expect(gw.status().counters.bodyChunksTooSmall).toBe(cuts.length);
+  });
+});
+
 describe('chunk extensions', () => {
   // hostile-12: node:http bounds extensions per chunk (16 kB), maxBodySize counted none: 16-byte
   // chunks under 16 kB of extension each were read for all of bodyTimeout, and never refused.
