@@ -1,6 +1,6 @@
 /** Options both metrics adapters share: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optInt, optNumber, optOneOf, optTenantKeys } from '../core/index.js';
-import type { GateListener, GateStats, TenantKeys } from '../core/index.js';
+import { InvalidOptionError, optInt, optNumber, optOneOf, optTenantKeys, systemClock } from '../core/index.js';
+import type { Clock, GateListener, GateStats, TenantKeys } from '../core/index.js';
 import type { PressureSnapshot } from '../pressure/index.js';
 import type { RetryBudgetStats } from '../retry/index.js';
 import { TenantLabel } from './tenant-label.js';
@@ -36,10 +36,18 @@ export interface BrokerGaugeSource {
 export type Sources<T> = readonly T[] | (() => Iterable<T>);
 
 export interface TenantLabelOptions {
-  /** Distinct tenants that get their own label value; later ones share `overflow`. Integer in [1, 10_000]. */
+  /**
+   * Tenants with their own label value at a time: the heaviest by recent volume (a newcomer
+   * takes the place of the lightest once it has more than twice its volume); the others share
+   * `overflow`. Integer in [1, 10_000].
+   */
   readonly maxValues: number;
-  /** The shared value of tenants beyond `maxValues`. Non-empty. @default 'other' */
+  /** The shared value of the other tenants. Non-empty. @default 'other' */
   readonly overflow?: string;
+  /** Recent volume: each tenant's events, halved every this many ms. In [1000, 86400000]. @default 60000 */
+  readonly halfLifeMs?: number;
+  /** Time for `halfLifeMs` (a VirtualClock in tests). @default the system clock */
+  readonly clock?: Pick<Clock, 'now'>;
   /**
    * How a key becomes a label value: 'hash', a stable short hash (`key:#3f9a1c2b7d0e`; an
    * address, `ip:…`, as it is), so a scrape never carries an API key; 'raw', the key itself.
@@ -88,7 +96,7 @@ export const SIGNAL_LATENCY_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1
 /** From 1 ms to 10 s: request latencies and queue waits. */
 export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const METRICS_DEFAULTS = { events: 'channels', tenantOverflow: 'other', latencyBuckets: LATENCY_BUCKETS, queueWaitBuckets: LATENCY_BUCKETS } as const;
+export const METRICS_DEFAULTS = { events: 'channels', tenantOverflow: 'other', tenantHalfLifeMs: 60_000, latencyBuckets: LATENCY_BUCKETS, queueWaitBuckets: LATENCY_BUCKETS } as const;
 
 export interface MetricsConfig {
   readonly gates: () => Iterable<StatsSource>;
@@ -139,7 +147,10 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
     const maxValues = optInt('tenantLabel.maxValues', o.tenantLabel.maxValues, 1, 10_000);
     const overflow = o.tenantLabel.overflow ?? METRICS_DEFAULTS.tenantOverflow;
     if (typeof overflow !== 'string' || overflow.length === 0) throw new InvalidOptionError('tenantLabel.overflow', 'a non-empty string', overflow);
-    tenant = new TenantLabel(maxValues, overflow, optTenantKeys('tenantLabel.keys', o.tenantLabel.keys));
+    const halfLifeMs = optNumber('tenantLabel.halfLifeMs', o.tenantLabel.halfLifeMs ?? METRICS_DEFAULTS.tenantHalfLifeMs, 1000, 86_400_000);
+    const clock = o.tenantLabel.clock ?? systemClock;
+    if (typeof clock?.now !== 'function') throw new InvalidOptionError('tenantLabel.clock', 'a clock (with now())', clock);
+    tenant = new TenantLabel(maxValues, overflow, optTenantKeys('tenantLabel.keys', o.tenantLabel.keys), halfLifeMs, clock);
   }
   return {
     gates,

@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
-import type { CounterKey, EventRecording, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, MetricsConfig, MetricsOptions } from '../metrics/index.js';
+import type { CounterKey, EventRecording, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, Labels, MetricsConfig, MetricsOptions } from '../metrics/index.js';
 
 export interface PrometheusMetricsOptions extends MetricsOptions {
   /** The registry the metrics are registered with (`new Registry()`, or prom-client's global `register`). */
@@ -46,8 +46,26 @@ export class PrometheusMetrics {
       this.#histograms.set(key, new Histogram({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), buckets, registers }));
     }
     for (const key of GAUGE_KEYS) this.#gauge(key, labelNames(key), registers);
+    // A tenant replaced by a heavier one: its series go, so the exposition holds at most maxValues tenants.
+    const tenantSeries = new Map<string, Map<string, [CounterKey, Labels]>>();
+    const tenant = this.#c.tenant;
+    if (tenant !== undefined) {
+      tenant.onDemote = (value) => {
+        for (const [metric, labels] of tenantSeries.get(value)?.values() ?? []) this.#counters.get(metric)!.remove(labels);
+        tenantSeries.delete(value);
+      };
+    }
     this.#events = recordEvents(this.#c, {
-      inc: (metric, labels, n) => this.#counters.get(metric)!.inc(labels, n),
+      inc: (metric, labels, n) => {
+        const value = labels['tenant'];
+        if (value !== undefined && value !== '' && value !== tenant?.overflow) {
+          let series = tenantSeries.get(value);
+          if (series === undefined) tenantSeries.set(value, (series = new Map<string, [CounterKey, Labels]>()));
+          const id = `${metric}\0${Object.values(labels).join('\0')}`;
+          if (!series.has(id)) series.set(id, [metric, labels]);
+        }
+        this.#counters.get(metric)!.inc(labels, n);
+      },
       observe: (metric, labels, seconds) => this.#histograms.get(metric)!.observe(labels, seconds),
     });
   }

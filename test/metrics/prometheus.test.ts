@@ -117,6 +117,41 @@ describe('sluice/prometheus', () => {
     expect((await series(registry, 'sluice_queue_wait_seconds_count')).length).toBe(1);
   });
 
+  it('the tenant label goes to the heaviest tenants by recent volume: one arriving late takes the place of the lightest, whose series goes', async () => {
+    const gate = new ConcurrencyGate({ name: 'late', limit: 1, clock: new VirtualClock() });
+    const registry = new Registry();
+    registerPrometheusMetrics({ registry, gates: [gate], events: 'gates', tenantLabel: { maxValues: 3, keys: 'raw', clock: new VirtualClock() } });
+    for (const key of ['a', 'b', 'b', 'c', 'c']) permit(gate.admit({ key })).release();
+    for (let i = 0; i < 50; i++) permit(gate.admit({ key: 'heavy' })).release();
+    // Before: first come, first kept — a, b and c kept their values, the heavy one was all 'other' (50).
+    // Now: counted as 'other' until it has more than twice the lightest one's volume (a: 1), then labelled.
+    expect(await series(registry, 'sluice_admissions_total')).toEqual([
+      'sluice_admissions_total{gate="late",kind="concurrency",tenant="b"} 2',
+      'sluice_admissions_total{gate="late",kind="concurrency",tenant="c"} 2',
+      'sluice_admissions_total{gate="late",kind="concurrency",tenant="other"} 2',
+      'sluice_admissions_total{gate="late",kind="concurrency",tenant="heavy"} 48',
+    ]);
+    permit(gate.admit({ key: 'a' })).release(); // replaced: counted as 'other' now
+    expect(await series(registry, 'sluice_admissions_total')).toContain('sluice_admissions_total{gate="late",kind="concurrency",tenant="other"} 3');
+  });
+
+  it('recent volume: a tenant idle for two half-lives gives its place to one with a quarter of its old volume', async () => {
+    const gate = new ConcurrencyGate({ name: 'decay', limit: 1, clock: new VirtualClock() });
+    const clock = new VirtualClock();
+    const registry = new Registry();
+    registerPrometheusMetrics({ registry, gates: [gate], events: 'gates', tenantLabel: { maxValues: 2, keys: 'raw', halfLifeMs: 60_000, clock } });
+    for (let i = 0; i < 100; i++) for (const key of ['old1', 'old2']) permit(gate.admit({ key })).release();
+    clock.advance(120_000); // scores 100 → 25
+    for (let i = 0; i < 60; i++) permit(gate.admit({ key: 'new' })).release();
+    // Promoted at its 51st event (more than twice 25): 50 as 'other', 10 under its own value; old1 went.
+    expect(await series(registry, 'sluice_admissions_total')).toEqual([
+      'sluice_admissions_total{gate="decay",kind="concurrency",tenant="old2"} 100',
+      'sluice_admissions_total{gate="decay",kind="concurrency",tenant="other"} 50',
+      'sluice_admissions_total{gate="decay",kind="concurrency",tenant="new"} 10',
+    ]);
+    expect(() => registerPrometheusMetrics({ registry: new Registry(), tenantLabel: { maxValues: 1, halfLifeMs: 10 } })).toThrow(/tenantLabel.halfLifeMs/);
+  });
+
   it("tenantLabel.keys: 'raw' labels with the keys; an address is shown as it is either way", async () => {
     const gate = new ConcurrencyGate({ name: 'raw', limit: 1, clock: new VirtualClock() });
     const registry = new Registry();
