@@ -34,7 +34,7 @@ export interface RequestBody {
 
 export interface BodyRefusal {
   readonly status: 400 | 408 | 413 | 503;
-  readonly reason: 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small' | 'chunk_extensions_too_large';
+  readonly reason: 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small' | 'chunk_framing_too_large';
   readonly detail: string;
 }
 
@@ -49,13 +49,13 @@ export const CHUNKS_CHECKED_AFTER = 1024;
 export const MIN_CHUNK_BYTES = 16;
 
 /**
- * Chunk extensions are read and dropped (the body goes upstream with its Content-Length), and
- * maxBodySize does not count them: node:http bounds them per chunk (16 kB), not per body, so a
- * body of 16-byte chunks each under 16 kB of extension was read for all of bodyTimeout, as
- * fast as the client sent, and never refused (hostile-12). A body's extensions may add up to
- * this beyond its own declared size; more is 413.
+ * Chunk extensions and zeros before a chunk size are read and dropped (the body goes upstream
+ * with its Content-Length), and maxBodySize does not count them: node:http bounds extensions
+ * per chunk (16 kB), not per body, and zeros not at all, so a body of 16-byte chunks each under
+ * 16 kB of extension, or of zeros, was read for all of bodyTimeout, as fast as the client sent,
+ * and never refused (hostile-12). They may add up to this beyond the body's declared size; more is 413.
  */
-export const EXTENSION_ALLOWANCE = 16 * 1024;
+export const FRAMING_ALLOWANCE = 16 * 1024;
 
 /** What came of reading: the body, a refusal to write, or nothing to do (the client is gone). */
 export type BodyOutcome = { readonly type: 'read'; readonly body: RequestBody } | { readonly type: 'refused'; readonly refusal: BodyRefusal } | { readonly type: 'gone' };
@@ -83,12 +83,12 @@ const chunksTooSmall: BodyOutcome = {
   },
 };
 
-const extensionsTooLarge = (extensions: number): BodyOutcome => ({
+const framingTooLarge = (framing: number): BodyOutcome => ({
   type: 'refused',
   refusal: {
     status: 413,
-    reason: 'chunk_extensions_too_large',
-    detail: `The chunk extensions of the request body (${extensions} bytes so far) are larger than its data by more than ${EXTENSION_ALLOWANCE} bytes.`,
+    reason: 'chunk_framing_too_large',
+    detail: `The chunked framing of the request body (chunk extensions and zeros before chunk sizes: ${framing} bytes so far) is larger than its data by more than ${FRAMING_ALLOWANCE} bytes.`,
   },
 });
 
@@ -173,7 +173,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcom
   sizes.onDeclared = () => {
     if (sizes.declared > limits.maxBytes) finish(tooLarge(limits.maxBytes));
     else if (sizes.chunks > CHUNKS_CHECKED_AFTER && sizes.declared < sizes.chunks * MIN_CHUNK_BYTES) finish(chunksTooSmall);
-    else if (sizes.extensions > sizes.declared + EXTENSION_ALLOWANCE) finish(extensionsTooLarge(sizes.extensions));
+    else if (sizes.framing > sizes.declared + FRAMING_ALLOWANCE) finish(framingTooLarge(sizes.framing));
   };
   sizes.onDeclared();
 }

@@ -18,14 +18,17 @@
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 
-/** What a chunked body has declared so far; `onDeclared` hears each new chunk, and the end of each chunk extension. */
+/** What a chunked body has declared so far; `onDeclared` hears each new chunk, the end of each chunk extension, and the end of each read. */
 export interface ChunkSizes {
   /** The sum of the chunk sizes read so far (bytes; Infinity past 2^53). */
   declared: number;
   /** The chunks read so far, the last (size 0) not counted. */
   chunks: number;
-  /** Bytes of chunk extensions read so far (after the size, up to the line's CR): read, and never forwarded. */
-  extensions: number;
+  /**
+   * Bytes of framing that carry nothing read so far — chunk extensions (after a size, up to its
+   * line's CR) and zeros before a size's first significant digit: read, and never forwarded.
+   */
+  framing: number;
   onDeclared: (() => void) | undefined;
 }
 
@@ -67,6 +70,8 @@ class ChunkFraming {
             this.#size = this.#size * 16 + d;
             this.#digits++;
             if (this.#size > 0) this.#significant++;
+            // Zeros before the first significant digit (the last chunk's one `0` too): llhttp takes any number.
+            else this.sizes.framing++;
             // Past 2^64 - 1 the parser refuses the size itself (400 bad_chunk): not followed.
             if (this.#significant > 16) return this.#broken();
             break;
@@ -79,11 +84,11 @@ class ChunkFraming {
           break;
         }
         case 'ext': {
-          // Up to the line's CR at once: an extension can be most of what a client sends (body-reader.ts bounds it).
+          // Up to the line's CR at once: an extension can be most of what a client sends (body-reader.ts bounds framing).
           const cr = buf.indexOf(CR, i);
           const end = cr < 0 ? buf.length : cr;
-          this.sizes.extensions += end - i;
-          if (cr < 0) return -1;
+          this.sizes.framing += end - i;
+          if (cr < 0) return this.#readEnd();
           this.state = 'sizeLf';
           this.sizes.onDeclared?.();
           i = cr + 1;
@@ -128,6 +133,12 @@ class ChunkFraming {
       }
       i++;
     }
+    return this.#readEnd();
+  }
+
+  /** The read ended inside the body: what it declared is heard (a size line of zeros may span reads without end). */
+  #readEnd(): number {
+    this.sizes.onDeclared?.();
     return -1;
   }
 
@@ -218,7 +229,7 @@ export function followChunkSizes(req: IncomingMessage): void {
   const from = last?.end ?? 0;
   const start = bodyStart(buf, from, req);
   if (start === undefined) return;
-  const sizes: ChunkSizes = { declared: 0, chunks: 0, extensions: 0, onDeclared: undefined };
+  const sizes: ChunkSizes = { declared: 0, chunks: 0, framing: 0, onDeclared: undefined };
   (req as Watched)[kSizes] = sizes;
   const framing = new ChunkFraming(sizes);
   const end = framing.feed(buf, start);

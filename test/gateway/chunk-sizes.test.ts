@@ -159,26 +159,41 @@ describe('a head split across reads where it ends', () => {
   });
 });
 
-describe('chunk extensions', () => {
-  // hostile-12: node:http bounds extensions per chunk (16 kB), maxBodySize counted none: 16-byte
-  // chunks under 16 kB of extension each were read for all of bodyTimeout, and never refused.
-  it('more extension bytes than body bytes, past 16 kB: 413 chunk_extensions_too_large, nothing forwarded', async () => {
+describe('chunk framing that carries nothing: extensions, zeros before sizes', () => {
+  // hostile-12: node:http bounds extensions per chunk (16 kB) and zeros not at all; maxBodySize
+  // counted neither: 16-byte chunks behind them were read for all of bodyTimeout, never refused.
+  it('more of it than body bytes, past 16 kB: 413 chunk_framing_too_large, nothing forwarded', async () => {
     const gw = await gateway('200kb');
-    const chunk = `10;x=${'e'.repeat(4_000)}\r\n${'a'.repeat(16)}\r\n`;
-    const r = await rawExchange(gw.url, `${head()}${chunk.repeat(6)}0\r\n\r\n`, 10_000);
-    expect(r.timedOut).toBe(false);
-    expect(JSON.parse(r.body)).toMatchObject({ status: 413, reason: 'chunk_extensions_too_large' });
-    expect(r.head).toMatch(/\r\nconnection: close/i);
+    const bodies = [`10;x=${'e'.repeat(4_000)}\r\n${'a'.repeat(16)}\r\n`.repeat(6), `${'0'.repeat(4_000)}10\r\n${'a'.repeat(16)}\r\n`.repeat(6)];
+    for (const body of bodies) {
+      const r = await rawExchange(gw.url, `${head()}${body}0\r\n\r\n`, 10_000);
+      expect(r.timedOut).toBe(false);
+      expect(JSON.parse(r.body)).toMatchObject({ status: 413, reason: 'chunk_framing_too_large' });
+      expect(r.head).toMatch(/\r\nconnection: close/i);
+    }
+    // One size line of zeros that does not end: refused as it arrives.
+    const { socket, text, closed } = rawSocket(gw.url);
+    socket.write(`${head()}`);
+    for (let i = 0; i < 40 && statuses(text()).length === 0; i++) {
+      socket.write('0'.repeat(1_024));
+      await sleep(5);
+    }
+    const t = setTimeout(() => socket.destroy(), 10_000);
+    await closed;
+    clearTimeout(t);
+    expect(statuses(text())).toEqual([413]);
     expect(gw.bodies).toEqual([]);
-    expect(gw.status().counters.bodyTooLarge).toBe(1);
+    expect(gw.status().counters.bodyTooLarge).toBe(3);
   });
 
-  it('a signature per 1 kB chunk (aws-chunked style) passes, the body forwarded without them', async () => {
+  it('a signature per 1 kB chunk (aws-chunked style), or sizes padded to 8 digits, pass; the body forwarded without them', async () => {
     const gw = await gateway('200kb');
     const sig = `;chunk-signature=${'f'.repeat(64)}`;
-    const r = await rawExchange(gw.url, `${head('Connection: close\r\n')}${`400${sig}\r\n${'a'.repeat(1_024)}\r\n`.repeat(100)}0${sig}\r\n\r\n`, 10_000);
-    expect(r.status).toBe(200);
-    expect(gw.bodies).toEqual(['a'.repeat(102_400)]);
+    const signed = await rawExchange(gw.url, `${head('Connection: close\r\n')}${`400${sig}\r\n${'a'.repeat(1_024)}\r\n`.repeat(100)}0${sig}\r\n\r\n`, 10_000);
+    expect(signed.status).toBe(200);
+    const padded = await rawExchange(gw.url, `${head('Connection: close\r\n')}${`00000010\r\n${'b'.repeat(16)}\r\n`.repeat(1_000)}00000000\r\n\r\n`, 10_000);
+    expect(padded.status).toBe(200);
+    expect(gw.bodies).toEqual(['a'.repeat(102_400), 'b'.repeat(16_000)]);
   });
 });
 
