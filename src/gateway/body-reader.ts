@@ -70,6 +70,19 @@ export function hasBody(req: IncomingMessage): boolean {
   return cl !== undefined && Number(cl) !== 0;
 }
 
+/**
+ * Whether an answer written before `req`'s body is read (404 no_route, OPTIONS *) must close the
+ * connection. Kept alive, node:http reads and drops the rest of the body to reach the next
+ * request, with no bound of its own: a POST to no route declaring 100 GB was read at the
+ * client's pace until requestTimeout, most of a core on one connection (hostile-12). A declared
+ * length within `maxBytes` is read so (the connection is kept); a larger one, or a chunked body, closes it.
+ */
+export function unreadBodyCloses(req: IncomingMessage, maxBytes: number): boolean {
+  if (req.complete || !hasBody(req)) return false;
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || cl === undefined || Number(cl) > maxBytes;
+}
+
 function tooLarge(max: number): BodyOutcome {
   return { type: 'refused', refusal: { status: 413, reason: 'body_too_large', detail: `The request body is larger than ${max} bytes.` } };
 }

@@ -17,7 +17,7 @@ import type { HttpDecision, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
-import { hasBody, readBody, reserveBody } from './body-reader.js';
+import { hasBody, readBody, reserveBody, unreadBodyCloses } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
 import type { BodySource } from './expect-continue.js';
@@ -86,6 +86,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   // OPTIONS with an absolute-form target whose path and query are empty means `*` (RFC 9112 section 3.2.4).
   if (req.method === 'OPTIONS' && (url === '*' || (/^http:\/\/[^/?#]*$/i.test(url) && ownAbsolute(url, state.ownHost, req) !== undefined))) {
     // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here.
+    if (unreadBodyCloses(req, server.maxBodySize)) res.setHeader('Connection', 'close');
     res.writeHead(204, ['Allow', ALLOWED_METHODS]);
     res.end();
     return;
@@ -118,7 +119,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   // Servers that drop a segment's trailing dots and spaces (IIS, token-trimming matchers) would route /api./x as /api/x.
   const trimmed = withoutTrailingDotsAndSpaces(path);
   if (trimmed !== undefined && table.match(req.method ?? 'GET', trimmed) !== route) return refuseBad(state, res, ambiguousTrailing);
-  if (route === undefined) return writeProblem(res, 404, 'no_route', 'No route matches this request.');
+  if (route === undefined) return writeProblem(res, 404, 'no_route', 'No route matches this request.', unreadBodyCloses(req, server.maxBodySize) ? { Connection: 'close' } : {});
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
   const policy = route.config.exempt ? undefined : activePolicy(route, req);
