@@ -30,6 +30,7 @@ Options:
   --service-time D      upstream time per request                      (default ${DEMO_DEFAULTS.serviceMs}ms)
   --timeout D           the load generator abandons a request after    (default ${DEMO_DEFAULTS.timeoutMs / 1000}s)
   --max-sockets N       connections the load generator may open        (default ${DEMO_DEFAULTS.maxSockets})
+  --warmup D            unmeasured load at the lowest phase before each run; 0s: none (default ${DEMO_DEFAULTS.warmupMs / 1000}s)
   --json                print the results as JSON
   -h, --help            this text
 
@@ -48,7 +49,7 @@ function listFlag(value: string | undefined): string[] | undefined {
 }
 
 export async function demoCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const values = commandFlags(argv, HELP, out, ['duration', 'total', 'phases', 'runs', 'gateway', 'gateway-concurrency', 'queue-timeout', 'concurrency', 'service-time', 'timeout', 'max-sockets']);
+  const values = commandFlags(argv, HELP, out, ['duration', 'total', 'phases', 'runs', 'gateway', 'gateway-concurrency', 'queue-timeout', 'concurrency', 'service-time', 'timeout', 'max-sockets', 'warmup']);
   if (values === undefined) return 0;
   if (values.duration !== undefined && values.total !== undefined) throw new Error('--duration and --total: give one of them, not both');
   const phases = listFlag(values.phases)?.map((p) => {
@@ -77,6 +78,7 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream = p
   set('serviceMs', durationFlag('service-time', values['service-time'], 1, 60_000));
   set('timeoutMs', durationFlag('timeout', values.timeout, 1, 600_000));
   set('maxSockets', intFlag('max-sockets', values['max-sockets']));
+  set('warmupMs', durationFlag('warmup', values.warmup, 0, 60_000));
   const o = resolveDemoOptions(input);
 
   const json = values.json;
@@ -90,6 +92,7 @@ export async function demoCommand(argv: string[], out: NodeJS.WritableStream = p
     `sluice demo — upstream: ${o.upstreamConcurrency} in service x ${o.serviceMs} ms = ${Math.round(o.capacity).toLocaleString('en-US')} req/s capacity, unbounded queue inside\n` +
       `load: open loop (constant arrival rate), ${o.phases.map((p) => `${p}x`).join(', ')} for ${seconds} s each; requests abandoned after ${o.timeoutMs} ms\n` +
       `gateway: concurrency ${o.gatewayMode === 'adaptive' ? `adaptive (gradient2, from ${o.gatewayConcurrency})` : o.gatewayConcurrency}, queue timeout ${o.queueTimeoutMs} ms\n` +
+      `warm-up: ${o.warmupMs === 0 ? 'none' : `${o.warmupMs / 1000} s at ${Math.min(...o.phases)}x before each run, not measured (connections opened, code compiled)`}\n` +
       `about ${Math.round(expected + o.runs.length * 3)} s; Ctrl-C stops everything\n`,
   );
 

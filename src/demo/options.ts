@@ -31,7 +31,12 @@ export interface DemoOptions {
   readonly queueTimeoutMs?: number;
   /** Connections the load generator may open. Integer >= 1. @default 4096 */
   readonly maxSockets?: number;
-  /** Unmeasured load at the lowest phase's rate before each run, ms. >= 0. @default 500 */
+  /**
+   * Unmeasured load at the lowest phase's rate before each run, ms: connections open and code
+   * is compiled before the first phase. On a busy 2-core host the gateway refused requests at
+   * 0.5x for its first ~2 s; 500 ms left some of them in the first phase, 3 s none
+   * (bench/demo-warmup.ts). In [0, 60000]. @default 3000
+   */
   readonly warmupMs?: number;
 }
 
@@ -45,7 +50,7 @@ export const DEMO_DEFAULTS = {
   gatewayMode: 'fixed',
   queueTimeoutMs: 100,
   maxSockets: 4096,
-  warmupMs: 500,
+  warmupMs: 3000,
 } as const;
 
 export type ResolvedDemoOptions = { readonly [K in keyof DemoOptions]-?: Exclude<DemoOptions[K], undefined> } & {

@@ -85,6 +85,13 @@ describe('sluice demo', () => {
     expect(r.stdout).toContain('1x capacity — 1,000 req/s offered for 0.5 s');
     expect(r.stdout).toMatch(/run\s+goodput\/s\s+p50 ms\s+p99 ms\s+429\s+503\s+Retry-After\s+timeouts\s+errors\s+upstream peak queue\s+RSS MB\s+CPU %\s+load sent on time/);
     expect(r.stdout).toMatch(/\ngateway\s+[\d,]+\s.*(yes|NO: [\d.,]+ ms late — INVALID)/);
+    // The servers are warmed up before each run (connections opened, code compiled), outside every phase, and it says so.
+    expect(r.stdout).toContain('warm-up: 3 s at 1x before each run, not measured (connections opened, code compiled)\n');
+    const short = await demo(['--duration', '0.5s', '--phases', '0.5,1', '--runs', 'gateway', '--concurrency', '20', '--warmup', '200ms']);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toContain('warm-up: 0.2 s at 0.5x before each run, not measured (connections opened, code compiled)\n');
+    const none = await demo(['--duration', '0.5s', '--phases', '1', '--runs', 'gateway', '--concurrency', '20', '--warmup', '0s']);
+    expect(none.stdout).toContain('warm-up: none\n');
   }, 180_000);
 
   it('stops its server processes on Ctrl-C', async () => {
