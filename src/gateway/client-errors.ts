@@ -18,10 +18,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
 import { abandonForwarding } from './proxy.js';
-import { ALLOWED_METHODS, rawProblem } from './responses.js';
+import { ALLOWED_METHODS, LINGER_MS, rawProblem } from './responses.js';
 
-/** A closed connection gets this long to take the answer before it is cut (a client that never closes its side). */
-const LINGER_MS = 1_000;
 
 type ParseError = Error & { code?: string; reason?: string; rawPacket?: Buffer; bytesParsed?: number };
 

@@ -37,7 +37,7 @@ import type { SlowReaders } from './slow-readers.js';
 import { KernelProgress } from './socket-progress.js';
 import type { RejectionLog } from './rejection-log.js';
 import { messageVerdict } from './message-checks.js';
-import { ALLOWED_METHODS, withRetryAfter, writeProblem, writeRejection } from './responses.js';
+import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
 import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
@@ -86,7 +86,10 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   // OPTIONS with an absolute-form target whose path and query are empty means `*` (RFC 9112 section 3.2.4).
   if (req.method === 'OPTIONS' && (url === '*' || (/^http:\/\/[^/?#]*$/i.test(url) && ownAbsolute(url, state.ownHost, req) !== undefined))) {
     // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here.
-    if (unreadBodyCloses(req, server.maxBodySize)) res.setHeader('Connection', 'close');
+    if (unreadBodyCloses(req, server.maxBodySize)) {
+      res.setHeader('Connection', 'close');
+      lingerOnClose(res);
+    }
     res.writeHead(204, ['Allow', ALLOWED_METHODS]);
     res.end();
     return;

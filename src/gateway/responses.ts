@@ -28,7 +28,34 @@ export function writeProblem(res: ServerResponse, status: number, reason: Answer
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
   res.setHeader('Content-Length', Buffer.byteLength(body));
+  if (String(res.getHeader('connection')).toLowerCase() === 'close') lingerOnClose(res);
   res.end(body);
+}
+
+/** How long a connection closed after an answer is still read (and what comes dropped) for its client to take the answer, at most, ms. */
+export const LINGER_MS = 1_000;
+
+type ClosingSocket = NonNullable<ServerResponse['socket']> & { destroySoon?: () => void };
+
+/**
+ * An answer that closes its connection while the client is still sending its request (a body
+ * refused 413 as it uploads, a 404 before its body): node:http closes at once once the answer is
+ * written (`destroySoon`), and what the client sends after the close makes the kernel answer a
+ * reset, which wipes the answer out of the client's receive buffer — curl uploading 50 MB over
+ * the limit often got no status, only `Failed sending data to the peer` (hostile-12).
+ * So the close is lingering, as nginx's and Apache's are: the answer and a FIN, then what comes
+ * is read and dropped until the client closes its side or LINGER_MS passed. A request already
+ * read whole closes as before.
+ */
+export function lingerOnClose(res: ServerResponse): void {
+  const socket = res.socket as ClosingSocket | null;
+  if (socket === null || res.req.complete || typeof socket.destroySoon !== 'function') return;
+  socket.destroySoon = function (this: ClosingSocket): void {
+    if (this.writable) this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
 }
 
 /** A gate's refusal outside a policy's decision (expect-continue.ts): its status, Retry-After and problem+json, as sluice/http renders one. */

@@ -3,6 +3,7 @@
 // the body to reach the next request, with no limit of its own — a POST to no route declaring
 // 100 GB was read at the client's pace until requestTimeout (hostile-12). A body declared
 // within maxBodySize is still read past, and the connection kept: nothing pipelined is lost.
+// A closing answer lingers (responses.ts lingerOnClose), so that an uploading client gets it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
 import { rawConversation, rawSocket } from './raw-client.js';
@@ -42,6 +43,37 @@ async function flood(url: string, head: string): Promise<{ text: string; closedB
   socket.destroy();
   return { text: text(), closedByGateway };
 }
+
+/**
+ * Write `head` and 16 MB of its body at once and read nothing for 300 ms, as a client busy
+ * uploading (curl) reads its answer late: what came back, and whether the connection closed.
+ */
+async function upload(url: string, head: string): Promise<{ text: string; closedByGateway: boolean }> {
+  const { socket, text, closed } = rawSocket(url);
+  socket.pause();
+  socket.write(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.alloc(16 * 1024 * 1024, 97)]));
+  await sleep(300);
+  socket.resume();
+  const closedByGateway = await Promise.race([closed.then(() => true), sleep(5_000).then(() => false)]);
+  socket.destroy();
+  return { text: text(), closedByGateway };
+}
+
+describe('a closing answer while the client still uploads', () => {
+  // hostile-12: closed at once, the client's next bytes drew a reset that wiped the answer out of
+  // its receive buffer (curl uploading 50 MB over the limit often got no status).
+  it('413 (and a 404 before the body) reaches the client, then the connection closes', async () => {
+    const gw = await gateway();
+    for (const [target, status] of [['/api/x', 413], ['/nowhere', 404]] as const) {
+      for (let i = 0; i < 3; i++) {
+        const r = await upload(gw.url, `POST ${target} HTTP/1.1\r\nHost: gw\r\nContent-Length: 100000000000\r\n\r\n`);
+        expect(statuses(r.text), `${target} #${i}`).toEqual([status]);
+        expect(r.closedByGateway).toBe(true);
+      }
+    }
+    expect(gw.seen).toEqual([]);
+  });
+});
 
 describe('an answer before the body is read', () => {
   it('404 to a body declared over maxBodySize, or chunked, closes the connection: the body is not read on', async () => {
