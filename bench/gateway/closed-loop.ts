@@ -16,6 +16,8 @@ import { whenAccepted } from './accept-queue.js';
 import { settleUpstream } from './measure.js';
 import { machineBusyPct, machineTicks, ProcSampler } from './proc-sampler.js';
 import { runWrk } from './wrk.js';
+import { sampleSlots } from './slot-sampler.js';
+import type { SlotSamples } from './slot-sampler.js';
 import type { WrkResult } from './wrk.js';
 
 export interface ClosedRow {
@@ -65,6 +67,8 @@ export interface ClosedRow {
   readonly upstreamMeanInService: number;
   /** The gateway's refusal pacer over the row, per second (its /status `paused` before and after); absent for other contenders. */
   readonly pacer?: PacerRates;
+  /** The gateway's permits over the row, sampled from its /status (slot-sampler.ts); absent for other contenders. */
+  readonly slots?: SlotSamples;
 }
 
 /** /status `paused` counters over a row, per second: how refused connections came back. */
@@ -187,7 +191,9 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   const wrkStart = performance.now();
   const accepted = whenAccepted(Number(new URL(o.running.url).port), o.connections, (o.seconds * 1000) / 2).then((w) => ({ ...w, fromS: (performance.now() - wrkStart) / 1000 }));
   const probing = probe(o.running.url, 100, accepted);
+  const slotting = sampleSlots(o.running.adminUrl);
   const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5 });
+  const slots = await slotting.stop();
   const pacer = pacerRates(pacerFrom, await pacerCounts(o.running.adminUrl), r.seconds);
   const { refusals } = await probing.stop();
   const probeStart = await accepted;
@@ -220,6 +226,7 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     upstreamPeakInFlight: up.upstream?.peakInFlight ?? NaN,
     upstreamMeanInService: up.upstream?.meanInService ?? NaN,
     ...(pacer === undefined ? {} : { pacer }),
+    ...(slots === undefined ? {} : { slots }),
   };
 }
 
