@@ -18,6 +18,18 @@ import type { GatewayStatus } from './status.js';
 const LARGEST = new Set(['uptimeMs', 'windowMs', 'resetMs', 'retryAfterMs']);
 const MEAN = new Set(['serviceMs', 'latencyMs', 'rttMs']);
 const SETTING = new Set(['percent', 'delayMs', 'delayPercent', 'abortStatus', 'abortPercent']);
+/**
+ * A breaker's `state` is the worst of the workers' (each breaker is per worker): taken from
+ * worker 0 alone, a breaker open in worker 1 read `closed` (hostile pass). Each worker's own
+ * state is in the primary's `workers[i].status`.
+ */
+const BREAKER_RANK: Readonly<Record<string, number>> = { disabled: 0, closed: 1, 'half-open': 2, open: 3, 'forced-open': 4 };
+
+function worst(values: readonly unknown[]): unknown {
+  let out = values[0];
+  for (const v of values) if (typeof v === 'string' && (BREAKER_RANK[v] ?? -1) > (BREAKER_RANK[out as string] ?? -1)) out = v;
+  return out;
+}
 
 function merge(values: readonly unknown[], field: string): unknown {
   const first = values[0];
@@ -29,6 +41,7 @@ function merge(values: readonly unknown[], field: string): unknown {
     return nums.reduce((a, b) => a + b, 0);
   }
   if (typeof first === 'boolean') return values.some((v) => v === true);
+  if (typeof first === 'string' && field === 'state') return worst(values);
   if (Array.isArray(first)) {
     if (first.length > 0 && idOf(first[0]) !== undefined) return mergeById(values.filter(Array.isArray) as unknown[][], field);
     return first.map((_x, i) => merge(values.map((v) => (Array.isArray(v) ? (v as unknown[])[i] : undefined)).filter((v) => v !== undefined), field));

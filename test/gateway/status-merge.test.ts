@@ -74,6 +74,18 @@ describe('mergeStatuses + gatewayLimits', () => {
     expect((breaker as unknown as { retryAfterMs: number }).retryAfterMs).toBe(7_000);
   });
 
+  it('a breaker open in one worker shows open in the merged status, whatever worker 0 says (worst state: forced-open, open, half-open, closed, disabled)', () => {
+    const one = (state: string): GatewayStatus => worker([{ ...gate('circuit-breaker', 0, 0), limit: null, state, retryAfterMs: state === 'open' ? 4_000 : 0 }]);
+    const stateOf = (states: string[]): unknown => (mergeStatuses(states.map(one))!.policies[0]!.gates[0] as unknown as { state: string }).state;
+    expect(stateOf(['closed', 'open'])).toBe('open');
+    expect(stateOf(['closed', 'half-open', 'closed'])).toBe('half-open');
+    expect(stateOf(['open', 'forced-open'])).toBe('forced-open');
+    expect(stateOf(['disabled', 'closed'])).toBe('closed');
+    expect(stateOf(['closed', 'closed'])).toBe('closed');
+    // The gateway's own state is still draining-if-any, not a breaker's.
+    expect(mergeStatuses([one('open'), { ...one('closed'), state: 'draining' } as GatewayStatus])!.state).toBe('draining');
+  });
+
   it('the dashboard: a leased group shows the shared limit; a group without a lease keeps the sum', () => {
     const sample = (name: string, limit: number | null, inFlight: number): GroupSample => ({ name, admitted: 10, refused: {}, admittedPerSec: 1, refusedPerSec: {}, shadowPerSec: {}, inFlight, limit, queued: 0, waitP50Ms: null, waitP99Ms: null, latencyP50Ms: null, latencyP99Ms: null, breaker: null, pressure: null, topTenants: [], info: {} });
     const merged = mergeGroupSamples([[sample('p', 6, 5), sample('q', 30, 1)], [sample('p', 1, 0), sample('q', 25, 2)]]);
