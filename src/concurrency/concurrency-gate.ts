@@ -350,7 +350,7 @@ export class ConcurrencyGate extends GateBase {
         continue;
       }
       const waited = now - next.enqueuedAt;
-      if (this.#refuseEarly) this.#estimate.waited(waited, w.position, now);
+      this.#estimate.waited(waited, w.position, now);
       w.resolve(this.#take(w.ctx, w.cost, w.partition, waited, now));
     }
   }
@@ -380,9 +380,9 @@ export class ConcurrencyGate extends GateBase {
     return best;
   }
 
-  /** Expected wait for a slot: EWMA latency x (queued + 1) / limit, at least 1 ms. */
+  /** Expected wait for a slot (WaitEstimate.retryAfter: service time, busy slots' residual, observed waits within maxWaitMs), at least 1 ms. */
   #retryAfter(): number {
-    return this.#estimate.retryAfter(this.#queued, this.#limit);
+    return this.#estimate.retryAfter(this.#queued, this.#limit, this.clock.now(), this.#maxWaitMs);
   }
 
   /** The early refusal of a caller that would queue now (see the module comment), or undefined. */

@@ -3,10 +3,19 @@
  * `retryAfterMs` and early refusals say (ConcurrencyGate's module comment has the rule).
  *
  * Two smoothed estimates: the service time, grant to release (one EWMA over every release),
- * and the observed wait per queue position (an EWMA over the waiters served, fed only with
- * early refusal on: only callers that wait teach it). The expected wait at queue position k
+ * and the observed wait per queue position (an EWMA over the waiters served: only callers
+ * that wait teach it). The expected wait at queue position k
  * is the larger of service time × k / limit and wait-per-position × k, the second only while
  * its last sample is no older than the caller's wait budget.
+ *
+ * A refusal's `retryAfterMs` also counts the slots' residual time. A caller that finds every
+ * slot taken waits for a permit already under way, and a permit under way is more likely a
+ * long one (renewal theory: the mean residual of a busy slot is E[S²] / 2·E[S], not E[S]).
+ * With fast and slow work behind one gate (a policy over a 10 ms path and a 2.5 s one) the
+ * mean service time is the fast work's: Retry-After said 1 s while every slot was held 2.5 s
+ * (hostile pass). The residual is mostly the slow work's. retryAfter is the largest of:
+ * service × k / limit, (residual + service × (k − 1)) / limit, and the observed wait per
+ * position × k while fresh.
  */
 import { Ewma } from '../core/ewma.js';
 
@@ -24,6 +33,8 @@ export const EARLY_HEADROOM = 0.8;
 export class WaitEstimate {
   readonly #service = new Ewma(LATENCY_ALPHA);
   readonly #perPosition = new Ewma(WAIT_ALPHA);
+  /** E[S²] of the service time, same smoothing: the residual of a busy slot. */
+  readonly #square = new Ewma(LATENCY_ALPHA);
 
   /** The smoothed service time, ms (0 before any release). */
   get serviceMs(): number {
@@ -33,6 +44,13 @@ export class WaitEstimate {
   /** A permit was released `ms` after its grant. */
   served(ms: number, now: number): void {
     this.#service.add(ms, now);
+    this.#square.add(ms * ms, now);
+  }
+
+  /** Mean residual service time of a busy slot, E[S²] / 2·E[S], ms (0 before any release). */
+  get residualMs(): number {
+    const s = this.#service.value;
+    return s > 0 ? this.#square.value / (2 * s) : 0;
   }
 
   /** A waiter at queue position `position` (1 = head) was served after waiting `waitedMs`. */
@@ -40,9 +58,18 @@ export class WaitEstimate {
     this.#perPosition.add(waitedMs / position, now);
   }
 
-  /** Expected wait behind `queued` waiters: service time × (queued + 1) / limit, whole ms, at least 1. */
-  retryAfter(queued: number, limit: number): number {
-    return Math.max(1, Math.ceil((this.#service.value * (queued + 1)) / limit));
+  /**
+   * Expected wait behind `queued` waiters (module comment): the largest of service × k / limit,
+   * (residual + service × (k − 1)) / limit and, when sampled within `freshMs` of `now`, the
+   * observed wait per position × k (k = queued + 1); whole ms, at least 1.
+   */
+  retryAfter(queued: number, limit: number, now = 0, freshMs = 0): number {
+    const s = this.#service.value;
+    const k = queued + 1;
+    let ms = Math.max(s * k, this.residualMs + s * queued) / limit;
+    const w = this.#perPosition;
+    if (w.count > 0 && now - w.sampledAt <= freshMs) ms = Math.max(ms, w.value * k);
+    return Math.max(1, Math.ceil(ms));
   }
 
   /**
