@@ -43,7 +43,7 @@ import { responseHead, statesTransferCoding, upstreamRequestHead, withoutLength 
 import type { Hold } from './memory-budget.js';
 import { headSockets, type LiveUpstream } from './route-table.js';
 export type { ForwardContext } from './forward-context.js';
-import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure } from './upstream-failures.js';
+import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure, writeHeadTooLarge } from './upstream-failures.js';
 
 const NO_HEADERS: readonly HeaderPair[] = [];
 
@@ -269,6 +269,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return;
     }
     this.permit?.finish(this.#status);
+    // A 431 with no body (node:http's for a head over its limit): the client is told why.
+    if (this.#status === 431 && this.#head !== undefined) return writeHeadTooLarge(this.res, this.#head);
     this.#writeHead();
     this.res.end();
   }

@@ -15,7 +15,7 @@ import { STATUS_CODES } from 'node:http';
 export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 /** Why the gateway answered itself: a bad request's reason, a body's, or one of its own outcomes. */
-export type AnswerReason = BadRequestReason | 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small' | 'chunk_framing_too_large' | 'no_route' | 'queue_full' | 'admission_failed' | 'upstream_unreachable' | 'upstream_timeout' | 'upstream_invalid_response' | 'connections_full' | 'draining' | 'worker_failed' | 'injected_fault';
+export type AnswerReason = BadRequestReason | 'body_timeout' | 'body_too_large' | 'body_memory_full' | 'body_chunks_too_small' | 'chunk_framing_too_large' | 'no_route' | 'queue_full' | 'admission_failed' | 'upstream_unreachable' | 'upstream_timeout' | 'upstream_invalid_response' | 'upstream_header_too_large' | 'connections_full' | 'draining' | 'worker_failed' | 'injected_fault';
 
 function problemBody(status: number, reason: AnswerReason, detail: string): string {
   return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, reason });

@@ -4,7 +4,7 @@
  * that are not HTTP 502 `upstream_invalid_response`, any other failure (refused, reset,
  * closed early) 502 `upstream_unreachable` — and described for the log.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeProblem } from './responses.js';
 
 /** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
@@ -97,4 +97,29 @@ export function transferCodingFault(raw: readonly (string | Buffer)[]): string |
     }
   }
   return undefined;
+}
+
+/** The request head's size as received, bytes: request line, header lines, blank line. */
+function headBytes(req: IncomingMessage): number {
+  let n = `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}\r\n`.length + 2;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4;
+  return n;
+}
+
+const BODY_HEADERS = new Set(['content-length', 'content-type', 'transfer-encoding']);
+
+/**
+ * An upstream's 431 without a body (node:http's own for a head over its maxHeaderSize, 16 kB by
+ * default, the gateway's too): the gateway accepted the head, and its forwarding headers took
+ * it over the upstream's limit. Relayed as it was, the client got a bare 431 and no reason
+ * (hostile pass); it is answered 431 `upstream_header_too_large` in problem+json, with the
+ * upstream's other headers (`head`, as relayed).
+ */
+export function writeHeadTooLarge(res: ServerResponse, head: readonly string[]): void {
+  for (let i = 0; i < head.length; i += 2) if (!BODY_HEADERS.has(head[i]!.toLowerCase())) res.appendHeader(head[i]!, head[i + 1]!);
+  const detail =
+    `The upstream refused the request's headers as too large (431). The request head was ${headBytes(res.req)} bytes as received, ` +
+    'and the gateway adds its forwarding headers (X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host, Forwarded): send fewer or shorter headers.';
+  writeProblem(res, 431, 'upstream_header_too_large', detail);
 }
