@@ -57,6 +57,15 @@ export function tenantResolver<R extends HttpRequestLike>(option: TenantOption<R
   throw new InvalidOptionError('tenant', "'ip', { header: string } or a function", option);
 }
 
+/** The prefix of a key metered by its hash (a long one, or one written in that form). */
+const HASHED = 'sha256:';
+
+/**
+ * A key as metered: as it is, or `sha256:<its SHA-256, base64url>` when longer than
+ * MAX_KEY_LENGTH — or when it starts with `sha256:` itself: written as the hashed form of a
+ * long key, it was metered as written, in that key's bucket (hostile pass). So a key in that
+ * form is always a hash, and two keys share one only by a SHA-256 collision.
+ */
 function bounded(key: string): string {
-  return key.length <= MAX_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+  return key.length <= MAX_KEY_LENGTH && !key.startsWith(HASHED) ? key : `${HASHED}${createHash('sha256').update(key).digest('base64url')}`;
 }

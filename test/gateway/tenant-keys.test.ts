@@ -121,6 +121,19 @@ describe('tenant keys on the admin listener', () => {
     expect(snap!.groups[0]!.topTenants).toEqual([[`key:${SECRET}`, 2]]);
   });
 
+  it('a key written as the hashed form of a long key has its own bucket, not the long key\'s', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const { gw } = await started(config(up.url));
+    // A key over 128 characters is metered under sha256:<its SHA-256, base64url>; one that reads
+    // like that form was metered as written, in the same bucket (hostile pass).
+    const long = `sk_long_${'x'.repeat(200)}`;
+    const lookalike = `sha256:${createHash('sha256').update(long).digest('base64url')}`;
+    expect(await send(gw.url, [long], 1, 1)).toEqual({ 200: 1 });
+    expect(await send(gw.url, [lookalike], 1, 1)).toEqual({ 200: 1 });
+    // Each bucket has its own one request a minute.
+    expect(await send(gw.url, [long, lookalike], 1, 1)).toEqual({ 429: 2 });
+  });
+
   it('an address is shown as it is (no secret), under tenant: ip', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const c = config(up.url);
