@@ -26,14 +26,10 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { rawProblem } from './responses.js';
+import { LINGER_BYTES, LINGER_MS, rawProblem } from './responses.js';
 
 /** Connections over the cap answered and lingering at once, at most. */
 export const REFUSING = 64;
-/** How long a refused connection lingers for its client to close, at most, ms. */
-const LINGER_MS = 1_000;
-/** How much of a refused client's bytes are read and thrown away, at most. */
-const LINGER_BYTES = 64 * 1024;
 /** Connections over the cap answered per second, at most. */
 export const ANSWERS_PER_S = 1_000;
 /** The Retry-After of the answer, s. */

@@ -34,6 +34,8 @@ export function writeProblem(res: ServerResponse, status: number, reason: Answer
 
 /** How long a connection closed after an answer is still read (and what comes dropped) for its client to take the answer, at most, ms. */
 export const LINGER_MS = 1_000;
+/** How much a lingering connection reads (and drops) at most, bytes; the connection limiter's lingering too. */
+export const LINGER_BYTES = 64 * 1024;
 
 type ClosingSocket = NonNullable<ServerResponse['socket']> & { destroySoon?: () => void };
 
@@ -45,7 +47,10 @@ type ClosingSocket = NonNullable<ServerResponse['socket']> & { destroySoon?: () 
  * the limit often got no status, only `Failed sending data to the peer` (hostile-12).
  * So the close is lingering, as nginx's and Apache's are: the answer and a FIN, then what comes
  * is read and dropped until the client closes its side or LINGER_MS passed. A request already
- * read whole closes as before.
+ * read whole closes as before. At most LINGER_BYTES are read so (a client pushing at line rate
+ * had the gateway read and drop 16 MB in its second): past that the socket is paused, not cut —
+ * a reset would wipe the answer out of a client that has not read it yet — and the client's
+ * bytes wait in TCP until the time cap.
  */
 export function lingerOnClose(res: ServerResponse): void {
   const socket = res.socket as ClosingSocket | null;
@@ -54,6 +59,19 @@ export function lingerOnClose(res: ServerResponse): void {
     if (this.writable) this.end();
     const timer = setTimeout(() => this.destroy(), LINGER_MS);
     timer.unref();
+    // Counted from the next turn: a 'data' listener takes the socket from node:http's parser
+    // (which reads it natively), and added now, before node:http's dump of the unread body has
+    // resumed that native read (a tick later), nothing would be read again, nor the client's
+    // close seen. From then on a read past LINGER_BYTES pauses the socket.
+    setImmediate(() => {
+      if (this.destroyed) return;
+      let read = 0;
+      this.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > LINGER_BYTES) this.pause();
+      });
+      this.resume();
+    });
     this.once('close', () => clearTimeout(timer));
   };
 }
