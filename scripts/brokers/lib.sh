@@ -13,7 +13,10 @@ set -euo pipefail
 
 BROKERS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${SLUICE_BROKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/brokers}"
-STATE_ROOT="${SLUICE_BROKER_STATE:-${TMPDIR:-/tmp}/sluice-brokers}"
+# One state folder per checkout: two clones on one host (a CI run beside a working tree) must
+# not find, reuse and then stop each other's broker.
+CHECKOUT_ID="$(printf '%s' "$BROKERS_DIR" | cksum | cut -d' ' -f1)"
+STATE_ROOT="${SLUICE_BROKER_STATE:-${TMPDIR:-/tmp}/sluice-brokers-$CHECKOUT_ID}"
 VERSION="$(sed -n "s:.*<$NAME.version>\(.*\)</$NAME.version>.*:\1:p" "$BROKERS_DIR/$NAME.pom.xml")"
 LIB="$CACHE_ROOT/$NAME-$VERSION"
 STATE="$STATE_ROOT/$NAME"
