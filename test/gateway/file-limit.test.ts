@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cliArgv } from '../cli-command.js';
 import { cleanup, onCleanup, root, tempDir, upstream } from './helpers.js';
 
 afterEach(cleanup);
@@ -18,7 +19,8 @@ async function limitedGateway(): Promise<{ url: URL; adminUrl: string; out: () =
   const up = await upstream((_req, res) => res.end('ok'));
   const file = join(tempDir(), 'sluice.yaml');
   writeFileSync(file, `listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nupstreams: { app: { url: "${up.url}" } }\nroutes: [{ path: / }]\n`);
-  const child = spawn('bash', ['-c', `ulimit -n 300 && exec "${process.execPath}" --import tsx src/cli/main.ts gateway --config "${file}"`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The built CLI when npm test has just built it, else the sources through tsx (cliArgv), like every spawned gateway.
+  const child = spawn('bash', ['-c', 'ulimit -n 300 && exec "$@"', 'bash', process.execPath, ...cliArgv(['gateway', '--config', file])], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   onCleanup(async () => void child.kill('SIGKILL'));
   let out = '';
   const listening = await new Promise<Record<string, unknown>>((resolve, reject) => {
