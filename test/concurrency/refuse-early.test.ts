@@ -3,21 +3,10 @@
 // run(), compose, the HTTP adapters and the gateway all refuse the same way.
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, RejectedError, VirtualClock } from '../../src/core/index.js';
-import type { Admission, Permit } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import { permit, serve } from './served.js';
 import { run } from '../../src/compose/index.js';
 
-function permit(a: Admission | Promise<Admission>): Permit {
-  if (a instanceof Promise || !a.ok) throw new Error('expected an immediate permit');
-  return a;
-}
-
-/** One permit held `ms` on the gate's clock: a service-time sample. */
-function serve(gate: ConcurrencyGate, clock: VirtualClock, ms: number): void {
-  const p = permit(gate.admit());
-  clock.advance(ms);
-  p.release();
-}
 
 describe('ConcurrencyGate refuseEarly', () => {
   it('refuses at once a caller expected to wait past 80% of its budget, with the estimate as retryAfterMs; queues one under it', async () => {

@@ -3,20 +3,10 @@
 // while every slot was held 2.5 s, hostile pass).
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/index.js';
-import type { Admission, Permit } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import { permit, serve } from './served.js';
 import { deltaSeconds } from '../../src/http/ratelimit-headers.js';
 
-function permit(a: Admission | Promise<Admission>): Permit {
-  if (a instanceof Promise || !a.ok) throw new Error('expected an immediate permit');
-  return a;
-}
-
-function serve(gate: ConcurrencyGate, clock: VirtualClock, ms: number): void {
-  const p = permit(gate.admit());
-  clock.advance(ms);
-  p.release();
-}
 
 describe('ConcurrencyGate retryAfterMs', () => {
   it('a policy over a 10 ms path and a 2.5 s one: a queue timeout while slow work holds the slots says seconds, not the 10 ms mean', async () => {
