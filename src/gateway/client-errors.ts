@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
 import { abandonForwarding } from './proxy.js';
-import { ALLOWED_METHODS, LINGER_MS, rawProblem } from './responses.js';
+import { ALLOWED_METHODS, lingerAfterEnd, rawProblem } from './responses.js';
 
 
 type ParseError = Error & { code?: string; reason?: string; rawPacket?: Buffer; bytesParsed?: number };
@@ -137,10 +137,10 @@ function inFlightOf(socket: Duplex): ServerResponse | undefined {
   return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 
-/** End the connection with `answer`, cutting it if the client keeps it open. */
+/** End the connection with `answer`; it closes when the client closes or resets, or is cut after LINGER_MS (responses.ts lingerAfterEnd). */
 function endWith(socket: Duplex, answer: string): void {
   socket.end(answer);
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  lingerAfterEnd(socket);
 }
 
 /**

@@ -5,6 +5,7 @@
  * hostile-4 only the 429/503 refusals carried `reason`; a client told 400 had to parse English.
  */
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { BadRequestReason } from './bad-requests.js';
 import type { Rejection } from '../core/types.js';
 import { PROBLEM_CONTENT_TYPE, problem, statusOf } from '../http/problem.js';
@@ -74,6 +75,30 @@ export function lingerOnClose(res: ServerResponse): void {
     });
     this.once('close', () => clearTimeout(timer));
   };
+}
+
+/**
+ * Linger on a socket whose answer is written and whose side is ended (`socket.end(answer)`),
+ * when nothing else reads it (a CONNECT's socket, which node:http hands over, or one whose
+ * request could not be parsed): what the client sends is read and dropped — LINGER_BYTES at
+ * most, then the socket is paused, not cut (a reset would wipe the answer out of a client that
+ * has not read it) — so that the connection closes as soon as the client closes its side or
+ * resets, not only when LINGER_MS have passed. Unread, the client's FIN was never seen and the
+ * socket held its descriptor the whole linger; its reset was an 'error' nothing listened to
+ * on a handed-over socket: an uncaught exception, which ends a worker.
+ */
+export function lingerAfterEnd(socket: Duplex): void {
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  let read = 0;
+  socket.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > LINGER_BYTES) socket.pause();
+  });
+  socket.once('end', () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
 }
 
 /** A gate's refusal outside a policy's decision (expect-continue.ts): its status, Retry-After and problem+json, as sluice/http renders one. */
