@@ -14,9 +14,10 @@
  *   clients declaring 10 MB and sending nothing held the whole default budget, and every
  *   other upload was refused, for bodyTimeout at a time.
  * A client that goes away (or whose body breaks the parser: client-errors.ts answers it)
- * ends the read with nothing written here.
+ * ends the read with nothing written here, and so does an answer written meanwhile by
+ * someone else (a drain's deadline: crash-answers.ts).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chunkSizesOf } from './chunk-sizes.js';
 import type { Hold, MemoryBudget } from './memory-budget.js';
 
@@ -138,9 +139,19 @@ export function reserveBody(req: IncomingMessage, limits: BodyLimits): BodyReser
 /**
  * Read `req`'s body within `limits`, then call `done` once: synchronously for a request
  * without a body or with a declared length over the limit, later otherwise. `reserved`: what
- * reserveBody answered for it already (the checks are not made twice).
+ * reserveBody answered for it already (the checks are not made twice). The read ends ('gone')
+ * when `res` closes first: node:http forgets a request once its response has finished, and
+ * never tells it of its socket's close after that — a drain's 503 to an upload still arriving
+ * left the read's timer holding the process, and its bytes `bodyMemory`, for all of
+ * bodyTimeout (hostile-13).
  */
-export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcome: BodyOutcome) => void, reserved: BodyReservation | BodyOutcome = reserveBody(req, limits)): void {
+export function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: BodyLimits,
+  done: (outcome: BodyOutcome) => void,
+  reserved: BodyReservation | BodyOutcome = reserveBody(req, limits),
+): void {
   if (reserved.type !== 'reserved') return done(reserved);
   const { hold } = reserved;
   // A chunked body's declared sizes, where they could be followed (chunk-sizes.ts): over the limit is 413 at once.
@@ -155,6 +166,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcom
     req.off('data', onData);
     req.off('end', onEnd);
     req.off('close', onClose);
+    res.off('close', onClose);
     if (sizes !== undefined) sizes.onDeclared = undefined;
     if (outcome.type !== 'read') {
       hold.release();
@@ -182,6 +194,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits, done: (outcom
   req.on('data', onData);
   req.on('end', onEnd);
   req.on('close', onClose);
+  res.on('close', onClose);
   if (sizes === undefined) return;
   sizes.onDeclared = () => {
     if (sizes.declared > limits.maxBytes) finish(tooLarge(limits.maxBytes));

@@ -69,6 +69,7 @@ export function withBody(
   res.writeContinue();
   readBody(
     req,
+    res,
     source.limits,
     (outcome) => {
       if (outcome.type === 'read') {

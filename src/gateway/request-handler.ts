@@ -146,7 +146,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
       return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r), refuseSlot));
     }
   }
-  readBody(req, limits, (outcome) => {
+  readBody(req, res, limits, (outcome) => {
     if (outcome.type === 'gone') return;
     if (outcome.type === 'refused') return refuseBody(state, route, res, outcome.refusal);
     const body = outcome.body;
