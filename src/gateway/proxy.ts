@@ -2,7 +2,8 @@
  * Forwarding one admitted request to its upstream and the response back. The request body
  * was read whole before admission (body-reader.ts), so the upstream gets it at the gateway's
  * pace. The upstream side is an undici Pool per upstream (keep-alive, at most `maxSockets`
- * connections) driven through its dispatch API: one handler object per request.
+ * connections) driven through its dispatch API: one handler object per request, handed to it
+ * by forward() (upstream-dispatch.ts).
  *
  * The response is read at the upstream's pace, not the client's: its bytes go to the client
  * as fast as the client takes them, and what the client has not taken yet is held, up to
@@ -33,19 +34,16 @@
  *   when it fails or times out. One whose response is under way is aborted — its upstream
  *   connection closed at once — and its permit ends then.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
 import type { ForwardContext } from './forward-context.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { RequestBody } from './body-reader.js';
-import { responseHead, statesTransferCoding, upstreamRequestHead, withoutLength } from './forward-headers.js';
+import { responseHead, statesTransferCoding, withoutLength } from './forward-headers.js';
 import type { Hold } from './memory-budget.js';
-import { headSockets, type LiveUpstream } from './route-table.js';
 export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure, writeHeadTooLarge } from './upstream-failures.js';
-
-const NO_HEADERS: readonly HeaderPair[] = [];
 
 /** The forwarding of a response in flight, on the response itself (abandonForwarding and the shared listeners below read it). */
 const kForwarding = Symbol('sluice.gateway.forwarding');
@@ -78,8 +76,8 @@ function onForwardedClose(this: Forwarded): void {
 const onForwardedFinish = function (this: Forwarded): void { this[kForwarding]?.done(); };
 const onForwardedDrain = function (this: Forwarded): void { this[kForwarding]?.drained(); };
 
-/** One request's trip upstream and back: undici's dispatch handler. */
-class Forwarding implements Dispatcher.DispatchHandler {
+/** One request's trip upstream and back: undici's dispatch handler (upstream-dispatch.ts hands it to undici). */
+export class Forwarding implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | undefined;
   /** undici is writing (or wrote) the request upstream: the upstream may be working on it. */
   #sent = false;
@@ -353,44 +351,5 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#held?.release();
-  }
-}
-
-export function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  upstream: LiveUpstream,
-  body: RequestBody,
-  permit: HttpPermit | undefined,
-  ctx: ForwardContext,
-  own: readonly HeaderPair[] = NO_HEADERS,
-): void {
-  const u = upstream.config;
-  if (req.socket.destroyed || req.socket.writableEnded) {
-    // The connection was answered and closed meanwhile (a malformed request behind this one, while it waited): nothing to forward.
-    permit?.release('ignored');
-    body.hold?.release();
-    return;
-  }
-  // A HEAD goes on a connection of its own pool (route-table.ts): kept alive, and no other request's.
-  const head = req.method === 'HEAD';
-  const pool = head ? upstream.headPool : upstream.pool;
-  const handler = new Forwarding(pool, head ? headSockets(u.maxSockets) : u.maxSockets, u.timeoutMs, res, permit, ctx, own, body);
-  try {
-    pool.dispatch(
-      {
-        origin: u.origin,
-        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-        path: `${u.basePath}${req.url ?? '/'}`,
-        headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped),
-        body: body.bytes,
-        // Kept alive after a HEAD too (undici closes it by default, its issue 258): a HEAD's pool is its own.
-        ...(head ? { reset: false } : {}),
-      },
-      handler,
-    );
-  } catch (err) {
-    // A request undici will not send (a header it refuses): the upstream was never asked.
-    handler.fail('error', err instanceof Error ? err.message : String(err));
   }
 }

@@ -110,7 +110,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     // HTTP/1.0 without Host (or an empty one): the host the client reached is the address it connected to, not the upstream.
     req.headers.host = reachedAt(req);
   }
-  // Routed on the canonical path, and forwarded with it (proxy.ts sends req.url): the
+  // Routed on the canonical path, and forwarded with it (upstream-dispatch.ts sends req.url): the
   // upstream sees the path the route was chosen for, whatever form the client wrote.
   const canonical = canonicalTarget(url);
   if (!canonical.ok) return refuseBad(state, res, { status: 400, reason: canonical.reason, detail: canonical.detail });

@@ -12,7 +12,7 @@ import type { HeaderPair } from '../http/ratelimit-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
-import { forward } from './proxy.js';
+import { forward } from './upstream-dispatch.js';
 import type { ForwardContext } from './proxy.js';
 import { RejectionLog } from './rejection-log.js';
 import type { LiveRoute } from './route-table.js';
