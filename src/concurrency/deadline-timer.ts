@@ -3,10 +3,21 @@
  * wait). Invariant: while it is not empty, the timer is armed at `#at` <= the earliest
  * deadline (it may be earlier, when the earliest waiter left: it then fires, expires nothing
  * and re-arms).
+ *
+ * A timer that fires late — the event loop was stalled past the deadline (a long synchronous
+ * run, a GC pause, a busy process) — expires from `setImmediate`, after the loop's poll phase:
+ * Node runs expired timers before it reads the sockets, so the releases that came during the
+ * stall (an upstream's answer waiting in its socket) serve the waiters first, and only those
+ * whose slots were not freed are refused. Expired at once, every waiter past its deadline was
+ * refused queue_timeout, the process's own lateness taken for the slots' (the Redis store's
+ * guard defers its timeouts alike: store-guard.ts). A virtual clock fires on time: no deferral.
  */
 import type { Clock, TimerHandle } from '../core/index.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type { DeadlineNode } from './deadline-queue.js';
+
+/** A timer this much past its due time fired late (the loop was stalled), ms: Node's timers fire within a millisecond or two of it otherwise. */
+const LATE_MS = 2;
 
 export class DeadlineTimer<N extends DeadlineNode<N> & { readonly deadline: number }> {
   readonly #queue = new DeadlineQueue<N>();
@@ -15,7 +26,13 @@ export class DeadlineTimer<N extends DeadlineNode<N> & { readonly deadline: numb
   readonly #onDue: (node: N) => void;
   #timer: TimerHandle | undefined = undefined;
   #at = Infinity;
-  readonly #onTimer = (): void => this.#fire();
+  readonly #onTimer = (): void => {
+    const due = this.#at;
+    this.#timer = undefined;
+    this.#at = Infinity;
+    if (this.#clock.now() - due > LATE_MS) setImmediate(() => this.#fire(due));
+    else this.#fire(due);
+  };
 
   constructor(clock: Clock, onDue: (node: N) => void) {
     this.#clock = clock;
@@ -50,10 +67,7 @@ export class DeadlineTimer<N extends DeadlineNode<N> & { readonly deadline: numb
    * The timer's due time counts as reached even if a real clock reads a hair earlier (Node
    * timers round), as a per-waiter timer firing expired its waiter.
    */
-  #fire(): void {
-    const due = this.#at;
-    this.#timer = undefined;
-    this.#at = Infinity;
+  #fire(due: number): void {
     let now = this.#clock.now();
     for (;;) {
       const node = this.#queue.peek();
