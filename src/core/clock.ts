@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { IndexedHeap } from './indexed-heap.js';
+import { TIMER_MAX_MS } from './options.js';
 
 /** An opaque handle for a timer created by a {@link Clock}. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;
@@ -12,7 +13,7 @@ export type TimerHandle = { readonly __timer: unique symbol } | object;
 export interface Clock {
   /** Monotonic milliseconds. Only differences are meaningful. */
   now(): number;
-  /** Run `fn` once after `ms` milliseconds (clamped to >= 0). */
+  /** Run `fn` once after `ms` milliseconds (clamped to >= 0), however long: the system clock waits past a Node timer's 2^31 - 1 ms in steps. */
   setTimer(fn: () => void, ms: number): TimerHandle;
   /** Cancel a timer; cancelling twice or after it fired is a no-op. */
   clearTimer(handle: TimerHandle): void;
@@ -31,10 +32,54 @@ export interface Clock {
  */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimer: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimer: (fn, ms) => (ms > TIMER_MAX_MS ? new LongTimer(fn, ms) : setTimeout(fn, Math.max(0, ms))),
+  clearTimer: (handle) => (handle instanceof LongTimer ? handle.clear() : clearTimeout(handle as ReturnType<typeof setTimeout>)),
   timerSlackMs: 2,
 };
+
+/**
+ * A delay past what a Node timer holds (TIMER_MAX_MS, about 24.8 days: a longer one fires after
+ * 1 ms), waited in steps: a gate's `maxWaitMs` of 2^31 refused its waiters after 1 ms, and a
+ * bucket of 1 token a month re-armed its waiter's timer every millisecond (hostile-13).
+ * `unref`/`ref` (pressure-monitor.ts calls `unref`) hold for every step.
+ */
+class LongTimer {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #refed = true;
+  /** What is left to wait after the step in force. */
+  #left: number;
+
+  constructor(
+    readonly fn: () => void,
+    ms: number,
+  ) {
+    this.#left = ms;
+    this.#step();
+  }
+
+  readonly #step = (): void => {
+    const ms = Math.min(this.#left, TIMER_MAX_MS);
+    this.#left -= ms;
+    this.#timer = setTimeout(this.#left > 0 ? this.#step : this.fn, ms);
+    if (!this.#refed) this.#timer.unref();
+  };
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+
+  unref(): this {
+    this.#refed = false;
+    this.#timer?.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#refed = true;
+    this.#timer?.ref();
+    return this;
+  }
+}
 
 interface VirtualTimer {
   at: number;
