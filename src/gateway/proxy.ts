@@ -148,9 +148,10 @@ export class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
-    // Three digits, below 100: no HTTP status (RFC 9110 section 15). undici passes it on as a
-    // 1xx and then fails an assertion of its own, which read as a connection error.
-    if (status < 100) {
+    // Three digits outside 100-599: no HTTP status (RFC 9110 section 15). Below 100 undici
+    // passes it on as a 1xx and then fails an assertion of its own, which read as a connection
+    // error; above 599 (a client SHOULD read it as a 5xx) it was relayed as it came (hostile-13).
+    if (status < 100 || status > 599) {
       if (this.#clientGone) this.permit?.release('ignored');
       else this.fail('invalid', `a status of ${status}`);
       this.#abort?.(new Error('invalid status'));
