@@ -1,5 +1,5 @@
 /** Circuit breaker options: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
+import { InvalidOptionError, optFunction, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { GateOptions, Outcome } from '../core/index.js';
 import { consecutiveFailures } from './consecutive.js';
 import type { TripRule } from './trip-rule.js';
@@ -73,8 +73,6 @@ export function breakerConfig(o: BreakerOptions): BreakerConfig {
   if (typeof rule !== 'object' || rule === null || typeof rule.record !== 'function' || !['none', 'end', 'duration'].includes(rule.timing)) {
     throw new InvalidOptionError('rule', 'a trip rule (consecutiveFailures(), countWindow(), timeWindow(), anyOf())', rule);
   }
-  for (const name of ['classify', 'classifyError'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function') throw new InvalidOptionError(name, 'a function', o[name]);
-  }
+  for (const name of ['classify', 'classifyError'] as const) optFunction(name, o[name]);
   return { rule, openMs, openBackoff, maxOpenMs, probes, probeSuccesses, classify: o.classify, classifyError: o.classifyError };
 }

@@ -8,7 +8,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isPromise } from '../core/gate-base.js';
-import { InvalidOptionError } from '../core/errors.js';
+import { optFunction } from '../core/options.js';
 import { HttpAdmission } from '../http/admission.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
 import type { HttpAdmissionOptions, RouteAdmission } from '../http/options.js';
@@ -30,7 +30,7 @@ export function admission(policy: HttpAdmission<Request> | HttpAdmissionOptions<
   const gate = policy instanceof HttpAdmission ? policy : new HttpAdmission<Request>(policy);
   const route = resolveRoute(options.route);
   const onRefused = options.onRefused;
-  if (onRefused !== undefined && typeof onRefused !== 'function') throw new InvalidOptionError('onRefused', 'a function', onRefused);
+  optFunction('onRefused', onRefused);
   const proceed = (d: HttpDecision, req: Request, res: Response, next: NextFunction): void => {
     switch (d.type) {
       case 'admitted':

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
-import { optInt, optNumber, optOneOf } from '../core/options.js';
+import { optBoolean, optFunction, optInt, optNumber, optOneOf } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { Gate, Outcome } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
@@ -187,8 +187,8 @@ export function resolveHttpOptions<R extends HttpRequestLike>(o: HttpAdmissionOp
     }
     if (o.exempt.length > 0) exemptPaths = new Set(o.exempt);
   }
-  if (o.budgetMs !== undefined && typeof o.budgetMs !== 'function') throw new InvalidOptionError('budgetMs', 'a function', o.budgetMs);
-  if (o.classify !== undefined && typeof o.classify !== 'function') throw new InvalidOptionError('classify', 'a function', o.classify);
+  optFunction('budgetMs', o.budgetMs);
+  optFunction('classify', o.classify);
   if (o.tenant !== undefined && o.tenant !== 'ip' && typeof o.tenant !== 'function' && (typeof o.tenant !== 'object' || o.tenant === null)) {
     throw new InvalidOptionError('tenant', "'ip', { header: string } or a function", o.tenant);
   }
@@ -212,7 +212,7 @@ export function resolveRoute(route: RouteAdmission | undefined, at = 'route'): R
   if (typeof route !== 'object' || route === null) throw new InvalidOptionError(at, 'an object', route);
   if (route.cost !== undefined) optNumber(`${at}.cost`, route.cost, 1, Number.MAX_VALUE);
   if (route.maxWaitMs !== undefined) optNumber(`${at}.maxWaitMs`, route.maxWaitMs, 0);
-  if (route.exempt !== undefined && typeof route.exempt !== 'boolean') throw new InvalidOptionError(`${at}.exempt`, 'a boolean', route.exempt);
+  optBoolean(`${at}.exempt`, route.exempt, false);
   if (route.criticality !== undefined) criticalityConfig({ default: route.criticality }, 'critical');
   return route;
 }

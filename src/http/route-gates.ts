@@ -10,7 +10,7 @@
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
-import { optInt, optNumber } from '../core/options.js';
+import { optBoolean, optInt, optNumber } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { Gate } from '../core/types.js';
 import { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
@@ -96,7 +96,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
       const policyName = checkPolicyName(policy.name ?? (list.length === 1 ? 'default' : undefined), `${at}.name`);
       if (names.has(policyName)) throw new InvalidOptionError(`${at}.name`, 'a policy name not used by another rate limit', policyName);
       names.add(policyName);
-      if (isQuota !== undefined && typeof isQuota !== 'boolean') throw new InvalidOptionError(`${at}.quota`, 'a boolean', isQuota);
+      optBoolean(`${at}.quota`, isQuota, false);
       gate = new KeyedRateLimiter({
         name: `${name}-${policyName}`,
         clock,
@@ -131,7 +131,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
     const maxQueue = optInt('concurrency.maxQueue', c.maxQueue ?? HTTP_DEFAULTS.concurrency.maxQueue, 0);
     if (c.maxWaitMs !== undefined && maxQueue === 0) throw new InvalidOptionError('concurrency.maxWaitMs', 'absent when maxQueue is 0 (a wait needs a queue)', c.maxWaitMs);
     if (c.refuseEarly !== undefined && maxQueue === 0) throw new InvalidOptionError('concurrency.refuseEarly', 'absent when maxQueue is 0 (nothing waits)', c.refuseEarly);
-    if (c.refuseEarly !== undefined && typeof c.refuseEarly !== 'boolean') throw new InvalidOptionError('concurrency.refuseEarly', 'a boolean', c.refuseEarly);
+    optBoolean('concurrency.refuseEarly', c.refuseEarly, false);
     if (c.limit !== undefined && c.algorithm !== undefined) throw new InvalidOptionError('concurrency.limit', 'absent when an algorithm sets the limit', c.limit);
     if (c.limit === undefined && c.algorithm === undefined) throw new InvalidOptionError('concurrency.limit', 'an integer >= 1 (or an algorithm)', c.limit);
     const queueWaitMs = maxQueue === 0 ? 0 : optNumber('concurrency.maxWaitMs', c.maxWaitMs ?? HTTP_DEFAULTS.concurrency.maxWaitMs, Number.MIN_VALUE);

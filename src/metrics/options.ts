@@ -1,5 +1,5 @@
 /** Options both metrics adapters share: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optInt, optNumber, optOneOf, optTenantKeys, systemClock } from '../core/index.js';
+import { InvalidOptionError, optFunction, optInt, optNumber, optOneOf, optTenantKeys, systemClock } from '../core/index.js';
 import type { Clock, GateListener, GateStats, TenantKeys } from '../core/index.js';
 import type { PressureSnapshot } from '../pressure/index.js';
 import type { RetryBudgetStats } from '../retry/index.js';
@@ -132,7 +132,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
       });
     }
   }
-  if (o.filter !== undefined && typeof o.filter !== 'function') throw new InvalidOptionError('filter', 'a function', o.filter);
+  optFunction('filter', o.filter);
   if (Array.isArray(o.gates)) {
     const seen = new Set<string>();
     (o.gates as readonly StatsSource[]).forEach((g, i) => {

@@ -31,10 +31,10 @@
  *   clock), so a caller who sleeps it with the platform's timer and asks again succeeds.
  */
 import type { TimerHandle } from '../core/clock.js';
-import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions } from '../core/gate-base.js';
-import { optNumber } from '../core/options.js';
+import { optBoolean, optNumber } from '../core/options.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
 import type { Admission, AdmissionContext, GateStats, PolicyFacts } from '../core/types.js';
@@ -116,8 +116,7 @@ export abstract class RateGate extends GateBase {
   constructor(options: RateGateOptions, defaultName: string) {
     super(options, defaultName);
     this.maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? RATE_GATE_DEFAULTS.maxWaitMs, 0);
-    if (options.quota !== undefined && typeof options.quota !== 'boolean') throw new InvalidOptionError('quota', 'a boolean', options.quota);
-    this.#limited = options.quota === true ? 'quota' : 'rate_limited';
+    this.#limited = optBoolean('quota', options.quota, false) ? 'quota' : 'rate_limited';
   }
 
   /** Meter `cost` units for `key`; see {@link RateStore.consume}. */

@@ -19,7 +19,7 @@
  * application error the backend did answer — a 404 — as 'success': it was accepted);
  * 'ignored' takes the request back out of the count (the call never reached the backend).
  */
-import { GateBase, InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, readContext } from '../core/index.js';
+import { GateBase, InvalidOptionError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, readContext } from '../core/index.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { SlidingCounts } from './sliding-counts.js';
 
@@ -64,7 +64,7 @@ export class AdaptiveThrottle extends GateBase {
     const windowMs = optNumber('windowMs', options.windowMs ?? ADAPTIVE_THROTTLE_DEFAULTS.windowMs, Number.MIN_VALUE);
     if (windowMs === Infinity) throw new InvalidOptionError('windowMs', 'a finite number > 0', windowMs);
     const buckets = optInt('buckets', options.buckets ?? ADAPTIVE_THROTTLE_DEFAULTS.buckets, 1, 10_000);
-    if (options.random !== undefined && typeof options.random !== 'function') throw new InvalidOptionError('random', 'a function', options.random);
+    optFunction('random', options.random);
     this.#random = options.random ?? Math.random;
     this.#counts = new SlidingCounts(windowMs, buckets, 2, this.clock.now());
   }

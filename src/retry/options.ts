@@ -1,5 +1,5 @@
 /** Retry policy options: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optOneOf, systemClock } from '../core/index.js';
+import { InvalidOptionError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, optOneOf, systemClock } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { JITTERS } from './backoff.js';
 import type { Jitter } from './backoff.js';
@@ -125,9 +125,7 @@ export function retryConfig(o: RetryOptions): RetryConfig {
   const attemptTimeoutMs = optNumber('attemptTimeoutMs', o.attemptTimeoutMs ?? RETRY_DEFAULTS.attemptTimeoutMs, Number.MIN_VALUE);
   const deadlineMs = optNumber('deadlineMs', o.deadlineMs ?? RETRY_DEFAULTS.deadlineMs, Number.MIN_VALUE);
   const maxRetryAfterMs = optNumber('maxRetryAfterMs', o.maxRetryAfterMs ?? RETRY_DEFAULTS.maxRetryAfterMs, 0);
-  for (const name of ['retryable', 'retryAfter', 'random', 'onRetry', 'onGiveUp'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function') throw new InvalidOptionError(name, 'a function', o[name]);
-  }
+  for (const name of ['retryable', 'retryAfter', 'random', 'onRetry', 'onGiveUp'] as const) optFunction(name, o[name]);
   const clock = o.clock ?? systemClock;
   if (o.budget !== undefined && o.budget.clock !== clock) {
     throw new InvalidOptionError('budget', "a budget on the policy's clock", 'a budget on another clock');
