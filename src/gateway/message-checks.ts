@@ -41,6 +41,11 @@ function validHost(host: string): boolean {
   // upstream that builds its URLs from it fails (hostile-8).
   const port = PORT.exec(host)?.[1];
   if (port !== undefined && Number(port) > 65_535) return false;
+  // Nor a host a WHATWG URL parser refuses: it decodes escapes and throws at a forbidden host
+  // code point (`gw%2fadmin` is the `gw/admin` refused above; `a%20b`, `%00`), a bad IPv4
+  // (`999.1.1.1`), punycode or IPvFuture — what X-Forwarded-Host carries to an upstream that
+  // builds links with new URL() would make it fail (hostile-13). Empty stays allowed.
+  if (host !== '' && !URL.canParse(`http://${host}/`)) return false;
   lastGoodHost = host;
   return true;
 }

@@ -131,10 +131,10 @@ describe('bad requests', () => {
     expect(seen).toEqual(['GET /x']);
   }, 60_000);
 
-  it('every form of host[:port] in Host is forwarded (an IP literal, a port, an escape, empty)', async () => {
+  it('every form of host[:port] in Host is forwarded (an IP literal, a port, an escape, empty; an IPvFuture literal such as [v1.x], which a URL parser refuses, is not since hostile-13: message-checks.test.ts)', async () => {
     const { seen, up } = await recordingUpstream();
     const gw = await startInProcess(oneRoute(up.url, '2s'));
-    const hosts = ['gw', 'gw:8080', 'GW.example.com.', '127.0.0.1:80', '[::1]:8080', '[v1.x]', 'caf%C3%A9', 'gw:', ''];
+    const hosts = ['gw', 'gw:8080', 'GW.example.com.', '127.0.0.1:80', '[::1]:8080', 'caf%C3%A9', 'gw:', ''];
     const statuses: string[] = [];
     for (const h of hosts) statuses.push(`${h}: ${(await rawExchange(gw.url, `GET /x HTTP/1.1\r\nHost: ${h}\r\nConnection: close\r\n\r\n`)).status}`);
     expect(statuses).toEqual(hosts.map((h) => `${h}: 200`));

@@ -27,3 +27,15 @@ describe('messageVerdict: the Host check remembers the last good value', () => {
     ]);
   });
 });
+
+describe('messageVerdict: a Host a URL parser refuses (hostile-13)', () => {
+  // RFC 3986 lets a reg-name hold any percent-escape, but a WHATWG URL parser decodes them and
+  // throws at a forbidden host code point: `gw%2fadmin` is the `gw/admin` refused above, and an
+  // upstream that builds its links from X-Forwarded-Host (new URL(path, `http://${host}`)) fails.
+  it('is refused bad_host; escapes the parser decodes to a host, and sub-delims, pass', () => {
+    const refused = ['gw%2fadmin', 'a%20b', 'a%0d%0ab', 'gw%40evil', 'a%25', '%00', '%FF', '999.1.1.1', 'xn--a', '[v1.x]'];
+    const passed = ['%41pi', 'Gw', "a'b", 'a!$&()*+;=b', 'a_b', 'a.', 'x:', '%C3%A9'];
+    expect(refused.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual(refused.map((h) => `${h} bad_host`));
+    expect(passed.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual(passed.map((h) => `${h} ok`));
+  });
+});
