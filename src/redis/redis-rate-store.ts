@@ -7,8 +7,12 @@
  *
  * When the store cannot answer (see StoreGuard), the decision is the `onStoreError` mode's:
  * admitted ('open'), refused with the time until the next probe ('closed'), or metered by
- * this process's share of the policy in memory ('local'). A refund during an outage goes to
- * the local share; a refund that cannot reach Redis is dropped (the limit errs strict).
+ * this process's share of the policy in memory ('local'). A refund goes where its reservation
+ * was taken, whatever the store's health when it comes: to the local share for one the local
+ * mode made (kept until its grant is due), else to Redis — which never counted a local one (a
+ * refund sent there once Redis was back gave its bucket a token it never lost), while the local
+ * share never took Redis's (one sent there during an outage gave the fallback a token). A refund
+ * that cannot reach Redis is dropped (the limit errs strict).
  * WRONGTYPE rejects the decision with StoreWrongTypeError: a key sluice does not own is
  * never overwritten, and an outage mode would hide the misconfiguration.
  */
@@ -35,6 +39,9 @@ export function replyNumber(x: unknown): number {
   return s === 'inf' ? Infinity : Number(s);
 }
 
+/** Keys with a local reservation pending past which the granted ones are swept out. */
+const OWED_SWEEP_AT = 4096;
+
 export interface RedisRateStats {
   /** Decisions Redis made. */
   readonly shared: number;
@@ -52,6 +59,8 @@ export class RedisRateStore implements RateStore {
   readonly #keys: StateKeys;
   #shared = 0;
   #fallback = 0;
+  /** Reservations the local mode made (allowed with a delay: a caller may cancel one before its grant), by caller key: cost, and when the last is granted. */
+  readonly #owed = new Map<string, { cost: number; until: number }>();
 
   /** What a consume's entry reports back (one object per store, not two closures per decision). */
   readonly #outcome: Outcome = {
@@ -100,7 +109,7 @@ export class RedisRateStore implements RateStore {
   }
 
   refund(key: string, policy: RatePolicy, cost: number, now: number): Promise<void> {
-    if (this.#link.guard.health === 'fallback' && this.failure.onStoreError === 'local') {
+    if (this.#owedLocally(key, cost, now)) {
       this.#local.store.refund(key, this.#local.share(policy), cost, now);
       return Promise.resolve();
     }
@@ -146,9 +155,38 @@ export class RedisRateStore implements RateStore {
         // Refused for the store's outage, not for the client's rate: its own reason (a 503).
         return { ...decision(policy.name, cap, 0, windowOf(policy), retry, false, 0, retry), unavailable: true };
       }
-      case 'local':
-        return this.#local.store.consume(key, this.#local.share(policy), cost, now, maxDelayMs);
+      case 'local': {
+        const d = this.#local.store.consume(key, this.#local.share(policy), cost, now, maxDelayMs);
+        if (d.allowed && d.delayMs > 0) this.#owe(key, cost, now, now + d.delayMs);
+        return d;
+      }
     }
+  }
+
+  /** A reservation of `cost` for `key` the local mode made at `now`, granted at `until`. */
+  #owe(key: string, cost: number, now: number, until: number): void {
+    const o = this.#owed.get(key);
+    if (o !== undefined && o.until >= now) {
+      o.cost += cost;
+      o.until = Math.max(o.until, until);
+      return;
+    }
+    // Granted ones can no longer be refunded: swept when the map grows (one entry per key with a reservation pending).
+    if (this.#owed.size >= OWED_SWEEP_AT) for (const [k, v] of this.#owed) if (v.until < now) this.#owed.delete(k);
+    this.#owed.set(key, { cost, until });
+  }
+
+  /** Whether a refund of `cost` for `key` at `now` gives back a reservation the local mode made (taken off what is owed). */
+  #owedLocally(key: string, cost: number, now: number): boolean {
+    const o = this.#owed.get(key);
+    if (o === undefined) return false;
+    if (now > o.until) {
+      this.#owed.delete(key);
+      return false;
+    }
+    o.cost -= cost;
+    if (o.cost <= 0) this.#owed.delete(key);
+    return true;
   }
 }
 
