@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisStore } from '../../src/redis/index.js';
+import type { RedisStoreOptions } from '../../src/redis/index.js';
 import { unique } from '../brokers/services.js';
 
 export { redis as sharedRedis, unique, until } from '../brokers/services.js';
@@ -171,12 +172,12 @@ export async function scriptCalls(raw: Redis): Promise<number> {
 
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** A redis-server of the describe block's own, a store on it under `keyPrefix` and a plain client: started before its tests, stopped after. */
-export function ownStore(keyPrefix: string): { own: OwnRedis; store: RedisStore; raw: Redis } {
+/** A redis-server of the describe block's own, a store on it under `keyPrefix` (and `options`) and a plain client: started before its tests, stopped after. */
+export function ownStore(keyPrefix: string, options: Omit<RedisStoreOptions, 'url' | 'keyPrefix'> = {}): { own: OwnRedis; store: RedisStore; raw: Redis } {
   const s = {} as { own: OwnRedis; store: RedisStore; raw: Redis };
   beforeAll(async () => {
     s.own = await OwnRedis.start();
-    s.store = await RedisStore.connect({ url: s.own.url, keyPrefix, timeoutMs: 10_000 });
+    s.store = await RedisStore.connect({ url: s.own.url, keyPrefix, timeoutMs: 10_000, ...options });
     s.raw = new Redis(s.own.url);
   });
   afterAll(async () => {
