@@ -32,7 +32,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     const issues: ConfigIssue[] = [];
     for (const e of doc.errors) {
       const found = e.code === 'DUPLICATE_KEY' ? duplicateKey(text, e.pos[0]) : firstLine(e.message);
-      const issue = { path: '', line: lineCounter.linePos(e.pos[0]).line, expected: 'valid YAML', found };
+      const line = lineCounter.linePos(e.pos[0]).line;
+      // yaml's own words advise its API ('please use YAML.parseAllDocuments()'): said for a config's author instead.
+      const issue = e.code === 'MULTIPLE_DOCS' ? { path: '', line, expected: 'one YAML document (one config)', found: 'a second document (from this "---" on)' } : { path: '', line, expected: 'valid YAML', found };
       const key = `${issue.line}\0${issue.found}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -73,6 +73,13 @@ describe('sluice gateway --check', () => {
     expect(r.stderr).toContain('sluice.yaml:7: (document): expected valid YAML, found the key "path" twice in one mapping (map keys must be unique)');
   });
 
+  it('two YAML documents in one file are named as such, not with the parser\'s advice to call its API (hostile-13)', async () => {
+    const r = await check(`${UP}routes:\n  - path: /\n---\nlisten: { port: 1 }\n`);
+    expect(r.code).toBe(2);
+    // Before: 'found Source contains multiple documents; please use YAML.parseAllDocuments()'.
+    expect(r.stderr).toBe('sluice.yaml:6: (document): expected one YAML document (one config), found a second document (from this "---" on)\n');
+  });
+
   it('bad YAML: each distinct error once (an unclosed flow map three levels deep was reported three times)', async () => {
     const r = await check(`${UP}routes: [ {{{ broken\n`);
     expect(r.code).toBe(2);
