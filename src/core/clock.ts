@@ -5,7 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { IndexedHeap } from './indexed-heap.js';
-import { TIMER_MAX_MS } from './options.js';
+
+/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
 
 /** An opaque handle for a timer created by a {@link Clock}. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;

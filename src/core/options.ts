@@ -37,8 +37,7 @@ export function optOneOf<T extends string>(name: string, value: unknown, allowed
   return value as T;
 }
 
-/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
-export const TIMER_MAX_MS = 2 ** 31 - 1;
+export { TIMER_MAX_MS } from './clock.js';
 
 /** An options object (a record), or undefined. */
 export function optRecord(name: string, value: unknown, expected = 'an object'): Readonly<Record<string, unknown>> | undefined {
