@@ -23,6 +23,24 @@ import { HttpPermit } from '../http/http-permit.js';
 import { readBody } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
 
+/**
+ * What an Expect header asks (RFC 9110 section 10.1.1), read as the list it is (section 5.6.1:
+ * empty elements count for nothing): 'none' for no element (`Expect:` empty, `Expect: ,`), 'continue'
+ * for 100-continue alone, however often listed, 'other' for anything else (417). node:http's
+ * checkExpectation and checkContinue events match a regex: an empty Expect was 417, and
+ * `100-continue, 100-continue` too (hostile-13).
+ */
+export function expectationOf(value: string | undefined): 'none' | 'continue' | 'other' {
+  let asked: 'none' | 'continue' = 'none';
+  for (const element of (value ?? '').split(',')) {
+    const e = element.trim().toLowerCase();
+    if (e === '') continue;
+    if (e !== '100-continue') return 'other';
+    asked = 'continue';
+  }
+  return asked;
+}
+
 /** A body not read yet, its checks passed and its memory held: the client waits for 100 Continue. */
 export interface DeferredBody {
   readonly reserved: BodyReservation;

@@ -29,6 +29,7 @@ import { RejectionLog } from './rejection-log.js';
 import { SlowReaders } from './slow-readers.js';
 import { MemoryBudget } from './memory-budget.js';
 import { handleRequest, newCounters, refuseExpectation } from './request-handler.js';
+import { expectationOf } from './expect-continue.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { headSockets, RouteTable } from './route-table.js';
@@ -185,6 +186,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const onRequest: PipelineHandler = (req, res) => handleRequest(state, req, res);
   const onContinue: PipelineHandler = (req, res) => handleRequest(state, req, res, true);
   const onExpectation: PipelineHandler = (_req, res) => refuseExpectation(state, res);
+  const onHead = (req: IncomingMessage, res: ServerResponse, handler: PipelineHandler): void => {
+    crashAnswers?.track(res);
+    closeAfterUpgradeAsk(req, res); // an upgrade ask's answer closes its connection (upgrade-requests.ts)
+    followChunkSizes(req); // now, while the parser is still in the read that completed this head (chunk-sizes.ts)
+    pipeline.run(req, res, handler);
+  };
   const startedAt = Date.now();
   const s = resolved.server;
   const server = createServer(
@@ -197,24 +204,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // Node checks the two timeouts above on this period (30 s by default): slow clients must not outlive them by that much.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, s.headersTimeoutMs / 4)),
     },
-    (req, res) => {
-      crashAnswers?.track(res);
-      closeAfterUpgradeAsk(req, res);
-      // Now, while the parser is still in the read that completed this head (chunk-sizes.ts).
-      followChunkSizes(req);
-      pipeline.run(req, res, onRequest);
-    },
+    (req, res) => onHead(req, res, onRequest),
   );
   // Expect: 100-continue is answered 100 only once the request is admitted (expect-continue.ts); other expectations 417.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    crashAnswers?.track(res);
-    closeAfterUpgradeAsk(req, res); // an upgrade ask's answer closes its connection (upgrade-requests.ts)
-    followChunkSizes(req);
-    // node:http comes here for any value holding the token (`100-continue, teapot`): an expectation besides it is not met (hostile-3 H5).
-    if (req.headers.expect?.trim().toLowerCase() !== '100-continue') return pipeline.run(req, res, onExpectation);
-    pipeline.run(req, res, onContinue);
-  });
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => pipeline.run(req, res, onExpectation));
+  // Either event, for the list's elements (`100-continue, teapot` is 417: hostile-3 H5; an empty one asks nothing).
+  const onExpect = (req: IncomingMessage, res: ServerResponse): void => {
+    const asked = expectationOf(req.headers.expect);
+    if (asked === 'other') return pipeline.run(req, res, onExpectation);
+    onHead(req, res, asked === 'continue' ? onContinue : onRequest);
+  };
+  server.on('checkContinue', onExpect).on('checkExpectation', onExpect);
   crashAnswers?.attach(server);
   // A half-closed client is still reading: answered, then closed, the last head saying so. Once:
   // it adds listeners, and applyServerLimits runs again at every reload (hostile-10).

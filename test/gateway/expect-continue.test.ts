@@ -259,4 +259,27 @@ describe('Expect: 100-continue', () => {
     expect(up.seen).toEqual(['POST /x hello']);
     expect(gw.status().badRequests['expectation_failed']).toBe(3);
   });
+
+  it('an Expect of empty list elements asks nothing, and 100-continue listed twice is 100-continue (RFC 9110 section 5.6.1) — 417 before (hostile-13)', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    // No expectation at all: served as it is, its body sent with its head.
+    for (const expect_ of ['', ' , ']) {
+      const c = new ExpectClient(gw.url);
+      c.write(`POST /x HTTP/1.1\r\nHost: gw\r\nExpect:${expect_}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`);
+      expect(await c.until(finalResponse), JSON.stringify(expect_)).toMatch(/^HTTP\/1\.1 200 /);
+      c.close();
+    }
+    // 100-continue only (twice, or beside an empty element): judged, told to continue, served.
+    for (const expect_ of ['100-continue, 100-continue', '100-continue,', ', 100-continue']) {
+      const c = new ExpectClient(gw.url);
+      c.write(`POST /x HTTP/1.1\r\nHost: gw\r\nExpect: ${expect_}\r\nContent-Length: 5\r\nConnection: close\r\n\r\n`);
+      expect(await c.until((t) => t.includes('100 Continue') || finalResponse(t)), expect_).toMatch(/^HTTP\/1\.1 100 /);
+      c.write('hello');
+      expect(await c.until(finalResponse), expect_).toMatch(/HTTP\/1\.1 200 /);
+      c.close();
+    }
+    expect(up.seen).toEqual(Array.from({ length: 5 }, () => 'POST /x hello'));
+    expect(gw.status().badRequests['expectation_failed']).toBe(0);
+  });
 });
