@@ -8,16 +8,14 @@
  * run, a GC pause, a busy process) — expires from `setImmediate`, after the loop's poll phase:
  * Node runs expired timers before it reads the sockets, so the releases that came during the
  * stall (an upstream's answer waiting in its socket) serve the waiters first, and only those
- * whose slots were not freed are refused. Expired at once, every waiter past its deadline was
- * refused queue_timeout, the process's own lateness taken for the slots' (the Redis store's
- * guard defers its timeouts alike: store-guard.ts). A virtual clock fires on time: no deferral.
+ * whose slots were not freed are refused (core/stall-aware.ts, shared with the channels' and the
+ * Redis gate's waiter timers; the Redis store's guard defers its timeouts alike: store-guard.ts).
+ * A virtual clock fires on time: no deferral.
  */
 import type { Clock, TimerHandle } from '../core/index.js';
+import { stallAware } from '../core/stall-aware.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type { DeadlineNode } from './deadline-queue.js';
-
-/** A timer this much past its due time fired late (the loop was stalled), ms: Node's timers fire within a millisecond or two of it otherwise. */
-const LATE_MS = 2;
 
 export class DeadlineTimer<N extends DeadlineNode<N> & { readonly deadline: number }> {
   readonly #queue = new DeadlineQueue<N>();
@@ -30,12 +28,11 @@ export class DeadlineTimer<N extends DeadlineNode<N> & { readonly deadline: numb
     const due = this.#at;
     this.#timer = undefined;
     this.#at = Infinity;
-    if (this.#clock.now() - due > LATE_MS) setImmediate(() => this.#fire(due));
-    else this.#fire(due);
+    this.#fire(due);
   };
 
   constructor(clock: Clock, onDue: (node: N) => void) {
-    this.#clock = clock;
+    this.#clock = stallAware(clock);
     this.#onDue = onDue;
   }
 

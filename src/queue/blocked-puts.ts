@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { RejectedError } from '../core/errors.js';
 import { abortError, rejectionError, waitDeadline } from '../core/gate-base.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
+import { stallAware } from '../core/stall-aware.js';
 import type { ChannelMeter } from './channel-meter.js';
 import type { ItemStore } from './item-store.js';
 import type { PutContext, PutResult } from './types.js';
@@ -27,15 +28,19 @@ export class BlockedPuts<T> {
    * @param maxWaitMs the channel's `maxPutWaitMs` (a put's own deadline may shorten it).
    * @param retryAfter the `retryAfterMs` of a `queue_timeout`, from the channel's drain rate.
    */
+  /** The channel's clock, its deadline timers stall-aware: a put its slot freed during a stall of the loop is admitted, not expired (core/stall-aware.ts). */
+  readonly clock: Clock;
+
   constructor(
     readonly name: string,
-    readonly clock: Clock,
+    clock: Clock,
     readonly meter: ChannelMeter<T>,
     queue: WaiterQueue<PutWaiter<T>>,
     readonly maxWaitMs: number,
     readonly retryAfter: (now: number) => number,
   ) {
     this.#queue = queue;
+    this.clock = stallAware(clock);
   }
 
   get size(): number {

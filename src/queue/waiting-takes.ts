@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { ClosedError, RejectedError } from '../core/errors.js';
 import { abortError, waitDeadline } from '../core/gate-base.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
+import { stallAware } from '../core/stall-aware.js';
 import type { ChannelMeter } from './channel-meter.js';
 import { DONE } from './channel-iterator.js';
 import type { TakeContext } from './types.js';
@@ -20,11 +21,16 @@ export class WaitingTakes<T> {
   /** One abort listener per distinct signal, whatever the number of takes waiting on it. */
   readonly #signals = new SignalRegistry<Waiter>((takers, signal) => this.#aborted(takers as Taker[], signal));
 
+  /** The channel's clock, its deadline timers stall-aware: a take an item came for during a stall of the loop gets it, not a timeout (core/stall-aware.ts). */
+  readonly clock: Clock;
+
   constructor(
     readonly name: string,
-    readonly clock: Clock,
+    clock: Clock,
     readonly meter: ChannelMeter<T>,
-  ) {}
+  ) {
+    this.clock = stallAware(clock);
+  }
 
   get size(): number {
     return this.#list.size;

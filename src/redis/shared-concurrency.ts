@@ -28,6 +28,7 @@ import { abortError, GateBase, readContext, waitDeadline } from '../core/gate-ba
 import type { GateOptions, GatePermit } from '../core/gate-base.js';
 import { optInt, optNumber } from '../core/options.js';
 import type { TimerHandle } from '../core/clock.js';
+import { stallAware } from '../core/stall-aware.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/types.js';
 import { LeaseClient } from './lease-client.js';
 import type { LeaseAnswer } from './lease-client.js';
@@ -101,6 +102,8 @@ export class SharedConcurrencyGate extends GateBase {
   readonly #renewTimer: NodeJS.Timeout;
   /** The store's probe period: the retryAfterMs of a refusal for its outage. */
   readonly #probeMs: number;
+  /** Waiters' deadline timers: one that fires late (a stall of the loop) expires after the sockets are read, so a release or lease answer that came meanwhile serves first (core/stall-aware.ts). */
+  readonly #deadlines = stallAware(this.clock);
 
   constructor(link: StoreLink, base: string, options: SharedConcurrencyOptions, failure: FailureConfig) {
     super(options, 'shared-concurrency');
@@ -154,7 +157,7 @@ export class SharedConcurrencyGate extends GateBase {
     if (deadline <= now) return this.reject('queue_timeout', this.pollMs, undefined, ctx);
     return new Promise<Admission>((resolve, fail) => {
       const w: Waiter = { ctx, cost, start: now, once, asked: false, resolve, fail, timer: undefined, onAbort: undefined };
-      if (deadline !== Infinity) w.timer = this.clock.setTimer(() => this.#leave(w, this.reject('queue_timeout', this.pollMs, undefined, ctx)), deadline - now);
+      if (deadline !== Infinity) w.timer = this.#deadlines.setTimer(() => this.#leave(w, this.reject('queue_timeout', this.pollMs, undefined, ctx)), deadline - now);
       const signal = ctx.signal;
       if (signal !== undefined) {
         w.onAbort = () => this.#leave(w, abortError(this.name, signal));
@@ -202,7 +205,7 @@ export class SharedConcurrencyGate extends GateBase {
   }
 
   #settle(w: Waiter, answer: Admission | Error): void {
-    if (w.timer !== undefined) this.clock.clearTimer(w.timer);
+    if (w.timer !== undefined) this.#deadlines.clearTimer(w.timer);
     if (w.onAbort !== undefined) w.ctx.signal?.removeEventListener('abort', w.onAbort);
     if (answer instanceof Error) w.fail(answer);
     else w.resolve(answer);
