@@ -99,7 +99,12 @@ export function transferCodingFault(raw: readonly (string | Buffer)[]): string |
   return undefined;
 }
 
-/** The request head's size as received, bytes: request line, header lines, blank line. */
+/**
+ * The request head's size, bytes, rebuilt from what node:http parsed (it does not say how many
+ * bytes the head took): request line, header lines as "name: value" (the value trimmed, as
+ * parsed), blank line. An estimate: a head sent with other whitespace around its values, or
+ * obs-fold, was that much longer or shorter — so the message says "about".
+ */
 function headBytes(req: IncomingMessage): number {
   let n = `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}\r\n`.length + 2;
   const raw = req.rawHeaders;
@@ -119,7 +124,7 @@ const BODY_HEADERS = new Set(['content-length', 'content-type', 'transfer-encodi
 export function writeHeadTooLarge(res: ServerResponse, head: readonly string[]): void {
   for (let i = 0; i < head.length; i += 2) if (!BODY_HEADERS.has(head[i]!.toLowerCase())) res.appendHeader(head[i]!, head[i + 1]!);
   const detail =
-    `The upstream refused the request's headers as too large (431). The request head was ${headBytes(res.req)} bytes as received, ` +
-    'and the gateway adds its forwarding headers (X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host, Forwarded): send fewer or shorter headers.';
+    `The upstream refused the request's headers as too large (431). The request head was about ${headBytes(res.req)} bytes ` +
+    '(counted from its parsed request line and headers), and the gateway adds its forwarding headers (X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host, Forwarded): send fewer or shorter headers.';
   writeProblem(res, 431, 'upstream_header_too_large', detail);
 }
