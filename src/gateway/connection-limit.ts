@@ -15,8 +15,9 @@
  * through it: the answer is one shared buffer written once; the connection lingers after it
  * (the client's request read and thrown away: closing a socket with unread bytes sends a
  * reset, which makes the client's kernel throw away the answer it had not read yet — the
- * lingering close of nginx and Apache) until the client closes its side, `LINGER_BYTES` came,
- * or `LINGER_MS` passed. At most `REFUSING` connections linger at once, and at most
+ * lingering close of nginx and Apache) until the client closes its side or `LINGER_MS` passed;
+ * past `LINGER_BYTES` read it is paused, not cut (a reset would throw the answer away too), as
+ * every lingering close of the gateway is (responses.ts lingerAfterEnd). At most `REFUSING` connections linger at once, and at most
  * `ANSWERS_PER_S` are answered per second (an answer costs ~3x a close at accept: 78 µs of CPU
  * against 26, `npm run bench:connection-flood`, quiet host; so a flood spends at most ~8% of a
  * core on answers): past
@@ -26,7 +27,7 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { LINGER_BYTES, LINGER_MS, rawProblem } from './responses.js';
+import { LINGER_MS, lingerAfterEnd, rawProblem } from './responses.js';
 
 /** Connections over the cap answered and lingering at once, at most. */
 export const REFUSING = 64;
@@ -124,21 +125,9 @@ export class ConnectionLimit {
     if (--this.#answers === 0 && this.#server !== undefined) this.#server.maxConnections = this.#limit;
     this.#counted('refused');
     this.#refusing++;
-    socket.on('error', ignore);
-    const timer = setTimeout(() => socket.destroy(), this.#lingerMs);
-    let read = 0;
-    socket.on('data', (chunk: Buffer) => {
-      read += chunk.length;
-      if (read > LINGER_BYTES) socket.destroy();
-    });
-    // The client closed its side (it read the answer, or gave up): nothing is left to linger for.
-    socket.once('end', () => socket.destroy());
-    socket.once('close', () => {
-      this.#refusing--;
-      clearTimeout(timer);
-    });
+    socket.once('close', () => void this.#refusing--);
     socket.end(ANSWER);
+    // Closed when the client closes its side (it read the answer, or gave up) or resets, else after the linger.
+    lingerAfterEnd(socket, this.#lingerMs);
   }
 }
-
-function ignore(): void {}

@@ -85,10 +85,11 @@ export function lingerOnClose(res: ServerResponse): void {
  * has not read it) — so that the connection closes as soon as the client closes its side or
  * resets, not only when LINGER_MS have passed. Unread, the client's FIN was never seen and the
  * socket held its descriptor the whole linger; its reset was an 'error' nothing listened to
- * on a handed-over socket: an uncaught exception, which ends a worker.
+ * on a handed-over socket: an uncaught exception, which ends a worker. A connection over the cap
+ * lingers so too (connection-limit.ts).
  */
-export function lingerAfterEnd(socket: Duplex): void {
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+export function lingerAfterEnd(socket: Duplex, lingerMs = LINGER_MS): void {
+  const timer = setTimeout(() => socket.destroy(), lingerMs);
   timer.unref();
   let read = 0;
   socket.on('data', (chunk: Buffer) => {

@@ -5,10 +5,12 @@
 // client that sends on and on, or never closes, is cut, and past REFUSING of them lingering at
 // once the extras are closed at accept again (counted dropped). In process, on loopback.
 import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionLimit, REFUSING } from '../../src/gateway/connection-limit.js';
+import { LINGER_BYTES } from '../../src/gateway/responses.js';
 import { cleanup, metricSample, oneRoute, onCleanup, startInProcess, upstream, within } from './helpers.js';
 import { rawConversation, rawExchange, rawSocket } from './raw-client.js';
 
@@ -18,7 +20,7 @@ const H = 'Host: gw\r\n';
 
 /** `n` kept-alive connections, each having had one request answered: the gateway holds them. */
 /** A node:http server capped at one connection by a ConnectionLimit (outcomes pushed to `outcomes`), closed after the test. */
-async function cappedServer(outcomes: string[], options: ConstructorParameters<typeof ConnectionLimit>[2]): Promise<{ limit: ConnectionLimit; url: string }> {
+async function cappedServer(outcomes: string[], options: ConstructorParameters<typeof ConnectionLimit>[2]): Promise<{ limit: ConnectionLimit; url: string; server: Server }> {
   const limit = new ConnectionLimit(1, (o) => outcomes.push(o), options);
   const server = createServer((_req, res) => res.end('ok'));
   limit.attach(server);
@@ -28,7 +30,7 @@ async function cappedServer(outcomes: string[], options: ConstructorParameters<t
     server.closeAllConnections();
     server.close();
   });
-  return { limit, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { limit, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 async function holdConnections(url: string, n: number): Promise<Socket[]> {
@@ -70,7 +72,7 @@ describe('connections over server.maxConnections', () => {
     expect(await within(5_000, async () => (await rawExchange(gw.url, `GET /again HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)).status === 200)).toBe(true);
   });
 
-  it('a refused client that sends on and on is cut after LINGER_BYTES, and one that never closes after the linger', async () => {
+  it('a refused client that sends on and on is paused after LINGER_BYTES and let go after the linger, and one that never closes after the linger', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const gw = await startInProcess(oneRoute(up.url, '5s', { server: { maxConnections: 1 } }));
     await holdConnections(gw.url, 1);
@@ -78,6 +80,8 @@ describe('connections over server.maxConnections', () => {
     const flood = rawSocket(gw.url);
     flood.socket.write(Buffer.alloc(1024 * 1024, 'a'));
     await flood.closed;
+    // Paused past LINGER_BYTES, the gateway's side does not see the client go: it lets go after the linger (1 s).
+    expect(await within(10_000, () => gw.status().connections.refusing === 0, 50)).toBe(true);
     // Neither sends nor closes its side (a half-open client does not answer the gateway's FIN with its own).
     const stuck = halfOpen(gw.url);
     await stuck.ended;
@@ -102,6 +106,41 @@ describe('connections over server.maxConnections', () => {
     expect(limit.open).toBe(1);
     expect(limit.refusing).toBe(REFUSING);
     lingering.forEach((c) => c.socket.destroy());
+  });
+});
+
+describe('a refused client that sends past LINGER_BYTES before it reads', () => {
+  it('still reads the 503 and its Retry-After: the gateway stops reading (paused), it does not reset the connection, and lets go after the linger', async () => {
+    const outcomes: string[] = [];
+    const { limit, url, server } = await cappedServer(outcomes, { lingerMs: 1_500 });
+    await holdConnections(url, 1);
+    const sides: Socket[] = [];
+    server.on('connection', (s: Socket) => sides.push(s));
+    const u = new URL(url);
+    const client = connect(Number(u.port), u.hostname);
+    onCleanup(async () => void client.destroy());
+    let text = '';
+    let reset = false;
+    client.on('error', () => (reset = true));
+    client.pause(); // reads nothing until it has sent its 1 MB
+    client.write(Buffer.alloc(1024 * 1024, 'a'));
+    expect(await within(5_000, () => sides.length === 1 && sides[0]!.bytesRead > LINGER_BYTES, 5)).toBe(true);
+    // Before, the gateway destroyed its side here, with the client's bytes unread: a reset, which
+    // discards what of the answer is not sent yet and fails the client's sends (curl then reports
+    // "Failed sending data to the peer", not the status). Now it stops reading and keeps the connection.
+    expect(sides[0]!.destroyed).toBe(false);
+    expect(sides[0]!.isPaused()).toBe(true);
+    expect(limit.refusing).toBe(1);
+    client.setEncoding('latin1').on('data', (d: string) => (text += d));
+    client.resume();
+    expect(await within(2_000, () => text.includes('connections_full') || reset, 5)).toBe(true);
+    expect(reset).toBe(false);
+    expect(text).toMatch(/^HTTP\/1\.1 503 /);
+    expect(text).toMatch(/\r\nRetry-After: 1\r\n/i);
+    // Bounded: it read no more than LINGER_BYTES and a chunk, and the connection goes after the linger.
+    expect(sides[0]!.bytesRead).toBeLessThan(LINGER_BYTES + 1024 * 1024);
+    expect(await within(10_000, () => limit.refusing === 0, 50)).toBe(true);
+    expect(outcomes).toEqual(['refused']);
   });
 });
 
