@@ -33,7 +33,8 @@
  *                                    as requests arriving in separate I/O callbacks, not a turn's together (not saved);
  *   --arrival=socket                 each decision from a real I/O callback: one byte from one of 128 loopback TCP clients
  *                                    to a server in this process, decided in its 'data' handler (not saved)
- *   --base=/path/to/checkout         also run that checkout's sluice (its src/) as sluice-base, same client, same rounds
+ *   --base=/path/to/checkout         also run that checkout's sluice (its src/) as sluice-base, same client, same rounds,
+ *                                    back to back with sluice, each first in half the rounds (bench/lib/redis-order.ts)
  *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
  */
@@ -51,6 +52,7 @@ import type { Decide, Run } from './lib/redis-load.js';
 import { gitRevision } from './lib/machine.js';
 import { pct, round1, round2, round3 } from './lib/numbers.js';
 import { loadBase, parseFlags } from './lib/redis-flags.js';
+import { abRatio, abRounds, roundOrder } from './lib/redis-order.js';
 import { closedLoop, hasRedisBenchmark, median, oneDecisionCeiling, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -104,7 +106,8 @@ async function setup(mode: 'auto-pipelining' | 'plain'): Promise<{ contenders: R
   };
   // --base: the same default store from another checkout's sources, on the same client, in the same rounds.
   const baseStore = base === undefined ? undefined : await base.RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000 });
-  if (base !== undefined && baseStore !== undefined) contenders['sluice-base'] = admitted(new base.KeyedRateLimiter({ name: 'bench', policy, store: baseStore.rateStore('gcra-base') }));
+  // 'gcrb': keys as long as sluice's ('gcra'), so neither side sends more bytes.
+  if (base !== undefined && baseStore !== undefined) contenders['sluice-base'] = admitted(new base.KeyedRateLimiter({ name: 'bench', policy, store: baseStore.rateStore('gcrb') }));
   const close = async (): Promise<void> => {
     await baseStore?.close();
     await store.close();
@@ -118,6 +121,8 @@ const base = flags.base === undefined ? undefined : await loadBase(flags.base);
 const MODES = flags.clients ?? ALL_MODES;
 const setups = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await setup(m)] as const))) as Record<(typeof ALL_MODES)[number], Awaited<ReturnType<typeof setup>>>;
 const names = Object.keys(setups[MODES[0]].contenders);
+// With --base, an even number of rounds: sluice and sluice-base each run first in half of them (redis-order.ts).
+const CLOSED_ROUNDS = abRounds(ROUNDS, names);
 
 // 1. The ceiling: redis-benchmark (C, 50 clients) running sluice's script, one decision per
 // call and a batch of 16 per call, and rlf's script, on random tenants.
@@ -162,18 +167,15 @@ interface Cell {
 }
 const cells: Cell[] = [];
 /** overSingle: the batched store over one script per decision (sluice ÷ sluice-single), median of the rounds' ratios; overBase: sluice ÷ sluice-base likewise (with --base). */
-const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle: number; overBase?: number | undefined }[] = [];
+const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle: number; overBase?: number | undefined; overBaseByOrder?: { sluiceFirst: number; baseFirst: number } | undefined }[] = [];
 for (const mode of MODES) {
   const contenders = setups[mode].contenders;
   console.log(`client: ${mode}`);
   for (const c of CONCURRENCY) {
     for (const name of names) await closedLoop(contenders[name]!, c, WARMUP_MS, KEYS, info);
     const runs: Record<string, Run[]> = Object.fromEntries(names.map((x) => [x, []]));
-    for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < names.length; i++) {
-        const name = names[(i + r) % names.length]!;
-        runs[name]!.push(await closedLoop(contenders[name]!, c, CELL_MS, KEYS, info));
-      }
+    for (let r = 0; r < CLOSED_ROUNDS; r++) {
+      for (const name of roundOrder(names, r)) runs[name]!.push(await closedLoop(contenders[name]!, c, CELL_MS, KEYS, info));
     }
     const perSec = (x: Run): number => x.n / x.seconds;
     for (const name of names) {
@@ -198,9 +200,12 @@ for (const mode of MODES) {
     // What batching costs or gains against one script per decision, paired by round: at 1 caller
     // both send one script per decision, so this is what the batching layer costs a lone caller.
     const overSingle = round2(median(runs['sluice']!.map((run, r) => perSec(run) / perSec(runs['sluice-single']![r]!))));
-    const overBase = runs['sluice-base'] === undefined ? undefined : round2(median(runs['sluice']!.map((run, r) => perSec(run) / perSec(runs['sluice-base']![r]!))));
-    ratios.push({ client: mode, concurrency: c, overRlf, overSingle, overBase });
-    console.log(`  × rlf (median of ${ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle}${overBase === undefined ? '' : `; sluice ÷ sluice-base: ${overBase}`}`);
+    // The A/B: all rounds, and those where each side ran first (they agree when order does not matter).
+    const ab = runs['sluice-base'] === undefined ? undefined : abRatio(runs['sluice']!.map(perSec), runs['sluice-base'].map(perSec));
+    const overBase = ab === undefined ? undefined : round2(ab.all);
+    const overBaseByOrder = ab === undefined ? undefined : { sluiceFirst: round2(ab.aFirst), baseFirst: round2(ab.bFirst) };
+    ratios.push({ client: mode, concurrency: c, overRlf, overSingle, overBase, overBaseByOrder });
+    console.log(`  × rlf (median of ${CLOSED_ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle}${overBaseByOrder === undefined ? '' : `; sluice ÷ sluice-base: ${overBase} (rounds sluice ran first ${overBaseByOrder.sluiceFirst}, base first ${overBaseByOrder.baseFirst})`}`);
   }
 }
 
@@ -258,12 +263,9 @@ for (const mode of MODES) {
   const arrival = flags.arrival ?? 'tick';
   for (const name of OPEN_NAMES) await openLoop(decide(name), openRate, WARMUP_MS, KEYS, info, arrival);
   const runs: Record<string, Awaited<ReturnType<typeof openLoop>>[]> = Object.fromEntries(OPEN_NAMES.map((x) => [x, []]));
-  // Rounds, the contenders in a rotating order: a stall of the machine hits one round, not one contender.
-  for (let r = 0; r < OPEN_ROUNDS; r++) {
-    for (let i = 0; i < OPEN_NAMES.length; i++) {
-      const name = OPEN_NAMES[(i + r) % OPEN_NAMES.length]!;
-      runs[name]!.push(await openLoop(decide(name), openRate, OPEN_MS, KEYS, info, arrival));
-    }
+  // Rounds, the contenders in a rotating order (redis-order.ts): a stall of the machine hits one round, not one contender.
+  for (let r = 0; r < abRounds(OPEN_ROUNDS, OPEN_NAMES); r++) {
+    for (const name of roundOrder(OPEN_NAMES, r)) runs[name]!.push(await openLoop(decide(name), openRate, OPEN_MS, KEYS, info, arrival));
   }
   for (const name of OPEN_NAMES) {
     const rs = runs[name]!;
@@ -293,6 +295,7 @@ for (const mode of MODES) {
       cpuUsPerDecision: round1(median(rs.map((x) => x.cpuUs))),
     };
     open.push(o);
+    if (name === 'sluice-base') console.log(`open loop A/B: sluice p99 ÷ sluice-base p99 per round ${rs.map((x, r) => round2(quantile(Float64Array.from(runs['sluice']![r]!.lat).sort(), 0.99) / quantile(Float64Array.from(x.lat).sort(), 0.99))).join(' ')} (even rounds: sluice ran first)`);
     console.log(`open loop, ${mode}, ${name.padEnd(7)} at ${openRate}/s: achieved ${o.achievedPerSec}/s (issuing up to ${o.behindMs} ms behind)  p50 ${o.p50Ms} ms  p90 ${o.p90Ms} ms  p99 ${o.p99Ms} ms (rounds ${o.roundP99Ms.join(' ')})  p99.9 ${o.p999Ms} ms  max ${o.maxMs} ms  within 1 ms ${(100 * o.within1Ms).toFixed(1)}%  p99 from schedule ${o.p99FromScheduleMs} ms  event loop late p99 ${o.loopP99Ms} ms (rounds ${o.roundLoopP99Ms.join(' ')}), max ${o.loopMaxMs} ms  GC ${o.gcMsPerSecond} ms/s, max ${o.gcMaxMs} ms  EVALSHA ${o.callsPerDecision} calls and ${o.redisUsPerDecision} µs per decision  client ${o.cpuUsPerDecision} µs CPU/decision`);
   }
 }
@@ -341,7 +344,7 @@ const result = {
   node: process.version,
   redis: redisVersion,
   peers: { 'rate-limiter-flexible': version('rate-limiter-flexible'), ioredis: version('ioredis') },
-  rounds: ROUNDS,
+  rounds: CLOSED_ROUNDS,
   cellMs: CELL_MS,
   keys: KEYS,
   ceilings,
@@ -355,7 +358,7 @@ if (SAVE || flags.label !== undefined) {
   const md = [
     `# bench:redis — ${result.at} (commit ${commit})`,
     '',
-    `${result.machine.cpu} × ${result.machine.cores}, load ${result.machine.loadavgStart.join(' ')} at start, ${result.machine.loadavgEnd.join(' ')} at end; Node ${result.node}; Redis ${redisVersion}; ioredis ${result.peers.ioredis} (${MODES.length === 2 ? 'two clients: plain and auto-pipelining' : `one client: ${MODES[0]}`}, each shared by all the contenders); rate-limiter-flexible ${result.peers['rate-limiter-flexible']}. ${cells.length === 0 ? 'No closed loop in this run' : `${ROUNDS} rounds × ${CELL_MS} ms per cell, contenders in turn`}; ${KEYS} keys.${flags.partial ? ` A partial run: ${process.argv.slice(2).join(' ')}.` : ''}`,
+    `${result.machine.cpu} × ${result.machine.cores}, load ${result.machine.loadavgStart.join(' ')} at start, ${result.machine.loadavgEnd.join(' ')} at end; Node ${result.node}; Redis ${redisVersion}; ioredis ${result.peers.ioredis} (${MODES.length === 2 ? 'two clients: plain and auto-pipelining' : `one client: ${MODES[0]}`}, each shared by all the contenders); rate-limiter-flexible ${result.peers['rate-limiter-flexible']}. ${cells.length === 0 ? 'No closed loop in this run' : `${CLOSED_ROUNDS} rounds × ${CELL_MS} ms per cell, contenders in turn${base === undefined ? '' : ' (sluice and sluice-base back to back, each first in half the rounds)'}`}; ${KEYS} keys.${flags.partial ? ` A partial run: ${process.argv.slice(2).join(' ')}.` : ''}`,
     '',
     ...(cells.length === 0 ? [] : ['| client | contender | callers | decisions/s (median) | rounds | p50 ms | p99 ms | p99.9 ms | client µs CPU / decision | Redis µs / decision | × rlf (median of rounds) |', '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|']),
     ...cells.map((x) => `| ${x.client} | ${x.contender} | ${x.concurrency} | ${x.perSec} | ${x.rounds.join(' ')} | ${x.p50Ms} | ${x.p99Ms} | ${x.p999Ms} | ${x.cpuUsPerDecision} | ${x.redisUsPerDecision} | ${x.contender === 'rlf' ? '1' : ratios.find((r) => r.client === x.client && r.concurrency === x.concurrency)!.overRlf[x.contender]} |`),
