@@ -34,7 +34,8 @@
  *   --arrival=socket                 each decision from a real I/O callback: one byte from one of 128 loopback TCP clients
  *                                    to a server in this process, decided in its 'data' handler (not saved)
  *   --base=/path/to/checkout         also run that checkout's sluice (its src/) as sluice-base, same client, same rounds,
- *                                    back to back with sluice, each first in half the rounds (bench/lib/redis-order.ts)
+ *                                    back to back with sluice, each first in half the rounds (bench/lib/redis-order.ts);
+ *                                    no sluice-single or sluice-leased then (each side's modules serve one contender)
  *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
  */
@@ -95,15 +96,16 @@ async function setup(mode: 'auto-pipelining' | 'plain'): Promise<{ contenders: R
   const client = new Redis(url, { enableAutoPipelining: mode === 'auto-pipelining', enableOfflineQueue: true });
   const p = `${prefix}${mode === 'plain' ? 'p' : 'a'}:`;
   const store = await RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000 });
-  const single = await RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000, batch: 1 });
+  // With --base, no sluice-single or sluice-leased: with this checkout's modules serving three contenders
+  // (base's one), identical code read 0.85-0.91x at 1 caller (bench/results/redis-tail-*.md).
+  const single = base === undefined ? await RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000, batch: 1 }) : undefined;
   const rlf = new RateLimiterRedis({ storeClient: client, keyPrefix: `${p}rlf`, points: 1000, duration: 1 });
-  const contenders: Record<string, Decide> = {
-    sluice: admitted(new KeyedRateLimiter({ name: 'bench', policy, store: store.rateStore('gcra') })),
-    'sluice-single': admitted(new KeyedRateLimiter({ name: 'bench', policy, store: single.rateStore('gcra1') })),
-    'sluice-leased': admitted(new KeyedRateLimiter({ name: 'bench', policy, store: store.leasedRateStore('leased', { batch: 4 }) })),
-    rlf: (key) => rlf.consume(key, 1),
-    ping: () => client.ping(),
-  };
+  const contenders: Record<string, Decide> = { sluice: admitted(new KeyedRateLimiter({ name: 'bench', policy, store: store.rateStore('gcra') })) };
+  if (single !== undefined) {
+    contenders['sluice-single'] = admitted(new KeyedRateLimiter({ name: 'bench', policy, store: single.rateStore('gcra1') }));
+    contenders['sluice-leased'] = admitted(new KeyedRateLimiter({ name: 'bench', policy, store: store.leasedRateStore('leased', { batch: 4 }) }));
+  }
+  Object.assign(contenders, { rlf: (key: string) => rlf.consume(key, 1), ping: () => client.ping() });
   // --base: the same default store from another checkout's sources, on the same client, in the same rounds.
   const baseStore = base === undefined ? undefined : await base.RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000 });
   // 'gcrb': keys as long as sluice's ('gcra'), so neither side sends more bytes.
@@ -111,7 +113,7 @@ async function setup(mode: 'auto-pipelining' | 'plain'): Promise<{ contenders: R
   const close = async (): Promise<void> => {
     await baseStore?.close();
     await store.close();
-    await single.close();
+    await single?.close();
     client.disconnect();
   };
   return { contenders, rlf, close };
@@ -167,7 +169,7 @@ interface Cell {
 }
 const cells: Cell[] = [];
 /** overSingle: the batched store over one script per decision (sluice ÷ sluice-single), median of the rounds' ratios; overBase: sluice ÷ sluice-base likewise (with --base). */
-const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle: number; overBase?: number | undefined; overBaseByOrder?: { sluiceFirst: number; baseFirst: number } | undefined }[] = [];
+const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle?: number | undefined; overBase?: number | undefined; overBaseByOrder?: { sluiceFirst: number; baseFirst: number } | undefined }[] = [];
 for (const mode of MODES) {
   const contenders = setups[mode].contenders;
   console.log(`client: ${mode}`);
@@ -199,13 +201,13 @@ for (const mode of MODES) {
     const overRlf = Object.fromEntries(names.filter((x) => x !== 'rlf').map((x) => [x, round2(median(runs[x]!.map((run, r) => perSec(run) / perSec(runs['rlf']![r]!))))]));
     // What batching costs or gains against one script per decision, paired by round: at 1 caller
     // both send one script per decision, so this is what the batching layer costs a lone caller.
-    const overSingle = round2(median(runs['sluice']!.map((run, r) => perSec(run) / perSec(runs['sluice-single']![r]!))));
+    const overSingle = runs['sluice-single'] === undefined ? undefined : round2(median(runs['sluice']!.map((run, r) => perSec(run) / perSec(runs['sluice-single']![r]!))));
     // The A/B: all rounds, and those where each side ran first (they agree when order does not matter).
     const ab = runs['sluice-base'] === undefined ? undefined : abRatio(runs['sluice']!.map(perSec), runs['sluice-base'].map(perSec));
     const overBase = ab === undefined ? undefined : round2(ab.all);
     const overBaseByOrder = ab === undefined ? undefined : { sluiceFirst: round2(ab.aFirst), baseFirst: round2(ab.bFirst) };
     ratios.push({ client: mode, concurrency: c, overRlf, overSingle, overBase, overBaseByOrder });
-    console.log(`  × rlf (median of ${CLOSED_ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle}${overBaseByOrder === undefined ? '' : `; sluice ÷ sluice-base: ${overBase} (rounds sluice ran first ${overBaseByOrder.sluiceFirst}, base first ${overBaseByOrder.baseFirst})`}`);
+    console.log(`  × rlf (median of ${CLOSED_ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle ?? '-'}${overBaseByOrder === undefined ? '' : `; sluice ÷ sluice-base: ${overBase} (rounds sluice ran first ${overBaseByOrder.sluiceFirst}, base first ${overBaseByOrder.baseFirst})`}`);
   }
 }
 
@@ -321,7 +323,7 @@ const ratioLine = (mode: string): string => {
   const met = rs.filter((r) => r.overRlf['sluice']! >= 2).map((r) => `c=${r.concurrency}`);
   const missed = rs.filter((r) => r.overRlf['sluice']! < 2).map((r) => `c=${r.concurrency}`);
   const floor = rs.map((r) => `c=${r.concurrency} ${r.overRlf['ping']}x`).join(', ');
-  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor}; the batched store ÷ one script per decision (sluice-single), same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overSingle}x`).join(', ')}${rs[0]?.overBase === undefined ? '' : `; sluice ÷ sluice-base, same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overBase}x`).join(', ')}`})`;
+  return `${mode} client: ${rs.map((r) => `c=${r.concurrency} ${r.overRlf['sluice']}x`).join(', ')} (${met.length > 0 ? `met at ${met.join(', ')}` : 'met nowhere'}${missed.length > 0 ? `; missed at ${missed.join(', ')}` : ''}; a bare PING per call, the floor of one round trip per decision: ${floor}${rs[0]?.overSingle === undefined ? '' : `; the batched store ÷ one script per decision (sluice-single), same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overSingle}x`).join(', ')}`}${rs[0]?.overBase === undefined ? '' : `; sluice ÷ sluice-base, same rounds: ${rs.map((r) => `c=${r.concurrency} ${r.overBase}x`).join(', ')}`})`;
 };
 const openTickPing = openOf('tick-ping');
 const goals = [
