@@ -53,7 +53,7 @@ import type { Decide, Run } from './lib/redis-load.js';
 import { gitRevision } from './lib/machine.js';
 import { pct, round1, round2, round3 } from './lib/numbers.js';
 import { loadBase, parseFlags } from './lib/redis-flags.js';
-import { abRatio, abRounds, roundOrder } from './lib/redis-order.js';
+import { abRatio, abRounds, mergeRuns, roundOrder } from './lib/redis-order.js';
 import { closedLoop, hasRedisBenchmark, median, oneDecisionCeiling, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -128,11 +128,7 @@ const CLOSED_ROUNDS = abRounds(ROUNDS, names);
 
 // 1. The ceiling: redis-benchmark (C, 50 clients) running sluice's script, one decision per
 // call and a batch of 16 per call, and rlf's script, on random tenants.
-interface Ceiling {
-  what: string;
-  pipeline: number;
-  perSec: number;
-}
+type Ceiling = { what: string; pipeline: number; perSec: number };
 const ceilings: Ceiling[] = [];
 let ceilingNote = '';
 if (flags.rate !== undefined) {
@@ -169,7 +165,7 @@ interface Cell {
 }
 const cells: Cell[] = [];
 /** overSingle: the batched store over one script per decision (sluice ÷ sluice-single), median of the rounds' ratios; overBase: sluice ÷ sluice-base likewise (with --base). */
-const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle?: number | undefined; overBase?: number | undefined; overBaseByOrder?: { sluiceFirst: number; baseFirst: number } | undefined }[] = [];
+const ratios: { client: (typeof MODES)[number]; concurrency: number; overRlf: Record<string, number>; overSingle?: number | undefined; overBase?: number | undefined; overBaseByOrder?: { sluiceFirst: number; baseFirst: number; quartiles: number[] } | undefined }[] = [];
 for (const mode of MODES) {
   const contenders = setups[mode].contenders;
   console.log(`client: ${mode}`);
@@ -177,7 +173,10 @@ for (const mode of MODES) {
     for (const name of names) await closedLoop(contenders[name]!, c, WARMUP_MS, KEYS, info);
     const runs: Record<string, Run[]> = Object.fromEntries(names.map((x) => [x, []]));
     for (let r = 0; r < CLOSED_ROUNDS; r++) {
-      for (const name of roundOrder(names, r)) runs[name]!.push(await closedLoop(contenders[name]!, c, CELL_MS, KEYS, info));
+      const order = roundOrder(names, r, undefined, true); // the A/B pair as A B B A, half cells (redis-order.ts)
+      const parts: Record<string, Run[]> = {};
+      for (const name of order) (parts[name] ??= []).push(await closedLoop(contenders[name]!, c, CELL_MS / order.filter((x) => x === name).length, KEYS, info));
+      for (const name of names) runs[name]!.push(mergeRuns(parts[name]!));
     }
     const perSec = (x: Run): number => x.n / x.seconds;
     for (const name of names) {
@@ -205,9 +204,9 @@ for (const mode of MODES) {
     // The A/B: all rounds, and those where each side ran first (they agree when order does not matter).
     const ab = runs['sluice-base'] === undefined ? undefined : abRatio(runs['sluice']!.map(perSec), runs['sluice-base'].map(perSec));
     const overBase = ab === undefined ? undefined : round2(ab.all);
-    const overBaseByOrder = ab === undefined ? undefined : { sluiceFirst: round2(ab.aFirst), baseFirst: round2(ab.bFirst) };
+    const overBaseByOrder = ab === undefined ? undefined : { sluiceFirst: round2(ab.aFirst), baseFirst: round2(ab.bFirst), quartiles: [round2(ab.q1), round2(ab.q3)] };
     ratios.push({ client: mode, concurrency: c, overRlf, overSingle, overBase, overBaseByOrder });
-    console.log(`  × rlf (median of ${CLOSED_ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle ?? '-'}${overBaseByOrder === undefined ? '' : `; sluice ÷ sluice-base: ${overBase} (rounds sluice ran first ${overBaseByOrder.sluiceFirst}, base first ${overBaseByOrder.baseFirst})`}`);
+    console.log(`  × rlf (median of ${CLOSED_ROUNDS} rounds): ${JSON.stringify(overRlf)}; sluice ÷ sluice-single: ${overSingle ?? '-'}${overBaseByOrder === undefined ? '' : `; sluice ÷ sluice-base: ${overBase} (rounds sluice ran first ${overBaseByOrder.sluiceFirst}, base first ${overBaseByOrder.baseFirst}; quartiles of rounds ${overBaseByOrder.quartiles.join('-')})`}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // bench:redis's order of contenders (bench/lib/redis-order.ts): with --base, sluice and
 // sluice-base run back to back, each first in half the rounds, after the same predecessors.
 import { describe, expect, it } from 'vitest';
-import { abRatio, abRounds, roundOrder } from '../../bench/lib/redis-order.js';
+import { abRatio, abRounds, mergeRuns, roundOrder } from '../../bench/lib/redis-order.js';
 
 const names = ['sluice', 'single', 'rlf', 'ping', 'sluice-base'];
 
@@ -49,6 +49,22 @@ describe('roundOrder', () => {
 describe('abRatio', () => {
   it('splits the rounds by which side ran first', () => {
     const r = abRatio([1, 2, 1, 2], [1, 1, 1, 1]);
-    expect(r).toEqual({ all: 1.5, aFirst: 1, bFirst: 2 });
+    expect(r).toMatchObject({ all: 1.5, aFirst: 1, bFirst: 2, q1: 1, q3: 2 });
+  });
+});
+
+describe('abba', () => {
+  it('runs the pair as A B B A, then B A A B, the rest as before', () => {
+    expect(roundOrder(names, 0, undefined, true)).toEqual(['sluice', 'sluice-base', 'sluice-base', 'sluice', 'single', 'rlf', 'ping']);
+    expect(roundOrder(names, 1, undefined, true)).toEqual(['sluice-base', 'sluice', 'sluice', 'sluice-base', 'single', 'rlf', 'ping']);
+    expect(roundOrder(['sluice', 'rlf'], 1, undefined, true)).toEqual(['rlf', 'sluice']);
+  });
+
+  it('merges half cells into one run, CPU and Redis time weighted by decisions', () => {
+    const m = mergeRuns([
+      { n: 100, seconds: 0.5, lat: [1], cpuUs: 10, redisUs: 2 },
+      { n: 300, seconds: 0.5, lat: [2, 3], cpuUs: 20, redisUs: 4 },
+    ]);
+    expect(m).toEqual({ n: 400, seconds: 1, lat: [1, 2, 3], cpuUs: 17.5, redisUs: 3.5 });
   });
 });
