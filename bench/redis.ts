@@ -96,8 +96,8 @@ async function setup(mode: 'auto-pipelining' | 'plain'): Promise<{ contenders: R
   const client = new Redis(url, { enableAutoPipelining: mode === 'auto-pipelining', enableOfflineQueue: true });
   const p = `${prefix}${mode === 'plain' ? 'p' : 'a'}:`;
   const store = await RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000 });
-  // With --base, no sluice-single or sluice-leased: with this checkout's modules serving three contenders
-  // (base's one), identical code read 0.85-0.91x at 1 caller (bench/results/redis-tail-*.md).
+  // With --base, no sluice-single or sluice-leased: each side's modules serve one contender alike
+  // (an A/A within its rounds' quartiles: bench/results/redis-tail-cd1ab5b-busy.md).
   const single = base === undefined ? await RedisStore.connect({ client, keyPrefix: p, timeoutMs: 1000, batch: 1 }) : undefined;
   const rlf = new RateLimiterRedis({ storeClient: client, keyPrefix: `${p}rlf`, points: 1000, duration: 1 });
   const contenders: Record<string, Decide> = { sluice: admitted(new KeyedRateLimiter({ name: 'bench', policy, store: store.rateStore('gcra') })) };
