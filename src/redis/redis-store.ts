@@ -103,7 +103,11 @@ export class RedisStore {
     // reported only as an 'error' event; the calls meanwhile fail with "Stream isn't
     // writeable". Keep it, to name the cause in those failures.
     this.client.on('error', (err: Error) => void (this.#connError = err.message || err.name));
-    this.client.on('ready', () => void (this.#connError = undefined));
+    // Connected again: probe now, not at the next probeMs tick (store-guard.ts probeNow).
+    this.client.on('ready', () => {
+      this.#connError = undefined;
+      if (!this.#closed) this.guard.probeNow(() => this.client.ping());
+    });
     // The rate scripts as client commands, for a caller of the client (tests call them with a
     // time of their own); the store sends them through rate-batch.ts's ScriptCall. The batch
     // script's number of keys comes with each call.

@@ -3,8 +3,10 @@
  * breaker (sluice/breaker, consecutive failures) around the store, so an outage costs each
  * caller at most one timeout while the breaker is closed, and nothing once it is open:
  * calls are refused at once (the caller's `onStoreError` answers) and one probe goes to
- * Redis every `probeMs`. The first probe that succeeds closes it: shared state is back
- * within `probeMs` plus the client's reconnect delay of Redis returning.
+ * Redis every `probeMs`. The first probe that succeeds closes it. The store probes at once
+ * too when its client is connected again (`probeNow` on ioredis's 'ready'): shared state is
+ * back within the client's reconnect delay (500 ms at most) and a PING of Redis returning,
+ * whatever `probeMs`.
  *
  * Timeouts cost one timer per `timeoutMs`, not one per call: calls wait in issue order,
  * which is also deadline order (one timeout for all), and one timer set at the oldest
@@ -105,6 +107,20 @@ export class StoreGuard {
     this.#lastError = cause;
     this.#startCause = cause;
     this.#breaker.trip();
+  }
+
+  /**
+   * The connection is back (the client's 'ready'): end the open time now and send `ping` as the
+   * half-open probe, rather than wait out `probeMs`. One probe, the breaker's own: it admits
+   * `probes` (1) at once, a success closes it, a failure opens it again for `probeMs`. A closed
+   * breaker is left as it is; a half-open one probes if its probe is not out already.
+   */
+  probeNow(ping: () => Promise<unknown>): void {
+    const s = this.#breaker.exportState();
+    if (s.state === 'closed') return;
+    if (s.state === 'open') this.#breaker.restoreState({ ...s, state: 'half-open', openUntil: 0, probeSuccesses: 0, probeFailures: 0 });
+    else if (this.#breaker.stats().probes.inFlight > 0) return;
+    this.run('', ping).catch(() => undefined);
   }
 
   /**
