@@ -25,18 +25,18 @@
  * newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting longer
  * cannot serve it, and the waiters behind it must not wait for it.
  */
-import { abortError, GateBase, InvalidArgumentError, InvalidOptionError, optInt, optKnownKeys, optNumber, readContext, waitDeadline } from '../core/index.js';
+import { abortError, GateBase, InvalidArgumentError, optInt, readContext, waitDeadline } from '../core/index.js';
 import type { Admission, AdmissionContext, GatePermit, GateStats, Outcome } from '../core/index.js';
-import { disciplineFactory } from '../discipline/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
-import { Partition } from './partition.js';
+import { Sampled } from './partition.js';
+import type { Partition } from './partition.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import type { Rejection } from '../core/types.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
 import { WaitEstimate } from './wait-estimate.js';
-import { CONCURRENCY_DEFAULTS, CONCURRENCY_KEYS } from './concurrency-options.js';
+import { concurrencySettings } from './concurrency-options.js';
 import type { ConcurrencyOptions } from './concurrency-options.js';
 
 export type { ConcurrencyCommonOptions, ConcurrencyOptions } from './concurrency-options.js';
@@ -44,14 +44,6 @@ export { CONCURRENCY_DEFAULTS } from './concurrency-options.js';
 
 /** Why a gate with the default `maxQueue: 0` refuses a caller when its slots are full. */
 const NO_QUEUE = 'every slot is in use and nothing may wait (maxQueue is 0; set maxQueue to let callers queue)';
-
-/** A permit's tag when an algorithm is set: in-flight at grant is part of the sample. */
-class Sampled<W> {
-  constructor(
-    readonly partition: Partition<W>,
-    readonly inFlight: number,
-  ) {}
-}
 
 export class ConcurrencyGate extends GateBase {
   readonly kind: string = 'concurrency';
@@ -75,43 +67,21 @@ export class ConcurrencyGate extends GateBase {
   readonly #signals = new SignalRegistry<Watch>((watches, signal) => this.#aborted(watches, signal));
   /** While the store its slots are leased from is away (storeUnavailable): its refusals' retryAfterMs. */
   #away: number | undefined;
+  /** The gate that took this one's place (handOver); its releases are its successor's too. */
+  #successor: ConcurrencyGate | undefined;
 
   constructor(options: ConcurrencyOptions) {
     super(options, 'concurrency');
     this.#deadlines = new DeadlineTimer<Watch>(this.clock, (watch) => this.#expire(watch));
-    optKnownKeys('ConcurrencyGate', options, CONCURRENCY_KEYS);
-    const algorithm: LimitAlgorithm | undefined = options.algorithm;
-    if (algorithm !== undefined && options.limit !== undefined) {
-      throw new InvalidOptionError('limit', 'no limit when an algorithm sets it (use its initialLimit)', options.limit);
-    }
-    this.#algorithm = algorithm;
-    this.#limit = algorithm === undefined ? optInt('limit', options.limit, 1) : optInt('algorithm.limit', Math.round(algorithm.limit), 1);
-    this.#maxQueue = optInt('maxQueue', options.maxQueue ?? CONCURRENCY_DEFAULTS.maxQueue, 0);
-    this.#maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? CONCURRENCY_DEFAULTS.maxWaitMs, Number.MIN_VALUE);
-    if (options.maxWaitMs !== undefined && this.#maxQueue === 0) {
-      throw new InvalidOptionError('maxWaitMs', 'maxQueue >= 1 (a wait needs a queue)', options.maxWaitMs);
-    }
-    const early = options.refuseEarly ?? CONCURRENCY_DEFAULTS.refuseEarly;
-    if (typeof early !== 'boolean') throw new InvalidOptionError('refuseEarly', 'a boolean', early);
-    if (early && this.#maxQueue === 0) throw new InvalidOptionError('refuseEarly', 'false when maxQueue is 0 (nothing waits, so nothing is refused early)', early);
-    this.#refuseEarly = early;
-    const make = disciplineFactory<Waiter>(options.discipline ?? CONCURRENCY_DEFAULTS.discipline, 'discipline');
-    const specs = options.partitions === undefined ? [['default', { share: 1 }] as const] : Object.entries(options.partitions);
-    if (specs.length === 0) throw new InvalidOptionError('partitions', 'at least one partition', options.partitions);
-    let total = 0;
-    this.#partitions = specs.map(([name, spec]) => {
-      const share = optNumber(`partitions.${name}.share`, spec.share, Number.MIN_VALUE, 1);
-      total += share;
-      const p = new Partition<Waiter>(name, share, make());
-      p.resize(this.#limit);
-      this.#byName.set(name, p);
-      return p;
-    });
-    if (total > 1 + 1e-9) throw new InvalidOptionError('partitions', 'shares that sum to <= 1', Number(total.toFixed(6)));
-    const def = options.defaultPartition ?? this.#partitions[0]!.name;
-    const found = this.#byName.get(def);
-    if (found === undefined) throw new InvalidOptionError('defaultPartition', `one of ${[...this.#byName.keys()].join(', ')}`, def);
-    this.#default = found;
+    const o = concurrencySettings<Waiter>(options);
+    this.#algorithm = o.algorithm;
+    this.#limit = o.limit;
+    this.#maxQueue = o.maxQueue;
+    this.#maxWaitMs = o.maxWaitMs;
+    this.#refuseEarly = o.refuseEarly;
+    this.#partitions = o.partitions;
+    for (const p of o.partitions) this.#byName.set(p.name, p);
+    this.#default = o.defaultPartition;
   }
 
   get limit(): number {
@@ -143,6 +113,7 @@ export class ConcurrencyGate extends GateBase {
    * anything on other gates (an HTTP policy asks it before its rate limits).
    */
   earlyRefusal(context?: AdmissionContext): Rejection | undefined {
+    if (this.#successor !== undefined) return this.#successor.earlyRefusal(context);
     const ctx = readContext(context);
     // While the store is away, admit() refuses store_unavailable: no early refusal under another reason first.
     if (!this.#refuseEarly || this.closed || this.#away !== undefined) return undefined;
@@ -158,6 +129,36 @@ export class ConcurrencyGate extends GateBase {
   }
 
   /**
+   * Give this gate's place to `successor` (a reload replaced it), so that one limit holds: the
+   * units still in flight here count against the successor until they are released (it
+   * admits nobody while they fill its limit); the waiters move there, oldest first, and are
+   * served, queued or refused there as newcomers of their cost, priority and deadline would
+   * be; a caller that still reaches this gate is the successor's.
+   */
+  handOver(successor: ConcurrencyGate): void {
+    if (successor === this || this.#successor !== undefined || successor.#successor !== undefined) throw new InvalidArgumentError('successor', 'another gate, handed nothing before', successor.name);
+    this.#successor = successor;
+    successor.#inFlight += this.#inFlight;
+    const waiters = this.#partitions.flatMap((p) => p.queue.drain()).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
+    for (const { value: w } of waiters) {
+      this.#forget(w);
+      try {
+        const a = successor.admit(w.ctx);
+        if (a instanceof Promise) a.then(w.resolve, w.reject);
+        else w.resolve(a);
+      } catch (err) {
+        w.reject(err);
+      }
+    }
+  }
+
+  /** Units of a predecessor's permit (handOver) came back. */
+  #repaid(cost: number): void {
+    this.#inFlight -= cost;
+    return this.#successor === undefined ? this.#drain() : this.#successor.#repaid(cost);
+  }
+
+  /**
    * While `retryAfterMs` is set, refuse every caller (and the waiters queued now)
    * `store_unavailable`, with it as their `retryAfterMs`: the slots this gate enforces are
    * leased from a shared store that cannot be reached, and its failure mode is 'closed' (the
@@ -169,6 +170,7 @@ export class ConcurrencyGate extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
+    if (this.#successor !== undefined) return this.#successor.admit(context);
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
@@ -197,6 +199,7 @@ export class ConcurrencyGate extends GateBase {
    * never a place in the queue. Throws AbortedError at once for an aborted signal.
    */
   tryAdmit(context?: AdmissionContext): Admission {
+    if (this.#successor !== undefined) return this.#successor.tryAdmit(context);
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
@@ -208,13 +211,7 @@ export class ConcurrencyGate extends GateBase {
   }
 
   stats(): GateStats {
-    return {
-      ...this.baseStats(),
-      inFlight: this.#inFlight,
-      queued: this.#queued,
-      limit: this.#limit,
-      tokens: undefined,
-    };
+    return { ...this.baseStats(), inFlight: this.#inFlight, queued: this.#queued, limit: this.#limit, tokens: undefined };
   }
 
   /** In flight and queued per partition. */
@@ -255,6 +252,7 @@ export class ConcurrencyGate extends GateBase {
       }
     }
     super.onRelease(permit, outcome);
+    if (this.#successor !== undefined) return this.#successor.#repaid(permit.cost);
     // setLimit drains too; the release event goes out before the grants it makes possible.
     if (next !== this.#limit) this.setLimit(next);
     else this.#drain(now);

@@ -1,8 +1,10 @@
-/** ConcurrencyGate's options and their defaults (the gate's module comment has the semantics). */
-import { optionKeys } from '../core/index.js';
+/** ConcurrencyGate's options, their defaults and their checks (the gate's module comment has the semantics). */
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { GateOptions } from '../core/index.js';
+import { disciplineFactory } from '../discipline/index.js';
 import type { DisciplineOption } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
+import { Partition } from './partition.js';
 import type { PartitionOption } from './partition.js';
 
 export interface ConcurrencyCommonOptions extends GateOptions {
@@ -53,3 +55,47 @@ export const CONCURRENCY_KEYS = optionKeys<ConcurrencyOptions>({
   defaultPartition: true,
   refuseEarly: true,
 });
+
+/** The options checked, with their defaults in: what a ConcurrencyGate is built from. */
+export interface ConcurrencySettings<W> {
+  readonly algorithm: LimitAlgorithm | undefined;
+  readonly limit: number;
+  readonly maxQueue: number;
+  readonly maxWaitMs: number;
+  readonly refuseEarly: boolean;
+  readonly partitions: Partition<W>[];
+  readonly defaultPartition: Partition<W>;
+}
+
+export function concurrencySettings<W>(options: ConcurrencyOptions): ConcurrencySettings<W> {
+  optKnownKeys('ConcurrencyGate', options, CONCURRENCY_KEYS);
+  const algorithm: LimitAlgorithm | undefined = options.algorithm;
+  if (algorithm !== undefined && options.limit !== undefined) {
+    throw new InvalidOptionError('limit', 'no limit when an algorithm sets it (use its initialLimit)', options.limit);
+  }
+  const limit = algorithm === undefined ? optInt('limit', options.limit, 1) : optInt('algorithm.limit', Math.round(algorithm.limit), 1);
+  const maxQueue = optInt('maxQueue', options.maxQueue ?? CONCURRENCY_DEFAULTS.maxQueue, 0);
+  const maxWaitMs = optNumber('maxWaitMs', options.maxWaitMs ?? CONCURRENCY_DEFAULTS.maxWaitMs, Number.MIN_VALUE);
+  if (options.maxWaitMs !== undefined && maxQueue === 0) {
+    throw new InvalidOptionError('maxWaitMs', 'maxQueue >= 1 (a wait needs a queue)', options.maxWaitMs);
+  }
+  const early = options.refuseEarly ?? CONCURRENCY_DEFAULTS.refuseEarly;
+  if (typeof early !== 'boolean') throw new InvalidOptionError('refuseEarly', 'a boolean', early);
+  if (early && maxQueue === 0) throw new InvalidOptionError('refuseEarly', 'false when maxQueue is 0 (nothing waits, so nothing is refused early)', early);
+  const make = disciplineFactory<W>(options.discipline ?? CONCURRENCY_DEFAULTS.discipline, 'discipline');
+  const specs = options.partitions === undefined ? [['default', { share: 1 }] as const] : Object.entries(options.partitions);
+  if (specs.length === 0) throw new InvalidOptionError('partitions', 'at least one partition', options.partitions);
+  let total = 0;
+  const partitions = specs.map(([name, spec]) => {
+    const share = optNumber(`partitions.${name}.share`, spec.share, Number.MIN_VALUE, 1);
+    total += share;
+    const p = new Partition<W>(name, share, make());
+    p.resize(limit);
+    return p;
+  });
+  if (total > 1 + 1e-9) throw new InvalidOptionError('partitions', 'shares that sum to <= 1', Number(total.toFixed(6)));
+  const def = options.defaultPartition ?? partitions[0]!.name;
+  const found = partitions.find((p) => p.name === def);
+  if (found === undefined) throw new InvalidOptionError('defaultPartition', `one of ${partitions.map((p) => p.name).join(', ')}`, def);
+  return { algorithm, limit, maxQueue, maxWaitMs, refuseEarly: early, partitions, defaultPartition: found };
+}

@@ -32,3 +32,11 @@ export class Partition<W> {
     return this.queue.size > 0 && this.inFlight < this.guarantee ? this.guarantee - this.inFlight : 0;
   }
 }
+
+/** A ConcurrencyGate's permit tag when an algorithm is set: in-flight at grant is part of the sample. */
+export class Sampled<W> {
+  constructor(
+    readonly partition: Partition<W>,
+    readonly inFlight: number,
+  ) {}
+}

@@ -1,0 +1,89 @@
+// ConcurrencyGate.handOver: a gate a reload replaced gives its place to the new one, so that one
+// limit holds — its permits count against the successor until released, its waiters move there.
+import { describe, expect, it } from 'vitest';
+import { flushMicrotasks, InvalidArgumentError, VirtualClock } from '../../src/core/index.js';
+import type { Admission, Permit } from '../../src/core/index.js';
+import { ConcurrencyGate } from '../../src/concurrency/index.js';
+
+function permit(a: Admission | Promise<Admission>): Permit {
+  if (a instanceof Promise || !a.ok) throw new Error('expected an immediate permit');
+  return a;
+}
+
+describe('ConcurrencyGate.handOver', () => {
+  it('a raised limit serves the old waiters at once, up to the new limit counting the old permits', async () => {
+    const clock = new VirtualClock();
+    const old = new ConcurrencyGate({ name: 'old', limit: 1, maxQueue: 5, clock });
+    const held = permit(old.admit());
+    const waits = [old.admit(), old.admit(), old.admit()] as Promise<Admission>[];
+    const next = new ConcurrencyGate({ name: 'new', limit: 3, maxQueue: 5, clock });
+    old.handOver(next);
+    expect(next.stats()).toMatchObject({ inFlight: 3, queued: 1, limit: 3 });
+    expect(old.stats()).toMatchObject({ inFlight: 1, queued: 0 });
+    const [a, b] = (await Promise.all(waits.slice(0, 2))) as Permit[];
+    expect(a!.ok && b!.ok).toBe(true);
+    let third: Admission | undefined;
+    void waits[2]!.then((x) => (third = x));
+    await flushMicrotasks();
+    expect(third).toBeUndefined();
+    held.release(); // the old permit comes back: the successor's last waiter is served
+    await flushMicrotasks();
+    expect(third).toMatchObject({ ok: true });
+    expect(next.stats()).toMatchObject({ inFlight: 3, queued: 0 });
+    // Its permits release on the successor.
+    (third as Permit).release();
+    expect(next.stats()).toMatchObject({ inFlight: 2 });
+  });
+
+  it('a lowered limit admits nobody until what is in flight, old and new, is under it', () => {
+    const clock = new VirtualClock();
+    const old = new ConcurrencyGate({ name: 'old', limit: 3, clock });
+    const held = [permit(old.admit()), permit(old.admit()), permit(old.admit())];
+    const next = new ConcurrencyGate({ name: 'new', limit: 1, clock });
+    old.handOver(next);
+    expect(next.admit()).toMatchObject({ ok: false, reason: 'concurrency' });
+    held[0]!.release();
+    held[1]!.release();
+    expect(next.stats()).toMatchObject({ inFlight: 1 });
+    expect(next.tryAdmit()).toMatchObject({ ok: false, reason: 'concurrency' });
+    // A caller that still reaches the old gate is the successor's.
+    expect(old.admit()).toMatchObject({ ok: false, reason: 'concurrency', gate: 'new' });
+    held[2]!.release();
+    const p = permit(next.admit());
+    expect(next.stats()).toMatchObject({ inFlight: 1 });
+    p.release();
+    expect(next.stats().inFlight).toBe(0);
+  });
+
+  it('waiters that do not fit the successor are refused as its newcomers would be', async () => {
+    const clock = new VirtualClock();
+    const old = new ConcurrencyGate({ name: 'old', limit: 2, maxQueue: 5, clock });
+    permit(old.admit({ cost: 2 }));
+    const waits = [old.admit({ cost: 2 }), old.admit(), old.admit()];
+    const next = new ConcurrencyGate({ name: 'new', limit: 1, maxQueue: 1, clock });
+    old.handOver(next);
+    const [big, queued, full] = [waits[0], waits[1], waits[2]] as Promise<Admission>[];
+    expect(await big).toMatchObject({ ok: false, reason: 'concurrency', gate: 'new' });
+    expect(await full).toMatchObject({ ok: false, reason: 'queue_full', gate: 'new' });
+    expect(next.stats()).toMatchObject({ inFlight: 2, queued: 1 });
+    void queued;
+  });
+
+  it('a chain of reloads carries the oldest permits to the last gate; a gate is handed over once', () => {
+    const clock = new VirtualClock();
+    const g1 = new ConcurrencyGate({ name: 'g1', limit: 2, clock });
+    const p1 = permit(g1.admit());
+    const g2 = new ConcurrencyGate({ name: 'g2', limit: 2, clock });
+    g1.handOver(g2);
+    const p2 = permit(g2.admit());
+    const g3 = new ConcurrencyGate({ name: 'g3', limit: 2, clock });
+    g2.handOver(g3);
+    expect(g3.stats().inFlight).toBe(2);
+    expect(g3.admit()).toMatchObject({ ok: false });
+    p1.release();
+    p2.release();
+    expect(g3.stats().inFlight).toBe(0);
+    expect(() => g1.handOver(g3)).toThrow(InvalidArgumentError);
+    expect(() => g3.handOver(g3)).toThrow(InvalidArgumentError);
+  });
+});
