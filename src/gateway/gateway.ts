@@ -33,6 +33,7 @@ import { expectationOf } from './expect-continue.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { headSockets, RouteTable } from './route-table.js';
+import { handOverLimits } from './limit-handover.js';
 import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
 import { answerHalfOpen } from './half-close.js';
@@ -88,7 +89,8 @@ export interface Gateway {
   dashboard(): DashboardSample;
   /**
    * Apply a new config atomically: the new route table is built whole, then swapped in.
-   * Policies whose canonical hash is unchanged keep their gates (and limiter state). An
+   * Policies whose canonical hash is unchanged keep their gates (and limiter state); a changed
+   * one's concurrency gate hands its place to the new one's: one limit (limit-handover.ts). An
    * invalid config rejects with GatewayConfigError and the old one keeps serving. Listener
    * addresses and maxHeaderSize need a restart (a change is logged and ignored).
    */
@@ -359,6 +361,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     state.responseMemory.capacity = c.server.responseMemory;
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
+    const handedOver = handOverLimits(old, table, retired.policies); // one limit, not the old beside the new
     for (const p of retired.policies) p.retire();
     leases?.retire(retired.policies);
     // Requests still on a retired pool finish (close() waits for them); then its connections go.
@@ -366,7 +369,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const t = setTimeout(() => retired.pools.forEach((p) => void p.destroy().catch(() => undefined)), Math.max(...[...old.upstreams.values()].map((u) => u.config.timeoutMs)));
     t.unref();
     const kept = [...table.policies.keys()].filter((k) => old.policies.has(k)).length;
-    logger.info('reloaded', { routes: c.routes.length, policiesKept: kept, policiesNew: table.policies.size - kept, ...(restart.length > 0 ? { needsRestart: restart } : {}) });
+    logger.info('reloaded', { routes: c.routes.length, policiesKept: kept, policiesNew: table.policies.size - kept, limitsHandedOver: handedOver, ...(restart.length > 0 ? { needsRestart: restart } : {}) });
     await Promise.resolve();
   };
 
