@@ -363,13 +363,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const retired = table.retiredFrom(old);
     const handedOver = handOverLimits(old, table, retired.policies); // one limit, not the old beside the new
     for (const p of retired.policies) p.retire();
-    leases?.retire(retired.policies);
+    leases?.retire(retired.policies, handedOver);
     // Requests still on a retired pool finish (close() waits for them); then its connections go.
     for (const p of retired.pools) void p.close().catch(() => undefined);
     const t = setTimeout(() => retired.pools.forEach((p) => void p.destroy().catch(() => undefined)), Math.max(...[...old.upstreams.values()].map((u) => u.config.timeoutMs)));
     t.unref();
     const kept = [...table.policies.keys()].filter((k) => old.policies.has(k)).length;
-    logger.info('reloaded', { routes: c.routes.length, policiesKept: kept, policiesNew: table.policies.size - kept, limitsHandedOver: handedOver, ...(restart.length > 0 ? { needsRestart: restart } : {}) });
+    logger.info('reloaded', { routes: c.routes.length, policiesKept: kept, policiesNew: table.policies.size - kept, limitsHandedOver: handedOver.size, ...(restart.length > 0 ? { needsRestart: restart } : {}) });
     await Promise.resolve();
   };
 

@@ -32,15 +32,15 @@ export function successors(old: RouteTable, table: RouteTable, retired: readonly
   return out;
 }
 
-/** Hand every retired policy's concurrency gate to its successor's; returns how many were. */
-export function handOverLimits(old: RouteTable, table: RouteTable, retired: readonly PolicyInstance[]): number {
-  let n = 0;
+/** Hand every retired policy's concurrency gate to its successor's; returns the policies that did. */
+export function handOverLimits(old: RouteTable, table: RouteTable, retired: readonly PolicyInstance[]): Set<PolicyInstance> {
+  const handed = new Set<PolicyInstance>();
   for (const [from, to] of successors(old, table, retired)) {
     const a = from.admission.concurrency;
     const b = to.admission.concurrency;
     if (a === undefined || b === undefined) continue;
     a.handOver(b);
-    n++;
+    handed.add(from);
   }
-  return n;
+  return handed;
 }

@@ -107,10 +107,13 @@ export class SlotLease {
 
   /**
    * The gate was retired by a reload: give every slot back as its in-flight requests end,
-   * then stop.
+   * then stop. `handedOver`: the gate gave its place to a successor (ConcurrencyGate.handOver),
+   * which counts what is in flight here as its own: the ballast goes, or it would hold one of
+   * the successor's slots for ever.
    */
-  retire(): void {
+  retire(handedOver = false): void {
     this.#retired = true;
+    if (handedOver) this.#dropBallast();
   }
 
   /**

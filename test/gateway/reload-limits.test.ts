@@ -5,26 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway, GatewayConfig } from '../../src/gateway/index.js';
 import type { Reply } from './helpers.js';
-import { cleanup, get, startInProcess, upstream, within } from './helpers.js';
+import { cleanup, get, startInProcess, within } from './helpers.js';
+import { heldUpstream } from './held-upstream.js';
 
 afterEach(cleanup);
-
-/** An upstream that holds every request until the test lets it go, counting its own in flight and peak. */
-async function heldUpstream(): Promise<{ url: string; now: () => number; peak: () => number; letGo: (n?: number) => void }> {
-  const held: (() => void)[] = [];
-  let now = 0;
-  let peak = 0;
-  const up = await upstream((req, res) => {
-    now++;
-    peak = Math.max(peak, now);
-    req.resume();
-    held.push(() => {
-      now--;
-      res.end('ok');
-    });
-  });
-  return { url: up.url, now: () => now, peak: () => peak, letGo: (n = held.length) => held.splice(0, n).forEach((f) => f()) };
-}
 
 function config(up: string, limit: number, extra: Record<string, unknown> = {}): GatewayConfig {
   return {
