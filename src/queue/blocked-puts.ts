@@ -24,13 +24,13 @@ export class BlockedPuts<T> {
   /** One abort listener per distinct signal, whatever the number of puts blocked on it. */
   readonly #signals = new SignalRegistry<Waiter>((putters, signal) => this.#aborted(putters as PutWaiter<T>[], signal));
 
+  /** The channel's clock, its deadline timers stall-aware: a put its slot freed during a stall of the loop is admitted, not expired (core/stall-aware.ts). */
+  readonly clock: Clock;
+
   /**
    * @param maxWaitMs the channel's `maxPutWaitMs` (a put's own deadline may shorten it).
    * @param retryAfter the `retryAfterMs` of a `queue_timeout`, from the channel's drain rate.
    */
-  /** The channel's clock, its deadline timers stall-aware: a put its slot freed during a stall of the loop is admitted, not expired (core/stall-aware.ts). */
-  readonly clock: Clock;
-
   constructor(
     readonly name: string,
     clock: Clock,
