@@ -24,6 +24,8 @@ export const BAD_REQUEST_REASONS = [
   'ambiguous_params',
   // ... or whose segments' trailing dots and spaces do (request-handler.ts).
   'ambiguous_trailing',
+  // ... or whose Unicode compatibility forms (NFKC) do (request-handler.ts).
+  'ambiguous_unicode',
   // Not ours to proxy.
   'foreign_target',
   // An absolute-form target for this gateway's address in a scheme it does not serve (https:, 421).

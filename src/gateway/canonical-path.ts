@@ -204,6 +204,29 @@ export function withoutParams(path: string): string {
   return c.ok ? c.path : bare;
 }
 
+/** An escaped byte beyond ASCII: the only place a canonical path has characters NFKC may change. */
+const HIGH_ESCAPE = /%[89A-F][0-9A-F]/;
+
+/**
+ * A canonical path as an upstream that applies Unicode compatibility normalization (NFKC:
+ * Python's unicodedata, IIS's best fit) reads it, in canonical form: `/%EF%BD%81pi/x` (a
+ * fullwidth `a`) is `/api/x` to it. Undefined when NFKC changes nothing. The request handler
+ * refuses a path whose route would differ (hostile-15); segments NFKC turns into dot segments
+ * or path syntax were refused already (unicode_path_char).
+ */
+export function withCompatibilityForms(path: string): string | undefined {
+  if (!HIGH_ESCAPE.test(path)) return undefined;
+  // Valid UTF-8 here: canonicalTarget refused what is not (bad_utf8).
+  const text = Buffer.from(
+    path.replace(/%([89A-F][0-9A-F])/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  ).toString('utf8');
+  const n = text.normalize('NFKC');
+  if (n === text) return undefined;
+  const c = canonicalTarget(n);
+  return c.ok ? c.path : n;
+}
+
 /** A segment of a canonical path ends in a dot or an (escaped) space. */
 const TRAILING = /(?:\.|%20)(?:\/|$)/;
 

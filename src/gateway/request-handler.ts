@@ -22,7 +22,7 @@ import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
 import type { BodySource } from './expect-continue.js';
 import type { MemoryBudget } from './memory-budget.js';
-import { canonicalTarget, withoutParams, withoutTrailingDotsAndSpaces } from './canonical-path.js';
+import { canonicalTarget, withCompatibilityForms, withoutParams, withoutTrailingDotsAndSpaces } from './canonical-path.js';
 import { identityVerdict } from './identity-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
@@ -122,6 +122,9 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   // Servers that drop a segment's trailing dots and spaces (IIS, token-trimming matchers) would route /api./x as /api/x.
   const trimmed = withoutTrailingDotsAndSpaces(path);
   if (trimmed !== undefined && table.match(req.method ?? 'GET', trimmed) !== route) return refuseBad(state, res, ambiguousTrailing);
+  // Upstreams that apply NFKC would route /%EF%BD%81pi/x (a fullwidth a) as /api/x.
+  const compatible = withCompatibilityForms(path);
+  if (compatible !== undefined && table.match(req.method ?? 'GET', compatible) !== route) return refuseBad(state, res, ambiguousUnicode);
   if (route === undefined) return writeProblem(res, 404, 'no_route', 'No route matches this request.', unreadBodyCloses(req, server.maxBodySize) ? { Connection: 'close' } : {});
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
@@ -242,6 +245,11 @@ const ambiguousTrailing: BadVerdict = {
   status: 400,
   reason: 'ambiguous_trailing',
   detail: 'The path has a segment ending in a dot or a space, under which servers that drop them (IIS, token-trimming matchers) would route it to another route.',
+};
+const ambiguousUnicode: BadVerdict = {
+  status: 400,
+  reason: 'ambiguous_unicode',
+  detail: 'The path has characters that Unicode compatibility normalization (NFKC) turns into others (such as a fullwidth letter), under which servers that apply it would route it to another route.',
 };
 const traceRefused: BadVerdict = { status: 405, reason: 'method_not_allowed', detail: 'TRACE is not allowed on this route.' };
 const expectationFailed: BadVerdict = { status: 417, reason: 'expectation_failed', detail: 'The only expectation served is Expect: 100-continue.' };
