@@ -5,7 +5,8 @@
  * `//api/x`, `/./api/x` and `/%61pi/x` are all `/api/x` here, and `/api/x` is what the
  * upstream receives.
  *
- * The rules, in order, per segment of the path (the query string is kept byte for byte):
+ * The rules, in order, per segment of the path (the query string is kept byte for byte, a
+ * `#` in it refused):
  * - a percent-escape of an unreserved character (RFC 3986 section 2.3: ALPHA, DIGIT, `-._~`)
  *   is decoded; every other escape is kept, its hex in capitals (`%3b` is `%3B`);
  * - a character that may not stand raw in a path (`"<>^`{|}[]`, non-ASCII) is percent-encoded;
@@ -19,7 +20,10 @@
  * control characters raw or encoded, a malformed escape (`%zz`), `..` above the root, a
  * dot segment carrying a parameter (`..;x`, a `..` to Tomcat-style servers), an escaped `%`
  * before `2E`, `2F` or `5C` (`%252e`, a dot or slash to upstreams that decode twice), and a
- * fragment (`#`) in the path.
+ * fragment (`#`) anywhere in the target, query included: RFC 9112 section 3.2 gives a request
+ * target no fragment and RFC 3986 no `#` in a query, and upstreams part ways on one there
+ * (WHATWG parsers end the query at it, others keep it), so it is refused rather than forwarded
+ * or silently cut.
  */
 
 /** Why a path was refused: a stable label for metrics and logs. */
@@ -49,7 +53,7 @@ const DETAIL: Readonly<Record<PathRefusal, string>> = {
   above_root: 'The path climbs above the root with "..".',
   dot_segment_param: 'The path has a dot segment with a parameter (such as "..;x").',
   double_encoded: 'The path has an encoded percent before 2E, 2F or 5C (such as %252e): a dot or slash encoded twice.',
-  fragment: 'The path has a fragment (#): request targets carry none.',
+  fragment: 'The request target has a fragment (#), in its path or its query: request targets carry none (RFC 9112 section 3.2).',
   bad_utf8: 'The path has escaped bytes that are not UTF-8 (an overlong, truncated or surrogate sequence): a lax decoder reads %c0%ae as a dot.',
   unicode_path_char: 'The path has a character that Unicode compatibility normalization (NFKC) turns into a dot segment, a slash, a backslash or a percent sign (such as a fullwidth full stop).',
 };
@@ -166,6 +170,8 @@ const DOUBLE_ENCODED = /%25(?:2E|2F|5C)/i;
 export function canonicalTarget(url: string): CanonicalTarget {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
+  // `#` is no query character (RFC 3986 section 3.4); in the path, segment() refuses it.
+  if (q >= 0 && url.indexOf('#', q) >= 0) return refuse('fragment');
   if (CANONICAL.test(path)) return { ok: true, path, target: url };
   if (path.charCodeAt(0) !== 0x2f) return refuse('bad_target');
   const raws = path.slice(1).split('/');

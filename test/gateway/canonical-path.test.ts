@@ -74,6 +74,10 @@ const refused: readonly (readonly [string, PathRefusal])[] = [
   ['/a%4', 'bad_escape'],
   ['/a%', 'bad_escape'],
   ['/healthz#/../api/x', 'fragment'],
+  // RFC 9112 section 3.2: a request target has no fragment, in the query neither (`#` is no query character).
+  ['/api/x?a=1#b', 'fragment'],
+  ['/healthz/../api/x?a=1#b', 'fragment'],
+  ['/api?#', 'fragment'],
   ['api/x', 'bad_target'],
   ['*', 'bad_target'],
   // Escaped bytes that are not UTF-8: an overlong `.` or `/` is one to a lax decoder (old IIS, Java's modified UTF-8).
@@ -113,8 +117,8 @@ describe('canonicalTarget', () => {
     }
   });
 
-  it('keeps the query string byte for byte, whatever it holds', () => {
-    expect(canonicalTarget('/healthz/../api/x?a=%2F..%2f&b=/../#c')).toEqual({ ok: true, path: '/api/x', target: '/api/x?a=%2F..%2f&b=/../#c' });
+  it('keeps the query string byte for byte, whatever it holds but a fragment', () => {
+    expect(canonicalTarget('/healthz/../api/x?a=%2F..%2f&b=/../%23c')).toEqual({ ok: true, path: '/api/x', target: '/api/x?a=%2F..%2f&b=/../%23c' });
     expect(canonicalTarget('/api?')).toEqual({ ok: true, path: '/api', target: '/api?' });
     expect(canonicalTarget('//?x')).toEqual({ ok: true, path: '/', target: '/?x' });
   });

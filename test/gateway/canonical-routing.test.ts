@@ -26,6 +26,7 @@ const REFUSED: readonly (readonly [string, string])[] = [
   ['/../api/x', 'above_root'],
   ['/api/x%00', 'control_char'],
   ['/healthz#/../api/x', 'fragment'],
+  ['/healthz?a=1#/../api/x', 'fragment'],
   ['/healthz/%2g/../api/x', 'bad_escape'],
   ['/api;jsessionid=1/x', 'ambiguous_params'],
   ['/healthz;x/api/x', 'ambiguous_params'],
