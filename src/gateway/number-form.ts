@@ -15,9 +15,15 @@ import { yaml } from './peers.js';
 const PLAIN_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const NEGATIVE_ZERO = /^-0(\.0+)?$/;
 
+const STR_TAG = 'tag:yaml.org,2002:str';
+const CORE_TAG = /^tag:yaml\.org,2002:/;
+
 export const NUMBER_FORM_EXPECTED = 'a number in decimal digits (like 8080 or 0.5; no exponent, sign, leading zero, hex, octal or .inf)';
 
-/** What numberForms found: the issues, and every number's text as written, by key path (`routes[0].cost`). */
+/**
+ * What numberForms found: the issues, and every number's text as written, by key path
+ * (`routes[0].cost`) — and every scalar whose tag YAML could not apply, with its tag.
+ */
 export interface NumberForms {
   readonly issues: ConfigIssue[];
   readonly written: ReadonlyMap<string, string>;
@@ -39,6 +45,10 @@ export function numberForms(doc: Document, text: string, lineOf: (offset: number
       for (const pair of node.items) if (isScalar(pair.key)) walk(pair.value, [...path, String(pair.key.value)]);
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => walk(item, [...path, i]));
+    } else if (isScalar(node) && typeof node.value === 'string' && node.tag !== undefined && node.tag !== STR_TAG) {
+      // A tag the core schema cannot apply (`!!float 8080`: its float needs a fraction; `!weight 2`)
+      // leaves the text as a string: a message shows the tag, or `"8080"` reads like a valid port.
+      written.set(formatPath(path), `${node.tag.replace(CORE_TAG, '!!')} ${node.source ?? node.value} (a tag YAML could not apply to the value: read as a string)`);
     } else if (isScalar(node) && typeof node.value === 'number') {
       const range = (node as Node).range;
       if (range === undefined || range === null) return;

@@ -40,7 +40,8 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
         break;
       }
       case 'type':
-        expected = describeSchema(schema);
+        // An integer's range is part of what is expected: 8080.5 for a port is told 0 to 65535.
+        expected = schema['type'] === 'integer' && typeof schema['minimum'] === 'number' && typeof schema['maximum'] === 'number' ? `an integer from ${schema['minimum']} to ${schema['maximum']}` : describeSchema(schema);
         break;
       case 'pattern':
       case 'durationRange':
@@ -120,10 +121,13 @@ export function pathSegments(pointer: string, root: unknown): (string | number)[
   return out;
 }
 
-/** The value at `path` as a message shows it: a number as the file wrote it, where it came from a file. */
+/**
+ * The value at `path` as a message shows it: a number as the file wrote it, where it came from
+ * a file, and a string a tag failed on with its tag (`!!float 8080`, not `"8080"`).
+ */
 export function foundAt(root: unknown, path: readonly (string | number)[], source: ConfigSource | undefined): string {
   const v = valueAt(root, path);
-  return (typeof v === 'number' ? source?.numberWritten?.(path) : undefined) ?? describeValue(v);
+  return (typeof v === 'number' || typeof v === 'string' ? source?.numberWritten?.(path) : undefined) ?? describeValue(v);
 }
 
 export function valueAt(root: unknown, path: readonly (string | number)[]): unknown {

@@ -113,6 +113,17 @@ describe('numbers in sluice.yaml', () => {
     for (const value of ['0', '1kb', '512']) expect((await check(`server: { minReadRate: ${value} }\n${UP}routes:\n  - path: /\n`)).code).toBe(0);
   });
 
+  it('a port that is no integer names the key, the range and what was written: 8080.5, !!float 8080 (a tag YAML could not apply)', async () => {
+    const expected = 'listen.port: expected an integer from 0 to 65535';
+    const r = await check(`listen: { port: 8080.5 }\n${UP}routes:\n  - path: /\n`);
+    expect(r).toEqual({ code: 2, lines: [`sluice.yaml:1: ${expected}, found 8080.5`] });
+    // YAML's core schema reads !!float only on a number with a fraction or exponent: on 8080 the tag fails and the value is the string "8080".
+    const tagged = await check(`listen: { port: !!float 8080 }\n${UP}routes:\n  - path: /\n`);
+    expect(tagged).toEqual({ code: 2, lines: [`sluice.yaml:1: ${expected}, found !!float 8080 (a tag YAML could not apply to the value: read as a string)`] });
+    const custom = await check(`${UP}routes:\n  - path: /\n    cost: !weight 2\n`);
+    expect(custom.lines).toEqual(['sluice.yaml:6: routes[0].cost: expected a number, found !weight 2 (a tag YAML could not apply to the value: read as a string)']);
+  });
+
   it('1e309 (Infinity to YAML) and Infinity (a string to YAML) are refused too', async () => {
     const r = await check(`${UP}routes:\n  - path: /\n    policy: { concurrency: 1e309, rateLimits: [{ rate: Infinity }] }\n`);
     expect(r.code).toBe(2);
