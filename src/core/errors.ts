@@ -186,6 +186,7 @@ function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   return 'an object';
 }

@@ -148,11 +148,14 @@ function permitOrThrow(answer: Admission): Permit {
 /** Read and validate a context. Throws InvalidArgumentError naming the field. */
 export function readContext(ctx: AdmissionContext | undefined): AdmissionContext {
   if (ctx === undefined) return EMPTY;
+  // A JavaScript caller may pass null, or a number meaning the cost (`acquire(3)`): say so,
+  // rather than a TypeError or a silent cost of 1.
+  if (typeof ctx !== 'object' || ctx === null || Array.isArray(ctx)) throw new InvalidArgumentError('context', 'an object ({ key, priority, cost, deadline, maxWaitMs, signal }) or undefined', ctx);
   if (ctx.cost !== undefined) argNumber('cost', ctx.cost, 1);
   if (ctx.priority !== undefined && (typeof ctx.priority !== 'number' || !Number.isFinite(ctx.priority))) {
     throw new InvalidArgumentError('priority', 'a finite number', ctx.priority);
   }
-  if (ctx.deadline !== undefined) argNumber('deadline', ctx.deadline, -Infinity);
+  if (ctx.deadline !== undefined && (typeof ctx.deadline !== 'number' || Number.isNaN(ctx.deadline))) throw new InvalidArgumentError('deadline', "a number (a time on the gate's clock)", ctx.deadline);
   if (ctx.maxWaitMs !== undefined) argNumber('maxWaitMs', ctx.maxWaitMs, 0);
   // A WaitSignal is sluice's own, cheaper stand-in (wait-signal.ts), for the waits it starts itself.
   if (ctx.signal !== undefined && !(ctx.signal instanceof AbortSignal) && !((ctx.signal as unknown) instanceof WaitSignal)) throw new InvalidArgumentError('signal', 'an AbortSignal', ctx.signal);
