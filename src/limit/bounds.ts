@@ -4,7 +4,7 @@ import { argNumber, InvalidArgumentError, InvalidOptionError, optInt } from '../
 export interface BoundsOptions {
   /** Limit before the first sample. Integer in [minLimit, maxLimit]. */
   readonly initialLimit?: number;
-  /** The limit never goes below this. Integer >= 1. */
+  /** The limit never goes below this. Finite integer >= 1. */
   readonly minLimit?: number;
   /** The limit never goes above this. Integer >= minLimit. */
   readonly maxLimit?: number;
@@ -21,7 +21,10 @@ export interface Bounds {
  * an explicit one outside is a contradiction and throws.
  */
 export function readBounds(options: BoundsOptions, defaults: Bounds): Bounds {
-  const minLimit = optInt('minLimit', options.minLimit ?? Math.min(defaults.minLimit, options.maxLimit ?? Infinity), 1);
+  // An explicit maxLimit is checked first: the default minLimit is derived from it, and a bad
+  // one must be named as itself, not as "minLimit: ... received NaN".
+  if (options.maxLimit !== undefined) optInt('maxLimit', options.maxLimit, 1);
+  const minLimit = optInt('minLimit', options.minLimit ?? Math.min(defaults.minLimit, options.maxLimit ?? Infinity), 1, Number.MAX_VALUE);
   const maxLimit = optInt('maxLimit', options.maxLimit ?? Math.max(defaults.maxLimit, minLimit), 1);
   if (maxLimit < minLimit) throw new InvalidOptionError('maxLimit', `an integer >= minLimit (${minLimit})`, maxLimit);
   const initialLimit =

@@ -74,7 +74,7 @@ describe('AimdLimit update rule', () => {
   it('validates options once, naming the option, the range and the value', () => {
     expect(() => new AimdLimit({ backoffRatio: 1 })).toThrow(InvalidOptionError);
     expect(() => new AimdLimit({ backoffRatio: 0.4 })).toThrow(/backoffRatio: expected a number in \[0.5, .*\], received 0.4/);
-    expect(() => new AimdLimit({ minLimit: 0 })).toThrow(/minLimit: expected an integer >= 1, received 0/);
+    expect(() => new AimdLimit({ minLimit: 0 })).toThrow(/minLimit: expected a finite integer >= 1, received 0/);
     expect(() => new AimdLimit({ minLimit: 10, maxLimit: 5 })).toThrow(/maxLimit: expected an integer >= minLimit \(10\), received 5/);
     expect(() => new AimdLimit({ initialLimit: 300 })).toThrow(/initialLimit: expected an integer in \[1, 200\], received 300/);
     expect(() => new AimdLimit({ timeoutMs: 0 })).toThrow(/timeoutMs/);
