@@ -3,7 +3,7 @@
  * (cockatiel's ConsecutiveBreaker, Polly's "exceptionsAllowedBeforeBreaking").
  * Cheapest rule: one counter, no clock. Ignores latency.
  */
-import { optInt } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { asRecord, intAt } from './plain-data.js';
 import type { TripRule } from './trip-rule.js';
 
@@ -14,6 +14,8 @@ export interface ConsecutiveOptions {
 
 export const CONSECUTIVE_DEFAULTS = { threshold: 5 } as const;
 
+const KEYS = optionKeys<ConsecutiveOptions>({ threshold: true });
+
 /** Plain data: the current failure streak. */
 export interface ConsecutiveState {
   failures: number;
@@ -21,6 +23,7 @@ export interface ConsecutiveState {
 
 /** Open after `threshold` consecutive failures: trips when streak >= threshold. */
 export function consecutiveFailures(options: ConsecutiveOptions = {}): TripRule<ConsecutiveState> {
+  optKnownKeys('consecutiveFailures', options, KEYS);
   const threshold = optInt('threshold', options.threshold ?? CONSECUTIVE_DEFAULTS.threshold, 1);
   return {
     name: 'consecutive',

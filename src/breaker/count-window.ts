@@ -3,7 +3,7 @@
  * COUNT_BASED sliding window). A ring of per-call codes plus running totals: O(1) per
  * call, no clock.
  */
-import { optInt } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { asRecord, intArrayAt, intAt } from './plain-data.js';
 import { ratios, ratioTrips } from './ratio.js';
 import type { RatioOptions } from './ratio.js';
@@ -15,6 +15,8 @@ export interface CountWindowOptions extends RatioOptions {
 }
 
 export const COUNT_WINDOW_DEFAULTS = { size: 100 } as const;
+
+const KEYS = optionKeys<CountWindowOptions>({ size: true, failureRatio: true, slowCallRatio: true, slowCallMs: true, minimumCalls: true });
 
 /** Plain data. `ring[i]`: bit 0 = failed, bit 1 = slow; `filled` slots used, `next` to overwrite. */
 export interface CountWindowState {
@@ -30,6 +32,7 @@ const SLOW = 2;
 
 /** Open on the ratios (see `ratio.ts`) over the last `size` calls. */
 export function countWindow(options: CountWindowOptions = {}): TripRule<CountWindowState> {
+  optKnownKeys('countWindow', options, KEYS);
   const size = optInt('size', options.size ?? COUNT_WINDOW_DEFAULTS.size, 1);
   const r = ratios(options, size);
   return {

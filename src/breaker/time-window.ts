@@ -5,7 +5,7 @@
  * bucket and the buckets − 1 before it, so it spans between windowMs − w and windowMs.
  * O(1) amortized per call: expired buckets are cleared as time passes, with running totals.
  */
-import { InvalidArgumentError, InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { InvalidArgumentError, InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { asRecord, intArrayAt, intAt } from './plain-data.js';
 import { ratios, ratioTrips } from './ratio.js';
 import type { RatioOptions } from './ratio.js';
@@ -20,6 +20,8 @@ export interface TimeWindowOptions extends RatioOptions {
 
 export const TIME_WINDOW_DEFAULTS = { windowMs: 10_000, buckets: 10 } as const;
 
+const KEYS = optionKeys<TimeWindowOptions>({ windowMs: true, buckets: true, failureRatio: true, slowCallRatio: true, slowCallMs: true, minimumCalls: true });
+
 /** Plain data. `epoch`: index of the newest bucket, floor(now / bucketMs); arrays are per bucket, index epoch mod buckets. */
 export interface TimeWindowState {
   epoch: number;
@@ -33,6 +35,7 @@ export interface TimeWindowState {
 
 /** Open on the ratios (see `ratio.ts`) over the last `windowMs`. */
 export function timeWindow(options: TimeWindowOptions = {}): TripRule<TimeWindowState> {
+  optKnownKeys('timeWindow', options, KEYS);
   const windowMs = optNumber('windowMs', options.windowMs ?? TIME_WINDOW_DEFAULTS.windowMs, Number.MIN_VALUE);
   if (windowMs === Infinity) throw new InvalidOptionError('windowMs', 'a finite number > 0', windowMs);
   const buckets = optInt('buckets', options.buckets ?? TIME_WINDOW_DEFAULTS.buckets, 1, 1000);

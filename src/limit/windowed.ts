@@ -28,7 +28,7 @@
  * maxSamples 1000 bounds the memory a percentile window holds (Netflix sizes its array by
  * windowSize).
  */
-import { argNumber, InvalidArgumentError, optInt, optNumber } from '../core/index.js';
+import { argNumber, InvalidArgumentError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { LimitAlgorithm, LimitSample } from './algorithm.js';
 
 export interface WindowedOptions {
@@ -45,6 +45,8 @@ export interface WindowedOptions {
 }
 
 export const WINDOWED_DEFAULTS = { minWindowMs: 100, maxWindowMs: 1000, minSamples: 10, maxSamples: 1000 } as const;
+
+const KEYS = optionKeys<WindowedOptions>({ minWindowMs: true, maxWindowMs: true, minSamples: true, maxSamples: true, percentile: true });
 
 export interface WindowedState<S> {
   readonly inner: S;
@@ -86,6 +88,7 @@ export class WindowedLimit<S = unknown> implements LimitAlgorithm<WindowedState<
   constructor(inner: LimitAlgorithm<S>, options: WindowedOptions = {}) {
     if (typeof inner?.onSample !== 'function') throw new InvalidArgumentError('inner', 'a limit algorithm (AimdLimit, VegasLimit, Gradient2Limit, ...)', inner);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', 'an object of WindowedLimit options', options);
+    optKnownKeys('WindowedLimit', options, KEYS);
     this.inner = inner;
     this.name = `windowed(${inner.name})`;
     this.minWindowMs = optNumber('minWindowMs', options.minWindowMs ?? WINDOWED_DEFAULTS.minWindowMs, Number.MIN_VALUE);

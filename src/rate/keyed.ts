@@ -74,7 +74,8 @@ export class KeyedRateLimiter extends RateGate {
       this.store = options.store;
       this.storeThen = typeof this.store.consumeThen === 'function';
     } else {
-      this.store = new MemoryStore(options);
+      const { maxKeys, minTurnoverMs } = options;
+      this.store = new MemoryStore({ ...(maxKeys !== undefined ? { maxKeys } : {}), ...(minTurnoverMs !== undefined ? { minTurnoverMs } : {}) });
     }
     const o = options.overrides;
     if (typeof o === 'function') {

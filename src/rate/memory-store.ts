@@ -15,6 +15,7 @@
  * Choose `maxKeys` above the number of keys active within one refill time (or one window).
  */
 import { InvalidArgumentError } from '../core/errors.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { optInt, optNumber } from '../core/options.js';
 import type { RateDecision } from './algorithm.js';
 import { algorithmOf } from './algorithms.js';
@@ -38,6 +39,8 @@ export interface MemoryStoreOptions {
 
 export const MEMORY_STORE_DEFAULTS = { maxKeys: 100_000, minTurnoverMs: 1000 } as const;
 
+const KEYS = optionKeys<MemoryStoreOptions>({ maxKeys: true, minTurnoverMs: true });
+
 interface Entry {
   state: object;
   /** From then on the state is exactly a fresh one: forgetting it changes no decision. */
@@ -60,6 +63,7 @@ export class MemoryStore implements RateStore {
 
   constructor(options: MemoryStoreOptions = {}, optionPrefix = '') {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', 'an object of MemoryStore options', options);
+    optKnownKeys('MemoryStore', options, KEYS, optionPrefix);
     this.maxKeys = optInt(`${optionPrefix}maxKeys`, options.maxKeys ?? MEMORY_STORE_DEFAULTS.maxKeys, 2);
     this.minTurnoverMs = optNumber(`${optionPrefix}minTurnoverMs`, options.minTurnoverMs ?? MEMORY_STORE_DEFAULTS.minTurnoverMs, 0);
   }
