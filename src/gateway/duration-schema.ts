@@ -1,13 +1,13 @@
 /**
  * Durations, sizes and rates in a JSON Schema: a string with its unit (a bare number is
  * refused for a duration) and a range of its value under the custom keywords
- * `durationRange: [min, max]` (ms), `sizeRange: [min, max]` (bytes) and `rateRange: max`
+ * `durationRange: [min, max]` (ms), `sizeRange: [min, max]` (bytes) and `rateRange: [min, max]`
  * (per second), which ajv checks through {@link compileSchema}: the pattern alone lets
  * `99999999999999999999gb` through. Editors that do not know the keywords still check the syntax.
  */
 import type { ValidateFunction } from 'ajv';
 import { ajv as loadAjv } from './peers.js';
-import { describeDurationRange, DURATION_PATTERN, parseDuration, RATE_PATTERN, rateOf, SIZE_PATTERN, sizeBytes, TIMER_MAX_MS } from './units.js';
+import { describeDurationRange, DURATION_PATTERN, formatDuration, parseDuration, RATE_PATTERN, rateOf, SIZE_PATTERN, sizeBytes, TIMER_MAX_MS } from './units.js';
 
 export const DURATION_RANGE_KEYWORD = 'durationRange';
 
@@ -27,11 +27,17 @@ export function sizeField(min: number, max: number, why?: string, examples = '16
   return { type: ['string', 'integer'], pattern: SIZE_PATTERN, minimum: min, maximum: max, sizeRange: [min, max], description } as const;
 }
 
-/** A rate field (`2000/s`, `100/min`, or a number per second) above 0 and at most `maxPerS` per second. */
-export function rateField(maxPerS: number) {
-  const description = `A rate above 0 and at most ${maxPerS}/s: 2000/s, 100/min, 5/h, 1/d, or a number per second.`;
-  return { type: ['string', 'number'], pattern: RATE_PATTERN, exclusiveMinimum: 0, maximum: maxPerS, rateRange: maxPerS, description } as const;
+/**
+ * A rate field (`2000/s`, `100/min`, or a number per second) from one token each `maxIntervalMs`
+ * to `maxPerS` per second. The slowest rate bounds the Retry-After of a refusal for one unit:
+ * the time to its next token (`0.0001/d` was accepted and told clients to come back in 27 years).
+ */
+export function rateField(maxIntervalMs: number, maxPerS: number) {
+  const description = `A rate of at least one each ${formatDuration(maxIntervalMs)} and at most ${maxPerS}/s: 2000/s, 100/min, 5/h, 1/d, or a number per second.`;
+  const minPerS = 1000 / maxIntervalMs;
+  return { type: ['string', 'number'], pattern: RATE_PATTERN, minimum: minPerS, maximum: maxPerS, rateRange: [minPerS, maxPerS], description } as const;
 }
+
 
 /** A duration field from `minMs` to `maxMs` (at most what a Node timer holds). */
 export function durationField(minMs: number, maxMs: number): { readonly type: 'string'; readonly pattern: string; readonly durationRange: readonly [number, number]; readonly description: string } {
@@ -69,12 +75,13 @@ export function compileSchema(schema: object): ValidateFunction {
   ajv.addKeyword({
     keyword: 'rateRange',
     type: 'string',
-    schemaType: 'number',
+    schemaType: 'array',
     errors: true,
-    validate: (maxPerS: number, data: string) => {
+    validate: (range: readonly [number, number], data: string) => {
       if (!new RegExp(RATE_PATTERN).test(data)) return true;
       const r = rateOf(data);
-      return r.rate > 0 && (r.rate * 1000) / r.perMs <= maxPerS;
+      const perS = (r.rate * 1000) / r.perMs;
+      return perS >= range[0] && perS <= range[1];
     },
   });
   return ajv.compile(schema);

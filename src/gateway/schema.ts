@@ -60,7 +60,8 @@ export const NUMBER_BOUNDS = {
   memoryBytes: 1024 ** 4,
 } as const;
 const B = NUMBER_BOUNDS;
-const rate = rateField(B.units);
+/** A rate: at least one a week (the longest rate-limit window), so Retry-After for one unit is at most 7d. */
+const rate = rateField(DURATION_RANGES.window[1], B.units);
 const size = sizeField(1, B.sizeBytes);
 const memory = sizeField(1, B.memoryBytes);
 /** node:http holds the whole head of a request per connection (Node's default: 16 kB); below 1 kB a browser's or an SDK's ordinary head is refused 431. */

@@ -52,7 +52,7 @@ describe('reload', () => {
     writeFileSync(file, config(up.url, 'lots'));
     const line = await gw.waitFor('reload rejected: the previous config keeps serving', 10_000, from);
     expect(line['why']).toBe('file change');
-    expect(line['error']).toBe(`${file}:9: policies.changing.rateLimits[0].rate: expected a rate above 0 and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, found "lots"`);
+    expect(line['error']).toBe(`${file}:9: policies.changing.rateLimits[0].rate: expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, found "lots"`);
     expect((await get(`${gw.url}/changing`)).status).toBe(200);
     expect((await get(`${gw.url}/changing`)).status).toBe(429);
     const from2 = gw.lines.length;

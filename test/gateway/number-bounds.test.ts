@@ -63,7 +63,7 @@ describe('numbers in sluice.yaml', () => {
       `sluice.yaml:1: server.maxQueued: expected an integer <= 1000000, ${found}`,
       `sluice.yaml:2: upstreams.app.maxSockets: expected an integer <= 65535, ${found}`,
       `sluice.yaml:5: routes[0].cost: expected a number <= 1000000000, ${found}`,
-      `sluice.yaml:6: routes[0].policy.rateLimits[0].rate: expected a rate above 0 and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, ${found}`,
+      `sluice.yaml:6: routes[0].policy.rateLimits[0].rate: expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, ${found}`,
       `sluice.yaml:6: routes[0].policy.rateLimits[0].burst: expected a number <= 1000000000, ${found}`,
       `sluice.yaml:6: routes[0].policy.rateLimits[0].maxKeys: expected an integer <= 100000000, ${found}`,
       `sluice.yaml:6: routes[0].policy.concurrency.limit: expected an integer <= 1000000, ${found}`,
@@ -78,7 +78,7 @@ describe('numbers in sluice.yaml', () => {
     expect(r.lines).toEqual([
       'sluice.yaml:1: server.headersTimeout: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found "30d"',
       'sluice.yaml:1: server.maxBodySize: expected a size from 1 byte to 1gb: 16kb, 10mb, 1gb, or a number of bytes, found "99999999999999999999gb"',
-      'sluice.yaml:7: routes[0].policy.rateLimits[0].rate: expected a rate above 0 and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, found "999999999999/s"',
+      'sluice.yaml:7: routes[0].policy.rateLimits[0].rate: expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, found "999999999999/s"',
     ]);
   });
 
@@ -124,12 +124,21 @@ describe('numbers in sluice.yaml', () => {
     expect(custom.lines).toEqual(['sluice.yaml:6: routes[0].cost: expected a number, found !weight 2 (a tag YAML could not apply to the value: read as a string)']);
   });
 
+  it('a rate slower than one a week is refused: 0.0001/d gave a Retry-After of 27 years', async () => {
+    const expected = 'expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second';
+    for (const [v, found] of [['0.0001/d', '"0.0001/d"'], ['0.005/h', '"0.005/h"'], ['0.000001', '0.000001']]) {
+      const r = await check(`${UP}routes:\n  - path: /\n    policy: { rateLimits: [{ rate: ${v} }] }\n`);
+      expect(r, v).toEqual({ code: 2, lines: [`sluice.yaml:6: routes[0].policy.rateLimits[0].rate: ${expected}, found ${found}`] });
+    }
+    for (const v of ['1/d', '0.15/d', '0.000002']) expect((await check(`${UP}routes:\n  - path: /\n    policy: { rateLimits: [{ rate: ${v} }] }\n`)).code, v).toBe(0);
+  });
+
   it('1e309 (Infinity to YAML) and Infinity (a string to YAML) are refused too', async () => {
     const r = await check(`${UP}routes:\n  - path: /\n    policy: { concurrency: 1e309, rateLimits: [{ rate: Infinity }] }\n`);
     expect(r.code).toBe(2);
     expect(r.lines).toEqual([
       `sluice.yaml:6: routes[0].policy.concurrency: ${FORM} 1e309`,
-      'sluice.yaml:6: routes[0].policy.rateLimits[0].rate: expected a rate above 0 and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, found "Infinity"',
+      'sluice.yaml:6: routes[0].policy.rateLimits[0].rate: expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, found "Infinity"',
     ]);
   });
 });
@@ -145,7 +154,7 @@ describe('numbers in flags: each error names the flag and its config key', () =>
     [['--concurrency', '12345678901234567890'], '--concurrency (policies.<name>.concurrency.limit): expected an integer <= 1000000, received "12345678901234567890"'],
     [['--concurrency', '5', '--queue', '99999999'], '--queue (policies.<name>.concurrency.queue): expected an integer <= 1000000, received "99999999"'],
     [['--rate', '10/s', '--burst', '0x10'], '--burst (policies.<name>.rateLimits[].burst): expected a number >= 1 in decimal digits, received "0x10"'],
-    [['--rate', '99999999999999999999999/s'], '--rate (policies.<name>.rateLimits[].rate): expected a rate above 0 and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, received "99999999999999999999999/s"'],
+    [['--rate', '99999999999999999999999/s'], '--rate (policies.<name>.rateLimits[].rate): expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, received "99999999999999999999999/s"'],
     [['--workers', '12345678901234567890'], "--workers (server.workers): expected processes serving the listener: an integer 1..256, or 'auto' (one per available core), received \"12345678901234567890\""],
     [['--timeout', '1e300'], '--timeout (upstreams.<name>.timeout): expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "1e300"'],
     [['--concurrency', '5', '--queue-timeout', '30d'], '--queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"'],
