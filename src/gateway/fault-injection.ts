@@ -5,12 +5,20 @@
  * p of them (±1) and a rehearsal is the same every time. The fault happens after admission,
  * where the upstream would: a delayed request holds its permit (latency rises, an adaptive
  * limit sees it), an aborted one releases with the status's outcome (a breaker counts a 5xx).
+ * An aborted 429 or 503 carries `Retry-After` (the gateway's default, 1 s), as every 429 and 503
+ * the gateway writes does: a rehearsal exercises the clients' real path (RFC 9110 section
+ * 10.2.3; retry libraries wait for it on these two). Other statuses carry none, as the
+ * gateway's own 500, 502 and 504 do not.
  */
 import type { ServerResponse } from 'node:http';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { FaultConfig } from './config-types.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
 import { writeProblem } from './responses.js';
 import { durationMs } from './units.js';
+
+/** The statuses a refusal of the gateway carries Retry-After on. */
+const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
 class EvenPicker {
   #n = 0;
@@ -57,7 +65,7 @@ export class RouteFault {
         return;
       }
       if (abortStatus !== undefined) {
-        writeProblem(res, abortStatus, 'injected_fault', 'Injected fault (route fault.abort).');
+        writeProblem(res, abortStatus, 'injected_fault', 'Injected fault (route fault.abort).', RETRY_STATUSES.has(abortStatus) ? { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) } : {});
         permit?.finish(abortStatus);
       } else forward();
     };

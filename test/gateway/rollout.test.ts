@@ -116,6 +116,17 @@ describe('route fault', () => {
     expect((await get(`${gw.adminUrl}/metrics`)).body).toMatch(/^sluice_faults_injected_total\{route="route-0",fault="abort"\} 5$/m);
   });
 
+  it('an injected 503 or 429 carries Retry-After as the gateway\'s own refusals do; other statuses none, as its own 500, 502 and 504', async () => {
+    const up = await echo();
+    for (const [status, retryAfter] of [[503, '1'], [429, '1'], [502, undefined], [500, undefined], [504, undefined], [400, undefined]] as const) {
+      const gw = await startInProcess(config(up.url, {}, { fault: { abort: { status, percent: 100 } } }));
+      const r = await get(`${gw.url}/a`);
+      expect(r.status).toBe(status);
+      expect(r.headers['retry-after'], String(status)).toBe(retryAfter);
+      expect(JSON.parse(r.body)).toMatchObject({ reason: 'injected_fault' });
+    }
+  });
+
   it('the breaker opens against injected aborts, and requests are refused circuit_open without reaching the fault', async () => {
     const up = await echo();
     const gw = await startInProcess(config(up.url, { breaker: { failures: 3, openFor: '10s' } }, { fault: { abort: { status: 502, percent: 100 } } }));
