@@ -10,15 +10,17 @@
  *
  * A slot is still for upstream work, never for an upload (hostile finding F15b): admitted
  * before its body, the request gives its concurrency slot back at once — its rate-limit
- * units stay spent, its other gates' permits (a breaker's) stay held — and takes a slot again
- * once its body is in, waiting in the queue like any request. Sixty clients trickling bodies
- * after a 100 Continue held every slot of a route before (a well-behaved client there: 0.8/s).
- * Refused then (the capacity filled while it uploaded), it gets the concurrency gate's 503.
+ * units stay spent — and takes a slot again once its body is in, waiting in the queue like
+ * any request. Sixty clients trickling bodies after a 100 Continue held every slot of a route
+ * before (a well-behaved client there: 0.8/s). Refused then (the capacity filled while it
+ * uploaded), it gets the concurrency gate's 503. So with the further gates (a breaker): a
+ * half-open breaker's probe held through an upload kept the breaker half-open, every other
+ * request refused circuit_open, for as long as the client took to send nothing (bodyTimeout;
+ * hostile-15) — it is given back too, and asked for again, before the slot, once the body is in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import { isPromise } from '../core/gate-base.js';
-import type { Admission, Rejection } from '../core/types.js';
+import type { Admission, Gate, Permit, Rejection } from '../core/types.js';
 import { HttpPermit } from '../http/http-permit.js';
 import { readBody } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
@@ -63,16 +65,17 @@ export function deferredBody(res: ServerResponse, reserved: BodyReservation, lim
 /**
  * Call `go` with the body and the permit to forward with: at once when the body was read;
  * for a deferred one, once the client was told to continue and sent it (and, when `permit`
- * holds a slot of `slots`, once a slot was taken again). A deferred body refused while it
- * is read (or whose client leaves) releases what the permit still holds as `ignored`, and
- * `go` is never called.
+ * holds permits of `upload` — the gates whose hold is on the upstream's capacity: the
+ * further gates, a breaker, and the concurrency gate — once those were asked again, in
+ * order). A deferred body refused while it is read (or whose client leaves) releases what
+ * the permit still holds as `ignored`, and `go` is never called.
  */
 export function withBody(
   req: IncomingMessage,
   res: ServerResponse,
   source: BodySource,
   permit: HttpPermit | undefined,
-  slots: ConcurrencyGate | undefined,
+  upload: readonly Gate[],
   go: (body: RequestBody, permit: HttpPermit | undefined) => void,
 ): void {
   if (!('reserved' in source)) return go(source, permit);
@@ -80,10 +83,11 @@ export function withBody(
     permit?.release('ignored');
     return;
   }
-  // The slot goes back while the client uploads; the rest of the permit is kept.
-  const slot = permit === undefined || slots === undefined ? undefined : permit.permits.find((p) => p.gate === slots.name);
-  const kept = slot === undefined ? permit : new HttpPermit(permit!.gate, permit!.permits.filter((p) => p !== slot), permit!.allFacts, permit!.classify);
-  slot?.release('ignored');
+  // Those permits go back while the client uploads; the rest of the permit is kept.
+  const again = permit === undefined ? [] : upload.filter((g) => permit.permits.some((p) => p.gate === g.name));
+  const given = permit === undefined ? [] : permit.permits.filter((p) => again.some((g) => g.name === p.gate));
+  const kept = given.length === 0 ? permit : new HttpPermit(permit!.gate, permit!.permits.filter((p) => !given.includes(p)), permit!.allFacts, permit!.classify);
+  for (const p of given) p.release('ignored');
   res.writeContinue();
   readBody(
     req,
@@ -91,14 +95,14 @@ export function withBody(
     source.limits,
     (outcome) => {
       if (outcome.type === 'read') {
-        if (slot === undefined) return go(outcome.body, kept);
-        return slotAgain(res, slots!, (a) => {
+        if (again.length === 0) return go(outcome.body, kept);
+        return admitAgain(res, again, [], (a) => {
           if (a === undefined) return kept!.release('ignored');
-          if (!a.ok) {
+          if ('reason' in a) {
             kept!.release('ignored');
             return source.refuseSlot(a);
           }
-          go(outcome.body, new HttpPermit(kept!.gate, [...kept!.permits, a], kept!.allFacts, kept!.classify));
+          go(outcome.body, new HttpPermit(kept!.gate, [...kept!.permits, ...a], kept!.allFacts, kept!.classify));
         });
       }
       kept?.release('ignored');
@@ -108,22 +112,35 @@ export function withBody(
   );
 }
 
-/** A slot of `gate` for `res`'s request, waiting in its queue if it has one; undefined when the client left first. */
-function slotAgain(res: ServerResponse, gate: ConcurrencyGate, done: (a: Admission | undefined) => void): void {
+/**
+ * Permits of `gates` for `res`'s request, in order (`got`: those granted so far), waiting in
+ * a gate's queue if it has one: all of them, the first refusal (the others given back), or
+ * undefined when the client left first.
+ */
+function admitAgain(res: ServerResponse, gates: readonly Gate[], got: readonly Permit[], done: (a: readonly Permit[] | Rejection | undefined) => void): void {
+  if (got.length === gates.length) return done(got);
+  const giveBack = (): void => {
+    for (const p of got) p.release('ignored');
+  };
   const controller = new AbortController();
   const onClose = (): void => controller.abort();
   res.once('close', onClose);
   const settle = (a: Admission | undefined): void => {
     res.off('close', onClose);
-    if (a?.ok === true && res.destroyed) {
-      a.release('ignored');
+    if (a?.ok === true && res.destroyed) a.release('ignored');
+    if (a === undefined || res.destroyed) {
+      giveBack();
       return done(undefined);
     }
-    done(a);
+    if (!a.ok) {
+      giveBack();
+      return done(a);
+    }
+    admitAgain(res, gates, [...got, a], done);
   };
   let a: Admission | Promise<Admission>;
   try {
-    a = gate.admit({ signal: controller.signal });
+    a = gates[got.length]!.admit({ signal: controller.signal });
   } catch {
     return settle(undefined);
   }

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isPromise } from '../core/gate-base.js';
-import type { Rejection } from '../core/types.js';
+import type { Gate, Rejection } from '../core/types.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
@@ -286,7 +286,19 @@ function permitEnded(state: HandlerState): () => void {
 function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[]): void {
   // A body in hand (or none) is forwarded at once, without a continuation.
   if (!('reserved' in body)) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
-  withBody(req, res, body, permit, route.policy?.admission.concurrency, (b, p) => forwardRoute(route, req, res, b, p, forwardContext(state, route), headers));
+  withBody(req, res, body, permit, uploadGates(route), (b, p) => forwardRoute(route, req, res, b, p, forwardContext(state, route), headers));
+}
+
+/** Per route, the gates whose permits a request gives back while it uploads after 100 Continue (expect-continue.ts). */
+const uploadGatesOf = new WeakMap<LiveRoute, readonly Gate[]>();
+
+function uploadGates(route: LiveRoute): readonly Gate[] {
+  let gates = uploadGatesOf.get(route);
+  if (gates === undefined) {
+    const a = route.policy?.admission;
+    uploadGatesOf.set(route, (gates = a === undefined ? [] : [...a.extra, ...(a.concurrency === undefined ? [] : [a.concurrency])]));
+  }
+  return gates;
 }
 
 /** What clients have taken of their responses: one probe for the process (socket-progress.ts). */

@@ -225,6 +225,31 @@ describe('Expect: 100-continue', () => {
     expect(concurrency?.inFlight).toBe(0);
   });
 
+  it("nor is a half-open breaker's probe: an uploader that stalls after 100 Continue leaves the probe to others, and asks the breaker again once its body is in (hostile-15)", async () => {
+    const { seen, ...up } = await recordingUpstream((req, res) => {
+      res.statusCode = req.url === '/fail' ? 500 : 200;
+      res.end('x');
+    });
+    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { breaker: { failures: 1, openFor: '200ms' } } }] }));
+    const breaker = (): string | undefined => (gw.status().policies[0]!.gates.find((g) => g.kind === 'circuit-breaker') as { state?: string } | undefined)?.state;
+    expect((await get(`${gw.url}/fail`)).status).toBe(500);
+    expect(breaker()).toBe('open');
+    await new Promise((r) => setTimeout(r, 300));
+    // The open time is over: the first request admitted is the breaker's one probe. A client
+    // that asked to continue takes it, is told to, and sends nothing more.
+    const staller = new ExpectClient(gw.url);
+    staller.write(head('Content-Length: 5\r\n'));
+    await staller.until((t) => t.includes('100 Continue'));
+    // The probe is not held by the upload: another request probes, succeeds, and closes the breaker.
+    expect((await get(`${gw.url}/other`)).status).toBe(200);
+    expect(breaker()).toBe('closed');
+    staller.write('hello');
+    expect(await staller.until(finalResponse)).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    staller.close();
+    expect(seen).toEqual(['GET /fail ', 'GET /other ', 'POST /x hello']);
+    for (const g of gw.status().policies[0]!.gates) expect(g.inFlight, g.name).toBe(0);
+  });
+
   it('an expectation other than 100-continue is 417 with its reason', async () => {
     const up = await recordingUpstream();
     const gw = await startInProcess(oneRoute(up.url, '5s'));
