@@ -252,3 +252,33 @@ export function withoutTrailingDotsAndSpaces(path: string): string | undefined {
   const c = canonicalTarget(`/${segments.join('/')}`);
   return c.ok ? c.path : undefined;
 }
+
+/** Why a path that routes elsewhere under another reading is refused (request-handler.ts). */
+export type AmbiguousReading = 'ambiguous_params' | 'ambiguous_trailing' | 'ambiguous_unicode';
+
+const NO_READINGS: readonly (readonly [AmbiguousReading, string])[] = [];
+
+/**
+ * The other paths an upstream may read a canonical path as, each with the reason it is
+ * refused for when it matches another route: its segment parameters dropped (servlet
+ * containers), its segments' trailing dots and spaces dropped (IIS), and its NFKC form — and
+ * that form's parameters, dots and spaces dropped too (`/api%EF%BC%8E/x`, a fullwidth full
+ * stop, is `/api./x` under NFKC and `/api/x` to IIS, which maps best fit and trims both;
+ * hostile-15). Most paths have none (one shared empty list).
+ */
+export function otherReadings(path: string): readonly (readonly [AmbiguousReading, string])[] {
+  const nfkc = withCompatibilityForms(path);
+  const hasParams = path.includes(';');
+  const trimmed = withoutTrailingDotsAndSpaces(path);
+  if (nfkc === undefined && !hasParams && trimmed === undefined) return NO_READINGS;
+  const out: (readonly [AmbiguousReading, string])[] = [];
+  if (hasParams) out.push(['ambiguous_params', withoutParams(path)]);
+  if (trimmed !== undefined) out.push(['ambiguous_trailing', trimmed]);
+  if (nfkc !== undefined) {
+    out.push(['ambiguous_unicode', nfkc]);
+    if (nfkc.includes(';')) out.push(['ambiguous_unicode', withoutParams(nfkc)]);
+    const t = withoutTrailingDotsAndSpaces(nfkc);
+    if (t !== undefined) out.push(['ambiguous_unicode', t]);
+  }
+  return out;
+}

@@ -22,7 +22,8 @@ import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
 import type { BodySource } from './expect-continue.js';
 import type { MemoryBudget } from './memory-budget.js';
-import { canonicalTarget, withCompatibilityForms, withoutParams, withoutTrailingDotsAndSpaces } from './canonical-path.js';
+import { canonicalTarget, otherReadings } from './canonical-path.js';
+import type { AmbiguousReading } from './canonical-path.js';
 import { identityVerdict } from './identity-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
@@ -117,14 +118,9 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   req.url = canonical.target;
   const path = canonical.path;
   const route = table.match(req.method ?? 'GET', path);
-  // Servers that drop segment parameters would route /api;x/y as /api/y: refuse the path if that is another route.
-  if (path.includes(';') && table.match(req.method ?? 'GET', withoutParams(path)) !== route) return refuseBad(state, res, ambiguousParams);
-  // Servers that drop a segment's trailing dots and spaces (IIS, token-trimming matchers) would route /api./x as /api/x.
-  const trimmed = withoutTrailingDotsAndSpaces(path);
-  if (trimmed !== undefined && table.match(req.method ?? 'GET', trimmed) !== route) return refuseBad(state, res, ambiguousTrailing);
-  // Upstreams that apply NFKC would route /%EF%BD%81pi/x (a fullwidth a) as /api/x.
-  const compatible = withCompatibilityForms(path);
-  if (compatible !== undefined && table.match(req.method ?? 'GET', compatible) !== route) return refuseBad(state, res, ambiguousUnicode);
+  // Servers that drop segment parameters (/api;x/y), a segment's trailing dots and spaces (/api./x), or apply NFKC
+  // (/%EF%BD%81pi/x) would route these as /api/...: refuse a path that such a reading takes to another route.
+  for (const [reason, other] of otherReadings(path)) if (table.match(req.method ?? 'GET', other) !== route) return refuseBad(state, res, AMBIGUOUS[reason]);
   if (route === undefined) return writeProblem(res, 404, 'no_route', 'No route matches this request.', unreadBodyCloses(req, server.maxBodySize) ? { Connection: 'close' } : {});
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
@@ -240,16 +236,18 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
 const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute URL of this gateway.' };
 const userinfoTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target has userinfo (user@host), which HTTP forbids (RFC 9110 section 4.2.4).' };
 const foreignTarget: BadVerdict = { status: 400, reason: 'foreign_target', detail: 'Absolute-form request targets for other hosts are refused: this is not an open proxy.' };
-const ambiguousParams: BadVerdict = { status: 400, reason: 'ambiguous_params', detail: 'The path has segment parameters (;...) under which servers that drop them would route it to another route.' };
-const ambiguousTrailing: BadVerdict = {
-  status: 400,
-  reason: 'ambiguous_trailing',
-  detail: 'The path has a segment ending in a dot or a space, under which servers that drop them (IIS, token-trimming matchers) would route it to another route.',
-};
-const ambiguousUnicode: BadVerdict = {
-  status: 400,
-  reason: 'ambiguous_unicode',
-  detail: 'The path has characters that Unicode compatibility normalization (NFKC) turns into others (such as a fullwidth letter), under which servers that apply it would route it to another route.',
+const AMBIGUOUS: Readonly<Record<AmbiguousReading, BadVerdict>> = {
+  ambiguous_params: { status: 400, reason: 'ambiguous_params', detail: 'The path has segment parameters (;...) under which servers that drop them would route it to another route.' },
+  ambiguous_trailing: {
+    status: 400,
+    reason: 'ambiguous_trailing',
+    detail: 'The path has a segment ending in a dot or a space, under which servers that drop them (IIS, token-trimming matchers) would route it to another route.',
+  },
+  ambiguous_unicode: {
+    status: 400,
+    reason: 'ambiguous_unicode',
+    detail: 'The path has characters that Unicode compatibility normalization (NFKC) turns into others (such as a fullwidth letter), under which servers that apply it would route it to another route.',
+  },
 };
 const traceRefused: BadVerdict = { status: 405, reason: 'method_not_allowed', detail: 'TRACE is not allowed on this route.' };
 const expectationFailed: BadVerdict = { status: 417, reason: 'expectation_failed', detail: 'The only expectation served is Expect: 100-continue.' };
