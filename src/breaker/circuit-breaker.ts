@@ -8,7 +8,8 @@
  *                           └──too many probes fail────┘   (open time backs off: openDuration)
  *
  * plus two operator states: 'forced-open' (`isolate()`: reject everything) and 'disabled'
- * (`disable()`: admit everything, record nothing); `reset()` returns to a fresh 'closed'.
+ * (`disable()`: admit everything, record nothing); `reset()` returns to a fresh 'closed',
+ * `halfOpen()` ends an open time early.
  *
  * No timer: open → half-open happens at the first admission (or state read) after the
  * open time, so an idle breaker costs nothing and never holds the event loop.
@@ -201,6 +202,19 @@ export class CircuitBreaker extends GateBase {
   /** Open now, as if the rule had tripped (the open time backs off as usual). */
   trip(): void {
     this.#open('operator', this.clock.now());
+  }
+
+  /**
+   * End an open breaker's open time now: it goes half-open and its next admissions are the
+   * probes, as when the open time runs out (the dependency is known to be back: a client's
+   * reconnect, a passing health check). The open-time backoff is kept, so a failed probe opens
+   * for longer. Any other state is left as it is: a half-open breaker keeps its probes out,
+   * and an operator's `isolate()` or `disable()` holds until `reset()`.
+   */
+  halfOpen(): void {
+    const now = this.clock.now();
+    this.#tick(now);
+    if (this.#state === 'open') this.#transition('half-open', 'operator', now);
   }
 
   /** Hold open until `reset()`: every caller is refused with `retryAfterMs` = Infinity. */

@@ -14,7 +14,7 @@ export type StateChangeCause =
   | 'timer'
   /** Probes decided (half-open → closed or open). */
   | 'probe'
-  /** `trip()`, `isolate()`, `disable()`, `reset()`. */
+  /** `trip()`, `halfOpen()`, `isolate()`, `disable()`, `reset()`. */
   | 'operator'
   /** `restoreState()`. */
   | 'restore';

@@ -116,9 +116,9 @@ export class StoreGuard {
    * breaker is left as it is; a half-open one probes if its probe is not out already.
    */
   probeNow(ping: () => Promise<unknown>): void {
-    const s = this.#breaker.exportState();
-    if (s.state === 'closed') return;
-    if (s.state === 'open') this.#breaker.restoreState({ ...s, state: 'half-open', openUntil: 0, probeSuccesses: 0, probeFailures: 0 });
+    const state = this.#breaker.state;
+    if (state === 'closed') return;
+    if (state === 'open') this.#breaker.halfOpen();
     else if (this.#breaker.stats().probes.inFlight > 0) return;
     this.run('', ping).catch(() => undefined);
   }

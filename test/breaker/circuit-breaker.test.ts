@@ -151,6 +151,41 @@ describe('CircuitBreaker transitions', () => {
     expect(path()).toEqual(['closed>forced-open:operator', 'forced-open>disabled:operator', 'disabled>closed:operator', 'closed>open:operator']);
   });
 
+  it('halfOpen(): an open breaker ends its open time now and admits its probes; other states are left as they are', () => {
+    const { clock, breaker, calls, path } = setup({ rule: consecutiveFailures({ threshold: 1 }), openMs: 1_000 });
+    calls(1, 'failure');
+    clock.advance(10);
+    breaker.halfOpen();
+    expect(breaker.state).toBe('half-open');
+    expect(path()).toEqual(['closed>open:rule', 'open>half-open:operator']);
+    // One probe (probes: 1), the rest refused; a failed probe opens again, its opening counted for the backoff (opens 2), as after the timer.
+    const probe = permit(breaker.admit());
+    expect(rejection(breaker.admit()).reason).toBe('circuit_open');
+    probe.release('failure');
+    expect(breaker.stats()).toMatchObject({ state: 'open', opens: 2 });
+    breaker.halfOpen();
+    permit(breaker.admit()).release('success');
+    expect(breaker.state).toBe('closed');
+    expect(path().slice(-2)).toEqual(['open>half-open:operator', 'half-open>closed:probe']);
+    // A half-open breaker keeps its probe out; closed, forced-open and disabled do not move.
+    breaker.trip();
+    breaker.halfOpen();
+    const out = permit(breaker.admit());
+    breaker.halfOpen();
+    expect(breaker.stats().probes).toEqual({ inFlight: 1, succeeded: 0, failed: 0 });
+    out.release('success');
+    const before = path().length;
+    breaker.halfOpen();
+    expect(breaker.state).toBe('closed');
+    breaker.isolate();
+    breaker.halfOpen();
+    expect(breaker.state).toBe('forced-open');
+    breaker.disable();
+    breaker.halfOpen();
+    expect(breaker.state).toBe('disabled');
+    expect(path().slice(before)).toEqual(['closed>forced-open:operator', 'forced-open>disabled:operator']);
+  });
+
   it('close() refuses later calls as closed; permits in flight still release', async () => {
     const { breaker } = setup();
     const p = permit(breaker.admit());
