@@ -35,7 +35,8 @@
  *   npm run bench:gateway -- --proxy-prof /tmp/prof   every Node proxy writes a CPU profile there (node --cpu-prof) when stopped
  *   npm run bench:gateway -- --proxy-flags=--trace-gc   more Node flags for every Node proxy (its output goes to this terminal)
  *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
- *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop)
+ *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop);
+ *       the closed-loop rows run in --only's order, so alternate it between runs
  *
  * Before each row, sockets in TIME_WAIT over a quarter of the ephemeral port range (a
  * 10,000-connection row leaves ~28,000 for 60 s: the whole range) are waited out — until
@@ -160,6 +161,8 @@ const known = [...new Set([...all, ...closedContenders(settings), ...rateContend
 const unknown = only?.filter((n) => !known.includes(n)) ?? [];
 if (unknown.length > 0) throw new Error(`--only: unknown contender(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
 const picked = (c: BenchContender): boolean => only === undefined || only.includes(c.name);
+/** The closed-loop rows run in --only's order (an A/B alternates it between runs: whichever runs second meets a host and an upstream the first one warmed). */
+const inOnlyOrder = (cs: BenchContender[]): BenchContender[] => (only === undefined ? cs : [...cs].sort((a, b) => only.indexOf(a.name) - only.indexOf(b.name)));
 const chosen = all.filter(picked);
 
 // Everything running, so that Ctrl-C and errors stop it all by PID.
@@ -320,7 +323,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
   // The gateway's default pausing (settings.gateway turns it off for the open-loop pool).
   const { pauseRefusedMs: _openLoopOnly, ...closedGateway } = settings.gateway;
   const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...closedGateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, ...(CLOSED_PAUSE_MS === undefined ? {} : { pauseRefusedMs: CLOSED_PAUSE_MS }) } };
-  for (const c of closedContenders(closedSettings).filter((x) => picked(x) && !values['rate-only'])) {
+  for (const c of inOnlyOrder(closedContenders(closedSettings).filter((x) => picked(x) && !values['rate-only']))) {
     if (interrupted) return;
     if (c.skipped !== undefined) {
       console.log(`  ${c.name}: ${c.skipped}`);
