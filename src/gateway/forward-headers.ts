@@ -58,6 +58,27 @@ export const STRIPPED_HEADERS: readonly string[] = [
   'x-original-host',
   'front-end-https',
   'x-url-scheme',
+  // ... and those of ingress-nginx, Tornado (xheaders) and Envoy, which pass the scheme and the original target so (hostile-15).
+  'x-scheme',
+  'x-original-uri',
+  'x-envoy-original-path',
+  // A client certificate as a TLS-terminating proxy passes it on: the gateway terminates no TLS,
+  // so any is planted, and an upstream that authenticates by it would take the client for whoever
+  // the (public) certificate names. RFC 9440 (a TLS-terminating proxy removes any a client sent), IIS ARR
+  // and ASP.NET Core's certificate forwarding, nginx and HAProxy conventions (hostile-15).
+  'client-cert',
+  'client-cert-chain',
+  'x-arr-clientcert',
+  'x-arr-ssl',
+  'x-ssl-client-cert',
+  'x-ssl-client-verify',
+  'x-ssl-client-s-dn',
+  'x-ssl-client-i-dn',
+  'x-ssl-client-dn',
+  'ssl-client-cert',
+  'ssl-client-verify',
+  'x-client-cert',
+  'x-client-verify',
 ];
 
 /**

@@ -21,6 +21,25 @@ const PLANTED: Record<string, string> = {
   Forwarded: 'for=6.6.6.6',
   'X-User-Id': 'root',
   'x-internal-auth': 'yes',
+  // A client certificate as TLS-terminating proxies pass it on (RFC 9440, IIS ARR and ASP.NET
+  // Core's certificate forwarding, nginx/HAProxy conventions): the gateway terminates no TLS,
+  // so any is planted — an upstream that authenticates by it took a client for whoever's
+  // (public) certificate it named. And the scheme and original target as ingress-nginx, Tornado
+  // and Envoy pass them (hostile-15: all were forwarded).
+  'Client-Cert': ':6.6.6.6:',
+  'Client-Cert-Chain': ':6.6.6.6:',
+  'X-ARR-ClientCert': '6.6.6.6',
+  'X-ARR-SSL': '6.6.6.6',
+  'X-SSL-Client-Cert': '6.6.6.6',
+  'X-SSL-Client-Verify': 'SUCCESS 6.6.6.6',
+  'X-SSL-Client-S-DN': 'CN=root',
+  'SSL-Client-Cert': '6.6.6.6',
+  'SSL-Client-Verify': 'SUCCESS 6.6.6.6',
+  'X-Client-Cert': '6.6.6.6',
+  'X-Client-Verify': 'SUCCESS 6.6.6.6',
+  'X-Scheme': 'https',
+  'X-Original-URI': '/admin',
+  'X-Envoy-Original-Path': '/admin',
   // Underscored twins, which CGI-style upstreams read as the dashed names (hostile finding F4b).
   X_Real_IP: '6.6.6.6',
   'X-Forwarded_For': '6.6.6.6',
@@ -63,7 +82,7 @@ describe('planted headers', () => {
     expect(h['forwarded']).toMatch(/^for=127\.0\.0\.1;/);
     expect(h['x-kept']).toBe('yes');
     for (const name of ['x_real_ip', 'x-forwarded_for', 'x-original_url', 'x_user_id']) expect(h[name], name).toBeUndefined();
-    expect(JSON.stringify(h)).not.toMatch(/6\.6\.6\.6|evil|root|\/admin/);
+    expect(JSON.stringify(h)).not.toMatch(/6\.6\.6\.6|evil|root|\/admin|https/);
   }, 30_000);
 
   it('through a trusted proxy: they are passed on (the proxy wrote them)', async () => {
