@@ -139,7 +139,10 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   take(a?: TakeContext | number, ctx?: TakeContext): Promise<T | T[]> {
     if (typeof a !== 'number') return this.#receive(undefined, a) as Promise<T>;
     const max = argInt('take(max)', a, 1);
-    if (this.#store.size > 0) return Promise.resolve(this.#takeUpTo([], max));
+    if (this.#store.size > 0) {
+      // As take(ctx) does: a bad context or an aborted signal is refused even with items there.
+      return this.#refuseContext(ctx) ?? Promise.resolve(this.#takeUpTo([], max));
+    }
     return (this.#receive(undefined, ctx) as Promise<T>).then((first): T[] => this.#takeUpTo([first], max));
   }
 

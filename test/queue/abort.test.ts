@@ -52,6 +52,19 @@ describe('AbortSignal', () => {
     expect(ch.size).toBe(1);
   });
 
+  it('take(max) refuses an aborted signal or a bad context even with items buffered, as take() does', async () => {
+    // Before, take(max, ctx) looked at its context only when the channel was empty: with items
+    // there it took them for a caller who had already given up, or with maxWaitMs: -1.
+    const ch = new Channel<number>({ capacity: 2, clock: new VirtualClock() });
+    ch.tryPut(1);
+    ch.tryPut(2);
+    await expect(ch.take(2, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+    await expect(ch.take(2, { maxWaitMs: -1 })).rejects.toThrow('maxWaitMs: expected a number >= 0, received -1');
+    expect(ch.size).toBe(2);
+    expect(ch.stats().aborted).toBe(1);
+    expect(await ch.take(2)).toEqual([1, 2]);
+  });
+
   it('an abort after the waiter was served is a no-op', async () => {
     const ch = new Channel<number>({ capacity: 1, clock: new VirtualClock() });
     const ac = new AbortController();
