@@ -115,9 +115,9 @@ export class CircuitBreaker extends GateBase {
     const now = this.clock.now();
     switch (state) {
       case 'open':
-        if (now < this.#openUntil) return this.reject('circuit_open', this.#openUntil - now, undefined, ctx);
         // The first caller after the open time is the first probe.
-        this.#transition('half-open', 'timer', now);
+        this.#tick(now);
+        if (this.#state === 'open') return this.reject('circuit_open', this.#openUntil - now, undefined, ctx);
         return this.#admitProbe(ctx, now);
       case 'half-open':
         return this.#admitProbe(ctx, now);
@@ -316,9 +316,15 @@ export class CircuitBreaker extends GateBase {
     return this.reject('circuit_open', Math.max(1, Math.ceil(this.#latency.value)), undefined, ctx);
   }
 
-  /** Lazy open → half-open. */
+  /**
+   * Lazy open → half-open. An open time never ends later than one open duration from now: a
+   * clock set back (a user's `Date.now`) would otherwise add the jump to it.
+   */
   #tick(now: number): void {
-    if (this.#state === 'open' && now >= this.#openUntil) this.#transition('half-open', 'timer', now);
+    if (this.#state !== 'open') return;
+    const latest = now + openDuration(this.#opens, this.#c.openMs, this.#c.openBackoff, this.#c.maxOpenMs);
+    if (this.#openUntil > latest) this.#openUntil = latest;
+    if (now >= this.#openUntil) this.#transition('half-open', 'timer', now);
   }
 
   #probe(ok: boolean, now: number): void {
