@@ -11,6 +11,7 @@
  */
 import { AbortedError, argNumber } from '../core/index.js';
 import type { Clock } from '../core/index.js';
+import { stallAware } from '../core/stall-aware.js';
 import { NEVER_ABORTED, runAttempt, sleep } from './attempt.js';
 import type { Attempt } from './attempt.js';
 import { backoffDelay } from './backoff.js';
@@ -31,9 +32,16 @@ export interface RetryCallOptions {
  */
 export class RetryPolicy {
   readonly #c: RetryConfig;
+  /**
+   * The clock's timers for attempt timeouts, deferred past the poll phase when they fire late
+   * (core/stall-aware.ts): after a stall of the event loop an answer already in its socket is
+   * read before the attempt is timed out — the process's own lateness is not the dependency's.
+   */
+  readonly #timeouts: Clock;
 
   constructor(options: RetryOptions = {}) {
     this.#c = retryConfig(options);
+    this.#timeouts = stallAware(this.#c.clock);
   }
 
   get clock(): Clock {
@@ -75,7 +83,7 @@ export class RetryPolicy {
     const own = now + this.#c.attemptTimeoutMs;
     const endsAt = own < deadline ? own : deadline;
     const why = own < deadline ? `retry: attempt ${attempt} timed out after ${this.#c.attemptTimeoutMs} ms` : `retry: deadline reached during attempt ${attempt}`;
-    return runAttempt(fn, attempt, caller, this.#c.clock, endsAt, why);
+    return runAttempt(fn, attempt, caller, this.#timeouts, endsAt, why);
   }
 
   /** The wait before the next attempt, or why to give up. */

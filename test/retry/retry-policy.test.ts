@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, ClosedError, flushMicrotasks, InvalidOptionError, RejectedError, VirtualClock } from '../../src/core/index.js';
+import type { Clock, TimerHandle } from '../../src/core/index.js';
 import { RetryBudget, RetryPolicy } from '../../src/retry/index.js';
 import type { GiveUpInfo, RetryInfo, RetryOptions } from '../../src/retry/index.js';
 
@@ -233,5 +234,53 @@ describe('RetryPolicy', () => {
     expect(() => new RetryPolicy({ budget: new RetryBudget({ clock: new VirtualClock() }) })).toThrow("budget: expected a budget on the policy's clock");
     expect(() => new RetryPolicy({ retryable: 'yes' as never })).toThrow('retryable: expected a function');
     expect(new RetryPolicy({ baseDelayMs: 20_000 })).toBeInstanceOf(RetryPolicy); // the cap follows a larger base
+  });
+});
+
+/**
+ * A clock whose loop can stall: time moves on with no timer run, then the timers phase runs
+ * every timer due, late, all at once — as Node's do when a stalled loop comes back, before it
+ * reads the sockets. No real time passes.
+ */
+class StallingClock implements Clock {
+  #now = 0;
+  readonly #timers = new Set<{ readonly at: number; readonly fn: () => void }>();
+  now(): number {
+    return this.#now;
+  }
+  setTimer(fn: () => void, ms: number): TimerHandle {
+    const t = { at: this.#now + ms, fn };
+    this.#timers.add(t);
+    return t;
+  }
+  clearTimer(handle: TimerHandle): void {
+    this.#timers.delete(handle as { readonly at: number; readonly fn: () => void });
+  }
+  /** The loop was busy `ms`; then its timers phase. */
+  stall(ms: number): void {
+    this.#now += ms;
+    for (const t of [...this.#timers]) {
+      if (t.at > this.#now) continue;
+      this.#timers.delete(t);
+      t.fn();
+    }
+  }
+}
+
+describe('RetryPolicy across a stall of the event loop', () => {
+  it('an attempt answered during the stall is answered, not timed out by its late timer; one with no answer still times out', async () => {
+    const clock = new StallingClock();
+    const policy = new RetryPolicy({ clock, maxAttempts: 1, attemptTimeoutMs: 100 });
+    let answer: (v: string) => void = () => undefined;
+    const answered = policy.execute(() => new Promise<string>((r) => (answer = r)));
+    // 500 ms stalled: the attempt's timer is due; its answer came during the stall and is read
+    // after the timers phase (the poll phase), so it is there before the late timeout runs.
+    clock.stall(500);
+    answer('ok');
+    await expect(answered).resolves.toBe('ok');
+
+    const silent = policy.execute(() => new Promise<string>(() => undefined));
+    clock.stall(500);
+    await expect(silent).rejects.toMatchObject({ name: 'TimeoutError', message: 'retry: attempt 1 timed out after 100 ms' });
   });
 });
