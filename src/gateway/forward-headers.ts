@@ -82,6 +82,18 @@ export const STRIPPED_HEADERS: readonly string[] = [
 ];
 
 /**
+ * Names dropped from untrusted peers by their prefix: every `x-forwarded-*`, and every
+ * `x-envoy-*` — what an Envoy in front of the upstream (a mesh sidecar) obeys from a request
+ * it takes for internal, as the gateway's are: `x-envoy-max-retries: 10` with
+ * `x-envoy-retry-on: 5xx` made one admitted request eleven at the upstream, and
+ * `x-envoy-upstream-rq-timeout-ms: 0` took its timeout away (hostile-15). Envoy at an edge
+ * drops them from external requests so.
+ */
+function proxyPrefixed(lower: string): boolean {
+  return lower.startsWith('x-forwarded-') || lower.startsWith('x-envoy-');
+}
+
+/**
  * Adds to `into` the names a Connection header value lists (lowercased), but for those
  * hop-by-hop whatever it says (HOP_BY_HOP): nearly every response says `Connection:
  * keep-alive`, and then no set is built at all.
@@ -164,7 +176,7 @@ export function notForwardedAsSent(name: string): string | undefined {
   if (isHopByHop(n, undefined)) return 'is hop-by-hop: it never reaches the upstream';
   if (n !== lower && n === 'content-length') return 'is Content-Length to upstreams that read headers CGI-style, and dropped: the gateway frames the body itself';
   if (n !== 'host' && REPLACED.has(n)) return 'is rewritten by the gateway (from the connection, and from trusted proxies): the upstream never sees what a client sent';
-  if (n.startsWith('x-forwarded-') || STRIPPED_HEADERS.includes(n)) return 'is dropped unless the peer is a trusted proxy: the upstream never sees what a client sent';
+  if (proxyPrefixed(n) || STRIPPED_HEADERS.includes(n)) return 'is dropped unless the peer is a trusted proxy: the upstream never sees what a client sent';
   return undefined;
 }
 
@@ -235,7 +247,7 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
     // The twin of a framing or hop-by-hop header (Transfer_Encoding, Content_Length, Proxy_Authorization)
     // is that header to a CGI-style upstream, but not to the gateway, which frames the body itself (hostile-4).
     if (dashed !== lower && (isHopByHop(dashed, named) || dashed === 'content-length')) continue;
-    if (!believe && (stripped.has(dashed) || dashed.startsWith('x-forwarded-'))) continue;
+    if (!believe && (stripped.has(dashed) || proxyPrefixed(dashed))) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
   const h = req.headers;

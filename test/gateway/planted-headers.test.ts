@@ -40,6 +40,12 @@ const PLANTED: Record<string, string> = {
   'X-Scheme': 'https',
   'X-Original-URI': '/admin',
   'X-Envoy-Original-Path': '/admin',
+  // What an Envoy sidecar in front of the upstream (a service mesh) obeys from a request it
+  // takes for internal — the gateway's are: retries and timeouts of its own, one admitted
+  // request made eleven at the upstream (hostile-15: forwarded).
+  'X-Envoy-Retry-On': '5xx',
+  'X-Envoy-Max-Retries': '10',
+  'X-Envoy-Upstream-Rq-Timeout-Ms': '0',
   // Underscored twins, which CGI-style upstreams read as the dashed names (hostile finding F4b).
   X_Real_IP: '6.6.6.6',
   'X-Forwarded_For': '6.6.6.6',
@@ -82,6 +88,7 @@ describe('planted headers', () => {
     expect(h['forwarded']).toMatch(/^for=127\.0\.0\.1;/);
     expect(h['x-kept']).toBe('yes');
     for (const name of ['x_real_ip', 'x-forwarded_for', 'x-original_url', 'x_user_id']) expect(h[name], name).toBeUndefined();
+    expect(Object.keys(h).filter((n) => n.startsWith('x-envoy-'))).toEqual([]);
     expect(JSON.stringify(h)).not.toMatch(/6\.6\.6\.6|evil|root|\/admin|https/);
   }, 30_000);
 
@@ -93,6 +100,7 @@ describe('planted headers', () => {
     expect(h['true-client-ip']).toBe('6.6.6.6');
     expect(h['x-user-id']).toBe('root');
     expect(h['x-forwarded-port']).toBe('443');
+    expect(h['x-envoy-max-retries']).toBe('10');
     expect(h['x-forwarded-for']).toBe('6.6.6.6, 127.0.0.1');
   }, 30_000);
 });
