@@ -1,0 +1,31 @@
+// The upstream timeout across a stall of the gateway's event loop (defects 2026-12-04, item 6):
+// a stall is the process's own lateness, not the upstream's. The timeout is undici's
+// headersTimeout, a "fast timer" that advances one tick (499 ms) per turn of the loop whatever
+// the time that passed, so a stall longer than the timeout does not expire it, and the answer
+// that came during the stall is relayed. A guard: if an undici upgrade made it a plain timer, it
+// would fire in the timers phase right after the stall, before the answer is read (504).
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, get, startInProcess, upstream } from './helpers.js';
+import { stall } from '../stall.js';
+
+afterEach(cleanup);
+
+describe('upstream timeout across a stall of the loop', () => {
+  it('an answer written during a stall longer than the timeout is relayed, not 504', async () => {
+    // The upstream runs in this process: its handler stalls the loop 1.5 s, past the 1 s timeout, then answers.
+    const up = await upstream((_req, res) => {
+      stall(1_500);
+      res.end('ok');
+    });
+    const gw = await startInProcess({ listen: { host: '127.0.0.1', port: 0 }, admin: { port: 0 }, upstreams: { app: { url: up.url, timeout: '1s' } }, routes: [{ path: '/' }] });
+    const r = await get(`${gw.url}/a`);
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('ok');
+  });
+
+  it('an upstream that does not answer within the timeout is still 504', async () => {
+    const up = await upstream(() => undefined);
+    const gw = await startInProcess({ listen: { host: '127.0.0.1', port: 0 }, admin: { port: 0 }, upstreams: { app: { url: up.url, timeout: '1s' } }, routes: [{ path: '/' }] });
+    expect((await get(`${gw.url}/a`)).status).toBe(504);
+  });
+});
