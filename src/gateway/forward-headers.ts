@@ -87,10 +87,12 @@ export const STRIPPED_HEADERS: readonly string[] = [
  * it takes for internal, as the gateway's are: `x-envoy-max-retries: 10` with
  * `x-envoy-retry-on: 5xx` made one admitted request eleven at the upstream, and
  * `x-envoy-upstream-rq-timeout-ms: 0` took its timeout away (hostile-15). Envoy at an edge
- * drops them from external requests so.
+ * drops them from external requests so. And every `l5d-*`, Linkerd's: a Linkerd proxy in
+ * ingress mode beside the gateway routes a request by its `l5d-dst-override` — to any
+ * service of the cluster, an open proxy (hostile-15).
  */
 function proxyPrefixed(lower: string): boolean {
-  return lower.startsWith('x-forwarded-') || lower.startsWith('x-envoy-');
+  return lower.startsWith('x-forwarded-') || lower.startsWith('x-envoy-') || lower.startsWith('l5d-');
 }
 
 /**

@@ -46,6 +46,8 @@ const PLANTED: Record<string, string> = {
   'X-Envoy-Retry-On': '5xx',
   'X-Envoy-Max-Retries': '10',
   'X-Envoy-Upstream-Rq-Timeout-Ms': '0',
+  // ... and a Linkerd proxy in ingress mode beside the gateway routes by this one: to any service.
+  'L5d-Dst-Override': 'admin.internal.svc.cluster.local:80',
   // Underscored twins, which CGI-style upstreams read as the dashed names (hostile finding F4b).
   X_Real_IP: '6.6.6.6',
   'X-Forwarded_For': '6.6.6.6',
@@ -88,7 +90,7 @@ describe('planted headers', () => {
     expect(h['forwarded']).toMatch(/^for=127\.0\.0\.1;/);
     expect(h['x-kept']).toBe('yes');
     for (const name of ['x_real_ip', 'x-forwarded_for', 'x-original_url', 'x_user_id']) expect(h[name], name).toBeUndefined();
-    expect(Object.keys(h).filter((n) => n.startsWith('x-envoy-'))).toEqual([]);
+    expect(Object.keys(h).filter((n) => n.startsWith('x-envoy-') || n.startsWith('l5d-'))).toEqual([]);
     expect(JSON.stringify(h)).not.toMatch(/6\.6\.6\.6|evil|root|\/admin|https/);
   }, 30_000);
 
@@ -101,6 +103,7 @@ describe('planted headers', () => {
     expect(h['x-user-id']).toBe('root');
     expect(h['x-forwarded-port']).toBe('443');
     expect(h['x-envoy-max-retries']).toBe('10');
+    expect(h['l5d-dst-override']).toBe('admin.internal.svc.cluster.local:80');
     expect(h['x-forwarded-for']).toBe('6.6.6.6, 127.0.0.1');
   }, 30_000);
 });
