@@ -119,6 +119,12 @@ const WAIT_CONNECTIONS = positiveInt('wait-connections', values['wait-connection
 const WARMUP_ANSWERS = values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup);
 const WARMUP_STEP_S = 2;
 const WARMUP_MAX_STEPS = 15;
+/**
+ * How long each server may take to start, ms. Five gateways and proxies start at once, each
+ * compiling its TypeScript (tsx) and the config schema: on a busy 2-core host (load 15) that
+ * took more than ServerChild's default 20 s, and the run ended before it began.
+ */
+const START_TIMEOUT_MS = 90_000;
 
 // Counts answers by kind and prints them as one JSON line.
 const SCRIPT = `
@@ -205,10 +211,10 @@ async function main(): Promise<void> {
   try {
     // --admitted: an upstream that never makes a request wait (1000 at once), and no wait row.
     const upstreamSpec = ADMITTED ? { concurrency: 1000, serviceMs: SERVICE_MS } : { concurrency: 1, serviceMs: 100 };
-    const upstream = start(new ServerChild(serverFile, [JSON.stringify({ upstream: upstreamSpec } satisfies ServerSpec)], { name: 'upstream' }));
+    const upstream = start(new ServerChild(serverFile, [JSON.stringify({ upstream: upstreamSpec } satisfies ServerSpec)], { name: 'upstream', startTimeoutMs: START_TIMEOUT_MS }));
     const { url: upstreamUrl } = await upstream.ready;
     // The wait row's upstream: its one slot taken for longer than the run (see the module comment).
-    const stuck = ADMITTED ? undefined : start(new ServerChild(serverFile, [JSON.stringify({ upstream: { concurrency: 1, serviceMs: 600_000 } } satisfies ServerSpec)], { name: 'stuck upstream' }));
+    const stuck = ADMITTED ? undefined : start(new ServerChild(serverFile, [JSON.stringify({ upstream: { concurrency: 1, serviceMs: 600_000 } } satisfies ServerSpec)], { name: 'stuck upstream', startTimeoutMs: START_TIMEOUT_MS }));
     const stuckUrl = (await stuck?.ready)?.url ?? '';
     const pausing = values.pause ? {} : { pauseRefusedMs: 0 };
     const settings: DemoGatewaySettings = ADMITTED ? { mode: 'fixed', concurrency: 50, queue: 100, queueTimeoutMs: 50 } : { mode: 'fixed', concurrency: 1, queue: 10, queueTimeoutMs: 100, ...pausing };
@@ -222,14 +228,14 @@ async function main(): Promise<void> {
     const second = ADMITTED ? { suffix: ' queued', upstreamUrl, settings: queuedSettings, connections: CONNECTIONS } : { suffix: ' wait', upstreamUrl: stuckUrl, settings: waitSettings, connections: WAIT_CONNECTIONS };
     const gateways = [{ suffix: '', upstreamUrl, settings, connections: CONNECTIONS }, second];
     const spawned: { name: string; child: ServerChild; connections: number }[] = [];
-    for (const g of gateways) spawned.push({ name: `sluice${g.suffix}`, child: start(new ServerChild(proxyFile, ['sluice', g.upstreamUrl, JSON.stringify(g.settings)], { name: `sluice${g.suffix}`, execArgv: profArgs(`sluice${g.suffix.replace(' ', '-')}`) })), connections: g.connections });
-    spawned.push({ name: FLOOR, child: start(new ServerChild(proxyFile, [ADMITTED ? 'bare' : 'refuser', upstreamUrl], { name: FLOOR, execArgv: profArgs('floor') })), connections: CONNECTIONS });
+    for (const g of gateways) spawned.push({ name: `sluice${g.suffix}`, child: start(new ServerChild(proxyFile, ['sluice', g.upstreamUrl, JSON.stringify(g.settings)], { name: `sluice${g.suffix}`, startTimeoutMs: START_TIMEOUT_MS, execArgv: profArgs(`sluice${g.suffix.replace(' ', '-')}`) })), connections: g.connections });
+    spawned.push({ name: FLOOR, child: start(new ServerChild(proxyFile, [ADMITTED ? 'bare' : 'refuser', upstreamUrl], { name: FLOOR, startTimeoutMs: START_TIMEOUT_MS, execArgv: profArgs('floor') })), connections: CONNECTIONS });
     if (values.baseline !== undefined) {
       // The other checkout's own bench entry, src and settings type: its gateway as it is there.
       const file = join(resolve(values.baseline), 'bench/gateway/proxy-process.ts');
       for (const g of gateways) {
         const name = `baseline${g.suffix}`;
-        spawned.push({ name, child: start(new ServerChild(file, ['sluice', g.upstreamUrl, JSON.stringify(g.settings)], { name, execArgv: profArgs(name.replace(' ', '-')) })), connections: g.connections });
+        spawned.push({ name, child: start(new ServerChild(file, ['sluice', g.upstreamUrl, JSON.stringify(g.settings)], { name, startTimeoutMs: START_TIMEOUT_MS, execArgv: profArgs(name.replace(' ', '-')) })), connections: g.connections });
       }
     }
     const contenders: { name: string; child: ServerChild; url: string; connections: number }[] = [];
