@@ -44,7 +44,12 @@ export function timeWindow(options: TimeWindowOptions = {}): TripRule<TimeWindow
 
   const advance = (s: TimeWindowState, now: number): number => {
     const e = Math.floor(now / bucketMs);
-    if (e <= s.epoch) return slot(s.epoch);
+    if (e <= s.epoch) {
+      // Set back a whole window or more: what it holds ages out from the new reading, within
+      // one window, rather than staying until the clock catches up (SlidingCounts does the same).
+      if (e <= s.epoch - buckets) s.epoch = e;
+      return slot(s.epoch);
+    }
     const steps = Math.min(e - s.epoch, buckets);
     for (let k = 1; k <= steps; k++) {
       const i = slot(s.epoch + k);

@@ -62,6 +62,12 @@ export class SlidingCounts {
         }
       }
       this.#epoch = e;
+    } else if (e <= this.#epoch - this.#buckets) {
+      // The clock went back a whole window or more: what the window holds would stay until the
+      // clock caught up (set back an hour: an hour). From the new reading it ages out instead,
+      // a bucket per bucket of time, all of it within one window. A smaller step back counts
+      // in the newest bucket (held at most that step longer).
+      this.#epoch = e;
     }
     return this.#slot(this.#epoch);
   }
