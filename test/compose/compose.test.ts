@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClosedError, InvalidOptionError, RejectedError, VirtualClock } from '../../src/core/index.js';
+import { ClosedError, InvalidArgumentError, InvalidOptionError, RejectedError, VirtualClock } from '../../src/core/index.js';
 import type { Permit } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { compose, run } from '../../src/compose/index.js';
@@ -102,5 +102,22 @@ describe('run with a throwing classifier', () => {
     await expect(run(gate, () => Promise.reject(new Error('x')), { classifyError: () => { throw new Error('bad'); } })).rejects.toThrow('x');
     expect(outcomes).toEqual(['failure', 'failure']);
     expect(gate.stats().inFlight).toBe(0);
+  });
+});
+
+describe('run given something that cannot run', () => {
+  // Before, run(gate, 5) admitted, threw "fn is not a function" and released the permit as a
+  // 'failure' (a breaker counted it, an adaptive limit was cut); run(undefined, fn) threw
+  // "Cannot read properties of undefined (reading 'admit')".
+  it('refuses it by name before admitting anything', async () => {
+    const gate = new ConcurrencyGate({ limit: 1, clock: new VirtualClock() });
+    const events: string[] = [];
+    gate.on((e) => events.push(e.type));
+    await expect(run(gate, 5 as never)).rejects.toThrow('fn: expected a function, received 5');
+    await expect(run(undefined as never, () => 1)).rejects.toThrow('gate: expected a gate (an object with admit()), received undefined');
+    await expect(run(gate, () => 1, { classify: 'success' as never })).rejects.toThrow('classify: expected a function, received "success"');
+    await expect(run(gate, () => 1, { classifyError: {} as never })).rejects.toThrow(InvalidArgumentError);
+    expect(events).toEqual([]);
+    expect(gate.stats()).toMatchObject({ admitted: 0, released: 0, inFlight: 0 });
   });
 });
