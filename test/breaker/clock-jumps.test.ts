@@ -3,23 +3,8 @@
 // 50 s, a breaker with openMs 1 s refused circuit_open for 51 s (retryAfterMs 51,000).
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, consecutiveFailures } from '../../src/breaker/index.js';
-import { VirtualClock } from '../../src/core/index.js';
-import type { Clock, TimerHandle } from '../../src/core/index.js';
-
-/** A virtual clock whose reading can be moved by `offset`, either way. */
-class SettableClock implements Clock {
-  readonly base = new VirtualClock(100_000);
-  offset = 0;
-  now(): number {
-    return this.base.now() + this.offset;
-  }
-  setTimer(fn: () => void, ms: number): TimerHandle {
-    return this.base.setTimer(fn, ms);
-  }
-  clearTimer(handle: TimerHandle): void {
-    this.base.clearTimer(handle);
-  }
-}
+import type { Clock } from '../../src/core/index.js';
+import { SettableClock } from '../settable-clock.js';
 
 function tripped(clock: Clock, openBackoff = 1): CircuitBreaker {
   const backoff = openBackoff === 1 ? {} : { openBackoff, maxOpenMs: 8000 };
@@ -32,7 +17,7 @@ function tripped(clock: Clock, openBackoff = 1): CircuitBreaker {
 
 describe('a breaker whose clock is set back', () => {
   it('stays open at most one open time from the new reading', () => {
-    const clock = new SettableClock();
+    const clock = new SettableClock(100_000);
     const breaker = tripped(clock);
     clock.offset = -50_000;
     expect(breaker.admit()).toMatchObject({ ok: false, reason: 'circuit_open', retryAfterMs: 1000 });
@@ -46,7 +31,7 @@ describe('a breaker whose clock is set back', () => {
   });
 
   it('with a backing-off open time, the bound is the current one', () => {
-    const clock = new SettableClock();
+    const clock = new SettableClock(100_000);
     const breaker = tripped(clock, 2);
     clock.base.advance(1000);
     const probe = breaker.admit(); // half-open: the probe fails, the second opening lasts 2 s
@@ -57,7 +42,7 @@ describe('a breaker whose clock is set back', () => {
   });
 
   it('a clock that jumps forward ends the open time, as time passing does', () => {
-    const clock = new SettableClock();
+    const clock = new SettableClock(100_000);
     const breaker = tripped(clock);
     clock.offset = 3_600_000;
     expect(breaker.state).toBe('half-open');
