@@ -14,3 +14,18 @@ export const LISTEN_HOST_EXPECTED = 'an IP address (127.0.0.1, ::1, 0.0.0.0) or 
 export function isListenHost(host: string): boolean {
   return isIP(host) !== 0 || HOSTNAME.test(host);
 }
+
+/** An address that takes a port on every address of its family and, for `::`, of both. */
+const WILDCARDS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0']);
+
+/**
+ * The proxy and the admin listener on one port of one address (or a wildcard's): the second
+ * to open fails EADDRINUSE, and before hostile-ops the error blamed "another process" for the
+ * gateway's own listener — `--check` passed it. Host names are compared as written (no lookup).
+ */
+export function sameListener(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  const x = a.host.toLowerCase();
+  const y = b.host.toLowerCase();
+  return x === y || WILDCARDS.has(x) || WILDCARDS.has(y);
+}

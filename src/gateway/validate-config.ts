@@ -25,7 +25,7 @@ import type { ConfigSource } from './yaml-source.js';
 import { Issues } from './config-issues.js';
 import type { Path } from './config-issues.js';
 import { checkCost, checkLeasedLimit, checkPolicy } from './validate-policy.js';
-import { checkMemory, checkServer, resolved, resolvedWorkers, sizeOr } from './validate-server.js';
+import { checkAdminPort, checkMemory, checkServer, resolved, resolvedWorkers, sizeOr } from './validate-server.js';
 
 let compiled: ValidateFunction | undefined;
 
@@ -88,6 +88,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const host = c[section]?.host;
     if (sound([section]) && host !== undefined && !isListenHost(host)) issues.add([section, 'host'], LISTEN_HOST_EXPECTED);
   }
+  if (sound(['listen']) && sound(['admin']) && c.admin?.enabled !== false) checkAdminPort(c, issues);
   if (c.trustProxy !== undefined && sound(['trustProxy'])) {
     try {
       trustCheck(c.trustProxy);

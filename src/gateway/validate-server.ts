@@ -4,6 +4,7 @@ import type { GatewayConfig } from './config-types.js';
 import type { Issues } from './config-issues.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
+import { sameListener } from './listen-host.js';
 import { resolveStore } from './store-config.js';
 import { durationMs, sizeBytes } from './units.js';
 import type { Duration } from './units.js';
@@ -86,4 +87,14 @@ export function checkServer(c: GatewayConfig, issues: Issues): void {
 
 export function resolvedWorkers(w: number | 'auto' | undefined): number {
   return w === 'auto' ? availableParallelism() : (w ?? GATEWAY_DEFAULTS.server.workers);
+}
+
+/** The admin listener on the proxy's port: named where the port was written (admin.port, else listen.port). */
+export function checkAdminPort(c: GatewayConfig, issues: Issues): void {
+  const d = GATEWAY_DEFAULTS;
+  const listen = { host: c.listen?.host ?? d.listen.host, port: c.listen?.port ?? d.listen.port };
+  const admin = { host: c.admin?.host ?? d.admin.host, port: c.admin?.port ?? d.admin.port };
+  if (!sameListener(listen, admin)) return;
+  if (c.admin?.port !== undefined) issues.add(['admin', 'port'], `a port other than the proxy's (${listen.port} on ${listen.host}: the two listeners cannot share it; 0 picks a free one)`);
+  else issues.add(['listen', 'port'], `a port other than the admin listener's (${admin.port} on ${admin.host} by default: the two listeners cannot share it; give the admin listener another port, or turn it off)`);
 }

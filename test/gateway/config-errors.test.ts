@@ -280,6 +280,36 @@ describe('listeners that cannot open (hostile-3 H7)', () => {
   });
 });
 
+describe('the admin listener on the proxy\'s port (hostile-ops)', () => {
+  // Before, --check passed it and the start failed blaming "another process" for the gateway's own listener.
+  it('same port and address (or a wildcard): --check exits 2 naming the key written, the flags name the flag', async () => {
+    const r = await check(`${UP}listen: { host: 127.0.0.1, port: 18086 }\nadmin: { port: 18086 }\nroutes: [ { path: / } ]\n`);
+    expect(r).toMatchObject({ code: 2, stderr: `sluice.yaml:5: admin.port: expected a port other than the proxy's (18086 on 127.0.0.1: the two listeners cannot share it; 0 picks a free one), found 18086\n` });
+    const wildcard = await check(`${UP}listen: { host: 127.0.0.1, port: 18086 }\nadmin: { host: 0.0.0.0, port: 18086 }\nroutes: [ { path: / } ]\n`);
+    expect(wildcard.code).toBe(2);
+    const byDefault = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--port', '9901']);
+    expect(byDefault).toMatchObject({
+      code: 2,
+      stderr: `sluice gateway: --port (listen.port): expected a port other than the admin listener's (9901 on 127.0.0.1 by default: the two listeners cannot share it; give the admin listener another port, or turn it off), received "9901"\n`,
+    });
+    const flags = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--host', '127.0.0.1', '--port', '18086', '--admin-port', '18086']);
+    expect(flags.code).toBe(2);
+    expect(flags.stderr).toMatch(/^sluice gateway: --admin-port \(admin\.port\): expected a port other than the proxy's \(18086 on 127\.0\.0\.1/);
+  });
+
+  it('other addresses, port 0, or no admin listener: fine', async () => {
+    expect((await check(`${UP}listen: { host: 127.0.0.1, port: 18086 }\nadmin: { host: 127.0.0.2, port: 18086 }\nroutes: [ { path: / } ]\n`)).code).toBe(0);
+    expect((await check(`${UP}listen: { host: 127.0.0.1, port: 0 }\nadmin: { port: 0 }\nroutes: [ { path: / } ]\n`)).code).toBe(0);
+    expect((await check(`${UP}listen: { host: 127.0.0.1, port: 18086 }\nadmin: { enabled: false, port: 18086 }\nroutes: [ { path: / } ]\n`)).code).toBe(0);
+  });
+
+  it('the spawned command exits 2 before listening', async () => {
+    const s = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--host', '127.0.0.1', '--port', '18086', '--admin-port', '18086']);
+    expect(await s.exited).toBe(2);
+    expect(s.stderr()).toContain('--admin-port (admin.port): expected a port other than the proxy');
+  }, 30_000);
+});
+
 describe('YAML aliases', () => {
   it('an alias bomb is refused with the file and the line of the alias that overflows', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];
