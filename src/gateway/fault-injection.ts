@@ -17,8 +17,10 @@ import { GATEWAY_DEFAULTS } from './defaults.js';
 import { writeProblem } from './responses.js';
 import { durationMs } from './units.js';
 
-/** The statuses a refusal of the gateway carries Retry-After on. */
-const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+/** The Retry-After of an injected abort, s: the gateway's default on a 429 or 503, as its own refusals carry; none on other statuses. */
+export function faultRetryAfterS(status: number): number | undefined {
+  return status === 429 || status === 503 ? GATEWAY_DEFAULTS.retryAfterS : undefined;
+}
 
 class EvenPicker {
   #n = 0;
@@ -65,7 +67,8 @@ export class RouteFault {
         return;
       }
       if (abortStatus !== undefined) {
-        writeProblem(res, abortStatus, 'injected_fault', 'Injected fault (route fault.abort).', RETRY_STATUSES.has(abortStatus) ? { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) } : {});
+        const retryAfterS = faultRetryAfterS(abortStatus);
+        writeProblem(res, abortStatus, 'injected_fault', 'Injected fault (route fault.abort).', retryAfterS === undefined ? {} : { 'Retry-After': String(retryAfterS) });
         permit?.finish(abortStatus);
       } else forward();
     };

@@ -22,7 +22,7 @@ export class FakeResponse {
   writableFinished = false;
   destroyed = false;
   closed = false;
-  onFinish: ((status: number) => void) | undefined;
+  onFinish: ((status: number, retryAfterS: number | undefined) => void) | undefined;
   #listeners: (() => void)[] = [];
 
   on(event: 'close', listener: () => void): this {
@@ -30,13 +30,13 @@ export class FakeResponse {
     return this;
   }
 
-  /** The upstream answered (or the gateway refused): the whole response went out. */
-  finish(status: number): void {
+  /** The upstream answered (or the gateway refused): the whole response went out, with its Retry-After if it had one. */
+  finish(status: number, retryAfterS?: number): void {
     if (this.closed) return;
     this.statusCode = status;
     this.writableFinished = true;
     this.#close();
-    this.onFinish?.(status);
+    this.onFinish?.(status, retryAfterS);
   }
 
   /** The client gave up first. */

@@ -18,7 +18,7 @@ import { HttpAdmission } from '../http/admission.js';
 import type { HttpAdmissionOptions } from '../http/options.js';
 import { SignalLatency } from '../metrics/signal-latency.js';
 import type { FaultConfig, PolicyConfig } from '../gateway/config-types.js';
-import { RouteFault } from '../gateway/fault-injection.js';
+import { faultRetryAfterS, RouteFault } from '../gateway/fault-injection.js';
 import { RetryBudget } from '../retry/budget.js';
 import { PolicyRollout } from '../gateway/policy-mode.js';
 import { policyParts } from '../gateway/policy-options.js';
@@ -129,7 +129,7 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
     const go = (): void => {
       if (res.closed) return;
       if (f.abortStatus === undefined) upstream(res);
-      else res.finish(f.abortStatus);
+      else res.finish(f.abortStatus, faultRetryAfterS(f.abortStatus));
     };
     if (f.delayMs === undefined) go();
     else clock.setTimer(go, f.delayMs);
@@ -177,13 +177,13 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
       res.abort();
       retry(undefined);
     }, c.timeoutMs);
-    res.onFinish = (status) => {
+    res.onFinish = (status, retryAfterS) => {
       if (settled) return;
       settled = true;
       clock.clearTimer(giveUp);
       const ok = status < 400;
       meter.answered(clock.now(), clock.now() - t0, ok);
-      if (!ok) retry(undefined);
+      if (!ok) retry(retryAfterS);
     };
     const refused = (d: Extract<HttpDecision, { type: 'rejected' }>): void => {
       if (settled) return;

@@ -134,6 +134,17 @@ describe('the engine', { timeout: 120_000 }, () => {
     expect(budgeted.faults).toEqual({ delayed: 0, aborted: budgeted.attempts });
   });
 
+  it("an injected 503 carries Retry-After in the simulation as in the gateway: clients that honour it wait 1 s; after a 502 they do not", async () => {
+    const sc = parseScenario(scenario('\n    retry: { attempts: 2, backoff: none, retryAfter: true }').replace('rate: 1500/s', 'rate: 300/s'), 'ra.yaml');
+    const aborted = (status: number) => simulatePolicy({ label: 'f', name: 'f', config: {}, fault: { abort: { status, percent: 100 } } }, sc);
+    const after502 = await aborted(502);
+    const after503 = await aborted(503);
+    // Every request is tried twice at once after a 502; after a 503 the retry waits 1 s, and those due past the end are never made.
+    expect(after502.attempts).toBe(after502.logical * 2);
+    expect(after503.logical).toBe(after502.logical);
+    expect(after503.attempts).toBeLessThan(after503.logical * 2);
+  });
+
   it("a route's injected fault runs in the simulation as in the gateway: an even share aborted, delays held on the clock", async () => {
     const sc = parseScenario(scenario('').replace('rate: 1500/s', 'rate: 300/s'), 'f.yaml');
     const r = await simulatePolicy({ label: 'f', name: 'f', config: {}, fault: { abort: { status: 503, percent: 25 }, delay: { duration: '100ms', percent: 10 } } }, sc);
