@@ -53,9 +53,9 @@ export interface WatermarkDefaults {
 }
 
 function finite(name: string, value: unknown, min = -Infinity): number {
-  const v = optNumber(name, value, min);
-  if (!Number.isFinite(v)) throw new InvalidOptionError(name, min === -Infinity ? 'a finite number' : `a finite number >= ${min}`, value);
-  return v;
+  // One message for every failure ("a finite number", not optNumber's "a number >= -Infinity").
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new InvalidOptionError(name, min === -Infinity ? 'a finite number' : `a finite number >= ${min}`, value);
+  return value;
 }
 
 /** Validate watermark options once; `prefix` names the signal in error messages. */

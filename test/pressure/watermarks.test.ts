@@ -78,7 +78,7 @@ describe('invalid watermarks are errors at construction', () => {
     ['rejectRecoverAt >= rejectAt', { slowAt: 0.7, rejectAt: 0.9, rejectRecoverAt: 0.95 }, 's.rejectRecoverAt', /< rejectAt/],
     ['reject recovers below slow recovery', { slowAt: 0.7, rejectAt: 0.9, slowRecoverAt: 0.6, rejectRecoverAt: 0.5 }, 's.rejectRecoverAt', />= the slow recovery mark/],
     ['hysteresis pushes reject recovery below slow recovery', { slowAt: 0.7, rejectAt: 0.9, slowRecoverAt: 0.65, hysteresis: 0.5 }, 's.hysteresis', />= the slow recovery mark/],
-    ['negative hysteresis', { slowAt: 0.7, rejectAt: 0.9, hysteresis: -0.1 }, 's.hysteresis', /a number >= 0, received -0\.1/],
+    ['negative hysteresis', { slowAt: 0.7, rejectAt: 0.9, hysteresis: -0.1 }, 's.hysteresis', /a finite number >= 0, received -0\.1/],
     ['NaN watermark', { slowAt: NaN, rejectAt: 0.9 }, 's.slowAt', /received NaN/],
     ['infinite watermark', { slowAt: 0.7, rejectAt: Infinity }, 's.rejectAt', /a finite number, received Infinity/],
     ['missing watermark', { rejectAt: 0.9 }, 's.slowAt', /received undefined/],
@@ -101,5 +101,17 @@ describe('invalid watermarks are errors at construction', () => {
   it('a custom signal needs a name and a read function', () => {
     expect(() => customSignal({ name: '', read: () => 0, slowAt: 1, rejectAt: 2 })).toThrow(/name: expected a non-empty string/);
     expect(() => customSignal({ name: 'n', read: 3 as never, slowAt: 1, rejectAt: 2 })).toThrow(/n\.read: expected a function/);
+  });
+});
+
+describe('watermark options given bad values', () => {
+  // Before, a missing or non-numeric watermark said "expected a number >= -Infinity".
+  it('say "a finite number", whatever was received', () => {
+    const read = (): number => 0;
+    expect(() => customSignal({ name: 'x', read } as never)).toThrow('x.slowAt: expected a finite number, received undefined');
+    expect(() => customSignal({ name: 'x', read, slowAt: '30d', rejectAt: 2 } as never)).toThrow('x.slowAt: expected a finite number, received "30d"');
+    expect(() => customSignal({ name: 'x', read, slowAt: 1, rejectAt: NaN })).toThrow('x.rejectAt: expected a finite number, received NaN');
+    expect(() => customSignal({ name: 'x', read, slowAt: 1, rejectAt: Infinity })).toThrow('x.rejectAt: expected a finite number, received Infinity');
+    expect(() => customSignal({ name: 'x', read, slowAt: 1, rejectAt: 2, hysteresis: -1 })).toThrow('x.hysteresis: expected a finite number >= 0, received -1');
   });
 });
