@@ -43,6 +43,7 @@ import { refusalHead } from './refusal-head.js';
 import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
+import { logAdmissionFailure } from './admission-failures.js';
 
 export type { GatewayCounters } from './gateway-counters.js';
 export { newCounters } from './gateway-counters.js';
@@ -184,7 +185,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
     decision = policy.admission.decide(req, res, route.admission, path);
   } catch (err) {
-    state.logger.error('admission failed', { route: route.config.name, error: String(err) });
+    logAdmissionFailure(state.logger, 'admission failed', route.config.name, err);
     return writeProblem(res, 500, 'admission_failed', 'Admission failed.');
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
@@ -201,7 +202,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
       (d) => {
         if (d.type === 'admitted') d.permit.release('ignored');
       },
-      (err: unknown) => state.logger.error('admission failed', { route: route.config.name, error: String(err) }),
+      (err: unknown) => logAdmissionFailure(state.logger, 'admission failed', route.config.name, err),
     );
     return;
   }
@@ -227,7 +228,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     (err: unknown) => {
       state.queued--;
       state.pipeline?.admitting(socket, false);
-      state.logger.error('admission failed', { route: route.config.name, error: String(err) });
+      logAdmissionFailure(state.logger, 'admission failed', route.config.name, err);
       writeProblem(res, 500, 'admission_failed', 'Admission failed.');
     },
   );

@@ -16,6 +16,7 @@ import { forward } from './upstream-dispatch.js';
 import type { ForwardContext } from './proxy.js';
 import { RejectionLog } from './rejection-log.js';
 import type { LiveRoute } from './route-table.js';
+import { logAdmissionFailure } from './admission-failures.js';
 
 /** The route's policy for this request; undefined when a canary leaves its tenant alone. */
 export function activePolicy(route: LiveRoute, req: IncomingMessage): PolicyInstance | undefined {
@@ -53,7 +54,7 @@ export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, lo
         else res.once('close', end);
       }
     },
-    (err: unknown) => logger.error('shadow admission failed', { route: route.config.name, error: String(err) }),
+    (err: unknown) => logAdmissionFailure(logger, 'shadow admission failed', route.config.name, err),
   );
   go();
 }
