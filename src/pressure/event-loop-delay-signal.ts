@@ -9,12 +9,12 @@
  * 1 % of the time. Lower `resolutionMs` narrows the gap at a small cost.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { Signal } from './signal.js';
 import { signalName } from './signal.js';
 import type { WatermarkOptions } from './watermarks.js';
-import { resolveWatermarks } from './watermarks.js';
+import { resolveWatermarks, WATERMARK_KEYS } from './watermarks.js';
 
 /** The part of Node's `IntervalHistogram` the signal uses; values in nanoseconds. */
 export interface DelayHistogram {
@@ -37,7 +37,10 @@ export interface EventLoopDelaySignalOptions extends WatermarkOptions {
 }
 
 /** Watermarks in ms of delay beyond schedule, default 50 / 200 with hysteresis 20. */
+const KEYS = optionKeys<EventLoopDelaySignalOptions>({ ...WATERMARK_KEYS, name: true, percentile: true, resolutionMs: true, histogram: true });
+
 export function eventLoopDelaySignal(options: EventLoopDelaySignalOptions = {}): Signal {
+  optKnownKeys('eventLoopDelaySignal', options, KEYS);
   const d = PRESSURE_DEFAULTS.eventLoopDelay;
   const name = signalName('name', options.name, 'event-loop-delay');
   const percentile = optNumber(`${name}.percentile`, options.percentile ?? d.percentile, Number.MIN_VALUE, 100);

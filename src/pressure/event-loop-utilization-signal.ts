@@ -5,12 +5,12 @@
  * time, so it warns before latency grows.
  */
 import { performance } from 'node:perf_hooks';
-import { InvalidOptionError } from '../core/index.js';
+import { InvalidOptionError, optionKeys, optKnownKeys } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { Signal } from './signal.js';
 import { signalName } from './signal.js';
 import type { WatermarkOptions } from './watermarks.js';
-import { resolveWatermarks } from './watermarks.js';
+import { resolveWatermarks, WATERMARK_KEYS } from './watermarks.js';
 
 /** Cumulative idle and active time, ms, as `performance.eventLoopUtilization()` returns. */
 export interface LoopTimes {
@@ -26,7 +26,10 @@ export interface EventLoopUtilizationSignalOptions extends WatermarkOptions {
 }
 
 /** Watermarks as a ratio, default 0.9 / 0.98 with hysteresis 0.05. */
+const KEYS = optionKeys<EventLoopUtilizationSignalOptions>({ ...WATERMARK_KEYS, name: true, source: true });
+
 export function eventLoopUtilizationSignal(options: EventLoopUtilizationSignalOptions = {}): Signal {
+  optKnownKeys('eventLoopUtilizationSignal', options, KEYS);
   const name = signalName('name', options.name, 'event-loop-utilization');
   const source = options.source ?? ((): LoopTimes => performance.eventLoopUtilization());
   if (typeof source !== 'function') throw new InvalidOptionError(`${name}.source`, 'a function', source);

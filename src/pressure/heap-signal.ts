@@ -4,12 +4,12 @@
  * this signal is worth having on any server that buffers.
  */
 import { getHeapStatistics } from 'node:v8';
-import { InvalidOptionError, optNumber } from '../core/index.js';
+import { InvalidOptionError, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { Signal } from './signal.js';
 import { signalName } from './signal.js';
 import type { WatermarkOptions } from './watermarks.js';
-import { resolveWatermarks } from './watermarks.js';
+import { resolveWatermarks, WATERMARK_KEYS } from './watermarks.js';
 
 export interface HeapSignalOptions extends WatermarkOptions {
   /** @default 'heap' */
@@ -21,7 +21,10 @@ export interface HeapSignalOptions extends WatermarkOptions {
 }
 
 /** Watermarks as a ratio of the heap limit, default 0.8 / 0.9 with hysteresis 0.05. */
+const KEYS = optionKeys<HeapSignalOptions>({ ...WATERMARK_KEYS, name: true, heapUsed: true, heapLimit: true });
+
 export function heapSignal(options: HeapSignalOptions = {}): Signal {
+  optKnownKeys('heapSignal', options, KEYS);
   const name = signalName('name', options.name, 'heap');
   const heapUsed = options.heapUsed ?? ((): number => process.memoryUsage().heapUsed);
   if (typeof heapUsed !== 'function') throw new InvalidOptionError(`${name}.heapUsed`, 'a function', heapUsed);

@@ -5,13 +5,13 @@
  * stuck queue is the queue signal's business — holding the last value instead would keep a
  * shedder that refuses everything at `reject` for ever, since it then sees no admissions.
  */
-import { InvalidOptionError, optOneOf } from '../core/index.js';
+import { InvalidOptionError, optionKeys, optKnownKeys, optOneOf } from '../core/index.js';
 import type { GateListener } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { Signal } from './signal.js';
 import { signalName } from './signal.js';
 import type { WatermarkOptions } from './watermarks.js';
-import { resolveWatermarks } from './watermarks.js';
+import { resolveWatermarks, WATERMARK_KEYS } from './watermarks.js';
 
 export type DelayAggregate = 'mean' | 'max' | 'min';
 
@@ -38,7 +38,10 @@ export interface QueueDelaySignal extends Signal {
 }
 
 /** Watermarks in ms, default 100 / 500 with hysteresis 50. */
+const KEYS = optionKeys<QueueDelaySignalOptions>({ ...WATERMARK_KEYS, name: true, gate: true, aggregate: true });
+
 export function queueDelaySignal(options: QueueDelaySignalOptions = {}): QueueDelaySignal {
+  optKnownKeys('queueDelaySignal', options, KEYS);
   const name = signalName('name', options.name, 'queue-delay');
   const aggregate = optOneOf<DelayAggregate>(`${name}.aggregate`, options.aggregate ?? PRESSURE_DEFAULTS.queueDelay.aggregate, ['mean', 'max', 'min']);
   const watermarks = resolveWatermarks(name, options, { ...PRESSURE_DEFAULTS.queueDelay, minDwellMs: PRESSURE_DEFAULTS.minDwellMs });

@@ -4,12 +4,12 @@
  * signal cannot: Buffers, native add-ons, fragmentation.
  */
 import { totalmem } from 'node:os';
-import { InvalidOptionError, optNumber } from '../core/index.js';
+import { InvalidOptionError, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { Signal } from './signal.js';
 import { signalName } from './signal.js';
 import type { WatermarkOptions } from './watermarks.js';
-import { resolveWatermarks } from './watermarks.js';
+import { resolveWatermarks, WATERMARK_KEYS } from './watermarks.js';
 
 export interface RssSignalOptions extends WatermarkOptions {
   /** @default 'rss' */
@@ -29,7 +29,10 @@ export function memoryLimit(): number {
 }
 
 /** Watermarks as a ratio of the limit, default 0.8 / 0.9 with hysteresis 0.05. */
+const KEYS = optionKeys<RssSignalOptions>({ ...WATERMARK_KEYS, name: true, rss: true, limitBytes: true });
+
 export function rssSignal(options: RssSignalOptions = {}): Signal {
+  optKnownKeys('rssSignal', options, KEYS);
   const name = signalName('name', options.name, 'rss');
   const rss = options.rss ?? ((): number => process.memoryUsage.rss());
   if (typeof rss !== 'function') throw new InvalidOptionError(`${name}.rss`, 'a function', rss);

@@ -4,7 +4,7 @@
  * Every built-in signal takes an injectable source, and {@link customSignal} wraps any
  * function, so tests run on a virtual clock with synthetic readings.
  */
-import { InvalidOptionError } from '../core/index.js';
+import { InvalidArgumentError, InvalidOptionError } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { PressureLevel } from './level.js';
 import type { WatermarkOptions, Watermarks } from './watermarks.js';
@@ -59,6 +59,8 @@ export function signalName(option: string, value: unknown, fallback: string): st
 
 /** A signal read from any function: a gauge of your own, or synthetic readings in a test. */
 export function customSignal(options: CustomSignalOptions): Signal {
+  // No key check: the brokers' monitors hand their own options over whole (lag-monitor.ts).
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', 'an object of customSignal options', options);
   const name = signalName('name', options.name, '');
   if (typeof options.read !== 'function') throw new InvalidOptionError(`${name}.read`, 'a function', options.read);
   const watermarks = resolveWatermarks(name, options, { hysteresis: PRESSURE_DEFAULTS.hysteresis, minDwellMs: PRESSURE_DEFAULTS.minDwellMs });

@@ -36,6 +36,9 @@ export interface WatermarkOptions {
   readonly minDwellMs?: number;
 }
 
+/** The watermark option names, for the key lists of the signals that take them. */
+export const WATERMARK_KEYS = { slowAt: true, rejectAt: true, hysteresis: true, slowRecoverAt: true, rejectRecoverAt: true, minDwellMs: true } as const;
+
 /** Resolved, validated watermarks. Plain data. */
 export interface Watermarks {
   readonly slowAt: number;
