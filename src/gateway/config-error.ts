@@ -39,11 +39,23 @@ export function formatIssue(file: string, i: ConfigIssue): string {
   return `${where}: ${i.path === '' ? '(document)' : i.path}: expected ${i.expected}, found ${i.found}`;
 }
 
+/** Characters of a string a message shows; the rest is counted, not echoed. */
+const SHOWN_CHARS = 200;
+
+/**
+ * A string quoted as a message shows it, cut at 200 characters with its length: a value of a
+ * megabyte (a pasted blob, a file of garbage) made each error, and each rejected reload's log
+ * line, a megabyte long (hostile-ops).
+ */
+export function quoted(s: string): string {
+  return s.length <= SHOWN_CHARS ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, SHOWN_CHARS))}... (${s.length} characters)`;
+}
+
 /** A value as a message shows it. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoted(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return 'a list';
   // YAML's own types (yaml's tags): named as what they are, not as the mapping they are not.
@@ -59,8 +71,8 @@ export function formatPath(segments: readonly (string | number)[]): string {
   let out = '';
   for (const s of segments) {
     if (typeof s === 'number') out += `[${s}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(s)) out += out === '' ? s : `.${s}`;
-    else out += `[${JSON.stringify(s)}]`;
+    else if (s.length <= SHOWN_CHARS && /^[A-Za-z_$][\w$-]*$/.test(s)) out += out === '' ? s : `.${s}`;
+    else out += `[${quoted(s)}]`;
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * description rather than as each branch's complaint.
  */
 import type { ErrorObject } from 'ajv';
-import { describeValue, formatPath } from './config-error.js';
+import { describeValue, formatPath, quoted } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
 import { NUMBER_FORM_EXPECTED } from './number-form.js';
 import type { ConfigSource } from './yaml-source.js';
@@ -29,7 +29,7 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
         path = [...segments, key];
         const known = Object.keys((schema['properties'] ?? {}) as Schema);
         expected = `one of the keys ${known.join(', ')}`;
-        found = `unknown key ${JSON.stringify(key)}`;
+        found = `unknown key ${quoted(key)}`;
         break;
       }
       case 'required': {

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA } from '../../src/gateway/schema.js';
-import { cleanup, gatewayCommandRun, root, sluice, tempDir, upstream } from './helpers.js';
+import { cleanup, gateway, gatewayCommandRun, root, sluice, tempDir, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -308,6 +308,34 @@ describe('the admin listener on the proxy\'s port (hostile-ops)', () => {
     expect(await s.exited).toBe(2);
     expect(s.stderr()).toContain('--admin-port (admin.port): expected a port other than the proxy');
   }, 30_000);
+});
+
+describe('a huge value or key (hostile-ops)', () => {
+  // Before, each error echoed it whole: a 900 KB value made a 900 KB error, and a rejected reload's log line as long.
+  it('is shown cut at 200 characters with its length, in --check and in a rejected reload\'s log line', async () => {
+    const value = 'x'.repeat(900_000);
+    const r = await check(`upstreams:\n  app: { url: http://127.0.0.1:3000, timeout: ${value} }\nroutes: [ { path: / } ]\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`sluice.yaml:2: upstreams.app.timeout: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found "${'x'.repeat(200)}"... (900000 characters)\n`);
+    const key = 'k'.repeat(500_000);
+    const k = await check(`upstreams:\n  app: { url: http://127.0.0.1:3000, ${key}: 1 }\nroutes: [ { path: / } ]\n`);
+    expect(k.code).toBe(2);
+    expect(k.stderr.length).toBeLessThan(1000);
+    expect(k.stderr).toContain(`found unknown key "${'k'.repeat(200)}"... (500000 characters)`);
+    const doc = await check(`${'y'.repeat(1_000_000)}\n`);
+    expect(doc.code).toBe(2);
+    expect(doc.stderr).toBe(`sluice.yaml:1: (document): expected a mapping, found "${'y'.repeat(200)}"... (1000000 characters)\n`);
+
+    const up = await upstream((_req, res) => res.end('ok'));
+    const file = configFile(`listen: { host: 127.0.0.1, port: 0 }\nadmin: { port: 0 }\nupstreams:\n  app: { url: ${up.url} }\nroutes: [ { path: / } ]\n`);
+    const gw = await gateway(['gateway', '--config', file]);
+    const from = gw.lines.length;
+    writeFileSync(file, `listen: { host: 127.0.0.1, port: 0 }\nadmin: { port: 0 }\nupstreams:\n  app: { url: ${up.url}, timeout: ${value} }\nroutes: [ { path: / } ]\n`);
+    gw.child.kill('SIGHUP');
+    const line = await gw.waitFor('reload rejected: the previous config keeps serving', 10_000, from);
+    expect(String(line['error']).length).toBeLessThan(1000);
+    expect(String(line['error'])).toContain('... (900000 characters)');
+  }, 60_000);
 });
 
 describe('YAML aliases', () => {
