@@ -34,7 +34,13 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       const found = e.code === 'DUPLICATE_KEY' ? duplicateKey(text, e.pos[0]) : firstLine(e.message);
       const line = lineCounter.linePos(e.pos[0]).line;
       // yaml's own words advise its API ('please use YAML.parseAllDocuments()'): said for a config's author instead.
-      const issue = e.code === 'MULTIPLE_DOCS' ? { path: '', line, expected: 'one YAML document (one config)', found: 'a second document (from this "---" on)' } : { path: '', line, expected: 'valid YAML', found };
+      // Nesting the parser's stack cannot hold (some hundreds of levels) said as that, not as its RangeError's words (hostile-ops).
+      const issue =
+        e.code === 'MULTIPLE_DOCS'
+          ? { path: '', line, expected: 'one YAML document (one config)', found: 'a second document (from this "---" on)' }
+          : /Maximum call stack size exceeded/.test(found)
+            ? { path: '', line, expected: 'YAML nested as deep as a config is (a few levels)', found: 'lists or mappings nested too deep for the parser to read (it ran out of stack)' }
+            : { path: '', line, expected: 'valid YAML', found };
       const key = `${issue.line}\0${issue.found}`;
       if (seen.has(key)) continue;
       seen.add(key);

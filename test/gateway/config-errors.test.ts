@@ -338,6 +338,13 @@ describe('a huge value or key (hostile-ops)', () => {
   }, 60_000);
 });
 
+describe('YAML nested deeper than the parser\'s stack (hostile-ops)', () => {
+  it('exits 2 saying so, not with the RangeError\'s words', async () => {
+    const r = await check(`${UP}x-deep: ${'['.repeat(5000)}${']'.repeat(5000)}\nroutes: [ { path: / } ]\n`);
+    expect(r).toMatchObject({ code: 2, stderr: 'sluice.yaml:4: (document): expected YAML nested as deep as a config is (a few levels), found lists or mappings nested too deep for the parser to read (it ran out of stack)\n' });
+  });
+});
+
 describe('YAML aliases', () => {
   it('an alias bomb is refused with the file and the line of the alias that overflows', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];
