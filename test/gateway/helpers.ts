@@ -225,3 +225,14 @@ export function metricSample(text: string, family: string, labels: Record<string
   }
   return sum;
 }
+
+/** A YAML config: one upstream, one route to it under policy `p` of `limit` slots; `server` is its server section's keys (`workers: 2`), when any. */
+export const oneLimitYaml = (up: string, limit: number, server = ''): string => `listen: { host: 127.0.0.1, port: 0 }
+admin: { port: 0 }
+${server === '' ? '' : `server: { ${server} }\n`}upstreams:
+  app: { url: ${up} }
+policies:
+  p: { concurrency: { limit: ${limit} } }
+routes:
+  - { path: /, policy: p }
+`;

@@ -5,20 +5,12 @@
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, gateway, gatewayCommandRun, get, tempDir, upstream } from './helpers.js';
+import { cleanup, gateway, gatewayCommandRun, get, oneLimitYaml, tempDir, upstream } from './helpers.js';
 import { mkfifoSync } from './mkfifo.js';
 
 afterEach(cleanup);
 
-const config = (up: string, limit: number): string => `listen: { host: 127.0.0.1, port: 0 }
-admin: { port: 0 }
-upstreams:
-  app: { url: ${up} }
-policies:
-  p: { concurrency: { limit: ${limit} } }
-routes:
-  - { path: /, policy: p }
-`;
+const config = (up: string, limit: number): string => oneLimitYaml(up, limit);
 
 const REJECTED = 'reload rejected: the previous config keeps serving';
 

@@ -5,20 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, gateway, get, sleep, tempDir, upstream } from './helpers.js';
+import { cleanup, gateway, get, oneLimitYaml, sleep, tempDir, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
-const config = (up: string, limit: number): string => `listen: { host: 127.0.0.1, port: 0 }
-admin: { port: 0 }
-server: { workers: 2 }
-upstreams:
-  app: { url: ${up} }
-policies:
-  p: { concurrency: { limit: ${limit} } }
-routes:
-  - { path: /, policy: p }
-`;
+const config = (up: string, limit: number): string => oneLimitYaml(up, limit, 'workers: 2');
 
 describe('a storm of SIGHUPs', () => {
   it('200 signals: the reloads queued behind them are at most two, and the newest file applies', async () => {
