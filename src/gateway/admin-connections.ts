@@ -16,6 +16,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { answerAdminClientErrors } from './admin-errors.js';
 
 /** Connections the admin listener holds at most (file-limit.ts keeps room for them). */
 export const ADMIN_MAX_CONNECTIONS = 24;
@@ -102,5 +103,7 @@ export function createAdminServer(handler: RequestListener): Server {
     if (connections.admit(req, res)) handler(req, res);
   });
   server.on('connection', (socket: Socket) => connections.accepted(socket));
+  // CONNECT is 405, a target over the head's limit 414, other parse errors 400 with their reason (admin-errors.ts).
+  answerAdminClientErrors(server);
   return server;
 }

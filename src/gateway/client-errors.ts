@@ -133,7 +133,7 @@ export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHea
 }
 
 /** The response node:http is writing on this connection now (its internal field, as its own clientError default reads it). */
-function inFlightOf(socket: Duplex): ServerResponse | undefined {
+export function inFlightOf(socket: Duplex): ServerResponse | undefined {
   return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 

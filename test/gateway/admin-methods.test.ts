@@ -1,7 +1,8 @@
 // The admin listener reads; it does not take writes (hostile-9). POST, PUT, DELETE /status were
 // answered 200 with the status, as a GET; a POST declaring a 100 MB body got its 200 and the
 // connection stayed open with the body unread. Now: 405 + Allow: GET, HEAD + Connection: close,
-// on the single process's listener and on the primary's (--workers).
+// on the single process's listener and on the primary's (--workers). CONNECT is 405 too, and a
+// target over the head's limit 414 (hostile-16: a silent close, and 431).
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, gateway, get, oneRoute, startInProcess, upstream } from './helpers.js';
 import { rawConversation } from './raw-client.js';
@@ -20,6 +21,21 @@ async function expectReadOnly(adminUrl: string): Promise<void> {
   const big = await rawConversation(adminUrl, 'POST /status HTTP/1.1\r\nHost: a\r\nContent-Length: 100000000\r\n\r\n', 10_000);
   expect(big.open).toBe(false);
   expect(big.text).toMatch(/^HTTP\/1\.1 405 /);
+  // CONNECT (node:http's 'connect' event) was a silent close; a 20 kB query string 431 with no body (hostile-16).
+  const connect = await rawConversation(adminUrl, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+  expect(connect.open).toBe(false);
+  expect(connect.text).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n/);
+  expect(connect.text).toMatch(/\r\nConnection: close\r\n\r\nmethod_not_allowed: the admin listener serves GET and HEAD, it is no tunnel: CONNECT is refused\n$/);
+  // Behind a request served on the connection: that answer, then the 405.
+  const behind = await rawConversation(adminUrl, 'GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nCONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n');
+  expect([...behind.text.matchAll(/HTTP\/1\.1 (\d+)/g)].map((m) => m[1])).toEqual(['200', '405']);
+  const longTarget = await rawConversation(adminUrl, `GET /status?${'x'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  expect(longTarget.text).toMatch(/^HTTP\/1\.1 414 URI Too Long\r\n/);
+  expect(longTarget.text).toMatch(/\r\n\r\nuri_too_long: The request target is longer than the whole head of a request may be\. A request head to the admin listener may be 16384 bytes\.\n$/);
+  const longHeader = await rawConversation(adminUrl, `GET /status HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
+  expect(longHeader.text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*\r\n\r\nheaders_too_large: /);
+  const bad = await rawConversation(adminUrl, 'GET /status HTTP/1.1\r\nHo st: a\r\n\r\n');
+  expect(bad.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nbad_header: A header is malformed \(Invalid header token\)\.\n$/);
   // GET and HEAD, with a query string, are served as before.
   expect((await get(`${adminUrl}/status?pretty=0`)).status).toBe(200);
   expect((await get(`${adminUrl}/healthz`, { method: 'HEAD' })).status).toBe(200);
