@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { parseIp } from '../http/ip.js';
+import { decremented, hopCounted } from './max-forwards.js';
 
 // `Proxy` is no hop-by-hop header, but a CGI-style upstream turns it into HTTP_PROXY, the proxy
 // its own outbound calls then go through (httpoxy, CVE-2016-5385): nobody legitimate sends it,
@@ -250,7 +251,9 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
     // is that header to a CGI-style upstream, but not to the gateway, which frames the body itself (hostile-4).
     if (dashed !== lower && (isHopByHop(dashed, named) || dashed === 'content-length')) continue;
     if (!believe && (stripped.has(dashed) || proxyPrefixed(dashed))) continue;
-    out.push(raw[i]!, raw[i + 1]!);
+    // One less hop for OPTIONS and TRACE (0 never comes here: max-forwards.ts answers it).
+    if (lower === 'max-forwards' && hopCounted(req.method)) out.push(raw[i]!, decremented(Number(raw[i + 1])));
+    else out.push(raw[i]!, raw[i + 1]!);
   }
   const h = req.headers;
   const host = h.host ?? upstreamHost;
@@ -269,6 +272,8 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
     'x-forwarded-proto', believe && proto !== undefined && proto !== '' ? proto : 'http',
     'x-forwarded-host', believe && fhost !== undefined && fhost !== '' ? fhost : host,
     'forwarded', believe && fwd !== undefined && fwd !== '' ? `${fwd}, ${element}` : element,
+    // RFC 9110 section 7.6.3: a gateway sends Via in each request it forwards (after the client's own, if any).
+    'via', `${req.httpVersion} sluice`,
   );
   return out;
 }

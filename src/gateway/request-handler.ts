@@ -44,6 +44,7 @@ import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 import { logAdmissionFailure } from './admission-failures.js';
+import { answerLastHop } from './max-forwards.js';
 
 export type { GatewayCounters } from './gateway-counters.js';
 export { newCounters } from './gateway-counters.js';
@@ -125,6 +126,9 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (route === undefined) return writeProblem(res, 404, 'no_route', 'No route matches this request.', unreadBodyCloses(req, server.maxBodySize) ? { Connection: 'close' } : {});
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
+  // OPTIONS or TRACE with Max-Forwards: 0 ends here (max-forwards.ts).
+  const lastHop = answerLastHop(route, req, res, route.config.maxBodySize);
+  if (lastHop !== 'forward') return lastHop === 'answered' ? undefined : refuseBad(state, res, lastHop);
   const policy = route.config.exempt ? undefined : activePolicy(route, req);
   if (policy !== undefined) {
     const ambiguous = identityVerdict(req, policy.identityHeaders);

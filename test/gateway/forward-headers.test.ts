@@ -33,7 +33,7 @@ function fakeRequest(raw: readonly string[], remoteAddress: string): IncomingMes
     else if (prev === undefined) headers[name] = value;
     else if (name !== 'host') headers[name] = `${String(prev)}, ${value}`;
   }
-  return { rawHeaders: [...raw], headers, socket: { remoteAddress } } as unknown as IncomingMessage;
+  return { rawHeaders: [...raw], headers, httpVersion: '1.1', socket: { remoteAddress } } as unknown as IncomingMessage;
 }
 
 const asBuffers = (raw: readonly string[]): Buffer[] => raw.map((s) => Buffer.from(s, 'latin1'));
@@ -125,7 +125,7 @@ describe('upstreamRequestHead', () => {
 
   it('keeps end-to-end headers in order with duplicates, drops hop-by-hop and Connection-named ones', () => {
     const head = upstreamRequestHead(fakeRequest(clientRaw, '192.0.2.10'), UPSTREAM, undefined);
-    const kept = pairs(head).filter(([n]) => !['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'].includes(n.toLowerCase()));
+    const kept = pairs(head).filter(([n]) => !['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via'].includes(n.toLowerCase()));
     expect(kept).toEqual([
       ['Accept', 'text/html'],
       ['Cookie', 'a=1'],
@@ -140,7 +140,7 @@ describe('upstreamRequestHead', () => {
   it('drops the underscore twins of framing and hop-by-hop headers (the header itself to a CGI-style upstream: hostile-4)', () => {
     const raw = ['Transfer_Encoding', 'identity', 'Content_Length', '40', 'keep_alive', 'timeout=5', 'Proxy_Authorization', 'Basic x', 'X_Private', '1', 'Connection', 'x-private', 'Accept', '*/*'];
     const head = upstreamRequestHead(fakeRequest(raw, '192.0.2.10'), UPSTREAM, undefined);
-    expect(pairs(head).filter(([n]) => !['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'].includes(n))).toEqual([['Accept', '*/*']]);
+    expect(pairs(head).filter(([n]) => !['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via'].includes(n))).toEqual([['Accept', '*/*']]);
   });
 
   it("replaces the client's Host and forwarding headers for an untrusted peer", () => {
@@ -243,10 +243,10 @@ describe('headers only a proxy may write', () => {
   it('are dropped from an untrusted peer, with those the operator lists (any case)', () => {
     for (const trusted of [undefined, trustCheck(['loopback'])]) {
       const head = upstreamRequestHead(fakeRequest(planted, '192.0.2.10'), UPSTREAM, trusted, stripped);
-      expect(namesOf(head)).toEqual(['accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+      expect(namesOf(head)).toEqual(['accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via']);
     }
     // Without an operator list, the defaults alone.
-    expect(namesOf(upstreamRequestHead(fakeRequest(planted, '192.0.2.10'), UPSTREAM, undefined))).toEqual(['x-user-id', 'accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+    expect(namesOf(upstreamRequestHead(fakeRequest(planted, '192.0.2.10'), UPSTREAM, undefined))).toEqual(['x-user-id', 'accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via']);
   });
 
   it('are kept from a trusted proxy (it wrote them)', () => {
@@ -254,13 +254,13 @@ describe('headers only a proxy may write', () => {
     expect(valuesOf(head, 'x-real-ip')).toEqual(['6.6.6.6']);
     expect(valuesOf(head, 'x-forwarded-port')).toEqual(['443']);
     expect(valuesOf(head, 'x-user-id')).toEqual(['root']);
-    expect(namesOf(head).length).toBe(planted.length / 2 - 1 + 5);
+    expect(namesOf(head).length).toBe(planted.length / 2 - 1 + 6);
   });
 
   it('an operator entry written with underscores strips the header either way it is sent (hostile-11: it stripped neither)', () => {
     const raw = ['X-User-Id', 'root', 'X_User_Id', 'root', 'Accept', '*/*'];
     for (const entry of ['x_user_id', 'X_USER_ID', 'x-user_id']) {
-      expect(namesOf(upstreamRequestHead(fakeRequest(raw, '192.0.2.10'), UPSTREAM, undefined, strippedSet([entry]))), entry).toEqual(['accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+      expect(namesOf(upstreamRequestHead(fakeRequest(raw, '192.0.2.10'), UPSTREAM, undefined, strippedSet([entry]))), entry).toEqual(['accept', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via']);
     }
   });
 

@@ -1,0 +1,75 @@
+/**
+ * Max-Forwards on OPTIONS and TRACE (RFC 9110 section 7.6.2): a request that reaches the
+ * gateway with `Max-Forwards: 0` is not forwarded — the gateway is its final recipient and
+ * answers it (OPTIONS: 200 with the route's `Allow`; TRACE, where a route allows it: 200
+ * `message/http`, the request as received, credentials left out) — and a greater value is
+ * forwarded one less (forward-headers.ts). Until hostile-16 both went upstream unchanged, so a
+ * client could not ask the gateway itself, nor count the hops behind it. Other methods' Max-Forwards
+ * is forwarded as it came (the RFC lets a recipient ignore it).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BadVerdict } from './bad-requests.js';
+import { unreadBodyCloses } from './body-reader.js';
+import { ALLOWED_METHODS, lingerOnClose } from './responses.js';
+import type { LiveRoute } from './route-table.js';
+
+/** Whether Max-Forwards means anything on `method` (RFC 9110 section 7.6.2). */
+export const hopCounted = (method: string | undefined): boolean => method === 'OPTIONS' || method === 'TRACE';
+
+/** A request's Max-Forwards: undefined without one; NaN when it is not one decimal number (two copies, a sign, a list). */
+export function maxForwardsOf(req: IncomingMessage): number | undefined {
+  let value: string | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 12 || raw[i]!.toLowerCase() !== 'max-forwards') continue;
+    if (value !== undefined) return NaN;
+    value = raw[i + 1]!;
+  }
+  if (value === undefined) return undefined;
+  return /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+}
+
+/** The header value forwarded for a Max-Forwards of `n` (> 0). */
+export const decremented = (n: number): string => String(n - 1);
+
+const badMaxForwards: BadVerdict = { status: 400, reason: 'bad_header', detail: 'Max-Forwards must be one decimal number (RFC 9110 section 7.6.2).' };
+
+/** Credentials and cookies are never reflected by TRACE (RFC 9110 section 9.3.8). */
+const NOT_REFLECTED = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** The methods `route` serves, as an Allow value. */
+function allowOf(route: LiveRoute): string {
+  const methods = route.config.methods;
+  const listed = methods === undefined ? ALLOWED_METHODS.split(', ') : [...methods];
+  if (listed.includes('GET') && !listed.includes('HEAD')) listed.push('HEAD');
+  if (route.config.allowTrace === true && !listed.includes('TRACE')) listed.push('TRACE');
+  return listed.join(', ');
+}
+
+/**
+ * An OPTIONS or TRACE (already allowed on `route`) that must not be forwarded, answered here:
+ * `'answered'`; a malformed Max-Forwards: its verdict (400); else `'forward'`.
+ */
+export function answerLastHop(route: LiveRoute, req: IncomingMessage, res: ServerResponse, maxBodySize: number): 'answered' | 'forward' | BadVerdict {
+  if (!hopCounted(req.method)) return 'forward';
+  const n = maxForwardsOf(req);
+  if (n === undefined) return 'forward';
+  if (Number.isNaN(n)) return badMaxForwards;
+  if (n > 0) return 'forward';
+  if (unreadBodyCloses(req, maxBodySize)) {
+    res.setHeader('Connection', 'close');
+    lingerOnClose(res);
+  }
+  if (req.method === 'OPTIONS') {
+    res.writeHead(200, ['Allow', allowOf(route), 'Content-Length', '0']);
+    res.end();
+    return 'answered';
+  }
+  let body = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (!NOT_REFLECTED.has(raw[i]!.toLowerCase())) body += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  body += '\r\n';
+  res.writeHead(200, ['Content-Type', 'message/http', 'Content-Length', String(Buffer.byteLength(body, 'latin1'))]);
+  res.end(body, 'latin1');
+  return 'answered';
+}

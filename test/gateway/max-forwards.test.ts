@@ -1,0 +1,75 @@
+// Max-Forwards and Via (RFC 9110 sections 7.6.2, 7.6.3; hostile-16). An OPTIONS with
+// Max-Forwards: 0 was forwarded upstream as it came, a greater one forwarded undecremented, and
+// no request upstream carried Via. Now the gateway answers OPTIONS (and an allowed TRACE) at 0
+// itself, forwards one less above 0, refuses a malformed one on those methods, and adds
+// `Via: <client's version> sluice` to every request it forwards.
+import type { IncomingHttpHeaders } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
+import { rawExchange } from './raw-client.js';
+
+afterEach(cleanup);
+
+async function gateway(): Promise<{ url: string; seen: { method: string; headers: IncomingHttpHeaders }[] }> {
+  const seen: { method: string; headers: IncomingHttpHeaders }[] = [];
+  const up = await upstream((req, res) => {
+    seen.push({ method: req.method ?? '', headers: req.headers });
+    res.end('upstream');
+  });
+  const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/traced', allowTrace: true }, { path: '/get', methods: ['GET'] }, { path: '/' }] }));
+  return { url: gw.url, seen };
+}
+
+const ask = (method: string, path: string, headers = '', version = '1.1'): string => `${method} ${path} HTTP/${version}\r\nHost: gw\r\n${headers}Connection: close\r\n\r\n`;
+
+describe('Max-Forwards', () => {
+  it('OPTIONS with Max-Forwards: 0 is answered by the gateway, 200 with the route\'s Allow; nothing goes upstream', async () => {
+    const gw = await gateway();
+    const r = await rawExchange(gw.url, ask('OPTIONS', '/x', 'Max-Forwards: 0\r\n'));
+    expect(r.status).toBe(200);
+    expect(r.head).toMatch(/\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/);
+    expect(r.body).toBe('');
+    const traced = await rawExchange(gw.url, ask('OPTIONS', '/traced/a', 'Max-Forwards: 0\r\n'));
+    expect(traced.head).toMatch(/\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE\r\n/);
+    expect(gw.seen).toEqual([]);
+  });
+
+  it('OPTIONS and TRACE above 0 go upstream one less; other methods keep theirs', async () => {
+    const gw = await gateway();
+    expect((await rawExchange(gw.url, ask('OPTIONS', '/x', 'Max-Forwards: 5\r\n'))).body).toBe('upstream');
+    expect((await rawExchange(gw.url, ask('TRACE', '/traced/a', 'Max-Forwards: 1\r\n'))).body).toBe('upstream');
+    expect((await rawExchange(gw.url, ask('GET', '/x', 'Max-Forwards: 0\r\n'))).body).toBe('upstream');
+    expect(gw.seen.map((s) => [s.method, s.headers['max-forwards']])).toEqual([['OPTIONS', '4'], ['TRACE', '0'], ['GET', '0']]);
+  });
+
+  it('TRACE with Max-Forwards: 0 on a route allowing TRACE is reflected as message/http, without credentials or cookies', async () => {
+    const gw = await gateway();
+    const r = await rawExchange(gw.url, ask('TRACE', '/traced/a?q=1', 'Max-Forwards: 0\r\nX-Probe: yes\r\nCookie: sid=secret\r\nAuthorization: Bearer secret\r\n'));
+    expect(r.status).toBe(200);
+    expect(r.head).toMatch(/\r\nContent-Type: message\/http\r\n/);
+    expect(r.body).toBe('TRACE /traced/a?q=1 HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 0\r\nX-Probe: yes\r\nConnection: close\r\n\r\n');
+    // Where TRACE is not allowed it stays 405, Max-Forwards or not.
+    expect((await rawExchange(gw.url, ask('TRACE', '/x', 'Max-Forwards: 0\r\n'))).status).toBe(405);
+    expect(gw.seen).toEqual([]);
+  });
+
+  it('a Max-Forwards that is not one decimal number on OPTIONS is 400 bad_header', async () => {
+    const gw = await gateway();
+    for (const h of ['Max-Forwards: 0, 5\r\n', 'Max-Forwards: -1\r\n', 'Max-Forwards: 1\r\nMax-Forwards: 0\r\n', 'Max-Forwards: 0x1\r\n']) {
+      const r = await rawExchange(gw.url, ask('OPTIONS', '/x', h));
+      expect([h, r.status, JSON.parse(r.body).reason]).toEqual([h, 400, 'bad_header']);
+      expect(r.body).toContain('Max-Forwards must be one decimal number');
+    }
+    expect(gw.seen).toEqual([]);
+  });
+});
+
+describe('Via', () => {
+  it('every forwarded request carries Via with the client\'s HTTP version, after a Via the client sent', async () => {
+    const gw = await gateway();
+    await rawExchange(gw.url, ask('GET', '/x'));
+    await rawExchange(gw.url, ask('GET', '/x', '', '1.0'));
+    await rawExchange(gw.url, ask('POST', '/x', 'Via: 1.0 fred, 1.1 p.example\r\nContent-Length: 2\r\n').replace(/\r\n\r\n$/, '\r\n\r\nhi'));
+    expect(gw.seen.map((s) => s.headers.via)).toEqual(['1.1 sluice', '1.0 sluice', '1.0 fred, 1.1 p.example, 1.1 sluice']);
+  });
+});
