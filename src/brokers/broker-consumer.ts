@@ -4,7 +4,9 @@
  * delivery is settled after its handler, never at delivery: acked when the handler resolves;
  * when it throws, counted and given to the failure policy (retried after a backoff, or
  * dead-lettered with the error as the reason once its attempts are spent). Never silently
- * acked. A handler that runs long keeps its message with `extend()` every `extendEveryMs`.
+ * acked. A handler that runs long keeps its message with `extend()` every `extendEveryMs`; one
+ * still running after `handlerTimeoutMs` is a failure (HandlerTimeoutError): its signal aborts,
+ * its slot is freed and its message goes to the failure policy.
  */
 import { optFunction, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { forEach } from '../streams/index.js';
@@ -12,9 +14,11 @@ import { brokerPublisher } from './broker-publisher.js';
 import type { Delivery } from './delivery.js';
 import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 import { FailurePolicy, describeError } from './failure-policy.js';
+import { HandlerTimeoutError, runWithin } from './handler-timeout.js';
 import type { BrokerSource } from './source.js';
 
-export type Handler = (delivery: Delivery) => unknown;
+/** `signal` aborts when the handler outlasts `handlerTimeoutMs` (its reason a HandlerTimeoutError): stop the work there. */
+export type Handler = (delivery: Delivery, signal: AbortSignal) => unknown;
 
 export interface BrokerConsumerOptions {
   /** Handlers running at once. Integer >= 1. @default 1 */
@@ -29,6 +33,15 @@ export interface BrokerConsumerOptions {
   readonly onFailure?: FailurePolicyOptions;
   /** While a handler runs, tell the broker every this many ms that the work goes on (JetStream +WPI, SQS visibility, Redis Streams idle time). In (0, 2147483647]; Infinity: never. @default Infinity */
   readonly extendEveryMs?: number;
+  /**
+   * A handler still running after this many ms has failed (HandlerTimeoutError, counted in
+   * `failed` and `timedOut`, told to `onError`): its signal aborts, its slot is freed for the
+   * next message, and its message is retried or dead-lettered by `onFailure`. A handler that
+   * ignores its signal runs on past `concurrency`, its late result ignored. Without it a handler
+   * that never settles holds its slot and its message for ever (`stats().inFlight`). In
+   * (0, 2147483647]; Infinity: never. @default Infinity
+   */
+  readonly handlerTimeoutMs?: number;
   /** Told of every handler failure and what was done about it (for logs). A throw here is ignored. */
   readonly onError?: (error: unknown, delivery: Delivery, decision: FailureDecision) => void;
 }
@@ -50,8 +63,10 @@ export interface BrokerConsumerStats {
   readonly received: number;
   /** Acked after the handler: where the broker answers an ack (JetStream, Redis Streams, SQS), once it answered. */
   readonly acked: number;
-  /** Handler failures (throws and rejections). */
+  /** Handler failures (throws, rejections and timeouts). */
   readonly failed: number;
+  /** Handlers that outlasted `handlerTimeoutMs` (counted in `failed` too). */
+  readonly timedOut: number;
   readonly retried: number;
   readonly deadLettered: number;
   /** Deliveries taken and given back unhandled when the consumer stopped (Delivery.release). */
@@ -75,10 +90,10 @@ export interface BrokerConsumerStats {
   readonly peakHeld: number;
 }
 
-export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity } as const;
+export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity, handlerTimeoutMs: Infinity } as const;
 
 const STOP_KEYS = optionKeys<StopOptions>({ graceMs: true });
-const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ concurrency: true, batch: true, onFailure: true, extendEveryMs: true, onError: true });
+const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true });
 
 export class BrokerConsumer {
   readonly source: BrokerSource;
@@ -87,6 +102,7 @@ export class BrokerConsumer {
   readonly #handler: Handler;
   readonly #policy: FailurePolicy;
   readonly #extendEveryMs: number;
+  readonly #handlerTimeoutMs: number;
   readonly #onError: BrokerConsumerOptions['onError'];
   readonly #abort = new AbortController();
   /** Ends the wait for running handlers (stop's graceMs passed). */
@@ -98,6 +114,7 @@ export class BrokerConsumer {
   #received = 0;
   #acked = 0;
   #failed = 0;
+  #timedOut = 0;
   #retried = 0;
   #deadLettered = 0;
   #settleErrors = 0;
@@ -117,6 +134,8 @@ export class BrokerConsumer {
     const extendEveryMs = options.extendEveryMs ?? CONSUMER_DEFAULTS.extendEveryMs;
     // A Node timer past 2^31 − 1 ms fires after 1 ms: Infinity (never) or a delay a timer keeps.
     this.#extendEveryMs = extendEveryMs === Infinity ? Infinity : optNumber('extendEveryMs', extendEveryMs, Number.MIN_VALUE, TIMER_MAX_MS);
+    const handlerTimeoutMs = options.handlerTimeoutMs ?? CONSUMER_DEFAULTS.handlerTimeoutMs;
+    this.#handlerTimeoutMs = handlerTimeoutMs === Infinity ? Infinity : optNumber('handlerTimeoutMs', handlerTimeoutMs, Number.MIN_VALUE, TIMER_MAX_MS);
     this.#policy = new FailurePolicy(options.onFailure);
     this.#onError = options.onError;
     this.source = source;
@@ -138,6 +157,7 @@ export class BrokerConsumer {
       received: this.#received,
       acked: this.#acked,
       failed: this.#failed,
+      timedOut: this.#timedOut,
       retried: this.#retried,
       deadLettered: this.#deadLettered,
       released: this.#givenBack,
@@ -195,9 +215,10 @@ export class BrokerConsumer {
     this.#inFlight++;
     const timer = Number.isFinite(this.#extendEveryMs) ? setInterval(() => void d.extend().catch(() => undefined), this.#extendEveryMs) : undefined;
     try {
-      await this.#handler(d);
+      await runWithin(this.#handlerTimeoutMs, (signal) => this.#handler(d, signal));
     } catch (err) {
       this.#failed++;
+      if (err instanceof HandlerTimeoutError) this.#timedOut++;
       const decision = this.#policy.decide(d.attempt, err);
       try {
         this.#onError?.(err, d, decision);

@@ -3,6 +3,7 @@ export type { BrokerKind, Delivery, DeliveryFields, Settlement } from './deliver
 export { DeliveryBase } from './delivery.js';
 export type { BrokerSource } from './source.js';
 export { BrokerUnavailableError } from './broker-error.js';
+export { HandlerTimeoutError } from './handler-timeout.js';
 export { brokerPublisher } from './broker-publisher.js';
 export { BrokerConsumer, CONSUMER_DEFAULTS } from './broker-consumer.js';
 export type { BrokerConsumerOptions, BrokerConsumerStats, Handler, StopOptions } from './broker-consumer.js';

@@ -1,6 +1,6 @@
 // The behaviour every broker consumer owes its users, run against each real broker.
 import { describe, expect, it } from 'vitest';
-import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
+import { BrokerConsumer, BrokerUnavailableError, HandlerTimeoutError } from '../../src/brokers/index.js';
 import type { BrokerSource, Delivery } from '../../src/brokers/index.js';
 import { unique, until } from './services.js';
 
@@ -152,6 +152,33 @@ export function brokerContract(broker: string, fx: BrokerFixture): void {
         expect(c.stats()).toMatchObject({ failed: 3, retried: 2, deadLettered: 1, acked: 1 });
       } finally {
         await c.stop();
+        await fx.cleanup(name);
+      }
+    });
+
+    it('a handler that never settles: handlerTimeoutMs fails it (HandlerTimeoutError, its signal aborted), frees its slot for the next message, and dead-letters it after N attempts', async () => {
+      const signals: AbortSignal[] = []; // the handler's, one per attempt
+      const told: string[] = []; // what onError heard
+      const name = unique('hang');
+      await fx.publish(name, ['hang', 'good']);
+      const source = await fx.open(name);
+      const c = new BrokerConsumer(source, (d, signal) => {
+        if (text(d) !== 'hang') return undefined;
+        signals.push(signal);
+        return new Promise<void>(() => undefined); // never settles, ignores its signal
+      }, { concurrency: 1, handlerTimeoutMs: 200, onFailure: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 100 }, onError: (e) => told.push(`${(e as Error).name}: ${(e as Error).message}`) });
+      try {
+        // concurrency 1: 'good' is handled only because the stuck handler's slot was freed.
+        expect(await until(() => c.stats().deadLettered === 1 && c.stats().acked === 1, 20_000)).toBe(true);
+        expect(signals).toHaveLength(2);
+        for (const s of signals) expect(s.aborted && s.reason instanceof HandlerTimeoutError).toBe(true);
+        expect(told).toEqual(Array(2).fill('HandlerTimeoutError: handler still running after handlerTimeoutMs (200 ms)'));
+        const dead = await fx.deadLetters(name);
+        expect(dead.map((x) => [x.body, x.attempts])).toEqual([['hang', 2]]);
+        expect(dead[0]!.reason).toBe('HandlerTimeoutError: handler still running after handlerTimeoutMs (200 ms) (attempt 2 of 2)');
+        expect(c.stats()).toMatchObject({ failed: 2, timedOut: 2, retried: 1, deadLettered: 1, acked: 1, inFlight: 0 });
+      } finally {
+        await c.stop({ graceMs: 1000 }); // before the fix the stuck handler would hold a plain stop() for ever
         await fx.cleanup(name);
       }
     });

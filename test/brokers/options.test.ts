@@ -77,6 +77,8 @@ describe('brokers: option values', () => {
     ['BrokerConsumer', consumer({ onFailure: null }), 'onFailure', /received null$/],
     ['BrokerConsumer', consumer({ onError: 'log' }), 'onError', /^onError: expected a function, received "log"$/],
     ['BrokerConsumer', consumer({ extendEveryMs: 3e9 }), 'extendEveryMs', /^extendEveryMs: expected a number in \(0, 2147483647\], received 3000000000$/],
+    ['BrokerConsumer', consumer({ handlerTimeoutMs: '30s' }), 'handlerTimeoutMs', /^handlerTimeoutMs: expected a number in \(0, 2147483647\], received "30s"$/],
+    ['BrokerConsumer', consumer({ handlerTimeoutMs: 0 }), 'handlerTimeoutMs', /^handlerTimeoutMs: expected a number in \(0, 2147483647\], received 0$/],
     ['BrokerConsumer.stop', () => new BrokerConsumer(src, () => undefined).stop({ graceMs: -1 }), 'graceMs', /^graceMs: expected a number in \[0, 2147483647\], received -1$/],
     ['FailurePolicy', () => new FailurePolicy({ baseDelayMs: Infinity, maxDelayMs: Infinity }), 'onFailure.baseDelayMs', /expected a number in \[0, 2147483647\], received Infinity/],
     ['PrefetchWindow', () => new PrefetchWindow('fast' as never), 'prefetch', /^prefetch: expected a number \(a fixed prefetch\) or an object \{ min, max, bufferMs, intervalMs \}, received "fast"$/],
