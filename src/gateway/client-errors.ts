@@ -132,6 +132,17 @@ export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHea
   }
 }
 
+/**
+ * A head overflow while the request in flight is still incomplete is in its trailer section
+ * (fields after a chunked body's last chunk: llhttp counts them against maxHeaderSize): said so,
+ * not 'the request headers' the client sent long before (hostile-16).
+ */
+function inTrailers(v: BadVerdict | undefined, req: IncomingMessage | undefined, maxHeaderSize: number | undefined): BadVerdict | undefined {
+  if (v?.reason !== 'headers_too_large' || req === undefined || req.complete) return v;
+  const limit = maxHeaderSize === undefined ? '' : ` (${maxHeaderSize} bytes, server.maxHeaderSize)`;
+  return { ...v, detail: `The trailer fields after the chunked request body are larger than this gateway accepts${limit}.` };
+}
+
 /** The response node:http is writing on this connection now (its internal field, as its own clientError default reads it). */
 export function inFlightOf(socket: Duplex): ServerResponse | undefined {
   return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
@@ -162,15 +173,15 @@ export function onClientError(bad: BadRequests, maxHeaderSize?: number, lastOf?:
       if (inFlightOf(socket) === undefined) socket.end();
       return;
     }
-    const v = parseErrorVerdict(err, bad.longFirstLine(socket), maxHeaderSize, bad.headLine(socket));
+    const inFlight = inFlightOf(socket);
+    const req = inFlight?.req;
+    const v = inTrailers(parseErrorVerdict(err, bad.longFirstLine(socket), maxHeaderSize, bad.headLine(socket)), req, maxHeaderSize);
     if (v === undefined || socket.destroyed || !socket.writable) {
       socket.destroy();
       return;
     }
     bad.count(v.reason, v.status);
     const answer = rawProblem(v.status, v.reason, v.detail);
-    const inFlight = inFlightOf(socket);
-    const req = inFlight?.req;
     // Requests parsed before the error wait behind the one in flight: each is served in turn, and
     // the answer follows the last (hostile-7: it followed the first, and the others were dropped).
     const last = lastOf?.(socket);
