@@ -3,10 +3,10 @@
  * file on the virtual clock. Prints a table (policies side by side) and, with --html, writes
  * a self-contained report with charts over time.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { uplotAssets, UPLOT_MISSING } from '../dashboard/uplot-assets.js';
 import { GatewayConfigError } from '../gateway/config-error.js';
-import { checkText } from '../gateway/load-config.js';
+import { checkText, readConfigText } from '../gateway/load-config.js';
 import type { ResolvedConfig } from '../gateway/resolved-config.js';
 import { simulatePolicy } from '../sim/policy-sim.js';
 import type { PolicyRun, SimPolicy } from '../sim/policy-sim.js';
@@ -38,16 +38,12 @@ export async function simulateCommand(argv: string[], out: NodeJS.WritableStream
   if (values.scenario === undefined) throw new Error('--scenario: expected a scenario file, received nothing');
   const specs = values.policy ?? [];
   if (specs.length === 0) throw new Error('--policy: expected a config file (sluice.yaml[#name]), received nothing');
-  let scenarioText: string;
-  try {
-    scenarioText = await readFile(values.scenario, 'utf8');
-  } catch (e) {
-    throw new Error(`--scenario: expected a readable file, received ${JSON.stringify(values.scenario)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
   let policies: SimPolicy[];
   let scenario;
   try {
-    scenario = parseScenario(scenarioText, values.scenario);
+    // As the gateway reads its config: a regular file of at most MAX_CONFIG_BYTES (a 50 MB
+    // scenario was parsed for minutes; a FIFO blocked the command).
+    scenario = parseScenario(await readConfigText(values.scenario), values.scenario);
     policies = await Promise.all(specs.map(policyOf));
   } catch (e) {
     if (!(e instanceof GatewayConfigError)) throw e;
@@ -73,13 +69,7 @@ async function policyOf(spec: string): Promise<SimPolicy> {
   const hash = spec.lastIndexOf('#');
   const file = hash < 0 ? spec : spec.slice(0, hash);
   const name = hash < 0 ? undefined : spec.slice(hash + 1);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new GatewayConfigError(file, [{ path: '', line: undefined, expected: 'a readable file', found: (e as NodeJS.ErrnoException).code ?? String(e) }]);
-  }
-  const c: ResolvedConfig = checkText(text, file);
+  const c: ResolvedConfig = checkText(await readConfigText(file), file);
   const byPolicy = name === undefined ? undefined : c.policies.get(name);
   const route = name === undefined ? c.routes.find((r) => r.policy !== undefined) : c.routes.find((r) => r.name === name);
   const p = byPolicy ?? route?.policy;

@@ -130,6 +130,10 @@ export function resolveScenario(value: unknown, file = '<scenario>', source?: { 
             },
     };
   });
+  const offered = offeredAttempts(clients, durationMsOf);
+  if (offered > MAX_SCENARIO_ATTEMPTS) {
+    issues.push({ path: 'clients', line: source?.lineOf(['clients']), expected: `at most ${MAX_SCENARIO_ATTEMPTS.toLocaleString('en-US')} attempts over the duration (the clients' rates and spikes x duration x retry attempts; each is simulated one by one)`, found: `${offered.toExponential(2)} attempts` });
+  }
   if (issues.length > 0) throw new GatewayConfigError(file, issues);
   const u = s.upstream;
   return {
@@ -148,6 +152,27 @@ export function resolveScenario(value: unknown, file = '<scenario>', source?: { 
     })),
     clients,
   };
+}
+
+/**
+ * The most attempts a scenario may offer: each is simulated one by one (a million took 33 s
+ * on a busy machine, per policy), so `rate: 1000000000/s` for an hour ran for days.
+ */
+export const MAX_SCENARIO_ATTEMPTS = 5_000_000;
+
+/** Attempts the clients offer at most over the duration: the steps' and spikes' arrivals, times each client's attempts. */
+function offeredAttempts(clients: readonly ClientSpec[], durationMs: number): number {
+  let total = 0;
+  for (const c of clients) {
+    let arrivals = 0;
+    c.steps.forEach((st, j) => {
+      const end = Math.min(durationMs, c.steps[j + 1]?.at ?? durationMs);
+      if (end > st.at) arrivals += st.perMs * (end - st.at);
+    });
+    for (const sp of c.spikes) arrivals += sp.perMs * Math.max(0, Math.min(durationMs, sp.to) - sp.from);
+    total += arrivals * c.attempts;
+  }
+  return total;
 }
 
 function perMs(r: Rate): number {

@@ -68,6 +68,16 @@ describe('scenario format', () => {
     expect(() => resolveScenario({ duration: '1s', upstream: { capacity: 0, latency: 1 }, clients: [] })).toThrow(/upstream\.capacity: expected/);
     expect(errors(scenario().replace('latency: 10ms', 'latency: 10'))).toEqual(['sc.yaml:4: upstream.latency: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found 10']);
   });
+
+  it('refuses a scenario of more attempts than can be simulated (rate x duration x attempts), naming the figure; rate 0 is a run of nothing', () => {
+    const huge = (rate: string, attempts = 1): string => `duration: 60m\nupstream: { capacity: 10, latency: 10ms }\nclients:\n  - rate: [{ at: 0s, rate: ${rate} }]\n    retry: { attempts: ${attempts}, backoff: none }\n`;
+    const limit = 'expected at most 5,000,000 attempts over the duration (the clients\' rates and spikes x duration x retry attempts; each is simulated one by one)';
+    expect(errors(huge('1000000000/s'))).toEqual([`sc.yaml:3: clients: ${limit}, found 3.60e+12 attempts`]);
+    expect(errors(huge('1000/s'))).toEqual([]); // 3.6 million
+    expect(errors(huge('1000/s', 2))).toEqual([`sc.yaml:3: clients: ${limit}, found 7.20e+6 attempts`]);
+    expect(errors(`${huge('1/s')}    spikes: [{ at: 0s, for: 1d, rate: 100000/s }]\n`)).toEqual([`sc.yaml:3: clients: ${limit}, found 3.60e+8 attempts`]); // a spike counts up to the end only
+    expect(errors(huge('0'))).toEqual([]);
+  });
 });
 
 describe('the engine', { timeout: 120_000 }, () => {
@@ -216,5 +226,22 @@ describe('sluice simulate', { timeout: 120_000 }, () => {
     const err2 = new Sink();
     expect(await simulateCommand(['--scenario', scFile, '--policy', `${policies}#nope`], new Sink(), err2)).toBe(2);
     expect(err2.text).toContain('#nope: expected a policy or route name (fixed, adaptive, api), found "nope"');
+  });
+
+  it('a scenario or policy file over 1 MB is refused at once (exit 2), as the gateway refuses such a config', async () => {
+    const dir = tempDir();
+    const scFile = join(dir, 'sc.yaml');
+    const big = `${scenario()}${'# padding\n'.repeat(120_000)}`;
+    writeFileSync(scFile, big);
+    const policies = join(root, 'docs/scenarios/policies.yaml');
+    const err = new Sink();
+    expect(await simulateCommand(['--scenario', scFile, '--policy', policies], new Sink(), err)).toBe(2);
+    expect(err.text).toBe(`${scFile}: (document): expected a file of at most 1048576 bytes, found ${big.length} bytes\n`);
+    writeFileSync(scFile, scenario());
+    const bigPolicy = join(dir, 'sluice.yaml');
+    writeFileSync(bigPolicy, `${readFileSync(policies, 'utf8')}${'# padding\n'.repeat(120_000)}`);
+    const err2 = new Sink();
+    expect(await simulateCommand(['--scenario', scFile, '--policy', bigPolicy], new Sink(), err2)).toBe(2);
+    expect(err2.text).toContain(`${bigPolicy}: (document): expected a file of at most 1048576 bytes, found`);
   });
 });
