@@ -89,7 +89,7 @@ export class BadRequests {
 
   constructor(logger: Logger, periodMs: number) {
     this.#counts = noBadRequests();
-    this.#log = new RejectionLog(logger, periodMs, 'bad request');
+    this.#log = new RejectionLog(logger, periodMs, { message: 'bad request' });
   }
 
   count(reason: BadRequestReason, status: number): void {

@@ -25,7 +25,7 @@ import { PipelineLimit } from './pipeline-limit.js';
 import type { PipelineHandler } from './pipeline-limit.js';
 import { LoopSaturation } from './loop-saturation.js';
 import { RefusalPacer } from './refusal-pacer.js';
-import { RejectionLog } from './rejection-log.js';
+import { burstLogs, flushLogs } from './burst-logs.js';
 import { SlowReaders } from './slow-readers.js';
 import { MemoryBudget } from './memory-budget.js';
 import { handleRequest, newCounters, refuseExpectation } from './request-handler.js';
@@ -174,7 +174,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     draining: false,
     queued: 0,
     logger,
-    rejections: new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs),
+    ...burstLogs(logger),
     counters,
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     pacer,
@@ -321,8 +321,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         server.closeAllConnections();
         await closed;
       }
-      state.rejections.flush();
-      state.badRequests.flush();
+      flushLogs(state);
       await Promise.all([...state.table.upstreams.values()].flatMap((u) => [u.pool.destroy(), u.headPool.destroy()]));
       for (const p of state.table.policies.values()) p.retire();
       await leases?.stop(state.table);

@@ -36,27 +36,25 @@ import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 import type { SlowReaders } from './slow-readers.js';
 import { KernelProgress } from './socket-progress.js';
-import type { RejectionLog } from './rejection-log.js';
 import { messageVerdict } from './message-checks.js';
 import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
 import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
-import { logAdmissionFailure } from './admission-failures.js';
 import { answerLastHop } from './max-forwards.js';
+import type { BurstLogs } from './burst-logs.js';
 
 export type { GatewayCounters } from './gateway-counters.js';
 export { newCounters } from './gateway-counters.js';
 
 /** What a request needs of the gateway; `table` is swapped whole on reload. */
-export interface HandlerState {
+export interface HandlerState extends BurstLogs {
   table: RouteTable;
   draining: boolean;
   /** Requests waiting for admission now. */
   queued: number;
   readonly logger: Logger;
-  readonly rejections: RejectionLog;
   readonly counters: GatewayCounters;
   /** Requests refused for what they are (bad-requests.ts). */
   readonly badRequests: BadRequests;
@@ -189,11 +187,11 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
     decision = policy.admission.decide(req, res, route.admission, path);
   } catch (err) {
-    logAdmissionFailure(state.logger, 'admission failed', route.config.name, err);
+    state.admissionFailures.failed(route.config.name, err);
     return writeProblem(res, 500, 'admission_failed', 'Admission failed.');
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
-  if (policy.rollout.shadow) return shadowWait(route, decision, state.logger, res, () => forwardWith(state, route, req, res, body, undefined));
+  if (policy.rollout.shadow) return shadowWait(route, decision, state, res, () => forwardWith(state, route, req, res, body, undefined));
   if (state.queued >= server.maxQueued) {
     // Over the gateway-wide cap on waiting requests: answer at once, and that is all. The
     // response's close aborts the wait; should a gate admit it first, nothing runs.
@@ -206,7 +204,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
       (d) => {
         if (d.type === 'admitted') d.permit.release('ignored');
       },
-      (err: unknown) => logAdmissionFailure(state.logger, 'admission failed', route.config.name, err),
+      (err: unknown) => state.admissionFailures.failed(route.config.name, err),
     );
     return;
   }
@@ -232,7 +230,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     (err: unknown) => {
       state.queued--;
       state.pipeline?.admitting(socket, false);
-      logAdmissionFailure(state.logger, 'admission failed', route.config.name, err);
+      state.admissionFailures.failed(route.config.name, err);
       writeProblem(res, 500, 'admission_failed', 'Admission failed.');
     },
   );
@@ -267,7 +265,7 @@ function refuseBad(state: HandlerState, res: ServerResponse, v: BadVerdict, head
 
 function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, body: BodySource): void {
   if (d.type === 'abandoned') return;
-  if (d.type === 'rejected') return shadowed(route, d, state.logger) ? forwardWith(state, route, req, res, body, undefined) : refuse(state, route, d, res);
+  if (d.type === 'rejected') return shadowed(route, d, state) ? forwardWith(state, route, req, res, body, undefined) : refuse(state, route, d, res);
   if (d.type === 'admitted') {
     state.counters.admitted++;
     if (state.pacer.maxPauseMs > 0) d.permit.afterRelease = permitEnded(state);

@@ -9,14 +9,11 @@ import type { HttpDecision, Refused } from '../http/decision.js';
 import type { RequestBody } from './body-reader.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
-import { GATEWAY_DEFAULTS } from './defaults.js';
-import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import { forward } from './upstream-dispatch.js';
 import type { ForwardContext } from './proxy.js';
-import { RejectionLog } from './rejection-log.js';
 import type { LiveRoute } from './route-table.js';
-import { logAdmissionFailure } from './admission-failures.js';
+import type { BurstLogs } from './burst-logs.js';
 
 /** The route's policy for this request; undefined when a canary leaves its tenant alone. */
 export function activePolicy(route: LiveRoute, req: IncomingMessage): PolicyInstance | undefined {
@@ -26,16 +23,12 @@ export function activePolicy(route: LiveRoute, req: IncomingMessage): PolicyInst
   return undefined;
 }
 
-const shadowLogs = new WeakMap<Logger, RejectionLog>();
-
 /** A refusal of a shadow policy: counted and logged as would-have-refused; true when the request goes on. */
-export function shadowed(route: LiveRoute, d: Refused, logger: Logger): boolean {
+export function shadowed(route: LiveRoute, d: Refused, logs: BurstLogs): boolean {
   const rollout = route.policy?.rollout;
   if (rollout?.shadow !== true) return false;
   rollout.wouldRefuse(d.rejection.reason);
-  let log = shadowLogs.get(logger);
-  if (log === undefined) shadowLogs.set(logger, (log = new RejectionLog(logger, GATEWAY_DEFAULTS.rejectionLogMs, 'shadow: would have refused')));
-  log.count(route.config.name, d.rejection.reason, d.status);
+  logs.shadowRejections.count(route.config.name, d.rejection.reason, d.status);
   return true;
 }
 
@@ -43,10 +36,10 @@ export function shadowed(route: LiveRoute, d: Refused, logger: Logger): boolean 
  * A shadow policy's decision that waits: the request goes on now; the decision, when it
  * comes, is counted (a refusal) or holds its permit until the response closes (an admission).
  */
-export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, logger: Logger, res: ServerResponse, go: () => void): void {
+export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, logs: BurstLogs, res: ServerResponse, go: () => void): void {
   decision.then(
     (d) => {
-      if (d.type === 'rejected') shadowed(route, d, logger);
+      if (d.type === 'rejected') shadowed(route, d, logs);
       else if (d.type === 'admitted') {
         // Nobody forwards with this permit: it ends with the response (its status, or ignored when cut).
         const end = (): void => (res.writableFinished ? d.permit.finish(res.statusCode) : d.permit.release('ignored'));
@@ -54,7 +47,7 @@ export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, lo
         else res.once('close', end);
       }
     },
-    (err: unknown) => logAdmissionFailure(logger, 'shadow admission failed', route.config.name, err),
+    (err: unknown) => logs.admissionFailures.shadowFailed(route.config.name, err),
   );
   go();
 }

@@ -1,0 +1,35 @@
+/**
+ * The gateway's logs written per burst (rejection-log.ts), held in its state (gateway.ts) so
+ * that its drain writes each one's last burst: refusals, a shadow policy's would-have-refused,
+ * failed admissions (admission-failures.ts), bad requests. Until hostile-ops the shadow and
+ * admission-failure logs lived in module maps keyed by logger, and what their last second
+ * counted was lost at shutdown.
+ */
+import { AdmissionFailures } from './admission-failures.js';
+import { GATEWAY_DEFAULTS } from './defaults.js';
+import type { Logger } from './logger.js';
+import { RejectionLog } from './rejection-log.js';
+import type { HandlerState } from './request-handler.js';
+
+export interface BurstLogs {
+  readonly rejections: RejectionLog;
+  /** A shadow policy's refusals, counted instead of given. */
+  readonly shadowRejections: RejectionLog;
+  readonly admissionFailures: AdmissionFailures;
+}
+
+export function burstLogs(logger: Logger, periodMs: number = GATEWAY_DEFAULTS.rejectionLogMs): BurstLogs {
+  return {
+    rejections: new RejectionLog(logger, periodMs),
+    shadowRejections: new RejectionLog(logger, periodMs, { message: 'shadow: would have refused' }),
+    admissionFailures: new AdmissionFailures(logger, periodMs),
+  };
+}
+
+/** Write every log's last burst (at the end of a drain). */
+export function flushLogs(state: HandlerState): void {
+  state.rejections.flush();
+  state.shadowRejections.flush();
+  state.admissionFailures.flush();
+  state.badRequests.flush();
+}
