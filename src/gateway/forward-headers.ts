@@ -252,7 +252,7 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
     if (dashed !== lower && (isHopByHop(dashed, named) || dashed === 'content-length')) continue;
     if (!believe && (stripped.has(dashed) || proxyPrefixed(dashed))) continue;
     // One less hop for OPTIONS and TRACE (0 never comes here: max-forwards.ts answers it).
-    if (lower === 'max-forwards' && hopCounted(req.method)) out.push(raw[i]!, decremented(Number(raw[i + 1])));
+    if (lower === 'max-forwards' && hopCounted(req.method)) out.push(raw[i]!, decremented(raw[i + 1]!));
     else out.push(raw[i]!, raw[i + 1]!);
   }
   const h = req.headers;

@@ -16,7 +16,10 @@ import type { LiveRoute } from './route-table.js';
 /** Whether Max-Forwards means anything on `method` (RFC 9110 section 7.6.2). */
 export const hopCounted = (method: string | undefined): boolean => method === 'OPTIONS' || method === 'TRACE';
 
-/** A request's Max-Forwards: undefined without one; NaN when it is not one decimal number (two copies, a sign, a list). */
+/**
+ * A request's Max-Forwards (RFC 9110: 1*DIGIT, any length): undefined without one; NaN when it
+ * is not one decimal number (two copies, a sign, a list); a number (0 exactly when it is 0).
+ */
 export function maxForwardsOf(req: IncomingMessage): number | undefined {
   let value: string | undefined;
   const raw = req.rawHeaders;
@@ -26,11 +29,11 @@ export function maxForwardsOf(req: IncomingMessage): number | undefined {
     value = raw[i + 1]!;
   }
   if (value === undefined) return undefined;
-  return /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  return /^\d+$/.test(value) ? Number(value) : NaN;
 }
 
-/** The header value forwarded for a Max-Forwards of `n` (> 0). */
-export const decremented = (n: number): string => String(n - 1);
+/** The header value forwarded for a Max-Forwards of `value` (digits, not 0): one less, exactly, whatever its length. */
+export const decremented = (value: string): string => String(BigInt(value) - 1n);
 
 const badMaxForwards: BadVerdict = { status: 400, reason: 'bad_header', detail: 'Max-Forwards must be one decimal number (RFC 9110 section 7.6.2).' };
 
