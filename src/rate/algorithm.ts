@@ -35,7 +35,10 @@ export interface RateDecision {
 /**
  * A metering algorithm over state `S`. Contract:
  * - `step` updates `state` in place only when it allows (or reserves); a refusal leaves it
- *   as it was. Updating in place keeps the memory store's hot path to one Map lookup.
+ *   as it was — except a state written at a later clock reading than `now` (the clock went
+ *   back), which `step` first rewrites as of `now`, and keeps so even when it refuses (else
+ *   a refusal would wait for the clock to catch up). Updating in place keeps the memory
+ *   store's hot path to one Map lookup.
  * - `fresh(p, now)` is the state of a key never seen, and any state at or after
  *   `idleAt(state, p)` behaves exactly like a fresh one, so it may be dropped.
  */

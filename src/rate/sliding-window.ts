@@ -15,6 +15,13 @@
  * Reservations: a waiting caller is counted in `curr` at once, which is exact only while
  * its grant falls in the same window; a wait that would end in a later window is refused
  * with its Retry-After instead.
+ *
+ * A clock set back: a state whose window is later than now's (win > floor(now / w)) is first
+ * brought to now's window, everything it counted in its current window there — curr' =
+ * min(prev + curr, max(curr, limit)), prev' = 0: the estimate is no lower than it was at the
+ * last reading (nothing is given back by the jump), and no higher than a limit spent at this
+ * reading (plus reservations outstanding), so a refusal waits at most what it would after a
+ * burst spent now. The rewrite is kept even when the call is refused.
  */
 import { decision, delayUntil } from './algorithm.js';
 import type { RateAlgorithm, RateDecision } from './algorithm.js';
@@ -72,6 +79,18 @@ function allowAt(s: SlidingWindowState, w: number, k: number, room: number): num
   return t;
 }
 
+/** A state from a later window than now's (the clock went back) brought to now's window; whether it was. */
+function rebase(s: SlidingWindowState, p: SlidingWindowPolicy, now: number): boolean {
+  const k = Math.floor(now / p.windowMs);
+  if (s.win <= k) return false;
+  const all = s.prev + s.curr;
+  const cap = s.curr > p.limit ? s.curr : p.limit;
+  s.win = k;
+  s.curr = all < cap ? all : cap;
+  s.prev = 0;
+  return true;
+}
+
 function resetMs(prev: number, curr: number, k: number, w: number, now: number): number {
   return curr > 0 ? (k + 2) * w - now : prev > 0 ? (k + 1) * w - now : 0;
 }
@@ -88,6 +107,7 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
   },
 
   step(s, p, cost, now, maxDelayMs): RateDecision {
+    rebase(s, p, now);
     const w = p.windowMs;
     const limit = p.limit;
     const k = windowAt(s, w, now);
@@ -112,6 +132,7 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
   },
 
   refund(s, p, cost, now) {
+    rebase(s, p, now);
     const k = windowAt(s, p.windowMs, now);
     let prev = prevAt(s, k);
     let curr = currAt(s, k);

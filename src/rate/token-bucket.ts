@@ -12,6 +12,11 @@
  * Reservations (waiting callers) take the units at once and let the bucket go into debt
  * (tokens < 0); later callers see the debt, so grants stay in arrival order and the bound
  * above holds at grant times. A cancelled reservation is refunded.
+ *
+ * A clock set back: a state written at a reading later than `now` (last > now) is first
+ * brought to now — `last` := now, the tokens as they were: nothing refills across the jump,
+ * and a refusal waits no longer than it would on a bucket spent at this reading (the
+ * rewrite is kept even when the call is refused, so the bucket refills from there).
  */
 import { decision, delayUntil } from './algorithm.js';
 import type { RateAlgorithm, RateDecision } from './algorithm.js';
@@ -40,6 +45,7 @@ export const tokenBucket: RateAlgorithm<TokenBucketPolicy, TokenBucketState> = {
   },
 
   step(s, p, cost, now, maxDelayMs): RateDecision {
+    if (s.last > now) s.last = now;
     const perUnit = p.perMs / p.rate;
     const b = p.burst;
     const tokens = refilled(s, p, now);

@@ -9,8 +9,9 @@
  * Each algorithm, as local functions defined only when the batch needs it (every closure is
  * made again at each call of the script; functions stored in tables cost microseconds more):
  * `load` (the state as stored, binary or text, or false), `step` → 1 allowed / 0 refused (the
- * state changes only when it allows), `available`, `refund`, `idle` (idleAt), `save` (the state
- * packed in binary). The policy's numbers are in the prelude's locals (T = perMs / rate, as the
+ * state changes only when it allows — or when it was from a later reading than now, the clock
+ * set back: then `moved` is set, and the state, brought to now, is written even on a
+ * refusal), `available`, `refund`, `idle` (idleAt), `save` (the state packed in binary). The policy's numbers are in the prelude's locals (T = perMs / rate, as the
  * JavaScript computes it).
  */
 export const TOKEN_BUCKET = `
@@ -34,6 +35,7 @@ function refilled()
   return b
 end
 function tb_step(cost, maxDelay)
+  if last > now then last = now; moved = true end
   local have = refilled()
   if cost > b then return 0 end
   if tokens < cost then
@@ -88,7 +90,7 @@ end
 
 export const SLIDING_WINDOW = `
 local win, prev, curr
-local s_load, prev_at, curr_at, window_at, estimate, allow_at, s_available, s_step, s_refund, s_idle, s_save
+local s_load, s_rebase, prev_at, curr_at, window_at, estimate, allow_at, s_available, s_step, s_refund, s_idle, s_save
 if need_s then
 function s_load(s)
   if s and byte(s) == 1 then
@@ -100,6 +102,16 @@ function s_load(s)
   else
     win = floor(now / w); prev = 0; curr = 0
   end
+end
+function s_rebase()
+  local k = floor(now / w)
+  if win <= k then return end
+  local all, cap = prev + curr, limit
+  if curr > limit then cap = curr end
+  win = k
+  if all < cap then curr = all else curr = cap end
+  prev = 0
+  moved = true
 end
 function prev_at(k)
   if k == win then return prev elseif k == win + 1 then return curr end
@@ -138,6 +150,7 @@ function allow_at(k, room)
 end
 if need_cold then function s_available() return limit - estimate(now) end end
 function s_step(cost, maxDelay)
+  s_rebase()
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
   if cost > limit then return 0 end
@@ -150,6 +163,7 @@ function s_step(cost, maxDelay)
 end
 if need_cold then
 function s_refund(cost)
+  s_rebase()
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
   local fromCurr = cost

@@ -44,7 +44,10 @@
  * earlier versions ("%.17g" numbers, comma-separated) is read too, and rewritten in binary at
  * its next write — or kept in text, with stateEncoding 'text' ('t' in the call), which a fleet
  * upgrading from such a version runs until none is left: an older process cannot read a binary
- * state (its script fails). A state is written only when it changes. Its expiry follows the
+ * state (its script fails). A state is written only when it changes — a token bucket's or
+ * sliding window's state from a later reading than Redis's TIME (its clock stepped back, or a
+ * failover to a replica whose clock is behind) changes even on a refusal: the step brings it
+ * to now, as in the JavaScript. Its expiry follows the
  * moment it becomes indistinguishable from a fresh one (the algorithm's idleAt): the end of
  * the second whole second after it (Redis time); while a write leaves that moment in the same
  * second it keeps the expiry (SET KEEPTTL).
@@ -72,6 +75,9 @@ local EPS = 2 ^ -52
 local TINY = 2 ^ -1074
 local find, sub, floor, byte, pack, unpacks, fmt = string.find, string.sub, math.floor, string.byte, struct.pack, struct.unpack, string.format
 local K
+-- Set by a step that brought a state from a later reading than now (Redis's clock set back)
+-- to now: the state is written even when the step refused.
+local moved
 local rate, perMs, b, T, limit, w
 -- The algorithms the call needs; whether any operation is not a consume (refunds and takes
 -- need functions a consume does without).
@@ -153,16 +159,18 @@ const decide = (get: string): string => `
     local found = s ~= false
     local idle0 = found and idle()
     if not found then rs = '' elseif byte(s) == 1 then rs = s else rs = save() end
+    moved = false
     if op == 'c' then
       r = '0'
-      if step(x, y) == 1 then write(found, idle0, save(), idle()); r = '1' end
+      if step(x, y) == 1 then write(found, idle0, save(), idle()); r = '1'
+      elseif moved then write(found, idle0, save(), idle()) end
     elseif op == 't' then
       r = '0'
       if step(x, 0) == 1 then
         local extra = math.min(y - x, floor(available() + 1e-9))
         if extra >= 1 then step(extra, 0) end
         write(found, idle0, save(), idle()); r = '1'
-      end
+      elseif moved then write(found, idle0, save(), idle()) end
     elseif op == 'r' then
       if found then refund(x); write(found, idle0, save(), idle()) end
       r = '-'
