@@ -18,7 +18,7 @@ export interface Emitter<T> {
   readonly demand: number;
   /** True once cancelled or ended: stop producing. */
   readonly cancelled: boolean;
-  /** Aborts when the subscription is cancelled (created on first read). */
+  /** Aborts when the subscription is cancelled (created on first read); its `reason` is the cancel's (see Source.cancel). */
   readonly signal: AbortSignal;
   /**
    * Emit one item; only while `demand > 0` (emitting past demand fails the stream, §1.1).
@@ -49,8 +49,13 @@ export interface Source<T> {
    * source calls `emitter.wake()`.
    */
   pull(emitter: Emitter<T>): void | PromiseLike<void>;
-  /** The subscription was cancelled: release resources. At most once; never after the source ended the stream itself. */
-  cancel?(): void;
+  /**
+   * The subscription was cancelled: release resources. At most once; never after the source ended
+   * the stream itself. `reason` says why: the StreamRuleError the subscriber is failed with (§3.9,
+   * §2.13: its `cause` is what the subscriber threw), the reason given to `cancel(reason)`, or a
+   * DOMException named 'AbortError' for a plain `cancel()`.
+   */
+  cancel?(reason: unknown): void;
 }
 
 type State = 'subscribing' | 'active' | 'done';
@@ -74,6 +79,8 @@ export class Emission<T> implements Subscription, Emitter<T> {
   /** Items emitted re-entrantly from inside onNext (a source driven by its own subscriber). */
   #reentrant: T[] | undefined;
   #abort: AbortController | undefined;
+  /** Why the subscription ended early (for the source's cancel and the signal's reason). */
+  #reason: unknown;
 
   constructor(subscriber: Subscriber<T>, source: Source<T>) {
     this.#sub = subscriber;
@@ -90,7 +97,7 @@ export class Emission<T> implements Subscription, Emitter<T> {
 
   get signal(): AbortSignal {
     this.#abort ??= new AbortController();
-    if (this.#state === 'done' && !this.#abort.signal.aborted) this.#abort.abort();
+    if (this.#state === 'done' && !this.#abort.signal.aborted) this.#abort.abort(this.#reason);
     return this.#abort.signal;
   }
 
@@ -145,8 +152,9 @@ export class Emission<T> implements Subscription, Emitter<T> {
     if (!this.#busy && !this.#awaiting && this.#state === 'active') this.#drive();
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     if (this.#state === 'done') return; // §3.5, §3.7
+    this.#reason = reason ?? cancelled();
     this.#end();
     const source = this.#source;
     this.#source = undefined;
@@ -284,6 +292,7 @@ export class Emission<T> implements Subscription, Emitter<T> {
     const source = this.#source;
     this.#source = undefined;
     this.#terminal = { error };
+    this.#reason = error;
     this.#cancelSource(source);
     this.#flushTerminal();
   }
@@ -293,11 +302,13 @@ export class Emission<T> implements Subscription, Emitter<T> {
     const sub = this.#sub;
     const source = this.#source;
     this.#source = undefined;
+    const error = new StreamRuleError('2.13', `the subscriber's ${method} threw; its subscription was cancelled`, { cause: err });
+    this.#reason = error;
     this.#end();
     this.#cancelSource(source);
     if (sub === undefined) return;
     try {
-      sub.onError(new StreamRuleError('2.13', `the subscriber's ${method} threw; its subscription was cancelled`, { cause: err }));
+      sub.onError(error);
     } catch (again) {
       reportThrow(again, 'onError');
     }
@@ -309,17 +320,22 @@ export class Emission<T> implements Subscription, Emitter<T> {
     this.#sub = undefined; // §3.13: drop the reference
     this.#demand = 0;
     this.#reentrant = undefined;
-    if (this.#abort !== undefined && !this.#abort.signal.aborted) this.#abort.abort();
+    if (this.#abort !== undefined && !this.#abort.signal.aborted) this.#abort.abort(this.#reason);
   }
 
   #cancelSource(source: Source<T> | undefined): void {
     if (source?.cancel === undefined) return;
     try {
-      source.cancel();
+      source.cancel(this.#reason);
     } catch (err) {
       reportThrow(err, 'source cancel');
     }
   }
+}
+
+/** The reason of a plain `cancel()`: what an AbortSignal's `abort()` gives, so a WHATWG producer recognises it. */
+function cancelled(): DOMException {
+  return new DOMException('the subscriber cancelled its subscription', 'AbortError');
 }
 
 /** A subscriber's onError/onComplete (or a source's cancel) threw: nobody is left to tell but the process. */

@@ -12,8 +12,13 @@ export interface Subscription {
    * `Number.MAX_SAFE_INTEGER`, which counts as unbounded (§3.17). A no-op once cancelled or ended (§3.6).
    */
   request(n: number): void;
-  /** Stop: no signal follows once it returns, except ones already on the stack (§3.12); idempotent (§3.5, §3.7). */
-  cancel(): void;
+  /**
+   * Stop: no signal follows once it returns, except ones already on the stack (§3.12); idempotent (§3.5, §3.7).
+   * `reason` (a sluice extension; Reactive Streams' cancel takes none) is why: sluice's sources hand it
+   * on (a ReadableStream's `cancel(reason)`, `emitter.signal.reason`); without one they are given a
+   * DOMException named 'AbortError'.
+   */
+  cancel(reason?: unknown): void;
 }
 
 /** Receives the signals of one subscription: onSubscribe, then onNext* and at most one of onError / onComplete. */

@@ -42,10 +42,10 @@ export abstract class Relay<T, R> implements Source<R>, Subscriber<T> {
     return demand - this.requested;
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     const up = this.up;
     this.up = undefined;
-    up?.cancel();
+    up?.cancel(reason);
   }
 
   onSubscribe(subscription: Subscription): void {
@@ -85,7 +85,7 @@ export abstract class Relay<T, R> implements Source<R>, Subscriber<T> {
 
   /** Fail downstream and cancel upstream (a user function threw). */
   protected failWith(error: unknown): void {
-    this.cancel();
+    this.cancel(error);
     this.emitter.error(error);
   }
 }

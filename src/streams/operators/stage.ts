@@ -65,17 +65,17 @@ export abstract class Stage<T, R> implements Source<R>, Subscriber<T> {
     this.completed();
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     const up = this.up;
     this.up = undefined;
     this.upstreamDone = true;
-    up?.cancel();
+    up?.cancel(reason);
     this.cleanup();
   }
 
   /** Fail downstream, cancelling upstream (a user function failed). */
   protected fail(error: unknown): void {
-    this.cancel();
+    this.cancel(error);
     this.e.error(error);
   }
 

@@ -3,7 +3,7 @@
  * the Readable in paused mode through `read()`, so its own highWaterMark holds the source
  * back; the ReadableStream through its reader, one `read()` per item. A Readable and a
  * ReadableStream can be read once: one subscriber each. Cancel destroys the Readable /
- * cancels the ReadableStream.
+ * cancels the ReadableStream with the cancel's reason (the subscriber's error, or an AbortError).
  */
 import type { Readable } from 'node:stream';
 import { publisher } from '../publisher.js';
@@ -96,10 +96,10 @@ class ReadableStreamSource<T> implements Source<T> {
       e.next(r.value);
     }
   }
-  cancel(): void {
+  cancel(reason: unknown): void {
     const reader = this.#reader;
     this.#reader = undefined;
-    reader?.cancel().catch(() => undefined); // the subscriber is gone; a failing cancel has no one to tell
+    reader?.cancel(reason).catch(() => undefined); // the subscriber is gone; a failing cancel has no one to tell
   }
 }
 
