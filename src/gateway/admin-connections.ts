@@ -17,6 +17,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { answerAdminClientErrors } from './admin-errors.js';
+import { unreadBodyCloses } from './body-reader.js';
+import { lingerOnClose } from './responses.js';
 
 /** Connections the admin listener holds at most (file-limit.ts keeps room for them). */
 export const ADMIN_MAX_CONNECTIONS = 24;
@@ -100,6 +102,13 @@ export class AdminConnections {
 export function createAdminServer(handler: RequestListener): Server {
   const connections = new AdminConnections();
   const server = createServer(ADMIN_SERVER_OPTIONS, (req, res) => {
+    // No admin path takes a body: one declared is not read on after the answer — the connection
+    // closes, lingering (hostile-16: GET /healthz declaring 100 GB was answered and kept alive, and
+    // node:http read and dropped the body at the client's pace, 400 MB in 4 s, on the proxy's loop).
+    if (unreadBodyCloses(req, 0)) {
+      res.setHeader('Connection', 'close');
+      lingerOnClose(res);
+    }
     if (connections.admit(req, res)) handler(req, res);
   });
   server.on('connection', (socket: Socket) => connections.accepted(socket));

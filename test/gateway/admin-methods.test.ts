@@ -4,8 +4,8 @@
 // on the single process's listener and on the primary's (--workers). CONNECT is 405 too, and a
 // target over the head's limit 414 (hostile-16: a silent close, and 431).
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, gateway, get, oneRoute, startInProcess, upstream } from './helpers.js';
-import { rawConversation } from './raw-client.js';
+import { cleanup, gateway, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+import { rawConversation, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
@@ -53,4 +53,24 @@ describe('admin listener methods', () => {
     const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--concurrency', '4']);
     await expectReadOnly(gw.adminUrl);
   }, 120_000);
+
+  it('a GET declaring a body is answered and its connection closed, the body not read on (hostile-16)', async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    for (const framing of ['Content-Length: 100000000000', 'Transfer-Encoding: chunked']) {
+      // Kept alive, node:http read and dropped the body after the answer until requestTimeout (10 s): 400 MB in 4 s.
+      const { socket, text, closed } = rawSocket(gw.adminUrl);
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: a\r\n${framing}\r\n\r\n`);
+      const chunk = framing.startsWith('Transfer') ? Buffer.from(`10000\r\n${'x'.repeat(0x10000)}\r\n`) : Buffer.alloc(0x10000, 120);
+      let open = true;
+      void closed.then(() => (open = false));
+      const started = Date.now();
+      while (open && Date.now() - started < 8_000) {
+        if (!socket.write(chunk)) await new Promise((r) => setTimeout(r, 5));
+        else await sleep(0);
+      }
+      expect(open).toBe(false);
+      expect(text()).toMatch(/^HTTP\/1\.1 200 OK\r\nConnection: close\r\n[^]*\r\n\r\nok\n$/);
+    }
+  }, 30_000);
 });
