@@ -211,6 +211,10 @@ export class BrokerConsumer {
 
   async #process(d: Delivery): Promise<void> {
     this.#unstarted.delete(d);
+    if (d.attempt > this.#policy.maxAttempts) {
+      this.#overdelivered(d);
+      return;
+    }
     this.#received++;
     this.#inFlight++;
     const timer = Number.isFinite(this.#extendEveryMs) ? setInterval(() => void d.extend().catch(() => undefined), this.#extendEveryMs) : undefined;
@@ -244,6 +248,21 @@ export class BrokerConsumer {
     } finally {
       this.#released++;
     }
+  }
+
+  /**
+   * Delivered more often than `maxAttempts` with no failure here to count it: the consumers that
+   * had it died (or lost their connection) while handling it — a message that kills its
+   * process. Run again, it would kill the next one, for ever: dead-lettered unhandled instead.
+   */
+  #overdelivered(d: Delivery): void {
+    const reason = `delivered ${d.attempt} times, past onFailure.maxAttempts (${this.#policy.maxAttempts}), and never settled: the consumers handling it died or lost their connection (a message that kills its process?)`;
+    try {
+      this.#onError?.(new Error(reason), d, { action: 'dead-letter', reason });
+    } catch {
+      // a logging hook must not change what happens to the message
+    }
+    this.#track(d.deadLetter(reason).then(() => void this.#deadLettered++));
   }
 
   #track(p: Promise<void>): void {

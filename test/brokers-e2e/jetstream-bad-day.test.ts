@@ -1,7 +1,7 @@
 // A bad day for the JetStream consumer, against a nats-server of the test's own: the server
 // killed mid-stream and started again (the consumer goes on), killed for good (done rejects
 // with BrokerUnavailableError), and pulls asked for 0, a negative, NaN or a fraction.
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
@@ -72,6 +72,34 @@ describe.skipIf(!can)('jetstream: a bad day', () => {
       expect(await until(() => seen.size === 20 || ended !== undefined, 30_000)).toBe(true);
       expect(ended).toBeUndefined();
       expect(seen.size).toBe(20);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('a message that kills its consumer: the server counts each death, and past maxAttempts it is dead-lettered without running the handler again', async () => {
+    await nats.start();
+    const killer = (): Promise<JetstreamSource> => JetstreamSource.open({ servers: nats.servers, stream: 'KILLER', subjects: ['KILLER.>'], consumer: 'workers', ackWaitMs: 1000 });
+    await (await killer()).close();
+    await publish('KILLER.in', ['killer']);
+    // Two consumers take it and die holding it (closed, never settled): redelivered after ack_wait each time.
+    for (let death = 1; death <= 2; death++) {
+      const source = await killer();
+      const got: Delivery[] = [];
+      expect(await until(async () => (await source.pull(1, (d) => got.push(d), new AbortController().signal), got.length === 1))).toBe(true);
+      expect(got[0]!.attempt).toBe(death);
+      await source.close();
+    }
+    const calls: string[] = [];
+    const c = new BrokerConsumer(await killer(), (d) => void calls.push(text(d)), { onFailure: { maxAttempts: 2 } });
+    try {
+      expect(await until(() => c.stats().deadLettered === 1)).toBe(true);
+      expect(calls).toEqual([]); // the third consumer lives
+      const nc = await connect({ servers: nats.servers });
+      const m = await jetstreamManager(nc).then((jsm) => jsm.streams.getMessage('KILLER_DEAD', { seq: 1 }));
+      expect([m?.string(), m?.header.get('Sluice-Attempts'), m?.header.get('Sluice-Error')]).toEqual(['killer', '3', 'delivered 3 times, past onFailure.maxAttempts (2), and never settled: the consumers handling it died or lost their connection (a message that kills its process?)']);
+      await nc.close();
+      expect(c.stats()).toMatchObject({ received: 0, failed: 0, deadLettered: 1, held: 0 });
     } finally {
       await c.stop();
     }

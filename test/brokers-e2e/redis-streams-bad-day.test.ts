@@ -116,6 +116,34 @@ describe.skipIf(!can)('redis-streams: a bad day', () => {
     await r.del(stream);
   });
 
+  it('a message that kills its consumer: each death counts a delivery, and past maxAttempts it is dead-lettered without running the handler again', async () => {
+    const stream = unique('killer');
+    await r.xadd(stream, '*', 'body', 'killer');
+    // Three consumers take it and die holding it (closed, never settled: what a crashed process leaves pending).
+    for (const who of ['dead-1', 'dead-2', 'dead-3']) {
+      const source = await open(stream, who);
+      const got: Delivery[] = [];
+      expect(await until(async () => (await source.pull(1, (d) => got.push(d), new AbortController().signal), got.length === 1))).toBe(true);
+      await source.close();
+    }
+    const calls: string[] = [];
+    const told: string[] = [];
+    const c = new BrokerConsumer(await open(stream, 'next'), (d) => void calls.push(text(d)), { onFailure: { maxAttempts: 3 }, onError: (e) => told.push((e as Error).message) });
+    try {
+      expect(await until(() => c.stats().deadLettered === 1)).toBe(true);
+      const reason = 'delivered 4 times, past onFailure.maxAttempts (3), and never settled: the consumers handling it died or lost their connection (a message that kills its process?)';
+      expect(calls).toEqual([]); // the fourth consumer lives
+      expect(told).toEqual([reason]);
+      const dead = (await r.xrange(`${stream}:dead`, '-', '+')).map(([, f]) => f); // [field, value, ...]
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toEqual(['body', 'killer', 'sluice-error', reason, 'sluice-attempts', '4', 'sluice-source', expect.stringMatching(new RegExp(`^${stream}:`))]);
+      expect(await pending(stream)).toBe(0);
+      expect(c.stats()).toMatchObject({ received: 0, failed: 0, deadLettered: 1, held: 0 });
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('pull(max) of 0, -1, NaN or 1.5 is an InvalidArgumentError naming max (not Redis\'s "COUNT must be > 0"), and Infinity is unbounded', async () => {
     const stream = unique('pull-max');
     for (const b of ['a', 'b', 'c']) await r.xadd(stream, '*', 'body', b);
