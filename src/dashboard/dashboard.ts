@@ -88,6 +88,8 @@ export class Dashboard {
   readonly #subscribers = new Set<Subscriber>();
   readonly #timer: NodeJS.Timeout;
   #closed = false;
+  #dropped = 0;
+  #refused = 0;
 
   constructor(options: DashboardOptions) {
     optKnownKeys('Dashboard', options, DASHBOARD_KEYS);
@@ -127,6 +129,14 @@ export class Dashboard {
   /** Pages connected now. */
   get subscribers(): number {
     return this.#subscribers.size;
+  }
+
+  /**
+   * Pages open now, pages dropped for not reading (their socket full for `maxBlockedSamples`
+   * samples in a row) and pages answered 503 (more than `maxSubscribers`), since creation.
+   */
+  get pages(): { open: number; dropped: number; refused: number } {
+    return { open: this.#subscribers.size, dropped: this.#dropped, refused: this.#refused };
   }
 
   /** Tenants counted now, over every group (bounded by maxTenants per group). */
@@ -191,6 +201,7 @@ export class Dashboard {
 
   #subscribe(res: ServerResponse): void {
     if (this.#closed || this.#subscribers.size >= this.#maxSubscribers) {
+      if (!this.#closed) this.#refused++;
       send(res, 503, 'text/plain; charset=utf-8', 'too many dashboard pages open\n', { 'Retry-After': '5' });
       return;
     }
@@ -239,7 +250,11 @@ export class Dashboard {
     for (const sub of this.#subscribers) {
       if (sub.res.writableNeedDrain) {
         // A page that does not read: skip it; after a while, drop it.
-        if (++sub.blocked > DASHBOARD_DEFAULTS.maxBlockedSamples) sub.res.destroy();
+        if (++sub.blocked > DASHBOARD_DEFAULTS.maxBlockedSamples) {
+          this.#dropped++;
+          this.#subscribers.delete(sub);
+          sub.res.destroy();
+        }
         continue;
       }
       sub.blocked = 0;

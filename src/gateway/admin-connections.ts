@@ -24,6 +24,13 @@ import { lingerOnClose } from './responses.js';
 export const ADMIN_MAX_CONNECTIONS = 24;
 /** Of them, those other requests may never all take: kept for /healthz and /readyz. */
 export const ADMIN_PROBE_RESERVE = 4;
+/**
+ * Live /dashboard pages open at once, at most (the dashboard's maxSubscribers; one more is
+ * answered 503 'too many dashboard pages open'): a page holds its request in progress for as
+ * long as it is open, and 20 of them took every slot, so /metrics and /status were answered
+ * 503 'admin listener busy' while the pages stayed open. 8 leave 12 for scrapes and /status.
+ */
+export const ADMIN_DASHBOARD_PAGES = 8;
 /** node:http's options for an admin listener: a request's head must come within 10 s. */
 export const ADMIN_SERVER_OPTIONS = { headersTimeout: 10_000, requestTimeout: 10_000, connectionsCheckingInterval: 1_000 } as const;
 

@@ -94,7 +94,7 @@ let processRegistry: Registry | undefined;
  * whose events go on adding to the same series; the gateway's own counters carry what the
  * replaced policies and routes counted (`replaced`).
  */
-export async function loadMetrics(state: HandlerState): Promise<GatewayMetrics | undefined> {
+export async function loadMetrics(state: HandlerState, dashboard?: Dashboard): Promise<GatewayMetrics | undefined> {
   let prom: typeof PromClient;
   try {
     prom = await import('prom-client');
@@ -120,7 +120,7 @@ export async function loadMetrics(state: HandlerState): Promise<GatewayMetrics |
     monitors: () => policies().flatMap((p) => (p.monitor === undefined ? [] : [p.monitor])),
     signalLatency: { intervalMs: GATEWAY_DEFAULTS.signalLatencyMs },
   });
-  const replaced = registerGatewayMetrics(registry, state);
+  const replaced = registerGatewayMetrics(registry, state, dashboard);
   return {
     replaced: (old, next) => {
       gates.refresh();

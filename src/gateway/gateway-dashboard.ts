@@ -5,11 +5,13 @@
  */
 import { Dashboard } from '../dashboard/dashboard.js';
 import type { DashboardGroup } from '../dashboard/group-sampler.js';
+import { ADMIN_DASHBOARD_PAGES } from './admin-connections.js';
 import type { HandlerState } from './request-handler.js';
 
 export function gatewayDashboard(state: HandlerState, tenantKeys: 'hash' | 'raw' = 'hash'): Dashboard {
   return new Dashboard({
     title: 'sluice gateway',
+    maxSubscribers: ADMIN_DASHBOARD_PAGES,
     // API keys are shown hashed unless admin.tenantKeys is 'raw' (a worker's samples reach its primary so).
     tenantKeys,
     groups: function* (): Generator<DashboardGroup> {

@@ -11,13 +11,15 @@
  *   sluice_store_unavailable_total               requests refused 503 because the store (Redis) was away and its mode is closed
  *   sluice_upstream_failures_total{reason}       upstream failures: upstream_unreachable, upstream_timeout, upstream_invalid_response
  *   sluice_connections_over_limit_total{outcome} connections over server.maxConnections: refused (answered 503) or dropped (closed at accept)
+ *   sluice_dashboard_pages_total{outcome}        /dashboard live pages dropped for not reading, or refused 503 over the cap
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { Dashboard } from '../dashboard/dashboard.js';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_dashboard_pages_total'] as const;
 
 type Labels = Record<string, string>;
 
@@ -41,7 +43,7 @@ class Carried {
  * Register the gateway's series. Returns `replaced(old, next)`, for the gateway to call when a
  * reload swapped `old` for `next`: what `old`'s replaced policies and routes counted is kept.
  */
-export function registerGatewayMetrics(registry: Registry, state: HandlerState): (old: RouteTable, next: RouteTable) => void {
+export function registerGatewayMetrics(registry: Registry, state: HandlerState, dashboard?: Dashboard): (old: RouteTable, next: RouteTable) => void {
   const registers = [registry];
   const shadow = new Carried();
   const canary = new Carried();
@@ -126,6 +128,20 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState):
       this.reset();
       this.inc({ outcome: 'refused' }, state.counters.connectionsRefused);
       this.inc({ outcome: 'dropped' }, state.counters.connectionsDropped);
+    },
+  });
+  // A page that stops reading is dropped, not buffered for: how often that happens, and how
+  // often the cap of open pages turned one away, is seen here.
+  new Counter({
+    name: 'sluice_dashboard_pages_total',
+    help: 'Live /dashboard pages ended by the gateway: dropped (the page stopped reading; its socket stayed full) or refused (503, more pages open than the cap).',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset();
+      const pages = dashboard?.pages ?? { dropped: 0, refused: 0 };
+      this.inc({ outcome: 'dropped' }, pages.dropped);
+      this.inc({ outcome: 'refused' }, pages.refused);
     },
   });
   return (old, next) => {

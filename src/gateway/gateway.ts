@@ -237,11 +237,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Metrics count from before the first request, not from the first scrape: a refusal made
   // before Prometheus first asks is in its first answer. A worker loads them too: its
   // primary's /metrics is its workers' merged.
-  const loaded = resolved.admin.enabled ? await loadMetrics(state) : undefined;
-  let metrics: Promise<GatewayMetrics | undefined> | undefined = resolved.admin.enabled ? Promise.resolve(loaded) : undefined;
   // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's
   // /dashboard (primary.ts). Made before listening, as the metrics: it counts from the first request.
   const dashboard = resolved.admin.enabled ? gatewayDashboard(state, resolved.admin.tenantKeys) : undefined;
+  const loaded = resolved.admin.enabled ? await loadMetrics(state, dashboard) : undefined;
+  let metrics: Promise<GatewayMetrics | undefined> | undefined = resolved.admin.enabled ? Promise.resolve(loaded) : undefined;
   try {
     await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
   } catch (err) {

@@ -17,7 +17,7 @@ import { Dashboard } from '../dashboard/dashboard.js';
 import type { DashboardSample } from '../dashboard/dashboard.js';
 import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
-import { createAdminServer } from './admin-connections.js';
+import { ADMIN_DASHBOARD_PAGES, createAdminServer } from './admin-connections.js';
 import { listenAdmin, refuseMethod, send, storeReadiness } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { SharedLimitStore } from '../shared/limit-store.js';
@@ -270,7 +270,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   refresher.unref();
 
   // The workers' dashboards merged: refreshed with their status, once a second.
-  const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, samples: () => gatewayGroupLimits(mergeGroupSamples(slots.map((s) => s.dashboard?.groups ?? [])), slots.find((s) => s.status !== undefined)?.status, ledger.slots()) });
+  const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, maxSubscribers: ADMIN_DASHBOARD_PAGES, samples: () => gatewayGroupLimits(mergeGroupSamples(slots.map((s) => s.dashboard?.groups ?? [])), slots.find((s) => s.status !== undefined)?.status, ledger.slots()) });
   const admin = resolved.admin.enabled
     ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => slots.flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), dashboard }).catch((err: unknown) => {
         dashboard.close();

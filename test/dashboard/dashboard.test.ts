@@ -1,6 +1,7 @@
 // sluice/dashboard as a handler on a user's own server: the stream, its bounds, its options.
 import { createHash } from 'node:crypto';
 import { createServer, request } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
@@ -106,6 +107,36 @@ describe('sluice/dashboard', () => {
     expect(d.subscribers).toBe(1);
     d.close();
     expect(d.subscribers).toBe(0);
+  });
+
+  it('a page that never reads is dropped after a bound and counted; a page that reads goes on; a page over the cap is counted refused', { timeout: 60_000 }, async () => {
+    // Frames of ~400 KB every 100 ms fill the loopback socket's buffers in seconds.
+    const big = 'x'.repeat(400_000);
+    const d = createDashboard({ groups: [{ name: 'g', gates: [new ConcurrencyGate({ name: 'g', limit: 1 })], info: () => ({ big }) }], intervalMs: 100, maxSubscribers: 2 });
+    const url = await serve(d);
+    const { port } = new URL(url);
+    const stuck = connect(Number(port), '127.0.0.1');
+    onCleanup(async () => void stuck.destroy());
+    stuck.write('GET /dashboard/events HTTP/1.1\r\nHost: x\r\n\r\n');
+    stuck.pause(); // never reads: the kernel's buffers fill, then the server's
+    let read = 0;
+    const reader = request(`${url}/dashboard/events`, (res) => res.on('data', (c: Buffer) => (read += c.length)));
+    reader.end();
+    onCleanup(async () => void reader.destroy());
+    for (let i = 0; i < 50 && d.subscribers < 2; i++) await sleep(20);
+    expect(d.subscribers).toBe(2);
+    expect((await get(`${url}/dashboard/events`)).status).toBe(503);
+    expect(d.pages).toEqual({ open: 2, dropped: 0, refused: 1 });
+    let closed = false;
+    stuck.on('close', () => (closed = true));
+    for (let i = 0; i < 1500 && d.pages.dropped === 0; i++) await sleep(20);
+    expect(d.pages).toEqual({ open: 1, dropped: 1, refused: 1 });
+    stuck.resume(); // what the kernel holds is read, then the end: the server closed it
+    for (let i = 0; i < 500 && !closed; i++) await sleep(20);
+    expect(closed).toBe(true);
+    const before = read;
+    for (let i = 0; i < 100 && read === before; i++) await sleep(20);
+    expect(read).toBeGreaterThan(before); // the page that reads is still fed
   });
 
   it('counts from its creation, not from its first sample: what was answered before that is in the first sample', async () => {
