@@ -12,6 +12,7 @@
  *   sluice_upstream_failures_total{reason}       upstream failures: upstream_unreachable, upstream_timeout, upstream_invalid_response
  *   sluice_connections_over_limit_total{outcome} connections over server.maxConnections: refused (answered 503) or dropped (closed at accept)
  *   sluice_dashboard_pages_total{outcome}        /dashboard live pages dropped for not reading, or refused 503 over the cap
+ *   sluice_admission_failures_total{route,reason} requests answered 500 admission_failed (reason store_wrongtype: a store key of another type)
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -19,7 +20,7 @@ import type { Dashboard } from '../dashboard/dashboard.js';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_dashboard_pages_total'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total'] as const;
 
 type Labels = Record<string, string>;
 
@@ -142,6 +143,18 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState, 
       const pages = dashboard?.pages ?? { dropped: 0, refused: 0 };
       this.inc({ outcome: 'dropped' }, pages.dropped);
       this.inc({ outcome: 'refused' }, pages.refused);
+    },
+  });
+  // Not an outage (onStoreError does not cover it) and not the clients' doing: every request of
+  // the route fails until someone removes the key. Counted by route name: kept across reloads.
+  new Counter({
+    name: 'sluice_admission_failures_total',
+    help: 'Requests answered 500 admission_failed, by route and reason (store_wrongtype: a key under the store keyPrefix holds another type, written by another program).',
+    labelNames: ['route', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const f of state.admissionFailures.series()) this.inc({ route: f.route, reason: f.reason }, f.count);
     },
   });
   return (old, next) => {

@@ -48,7 +48,8 @@ function merge(values: readonly unknown[], field: string): unknown {
   }
   if (first !== null && typeof first === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(first)) out[k] = merge(values.map((v) => (v as Record<string, unknown> | null)?.[k]).filter((v) => v !== undefined), k);
+    // Every worker's keys: an optional field (a route's last admission error) one worker has and the first has not is kept.
+    for (const k of new Set(values.flatMap((v) => (v !== null && typeof v === 'object' ? Object.keys(v) : [])))) out[k] = merge(values.map((v) => (v as Record<string, unknown> | null)?.[k]).filter((v) => v !== undefined), k);
     return out;
   }
   return first;

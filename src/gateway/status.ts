@@ -1,5 +1,6 @@
 /** The gateway's state as JSON-safe data: every route, policy and gate (`/status`, `gateway.status()`). */
 import type { GateStats } from '../core/types.js';
+import type { AdmissionFailureStatus } from './admission-failures.js';
 import type { BadRequestCounts } from './bad-requests.js';
 import type { FaultSnapshot } from './fault-injection.js';
 import type { MemoryBudget } from './memory-budget.js';
@@ -16,6 +17,11 @@ export interface RouteStatus {
   readonly policy: string | undefined;
   /** Injected faults and how many were injected; absent when the route has none. */
   readonly fault?: FaultSnapshot;
+  /**
+   * Requests answered 500 admission_failed (a store key of another type: reason
+   * `store_wrongtype`), `failing` while one failed in the last 10 s, with the last error.
+   */
+  readonly admissionFailures: AdmissionFailureStatus;
 }
 
 export interface PolicyStatus {
@@ -87,6 +93,7 @@ export function gatewayStatus(state: HandlerState, connections: { readonly open:
       upstream: r.upstream.config.name,
       policy: r.policy?.name,
       ...(r.fault === undefined ? {} : { fault: r.fault.snapshot() }),
+      admissionFailures: state.admissionFailures.status(r.config.name),
     })),
     policies: [...t.policies.values()].map((p) => ({ name: p.name, key: p.key, serviceMs: p.admission.serviceMs, refusingAll: p.refusingAll, rollout: p.rollout.snapshot(), gates: p.stats() })),
     upstreams: [...t.upstreams.values()].map((u) => ({

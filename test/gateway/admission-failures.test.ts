@@ -1,0 +1,64 @@
+// Failed admissions (a store key of another type, WRONGTYPE): what /status and /metrics read
+// of them, on an injected clock; the log per burst; and the primary's merge of its workers'.
+import { describe, expect, it } from 'vitest';
+import { AdmissionFailures, FAILING_MS, failureReasonOf } from '../../src/gateway/admission-failures.js';
+import type { Logger } from '../../src/gateway/logger.js';
+import { mergeStatuses } from '../../src/gateway/status-merge.js';
+import type { GatewayStatus } from '../../src/gateway/status.js';
+import { StoreWrongTypeError } from '../../src/redis/store-errors.js';
+
+function captured(): { logger: Logger; lines: { level: string; msg: string; fields: Record<string, unknown> }[] } {
+  const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  const at = (level: string) => (msg: string, fields: Record<string, unknown> = {}) => void lines.push({ level, msg, fields });
+  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}
+
+describe('AdmissionFailures', () => {
+  it('counts by route and reason, shows the last error, and is failing for 10 s after the last failure', () => {
+    let now = 1_000_000;
+    const { logger, lines } = captured();
+    const f = new AdmissionFailures(logger, 1000, () => now);
+    expect(f.status('api')).toEqual({ count: 0, failing: false });
+    const wrong = new StoreWrongTypeError('sluice:{p}/r', new Error('WRONGTYPE Operation against a key holding the wrong kind of value'));
+    for (let i = 0; i < 3; i++) f.failed('api', wrong);
+    now += 5;
+    f.failed('api', new Error('boom'));
+    expect(f.status('api')).toEqual({ count: 4, failing: true, reason: 'error', lastError: 'Error: boom', lastAt: new Date(now).toISOString() });
+    expect([...f.series()]).toEqual([
+      { route: 'api', reason: 'store_wrongtype', count: 3 },
+      { route: 'api', reason: 'error', count: 1 },
+    ]);
+    now += FAILING_MS - 1;
+    expect(f.status('api').failing).toBe(true);
+    now += 1;
+    expect(f.status('api')).toMatchObject({ count: 4, failing: false });
+    // Logged: the first of each error at once, the rest at the flush, as error lines.
+    expect(lines.map((l) => [l.level, l.msg, l.fields['count']])).toEqual([
+      ['error', 'admission failed', 1],
+      ['error', 'admission failed', 1],
+    ]);
+    f.flush();
+    expect(lines.map((l) => l.fields['count'])).toEqual([1, 1, 2]);
+    expect(lines[2]!.fields).toMatchObject({ route: 'api', error: String(wrong), status: 500, periodMs: 1000 });
+  });
+
+  it('a shadow policy\'s failure is logged, not counted (nothing was answered 500)', () => {
+    const { logger, lines } = captured();
+    const f = new AdmissionFailures(logger, 1000);
+    f.shadowFailed('api', new Error('boom'));
+    expect(f.status('api')).toEqual({ count: 0, failing: false });
+    expect(lines.map((l) => l.msg)).toEqual(['shadow admission failed']);
+  });
+
+  it('failureReasonOf: a sluice error by its code, anything else "error"', () => {
+    expect(failureReasonOf(new StoreWrongTypeError('k', new Error('WRONGTYPE')))).toBe('store_wrongtype');
+    expect(failureReasonOf(new Error('x'))).toBe('error');
+    expect(failureReasonOf('a string')).toBe('error');
+  });
+
+  it('the primary\'s /status keeps the last error of a worker other than the first', () => {
+    const w = (admissionFailures: Record<string, unknown>): GatewayStatus => ({ state: 'serving', routes: [{ name: 'api', admissionFailures }] }) as unknown as GatewayStatus;
+    const merged = mergeStatuses([w({ count: 0, failing: false }), w({ count: 3, failing: true, reason: 'store_wrongtype', lastError: 'WRONGTYPE x', lastAt: 'T' })])!;
+    expect(merged.routes[0]!.admissionFailures).toEqual({ count: 3, failing: true, reason: 'store_wrongtype', lastError: 'WRONGTYPE x', lastAt: 'T' });
+  });
+});
