@@ -101,13 +101,14 @@ export function ratePolicy(input: RatePolicyInput, option = 'policy', defaultNam
   if (algorithm === 'sliding-window') {
     forbid(raw, at, algorithm, BUCKET_FIELDS);
     const limit = optNumber(at('limit'), raw['limit'], 1, Number.MAX_VALUE);
-    const windowMs = optNumber(at('windowMs'), raw['windowMs'], Number.MIN_VALUE, Number.MAX_VALUE);
+    const windowMs = optNumber(at('windowMs'), raw['windowMs'], Number.MIN_VALUE, MAX_UNIT_MS);
     policy = { algorithm, name, limit, windowMs };
   } else {
     forbid(raw, at, algorithm, WINDOW_FIELDS);
     const rate = optNumber(at('rate'), raw['rate'], Number.MIN_VALUE, Number.MAX_VALUE);
     const perMs = optNumber(at('perMs'), raw['perMs'] ?? POLICY_DEFAULTS.perMs, Number.MIN_VALUE, Number.MAX_VALUE);
     const burst = optNumber(at('burst'), raw['burst'] ?? Math.max(1, rate), 1, Number.MAX_VALUE);
+    if (perMs / rate > MAX_UNIT_MS) throw new InvalidOptionError(at('rate'), `a rate giving one unit within ${MAX_UNIT_MS} ms (perMs / rate, here ${perMs} / rate; about 68 years, the longest Retry-After a client can be told)`, rate);
     policy = { algorithm, name, rate, perMs, burst };
   }
   Object.freeze(policy);
@@ -120,6 +121,13 @@ function forbid(raw: Record<string, unknown>, at: (field: string) => string, alg
     if (raw[f] !== undefined) throw new InvalidOptionError(at(f), `absent for algorithm "${algorithm}"`, raw[f]);
   }
 }
+
+/**
+ * Longest a policy may take to give back one unit (perMs / rate; a sliding window's windowMs):
+ * 2^31 − 1 s, about 68 years, the largest Retry-After written (delta-seconds, RFC 9111 §1.2.2).
+ * A slower policy would answer every refusal with a Retry-After that is not true.
+ */
+export const MAX_UNIT_MS = (2 ** 31 - 1) * 1000;
 
 /** Most units one request can ever get at once (burst or window limit); a larger cost can never pass. */
 export function capacityOf(policy: RatePolicy): number {
