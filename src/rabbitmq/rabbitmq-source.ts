@@ -31,7 +31,11 @@ export interface RabbitmqSourceOptions {
   readonly deadLetterQueue?: string;
   /** Assert the queue (durable) before consuming. @default true */
   readonly assertQueue?: boolean;
-  /** A number for a fixed prefetch; options for a prefetch adapted to the processing rate. @default {} (adaptive) */
+  /**
+   * A number for a fixed prefetch; options for a prefetch adapted to the processing rate.
+   * Adaptive needs a channel-wide prefetch, which quorum and stream queues refuse: give them a
+   * number (otherwise open() is an InvalidOptionError naming prefetch). @default {} (adaptive)
+   */
   readonly prefetch?: PrefetchOptions | number;
   /** @default systemClock */
   readonly clock?: Clock;
@@ -129,19 +133,30 @@ export class RabbitmqSource implements BrokerSource {
     const url = nonEmpty('url', options.url ?? 'amqp://127.0.0.1:5672');
     const name = `rabbitmq at ${redactUrl(url)} queue ${JSON.stringify(queue)}`;
     const conn = await reach(`rabbitmq at ${redactUrl(url)}`, () => amqp.connect(url));
+    // A quorum or stream queue refuses a channel-wide prefetch by closing the connection (540).
+    let refusedGlobal: Error | undefined;
+    conn.on('error', (e: Error) => {
+      if (/global qos/i.test(e.message)) refusedGlobal = e;
+    });
     try {
       const confirmCh = await conn.createConfirmChannel();
       if (assert) await confirmCh.assertQueue(queue, { durable: true });
       await confirmCh.assertQueue(dlq, { durable: true });
       const consumeCh = await conn.createChannel();
-      // Channel-wide (global) qos: RabbitMQ applies a change to a running consumer at once.
-      await consumeCh.prefetch(prefetch.value, true);
+      // Adaptive: a channel-wide (global) qos, which RabbitMQ applies to a running consumer at
+      // once. Fixed: per consumer (one consumer on this channel: the same bound), which every
+      // queue type takes — quorum and stream queues refuse a global one.
+      await consumeCh.prefetch(prefetch.value, prefetch.adaptive);
       const source = new RabbitmqSource(name, queue, dlq, prefetch, conn, consumeCh, confirmCh);
       const ok = await consumeCh.consume(queue, (msg) => source.#onMessage(msg), { noAck: false });
       source.#consumerTag = ok.consumerTag;
       return source;
     } catch (err) {
       await conn.close().catch(() => undefined);
+      if (refusedGlobal !== undefined) {
+        const why = `a number (a fixed prefetch) for queue ${JSON.stringify(queue)}, which refuses the channel-wide prefetch an adaptive one needs (a quorum or stream queue; RabbitMQ: ${refusedGlobal.message})`;
+        throw new InvalidOptionError('prefetch', why, options.prefetch ?? {});
+      }
       throw err;
     }
   }

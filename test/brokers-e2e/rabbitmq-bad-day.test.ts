@@ -7,7 +7,7 @@ import amqp from 'amqplib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
 import type { Delivery } from '../../src/brokers/index.js';
-import { InvalidArgumentError, VirtualClock } from '../../src/core/index.js';
+import { InvalidArgumentError, InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import { ATTEMPT_HEADER, RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { rabbitmq, unique, until } from '../brokers/services.js';
 import { stopMidBurst } from './stop-burst.js';
@@ -54,6 +54,23 @@ async function drain(queue: string): Promise<{ body: string; attempt: unknown }[
   await ch.deleteQueue(`${queue}.dead`);
   await c.close();
   return out;
+}
+
+/** A quorum queue holding one message `body`, for `run`; deleted (with its dead-letter queue) after. */
+async function withQuorumQueue(prefix: string, body: string, run: (queue: string, ch: amqp.ConfirmChannel) => Promise<void>): Promise<void> {
+  const queue = unique(prefix);
+  const admin = await amqp.connect(url);
+  const ch = await admin.createConfirmChannel();
+  try {
+    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    ch.sendToQueue(queue, Buffer.from(body), { persistent: true });
+    await ch.waitForConfirms();
+    await run(queue, ch);
+  } finally {
+    await ch.deleteQueue(queue);
+    await ch.deleteQueue(`${queue}.dead`);
+    await admin.close();
+  }
 }
 
 /** Settles with 'settled' / 'rejected: <name>', or 'still waiting' after `ms`. */
@@ -197,6 +214,43 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     expect(await outcome(c.done, 1000)).toBe('settled');
     expect(c.stats()).toMatchObject({ received: 1, acked: 0, inFlight: 1 });
     expect(await drain(queue)).toEqual([{ body: 'stuck', attempt: undefined }]);
+  });
+
+  it('a quorum queue refuses the channel-wide prefetch an adaptive one needs: open() says to pass a number, naming the queue; a fixed prefetch consumes it', async () => {
+    await withQuorumQueue('quorum', 'q1', async (queue, ch) => {
+      const err = await RabbitmqSource.open({ url, queue, assertQueue: false }).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidOptionError);
+      expect((err as InvalidOptionError).option).toBe('prefetch');
+      expect((err as Error).message).toMatch(new RegExp(`^prefetch: expected a number \\(a fixed prefetch\\) for queue "${queue}", which refuses the channel-wide prefetch an adaptive one needs \\(a quorum or stream queue; RabbitMQ: .*global qos.*\\), received an object$`));
+      const seen: string[] = [];
+      const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue, assertQueue: false, prefetch: 4 }), (d) => void seen.push(text(d)));
+      expect(await until(() => c.stats().acked === 1)).toBe(true);
+      await c.stop();
+      expect(seen).toEqual(['q1']);
+      expect((await ch.checkQueue(queue)).messageCount).toBe(0);
+    });
+  });
+
+  it('a message that kills its consumer, on a quorum queue (a fixed prefetch): the broker counts each death (x-delivery-count), and past maxAttempts it is dead-lettered without running the handler again', async () => {
+    await withQuorumQueue('killer', 'killer', async (queue, ch) => {
+      // Two consumers take it and die holding it (their connection closed, never settled): requeued, counted.
+      for (let death = 1; death <= 2; death++) {
+        const source = await RabbitmqSource.open({ url, queue, assertQueue: false, prefetch: 1 });
+        const got: Delivery[] = [];
+        await source.pull(1, (d) => got.push(d), new AbortController().signal);
+        expect(got[0]!.attempt).toBe(death);
+        await source.close();
+      }
+      const calls: string[] = [];
+      const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue, assertQueue: false, prefetch: 1 }), (d) => void calls.push(text(d)), { onFailure: { maxAttempts: 2 } });
+      expect(await until(() => c.stats().deadLettered === 1)).toBe(true);
+      await c.stop();
+      expect(calls).toEqual([]); // the third consumer lives
+      const dead = await ch.get(`${queue}.dead`, { noAck: true });
+      expect(dead && [dead.content.toString(), dead.properties.headers?.['x-sluice-attempt'], dead.properties.headers?.['x-sluice-error']]).toEqual(['killer', 3, 'delivered 3 times, past onFailure.maxAttempts (2), and never settled: the consumers handling it died or lost their connection (a message that kills its process?)']);
+      expect((await ch.checkQueue(queue)).messageCount).toBe(0);
+      expect(c.stats()).toMatchObject({ received: 0, failed: 0, deadLettered: 1, held: 0 });
+    });
   });
 
   it('an ack after the source closed fails (the broker has requeued the message) instead of reporting an ack', async () => {
