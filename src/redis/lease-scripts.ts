@@ -29,6 +29,12 @@
  * a TTL had lost its leases anyway: after the fence's TTL, a stale epoch fences nothing. The
  * epoch key outlives the leases (a day after the last call, refreshed by every call).
  *
+ * Redis's clock set back (NTP on its host, a failover to a replica whose clock is behind):
+ * every call first brings stored times from a later TIME to now — a lease's or demand's
+ * expiry to at most now + ttl, an epoch's birth to now, its fence to at most now + ttl — so
+ * a crashed holder's slots come back within a TTL, not the length of the step; a renewal
+ * finds its leases where they were.
+ *
  * ARGV: op, limit, ttlMs, holder, want, epoch, cover (acquire) / keep (renew) / 0, ids… →
  * { n (granted, renewed or released), holders other than the caller that want slots, leases
  * held after the call, the epoch, 1 while fenced (else 0), lost ids… }. The lease and demand
@@ -43,6 +49,21 @@ local count = tonumber(ARGV[7])
 local exp = string.format('%.17g', now + ttl)
 local ep = redis.call('HMGET', E, 'e', 'b', 'f', 'l')
 local epoch, born, fence = ep[1], tonumber(ep[2]), tonumber(ep[3])
+-- Redis's clock set back (or a failover to a replica behind): times stored at a later TIME are
+-- brought to now — an epoch born later began now, a fence ends within a TTL, a lease or demand
+-- expires within a TTL — so nothing is held for the length of the step.
+local horizon = now + ttl
+if epoch and born and born > now then
+  born = now
+  redis.call('HSET', E, 'b', string.format('%.17g', born))
+end
+if epoch and fence and fence > horizon then
+  fence = horizon
+  redis.call('HSET', E, 'f', string.format('%.17g', fence))
+end
+if tonumber(ep[4] or '0') > now then ep[4] = string.format('%.17g', now) end
+local ahead = redis.call('ZRANGEBYSCORE', L, '(' .. exp, '+inf')
+for i = 1, #ahead do redis.call('ZADD', L, 'XX', exp, ahead[i]) end
 -- The lease set gone while leases in it were live (an eviction of it alone): the epoch ends too.
 if epoch and redis.call('EXISTS', L) == 0 and now < (tonumber(ep[4]) or 0) + ttl then epoch = false end
 if not epoch then
@@ -62,10 +83,12 @@ local d = redis.call('HGETALL', W)
 for i = 1, #d, 2 do
   local v = d[i + 1]
   local sep = string.find(v, '|', 1, true)
-  if tonumber(string.sub(v, sep + 1)) <= now then
+  local til = tonumber(string.sub(v, sep + 1))
+  if til <= now then
     redis.call('HDEL', W, d[i])
-  elseif d[i] ~= holder and tonumber(string.sub(v, 1, sep - 1)) > 0 then
-    others = others + 1
+  else
+    if til > horizon then redis.call('HSET', W, d[i], string.sub(v, 1, sep) .. exp) end
+    if d[i] ~= holder and tonumber(string.sub(v, 1, sep - 1)) > 0 then others = others + 1 end
   end
 end
 if want > 0 then redis.call('HSET', W, holder, want .. '|' .. exp) else redis.call('HDEL', W, holder) end
@@ -108,7 +131,8 @@ return out
 
 /**
  * A breaker's state shared by every process: KEYS[1] a hash { e = epoch, s = state,
- * u = open until (Redis ms) }. ARGV[1] 'get', or 'set' with ARGV[2] the state and ARGV[3]
+ * u = open until (Redis ms), o = the open time set }. An open time left longer than `o`
+ * (Redis's clock set back since) is cut to `o` from now. ARGV[1] 'get', or 'set' with ARGV[2] the state and ARGV[3]
  * its open time (ms). A set bumps the epoch, so a process applies each change once.
  * → { epoch, state, remaining open ms }.
  */
@@ -119,13 +143,20 @@ local K = KEYS[1]
 if ARGV[1] == 'set' then
   local e = redis.call('HINCRBY', K, 'e', 1)
   local openMs = tonumber(ARGV[3])
-  redis.call('HSET', K, 's', ARGV[2], 'u', string.format('%.17g', now + openMs))
+  redis.call('HSET', K, 's', ARGV[2], 'u', string.format('%.17g', now + openMs), 'o', string.format('%.17g', openMs))
   redis.call('PEXPIRE', K, math.max(86400000, math.ceil(openMs) * 2))
   return { e, ARGV[2], string.format('%.17g', openMs) }
 end
-local s = redis.call('HMGET', K, 'e', 's', 'u')
+local s = redis.call('HMGET', K, 'e', 's', 'u', 'o')
 if not s[1] then return { 0, 'closed', '0' } end
-return { tonumber(s[1]), s[2], string.format('%.17g', math.max(0, tonumber(s[3]) - now)) }
+local left = math.max(0, tonumber(s[3]) - now)
+-- Redis's clock set back: an open time never ends later than its own length from now.
+local o = tonumber(s[4])
+if o and left > o then
+  left = o
+  redis.call('HSET', K, 'u', string.format('%.17g', now + o))
+end
+return { tonumber(s[1]), s[2], string.format('%.17g', left) }
 `;
 
 export const LEASE_COMMAND = 'sluiceLease';

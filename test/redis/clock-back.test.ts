@@ -3,12 +3,15 @@
 // by planting such state under the test's own keyPrefix. Before, a token bucket or sliding
 // window key planted 50 s ahead was refused until TIME caught up (Retry-After 50 s); now the
 // script brings the state to its TIME as it was — admitted within one period, no unit given.
+// Likewise the lease script (a crashed holder's slots, an epoch's fence) and the shared
+// breaker's open time: held a TTL (an open time) from the step at most, not its length.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { RatePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { stateKey } from '../../src/redis/keys.js';
+import { BREAKER_SCRIPT, LEASE_SCRIPT } from '../../src/redis/lease-scripts.js';
 import type { RedisRateStore } from '../../src/redis/redis-rate-store.js';
 import { sharedRedis, unique } from './servers.js';
 
@@ -98,5 +101,98 @@ describe.skipIf(!svc.up)('rate scripts on state from a later Redis time', () => 
     const r = await burst(rs, key, p, 8);
     expect(r.allowed).toBe(3);
     expect(r.retryAfterMs).toBeLessThanOrEqual(1_200_000);
+  });
+});
+
+const J = 50_000;
+
+/** Every time the lease script stored under `tag`, moved J later: what a step back of Redis's clock by J leaves. */
+async function stepBack(tag: string): Promise<void> {
+  const [L, W, E] = leaseKeys(tag);
+  const z = await raw.zrangebyscore(L, '-inf', '+inf', 'WITHSCORES');
+  for (let i = 0; i < z.length; i += 2) await raw.zadd(L, Number(z[i + 1]) + J, z[i]!);
+  const w = await raw.hgetall(W);
+  for (const [h, v] of Object.entries(w)) {
+    const [want, until] = v.split('|');
+    await raw.hset(W, h, `${want}|${Number(until) + J}`);
+  }
+  const e = await raw.hgetall(E);
+  for (const f of ['b', 'f', 'l']) if (e[f] !== undefined && e[f] !== '0') await raw.hset(E, f, String(Number(e[f]) + J));
+}
+
+function leaseKeys(tag: string): [string, string, string] {
+  const base = `${store.config.keyPrefix}{${tag}}`;
+  return [`${base}:l`, `${base}:w`, `${base}:e`];
+}
+
+interface LeaseReply {
+  n: number;
+  used: number;
+  epoch: string;
+  fenced: boolean;
+  lost: string[];
+}
+
+/** One call of the lease script (limit 2, TTL 300 ms). */
+async function lease(tag: string, op: 'a' | 'n', holder: string, epoch: string, count: number, ids: string[]): Promise<LeaseReply> {
+  const r = (await raw.eval(LEASE_SCRIPT, 3, ...leaseKeys(tag), op, 2, 300, holder, ids.length, epoch, count, ...ids)) as (number | string)[];
+  return { n: Number(r[0]), used: Number(r[2]), epoch: String(r[3]), fenced: r[4] === 1, lost: r.slice(5).map(String) };
+}
+
+/**
+ * Acquire `ids` for `holder`, a call every 50 ms for `forMs` (the calls keep the lease set
+ * alive, as a busy limit's do): how many were granted in all, by the end.
+ */
+async function acquireFor(tag: string, holder: string, epoch: string, ids: string[], forMs: number): Promise<number> {
+  let want = ids;
+  for (let waited = 0; waited <= forMs && want.length > 0; waited += 50) {
+    want = want.slice((await lease(tag, 'a', holder, epoch, 0, want)).n);
+    await sleep(50);
+  }
+  return ids.length - want.length;
+}
+
+describe.skipIf(!svc.up)('lease and breaker scripts on times from a later Redis time', () => {
+  it('a crashed holder’s leases come back a TTL after the step back, not 50 s later', async () => {
+    const tag = unique('lease');
+    const a = await lease(tag, 'a', 'h1', '', 0, ['x1', 'x2']);
+    expect(a.n).toBe(2);
+    await stepBack(tag);
+    expect((await lease(tag, 'a', 'h2', a.epoch, 0, ['y1', 'y2'])).n).toBe(0); // still live, for a TTL
+    expect(await acquireFor(tag, 'h2', a.epoch, ['y1', 'y2'], 800)).toBe(2);
+    expect(await raw.zcard(leaseKeys(tag)[0])).toBe(2);
+  });
+
+  it('a renewal across the step back keeps every lease, and they still lapse a TTL after it', async () => {
+    const tag = unique('lease');
+    const a = await lease(tag, 'a', 'h1', '', 0, ['x1', 'x2']);
+    await stepBack(tag);
+    const renewed = await lease(tag, 'n', 'h1', a.epoch, 2, ['x1', 'x2']);
+    expect(renewed).toMatchObject({ n: 2, used: 2, fenced: false, lost: [] });
+    const t = await redisNow();
+    for (const id of ['x1', 'x2']) expect(Number(await raw.zscore(leaseKeys(tag)[0], id))).toBeLessThanOrEqual(t + 300);
+    expect((await lease(tag, 'a', 'h2', a.epoch, 0, ['y1'])).n).toBe(0);
+    expect(await acquireFor(tag, 'h2', a.epoch, ['y1', 'y2'], 800)).toBe(2);
+  });
+
+  it('a fence raised after the step back ends a TTL later, not 50 s later', async () => {
+    const tag = unique('lease');
+    const a = await lease(tag, 'a', 'h1', '', 0, ['x1']);
+    await stepBack(tag);
+    // A holder of another epoch: its leases were lost with work on them — the fence goes up.
+    expect((await lease(tag, 'a', 'h3', 'stale', 0, ['z1'])).fenced).toBe(true);
+    expect(await acquireFor(tag, 'h2', a.epoch, ['y1', 'y2'], 800)).toBe(2);
+  });
+
+  it('a shared breaker’s open time left is never more than the open time set', async () => {
+    const key = `${store.config.keyPrefix}${unique('breaker')}`;
+    await raw.eval(BREAKER_SCRIPT, 1, key, 'set', 'open', 1000);
+    await raw.hset(key, 'u', String((await redisNow()) + J + 1000));
+    const r = (await raw.eval(BREAKER_SCRIPT, 1, key, 'get')) as unknown[];
+    expect(r[1]).toBe('open');
+    expect(Number(r[2])).toBeLessThanOrEqual(1000);
+    expect(Number(r[2])).toBeGreaterThan(900);
+    await sleep(1100);
+    expect(Number(((await raw.eval(BREAKER_SCRIPT, 1, key, 'get')) as unknown[])[2])).toBe(0);
   });
 });
