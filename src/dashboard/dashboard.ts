@@ -166,7 +166,7 @@ export class Dashboard {
     switch (rest) {
       case '':
       case '/':
-        send(res, 200, 'text/html; charset=utf-8', dashboardPage(this.basePath, this.#title, this.intervalMs));
+        send(res, 200, 'text/html; charset=utf-8', dashboardPage(this.basePath, this.#title, this.intervalMs, this.#historyLength));
         return true;
       case '/events':
         this.#subscribe(res);

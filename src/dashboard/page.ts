@@ -101,6 +101,14 @@ function apply(sample) {
     push(g, sample.t, s);
     render(g, s);
   }
+  // A group no longer sampled (a reload removed or renamed its policy) goes, charts and all.
+  const names = new Set(sample.groups.map((s) => s.name));
+  for (const [name, g] of groups) {
+    if (names.has(name)) continue;
+    for (const p of Object.values(g.plots)) p.u.destroy();
+    g.el.remove();
+    groups.delete(name);
+  }
   document.getElementById('updated').textContent = new Date(sample.t).toISOString().slice(11, 19) + ' UTC';
   document.body.dataset.samples = String(Number(document.body.dataset.samples || 0) + 1);
 }
@@ -111,7 +119,8 @@ es.onmessage = (e) => apply(JSON.parse(e.data));
 es.onerror = () => { document.getElementById('updated').textContent = 'reconnecting…'; };
 `;
 
-export function dashboardPage(base: string, title: string, intervalMs: number): string {
+/** `historyLength`: samples a chart keeps (the dashboard's history: historySeconds / intervalMs). */
+export function dashboardPage(base: string, title: string, intervalMs: number, historyLength: number): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -137,7 +146,7 @@ header { display: flex; gap: 16px; align-items: baseline; }
 <body data-base="${escape(base)}">
 <header><h1>${escape(title)}</h1><span>live, every ${intervalMs} ms — <span id="updated">connecting…</span></span></header>
 <main id="groups"></main>
-<script>window.historyLength = ${Math.ceil(300_000 / intervalMs)};</script>
+<script>window.historyLength = ${historyLength};</script>
 <script src="${base}/uplot.js"></script>
 <script>${CLIENT}</script>
 </body>
