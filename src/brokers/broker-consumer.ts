@@ -8,6 +8,7 @@
  * still running after `handlerTimeoutMs` is a failure (HandlerTimeoutError): its signal aborts,
  * its slot is freed and its message goes to the failure policy.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { optFunction, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { forEach } from '../streams/index.js';
 import { brokerPublisher } from './broker-publisher.js';
@@ -105,6 +106,8 @@ export class BrokerConsumer {
   readonly #handlerTimeoutMs: number;
   readonly #onError: BrokerConsumerOptions['onError'];
   readonly #abort = new AbortController();
+  /** Set while a handler of this consumer runs, in its async context (stop() called from it must not wait for it). */
+  readonly #inHandler = new AsyncLocalStorage<{ running: boolean }>();
   /** Ends the wait for running handlers (stop's graceMs passed). */
   #abandon: (() => void) | undefined;
   readonly #settling = new Set<Promise<void>>();
@@ -182,6 +185,8 @@ export class BrokerConsumer {
   /**
    * Stop taking messages; running handlers finish and settle, retries waiting out a delay in
    * this process are given back to the broker at once (`source.stopping()`); then the source closes.
+   * Called from a running handler of this consumer, it resolves once the stop is under way
+   * (waiting for the end would wait for that handler): `done` settles when it is over.
    */
   async stop(options: StopOptions = {}): Promise<void> {
     optRecord('options', options, 'an options object { graceMs }');
@@ -191,11 +196,11 @@ export class BrokerConsumer {
     this.#abort.abort(new Error('consumer stopped'));
     // A handler that never settles would hold stop() (and done) for ever: graceMs bounds the wait.
     const timer = Number.isFinite(graceMs) ? setTimeout(() => this.#abandon?.(), graceMs) : undefined;
-    try {
-      await this.done.catch(() => undefined);
-    } finally {
-      clearTimeout(timer);
-    }
+    const over = this.done.catch(() => undefined).finally(() => clearTimeout(timer));
+    // Called by one of its own handlers, still running: awaiting the end would wait for that
+    // handler, which waits for stop() — for ever. The stop is under way; `done` says when it is over.
+    if (this.#inHandler.getStore()?.running === true) return;
+    await over;
   }
 
   async #finish(): Promise<void> {
@@ -219,7 +224,8 @@ export class BrokerConsumer {
     this.#inFlight++;
     const timer = Number.isFinite(this.#extendEveryMs) ? setInterval(() => void d.extend().catch(() => undefined), this.#extendEveryMs) : undefined;
     try {
-      await runWithin(this.#handlerTimeoutMs, (signal) => this.#handler(d, signal));
+      const run = { running: true };
+      await this.#inHandler.run(run, () => runWithin(this.#handlerTimeoutMs, (signal) => this.#handler(d, signal))).finally(() => (run.running = false));
     } catch (err) {
       this.#failed++;
       if (err instanceof HandlerTimeoutError) this.#timedOut++;
