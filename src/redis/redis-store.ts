@@ -31,6 +31,10 @@ import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './opti
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { RateBatcher } from './rate-batch.js';
 import { RATE_COMMAND, RATE_ONE_COMMAND, RATE_ONE_SCRIPT, RATE_SCRIPT } from './rate-scripts.js';
+
+/** The store's probe: a write, refused where a decision would be (OOM, READONLY, NOPERM). */
+const PROBE_COMMAND = 'sluiceProbe';
+const PROBE_SCRIPT = "redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) return 1";
 import { RedisLimitStore } from './redis-limit-store.js';
 import { RedisRateStore } from './redis-rate-store.js';
 import { SharedBreaker } from './shared-breaker.js';
@@ -106,7 +110,7 @@ export class RedisStore {
     // Connected again: probe now, not at the next probeMs tick (store-guard.ts probeNow).
     this.client.on('ready', () => {
       this.#connError = undefined;
-      if (!this.#closed) this.guard.probeNow(() => this.client.ping());
+      if (!this.#closed) this.guard.probeNow(this.#probeCall);
     });
     // The rate scripts as client commands, for a caller of the client (tests call them with a
     // time of their own); the store sends them through rate-batch.ts's ScriptCall. The batch
@@ -115,6 +119,7 @@ export class RedisStore {
     this.client.defineCommand(RATE_ONE_COMMAND, { numberOfKeys: 1, lua: RATE_ONE_SCRIPT });
     this.client.defineCommand(LEASE_COMMAND, { numberOfKeys: 3, lua: LEASE_SCRIPT });
     this.client.defineCommand(BREAKER_COMMAND, { numberOfKeys: 1, lua: BREAKER_SCRIPT });
+    this.client.defineCommand(PROBE_COMMAND, { numberOfKeys: 1, lua: PROBE_SCRIPT });
     const client = this.client as unknown as Record<string, ScriptFn>;
     this.#link = {
       config: this.config,
@@ -136,9 +141,19 @@ export class RedisStore {
 
   #startProbing(): void {
     if (this.#probe !== undefined || this.#closed) return;
-    this.#probe = setInterval(() => void this.guard.run('', () => this.client.ping()).catch(() => undefined), this.config.probeMs);
+    this.#probe = setInterval(() => void this.guard.run('', this.#probeCall).catch(() => undefined), this.config.probeMs);
     this.#probe.unref();
   }
+
+  /**
+   * A probe is a script that writes, as a decision does: a PING is answered by a Redis that
+   * refuses every decision — OOM under maxmemory, READONLY from a replica after a failover,
+   * NOPERM for scripts — and each such probe said the store was back, until the next decisions
+   * failed again: health flapped between shared and fallback, a 'store back' and a 'store
+   * unavailable' line each time, twice a second. The key (`<keyPrefix>probe`, no hash tag, so
+   * no store's) expires after probeMs.
+   */
+  readonly #probeCall = (): Promise<unknown> => (this.client as unknown as Record<string, ScriptFn>)[PROBE_COMMAND]!(`${this.config.keyPrefix}probe`, String(this.config.probeMs));
 
   #stopProbing(): void {
     clearInterval(this.#probe);

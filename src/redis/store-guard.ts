@@ -14,8 +14,10 @@
  * phase: after a stall of the event loop, replies already in the socket are read first, so a
  * busy process does not mistake its own lateness for the store's.
  *
- * WRONGTYPE and other errors Redis answers with are not outages: they pass through (as
- * {@link StoreWrongTypeError}) and count as the store answering.
+ * WRONGTYPE is not an outage: it passes through (as {@link StoreWrongTypeError}) and counts as
+ * the store answering. Other errors Redis answers with (OOM, READONLY, BUSY, NOPERM) are: the
+ * store's probe is a write (redis-store.ts), so that a Redis that answers PING but refuses
+ * decisions keeps the store in its failure mode.
  */
 import { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { consecutiveFailures } from '../breaker/consecutive.js';
