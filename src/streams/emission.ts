@@ -119,7 +119,8 @@ export class Emission<T> implements Subscription, Emitter<T> {
       return;
     }
     this.#busy = this.#signalling = false;
-    if (this.#state !== 'subscribing') {
+    // Cancelled, or failed (§3.9: a bad request() from inside onSubscribe), before the source started.
+    if (this.#state !== 'subscribing' || this.#terminal !== undefined) {
       this.#flushTerminal();
       return;
     }
