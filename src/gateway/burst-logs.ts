@@ -9,7 +9,6 @@ import { AdmissionFailures } from './admission-failures.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import { RejectionLog } from './rejection-log.js';
-import type { HandlerState } from './request-handler.js';
 
 export interface BurstLogs {
   readonly rejections: RejectionLog;
@@ -26,8 +25,8 @@ export function burstLogs(logger: Logger, periodMs: number = GATEWAY_DEFAULTS.re
   };
 }
 
-/** Write every log's last burst (at the end of a drain). */
-export function flushLogs(state: HandlerState): void {
+/** Write every log's last burst (at the end of a drain); `state`: the gateway's, these logs and its bad-request log. */
+export function flushLogs(state: BurstLogs & { readonly badRequests: { flush(): void } }): void {
   state.rejections.flush();
   state.shadowRejections.flush();
   state.admissionFailures.flush();

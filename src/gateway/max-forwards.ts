@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';
 import { unreadBodyCloses } from './body-reader.js';
 import { ALLOWED_METHODS, lingerOnClose } from './responses.js';
-import type { LiveRoute } from './route-table.js';
+import type { ResolvedRoute } from './resolved-config.js';
 
 /** Whether Max-Forwards means anything on `method` (RFC 9110 section 7.6.2). */
 export const hopCounted = (method: string | undefined): boolean => method === 'OPTIONS' || method === 'TRACE';
@@ -40,8 +40,16 @@ const badMaxForwards: BadVerdict = { status: 400, reason: 'bad_header', detail: 
 /** Credentials and cookies are never reflected by TRACE (RFC 9110 section 9.3.8). */
 const NOT_REFLECTED = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
+/**
+ * What of a route this module reads: its config's methods. Not route-table.ts's live route,
+ * which would close an import cycle (route-table -> forward-headers -> max-forwards).
+ */
+interface HopRoute {
+  readonly config: Pick<ResolvedRoute, 'methods' | 'allowTrace'>;
+}
+
 /** The methods `route` serves, as an Allow value. */
-function allowOf(route: LiveRoute): string {
+function allowOf(route: HopRoute): string {
   const methods = route.config.methods;
   const listed = methods === undefined ? ALLOWED_METHODS.split(', ') : [...methods];
   if (listed.includes('GET') && !listed.includes('HEAD')) listed.push('HEAD');
@@ -53,7 +61,7 @@ function allowOf(route: LiveRoute): string {
  * An OPTIONS or TRACE (already allowed on `route`) that must not be forwarded, answered here:
  * `'answered'`; a malformed Max-Forwards: its verdict (400); else `'forward'`.
  */
-export function answerLastHop(route: LiveRoute, req: IncomingMessage, res: ServerResponse, maxBodySize: number): 'answered' | 'forward' | BadVerdict {
+export function answerLastHop(route: HopRoute, req: IncomingMessage, res: ServerResponse, maxBodySize: number): 'answered' | 'forward' | BadVerdict {
   if (!hopCounted(req.method)) return 'forward';
   const n = maxForwardsOf(req);
   if (n === undefined) return 'forward';
