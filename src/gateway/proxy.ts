@@ -82,6 +82,8 @@ export class Forwarding implements Dispatcher.DispatchHandler {
   /** undici is writing (or wrote) the request upstream: the upstream may be working on it. */
   #sent = false;
   #sentAt = 0; // when undici wrote the request (performance.now())
+  /** A 1xx came past the timeout: its verdict waits for the end of the poll phase (#interimTimeout). */
+  #lateInterim = false;
   /** Body bytes of a response read after its client left, thrown away. */
   #discarded = 0;
   /** The response started (headers written) or the request ended another way. */
@@ -159,10 +161,14 @@ export class Forwarding implements Dispatcher.DispatchHandler {
     }
     // 102, 103: not relayed (a 100 never comes here: upstream-failures.ts). undici restarts its headers timer at each: `timeout` is kept here.
     if (status < 200) {
-      if (performance.now() - this.#sentAt <= this.timeoutMs) return true;
-      if (this.#clientGone) this.#abort?.(new Error('timeout'));
-      else this.fail('timeout', 'interim (1xx) responses only, past the upstream timeout');
-      return false;
+      if (performance.now() - this.#sentAt > this.timeoutMs && !this.#lateInterim) {
+        // Past the timeout by the clock — or read late after a stall of the gateway's loop, the
+        // final head right behind it in the socket: judged after the sockets are read, as a
+        // stall-aware deadline is (core/stall-aware.ts), so the gateway's lateness is not the upstream's.
+        this.#lateInterim = true;
+        setImmediate(() => this.#interimTimeout());
+      }
+      return true;
     }
     // A 204 or 304 stating a transfer coding (RFC 9112 section 6.1: never on a 204; on a 304, the
     // 200's): a body its upstream meant by it may come after the head, where the next request
@@ -302,6 +308,13 @@ export class Forwarding implements Dispatcher.DispatchHandler {
       return;
     }
     this.fail(kind, describe(err));
+  }
+
+  /** A 1xx came past the timeout: 504 unless the final head came by the end of that poll phase. */
+  #interimTimeout(): void {
+    if (this.#status !== 0 || this.#failed) return;
+    if (this.#clientGone) this.#abort?.(new Error('timeout'));
+    else this.fail('timeout', 'interim (1xx) responses only, past the upstream timeout');
   }
 
   /** Answer the client 502 (504 for a timeout) with the failure's reason, if nothing went out yet. */
