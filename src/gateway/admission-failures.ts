@@ -10,6 +10,8 @@
  * Until hostile-ops the only trace was a log line per request: /status said the store was
  * 'shared' and healthy, /metrics had nothing to alert on.
  */
+import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Logger } from './logger.js';
 import { RejectionLog } from './rejection-log.js';
 
@@ -33,6 +35,8 @@ interface RouteFailures {
   readonly byReason: Map<string, number>;
   reason: string;
   lastError: string;
+  /** The last one's time on the gateway's clock (what `failing` is decided on) and on the wall clock (what `lastAt` shows). */
+  at: number;
   lastAt: number;
 }
 
@@ -46,14 +50,21 @@ export class AdmissionFailures {
   readonly #log: RejectionLog;
   readonly #shadowLog: RejectionLog;
   readonly #byRoute = new Map<string, RouteFailures>();
-  readonly #now: () => number;
+  readonly #clock: Pick<Clock, 'now'>;
+  readonly #wallNow: () => number;
 
-  constructor(logger: Logger, periodMs: number, now: () => number = Date.now) {
+  /**
+   * `clock`: the gateway's (its `clock` option), which decides `failing` — on Date.now, a gateway
+   * on a virtual clock showed a route failing for 10 s of real time whatever its clock said.
+   * `wallNow`: the time `lastAt` shows (ISO 8601 needs the wall clock, not a monotonic one).
+   */
+  constructor(logger: Logger, periodMs: number, clock: Pick<Clock, 'now'> = systemClock, wallNow: () => number = Date.now) {
     const options = { level: 'error', keyField: 'error', firstAtOnce: true } as const;
     this.#log = new RejectionLog(logger, periodMs, { ...options, message: 'admission failed' });
     // A shadow policy's failure answers nothing (the request goes on): logged, not counted.
     this.#shadowLog = new RejectionLog(logger, periodMs, { ...options, message: 'shadow admission failed' });
-    this.#now = now;
+    this.#clock = clock;
+    this.#wallNow = wallNow;
   }
 
   /** A request of `route` answered 500 admission_failed for `err`. */
@@ -61,12 +72,13 @@ export class AdmissionFailures {
     const reason = failureReasonOf(err);
     const error = String(err);
     let r = this.#byRoute.get(route);
-    if (r === undefined) this.#byRoute.set(route, (r = { count: 0, byReason: new Map(), reason, lastError: error, lastAt: 0 }));
+    if (r === undefined) this.#byRoute.set(route, (r = { count: 0, byReason: new Map(), reason, lastError: error, at: 0, lastAt: 0 }));
     r.count++;
     r.byReason.set(reason, (r.byReason.get(reason) ?? 0) + 1);
     r.reason = reason;
     r.lastError = error;
-    r.lastAt = this.#now();
+    r.at = this.#clock.now();
+    r.lastAt = this.#wallNow();
     this.#log.count(route, error, 500);
   }
 
@@ -78,7 +90,7 @@ export class AdmissionFailures {
   status(route: string): AdmissionFailureStatus {
     const r = this.#byRoute.get(route);
     if (r === undefined) return { count: 0, failing: false };
-    return { count: r.count, failing: this.#now() - r.lastAt < FAILING_MS, reason: r.reason, lastError: r.lastError, lastAt: new Date(r.lastAt).toISOString() };
+    return { count: r.count, failing: this.#clock.now() - r.at < FAILING_MS, reason: r.reason, lastError: r.lastError, lastAt: new Date(r.lastAt).toISOString() };
   }
 
   /** Counts by route and reason, every route ever counted (a counter's series stays after a reload renamed its route). */

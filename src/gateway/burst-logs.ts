@@ -5,6 +5,7 @@
  * admission-failure logs lived in module maps keyed by logger, and what their last second
  * counted was lost at shutdown.
  */
+import type { Clock } from '../core/clock.js';
 import { AdmissionFailures } from './admission-failures.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
@@ -17,11 +18,12 @@ export interface BurstLogs {
   readonly admissionFailures: AdmissionFailures;
 }
 
-export function burstLogs(logger: Logger, periodMs: number = GATEWAY_DEFAULTS.rejectionLogMs): BurstLogs {
+/** `clock`: the gateway's (its `clock` option), on which a route's failed admissions are recent or not. */
+export function burstLogs(logger: Logger, clock?: Clock, periodMs: number = GATEWAY_DEFAULTS.rejectionLogMs): BurstLogs {
   return {
     rejections: new RejectionLog(logger, periodMs),
     shadowRejections: new RejectionLog(logger, periodMs, { message: 'shadow: would have refused' }),
-    admissionFailures: new AdmissionFailures(logger, periodMs),
+    admissionFailures: new AdmissionFailures(logger, periodMs, clock),
   };
 }
 

@@ -174,7 +174,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     draining: false,
     queued: 0,
     logger,
-    ...burstLogs(logger),
+    ...burstLogs(logger, options.clock),
     counters,
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     pacer,

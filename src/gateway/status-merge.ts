@@ -48,11 +48,28 @@ function merge(values: readonly unknown[], field: string): unknown {
   }
   if (first !== null && typeof first === 'object') {
     const out: Record<string, unknown> = {};
+    const objects = latestFirst(values);
     // Every worker's keys: an optional field (a route's last admission error) one worker has and the first has not is kept.
-    for (const k of new Set(values.flatMap((v) => (v !== null && typeof v === 'object' ? Object.keys(v) : [])))) out[k] = merge(values.map((v) => (v as Record<string, unknown> | null)?.[k]).filter((v) => v !== undefined), k);
+    for (const k of new Set(objects.flatMap((v) => (v !== null && typeof v === 'object' ? Object.keys(v) : [])))) out[k] = merge(objects.map((v) => (v as Record<string, unknown> | null)?.[k]).filter((v) => v !== undefined), k);
     return out;
   }
   return first;
+}
+
+/**
+ * Objects that tell of a last event (`lastAt`, ISO 8601: a route's last failed admission) in
+ * order of it, latest first, those without one after: their strings (`lastError`, `reason`,
+ * `lastAt`) are then the latest's. In worker order, /status showed worker 0's error of an hour
+ * ago beside worker 1's failing now.
+ */
+function latestFirst(values: readonly unknown[]): readonly unknown[] {
+  const at = (v: unknown): number => {
+    const t = v !== null && typeof v === 'object' ? (v as { lastAt?: unknown }).lastAt : undefined;
+    const ms = typeof t === 'string' ? Date.parse(t) : NaN;
+    return Number.isNaN(ms) ? -Infinity : ms;
+  };
+  if (!values.some((v) => at(v) !== -Infinity)) return values;
+  return values.map((v, i) => ({ v, i, t: at(v) })).sort((a, b) => b.t - a.t || a.i - b.i).map((e) => e.v);
 }
 
 /** What names an entry of a list: its `key` (a policy's), else its `name`. */

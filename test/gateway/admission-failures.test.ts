@@ -1,6 +1,8 @@
 // Failed admissions (a store key of another type, WRONGTYPE): what /status and /metrics read
 // of them, on an injected clock; the log per burst; and the primary's merge of its workers'.
 import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
+import { burstLogs } from '../../src/gateway/burst-logs.js';
 import { AdmissionFailures, FAILING_MS, failureReasonOf } from '../../src/gateway/admission-failures.js';
 import type { Logger } from '../../src/gateway/logger.js';
 import { mergeStatuses } from '../../src/gateway/status-merge.js';
@@ -17,7 +19,7 @@ describe('AdmissionFailures', () => {
   it('counts by route and reason, shows the last error, and is failing for 10 s after the last failure', () => {
     let now = 1_000_000;
     const { logger, lines } = captured();
-    const f = new AdmissionFailures(logger, 1000, () => now);
+    const f = new AdmissionFailures(logger, 1000, { now: () => now }, () => now);
     expect(f.status('api')).toEqual({ count: 0, failing: false });
     const wrong = new StoreWrongTypeError('sluice:{p}/r', new Error('WRONGTYPE Operation against a key holding the wrong kind of value'));
     for (let i = 0; i < 3; i++) f.failed('api', wrong);
@@ -54,6 +56,33 @@ describe('AdmissionFailures', () => {
     expect(failureReasonOf(new StoreWrongTypeError('k', new Error('WRONGTYPE')))).toBe('store_wrongtype');
     expect(failureReasonOf(new Error('x'))).toBe('error');
     expect(failureReasonOf('a string')).toBe('error');
+  });
+
+  it('failing is decided on the clock the gateway is given (burstLogs), lastAt shows the wall clock', () => {
+    const clock = new VirtualClock();
+    const { logger } = captured();
+    const f = burstLogs(logger, clock).admissionFailures;
+    const before = Date.now();
+    f.failed('api', new Error('boom'));
+    expect(f.status('api').failing).toBe(true);
+    expect(Date.parse(f.status('api').lastAt!)).toBeGreaterThanOrEqual(before);
+    clock.advance(FAILING_MS - 1);
+    expect(f.status('api').failing).toBe(true);
+    // Before: decided on Date.now, still failing 10 s later on the gateway's clock.
+    clock.advance(1);
+    expect(f.status('api')).toMatchObject({ count: 1, failing: false, lastError: 'Error: boom' });
+    f.flush();
+  });
+
+  it('the primary\'s /status: the latest failure of any worker (its error, reason and time), counts summed, failing if any', () => {
+    const w = (admissionFailures: Record<string, unknown>): GatewayStatus => ({ state: 'serving', routes: [{ name: 'api', admissionFailures }] }) as unknown as GatewayStatus;
+    const old = { count: 2, failing: false, reason: 'error', lastError: 'Error: an hour ago', lastAt: '2026-12-04T10:00:00.000Z' };
+    const now = { count: 3, failing: true, reason: 'store_wrongtype', lastError: 'WRONGTYPE now', lastAt: '2026-12-04T11:00:00.000Z' };
+    const expected = { count: 5, failing: true, reason: 'store_wrongtype', lastError: 'WRONGTYPE now', lastAt: '2026-12-04T11:00:00.000Z' };
+    // Before: worker 0's, whatever its age.
+    expect(mergeStatuses([w(old), w(now)])!.routes[0]!.admissionFailures).toEqual(expected);
+    expect(mergeStatuses([w(now), w(old)])!.routes[0]!.admissionFailures).toEqual(expected);
+    expect(mergeStatuses([w({ count: 0, failing: false }), w(old), w(now)])!.routes[0]!.admissionFailures).toEqual(expected);
   });
 
   it('the primary\'s /status keeps the last error of a worker other than the first', () => {
