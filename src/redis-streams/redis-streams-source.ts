@@ -67,13 +67,20 @@ class RedisStreamsDelivery extends DeliveryBase {
   }
 
   protected async doAck(): Promise<void> {
-    await this.owner.client.xack(this.owner.stream, this.owner.group, this.id);
+    // XACK answers how many it acked: 0 is an entry no longer pending, not an ack.
+    if ((await this.owner.client.xack(this.owner.stream, this.owner.group, this.id)) === 0) throw this.#notPending('ack');
   }
 
   protected async doRetry(delayMs: number): Promise<void> {
     // Claimable once idle >= claimIdleMs: set the idle time so that moment is delayMs from now.
     const idle = Math.max(0, this.owner.claimIdleMs - delayMs);
-    await this.owner.client.call('XCLAIM', this.owner.stream, this.owner.group, this.owner.consumer, '0', this.id, 'IDLE', String(Math.floor(idle)), 'JUSTID');
+    const claimed = (await this.owner.client.call('XCLAIM', this.owner.stream, this.owner.group, this.owner.consumer, '0', this.id, 'IDLE', String(Math.floor(idle)), 'JUSTID')) as unknown[];
+    if (claimed.length === 0) throw this.#notPending('retry');
+  }
+
+  /** The entry is not pending in the group: acked by a peer that claimed it, or lost by the server (a restart without persistence). */
+  #notPending(what: string): Error {
+    return new Error(`${this.owner.name}: ${what} of entry ${this.id} failed: it is no longer pending in the group (acked by a consumer that claimed it, or lost by the server)`);
   }
 
   protected async doDeadLetter(reason: string): Promise<void> {

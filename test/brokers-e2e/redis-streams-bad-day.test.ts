@@ -101,6 +101,27 @@ describe.skipIf(!can)('redis-streams: a bad day', () => {
     await r.del(stream);
   });
 
+  it('an entry a peer claimed and acked: this consumer\'s late ack or retry rejects, naming the entry, instead of reading as done twice', async () => {
+    const stream = unique('peer-acked');
+    await r.xadd(stream, '*', 'body', 'a');
+    await r.xadd(stream, '*', 'body', 'b');
+    const a = await open(stream, 'a');
+    const got: Delivery[] = [];
+    await a.pull(2, (d) => got.push(d), new AbortController().signal);
+    expect(got).toHaveLength(2);
+    for (const d of got) {
+      await r.xclaim(stream, 'workers', 'b', 0, d.id, 'JUSTID'); // the peer took it over (a's handler outlasted claimIdleMs)...
+      expect(await r.xack(stream, 'workers', d.id)).toBe(1); // ...and acked it
+    }
+    const why = (d: Delivery, what: string): string => `${a.name}: ${what} of entry ${d.id} failed: it is no longer pending in the group (acked by a consumer that claimed it, or lost by the server)`;
+    // Before: both resolved (XACK answered 0; XCLAIM claimed nothing).
+    await expect(got[0]!.ack()).rejects.toThrow(why(got[0]!, 'ack'));
+    await expect(got[1]!.retry(0, 'boom')).rejects.toThrow(why(got[1]!, 'retry'));
+    expect(await pending(stream)).toBe(0);
+    await a.close();
+    await r.del(stream);
+  });
+
   it('stop() during a burst gives back what was taken and never handled: claimable at once, not after claimIdleMs', async () => {
     const stream = unique('burst');
     for (let i = 0; i < 60; i++) await r.xadd(stream, '*', 'body', `b${i}`);
@@ -180,6 +201,36 @@ describe.skipIf(!can)('redis-streams: a bad day', () => {
     } finally {
       await c.stop();
       await r.del(stream);
+    }
+  });
+
+  it('the server killed mid-batch and started again empty: the acks and retries of the handlers in flight fail (settleErrors), none reads acked or retried', async () => {
+    const lost = await OwnRedis.start();
+    const g = new Redis(lost.url);
+    g.on('error', () => undefined);
+    for (let i = 0; i < 6; i++) await g.xadd('s', '*', 'body', `m${i}`);
+    const source = await RedisStreamsSource.open({ url: lost.url, stream: 's', group: 'workers', consumer: 'c', claimIdleMs: 300, blockMs: 100 });
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    // One of the three fails: its retry (XCLAIM ... IDLE) finds no group either (NOGROUP).
+    const c = new BrokerConsumer(source, async (d) => {
+      await gate;
+      if (text(d) === 'm0') throw new Error('boom');
+    }, { concurrency: 3 });
+    c.done.catch(() => undefined);
+    try {
+      expect(await until(() => c.stats().inFlight === 3)).toBe(true);
+      await lost.stop();
+      await lost.start(); // same port, no persistence: the stream, its group and their pending entries are gone
+      release();
+      expect(await until(() => c.stats().held === 0, 20_000)).toBe(true);
+      // Before: XACK of an entry the server no longer had answered 0 and read acked: 2.
+      expect(c.stats()).toMatchObject({ received: 3, failed: 1, acked: 0, retried: 0, settleErrors: 3 });
+    } finally {
+      release();
+      g.disconnect();
+      await c.stop();
+      await lost.dispose();
     }
   });
 
