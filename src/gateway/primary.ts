@@ -263,7 +263,10 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
     // A scrape of every series of every worker: allow it more than a status call.
     const texts = (await Promise.all(slots.map((s) => call(s, { t: 'call', op: 'metrics' }, timeoutMs).catch(() => undefined)))) as (string | undefined)[];
-    return texts.every((t) => t === undefined) ? undefined : mergePrometheus(texts);
+    // The pages of /dashboard are served here, so counted here: the workers' read 0.
+    const { dropped, refused } = dashboard.pages;
+    const pages = [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`];
+    return texts.every((t) => t === undefined) ? undefined : mergePrometheus(texts, new Map([['sluice_dashboard_pages_total', pages]]));
   };
   await refresh();
   const refresher = setInterval(() => void refresh(), STATUS_REFRESH_MS);

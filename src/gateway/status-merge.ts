@@ -144,9 +144,12 @@ export function gatewayGroupLimits(groups: readonly GroupSample[], first: Gatewa
 
 /**
  * Prometheus text expositions of several workers as one: each `# HELP`/`# TYPE` once, every
- * sample labelled `worker="<i>"` (sum them with `sum without (worker)`).
+ * sample labelled `worker="<i>"` (sum them with `sum without (worker)`). `own`: families the
+ * primary counts itself, by name, with their sample lines (no `worker` label): they stand in
+ * for the workers' samples of that family, which count what the workers do not serve — the
+ * admin listener's /dashboard pages are the primary's, and the workers' read 0 for ever.
  */
-export function mergePrometheus(texts: readonly (string | undefined)[]): string {
+export function mergePrometheus(texts: readonly (string | undefined)[], own: ReadonlyMap<string, readonly string[]> = new Map()): string {
   const head = new Map<string, string[]>();
   const samples = new Map<string, string[]>();
   texts.forEach((text, i) => {
@@ -162,7 +165,7 @@ export function mergePrometheus(texts: readonly (string | undefined)[]): string 
         if (h.length < 2 && !h.some((l) => l.startsWith(`# ${meta[1]!} `))) h.push(line);
         continue;
       }
-      if (line.startsWith('#')) continue;
+      if (line.startsWith('#') || own.has(family)) continue;
       const brace = line.indexOf('{');
       const space = line.indexOf(' ');
       const labelled = brace >= 0 && brace < space ? `${line.slice(0, brace + 1)}worker="${i}",${line.slice(brace + 1)}`.replace(',}', '}') : `${line.slice(0, space)}{worker="${i}"}${line.slice(space)}`;
@@ -171,7 +174,8 @@ export function mergePrometheus(texts: readonly (string | undefined)[]): string 
     }
   });
   const out: string[] = [];
-  for (const [family, lines] of head) out.push(...lines, ...(samples.get(family) ?? []));
+  for (const [family, lines] of head) out.push(...lines, ...(own.get(family) ?? samples.get(family) ?? []));
   for (const [family, lines] of samples) if (!head.has(family)) out.push(...lines);
+  for (const [family, lines] of own) if (!head.has(family)) out.push(...lines);
   return `${out.join('\n')}\n`;
 }
