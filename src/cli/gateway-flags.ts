@@ -53,7 +53,12 @@ function writtenAt(key: string): string {
 }
 
 const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level', 'workers', 'store', 'store-on-error']);
-const BOOLEAN_FLAGS = new Set(['check', 'no-admin', 'help']);
+/** Flags that take no value, and what the flag alone does (said when one is given `=value`). */
+const BOOLEAN_FLAGS: ReadonlyMap<string, string> = new Map([
+  ['check', 'validates and exits'],
+  ['no-admin', 'turns the admin listener off'],
+  ['help', 'prints the usage'],
+]);
 
 export class UsageError extends Error {}
 
@@ -68,7 +73,10 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (BOOLEAN_FLAGS.has(name)) {
+    const alone = BOOLEAN_FLAGS.get(name);
+    if (alone !== undefined) {
+      // --no-admin=false turned the admin listener off and --check=no checked (hostile-17).
+      if (eq >= 0) throw new UsageError(`${flagRef(name)}: expected no value (the flag alone ${alone}), received ${JSON.stringify(arg.slice(eq + 1))}`);
       flags.set(name, '');
       continue;
     }
@@ -143,6 +151,8 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const burst = flags.get('burst');
   if (burst !== undefined && (!DECIMAL.test(burst) || !(Number(burst) >= 1))) throw refused('burst', 'a number >= 1 in decimal digits', burst);
   const port = intFlag(flags, 'port', 0);
+  // Both given, the port was dropped without a word: contradictory, so refused (hostile-17).
+  if (flags.has('no-admin') && flags.has('admin-port')) throw refused('admin-port', 'no admin port with --no-admin (there is no admin listener)', flags.get('admin-port')!);
   const adminPort = flags.has('no-admin') ? false : intFlag(flags, 'admin-port', 0);
   const queue = intFlag(flags, 'queue', 0);
   const queueTimeout = durationOption(flags, 'queue-timeout', 'queueTimeout');

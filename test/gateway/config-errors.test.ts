@@ -159,6 +159,23 @@ describe('sluice gateway --check', () => {
     expect(rate.stderr.split('\n')[0]).toBe('sluice gateway: --rate (policies.<name>.rateLimits[].rate): expected it once, received "10/s" and "1/s"');
   });
 
+  it('a flag that takes no value refuses one: --no-admin=false served with no admin listener, --check=no checked and exited (hostile-17)', async () => {
+    // --check after it: before, the flag was taken and the command stopped at '--check: only with --config'.
+    const admin = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--no-admin=false', '--check']);
+    expect(admin.code).toBe(2);
+    expect(admin.stderr.split('\n')[0]).toBe('sluice gateway: --no-admin (admin.enabled): expected no value (the flag alone turns the admin listener off), received "false"');
+    const check = await gatewayCommandRun(['--config', configFile(`${UP}routes:\n  - path: /\n`), '--check=no']);
+    expect(check.code).toBe(2);
+    expect(check.stdout).toBe('');
+    expect(check.stderr.split('\n')[0]).toBe('sluice gateway: --check: expected no value (the flag alone validates and exits), received "no"');
+  });
+
+  it('--no-admin with --admin-port is a contradiction: the port was dropped without a word (hostile-17)', async () => {
+    // A bad upstream after it: before, the command went on to refuse that instead.
+    const r = await gatewayCommandRun(['--upstream', 'not a url', '--no-admin', '--admin-port', '9999']);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --admin-port (admin.port): expected no admin port with --no-admin (there is no admin listener), received "9999"\n' });
+  });
+
   it('a trustProxy block without its prefix (10.0.0.0/) is refused: it was a /0, every address trusted (hostile-11)', async () => {
     const file = await check(`${UP}trustProxy: [loopback, "10.0.0.0/"]\nroutes:\n  - path: /\n`);
     expect(file.code).toBe(2);
