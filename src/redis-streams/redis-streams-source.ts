@@ -161,13 +161,11 @@ export class RedisStreamsSource implements BrokerSource {
       throw err;
     }
     try {
-      await client.xgroup('CREATE', stream, o.group, '0', 'MKSTREAM');
+      await createGroup(client, stream, o.group);
     } catch (err) {
-      if (!String((err as Error).message).includes('BUSYGROUP')) {
-        client.disconnect();
-        reader.disconnect();
-        throw err;
-      }
+      client.disconnect();
+      reader.disconnect();
+      throw err;
     }
     return new RedisStreamsSource(`${where} stream ${JSON.stringify(stream)} group ${JSON.stringify(o.group)}`, o, client, reader);
   }
@@ -185,17 +183,34 @@ export class RedisStreamsSource implements BrokerSource {
 
   async #pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
     let emitted = 0;
+    let recreated = false;
     while (emitted === 0 && !signal.aborted && !this.#closed) {
-      emitted += await this.#claim(max, emit);
-      if (emitted >= max || signal.aborted || this.#closed) return;
-      const res = (await this.#reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(max - emitted), ...(emitted === 0 ? ['BLOCK', String(this.#blockMs)] : []), 'STREAMS', this.stream, '>')) as unknown[] | null;
-      for (const entries of streamEntries(res)) {
-        for (const [id, fields] of entries) {
-          emitted++;
-          this.#emit(emit, id.toString(), fields ?? [], 1);
-        }
+      try {
+        emitted += await this.#read(max, emit, signal);
+        recreated = false;
+      } catch (err) {
+        // The group is gone (a server restarted without persistence, a failover to a replica
+        // without it, the key deleted): created again as open() does. Gone again at once: thrown.
+        if (recreated || !(err instanceof Error && err.name === 'ReplyError' && err.message.startsWith('NOGROUP '))) throw err;
+        recreated = true;
+        await createGroup(this.client, this.stream, this.group);
+        this.#cursor = '0-0';
       }
     }
+  }
+
+  /** One XAUTOCLAIM, then one XREADGROUP for the rest (blocking when nothing was claimed): how many were emitted. */
+  async #read(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<number> {
+    let emitted = await this.#claim(max, emit);
+    if (emitted >= max || signal.aborted || this.#closed) return emitted;
+    const res = (await this.#reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(max - emitted), ...(emitted === 0 ? ['BLOCK', String(this.#blockMs)] : []), 'STREAMS', this.stream, '>')) as unknown[] | null;
+    for (const entries of streamEntries(res)) {
+      for (const [id, fields] of entries) {
+        emitted++;
+        this.#emit(emit, id.toString(), fields ?? [], 1);
+      }
+    }
+    return emitted;
   }
 
   /** XAUTOCLAIM up to `max` entries idle past claimIdleMs; their attempt is the group's delivery count. */
@@ -251,6 +266,15 @@ export class RedisStreamsSource implements BrokerSource {
     this.#closed = true;
     this.#reader.disconnect();
     await this.client.quit().catch(() => undefined);
+  }
+}
+
+/** The group at the stream's start, with the stream, unless it exists. */
+async function createGroup(client: Redis, stream: string, group: string): Promise<void> {
+  try {
+    await client.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
   }
 }
 

@@ -234,6 +234,34 @@ describe.skipIf(!can)('redis-streams: a bad day', () => {
     }
   });
 
+  it('the server killed and started again empty: the consumer recreates its group and handles what is added after; done stays pending', async () => {
+    const lost = await OwnRedis.start();
+    const g = new Redis(lost.url);
+    g.on('error', () => undefined);
+    await g.xadd('s', '*', 'body', 'before');
+    const seen: string[] = [];
+    // Two slots for one message at a time: a pull is waiting on the server while it dies.
+    const c = new BrokerConsumer(await RedisStreamsSource.open({ url: lost.url, stream: 's', group: 'workers', consumer: 'c', claimIdleMs: 300, blockMs: 100 }), (d) => void seen.push(text(d)), { concurrency: 2 });
+    let ended: unknown = 'pending';
+    c.done.then(() => (ended = 'resolved'), (e: unknown) => (ended = e));
+    try {
+      expect(await until(() => c.stats().acked === 1)).toBe(true);
+      await lost.stop();
+      await lost.start(); // same port, no persistence: the stream and its group are gone
+      for (const b of ['after-1', 'after-2']) await g.xadd('s', '*', 'body', b);
+      // Before: done rejected at once with Redis's "NOGROUP No such key 's' or consumer group 'workers'" and nothing more was read.
+      expect(await until(() => seen.length === 3)).toBe(true);
+      expect(seen).toEqual(['before', 'after-1', 'after-2']);
+      expect(await until(() => c.stats().acked === 3)).toBe(true);
+      expect(((await g.xpending('s', 'workers')) as [number])[0]).toBe(0);
+      expect(ended).toBe('pending');
+    } finally {
+      g.disconnect();
+      await c.stop();
+      await lost.dispose();
+    }
+  });
+
   it('the server gone for good: done rejects with BrokerUnavailableError naming the source, not ioredis\'s MaxRetriesPerRequestError', async () => {
     const gone = await OwnRedis.start();
     const g = new Redis(gone.url);
