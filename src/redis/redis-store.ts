@@ -29,6 +29,7 @@ import { keyPart } from './keys.js';
 import { failureConfig, redisStoreConfig } from './options.js';
 import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
+import { ProbeKeys } from './probe-keys.js';
 import { RateBatcher } from './rate-batch.js';
 import { RATE_COMMAND, RATE_ONE_COMMAND, RATE_ONE_SCRIPT, RATE_SCRIPT } from './rate-scripts.js';
 
@@ -83,6 +84,7 @@ export class RedisStore {
   #closed = false;
   #probe: NodeJS.Timeout | undefined;
   #connError: string | undefined;
+  readonly #probeKeys: ProbeKeys;
 
   /**
    * Connect (or adopt `options.client`) and wait up to `connectTimeoutMs` for the first
@@ -100,6 +102,7 @@ export class RedisStore {
   /** Prefer {@link RedisStore.connect}, which waits for the connection. */
   constructor(options: RedisStoreOptions = {}) {
     this.config = redisStoreConfig(options);
+    this.#probeKeys = new ProbeKeys(this.config.keyPrefix);
     this.guard = new StoreGuard({ timeoutMs: this.config.timeoutMs, failures: this.config.failures, probeMs: this.config.probeMs, explain: (why) => this.#explain(why) });
     this.#owned = options.client === undefined;
     this.client = options.client ?? createClient(this.config);
@@ -151,9 +154,16 @@ export class RedisStore {
    * NOPERM for scripts — and each such probe said the store was back, until the next decisions
    * failed again: health flapped between shared and fallback, a 'store back' and a 'store
    * unavailable' line each time, twice a second. The key (`<keyPrefix>probe`, no hash tag, so
-   * no store's) expires after probeMs.
+   * no store's) expires after probeMs. In a cluster, one key per master (`<keyPrefix>probe:{n}`,
+   * probe-keys.ts): a single key checked one master, and a failed master holding the limits'
+   * slots was not seen.
    */
-  readonly #probeCall = (): Promise<unknown> => (this.client as unknown as Record<string, ScriptFn>)[PROBE_COMMAND]!(`${this.config.keyPrefix}probe`, String(this.config.probeMs));
+  readonly #probeCall = (): Promise<unknown> => {
+    const probe = (key: string): Promise<unknown> => (this.client as unknown as Record<string, ScriptFn>)[PROBE_COMMAND]!(key, String(this.config.probeMs));
+    // isCluster, not instanceof: a client handed in may come from another copy of ioredis.
+    if ((this.client as { isCluster?: boolean }).isCluster !== true) return probe(this.#probeKeys.single);
+    return Promise.all(this.#probeKeys.forMasters((this.client as Cluster).slots).map(probe));
+  };
 
   #stopProbing(): void {
     clearInterval(this.#probe);
