@@ -20,6 +20,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chunkSizesOf } from './chunk-sizes.js';
 import type { Hold, MemoryBudget } from './memory-budget.js';
+import { closeIfTrailersSay } from './trailer-close.js';
 
 export interface BodyLimits {
   readonly maxBytes: number;
@@ -183,6 +184,7 @@ export function readBody(
     chunks.push(chunk);
   };
   const onEnd = (): void => {
+    closeIfTrailersSay(req, res);
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
     finish({ type: 'read', body: { bytes, hold } });
   };

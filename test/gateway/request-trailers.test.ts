@@ -3,11 +3,12 @@
 // a recipient that removes the chunked coding may discard them. The body and its headers go
 // on; no trailer field becomes a header (RFC 9110 section 6.5.1 forbids merging them blindly).
 // The trailer section is bounded by server.maxHeaderSize, and a larger one is 431 naming the
-// trailer fields, not the headers (hostile-16: 'The request headers are larger...').
+// trailer fields, not the headers (hostile-16: 'The request headers are larger...'). A
+// Connection: close among them ends the connection after the answer (hostile-17).
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
-import { rawExchange } from './raw-client.js';
+import { rawConversation, rawExchange, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
@@ -28,7 +29,10 @@ async function gateway(): Promise<{ url: string; seen: Seen[]; badRequests: () =
   return { url: gw.url, seen, badRequests: () => gw.status().badRequests as unknown as Record<string, number> };
 }
 
-const chunked = (trailer: string): string => `POST /x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n${trailer}\r\n`;
+const chunked = (trailer: string, connection = 'Connection: close\r\n'): string =>
+  `POST /x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n${connection}\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n${trailer}\r\n`;
+/** A chunked POST whose head keeps the connection alive, with `trailer` as its trailer section. */
+const keptAlive = (trailer: string): string => chunked(trailer, '');
 
 describe('request trailers', () => {
   it('are dropped: the body goes upstream with its Content-Length, no trailer field as a header or a trailer', async () => {
@@ -43,6 +47,37 @@ describe('request trailers', () => {
     expect(s.headers['x-sum']).toBeUndefined();
     expect(s.headers.trailer).toBeUndefined();
     expect(s.headers['x-forwarded-for']).toBe('127.0.0.1');
+  });
+
+  it('Connection: close among them closes the connection after the answer, which says so: the parser reads nothing after it (hostile-17)', async () => {
+    // Before, the answer said keep-alive and a request sent behind it went unanswered: llhttp takes
+    // the trailer's close and refuses what follows (HPE_CLOSED_CONNECTION); node:http had judged the
+    // connection at the head. Pipelined, the connection then stayed open until the keep-alive timeout.
+    const gw = await gateway();
+    const post = keptAlive('Connection: close\r\n');
+    const piped = await rawConversation(gw.url, `${post}GET /after HTTP/1.1\r\nHost: gw\r\n\r\n`, 4_000);
+    expect(piped.open).toBe(false);
+    expect(piped.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(piped.text).toMatch(/\r\nConnection: close\r\n/i);
+    expect(piped.text).not.toMatch(/keep-alive/i);
+    // The next request written once the answer has come: the answer said close, and the connection is.
+    const c = rawSocket(gw.url);
+    c.socket.write(post);
+    await expect.poll(() => c.text(), { timeout: 4_000 }).toMatch(/\r\n\r\nok$/);
+    expect(c.text()).toMatch(/\r\nConnection: close\r\n/i);
+    await c.closed;
+    expect(gw.seen.map((x) => x.body)).toEqual(['hello world', 'hello world']);
+  });
+
+  it('a Connection field listing close among other tokens, in any case, or Proxy-Connection: close, closes too; keep-alive or another token keeps it open', async () => {
+    const gw = await gateway();
+    for (const trailer of ['connection: Foo ,  CLOSE\r\n', 'Proxy-Connection: close\r\n']) {
+      const listed = await rawConversation(gw.url, `${keptAlive(trailer)}GET /after HTTP/1.1\r\nHost: gw\r\n\r\n`, 4_000);
+      expect([trailer, listed.open, /\r\nConnection: close\r\n/i.test(listed.text)]).toEqual([trailer, false, true]);
+    }
+    const kept = await rawConversation(gw.url, `${keptAlive('Connection: keep-alive, closed\r\n')}GET /after HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`, 4_000);
+    expect(kept.open).toBe(false);
+    expect(kept.text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
   });
 
   it('over server.maxHeaderSize are 431 headers_too_large naming the trailer fields; nothing goes upstream', async () => {
