@@ -64,8 +64,10 @@ export interface RedisStoreOptions extends FailureOptions {
   /**
    * How rate states are written: 'binary' (exact doubles, no number printed or parsed in
    * Redis) or 'text' (the `%.17g` text of versions before it, which they can read). Both are
-   * always read. Run 'text' while a fleet still has processes of such a version: they cannot
-   * read a binary state. @default 'binary'
+   * always read. Run 'text' while a fleet still has processes of such a version, or of one
+   * whose GCRA state was its TAT alone: they cannot read this version's binary state (text
+   * writes GCRA's TAT alone, without the time that lets a later state follow Redis's clock set
+   * back). @default 'binary'
    */
   readonly stateEncoding?: 'binary' | 'text';
 }

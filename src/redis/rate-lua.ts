@@ -8,7 +8,8 @@
 /**
  * Each algorithm, as local functions defined only when the batch needs it (every closure is
  * made again at each call of the script; functions stored in tables cost microseconds more):
- * `load` (the state as stored, binary or text, or false), `step` → 1 allowed / 0 refused (the
+ * `load` (the state as stored, binary or text, or false; true when it was in this version's
+ * binary form, which the reply then carries as stored), `step` → 1 allowed / 0 refused (the
  * state changes only when it allows — or when it was from a later reading than now, the clock
  * set back: then `moved` is set, and the state, brought to now, is written even on a
  * refusal), `available`, `refund`, `idle` (idleAt), `save` (the state packed in binary). The policy's numbers are in the prelude's locals (T = perMs / rate, as the
@@ -21,6 +22,7 @@ if need_t then
 function tb_load(s)
   if s and byte(s) == 1 then
     tokens, last = unpacks('<dd', s, 2)
+    return true
   elseif s then
     local c = find(s, ',', 1, true)
     tokens = tonumber(sub(s, 1, c - 1)); last = tonumber(sub(s, c + 1))
@@ -58,33 +60,55 @@ end
 `;
 
 export const GCRA = `
-local tat
-local g_load, g_available, g_step, g_refund, g_idle, g_save
+local tat, g_last
+local g_load, g_rebase, g_available, g_step, g_refund, g_idle, g_save
 if need_g then
 function g_load(s)
-  if s and byte(s) == 1 then tat = unpacks('<d', s, 2) elseif s then tat = tonumber(s) else tat = now end
+  if s and byte(s) == 2 then
+    tat, g_last = unpacks('<dd', s, 2)
+    return true
+  end
+  if s and byte(s) == 1 then tat = unpacks('<d', s, 2) elseif s then tat = tonumber(s) else tat = now; g_last = now; return end
+  -- An earlier version's state, TAT alone: the reading it was written at is not known; taken
+  -- as now's (its TAT's if earlier), so it is decided as that version decided it.
+  if tat < now then g_last = tat else g_last = now end
+end
+function g_rebase()
+  local owed = tat - g_last
+  if owed > 0 then tat = now + owed else tat = now end
+  g_last = now
+  moved = true
 end
 if need_cold then
 function g_available()
-  if tat > now then return b - ((tat - now) * rate) / perMs end
+  local t = tat
+  if g_last > now then
+    t = now
+    if tat > g_last then t = now + (tat - g_last) end
+  end
+  if t > now then return b - ((t - now) * rate) / perMs end
   return b
 end
 function g_refund(cost)
+  if g_last > now then g_rebase() end
   local x = tat - (cost * perMs) / rate
   if x > now then tat = x else tat = now end
+  g_last = now
 end
 end
 function g_step(cost, maxDelay)
+  if g_last > now then g_rebase() end
   local base = tat
   if base < now then base = now end
   if cost > b then return 0 end
   local at = tat - (b - cost) * T
   if at > now and delay_until(at) > maxDelay then return 0 end
   tat = base + cost * T
+  g_last = now
   return 1
 end
 function g_idle() return tat end
-function g_save() return pack('<Bd', 1, tat) end
+function g_save() return pack('<Bdd', 2, tat, g_last) end
 end
 `;
 
@@ -95,6 +119,7 @@ if need_s then
 function s_load(s)
   if s and byte(s) == 1 then
     win, prev, curr = unpacks('<ddd', s, 2)
+    return true
   elseif s then
     local c1 = find(s, ',', 1, true)
     local c2 = find(s, ',', c1 + 1, true)

@@ -16,7 +16,7 @@ export function stateOf(policy: RatePolicy, reply: Buffer, at: number, now: numb
   if (at < 0) return algorithmOf(policy).fresh(policy, now);
   switch (policy.algorithm) {
     case 'gcra':
-      return { tat: reply.readDoubleLE(at) };
+      return { tat: reply.readDoubleLE(at), last: reply.readDoubleLE(at + 8) };
     case 'token-bucket':
       return { tokens: reply.readDoubleLE(at), last: reply.readDoubleLE(at + 8) };
     case 'sliding-window':
@@ -29,7 +29,7 @@ export function stateOf(policy: RatePolicy, reply: Buffer, at: number, now: numb
  * it and nothing keeps it (the decision holds numbers only), so a decision allocates no
  * state object — and its numbers go into fields already holding doubles, in place.
  */
-const SCRATCH = { gcra: { tat: 0.5 }, 'token-bucket': { tokens: 0.5, last: 0.5 }, 'sliding-window': { win: 0.5, prev: 0.5, curr: 0.5 } };
+const SCRATCH = { gcra: { tat: 0.5, last: 0.5 }, 'token-bucket': { tokens: 0.5, last: 0.5 }, 'sliding-window': { win: 0.5, prev: 0.5, curr: 0.5 } };
 
 /** {@link stateOf} into SCRATCH (a fresh state, rare, is its own object). */
 function scratchOf(policy: RatePolicy, reply: Buffer, at: number, now: number): object {
@@ -38,6 +38,7 @@ function scratchOf(policy: RatePolicy, reply: Buffer, at: number, now: number): 
     case 'gcra': {
       const x = SCRATCH.gcra;
       x.tat = reply.readDoubleLE(at);
+      x.last = reply.readDoubleLE(at + 8);
       return x;
     }
     case 'token-bucket': {

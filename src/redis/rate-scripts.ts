@@ -34,18 +34,20 @@
  * The reply is ONE string (the cheapest reply to send and to parse), read as bytes: the time
  * — "<s> <us>" from TIME, or "=<ms>" — and ";", then per entry its verdict, one byte ('1'
  * allowed/taken, '0' refused, '-' refund), followed by the state the entry found, when there
- * was one, as stored: byte 1, then its doubles. An entry whose key holds another type answers
- * 'W' and changes nothing (redis.pcall: the other entries go on).
+ * was one, as stored: byte 1 (GCRA: 2), then its doubles — a state of an earlier version
+ * (text, or GCRA's TAT alone) packed as this version stores it. An entry whose key holds
+ * another type answers 'W' and changes nothing (redis.pcall: the other entries go on).
  *
  * States are binary strings: byte 1, then the doubles, 8 bytes each, little-endian
- * (struct.pack '<d': exact) — GCRA tat; token bucket tokens, last; sliding window win, prev,
- * curr. No number is printed or parsed (%.17g and strtod on 17 digits were a fifth to a third
+ * (struct.pack '<d': exact) — token bucket tokens, last; sliding window win, prev, curr; GCRA
+ * byte 2, then tat, last (the reading it was written at; earlier versions stored byte 1 and
+ * tat alone, read still, and fail on byte 2: an upgrade from them runs stateEncoding 'text',
+ * below, which writes GCRA's TAT alone). No number is printed or parsed (%.17g and strtod on 17 digits were a fifth to a third
  * of the batch script's time per decision: bench/redis-script-cost.ts). A text state of
  * earlier versions ("%.17g" numbers, comma-separated) is read too, and rewritten in binary at
  * its next write — or kept in text, with stateEncoding 'text' ('t' in the call), which a fleet
  * upgrading from such a version runs until none is left: an older process cannot read a binary
- * state (its script fails). A state is written only when it changes — a token bucket's or
- * sliding window's state from a later reading than Redis's TIME (its clock stepped back, or a
+ * state (its script fails). A state is written only when it changes — a state from a later reading than Redis's TIME (its clock stepped back, or a
  * failover to a replica whose clock is behind) changes even on a refusal: the step brings it
  * to now, as in the JavaScript. Its expiry follows the
  * moment it becomes indistinguishable from a fresh one (the algorithm's idleAt): the end of
@@ -99,7 +101,8 @@ local function write(found, idle0, v, idle1)
   end
   if TEXT then
     local n = (#v - 1) / 8
-    if n == 1 then v = fmt('%.17g', unpacks('<d', v, 2))
+    -- GCRA (byte 2: tat, last) as earlier versions wrote it: its TAT alone.
+    if byte(v) == 2 or n == 1 then v = fmt('%.17g', unpacks('<d', v, 2))
     elseif n == 2 then v = fmt('%.17g,%.17g', unpacks('<dd', v, 2))
     else v = fmt('%.17g,%.17g,%.17g', unpacks('<ddd', v, 2)) end
   end
@@ -155,10 +158,10 @@ const decide = (get: string): string => `
   if type(s) == 'table' then
     r = 'W'; rs = ''
   else
-    load(s)
+    local current = load(s)
     local found = s ~= false
     local idle0 = found and idle()
-    if not found then rs = '' elseif byte(s) == 1 then rs = s else rs = save() end
+    if not found then rs = '' elseif current then rs = s else rs = save() end
     moved = false
     if op == 'c' then
       r = '0'

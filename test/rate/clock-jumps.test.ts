@@ -1,4 +1,4 @@
-// The memory store's token bucket and sliding window on a clock set back (a user's Date.now
+// The memory store's token bucket, GCRA and sliding window on a clock set back (a user's Date.now
 // stepped back by NTP, a VM restored from a snapshot, an injected clock). Before, a state
 // written at a later reading locked its key out until the clock caught up — set back 50 s, a
 // spent bucket of 10/s refused for 50 s with Retry-After 50 s. Now the state is brought to
@@ -12,6 +12,7 @@ import { SettableClock } from '../settable-clock.js';
 
 const HOUR = 3_600_000;
 const bucket = ratePolicy({ algorithm: 'token-bucket', rate: 10, perMs: 1000, burst: 10 });
+const cells = ratePolicy({ algorithm: 'gcra', rate: 10, perMs: 1000, burst: 10 });
 const window = ratePolicy({ algorithm: 'sliding-window', limit: 10, windowMs: 1000 });
 
 /** Everything `key` can take at the clock's reading, one unit at a time; the last refusal's Retry-After. */
@@ -59,6 +60,8 @@ function drive(p: RatePolicy, offsetAt: (i: number) => number, steps: number): {
 describe.each([
   // horizon: the longest a refusal lasts after a burst spent at one reading.
   { name: 'token bucket', p: bucket, horizon: 100, bound: (t: number) => (10 * t) / 1000 + 10 },
+  // GCRA: before, its TAT alone could not tell the step back from waiting callers' reservations (refused 50 s, Retry-After 50,100 ms).
+  { name: 'GCRA', p: cells, horizon: 100, bound: (t: number) => (10 * t) / 1000 + 10 },
   { name: 'sliding window', p: window, horizon: 2000, bound: (t: number) => 10 * (t / 1000 + 2) },
 ])('$name on a clock set back', ({ p, horizon, bound }) => {
   it('a spent key set back 50 s is refused no longer than after a burst spent now, Retry-After within it', () => {
@@ -99,5 +102,32 @@ describe.each([
     expect(r.total).toBeLessThanOrEqual(bound(r.forward));
     expect(r.longestDry).toBeLessThanOrEqual(horizon + 10);
     expect(r.maxRetryAfter).toBeLessThanOrEqual(horizon);
+  });
+});
+
+describe('GCRA on a clock set back, with reservations', () => {
+  it('reservations outstanding at the step back are kept: the next caller waits behind them, not behind the step', () => {
+    const clock = new SettableClock(10 * HOUR);
+    const store = new MemoryStore();
+    const now = (): number => clock.now();
+    // A burst of 10 spent, then 5 callers who wait: TAT 1.5 s ahead.
+    for (let i = 0; i < 10; i++) expect(store.consume('k', cells, 1, now(), 0).allowed).toBe(true);
+    const waits = Array.from({ length: 5 }, () => store.consume('k', cells, 1, now(), 1000).delayMs);
+    expect(waits).toEqual([100, 200, 300, 400, 500]);
+    clock.offset = -50_000;
+    // 1.5 s owed at the earlier reading are owed at this one: a refusal says 600 ms (the sixth waiter's turn), not 50.6 s.
+    const refused = store.consume('k', cells, 1, now(), 0);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBeCloseTo(600, 6);
+    expect(store.available('k', cells, now())).toBeCloseTo(-5, 6);
+    const waiter = store.consume('k', cells, 1, now(), 1000);
+    expect(waiter.allowed).toBe(true);
+    expect(waiter.delayMs).toBeCloseTo(600, 6);
+    // A refund at the earlier reading gives back to the same ledger: one caller's turn earlier.
+    store.refund('k', cells, 1, now());
+    expect(store.consume('k', cells, 1, now(), 0).retryAfterMs).toBeCloseTo(600, 6);
+    // And forward again: 1.6 s later the full burst of 10 is there, no more.
+    clock.base.advance(1600);
+    expect(drain(store, cells, clock).taken).toBe(10);
   });
 });

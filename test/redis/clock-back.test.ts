@@ -3,6 +3,7 @@
 // by planting such state under the test's own keyPrefix. Before, a token bucket or sliding
 // window key planted 50 s ahead was refused until TIME caught up (Retry-After 50 s); now the
 // script brings the state to its TIME as it was — admitted within one period, no unit given.
+// GCRA too, from its stored reading beside the TAT (before: refused for 50 s).
 // Likewise the lease script (a crashed holder's slots, an epoch's fence) and the shared
 // breaker's open time: held a TTL (an open time) from the step at most, not its length.
 import { Redis } from 'ioredis';
@@ -53,20 +54,27 @@ async function burst(rs: RedisRateStore, key: string, p: RatePolicy, n: number):
   return { allowed: ds.filter((d) => d.allowed).length, retryAfterMs: Math.max(...ds.map((d) => d.retryAfterMs)) };
 }
 
+/**
+ * A consume of `key` refused for at most `horizon` ms; the refusal wrote the state brought to
+ * Redis's time, so the key expires with it, not 50 s later; admitted once that wait is over.
+ */
+async function refusedThenAdmitted(rs: RedisRateStore, key: string, p: RatePolicy, horizon: number): Promise<void> {
+  const d = await rs.consume(key, p, 1, 0, 0);
+  expect(d.allowed).toBe(false);
+  expect(d.retryAfterMs).toBeGreaterThan(0);
+  expect(d.retryAfterMs).toBeLessThanOrEqual(horizon);
+  expect(await raw.pttl(rs.keyOf(key, p))).toBeLessThanOrEqual(3000);
+  await sleep(d.retryAfterMs + 20);
+  expect((await rs.consume(key, p, 1, 0, 0)).allowed).toBe(true);
+}
+
 describe.skipIf(!svc.up)('rate scripts on state from a later Redis time', () => {
   it('token bucket: a spent bucket 50 s ahead is refused for one unit’s time, then admits; its TTL follows', async () => {
     const p = ratePolicy({ algorithm: 'token-bucket', rate: 10, burst: 5, name: 'tb' });
     const rs = store.rateStore('tb');
     const key = unique('k');
     await raw.set(stateKey(rs.base, key, 'token-bucket'), packed(0, (await redisNow()) + 50_000), 'PX', 60_000);
-    const d = await rs.consume(key, p, 1, 0, 0);
-    expect(d.allowed).toBe(false);
-    expect(d.retryAfterMs).toBeGreaterThan(0);
-    expect(d.retryAfterMs).toBeLessThanOrEqual(100);
-    // The refusal wrote the state brought to Redis's time: it expires with it, not 50 s later.
-    expect(await raw.pttl(stateKey(rs.base, key, 'token-bucket'))).toBeLessThanOrEqual(3000);
-    await sleep(d.retryAfterMs + 20);
-    expect((await rs.consume(key, p, 1, 0, 0)).allowed).toBe(true);
+    await refusedThenAdmitted(rs, key, p, 100);
   });
 
   it('token bucket: tokens held 50 s ahead are there, exactly, and no more', async () => {
@@ -101,6 +109,54 @@ describe.skipIf(!svc.up)('rate scripts on state from a later Redis time', () => 
     const r = await burst(rs, key, p, 8);
     expect(r.allowed).toBe(3);
     expect(r.retryAfterMs).toBeLessThanOrEqual(1_200_000);
+  });
+});
+
+describe.skipIf(!svc.up)('GCRA in Redis on a later Redis time, and its state of earlier versions', () => {
+  /** GCRA's state as this version stores it: byte 2, then tat and last (the reading it was written at). */
+  const gcraState = (tat: number, last: number): Buffer => {
+    const b = packed(tat, last);
+    b[0] = 2;
+    return b;
+  };
+
+  it('a spent key 50 s ahead (TAT and its reading) is refused for one cell’s time, then admits; its TTL follows', async () => {
+    const p = ratePolicy({ algorithm: 'gcra', rate: 10, burst: 5, name: 'g' });
+    const rs = store.rateStore('g');
+    const key = unique('k');
+    const t = await redisNow();
+    // Spent at t + 50 s: TAT one burst (500 ms) past that reading.
+    await raw.set(stateKey(rs.base, key, 'gcra'), gcraState(t + J + 500, t + J), 'PX', 60_000);
+    await refusedThenAdmitted(rs, key, p, 100);
+  });
+
+  it('what a key 50 s ahead owed is owed now, exactly: reservations of waiting callers are kept', async () => {
+    const p = ratePolicy({ algorithm: 'gcra', rate: 1, perMs: 60_000, burst: 5, name: 'g' });
+    const rs = store.rateStore('g');
+    const key = unique('k');
+    const t = await redisNow();
+    // Owing 2 cells (2 min) at a reading 50 s ahead: 3 of the burst of 5 are there, no more.
+    await raw.set(stateKey(rs.base, key, 'gcra'), gcraState(t + J + 120_000, t + J), 'PX', 60_000);
+    const r = await burst(rs, key, p, 8);
+    expect(r.allowed).toBe(3);
+    expect(r.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect((await burst(rs, key, p, 4)).allowed).toBe(0);
+  });
+
+  it('an earlier version’s state (byte 1, TAT alone) is read as it decided it, and rewritten with its reading', async () => {
+    const p = ratePolicy({ algorithm: 'gcra', rate: 1, perMs: 60_000, burst: 5, name: 'g' });
+    const rs = store.rateStore('g');
+    const key = unique('k');
+    const k = stateKey(rs.base, key, 'gcra');
+    const t = await redisNow();
+    await raw.set(k, packed(t + 120_000), 'PX', 600_000); // 2 cells owed: 3 there
+    expect((await burst(rs, key, p, 2)).allowed).toBe(2);
+    const b = (await raw.getBuffer(k))!;
+    expect(b.length).toBe(17);
+    expect(b[0]).toBe(2);
+    expect(b.readDoubleLE(1)).toBe(t + 120_000 + 2 * 60_000);
+    expect(b.readDoubleLE(9)).toBeGreaterThanOrEqual(t);
+    expect((await burst(rs, key, p, 3)).allowed).toBe(1);
   });
 });
 

@@ -71,8 +71,8 @@ describe.skipIf(!svc.up)('store: two gateways share one limit', () => {
 
 describe.skipIf(!svc.up)('store.stateEncoding', () => {
   // A fleet upgraded gateway by gateway: the new ones write the text states older ones read
-  // until none is left (docs/redis.md); the default writes binary (byte 1, then the doubles).
-  for (const [encoding, first] of [['text', /^[0-9.e+-]/], [undefined, /^\x01/]] as const) {
+  // until none is left (docs/redis.md); the default writes binary (byte 1 — GCRA's 2 —, then the doubles).
+  for (const [encoding, first] of [['text', /^[0-9.e+-]/], [undefined, /^[\x01\x02]/]] as const) {
     it(`${encoding ?? 'default (binary)'}: the rate state in Redis is ${encoding ?? 'binary'}`, async () => {
       const up = await upstream((_req, res) => res.end('ok'));
       const keyPrefix = `${unique('enc')}:`;

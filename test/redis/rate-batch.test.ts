@@ -223,15 +223,17 @@ describe('answerBatch (no Redis)', () => {
       x: 1,
       y: 0,
       answer: (verdict: number, reply: Buffer, at: number, now: number) => {
-        const doubles = at < 0 ? [] : Array.from({ length: i === 1 ? 2 : 1 }, (_, k) => reply.readDoubleLE(at + 8 * k));
+        const doubles = at < 0 ? [] : Array.from({ length: 2 }, (_, k) => reply.readDoubleLE(at + 8 * k));
         log.push([i, String.fromCharCode(verdict), doubles, now]);
       },
       fail: (err: unknown) => log.push([i, err instanceof StoreWrongTypeError ? 'W' : (err as Error).message]),
     }));
-  /** A state as the script stores and answers it: byte 1, then the doubles little-endian. */
-  const state = (...xs: number[]): Buffer => {
+  /** A state as the script stores and answers it: byte 1 (GCRA's, `g`: 2), then the doubles little-endian. */
+  const state = (...xs: number[]): Buffer => stateOf(1, xs);
+  const g = (...xs: number[]): Buffer => stateOf(2, xs);
+  const stateOf = (marker: number, xs: number[]): Buffer => {
     const b = Buffer.alloc(1 + 8 * xs.length);
-    b[0] = 1;
+    b[0] = marker;
     xs.forEach((x, k) => b.writeDoubleLE(x, 1 + 8 * k));
     return b;
   };
@@ -252,10 +254,10 @@ describe('answerBatch (no Redis)', () => {
 
   it('TIME as Redis gives it (s·1000 + us/1000), parts beyond the entries ignored, a state cut short fails its entry', () => {
     const log: unknown[][] = [];
-    answerBatch(entries(1, log), reply('1764748800 123456;', '1', state(1764748800123.4567), '1'));
-    expect(log).toEqual([[0, '1', [1764748800123.4567], 1764748800 * 1000 + 123456 / 1000]]);
+    answerBatch(entries(1, log), reply('1764748800 123456;', '1', g(1764748800123.4567, 1764748800000.25), '1'));
+    expect(log).toEqual([[0, '1', [1764748800123.4567, 1764748800000.25], 1764748800 * 1000 + 123456 / 1000]]);
     const cut: unknown[][] = [];
-    answerBatch(entries(1, cut), reply('=5;1', state(7).subarray(0, 5)));
+    answerBatch(entries(1, cut), reply('=5;1', g(7, 5).subarray(0, 9)));
     expect(cut).toEqual([[0, 'sluice/redis: the rate script answered 0 of 1 operations']]);
   });
 });
