@@ -152,15 +152,15 @@ class BufferStage<T> implements Source<T>, Subscriber<T> {
     if (this.channel.size === 0) this.#e.complete();
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     const up = this.#up;
     this.#up = undefined;
-    up?.cancel();
+    up?.cancel(reason);
     this.channel.closeNow();
   }
 
   #fail(error: unknown): void {
-    this.cancel();
+    this.cancel(error);
     this.#e.error(error);
   }
 }

@@ -82,11 +82,11 @@ class Inner<R> implements Subscriber<R> {
     this.sub = undefined;
     this.owner.innerReady(this);
   }
-  cancel(): void {
+  cancel(reason: unknown): void {
     this.done = true;
     const s = this.sub;
     this.sub = undefined;
-    s?.cancel();
+    s?.cancel(reason);
   }
 }
 
@@ -166,8 +166,8 @@ class FlatMapStage<T, R> extends Stage<T, R> {
     if (this.#inners.length === 0) this.e.complete();
   }
 
-  protected override cleanup(): void {
-    for (const inner of this.#inners.splice(0)) inner.cancel();
+  protected override cleanup(reason: unknown): void {
+    for (const inner of this.#inners.splice(0)) inner.cancel(reason);
   }
 }
 

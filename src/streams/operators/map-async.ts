@@ -111,13 +111,13 @@ class MapAsyncStage<T, R> extends Stage<T, R> {
     if (this.#running === 0 && this.#slots.length === 0) this.e.complete();
   }
 
-  protected override cleanup(): void {
+  protected override cleanup(reason: unknown): void {
     this.#slots.length = 0;
-    this.#abort.abort();
+    this.#abort.abort(reason);
   }
 }
 
-/** `fn` gets the item and a signal that aborts when the stream is cancelled or fails. */
+/** `fn` gets the item and a signal that aborts when the stream is cancelled or fails, with the cancel's reason or the error. */
 const MAP_ASYNC_KEYS = optionKeys<MapAsyncOptions>({ concurrency: true, ordered: true, meter: true });
 
 export function mapAsync<T, R>(fn: (item: T, signal: AbortSignal) => R | PromiseLike<R>, options?: MapAsyncOptions): Operator<T, R> {

@@ -58,11 +58,11 @@ class Attempt<T> implements Subscriber<T> {
     this.sub = undefined;
     this.resolve();
   }
-  cancel(): void {
+  cancel(reason: unknown): void {
     this.ended = true;
     const s = this.sub;
     this.sub = undefined;
-    s?.cancel();
+    s?.cancel(reason);
   }
 }
 
@@ -79,7 +79,8 @@ class RetrySource<T> implements Source<T> {
       .execute((signal) => {
         const a = new Attempt<T>(e);
         this.#attempt = a;
-        signal.addEventListener('abort', () => a.cancel(), { once: true });
+        // The attempt's time limit, or the stream's cancel: the upstream is told which.
+        signal.addEventListener('abort', () => a.cancel(signal.reason), { once: true });
         this.upstream.subscribe(a);
         return a.done;
       }, { signal: this.#abort.signal })
@@ -95,9 +96,9 @@ class RetrySource<T> implements Source<T> {
     this.#attempt?.topUp();
   }
 
-  cancel(): void {
-    this.#attempt?.cancel();
-    this.#abort.abort();
+  cancel(reason: unknown): void {
+    this.#attempt?.cancel(reason);
+    this.#abort.abort(reason);
   }
 }
 

@@ -54,7 +54,7 @@ export abstract class Stage<T, R> implements Source<R>, Subscriber<T> {
     checkSignalArg(error, 'onError');
     this.up = undefined;
     this.upstreamDone = true;
-    this.cleanup();
+    this.cleanup(error);
     this.e.error(error); // §4.2
   }
 
@@ -70,7 +70,7 @@ export abstract class Stage<T, R> implements Source<R>, Subscriber<T> {
     this.up = undefined;
     this.upstreamDone = true;
     up?.cancel(reason);
-    this.cleanup();
+    this.cleanup(reason);
   }
 
   /** Fail downstream, cancelling upstream (a user function failed). */
@@ -83,6 +83,6 @@ export abstract class Stage<T, R> implements Source<R>, Subscriber<T> {
   protected abstract handle(item: T): void;
   /** Upstream completed; `pull` has been woken. */
   protected completed(): void {}
-  /** Release timers and work in progress (cancel, error). */
-  protected cleanup(): void {}
+  /** Release timers and work in progress (cancel, error); `reason` is the cancel's or the error, for what it cancels in turn. */
+  protected cleanup(_reason: unknown): void {}
 }

@@ -43,9 +43,9 @@ class TimeoutRelay<T> extends Relay<T, T> {
     if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
     this.#timer = undefined;
   }
-  override cancel(): void {
+  override cancel(reason?: unknown): void {
     this.#disarm();
-    super.cancel();
+    super.cancel(reason);
   }
   override onComplete(): void {
     this.#disarm();

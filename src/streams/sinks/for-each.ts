@@ -105,7 +105,7 @@ class ForEachSink<T> extends SinkBase<T, void> {
     this.#queue.length = 0;
     const s = this.subscription;
     this.subscription = undefined;
-    s?.cancel();
+    s?.cancel(err);
     this.#settleIfDone();
   }
 

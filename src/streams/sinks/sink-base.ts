@@ -69,7 +69,7 @@ export abstract class SinkBase<T, R> implements Subscriber<T> {
     this.#ended = true;
     const s = this.subscription;
     this.subscription = undefined;
-    s?.cancel();
+    s?.cancel(error); // the upstream's producer is told why (§3.12)
     this.#reject(error);
   }
 
