@@ -83,6 +83,13 @@ class RabbitmqDelivery extends DeliveryBase {
   }
 }
 
+interface Republished {
+  readonly queue: string;
+  readonly content: Buffer;
+  /** The broker's reply code and text, once it returned the copy. */
+  returned: string | undefined;
+}
+
 const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, clock: true });
 
 export class RabbitmqSource implements BrokerSource {
@@ -100,6 +107,8 @@ export class RabbitmqSource implements BrokerSource {
   #consumerTag: string | undefined;
   /** Deliveries handed out and not yet settled: in the handlers, or retries waiting out their delay. */
   #unsettled = 0;
+  /** Copies published and not yet confirmed (retries and dead letters), for the broker's basic.return to find. */
+  readonly #republishing = new Set<Republished>();
 
   private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
@@ -117,6 +126,7 @@ export class RabbitmqSource implements BrokerSource {
     conn.on('close', lost);
     consumeCh.on('close', lost);
     consumeCh.on('error', lost);
+    confirmCh.on('return', (m: amqp.Message) => this.#returned(m));
   }
 
   /** Connect, assert the queues, start consuming at the initial prefetch. Rejects with BrokerUnavailableError naming the broker. */
@@ -237,9 +247,28 @@ export class RabbitmqSource implements BrokerSource {
     const contentType: unknown = props.contentType;
     if (typeof contentType === 'string') options.contentType = contentType;
     if (props.messageId !== undefined) options.messageId = props.messageId as string;
-    await new Promise<void>((resolve, reject) => {
-      this.#confirmCh.sendToQueue(queue, msg.content, options, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-    });
+    // Mandatory: a queue gone (deleted while consuming) returns the copy instead of dropping it,
+    // and the broker confirms an unroutable message all the same; its basic.return comes first.
+    const sent: Republished = { queue, content: msg.content, returned: undefined };
+    this.#republishing.add(sent);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#confirmCh.sendToQueue(queue, msg.content, { ...options, mandatory: true }, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+      });
+    } finally {
+      this.#republishing.delete(sent);
+    }
+    if (sent.returned !== undefined) throw new Error(`${this.name}: the copy sent to queue ${JSON.stringify(queue)} came back unrouted (${sent.returned}): the queue is gone; the message stays unacknowledged`);
+  }
+
+  /** A copy the broker returned: marks the first republish in progress it can be (same queue, same body). */
+  #returned(m: amqp.Message): void {
+    for (const sent of this.#republishing) {
+      if (sent.returned === undefined && sent.queue === m.fields.routingKey && sent.content.equals(m.content)) {
+        sent.returned = `${String((m.fields as { replyCode?: unknown }).replyCode)} ${String((m.fields as { replyText?: unknown }).replyText)}`;
+        return;
+      }
+    }
   }
 
   async close(): Promise<void> {

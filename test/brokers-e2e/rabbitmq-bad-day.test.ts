@@ -253,6 +253,28 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     });
   });
 
+  it('the dead-letter queue deleted while consuming: a dead letter fails (settleErrors) and the message stays unacked, back on its queue at stop — not acked with its copy dropped', async () => {
+    const queue = unique('dlq-gone');
+    await publish(queue, ['poison']);
+    const source = await RabbitmqSource.open({ url, queue, prefetch: 4 });
+    const admin = await amqp.connect(url);
+    await (await admin.createChannel()).deleteQueue(`${queue}.dead`);
+    await admin.close();
+    const told: string[] = [];
+    const c = new BrokerConsumer(source, () => {
+      throw new Error('bad');
+    }, { onFailure: { maxAttempts: 1 }, onError: (_e, _d, decision) => told.push(decision.action) });
+    try {
+      expect(await until(() => c.stats().settleErrors + c.stats().deadLettered === 1)).toBe(true);
+      // Before: deadLettered: 1 — the copy went to no queue (unroutable, confirmed all the same) and the original was acked: lost.
+      expect(c.stats()).toMatchObject({ failed: 1, deadLettered: 0, settleErrors: 1, acked: 0 });
+      expect(told).toEqual(['dead-letter']);
+    } finally {
+      await c.stop();
+    }
+    expect(await drain(queue)).toEqual([{ body: 'poison', attempt: undefined }]);
+  });
+
   it('an ack after the source closed fails (the broker has requeued the message) instead of reporting an ack', async () => {
     const queue = unique('ack-closed');
     await publish(queue, ['late']);
