@@ -135,10 +135,16 @@ export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHea
 /**
  * A head overflow while the request in flight is still incomplete is in its trailer section
  * (fields after a chunked body's last chunk: llhttp counts them against maxHeaderSize): said so,
- * not 'the request headers' the client sent long before (hostile-16).
+ * not 'the request headers' the client sent long before (hostile-16). So is a Content-Length or
+ * Transfer-Encoding there, which llhttp judges as if in the head ('The request has both
+ * Content-Length and Transfer-Encoding', of a head that had one: hostile-17).
  */
 function inTrailers(v: BadVerdict | undefined, req: IncomingMessage | undefined, maxHeaderSize: number | undefined): BadVerdict | undefined {
-  if (v?.reason !== 'headers_too_large' || req === undefined || req.complete) return v;
+  if (v === undefined || req === undefined || req.complete) return v;
+  if (v.reason === 'content_length_and_transfer_encoding' || v.reason === 'bad_transfer_encoding') {
+    return { ...v, detail: 'A trailer field after the chunked request body is Content-Length or Transfer-Encoding, which frame a message and cannot be trailer fields (RFC 9110 section 6.5.1).' };
+  }
+  if (v.reason !== 'headers_too_large') return v;
   const limit = maxHeaderSize === undefined ? '' : ` (${maxHeaderSize} bytes, server.maxHeaderSize)`;
   return { ...v, detail: `The trailer fields after the chunked request body are larger than this gateway accepts${limit}.` };
 }

@@ -80,6 +80,19 @@ describe('request trailers', () => {
     expect(kept.text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
   });
 
+  it('a Content-Length or Transfer-Encoding among them is 400 saying it is a trailer field, not that the head has both (hostile-17)', async () => {
+    const gw = await gateway();
+    const trailer = 'A trailer field after the chunked request body is Content-Length or Transfer-Encoding, which frame a message and cannot be trailer fields (RFC 9110 section 6.5.1).';
+    const cl = await rawExchange(gw.url, chunked('Content-Length: 11\r\n'));
+    expect([cl.status, JSON.parse(cl.body)]).toEqual([400, expect.objectContaining({ reason: 'content_length_and_transfer_encoding', detail: trailer })]);
+    const te = await rawExchange(gw.url, chunked('Transfer-Encoding: chunked\r\n'));
+    expect([te.status, JSON.parse(te.body)]).toEqual([400, expect.objectContaining({ reason: 'bad_transfer_encoding', detail: trailer })]);
+    expect(gw.seen).toEqual([]);
+    // In the head they are what they were.
+    const head = await rawExchange(gw.url, 'POST /x HTTP/1.1\r\nHost: gw\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    expect(JSON.parse(head.body)).toMatchObject({ reason: 'content_length_and_transfer_encoding', detail: 'The request has both Content-Length and Transfer-Encoding.' });
+  });
+
   it('over server.maxHeaderSize are 431 headers_too_large naming the trailer fields; nothing goes upstream', async () => {
     const gw = await gateway();
     let big = '';
