@@ -39,8 +39,11 @@ import type { CallMessage, WorkerMessage, WorkerSnapshot } from './worker-messag
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
 export interface PrimaryStatus extends GatewayStatus {
-  /** `answering: false`: its last status call went unanswered (a stopped or hung worker); `status` is then its last answer. */
-  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly answering: boolean; readonly status: GatewayStatus | undefined }[];
+  /**
+   * `answering: false`: its last status call went unanswered (a stopped or hung worker); `status` is then its last answer.
+   * `exited`: its process is gone (its replacement not listening yet): its last status is shown here, and left out of the merge.
+   */
+  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly answering: boolean; readonly exited: boolean; readonly status: GatewayStatus | undefined }[];
   readonly leases: ReturnType<LeaseLedger['slots']>;
 }
 
@@ -253,8 +256,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       }),
     ).then(() => (refreshing = undefined)));
   const status = (): PrimaryStatus => {
-    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, status: s.status }));
-    const statuses = each.flatMap((w) => (w.status === undefined ? [] : [w.status]));
+    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, exited: s.dead, status: s.status }));
+    // A dead worker's last status is not summed: its connections, in-flight requests and leases are gone with it (hostile pass, session 17).
+    const statuses = each.flatMap((w) => (w.status === undefined || w.exited ? [] : [w.status]));
     const leases = ledger.slots();
     const summed = mergeStatuses(statuses);
     const merged = summed === undefined ? undefined : gatewayLimits(summed, statuses[0]!, leases);
@@ -272,10 +276,12 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const refresher = setInterval(() => void refresh(), STATUS_REFRESH_MS);
   refresher.unref();
 
+  /** The workers whose process runs: a dead one's last sample and store status are stale. */
+  const live = (): Slot[] => slots.filter((s) => !s.dead);
   // The workers' dashboards merged: refreshed with their status, once a second.
-  const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, maxSubscribers: ADMIN_DASHBOARD_PAGES, samples: () => gatewayGroupLimits(mergeGroupSamples(slots.map((s) => s.dashboard?.groups ?? [])), slots.find((s) => s.status !== undefined)?.status, ledger.slots()) });
+  const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, maxSubscribers: ADMIN_DASHBOARD_PAGES, samples: () => gatewayGroupLimits(mergeGroupSamples(live().map((s) => s.dashboard?.groups ?? [])), live().find((s) => s.status !== undefined)?.status, ledger.slots()) });
   const admin = resolved.admin.enabled
-    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => slots.flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), dashboard }).catch((err: unknown) => {
+    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => live().flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), dashboard }).catch((err: unknown) => {
         dashboard.close();
         draining = true;
         for (const s of slots) s.worker.process.kill('SIGKILL');
