@@ -323,7 +323,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       flushLogs(state);
       await Promise.all([...state.table.upstreams.values()].flatMap((u) => [u.pool.destroy(), u.headPool.destroy()]));
-      for (const p of state.table.policies.values()) p.retire();
+      for (const p of state.table.policies.values()) p.retire([]);
       await leases?.stop(state.table);
       await store?.close();
       await admin?.close();
@@ -361,7 +361,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
     const handedOver = handOverLimits(old, table, retired.policies); // one limit, not the old beside the new
-    for (const p of retired.policies) p.retire();
+    for (const p of retired.policies) p.retire(table.policies.values());
     leases?.retire(retired.policies, handedOver);
     // Requests still on a retired pool finish (close() waits for them); then its connections go.
     for (const p of retired.pools) void p.close().catch(() => undefined);

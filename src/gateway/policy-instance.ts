@@ -13,6 +13,8 @@ import { HttpAdmission } from '../http/admission.js';
 import type { PressureMonitor } from '../pressure/pressure-monitor.js';
 import type { ResolvedConfig, ResolvedPolicy } from './resolved-config.js';
 import { policyParts } from './policy-options.js';
+import { RateStores } from './rate-stores.js';
+import type { RateStore } from '../rate/store.js';
 import { rateStoreFactory } from './worker-share.js';
 import type { WorkerShare } from './worker-share.js';
 import { PolicyRollout } from './policy-mode.js';
@@ -29,12 +31,17 @@ export class PolicyInstance {
   readonly rollout: PolicyRollout;
   /** The headers this policy tells requests apart by (tenant, criticality), lowercased: they must be unambiguous. */
   readonly identityHeaders: readonly string[];
+  /** Its rate limiters' buckets, by limiter identity. */
+  readonly rateStores: RateStores;
 
-  constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare) {
+  /** `reuse`: the store a limiter of the same identity had in the previous route table (rate-stores.ts). */
+  constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare, reuse: (identity: string) => RateStore | undefined = () => undefined) {
     this.name = p.name;
     this.key = p.key;
     this.config = p.config;
-    const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock, rateStore: share && rateStoreFactory(share, p.key) });
+    const stores = new RateStores(share && rateStoreFactory(share), reuse);
+    this.rateStores = stores;
+    const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock, rateStore: (...a) => stores.storeFor(...a) });
     this.admission = new HttpAdmission<IncomingMessage>(parts.options);
     this.breaker = parts.breaker;
     this.monitor = parts.monitor;
@@ -59,9 +66,13 @@ export class PolicyInstance {
     return this.breaker?.stats().state === 'open' || this.monitor?.level === 'reject';
   }
 
-  /** Retired by a reload: stop sampling pressure; requests already admitted still release here. */
-  retire(): void {
+  /**
+   * Retired by a reload (or at the end of a shutdown, `next` empty): stop sampling pressure, and
+   * close the rate stores no policy of `next` took over; requests already admitted still release here.
+   */
+  retire(next: Iterable<PolicyInstance>): void {
     this.monitor?.stop();
+    this.rateStores.closeUnused([...next].map((p) => p.rateStores));
   }
 
   /** Shutdown: queued requests are refused (503), nothing new is admitted. */

@@ -24,6 +24,7 @@ import type { RatePolicyInput } from '../rate/policy.js';
 import type { RateStore } from '../rate/store.js';
 import type { AlgorithmName, BreakerConfig, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { limiterIdentity } from './rate-stores.js';
 import { durationMs, rateOf } from './units.js';
 
 export interface PolicyParts {
@@ -37,8 +38,11 @@ export interface SharedSettings {
   readonly trustProxy: readonly string[] | undefined;
   readonly proxyHeader: 'x-forwarded-for' | 'forwarded' | undefined;
   readonly clock: Clock | undefined;
-  /** Where each rate limiter's buckets live, by limiter name (whether it is a quota, its maxKeys); undefined: this process's memory. */
-  readonly rateStore?: ((limiter: string, quota: boolean, maxKeys?: number) => RateStore | undefined) | undefined;
+  /**
+   * Where each rate limiter's buckets live, by limiter identity (rate-stores.ts) and name (whether
+   * it is a quota, its maxKeys); undefined: a new store in this process's memory.
+   */
+  readonly rateStore?: ((identity: string, limiter: string, quota: boolean, maxKeys?: number) => RateStore | undefined) | undefined;
 }
 
 /** The full form of a concurrency setting. */
@@ -91,7 +95,8 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
     const o = rateLimitOption(r, (p.rateLimits ?? []).length === 1);
     // Shared: the limiter's buckets live in the shared home — the primary's ledger for its workers,
     // or Redis with `store:` (worker-share.ts). The primary's table for it keeps its maxKeys.
-    const store = shared.rateStore?.(`${name}-${o.name}`, o.quota === true, o.maxKeys);
+    const limiter = `${name}-${o.name}`;
+    const store = shared.rateStore?.(limiterIdentity(limiter, r), limiter, o.quota === true, o.maxKeys);
     if (store === undefined) return o;
     const { maxKeys: _maxKeys, ...rest } = o;
     return { ...rest, store } as RateLimitOption & { readonly name: string };

@@ -12,6 +12,7 @@ import { RouteFault } from './fault-injection.js';
 import { strippedSet } from './forward-headers.js';
 import { undici } from './peers.js';
 import { PolicyInstance } from './policy-instance.js';
+import type { RateStore } from '../rate/store.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import type { WorkerShare } from './worker-share.js';
 
@@ -77,11 +78,14 @@ export class RouteTable {
     }
     const policies = new Map<string, PolicyInstance>();
     const oldPolicies = previous?.policies ?? new Map<string, PolicyInstance>();
+    const oldStores = new Map<string, RateStore>();
+    for (const p of oldPolicies.values()) for (const [identity, store] of p.rateStores.entries()) oldStores.set(identity, store);
+    const reuse = (identity: string): RateStore | undefined => oldStores.get(identity);
     const routes: LiveRoute[] = [];
     for (const r of config.routes) {
       let policy: PolicyInstance | undefined;
       if (r.policy !== undefined) {
-        policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock, share);
+        policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock, share, reuse);
         policies.set(r.policy.key, policy);
       }
       // An exempt route is never admitted (request-handler.ts forwards it straight): no settings.

@@ -77,12 +77,15 @@ export class SlotLeases {
     return { limit: a.onStoreError === 'open' ? limit : Math.max(1, Math.floor(limit / this.#share.workers)) };
   }
 
-  /** Policies a reload retired (those in `handedOver` gave their gate's place to a successor's): their slots go back as their requests end; their tokens now. */
+  /**
+   * Policies a reload retired (those in `handedOver` gave their gate's place to a successor's):
+   * their slots go back as their requests end (their tokens: PolicyInstance.retire, unless a
+   * successor took their store over).
+   */
   retire(policies: readonly PolicyInstance[], handedOver?: ReadonlySet<PolicyInstance>): void {
     for (const p of policies) {
       this.#leases.get(p)?.retire(handedOver?.has(p) === true);
       this.#leases.delete(p);
-      closeLeasedRates(p);
     }
   }
 

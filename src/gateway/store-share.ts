@@ -3,8 +3,9 @@
  * worker) that names the same store. Loaded only when configured (sluice/redis needs ioredis,
  * an optional peer). Each rate limiter decides per request in Redis (RedisRateStore: exact,
  * with the store's failure mode); each fixed concurrency limit is leased from Redis by the
- * worker-share machinery (SlotLease over RedisLimitStore). Keys carry the policy's canonical
- * hash, so gateways with the same policy share its limits and a changed policy starts fresh.
+ * worker-share machinery (SlotLease over RedisLimitStore). A rate limiter's keys carry its
+ * identity (rate-stores.ts), so gateways with the same limiter share its buckets, and a reload
+ * that leaves the limiter's shape be keeps them; a concurrency limit's name carries the policy's hash.
  *
  * Unreachable at start is not fatal: the store starts in its failure mode, the log says so,
  * and /readyz reports it until Redis answers.
@@ -87,7 +88,7 @@ export async function openStoreShare(s: ResolvedStore, logger: Logger, processes
     store: limits,
     workers: sharers,
     onError: (what, err) => logger.debug('store call failed', { what, error: String(err) }),
-    rateStoreFor: (policyKey, limiter) => redis.rateStore(`${policyKey}/${safe(limiter)}`, { keyNames: s.tenantKeys }),
+    rateStoreFor: (identity, limiter) => redis.rateStore(`${identity}/${safe(limiter)}`, { keyNames: s.tenantKeys }),
   };
   return {
     share,

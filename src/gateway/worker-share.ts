@@ -1,8 +1,8 @@
 /**
  * What a gateway worker shares with the others through its primary: the store (an
  * {@link IpcLimitStore}) and how many workers split each limit. Rate limiters get a
- * {@link LeasedRateStore} each (keys prefixed with the policy's canonical key and the
- * limiter's name, the same in every worker); fixed concurrency limits get a
+ * {@link LeasedRateStore} each (keys prefixed with the limiter's identity and name, the same
+ * in every worker); fixed concurrency limits get a
  * {@link SlotLease} (in gateway.ts, once the gate exists).
  */
 import { capacityOf } from '../rate/policy.js';
@@ -21,7 +21,7 @@ export interface WorkerShare {
    * store-share.ts); without it each limiter leases tokens in batches from the primary —
    * quotas too (a quota kept per process was N quotas for N workers).
    */
-  readonly rateStoreFor?: (policyKey: string, limiter: string) => RateStore;
+  readonly rateStoreFor?: (identity: string, limiter: string) => RateStore;
 }
 
 /** Tokens held unspent this long go back to the primary, ms. */
@@ -36,12 +36,16 @@ export function batchOf(policy: RatePolicy, workers: number): number {
   return Math.max(0, Math.min(Math.floor(perMs * BATCH_SPAN_MS), Math.floor(capacityOf(policy) / (4 * workers))));
 }
 
-/** `maxKeys`: the limiter's own bound on tenants, kept by the primary's table for it (every worker's tenants together). */
-export function rateStoreFactory(share: WorkerShare, policyKey: string): (limiter: string, quota: boolean, maxKeys?: number) => RateStore | undefined {
-  return (limiter, _quota, maxKeys) => {
-    if (share.rateStoreFor !== undefined) return share.rateStoreFor(policyKey, limiter);
+/**
+ * `identity`: the limiter's (rate-stores.ts), the same in every worker and across reloads that
+ * leave it be. `maxKeys`: the limiter's own bound on tenants, kept by the primary's table for it
+ * (every worker's tenants together).
+ */
+export function rateStoreFactory(share: WorkerShare): (identity: string, limiter: string, quota: boolean, maxKeys?: number) => RateStore | undefined {
+  return (identity, limiter, _quota, maxKeys) => {
+    if (share.rateStoreFor !== undefined) return share.rateStoreFor(identity, limiter);
     return new LeasedRateStore(share.store, {
-      prefix: `${policyKey}/${limiter}:`,
+      prefix: `${identity}/${limiter}:`,
       holdMs: HOLD_MS,
       maxKeys: MAX_LOCAL_KEYS,
       batchOf: (p) => batchOf(p, share.workers),
