@@ -133,7 +133,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     if (early !== undefined) return this.#refused(early, [], undefined);
     ctx.key = this.#tenant(req);
     ctx.priority = CLASS_PRIORITY[requestClass(req, o.criticality, route?.criticality)];
-    const watch = new ResponseWatch(this, callerOwns);
+    const watch = new ResponseWatch(this, callerOwns, ctx.cost ?? 1);
     if (this.#g.mayWait) {
       // Gates built here all take sluice's WaitSignal (core/wait-signal.ts: tens of ns, not the
       // µs of an AbortController); a gate the user gave gets a real AbortSignal.
@@ -184,7 +184,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     watch.controller = undefined; // the wait is over: nothing left to abort when the response closes
     if (r.rejection !== undefined) {
       const quota = r.refusedBy !== undefined && this.#g.quota.has(r.refusedBy) && r.rejection.reason === 'rate_limited';
-      return this.#refused(quota ? { ...r.rejection, reason: 'quota' } : r.rejection, r.facts, r.rejection.facts);
+      return this.#refused(quota ? { ...r.rejection, reason: 'quota' } : r.rejection, r.facts, r.rejection.facts, watch.cost);
     }
     const permit = new HttpPermit(this.name, r.permits, r.facts, this.#o.classify);
     if (watch.closed) {
@@ -196,8 +196,11 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     return { type: 'admitted', headers: rateLimitHeaders(this.#o.headers, r.facts), permit };
   }
 
-  #refused(rejection: Rejection, facts: readonly PolicyFacts[], refusedFacts: PolicyFacts | undefined): Refused {
-    const refused = refusedFacts === undefined ? undefined : { index: facts.length - 1, seconds: deltaSeconds(rejection.retryAfterMs) };
+  #refused(rejection: Rejection, facts: readonly PolicyFacts[], refusedFacts: PolicyFacts | undefined, cost = 1): Refused {
+    // A rate refusal that no wait ends (retryAfterMs Infinity: the cost is above the policy's
+    // burst) reports the policy's own window, not a t of 2^31 - 1 s, and says why in the body.
+    const never = refusedFacts !== undefined && rejection.retryAfterMs === Infinity && (rejection.reason === 'rate_limited' || rejection.reason === 'quota');
+    const refused = refusedFacts === undefined ? undefined : { index: facts.length - 1, seconds: deltaSeconds(never ? refusedFacts.resetMs : rejection.retryAfterMs) };
     const retryS = retryAfterSeconds(rejection.retryAfterMs, facts, refused);
     // Without facts (a capacity refusal: queue, concurrency, shedding, breaker), the answer
     // depends only on the reason and the Retry-After seconds: rendered once, then shared.
@@ -208,7 +211,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     const headers: HeaderPair[] = rateLimitHeaders(this.#o.headers, facts, refused);
     if (retryS !== undefined) headers.push(['Retry-After', String(retryS)]);
     headers.push(['Content-Type', PROBLEM_CONTENT_TYPE]);
-    const p = problem(rejection.reason, refusedFacts === undefined ? [] : [refusedFacts.policy], retryS);
+    const p = problem(rejection.reason, refusedFacts === undefined ? [] : [refusedFacts.policy], retryS, never ? neverDetail(refusedFacts, cost) : undefined);
     const body = JSON.stringify(p);
     if (cacheable && this.#refusalsCached < REFUSAL_CACHE_SIZE) {
       let m = byRetry;
@@ -254,6 +257,8 @@ class ResponseWatch implements ChainThen<HttpDecision> {
   constructor(
     readonly admission: { [kSettle](r: ChainResult, watch: ResponseWatch): HttpDecision },
     readonly callerOwns: boolean,
+    /** The request's cost, named when a rate policy can never admit it. */
+    readonly cost: number,
   ) {}
 
   done(r: ChainResult): HttpDecision {
@@ -265,6 +270,11 @@ class ResponseWatch implements ChainThen<HttpDecision> {
     if (err instanceof AbortedError) return ABANDONED;
     throw err;
   }
+}
+
+/** Why a request whose cost is above a policy's burst (`limit` in its facts) is refused for good. */
+function neverDetail(f: PolicyFacts, cost: number): string {
+  return `This request costs more than policy ${JSON.stringify(f.policy)} allows at once (${cost} units; at most ${f.limit}); it will not be admitted however long the client waits.`;
 }
 
 const kWatch = Symbol('sluice.http.watch');

@@ -46,13 +46,15 @@ export interface Problem {
   readonly 'retry-after'?: number;
 }
 
-export function problem(reason: RejectionReason, violated: readonly string[], retryAfterS: number | undefined): Problem {
+/** `detail`: said instead of the reason's own sentence (a request that no wait can admit). */
+export function problem(reason: RejectionReason, violated: readonly string[], retryAfterS: number | undefined, detail?: string): Problem {
   const status = statusOf(reason);
+  const said = detail ?? DETAIL[reason];
   const base = {
     type: status === 429 ? PROBLEM_TYPES.quotaExceeded : PROBLEM_TYPES.temporaryReducedCapacity,
     title: status === 429 ? 'Too Many Requests' : 'Service Unavailable',
     status,
-    detail: retryAfterS === undefined ? DETAIL[reason] : `${DETAIL[reason]} Retry after ${retryAfterS} s.`,
+    detail: retryAfterS === undefined ? said : `${said} Retry after ${retryAfterS} s.`,
     reason,
   };
   return {

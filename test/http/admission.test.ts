@@ -77,6 +77,20 @@ describe('HttpAdmission: rate limits', () => {
     expect(header(now(policy.handle(r, new FakeRes(), { cost: 2 })), 'RateLimit')).toMatch(/^"default";r=8;/);
   });
 
+  it('a cost above the burst is 429 that says it will never be admitted, with no 68-year window', () => {
+    const clock = new VirtualClock();
+    const policy = new HttpAdmission<Req>({ clock, cost: () => 6, rateLimits: [{ algorithm: 'token-bucket', rate: 1, burst: 5, name: 'b' }] });
+    const d = now(policy.handle(fakeReq('192.0.2.1'), new FakeRes())) as Refused;
+    expect(d).toMatchObject({ type: 'rejected', status: 429, problem: { reason: 'rate_limited', 'violated-policies': ['b'] } });
+    expect(d.problem.detail).toBe('This request costs more than policy "b" allows at once (6 units; at most 5); it will not be admitted however long the client waits.');
+    expect(d.problem['retry-after']).toBeUndefined();
+    expect(header(d, 'Retry-After')).toBeUndefined();
+    // The policy's own window, not the 2^31 - 1 s cap: nothing was spent, the bucket is full.
+    expect(header(d, 'RateLimit')).toBe('"b";r=5;t=0');
+    // A request that fits is still admitted: nothing was taken by the refused one.
+    expect(now(policy.handle(fakeReq('192.0.2.1'), new FakeRes(), { cost: 5 })).type).toBe('admitted');
+  });
+
   it('skips exempt paths and routes', () => {
     const policy = new HttpAdmission<Req>({ exempt: ['/health'], rateLimits: [{ algorithm: 'gcra', rate: 1, burst: 1 }] });
     const r = fakeReq('192.0.2.1');
