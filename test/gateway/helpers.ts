@@ -158,7 +158,8 @@ export async function gatewayCommandRun(args: readonly string[]): Promise<Ran> {
 /** Start the CLI and wait until it listens. */
 export async function gateway(args: readonly string[]): Promise<Spawned & { url: string; adminUrl: string }> {
   const s = sluice(args);
-  const l = await s.waitFor('listening', 15_000);
+  // A bound, not a figure: --workers forks tsx processes, which take 15 s and more on 2 busy cores.
+  const l = await s.waitFor('listening', args.includes('--workers') ? 50_000 : 15_000);
   return Object.assign(s, { url: String(l['url']), adminUrl: String(l['adminUrl']) });
 }
 
