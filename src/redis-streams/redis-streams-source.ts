@@ -16,7 +16,7 @@ import { optInt, optionKeys, optKnownKeys, optNumber, optRecord } from '../core/
 import { connectRedis } from './connect-redis.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import type { BrokerSource } from '../brokers/source.js';
-import { pullMax } from '../brokers/source.js';
+import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty } from '../brokers/options.js';
@@ -183,15 +183,29 @@ export class RedisStreamsSource implements BrokerSource {
 
   async #pull(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
     let emitted = 0;
+    const counted = (d: Delivery): void => {
+      emitted++;
+      emit(d);
+    };
     let recreated = false;
+    let failures = 0;
     while (emitted === 0 && !signal.aborted && !this.#closed) {
       try {
-        emitted += await this.#read(max, emit, signal);
+        await this.#read(max, counted, signal);
         recreated = false;
+        failures = 0;
       } catch (err) {
+        if (emitted > 0 || signal.aborted || this.#closed) return;
+        if (!(err instanceof Error && err.name === 'ReplyError')) {
+          // A command out of ioredis's retries (3, under a second) while the connection still
+          // reconnects (about 15 s, connect-redis.ts): read again, until the client gives up.
+          if (this.client.status === 'end' || this.#reader.status === 'end') throw err;
+          await pause(Math.min(1000, 100 * 2 ** failures++), signal);
+          continue;
+        }
         // The group is gone (a server restarted without persistence, a failover to a replica
         // without it, the key deleted): created again as open() does. Gone again at once: thrown.
-        if (recreated || !(err instanceof Error && err.name === 'ReplyError' && err.message.startsWith('NOGROUP '))) throw err;
+        if (recreated || !err.message.startsWith('NOGROUP ')) throw err;
         recreated = true;
         await createGroup(this.client, this.stream, this.group);
         this.#cursor = '0-0';
@@ -199,18 +213,14 @@ export class RedisStreamsSource implements BrokerSource {
     }
   }
 
-  /** One XAUTOCLAIM, then one XREADGROUP for the rest (blocking when nothing was claimed): how many were emitted. */
-  async #read(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<number> {
-    let emitted = await this.#claim(max, emit);
-    if (emitted >= max || signal.aborted || this.#closed) return emitted;
-    const res = (await this.#reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(max - emitted), ...(emitted === 0 ? ['BLOCK', String(this.#blockMs)] : []), 'STREAMS', this.stream, '>')) as unknown[] | null;
+  /** One XAUTOCLAIM, then one XREADGROUP for the rest (blocking when nothing was claimed). */
+  async #read(max: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
+    const claimed = await this.#claim(max, emit);
+    if (claimed >= max || signal.aborted || this.#closed) return;
+    const res = (await this.#reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(max - claimed), ...(claimed === 0 ? ['BLOCK', String(this.#blockMs)] : []), 'STREAMS', this.stream, '>')) as unknown[] | null;
     for (const entries of streamEntries(res)) {
-      for (const [id, fields] of entries) {
-        emitted++;
-        this.#emit(emit, id.toString(), fields ?? [], 1);
-      }
+      for (const [id, fields] of entries) this.#emit(emit, id.toString(), fields ?? [], 1);
     }
-    return emitted;
   }
 
   /** XAUTOCLAIM up to `max` entries idle past claimIdleMs; their attempt is the group's delivery count. */
