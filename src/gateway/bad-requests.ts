@@ -28,6 +28,8 @@ export const BAD_REQUEST_REASONS = [
   'ambiguous_unicode',
   // Not ours to proxy.
   'foreign_target',
+  // Sent round a loop back to a gateway (message-checks.ts: Via, 508).
+  'loop_detected',
   // An absolute-form target for this gateway's address in a scheme it does not serve (https:, 421).
   'foreign_scheme',
   'method_not_allowed',

@@ -50,6 +50,41 @@ function validHost(host: string): boolean {
   return true;
 }
 
+/**
+ * Passes through sluice gateways after which a request is taken for a loop: an upstream that
+ * leads back to the gateway (its own port, a name for this host, a chain closing on itself).
+ * Each pass adds `Via: <version> sluice` (forward-headers.ts); a loop otherwise fans one
+ * request out into a request per slot, each held until its queue timeout. No honest chain
+ * has this many sluice gateways in it.
+ */
+export const MAX_SLUICE_HOPS = 10;
+
+/**
+ * The Via entries (RFC 9110 section 7.6.3: `protocol received-by [comment]`, comma-separated;
+ * a comment may hold commas) whose received-by is `sluice`, the pseudonym this gateway writes.
+ */
+export function sluiceHops(via: string | undefined): number {
+  if (via === undefined || !/sluice/i.test(via)) return 0;
+  let hops = 0;
+  let depth = 0;
+  let start = 0;
+  const entry = (end: number): void => {
+    const words = via.slice(start, end).trim().split(/[ \t]+/);
+    if (words.length >= 2 && words[1]!.toLowerCase() === 'sluice') hops++;
+  };
+  for (let i = 0; i < via.length; i++) {
+    const c = via.charCodeAt(i);
+    if (c === 0x28) depth++;
+    else if (c === 0x29 && depth > 0) depth--;
+    else if (c === 0x2c && depth === 0) {
+      entry(i);
+      start = i + 1;
+    }
+  }
+  entry(via.length);
+  return hops;
+}
+
 /** Why `req` is refused before routing; undefined when it may go on. */
 export function messageVerdict(req: IncomingMessage): BadVerdict | undefined {
   const version = req.httpVersion;
@@ -63,5 +98,8 @@ export function messageVerdict(req: IncomingMessage): BadVerdict | undefined {
   if (hosts === 0 && version === '1.1') return { status: 400, reason: 'missing_host', detail: 'An HTTP/1.1 request needs a Host header.' };
   if (hosts > 1) return { status: 400, reason: 'duplicate_host', detail: 'The request has more than one Host header.' };
   if (hosts === 1 && !validHost(req.headers.host!)) return { status: 400, reason: 'bad_host', detail: 'The Host header is not a host with an optional port (RFC 9112 section 3.2).' };
+  if (sluiceHops(req.headers.via) >= MAX_SLUICE_HOPS) {
+    return { status: 508, reason: 'loop_detected', detail: `The request has passed through sluice gateways ${MAX_SLUICE_HOPS} times (its Via header): an upstream leads back to a gateway.` };
+  }
   return undefined;
 }
