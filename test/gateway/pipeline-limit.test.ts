@@ -111,4 +111,32 @@ describe('PipelineLimit', () => {
     responses[3]!.emit('close');
     expect(reading).toEqual({ on: true, starts: 1 });
   });
+
+  // The responses being served are the drain's to answer (gateway.ts): a list through the lines
+  // themselves now, not a Set with an add and a delete per request (bench:refusal's profile).
+  it('serving() and closeAfterCurrent() reach every connection\'s response being served, whatever order they end in', () => {
+    const limit = new PipelineLimit();
+    const a = pipeline(limit, 2);
+    const b = pipeline(limit, 1);
+    const c = pipeline(limit, 3);
+    const d = pipeline(limit, 1);
+    const serving = (): FakeResponse[] => limit.serving() as unknown as FakeResponse[];
+    expect(new Set(serving())).toEqual(new Set([a.responses[0], b.responses[0], c.responses[0], d.responses[0]]));
+    c.responses[0]!.emit('close'); // in the middle: its next request is served
+    b.responses[0]!.emit('close'); // its connection has nothing more
+    d.responses[0]!.emit('close');
+    expect(new Set(serving())).toEqual(new Set([a.responses[0], c.responses[1]]));
+    c.responses[1]!.headersSent = true;
+    limit.closeAfterCurrent();
+    expect([a.responses[0]!.shouldKeepAlive, c.responses[1]!.shouldKeepAlive, a.responses[1]!.shouldKeepAlive]).toEqual([false, true, true]);
+    a.responses[0]!.emit('close'); // said Connection: close: the one behind it is not served
+    expect(a.handled).toEqual([0]);
+    expect(serving()).toEqual([c.responses[1]]);
+    c.responses[1]!.emit('close');
+    c.responses[2]!.emit('close');
+    expect(serving()).toEqual([]);
+    // Served again after all that: listed again, once.
+    const e = pipeline(limit, 1);
+    expect(serving()).toEqual([e.responses[0]]);
+  });
 });
