@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
+import { CounterBatch } from './counter-batch.js';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
 import type { CounterKey, EventRecording, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, Labels, MetricsConfig, MetricsOptions } from '../metrics/index.js';
 
@@ -19,6 +20,8 @@ export class PrometheusMetrics {
   readonly registry: Registry;
   readonly #c: MetricsConfig;
   readonly #counters = new Map<CounterKey, Counter>();
+  /** Without a tenant label: each counter's counts since the last read. */
+  readonly #batches = new Map<CounterKey, CounterBatch>();
   readonly #histograms = new Map<HistogramKey, Histogram>();
   readonly #events: EventRecording;
   /** One read of every gate per scrape, shared by the gauges: a registry calls every collect() synchronously, so the read is dropped at the next microtask. */
@@ -38,7 +41,13 @@ export class PrometheusMetrics {
     };
     for (const key of COUNTER_KEYS) {
       const spec = INSTRUMENTS[key];
-      this.#counters.set(key, new Counter({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), registers }));
+      const names = labelNames(key);
+      // Counts added up per series and handed over at each read (counter-batch.ts), but for a
+      // tenant label: its series go when their tenant is demoted (below), counts and all.
+      let batch: CounterBatch | undefined;
+      const counter = new Counter({ name: spec.prometheus, help: spec.help, labelNames: names, registers, ...(this.#c.tenant === undefined ? { collect: () => batch!.flush() } : {}) });
+      this.#counters.set(key, counter);
+      if (this.#c.tenant === undefined) this.#batches.set(key, (batch = new CounterBatch(counter, names)));
     }
     for (const key of HISTOGRAM_KEYS) {
       const spec = INSTRUMENTS[key];
@@ -64,7 +73,9 @@ export class PrometheusMetrics {
           const id = `${metric}\0${Object.values(labels).join('\0')}`;
           if (!series.has(id)) series.set(id, [metric, labels]);
         }
-        this.#counters.get(metric)!.inc(labels, n);
+        const batch = this.#batches.get(metric);
+        if (batch !== undefined) batch.add(labels, n);
+        else this.#counters.get(metric)!.inc(labels, n);
       },
       observe: (metric, labels, seconds) => this.#histograms.get(metric)!.observe(labels, seconds),
     });

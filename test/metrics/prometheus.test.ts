@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import type { Counter } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import type { Admission, Permit } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
@@ -188,6 +189,24 @@ describe('sluice/prometheus', () => {
     permit(gate.admit()).release();
     expect(await series(registry, 'sluice_admissions_total')).toEqual(['sluice_admissions_total{gate="late-1",kind="concurrency"} 1']);
     again.close();
+  });
+
+  it('a storm of refusals costs prom-client one increment per series and read, not one per refusal; every read has them all', async () => {
+    const gate = new ConcurrencyGate({ name: 'storm', limit: 1, maxQueue: 0, clock: new VirtualClock() });
+    const registry = new Registry();
+    registerPrometheusMetrics({ registry, gates: [gate], events: 'gates' });
+    const counter = registry.getSingleMetric('sluice_rejections_total') as Counter;
+    const inc = vi.spyOn(counter, 'inc');
+    const held = permit(gate.admit());
+    for (let i = 0; i < 1000; i++) expect(gate.admit()).toMatchObject({ ok: false, reason: 'concurrency' });
+    // Told of the series once (its first refusal); the counts wait for a read.
+    expect(inc.mock.calls.length).toBeLessThanOrEqual(1);
+    expect(await series(registry, 'sluice_rejections_total')).toEqual(['sluice_rejections_total{gate="storm",kind="concurrency",reason="concurrency"} 1000']);
+    expect(inc.mock.calls.length).toBeLessThanOrEqual(2);
+    for (let i = 0; i < 5; i++) expect(gate.admit()).toMatchObject({ ok: false });
+    expect(await series(registry, 'sluice_rejections_total')).toEqual(['sluice_rejections_total{gate="storm",kind="concurrency",reason="concurrency"} 1005']);
+    expect((await registry.getMetricsAsJSON()).find((m) => m.name === 'sluice_rejections_total')?.values).toEqual([{ labels: { gate: 'storm', kind: 'concurrency', reason: 'concurrency' }, value: 1005 }]);
+    held.release();
   });
 
   it('rejects invalid or contradictory options', () => {
