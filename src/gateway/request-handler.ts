@@ -91,7 +91,9 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
       res.setHeader('Connection', 'close');
       lingerOnClose(res);
     }
-    res.writeHead(204, ['Allow', ALLOWED_METHODS]);
+    // 200 with Content-Length: 0, as an OPTIONS answered at Max-Forwards: 0 (max-forwards.ts): RFC 9110
+    // section 9.3.7 wants the length stated, which a 204 may not (section 8.6). It was 204 until session 17.
+    res.writeHead(200, ['Allow', ALLOWED_METHODS, 'Content-Length', '0']);
     res.end();
     return;
   }

@@ -56,6 +56,21 @@ describe('Max-Forwards', () => {
     expect(gw.seen).toEqual([]);
   });
 
+  it('OPTIONS * and an OPTIONS answered at Max-Forwards: 0 get one answer: 200 with Allow and Content-Length: 0', async () => {
+    // RFC 9110 section 9.3.7 (RFC 7231 section 4.3.7): an OPTIONS answer without content states
+    // Content-Length: 0, which a 204 must not (RFC 9110 section 8.6). OPTIONS * was 204 without it.
+    const gw = await gateway();
+    for (const target of ['*', '/x']) {
+      const r = await rawExchange(gw.url, ask('OPTIONS', target, 'Max-Forwards: 0\r\n'));
+      expect([target, r.status, r.body]).toEqual([target, 200, '']);
+      expect(r.head, target).toMatch(/\r\nContent-Length: 0\r\n/i);
+      expect(r.head, target).toMatch(/\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/);
+    }
+    const star = await rawExchange(gw.url, ask('OPTIONS', '*'));
+    expect([star.status, /\r\nContent-Length: 0\r\n/i.test(star.head)]).toEqual([200, true]);
+    expect(gw.seen).toEqual([]);
+  });
+
   it('a Max-Forwards that is not one decimal number on OPTIONS is 400 bad_header', async () => {
     const gw = await gateway();
     for (const h of ['Max-Forwards: 0, 5\r\n', 'Max-Forwards: -1\r\n', 'Max-Forwards: 1\r\nMax-Forwards: 0\r\n', 'Max-Forwards: 0x1\r\n']) {
