@@ -249,7 +249,8 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
     if (isHopByHop(lower, named) || REPLACED.has(dashed)) continue;
     // The twin of a framing or hop-by-hop header (Transfer_Encoding, Content_Length, Proxy_Authorization)
     // is that header to a CGI-style upstream, but not to the gateway, which frames the body itself (hostile-4).
-    if (dashed !== lower && (isHopByHop(dashed, named) || dashed === 'content-length')) continue;
+    // So is Max_Forwards to such an upstream, on OPTIONS and TRACE, where the gateway owns the hop count (session 17).
+    if (dashed !== lower && (isHopByHop(dashed, named) || dashed === 'content-length' || (dashed === 'max-forwards' && hopCounted(req.method)))) continue;
     if (!believe && (stripped.has(dashed) || proxyPrefixed(dashed))) continue;
     // One less hop for OPTIONS and TRACE (0 never comes here: max-forwards.ts answers it).
     if (lower === 'max-forwards' && hopCounted(req.method)) out.push(raw[i]!, decremented(raw[i + 1]!));

@@ -71,6 +71,23 @@ describe('Max-Forwards', () => {
     expect(gw.seen).toEqual([]);
   });
 
+  it('Max_Forwards (the underscore twin) never reaches the upstream on OPTIONS or TRACE: the gateway owns the hop count', async () => {
+    // A CGI-style upstream (Rack, PHP, WSGI) reads Max_Forwards as HTTP_MAX_FORWARDS, Max-Forwards:
+    // a Max_Forwards: 0 went upstream unchanged, beside (or instead of) the count the gateway decremented.
+    const gw = await gateway();
+    await rawExchange(gw.url, ask('OPTIONS', '/x', 'Max_Forwards: 0\r\n'));
+    await rawExchange(gw.url, ask('OPTIONS', '/x', 'Max-Forwards: 5\r\nMax_Forwards: 0\r\nmax_forwards: 1\r\n'));
+    await rawExchange(gw.url, ask('TRACE', '/traced/a', 'Max_Forwards: 0\r\nMax-Forwards: 2\r\n'));
+    // Other methods' Max-Forwards goes as it came, and so does its twin.
+    await rawExchange(gw.url, ask('GET', '/x', 'Max_Forwards: 0\r\n'));
+    expect(gw.seen.map((s) => [s.method, s.headers['max-forwards'], s.headers.max_forwards])).toEqual([
+      ['OPTIONS', undefined, undefined],
+      ['OPTIONS', '4', undefined],
+      ['TRACE', '1', undefined],
+      ['GET', undefined, '0'],
+    ]);
+  });
+
   it('a Max-Forwards that is not one decimal number on OPTIONS is 400 bad_header', async () => {
     const gw = await gateway();
     for (const h of ['Max-Forwards: 0, 5\r\n', 'Max-Forwards: -1\r\n', 'Max-Forwards: 1\r\nMax-Forwards: 0\r\n', 'Max-Forwards: 0x1\r\n']) {
