@@ -5,7 +5,9 @@
  * `message/http`, the request as received, credentials left out) — and a greater value is
  * forwarded one less (forward-headers.ts). Until hostile-16 both went upstream unchanged, so a
  * client could not ask the gateway itself, nor count the hops behind it. Other methods' Max-Forwards
- * is forwarded as it came (the RFC lets a recipient ignore it).
+ * is forwarded as it came (the RFC lets a recipient ignore it). One the client names in Connection
+ * is for this hop, the gateway (RFC 9110 section 7.6.1): obeyed at 0, and above 0 removed, not
+ * forwarded one less (forward-headers.ts drops what Connection names).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';

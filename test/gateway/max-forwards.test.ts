@@ -88,6 +88,22 @@ describe('Max-Forwards', () => {
     ]);
   });
 
+  it('Max-Forwards named in Connection is for this hop, the gateway: obeyed at 0 (answered here), dropped above 0 (not forwarded, not decremented)', async () => {
+    // RFC 9110 section 7.6.1: a field named in Connection is meant for the recipient of this
+    // connection, the gateway, which removes it before forwarding. Decided in session 17 (a guard:
+    // passes before too; fails if the gateway forwarded a named one, or stopped obeying it at 0).
+    const gw = await gateway();
+    const zero = await rawExchange(gw.url, `OPTIONS /x HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 0\r\nConnection: max-forwards, close\r\n\r\n`);
+    expect([zero.status, zero.body]).toEqual([200, '']);
+    expect(zero.head).toMatch(/\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/);
+    const traced = await rawExchange(gw.url, `TRACE /traced/a HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 0\r\nConnection: Max-Forwards\r\nConnection: close\r\n\r\n`);
+    expect([traced.status, traced.head]).toEqual([200, expect.stringMatching(/\r\nContent-Type: message\/http\r\n/)]);
+    expect(gw.seen).toEqual([]);
+    await rawExchange(gw.url, `OPTIONS /x HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 5\r\nConnection: max-forwards, close\r\n\r\n`);
+    await rawExchange(gw.url, `TRACE /traced/a HTTP/1.1\r\nHost: gw\r\nConnection: MAX-FORWARDS\r\nMax-Forwards: 3\r\nConnection: close\r\n\r\n`);
+    expect(gw.seen.map((s) => [s.method, s.headers['max-forwards']])).toEqual([['OPTIONS', undefined], ['TRACE', undefined]]);
+  });
+
   it('a Max-Forwards that is not one decimal number on OPTIONS is 400 bad_header', async () => {
     const gw = await gateway();
     for (const h of ['Max-Forwards: 0, 5\r\n', 'Max-Forwards: -1\r\n', 'Max-Forwards: 1\r\nMax-Forwards: 0\r\n', 'Max-Forwards: 0x1\r\n']) {
