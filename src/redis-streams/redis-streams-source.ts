@@ -5,7 +5,8 @@
  * for the rest, blocking up to `blockMs` only when nothing was claimed. Ack is `XACK` after
  * processing. A retry leaves the entry pending and sets its idle time so that it becomes
  * claimable after the delay (`XCLAIM ... IDLE ... JUSTID`); the next claim counts the attempt.
- * A dead letter is `XADD` to `<stream>:dead` with the reason and `XACK`, in one transaction.
+ * A dead letter is `XADD` to `<stream>:dead` with the reason and `XACK`, in one script, only for
+ * an entry still pending in the group (one a peer claimed and acked is not copied).
  * `extend` resets the idle time of an entry this consumer still owns (`XCLAIM ... JUSTID`, which
  * counts no attempt), so a handler longer than `claimIdleMs` keeps its entry; an entry this
  * source handed out and is still unsettled is never handed out again by its own claim.
@@ -87,7 +88,18 @@ class RedisStreamsDelivery extends DeliveryBase {
     const fields: (string | Buffer)[] = [this.owner.bodyField, Buffer.from(this.body)];
     for (const [k, v] of Object.entries(this.headers)) fields.push(k, v);
     fields.push('sluice-error', reason, 'sluice-attempts', String(this.attempt), 'sluice-source', `${this.owner.stream}:${this.id}`);
-    await this.owner.client.multi().xadd(this.owner.deadLetterStream, '*', ...fields).xack(this.owner.stream, this.owner.group, this.id).exec();
+    const { client, stream, group, deadLetterStream } = this.owner;
+    // Both streams are KEYS: a cluster (or a proxy) routes on them, and refuses two slots (CROSSSLOT).
+    if (fields.length <= LUA_FIELDS_MAX) {
+      if ((await client.eval(DEAD_LETTER_SCRIPT, 2, stream, deadLetterStream, group, this.id, ...fields)) === 0) throw this.#notPending('dead letter');
+      return;
+    }
+    // Too many fields for one call from Lua: checked, copied, acked in three commands. A peer's
+    // ack between them leaves a copy of what it handled (and this settle error); nothing is lost.
+    // Deleting the copy when XACK answers 0 could lose one: ioredis sends a command again after a reconnect.
+    if ((await client.xpending(stream, group, this.id, this.id, 1)).length === 0) throw this.#notPending('dead letter');
+    await client.xadd(deadLetterStream, '*', ...fields);
+    if ((await client.xack(stream, group, this.id)) === 0) throw this.#notPending('dead letter');
   }
 
   protected override async doExtend(): Promise<void> {
@@ -100,6 +112,19 @@ const EXTEND_SCRIPT = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3
 if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
 return 1`;
+
+/**
+ * Copy an entry still pending in the group to the dead stream and ack it, or do nothing (0): one
+ * a peer claimed and acked, or the server lost, is not copied. Checked before the XADD, not by
+ * XACK's count after it: a script is not rolled back, so an XADD refused (WRONGTYPE) after the
+ * XACK would lose the entry.
+ */
+const DEAD_LETTER_SCRIPT = `if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1) == 0 then return 0 end
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])`;
+
+/** Fields one XADD from a script may take: Redis's Lua unpacks at most ~8,000 values into one call ("too many results to unpack"). */
+const LUA_FIELDS_MAX = 7000;
 
 const REDIS_STREAMS_SOURCE_KEYS = optionKeys<RedisStreamsSourceOptions>({ url: true, stream: true, group: true, consumer: true, claimIdleMs: true, blockMs: true, maxBatch: true, bodyField: true, deadLetterStream: true });
 

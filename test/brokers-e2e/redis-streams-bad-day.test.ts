@@ -28,6 +28,24 @@ describe.skipIf(!can)('redis-streams: a bad day', () => {
   });
   const open = (stream: string, consumer: string): Promise<RedisStreamsSource> => RedisStreamsSource.open({ url: own.url, stream, group: 'workers', consumer, claimIdleMs: 300, blockMs: 100 });
   const pending = async (stream: string): Promise<number> => ((await r.xpending(stream, 'workers')) as [number])[0];
+  /** An entry past Lua's ~8,000 values of one call (4,100 headers besides the body): its copy cannot be one XADD in a script. */
+  const WIDE: string[] = ['body', 'w'];
+  for (let i = 0; i < 4100; i++) WIDE.push(`h${i}`, 'v');
+  /** Pull `n` entries into deliveries of `source` (the first pull of a fresh group). */
+  const take = async (source: RedisStreamsSource, n: number): Promise<Delivery[]> => {
+    const got: Delivery[] = [];
+    await source.pull(n, (d) => got.push(d), new AbortController().signal);
+    expect(got).toHaveLength(n);
+    return got;
+  };
+  const notPending = (source: RedisStreamsSource, d: Delivery, what: string): string => `${source.name}: ${what} of entry ${d.id} failed: it is no longer pending in the group (acked by a consumer that claimed it, or lost by the server)`;
+  /** A peer ('b') takes each over (their handler outlasted claimIdleMs) and acks it. */
+  const peerAcks = async (stream: string, got: Delivery[]): Promise<void> => {
+    for (const d of got) {
+      await r.xclaim(stream, 'workers', 'b', 0, d.id, 'JUSTID');
+      expect(await r.xack(stream, 'workers', d.id)).toBe(1);
+    }
+  };
 
   it('a handler that outlasts claimIdleMs is not handed its own message a second time by its own claim', async () => {
     const stream = unique('self-claim');
@@ -106,20 +124,82 @@ describe.skipIf(!can)('redis-streams: a bad day', () => {
     await r.xadd(stream, '*', 'body', 'a');
     await r.xadd(stream, '*', 'body', 'b');
     const a = await open(stream, 'a');
-    const got: Delivery[] = [];
-    await a.pull(2, (d) => got.push(d), new AbortController().signal);
-    expect(got).toHaveLength(2);
-    for (const d of got) {
-      await r.xclaim(stream, 'workers', 'b', 0, d.id, 'JUSTID'); // the peer took it over (a's handler outlasted claimIdleMs)...
-      expect(await r.xack(stream, 'workers', d.id)).toBe(1); // ...and acked it
-    }
-    const why = (d: Delivery, what: string): string => `${a.name}: ${what} of entry ${d.id} failed: it is no longer pending in the group (acked by a consumer that claimed it, or lost by the server)`;
+    const got = await take(a, 2);
+    await peerAcks(stream, got);
     // Before: both resolved (XACK answered 0; XCLAIM claimed nothing).
-    await expect(got[0]!.ack()).rejects.toThrow(why(got[0]!, 'ack'));
-    await expect(got[1]!.retry(0, 'boom')).rejects.toThrow(why(got[1]!, 'retry'));
+    await expect(got[0]!.ack()).rejects.toThrow(notPending(a, got[0]!, 'ack'));
+    await expect(got[1]!.retry(0, 'boom')).rejects.toThrow(notPending(a, got[1]!, 'retry'));
     expect(await pending(stream)).toBe(0);
     await a.close();
     await r.del(stream);
+  });
+
+  it('an entry a peer claimed and acked: this consumer\'s late dead letter rejects, naming the entry, and copies nothing to the dead stream', async () => {
+    const stream = unique('peer-acked-dead');
+    await r.xadd(stream, '*', 'body', 'a');
+    await r.xadd(stream, '*', ...WIDE);
+    const a = await open(stream, 'a');
+    const got = await take(a, 2);
+    await peerAcks(stream, got);
+    // Before: both resolved (XACK's 0 in the MULTI ignored) and each left a copy in the dead stream.
+    for (const d of got) await expect(d.deadLetter('boom')).rejects.toThrow(notPending(a, d, 'dead letter'));
+    expect(await r.xlen(`${stream}:dead`)).toBe(0);
+    await a.close();
+    await r.del(stream);
+  });
+
+  it('a dead letter the server refuses (the dead stream\'s key holds a string): a settle error, the entry still pending — not acked and lost', async () => {
+    const stream = unique('dead-wrongtype');
+    await r.xadd(stream, '*', 'body', 'a');
+    await r.xadd(stream, '*', ...WIDE);
+    await r.set(`${stream}:dead`, 'not a stream');
+    const a = await open(stream, 'a');
+    const got = await take(a, 2);
+    // Before: resolved, the original acked by the MULTI while its XADD failed (WRONGTYPE): the message was gone.
+    for (const d of got) await expect(d.deadLetter('boom')).rejects.toThrow(/WRONGTYPE/);
+    expect(await pending(stream)).toBe(2);
+    await a.close();
+    await r.del(`${stream}:dead`);
+    // With the key freed, a peer claims both (idle past claimIdleMs): their copies go through, every field kept, and the entries are acked.
+    const b = await open(stream, 'b');
+    const again: Delivery[] = [];
+    expect(await until(async () => (await b.pull(2, (d) => again.push(d), new AbortController().signal), again.length === 2))).toBe(true);
+    for (const d of again) await d.deadLetter('boom');
+    expect(await pending(stream)).toBe(0);
+    const dead = (await r.xrange(`${stream}:dead`, '-', '+')).map(([, f]) => f);
+    expect(dead.map((f) => f.length)).toEqual([2 + 6, WIDE.length + 6]);
+    expect(dead[1]!.slice(0, 4)).toEqual(['body', 'w', 'h0', 'v']);
+    await b.close();
+    await r.del(stream, `${stream}:dead`);
+  });
+
+  it('on a Redis Cluster node, a stream with a hash tag dead-letters into `<stream>:dead` (one slot); without one the script is refused (CROSSSLOT) and the entry stays pending', async () => {
+    const node = await OwnRedis.start(['--cluster-enabled', 'yes']);
+    const n = new Redis(node.url);
+    try {
+      await n.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383'); // one node owning every slot: multi-key commands still checked per slot
+      expect(await until(async () => String(await n.call('CLUSTER', 'INFO')).includes('cluster_state:ok'))).toBe(true);
+      for (const stream of ['{orders}s', 'orders']) {
+        await n.xadd(stream, '*', 'body', 'n');
+        await n.xadd(stream, '*', ...WIDE);
+        const source = await RedisStreamsSource.open({ url: node.url, stream, group: 'workers', consumer: 'c', claimIdleMs: 300, blockMs: 100 });
+        const got = await take(source, 2);
+        if (stream === 'orders') {
+          // The script names both keys; the widest entries go command by command, one key each.
+          await expect(got[0]!.deadLetter('boom')).rejects.toThrow(/CROSSSLOT/);
+          expect(((await n.xpending(stream, 'workers')) as [number])[0]).toBe(2);
+          expect(await n.exists(`${stream}:dead`)).toBe(0);
+        } else {
+          for (const d of got) await d.deadLetter('boom');
+          expect(((await n.xpending(stream, 'workers')) as [number])[0]).toBe(0);
+          expect(await n.xlen(`${stream}:dead`)).toBe(2);
+        }
+        await source.close();
+      }
+    } finally {
+      n.disconnect();
+      await node.dispose();
+    }
   });
 
   it('stop() during a burst gives back what was taken and never handled: claimable at once, not after claimIdleMs', async () => {
