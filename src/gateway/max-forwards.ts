@@ -84,10 +84,7 @@ export function answerLastHop(route: HopRoute, req: IncomingMessage, res: Server
   if (n === undefined) return 'forward';
   if (Number.isNaN(n)) return badMaxForwards;
   if (n > 0) return 'forward';
-  if (unreadBodyCloses(req, maxBodySize)) {
-    res.setHeader('Connection', 'close');
-    lingerOnClose(res);
-  }
+  closeIfBodyUnread(req, res, maxBodySize);
   if (req.method === 'OPTIONS') {
     res.writeHead(200, ['Allow', allowOf(route), 'Content-Length', '0']);
     res.end();
@@ -100,4 +97,25 @@ export function answerLastHop(route: HopRoute, req: IncomingMessage, res: Server
   res.writeHead(200, ['Content-Type', 'message/http', 'Content-Length', String(Buffer.byteLength(body, 'latin1'))]);
   res.end(body, 'latin1');
   return 'answered';
+}
+
+/**
+ * `OPTIONS *` (or its absolute form), a question about the server (RFC 9110 section 9.3.7): answered
+ * here, 200 with Allow and Content-Length: 0 as an OPTIONS at Max-Forwards: 0 is (a 204 may not state
+ * the length, section 8.6; it was 204 until session 17). Its Max-Forwards is judged as on a route —
+ * a malformed one is 400 there and was 200 here until session 18 — though any valid count ends here.
+ */
+export function answerServerOptions(req: IncomingMessage, res: ServerResponse, maxBodySize: number): 'answered' | BadVerdict {
+  if (Number.isNaN(maxForwardsOf(req))) return badMaxForwards;
+  closeIfBodyUnread(req, res, maxBodySize);
+  res.writeHead(200, ['Allow', ALLOWED_METHODS, 'Content-Length', '0']);
+  res.end();
+  return 'answered';
+}
+
+/** An answer written before the request's body is read closes the connection when that body cannot be skipped (body-reader.ts). */
+function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse, maxBodySize: number): void {
+  if (!unreadBodyCloses(req, maxBodySize)) return;
+  res.setHeader('Connection', 'close');
+  lingerOnClose(res);
 }

@@ -37,12 +37,12 @@ import type { RefusalPacer } from './refusal-pacer.js';
 import type { SlowReaders } from './slow-readers.js';
 import { KernelProgress } from './socket-progress.js';
 import { messageVerdict } from './message-checks.js';
-import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem, writeRejection } from './responses.js';
+import { ALLOWED_METHODS, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
 import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
-import { answerLastHop } from './max-forwards.js';
+import { answerLastHop, answerServerOptions } from './max-forwards.js';
 import type { BurstLogs } from './burst-logs.js';
 
 export type { GatewayCounters } from './gateway-counters.js';
@@ -86,16 +86,9 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (malformed !== undefined) return refuseBad(state, res, malformed);
   // OPTIONS with an absolute-form target whose path and query are empty means `*` (RFC 9112 section 3.2.4).
   if (req.method === 'OPTIONS' && (url === '*' || (/^http:\/\/[^/?#]*$/i.test(url) && ownAbsolute(url, state.ownHost, req) !== undefined))) {
-    // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here.
-    if (unreadBodyCloses(req, server.maxBodySize)) {
-      res.setHeader('Connection', 'close');
-      lingerOnClose(res);
-    }
-    // 200 with Content-Length: 0, as an OPTIONS answered at Max-Forwards: 0 (max-forwards.ts): RFC 9110
-    // section 9.3.7 wants the length stated, which a 204 may not (section 8.6). It was 204 until session 17.
-    res.writeHead(200, ['Allow', ALLOWED_METHODS, 'Content-Length', '0']);
-    res.end();
-    return;
+    // A question about this server (RFC 9110 section 9.3.7), not about a resource: answered here (max-forwards.ts).
+    const answer = answerServerOptions(req, res, server.maxBodySize);
+    return answer === 'answered' ? undefined : refuseBad(state, res, answer);
   }
   if (!url.startsWith('/')) {
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.

@@ -113,6 +113,19 @@ describe('Max-Forwards', () => {
     }
     expect(gw.seen).toEqual([]);
   });
+
+  it('OPTIONS * judges Max-Forwards as a route does: a malformed one is 400 bad_header, a valid one answered here', async () => {
+    // Until session 18 OPTIONS * answered 200 to Max-Forwards: abc, which OPTIONS /x refused 400.
+    const gw = await gateway();
+    for (const target of ['*', '/x', 'http://gw']) {
+      for (const h of ['Max-Forwards: abc\r\n', 'Max-Forwards: 1\r\nMax-Forwards: 2\r\n', 'Max-Forwards: +3\r\n']) {
+        const r = await rawExchange(gw.url, ask('OPTIONS', target, h).replace('Host: gw', `Host: ${new URL(gw.url).host}`).replace('http://gw', gw.url));
+        expect([target, h, r.status, JSON.parse(r.body).reason]).toEqual([target, h, 400, 'bad_header']);
+      }
+    }
+    for (const h of ['Max-Forwards: 7\r\n', 'Max-Forwards: 0\r\n', '']) expect([h, (await rawExchange(gw.url, ask('OPTIONS', '*', h))).status]).toEqual([h, 200]);
+    expect(gw.seen).toEqual([]);
+  });
 });
 
 describe('Via', () => {
