@@ -13,14 +13,15 @@
  *   sluice_connections_over_limit_total{outcome} connections over server.maxConnections: refused (answered 503) or dropped (closed at accept)
  *   sluice_dashboard_pages_total{outcome}        /dashboard live pages dropped for not reading, or refused 503 over the cap
  *   sluice_admission_failures_total{route,reason} requests answered 500 admission_failed (reason store_wrongtype: a store key of another type)
+ *   sluice_gate_info{gate,policy,mode}           1 per gate of the live route table: its policy and the policy's mode
  */
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total', 'sluice_gate_info'] as const;
 
 type Labels = Record<string, string>;
 
@@ -155,6 +156,19 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState, 
     collect() {
       this.reset();
       for (const f of state.admissionFailures.series()) this.inc({ route: f.route, reason: f.reason }, f.count);
+    },
+  });
+  // A shadow policy's gates count what they would refuse in sluice_rejections_total, as any gate
+  // counts its decisions, though every such request was forwarded: the rules in docs/ops leave
+  // out the rejections of the gates listed here with mode="shadow" (`unless on (job, instance, gate)`).
+  new Gauge({
+    name: 'sluice_gate_info',
+    help: "One series per gate, value 1: the policy it belongs to and that policy's mode (enforce; shadow: its rejections were not given; canary).",
+    labelNames: ['gate', 'policy', 'mode'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of state.table.policies.values()) for (const g of p.gates()) this.set({ gate: g.name, policy: p.name, mode: p.rollout.mode }, 1);
     },
   });
   return (old, next) => {

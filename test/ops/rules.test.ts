@@ -83,6 +83,9 @@ describe('names in rules and dashboards', () => {
     // Everything the code declares is on the page (a scrape of a gateway with every feature).
     for (const spec of Object.values(INSTRUMENTS)) expect(exported, spec.prometheus).toContain(spec.prometheus);
     for (const name of GATEWAY_METRIC_NAMES) expect(exported, name).toContain(name);
+    // The rules leave out a shadow policy's rejections by this series (its gates count what they would refuse).
+    expect(scrape.body).toMatch(/^sluice_gate_info\{gate="trial-default",policy="trial",mode="shadow"\} 1$/m);
+    expect(scrape.body).toMatch(/^sluice_gate_info\{gate="full-concurrency",policy="full",mode="enforce"\} 1$/m);
 
     const rulesText = readFileSync(rulesFile, 'utf8');
     const recorded = new Set([...rulesText.matchAll(/- record: (\S+)/g)].map((m) => m[1]!));
