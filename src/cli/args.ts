@@ -2,7 +2,10 @@
  * Reading command-line values: one message template naming the flag, the range and the value.
  * Durations follow the one convention of every config and scenario file: a unit is required
  * (`100ms`, `6s`, `1.5m`, `1h`, `1d`) and a bare number is refused, so `--duration 6` is an
- * error rather than a guess between seconds and milliseconds.
+ * error rather than a guess between seconds and milliseconds. A value is taken as written:
+ * one with spaces around it (`" 5s "`, `" 5"`) is refused, as in a config file, where the
+ * schema's patterns refuse it (until session 18 a duration flag was trimmed, a number read
+ * through Number(), which skips them, while the gateway's integer flags refused them).
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -40,7 +43,7 @@ export function commandFlags<const S extends string, const L extends string = ne
 export function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max = Infinity): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+  if (!asWritten(value) || !Number.isFinite(n) || n < min || n > max) {
     const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`;
     throw new Error(`--${name}: expected a number ${range}, received ${JSON.stringify(value)}`);
   }
@@ -50,7 +53,12 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
 /** Milliseconds of a duration flag in [minMs, maxMs]; undefined when the flag is absent. */
 export function durationFlag(name: string, value: string | undefined, minMs: number, maxMs: number): number | undefined {
   if (value === undefined) return undefined;
-  const ms = parseDuration(value.trim());
+  const ms = asWritten(value) ? parseDuration(value) : undefined;
   if (ms === undefined || ms < minMs || ms > maxMs) throw new Error(`--${name}: expected ${describeDurationRange(minMs, maxMs)}, received ${JSON.stringify(value)}`);
   return ms;
+}
+
+/** Whether `value` is not empty and has no whitespace around it (which Number() would skip). */
+export function asWritten(value: string): boolean {
+  return value !== '' && value.trim() === value;
 }

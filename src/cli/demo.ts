@@ -3,7 +3,7 @@
  * load stepped through multiples of it, straight at the upstream and then through the
  * gateway; a live progress line, then a table per phase.
  */
-import { commandFlags, durationFlag } from './args.js';
+import { asWritten, commandFlags, durationFlag } from './args.js';
 import type { GatewayMode } from '../demo/gateway-config.js';
 import type { DemoOptions, DemoRun } from '../demo/options.js';
 import { DEMO_DEFAULTS, resolveDemoOptions } from '../demo/options.js';
@@ -40,7 +40,7 @@ Durations carry their unit (100ms, 6s, 1.5m); a bare number is refused.
 function intFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected an integer >= 1, received ${JSON.stringify(value)}`);
+  if (!asWritten(value) || !Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected an integer >= 1, received ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -122,7 +122,7 @@ function durationOption(flags: Map<string, string>, name: string, field: keyof t
   } catch (err) {
     throw new UsageError((err as Error).message.replace(`--${name}:`, `${flagRef(name)}:`));
   }
-  return v?.trim() as Duration | undefined;
+  return v as Duration | undefined;
 }
 
 const RATE = /^[0-9]+(\.[0-9]+)?\/(ms|s|sec|m|min|h|hour|d|day)$/;

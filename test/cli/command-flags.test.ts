@@ -53,4 +53,19 @@ describe('commandFlags', () => {
       await expect(async () => command(['--nope'], sink())).rejects.toThrow(/--nope/);
     }
   });
+
+  it('a duration or number with spaces around it is refused, naming the flag and the value as given (one rule, as in a config file)', async () => {
+    // Until session 18 durations were trimmed and numbers read through Number(), which skips spaces: both were taken.
+    const cases: [(argv: string[], out: NodeJS.WritableStream) => number | Promise<number>, string, string, string][] = [
+      [simAdaptiveCommand, 'phase', ' 2s ', 'expected a duration from 1s to 1h'],
+      [simAdaptiveCommand, 'capacity', ' 50', 'expected a number >= 1'],
+      [simResilienceCommand, 'latency', '\t5ms', 'expected a duration from 0ms to 1m'],
+      [demoCommand, 'concurrency', '5 ', 'expected an integer >= 1'],
+      [demoCommand, 'duration', '1s\n', 'expected a duration from 100ms to 10m'],
+    ];
+    for (const [command, flag, value, expected] of cases) {
+      await expect(async () => command([`--${flag}`, value], sink()), flag).rejects.toThrow(`--${flag}: ${expected}`);
+      await expect(async () => command([`--${flag}`, value], sink()), flag).rejects.toThrow(`received ${JSON.stringify(value)}`);
+    }
+  });
 });

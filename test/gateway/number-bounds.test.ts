@@ -133,6 +133,18 @@ describe('numbers in sluice.yaml', () => {
     for (const v of ['1/d', '0.15/d', '0.000002']) expect((await check(`${UP}routes:\n  - path: /\n    policy: { rateLimits: [{ rate: ${v} }] }\n`)).code, v).toBe(0);
   });
 
+  it('a duration, integer or size written with spaces around it is refused, as the flags refuse it', async () => {
+    const r = await check(`listen: { port: " 8080 " }\n${UP}    timeout: " 5s "\nserver: { maxBodySize: " 10mb " }\nroutes:\n  - path: /\n`);
+    expect(r).toEqual({
+      code: 2,
+      lines: [
+        'sluice.yaml:1: listen.port: expected an integer from 0 to 65535, found " 8080 "',
+        'sluice.yaml:5: upstreams.app.timeout: expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found " 5s "',
+        'sluice.yaml:6: server.maxBodySize: expected a size from 1 byte to 1gb: 16kb, 10mb, 1gb, or a number of bytes, found " 10mb "',
+      ],
+    });
+  });
+
   it('1e309 (Infinity to YAML) and Infinity (a string to YAML) are refused too', async () => {
     const r = await check(`${UP}routes:\n  - path: /\n    policy: { concurrency: 1e309, rateLimits: [{ rate: Infinity }] }\n`);
     expect(r.code).toBe(2);
@@ -158,6 +170,11 @@ describe('numbers in flags: each error names the flag and its config key', () =>
     [['--workers', '12345678901234567890'], "--workers (server.workers): expected processes serving the listener: an integer 1..256, or 'auto' (one per available core), received \"12345678901234567890\""],
     [['--timeout', '1e300'], '--timeout (upstreams.<name>.timeout): expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "1e300"'],
     [['--concurrency', '5', '--queue-timeout', '30d'], '--queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"'],
+    // Spaces around a value: refused for a duration as for an integer (until session 18 a duration flag was trimmed and taken).
+    [['--concurrency', '5', '--queue-timeout', ' 5s '], '--queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received " 5s "'],
+    [['--timeout', '5s '], '--timeout (upstreams.<name>.timeout): expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "5s "'],
+    [['--drain-timeout', '\t1s'], '--drain-timeout (drain.timeout): expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "\\t1s"'],
+    [['--port', ' 8080'], '--port (listen.port): expected an integer >= 0 in decimal digits, received " 8080"'],
   ])('%j', async (args, message) => {
     expect(await run(...args)).toMatchObject({ code: 2, stderr: `sluice gateway: ${message}\n` });
   });
