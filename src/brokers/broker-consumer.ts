@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { optFunction, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { forEach } from '../streams/index.js';
 import { brokerPublisher } from './broker-publisher.js';
+import type { ConnectionState } from './connection-state.js';
 import type { Delivery } from './delivery.js';
 import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 import { FailurePolicy, describeError } from './failure-policy.js';
@@ -89,6 +90,14 @@ export interface BrokerConsumerStats {
    * what a fast handler settles within one: with synchronous acks it reads 0).
    */
   readonly peakHeld: number;
+  /**
+   * The source's connection to the broker now: `up`, `reconnecting` (lost; the client is
+   * re-establishing it, settlements fail meanwhile), `down` (lost for good, or closed), or
+   * `unknown` where the source does not report it (Kafka).
+   */
+  readonly connection: ConnectionState | 'unknown';
+  /** Lost connections the source's client re-established (0 where `connection` is `unknown`). */
+  readonly reconnects: number;
 }
 
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity, handlerTimeoutMs: Infinity } as const;
@@ -169,6 +178,8 @@ export class BrokerConsumer {
       taken: this.#taken,
       held: this.#held(),
       peakHeld: this.#peakHeld,
+      connection: this.source.connection?.state ?? 'unknown',
+      reconnects: this.source.connection?.reconnects ?? 0,
     };
   }
 

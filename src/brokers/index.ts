@@ -2,6 +2,8 @@
 export type { BrokerKind, Delivery, DeliveryFields, Settlement } from './delivery.js';
 export { DeliveryBase } from './delivery.js';
 export type { BrokerSource } from './source.js';
+export { ConnectionTracker } from './connection-state.js';
+export type { ConnectionState, ConnectionStats } from './connection-state.js';
 export { BrokerUnavailableError } from './broker-error.js';
 export { HandlerTimeoutError } from './handler-timeout.js';
 export { brokerPublisher } from './broker-publisher.js';

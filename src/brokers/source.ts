@@ -4,6 +4,7 @@
  * demand is the only thing that decides how much leaves the broker.
  */
 import { InvalidArgumentError } from '../core/index.js';
+import type { ConnectionStats } from './connection-state.js';
 import type { Delivery } from './delivery.js';
 
 export interface BrokerSource {
@@ -22,6 +23,12 @@ export interface BrokerSource {
    * still in the client's queue). Absent where a reply is handed over whole (Redis Streams, SQS).
    */
   readonly buffered?: number;
+  /**
+   * The connection to the broker as the client reports it now (`up`, `reconnecting`, `down`) and
+   * how often it came back. Absent where the source cannot tell (BrokerConsumer then reports
+   * `unknown`).
+   */
+  readonly connection?: ConnectionStats;
   /** Messages waiting for this consumer (the M2 lag): depth, pending, log-end minus committed. */
   lag(): Promise<number>;
   /**

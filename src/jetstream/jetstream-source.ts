@@ -5,8 +5,10 @@
  * `max_ack_pending` bounds what this group holds unacknowledged across machines. Ack after
  * processing, and awaited: the server's reply to the ack (`ackAck`) is what makes it acked,
  * so a lost ack (a server down, a cut) is a settle error and the message is redelivered after
- * `ack_wait`, never counted done; retry is `nak(delay)`; `extend` is the in-progress ack (`+WPI`) for long work;
- * a dead letter is published to the dead-letter stream with the reason, then `term`inated.
+ * `ack_wait`, never counted done. Retry is `nak(delay)` and a dead letter a publish to the
+ * dead-letter stream, then `term`: both awaited the same way (sent as requests the server
+ * answers), and refused at once while the connection is down. `extend` is the in-progress ack
+ * (`+WPI`) for long work.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, Consumer, ConsumerMessages } from '@nats-io/jetstream';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -14,6 +16,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
+import { ConnectionTracker } from '../brokers/connection-state.js';
+import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
@@ -60,13 +64,14 @@ class JetstreamDelivery extends DeliveryBase {
   }
 
   protected doRetry(delayMs: number): Promise<void> {
-    this.msg.nak(delayMs);
-    return Promise.resolve();
+    return this.owner.settle(this.msg, delayMs > 0 ? `-NAK ${JSON.stringify({ delay: Math.round(delayMs) * 1_000_000 })}` : '-NAK', 'nak');
   }
 
   protected async doDeadLetter(reason: string): Promise<void> {
     await this.owner.publishDead(this.msg, reason);
-    this.msg.term(reason);
+    // Without the reason (the copy carries it): a server before 2.10 takes `+TERM <reason>` for no
+    // ack at all, and the message would come back after every ack_wait.
+    await this.owner.settle(this.msg, '+TERM', 'term');
   }
 
   protected override doExtend(): Promise<void> {
@@ -74,6 +79,9 @@ class JetstreamDelivery extends DeliveryBase {
     return Promise.resolve();
   }
 }
+
+/** How long a nak or term waits for the server's reply: the client's own ack timeout. */
+const SETTLE_TIMEOUT_MS = 5000;
 
 const JETSTREAM_SOURCE_KEYS = optionKeys<JetstreamSourceOptions>({ servers: true, stream: true, subjects: true, consumer: true, maxAckPending: true, ackWaitMs: true, maxDeliver: true, maxBatch: true, expiresMs: true, deadLetterSubject: true });
 
@@ -86,14 +94,17 @@ export class JetstreamSource implements BrokerSource {
   readonly #consumer: Consumer;
   readonly #maxBatch: number;
   readonly #expiresMs: number;
+  readonly #durable: string;
+  readonly #connection = new ConnectionTracker();
   #current: ConsumerMessages | undefined;
   #closed = false;
   /** Disconnects seen: a fetch that fails across one is tried again once the client reconnects. */
   #disconnects = 0;
 
-  private constructor(name: string, stream: string, dead: string, nc: NatsConnection, consumer: Consumer, maxBatch: number, expiresMs: number) {
+  private constructor(name: string, stream: string, durable: string, dead: string, nc: NatsConnection, consumer: Consumer, maxBatch: number, expiresMs: number) {
     this.name = name;
     this.stream = stream;
+    this.#durable = durable;
     this.deadLetterSubject = dead;
     this.#nc = nc;
     this.#js = jetstream(nc);
@@ -101,8 +112,19 @@ export class JetstreamSource implements BrokerSource {
     this.#maxBatch = maxBatch;
     this.#expiresMs = expiresMs;
     void (async () => {
-      for await (const s of nc.status()) if (s.type === 'disconnect') this.#disconnects++;
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') {
+          this.#disconnects++;
+          this.#connection.lost();
+        } else if (s.type === 'reconnect') this.#connection.up();
+      }
     })().catch(() => undefined);
+    void nc.closed().finally(() => this.#connection.down());
+  }
+
+  /** `up`; `reconnecting` from a disconnect until the client is back (10 tries, 2 s apart); `down` once it gave up or the source closed. */
+  get connection(): ConnectionStats {
+    return this.#connection.snapshot();
   }
 
   static async open(options: JetstreamSourceOptions): Promise<JetstreamSource> {
@@ -135,7 +157,7 @@ export class JetstreamSource implements BrokerSource {
         max_deliver: maxDeliver,
       });
       const consumer = await jetstream(nc).consumers.get(stream, durable);
-      return new JetstreamSource(`${where} stream ${JSON.stringify(stream)} consumer ${JSON.stringify(durable)}`, stream, dead, nc, consumer, maxBatch, expiresMs);
+      return new JetstreamSource(`${where} stream ${JSON.stringify(stream)} consumer ${JSON.stringify(durable)}`, stream, durable, dead, nc, consumer, maxBatch, expiresMs);
     } catch (err) {
       await nc.close().catch(() => undefined);
       throw err;
@@ -195,7 +217,30 @@ export class JetstreamSource implements BrokerSource {
     h.set('Sluice-Error', reason.replace(/[\r\n]+/g, ' '));
     h.set('Sluice-Attempts', String(msg.info.deliveryCount));
     h.set('Sluice-Source', `${this.stream}:${msg.seq}`);
-    await this.#js.publish(this.deadLetterSubject, msg.data, { headers: h });
+    // The message's id for the server's de-duplication (its duplicate window, 2 min by default):
+    // a term that failed after its copy was stored brings the message back, and its second copy
+    // is dropped. Stream, consumer, sequence and store time: unique, even across a recreated stream.
+    const msgID = `sluice-dead:${this.stream}:${this.#durable}:${msg.seq}:${String(msg.info.timestampNanos)}`;
+    await this.#js.publish(this.deadLetterSubject, msg.data, { headers: h, msgID });
+  }
+
+  /**
+   * @internal A settlement other than the ack (`-NAK`, `+TERM`) sent as a request, so that the
+   * server's reply says it arrived: no reply within 5 s (the client's ack timeout) rejects. Refused
+   * at once while the connection is down, rather than queued by the client for a reconnect.
+   * Either way the message stays unsettled on the server: redelivered after `ack_wait`.
+   */
+  async settle(msg: JsMsg, payload: string, what: string): Promise<void> {
+    const state = this.#connection.state;
+    if (state !== 'up') throw new Error(`${this.name}: ${what} of message ${msg.seq} not sent: the connection is ${state}; the server redelivers it after ack_wait`);
+    // The ack subject (JsMsgImpl's, not in the JsMsg type): where nak and term go.
+    const reply = (msg as Partial<{ reply: string }>).reply;
+    if (reply === undefined || reply === '') throw new Error(`${this.name}: ${what} of message ${msg.seq} not sent: it has no reply subject`);
+    try {
+      await this.#nc.request(reply, payload, { timeout: SETTLE_TIMEOUT_MS });
+    } catch (err) {
+      throw new Error(`${this.name}: ${what} of message ${msg.seq} not confirmed by the server (${(err as Error).message}); if it did not arrive, the server redelivers it after ack_wait`, { cause: err });
+    }
   }
 
   async close(): Promise<void> {
@@ -203,6 +248,7 @@ export class JetstreamSource implements BrokerSource {
     this.#closed = true;
     this.#current?.stop();
     await this.#nc.drain().catch(() => undefined);
+    this.#connection.down();
   }
 }
 

@@ -14,6 +14,7 @@ import { haveNatsServer, OwnNats } from './own-nats.js';
 
 const can = haveNatsServer();
 const text = (d: Delivery): string => Buffer.from(d.body).toString();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!can)('jetstream: a bad day', () => {
   let nats: OwnNats;
@@ -135,6 +136,91 @@ describe.skipIf(!can)('jetstream: a bad day', () => {
       // Confirmed once the client reconnects, or timed out (a settle error) and redelivered after ack_wait.
       expect(await until(() => c.stats().acked === 1, 30_000)).toBe(true);
       expect(c.stats()).toMatchObject({ received: 1 + c.stats().settleErrors, held: 0 });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('connection in stats: up, reconnecting while the server is down, up again once it is back, with the reconnect counted; down after stop', async () => {
+    await nats.start();
+    const source = await open('CONNSTATE');
+    const c = new BrokerConsumer(source, () => undefined);
+    try {
+      expect(c.stats()).toMatchObject({ connection: 'up', reconnects: 0 });
+      await nats.stop();
+      expect(await until(() => c.stats().connection === 'reconnecting')).toBe(true);
+      await nats.start();
+      expect(await until(() => c.stats().connection === 'up', 30_000)).toBe(true);
+      expect(c.stats().reconnects).toBe(1);
+      await publish('CONNSTATE.in', ['after']);
+      expect(await until(() => c.stats().acked === 1, 30_000)).toBe(true);
+    } finally {
+      await c.stop();
+    }
+    expect(c.stats().connection).toBe('down');
+  });
+
+  it('a retry (nak) while the server is down is a settle error, not counted retried; the message is redelivered after ack_wait once the server is back', async () => {
+    await nats.start();
+    const source = await open('NAKDOWN');
+    await publish('NAKDOWN.in', ['flaky']);
+    const attempts: number[] = [];
+    const c = new BrokerConsumer(source, async (d) => {
+      attempts.push(d.attempt);
+      if (d.attempt > 1) return;
+      await nats.stop();
+      await until(() => source.connection.state !== 'up');
+      throw new Error('flaky');
+    }, { onFailure: { maxAttempts: 3, baseDelayMs: 1 } });
+    try {
+      expect(await until(() => c.stats().failed === 1 && c.stats().held === 0)).toBe(true);
+      // Before: retried 1 at once — the nak was fired into a dead connection and counted done.
+      expect(c.stats()).toMatchObject({ retried: 0, settleErrors: 1 });
+      await sleep(200);
+      await nats.start();
+      // Not lost: redelivered after ack_wait (2 s) and handled.
+      expect(await until(() => c.stats().acked === 1, 30_000)).toBe(true);
+      expect(attempts).toEqual([1, 2]);
+      expect(c.stats()).toMatchObject({ received: 2, retried: 0, settleErrors: 1, held: 0 });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('a dead letter whose term does not reach the server is a settle error, not counted; redelivered, it is dead-lettered again and its second copy dropped by the server', async () => {
+    await nats.start();
+    const source = await open('TERMDOWN');
+    await publish('TERMDOWN.in', ['poison']);
+    // The copy is stored, then the server goes: the term that follows cannot reach it.
+    const publishDead = source.publishDead.bind(source);
+    let cut = true;
+    source.publishDead = async (msg, reason) => {
+      await publishDead(msg, reason);
+      if (!cut) return;
+      cut = false;
+      await nats.stop();
+      await until(() => source.connection.state !== 'up');
+    };
+    const c = new BrokerConsumer(source, () => {
+      throw new Error('poison');
+    }, { onFailure: { maxAttempts: 1 } });
+    try {
+      expect(await until(() => c.stats().failed === 1 && c.stats().held === 0)).toBe(true);
+      // Before: deadLettered 1 at once, the term fired into a dead connection.
+      expect(c.stats()).toMatchObject({ deadLettered: 0, settleErrors: 1 });
+      await nats.start();
+      // Redelivered after ack_wait, past maxAttempts: dead-lettered unhandled, its term reaching the server now.
+      expect(await until(() => c.stats().deadLettered === 1, 30_000)).toBe(true);
+      const nc = await connect({ servers: nats.servers });
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.streams.info('TERMDOWN_DEAD')).state.messages).toBe(1);
+      // Terminated for good (before, with the reason in the term, a 2.9 server took it for no
+      // ack at all: redelivered after every ack_wait, and copied again each time).
+      expect(await until(async () => (await jsm.consumers.info('TERMDOWN', 'workers')).num_ack_pending === 0)).toBe(true);
+      await sleep(2500); // past ack_wait
+      expect((await jsm.streams.info('TERMDOWN_DEAD')).state.messages).toBe(1);
+      expect(c.stats()).toMatchObject({ deadLettered: 1, settleErrors: 1, held: 0 });
+      await nc.close();
     } finally {
       await c.stop();
     }
