@@ -5,6 +5,7 @@ import { GatewayConfigError } from './config-error.js';
 import type { GatewayConfig } from './config-types.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { resolveConfig } from './validate-config.js';
+import { utf8Text } from './utf8-text.js';
 import { parseYaml } from './yaml-source.js';
 
 /** Parse and validate config text; `file` names it in errors. Throws GatewayConfigError. */
@@ -25,7 +26,7 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
  * A config file's text, or GatewayConfigError naming why not. Only a regular file of at most
  * MAX_CONFIG_BYTES: a FIFO (or a symlink to one) blocked the read until a writer came — at
  * start, or at a reload, behind which every later reload waited — and /dev/zero or a huge file
- * was read whole into memory. Opened non-blocking (a FIFO without a writer does not block the
+ * was read whole into memory. Text that is not UTF-8 is refused with its line (utf8-text.ts). Opened non-blocking (a FIFO without a writer does not block the
  * open), then judged by what the descriptor is, not by the path (which may change between).
  */
 export async function readConfigText(file: string): Promise<string> {
@@ -49,7 +50,11 @@ export async function readConfigText(file: string): Promise<string> {
       n += bytesRead;
       if (n > MAX_CONFIG_BYTES) throw refuse(`a file of at most ${MAX_CONFIG_BYTES} bytes`, 'more (it grew while read)');
     }
-    return buf.toString('utf8', 0, n);
+    const text = utf8Text(buf.subarray(0, n));
+    if (text.ok) return text.text;
+    const hex = `0x${text.byte.toString(16).padStart(2, '0')}`;
+    const found = text.utf16 ? `a UTF-16 file (byte order mark ${hex}${buf[1]!.toString(16)})` : `byte ${hex} at column ${text.column}, which UTF-8 cannot have there (a file in another encoding: Latin-1, Windows-1252?)`;
+    throw new GatewayConfigError(file, [{ path: '', line: text.utf16 ? 1 : text.line, expected: 'UTF-8 text', found }]);
   } catch (err) {
     if (err instanceof GatewayConfigError) throw err;
     throw refuse('a readable file', (err as NodeJS.ErrnoException).code ?? String(err));

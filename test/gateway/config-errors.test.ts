@@ -362,6 +362,40 @@ describe('YAML nested deeper than the parser\'s stack (hostile-ops)', () => {
   });
 });
 
+describe('a file that is not UTF-8 (hostile-ops)', () => {
+  /** `--check` of these bytes. */
+  async function checkBytes(bytes: Buffer): Promise<{ code: number | null; stderr: string }> {
+    const file = join(tempDir(), 'sluice.yaml');
+    writeFileSync(file, bytes);
+    const r = await gatewayCommandRun(['--check', '--config', file]);
+    return { code: r.code, stderr: r.stderr.replaceAll(file, 'sluice.yaml') };
+  }
+  const policyWithKey = (key: Buffer): Buffer =>
+    Buffer.concat([Buffer.from(`${UP}policies:\n  p:\n    tenant: { header: x-api-key }\n    rateLimits:\n      - rate: 10/s\n        overrides:\n          "key:`), key, Buffer.from('": { rate: 100/s }\nroutes:\n  - { path: /, policy: p }\n')]);
+
+  it('is refused with the line and the byte: a Latin-1 override key was read as "key:caf\uFFFD", a key no client sends, and passed', async () => {
+    expect(await checkBytes(policyWithKey(Buffer.from('caf\xe9', 'latin1')))).toEqual({
+      code: 2,
+      stderr: 'sluice.yaml:10: (document): expected UTF-8 text, found byte 0xe9 at column 19, which UTF-8 cannot have there (a file in another encoding: Latin-1, Windows-1252?)\n',
+    });
+    // Not UTF-8 either: an overlong "/" (C0 AF), an encoded surrogate (ED A0 80), a sequence cut short at the end.
+    for (const [bytes, byte] of [[[0xc0, 0xaf], '0xc0'], [[0xed, 0xa0, 0x80], '0xed'], [[0xe2, 0x82], '0xe2']] as const) {
+      const r = await checkBytes(Buffer.concat([Buffer.from(`${UP}routes:\n  - path: /\n# `), Buffer.from(bytes)]));
+      expect(r.stderr).toBe(`sluice.yaml:6: (document): expected UTF-8 text, found byte ${byte} at column 3, which UTF-8 cannot have there (a file in another encoding: Latin-1, Windows-1252?)\n`);
+    }
+  });
+
+  it('a UTF-16 file is named as such', async () => {
+    const r = await checkBytes(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${UP}routes:\n  - path: /\n`, 'utf16le')]));
+    expect(r).toEqual({ code: 2, stderr: 'sluice.yaml:1: (document): expected UTF-8 text, found a UTF-16 file (byte order mark 0xfffe)\n' });
+  });
+
+  it('UTF-8 passes: accents, a 4-byte character, a byte order mark', async () => {
+    expect((await checkBytes(policyWithKey(Buffer.from('café-😀')))).code).toBe(0);
+    expect((await checkBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), policyWithKey(Buffer.from('ü'))]))).code).toBe(0);
+  });
+});
+
 describe('YAML aliases', () => {
   it('an alias bomb is refused with the file and the line of the alias that overflows', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];
