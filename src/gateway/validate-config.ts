@@ -186,6 +186,12 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     if (r.exempt === true && (r.cost !== undefined || r.criticality !== undefined || r.maxWait !== undefined)) {
       issues.add(['routes', i, 'exempt'], 'no cost, criticality or maxWait on an exempt route (it is not admitted at all)');
     }
+    // The gateway forwards an exempt route without asking its policy: `exempt: true, policy: strict`
+    // limited nothing while /status and the dashboard listed the policy, and `sluice simulate
+    // --policy file#route` ran it (hostile-ops).
+    if (r.exempt === true && r.policy !== undefined) {
+      issues.add(['routes', i, 'policy'], 'no policy on an exempt route (it is forwarded without admission: the policy would never be asked)');
+    }
     if (policy === undefined && r.policy === undefined && (r.cost !== undefined || r.criticality !== undefined || r.maxWait !== undefined)) {
       issues.add(['routes', i], 'a policy for cost, criticality or maxWait to act on', 'none');
     }

@@ -122,6 +122,14 @@ describe('sluice gateway --check', () => {
     expect(q.stderr).toBe('sluice.yaml:9: routes[0].policy.concurrency.queueTimeout: expected no queueTimeout without a queue (set queue >= 1), found "100ms"\n');
   });
 
+  it('a policy on an exempt route is refused: the route is forwarded without it, and it limited nothing while /status listed it (hostile-ops)', async () => {
+    const named = await check(`${UP}policies:\n  strict: { concurrency: 1 }\nroutes:\n  - { path: /, exempt: true, policy: strict }\n`);
+    expect(named).toMatchObject({ code: 2, stderr: 'sluice.yaml:7: routes[0].policy: expected no policy on an exempt route (it is forwarded without admission: the policy would never be asked), found "strict"\n' });
+    const inline = await check(`${UP}routes:\n  - path: /\n    exempt: true\n    policy: { concurrency: 1 }\n`);
+    expect(inline).toMatchObject({ code: 2, stderr: 'sluice.yaml:7: routes[0].policy: expected no policy on an exempt route (it is forwarded without admission: the policy would never be asked), found a mapping\n' });
+    expect((await check(`${UP}routes:\n  - { path: /health, exempt: true }\n  - { path: /, exempt: false, policy: { concurrency: 1 } }\n`)).code).toBe(0);
+  });
+
   it('references: an unknown upstream and policy, every problem listed', async () => {
     const r = await check(`${UP}policies:\n  api: { concurrency: 5 }\nroutes:\n  - path: /\n    upstream: nope\n    policy: missing\n`);
     expect(r.code).toBe(2);
