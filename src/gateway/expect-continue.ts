@@ -24,6 +24,7 @@ import type { Admission, Gate, Permit, Rejection } from '../core/types.js';
 import { HttpPermit } from '../http/http-permit.js';
 import { readBody } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
+import { listElements } from './header-lists.js';
 
 /**
  * What an Expect header asks (RFC 9110 section 10.1.1), read as the list it is (section 5.6.1:
@@ -34,9 +35,7 @@ import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './bo
  */
 export function expectationOf(value: string | undefined): 'none' | 'continue' | 'other' {
   let asked: 'none' | 'continue' = 'none';
-  for (const element of (value ?? '').split(',')) {
-    const e = element.trim().toLowerCase();
-    if (e === '') continue;
+  for (const e of listElements(value ?? '')) {
     if (e !== '100-continue') return 'other';
     asked = 'continue';
   }

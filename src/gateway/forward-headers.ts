@@ -13,6 +13,7 @@ import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { parseIp } from '../http/ip.js';
 import { decremented, hopCounted } from './max-forwards.js';
+import { listElements } from './header-lists.js';
 
 // `Proxy` is no hop-by-hop header, but a CGI-style upstream turns it into HTTP_PROXY, the proxy
 // its own outbound calls then go through (httpoxy, CVE-2016-5385): nobody legitimate sends it,
@@ -103,10 +104,7 @@ function proxyPrefixed(lower: string): boolean {
  */
 function connectionNamed(value: string, into: Set<string> | undefined): Set<string> | undefined {
   if (HOP_BY_HOP.has(value.toLowerCase())) return into; // `keep-alive` alone: nothing to split
-  for (const part of value.split(',')) {
-    const n = part.trim().toLowerCase();
-    if (n !== '' && !HOP_BY_HOP.has(n)) (into ??= new Set()).add(n);
-  }
+  for (const n of listElements(value)) if (!HOP_BY_HOP.has(n)) (into ??= new Set()).add(n);
   return into;
 }
 

@@ -17,6 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';
 import type { PolicyConfig } from './config-types.js';
 import { notForwardedAsSent } from './forward-headers.js';
+import { listHas } from './header-lists.js';
 
 /**
  * A policy's tenant and criticality headers must reach the upstream as the client sent them:
@@ -72,9 +73,8 @@ export function identityVerdict(req: IncomingMessage, names: readonly string[]):
   }
   const connection = req.headers.connection;
   if (connection !== undefined) {
-    const named = new Set(connection.split(',').map((t) => t.trim().toLowerCase()));
     for (const name of names) {
-      if (named.has(name)) return { status: 400, reason: 'hop_by_hop_identity_header', detail: `${IDENTIFIES(name)} is named in Connection, so it would not reach the upstream, which must see what the request is limited by: do not list it there.` };
+      if (listHas(connection, name)) return { status: 400, reason: 'hop_by_hop_identity_header', detail: `${IDENTIFIES(name)} is named in Connection, so it would not reach the upstream, which must see what the request is limited by: do not list it there.` };
     }
   }
   return undefined;

@@ -5,6 +5,7 @@
  * closed early) 502 `upstream_unreachable` — and described for the log.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listElements } from './header-lists.js';
 import { writeProblem } from './responses.js';
 
 /** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
@@ -91,9 +92,8 @@ export function transferCodingFault(raw: readonly (string | Buffer)[]): string |
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length !== 17 || raw[i]!.toString('latin1').toLowerCase() !== 'transfer-encoding') continue;
     const value = raw[i + 1]!.toString('latin1');
-    for (const part of value.split(',')) {
-      const coding = part.trim().toLowerCase();
-      if (coding !== '' && coding !== 'chunked' && coding !== 'identity') return `a transfer coding other than chunked (Transfer-Encoding: ${value}), which the gateway cannot relay`;
+    for (const coding of listElements(value)) {
+      if (coding !== 'chunked' && coding !== 'identity') return `a transfer coding other than chunked (Transfer-Encoding: ${value}), which the gateway cannot relay`;
     }
   }
   return undefined;

@@ -91,4 +91,19 @@ describe('identity headers', () => {
     // A request with no key at all is still limited per address, and served.
     expect((await rawExchange(gw.url, req(''))).status).toBe(200);
   });
+
+  it('what Connection names is read one way by the check and by the forwarding: OWS around the name refused, a no-break space another name that hides nothing', async () => {
+    // header-lists.ts (session 18): both took String.prototype.trim's whitespace off before; now both take SP and HTAB only.
+    const seen: string[] = [];
+    const up = await upstream((r, res) => {
+      seen.push(String(r.headers['x-api-key']));
+      res.end('ok');
+    });
+    const gw = await startInProcess(oneRoute(up.url, '2s', { policies: { api: { tenant: { header: 'x-api-key' } } }, routes: [{ path: '/', policy: 'api' }] }));
+    const named = await rawExchange(gw.url, `GET /x HTTP/1.1\r\nHost: gw\r\nX-Api-Key: k1\r\nConnection: close,\t X-API-KEY \t\r\n\r\n`);
+    expect([named.status, JSON.parse(named.body).reason]).toEqual([400, 'hop_by_hop_identity_header']);
+    const other = await rawExchange(gw.url, `GET /x HTTP/1.1\r\nHost: gw\r\nX-Api-Key: k2\r\nConnection: close, x-api-key\xa0\r\n\r\n`);
+    expect(other.status).toBe(200);
+    expect(seen).toEqual(['k2']);
+  });
 });

@@ -12,7 +12,7 @@ export interface RawUpstream {
   connections(): number;
 }
 
-/** An upstream that answers each request with the bytes its path names; `then`: what it does after them. */
+/** An upstream that answers each request with the bytes its path names (one character a byte: latin1); `then`: what it does after them. */
 export async function rawUpstream(answers: Record<string, string>, then: Record<string, 'close' | 'stall'> = {}): Promise<RawUpstream> {
   const seen: string[] = [];
   const sockets = new Set<Socket>();
@@ -21,7 +21,7 @@ export async function rawUpstream(answers: Record<string, string>, then: Record<
     connections++;
     sockets.add(s);
     onRequests(s, seen, (path) => {
-      s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      s.write(answers[path] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n', 'latin1');
       // A FIN, not a reset: it comes after the bytes written (a reset may overtake them).
       if (then[path] === 'close') s.end();
     });

@@ -80,6 +80,15 @@ describe('request trailers', () => {
     expect(kept.text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
   });
 
+  it('close followed by a no-break space (0xA0, no OWS) is another token, as llhttp reads it: the request behind is answered', async () => {
+    // Until session 18 the gateway trimmed it to close (String.prototype.trim strips 0xA0) and closed
+    // after the first answer, while the parser, seeing no close, had read the second request: never answered.
+    const gw = await gateway();
+    const kept = await rawConversation(gw.url, `${keptAlive('Connection: close\xa0\r\n')}GET /after HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`, 4_000);
+    expect(kept.open).toBe(false);
+    expect(kept.text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+  });
+
   it('a Content-Length or Transfer-Encoding among them is 400 saying it is a trailer field, not that the head has both (hostile-17)', async () => {
     const gw = await gateway();
     const trailer = 'A trailer field after the chunked request body is Content-Length or Transfer-Encoding, which frame a message and cannot be trailer fields (RFC 9110 section 6.5.1).';
