@@ -6,7 +6,8 @@
  * processing. A retry leaves the entry pending and sets its idle time so that it becomes
  * claimable after the delay (`XCLAIM ... IDLE ... JUSTID`); the next claim counts the attempt.
  * A dead letter is `XADD` to `<stream>:dead` with the reason and `XACK`, in one script, only for
- * an entry still pending in the group (one a peer claimed and acked is not copied).
+ * an entry still pending in the group (one a peer claimed and acked is not copied); one the server
+ * refused `deadLetterTries` times is parked: left pending, claimed but never handed out again here.
  * `extend` resets the idle time of an entry this consumer still owns (`XCLAIM ... JUSTID`, which
  * counts no attempt), so a handler longer than `claimIdleMs` keeps its entry; an entry this
  * source handed out and is still unsettled is never handed out again by its own claim.
@@ -16,11 +17,14 @@ import type { Redis } from 'ioredis';
 import { optInt, optionKeys, optKnownKeys, optNumber, optRecord } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import { ConnectionTracker } from '../brokers/connection-state.js';
+import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
-import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty } from '../brokers/options.js';
+import { RedisStreamsDelivery } from './redis-streams-delivery.js';
+import type { RedisStreamsOwner } from './redis-streams-delivery.js';
 
 export interface RedisStreamsSourceOptions {
   /** Redis URL. @default 'redis://127.0.0.1:6379' */
@@ -45,90 +49,21 @@ export interface RedisStreamsSourceOptions {
   readonly bodyField?: string;
   /** Stream of dead letters. @default `${stream}:dead` */
   readonly deadLetterStream?: string;
+  /**
+   * Dead letters of one entry the server may refuse (WRONGTYPE, OOM, a script refused...) before
+   * this source stops claiming the entry: it is parked — left pending in the group, listed in
+   * `source.parked`, never handed out again by this source. Without a bound, an entry whose dead
+   * letter keeps failing is claimed and refused again every claimIdleMs, for ever. Integer >= 1.
+   * @default 3
+   */
+  readonly deadLetterTries?: number;
 }
 
 type Entry = [id: Buffer, fields: Buffer[] | null];
 
-class RedisStreamsDelivery extends DeliveryBase {
-  constructor(
-    source: string,
-    id: string,
-    fields: Buffer[],
-    attempt: number,
-    private readonly owner: RedisStreamsSource,
-  ) {
-    const headers: Record<string, string> = {};
-    let body: Buffer = Buffer.alloc(0);
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const k = fields[i]!.toString();
-      if (k === owner.bodyField) body = fields[i + 1]!;
-      else headers[k] = fields[i + 1]!.toString();
-    }
-    super({ broker: 'redis-streams', source, id, body, headers, attempt }, () => owner.released(id));
-  }
+const REDIS_STREAMS_SOURCE_KEYS = optionKeys<RedisStreamsSourceOptions>({ url: true, stream: true, group: true, consumer: true, claimIdleMs: true, blockMs: true, maxBatch: true, bodyField: true, deadLetterStream: true, deadLetterTries: true });
 
-  protected async doAck(): Promise<void> {
-    // XACK answers how many it acked: 0 is an entry no longer pending, not an ack.
-    if ((await this.owner.client.xack(this.owner.stream, this.owner.group, this.id)) === 0) throw this.#notPending('ack');
-  }
-
-  protected async doRetry(delayMs: number): Promise<void> {
-    // Claimable once idle >= claimIdleMs: set the idle time so that moment is delayMs from now.
-    const idle = Math.max(0, this.owner.claimIdleMs - delayMs);
-    const claimed = (await this.owner.client.call('XCLAIM', this.owner.stream, this.owner.group, this.owner.consumer, '0', this.id, 'IDLE', String(Math.floor(idle)), 'JUSTID')) as unknown[];
-    if (claimed.length === 0) throw this.#notPending('retry');
-  }
-
-  /** The entry is not pending in the group: acked by a peer that claimed it, or lost by the server (a restart without persistence). */
-  #notPending(what: string): Error {
-    return new Error(`${this.owner.name}: ${what} of entry ${this.id} failed: it is no longer pending in the group (acked by a consumer that claimed it, or lost by the server)`);
-  }
-
-  protected async doDeadLetter(reason: string): Promise<void> {
-    const fields: (string | Buffer)[] = [this.owner.bodyField, Buffer.from(this.body)];
-    for (const [k, v] of Object.entries(this.headers)) fields.push(k, v);
-    fields.push('sluice-error', reason, 'sluice-attempts', String(this.attempt), 'sluice-source', `${this.owner.stream}:${this.id}`);
-    const { client, stream, group, deadLetterStream } = this.owner;
-    // Both streams are KEYS: a cluster (or a proxy) routes on them, and refuses two slots (CROSSSLOT).
-    if (fields.length <= LUA_FIELDS_MAX) {
-      if ((await client.eval(DEAD_LETTER_SCRIPT, 2, stream, deadLetterStream, group, this.id, ...fields)) === 0) throw this.#notPending('dead letter');
-      return;
-    }
-    // Too many fields for one call from Lua: checked, copied, acked in three commands. A peer's
-    // ack between them leaves a copy of what it handled (and this settle error); nothing is lost.
-    // Deleting the copy when XACK answers 0 could lose one: ioredis sends a command again after a reconnect.
-    if ((await client.xpending(stream, group, this.id, this.id, 1)).length === 0) throw this.#notPending('dead letter');
-    await client.xadd(deadLetterStream, '*', ...fields);
-    if ((await client.xack(stream, group, this.id)) === 0) throw this.#notPending('dead letter');
-  }
-
-  protected override async doExtend(): Promise<void> {
-    await this.owner.client.eval(EXTEND_SCRIPT, 1, this.owner.stream, this.owner.group, this.owner.consumer, this.id);
-  }
-}
-
-/** Reset the idle time of an entry still pending with this consumer; one taken over by another is left alone. */
-const EXTEND_SCRIPT = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
-return 1`;
-
-/**
- * Copy an entry still pending in the group to the dead stream and ack it, or do nothing (0): one
- * a peer claimed and acked, or the server lost, is not copied. Checked before the XADD, not by
- * XACK's count after it: a script is not rolled back, so an XADD refused (WRONGTYPE) after the
- * XACK would lose the entry.
- */
-const DEAD_LETTER_SCRIPT = `if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1) == 0 then return 0 end
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])`;
-
-/** Fields one XADD from a script may take: Redis's Lua unpacks at most ~8,000 values into one call ("too many results to unpack"). */
-const LUA_FIELDS_MAX = 7000;
-
-const REDIS_STREAMS_SOURCE_KEYS = optionKeys<RedisStreamsSourceOptions>({ url: true, stream: true, group: true, consumer: true, claimIdleMs: true, blockMs: true, maxBatch: true, bodyField: true, deadLetterStream: true });
-
-export class RedisStreamsSource implements BrokerSource {
+export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
   readonly name: string;
   readonly stream: string;
   readonly group: string;
@@ -145,6 +80,12 @@ export class RedisStreamsSource implements BrokerSource {
   #closed = false;
   /** Entries handed out and not yet settled (their handlers run): a claim of one is not handed out again. */
   readonly #holding = new Set<string>();
+  readonly #deadLetterTries: number;
+  /** Dead letters the server refused, by entry, until one goes through or the entry is parked. */
+  readonly #refused = new Map<string, number>();
+  /** Entries whose dead letter was refused deadLetterTries times: claimed, never handed out again. */
+  readonly #parked = new Set<string>();
+  readonly #connection = new ConnectionTracker();
 
   private constructor(name: string, o: Required<RedisStreamsSourceOptions>, client: Redis, reader: Redis) {
     this.name = name;
@@ -158,6 +99,24 @@ export class RedisStreamsSource implements BrokerSource {
     this.#maxBatch = o.maxBatch;
     this.client = client;
     this.#reader = reader;
+    this.#deadLetterTries = o.deadLetterTries;
+    // Both connections up is up; either one given up on (ioredis: 'end') is down; else reconnecting.
+    const follow = (): void => {
+      if (this.#closed || client.status === 'end' || reader.status === 'end') this.#connection.down();
+      else if (client.status === 'ready' && reader.status === 'ready') this.#connection.up();
+      else this.#connection.lost();
+    };
+    for (const c of [client, reader]) for (const ev of ['ready', 'close', 'reconnecting', 'end']) c.on(ev, follow);
+  }
+
+  /** `up` while both connections (commands, the blocking read) are; `reconnecting` while ioredis re-establishes one (about 15 s); `down` once it gave up or the source closed. */
+  get connection(): ConnectionStats {
+    return this.#connection.snapshot();
+  }
+
+  /** Entries parked: their dead letter was refused `deadLetterTries` times; left pending in the group, no longer handed out by this source. */
+  get parked(): readonly string[] {
+    return [...this.#parked];
   }
 
   static async open(options: RedisStreamsSourceOptions): Promise<RedisStreamsSource> {
@@ -175,6 +134,7 @@ export class RedisStreamsSource implements BrokerSource {
       maxBatch: optInt('maxBatch', options.maxBatch ?? 1000, 1, 100_000),
       bodyField: nonEmpty('bodyField', options.bodyField ?? 'body'),
       deadLetterStream: nonEmpty('deadLetterStream', options.deadLetterStream ?? `${stream}:dead`),
+      deadLetterTries: optInt('deadLetterTries', options.deadLetterTries ?? 3, 1),
     };
     const where = `redis-streams at ${redactUrl(o.url)}`;
     const client = await connectRedis(o.url, where);
@@ -256,9 +216,11 @@ export class RedisStreamsSource implements BrokerSource {
     // Entries trimmed from the stream while pending (Redis 7 reports them): nothing to process.
     const gone = (res[2] ?? []).map((b) => b.toString());
     if (gone.length > 0) await this.client.xack(this.stream, this.group, ...gone);
+    for (const id of gone) this.#parked.delete(id);
     if (entries.length === 0) return 0;
-    // An entry whose handler here outlasted claimIdleMs came back to its own consumer: it is still being handled.
-    const fresh = entries.filter(([id]) => !this.#holding.has(id.toString()));
+    // An entry whose handler here outlasted claimIdleMs came back to its own consumer: it is still
+    // being handled. A parked one stays claimed here (so no peer loops on it either), unhandled.
+    const fresh = entries.filter(([id]) => !this.#holding.has(id.toString()) && !this.#parked.has(id.toString()));
     if (fresh.length === 0) return 0;
     const pipe = this.client.pipeline();
     for (const [id] of fresh) pipe.xpending(this.stream, this.group, id, id, 1);
@@ -280,6 +242,24 @@ export class RedisStreamsSource implements BrokerSource {
     this.#holding.delete(id);
   }
 
+  /**
+   * @internal A dead letter of `id` ended: done (`err` undefined), or failed. The server's refusals
+   * (a ReplyError: WRONGTYPE, OOM...) are counted, and at deadLetterTries the entry is parked; an
+   * outage or an entry no longer pending is not a refusal to count.
+   */
+  deadLetterEnded(id: string, err?: unknown): unknown {
+    if (err === undefined) this.#refused.delete(id);
+    if (!(err instanceof Error && err.name === 'ReplyError')) return err;
+    const n = (this.#refused.get(id) ?? 0) + 1;
+    if (n < this.#deadLetterTries) {
+      this.#refused.set(id, n);
+      return err;
+    }
+    this.#refused.delete(id);
+    this.#parked.add(id);
+    return new Error(`${this.name}: dead letter of entry ${id} refused ${n} times (deadLetterTries), the last: ${err.message}; parked: left pending in the group and no longer claimed by this consumer (source.parked)`, { cause: err });
+  }
+
   /** The group's `lag` from XINFO GROUPS: entries not yet delivered to the group. */
   async lag(): Promise<number> {
     const groups = (await this.client.call('XINFO', 'GROUPS', this.stream)) as unknown[][];
@@ -299,6 +279,7 @@ export class RedisStreamsSource implements BrokerSource {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#connection.down();
     this.#reader.disconnect();
     await this.client.quit().catch(() => undefined);
   }
