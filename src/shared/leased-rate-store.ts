@@ -35,18 +35,22 @@ export interface LeasedRateStoreOptions {
   readonly onError?: (err: unknown) => void;
   /** The most keys the store may hold for this limiter (its key table, named by `prefix`). @default the store's own bound */
   readonly tableKeys?: number;
+  /** Monotonic ms, for holding and local refusals (the store keeps its own time). @default performance.now */
+  readonly now?: () => number;
 }
 
 interface Local {
   tokens: number;
   policy: RatePolicy;
   usedAt: number;
-  /** Refused without asking the store until then (ms, performance.now()). */
+  /** Refused without asking the store until then (ms, the `now` clock). */
   emptyUntil: number;
   retryAt: number;
   remaining: number;
   /** A store call for this key in flight: later callers wait for it rather than asking again. */
   pending: Promise<unknown> | undefined;
+  /** Units the callers waiting for `pending` need: the next call asks for them too. */
+  waiting: number;
   /** The store's last refusal was for a full key table (keys_full), not a spent rate. */
   full: boolean;
 }
@@ -59,12 +63,14 @@ export class LeasedRateStore implements RateStore {
   readonly #keys = new Map<string, Local>();
   readonly #timer: NodeJS.Timeout;
   readonly #table: TokenTable | undefined;
+  readonly #now: () => number;
 
   constructor(store: SharedLimitStore, options: LeasedRateStoreOptions) {
     this.#store = store;
     this.#o = options;
+    this.#now = options.now ?? (() => performance.now());
     this.#table = options.tableKeys === undefined ? undefined : { name: options.prefix, maxKeys: options.tableKeys };
-    this.#timer = setInterval(() => this.#sweep(performance.now()), Math.max(5, options.holdMs / 2));
+    this.#timer = setInterval(() => this.#sweep(this.#now()), Math.max(5, options.holdMs / 2));
     this.#timer.unref();
   }
 
@@ -80,11 +86,11 @@ export class LeasedRateStore implements RateStore {
   }
 
   consume(key: string, policy: RatePolicy, cost: number, _now: number, _maxDelayMs: number): RateDecision | Promise<RateDecision> {
-    const t = performance.now();
+    const t = this.#now();
     let l = this.#keys.get(key);
     if (l === undefined || l.policy !== policy) {
       if (l !== undefined) this.#giveBack(key, l);
-      l = { tokens: 0, policy, usedAt: t, emptyUntil: 0, retryAt: 0, remaining: capacityOf(policy), pending: undefined, full: false };
+      l = { tokens: 0, policy, usedAt: t, emptyUntil: 0, retryAt: 0, remaining: capacityOf(policy), pending: undefined, waiting: 0, full: false };
       this.#keys.set(key, l);
       if (this.#keys.size > this.#o.maxKeys) this.#evict();
     } else {
@@ -137,14 +143,22 @@ export class LeasedRateStore implements RateStore {
 
   async #fetch(key: string, l: Local, cost: number): Promise<RateDecision> {
     while (l.pending !== undefined) {
-      await l.pending;
+      l.waiting += cost;
+      try {
+        await l.pending;
+      } finally {
+        l.waiting -= cost;
+      }
       if (l.tokens >= cost) return this.#spend(l, cost);
-      const t = performance.now();
+      const t = this.#now();
       if (t < l.emptyUntil) return this.#refused(l, l.emptyUntil - t);
     }
     const need = cost - l.tokens;
     const p = l.policy;
-    const call = this.#store.takeTokens(this.#o.prefix + key, p, need, need + Math.max(0, this.#o.batchOf(p)), this.#table);
+    // Enough for the callers that queued behind the last call too: asking only for one
+    // caller's cost admitted one request per round trip to the store, whatever the rate —
+    // at 150/s over IPC on a busy host, two workers admitted 60-90/s while the bucket overflowed.
+    const call = this.#store.takeTokens(this.#o.prefix + key, p, need, need + l.waiting + Math.max(0, this.#o.batchOf(p)), this.#table);
     l.pending = call;
     let g: TokenGrant;
     try {
@@ -161,7 +175,7 @@ export class LeasedRateStore implements RateStore {
     l.remaining = g.remaining;
     l.full = g.full === true;
     if (g.taken === 0) {
-      l.emptyUntil = performance.now() + g.retryAfterMs;
+      l.emptyUntil = this.#now() + g.retryAfterMs;
       return this.#refused(l, g.retryAfterMs);
     }
     l.tokens += g.taken;
