@@ -57,7 +57,8 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return quoted(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return 'a list';
+  // "expected a list of at least 1 item(s), found a list" told nothing (hostile-ops).
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list';
   // YAML's own types (yaml's tags): named as what they are, not as the mapping they are not.
   if (v instanceof Uint8Array) return `binary data (!!binary, ${v.length} bytes)`;
   if (v instanceof Date) return `a timestamp (${Number.isNaN(v.getTime()) ? 'invalid' : v.toISOString()})`;

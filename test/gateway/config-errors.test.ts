@@ -130,6 +130,13 @@ describe('sluice gateway --check', () => {
     expect((await check(`${UP}routes:\n  - { path: /health, exempt: true }\n  - { path: /, exempt: false, policy: { concurrency: 1 } }\n`)).code).toBe(0);
   });
 
+  it('an empty list where one item is needed is found "an empty list" (it was "found a list", what was expected)', async () => {
+    const r = await check(`${UP}routes: []\n`);
+    expect(r).toMatchObject({ code: 2, stderr: 'sluice.yaml:4: routes: expected a list of at least 1 item(s), found an empty list\n' });
+    const m = await check(`${UP}routes:\n  - { path: /, methods: [] }\n`);
+    expect(m.stderr).toBe('sluice.yaml:5: routes[0].methods: expected a list of at least 1 item(s), found an empty list\n');
+  });
+
   it('references: an unknown upstream and policy, every problem listed', async () => {
     const r = await check(`${UP}policies:\n  api: { concurrency: 5 }\nroutes:\n  - path: /\n    upstream: nope\n    policy: missing\n`);
     expect(r.code).toBe(2);
