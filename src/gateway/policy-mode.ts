@@ -65,5 +65,10 @@ export class PolicyRollout {
 export function rolloutIssues(p: PolicyConfig): { key: 'mode' | 'canaryPercent'; expected: string; found: string }[] {
   if (p.mode === 'canary' && p.canaryPercent === undefined) return [{ key: 'mode', expected: 'a canaryPercent with mode canary', found: 'none' }];
   if (p.mode !== 'canary' && p.canaryPercent !== undefined) return [{ key: 'canaryPercent', expected: 'no canaryPercent without mode: canary', found: String(p.canaryPercent) }];
+  // Tenants fall in 10 000 buckets (inCanary): a share between two steps was rounded without a
+  // word — 0.004 to 0, a canary that enforced for no tenant while /status said 0.004%; 0.005 to 0.01.
+  if (typeof p.canaryPercent === 'number' && Math.abs(p.canaryPercent * 100 - Math.round(p.canaryPercent * 100)) > 1e-6) {
+    return [{ key: 'canaryPercent', expected: 'a percentage in steps of 0.01 (tenants are split into 10 000 buckets by the hash of their key)', found: String(p.canaryPercent) }];
+  }
   return [];
 }

@@ -137,6 +137,14 @@ describe('sluice gateway --check', () => {
     expect(m.stderr).toBe('sluice.yaml:5: routes[0].methods: expected a list of at least 1 item(s), found an empty list\n');
   });
 
+  it('a canaryPercent between the hash\'s steps of 0.01 is refused: 0.004 was rounded to 0, a canary of no tenant (hostile-ops)', async () => {
+    const canary = (p: string): string => `${UP}routes:\n  - path: /\n    policy: { concurrency: 1, mode: canary, canaryPercent: ${p} }\n`;
+    const r = await check(canary('0.004'));
+    expect(r).toMatchObject({ code: 2, stderr: 'sluice.yaml:6: routes[0].policy.canaryPercent: expected a percentage in steps of 0.01 (tenants are split into 10 000 buckets by the hash of their key), found 0.004\n' });
+    expect((await check(canary('12.345'))).code).toBe(2);
+    for (const ok of ['0.01', '0.29', '33.33', '100']) expect((await check(canary(ok))).code, ok).toBe(0);
+  });
+
   it('references: an unknown upstream and policy, every problem listed', async () => {
     const r = await check(`${UP}policies:\n  api: { concurrency: 5 }\nroutes:\n  - path: /\n    upstream: nope\n    policy: missing\n`);
     expect(r.code).toBe(2);
