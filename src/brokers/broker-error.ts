@@ -20,6 +20,28 @@ export class BrokerUnavailableError extends SluiceError {
   }
 }
 
+/**
+ * The queue a consumer read was deleted under it: the server cancelled the consumer (RabbitMQ's
+ * basic.cancel) or answered 404 NOT_FOUND. Not an outage — reconnecting will not bring the
+ * queue back; its messages went with it.
+ */
+export class QueueDeletedError extends SluiceError {
+  /** The source's name: broker, address and queue. */
+  readonly broker: string;
+  readonly queue: string;
+  constructor(broker: string, queue: string, how: string, cause?: unknown) {
+    super('SLUICE_ERR_BROKER_QUEUE_DELETED', `${broker}: the queue ${JSON.stringify(queue)} was deleted (${how}); the messages it held went with it`, { cause });
+    this.broker = broker;
+    this.queue = queue;
+  }
+  override get name(): string {
+    return 'QueueDeletedError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof SluiceError && value.code === 'SLUICE_ERR_BROKER_QUEUE_DELETED';
+  }
+}
+
 /** A URL with its password replaced, fit for an error message or a metric label. */
 export function redactUrl(url: string): string {
   try {

@@ -6,14 +6,18 @@
  * Messages wait in a local buffer no longer than the prefetch; the pipeline takes from it only
  * what it demanded. Ack after processing; a retry republishes a copy with the attempt count
  * (through a confirm channel, the original acked only once the copy is confirmed) after its
- * delay; a dead letter goes to `<queue>.dead` with the reason, the same way.
+ * delay; a dead letter goes to `<queue>.dead` with the reason, the same way. A copy that fails
+ * gives the original back to its queue (nack, requeue) rather than hold its prefetch slot; a
+ * deleted queue is a QueueDeletedError, not an outage.
  */
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import amqp from 'amqplib';
 import type { Clock } from '../core/index.js';
 import { InvalidOptionError, optBoolean, optionKeys, optKnownKeys, optRecord, systemClock } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
-import { BrokerUnavailableError, reach, redactUrl } from '../brokers/broker-error.js';
+import { BrokerUnavailableError, QueueDeletedError, reach, redactUrl } from '../brokers/broker-error.js';
+import { ConnectionTracker } from '../brokers/connection-state.js';
+import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
@@ -68,8 +72,7 @@ class RabbitmqDelivery extends DeliveryBase {
     // republishes at once (the attempt counted); a lost connection ends it too (the republish
     // then fails, and the broker requeues the original).
     if (delayMs > 0) await pause(delayMs, this.owner.hurry);
-    await this.owner.republish(this.source, this.msg, { [ATTEMPT_HEADER]: this.attempt + 1, [ERROR_HEADER]: reason });
-    this.owner.ack(this.msg);
+    await this.owner.settleByCopy(this.source, this.msg, { [ATTEMPT_HEADER]: this.attempt + 1, [ERROR_HEADER]: reason });
   }
 
   protected override doRelease(): Promise<void> {
@@ -78,8 +81,7 @@ class RabbitmqDelivery extends DeliveryBase {
   }
 
   protected async doDeadLetter(reason: string): Promise<void> {
-    await this.owner.republish(this.owner.deadLetterQueue, this.msg, { [ATTEMPT_HEADER]: this.attempt, [ERROR_HEADER]: reason, 'x-sluice-source': this.source });
-    this.owner.ack(this.msg);
+    await this.owner.settleByCopy(this.owner.deadLetterQueue, this.msg, { [ATTEMPT_HEADER]: this.attempt, [ERROR_HEADER]: reason, 'x-sluice-source': this.source });
   }
 }
 
@@ -88,6 +90,16 @@ interface Republished {
   readonly content: Buffer;
   /** The broker's reply code and text, once it returned the copy. */
   returned: string | undefined;
+}
+
+/** How long a message whose copy failed is kept before it is given back to its queue (basic.nack, requeue). */
+const REQUEUE_AFTER_MS = 1000;
+
+/** A copy the broker returned: no queue by that name (deleted). */
+class UnroutedError extends Error {
+  override get name(): string {
+    return 'UnroutedError';
+  }
 }
 
 const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, clock: true });
@@ -109,6 +121,7 @@ export class RabbitmqSource implements BrokerSource {
   #unsettled = 0;
   /** Copies published and not yet confirmed (retries and dead letters), for the broker's basic.return to find. */
   readonly #republishing = new Set<Republished>();
+  readonly #connection = new ConnectionTracker();
 
   private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
@@ -119,6 +132,7 @@ export class RabbitmqSource implements BrokerSource {
     this.#consumeCh = consumeCh;
     this.#confirmCh = confirmCh;
     const lost = (err?: unknown): void => {
+      this.#connection.down(); // amqplib does not reconnect
       this.#hurry.abort();
       if (!this.#arrivals.closed) this.#arrivals.fail(new BrokerUnavailableError(name, err ?? new Error('connection closed')));
     };
@@ -174,8 +188,8 @@ export class RabbitmqSource implements BrokerSource {
   #onMessage(msg: ConsumeMessage | null): void {
     if (this.#arrivals.closed) return; // closing: the channel's close requeues it
     if (msg === null) {
-      // The broker cancelled the consumer (queue deleted).
-      this.#arrivals.fail(new BrokerUnavailableError(this.name, new Error('consumer cancelled by the broker')));
+      // The server cancels a consumer whose queue was deleted (basic.cancel): no reconnect brings it back.
+      this.#arrivals.fail(new QueueDeletedError(this.name, this.queue, 'the server cancelled the consumer'));
     } else {
       this.#buffer.push(msg);
     }
@@ -206,10 +220,18 @@ export class RabbitmqSource implements BrokerSource {
     }
   }
 
+  /** `up` until the connection or a channel is lost (amqplib does not reconnect: `down`, reconnects 0), or the source closed. */
+  get connection(): ConnectionStats {
+    return this.#connection.snapshot();
+  }
+
   /** Ready messages in the queue (not counting the unacknowledged ones this consumer holds). */
   async lag(): Promise<number> {
-    const q = await this.#confirmCh.checkQueue(this.queue);
-    return q.messageCount;
+    try {
+      return (await this.#confirmCh.checkQueue(this.queue)).messageCount;
+    } catch (err) {
+      throw /\b404\b|NOT_FOUND/.test((err as Error).message) ? new QueueDeletedError(this.name, this.queue, 'the server answered 404 NOT_FOUND', err) : err;
+    }
   }
 
   /** The consumer stops: retries waiting out their delay here are republished now (their attempt counted). */
@@ -240,6 +262,47 @@ export class RabbitmqSource implements BrokerSource {
     this.#consumeCh.nack(msg, false, true);
   }
 
+  /**
+   * @internal Settle `msg` by a confirmed copy (a retry to its queue, a dead letter), then ack it.
+   * A copy that fails — refused by the broker (nack: a full queue that rejects publishes), or
+   * returned unrouted twice (its queue deleted, declared again and gone again) — gives the original
+   * back to its queue (`basic.nack` with requeue) after REQUEUE_AFTER_MS, at once when the consumer
+   * stops: its prefetch slot is freed and nothing is lost; the failure rejects (a settle error).
+   */
+  async settleByCopy(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#copyOrRedeclare(queue, msg, headers);
+    } catch (err) {
+      // A pause, so that a copy refused for good does not loop (requeued, redelivered, refused) at full speed.
+      await pause(REQUEUE_AFTER_MS, this.#hurry.signal);
+      try {
+        this.requeue(msg);
+      } catch {
+        // the channel is gone: the broker requeued it already
+      }
+      throw err;
+    }
+    this.ack(msg);
+  }
+
+  /** A dead-letter queue deleted while consuming is declared again (as open() does), and the copy sent once more. */
+  async #copyOrRedeclare(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+    try {
+      await this.republish(queue, msg, headers);
+    } catch (err) {
+      if (!(err instanceof UnroutedError) || queue !== this.deadLetterQueue) throw err;
+      // On a channel of its own: a refused declare (406, the queue declared again otherwise) closes only that one.
+      const ch = await this.#conn.createChannel();
+      ch.on('error', () => undefined);
+      try {
+        await ch.assertQueue(queue, { durable: true });
+      } finally {
+        await ch.close().catch(() => undefined);
+      }
+      await this.republish(queue, msg, headers);
+    }
+  }
+
   /** @internal Publish a copy with extra headers and wait for the broker's confirm. */
   async republish(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
     const props = msg.properties;
@@ -258,7 +321,7 @@ export class RabbitmqSource implements BrokerSource {
     } finally {
       this.#republishing.delete(sent);
     }
-    if (sent.returned !== undefined) throw new Error(`${this.name}: the copy sent to queue ${JSON.stringify(queue)} came back unrouted (${sent.returned}): the queue is gone; the message stays unacknowledged`);
+    if (sent.returned !== undefined) throw new UnroutedError(`${this.name}: the copy sent to queue ${JSON.stringify(queue)} came back unrouted (${sent.returned}): the queue is gone`);
   }
 
   /** A copy the broker returned: marks the first republish in progress it can be (same queue, same body). */
@@ -273,6 +336,7 @@ export class RabbitmqSource implements BrokerSource {
 
   async close(): Promise<void> {
     this.#hurry.abort();
+    this.#connection.down();
     if (!this.#arrivals.close()) return;
     // Unacknowledged messages (buffered or in processing) go back to the queue when the channel closes.
     this.#buffer.length = 0;

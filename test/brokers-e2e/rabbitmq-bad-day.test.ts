@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import amqp from 'amqplib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
+import { BrokerConsumer, BrokerUnavailableError, QueueDeletedError } from '../../src/brokers/index.js';
 import type { Delivery } from '../../src/brokers/index.js';
 import { InvalidArgumentError, InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import { ATTEMPT_HEADER, RabbitmqSource } from '../../src/rabbitmq/index.js';
@@ -253,26 +253,88 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     });
   });
 
-  it('the dead-letter queue deleted while consuming: a dead letter fails (settleErrors) and the message stays unacked, back on its queue at stop — not acked with its copy dropped', async () => {
+  it('the dead-letter queue deleted while consuming: declared again and the dead letter sent once more — not acked with its copy dropped (the queue gone, the copy unroutable)', async () => {
     const queue = unique('dlq-gone');
     await publish(queue, ['poison']);
     const source = await RabbitmqSource.open({ url, queue, prefetch: 4 });
     const admin = await amqp.connect(url);
     await (await admin.createChannel()).deleteQueue(`${queue}.dead`);
     await admin.close();
-    const told: string[] = [];
     const c = new BrokerConsumer(source, () => {
       throw new Error('bad');
-    }, { onFailure: { maxAttempts: 1 }, onError: (_e, _d, decision) => told.push(decision.action) });
+    }, { onFailure: { maxAttempts: 1 } });
     try {
       expect(await until(() => c.stats().settleErrors + c.stats().deadLettered === 1)).toBe(true);
-      // Before: deadLettered: 1 — the copy went to no queue (unroutable, confirmed all the same) and the original was acked: lost.
-      expect(c.stats()).toMatchObject({ failed: 1, deadLettered: 0, settleErrors: 1, acked: 0 });
-      expect(told).toEqual(['dead-letter']);
+      // Before: settleErrors 1 and the original held unacknowledged until stop (earlier still: acked, its copy dropped).
+      expect(c.stats()).toMatchObject({ failed: 1, deadLettered: 1, settleErrors: 0, acked: 0, held: 0 });
     } finally {
       await c.stop();
     }
-    expect(await drain(queue)).toEqual([{ body: 'poison', attempt: undefined }]);
+    const dead = await drain(`${queue}.dead`);
+    expect(dead).toEqual([{ body: 'poison', attempt: 1 }]);
+    expect(await drain(queue)).toEqual([]);
+  });
+
+  it('a dead letter the broker refuses (its queue full, reject-publish): the original goes back to its queue after a second (basic.nack, requeue), freeing its prefetch slot, and is delivered again — not held until stop', async () => {
+    const queue = unique('dlq-refused');
+    // A policy, not queue arguments: open() declares the dead-letter queue without any.
+    expect(ctl('set_policy', '-p', VHOST, 'sluice-dlq-refused', '^dlq-refused-.*\\.dead$', '{"max-length":0,"overflow":"reject-publish"}', '--apply-to', 'queues')).toBe(true);
+    try {
+      await publish(queue, ['poison']);
+      let calls = 0;
+      const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue, prefetch: 1 }), () => {
+        calls++;
+        throw new Error('bad');
+      }, { onFailure: { maxAttempts: 1 } });
+      try {
+        // Before: one call, the original unacknowledged in the only prefetch slot until stop.
+        expect(await until(() => calls >= 2)).toBe(true);
+        expect(c.stats()).toMatchObject({ deadLettered: 0, acked: 0 });
+        expect(c.stats().settleErrors).toBeGreaterThanOrEqual(1);
+      } finally {
+        await c.stop();
+      }
+      expect(await drain(queue)).toEqual([{ body: 'poison', attempt: undefined }]); // nothing lost
+    } finally {
+      ctl('clear_policy', '-p', VHOST, 'sluice-dlq-refused');
+    }
+  });
+
+  it('its queue deleted while consuming: done rejects with QueueDeletedError saying so (before: "unreachable"), and stats say the connection was up to the end', async () => {
+    const queue = unique('q-gone');
+    await publish(queue, ['a']);
+    const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue }), () => undefined);
+    expect(await until(() => c.stats().acked === 1)).toBe(true);
+    const before = c.stats();
+    const admin = await amqp.connect(url);
+    await (await admin.createChannel()).deleteQueue(queue);
+    const err = await c.done.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(QueueDeletedError);
+    expect((err as Error).message).toBe(`${c.source.name}: the queue ${JSON.stringify(queue)} was deleted (the server cancelled the consumer); the messages it held went with it`);
+    expect(before).toMatchObject({ connection: 'up', reconnects: 0 });
+    expect(c.stats().connection).toBe('down'); // closed
+    await (await admin.createChannel()).deleteQueue(`${queue}.dead`);
+    // lag() of a source whose queue is gone: the same error, not amqplib's 404.
+    const q2 = unique('q-gone-lag');
+    await publish(q2, []);
+    const s2 = await RabbitmqSource.open({ url, queue: q2 });
+    await (await admin.createChannel()).deleteQueue(q2);
+    const lagErr = await s2.lag().then(() => undefined, (e: unknown) => e);
+    expect(lagErr).toBeInstanceOf(QueueDeletedError);
+    expect((lagErr as Error).message).toMatch(/was deleted \(the server answered 404 NOT_FOUND\)/);
+    await s2.close();
+    await (await admin.createChannel()).deleteQueue(`${q2}.dead`);
+    await admin.close();
+  });
+
+  it('the connection closed by the server: stats say down at once (amqplib does not reconnect)', async () => {
+    const queue = unique('conn-down');
+    const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue }), () => undefined);
+    expect(c.stats()).toMatchObject({ connection: 'up', reconnects: 0 });
+    expect(ctl('close_all_connections', '-p', VHOST, 'sluice bad-day test')).toBe(true);
+    expect(await until(() => c.stats().connection === 'down')).toBe(true);
+    await expect(c.done).rejects.toBeInstanceOf(BrokerUnavailableError);
+    await drain(queue);
   });
 
   it('an ack after the source closed fails (the broker has requeued the message) instead of reporting an ack', async () => {
