@@ -3,8 +3,11 @@
  * file on the virtual clock. Prints a table (policies side by side) and, with --html, writes
  * a self-contained report with charts over time.
  */
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { uplotAssets, UPLOT_MISSING } from '../dashboard/uplot-assets.js';
+import type { UplotAssets } from '../dashboard/uplot-assets.js';
 import { GatewayConfigError } from '../gateway/config-error.js';
 import { checkText, readConfigText } from '../gateway/load-config.js';
 import type { ResolvedConfig } from '../gateway/resolved-config.js';
@@ -12,6 +15,7 @@ import { simulatePolicy } from '../sim/policy-sim.js';
 import type { PolicyRun, SimPolicy } from '../sim/policy-sim.js';
 import { reportHtml } from '../sim/report-html.js';
 import { parseScenario } from '../sim/scenario.js';
+import type { Scenario } from '../sim/scenario.js';
 import { commandFlags } from './args.js';
 import { formatTable } from './table.js';
 
@@ -52,17 +56,45 @@ export async function simulateCommand(argv: string[], out: NodeJS.WritableStream
   }
   const uplot = values.html === undefined ? undefined : uplotAssets();
   if (values.html !== undefined && uplot === undefined) throw new Error(`--html: ${UPLOT_MISSING}`);
+  // Opened before the runs: a report path that cannot be written (a directory, a missing
+  // directory) failed only after every policy had run, which takes minutes for a long scenario.
+  const report = values.html === undefined ? undefined : { file: values.html, handle: await openReport(values.html), uplot: uplot! };
+  try {
+    return await runAndReport(policies, scenario, values.json === true, report, out, err);
+  } finally {
+    await report?.handle.close();
+  }
+}
+
+interface Report {
+  readonly file: string;
+  readonly handle: FileHandle;
+  readonly uplot: UplotAssets;
+}
+
+async function runAndReport(policies: readonly SimPolicy[], scenario: Scenario, json: boolean, report: Report | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const runs: PolicyRun[] = [];
   for (const p of policies) runs.push(await simulatePolicy(p, scenario));
   const table = summaryTable(runs);
-  if (values.json) out.write(`${JSON.stringify({ scenario, runs }, null, 2)}\n`);
+  if (json) out.write(`${JSON.stringify({ scenario, runs }, null, 2)}\n`);
   else out.write(`scenario ${scenario.name}: ${(scenario.durationMs / 1000).toFixed(0)} s simulated\n\n${table}`);
   for (const r of runs) for (const n of r.notes) err.write(`${r.label}: ${n}\n`);
-  if (values.html !== undefined) {
-    await writeFile(values.html, reportHtml(scenario, runs, table, uplot!));
-    if (!values.json) out.write(`\nreport: ${values.html}\n`);
+  if (report !== undefined) {
+    await report.handle.writeFile(reportHtml(scenario, runs, table, report.uplot));
+    if (!json) out.write(`\nreport: ${report.file}\n`);
   }
   return 0;
+}
+
+/** The report file, opened for writing (non-blocking: a FIFO without a reader is refused, not waited on). */
+async function openReport(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK, 0o666);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    const why = code === 'EISDIR' ? 'a directory' : code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' ? 'not allowed' : code === 'ENXIO' ? 'a FIFO nobody reads' : code;
+    throw new Error(`--html: expected a file it can write, received ${JSON.stringify(file)} (${why}: ${code})`);
+  }
 }
 
 async function policyOf(spec: string): Promise<SimPolicy> {

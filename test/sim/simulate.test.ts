@@ -11,6 +11,7 @@ import { parseScenario, resolveScenario } from '../../src/sim/scenario.js';
 import { SCENARIO_SCHEMA } from '../../src/sim/scenario-schema.js';
 import { simulateCommand } from '../../src/cli/simulate.js';
 import { cleanup, root, tempDir } from '../gateway/helpers.js';
+import { mkfifoSync } from '../gateway/mkfifo.js';
 
 afterEach(cleanup);
 
@@ -212,6 +213,24 @@ describe('sluice simulate', { timeout: 120_000 }, () => {
     expect(page).toContain('uPlot');
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['"]?https?:/); // nothing fetched
     for (const id of ['goodput', 'latency', 'limit', 'refused', 'queue']) expect(page).toContain(`id="${id}"`);
+  });
+
+  it('an --html path it cannot write is refused before any policy runs: it failed after every run (EISDIR), and a FIFO hung the command (hostile-ops)', async () => {
+    const dir = tempDir();
+    const scFile = join(dir, 'sc.yaml');
+    writeFileSync(scFile, scenario());
+    const policies = join(root, 'docs/scenarios/policies.yaml');
+    const fifo = join(dir, 'report.fifo');
+    mkfifoSync(fifo);
+    for (const [path, why] of [
+      [dir, 'a directory: EISDIR'],
+      [join(dir, 'nope', 'report.html'), 'its directory does not exist: ENOENT'],
+      [fifo, 'a FIFO nobody reads: ENXIO'],
+    ] as const) {
+      const out = new Sink();
+      await expect(simulateCommand(['--scenario', scFile, '--policy', policies, '--html', path], out, new Sink())).rejects.toThrow(`--html: expected a file it can write, received ${JSON.stringify(path)} (${why})`);
+      expect(out.text).toBe(''); // nothing ran
+    }
   });
 
   it('a config or scenario mistake: exit 2 with the messages; a missing policy name lists the known ones', async () => {
