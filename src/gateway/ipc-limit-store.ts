@@ -12,7 +12,27 @@ export type LeaseCall =
   | { readonly t: 'lease'; readonly id: number; readonly op: 'takeTokens'; readonly args: readonly [string, RatePolicy, number, number, (TokenTable | undefined)?] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'returnTokens'; readonly args: readonly [string, RatePolicy, number, (TokenTable | undefined)?] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'takeSlots'; readonly args: readonly [string, number, number] }
-  | { readonly t: 'lease'; readonly id: number; readonly op: 'returnSlots'; readonly args: readonly [string, number] };
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'returnSlots'; readonly args: readonly [string, number] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'useTable'; readonly args: readonly [TokenTable, boolean] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'releaseSlots'; readonly args: readonly [string] };
+
+/** The primary's side: a worker's call answered by its holder's view of the ledger. */
+export async function answerLease(store: SharedLimitStore, m: LeaseCall): Promise<unknown> {
+  switch (m.op) {
+    case 'takeTokens':
+      return store.takeTokens(...m.args);
+    case 'returnTokens':
+      return store.returnTokens(...m.args);
+    case 'takeSlots':
+      return store.takeSlots(...m.args);
+    case 'returnSlots':
+      return store.returnSlots(...m.args);
+    case 'useTable':
+      return store.useTable?.(...m.args);
+    case 'releaseSlots':
+      return store.releaseSlots?.(...m.args);
+  }
+}
 
 /** The primary's answer. */
 export interface LeaseReply {
@@ -59,6 +79,14 @@ export class IpcLimitStore implements SharedLimitStore {
 
   returnSlots(name: string, n: number): Promise<void> {
     return this.#call({ t: 'lease', id: 0, op: 'returnSlots', args: [name, n] }) as Promise<void>;
+  }
+
+  useTable(table: TokenTable, using: boolean): Promise<void> {
+    return this.#call({ t: 'lease', id: 0, op: 'useTable', args: [table, using] }) as Promise<void>;
+  }
+
+  releaseSlots(name: string): Promise<void> {
+    return this.#call({ t: 'lease', id: 0, op: 'releaseSlots', args: [name] }) as Promise<void>;
   }
 
   /** The primary drops a worker's holdings when it exits; here only the calls in flight end. */

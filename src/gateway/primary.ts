@@ -22,6 +22,7 @@ import { listenAdmin, refuseMethod, send, storeReadiness } from './admin-server.
 import type { AdminServer } from './admin-server.js';
 import type { SharedLimitStore } from '../shared/limit-store.js';
 import type { GatewayConfig } from './config-types.js';
+import { answerLease } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
 import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
@@ -45,6 +46,8 @@ export interface PrimaryStatus extends GatewayStatus {
    */
   readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly answering: boolean; readonly exited: boolean; readonly status: GatewayStatus | undefined }[];
   readonly leases: ReturnType<LeaseLedger['slots']>;
+  /** The primary's token tables (one per rate limiter a worker uses) and the tenants' buckets in them. */
+  readonly tokenTables: ReturnType<LeaseLedger['tokenTables']>;
 }
 
 /** The same shape as gateway.ts's Gateway (kept apart: gateway.ts imports this file). */
@@ -148,10 +151,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     if (s.dead) return;
     let reply: { result?: unknown; error?: string };
     try {
-      const st = s.store;
-      const result =
-        m.op === 'takeTokens' ? await st.takeTokens(...m.args) : m.op === 'returnTokens' ? await st.returnTokens(...m.args) : m.op === 'takeSlots' ? await st.takeSlots(...m.args) : await st.returnSlots(...m.args);
-      reply = { result };
+      reply = { result: await answerLease(s.store, m) };
     } catch (err) {
       reply = { error: err instanceof Error ? err.message : String(err) };
     }
@@ -262,7 +262,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const leases = ledger.slots();
     const summed = mergeStatuses(statuses);
     const merged = summed === undefined ? undefined : gatewayLimits(summed, statuses[0]!, leases);
-    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), workers: each, leases };
+    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), workers: each, leases, tokenTables: ledger.tokenTables() };
   };
   const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
     // A scrape of every series of every worker: allow it more than a status call.

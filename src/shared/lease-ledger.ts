@@ -9,6 +9,16 @@
  * many more as are there up to `max`. Slots: per name, what each holder leases and wants;
  * `Σ held <= limit` always (a holder's slots count from the moment they are granted here
  * until its give-back arrives here).
+ *
+ * Forgetting: a table of tokens goes when no holder uses it any more — each says so, `useTable`
+ * (its limiter retired by a reload: a changed rate is a new table) — and a pool of slots when
+ * every holder of it has released it (`releaseSlots`) and holds none. Until then a released
+ * holder stays in its pool: the pool's fair share divides the limit by the holders it has, and
+ * a live pool's divisor must not change under it (#fairShare). Without this, every reload that
+ * changed a limit left its tables here for good, with every tenant's bucket (hostile pass,
+ * session 18). A dead holder (`drop`) leaves the tables it used: its successor takes over the
+ * same limiters, and a table forgotten meanwhile would give every tenant a fresh burst; one
+ * nobody uses after that goes once its every bucket is full again (a fresh table answers the same).
  */
 import { MemoryStore } from '../rate/memory-store.js';
 import type { RatePolicy } from '../rate/policy.js';
@@ -17,6 +27,8 @@ import type { SharedLimitStore, SlotGrant, TokenGrant, TokenTable } from './limi
 interface SlotHolding {
   held: number;
   want: number;
+  /** It said it will never use these slots again (`releaseSlots`). */
+  released: boolean;
 }
 
 interface SlotPool {
@@ -28,6 +40,8 @@ export class LeaseLedger {
   readonly #tokens: MemoryStore;
   /** A table per rate limiter that said which it is (its own maxKeys); `#tokens` for the others. */
   readonly #tables = new Map<string, MemoryStore>();
+  /** Per table name, the holders that use it (`useTable`); an empty set: only dead holders did. */
+  readonly #users = new Map<string, Set<string>>();
   readonly #slots = new Map<string, SlotPool>();
   readonly #now: () => number;
 
@@ -43,6 +57,8 @@ export class LeaseLedger {
       returnTokens: (key, policy, n, table) => Promise.resolve(this.returnTokens(key, policy, n, table)),
       takeSlots: (name, limit, want) => Promise.resolve(this.takeSlots(id, name, limit, want)),
       returnSlots: (name, n) => Promise.resolve(this.returnSlots(id, name, n)),
+      useTable: (table, using) => Promise.resolve(this.useTable(id, table, using)),
+      releaseSlots: (name) => Promise.resolve(this.releaseSlots(id, name)),
       close: () => Promise.resolve(this.drop(id)),
     };
   }
@@ -69,6 +85,42 @@ export class LeaseLedger {
     if (n > 0) this.#table(table).refund(key, policy, n, this.#now());
   }
 
+  /** Holder `id` takes from `table` from now on (`using`), or never again: a table nobody uses is forgotten. */
+  useTable(id: string, table: TokenTable, using: boolean): void {
+    let users = this.#users.get(table.name);
+    if (using) {
+      if (users === undefined) this.#users.set(table.name, (users = new Set()));
+      users.add(id);
+      return;
+    }
+    if (users?.delete(id) !== true) return;
+    if (users.size === 0) this.#forgetTable(table.name);
+    this.#forgetOrphans();
+  }
+
+  /** Token tables held (one per rate limiter some holder uses), and the keys in them all (with the shared table's). */
+  tokenTables(): { count: number; keys: number } {
+    let keys = this.#tokens.size;
+    for (const t of this.#tables.values()) keys += t.size;
+    return { count: this.#tables.size, keys };
+  }
+
+  #forgetTable(name: string): void {
+    this.#users.delete(name);
+    this.#tables.delete(name);
+  }
+
+  /** Tables only dead holders used: forgotten once every bucket in them is full again (equal to none). */
+  #forgetOrphans(): void {
+    const now = this.#now();
+    for (const [name, users] of this.#users) {
+      if (users.size > 0) continue;
+      const t = this.#tables.get(name);
+      t?.prune(now);
+      if (t === undefined || t.size === 0) this.#forgetTable(name);
+    }
+  }
+
   /** The named table (made with its maxKeys when first asked for), or the shared one. */
   #table(table: TokenTable | undefined): MemoryStore {
     if (table === undefined) return this.#tokens;
@@ -83,7 +135,8 @@ export class LeaseLedger {
     // A reload may change the limit: new grants follow it; holdings above it drain by give-backs.
     pool.limit = limit;
     let h = pool.holders.get(id);
-    if (h === undefined) pool.holders.set(id, (h = { held: 0, want: 0 }));
+    if (h === undefined) pool.holders.set(id, (h = { held: 0, want: 0, released: false }));
+    h.released = false;
     let used = 0;
     for (const x of pool.holders.values()) used += x.held;
     const granted = Math.max(0, Math.min(want, limit - used));
@@ -93,13 +146,36 @@ export class LeaseLedger {
   }
 
   returnSlots(id: string, name: string, n: number): void {
-    const h = this.#slots.get(name)?.holders.get(id);
-    if (h !== undefined) h.held = Math.max(0, h.held - n);
+    const pool = this.#slots.get(name);
+    const h = pool?.holders.get(id);
+    if (h === undefined) return;
+    h.held = Math.max(0, h.held - n);
+    this.#forgetIfReleased(name, pool!);
   }
 
-  /** Everything `id` held goes back (its process is gone). */
+  /** Holder `id` will never use the slots `name` again: the pool goes once every holder has said so and holds none. */
+  releaseSlots(id: string, name: string): void {
+    const pool = this.#slots.get(name);
+    const h = pool?.holders.get(id);
+    if (h === undefined) return;
+    h.want = 0;
+    h.released = true;
+    this.#forgetIfReleased(name, pool!);
+  }
+
+  #forgetIfReleased(name: string, pool: SlotPool): void {
+    for (const h of pool.holders.values()) if (!h.released || h.held > 0) return;
+    this.#slots.delete(name);
+  }
+
+  /** Everything `id` held goes back (its process is gone); the tables it used stay (see the top). */
   drop(id: string): void {
-    for (const pool of this.#slots.values()) pool.holders.delete(id);
+    for (const [name, pool] of this.#slots) {
+      pool.holders.delete(id);
+      this.#forgetIfReleased(name, pool);
+    }
+    for (const users of this.#users.values()) users.delete(id);
+    this.#forgetOrphans();
   }
 
   /** Slots leased per name, per holder (for /status). */

@@ -64,6 +64,7 @@ export class LeasedRateStore implements RateStore {
   readonly #timer: NodeJS.Timeout;
   readonly #table: TokenTable | undefined;
   readonly #now: () => number;
+  #closed = false;
 
   constructor(store: SharedLimitStore, options: LeasedRateStoreOptions) {
     this.#store = store;
@@ -72,6 +73,8 @@ export class LeasedRateStore implements RateStore {
     this.#table = options.tableKeys === undefined ? undefined : { name: options.prefix, maxKeys: options.tableKeys };
     this.#timer = setInterval(() => this.#sweep(this.#now()), Math.max(5, options.holdMs / 2));
     this.#timer.unref();
+    // Before any take: the store keeps the table while any holder says it uses it.
+    if (this.#table !== undefined) this.#store.useTable?.(this.#table, true).catch((err: unknown) => this.#o.onError?.(err));
   }
 
   get size(): number {
@@ -121,10 +124,13 @@ export class LeasedRateStore implements RateStore {
     this.#keys.clear();
   }
 
-  /** Give every held token back and stop the sweep. */
+  /** Give every held token back, stop the sweep, and tell the store this holder is done with its table. */
   close(): void {
     clearInterval(this.#timer);
     this.clear();
+    // After the give-backs (one channel, in order): the last holder's word lets the store forget the table.
+    if (this.#table !== undefined && !this.#closed) this.#store.useTable?.(this.#table, false).catch((err: unknown) => this.#o.onError?.(err));
+    this.#closed = true;
   }
 
   #spend(l: Local, cost: number): RateDecision {

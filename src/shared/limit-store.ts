@@ -86,6 +86,17 @@ export interface SharedLimitStore {
   takeSlots(name: string, limit: number, want: number): Promise<SlotGrant>;
   /** Give back `n` slots this holder leased. */
   returnSlots(name: string, n: number): Promise<void>;
+  /**
+   * This holder takes tokens from `table` from now on (`true`, before its first take), or never
+   * again (`false`, after its last give-back): a store that keeps state per table forgets a
+   * table once no holder uses it. Absent: the store's tables go by themselves (Redis keys expire).
+   */
+  useTable?(table: TokenTable, using: boolean): Promise<void>;
+  /**
+   * This holder will never use the slots named `name` again (it holds none of them now): a store
+   * that keeps state per name forgets it once every holder of it has said so. Absent: as `useTable`.
+   */
+  releaseSlots?(name: string): Promise<void>;
   /** Give back everything this holder leased, and stop. Idempotent. */
   close(): Promise<void>;
 }

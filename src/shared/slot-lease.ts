@@ -219,7 +219,12 @@ export class SlotLease {
     // come): a process holding none at the reload served none of its queue, which waited out
     // its timeout, every caller refused (hostile-10: --workers 2, a policy renamed by SIGHUP).
     if (this.#retired && gate.queued === 0) {
-      if (this.#held === 0) clearInterval(this.#timer);
+      if (this.#held === 0 && this.#timer !== undefined) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+        // Nothing held, nobody waiting, and no caller comes any more: the store may forget the name.
+        this.#store.releaseSlots?.(this.#o.name).catch((err: unknown) => this.#o.onError?.(err));
+      }
       return;
     }
     // With demand, up to the fair share at once (not only what waits at this instant).

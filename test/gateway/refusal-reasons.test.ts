@@ -7,7 +7,7 @@
 // maxKeys bounds its tenants across the workers (it was ignored: one table of 100 000 keys in
 // the primary for every limiter).
 import { afterEach, describe, expect, it } from 'vitest';
-import { IpcLimitStore } from '../../src/gateway/ipc-limit-store.js';
+import { answerLease, IpcLimitStore } from '../../src/gateway/ipc-limit-store.js';
 import type { LeaseCall } from '../../src/gateway/ipc-limit-store.js';
 import { KeyedRateLimiter } from '../../src/rate/keyed.js';
 import { LeaseLedger } from '../../src/shared/lease-ledger.js';
@@ -43,19 +43,7 @@ describe('refusal reasons', () => {
     // The IPC channel as the worker sees it: every call and answer structured-cloned, answered by the ledger.
     const ipc: IpcLimitStore = new IpcLimitStore((m: LeaseCall) => {
       const call = structuredClone(m);
-      const run = async (): Promise<unknown> => {
-        switch (call.op) {
-          case 'takeTokens':
-            return holder.takeTokens(...call.args);
-          case 'returnTokens':
-            return holder.returnTokens(...call.args);
-          case 'takeSlots':
-            return holder.takeSlots(...call.args);
-          default:
-            return holder.returnSlots(...call.args);
-        }
-      };
-      void run().then((result) => ipc.handle(structuredClone({ t: 'lease-reply', id: call.id, result })));
+      void answerLease(holder, call).then((result) => ipc.handle(structuredClone({ t: 'lease-reply', id: call.id, result })));
       return true;
     });
     const store = new LeasedRateStore(ipc, { prefix: 'p/limit:', holdMs: 60_000, maxKeys: 100, batchOf: () => 0 });
