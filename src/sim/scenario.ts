@@ -96,6 +96,17 @@ export function resolveScenario(value: unknown, file = '<scenario>', source?: { 
   const durationMsOf = durationMs(s.duration);
   const sampleMs = s.sample === undefined ? SCENARIO_DEFAULTS.sampleMs : durationMs(s.sample);
   if (sampleMs < 10 || sampleMs > durationMsOf) add(['sample'], `a duration in [10ms, duration]`);
+  // A step, spike or spell that starts at or after the end never happens: `at: 90s` in a 60s
+  // scenario ran without it and said nothing (a step the only one: a run of no requests).
+  const within = (path: (string | number)[], at: Duration): void => {
+    if (durationMs(at) >= durationMsOf) add(path, `a time before the end of the scenario (duration ${s.duration})`);
+  };
+  (s.upstream.slow ?? []).forEach((w, j) => within(['upstream', 'slow', j, 'at'], w.at));
+  (s.upstream.outages ?? []).forEach((o, j) => within(['upstream', 'outages', j, 'at'], o.at));
+  s.clients.forEach((c, i) => {
+    c.rate.forEach((r, j) => within(['clients', i, 'rate', j, 'at'], r.at));
+    (c.spikes ?? []).forEach((p, j) => within(['clients', i, 'spikes', j, 'at'], p.at));
+  });
   const clients = s.clients.map((c, i): ClientSpec => {
     const steps = c.rate.map((r) => ({ at: durationMs(r.at), perMs: perMs(r.rate) }));
     steps.forEach((st, j) => {

@@ -70,6 +70,12 @@ describe('scenario format', () => {
     expect(errors(scenario().replace('latency: 10ms', 'latency: 10'))).toEqual(['sc.yaml:4: upstream.latency: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found 10']);
   });
 
+  it('a step, spike, slow spell or outage that starts at or after the end is refused: it never happened, without a word (hostile-ops)', () => {
+    const late = scenario('\n    spikes: [{ at: 1m, for: 1s, rate: 10/s }]').replace('{ at: 5s, rate: 1500/s }', '{ at: 20s, rate: 1500/s }').replace('latency: 10ms', 'latency: 10ms\n  slow: [{ at: 10s, for: 1s, latencyFactor: 2 }]\n  outages: [{ at: 9s, for: 5s }]');
+    const end = 'expected a time before the end of the scenario (duration 10s)';
+    expect(errors(late)).toEqual([`sc.yaml:5: upstream.slow[0].at: ${end}, found "10s"`, `sc.yaml:12: clients[0].rate[1].at: ${end}, found "20s"`, `sc.yaml:13: clients[0].spikes[0].at: ${end}, found "1m"`]);
+  });
+
   it('refuses a scenario of more attempts than can be simulated (rate x duration x attempts), naming the figure; rate 0 is a run of nothing', () => {
     const huge = (rate: string, attempts = 1): string => `duration: 60m\nupstream: { capacity: 10, latency: 10ms }\nclients:\n  - rate: [{ at: 0s, rate: ${rate} }]\n    retry: { attempts: ${attempts}, backoff: none }\n`;
     const limit = 'expected at most 5,000,000 attempts over the duration (the clients\' rates and spikes x duration x retry attempts; each is simulated one by one)';
