@@ -17,6 +17,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
+import { heldTimeout } from './held-timeouts.js';
+import type { HeldReads } from './held-timeouts.js';
 import { abandonForwarding } from './proxy.js';
 import { ALLOWED_METHODS, lingerAfterEnd, rawProblem } from './responses.js';
 
@@ -162,14 +164,21 @@ function endWith(socket: Duplex, answer: string): void {
 
 /**
  * The server's `clientError` listener; `maxHeaderSize` is stated in the answer to a head over
- * it; `lastOf(socket)`: the response of the last request parsed on the connection (pipeline-limit.ts).
+ * it; `lastOf(socket)`: the response of the last request parsed on the connection (pipeline-limit.ts);
+ * `held`: the gateway's own holds on reading, whose time a request timeout does not count (held-timeouts.ts).
  */
-export function onClientError(bad: BadRequests, maxHeaderSize?: number, lastOf?: (socket: Duplex) => ServerResponse | undefined): (err: ParseError, socket: Duplex) => void {
+export function onClientError(
+  bad: BadRequests,
+  maxHeaderSize?: number,
+  lastOf?: (socket: Duplex) => ServerResponse | undefined,
+  held?: { readonly reads: HeldReads; readonly headersTimeoutMs: () => number },
+): (err: ParseError, socket: Duplex) => void {
   /** Connections whose error is to be answered after requests pipelined before it (not marked answered yet: those are still served). */
   const after = new WeakSet<Duplex>();
-  return (err, socket) => {
+  const listener = (err: ParseError, socket: Duplex): void => {
     // After a parse error llhttp reports the same error for every later read: answer once.
     if (bad.answered(socket) || after.has(socket)) return;
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && held !== undefined && heldTimeout(socket, held.reads, lastOf?.(socket), held.headersTimeoutMs(), () => listener(err, socket))) return;
     if (err.code === 'HPE_CLOSED_CONNECTION') {
       // Bytes after a request that said Connection: close are not processed, nor answered
       // (RFC 9112 section 9.6): that request's response goes out, then the close. The socket is
@@ -210,6 +219,7 @@ export function onClientError(bad: BadRequests, maxHeaderSize?: number, lastOf?:
     if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
     inFlight.prependOnceListener('finish', () => (socket.writable ? endWith(socket, answer) : socket.destroy()));
   };
+  return listener;
 }
 
 /** `answer` goes out once `last` has finished (its response says the connection closes), and the connection closes. */

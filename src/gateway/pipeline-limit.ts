@@ -39,6 +39,8 @@ interface Line {
   readonly waiting: (() => boolean)[];
   /** The response of the last request parsed on the connection (served or waiting). */
   last: ServerResponse | undefined;
+  /** Requests parsed on the connection so far. */
+  parsed: number;
   /** The response being served now (busy), and the lines serving one before and after this one in its limit's list. */
   serving: ServerResponse | undefined;
   prev: Line | undefined;
@@ -88,9 +90,10 @@ export class PipelineLimit {
   run(req: IncomingMessage, res: ServerResponse, handle: PipelineHandler): void {
     const socket = req.socket;
     let line = this.#lines.get(socket);
-    if (line === undefined) this.#lines.set(socket, (line = { limit: this, socket, busy: false, closing: false, stopped: false, admitting: false, waiting: [], last: undefined, serving: undefined, prev: undefined, next: undefined }));
+    if (line === undefined) this.#lines.set(socket, (line = { limit: this, socket, busy: false, closing: false, stopped: false, admitting: false, waiting: [], last: undefined, parsed: 0, serving: undefined, prev: undefined, next: undefined }));
     const l = line;
     l.last = res;
+    l.parsed++;
     if (!l.busy) {
       this.#start(l, res);
       return handle(req, res);
@@ -178,6 +181,16 @@ export class PipelineLimit {
   /** The response of the last request parsed on `socket`: the one being served, or the last waiting behind it. */
   lastResponse(socket: object): ServerResponse | undefined {
     return this.#lines.get(socket as Socket)?.last;
+  }
+
+  /** Whether `socket` is not read now: a request waits its turn on it, or the pacer holds it (held-timeouts.ts). */
+  holdsReading(socket: Socket): boolean {
+    return this.#lines.get(socket)?.stopped === true || this.#pacer?.holds(socket) === true;
+  }
+
+  /** Requests parsed on `socket` so far. */
+  parsedOn(socket: Socket): number {
+    return this.#lines.get(socket)?.parsed ?? 0;
   }
 
   /** Requests parsed on `socket` and waiting behind the one being served. */
