@@ -55,9 +55,16 @@ export interface DeferredBody {
 /** What a request is forwarded with: its body read, or one to ask for once it may go on. */
 export type BodySource = RequestBody | DeferredBody;
 
+/** Responses whose client waits for a 100 Continue not sent yet: admission comes first (held-timeouts.ts reads it). */
+const awaiting = new WeakSet<ServerResponse>();
+
+/** Whether `res`'s client waits for the 100 Continue the gateway has not sent yet. */
+export const awaitsContinue = (res: ServerResponse): boolean => awaiting.has(res);
+
 /** A deferred body for `res`'s request; its memory is given back with the response whatever happens. */
 export function deferredBody(res: ServerResponse, reserved: BodyReservation, limits: BodyLimits, refuse: (r: BodyRefusal) => void, refuseSlot: (r: Rejection) => void): DeferredBody {
   res.once('close', () => reserved.hold.release());
+  awaiting.add(res);
   return { reserved, limits, refuse, refuseSlot };
 }
 
@@ -87,6 +94,7 @@ export function withBody(
   const given = permit === undefined ? [] : permit.permits.filter((p) => again.some((g) => g.name === p.gate));
   const kept = given.length === 0 ? permit : new HttpPermit(permit!.gate, permit!.permits.filter((p) => !given.includes(p)), permit!.allFacts, permit!.classify);
   for (const p of given) p.release('ignored');
+  awaiting.delete(res);
   res.writeContinue();
   readBody(
     req,

@@ -73,4 +73,25 @@ describe('a head the gateway stopped reading', () => {
     expect(statuses(c.text())).toEqual(['200', '200', '408']);
     expect(c.text()).toMatch(/"reason":"body_timeout"/);
   });
+
+  it('nor is a request whose client waits for the 100 Continue the gateway holds back while it queues for admission', async () => {
+    // requestTimeout 300ms; the slot is busy for 800 ms. Until session 18 the client, waiting for its
+    // 100 as told, got 408 'not received in time' at 300 ms (a queueTimeout may be up to 10m).
+    const gw = await startInProcess(oneRoute(await slowUpstream(800), '5s', {
+      server: { headersTimeout: '200ms', requestTimeout: '300ms' },
+      routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 4, queueTimeout: '5s' } } }],
+    }));
+    const busy = rawSocket(gw.url);
+    busy.socket.write(get('/1', true));
+    await new Promise((r) => setTimeout(r, 100));
+    const c = rawSocket(gw.url);
+    c.socket.write('POST /2 HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n');
+    await expect.poll(() => c.text(), { timeout: 10_000 }).toMatch(/^HTTP\/1\.1 [14]\d\d /);
+    expect(c.text()).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+    c.socket.write('hello');
+    await c.closed;
+    expect(statuses(c.text())).toEqual(['100', '200']);
+    expect(c.text()).toMatch(/\/2:5$/);
+    await busy.closed;
+  });
 });
