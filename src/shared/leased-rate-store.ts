@@ -147,11 +147,25 @@ export class LeasedRateStore implements RateStore {
     return l.full ? { ...d, full: true } : d;
   }
 
+  /**
+   * The store did not answer (a closed Redis store's outage, a primary that is gone): refused for
+   * that — store_unavailable, a 503 — not as if the key had spent its rate (a 429).
+   */
+  #unavailable(l: Local): RateDecision {
+    l.full = false;
+    return { ...this.#refused(l, FAIL_RETRY_MS), unavailable: true };
+  }
+
   async #fetch(key: string, l: Local, cost: number): Promise<RateDecision> {
     while (l.pending !== undefined) {
       l.waiting += cost;
       try {
         await l.pending;
+      } catch {
+        // The call it waited for failed: refused as that call's own caller is (store_unavailable,
+        // told once, there), not rejected with the store's error — until session 18 every
+        // caller but the first got the error itself, an exception out of admit().
+        return this.#unavailable(l);
       } finally {
         l.waiting -= cost;
       }
@@ -171,10 +185,7 @@ export class LeasedRateStore implements RateStore {
       g = await call;
     } catch (err) {
       this.#o.onError?.(err);
-      l.full = false;
-      // The store did not answer (a closed Redis store's outage, a primary that is gone): refused
-      // for that — store_unavailable, a 503 — not as if the key had spent its rate (a 429).
-      return { ...this.#refused(l, FAIL_RETRY_MS), unavailable: true };
+      return this.#unavailable(l);
     } finally {
       l.pending = undefined;
     }

@@ -117,3 +117,25 @@ describe('LeasedRateStore: two workers over a slow lease channel', () => {
     });
   }
 });
+
+describe('LeasedRateStore: a store call that fails', () => {
+  it('refuses every caller that waited for it store_unavailable, as the caller that made it — none gets the error', async () => {
+    const errors: unknown[] = [];
+    const down: SharedLimitStore = {
+      takeTokens: () => new Promise((_resolve, reject) => setImmediate(() => reject(new Error('the lease channel closed')))),
+      returnTokens: () => Promise.resolve(),
+      takeSlots: () => Promise.reject(new Error('unused')),
+      returnSlots: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const store = new LeasedRateStore(down, { prefix: 'p:', holdMs: 1000, maxKeys: 10, batchOf: () => 0, onError: (err) => errors.push(err) });
+    stores.push(store);
+    const policy = ratePolicy({ algorithm: 'gcra', rate: 100, perMs: 1000, burst: 10 });
+    // One call in flight, two callers waiting for it.
+    const answers = await Promise.allSettled([0, 1, 2].map(async () => store.consume('k', policy, 1, 0, 0)));
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    for (const a of answers) expect(a.status === 'fulfilled' ? a.value : undefined).toMatchObject({ allowed: false, unavailable: true, retryAfterMs: 1000 });
+    // Told once, by the caller that made the call.
+    expect(errors).toHaveLength(1);
+  });
+});
