@@ -76,6 +76,13 @@ describe('scenario format', () => {
     expect(errors(late)).toEqual([`sc.yaml:5: upstream.slow[0].at: ${end}, found "10s"`, `sc.yaml:12: clients[0].rate[1].at: ${end}, found "20s"`, `sc.yaml:13: clients[0].spikes[0].at: ${end}, found "1m"`]);
   });
 
+  it('refuses more than 20,000 samples (duration / sample): 10ms over 1h made 360,000 per policy, 700 MB and a 27 MB report (hostile-ops)', () => {
+    const fine = (sample: string): string => `duration: 1h\nsample: ${sample}\nupstream: { capacity: 10, latency: 10ms }\nclients:\n  - rate: [{ at: 0s, rate: 1/s }]\n`;
+    expect(errors(fine('10ms'))).toEqual(['sc.yaml:2: sample: expected a duration in [180ms, duration] (at most 20,000 samples over the duration), found "10ms"']);
+    expect(errors(fine('180ms'))).toEqual([]);
+    expect(errors(scenario().replace('duration: 10s', 'duration: 10s\nsample: 10ms'))).toEqual([]); // 1,000 samples
+  });
+
   it('refuses a scenario of more attempts than can be simulated (rate x duration x attempts), naming the figure; rate 0 is a run of nothing', () => {
     const huge = (rate: string, attempts = 1): string => `duration: 60m\nupstream: { capacity: 10, latency: 10ms }\nclients:\n  - rate: [{ at: 0s, rate: ${rate} }]\n    retry: { attempts: ${attempts}, backoff: none }\n`;
     const limit = 'expected at most 5,000,000 attempts over the duration (the clients\' rates and spikes x duration x retry attempts; each is simulated one by one)';
