@@ -7,11 +7,11 @@
  * Numbers are written in decimal digits, as in a config file: `Number()` took `0x10`, `1e3`,
  * `-0` and `1e300` (hostile-4).
  */
-import { redactUrl } from '../brokers/broker-error.js';
 import { GatewayConfigError, LOG_LEVELS, quickConfig } from '../gateway/index.js';
 import type { AlgorithmName, Duration, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
 import { DURATION_RANGES } from '../gateway/schema.js';
-import { redisUrlOk } from '../gateway/store-config.js';
+import { redisUrlProblem } from '../gateway/store-config.js';
+import { shownUrl } from '../redis/options.js';
 import { resolveConfig } from '../gateway/validate-config.js';
 import { durationFlag } from './args.js';
 
@@ -169,7 +169,8 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   if (tenantHeader !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tenantHeader)) throw refused('tenant-header', 'a header name such as X-Api-Key (letters, digits, -)', tenantHeader);
   const trust = flags.get('trust-proxy');
   const store = flags.get('store');
-  if (store !== undefined && !redisUrlOk(store)) throw refused('store', 'a Redis URL redis://host:port[/db] or rediss://...', redactUrl(store));
+  const storeUrl = store === undefined ? undefined : redisUrlProblem(store);
+  if (storeUrl !== undefined) throw refused('store', storeUrl, shownUrl(store!));
   const storeOnError = flags.get('store-on-error');
   if (storeOnError !== undefined && store === undefined) throw new UsageError(`${flagRef('store-on-error')}: only with --store`);
   if (storeOnError !== undefined && !STORE_ERROR_MODES.includes(storeOnError as StoreErrorMode)) throw refused('store-on-error', `one of ${STORE_ERROR_MODES.join(', ')}`, storeOnError);

@@ -1,17 +1,13 @@
 /** `store:` of the gateway config: checked and resolved (the URL as sluice/redis accepts it, defaults in). */
-import { checkUrl, REDIS_STORE_DEFAULTS } from '../redis/options.js';
+import { parseRedisUrl, REDIS_STORE_DEFAULTS } from '../redis/options.js';
 import type { StoreConfig } from './config-types.js';
 import type { ResolvedStore } from './resolved-config.js';
 import { durationMs } from './units.js';
 
-/** Whether sluice/redis accepts `url` (redis:// or rediss://, a host, a port in range, a numeric db). */
-export function redisUrlOk(url: string): boolean {
-  try {
-    checkUrl('store.url', url);
-    return true;
-  } catch {
-    return false;
-  }
+/** What `store.url` should have been, when sluice/redis does not take it (options.ts parseRedisUrl), else undefined. */
+export function redisUrlProblem(url: string, cluster = false): string | undefined {
+  const a = parseRedisUrl(url, cluster);
+  return 'expected' in a ? a.expected : undefined;
 }
 
 export function resolveStore(s: StoreConfig | undefined): ResolvedStore | undefined {

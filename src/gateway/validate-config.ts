@@ -18,7 +18,8 @@ import { compileSchema } from './duration-schema.js';
 import { claimGateNames, policyParts } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { CONFIG_SCHEMA } from './schema.js';
-import { redisUrlOk } from './store-config.js';
+import { redisUrlProblem } from './store-config.js';
+import { shownUrl } from '../redis/options.js';
 import { schemaIssues } from './schema-errors.js';
 import { durationMs } from './units.js';
 import type { ConfigSource } from './yaml-source.js';
@@ -98,7 +99,9 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     }
   }
   if (c.proxyHeader !== undefined && c.trustProxy === undefined) issues.add(['proxyHeader'], 'no proxyHeader without trustProxy (no proxy header is read unless proxies are trusted)');
-  if (c.store !== undefined && !redisUrlOk(c.store.url)) issues.add(['store', 'url'], 'a Redis URL redis://host:port[/db] or rediss://...');
+  const storeUrl = c.store === undefined ? undefined : redisUrlProblem(c.store.url, c.store.cluster === true);
+  // The URL as found, without its password.
+  if (storeUrl !== undefined) issues.add(['store', 'url'], storeUrl, JSON.stringify(shownUrl(c.store!.url)));
 
   const upstreams = new Map<string, ResolvedUpstream>();
   for (const [name, u] of Object.entries(c.upstreams)) {

@@ -113,7 +113,7 @@ export function failureConfig(o: FailureOptions, base: FailureConfig, prefix = '
 export function redisStoreConfig(o: RedisStoreOptions): RedisStoreConfig {
   const d = REDIS_STORE_DEFAULTS;
   const url = o.url ?? d.url;
-  if (o.client === undefined) checkUrl('url', url);
+  if (o.client === undefined) checkUrl('url', url, o.cluster === true);
   return {
     url,
     cluster: o.cluster ?? false,
@@ -128,22 +128,84 @@ export function redisStoreConfig(o: RedisStoreOptions): RedisStoreConfig {
   };
 }
 
-/** A Redis URL ioredis can use: `redis:` or `rediss:`, a host, a port in range, a numeric db. Throws naming `option`. */
-export function checkUrl(option: string, url: unknown): string {
-  const expected = 'a Redis URL redis://host:port[/db] or rediss://...';
-  if (typeof url !== 'string') throw new InvalidOptionError(option, expected, url);
-  // The message quotes the URL: never its password.
-  const shown = url.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@');
+/** Where a store URL points: what the store's own client is given (never the URL itself, whose query ioredis would take as client options). */
+export interface RedisAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly db: number;
+  readonly tls: boolean;
+}
+
+const URL_FORM = 'a Redis URL redis://host:port[/db] or rediss://...';
+/** Redis's `databases` is at most INT_MAX, so a db index is below it. */
+const MAX_DB = 2_147_483_646;
+
+/** `url` as it may be shown in a message: its password never, as far as it can be told. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.href;
+  } catch {
+    // Everything up to the last '@' of the authority (a password may hold '@' or ':').
+    return url.replace(/\/\/[^/]*@/, '//***@');
+  }
+}
+
+/**
+ * Parse a store URL, or say what was expected of it: `redis:` or `rediss:` (TLS; any case), a
+ * host (an IPv6 address in brackets), a port 1..65535, a user and password percent-encoded, a db
+ * 0..2147483646 as the path (none with `cluster`: a cluster has db 0 only), no query and no
+ * fragment — ioredis reads a query's parameters as client options over the store's own
+ * (`?enableOfflineQueue=true` queued decisions through an outage, `?autoResendUnfulfilledCommands=1`
+ * ran one twice after a reconnect), and other clients read `?db=` or `?password=`, which would
+ * be dropped in silence.
+ */
+export function parseRedisUrl(url: string, cluster = false): RedisAddress | { readonly expected: string } {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new InvalidOptionError(option, expected, shown);
+    // WHATWG's URL refuses a port past 65535 with the rest; say which part.
+    const port = /^rediss?:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+    if (port !== undefined && Number(port) > 65535) return { expected: `${URL_FORM} with a port 1..65535` };
+    return { expected: url.startsWith('/') || /^unix:/i.test(url) ? `${URL_FORM} (a unix socket is not supported: listen on 127.0.0.1)` : URL_FORM };
+  }
+  if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') {
+    return { expected: /^(unix|redis|rediss):\/\/\//i.test(url) || u.protocol === 'unix:' ? `${URL_FORM} (a unix socket is not supported: listen on 127.0.0.1)` : URL_FORM };
   }
   const port = u.port === '' ? 6379 : Number(u.port);
-  const db = u.pathname.replace(/^\//, '');
-  if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '' || !(port >= 1 && port <= 65535) || (db !== '' && !/^\d+$/.test(db))) {
-    throw new InvalidOptionError(option, expected, shown);
+  if (!(port >= 1 && port <= 65535)) return { expected: `${URL_FORM} with a port 1..65535` };
+  if (u.search !== '' || url.includes('?')) return { expected: `${URL_FORM} without query parameters (ioredis would take them as client options over the store's own; a db goes in the path: /2)` };
+  if (u.hash !== '' || url.includes('#')) return { expected: `${URL_FORM} without a fragment ('#' in a password is written %23)` };
+  const path = u.pathname.replace(/^\//, '');
+  if (path !== '' && (!/^\d+$/.test(path) || Number(path) > MAX_DB)) return { expected: `${URL_FORM} whose path is a db number 0..${MAX_DB} (below the server's 'databases', 16 by default)` };
+  const db = path === '' ? 0 : Number(path);
+  if (cluster && db !== 0) return { expected: `${URL_FORM} without a db with cluster: true (a Redis Cluster has db 0 only)` };
+  let username: string;
+  let password: string;
+  try {
+    username = decodeURIComponent(u.username);
+    password = decodeURIComponent(u.password);
+  } catch {
+    return { expected: `${URL_FORM} whose user and password are percent-encoded (a '%' in them is written %25)` };
   }
-  return url;
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    ...(username !== '' ? { username } : {}),
+    ...(password !== '' ? { password } : {}),
+    db,
+    tls: u.protocol === 'rediss:',
+  };
+}
+
+/** A Redis URL the store takes ({@link parseRedisUrl}). Throws naming `option`, what was wrong with it, and the URL without its password. */
+export function checkUrl(option: string, url: unknown, cluster = false): RedisAddress {
+  if (typeof url !== 'string') throw new InvalidOptionError(option, URL_FORM, url);
+  const a = parseRedisUrl(url, cluster);
+  if ('expected' in a) throw new InvalidOptionError(option, a.expected, shownUrl(url));
+  return a;
 }

@@ -26,7 +26,7 @@ import type { TenantKeys } from '../core/shown-key.js';
 import type { RatePolicy } from '../rate/policy.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { keyPart } from './keys.js';
-import { failureConfig, redisStoreConfig } from './options.js';
+import { checkUrl, failureConfig, redisStoreConfig } from './options.js';
 import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { ProbeKeys } from './probe-keys.js';
@@ -70,6 +70,9 @@ export interface LeasedRateOptions extends FailureOptions {
 
 export const LEASED_RATE_DEFAULTS = { batch: 4, holdMs: 50, maxKeys: 10_000 } as const;
 
+/** How ioredis begins the error of a command sent while there is no connection. */
+const NOT_WRITEABLE = "Stream isn't writeable";
+
 /** Reconnect delay of the store's own client, ms: attempt n after min(50·n, 500). */
 const RECONNECT_MAX_MS = 500;
 
@@ -109,7 +112,20 @@ export class RedisStore {
     // A connection refused by Redis itself (NOAUTH, WRONGPASS, NOPERM on the ready check) is
     // reported only as an 'error' event; the calls meanwhile fail with "Stream isn't
     // writeable". Keep it, to name the cause in those failures.
-    this.client.on('error', (err: Error) => void (this.#connError = err.message || err.name));
+    this.client.on('error', (err: Error) => {
+      // A command on a connection that is gone is the symptom, not the cause.
+      if (err.message.startsWith(NOT_WRITEABLE)) return;
+      this.#connError = err.message || err.name;
+      // ioredis reports a refused SELECT (a db past the server's 'databases', an ACL without
+      // SELECT) as an event and goes on to 'ready' on db 0, where every limit would then live,
+      // apart from the processes on the right db. Drop that connection before it is ready:
+      // the store stays in its failure mode, its errors naming why, and tries again.
+      const command = (err as { command?: { name?: string; args?: unknown[] } }).command;
+      if (command?.name === 'select' && this.#owned) {
+        this.#connError = `${this.#connError} (SELECT ${String(command.args?.[0])}: the db of the store's URL)`;
+        (this.client as Redis).disconnect(true);
+      }
+    });
     // Connected again: probe now, not at the next probeMs tick (store-guard.ts probeNow).
     this.client.on('ready', () => {
       this.#connError = undefined;
@@ -287,7 +303,7 @@ export class RedisStore {
       };
       const onReady = (): void => done(undefined);
       let last = 'no connection';
-      const onError = (err: Error): void => void (last = err.message || err.name);
+      const onError = (err: Error): void => void (last = this.#connError ?? (err.message || err.name));
       const t = setTimeout(() => done(`unreachable at start (${last}) within ${this.config.connectTimeoutMs} ms`), this.config.connectTimeoutMs);
       c.on('ready', onReady);
       c.on('error', onError);
@@ -297,6 +313,10 @@ export class RedisStore {
 }
 
 function createClient(c: RedisStoreConfig): Redis | Cluster {
+  // The URL parsed here, not by ioredis: it would take a query's parameters as options over
+  // these, and take 'REDISS://' for plain TCP (options.ts parseRedisUrl).
+  const a = checkUrl('url', c.url, c.cluster);
+  const auth = { ...(a.username !== undefined ? { username: a.username } : {}), ...(a.password !== undefined ? { password: a.password } : {}) };
   const common = {
     enableAutoPipelining: false,
     enableOfflineQueue: false,
@@ -304,18 +324,19 @@ function createClient(c: RedisStoreConfig): Redis | Cluster {
     maxRetriesPerRequest: 0,
     connectTimeout: Math.max(100, c.connectTimeoutMs),
     retryStrategy: (n: number) => Math.min(50 * n, RECONNECT_MAX_MS),
+    ...auth,
+    ...(a.tls ? { tls: {} } : {}),
   };
   let client: Redis | Cluster;
   if (c.cluster) {
-    const u = new URL(c.url);
-    client = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+    client = new Cluster([{ host: a.host, port: a.port }], {
       enableAutoPipelining: false,
       enableOfflineQueue: false,
       clusterRetryStrategy: (n: number) => Math.min(50 * n, RECONNECT_MAX_MS),
-      redisOptions: { ...common, ...(u.password !== '' ? { password: decodeURIComponent(u.password) } : {}), ...(u.username !== '' ? { username: decodeURIComponent(u.username) } : {}) },
+      redisOptions: common,
     });
   } else {
-    client = new Redis(c.url, common);
+    client = new Redis({ ...common, host: a.host, port: a.port, db: a.db });
   }
   // The guard reports outages; an unhandled 'error' event would crash the process.
   client.on('error', () => undefined);
