@@ -12,6 +12,7 @@ import { RouteFault } from './fault-injection.js';
 import { strippedSet } from './forward-headers.js';
 import { undici } from './peers.js';
 import { PolicyInstance } from './policy-instance.js';
+import { underPrefix } from './route-reach.js';
 import type { RateStore } from '../rate/store.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import type { WorkerShare } from './worker-share.js';
@@ -52,10 +53,6 @@ export interface LiveRoute {
 }
 
 /** `path` is `prefix` or below it on a segment boundary (`/api`: `/api`, `/api/x`, not `/apix`). */
-function underPrefix(path: string, prefix: string): boolean {
-  return prefix === '/' || path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47 /* '/' */);
-}
-
 export class RouteTable {
   readonly config: ResolvedConfig;
   readonly routes: readonly LiveRoute[];

@@ -18,6 +18,7 @@ import { compileSchema } from './duration-schema.js';
 import { claimGateNames, policyParts } from './policy-options.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { CONFIG_SCHEMA } from './schema.js';
+import { takesEvery } from './route-reach.js';
 import { redisUrlProblem } from './store-config.js';
 import { shownUrl } from '../redis/options.js';
 import { schemaIssues } from './schema-errors.js';
@@ -201,7 +202,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const policyConfig = typeof r.policy === 'string' ? (sound(['policies', r.policy]) && Object.hasOwn(c.policies ?? {}, r.policy) ? c.policies?.[r.policy] : undefined) : r.policy;
     if (policyConfig !== undefined && r.cost !== undefined) checkCost(r.cost, policyConfig, typeof r.policy === 'string' ? `policy ${r.policy}` : "the route's policy", ['routes', i, 'cost'], issues);
     if (upstream === undefined) return;
-    routes.push({
+    const route: ResolvedRoute = {
       name,
       path,
       lowerPath: r.caseInsensitive === true ? path.toLowerCase() : undefined,
@@ -215,7 +216,13 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
       maxWaitMs: r.maxWait === undefined ? undefined : durationMs(r.maxWait),
       maxBodySize: sizeOr(r.maxBodySize, serverMaxBody),
       fault: r.fault,
-    });
+    };
+    const earlier = routes.find((e) => takesEvery(e, route));
+    if (earlier !== undefined) {
+      const what = `route "${earlier.name}" (path ${JSON.stringify(earlier.path)}${earlier.methods === undefined ? '' : `, methods ${[...earlier.methods].join(', ')}`}${earlier.lowerPath === undefined ? '' : ', caseInsensitive'})`;
+      issues.add(['routes', i, 'path'], `a route some request reaches: ${what} comes first and takes every request this one would (the first match wins; put the narrower route first)`);
+    }
+    routes.push(route);
   });
   if (sound(['server'])) checkMemory(c, routes, serverMaxBody, issues);
   if (fromSchema.length > 0 || issues.list.length > 0) fail();

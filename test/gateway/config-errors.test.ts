@@ -145,6 +145,17 @@ describe('sluice gateway --check', () => {
     for (const ok of ['0.01', '0.29', '33.33', '100']) expect((await check(canary(ok))).code, ok).toBe(0);
   });
 
+  it('a route an earlier route always takes first is refused: `- path: /` before `- path: /api` sent every /api request to the catch-all, its policy limiting nothing (hostile-ops)', async () => {
+    const first = 'comes first and takes every request this one would (the first match wins; put the narrower route first)';
+    const r = await check(`${UP}routes:\n  - { name: all, path: / }\n  - { name: api, path: /api, policy: { concurrency: 1 } }\n`);
+    expect(r).toMatchObject({ code: 2, stderr: `sluice.yaml:6: routes[1].path: expected a route some request reaches: route "all" (path "/") ${first}, found "/api"\n` });
+    // Methods: a GET route takes HEAD too; a route for more methods, or a case-insensitive one, is reached.
+    const m = await check(`${UP}routes:\n  - { path: /a, methods: [GET] }\n  - { path: /a/b, methods: [HEAD] }\n  - { path: /a/c, methods: [GET, POST] }\n  - { path: /a, caseInsensitive: true }\n  - { path: /A/x }\n`);
+    expect(m.stderr).toBe(`sluice.yaml:6: routes[1].path: expected a route some request reaches: route "route-0" (path "/a", methods GET) ${first}, found "/a/b"\nsluice.yaml:9: routes[4].path: expected a route some request reaches: route "route-3" (path "/a", caseInsensitive) ${first}, found "/A/x"\n`);
+    const ok = await check(`${UP}routes:\n  - { path: /healthz, exempt: true }\n  - { path: /api, methods: [POST] }\n  - { path: /api }\n  - { path: /apix }\n  - { path: / }\n`);
+    expect(ok.code).toBe(0);
+  });
+
   it('references: an unknown upstream and policy, every problem listed', async () => {
     const r = await check(`${UP}policies:\n  api: { concurrency: 5 }\nroutes:\n  - path: /\n    upstream: nope\n    policy: missing\n`);
     expect(r.code).toBe(2);
