@@ -72,6 +72,8 @@ export const LEASED_RATE_DEFAULTS = { batch: 4, holdMs: 50, maxKeys: 10_000 } as
 
 /** How ioredis begins the error of a command sent while there is no connection. */
 const NOT_WRITEABLE = "Stream isn't writeable";
+/** What connect says when no error came before its wait ended. */
+const NO_CONNECTION = 'no connection';
 
 /** Reconnect delay of the store's own client, ms: attempt n after min(50·n, 500). */
 const RECONNECT_MAX_MS = 500;
@@ -115,7 +117,7 @@ export class RedisStore {
     this.client.on('error', (err: Error) => {
       // A command on a connection that is gone is the symptom, not the cause.
       if (err.message.startsWith(NOT_WRITEABLE)) return;
-      this.#connError = err.message || err.name;
+      this.#connError = this.#hint(err.message || err.name);
       // ioredis reports a refused SELECT (a db past the server's 'databases', an ACL without
       // SELECT) as an event and goes on to 'ready' on db 0, where every limit would then live,
       // apart from the processes on the right db. Drop that connection before it is ready:
@@ -149,6 +151,21 @@ export class RedisStore {
     };
     // While in the failure mode, probe on a timer too: health comes back without traffic.
     this.guard.onHealth((h) => (h === 'fallback' ? this.#startProbing() : this.#stopProbing()));
+  }
+
+  /**
+   * What a connection error means where ioredis's words do not say it: a `rediss://` store whose
+   * server does not speak TLS (the TCP connection is up, the handshake never answered: connect
+   * ETIMEDOUT), a URL pointing at something else than Redis (an HTTP server answers 'HTTP/1.1
+   * 400': Unknown RESP type 72 "H").
+   */
+  #hint(why: string): string {
+    const stream = (this.client as { stream?: { connecting?: boolean } }).stream;
+    if (this.config.url.toLowerCase().startsWith('rediss:') && (why === NO_CONNECTION || why.includes('ETIMEDOUT')) && stream?.connecting === false && this.client.status === 'connecting') {
+      return `${why} (TCP connected, no TLS handshake: rediss:// needs a server with TLS on)`;
+    }
+    if (why.startsWith('Unknown RESP type')) return `${why} (not a Redis reply: is the port in the store's URL Redis's?)`;
+    return why;
   }
 
   /** A call that failed for want of a connection, with why the connection is not there (when known). */
@@ -302,9 +319,9 @@ export class RedisStore {
         resolve(why);
       };
       const onReady = (): void => done(undefined);
-      let last = 'no connection';
+      let last = NO_CONNECTION;
       const onError = (err: Error): void => void (last = this.#connError ?? (err.message || err.name));
-      const t = setTimeout(() => done(`unreachable at start (${last}) within ${this.config.connectTimeoutMs} ms`), this.config.connectTimeoutMs);
+      const t = setTimeout(() => done(`unreachable at start (${last === NO_CONNECTION ? this.#hint(last) : last}) within ${this.config.connectTimeoutMs} ms`), this.config.connectTimeoutMs);
       c.on('ready', onReady);
       c.on('error', onError);
     });

@@ -9,7 +9,7 @@ import { InvalidOptionError } from '../../src/core/errors.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { parseRedisUrl } from '../../src/redis/options.js';
 import { ratePolicy } from '../../src/rate/index.js';
-import { cleanup, gatewayCommandRun, tempDir } from '../gateway/helpers.js';
+import { cleanup, gatewayCommandRun, tempDir, upstream } from '../gateway/helpers.js';
 import { haveRedisServer, OwnRedis } from './servers.js';
 
 const can = haveRedisServer();
@@ -131,6 +131,7 @@ describe.skipIf(!can)('store URLs against a redis-server', () => {
     const redis = await RedisStore.connect({ url: `REDISS://127.0.0.1:${own.port}`, connectTimeoutMs: 300 });
     try {
       expect(redis.health).toBe('fallback');
+      expect(redis.lastError).toMatch(/TCP connected, no TLS handshake: rediss:\/\/ needs a server with TLS on/);
     } finally {
       await redis.close();
       await own.dispose();
@@ -152,5 +153,16 @@ describe.skipIf(!can)('store URLs against a redis-server', () => {
       }
     }
     await own.dispose();
+  });
+
+  it('a URL whose port is not Redis (an HTTP server there): the store says so, not only "Unknown RESP type"', async () => {
+    const http = await upstream((_req, res) => res.end('hi'));
+    const redis = await RedisStore.connect({ url: `redis://127.0.0.1:${http.port}`, connectTimeoutMs: 500 });
+    try {
+      expect(redis.health).toBe('fallback');
+      expect(redis.lastError).toMatch(/Unknown RESP type .*\(not a Redis reply: is the port in the store's URL Redis's\?\)/);
+    } finally {
+      await redis.close();
+    }
   });
 });
