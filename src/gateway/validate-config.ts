@@ -164,7 +164,12 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const path = (r.path ?? '/').replace(/(.)\/+$/, '$1');
     // Requests are routed on their canonical path (canonical-path.ts): a route written another way could never match.
     const canonical = path.includes('?') ? undefined : canonicalTarget(path);
-    if (canonical?.ok !== true || canonical.path !== path) {
+    // A glob (`/api/*`, `/**`) is a prefix with a literal "*" segment: it took only /api/* itself,
+    // and /api/users went to a later route or 404 (hostile-ops). A route path is a prefix already.
+    if (/\*(\/|$)/.test(path)) {
+      const prefix = /^(.*?)\/\*+$/.exec(path)?.[1];
+      issues.add(['routes', i, 'path'], `a path prefix without wildcards (a route takes its path and everything under it${prefix === undefined ? '' : `: ${JSON.stringify(prefix || '/')} takes what this meant`})`);
+    } else if (canonical?.ok !== true || canonical.path !== path) {
       issues.add(['routes', i, 'path'], canonical?.ok === true ? `a canonical path (requests are routed on theirs): here ${JSON.stringify(canonical.path)}` : 'a canonical path (no query, "..", backslash, encoded slash or control character)');
     }
     let upstream: ResolvedUpstream | undefined;

@@ -156,6 +156,14 @@ describe('sluice gateway --check', () => {
     expect(ok.code).toBe(0);
   });
 
+  it('a glob in a route path is refused: `/api/*` took only the literal /api/* and /api/users went past it (hostile-ops)', async () => {
+    const path = async (p: string): Promise<string> => (await check(`${UP}routes:\n  - path: '${p}'\n`)).stderr;
+    expect(await path('/api/*')).toBe('sluice.yaml:5: routes[0].path: expected a path prefix without wildcards (a route takes its path and everything under it: "/api" takes what this meant), found "/api/*"\n');
+    expect(await path('/**')).toContain('"/" takes what this meant), found "/**"');
+    expect(await path('/api/v*')).toBe('sluice.yaml:5: routes[0].path: expected a path prefix without wildcards (a route takes its path and everything under it), found "/api/v*"\n');
+    expect(await path('/a*b')).toBe(''); // a "*" inside a segment is a character of the path
+  });
+
   it('references: an unknown upstream and policy, every problem listed', async () => {
     const r = await check(`${UP}policies:\n  api: { concurrency: 5 }\nroutes:\n  - path: /\n    upstream: nope\n    policy: missing\n`);
     expect(r.code).toBe(2);
