@@ -85,15 +85,9 @@ const policy = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    // One schema for both forms, as concurrency's (pattern binds strings, the rest mappings): under
-    // anyOf a mistyped key ({ header, fallbak }) was reported only as "found a mapping".
     tenant: {
       description: "'ip', or { header: <name> } (a header such as an API key)",
-      type: ['string', 'object'],
-      pattern: '^ip$',
-      additionalProperties: false,
-      required: ['header'],
-      properties: { header: headerName },
+      anyOf: [{ const: 'ip' }, { type: 'object', additionalProperties: false, required: ['header'], properties: { header: headerName } }],
     },
     rateLimits: {
       type: 'array',
