@@ -85,9 +85,15 @@ const policy = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    // One schema for both forms, as concurrency's (pattern binds strings, the rest mappings): under
+    // anyOf a mistyped key ({ header, fallbak }) was reported only as "found a mapping".
     tenant: {
       description: "'ip', or { header: <name> } (a header such as an API key)",
-      anyOf: [{ const: 'ip' }, { type: 'object', additionalProperties: false, required: ['header'], properties: { header: headerName } }],
+      type: ['string', 'object'],
+      pattern: '^ip$',
+      additionalProperties: false,
+      required: ['header'],
+      properties: { header: headerName },
     },
     rateLimits: {
       type: 'array',

@@ -93,7 +93,7 @@ describe('sluice gateway --check', () => {
     const r = await check(`${UP}policies:\n  p:\n    tenant: { header: "x-key\\r\\nx-evil" }\n    criticalityHeader: "x crit"\nroutes:\n  - path: /\n    policy: p\n`);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'sluice.yaml:6: policies.p.tenant: expected \'ip\', or { header: <name> } (a header such as an API key), found a mapping\n' +
+      'sluice.yaml:6: policies.p.tenant.header: expected a header name, found "x-key\\r\\nx-evil"\n' +
         'sluice.yaml:7: policies.p.criticalityHeader: expected a header name, found "x crit"\n',
     );
   });
@@ -162,6 +162,14 @@ describe('sluice gateway --check', () => {
     expect(await path('/**')).toContain('"/" takes what this meant), found "/**"');
     expect(await path('/api/v*')).toBe('sluice.yaml:5: routes[0].path: expected a path prefix without wildcards (a route takes its path and everything under it), found "/api/v*"\n');
     expect(await path('/a*b')).toBe(''); // a "*" inside a segment is a character of the path
+  });
+
+  it('a mistyped key in tenant: { header } is named: it was "expected \'ip\', or { header: <name> } ..., found a mapping" (hostile-ops)', async () => {
+    const tenant = async (t: string): Promise<string> => (await check(`${UP}routes:\n  - path: /\n    policy: { tenant: ${t}, concurrency: 1 }\n`)).stderr;
+    expect(await tenant('{ header: x-api-key, fallbak: ip }')).toBe('sluice.yaml:6: routes[0].policy.tenant.fallbak: expected one of the keys header, found unknown key "fallbak"\n');
+    expect(await tenant('{ heder: x-api-key }')).toContain('routes[0].policy.tenant.heder: expected one of the keys header, found unknown key "heder"');
+    expect(await tenant('IP')).toBe('sluice.yaml:6: routes[0].policy.tenant: expected \'ip\', or { header: <name> } (a header such as an API key), found "IP"\n');
+    for (const ok of ['ip', '{ header: x-api-key }']) expect(await tenant(ok), ok).toBe('');
   });
 
   it('references: an unknown upstream and policy, every problem listed', async () => {
