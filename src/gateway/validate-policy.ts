@@ -63,6 +63,12 @@ export function checkPolicy(p: PolicyConfig, at: Path, issues: Issues, stripHead
     }
     for (const [key, o] of Object.entries(r.overrides ?? {})) {
       const op = [...path, 'overrides', key];
+      // The gateway meters a request as ip:<address>, or key:<header value> with tenant: { header }:
+      // an override named otherwise ("gold-customer", "key:x" under tenant ip) matched no request, without a word.
+      const byHeader = typeof p.tenant === 'object';
+      if (!(key.startsWith('ip:') && key.length > 3) && !(byHeader && key.startsWith('key:') && key.length > 4)) {
+        issues.add(op, `a tenant as the gateway names one: ${byHeader ? '"key:<the header\'s value>" or ' : ''}"ip:<client address>"${byHeader ? '' : ' (key:... only with tenant: { header })'}`, `${JSON.stringify(key)}, which no request is metered as`);
+      }
       const ow = 'limit' in o || 'window' in o;
       if (ow && 'rate' in o) issues.add(op, 'either rate (and burst) or limit and window', 'both');
       else if (ow && !('limit' in o && 'window' in o)) issues.add(op, 'both limit and window', 'one of them');

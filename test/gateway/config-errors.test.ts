@@ -172,6 +172,19 @@ describe('sluice gateway --check', () => {
     for (const ok of ['ip', '{ header: x-api-key }']) expect(await tenant(ok), ok).toBe('');
   });
 
+  it('a rate-limit override no request is metered as is refused: "gold-customer", or key:... without tenant: { header }, matched nobody (hostile-ops)', async () => {
+    const o = (tenant: string, key: string): string => `${UP}policies:\n  p:\n${tenant}    rateLimits: [{ rate: 10/s, overrides: { "${key}": { rate: 100/s } } }]\nroutes:\n  - { path: /, policy: p }\n`;
+    const header = '    tenant: { header: x-api-key }\n';
+    expect((await check(o(header, 'gold-customer'))).stderr).toBe(
+      'sluice.yaml:7: policies.p.rateLimits[0].overrides.gold-customer: expected a tenant as the gateway names one: "key:<the header\'s value>" or "ip:<client address>", found "gold-customer", which no request is metered as\n',
+    );
+    expect((await check(o('', 'key:gold'))).stderr).toBe(
+      'sluice.yaml:6: policies.p.rateLimits[0].overrides["key:gold"]: expected a tenant as the gateway names one: "ip:<client address>" (key:... only with tenant: { header }), found "key:gold", which no request is metered as\n',
+    );
+    expect((await check(o(header, 'key:'))).code).toBe(2); // an empty header is metered by address
+    for (const [t, k] of [[header, 'key:gold'], [header, 'ip:10.0.0.1'], ['', 'ip:127.0.0.1']] as const) expect((await check(o(t, k))).code, k).toBe(0);
+  });
+
   it('references: an unknown upstream and policy, every problem listed', async () => {
     const r = await check(`${UP}policies:\n  api: { concurrency: 5 }\nroutes:\n  - path: /\n    upstream: nope\n    policy: missing\n`);
     expect(r.code).toBe(2);
@@ -288,13 +301,13 @@ describe('durations: a unit always, and a range no timer overflows', () => {
 describe('cost and burst', () => {
   it('a route cost above its policy\'s burst, limit or a tenant override\'s is refused', async () => {
     const r = await check(
-      `${UP}policies:\n  api:\n    rateLimits:\n      - { name: burst, rate: 100/s, burst: 50, overrides: { "key:small": { rate: 1/s, burst: 2 } } }\n      - { name: daily, limit: 1000, window: 1d }\n` +
+      `${UP}policies:\n  api:\n    tenant: { header: x-api-key }\n    rateLimits:\n      - { name: burst, rate: 100/s, burst: 50, overrides: { "key:small": { rate: 1/s, burst: 2 } } }\n      - { name: daily, limit: 1000, window: 1d }\n` +
         `routes:\n  - { path: /a, policy: api, cost: 3 }\n  - { path: /b, policy: { rateLimits: [{ limit: 4, window: 1m }] }, cost: 5 }\n  - { path: /c, policy: { rateLimits: [{ rate: 10/s }] }, cost: 10 }\n`,
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'sluice.yaml:10: routes[0].cost: expected a cost <= 2 (the burst of rate limit "burst" for key:small of policy api; a request that costs more than a full bucket is refused for ever), found 3\n' +
-        'sluice.yaml:11: routes[1].cost: expected a cost <= 4 (the limit of rate limit "default" of the route\'s policy; a request that costs more than a full bucket is refused for ever), found 5\n',
+      'sluice.yaml:11: routes[0].cost: expected a cost <= 2 (the burst of rate limit "burst" for key:small of policy api; a request that costs more than a full bucket is refused for ever), found 3\n' +
+        'sluice.yaml:12: routes[1].cost: expected a cost <= 4 (the limit of rate limit "default" of the route\'s policy; a request that costs more than a full bucket is refused for ever), found 5\n',
     );
   });
 });
