@@ -94,6 +94,8 @@ export class SharedConcurrencyGate extends GateBase {
   #inFlight = 0;
   readonly #queue: Waiter[] = [];
   #mode: 'shared' | 'fallback' = 'shared';
+  /** Leases Redis counted above the limit at the last answer. */
+  #over = 0;
   /** Local clock time until which the leases are known valid (last renewal sent + TTL). */
   #validUntil = -Infinity;
   #othersWanting = 0;
@@ -259,6 +261,7 @@ export class SharedConcurrencyGate extends GateBase {
         this.#busy = false;
         this.#mode = 'shared';
         this.#othersWanting = a.othersWanting;
+        this.#over = Math.max(0, a.used - this.limit);
         if (asked === 0) this.#validUntil = sent + this.leases.ttlMs;
         this.#answered(asked > 0 && a.n === asked);
       },
@@ -318,10 +321,14 @@ export class SharedConcurrencyGate extends GateBase {
     const held = this.leases.held.length;
     const idle = held - this.#inFlight;
     if (idle <= 0) return;
-    let excess = 0;
+    // Leases over the limit in Redis (work a failure mode admitted, leased back when Redis
+    // returned): a slot it frees goes back, not to a waiter here, or the excess would last as
+    // long as a queue does.
+    let excess = Math.min(idle, this.#over);
+    this.#over -= excess;
     if (this.closed) excess = idle;
-    else if (this.#queue.length === 0) excess = idle - this.spare;
-    else if (this.#othersWanting > 0) excess = Math.min(idle, held - this.#fairShare());
+    else if (this.#queue.length === 0) excess = Math.max(excess, idle - this.spare);
+    else if (this.#othersWanting > 0) excess = Math.max(excess, Math.min(idle, held - this.#fairShare()));
     if (excess <= 0) return;
     // Out of `held` at once; Redis hears of it as soon as the call lands (or the leases expire).
     this.leases.release(excess, this.closed ? 0 : this.#wanted()).then(
