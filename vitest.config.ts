@@ -45,12 +45,24 @@ export default defineConfig({
     // instead of 221 s, same host and load (8, 19:10–19:15 UTC). The e2e files stay in their
     // single fork, whatever this says.
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    // The unit files share their two forks (isolate: false): a fork per file cost a process start
+    // and vitest's own imports each time, 124 times. The unit project on the busy 2-core host
+    // (load 8–10, 2026-12-04): 146 s and 80 CPU-seconds isolated, 56–86 s and 43 CPU-seconds
+    // shared, every test passing in file order and in two shuffled orders. A test file must
+    // therefore leave no state behind it (real timers restored, listeners removed); the source's
+    // own caches (a compiled schema, a registry) are shared as they are in an application. A
+    // subscriber left on sluice's diagnostics channels reached the files after it (a breaker reads
+    // its clock when one listens: clock-reads.test.ts failed); test/unit-setup.ts fails the file
+    // that leaves one. The pool reads this option from here, not from a project; e2e sets its own.
+    poolOptions: { forks: { isolate: false } },
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          // A file that leaves a diagnostics-channel subscriber behind fails (the forks are shared).
+          setupFiles: ['test/unit-setup.ts'],
           // The proofs and the JVM brokers' tests run in `npm run test:brokers` (vitest.brokers.config.ts).
           exclude: [...configDefaults.exclude, 'test/brokers-e2e/**', 'test/redis/proofs.test.ts', ...e2eFiles],
           // Type tests (expectTypeOf) fail the compile: `npm run typecheck` (tsconfig.json includes
@@ -66,7 +78,9 @@ export default defineConfig({
           include: e2eFiles,
           exclude: [...configDefaults.exclude, 'test/brokers-e2e/**'],
           // One fork runs the files one after another (vitest 3.2 has no per-project fileParallelism).
-          poolOptions: { forks: { singleFork: true } },
+          // Each e2e file gets a fresh module graph in that fork (isolate: true): they spawn and
+          // stop processes, hold process listeners and a helper's open servers.
+          poolOptions: { forks: { singleFork: true, isolate: true } },
           testTimeout: 60_000,
           hookTimeout: 60_000,
           sequence: { groupOrder: 1 },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { Counter } from 'prom-client';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import type { Admission, Permit } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
@@ -65,7 +65,9 @@ describe('sluice/prometheus', () => {
     let load = 0.5;
     const monitor = new PressureMonitor({ name: 'node', clock, signals: [customSignal({ name: 'load', read: () => load, slowAt: 0.6, rejectAt: 0.9 })] });
     const registry = new Registry();
-    registerPrometheusMetrics({ registry, gates: () => [bucket, breaker, channel], monitors: [monitor], filter: (gate) => ['bucket', 'upstream', 'jobs'].includes(gate) });
+    // events on the diagnostics channels (the default): process-wide, so closed with the test.
+    const metrics = registerPrometheusMetrics({ registry, gates: () => [bucket, breaker, channel], monitors: [monitor], filter: (gate) => ['bucket', 'upstream', 'jobs'].includes(gate) });
+    onTestFinished(() => metrics.close());
     permit(bucket.admit({ cost: 2 })).release();
     permit(breaker.admit()).release('failure'); // opens
     expect(breaker.admit()).toMatchObject({ ok: false, reason: 'circuit_open' });
