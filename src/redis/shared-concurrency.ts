@@ -94,6 +94,8 @@ export class SharedConcurrencyGate extends GateBase {
   #inFlight = 0;
   readonly #queue: Waiter[] = [];
   #mode: 'shared' | 'fallback' = 'shared';
+  /** The store error last warned of, until a lease call succeeds. */
+  #warned: string | undefined;
   /** Leases Redis counted above the limit at the last answer. */
   #over = 0;
   /** Local clock time until which the leases are known valid (last renewal sent + TTL). */
@@ -262,13 +264,18 @@ export class SharedConcurrencyGate extends GateBase {
         this.#mode = 'shared';
         this.#othersWanting = a.othersWanting;
         this.#over = Math.max(0, a.used - this.limit);
+        this.#warned = undefined;
         if (asked === 0) this.#validUntil = sent + this.leases.ttlMs;
         this.#answered(asked > 0 && a.n === asked);
       },
       (err: unknown) => {
         this.#busy = false;
         this.#mode = 'fallback';
-        if (!(err instanceof StoreUnavailableError)) process.emitWarning(`sluice: shared concurrency ${this.name}: ${String(err)}`, { code: 'SLUICE_STORE_ERROR' });
+        // Once per error until a call succeeds: in a failure mode the gate calls every 100 ms,
+        // and a key of another type (WRONGTYPE) stays until someone deletes it.
+        const why = String(err);
+        if (!(err instanceof StoreUnavailableError) && why !== this.#warned) process.emitWarning(`sluice: shared concurrency ${this.name}: ${why} (said once until a lease call succeeds)`, { code: 'SLUICE_STORE_ERROR' });
+        this.#warned = err instanceof StoreUnavailableError ? this.#warned : why;
         this.#answered(false);
       },
     );

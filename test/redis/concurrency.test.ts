@@ -150,3 +150,29 @@ describe.skipIf(!svc.up)('SharedBreaker', () => {
     }
   });
 });
+
+describe.skipIf(!svc.up)('shared concurrency: a lease key of another type', () => {
+  it('warns once (SLUICE_STORE_ERROR naming the key), not at every retry of its failure mode; the key is left as it is', async () => {
+    const store = await proc();
+    const name = unique('wrongtype');
+    const key = `${store.config.keyPrefix}{${name}}:leases`;
+    await rawClient().set(key, 'planted');
+    const warnings: string[] = [];
+    const on = (w: Error & { code?: string }): void => void (w.code === 'SLUICE_STORE_ERROR' && warnings.push(w.message));
+    process.on('warning', on);
+    const gate = store.concurrency({ name, limit: 2, maxQueue: 10, maxWaitMs: 300, onStoreError: 'closed' });
+    try {
+      for (let i = 0; i < 3; i++) expect((await gate.admit()).ok).toBe(false);
+      // In its failure mode the gate tries the store every 100 ms: before, a warning each time.
+      await sleep(1000);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/WRONGTYPE/);
+      expect(warnings[0]).toContain(key);
+      expect(await rawClient().get(key)).toBe('planted');
+    } finally {
+      process.off('warning', on);
+      gate.close();
+      await rawClient().del(key);
+    }
+  });
+});
