@@ -5,6 +5,7 @@
 // its last store status still counted for /readyz.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PrimaryStatus } from '../../src/gateway/primary.js';
 import { cleanup, get, oneLimitYaml, sluice, tempDir, upstream, within } from './helpers.js';
@@ -18,7 +19,12 @@ describe('--workers: a worker killed (SIGKILL)', () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const file = join(tempDir(), 'sluice.yaml');
     writeFileSync(file, oneLimitYaml(up.url, 10, 'workers: 2'));
-    const gw = sluice(['gateway', '--config', file]);
+    // A replacement worker (cluster ids 3 and up: the first two are 1 and 2) sleeps 3 s before it
+    // loads, so the dead worker is still in its place when /status is read — from dist/ on a busy
+    // host a replacement listened before that read (1 failure in 2 runs), the window gone.
+    const slowReplacement = join(tempDir(), 'slow-replacement.mjs');
+    writeFileSync(slowReplacement, 'if (Number(process.env.NODE_UNIQUE_ID) > 2) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\n');
+    const gw = sluice(['gateway', '--config', file], ['--import', pathToFileURL(slowReplacement).href]);
     const l = await gw.waitFor('listening', 120_000);
     const [url, adminUrl] = [String(l['url']), String(l['adminUrl'])];
     for (let i = 0; i < 40; i++) expect((await get(`${url}/`)).status).toBe(200);
@@ -30,7 +36,7 @@ describe('--workers: a worker killed (SIGKILL)', () => {
     const from = gw.lines.length;
     process.kill(victim.pid, 'SIGKILL');
     await gw.waitFor('worker died: its slots are back; forking a new one', 30_000, from);
-    // Its replacement starts under tsx for a second or more: the primary shows the dead one now.
+    // Its replacement sleeps 3 s before it loads: the primary shows the dead one now.
     const after = await status(adminUrl);
     const dead = after.workers[victim.index]!;
     expect(dead.pid).toBe(victim.pid);
