@@ -42,16 +42,8 @@ export class QueueDeletedError extends SluiceError {
   }
 }
 
-/** A URL with its password replaced, fit for an error message or a metric label. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
-}
+/** A URL with its password replaced, fit for an error message or a metric label (core/redact-url.ts). */
+export { redactUrl } from '../core/redact-url.js';
 
 /** Connect, or fail with a BrokerUnavailableError naming `broker` (its address) with the client's error as cause. */
 export async function reach<T>(broker: string, connect: () => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@ import { GatewayConfigError, LOG_LEVELS, quickConfig } from '../gateway/index.js
 import type { AlgorithmName, Duration, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
 import { DURATION_RANGES } from '../gateway/schema.js';
 import { redisUrlProblem } from '../gateway/store-config.js';
-import { shownUrl } from '../redis/options.js';
+import { redactUrl } from '../core/redact-url.js';
 import { resolveConfig } from '../gateway/validate-config.js';
 import { durationFlag } from './args.js';
 
@@ -170,7 +170,7 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const trust = flags.get('trust-proxy');
   const store = flags.get('store');
   const storeUrl = store === undefined ? undefined : redisUrlProblem(store);
-  if (storeUrl !== undefined) throw refused('store', storeUrl, shownUrl(store!));
+  if (storeUrl !== undefined) throw refused('store', storeUrl, redactUrl(store!));
   const storeOnError = flags.get('store-on-error');
   if (storeOnError !== undefined && store === undefined) throw new UsageError(`${flagRef('store-on-error')}: only with --store`);
   if (storeOnError !== undefined && !STORE_ERROR_MODES.includes(storeOnError as StoreErrorMode)) throw refused('store-on-error', `one of ${STORE_ERROR_MODES.join(', ')}`, storeOnError);

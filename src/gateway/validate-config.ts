@@ -20,7 +20,7 @@ import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } 
 import { CONFIG_SCHEMA } from './schema.js';
 import { takesEvery } from './route-reach.js';
 import { redisUrlProblem } from './store-config.js';
-import { shownUrl } from '../redis/options.js';
+import { redactUrl } from '../core/redact-url.js';
 import { schemaIssues } from './schema-errors.js';
 import { durationMs } from './units.js';
 import type { ConfigSource } from './yaml-source.js';
@@ -102,7 +102,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
   if (c.proxyHeader !== undefined && c.trustProxy === undefined) issues.add(['proxyHeader'], 'no proxyHeader without trustProxy (no proxy header is read unless proxies are trusted)');
   const storeUrl = c.store === undefined ? undefined : redisUrlProblem(c.store.url, c.store.cluster === true);
   // The URL as found, without its password.
-  if (storeUrl !== undefined) issues.add(['store', 'url'], storeUrl, JSON.stringify(shownUrl(c.store!.url)));
+  if (storeUrl !== undefined) issues.add(['store', 'url'], storeUrl, JSON.stringify(redactUrl(c.store!.url)));
 
   const upstreams = new Map<string, ResolvedUpstream>();
   for (const [name, u] of Object.entries(c.upstreams)) {

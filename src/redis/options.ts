@@ -1,6 +1,7 @@
 /** Options of `sluice/redis`: one interface per object, defaults in one place, validated once. */
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError } from '../core/errors.js';
+import { redactUrl } from '../core/redact-url.js';
 import { optInt, optNumber, optOneOf } from '../core/options.js';
 import { keyPart } from './keys.js';
 
@@ -142,15 +143,7 @@ const URL_FORM = 'a Redis URL redis://host:port[/db] or rediss://...';
 /** Redis's `databases` is at most INT_MAX, so a db index is below it. */
 const MAX_DB = 2_147_483_646;
 
-/** `url` as it may be shown in a message: its password never, as far as it can be told. */
-export function shownUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.href;
-  } catch {
-    // Everything up to the last '@' of the authority (a password may hold '@' or ':').
-    return url.replace(/\/\/[^/]*@/, '//***@');
+/***@');
   }
 }
 
@@ -206,6 +199,6 @@ export function parseRedisUrl(url: string, cluster = false): RedisAddress | { re
 export function checkUrl(option: string, url: unknown, cluster = false): RedisAddress {
   if (typeof url !== 'string') throw new InvalidOptionError(option, URL_FORM, url);
   const a = parseRedisUrl(url, cluster);
-  if ('expected' in a) throw new InvalidOptionError(option, a.expected, shownUrl(url));
+  if ('expected' in a) throw new InvalidOptionError(option, a.expected, redactUrl(url));
   return a;
 }

@@ -15,5 +15,7 @@ describe('redactUrl', () => {
 
   it('drops the credentials of a URL it cannot parse', () => {
     expect(redactUrl('redis://u:secret@:99999')).toBe('redis://:99999');
+    // Up to the last '@': a password with an unescaped '@' in a URL that does not parse (port out of range).
+    expect(redactUrl('redis://u:p@ss@h:99999')).toBe('redis://h:99999');
   });
 });
