@@ -31,33 +31,18 @@ export function utf8Text(buf: Uint8Array): { ok: true; text: string } | ({ ok: f
   return { ok: false, line, column: at - lineStart + 1, byte: buf[at]!, utf16 };
 }
 
-/** Index of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629, section 4). */
+/**
+ * Index of the first byte that does not belong to a well-formed UTF-8 sequence, as node's own
+ * decoder finds it: where it puts its first U+FFFD that was not a U+FFFD (EF BF BD) in the bytes.
+ * The replacement characters before it were all such, three bytes each, so the text before it
+ * measures the bytes before it.
+ */
 function firstInvalid(buf: Uint8Array): number {
-  let i = 0;
-  while (i < buf.length) {
-    const b = buf[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    // The length of the sequence and the range of its second byte (overlongs, surrogates and
-    // code points above U+10FFFF are excluded there).
-    let n: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) n = 2;
-    else if (b >= 0xe0 && b <= 0xef) {
-      n = 3;
-      if (b === 0xe0) lo = 0xa0;
-      else if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      n = 4;
-      if (b === 0xf0) lo = 0x90;
-      else if (b === 0xf4) hi = 0x8f;
-    } else return i;
-    if (i + 1 >= buf.length || buf[i + 1]! < lo || buf[i + 1]! > hi) return i;
-    for (let k = 2; k < n; k++) if (i + k >= buf.length || (buf[i + k]! & 0xc0) !== 0x80) return i;
-    i += n;
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const text = b.toString('utf8');
+  for (let j = text.indexOf('\uFFFD'); j >= 0; j = text.indexOf('\uFFFD', j + 1)) {
+    const at = Buffer.byteLength(text.slice(0, j));
+    if (b[at] !== 0xef || b[at + 1] !== 0xbf || b[at + 2] !== 0xbd) return at;
   }
-  return buf.length;
+  return b.length;
 }
