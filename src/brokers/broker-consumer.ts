@@ -46,7 +46,19 @@ export interface BrokerConsumerOptions {
   readonly handlerTimeoutMs?: number;
   /** Told of every handler failure and what was done about it (for logs). A throw here is ignored. */
   readonly onError?: (error: unknown, delivery: Delivery, decision: FailureDecision) => void;
+  /**
+   * Told once, when the consumer has stopped: `undefined` after `stop()`, the error when the
+   * broker failed it (BrokerUnavailableError, QueueDeletedError: `done` rejects with the same).
+   * A throw here is ignored.
+   */
+  readonly onStop?: (error: unknown) => void;
 }
+
+/**
+ * `running`; `stopping` (stop() called, or the broker failed it: running handlers finish);
+ * `stopped` (after stop()); `failed` (the broker failed it: `done` rejected, `onStop` was told).
+ */
+export type ConsumerState = 'running' | 'stopping' | 'stopped' | 'failed';
 
 export interface StopOptions {
   /**
@@ -61,6 +73,8 @@ export interface StopOptions {
 
 export interface BrokerConsumerStats {
   readonly source: string;
+  /** Where the consumer is: `running`, `stopping`, `stopped` (by stop()), `failed` (by its broker). */
+  readonly state: ConsumerState;
   /** Deliveries handed to the handler. */
   readonly received: number;
   /** Acked after the handler: where the broker answers an ack (JetStream, Redis Streams, SQS), once it answered. */
@@ -103,17 +117,23 @@ export interface BrokerConsumerStats {
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity, handlerTimeoutMs: Infinity } as const;
 
 const STOP_KEYS = optionKeys<StopOptions>({ graceMs: true });
-const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true });
+const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true, onStop: true });
 
 export class BrokerConsumer {
   readonly source: BrokerSource;
-  /** Settles when the consumer stops: resolves after `stop()`, rejects when the broker fails (BrokerUnavailableError). */
+  /**
+   * Settles when the consumer stops: resolves after `stop()`, rejects when the broker fails it
+   * (BrokerUnavailableError, QueueDeletedError). Left unobserved, that rejection is not an
+   * unhandled one (it would end the process): it is `stats().state` `failed` and `onStop`'s error.
+   */
   readonly done: Promise<void>;
   readonly #handler: Handler;
   readonly #policy: FailurePolicy;
   readonly #extendEveryMs: number;
   readonly #handlerTimeoutMs: number;
   readonly #onError: BrokerConsumerOptions['onError'];
+  readonly #onStop: BrokerConsumerOptions['onStop'];
+  #state: ConsumerState = 'running';
   readonly #abort = new AbortController();
   /** Set while a handler of this consumer runs, in its async context (stop() called from it must not wait for it). */
   readonly #inHandler = new AsyncLocalStorage<{ running: boolean }>();
@@ -141,6 +161,7 @@ export class BrokerConsumer {
     optRecord('options', options, 'an options object');
     optKnownKeys('BrokerConsumer', options, CONSUMER_KEYS);
     optFunction('onError', options.onError);
+    optFunction('onStop', options.onStop);
     const concurrency = optInt('concurrency', options.concurrency ?? CONSUMER_DEFAULTS.concurrency, 1);
     const batch = optInt('batch', options.batch ?? CONSUMER_DEFAULTS.batch, 1);
     const extendEveryMs = options.extendEveryMs ?? CONSUMER_DEFAULTS.extendEveryMs;
@@ -150,22 +171,41 @@ export class BrokerConsumer {
     this.#handlerTimeoutMs = handlerTimeoutMs === Infinity ? Infinity : optNumber('handlerTimeoutMs', handlerTimeoutMs, Number.MIN_VALUE, TIMER_MAX_MS);
     this.#policy = new FailurePolicy(options.onFailure);
     this.#onError = options.onError;
+    this.#onStop = options.onStop;
     this.source = source;
     this.#handler = handler;
     const run = forEach(brokerPublisher(source, (d) => this.#took(d)), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
     const abandoned = new Promise<void>((resolve) => (this.#abandon = resolve));
     this.done = Promise.race([run, abandoned]).then(
-      () => this.#finish(),
-      async (err: unknown) => {
+      async () => {
         await this.#finish();
-        if (!(this.#abort.signal.aborted && err === this.#abort.signal.reason)) throw err;
+        this.#stopped(undefined);
+      },
+      async (err: unknown) => {
+        const failed = !(this.#abort.signal.aborted && err === this.#abort.signal.reason);
+        this.#state = 'stopping';
+        await this.#finish();
+        this.#stopped(failed ? err : undefined);
+        if (failed) throw err;
       },
     );
+    // A broker failure must not end the process because nobody awaited `done`: it is in stats and onStop.
+    this.done.catch(() => undefined);
+  }
+
+  #stopped(error: unknown): void {
+    this.#state = error === undefined ? 'stopped' : 'failed';
+    try {
+      this.#onStop?.(error);
+    } catch {
+      // a hook must not change how the consumer ends
+    }
   }
 
   stats(): BrokerConsumerStats {
     return {
       source: this.source.name,
+      state: this.#state,
       received: this.#received,
       acked: this.#acked,
       failed: this.#failed,
@@ -203,6 +243,7 @@ export class BrokerConsumer {
     optRecord('options', options, 'an options object { graceMs }');
     optKnownKeys('stop', options, STOP_KEYS);
     const graceMs = options.graceMs === undefined || options.graceMs === Infinity ? Infinity : optNumber('graceMs', options.graceMs, 0, TIMER_MAX_MS);
+    if (this.#state === 'running') this.#state = 'stopping';
     this.source.stopping?.();
     this.#abort.abort(new Error('consumer stopped'));
     // A handler that never settles would hold stop() (and done) for ever: graceMs bounds the wait.

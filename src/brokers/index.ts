@@ -8,7 +8,7 @@ export { BrokerUnavailableError, QueueDeletedError } from './broker-error.js';
 export { HandlerTimeoutError } from './handler-timeout.js';
 export { brokerPublisher } from './broker-publisher.js';
 export { BrokerConsumer, CONSUMER_DEFAULTS } from './broker-consumer.js';
-export type { BrokerConsumerOptions, BrokerConsumerStats, Handler, StopOptions } from './broker-consumer.js';
+export type { BrokerConsumerOptions, BrokerConsumerStats, ConsumerState, Handler, StopOptions } from './broker-consumer.js';
 export { FailurePolicy, FAILURE_POLICY_DEFAULTS, describeError } from './failure-policy.js';
 export type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 export { PrefetchWindow, PREFETCH_DEFAULTS } from './prefetch-window.js';

@@ -76,6 +76,7 @@ describe('brokers: option values', () => {
     ['BrokerConsumer', consumer({ onFailure: 5 }), 'onFailure', /^onFailure: expected an object \{ maxAttempts, baseDelayMs, maxDelayMs \}, received 5$/],
     ['BrokerConsumer', consumer({ onFailure: null }), 'onFailure', /received null$/],
     ['BrokerConsumer', consumer({ onError: 'log' }), 'onError', /^onError: expected a function, received "log"$/],
+    ['BrokerConsumer', consumer({ onStop: true }), 'onStop', /^onStop: expected a function, received true$/],
     ['BrokerConsumer', consumer({ extendEveryMs: 3e9 }), 'extendEveryMs', /^extendEveryMs: expected a number in \(0, 2147483647\], received 3000000000$/],
     ['BrokerConsumer', consumer({ handlerTimeoutMs: '30s' }), 'handlerTimeoutMs', /^handlerTimeoutMs: expected a number in \(0, 2147483647\], received "30s"$/],
     ['BrokerConsumer', consumer({ handlerTimeoutMs: 0 }), 'handlerTimeoutMs', /^handlerTimeoutMs: expected a number in \(0, 2147483647\], received 0$/],

@@ -1,0 +1,92 @@
+// A consumer says what state it is in, and a broker failure nobody awaited does not end the
+// process. The server-side close goes through `rabbitmqctl close_all_connections` on a vhost of
+// this file's own, so no other client of the broker is touched.
+import { spawnSync } from 'node:child_process';
+import amqp from 'amqplib';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
+import { RabbitmqSource } from '../../src/rabbitmq/index.js';
+import { rabbitmq, unique, until } from '../brokers/services.js';
+
+const svc = await rabbitmq();
+const VHOST = 'sluice-consumer-state';
+
+function ctl(...args: string[]): boolean {
+  return spawnSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 30_000 }).status === 0;
+}
+function haveCtl(): boolean {
+  if (!svc.up) return false;
+  if (ctl('list_vhosts')) return true;
+  const line = 'rabbitmqctl cannot manage the RabbitMQ on AMQP_URL (install rabbitmq-server here, run as its admin)';
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
+  console.warn(`\n!!! SKIPPING CONSUMER STATE TESTS — ${line}\n`);
+  return false;
+}
+const can = haveCtl();
+const base = new URL(svc.url);
+const url = `${base.protocol}//${base.username}:${base.password}@${base.host}/${VHOST}`;
+
+async function deleteQueue(queue: string): Promise<void> {
+  const c = await amqp.connect(url);
+  const ch = await c.createChannel();
+  await ch.deleteQueue(queue);
+  await ch.deleteQueue(`${queue}.dead`);
+  await c.close();
+}
+
+/** Every unhandled rejection while a test runs (vitest's own listener still sees them too). */
+const unhandled: unknown[] = [];
+const record = (reason: unknown): void => void unhandled.push(reason);
+
+describe.skipIf(!can)('a consumer\'s state, and a failure nobody awaited', () => {
+  beforeAll(() => {
+    ctl('add_vhost', VHOST); // fails harmlessly when it exists
+    expect(ctl('set_permissions', '-p', VHOST, base.username || 'guest', '.*', '.*', '.*')).toBe(true);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', record);
+    unhandled.length = 0;
+  });
+
+  it('the connection closed by the server, done never awaited: no unhandled rejection (before: BrokerUnavailableError ended the process), state failed, onStop told the error', async () => {
+    process.on('unhandledRejection', record);
+    const queue = unique('unobserved');
+    const told: unknown[] = [];
+    const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue }), () => undefined, { onStop: (e) => told.push(e) });
+    expect(c.stats().state).toBe('running');
+    expect(ctl('close_all_connections', '-p', VHOST, 'sluice consumer-state test')).toBe(true);
+    expect(await until(() => c.stats().state === 'failed')).toBe(true);
+    // Node reports an unhandled rejection after the microtasks of the turn it happened in: give it turns.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(unhandled).toEqual([]);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toBeInstanceOf(BrokerUnavailableError);
+    expect(c.stats()).toMatchObject({ state: 'failed', connection: 'down' });
+    // Who does await it still hears of the failure.
+    await expect(c.done).rejects.toBeInstanceOf(BrokerUnavailableError);
+    await deleteQueue(queue);
+  });
+
+  it('stop(): stopping while a handler runs, then stopped, and onStop told undefined', async () => {
+    const queue = unique('stopped');
+    const c0 = await amqp.connect(url);
+    const ch = await c0.createConfirmChannel();
+    await ch.assertQueue(queue, { durable: true });
+    ch.sendToQueue(queue, Buffer.from('one'), { persistent: true });
+    await ch.waitForConfirms();
+    await c0.close();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const told: unknown[] = [];
+    const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue }), () => gate, { onStop: (e) => told.push(e) });
+    expect(await until(() => c.stats().inFlight === 1)).toBe(true);
+    const stopped = c.stop();
+    expect(c.stats().state).toBe('stopping');
+    release();
+    await stopped;
+    expect(c.stats()).toMatchObject({ state: 'stopped', acked: 1 });
+    expect(told).toEqual([undefined]);
+    await c.done;
+    await deleteQueue(queue);
+  });
+});
