@@ -1,30 +1,17 @@
 // A consumer says what state it is in, and a broker failure nobody awaited does not end the
 // process. The server-side close goes through `rabbitmqctl close_all_connections` on a vhost of
 // this file's own, so no other client of the broker is touched.
-import { spawnSync } from 'node:child_process';
 import amqp from 'amqplib';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
 import { RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { rabbitmq, unique, until } from '../brokers/services.js';
+import { ctl, haveCtl, vhostUrl } from './rabbitmq-ctl.js';
 
 const svc = await rabbitmq();
 const VHOST = 'sluice-consumer-state';
-
-function ctl(...args: string[]): boolean {
-  return spawnSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 30_000 }).status === 0;
-}
-function haveCtl(): boolean {
-  if (!svc.up) return false;
-  if (ctl('list_vhosts')) return true;
-  const line = 'rabbitmqctl cannot manage the RabbitMQ on AMQP_URL (install rabbitmq-server here, run as its admin)';
-  if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
-  console.warn(`\n!!! SKIPPING CONSUMER STATE TESTS — ${line}\n`);
-  return false;
-}
-const can = haveCtl();
-const base = new URL(svc.url);
-const url = `${base.protocol}//${base.username}:${base.password}@${base.host}/${VHOST}`;
+const can = haveCtl(svc, 'CONSUMER STATE TESTS');
+const url = can ? vhostUrl(svc, VHOST) : '';
 
 async function deleteQueue(queue: string): Promise<void> {
   const c = await amqp.connect(url);
@@ -39,10 +26,6 @@ const unhandled: unknown[] = [];
 const record = (reason: unknown): void => void unhandled.push(reason);
 
 describe.skipIf(!can)('a consumer\'s state, and a failure nobody awaited', () => {
-  beforeAll(() => {
-    ctl('add_vhost', VHOST); // fails harmlessly when it exists
-    expect(ctl('set_permissions', '-p', VHOST, base.username || 'guest', '.*', '.*', '.*')).toBe(true);
-  });
   afterEach(() => {
     process.off('unhandledRejection', record);
     unhandled.length = 0;

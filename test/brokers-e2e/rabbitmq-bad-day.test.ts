@@ -2,7 +2,6 @@
 // delay, an ack after the source closed. The server-side close goes through `rabbitmqctl
 // close_all_connections` on a vhost of this file's own, so no other client of the broker is
 // touched.
-import { spawnSync } from 'node:child_process';
 import amqp from 'amqplib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError, QueueDeletedError } from '../../src/brokers/index.js';
@@ -10,24 +9,12 @@ import type { Delivery } from '../../src/brokers/index.js';
 import { InvalidArgumentError, InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import { ATTEMPT_HEADER, RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { rabbitmq, unique, until } from '../brokers/services.js';
+import { ctl, haveCtl } from './rabbitmq-ctl.js';
 import { stopMidBurst } from './stop-burst.js';
 
 const svc = await rabbitmq();
 const VHOST = 'sluice-bad-day';
-
-/** rabbitmqctl, if it can manage the broker from here (with CI=true its absence fails). */
-function ctl(...args: string[]): boolean {
-  return spawnSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 30_000 }).status === 0;
-}
-function haveCtl(): boolean {
-  if (!svc.up) return false;
-  if (ctl('list_vhosts')) return true;
-  const line = 'rabbitmqctl cannot manage the RabbitMQ on AMQP_URL (install rabbitmq-server here, run as its admin)';
-  if (process.env.CI === 'true') throw new Error(`CI=true and ${line}`);
-  console.warn(`\n!!! SKIPPING RABBITMQ BAD-DAY TESTS — ${line}\n`);
-  return false;
-}
-const can = haveCtl();
+const can = haveCtl(svc, 'RABBITMQ BAD-DAY TESTS');
 const base = new URL(svc.url);
 const url = `${base.protocol}//${base.username}:${base.password}@${base.host}/${VHOST}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
