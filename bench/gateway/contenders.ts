@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
 import { ServerChild } from '../../src/demo/server-child.js';
 import { which } from './external.js';
+import type { LimitFloorSettings } from './limit-floor.js';
 import type { PeerSettings } from './peers.js';
 import { startHaproxy, startNginx } from './peers.js';
 
@@ -110,7 +111,7 @@ export function overheadContenders(s: ContenderSettings): BenchContender[] {
   ];
 }
 
-/** The closed-loop section's contenders: sluice with 1 and 2 workers, HAProxy with 1 and 2 threads, nginx. */
+/** The closed-loop section's contenders: sluice with 1 and 2 workers, the node limit floor, HAProxy with 1 and 2 threads, nginx. */
 export function closedContenders(s: ContenderSettings): BenchContender[] {
   const nginx = which('nginx');
   const haproxy = which('haproxy');
@@ -126,10 +127,16 @@ export function closedContenders(s: ContenderSettings): BenchContender[] {
     ...(haproxy === undefined ? { skipped: `haproxy ${INSTALL}` } : {}),
     start: (u) => startHaproxy(haproxy ?? 'haproxy', u, s, threads),
   });
+  const floor: LimitFloorSettings = { concurrency: s.gateway.concurrency, queueTimeoutMs: s.gateway.queueTimeoutMs, connections: Math.max(256, s.gateway.concurrency * 8) };
   return [
     ...(s.baseline === undefined ? [] : [sluice(1, s.baseline)]),
     sluice(1),
     sluice(2),
+    {
+      name: 'node limit floor',
+      about: `bench/gateway/limit-floor.ts: node:http in, an undici Pool of ${floor.connections} out, ${floor.concurrency} slots handed out in arrival order, 503 + Retry-After after ${floor.queueTimeoutMs} ms waiting — the gateway's admission and nothing else (the floor of a limiting Node proxy's CPU per request)`,
+      start: (u: string) => nodeProxy('node limit floor', ['limit', u, JSON.stringify(floor)]),
+    },
     ha(1),
     ha(2),
     {
