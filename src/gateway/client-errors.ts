@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
 import { heldTimeout } from './held-timeouts.js';
 import type { HeldReads } from './held-timeouts.js';
+import { CHUNKED_NOT_FINAL } from './message-checks.js';
 import { abandonForwarding } from './proxy.js';
 import { ALLOWED_METHODS, lingerAfterEnd, rawProblem } from './responses.js';
 
@@ -112,7 +113,8 @@ export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHea
       return /whitespace after header value/i.test(why) ? verdict(400, 'obs_fold', said('A header is folded over lines (obs-fold), which is refused')) : verdict(400, 'bad_header', said('A header is malformed'));
     case 'HPE_INVALID_TRANSFER_ENCODING':
       if (/content-length/i.test(why)) return verdict(400, 'content_length_and_transfer_encoding', 'The request has both Content-Length and Transfer-Encoding.');
-      if (/request has invalid/i.test(why)) return verdict(501, 'unsupported_transfer_encoding', 'The request body has a transfer coding other than chunked.');
+      // llhttp's words for a request whose last coding is not chunked (RFC 9112 section 6.3: 400).
+      if (/request has invalid/i.test(why)) return CHUNKED_NOT_FINAL;
       return verdict(400, 'bad_transfer_encoding', said('The Transfer-Encoding header is malformed'));
     case 'HPE_INVALID_CONTENT_LENGTH':
       if (/transfer-encoding/i.test(why)) return verdict(400, 'content_length_and_transfer_encoding', 'The request has both Content-Length and Transfer-Encoding.');

@@ -1,9 +1,8 @@
 /**
  * Requests node:http parsed but the gateway will not forward as they are, because their
  * framing or addressing would be read differently upstream: a protocol version other than
- * HTTP/1.0 and 1.1, a transfer coding other than chunked (RFC 9112 section 6.1: 501; the
- * gateway re-frames bodies, so a coding under chunked would reach the upstream unmarked), a
- * Transfer-Encoding on HTTP/1.0 (faulty framing by the same section), an HTTP/1.1
+ * HTTP/1.0 and 1.1, a Transfer-Encoding the gateway cannot frame or forward (transferCodingVerdict), a
+ * Transfer-Encoding on HTTP/1.0 (faulty framing by RFC 9112 section 6.1), an HTTP/1.1
  * request with no Host or several, and a Host that is not `host[:port]` (RFC 9112 section
  * 3.2: 400 for each). The Host value goes on in X-Forwarded-Host and Forwarded, where an
  * upstream that builds links or routes by host reads it: `evil@gw`, `gw/x` or `a b` there
@@ -11,6 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';
+import { listElements } from './header-lists.js';
 
 function hostCount(raw: readonly string[]): number {
   let n = 0;
@@ -85,6 +85,39 @@ export function sluiceHops(via: string | undefined): number {
   return hops;
 }
 
+/** RFC 9110 section 10.1.4: `token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) )`, lowercased (listElements). */
+const TRANSFER_CODING = /^[!#$%&'*+.^_`|~0-9a-z-]+(?:[ \t]*;[ \t]*[!#$%&'*+.^_`|~0-9a-z-]+[ \t]*=[ \t]*(?:[!#$%&'*+.^_`|~0-9a-z-]+|"(?:[\t !#-[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"))*$/;
+
+/** Said of a request whose last transfer coding is not chunked, here and where llhttp finds it first (client-errors.ts). */
+export const CHUNKED_NOT_FINAL: BadVerdict = {
+  status: 400,
+  reason: 'bad_transfer_encoding',
+  detail: 'The request body\'s final transfer coding is not chunked, so its length cannot be determined (RFC 9112 section 6.3).',
+};
+
+/**
+ * What a request's Transfer-Encoding (its lines joined by node:http) is refused for, as RFC
+ * 9112 sorts it: a value that is no list of transfer codings (empty, `"chunked"`, `chunked
+ * chunked`, `chunked` + NBSP) is malformed, 400; a last coding other than plain `chunked`
+ * (`gzip`, `xchunked`, `chunked;x=1`) leaves the body's length unknown, 400 (section 6.3);
+ * `chunked` twice is 400 (section 6.1); a coding before a final `chunked` (`gzip, chunked`) is
+ * one this gateway does not implement, 501 (section 6.1) — it re-frames bodies, so a coding
+ * under chunked would reach the upstream unmarked. Until gateway-edges each was 501, "a
+ * transfer coding other than chunked", malformed and unframeable alike. Empty list elements
+ * count for nothing (RFC 9110 section 5.6.1); a quoted parameter holding a comma is taken
+ * for two elements, and malformed.
+ */
+export function transferCodingVerdict(te: string): BadVerdict | undefined {
+  const codings = listElements(te);
+  if (codings.length === 0 || !codings.every((c) => TRANSFER_CODING.test(c))) {
+    return { status: 400, reason: 'bad_transfer_encoding', detail: 'The Transfer-Encoding header is malformed: it is not a list of transfer codings (RFC 9112 section 6.1).' };
+  }
+  if (codings[codings.length - 1] !== 'chunked') return CHUNKED_NOT_FINAL;
+  if (codings.indexOf('chunked') !== codings.length - 1) return { status: 400, reason: 'bad_transfer_encoding', detail: 'The request body is chunked more than once (RFC 9112 section 6.1).' };
+  if (codings.length > 1) return { status: 501, reason: 'unsupported_transfer_encoding', detail: 'The request body has a transfer coding before chunked (such as gzip), which this gateway does not implement.' };
+  return undefined;
+}
+
 /** Why `req` is refused before routing; undefined when it may go on. */
 export function messageVerdict(req: IncomingMessage): BadVerdict | undefined {
   const version = req.httpVersion;
@@ -92,7 +125,8 @@ export function messageVerdict(req: IncomingMessage): BadVerdict | undefined {
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) {
     if (version === '1.0') return { status: 400, reason: 'bad_transfer_encoding', detail: 'An HTTP/1.0 request cannot have a Transfer-Encoding.' };
-    if (te.trim().toLowerCase() !== 'chunked') return { status: 501, reason: 'unsupported_transfer_encoding', detail: 'The request body has a transfer coding other than chunked.' };
+    const coding = transferCodingVerdict(te);
+    if (coding !== undefined) return coding;
   }
   const hosts = req.headers.host === undefined ? 0 : hostCount(req.rawHeaders);
   if (hosts === 0 && version === '1.1') return { status: 400, reason: 'missing_host', detail: 'An HTTP/1.1 request needs a Host header.' };

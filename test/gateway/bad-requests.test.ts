@@ -72,9 +72,16 @@ export const HOSTILE: readonly (readonly [string, string, number, BadRequestReas
   ['two equal Content-Lengths', post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'), 400, 'duplicate_content_length'],
   ['a Content-Length that is not a number', post('Content-Length: 5x\r\n', 'hello'), 400, 'bad_content_length'],
   ['a negative Content-Length', post('Content-Length: -1\r\n'), 400, 'bad_content_length'],
-  ['Transfer-Encoding: xchunked', post('Transfer-Encoding: xchunked\r\n', '0\r\n\r\n'), 501, 'unsupported_transfer_encoding'],
-  ['Transfer-Encoding: gzip', post('Transfer-Encoding: gzip\r\n', 'x'), 501, 'unsupported_transfer_encoding'],
+  // RFC 9112: a last coding other than chunked leaves the length unknown (section 6.3: 400), a malformed value is 400,
+  // and only a coding the gateway does not implement before a final chunked is 501 (section 6.1) — all 501 until gateway-edges.
+  ['Transfer-Encoding: xchunked', post('Transfer-Encoding: xchunked\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
+  ['Transfer-Encoding: gzip', post('Transfer-Encoding: gzip\r\n', 'x'), 400, 'bad_transfer_encoding'],
+  ['an empty Transfer-Encoding', post('Transfer-Encoding: \r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
+  ['a quoted Transfer-Encoding', post('Transfer-Encoding: "chunked"\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
+  ['a Transfer-Encoding that is no token', post('Transfer-Encoding: g@p, chunked\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
+  ['chunked with a parameter', post('Transfer-Encoding: chunked;a=b\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
   ['Transfer-Encoding: gzip, chunked', post('Transfer-Encoding: gzip, chunked\r\n', '0\r\n\r\n'), 501, 'unsupported_transfer_encoding'],
+  ['gzip, then chunked on a second line', post('Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), 501, 'unsupported_transfer_encoding'],
   ['chunked not last', post('Transfer-Encoding: chunked, gzip\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
   ['chunked twice', post('Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), 400, 'bad_transfer_encoding'],
   ['a space before the colon of Transfer-Encoding', post('Transfer-Encoding : chunked\r\n', '0\r\n\r\n'), 400, 'bad_header'],
@@ -145,7 +152,7 @@ describe('bad requests', () => {
   it('a body that breaks the parser is not forwarded, even over a warm upstream connection', async () => {
     const { seen, up } = await recordingUpstream();
     const gw = await startInProcess(oneRoute(up.url, '2s'));
-    const broken = HOSTILE.filter(([, , , reason]) => reason === 'bad_chunk' || reason === 'unsupported_transfer_encoding');
+    const broken = HOSTILE.filter(([, , , reason]) => reason === 'bad_chunk' || reason === 'unsupported_transfer_encoding' || reason === 'bad_transfer_encoding');
     for (const [what, bytes, status] of broken) {
       // A good request first: the gateway's pool holds an idle keep-alive connection to the upstream.
       expect((await rawExchange(gw.url, post('Content-Length: 2\r\nConnection: close\r\n', 'ok'))).status).toBe(200);
@@ -163,6 +170,16 @@ describe('bad requests', () => {
     expect(statuses).toEqual([200, 400]);
     expect(all.indexOf('first')).toBeLessThan(all.lastIndexOf('HTTP/1.1 400'));
     expect(gw.status().badRequests.bad_request_line).toBe(1);
+  });
+
+  it('a final coding other than chunked pipelined behind a good request is 400 too, where llhttp finds it before the handler (501 until gateway-edges)', async () => {
+    const { seen, up } = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s'));
+    const { text, open } = await rawConversation(gw.url, `GET /x HTTP/1.1\r\n${H}\r\n${post('Transfer-Encoding: gzip\r\n', 'abc')}`);
+    expect(open).toBe(false);
+    expect([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))).toEqual([200, 400]);
+    expect(JSON.parse(text.slice(text.lastIndexOf('\r\n\r\n') + 4))).toMatchObject({ reason: 'bad_transfer_encoding', detail: expect.stringMatching(/final transfer coding is not chunked/) });
+    expect(seen).toEqual(['GET /x']);
   });
 
   it('bytes after a request that said Connection: close are neither processed nor answered', async () => {

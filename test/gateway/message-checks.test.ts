@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { messageVerdict } from '../../src/gateway/message-checks.js';
+import { CHUNKED_NOT_FINAL, messageVerdict, transferCodingVerdict } from '../../src/gateway/message-checks.js';
 
 const req = (host: string): IncomingMessage => ({ httpVersion: '1.1', headers: { host }, rawHeaders: ['Host', host] }) as unknown as IncomingMessage;
 
@@ -37,5 +37,36 @@ describe('messageVerdict: a Host a URL parser refuses (hostile-13)', () => {
     const passed = ['%41pi', 'Gw', "a'b", 'a!$&()*+;=b', 'a_b', 'a.', 'x:', '%C3%A9'];
     expect(refused.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual(refused.map((h) => `${h} bad_host`));
     expect(passed.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual(passed.map((h) => `${h} ok`));
+  });
+});
+
+describe('transferCodingVerdict: RFC 9112 sorts a Transfer-Encoding (gateway-edges: every refusal was 501)', () => {
+  const said = (te: string): string => {
+    const v = transferCodingVerdict(te);
+    return v === undefined ? 'ok' : `${v.status} ${v.reason}${v === CHUNKED_NOT_FINAL ? ' (not final)' : ''}`;
+  };
+  it('malformed values, a last coding other than plain chunked and chunked twice are 400; a coding before chunked is 501', () => {
+    const cases: Record<string, string> = {
+      chunked: 'ok',
+      CHUNKED: 'ok',
+      ' chunked\t': 'ok',
+      ', chunked': 'ok',
+      '': '400 bad_transfer_encoding',
+      ' , ': '400 bad_transfer_encoding',
+      '"chunked"': '400 bad_transfer_encoding',
+      'chunked chunked': '400 bad_transfer_encoding',
+      'chunked\xa0': '400 bad_transfer_encoding',
+      'ch@nked, chunked': '400 bad_transfer_encoding',
+      'gzip;q, chunked': '400 bad_transfer_encoding',
+      gzip: '400 bad_transfer_encoding (not final)',
+      xchunked: '400 bad_transfer_encoding (not final)',
+      'chunked, gzip': '400 bad_transfer_encoding (not final)',
+      'chunked;x=1': '400 bad_transfer_encoding (not final)',
+      'chunked, chunked': '400 bad_transfer_encoding',
+      'gzip, chunked': '501 unsupported_transfer_encoding',
+      'gzip ; level="9 \\"x\\"" , chunked': '501 unsupported_transfer_encoding',
+      'x-custom, gzip, chunked': '501 unsupported_transfer_encoding',
+    };
+    expect(Object.fromEntries(Object.keys(cases).map((te) => [te, said(te)]))).toEqual(cases);
   });
 });
