@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { uplotAssets, UPLOT_MISSING } from '../dashboard/uplot-assets.js';
 import type { UplotAssets } from '../dashboard/uplot-assets.js';
+import { redactUrl } from '../core/redact-url.js';
 import { GatewayConfigError } from '../gateway/config-error.js';
 import { checkText, readConfigText } from '../gateway/load-config.js';
 import type { ResolvedConfig } from '../gateway/resolved-config.js';
@@ -113,7 +114,8 @@ async function policyOf(spec: string): Promise<SimPolicy> {
   const label = `${file.replace(/^.*\//, '')}#${name ?? p.name}`;
   // The route's game-day fault: the named route's, else the first route's with this policy that has one.
   const faultRoute = route !== undefined && byPolicy === undefined ? route : c.routes.find((r) => r.policy === p && r.fault !== undefined);
-  return { label, name: p.name, config: p.config, trustProxy: c.trustProxy, fault: faultRoute?.fault };
+  const store = c.store === undefined ? undefined : { url: redactUrl(c.store.url), onStoreError: c.store.onStoreError };
+  return { label, name: p.name, config: p.config, trustProxy: c.trustProxy, fault: faultRoute?.fault, store };
 }
 
 function fmt(n: number, digits = 0): string {

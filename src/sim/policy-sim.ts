@@ -38,6 +38,8 @@ export interface SimPolicy {
   readonly trustProxy?: readonly string[] | undefined;
   /** The route's injected fault (a game day), applied after admission as the gateway does. */
   readonly fault?: FaultConfig | undefined;
+  /** The config's `store:` (its URL without a password): the limits it shares are kept in memory here. */
+  readonly store?: { readonly url: string; readonly onStoreError: string } | undefined;
 }
 
 export interface Onset {
@@ -85,6 +87,11 @@ export async function simulatePolicy(policy: SimPolicy, sc: Scenario): Promise<P
     const { shed: _shed, ...rest } = config;
     config = rest;
     notes.push('shed left out: event-loop pressure is not simulated');
+  }
+  if (policy.store !== undefined) {
+    // Rehearsing a shared limit in memory is still useful (the scenario as the whole fleet's
+    // traffic through one gateway), but it is not what production runs, and must say so.
+    notes.push(`store left out: the limits shared through ${policy.store.url} are kept in memory, as if one gateway took all of the scenario's traffic; the store's latency, timeouts and outages (onStoreError: ${policy.store.onStoreError}) are not simulated`);
   }
   const parts = policyParts(config, policy.name, { trustProxy: policy.trustProxy, proxyHeader: undefined, clock });
   const admission = new HttpAdmission<FakeRequest>(parts.options as unknown as HttpAdmissionOptions<FakeRequest>);

@@ -59,6 +59,12 @@ chart('refused', 'Refusals by reason', 'req/s', runs.flatMap((r, i) => Object.en
 chart('queue', 'Queue depth', 'waiting', per((r) => r.queued, 'queued'));
 `;
 
+/** What each run left out (`shed`, a `store:`), said where the figures are read, not only on stderr. */
+function notesHtml(runs: readonly PolicyRun[]): string {
+  const items = runs.flatMap((r) => r.notes.map((n) => `<li>${escape(r.label)}: ${escape(n)}</li>`));
+  return items.length === 0 ? '' : `<p>Not simulated:</p>\n<ul class="notes">\n${items.join('\n')}\n</ul>\n`;
+}
+
 export function reportHtml(scenario: Scenario, runs: readonly PolicyRun[], table: string, uplot: UplotAssets): string {
   const title = `sluice simulate — ${scenario.name}: ${runs.map((r) => r.label).join(' vs ')}`;
   return `<!doctype html>
@@ -75,7 +81,7 @@ pre { background: #f6f6f6; padding: 10px; overflow-x: auto; }
 <body>
 <h1>${escape(title)}</h1>
 <p>${(scenario.durationMs / 1000).toFixed(0)} s simulated on the virtual clock; upstream: ${scenario.capacity} at once, ${scenario.latencyMs} ms each; sample ${scenario.sampleMs} ms; seed ${scenario.seed}.</p>
-<pre>${escape(table)}</pre>
+${notesHtml(runs)}<pre>${escape(table)}</pre>
 <div class="chart" id="goodput"></div>
 <div class="chart" id="latency"></div>
 <div class="chart" id="limit"></div>

@@ -228,6 +228,21 @@ describe('sluice simulate', { timeout: 120_000 }, () => {
     for (const id of ['goodput', 'latency', 'limit', 'refused', 'queue']) expect(page).toContain(`id="${id}"`);
   });
 
+  it('a config with store: (Redis) is simulated in memory and says so, on stderr and in the report; it was silent (ops-sim)', async () => {
+    const dir = tempDir();
+    const scFile = join(dir, 'sc.yaml');
+    writeFileSync(scFile, scenario());
+    const conf = join(dir, 'sluice.yaml');
+    writeFileSync(conf, `store: { url: "redis://ops:s3cret@127.0.0.1:6379/2", onStoreError: closed }\n${readFileSync(join(root, 'docs/scenarios/policies.yaml'), 'utf8')}`);
+    const html = join(dir, 'report.html');
+    const err = new Sink();
+    expect(await simulateCommand(['--scenario', scFile, '--policy', `${conf}#fixed`, '--html', html], new Sink(), err)).toBe(0);
+    const note = "store left out: the limits shared through redis://ops:***@127.0.0.1:6379/2 are kept in memory, as if one gateway took all of the scenario's traffic; the store's latency, timeouts and outages (onStoreError: closed) are not simulated";
+    expect(err.text).toBe(`sluice.yaml#fixed: ${note}\n`);
+    expect(readFileSync(html, 'utf8')).toContain(`<li>sluice.yaml#fixed: ${note.replaceAll("'", '&#39;')}</li>`);
+    expect(err.text).not.toContain('s3cret');
+  });
+
   it('an --html path it cannot write is refused before any policy runs: it failed after every run (EISDIR), and a FIFO hung the command (hostile-ops)', async () => {
     const dir = tempDir();
     const scFile = join(dir, 'sc.yaml');
