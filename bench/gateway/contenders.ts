@@ -135,7 +135,7 @@ export function closedContenders(s: ContenderSettings): BenchContender[] {
     {
       name: 'node limit floor',
       about: `bench/gateway/limit-floor.ts: node:http in, an undici Pool of ${floor.connections} out, ${floor.concurrency} slots handed out in arrival order, 503 + Retry-After after ${floor.queueTimeoutMs} ms waiting — the gateway's admission and nothing else (the floor of a limiting Node proxy's CPU per request)`,
-      start: (u: string) => nodeProxy('node limit floor', ['limit', u, JSON.stringify(floor)]),
+      start: (u: string) => nodeProxy('node limit floor', ['limit', u, JSON.stringify(floor)], s.proxyExecArgv),
     },
     ha(1),
     ha(2),
