@@ -210,6 +210,11 @@ export class ConcurrencyGate extends GateBase {
     return this.reject('concurrency', cost > this.#limit ? Infinity : this.#retryAfter(), undefined, ctx);
   }
 
+  /** One unit in flight now, past the limit and the queue: no caller is admitted on it until it is released (a shared lease's ballast, sluice/shared SlotLease). */
+  hold(): GatePermit {
+    return this.#take(readContext(undefined), 1, this.#default, 0);
+  }
+
   stats(): GateStats {
     return { ...this.baseStats(), inFlight: this.#inFlight, queued: this.#queued, limit: this.#limit, tokens: undefined };
   }

@@ -40,6 +40,8 @@ export class RedisLimitStore implements SharedLimitStore {
   readonly #local: LocalShare;
   readonly #ttl: number;
   readonly #slots = new Map<string, LeaseClient>();
+  /** The work each name's holder last said it runs: the renew timer keeps the leases it runs on. */
+  readonly #inUse = new Map<string, number>();
   readonly #renew: NodeJS.Timeout;
   #closed = false;
 
@@ -86,11 +88,14 @@ export class RedisLimitStore implements SharedLimitStore {
     });
   }
 
-  async takeSlots(name: string, limit: number, want: number): Promise<SlotGrant> {
+  async takeSlots(name: string, limit: number, want: number, inUse = 0): Promise<SlotGrant> {
     const c = this.#client(name, limit);
-    const a = want > 0 ? await c.acquire(want, want) : await c.renew(0);
+    this.#inUse.set(name, inUse);
+    // Work running on no lease (admitted while Redis was away) is leased too, first — even while fenced.
+    const ask = want + Math.max(0, inUse - c.held.length);
+    const a = ask > 0 ? await c.acquire(ask, want, inUse) : await c.renew(0, inUse);
     // `held`: renewals (this call's or the renew timer's) drop the leases Redis reported lost.
-    return { granted: want > 0 ? a.n : 0, fairShare: a.othersWanting > 0 ? Math.floor(limit / (a.othersWanting + 1)) : limit, held: c.held.length };
+    return { granted: ask > 0 ? a.n : 0, fairShare: a.othersWanting > 0 ? Math.floor(limit / (a.othersWanting + 1)) : limit, held: c.held.length, used: a.used };
   }
 
   async returnSlots(name: string, n: number): Promise<void> {
@@ -118,7 +123,7 @@ export class RedisLimitStore implements SharedLimitStore {
   }
 
   #renewAll(): void {
-    for (const c of this.#slots.values()) if (c.held.length > 0) c.renew(0).catch(() => undefined);
+    for (const [name, c] of this.#slots) if (c.held.length > 0) c.renew(0, this.#inUse.get(name) ?? 0).catch(() => undefined);
   }
 
   /** The local share's take: `min`, then what is there up to `max` (as LeaseLedger takes). */

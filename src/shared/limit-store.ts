@@ -43,7 +43,7 @@ export interface TokenGrant {
 
 /** What {@link SharedLimitStore.takeSlots} answers. */
 export interface SlotGrant {
-  /** Slots leased now, 0..`want`. */
+  /** Slots leased now: 0..`want`, and those leased for work already running on none (`inUse` above what the holder holds). */
   readonly granted: number;
   /**
    * The most this holder should keep while other holders want slots: give back idle slots
@@ -57,6 +57,13 @@ export interface SlotGrant {
    * the store never takes a slot back while its holder lives.
    */
   readonly held?: number;
+  /**
+   * Slots the store counts across every holder after the call, when it can tell. Above the
+   * limit when it lost its lease data while work ran (Redis restarted empty, a failover) and
+   * the holders put back the leases that work runs on: a holder then gives back the slots its
+   * work frees, up to the excess, instead of admitting on them.
+   */
+  readonly used?: number;
 }
 
 /**
@@ -81,9 +88,11 @@ export interface SharedLimitStore {
   /**
    * Lease up to `want` more of the `limit` slots named `name`, and say that this holder
    * would use `want` more now (its demand; 0 withdraws it). `want` 0 asks only for the
-   * current fair share.
+   * current fair share. `inUse`: the work this holder runs now — a store that can lose its
+   * lease data keeps (or puts back) the leases it runs on even above the limit, and leases
+   * what of it runs on none (admitted while the store was away). Default 0.
    */
-  takeSlots(name: string, limit: number, want: number): Promise<SlotGrant>;
+  takeSlots(name: string, limit: number, want: number, inUse?: number): Promise<SlotGrant>;
   /** Give back `n` slots this holder leased. */
   returnSlots(name: string, n: number): Promise<void>;
   /**

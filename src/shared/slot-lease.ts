@@ -22,7 +22,15 @@
  *
  * The local gate never has limit 0: with nothing leased (the first take found every slot
  * held elsewhere, or the store did not answer it), the lease itself holds the gate's one slot
- * as ballast until a grant.
+ * as ballast until a grant — taken at once, past callers already waiting and work still
+ * running (ConcurrencyGate.hold), so nothing is admitted on a slot not leased.
+ *
+ * Every call tells the store the work this process runs (`inUse`): a store that lost its lease
+ * data (Redis restarted empty, a failover) puts back the leases that work runs on even above
+ * the limit, and leases the work admitted while it was away. While its answer counts more
+ * leases than the limit (`used`), the gate admits on what is held less that excess, and the
+ * slots its work frees go back rather than to the next caller here — or the excess would
+ * last as long as a queue does.
  *
  * While the store is away (`storeAway`) the lease asks nothing and keeps what it holds, and
  * the gate follows the store's failure mode: 'closed' refuses every caller `store_unavailable`
@@ -63,6 +71,8 @@ export class SlotLease {
   #held = 0;
   #fairShare: number;
   #ballast: Permit | undefined;
+  /** Leases the store counted above the limit at its last answer, less those given back since. */
+  #over = 0;
   #busy = false;
   #ticks = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -128,11 +138,12 @@ export class SlotLease {
     this.#away = away;
     this.#gate.storeUnavailable(away !== undefined && 'refuseMs' in away ? away.refuseMs : undefined);
     if (away !== undefined && 'limit' in away) {
+      this.#over = 0;
       this.#gate.setLimit(away.limit);
       this.#dropBallast();
-    } else if (away === undefined && was !== undefined && 'limit' in was && !this.#retired) {
-      if (this.#held > 0) this.#gate.setLimit(this.#held);
-      else this.#takeBallast();
+    } else if (away === undefined && was !== undefined && 'limit' in was) {
+      // The work admitted meanwhile runs on: it is leased at the next call (`inUse`).
+      this.#fit();
     }
   }
 
@@ -145,11 +156,23 @@ export class SlotLease {
     if (n > 0) await this.#store.returnSlots(this.#o.name, n);
   }
 
-  /** Hold the gate's one slot (limit 1, nothing in flight) so that nothing is admitted unleased. */
+  /** Hold the gate's one slot (limit 1), past any waiter and work in flight, so that nothing is admitted unleased. */
   #takeBallast(): void {
     this.#gate.setLimit(1);
-    const a = this.#gate.tryAdmit();
-    if (a.ok) this.#ballast = a;
+    this.#ballast ??= this.#gate.hold();
+  }
+
+  /**
+   * The gate's limit: what is held less what the store counts over the limit; none of it
+   * (the ballast) unless retired — a retired gate admits nobody new and gives back all.
+   * Limit first, then the ballast out: never more admissible than held.
+   */
+  #fit(): void {
+    const room = this.#held - this.#over;
+    if (room > 0) {
+      this.#gate.setLimit(room);
+      this.#dropBallast();
+    } else if (!this.#retired) this.#takeBallast();
   }
 
   /** A grant: slots lost since the last call (the store says it counts fewer) go first, then the new ones come in. */
@@ -164,19 +187,11 @@ export class SlotLease {
     if (lost > 0) {
       // Admitting on them would put more in flight than the limit, across holders.
       this.#held -= lost;
-      if (this.#held > 0) this.#gate.setLimit(this.#held);
-      else if (!this.#retired) this.#takeBallast();
       this.#o.onError?.(new Error(`${lost} leased slots of ${this.#o.name} were lost (expired before their renewal; others hold them now)`));
     }
-    this.#add(g.granted);
-  }
-
-  #add(granted: number): void {
-    if (granted <= 0) return;
-    this.#held += granted;
-    // Limit first, then the ballast out: never more admissible than held.
-    this.#gate.setLimit(this.#held);
-    this.#dropBallast();
+    this.#held += Math.max(0, g.granted);
+    this.#over = g.used === undefined ? 0 : Math.max(0, g.used - this.#o.limit);
+    this.#fit();
   }
 
   #dropBallast(): void {
@@ -188,8 +203,6 @@ export class SlotLease {
 
   #tick(): void {
     if (this.#busy || this.#away !== undefined) return;
-    // Every slot lost while work ran on them: the ballast as soon as that work is done.
-    if (this.#held === 0 && this.#ballast === undefined && !this.#retired) this.#takeBallast();
     const gate = this.#gate;
     const inFlight = gate.inFlight - (this.#ballast === undefined ? 0 : 1);
     const refusedNow = this.#capacityRefusals();
@@ -205,13 +218,15 @@ export class SlotLease {
     const othersWant = this.#fairShare < this.#o.limit;
     const floor = this.#retired || (othersWant && !recent && inFlight === 0 && gate.queued === 0) ? 0 : 1;
     const target = this.#retired ? inFlight : !othersWant ? this.#held : recent ? this.#fairShare : Math.max(floor, inFlight);
-    const giveBack = this.#ballast === undefined ? Math.min(this.#held - inFlight, this.#held - Math.max(floor, target)) : 0;
+    // Idle slots above the target go back — and, while the store counts more than the limit, every idle one up to the excess.
+    const idle = this.#held - inFlight;
+    const giveBack = Math.max(Math.min(idle, this.#held - Math.max(floor, target)), Math.min(idle, this.#over));
     if (giveBack > 0) {
       this.#held -= giveBack;
-      if (this.#held > 0) gate.setLimit(this.#held);
+      this.#over = Math.max(0, this.#over - giveBack);
       // Its last slot given back (nothing in flight, nobody waiting): the gate's one slot is
       // ballast again, so nothing is admitted until a grant.
-      else if (!this.#retired) this.#takeBallast();
+      this.#fit();
       this.#call(this.#store.returnSlots(this.#o.name, giveBack));
       return;
     }
@@ -237,7 +252,7 @@ export class SlotLease {
     // all granted 0); ask only now and then, to learn when the others' demand has ended.
     if (want > 0 && othersWant && this.#held >= this.#fairShare && tick % ASK_AT_SHARE_TICKS !== 0) return;
     this.#call(
-      this.#store.takeSlots(this.#o.name, this.#o.limit, want).then((g) => this.#answered(g)),
+      this.#store.takeSlots(this.#o.name, this.#o.limit, want, inFlight).then((g) => this.#answered(g)),
     );
   }
 
