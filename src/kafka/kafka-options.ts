@@ -1,0 +1,58 @@
+/** KafkaSource's options, its stats and their defaults. */
+import { optionKeys } from '../core/index.js';
+
+export interface KafkaSourceOptions {
+  /** Bootstrap brokers, "host:port". Non-empty. */
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly groupId: string;
+  /** @default 'sluice' */
+  readonly clientId?: string;
+  /** Messages held per partition before it is paused; each fetch asks for the room left. Integer >= 1. @default 64 */
+  readonly partitionBuffer?: number;
+  /**
+   * 'demand': each fetch asks for the bytes of the room left in the partition buffers (at the
+   * average record size seen), within the two ceilings below. 'fixed': every fetch asks for the
+   * ceilings (kafkajs on its own). @default 'demand'
+   */
+  readonly fetchSizing?: 'demand' | 'fixed';
+  /** Ceiling of one partition's share of a fetch, bytes. Integer >= 1. @default 1048576 */
+  readonly maxBytesPerPartition?: number;
+  /** Ceiling of a whole fetch response, bytes. Integer >= maxBytesPerPartition. @default 10485760 */
+  readonly maxBytes?: number;
+  /** Record size assumed until records are seen, bytes. Integer >= 1. @default 1024 */
+  readonly initialRecordBytes?: number;
+  /** Between offset commits, ms. In (0, 2147483647]. @default 1000 */
+  readonly commitIntervalMs?: number;
+  /** Group session timeout, ms. @default 30000 */
+  readonly sessionTimeoutMs?: number;
+  /** Heartbeat interval, ms (independent of processing). @default 3000 */
+  readonly heartbeatIntervalMs?: number;
+  /** Read from the start of the topic when the group has no committed offset. @default true */
+  readonly fromBeginning?: boolean;
+  /** Dead-letter topic. @default `${topic}.dead` */
+  readonly deadLetterTopic?: string;
+}
+
+export interface KafkaSourceStats {
+  /** Messages in the partition buffers, not yet demanded. */
+  readonly buffered: number;
+  readonly assignedPartitions: readonly number[];
+  /** Partitions paused now because their buffer is full. */
+  readonly pausedPartitions: readonly number[];
+  /** Group joins of this member: 1 after the first join, one more per rebalance. */
+  readonly joins: number;
+  /** Fetch responses received. */
+  readonly fetches: number;
+  readonly fetchedBytes: number;
+  readonly largestFetchBytes: number;
+  /** The average record size seen, bytes. */
+  readonly recordBytes: number;
+  /** What the next fetch may return: per partition and in all, bytes. */
+  readonly budgetPerPartition: number;
+  readonly budget: number;
+}
+
+export const KAFKA_SOURCE_DEFAULTS = { partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const;
+
+export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true });
