@@ -107,7 +107,7 @@ export interface BrokerConsumerStats {
   /**
    * The source's connection to the broker now: `up`, `reconnecting` (lost; the client is
    * re-establishing it, settlements fail meanwhile), `down` (lost for good, or closed), or
-   * `unknown` where the source does not report it (Kafka).
+   * `unknown` where the source does not report it (a source of your own without `connection`).
    */
   readonly connection: ConnectionState | 'unknown';
   /** Lost connections the source's client re-established (0 where `connection` is `unknown`). */

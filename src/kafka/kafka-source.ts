@@ -19,6 +19,8 @@ import { InvalidOptionError, optBoolean, optInt, optKnownKeys, optNumber, optOne
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
+import { ConnectionTracker } from '../brokers/connection-state.js';
+import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
@@ -80,6 +82,7 @@ export class KafkaSource implements BrokerSource {
   #fetchedBytes = 0;
   #largestFetch = 0;
   readonly #arrivals = new Arrivals();
+  readonly #connection = new ConnectionTracker();
   /** Aborted when the consumer stops or the broker fails: retries waiting out their delay end. */
   readonly #hurry = new AbortController();
   #commitTimer: ReturnType<typeof setInterval> | undefined;
@@ -137,13 +140,19 @@ export class KafkaSource implements BrokerSource {
       await consumer.connect();
       const source = new KafkaSource(`${where} topic ${JSON.stringify(topic)} group ${JSON.stringify(groupId)}`, { topic, groupId, dead, cap, budget }, consumer, producer, admin);
       rooms = () => source.#rooms();
-      consumer.on(consumer.events.GROUP_JOIN, (e) => source.#rebalanced(e.payload.memberAssignment[topic] ?? []));
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        source.#connection.up(); // back in the group after a crash kafkajs restarted from
+        source.#rebalanced(e.payload.memberAssignment[topic] ?? []);
+      });
       consumer.on(consumer.events.REQUEST, (e) => {
         if (e.payload.apiName === 'Fetch') source.#fetched(e.payload.size);
       });
       // kafkajs restarts the consumer itself after a retriable crash (a coordinator loading, a rebalance).
+      // While it restarts (for as long as the error is retriable: a broker down, unreachable) the
+      // consumer is reconnecting; it is up again once it has rejoined the group.
       consumer.on(consumer.events.CRASH, (e) => {
-        if (!e.payload.restart) source.#fail(e.payload.error);
+        if (e.payload.restart) source.#connection.lost();
+        else source.#fail(e.payload.error);
       });
       await consumer.subscribe({ topics: [topic], fromBeginning });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch: (p) => source.#take(p) });
@@ -206,6 +215,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   #fail(err: unknown): void {
+    this.#connection.down();
     this.#hurry.abort();
     this.#arrivals.fail(new BrokerUnavailableError(this.name, err));
   }
@@ -214,6 +224,11 @@ export class KafkaSource implements BrokerSource {
     this.#fetches++;
     this.#fetchedBytes += bytes;
     this.#largestFetch = Math.max(this.#largestFetch, bytes);
+  }
+
+  /** The consumer's connection: `reconnecting` from a crash kafkajs restarts from until it rejoined the group; `down` after one it does not, or close(). */
+  get connection(): ConnectionStats {
+    return this.#connection.snapshot();
   }
 
   /** Partitions paused now because their buffer is full. */
@@ -336,6 +351,7 @@ export class KafkaSource implements BrokerSource {
 
   async close(): Promise<void> {
     if (!this.#arrivals.close()) return;
+    this.#connection.down();
     if (this.#commitTimer !== undefined) clearInterval(this.#commitTimer);
     await this.commit();
     await Promise.allSettled([this.#consumer.disconnect(), this.#producer.disconnect(), this.#admin.disconnect()]);

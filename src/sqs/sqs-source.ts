@@ -4,7 +4,10 @@
  * receive asks for min(demand, 10) messages (SQS's ceiling) with a long poll; a message's
  * visibility is extended while its handler runs (`extend`), it is deleted only after
  * processing, a retry makes it visible again after the delay (ChangeMessageVisibility), and a
- * dead letter is sent to `<queue>-dead` with the reason, then deleted.
+ * dead letter is sent to `<queue>-dead` with the reason, then deleted. A receive that cannot
+ * reach the endpoint (no HTTP answer) is tried again, RECEIVE_TRIES times in all with a growing
+ * pause (the connection `reconnecting` meanwhile, `up` at the next answer); past them the
+ * consumer fails with BrokerUnavailableError.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import {
@@ -18,8 +21,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { optInt, optionKeys, optKnownKeys, optRecord } from '../core/index.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import { ConnectionTracker } from '../brokers/connection-state.js';
+import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
-import { pullMax } from '../brokers/source.js';
+import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty } from '../brokers/options.js';
@@ -60,14 +65,21 @@ export function sqsWhere(o: SqsConnectionOptions): string {
   return `sqs at ${o.endpoint !== undefined ? redactUrl(o.endpoint) : `aws ${o.region ?? process.env.AWS_REGION ?? 'us-east-1'}`}`;
 }
 
+/** Receives in a row that got no HTTP answer before the source gives up; the pause before the n-th next try is min(2 s, 100 ms · 2^n). */
+export const RECEIVE_TRIES = 10;
+
+/** No HTTP answer at all (refused, reset, DNS, timeout): the SDK's error carries no status code. */
+function unanswered(err: unknown): boolean {
+  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === undefined;
+}
+
 /** Create (or find) a queue; a network failure is a BrokerUnavailableError naming the endpoint. */
 export async function queueUrl(client: SQSClient, where: string, name: string): Promise<string> {
   try {
     const r = await client.send(new CreateQueueCommand({ QueueName: name }));
     return r.QueueUrl!;
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.$metadata?.httpStatusCode === undefined) throw new BrokerUnavailableError(where, err);
+    if (unanswered(err)) throw new BrokerUnavailableError(where, err);
     throw err;
   }
 }
@@ -117,6 +129,7 @@ export class SqsSource implements BrokerSource {
   readonly visibilityTimeoutS: number;
   readonly #waitTimeS: number;
   readonly #ownsClient: boolean;
+  readonly #connection = new ConnectionTracker();
   #closed = false;
 
   private constructor(name: string, queue: string, url: string, deadUrl: string, client: SQSClient, ownsClient: boolean, visibility: number, wait: number) {
@@ -154,6 +167,7 @@ export class SqsSource implements BrokerSource {
   async pull(demand: number, emit: (delivery: Delivery) => void, signal: AbortSignal): Promise<void> {
     const max = pullMax(demand);
     let emitted = 0;
+    let failures = 0;
     while (emitted === 0 && !signal.aborted && !this.#closed) {
       let msgs: Message[];
       try {
@@ -169,15 +183,28 @@ export class SqsSource implements BrokerSource {
           { abortSignal: signal },
         );
         msgs = r.Messages ?? [];
+        this.#connection.up();
+        failures = 0;
       } catch (err) {
         if (signal.aborted || this.#closed) return;
-        throw err;
+        if (unanswered(err) && ++failures < RECEIVE_TRIES) {
+          this.#connection.lost();
+          await pause(Math.min(2000, 100 * 2 ** failures), signal);
+          continue;
+        }
+        this.#connection.down();
+        throw unanswered(err) ? new BrokerUnavailableError(this.name, err) : err;
       }
       for (const m of msgs) {
         emitted++;
         emit(new SqsDelivery(this.queue, m, this));
       }
     }
+  }
+
+  /** `up` while receives are answered; `reconnecting` from one that got no answer until the next that does; `down` once they are given up, or closed. */
+  get connection(): ConnectionStats {
+    return this.#connection.snapshot();
   }
 
   /** ApproximateNumberOfMessages: visible messages waiting in the queue. */
@@ -189,6 +216,7 @@ export class SqsSource implements BrokerSource {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#connection.down();
       if (this.#ownsClient) this.client.destroy();
     }
     return Promise.resolve();

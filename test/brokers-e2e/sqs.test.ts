@@ -2,10 +2,12 @@
 // server is not on every machine, so this runs in `npm run test:brokers`, which .ci/run runs.
 import { DeleteQueueCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BrokerConsumer } from '../../src/brokers/index.js';
+import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
 import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
+import { RECEIVE_TRIES } from '../../src/sqs/sqs-source.js';
 import { brokerContract } from '../brokers/contract.js';
 import { sqs, until, unique } from '../brokers/services.js';
+import { TcpCut } from './tcp-cut.js';
 
 const svc = await sqs();
 const endpoint = svc.url;
@@ -65,5 +67,46 @@ describe.skipIf(!svc.up)('sqs (ElasticMQ)', () => {
       await c.stop();
       for (const q of [queue, `${queue}-dead`]) await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(q) }));
     }
+  });
+
+  it('the endpoint unreachable for a while: stats say reconnecting (before: unknown, and the first refused receive failed the consumer), up again with 1 reconnect, and messages flow after', async () => {
+    const queue = unique('sqs-cut');
+    const target = new URL(endpoint);
+    const cut = await TcpCut.open({ host: target.hostname, port: Number(target.port) });
+    const source = await SqsSource.open({ endpoint: `http://127.0.0.1:${cut.port}`, credentials, queue, waitTimeS: 0 });
+    const got: string[] = [];
+    const c = new BrokerConsumer(source, (d) => void got.push(Buffer.from(d.body).toString()));
+    try {
+      await client.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'before' }));
+      expect(await until(() => got.includes('before'), 10_000)).toBe(true);
+      expect(c.stats()).toMatchObject({ connection: 'up', reconnects: 0 });
+      await cut.cut();
+      expect(await until(() => c.stats().connection === 'reconnecting', 10_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1000)); // a few refused receives: still riding it out
+      expect(c.stats()).toMatchObject({ state: 'running', connection: 'reconnecting' });
+      await cut.mend();
+      expect(await until(() => c.stats().connection === 'up', 10_000)).toBe(true);
+      expect(c.stats().reconnects).toBe(1);
+      await client.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'after' }));
+      expect(await until(() => got.includes('after'), 10_000)).toBe(true);
+    } finally {
+      await cut.mend();
+      await c.stop();
+      await cut.cut();
+      for (const q of [queue, `${queue}-dead`]) await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(q) }));
+    }
+    expect(c.stats()).toMatchObject({ state: 'stopped', connection: 'down' });
+  });
+
+  it(`the endpoint unreachable for good: the consumer fails with BrokerUnavailableError after ${RECEIVE_TRIES} receives, its connection down`, async () => {
+    const queue = unique('sqs-gone');
+    const target = new URL(endpoint);
+    const cut = await TcpCut.open({ host: target.hostname, port: Number(target.port) });
+    const source = await SqsSource.open({ endpoint: `http://127.0.0.1:${cut.port}`, credentials, queue, waitTimeS: 0 });
+    const c = new BrokerConsumer(source, () => undefined);
+    await cut.cut();
+    await expect(c.done).rejects.toBeInstanceOf(BrokerUnavailableError);
+    expect(c.stats()).toMatchObject({ state: 'failed', connection: 'down' });
+    for (const q of [queue, `${queue}-dead`]) await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(q) }));
   });
 });
