@@ -161,16 +161,19 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const name = r.name ?? `route-${i}`;
     if (names.has(name)) issues.add(['routes', i, 'name'], 'a route name not used by another route');
     names.add(name);
-    const path = (r.path ?? '/').replace(/(.)\/+$/, '$1');
+    const written = r.path ?? '/';
+    // One trailing slash is the prefix itself (`/api/` is `/api`); more were cut too, so `//` and
+    // `/api//` were taken for `/` and `/api` without a word (gateway-edges): they are not canonical.
+    const path = written.length > 1 && written.endsWith('/') ? written.slice(0, -1) : written;
     // Requests are routed on their canonical path (canonical-path.ts): a route written another way could never match.
-    const canonical = path.includes('?') ? undefined : canonicalTarget(path);
+    const canonical = written.includes('?') ? undefined : canonicalTarget(written);
     // A glob (`/api/*`, `/**`) is a prefix with a literal "*" segment: it took only /api/* itself,
     // and /api/users went to a later route or 404 (hostile-ops). A route path is a prefix already.
     if (/\*(\/|$)/.test(path)) {
       const prefix = /^(.*?)\/\*+$/.exec(path)?.[1];
       issues.add(['routes', i, 'path'], `a path prefix without wildcards (a route takes its path and everything under it${prefix === undefined ? '' : `: ${JSON.stringify(prefix || '/')} takes what this meant`})`);
-    } else if (canonical?.ok !== true || canonical.path !== path) {
-      issues.add(['routes', i, 'path'], canonical?.ok === true ? `a canonical path (requests are routed on theirs): here ${JSON.stringify(canonical.path)}` : 'a canonical path (no query, "..", backslash, encoded slash or control character)');
+    } else if (canonical?.ok !== true || canonical.path !== written) {
+      issues.add(['routes', i, 'path'], canonical?.ok === true ? `a canonical path (requests are routed on theirs): here ${JSON.stringify(canonical.path.replace(/(.)\/$/, '$1'))}` : 'a canonical path (no query, "..", backslash, encoded slash or control character)');
     }
     let upstream: ResolvedUpstream | undefined;
     if (r.upstream === undefined) {

@@ -172,6 +172,15 @@ describe('route paths', () => {
     expect(issues('/a%2fb')).toEqual(['routes[0].path: expected a canonical path (no query, "..", backslash, encoded slash or control character), found "/a%2fb"']);
     expect(issues('/api?x=1')).toHaveLength(1);
   });
+
+  it('one trailing slash is the prefix itself; an empty segment at the end is not canonical (`//` was taken for `/` without a word until gateway-edges)', () => {
+    expect(issues('/')).toEqual([]);
+    expect(issues('//')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/", found "//"']);
+    expect(issues('/api//')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/api", found "/api//"']);
+    expect(issues('/api///')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/api", found "/api///"']);
+    expect(issues('//api/')).toEqual(['routes[0].path: expected a canonical path (requests are routed on theirs): here "/api", found "//api/"']);
+    expect(resolveConfig(config('/api/')).routes[0]!.path).toBe('/api');
+  });
 });
 
 describe('withoutTrailingDotsAndSpaces (hostile-3 H4)', () => {
