@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
 import type { Admission, Gate, Permit, Rejection } from '../core/types.js';
 import { HttpPermit } from '../http/http-permit.js';
-import { readBody } from './body-reader.js';
+import { hasBody, readBody } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
 import { listElements } from './header-lists.js';
 
@@ -40,6 +40,23 @@ export function expectationOf(value: string | undefined): 'none' | 'continue' | 
     asked = 'continue';
   }
   return asked;
+}
+
+/**
+ * What `req`'s Expect asks, for node:http's checkContinue and checkExpectation events. A request
+ * without a body (no Transfer-Encoding; no Content-Length, or 0) asking 100-continue has nothing
+ * to wait for (RFC 9110 section 10.1.1: a server may omit the 100 when the framing says there is
+ * no content): 'none', served as any request on a connection kept alive. node:http closes a
+ * connection whose 100-continue went unanswered (the client may still send a body it held back),
+ * and a bodiless GET asking it closed its keep-alive connection, a request pipelined behind it
+ * never answered (gateway-edges).
+ */
+export function expectationAsked(req: IncomingMessage, res: ServerResponse): 'none' | 'continue' | 'other' {
+  const asked = expectationOf(req.headers.expect);
+  if (asked !== 'continue' || hasBody(req)) return asked;
+  // node:http's own mark of a 100-continue to answer (set before its checkContinue event).
+  (res as ServerResponse & { _expect_continue?: boolean })._expect_continue = false;
+  return 'none';
 }
 
 /** A body not read yet, its checks passed and its memory held: the client waits for 100 Continue. */

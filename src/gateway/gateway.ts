@@ -29,7 +29,7 @@ import { burstLogs, flushLogs } from './burst-logs.js';
 import { SlowReaders } from './slow-readers.js';
 import { MemoryBudget } from './memory-budget.js';
 import { handleRequest, newCounters, refuseExpectation } from './request-handler.js';
-import { expectationOf } from './expect-continue.js';
+import { expectationAsked } from './expect-continue.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { headSockets, RouteTable } from './route-table.js';
@@ -209,9 +209,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     (req, res) => onHead(req, res, onRequest),
   );
   // Expect: 100-continue is answered 100 only once the request is admitted (expect-continue.ts); other expectations 417.
-  // Either event, for the list's elements (`100-continue, teapot` is 417: hostile-3 H5; an empty one asks nothing).
+  // Either event, for the list's elements (`100-continue, teapot` is 417: hostile-3 H5; an empty one, or a bodiless request's, asks nothing).
   const onExpect = (req: IncomingMessage, res: ServerResponse): void => {
-    const asked = expectationOf(req.headers.expect);
+    const asked = expectationAsked(req, res);
     if (asked === 'other') return pipeline.run(req, res, onExpectation);
     onHead(req, res, asked === 'continue' ? onContinue : onRequest);
   };

@@ -319,4 +319,18 @@ describe('Expect: 100-continue', () => {
     expect(up.seen).toEqual(Array.from({ length: 5 }, () => 'POST /x hello'));
     expect(gw.status().badRequests['expectation_failed']).toBe(0);
   });
+
+  it('a request without a body asking 100-continue is answered without a 100 and its connection kept: requests pipelined behind it are served (gateway-edges: closed, the next one never answered)', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: 4 } }] }));
+    const c = new ExpectClient(gw.url);
+    c.write('GET /a HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n\r\nPOST /b HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\nGET /c HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n');
+    const all = await c.until((t) => (t.match(/HTTP\/1\.1 200 /g) ?? []).length === 3);
+    expect([...all.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1])).toEqual(['200', '200', '200']);
+    expect(all).not.toContain('100 Continue');
+    expect(all.match(/\r\nConnection: (\S+)\r\n/gi)?.map((h) => h.trim().toLowerCase())).toEqual(['connection: keep-alive', 'connection: keep-alive', 'connection: close']);
+    c.close();
+    expect(up.seen).toEqual(['GET /a ', 'POST /b ', 'GET /c ']);
+    expect(gw.status().counters.admitted).toBe(3);
+  });
 });
