@@ -7,8 +7,9 @@
  * A policy item is a String naming the policy with `q` (quota, non-negative Integer) and
  * `w` (window, positive Integer seconds); a service-limit item names the policy with `r`
  * (available quota, non-negative Integer) and `t` (effective window, non-negative Integer
- * seconds). From {@link PolicyFacts}: q = floor(limit), w = max(1, ceil(windowMs / 1000)),
- * r = floor(remaining), t = ceil(resetMs / 1000).
+ * seconds). From {@link PolicyFacts}: w = max(1, ceil(windowMs / 1000)), q = floor(limit ·
+ * w · 1000 / windowMs) (the limit itself when the window is whole seconds: q / w is the
+ * policy's rate, whatever its window), r = floor(remaining), t = ceil(resetMs / 1000).
  *
  * Older forms, for clients that read them: `legacy` (RateLimit-Limit / -Remaining / -Reset,
  * draft-06 and before) and `x` (X-RateLimit-*), both for the tightest policy (least quota
@@ -77,12 +78,24 @@ function writtenFor(f: PolicyFacts): Written {
   let w = written.get(f.policy);
   if (w === undefined || w.limit !== f.limit || w.windowMs !== f.windowMs) {
     const name = w?.name ?? sfString(f.policy);
-    const s = deltaSeconds(f.windowMs);
-    w = { limit: f.limit, windowMs: f.windowMs, name, item: `${name};q=${integer(f.limit)};w=${s > 0 ? s : 1}` };
+    const s = Math.max(1, deltaSeconds(f.windowMs));
+    w = { limit: f.limit, windowMs: f.windowMs, name, item: `${name};q=${integer(f.limit * windowScale(s, f.windowMs))};w=${s}` };
     if (written.size >= MAX_WRITTEN) written.clear();
     written.set(f.policy, w);
   }
   return w;
+}
+
+/**
+ * What `w` whole seconds hold of a window of `windowMs`: 1 when the window is whole seconds
+ * (the quota as it is), else the quota is scaled to the seconds written — a token bucket's
+ * window is burst / rate (2000/s, burst 100: 50 ms), and `q=100;w=1` told clients a twentieth
+ * of the rate; `q=2000;w=1` is the rate. A ratio, so that a whole window multiplies by exactly 1.
+ */
+function windowScale(seconds: number, windowMs: number): number {
+  const ms = seconds * 1000;
+  // Not below 1: a window past MAX_DELTA_SECONDS is written capped, with its whole quota.
+  return ms > windowMs && windowMs > 0 ? ms / windowMs : 1;
 }
 
 /** One RateLimit-Policy item: `"name";q=..;w=..`. */

@@ -31,13 +31,24 @@ describe('RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11)', () => {
     expect(rateLimitHeaders('draft', [facts('day', 5000, 100, 86400, 36000)])[1]).toEqual(['RateLimit', '"day";r=100;t=36000']);
   });
 
-  it('writes integers only: floors quota and remaining, ceils windows and resets, w at least 1', () => {
+  it('writes integers only: floors quota and remaining, ceils windows and resets, w at least 1, q the quota over that w', () => {
     const f: PolicyFacts = { policy: 'p', limit: 2.5, remaining: 0.97, windowMs: 400, resetMs: 1001 };
-    expect(policyItem(f)).toBe('"p";q=2;w=1');
+    // 2.5 per 400 ms is 6.25 per second.
+    expect(policyItem(f)).toBe('"p";q=6;w=1');
     expect(limitItem(f)).toBe('"p";r=0;t=2');
     const neg: PolicyFacts = { policy: 'p', limit: 10, remaining: -3, windowMs: 1e300, resetMs: Infinity };
     expect(limitItem(neg)).toMatch(LIMIT_LIST);
     expect(policyItem(neg)).toMatch(POLICY_LIST);
+  });
+
+  it("states a window that is not whole seconds at its rate: a token bucket's burst / rate", () => {
+    // 2000/s with a burst of 100: the bucket's window is 50 ms. q=100;w=1 said 100 per second, a twentieth of the limit.
+    expect(policyItem({ policy: 'b', limit: 100, remaining: 99, windowMs: 50, resetMs: 1 })).toBe('"b";q=2000;w=1');
+    // 2/s with a burst of 3: 1.5 s, written w=2 with the 4 units of those 2 s (not 3 per 2 s).
+    expect(policyItem({ policy: 'c', limit: 3, remaining: 3, windowMs: 1500, resetMs: 0 })).toBe('"c";q=4;w=2');
+    // Whole seconds are written as they are, however large.
+    expect(policyItem({ policy: 'd', limit: 999_999_999, remaining: 0, windowMs: 604_800_000, resetMs: 0 })).toBe('"d";q=999999999;w=604800');
+    expect(policyItem({ policy: 'e', limit: 7, remaining: 0, windowMs: 3_000, resetMs: 0 })).toBe('"e";q=7;w=3');
   });
 
   it('escapes policy names as Structured Field Strings', () => {
