@@ -140,6 +140,11 @@ export class RabbitmqSource implements BrokerSource {
     conn.on('close', lost);
     consumeCh.on('close', lost);
     consumeCh.on('error', lost);
+    // The copies' channel, closed by the server (a copy refused: 403 ACCESS_REFUSED, 406): every
+    // later copy would fail on it, the handlers running again for ever. Unwatched, its error
+    // also tore the connection down under a cause that named nothing ("Channel ended").
+    confirmCh.on('error', lost);
+    confirmCh.on('close', lost);
     confirmCh.on('return', (m: amqp.Message) => this.#returned(m));
   }
 
