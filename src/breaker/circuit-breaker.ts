@@ -359,7 +359,7 @@ export class CircuitBreaker extends GateBase {
     // Re-opening an open breaker (trip(), restore) moves openUntil: listeners hear of it.
     if (from === to && to !== 'open') return;
     if (this.#listeners.length === 0 && !breakerStateChannel.hasSubscribers) return;
-    const change: BreakerStateChange = { breaker: this.name, from, to, cause, at: now, openUntil: to === 'open' ? this.#openUntil : undefined };
+    const change: BreakerStateChange = { breaker: this.name, kind: this.kind, from, to, cause, at: now, openUntil: to === 'open' ? this.#openUntil : undefined };
     if (breakerStateChannel.hasSubscribers) breakerStateChannel.publish(change);
     for (const l of this.#listeners) {
       try {

@@ -21,6 +21,8 @@ export type StateChangeCause =
 
 export interface BreakerStateChange {
   readonly breaker: string;
+  /** The breaker's gate kind ('circuit-breaker'), for filters that take a name and a kind. */
+  readonly kind: string;
   readonly from: BreakerState;
   readonly to: BreakerState;
   readonly cause: StateChangeCause;

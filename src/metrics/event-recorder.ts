@@ -4,9 +4,12 @@
  * the listed gates' listeners) and calls a {@link MetricSink}. Times become seconds here.
  */
 import dc from 'node:diagnostics_channel';
+import { breakerStateChannel } from '../breaker/index.js';
+import type { BreakerStateChange } from '../breaker/index.js';
 import { InvalidOptionError } from '../core/index.js';
 import type { GateEvent, GateListener } from '../core/index.js';
 import type { CounterKey, HistogramKey, Labels } from './instruments.js';
+import { BreakerTransitions, isBreaker } from './breaker-transitions.js';
 import type { MetricsConfig, StatsSource } from './options.js';
 import { SignalLatency } from './signal-latency.js';
 
@@ -48,17 +51,24 @@ function recordGateEvents(c: MetricsConfig, sink: MetricSink): EventRecording {
     if (c.filter !== undefined && !c.filter(event.gate, event.kind)) return;
     recordEvent(event, sink, c);
   };
+  const transitions = new BreakerTransitions(c, (metric, labels, n) => sink.inc(metric, labels, n));
   if (c.events === 'gates') {
-    const listeners = new GateListeners(c, record);
+    const listeners = new GateListeners(c, record, transitions);
     listeners.refresh();
     return listeners;
   }
   const onMessage = (message: unknown): void => record(message as GateEvent);
+  const onBreaker = (message: unknown): void => transitions.record(message as BreakerStateChange);
   for (const name of CHANNELS) dc.subscribe(name, onMessage);
+  breakerStateChannel.subscribe(onBreaker);
   return {
-    refresh: () => undefined,
+    // The breakers among `gates` (the gauges' list): their transition series start at 0.
+    refresh: () => {
+      for (const gate of c.gates()) if (isBreaker(gate)) transitions.start(gate);
+    },
     stop: () => {
       for (const name of CHANNELS) dc.unsubscribe(name, onMessage);
+      breakerStateChannel.unsubscribe(onBreaker);
     },
   };
 }
@@ -73,12 +83,14 @@ function recordGateEvents(c: MetricsConfig, sink: MetricSink): EventRecording {
 class GateListeners implements EventRecording {
   readonly #c: MetricsConfig;
   readonly #record: GateListener;
+  readonly #transitions: BreakerTransitions;
   readonly #offs = new Map<StatsSource, () => void>();
   #stopped = false;
 
-  constructor(c: MetricsConfig, record: GateListener) {
+  constructor(c: MetricsConfig, record: GateListener, transitions: BreakerTransitions) {
     this.#c = c;
     this.#record = record;
+    this.#transitions = transitions;
   }
 
   refresh(): void {
@@ -87,7 +99,17 @@ class GateListeners implements EventRecording {
     for (const gate of now) {
       if (this.#offs.has(gate)) continue;
       if (typeof gate.on !== 'function') throw new InvalidOptionError('gates', "gates with on() when events is 'gates'", gate);
-      this.#offs.set(gate, gate.on(this.#record));
+      const off = gate.on(this.#record);
+      if (!isBreaker(gate)) {
+        this.#offs.set(gate, off);
+        continue;
+      }
+      this.#transitions.start(gate);
+      const offState = gate.onStateChange(this.#transitions.record);
+      this.#offs.set(gate, () => {
+        off();
+        offState();
+      });
     }
     if (now.size === this.#offs.size) return;
     for (const [gate, off] of this.#offs) {

@@ -5,7 +5,7 @@
  * Prometheus exporter turns them into the same Prometheus names.
  */
 
-export type CounterKey = 'admissions' | 'rejections' | 'releases' | 'drops';
+export type CounterKey = 'admissions' | 'rejections' | 'releases' | 'drops' | 'breakerTransitions';
 export type HistogramKey = 'queueWait' | 'latency' | 'signalLatency';
 export type GaugeKey =
   | 'inFlight'
@@ -42,6 +42,14 @@ export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
   rejections: { type: 'counter', prometheus: 'sluice_rejections_total', otel: 'sluice.rejections', unit: '{rejection}', help: 'Admissions refused, by gate and reason.', labels: ['gate', 'kind', 'reason'] },
   releases: { type: 'counter', prometheus: 'sluice_releases_total', otel: 'sluice.releases', unit: '{release}', help: 'Permits released, by gate and outcome.', labels: ['gate', 'kind', 'outcome'] },
   drops: { type: 'counter', prometheus: 'sluice_drops_total', otel: 'sluice.drops', unit: '{item}', help: 'Accepted items or waiters removed by a policy (drop-oldest, codel, ...).', labels: ['gate', 'kind', 'policy'] },
+  breakerTransitions: {
+    type: 'counter',
+    prometheus: 'sluice_breaker_transitions_total',
+    otel: 'sluice.breaker.transitions',
+    unit: '{transition}',
+    help: 'Circuit breaker state changes, by the state entered: each opening counts, however soon the breaker closed again (the state gauge, read at scrape time, misses those).',
+    labels: ['gate', 'to'],
+  },
   queueWait: { type: 'histogram', prometheus: 'sluice_queue_wait_seconds', otel: 'sluice.queue.wait', unit: 's', help: 'Time admitted work waited before its grant.', labels: ['gate', 'kind'] },
   latency: { type: 'histogram', prometheus: 'sluice_latency_seconds', otel: 'sluice.latency', unit: 's', help: 'Time from grant to release, by outcome.', labels: ['gate', 'kind', 'outcome'] },
   signalLatency: {
@@ -68,7 +76,7 @@ export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
   desiredConsumers: { type: 'gauge', prometheus: 'sluice_broker_desired_consumers', otel: 'sluice.broker.desired_consumers', unit: '{consumer}', help: 'Consumers that would drain the lag in time while keeping up with arrivals: the autoscaling signal.', labels: ['source'] },
 };
 
-export const COUNTER_KEYS: readonly CounterKey[] = ['admissions', 'rejections', 'releases', 'drops'];
+export const COUNTER_KEYS: readonly CounterKey[] = ['admissions', 'rejections', 'releases', 'drops', 'breakerTransitions'];
 export const HISTOGRAM_KEYS: readonly HistogramKey[] = ['queueWait', 'latency', 'signalLatency'];
 export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'queueCapacity', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure', 'pressureSignal', 'retryRequests', 'retryRetries', 'retryRefused', 'brokerLag', 'desiredConsumers'];
 

@@ -45,7 +45,13 @@ export class PrometheusMetrics {
       // Counts added up per series and handed over at each read (counter-batch.ts), but for a
       // tenant label: its series go when their tenant is demoted (below), counts and all.
       let batch: CounterBatch | undefined;
-      const counter = new Counter({ name: spec.prometheus, help: spec.help, labelNames: names, registers, ...(this.#c.tenant === undefined ? { collect: () => batch!.flush() } : {}) });
+      const collect = (): void => {
+        // An open breaker turns half-open when it is read: the gates are read first, so this
+        // scrape counts that transition beside the state gauge that shows it.
+        if (key === 'breakerTransitions') this.#read();
+        batch?.flush();
+      };
+      const counter = new Counter({ name: spec.prometheus, help: spec.help, labelNames: names, registers, collect });
       this.#counters.set(key, counter);
       if (this.#c.tenant === undefined) this.#batches.set(key, (batch = new CounterBatch(counter, names)));
     }

@@ -49,7 +49,7 @@ describe('sluice/otel', () => {
 
     const m = await collect(reader);
     // Instruments with something to report (no drops, tokens or pressure here).
-    const reported = ['admissions', 'rejections', 'releases', 'queueWait', 'latency', 'inFlight', 'queueDepth', 'limit', 'breakerState'] as const;
+    const reported = ['admissions', 'rejections', 'releases', 'breakerTransitions', 'queueWait', 'latency', 'inFlight', 'queueDepth', 'limit', 'breakerState'] as const;
     expect([...m.keys()].sort()).toEqual(reported.map((k) => INSTRUMENTS[k].otel).sort());
     expect(points(m.get('sluice.admissions'))).toEqual([{ attributes: { gate: 'api', kind: 'concurrency' }, value: 2 }]);
     expect(points(m.get('sluice.rejections'))).toEqual([{ attributes: { gate: 'api', kind: 'concurrency', reason: 'concurrency' }, value: 1 }]);

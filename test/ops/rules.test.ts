@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BREAKER_STATES } from '../../src/breaker/index.js';
 import { INSTRUMENTS } from '../../src/metrics/index.js';
 import { GATEWAY_METRIC_NAMES } from '../../src/gateway/gateway-metrics.js';
 import { cleanup, get, root, startInProcess, upstream } from '../gateway/helpers.js';
@@ -34,7 +35,7 @@ function dashboardExprs(file: string): string[] {
   return [...d.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...d.templating.list.map((v) => (typeof v.query === 'string' ? v.query : ''))];
 }
 
-describe.skipIf(tool === undefined && process.env['CI'] !== 'true')('promtool', () => {
+describe.skipIf(tool === undefined && process.env['CI'] !== 'true')('promtool', { timeout: 120_000 }, () => {
   it('is installed (CI installs the prometheus package)', () => {
     expect(tool, 'promtool missing: apt-get install -y prometheus').toBeDefined();
   });
@@ -96,6 +97,13 @@ describe('names in rules and dashboards', () => {
     expect(named.size).toBeGreaterThan(20);
     const unknown = [...named].filter(([n]) => !(n.includes(':') ? recorded.has(n) : exported.has(n)));
     expect(unknown).toEqual([]);
+  });
+
+  it('every breaker state named in rules and dashboards is one a breaker has: the on-call panel asked for state="half_open" and drew nothing (ops-sim)', () => {
+    const texts = [readFileSync(rulesFile, 'utf8'), ...dashboards.flatMap(dashboardExprs)];
+    const named = texts.flatMap((t) => [...t.matchAll(/sluice_breaker_(?:state|transitions_total)\{[^}]*\b(?:state|to)=~?"([^"]+)"/g)].flatMap((m) => m[1]!.split('|')));
+    expect(named.length).toBeGreaterThan(3);
+    expect(named.filter((s) => !(BREAKER_STATES as readonly string[]).includes(s))).toEqual([]);
   });
 
   it('the three dashboards exist, each with panels, and docs/metrics.md names every instrument in both conventions', () => {
