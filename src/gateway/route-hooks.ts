@@ -14,6 +14,7 @@ import { forward } from './upstream-dispatch.js';
 import type { ForwardContext } from './proxy.js';
 import type { LiveRoute } from './route-table.js';
 import type { BurstLogs } from './burst-logs.js';
+import type { GatewayCounters } from './gateway-counters.js';
 
 /** The route's policy for this request; undefined when a canary leaves its tenant alone. */
 export function activePolicy(route: LiveRoute, req: IncomingMessage): PolicyInstance | undefined {
@@ -23,23 +24,33 @@ export function activePolicy(route: LiveRoute, req: IncomingMessage): PolicyInst
   return undefined;
 }
 
-/** A refusal of a shadow policy: counted and logged as would-have-refused; true when the request goes on. */
-export function shadowed(route: LiveRoute, d: Refused, logs: BurstLogs): boolean {
+/** Where a shadow policy's decisions are counted: its logs, and the gateway's counters. */
+type ShadowCounts = BurstLogs & { readonly counters: GatewayCounters };
+
+/**
+ * A refusal of a shadow policy: counted and logged as would-have-refused; true when the request
+ * goes on — admitted, as the gateway's counters have it (`counters.admitted`): until
+ * gateway-edges a shadow policy's refused-and-forwarded requests were in neither admitted nor
+ * rejected, so `requests` did not add up and a shadow trial seemed to admit less than it forwarded.
+ */
+export function shadowed(route: LiveRoute, d: Refused, logs: ShadowCounts, at: 'now' | 'later' = 'now'): boolean {
   const rollout = route.policy?.rollout;
   if (rollout?.shadow !== true) return false;
   rollout.wouldRefuse(d.rejection.reason);
   logs.shadowRejections.count(route.config.name, d.rejection.reason, d.status);
+  if (at === 'now') logs.counters.admitted++;
   return true;
 }
 
 /**
- * A shadow policy's decision that waits: the request goes on now; the decision, when it
- * comes, is counted (a refusal) or holds its permit until the response closes (an admission).
+ * A shadow policy's decision that waits: the request goes on now (admitted, counted so); the
+ * decision, when it comes, is counted (a refusal) or holds its permit until the response closes (an admission).
  */
-export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, logs: BurstLogs, res: ServerResponse, go: () => void): void {
+export function shadowWait(route: LiveRoute, decision: Promise<HttpDecision>, logs: ShadowCounts, res: ServerResponse, go: () => void): void {
+  logs.counters.admitted++;
   decision.then(
     (d) => {
-      if (d.type === 'rejected') shadowed(route, d, logs);
+      if (d.type === 'rejected') shadowed(route, d, logs, 'later');
       else if (d.type === 'admitted') {
         // Nobody forwards with this permit: it ends with the response (its status, or ignored when cut).
         const end = (): void => (res.writableFinished ? d.permit.finish(res.statusCode) : d.permit.release('ignored'));

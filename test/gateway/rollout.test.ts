@@ -55,6 +55,8 @@ describe('mode: shadow', () => {
     expect(would).toBeLessThan(48);
     const metrics = await get(`${shadow.adminUrl}/metrics`);
     expect(metrics.body).toMatch(/^sluice_shadow_refusals_total\{policy="p",reason="rate_limited"\} \d+$/m);
+    // Every request went on, so every one is admitted as the gateway counts (gateway-edges: only those the policy admitted were).
+    expect(shadow.status().counters).toMatchObject({ requests: 48, admitted: 48, rejected: 0 });
   });
 
   it('a decision that would wait is not waited for: the requests reach the upstream together', async () => {
@@ -64,6 +66,7 @@ describe('mode: shadow', () => {
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(up.maxInFlight()).toBe(4);
     expect(gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!.inFlight).toBe(0);
+    expect(gw.status().counters).toMatchObject({ requests: 4, admitted: 4, rejected: 0 });
   });
 });
 
