@@ -34,6 +34,7 @@ import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { headSockets, RouteTable } from './route-table.js';
 import { handOverLimits } from './limit-handover.js';
+import { restartNeeded } from './restart-settings.js';
 import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
 import { answerHalfOpen } from './half-close.js';
@@ -338,15 +339,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (state.draining) throw new Error('the gateway is draining');
     const c = resolveConfig(next);
     const old = state.table;
-    // Against what runs (the config at start), not the last reload's: a change reloaded once and
-    // then undone runs as it always did, and needs no restart.
-    const run = resolved;
-    const restart: string[] = [];
-    if (c.listen.host !== run.listen.host || c.listen.port !== run.listen.port || c.listen.backlog !== run.listen.backlog) restart.push('listen');
-    if (JSON.stringify(c.admin) !== JSON.stringify(run.admin)) restart.push('admin');
-    if (c.server.maxHeaderSize !== run.server.maxHeaderSize) restart.push('server.maxHeaderSize');
-    if (c.server.workers !== run.server.workers) restart.push('server.workers');
-    if (JSON.stringify(c.store) !== JSON.stringify(run.store)) restart.push('store');
+    const restart = restartNeeded(c, resolved); // against the config at start
     const table = new RouteTable(c, old, options.clock, share);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment

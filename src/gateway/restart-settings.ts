@@ -7,6 +7,29 @@
  * beside the old one, or keep its limits in another Redis than its siblings (hostile-2 R1).
  */
 import type { GatewayConfig, ServerConfig } from './config-types.js';
+import type { ResolvedConfig } from './resolved-config.js';
+
+/** The keys of `section` whose values differ in `next` and `running`, as `<section>.<key>`. */
+function changedKeys<T extends object>(section: string, next: T, running: T): string[] {
+  const keys = new Set([...Object.keys(next), ...Object.keys(running)]);
+  const differs = (k: string): boolean => JSON.stringify((next as Record<string, unknown>)[k]) !== JSON.stringify((running as Record<string, unknown>)[k]);
+  return [...keys].filter(differs).map((k) => `${section}.${k}`);
+}
+
+/**
+ * The restart-only settings `next` changes from `running` (the config the gateway started with,
+ * not the last reload's: a change reloaded once and then undone needs no restart), each listener
+ * setting by its own key — what a reload logs as `needsRestart`. Until gateway-edges a changed
+ * `admin.tenantKeys` was logged as `admin`, which did not say that the dashboard goes on
+ * showing tenant keys as before.
+ */
+export function restartNeeded(next: ResolvedConfig, running: ResolvedConfig): string[] {
+  const restart = [...changedKeys('listen', next.listen, running.listen), ...changedKeys('admin', next.admin, running.admin)];
+  if (next.server.maxHeaderSize !== running.server.maxHeaderSize) restart.push('server.maxHeaderSize');
+  if (next.server.workers !== running.server.workers) restart.push('server.workers');
+  if (JSON.stringify(next.store) !== JSON.stringify(running.store)) restart.push('store');
+  return restart;
+}
 
 /** `next` with the restart-only settings of `running`. */
 export function withRunningRestartSettings(next: GatewayConfig, running: GatewayConfig): GatewayConfig {

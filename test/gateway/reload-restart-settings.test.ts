@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withRunningRestartSettings } from '../../src/gateway/restart-settings.js';
 import type { GatewayConfig } from '../../src/gateway/config-types.js';
-import { cleanup, deadPort, get, sleep, sluice, tempDir, upstream } from './helpers.js';
+import { startGateway } from '../../src/gateway/index.js';
+import { cleanup, deadPort, get, onCleanup, oneRoute, sleep, sluice, tempDir, upstream } from './helpers.js';
 import type { Spawned } from './helpers.js';
 
 afterEach(cleanup);
@@ -44,6 +45,26 @@ describe('withRunningRestartSettings', () => {
   it('a setting left to its default at start stays to its default', () => {
     const next: GatewayConfig = { ...base, listen: { port: 8081 }, store: { url: 'redis://10.0.0.5:6379' }, server: { maxHeaderSize: '64kb', workers: 4 } };
     expect(withRunningRestartSettings(next, base)).toEqual({ ...base, server: {} });
+  });
+});
+
+describe('a reload that changes restart-only settings', () => {
+  it("names each changed listener setting in the 'reloaded' log's needsRestart — admin.tenantKeys, not 'admin' (gateway-edges)", async () => {
+    const up = await upstream((_req, res) => res.end('ok'));
+    const logs: { msg: string; fields: Record<string, unknown> }[] = [];
+    const keep = (fields: Record<string, unknown>, msg: string): void => void logs.push({ msg, fields });
+    const config = oneRoute(up.url, '2s');
+    const gw = await startGateway(config, { logger: { debug: keep, info: keep, warn: keep, error: keep } });
+    onCleanup(() => gw.close());
+    const needsRestart = async (next: GatewayConfig): Promise<unknown> => {
+      await gw.reload(next);
+      return logs.filter((l) => l.msg === 'reloaded').at(-1)?.fields['needsRestart'];
+    };
+    expect(await needsRestart({ ...config, admin: { port: 0, tenantKeys: 'raw' } })).toEqual(['admin.tenantKeys']);
+    expect(await needsRestart({ ...config, listen: { ...config.listen, backlog: 7 }, admin: { port: 0, enabled: false }, server: { maxHeaderSize: '32kb' } })).toEqual(['listen.backlog', 'admin.enabled', 'server.maxHeaderSize']);
+    // Undone: against the settings the gateway started with, nothing needs a restart.
+    expect(await needsRestart(config)).toBeUndefined();
+    expect((await get(`${gw.url}/x`)).status).toBe(200);
   });
 });
 
