@@ -19,8 +19,8 @@ export interface RedisStreamsOwner {
   readonly client: Redis;
   /** A delivery was settled (or its settlement failed): a later claim of its entry is a new attempt. */
   released(id: string): void;
-  /** A dead letter of entry `id` went through (`err` undefined) or failed with `err`: the error to reject with (it may say the entry is parked now). */
-  deadLetterEnded(id: string, err?: unknown): unknown;
+  /** A dead letter of `delivery` (with `reason`) went through (`err` undefined) or failed with `err`: the error to reject with (it may say the entry is parked now). */
+  deadLetterEnded(delivery: RedisStreamsDelivery, reason: string, err?: unknown): unknown;
 }
 
 export class RedisStreamsDelivery extends DeliveryBase {
@@ -62,9 +62,14 @@ export class RedisStreamsDelivery extends DeliveryBase {
     try {
       await this.#deadLetter(reason);
     } catch (err) {
-      throw this.owner.deadLetterEnded(this.id, err);
+      throw this.owner.deadLetterEnded(this, reason, err);
     }
-    this.owner.deadLetterEnded(this.id);
+    this.owner.deadLetterEnded(this, reason);
+  }
+
+  /** @internal The dead letter once more (a parked entry, at the operator's word): the same copy, settled or not. */
+  deadLetterAgain(reason: string): Promise<void> {
+    return this.#deadLetter(reason);
   }
 
   async #deadLetter(reason: string): Promise<void> {

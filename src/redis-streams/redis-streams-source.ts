@@ -14,7 +14,7 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { optInt, optionKeys, optKnownKeys, optNumber, optRecord } from '../core/index.js';
+import { InvalidArgumentError, optInt, optionKeys, optKnownKeys, optNumber, optRecord } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
@@ -52,7 +52,8 @@ export interface RedisStreamsSourceOptions {
   /**
    * Dead letters of one entry the server may refuse (WRONGTYPE, OOM, a script refused...) before
    * this source stops claiming the entry: it is parked — left pending in the group, listed in
-   * `source.parked`, never handed out again by this source. Without a bound, an entry whose dead
+   * `source.parked` / `parkedEntries()`, never handed out again by this source until the operator
+   * calls `deadLetterParked(id)` (the same dead letter, now) or `dropParked(id)`. Without a bound, an entry whose dead
    * letter keeps failing is claimed and refused again every claimIdleMs, for ever. Integer >= 1.
    * @default 3
    */
@@ -83,8 +84,8 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
   readonly #deadLetterTries: number;
   /** Dead letters the server refused, by entry, until one goes through or the entry is parked. */
   readonly #refused = new Map<string, number>();
-  /** Entries whose dead letter was refused deadLetterTries times: claimed, never handed out again. */
-  readonly #parked = new Set<string>();
+  /** Entries whose dead letter was refused deadLetterTries times: claimed, never handed out again (until the operator's word). */
+  readonly #parked = new Map<string, { readonly delivery: RedisStreamsDelivery; readonly reason: string; error: string }>();
   readonly #connection = new ConnectionTracker();
 
   private constructor(name: string, o: Required<RedisStreamsSourceOptions>, client: Redis, reader: Redis) {
@@ -116,7 +117,43 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
 
   /** Entries parked: their dead letter was refused `deadLetterTries` times; left pending in the group, no longer handed out by this source. */
   get parked(): readonly string[] {
-    return [...this.#parked];
+    return [...this.#parked.keys()];
+  }
+
+  /** The parked entries with what was to be done and why it failed: the dead letter's reason, its attempt, the server's last refusal. */
+  parkedEntries(): readonly ParkedEntry[] {
+    return [...this.#parked].map(([id, p]) => ({ id, reason: p.reason, attempt: p.delivery.attempt, error: p.error }));
+  }
+
+  /**
+   * Dead-letter a parked entry now (the refusal fixed: the dead stream's key, memory): the same
+   * copy (body, fields, reason, attempts) and ack, in one script. Resolves true once done (no
+   * longer parked), false for an id not parked here; a refusal again rejects with the server's
+   * error, the entry still parked.
+   */
+  async deadLetterParked(id: string): Promise<boolean> {
+    const p = this.#parked.get(parkedId(id));
+    if (p === undefined) return false;
+    try {
+      await p.delivery.deadLetterAgain(p.reason);
+    } catch (err) {
+      p.error = (err as Error).message;
+      throw err;
+    }
+    this.#parked.delete(id);
+    return true;
+  }
+
+  /**
+   * Give a parked entry up: `XACK` without a copy (the entry stays in the stream, no longer
+   * pending in the group; its reason goes nowhere). Resolves true once acked, false for an id not
+   * parked here (or no longer pending: a peer acked it).
+   */
+  async dropParked(id: string): Promise<boolean> {
+    if (!this.#parked.has(parkedId(id))) return false;
+    const acked = await this.client.xack(this.stream, this.group, id);
+    this.#parked.delete(id);
+    return acked === 1;
   }
 
   static async open(options: RedisStreamsSourceOptions): Promise<RedisStreamsSource> {
@@ -247,7 +284,8 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
    * (a ReplyError: WRONGTYPE, OOM...) are counted, and at deadLetterTries the entry is parked; an
    * outage or an entry no longer pending is not a refusal to count.
    */
-  deadLetterEnded(id: string, err?: unknown): unknown {
+  deadLetterEnded(delivery: RedisStreamsDelivery, reason: string, err?: unknown): unknown {
+    const id = delivery.id;
     if (err === undefined) this.#refused.delete(id);
     if (!(err instanceof Error && err.name === 'ReplyError')) return err;
     const n = (this.#refused.get(id) ?? 0) + 1;
@@ -256,8 +294,8 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
       return err;
     }
     this.#refused.delete(id);
-    this.#parked.add(id);
-    return new Error(`${this.name}: dead letter of entry ${id} refused ${n} times (deadLetterTries), the last: ${err.message}; parked: left pending in the group and no longer claimed by this consumer (source.parked)`, { cause: err });
+    this.#parked.set(id, { delivery, reason, error: err.message });
+    return new Error(`${this.name}: dead letter of entry ${id} refused ${n} times (deadLetterTries), the last: ${err.message}; parked: left pending in the group and no longer claimed by this consumer (source.parkedEntries(), deadLetterParked(id), dropParked(id))`, { cause: err });
   }
 
   /** The group's `lag` from XINFO GROUPS: entries not yet delivered to the group. */
@@ -283,6 +321,22 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
     this.#reader.disconnect();
     await this.client.quit().catch(() => undefined);
   }
+}
+
+/** A parked entry (RedisStreamsSource.parkedEntries). */
+export interface ParkedEntry {
+  readonly id: string;
+  /** The dead letter's reason (the handler's error). */
+  readonly reason: string;
+  readonly attempt: number;
+  /** The server's last refusal of its dead letter. */
+  readonly error: string;
+}
+
+/** An entry id as the operator's tools take it: a string, else an InvalidArgumentError. */
+function parkedId(id: unknown): string {
+  if (typeof id !== 'string' || id === '') throw new InvalidArgumentError('id', 'a stream entry id (a string such as "1700000000000-0")', id);
+  return id;
 }
 
 /** The group at the stream's start, with the stream, unless it exists. */

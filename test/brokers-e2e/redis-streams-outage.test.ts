@@ -78,6 +78,40 @@ describe.skipIf(!can)('redis-streams: an outage, a dead letter refused for ever'
     }
   });
 
+  it('the operator\'s way out of a parked entry: parkedEntries() shows reason and refusal, deadLetterParked(id) sends the same dead letter once the key is fixed, dropParked(id) acks one without a copy — before: parked until the process ended', async () => {
+    const stream = unique('unpark');
+    await r.set(`${stream}:dead`, 'not a stream'); // every XADD to it: WRONGTYPE
+    const first = await r.xadd(stream, '*', 'body', 'poison-1');
+    const second = await r.xadd(stream, '*', 'body', 'poison-2');
+    const source = await open(stream, 'a', { deadLetterTries: 1 });
+    const c = new BrokerConsumer(source, (d) => {
+      throw new Error(`bad ${Buffer.from(d.body).toString()}`);
+    }, { onFailure: { maxAttempts: 1 } });
+    try {
+      expect(await until(() => source.parked.length === 2)).toBe(true);
+      const seen = source.parkedEntries();
+      expect(seen.map((p) => p.id).sort()).toEqual([first, second].sort());
+      expect(seen.find((p) => p.id === first)).toMatchObject({ reason: 'Error: bad poison-1 (attempt 1 of 1)', attempt: 1, error: expect.stringMatching(/^WRONGTYPE/) as unknown });
+      // Still refused: rejects with the server's error, still parked.
+      await expect(source.deadLetterParked(first!)).rejects.toThrow(/WRONGTYPE/);
+      expect(source.parked).toContain(first);
+      await r.del(`${stream}:dead`);
+      expect(await source.deadLetterParked(first!)).toBe(true);
+      expect(await source.dropParked(second!)).toBe(true);
+      expect(source.parked).toEqual([]);
+      expect(await source.deadLetterParked(first!)).toBe(false); // not parked (any more)
+      await expect(source.dropParked(5 as never)).rejects.toThrow(/^id: expected a stream entry id/);
+      const dead = await r.xrange(`${stream}:dead`, '-', '+');
+      expect(dead.map(([, f]) => [f[1], f[f.indexOf('sluice-error') + 1]])).toEqual([['poison-1', 'Error: bad poison-1 (attempt 1 of 1)']]);
+      expect(((await r.xpending(stream, 'workers')) as [number])[0]).toBe(0);
+      await sleep(600); // three times claimIdleMs: nothing comes back
+      expect(c.stats()).toMatchObject({ received: 2, failed: 2 });
+    } finally {
+      await c.stop();
+      await r.del(stream, `${stream}:dead`);
+    }
+  });
+
   it('deadLetterTries must be an integer >= 1', async () => {
     for (const bad of [0, 1.5, 'x']) {
       const err = await RedisStreamsSource.open({ url: own.url, stream: 's', group: 'g', deadLetterTries: bad as number }).then(() => undefined, (e: unknown) => e);
