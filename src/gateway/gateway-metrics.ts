@@ -123,13 +123,14 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState, 
   });
   new Counter({
     name: 'sluice_connections_over_limit_total',
-    help: 'Connections over server.maxConnections: refused (answered 503 connections_full) or dropped (closed at accept, with as many refused ones lingering as allowed).',
+    help: 'Connections over a limit: over server.maxConnections refused (answered 503 connections_full) or dropped (closed at accept, with as many refused ones lingering as allowed); pipeline_cut: closed for pipelining 16 or more requests deep while 20,000 wait gateway-wide.',
     labelNames: ['outcome'],
     registers,
     collect() {
       this.reset();
       this.inc({ outcome: 'refused' }, state.counters.connectionsRefused);
       this.inc({ outcome: 'dropped' }, state.counters.connectionsDropped);
+      this.inc({ outcome: 'pipeline_cut' }, state.counters.pipelineCut);
     },
   });
   // A page that stops reading is dropped, not buffered for: how often that happens, and how

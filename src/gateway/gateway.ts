@@ -164,7 +164,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const counters: GatewayCounters = newCounters();
   const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters });
   const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
-  const pipeline = new PipelineLimit(pacer);
+  const pipeline = new PipelineLimit(pacer, () => counters.pipelineCut++);
   const connections = new ConnectionLimit(resolved.server.maxConnections, (outcome) => {
     if (outcome === 'refused') counters.connectionsRefused++;
     else counters.connectionsDropped++;

@@ -1,0 +1,76 @@
+// Requests pipelined behind a held one cost heap (~1.5 kB each: node parses a whole read at
+// once), so all connections together may keep at most MAX_WAITING of them waiting: past it, a
+// connection pipelining WATCH_BACKLOG or more deep is closed (hostile-18: 261 non-readers
+// pipelining 64 kB each took RSS from 295 to 1,522 MB). Behaviour only: counts and closes.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_WAITING, WATCH_BACKLOG } from '../../src/gateway/pipeline-limit.js';
+import { cleanup, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+
+afterEach(cleanup);
+
+const GET = 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n';
+
+interface Client {
+  readonly socket: Socket;
+  closed: boolean;
+  text: string;
+}
+
+async function open(port: number, pipelined: number): Promise<Client> {
+  const socket = connect(port, '127.0.0.1');
+  const c: Client = { socket, closed: false, text: '' };
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => (c.text += d));
+  socket.on('error', () => undefined);
+  socket.on('close', () => (c.closed = true));
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.write('GET /held HTTP/1.1\r\nHost: a\r\n\r\n' + GET.repeat(pipelined));
+  return c;
+}
+
+describe('requests waiting behind held ones, all connections together', () => {
+  it(`past ${MAX_WAITING} waiting, a connection pipelining deeper than ${WATCH_BACKLOG} is closed; a shallow one is not`, async () => {
+    const held: ServerResponse[] = [];
+    const up = await upstream((req, res) => {
+      if (req.url === '/held') held.push(res);
+      else res.end('ok');
+    });
+    const gw = await startInProcess(oneRoute(up.url, '30s'));
+    const port = Number(new URL(gw.url).port);
+    // Each: one read's worth (64 kB) of small GETs behind a request the upstream holds.
+    const deep = Math.floor(65_536 / GET.length) - 2;
+    const clients: Client[] = [];
+    const wanted = Math.ceil(MAX_WAITING / deep) + 3;
+    for (let i = 0; i < wanted; i++) {
+      clients.push(await open(port, deep));
+      // Each connection's read parsed before the next connects: the count grows one read at a time.
+      for (let t = 0; t < 100 && held.length <= i && !clients[i]!.closed; t++) await sleep(20);
+    }
+    for (let t = 0; t < 250 && gw.status().counters.pipelineCut === 0; t++) await sleep(20);
+    await sleep(200);
+    const cut = clients.filter((c) => c.closed);
+    expect(gw.status().counters.pipelineCut).toBeGreaterThan(0);
+    expect(cut.length).toBe(gw.status().counters.pipelineCut);
+    // Before the budget was reached, nobody was closed: the first connections all stay open.
+    expect(clients.slice(0, Math.floor(MAX_WAITING / deep) - 1).every((c) => !c.closed)).toBe(true);
+    // A client pipelining no deeper than WATCH_BACKLOG is served, not closed, while over the budget.
+    const shallow = await open(port, WATCH_BACKLOG - 1);
+    for (let t = 0; t < 100 && held.length < wanted + 1; t++) await sleep(20);
+    await sleep(200);
+    expect(shallow.closed).toBe(false);
+    // Once the upstream answers, the open connections' requests are answered in order.
+    for (const r of held) r.end('held');
+    for (let t = 0; t < 250 && (shallow.text.match(/HTTP\/1\.1 200/g) ?? []).length < WATCH_BACKLOG; t++) await sleep(20);
+    expect((shallow.text.match(/HTTP\/1\.1 200/g) ?? []).length).toBe(WATCH_BACKLOG);
+    expect(shallow.closed).toBe(false);
+    // Metrics name it too.
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`sluice_connections_over_limit_total\\{outcome="pipeline_cut"\\} ${gw.status().counters.pipelineCut}`));
+    for (const c of [...clients, shallow]) c.socket.destroy();
+    // Everyone else is still served.
+    expect((await fetch(`${gw.url}/y`)).status).toBe(200);
+  }, 60_000);
+});
