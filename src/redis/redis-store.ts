@@ -5,8 +5,8 @@
  * keyed rate limiter, {@link RedisStore.limitStore} for a process that leases batches.
  *
  * The client is ioredis: it speaks to a single node and to a Redis Cluster (slot routing,
- * MOVED/ASK, resharding) with one API, loads scripts by EVALSHA with a NOSCRIPT fallback
- * (`defineCommand`), and is the most used and actively kept Node client. Rate decisions
+ * MOVED/ASK, resharding) with one API, and is the most used and actively kept Node client.
+ * Every script goes by EVALSHA, loaded on NOSCRIPT by EVAL or SCRIPT LOAD (script-call.ts). Rate decisions
  * issued in one tick share one script call (rate-batch.ts), which does what ioredis's
  * auto-pipelining would do for them and more (one command, not one per decision); the
  * store's own client leaves auto-pipelining off: bench:redis measures it costing more CPU
@@ -38,6 +38,7 @@ const PROBE_COMMAND = 'sluiceProbe';
 const PROBE_SCRIPT = "redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) return 1";
 import { RedisLimitStore } from './redis-limit-store.js';
 import { RedisRateStore } from './redis-rate-store.js';
+import { ScriptCall } from './script-call.js';
 import { SharedBreaker } from './shared-breaker.js';
 import type { SharedBreakerOptions } from './shared-breaker.js';
 import { SHARED_CONCURRENCY_DEFAULTS, SharedConcurrencyGate } from './shared-concurrency.js';
@@ -78,8 +79,6 @@ const NO_CONNECTION = 'no connection';
 /** Reconnect delay of the store's own client, ms: attempt n after min(50·n, 500). */
 const RECONNECT_MAX_MS = 500;
 
-type ScriptFn = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
-
 export class RedisStore {
   readonly config: RedisStoreConfig;
   readonly client: Redis | Cluster;
@@ -90,6 +89,7 @@ export class RedisStore {
   #probe: NodeJS.Timeout | undefined;
   #connError: string | undefined;
   readonly #probeKeys: ProbeKeys;
+  readonly #scripts: ReadonlyMap<string, ScriptCall>;
 
   /**
    * Connect (or adopt `options.client`) and wait up to `connectTimeoutMs` for the first
@@ -138,15 +138,16 @@ export class RedisStore {
     // script's number of keys comes with each call.
     this.client.defineCommand(RATE_COMMAND, { lua: RATE_SCRIPT });
     this.client.defineCommand(RATE_ONE_COMMAND, { numberOfKeys: 1, lua: RATE_ONE_SCRIPT });
-    this.client.defineCommand(LEASE_COMMAND, { numberOfKeys: 3, lua: LEASE_SCRIPT });
-    this.client.defineCommand(BREAKER_COMMAND, { numberOfKeys: 1, lua: BREAKER_SCRIPT });
-    this.client.defineCommand(PROBE_COMMAND, { numberOfKeys: 1, lua: PROBE_SCRIPT });
-    const client = this.client as unknown as Record<string, ScriptFn>;
+    // The others go as ScriptCalls too: defineCommand's first call on a connection is an EVAL,
+    // which a Redis user allowed EVALSHA and SCRIPT LOAD but not EVAL is refused (script-call.ts).
+    const scripts = new Map<string, ScriptCall>();
+    for (const [name, lua] of [[LEASE_COMMAND, LEASE_SCRIPT], [BREAKER_COMMAND, BREAKER_SCRIPT], [PROBE_COMMAND, PROBE_SCRIPT]] as const) scripts.set(name, new ScriptCall(this.client, lua));
+    this.#scripts = scripts;
     this.#link = {
       config: this.config,
       guard: this.guard,
       client: this.client,
-      script: (name, keys, args) => this.guard.run(keys[0]!, () => client[name]!(...keys, ...args)),
+      script: (name, keys, args) => this.guard.run(keys[0]!, () => scripts.get(name)!.send(['', keys.length, ...keys, ...args])),
       rate: new RateBatcher(this.guard, this.client, (this.client as { isCluster?: boolean }).isCluster === true, this.config.batch, this.config.stateEncoding),
     };
     // While in the failure mode, probe on a timer too: health comes back without traffic.
@@ -192,7 +193,7 @@ export class RedisStore {
    * slots was not seen.
    */
   readonly #probeCall = (): Promise<unknown> => {
-    const probe = (key: string): Promise<unknown> => (this.client as unknown as Record<string, ScriptFn>)[PROBE_COMMAND]!(key, String(this.config.probeMs));
+    const probe = (key: string): Promise<unknown> => this.#scripts.get(PROBE_COMMAND)!.send(['', 1, key, this.config.probeMs]);
     // isCluster, not instanceof: a client handed in may come from another copy of ioredis.
     if ((this.client as { isCluster?: boolean }).isCluster !== true) return probe(this.#probeKeys.single);
     return Promise.all(this.#probeKeys.forMasters((this.client as Cluster).slots).map(probe));

@@ -1,7 +1,12 @@
 /**
  * A Lua script sent as a command of its own, straight to the client's `sendCommand`:
  * EVALSHA, and once more as EVAL (which loads it) when the server answers NOSCRIPT (after a
- * SCRIPT FLUSH, a restart, a failover, on a cluster node that never saw it).
+ * SCRIPT FLUSH, a restart, a failover, on a cluster node that never saw it). A Redis user
+ * whose ACL allows EVALSHA but not EVAL (`+evalsha +script|load -eval`) is answered NOPERM
+ * for that EVAL: the script is then loaded with SCRIPT LOAD (on every master of a cluster)
+ * and run by EVALSHA again, and later reloads go straight to SCRIPT LOAD. A user who may run
+ * neither gets an error that names both. (ioredis's `defineCommand` sends the first call on
+ * every connection as EVAL, and only EVAL on NOSCRIPT: under such an ACL no script ever ran.)
  *
  * This bypasses ioredis's command functions and, with them, its auto-pipelining, which
  * holds every command until `setImmediate` and runs one pipeline per node at a time (ioredis
@@ -23,6 +28,14 @@ import { Command } from 'ioredis';
 interface CommandSink {
   sendCommand(command: Command): unknown;
   readonly options: { readonly keyPrefix?: string };
+  /** A Cluster's: its master nodes (where SCRIPT LOAD goes). */
+  readonly isCluster?: boolean;
+  nodes?(role: 'master'): CommandSink[];
+}
+
+/** Whether `err` is Redis refusing `command` to this user (NOPERM ... '<command>'). */
+function refused(err: unknown, command: string): boolean {
+  return err instanceof Error && err.message.startsWith('NOPERM') && err.message.toLowerCase().includes(`'${command}'`);
 }
 
 export class ScriptCall {
@@ -31,6 +44,8 @@ export class ScriptCall {
   readonly #client: CommandSink;
   readonly #options: { replyEncoding?: 'utf8'; keyPrefix?: string };
   readonly #reload: (err: unknown, args: (string | number)[]) => Promise<unknown>;
+  /** Redis refused this user EVAL: scripts are loaded with SCRIPT LOAD. */
+  #noEval = false;
 
   /**
    * `client`: an ioredis Redis or Cluster (its keyPrefix, if any, applies as ioredis applies
@@ -43,14 +58,45 @@ export class ScriptCall {
     const prefix = this.#client.options.keyPrefix;
     const enc = binary ? {} : { replyEncoding: 'utf8' as const };
     this.#options = prefix ? { ...enc, keyPrefix: prefix } : enc;
-    this.#reload = (err, args) => {
+    this.#reload = async (err, args) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      const again = args.slice();
-      again[0] = this.#lua;
-      const cmd = new ScriptCommand('eval', again, this.#options);
-      this.#client.sendCommand(cmd);
-      return cmd.promise;
+      if (!this.#noEval) {
+        const again = args.slice();
+        again[0] = this.#lua;
+        try {
+          return await this.#run('eval', again);
+        } catch (e) {
+          if (!refused(e, 'eval')) throw e;
+          this.#noEval = true;
+        }
+      }
+      await this.#load();
+      return this.#run('evalsha', args);
     };
+  }
+
+  /** SCRIPT LOAD on the server (every master of a cluster: the EVALSHA goes to its key's). */
+  async #load(): Promise<void> {
+    const c = this.#client;
+    const targets = c.isCluster === true && c.nodes !== undefined ? c.nodes('master') : [c];
+    try {
+      await Promise.all(
+        targets.map((t) => {
+          const cmd = new Command('script', ['load', this.#lua], { replyEncoding: 'utf8' });
+          t.sendCommand(cmd);
+          return cmd.promise;
+        }),
+      );
+    } catch (e) {
+      if (!refused(e, 'script|load')) throw e;
+      throw new Error(`NOPERM the Redis user may run neither EVAL nor SCRIPT LOAD, and sluice loads its scripts with one of them (then runs them by EVALSHA): allow +script|load (or +eval) in its ACL — ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  #run(name: 'eval' | 'evalsha', args: (string | number)[]): Promise<unknown> {
+    const cmd = new ScriptCommand(name, args, this.#options);
+    this.#client.sendCommand(cmd);
+    return cmd.promise;
   }
 
   /**
