@@ -65,6 +65,7 @@ import type { DemoGatewaySettings } from '../src/demo/gateway-config.js';
 import { ServerChild } from '../src/demo/server-child.js';
 import type { ServerSpec } from '../src/demo/server-process.js';
 import { which } from './gateway/external.js';
+import { startOrder, stillCold, warmUpLine } from './lib/refusal-rounds.js';
 
 const { values } = parseArgs({
   options: {
@@ -244,14 +245,17 @@ async function main(): Promise<void> {
     console.log(`bench:refusal — Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s, every server at once, each with wrk -t1 -c${CONNECTIONS}${ADMITTED ? `; admitted requests only (upstream ${SERVICE_MS} ms, 1000 at once)` : ` (the wait rows -c${WAIT_CONNECTIONS}); pausing ${values.pause ? 'at its default' : 'off'}`};${sluiceFlags.length > 0 ? ` this checkout's gateways with ${sluiceFlags.join(' ')};` : ''} load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
     console.log('');
     const warmed = new Map<string, number>(contenders.map((c) => [c.name, 0]));
-    for (let step = 0; step < WARMUP_MAX_STEPS && [...warmed.values()].some((n) => n < WARMUP_ANSWERS); step++) {
-      await Promise.all(contenders.map(async (c) => warmed.set(c.name, warmed.get(c.name)! + (await runWrk(wrk, script, c.url, WARMUP_STEP_S, c.connections)).answers)));
+    for (let step = 0; step < WARMUP_MAX_STEPS; step++) {
+      const cold = stillCold(warmed, WARMUP_ANSWERS);
+      if (cold.length === 0) break;
+      const loaded = startOrder(contenders.filter((c) => cold.includes(c.name)), step + 1);
+      await Promise.all(loaded.map(async (c) => warmed.set(c.name, warmed.get(c.name)! + (await runWrk(wrk, script, c.url, WARMUP_STEP_S, c.connections)).answers)));
     }
-    console.log(`warm-up: ${[...warmed].map(([name, n]) => `${name} ${n}`).join(', ')} answers, not counted`);
+    console.log(warmUpLine(warmed, WARMUP_ANSWERS));
     const samples: Sample[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const measured = await Promise.all(
-        contenders.map(async (c) => {
+        startOrder(contenders, round).map(async (c) => {
           const pid = c.child.pid!;
           const before = cpuOf(pid);
           const w = await runWrk(wrk, script, c.url, SECONDS, c.connections);
