@@ -243,12 +243,23 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const dashboard = resolved.admin.enabled ? gatewayDashboard(state, resolved.admin.tenantKeys) : undefined;
   const loaded = resolved.admin.enabled ? await loadMetrics(state, dashboard) : undefined;
   let metrics: Promise<GatewayMetrics | undefined> | undefined = resolved.admin.enabled ? Promise.resolve(loaded) : undefined;
+  // A start that cannot listen gives back what it opened: the store's connection too, which a
+  // failed start left open, reconnecting, keeping the process alive (gateway-edges).
+  const abandon = async (err: unknown): Promise<never> => {
+    dashboard?.close();
+    loaded?.close();
+    loop.stop();
+    server.close();
+    for (const p of state.table.policies.values()) p.close();
+    await leases?.stop(state.table);
+    await store?.close().catch(() => undefined);
+    await Promise.all([...state.table.upstreams.values()].flatMap((u) => [u.pool.destroy(), u.headPool.destroy()]));
+    throw err;
+  };
   try {
     await listen(server, resolved.listen.port, resolved.listen.host, resolved.listen.backlog);
   } catch (err) {
-    dashboard?.close();
-    loaded?.close();
-    throw err;
+    return abandon(err);
   }
   const url = urlOf(server);
   state.ownHost = localHostOf(server);
@@ -260,11 +271,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     try {
       admin = await startAdmin(resolved.admin.host, resolved.admin.port, { status, state, logger, dashboard, metrics: loaded, ...(store === undefined ? {} : { storeStatus: () => store.status() }) });
     } catch (err) {
-      dashboard.close();
-      loaded?.close();
-      loop.stop();
-      server.close();
-      throw err;
+      return abandon(err);
     }
   }
   logger.info(options.share === undefined ? 'listening' : 'worker listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length });
