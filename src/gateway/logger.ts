@@ -42,12 +42,44 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
 
-/** A JSON-lines logger; `write` defaults to stdout. Its level can change (a reload may set another). */
+/** Whether {@link writeStdout} listens for stdout's errors, and the first one ('' while none). */
+const lost = { error: '', watched: false };
+
+/**
+ * One log line to stdout, which may fail: a pipe whose reader died (EPIPE), a file on a full
+ * disk (ENOSPC). node:stream reports a failed write as an 'error' event, and with no listener
+ * that event killed the process: a gateway whose log shipper restarted died at its next line,
+ * its primary and each worker (badday). Now the failure is said once on stderr (if
+ * that still takes it), and the line is dropped; a stream the failure destroyed is given
+ * nothing more. Serving matters more than logging.
+ */
+export function writeStdout(line: string): void {
+  const out = process.stdout;
+  // Always one of ours: a listener someone else added may be gone by the time the write fails.
+  if (!lost.watched) {
+    lost.watched = true;
+    out.on('error', onLost);
+  }
+  if (out.destroyed || !out.writable) return;
+  out.write(line);
+}
+
+function ignore(): void {}
+
+function onLost(err: Error): void {
+  if (lost.error !== '') return;
+  lost.error = err.message;
+  const e = process.stderr;
+  e.on('error', ignore);
+  if (!e.destroyed && e.writable) e.write(`sluice: log lines are dropped from now on, stdout failed: ${err.message}\n`);
+}
+
+/** A JSON-lines logger; `write` defaults to stdout ({@link writeStdout}). Its level can change (a reload may set another). */
 export class JsonLogger implements Logger {
   level: LogLevel;
   readonly #write: (line: string) => void;
 
-  constructor(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l)) {
+  constructor(level: LogLevel, write: (line: string) => void = writeStdout) {
     this.level = level;
     this.#write = write;
   }

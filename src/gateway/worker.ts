@@ -12,7 +12,7 @@ import { startGateway } from './gateway.js';
 import type { Gateway } from './gateway.js';
 import { IpcLimitStore } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
-import { JsonLogger } from './logger.js';
+import { JsonLogger, writeStdout } from './logger.js';
 import type { CallMessage, StartMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 
 /** Longest a crashed worker waits for its 502s to be written before it exits, ms. */
@@ -55,7 +55,7 @@ export function runWorker(): void {
   };
 
   const start = async (m: StartMessage): Promise<void> => {
-    logger = new JsonLogger(m.config.log?.level ?? 'info', (line) => process.stdout.write(`{"worker":${m.index},${line.slice(1)}`));
+    logger = new JsonLogger(m.config.log?.level ?? 'info', (line) => writeStdout(`{"worker":${m.index},${line.slice(1)}`));
     try {
       gateway = await startGateway(m.config, {
         logger,
