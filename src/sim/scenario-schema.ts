@@ -35,13 +35,13 @@ export const SCENARIO_SCHEMA = strip({
     name: { type: 'string', minLength: 1 },
     duration: durationField(1, MAX_SCENARIO_MS),
     sample: span,
-    seed: { type: 'integer', minimum: 0, description: 'Seed of the arrival and jitter streams. Default 1.' },
+    seed: { type: 'integer', minimum: 0, maximum: 4_294_967_295, description: 'Seed of the arrival and jitter streams (32 bits: a larger one gave the run of another). Default 1.' },
     upstream: {
       type: 'object',
       additionalProperties: false,
       required: ['capacity', 'latency'],
       properties: {
-        capacity: { type: 'integer', minimum: 1, description: 'Requests served at full speed at once (the knee); beyond it the upstream shares itself and every request slows.' },
+        capacity: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Requests served at full speed at once (the knee); beyond it the upstream shares itself and every request slows.' },
         latency: positiveWait,
         slow: {
           type: 'array',

@@ -70,6 +70,13 @@ describe('scenario format', () => {
     expect(errors(scenario().replace('latency: 10ms', 'latency: 10'))).toEqual(['sc.yaml:4: upstream.latency: expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), found 10']);
   });
 
+  it('seed and upstream.capacity are told their range: a bad one was answered with their description, and 1e20 was taken (ops-sim)', () => {
+    const text = (seed: string, capacity: string): string => scenario().replace('duration: 10s', `duration: 10s\nseed: ${seed}`).replace('capacity: 10', `capacity: ${capacity}`);
+    expect(errors(text('1e3', '0x10'))).toEqual(['sc.yaml:2: seed: expected an integer from 0 to 4294967295, found "1e3"', 'sc.yaml:4: upstream.capacity: expected an integer from 1 to 1000000, found "0x10"']);
+    // A seed is 32 bits (mulberry32): 4294967297 ran as seed 1.
+    expect(errors(text('4294967297', '99999999999999999999'))).toEqual([expect.stringMatching(/^sc\.yaml:2: seed: expected an integer <= 4294967295, found 4294967297$/), expect.stringMatching(/^sc\.yaml:4: upstream\.capacity: expected an integer <= 1000000, found /)]);
+  });
+
   it('a step, spike, slow spell or outage that starts at or after the end is refused: it never happened, without a word (hostile-ops)', () => {
     const late = scenario('\n    spikes: [{ at: 1m, for: 1s, rate: 10/s }]').replace('{ at: 5s, rate: 1500/s }', '{ at: 20s, rate: 1500/s }').replace('latency: 10ms', 'latency: 10ms\n  slow: [{ at: 10s, for: 1s, latencyFactor: 2 }]\n  outages: [{ at: 9s, for: 5s }]');
     const end = 'expected a time before the end of the scenario (duration 10s)';
