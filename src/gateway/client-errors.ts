@@ -17,6 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
+import { listHas } from './header-lists.js';
 import { heldTimeout } from './held-timeouts.js';
 import type { HeldReads } from './held-timeouts.js';
 import { CHUNKED_NOT_FINAL } from './message-checks.js';
@@ -197,15 +198,15 @@ export function onClientError(
       socket.destroy();
       return;
     }
-    bad.count(v.reason, v.status);
     const answer = rawProblem(v.status, v.reason, v.detail);
     // Requests parsed before the error wait behind the one in flight: each is served in turn, and
     // the answer follows the last (hostile-7: it followed the first, and the others were dropped).
     const last = lastOf?.(socket);
     if (inFlight !== undefined && req?.complete === true && last !== undefined && last !== inFlight && !last.writableEnded && last.req.complete) {
       after.add(socket);
-      return answerAfter(last, socket, bad, answer);
+      return answerAfter(last, socket, bad, answer, () => bad.count(v.reason, v.status));
     }
+    bad.count(v.reason, v.status);
     bad.markAnswered(socket);
     if (inFlight === undefined || req === undefined) return endWith(socket, answer);
     if (!req.complete) {
@@ -224,11 +225,22 @@ export function onClientError(
   return listener;
 }
 
-/** `answer` goes out once `last` has finished (its response says the connection closes), and the connection closes. */
-function answerAfter(last: ServerResponse, socket: Duplex, bad: BadRequests, answer: string): void {
+/**
+ * `answer` goes out once `last` has finished (its response says the connection closes), and the
+ * connection closes; `count` counts it then. Unless `last`'s own answer closed the connection (a
+ * refusal of it, its client's Connection: close): what came after it is neither processed nor
+ * answered (RFC 9112 section 9.6) — until gateway-edges a 400 for those bytes followed a
+ * response that had said the connection closes.
+ */
+function answerAfter(last: ServerResponse, socket: Duplex, bad: BadRequests, answer: string, count: () => void): void {
+  const saysClose = (): boolean => listHas(String(last.getHeader('connection') ?? ''), 'close');
+  // Before it is made to close below.
+  const closedByItself = !last.shouldKeepAlive || saysClose();
   if (!last.headersSent) last.shouldKeepAlive = false;
   last.prependOnceListener('finish', () => {
     bad.markAnswered(socket);
+    if (closedByItself || saysClose()) return;
+    count();
     if (socket.writable) endWith(socket, answer);
     else socket.destroy();
   });
@@ -254,13 +266,13 @@ export function onConnect(bad: BadRequests, lastOf?: (socket: Duplex) => ServerR
   return (_req, socket) => {
     // Answered already (a CONNECT line without a version: versionless-requests.ts).
     if (bad.answered(socket)) return;
-    bad.count('method_not_allowed', 405);
     const answer = rawProblem(405, 'method_not_allowed', 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS });
     const last = lastOf?.(socket) ?? inFlightOf(socket);
     if (last !== undefined && !last.writableFinished && !last.destroyed) {
       // Marked answered only then: the requests waiting behind the one in flight are still served.
-      return answerAfter(last, socket, bad, answer);
+      return answerAfter(last, socket, bad, answer, () => bad.count('method_not_allowed', 405));
     }
+    bad.count('method_not_allowed', 405);
     bad.markAnswered(socket);
     if (socket.writable) endWith(socket, answer);
     else socket.destroy();

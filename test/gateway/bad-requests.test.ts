@@ -172,14 +172,29 @@ describe('bad requests', () => {
     expect(gw.status().badRequests.bad_request_line).toBe(1);
   });
 
-  it('a final coding other than chunked pipelined behind a good request is 400 too, where llhttp finds it before the handler (501 until gateway-edges)', async () => {
+  /** A good GET, then a POST with `te` and the bytes 'abc', pipelined: the statuses, the last answer's body, what reached the upstream, what was counted. */
+  async function behindGoodRequest(te: string): Promise<{ statuses: number[]; last: unknown; seen: string[]; counted: Record<string, number> }> {
     const { seen, up } = await recordingUpstream();
     const gw = await startInProcess(oneRoute(up.url, '2s'));
-    const { text, open } = await rawConversation(gw.url, `GET /x HTTP/1.1\r\n${H}\r\n${post('Transfer-Encoding: gzip\r\n', 'abc')}`);
+    const { text, open } = await rawConversation(gw.url, `GET /x HTTP/1.1\r\n${H}\r\n${post(`Transfer-Encoding: ${te}\r\n`, 'abc')}`);
     expect(open).toBe(false);
-    expect([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))).toEqual([200, 400]);
-    expect(JSON.parse(text.slice(text.lastIndexOf('\r\n\r\n') + 4))).toMatchObject({ reason: 'bad_transfer_encoding', detail: expect.stringMatching(/final transfer coding is not chunked/) });
-    expect(seen).toEqual(['GET /x']);
+    const counted = Object.fromEntries(Object.entries(gw.status().badRequests).filter(([, n]) => n > 0));
+    return { statuses: [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1])), last: JSON.parse(text.slice(text.lastIndexOf('\r\n\r\n') + 4)), seen, counted };
+  }
+
+  it('a final coding other than chunked pipelined behind a good request is 400 too, where llhttp finds it before the handler (501 until gateway-edges)', async () => {
+    const r = await behindGoodRequest('gzip');
+    expect(r.statuses).toEqual([200, 400]);
+    expect(r.last).toMatchObject({ reason: 'bad_transfer_encoding', detail: expect.stringMatching(/final transfer coding is not chunked/) });
+    expect(r.seen).toEqual(['GET /x']);
+  });
+
+  it('bytes after a pipelined request refused with Connection: close are neither processed nor answered (gateway-edges: a 400 followed)', async () => {
+    const r = await behindGoodRequest('');
+    expect(r.statuses).toEqual([200, 400]);
+    expect(r.last).toMatchObject({ reason: 'bad_transfer_encoding' });
+    expect(r.seen).toEqual(['GET /x']);
+    expect(r.counted).toEqual({ bad_transfer_encoding: 1 });
   });
 
   it('bytes after a request that said Connection: close are neither processed nor answered', async () => {
