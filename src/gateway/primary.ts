@@ -17,9 +17,8 @@ import { Dashboard } from '../dashboard/dashboard.js';
 import type { DashboardSample } from '../dashboard/dashboard.js';
 import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
-import { ADMIN_DASHBOARD_PAGES, createAdminServer } from './admin-connections.js';
-import { listenAdmin, refuseMethod, send, storeReadiness } from './admin-server.js';
-import type { AdminServer } from './admin-server.js';
+import { ADMIN_DASHBOARD_PAGES } from './admin-connections.js';
+import { METRICS_TIMEOUT_MS, startPrimaryAdmin } from './primary-admin.js';
 import type { SharedLimitStore } from '../shared/limit-store.js';
 import type { GatewayConfig } from './config-types.js';
 import { answerLease } from './ipc-limit-store.js';
@@ -28,7 +27,6 @@ import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import type { GatewayStatus } from './status.js';
-import type { StoreStatus } from './store-share.js';
 import { noBadRequests } from './bad-requests.js';
 import { watchHandoffs } from './handles-in-transit.js';
 import { SharedListener } from './shared-listener.js';
@@ -85,11 +83,12 @@ interface Slot {
   url: string;
   /** Its process exited: its holdings are dropped, and it is granted nothing more. */
   dead: boolean;
+  /** The config it was started with (a reload while it started may have come after it). */
+  startedWith: GatewayConfig | undefined;
 }
 
 /** A call to a worker that gets no answer within this long fails (a stuck worker must not hang /status). */
 const CALL_TIMEOUT_MS = 5_000;
-const METRICS_TIMEOUT_MS = 30_000;
 /** A worker that dies again within this long of its start is forked again only after it. */
 const CRASH_LOOP_MS = 1_000;
 /** How often the primary's cached status is refreshed from the workers. */
@@ -107,7 +106,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   let current = config;
   let draining = false;
   let nextCall = 1;
-  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; worker: Worker }>();
   const slots: Slot[] = [];
   /** The primary's copy of the proxy listener: closed first when the drain begins (shared-listener.ts). */
   const listener = new SharedListener();
@@ -128,7 +127,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
         calls.delete(id);
         reject(new Error(`worker ${s.index} did not answer ${m.op} within ${timeoutMs} ms`));
       }, timeoutMs);
-      calls.set(id, { resolve, reject, timer });
+      calls.set(id, { resolve, reject, timer, worker: s.worker });
       if (!s.worker.isConnected()) {
         clearTimeout(timer);
         calls.delete(id);
@@ -170,7 +169,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const closeHandoffs = watchHandoffs(worker);
     listener.watch(worker);
     const holder = `worker-${index}-${worker.id}`;
-    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, answeredAt: performance.now(), killed: false, dashboard: undefined, url: '', dead: false };
+    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, answeredAt: performance.now(), killed: false, dashboard: undefined, url: '', dead: false, startedWith: undefined };
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));
@@ -188,15 +187,24 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           clearTimeout(c.timer);
           if (m.error !== undefined) c.reject(new Error(m.error));
           else c.resolve(m.result);
-        } else if (m.t === 'ready') worker.send({ t: 'start', config: current, index, workers: n });
+        } else if (m.t === 'ready') worker.send({ t: 'start', config: (s.startedWith = current), index, workers: n });
         else if (m.t === 'listening') {
           up = true;
           s.url = m.url;
           resolve(s);
+          // Forked again during a reload, but started before it: it gets what its siblings got.
+          if (s.startedWith !== current) void call(s, { t: 'call', op: 'reload', config: current }).catch((err: unknown) => logger.error('worker failed to reload', { worker: index, error: String(err) }));
         } else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }));
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;
+        // Its calls get no answer: they fail now, not at their timeout (a reload waited 5 s on one).
+        for (const [id, c] of calls) {
+          if (c.worker !== worker) continue;
+          calls.delete(id);
+          clearTimeout(c.timer);
+          c.reject(new Error(`worker ${index} exited`));
+        }
         ledger.drop(holder);
         // A connection on its way to it would otherwise stay open in this process for ever.
         const inTransit = closeHandoffs();
@@ -325,12 +333,15 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       if (draining) throw new Error('the gateway is draining');
       const c = resolveConfig(next); // a bad config is refused here, before any worker sees it
       if (c.server.workers !== n) logger.warn('server.workers changes need a restart; keeping', { workers: n, asked: c.server.workers });
-      const results = await Promise.allSettled(slots.map((s) => call(s, { t: 'call', op: 'reload', config: next })));
-      workerTimeoutMs = c.server.workerTimeoutMs;
       // A worker forked from now on gets this config, but listens, parses heads and reaches its
-      // store as the running ones do: those settings need a restart (hostile-2 R1).
+      // store as the running ones do: those settings need a restart (hostile-2 R1). Set before
+      // the calls: one forked again meanwhile starts with it (or is reloaded once it listens).
       current = withRunningRestartSettings(next, config);
-      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const live = slots.filter((s) => !s.dead);
+      const results = await Promise.allSettled(live.map((s) => call(s, { t: 'call', op: 'reload', config: next })));
+      workerTimeoutMs = c.server.workerTimeoutMs;
+      // A worker that died meanwhile failed nothing: its replacement starts with this config.
+      const failed = results.filter((r, i): r is PromiseRejectedResult => r.status === 'rejected' && !live[i]!.dead);
       if (failed.length > 0) throw new Error(`reload failed on ${failed.length} of ${n} workers: ${String(failed[0]!.reason)}`);
       logger.info('reloaded', { routes: c.routes.length, workers: n });
     },
@@ -341,54 +352,4 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
 
 function emptyStatus(): GatewayStatus {
   return { state: 'serving', uptimeMs: 0, queued: 0, counters: newCounters(), badRequests: noBadRequests(), paused: { now: 0, total: 0, repaused: 0, woken: 0, ranOut: 0, unpaced: 0, engaged: false }, connections: { open: 0, refusing: 0 }, memory: { bodies: { used: 0, peak: 0, capacity: 0 }, responses: { used: 0, peak: 0, capacity: 0 } }, routes: [], policies: [], upstreams: [] };
-}
-
-interface PrimaryAdminDeps {
-  readonly status: () => Promise<PrimaryStatus>;
-  readonly metrics: (timeoutMs?: number) => Promise<string | undefined>;
-  readonly draining: () => boolean;
-  /** Each worker's store (`store:`), from its last status (refreshed every second). */
-  readonly stores: () => StoreStatus[];
-  readonly dashboard: Dashboard;
-}
-
-/**
- * The admin listener of a primary: the same paths as admin-server.ts, over every worker;
- * /readyz says whether the workers' store is away (each worker has its own connection).
- */
-function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): Promise<AdminServer> {
-  const server = createAdminServer((req, res) => {
-    if (deps.dashboard.handle(req, res) || refuseMethod(req, res)) return;
-    const path = (req.url ?? '/').split('?')[0];
-    const fail = (err: unknown): void => send(res, 500, `${String(err)}\n`);
-    switch (path) {
-      case '/healthz':
-        return send(res, 200, 'ok\n');
-      case '/readyz': {
-        if (deps.draining()) return send(res, 503, 'draining\n');
-        const store = storeReadiness(deps.stores());
-        return store === undefined ? send(res, 200, 'ready\n') : send(res, store.status, store.body);
-      }
-      case '/status':
-        return void deps.status().then((s) => send(res, 200, `${JSON.stringify(s, null, 2)}\n`, 'application/json'), fail);
-      case '/metrics':
-        return void deps.metrics(scrapeTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'])).then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
-      default:
-        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
-    }
-  });
-  return listenAdmin(server, host, port, () => deps.dashboard.close());
-}
-
-/**
- * How long a scrape may wait for the workers' series: within the scrape timeout Prometheus
- * sends (`X-Prometheus-Scrape-Timeout-Seconds`, less a margin for the answer's way back), so
- * that a worker that does not answer (stopped) costs its own series, not the whole scrape —
- * waiting METRICS_TIMEOUT_MS (30 s) on it outlasted Prometheus's 10 s default, and the healthy
- * workers' series were lost with it (hostile-9). Without the header, METRICS_TIMEOUT_MS.
- */
-export function scrapeTimeoutMs(header: string | string[] | undefined): number {
-  const s = typeof header === 'string' ? Number(header) : NaN;
-  if (!Number.isFinite(s) || s <= 0) return METRICS_TIMEOUT_MS;
-  return Math.max(100, Math.min(METRICS_TIMEOUT_MS, s * 1000 - 250));
 }

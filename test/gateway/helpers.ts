@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -237,3 +237,13 @@ policies:
 routes:
   - { path: /, policy: p }
 `;
+
+/** `sluice gateway --config` (a temp file of {@link oneLimitYaml}, `workers: 2`) over an upstream answering 'ok', once it listens. */
+export async function twoWorkersFromFile(limit: number, startMs: number): Promise<{ up: string; file: string; gw: Spawned; url: string; adminUrl: string }> {
+  const up = (await upstream((_req, res) => res.end('ok'))).url;
+  const file = join(tempDir(), 'sluice.yaml');
+  writeFileSync(file, oneLimitYaml(up, limit, 'workers: 2'));
+  const gw = sluice(['gateway', '--config', file]);
+  const l = await gw.waitFor('listening', startMs);
+  return { up, file, gw, url: String(l['url']), adminUrl: String(l['adminUrl']) };
+}

@@ -5,9 +5,8 @@
 // worker at its own — and with the primary gone every worker drained and exited. A gateway
 // whose logs cannot be written must go on serving. Outcomes only.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, oneLimitYaml, sleep, sluice, tempDir, upstream } from './helpers.js';
+import { cleanup, get, oneLimitYaml, sleep, twoWorkersFromFile } from './helpers.js';
 import { alive } from '../cli-command.js';
 
 afterEach(cleanup);
@@ -17,17 +16,11 @@ const START_MS = 120_000;
 
 describe('sluice gateway --workers 2: its stdout gone', () => {
   it('a reload after the log pipe closed is applied, and the gateway serves and drains', { timeout: 300_000 }, async () => {
-    const up = await upstream((_req, res) => res.end('ok'));
-    const file = join(tempDir(), 'sluice.yaml');
-    writeFileSync(file, oneLimitYaml(up.url, 4, 'workers: 2'));
-    const gw = sluice(['gateway', '--config', file]);
-    const l = await gw.waitFor('listening', START_MS);
-    const url = String(l['url']);
-    const adminUrl = String(l['adminUrl']);
+    const { up, file, gw, url, adminUrl } = await twoWorkersFromFile(4, START_MS);
     const pids = (JSON.parse((await get(`${adminUrl}/status`)).body) as { workers: { pid: number }[] }).workers.map((w) => w.pid);
     // The reader of the log pipe goes away: every write from now on fails with EPIPE.
     gw.child.stdout?.destroy();
-    writeFileSync(file, oneLimitYaml(up.url, 3, 'workers: 2'));
+    writeFileSync(file, oneLimitYaml(up, 3, 'workers: 2'));
     process.kill(gw.child.pid!, 'SIGHUP');
     // The new limit reaches /status once the reload (and its log lines, lost) is done.
     let limit: unknown;

@@ -1,0 +1,59 @@
+/** The primary's admin listener (primary.ts): /status and /metrics over every worker. */
+import type { Dashboard } from '../dashboard/dashboard.js';
+import { createAdminServer } from './admin-connections.js';
+import { listenAdmin, refuseMethod, send, storeReadiness } from './admin-server.js';
+import type { AdminServer } from './admin-server.js';
+import type { StoreStatus } from './store-share.js';
+
+/** How long a scrape waits for the workers' series without a scrape timeout of its own. */
+export const METRICS_TIMEOUT_MS = 30_000;
+
+export interface PrimaryAdminDeps {
+  readonly status: () => Promise<object>;
+  readonly metrics: (timeoutMs?: number) => Promise<string | undefined>;
+  readonly draining: () => boolean;
+  /** Each worker's store (`store:`), from its last status (refreshed every second). */
+  readonly stores: () => StoreStatus[];
+  readonly dashboard: Dashboard;
+}
+
+/**
+ * The admin listener of a primary: the same paths as admin-server.ts, over every worker;
+ * /readyz says whether the workers' store is away (each worker has its own connection).
+ */
+export function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): Promise<AdminServer> {
+  const server = createAdminServer((req, res) => {
+    if (deps.dashboard.handle(req, res) || refuseMethod(req, res)) return;
+    const path = (req.url ?? '/').split('?')[0];
+    const fail = (err: unknown): void => send(res, 500, `${String(err)}\n`);
+    switch (path) {
+      case '/healthz':
+        return send(res, 200, 'ok\n');
+      case '/readyz': {
+        if (deps.draining()) return send(res, 503, 'draining\n');
+        const store = storeReadiness(deps.stores());
+        return store === undefined ? send(res, 200, 'ready\n') : send(res, store.status, store.body);
+      }
+      case '/status':
+        return void deps.status().then((s) => send(res, 200, `${JSON.stringify(s, null, 2)}\n`, 'application/json'), fail);
+      case '/metrics':
+        return void deps.metrics(scrapeTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'])).then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
+      default:
+        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
+    }
+  });
+  return listenAdmin(server, host, port, () => deps.dashboard.close());
+}
+
+/**
+ * How long a scrape may wait for the workers' series: within the scrape timeout Prometheus
+ * sends (`X-Prometheus-Scrape-Timeout-Seconds`, less a margin for the answer's way back), so
+ * that a worker that does not answer (stopped) costs its own series, not the whole scrape —
+ * waiting METRICS_TIMEOUT_MS (30 s) on it outlasted Prometheus's 10 s default, and the healthy
+ * workers' series were lost with it (hostile-9). Without the header, METRICS_TIMEOUT_MS.
+ */
+export function scrapeTimeoutMs(header: string | string[] | undefined): number {
+  const s = typeof header === 'string' ? Number(header) : NaN;
+  if (!Number.isFinite(s) || s <= 0) return METRICS_TIMEOUT_MS;
+  return Math.max(100, Math.min(METRICS_TIMEOUT_MS, s * 1000 - 250));
+}
