@@ -128,8 +128,8 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
   /**
    * Dead-letter a parked entry now (the refusal fixed: the dead stream's key, memory): the same
    * copy (body, fields, reason, attempts) and ack, in one script. Resolves true once done (no
-   * longer parked), false for an id not parked here; a refusal again rejects with the server's
-   * error, the entry still parked.
+   * longer parked), false for an id not parked here or no longer pending (a peer acked it: no
+   * longer parked either); a refusal again rejects with the server's error, the entry still parked.
    */
   async deadLetterParked(id: string): Promise<boolean> {
     const p = this.#parked.get(parkedId(id));
@@ -137,6 +137,12 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
     try {
       await p.delivery.deadLetterAgain(p.reason);
     } catch (err) {
+      // No longer pending (a peer claimed and acked it, a server lost it): nothing left to park.
+      const pending = await this.client.xpending(this.stream, this.group, id, id, 1).catch(() => undefined);
+      if (Array.isArray(pending) && pending.length === 0) {
+        this.#parked.delete(id);
+        return false;
+      }
       p.error = (err as Error).message;
       throw err;
     }

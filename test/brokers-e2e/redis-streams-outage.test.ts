@@ -112,6 +112,27 @@ describe.skipIf(!can)('redis-streams: an outage, a dead letter refused for ever'
     }
   });
 
+  it('a parked entry a peer acked meanwhile: deadLetterParked(id) resolves false and it is parked no more — before: rejected "no longer pending" and listed as parked for ever', async () => {
+    const stream = unique('unpark-gone');
+    await r.set(`${stream}:dead`, 'not a stream'); // every XADD to it: WRONGTYPE
+    const id = await r.xadd(stream, '*', 'body', 'poison');
+    const source = await open(stream, 'a', { deadLetterTries: 1 });
+    const c = new BrokerConsumer(source, () => {
+      throw new Error('bad');
+    }, { onFailure: { maxAttempts: 1 } });
+    try {
+      expect(await until(() => source.parked.length === 1)).toBe(true);
+      expect(await r.xack(stream, 'workers', id!)).toBe(1); // a peer's ack (or a server that lost it)
+      await r.del(`${stream}:dead`);
+      expect(await source.deadLetterParked(id!)).toBe(false);
+      expect(source.parked).toEqual([]);
+      expect(await r.exists(`${stream}:dead`)).toBe(0); // nothing copied
+    } finally {
+      await c.stop();
+      await r.del(stream, `${stream}:dead`);
+    }
+  });
+
   it('deadLetterTries must be an integer >= 1', async () => {
     for (const bad of [0, 1.5, 'x']) {
       const err = await RedisStreamsSource.open({ url: own.url, stream: 's', group: 'g', deadLetterTries: bad as number }).then(() => undefined, (e: unknown) => e);
