@@ -48,8 +48,8 @@ export interface BrokerConsumerOptions {
   readonly onError?: (error: unknown, delivery: Delivery, decision: FailureDecision) => void;
   /**
    * Told once, when the consumer has stopped: `undefined` after `stop()`, the error when the
-   * broker failed it (BrokerUnavailableError, QueueDeletedError: `done` rejects with the same).
-   * A throw here is ignored.
+   * broker failed it (BrokerUnavailableError, QueueDeletedError: `done` rejects with the same),
+   * else the source's close() rejecting. A throw here is ignored.
    */
   readonly onStop?: (error: unknown) => void;
 }
@@ -177,20 +177,31 @@ export class BrokerConsumer {
     const run = forEach(brokerPublisher(source, (d) => this.#took(d)), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
     const abandoned = new Promise<void>((resolve) => (this.#abandon = resolve));
     this.done = Promise.race([run, abandoned]).then(
-      async () => {
-        await this.#finish();
-        this.#stopped(undefined);
-      },
-      async (err: unknown) => {
+      () => this.#end(undefined),
+      (err: unknown) => {
         const failed = !(this.#abort.signal.aborted && err === this.#abort.signal.reason);
         this.#state = 'stopping';
-        await this.#finish();
-        this.#stopped(failed ? err : undefined);
-        if (failed) throw err;
+        return this.#end(failed ? err : undefined);
       },
     );
     // A broker failure must not end the process because nobody awaited `done`: it is in stats and onStop.
     this.done.catch(() => undefined);
+  }
+
+  /**
+   * Finish, then say how it ended: `error` (the broker's failure) or, failing that, the source's
+   * close() rejecting — either way the state leaves `stopping` and onStop is told.
+   */
+  async #end(error: unknown): Promise<void> {
+    let why = error;
+    try {
+      await this.#finish();
+    } catch (e) {
+      why ??= e;
+    }
+    this.#stopped(why);
+    const failed = why !== undefined;
+    if (failed) throw why;
   }
 
   #stopped(error: unknown): void {
