@@ -64,7 +64,8 @@ export class SlotLeases {
    * The store is away (its failure mode and probe period), or back (`undefined`). Meanwhile
    * every leased gate follows the mode, as the store's rate limits do: 'closed' refuses
    * `store_unavailable` (not `concurrency`: the limit is not full), 'open' admits up to the
-   * limit, 'local' up to this gateway's share, ⌊limit / instances⌋ (at least 1).
+   * limit, 'local' up to this gateway's share, ⌊limit / instances⌋ (at least 1), less what the
+   * others held above their shares as the store went away (SlotLease.storeAway).
    */
   storeAway(away: { readonly onStoreError: OnStoreError; readonly probeMs: number } | undefined): void {
     this.#away = away;
@@ -74,7 +75,9 @@ export class SlotLeases {
   #awayFor(limit: number): StoreAway {
     const a = this.#away!;
     if (a.onStoreError === 'closed') return { refuseMs: a.probeMs };
-    return { limit: a.onStoreError === 'open' ? limit : Math.max(1, Math.floor(limit / this.#share.workers)) };
+    if (a.onStoreError === 'open') return { limit };
+    const share = Math.max(1, Math.floor(limit / this.#share.workers));
+    return { limit: share, others: (this.#share.workers - 1) * share };
   }
 
   /**

@@ -35,7 +35,8 @@
  * While the store is away (`storeAway`) the lease asks nothing and keeps what it holds, and
  * the gate follows the store's failure mode: 'closed' refuses every caller `store_unavailable`
  * (the outage is neither the callers' doing nor a full limit); 'open' and 'local' admit up to
- * a limit of their own, leased or not (the whole limit; this process's share of it).
+ * a limit of their own, leased or not (the whole limit; this process's share of it, less what
+ * the others held above their shares at the store's last answer).
  */
 import type { Permit } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
@@ -46,8 +47,12 @@ const RECENT_TICKS = 20;
 /** Ticks between asks of a process that holds its fair share while others want slots. */
 const ASK_AT_SHARE_TICKS = 10;
 
-/** What the gate does while the store is away: refuse (`refuseMs`, its Retry-After), or admit up to `limit`. */
-export type StoreAway = { readonly refuseMs: number } | { readonly limit: number };
+/**
+ * What the gate does while the store is away: refuse (`refuseMs`, its Retry-After), or admit up
+ * to `limit` — less, with `others` (what the other holders admit in all meanwhile), the leases
+ * the others held above it at the store's last answer: their work on those runs on.
+ */
+export type StoreAway = { readonly refuseMs: number } | { readonly limit: number; readonly others?: number };
 
 export interface SlotLeaseOptions {
   /** The store's name for this limit (the same in every process). */
@@ -73,6 +78,8 @@ export class SlotLease {
   #ballast: Permit | undefined;
   /** Leases the store counted above the limit at its last answer, less those given back since. */
   #over = 0;
+  /** Leases the store counted, every holder's, at its last answer (undefined: it does not say). */
+  #used: number | undefined;
   #busy = false;
   #ticks = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -139,7 +146,12 @@ export class SlotLease {
     this.#gate.storeUnavailable(away !== undefined && 'refuseMs' in away ? away.refuseMs : undefined);
     if (away !== undefined && 'limit' in away) {
       this.#over = 0;
-      this.#gate.setLimit(away.limit);
+      // The others' work on leases above their own limit runs on: admitting up to the whole of
+      // this one beside it would put more in flight than the shared limit (held 11 and 9 of 20,
+      // two shares of 10: 21) for as long as that work runs — a bound kept for the outage, as
+      // nothing tells when it ended. At least 1.
+      const othersOver = away.others === undefined || this.#used === undefined ? 0 : Math.max(0, this.#used - this.#held - away.others);
+      this.#gate.setLimit(Math.max(1, away.limit - othersOver));
       this.#dropBallast();
     } else if (away === undefined && was !== undefined && 'limit' in was) {
       // The work admitted meanwhile runs on: it is leased at the next call (`inUse`).
@@ -191,6 +203,7 @@ export class SlotLease {
     }
     this.#held += Math.max(0, g.granted);
     this.#over = g.used === undefined ? 0 : Math.max(0, g.used - this.#o.limit);
+    this.#used = g.used;
     this.#fit();
   }
 

@@ -3,52 +3,21 @@
 // gateway admits its share; once it is back, in flight at the upstream — counted there, outside
 // sluice — is within the limit again once every holder has renewed, though one gateway keeps
 // requests queued the whole time. The test's own redis-server, stopped by PID.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway } from '../../src/gateway/index.js';
-import type { Gateway, GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, get, oneRoute, onCleanup, sleep, upstream } from '../gateway/helpers.js';
+import type { Gateway } from '../../src/gateway/index.js';
+import { cleanup, get, sleep } from '../gateway/helpers.js';
+import { countingUpstream, gatewayPair } from './gateway-pair.js';
 import { haveRedisServer, OwnRedis, until } from './servers.js';
 
 const can = haveRedisServer();
 afterEach(cleanup);
 
-/** An upstream that holds each request `?ms=` long and counts what is in flight at it. */
-async function countingUpstream(): Promise<{ url: string; inFlight: () => number; peak: () => number; measure: () => void }> {
-  let inFlight = 0;
-  let peak = 0;
-  let measuring = false;
-  const up = await upstream((req: IncomingMessage, res: ServerResponse) => {
-    const ms = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') ?? '0');
-    inFlight++;
-    if (measuring) peak = Math.max(peak, inFlight);
-    setTimeout(() => {
-      inFlight--;
-      res.end('ok');
-    }, ms);
-  });
-  return { url: up.url, inFlight: () => inFlight, peak: () => peak, measure: () => ((measuring = true), (peak = inFlight)) };
-}
-
-async function gateway(config: GatewayConfig): Promise<Gateway> {
-  const gw = await startGateway(config);
-  onCleanup(() => gw.close());
-  return gw;
-}
-
 describe.skipIf(!can)('store: Redis restarted empty under a fixed concurrency limit two gateways share', () => {
   it("in local mode: once shared again, neither gateway keeps more in flight than its leases — the upstream sees at most the limit", async () => {
     const own = await OwnRedis.start();
     const up = await countingUpstream();
-    const config: GatewayConfig = {
-      ...oneRoute(up.url, '20s'),
-      store: { url: own.url, onStoreError: 'local', instances: 2, timeout: '250ms' },
-      policies: { p: { concurrency: { limit: 4, queue: 100, queueTimeout: '15s' } } },
-      routes: [{ path: '/', upstream: 'app', policy: 'p' }],
-    };
     try {
-      const a = await gateway(config);
-      const b = await gateway(config);
+      const [a, b] = await gatewayPair(up.url, own.url);
       await get(`${b.url}/?ms=10`);
       // a takes the whole limit for long (b gives its first share back: it has no demand).
       const longs = Array.from({ length: 4 }, () => get(`${a.url}/?ms=5000`));
