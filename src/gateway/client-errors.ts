@@ -77,6 +77,30 @@ function unknownMethod(err: ParseError): boolean {
   return REQUEST_LINE.test(raw.subarray(start, Math.min(raw.length, start + 8192)).toString('latin1'));
 }
 
+/** A Content-Length field's line whose value is a list of numbers (`3, 3`, `3,4`); group 1 is the list. */
+const CONTENT_LENGTH_LIST = /^content-length:[ \t]*(\d+(?:[ \t]*,[ \t]*\d+)+)[ \t]*\r?$/i;
+const EQUAL_LIST: BadVerdict = verdict(400, 'duplicate_content_length', 'The Content-Length header is a list of equal values: send the length once (RFC 9110 section 8.6 lets a recipient refuse such a list, and this gateway does, as it refuses the field sent twice).');
+const DIFFERENT_LIST: BadVerdict = verdict(400, 'duplicate_content_length', 'The Content-Length header is a list of different values, so the length of the body is unknown (RFC 9110 section 8.6).');
+
+/**
+ * The answer to a Content-Length that llhttp refused at a comma: a list of numbers (RFC 9110
+ * section 8.6), equal or different, which its words ('Invalid character in Content-Length')
+ * would call malformed. Read from the line holding the error, when that line is whole in the
+ * read; undefined when it is not, or is no list of numbers (`3, x` stays malformed).
+ */
+function contentLengthList(err: ParseError): BadVerdict | undefined {
+  const raw = err.rawPacket;
+  const at = err.bytesParsed;
+  if (raw === undefined || at === undefined || at > raw.length) return undefined;
+  const start = lineStart(raw, at);
+  const end = raw.indexOf(LF, at);
+  if (end < 0) return undefined;
+  const m = CONTENT_LENGTH_LIST.exec(raw.subarray(start, end).toString('latin1'));
+  if (m === null) return undefined;
+  const values = m[1]!.split(',').map((v) => BigInt(v.trim()));
+  return values.every((v) => v === values[0]) ? EQUAL_LIST : DIFFERENT_LIST;
+}
+
 /**
  * What to answer a parse error; undefined for a socket error (a reset: nobody to answer).
  * `longFirstLine`: the connection's first request line did not end within `maxHeaderSize`;
@@ -119,7 +143,7 @@ export function parseErrorVerdict(err: ParseError, longFirstLine = false, maxHea
       return verdict(400, 'bad_transfer_encoding', said('The Transfer-Encoding header is malformed'));
     case 'HPE_INVALID_CONTENT_LENGTH':
       if (/transfer-encoding/i.test(why)) return verdict(400, 'content_length_and_transfer_encoding', 'The request has both Content-Length and Transfer-Encoding.');
-      return verdict(400, 'bad_content_length', said('The Content-Length header is malformed'));
+      return contentLengthList(err) ?? verdict(400, 'bad_content_length', said('The Content-Length header is malformed'));
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
       return verdict(400, 'duplicate_content_length', 'The request has more than one Content-Length.');
     case 'HPE_INVALID_CHUNK_SIZE':
