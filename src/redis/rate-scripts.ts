@@ -243,13 +243,7 @@ ${decide("redis.pcall('GET', K)")}
 return clock .. ';' .. r .. rs
 `;
 
-/** The ioredis command the script is defined as (its number of keys comes with each call). */
-export const RATE_COMMAND = 'sluiceRate';
-
 export const RATE_SCRIPT = clockFrom('ARGV[1]', 'ARGV[2]') + BATCH_ARGS + TOKEN_BUCKET + GCRA + SLIDING_WINDOW + BATCH_DISPATCH;
-
-/** The ioredis command of the one-operation script (one key). */
-export const RATE_ONE_COMMAND = 'sluiceRate1';
 
 /**
  * A batch of one — a lone caller's decision — as its own script: the same algorithms and the

@@ -31,7 +31,6 @@ import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './opti
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { ProbeKeys } from './probe-keys.js';
 import { RateBatcher } from './rate-batch.js';
-import { RATE_COMMAND, RATE_ONE_COMMAND, RATE_ONE_SCRIPT, RATE_SCRIPT } from './rate-scripts.js';
 
 /** The store's probe: a write, refused where a decision would be (OOM, READONLY, NOPERM). */
 const PROBE_COMMAND = 'sluiceProbe';
@@ -133,13 +132,10 @@ export class RedisStore {
       this.#connError = undefined;
       if (!this.#closed) this.guard.probeNow(this.#probeCall);
     });
-    // The rate scripts as client commands, for a caller of the client (tests call them with a
-    // time of their own); the store sends them through rate-batch.ts's ScriptCall. The batch
-    // script's number of keys comes with each call.
-    this.client.defineCommand(RATE_COMMAND, { lua: RATE_SCRIPT });
-    this.client.defineCommand(RATE_ONE_COMMAND, { numberOfKeys: 1, lua: RATE_ONE_SCRIPT });
-    // The others go as ScriptCalls too: defineCommand's first call on a connection is an EVAL,
-    // which a Redis user allowed EVALSHA and SCRIPT LOAD but not EVAL is refused (script-call.ts).
+    // The lease, breaker and probe scripts go as ScriptCalls, as the rate scripts do (rate-batch.ts);
+    // nothing is defined on the client (a user's client handed in grows no commands), and
+    // defineCommand's first call on a connection is an EVAL, which a Redis user allowed EVALSHA
+    // and SCRIPT LOAD but not EVAL is refused (script-call.ts).
     const scripts = new Map<string, ScriptCall>();
     for (const [name, lua] of [[LEASE_COMMAND, LEASE_SCRIPT], [BREAKER_COMMAND, BREAKER_SCRIPT], [PROBE_COMMAND, PROBE_SCRIPT]] as const) scripts.set(name, new ScriptCall(this.client, lua));
     this.#scripts = scripts;

@@ -116,7 +116,7 @@ describe.skipIf(!svc.up)('batched rate decisions', () => {
     }
   });
 
-  it("on a client with auto-pipelining and a keyPrefix, a batch goes straight to the connection (not held in ioredis's pipeline) under the client's prefix, and NOSCRIPT still reloads", async () => {
+  it("on a client with auto-pipelining and a keyPrefix, a batch goes straight to the connection (not held in ioredis's pipeline) under the client's prefix, and NOSCRIPT still reloads; the client grows no commands", async () => {
     const clientPrefix = `${unique('kp')}:`;
     const client = new Redis(svc.url, { enableAutoPipelining: true, keyPrefix: clientPrefix });
     const s = await RedisStore.connect({ client, keyPrefix: 'ap:', timeoutMs: 2000 });
@@ -139,6 +139,8 @@ describe.skipIf(!svc.up)('batched rate decisions', () => {
       expect(rs.stats()).toEqual({ shared: 4, fallback: 0 });
       // After the flushes: sent again with the script.
       expect((await rs.consume('k0', gcra, 1, 0, 0)).facts.remaining).toBe(2);
+      // The user's client grows no commands of sluice's (before: sluiceRate, sluiceRate1 and their Buffer forms).
+      expect(Object.keys(client).filter((k) => /sluice/i.test(k))).toEqual([]);
     } finally {
       await s.close();
       client.disconnect();

@@ -12,7 +12,7 @@ import { RedisStore } from '../../src/redis/index.js';
 import { answerBatch, encodeBatch, encodeOne } from '../../src/redis/rate-batch.js';
 import type { BatchOp } from '../../src/redis/rate-batch.js';
 import { replayConsume } from '../../src/redis/rate-replay.js';
-import { RATE_COMMAND, RATE_ONE_COMMAND } from '../../src/redis/rate-scripts.js';
+import { rateCommands } from './rate-commands.js';
 import { sharedRedis, unique } from './servers.js';
 
 const svc = await sharedRedis();
@@ -44,12 +44,12 @@ const CASES: { policy: RatePolicy; fields: string[]; state: number[]; older?: nu
 
 /** One script call at N (the one-operation script for a single op): each answer's decision, replayed. */
 async function call(ops: BatchOp[], encoding: '' | 't' = ''): Promise<unknown[]> {
-  const c = store.client as unknown as Record<string, (...a: unknown[]) => Promise<Buffer>>;
+  const c = rateCommands(raw);
   let reply: Buffer;
-  if (ops.length === 1) reply = await c[`${RATE_ONE_COMMAND}Buffer`]!(ops[0]!.key, ...encodeOne(ops[0]!, N, encoding));
+  if (ops.length === 1) reply = await c.one(ops[0]!.key, ...encodeOne(ops[0]!, N, encoding));
   else {
     const { keys, args } = encodeBatch(ops, N, encoding);
-    reply = await c[`${RATE_COMMAND}Buffer`]!(keys.length, keys, args);
+    reply = await c.batch(keys, args);
   }
   const out: unknown[] = [];
   answerBatch(

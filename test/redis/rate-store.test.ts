@@ -9,10 +9,10 @@ import { KeyedRateLimiter, MemoryStore, ratePolicy } from '../../src/rate/index.
 import type { RatePolicyInput } from '../../src/rate/index.js';
 import { RedisStore, StoreWrongTypeError, hashTag } from '../../src/redis/index.js';
 import { StateKeys, stateKey } from '../../src/redis/keys.js';
-import { RATE_COMMAND, RATE_ONE_COMMAND } from '../../src/redis/rate-scripts.js';
 import { answerBatch, encodeBatch, encodeOne } from '../../src/redis/rate-batch.js';
 import type { BatchOp, RateOp } from '../../src/redis/rate-batch.js';
 import { replayConsume, replayTake } from '../../src/redis/rate-replay.js';
+import { rateCommands } from './rate-commands.js';
 import { sharedRedis, unique } from './servers.js';
 
 const svc = await sharedRedis();
@@ -301,13 +301,13 @@ interface Answer {
  * store sends it — at `now` instead of Redis TIME: each operation's answer, in order.
  */
 async function callBatch(ops: BatchOp[], now: number): Promise<Answer[]> {
-  const c = store.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const c = rateCommands(raw);
   let reply: Buffer;
   if (ops.length === 1) {
-    reply = (await c[`${RATE_ONE_COMMAND}Buffer`]!(ops[0]!.key, ...encodeOne(ops[0]!, now))) as Buffer;
+    reply = await c.one(ops[0]!.key, ...encodeOne(ops[0]!, now));
   } else {
     const { keys, args } = encodeBatch(ops, now);
-    reply = (await c[`${RATE_COMMAND}Buffer`]!(keys.length, keys, args)) as Buffer;
+    reply = await c.batch(keys, args);
   }
   const answers: Answer[] = [];
   answerBatch(
