@@ -179,6 +179,8 @@ export function ownStore(keyPrefix: string, options: Omit<RedisStoreOptions, 'ur
     s.own = await OwnRedis.start();
     s.store = await RedisStore.connect({ url: s.own.url, keyPrefix, timeoutMs: 10_000, ...options });
     s.raw = new Redis(s.own.url);
+    // The tests stop this server: the client's reconnects fail meanwhile, an 'error' event each (without a listener ioredis prints each one as unhandled).
+    s.raw.on('error', () => undefined);
   });
   afterAll(async () => {
     await s.store?.close();
