@@ -33,9 +33,17 @@ interface CommandSink {
   nodes?(role: 'master'): CommandSink[];
 }
 
-/** Whether `err` is Redis refusing `command` to this user (NOPERM ... '<command>'). */
+/**
+ * Whether `err` is Redis refusing `command` ('eval', 'script|load') to this user. Redis 7 names
+ * it ("NOPERM User u has no permissions to run the 'script|load' command"); Redis 6 names only a
+ * subcommand's command ("NOPERM this user has no permissions to run the 'script' command or its
+ * subcommand"), which for SCRIPT is the refusal of the LOAD just sent.
+ */
 function refused(err: unknown, command: string): boolean {
-  return err instanceof Error && err.message.startsWith('NOPERM') && err.message.toLowerCase().includes(`'${command}'`);
+  if (!(err instanceof Error) || !err.message.startsWith('NOPERM')) return false;
+  const m = err.message.toLowerCase();
+  const bar = command.indexOf('|');
+  return m.includes(`'${command}'`) || (bar > 0 && m.includes(`'${command.slice(0, bar)}' command or its subcommand`));
 }
 
 export class ScriptCall {

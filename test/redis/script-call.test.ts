@@ -48,3 +48,25 @@ describe.skipIf(!svc.up)('ScriptCall against Redis', () => {
     expect(await raw.get('ключ')).toBe('again');
   });
 });
+
+// Redis 6 names the command, not the subcommand, in a NOPERM (acl.c: "this user has no
+// permissions to run the 'script' command or its subcommand"; Redis 7: "User u has no
+// permissions to run the 'script|load' command"). No Redis 6 here: a client that answers as
+// one whose user may run EVALSHA only.
+describe('ScriptCall under a Redis 6 user who may run neither EVAL nor SCRIPT LOAD', () => {
+  it('rejects with the error naming both and the ACL to allow, as under Redis 7', async () => {
+    const sent: string[] = [];
+    const redis6 = {
+      options: {},
+      sendCommand(cmd: Command) {
+        sent.push(cmd.name);
+        const what = cmd.name === 'evalsha' ? 'NOSCRIPT No matching script. Please use EVAL.' : `NOPERM this user has no permissions to run the '${cmd.name}' command or its subcommand`;
+        cmd.reject(new Error(what));
+      },
+    };
+    const call = new ScriptCall(redis6, 'return 1');
+    const err = await call.send(['', 0]).then(() => undefined, (e: unknown) => e as Error);
+    expect(sent).toEqual(['evalsha', 'eval', 'script']);
+    expect(err?.message).toMatch(/^NOPERM the Redis user may run neither EVAL nor SCRIPT LOAD.*allow \+script\|load \(or \+eval\) in its ACL/);
+  });
+});
