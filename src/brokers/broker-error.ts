@@ -42,6 +42,32 @@ export class QueueDeletedError extends SluiceError {
   }
 }
 
+/**
+ * The broker answered, and the answer will be the same however often it is asked: credentials
+ * it does not accept (or none to be found), a permission it does not grant, a request it
+ * rejects. Not an outage, so not retried: names the broker, what it refused and why, with the
+ * client's error as `cause`.
+ */
+export class BrokerRefusedError extends SluiceError {
+  /** The source's or producer's name: broker, address (and queue). */
+  readonly broker: string;
+  /** What went wrong, in a word: 'credentials' (not accepted, expired, none found), 'permission', 'request'. */
+  readonly refusal: 'credentials' | 'permission' | 'request';
+  constructor(broker: string, refusal: 'credentials' | 'permission' | 'request', cause: unknown) {
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const what = { credentials: 'the credentials', permission: 'a permission', request: 'the request' }[refusal];
+    super('SLUICE_ERR_BROKER_REFUSED', `${broker}: refused ${what} (${why}); not retried, as asking again gets the same answer`, { cause });
+    this.broker = broker;
+    this.refusal = refusal;
+  }
+  override get name(): string {
+    return 'BrokerRefusedError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof SluiceError && value.code === 'SLUICE_ERR_BROKER_REFUSED';
+  }
+}
+
 /** A URL with its password replaced, fit for an error message or a metric label (core/redact-url.ts). */
 export { redactUrl } from '../core/redact-url.js';
 

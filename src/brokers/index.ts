@@ -4,7 +4,7 @@ export { DeliveryBase } from './delivery.js';
 export type { BrokerSource } from './source.js';
 export { ConnectionTracker } from './connection-state.js';
 export type { ConnectionState, ConnectionStats } from './connection-state.js';
-export { BrokerUnavailableError, QueueDeletedError } from './broker-error.js';
+export { BrokerRefusedError, BrokerUnavailableError, QueueDeletedError } from './broker-error.js';
 export { HandlerTimeoutError } from './handler-timeout.js';
 export { brokerPublisher } from './broker-publisher.js';
 export { BrokerConsumer, CONSUMER_DEFAULTS } from './broker-consumer.js';

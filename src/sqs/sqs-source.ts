@@ -4,10 +4,11 @@
  * receive asks for min(demand, 10) messages (SQS's ceiling) with a long poll; a message's
  * visibility is extended while its handler runs (`extend`), it is deleted only after
  * processing, a retry makes it visible again after the delay (ChangeMessageVisibility), and a
- * dead letter is sent to `<queue>-dead` with the reason, then deleted. A receive that cannot
- * reach the endpoint (no HTTP answer) is tried again, RECEIVE_TRIES times in all with a growing
- * pause (the connection `reconnecting` meanwhile, `up` at the next answer); past them the
- * consumer fails with BrokerUnavailableError.
+ * dead letter is sent to `<queue>-dead` with the reason, then deleted. A receive that failed
+ * for a while (no HTTP answer, the service failing or throttling: sqs-errors.ts) is tried again,
+ * RECEIVE_TRIES times in all with a growing pause (the connection `reconnecting` meanwhile, `up`
+ * at the next answer); past them the consumer fails with BrokerUnavailableError. One refused for
+ * good (credentials, a permission, the queue gone) fails it at once with the error that says so.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import {
@@ -20,7 +21,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { optInt, optionKeys, optKnownKeys, optRecord } from '../core/index.js';
-import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
+import { redactUrl } from '../brokers/broker-error.js';
+import { sqsError, sqsTransient } from './sqs-errors.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
 import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
@@ -65,22 +67,16 @@ export function sqsWhere(o: SqsConnectionOptions): string {
   return `sqs at ${o.endpoint !== undefined ? redactUrl(o.endpoint) : `aws ${o.region ?? process.env.AWS_REGION ?? 'us-east-1'}`}`;
 }
 
-/** Receives in a row that got no HTTP answer before the source gives up; the pause before the n-th next try is min(2 s, 100 ms · 2^n). */
+/** Receives in a row that failed for a while (sqsTransient) before the source gives up; the pause before the n-th next try is min(2 s, 100 ms · 2^n). */
 export const RECEIVE_TRIES = 10;
 
-/** No HTTP answer at all (refused, reset, DNS, timeout): the SDK's error carries no status code. */
-function unanswered(err: unknown): boolean {
-  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === undefined;
-}
-
-/** Create (or find) a queue; a network failure is a BrokerUnavailableError naming the endpoint. */
+/** Create (or find) a queue; a network failure is a BrokerUnavailableError naming the endpoint, a refusal a BrokerRefusedError saying what was refused. */
 export async function queueUrl(client: SQSClient, where: string, name: string): Promise<string> {
   try {
     const r = await client.send(new CreateQueueCommand({ QueueName: name }));
     return r.QueueUrl!;
   } catch (err) {
-    if (unanswered(err)) throw new BrokerUnavailableError(where, err);
-    throw err;
+    throw sqsError(where, name, err);
   }
 }
 
@@ -187,13 +183,13 @@ export class SqsSource implements BrokerSource {
         failures = 0;
       } catch (err) {
         if (signal.aborted || this.#closed) return;
-        if (unanswered(err) && ++failures < RECEIVE_TRIES) {
+        if (sqsTransient(err) && ++failures < RECEIVE_TRIES) {
           this.#connection.lost();
           await pause(Math.min(2000, 100 * 2 ** failures), signal);
           continue;
         }
         this.#connection.down();
-        throw unanswered(err) ? new BrokerUnavailableError(this.name, err) : err;
+        throw sqsError(this.name, this.queue, err);
       }
       for (const m of msgs) {
         emitted++;
@@ -202,14 +198,19 @@ export class SqsSource implements BrokerSource {
     }
   }
 
-  /** `up` while receives are answered; `reconnecting` from one that got no answer until the next that does; `down` once they are given up, or closed. */
+  /** `up` while receives are answered; `reconnecting` from one that failed for a while (no answer, a 5xx, throttling) until the next that succeeds; `down` once they are given up, or closed. */
   get connection(): ConnectionStats {
     return this.#connection.snapshot();
   }
 
   /** ApproximateNumberOfMessages: visible messages waiting in the queue. */
   async lag(): Promise<number> {
-    const r = await this.client.send(new GetQueueAttributesCommand({ QueueUrl: this.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    let r;
+    try {
+      r = await this.client.send(new GetQueueAttributesCommand({ QueueUrl: this.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    } catch (err) {
+      throw sqsError(this.name, this.queue, err);
+    }
     return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
   }
 

@@ -2,7 +2,7 @@
 // server is not on every machine, so this runs in `npm run test:brokers`, which .ci/run runs.
 import { DeleteQueueCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
+import { BrokerConsumer, BrokerRefusedError, BrokerUnavailableError, QueueDeletedError } from '../../src/brokers/index.js';
 import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
 import { RECEIVE_TRIES } from '../../src/sqs/sqs-source.js';
 import { brokerContract } from '../brokers/contract.js';
@@ -108,5 +108,57 @@ describe.skipIf(!svc.up)('sqs (ElasticMQ)', () => {
     await expect(c.done).rejects.toBeInstanceOf(BrokerUnavailableError);
     expect(c.stats()).toMatchObject({ state: 'failed', connection: 'down' });
     for (const q of [queue, `${queue}-dead`]) await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(q) }));
+  });
+  it('credentials that stop working mid-run (a provider that finds none): the consumer fails at once with BrokerRefusedError naming the cause — not 10 receives (about 13 s) "reconnecting" and then "unreachable"', async () => {
+    const queue = unique('sqs-creds');
+    let revoked = false;
+    let asked = 0;
+    // As temporary credentials do: they expire at once, so the SDK asks the provider for every request.
+    const provider = (): Promise<{ accessKeyId: string; secretAccessKey: string; expiration: Date }> => {
+      if (revoked) asked++;
+      if (!revoked) return Promise.resolve({ accessKeyId: 'x', secretAccessKey: 'x', expiration: new Date(Date.now() + 1) });
+      return Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    };
+    const own = new SQSClient({ endpoint, region: 'us-east-1', credentials: provider, maxAttempts: 1 });
+    const source = await SqsSource.open({ client: own, queue, waitTimeS: 0 });
+    const got: string[] = [];
+    const seen = new Set<string>();
+    const c = new BrokerConsumer(source, (d) => void got.push(Buffer.from(d.body).toString()));
+    const watch = setInterval(() => seen.add(c.stats().connection), 5);
+    try {
+      await client.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'before' }));
+      expect(await until(() => got.includes('before'), 10_000)).toBe(true);
+      revoked = true;
+      const err: unknown = await c.done.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerRefusedError);
+      expect(err).not.toBeInstanceOf(BrokerUnavailableError);
+      expect((err as BrokerRefusedError).refusal).toBe('credentials');
+      expect((err as Error).message).toMatch(/queue "sqs-creds[^"]*": refused the credentials \(CredentialsProviderError: Could not load credentials from any providers\)/);
+      expect(asked).toBe(1); // one receive, not tried again
+      expect(seen.has('reconnecting')).toBe(false);
+      expect(c.stats()).toMatchObject({ state: 'failed', connection: 'down' });
+    } finally {
+      clearInterval(watch);
+      await c.stop();
+      own.destroy();
+      for (const q of [queue, `${queue}-dead`]) await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(q) })).catch(() => undefined);
+    }
+  });
+
+  it('the queue deleted while consuming: the consumer fails with QueueDeletedError (before: the SDK\'s bare QueueDoesNotExist), lag() too', async () => {
+    const queue = unique('sqs-deleted');
+    const source = await SqsSource.open({ endpoint, credentials, queue, waitTimeS: 0 });
+    const c = new BrokerConsumer(source, () => undefined);
+    try {
+      await client.send(new DeleteQueueCommand({ QueueUrl: source.url }));
+      const err: unknown = await c.done.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(QueueDeletedError);
+      expect((err as Error).message).toMatch(/the queue "sqs-deleted[^"]*" was deleted \(the server answered QueueDoesNotExist\)/);
+      expect(c.stats()).toMatchObject({ state: 'failed', connection: 'down' });
+      await expect(source.lag()).rejects.toBeInstanceOf(QueueDeletedError);
+    } finally {
+      await c.stop();
+      await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(`${queue}-dead`) })).catch(() => undefined);
+    }
   });
 });
