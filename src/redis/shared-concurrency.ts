@@ -18,7 +18,7 @@
  * callers are served in arrival order; across processes there is no global order.
  *
  * When the store cannot answer: 'open' admits up to `limit` here, 'local' up to
- * limit / instances, 'closed' only on leases still valid (by the time they were last
+ * limit / instances less what the others held above their shares at the switch (at least 1), 'closed' only on leases still valid (by the time they were last
  * renewed), then none — and refuses the callers it cannot admit `store_unavailable` (a 503
  * in sluice/http, `retryAfterMs` the store's probe period), as a closed rate store does: the
  * outage is neither the callers' doing nor a full limit. Back in shared mode, this process
@@ -98,6 +98,10 @@ export class SharedConcurrencyGate extends GateBase {
   #warned: string | undefined;
   /** Leases Redis counted above the limit at the last answer. */
   #over = 0;
+  /** Leases Redis counted, every holder's, at the last answer (undefined before one). */
+  #used: number | undefined;
+  /** At the switch to 'local': what the others held above their shares (their work on it runs on). */
+  #othersOver = 0;
   /** Local clock time until which the leases are known valid (last renewal sent + TTL). */
   #validUntil = -Infinity;
   #othersWanting = 0;
@@ -140,7 +144,7 @@ export class SharedConcurrencyGate extends GateBase {
       case 'open':
         return this.limit;
       case 'local':
-        return Math.max(1, Math.floor(this.limit / this.failure.instances));
+        return Math.max(1, this.#share() - this.#othersOver);
       case 'closed':
         return this.clock.now() < this.#validUntil ? this.leases.held.length : 0;
     }
@@ -264,12 +268,14 @@ export class SharedConcurrencyGate extends GateBase {
         this.#mode = 'shared';
         this.#othersWanting = a.othersWanting;
         this.#over = Math.max(0, a.used - this.limit);
+        this.#used = a.used;
         this.#warned = undefined;
         if (asked === 0) this.#validUntil = sent + this.leases.ttlMs;
         this.#answered(asked > 0 && a.n === asked);
       },
       (err: unknown) => {
         this.#busy = false;
+        if (this.#mode === 'shared') this.#othersOver = this.#othersOverAtSwitch();
         this.#mode = 'fallback';
         // Once per error until a call succeeds: in a failure mode the gate calls every 100 ms,
         // and a key of another type (WRONGTYPE) stays until someone deletes it.
@@ -314,6 +320,22 @@ export class SharedConcurrencyGate extends GateBase {
       // away would retry here forever): only callers waiting for a slot do.
       if (this.#queue.length === 0) (this.#poll as { unref?: () => void }).unref?.();
     }
+  }
+
+  /** This process's share of the limit in the 'local' failure mode: ⌊limit / instances⌋, at least 1. */
+  #share(): number {
+    return Math.max(1, Math.floor(this.limit / this.failure.instances));
+  }
+
+  /**
+   * The others' work on leases above their shares runs on after the switch to 'local':
+   * admitting up to the whole share beside it would put more in flight than the limit (held 3
+   * and 1 of 4, shares of 2: 5). By Redis's last count, kept for the outage (nothing tells when
+   * that work ended).
+   */
+  #othersOverAtSwitch(): number {
+    if (this.#used === undefined || this.failure.onStoreError !== 'local') return 0;
+    return Math.max(0, this.#used - this.leases.held.length - (this.failure.instances - 1) * this.#share());
   }
 
   /** The store is away and the failure mode refuses: the callers that do not fit are refused for the outage. */
