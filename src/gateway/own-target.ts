@@ -14,6 +14,22 @@ export function reachedAt(req: IncomingMessage): string {
   return `${host}:${req.socket.localPort ?? ''}`;
 }
 
+/** The ports a URL leaves out of its `host` when its scheme's default (WHATWG URL special schemes). */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443', 'ftp:': '21' };
+
+/**
+ * Whether `u` names `authority` (`host:port`, as reachedAt writes it): the same host and port,
+ * a port the target leaves out being its scheme's default. The URL parser drops a default port
+ * (`http://gw:80/` has host `gw`), so a gateway listening on port 80 took every absolute-form
+ * target naming it — with `:80` or without — for another host's (hostile-19).
+ */
+function sameAuthority(u: URL, authority: string): boolean {
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0 || authority.endsWith(']')) return false;
+  const port = u.port === '' ? DEFAULT_PORTS[u.protocol] : u.port;
+  return port === authority.slice(colon + 1) && u.hostname.toLowerCase() === authority.slice(0, colon).toLowerCase();
+}
+
 /**
  * An absolute-form target naming the gateway's own listener, as origin form (its path as the
  * client wrote it, for canonicalTarget to judge: the URL parser's own normalising, which reads
@@ -27,7 +43,7 @@ export function ownTarget(url: string, host: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'http:' || u.host.toLowerCase() !== host.toLowerCase() || !/^http:\/\//i.test(url)) return undefined;
+  if (u.protocol !== 'http:' || !sameAuthority(u, host) || !/^http:\/\//i.test(url)) return undefined;
   const rest = url.slice(7).search(/[/?#]/);
   if (rest < 0) return '/';
   const target = url.slice(7 + rest);
@@ -64,8 +80,7 @@ export function foreignScheme(url: string, listener: string, req: IncomingMessag
     return undefined;
   }
   if (u.protocol === 'http:') return undefined;
-  const host = u.host.toLowerCase();
-  if (listener.toLowerCase() !== host && reachedAt(req).toLowerCase() !== host) return undefined;
+  if (!sameAuthority(u, listener) && !sameAuthority(u, reachedAt(req))) return undefined;
   const scheme = u.protocol.slice(0, -1);
   return {
     status: 421,
