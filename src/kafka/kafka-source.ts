@@ -29,6 +29,7 @@ import { FetchBudget } from './fetch-budget.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from './kafka-options.js';
 import { KAFKA_SOURCE_DEFAULTS, KAFKA_SOURCE_KEYS } from './kafka-options.js';
 import { OffsetTracker } from './offset-tracker.js';
+import { ensureTopics } from './topics.js';
 
 interface Held {
   readonly partition: number;
@@ -135,7 +136,8 @@ export class KafkaSource implements BrokerSource {
     const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500, minBytes: 1, ...budget.kafkajsLimits() });
     await reach(where, () => admin.connect());
     try {
-      await admin.createTopics({ topics: [{ topic }, { topic: dead }], waitForLeaders: true }).catch(() => false);
+      // Created when missing, and waited for until their leaders serve them (a fresh topic's first moments: topics.ts).
+      await ensureTopics(admin, [{ topic }, { topic: dead }], 10_000);
       await producer.connect();
       await consumer.connect();
       const source = new KafkaSource(`${where} topic ${JSON.stringify(topic)} group ${JSON.stringify(groupId)}`, { topic, groupId, dead, cap, budget }, consumer, producer, admin);

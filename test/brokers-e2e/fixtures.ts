@@ -11,6 +11,7 @@ import { RedisStreamsProducer, RedisStreamsSource } from '../../src/redis-stream
 import { Kafka, logLevel } from 'kafkajs';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { KafkaProducer, KafkaSource } from '../../src/kafka/index.js';
+import { ensureTopics } from '../../src/kafka/topics.js';
 import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
 
 export type BrokerName = 'rabbitmq' | 'jetstream' | 'redis-streams' | 'kafka' | 'sqs';
@@ -148,7 +149,7 @@ const kafkaFx: Fixture = {
     const k = new Kafka({ clientId: 'fill', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
     const admin = k.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: name, numPartitions: 3 }], waitForLeaders: true });
+    if (!(await ensureTopics(admin, [{ topic: name, numPartitions: 3 }]))) throw new Error(`kafka: topic ${name} not served after 30 s`);
     await admin.disconnect();
     const p = k.producer();
     await p.connect();
