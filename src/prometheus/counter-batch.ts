@@ -7,48 +7,34 @@
  * a dictionary object, every call — under a retry storm, counting one early refusal cost the
  * gateway more than deciding it (bench:refusal, `--prof`). Here a series is found through Maps
  * keyed by the label values themselves: a gate's name, its kind and a reason are the same
- * strings at every event, their hashes computed once.
+ * strings at every event, their hashes computed once (label-tree.ts).
  */
 import type { Counter } from 'prom-client';
 import type { Labels } from '../metrics/index.js';
+import { LabelTree } from './label-tree.js';
 
 interface Series {
   readonly labels: Labels;
   n: number;
 }
 
-/** A level of the tree: the next label's values, or (under the last label) the series. */
-type Level = Map<string | undefined, Level | Series>;
-
 export class CounterBatch {
   readonly #counter: Counter;
-  readonly #names: readonly string[];
-  readonly #root: Level = new Map();
+  readonly #tree: LabelTree<Series>;
   /** Every series added to so far, in the order first seen (the exposition's order, as prom-client's). */
   readonly #series: Series[] = [];
 
   /** `labelNames`: the counter's, in the order given to it. */
   constructor(counter: Counter, labelNames: readonly string[]) {
     this.#counter = counter;
-    this.#names = labelNames;
+    this.#tree = new LabelTree(labelNames);
   }
 
   /** Add `n` to the series of `labels` (handed to the counter at the next flush). */
   add(labels: Labels, n: number): void {
     // What the counter would refuse (a negative or non-finite count) is refused by it, now.
     if (!(n >= 0 && n !== Infinity)) return this.#counter.inc(labels, n);
-    const names = this.#names;
-    const last = names.length - 1;
-    let level = this.#root;
-    for (let i = 0; i < last; i++) {
-      const value = labels[names[i]!];
-      let next = level.get(value) as Level | undefined;
-      if (next === undefined) level.set(value, (next = new Map()));
-      level = next;
-    }
-    const key = last < 0 ? undefined : labels[names[last]!];
-    const series = (level.get(key) as Series | undefined) ?? this.#create(level, key, labels);
-    series.n += n;
+    this.#tree.series(labels, this.#create).n += n;
   }
 
   /** Hand every series' count since the last flush to the counter. */
@@ -65,12 +51,11 @@ export class CounterBatch {
    * A new series: the counter is told of it at once (`inc` by 0), so that labels it does not
    * take throw here, to the caller, as its own `inc` would — not at a scrape.
    */
-  #create(level: Level, key: string | undefined, labels: Labels): Series {
+  readonly #create = (labels: Labels): Series => {
     const copy: Labels = { ...labels };
     this.#counter.inc(copy, 0);
     const series: Series = { labels: copy, n: 0 };
-    level.set(key, series);
     this.#series.push(series);
     return series;
-  }
+  };
 }

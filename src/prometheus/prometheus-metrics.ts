@@ -4,10 +4,11 @@
  * (prom-client's `collect()`), so the core never imports a metrics library and a scrape
  * shows the state at that moment. See INSTRUMENTS for the names and labels.
  */
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
 import { CounterBatch } from './counter-batch.js';
+import { RegistryHistogram } from './registry-histogram.js';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
 import type { CounterKey, EventRecording, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, Labels, MetricsConfig, MetricsOptions } from '../metrics/index.js';
 
@@ -22,7 +23,7 @@ export class PrometheusMetrics {
   readonly #counters = new Map<CounterKey, Counter>();
   /** Without a tenant label: each counter's counts since the last read. */
   readonly #batches = new Map<CounterKey, CounterBatch>();
-  readonly #histograms = new Map<HistogramKey, Histogram>();
+  readonly #histograms = new Map<HistogramKey, RegistryHistogram>();
   readonly #events: EventRecording;
   /** One read of every gate per scrape, shared by the gauges: a registry calls every collect() synchronously, so the read is dropped at the next microtask. */
   #readings: GaugeReading[] | undefined;
@@ -58,7 +59,7 @@ export class PrometheusMetrics {
     for (const key of HISTOGRAM_KEYS) {
       const spec = INSTRUMENTS[key];
       const buckets = [...(key === 'latency' ? this.#c.latencyBuckets : key === 'signalLatency' ? SIGNAL_LATENCY_BUCKETS : this.#c.queueWaitBuckets)];
-      this.#histograms.set(key, new Histogram({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), buckets, registers }));
+      this.#histograms.set(key, new RegistryHistogram({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), buckets, registers }));
     }
     for (const key of GAUGE_KEYS) this.#gauge(key, labelNames(key), registers);
     // A tenant replaced by a heavier one: its series go, so the exposition holds at most maxValues tenants.

@@ -1,0 +1,44 @@
+/**
+ * A metric's series, found by their label values: a Map per label (in the metric's label
+ * order) down to the series. A gate's name, its kind and an outcome are the same strings at
+ * every event, so each lookup hashes strings V8 has hashed before — where prom-client builds a
+ * string of all the labels and looks it up as a dictionary key at every call. Label values
+ * are taken as they are (an absent one is `undefined`, a series of its own), as prom-client
+ * keys them.
+ */
+import type { Labels } from '../metrics/index.js';
+
+/** A level of the tree: the next label's values, or (under the last label) the series. */
+type Level<S> = Map<string | undefined, Level<S> | S>;
+
+export class LabelTree<S extends object> {
+  readonly #names: readonly string[];
+  #root: Level<S> = new Map();
+
+  /** `labelNames`: the metric's, in the order given to it. */
+  constructor(labelNames: readonly string[]) {
+    this.#names = labelNames;
+  }
+
+  /** The series of `labels`, made by `create` the first time they are seen. */
+  series(labels: Labels, create: (labels: Labels) => S): S {
+    const names = this.#names;
+    const last = names.length - 1;
+    let level = this.#root;
+    for (let i = 0; i < last; i++) {
+      const value = labels[names[i]!];
+      let next = level.get(value) as Level<S> | undefined;
+      if (next === undefined) level.set(value, (next = new Map()));
+      level = next;
+    }
+    const key = last < 0 ? undefined : labels[names[last]!];
+    let series = level.get(key) as S | undefined;
+    if (series === undefined) level.set(key, (series = create(labels)));
+    return series;
+  }
+
+  /** Every series forgotten. */
+  clear(): void {
+    this.#root = new Map();
+  }
+}
