@@ -24,6 +24,7 @@ import type { RatePolicyInput } from '../rate/policy.js';
 import type { RateStore } from '../rate/store.js';
 import type { AlgorithmName, BreakerConfig, ConcurrencyConfig, PolicyConfig, RateLimitConfig, RateOverride } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { meteredOverrideKey } from './override-keys.js';
 import { limiterIdentity } from './rate-stores.js';
 import { durationMs, rateOf } from './units.js';
 
@@ -146,7 +147,7 @@ export function rateCapacities(p: PolicyConfig): { readonly what: string; readon
 function rateLimitOption(r: RateLimitConfig, only: boolean): RateLimitOption & { readonly name: string } {
   const name = r.name ?? (only ? 'default' : '');
   const policy = ratePolicy(r, r.algorithm);
-  const overrides = r.overrides === undefined ? undefined : Object.fromEntries(Object.entries(r.overrides).map(([k, o]) => [k, { ...ratePolicy(o, r.algorithm), name }]));
+  const overrides = r.overrides === undefined ? undefined : Object.fromEntries(Object.entries(r.overrides).map(([k, o]) => [meteredOverrideKey(k) ?? k, { ...ratePolicy(o, r.algorithm), name }]));
   return {
     ...policy,
     name,

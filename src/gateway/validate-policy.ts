@@ -4,6 +4,7 @@ import type { PolicyConfig } from './config-types.js';
 import type { Issues, Path } from './config-issues.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import { identityHeaderIssues } from './identity-headers.js';
+import { IP_OVERRIDE_EXPECTED, meteredOverrideKey } from './override-keys.js';
 import { rolloutIssues } from './policy-mode.js';
 import { concurrencyForm, rateCapacities } from './policy-options.js';
 import { durationMs } from './units.js';
@@ -61,8 +62,13 @@ export function checkPolicy(p: PolicyConfig, at: Path, issues: Issues, stripHead
       if (names.has(r.name)) issues.add([...path, 'name'], 'a name not used by another rate limit of this policy');
       names.add(r.name);
     }
+    const metered = new Map<string, string>();
     for (const [key, o] of Object.entries(r.overrides ?? {})) {
       const op = [...path, 'overrides', key];
+      const as = meteredOverrideKey(key);
+      if (key.startsWith('ip:') && key.length > 3 && as === undefined) issues.add(op, IP_OVERRIDE_EXPECTED, `${JSON.stringify(key)}, which no request is metered as`);
+      if (as !== undefined && metered.has(as)) issues.add(op, `one override per tenant (${JSON.stringify(metered.get(as))} is metered as ${as} too)`, JSON.stringify(key));
+      if (as !== undefined) metered.set(as, key);
       // The gateway meters a request as ip:<address>, or key:<header value> with tenant: { header }:
       // an override named otherwise ("gold-customer", "key:x" under tenant ip) matched no request, without a word.
       const byHeader = typeof p.tenant === 'object';
