@@ -7,6 +7,10 @@
  * an answer of another epoch means Redis lost them (FLUSHALL, a failover to an empty replica,
  * an eviction). An acquire that learns so renews at once, so its leases are counted again (or
  * reported lost) before its answer is used; meanwhile Redis grants nobody new leases (the fence).
+ *
+ * An acquire or release whose answer never came (a timeout: a slow Redis may still run it; the
+ * store away) leaves ids in Redis that nobody here holds or renews: they are given back with the
+ * next call, not left to expire after a TTL (a limit short of those slots meanwhile).
  */
 import { hostname } from 'node:os';
 import { hashTag } from './keys.js';
@@ -38,6 +42,14 @@ export class LeaseClient {
   #seq = 0;
   /** The epoch of the lease data `held` is in ('' before the first answer). */
   #epoch = '';
+  /**
+   * Ids of acquires and releases whose answer never came (a timeout, a lost connection, the
+   * store away) and when they were sent: Redis may hold them all the same, for nobody here. Given
+   * back at the next call; forgotten after a TTL (expired by then).
+   */
+  #doubtful: { readonly ids: readonly string[]; readonly sent: number }[] = [];
+  /** Whether the last call made was sent to Redis (set synchronously by #call). */
+  #sent = false;
 
   /** `previous`: the client this one replaces (a reload changed the limit): its leases and epoch carry over. */
   constructor(link: StoreLink, base: string, name: string, limit: number, ttlMs: number, previous?: LeaseClient) {
@@ -74,7 +86,20 @@ export class LeaseClient {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) ids.push(`${this.holder}#${++this.#seq}`);
     const had = this.held.length;
-    const { answer: a, changed } = await this.#call('a', want, Math.max(0, inFlight - had), ids);
+    const sent = performance.now();
+    let answered: { answer: LeaseAnswer; changed: boolean };
+    const call = this.#call('a', want, Math.max(0, inFlight - had), ids);
+    const reached = this.#sent;
+    try {
+      answered = await call;
+    } catch (err) {
+      // A slow Redis runs a call after the guard gave up on it: its leases would count against
+      // every process, renewed by none, until they expire (a TTL of lost slots). One the guard
+      // did not send (its breaker open) took nothing.
+      if (reached) this.#doubtful.push({ ids, sent });
+      throw err;
+    }
+    const { answer: a, changed } = answered;
     for (let i = 0; i < a.n; i++) this.held.push(ids[i]!);
     if (!changed || had === 0) return a;
     const r = await this.renew(want, inFlight);
@@ -98,13 +123,38 @@ export class LeaseClient {
   /** Give back `n` held slots (newest first); they leave `held` at once, whether or not Redis hears of it. */
   async release(n: number, want: number): Promise<LeaseAnswer> {
     const ids = this.held.splice(Math.max(0, this.held.length - n), n);
-    return (await this.#call('r', want, 0, ids)).answer;
+    const sent = performance.now();
+    try {
+      return (await this.#call('r', want, 0, ids)).answer;
+    } catch (err) {
+      // Not given back, maybe (the store away, or slow): given back at the next call, not left to the TTL.
+      this.#doubtful.push({ ids, sent });
+      throw err;
+    }
   }
 
-  /** One script call; `changed`: its epoch is not the one the held leases were in. */
+  /** Give back the ids of unanswered acquires (sent before the call that follows on the connection). */
+  #releaseDoubtful(want: number): void {
+    const now = performance.now();
+    const batches = this.#doubtful.filter((d) => now - d.sent < this.ttlMs);
+    this.#doubtful = [];
+    if (batches.length === 0) return;
+    const ids = batches.flatMap((d) => d.ids);
+    this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, want, this.#epoch, 0, ...ids]).catch(() => this.#doubtful.push(...batches));
+  }
+
+  /**
+   * One script call; `changed`: its epoch is not the one the held leases were in. Sets `#sent`
+   * before its first await: whether the guard sent it to Redis (not refused by its breaker).
+   */
   async #call(op: 'a' | 'n' | 'r', want: number, count: number, ids: readonly string[]): Promise<{ answer: LeaseAnswer; changed: boolean }> {
+    if (this.#doubtful.length > 0) this.#releaseDoubtful(want);
     const sentIn = this.#epoch;
-    const r = (await this.#link.script(LEASE_COMMAND, this.#keys, [op, this.limit, this.ttlMs, this.holder, want, sentIn, count, ...ids])) as unknown[];
+    const guard = this.#link.guard;
+    const before = guard.stats().sent;
+    const reply = this.#link.script(LEASE_COMMAND, this.#keys, [op, this.limit, this.ttlMs, this.holder, want, sentIn, count, ...ids]);
+    this.#sent = guard.stats().sent > before;
+    const r = (await reply) as unknown[];
     const epoch = String(r[3]);
     const changed = sentIn !== '' && epoch !== sentIn;
     // Calls may overlap (a renewal beside an acquire): the epoch learnt last wins, and each is one Redis has answered.
