@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Apache Kafka, one node in KRaft mode (broker + controller), for the tests and benchmarks.
 #   scripts/brokers/kafka.sh start   resolve (once), format, start on free loopback ports; print KAFKA_BROKERS=host:port
+#                                    KAFKA_SASL_BROKERS=host:port (a second listener: SASL PLAIN, user sluice, password sluice-secret)
 #   scripts/brokers/kafka.sh stop    stop it by PID and remove its data
 #   scripts/brokers/kafka.sh status  print KAFKA_BROKERS=... when running, exit 1 otherwise
 # Idempotent: start while running prints the running broker's address. Data lives in a temp folder.
@@ -10,22 +11,27 @@ TITLE=Kafka
 START_SECONDS="${KAFKA_START_SECONDS:-120}"
 DETAIL=", data $STATE/data"
 
-address() { echo "KAFKA_BROKERS=127.0.0.1:$1"; }
+address() { echo "KAFKA_BROKERS=127.0.0.1:$1 KAFKA_SASL_BROKERS=127.0.0.1:$(cat "$STATE/sasl-port")"; }
 
 launch() {
-  local port="$1" cport
+  local port="$1" cport sport
   mkdir -p "$STATE/data"
   cport="$(free_port)"
   while [[ "$cport" == "$port" ]]; do cport="$(free_port)"; done
+  sport="$(free_port)"
+  while [[ "$sport" == "$port" || "$sport" == "$cport" ]]; do sport="$(free_port)"; done
+  echo "$sport" > "$STATE/sasl-port"
   cat > "$STATE/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_sluice="sluice-secret";
 log.dirs=$STATE/data
 num.partitions=1
 offsets.topic.replication.factor=1

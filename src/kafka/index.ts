@@ -6,4 +6,5 @@ export { FetchBudget, RECORD_OVERHEAD } from './fetch-budget.js';
 export type { FetchBudgetOptions } from './fetch-budget.js';
 export { KafkaProducer } from './kafka-producer.js';
 export type { KafkaProducerOptions } from './kafka-producer.js';
+export type { KafkaAuthOptions } from './kafka-auth.js';
 export { OffsetTracker } from './offset-tracker.js';

@@ -1,7 +1,9 @@
 /** KafkaSource's options, its stats and their defaults. */
 import { optionKeys } from '../core/index.js';
+import type { KafkaAuthOptions } from './kafka-auth.js';
 
-export interface KafkaSourceOptions {
+/** `ssl` and `sasl` (kafka-auth.ts) as kafkajs takes them, checked before connecting. */
+export interface KafkaSourceOptions extends KafkaAuthOptions {
   /** Bootstrap brokers, "host:port". Non-empty. */
   readonly brokers: readonly string[];
   readonly topic: string;
@@ -55,4 +57,4 @@ export interface KafkaSourceStats {
 
 export const KAFKA_SOURCE_DEFAULTS = { partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const;
 
-export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true });
+export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true, ssl: true, sasl: true });

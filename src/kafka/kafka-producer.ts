@@ -7,13 +7,14 @@
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { optInt, optionKeys } from '../core/index.js';
-import { reach } from '../brokers/broker-error.js';
+import type { KafkaAuthOptions } from './kafka-auth.js';
+import { kafkaAuth, reachKafka } from './kafka-auth.js';
 import { hostList } from '../brokers/options.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
 
-export interface KafkaProducerOptions extends BoundedProducerOptions {
+export interface KafkaProducerOptions extends BoundedProducerOptions, KafkaAuthOptions {
   readonly brokers: readonly string[];
   /** @default 'sluice' */
   readonly clientId?: string;
@@ -23,7 +24,7 @@ export interface KafkaProducerOptions extends BoundedProducerOptions {
   readonly maxInFlightRequests?: number;
 }
 
-const KAFKA_PRODUCER_KEYS = optionKeys<KafkaProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, brokers: true, clientId: true, acks: true, maxInFlightRequests: true });
+const KAFKA_PRODUCER_KEYS = optionKeys<KafkaProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, brokers: true, clientId: true, acks: true, maxInFlightRequests: true, ssl: true, sasl: true });
 
 export class KafkaProducer extends BrokerProducer {
   readonly #producer: Producer;
@@ -41,9 +42,9 @@ export class KafkaProducer extends BrokerProducer {
     const acks = options.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new TypeError(`acks: expected -1, 0 or 1, received ${String(acks)}`);
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);
-    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
+    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, ...kafkaAuth(options), logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
     const producer = kafka.producer({ maxInFlightRequests, allowAutoTopicCreation: true });
-    await reach(bounded.name, () => producer.connect());
+    await reachKafka(bounded.name, () => producer.connect());
     return new KafkaProducer(bounded, producer, acks);
   }
 

@@ -17,7 +17,8 @@ import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from '
 import { Kafka, logLevel } from 'kafkajs';
 import { InvalidOptionError, optBoolean, optInt, optKnownKeys, optNumber, optOneOf, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
-import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
+import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { kafkaAuth, reachKafka } from './kafka-auth.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
 import type { ConnectionStats } from '../brokers/connection-state.js';
@@ -126,15 +127,16 @@ export class KafkaSource implements BrokerSource {
     const sessionTimeout = optInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000, 1000);
     const heartbeatInterval = optInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 3000, 100);
     const dead = nonEmpty('deadLetterTopic', options.deadLetterTopic ?? `${topic}.dead`);
+    const auth = kafkaAuth(options);
     const where = `kafka at ${brokers.join(',')}`;
-    const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
+    const kafka = new Kafka({ clientId, brokers, ...auth, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
     const admin = kafka.admin();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     let rooms: () => Iterable<number> = () => [];
     const budget = new FetchBudget({ maxBytesPerPartition, maxBytes, initialRecordBytes, adaptive: fetchSizing === 'demand' }, () => rooms());
     // minBytes stays 1: the broker answers as soon as anything is there, since a handler may be waiting for it.
     const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500, minBytes: 1, ...budget.kafkajsLimits() });
-    await reach(where, () => admin.connect());
+    await reachKafka(where, () => admin.connect());
     try {
       // Created when missing, and waited for until their leaders serve them (a fresh topic's first moments: topics.ts).
       await ensureTopics(admin, [{ topic }, { topic: dead }], 10_000);
