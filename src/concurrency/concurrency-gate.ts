@@ -25,15 +25,14 @@
  * newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting longer
  * cannot serve it, and the waiters behind it must not wait for it.
  */
-import { abortError, GateBase, InvalidArgumentError, optInt, readContext, waitDeadline } from '../core/index.js';
-import type { Admission, AdmissionContext, GatePermit, GateStats, Outcome } from '../core/index.js';
+import { abortError, GateBase, GatePermit, InvalidArgumentError, optInt, readContext, waitDeadline } from '../core/index.js';
+import type { Admission, AdmissionContext, GateStats, Outcome, Rejection } from '../core/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Sampled } from './partition.js';
 import type { Partition } from './partition.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineTimer } from './deadline-timer.js';
-import type { Rejection } from '../core/types.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
 import { WaitEstimate } from './wait-estimate.js';
 import { concurrencySettings } from './concurrency-options.js';
@@ -212,7 +211,7 @@ export class ConcurrencyGate extends GateBase {
 
   /** One unit in flight now, past the limit and the queue: no caller is admitted on it until it is released (a shared lease's ballast, sluice/shared SlotLease). */
   hold(): GatePermit {
-    return this.#take(readContext(undefined), 1, this.#default, 0);
+    return this.#take(readContext(undefined), 1, this.#default, 0, undefined, true);
   }
 
   stats(): GateStats {
@@ -277,10 +276,11 @@ export class ConcurrencyGate extends GateBase {
     return this.#inFlight + cost + reserved <= this.#limit;
   }
 
-  #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number, now?: number): GatePermit {
+  #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number, now?: number, held = false): GatePermit {
     this.#inFlight += cost;
     p.inFlight += cost;
-    return this.grant(ctx, cost, waitedMs, undefined, this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight), now);
+    const tag = this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight);
+    return held ? new GatePermit(this, this.name, cost, now ?? this.clock.now(), undefined, tag, true) : this.grant(ctx, cost, waitedMs, undefined, tag, now);
   }
 
   #enqueue(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Promise<Admission> {

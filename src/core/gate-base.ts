@@ -33,6 +33,8 @@ export class GatePermit implements Permit {
     readonly facts: PolicyFacts | undefined,
     /** Owner-private data (a partition, a key). */
     readonly tag: unknown,
+    /** A slot the gate's owner holds (a lease's ballast, ConcurrencyGate.hold): no admission, so neither counted nor told at grant or release. */
+    readonly held = false,
   ) {}
 
   release(outcome: Outcome = 'success'): void {
@@ -69,6 +71,7 @@ export abstract class GateBase implements Gate {
 
   /** Called once per permit by {@link GatePermit.release}. Subclasses return capacity, then call super. */
   onRelease(permit: GatePermit, outcome: Outcome): void {
+    if (permit.held) return;
     this.releasedCount++;
     if (this.events.wants('release')) {
       const at = this.clock.now();
