@@ -123,10 +123,20 @@ function namedInRaw(raw: readonly string[]): Set<string> | undefined {
 }
 
 /**
+ * The draft RateLimit fields are lists of quota items, each naming its policy: the gateway's
+ * items and the upstream's go out together, two field lines that are one list (RFC 9110 section
+ * 5.3). With one of them dropped when the upstream sent the name, a client read the upstream's
+ * `r=999` and met the gateway's 429, or a gateway `RateLimit` item beside the upstream's
+ * `RateLimit-Policy`, which does not list it (hostile-19).
+ */
+const LIST_FIELDS: ReadonlySet<string> = new Set(['ratelimit', 'ratelimit-policy']);
+
+/**
  * A response's header block for writeHead, as a flat name/value list: `own` (the admission's
- * RateLimit headers) unless the upstream sent the same name, then the upstream's end-to-end
- * headers (raw, as undici or node:http hand them over: in order, duplicates such as
- * Set-Cookie kept, bytes as latin1 like node:http).
+ * RateLimit headers) unless the upstream sent the same name — the draft's list fields both
+ * ways (LIST_FIELDS), single-valued ones (`X-RateLimit-*`, `Retry-After`) the upstream's —
+ * then the upstream's end-to-end headers (raw, as undici or node:http hand them over: in
+ * order, duplicates such as Set-Cookie kept, bytes as latin1 like node:http).
  */
 export function responseHead(raw: readonly (string | Buffer)[], own: readonly HeaderPair[]): string[] {
   // One pass decodes each name once and finds what Connection names; the second keeps the
@@ -143,7 +153,10 @@ export function responseHead(raw: readonly (string | Buffer)[], own: readonly He
     if (l === 'connection') named = connectionNamed(raw[i * 2 + 1]!.toString('latin1'), named);
   }
   const out: string[] = [];
-  for (const [name, value] of own) if (!lower.includes(name.toLowerCase())) out.push(name, value);
+  for (const [name, value] of own) {
+    const l = name.toLowerCase();
+    if (LIST_FIELDS.has(l) || !lower.includes(l)) out.push(name, value);
+  }
   for (let i = 0; i < n; i++) if (!isHopByHop(lower[i]!, named)) out.push(names[i]!, raw[i * 2 + 1]!.toString('latin1'));
   return out;
 }

@@ -76,19 +76,33 @@ describe('responseHead', () => {
     expect(responseHead([Buffer.from('X-Name'), value], [])).toEqual(['X-Name', 'café']);
   });
 
-  it("puts the gateway's own headers first, unless the upstream sent the same name in any case", () => {
+  it("puts the gateway's own headers first; a single-valued one the upstream also sent (in any case) is the upstream's", () => {
+    const own: HeaderPair[] = [
+      ['X-RateLimit-Limit', '5'],
+      ['X-RateLimit-Remaining', '4'],
+    ];
+    // No clash: both of the gateway's headers, then the upstream's.
+    expect(pairs(responseHead(asBuffers(['X-End', 'kept']), own))).toEqual([...own, ['X-End', 'kept']]);
+    // The upstream's X-RateLimit-Remaining (in another case) wins; the gateway's X-RateLimit-Limit stays.
+    for (const form of [['x-ratelimit-REMAINING', '99'], asBuffers(['x-ratelimit-REMAINING', '99'])]) {
+      expect(pairs(responseHead(form, own))).toEqual([
+        ['X-RateLimit-Limit', '5'],
+        ['x-ratelimit-REMAINING', '99'],
+      ]);
+    }
+  });
+
+  it("the draft's RateLimit and RateLimit-Policy lists carry the gateway's items and the upstream's (hostile-19: the upstream's replaced the gateway's)", () => {
     const own: HeaderPair[] = [
       ['RateLimit', '"api";r=4;t=1'],
       ['RateLimit-Policy', '"api";q=5;w=1'],
     ];
-    // No clash: both of the gateway's headers, then the upstream's.
-    expect(pairs(responseHead(asBuffers(['X-End', 'kept']), own))).toEqual([...own, ['X-End', 'kept']]);
-    // The upstream's RateLimit-Policy (in another case) wins; the gateway's RateLimit stays.
-    for (const form of [['ratelimit-POLICY', '"upstream";q=100'], asBuffers(['ratelimit-POLICY', '"upstream";q=100'])]) {
-      const head = responseHead(form, own);
-      expect(pairs(head)).toEqual([
+    for (const form of [['ratelimit-POLICY', '"upstream";q=100', 'RateLimit', '"upstream";r=99'], asBuffers(['ratelimit-POLICY', '"upstream";q=100', 'RateLimit', '"upstream";r=99'])]) {
+      expect(pairs(responseHead(form, own))).toEqual([
         ['RateLimit', '"api";r=4;t=1'],
+        ['RateLimit-Policy', '"api";q=5;w=1'],
         ['ratelimit-POLICY', '"upstream";q=100'],
+        ['RateLimit', '"upstream";r=99'],
       ]);
     }
   });

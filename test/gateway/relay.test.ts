@@ -42,7 +42,7 @@ describe('response headers', () => {
     }
   });
 
-  it("an admitted response carries the rate policy's RateLimit headers; the upstream's own RateLimit-Policy wins for that name", async () => {
+  it("an admitted response carries the rate policy's RateLimit headers; the upstream's own RateLimit-Policy items join the gateway's (hostile-19)", async () => {
     const up = await upstream((req, res) => {
       if (req.url === '/own') res.setHeader('RateLimit-Policy', '"upstream";q=1000;w=60');
       res.end('ok');
@@ -56,8 +56,9 @@ describe('response headers', () => {
 
     const own = await get(`${gw.url}/own`);
     expect(own.status).toBe(200);
-    // Exactly the upstream's value: not the gateway's, and not both joined.
-    expect(own.headers['ratelimit-policy']).toBe('"upstream";q=1000;w=60');
+    // Both lists, the gateway's items first: until hostile-19 the upstream's replaced the gateway's,
+    // and the gateway's RateLimit item "api" went out beside a RateLimit-Policy that did not list it.
+    expect(own.headers['ratelimit-policy']).toBe('"api";q=5;w=60, "upstream";q=1000;w=60');
     expect(own.headers['ratelimit']).toMatch(/^"api";r=3;t=\d+$/);
 
     // Over the burst: refused by the gateway with its own RateLimit headers, the upstream not asked.
