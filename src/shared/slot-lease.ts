@@ -175,12 +175,18 @@ export class SlotLease {
   }
 
   /**
-   * The gate's limit: what is held less what the store counts over the limit; none of it
+   * The gate's limit: what is held less what the store counts over the limit, at most the fair
+   * share while others want slots; none of it
    * (the ballast) unless retired — a retired gate admits nobody new and gives back all.
    * Limit first, then the ballast out: never more admissible than held.
    */
   #fit(): void {
-    const room = this.#held - this.#over;
+    // While others want slots, no more than the fair share (at least 1): a slot freed above it
+    // stays idle and goes back at the next tick. Handed to a caller waiting here, it was never
+    // idle at a tick while the queue lasted, and an uneven split (7 and 3 of 10 after an outage)
+    // lasted as long as the load did.
+    const share = this.#fairShare < this.#o.limit ? Math.max(1, this.#fairShare) : Infinity;
+    const room = Math.min(this.#held - this.#over, share);
     if (room > 0) {
       this.#gate.setLimit(room);
       this.#dropBallast();

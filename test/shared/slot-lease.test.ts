@@ -250,3 +250,35 @@ describe('LeaseLedger.slots()', () => {
     expect(JSON.parse(JSON.stringify(slots))).toEqual(JSON.parse('{"__proto__":{"limit":3,"held":{"worker-0-1":2},"wanted":0},"api":{"limit":3,"held":{"worker-0-1":1},"wanted":0}}'));
   });
 });
+
+describe('SlotLease above its fair share while the other wants slots too', () => {
+  it('comes down to its share though its own callers always wait (slots it frees go back, not to its queue)', async () => {
+    const ledger = new LeaseLedger();
+    const gates = ['a', 'b'].map((name) => new ConcurrencyGate({ name, limit: LIMIT, maxQueue: 100 }));
+    // An uneven split, as after an outage: a holds 7, b 3.
+    const [la, lb] = [7, 3].map((initial, i) => new SlotLease(gates[i]!, ledger.holder(String(i)), { name: 'pool', limit: LIMIT, initial, batch: 2, tickMs: 2 }));
+    leases.push(la!, lb!);
+    await la!.start();
+    await lb!.start();
+    expect([la!.held, lb!.held]).toEqual([7, 3]);
+    let stop = false;
+    let peak = 0;
+    const callers = gates.flatMap((gate) =>
+      Array.from({ length: LIMIT + 2 }, async () => {
+        while (!stop) {
+          const p = await gate.admit({});
+          if (!p.ok) continue;
+          peak = Math.max(peak, gates[0]!.inFlight + gates[1]!.inFlight);
+          await new Promise((r) => setImmediate(r));
+          p.release();
+        }
+      }),
+    );
+    // Before: a's freed slots went to its own waiters at once, never idle at a tick: 7 and 3 for as long as the load lasted.
+    const even = await eventually(() => la!.held === LIMIT / 2 && lb!.held === LIMIT / 2);
+    stop = true;
+    await Promise.all(callers);
+    expect({ a: la!.held, b: lb!.held, even }).toEqual({ a: LIMIT / 2, b: LIMIT / 2, even: true });
+    expect(peak).toBeLessThanOrEqual(LIMIT);
+  });
+});
