@@ -48,6 +48,25 @@ export interface RabbitmqSourceOptions {
 export const ATTEMPT_HEADER = 'x-sluice-attempt';
 export const ERROR_HEADER = 'x-sluice-error';
 
+/**
+ * How often the broker dead-lettered this message out of `queue` because a consumer refused it
+ * (`basic.reject` / `basic.nack` without requeue) or a quorum queue's delivery limit was reached:
+ * the `x-death` entries of that queue for those reasons. A queue whose dead-letter exchange routes
+ * back to itself (or through a queue with a TTL) brings such a message back for ever, the broker
+ * counting each turn here — a classic queue counts nothing else.
+ */
+function refusals(xDeath: unknown, queue: string): number {
+  if (!Array.isArray(xDeath)) return 0;
+  let n = 0;
+  for (const d of xDeath as unknown[]) {
+    const entry = d as { queue?: unknown; reason?: unknown; count?: unknown } | null;
+    if (entry?.queue !== queue || (entry.reason !== 'rejected' && entry.reason !== 'delivery_limit')) continue;
+    const count = Number(entry.count);
+    if (Number.isSafeInteger(count) && count > 0) n += count;
+  }
+  return n;
+}
+
 class RabbitmqDelivery extends DeliveryBase {
   constructor(
     source: string,
@@ -56,7 +75,8 @@ class RabbitmqDelivery extends DeliveryBase {
   ) {
     const counted = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
     const quorum = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
-    const attempt = Math.max(Number.isInteger(counted) && counted > 0 ? counted : 1, quorum + 1);
+    const refused = refusals(msg.properties.headers?.['x-death'], source);
+    const attempt = Math.max(Number.isInteger(counted) && counted > 0 ? counted : 1, quorum + 1, refused + 1);
     super({ broker: 'rabbitmq', source, id: String(msg.fields.deliveryTag), body: msg.content, headers: stringHeaders(msg.properties.headers), attempt }, () => owner.onSettled());
   }
 
