@@ -169,7 +169,11 @@ export class Dashboard {
         send(res, 200, 'text/html; charset=utf-8', dashboardPage(this.basePath, this.#title, this.intervalMs, this.#historyLength));
         return true;
       case '/events':
-        this.#subscribe(res);
+        // A HEAD has its head and ends: subscribed, its head waited for a first write node never
+        // sends for a HEAD, so it got no answer at all, held a page's place, and a request behind
+        // it on the connection waited with it (hostile-19).
+        if (req.method === 'HEAD') res.writeHead(200, EVENT_STREAM_HEAD).end();
+        else this.#subscribe(res);
         return true;
       case '/snapshot':
         send(res, 200, 'application/json', `${JSON.stringify(this.snapshot())}\n`);
@@ -205,7 +209,7 @@ export class Dashboard {
       send(res, 503, 'text/plain; charset=utf-8', 'too many dashboard pages open\n', { 'Retry-After': '5' });
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.writeHead(200, EVENT_STREAM_HEAD);
     const sub: Subscriber = { res, blocked: 0 };
     this.#subscribers.add(sub);
     res.on('close', () => this.#subscribers.delete(sub));
@@ -262,6 +266,9 @@ export class Dashboard {
     }
   }
 }
+
+/** The event stream's head (and a HEAD's whole answer). */
+const EVENT_STREAM_HEAD = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' } as const;
 
 function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });

@@ -93,6 +93,20 @@ describe('sluice/dashboard', () => {
     expect(d.subscribers).toBe(0);
   });
 
+  it('HEAD /events is answered with the stream\'s head and ends, subscribing nothing; a request behind it on the connection is answered (hostile-19: no answer at all)', async () => {
+    const d = createDashboard({ groups: [], maxSubscribers: 1 });
+    const url = await serve(d);
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    onCleanup(async () => void socket.destroy());
+    let text = '';
+    socket.setEncoding('latin1').on('data', (c: string) => (text += c));
+    socket.write('HEAD /dashboard/events HTTP/1.1\r\nHost: x\r\n\r\nGET /dashboard/snapshot HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let i = 0; i < 150 && !text.includes('"groups"'); i++) await sleep(20);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*content-type: text\/event-stream/i);
+    expect(text).toMatch(/\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*"groups"/);
+    expect(d.subscribers).toBe(0);
+  });
+
   it('more pages than maxSubscribers are answered 503; close() ends every stream', async () => {
     const d = createDashboard({ groups: [], maxSubscribers: 1 });
     const url = await serve(d);
