@@ -72,9 +72,10 @@ export class PrefetchWindow {
 
   /**
    * The prefetch to use now, given the outstanding demand. Rises at once to meet demand;
-   * follows the rate at most every `intervalMs`. Returns the new value when it changed.
+   * follows the rate at most every `intervalMs`; never above `ceiling` (a bound of the caller's
+   * own, such as bytes held), applied at once, nor below 1. Returns the new value when it changed.
    */
-  update(demand: number): number | undefined {
+  update(demand: number, ceiling = Infinity): number | undefined {
     if (!this.adaptive) return undefined;
     const now = this.#clock.now();
     const elapsed = now - this.#since;
@@ -85,7 +86,7 @@ export class PrefetchWindow {
       this.#settled = 0;
       this.#since = now;
     }
-    next = Math.min(this.max, Math.max(this.min, next, Math.min(demand, this.max)));
+    next = Math.max(1, Math.min(ceiling, this.max, Math.max(this.min, next, Math.min(demand, this.max))));
     if (next === this.#value) return undefined;
     this.#value = next;
     return next;

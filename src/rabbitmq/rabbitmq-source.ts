@@ -13,7 +13,7 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import amqp from 'amqplib';
 import type { Clock } from '../core/index.js';
-import { InvalidOptionError, optBoolean, optionKeys, optKnownKeys, optRecord, systemClock } from '../core/index.js';
+import { InvalidOptionError, optBoolean, optionKeys, optKnownKeys, optNumber, optRecord, systemClock } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, QueueDeletedError, reach, redactUrl } from '../brokers/broker-error.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
@@ -24,6 +24,7 @@ import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import type { PrefetchOptions } from '../brokers/prefetch-window.js';
 import { PrefetchWindow } from '../brokers/prefetch-window.js';
+import { HeldBytes } from '../brokers/held-bytes.js';
 import { nonEmpty } from '../brokers/options.js';
 
 export interface RabbitmqSourceOptions {
@@ -41,6 +42,12 @@ export interface RabbitmqSourceOptions {
    * number (otherwise open() is an InvalidOptionError naming prefetch). @default {} (adaptive)
    */
   readonly prefetch?: PrefetchOptions | number;
+  /**
+   * Bytes (message bodies) this consumer may hold taken and unacknowledged — buffered and in the
+   * handlers — when messages are big: the adaptive prefetch is held at what fits, at the average
+   * size seen (RabbitMQ counts messages, not bytes). Needs the adaptive prefetch. > 0. @default Infinity
+   */
+  readonly maxHeldBytes?: number;
   /** @default systemClock */
   readonly clock?: Clock;
 }
@@ -77,7 +84,7 @@ class RabbitmqDelivery extends DeliveryBase {
     const quorum = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
     const refused = refusals(msg.properties.headers?.['x-death'], source);
     const attempt = Math.max(Number.isInteger(counted) && counted > 0 ? counted : 1, quorum + 1, refused + 1);
-    super({ broker: 'rabbitmq', source, id: String(msg.fields.deliveryTag), body: msg.content, headers: stringHeaders(msg.properties.headers), attempt }, () => owner.onSettled());
+    super({ broker: 'rabbitmq', source, id: String(msg.fields.deliveryTag), body: msg.content, headers: stringHeaders(msg.properties.headers), attempt }, () => owner.onSettled(msg.content.length));
   }
 
   protected doAck(): Promise<void> {
@@ -122,13 +129,14 @@ class UnroutedError extends Error {
   }
 }
 
-const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, clock: true });
+const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, maxHeldBytes: true, clock: true });
 
 export class RabbitmqSource implements BrokerSource {
   readonly name: string;
   readonly queue: string;
   readonly deadLetterQueue: string;
   readonly prefetch: PrefetchWindow;
+  readonly #held: HeldBytes;
   readonly #conn: ChannelModel;
   readonly #consumeCh: Channel;
   readonly #confirmCh: ConfirmChannel;
@@ -143,8 +151,9 @@ export class RabbitmqSource implements BrokerSource {
   readonly #republishing = new Set<Republished>();
   readonly #connection = new ConnectionTracker();
 
-  private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
+  private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, held: HeldBytes, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
+    this.#held = held;
     this.queue = queue;
     this.deadLetterQueue = dlq;
     this.prefetch = prefetch;
@@ -178,6 +187,9 @@ export class RabbitmqSource implements BrokerSource {
     const clock = options.clock ?? systemClock;
     if (typeof (clock as Partial<Clock> | null)?.now !== 'function') throw new InvalidOptionError('clock', 'a Clock (an object with now())', clock);
     const prefetch = new PrefetchWindow(options.prefetch ?? {}, 'prefetch', clock);
+    const held = new HeldBytes(optNumber('maxHeldBytes', options.maxHeldBytes ?? Infinity, 1));
+    // A fixed prefetch is per consumer, and RabbitMQ applies a changed one only to consumers started after it.
+    if (!prefetch.adaptive && Number.isFinite(held.maxBytes)) throw new InvalidOptionError('maxHeldBytes', `Infinity with a fixed prefetch (${prefetch.value}), which cannot be lowered under a running consumer: give the adaptive prefetch (an object) to bound the bytes`, held.maxBytes);
     const assert = optBoolean('assertQueue', options.assertQueue, true);
     const url = nonEmpty('url', options.url ?? 'amqp://127.0.0.1:5672');
     const name = `rabbitmq at ${redactUrl(url)} queue ${JSON.stringify(queue)}`;
@@ -196,7 +208,7 @@ export class RabbitmqSource implements BrokerSource {
       // once. Fixed: per consumer (one consumer on this channel: the same bound), which every
       // queue type takes — quorum and stream queues refuse a global one.
       await consumeCh.prefetch(prefetch.value, prefetch.adaptive);
-      const source = new RabbitmqSource(name, queue, dlq, prefetch, conn, consumeCh, confirmCh);
+      const source = new RabbitmqSource(name, queue, dlq, prefetch, held, conn, consumeCh, confirmCh);
       const ok = await consumeCh.consume(queue, (msg) => source.#onMessage(msg), { noAck: false });
       source.#consumerTag = ok.consumerTag;
       return source;
@@ -217,6 +229,7 @@ export class RabbitmqSource implements BrokerSource {
       this.#arrivals.fail(new QueueDeletedError(this.name, this.queue, 'the server cancelled the consumer'));
     } else {
       this.#buffer.push(msg);
+      this.#held.took(msg.content.length);
     }
     this.#arrivals.ring();
   }
@@ -230,7 +243,8 @@ export class RabbitmqSource implements BrokerSource {
     const max = pullMax(demand);
     // Unacknowledged = what the handlers and waiting retries hold + what is demanded: a prefetch
     // below that (the rate of slow handlers, times bufferMs) would starve handlers that are free.
-    const next = this.prefetch.update(Math.min(max + this.#unsettled, Number.MAX_SAFE_INTEGER));
+    // maxHeldBytes: no more than what fits in the bytes left (at the average size seen) on top of what is held.
+    const next = this.prefetch.update(Math.min(max + this.#unsettled, Number.MAX_SAFE_INTEGER), this.#held.ceiling(this.#unsettled + this.#buffer.length));
     if (next !== undefined && !this.#arrivals.closed) {
       // On a channel the broker closed, amqplib's own error: the consumer learns of it as what it is.
       await this.#consumeCh.prefetch(next, true).catch((err: unknown) => {
@@ -269,8 +283,14 @@ export class RabbitmqSource implements BrokerSource {
     return this.#hurry.signal;
   }
 
+  /** Bytes of the message bodies held taken and unacknowledged (buffered, in the handlers, retries waiting). */
+  get heldBytes(): number {
+    return this.#held.bytes;
+  }
+
   /** @internal */
-  onSettled(): void {
+  onSettled(bytes: number): void {
+    this.#held.released(bytes);
     this.#unsettled--;
     this.prefetch.settled();
   }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, RejectedError, VirtualClock, flushMicrotasks } from '../../src/core/index.js';
 import { FailurePolicy, LagMonitor, PrefetchWindow, ProducerThrottle, desiredConsumers } from '../../src/brokers/index.js';
+import { HeldBytes } from '../../src/brokers/held-bytes.js';
 
 describe('ProducerThrottle', () => {
   const make = (lag: { v: number }, clock: VirtualClock, extra = {}): ProducerThrottle =>
@@ -86,6 +87,33 @@ describe('PrefetchWindow', () => {
     expect(w.update(1000)).toBeUndefined();
     expect(w.value).toBe(16);
     expect(() => new PrefetchWindow(0)).toThrow('prefetch: expected an integer in [1, 65535], received 0');
+  });
+});
+
+describe('PrefetchWindow ceiling and HeldBytes (maxHeldBytes)', () => {
+  it('a ceiling holds the prefetch below demand at once, never below 1; lifted, it rises to demand again', () => {
+    const w = new PrefetchWindow({ min: 2, max: 100 }, 'prefetch', new VirtualClock());
+    expect(w.update(16, 4)).toBe(4);
+    expect(w.update(16, 0)).toBe(1);
+    expect(w.update(16)).toBe(16);
+  });
+
+  it('the ceiling is what fits in the bytes left at the average size seen; unbounded without maxBytes', () => {
+    const h = new HeldBytes(1000);
+    expect(h.ceiling(0)).toBe(1); // nothing seen yet: one, to learn the size
+    h.took(250);
+    expect(h.ceiling(1)).toBe(4); // 1 held + 750 B left / 250 B
+    h.took(250);
+    h.took(250);
+    h.took(250);
+    expect(h.ceiling(4)).toBe(4); // full: no more than what is held
+    h.took(400); // over, by the one bigger than the average
+    expect(h.ceiling(5)).toBe(5);
+    h.released(400);
+    h.released(250);
+    expect(h.bytes).toBe(750);
+    expect(h.ceiling(3)).toBe(3); // 250 B left / 280 B average: none more yet
+    expect(new HeldBytes(Infinity).ceiling(7)).toBe(Infinity);
   });
 });
 
