@@ -27,7 +27,7 @@ import type { ConfigSource } from './yaml-source.js';
 import { Issues } from './config-issues.js';
 import type { Path } from './config-issues.js';
 import { checkCost, checkLeasedLimit, checkPolicy } from './validate-policy.js';
-import { checkAdminPort, checkMemory, checkServer, resolved, resolvedWorkers, sizeOr } from './validate-server.js';
+import { checkAdminPort, checkMemory, checkServer, checkWholeMs, resolved, resolvedWorkers, sizeOr } from './validate-server.js';
 
 let compiled: ValidateFunction | undefined;
 
@@ -115,6 +115,8 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const port = url.port === '' ? 80 : Number(url.port);
     const timeoutMs = u.timeout === undefined ? GATEWAY_DEFAULTS.upstream.timeoutMs : durationMs(u.timeout);
     const idleTimeoutMs = u.idleTimeout === undefined ? GATEWAY_DEFAULTS.upstream.idleTimeoutMs : durationMs(u.idleTimeout);
+    checkWholeMs(issues, ['upstreams', name, 'timeout'], u.timeout);
+    checkWholeMs(issues, ['upstreams', name, 'idleTimeout'], u.idleTimeout);
     const maxSockets = u.maxSockets ?? GATEWAY_DEFAULTS.upstream.maxSockets;
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const basePath = url.pathname.replace(/\/+$/, '');

@@ -1,7 +1,7 @@
 /** The server section's rules (sizes, memory budgets, timeouts, workers) and the resolved config's defaults. */
 import { availableParallelism, totalmem } from 'node:os';
 import type { GatewayConfig } from './config-types.js';
-import type { Issues } from './config-issues.js';
+import type { Issues, Path } from './config-issues.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
 import { sameListener } from './listen-host.js';
@@ -73,8 +73,19 @@ const SIZE_BOUNDS = {
   responseMemory: { max: totalmem(), what: `<= this machine's memory (${Math.floor(totalmem() / 2 ** 20)} MB)` },
 } as const;
 
+/**
+ * node:http's headersTimeout and requestTimeout, and undici's headersTimeout and bodyTimeout (an
+ * upstream's timeout and idleTimeout), take whole milliseconds: given 1000.5 node:http throws at
+ * start (naming no key) and undici refuses every request (each answered 502 upstream_unreachable).
+ */
+export function checkWholeMs(issues: Issues, path: Path, d: Duration | undefined): void {
+  if (d !== undefined && !Number.isInteger(durationMs(d))) issues.add(path, 'a whole number of milliseconds (node:http and undici take no fraction of one)');
+}
+
 export function checkServer(c: GatewayConfig, issues: Issues): void {
   const s = c.server;
+  checkWholeMs(issues, ['server', 'headersTimeout'], s?.headersTimeout);
+  checkWholeMs(issues, ['server', 'requestTimeout'], s?.requestTimeout);
   for (const [key, bound] of Object.entries(SIZE_BOUNDS) as [keyof typeof SIZE_BOUNDS, { min?: number; max: number; what: string }][]) {
     const v = s?.[key];
     if (v !== undefined && (sizeOr(v, 0) > bound.max || sizeOr(v, 0) < (bound.min ?? 0))) issues.add(['server', key], `a size ${bound.what}`);
