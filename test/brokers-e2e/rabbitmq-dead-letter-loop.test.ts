@@ -9,6 +9,7 @@ import { BrokerConsumer } from '../../src/brokers/index.js';
 import type { Delivery } from '../../src/brokers/index.js';
 import { RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { rabbitmq, unique, until } from '../brokers/services.js';
+import { fixture } from './fixtures.js';
 
 const svc = await rabbitmq();
 const url = svc.url;
@@ -37,13 +38,8 @@ async function looped(queue: string, body: string, turns: number): Promise<void>
   }
 }
 
-async function cleanup(queue: string): Promise<void> {
-  const c = await amqp.connect(url);
-  const ch = await c.createChannel();
-  await ch.deleteQueue(queue);
-  await ch.deleteQueue(`${queue}.dead`);
-  await c.close();
-}
+/** The queue and its dead-letter queue deleted. */
+const cleanup = (queue: string): Promise<void> => fixture('rabbitmq').cleanup(queue);
 
 describe.skipIf(!svc.up)('rabbitmq: a dead-letter loop on a classic queue', () => {
   it('a message refused 4 times (x-death count 4) is attempt 5: past maxAttempts 3 it is dead-lettered without running the handler (before: attempt 1, handled again)', async () => {

@@ -9,6 +9,7 @@ import { InvalidOptionError } from '../../src/core/index.js';
 import { RabbitmqSource } from '../../src/rabbitmq/index.js';
 import type { RabbitmqSourceOptions } from '../../src/rabbitmq/index.js';
 import { rabbitmq, unique, until } from '../brokers/services.js';
+import { fixture } from './fixtures.js';
 
 const svc = await rabbitmq();
 const url = svc.url;
@@ -23,13 +24,8 @@ async function fill(queue: string, count: number): Promise<void> {
   await c.close();
 }
 
-async function cleanup(queue: string): Promise<void> {
-  const c = await amqp.connect(url);
-  const ch = await c.createChannel();
-  await ch.deleteQueue(queue);
-  await ch.deleteQueue(`${queue}.dead`);
-  await c.close();
-}
+/** The queue and its dead-letter queue deleted. */
+const cleanup = (queue: string): Promise<void> => fixture('rabbitmq').cleanup(queue);
 
 /** 30 bodies of 256 KiB, 16 handlers that hold theirs: what the source holds once it stopped taking. */
 async function holding(extra: Partial<RabbitmqSourceOptions>): Promise<{ heldBytes: number; received: number; ready: number }> {
