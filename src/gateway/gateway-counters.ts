@@ -26,10 +26,12 @@ export interface GatewayCounters {
   connectionsDropped: number;
   /** Connections closed for pipelining: 16 or more of their requests waiting, with 20,000 waiting on all connections (pipeline-limit.ts MAX_WAITING). */
   pipelineCut: number;
+  /** Reads of which the rest was held unparsed, the connection not read, because 16 requests waited on it (pipeline-feed.ts). */
+  pipelineHeld: number;
   /** Requests that left the admission queue, never forwarded, because their client reset the connection (a FIN alone is a client still reading: its request is answered). */
   leftQueue: number;
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0, pipelineCut: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0, pipelineCut: 0, pipelineHeld: 0 };
 }

@@ -221,6 +221,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // A half-closed client is still reading: answered, then closed, the last head saying so. Once:
   // it adds listeners, and applyServerLimits runs again at every reload (hostile-10).
   answerHalfOpen(server);
+  pipeline.feedReads(server, () => counters.pipelineHeld++); // after node:http's 'connection' listener, before the cap's (pipeline-feed.ts)
   applyServerLimits(server, resolved, state.pacer, loop, logger, connections);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   const lastOf = (socket: object): ServerResponse | undefined => pipeline.lastResponse(socket);

@@ -17,8 +17,9 @@
  * forwarded when a slot freed (hostile-6). The
  * bound stays one read's worth of requests beyond WATCH_BACKLOG.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { PipelineFeed } from './pipeline-feed.js';
 import { handleOf } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
 
@@ -95,6 +96,8 @@ export class PipelineLimit {
   waited = 0;
 
   readonly #onCut: (() => void) | undefined;
+  /** Holds the unparsed rest of a read while WATCH_BACKLOG wait (pipeline-feed.ts), once `feedReads` is called. */
+  #feed: PipelineFeed | undefined;
 
   /**
    * `pacer`: the refusal pacer that may hold the same connections (its pause is left to it);
@@ -103,6 +106,20 @@ export class PipelineLimit {
   constructor(pacer?: RefusalPacer, onCut?: () => void) {
     this.#pacer = pacer;
     this.#onCut = onCut;
+  }
+
+  /**
+   * Feed `server`'s reads to its parser a request at a time while WATCH_BACKLOG wait on a
+   * connection (pipeline-feed.ts); `onHeld`: told each time a read's rest is held unparsed.
+   */
+  feedReads(server: Server, onHeld: () => void): void {
+    this.#feed = new PipelineFeed(this, WATCH_BACKLOG, onHeld);
+    this.#feed.attach(server);
+  }
+
+  /** Connections whose reads' rest is held unparsed now. */
+  get holding(): number {
+    return this.#feed?.holding ?? 0;
   }
 
   /** Run `handle(req, res)` now, or once the requests before it on its connection have finished. */
@@ -209,9 +226,9 @@ export class PipelineLimit {
     return this.#lines.get(socket as Socket)?.last;
   }
 
-  /** Whether `socket` is not read now: a request waits its turn on it, or the pacer holds it (held-timeouts.ts). */
+  /** Whether `socket` is not read now: a request waits its turn on it, the pacer holds it (held-timeouts.ts), or bytes read are held unparsed. */
   holdsReading(socket: Socket): boolean {
-    return this.#lines.get(socket)?.stopped === true || this.#pacer?.holds(socket) === true;
+    return this.#lines.get(socket)?.stopped === true || this.#pacer?.holds(socket) === true || this.#feed?.holds(socket) === true;
   }
 
   /** Requests parsed on `socket` so far. */
@@ -233,6 +250,12 @@ export class PipelineLimit {
   }
 
   #read(socket: Socket, l: Line): void {
+    // Bytes held unparsed go to the parser first; the feed reads the connection again after them.
+    // Not on a connection a response closes: node:http would parse them only for them to be declined.
+    if (!l.closing && this.#feed?.resume(socket) === true) {
+      l.stopped = false;
+      return;
+    }
     if (!l.stopped) return;
     l.stopped = false;
     if (!socket.destroyed && this.#pacer?.holds(socket) !== true) handleOf(socket)?.readStart();

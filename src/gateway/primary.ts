@@ -351,5 +351,5 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
 }
 
 function emptyStatus(): GatewayStatus {
-  return { state: 'serving', uptimeMs: 0, queued: 0, counters: newCounters(), badRequests: noBadRequests(), paused: { now: 0, total: 0, repaused: 0, woken: 0, ranOut: 0, unpaced: 0, engaged: false }, connections: { open: 0, refusing: 0 }, memory: { bodies: { used: 0, peak: 0, capacity: 0 }, responses: { used: 0, peak: 0, capacity: 0 } }, routes: [], policies: [], upstreams: [] };
+  return { state: 'serving', uptimeMs: 0, queued: 0, counters: newCounters(), badRequests: noBadRequests(), paused: { now: 0, total: 0, repaused: 0, woken: 0, ranOut: 0, unpaced: 0, engaged: false }, pipeline: { waiting: 0, holding: 0 }, connections: { open: 0, refusing: 0 }, memory: { bodies: { used: 0, peak: 0, capacity: 0 }, responses: { used: 0, peak: 0, capacity: 0 } }, routes: [], policies: [], upstreams: [] };
 }

@@ -63,7 +63,7 @@ export interface HandlerState extends BurstLogs {
   /** Responses waiting for slow clients, per upstream: they yield their connections (slow-readers.ts). */
   readonly slowReaders?: SlowReaders;
   /** Requests pipelined on a connection wait their turn (pipeline-limit.ts); how many wait, per socket. */
-  readonly pipeline?: { backlog(socket: Socket): number; admitting(socket: Socket, waiting: boolean): void };
+  readonly pipeline?: { backlog(socket: Socket): number; admitting(socket: Socket, waiting: boolean): void; readonly waiting?: number; readonly holding?: number };
   /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
   ownHost: string;
   /** Request bodies read before admission (`server.bodyMemory`). */

@@ -64,6 +64,12 @@ export interface GatewayStatus {
     readonly unpaced: number;
     readonly engaged: boolean;
   };
+  /**
+   * Requests parsed and waiting behind another on their connection now, all connections together
+   * (at most MAX_WAITING), and connections whose reads' rest is held unparsed because 16 wait on
+   * them (pipeline-limit.ts, pipeline-feed.ts).
+   */
+  readonly pipeline: { readonly waiting: number; readonly holding: number };
   /** Client connections served now (at most server.maxConnections), and connections over it answered 503 and not closed yet. */
   readonly connections: { readonly open: number; readonly refusing: number };
   /** Bytes held for clients now, and at most so far: request bodies read before admission, response bytes ahead of slow readers. */
@@ -84,6 +90,7 @@ export function gatewayStatus(state: HandlerState, connections: { readonly open:
     counters: { ...state.counters },
     badRequests: state.badRequests.snapshot(),
     paused: pacerStatus(state.pacer),
+    pipeline: { waiting: state.pipeline?.waiting ?? 0, holding: state.pipeline?.holding ?? 0 },
     connections: { open: connections.open, refusing: connections.refusing },
     memory: { bodies: use(state.bodyMemory), responses: use(state.responseMemory) },
     routes: t.routes.map((r) => ({

@@ -2,6 +2,9 @@
 // once), so all connections together may keep at most MAX_WAITING of them waiting: past it, a
 // connection pipelining WATCH_BACKLOG or more deep is closed (hostile-18: 261 non-readers
 // pipelining 64 kB each took RSS from 295 to 1,522 MB). Behaviour only: counts and closes.
+// Since pipeline-feed.ts a connection's reads are parsed a request at a time once 16 wait, so
+// only a read the parser takes natively — after a first request sent alone — is parsed whole:
+// that is the case the bound is for now.
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
@@ -19,7 +22,8 @@ interface Client {
   text: string;
 }
 
-async function open(port: number, pipelined: number): Promise<Client> {
+/** `reached`: whether the held request reached the upstream (the deep pipeline is written after it, in a read of its own). */
+async function open(port: number, pipelined: number, reached: () => boolean): Promise<Client> {
   const socket = connect(port, '127.0.0.1');
   const c: Client = { socket, closed: false, text: '' };
   socket.setEncoding('utf8');
@@ -27,7 +31,9 @@ async function open(port: number, pipelined: number): Promise<Client> {
   socket.on('error', () => undefined);
   socket.on('close', () => (c.closed = true));
   await new Promise<void>((resolve) => socket.once('connect', resolve));
-  socket.write('GET /held HTTP/1.1\r\nHost: a\r\n\r\n' + GET.repeat(pipelined));
+  socket.write('GET /held HTTP/1.1\r\nHost: a\r\n\r\n');
+  for (let t = 0; t < 100 && !reached() && !c.closed; t++) await sleep(20);
+  socket.write(GET.repeat(pipelined));
   return c;
 }
 
@@ -45,19 +51,21 @@ describe('requests waiting behind held ones, all connections together', () => {
     const clients: Client[] = [];
     const wanted = Math.ceil(MAX_WAITING / deep) + 3;
     for (let i = 0; i < wanted; i++) {
-      clients.push(await open(port, deep));
+      clients.push(await open(port, deep, () => held.length > i));
       // Each connection's read parsed before the next connects: the count grows one read at a time.
-      for (let t = 0; t < 100 && held.length <= i && !clients[i]!.closed; t++) await sleep(20);
+      for (let t = 0; t < 100 && gw.status().pipeline.waiting < (i + 1) * deep * 0.9 && gw.status().counters.pipelineCut === 0 && !clients[i]!.closed; t++) await sleep(20);
     }
     for (let t = 0; t < 250 && gw.status().counters.pipelineCut === 0; t++) await sleep(20);
     await sleep(200);
+    // Each cut client sees its close (a busy host may take a while to deliver it).
+    for (let t = 0; t < 100 && clients.filter((c) => c.closed).length < gw.status().counters.pipelineCut; t++) await sleep(20);
     const cut = clients.filter((c) => c.closed);
     expect(gw.status().counters.pipelineCut).toBeGreaterThan(0);
     expect(cut.length).toBe(gw.status().counters.pipelineCut);
     // Before the budget was reached, nobody was closed: the first connections all stay open.
     expect(clients.slice(0, Math.floor(MAX_WAITING / deep) - 1).every((c) => !c.closed)).toBe(true);
     // A client pipelining no deeper than WATCH_BACKLOG is served, not closed, while over the budget.
-    const shallow = await open(port, WATCH_BACKLOG - 1);
+    const shallow = await open(port, WATCH_BACKLOG - 1, () => held.length > wanted);
     for (let t = 0; t < 100 && held.length < wanted + 1; t++) await sleep(20);
     await sleep(200);
     expect(shallow.closed).toBe(false);
