@@ -16,6 +16,10 @@
  * Not read, the reset stayed unseen behind the pipelined requests, and the queued one was
  * forwarded when a slot freed (hostile-6). The
  * bound stays one read's worth of requests beyond WATCH_BACKLOG.
+ *
+ * And since pipeline-feed.ts (`feedReads`), a read is parsed a request at a time: once
+ * WATCH_BACKLOG wait, the rest of it is held unparsed and the connection not read, and #read
+ * parses it when they have gone. Only a read the parser takes natively is still parsed whole.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
