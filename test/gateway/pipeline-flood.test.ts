@@ -5,50 +5,32 @@
 // for 24 s. Now a connection's read is parsed a request at a time while WATCH_BACKLOG wait on
 // it; the rest is held unparsed and the connection not read (pipeline-feed.ts). Behaviour only:
 // counts, and what each client receives.
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WATCH_BACKLOG } from '../../src/gateway/pipeline-limit.js';
 import { cleanup, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+import { answers, GET, HELD, heldGateway, pipeliningClient } from './pipelining-client.js';
+import type { PipeliningClient } from './pipelining-client.js';
 
 afterEach(cleanup);
 
-const GET = 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n';
 /** One read's worth (64 kB) of small GETs behind the held one. */
 const DEEP = Math.floor(65_536 / GET.length) - 2;
 /** Connections: together DEEP each is more than MAX_WAITING (20,000) would keep. */
 const FLOODERS = 12;
 
-interface Client {
-  readonly socket: Socket;
-  closed: boolean;
-  text: string;
-}
+type Client = PipeliningClient;
 
+/** A connection that writes a request the upstream holds and `pipelined` GETs behind it, at once. */
 async function open(port: number, pipelined: number): Promise<Client> {
-  const socket = connect(port, '127.0.0.1');
-  const c: Client = { socket, closed: false, text: '' };
-  socket.setEncoding('latin1');
-  socket.on('data', (d: string) => (c.text += d));
-  socket.on('error', () => undefined);
-  socket.on('close', () => (c.closed = true));
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
-  socket.write('GET /held HTTP/1.1\r\nHost: a\r\n\r\n' + GET.repeat(pipelined));
+  const c = await pipeliningClient(port);
+  c.socket.write(HELD + GET.repeat(pipelined));
   return c;
 }
 
-const answers = (c: Client): number => (c.text.match(/HTTP\/1\.1 200/g) ?? []).length;
-
 describe('a pipelining flood', () => {
   it(`each connection has at most ${WATCH_BACKLOG} requests parsed and waiting; none is cut; the rest is answered in order once served`, async () => {
-    const held: ServerResponse[] = [];
-    const up = await upstream((req, res) => {
-      if (req.url === '/held') held.push(res);
-      else res.end('ok');
-    });
-    const gw = await startInProcess(oneRoute(up.url, '30s'));
-    const port = Number(new URL(gw.url).port);
+    const { held, gw, port } = await heldGateway();
     const clients: Client[] = [];
     for (let i = 0; i < FLOODERS; i++) {
       clients.push(await open(port, DEEP));

@@ -5,47 +5,28 @@
 // Since pipeline-feed.ts a connection's reads are parsed a request at a time once 16 wait, so
 // only a read the parser takes natively — after a first request sent alone — is parsed whole:
 // that is the case the bound is for now.
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_WAITING, WATCH_BACKLOG } from '../../src/gateway/pipeline-limit.js';
-import { cleanup, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+import { cleanup, sleep } from './helpers.js';
+import { GET, HELD, heldGateway, pipeliningClient } from './pipelining-client.js';
+import type { PipeliningClient } from './pipelining-client.js';
 
 afterEach(cleanup);
 
-const GET = 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n';
-
-interface Client {
-  readonly socket: Socket;
-  closed: boolean;
-  text: string;
-}
+type Client = PipeliningClient;
 
 /** `reached`: whether the held request reached the upstream (the deep pipeline is written after it, in a read of its own). */
 async function open(port: number, pipelined: number, reached: () => boolean): Promise<Client> {
-  const socket = connect(port, '127.0.0.1');
-  const c: Client = { socket, closed: false, text: '' };
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => (c.text += d));
-  socket.on('error', () => undefined);
-  socket.on('close', () => (c.closed = true));
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
-  socket.write('GET /held HTTP/1.1\r\nHost: a\r\n\r\n');
+  const c = await pipeliningClient(port);
+  c.socket.write(HELD);
   for (let t = 0; t < 100 && !reached() && !c.closed; t++) await sleep(20);
-  socket.write(GET.repeat(pipelined));
+  c.socket.write(GET.repeat(pipelined));
   return c;
 }
 
 describe('requests waiting behind held ones, all connections together', () => {
   it(`past ${MAX_WAITING} waiting, a connection pipelining deeper than ${WATCH_BACKLOG} is closed; a shallow one is not`, async () => {
-    const held: ServerResponse[] = [];
-    const up = await upstream((req, res) => {
-      if (req.url === '/held') held.push(res);
-      else res.end('ok');
-    });
-    const gw = await startInProcess(oneRoute(up.url, '30s'));
-    const port = Number(new URL(gw.url).port);
+    const { held, gw, port } = await heldGateway();
     // Each: one read's worth (64 kB) of small GETs behind a request the upstream holds.
     const deep = Math.floor(65_536 / GET.length) - 2;
     const clients: Client[] = [];
