@@ -63,7 +63,9 @@ export function sqsClient(o: SqsConnectionOptions): SQSClient {
   });
 }
 
+/** Names the endpoint for errors and metrics; a client of one's own is named as such (its endpoint and region are its own, not `endpoint` / `region`). */
 export function sqsWhere(o: SqsConnectionOptions): string {
+  if (o.client !== undefined) return 'sqs (the client given)';
   return `sqs at ${o.endpoint !== undefined ? redactUrl(o.endpoint) : `aws ${o.region ?? process.env.AWS_REGION ?? 'us-east-1'}`}`;
 }
 

@@ -133,7 +133,7 @@ describe.skipIf(!svc.up)('sqs (ElasticMQ)', () => {
       expect(err).toBeInstanceOf(BrokerRefusedError);
       expect(err).not.toBeInstanceOf(BrokerUnavailableError);
       expect((err as BrokerRefusedError).refusal).toBe('credentials');
-      expect((err as Error).message).toMatch(/queue "sqs-creds[^"]*": refused the credentials \(CredentialsProviderError: Could not load credentials from any providers\)/);
+      expect((err as Error).message).toMatch(/^sqs \(the client given\) queue "sqs-creds[^"]*": refused the credentials \(CredentialsProviderError: Could not load credentials from any providers\)/);
       expect(asked).toBe(1); // one receive, not tried again
       expect(seen.has('reconnecting')).toBe(false);
       expect(c.stats()).toMatchObject({ state: 'failed', connection: 'down' });

@@ -85,6 +85,7 @@ describe('SqsSource: a refusal is not retried, an outage is', () => {
     const err: unknown = await SqsSource.open({ client, queue: 'q' }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(BrokerRefusedError);
     expect(err).not.toBeInstanceOf(BrokerUnavailableError);
-    expect((err as Error).message).toMatch(/: refused the credentials \(CredentialsProviderError: Could not load credentials from any providers\); not retried/);
+    // The client given is named as such, not as the AWS region nobody configured (before: 'sqs at aws us-east-1').
+    expect((err as Error).message).toMatch(/^sqs \(the client given\): refused the credentials \(CredentialsProviderError: Could not load credentials from any providers\); not retried/);
   });
 });
