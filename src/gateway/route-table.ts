@@ -12,6 +12,7 @@ import { RouteFault } from './fault-injection.js';
 import { strippedSet } from './forward-headers.js';
 import { undici } from './peers.js';
 import { PolicyInstance } from './policy-instance.js';
+import { ALLOWED_METHODS } from './responses.js';
 import { underPrefix } from './route-reach.js';
 import type { RateStore } from '../rate/store.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
@@ -117,6 +118,24 @@ export class RouteTable {
       if (c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix((lower ??= path.toLowerCase()), c.lowerPath)) return r;
     }
     return undefined;
+  }
+
+  /**
+   * The methods the routes for `path` take, in ALLOWED_METHODS's order (GET brings HEAD), when
+   * some route takes the path and none takes every method; undefined otherwise. A request whose
+   * path has routes, but none for its method, is 405 with these as Allow (RFC 9110 section
+   * 15.5.6): it was 404 no_route, which said the path was unknown (hostile-19).
+   */
+  methodsFor(path: string): string[] | undefined {
+    const taken = new Set<string>();
+    for (const r of this.routes) {
+      const c = r.config;
+      if (!(c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix(path.toLowerCase(), c.lowerPath))) continue;
+      if (c.methods === undefined) return undefined;
+      for (const m of c.methods) taken.add(m);
+      if (c.methods.has('GET')) taken.add('HEAD');
+    }
+    return taken.size === 0 ? undefined : ALLOWED_METHODS.split(', ').filter((m) => taken.has(m));
   }
 
   /** What the previous table had that this one does not use (to retire after a swap). */

@@ -3,26 +3,28 @@
 // upstream as `GET /search` — but it went past a `methods: [GET]` route to the next one that
 // matched, a catch-all with a looser policy or none: the GET route's limit escaped by a method.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Gateway, GatewayConfig } from '../../src/gateway/index.js';
 import { cleanup, get, oneRoute, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
+/** A gateway with `routes` to an upstream that notes each request it serves (`METHOD /path`). */
+async function withRoutes(routes: NonNullable<GatewayConfig['routes']>): Promise<{ gw: Gateway; seen: string[] }> {
+  const seen: string[] = [];
+  const up = await upstream((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.end('ok');
+  });
+  return { gw: await startInProcess(oneRoute(up.url, '5s', { routes })), seen };
+}
+
 describe('route methods', () => {
   it('HEAD takes a GET route, its limit with it; a route for other methods stays theirs', async () => {
-    const seen: string[] = [];
-    const up = await upstream((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      res.end('ok');
-    });
-    const gw = await startInProcess(
-      oneRoute(up.url, '5s', {
-        routes: [
-          { name: 'writes', path: '/search', methods: ['POST'], policy: { rateLimits: [{ rate: '2/min', burst: 2 }] } },
-          { name: 'search', path: '/search', methods: ['GET'], policy: { rateLimits: [{ rate: '1/min', burst: 1 }] } },
-          { name: 'rest', path: '/', exempt: true },
-        ],
-      }),
-    );
+    const { gw, seen } = await withRoutes([
+      { name: 'writes', path: '/search', methods: ['POST'], policy: { rateLimits: [{ rate: '2/min', burst: 2 }] } },
+      { name: 'search', path: '/search', methods: ['GET'], policy: { rateLimits: [{ rate: '1/min', burst: 1 }] } },
+      { name: 'rest', path: '/', exempt: true },
+    ]);
     expect((await get(`${gw.url}/search?q=1`)).status).toBe(200);
     expect((await get(`${gw.url}/search?q=2`, { method: 'HEAD' })).status).toBe(429);
     expect((await get(`${gw.url}/search?q=3`)).status).toBe(429);
@@ -30,5 +32,21 @@ describe('route methods', () => {
     expect((await get(`${gw.url}/search`, { method: 'POST', body: 'x' })).status).toBe(200);
     expect((await get(`${gw.url}/other`, { method: 'HEAD' })).status).toBe(200);
     expect(seen).toEqual(['GET /search?q=1', 'POST /search', 'HEAD /other']);
+  });
+
+  it('a path whose routes take other methods is 405 with their methods as Allow, not 404 no_route (hostile-19); a path no route takes stays 404', async () => {
+    const { gw, seen } = await withRoutes([
+      { name: 'writes', path: '/api', methods: ['POST', 'DELETE'] },
+      { name: 'reads', path: '/api', methods: ['GET'], caseInsensitive: true },
+    ]);
+    for (const [method, path] of [['PUT', '/api/x'], ['OPTIONS', '/api'], ['PATCH', '/API/x']] as const) {
+      const r = await get(`${gw.url}${path}`, { method, ...(method === 'OPTIONS' ? {} : { body: 'x' }) });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.allow, `${method} ${path}`).toBe(path === '/API/x' ? 'GET, HEAD' : 'GET, HEAD, POST, DELETE');
+      expect(JSON.parse(r.body), `${method} ${path}`).toMatchObject({ reason: 'method_not_allowed', detail: expect.stringContaining(`No route takes ${method} on this path`) });
+    }
+    expect((await get(`${gw.url}/other`)).status).toBe(404);
+    expect((await get(`${gw.url}/api/x`, { method: 'DELETE' })).status).toBe(200);
+    expect(seen).toEqual(['DELETE /api/x']);
   });
 });
