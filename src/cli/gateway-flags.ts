@@ -9,7 +9,7 @@
  */
 import { GatewayConfigError, LOG_LEVELS, quickConfig } from '../gateway/index.js';
 import type { AlgorithmName, Duration, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
-import { DURATION_RANGES } from '../gateway/schema.js';
+import { DURATION_RANGES, WORKERS_DESCRIPTION } from '../gateway/schema.js';
 import { redisUrlProblem } from '../gateway/store-config.js';
 import { redactUrl } from '../core/redact-url.js';
 import { resolveConfig } from '../gateway/validate-config.js';
@@ -99,11 +99,11 @@ function refused(name: string, expected: string, value: string): UsageError {
   return new UsageError(`${flagRef(name)}: expected ${expected}, received ${JSON.stringify(value)}`);
 }
 
-/** An integer flag in decimal digits; its range is the config key's (judged with the config). */
-function intFlag(flags: Map<string, string>, name: string, min: number): number | undefined {
+/** An integer flag in decimal digits; its range is the config key's (judged with the config), or `max`'s, stated with `min` in one message. */
+function intFlag(flags: Map<string, string>, name: string, min: number, max?: number): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
-  if (!INTEGER.test(v) || Number(v) < min) throw refused(name, `an integer >= ${min} in decimal digits`, v);
+  if (!INTEGER.test(v) || Number(v) < min || Number(v) > (max ?? Infinity)) throw refused(name, max === undefined ? `an integer >= ${min} in decimal digits` : `an integer from ${min} to ${max} in decimal digits`, v);
   return Number(v);
 }
 
@@ -150,10 +150,10 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   if (flags.has('burst') && !flags.has('rate')) throw new UsageError(`${flagRef('burst')}: only with --rate`);
   const burst = flags.get('burst');
   if (burst !== undefined && (!DECIMAL.test(burst) || !(Number(burst) >= 1))) throw refused('burst', 'a number >= 1 in decimal digits', burst);
-  const port = intFlag(flags, 'port', 0);
+  const port = intFlag(flags, 'port', 0, 65535);
   // Both given, the port was dropped without a word: contradictory, so refused (hostile-17).
   if (flags.has('no-admin') && flags.has('admin-port')) throw refused('admin-port', 'no admin port with --no-admin (there is no admin listener)', flags.get('admin-port')!);
-  const adminPort = flags.has('no-admin') ? false : intFlag(flags, 'admin-port', 0);
+  const adminPort = flags.has('no-admin') ? false : intFlag(flags, 'admin-port', 0, 65535);
   const queue = intFlag(flags, 'queue', 0);
   const queueTimeout = durationOption(flags, 'queue-timeout', 'queueTimeout');
   const rate = patternFlag(flags, 'rate', RATE, 'a rate like 2000/s or 100/min');
@@ -161,7 +161,8 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const drainTimeout = durationOption(flags, 'drain-timeout', 'drainTimeout');
   const logLevel = logLevelFlag(flags);
   const w = flags.get('workers');
-  if (w !== undefined && w !== 'auto' && !/^[1-9][0-9]*$/.test(w)) throw refused('workers', 'an integer >= 1 or auto', w);
+  // Digits go on to the config's range (0 and 999 are told what the file's workers: 0 is); any other form is told the same.
+  if (w !== undefined && w !== 'auto' && !INTEGER.test(w)) throw refused('workers', WORKERS_DESCRIPTION.replace(/^P/, 'p'), w);
   const workers = w === 'auto' ? 'auto' : w === undefined ? undefined : Number(w);
   const host = flags.get('host');
   const tenantHeader = flags.get('tenant-header');

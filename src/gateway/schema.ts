@@ -67,6 +67,8 @@ const memory = sizeField(1, B.memoryBytes);
 /** node:http holds the whole head of a request per connection (Node's default: 16 kB); below 1 kB a browser's or an SDK's ordinary head is refused 431. */
 const headerSize = sizeField(1024, 1024 ** 2, 'the whole head of a request is held per connection; below 1kb ordinary requests are refused 431', '8kb, 16kb, 64kb');
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
+/** server.workers as its errors (and the flag's) describe it. */
+export const WORKERS_DESCRIPTION = "Processes serving the listener: an integer 1..256, or 'auto' (one per available core)";
 const host = { type: 'string', minLength: 1 } as const;
 /** A header field name (an RFC 9110 token): a name with spaces or line breaks could never be sent, so never matched. */
 const headerName = { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'A header name' } as const;
@@ -216,7 +218,7 @@ export const CONFIG_SCHEMA = strip({
           items: headerName,
           description: 'Request headers dropped unless the peer is in trustProxy (besides X-Real-IP, True-Client-IP, X-Forwarded-* and the like).',
         },
-        workers: { description: "Processes serving the listener: an integer 1..256, or 'auto' (one per available core)", anyOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
+        workers: { description: WORKERS_DESCRIPTION, anyOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
         workerTimeout: duration('workerTimeout'),
       },
     },

@@ -158,23 +158,27 @@ describe('numbers in sluice.yaml', () => {
 describe('numbers in flags: each error names the flag and its config key', () => {
   const run = (...args: string[]): Promise<{ code: number; stderr: string }> => gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', ...args]);
   it.each([
-    [['--port', '0x10'], '--port (listen.port): expected an integer >= 0 in decimal digits, received "0x10"'],
-    [['--port', '-0'], '--port (listen.port): expected an integer >= 0 in decimal digits, received "-0"'],
-    [['--admin-port', '1e3'], '--admin-port (admin.port): expected an integer >= 0 in decimal digits, received "1e3"'],
-    [['--port', '70000'], '--port (listen.port): expected an integer <= 65535, received "70000"'],
+    // A port's whole range in every message (until gateway-edges -1 was told '>= 0' and 70000 '<= 65535').
+    [['--port', '0x10'], '--port (listen.port): expected an integer from 0 to 65535 in decimal digits, received "0x10"'],
+    [['--port', '-0'], '--port (listen.port): expected an integer from 0 to 65535 in decimal digits, received "-0"'],
+    [['--admin-port', '1e3'], '--admin-port (admin.port): expected an integer from 0 to 65535 in decimal digits, received "1e3"'],
+    [['--port', '70000'], '--port (listen.port): expected an integer from 0 to 65535 in decimal digits, received "70000"'],
+    [['--admin-port', '65536'], '--admin-port (admin.port): expected an integer from 0 to 65535 in decimal digits, received "65536"'],
     [['--concurrency', '1e300'], '--concurrency (policies.<name>.concurrency.limit): expected an integer >= 1 in decimal digits, or adaptive, received "1e300"'],
     [['--concurrency', '12345678901234567890'], '--concurrency (policies.<name>.concurrency.limit): expected an integer <= 1000000, received "12345678901234567890"'],
     [['--concurrency', '5', '--queue', '99999999'], '--queue (policies.<name>.concurrency.queue): expected an integer <= 1000000, received "99999999"'],
     [['--rate', '10/s', '--burst', '0x10'], '--burst (policies.<name>.rateLimits[].burst): expected a number >= 1 in decimal digits, received "0x10"'],
     [['--rate', '99999999999999999999999/s'], '--rate (policies.<name>.rateLimits[].rate): expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, received "99999999999999999999999/s"'],
     [['--workers', '12345678901234567890'], "--workers (server.workers): expected processes serving the listener: an integer 1..256, or 'auto' (one per available core), received \"12345678901234567890\""],
+    // Every form a worker count is refused in is told the range (until gateway-edges 0, -1 and 1.5 were told 'an integer >= 1 or auto').
+    ...['0', '-1', '1.5', '0x2', 'Auto', '999'].map((w) => [['--workers', w], `--workers (server.workers): expected processes serving the listener: an integer 1..256, or 'auto' (one per available core), received "${w}"`] as [string[], string]),
     [['--timeout', '1e300'], '--timeout (upstreams.<name>.timeout): expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "1e300"'],
     [['--concurrency', '5', '--queue-timeout', '30d'], '--queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"'],
     // Spaces around a value: refused for a duration as for an integer (until session 18 a duration flag was trimmed and taken).
     [['--concurrency', '5', '--queue-timeout', ' 5s '], '--queue-timeout (policies.<name>.concurrency.queueTimeout): expected a duration from 1ms to 10m (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received " 5s "'],
     [['--timeout', '5s '], '--timeout (upstreams.<name>.timeout): expected a duration from 1ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "5s "'],
     [['--drain-timeout', '\t1s'], '--drain-timeout (drain.timeout): expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "\\t1s"'],
-    [['--port', ' 8080'], '--port (listen.port): expected an integer >= 0 in decimal digits, received " 8080"'],
+    [['--port', ' 8080'], '--port (listen.port): expected an integer from 0 to 65535 in decimal digits, received " 8080"'],
   ])('%j', async (args, message) => {
     expect(await run(...args)).toMatchObject({ code: 2, stderr: `sluice gateway: ${message}\n` });
   });
