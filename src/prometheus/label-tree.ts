@@ -6,7 +6,13 @@
  * are taken as they are (an absent one is `undefined`, a series of its own), as prom-client
  * keys them.
  */
+import { inspect } from 'node:util';
 import type { Labels } from '../metrics/index.js';
+
+/** Throws, with prom-client's message, for a label not among `names`. */
+export function checkLabels(names: readonly string[], labels: Labels): void {
+  for (const label in labels) if (!names.includes(label)) throw new Error(`Added label "${label}" is not included in initial labelset: ${inspect(names)}`);
+}
 
 /** A level of the tree: the next label's values, or (under the last label) the series. */
 type Level<S> = Map<string | undefined, Level<S> | S>;
@@ -20,9 +26,14 @@ export class LabelTree<S extends object> {
     this.#names = labelNames;
   }
 
-  /** The series of `labels`, made by `create` the first time they are seen. */
+  /**
+   * The series of `labels`, made by `create` the first time they are seen. A label the metric
+   * does not take throws, with prom-client's message, whether or not the series exists: the
+   * lookup reads only the metric's own labels, and would file it under the series without it.
+   */
   series(labels: Labels, create: (labels: Labels) => S): S {
     const names = this.#names;
+    checkLabels(names, labels);
     const last = names.length - 1;
     let level = this.#root;
     for (let i = 0; i < last; i++) {

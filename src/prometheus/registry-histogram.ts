@@ -12,10 +12,10 @@
  * Maps keyed by the label values themselves (label-tree.ts) and its buckets are an array.
  * Every observation is counted at once: a scrape reads the totals as they are.
  */
-import { format, inspect } from 'node:util';
+import { format } from 'node:util';
 import type { Metric, Registry } from 'prom-client';
 import type { Labels } from '../metrics/index.js';
-import { LabelTree } from './label-tree.js';
+import { checkLabels, LabelTree } from './label-tree.js';
 
 interface Series {
   /** The labels of the series' first observation (copied): the exposition shows them in that order, as prom-client does. */
@@ -66,9 +66,10 @@ export class RegistryHistogram {
 
   /** Count `value` in the series of `labels`; a label the histogram does not take, or a value that is no finite number, throws as prom-client's does. */
   observe(labels: Labels, value: number): void {
-    const names = this.labelNames;
-    for (const label in labels) if (!names.includes(label)) throw new Error(`Added label "${label}" is not included in initial labelset: ${inspect(names)}`);
-    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${format(value)}`);
+    if (!Number.isFinite(value)) {
+      checkLabels(this.labelNames, labels); // prom-client's order: the labels first
+      throw new TypeError(`Value is not a valid number: ${format(value)}`);
+    }
     const series = this.#tree.series(labels, this.#create);
     const bounds = this.upperBounds;
     let b = 0;

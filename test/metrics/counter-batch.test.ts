@@ -30,6 +30,13 @@ describe('CounterBatch (sluice/prometheus)', () => {
     expect(await registry.metrics()).toBe('# HELP c_total c\n# TYPE c_total counter\n');
   });
 
+  it('a label it does not take throws for a series already counted too, and nothing is added to it', async () => {
+    const { registry, batch } = counterWithBatch(['gate']);
+    batch.add({ gate: 'a' }, 1);
+    expect(() => batch.add({ gate: 'a', other: 'x' }, 1)).toThrow(/Added label "other" is not included in initial labelset/);
+    expect(await registry.metrics()).toContain('\nc_total{gate="a"} 1\n');
+  });
+
   it('a counter without labels has one series', async () => {
     const { registry, batch } = counterWithBatch([]);
     batch.add({}, 2);
