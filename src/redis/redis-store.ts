@@ -273,7 +273,7 @@ export class RedisStore {
   /**
    * Close the connection (if the store opened it) once the calls already sent have settled
    * (each within its timeout: a give-back issued just before is not lost), and stop the
-   * guard's timer. Idempotent.
+   * guard's timer. Settles within about two timeouts whatever Redis does. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -281,7 +281,29 @@ export class RedisStore {
     this.#stopProbing();
     await this.guard.settled();
     this.guard.close();
-    if (this.#owned) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.#owned) await this.#quit();
+  }
+
+  /**
+   * QUIT, then the connection closed — by QUIT's answer, or after `timeoutMs` without one: a
+   * hung Redis (SIGSTOP, a stalled link) never answers, and close() never settled.
+   */
+  async #quit(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(r, this.config.timeoutMs, false)));
+    const quit = this.client.quit().then(
+      () => true,
+      () => false,
+    );
+    const answered = await Promise.race([quit, late]);
+    clearTimeout(timer);
+    if (answered) return;
+    // disconnect() only ends the socket (a FIN), which a hung Redis does not answer: the socket
+    // stayed half-open for seconds after close() (status 'ready'). Its sockets go at once.
+    const c = this.client as { isCluster?: boolean; nodes?: (role: 'all') => unknown[] };
+    const connections = c.isCluster === true && c.nodes !== undefined ? c.nodes('all') : [c];
+    this.client.disconnect();
+    for (const n of connections) (n as { stream?: { destroy(): void } }).stream?.destroy();
   }
 
   /**
