@@ -143,10 +143,11 @@ export class PipelineFeed {
     if (f.rest !== undefined) {
       // Read while bytes were held (a pause ended, a resume): after them, in order.
       f.rest = Buffer.concat([f.rest, chunk]);
+      this.#onHeld();
       this.#hold(f);
       return;
     }
-    this.#pump(f, chunk, 0);
+    this.#pump(f, chunk, true);
   }
 
   /** Parse held bytes again, soon (not from inside a response's close, which runs the next request). */
@@ -171,7 +172,7 @@ export class PipelineFeed {
       if (rest === undefined) return;
       f.rest = undefined;
       this.holding--;
-      this.#pump(f, rest, 0);
+      this.#pump(f, rest, false);
       if (f.rest !== undefined) return;
       if (f.ended) f.end();
       else if (!f.socket.destroyed && !this.#pipeline.holdsReading(f.socket)) handleOf(f.socket)?.readStart();
@@ -184,9 +185,10 @@ export class PipelineFeed {
     if (f.parser._consumed === true) process.nextTick(() => this.#toJs(f));
   }
 
-  #pump(f: Feed, buf: Buffer, from: number): void {
+  /** Parse `buf` a request at a time; `fresh`: a read just made (its hold is counted), not bytes held before. */
+  #pump(f: Feed, buf: Buffer, fresh: boolean): void {
     const s = f.socket;
-    let pos = from;
+    let pos = 0;
     while (pos < buf.length) {
       // Closed, or handed over (a CONNECT: node:http gives the socket away and frees its parser).
       if (s.destroyed || s.parser !== f.parser) return;
@@ -194,7 +196,7 @@ export class PipelineFeed {
       if (s._paused === true || (atBoundary && this.#pipeline.backlog(s) >= this.#depth)) {
         f.rest = buf.subarray(pos);
         this.holding++;
-        this.#onHeld();
+        if (fresh) this.#onHeld();
         this.#hold(f);
         return;
       }
