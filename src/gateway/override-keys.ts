@@ -9,15 +9,15 @@
  */
 import { HTTP_DEFAULTS } from '../http/options.js';
 import { UNKNOWN_ADDRESS } from '../http/client-ip.js';
-import { addressKey, parseIp } from '../http/ip.js';
+import { addressKey, meteredIpKey, parseIp } from '../http/ip.js';
 
 /** The key as metered (`ip:` canonical, `key:` as written); undefined for an `ip:` key that no request can have. */
 export function meteredOverrideKey(key: string): string | undefined {
   if (!key.startsWith('ip:')) return key;
   const written = key.slice(3);
   if (written === UNKNOWN_ADDRESS) return key;
-  const direct = parseIp(written);
-  if (direct !== undefined) return `ip:${addressKey(direct, HTTP_DEFAULTS.ipv4Prefix, HTTP_DEFAULTS.ipv6Prefix)}`;
+  const direct = meteredIpKey(key, HTTP_DEFAULTS.ipv4Prefix, HTTP_DEFAULTS.ipv6Prefix);
+  if (direct !== undefined) return direct;
   // The metered form itself (`ip:2001:db8:0:0:0:0:0:0/64`, as /status and the refusal log name it).
   const slash = written.lastIndexOf('/');
   const network = slash < 0 ? undefined : parseIp(written.slice(0, slash));

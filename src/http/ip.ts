@@ -119,3 +119,13 @@ export function addressKey(ip: ParsedIp, ipv4Prefix: number, ipv6Prefix: number)
   }
   return `${out.join(':')}/${ipv6Prefix}`;
 }
+
+/**
+ * `ip:<address>` (any spelling parseIp reads) as the key the address is metered under, with the
+ * prefixes given; undefined for a key that is not `ip:` and an address.
+ */
+export function meteredIpKey(key: string, ipv4Prefix: number, ipv6Prefix: number): string | undefined {
+  if (!key.startsWith('ip:')) return undefined;
+  const ip = parseIp(key.slice(3));
+  return ip === undefined ? undefined : `ip:${addressKey(ip, ipv4Prefix, ipv6Prefix)}`;
+}

@@ -19,6 +19,7 @@ import { KeyedRateLimiter } from '../rate/keyed.js';
 import type { PolicyOverrides } from '../rate/keyed.js';
 import type { RatePolicyInput } from '../rate/policy.js';
 import type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption } from './options.js';
+import { meteredIpKey } from './ip.js';
 import { HTTP_DEFAULTS } from './options.js';
 
 export interface PolicyGates {
@@ -101,7 +102,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
         name: `${name}-${policyName}`,
         clock,
         policy: { ...policy, name: policyName } as RateLimitOption,
-        ...(overrides !== undefined ? { overrides: namedOverrides(overrides, policyName) } : {}),
+        ...(overrides !== undefined ? { overrides: meteredKeys(namedOverrides(overrides, policyName), `${at}.overrides`, o.ipv4Prefix ?? HTTP_DEFAULTS.ipv4Prefix, o.ipv6Prefix ?? HTTP_DEFAULTS.ipv6Prefix) } : {}),
         ...(store !== undefined ? { store } : {}),
         ...(maxKeys !== undefined ? { maxKeys } : {}),
         // Its own refusals say `quota`, so its stats and events count them as what they are.
@@ -160,6 +161,27 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
  * still sees `"burst"` in its RateLimit header, with its own q). A function's answers are
  * named once per object it returns, so the limiter's per-object validation cache still hits.
  */
+/**
+ * Overrides named by address (`ip:…`) keyed as requests are metered (tenant.ts, ip.ts): IPv4-mapped
+ * IPv6 as IPv4, IPv6 as its prefix (`ip:2001:db8::1` → `ip:2001:db8:0:0:0:0:0:0/64`). Written as an
+ * address is written, they matched no request, without a word (hostile-19). Other keys, and a
+ * function's answers, are left as they are; two keys for one metered client are an error.
+ */
+function meteredKeys(o: PolicyOverrides, at: string, ipv4Prefix: number, ipv6Prefix: number): PolicyOverrides {
+  if (typeof o === 'function' || typeof o !== 'object' || o === null) return o;
+  const entries: [string, RatePolicyInput][] = o instanceof Map ? [...(o as ReadonlyMap<string, RatePolicyInput>)] : Object.entries(o as Readonly<Record<string, RatePolicyInput>>);
+  const out = new Map<string, RatePolicyInput>();
+  const from = new Map<string, string>();
+  for (const [k, p] of entries) {
+    const metered = meteredIpKey(k, ipv4Prefix, ipv6Prefix) ?? k;
+    const earlier = from.get(metered);
+    if (earlier !== undefined) throw new InvalidOptionError(`${at}[${JSON.stringify(k)}]`, `one override per client (${JSON.stringify(earlier)} is metered as ${metered} too)`, k);
+    from.set(metered, k);
+    out.set(metered, p);
+  }
+  return out;
+}
+
 function namedOverrides(o: PolicyOverrides, policyName: string): PolicyOverrides {
   const named = (p: RatePolicyInput): RatePolicyInput => (typeof p === 'object' && p !== null && p.name === undefined ? { ...p, name: policyName } : p);
   if (typeof o === 'function') {
