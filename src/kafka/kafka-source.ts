@@ -357,6 +357,8 @@ export class KafkaSource implements BrokerSource {
     if (!this.#arrivals.close()) return;
     this.#connection.down();
     if (this.#commitTimer !== undefined) clearInterval(this.#commitTimer);
+    // Buffered and never handed out: left uncommitted (their offsets are tracked unfinished), for the group to read again — no longer held here.
+    for (const buf of this.#buffers.values()) buf.length = 0;
     await this.commit();
     await Promise.allSettled([this.#consumer.disconnect(), this.#producer.disconnect(), this.#admin.disconnect()]);
   }

@@ -8,6 +8,7 @@ import { RECEIVE_TRIES } from '../../src/sqs/sqs-source.js';
 import { brokerContract } from '../brokers/contract.js';
 import { sqs, until, unique } from '../brokers/services.js';
 import { TcpCut } from './tcp-cut.js';
+import { stopMidBurst } from './stop-burst.js';
 
 const svc = await sqs();
 const endpoint = svc.url;
@@ -159,6 +160,22 @@ describe.skipIf(!svc.up)('sqs (ElasticMQ)', () => {
     } finally {
       await c.stop();
       await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(`${queue}-dead`) })).catch(() => undefined);
+    }
+  });
+  it('stop() mid-burst: what was taken and never handled is visible again at once (visibility 0), not after the 30 s visibility timeout; nothing lost', async () => {
+    const queue = unique('sqs-burst');
+    const p = new SqsProducer({ endpoint, credentials, maxInFlight: 16 });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => p.send(queue, String(i))));
+    await p.close();
+    const s = await stopMidBurst(await SqsSource.open({ endpoint, credentials, queue, visibilityTimeoutS: 30, waitTimeS: 0 }));
+    const rest = new Set<string>();
+    const c = new BrokerConsumer(await SqsSource.open({ endpoint, credentials, queue, visibilityTimeoutS: 30, waitTimeS: 0 }), (d) => void rest.add(Buffer.from(d.body).toString()), { concurrency: 8 });
+    try {
+      // Well within the 30 s a message not released would stay invisible.
+      expect(await until(() => rest.size === 30 - s.acked, 10_000)).toBe(true);
+    } finally {
+      await c.stop();
+      for (const q of [queue, `${queue}-dead`]) await client.send(new DeleteQueueCommand({ QueueUrl: await urlOf(q) })).catch(() => undefined);
     }
   });
 });
