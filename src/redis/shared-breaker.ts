@@ -57,7 +57,12 @@ export class SharedBreaker {
     this.#busy = true;
     try {
       const r = (await this.#link.script(BREAKER_COMMAND, [this.key], ['get'])) as unknown[];
-      this.#apply(replyNumber(r[0]), String(r[1]), replyNumber(r[2]));
+      const epoch = replyNumber(r[0]);
+      // Below what was applied: the shared state was lost (Redis restarted empty, a failover to
+      // an empty replica, the key expired) and its count began again — or there is none (0).
+      // Its changes from here on apply; a missing state changes nothing here.
+      if (epoch < this.#applied) this.#applied = 0;
+      this.#apply(epoch, String(r[1]), replyNumber(r[2]));
     } catch {
       // The store is away: this breaker goes on alone.
     } finally {
@@ -80,8 +85,9 @@ export class SharedBreaker {
   async #publish(state: 'open' | 'closed', openMs: number): Promise<void> {
     try {
       const r = (await this.#link.script(BREAKER_COMMAND, [this.key], ['set', state, openMs])) as unknown[];
-      const epoch = replyNumber(r[0]);
-      if (epoch > this.#applied) this.#applied = epoch;
+      // Its own change, the newest in Redis (answers come in the order Redis ran the calls): a
+      // count below what was applied began again since.
+      this.#applied = replyNumber(r[0]);
     } catch {
       // Not shared this time; the local breaker already acted.
     }
