@@ -95,7 +95,10 @@ export class RedisLimitStore implements SharedLimitStore {
     const ask = want + Math.max(0, inUse - c.held.length);
     const a = ask > 0 ? await c.acquire(ask, want, inUse) : await c.renew(0, inUse);
     // `held`: renewals (this call's or the renew timer's) drop the leases Redis reported lost.
-    return { granted: ask > 0 ? a.n : 0, fairShare: a.othersWanting > 0 ? Math.floor(limit / (a.othersWanting + 1)) : limit, held: c.held.length, used: a.used };
+    const fairShare = a.othersWanting > 0 ? Math.floor(limit / (a.othersWanting + 1)) : limit;
+    // The others' leases are all counted as the wanting ones' (Redis does not say whose): an under-estimate.
+    const othersShort = Math.max(0, a.othersWanting * fairShare - (a.used - c.held.length));
+    return { granted: ask > 0 ? a.n : 0, fairShare, held: c.held.length, used: a.used, othersShort };
   }
 
   async returnSlots(name: string, n: number): Promise<void> {

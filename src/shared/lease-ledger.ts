@@ -142,7 +142,10 @@ export class LeaseLedger {
     const granted = Math.max(0, Math.min(want, limit - used));
     h.held += granted;
     h.want = want - granted;
-    return { granted, fairShare: this.#fairShare(pool, id) };
+    const fairShare = this.#fairShare(pool, id);
+    let othersShort = 0;
+    for (const [k, x] of pool.holders) if (k !== id && x.want > 0) othersShort += Math.max(0, fairShare - x.held);
+    return { granted, fairShare, othersShort };
   }
 
   returnSlots(id: string, name: string, n: number): void {

@@ -64,6 +64,13 @@ export interface SlotGrant {
    * work frees, up to the excess, instead of admitting on them.
    */
   readonly used?: number;
+  /**
+   * How many slots the other holders that want some lack to reach the fair share, when the
+   * store can tell: a holder above its share comes down by at most that (what it frees beyond
+   * it would serve nobody — a share that does not divide the limit leaves slots over).
+   * Absent: nothing is known of the others, and the holder is not held to its share.
+   */
+  readonly othersShort?: number;
 }
 
 /**

@@ -80,6 +80,8 @@ export class SlotLease {
   #over = 0;
   /** Leases the store counted, every holder's, at its last answer (undefined: it does not say). */
   #used: number | undefined;
+  /** The most the gate may admit on while others want slots (#fit), set at each answer. */
+  #cap = Infinity;
   #busy = false;
   #ticks = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -181,12 +183,7 @@ export class SlotLease {
    * Limit first, then the ballast out: never more admissible than held.
    */
   #fit(): void {
-    // While others want slots, no more than the fair share (at least 1): a slot freed above it
-    // stays idle and goes back at the next tick. Handed to a caller waiting here, it was never
-    // idle at a tick while the queue lasted, and an uneven split (7 and 3 of 10 after an outage)
-    // lasted as long as the load did.
-    const share = this.#fairShare < this.#o.limit ? Math.max(1, this.#fairShare) : Infinity;
-    const room = Math.min(this.#held - this.#over, share);
+    const room = Math.min(this.#held - this.#over, this.#cap);
     if (room > 0) {
       this.#gate.setLimit(room);
       this.#dropBallast();
@@ -210,7 +207,21 @@ export class SlotLease {
     this.#held += Math.max(0, g.granted);
     this.#over = g.used === undefined ? 0 : Math.max(0, g.used - this.#o.limit);
     this.#used = g.used;
+    this.#cap = this.#capAbove(g);
     this.#fit();
+  }
+
+  /**
+   * While others want slots, no more than the fair share (at least 1) — less only what the
+   * others lack of theirs: a slot freed above it stays idle and goes back at the next tick.
+   * Handed to a caller waiting here, it was never idle at a tick while the queue lasted, and an
+   * uneven split (7 and 3 of 10 after an outage) lasted as long as the load did. Not below what
+   * the others can use: the slots a share leaves over (3 holders of 10: 3, 3, 3 and one) would
+   * go back and forth, serving nobody.
+   */
+  #capAbove(g: SlotGrant): number {
+    if (this.#fairShare >= this.#o.limit || g.othersShort === undefined) return Infinity;
+    return Math.max(1, this.#fairShare, this.#held - g.othersShort);
   }
 
   #dropBallast(): void {

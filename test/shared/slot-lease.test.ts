@@ -282,3 +282,35 @@ describe('SlotLease above its fair share while the other wants slots too', () =>
     expect(peak).toBeLessThanOrEqual(LIMIT);
   });
 });
+
+describe('SlotLease at its fair share while every holder wants slots', () => {
+  it('the limit is used whole: a share that does not divide it leaves no slot idle (3 holders, 10 slots)', async () => {
+    const ledger = new LeaseLedger();
+    const gates = ['a', 'b', 'c'].map((name) => new ConcurrencyGate({ name, limit: LIMIT, maxQueue: 100 }));
+    const ls = [4, 3, 3].map((initial, i) => new SlotLease(gates[i]!, ledger.holder(String(i)), { name: 'pool', limit: LIMIT, initial, batch: 2, tickMs: 2 }));
+    leases.push(...ls);
+    for (const l of ls) await l.start();
+    let stop = false;
+    let peak = 0;
+    let settled = false;
+    const callers = gates.flatMap((gate) =>
+      Array.from({ length: LIMIT + 2 }, async () => {
+        while (!stop) {
+          const p = await gate.admit({});
+          if (!p.ok) continue;
+          const inFlight = gates.reduce((n, g) => n + g.inFlight, 0);
+          if (settled) peak = Math.max(peak, inFlight);
+          await new Promise((r) => setImmediate(r));
+          p.release();
+        }
+      }),
+    );
+    // Every holder has learnt that the others want slots (a share of 3) before the peak counts.
+    settled = await eventually(() => ls.every((l) => l.fairShare === 3));
+    // Before: each gate's limit was capped at the share, 3 + 3 + 3: one slot of the ten never served anyone.
+    const whole = await eventually(() => peak === LIMIT, 300);
+    stop = true;
+    await Promise.all(callers);
+    expect({ settled, whole, peak }).toEqual({ settled: true, whole: true, peak: LIMIT });
+  });
+});
