@@ -18,7 +18,7 @@
  * The epoch (KEYS[3]: e the epoch, b when it began, f the fence's end, l the last call that
  * left leases; Redis ms) is how a holder learns that the lease data it holds leases in is gone
  * — all of it, or the lease set alone (evicted within a TTL of a call that left leases in it:
- * a new epoch begins then too). Each holder passes the epoch
+ * a new epoch begins then too, fenced at once, whoever calls first). Each holder passes the epoch
  * its leases are in ('' before its first answer). A call from a holder of another epoch —
  * or of one when there is none — proves the leases were lost (FLUSHALL, a failover to an
  * empty replica, an eviction) with work still running on them that Redis no longer counts:
@@ -64,12 +64,18 @@ end
 if tonumber(ep[4] or '0') > now then ep[4] = string.format('%.17g', now) end
 local ahead = redis.call('ZRANGEBYSCORE', L, '(' .. exp, '+inf')
 for i = 1, #ahead do redis.call('ZADD', L, 'XX', exp, ahead[i]) end
--- The lease set gone while leases in it were live (an eviction of it alone): the epoch ends too.
-if epoch and redis.call('EXISTS', L) == 0 and now < (tonumber(ep[4]) or 0) + ttl then epoch = false end
+-- The lease set gone while leases in it were live (an eviction of it alone): the epoch ends too,
+-- and the new one is fenced whoever calls first — a holder that never called (no epoch of its
+-- own to prove the loss) was granted the lost leases' slots before their holders renewed.
+local vanished = false
+if epoch and redis.call('EXISTS', L) == 0 and now < (tonumber(ep[4]) or 0) + ttl then
+  epoch = false
+  vanished = true
+end
 if not epoch then
   epoch = t[1] .. '.' .. t[2]
-  born, fence = now, 0
-  redis.call('HSET', E, 'e', epoch, 'b', string.format('%.17g', born), 'f', '0')
+  born, fence = now, vanished and now + ttl or 0
+  redis.call('HSET', E, 'e', epoch, 'b', string.format('%.17g', born), 'f', string.format('%.17g', fence))
 end
 if mine ~= '' and mine ~= epoch and now < born + ttl and fence < born + ttl then
   fence = born + ttl
