@@ -121,7 +121,8 @@ export class RouteTable {
   }
 
   /**
-   * The methods the routes for `path` take, in ALLOWED_METHODS's order (GET brings HEAD), when
+   * The methods the routes for `path` take, in ALLOWED_METHODS's order and then any others by
+   * name (GET brings HEAD), when
    * some route takes the path and none takes every method; undefined otherwise. A request whose
    * path has routes, but none for its method, is 405 with these as Allow (RFC 9110 section
    * 15.5.6): it was 404 no_route, which said the path was unknown (hostile-19).
@@ -135,7 +136,10 @@ export class RouteTable {
       for (const m of c.methods) taken.add(m);
       if (c.methods.has('GET')) taken.add('HEAD');
     }
-    return taken.size === 0 ? undefined : ALLOWED_METHODS.split(', ').filter((m) => taken.has(m));
+    if (taken.size === 0) return undefined;
+    // The common methods in their usual order, then any other a route names (PURGE, PROPFIND...), by name.
+    const common = ALLOWED_METHODS.split(', ');
+    return [...common.filter((m) => taken.has(m)), ...[...taken].filter((m) => !common.includes(m)).sort()];
   }
 
   /** What the previous table had that this one does not use (to retire after a swap). */

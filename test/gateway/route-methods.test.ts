@@ -49,4 +49,20 @@ describe('route methods', () => {
     expect((await get(`${gw.url}/api/x`, { method: 'DELETE' })).status).toBe(200);
     expect(seen).toEqual(['DELETE /api/x']);
   });
+
+  it('a route for a method beyond the common ones (PURGE) is named in the 405 and its Allow, not left out of them', async () => {
+    const { gw } = await withRoutes([
+      { name: 'purge', path: '/cache', methods: ['PURGE'] },
+      { name: 'reads', path: '/cache', methods: ['GET'] },
+    ]);
+    const r = await get(`${gw.url}/cache/x`, { method: 'DELETE' });
+    expect({ status: r.status, allow: r.headers.allow, detail: (JSON.parse(r.body) as { detail: string }).detail }).toEqual({
+      status: 405,
+      allow: 'GET, HEAD, PURGE',
+      detail: 'No route takes DELETE on this path; its routes take GET, HEAD, PURGE.',
+    });
+    const only = await withRoutes([{ name: 'purge', path: '/only', methods: ['PURGE'] }]);
+    const o = await get(`${only.gw.url}/only`);
+    expect({ status: o.status, allow: o.headers.allow }).toEqual({ status: 405, allow: 'PURGE' });
+  });
 });
