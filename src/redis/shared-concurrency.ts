@@ -105,6 +105,8 @@ export class SharedConcurrencyGate extends GateBase {
   /** Local clock time until which the leases are known valid (last renewal sent + TTL). */
   #validUntil = -Infinity;
   #othersWanting = 0;
+  /** What the other waiting processes lack of their fair share, by Redis's last count (its leases all counted as theirs). */
+  #othersShort = 0;
   #busy = false;
   #poll: TimerHandle | undefined;
   readonly #renewTimer: NodeJS.Timeout;
@@ -247,7 +249,9 @@ export class SharedConcurrencyGate extends GateBase {
     const wanted = this.#wanted();
     const held = this.leases.held.length;
     let need = this.#inFlight + wanted - held;
-    if (this.#othersWanting > 0) need = Math.min(need, Math.max(this.#fairShare() - held, 0));
+    // While others wait, up to the fair share — beyond it only into room nobody waiting lacks (a
+    // share that does not divide the limit leaves slots over: 3 x 3 of 10, the tenth unused).
+    if (this.#othersWanting > 0) need = Math.min(need, Math.max(this.#fairShare() - held, this.#othersShort > 0 ? 0 : this.limit - (this.#used ?? this.limit)));
     const sent = this.clock.now();
     for (const w of this.#queue) w.asked = true;
     if (need > 0) this.#call(this.leases.acquire(need, wanted, this.#inFlight), sent, need);
@@ -269,6 +273,7 @@ export class SharedConcurrencyGate extends GateBase {
         this.#othersWanting = a.othersWanting;
         this.#over = Math.max(0, a.used - this.limit);
         this.#used = a.used;
+        this.#othersShort = Math.max(0, a.othersWanting * this.#fairShare() - (a.used - this.leases.held.length));
         this.#warned = undefined;
         if (asked === 0) this.#validUntil = sent + this.leases.ttlMs;
         this.#answered(asked > 0 && a.n === asked);
@@ -357,7 +362,12 @@ export class SharedConcurrencyGate extends GateBase {
     this.#over -= excess;
     if (this.closed) excess = idle;
     else if (this.#queue.length === 0) excess = Math.max(excess, idle - this.spare);
-    else if (this.#othersWanting > 0) excess = Math.max(excess, Math.min(idle, held - this.#fairShare()));
+    else if (this.#othersWanting > 0) {
+      // Above the fair share, by no more than the others lack: what it frees beyond that would serve nobody.
+      const down = Math.min(idle, held - this.#fairShare(), this.#othersShort);
+      this.#othersShort -= Math.max(0, down);
+      excess = Math.max(excess, down);
+    }
     if (excess <= 0) return;
     // Out of `held` at once; Redis hears of it as soon as the call lands (or the leases expire).
     this.leases.release(excess, this.closed ? 0 : this.#wanted()).then(

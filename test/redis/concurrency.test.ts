@@ -87,6 +87,28 @@ describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
     expect(ca.max + cb.max).toBeLessThanOrEqual(8);
   });
 
+  it('fairness leaves no slot idle: three processes, all loaded, on a limit of 10 hold all 10 (the share is 3)', async () => {
+    const name = unique('third');
+    const gates = [await proc(), await proc(), await proc()].map((p) => p.concurrency({ name, limit: 10, maxQueue: 1000, pollMs: 5 }));
+    let run = true;
+    const loops = gates.flatMap((g) =>
+      Array.from({ length: 6 }, async () => {
+        while (run) {
+          const p = await g.admit();
+          if (!p.ok) continue;
+          await sleep(10);
+          p.release();
+        }
+      }),
+    );
+    // Before: each kept at most ⌊10 / 3⌋ and asked no further: 9 held, the tenth slot unused.
+    const whole = await until(() => gates.reduce((n, g) => n + g.stats().held, 0) === 10, 3000);
+    run = false;
+    await Promise.all(loops);
+    expect(whole).toBe(true);
+    for (const g of gates) g.close();
+  });
+
   it('maxQueue 0: a caller waits only for one lease call — admitted if the limit has room, else refused "concurrency"', async () => {
     const name = unique('noq');
     const a = await proc();
