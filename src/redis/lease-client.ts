@@ -51,7 +51,7 @@ export class LeaseClient {
   /** Whether the last call made was sent to Redis (set synchronously by #call). */
   #sent = false;
 
-  /** `previous`: the client this one replaces (a reload changed the limit): its leases and epoch carry over. */
+  /** `previous`: the client this one replaces (a reload changed the limit): its leases, its epoch and the give-backs it owes carry over. */
   constructor(link: StoreLink, base: string, name: string, limit: number, ttlMs: number, previous?: LeaseClient) {
     this.#link = link;
     this.limit = limit;
@@ -63,6 +63,9 @@ export class LeaseClient {
       this.held.push(...previous.held);
       this.#seq = previous.#seq;
       this.#epoch = previous.#epoch;
+      // Ids of its calls unanswered: nobody else would give them back before their TTL.
+      this.#doubtful = previous.#doubtful;
+      previous.#doubtful = [];
     }
   }
 

@@ -86,4 +86,24 @@ describe.skipIf(!can)('lease give-backs that never reached Redis (the breaker op
       await slots.close();
     }
   });
+
+  it('a reload that changes the limit meanwhile: the give-backs still owed go back with the first call at the new limit', async () => {
+    const slots = store().limitStore({ leaseTtlMs: 60_000 });
+    const c = (): Promise<number> => admin().zcard('orphan:{gw2}:leases');
+    try {
+      expect((await slots.takeSlots('gw2', 4, 2)).granted).toBe(2);
+      const slept = admin().call('DEBUG', 'SLEEP', '1');
+      await sleep(100);
+      await expect(slots.takeSlots('gw2', 4, 1)).rejects.toThrow();
+      await expect(slots.returnSlots('gw2', 2)).rejects.toThrow();
+      await slept;
+      expect(await until(() => store().health === 'shared', 3000)).toBe(true);
+      expect(await c()).toBe(3);
+      // The limit 4 -> 5 (a reload): a new lease client takes over the old one's leases — and what it owes.
+      expect((await slots.takeSlots('gw2', 5, 1)).granted).toBe(1);
+      expect(await c()).toBe(1);
+    } finally {
+      await slots.close();
+    }
+  });
 });
