@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GateEvent } from '../../src/core/index.js';
 import { admission, HttpAdmission } from '../../src/express/index.js';
-import { abandon, close, get, listen, until } from './helpers.js';
+import { abandonInFlightAndWaiter, close, get, listen } from './helpers.js';
 
 let servers: Server[] = [];
 afterEach(async () => {
@@ -95,12 +95,7 @@ describe.each(MAJORS)('admission (%s)', (_major, express, pkg, major) => {
     app.use(admission(policy));
     app.get('/hang', () => undefined);
     const port = await serve(app);
-    const first = abandon(port, '/hang', 150);
-    await until(() => policy.concurrency!.inFlight === 1);
-    await abandon(port, '/hang', 40);
-    await until(() => policy.concurrency!.queued === 0);
-    await first;
-    await until(() => outcomes.length === 1);
+    await abandonInFlightAndWaiter(port, '/hang', policy.concurrency!, outcomes);
     expect(outcomes).toEqual(['dropped']);
     expect(policy.concurrency!.inFlight).toBe(0);
   });

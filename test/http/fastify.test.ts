@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GateEvent } from '../../src/core/index.js';
 import { InvalidOptionError } from '../../src/core/index.js';
 import { admissionPlugin, HttpAdmission } from '../../src/fastify/index.js';
-import { abandon, get, until } from './helpers.js';
+import { abandonInFlightAndWaiter, get } from './helpers.js';
 
 let apps: FastifyInstance[] = [];
 afterEach(async () => {
@@ -125,12 +125,7 @@ describe.each(MAJORS)('admissionPlugin (%s)', (_major, Fastify, pkg, major) => {
       await app.register(admissionPlugin, { policy });
       app.get('/hang', (_req, _reply) => undefined);
     });
-    const first = abandon(port, '/hang', 150);
-    await until(() => policy.concurrency!.inFlight === 1);
-    await abandon(port, '/hang', 40);
-    await until(() => policy.concurrency!.queued === 0);
-    await first;
-    await until(() => outcomes.length === 1);
+    await abandonInFlightAndWaiter(port, '/hang', policy.concurrency!, outcomes);
     expect(outcomes).toEqual(['dropped']);
     expect(policy.concurrency!.inFlight).toBe(0);
   });

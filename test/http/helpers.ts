@@ -49,6 +49,32 @@ export function abandon(port: number, path: string, afterMs: number): Promise<vo
   });
 }
 
+/** A request left open until `abort()` destroys its connection: a client that goes away when the test says, not after a timer. */
+export function held(port: number, path: string): { abort: () => void } {
+  const req = httpRequest({ host: '127.0.0.1', port, path, agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  return { abort: () => void req.destroy() };
+}
+
+/**
+ * A request in flight and one waiting behind it (a limit of 1), then each client gone once the
+ * gate holds it, not after a timer (on a busy host a request can reach the server after its
+ * timer): the waiter once queued (removed, nothing released meanwhile), then the first. Resolves
+ * once `outcomes` (the gate's release outcomes) has one.
+ */
+export async function abandonInFlightAndWaiter(port: number, path: string, gate: { readonly inFlight: number; readonly queued: number }, outcomes: readonly string[]): Promise<void> {
+  const first = held(port, path);
+  await until(() => gate.inFlight === 1, 10_000);
+  const waiter = held(port, path);
+  await until(() => gate.queued === 1, 10_000);
+  waiter.abort();
+  await until(() => gate.queued === 0, 10_000);
+  if (outcomes.length !== 0) throw new Error(`released while the first was in flight: ${outcomes.join(', ')}`);
+  first.abort();
+  await until(() => outcomes.length === 1, 10_000);
+}
+
 /** Poll `cond` every 5 ms, at most `ms`. */
 export async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
