@@ -117,9 +117,11 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   // (/%EF%BD%81pi/x) would route these as /api/...: refuse a path that such a reading takes to another route.
   for (const [reason, other] of otherReadings(path)) if (table.match(req.method ?? 'GET', other) !== route) return refuseBad(state, res, AMBIGUOUS[reason]);
   if (route === undefined) {
+    // An answer about the routes, not a malformed request: the connection is kept (a CORS preflight's request follows).
+    const close = unreadBodyCloses(req, server.maxBodySize) ? { Connection: 'close' } : {};
     const allow = table.methodsFor(path);
-    if (allow !== undefined) return refuseBad(state, res, { status: 405, reason: 'method_not_allowed', detail: `No route takes ${req.method ?? ''} on this path; its routes take ${allow.join(', ')}.` }, { Allow: allow.join(', ') });
-    return writeProblem(res, 404, 'no_route', 'No route matches this request.', unreadBodyCloses(req, server.maxBodySize) ? { Connection: 'close' } : {});
+    if (allow !== undefined) return writeProblem(res, 405, 'method_not_allowed', `No route takes ${req.method ?? ''} on this path; its routes take ${allow.join(', ')}.`, { ...close, Allow: allow.join(', ') });
+    return writeProblem(res, 404, 'no_route', 'No route matches this request.', close);
   }
   // TRACE echoes the request (cookies and credentials included) back: only where a route allows it.
   if (req.method === 'TRACE' && !route.config.allowTrace) return refuseBad(state, res, traceRefused, { Allow: ALLOWED_METHODS });
