@@ -55,10 +55,14 @@ export class InvalidOptionError extends SluiceError {
   readonly option: string;
   /** What the option takes (the message's "expected ..."). */
   readonly expected: string;
-  /** The value given. */
+  /** The value given (or, when it must not be shown, the description that stood for it). */
   readonly received: unknown;
-  constructor(option: string, expected: string, received: unknown) {
-    super('SLUICE_ERR_INVALID_OPTION', `${option}: expected ${expected}, received ${describe(received)}`);
+  /**
+   * `receivedAs`: the words for the value instead of the value itself (a secret: "a number (not
+   * shown)"); `received` is then that description, never the value.
+   */
+  constructor(option: string, expected: string, received: unknown, receivedAs?: string) {
+    super('SLUICE_ERR_INVALID_OPTION', `${option}: expected ${expected}, received ${receivedAs ?? describe(received)}`);
     this.option = option;
     this.expected = expected;
     this.received = received;

@@ -38,8 +38,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** A secret checked without echoing it: a non-empty string; a number or boolean in its place is named by its type only. */
 function secret(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.length === 0) {
-    const shown = typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? `(a ${typeof value}, not shown)` : value;
-    throw new InvalidOptionError(name, 'a non-empty string', shown);
+    if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+      const words = `a ${typeof value} (not shown)`;
+      throw new InvalidOptionError(name, 'a non-empty string', words, words);
+    }
+    throw new InvalidOptionError(name, 'a non-empty string', value);
   }
 }
 
