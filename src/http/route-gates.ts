@@ -157,11 +157,6 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
 }
 
 /**
- * Overrides without a name report under the limit's policy name (a tenant on a bigger plan
- * still sees `"burst"` in its RateLimit header, with its own q). A function's answers are
- * named once per object it returns, so the limiter's per-object validation cache still hits.
- */
-/**
  * Overrides named by address (`ip:…`) keyed as requests are metered (tenant.ts, ip.ts): IPv4-mapped
  * IPv6 as IPv4, IPv6 as its prefix (`ip:2001:db8::1` → `ip:2001:db8:0:0:0:0:0:0/64`). Written as an
  * address is written, they matched no request, without a word (hostile-19). Other keys, and a
@@ -182,6 +177,11 @@ function meteredKeys(o: PolicyOverrides, at: string, ipv4Prefix: number, ipv6Pre
   return out;
 }
 
+/**
+ * Overrides without a name report under the limit's policy name (a tenant on a bigger plan
+ * still sees `"burst"` in its RateLimit header, with its own q). A function's answers are
+ * named once per object it returns, so the limiter's per-object validation cache still hits.
+ */
 function namedOverrides(o: PolicyOverrides, policyName: string): PolicyOverrides {
   const named = (p: RatePolicyInput): RatePolicyInput => (typeof p === 'object' && p !== null && p.name === undefined ? { ...p, name: policyName } : p);
   if (typeof o === 'function') {
