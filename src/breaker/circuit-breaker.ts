@@ -27,6 +27,7 @@
 import { diagnosticsChannels, GateBase, GatePermit, InvalidArgumentError, readContext, rejectionError } from '../core/index.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/index.js';
 import { Ewma } from '../core/ewma.js';
+import { admittedAgain } from '../core/gate-base.js';
 import { openDuration } from './open-duration.js';
 import { breakerConfig } from './options.js';
 import type { BreakerConfig, BreakerOptions } from './options.js';
@@ -109,7 +110,7 @@ export class CircuitBreaker extends GateBase {
         return this.grant(ctx, 1, 0, undefined, this.#period, this.clock.now());
       }
       // grant() without its event (nobody listens): count, and hand out an unstamped permit.
-      this.admittedCount++;
+      if (!admittedAgain(ctx)) this.admittedCount++;
       return new GatePermit(this, this.name, 1, NaN, undefined, this.#period);
     }
     const now = this.clock.now();

@@ -21,10 +21,25 @@ export interface GateOptions {
 
 const EMPTY: AdmissionContext = Object.freeze({});
 
+/**
+ * Marks a context (`{ [ADMITTED_AGAIN]: true }`) as a request's second grant: it was admitted,
+ * its permit set aside ({@link GatePermit.setAside}) while it waited on something that is not
+ * this gate's work (the gateway reads an Expect: 100-continue body after the 100), and it asks
+ * for its place again. Granted, it is neither counted nor told as an admission — the request was,
+ * at its first grant — and its permit's release is the request's one release. Refused, it is a
+ * refusal like any other.
+ */
+export const ADMITTED_AGAIN: unique symbol = Symbol('sluice.admittedAgain');
+
+/** Whether `ctx` asks for a request's second grant ({@link ADMITTED_AGAIN}). */
+export const admittedAgain = (ctx: AdmissionContext): boolean => (ctx as { [ADMITTED_AGAIN]?: boolean })[ADMITTED_AGAIN] === true;
+
 /** A granted permit. `release` is idempotent; the owner sees exactly one release. */
 export class GatePermit implements Permit {
   readonly ok = true as const;
   released = false;
+  /** Set aside (setAside): its capacity went back, its release not counted yet. */
+  aside = false;
   constructor(
     readonly owner: GateBase,
     readonly gate: string,
@@ -41,6 +56,24 @@ export class GatePermit implements Permit {
     if (this.released) return;
     this.released = true;
     this.owner.onRelease(this, outcome);
+  }
+
+  /**
+   * Give the capacity back (as a release 'ignored': no sample) without counting or telling a
+   * release: the request goes on, and asks for its place again with {@link ADMITTED_AGAIN}.
+   * If it never gets it (refused, or it left), {@link settleAside} counts this release then.
+   */
+  setAside(): void {
+    if (this.released) return;
+    this.aside = true;
+    this.release('ignored');
+  }
+
+  /** Count and tell the release of a permit set aside whose request did not come back for it ('ignored'); once. */
+  settleAside(): void {
+    if (!this.aside) return;
+    this.aside = false;
+    this.owner.countRelease(this, 'ignored');
   }
 }
 
@@ -71,7 +104,12 @@ export abstract class GateBase implements Gate {
 
   /** Called once per permit by {@link GatePermit.release}. Subclasses return capacity, then call super. */
   onRelease(permit: GatePermit, outcome: Outcome): void {
-    if (permit.held) return;
+    if (permit.held || permit.aside) return;
+    this.countRelease(permit, outcome);
+  }
+
+  /** Count and tell a permit's release (onRelease; a permit set aside, later: GatePermit.settleAside). */
+  countRelease(permit: GatePermit, outcome: Outcome): void {
     this.releasedCount++;
     if (this.events.wants('release')) {
       const at = this.clock.now();
@@ -119,6 +157,7 @@ export abstract class GateBase implements Gate {
 
   /** Count, emit and return a permit. `now`: the caller's clock reading, if it just took one (saves a second read). */
   protected grant(ctx: AdmissionContext, cost: number, waitedMs: number, facts: PolicyFacts | undefined, tag: unknown, now: number = this.clock.now()): GatePermit {
+    if (admittedAgain(ctx)) return new GatePermit(this, this.name, cost, now, facts, tag);
     this.admittedCount++;
     if (this.events.wants('admit')) {
       this.events.emit({ type: 'admit', gate: this.name, kind: this.kind, at: now, key: ctx.key, priority: ctx.priority ?? 0, cost, waitedMs });

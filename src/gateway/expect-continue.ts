@@ -17,10 +17,18 @@
  * half-open breaker's probe held through an upload kept the breaker half-open, every other
  * request refused circuit_open, for as long as the client took to send nothing (bodyTimeout;
  * hostile-15) — it is given back too, and asked for again, before the slot, once the body is in.
+ *
+ * Given back and asked for again, it is still one admission: the permits are set aside
+ * (GatePermit.setAside: capacity back, no release counted, no sample for an adaptive limit)
+ * and asked for again as the same request (ADMITTED_AGAIN: no second admission counted or
+ * told), so a gate's admitted and released counts and its events say one of each per request,
+ * as the upstream and counters.admitted do. Until expect-once the gate counted two grants, the
+ * first released 'ignored'. A request that does not get its place back (refused, or its
+ * client left) has its set-aside release counted then, 'ignored'.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isPromise } from '../core/gate-base.js';
-import type { Admission, Gate, Permit, Rejection } from '../core/types.js';
+import { ADMITTED_AGAIN, GatePermit, isPromise } from '../core/gate-base.js';
+import type { Admission, AdmissionContext, Gate, Permit, Rejection } from '../core/types.js';
 import { HttpPermit } from '../http/http-permit.js';
 import { hasBody, readBody } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
@@ -110,7 +118,11 @@ export function withBody(
   const again = permit === undefined ? [] : upload.filter((g) => permit.permits.some((p) => p.gate === g.name));
   const given = permit === undefined ? [] : permit.permits.filter((p) => again.some((g) => g.name === p.gate));
   const kept = given.length === 0 ? permit : new HttpPermit(permit!.gate, permit!.permits.filter((p) => !given.includes(p)), permit!.allFacts, permit!.classify);
-  for (const p of given) p.release('ignored');
+  for (const p of given) setAside(p);
+  // Those that did not come back for their place: their releases are counted now.
+  const settle = (): void => {
+    for (const p of given) if (p instanceof GatePermit) p.settleAside();
+  };
   awaiting.delete(res);
   res.writeContinue();
   readBody(
@@ -120,15 +132,19 @@ export function withBody(
     (outcome) => {
       if (outcome.type === 'read') {
         if (again.length === 0) return go(outcome.body, kept);
-        return admitAgain(res, again, [], (a) => {
-          if (a === undefined) return kept!.release('ignored');
-          if ('reason' in a) {
+        // Only a gate whose permit was set aside is asked as the same request.
+        const same = new Set(given.filter((p) => p instanceof GatePermit).map((p) => p.gate));
+        return admitAgain(res, again, same, [], (a) => {
+          if (a === undefined || 'reason' in a) {
+            settle();
             kept!.release('ignored');
-            return source.refuseSlot(a);
+            if (a !== undefined) source.refuseSlot(a);
+            return;
           }
           go(outcome.body, new HttpPermit(kept!.gate, [...kept!.permits, ...a], kept!.allFacts, kept!.classify));
         });
       }
+      settle();
       kept?.release('ignored');
       if (outcome.type === 'refused') source.refuse(outcome.refusal);
     },
@@ -141,17 +157,19 @@ export function withBody(
  * a gate's queue if it has one: all of them, the first refusal (the others given back), or
  * undefined when the client left first.
  */
-function admitAgain(res: ServerResponse, gates: readonly Gate[], got: readonly Permit[], done: (a: readonly Permit[] | Rejection | undefined) => void): void {
+function admitAgain(res: ServerResponse, gates: readonly Gate[], same: ReadonlySet<string>, got: readonly Permit[], done: (a: readonly Permit[] | Rejection | undefined) => void): void {
   if (got.length === gates.length) return done(got);
+  // One granted as the same request (uncounted) is given back uncounted too.
+  const back = (p: Permit): void => (same.has(p.gate) ? setAside(p) : p.release('ignored'));
   const giveBack = (): void => {
-    for (const p of got) p.release('ignored');
+    for (const p of got) back(p);
   };
   const controller = new AbortController();
   const onClose = (): void => controller.abort();
   res.once('close', onClose);
   const settle = (a: Admission | undefined): void => {
     res.off('close', onClose);
-    if (a?.ok === true && res.destroyed) a.release('ignored');
+    if (a?.ok === true && res.destroyed) back(a);
     if (a === undefined || res.destroyed) {
       giveBack();
       return done(undefined);
@@ -160,14 +178,21 @@ function admitAgain(res: ServerResponse, gates: readonly Gate[], got: readonly P
       giveBack();
       return done(a);
     }
-    admitAgain(res, gates, [...got, a], done);
+    admitAgain(res, gates, same, [...got, a], done);
   };
   let a: Admission | Promise<Admission>;
   try {
-    a = gates[got.length]!.admit({ signal: controller.signal });
+    const gate = gates[got.length]!;
+    a = gate.admit(same.has(gate.name) ? ({ signal: controller.signal, [ADMITTED_AGAIN]: true } as AdmissionContext) : { signal: controller.signal });
   } catch {
     return settle(undefined);
   }
   if (!isPromise(a)) return settle(a);
   a.then(settle, () => settle(undefined));
+}
+
+/** Give `p`'s capacity back uncounted (its request goes on as the same admission); a permit of another kind of gate, released 'ignored'. */
+function setAside(p: Permit): void {
+  if (p instanceof GatePermit) p.setAside();
+  else p.release('ignored');
 }

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/gateway/index.js';
-import { cleanup, get, oneRoute, startInProcess, upstream } from './helpers.js';
+import { cleanup, get, metricSample, oneRoute, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -183,6 +183,8 @@ describe('Expect: 100-continue', () => {
     c.close();
     const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
     expect(concurrency?.inFlight).toBe(0);
+    // Its slot, given back at the 100, counts its one release when the request ends.
+    expect([concurrency?.admitted, concurrency?.released]).toEqual([1, 1]);
     expect(up.seen).toEqual([]);
   });
 
@@ -223,6 +225,34 @@ describe('Expect: 100-continue', () => {
     expect(seen).toEqual(['GET /other ', 'POST /x hello', 'GET /hold ']);
     const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
     expect(concurrency?.inFlight).toBe(0);
+    // One admission and one release per request (the late one's released when it was refused), and its refusal.
+    expect([concurrency?.admitted, concurrency?.released, concurrency?.rejected.concurrency]).toEqual([4, 4, 1]);
+  });
+
+  it('a request admitted before its body is one admission and one release of each gate, as the upstream counts it (expect-once: two grants, the first released ignored)', async () => {
+    const up = await recordingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '5s', { routes: [{ path: '/', policy: { concurrency: 4, breaker: { failures: 50 } } }] }));
+    for (let i = 0; i < 5; i++) {
+      const c = new ExpectClient(gw.url);
+      c.write(head('Content-Length: 5\r\n'));
+      await c.until((t) => t.includes('100 Continue'));
+      c.write('hello');
+      expect(await c.until(finalResponse)).toMatch(/HTTP\/1\.1 200/);
+      c.close();
+      expect((await get(`${gw.url}/plain`)).status).toBe(200);
+    }
+    expect(up.seen).toHaveLength(10);
+    const status = gw.status();
+    expect(status.counters.admitted).toBe(10);
+    for (const g of status.policies[0]!.gates.filter((g) => g.kind === 'concurrency' || g.kind === 'circuit-breaker')) {
+      expect([g.admitted, g.released, g.inFlight], g.kind).toEqual([10, 10, 0]);
+    }
+    const metrics = (await gw.metrics())!;
+    for (const kind of ['concurrency', 'circuit-breaker']) {
+      expect(metricSample(metrics, 'sluice_admissions_total', { kind }), kind).toBe(10);
+      expect(metricSample(metrics, 'sluice_releases_total', { kind, outcome: 'success' }), kind).toBe(10);
+      expect(metricSample(metrics, 'sluice_releases_total', { kind, outcome: 'ignored' }), kind).toBeUndefined();
+    }
   });
 
   it("nor is a half-open breaker's probe: an uploader that stalls after 100 Continue leaves the probe to others, and asks the breaker again once its body is in (hostile-15)", async () => {
