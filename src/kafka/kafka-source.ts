@@ -17,7 +17,7 @@ import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from '
 import { Kafka, logLevel } from 'kafkajs';
 import { InvalidOptionError, optBoolean, optInt, optKnownKeys, optNumber, optOneOf, optRecord, TIMER_MAX_MS } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
-import { BrokerUnavailableError } from '../brokers/broker-error.js';
+import { BrokerRefusedError, BrokerUnavailableError } from '../brokers/broker-error.js';
 import { kafkaAuth, reachKafka } from './kafka-auth.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
@@ -30,7 +30,7 @@ import { FetchBudget } from './fetch-budget.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from './kafka-options.js';
 import { KAFKA_SOURCE_DEFAULTS, KAFKA_SOURCE_KEYS } from './kafka-options.js';
 import { OffsetTracker } from './offset-tracker.js';
-import { ensureTopics } from './topics.js';
+import { ensureTopics, TopicNotCreatedError } from './topics.js';
 
 interface Held {
   readonly partition: number;
@@ -139,7 +139,11 @@ export class KafkaSource implements BrokerSource {
     await reachKafka(where, () => admin.connect());
     try {
       // Created when missing, and waited for until their leaders serve them (a fresh topic's first moments: topics.ts).
-      await ensureTopics(admin, [{ topic }, { topic: dead }], 10_000);
+      // One missing that cannot be created is refused at once (topics.ts).
+      await ensureTopics(admin, [{ topic }, { topic: dead }], 10_000).catch((err: unknown) => {
+        if (!(err instanceof TopicNotCreatedError)) throw err;
+        throw new BrokerRefusedError(where, err.type.includes('AUTHORIZATION') ? 'permission' : 'request', err);
+      });
       await producer.connect();
       await consumer.connect();
       const source = new KafkaSource(`${where} topic ${JSON.stringify(topic)} group ${JSON.stringify(groupId)}`, { topic, groupId, dead, cap, budget }, consumer, producer, admin);

@@ -1,0 +1,48 @@
+// ensureTopics (src/kafka/topics.ts) when the broker refuses to create a topic, with an Admin
+// that answers as kafkajs does: createTopics rejects with a KafkaJSAggregateError of one error
+// per topic refused. The real broker's refusal (an invalid name) is in
+// test/brokers-e2e/kafka-topics.test.ts; the permission case needs an authorizer, faked here.
+import type { Admin } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { ensureTopics, TopicNotCreatedError } from '../../src/kafka/topics.js';
+
+const protocolError = (type: string, message: string, topic?: string): Error => Object.assign(new Error(message), { type, ...(topic === undefined ? {} : { topic }) });
+
+/** An Admin where `existing` topics exist and are served, whose createTopics rejects with `refusal`. */
+function admin(existing: readonly string[], refusal: Error): Admin {
+  const served = (topic: string): boolean => existing.includes(topic);
+  return {
+    createTopics: async () => Promise.reject(refusal),
+    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+      const topic = topics[0]!;
+      if (!served(topic)) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition');
+      return { topics: [{ name: topic, partitions: [{ partitionErrorCode: 0, partitionId: 0, leader: 1, replicas: [1], isr: [1] }] }] };
+    },
+    fetchTopicOffsets: async () => [{ partition: 0, offset: '0', high: '0', low: '0' }],
+  } as unknown as Admin;
+}
+
+const denied = (...topics: string[]): Error => Object.assign(new Error('Topic creation errors'), { name: 'KafkaJSAggregateError', errors: topics.map((t) => protocolError('TOPIC_AUTHORIZATION_FAILED', 'Not authorized to access topics: [Topic authorization failed]', t)) });
+
+describe('ensureTopics: a creation the broker refuses', () => {
+  it('a topic that does not exist: TopicNotCreatedError naming it and the refusal, without waiting out the bound', async () => {
+    const err: unknown = await ensureTopics(admin(['orders'], denied('orders', 'orders.dead')), [{ topic: 'orders' }, { topic: 'orders.dead' }], 2_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TopicNotCreatedError);
+    expect((err as TopicNotCreatedError).topic).toBe('orders.dead');
+    expect((err as TopicNotCreatedError).type).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect((err as Error).message).toBe('topic "orders.dead" does not exist and could not be created (TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics: [Topic authorization failed])');
+  });
+
+  it('topics that exist: no error, served (a refused creation does not matter)', async () => {
+    expect(await ensureTopics(admin(['orders', 'orders.dead'], denied('orders', 'orders.dead')), [{ topic: 'orders' }, { topic: 'orders.dead' }], 60_000)).toBe(true);
+  });
+
+  it('one error for the whole request (not per topic): it applies to every topic', async () => {
+    const err: unknown = await ensureTopics(admin([], protocolError('CLUSTER_AUTHORIZATION_FAILED', 'Cluster authorization failed')), [{ topic: 't' }], 2_000).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('topic "t" does not exist and could not be created (CLUSTER_AUTHORIZATION_FAILED: Cluster authorization failed)');
+  });
+
+  it('not a refusal (the broker unreachable: no error type): waited for as before, false at the bound', async () => {
+    expect(await ensureTopics(admin([], new Error('Connection timeout')), [{ topic: 't' }], 1)).toBe(false);
+  });
+});
