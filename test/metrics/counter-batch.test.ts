@@ -37,6 +37,30 @@ describe('CounterBatch (sluice/prometheus)', () => {
     expect(await registry.metrics()).toContain('\nc_total{gate="a"} 1\n');
   });
 
+  it('labels of the shape last checked are not checked again, but every other shape is: each unknown label throws, however often and wherever it comes', async () => {
+    const { registry, batch } = counterWithBatch(['gate', 'reason']);
+    const unknown = /Added label "other" is not included in initial labelset/;
+    // The series first (a new one is checked by the counter itself): each case below would land in one of them.
+    for (const gate of ['a', 'b']) {
+      batch.add({ gate }, 1);
+      batch.add({ gate, reason: 'x' }, 1);
+    }
+    expect(() => batch.add({ gate: 'a', other: 'x' }, 1)).toThrow(unknown); // as many keys as the last, one differs
+    expect(() => batch.add({ gate: 'a', other: 'x' }, 1)).toThrow(unknown); // a refused shape is not remembered
+    expect(() => batch.add({ other: 'x', gate: 'a' }, 1)).toThrow(unknown);
+    batch.add({ gate: 'a', reason: 'x' }, 1);
+    expect(() => batch.add({ gate: 'a', reason: 'x', other: 'y' }, 1)).toThrow(unknown); // one key more
+    const reused: Record<string, string> = { gate: 'b', reason: 'x' };
+    batch.add(reused, 1);
+    delete reused.reason;
+    reused.other = 'z'; // the object checked before, another key since
+    expect(() => batch.add(reused, 1)).toThrow(unknown);
+    batch.add({ gate: 'b', reason: 'x' }, 1);
+    const inherited = Object.assign(Object.create({ other: 'p' }) as Record<string, string>, { gate: 'a', reason: 'x' });
+    expect(() => batch.add(inherited, 1)).toThrow(unknown); // as prom-client (for...in): an inherited enumerable label counts
+    expect(await registry.metrics()).toBe('# HELP c_total c\n# TYPE c_total counter\nc_total{gate="a"} 1\nc_total{gate="a",reason="x"} 2\nc_total{gate="b"} 1\nc_total{gate="b",reason="x"} 3\n');
+  });
+
   it('a counter without labels has one series', async () => {
     const { registry, batch } = counterWithBatch([]);
     batch.add({}, 2);
