@@ -50,6 +50,8 @@ export class LeaseClient {
   #doubtful: { readonly ids: readonly string[]; readonly sent: number }[] = [];
   /** Whether the last call made was sent to Redis (set synchronously by #call). */
   #sent = false;
+  /** The client that replaced this one (a reload): a call still in flight here files what it learns there. */
+  #successor: LeaseClient | undefined;
 
   /** `previous`: the client this one replaces (a reload changed the limit): its leases, its epoch and the give-backs it owes carry over. */
   constructor(link: StoreLink, base: string, name: string, limit: number, ttlMs: number, previous?: LeaseClient) {
@@ -66,12 +68,18 @@ export class LeaseClient {
       // Ids of its calls unanswered: nobody else would give them back before their TTL.
       this.#doubtful = previous.#doubtful;
       previous.#doubtful = [];
+      previous.#successor = this;
     }
   }
 
   /** The sorted set of leases (for tests and operators: ZCARD is the slots in use). */
   get key(): string {
     return this.#keys[0];
+  }
+
+  /** The client in use: this one, or the last that replaced it (calls in flight at a reload answer there). */
+  #current(): LeaseClient {
+    return this.#successor === undefined ? this : this.#successor.#current();
   }
 
   /** The epoch this process's leases are in ('' before its first answer). */
@@ -99,13 +107,14 @@ export class LeaseClient {
       // A slow Redis runs a call after the guard gave up on it: its leases would count against
       // every process, renewed by none, until they expire (a TTL of lost slots). One the guard
       // did not send (its breaker open) took nothing.
-      if (reached) this.#doubtful.push({ ids, sent });
+      if (reached) this.#current().#doubtful.push({ ids, sent });
       throw err;
     }
     const { answer: a, changed } = answered;
-    for (let i = 0; i < a.n; i++) this.held.push(ids[i]!);
+    const current = this.#current();
+    for (let i = 0; i < a.n; i++) current.held.push(ids[i]!);
     if (!changed || had === 0) return a;
-    const r = await this.renew(want, inFlight);
+    const r = await current.renew(want, inFlight);
     return { ...a, used: r.used, lost: r.lost, fenced: r.fenced };
   }
 
@@ -118,7 +127,8 @@ export class LeaseClient {
     const { answer: a } = await this.#call('n', want, Math.min(inUse, this.held.length), this.held);
     if (a.lost.length > 0) {
       const lost = new Set(a.lost);
-      for (let i = this.held.length - 1; i >= 0; i--) if (lost.has(this.held[i]!)) this.held.splice(i, 1);
+      const held = this.#current().held;
+      for (let i = held.length - 1; i >= 0; i--) if (lost.has(held[i]!)) held.splice(i, 1);
     }
     return a;
   }
@@ -131,9 +141,19 @@ export class LeaseClient {
       return (await this.#call('r', want, 0, ids)).answer;
     } catch (err) {
       // Not given back, maybe (the store away, or slow): given back at the next call, not left to the TTL.
-      this.#doubtful.push({ ids, sent });
+      this.#current().#doubtful.push({ ids, sent });
       throw err;
     }
+  }
+
+  /**
+   * Give back every held lease and every id still owed (closing), in one call, awaited: the
+   * owed ones would otherwise wait for a next call that never comes, counted until their TTL.
+   */
+  async releaseAll(): Promise<void> {
+    const ids = [...this.held.splice(0), ...this.#doubtful.flatMap((d) => d.ids)];
+    this.#doubtful = [];
+    if (ids.length > 0) await this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, 0, this.#epoch, 0, ...ids]);
   }
 
   /** Give back the ids of unanswered acquires (sent before the call that follows on the connection). */
@@ -143,7 +163,7 @@ export class LeaseClient {
     this.#doubtful = [];
     if (batches.length === 0) return;
     const ids = batches.flatMap((d) => d.ids);
-    this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, want, this.#epoch, 0, ...ids]).catch(() => this.#doubtful.push(...batches));
+    this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, want, this.#epoch, 0, ...ids]).catch(() => this.#current().#doubtful.push(...batches));
   }
 
   /**
@@ -162,6 +182,7 @@ export class LeaseClient {
     const changed = sentIn !== '' && epoch !== sentIn;
     // Calls may overlap (a renewal beside an acquire): the epoch learnt last wins, and each is one Redis has answered.
     this.#epoch = epoch;
+    this.#current().#epoch = epoch;
     return { answer: { n: replyNumber(r[0]), othersWanting: replyNumber(r[1]), used: replyNumber(r[2]), fenced: replyNumber(r[4]) === 1, lost: r.slice(5).map(String) }, changed };
   }
 }

@@ -106,13 +106,12 @@ export class RedisLimitStore implements SharedLimitStore {
     if (c !== undefined && n > 0) await c.release(n, 0);
   }
 
-  /** Give back every slot held and stop renewing. Idempotent. */
+  /** Give back every slot held, and those still owed (lease calls unanswered), and stop renewing. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#renew);
-    const held = [...this.#slots.values()].filter((c) => c.held.length > 0);
-    await Promise.all(held.map((c) => c.release(c.held.length, 0).catch(() => undefined)));
+    await Promise.all([...this.#slots.values()].map(async (c) => c.releaseAll().catch(() => undefined)));
   }
 
   #client(name: string, limit: number): LeaseClient {

@@ -62,48 +62,88 @@ describe.skipIf(!can)('lease calls that timed out at the client but ran in Redis
 
 describe.skipIf(!can)('lease give-backs that never reached Redis (the breaker open while it slept)', () => {
   const { admin, store } = sleepyRedis(1);
+  type Slots = ReturnType<RedisStore['limitStore']>;
+  const leases = (name: string): Promise<number> => admin().zcard(`orphan:{${name}}:leases`);
 
-  it('leased slots (limitStore) given back while the store is away go back at the next call, not after the TTL', async () => {
+  /** 2 slots of `name` taken at limit 4, then `stalled` while Redis sleeps 1 s (its calls time out, the breaker opens); resolves once the store is back. */
+  async function whileAsleep(slots: Slots, name: string, stalled: () => Promise<void>): Promise<void> {
+    expect((await slots.takeSlots(name, 4, 2)).granted).toBe(2);
+    expect(await leases(name)).toBe(2);
+    const slept = admin().call('DEBUG', 'SLEEP', '1');
+    await sleep(100);
+    await stalled();
+    await slept;
+    expect(await until(() => store().health === 'shared', 3000)).toBe(true);
+  }
+  /** `run` on a limit store of its own, closed after. */
+  async function withSlots(run: (slots: Slots) => Promise<void>): Promise<void> {
     const slots = store().limitStore({ leaseTtlMs: 60_000 });
-    const c = (): Promise<number> => admin().zcard('orphan:{gw}:leases');
     try {
-      expect((await slots.takeSlots('gw', 4, 2)).granted).toBe(2);
-      expect(await c()).toBe(2);
-      const slept = admin().call('DEBUG', 'SLEEP', '1');
-      await sleep(100);
-      // Times out (the breaker opens: failures 1), then the give-back is not sent at all.
-      await expect(slots.takeSlots('gw', 4, 1)).rejects.toThrow();
-      await expect(slots.returnSlots('gw', 2)).rejects.toThrow();
-      await slept;
-      expect(await until(() => store().health === 'shared', 3000)).toBe(true);
-      expect(await c()).toBe(3); // the two never given back, and the one granted to nobody
-      // The next call gives back all three.
-      expect((await slots.takeSlots('gw', 4, 4)).granted).toBe(4);
-      expect(await c()).toBe(4);
-      await slots.returnSlots('gw', 4);
-      expect(await c()).toBe(0);
+      await run(slots);
     } finally {
       await slots.close();
     }
+  }
+  /** One more slot asked for (times out: the breaker opens, failures 1), then the two given back (not sent at all). */
+  const takeThenGiveBack = (slots: Slots, name: string) => async (): Promise<void> => {
+    await expect(slots.takeSlots(name, 4, 1)).rejects.toThrow();
+    await expect(slots.returnSlots(name, 2)).rejects.toThrow();
+  };
+
+  it('leased slots (limitStore) given back while the store is away go back at the next call, not after the TTL', async () => {
+    await withSlots(async (slots) => {
+      await whileAsleep(slots, 'gw', takeThenGiveBack(slots, 'gw'));
+      expect(await leases('gw')).toBe(3); // the two never given back, and the one granted to nobody
+      // The next call gives back all three.
+      expect((await slots.takeSlots('gw', 4, 4)).granted).toBe(4);
+      expect(await leases('gw')).toBe(4);
+      await slots.returnSlots('gw', 4);
+      expect(await leases('gw')).toBe(0);
+    });
   });
 
   it('a reload that changes the limit meanwhile: the give-backs still owed go back with the first call at the new limit', async () => {
-    const slots = store().limitStore({ leaseTtlMs: 60_000 });
-    const c = (): Promise<number> => admin().zcard('orphan:{gw2}:leases');
-    try {
-      expect((await slots.takeSlots('gw2', 4, 2)).granted).toBe(2);
-      const slept = admin().call('DEBUG', 'SLEEP', '1');
-      await sleep(100);
-      await expect(slots.takeSlots('gw2', 4, 1)).rejects.toThrow();
-      await expect(slots.returnSlots('gw2', 2)).rejects.toThrow();
-      await slept;
-      expect(await until(() => store().health === 'shared', 3000)).toBe(true);
-      expect(await c()).toBe(3);
+    await withSlots(async (slots) => {
+      await whileAsleep(slots, 'gw2', takeThenGiveBack(slots, 'gw2'));
+      expect(await leases('gw2')).toBe(3);
       // The limit 4 -> 5 (a reload): a new lease client takes over the old one's leases — and what it owes.
       expect((await slots.takeSlots('gw2', 5, 1)).granted).toBe(1);
-      expect(await c()).toBe(1);
-    } finally {
-      await slots.close();
-    }
+      expect(await leases('gw2')).toBe(1);
+    });
+  });
+
+  it('close() gives back what is still owed, not only the slots held (before: nothing, with none held)', async () => {
+    const slots = store().limitStore({ leaseTtlMs: 60_000 });
+    await whileAsleep(slots, 'gw3', takeThenGiveBack(slots, 'gw3'));
+    expect(await leases('gw3')).toBe(3); // owed: the two given back while away, the one granted to nobody; held: none
+    await slots.close();
+    expect(await leases('gw3')).toBe(0);
+  });
+
+  it('an acquire answered on the replaced client after a reload: its slot is held by the new client, given back by returnSlots', async () => {
+    await withSlots(async (slots) => {
+      const [a, b] = await Promise.all([slots.takeSlots('gw5', 4, 1), slots.takeSlots('gw5', 5, 1)]);
+      expect([a.granted, b.granted]).toEqual([1, 1]);
+      expect(await leases('gw5')).toBe(2);
+      await slots.returnSlots('gw5', 2);
+      expect(await leases('gw5')).toBe(0);
+    });
+  });
+
+  it('a call in flight on the replaced client at a reload: what it leaves owed goes to the client that replaced it', async () => {
+    await withSlots(async (slots) => {
+      await whileAsleep(slots, 'gw4', async () => {
+        // Both sent while Redis sleeps: the first at limit 4, the second at 5 (a reload: a new client); both time out.
+        const old = slots.takeSlots('gw4', 4, 1);
+        const reloaded = slots.takeSlots('gw4', 5, 1);
+        await expect(old).rejects.toThrow();
+        await expect(reloaded).rejects.toThrow();
+        await expect(slots.returnSlots('gw4', 2)).rejects.toThrow();
+      });
+      expect(await leases('gw4')).toBe(4);
+      // The next call gives back all four: the old client's acquire's id too.
+      expect((await slots.takeSlots('gw4', 5, 1)).granted).toBe(1);
+      expect(await leases('gw4')).toBe(1);
+    });
   });
 });
