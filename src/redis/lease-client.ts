@@ -44,10 +44,12 @@ export class LeaseClient {
   #epoch = '';
   /**
    * Ids of acquires and releases whose answer never came (a timeout, a lost connection, the
-   * store away) and when they were sent: Redis may hold them all the same, for nobody here. Given
-   * back at the next call; forgotten after a TTL (expired by then).
+   * store away): Redis may hold them all the same, for nobody here. Given back at the next call,
+   * kept until a give-back of them is answered — not forgotten a TTL after sending: a slow Redis
+   * may run an acquire long after, its lease living a TTL from then. Bounded: only calls sent
+   * (the breaker refuses the rest) and slots held add to it, and each answered call empties it.
    */
-  #doubtful: { readonly ids: readonly string[]; readonly sent: number }[] = [];
+  #doubtful: (readonly string[])[] = [];
   /** Whether the last call made was sent to Redis (set synchronously by #call). */
   #sent = false;
   /** The client that replaced this one (a reload): a call still in flight here files what it learns there. */
@@ -97,7 +99,6 @@ export class LeaseClient {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) ids.push(`${this.holder}#${++this.#seq}`);
     const had = this.held.length;
-    const sent = performance.now();
     let answered: { answer: LeaseAnswer; changed: boolean };
     const call = this.#call('a', want, Math.max(0, inFlight - had), ids);
     const reached = this.#sent;
@@ -107,7 +108,7 @@ export class LeaseClient {
       // A slow Redis runs a call after the guard gave up on it: its leases would count against
       // every process, renewed by none, until they expire (a TTL of lost slots). One the guard
       // did not send (its breaker open) took nothing.
-      if (reached) this.#current().#doubtful.push({ ids, sent });
+      if (reached) this.#current().#doubtful.push(ids);
       throw err;
     }
     const { answer: a, changed } = answered;
@@ -136,12 +137,11 @@ export class LeaseClient {
   /** Give back `n` held slots (newest first); they leave `held` at once, whether or not Redis hears of it. */
   async release(n: number, want: number): Promise<LeaseAnswer> {
     const ids = this.held.splice(Math.max(0, this.held.length - n), n);
-    const sent = performance.now();
     try {
       return (await this.#call('r', want, 0, ids)).answer;
     } catch (err) {
       // Not given back, maybe (the store away, or slow): given back at the next call, not left to the TTL.
-      this.#current().#doubtful.push({ ids, sent });
+      this.#current().#doubtful.push(ids);
       throw err;
     }
   }
@@ -151,18 +151,16 @@ export class LeaseClient {
    * owed ones would otherwise wait for a next call that never comes, counted until their TTL.
    */
   async releaseAll(): Promise<void> {
-    const ids = [...this.held.splice(0), ...this.#doubtful.flatMap((d) => d.ids)];
+    const ids = [...this.held.splice(0), ...this.#doubtful.flat()];
     this.#doubtful = [];
     if (ids.length > 0) await this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, 0, this.#epoch, 0, ...ids]);
   }
 
   /** Give back the ids of unanswered acquires (sent before the call that follows on the connection). */
   #releaseDoubtful(want: number): void {
-    const now = performance.now();
-    const batches = this.#doubtful.filter((d) => now - d.sent < this.ttlMs);
+    const batches = this.#doubtful;
     this.#doubtful = [];
-    if (batches.length === 0) return;
-    const ids = batches.flatMap((d) => d.ids);
+    const ids = batches.flat();
     this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, want, this.#epoch, 0, ...ids]).catch(() => this.#current().#doubtful.push(...batches));
   }
 

@@ -76,8 +76,8 @@ describe.skipIf(!can)('lease give-backs that never reached Redis (the breaker op
     expect(await until(() => store().health === 'shared', 3000)).toBe(true);
   }
   /** `run` on a limit store of its own, closed after. */
-  async function withSlots(run: (slots: Slots) => Promise<void>): Promise<void> {
-    const slots = store().limitStore({ leaseTtlMs: 60_000 });
+  async function withSlots(run: (slots: Slots) => Promise<void>, leaseTtlMs = 60_000): Promise<void> {
+    const slots = store().limitStore({ leaseTtlMs });
     try {
       await run(slots);
     } finally {
@@ -118,6 +118,19 @@ describe.skipIf(!can)('lease give-backs that never reached Redis (the breaker op
     expect(await leases('gw3')).toBe(3); // owed: the two given back while away, the one granted to nobody; held: none
     await slots.close();
     expect(await leases('gw3')).toBe(0);
+  });
+
+  it('an acquire Redis ran more than a TTL after it was sent: its id is still given back at the next call (before: forgotten a TTL after sending, while its lease lived a TTL after it ran)', async () => {
+    await withSlots(async (slots) => {
+      const slept = admin().call('DEBUG', 'SLEEP', '1.5');
+      await sleep(100);
+      await expect(slots.takeSlots('gw6', 4, 1)).rejects.toThrow(); // sent at ~0.1 s, run at ~1.5 s: its lease lives to ~2.5 s
+      await slept;
+      expect(await until(() => store().health === 'shared', 3000)).toBe(true);
+      expect((await slots.takeSlots('gw6', 4, 1)).granted).toBe(1);
+      // The orphan given back (had the store come back after ~2.5 s, it would have expired anyway: 1 either way).
+      expect(await leases('gw6')).toBe(1);
+    }, 1000);
   });
 
   it('an acquire answered on the replaced client after a reload: its slot is held by the new client, given back by returnSlots', async () => {
