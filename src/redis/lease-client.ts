@@ -13,6 +13,7 @@
  * next call, not left to expire after a TTL (a limit short of those slots meanwhile).
  */
 import { hostname } from 'node:os';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { hashTag } from './keys.js';
 import { LEASE_COMMAND } from './lease-scripts.js';
 import { replyNumber } from './redis-rate-store.js';
@@ -54,6 +55,10 @@ export class LeaseClient {
   #sent = false;
   /** The client that replaced this one (a reload): a call still in flight here files what it learns there. */
   #successor: LeaseClient | undefined;
+  /** returnAll: its give-back is out / waits to be tried again / gives up at (clock ms). */
+  #returning = false;
+  #retry: TimerHandle | undefined;
+  #giveUpAt: number | undefined;
 
   /** `previous`: the client this one replaces (a reload changed the limit): its leases, its epoch and the give-backs it owes carry over. */
   constructor(link: StoreLink, base: string, name: string, limit: number, ttlMs: number, previous?: LeaseClient) {
@@ -153,7 +158,48 @@ export class LeaseClient {
   async releaseAll(): Promise<void> {
     const ids = [...this.held.splice(0), ...this.#doubtful.flat()];
     this.#doubtful = [];
-    if (ids.length > 0) await this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, 0, this.#epoch, 0, ...ids]);
+    if (ids.length === 0) return;
+    try {
+      await this.#link.script(LEASE_COMMAND, this.#keys, ['r', this.limit, this.ttlMs, this.holder, 0, this.#epoch, 0, ...ids]);
+    } catch (err) {
+      // Still owed (the store away, or slow): a later releaseAll or call gives them back.
+      this.#current().#doubtful.push(ids);
+      throw err;
+    }
+  }
+
+  /**
+   * Closing, in any mode: {@link releaseAll} — while it fails, again every `retryMs` (the
+   * store's breaker lets one call through per probeMs) until the store answers, is closed, or a
+   * TTL has passed since the first try (the held leases have expired by then). What a call
+   * answered meanwhile adds goes back in turn. Never rejects.
+   */
+  returnAll(clock: Clock, retryMs: number): void {
+    if (this.#returning || this.#retry !== undefined || this.owed === 0) return;
+    this.#giveUpAt ??= clock.now() + this.ttlMs;
+    this.#returning = true;
+    this.releaseAll().then(
+      () => {
+        this.#returning = false;
+        this.returnAll(clock, retryMs);
+      },
+      () => {
+        this.#returning = false;
+        if (this.#link.closed() || clock.now() >= this.#giveUpAt!) return;
+        this.#retry = clock.setTimer(() => {
+          this.#retry = undefined;
+          this.returnAll(clock, retryMs);
+        }, retryMs);
+        (this.#retry as { unref?: () => void }).unref?.();
+      },
+    );
+  }
+
+  /** Ids Redis may count for this process: those held, and those of calls unanswered. */
+  get owed(): number {
+    let n = this.held.length;
+    for (const ids of this.#doubtful) n += ids.length;
+    return n;
   }
 
   /** Give back the ids of unanswered acquires (sent before the call that follows on the connection). */

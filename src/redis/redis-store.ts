@@ -145,6 +145,7 @@ export class RedisStore {
       client: this.client,
       script: (name, keys, args) => this.guard.run(keys[0]!, () => scripts.get(name)!.send(['', keys.length, ...keys, ...args])),
       rate: new RateBatcher(this.guard, this.client, (this.client as { isCluster?: boolean }).isCluster === true, this.config.batch, this.config.stateEncoding),
+      closed: () => this.#closed,
     };
     // While in the failure mode, probe on a timer too: health comes back without traffic.
     this.guard.onHealth((h) => (h === 'fallback' ? this.#startProbing() : this.#stopProbing()));

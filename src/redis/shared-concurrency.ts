@@ -182,7 +182,11 @@ export class SharedConcurrencyGate extends GateBase {
     return { ...this.baseStats(), inFlight: this.#inFlight, queued: this.#queue.length, limit: this.limit, tokens: undefined, held: this.leases.held.length, mode: this.#mode };
   }
 
-  /** Refuse waiters ('closed') and later callers; leases go back as the work in flight ends. */
+  /**
+   * Refuse waiters ('closed') and later callers; leases go back as the work in flight ends —
+   * with the ids of lease calls never answered, and in a failure mode once the store answers
+   * (tried every 100 ms for up to a lease TTL).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -350,7 +354,12 @@ export class SharedConcurrencyGate extends GateBase {
 
   /** Give back idle leased slots beyond `spare` (all of them once closed), and above the fair share while others wait. */
   #giveBack(): void {
-    if (this.closed && this.#inFlight === 0) clearInterval(this.#renewTimer);
+    if (this.closed && this.#inFlight === 0) {
+      clearInterval(this.#renewTimer);
+      // Everything held and owed, in a failure mode too (nothing else would give it back).
+      this.leases.returnAll(this.clock, FALLBACK_RETRY_MS);
+      return;
+    }
     if (this.#mode !== 'shared') return;
     const held = this.leases.held.length;
     const idle = held - this.#inFlight;

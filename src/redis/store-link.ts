@@ -12,4 +12,6 @@ export interface StoreLink {
   script(name: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
   /** Rate operations: those issued in one tick share a script call. */
   readonly rate: RateBatcher;
+  /** Whether the store was closed (its connection gone: a call now only fails). */
+  readonly closed: () => boolean;
 }

@@ -3,32 +3,12 @@
 // held by nobody here — not renewed, not given back — and counted against every process until
 // their TTL (a minute here): before, the limit lost those slots for the whole TTL. Now the
 // client gives back the ids of an acquire whose answer it never had, at its next call.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../src/redis/index.js';
-import { haveRedisServer, OwnRedis, until } from './servers.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisStore } from '../../src/redis/index.js';
+import { haveRedisServer, sleepyRedis, until } from './servers.js';
 
 const can = haveRedisServer();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A redis-server of the block's own that DEBUG SLEEP may stall, a store on it (timeout 150 ms, breaker after `failures`), and an admin client. */
-function sleepyRedis(failures: number): { admin: () => Redis; store: () => RedisStore } {
-  let own: OwnRedis | undefined;
-  let admin: Redis | undefined;
-  let store: RedisStore | undefined;
-  beforeAll(async () => {
-    own = await OwnRedis.start(['--enable-debug-command', 'yes']);
-    admin = new Redis(own.url);
-    admin.on('error', () => undefined);
-    store = await RedisStore.connect({ url: own.url, keyPrefix: 'orphan:', timeoutMs: 150, probeMs: 100, failures });
-  });
-  afterAll(async () => {
-    await store?.close();
-    admin?.disconnect();
-    await own?.dispose();
-  });
-  return { admin: () => admin!, store: () => store! };
-}
 
 describe.skipIf(!can)('lease calls that timed out at the client but ran in Redis (a slow Redis of our own)', () => {
   const { admin, store } = sleepyRedis(10);

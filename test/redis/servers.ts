@@ -189,3 +189,22 @@ export function ownStore(keyPrefix: string, options: Omit<RedisStoreOptions, 'ur
   });
   return s;
 }
+
+/** A redis-server of the block's own that DEBUG SLEEP may stall, a store on it (timeout 150 ms, breaker after `failures`), and an admin client. */
+export function sleepyRedis(failures: number, keyPrefix = 'orphan:'): { admin: () => Redis; store: () => RedisStore } {
+  let own: OwnRedis | undefined;
+  let admin: Redis | undefined;
+  let store: RedisStore | undefined;
+  beforeAll(async () => {
+    own = await OwnRedis.start(['--enable-debug-command', 'yes']);
+    admin = new Redis(own.url);
+    admin.on('error', () => undefined);
+    store = await RedisStore.connect({ url: own.url, keyPrefix, timeoutMs: 150, probeMs: 100, failures });
+  });
+  afterAll(async () => {
+    await store?.close();
+    admin?.disconnect();
+    await own?.dispose();
+  });
+  return { admin: () => admin!, store: () => store! };
+}
