@@ -9,7 +9,7 @@
  */
 import { GatewayConfigError, LOG_LEVELS, quickConfig } from '../gateway/index.js';
 import type { AlgorithmName, Duration, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
-import { DURATION_RANGES, WORKERS_DESCRIPTION } from '../gateway/schema.js';
+import { DURATION_RANGES, NUMBER_BOUNDS, WORKERS_DESCRIPTION } from '../gateway/schema.js';
 import { redisUrlProblem } from '../gateway/store-config.js';
 import { redactUrl } from '../core/redact-url.js';
 import { resolveConfig } from '../gateway/validate-config.js';
@@ -99,11 +99,11 @@ function refused(name: string, expected: string, value: string): UsageError {
   return new UsageError(`${flagRef(name)}: expected ${expected}, received ${JSON.stringify(value)}`);
 }
 
-/** An integer flag in decimal digits; its range is the config key's (judged with the config), or `max`'s, stated with `min` in one message. */
-function intFlag(flags: Map<string, string>, name: string, min: number, max?: number): number | undefined {
+/** An integer flag in decimal digits from `min` to `max` (the config key's range), both stated in one message. */
+function intFlag(flags: Map<string, string>, name: string, min: number, max: number): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
-  if (!INTEGER.test(v) || Number(v) < min || Number(v) > (max ?? Infinity)) throw refused(name, max === undefined ? `an integer >= ${min} in decimal digits` : `an integer from ${min} to ${max} in decimal digits`, v);
+  if (!INTEGER.test(v) || Number(v) < min || Number(v) > max) throw refused(name, `an integer from ${min} to ${max} in decimal digits`, v);
   return Number(v);
 }
 
@@ -140,8 +140,9 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   const c = flags.get('concurrency');
   let concurrency: number | 'adaptive' | undefined;
   if (c === 'adaptive') concurrency = 'adaptive';
-  else if (c !== undefined && !INTEGER.test(c)) throw refused('concurrency', 'an integer >= 1 in decimal digits, or adaptive', c);
-  else if (c !== undefined) concurrency = intFlag(flags, 'concurrency', 1);
+  // Every message states the whole range (--queue 99999999 was told '<= 1000000', --burst 0 '>= 1').
+  else if (c !== undefined && (!INTEGER.test(c) || Number(c) < 1 || Number(c) > NUMBER_BOUNDS.held)) throw refused('concurrency', `an integer from 1 to ${NUMBER_BOUNDS.held} in decimal digits, or adaptive`, c);
+  else if (c !== undefined) concurrency = Number(c);
   const algorithm = flags.get('algorithm');
   if (algorithm !== undefined && !['aimd', 'vegas', 'gradient2'].includes(algorithm)) throw refused('algorithm', 'one of aimd, vegas, gradient2', algorithm);
   if (algorithm !== undefined && concurrency !== 'adaptive') throw new UsageError(`${flagRef('algorithm')}: only with --concurrency adaptive`);
@@ -149,12 +150,12 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   if (flags.get('queue') === '0' && flags.has('queue-timeout')) throw new UsageError(`${flagRef('queue-timeout')}: expected no queue timeout with --queue 0 (a wait needs a queue)`);
   if (flags.has('burst') && !flags.has('rate')) throw new UsageError(`${flagRef('burst')}: only with --rate`);
   const burst = flags.get('burst');
-  if (burst !== undefined && (!DECIMAL.test(burst) || !(Number(burst) >= 1))) throw refused('burst', 'a number >= 1 in decimal digits', burst);
+  if (burst !== undefined && (!DECIMAL.test(burst) || !(Number(burst) >= 1) || Number(burst) > NUMBER_BOUNDS.units)) throw refused('burst', `a number from 1 to ${NUMBER_BOUNDS.units} in decimal digits`, burst);
   const port = intFlag(flags, 'port', 0, 65535);
   // Both given, the port was dropped without a word: contradictory, so refused (hostile-17).
   if (flags.has('no-admin') && flags.has('admin-port')) throw refused('admin-port', 'no admin port with --no-admin (there is no admin listener)', flags.get('admin-port')!);
   const adminPort = flags.has('no-admin') ? false : intFlag(flags, 'admin-port', 0, 65535);
-  const queue = intFlag(flags, 'queue', 0);
+  const queue = intFlag(flags, 'queue', 0, NUMBER_BOUNDS.held);
   const queueTimeout = durationOption(flags, 'queue-timeout', 'queueTimeout');
   const rate = patternFlag(flags, 'rate', RATE, 'a rate like 2000/s or 100/min');
   const timeout = durationOption(flags, 'timeout', 'upstreamTimeout');

@@ -40,8 +40,8 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
         break;
       }
       case 'type':
-        // An integer's range is part of what is expected: 8080.5 for a port is told 0 to 65535.
-        expected = schema['type'] === 'integer' && typeof schema['minimum'] === 'number' && typeof schema['maximum'] === 'number' ? `an integer from ${schema['minimum']} to ${schema['maximum']}` : describeSchema(schema);
+        // A number's range is part of what is expected: 8080.5 for a port is told 0 to 65535.
+        expected = isNumeric(schema) && (schema['minimum'] !== undefined || schema['maximum'] !== undefined) ? numberRange(schema) : describeSchema(schema);
         break;
       case 'pattern':
       case 'durationRange':
@@ -57,14 +57,13 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
       case 'minimum':
       case 'maximum':
       case 'exclusiveMinimum': {
-        const p = e.params as { comparison: string; limit: number };
         // A size's or a rate's range is its description's ('a size from 1 byte to 1gb: ...').
         if (schema['sizeRange'] !== undefined || schema['rateRange'] !== undefined) {
           expected = describeSchema(schema);
           break;
         }
-        const kind = schema['type'] === 'integer' || (Array.isArray(schema['type']) && schema['type'].includes('integer')) ? 'an integer' : 'a number';
-        expected = `${kind} ${p.comparison} ${p.limit}`;
+        // The whole range, whichever bound was crossed: a port's -1 was told '>= 0' and 70000 '<= 65535'.
+        expected = numberRange(schema);
         break;
       }
       case 'minItems':
@@ -89,6 +88,23 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
     issues.push({ path: formatted, line: source?.lineOf(path), expected, found });
   }
   return issues;
+}
+
+function isNumeric(schema: Schema): boolean {
+  return schema['type'] === 'integer' || schema['type'] === 'number';
+}
+
+/** A number's whole range as its schema states it: 'an integer from 0 to 65535', 'a number above 0 and at most 100'. */
+function numberRange(schema: Schema): string {
+  const t = schema['type'];
+  const kind = t === 'integer' || (Array.isArray(t) && t.includes('integer')) ? 'an integer' : 'a number';
+  const min = schema['minimum'];
+  const above = schema['exclusiveMinimum'];
+  const max = schema['maximum'];
+  const low = typeof min === 'number' ? min : typeof above === 'number' ? above : undefined;
+  if (low === undefined) return typeof max === 'number' ? `${kind} <= ${max}` : kind;
+  if (typeof max !== 'number') return typeof min === 'number' ? `${kind} >= ${min}` : `${kind} > ${above as number}`;
+  return typeof min === 'number' ? `${kind} from ${min} to ${max}` : `${kind} above ${low} and at most ${max}`;
 }
 
 function describeSchema(schema: Schema): string {

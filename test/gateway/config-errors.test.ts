@@ -116,7 +116,7 @@ describe('sluice gateway --check', () => {
   it('contradictory limits: burst < 1, a queue timeout without a queue', async () => {
     const r = await check(`${UP}routes:\n  - path: /\n    policy:\n      rateLimits:\n        - { rate: 100/s, burst: 0 }\n`);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('sluice.yaml:8: routes[0].policy.rateLimits[0].burst: expected a number >= 1, found 0\n');
+    expect(r.stderr).toBe('sluice.yaml:8: routes[0].policy.rateLimits[0].burst: expected a number from 1 to 1000000000, found 0\n');
     const q = await check(`${UP}routes:\n  - path: /\n    policy:\n      concurrency:\n        limit: 10\n        queueTimeout: 100ms\n`);
     expect(q.code).toBe(2);
     expect(q.stderr).toBe('sluice.yaml:9: routes[0].policy.concurrency.queueTimeout: expected no queueTimeout without a queue (set queue >= 1), found "100ms"\n');
@@ -209,7 +209,7 @@ describe('sluice gateway --check', () => {
     const c = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--drain-timeout', '30d']);
     expect(c).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --drain-timeout (drain.timeout): expected a duration from 0ms to 1h (with its unit: 100ms, 2s, 1.5m, 1h, 1d), received "30d"\n' });
     const b = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--rate', '10/s', '--burst', '0']);
-    expect(b).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --burst (policies.<name>.rateLimits[].burst): expected a number >= 1 in decimal digits, received "0"\n' });
+    expect(b).toEqual({ code: 2, stdout: '', stderr: 'sluice gateway: --burst (policies.<name>.rateLimits[].burst): expected a number from 1 to 1000000000 in decimal digits, received "0"\n' });
   });
 
   it('a flag given twice exits 2 with both values: one of them was dropped without a word (hostile-8)', async () => {

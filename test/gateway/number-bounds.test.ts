@@ -59,16 +59,16 @@ describe('numbers in sluice.yaml', () => {
     expect(r.lines).toEqual([
       `sluice.yaml:1: server.maxBodySize: expected a size from 1 byte to 1gb: 16kb, 10mb, 1gb, or a number of bytes, ${found}`,
       `sluice.yaml:1: server.bodyMemory: expected a size from 1 byte to 1024gb: 16kb, 10mb, 1gb, or a number of bytes, ${found}`,
-      `sluice.yaml:1: server.maxConnections: expected an integer <= 1000000, ${found}`,
-      `sluice.yaml:1: server.maxQueued: expected an integer <= 1000000, ${found}`,
-      `sluice.yaml:2: upstreams.app.maxSockets: expected an integer <= 65535, ${found}`,
-      `sluice.yaml:5: routes[0].cost: expected a number <= 1000000000, ${found}`,
+      `sluice.yaml:1: server.maxConnections: expected an integer from 1 to 1000000, ${found}`,
+      `sluice.yaml:1: server.maxQueued: expected an integer from 0 to 1000000, ${found}`,
+      `sluice.yaml:2: upstreams.app.maxSockets: expected an integer from 1 to 65535, ${found}`,
+      `sluice.yaml:5: routes[0].cost: expected a number from 1 to 1000000000, ${found}`,
       `sluice.yaml:6: routes[0].policy.rateLimits[0].rate: expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, ${found}`,
-      `sluice.yaml:6: routes[0].policy.rateLimits[0].burst: expected a number <= 1000000000, ${found}`,
-      `sluice.yaml:6: routes[0].policy.rateLimits[0].maxKeys: expected an integer <= 100000000, ${found}`,
-      `sluice.yaml:6: routes[0].policy.concurrency.limit: expected an integer <= 1000000, ${found}`,
-      `sluice.yaml:6: routes[0].policy.concurrency.queue: expected an integer <= 1000000, ${found}`,
-      `sluice.yaml:6: routes[0].policy.breaker.failures: expected an integer <= 1000000, ${found}`,
+      `sluice.yaml:6: routes[0].policy.rateLimits[0].burst: expected a number from 1 to 1000000000, ${found}`,
+      `sluice.yaml:6: routes[0].policy.rateLimits[0].maxKeys: expected an integer from 2 to 100000000, ${found}`,
+      `sluice.yaml:6: routes[0].policy.concurrency.limit: expected an integer from 1 to 1000000, ${found}`,
+      `sluice.yaml:6: routes[0].policy.concurrency.queue: expected an integer from 0 to 1000000, ${found}`,
+      `sluice.yaml:6: routes[0].policy.breaker.failures: expected an integer from 1 to 1000000, ${found}`,
     ]);
   });
 
@@ -87,8 +87,8 @@ describe('numbers in sluice.yaml', () => {
     expect(r.code).toBe(2);
     expect(r.lines).toEqual([
       'sluice.yaml:1: server.maxHeaderSize: expected a size from 1kb to 1mb (the whole head of a request is held per connection; below 1kb ordinary requests are refused 431): 8kb, 16kb, 64kb, or a number of bytes, found 99999999999999999999',
-      'sluice.yaml:1: server.maxConnections: expected an integer <= 1000000, found 10000000000000000000000',
-      'sluice.yaml:1: server.maxQueued: expected an integer <= 1000000, found 1000001.00000000000000001',
+      'sluice.yaml:1: server.maxConnections: expected an integer from 1 to 1000000, found 10000000000000000000000',
+      'sluice.yaml:1: server.maxQueued: expected an integer from 0 to 1000000, found 1000001.00000000000000001',
     ]);
   });
 
@@ -121,7 +121,7 @@ describe('numbers in sluice.yaml', () => {
     const tagged = await check(`listen: { port: !!float 8080 }\n${UP}routes:\n  - path: /\n`);
     expect(tagged).toEqual({ code: 2, lines: [`sluice.yaml:1: ${expected}, found !!float 8080 (a tag YAML could not apply to the value: read as a string)`] });
     const custom = await check(`${UP}routes:\n  - path: /\n    cost: !weight 2\n`);
-    expect(custom.lines).toEqual(['sluice.yaml:6: routes[0].cost: expected a number, found !weight 2 (a tag YAML could not apply to the value: read as a string)']);
+    expect(custom.lines).toEqual(['sluice.yaml:6: routes[0].cost: expected a number from 1 to 1000000000, found !weight 2 (a tag YAML could not apply to the value: read as a string)']);
   });
 
   it('a rate slower than one a week is refused: 0.0001/d gave a Retry-After of 27 years', async () => {
@@ -155,6 +155,39 @@ describe('numbers in sluice.yaml', () => {
   });
 });
 
+describe('ranges in sluice.yaml: every message states both bounds, whichever was crossed', () => {
+  it('below and above: a port, a queue, a percentage, a ratio, a status, a load', async () => {
+    const r = await check(
+      [
+        'listen: { port: -1 }',
+        'admin: { port: 65536 }',
+        'server: { maxQueued: -1, pauseRefusedLoad: 1, maxConnections: 0 }',
+        UP.trimEnd(),
+        'routes:',
+        '  - path: /',
+        '    cost: 0',
+        '    fault: { abort: { status: 600, percent: 50 } }',
+        '    policy: { canaryPercent: 0, mode: canary, concurrency: { limit: 0, queue: -1 }, breaker: { failureRatio: 2 } }',
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(2);
+    expect(r.lines).toEqual([
+      'sluice.yaml:1: listen.port: expected an integer from 0 to 65535, found -1',
+      'sluice.yaml:2: admin.port: expected an integer from 0 to 65535, found 65536',
+      'sluice.yaml:3: server.maxConnections: expected an integer from 1 to 1000000, found 0',
+      'sluice.yaml:3: server.maxQueued: expected an integer from 0 to 1000000, found -1',
+      'sluice.yaml:3: server.pauseRefusedLoad: expected a number from 0 to 0.99, found 1',
+      'sluice.yaml:9: routes[0].cost: expected a number from 1 to 1000000000, found 0',
+      'sluice.yaml:10: routes[0].fault.abort.status: expected an integer from 400 to 599, found 600',
+      'sluice.yaml:11: routes[0].policy.concurrency.limit: expected an integer from 1 to 1000000, found 0',
+      'sluice.yaml:11: routes[0].policy.concurrency.queue: expected an integer from 0 to 1000000, found -1',
+      'sluice.yaml:11: routes[0].policy.breaker.failureRatio: expected a number above 0 and at most 1, found 2',
+      'sluice.yaml:11: routes[0].policy.canaryPercent: expected a number above 0 and at most 100, found 0',
+    ]);
+  });
+});
+
 describe('numbers in flags: each error names the flag and its config key', () => {
   const run = (...args: string[]): Promise<{ code: number; stderr: string }> => gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', ...args]);
   it.each([
@@ -164,10 +197,14 @@ describe('numbers in flags: each error names the flag and its config key', () =>
     [['--admin-port', '1e3'], '--admin-port (admin.port): expected an integer from 0 to 65535 in decimal digits, received "1e3"'],
     [['--port', '70000'], '--port (listen.port): expected an integer from 0 to 65535 in decimal digits, received "70000"'],
     [['--admin-port', '65536'], '--admin-port (admin.port): expected an integer from 0 to 65535 in decimal digits, received "65536"'],
-    [['--concurrency', '1e300'], '--concurrency (policies.<name>.concurrency.limit): expected an integer >= 1 in decimal digits, or adaptive, received "1e300"'],
-    [['--concurrency', '12345678901234567890'], '--concurrency (policies.<name>.concurrency.limit): expected an integer <= 1000000, received "12345678901234567890"'],
-    [['--concurrency', '5', '--queue', '99999999'], '--queue (policies.<name>.concurrency.queue): expected an integer <= 1000000, received "99999999"'],
-    [['--rate', '10/s', '--burst', '0x10'], '--burst (policies.<name>.rateLimits[].burst): expected a number >= 1 in decimal digits, received "0x10"'],
+    // Every flag's whole range, whichever bound was crossed (until cfg21 '>= 1' or '<= 1000000' alone).
+    [['--concurrency', '1e300'], '--concurrency (policies.<name>.concurrency.limit): expected an integer from 1 to 1000000 in decimal digits, or adaptive, received "1e300"'],
+    [['--concurrency', '0'], '--concurrency (policies.<name>.concurrency.limit): expected an integer from 1 to 1000000 in decimal digits, or adaptive, received "0"'],
+    [['--concurrency', '12345678901234567890'], '--concurrency (policies.<name>.concurrency.limit): expected an integer from 1 to 1000000 in decimal digits, or adaptive, received "12345678901234567890"'],
+    [['--concurrency', '5', '--queue', '99999999'], '--queue (policies.<name>.concurrency.queue): expected an integer from 0 to 1000000 in decimal digits, received "99999999"'],
+    [['--rate', '10/s', '--burst', '0x10'], '--burst (policies.<name>.rateLimits[].burst): expected a number from 1 to 1000000000 in decimal digits, received "0x10"'],
+    [['--rate', '10/s', '--burst', '0'], '--burst (policies.<name>.rateLimits[].burst): expected a number from 1 to 1000000000 in decimal digits, received "0"'],
+    [['--rate', '10/s', '--burst', '2000000000'], '--burst (policies.<name>.rateLimits[].burst): expected a number from 1 to 1000000000 in decimal digits, received "2000000000"'],
     [['--rate', '99999999999999999999999/s'], '--rate (policies.<name>.rateLimits[].rate): expected a rate of at least one each 7d and at most 1000000000/s: 2000/s, 100/min, 5/h, 1/d, or a number per second, received "99999999999999999999999/s"'],
     [['--workers', '12345678901234567890'], "--workers (server.workers): expected processes serving the listener: an integer 1..256, or 'auto' (one per available core), received \"12345678901234567890\""],
     // Every form a worker count is refused in is told the range (until gateway-edges 0, -1 and 1.5 were told 'an integer >= 1 or auto').

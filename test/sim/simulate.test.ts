@@ -74,7 +74,7 @@ describe('scenario format', () => {
     const text = (seed: string, capacity: string): string => scenario().replace('duration: 10s', `duration: 10s\nseed: ${seed}`).replace('capacity: 10', `capacity: ${capacity}`);
     expect(errors(text('1e3', '0x10'))).toEqual(['sc.yaml:2: seed: expected an integer from 0 to 4294967295, found "1e3"', 'sc.yaml:4: upstream.capacity: expected an integer from 1 to 1000000, found "0x10"']);
     // A seed is 32 bits (mulberry32): 4294967297 ran as seed 1.
-    expect(errors(text('4294967297', '99999999999999999999'))).toEqual([expect.stringMatching(/^sc\.yaml:2: seed: expected an integer <= 4294967295, found 4294967297$/), expect.stringMatching(/^sc\.yaml:4: upstream\.capacity: expected an integer <= 1000000, found /)]);
+    expect(errors(text('4294967297', '99999999999999999999'))).toEqual([expect.stringMatching(/^sc\.yaml:2: seed: expected an integer from 0 to 4294967295, found 4294967297$/), expect.stringMatching(/^sc\.yaml:4: upstream\.capacity: expected an integer from 1 to 1000000, found /)]);
   });
 
   it('a step, spike, slow spell or outage that starts at or after the end is refused: it never happened, without a word (hostile-ops)', () => {
