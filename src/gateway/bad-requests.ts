@@ -41,6 +41,8 @@ export const BAD_REQUEST_REASONS = [
   'duplicate_identity_header',
   'underscore_identity_header',
   'hop_by_hop_identity_header',
+  // ... one with bytes beyond ASCII, which upstreams trim or decode each their own way.
+  'bad_identity_header',
   // The message's syntax and framing (client-errors.ts).
   'bad_request_line',
   'bad_version',

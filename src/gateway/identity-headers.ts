@@ -11,7 +11,10 @@
  * CGI-style upstream — Rack, PHP, WSGI — which reads one of the two), and one copy holding a
  * list (`spent, fresh`: what two copies look like joined; an upstream may take the first).
  * The twin alone is refused too (hostile-3 H6): the gateway limits the request as keyless
- * (per address, a fresh bucket) while the upstream serves it as the key's tenant.
+ * (per address, a fresh bucket) while the upstream serves it as the key's tenant. And so is a
+ * value with bytes beyond ASCII (red21): `spent` + a no-break space (0xA0) was a fresh key here
+ * and `spent` to an upstream that trims it (JavaScript's trim, Python's strip; Python's takes
+ * NEL, 0x85, too) — as many fresh buckets for one key as paddings.
  */
 import type { IncomingMessage } from 'node:http';
 import type { BadVerdict } from './bad-requests.js';
@@ -46,6 +49,9 @@ export function identityHeaderIssues(p: PolicyConfig, stripHeaders: readonly str
  */
 const IDENTIFIES = (name: string): string => `The ${name} header (which this route limits requests by)`;
 
+/** A byte beyond ASCII (obs-text, RFC 9110 section 5.5): node:http gives header values as latin1, one character a byte. */
+const BEYOND_ASCII = /[\x80-\xff]/;
+
 /** Whether the request's identity headers are unambiguous; a verdict when they are not. */
 export function identityVerdict(req: IncomingMessage, names: readonly string[]): BadVerdict | undefined {
   if (names.length === 0) return undefined;
@@ -61,6 +67,13 @@ export function identityVerdict(req: IncomingMessage, names: readonly string[]):
       // Its dashes and underscores not as configured: the same header to a CGI-style upstream, none to node:http.
       if (raw[i]!.toLowerCase() !== name.toLowerCase()) underscored = raw[i];
       if (raw[i + 1]!.includes(',')) return { status: 400, reason: 'duplicate_identity_header', detail: `${IDENTIFIES(name)} holds a list (a comma), and which item identifies the request is ambiguous: send one value.` };
+      if (BEYOND_ASCII.test(raw[i + 1]!)) {
+        return {
+          status: 400,
+          reason: 'bad_identity_header',
+          detail: `${IDENTIFIES(name)} has bytes beyond ASCII, which upstreams read in different ways (a no-break space is trimmed off by some, kept by others), so the key it names is ambiguous: send it in ASCII.`,
+        };
+      }
     }
     if (n > 1) {
       const twin = underscored === undefined ? '' : ` (counting ${underscored}, which upstreams that read headers CGI-style take for ${name})`;
