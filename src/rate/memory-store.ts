@@ -83,7 +83,9 @@ export class MemoryStore implements RateStore {
     const e = this.#map.get(key);
     if (e !== undefined && algo.isState(e.state)) {
       const d = algo.step(e.state, policy, cost, now, maxDelayMs);
-      if (d.allowed) e.idleAt = algo.idleAt(e.state, policy);
+      // A refusal changes nothing, but under a policy other than the last write's (a rate
+      // lowered: a smaller plan) the state may stay distinct from a fresh one for longer.
+      e.idleAt = d.allowed ? algo.idleAt(e.state, policy) : Math.max(e.idleAt, algo.idleAt(e.state, policy));
       return d;
     }
     // Unseen key, or its policy changed algorithm: it starts fresh. Store it only if it changed.

@@ -52,7 +52,9 @@
  * to now, as in the JavaScript. Its expiry follows the
  * moment it becomes indistinguishable from a fresh one (the algorithm's idleAt): the end of
  * the second whole second after it (Redis time); while a write leaves that moment in the same
- * second it keeps the expiry (SET KEEPTTL).
+ * second it keeps the expiry (SET KEEPTTL). A token bucket's refusal writes no state but
+ * lengthens the expiry to the state's idle moment under the policy in use, if it was shorter
+ * (a rate lowered since the last write: the key outlived by the state it holds).
  */
 import { GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-lua.js';
 
@@ -113,6 +115,14 @@ local function write(found, idle0, v, idle1)
     redis.call('SET', K, v, 'PX', math.ceil((floor(idle1 / 1000) + 2) * 1000 - now))
   end
 end
+-- A token bucket's refusal writes nothing, but its key must live until the state is idle under
+-- the policy in use: a rate lowered since the last write (a smaller plan) refills it more
+-- slowly, and a state expired at the old moment came back a full bucket.
+local function keep(idle1)
+  if idle1 <= now then return end
+  local px = math.ceil((floor(idle1 / 1000) + 2) * 1000 - now)
+  if redis.call('PTTL', K) < px then redis.call('PEXPIRE', K, px) end
+end
 `;
 
 /** The batch's policies (T = perMs / rate, as the JavaScript computes it), the algorithms and specs it needs. */
@@ -166,14 +176,16 @@ const decide = (get: string): string => `
     if op == 'c' then
       r = '0'
       if step(x, y) == 1 then write(found, idle0, save(), idle()); r = '1'
-      elseif moved then write(found, idle0, save(), idle()) end
+      elseif moved then write(found, idle0, save(), idle())
+      elseif found and code == 't' then keep(idle0) end
     elseif op == 't' then
       r = '0'
       if step(x, 0) == 1 then
         local extra = math.min(y - x, floor(available() + 1e-9))
         if extra >= 1 then step(extra, 0) end
         write(found, idle0, save(), idle()); r = '1'
-      elseif moved then write(found, idle0, save(), idle()) end
+      elseif moved then write(found, idle0, save(), idle())
+      elseif found and code == 't' then keep(idle0) end
     elseif op == 'r' then
       if found then refund(x); write(found, idle0, save(), idle()) end
       r = '-'
