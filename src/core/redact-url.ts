@@ -3,13 +3,21 @@
  * adapters' addresses and the Redis store's URL (a --check error, the gateway's store status).
  */
 
-/** `url` with its password replaced by `***`; a URL that does not parse loses everything up to the last '@' of its authority (a password may hold '@' or ':'). */
+/**
+ * `url` with its password replaced by `***`. A URL that does not parse, or parses with no host
+ * (`redis:/u:pw@h`, a slash short: all of it a path), loses everything from its scheme to its
+ * last '@' — a password may hold '@', ':' or '/'.
+ */
 export function redactUrl(url: string): string {
+  let u: URL | undefined;
   try {
-    const u = new URL(url);
+    u = new URL(url);
+  } catch {
+    u = undefined;
+  }
+  if (u !== undefined && u.host !== '') {
     if (u.password !== '') u.password = '***';
     return u.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^/]*@/, '//');
   }
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/*)?[^]*@/i, '$1');
 }

@@ -19,3 +19,17 @@ describe('redactUrl', () => {
     expect(redactUrl('redis://u:p@ss@h:99999')).toBe('redis://h:99999');
   });
 });
+
+describe('redactUrl: a URL with no host (redis21)', () => {
+  it('a slash short, or none: what it parses as a path holds the password — dropped up to the last @', () => {
+    // Before: 'redis:/u:secret@h' came back as it was (it parses, with no host and no password).
+    expect(redactUrl('redis:/u:secret@h')).toBe('redis:/h');
+    expect(redactUrl('redis:u:secret@h:6379')).toBe('redis:h:6379');
+    expect(redactUrl('redis:///u:secret@h')).toBe('redis:///h');
+  });
+
+  it('an unescaped / in the password of a URL that does not parse', () => {
+    // Before: 'redis://u:se/cret@h:99999' as it was (its authority seemed to end at the '/').
+    expect(redactUrl('redis://u:se/cret@h:99999')).toBe('redis://h:99999');
+  });
+});
