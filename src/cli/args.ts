@@ -32,12 +32,26 @@ export function commandFlags<const S extends string, const L extends string = ne
   for (const name of lists) options[name] = { type: 'string', multiple: true };
   options.json = { type: 'boolean', default: false };
   options.help = { type: 'boolean', short: 'h', default: false };
-  const { values } = parseArgs({ args: argv, options, strict: true });
+  const { values, tokens } = parseArgs({ args: argv, options, strict: true, tokens: true });
+  // node:util keeps the last of a flag given twice without a word (`--duration 1s --duration 2s`
+  // ran 2s): refused, naming it, as the gateway's flags are; list flags repeat by design.
+  const seen = new Map<string, (string | undefined)[]>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || (lists as readonly string[]).includes(t.name)) continue;
+    const given = [...(seen.get(t.name) ?? []), t.value];
+    if (given.length > 1) throw new Error(givenTwice(`--${t.name}`, options[t.name]?.type === 'string' ? given.map(String) : undefined));
+    seen.set(t.name, given);
+  }
   if (values.help === true) {
     out.write(help);
     return undefined;
   }
   return values as CommandFlags<S, L>;
+}
+
+/** The message for a flag given more than once: its values when it takes one. */
+export function givenTwice(flag: string, values: readonly string[] | undefined): string {
+  return values === undefined ? `${flag}: expected it once, given 2 times` : `${flag}: expected it once, received ${values.map((v) => JSON.stringify(v)).join(' and ')}`;
 }
 
 export function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max = Infinity): number {

@@ -13,7 +13,7 @@ import { DURATION_RANGES, NUMBER_BOUNDS, WORKERS_DESCRIPTION } from '../gateway/
 import { redisUrlProblem } from '../gateway/store-config.js';
 import { redactUrl } from '../core/redact-url.js';
 import { resolveConfig } from '../gateway/validate-config.js';
-import { durationFlag } from './args.js';
+import { durationFlag, givenTwice } from './args.js';
 
 const STORE_ERROR_MODES = ['local', 'open', 'closed'] as const;
 type StoreErrorMode = (typeof STORE_ERROR_MODES)[number];
@@ -67,7 +67,7 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h') {
-      flags.set('help', '');
+      setOnce(flags, 'help', '');
       continue;
     }
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
@@ -77,19 +77,27 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
     if (alone !== undefined) {
       // --no-admin=false turned the admin listener off and --check=no checked (hostile-17).
       if (eq >= 0) throw new UsageError(`${flagRef(name)}: expected no value (the flag alone ${alone}), received ${JSON.stringify(arg.slice(eq + 1))}`);
-      flags.set(name, '');
+      setOnce(flags, name, '');
       continue;
     }
     if (!FLAGS_WITH_VALUE.has(name)) throw new UsageError(`unknown flag --${name}`);
     const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new UsageError(`${flagRef(name)}: expected a value`);
-    // Given twice, one value was dropped without a word (`--upstream a --upstream b` served b
-    // alone, `--rate 10/s --rate 1/s` one limit): refused, as any contradictory option is (hostile-8).
-    const before = flags.get(name);
-    if (before !== undefined) throw new UsageError(`${flagRef(name)}: expected it once, received ${JSON.stringify(before)} and ${JSON.stringify(value)}`);
-    flags.set(name, value);
+    setOnce(flags, name, value);
   }
   return flags;
+}
+
+/**
+ * Every flag is given at most once. Given twice, one value was dropped without a word
+ * (`--upstream a --upstream b` served b alone, `--rate 10/s --rate 1/s` one limit): refused, as
+ * any contradictory option is (hostile-8); a flag without a value too (`--check --check`), so
+ * that one rule holds for every flag of every command (args.ts commandFlags).
+ */
+function setOnce(flags: Map<string, string>, name: string, value: string): void {
+  const before = flags.get(name);
+  if (before !== undefined) throw new UsageError(givenTwice(flagRef(name), BOOLEAN_FLAGS.has(name) ? undefined : [before, value]));
+  flags.set(name, value);
 }
 
 const INTEGER = /^(0|[1-9][0-9]*)$/;

@@ -38,6 +38,16 @@ describe('commandFlags', () => {
     expect(() => commandFlags(['--a'], 'HELP', out, ['a'])).toThrow(/--a/);
   });
 
+  it('a flag given twice is refused, naming it and both values (node:util kept the last without a word); a list flag may repeat', () => {
+    const out = sink();
+    expect(() => commandFlags(['--a', '1s', '--a', '2s'], 'HELP', out, ['a'])).toThrow('--a: expected it once, received "1s" and "2s"');
+    expect(() => commandFlags(['--a=1', '--a', '1'], 'HELP', out, ['a'])).toThrow('--a: expected it once, received "1" and "1"');
+    expect(() => commandFlags(['--json', '--json'], 'HELP', out, ['a'])).toThrow('--json: expected it once, given 2 times');
+    expect(() => commandFlags(['-h', '--help'], 'HELP', out, ['a'])).toThrow('--help: expected it once, given 2 times');
+    expect(commandFlags(['--list', 'x', '--list', 'x'], 'HELP', out, ['a'], ['list'])?.list).toEqual(['x', 'x']);
+    expect(out.text).toBe('');
+  });
+
   it('every command prints its own help and exits 0, and refuses an unknown flag', async () => {
     const commands: [string, (argv: string[], out: NodeJS.WritableStream) => number | Promise<number>][] = [
       ['demo', demoCommand],

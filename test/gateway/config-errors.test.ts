@@ -222,6 +222,20 @@ describe('sluice gateway --check', () => {
     expect(rate.stderr.split('\n')[0]).toBe('sluice gateway: --rate (policies.<name>.rateLimits[].rate): expected it once, received "10/s" and "1/s"');
   });
 
+  it('a flag that takes no value, given twice, exits 2 naming it, as a value flag does (one rule for every flag: --check --check was taken)', async () => {
+    const file = configFile(`${UP}routes:\n  - path: /\n`);
+    for (const [args, flag] of [
+      [['--config', file, '--check', '--check'], '--check'],
+      [['--upstream', 'http://127.0.0.1:1', '--no-admin', '--no-admin', '--check'], '--no-admin (admin.enabled)'],
+      [['-h', '--help'], '--help'],
+    ] as [string[], string][]) {
+      const r = await gatewayCommandRun(args);
+      expect(r.code, flag).toBe(2);
+      expect(r.stdout, flag).toBe('');
+      expect(r.stderr.split('\n')[0], flag).toBe(`sluice gateway: ${flag}: expected it once, given 2 times`);
+    }
+  });
+
   it('a flag that takes no value refuses one: --no-admin=false served with no admin listener, --check=no checked and exited (hostile-17)', async () => {
     // --check after it: before, the flag was taken and the command stopped at '--check: only with --config'.
     const admin = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--no-admin=false', '--check']);
