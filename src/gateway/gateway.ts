@@ -162,7 +162,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const leases = share === undefined ? undefined : new SlotLeases(share);
   const crashAnswers = options.crashAnswers;
   const counters: GatewayCounters = newCounters();
-  const loop = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters });
+  // Held engaged while the pacer holds connections paused: pausing is what took the load off the loop.
+  const loop: LoopSaturation = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters, holding: (): boolean => pacer.paused > 0 });
   const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
   const pipeline = new PipelineLimit(pacer, () => counters.pipelineCut++);
   const connections = new ConnectionLimit(resolved.server.maxConnections, (outcome) => {

@@ -23,6 +23,15 @@
  * against 2,018 admitted/s), pausing engaged and goodput was 84% of capacity where HAProxy
  * made 97% (bench/results/gateway-5b3e90e-epyc-pool-collapse.md). ELU also counts time the
  * process was runnable but descheduled, so on a busy machine it reads high at modest CPU.
+ *
+ * And, when the pacer says it is `holding` connections paused, a low ELU does not release
+ * it: pausing is what took the load off the loop, so a release on that reading let the storm
+ * back in at full speed until the ELU engaged pausing again. Measured (issue 9, wrk at 2,000
+ * connections, 1 worker): 1,000–2,100 refusals/s went out unpaced in those gaps, each storm
+ * a run of long loop turns in which upstream answers waited to be read — the slot turnaround
+ * the closed loop loses (bench/results/turnaround-*.md). Held, pausing ends when the storm
+ * does: its connections' pauses run out without a refusal to pause them again, or refusals
+ * fall below a quarter of the requests (the share's own release).
  */
 import { performance } from 'node:perf_hooks';
 import { eventLoopUtilizationSignal } from '../pressure/event-loop-utilization-signal.js';
@@ -48,6 +57,11 @@ export interface LoopSaturationOptions {
   readonly answers?: () => { readonly requests: number; readonly rejected: number };
   /** @default 0.5 */
   readonly minRefusedShare?: number;
+  /**
+   * Whether refused connections are held paused now (the pacer's). While they are, an
+   * engaged state is not released by a low ELU (see the module comment). @default () => false
+   */
+  readonly holding?: () => boolean;
 }
 
 /** Samples in the refused-share window (10 x 100 ms: the last second). */
@@ -75,10 +89,14 @@ export class LoopSaturation {
   #share = 0;
   /** The share's own hysteresis: high at minRefusedShare, low again below half of it (pausing lowers the share it is engaged on). */
   #shareHigh = false;
+  readonly #holding: () => boolean;
+  /** Engaged by the ELU, and not released since (a low ELU releases only while nothing is held). */
+  #loaded = false;
 
   constructor(options: LoopSaturationOptions) {
     this.#answers = options.answers;
     this.#minShare = options.minRefusedShare ?? 0.5;
+    this.#holding = options.holding ?? ((): boolean => false);
     this.#source = options.source;
     this.#dwellMs = options.dwellMs ?? 1000;
     this.#now = options.now ?? ((): number => performance.now());
@@ -98,6 +116,7 @@ export class LoopSaturation {
   /** A new threshold (a config reload) starts from "not saturated"; 0 means always. */
   set threshold(value: number) {
     this.#threshold = value;
+    this.#loaded = false;
     if (value === 0) {
       this.#hysteresis = undefined;
       return;
@@ -125,7 +144,9 @@ export class LoopSaturation {
   get saturated(): boolean {
     if (this.#hysteresis === undefined) return true;
     if (this.#now() - this.#sampledAt >= this.#intervalMs) this.sample();
-    return this.#hysteresis.level !== 'ok' && (this.#answers === undefined || this.#shareHigh);
+    if (this.#hysteresis.level !== 'ok') this.#loaded = true;
+    else if (this.#loaded && !this.#holding()) this.#loaded = false;
+    return this.#loaded && (this.#answers === undefined || this.#shareHigh);
   }
 
   /** Share of the last second's requests that were refused (0 without `answers`). */

@@ -19,7 +19,8 @@
  * - only while the loop is saturated (`saturated()`, loop-saturation.ts): with room on the
  *   loop a refusal is cheap, and pausing a connection that carries many independent requests
  *   (a pool, an open-loop load) stalls all of them — always-on pacing took open-loop 8x
- *   goodput to 38/s (bench/results/gateway-27e8a91-always-on-pausing.md);
+ *   goodput to 38/s (bench/results/gateway-27e8a91-always-on-pausing.md) — and, once engaged,
+ *   held while it holds paused connections (a low load then is the pausing's own doing);
  * - each pause is jittered down to 3/4 of its length at random, so connections refused in
  *   the same instant do not all come back in the same instant;
  * - connections come back at most `resumePerTurn` per loop turn (setImmediate batches): a

@@ -112,6 +112,48 @@ describe('LoopSaturation with the gateway\'s counters: pausing only while refusa
   });
 });
 
+describe('LoopSaturation while the pacer holds connections paused', () => {
+  it('a low ELU does not release pausing while connections are held paused (pausing took the load off); it does once none is, and the share still releases it', () => {
+    const loop = fakeLoop();
+    const counts = { requests: 0, rejected: 0 };
+    let held = 0;
+    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts, holding: () => held > 0 });
+    made.push(l);
+    const tick = (active: number, requests: number, rejected: number): void => {
+      counts.requests += requests;
+      counts.rejected += rejected;
+      loop.run(active, 100 - active);
+      l.sample();
+    };
+    for (let i = 0; i < 10; i++) tick(100, 500, 300); // a storm: saturated, 60% refused
+    expect(l.saturated).toBe(true);
+    held = 1_900; // the pacer pauses the storm's connections
+    for (let i = 0; i < 20; i++) tick(50, 400, 200); // paced: ELU 0.5 for 2 s, past the dwell; 50% refused
+    expect(l.utilization).toBeCloseTo(0.5);
+    expect(l.saturated).toBe(true); // held: released, the storm would come back unpaced
+    held = 0; // the pauses ran out and nothing was refused to pause again
+    tick(50, 400, 200);
+    expect(l.saturated).toBe(false);
+    // Engaged again by the ELU; held; and released by the share whatever is held.
+    for (let i = 0; i < 10; i++) tick(100, 500, 300);
+    held = 10;
+    expect(l.saturated).toBe(true);
+    for (let i = 0; i < 10; i++) tick(50, 500, 50); // 10% refused: the storm is over
+    expect(l.saturated).toBe(false);
+  });
+
+  it('without a pacer to ask (no `holding`), a low ELU past the dwell releases as before', () => {
+    const loop = fakeLoop();
+    const s = saturation(0.9, loop);
+    loop.run(95, 5);
+    s.sample();
+    expect(s.saturated).toBe(true);
+    loop.run(10, 1990); // 2 s at 0.005
+    s.sample();
+    expect(s.saturated).toBe(false);
+  });
+});
+
 /** A socket as the pacer sees it: a handle that counts readStop/readStart. */
 function fakeSocket(): Omit<Socket, 'destroyed'> & { destroyed: boolean; reading: boolean; starts: number } {
   const s = {
