@@ -97,7 +97,8 @@ export interface ServerConfig {
   readonly pauseRefused?: Duration;
   /**
    * Refused connections are paused only while the event loop is saturated: its utilisation
-   * (ELU, sampled every 100 ms) above this, held 1 s once engaged. With room on the loop a
+   * (ELU, sampled every 100 ms) above this, held 1 s once engaged and while refused
+   * connections are held paused. With room on the loop a
    * refusal is cheap and a paused connection would stall every request it carries. 0: pause
    * always. In [0, 0.99]. @default 0.9
    */
