@@ -29,7 +29,7 @@ export interface ResolvedPolicy {
 export interface ResolvedRoute {
   readonly name: string;
   readonly path: string;
-  /** `path` in ASCII lower case for a `caseInsensitive` route (matched against the request path lowered); undefined otherwise. */
+  /** `path` case-folded for a `caseInsensitive` route (canonical-case.ts: matched against the request path folded so); undefined otherwise. */
   readonly lowerPath: string | undefined;
   readonly methods: ReadonlySet<string> | undefined;
   readonly upstream: ResolvedUpstream;

@@ -4,6 +4,7 @@
  * an earlier route takes is never reached — `- { path: / }` before `- { path: /api, policy: api }`
  * sent /api to the catch-all without a word, the api policy limiting nothing.
  */
+import { caseFolded } from './canonical-case.js';
 import type { ResolvedRoute } from './resolved-config.js';
 
 /** A path under a route's prefix: /api takes /api and /api/x, not /apix; / takes everything. */
@@ -22,5 +23,5 @@ export function takesEvery(earlier: Reach, later: Reach): boolean {
   }
   // A case-insensitive later route takes /API/x, which a case-sensitive earlier one does not.
   if (earlier.lowerPath === undefined) return later.lowerPath === undefined && underPrefix(later.path, earlier.path);
-  return underPrefix(later.lowerPath ?? later.path.toLowerCase(), earlier.lowerPath);
+  return underPrefix(later.lowerPath ?? caseFolded(later.path), earlier.lowerPath);
 }

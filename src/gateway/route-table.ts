@@ -13,6 +13,7 @@ import { strippedSet } from './forward-headers.js';
 import { undici } from './peers.js';
 import { PolicyInstance } from './policy-instance.js';
 import { ALLOWED_METHODS } from './responses.js';
+import { caseFolded } from './canonical-case.js';
 import { underPrefix } from './route-reach.js';
 import type { RateStore } from '../rate/store.js';
 import type { ResolvedConfig, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
@@ -104,7 +105,8 @@ export class RouteTable {
 
   /**
    * The first route matching the method and path (a prefix on segment boundaries; regardless
-   * of ASCII case for a `caseInsensitive` route — a canonical path has no other letters raw).
+   * of case for a `caseInsensitive` route, letters beyond ASCII that fold to ASCII ones included:
+   * canonical-case.ts).
    * A route for GET takes HEAD too: upstreams serve a HEAD with their GET handler (RFC 9110
    * section 9.3.2; Express, Django, Rails, Spring do), and `HEAD /search` went past a `methods:
    * [GET]` route to the next one — a catch-all with a looser policy, or exempt — for the same
@@ -115,7 +117,7 @@ export class RouteTable {
     for (const r of this.routes) {
       const c = r.config;
       if (c.methods !== undefined && !c.methods.has(method) && !(method === 'HEAD' && c.methods.has('GET'))) continue;
-      if (c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix((lower ??= path.toLowerCase()), c.lowerPath)) return r;
+      if (c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix((lower ??= caseFolded(path)), c.lowerPath)) return r;
     }
     return undefined;
   }
@@ -129,9 +131,10 @@ export class RouteTable {
    */
   methodsFor(path: string): string[] | undefined {
     const taken = new Set<string>();
+    let lower: string | undefined;
     for (const r of this.routes) {
       const c = r.config;
-      if (!(c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix(path.toLowerCase(), c.lowerPath))) continue;
+      if (!(c.lowerPath === undefined ? underPrefix(path, c.path) : underPrefix((lower ??= caseFolded(path)), c.lowerPath))) continue;
       if (c.methods === undefined) return undefined;
       for (const m of c.methods) taken.add(m);
       if (c.methods.has('GET')) taken.add('HEAD');

@@ -9,6 +9,7 @@ import { InvalidOptionError } from '../core/errors.js';
 import { HttpAdmission } from '../http/admission.js';
 import { trustCheck } from '../http/trusted-proxies.js';
 import { canonicalHash } from './canonical.js';
+import { caseFolded } from './canonical-case.js';
 import { canonicalTarget } from './canonical-path.js';
 import { GatewayConfigError } from './config-error.js';
 import type { GatewayConfig, PolicyConfig, RouteConfig } from './config-types.js';
@@ -215,7 +216,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const route: ResolvedRoute = {
       name,
       path,
-      lowerPath: r.caseInsensitive === true ? path.toLowerCase() : undefined,
+      lowerPath: r.caseInsensitive === true ? caseFolded(path) : undefined,
       methods: r.methods === undefined ? undefined : new Set(r.methods),
       upstream,
       policy,
