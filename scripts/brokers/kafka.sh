@@ -4,6 +4,8 @@
 #                                    KAFKA_SASL_BROKERS=host:port (a second listener: SASL PLAIN, user sluice, password sluice-secret)
 #   scripts/brokers/kafka.sh stop    stop it by PID and remove its data
 #   scripts/brokers/kafka.sh status  print KAFKA_BROKERS=... when running, exit 1 otherwise
+# KAFKA_AUTHORIZER=1 start: with the standard authorizer, where nothing changes until an ACL is
+# made (no ACL on a resource allows all; PLAINTEXT clients are super users) — for tests of ACLs.
 # Idempotent: start while running prints the running broker's address. Data lives in a temp folder.
 NAME=kafka
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -43,6 +45,13 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 PROPS
+  if [[ "${KAFKA_AUTHORIZER:-}" == 1 ]]; then
+    cat >> "$STATE/server.properties" <<'PROPS'
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS
+allow.everyone.if.no.acl.found=true
+PROPS
+  fi
   cat > "$STATE/log4j2.properties" <<'PROPS'
 rootLogger.level = WARN
 rootLogger.appenderRef.out.ref = out

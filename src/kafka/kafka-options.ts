@@ -34,6 +34,11 @@ export interface KafkaSourceOptions extends KafkaAuthOptions {
   readonly fromBeginning?: boolean;
   /** Dead-letter topic. @default `${topic}.dead` */
   readonly deadLetterTopic?: string;
+  /**
+   * How long open() waits for the topic and the dead-letter topic to be served (every
+   * partition led), ms; then it rejects naming the topic and why (no leader...). In [0, 2147483647]. @default 10000
+   */
+  readonly topicWaitMs?: number;
 }
 
 export interface KafkaSourceStats {
@@ -57,4 +62,4 @@ export interface KafkaSourceStats {
 
 export const KAFKA_SOURCE_DEFAULTS = { partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const;
 
-export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true, ssl: true, sasl: true });
+export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true, topicWaitMs: true, ssl: true, sasl: true });

@@ -30,7 +30,7 @@ import { FetchBudget } from './fetch-budget.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from './kafka-options.js';
 import { KAFKA_SOURCE_DEFAULTS, KAFKA_SOURCE_KEYS } from './kafka-options.js';
 import { OffsetTracker } from './offset-tracker.js';
-import { ensureTopics, TopicNotCreatedError } from './topics.js';
+import { ensureTopics, kafkaReason, TopicNotCreatedError, TopicNotServedError, TopicRefusedError } from './topics.js';
 
 interface Held {
   readonly partition: number;
@@ -62,6 +62,15 @@ class KafkaDelivery extends DeliveryBase {
     await this.owner.produceDead(this.held, reason);
     this.owner.finished(this.held);
   }
+}
+
+/** An authorization kafkajs was refused (an ACL on the topic or the group), as an error naming what was refused; undefined for any other error. */
+function authorizationRefused(topic: string, groupId: string, err: unknown): Error | undefined {
+  if (err instanceof BrokerRefusedError || err instanceof BrokerUnavailableError) return undefined;
+  const reason = kafkaReason(err);
+  if (reason.type === undefined || !reason.type.endsWith('AUTHORIZATION_FAILED')) return undefined;
+  if (reason.type === 'GROUP_AUTHORIZATION_FAILED') return new Error(`group ${JSON.stringify(groupId)} is refused to this client (${reason.text})`, { cause: err });
+  return new TopicRefusedError(topic, { type: reason.type, text: reason.text }, err);
 }
 
 export class KafkaSource implements BrokerSource {
@@ -127,6 +136,7 @@ export class KafkaSource implements BrokerSource {
     const sessionTimeout = optInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000, 1000);
     const heartbeatInterval = optInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 3000, 100);
     const dead = nonEmpty('deadLetterTopic', options.deadLetterTopic ?? `${topic}.dead`);
+    const topicWaitMs = optNumber('topicWaitMs', options.topicWaitMs ?? 10_000, 0, TIMER_MAX_MS);
     const auth = kafkaAuth(options);
     const where = `kafka at ${brokers.join(',')}`;
     const kafka = new Kafka({ clientId, brokers, ...auth, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
@@ -138,10 +148,12 @@ export class KafkaSource implements BrokerSource {
     const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500, minBytes: 1, ...budget.kafkajsLimits() });
     await reachKafka(where, () => admin.connect());
     try {
-      // Created when missing, and waited for until their leaders serve them (a fresh topic's first moments: topics.ts).
-      // One missing that cannot be created is refused at once (topics.ts).
-      await ensureTopics(admin, [{ topic }, { topic: dead }], 10_000).catch((err: unknown) => {
-        if (!(err instanceof TopicNotCreatedError)) throw err;
+      // Created when missing, and waited for until their leaders serve them (a fresh topic's first moments: topics.ts),
+      // up to topicWaitMs, then an error naming the topic and why. One missing that cannot be created,
+      // or refused to this client (an ACL), is refused at once (topics.ts).
+      await ensureTopics(admin, [{ topic }, { topic: dead }], topicWaitMs, undefined, 'topicWaitMs').catch((err: unknown) => {
+        if (err instanceof TopicNotServedError) throw new BrokerUnavailableError(where, err);
+        if (!(err instanceof TopicNotCreatedError || err instanceof TopicRefusedError)) throw err;
         throw new BrokerRefusedError(where, err.type.includes('AUTHORIZATION') ? 'permission' : 'request', err);
       });
       await producer.connect();
@@ -168,7 +180,9 @@ export class KafkaSource implements BrokerSource {
       return source;
     } catch (err) {
       await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
-      throw err;
+      // An ACL refusing the topic or the group to the client (the consumer's join, its first offsets): not kafkajs's bare error.
+      const refused = authorizationRefused(topic, groupId, err);
+      throw refused === undefined ? err : new BrokerRefusedError(where, 'permission', refused);
     }
   }
 
@@ -225,7 +239,8 @@ export class KafkaSource implements BrokerSource {
   #fail(err: unknown): void {
     this.#connection.down();
     this.#hurry.abort();
-    this.#arrivals.fail(new BrokerUnavailableError(this.name, err));
+    const refused = authorizationRefused(this.topic, this.groupId, err);
+    this.#arrivals.fail(refused === undefined ? new BrokerUnavailableError(this.name, err) : new BrokerRefusedError(this.name, 'permission', refused));
   }
 
   #fetched(bytes: number): void {

@@ -1,10 +1,11 @@
 // ensureTopics (src/kafka/topics.ts) when the broker refuses to create a topic, with an Admin
 // that answers as kafkajs does: createTopics rejects with a KafkaJSAggregateError of one error
 // per topic refused. The real broker's refusal (an invalid name) is in
-// test/brokers-e2e/kafka-topics.test.ts; the permission case needs an authorizer, faked here.
+// test/brokers-e2e/kafka-topics.test.ts; the permission case needs an authorizer, faked here
+// (the real one: test/brokers-e2e/kafka-unusable-topic.test.ts).
 import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { ensureTopics, TopicNotCreatedError } from '../../src/kafka/topics.js';
+import { ensureTopics, TopicNotCreatedError, TopicNotServedError, TopicRefusedError } from '../../src/kafka/topics.js';
 
 const protocolError = (type: string, message: string, topic?: string): Error => Object.assign(new Error(message), { type, ...(topic === undefined ? {} : { topic }) });
 
@@ -42,7 +43,23 @@ describe('ensureTopics: a creation the broker refuses', () => {
     expect((err as Error).message).toBe('topic "t" does not exist and could not be created (CLUSTER_AUTHORIZATION_FAILED: Cluster authorization failed)');
   });
 
-  it('not a refusal (the broker unreachable: no error type): waited for as before, false at the bound', async () => {
-    expect(await ensureTopics(admin([], new Error('Connection timeout')), [{ topic: 't' }], 1)).toBe(false);
+  it('not a refusal (the broker unreachable: no error type): waited for as before, then TopicNotServedError naming the topic, the wait and the last reason (before: false, no reason)', async () => {
+    const err: unknown = await ensureTopics(admin([], new Error('Connection timeout')), [{ topic: 't' }], 1, undefined, 'topicWaitMs').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TopicNotServedError);
+    expect((err as Error).message).toBe('topic "t" is not served after 1 ms (topicWaitMs): UNKNOWN_TOPIC_OR_PARTITION: This server does not host this topic-partition; creating it failed: Error: Connection timeout');
+  });
+
+  it('an existing topic without a leader (kafkajs\'s retrier wrapping LEADER_NOT_AVAILABLE): TopicNotServedError saying so at the bound', async () => {
+    const leaderless = Object.assign(new Error('Number of retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: protocolError('LEADER_NOT_AVAILABLE', 'There is no leader for this topic-partition as we are in the middle of a leadership election') });
+    const a = { ...admin(['t'], new Error('unused')), createTopics: async () => true, fetchTopicMetadata: async () => Promise.reject(leaderless) } as unknown as Admin;
+    const err: unknown = await ensureTopics(a, [{ topic: 't' }], 1).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('topic "t" is not served after 1 ms: LEADER_NOT_AVAILABLE: There is no leader for this topic-partition as we are in the middle of a leadership election');
+  });
+
+  it('a topic an ACL refuses (TOPIC_AUTHORIZATION_FAILED in its metadata): TopicRefusedError at once, not a wait', async () => {
+    const a = { ...admin(['t'], new Error('unused')), createTopics: async () => true, fetchTopicMetadata: async () => Promise.reject(protocolError('TOPIC_AUTHORIZATION_FAILED', 'Not authorized to access topics: [Topic authorization failed]')) } as unknown as Admin;
+    const err: unknown = await ensureTopics(a, [{ topic: 't' }], 60_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TopicRefusedError);
+    expect((err as Error).message).toBe('topic "t" is refused to this client (TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics: [Topic authorization failed])');
   });
 });

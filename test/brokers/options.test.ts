@@ -98,6 +98,8 @@ describe('brokers: option values', () => {
     ['RedisStreamsSource', () => RedisStreamsSource.open(loose({ url: 'redis://127.0.0.1:1', stream: 's', group: 'g', claimIdleMs: Infinity })), 'claimIdleMs', /^claimIdleMs: expected a number in \[1, 9007199254740991\], received Infinity$/],
     ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', commitIntervalMs: Infinity })), 'commitIntervalMs', /^commitIntervalMs: expected a number in \(0, 2147483647\], received Infinity$/],
     ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', fromBeginning: 'yes' })), 'fromBeginning', /^fromBeginning: expected a boolean, received "yes"$/],
+    ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', topicWaitMs: -1 })), 'topicWaitMs', /^topicWaitMs: expected a number in \[0, 2147483647\], received -1$/],
+    ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', topicWaitMs: '10' })), 'topicWaitMs', /^topicWaitMs: expected a number in \[0, 2147483647\], received "10"$/],
     ['KafkaSource', () => KafkaSource.open(loose({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g', clientId: 7 })), 'clientId', /^clientId: expected a non-empty string, received 7$/],
     ['SqsSource', () => SqsSource.open(loose({ endpoint: 5, queue: 'q' })), 'endpoint', /^endpoint: expected a non-empty string, received 5$/],
   ];
