@@ -46,9 +46,27 @@ export class FailurePolicy {
   }
 }
 
-/** "Name: message", one line, at most 500 characters: fit for a header. */
+/** String(value), or what can be said of it when that throws (an object without a prototype, a toString that throws). */
+function asText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return `(a ${typeof value})`; // a revoked Proxy
+    }
+  }
+}
+
+/** "Name: message", one line, at most 500 characters: fit for a header. Never throws, whatever was thrown. */
 export function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
+  let text: string;
+  try {
+    text = error instanceof Error ? `${asText(error.name)}: ${asText(error.message)}` : `thrown: ${asText(error)}`;
+  } catch {
+    text = `thrown: ${asText(error)}`; // instanceof on a revoked Proxy, a name getter that throws
+  }
   const line = text.replace(/[\r\n]+/g, ' ');
   return line.length > 500 ? `${line.slice(0, 497)}...` : line;
 }
