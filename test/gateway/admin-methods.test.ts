@@ -4,7 +4,7 @@
 // on the single process's listener and on the primary's (--workers). CONNECT is 405 too, and a
 // target over the head's limit 414 (hostile-16: a silent close, and 431).
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, gateway, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+import { WORKERS_TEST_MS, cleanup, gateway, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
 import { rawConversation, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
@@ -52,7 +52,7 @@ describe('admin listener methods', () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--concurrency', '4']);
     await expectReadOnly(gw.adminUrl);
-  }, 120_000);
+  }, WORKERS_TEST_MS);
 
   it('a GET declaring a body is answered and its connection closed, the body not read on (hostile-16)', async () => {
     const up = await upstream((_req, res) => res.end('ok'));

@@ -5,7 +5,7 @@
 // other tests start the CLI with `--import tsx`, which workers inherit, and never saw it.)
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, root, sluice, upstream } from './helpers.js';
+import { WORKERS_START_MS, WORKERS_TEST_MS, cleanup, get, root, sluice, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -14,12 +14,12 @@ describe('bin/sluice.js with workers', () => {
     const up = await upstream((_req, res) => res.end('from upstream'));
     const args = ['gateway', '--upstream', up.url, '--host', '127.0.0.1', '--port', '0', '--admin-port', '0', '--workers', '2'];
     const gw = sluice([], [], [join(root, 'bin/sluice.js'), ...args]);
-    const outcome = await Promise.race([gw.waitFor('listening', 40_000).then((l) => ({ listening: l }), (e: Error) => ({ error: e.message })), gw.exited.then((code) => ({ exited: code }))]);
+    const outcome = await Promise.race([gw.waitFor('listening', WORKERS_START_MS).then((l) => ({ listening: l }), (e: Error) => ({ error: e.message })), gw.exited.then((code) => ({ exited: code }))]);
     expect(outcome, gw.stderr()).toHaveProperty('listening');
     const l = (outcome as { listening: Record<string, unknown> }).listening;
     expect(l['workers']).toBe(2);
     const r = await get(`${String(l['url'])}/x`);
     expect(r.status).toBe(200);
     expect(r.body).toBe('from upstream');
-  }, 60_000);
+  }, WORKERS_TEST_MS);
 });

@@ -7,7 +7,7 @@
 // is asserted is an order of events, not a timing.
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, gateway, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
+import { WORKERS_TEST_MS, cleanup, gateway, get, oneRoute, sleep, startInProcess, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -62,7 +62,7 @@ describe('drain: connections waiting in the accept queue', () => {
     expect(outcomes.every((o) => o.connection === 'close')).toBe(true);
   });
 
-  it('--workers 2: connections queued while the workers get the drain are answered, not reset', { timeout: 90_000 }, async () => {
+  it('--workers 2: connections queued while the workers get the drain are answered, not reset', { timeout: WORKERS_TEST_MS }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--concurrency', '20', '--workers', '2', '--drain-timeout', '10s']);
     expect((await get(`${gw.url}/x`)).status).toBe(200);
@@ -92,7 +92,7 @@ describe('drain: connections waiting in the accept queue', () => {
     expect(refused.every((o) => o.connection === 'close')).toBe(true);
   });
 
-  it('--workers 2: once every worker has closed its listener, a client is refused, not queued behind the primary and reset', { timeout: 90_000 }, async () => {
+  it('--workers 2: once every worker has closed its listener, a client is refused, not queued behind the primary and reset', { timeout: WORKERS_TEST_MS }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--concurrency', '20', '--workers', '2', '--drain-timeout', '10s']);
     expect((await get(`${gw.url}/x`)).status).toBe(200);

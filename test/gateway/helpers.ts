@@ -155,11 +155,19 @@ export async function gatewayCommandRun(args: readonly string[]): Promise<Ran> {
   }
 }
 
+/**
+ * How long a `--workers` gateway may take to listen: a hang guard, not a figure. A primary and
+ * two forked workers under tsx took more than 50 s to listen at load 26 on 2 cores (3 of 3
+ * starts of workers-rate.test.ts, 2026-12-05), 20–30 s at load 14.
+ */
+export const WORKERS_START_MS = 120_000;
+/** A test that starts a `--workers` gateway: its start ({@link WORKERS_START_MS}) and the rest. */
+export const WORKERS_TEST_MS = 300_000;
+
 /** Start the CLI and wait until it listens. */
 export async function gateway(args: readonly string[]): Promise<Spawned & { url: string; adminUrl: string }> {
   const s = sluice(args);
-  // A bound, not a figure: --workers forks tsx processes, which take 15 s and more on 2 busy cores.
-  const l = await s.waitFor('listening', args.includes('--workers') ? 50_000 : 15_000);
+  const l = await s.waitFor('listening', args.includes('--workers') ? WORKERS_START_MS : 15_000);
   return Object.assign(s, { url: String(l['url']), adminUrl: String(l['adminUrl']) });
 }
 

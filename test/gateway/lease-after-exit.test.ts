@@ -4,7 +4,7 @@
 // for ever: the pool's limit shrank by them, the replacement worker starved. The fixture
 // (fixtures/lease-after-exit.mjs) delivers such a request after the exit, as node:cluster may.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, sleep, sluice, upstream } from './helpers.js';
+import { WORKERS_START_MS, WORKERS_TEST_MS, cleanup, get, sleep, sluice, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -16,10 +16,10 @@ interface Leases {
 const status = async (adminUrl: string): Promise<Leases> => JSON.parse((await get(`${adminUrl}/status`)).body) as Leases;
 
 describe('sluice gateway --workers 2: a slot request from a worker that dies on its way', () => {
-  it('is not granted to the dead worker: the pool keeps its limit for the living, and the replacement gets its share', { timeout: 90_000 }, async () => {
+  it('is not granted to the dead worker: the pool keeps its limit for the living, and the replacement gets its share', { timeout: WORKERS_TEST_MS }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const s = sluice(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--concurrency', '4'], ['--import', './test/gateway/fixtures/lease-after-exit.mjs']);
-    const gw = Object.assign(s, { adminUrl: String((await s.waitFor('listening', 30_000))['adminUrl']) });
+    const gw = Object.assign(s, { adminUrl: String((await s.waitFor('listening', WORKERS_START_MS))['adminUrl']) });
     const before = await status(gw.adminUrl);
     const [name, pool] = Object.entries(before.leases)[0]!;
     expect(pool.limit).toBe(4);

@@ -2,16 +2,16 @@
 // status and its dashboard's sample together), not two (finding A1: status, then dashboard, one
 // after the other). A fixture counts the calls each worker gets.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, sleep, sluice, upstream } from './helpers.js';
+import { WORKERS_START_MS, WORKERS_TEST_MS, cleanup, get, sleep, sluice, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
 describe('sluice gateway --workers 2: /status', () => {
-  it('costs one call per worker: the worker answers its status and its dashboard sample together', { timeout: 90_000 }, async () => {
+  it('costs one call per worker: the worker answers its status and its dashboard sample together', { timeout: WORKERS_TEST_MS }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const started = performance.now();
     const s = sluice(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--concurrency', '8'], ['--import', './test/gateway/fixtures/count-calls.mjs']);
-    const l = await s.waitFor('listening', 30_000);
+    const l = await s.waitFor('listening', WORKERS_START_MS);
     const gw = Object.assign(s, { url: String(l['url']), adminUrl: String(l['adminUrl']) });
     expect((await get(`${gw.url}/x`)).status).toBe(200);
     const N = 40;

@@ -4,7 +4,7 @@
 // status; the merged counters went backwards). Now a status call waits one refresh interval:
 // the worker keeps its last status, marked `answering: false`, and the sum keeps its counts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, gateway, get, upstream, within } from './helpers.js';
+import { WORKERS_TEST_MS, cleanup, gateway, get, upstream, within } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -36,7 +36,7 @@ describe('sluice gateway --workers 2: a stopped worker', () => {
       process.kill(stopped.pid, 'SIGCONT');
     }
     expect(await within(10_000, async () => (await status()).workers.every((w) => w.answering), 100)).toBe(true);
-  }, 120_000);
+  }, WORKERS_TEST_MS);
 
   it('/metrics with Prometheus\'s scrape timeout: the answering worker\'s series come within it, the stopped worker\'s are left out', async () => {
     // Before: the scrape waited 30 s for the stopped worker, past Prometheus's timeout, and lost every series.
@@ -56,5 +56,5 @@ describe('sluice gateway --workers 2: a stopped worker', () => {
     } finally {
       process.kill(stopped.pid, 'SIGCONT');
     }
-  }, 120_000);
+  }, WORKERS_TEST_MS);
 });

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, deadPort, gateway, gatewayCommandRun, get, oneRoute, sluice, startInProcess, tempDir, upstream } from '../gateway/helpers.js';
+import { WORKERS_START_MS, WORKERS_TEST_MS, cleanup, deadPort, gateway, gatewayCommandRun, get, oneRoute, sluice, startInProcess, tempDir, upstream } from '../gateway/helpers.js';
 import { haveRedisServer, OwnRedis, sharedRedis, unique, until } from './servers.js';
 
 const svc = await sharedRedis();
@@ -131,7 +131,7 @@ describe.skipIf(!can)('store: unreachable at start', () => {
 });
 
 describe.skipIf(!can)('store: local share with workers', () => {
-  it('with Redis away, each of 2 workers meters its share of the gateway\'s share (burst 4 → 2 each), not the whole gateway\'s', async () => {
+  it('with Redis away, each of 2 workers meters its share of the gateway\'s share (burst 4 → 2 each), not the whole gateway\'s', { timeout: WORKERS_TEST_MS }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const port = await deadPort();
     const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--rate', '5/min', '--burst', '4', '--workers', '2', '--store', `redis://127.0.0.1:${port}`]);
@@ -204,7 +204,7 @@ describe.skipIf(!can)('store: onStoreError closed while Redis is down', () => {
 });
 
 describe.skipIf(!can)('store: with workers, the primary’s /readyz', () => {
-  it('says the workers’ store is away (503 when its mode is closed) and ready once Redis answers', { timeout: 90_000 }, async () => {
+  it('says the workers’ store is away (503 when its mode is closed) and ready once Redis answers', { timeout: WORKERS_TEST_MS }, async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const port = await deadPort();
     const file = join(tempDir(), 'sluice.yaml');
@@ -221,7 +221,7 @@ routes: [ { path: /, upstream: app, policy: p } ]
     );
     // Two workers, each waiting connectTimeout (2 s) for its store before it listens: more than gateway()'s 15 s on a busy machine.
     const s = sluice(['gateway', '--config', file]);
-    const l = await s.waitFor('listening', 45_000);
+    const l = await s.waitFor('listening', WORKERS_START_MS);
     const gw = Object.assign(s, { url: String(l['url']), adminUrl: String(l['adminUrl']) });
     const own = { redis: undefined as OwnRedis | undefined };
     try {
