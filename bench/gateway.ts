@@ -33,6 +33,7 @@
  *   npm run bench:gateway -- --rate-only --rate-conns 10 --rate-pause 0  ... at 10 connections, refused connections never paused
  *   npm run bench:gateway -- --rate-only --rate-pause-load 0              ... refused connections paused whatever the loop's load
  *   npm run bench:gateway -- --closed-only --closed-pause 3000            the closed-loop rows with server.pauseRefused 3 s (default: the gateway's, 1 s)
+ *   npm run bench:gateway -- --closed-only --closed-pause-load 0          ... with server.pauseRefusedLoad 0 (pause whatever the loop's load)
  *   npm run bench:gateway -- --proxy-prof /tmp/prof   every Node proxy writes a CPU profile there (node --cpu-prof) when stopped
  *   npm run bench:gateway -- --proxy-flags=--trace-gc   more Node flags for every Node proxy (its output goes to this terminal)
  *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
@@ -82,6 +83,7 @@ const { values } = parseArgs({
     'rate-pause': { type: 'string' },
     'rate-pause-load': { type: 'string' },
     'closed-pause': { type: 'string' },
+    'closed-pause-load': { type: 'string' },
     'proxy-prof': { type: 'string' },
     'proxy-flags': { type: 'string' },
     baseline: { type: 'string' },
@@ -108,14 +110,14 @@ if (!Number.isFinite(closedSeconds) || closedSeconds < 1) throw new Error(`--clo
 const RATE = { perS: 2000, burst: 100 };
 const RATE_CONNS = values['rate-conns'] === undefined ? [10, 200, 1000] : values['rate-conns'].split(',').map(Number);
 if (RATE_CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--rate-conns: expected connection counts such as "10,200", received ${JSON.stringify(values['rate-conns'])}`);
-/** server.pauseRefused for the rate rows, ms; undefined: the gateway's default. */
-const RATE_PAUSE_MS = values['rate-pause'] === undefined ? undefined : Number(values['rate-pause']);
-if (RATE_PAUSE_MS !== undefined && !(RATE_PAUSE_MS >= 0)) throw new Error(`--rate-pause: expected ms >= 0, received ${JSON.stringify(values['rate-pause'])}`);
-/** server.pauseRefusedLoad for the rate rows (0: pause whatever the load); undefined: the gateway's default. */
-const CLOSED_PAUSE_MS = values['closed-pause'] === undefined ? undefined : Number(values['closed-pause']);
-if (CLOSED_PAUSE_MS !== undefined && !(CLOSED_PAUSE_MS >= 0)) throw new Error(`--closed-pause: expected ms >= 0, received ${JSON.stringify(values['closed-pause'])}`);
-const RATE_PAUSE_LOAD = values['rate-pause-load'] === undefined ? undefined : Number(values['rate-pause-load']);
-if (RATE_PAUSE_LOAD !== undefined && !(RATE_PAUSE_LOAD >= 0 && RATE_PAUSE_LOAD < 1)) throw new Error(`--rate-pause-load: expected a utilisation in [0, 1), received ${JSON.stringify(values['rate-pause-load'])}`);
+/** server.pauseRefused (ms) and server.pauseRefusedLoad (0: pause whatever the load) for the rate rows and the closed-loop rows; undefined: the gateway's default. */
+const [RATE_PAUSE_MS, CLOSED_PAUSE_MS] = [pauseFlag('rate-pause', 'ms >= 0', Infinity), pauseFlag('closed-pause', 'ms >= 0', Infinity)];
+const [RATE_PAUSE_LOAD, CLOSED_PAUSE_LOAD] = [pauseFlag('rate-pause-load', 'a utilisation in [0, 1)', 1), pauseFlag('closed-pause-load', 'a utilisation in [0, 1)', 1)];
+function pauseFlag(name: 'rate-pause' | 'closed-pause' | 'rate-pause-load' | 'closed-pause-load', expected: string, below: number): number | undefined {
+  const v = values[name] === undefined ? undefined : Number(values[name]);
+  if (v !== undefined && !(v >= 0 && v < below)) throw new Error(`--${name}: expected ${expected}, received ${JSON.stringify(values[name])}`);
+  return v;
+}
 /** The rate rows' ceiling run through the unlimited route, s. */
 const CEILING_SECONDS = Math.min(3, closedSeconds);
 /** The issue's closed-loop setting: the same upstream, concurrency 50, a 50 ms queue timeout. */
@@ -324,7 +326,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
   if (!values['rate-only']) console.log(`\nclosed loop: wrk -t2, ${CONNS.join(', ')} connections, ${closedSeconds} s each; file limit raised to the hard limit (${hard}) for wrk; queue timeout ${CLOSED_QUEUE_TIMEOUT_MS} ms`);
   // The gateway's default pausing (settings.gateway turns it off for the open-loop pool).
   const { pauseRefusedMs: _openLoopOnly, ...closedGateway } = settings.gateway;
-  const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...closedGateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, ...(CLOSED_PAUSE_MS === undefined ? {} : { pauseRefusedMs: CLOSED_PAUSE_MS }) } };
+  const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...closedGateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, ...(CLOSED_PAUSE_MS === undefined ? {} : { pauseRefusedMs: CLOSED_PAUSE_MS }), ...(CLOSED_PAUSE_LOAD === undefined ? {} : { pauseRefusedLoad: CLOSED_PAUSE_LOAD }) } };
   for (const c of inOnlyOrder(closedContenders(closedSettings).filter((x) => picked(x) && !values['rate-only']))) {
     if (interrupted) return;
     if (c.skipped !== undefined) {

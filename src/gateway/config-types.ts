@@ -92,7 +92,9 @@ export interface ServerConfig {
   /**
    * A refused keep-alive connection is not read again for min(its Retry-After, this), so a
    * client that re-sends at once is slowed by TCP instead of by the event loop (0s: off).
-   * Never longer than half of keepAliveTimeout. @default 1s
+   * Never longer than half of keepAliveTimeout. A capacity refusal behind a line of paused
+   * connections longer than this is paused for the line's length, up to half of keepAliveTimeout
+   * and of headersTimeout, and its Retry-After says so. @default 1s
    */
   readonly pauseRefused?: Duration;
   /**

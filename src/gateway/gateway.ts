@@ -133,7 +133,7 @@ function localHostOf(server: Server): string {
 }
 
 function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation, logger: Logger, connections: ConnectionLimit): void {
-  pacer.maxPauseMs = c.server.pauseRefusedMs;
+  pacer.configure(c.server);
   if (loop.threshold !== c.server.pauseRefusedLoad) loop.threshold = c.server.pauseRefusedLoad;
   server.headersTimeout = c.server.headersTimeoutMs;
   server.requestTimeout = c.server.requestTimeoutMs;

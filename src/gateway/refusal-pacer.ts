@@ -33,6 +33,10 @@
  * until some pause runs out (closed loop, 2,000 connections: slots idled a third of the time,
  * issue 9). An honest client, who waits its Retry-After, has sent nothing: waking it reads
  * nothing. A rate refusal's pause is not woken: its end is when the client's units are there.
+ * And a capacity refusal's pause follows that line (`capacityWait`): behind a line longer than
+ * `maxPauseMs` it lasts the line's length, up to `lineCapMs` — at 10,000 connections on 50
+ * slots the line was ~5 s, and 1 s pauses brought each connection back to be refused again
+ * four times before its turn (bench/results/pace-a36404c-busy.md).
  *
  * Node's HTTP parser reads the socket's handle directly (`socket.pause()` does not stop
  * it), so the handle's own readStop/readStart are used; a socket without them (a
@@ -100,11 +104,18 @@ export interface RefusalPacerOptions {
   readonly resumePerTurn?: number;
   /** Monotonic ms, for the served rate (`lineMs`). @default performance.now */
   readonly now?: () => number;
+  /** `lineCapMs`. @default maxPauseMs */
+  readonly lineCapMs?: number;
 }
 
 export class RefusalPacer {
   /** Longest pause, ms; 0 turns pacing off. */
   maxPauseMs: number;
+  /**
+   * Longest pause of a capacity refusal behind a line longer than `maxPauseMs` (`capacityWait`),
+   * ms; no longer than `maxPauseMs` when less. @default maxPauseMs (the line does not lengthen pauses)
+   */
+  lineCapMs: number;
   readonly #paused = new Map<Socket, NodeJS.Timeout | null>();
   /** Paused for a capacity refusal: may be read again before the pause runs out (`wake`), oldest pause first. */
   readonly #wakeable = new Set<Socket>();
@@ -131,11 +142,23 @@ export class RefusalPacer {
 
   constructor(maxPauseMs: number, options: RefusalPacerOptions = {}) {
     this.maxPauseMs = maxPauseMs;
+    this.lineCapMs = options.lineCapMs ?? maxPauseMs;
     this.#saturated = options.saturated ?? ((): boolean => true);
     this.#random = options.random ?? Math.random;
     this.#resumePerTurn = options.resumePerTurn ?? 64;
     this.#now = options.now ?? ((): number => performance.now());
     this.#windowStart = this.#now();
+  }
+
+  /**
+   * The server's settings (at start and on a reload): `maxPauseMs` is `server.pauseRefused`;
+   * `lineCapMs` half the keep-alive timeout and of the header timeout, as `pauseRefused` is
+   * capped (validate-server.ts: a paused connection must not be closed, or answered 408, for
+   * time the gateway kept it waiting), never less than `pauseRefused`. The defaults: 1 s, 2.5 s.
+   */
+  configure(server: { readonly pauseRefusedMs: number; readonly keepAliveTimeoutMs: number; readonly headersTimeoutMs: number }): void {
+    this.maxPauseMs = server.pauseRefusedMs;
+    this.lineCapMs = Math.max(server.pauseRefusedMs, Math.min(server.keepAliveTimeoutMs, server.headersTimeoutMs) / 2);
   }
 
   /** An admitted request's permit ended: the line of paused capacity refusals moves on by one. */
@@ -154,12 +177,18 @@ export class RefusalPacer {
   }
 
   /**
-   * Where a capacity refusal now stands while pausing is engaged: `lineMs` in whole seconds,
-   * capped at the longest pause; 0 when not engaged or with no line.
+   * A capacity refusal now, its gate having said come back in `retryS`: how long its connection
+   * is paused, and the Retry-After that says so. While pausing is engaged the pause follows the
+   * line (`lineMs`, where the refused connection stands): `maxPauseMs` for a line shorter than
+   * that, the line's length for a longer one, at most `lineCapMs`; Retry-After is the pause in
+   * whole seconds when that is longer than the gate's own (an honest client, who waits it, is
+   * never held by the pause). Not engaged: the gate's Retry-After, and no pause (`refused`).
    */
-  lineS(): number {
-    if (!this.engaged) return 0;
-    return Math.ceil(Math.min(this.lineMs(), this.maxPauseMs) / 1000);
+  capacityWait(retryS: number): { readonly retryS: number; readonly pauseMs: number } {
+    if (!this.engaged) return { retryS, pauseMs: retryS * 1000 };
+    const line = Math.min(this.lineMs(), Math.max(this.lineCapMs, this.maxPauseMs));
+    const s = Math.max(retryS, Math.ceil(line / 1000));
+    return { retryS: s, pauseMs: Math.min(s * 1000, Math.max(this.maxPauseMs, line)) };
   }
 
   /**
@@ -261,9 +290,13 @@ export class RefusalPacer {
     return woken;
   }
 
-  /** Stop reading `socket` for `min(retryAfterMs, maxPauseMs)` ms, less up to a quarter at random. */
+  /**
+   * Stop reading `socket` for `min(retryAfterMs, maxPauseMs)` ms — a capacity refusal's
+   * (`wakeable`) up to `lineCapMs` when that is longer — less up to a quarter at random.
+   */
   pause(socket: Socket, retryAfterMs: number, wakeable = false): void {
-    const full = Math.min(retryAfterMs, this.maxPauseMs);
+    const cap = wakeable && this.maxPauseMs > 0 ? Math.max(this.maxPauseMs, this.lineCapMs) : this.maxPauseMs;
+    const full = Math.min(retryAfterMs, cap);
     if (!(full > 0) || socket.destroyed) return;
     const ms = full * (1 - this.#random() / 4);
     const handle = handleOf(socket);

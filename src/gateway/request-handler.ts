@@ -359,10 +359,10 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   let { head, retryS } = refusalHead(d, Math.max(1, s));
   const r = d.rejection;
   const wakeable = isCapacityRefusal(r.reason);
-  // A capacity refusal behind a line of paused ones: told, and paused, for the line's length.
-  const lineS = wakeable && !state.draining ? state.pacer.lineS() : 0;
-  if (lineS > retryS) {
-    retryS = lineS;
+  // A capacity refusal behind a line of paused ones: paused, and told, for the line's length.
+  const wait = wakeable && !state.draining ? state.pacer.capacityWait(retryS) : undefined;
+  if (wait !== undefined && wait.retryS > retryS) {
+    retryS = wait.retryS;
     head = withRetryAfter(head, retryS);
   }
   const socket = res.socket;
@@ -372,8 +372,8 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   if (state.draining) return;
   // A rate limit knows to the ms when the client's next unit is there (the header rounds it
   // up to whole seconds): pause that long, but not past the moment its bucket is full again
-  // (ratePauseMs). A capacity refusal pauses for what the header says.
-  const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? ratePauseMs(r.retryAfterMs, r.facts?.resetMs) : retryS * 1000;
+  // (ratePauseMs). A capacity refusal pauses for the line (capacityWait), no longer than the header says.
+  const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? ratePauseMs(r.retryAfterMs, r.facts?.resetMs) : (wait?.pauseMs ?? retryS * 1000);
   state.pacer.refused(socket, pauseMs, state.table.trusted, wakeable);
 }
 

@@ -1,9 +1,12 @@
 // The line of connections paused for a capacity refusal (refusal-pacer.ts): `wake` reads the
 // longest-paused first and only capacity refusals; `lineMs` is how long the line takes at the
-// rate permits ended lately. Virtual time and stand-in sockets with the handle calls the pacer uses.
+// rate permits ended lately; a capacity refusal's pause follows it (`capacityWait`):
+// server.pauseRefused for a short line, the line's length for a longer one, at most half the
+// keep-alive timeout, and Retry-After says the same wait in whole seconds. Virtual time for the
+// served rate, fake timers for the pauses, stand-in sockets with the handle calls the pacer uses.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.js';
 import { RefusalPacer } from '../../src/gateway/refusal-pacer.js';
 
@@ -101,5 +104,63 @@ describe('refusal pacer: what its counters tell apart', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+const SERVER = { pauseRefusedMs: 1000, keepAliveTimeoutMs: 5000, headersTimeoutMs: 10_000 };
+
+/** A pacer, engaged while `engaged.on`, with `line` connections paused for a capacity refusal and 2 permits ended per ms over the last window. */
+function pacerWithLine(line: number, configure = true): { pacer: RefusalPacer; engaged: { on: boolean } } {
+  const clock = new VirtualClock();
+  const engaged = { on: true };
+  const pacer = new RefusalPacer(SERVER.pauseRefusedMs, { random: () => 0, now: () => clock.now(), saturated: () => engaged.on });
+  if (configure) pacer.configure(SERVER);
+  for (let i = 0; i < line; i++) pacer.pause(fakeSocket(), 60_000, true);
+  for (let i = 0; i < 1000; i++) {
+    pacer.served();
+    clock.advance(0.5);
+  }
+  return { pacer, engaged };
+}
+
+afterEach(() => void vi.useRealTimers());
+
+describe('refusal pacer: a capacity refusal waits as long as the line', () => {
+  it('a short line keeps server.pauseRefused and the gate\'s Retry-After', () => {
+    expect(pacerWithLine(0).pacer.capacityWait(1)).toEqual({ retryS: 1, pauseMs: 1000 });
+    expect(pacerWithLine(1500).pacer.capacityWait(1)).toEqual({ retryS: 1, pauseMs: 1000 }); // 750 ms of line
+  });
+
+  it('a line longer than pauseRefused: paused for the line, told it in whole seconds', () => {
+    const { pacer } = pacerWithLine(3600); // 3,600 at 2 per ms: 1,800 ms
+    expect(pacer.lineCapMs).toBe(2500);
+    expect(pacer.capacityWait(1)).toEqual({ retryS: 2, pauseMs: 1800 });
+    // The gate's own estimate is longer: the header keeps it, the pause still follows the line.
+    expect(pacer.capacityWait(4)).toEqual({ retryS: 4, pauseMs: 1800 });
+  });
+
+  it('a line past half the keep-alive timeout: paused that long, no more', () => {
+    const { pacer } = pacerWithLine(10_000); // 5,000 ms of line
+    expect(pacer.capacityWait(1)).toEqual({ retryS: 3, pauseMs: 2500 });
+  });
+
+  it('not engaged: the gate\'s Retry-After and no lengthened pause; not configured: pauseRefused is the cap', () => {
+    const a = pacerWithLine(3600);
+    a.engaged.on = false;
+    expect(a.pacer.capacityWait(1)).toEqual({ retryS: 1, pauseMs: 1000 });
+    expect(pacerWithLine(3600, false).pacer.capacityWait(1)).toEqual({ retryS: 1, pauseMs: 1000 });
+  });
+
+  it('the connection stays paused for the line\'s length; a rate refusal still at most pauseRefused', () => {
+    const { pacer } = pacerWithLine(3600);
+    vi.useFakeTimers();
+    const [capacity, rate] = [fakeSocket(), fakeSocket()];
+    const { pauseMs } = pacer.capacityWait(1);
+    pacer.refused(capacity, pauseMs, undefined, true);
+    pacer.refused(rate, 1800, undefined, false);
+    vi.advanceTimersByTime(1001);
+    expect([capacity.reading, rate.reading]).toEqual([false, true]);
+    vi.advanceTimersByTime(800);
+    expect(capacity.reading).toBe(true);
   });
 });
