@@ -30,8 +30,9 @@
  * connections, 1 worker): 1,000–2,100 refusals/s went out unpaced in those gaps, each storm
  * a run of long loop turns in which upstream answers waited to be read — the slot turnaround
  * the closed loop loses (bench/results/turnaround-*.md). Held, pausing ends when the storm
- * does: its connections' pauses run out without a refusal to pause them again, or refusals
- * fall below a quarter of the requests (the share's own release).
+ * does: its connections' pauses run out without a refusal to pause them again. The share's
+ * release (below a quarter of the requests refused) waits for that too: pausing lowers the
+ * share as it lowers the ELU.
  */
 import { performance } from 'node:perf_hooks';
 import { eventLoopUtilizationSignal } from '../pressure/event-loop-utilization-signal.js';
@@ -87,7 +88,13 @@ export class LoopSaturation {
   #slot = 0;
   #lastCounts: { requests: number; rejected: number } | undefined;
   #share = 0;
-  /** The share's own hysteresis: high at minRefusedShare, low again below half of it (pausing lowers the share it is engaged on). */
+  /**
+   * The share's own hysteresis: high at minRefusedShare, low again below half of it (pausing
+   * lowers the share it is engaged on), and not while refused connections are held paused: at
+   * 500 wrk connections on 50 slots pausing took refusals from ~2,200/s to ~430/s, a sixth of
+   * the requests, and the share released it — the storm came back unpaced (~1,800 of ~2,230
+   * refusals/s), engaged again a second later (bench/results/pace-a36404c-busy.md).
+   */
   #shareHigh = false;
   readonly #holding: () => boolean;
   /** Engaged by the ELU, and not released since (a low ELU releases only while nothing is held). */
@@ -184,7 +191,7 @@ export class LoopSaturation {
     }
     this.#share = requests > 0 ? rejected / requests : 0;
     if (this.#share >= this.#minShare) this.#shareHigh = true;
-    else if (this.#share < this.#minShare / 2) this.#shareHigh = false;
+    else if (this.#share < this.#minShare / 2 && !this.#holding()) this.#shareHigh = false;
   }
 
   stop(): void {

@@ -112,34 +112,53 @@ describe('LoopSaturation with the gateway\'s counters: pausing only while refusa
   });
 });
 
+/** A saturation reading the gateway's counters and a pacer's held count; `tick` is 100 ms of `active` ms busy with those requests and refusals. */
+function heldSaturation(): { l: LoopSaturation; tick: (active: number, requests: number, rejected: number) => void; hold: (n: number) => void } {
+  const loop = fakeLoop();
+  const counts = { requests: 0, rejected: 0 };
+  let held = 0;
+  const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts, holding: () => held > 0 });
+  made.push(l);
+  const tick = (active: number, requests: number, rejected: number): void => {
+    counts.requests += requests;
+    counts.rejected += rejected;
+    loop.run(active, 100 - active);
+    l.sample();
+  };
+  return { l, tick, hold: (n) => void (held = n) };
+}
+
 describe('LoopSaturation while the pacer holds connections paused', () => {
-  it('a low ELU does not release pausing while connections are held paused (pausing took the load off); it does once none is, and the share still releases it', () => {
-    const loop = fakeLoop();
-    const counts = { requests: 0, rejected: 0 };
-    let held = 0;
-    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts, holding: () => held > 0 });
-    made.push(l);
-    const tick = (active: number, requests: number, rejected: number): void => {
-      counts.requests += requests;
-      counts.rejected += rejected;
-      loop.run(active, 100 - active);
-      l.sample();
-    };
+  it('a low ELU does not release pausing while connections are held paused (pausing took the load off); it does once none is, and so does the share', () => {
+    const { l, tick, hold } = heldSaturation();
     for (let i = 0; i < 10; i++) tick(100, 500, 300); // a storm: saturated, 60% refused
     expect(l.saturated).toBe(true);
-    held = 1_900; // the pacer pauses the storm's connections
+    hold(1_900); // the pacer pauses the storm's connections
     for (let i = 0; i < 20; i++) tick(50, 400, 200); // paced: ELU 0.5 for 2 s, past the dwell; 50% refused
     expect(l.utilization).toBeCloseTo(0.5);
     expect(l.saturated).toBe(true); // held: released, the storm would come back unpaced
-    held = 0; // the pauses ran out and nothing was refused to pause again
+    hold(0); // the pauses ran out and nothing was refused to pause again
     tick(50, 400, 200);
     expect(l.saturated).toBe(false);
-    // Engaged again by the ELU; held; and released by the share whatever is held.
+    // Engaged again by the ELU; held; released by the share once nothing is held.
     for (let i = 0; i < 10; i++) tick(100, 500, 300);
-    held = 10;
+    hold(10);
     expect(l.saturated).toBe(true);
-    for (let i = 0; i < 10; i++) tick(50, 500, 50); // 10% refused: the storm is over
+    for (let i = 0; i < 10; i++) tick(50, 500, 50); // 10% refused, but connections still held
+    expect(l.saturated).toBe(true);
+    hold(0); // the storm is over: the pauses ran out, nothing refused to pause again
+    tick(50, 500, 50);
     expect(l.saturated).toBe(false);
+  });
+
+  it('pausing lowers the refused share below a quarter (500 wrk connections): held, the share does not release it', () => {
+    const { l, tick, hold } = heldSaturation();
+    for (let i = 0; i < 10; i++) tick(95, 420, 220); // unpaced: 52% refused, the loop saturated
+    expect(l.saturated).toBe(true);
+    hold(450); // the pacer holds the storm's connections
+    for (let i = 0; i < 30; i++) tick(60, 250, 43); // paced: 17% refused, ELU 0.6, for 3 s
+    expect(l.refusedShare).toBeLessThan(0.25);
+    expect(l.saturated).toBe(true);
   });
 
   it('without a pacer to ask (no `holding`), a low ELU past the dwell releases as before', () => {
