@@ -19,6 +19,7 @@ import { optNumber } from '../core/options.js';
 import { hashTag, KIND } from './keys.js';
 import { BREAKER_COMMAND } from './lease-scripts.js';
 import { replyNumber } from './redis-rate-store.js';
+import { StoreUnavailableError } from './store-errors.js';
 import type { StoreLink } from './store-link.js';
 
 export interface SharedBreakerOptions {
@@ -40,6 +41,8 @@ export class SharedBreaker {
   #applied = 0;
   #applying = false;
   #busy = false;
+  /** The store error last warned of, until a call succeeds. */
+  #warned: string | undefined;
 
   constructor(link: StoreLink, base: string, breaker: CircuitBreaker, options: SharedBreakerOptions = {}) {
     this.#link = link;
@@ -62,9 +65,11 @@ export class SharedBreaker {
       // an empty replica, the key expired) and its count began again — or there is none (0).
       // Its changes from here on apply; a missing state changes nothing here.
       if (epoch < this.#applied) this.#applied = 0;
+      this.#warned = undefined;
       this.#apply(epoch, String(r[1]), replyNumber(r[2]));
-    } catch {
-      // The store is away: this breaker goes on alone.
+    } catch (err) {
+      // The store is away (or its key is unusable): this breaker goes on alone.
+      this.#failed(err);
     } finally {
       this.#busy = false;
     }
@@ -88,9 +93,24 @@ export class SharedBreaker {
       // Its own change, the newest in Redis (answers come in the order Redis ran the calls): a
       // count below what was applied began again since.
       this.#applied = replyNumber(r[0]);
-    } catch {
+      this.#warned = undefined;
+    } catch (err) {
       // Not shared this time; the local breaker already acted.
+      this.#failed(err);
     }
+  }
+
+  /**
+   * An outage is the failure mode's business, said by the store's health; any other error
+   * (WRONGTYPE: another program writes the key) stops the sharing until someone acts, so it is
+   * said — once per error until a call succeeds, not at every sync.
+   */
+  #failed(err: unknown): void {
+    if (err instanceof StoreUnavailableError) return;
+    const why = String(err);
+    if (why === this.#warned) return;
+    this.#warned = why;
+    process.emitWarning(`sluice: shared breaker ${this.breaker.name}: ${why} (the breaker acts alone; said once until a call succeeds)`, { code: 'SLUICE_STORE_ERROR' });
   }
 
   #apply(epoch: number, state: string, remainingMs: number): void {
