@@ -227,6 +227,9 @@ export function flagConfig(flags: Map<string, string>): GatewayConfig {
   } catch (err) {
     if (!(err instanceof GatewayConfigError)) throw err;
     const lines = err.issues.map((i) => {
+      // An item of a list flag is named by its index, and shown alone (the whole list was quoted).
+      const item = /^trustProxy\[(\d+)\]$/.exec(i.path);
+      if (item !== null) return `${flagRef('trust-proxy').replace('(trustProxy)', `(${i.path})`)}: expected ${i.expected}, received ${i.found} (item ${Number(item[1]) + 1} of the list)`;
       const flag = flagAt(i.path);
       const value = flag === undefined ? undefined : flags.get(flag);
       return flag === undefined ? `${i.path}: expected ${i.expected}, received ${i.found}` : `${flagRef(flag)}: expected ${i.expected}, received ${value === undefined || value === '' ? i.found : JSON.stringify(value)}`;

@@ -64,6 +64,8 @@ function soundness(errors: readonly ErrorObject[]): { sound: (path: Path) => boo
  * resolve it. Throws GatewayConfigError listing every problem — the schema's and the rules'
  * together, in the order of the file's lines.
  */
+const TRUSTED_EXPECTED = 'an IP address, a CIDR block (address/prefix: 0 to 32 bits for IPv4, 0 to 128 for IPv6) or one of loopback, linklocal, uniquelocal';
+
 export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedConfig {
   const file = source?.file ?? '<config>';
   const validate = schemaValidator();
@@ -92,13 +94,16 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     if (sound([section]) && host !== undefined && !isListenHost(host)) issues.add([section, 'host'], LISTEN_HOST_EXPECTED);
   }
   if (sound(['listen']) && sound(['admin']) && c.admin?.enabled !== false) checkAdminPort(c, issues);
+  // Each item on its own: every bad one is named with its index (the first alone was, before).
   if (c.trustProxy !== undefined && sound(['trustProxy'])) {
-    try {
-      trustCheck(c.trustProxy);
-    } catch (err) {
-      const m = err instanceof InvalidOptionError ? /^trustProxy\[(\d+)\]/.exec(err.option) : null;
-      issues.add(m === null ? ['trustProxy'] : ['trustProxy', Number(m[1])], 'an IP address, a CIDR block or one of loopback, linklocal, uniquelocal');
-    }
+    c.trustProxy.forEach((item, i) => {
+      try {
+        trustCheck([item]);
+      } catch (err) {
+        if (!(err instanceof InvalidOptionError)) throw err;
+        issues.add(['trustProxy', i], TRUSTED_EXPECTED);
+      }
+    });
   }
   if (c.proxyHeader !== undefined && c.trustProxy === undefined) issues.add(['proxyHeader'], 'no proxyHeader without trustProxy (no proxy header is read unless proxies are trusted)');
   const storeUrl = c.store === undefined ? undefined : redisUrlProblem(c.store.url, c.store.cluster === true);

@@ -43,6 +43,7 @@ describe('sluice gateway, as a process', () => {
 });
 
 const UP = 'upstreams:\n  app:\n    url: http://127.0.0.1:3000\n';
+const TRUSTED = 'an IP address, a CIDR block (address/prefix: 0 to 32 bits for IPv4, 0 to 128 for IPv6) or one of loopback, linklocal, uniquelocal';
 
 describe('sluice gateway --check', () => {
   it('a valid config: exit 0', async () => {
@@ -256,10 +257,24 @@ describe('sluice gateway --check', () => {
   it('a trustProxy block without its prefix (10.0.0.0/) is refused: it was a /0, every address trusted (hostile-11)', async () => {
     const file = await check(`${UP}trustProxy: [loopback, "10.0.0.0/"]\nroutes:\n  - path: /\n`);
     expect(file.code).toBe(2);
-    expect(file.stderr).toBe('sluice.yaml:4: trustProxy[1]: expected an IP address, a CIDR block or one of loopback, linklocal, uniquelocal, found "10.0.0.0/"\n');
+    expect(file.stderr).toBe(`sluice.yaml:4: trustProxy[1]: expected ${TRUSTED}, found "10.0.0.0/"\n`);
     const flag = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--trust-proxy', 'loopback,10.0.0.0/', '--port', '0', '--no-admin']);
     expect(flag.code).toBe(2);
-    expect(flag.stderr.split('\n')[0]).toBe('sluice gateway: --trust-proxy (trustProxy): expected an IP address, a CIDR block or one of loopback, linklocal, uniquelocal, received "loopback,10.0.0.0/"');
+    expect(flag.stderr.split('\n')[0]).toBe(`sluice gateway: --trust-proxy (trustProxy[1]): expected ${TRUSTED}, received "10.0.0.0/" (item 2 of the list)`);
+  });
+
+  it('every bad trustProxy item is named with its index, not the whole list (the flag quoted "loopback,10.0.0.0/33,foo"; the file named the first alone)', async () => {
+    const file = await check(`${UP}trustProxy: [loopback, 10.0.0.0/33, bogus, "::1/129"]\nroutes:\n  - path: /\n`);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toBe(['"10.0.0.0/33"', '"bogus"', '"::1/129"'].map((v, i) => `sluice.yaml:4: trustProxy[${i + 1}]: expected ${TRUSTED}, found ${v}\n`).join(''));
+    const flag = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--trust-proxy', 'loopback, 10.0.0.0/33,foo', '--port', '0', '--no-admin']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.split('\n').slice(0, 2)).toEqual([
+      `sluice gateway: --trust-proxy (trustProxy[1]): expected ${TRUSTED}, received "10.0.0.0/33" (item 2 of the list)`,
+      `sluice gateway: --trust-proxy (trustProxy[2]): expected ${TRUSTED}, received "foo" (item 3 of the list)`,
+    ]);
+    const empty = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--trust-proxy', 'loopback,,10.0.0.0/8', '--port', '0', '--no-admin']);
+    expect(empty.stderr.split('\n')[0]).toBe('sluice gateway: --trust-proxy (trustProxy[1]): expected a non-empty string, received "" (item 2 of the list)');
   });
 });
 
