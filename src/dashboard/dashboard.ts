@@ -45,6 +45,9 @@ export interface DashboardOptions {
   readonly title?: string;
 }
 
+/** The paths the handler serves under its basePath (handle() answers 404 for any other). */
+export const DASHBOARD_PATHS: readonly string[] = ['', '/', '/events', '/snapshot', '/uplot.js', '/uplot.css'];
+
 export const DASHBOARD_DEFAULTS = { basePath: '/dashboard', intervalMs: 500, historySeconds: 300, maxTenants: 1000, topTenants: 10, tenantKeys: 'hash', maxSubscribers: 100, title: 'sluice', maxBlockedSamples: 20 } as const;
 
 export interface DashboardSample {

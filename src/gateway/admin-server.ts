@@ -17,6 +17,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
+import { DASHBOARD_PATHS } from '../dashboard/dashboard.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { createAdminServer } from './admin-connections.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
@@ -51,17 +52,29 @@ export function send(res: ServerResponse, status: number, body: string, type = '
   res.end(body);
 }
 
+/** The admin listener's own paths (the dashboard's are under its basePath). */
+const ADMIN_PATHS: readonly string[] = ['/healthz', '/readyz', '/status', '/metrics'];
+export const NOT_FOUND = 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n';
+
 /**
- * Every admin path reads, so only GET and HEAD are served: any other method is 405 with
- * `Allow` (hostile-9: POST, PUT, DELETE /status were answered 200 as a GET, so a client or a
- * proxy that retries or caches by method was told a write had worked), and the connection is
- * closed, its body unread (a POST declaring 100 MB was left on a keep-alive connection). True
- * when it answered.
+ * What no admin path serves, answered; true when it answered. A path the listener does not have
+ * is 404 whatever the method (POST /nope was 405 while GET /nope was 404: "not allowed" on a
+ * resource that does not exist). Every admin path reads, so only GET and HEAD are served on
+ * one: any other method is 405 with `Allow` (hostile-9: POST, PUT, DELETE /status were
+ * answered 200 as a GET, so a client or a proxy that retries or caches by method was told a
+ * write had worked). Either way a request that is no read has its connection closed, its body
+ * unread (a POST declaring 100 MB was left on a keep-alive connection). HEAD is a GET without
+ * the body (node:http drops it).
  */
-export function refuseMethod(req: IncomingMessage, res: ServerResponse): boolean {
-  if (req.method === 'GET' || req.method === 'HEAD') return false;
-  const body = `method ${req.method ?? '?'} not allowed: the admin listener serves GET and HEAD\n`;
-  res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Allow: 'GET, HEAD', Connection: 'close' });
+export function refuseUnserved(req: IncomingMessage, res: ServerResponse, dashboard: Pick<Dashboard, 'basePath'>): boolean {
+  const path = (req.url ?? '/').split('?')[0]!;
+  const base = dashboard.basePath;
+  const known = ADMIN_PATHS.includes(path) || ((path === base || path.startsWith(`${base}/`)) && DASHBOARD_PATHS.includes(path.slice(base.length)));
+  const read = req.method === 'GET' || req.method === 'HEAD';
+  if (known && read) return false;
+  const close = read ? {} : { Connection: 'close' };
+  const [status, body, allow] = known ? [405, `method ${req.method ?? '?'} not allowed: the admin listener serves GET and HEAD\n`, { Allow: 'GET, HEAD' }] : [404, NOT_FOUND, {}];
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...allow, ...close });
   res.end(body);
   return true;
 }
@@ -134,7 +147,7 @@ export async function loadMetrics(state: HandlerState, dashboard?: Dashboard): P
 export async function startAdmin(host: string, port: number, deps: AdminDeps): Promise<AdminServer> {
   const { dashboard, metrics } = deps;
   const server: Server = createAdminServer((req, res) => {
-    if (dashboard.handle(req, res) || refuseMethod(req, res)) return;
+    if (refuseUnserved(req, res, dashboard) || dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const { state } = deps;
     switch (path) {
@@ -161,7 +174,7 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
           });
         return;
       default:
-        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
+        return send(res, 404, NOT_FOUND);
     }
   });
   return listenAdmin(server, host, port, () => dashboard.close());

@@ -1,7 +1,7 @@
 /** The primary's admin listener (primary.ts): /status and /metrics over every worker. */
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { createAdminServer } from './admin-connections.js';
-import { listenAdmin, refuseMethod, send, storeReadiness } from './admin-server.js';
+import { listenAdmin, NOT_FOUND, refuseUnserved, send, storeReadiness } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { StoreStatus } from './store-share.js';
 
@@ -23,7 +23,7 @@ export interface PrimaryAdminDeps {
  */
 export function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdminDeps): Promise<AdminServer> {
   const server = createAdminServer((req, res) => {
-    if (deps.dashboard.handle(req, res) || refuseMethod(req, res)) return;
+    if (refuseUnserved(req, res, deps.dashboard) || deps.dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const fail = (err: unknown): void => send(res, 500, `${String(err)}\n`);
     switch (path) {
@@ -39,7 +39,7 @@ export function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdmin
       case '/metrics':
         return void deps.metrics(scrapeTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'])).then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
       default:
-        return send(res, 404, 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
+        return send(res, 404, NOT_FOUND);
     }
   });
   return listenAdmin(server, host, port, () => deps.dashboard.close());

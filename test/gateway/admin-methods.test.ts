@@ -36,6 +36,23 @@ async function expectReadOnly(adminUrl: string): Promise<void> {
   expect(longHeader.text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*\r\n\r\nheaders_too_large: /);
   const bad = await rawConversation(adminUrl, 'GET /status HTTP/1.1\r\nHo st: a\r\n\r\n');
   expect(bad.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nbad_header: A header is malformed \(Invalid header token\)\.\n$/);
+  // An unknown path is 404 for every method, HEAD as GET (POST /nope was 405, POST /dashboard/nope
+  // too: a method "not allowed" on a resource that does not exist); a known one 405 + Allow for the rest.
+  for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PURGE']) {
+    for (const path of ['/nope', '/status/x', '/dashboard/nope', '/']) {
+      const r = await get(`${adminUrl}${path}`, { method, body: method === 'POST' ? '{}' : '' });
+      const read = method === 'GET' || method === 'HEAD';
+      // A body that may follow is not read on: the connection closes (as after a 405).
+      expect([method, path, r.status, r.headers['allow'], read || r.headers['connection'] === 'close']).toEqual([method, path, 404, undefined, true]);
+      expect(r.body, `${method} ${path}`).toBe(method === 'HEAD' ? '' : 'not found: try /healthz, /readyz, /status, /metrics, /dashboard\n');
+    }
+    for (const path of ['/dashboard', '/dashboard/snapshot']) {
+      const r = await get(`${adminUrl}${path}`, { method });
+      expect([method, path, r.status, r.headers['allow']]).toEqual([method, path, method === 'GET' || method === 'HEAD' ? 200 : 405, method === 'GET' || method === 'HEAD' ? undefined : 'GET, HEAD']);
+    }
+  }
+  const head = await get(`${adminUrl}/healthz`, { method: 'HEAD' });
+  expect([head.status, head.headers['content-length'], head.body]).toEqual([200, '3', '']);
   // GET and HEAD, with a query string, are served as before.
   expect((await get(`${adminUrl}/status?pretty=0`)).status).toBe(200);
   expect((await get(`${adminUrl}/healthz`, { method: 'HEAD' })).status).toBe(200);
