@@ -2,7 +2,7 @@
 // that answers as kafkajs does: createTopics rejects with a KafkaJSAggregateError of one error
 // per topic refused. The real broker's refusal (an invalid name) is in
 // test/brokers-e2e/kafka-topics.test.ts; the permission case needs an authorizer, faked here
-// (the real one: test/brokers-e2e/kafka-unusable-topic.test.ts).
+// (the real one: test/brokers-e2e/kafka-outage.test.ts).
 import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ensureTopics, TopicNotCreatedError, TopicNotServedError, TopicRefusedError } from '../../src/kafka/topics.js';
