@@ -213,7 +213,7 @@ routes:
     const summary =
       `good clients kept ${(share * 100).toFixed(1)}% of their calm goodput under ${SLOW_UPLOADERS} slow uploaders + ${NON_READERS} non-readers of ${BIG_BYTES / 2 ** 20} MB ` +
       `(goal >= ${GOAL_SHARE * 100}%: ${share >= GOAL_SHARE ? 'met' : 'NOT met'})\n` +
-      `gateway at the end: ${gate?.inFlight ?? '?'} of ${SLOTS} slots in flight, ${status.counters.slowReadersReleased} slow readers released their slot, ` +
+      `gateway at the end: ${gate?.inFlight ?? '?'} of ${SLOTS} slots in flight, ${status.counters.slowReadersHeld} slow readers held (upstream waiting), ${status.counters.slowReadersCut} cut for their slots, ` +
       `${status.counters.bodyTimeouts} uploads timed out (408), bodies held ${status.memory.bodies.used} B (peak ${status.memory.bodies.peak} B), ` +
       `responses held ${(status.memory.responses.used / 2 ** 20).toFixed(1)} MiB (peak ${(status.memory.responses.peak / 2 ** 20).toFixed(1)} MiB)\n`;
     process.stdout.write(`\n${table}\n${summary}`);
@@ -238,7 +238,7 @@ routes:
 const USAGE = `${(/\/\*\*([\s\S]*?)\*\//.exec(readFileSync(fileURLToPath(import.meta.url), 'utf8'))?.[1] ?? '').replace(/^ \* ?/gm, '')}\n`;
 
 interface GatewayStatusView {
-  readonly counters: Record<string, number> & { slowReadersReleased: number; bodyTimeouts: number };
+  readonly counters: Record<string, number> & { slowReadersHeld: number; slowReadersCut: number; bodyTimeouts: number };
   readonly memory: { readonly bodies: { used: number; peak: number }; readonly responses: { used: number; peak: number } };
   readonly policies: readonly { readonly gates: readonly { readonly kind: string; readonly inFlight: number; readonly queued: number }[] }[];
   readonly upstreams: readonly unknown[];

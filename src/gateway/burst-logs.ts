@@ -16,6 +16,8 @@ export interface BurstLogs {
   /** A shadow policy's refusals, counted instead of given. */
   readonly shadowRejections: RejectionLog;
   readonly admissionFailures: AdmissionFailures;
+  /** Responses cut off while they waited for a slow client, for the slot they held (slow-readers.ts). */
+  readonly slowReaderCuts: RejectionLog;
 }
 
 /** `clock`: the gateway's (its `clock` option), on which a route's failed admissions are recent or not. */
@@ -24,6 +26,7 @@ export function burstLogs(logger: Logger, clock?: Clock, periodMs: number = GATE
     rejections: new RejectionLog(logger, periodMs),
     shadowRejections: new RejectionLog(logger, periodMs, { message: 'shadow: would have refused' }),
     admissionFailures: new AdmissionFailures(logger, periodMs, clock),
+    slowReaderCuts: new RejectionLog(logger, periodMs, { message: 'slow readers cut for their slots' }),
   };
 }
 
@@ -32,5 +35,6 @@ export function flushLogs(state: BurstLogs & { readonly badRequests: { flush(): 
   state.rejections.flush();
   state.shadowRejections.flush();
   state.admissionFailures.flush();
+  state.slowReaderCuts.flush();
   state.badRequests.flush();
 }

@@ -65,9 +65,9 @@ export interface ServerConfig {
   /**
    * Response bytes held for one client ahead of what it has read. The upstream's response is
    * read into it at the upstream's pace: a response that fits ends the request's permit when
-   * the upstream has sent it all, whatever the client does; for a larger one the permit ends
-   * when the buffer is full (the upstream then waits for the client, holding its connection
-   * but no slot). @default 1mb
+   * the upstream has sent it all, whatever the client does; a larger one keeps its slot and
+   * upstream connection while the upstream waits for the client, and yields them (is cut off)
+   * to requests that want them once its client has taken nothing for 500 ms. @default 1mb
    */
   readonly responseBuffer?: Size;
   /** Response bytes held for slow clients at once, all responses together, per process (past it a response buffers no more). @default 256mb */

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { ReadWatch } from './read-watch.js';
-import type { SlowReaders } from './slow-readers.js';
+import type { SlotGate, SlowReaders } from './slow-readers.js';
 import type { UpstreamFailure } from './upstream-failures.js';
 
 export interface ForwardContext {
@@ -18,8 +18,10 @@ export interface ForwardContext {
   readonly readWatch: ReadWatch<ServerResponse>;
   /** An upstream failure happened (answered 502/504, or a response cut): for logs and counters. */
   readonly onUpstreamFailure: (kind: UpstreamFailure, error: string | undefined) => void;
-  /** A slow client: its response outgrew the buffer (the permit ended early), or it was cut for not reading. */
-  readonly onSlowReader: (what: 'released' | 'write-timeout') => void;
-  /** Responses waiting for their clients yield their upstream connections to requests waiting for one (slow-readers.ts). */
+  /** A slow client: its response outgrew the buffer (the upstream waits for it, the slot held), it was cut for its slot, or for not reading. */
+  readonly onSlowReader: (what: 'held' | 'cut' | 'write-timeout') => void;
+  /** Responses waiting for their clients yield their slots and upstream connections to requests that want them (slow-readers.ts). */
   readonly slowReaders?: SlowReaders;
+  /** The concurrency gate whose slot an admitted request of this route holds (its policy's), if any. */
+  readonly slotGate?: SlotGate;
 }

@@ -13,8 +13,10 @@ export interface GatewayCounters {
   bodyMemoryFull: number;
   /** Chunked request bodies refused 400 for chunks too small to be worth their cost (body-reader.ts). */
   bodyChunksTooSmall: number;
-  /** Responses that outgrew their buffer ahead of a slow client: the permit ended before the upstream finished. */
-  slowReadersReleased: number;
+  /** Responses that outgrew their buffer ahead of a slow client: the upstream waited for the client, the request holding its slot. */
+  slowReadersHeld: number;
+  /** Such responses cut off (client disconnected, upstream request aborted) to give their slot to a request that wanted one (slow-readers.ts). */
+  slowReadersCut: number;
   /** Clients disconnected for not keeping up with a pending response: nothing taken in a writeTimeout, or less than minReadRate over it. */
   writeTimeouts: number;
   /** Responses waiting for slow clients cut to give their upstream connection to a request waiting for one. */
@@ -33,5 +35,5 @@ export interface GatewayCounters {
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersReleased: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0, pipelineCut: 0, pipelineHeld: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersHeld: 0, slowReadersCut: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0, pipelineCut: 0, pipelineHeld: 0 };
 }

@@ -10,9 +10,13 @@
  * `server.responseBuffer` per response (and `server.responseMemory` for all of them). So:
  * - a response that fits is read whole however slowly its client reads, and the permit ends
  *   when it is complete — service time is the upstream's;
- * - a larger one fills the buffer, and then the upstream waits for the client: its work is
- *   done as far as admission goes, so the permit ends then (with the upstream's status), and
- *   the rest is relayed at the client's pace on the upstream connection (no slot held);
+ * - a larger one fills the buffer, and then the upstream waits for the client: it is still
+ *   writing the response, so the request is still in flight there, and the permit (its slot)
+ *   is kept until the upstream's response is complete — the upstream never has more in flight
+ *   than the limit. Slow readers must not starve everyone else, so such a response yields its
+ *   slot to a request that wants one, and its connection to one waiting for it: it is cut off
+ *   (slow-readers.ts). Until upin21 the permit ended when the buffer filled, and the upstream
+ *   had up to the limit plus every slow reader in flight;
  * - a client that, while bytes are pending for it, takes nothing for `server.writeTimeout`
  *   or less than `server.minReadRate` per second over it (read-rate.ts) is disconnected and
  *   the upstream request abandoned; the permit (if not ended yet) ends 'ignored': a client
@@ -42,6 +46,7 @@ import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { RequestBody } from './body-reader.js';
 import { responseHead, statesTransferCoding, withoutLength } from './forward-headers.js';
 import type { Hold } from './memory-budget.js';
+import type { CutReason } from './slow-readers.js';
 export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure, writeHeadTooLarge } from './upstream-failures.js';
 
@@ -106,6 +111,8 @@ export class Forwarding implements Dispatcher.DispatchHandler {
   #unlist: (() => void) | undefined;
   /** Listening for the response's 'drain' (from its first write the socket did not take at once). */
   #drainWatched = false;
+  /** Counted once as a response that outgrew its buffer (`counters.slowReadersHeld`). */
+  #heldCounted = false;
 
   constructor(
     readonly pool: Pool,
@@ -254,21 +261,24 @@ export class Forwarding implements Dispatcher.DispatchHandler {
     this.#held ??= this.ctx.responseMemory.hold();
     const pending = res.writableLength;
     if (pending < this.ctx.responseBuffer && this.#held.resize(pending)) return true;
-    // Full: from here the upstream waits for the client. As far as admission goes, its work
-    // is done: the permit ends now, with its status, and the rest follows at the client's pace.
+    // Full: from here the upstream waits for the client, the request still in flight there:
+    // the permit is kept. Its slot goes to a request that wants one, its connection to one
+    // waiting for it, should any (slow-readers.ts).
     this.#paused = true;
-    // Its connection goes to a request waiting for one, should any wait (slow-readers.ts).
-    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, this.connections, () => this.res.destroy());
-    if (this.permit !== undefined && !this.permit.released) {
-      this.permit.finish(this.#status);
-      this.ctx.onSlowReader('released');
+    if (!this.#heldCounted) {
+      this.#heldCounted = true;
+      this.ctx.onSlowReader('held');
     }
+    const gate = this.permit !== undefined && !this.permit.released ? this.ctx.slotGate : undefined;
+    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, this.connections, gate, (why) => this.#cut(why));
     return false;
   }
 
   onComplete(): void {
     // The upstream's part is done: its slot goes back now, not once the relay to the client
     // has drained (what a client does with the response is not the upstream's load).
+    this.#unlist?.();
+    this.#unlist = undefined;
     if (this.#clientGone) {
       this.permit?.release('ignored');
       return;
@@ -347,6 +357,20 @@ export class Forwarding implements Dispatcher.DispatchHandler {
       this.#paused = false;
       this.#resume?.();
     }
+  }
+
+  /**
+   * Cut off while the upstream waits for the client (slow-readers.ts): for its slot, the permit
+   * ends now ('ignored': not the upstream's doing), so the request that wanted it gets it; for
+   * its connection, when the response closes.
+   */
+  #cut(why: CutReason): void {
+    this.#unlist = undefined;
+    if (why === 'slot') {
+      this.ctx.onSlowReader('cut');
+      this.clientGone();
+    }
+    this.res.destroy();
   }
 
   /** While bytes are pending, the client must keep up with them (read-rate.ts), or it is cut off. */

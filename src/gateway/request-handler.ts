@@ -34,7 +34,7 @@ import type { ForwardContext } from './proxy.js';
 import { ReadWatch } from './read-watch.js';
 import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
-import type { SlowReaders } from './slow-readers.js';
+import { countSlowReader, type SlowReaders } from './slow-readers.js';
 import { KernelProgress } from './socket-progress.js';
 import { messageVerdict } from './message-checks.js';
 import { ALLOWED_METHODS, withRetryAfter, writeProblem, writeRejection } from './responses.js';
@@ -184,6 +184,9 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
   const server = table.config.server;
   if (policy === undefined) return forwardWith(state, route, req, res, body, undefined);
   let decision: HttpDecision | Promise<HttpDecision>;
+  // Every slot taken: one held by a response waiting for a slow client goes to this request (slow-readers.ts).
+  const gate = policy.admission.concurrency;
+  if (gate !== undefined) state.slowReaders?.makeRoom(gate);
   try {
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
     decision = policy.admission.decide(req, res, route.admission, path);
@@ -337,10 +340,8 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
     responseMemory: state.responseMemory,
     readWatch: readWatch(table),
     ...(state.slowReaders !== undefined ? { slowReaders: state.slowReaders } : {}),
-    onSlowReader: (what) => {
-      if (what === 'released') state.counters.slowReadersReleased++;
-      else state.counters.writeTimeouts++;
-    },
+    ...(route.policy?.admission.concurrency !== undefined ? { slotGate: route.policy.admission.concurrency } : {}),
+    onSlowReader: (what) => countSlowReader(state.counters, state.slowReaderCuts, route.config.name, what),
     onUpstreamFailure: (kind, error) => {
       if (kind === 'timeout') state.counters.upstreamTimeouts++;
       else if (kind === 'invalid') state.counters.upstreamInvalid++;

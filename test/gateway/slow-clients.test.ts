@@ -1,7 +1,8 @@
 // Slow and hostile clients against the spawned gateway and a real upstream (issue 10,
 // finding 2): a slot is for upstream work. Bodies are read whole before admission (a slow
 // uploader is never admitted and gets 408), a response is read at the upstream's pace (a
-// client that does not read gives its slot back, then is cut off after writeTimeout), and a
+// client that does not read holds its slot only while the upstream waits for it, and is cut
+// off after writeTimeout or for a request that wants its slot), and a
 // body over the limit or the memory budget is refused before a byte reaches the upstream.
 // The route allows one request in flight, no queue: whoever held the slot would make
 // everyone else's request a 503, so every 200 below proves the slot was free.
@@ -186,28 +187,29 @@ describe('clients that declare a body and send nothing (hostile finding F28)', (
 });
 
 describe('clients that do not read', () => {
-  it('a non-reader of a 20 MB response gives its slot back while it still holds the socket, then is cut off after writeTimeout', { timeout: 120_000 }, async () => {
+  it('a non-reader of a 20 MB response holds its slot while the upstream waits for it, then is cut off after writeTimeout', { timeout: 120_000 }, async () => {
+    // The upstream is still writing the response: the request is in flight there, and keeps its slot (issue 9; until
+    // upin21 the slot came back while the upstream waited). A request that wants the slot takes it from a slow reader
+    // (test/gateway/upstream-inflight.test.ts); here nobody does, and the write timeout cuts the reader.
     const up = await app();
     const gw = await start(up.url);
     const idle = raw(gw.url);
     idle.socket.pause(); // reads nothing
     idle.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(await withinEvery50(10_000, () => up.arrivals.get('/big') === 1)).toBe(true);
-    // The slot comes back although the client has taken next to nothing of the response.
-    expect(await withinEvery50(10_000, async () => inFlight(await status(gw.adminUrl)) === 0)).toBe(true);
-    expect(idle.isClosed()).toBe(false);
-    const other = await get(`${gw.url}/small`);
-    expect(other.status).toBe(200);
+    expect(await withinEvery50(10_000, async () => (await status(gw.adminUrl)).counters.slowReadersHeld === 1)).toBe(true);
     const s = await status(gw.adminUrl);
-    expect(s.counters.slowReadersReleased).toBe(1);
+    expect(inFlight(s)).toBe(1);
+    expect(idle.isClosed()).toBe(false);
     // What the gateway holds for it stays within the buffer (plus one upstream read).
     expect(s.memory.responses.used).toBeLessThanOrEqual(1024 * 1024 + 256 * 1024);
-    // It reads nothing for writeTimeout (2 s): disconnected, the upstream request abandoned. Cut by the write timeout,
-    // not yielded to /small: that request waited only for a new upstream connection (maxSockets 256), which a busy
-    // machine can take longer than a 50 ms sweep to open — and that once cut this reader (slowReadersYielded 1,
-    // writeTimeouts 0 for good: the flake). 45 s bounds the wait for a loaded machine; nothing here is a figure.
+    // It reads nothing for writeTimeout (2 s): disconnected, the upstream request abandoned, the slot back. 45 s bounds
+    // the wait for a loaded machine; nothing here is a figure.
     expect(await withinEvery50(45_000, async () => (await status(gw.adminUrl)).counters.writeTimeouts === 1)).toBe(true);
+    expect(await withinEvery50(10_000, async () => inFlight(await status(gw.adminUrl)) === 0)).toBe(true);
     expect((await status(gw.adminUrl)).counters.slowReadersYielded).toBe(0);
+    expect((await status(gw.adminUrl)).counters.slowReadersCut).toBe(0);
+    expect((await get(`${gw.url}/small`)).status).toBe(200);
     // Reading again, it finds what its socket held and then the end of the connection: a cut response.
     idle.socket.resume();
     expect(await withinEvery50(20_000, () => idle.isClosed())).toBe(true);
@@ -257,7 +259,7 @@ describe('clients that do not read', () => {
     late.socket.write('GET /mid HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(await withinEvery50(10_000, async () => up.arrivals.get('/mid') === 1 && inFlight(await status(gw.adminUrl)) === 0)).toBe(true);
     expect((await get(`${gw.url}/small`)).status).toBe(200);
-    expect((await status(gw.adminUrl)).counters.slowReadersReleased).toBe(0);
+    expect((await status(gw.adminUrl)).counters.slowReadersHeld).toBe(0);
     await sleep(500); // well within writeTimeout
     late.socket.resume();
     expect(await withinEvery50(10_000, () => late.received().endsWith('m'.repeat(100)) && late.received().length >= MID.length)).toBe(true);
