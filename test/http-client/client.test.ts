@@ -81,32 +81,36 @@ describe('HttpClient: retries', () => {
   });
 
   it('gives up at once when the Retry-After ends past the deadline; the origin is then held locally', async () => {
-    const s = await server((_req, res) => send(res, 503, { 'retry-after': '1' }));
+    // Retry-After 60 s: not sitting it out shows whatever the host's speed (before: 1 s, judged
+    // against 1 s of wall time, which a busy host's round trip can take).
+    const s = await server((_req, res) => send(res, 503, { 'retry-after': '60' }));
     const c = client({ deadlineMs: 300 });
     const t0 = performance.now();
     const res = await c.fetch(s.url);
     expect(res.status).toBe(503);
-    // It did not sit out the second of Retry-After (how much less than that depends on the machine).
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    // It did not sit out the minute of Retry-After.
+    expect(performance.now() - t0).toBeLessThan(30_000);
     expect(s.hits).toHaveLength(1);
-    // The server asked everyone to wait a second: the next call cannot make it by its deadline and never leaves.
+    // The server asked everyone to wait a minute: the next call cannot make it by its deadline and never leaves.
     const refused = await c.fetch(s.url).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RejectedError);
     expect(refused).toMatchObject({ reason: 'rate_limited' });
-    expect((refused as RejectedError).retryAfterMs).toBeGreaterThan(700);
+    expect((refused as RejectedError).retryAfterMs).toBeGreaterThan(30_000);
     expect(s.hits).toHaveLength(1);
   });
 
   it('aborts the attempt in flight at the deadline', async () => {
     const timers: NodeJS.Timeout[] = [];
-    const s = await server((_req, res) => void timers.push(setTimeout(() => send(res, 200), 2_000)));
+    // The server answers after a minute (its timer cleared at the end): the deadline's abort is
+    // told apart from the answer whatever the host's speed (before: 2 s, against 2 s of wall time).
+    const s = await server((_req, res) => void timers.push(setTimeout(() => send(res, 200), 60_000)));
     const t0 = performance.now();
     const err = await client({ deadlineMs: 5_000 })
       .fetch(s.url, {}, { deadlineMs: 150 })
       .catch((e: unknown) => e);
     for (const t of timers) clearTimeout(t);
     expect(err).toMatchObject({ name: 'TimeoutError' });
-    expect(performance.now() - t0).toBeLessThan(2_000); // before the server's answer
+    expect(performance.now() - t0).toBeLessThan(30_000); // long before the server's answer
     expect(s.hits).toHaveLength(1); // no retry: the deadline has passed
   });
 

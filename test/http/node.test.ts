@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/index.js';
 import type { GateEvent } from '../../src/core/index.js';
 import { HttpAdmission, withAdmission } from '../../src/http/index.js';
 import { abandon, close, get, listen, until } from './helpers.js';
@@ -95,19 +96,28 @@ describe('withAdmission (node:http)', () => {
   });
 
   it('answers 503 at once when the queue cannot serve within the wait', async () => {
-    const policy = new HttpAdmission<IncomingMessage>({ concurrency: { limit: 1, maxQueue: 10, maxWaitMs: 600 } });
+    // On a virtual clock: a request that queued would wait for ever (the clock is not moved
+    // after the lesson), so a refusal at all means it never queued — no wall-clock bound, which
+    // a busy host can overrun (before: 'refused within 600 ms' of wall time).
+    const clock = new VirtualClock();
+    const policy = new HttpAdmission<IncomingMessage>({ clock, concurrency: { limit: 1, maxQueue: 10, maxWaitMs: 600 } });
     const held: ServerResponse[] = [];
-    const port = await serve(withAdmission(policy, (req, res) => (req.url === '/slow' ? held.push(res) : setTimeout(() => res.end(), 1_500))));
-    await get(port, '/teach'); // one 1.5 s request: the service-time estimate
-    const slow = get(port, '/slow');
+    const port = await serve(withAdmission(policy, (_req, res) => void held.push(res)));
+    const teach = get(port, '/teach'); // one 1.5 s request: the service-time estimate
     await until(() => held.length === 1);
-    const t0 = performance.now();
-    const refused = await get(port, '/x');
-    // Refused before its 600 ms wait could run out: it never queued (a queued one is refused at >= 600 ms).
-    expect(performance.now() - t0).toBeLessThan(600);
+    clock.advance(1_500);
+    held[0]!.end();
+    expect((await teach).status).toBe(200);
+    const slow = get(port, '/slow');
+    await until(() => held.length === 2);
+    let settled = false;
+    const refusal = get(port, '/x').finally(() => (settled = true));
+    await until(() => settled || policy.concurrency!.queued > 0);
+    expect(policy.concurrency!.queued).toBe(0);
+    const refused = await refusal;
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.body)).toMatchObject({ reason: 'queue_timeout' });
-    held[0]!.end();
+    held[1]!.end();
     await slow;
   });
 
