@@ -91,6 +91,8 @@ export class Dashboard {
   readonly #subscribers = new Set<Subscriber>();
   readonly #timer: NodeJS.Timeout;
   #closed = false;
+  /** The last sample failed (its warning given). */
+  #failing = false;
   #dropped = 0;
   #refused = 0;
 
@@ -178,9 +180,18 @@ export class Dashboard {
         if (req.method === 'HEAD') res.writeHead(200, EVENT_STREAM_HEAD).end();
         else this.#subscribe(res);
         return true;
-      case '/snapshot':
-        send(res, 200, 'application/json', `${JSON.stringify(this.snapshot())}\n`);
+      case '/snapshot': {
+        let body: string;
+        try {
+          body = `${JSON.stringify(this.snapshot())}\n`;
+        } catch (err) {
+          // Thrown inside a request handler, it would end the process: answered instead.
+          send(res, 500, 'text/plain; charset=utf-8', `the dashboard's sample failed: ${String(err)}\n`);
+          return true;
+        }
+        send(res, 200, 'application/json', body);
         return true;
+      }
       case '/uplot.js':
       case '/uplot.css': {
         const a = uplotAssets();
@@ -249,7 +260,17 @@ export class Dashboard {
   }
 
   #tick(): void {
-    const sample = this.#sample();
+    let sample: DashboardSample;
+    try {
+      sample = this.#sample();
+    } catch (err) {
+      // A `samples` or `groups` function that threw: this tick is skipped, not the process
+      // ended (a throw from a timer is an uncaught exception), and said once until one succeeds.
+      if (!this.#failing) process.emitWarning(`sluice/dashboard: a sample failed, skipped until one succeeds: ${String(err)}`, { code: 'SLUICE_DASHBOARD_SAMPLE_ERROR' });
+      this.#failing = true;
+      return;
+    }
+    this.#failing = false;
     this.#history.push(sample);
     if (this.#history.length > this.#historyLength) this.#history.shift();
     if (this.#subscribers.size === 0) return;
