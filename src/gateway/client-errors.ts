@@ -22,7 +22,7 @@ import { heldTimeout } from './held-timeouts.js';
 import type { HeldReads } from './held-timeouts.js';
 import { CHUNKED_NOT_FINAL } from './message-checks.js';
 import { abandonForwarding } from './proxy.js';
-import { ALLOWED_METHODS, lingerAfterEnd, rawProblem } from './responses.js';
+import { ALLOWED_METHODS, lingerAfterEnd, rawProblem, writeProblem } from './responses.js';
 
 
 type ParseError = Error & { code?: string; reason?: string; rawPacket?: Buffer; bytesParsed?: number };
@@ -198,7 +198,7 @@ export function onClientError(
   bad: BadRequests,
   maxHeaderSize?: number,
   lastOf?: (socket: Duplex) => ServerResponse | undefined,
-  held?: { readonly reads: HeldReads; readonly headersTimeoutMs: () => number },
+  held?: { readonly reads: HeldReads; readonly headersTimeoutMs: () => number; readonly answerAtTurn?: (res: ServerResponse, answer: () => void) => boolean },
 ): (err: ParseError, socket: Duplex) => void {
   /** Connections whose error is to be answered after requests pipelined before it (not marked answered yet: those are still served). */
   const after = new WeakSet<Duplex>();
@@ -217,10 +217,27 @@ export function onClientError(
     }
     const inFlight = inFlightOf(socket);
     const req = inFlight?.req;
+    // A request parsed behind the one in flight, waiting its turn, whose body the error is in.
+    const lastParsed = lastOf?.(socket);
+    const waiting = inFlight !== undefined && lastParsed !== undefined && lastParsed !== inFlight && !lastParsed.req.complete ? lastParsed : undefined;
     const v = inTrailers(parseErrorVerdict(err, bad.longFirstLine(socket), maxHeaderSize, bad.headLine(socket)), req, maxHeaderSize);
     if (v === undefined || socket.destroyed || !socket.writable) {
       socket.destroy();
       return;
+    }
+    // The requests before it are served, then it is answered in its own place (pipeline-limit.ts
+    // answerAtTurn). Written after the response in flight, the 400 was taken for the next
+    // request's answer, and those between were never served (red21).
+    if (waiting !== undefined) {
+      const inTurn = (): void => {
+        bad.count(v.reason, v.status);
+        bad.markAnswered(socket);
+        writeProblem(waiting, v.status, v.reason, v.detail, { Connection: 'close' });
+      };
+      if (held?.answerAtTurn?.(waiting, inTurn) === true) {
+        after.add(socket);
+        return;
+      }
     }
     const answer = rawProblem(v.status, v.reason, v.detail);
     // Requests parsed before the error wait behind the one in flight: each is served in turn, and

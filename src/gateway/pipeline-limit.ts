@@ -102,6 +102,8 @@ export class PipelineLimit {
   readonly #onCut: (() => void) | undefined;
   /** Holds the unparsed rest of a read while WATCH_BACKLOG wait (pipeline-feed.ts), once `feedReads` is called. */
   #feed: PipelineFeed | undefined;
+  /** Waiting responses answered at their turn by these instead of their request's handling (answerAtTurn). */
+  readonly #instead = new WeakMap<ServerResponse, () => void>();
 
   /**
    * `pacer`: the refusal pacer that may hold the same connections (its pause is left to it);
@@ -156,6 +158,12 @@ export class PipelineLimit {
       this.waiting--;
       // Its client left while it waited (the socket closed), or a response before it closes the connection: nothing to forward.
       if (res.destroyed || socket.destroyed || l.closing) return false;
+      const instead = this.#instead.get(res);
+      if (instead !== undefined) {
+        this.#start(l, res);
+        instead();
+        return true;
+      }
       // Its turn. With none parsed behind it, the connection is read again, for the rest of its
       // body (body-reader.ts reads it before admission); a request pipelined behind it stops the
       // reading again. With some, its body is in already (the parser reached them after it), and
@@ -223,6 +231,19 @@ export class PipelineLimit {
     const out: ServerResponse[] = [];
     for (let l = this.#first; l !== undefined; l = l.next) if (l.serving !== undefined) out.push(l.serving);
     return out;
+  }
+
+  /**
+   * At its turn, `res` (a request waiting behind another) is answered by `answer` instead of
+   * being handled — a body that broke the parser while its request waited (client-errors.ts):
+   * the requests before it are served first, and its answer takes its own place in the order the
+   * client matches answers by. False when it is not waiting (being served, or not on a line).
+   */
+  answerAtTurn(res: ServerResponse, answer: () => void): boolean {
+    const l = this.#lines.get(res.req.socket);
+    if (l === undefined || !l.busy || l.serving === res || res.destroyed) return false;
+    this.#instead.set(res, answer);
+    return true;
   }
 
   /** The response of the last request parsed on `socket`: the one being served, or the last waiting behind it. */
