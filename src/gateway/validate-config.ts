@@ -118,6 +118,11 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
       issues.add(['upstreams', name, 'url'], 'http://host:port[/base]');
       continue;
     }
+    // Port 0 is no port to connect to: it was taken, and every request to it was a 502.
+    if (url.port === '0') {
+      issues.add(['upstreams', name, 'url'], 'http://host:port[/base] with a port from 1 to 65535 (port 0 is none to connect to)');
+      continue;
+    }
     const port = url.port === '' ? 80 : Number(url.port);
     const timeoutMs = u.timeout === undefined ? GATEWAY_DEFAULTS.upstream.timeoutMs : durationMs(u.timeout);
     const idleTimeoutMs = u.idleTimeout === undefined ? GATEWAY_DEFAULTS.upstream.idleTimeoutMs : durationMs(u.idleTimeout);

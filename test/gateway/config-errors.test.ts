@@ -223,6 +223,14 @@ describe('sluice gateway --check', () => {
     expect(rate.stderr.split('\n')[0]).toBe('sluice gateway: --rate (policies.<name>.rateLimits[].rate): expected it once, received "10/s" and "1/s"');
   });
 
+  it('an upstream on port 0 is refused: no connection can reach it, every request was a 502 (cfg21)', async () => {
+    const file = await check(`upstreams:\n  app:\n    url: http://127.0.0.1:0\nroutes:\n  - path: /\n`);
+    expect(file).toMatchObject({ code: 2, stderr: 'sluice.yaml:3: upstreams.app.url: expected http://host:port[/base] with a port from 1 to 65535 (port 0 is none to connect to), found "http://127.0.0.1:0"\n' });
+    const flag = await gatewayCommandRun(['--upstream', 'http://[::1]:00/api', '--port', '0', '--no-admin']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.split('\n')[0]).toBe('sluice gateway: --upstream (upstreams.<name>.url): expected http://host:port[/base] with a port from 1 to 65535 (port 0 is none to connect to), received "http://[::1]:00/api"');
+  });
+
   it('a flag that takes no value, given twice, exits 2 naming it, as a value flag does (one rule for every flag: --check --check was taken)', async () => {
     const file = configFile(`${UP}routes:\n  - path: /\n`);
     for (const [args, flag] of [
