@@ -106,8 +106,10 @@ describe('walking X-Forwarded-For from the right', () => {
     const many = Array.from({ length: 50_000 }, () => '10.1.1.1').join(',');
     const t0 = performance.now();
     expect(walk('10.0.0.2', many)).toBe('10.1.1.1');
-    // Linear in the header's length (a quadratic walk of 50,000 hops takes minutes); the bound is generous for a busy machine.
-    expect(performance.now() - t0).toBeLessThan(2_000);
+    // Linear in the header's length (a quadratic walk of 50,000 hops takes minutes); the bound
+    // tells minutes from milliseconds, not a figure: 2 s was within reach of a host at load 30,
+    // where a process gets a tenth of a core and a stall of seconds.
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 });
 
