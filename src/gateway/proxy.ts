@@ -47,6 +47,7 @@ import type { RequestBody } from './body-reader.js';
 import { responseHead, statesTransferCoding, withoutLength } from './forward-headers.js';
 import type { Hold } from './memory-budget.js';
 import type { CutReason } from './slow-readers.js';
+import { relayInterim } from './interim-responses.js';
 export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure, writeHeadTooLarge } from './upstream-failures.js';
 
@@ -166,8 +167,9 @@ export class Forwarding implements Dispatcher.DispatchHandler {
       this.#abort?.(new Error('invalid status'));
       return false;
     }
-    // 102, 103: not relayed (a 100 never comes here: upstream-failures.ts). undici restarts its headers timer at each: `timeout` is kept here.
+    // 102, 103: relayed to an HTTP/1.1 client (interim-responses.ts; a 100 never comes here). undici restarts its headers timer at each: `timeout` is kept here.
     if (status < 200) {
+      if (!this.#clientGone && !this.#settled) relayInterim(this.res, status, statusText, raw);
       if (performance.now() - this.#sentAt > this.timeoutMs && !this.#lateInterim) {
         // Past the timeout by the clock — or read late after a stall of the gateway's loop, the
         // final head right behind it in the socket: judged after the sockets are read, as a
