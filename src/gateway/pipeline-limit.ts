@@ -23,6 +23,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { listHas } from './header-lists.js';
 import { PipelineFeed } from './pipeline-feed.js';
 import { handleOf } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
@@ -204,7 +205,11 @@ export class PipelineLimit {
     if (l.serving === res) this.#unlink(l);
     // Not held past its close: an idle kept-alive connection would keep its last request and response alive.
     if (l.last === res) l.last = undefined;
-    if (!res.shouldKeepAlive) l.closing = true;
+    // A Connection: close header set by the gateway (a refusal) leaves shouldKeepAlive true: node
+    // marks such a response its connection's last internally. Missed, the next request waiting
+    // was handled on a connection that was closing — its response never went out nor closed, so
+    // the line stayed busy and the requests behind it counted in `waiting` for ever (red21).
+    if (!res.shouldKeepAlive || listHas(String(res.getHeader('connection') ?? ''), 'close')) l.closing = true;
     this.#next(l.socket, l);
   }
 

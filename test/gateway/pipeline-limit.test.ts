@@ -16,6 +16,10 @@ class FakeResponse extends EventEmitter {
   destroyed = false;
   shouldKeepAlive = true;
   headersSent = false;
+  /** No header set: a response that closes its connection says so by shouldKeepAlive here. */
+  getHeader(): undefined {
+    return undefined;
+  }
 }
 
 /** Whether the connection is being read, as its libuv handle would say. */
