@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { describeDurationRange, parseDuration } from '../gateway/units.js';
+import { quotedValue } from '../core/redact-url.js';
 
 /** A sub-command's flags as read: its value flags, its repeatable ones, and `--json`. */
 export type CommandFlags<S extends string, L extends string> = { readonly [K in S]?: string } & { readonly [K in L]?: string[] } & { readonly json: boolean };
@@ -51,7 +52,7 @@ export function commandFlags<const S extends string, const L extends string = ne
 
 /** The message for a flag given more than once: its values when it takes one. */
 export function givenTwice(flag: string, values: readonly string[] | undefined): string {
-  return values === undefined ? `${flag}: expected it once, given 2 times` : `${flag}: expected it once, received ${values.map((v) => JSON.stringify(v)).join(' and ')}`;
+  return values === undefined ? `${flag}: expected it once, given 2 times` : `${flag}: expected it once, received ${values.map(quotedValue).join(' and ')}`;
 }
 
 export function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max = Infinity): number {

@@ -11,7 +11,7 @@ import { GatewayConfigError, LOG_LEVELS, quickConfig } from '../gateway/index.js
 import type { AlgorithmName, Duration, GatewayConfig, LogLevel, QuickOptions } from '../gateway/index.js';
 import { DURATION_RANGES, NUMBER_BOUNDS, WORKERS_DESCRIPTION } from '../gateway/schema.js';
 import { redisUrlProblem } from '../gateway/store-config.js';
-import { redactUrl } from '../core/redact-url.js';
+import { quotedValue, redactUrl } from '../core/redact-url.js';
 import { resolveConfig } from '../gateway/validate-config.js';
 import { durationFlag, givenTwice } from './args.js';
 
@@ -104,7 +104,7 @@ const INTEGER = /^(0|[1-9][0-9]*)$/;
 const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 function refused(name: string, expected: string, value: string): UsageError {
-  return new UsageError(`${flagRef(name)}: expected ${expected}, received ${JSON.stringify(value)}`);
+  return new UsageError(`${flagRef(name)}: expected ${expected}, received ${quotedValue(value)}`);
 }
 
 /** An integer flag in decimal digits from `min` to `max` (the config key's range), both stated in one message. */
@@ -232,7 +232,7 @@ export function flagConfig(flags: Map<string, string>): GatewayConfig {
       if (item !== null) return `${flagRef('trust-proxy').replace('(trustProxy)', `(${i.path})`)}: expected ${i.expected}, received ${i.found} (item ${Number(item[1]) + 1} of the list)`;
       const flag = flagAt(i.path);
       const value = flag === undefined ? undefined : flags.get(flag);
-      return flag === undefined ? `${i.path}: expected ${i.expected}, received ${i.found}` : `${flagRef(flag)}: expected ${i.expected}, received ${value === undefined || value === '' ? i.found : JSON.stringify(value)}`;
+      return flag === undefined ? `${i.path}: expected ${i.expected}, received ${i.found}` : `${flagRef(flag)}: expected ${i.expected}, received ${value === undefined || value === '' ? i.found : quotedValue(value)}`;
     });
     throw new UsageError(lines.join('\nsluice gateway: '));
   }

@@ -21,3 +21,11 @@ export function redactUrl(url: string): string {
   }
   return url.replace(/^([a-z][a-z0-9+.-]*:\/*)?[^]*@/i, '$1');
 }
+
+/** A string that may be a URL carrying a user (and so perhaps a password). */
+export const URL_WITH_USER = /^[a-z][a-z0-9+.-]*:[^]*@/i;
+
+/** A value given as a string, quoted as an error message shows it: a URL without its password. */
+export function quotedValue(v: string): string {
+  return JSON.stringify(URL_WITH_USER.test(v) ? redactUrl(v) : v);
+}

@@ -8,6 +8,7 @@ import { describeValue, formatPath, quoted } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
 import { NUMBER_FORM_EXPECTED } from './number-form.js';
 import type { ConfigSource } from './yaml-source.js';
+import { URL_WITH_USER, quotedValue } from '../core/redact-url.js';
 
 type Schema = Readonly<Record<string, unknown>>;
 
@@ -143,6 +144,7 @@ export function pathSegments(pointer: string, root: unknown): (string | number)[
  */
 export function foundAt(root: unknown, path: readonly (string | number)[], source: ConfigSource | undefined): string {
   const v = valueAt(root, path);
+  if (typeof v === 'string' && URL_WITH_USER.test(v)) return quotedValue(v);
   return (typeof v === 'number' || typeof v === 'string' ? source?.numberWritten?.(path) : undefined) ?? describeValue(v);
 }
 

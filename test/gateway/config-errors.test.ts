@@ -231,6 +231,17 @@ describe('sluice gateway --check', () => {
     expect(flag.stderr.split('\n')[0]).toBe('sluice gateway: --upstream (upstreams.<name>.url): expected http://host:port[/base] with a port from 1 to 65535 (port 0 is none to connect to), received "http://[::1]:00/api"');
   });
 
+  it('an upstream URL with a password is shown without it, in the file\'s error, the flag\'s and a flag given twice (it was echoed whole)', async () => {
+    const file = await check(`listen: { host: 127.0.0.1, port: 0 }\nupstreams:\n  app: { url: "http://u:hunter2@127.0.0.1:0/x" }\nroutes:\n  - { path: /, upstream: app }\n`);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toContain('found "http://u:***@127.0.0.1:0/x"');
+    const flag = await gatewayCommandRun(['--upstream', 'http://u:hunter2@127.0.0.1:0/x', '--port', '0']);
+    expect(flag.stderr.split('\n')[0]).toBe('sluice gateway: --upstream (upstreams.<name>.url): expected http://host:port[/base], received "http://u:***@127.0.0.1:0/x"');
+    const twice = await gatewayCommandRun(['--upstream', 'http://u:hunter2@127.0.0.1:1', '--upstream', 'http://127.0.0.1:2']);
+    expect(twice.stderr.split('\n')[0]).toBe('sluice gateway: --upstream (upstreams.<name>.url): expected it once, received "http://u:***@127.0.0.1:1" and "http://127.0.0.1:2"');
+    for (const r of [file, flag, twice]) expect(r.stderr).not.toContain('hunter2');
+  });
+
   it('a flag that takes no value, given twice, exits 2 naming it, as a value flag does (one rule for every flag: --check --check was taken)', async () => {
     const file = configFile(`${UP}routes:\n  - path: /\n`);
     for (const [args, flag] of [

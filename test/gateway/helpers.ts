@@ -164,10 +164,17 @@ export const WORKERS_START_MS = 120_000;
 /** A test that starts a `--workers` gateway: its start ({@link WORKERS_START_MS}) and the rest. */
 export const WORKERS_TEST_MS = 300_000;
 
+/**
+ * How long a one-process gateway gets to listen: under tsx at load 20-40 on 2 cores, 15 s was
+ * too short (slow-clients.test.ts and cli-forms.test.ts, "no listening line within 15000 ms",
+ * 2026-12-05); within the e2e project's 60 s test timeout.
+ */
+export const ONE_START_MS = 45_000;
+
 /** Start the CLI and wait until it listens. */
 export async function gateway(args: readonly string[]): Promise<Spawned & { url: string; adminUrl: string }> {
   const s = sluice(args);
-  const l = await s.waitFor('listening', args.includes('--workers') ? WORKERS_START_MS : 15_000);
+  const l = await s.waitFor('listening', args.includes('--workers') ? WORKERS_START_MS : ONE_START_MS);
   return Object.assign(s, { url: String(l['url']), adminUrl: String(l['adminUrl']) });
 }
 
