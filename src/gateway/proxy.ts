@@ -169,7 +169,7 @@ export class Forwarding implements Dispatcher.DispatchHandler {
     }
     // 102, 103: relayed to an HTTP/1.1 client (interim-responses.ts; a 100 never comes here). undici restarts its headers timer at each: `timeout` is kept here.
     if (status < 200) {
-      if (!this.#clientGone && !this.#settled) relayInterim(this.res, status, statusText, raw);
+      if (!this.#clientGone && !this.#settled) relayInterim(this.res, status, statusText, raw, this.ctx.responseBuffer);
       if (performance.now() - this.#sentAt > this.timeoutMs && !this.#lateInterim) {
         // Past the timeout by the clock — or read late after a stall of the gateway's loop, the
         // final head right behind it in the socket: judged after the sockets are read, as a

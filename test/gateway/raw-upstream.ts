@@ -75,3 +75,14 @@ export async function lateBodyUpstream(heads: Record<string, { head: string; lat
   });
   return { url: await listening(server, sockets), seen, connections: () => sockets.size };
 }
+
+/** An upstream that answers each request by `answer` writing to its socket as it likes (paths noted in `seen`). */
+export async function scriptedUpstream(answer: (s: Socket, path: string) => void): Promise<RawUpstream> {
+  const seen: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    onRequests(s, seen, (path) => answer(s, path));
+  });
+  return { url: await listening(server, sockets), seen, connections: () => sockets.size };
+}
