@@ -115,7 +115,6 @@ const IDLE_GRACE_MS = 250;
 const LISTEN_GRACE_MS = 100;
 /** Longest the listener goes on accepting while its accept queue holds connections, ms. */
 const LISTEN_GRACE_MAX_MS = 1_000;
-
 /** How long connections answered at the drain's deadline get to take the answer before they are cut, ms. */
 const DEADLINE_GRACE_MS = 250;
 
