@@ -9,8 +9,10 @@
  * And it holds one of its upstream pool's `maxSockets` connections. Slow readers must not
  * starve everyone else of either, so such a response yields:
  *
- * - its slot, to a request that wants one: when a request arrives to find every slot of its
- *   concurrency gate taken (makeRoom, before it asks the gate), and every 50 ms for as many
+ * - its slot, to a request that wants one: when a request reaches its concurrency gate to find
+ *   every slot taken (makeRoom, as the gate is asked: `attend`; the gate is the policy's last, so
+ *   a request the shedder, a rate limit or the breaker refuses never gets there — asked before
+ *   the policy decided, a 429 cut a slow reader for nobody: review21), and every 50 ms for as many
  *   requests as wait in that gate's queue, the response that has waited longest for its
  *   client is cut off (its client disconnected, the upstream request aborted, the permit
  *   ended 'ignored' at once: the freed slot goes to the request that wanted it). Only one that
@@ -43,6 +45,9 @@ export interface SlotGate {
   readonly queued: number;
 }
 
+/** A concurrency gate as its policy's chain asks it. */
+export type AskedGate = SlotGate & { admit(...args: never[]): unknown };
+
 /** Why a response was cut: its slot went to a request that wanted one, or its connection to one that waited for it. */
 export type CutReason = 'slot' | 'connection';
 
@@ -63,6 +68,9 @@ export class SlowReaders {
   #timer: NodeJS.Timeout | undefined;
   readonly #onYield: () => void;
   readonly #now: () => number;
+
+  /** Gates whose admit makes room first (`attend`). */
+  readonly #attended = new WeakSet<object>();
 
   /** `onYield`: a response was cut to free a connection (for the counters). `now`: the clock, ms. */
   constructor(onYield: () => void = () => undefined, now: () => number = () => performance.now()) {
@@ -100,6 +108,17 @@ export class SlowReaders {
   makeRoom(gate: SlotGate): boolean {
     if (gate.inFlight < gate.limit) return false;
     return this.#cutOldest(gate, this.#now() - CUT_AFTER_MS);
+  }
+
+  /** From now on, each time `gate` is asked for a slot, room is made first (makeRoom). Once per gate. */
+  attend(gate: AskedGate): void {
+    if (this.#attended.has(gate)) return;
+    this.#attended.add(gate);
+    const admit = gate.admit.bind(gate) as (...args: never[]) => unknown;
+    gate.admit = (...args: never[]): unknown => {
+      this.makeRoom(gate);
+      return admit(...args);
+    };
   }
 
   stop(): void {

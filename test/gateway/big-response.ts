@@ -1,6 +1,9 @@
 // A large response written as fast as its reader (the gateway) takes it: the upstream of the
 // slow-reader tests (slow-readers-yield, upstream-inflight).
 import type { ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { onCleanup } from './helpers.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 98);
 
@@ -16,4 +19,19 @@ export function writeBig(res: ServerResponse, chunks: number): void {
     res.end();
   };
   write();
+}
+
+/** `n` clients of the gateway at `url` that ask for /big and never read (destroyed after the test). */
+export function nonReaders(url: string, n: number): Socket[] {
+  const u = new URL(url);
+  const sockets: Socket[] = [];
+  onCleanup(async () => sockets.forEach((s) => s.destroy()));
+  for (let i = 0; i < n; i++) {
+    const s = connect(Number(u.port), u.hostname);
+    s.on('error', () => undefined);
+    s.write('GET /big HTTP/1.1\r\nHost: gw\r\n\r\n');
+    s.pause();
+    sockets.push(s);
+  }
+  return sockets;
 }

@@ -9,13 +9,11 @@
 // The upstream counts a request from its arrival until it learns the request is over: its
 // response's 'close', or its connection's reset or end (the first of them; a reset is seen
 // before node:http's 'close', which comes a loop phase later). Nothing here is a figure.
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig, PolicyConfig } from '../../src/gateway/index.js';
 import { CUT_AFTER_MS } from '../../src/gateway/slow-readers.js';
-import { writeBig } from './big-response.js';
-import { cleanup, get, onCleanup, sleep, startInProcess, upstream, within } from './helpers.js';
+import { nonReaders, writeBig } from './big-response.js';
+import { cleanup, get, sleep, startInProcess, upstream, within } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -64,20 +62,6 @@ function config(up: string, concurrency: PolicyConfig): GatewayConfig {
     upstreams: { app: { url: up, timeout: '20s' } },
     routes: [{ path: '/', policy: concurrency }],
   };
-}
-
-/** `n` clients that ask for /big and never read. */
-function nonReaders(url: string, n: number): void {
-  const u = new URL(url);
-  const sockets: Socket[] = [];
-  onCleanup(async () => sockets.forEach((s) => s.destroy()));
-  for (let i = 0; i < n; i++) {
-    const s = connect(Number(u.port), u.hostname);
-    s.on('error', () => undefined);
-    s.write('GET /big HTTP/1.1\r\nHost: gw\r\n\r\n');
-    s.pause();
-    sockets.push(s);
-  }
 }
 
 describe('in flight at the upstream, slow readers included', () => {
