@@ -46,7 +46,7 @@ export interface SlotGate {
 }
 
 /** A concurrency gate as its policy's chain asks it. */
-export type AskedGate = SlotGate & { admit(...args: never[]): unknown };
+export type AskedGate = SlotGate & { admit(...args: never[]): unknown; earlyRefusal?(...args: never[]): unknown };
 
 /** Why a response was cut: its slot went to a request that wanted one, or its connection to one that waited for it. */
 export type CutReason = 'slot' | 'connection';
@@ -110,7 +110,11 @@ export class SlowReaders {
     return this.#cutOldest(gate, this.#now() - CUT_AFTER_MS);
   }
 
-  /** From now on, each time `gate` is asked for a slot, room is made first (makeRoom). Once per gate. */
+  /**
+   * From now on, each time `gate` is asked for a slot, room is made first (makeRoom). Its early
+   * refusal (asked before the policy's other gates: a queue wait too long) is not given while a
+   * slow reader's slot can be taken: admit() decides, with the room made. Once per gate.
+   */
   attend(gate: AskedGate): void {
     if (this.#attended.has(gate)) return;
     this.#attended.add(gate);
@@ -119,6 +123,15 @@ export class SlowReaders {
       this.makeRoom(gate);
       return admit(...args);
     };
+    const early = gate.earlyRefusal?.bind(gate) as ((...args: never[]) => unknown) | undefined;
+    if (early !== undefined) gate.earlyRefusal = (...args: never[]): unknown => (this.#cuttable(gate) ? undefined : early(...args));
+  }
+
+  /** Whether makeRoom(gate) would cut a response now. */
+  #cuttable(gate: SlotGate): boolean {
+    if (gate.inFlight < gate.limit) return false;
+    for (const w of this.#byGate.get(gate) ?? []) return w.since <= this.#now() - CUT_AFTER_MS;
+    return false;
   }
 
   stop(): void {
