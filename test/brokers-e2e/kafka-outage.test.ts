@@ -92,12 +92,13 @@ describe.skipIf(!svc.up)('kafka: a topic that exists but cannot be used', () => 
   it('an ACL refuses the topic to the user: open() rejects at once with BrokerRefusedError naming the topic — before: "does not exist and could not be created"', async () => {
     const topic = unique('denied');
     await denied(topic, AclOperationTypes.ALL);
-    const { err, ms } = await openError({ brokers: own.saslBrokers, sasl, topic, groupId: `${topic}-g` });
+    // A topic wait far longer than any host's delay: a refusal that waited it out is told from one at once.
+    const { err, ms } = await openError({ brokers: own.saslBrokers, sasl, topic, groupId: `${topic}-g`, topicWaitMs: 120_000 });
     expect(err).toBeInstanceOf(BrokerRefusedError);
     expect((err as BrokerRefusedError).refusal).toBe('permission');
     expect((err as Error).message).toMatch(new RegExp(`topic "${topic}" .*TOPIC_AUTHORIZATION_FAILED`));
     expect((err as Error).message).not.toMatch(/does not exist/);
-    expect(ms).toBeLessThan(9_000);
+    expect(ms).toBeLessThan(120_000);
   });
 
   it('an ACL refuses only reading it: the consumer fails with BrokerRefusedError naming the topic, not "unreachable"', async () => {
@@ -131,6 +132,6 @@ describe.skipIf(!svc.up)('kafka: a topic that exists but cannot be used', () => 
     const { err, ms } = await openError({ brokers: own.brokers, topic, groupId: `${topic}-g`, topicWaitMs: 1500 });
     expect(err).toBeInstanceOf(BrokerUnavailableError);
     expect((err as Error).message).toMatch(new RegExp(`topic "${topic}" is not served after 1500 ms \\(topicWaitMs\\): LEADER_NOT_AVAILABLE`));
-    expect(ms).toBeLessThan(9_000);
+    expect(ms).toBeGreaterThan(1000); // it waited (topicWaitMs, the message says); no upper bound a busy host could overrun
   });
 });
