@@ -50,12 +50,26 @@ export function tenantResolver<R extends HttpRequestLike>(option: TenantOption<R
   if (typeof option === 'object' && option !== null && typeof option.header === 'string' && option.header !== '') {
     const name = option.header.toLowerCase();
     return (req) => {
-      const v = headerText(req.headers[name]);
+      const v = asciiOnly(headerText(req.headers[name]));
       return v !== undefined && v !== '' ? `key:${bounded(v)}` : byAddress(req);
     };
   }
   throw new InvalidOptionError('tenant', "'ip', { header: string } or a function", option);
 }
+
+/**
+ * A header key without its bytes beyond ASCII (node reads header bytes as latin1): a spent API
+ * key padded with a no-break space (0xA0) was a fresh bucket per padding, while an upstream that
+ * trims (JavaScript's trim, Python's strip) reads the spent key. Dropped, such bytes fold every
+ * padding onto the key itself; two keys that differ only in them share a bucket, which costs a
+ * client nothing it could not do by sending the key. The gateway refuses them outright (400
+ * bad_identity_header).
+ */
+function asciiOnly(v: string | undefined): string | undefined {
+  return v === undefined || !NOT_ASCII.test(v) ? v : v.replace(NOT_ASCII_ALL, '');
+}
+const NOT_ASCII = /[^\x00-\x7f]/;
+const NOT_ASCII_ALL = /[^\x00-\x7f]/g;
 
 /** The prefix of a key metered by its hash (a long one, or one written in that form). */
 const HASHED = 'sha256:';

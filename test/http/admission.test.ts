@@ -66,6 +66,17 @@ describe('HttpAdmission: rate limits', () => {
     expect(byKey.tenantOf(fakeReq('2001:db8:1:2::7'))).toBe('ip:2001:db8:1:2:0:0:0:0/64');
   });
 
+  it('a header key padded with bytes beyond ASCII is metered as the key without them: a spent key with a no-break space (0xA0, which an upstream that trims reads as the key) was a fresh bucket per padding', () => {
+    const clock = new VirtualClock();
+    const policy = new HttpAdmission<Req>({ clock, tenant: { header: 'x-api-key' }, rateLimits: [{ algorithm: 'token-bucket', rate: 1, burst: 1 }] });
+    expect(policy.tenantOf(fakeReq('192.0.2.1', { 'x-api-key': 'k2\u00a0' }))).toBe('key:k2');
+    expect(policy.tenantOf(fakeReq('192.0.2.1', { 'x-api-key': '\u00a0k\u00ff2\u0085' }))).toBe('key:k2');
+    expect(policy.tenantOf(fakeReq('192.0.2.1', { 'x-api-key': '\u00a0\u00a0' }))).toBe('ip:192.0.2.1');
+    expect(policy.tenantOf(fakeReq('192.0.2.1', { 'x-api-key': 'Bearer a b' }))).toBe('key:Bearer a b');
+    expect(now(policy.handle(fakeReq('192.0.2.1', { 'x-api-key': 'k2' }), new FakeRes())).type).toBe('admitted');
+    for (const padded of ['k2\u00a0', '\u00a0k2', 'k2\u00a0\u00a0']) expect(now(policy.handle(fakeReq('192.0.2.9', { 'x-api-key': padded }), new FakeRes())).type, padded).toBe('rejected');
+  });
+
   it('charges the request cost; a bad cost from a function counts as 1', () => {
     const costs = [5, 0, -1, NaN, Infinity, '3' as unknown as number];
     let i = 0;
