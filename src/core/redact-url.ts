@@ -4,9 +4,13 @@
  */
 
 /**
- * `url` with its password replaced by `***`. A URL that does not parse, or parses with no host
- * (`redis:/u:pw@h`, a slash short: all of it a path), loses everything from its scheme to its
- * last '@' — a password may hold '@', ':' or '/'.
+ * `url` with its password replaced by `***`, the rest as written (WHATWG's normal form when it
+ * parses). A URL that does not parse, parses with no host (`redis:/u:pw@h`, a slash short: all of
+ * it a path), or has an '@' after its authority (`redis://u:2024/pw@h` parses as host `u`, port
+ * 2024 and a path `/pw@h`: a raw '/', '?' or '#' in the password ended the authority early) is
+ * taken as `scheme://user:password@rest` with the credentials up to its last '@' — a password may
+ * hold '@', ':', '/', '?' or '#' — and shows `user:***@`; credentials without a ':' are dropped
+ * (they may be a password alone).
  */
 export function redactUrl(url: string): string {
   let u: URL | undefined;
@@ -15,11 +19,17 @@ export function redactUrl(url: string): string {
   } catch {
     u = undefined;
   }
-  if (u !== undefined && u.host !== '') {
+  if (u !== undefined && u.host !== '' && !`${u.pathname}${u.search}${u.hash}`.includes('@')) {
     if (u.password !== '') u.password = '***';
     return u.toString().replace(/\/$/, '');
   }
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/*)?[^]*@/i, '$1');
+  const m = /^([a-z][a-z0-9+.-]*:\/*)?([^]*)@/i.exec(url);
+  if (m === null) return url;
+  const scheme = m[1] ?? '';
+  const credentials = m[2]!;
+  const colon = credentials.indexOf(':');
+  const shown = colon === -1 ? '' : `${credentials.slice(0, colon)}:***@`;
+  return scheme + shown + url.slice(m[0].length);
 }
 
 /** A string that may be a URL carrying a user (and so perhaps a password). */
