@@ -3,8 +3,9 @@
  * node:http server. Every `intervalMs` it samples each group (GroupSampler) and pushes the
  * sample to every open page over Server-Sent Events; a page that connects first gets the
  * history of the last `historySeconds`. Memory is bounded whatever happens: the history is a
- * ring, each group's tenant counts are capped, and a page that stops reading is skipped while
- * its socket is full and dropped after `maxBlockedSamples` samples — it never buffers.
+ * ring, each group's tenant counts are capped, and each page is fed from the ring only as its
+ * socket takes bytes (page-feed.ts): one that reads slowly holds one frame at most, skips what
+ * left the ring meanwhile, and one that takes nothing for `maxBlockedSamples` samples is cut.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optTenantKeys } from '../core/index.js';
@@ -12,6 +13,8 @@ import type { TenantKeys } from '../core/index.js';
 import { GroupSampler } from './group-sampler.js';
 import type { DashboardGroup, GroupSample } from './group-sampler.js';
 import { dashboardPage } from './page.js';
+import { PageFeed, SampleRing } from './page-feed.js';
+import type { DashboardSample } from './page-feed.js';
 import { uplotAssets, UPLOT_MISSING } from './uplot-assets.js';
 
 export interface DashboardOptions {
@@ -50,11 +53,7 @@ export const DASHBOARD_PATHS: readonly string[] = ['', '/', '/events', '/snapsho
 
 export const DASHBOARD_DEFAULTS = { basePath: '/dashboard', intervalMs: 500, historySeconds: 300, maxTenants: 1000, topTenants: 10, tenantKeys: 'hash', maxSubscribers: 100, title: 'sluice', maxBlockedSamples: 20 } as const;
 
-export interface DashboardSample {
-  /** Wall-clock time of the sample, ms since the epoch. */
-  readonly t: number;
-  readonly groups: readonly GroupSample[];
-}
+export type { DashboardSample } from './page-feed.js';
 
 const DASHBOARD_KEYS = optionKeys<DashboardOptions>({
   groups: true,
@@ -70,31 +69,26 @@ const DASHBOARD_KEYS = optionKeys<DashboardOptions>({
 });
 const GROUP_KEYS = optionKeys<DashboardGroup>({ name: true, gates: true, monitor: true, info: true, shadowRefusals: true, shadow: true });
 
-interface Subscriber {
-  readonly res: ServerResponse;
-  blocked: number;
-}
-
 export class Dashboard {
   readonly basePath: string;
   readonly intervalMs: number;
   readonly #groups: () => Iterable<DashboardGroup>;
   readonly #samples: (() => readonly GroupSample[]) | undefined;
   readonly #samplers = new Map<string, GroupSampler>();
-  readonly #history: DashboardSample[] = [];
-  readonly #historyLength: number;
+  readonly #history: SampleRing;
   readonly #maxTenants: number;
   readonly #topTenants: number;
   readonly #tenantKeys: TenantKeys;
   readonly #maxSubscribers: number;
   readonly #title: string;
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #subscribers = new Set<PageFeed>();
   readonly #timer: NodeJS.Timeout;
   #closed = false;
   /** The last sample failed (its warning given). */
   #failing = false;
   #dropped = 0;
   #refused = 0;
+  #skipped = 0;
 
   constructor(options: DashboardOptions) {
     optKnownKeys('Dashboard', options, DASHBOARD_KEYS);
@@ -116,7 +110,7 @@ export class Dashboard {
     this.basePath = base;
     this.intervalMs = optInt('intervalMs', options.intervalMs ?? DASHBOARD_DEFAULTS.intervalMs, 100, 1000);
     const historySeconds = optInt('historySeconds', options.historySeconds ?? DASHBOARD_DEFAULTS.historySeconds, 10, 3600);
-    this.#historyLength = Math.ceil((historySeconds * 1000) / this.intervalMs);
+    this.#history = new SampleRing(Math.ceil((historySeconds * 1000) / this.intervalMs));
     this.#maxTenants = optInt('maxTenants', options.maxTenants ?? DASHBOARD_DEFAULTS.maxTenants, 10, 100_000);
     this.#topTenants = optInt('topTenants', options.topTenants ?? DASHBOARD_DEFAULTS.topTenants, 1, 100);
     this.#tenantKeys = optTenantKeys('tenantKeys', options.tenantKeys ?? DASHBOARD_DEFAULTS.tenantKeys);
@@ -144,6 +138,21 @@ export class Dashboard {
     return { open: this.#subscribers.size, dropped: this.#dropped, refused: this.#refused };
   }
 
+  /**
+   * Bytes written to open pages and not yet taken by their sockets (node's buffers, the
+   * kernel's aside): what pages that read slowly, or not at all, cost this process now.
+   */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const s of this.#subscribers) n += s.res.writableLength;
+    return n;
+  }
+
+  /** Samples pages did not get: they left the history before a slow page read up to them (it skipped to the oldest kept). */
+  get skippedSamples(): number {
+    return this.#skipped;
+  }
+
   /** Tenants counted now, over every group (bounded by maxTenants per group). */
   get trackedTenants(): number {
     let n = 0;
@@ -153,7 +162,7 @@ export class Dashboard {
 
   /** The last sample (taken now when there is none yet). */
   snapshot(): DashboardSample {
-    return this.#history[this.#history.length - 1] ?? this.#sample();
+    return this.#history.last ?? this.#sample();
   }
 
   /**
@@ -171,7 +180,7 @@ export class Dashboard {
     switch (rest) {
       case '':
       case '/':
-        send(res, 200, 'text/html; charset=utf-8', dashboardPage(this.basePath, this.#title, this.intervalMs, this.#historyLength));
+        send(res, 200, 'text/html; charset=utf-8', dashboardPage(this.basePath, this.#title, this.intervalMs, this.#history.capacity));
         return true;
       case '/events':
         // A HEAD has its head and ends: subscribed, its head waited for a first write node never
@@ -224,10 +233,10 @@ export class Dashboard {
       return;
     }
     res.writeHead(200, EVENT_STREAM_HEAD);
-    const sub: Subscriber = { res, blocked: 0 };
+    const sub = new PageFeed(res, this.#history, (n) => (this.#skipped += n));
     this.#subscribers.add(sub);
     res.on('close', () => this.#subscribers.delete(sub));
-    res.write(`retry: 2000\nevent: history\ndata: ${JSON.stringify(this.#history)}\n\n`);
+    sub.feed(); // the history, as much of it as the socket takes now; the rest as it drains
   }
 
   /** A sampler listening to each group shown now (a new one for a group whose gates changed); the others closed. */
@@ -272,21 +281,12 @@ export class Dashboard {
     }
     this.#failing = false;
     this.#history.push(sample);
-    if (this.#history.length > this.#historyLength) this.#history.shift();
-    if (this.#subscribers.size === 0) return;
-    const frame = `data: ${JSON.stringify(sample)}\n\n`;
     for (const sub of this.#subscribers) {
-      if (sub.res.writableNeedDrain) {
-        // A page that does not read: skip it; after a while, drop it.
-        if (++sub.blocked > DASHBOARD_DEFAULTS.maxBlockedSamples) {
-          this.#dropped++;
-          this.#subscribers.delete(sub);
-          sub.res.destroy();
-        }
-        continue;
-      }
-      sub.blocked = 0;
-      sub.res.write(frame);
+      // A page whose socket took nothing for maxBlockedSamples ticks: cut.
+      if (!sub.tick(DASHBOARD_DEFAULTS.maxBlockedSamples)) continue;
+      this.#dropped++;
+      this.#subscribers.delete(sub);
+      sub.res.destroy();
     }
   }
 }
