@@ -1,30 +1,18 @@
 // sluice/dashboard as a handler on a user's own server: the stream, its bounds, its options.
 import { createHash } from 'node:crypto';
-import { createServer, request } from 'node:http';
+import { request } from 'node:http';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { InvalidOptionError } from '../../src/core/index.js';
 import { createDashboard } from '../../src/dashboard/index.js';
-import type { Dashboard } from '../../src/dashboard/index.js';
 import { KeyedRateLimiter } from '../../src/rate/keyed.js';
 import { cleanup, get, onCleanup, sleep } from '../gateway/helpers.js';
+import { serveDashboard } from './helpers.js';
 
 afterEach(cleanup);
 
-async function serve(d: Dashboard): Promise<string> {
-  const server = createServer((req, res) => {
-    if (!d.handle(req, res)) res.writeHead(418).end('mine');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(async () => {
-    d.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const serve = serveDashboard;
 
 /** Open the event stream, read its first frame, then go away. */
 function connectAndLeave(url: string): Promise<string> {

@@ -2,7 +2,11 @@
 // browser download). Without it the browser tests skip with one loud line; with CI=true a
 // missing browser is a failure (.ci/run installs it).
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
+import type { Dashboard } from '../../src/dashboard/index.js';
+import { onCleanup } from '../gateway/helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -12,4 +16,18 @@ if (!runBrowser) console.warn('!!! SKIPPING browser tests: /usr/bin/chromium is 
 export async function launch(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+/** A node:http server answering with `d` (418 'mine' for the paths it leaves), closed with the dashboard after the test; its URL. */
+export async function serveDashboard(d: Dashboard): Promise<string> {
+  const server = createServer((req, res) => {
+    if (!d.handle(req, res)) res.writeHead(418).end('mine');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(async () => {
+    d.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

@@ -2,32 +2,22 @@
 // own apply() (a day and more at 100 ms each is the same) — each chart keeps the dashboard's
 // history (historySeconds / intervalMs samples), and a group that is no longer sampled (a
 // reload renamed its policy) leaves the page rather than stay as a dead card.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { cleanup, onCleanup } from '../gateway/helpers.js';
-import { launch, runBrowser } from './helpers.js';
+import { launch, runBrowser, serveDashboard } from './helpers.js';
 
 afterEach(cleanup);
 
 describe.runIf(runBrowser)('dashboard page bounds in Chromium', () => {
   it('20,000 samples: charts keep historySeconds of them; groups gone from the samples leave the page', { timeout: 90_000 }, async () => {
     const d = createDashboard({ groups: [{ name: 'live', gates: [new ConcurrencyGate({ name: 'live', limit: 1 })] }], intervalMs: 100, historySeconds: 10 });
-    const server = createServer((req, res) => {
-      if (!d.handle(req, res)) res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    onCleanup(async () => {
-      d.close();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    });
+    const url = await serveDashboard(d);
     const browser = await launch();
     onCleanup(() => browser.close());
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard`);
+    await page.goto(`${url}/dashboard`);
     await page.waitForFunction('Number(document.body.dataset.samples || 0) > 0');
     const template = JSON.stringify(d.snapshot().groups[0]);
     // Every 1,000th sample a reload renames the policy: policy-0, policy-1, ... (a string: the

@@ -3,29 +3,27 @@
 // holds: it is fed from the history ring as its socket takes bytes, never handed the whole
 // history (nor a backlog of ticks) at once. Measured by the dashboard's own count of the
 // bytes its pages' sockets have not taken (queuedBytes), not by the process's RSS.
-import { createServer, request } from 'node:http';
+import { request } from 'node:http';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import type { Dashboard } from '../../src/dashboard/index.js';
 import { cleanup, onCleanup, sleep } from '../gateway/helpers.js';
-import { launch, runBrowser } from './helpers.js';
+import { launch, runBrowser, serveDashboard } from './helpers.js';
 
 afterEach(cleanup);
 
-async function serve(d: Dashboard): Promise<string> {
-  const server = createServer((req, res) => {
-    if (!d.handle(req, res)) res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(async () => {
-    d.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const serve = serveDashboard;
+
+/** A client that asks for the event stream and never reads a byte of it. */
+function neverReads(url: string): Socket {
+  const stuck = connect(Number(new URL(url).port), '127.0.0.1');
+  onCleanup(async () => void stuck.destroy());
+  stuck.pause();
+  stuck.write('GET /dashboard/events HTTP/1.1\r\nHost: x\r\n\r\n');
+  return stuck;
 }
 
 const until = async (cond: () => boolean, ms = 30_000): Promise<boolean> => {
@@ -48,10 +46,7 @@ describe('dashboard pages that do not read', () => {
     const url = await serve(d);
     // Let the history fill: 40 samples (~8 MB).
     await sleep(4_000);
-    const stuck = connect(Number(new URL(url).port), '127.0.0.1');
-    onCleanup(async () => void stuck.destroy());
-    stuck.pause();
-    stuck.write('GET /dashboard/events HTTP/1.1\r\nHost: x\r\n\r\n');
+    neverReads(url);
     expect(await until(() => d.subscribers === 1)).toBe(true);
     let peak = 0;
     expect(await until(() => ((peak = Math.max(peak, d.queuedBytes)), d.pages.dropped === 1), 60_000)).toBe(true);
@@ -106,10 +101,7 @@ describe.runIf(runBrowser)('dashboard in Chromium beside a page that never reads
     const d = bigDashboard(20_000);
     const url = await serve(d);
     await sleep(2_000);
-    const stuck = connect(Number(new URL(url).port), '127.0.0.1');
-    onCleanup(async () => void stuck.destroy());
-    stuck.pause();
-    stuck.write('GET /dashboard/events HTTP/1.1\r\nHost: x\r\n\r\n');
+    neverReads(url);
     const browser = await launch();
     onCleanup(() => browser.close());
     const page = await browser.newPage();

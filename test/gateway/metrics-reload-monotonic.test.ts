@@ -88,17 +88,8 @@ describe('/metrics across a reload, server.workers 2 (the primary merges its wor
       res.end('ok');
     });
     const file = join(tempDir(), 'sluice.yaml');
-    const yaml = (limit: number): string => `
-listen: { host: 127.0.0.1, port: 0 }
-admin: { port: 0 }
-log: { level: info }
-server: { workers: 2 }
-upstreams: { app: { url: "${up.url}", timeout: 5s } }
-policies:
-  api: { tenant: { header: x-api-key }, rateLimits: [ { name: burst, rate: 1/min, burst: 6 } ], breaker: { failures: 50, openFor: 10s }, concurrency: { limit: ${limit}, queue: 2, queueTimeout: 2s } }
-routes:
-  - { name: api, path: /api, policy: api, fault: { abort: { status: 503, percent: 20 } } }
-`;
+    // JSON is YAML: the in-process test's config, in a file, with two workers.
+    const yaml = (limit: number): string => JSON.stringify({ ...config(up.url, limit), server: { workers: 2 }, log: { level: 'info' } });
     writeFileSync(file, yaml(4));
     const gw = sluice(['gateway', '--config', file]);
     const l = await gw.waitFor('listening', WORKERS_START_MS);
