@@ -154,15 +154,19 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       const asked = waiting!;
       waiting = undefined;
       if (gateway === undefined) return;
+      // reload() counts its own rejections in /status; one before it (the file unread, not YAML) is counted here.
+      let reached = false;
       try {
         const read = await readConfig(file);
         if (asked === 'file change' && read.text === lastText) return;
         const level = logLevelFlag(flags);
         const next = level !== undefined ? { ...read.config, log: { ...read.config.log, level } } : read.config;
+        reached = true;
         await gateway.reload(next);
         logger.level = next.log?.level ?? GATEWAY_DEFAULTS.log.level;
         lastText = read.text;
       } catch (err) {
+        if (!reached) gateway.reloadRejected(err);
         logger.error('reload rejected: the previous config keeps serving', { why: asked, error: err instanceof Error ? err.message : String(err) });
       }
     });

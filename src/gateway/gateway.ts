@@ -6,17 +6,16 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { acceptWhatWaits } from './accept-queue-grace.js';
+import { listen, localHostOf, urlOf } from './bound-listener.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer, GatewayMetrics } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
 import { JsonLogger, toLogger } from './logger.js';
-import type { Logger } from './logger.js';
 import { connectionCap, openFileLimit } from './file-limit.js';
 import { ConnectionLimit } from './connection-limit.js';
-import type { PinoLikeLogger } from './logger.js';
+import type { Logger, PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect, onVersionless } from './client-errors.js';
 import { watchFirstLines } from './versionless-requests.js';
@@ -35,6 +34,7 @@ import type { ResolvedConfig } from './resolved-config.js';
 import { headSockets, RouteTable } from './route-table.js';
 import { handOverLimits } from './limit-handover.js';
 import { restartNeeded } from './restart-settings.js';
+import { ReloadRecord } from './reload-record.js';
 import { gatewayStatus } from './status.js';
 import type { GatewayStatus } from './status.js';
 import { answerHalfOpen } from './half-close.js';
@@ -96,6 +96,8 @@ export interface Gateway {
    * addresses and maxHeaderSize need a restart (a change is logged and ignored).
    */
   reload(config: GatewayConfig): Promise<void>;
+  /** Count a reload rejected before `reload()` could be asked (its file unreadable or not YAML): `/status` `reload` shows it. */
+  reloadRejected(error: unknown): void;
   /**
    * Stop accepting; answer queued requests 503 + Retry-After; let in-flight requests finish
    * until the deadline (then cut them); close everything. @default deadline: the config's drain.timeout
@@ -117,19 +119,6 @@ const LISTEN_GRACE_MS = 100;
 const LISTEN_GRACE_MAX_MS = 1_000;
 /** How long connections answered at the drain's deadline get to take the answer before they are cut, ms. */
 const DEADLINE_GRACE_MS = 250;
-
-/** `http://<bound address>:<port>`. */
-function urlOf(server: Server): string {
-  const a = server.address() as AddressInfo;
-  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-}
-
-/** The host:port a local client names in an absolute-form target: a wildcard bind is reached on loopback. */
-function localHostOf(server: Server): string {
-  const a = server.address() as AddressInfo;
-  const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
-  return `${host}:${a.port}`;
-}
 
 function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation, logger: Logger, connections: ConnectionLimit): void {
   pacer.configure(c.server);
@@ -236,11 +225,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   await leases?.attach(state.table);
   // While the store is away the concurrency limits follow its failure mode, as its rate limits do.
   if (leases !== undefined) store?.onAway((away) => leases.storeAway(away));
-  // Metrics count from before the first request, not from the first scrape: a refusal made
-  // before Prometheus first asks is in its first answer. A worker loads them too: its
-  // primary's /metrics is its workers' merged.
-  // Sampled wherever there is an admin listener to show it: a worker's samples reach its primary's
-  // /dashboard (primary.ts). Made before listening, as the metrics: it counts from the first request.
+  // Metrics count from before the first request, not from the first scrape: a refusal made before
+  // Prometheus first asks is in its first answer. A worker loads them too (its primary's /metrics is its
+  // workers' merged), and samples the dashboard its primary's /dashboard shows. Made before listening.
   const dashboard = resolved.admin.enabled ? gatewayDashboard(state, resolved.admin.tenantKeys) : undefined;
   const loaded = resolved.admin.enabled ? await loadMetrics(state, dashboard) : undefined;
   let metrics: Promise<GatewayMetrics | undefined> | undefined = resolved.admin.enabled ? Promise.resolve(loaded) : undefined;
@@ -266,7 +253,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   state.ownHost = localHostOf(server);
 
   let admin: AdminServer | undefined;
-  const status = (): GatewayStatus => ({ ...gatewayStatus(state, connections, startedAt), ...(store === undefined ? {} : { store: store.status() }) });
+  const reloads = new ReloadRecord();
+  const status = (): GatewayStatus => ({ ...gatewayStatus(state, connections, startedAt), reload: reloads.snapshot(), ...(store === undefined ? {} : { store: store.status() }) });
   // A worker's admin is its primary's: /status and /metrics there cover every worker.
   if (dashboard !== undefined && options.share === undefined) {
     try {
@@ -343,7 +331,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     return drained;
   };
 
-  const reload = async (next: GatewayConfig): Promise<void> => {
+  const apply = async (next: GatewayConfig): Promise<void> => {
     if (state.draining) throw new Error('the gateway is draining');
     const c = resolveConfig(next);
     const old = state.table;
@@ -383,18 +371,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       const m = await metrics;
       return m === undefined ? undefined : (await m.scrape()).body;
     },
-    reload,
+    reload: (next) => reloads.track(() => apply(next)),
+    reloadRejected: (error) => reloads.rejected(error),
     drain,
     close: () => drain(0),
   };
-}
-
-function listen(server: Server, port: number, host: string, backlog: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host, backlog }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

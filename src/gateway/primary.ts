@@ -34,6 +34,7 @@ import { newCounters } from './request-handler.js';
 import { gatewayGroupLimits, gatewayLimits, mergePrometheus, mergeStatuses } from './status-merge.js';
 import { withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
+import { ReloadRecord } from './reload-record.js';
 import type { CallMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
@@ -57,6 +58,7 @@ export interface PrimaryGateway {
   metrics(timeoutMs?: number): Promise<string | undefined>;
   dashboard(): DashboardSample;
   reload(config: GatewayConfig): Promise<void>;
+  reloadRejected(error: unknown): void;
   drain(deadlineMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -263,6 +265,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
         s.dashboard = resolved.admin.enabled ? snap.dashboard : undefined;
       }),
     ).then(() => (refreshing = undefined)));
+  const reloads = new ReloadRecord();
   const status = (): PrimaryStatus => {
     const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, exited: s.dead, status: s.status }));
     // A dead worker's last status is not summed: its connections, in-flight requests and leases are gone with it (hostile pass, session 17).
@@ -270,7 +273,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const leases = ledger.slots();
     const summed = mergeStatuses(statuses);
     const merged = summed === undefined ? undefined : gatewayLimits(summed, statuses[0]!, leases);
-    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), workers: each, leases, tokenTables: ledger.tokenTables() };
+    // The reloads are the primary's: one it rejected never reached a worker.
+    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), reload: reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables() };
   };
   const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
     // A scrape of every series of every worker: allow it more than a status call.
@@ -329,7 +333,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     status,
     metrics,
     dashboard: () => dashboard.snapshot(),
-    reload: async (next) => {
+    reload: (next) => reloads.track(async () => {
       if (draining) throw new Error('the gateway is draining');
       const c = resolveConfig(next); // a bad config is refused here, before any worker sees it
       if (c.server.workers !== n) logger.warn('server.workers changes need a restart; keeping', { workers: n, asked: c.server.workers });
@@ -344,7 +348,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       const failed = results.filter((r, i): r is PromiseRejectedResult => r.status === 'rejected' && !live[i]!.dead);
       if (failed.length > 0) throw new Error(`reload failed on ${failed.length} of ${n} workers: ${String(failed[0]!.reason)}`);
       logger.info('reloaded', { routes: c.routes.length, workers: n });
-    },
+    }),
+    reloadRejected: (error) => reloads.rejected(error),
     drain,
     close: () => drain(0),
   };

@@ -6,6 +6,7 @@ import type { FaultSnapshot } from './fault-injection.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { PolicyRollout } from './policy-mode.js';
 import type { RefusalPacer } from './refusal-pacer.js';
+import type { ReloadStatus } from './reload-record.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
 import type { StoreStatus } from './store-share.js';
 
@@ -79,6 +80,8 @@ export interface GatewayStatus {
   readonly upstreams: readonly { readonly name: string; readonly host: string; readonly sockets: number; readonly freeSockets: number; readonly pending: number }[];
   /** The shared store (`store:`), when configured. */
   readonly store?: StoreStatus;
+  /** Reloads applied and rejected, the last one's outcome and time, the last rejection's error (reload-record.ts). */
+  readonly reload?: ReloadStatus;
 }
 
 export function gatewayStatus(state: HandlerState, connections: { readonly open: number; readonly refusing: number }, startedAt: number): GatewayStatus {
