@@ -22,8 +22,9 @@ import { watchFirstLines } from './versionless-requests.js';
 import { followChunkSizes } from './chunk-sizes.js';
 import { PipelineLimit } from './pipeline-limit.js';
 import type { PipelineHandler } from './pipeline-limit.js';
-import { LoopSaturation } from './loop-saturation.js';
-import { RefusalPacer } from './refusal-pacer.js';
+import type { LoopSaturation } from './loop-saturation.js';
+import type { RefusalPacer } from './refusal-pacer.js';
+import { refusalPacing } from './refusal-pacing.js';
 import { burstLogs, flushLogs } from './burst-logs.js';
 import { SlowReaders } from './slow-readers.js';
 import { MemoryBudget } from './memory-budget.js';
@@ -150,9 +151,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const leases = share === undefined ? undefined : new SlotLeases(share);
   const crashAnswers = options.crashAnswers;
   const counters: GatewayCounters = newCounters();
-  // Held engaged while the pacer holds connections paused: pausing is what took the load off the loop.
-  const loop: LoopSaturation = new LoopSaturation({ threshold: resolved.server.pauseRefusedLoad, answers: () => counters, holding: (): boolean => pacer.paused > 0 });
-  const pacer = new RefusalPacer(resolved.server.pauseRefusedMs, { saturated: () => loop.saturated });
+  // Held engaged while the pacer holds a storm's connections paused (refusal-pacing.ts).
+  const { loop, pacer } = refusalPacing(resolved.server, () => counters);
   const pipeline = new PipelineLimit(pacer, () => counters.pipelineCut++);
   const connections = new ConnectionLimit(resolved.server.maxConnections, (outcome) => {
     if (outcome === 'refused') counters.connectionsRefused++;
