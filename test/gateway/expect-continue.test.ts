@@ -5,11 +5,10 @@
 // Any other expectation is 417 with its reason. And the slot of a request admitted before its
 // body is not held while the body arrives (F15b): slow uploaders cannot take a route's slots.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/gateway/index.js';
 import { cleanup, get, metricSample, oneRoute, startInProcess, upstream } from './helpers.js';
+import { ExpectClient, finalResponse, head } from './expect-client.js';
 
 afterEach(cleanup);
 
@@ -29,67 +28,6 @@ async function recordingUpstream(answer: (req: IncomingMessage, res: ServerRespo
   });
   return { seen, url: up.url };
 }
-
-/** A client that writes its head, then waits for what the gateway says before (maybe) sending the body. */
-class ExpectClient {
-  readonly #socket: Socket;
-  #text = '';
-  #waiters = new Set<() => void>();
-  closed = false;
-
-  constructor(url: string) {
-    const u = new URL(url);
-    this.#socket = connect(Number(u.port), u.hostname);
-    this.#socket.setEncoding('latin1').on('data', (d: string) => {
-      this.#text += d;
-      for (const w of this.#waiters) w();
-    });
-    this.#socket.on('close', () => {
-      this.closed = true;
-      for (const w of this.#waiters) w();
-    });
-    this.#socket.on('error', () => undefined);
-  }
-
-  write(s: string): void {
-    this.#socket.write(Buffer.from(s, 'latin1'));
-  }
-
-  get text(): string {
-    return this.#text;
-  }
-
-  /** Resolves once `pred(text)` holds or the connection closed; rejects after 5 s. */
-  until(pred: (text: string) => boolean): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!pred(this.#text) && !this.closed) return;
-        this.#waiters.delete(check);
-        clearTimeout(t);
-        resolve(this.#text);
-      };
-      const t = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`nothing matched within 5 s; got ${JSON.stringify(this.#text)}`));
-      }, 5_000);
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-}
-
-const head = (headers: string): string => `POST /x HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n${headers}\r\n`;
-/** A whole final response (status line, head, Content-Length body) is in `text`. */
-const finalResponse = (text: string): boolean => {
-  const m = /HTTP\/1\.1 [2-5]\d\d [^\r]*\r\n([\s\S]*?)\r\n\r\n/.exec(text);
-  if (m === null) return false;
-  const cl = /content-length: *(\d+)/i.exec(m[1]!);
-  return cl === null || text.length >= m.index + m[0].length + Number(cl[1]);
-};
 
 describe('Expect: 100-continue', () => {
   it('a request its rate limit refuses gets 429 with Retry-After, and no 100 Continue', async () => {
