@@ -37,6 +37,7 @@
  *   npm run bench:gateway -- --proxy-prof /tmp/prof   every Node proxy writes a CPU profile there (node --cpu-prof) when stopped
  *   npm run bench:gateway -- --proxy-flags=--trace-gc   more Node flags for every Node proxy (its output goes to this terminal)
  *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
+ *   npm run bench:gateway -- --closed-only --baseline ../other-checkout --only "sluice 2 workers @baseline,sluice 2 workers"
  *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop);
  *       the closed-loop rows run in --only's order, so alternate it between runs
  *
@@ -346,7 +347,8 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
             `(Retry-After ${Number.isFinite(r.retryAfterShare) ? `${(r.retryAfterShare * 100).toFixed(0)}%` : '—'}, probe p99 ${Number.isFinite(r.probeRefusalP99) ? r.probeRefusalP99.toFixed(1) : '—'} ms from ${(r.probeFromS ?? NaN).toFixed(1)} s${r.probeAfterAccept === true ? '' : ' (wrk not all accepted)'})  ` +
             `errors ${r.errors} timeouts ${r.timeouts}  CPU ${Math.round(r.cpuPct)}%${r.cpuPctByProcess.length > 1 ? ` (${r.cpuPctByProcess.map((c) => Math.round(c)).join('/')})` : ''}, ${Math.round(r.cpuUsPerAnswer)} µs per answer  upstream CPU ${Math.round(r.upstreamCpuPct ?? NaN)}% machine CPU ${Math.round(r.machineCpuPct ?? NaN)}%  upstream peak in-flight ${r.upstreamPeakInFlight}, mean in service ${r.upstreamMeanInService.toFixed(1)}` +
             (r.pacer === undefined ? '' : `\n    pacer per s: pauses ${Math.round(r.pacer.pauses)} (repaused ${Math.round(r.pacer.repaused)}), woken ${Math.round(r.pacer.woken)}, ran out ${Math.round(r.pacer.ranOut)}, refusals not paced ${Math.round(r.pacer.unpaced)}`) +
-            (r.slots === undefined ? '' : `\n    permits (gateway /status, ${r.slots.samples} samples): mean in flight ${r.slots.meanInFlight.toFixed(1)} (upstream in service ${r.upstreamMeanInService.toFixed(1)}: turnaround ${(r.slots.meanInFlight - r.upstreamMeanInService).toFixed(1)} slots), mean queued ${r.slots.meanQueued.toFixed(1)}, queue empty with a permit free ${(r.slots.emptyWithFree * 100).toFixed(0)}% of samples`),
+            (r.slots === undefined ? '' : `\n    permits (gateway /status, ${r.slots.samples} samples): mean in flight ${r.slots.meanInFlight.toFixed(1)} (upstream in service ${r.upstreamMeanInService.toFixed(1)}: turnaround ${(r.slots.meanInFlight - r.upstreamMeanInService).toFixed(1)} slots), mean queued ${r.slots.meanQueued.toFixed(1)}, queue empty with a permit free ${(r.slots.emptyWithFree * 100).toFixed(0)}% of samples`) +
+            (r.slots?.perWorker === undefined ? '' : `\n    per worker: ${r.slots.perWorker.map((w, i) => `#${i} connections ${w.meanConnections.toFixed(0)}, limit ${w.meanLimit.toFixed(1)}, in flight ${w.meanInFlight.toFixed(1)}, queued ${w.meanQueued.toFixed(1)}, idle while another queued ${(w.idleWhileOtherQueued * 100).toFixed(0)}%`).join('; ')}`),
         );
       }
     });

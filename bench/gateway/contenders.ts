@@ -129,7 +129,7 @@ export function closedContenders(s: ContenderSettings): BenchContender[] {
   });
   const floor: LimitFloorSettings = { concurrency: s.gateway.concurrency, queueTimeoutMs: s.gateway.queueTimeoutMs, connections: Math.max(256, s.gateway.concurrency * 8) };
   return [
-    ...(s.baseline === undefined ? [] : [sluice(1, s.baseline)]),
+    ...(s.baseline === undefined ? [] : [sluice(1, s.baseline), sluice(2, s.baseline)]),
     sluice(1),
     sluice(2),
     {

@@ -18,10 +18,46 @@ export interface SlotSamples {
   readonly meanQueued: number;
   /** Share of samples (0–1) with no request queued and a permit free: demand, not turnaround, idled a slot. */
   readonly emptyWithFree: number;
+  /**
+   * With workers (the primary's /status lists each): per worker, mean permits held, mean queued,
+   * mean gate limit (the slots it leased), mean client connections open, and the share of samples
+   * with its own queue empty and a permit of its own free while another worker's queue was not —
+   * a slot idle in one worker while the other's callers wait, which the merged figures hide.
+   */
+  readonly perWorker?: readonly WorkerSlots[];
+}
+
+export interface WorkerSlots {
+  readonly meanInFlight: number;
+  readonly meanQueued: number;
+  readonly meanLimit: number;
+  readonly meanConnections: number;
+  readonly idleWhileOtherQueued: number;
 }
 
 interface StatusGates {
   policies?: { gates?: { kind?: string; inFlight?: number; queued?: number; limit?: number }[] }[];
+  connections?: { open?: number };
+  workers?: { status?: StatusGates; exited?: boolean }[];
+}
+
+/** One /status read: the gates summed, and each worker's own (with its client connections) when a primary answered. */
+export interface Sample {
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly limit: number;
+  readonly workers?: readonly { readonly inFlight: number; readonly queued: number; readonly limit: number; readonly connections: number }[];
+}
+
+/** A /status answer as a sample; undefined when it has no concurrency gate. A worker that exited is left out of the split. */
+export function sampleOf(status: StatusGates): Sample | undefined {
+  const c = concurrencyOf(status);
+  if (c === undefined) return undefined;
+  const workers = status.workers?.flatMap((w) => {
+    const g = w.exited === true || w.status === undefined ? undefined : concurrencyOf(w.status);
+    return g === undefined ? [] : [{ ...g, connections: w.status?.connections?.open ?? 0 }];
+  });
+  return workers === undefined || workers.length < 2 ? c : { ...c, workers };
 }
 
 /** Sums the concurrency gates of one /status; undefined when the answer has none. */
@@ -45,13 +81,13 @@ export function concurrencyOf(status: StatusGates): { inFlight: number; queued: 
 /** Samples `adminUrl`/status every `everyMs` until stopped; undefined at stop when nothing was read. */
 export function sampleSlots(adminUrl: string | undefined, everyMs = 50): { stop: () => Promise<SlotSamples | undefined> } {
   if (adminUrl === undefined) return { stop: () => Promise.resolve(undefined) };
-  const seen: { inFlight: number; queued: number; limit: number }[] = [];
+  const seen: Sample[] = [];
   let stopped = false;
   const loop = (async (): Promise<void> => {
     while (!stopped) {
       const t0 = performance.now();
       try {
-        const c = concurrencyOf((await (await fetch(`${adminUrl}/status`, { signal: AbortSignal.timeout(1_000) })).json()) as StatusGates);
+        const c = sampleOf((await (await fetch(`${adminUrl}/status`, { signal: AbortSignal.timeout(1_000) })).json()) as StatusGates);
         if (c !== undefined && !stopped) seen.push(c);
       } catch {
         // A status read that failed or timed out under the storm is skipped, not counted as empty.
@@ -69,14 +105,27 @@ export function sampleSlots(adminUrl: string | undefined, everyMs = 50): { stop:
   };
 }
 
-/** The means and the empty-with-a-free-permit share of a list of samples. */
-export function summarize(seen: readonly { inFlight: number; queued: number; limit: number }[]): SlotSamples | undefined {
+/** The means and the empty-with-a-free-permit share of a list of samples; per worker over the samples that list every worker. */
+export function summarize(seen: readonly Sample[]): SlotSamples | undefined {
   if (seen.length === 0) return undefined;
-  const mean = (f: (s: (typeof seen)[number]) => number): number => seen.reduce((a, s) => a + f(s), 0) / seen.length;
+  const mean = (f: (s: (typeof seen)[number]) => number, of = seen): number => of.reduce((a, s) => a + f(s), 0) / of.length;
+  const n = seen.find((s) => s.workers !== undefined)?.workers?.length ?? 0;
+  const split = seen.filter((s) => s.workers?.length === n);
+  const perWorker: WorkerSlots[] = Array.from({ length: split.length === 0 ? 0 : n }, (_x, i) => ({
+    meanInFlight: mean((s) => s.workers![i]!.inFlight, split),
+    meanQueued: mean((s) => s.workers![i]!.queued, split),
+    meanLimit: mean((s) => s.workers![i]!.limit, split),
+    meanConnections: mean((s) => s.workers![i]!.connections, split),
+    idleWhileOtherQueued: mean((s) => {
+      const w = s.workers![i]!;
+      return w.queued === 0 && w.inFlight < w.limit && s.workers!.some((o, j) => j !== i && o.queued > 0) ? 1 : 0;
+    }, split),
+  }));
   return {
     samples: seen.length,
     meanInFlight: mean((s) => s.inFlight),
     meanQueued: mean((s) => s.queued),
     emptyWithFree: mean((s) => (s.queued === 0 && s.inFlight < s.limit ? 1 : 0)),
+    ...(perWorker.length === 0 ? {} : { perWorker }),
   };
 }

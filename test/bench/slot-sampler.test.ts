@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { concurrencyOf, sampleSlots, summarize } from '../../bench/gateway/slot-sampler.js';
+import { concurrencyOf, sampleOf, sampleSlots, summarize } from '../../bench/gateway/slot-sampler.js';
 
 describe('bench slot sampler', () => {
   it('sums the concurrency gates of every policy and ignores the other kinds', () => {
@@ -24,6 +24,28 @@ describe('bench slot sampler', () => {
     ]);
     expect(s).toEqual({ samples: 4, meanInFlight: 46.25, meanQueued: 3, emptyWithFree: 0.25 });
     expect(summarize([])).toBeUndefined();
+  });
+
+  it('splits a primary\'s /status by worker and counts a slot idle in one while another\'s callers wait', () => {
+    const worker = (inFlight: number, queued: number, limit: number, open: number) => ({ status: { connections: { open }, policies: [{ gates: [{ kind: 'concurrency', inFlight, queued, limit }] }] } });
+    const primary = (a: ReturnType<typeof worker>, b: ReturnType<typeof worker>) => ({ ...mergedOf(a, b), workers: [a, b] });
+    const mergedOf = (a: ReturnType<typeof worker>, b: ReturnType<typeof worker>) => {
+      const [x, y] = [a.status.policies[0]!.gates[0]!, b.status.policies[0]!.gates[0]!];
+      return { policies: [{ gates: [{ kind: 'concurrency', inFlight: x.inFlight + y.inFlight, queued: x.queued + y.queued, limit: x.limit + y.limit }] }] };
+    };
+    const seen = [
+      primary(worker(20, 0, 25, 30), worker(25, 7, 25, 70)), // #0 idle with 5 free while #1 queues: hidden in the merged sample (queued 7)
+      primary(worker(25, 3, 25, 30), worker(25, 9, 25, 70)),
+      primary(worker(24, 0, 25, 30), worker(24, 0, 25, 70)), // both idle: demand, not the split
+    ].map((st) => sampleOf(st)!);
+    const s = summarize(seen)!;
+    expect(s.emptyWithFree).toBeCloseTo(1 / 3);
+    expect(s.perWorker).toHaveLength(2);
+    expect(s.perWorker![0]).toEqual({ meanInFlight: 23, meanQueued: 1, meanLimit: 25, meanConnections: 30, idleWhileOtherQueued: 1 / 3 });
+    expect(s.perWorker![1]!.idleWhileOtherQueued).toBe(0);
+    expect(s.perWorker![1]!.meanConnections).toBe(70);
+    // One process: no split.
+    expect(summarize([sampleOf(mergedOf(worker(1, 0, 2, 1), worker(1, 0, 2, 1)))!])!.perWorker).toBeUndefined();
   });
 
   it('reads a live /status until stopped, skipping answers it cannot parse', async () => {
