@@ -272,6 +272,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       logger.info('draining', { deadlineMs, queued: state.queued });
       // Responses still to come close their connections after them, rather than going idle.
       pipeline.closeAfterCurrent();
+      // Queued requests are answered 503 + Retry-After now; admitted ones run on. First: a
+      // request read below from a paused connection then meets a closed gate (503 closed, the
+      // drain's Retry-After) — until reload22 it met the open one, and a full queue refused it
+      // queue_full with the gate's Retry-After of a second, to a client of a server going away.
+      for (const p of state.table.policies.values()) p.close();
       // A paused connection may hold a request its client already sent: read it (it is
       // answered with Connection: close) before server.close() closes idle connections.
       state.pacer.maxPauseMs = 0;
@@ -280,8 +285,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         // After a timer, an immediate runs once the poll phase between them has read what they hold.
         await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
       }
-      // Queued requests are answered 503 + Retry-After now; admitted ones run on.
-      for (const p of state.table.policies.values()) p.close();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
       let idle: NodeJS.Timeout | undefined;
