@@ -22,16 +22,28 @@
  * last reading (nothing is given back by the jump), and no higher than a limit spent at this
  * reading (plus reservations outstanding), so a refusal waits at most what it would after a
  * burst spent now. The rewrite is kept even when the call is refused.
+ *
+ * A window length changed (a reload with another `windowMs`, a key whose override sets another
+ * one): the state keeps the length `w` its counts were taken over, and a state of another
+ * length is first brought to the policy's by the same rule — everything it counts at now under
+ * its own length (prev + curr of now's window there) counted in now's window under the new
+ * one, at most max(curr, limit), prev' = 0. So no tenant gets a fresh window by the change (a
+ * 60 s window spent, then 10 s windows: refused until the spent count leaves, not a new 10),
+ * and every unit the state still knew of counts against the new limit (10 s windows spent,
+ * then 60 s: the units of the last two 10 s windows are in the 60 s one). A state without `w`
+ * (written before it was kept, or by stateEncoding 'text') is taken as of the policy's length.
  */
 import { decision, delayUntil } from './algorithm.js';
 import type { RateAlgorithm, RateDecision } from './algorithm.js';
 import type { SlidingWindowPolicy } from './policy.js';
 
-/** Plain data: current window index `win` (floor(now / windowMs)), its count and the previous one's. */
+/** Plain data: current window index `win` (floor(now / w)), its count and the previous one's, and the window length `w` they were counted over. */
 export interface SlidingWindowState {
   win: number;
   prev: number;
   curr: number;
+  /** The window length (ms) of `win`, `prev` and `curr`; absent: the policy's. */
+  w?: number;
 }
 
 /** The state's counts as seen at window `k` (never before the state's own window). */
@@ -91,6 +103,26 @@ function rebase(s: SlidingWindowState, p: SlidingWindowPolicy, now: number): boo
   return true;
 }
 
+/**
+ * A state counted over another window length than the policy's brought to the policy's (the
+ * rule above); whether it was. `k0` is now's window under the state's own length — or its own
+ * window, when that is later (the clock went back): all of it counts then.
+ */
+function reshape(s: SlidingWindowState, p: SlidingWindowPolicy, now: number): boolean {
+  const w0 = s.w;
+  if (w0 === undefined || w0 === p.windowMs) return false;
+  let k0 = Math.floor(now / w0);
+  if (k0 < s.win) k0 = s.win;
+  const curr = currAt(s, k0);
+  const all = prevAt(s, k0) + curr;
+  const cap = curr > p.limit ? curr : p.limit;
+  s.win = Math.floor(now / p.windowMs);
+  s.curr = all < cap ? all : cap;
+  s.prev = 0;
+  s.w = p.windowMs;
+  return true;
+}
+
 function resetMs(prev: number, curr: number, k: number, w: number, now: number): number {
   return curr > 0 ? (k + 2) * w - now : prev > 0 ? (k + 1) * w - now : 0;
 }
@@ -99,7 +131,7 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
   algorithm: 'sliding-window',
 
   fresh(p, now) {
-    return { win: Math.floor(now / p.windowMs), prev: 0, curr: 0 };
+    return { win: Math.floor(now / p.windowMs), prev: 0, curr: 0, w: p.windowMs };
   },
 
   isState(s): s is SlidingWindowState {
@@ -107,6 +139,7 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
   },
 
   step(s, p, cost, now, maxDelayMs): RateDecision {
+    reshape(s, p, now);
     rebase(s, p, now);
     const w = p.windowMs;
     const limit = p.limit;
@@ -128,10 +161,12 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
     s.win = k;
     s.prev = prev;
     s.curr = curr;
+    s.w = w;
     return decision(p.name, limit, limit - est - cost, w, resetMs(prev, curr, k, w, now), true, delay, 0);
   },
 
   refund(s, p, cost, now) {
+    reshape(s, p, now);
     rebase(s, p, now);
     const k = windowAt(s, p.windowMs, now);
     let prev = prevAt(s, k);
@@ -143,13 +178,19 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
     s.win = k;
     s.prev = prev;
     s.curr = curr;
+    s.w = p.windowMs;
   },
 
   available(s, p, now) {
+    if (s.w !== undefined && s.w !== p.windowMs) {
+      const x = { ...s };
+      reshape(x, p, now);
+      return p.limit - slidingEstimate(x, p.windowMs, now);
+    }
     return p.limit - slidingEstimate(s, p.windowMs, now);
   },
 
   idleAt(s, p) {
-    return (s.win + 2) * p.windowMs;
+    return (s.win + 2) * (s.w ?? p.windowMs);
   },
 };

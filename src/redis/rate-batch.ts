@@ -205,7 +205,7 @@ export class RateBatcher {
 }
 
 /** The doubles of each algorithm's state (rate-scripts.ts). */
-const DOUBLES = { gcra: 16, 'token-bucket': 16, 'sliding-window': 24 } as const;
+const DOUBLES = { gcra: 16, 'token-bucket': 16, 'sliding-window': 32 } as const;
 
 /**
  * Hand each entry its part of a batch's reply (rate-scripts.ts): the time, ";", then per
@@ -228,8 +228,9 @@ export function answerBatch(list: readonly BatchEntry[], reply: Buffer): void {
       continue;
     }
     let at = -1;
-    // A state follows: byte 1, or 2 for GCRA's (a verdict byte is never either).
-    if (p + 1 < len && (reply[p + 1] === 1 || reply[p + 1] === 2)) {
+    // A state follows: byte 1, 2 for GCRA's, 3 for a sliding window's (a verdict byte is never one of them).
+    const v = p + 1 < len ? reply[p + 1] : 0;
+    if (v === 1 || v === 2 || v === 3) {
       at = p + 2;
       p = at + DOUBLES[e.policy.algorithm];
       if (p > len) break;

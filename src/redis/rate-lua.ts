@@ -113,13 +113,18 @@ end
 `;
 
 export const SLIDING_WINDOW = `
-local win, prev, curr
-local s_load, s_rebase, prev_at, curr_at, window_at, estimate, allow_at, s_available, s_step, s_refund, s_idle, s_save
+local win, prev, curr, sw
+local s_load, s_reshape, s_rebase, prev_at, curr_at, window_at, estimate, allow_at, s_available, s_step, s_refund, s_idle, s_save
 if need_s then
 function s_load(s)
+  if s and byte(s) == 3 then
+    win, prev, curr, sw = unpacks('<dddd', s, 2)
+    return true
+  end
+  -- An earlier version's state (byte 1 and three doubles, or text) has no window length: the policy's.
+  sw = w
   if s and byte(s) == 1 then
     win, prev, curr = unpacks('<ddd', s, 2)
-    return true
   elseif s then
     local c1 = find(s, ',', 1, true)
     local c2 = find(s, ',', c1 + 1, true)
@@ -127,6 +132,19 @@ function s_load(s)
   else
     win = floor(now / w); prev = 0; curr = 0
   end
+end
+function s_reshape()
+  if sw == w then return end
+  local k0 = floor(now / sw)
+  if k0 < win then k0 = win end
+  local c = curr_at(k0)
+  local all, cap = prev_at(k0) + c, limit
+  if c > limit then cap = c end
+  win = floor(now / w)
+  if all < cap then curr = all else curr = cap end
+  prev = 0
+  sw = w
+  moved = true
 end
 function s_rebase()
   local k = floor(now / w)
@@ -175,6 +193,7 @@ function allow_at(k, room)
 end
 if need_cold then function s_available() return limit - estimate(now) end end
 function s_step(cost, maxDelay)
+  s_reshape()
   s_rebase()
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
@@ -188,6 +207,7 @@ function s_step(cost, maxDelay)
 end
 if need_cold then
 function s_refund(cost)
+  s_reshape()
   s_rebase()
   local k = window_at(now)
   local p, c = prev_at(k), curr_at(k)
@@ -198,7 +218,7 @@ function s_refund(cost)
   win = k; prev = p; curr = c
 end
 end
-function s_idle() return (win + 2) * w end
-function s_save() return pack('<Bddd', 1, win, prev, curr) end
+function s_idle() return (win + 2) * sw end
+function s_save() return pack('<Bdddd', 3, win, prev, curr, sw) end
 end
 `;

@@ -20,7 +20,7 @@ export function stateOf(policy: RatePolicy, reply: Buffer, at: number, now: numb
     case 'token-bucket':
       return { tokens: reply.readDoubleLE(at), last: reply.readDoubleLE(at + 8) };
     case 'sliding-window':
-      return { win: reply.readDoubleLE(at), prev: reply.readDoubleLE(at + 8), curr: reply.readDoubleLE(at + 16) };
+      return { win: reply.readDoubleLE(at), prev: reply.readDoubleLE(at + 8), curr: reply.readDoubleLE(at + 16), w: reply.readDoubleLE(at + 24) };
   }
 }
 
@@ -29,7 +29,7 @@ export function stateOf(policy: RatePolicy, reply: Buffer, at: number, now: numb
  * it and nothing keeps it (the decision holds numbers only), so a decision allocates no
  * state object — and its numbers go into fields already holding doubles, in place.
  */
-const SCRATCH = { gcra: { tat: 0.5, last: 0.5 }, 'token-bucket': { tokens: 0.5, last: 0.5 }, 'sliding-window': { win: 0.5, prev: 0.5, curr: 0.5 } };
+const SCRATCH = { gcra: { tat: 0.5, last: 0.5 }, 'token-bucket': { tokens: 0.5, last: 0.5 }, 'sliding-window': { win: 0.5, prev: 0.5, curr: 0.5, w: 0.5 } };
 
 /** {@link stateOf} into SCRATCH (a fresh state, rare, is its own object). */
 function scratchOf(policy: RatePolicy, reply: Buffer, at: number, now: number): object {
@@ -52,6 +52,7 @@ function scratchOf(policy: RatePolicy, reply: Buffer, at: number, now: number): 
       x.win = reply.readDoubleLE(at);
       x.prev = reply.readDoubleLE(at + 8);
       x.curr = reply.readDoubleLE(at + 16);
+      x.w = reply.readDoubleLE(at + 24);
       return x;
     }
   }

@@ -34,12 +34,15 @@
  * The reply is ONE string (the cheapest reply to send and to parse), read as bytes: the time
  * — "<s> <us>" from TIME, or "=<ms>" — and ";", then per entry its verdict, one byte ('1'
  * allowed/taken, '0' refused, '-' refund), followed by the state the entry found, when there
- * was one, as stored: byte 1 (GCRA: 2), then its doubles — a state of an earlier version
+ * was one, as stored: byte 1 (GCRA: 2, sliding window: 3), then its doubles — a state of an earlier version
  * (text, or GCRA's TAT alone) packed as this version stores it. An entry whose key holds
  * another type answers 'W' and changes nothing (redis.pcall: the other entries go on).
  *
  * States are binary strings: byte 1, then the doubles, 8 bytes each, little-endian
- * (struct.pack '<d': exact) — token bucket tokens, last; sliding window win, prev, curr; GCRA
+ * (struct.pack '<d': exact) — token bucket tokens, last; sliding window byte 3, then win, prev,
+ * curr, w (the window length they count over; earlier versions stored byte 1 and the first
+ * three, read still, with the policy's length, and fail on byte 3: stateEncoding 'text' writes
+ * the three as text); GCRA
  * byte 2, then tat, last (the reading it was written at; earlier versions stored byte 1 and
  * tat alone, read still, and fail on byte 2: an upgrade from them runs stateEncoding 'text',
  * below, which writes GCRA's TAT alone). No number is printed or parsed (%.17g and strtod on 17 digits were a fifth to a third

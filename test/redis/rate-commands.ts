@@ -2,6 +2,8 @@
 // test's own (the store sends them through rate-batch.ts's ScriptCall and defines nothing on a
 // client: a user's client handed in must not grow commands).
 import type { Redis } from 'ioredis';
+import { answerBatch, encodeBatch, encodeOne } from '../../src/redis/rate-batch.js';
+import type { BatchOp } from '../../src/redis/rate-batch.js';
 import { RATE_ONE_SCRIPT, RATE_SCRIPT } from '../../src/redis/rate-scripts.js';
 
 export interface RateCommands {
@@ -22,4 +24,33 @@ export function rateCommands(client: Redis): RateCommands {
     one: (key, ...args) => c.sluiceTestRate1Buffer!(key, ...args),
     batch: (keys, args) => c.sluiceTestRateBuffer!(keys.length, keys, args),
   };
+}
+
+/** An operation's answer: its verdict byte, the reply and where its state is in it (-1: none), the script's time. */
+export interface RateAnswer {
+  verdict: number;
+  reply: Buffer;
+  at: number;
+  now: number;
+}
+
+/**
+ * One batch through the rate script — a batch of one through the one-operation script, as the
+ * store sends it — at `now` instead of Redis TIME: each operation's answer, in order.
+ */
+export async function callRate(client: Redis, ops: BatchOp[], now: number): Promise<RateAnswer[]> {
+  const c = rateCommands(client);
+  let reply: Buffer;
+  if (ops.length === 1) {
+    reply = await c.one(ops[0]!.key, ...encodeOne(ops[0]!, now));
+  } else {
+    const { keys, args } = encodeBatch(ops, now);
+    reply = await c.batch(keys, args);
+  }
+  const answers: RateAnswer[] = [];
+  answerBatch(
+    ops.map((o) => ({ ...o, answer: (verdict: number, reply: Buffer, at: number, t: number) => answers.push({ verdict, reply, at, now: t }), fail: (err: unknown) => { throw err; } })),
+    reply,
+  );
+  return answers;
 }

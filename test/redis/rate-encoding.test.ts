@@ -34,12 +34,13 @@ const N = 1_764_760_000_123.4567; // the instant every call is decided at (Redis
 
 /**
  * Each algorithm with a state, in the field order the scripts store it, that admits a consume of 1 at N and again right after;
- * `older`: how many of its fields earlier versions stored (GCRA: tat alone — read with last = N, its TAT being later).
+ * `older`: how many of its fields earlier versions stored (GCRA: tat alone — read with last = N, its TAT being later; a
+ * sliding window: win, prev, curr — read with the policy's window length); `version`: this version's binary form's first byte.
  */
-const CASES: { policy: RatePolicy; fields: string[]; state: number[]; older?: number }[] = [
-  { policy: ratePolicy({ algorithm: 'gcra', rate: 10, burst: 5, name: 'g' }), fields: ['tat', 'last'], state: [N + 250.1234567891, N], older: 1 },
-  { policy: ratePolicy({ algorithm: 'token-bucket', rate: 10, burst: 5, name: 't' }), fields: ['tokens', 'last'], state: [2.3000000000000003, N - 17.25] },
-  { policy: ratePolicy({ algorithm: 'sliding-window', limit: 9, windowMs: 500, name: 's' }), fields: ['win', 'prev', 'curr'], state: [Math.floor(N / 500), 3.5, 2] },
+const CASES: { policy: RatePolicy; fields: string[]; state: number[]; older?: number; version: number }[] = [
+  { policy: ratePolicy({ algorithm: 'gcra', rate: 10, burst: 5, name: 'g' }), fields: ['tat', 'last'], state: [N + 250.1234567891, N], older: 1, version: 2 },
+  { policy: ratePolicy({ algorithm: 'token-bucket', rate: 10, burst: 5, name: 't' }), fields: ['tokens', 'last'], state: [2.3000000000000003, N - 17.25], version: 1 },
+  { policy: ratePolicy({ algorithm: 'sliding-window', limit: 9, windowMs: 500, name: 's' }), fields: ['win', 'prev', 'curr', 'w'], state: [Math.floor(N / 500), 3.5, 2, 500], older: 3, version: 3 },
 ];
 
 /** One script call at N (the one-operation script for a single op): each answer's decision, replayed. */
@@ -59,11 +60,11 @@ async function call(ops: BatchOp[], encoding: '' | 't' = ''): Promise<unknown[]>
   return out;
 }
 
-/** The state stored at `key`, if binary (byte 1, GCRA's 2): its doubles; else the text. */
+/** The state stored at `key`, if binary (byte 1, GCRA's 2, a sliding window's 3): its doubles; else the text. */
 async function stored(key: string, n: number): Promise<number[] | string> {
   const b = await raw.getBuffer(key);
   if (b === null) throw new Error(`${key}: no state`);
-  if (b[0] !== 1 && b[0] !== 2) return b.toString('latin1');
+  if (b[0] !== 1 && b[0] !== 2 && b[0] !== 3) return b.toString('latin1');
   expect(b.length).toBe(1 + 8 * n);
   return Array.from({ length: n }, (_, i) => b.readDoubleLE(1 + 8 * i));
 }
@@ -119,7 +120,7 @@ describe.skipIf(!svc.up)('rate state encoding', () => {
     await raw.del(key);
   });
 
-  for (const { policy, fields, state, older } of CASES) {
+  for (const { policy, fields, state, older, version } of CASES) {
     it(`${policy.algorithm}: with stateEncoding 'text' the state is written as the text earlier versions read ("%.17g" numbers, comma-separated), from a binary or a text state, alone and in a batch`, async () => {
       const n = older ?? state.length;
       const expected = (k: number): number[] => {
@@ -129,7 +130,7 @@ describe.skipIf(!svc.up)('rate state encoding', () => {
       };
       // From this version's binary state (GCRA: byte 2, tat and last) and from an earlier version's text.
       const bin = Buffer.alloc(1 + 8 * state.length);
-      bin[0] = older === undefined ? 1 : 2;
+      bin[0] = version;
       state.forEach((x, i) => bin.writeDoubleLE(x, 1 + 8 * i));
       const one = unique('t-one');
       const batched = unique('t-batch');
