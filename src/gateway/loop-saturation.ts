@@ -33,6 +33,14 @@
  * does: its connections' pauses run out without a refusal to pause them again. The share's
  * release (below a quarter of the requests refused) waits for that too: pausing lowers the
  * share as it lowers the ELU.
+ *
+ * Idle, it samples every `idleIntervalMs` instead: when the last reading saw no request (the
+ * `answers` counters unchanged), the ELU under the threshold and nothing engaged, readings
+ * every 100 ms cost an idle gateway a wake-up each for nothing. The first reading that sees a
+ * request goes back to `intervalMs`, and `saturated` — asked at each refusal — reads again
+ * at once when its reading is older than `intervalMs`, so a storm out of the quiet is seen at
+ * its first refusal, as before. A slot of the refused-share ring then holds up to the idle
+ * interval's requests: the share is over the last second or two, not less.
  */
 import { performance } from 'node:perf_hooks';
 import { eventLoopUtilizationSignal } from '../pressure/event-loop-utilization-signal.js';
@@ -44,6 +52,8 @@ export interface LoopSaturationOptions {
   readonly threshold: number;
   /** Sampling period, ms. @default 100 */
   readonly intervalMs?: number;
+  /** Sampling period while idle (no request since the last reading, nothing engaged), ms; only with `answers`. @default 1000 */
+  readonly idleIntervalMs?: number;
   /** Least time engaged before release, ms. @default 1000 */
   readonly dwellMs?: number;
   /** Cumulative loop times (tests inject them). @default performance.eventLoopUtilization */
@@ -77,6 +87,11 @@ export class LoopSaturation {
   #hysteresis: Hysteresis | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #intervalMs: number;
+  readonly #idleIntervalMs: number;
+  /** The period the timer runs at now. */
+  #period = 0;
+  /** The last reading saw a request (or an engaged state): not idle. */
+  #busy = true;
   /** When the last reading was taken (`now`). */
   #sampledAt = -Infinity;
   #last = 0;
@@ -108,11 +123,23 @@ export class LoopSaturation {
     this.#dwellMs = options.dwellMs ?? 1000;
     this.#now = options.now ?? ((): number => performance.now());
     this.#intervalMs = options.intervalMs ?? 100;
+    this.#idleIntervalMs = Math.max(this.#intervalMs, options.idleIntervalMs ?? 1000);
     this.threshold = options.threshold;
+    this.#arm();
+  }
+
+  /** The timer at the period the last reading calls for (idle or not); a no-op when it runs at it already. */
+  #arm(): void {
+    if (this.#period === -1) return; // stopped
+    const idle = this.#hysteresis === undefined || (this.#answers !== undefined && !this.#busy);
+    const period = idle ? this.#idleIntervalMs : this.#intervalMs;
+    if (period === this.#period) return;
+    clearInterval(this.#timer);
+    this.#period = period;
     // Skips a tick that comes soon after a reading `saturated` took on demand: readings stay an interval or more apart.
     this.#timer = setInterval(() => {
       if (this.#now() - this.#sampledAt >= this.#intervalMs / 2) this.sample();
-    }, this.#intervalMs);
+    }, period);
     this.#timer.unref();
   }
 
@@ -124,8 +151,10 @@ export class LoopSaturation {
   set threshold(value: number) {
     this.#threshold = value;
     this.#loaded = false;
+    this.#busy = true;
     if (value === 0) {
       this.#hysteresis = undefined;
+      if (this.#period > 0) this.#arm(); // nothing to sample: the idle period
       return;
     }
     const signal = eventLoopUtilizationSignal({
@@ -138,6 +167,7 @@ export class LoopSaturation {
     signal.start?.();
     this.#read = (): number => signal.read();
     this.#hysteresis = new Hysteresis(signal.watermarks, this.#now());
+    if (this.#period > 0) this.#arm();
   }
 
   /**
@@ -172,11 +202,14 @@ export class LoopSaturation {
     this.#sampledAt = this.#now();
     this.#last = this.#read();
     this.#hysteresis.update(this.#last, this.#now());
-    this.#sampleShare();
+    const requests = this.#sampleShare();
+    this.#busy = requests > 0 || this.#hysteresis.level !== 'ok' || this.#loaded || this.#shareHigh;
+    this.#arm();
   }
 
-  #sampleShare(): void {
-    if (this.#answers === undefined) return;
+  /** Requests since the last reading. */
+  #sampleShare(): number {
+    if (this.#answers === undefined) return 0;
     const now = this.#answers();
     const before = this.#lastCounts ?? now;
     this.#lastCounts = { requests: now.requests, rejected: now.rejected };
@@ -192,10 +225,12 @@ export class LoopSaturation {
     this.#share = requests > 0 ? rejected / requests : 0;
     if (this.#share >= this.#minShare) this.#shareHigh = true;
     else if (this.#share < this.#minShare / 2 && !this.#holding()) this.#shareHigh = false;
+    return now.requests - before.requests;
   }
 
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#period = -1;
   }
 }

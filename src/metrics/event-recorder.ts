@@ -27,27 +27,51 @@ export interface EventRecording {
 
 const CHANNELS = ['sluice:admit', 'sluice:reject', 'sluice:release', 'sluice:drop'] as const;
 
-/** Start recording. */
+/**
+ * Start recording. The signal-latency sampler runs only while something happens: it stops
+ * after a sample with no episode open and no gate event since the one before, and the next
+ * gate event starts it again — an idle process is not woken every period to read gates that
+ * cannot have changed (saturation, refusals and limit moves all come with events), and a
+ * burst's onset is still seen at the first sample after it began, as before.
+ */
 export function recordEvents(c: MetricsConfig, sink: MetricSink): EventRecording {
-  const events = recordGateEvents(c, sink);
-  if (c.signalLatencyMs === undefined) return events;
+  const periodMs = c.signalLatencyMs;
+  if (periodMs === undefined) return recordGateEvents(c, sink);
   const tracker = new SignalLatency();
-  const timer = setInterval(() => {
+  let timer: NodeJS.Timeout | undefined;
+  let eventSeen = false;
+  let stopped = false;
+  const tick = (): void => {
     const stats = [...c.gates()].map((g) => g.stats()).filter((s) => c.filter === undefined || c.filter(s.name, s.kind));
     for (const m of tracker.sample(stats, performance.now())) sink.observe('signalLatency', { gate: m.gate, kind: m.kind }, m.seconds);
-  }, c.signalLatencyMs);
-  timer.unref();
+    if (!eventSeen && tracker.open === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+    eventSeen = false;
+  };
+  const wake = (): void => {
+    eventSeen = true;
+    if (timer !== undefined || stopped) return;
+    timer = setInterval(tick, periodMs);
+    timer.unref();
+  };
+  const events = recordGateEvents(c, sink, wake);
+  wake();
   return {
     refresh: () => events.refresh(),
     stop: () => {
+      stopped = true;
       clearInterval(timer);
       events.stop();
     },
   };
 }
 
-function recordGateEvents(c: MetricsConfig, sink: MetricSink): EventRecording {
+/** `onEvent`: told of every gate event, before it is filtered. */
+function recordGateEvents(c: MetricsConfig, sink: MetricSink, onEvent?: () => void): EventRecording {
   const record = (event: GateEvent): void => {
+    onEvent?.();
     if (c.filter !== undefined && !c.filter(event.gate, event.kind)) return;
     recordEvent(event, sink, c);
   };

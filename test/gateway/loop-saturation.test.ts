@@ -65,6 +65,43 @@ describe('LoopSaturation', () => {
   });
 });
 
+describe('LoopSaturation when idle', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('reads the loop once a second while no request comes, every 100 ms again from the first reading that sees one', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    let reads = 0;
+    let idle = 0;
+    const counts = { requests: 0, rejected: 0 };
+    // Idle loop times that advance with the virtual clock.
+    const source = (): { idle: number; active: number } => (reads++, (idle = Date.now()), { idle, active: 0 });
+    const l = new LoopSaturation({ threshold: 0.9, source, now: () => Date.now(), intervalMs: 100, dwellMs: 1000, answers: () => counts });
+    made.push(l);
+    vi.advanceTimersByTime(1_000);
+    const idleStart = reads;
+    vi.advanceTimersByTime(10_000);
+    expect(reads - idleStart).toBeLessThanOrEqual(11);
+    // Requests come, none refused: the next idle reading sees them, and from there every 100 ms.
+    const traffic = (ms: number): void => {
+      for (let t = 0; t < ms; t += 50) {
+        counts.requests += 5;
+        vi.advanceTimersByTime(50);
+      }
+    };
+    traffic(1_000);
+    const busyStart = reads;
+    traffic(1_000);
+    expect(reads - busyStart).toBeGreaterThanOrEqual(9);
+    // Quiet again: back to once a second.
+    vi.advanceTimersByTime(1_000);
+    const quiet = reads;
+    vi.advanceTimersByTime(10_000);
+    expect(reads - quiet).toBeLessThanOrEqual(11);
+    // A refusal asks at once, whatever the period.
+    expect(l.saturated).toBe(false);
+  });
+});
+
 describe('LoopSaturation read while its timer cannot run', () => {
   afterEach(() => vi.useRealTimers());
 
