@@ -16,6 +16,13 @@ ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 a0=$(ticks "$A"); b0=$(ticks "$B"); s0=$(date +%s.%N)
 sleep "$SECS"
 a1=$(ticks "$A"); b1=$(ticks "$B"); s1=$(date +%s.%N)
+# Wake-ups of each main thread over 10 s (epoll waits returned), when strace is there: a count,
+# not a time, so the host's load does not blur it.
+wakes() { local f; f=$(mktemp); timeout -s INT 10 strace -e trace=epoll_pwait,epoll_wait -p "$1" -o "$f" 2>/dev/null; grep -c epoll "$f"; rm -f "$f"; }
+if command -v strace > /dev/null; then
+  wakes "$A" > /tmp/idle-ab-wakes-a.$$ & wakes "$B" > /tmp/idle-ab-wakes-b.$$ & wait %1 %2 2>/dev/null
+  WA=$(cat /tmp/idle-ab-wakes-a.$$); WB=$(cat /tmp/idle-ab-wakes-b.$$); rm -f /tmp/idle-ab-wakes-[ab].$$
+fi
 kill "$A" "$B"; wait "$A" "$B" 2>/dev/null
 TCK=$(getconf CLK_TCK)
 el=$(echo "$s1-$s0" | bc)
@@ -23,3 +30,4 @@ echo "load $(cut -d' ' -f1-3 /proc/loadavg) over $el s"
 echo "baseline ticks $((a1-a0)); CPU ms per s: $(echo "scale=2; ($a1-$a0)*1000/$TCK/$el" | bc)"
 echo "this     ticks $((b1-b0)); CPU ms per s: $(echo "scale=2; ($b1-$b0)*1000/$TCK/$el" | bc)"
 [ $((a1-a0)) -gt 0 ] && echo "ratio this/baseline: $(echo "scale=3; ($b1-$b0)/($a1-$a0)" | bc)"
+[ -n "${WA:-}" ] && echo "epoll waits of the main thread over 10 s: baseline $WA, this $WB"
