@@ -10,8 +10,9 @@
  * after processing, per partition at the lowest unfinished offset (OffsetTracker), every
  * `commitIntervalMs` and on close. A retry re-delivers in this process after the delay,
  * uncommitted meanwhile; a consumer that stops (or a broker failure) cuts that wait short and
- * leaves the message uncommitted, so the group reads it again from the committed offset (its
- * attempt count, kept in this process, starts over); a dead letter is produced to `<topic>.dead` with the reason.
+ * leaves the message uncommitted, so the group reads it again from the committed offset. Each
+ * failure is committed first, in the committed offset's metadata (AttemptLedger), so the attempt
+ * count survives a restart or a rebalance; a dead letter is produced to `<topic>.dead` with the reason.
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
@@ -29,7 +30,7 @@ import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import { FetchBudget } from './fetch-budget.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from './kafka-options.js';
 import { KAFKA_SOURCE_DEFAULTS, KAFKA_SOURCE_KEYS } from './kafka-options.js';
-import { OffsetTracker } from './offset-tracker.js';
+import { GroupCommits } from './group-commits.js';
 import { ensureTopics, kafkaReason, TopicNotCreatedError, TopicNotServedError, TopicRefusedError } from './topics.js';
 
 interface Held {
@@ -54,6 +55,8 @@ class KafkaDelivery extends DeliveryBase {
   }
 
   protected async doRetry(delayMs: number): Promise<void> {
+    // Counted where a restarted consumer finds it before the wait, which a stop or a crash may cut short.
+    await this.owner.failed(this.held);
     if (delayMs > 0) await pause(delayMs, this.owner.hurry);
     this.owner.redeliver(this.held);
   }
@@ -84,7 +87,7 @@ export class KafkaSource implements BrokerSource {
   readonly #cap: number;
   readonly #budget: FetchBudget;
   readonly #buffers = new Map<number, Held[]>();
-  readonly #trackers = new Map<number, OffsetTracker>();
+  readonly #commits: GroupCommits;
   readonly #paused = new Set<number>();
   #assigned: readonly number[] = [];
   #generation = 0;
@@ -97,7 +100,6 @@ export class KafkaSource implements BrokerSource {
   /** Aborted when the consumer stops or the broker fails: retries waiting out their delay end. */
   readonly #hurry = new AbortController();
   #commitTimer: ReturnType<typeof setInterval> | undefined;
-  #committing: Promise<void> = Promise.resolve();
 
   private constructor(name: string, o: { topic: string; groupId: string; dead: string; cap: number; budget: FetchBudget }, consumer: Consumer, producer: Producer, admin: Admin) {
     this.name = name;
@@ -109,6 +111,7 @@ export class KafkaSource implements BrokerSource {
     this.#consumer = consumer;
     this.#producer = producer;
     this.#admin = admin;
+    this.#commits = new GroupCommits(o.topic, o.groupId);
   }
 
   /** The free room of each assigned partition a fetch would ask for (paused ones are left out of fetches). */
@@ -190,10 +193,9 @@ export class KafkaSource implements BrokerSource {
   async #take(p: EachBatchPayload): Promise<void> {
     const batch = p.batch;
     const partition = batch.partition;
+    await this.#commits.loaded;
     const buf = this.#buffers.get(partition) ?? [];
     this.#buffers.set(partition, buf);
-    const tracker = this.#trackers.get(partition) ?? new OffsetTracker();
-    this.#trackers.set(partition, tracker);
     for (const message of batch.messages) {
       if (!p.isRunning() || p.isStale() || this.#arrivals.closed) break;
       if (buf.length >= this.#cap) {
@@ -201,9 +203,8 @@ export class KafkaSource implements BrokerSource {
         this.#pause(partition);
         break;
       }
-      buf.push({ partition, message, attempt: 1, generation: this.#generation });
+      buf.push({ partition, message, attempt: this.#commits.took(partition, BigInt(message.offset)), generation: this.#generation });
       this.#budget.observe(message);
-      tracker.track(BigInt(message.offset));
       p.resolveOffset(message.offset);
     }
     if (buf.length >= this.#cap) this.#pause(partition);
@@ -230,7 +231,7 @@ export class KafkaSource implements BrokerSource {
     this.#assigned = [...assigned];
     this.#generation++;
     this.#buffers.clear();
-    this.#trackers.clear();
+    this.#commits.rejoined(this.#generation, assigned, this.#admin);
     // kafkajs keeps a partition paused across a rebalance; its buffer is gone now, so it must be read again.
     if (this.#paused.size > 0) this.#consumer.resume([{ topic: this.topic, partitions: [...this.#paused] }]);
     this.#paused.clear();
@@ -303,7 +304,14 @@ export class KafkaSource implements BrokerSource {
   /** @internal */
   finished(held: Held): void {
     if (held.generation !== this.#generation) return;
-    this.#trackers.get(held.partition)?.done(BigInt(held.message.offset));
+    this.#commits.done(held.partition, BigInt(held.message.offset));
+  }
+
+  /** @internal Its handler failed (attempt `held.attempt`): recorded and committed before it is retried. */
+  async failed(held: Held): Promise<void> {
+    if (held.generation !== this.#generation) return;
+    this.#commits.failed(held.partition, BigInt(held.message.offset), held.attempt);
+    await this.commit();
   }
 
   /** The consumer stops: retries waiting out their delay end now, their messages left uncommitted. */
@@ -339,23 +347,9 @@ export class KafkaSource implements BrokerSource {
     });
   }
 
-  /** Commit what is committable on every partition (the lowest unfinished offset). */
+  /** Commit what is committable on every partition (the lowest unfinished offset), with the failures of what is not finished. */
   commit(): Promise<void> {
-    this.#committing = this.#committing.then(async () => {
-      const offsets: { topic: string; partition: number; offset: string }[] = [];
-      for (const [partition, t] of this.#trackers) {
-        const c = t.committable();
-        if (c !== undefined) offsets.push({ topic: this.topic, partition, offset: String(c) });
-      }
-      if (offsets.length === 0) return;
-      try {
-        await this.#consumer.commitOffsets(offsets);
-        for (const o of offsets) this.#trackers.get(o.partition)?.committed(BigInt(o.offset));
-      } catch {
-        // a rebalance in progress: the next commit (or the new owner) catches up
-      }
-    });
-    return this.#committing;
+    return this.#commits.commit(this.#consumer);
   }
 
   /** Log-end offset minus the group's committed offset, summed over the partitions. */

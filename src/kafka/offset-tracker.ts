@@ -44,6 +44,11 @@ export class OffsetTracker {
     return c;
   }
 
+  /** Where the group would resume now: the lowest unfinished offset, or one past the highest finished; undefined before any. */
+  position(): bigint | undefined {
+    return this.#min ?? this.#next;
+  }
+
   /** The broker accepted a commit of `offset`. */
   committed(offset: bigint): void {
     if (this.#committed === undefined || offset > this.#committed) this.#committed = offset;
