@@ -118,10 +118,28 @@ export function transferCodingVerdict(te: string): BadVerdict | undefined {
   return undefined;
 }
 
-/** Why `req` is refused before routing; undefined when it may go on. */
-export function messageVerdict(req: IncomingMessage): BadVerdict | undefined {
+/**
+ * The request head's size, bytes, rebuilt from what node:http parsed (it does not say how many
+ * bytes the head took): request line, header lines as "name: value" (the value trimmed, as
+ * parsed: as the gateway writes them upstream), blank line. Other whitespace around a value, or
+ * obs-fold, made the head as sent that much longer or shorter.
+ */
+export function headBytes(req: IncomingMessage): number {
+  let n = `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}\r\n`.length + 2;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4;
+  return n;
+}
+
+/** Why `req` is refused before routing (a head over `maxHeaderSize` bytes among the reasons); undefined when it may go on. */
+export function messageVerdict(req: IncomingMessage, maxHeaderSize: number): BadVerdict | undefined {
   const version = req.httpVersion;
   if (version !== '1.1' && version !== '1.0') return { status: 505, reason: 'bad_version', detail: 'Only HTTP/1.0 and HTTP/1.1 are served.' };
+  // llhttp holds a head to maxHeaderSize counting its target, names and values only: 15,000
+  // lines `a:` CRLF made a 60 kB head of "16 kB", each line a header to check and forward (red22).
+  if (headBytes(req) > maxHeaderSize) {
+    return { status: 431, reason: 'headers_too_large', detail: `The request headers are larger than this gateway accepts (${maxHeaderSize} bytes, server.maxHeaderSize).` };
+  }
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) {
     if (version === '1.0') return { status: 400, reason: 'bad_transfer_encoding', detail: 'An HTTP/1.0 request cannot have a Transfer-Encoding.' };

@@ -82,7 +82,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   if (state.draining) res.setHeader('Connection', 'close');
   let url = req.url ?? '/';
   // CONNECT never comes here: node:http hands it to the server's `connect` event (client-errors.ts).
-  const malformed = messageVerdict(req);
+  const malformed = messageVerdict(req, server.maxHeaderSize);
   if (malformed !== undefined) return refuseBad(state, res, malformed);
   // OPTIONS with an absolute-form target whose path and query are empty means `*` (RFC 9112 section 3.2.4).
   if (req.method === 'OPTIONS' && (url === '*' || (/^http:\/\/[^/?#]*$/i.test(url) && ownAbsolute(url, state.ownHost, req) !== undefined))) {

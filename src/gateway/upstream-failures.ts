@@ -4,8 +4,9 @@
  * that are not HTTP 502 `upstream_invalid_response`, any other failure (refused, reset,
  * closed early) 502 `upstream_unreachable` — and described for the log.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { listElements } from './header-lists.js';
+import { headBytes } from './message-checks.js';
 import { writeProblem } from './responses.js';
 
 /** undici's error codes for a silent upstream: before the headers a 504, during the body a cut. */
@@ -97,19 +98,6 @@ export function transferCodingFault(raw: readonly (string | Buffer)[]): string |
     }
   }
   return undefined;
-}
-
-/**
- * The request head's size, bytes, rebuilt from what node:http parsed (it does not say how many
- * bytes the head took): request line, header lines as "name: value" (the value trimmed, as
- * parsed), blank line. An estimate: a head sent with other whitespace around its values, or
- * obs-fold, was that much longer or shorter — so the message says "about".
- */
-function headBytes(req: IncomingMessage): number {
-  let n = `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}\r\n`.length + 2;
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4;
-  return n;
 }
 
 const BODY_HEADERS = new Set(['content-length', 'content-type', 'transfer-encoding']);

@@ -7,7 +7,7 @@ const req = (host: string): IncomingMessage => ({ httpVersion: '1.1', headers: {
 describe('messageVerdict: the Host check remembers the last good value', () => {
   it('a bad Host is refused whatever came before it, and a good one passes again after it', () => {
     const seq = ['gw:8080', 'gw:8080', 'evil@gw', 'gw:8080', 'a b', 'evil@gw', '[::1]:80', 'gw/admin', 'gw:80x', '[::1]:80', '', 'gw:65535', 'gw:65536', '[::1]:99999', 'gw:00080', '[::1]'];
-    expect(seq.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual([
+    expect(seq.map((h) => `${h} ${messageVerdict(req(h), 16_384)?.reason ?? 'ok'}`)).toEqual([
       'gw:8080 ok',
       'gw:8080 ok',
       'evil@gw bad_host',
@@ -35,8 +35,8 @@ describe('messageVerdict: a Host a URL parser refuses (hostile-13)', () => {
   it('is refused bad_host; escapes the parser decodes to a host, and sub-delims, pass', () => {
     const refused = ['gw%2fadmin', 'a%20b', 'a%0d%0ab', 'gw%40evil', 'a%25', '%00', '%FF', '999.1.1.1', 'xn--a', '[v1.x]'];
     const passed = ['%41pi', 'Gw', "a'b", 'a!$&()*+;=b', 'a_b', 'a.', 'x:', '%C3%A9'];
-    expect(refused.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual(refused.map((h) => `${h} bad_host`));
-    expect(passed.map((h) => `${h} ${messageVerdict(req(h))?.reason ?? 'ok'}`)).toEqual(passed.map((h) => `${h} ok`));
+    expect(refused.map((h) => `${h} ${messageVerdict(req(h), 16_384)?.reason ?? 'ok'}`)).toEqual(refused.map((h) => `${h} bad_host`));
+    expect(passed.map((h) => `${h} ${messageVerdict(req(h), 16_384)?.reason ?? 'ok'}`)).toEqual(passed.map((h) => `${h} ok`));
   });
 });
 

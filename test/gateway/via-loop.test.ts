@@ -24,9 +24,9 @@ describe('sluiceHops: the entries of Via received by a sluice gateway', () => {
 
   it('refuses the request at MAX_SLUICE_HOPS with 508 loop_detected, and not one hop before', () => {
     const via = (n: number): string => Array.from({ length: n }, () => '1.1 sluice').join(', ');
-    expect(messageVerdict(req(via(MAX_SLUICE_HOPS - 1)))).toBeUndefined();
-    expect(messageVerdict(req(via(MAX_SLUICE_HOPS)))).toMatchObject({ status: 508, reason: 'loop_detected' });
-    expect(messageVerdict(req(undefined))).toBeUndefined();
+    expect(messageVerdict(req(via(MAX_SLUICE_HOPS - 1)), 16_384)).toBeUndefined();
+    expect(messageVerdict(req(via(MAX_SLUICE_HOPS)), 16_384)).toMatchObject({ status: 508, reason: 'loop_detected' });
+    expect(messageVerdict(req(undefined), 16_384)).toBeUndefined();
   });
 });
 
