@@ -1,29 +1,26 @@
 /**
- * A concurrency limit: at most `limit` units of work in flight (a unit per request, or
- * `ctx.cost` units for weighted work), with an optional bounded wait queue served in the
- * order of a waiting discipline (FIFO, LIFO, CoDel, priority with aging), optional priority
- * partitions, and a limit that can change at run time (adaptive algorithms drive it).
+ * A concurrency limit: at most `limit` units of work in flight (a unit per request, or `ctx.cost` units for weighted work),
+ * with an optional bounded wait queue served in the order of a waiting discipline (FIFO, LIFO, CoDel, priority with aging),
+ * optional priority partitions, and a limit that can change at run time (adaptive algorithms drive it).
  *
- * Invariant: the sum of the costs of unreleased permits never exceeds the limit in force
- * when each was granted; lowering the limit takes effect as permits are released.
+ * Invariant: the sum of the costs of unreleased permits never exceeds the limit in force when each was granted; lowering the
+ * limit takes effect as permits are released.
  *
- * With `algorithm` (sluice/limit), each release feeds a sample to the algorithm and the gate
- * enforces `Math.round` of the limit it returns: 'success' and 'failure' are samples (a fast
- * error is not an overload signal; release a timeout as 'dropped'), 'dropped' is a drop
- * sample, 'ignored' is no sample. RTT runs from grant to release, so waiting in this gate's
- * own queue never feeds back into the limit.
+ * With `algorithm` (sluice/limit), each release feeds a sample to the algorithm and the gate enforces `Math.round` of the limit
+ * it returns: 'success' and 'failure' are samples (a fast error is not an overload signal; release a timeout as 'dropped'),
+ * 'dropped' is a drop sample, 'ignored' is no sample. RTT runs from grant to release, so waiting in this gate's own queue never
+ * feeds back into the limit.
  *
- * Service time is measured once, at release: the latency EWMA behind `retryAfterMs` and
- * early refusals, and the algorithm's RTT, are the same grant-to-release interval.
+ * Service time is measured once, at release: the latency EWMA behind `retryAfterMs` and early refusals, and the algorithm's
+ * RTT, are the same grant-to-release interval.
  *
- * Early refusal (`refuseEarly`): a caller that would queue is refused at once, as
- * 'queue_timeout' with the expected wait as `retryAfterMs`, when that wait exceeds 80% of its
- * wait budget, rather than after waiting in vain (the estimate: wait-estimate.ts).
+ * Early refusal (`refuseEarly`): a caller that would queue is refused at once, as 'queue_timeout' with the expected wait as
+ * `retryAfterMs`, when that wait exceeds 80% of its wait budget, rather than after waiting in vain (the estimate:
+ * wait-estimate.ts).
  *
- * A waiter whose cost no longer fits the limit (it was lowered by `setLimit` or the
- * algorithm after it queued) is refused when it reaches the head of the queue, as a
- * newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting longer
- * cannot serve it, and the waiters behind it must not wait for it.
+ * A waiter whose cost no longer fits the limit (it was lowered by `setLimit` or the algorithm after it queued) is refused when
+ * it reaches the head of the queue, as a newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting
+ * longer cannot serve it, and the waiters behind it must not wait for it.
  */
 import { abortError, GateBase, GatePermit, InvalidArgumentError, optInt, readContext, waitDeadline } from '../core/index.js';
 import type { Admission, AdmissionContext, GateStats, Outcome, Rejection } from '../core/index.js';
@@ -38,8 +35,7 @@ import { WaitEstimate } from './wait-estimate.js';
 import { concurrencySettings } from './concurrency-options.js';
 import type { ConcurrencyOptions } from './concurrency-options.js';
 
-export type { ConcurrencyCommonOptions, ConcurrencyOptions } from './concurrency-options.js';
-export { CONCURRENCY_DEFAULTS } from './concurrency-options.js';
+export { CONCURRENCY_DEFAULTS, type ConcurrencyCommonOptions, type ConcurrencyOptions } from './concurrency-options.js';
 
 /** Why a gate with the default `maxQueue: 0` refuses a caller when its slots are full. */
 const NO_QUEUE = 'every slot is in use and nothing may wait (maxQueue is 0; set maxQueue to let callers queue)';
@@ -48,6 +44,8 @@ export class ConcurrencyGate extends GateBase {
   readonly kind: string = 'concurrency';
   #limit: number;
   #inFlight = 0;
+  /** Units of #inFlight the gate's owner holds (hold(): a lease's ballast): they keep callers out, but no request runs on them, so stats().inFlight leaves them out. */
+  #ballast = 0;
   #queued = 0;
   readonly #maxQueue: number;
   readonly #maxWaitMs: number;
@@ -138,6 +136,7 @@ export class ConcurrencyGate extends GateBase {
     if (successor === this || this.#successor !== undefined || successor.#successor !== undefined) throw new InvalidArgumentError('successor', 'another gate, handed nothing before', successor.name);
     this.#successor = successor;
     successor.#inFlight += this.#inFlight;
+    successor.#ballast += this.#ballast;
     const waiters = this.#partitions.flatMap((p) => p.queue.drain()).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
     for (const { value: w } of waiters) {
       this.#forget(w);
@@ -151,10 +150,11 @@ export class ConcurrencyGate extends GateBase {
     }
   }
 
-  /** Units of a predecessor's permit (handOver) came back. */
-  #repaid(cost: number): void {
+  /** Units of a predecessor's permit (handOver) came back (`held`: its ballast). */
+  #repaid(cost: number, held: boolean): void {
     this.#inFlight -= cost;
-    return this.#successor === undefined ? this.#drain() : this.#successor.#repaid(cost);
+    if (held) this.#ballast -= cost;
+    return this.#successor === undefined ? this.#drain() : this.#successor.#repaid(cost, held);
   }
 
   /**
@@ -211,11 +211,12 @@ export class ConcurrencyGate extends GateBase {
 
   /** One unit in flight now, past the limit and the queue: no caller is admitted on it until it is released (a shared lease's ballast, sluice/shared SlotLease). */
   hold(): GatePermit {
+    this.#ballast++;
     return this.#take(readContext(undefined), 1, this.#default, 0, undefined, true);
   }
 
   stats(): GateStats {
-    return { ...this.baseStats(), inFlight: this.#inFlight, queued: this.#queued, limit: this.#limit, tokens: undefined };
+    return { ...this.baseStats(), inFlight: this.#inFlight - this.#ballast, queued: this.#queued, limit: this.#limit, tokens: undefined };
   }
 
   /** In flight and queued per partition. */
@@ -231,11 +232,9 @@ export class ConcurrencyGate extends GateBase {
   }
 
   #refuseQueued(reason: 'closed' | 'store_unavailable', retryAfterMs: number): void {
-    for (const p of this.#partitions) {
-      for (const e of p.queue.drain()) {
-        this.#forget(e.value);
-        e.value.resolve(this.reject(reason, retryAfterMs, undefined, e.value.ctx));
-      }
+    for (const e of this.#partitions.flatMap((p) => p.queue.drain())) {
+      this.#forget(e.value);
+      e.value.resolve(this.reject(reason, retryAfterMs, undefined, e.value.ctx));
     }
   }
 
@@ -243,6 +242,7 @@ export class ConcurrencyGate extends GateBase {
     const algorithm = this.#algorithm;
     const p = algorithm === undefined ? (permit.tag as Partition<Waiter>) : (permit.tag as Sampled<Waiter>).partition;
     this.#inFlight -= permit.cost;
+    if (permit.held) this.#ballast -= permit.cost;
     p.inFlight -= permit.cost;
     let next = this.#limit;
     let now: number | undefined;
@@ -256,7 +256,7 @@ export class ConcurrencyGate extends GateBase {
       }
     }
     super.onRelease(permit, outcome);
-    if (this.#successor !== undefined) return this.#successor.#repaid(permit.cost);
+    if (this.#successor !== undefined) return this.#successor.#repaid(permit.cost, permit.held);
     // setLimit drains too; the release event goes out before the grants it makes possible.
     if (next !== this.#limit) this.setLimit(next);
     else this.#drain(now);

@@ -20,10 +20,12 @@ describe('a held slot (a lease ballast)', () => {
     const events: GateEvent['type'][] = [];
     gate.on((e) => events.push(e.type));
     const ballast = gate.hold();
-    expect(gate.stats()).toMatchObject({ inFlight: 1, admitted: 0 });
+    // Its slot is taken (one caller fits of two), but no request is in flight on it.
+    expect(gate.stats()).toMatchObject({ inFlight: 0, admitted: 0 });
     const caller = gate.tryAdmit();
     expect(caller.ok).toBe(true);
     expect(gate.tryAdmit()).toMatchObject({ ok: false, reason: 'concurrency' });
+    expect(gate.stats()).toMatchObject({ inFlight: 1, admitted: 1 });
     ballast.release('ignored');
     expect(gate.stats()).toMatchObject({ inFlight: 1, admitted: 1, released: 0 });
     // The slot it held is free again.
@@ -47,5 +49,37 @@ describe('a held slot (a lease ballast)', () => {
     expect(gate.stats()).toMatchObject({ inFlight: 0, admitted: 0, released: 0 });
     expect(events).not.toContain('admit');
     expect(events).not.toContain('release');
+  });
+
+  it('a lease that holds no slot (another holder has them all): /status in flight 0, not its ballast', async () => {
+    const ledger = new LeaseLedger();
+    // Worker b holds both slots of the shared limit 2, as at the end of the workers' reload test.
+    expect(await ledger.holder('b').takeSlots('pool', 2, 2)).toMatchObject({ granted: 2 });
+    const gate = new ConcurrencyGate({ name: 'pool', limit: 2 });
+    const lease = new SlotLease(gate, ledger.holder('a'), { name: 'pool', limit: 2, initial: 1, batch: 1, tickMs: 1_000 });
+    leases.push(lease);
+    await lease.start();
+    expect(lease.held).toBe(0);
+    // Nothing is admitted on it (the ballast fills the gate's one slot)...
+    expect(gate.tryAdmit()).toMatchObject({ ok: false, reason: 'concurrency' });
+    // ...and nothing runs: in flight is what requests hold.
+    expect(gate.stats()).toMatchObject({ inFlight: 0, admitted: 0, released: 0, limit: 1 });
+  });
+});
+
+describe('a held slot handed over by a reload (ConcurrencyGate.handOver)', () => {
+  it('counts against the successor until released, but not in its in-flight requests', () => {
+    const old = new ConcurrencyGate({ name: 'old', limit: 1 });
+    const ballast = old.hold();
+    const next = new ConcurrencyGate({ name: 'new', limit: 1 });
+    old.handOver(next);
+    expect(next.tryAdmit()).toMatchObject({ ok: false, reason: 'concurrency' });
+    expect(next.stats()).toMatchObject({ inFlight: 0, admitted: 0 });
+    ballast.release('ignored');
+    const caller = next.tryAdmit();
+    expect(caller.ok).toBe(true);
+    expect(next.stats()).toMatchObject({ inFlight: 1, admitted: 1 });
+    if (caller.ok) caller.release();
+    expect(next.stats()).toMatchObject({ inFlight: 0, admitted: 1, released: 1 });
   });
 });
