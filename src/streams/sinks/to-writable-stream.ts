@@ -1,14 +1,19 @@
 /**
  * Write a publisher's items to a WHATWG `WritableStream`: demand follows the writer's
- * `desiredSize` (its queuing strategy), requesting again once `writer.ready` resolves. On
- * completion the stream is closed; an upstream error aborts it; a failing write cancels upstream.
+ * `desiredSize` (its queuing strategy), requesting again once `writer.ready` resolves. A stream
+ * with highWaterMark 0 never has room and its `ready` never resolves, so while none of this
+ * sink's writes is in the stream one item is requested (as WHATWG `pipeTo` writes to one): one
+ * at a time, each once the one before it is written. On completion the stream is closed; an
+ * upstream error aborts it; a failing write cancels upstream.
  */
-import type { Publisher, Subscription } from '../types.js';
+import type { Publisher } from '../types.js';
 import { SinkBase } from './sink-base.js';
 
 class WritableStreamSink<T> extends SinkBase<T, void> {
   readonly #writer: WritableStreamDefaultWriter<T>;
   #outstanding = 0;
+  /** This sink's writes not yet settled: the stream is idle when there are none. */
+  #writing = 0;
   #waiting = false;
 
   constructor(stream: WritableStream<T>) {
@@ -22,23 +27,35 @@ class WritableStreamSink<T> extends SinkBase<T, void> {
 
   protected item(item: T): void {
     this.#outstanding--;
-    this.#writer.write(item).catch((err: unknown) => this.#failed(err));
+    this.#writing++;
+    this.#writer.write(item).then(
+      () => {
+        this.#writing--;
+        this.#refill();
+      },
+      (err: unknown) => this.#failed(err),
+    );
     this.#refill();
   }
 
   #refill(): void {
-    if (this.#outstanding > 0 || this.#waiting || this.subscription === undefined) return;
-    const size = this.#writer.desiredSize ?? 0;
-    if (size > 0) {
+    if (this.#outstanding > 0 || this.subscription === undefined) return;
+    const size = this.#writer.desiredSize; // null once the stream errs: its ready rejects then
+    if (size !== null && size > 0) {
       this.#request(Math.ceil(size));
       return;
     }
+    if (size === 0 && this.#writing === 0) {
+      // No room, yet none of ours in the stream: highWaterMark 0, whose ready never resolves.
+      this.#request(1);
+      return;
+    }
+    if (this.#waiting) return;
     this.#waiting = true;
     this.#writer.ready.then(
       () => {
         this.#waiting = false;
-        const s: Subscription | undefined = this.subscription;
-        if (s !== undefined && this.#outstanding === 0) this.#request(Math.max(1, Math.ceil(this.#writer.desiredSize ?? 1)));
+        this.#refill();
       },
       (err: unknown) => this.#failed(err),
     );
