@@ -4,7 +4,7 @@
  * with highWaterMark 0 never has room and its `ready` never resolves, so while none of this
  * sink's writes is in the stream one item is requested (as WHATWG `pipeTo` writes to one): one
  * at a time, each once the one before it is written. On completion the stream is closed; an
- * upstream error aborts it; a failing write cancels upstream.
+ * upstream error aborts it; a failing write, or the stream erring, cancels upstream.
  */
 import type { Publisher } from '../types.js';
 import { SinkBase } from './sink-base.js';
@@ -19,6 +19,8 @@ class WritableStreamSink<T> extends SinkBase<T, void> {
   constructor(stream: WritableStream<T>) {
     super();
     this.#writer = stream.getWriter();
+    // A stream that errs while no write or ready is awaited (the publisher idle) would go unnoticed until the next item.
+    this.#writer.closed.catch((err: unknown) => this.#failed(err));
   }
 
   protected started(): void {
