@@ -23,7 +23,7 @@
  * Gates are released when the response headers arrive: the concurrency limit bounds requests
  * waiting for an answer, not bodies being read.
  */
-import { ClosedError, InvalidArgumentError, RejectedError } from '../core/index.js';
+import { ClosedError, InvalidArgumentError, optBoolean, optionKeys, optKnownKeys, RejectedError } from '../core/index.js';
 import type { Gate, Outcome, Permit } from '../core/index.js';
 import { parseRetryAfter } from '../retry/index.js';
 import { httpClientConfig } from './options.js';
@@ -43,6 +43,9 @@ export interface CallOptions {
   /** Priority in the origin's concurrency queue (higher first with a priority discipline). @default 0 */
   readonly priority?: number;
 }
+
+/** A misspelt setting (`deadline`) would otherwise run the call without it, in silence. */
+const CALL_KEYS = optionKeys<CallOptions>({ idempotent: true, deadlineMs: true, priority: true });
 
 /** One call's memory across its attempts. */
 interface CallState {
@@ -85,6 +88,8 @@ export class HttpClient {
 
   async #fetch(input: string | URL | Request, init: RequestInit, call: CallOptions): Promise<Response> {
     if (this.#closed) throw new ClosedError(this.#c.name);
+    optKnownKeys('HttpClient.fetch call', call, CALL_KEYS);
+    optBoolean('idempotent', call.idempotent, false);
     const request = input instanceof Request ? input : undefined;
     const origin = new URL(request?.url ?? (typeof input === 'string' ? input : (input as URL).href)).origin;
     const method = init.method ?? request?.method ?? 'GET';
