@@ -38,8 +38,7 @@
  *   npm run bench:gateway -- --proxy-flags=--trace-gc   more Node flags for every Node proxy (its output goes to this terminal)
  *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
  *   npm run bench:gateway -- --closed-only --baseline ../other-checkout --only "sluice 2 workers @baseline,sluice 2 workers"
- *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop);
- *       the closed-loop rows run in --only's order, so alternate it between runs
+ *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop); closed-loop rows run in --only's order: alternate it
  *
  * Before each row, sockets in TIME_WAIT over a quarter of the ephemeral port range (a
  * 10,000-connection row leaves ~28,000 for 60 s: the whole range) are waited out — until
