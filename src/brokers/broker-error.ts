@@ -71,11 +71,31 @@ export class BrokerRefusedError extends SluiceError {
 /** A URL with its password replaced, fit for an error message or a metric label (core/redact-url.ts). */
 export { redactUrl } from '../core/redact-url.js';
 
-/** Connect, or fail with a BrokerUnavailableError naming `broker` (its address) with the client's error as cause. */
+/**
+ * What the broker refused at connect, when the client's error says it was reached and said no
+ * (calling it unreachable sends the operator to the network): 'credentials' for amqplib's
+ * `ACCESS_REFUSED - Login was refused`, Redis `WRONGPASS` / `NOAUTH`, NATS `Authorization
+ * Violation` / `Authentication Expired`; undefined for anything else (a RabbitMQ virtual host
+ * refused to the user reaches amqplib's error without its reason: still "unreachable").
+ */
+export function connectRefusal(err: unknown): 'credentials' | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (/^WRONGPASS|^NOAUTH|authorization violation|authentication expired|ACCESS.REFUSED - Login was refused/i.test(e.message)) return 'credentials';
+    if (code === 'AUTHORIZATION_VIOLATION' || code === 'AUTHENTICATION_EXPIRED') return 'credentials';
+  }
+  return undefined;
+}
+
+/**
+ * Connect, or fail naming `broker` (its address, password hidden) with the client's error as
+ * cause: a BrokerRefusedError for credentials refused (connectRefusal), else a BrokerUnavailableError.
+ */
 export async function reach<T>(broker: string, connect: () => Promise<T>): Promise<T> {
   try {
     return await connect();
   } catch (err) {
-    throw new BrokerUnavailableError(broker, err);
+    const refusal = connectRefusal(err);
+    throw refusal === undefined ? new BrokerUnavailableError(broker, err) : new BrokerRefusedError(broker, refusal, err);
   }
 }
