@@ -26,16 +26,18 @@ import { abortError, GateBase, GatePermit, InvalidArgumentError, optInt, readCon
 import type { Admission, AdmissionContext, GateStats, Outcome, Rejection } from '../core/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
-import { Sampled } from './partition.js';
+import { fitsIn, nextFitting, oldestHead, partitionMissing, Sampled } from './partition.js';
 import type { Partition } from './partition.js';
+import type { ReclaimAsk, SlotReclaimer } from './slot-reclaimer.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineTimer } from './deadline-timer.js';
-import { capture, settlers, Waiter, Watch } from './waiter.js';
+import { capture, readmit, settlers, Waiter, Watch } from './waiter.js';
 import { WaitEstimate } from './wait-estimate.js';
 import { concurrencySettings } from './concurrency-options.js';
 import type { ConcurrencyOptions } from './concurrency-options.js';
 
 export { CONCURRENCY_DEFAULTS, type ConcurrencyCommonOptions, type ConcurrencyOptions } from './concurrency-options.js';
+export type { ReclaimAsk, SlotGate, SlotReclaimer } from './slot-reclaimer.js';
 
 /** Why a gate with the default `maxQueue: 0` refuses a caller when its slots are full. */
 const NO_QUEUE = 'every slot is in use and nothing may wait (maxQueue is 0; set maxQueue to let callers queue)';
@@ -66,6 +68,8 @@ export class ConcurrencyGate extends GateBase {
   #away: number | undefined;
   /** The gate that took this one's place (handOver); its releases are its successor's too. */
   #successor: ConcurrencyGate | undefined;
+  #predecessors: ConcurrencyGate[] = []; // the gates whose place this one took (handOver), newest first: their permits count here
+  readonly #reclaimer: SlotReclaimer | undefined;
 
   constructor(options: ConcurrencyOptions) {
     super(options, 'concurrency');
@@ -76,6 +80,7 @@ export class ConcurrencyGate extends GateBase {
     this.#maxQueue = o.maxQueue;
     this.#maxWaitMs = o.maxWaitMs;
     this.#refuseEarly = o.refuseEarly;
+    this.#reclaimer = o.reclaimer;
     this.#partitions = o.partitions;
     for (const p of o.partitions) this.#byName.set(p.name, p);
     this.#default = o.defaultPartition;
@@ -137,17 +142,10 @@ export class ConcurrencyGate extends GateBase {
     this.#successor = successor;
     successor.#inFlight += this.#inFlight;
     successor.#ballast += this.#ballast;
+    successor.#predecessors.unshift(this, ...this.#predecessors);
     const waiters = this.#partitions.flatMap((p) => p.queue.drain()).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
-    for (const { value: w } of waiters) {
-      this.#forget(w);
-      try {
-        const a = successor.admit(w.ctx);
-        if (a instanceof Promise) a.then(w.resolve, w.reject);
-        else w.resolve(a);
-      } catch (err) {
-        w.reject(err);
-      }
-    }
+    for (const { value: w } of waiters) this.#forget(w);
+    readmit(waiters, successor);
   }
 
   /** Units of a predecessor's permit (handOver) came back (`held`: its ballast). */
@@ -177,7 +175,7 @@ export class ConcurrencyGate extends GateBase {
     if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
     const cost = ctx.cost ?? 1;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
-    if (p.queue.size === 0 && this.#fits(p, cost)) return this.#take(ctx, cost, p, 0);
+    if ((p.queue.size === 0 && this.#fits(p, cost)) || (cost <= this.#limit && this.#reclaimed(p, cost))) return this.#take(ctx, cost, p, 0);
     if (cost > this.#limit) return this.reject('concurrency', Infinity, undefined, ctx);
     if (this.#queued >= this.#maxQueue) {
       return this.#maxQueue > 0 ? this.reject('queue_full', this.#retryAfter(), undefined, ctx) : this.reject('concurrency', this.#retryAfter(), undefined, ctx, NO_QUEUE);
@@ -205,7 +203,7 @@ export class ConcurrencyGate extends GateBase {
     if (ctx.signal?.aborted) throw abortError(this.name, ctx.signal);
     const cost = ctx.cost ?? 1;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
-    if (p.queue.size === 0 && this.#fits(p, cost)) return this.#take(ctx, cost, p, 0);
+    if ((p.queue.size === 0 && this.#fits(p, cost)) || (cost <= this.#limit && this.#reclaimed(p, cost))) return this.#take(ctx, cost, p, 0);
     return this.reject('concurrency', cost > this.#limit ? Infinity : this.#retryAfter(), undefined, ctx);
   }
 
@@ -213,6 +211,18 @@ export class ConcurrencyGate extends GateBase {
   hold(): GatePermit {
     this.#ballast++;
     return this.#take(readContext(undefined), 1, this.#default, 0, undefined, true);
+  }
+
+  /** Ask the `reclaimer` for room for each waiter, oldest first, while the full limit keeps it out (slot-reclaimer.ts); how many times room was made. */
+  reclaimForWaiters(): number {
+    if (this.#successor !== undefined) return this.#successor.reclaimForWaiters();
+    const start = this.#queued;
+    for (let n = start; n > 0; n--) {
+      const head = oldestHead(this.#partitions);
+      const ask = head === undefined ? undefined : this.#ask(head.partition, head.value.cost);
+      if (ask === undefined || !this.#reclaimer!.reclaim(ask)) return start - n;
+    }
+    return start;
   }
 
   stats(): GateStats {
@@ -263,17 +273,25 @@ export class ConcurrencyGate extends GateBase {
   }
 
   #partition(name: string): Partition<Waiter> {
-    const p = this.#byName.get(name);
-    if (p === undefined) throw new InvalidArgumentError('partition', `one of ${[...this.#byName.keys()].join(', ')}`, name);
-    return p;
+    return this.#byName.get(name) ?? partitionMissing(this.#byName, name);
   }
 
   #fits(p: Partition<Waiter>, cost: number): boolean {
-    if (this.#inFlight + cost > this.#limit) return false;
-    if (this.#partitions.length === 1 || p.inFlight + cost <= p.guarantee) return true;
-    let reserved = 0;
-    for (const q of this.#partitions) if (q !== p) reserved += q.reserved;
-    return this.#inFlight + cost + reserved <= this.#limit;
+    return fitsIn(this.#partitions, p, cost, this.#inFlight, this.#limit);
+  }
+
+  /** What to ask the reclaimer for a caller of `cost` in `p`: undefined without one, or while the limit as a whole leaves room. A predecessor whose permits all came back holds nothing more. */
+  #ask(p: Partition<Waiter>, cost: number): ReclaimAsk | undefined {
+    const units = this.#inFlight + cost - this.#limit;
+    if (this.#reclaimer === undefined || units <= 0) return undefined;
+    if (this.#predecessors.length > 0) this.#predecessors = this.#predecessors.filter((g) => g.#inFlight > 0);
+    return { gate: this, gates: [this, ...this.#predecessors], units, partition: p.name };
+  }
+
+  /** Whether the reclaimer gave up enough for the caller to be taken now (a release serves waiters first). */
+  #reclaimed(p: Partition<Waiter>, cost: number): boolean {
+    const ask = this.#ask(p, cost);
+    return ask !== undefined && this.#reclaimer!.reclaim(ask) && p.queue.size === 0 && this.#fits(p, cost);
   }
 
   #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number, now?: number, held = false): GatePermit {
@@ -358,29 +376,9 @@ export class ConcurrencyGate extends GateBase {
     }
   }
 
-  /** The next waiter that fits now, or undefined. */
+  /** The next waiter that fits now, or undefined (one whose cost exceeds the limit is taken too: #drain refuses it). */
   #next(now: number): Entry<Waiter> | undefined {
-    if (this.#partitions.length === 1) {
-      const p = this.#partitions[0]!;
-      const e = p.queue.peek(now, this.#evict);
-      // A head whose cost exceeds the limit is taken too: #drain refuses it.
-      return e !== undefined && (this.#inFlight + e.value.cost <= this.#limit || e.value.cost > this.#limit) ? e : undefined;
-    }
-    let best: Entry<Waiter> | undefined;
-    let bestStarved = false;
-    for (const p of this.#partitions) {
-      const e = p.queue.peek(now, this.#evict);
-      if (e === undefined) continue;
-      if (e.value.cost > this.#limit) return e; // #drain refuses it at once
-      if (!this.#fits(p, e.value.cost)) continue;
-      const starved = p.inFlight < p.guarantee;
-      // Starved partitions first; then the longest-waiting head.
-      if (best === undefined || (starved && !bestStarved) || (starved === bestStarved && e.enqueuedAt < best.enqueuedAt)) {
-        best = e;
-        bestStarved = starved;
-      }
-    }
-    return best;
+    return nextFitting(this.#partitions, this.#limit, now, (p, cost) => this.#fits(p, cost), this.#evict);
   }
 
   /** Expected wait for a slot (WaitEstimate.retryAfter: service time, busy slots' residual, observed waits within maxWaitMs), at least 1 ms. */
@@ -388,9 +386,11 @@ export class ConcurrencyGate extends GateBase {
     return this.#estimate.retryAfter(this.#queued, this.#limit, this.clock.now(), this.#maxWaitMs);
   }
 
-  /** The early refusal of a caller that would queue now (see the module comment), or undefined. */
+  /** The early refusal of a caller that would queue now (see the module comment), or undefined; none while the reclaimer can make room (admit() makes it). */
   #early(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, at?: number, until?: number): Rejection | undefined {
     if (p.queue.size === 0 && this.#fits(p, cost)) return undefined;
+    const ask = this.#ask(p, cost);
+    if (ask !== undefined && this.#reclaimer!.reclaimable(ask)) return undefined;
     const now = at ?? this.clock.now();
     const budget = (until ?? waitDeadline(ctx, now, this.#maxWaitMs)) - now;
     if (!(budget > 0)) return undefined; // no wait at all: admit() decides

@@ -6,6 +6,7 @@ import type { DisciplineOption } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Partition } from './partition.js';
 import type { PartitionOption } from './partition.js';
+import type { SlotReclaimer } from './slot-reclaimer.js';
 
 export interface ConcurrencyCommonOptions extends GateOptions {
   /** Callers that may wait for a slot; 0 rejects at once when full. Integer >= 0. @default 0 */
@@ -24,6 +25,11 @@ export interface ConcurrencyCommonOptions extends GateOptions {
    * maxQueue >= 1. @default false
    */
   readonly refuseEarly?: boolean;
+  /**
+   * Asked to give up slots before a caller that the full limit keeps out is queued, refused
+   * or refused early (slot-reclaimer.ts). @default none
+   */
+  readonly reclaimer?: SlotReclaimer;
 }
 
 export type ConcurrencyOptions = ConcurrencyCommonOptions &
@@ -54,6 +60,7 @@ export const CONCURRENCY_KEYS = optionKeys<ConcurrencyOptions>({
   partitions: true,
   defaultPartition: true,
   refuseEarly: true,
+  reclaimer: true,
 });
 
 /** The options checked, with their defaults in: what a ConcurrencyGate is built from. */
@@ -63,6 +70,7 @@ export interface ConcurrencySettings<W> {
   readonly maxQueue: number;
   readonly maxWaitMs: number;
   readonly refuseEarly: boolean;
+  readonly reclaimer: SlotReclaimer | undefined;
   readonly partitions: Partition<W>[];
   readonly defaultPartition: Partition<W>;
 }
@@ -82,6 +90,10 @@ export function concurrencySettings<W>(options: ConcurrencyOptions): Concurrency
   const early = options.refuseEarly ?? CONCURRENCY_DEFAULTS.refuseEarly;
   if (typeof early !== 'boolean') throw new InvalidOptionError('refuseEarly', 'a boolean', early);
   if (early && maxQueue === 0) throw new InvalidOptionError('refuseEarly', 'false when maxQueue is 0 (nothing waits, so nothing is refused early)', early);
+  const reclaimer = options.reclaimer;
+  if (reclaimer !== undefined && (typeof reclaimer?.reclaim !== 'function' || typeof reclaimer.reclaimable !== 'function')) {
+    throw new InvalidOptionError('reclaimer', 'an object with reclaim(ask) and reclaimable(ask)', reclaimer);
+  }
   const make = disciplineFactory<W>(options.discipline ?? CONCURRENCY_DEFAULTS.discipline, 'discipline');
   const specs = options.partitions === undefined ? [['default', { share: 1 }] as const] : Object.entries(options.partitions);
   if (specs.length === 0) throw new InvalidOptionError('partitions', 'at least one partition', options.partitions);
@@ -97,5 +109,5 @@ export function concurrencySettings<W>(options: ConcurrencyOptions): Concurrency
   const def = options.defaultPartition ?? partitions[0]!.name;
   const found = partitions.find((p) => p.name === def);
   if (found === undefined) throw new InvalidOptionError('defaultPartition', `one of ${partitions.map((p) => p.name).join(', ')}`, def);
-  return { algorithm, limit, maxQueue, maxWaitMs, refuseEarly: early, partitions, defaultPartition: found };
+  return { algorithm, limit, maxQueue, maxWaitMs, refuseEarly: early, reclaimer, partitions, defaultPartition: found };
 }

@@ -3,7 +3,8 @@ import type { ServerResponse } from 'node:http';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { ReadWatch } from './read-watch.js';
-import type { SlotGate, SlowReaders } from './slow-readers.js';
+import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
+import type { SlowReaders } from './slow-readers.js';
 import type { UpstreamFailure } from './upstream-failures.js';
 
 export interface ForwardContext {
@@ -23,5 +24,5 @@ export interface ForwardContext {
   /** Responses waiting for their clients yield their slots and upstream connections to requests that want them (slow-readers.ts). */
   readonly slowReaders?: SlowReaders;
   /** The concurrency gate whose slot an admitted request of this route holds (its policy's), if any. */
-  readonly slotGate?: SlotGate;
+  readonly slotGate?: ConcurrencyGate;
 }

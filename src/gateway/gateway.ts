@@ -159,8 +159,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     else counters.connectionsDropped++;
     logger.debug(outcome === 'refused' ? 'connection refused 503: maxConnections reached' : 'connection closed at accept: maxConnections reached and refusals lingering', {});
   });
+  // Before the route table: its concurrency gates ask them for room (slow-readers.ts).
+  const slowReaders = new SlowReaders(() => counters.slowReadersYielded++);
   const state: HandlerState = {
-    table: new RouteTable(resolved, undefined, options.clock, share),
+    table: new RouteTable(resolved, undefined, options.clock, share, slowReaders),
     draining: false,
     queued: 0,
     logger,
@@ -169,7 +171,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     badRequests: new BadRequests(logger, GATEWAY_DEFAULTS.rejectionLogMs),
     pacer,
     pipeline,
-    slowReaders: new SlowReaders(() => counters.slowReadersYielded++),
+    slowReaders,
     ownHost: '',
     bodyMemory: new MemoryBudget(resolved.server.bodyMemory),
     responseMemory: new MemoryBudget(resolved.server.responseMemory),
@@ -339,7 +341,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const c = resolveConfig(next);
     const old = state.table;
     const restart = restartNeeded(c, resolved); // against the config at start
-    const table = new RouteTable(c, old, options.clock, share);
+    const table = new RouteTable(c, old, options.clock, share, slowReaders);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
     // The new gates are counted from their first request (a then() of a settled promise runs

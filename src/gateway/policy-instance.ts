@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { Clock } from '../core/clock.js';
+import type { SlotReclaimer } from '../concurrency/slot-reclaimer.js';
 import type { PolicyConfig } from './config-types.js';
 import type { Gate, GateStats } from '../core/types.js';
 import { HttpAdmission } from '../http/admission.js';
@@ -34,14 +35,14 @@ export class PolicyInstance {
   /** Its rate limiters' buckets, by limiter identity. */
   readonly rateStores: RateStores;
 
-  /** `reuse`: the store a limiter of the same identity had in the previous route table (rate-stores.ts). */
-  constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare, reuse: (identity: string) => RateStore | undefined = () => undefined) {
+  /** `reuse`: the store a limiter of the same identity had in the previous route table (rate-stores.ts); `reclaimer`: what its concurrency gate asks for room (slow-readers.ts). */
+  constructor(p: ResolvedPolicy, config: ResolvedConfig, clock: Clock | undefined, share?: WorkerShare, reuse: (identity: string) => RateStore | undefined = () => undefined, reclaimer?: SlotReclaimer) {
     this.name = p.name;
     this.key = p.key;
     this.config = p.config;
     const stores = new RateStores(share && rateStoreFactory(share), reuse);
     this.rateStores = stores;
-    const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock, rateStore: (...a) => stores.storeFor(...a) });
+    const parts = policyParts(p.config, p.name, { trustProxy: config.trustProxy, proxyHeader: config.proxyHeader, clock, rateStore: (...a) => stores.storeFor(...a), reclaimer });
     this.admission = new HttpAdmission<IncomingMessage>(parts.options);
     this.breaker = parts.breaker;
     this.monitor = parts.monitor;

@@ -11,6 +11,7 @@ import { timeWindow } from '../breaker/time-window.js';
 import type { TripRule } from '../breaker/trip-rule.js';
 import type { Gate } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
+import type { SlotReclaimer } from '../concurrency/slot-reclaimer.js';
 import type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption } from '../http/options.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { AimdLimit } from '../limit/aimd.js';
@@ -44,6 +45,8 @@ export interface SharedSettings {
    * it is a quota, its maxKeys); undefined: a new store in this process's memory.
    */
   readonly rateStore?: ((identity: string, limiter: string, quota: boolean, maxKeys?: number) => RateStore | undefined) | undefined;
+  /** Asked by each concurrency gate for room when its limit is full: the gateway's slow readers (slow-readers.ts). */
+  readonly reclaimer?: SlotReclaimer | undefined;
 }
 
 /** The full form of a concurrency setting. */
@@ -106,7 +109,7 @@ export function policyParts(p: PolicyConfig, name: string, shared: SharedSetting
     name,
     ...(shared.clock !== undefined ? { clock: shared.clock } : {}),
     ...(rateLimits.length > 0 ? { rateLimits } : {}),
-    ...(c !== undefined ? { concurrency: concurrencyOption(c) } : {}),
+    ...(c !== undefined ? { concurrency: concurrencyOption(c, shared.reclaimer) } : {}),
     ...(monitor !== undefined ? { shed: { pressure: monitor } } : {}),
     ...(gates.length > 0 ? { gates } : {}),
     ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
@@ -174,10 +177,10 @@ export function limitAlgorithm(name: AlgorithmName, c: ConcurrencyConfig): Limit
   }
 }
 
-function concurrencyOption(c: ConcurrencyConfig): ConcurrencyOption {
+function concurrencyOption(c: ConcurrencyConfig, reclaimer: SlotReclaimer | undefined): ConcurrencyOption {
   const queue = c.queue ?? 0;
   const wait = queue > 0 ? { maxWaitMs: c.queueTimeout === undefined ? GATEWAY_DEFAULTS.concurrency.queueTimeoutMs : durationMs(c.queueTimeout) } : {};
-  const common = { maxQueue: queue, ...wait, ...(c.discipline !== undefined ? { discipline: c.discipline } : {}) };
+  const common = { maxQueue: queue, ...wait, ...(c.discipline !== undefined ? { discipline: c.discipline } : {}), ...(reclaimer !== undefined ? { reclaimer } : {}) };
   if (c.limit === 'adaptive') return { ...common, algorithm: limitAlgorithm(c.algorithm ?? GATEWAY_DEFAULTS.concurrency.algorithm, c) };
   return { ...common, limit: c.limit };
 }

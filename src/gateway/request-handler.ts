@@ -184,9 +184,6 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
   const server = table.config.server;
   if (policy === undefined) return forwardWith(state, route, req, res, body, undefined);
   let decision: HttpDecision | Promise<HttpDecision>;
-  // Every slot taken when it reaches the gate: one held by a response waiting for a slow client goes to it (slow-readers.ts).
-  const gate = policy.admission.concurrency;
-  if (gate !== undefined) state.slowReaders?.attend(gate);
   try {
     // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
     decision = policy.admission.decide(req, res, route.admission, path);

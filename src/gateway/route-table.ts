@@ -5,6 +5,7 @@
  */
 import type { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
+import type { SlotReclaimer } from '../concurrency/slot-reclaimer.js';
 import type { RouteAdmission } from '../http/options.js';
 import { trustCheck } from '../http/trusted-proxies.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
@@ -64,7 +65,8 @@ export class RouteTable {
   /** Request headers dropped unless the peer is trusted: the defaults and `server.stripHeaders`. */
   readonly stripped: ReadonlySet<string>;
 
-  constructor(config: ResolvedConfig, previous: RouteTable | undefined, clock: Clock | undefined, share?: WorkerShare) {
+  /** `reclaimer`: what the policies' concurrency gates ask for room when full (the gateway's slow readers). */
+  constructor(config: ResolvedConfig, previous: RouteTable | undefined, clock: Clock | undefined, share?: WorkerShare, reclaimer?: SlotReclaimer) {
     this.config = config;
     this.trusted = config.trustProxy === undefined ? undefined : trustCheck(config.trustProxy);
     this.stripped = strippedSet(config.server.stripHeaders);
@@ -84,7 +86,7 @@ export class RouteTable {
     for (const r of config.routes) {
       let policy: PolicyInstance | undefined;
       if (r.policy !== undefined) {
-        policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock, share, reuse);
+        policy = policies.get(r.policy.key) ?? oldPolicies.get(r.policy.key) ?? new PolicyInstance(r.policy, config, clock, share, reuse, reclaimer);
         policies.set(r.policy.key, policy);
       }
       // An exempt route is never admitted (request-handler.ts forwards it straight): no settings.

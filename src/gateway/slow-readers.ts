@@ -9,16 +9,18 @@
  * And it holds one of its upstream pool's `maxSockets` connections. Slow readers must not
  * starve everyone else of either, so such a response yields:
  *
- * - its slot, to a request that wants one: when a request reaches its concurrency gate to find
- *   every slot taken (makeRoom, as the gate is asked: `attend`; the gate is the policy's last, so
- *   a request the shedder, a rate limit or the breaker refuses never gets there — asked before
- *   the policy decided, a 429 cut a slow reader for nobody: review21), and every 50 ms for as many
- *   requests as wait in that gate's queue, the response that has waited longest for its
- *   client is cut off (its client disconnected, the upstream request aborted, the permit
- *   ended 'ignored' at once: the freed slot goes to the request that wanted it). Only one that
- *   has waited at least {@link CUT_AFTER_MS} since its client last took everything pending:
- *   a client that reads at network speed empties its buffer sooner than that, and is not cut
- *   for a moment's backlog.
+ * - its slot, to a request that wants one: the policy's concurrency gate asks this as its
+ *   `reclaimer` (sluice's SlotReclaimer) when a request reaches it to find its limit full
+ *   (the gate is the policy's last, so a request the shedder, a rate limit or the breaker
+ *   refuses never asks: review21), before it queues, is refused, or is refused early for the
+ *   queue's wait; and every 50 ms the gates holding such responses are asked to make room for
+ *   their waiters (`reclaimForWaiters`). The response that has waited longest for its client
+ *   is cut off (its client disconnected, the upstream request aborted, the permit ended
+ *   'ignored' at once: the freed slot goes to the request that wanted it). Only one that has
+ *   waited at least {@link CUT_AFTER_MS} since its client last took everything pending: a
+ *   client that reads at network speed empties its buffer sooner than that, and is not cut
+ *   for a moment's backlog. After a reload the gate that replaced a policy's gate asks for
+ *   room among the slots its predecessor's requests still hold (they count against it).
  * - its connection, to a request waiting for one (hostile finding F27): enough clients reading
  *   slowly (just fast enough to beat `server.writeTimeout`) took every connection, and every
  *   other request to that upstream waited for one. So while requests wait for a connection
@@ -30,6 +32,7 @@
  *   upstream connection across a sweep — often on a busy machine.)
  */
 import type { Pool } from 'undici';
+import type { ReclaimAsk, SlotGate, SlotReclaimer } from '../concurrency/concurrency-gate.js';
 import type { GatewayCounters } from './gateway-counters.js';
 import type { RejectionLog } from './rejection-log.js';
 
@@ -37,16 +40,6 @@ import type { RejectionLog } from './rejection-log.js';
 const SWEEP_MS = 50;
 /** A response whose client took nothing of what is pending for at least this long may be cut for its slot, ms. */
 export const CUT_AFTER_MS = 500;
-
-/** What a slot is taken from: a concurrency gate (sluice's ConcurrencyGate). */
-export interface SlotGate {
-  readonly inFlight: number;
-  readonly limit: number;
-  readonly queued: number;
-}
-
-/** A concurrency gate as its policy's chain asks it. */
-export type AskedGate = SlotGate & { admit(...args: never[]): unknown; earlyRefusal?(...args: never[]): unknown };
 
 /** Why a response was cut: its slot went to a request that wanted one, or its connection to one that waited for it. */
 export type CutReason = 'slot' | 'connection';
@@ -58,7 +51,7 @@ interface Waiting {
   readonly cut: (why: CutReason) => void;
 }
 
-export class SlowReaders {
+export class SlowReaders implements SlotReclaimer {
   /** Per upstream pool, responses waiting for their clients, oldest first. */
   readonly #byPool = new Map<Pool, Set<Waiting>>();
   /** Per upstream pool, its connection limit (`maxSockets`). */
@@ -68,9 +61,6 @@ export class SlowReaders {
   #timer: NodeJS.Timeout | undefined;
   readonly #onYield: () => void;
   readonly #now: () => number;
-
-  /** Gates whose admit makes room first (`attend`). */
-  readonly #attended = new WeakSet<object>();
 
   /** `onYield`: a response was cut to free a connection (for the counters). `now`: the clock, ms. */
   constructor(onYield: () => void = () => undefined, now: () => number = () => performance.now()) {
@@ -100,38 +90,24 @@ export class SlowReaders {
     return () => this.#forget(w);
   }
 
-  /**
-   * A request wants a slot of `gate`: if none is free, cut the response holding one that has
-   * waited longest for its client (at least CUT_AFTER_MS), its slot free when this returns.
-   * True when one was cut.
-   */
-  makeRoom(gate: SlotGate): boolean {
-    if (gate.inFlight < gate.limit) return false;
-    return this.#cutOldest(gate, this.#now() - CUT_AFTER_MS);
+  /** SlotReclaimer: whether a response holding a slot of `ask.gates` has waited long enough to be cut. */
+  reclaimable(ask: ReclaimAsk): boolean {
+    return this.#oldest(ask.gates, this.#now() - CUT_AFTER_MS) !== undefined;
   }
 
-  /**
-   * From now on, each time `gate` is asked for a slot, room is made first (makeRoom). Its early
-   * refusal (asked before the policy's other gates: a queue wait too long) is not given while a
-   * slow reader's slot can be taken: admit() decides, with the room made. Once per gate.
-   */
-  attend(gate: AskedGate): void {
-    if (this.#attended.has(gate)) return;
-    this.#attended.add(gate);
-    const admit = gate.admit.bind(gate) as (...args: never[]) => unknown;
-    gate.admit = (...args: never[]): unknown => {
-      this.makeRoom(gate);
-      return admit(...args);
-    };
-    const early = gate.earlyRefusal?.bind(gate) as ((...args: never[]) => unknown) | undefined;
-    if (early !== undefined) gate.earlyRefusal = (...args: never[]): unknown => (this.#cuttable(gate) ? undefined : early(...args));
-  }
-
-  /** Whether makeRoom(gate) would cut a response now. */
-  #cuttable(gate: SlotGate): boolean {
-    if (gate.inFlight < gate.limit) return false;
-    for (const w of this.#byGate.get(gate) ?? []) return w.since <= this.#now() - CUT_AFTER_MS;
-    return false;
+  /** SlotReclaimer: cut the responses that have waited longest (at least CUT_AFTER_MS), until `ask.units` are free; their slots are free when this returns. */
+  reclaim(ask: ReclaimAsk): boolean {
+    const before = this.#now() - CUT_AFTER_MS;
+    const from = ask.gate.inFlight;
+    let cut = 0;
+    // Each cut frees one permit (of its cost); a waiter served by it takes the room again, so at most `units` cuts.
+    for (; cut < ask.units && from - ask.gate.inFlight < ask.units; cut++) {
+      const w = this.#oldest(ask.gates, before);
+      if (w === undefined) break;
+      this.#forget(w);
+      w.cut('slot');
+    }
+    return cut > 0;
   }
 
   stop(): void {
@@ -153,26 +129,22 @@ export class SlowReaders {
     if (this.#byPool.size === 0) this.stop();
   }
 
-  /** Cut the oldest response holding a slot of `gate` that waited since `before` or longer. */
-  #cutOldest(gate: SlotGate, before: number): boolean {
-    const held = this.#byGate.get(gate);
-    if (held === undefined) return false;
-    for (const w of held) {
-      // Oldest first: none after this one has waited long enough either.
-      if (w.since > before) return false;
-      this.#forget(w);
-      w.cut('slot');
-      return true;
+  /** The response holding a slot of one of `gates` that has waited longest, if since `before` or longer. */
+  #oldest(gates: readonly SlotGate[], before: number): Waiting | undefined {
+    let oldest: Waiting | undefined;
+    for (const g of gates) {
+      // Each set is oldest first: its first is its candidate.
+      for (const w of this.#byGate.get(g) ?? []) {
+        if (w.since <= before && (oldest === undefined || w.since < oldest.since)) oldest = w;
+        break;
+      }
     }
-    return false;
+    return oldest;
   }
 
   #sweep(): void {
-    const before = this.#now() - CUT_AFTER_MS;
-    for (const gate of [...this.#byGate.keys()]) {
-      // As many as wait, at most: each cut lets one waiter in.
-      for (let wanted = gate.queued; wanted > 0 && gate.inFlight >= gate.limit; wanted--) if (!this.#cutOldest(gate, before)) break;
-    }
+    // Each gate (or the gate that took its place) makes room for its waiters, asking reclaim() above.
+    for (const gate of [...this.#byGate.keys()]) gate.reclaimForWaiters();
     for (const [pool, set] of [...this.#byPool]) {
       const stats = pool.stats;
       // Not every connection open yet: the requests that wait get new ones.

@@ -7,7 +7,7 @@ import { InvalidOptionError } from '../core/errors.js';
 import { optBoolean, optFunction, optInt, optNumber, optOneOf } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { Gate, Outcome } from '../core/types.js';
-import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
+import type { ConcurrencyGate, SlotReclaimer } from '../concurrency/concurrency-gate.js';
 import type { DisciplineOption } from '../discipline/create.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import type { CriticalityClass } from '../pressure/criticality.js';
@@ -52,6 +52,8 @@ export interface ConcurrencyOption {
   readonly discipline?: DisciplineOption;
   /** Refuse at once a request expected to wait past 80% of its budget (ConcurrencyGate's `refuseEarly`); only with maxQueue >= 1. @default true */
   readonly refuseEarly?: boolean;
+  /** Asked to give up slots before a request the full limit keeps out is queued or refused (ConcurrencyGate's `reclaimer`). @default none */
+  readonly reclaimer?: SlotReclaimer;
 }
 
 /** Per-route settings, from a route option (Fastify `config.sluice`, an Express middleware per route). */

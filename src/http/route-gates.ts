@@ -61,7 +61,7 @@ const RATE_LIMIT_KEYS = optionKeys<RateLimitOption>({
   store: true,
   maxKeys: true,
 });
-const CONCURRENCY_OPTION_KEYS = optionKeys<ConcurrencyOption>({ limit: true, algorithm: true, maxQueue: true, maxWaitMs: true, discipline: true, refuseEarly: true });
+const CONCURRENCY_OPTION_KEYS = optionKeys<ConcurrencyOption>({ limit: true, algorithm: true, maxQueue: true, maxWaitMs: true, discipline: true, refuseEarly: true, reclaimer: true });
 
 export function buildGates(o: HttpAdmissionOptions<never>, name: string): PolicyGates {
   const given: Gate[] = [];
@@ -144,6 +144,7 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
       // A queue built here refuses early (ConcurrencyGate's `refuseEarly`) unless told not to.
       ...(maxQueue > 0 ? { maxWaitMs: queueWaitMs, refuseEarly: c.refuseEarly ?? true } : {}),
       ...(c.discipline !== undefined ? { discipline: c.discipline } : {}),
+      ...(c.reclaimer !== undefined ? { reclaimer: c.reclaimer } : {}),
     };
     concurrency =
       c.algorithm !== undefined
