@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/core/index.js';
 import { TokenBucket } from '../../src/rate/index.js';
 import { Channel } from '../../src/queue/index.js';
-import { batch, buffer, flatMap, forEach, fromArray, fromEvents, mapAsync, merge, onBackpressure, publisher, throttle, timeout, toChannel, toWritable } from '../../src/streams/index.js';
+import { batch, buffer, flatMap, forEach, fromArray, fromEvents, mapAsync, merge, onBackpressure, publisher, throttle, timeout, toArray, toAsyncIterator, toChannel, toWritable } from '../../src/streams/index.js';
 
 /** The error a call throws (the options are typed loosely: the point is to pass what the types forbid). */
 function thrown(make: () => unknown): InvalidOptionError {
@@ -35,6 +35,8 @@ describe('streams: unknown option keys', () => {
     ['batch', () => batch(10, 100, loose({ clok: undefined })), 'clok', /one of the batch options \(did you mean "clock"\?\)/],
     ['throttle', () => throttle(new TokenBucket({ rate: 10 }), loose({ contxt: () => ({}) })), 'contxt', /one of the throttle options \(did you mean "context"\?\)/],
     ['timeout', () => timeout(100, loose({ clocks: undefined })), 'clocks', /one of the timeout options \(did you mean "clock"\?\)/],
+    ['toArray', () => toArray(items(), loose({ batches: 4 })), 'batches', /one of the toArray options \(did you mean "batch"\?\)/],
+    ['toAsyncIterator', () => toAsyncIterator(items(), loose({ bach: 4 })), 'bach', /one of the toAsyncIterator options \(did you mean "batch"\?\)/],
     ['fromEvents', () => fromEvents(new EventEmitter(), 'data', loose({ capacity: 4, overflow: 'drop-newest', endEvnt: 'end' })), 'endEvnt', /one of the fromEvents options \(did you mean "endEvent"\?\)/],
   ];
   for (const [owner, make, option, message] of cases) {

@@ -1,4 +1,5 @@
 /** Collect every item into an array; `batch` items requested at a time. Resolves on completion. */
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import type { Publisher, Subscription } from '../types.js';
 import { SinkBase } from './sink-base.js';
@@ -25,7 +26,10 @@ class ToArraySink<T> extends SinkBase<T, T[]> {
   }
 }
 
+const BATCH_KEYS = optionKeys<{ readonly batch?: number }>({ batch: true });
+
 export function toArray<T>(source: Publisher<T>, options?: { readonly batch?: number }): Promise<T[]> {
+  optKnownKeys('toArray', options, BATCH_KEYS);
   const sink = new ToArraySink<T>(optInt('batch', options?.batch ?? 256, 1));
   source.subscribe(sink);
   return sink.promise;

@@ -4,6 +4,7 @@
  * `batch` items wait in it. Leaving the loop (`break`, a throw) cancels the subscription; an
  * error from the publisher is thrown by the `next()` that reaches it, after the items before it.
  */
+import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import { checkSignalArg, checkSubscription } from '../rules.js';
 import type { Publisher, Subscriber, Subscription } from '../types.js';
@@ -126,7 +127,10 @@ class IteratorSink<T> implements Subscriber<T>, AsyncIterableIterator<T, undefin
   }
 }
 
+const BATCH_KEYS = optionKeys<{ readonly batch?: number }>({ batch: true });
+
 /** An async iterator over a publisher's items (see the file comment for demand and cancel). */
 export function toAsyncIterator<T>(source: Publisher<T>, options?: { readonly batch?: number }): AsyncIterableIterator<T, undefined> {
+  optKnownKeys('toAsyncIterator', options, BATCH_KEYS);
   return new IteratorSink<T>(source, optInt('batch', options?.batch ?? 16, 1));
 }
