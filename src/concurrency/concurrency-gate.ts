@@ -22,8 +22,8 @@
  * it reaches the head of the queue, as a newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting
  * longer cannot serve it, and the waiters behind it must not wait for it.
  */
-import { abortError, GateBase, GatePermit, InvalidArgumentError, optInt, readContext, waitDeadline } from '../core/index.js';
-import type { Admission, AdmissionContext, GateStats, Outcome, Rejection } from '../core/index.js';
+import { abortError, GateBase, GatePermit, passedOn, readContext, waitDeadline } from '../core/gate-base.js';
+import { InvalidArgumentError, optInt, type Admission, type AdmissionContext, type GateStats, type Outcome, type Rejection } from '../core/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { fitsIn, nextFitting, oldestHead, partitionMissing, Sampled } from './partition.js';
@@ -167,7 +167,7 @@ export class ConcurrencyGate extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
-    if (this.#successor !== undefined) return this.#successor.admit(context);
+    if (this.#successor !== undefined) return this.#successor.admit(passedOn(context, this));
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
@@ -196,7 +196,7 @@ export class ConcurrencyGate extends GateBase {
    * never a place in the queue. Throws AbortedError at once for an aborted signal.
    */
   tryAdmit(context?: AdmissionContext): Admission {
-    if (this.#successor !== undefined) return this.#successor.tryAdmit(context);
+    if (this.#successor !== undefined) return this.#successor.tryAdmit(passedOn(context, this));
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);

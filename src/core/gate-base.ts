@@ -34,12 +34,29 @@ export const ADMITTED_AGAIN: unique symbol = Symbol('sluice.admittedAgain');
 /** Whether `ctx` asks for a request's second grant ({@link ADMITTED_AGAIN}). */
 export const admittedAgain = (ctx: AdmissionContext): boolean => (ctx as { [ADMITTED_AGAIN]?: boolean })[ADMITTED_AGAIN] === true;
 
+/** The gate that counted the admission of a second grant asked of it and passed on to another (its successor after a reload). */
+const COUNTED_AT: unique symbol = Symbol('sluice.countedAt');
+
+/**
+ * `ctx`, to pass on from `gate` to the gate that took its place: a second grant made there is
+ * still `gate`'s admission (the first gate that counted it, over several reloads), so its release
+ * is counted by `gate` too — counted by the one that grants it, that gate showed a release for
+ * no admission (released above admitted in /status after a reload, status22), and `gate` an
+ * admission never released. Any other context passes on as it is.
+ */
+export function passedOn(ctx: AdmissionContext | undefined, gate: GateBase): AdmissionContext | undefined {
+  if (ctx === undefined || !admittedAgain(ctx) || (ctx as { [COUNTED_AT]?: GateBase })[COUNTED_AT] !== undefined) return ctx;
+  return { ...ctx, [COUNTED_AT]: gate } as AdmissionContext;
+}
+
 /** A granted permit. `release` is idempotent; the owner sees exactly one release. */
 export class GatePermit implements Permit {
   readonly ok = true as const;
   released = false;
   /** Set aside (setAside): its capacity went back, its release not counted yet. */
   aside = false;
+  /** The gate whose admission this permit's release balances, when not its owner (passedOn). */
+  countedAt: GateBase | undefined;
   constructor(
     readonly owner: GateBase,
     readonly gate: string,
@@ -105,7 +122,7 @@ export abstract class GateBase implements Gate {
   /** Called once per permit by {@link GatePermit.release}. Subclasses return capacity, then call super. */
   onRelease(permit: GatePermit, outcome: Outcome): void {
     if (permit.held || permit.aside) return;
-    this.countRelease(permit, outcome);
+    (permit.countedAt ?? this).countRelease(permit, outcome);
   }
 
   /** Count and tell a permit's release (onRelease; a permit set aside, later: GatePermit.settleAside). */
@@ -157,7 +174,11 @@ export abstract class GateBase implements Gate {
 
   /** Count, emit and return a permit. `now`: the caller's clock reading, if it just took one (saves a second read). */
   protected grant(ctx: AdmissionContext, cost: number, waitedMs: number, facts: PolicyFacts | undefined, tag: unknown, now: number = this.clock.now()): GatePermit {
-    if (admittedAgain(ctx)) return new GatePermit(this, this.name, cost, now, facts, tag);
+    if (admittedAgain(ctx)) {
+      const again = new GatePermit(this, this.name, cost, now, facts, tag);
+      again.countedAt = (ctx as { [COUNTED_AT]?: GateBase })[COUNTED_AT];
+      return again;
+    }
     this.admittedCount++;
     if (this.events.wants('admit')) {
       this.events.emit({ type: 'admit', gate: this.name, kind: this.kind, at: now, key: ctx.key, priority: ctx.priority ?? 0, cost, waitedMs });

@@ -2,7 +2,8 @@
 // limit holds — its permits count against the successor until released, its waiters move there.
 import { describe, expect, it } from 'vitest';
 import { flushMicrotasks, InvalidArgumentError, VirtualClock } from '../../src/core/index.js';
-import type { Admission, Permit } from '../../src/core/index.js';
+import type { Admission, AdmissionContext, Permit } from '../../src/core/index.js';
+import { ADMITTED_AGAIN, GatePermit } from '../../src/core/gate-base.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 
 function permit(a: Admission | Promise<Admission>): Permit {
@@ -85,5 +86,24 @@ describe('ConcurrencyGate.handOver', () => {
     expect(g3.stats().inFlight).toBe(0);
     expect(() => g1.handOver(g3)).toThrow(InvalidArgumentError);
     expect(() => g3.handOver(g3)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('a second grant passed on to the successor (ADMITTED_AGAIN: an Expect: 100-continue upload)', () => {
+  it('is released at the gate that counted its admission: each gate admitted − released = in flight, one admit and one release told', () => {
+    const old = new ConcurrencyGate({ name: 'g', limit: 2 });
+    const next = new ConcurrencyGate({ name: 'g', limit: 2 });
+    const told: string[] = [];
+    for (const g of [old, next]) g.on((e) => told.push(e.type));
+    const first = old.tryAdmit();
+    if (!(first instanceof GatePermit)) throw new Error('expected a permit');
+    first.setAside(); // its body uploads: no slot held meanwhile
+    old.handOver(next);
+    const again = permit(old.admit({ [ADMITTED_AGAIN]: true } as AdmissionContext));
+    expect(next.stats()).toMatchObject({ inFlight: 1, admitted: 0, released: 0 });
+    again.release();
+    expect(next.stats()).toMatchObject({ inFlight: 0, admitted: 0, released: 0 });
+    expect(old.stats()).toMatchObject({ inFlight: 0, admitted: 1, released: 1 });
+    expect(told.filter((t) => t === 'admit' || t === 'release')).toEqual(['admit', 'release']);
   });
 });
