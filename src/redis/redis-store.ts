@@ -175,7 +175,7 @@ export class RedisStore {
 
   #startProbing(): void {
     if (this.#probe !== undefined || this.#closed) return;
-    this.#probe = setInterval(() => void this.guard.run('', this.#probeCall).catch(() => undefined), this.config.probeMs);
+    this.#probe = setInterval(() => this.guard.probeNow(this.#probeCall), this.config.probeMs);
     this.#probe.unref();
   }
 

@@ -3,7 +3,10 @@
  * breaker (sluice/breaker, consecutive failures) around the store, so an outage costs each
  * caller at most one timeout while the breaker is closed, and nothing once it is open:
  * calls are refused at once (the caller's `onStoreError` answers) and one probe goes to
- * Redis every `probeMs`. The first probe that succeeds closes it. The store probes at once
+ * Redis every `probeMs`. The first probe that succeeds closes it. Only the store's probe is a
+ * probe: a decision is never let through a breaker that is not closed (its success said the
+ * store was back when its one key's master answered — in a Redis Cluster with another master
+ * down, health flapped to 'shared' while most decisions failed). The store probes at once
  * too when its client is connected again (`probeNow` on ioredis's 'ready'): shared state is
  * back within the client's reconnect delay (500 ms at most) and a PING of Redis returning,
  * whatever `probeMs`.
@@ -73,12 +76,15 @@ export class StoreGuard {
   #timedOut = 0;
   #failed = 0;
   #shortCircuited = 0;
+  /** The breaker is closed: calls go to Redis (kept by its state changes, so the hot path reads no clock). */
+  #shared = true;
 
   constructor(c: StoreGuardConfig) {
     this.timeoutMs = c.timeoutMs;
     this.#clock = c.clock ?? systemClock;
     this.#explain = c.explain ?? ((why) => why);
     this.#breaker = new CircuitBreaker({ name: 'redis-store', clock: this.#clock, rule: consecutiveFailures({ threshold: c.failures }), openMs: c.probeMs });
+    this.#breaker.onStateChange((ch) => void (this.#shared = ch.to === 'closed'));
   }
 
   /** 'fallback' while the breaker is open or probing. */
@@ -112,17 +118,18 @@ export class StoreGuard {
   }
 
   /**
-   * The connection is back (the client's 'ready'): end the open time now and send `ping` as the
-   * half-open probe, rather than wait out `probeMs`. One probe, the breaker's own: it admits
-   * `probes` (1) at once, a success closes it, a failure opens it again for `probeMs`. A closed
-   * breaker is left as it is; a half-open one probes if its probe is not out already.
+   * Probe now (the client's 'ready': the connection is back; or the store's probe timer): end
+   * the open time and send `ping` as the half-open probe, rather than wait out `probeMs`. One
+   * probe, the breaker's own: it admits `probes` (1) at once, a success closes it, a failure
+   * opens it again for `probeMs`. A closed breaker is left as it is; a half-open one probes if
+   * its probe is not out already. The only way a breaker that is not closed sends a call.
    */
   probeNow(ping: () => Promise<unknown>): void {
     const state = this.#breaker.state;
     if (state === 'closed') return;
     if (state === 'open') this.#breaker.halfOpen();
     else if (this.#breaker.stats().probes.inFlight > 0) return;
-    this.run('', ping).catch(() => undefined);
+    this.#call('', invoke, ping, true).catch(() => undefined);
   }
 
   /**
@@ -147,11 +154,13 @@ export class StoreGuard {
 
   /** {@link run} of `fn(arg)`: a hot path passes a function made once and its argument, not a closure per call. */
   runWith<A, T>(key: string, fn: (arg: A) => Promise<T>, arg: A): Promise<T> {
+    return this.#call(key, fn, arg, false);
+  }
+
+  #call<A, T>(key: string, fn: (arg: A) => Promise<T>, arg: A, probe: boolean): Promise<T> {
+    if (!this.#shared && !probe) return this.#refuse(this.#breaker.stats().retryAfterMs);
     const a = this.#breaker.admit();
-    if (!a.ok) {
-      this.#shortCircuited++;
-      return Promise.reject(new StoreUnavailableError(`unavailable (${this.#lastError ?? 'breaker open'}); next probe in ${Math.ceil(a.retryAfterMs)} ms`));
-    }
+    if (!a.ok) return this.#refuse(a.retryAfterMs);
     this.#sent++;
     this.#outstanding++;
     return new Promise<T>((resolve, reject) => {
@@ -187,6 +196,12 @@ export class StoreGuard {
         },
       );
     });
+  }
+
+  #refuse<T>(retryAfterMs: number): Promise<T> {
+    this.#shortCircuited++;
+    const next = retryAfterMs > 0 ? `next probe in ${Math.ceil(retryAfterMs)} ms` : 'probing';
+    return Promise.reject(new StoreUnavailableError(`unavailable (${this.#lastError ?? 'breaker open'}); ${next}`));
   }
 
   /** Resolves once no call is outstanding (each settles by its timeout at the latest). */
