@@ -12,6 +12,16 @@
  * most LINE_START bytes). A read that completes its heads costs a flag test. On a Node whose
  * parser lacks these hooks nothing is kept, and a line that began in an earlier read is judged
  * as before (a header: 431).
+ *
+ * The same reads hold a head to maxHeaderSize as sent (review22): node:http counts the target,
+ * names and values only, and the gateway's check (message-checks.ts headBytes) the head as
+ * forwarded, so whitespace before a value counted nowhere — 1,500 lines of 10,000 spaces, a 15 MB
+ * head, passed a 16 kB limit. A read that ends inside a head that began in an earlier read is head
+ * from end to end: once such reads pass maxHeaderSize, the read fails as llhttp's own overflow
+ * does (HPE_HEADER_OVERFLOW, answered 431 in turn by client-errors.ts), and so does every later
+ * one; the parser, which has not failed, hands no more of the connection's requests on. The
+ * read the head began in is not counted (it may hold the message before): a head passes
+ * maxHeaderSize by one read at most.
  */
 import type { Socket } from 'node:net';
 
@@ -40,7 +50,7 @@ export function carryLine(prev: Buffer | undefined, read: Buffer): Buffer | unde
  * inside a head (`keep(socket, line)`; undefined once that head is complete). `chunk`: the read
  * in which the native parser takes over (node:http parses it on the 'data' path, just after).
  */
-export function followHeadLines(socket: Socket, parser: HookableParser, chunk: Buffer, keep: (socket: Socket, line: Buffer | undefined) => void): void {
+export function followHeadLines(socket: Socket, parser: HookableParser, chunk: Buffer, keep: (socket: Socket, line: Buffer | undefined) => void, maxHeaderSize = Infinity): void {
   const begin = parser.constructor.kOnMessageBegin;
   const execute = parser.constructor.kOnExecute;
   const incoming = parser.onIncoming;
@@ -56,19 +66,36 @@ export function followHeadLines(socket: Socket, parser: HookableParser, chunk: B
     kept = true;
     keep(socket, carried);
   };
+  // Bytes of the reads wholly inside the current head (the one it began in not counted).
+  let sent = 0;
+  let beganInRead = false;
+  let overflow: Error | undefined;
   parser[begin] = (): void => {
     inHead = true;
     carried = EMPTY;
+    sent = 0;
+    beganInRead = true;
   };
   parser.onIncoming = (...args: unknown[]): unknown => {
     inHead = false;
     if (kept) keep(socket, undefined);
     kept = false;
+    // Past an overflow the connection is answered and closing: no request of it is served.
+    if (overflow !== undefined) return 0;
     return (incoming as (...a: unknown[]) => unknown)(...args);
   };
   parser[execute] = (ret: unknown): unknown => {
+    if (overflow !== undefined) return (afterRead as (r: unknown) => unknown)(overflow);
     // An error's read is judged from its own bytes and what was kept before it.
-    if (inHead && typeof ret === 'number') update(current());
+    if (inHead && typeof ret === 'number') {
+      const read = current();
+      update(read);
+      if (beganInRead) beganInRead = false;
+      else if ((sent += read.length) > maxHeaderSize) {
+        overflow = Object.assign(new Error('Parse Error: Header overflow'), { code: 'HPE_HEADER_OVERFLOW', reason: 'Header overflow', bytesParsed: read.length });
+        return (afterRead as (r: unknown) => unknown)(overflow);
+      }
+    }
     return (afterRead as (r: unknown) => unknown)(ret);
   };
   // `chunk` is parsed once this 'data' event's listeners have run, before any other read.

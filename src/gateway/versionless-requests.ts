@@ -59,7 +59,7 @@ export function watchFirstLines(server: Server, maxBytes: number, watch: FirstLi
     const done = (chunk: Buffer): void => {
       socket.off('data', onData);
       const parser = nativeAgain(socket, handle);
-      if (parser !== undefined && watch.headLine !== undefined) followHeadLines(socket, parser, chunk, watch.headLine.bind(watch));
+      if (parser !== undefined && watch.headLine !== undefined) followHeadLines(socket, parser, chunk, watch.headLine.bind(watch), maxBytes);
     };
     const onData = (chunk: Buffer): void => {
       for (let i = 0; i < chunk.length; i++) {

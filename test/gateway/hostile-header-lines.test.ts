@@ -5,7 +5,7 @@
 // upstream (request line, `name: value` lines, blank line).
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
-import { rawExchange } from './raw-client.js';
+import { rawExchange, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
@@ -53,5 +53,33 @@ describe('server.maxHeaderSize counts the head', () => {
     expect(over.status).toBe(431);
     expect(JSON.parse(over.body)).toMatchObject({ reason: 'headers_too_large' });
     expect(up.reached()).toBe(1);
+  });
+
+  it('whitespace before values counts as sent: a 1 MB head of `aN:` + 1,000 spaces + `b` lines (1 kB forwarded) is 431, the upstream never sees it', async () => {
+    const up = await countingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s', { server: { maxHeaderSize: '16kb' } }));
+    let head = START;
+    for (let i = 0; i < 1_000; i++) head += `a${i % 50}:${' '.repeat(1_000)}b\r\n`;
+    const answer = await rawExchange(gw.url, `${head}\r\n`, 15_000);
+    expect(`${answer.status} ${answer.body}`).toContain('431');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 431, reason: 'headers_too_large' });
+    expect(up.reached()).toBe(0);
+    expect(gw.status().badRequests['headers_too_large']).toBe(1);
+  });
+
+  it('a head under maxHeaderSize that arrives in many reads goes through, and the next request on the connection too', async () => {
+    const up = await countingUpstream();
+    const gw = await startInProcess(oneRoute(up.url, '2s', { server: { maxHeaderSize: '16kb' } }));
+    const c = rawSocket(gw.url);
+    // 12 kB of head (forwarded and as sent alike) in 1 kB writes, each after the gateway read the one before.
+    const head = headOf(12_000).replace('Connection: close\r\n', '');
+    for (let at = 0; at < head.length; at += 1_000) {
+      c.socket.write(head.slice(at, at + 1_000));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    c.socket.write('GET /again HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n');
+    await c.closed;
+    expect([...c.text().matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1])).toEqual(['200', '200']);
+    expect(up.reached()).toBe(2);
   });
 });
