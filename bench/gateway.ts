@@ -38,7 +38,10 @@
  *   npm run bench:gateway -- --proxy-flags=--trace-gc   more Node flags for every Node proxy (its output goes to this terminal)
  *   npm run bench:gateway -- --baseline ../other-checkout --only "sluice 1 worker,sluice 1 worker @baseline"
  *   npm run bench:gateway -- --closed-only --baseline ../other-checkout --only "sluice 2 workers @baseline,sluice 2 workers"
- *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop); closed-loop rows run in --only's order: alternate it
+ *       another checkout's gateway beside this one's, same run (sluice fixed @baseline in the open loop); rows run in --only's order
+ *   npm run bench:gateway -- --closed-only --baseline ../other-checkout --only "sluice 1 worker @baseline,sluice 1 worker" --pairs 4
+ *       each contender with its @baseline twin in 4 pairs per connection count (per load in the open loop), --only's first one first in pairs 1, 3, ...
+ *       and second in 2, 4, ...; prints each pair's goodput ratio (candidate ÷ baseline) and order, then the median and how many pairs favour each side
  *
  * Before each row, sockets in TIME_WAIT over a quarter of the ephemeral port range (a
  * 10,000-connection row leaves ~28,000 for 60 s: the whole range) are waited out — until
@@ -53,12 +56,17 @@ import type { ServerSpec } from '../src/demo/server-process.js';
 import { closedContenders, contenders, overheadContenders, rateContenders } from './gateway/contenders.js';
 import { measureClosed, measureRate } from './gateway/closed-loop.js';
 import type { ClosedRow, RateRow } from './gateway/closed-loop.js';
-import { which } from './gateway/external.js';
+import { versionOf, which } from './gateway/external.js';
 import { runWrk } from './gateway/wrk.js';
 import type { BenchContender, ContenderSettings, Running } from './gateway/contenders.js';
 import { judgeClosed, judgeGateway } from './gateway/goals.js';
 import type { Measurement } from './gateway/measure.js';
 import { measure } from './gateway/measure.js';
+import { gatewayNotes } from './gateway/notes.js';
+import { runPairs } from './gateway/pair-run.js';
+import { pairsSummaryTable, pairsTable, twins } from './gateway/pairs.js';
+import type { PairSet } from './gateway/pairs.js';
+import { closedLine, openLine } from './gateway/progress.js';
 import { closedTable, goalLines, loadTable, overheadTable, rateTable, rssTable, saveRecord } from './gateway/report.js';
 import type { GatewayRecord } from './gateway/report.js';
 import { gitRevision, machineInfo, ownVersion } from './lib/machine.js';
@@ -87,6 +95,7 @@ const { values } = parseArgs({
     'proxy-prof': { type: 'string' },
     'proxy-flags': { type: 'string' },
     baseline: { type: 'string' },
+    pairs: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -107,6 +116,9 @@ const CONNS = values.conns === undefined ? [100, 500, 2000, 10_000] : values.con
 if (CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--conns: expected connection counts such as "100,2000", received ${JSON.stringify(values.conns)}`);
 const closedSeconds = values['closed-duration'] === undefined ? durationS : Number(values['closed-duration']);
 if (!Number.isFinite(closedSeconds) || closedSeconds < 1) throw new Error(`--closed-duration: expected seconds >= 1, received ${JSON.stringify(values['closed-duration'])}`);
+const PAIRS = values.pairs === undefined ? undefined : Number(values.pairs);
+if (PAIRS !== undefined && !(Number.isInteger(PAIRS) && PAIRS >= 1)) throw new Error(`--pairs: expected a number of pairs >= 1, received ${JSON.stringify(values.pairs)}`);
+if (PAIRS !== undefined && values.baseline === undefined) throw new Error('--pairs: expected --baseline DIR too (pairs are a contender and its @baseline twin), received no --baseline');
 const RATE = { perS: 2000, burst: 100 };
 const RATE_CONNS = values['rate-conns'] === undefined ? [10, 200, 1000] : values['rate-conns'].split(',').map(Number);
 if (RATE_CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--rate-conns: expected connection counts such as "10,200", received ${JSON.stringify(values['rate-conns'])}`);
@@ -164,9 +176,13 @@ const known = [...new Set([...all, ...closedContenders(settings), ...rateContend
 const unknown = only?.filter((n) => !known.includes(n)) ?? [];
 if (unknown.length > 0) throw new Error(`--only: unknown contender(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
 const picked = (c: BenchContender): boolean => only === undefined || only.includes(c.name);
-/** The closed-loop rows run in --only's order (an A/B alternates it between runs: whichever runs second meets a host and an upstream the first one warmed). */
+/** Rows run in --only's order (whichever runs second meets a host and an upstream the first one warmed: --pairs alternates it, or alternate it between runs). */
 const inOnlyOrder = (cs: BenchContender[]): BenchContender[] => (only === undefined ? cs : [...cs].sort((a, b) => only.indexOf(a.name) - only.indexOf(b.name)));
-const chosen = all.filter(picked);
+/** With --pairs, each contender picked with its @baseline twin runs in pairs (bench/gateway/pairs.ts); the rest one after another. */
+const paired = (cs: BenchContender[]): ReturnType<typeof twins<BenchContender>> => (PAIRS === undefined ? { twins: [], rest: cs } : twins(cs));
+const chosen = paired(inOnlyOrder(all.filter((c) => picked(c) && c.skipped === undefined)));
+const pairSets: PairSet[] = [];
+if (PAIRS !== undefined && chosen.twins.length + twins(closedContenders(settings).filter(picked)).twins.length === 0) throw new Error(`--pairs: expected a contender and its @baseline twin among the rows, received --only ${JSON.stringify(values.only)}`);
 
 // Everything running, so that Ctrl-C and errors stop it all by PID.
 const live = new Set<{ stop: () => Promise<void> }>();
@@ -192,11 +208,6 @@ async function withContender<T>(c: BenchContender, upstreamUrl: string, f: (r: R
 /** Before every row: sockets a row before left in TIME_WAIT (a 10,000-connection row: the whole port range for 60 s) are waited out, loudly (bench/lib/time-wait.ts). */
 const settle = (): Promise<unknown> => settleTimeWait({ stopped: () => interrupted });
 
-const line = (m: Measurement): string =>
-  `  ${m.contender.padEnd(16)} ${`${m.multiple}x`.padStart(4)}  goodput ${Math.round(m.goodput).toString().padStart(5)}/s  p99 ${m.p99.toFixed(1).padStart(7)} ms  ` +
-  `refused ${m.refused} (p99 ${Number.isFinite(m.refusedP99) ? m.refusedP99.toFixed(1) : '—'} ms, Retry-After ${m.refused === 0 ? '—' : `${(m.retryAfterShare * 100).toFixed(1)}%`})  ` +
-  `timeouts ${m.timeouts}  errors ${m.errors}  CPU ${Number.isFinite(m.cpuPct) ? Math.round(m.cpuPct) : '—'}%  generator lag max ${m.maxLagMs.toFixed(0)} ms`;
-
 async function main(): Promise<void> {
   const started = performance.now();
   const machine = machineInfo();
@@ -218,16 +229,22 @@ async function main(): Promise<void> {
     if (PINNED && upstream.pid !== undefined) pin(upstream.pid, UPSTREAM_CPU);
     const base = { upstream, capacity: NOMINAL, timeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS, warmupMs: ROW_WARMUP_MS };
     const openLoop = !values['closed-only'] && !values['rate-only'];
-    for (const c of chosen.filter((x) => x.skipped === undefined && openLoop)) {
+    const warmOpen = (c: BenchContender, running: Running): Promise<Measurement> => measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
+    for (const twin of openLoop ? chosen.twins : []) {
+      const measureOne = (c: BenchContender, running: Running, multiple: number): Promise<Measurement> => measure({ ...base, contender: c.name, running, multiple, durationMs: durationS * 1000 });
+      const run = { section: 'open loop', twin, pairs: PAIRS!, keys: LOADS, label: (l: number) => `${l}x`, warm: warmOpen, measure: measureOne, goodput: (m: Measurement) => m.goodput, settle, stopped: () => interrupted } as const;
+      pairSets.push(...(await runPairs({ ...run, withContender: (c, f) => withContender(c, upstreamUrl, f), row: (m) => (rows.push(m), console.log(openLine(m))) })));
+    }
+    for (const c of openLoop ? chosen.rest : []) {
       if (interrupted) return;
       await withContender(c, upstreamUrl, async (running) => {
         if (running.adminUrl !== undefined) console.log(`  ${c.name}: ${running.url}, admin ${running.adminUrl}`);
-        await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
+        await warmOpen(c, running);
         for (const multiple of LOADS) {
           await settle();
           const m = await measure({ ...base, contender: c.name, running, multiple, durationMs: durationS * 1000 });
           rows.push(m);
-          console.log(line(m));
+          console.log(openLine(m));
         }
       });
     }
@@ -240,7 +257,7 @@ async function main(): Promise<void> {
             await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
             const m = await measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: durationS * 1000 });
             overhead.push(m);
-            console.log(line(m));
+            console.log(openLine(m));
           });
         }
       }
@@ -274,21 +291,7 @@ async function main(): Promise<void> {
   );
   const closedCapacity = Math.max(measured, ...closed.filter((r) => Number.isFinite(r.upstreamServedPerS)).map((r) => r.upstreamServedPerS));
   goals.push(...judgeClosed(closed, rates, closedCapacity, UPSTREAM.concurrency));
-  const notes = [
-    'Latencies are measured from each request\'s scheduled send time (open loop), so a late generator does not hide delay; "generator lag max" in the progress lines says how late it ever was.',
-    `Goodput counts the 2xx answers that arrived during the ${durationS} s of load; "% of capacity" is against the measured capacity (the most the upstream served per second in any row).`,
-    'Straight at the upstream, a request abandoned at the 2 s deadline stays in the upstream\'s queue and is still served: past capacity the queue fills with work nobody waits for, and goodput collapses.',
-    '"SYN drops" counts connection attempts the kernel dropped because the listener\'s accept queue was full (TcpExt ListenOverflows, machine-wide, read around each row); the client retries its SYN after 1 s, 3 s, ... so these become timeouts. The sluice gateway listens with a backlog of 4096 (listen.backlog), nginx with its default of 511; HAProxy\'s default backlog follows its maxconn.',
-    `Each row starts with the connections 25 ms of its arrivals need already open and runs ${ROW_WARMUP_MS / 1000} s at its own load before the measured ${durationS} s (not counted): the steady state, not the first second\'s connection storm.`,
-    '"node 503 floor" is a node:http server answering every request 503 at once, proxying nothing: its "refused p99" is what the generator, loopback and the kernel alone add at that rate on this machine, the floor under every contender\'s refusal latency.',
-    'nginx limit_req refuses with 503 and HAProxy answers 503 after the queue timeout; neither sends Retry-After.',
-    '"node limit floor" (closed loop) is node:http in and an undici Pool out with the same slots, FIFO queue and queue timeout (503 + Retry-After), and nothing else (bench/gateway/limit-floor.ts): its CPU per answer is what Node and undici alone cost for the job; the difference to sluice 1 worker is sluice\'s own.',
-    'Closed loop: wrk -t2, each connection sending its next request the moment it has an answer (a 503 too), so refusals cost the proxy a round trip each: the retry storm. sluice pauses reading a refused keep-alive connection until its Retry-After (server.pauseRefused, 1 s): a connection that re-sends at once waits in TCP, and wrk sees a slow answer, not an error (its timeout is 5 s). "probe refusal p99" is a fresh connection 10 times a second during the run: what a refusal costs a newcomer under the storm; it starts once the proxy has accepted all of wrk\'s connections (the listener\'s accept queue empty, bench/gateway/accept-queue.ts; "from" says when, s after wrk started), or at half the row — before, a newcomer waits in the kernel\'s accept queue behind wrk\'s own connection storm. The proxies are not pinned in this section (two workers or threads need both cores); the upstream stays on CPU 0. Capacity is the most the upstream served per second in any row. "CPU % per process": the sluice primary, then each worker (nginx: master, then worker); "CPU µs per answer" is the proxy\'s CPU over every answer wrk got, refusals included — the figure that survives a busy machine. "machine CPU %" is the share of all cores busy during the row (wrk, the upstream and the proxy together; near 100, the row is bounded by the machine).',
-    `Rate accuracy: one client address, so one bucket. "admitted" is counted by the upstream, which records when each request arrives (every request reaching it was admitted); it is judged over [first, last] arrival against rate × (last − first) + burst. "wrk 2xx" and "wrk deviation" are the old measure (2xx at wrk against rate × wrk's run time + burst; a request in flight when wrk stops is missed). "ceiling" is the same wrk config through an unlimited route of the same gateway for ${CEILING_SECONDS} s just before: a row whose ceiling is under the rate is CLIENT-BOUND, and not judged. "max gap" is the longest time between two arrivals; "overflowed" replays a bucket of the same rate and burst over the arrivals (full at the first, each arrival taking one token) and counts the tokens it threw away while full: tokens nobody asked for, which no limiter could have granted. "of it all held": of those, the tokens lost while every connection had a request inside the upstream (the closed-loop client had nothing left to ask with). "refused with ≥ ½ burst": refusals (timed by wrk's Lua, CLOCK_MONOTONIC like the upstream) that came while the replayed bucket held half its burst or more — a limiter refusing with tokens in hand, give or take the delay between a decision and the upstream or wrk (above 25 ms it inflates this figure: read it at low connection counts). "pauses" are refused connections the gateway stopped reading (server.pauseRefused, from /status).`,
-    PINNED
-      ? `Each proxy had CPU ${SERVER_CPU} to itself (the generator and the upstream shared CPU ${LOADGEN_CPU}): a proxy at ~100% CPU is the bottleneck of its row, whatever it is configured to do.`
-      : 'Not pinned: the generator, the upstream and the proxy shared the cores, so absolute latencies include CPU contention; compare rows within the run.',
-  ].filter((n) => n !== '');
+  const notes = gatewayNotes({ durationS, rowWarmupMs: ROW_WARMUP_MS, ceilingSeconds: CEILING_SECONDS, pinned: PINNED, serverCpu: SERVER_CPU, loadgenCpu: LOADGEN_CPU });
   const record: GatewayRecord = {
     date: new Date().toISOString(),
     command: `npm run bench:gateway${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -302,12 +305,13 @@ async function main(): Promise<void> {
     overhead,
     closed,
     rates,
+    ...(pairSets.length === 0 ? {} : { pairs: pairSets }),
     goals,
     notes,
     seconds: (performance.now() - started) / 1000,
   };
   console.log(`\nupstream capacity: ${NOMINAL} req/s nominal, ${Math.round(measured)} req/s measured\n`);
-  const tables = [loadTable(rows, measured), overheadTable(overhead), rssTable([...rows, ...overhead]), closedTable(closed, closedCapacity), rateTable(rates)];
+  const tables = [loadTable(rows, measured), overheadTable(overhead), rssTable([...rows, ...overhead]), closedTable(closed, closedCapacity), rateTable(rates), pairsTable(pairSets), pairsSummaryTable(pairSets)];
   for (const t of tables.filter((x) => x.rows.length > 0)) console.log(`${t.title}\n\n${renderTable(t)}\n`);
   console.log(`Goals:\n${goalLines(goals)}\n`);
   for (const n of notes) console.log(`- ${n}`);
@@ -327,7 +331,14 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
   // The gateway's default pausing (settings.gateway turns it off for the open-loop pool).
   const { pauseRefusedMs: _openLoopOnly, ...closedGateway } = settings.gateway;
   const closedSettings: ContenderSettings = { ...settings, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, gateway: { ...closedGateway, queueTimeoutMs: CLOSED_QUEUE_TIMEOUT_MS, ...(CLOSED_PAUSE_MS === undefined ? {} : { pauseRefusedMs: CLOSED_PAUSE_MS }), ...(CLOSED_PAUSE_LOAD === undefined ? {} : { pauseRefusedLoad: CLOSED_PAUSE_LOAD }) } };
-  for (const c of inOnlyOrder(closedContenders(closedSettings).filter((x) => picked(x) && !values['rate-only']))) {
+  const closedChosen = paired(inOnlyOrder(closedContenders(closedSettings).filter((x) => picked(x) && !values['rate-only'])));
+  for (const twin of closedChosen.twins) {
+    const warm = (_: BenchContender, running: Running): Promise<unknown> => runWrk({ binary: wrk, url: running.url, connections: 100, seconds: 2, threads: 2, timeoutS: 5 });
+    const measureOne = (c: BenchContender, running: Running, connections: number): Promise<ClosedRow> => measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds });
+    const run = { section: 'closed loop', twin, pairs: PAIRS!, keys: CONNS, label: (n: number) => `${n} conns`, warm, measure: measureOne, goodput: (r: ClosedRow) => r.goodput, settle, stopped: () => interrupted } as const;
+    pairSets.push(...(await runPairs({ ...run, withContender: (c, f) => withContender(c, upstreamUrl, f), row: (r) => (closed.push(r), console.log(closedLine(r))) })));
+  }
+  for (const c of closedChosen.rest) {
     if (interrupted) return;
     if (c.skipped !== undefined) {
       console.log(`  ${c.name}: ${c.skipped}`);
@@ -341,14 +352,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
         await settle();
         const r = await measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds });
         closed.push(r);
-        console.log(
-          `  ${c.name.padEnd(18)} ${String(connections).padStart(6)} conns  goodput ${Math.round(r.goodput).toString().padStart(5)}/s  refused ${Math.round(r.refusedPerS).toString().padStart(6)}/s ` +
-            `(Retry-After ${Number.isFinite(r.retryAfterShare) ? `${(r.retryAfterShare * 100).toFixed(0)}%` : '—'}, probe p99 ${Number.isFinite(r.probeRefusalP99) ? r.probeRefusalP99.toFixed(1) : '—'} ms from ${(r.probeFromS ?? NaN).toFixed(1)} s${r.probeAfterAccept === true ? '' : ' (wrk not all accepted)'})  ` +
-            `errors ${r.errors} timeouts ${r.timeouts}  CPU ${Math.round(r.cpuPct)}%${r.cpuPctByProcess.length > 1 ? ` (${r.cpuPctByProcess.map((c) => Math.round(c)).join('/')})` : ''}, ${Math.round(r.cpuUsPerAnswer)} µs per answer  upstream CPU ${Math.round(r.upstreamCpuPct ?? NaN)}% machine CPU ${Math.round(r.machineCpuPct ?? NaN)}%  upstream peak in-flight ${r.upstreamPeakInFlight}, mean in service ${r.upstreamMeanInService.toFixed(1)}` +
-            (r.pacer === undefined ? '' : `\n    pacer per s: pauses ${Math.round(r.pacer.pauses)} (repaused ${Math.round(r.pacer.repaused)}), woken ${Math.round(r.pacer.woken)}, ran out ${Math.round(r.pacer.ranOut)}, refusals not paced ${Math.round(r.pacer.unpaced)}`) +
-            (r.slots === undefined ? '' : `\n    permits (gateway /status, ${r.slots.samples} samples): mean in flight ${r.slots.meanInFlight.toFixed(1)} (upstream in service ${r.upstreamMeanInService.toFixed(1)}: turnaround ${(r.slots.meanInFlight - r.upstreamMeanInService).toFixed(1)} slots), mean queued ${r.slots.meanQueued.toFixed(1)}, queue empty with a permit free ${(r.slots.emptyWithFree * 100).toFixed(0)}% of samples`) +
-            (r.slots?.perWorker === undefined ? '' : `\n    per worker: ${r.slots.perWorker.map((w, i) => `#${i} connections ${w.meanConnections.toFixed(0)}, limit ${w.meanLimit.toFixed(1)}, in flight ${w.meanInFlight.toFixed(1)}, queued ${w.meanQueued.toFixed(1)}, idle while another queued ${(w.idleWhileOtherQueued * 100).toFixed(0)}%`).join('; ')}`),
-        );
+        console.log(closedLine(r));
       }
     });
   }
@@ -385,12 +389,6 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
     await fast.stop();
     live.delete(fast);
   }
-}
-
-function versionOf(binary: string): string {
-  const r = spawnSync(binary, binary === 'nginx' ? ['-v'] : ['-v'], { encoding: 'utf8' });
-  const text = `${r.stdout}${r.stderr}`;
-  return /(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? 'unknown';
 }
 
 try {

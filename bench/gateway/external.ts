@@ -18,6 +18,12 @@ export function which(binary: string): string | undefined {
   return r.status === 0 && path !== '' ? path : undefined;
 }
 
+/** The binary's version as its `-v` prints it (nginx on stderr, HAProxy on stdout), or 'unknown'. */
+export function versionOf(binary: string): string {
+  const r = spawnSync(binary, ['-v'], { encoding: 'utf8' });
+  return /(\d+\.\d+\.\d+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
+}
+
 /** A port that was free a moment ago (bind to 0, read it, release it). */
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -7,6 +7,8 @@ import type { GatewayGoal } from './goals.js';
 import { rssGrowthMb } from './goals.js';
 import type { Measurement } from './measure.js';
 import type { ClosedRow, RateRow } from './closed-loop.js';
+import type { PairSet } from './pairs.js';
+import { pairsSummaryTable, pairsTable } from './pairs.js';
 
 export interface GatewayRecord {
   readonly date: string;
@@ -22,6 +24,8 @@ export interface GatewayRecord {
   /** Closed loop (wrk), and the rate limit's accuracy; absent in records from before them. */
   readonly closed?: readonly ClosedRow[];
   readonly rates?: readonly RateRow[];
+  /** --pairs: each contender against its @baseline twin, pair by pair (bench/gateway/pairs.ts). */
+  readonly pairs?: readonly PairSet[];
   readonly goals: readonly GatewayGoal[];
   readonly notes: readonly string[];
   readonly seconds: number;
@@ -164,6 +168,7 @@ export function recordMarkdown(r: GatewayRecord): string {
   const tables = [loadTable(r.rows, r.capacity.measured), overheadTable(r.overhead), rssTable([...r.rows, ...r.overhead])];
   if (r.closed !== undefined && r.closed.length > 0) tables.push(closedTable(r.closed, r.capacity.measured));
   if (r.rates !== undefined && r.rates.length > 0) tables.push(rateTable(r.rates));
+  if (r.pairs !== undefined && r.pairs.length > 0) tables.push(pairsTable(r.pairs), pairsSummaryTable(r.pairs));
   for (const t of tables.filter((x) => x.rows.length > 0)) {
     out.push(`**${t.title}**`, '', renderTable(t), '');
   }

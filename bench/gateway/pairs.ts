@@ -1,0 +1,116 @@
+/**
+ * `--pairs N` with `--baseline`: a contender and its `@baseline` twin measured in N pairs at each
+ * load or connection count, the order alternating from pair to pair (AB, BA, AB, ...). On this
+ * host the row that runs second tends to win by 5–10% (it meets a host and an upstream the first
+ * one warmed: bench/results/waves-cf912ee-busy.md), as much as the effects an A/B looks for; a
+ * ratio from pairs in both orders cancels that, and how many pairs favour each side says whether
+ * the median is more than the order's noise. Pure: the orders and the summary, no timing.
+ */
+import type { Table } from '../lib/table.js';
+
+export const BASELINE_SUFFIX = ' @baseline';
+
+export type Side = 'baseline' | 'candidate';
+
+export interface Twin<T> {
+  readonly baseline: T;
+  readonly candidate: T;
+  /** The side that goes first in the first pair: whichever of the two comes first in the list given (--only's order). */
+  readonly first: Side;
+}
+
+/** Each `X @baseline` with its `X`, both in `cs`, in the order the first of each two appears in `cs`; the rest in `rest`. */
+export function twins<T extends { readonly name: string }>(cs: readonly T[]): { twins: Twin<T>[]; rest: T[] } {
+  const found: Twin<T>[] = [];
+  const paired = new Set<T>();
+  for (const c of cs) {
+    if (paired.has(c)) continue;
+    const otherName = c.name.endsWith(BASELINE_SUFFIX) ? c.name.slice(0, -BASELINE_SUFFIX.length) : `${c.name}${BASELINE_SUFFIX}`;
+    const other = cs.find((x) => x.name === otherName);
+    if (other === undefined) continue;
+    const cIsBaseline = c.name.endsWith(BASELINE_SUFFIX);
+    found.push({ baseline: cIsBaseline ? c : other, candidate: cIsBaseline ? other : c, first: cIsBaseline ? 'baseline' : 'candidate' });
+    paired.add(c).add(other);
+  }
+  return { twins: found, rest: cs.filter((c) => !paired.has(c)) };
+}
+
+const other = (s: Side): Side => (s === 'baseline' ? 'candidate' : 'baseline');
+
+/** The order of each of `pairs` pairs at one load: `first` goes first in pairs 1, 3, 5, ..., second in 2, 4, 6, ... (ABBA...). */
+export function pairOrders(first: Side, pairs: number): [Side, Side][] {
+  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`pairs: expected an integer >= 1, received ${String(pairs)}`);
+  return Array.from({ length: pairs }, (_, i) => (i % 2 === 0 ? [first, other(first)] : [other(first), first]));
+}
+
+export interface PairResult {
+  /** 1-based. */
+  readonly pair: number;
+  readonly first: Side;
+  /** Goodput, 2xx/s. */
+  readonly baseline: number;
+  readonly candidate: number;
+  /** candidate ÷ baseline. */
+  readonly ratio: number;
+}
+
+export function pairResult(pair: number, first: Side, baseline: number, candidate: number): PairResult {
+  return { pair, first, baseline, candidate, ratio: candidate / baseline };
+}
+
+export interface PairSummary {
+  readonly median: number;
+  /** Pairs with a ratio above 1 (the candidate got more goodput), below 1, and exactly 1 or not a number (a baseline of 0). */
+  readonly candidateAhead: number;
+  readonly baselineAhead: number;
+  readonly even: number;
+}
+
+export function summarize(results: readonly PairResult[]): PairSummary {
+  const ratios = results.map((r) => r.ratio).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const mid = ratios.length >> 1;
+  const median = ratios.length === 0 ? NaN : ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  const candidateAhead = results.filter((r) => r.ratio > 1).length;
+  const baselineAhead = results.filter((r) => r.ratio < 1).length;
+  return { median, candidateAhead, baselineAhead, even: results.length - candidateAhead - baselineAhead };
+}
+
+/** One contender and its baseline at one load or connection count. */
+export interface PairSet {
+  readonly section: 'open loop' | 'closed loop';
+  readonly candidate: string;
+  readonly baseline: string;
+  /** `8x` (open loop), `2000 conns` (closed loop). */
+  readonly at: string;
+  readonly results: readonly PairResult[];
+  readonly summary: PairSummary;
+}
+
+const ratio = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
+
+export function pairLine(s: Pick<PairSet, 'candidate' | 'at'>, r: PairResult): string {
+  return `  pair ${r.pair} ${s.candidate} ${s.at}: ${r.first} first, goodput ${Math.round(r.candidate)}/s ÷ baseline ${Math.round(r.baseline)}/s = ${ratio(r.ratio)}`;
+}
+
+export function summaryLine(s: PairSet): string {
+  const { median, candidateAhead, baselineAhead, even } = s.summary;
+  return `  ${s.candidate} ÷ ${s.baseline} at ${s.at}: median ratio ${ratio(median)} over ${s.results.length} pairs; candidate ahead in ${candidateAhead}, baseline ahead in ${baselineAhead}${even > 0 ? `, even in ${even}` : ''}`;
+}
+
+export function pairsTable(sets: readonly PairSet[]): Table {
+  return {
+    title: 'A/B pairs (--pairs): goodput ratio candidate ÷ baseline, the order alternating from pair to pair',
+    columns: ['section', 'candidate', 'at', 'pair', 'first', 'baseline goodput/s', 'candidate goodput/s', 'ratio'],
+    align: ['l', 'l', 'r', 'r', 'l', 'r', 'r', 'r'],
+    rows: sets.flatMap((s) => s.results.map((r) => [s.section, s.candidate, s.at, String(r.pair), r.first, String(Math.round(r.baseline)), String(Math.round(r.candidate)), ratio(r.ratio)])),
+  };
+}
+
+export function pairsSummaryTable(sets: readonly PairSet[]): Table {
+  return {
+    title: 'A/B pairs, summary: the median ratio and how many pairs favour each side',
+    columns: ['section', 'candidate', 'at', 'pairs', 'median ratio', 'candidate ahead', 'baseline ahead', 'even'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: sets.map((s) => [s.section, s.candidate, s.at, String(s.results.length), ratio(s.summary.median), String(s.summary.candidateAhead), String(s.summary.baselineAhead), String(s.summary.even)]),
+  };
+}

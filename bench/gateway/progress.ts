@@ -1,0 +1,16 @@
+/** The gateway bench's progress lines: one per row as it is measured, open loop and closed loop. */
+import type { ClosedRow } from './closed-loop.js';
+import type { Measurement } from './measure.js';
+
+export const openLine = (m: Measurement): string =>
+  `  ${m.contender.padEnd(16)} ${`${m.multiple}x`.padStart(4)}  goodput ${Math.round(m.goodput).toString().padStart(5)}/s  p99 ${m.p99.toFixed(1).padStart(7)} ms  ` +
+  `refused ${m.refused} (p99 ${Number.isFinite(m.refusedP99) ? m.refusedP99.toFixed(1) : '—'} ms, Retry-After ${m.refused === 0 ? '—' : `${(m.retryAfterShare * 100).toFixed(1)}%`})  ` +
+  `timeouts ${m.timeouts}  errors ${m.errors}  CPU ${Number.isFinite(m.cpuPct) ? Math.round(m.cpuPct) : '—'}%  generator lag max ${m.maxLagMs.toFixed(0)} ms`;
+
+export const closedLine = (r: ClosedRow): string =>
+  `  ${r.contender.padEnd(18)} ${String(r.connections).padStart(6)} conns  goodput ${Math.round(r.goodput).toString().padStart(5)}/s  refused ${Math.round(r.refusedPerS).toString().padStart(6)}/s ` +
+  `(Retry-After ${Number.isFinite(r.retryAfterShare) ? `${(r.retryAfterShare * 100).toFixed(0)}%` : '—'}, probe p99 ${Number.isFinite(r.probeRefusalP99) ? r.probeRefusalP99.toFixed(1) : '—'} ms from ${(r.probeFromS ?? NaN).toFixed(1)} s${r.probeAfterAccept === true ? '' : ' (wrk not all accepted)'})  ` +
+  `errors ${r.errors} timeouts ${r.timeouts}  CPU ${Math.round(r.cpuPct)}%${r.cpuPctByProcess.length > 1 ? ` (${r.cpuPctByProcess.map((c) => Math.round(c)).join('/')})` : ''}, ${Math.round(r.cpuUsPerAnswer)} µs per answer  upstream CPU ${Math.round(r.upstreamCpuPct ?? NaN)}% machine CPU ${Math.round(r.machineCpuPct ?? NaN)}%  upstream peak in-flight ${r.upstreamPeakInFlight}, mean in service ${r.upstreamMeanInService.toFixed(1)}` +
+  (r.pacer === undefined ? '' : `\n    pacer per s: pauses ${Math.round(r.pacer.pauses)} (repaused ${Math.round(r.pacer.repaused)}), woken ${Math.round(r.pacer.woken)}, ran out ${Math.round(r.pacer.ranOut)}, refusals not paced ${Math.round(r.pacer.unpaced)}`) +
+  (r.slots === undefined ? '' : `\n    permits (gateway /status, ${r.slots.samples} samples): mean in flight ${r.slots.meanInFlight.toFixed(1)} (upstream in service ${r.upstreamMeanInService.toFixed(1)}: turnaround ${(r.slots.meanInFlight - r.upstreamMeanInService).toFixed(1)} slots), mean queued ${r.slots.meanQueued.toFixed(1)}, queue empty with a permit free ${(r.slots.emptyWithFree * 100).toFixed(0)}% of samples`) +
+  (r.slots?.perWorker === undefined ? '' : `\n    per worker: ${r.slots.perWorker.map((w, i) => `#${i} connections ${w.meanConnections.toFixed(0)}, limit ${w.meanLimit.toFixed(1)}, in flight ${w.meanInFlight.toFixed(1)}, queued ${w.meanQueued.toFixed(1)}, idle while another queued ${(w.idleWhileOtherQueued * 100).toFixed(0)}%`).join('; ')}`);

@@ -1,0 +1,73 @@
+// bench:gateway --pairs (bench/gateway/pairs.ts): which rows pair up, the order of each pair
+// (alternating, so that neither side always runs second), and the summary of the ratios.
+import { describe, expect, it } from 'vitest';
+import { pairOrders, pairResult, pairsSummaryTable, summarize, summaryLine, twins } from '../../bench/gateway/pairs.js';
+import { recordMarkdown } from '../../bench/gateway/report.js';
+import type { GatewayRecord } from '../../bench/gateway/report.js';
+
+const named = (...names: string[]): { name: string }[] => names.map((name) => ({ name }));
+
+describe('bench:gateway --pairs', () => {
+  it('pairs each contender with its @baseline twin, the one named first going first; the others run alone', () => {
+    const cs = named('sluice 2 workers', 'sluice 1 worker @baseline', 'node limit floor', 'sluice 1 worker', 'sluice 2 workers @baseline', 'sluice fixed @baseline');
+    const { twins: found, rest } = twins(cs);
+    expect(found.map((t) => [t.baseline.name, t.candidate.name, t.first])).toEqual([
+      ['sluice 2 workers @baseline', 'sluice 2 workers', 'candidate'],
+      ['sluice 1 worker @baseline', 'sluice 1 worker', 'baseline'],
+    ]);
+    // A twin missing from the list (--only left it out) leaves its partner unpaired.
+    expect(rest.map((c) => c.name)).toEqual(['node limit floor', 'sluice fixed @baseline']);
+    expect(twins(named('sluice 1 worker')).twins).toEqual([]);
+  });
+
+  it('alternates which side goes first from pair to pair, each side first in half of an even count', () => {
+    expect(pairOrders('baseline', 4)).toEqual([
+      ['baseline', 'candidate'],
+      ['candidate', 'baseline'],
+      ['baseline', 'candidate'],
+      ['candidate', 'baseline'],
+    ]);
+    expect(pairOrders('candidate', 3).map((o) => o[0])).toEqual(['candidate', 'baseline', 'candidate']);
+    for (const n of [1, 2, 5, 6]) for (const o of pairOrders('baseline', n)) expect([...o].sort()).toEqual(['baseline', 'candidate']);
+    expect(() => pairOrders('baseline', 0)).toThrow('pairs: expected an integer >= 1, received 0');
+    expect(() => pairOrders('baseline', 1.5)).toThrow('received 1.5');
+  });
+
+  it('summarizes the ratios candidate ÷ baseline: the median and how many pairs favour each side', () => {
+    const results = [pairResult(1, 'baseline', 1000, 1100), pairResult(2, 'candidate', 1000, 900), pairResult(3, 'baseline', 1000, 1050), pairResult(4, 'candidate', 1000, 1000)];
+    expect(results.map((r) => r.ratio)).toEqual([1.1, 0.9, 1.05, 1]);
+    expect(summarize(results)).toEqual({ median: 1.025, candidateAhead: 2, baselineAhead: 1, even: 1 });
+    expect(summarize(results.slice(0, 3)).median).toBe(1.05);
+    // A baseline with no goodput gives no ratio: left out of the median, counted as neither side.
+    const none = summarize([pairResult(1, 'baseline', 0, 0), pairResult(2, 'candidate', 1000, 800)]);
+    expect(none).toEqual({ median: 0.8, candidateAhead: 0, baselineAhead: 1, even: 1 });
+    expect(summarize([]).median).toBeNaN();
+    const set = { section: 'closed loop', candidate: 'sluice 1 worker', baseline: 'sluice 1 worker @baseline', at: '100 conns', results, summary: summarize(results) } as const;
+    expect(summaryLine(set)).toBe('  sluice 1 worker ÷ sluice 1 worker @baseline at 100 conns: median ratio 1.025 over 4 pairs; candidate ahead in 2, baseline ahead in 1, even in 1');
+    expect(pairsSummaryTable([set]).rows).toEqual([['closed loop', 'sluice 1 worker', '100 conns', '4', '1.025', '2', '1', '1']]);
+  });
+
+  it('saves the pairs in the record: every pair with its order and ratio, then the summary', () => {
+    const results = [pairResult(1, 'baseline', 2000, 2100), pairResult(2, 'candidate', 2000, 1900)];
+    const record = {
+      date: '2026-12-05T07:00:00Z',
+      command: 'npm run bench:gateway -- --pairs 2',
+      machine: { cpu: 'cpu', cores: 2, memoryGiB: 4, platform: 'linux', loadAverage: [1, 1, 1], node: 'v22', v8: '12' },
+      sluice: { version: '0', revision: 'abc' },
+      peers: {},
+      settings: {},
+      capacity: { nominal: 2500, measured: 2500 },
+      contenders: [],
+      rows: [],
+      overhead: [],
+      pairs: [{ section: 'closed loop', candidate: 'sluice 1 worker', baseline: 'sluice 1 worker @baseline', at: '100 conns', results, summary: summarize(results) }],
+      goals: [],
+      notes: [],
+      seconds: 1,
+    } as unknown as GatewayRecord;
+    const md = recordMarkdown(record);
+    expect(md).toMatch(/\| closed loop \| sluice 1 worker \| 100 conns \| +1 \| baseline +\| +2000 \| +2100 \| 1\.050 \|/);
+    expect(md).toMatch(/\| closed loop \| sluice 1 worker \| 100 conns \| +2 \| candidate \| +2000 \| +1900 \| 0\.950 \|/);
+    expect(md).toMatch(/\| closed loop \| sluice 1 worker \| 100 conns \| +2 \| +1\.000 \| +1 \| +1 \| +0 \|/);
+  });
+});
