@@ -29,6 +29,7 @@ import { keyPart } from './keys.js';
 import { checkUrl, failureConfig, redisStoreConfig } from './options.js';
 import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
+import { loadingError } from './not-ready.js';
 import { ProbeKeys } from './probe-keys.js';
 import { RateBatcher } from './rate-batch.js';
 
@@ -192,7 +193,11 @@ export class RedisStore {
   readonly #probeCall = (): Promise<unknown> => {
     const probe = (key: string): Promise<unknown> => this.#scripts.get(PROBE_COMMAND)!.send(['', 1, key, this.config.probeMs]);
     // isCluster, not instanceof: a client handed in may come from another copy of ioredis.
-    if ((this.client as { isCluster?: boolean }).isCluster !== true) return probe(this.#probeKeys.single);
+    if ((this.client as { isCluster?: boolean }).isCluster !== true) {
+      // Connected, not ready: say why (a loading Redis) rather than "Stream isn't writeable".
+      if (this.client.status !== 'connect') return probe(this.#probeKeys.single);
+      return loadingError(this.client as Redis).then((err) => (err === undefined ? probe(this.#probeKeys.single) : Promise.reject(err)));
+    }
     return Promise.all(this.#probeKeys.forMasters((this.client as Cluster).slots).map(probe));
   };
 
@@ -361,6 +366,9 @@ function createClient(c: RedisStoreConfig): Redis | Cluster {
     maxRetriesPerRequest: 0,
     connectTimeout: Math.max(100, c.connectTimeoutMs),
     retryStrategy: (n: number) => Math.min(50 * n, RECONNECT_MAX_MS),
+    // A loading Redis is asked again this often (ioredis waits its ETA, up to 10 s, by default):
+    // the store is shared within this of the load's end.
+    maxLoadingRetryTime: RECONNECT_MAX_MS,
     ...auth,
     ...(a.tls ? { tls: {} } : {}),
   };

@@ -6,19 +6,16 @@
 // and health flapped between shared and fallback, a 'store back' and a 'store unavailable'
 // line each time (17 lines in 5 s of a gateway against a full Redis).
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import type { StoreHealth } from '../../src/redis/store-guard.js';
-import { haveRedisServer, OwnRedis, until } from './servers.js';
+import { disposeAfterEach, haveRedisServer, OwnRedis, until } from './servers.js';
 
 const can = haveRedisServer();
 const policy = ratePolicy({ algorithm: 'gcra', rate: 10, perMs: 60_000, burst: 10, name: 'p' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const disposers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const d of disposers.splice(0).reverse()) await d().catch(() => undefined);
-});
+const disposers = disposeAfterEach();
 
 async function own(extra: readonly string[] = []): Promise<OwnRedis> {
   const r = await OwnRedis.start(extra);

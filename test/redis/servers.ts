@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { RedisStore } from '../../src/redis/index.js';
 import type { RedisStoreOptions } from '../../src/redis/index.js';
 import { unique } from '../brokers/services.js';
@@ -207,4 +207,13 @@ export function sleepyRedis(failures: number, keyPrefix = 'orphan:'): { admin: (
     await own?.dispose();
   });
   return { admin: () => admin!, store: () => store! };
+}
+
+/** Cleanups each test of the file pushes, run after it, last first (a store before its server); a failed one does not stop the rest. */
+export function disposeAfterEach(): (() => Promise<void>)[] {
+  const list: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const d of list.splice(0).reverse()) await d().catch(() => undefined);
+  });
+  return list;
 }
