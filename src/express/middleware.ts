@@ -8,6 +8,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isPromise } from '../core/gate-base.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { optFunction } from '../core/options.js';
 import { HttpAdmission } from '../http/admission.js';
 import type { HttpDecision, Refused } from '../http/decision.js';
@@ -22,11 +23,15 @@ export interface ExpressAdmissionOptions {
   readonly onRefused?: (refusal: Refused, req: Request, res: Response, next: NextFunction) => void;
 }
 
+const EXPRESS_KEYS = optionKeys<ExpressAdmissionOptions>({ route: true, onRefused: true });
+
 /**
  * @example
  * app.use(admission({ rateLimits: [{ algorithm: 'gcra', rate: 10, burst: 20 }], concurrency: 100 }));
  */
 export function admission(policy: HttpAdmission<Request> | HttpAdmissionOptions<Request>, options: ExpressAdmissionOptions = {}): RequestHandler {
+  // Before the policy is built: a misspelt `onRefuse` must not leave the default 429 answering.
+  optKnownKeys('express admission', options, EXPRESS_KEYS);
   const gate = policy instanceof HttpAdmission ? policy : new HttpAdmission<Request>(policy);
   const route = resolveRoute(options.route);
   const onRefused = options.onRefused;

@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { optFunction } from '../core/options.js';
 import { HttpAdmission } from './admission.js';
 import type { HttpDecision } from './decision.js';
 import type { HttpAdmissionOptions, RouteAdmission } from './options.js';
@@ -21,6 +23,8 @@ export interface NodeAdmissionOptions {
   readonly onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void;
 }
 
+const NODE_KEYS = optionKeys<NodeAdmissionOptions>({ route: true, onError: true });
+
 /**
  * @example
  * const server = http.createServer(withAdmission({ rateLimits: [{ algorithm: 'gcra', rate: 10, burst: 20 }] }, (req, res) => res.end('ok')));
@@ -30,6 +34,9 @@ export function withAdmission(
   handler: NodeHandler,
   options: NodeAdmissionOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  optKnownKeys('withAdmission', options, NODE_KEYS);
+  optFunction('route', options.route);
+  optFunction('onError', options.onError);
   const admission = policy instanceof HttpAdmission ? policy : new HttpAdmission<IncomingMessage>(policy);
   const route = options.route;
   const onError = options.onError ?? defaultOnError;

@@ -209,9 +209,12 @@ export function resolveHttpOptions<R extends HttpRequestLike>(o: HttpAdmissionOp
 }
 
 /** Validate a route's settings once (adapters call this when a route is registered). */
+const ROUTE_KEYS = optionKeys<RouteAdmission>({ cost: true, criticality: true, exempt: true, maxWaitMs: true });
+
 export function resolveRoute(route: RouteAdmission | undefined, at = 'route'): RouteAdmission | undefined {
   if (route === undefined) return undefined;
   if (typeof route !== 'object' || route === null) throw new InvalidOptionError(at, 'an object', route);
+  optKnownKeys('route', route, ROUTE_KEYS, `${at}.`);
   if (route.cost !== undefined) optNumber(`${at}.cost`, route.cost, 1, Number.MAX_VALUE);
   if (route.maxWaitMs !== undefined) optNumber(`${at}.maxWaitMs`, route.maxWaitMs, 0);
   optBoolean(`${at}.exempt`, route.exempt, false);

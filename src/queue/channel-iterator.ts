@@ -6,6 +6,8 @@
  * receives an item, so nothing is lost.
  */
 
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+
 export const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true as const });
 
 /** Module-private hooks the channel implements; symbols keep them off the public surface. */
@@ -22,12 +24,16 @@ export interface ValuesOptions {
   readonly signal?: AbortSignal;
 }
 
+/** `values()` and `batches()` take the same options; a misspelt `signl` would leave the loop unabortable. */
+export const VALUES_KEYS = optionKeys<ValuesOptions>({ signal: true });
+
 export class ChannelIterator<T> implements AsyncIterableIterator<T, undefined> {
   readonly #source: ReceiveSource<T>;
   readonly #signal: AbortSignal | undefined;
   #ended = false;
 
   constructor(source: ReceiveSource<T>, options: ValuesOptions | undefined) {
+    optKnownKeys('values', options, VALUES_KEYS);
     this.#source = source;
     this.#signal = options?.signal;
   }

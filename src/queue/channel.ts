@@ -15,7 +15,8 @@ import type { GateListener } from '../core/events.js';
 import { abortError, readContext, rejectionError } from '../core/gate-base.js';
 import type { Rejection } from '../core/types.js';
 import { BlockedPuts } from './blocked-puts.js';
-import { ChannelIterator, DONE, kCancel, kReceive } from './channel-iterator.js';
+import { optKnownKeys } from '../core/option-keys.js';
+import { ChannelIterator, DONE, kCancel, kReceive, VALUES_KEYS } from './channel-iterator.js';
 import type { ReceiveSource, ValuesOptions } from './channel-iterator.js';
 import { DisciplineStore } from './discipline-store.js';
 import { DrainEstimate } from './drain-estimate.js';
@@ -158,6 +159,8 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
 
   /** An async iterator of batches: each `next()` is a `take(max)`. Ends when the channel is closed and drained. */
   batches(max: number, options?: ValuesOptions): AsyncIterableIterator<T[], undefined> {
+    // Checked here, not in the generator, whose body runs only at the first next().
+    optKnownKeys('batches', options, VALUES_KEYS);
     return channelBatches(this, argInt('batches(max)', max, 1), options?.signal);
   }
 

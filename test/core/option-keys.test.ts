@@ -13,7 +13,6 @@ import {
   CircuitBreaker,
   ConcurrencyGate,
   Gcra,
-  InvalidOptionError,
   KeyedRateLimiter,
   MemoryStore,
   nearestKey,
@@ -30,17 +29,7 @@ import { createClient, Pacer } from '../../src/http-client/index.js';
 import { HttpAdmission } from '../../src/http/index.js';
 import type { HttpAdmissionOptions, HttpRequestLike } from '../../src/http/index.js';
 import type { ChannelOptions } from '../../src/queue/index.js';
-
-/** The error a construction throws (typed loosely: the point is to pass what the types forbid). */
-function thrown(make: () => unknown): InvalidOptionError {
-  try {
-    make();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidOptionError);
-    return err as InvalidOptionError;
-  }
-  throw new Error('constructed without an error');
-}
+import { thrown } from '../option-error.js';
 
 const loose = <T>(o: Record<string, unknown>): T => o as T;
 

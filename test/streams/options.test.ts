@@ -3,21 +3,10 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../../src/core/index.js';
 import { TokenBucket } from '../../src/rate/index.js';
 import { Channel } from '../../src/queue/index.js';
 import { batch, buffer, flatMap, forEach, fromArray, fromEvents, mapAsync, merge, onBackpressure, publisher, throttle, timeout, toArray, toAsyncIterator, toChannel, toWritable } from '../../src/streams/index.js';
-
-/** The error a call throws (the options are typed loosely: the point is to pass what the types forbid). */
-function thrown(make: () => unknown): InvalidOptionError {
-  try {
-    make();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidOptionError);
-    return err as InvalidOptionError;
-  }
-  throw new Error('built without an error');
-}
+import { thrown } from '../option-error.js';
 
 const loose = (o: Record<string, unknown>): never => o as never;
 const items = () => fromArray([1, 2, 3]);
