@@ -3,11 +3,21 @@
  * requests `batch` items whenever what it holds and what it asked for runs out, so at most
  * `batch` items wait in it. Leaving the loop (`break`, a throw) cancels the subscription; an
  * error from the publisher is thrown by the `next()` that reaches it, after the items before it.
+ *
+ * `next()` may be called again before the last one settled (the async-iterator protocol allows
+ * it): the calls wait in order, each takes the next item, and once the stream ends the first
+ * waiting call gets the end (done, or the error) and the later ones done. `return()` settles
+ * every waiting call with done.
  */
 import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import { checkSignalArg, checkSubscription } from '../rules.js';
 import type { Publisher, Subscriber, Subscription } from '../types.js';
+
+interface Waiter<T> {
+  readonly resolve: (r: IteratorResult<T, undefined>) => void;
+  readonly reject: (e: unknown) => void;
+}
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true as const });
 
@@ -20,7 +30,8 @@ class IteratorSink<T> implements Subscriber<T>, AsyncIterableIterator<T, undefin
   readonly #items: T[] = [];
   #head = 0;
   #end: { readonly error: unknown } | null | undefined = undefined;
-  #waiter: { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void } | undefined;
+  /** Calls of next() waiting for an item, oldest first; while any wait, `#items` is empty. */
+  #waiters: Waiter<T>[] = [];
   #finished = false;
 
   constructor(source: Publisher<T>, batch: number) {
@@ -42,9 +53,8 @@ class IteratorSink<T> implements Subscriber<T>, AsyncIterableIterator<T, undefin
     checkSignalArg(item, 'onNext');
     if (this.#finished) return;
     this.#outstanding--;
-    const w = this.#waiter;
+    const w = this.#waiters.shift();
     if (w !== undefined) {
-      this.#waiter = undefined;
       w.resolve({ value: item, done: false });
       this.#refill();
       return;
@@ -65,12 +75,18 @@ class IteratorSink<T> implements Subscriber<T>, AsyncIterableIterator<T, undefin
     if (this.#finished || this.#end !== undefined) return;
     this.#end = end;
     this.#subscription = undefined;
-    const w = this.#waiter;
-    if (w === undefined) return;
-    this.#waiter = undefined;
+    const waiters = this.#takeWaiters();
+    if (waiters.length === 0) return;
     this.#finished = true;
-    if (end === null) w.resolve(DONE);
-    else w.reject(end.error);
+    if (end === null) waiters[0]!.resolve(DONE);
+    else waiters[0]!.reject(end.error);
+    for (let i = 1; i < waiters.length; i++) waiters[i]!.resolve(DONE);
+  }
+
+  #takeWaiters(): Waiter<T>[] {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    return waiters;
   }
 
   #refill(): void {
@@ -97,8 +113,7 @@ class IteratorSink<T> implements Subscriber<T>, AsyncIterableIterator<T, undefin
       this.#finished = true;
       return end === null ? Promise.resolve(DONE) : Promise.reject(end.error as Error);
     }
-    if (this.#waiter !== undefined) return Promise.reject(new TypeError('toAsyncIterator: next() called again before the previous next() settled'));
-    const p = new Promise<IteratorResult<T, undefined>>((resolve, reject) => (this.#waiter = { resolve, reject }));
+    const p = new Promise<IteratorResult<T, undefined>>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     if (!this.#started) {
       this.#started = true;
       this.#source.subscribe(this);
@@ -115,9 +130,7 @@ class IteratorSink<T> implements Subscriber<T>, AsyncIterableIterator<T, undefin
       const s = this.#subscription;
       this.#subscription = undefined;
       s?.cancel();
-      const w = this.#waiter;
-      this.#waiter = undefined;
-      w?.resolve(DONE);
+      for (const w of this.#takeWaiters()) w.resolve(DONE);
     }
     return Promise.resolve(DONE);
   }
