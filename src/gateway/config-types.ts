@@ -67,7 +67,7 @@ export interface ServerConfig {
    * read into it at the upstream's pace: a response that fits ends the request's permit when
    * the upstream has sent it all, whatever the client does; a larger one keeps its slot and
    * upstream connection while the upstream waits for the client, and yields them (is cut off)
-   * to requests that want them once its client has taken nothing for 500 ms. @default 1mb
+   * to requests that want them once its client has taken nothing for `slowReaderCutAfter`. @default 1mb
    */
   readonly responseBuffer?: Size;
   /** Response bytes held for slow clients at once, all responses together, per process (past it a response buffers no more). @default 256mb */
@@ -78,6 +78,15 @@ export interface ServerConfig {
    * upstream request is abandoned). @default 30s
    */
   readonly writeTimeout?: Duration;
+  /**
+   * How long a response larger than `responseBuffer` must have waited for its client (which
+   * took nothing of what is pending meanwhile) before a request that finds every concurrency
+   * slot taken may cut it for its slot. Shorter: slots come back sooner, and a client reading
+   * at network speed is more likely cut for a moment's backlog; longer: requests wait (or are
+   * refused) behind non-readers longer. From 0s (any such response may be cut) to 10m.
+   * Applied again on reload. @default 500ms
+   */
+  readonly slowReaderCutAfter?: Duration;
   /**
    * Bytes per second a client must take of a pending response, over each `writeTimeout`
    * (Apache mod_reqtimeout's MinRate); a client that keeps up is never cut, however long the

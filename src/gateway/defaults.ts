@@ -13,6 +13,7 @@ export const GATEWAY_DEFAULTS = {
     responseBuffer: 1024 * 1024,
     responseMemory: 256 * 1024 * 1024,
     writeTimeoutMs: 30_000,
+    slowReaderCutAfterMs: 500,
     minReadRate: 1024,
     maxConnections: 10_000,
     maxQueued: 10_000,

@@ -160,7 +160,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger.debug(outcome === 'refused' ? 'connection refused 503: maxConnections reached' : 'connection closed at accept: maxConnections reached and refusals lingering', {});
   });
   // Before the route table: its concurrency gates ask them for room (slow-readers.ts).
-  const slowReaders = new SlowReaders(() => counters.slowReadersYielded++);
+  const slowReaders = new SlowReaders(resolved.server.slowReaderCutAfterMs, () => counters.slowReadersYielded++);
   const state: HandlerState = {
     table: new RouteTable(resolved, undefined, options.clock, share, slowReaders),
     draining: false,
@@ -352,6 +352,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     applyServerLimits(server, c, state.pacer, loop, logger, connections);
     state.bodyMemory.capacity = c.server.bodyMemory;
     state.responseMemory.capacity = c.server.responseMemory;
+    slowReaders.cutAfterMs = c.server.slowReaderCutAfterMs;
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
     const handedOver = handOverLimits(old, table, retired.policies); // one limit, not the old beside the new

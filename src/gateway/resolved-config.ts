@@ -71,6 +71,8 @@ export interface ResolvedConfig {
     readonly responseBuffer: number;
     readonly responseMemory: number;
     readonly writeTimeoutMs: number;
+    /** A response waiting for its client this long may be cut for its slot (slow-readers.ts). */
+    readonly slowReaderCutAfterMs: number;
     /** Bytes per second; 0: only the no-progress rule. */
     readonly minReadRate: number;
     readonly maxConnections: number;

@@ -17,9 +17,9 @@
  *   their waiters (`reclaimForWaiters`). The response that has waited longest for its client
  *   is cut off (its client disconnected, the upstream request aborted, the permit ended
  *   'ignored' at once: the freed slot goes to the request that wanted it). Only one that has
- *   waited at least {@link CUT_AFTER_MS} since its client last took everything pending: a
- *   client that reads at network speed empties its buffer sooner than that, and is not cut
- *   for a moment's backlog. After a reload the gate that replaced a policy's gate asks for
+ *   waited at least `server.slowReaderCutAfter` (500 ms by default; {@link SlowReaders.cutAfterMs},
+ *   set again on reload) since its client last took everything pending: a client that reads
+ *   at network speed empties its buffer sooner than that, and is not cut for a moment's backlog. After a reload the gate that replaced a policy's gate asks for
  *   room among the slots its predecessor's requests still hold (they count against it).
  * - its connection, to a request waiting for one (hostile finding F27): enough clients reading
  *   slowly (just fast enough to beat `server.writeTimeout`) took every connection, and every
@@ -38,8 +38,6 @@ import type { RejectionLog } from './rejection-log.js';
 
 /** How often gates and upstreams with waiting requests are looked at, ms. */
 const SWEEP_MS = 50;
-/** A response whose client took nothing of what is pending for at least this long may be cut for its slot, ms. */
-export const CUT_AFTER_MS = 500;
 
 /** Why a response was cut: its slot went to a request that wanted one, or its connection to one that waited for it. */
 export type CutReason = 'slot' | 'connection';
@@ -61,9 +59,16 @@ export class SlowReaders implements SlotReclaimer {
   #timer: NodeJS.Timeout | undefined;
   readonly #onYield: () => void;
   readonly #now: () => number;
+  /**
+   * A response whose client took nothing of what is pending for at least this long may be cut
+   * for its slot, ms (`server.slowReaderCutAfter`). The gateway sets it again on reload: it is
+   * read at each ask, so a reload applies to the responses already waiting too.
+   */
+  cutAfterMs: number;
 
-  /** `onYield`: a response was cut to free a connection (for the counters). `now`: the clock, ms. */
-  constructor(onYield: () => void = () => undefined, now: () => number = () => performance.now()) {
+  /** `cutAfterMs`: see the field. `onYield`: a response was cut to free a connection (for the counters). `now`: the clock, ms. */
+  constructor(cutAfterMs: number, onYield: () => void = () => undefined, now: () => number = () => performance.now()) {
+    this.cutAfterMs = cutAfterMs;
     this.#onYield = onYield;
     this.#now = now;
   }
@@ -92,12 +97,12 @@ export class SlowReaders implements SlotReclaimer {
 
   /** SlotReclaimer: whether a response holding a slot of `ask.gates` has waited long enough to be cut. */
   reclaimable(ask: ReclaimAsk): boolean {
-    return this.#oldest(ask.gates, this.#now() - CUT_AFTER_MS) !== undefined;
+    return this.#oldest(ask.gates, this.#now() - this.cutAfterMs) !== undefined;
   }
 
-  /** SlotReclaimer: cut the responses that have waited longest (at least CUT_AFTER_MS), until `ask.units` are free; their slots are free when this returns. */
+  /** SlotReclaimer: cut the responses that have waited longest (at least cutAfterMs), until `ask.units` are free; their slots are free when this returns. */
   reclaim(ask: ReclaimAsk): boolean {
-    const before = this.#now() - CUT_AFTER_MS;
+    const before = this.#now() - this.cutAfterMs;
     const from = ask.gate.inFlight;
     let cut = 0;
     // Each cut frees one permit (of its cost); a waiter served by it takes the room again, so at most `units` cuts.

@@ -28,6 +28,7 @@ export function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstre
       responseBuffer: sizeOr(s.responseBuffer, d.server.responseBuffer),
       responseMemory: sizeOr(s.responseMemory, d.server.responseMemory),
       writeTimeoutMs: ms(s.writeTimeout, d.server.writeTimeoutMs),
+      slowReaderCutAfterMs: ms(s.slowReaderCutAfter, d.server.slowReaderCutAfterMs),
       minReadRate: sizeOr(s.minReadRate, d.server.minReadRate),
       maxConnections: s.maxConnections ?? d.server.maxConnections,
       maxQueued: s.maxQueued ?? d.server.maxQueued,

@@ -4,7 +4,7 @@
 // Until review21 room was made before the policy decided, so each 429 cut a slow reader.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway, PolicyConfig } from '../../src/gateway/index.js';
-import { CUT_AFTER_MS } from '../../src/gateway/slow-readers.js';
+import { GATEWAY_DEFAULTS } from '../../src/gateway/defaults.js';
 import { nonReaders, writeBig } from './big-response.js';
 import { cleanup, get, sleep, startInProcess, upstream, within } from './helpers.js';
 
@@ -32,7 +32,7 @@ describe('slow readers and requests that want no slot', () => {
     const gw = await gatewayWith({ concurrency: 2, rateLimits: [{ rate: '2/min', burst: 2 }] });
     nonReaders(gw.url, 2);
     expect(await within(20_000, () => gw.status().counters.slowReadersHeld === 2, 20)).toBe(true);
-    await sleep(CUT_AFTER_MS);
+    await sleep(GATEWAY_DEFAULTS.server.slowReaderCutAfterMs);
     for (let i = 0; i < 40; i++) {
       const a = await get(`${gw.url}/small`);
       expect(a.status).toBe(429);
@@ -49,7 +49,7 @@ describe('slow readers and a concurrency limit that refuses early', () => {
     expect((await Promise.all([get(`${gw.url}/slow`), get(`${gw.url}/slow`)])).map((a) => a.status)).toEqual([200, 200]);
     nonReaders(gw.url, 2);
     expect(await within(20_000, () => gw.status().counters.slowReadersHeld === 2, 20)).toBe(true);
-    await sleep(CUT_AFTER_MS);
+    await sleep(GATEWAY_DEFAULTS.server.slowReaderCutAfterMs);
     let a = await get(`${gw.url}/small`);
     // The kernel's buffers take a non-reader's bytes for a while: asked until one is slow enough.
     for (let i = 0; i < 100 && a.status === 503 && gw.status().counters.slowReadersCut === 0; i++) {

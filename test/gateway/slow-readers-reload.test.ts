@@ -6,7 +6,7 @@
 // old gate's non-readers held the limit (503 concurrency, or a queue wait that ended in a 503).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway, GatewayConfig, PolicyConfig } from '../../src/gateway/index.js';
-import { CUT_AFTER_MS } from '../../src/gateway/slow-readers.js';
+import { GATEWAY_DEFAULTS } from '../../src/gateway/defaults.js';
 import { nonReaders, writeBig } from './big-response.js';
 import { cleanup, get, sleep, startInProcess, upstream, within } from './helpers.js';
 
@@ -45,7 +45,7 @@ describe('slow readers across a reload', () => {
     // A changed policy (a criticality header): a new gate, the old one's permits counted in it.
     await gw.reload(config(up.url, { concurrency: LIMIT, criticalityHeader: 'x-criticality' }));
     expect(gate(gw)).toEqual({ inFlight: LIMIT, limit: LIMIT });
-    await sleep(CUT_AFTER_MS);
+    await sleep(GATEWAY_DEFAULTS.server.slowReaderCutAfterMs);
     // The kernel's buffers take a non-reader's bytes for a while: asked until one is slow enough.
     let a = await get(`${gw.url}/small`);
     for (let i = 0; i < 100 && a.status === 503; i++) {

@@ -11,7 +11,7 @@
 // before node:http's 'close', which comes a loop phase later). Nothing here is a figure.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfig, PolicyConfig } from '../../src/gateway/index.js';
-import { CUT_AFTER_MS } from '../../src/gateway/slow-readers.js';
+import { GATEWAY_DEFAULTS } from '../../src/gateway/defaults.js';
 import { nonReaders, writeBig } from './big-response.js';
 import { cleanup, get, sleep, startInProcess, upstream, within } from './helpers.js';
 
@@ -87,10 +87,10 @@ describe('in flight at the upstream, slow readers included', () => {
     const gw = await startInProcess(config(up.url, { concurrency: LIMIT }));
     nonReaders(gw.url, LIMIT);
     expect(await within(20_000, () => up.arrivals('/big') === LIMIT && gw.status().counters.slowReadersHeld === LIMIT, 20)).toBe(true);
-    // A client that has taken nothing of what is pending for CUT_AFTER_MS is slow; one whose buffer filled a moment
+    // A client that has taken nothing of what is pending for GATEWAY_DEFAULTS.server.slowReaderCutAfterMs is slow; one whose buffer filled a moment
     // ago is not cut (503 then: every slot taken, no queue). The kernel's buffers take a non-reader's bytes for a
     // while (its buffer fills again and again): asked until one is slow enough, the first answer is a 200.
-    await sleep(CUT_AFTER_MS);
+    await sleep(GATEWAY_DEFAULTS.server.slowReaderCutAfterMs);
     const refusals: string[] = [];
     let first = await get(`${gw.url}/small`);
     for (let i = 0; i < 100 && first.status === 503; i++) {
