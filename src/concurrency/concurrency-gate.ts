@@ -229,9 +229,9 @@ export class ConcurrencyGate extends GateBase {
     return { ...this.baseStats(), inFlight: this.#inFlight - this.#ballast, queued: this.#queued, limit: this.#limit, tokens: undefined };
   }
 
-  /** In flight and queued per partition. */
+  /** In flight and queued per partition; in flight, as in stats(), without a held slot (hold()). */
   partitionStats(): { name: string; share: number; guarantee: number; inFlight: number; queued: number }[] {
-    return this.#partitions.map((p) => ({ name: p.name, share: p.share, guarantee: p.guarantee, inFlight: p.inFlight, queued: p.queue.size }));
+    return this.#partitions.map((p) => ({ name: p.name, share: p.share, guarantee: p.guarantee, inFlight: p.inFlight - p.held, queued: p.queue.size }));
   }
 
   /** Stop admitting; every waiter settles with a `closed` rejection. Permits in flight stay valid. */
@@ -253,7 +253,7 @@ export class ConcurrencyGate extends GateBase {
     const p = algorithm === undefined ? (permit.tag as Partition<Waiter>) : (permit.tag as Sampled<Waiter>).partition;
     this.#inFlight -= permit.cost;
     if (permit.held) this.#ballast -= permit.cost;
-    p.inFlight -= permit.cost;
+    p.release(permit.cost, permit.held);
     let next = this.#limit;
     let now: number | undefined;
     if (outcome !== 'ignored') {
@@ -296,7 +296,7 @@ export class ConcurrencyGate extends GateBase {
 
   #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number, now?: number, held = false): GatePermit {
     this.#inFlight += cost;
-    p.inFlight += cost;
+    p.take(cost, held);
     const tag = this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight);
     return held ? new GatePermit(this, this.name, cost, now ?? this.clock.now(), undefined, tag, true) : this.grant(ctx, cost, waitedMs, undefined, tag, now);
   }

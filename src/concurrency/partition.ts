@@ -16,13 +16,26 @@ export interface PartitionOption {
 }
 
 export class Partition<W> {
+  /** Units granted here and not yet released, ballast included: what the limit and the guarantees count. */
   inFlight = 0;
+  /** Units of inFlight held as ballast (ConcurrencyGate.hold): no request runs on them, so the gate's stats leave them out. */
+  held = 0;
   guarantee = 0;
   constructor(
     readonly name: string,
     readonly share: number,
     readonly queue: Discipline<W>,
   ) {}
+
+  take(cost: number, held: boolean): void {
+    this.inFlight += cost;
+    if (held) this.held += cost;
+  }
+
+  release(cost: number, held: boolean): void {
+    this.inFlight -= cost;
+    if (held) this.held -= cost;
+  }
 
   resize(limit: number): void {
     this.guarantee = Math.floor(limit * this.share);

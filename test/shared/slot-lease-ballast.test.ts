@@ -83,3 +83,27 @@ describe('a held slot handed over by a reload (ConcurrencyGate.handOver)', () =>
     expect(next.stats()).toMatchObject({ inFlight: 0, admitted: 1, released: 1 });
   });
 });
+
+describe('a held slot in the partitions\' stats (ConcurrencyGate.partitionStats)', () => {
+  // Until cutafter22 partitionStats() still counted the ballast in its partition while stats() did not.
+  it('in flight per partition is what requests hold, and sums to stats().inFlight', () => {
+    const gate = new ConcurrencyGate({ name: 'g', limit: 4, partitions: { live: { share: 0.5 }, batch: { share: 0.5 } }, defaultPartition: 'batch' });
+    const ballast = gate.hold();
+    const inFlight = (): Record<string, number> => Object.fromEntries(gate.partitionStats().map((p) => [p.name, p.inFlight]));
+    expect(inFlight()).toEqual({ live: 0, batch: 0 });
+    const live = gate.tryAdmit({ partition: 'live' });
+    const batch = gate.tryAdmit();
+    expect(inFlight()).toEqual({ live: 1, batch: 1 });
+    expect(gate.stats().inFlight).toBe(2);
+    // The ballast still counts against the limit: one more caller fits of four, not two.
+    const third = gate.tryAdmit({ partition: 'live' });
+    expect(third.ok).toBe(true);
+    expect(gate.tryAdmit({ partition: 'live' })).toMatchObject({ ok: false, reason: 'concurrency' });
+    expect(inFlight()).toEqual({ live: 2, batch: 1 });
+    ballast.release('ignored');
+    expect(inFlight()).toEqual({ live: 2, batch: 1 });
+    for (const a of [live, batch, third]) if (a.ok) a.release();
+    expect(inFlight()).toEqual({ live: 0, batch: 0 });
+    expect(gate.stats().inFlight).toBe(0);
+  });
+});
