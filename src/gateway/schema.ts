@@ -235,7 +235,7 @@ export const CONFIG_SCHEMA = strip({
       properties: {
         url: { type: 'string', minLength: 1, description: 'redis://[user:password@]host:port[/db] or rediss://' },
         cluster: { type: 'boolean' },
-        keyPrefix: { type: 'string', pattern: '^[^{}]*$', description: 'Prepended to every key; no braces (they would move the hash tag).' },
+        keyPrefix: { type: 'string', pattern: '^[^{}]*$', description: 'A string without "{" or "}" (they would move the hash tag that keeps a decision\'s keys on one cluster slot)' },
         onStoreError: { enum: ['open', 'closed', 'local'] },
         instances: int(1, B.instances),
         timeout: duration('storeTimeout'),

@@ -25,7 +25,7 @@ export function hashTag(key: string): string {
  * tag. Returns it.
  */
 export function keyPart(option: string, value: unknown): string {
-  if (typeof value !== 'string' || /[{}]/.test(value)) throw new InvalidOptionError(option, 'a string without "{" or "}" (they would move the hash tag)', value);
+  if (typeof value !== 'string' || /[{}]/.test(value)) throw new InvalidOptionError(option, 'a string without "{" or "}" (they would move the hash tag that keeps a decision\'s keys on one cluster slot)', value);
   return value;
 }
 

@@ -86,6 +86,12 @@ describe('store URLs', () => {
       const s = await check(url);
       expect({ url, code: s.code, stderr: s.stderr }).toEqual({ url, code: 0, stderr: '' });
     }
+    const braces = join(dir, 'braces.yaml');
+    writeFileSync(braces, `store:\n  url: redis://127.0.0.1:6379\n  keyPrefix: "app{x}:"\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - path: /\n`);
+    const prefix = await gatewayCommandRun(['--config', braces, '--check']);
+    expect(prefix.code).toBe(2);
+    expect(prefix.stderr).toContain('store.keyPrefix: expected a string without "{" or "}" (they would move the hash tag that keeps a decision\'s keys on one cluster slot), found "app{x}:"');
+    expect(() => new RedisStore({ keyPrefix: 'app{x}:' })).toThrow('keyPrefix: expected a string without "{" or "}" (they would move the hash tag that keeps a decision\'s keys on one cluster slot), received "app{x}:"');
     const flag = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:9', '--store', 'redis://:s3cret@127.0.0.1:6379?db=2']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/--store \(store\.url\): expected a Redis URL .* without query parameters/);
