@@ -156,7 +156,9 @@ export class RedisStore {
    * What a connection error means where ioredis's words do not say it: a `rediss://` store whose
    * server does not speak TLS (the TCP connection is up, the handshake never answered: connect
    * ETIMEDOUT), a URL pointing at something else than Redis (an HTTP server answers 'HTTP/1.1
-   * 400': Unknown RESP type 72 "H").
+   * 400': Unknown RESP type 72 "H"), a `rediss://` server whose certificate Node does not trust
+   * (`self-signed certificate`, with no word of how to trust it), a `redis://` URL to a Redis
+   * serving TLS alone (`read ECONNRESET`).
    */
   #hint(why: string): string {
     const stream = (this.client as { stream?: { connecting?: boolean } }).stream;
@@ -164,6 +166,10 @@ export class RedisStore {
       return `${why} (TCP connected, no TLS handshake: rediss:// needs a server with TLS on)`;
     }
     if (why.startsWith('Unknown RESP type')) return `${why} (not a Redis reply: is the port in the store's URL Redis's?)`;
+    const tls = this.config.url.toLowerCase().startsWith('rediss:');
+    if (tls && /certificate|CERT_|Hostname\/IP does not match/i.test(why)) return `${why} (rediss://: Node does not trust the server's certificate; give its CA by NODE_EXTRA_CA_CERTS=ca.pem, or a client with tls options: connect({ client }))`;
+    // A Redis serving TLS alone resets a plain connection at its first bytes.
+    if (!tls && why.includes('ECONNRESET')) return `${why} (the server closed the connection at once, as a TLS-only Redis does: rediss://?)`;
     return why;
   }
 

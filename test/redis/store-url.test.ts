@@ -1,7 +1,10 @@
 // The store's URL as users write it on a bad day: what parses, what is refused (naming the
 // option, what was expected, the URL without its password), and what the store's client does
 // with the good ones — against redis-servers of the test's own.
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +13,7 @@ import { RedisStore } from '../../src/redis/index.js';
 import { parseRedisUrl } from '../../src/redis/options.js';
 import { ratePolicy } from '../../src/rate/index.js';
 import { cleanup, gatewayCommandRun, tempDir, upstream } from '../gateway/helpers.js';
-import { haveRedisServer, OwnRedis } from './servers.js';
+import { freePort, haveRedisServer, killAndWait, OwnRedis, until } from './servers.js';
 
 const can = haveRedisServer();
 afterEach(cleanup);
@@ -172,4 +175,30 @@ describe.skipIf(!can)('store URLs against a redis-server', () => {
       await redis.close();
     }
   });
+});
+
+describe.skipIf(!can || spawnSync('openssl', ['version']).status !== 0)('store URLs against a redis-server serving TLS alone (a self-signed certificate)', () => {
+  it('rediss:// without its CA: the store names the certificate and how to trust it; redis:// to it: the reset, and rediss:// as the likely fix', async () => {
+    const dir = tempDir();
+    const [key, cert] = [join(dir, 'k.pem'), join(dir, 'c.pem')];
+    expect(spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' }).status).toBe(0);
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--tls-cert-file', cert, '--tls-key-file', key, '--tls-auth-clients', 'no'], { stdio: 'ignore' });
+    try {
+      expect(await until(() => new Promise<boolean>((r) => void connectTcp(port, '127.0.0.1').once('connect', function (this: Socket) { this.destroy(); r(true); }).once('error', () => r(false))), 5000)).toBe(true);
+      const tls = await RedisStore.connect({ url: `rediss://u:s3cret@127.0.0.1:${port}`, connectTimeoutMs: 1000 });
+      const plain = await RedisStore.connect({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 1000 });
+      try {
+        expect(tls.health).toBe('fallback');
+        expect(tls.lastError).toMatch(/self-signed certificate.*NODE_EXTRA_CA_CERTS/);
+        expect(plain.health).toBe('fallback');
+        expect(plain.lastError).toMatch(/ECONNRESET.*TLS-only Redis does: rediss:\/\/\?/);
+      } finally {
+        await tls.close();
+        await plain.close();
+      }
+    } finally {
+      await killAndWait(child);
+    }
+  }, 30_000);
 });
