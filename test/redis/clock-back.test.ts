@@ -6,30 +6,24 @@
 // GCRA too, from its stored reading beside the TAT (before: refused for 50 s).
 // Likewise the lease script (a crashed holder's slots, an epoch's fence) and the shared
 // breaker's open time: held a TTL (an open time) from the step at most, not its length.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { RatePolicy } from '../../src/rate/index.js';
-import { RedisStore } from '../../src/redis/index.js';
+import type { RedisStore } from '../../src/redis/index.js';
 import { stateKey } from '../../src/redis/keys.js';
 import { BREAKER_SCRIPT, LEASE_SCRIPT } from '../../src/redis/lease-scripts.js';
 import type { RedisRateStore } from '../../src/redis/redis-rate-store.js';
-import { sharedRedis, unique } from './servers.js';
+import { sharedRedis, unique, usePrefixedStore } from './servers.js';
 
 const svc = await sharedRedis();
 let store: RedisStore;
 let raw: Redis;
 
 if (svc.up) {
-  beforeAll(async () => {
-    store = await RedisStore.connect({ url: svc.url, keyPrefix: `${unique('clockback')}:`, timeoutMs: 5000 });
-    raw = new Redis(svc.url);
-  });
-  afterAll(async () => {
-    const keys = await raw.keys(`${store.config.keyPrefix}*`);
-    if (keys.length > 0) await raw.del(...keys);
-    await store.close();
-    raw.disconnect();
+  usePrefixedStore(svc.url, 'clockback', (s, r) => {
+    store = s;
+    raw = r;
   });
 }
 

@@ -156,6 +156,28 @@ export function useProcesses(url: string, name: string): { proc: () => Promise<R
   };
 }
 
+/**
+ * Hooks for a file with one RedisStore on the shared Redis under a key prefix of its own
+ * (`name` made unique) and a plain client beside it, given to `set` before the file's tests;
+ * after them the prefix's keys are deleted and both are closed.
+ */
+export function usePrefixedStore(url: string, name: string, set: (store: RedisStore, raw: Redis) => void): void {
+  let store: RedisStore | undefined;
+  let raw: Redis | undefined;
+  beforeAll(async () => {
+    store = await RedisStore.connect({ url, keyPrefix: `${unique(name)}:`, timeoutMs: 5000 });
+    raw = new Redis(url);
+    set(store, raw);
+  });
+  afterAll(async () => {
+    if (store === undefined || raw === undefined) return;
+    const keys = await raw.keys(`${store.config.keyPrefix}*`);
+    if (keys.length > 0) await raw.del(...keys);
+    await store.close();
+    raw.disconnect();
+  });
+}
+
 /** Replies ioredis waits for on `store`'s connection: commands written and not yet answered. */
 export function awaitingReply(store: RedisStore): number {
   return (store.client as unknown as { commandQueue: { length: number } }).commandQueue.length;

@@ -4,29 +4,23 @@
 // instants — and keeps the length in the state (byte 3: win, prev, curr, w). Before, a 60 s
 // state read under 10 s windows looked idle: a tenant that had spent 10 got 10 more at once.
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore, ratePolicy } from '../../src/rate/index.js';
-import { RedisStore } from '../../src/redis/index.js';
+import type { RedisStore } from '../../src/redis/index.js';
 import type { BatchOp } from '../../src/redis/rate-batch.js';
 import { replayConsume } from '../../src/redis/rate-replay.js';
 import { callRate } from './rate-commands.js';
-import { sharedRedis, unique } from './servers.js';
+import { sharedRedis, unique, usePrefixedStore } from './servers.js';
 
 const svc = await sharedRedis();
 let store: RedisStore;
 let raw: Redis;
 
 if (svc.up) {
-  beforeAll(async () => {
-    store = await RedisStore.connect({ url: svc.url, keyPrefix: `${unique('wchange')}:`, timeoutMs: 5000 });
-    raw = new Redis(svc.url);
-  });
-  afterAll(async () => {
-    const keys = await raw.keys(`${store.config.keyPrefix}*`);
-    if (keys.length > 0) await raw.del(...keys);
-    await store.close();
-    raw.disconnect();
+  usePrefixedStore(svc.url, 'wchange', (s, r) => {
+    store = s;
+    raw = r;
   });
 }
 
