@@ -1,7 +1,7 @@
 // A reload of an invalid file while requests come (reload-record.ts): the previous config keeps
 // serving every request, the error names the option, and /status `reload` says the reload was
 // rejected, when, and why — until reload22 only a log line did. A later valid file applies.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayStatus } from '../../src/gateway/index.js';
@@ -54,6 +54,17 @@ function configFile(text: string): string {
 
 const limitOf = (s: GatewayStatus): number | undefined => s.policies[0]?.gates.find((g) => g.kind === 'concurrency')?.limit;
 
+/**
+ * The file replaced whole (a sibling written, then renamed over it), as an editor that saves
+ * atomically does: writeFileSync truncates first, and the gateway's directory watch could read the
+ * empty file in between — a rejection of its own ("expected a mapping, found null") that took the
+ * place of the one this test asserts (the fresh-clone CI beside a CPU hog, 09cf2fa).
+ */
+function replaceFile(file: string, text: string): void {
+  writeFileSync(`${file}.next`, text);
+  renameSync(`${file}.next`, file);
+}
+
 describe('a reload of an invalid file', () => {
   it('keeps the old config serving under load, names the option, and /status says it was rejected and when; a later valid file applies', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
@@ -71,7 +82,7 @@ describe('a reload of an invalid file', () => {
     for (const [text, error] of cases) {
       const before = Date.now();
       const from = gw.lines.length;
-      writeFileSync(file, text);
+      replaceFile(file, text);
       gw.child.kill('SIGHUP');
       // The file watch rejects the same text too, and the case before's may come late: this case's error is awaited.
       expect(await within(10_000, () => rejections(gw.lines, from).some((e) => error.test(e)), 20)).toBe(true);
@@ -87,7 +98,7 @@ describe('a reload of an invalid file', () => {
     }
 
     const from = gw.lines.length;
-    writeFileSync(file, oneLimitYaml(up.url, 5));
+    replaceFile(file, oneLimitYaml(up.url, 5));
     gw.child.kill('SIGHUP');
     await gw.waitFor('reloaded', 10_000, from);
     const seen = await traffic.stop();
@@ -124,14 +135,14 @@ describe('a reload of an invalid file', () => {
   it('with server.workers: the primary\'s /status says so (a rejected file never reaches a worker)', async () => {
     const { up, file, gw, url, adminUrl } = await twoWorkersFromFile(3, WORKERS_START_MS);
     const from = gw.lines.length;
-    writeFileSync(file, oneLimitYaml(up, 3, 'workers: 2').replace('limit: 3', 'limit: -1'));
+    replaceFile(file, oneLimitYaml(up, 3, 'workers: 2').replace('limit: 3', 'limit: -1'));
     gw.child.kill('SIGHUP');
     expect(await within(10_000, () => rejections(gw.lines, from).some((e) => e.includes('policies.p.concurrency.limit')), 20)).toBe(true);
     const s = await status(adminUrl);
     expect(s.reload).toMatchObject({ applied: 0, last: { outcome: 'rejected' }, lastRejected: { error: expect.stringContaining('policies.p.concurrency.limit: expected an integer from 1 to 1000000, found -1') as unknown } });
     expect((await get(`${url}/`)).status).toBe(200);
     const next = gw.lines.length;
-    writeFileSync(file, oneLimitYaml(up, 4, 'workers: 2'));
+    replaceFile(file, oneLimitYaml(up, 4, 'workers: 2'));
     gw.child.kill('SIGHUP');
     await gw.waitFor('reloaded', 30_000, next);
     expect((await status(adminUrl)).reload).toMatchObject({ last: { outcome: 'applied' }, lastRejected: { error: expect.stringContaining('policies.p.concurrency.limit') as unknown } });
