@@ -69,7 +69,7 @@ export function brokerContract(broker: string, fx: BrokerFixture): void {
         const expected = fx.lagCountsHeld === true ? 30 : 28;
         expect(await until(async () => (await source.lag()) === expected, 5000)).toBe(true);
         release();
-        expect(await until(() => c.stats().acked === 30)).toBe(true);
+        expect(await until(() => c.stats().acked === 30, 30_000)).toBe(true);
         expect(c.stats()).toMatchObject({ taken: 30, held: 0 });
         expect(c.stats().peakHeld).toBeGreaterThanOrEqual(2);
       } finally {
