@@ -23,7 +23,7 @@
  * longer cannot serve it, and the waiters behind it must not wait for it.
  */
 import { abortError, GateBase, GatePermit, passedOn, readContext, waitDeadline } from '../core/gate-base.js';
-import { InvalidArgumentError, optInt, type Admission, type AdmissionContext, type GateStats, type Outcome, type Rejection } from '../core/index.js';
+import { optInt, type Admission, type AdmissionContext, type GateStats, type Outcome, type Rejection } from '../core/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { fitsIn, nextFitting, oldestHead, partitionMissing, Sampled } from './partition.js';
@@ -31,7 +31,8 @@ import type { Partition } from './partition.js';
 import type { ReclaimAsk, SlotReclaimer } from './slot-reclaimer.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineTimer } from './deadline-timer.js';
-import { capture, readmit, settlers, Waiter, Watch } from './waiter.js';
+import { capture, settlers, Waiter, Watch } from './waiter.js';
+import { drainOldestFirst, readmit, Succession } from './succession.js';
 import { WaitEstimate } from './wait-estimate.js';
 import { concurrencySettings } from './concurrency-options.js';
 import type { ConcurrencyOptions } from './concurrency-options.js';
@@ -66,9 +67,10 @@ export class ConcurrencyGate extends GateBase {
   readonly #signals = new SignalRegistry<Watch>((watches, signal) => this.#aborted(watches, signal));
   /** While the store its slots are leased from is away (storeUnavailable): its refusals' retryAfterMs. */
   #away: number | undefined;
-  /** The gate that took this one's place (handOver); its releases are its successor's too. */
-  #successor: ConcurrencyGate | undefined;
-  #predecessors: ConcurrencyGate[] = []; // the gates whose place this one took (handOver), newest first: their permits count here
+  /** Its place in a line of gates that replaced one another (handOver, succession.ts). */
+  readonly #line = new Succession<ConcurrencyGate>();
+  /** Whether a predecessor still has permits in flight here (Succession.lineage). */
+  static readonly #holding = (g: ConcurrencyGate): boolean => g.#inFlight > 0;
   readonly #reclaimer: SlotReclaimer | undefined;
 
   constructor(options: ConcurrencyOptions) {
@@ -115,7 +117,7 @@ export class ConcurrencyGate extends GateBase {
    * anything on other gates (an HTTP policy asks it before its rate limits).
    */
   earlyRefusal(context?: AdmissionContext): Rejection | undefined {
-    if (this.#successor !== undefined) return this.#successor.earlyRefusal(context);
+    if (this.#line.successor !== undefined) return this.#line.successor.earlyRefusal(context);
     const ctx = readContext(context);
     // While the store is away, admit() refuses store_unavailable: no early refusal under another reason first.
     if (!this.#refuseEarly || this.closed || this.#away !== undefined) return undefined;
@@ -131,19 +133,17 @@ export class ConcurrencyGate extends GateBase {
   }
 
   /**
-   * Give this gate's place to `successor` (a reload replaced it), so that one limit holds: the
-   * units still in flight here count against the successor until they are released (it
-   * admits nobody while they fill its limit); the waiters move there, oldest first, and are
-   * served, queued or refused there as newcomers of their cost, priority and deadline would
-   * be; a caller that still reaches this gate is the successor's.
+   * Give this gate's place to `successor` (a reload replaced it), so that one limit holds
+   * (succession.ts): the units still in flight here count against the successor until they
+   * are released (it admits nobody while they fill its limit); the waiters move there, oldest
+   * first, and are served, queued or refused there as newcomers of their cost, priority and
+   * deadline would be; a caller that still reaches this gate is the successor's.
    */
   handOver(successor: ConcurrencyGate): void {
-    if (successor === this || this.#successor !== undefined || successor.#successor !== undefined) throw new InvalidArgumentError('successor', 'another gate, handed nothing before', successor.name);
-    this.#successor = successor;
+    this.#line.link(this, successor, successor.#line);
     successor.#inFlight += this.#inFlight;
     successor.#ballast += this.#ballast;
-    successor.#predecessors.unshift(this, ...this.#predecessors);
-    const waiters = this.#partitions.flatMap((p) => p.queue.drain()).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
+    const waiters = drainOldestFirst(this.#partitions);
     for (const { value: w } of waiters) this.#forget(w);
     readmit(waiters, successor);
   }
@@ -152,7 +152,7 @@ export class ConcurrencyGate extends GateBase {
   #repaid(cost: number, held: boolean): void {
     this.#inFlight -= cost;
     if (held) this.#ballast -= cost;
-    return this.#successor === undefined ? this.#drain() : this.#successor.#repaid(cost, held);
+    return this.#line.successor === undefined ? this.#drain() : this.#line.successor.#repaid(cost, held);
   }
 
   /**
@@ -167,7 +167,7 @@ export class ConcurrencyGate extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
-    if (this.#successor !== undefined) return this.#successor.admit(passedOn(context, this));
+    if (this.#line.successor !== undefined) return this.#line.successor.admit(passedOn(context, this));
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
@@ -196,7 +196,7 @@ export class ConcurrencyGate extends GateBase {
    * never a place in the queue. Throws AbortedError at once for an aborted signal.
    */
   tryAdmit(context?: AdmissionContext): Admission {
-    if (this.#successor !== undefined) return this.#successor.tryAdmit(passedOn(context, this));
+    if (this.#line.successor !== undefined) return this.#line.successor.tryAdmit(passedOn(context, this));
     const ctx = readContext(context);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
@@ -215,7 +215,7 @@ export class ConcurrencyGate extends GateBase {
 
   /** Ask the `reclaimer` for room for each waiter, oldest first, while the full limit keeps it out (slot-reclaimer.ts); how many times room was made. */
   reclaimForWaiters(): number {
-    if (this.#successor !== undefined) return this.#successor.reclaimForWaiters();
+    if (this.#line.successor !== undefined) return this.#line.successor.reclaimForWaiters();
     const start = this.#queued;
     for (let n = start; n > 0; n--) {
       const head = oldestHead(this.#partitions);
@@ -266,7 +266,7 @@ export class ConcurrencyGate extends GateBase {
       }
     }
     super.onRelease(permit, outcome);
-    if (this.#successor !== undefined) return this.#successor.#repaid(permit.cost, permit.held);
+    if (this.#line.successor !== undefined) return this.#line.successor.#repaid(permit.cost, permit.held);
     // setLimit drains too; the release event goes out before the grants it makes possible.
     if (next !== this.#limit) this.setLimit(next);
     else this.#drain(now);
@@ -284,8 +284,7 @@ export class ConcurrencyGate extends GateBase {
   #ask(p: Partition<Waiter>, cost: number): ReclaimAsk | undefined {
     const units = this.#inFlight + cost - this.#limit;
     if (this.#reclaimer === undefined || units <= 0) return undefined;
-    if (this.#predecessors.length > 0) this.#predecessors = this.#predecessors.filter((g) => g.#inFlight > 0);
-    return { gate: this, gates: [this, ...this.#predecessors], units, partition: p.name };
+    return { gate: this, gates: this.#line.lineage(this, ConcurrencyGate.#holding), units, partition: p.name };
   }
 
   /** Whether the reclaimer gave up enough for the caller to be taken now (a release serves waiters first). */

@@ -58,16 +58,3 @@ export function capture(resolve: (a: Admission) => void, reject: (e: unknown) =>
   settlers.resolve = resolve;
   settlers.reject = reject;
 }
-
-/** Waiters moved to the gate that took their gate's place (handOver): each served, queued or refused there as a newcomer would be. */
-export function readmit(waiters: readonly Entry<Waiter>[], gate: { admit(ctx: AdmissionContext): Admission | Promise<Admission> }): void {
-  for (const { value: w } of waiters) {
-    try {
-      const a = gate.admit(w.ctx);
-      if (a instanceof Promise) a.then(w.resolve, w.reject);
-      else w.resolve(a);
-    } catch (err) {
-      w.reject(err);
-    }
-  }
-}
