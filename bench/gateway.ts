@@ -42,6 +42,9 @@
  *   npm run bench:gateway -- --closed-only --baseline ../other-checkout --only "sluice 1 worker @baseline,sluice 1 worker" --pairs 4
  *       each contender with its @baseline twin in 4 pairs per connection count (per load in the open loop), --only's first one first in pairs 1, 3, ...
  *       and second in 2, 4, ...; prints each pair's goodput ratio (candidate ÷ baseline) and order, then the median and how many pairs favour each side
+ *   npm run bench:gateway -- --closed-only --only "node limit floor,node limit floor http.Agent,haproxy nbthread 1" --pair-rows "node limit floor,node limit floor http.Agent" --pairs 2
+ *       any two rows in pairs (the first named the baseline), no --baseline needed; the other rows after them. The floor through
+ *       other HTTP/1 clients ("node limit floor pipelining 2", "node limit floor http.Agent") runs only when --only names it
  *
  * Before each row, sockets in TIME_WAIT over a quarter of the ephemeral port range (a
  * 10,000-connection row leaves ~28,000 for 60 s: the whole range) are waited out — until
@@ -64,7 +67,7 @@ import type { Measurement } from './gateway/measure.js';
 import { measure } from './gateway/measure.js';
 import { gatewayNotes } from './gateway/notes.js';
 import { runPairs } from './gateway/pair-run.js';
-import { pairsSummaryTable, pairsTable, twins } from './gateway/pairs.js';
+import { namedTwin, pairsSummaryTable, pairsTable, twins } from './gateway/pairs.js';
 import type { PairSet } from './gateway/pairs.js';
 import { closedLine, openLine } from './gateway/progress.js';
 import { closedTable, goalLines, loadTable, overheadTable, rateTable, rssTable, saveRecord } from './gateway/report.js';
@@ -96,6 +99,7 @@ const { values } = parseArgs({
     'proxy-flags': { type: 'string' },
     baseline: { type: 'string' },
     pairs: { type: 'string' },
+    'pair-rows': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -118,7 +122,9 @@ const closedSeconds = values['closed-duration'] === undefined ? durationS : Numb
 if (!Number.isFinite(closedSeconds) || closedSeconds < 1) throw new Error(`--closed-duration: expected seconds >= 1, received ${JSON.stringify(values['closed-duration'])}`);
 const PAIRS = values.pairs === undefined ? undefined : Number(values.pairs);
 if (PAIRS !== undefined && !(Number.isInteger(PAIRS) && PAIRS >= 1)) throw new Error(`--pairs: expected a number of pairs >= 1, received ${JSON.stringify(values.pairs)}`);
-if (PAIRS !== undefined && values.baseline === undefined) throw new Error('--pairs: expected --baseline DIR too (pairs are a contender and its @baseline twin), received no --baseline');
+const PAIR_ROWS = values['pair-rows']?.split(',').map((n) => n.trim());
+if (PAIR_ROWS !== undefined && (PAIR_ROWS.length !== 2 || PAIR_ROWS[0] === PAIR_ROWS[1] || PAIRS === undefined)) throw new Error(`--pair-rows: expected two different contenders "BASELINE,CANDIDATE" and --pairs N, received --pair-rows ${JSON.stringify(values['pair-rows'])}${PAIRS === undefined ? ' and no --pairs' : ''}`);
+if (PAIRS !== undefined && values.baseline === undefined && PAIR_ROWS === undefined) throw new Error('--pairs: expected --baseline DIR (pairs are a contender and its @baseline twin) or --pair-rows A,B, received neither');
 const RATE = { perS: 2000, burst: 100 };
 const RATE_CONNS = values['rate-conns'] === undefined ? [10, 200, 1000] : values['rate-conns'].split(',').map(Number);
 if (RATE_CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--rate-conns: expected connection counts such as "10,200", received ${JSON.stringify(values['rate-conns'])}`);
@@ -173,16 +179,16 @@ const all = contenders(settings);
 const only = values.only?.split(',').map((s) => s.trim());
 // --only names contenders of any section: the open loop's, the closed loop's, the rate rows'.
 const known = [...new Set([...all, ...closedContenders(settings), ...rateContenders(settings, RATE)].map((c) => c.name))];
-const unknown = only?.filter((n) => !known.includes(n)) ?? [];
+const unknown = [...(only ?? []), ...(PAIR_ROWS ?? [])].filter((n) => !known.includes(n));
 if (unknown.length > 0) throw new Error(`--only: unknown contender(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
-const picked = (c: BenchContender): boolean => only === undefined || only.includes(c.name);
+const picked = (c: BenchContender): boolean => (only === undefined ? c.optIn !== true : only.includes(c.name));
 /** Rows run in --only's order (whichever runs second meets a host and an upstream the first one warmed: --pairs alternates it, or alternate it between runs). */
 const inOnlyOrder = (cs: BenchContender[]): BenchContender[] => (only === undefined ? cs : [...cs].sort((a, b) => only.indexOf(a.name) - only.indexOf(b.name)));
-/** With --pairs, each contender picked with its @baseline twin runs in pairs (bench/gateway/pairs.ts); the rest one after another. */
-const paired = (cs: BenchContender[]): ReturnType<typeof twins<BenchContender>> => (PAIRS === undefined ? { twins: [], rest: cs } : twins(cs));
+/** With --pairs, each contender picked with its @baseline twin (or the two --pair-rows) runs in pairs (bench/gateway/pairs.ts); the rest one after another. */
+const paired = (cs: BenchContender[]): ReturnType<typeof twins<BenchContender>> => (PAIRS === undefined ? { twins: [], rest: cs } : PAIR_ROWS !== undefined ? namedTwin(cs, PAIR_ROWS[0]!, PAIR_ROWS[1]!) : twins(cs));
 const chosen = paired(inOnlyOrder(all.filter((c) => picked(c) && c.skipped === undefined)));
 const pairSets: PairSet[] = [];
-if (PAIRS !== undefined && chosen.twins.length + twins(closedContenders(settings).filter(picked)).twins.length === 0) throw new Error(`--pairs: expected a contender and its @baseline twin among the rows, received --only ${JSON.stringify(values.only)}`);
+if (PAIRS !== undefined && chosen.twins.length + paired(inOnlyOrder(closedContenders(settings).filter(picked))).twins.length === 0) throw new Error(`--pairs: expected a contender and its @baseline twin (or both --pair-rows) among the rows, received --only ${JSON.stringify(values.only)}`);
 
 // Everything running, so that Ctrl-C and errors stop it all by PID.
 const live = new Set<{ stop: () => Promise<void> }>();

@@ -16,6 +16,9 @@
  * of that loop iteration, and one more marks the next iteration. The upstream records each
  * request's remote port (same connection or not).
  *
+ * A third row: node:http's own client over a keep-alive Agent, the next request made in the
+ * completing response's 'end' listener (the node limit floor's `node` client, issue 9).
+ *
  * With `--unsolicited`, the upstream follows each answer, in the same write, with a response
  * nobody asked for (the bytes GHSA-35p6-xmwp-9g52 is about): the script counts the requests
  * that got that response instead of their own, and the requests that failed.
@@ -24,7 +27,7 @@
  *
  * Behaviour, not speed: the phase a write happens in does not depend on the machine's load.
  */
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -71,6 +74,19 @@ const upstream = values.unsolicited
 await new Promise<void>((r) => upstream.listen(Number(values.port), '127.0.0.1', r));
 const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
+/** Started first thing at a completion: the phase a write is in, counted from then. */
+function phaseSince(): () => Phase {
+  // The first immediate runs in this iteration's check phase, the second in the next iteration's.
+  let phases = 0;
+  setImmediate(() => {
+    phases = 1;
+    setImmediate(() => (phases = 2));
+  });
+  return () => (phases === 0 ? 'poll (at once)' : phases === 1 ? 'check, same iteration' : 'a later iteration');
+}
+
+const newTally = (): Tally => ({ phases: { 'poll (at once)': 0, 'check, same iteration': 0, 'a later iteration': 0 }, sameConnection: 0, foreign: 0, failed: 0 });
+
 /** A handler that relays nothing and runs `then` in onComplete; `client` is the Client it was dispatched on. */
 class Probe implements Dispatcher.DispatchHandler {
   client: Client | undefined;
@@ -99,7 +115,7 @@ class Probe implements Dispatcher.DispatchHandler {
 }
 
 async function run(mode: 'pool after' | 'same client, in onComplete'): Promise<Tally> {
-  const tally: Tally = { phases: { 'poll (at once)': 0, 'check, same iteration': 0, 'a later iteration': 0 }, sameConnection: 0, foreign: 0, failed: 0 };
+  const tally = newTally();
   // The factory wraps each Client's dispatch: a handler learns which Client it runs on.
   const pool = new Pool(origin, {
     connections: 4,
@@ -119,12 +135,7 @@ async function run(mode: 'pool after' | 'same client, in onComplete'): Promise<T
   await new Promise<void>((done) => {
     const completed = (prev: Probe): void => {
       if (left-- === 0) return done();
-      // Loop phases since this completion: the first immediate runs in this iteration's check phase.
-      let phases = 0;
-      setImmediate(() => {
-        phases = 1;
-        setImmediate(() => (phases = 2));
-      });
+      const phase = phaseSince();
       const before = ports.length;
       const next = new Probe(
         (self) => {
@@ -138,9 +149,7 @@ async function run(mode: 'pool after' | 'same client, in onComplete'): Promise<T
           completed(new Probe(() => {}));
         },
       );
-      next.written = () => {
-        tally.phases[phases === 0 ? 'poll (at once)' : phases === 1 ? 'check, same iteration' : 'a later iteration']++;
-      };
+      next.written = () => tally.phases[phase()]++;
       if (mode === 'same client, in onComplete' && prev.client !== undefined) prev.client.dispatch(opts, next);
       else queueMicrotask(() => pool.dispatch(opts, next));
     };
@@ -150,11 +159,50 @@ async function run(mode: 'pool after' | 'same client, in onComplete'): Promise<T
   return tally;
 }
 
-console.log(`undici write phase: ${HANDOFFS} handoffs each, Pool of 4 connections, pipelining ${PIPELINING}, node ${process.version}${values.unsolicited ? ', an unsolicited response after each answer' : ''}`);
+/**
+ * node:http's client over a keep-alive Agent of 4 sockets (bench/gateway/floor-upstream.ts's
+ * `node`): the next request made in the completing response's 'end' listener, as the node
+ * limit floor's slot release does. It is written (the request's 'socket' event, emitted in
+ * onSocketNT just before `_flush()` writes the head) on whichever socket the Agent hands it.
+ */
+async function runNode(): Promise<Tally> {
+  const tally = newTally();
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  let left = HANDOFFS;
+  await new Promise<void>((done) => {
+    const send = (phase: (() => Phase) | undefined): void => {
+      const before = ports.length;
+      const req = request(origin, { agent }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString('latin1')));
+        res.on('end', () => {
+          if (ports[ports.length - 1] === ports[before - 1]) tally.sameConnection++;
+          if (body === 'EVIL!') tally.foreign++;
+          if (left-- === 0) return done();
+          send(phaseSince());
+        });
+      });
+      req.on('socket', () => {
+        if (phase !== undefined) tally.phases[phase()]++;
+      });
+      req.on('error', () => {
+        tally.failed++;
+        if (left-- === 0) return done();
+        send(undefined);
+      });
+      req.end();
+    };
+    send(undefined);
+  });
+  agent.destroy();
+  return tally;
+}
+
+console.log(`undici write phase: ${HANDOFFS} handoffs each, Pool of 4 connections, pipelining ${PIPELINING}; node:http Agent of 4 sockets; node ${process.version}${values.unsolicited ? ', an unsolicited response after each answer' : ''}`);
 console.log("| handoff | written in the poll phase that freed the slot | in that iteration's check phase | later | on the same connection | got the unsolicited response | failed |");
 console.log('|:--|--:|--:|--:|--:|--:|--:|');
-for (const mode of ['pool after', 'same client, in onComplete'] as const) {
-  const t = await run(mode);
+for (const mode of ['pool after', 'same client, in onComplete', 'node:http Agent, in end'] as const) {
+  const t = mode === 'node:http Agent, in end' ? await runNode() : await run(mode);
   console.log(`| ${mode} | ${t.phases['poll (at once)']} | ${t.phases['check, same iteration']} | ${t.phases['a later iteration']} | ${t.sameConnection} | ${t.foreign} | ${t.failed} |`);
 }
 upstream.close();

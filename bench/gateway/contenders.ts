@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
 import { ServerChild } from '../../src/demo/server-child.js';
 import { which } from './external.js';
+import type { FloorUpstreamSettings } from './floor-upstream.js';
 import type { LimitFloorSettings } from './limit-floor.js';
 import type { PeerSettings } from './peers.js';
 import { startHaproxy, startNginx } from './peers.js';
@@ -27,6 +28,8 @@ export interface BenchContender {
   readonly about: string;
   /** Why it does not run here (binary missing), if it does not. */
   readonly skipped?: string;
+  /** Runs only when `--only` names it (a variant for one question, not a row of every run). */
+  readonly optIn?: boolean;
   start(upstreamUrl: string): Promise<Running>;
 }
 
@@ -111,7 +114,7 @@ export function overheadContenders(s: ContenderSettings): BenchContender[] {
   ];
 }
 
-/** The closed-loop section's contenders: sluice with 1 and 2 workers, the node limit floor, HAProxy with 1 and 2 threads, nginx. */
+/** The closed-loop section's contenders: sluice with 1 and 2 workers, the node limit floor (three HTTP/1 clients), HAProxy with 1 and 2 threads, nginx. */
 export function closedContenders(s: ContenderSettings): BenchContender[] {
   const nginx = which('nginx');
   const haproxy = which('haproxy');
@@ -127,16 +130,23 @@ export function closedContenders(s: ContenderSettings): BenchContender[] {
     ...(haproxy === undefined ? { skipped: `haproxy ${INSTALL}` } : {}),
     start: (u) => startHaproxy(haproxy ?? 'haproxy', u, s, threads),
   });
-  const floor: LimitFloorSettings = { concurrency: s.gateway.concurrency, queueTimeoutMs: s.gateway.queueTimeoutMs, connections: Math.max(256, s.gateway.concurrency * 8) };
+  const floor = (name: string, client: FloorUpstreamSettings['client'], pipelining: number, out: string, optIn = true): BenchContender => {
+    const f: LimitFloorSettings = { concurrency: s.gateway.concurrency, queueTimeoutMs: s.gateway.queueTimeoutMs, connections: Math.max(256, s.gateway.concurrency * 8), client, pipelining };
+    return {
+      name,
+      about: `bench/gateway/limit-floor.ts: node:http in, ${out} of ${f.connections} connections out, ${f.concurrency} slots handed out in arrival order, 503 + Retry-After after ${f.queueTimeoutMs} ms waiting — the gateway's admission and nothing else (the floor of a limiting Node proxy's CPU per request)`,
+      optIn,
+      start: (u: string) => nodeProxy(name, ['limit', u, JSON.stringify(f)], s.proxyExecArgv),
+    };
+  };
   return [
     ...(s.baseline === undefined ? [] : [sluice(1, s.baseline), sluice(2, s.baseline)]),
     sluice(1),
     sluice(2),
-    {
-      name: 'node limit floor',
-      about: `bench/gateway/limit-floor.ts: node:http in, an undici Pool of ${floor.connections} out, ${floor.concurrency} slots handed out in arrival order, 503 + Retry-After after ${floor.queueTimeoutMs} ms waiting — the gateway's admission and nothing else (the floor of a limiting Node proxy's CPU per request)`,
-      start: (u: string) => nodeProxy('node limit floor', ['limit', u, JSON.stringify(floor)], s.proxyExecArgv),
-    },
+    floor('node limit floor', 'undici', 1, 'an undici Pool', false),
+    // issue 9: the same floor through other HTTP/1 clients (bench/gateway/floor-upstream.ts), when --only names them.
+    floor('node limit floor pipelining 2', 'undici', 2, 'an undici Pool at pipelining 2'),
+    floor('node limit floor http.Agent', 'node', 1, "node:http's client over a keep-alive http.Agent"),
     ha(1),
     ha(2),
     {

@@ -35,6 +35,18 @@ export function twins<T extends { readonly name: string }>(cs: readonly T[]): { 
   return { twins: found, rest: cs.filter((c) => !paired.has(c)) };
 }
 
+/**
+ * `--pair-rows A,B`: the two contenders named, whatever their names, as one twin (`A` the
+ * baseline, `B` the candidate), the first of them in `cs` going first; none when either is
+ * not in `cs`.
+ */
+export function namedTwin<T extends { readonly name: string }>(cs: readonly T[], baselineName: string, candidateName: string): { twins: Twin<T>[]; rest: T[] } {
+  const baseline = cs.find((c) => c.name === baselineName);
+  const candidate = cs.find((c) => c.name === candidateName);
+  if (baseline === undefined || candidate === undefined) return { twins: [], rest: [...cs] };
+  return { twins: [{ baseline, candidate, first: cs.indexOf(baseline) < cs.indexOf(candidate) ? 'baseline' : 'candidate' }], rest: cs.filter((c) => c !== baseline && c !== candidate) };
+}
+
 const other = (s: Side): Side => (s === 'baseline' ? 'candidate' : 'baseline');
 
 /** The order of each of `pairs` pairs at one load: `first` goes first in pairs 1, 3, 5, ..., second in 2, 4, 6, ... (ABBA...). */

@@ -1,7 +1,7 @@
 // bench:gateway --pairs (bench/gateway/pairs.ts): which rows pair up, the order of each pair
 // (alternating, so that neither side always runs second), and the summary of the ratios.
 import { describe, expect, it } from 'vitest';
-import { pairOrders, pairResult, pairsSummaryTable, summarize, summaryLine, twins } from '../../bench/gateway/pairs.js';
+import { namedTwin, pairOrders, pairResult, pairsSummaryTable, summarize, summaryLine, twins } from '../../bench/gateway/pairs.js';
 import { recordMarkdown } from '../../bench/gateway/report.js';
 import type { GatewayRecord } from '../../bench/gateway/report.js';
 
@@ -18,6 +18,15 @@ describe('bench:gateway --pairs', () => {
     // A twin missing from the list (--only left it out) leaves its partner unpaired.
     expect(rest.map((c) => c.name)).toEqual(['node limit floor', 'sluice fixed @baseline']);
     expect(twins(named('sluice 1 worker')).twins).toEqual([]);
+  });
+
+  it('pairs the two --pair-rows whatever their names, the first of them in the list going first', () => {
+    const cs = named('haproxy nbthread 1', 'node limit floor http.Agent', 'node limit floor');
+    const { twins: found, rest } = namedTwin(cs, 'node limit floor', 'node limit floor http.Agent');
+    expect(found.map((t) => [t.baseline.name, t.candidate.name, t.first])).toEqual([['node limit floor', 'node limit floor http.Agent', 'candidate']]);
+    expect(rest.map((c) => c.name)).toEqual(['haproxy nbthread 1']);
+    // One of the two not picked (another section's list): nothing pairs.
+    expect(namedTwin(named('node limit floor'), 'node limit floor', 'node limit floor http.Agent')).toEqual({ twins: [], rest: named('node limit floor') });
   });
 
   it('alternates which side goes first from pair to pair, each side first in half of an even count', () => {
