@@ -36,7 +36,8 @@ export const ANSWERS_PER_S = 1_000;
 /** The Retry-After of the answer, s. */
 const RETRY_AFTER_S = 1;
 
-const ANSWER = Buffer.from(rawProblem(503, 'connections_full', 'The gateway holds as many connections as it may: retry later.', { 'Retry-After': String(RETRY_AFTER_S) }), 'latin1');
+// Rendered once, so undated (a 503 may go without a Date; a stale one would be wrong).
+const ANSWER = Buffer.from(rawProblem(503, 'connections_full', 'The gateway holds as many connections as it may: retry later.', { 'Retry-After': String(RETRY_AFTER_S) }, false), 'latin1');
 
 export type OverLimit = 'refused' | 'dropped';
 

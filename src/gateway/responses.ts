@@ -113,12 +113,16 @@ export function writeRejection(res: ServerResponse, r: Rejection, fallbackRetryS
 
 /**
  * The same answer as bytes for a socket no ServerResponse can write to (node:http could not
- * parse the request, or handed the socket over: CONNECT); it closes the connection.
+ * parse the request, or handed the socket over: CONNECT); it closes the connection. Dated now
+ * (RFC 9110 section 6.6.1: an origin server with a clock MUST date a 4xx, as node:http dates
+ * every response it writes; until hostile-23 these had no Date); `dated: false` for an answer
+ * rendered once and sent for ever after (a 5xx, where a Date is optional).
  */
-export function rawProblem(status: number, reason: AnswerReason, detail: string, headers: Readonly<Record<string, string>> = {}): string {
+export function rawProblem(status: number, reason: AnswerReason, detail: string, headers: Readonly<Record<string, string>> = {}, dated = true): string {
   const body = problemBody(status, reason, detail);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  if (dated) head += `Date: ${new Date().toUTCString()}\r\n`;
   return `${head}Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
