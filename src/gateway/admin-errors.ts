@@ -15,12 +15,12 @@ import { inFlightOf, parseErrorVerdict } from './client-errors.js';
 import { lingerAfterEnd } from './responses.js';
 import { watchFirstLines } from './versionless-requests.js';
 
-/** A whole answer on the wire: `status`, a plain-text body (`reason: detail`), extra headers, then the close. */
+/** A whole answer on the wire: `status`, a plain-text body (`reason: detail`), extra headers, dated now (as responses.ts rawProblem), then the close. */
 export function rawAdminAnswer(status: number, reason: string, detail: string, headers: Readonly<Record<string, string>> = {}): string {
   const body = `${reason}: ${detail}\n`;
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-  return `${head}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`;
+  return `${head}Date: ${new Date().toUTCString()}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** `answer`, after the response in flight on `socket` if any, then the close (lingering: the client reads it before a reset). */
