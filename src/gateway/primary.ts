@@ -35,6 +35,7 @@ import { gatewayGroupLimits, gatewayLimits, mergePrometheus, mergeStatuses } fro
 import { withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import { ReloadRecord } from './reload-record.js';
+import { WorkerRollout, workerRefusal } from './worker-rollout.js';
 import type { CallMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
@@ -42,8 +43,9 @@ export interface PrimaryStatus extends GatewayStatus {
   /**
    * `answering: false`: its last status call went unanswered (a stopped or hung worker); `status` is then its last answer.
    * `exited`: its process is gone (its replacement not listening yet): its last status is shown here, and left out of the merge.
+   * `generation`: the config generation it runs (`reload.generation` is the one in force; worker-rollout.ts); `replacing`: it did not take a reload, and is drained to be forked again with it.
    */
-  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly answering: boolean; readonly exited: boolean; readonly status: GatewayStatus | undefined }[];
+  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly answering: boolean; readonly exited: boolean; readonly generation: number | undefined; readonly replacing: boolean; readonly status: GatewayStatus | undefined }[];
   readonly leases: ReturnType<LeaseLedger['slots']>;
   /** The primary's token tables (one per rate limiter a worker uses) and the tenants' buckets in them. */
   readonly tokenTables: ReturnType<LeaseLedger['tokenTables']>;
@@ -85,8 +87,12 @@ interface Slot {
   url: string;
   /** Its process exited: its holdings are dropped, and it is granted nothing more. */
   dead: boolean;
-  /** The config it was started with (a reload while it started may have come after it). */
-  startedWith: GatewayConfig | undefined;
+  /** The config generation it runs (worker-rollout.ts): undefined until it listens. */
+  generation: number | undefined;
+  /** It did not take a reload: it is drained, then forked again. */
+  replacing: boolean;
+  /** Its drain and exit, once asked (by the gateway's drain or its replacement). */
+  stopping: Promise<void> | undefined;
 }
 
 /** A call to a worker that gets no answer within this long fails (a stuck worker must not hang /status). */
@@ -105,7 +111,6 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const logger = options.logger ?? new JsonLogger(resolved.logLevel);
   const ledger = new LeaseLedger();
   const n = resolved.server.workers;
-  let current = config;
   let draining = false;
   let nextCall = 1;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; worker: Worker }>();
@@ -146,6 +151,31 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     });
   };
 
+  /** Ask `s` to drain within `deadlineMs`, cut its channel, kill it if it is not gone soon after; resolves once it exited. */
+  const stopWorker = (s: Slot, deadlineMs: number): Promise<void> =>
+    (s.stopping ??= (async () => {
+      const exited = new Promise<void>((resolve) => (s.worker.isDead() ? resolve() : s.worker.once('exit', () => resolve())));
+      await call(s, { t: 'call', op: 'drain', deadlineMs }, deadlineMs + CALL_TIMEOUT_MS).catch(() => undefined);
+      if (s.worker.isConnected()) s.worker.disconnect();
+      const kill = setTimeout(() => s.worker.process.kill('SIGKILL'), CALL_TIMEOUT_MS);
+      await exited;
+      clearTimeout(kill);
+    })());
+
+  const reloads = new ReloadRecord();
+  // The config generation every worker runs or converges on; a worker forked gets the one in force.
+  const rollout: WorkerRollout<Slot> = new WorkerRollout<Slot>(
+    {
+      workers: () => slots,
+      reload: async (s, next, generation) => void (await call(s, { t: 'call', op: 'reload', config: next, generation })),
+      replace: (s): Promise<void> => stopWorker(s, resolveConfig(rollout.current.config).drain.timeoutMs),
+      record: reloads,
+      logger,
+      summary: (c) => ({ routes: c.routes.length, workers: n }),
+    },
+    config,
+  );
+
   const onLease = async (s: Slot, m: LeaseCall): Promise<void> => {
     // A call its worker sent just before dying may be read after its 'exit' (the channel is read
     // apart from the exit): granted then, its slots would be held by no one for ever (L1).
@@ -171,12 +201,13 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const closeHandoffs = watchHandoffs(worker);
     listener.watch(worker);
     const holder = `worker-${index}-${worker.id}`;
-    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, answeredAt: performance.now(), killed: false, dashboard: undefined, url: '', dead: false, startedWith: undefined };
+    const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, answeredAt: performance.now(), killed: false, dashboard: undefined, url: '', dead: false, generation: undefined, replacing: false, stopping: undefined };
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));
     return new Promise((resolve, reject) => {
       let up = false;
+      let startedAs = 0;
       worker.on('message', (raw: unknown) => {
         // Anything it sends shows it alive: a status answer after its call timed out too (a slow loop is not a stopped one).
         s.answeredAt = performance.now();
@@ -187,15 +218,19 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           if (c === undefined) return;
           calls.delete(m.id);
           clearTimeout(c.timer);
-          if (m.error !== undefined) c.reject(new Error(m.error));
+          if (m.error !== undefined) c.reject(workerRefusal(m.error));
           else c.resolve(m.result);
-        } else if (m.t === 'ready') worker.send({ t: 'start', config: (s.startedWith = current), index, workers: n });
-        else if (m.t === 'listening') {
+        } else if (m.t === 'ready') {
+          // It listens, parses heads and reaches its store as the running workers do: those settings need a restart (hostile-2 R1).
+          const { config: next, generation } = rollout.current;
+          startedAs = generation;
+          worker.send({ t: 'start', config: withRunningRestartSettings(next, config), generation, index, workers: n });
+        } else if (m.t === 'listening') {
           up = true;
           s.url = m.url;
+          // Forked again during a reload, but started before it: rollout.check() brings it to what its siblings run.
+          s.generation = startedAs;
           resolve(s);
-          // Forked again during a reload, but started before it: it gets what its siblings got.
-          if (s.startedWith !== current) void call(s, { t: 'call', op: 'reload', config: current }).catch((err: unknown) => logger.error('worker failed to reload', { worker: index, error: String(err) }));
         } else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }));
       });
       worker.once('exit', (code, signal) => {
@@ -216,11 +251,16 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           return;
         }
         if (draining) return;
-        logger.warn('worker died: its slots are back; forking a new one', { worker: index, pid: worker.process.pid, code, signal });
+        if (s.replacing) logger.info('worker replaced: forking a new one with the config in force', { worker: index, pid: worker.process.pid, generation: rollout.current.generation });
+        else logger.warn('worker died: its slots are back; forking a new one', { worker: index, pid: worker.process.pid, code, signal });
+        rollout.check(); // the live workers may all run the generation in force now
         const again = (): void => {
           if (draining) return;
           fork(index, s.restarts + 1).then(
-            (next) => (slots[index] = next),
+            (next) => {
+              slots[index] = next;
+              rollout.check();
+            },
             (err: unknown) => logger.error('worker failed to restart', { worker: index, error: String(err) }),
           );
         };
@@ -263,11 +303,15 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
         if (snap === undefined) return killIfSilent(s);
         s.status = snap.status;
         s.dashboard = resolved.admin.enabled ? snap.dashboard : undefined;
+        // What it says it runs: a reload it answered too late for its call is seen here.
+        s.generation = snap.generation;
       }),
-    ).then(() => (refreshing = undefined)));
-  const reloads = new ReloadRecord();
+    ).then(() => {
+      refreshing = undefined;
+      rollout.check();
+    }));
   const status = (): PrimaryStatus => {
-    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, exited: s.dead, status: s.status }));
+    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, exited: s.dead, generation: s.generation, replacing: s.replacing, status: s.status }));
     // A dead worker's last status is not summed: its connections, in-flight requests and leases are gone with it (hostile pass, session 17).
     const statuses = each.flatMap((w) => (w.status === undefined || w.exited ? [] : [w.status]));
     const leases = ledger.slots();
@@ -303,23 +347,15 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   logger.info('listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length, workers: n });
 
   let drained: Promise<void> | undefined;
-  const drain = (deadlineMs = resolveConfig(current).drain.timeoutMs): Promise<void> => {
+  const drain = (deadlineMs = resolveConfig(rollout.current.config).drain.timeoutMs): Promise<void> => {
     drained ??= (async () => {
       draining = true;
+      rollout.stop();
       logger.info('draining', { deadlineMs, workers: n });
       clearInterval(refresher);
       // The socket is the workers' from now on: it stops listening with the last one's close.
       listener.close();
-      await Promise.all(
-        slots.map(async (s) => {
-          const exited = new Promise<void>((resolve) => (s.worker.isDead() ? resolve() : s.worker.once('exit', () => resolve())));
-          await call(s, { t: 'call', op: 'drain', deadlineMs }, deadlineMs + CALL_TIMEOUT_MS).catch(() => undefined);
-          s.worker.disconnect();
-          const kill = setTimeout(() => s.worker.process.kill('SIGKILL'), CALL_TIMEOUT_MS);
-          await exited;
-          clearTimeout(kill);
-        }),
-      );
+      await Promise.all(slots.map((s) => stopWorker(s, deadlineMs)));
       await admin?.close();
       dashboard.close();
       logger.info('stopped', { workers: n });
@@ -333,22 +369,20 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     status,
     metrics,
     dashboard: () => dashboard.snapshot(),
-    reload: (next) => reloads.track(async () => {
-      if (draining) throw new Error('the gateway is draining');
-      const c = resolveConfig(next); // a bad config is refused here, before any worker sees it
+    reload: async (next) => {
+      let c: ResolvedConfig;
+      try {
+        if (draining) throw new Error('the gateway is draining');
+        c = resolveConfig(next); // a bad config is refused here, before any worker sees it
+      } catch (err) {
+        reloads.rejected(err);
+        throw err;
+      }
       if (c.server.workers !== n) logger.warn('server.workers changes need a restart; keeping', { workers: n, asked: c.server.workers });
-      // A worker forked from now on gets this config, but listens, parses heads and reaches its
-      // store as the running ones do: those settings need a restart (hostile-2 R1). Set before
-      // the calls: one forked again meanwhile starts with it (or is reloaded once it listens).
-      current = withRunningRestartSettings(next, config);
-      const live = slots.filter((s) => !s.dead);
-      const results = await Promise.allSettled(live.map((s) => call(s, { t: 'call', op: 'reload', config: next })));
+      // Applied, or partial (the workers that did not take it converge on it); a rejection throws, recorded.
+      await rollout.reload(next);
       workerTimeoutMs = c.server.workerTimeoutMs;
-      // A worker that died meanwhile failed nothing: its replacement starts with this config.
-      const failed = results.filter((r, i): r is PromiseRejectedResult => r.status === 'rejected' && !live[i]!.dead);
-      if (failed.length > 0) throw new Error(`reload failed on ${failed.length} of ${n} workers: ${String(failed[0]!.reason)}`);
-      logger.info('reloaded', { routes: c.routes.length, workers: n });
-    }),
+    },
     reloadRejected: (error) => reloads.rejected(error),
     drain,
     close: () => drain(0),

@@ -11,12 +11,15 @@ export interface WorkerSnapshot {
   readonly status: GatewayStatus;
   /** Its dashboard's last sample (empty when the admin listener, and so the dashboard, is off). */
   readonly dashboard: DashboardSample;
+  /** The config generation it runs: the one it started with, or its last reload that succeeded (worker-rollout.ts). */
+  readonly generation: number;
 }
 
-/** Primary → worker: serve this config as worker `index` of `workers`. */
+/** Primary → worker: serve this config (its generation) as worker `index` of `workers`. */
 export interface StartMessage {
   readonly t: 'start';
   readonly config: GatewayConfig;
+  readonly generation: number;
   readonly index: number;
   readonly workers: number;
 }
@@ -25,7 +28,8 @@ export interface StartMessage {
 export type CallMessage =
   /** status: answered with a {@link WorkerSnapshot} (its status and its dashboard's sample: one round trip for both). */
   | { readonly t: 'call'; readonly id: number; readonly op: 'status' | 'metrics' }
-  | { readonly t: 'call'; readonly id: number; readonly op: 'reload'; readonly config: GatewayConfig }
+  /** reload: run `config` as `generation` (answered once it serves, or with the reason it could not). */
+  | { readonly t: 'call'; readonly id: number; readonly op: 'reload'; readonly config: GatewayConfig; readonly generation: number }
   | { readonly t: 'call'; readonly id: number; readonly op: 'drain'; readonly deadlineMs: number };
 
 /** Worker → primary. */

@@ -34,6 +34,11 @@ export function runWorker(): void {
   const crash = new CrashAnswers();
   let gateway: Gateway | undefined;
   let logger: JsonLogger | undefined;
+  /** The config generation it serves (worker-rollout.ts): its start's, then its last reload's that succeeded. */
+  let generation = 0;
+  // Reloads one at a time, in the order asked: one that timed out at the primary may still be
+  // running when the next comes, and two at once would each swap from the table they started on.
+  let reloading: Promise<unknown> = Promise.resolve();
   let crashed = false;
   // A bug that escapes (an unhandled rejection arrives here too): the process can no longer be
   // trusted to serve, but it can still answer what it holds — 502, not a reset — then exit.
@@ -56,6 +61,7 @@ export function runWorker(): void {
 
   const start = async (m: StartMessage): Promise<void> => {
     logger = new JsonLogger(m.config.log?.level ?? 'info', (line) => writeStdout(`{"worker":${m.index},${line.slice(1)}`));
+    generation = m.generation;
     try {
       gateway = await startGateway(m.config, {
         logger,
@@ -75,13 +81,19 @@ export function runWorker(): void {
     if (gw === undefined) throw new Error('not started');
     switch (m.op) {
       case 'status':
-        return { status: gw.status(), dashboard: gw.dashboard() } satisfies WorkerSnapshot;
+        return { status: gw.status(), dashboard: gw.dashboard(), generation } satisfies WorkerSnapshot;
       case 'metrics':
         return gw.metrics();
-      case 'reload':
-        await gw.reload(m.config);
-        if (logger !== undefined) logger.level = m.config.log?.level ?? 'info';
+      case 'reload': {
+        const done = reloading.then(async () => {
+          await gw.reload(m.config);
+          generation = m.generation;
+          if (logger !== undefined) logger.level = m.config.log?.level ?? 'info';
+        });
+        reloading = done.catch(() => undefined);
+        await done;
         return undefined;
+      }
       case 'drain':
         await stop(m.deadlineMs);
         return undefined;

@@ -70,7 +70,7 @@ describe('a reload of an invalid file', () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const file = configFile(oneLimitYaml(up.url, 3));
     const gw = await gateway(['gateway', '--config', file]);
-    expect((await status(gw.adminUrl)).reload).toEqual({ applied: 0, rejected: 0 });
+    expect((await status(gw.adminUrl)).reload).toEqual({ applied: 0, partial: 0, rejected: 0, generation: 1 });
     const traffic = load(gw.url, 2);
 
     // An option out of range (the file's own check names it), then a file that is not YAML.
