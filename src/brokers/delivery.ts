@@ -33,7 +33,8 @@ export interface Delivery {
   extend(): Promise<void>;
   /**
    * Give it back unhandled (a consumer stopping before a handler took it): redeliverable now,
-   * not after the broker's timeout — RabbitMQ `basic.nack` with requeue (no attempt counted),
+   * not after the broker's timeout — RabbitMQ `basic.nack` with requeue (the redelivery is counted:
+   * a quorum queue's `x-delivery-count`, a copy for a classic queue's),
    * JetStream `nak()`, Redis Streams an idle time any claim takes, SQS visibility 0, Kafka: left
    * uncommitted.
    */

@@ -8,7 +8,9 @@
  * (through a confirm channel, the original acked only once the copy is confirmed) after its
  * delay; a dead letter goes to `<queue>.dead` with the reason, the same way. A copy that fails
  * gives the original back to its queue (nack, requeue) rather than hold its prefetch slot; a
- * deleted queue is a QueueDeletedError, not an outage.
+ * deleted queue is a QueueDeletedError, not an outage. A redelivery a classic queue did not
+ * count (its consumer died handling it) is counted by a copy the same way before any handler
+ * sees it, so a message that kills its process is dead-lettered after maxAttempts deaths.
  */
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import amqp from 'amqplib';
@@ -21,11 +23,12 @@ import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
-import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import type { PrefetchOptions } from '../brokers/prefetch-window.js';
 import { PrefetchWindow } from '../brokers/prefetch-window.js';
 import { HeldBytes } from '../brokers/held-bytes.js';
 import { nonEmpty } from '../brokers/options.js';
+import type { DeliveryOwner } from './rabbitmq-delivery.js';
+import { ATTEMPT_HEADER, attemptOf, RabbitmqDelivery, uncountedRedelivery } from './rabbitmq-delivery.js';
 
 export interface RabbitmqSourceOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -52,66 +55,6 @@ export interface RabbitmqSourceOptions {
   readonly clock?: Clock;
 }
 
-export const ATTEMPT_HEADER = 'x-sluice-attempt';
-export const ERROR_HEADER = 'x-sluice-error';
-
-/**
- * How often the broker dead-lettered this message out of `queue` because a consumer refused it
- * (`basic.reject` / `basic.nack` without requeue) or a quorum queue's delivery limit was reached:
- * the `x-death` entries of that queue for those reasons. A queue whose dead-letter exchange routes
- * back to itself (or through a queue with a TTL) brings such a message back for ever, the broker
- * counting each turn here — a classic queue counts nothing else.
- */
-function refusals(xDeath: unknown, queue: string): number {
-  if (!Array.isArray(xDeath)) return 0;
-  let n = 0;
-  for (const d of xDeath as unknown[]) {
-    const entry = d as { queue?: unknown; reason?: unknown; count?: unknown } | null;
-    if (entry?.queue !== queue || (entry.reason !== 'rejected' && entry.reason !== 'delivery_limit')) continue;
-    const count = Number(entry.count);
-    if (Number.isSafeInteger(count) && count > 0) n += count;
-  }
-  return n;
-}
-
-class RabbitmqDelivery extends DeliveryBase {
-  constructor(
-    source: string,
-    private readonly msg: ConsumeMessage,
-    private readonly owner: RabbitmqSource,
-  ) {
-    const counted = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
-    const quorum = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
-    const refused = refusals(msg.properties.headers?.['x-death'], source);
-    const attempt = Math.max(Number.isInteger(counted) && counted > 0 ? counted : 1, quorum + 1, refused + 1);
-    super({ broker: 'rabbitmq', source, id: String(msg.fields.deliveryTag), body: msg.content, headers: stringHeaders(msg.properties.headers), attempt }, () => owner.onSettled(msg.content.length));
-  }
-
-  protected doAck(): Promise<void> {
-    this.owner.ack(this.msg);
-    return Promise.resolve();
-  }
-
-  protected async doRetry(delayMs: number, reason: string): Promise<void> {
-    // The original stays unacknowledged while it waits, so if this process dies now the broker
-    // redelivers it; it counts against the prefetch, which counts it in (see pull) so that it
-    // does not take a handler's message. A consumer that stops cuts the wait short and
-    // republishes at once (the attempt counted); a lost connection ends it too (the republish
-    // then fails, and the broker requeues the original).
-    if (delayMs > 0) await pause(delayMs, this.owner.hurry);
-    await this.owner.settleByCopy(this.source, this.msg, { [ATTEMPT_HEADER]: this.attempt + 1, [ERROR_HEADER]: reason });
-  }
-
-  protected override doRelease(): Promise<void> {
-    this.owner.requeue(this.msg);
-    return Promise.resolve();
-  }
-
-  protected async doDeadLetter(reason: string): Promise<void> {
-    await this.owner.settleByCopy(this.owner.deadLetterQueue, this.msg, { [ATTEMPT_HEADER]: this.attempt, [ERROR_HEADER]: reason, 'x-sluice-source': this.source });
-  }
-}
-
 interface Republished {
   readonly queue: string;
   readonly content: Buffer;
@@ -122,6 +65,9 @@ interface Republished {
 /** How long a message whose copy failed is kept before it is given back to its queue (basic.nack, requeue). */
 const REQUEUE_AFTER_MS = 1000;
 
+/** How long close() waits for the redeliveries being counted (their copies confirmed, their originals acked). */
+const CLOSE_COUNTING_MS = 2000;
+
 /** A copy the broker returned: no queue by that name (deleted). */
 class UnroutedError extends Error {
   override get name(): string {
@@ -131,7 +77,7 @@ class UnroutedError extends Error {
 
 const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, maxHeldBytes: true, clock: true });
 
-export class RabbitmqSource implements BrokerSource {
+export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   readonly name: string;
   readonly queue: string;
   readonly deadLetterQueue: string;
@@ -150,6 +96,9 @@ export class RabbitmqSource implements BrokerSource {
   /** Copies published and not yet confirmed (retries and dead letters), for the broker's basic.return to find. */
   readonly #republishing = new Set<Republished>();
   readonly #connection = new ConnectionTracker();
+  /** Uncounted redeliveries being counted (copied, then acked): they hold a prefetch slot meanwhile. */
+  readonly #counting = new Set<Promise<void>>();
+  #countedRedeliveries = 0;
 
   private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, held: HeldBytes, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
@@ -227,11 +176,36 @@ export class RabbitmqSource implements BrokerSource {
     if (msg === null) {
       // The server cancels a consumer whose queue was deleted (basic.cancel): no reconnect brings it back.
       this.#arrivals.fail(new QueueDeletedError(this.name, this.queue, 'the server cancelled the consumer'));
+    } else if (uncountedRedelivery(msg)) {
+      this.#count(msg);
     } else {
       this.#buffer.push(msg);
       this.#held.took(msg.content.length);
     }
     this.#arrivals.ring();
+  }
+
+  /**
+   * A redelivery a classic queue did not count (the consumer that had it died, lost its
+   * connection or gave it back): counted here before any handler sees it — a copy with the
+   * attempt it is (one more than the delivery that never settled) sent to the queue's tail and
+   * confirmed, then the original acked; the copy is what a handler gets. Otherwise a message that
+   * kills its process would come back as the same attempt to every restarted consumer, for ever.
+   * A copy that fails gives the original back (settleByCopy): it is counted when it comes again.
+   */
+  #count(msg: ConsumeMessage): void {
+    const copy: Promise<void> = this.settleByCopy(this.queue, msg, { [ATTEMPT_HEADER]: attemptOf(msg, this.queue) + 1 })
+      .then(
+        () => void this.#countedRedeliveries++,
+        () => undefined,
+      )
+      .finally(() => this.#counting.delete(copy));
+    this.#counting.add(copy);
+  }
+
+  /** Redeliveries a classic queue did not count, counted here by a copy (see #count). */
+  get countedRedeliveries(): number {
+    return this.#countedRedeliveries;
   }
 
   /** Messages held locally, delivered by the broker and not yet demanded (at most the prefetch). */
@@ -244,7 +218,7 @@ export class RabbitmqSource implements BrokerSource {
     // Unacknowledged = what the handlers and waiting retries hold + what is demanded: a prefetch
     // below that (the rate of slow handlers, times bufferMs) would starve handlers that are free.
     // maxHeldBytes: no more than what fits in the bytes left (at the average size seen) on top of what is held.
-    const next = this.prefetch.update(Math.min(max + this.#unsettled, Number.MAX_SAFE_INTEGER), this.#held.ceiling(this.#unsettled + this.#buffer.length));
+    const next = this.prefetch.update(Math.min(max + this.#unsettled + this.#counting.size, Number.MAX_SAFE_INTEGER), this.#held.ceiling(this.#unsettled + this.#buffer.length));
     if (next !== undefined && !this.#arrivals.closed) {
       // On a channel the broker closed, amqplib's own error: the consumer learns of it as what it is.
       await this.#consumeCh.prefetch(next, true).catch((err: unknown) => {
@@ -302,7 +276,7 @@ export class RabbitmqSource implements BrokerSource {
     this.#consumeCh.ack(msg);
   }
 
-  /** @internal Back to the queue unhandled: `basic.nack` with requeue (the `redelivered` flag, no attempt header). */
+  /** @internal Back to the queue unhandled: `basic.nack` with requeue (the `redelivered` flag, counted when it comes: see #count). */
   requeue(msg: ConsumeMessage): void {
     this.#consumeCh.nack(msg, false, true);
   }
@@ -390,6 +364,12 @@ export class RabbitmqSource implements BrokerSource {
     } catch {
       // the channel is already gone
     }
+    // A redelivery being counted whose copy is confirmed is acked before the connection goes,
+    // or the broker would requeue the original beside its copy (a duplicate). Bounded: a broker
+    // that does not confirm has the original requeued, uncounted.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#counting]), new Promise((r) => (bound = setTimeout(r, CLOSE_COUNTING_MS)))]);
+    clearTimeout(bound);
     await this.#conn.close().catch(() => undefined);
   }
 }
