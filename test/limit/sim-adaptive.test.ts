@@ -23,7 +23,9 @@ describe('the simulated server', () => {
   });
 });
 
-describe('sim-adaptive (short run)', () => {
+// Minutes of virtual time simulated request by request: seconds of CPU, which beside CPU hogs
+// took past the default 20 s. The timeout only guards against a hang; the claims are counts.
+describe('sim-adaptive (short run)', { timeout: 120_000 }, () => {
   it('at 10x, every adaptive limit keeps goodput near capacity where no limit collapses, at a fraction of its latency', () => {
     const none = one(steady10x, 'none')[0]!;
     expect(none.goodput).toBeLessThan(0.2);

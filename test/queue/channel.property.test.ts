@@ -229,5 +229,7 @@ describe('Channel under random interleavings', () => {
       fc.asyncProperty(configArb, fc.array(opArb, { minLength: 1, maxLength: 40 }), (config, ops) => run(config, ops)),
       { numRuns: 400 },
     );
-  });
+    // 400 interleavings on the virtual clock: seconds of CPU, which beside CPU hogs took past the
+    // default 20 s. The timeout only guards against a hang; the runs are counted, not timed.
+  }, 120_000);
 });
