@@ -15,6 +15,9 @@ import { promisify } from 'node:util';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/brokers/kafka.sh', import.meta.url));
 
+/** How long OwnKafka.start() may take: the script's own bounds (a format, then up to KAFKA_START_SECONDS, 120 s, for the port) with room for a busy host. A hook that starts one waits longer, so the start's own error is what it reports. */
+export const OWN_KAFKA_START_MS = 290_000;
+
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -63,15 +66,27 @@ export class OwnKafka {
     this.#pid = pid;
   }
 
-  /** Start one (the script resolves the jars once into its cache; a start takes tens of seconds). `authorizer`: with ACLs (kafka.sh KAFKA_AUTHORIZER). */
+  /**
+   * Start one (the script resolves the jars once into its cache; a start takes tens of seconds,
+   * minutes beside a CPU hog: two JVMs, the format and the broker). `authorizer`: with ACLs
+   * (kafka.sh KAFKA_AUTHORIZER). Within OWN_KAFKA_START_MS, else rejects — and a start that
+   * failed or was cut short stops the JVM it launched (the script wrote its PID) instead of
+   * leaving it running after the test.
+   */
   static async start(o: { authorizer?: boolean } = {}): Promise<OwnKafka> {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-'));
     const env = { ...process.env, SLUICE_BROKER_STATE: dir, ...(o.authorizer === true ? { KAFKA_AUTHORIZER: '1' } : {}) };
-    const { stdout } = await promisify(execFile)('bash', [SCRIPT, 'start'], { env, timeout: 240_000 });
-    const port = Number(/KAFKA_BROKERS=127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
-    const pid = Number(readFileSync(join(dir, 'kafka', 'pid'), 'utf8'));
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-    return new OwnKafka(dir, port, pid, argv);
+    try {
+      const { stdout } = await promisify(execFile)('bash', [SCRIPT, 'start'], { env, timeout: OWN_KAFKA_START_MS });
+      const port = Number(/KAFKA_BROKERS=127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+      const pid = Number(readFileSync(join(dir, 'kafka', 'pid'), 'utf8'));
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      return new OwnKafka(dir, port, pid, argv);
+    } catch (err) {
+      await promisify(execFile)('bash', [SCRIPT, 'stop'], { env, timeout: 30_000 }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   get brokers(): string[] {
