@@ -67,9 +67,9 @@ import type { Measurement } from './gateway/measure.js';
 import { measure } from './gateway/measure.js';
 import { gatewayNotes } from './gateway/notes.js';
 import { runPairs } from './gateway/pair-run.js';
-import { namedTwin, pairsSummaryTable, pairsTable, twins } from './gateway/pairs.js';
+import { pairsSummaryTable, pairsTable, pairUp, readPairing } from './gateway/pairs.js';
 import type { PairSet } from './gateway/pairs.js';
-import { closedLine, openLine } from './gateway/progress.js';
+import { closedLine, openLine, rateLine } from './gateway/progress.js';
 import { closedTable, goalLines, loadTable, overheadTable, rateTable, rssTable, saveRecord } from './gateway/report.js';
 import type { GatewayRecord } from './gateway/report.js';
 import { gitRevision, machineInfo, ownVersion } from './lib/machine.js';
@@ -120,11 +120,6 @@ const CONNS = values.conns === undefined ? [100, 500, 2000, 10_000] : values.con
 if (CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--conns: expected connection counts such as "100,2000", received ${JSON.stringify(values.conns)}`);
 const closedSeconds = values['closed-duration'] === undefined ? durationS : Number(values['closed-duration']);
 if (!Number.isFinite(closedSeconds) || closedSeconds < 1) throw new Error(`--closed-duration: expected seconds >= 1, received ${JSON.stringify(values['closed-duration'])}`);
-const PAIRS = values.pairs === undefined ? undefined : Number(values.pairs);
-if (PAIRS !== undefined && !(Number.isInteger(PAIRS) && PAIRS >= 1)) throw new Error(`--pairs: expected a number of pairs >= 1, received ${JSON.stringify(values.pairs)}`);
-const PAIR_ROWS = values['pair-rows']?.split(',').map((n) => n.trim());
-if (PAIR_ROWS !== undefined && (PAIR_ROWS.length !== 2 || PAIR_ROWS[0] === PAIR_ROWS[1] || PAIRS === undefined)) throw new Error(`--pair-rows: expected two different contenders "BASELINE,CANDIDATE" and --pairs N, received --pair-rows ${JSON.stringify(values['pair-rows'])}${PAIRS === undefined ? ' and no --pairs' : ''}`);
-if (PAIRS !== undefined && values.baseline === undefined && PAIR_ROWS === undefined) throw new Error('--pairs: expected --baseline DIR (pairs are a contender and its @baseline twin) or --pair-rows A,B, received neither');
 const RATE = { perS: 2000, burst: 100 };
 const RATE_CONNS = values['rate-conns'] === undefined ? [10, 200, 1000] : values['rate-conns'].split(',').map(Number);
 if (RATE_CONNS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--rate-conns: expected connection counts such as "10,200", received ${JSON.stringify(values['rate-conns'])}`);
@@ -179,13 +174,15 @@ const all = contenders(settings);
 const only = values.only?.split(',').map((s) => s.trim());
 // --only names contenders of any section: the open loop's, the closed loop's, the rate rows'.
 const known = [...new Set([...all, ...closedContenders(settings), ...rateContenders(settings, RATE)].map((c) => c.name))];
-const unknown = [...(only ?? []), ...(PAIR_ROWS ?? [])].filter((n) => !known.includes(n));
+const pairing = readPairing({ pairs: values.pairs, pairRows: values['pair-rows'], baseline: values.baseline }, known);
+const PAIRS = pairing.pairs;
+const unknown = only?.filter((n) => !known.includes(n)) ?? [];
 if (unknown.length > 0) throw new Error(`--only: unknown contender(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
 const picked = (c: BenchContender): boolean => (only === undefined ? c.optIn !== true : only.includes(c.name));
 /** Rows run in --only's order (whichever runs second meets a host and an upstream the first one warmed: --pairs alternates it, or alternate it between runs). */
 const inOnlyOrder = (cs: BenchContender[]): BenchContender[] => (only === undefined ? cs : [...cs].sort((a, b) => only.indexOf(a.name) - only.indexOf(b.name)));
 /** With --pairs, each contender picked with its @baseline twin (or the two --pair-rows) runs in pairs (bench/gateway/pairs.ts); the rest one after another. */
-const paired = (cs: BenchContender[]): ReturnType<typeof twins<BenchContender>> => (PAIRS === undefined ? { twins: [], rest: cs } : PAIR_ROWS !== undefined ? namedTwin(cs, PAIR_ROWS[0]!, PAIR_ROWS[1]!) : twins(cs));
+const paired = (cs: BenchContender[]): ReturnType<typeof pairUp<BenchContender>> => pairUp(cs, pairing);
 const chosen = paired(inOnlyOrder(all.filter((c) => picked(c) && c.skipped === undefined)));
 const pairSets: PairSet[] = [];
 if (PAIRS !== undefined && chosen.twins.length + paired(inOnlyOrder(closedContenders(settings).filter(picked))).twins.length === 0) throw new Error(`--pairs: expected a contender and its @baseline twin (or both --pair-rows) among the rows, received --only ${JSON.stringify(values.only)}`);
@@ -383,11 +380,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
           await settle();
           const r = await measureRate({ wrk, running, contender: c.name, upstream: fast, connections, seconds: closedSeconds, rate: RATE.perS, burst: RATE.burst, ceilingSeconds: CEILING_SECONDS });
           rates.push(r);
-          console.log(
-            `  ${c.name.padEnd(16)} ${String(connections).padStart(5)} conns  upstream: ${r.admitted} in ${r.spanS.toFixed(3)} s of ${Math.round(r.allowed)} allowed (${(r.deviation * 100).toFixed(2)}%)  ` +
-              `wrk: ${r.wrkAdmitted} of ${Math.round(r.wrkAllowed)} (${(r.wrkDeviation * 100).toFixed(2)}%)  refused ${r.refused}  offered ${Math.round(r.offeredPerS)}/s  ceiling ${Math.round(r.ceilingPerS)}/s${r.clientBound ? ' CLIENT-BOUND' : ''}  ` +
-              `max gap ${r.maxGapMs.toFixed(1)} ms, ${Math.round(r.overflowed)} tokens overflowed (${Math.round(r.overflowedAllHeld)} while every connection waited on the upstream; shortfall ${Math.round(r.allowed - r.admitted)}), upstream max ${r.maxUpstreamMs.toFixed(1)} ms, refused with >= half a burst in the bucket ${r.refusedWithTokens} of ${r.refusalsInSpan}  pauses ${r.pauses}`,
-          );
+          console.log(rateLine(r));
         }
       });
     }

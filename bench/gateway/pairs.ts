@@ -4,7 +4,7 @@
  * host the row that runs second tends to win by 5–10% (it meets a host and an upstream the first
  * one warmed: bench/results/waves-cf912ee-busy.md), as much as the effects an A/B looks for; a
  * ratio from pairs in both orders cancels that, and how many pairs favour each side says whether
- * the median is more than the order's noise. Pure: the orders and the summary, no timing.
+ * the median is more than the order's noise. Pure: the flags, the orders and the summary, no timing.
  */
 import type { Table } from '../lib/table.js';
 
@@ -45,6 +45,40 @@ export function namedTwin<T extends { readonly name: string }>(cs: readonly T[],
   const candidate = cs.find((c) => c.name === candidateName);
   if (baseline === undefined || candidate === undefined) return { twins: [], rest: [...cs] };
   return { twins: [{ baseline, candidate, first: cs.indexOf(baseline) < cs.indexOf(candidate) ? 'baseline' : 'candidate' }], rest: cs.filter((c) => c !== baseline && c !== candidate) };
+}
+
+/** The pairing flags as given: `--pairs N`, `--pair-rows A,B`, `--baseline DIR` (undefined when absent). */
+export interface PairFlags {
+  readonly pairs?: string | undefined;
+  readonly pairRows?: string | undefined;
+  readonly baseline?: string | undefined;
+}
+
+/** What the pairing flags ask for: how many pairs (none: no pairs), and the two rows to pair (none: each `X @baseline` with its `X`). */
+export interface Pairing {
+  readonly pairs: number | undefined;
+  readonly rows: readonly [baseline: string, candidate: string] | undefined;
+}
+
+/**
+ * `--pairs` and `--pair-rows` read and checked against each other, `--baseline` and the names of
+ * the contenders there are (`known`); each error names its flag, what was expected and what was received.
+ */
+export function readPairing(f: PairFlags, known: readonly string[]): Pairing {
+  const pairs = f.pairs === undefined ? undefined : Number(f.pairs);
+  if (pairs !== undefined && !(Number.isInteger(pairs) && pairs >= 1)) throw new Error(`--pairs: expected a number of pairs >= 1, received ${JSON.stringify(f.pairs)}`);
+  const rows = f.pairRows?.split(',').map((n) => n.trim());
+  if (rows !== undefined && (rows.length !== 2 || rows[0] === rows[1] || pairs === undefined)) throw new Error(`--pair-rows: expected two different contenders "BASELINE,CANDIDATE" and --pairs N, received --pair-rows ${JSON.stringify(f.pairRows)}${pairs === undefined ? ' and no --pairs' : ''}`);
+  const unknown = rows?.filter((n) => !known.includes(n)) ?? [];
+  if (unknown.length > 0) throw new Error(`--pair-rows: unknown contender(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
+  if (pairs !== undefined && f.baseline === undefined && rows === undefined) throw new Error('--pairs: expected --baseline DIR (pairs are a contender and its @baseline twin) or --pair-rows A,B, received neither');
+  return { pairs, rows: rows === undefined ? undefined : [rows[0]!, rows[1]!] };
+}
+
+/** The rows of `cs` that run in pairs under `p` (bench/gateway/pair-run.ts), and the rest, which run one after another. */
+export function pairUp<T extends { readonly name: string }>(cs: readonly T[], p: Pairing): { twins: Twin<T>[]; rest: T[] } {
+  if (p.pairs === undefined) return { twins: [], rest: [...cs] };
+  return p.rows === undefined ? twins(cs) : namedTwin(cs, p.rows[0], p.rows[1]);
 }
 
 const other = (s: Side): Side => (s === 'baseline' ? 'candidate' : 'baseline');

@@ -1,5 +1,5 @@
-/** The gateway bench's progress lines: one per row as it is measured, open loop and closed loop. */
-import type { ClosedRow } from './closed-loop.js';
+/** The gateway bench's progress lines: one per row as it is measured, open loop, closed loop and rate rows. */
+import type { ClosedRow, RateRow } from './closed-loop.js';
 import type { Measurement } from './measure.js';
 
 export const openLine = (m: Measurement): string =>
@@ -14,3 +14,8 @@ export const closedLine = (r: ClosedRow): string =>
   (r.pacer === undefined ? '' : `\n    pacer per s: pauses ${Math.round(r.pacer.pauses)} (repaused ${Math.round(r.pacer.repaused)}), woken ${Math.round(r.pacer.woken)}, ran out ${Math.round(r.pacer.ranOut)}, refusals not paced ${Math.round(r.pacer.unpaced)}`) +
   (r.slots === undefined ? '' : `\n    permits (gateway /status, ${r.slots.samples} samples): mean in flight ${r.slots.meanInFlight.toFixed(1)} (upstream in service ${r.upstreamMeanInService.toFixed(1)}: turnaround ${(r.slots.meanInFlight - r.upstreamMeanInService).toFixed(1)} slots), mean queued ${r.slots.meanQueued.toFixed(1)}, queue empty with a permit free ${(r.slots.emptyWithFree * 100).toFixed(0)}% of samples`) +
   (r.slots?.perWorker === undefined ? '' : `\n    per worker: ${r.slots.perWorker.map((w, i) => `#${i} connections ${w.meanConnections.toFixed(0)}, limit ${w.meanLimit.toFixed(1)}, in flight ${w.meanInFlight.toFixed(1)}, queued ${w.meanQueued.toFixed(1)}, idle while another queued ${(w.idleWhileOtherQueued * 100).toFixed(0)}%`).join('; ')}`);
+
+export const rateLine = (r: RateRow): string =>
+  `  ${r.contender.padEnd(16)} ${String(r.connections).padStart(5)} conns  upstream: ${r.admitted} in ${r.spanS.toFixed(3)} s of ${Math.round(r.allowed)} allowed (${(r.deviation * 100).toFixed(2)}%)  ` +
+  `wrk: ${r.wrkAdmitted} of ${Math.round(r.wrkAllowed)} (${(r.wrkDeviation * 100).toFixed(2)}%)  refused ${r.refused}  offered ${Math.round(r.offeredPerS)}/s  ceiling ${Math.round(r.ceilingPerS)}/s${r.clientBound ? ' CLIENT-BOUND' : ''}  ` +
+  `max gap ${r.maxGapMs.toFixed(1)} ms, ${Math.round(r.overflowed)} tokens overflowed (${Math.round(r.overflowedAllHeld)} while every connection waited on the upstream; shortfall ${Math.round(r.allowed - r.admitted)}), upstream max ${r.maxUpstreamMs.toFixed(1)} ms, refused with >= half a burst in the bucket ${r.refusedWithTokens} of ${r.refusalsInSpan}  pauses ${r.pauses}`;

@@ -1,7 +1,7 @@
 // bench:gateway --pairs (bench/gateway/pairs.ts): which rows pair up, the order of each pair
 // (alternating, so that neither side always runs second), and the summary of the ratios.
 import { describe, expect, it } from 'vitest';
-import { namedTwin, pairOrders, pairResult, pairsSummaryTable, summarize, summaryLine, twins } from '../../bench/gateway/pairs.js';
+import { namedTwin, pairOrders, pairResult, pairsSummaryTable, pairUp, readPairing, summarize, summaryLine, twins } from '../../bench/gateway/pairs.js';
 import { recordMarkdown } from '../../bench/gateway/report.js';
 import type { GatewayRecord } from '../../bench/gateway/report.js';
 
@@ -27,6 +27,28 @@ describe('bench:gateway --pairs', () => {
     expect(rest.map((c) => c.name)).toEqual(['haproxy nbthread 1']);
     // One of the two not picked (another section's list): nothing pairs.
     expect(namedTwin(named('node limit floor'), 'node limit floor', 'node limit floor http.Agent')).toEqual({ twins: [], rest: named('node limit floor') });
+  });
+
+  it('reads --pairs and --pair-rows, each error naming its own flag, what it expected and what it received', () => {
+    const known = ['node limit floor', 'node limit floor http.Agent', 'sluice 1 worker'];
+    expect(readPairing({}, known)).toEqual({ pairs: undefined, rows: undefined });
+    expect(readPairing({ pairs: '2', baseline: '/tmp/b' }, known)).toEqual({ pairs: 2, rows: undefined });
+    expect(readPairing({ pairs: '4', pairRows: ' node limit floor , node limit floor http.Agent' }, known)).toEqual({ pairs: 4, rows: ['node limit floor', 'node limit floor http.Agent'] });
+    expect(() => readPairing({ pairs: '0', baseline: '/tmp/b' }, known)).toThrow('--pairs: expected a number of pairs >= 1, received "0"');
+    expect(() => readPairing({ pairs: '2' }, known)).toThrow('--pairs: expected --baseline DIR (pairs are a contender and its @baseline twin) or --pair-rows A,B, received neither');
+    expect(() => readPairing({ pairRows: 'node limit floor,sluice 1 worker' }, known)).toThrow('--pair-rows: expected two different contenders "BASELINE,CANDIDATE" and --pairs N, received --pair-rows "node limit floor,sluice 1 worker" and no --pairs');
+    expect(() => readPairing({ pairs: '2', pairRows: 'sluice 1 worker,sluice 1 worker' }, known)).toThrow('--pair-rows: expected two different contenders');
+    // A misspelt row is the --pair-rows flag's error (it was reported as --only's, a flag the command may not have had).
+    expect(() => readPairing({ pairs: '2', pairRows: 'node limit floor,node limit flor' }, known)).toThrow(
+      '--pair-rows: unknown contender(s) node limit flor; choose from node limit floor, node limit floor http.Agent, sluice 1 worker',
+    );
+  });
+
+  it('pairs up by the flags: nothing without --pairs, the two --pair-rows with them, else each @baseline twin', () => {
+    const cs = named('sluice 1 worker @baseline', 'node limit floor', 'sluice 1 worker', 'node limit floor http.Agent');
+    expect(pairUp(cs, { pairs: undefined, rows: undefined })).toEqual({ twins: [], rest: cs });
+    expect(pairUp(cs, { pairs: 2, rows: undefined }).twins.map((t) => t.candidate.name)).toEqual(['sluice 1 worker']);
+    expect(pairUp(cs, { pairs: 2, rows: ['node limit floor', 'node limit floor http.Agent'] }).twins.map((t) => t.candidate.name)).toEqual(['node limit floor http.Agent']);
   });
 
   it('alternates which side goes first from pair to pair, each side first in half of an even count', () => {
