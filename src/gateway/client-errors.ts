@@ -15,6 +15,7 @@
  * - a response already on the wire for this same request: nothing can be said; the close.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
 import { listHas } from './header-lists.js';
@@ -192,13 +193,16 @@ function endWith(socket: Duplex, answer: string): void {
 /**
  * The server's `clientError` listener; `maxHeaderSize` is stated in the answer to a head over
  * it; `lastOf(socket)`: the response of the last request parsed on the connection (pipeline-limit.ts);
- * `held`: the gateway's own holds on reading, whose time a request timeout does not count (held-timeouts.ts).
+ * `held`: the gateway's own holds on reading, whose time a request timeout does not count (held-timeouts.ts);
+ * `idleClosed`: called instead of counting a bad request when the timeout is a connection's that never
+ * sent a byte (a preconnect, a scanner, an idle flood: nothing was requested, so nothing was bad).
  */
 export function onClientError(
   bad: BadRequests,
   maxHeaderSize?: number,
   lastOf?: (socket: Duplex) => ServerResponse | undefined,
   held?: { readonly reads: HeldReads; readonly headersTimeoutMs: () => number; readonly answerAtTurn?: (res: ServerResponse, answer: () => void) => boolean },
+  idleClosed?: () => void,
 ): (err: ParseError, socket: Duplex) => void {
   /** Connections whose error is to be answered after requests pipelined before it (not marked answered yet: those are still served). */
   const after = new WeakSet<Duplex>();
@@ -247,7 +251,9 @@ export function onClientError(
       after.add(socket);
       return answerAfter(last, socket, bad, answer, () => bad.count(v.reason, v.status));
     }
-    bad.count(v.reason, v.status);
+    // Still answered 408 (a client that did connect for a reason is told why it is closed).
+    if (v.reason === 'request_timeout' && inFlight === undefined && idleClosed !== undefined && (socket as Partial<Socket>).bytesRead === 0) idleClosed();
+    else bad.count(v.reason, v.status);
     bad.markAnswered(socket);
     if (inFlight === undefined || req === undefined) return endWith(socket, answer);
     if (!req.complete) {

@@ -26,6 +26,8 @@ export interface GatewayCounters {
   /** Connections over `server.maxConnections` answered 503 `connections_full` (connection-limit.ts), and closed at accept without an answer (more of them lingering than it allows). */
   connectionsRefused: number;
   connectionsDropped: number;
+  /** Connections closed (408) at headersTimeout without having sent a byte — a preconnect, a scanner, an idle flood: not bad requests, nothing was requested. */
+  idleConnectionsClosed: number;
   /** Connections closed for pipelining: 16 or more of their requests waiting, with 20,000 waiting on all connections (pipeline-limit.ts MAX_WAITING). */
   pipelineCut: number;
   /** Reads of which the rest was held unparsed, the connection not read, because 16 requests waited on it (pipeline-feed.ts). */
@@ -35,5 +37,5 @@ export interface GatewayCounters {
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersHeld: 0, slowReadersCut: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0, pipelineCut: 0, pipelineHeld: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersHeld: 0, slowReadersCut: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0, idleConnectionsClosed: 0, pipelineCut: 0, pipelineHeld: 0 };
 }

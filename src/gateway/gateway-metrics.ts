@@ -21,7 +21,7 @@ import type { Dashboard } from '../dashboard/dashboard.js';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total', 'sluice_gate_info'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_connections_idle_closed_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total', 'sluice_gate_info'] as const;
 
 type Labels = Record<string, string>;
 
@@ -131,6 +131,16 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState, 
       this.inc({ outcome: 'refused' }, state.counters.connectionsRefused);
       this.inc({ outcome: 'dropped' }, state.counters.connectionsDropped);
       this.inc({ outcome: 'pipeline_cut' }, state.counters.pipelineCut);
+    },
+  });
+  // Apart from bad requests: nothing was requested (a preconnect, a scanner, an idle flood).
+  new Counter({
+    name: 'sluice_connections_idle_closed_total',
+    help: 'Connections closed (408) at server.headersTimeout without having sent a byte: a browser preconnect, a scanner, an idle flood. Not counted in sluice_bad_requests_total.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state.counters.idleConnectionsClosed);
     },
   });
   // A page that stops reading is dropped, not buffered for: how often that happens, and how

@@ -216,7 +216,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   applyServerLimits(server, resolved, state.pacer, loop, logger, connections);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.
   const lastOf = (socket: object): ServerResponse | undefined => pipeline.lastResponse(socket);
-  server.on('clientError', onClientError(state.badRequests, s.maxHeaderSize, lastOf, { reads: pipeline, headersTimeoutMs: () => server.headersTimeout, answerAtTurn: (res, answer) => pipeline.answerAtTurn(res, answer) }));
+  server.on('clientError', onClientError(state.badRequests, s.maxHeaderSize, lastOf, { reads: pipeline, headersTimeoutMs: () => server.headersTimeout, answerAtTurn: (res, answer) => pipeline.answerAtTurn(res, answer) }, () => void state.counters.idleConnectionsClosed++));
   server.on('connect', onConnect(state.badRequests, lastOf));
   // An HTTP/0.9 request line (no version, no headers to follow) is answered 505 at once, not 408 after headersTimeout.
   // A first line longer than the head may be: its overflow is answered 414, not 431.
