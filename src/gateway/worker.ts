@@ -80,8 +80,11 @@ export function runWorker(): void {
     const gw = gateway;
     if (gw === undefined) throw new Error('not started');
     switch (m.op) {
-      case 'status':
-        return { status: gw.status(), dashboard: gw.dashboard(), generation } satisfies WorkerSnapshot;
+      case 'status': {
+        // Its own record counts its own reloads (a replacement made none): the generation it runs is the primary's.
+        const status = gw.status();
+        return { status: status.reload === undefined ? status : { ...status, reload: { ...status.reload, generation } }, dashboard: gw.dashboard(), generation } satisfies WorkerSnapshot;
+      }
       case 'metrics':
         return gw.metrics();
       case 'reload': {

@@ -15,7 +15,7 @@ afterEach(cleanup);
 
 interface Status {
   readonly reload: { readonly applied: number; readonly partial: number; readonly rejected: number; readonly generation: number; readonly last?: { readonly outcome: string; readonly generation: number } };
-  readonly workers: readonly { readonly pid: number; readonly exited: boolean; readonly generation: number | undefined; readonly status?: { readonly policies: readonly { readonly gates: readonly { readonly limit?: number }[] }[] } }[];
+  readonly workers: readonly { readonly pid: number; readonly exited: boolean; readonly generation: number | undefined; readonly status?: { readonly reload?: { readonly generation: number }; readonly policies: readonly { readonly gates: readonly { readonly limit?: number }[] }[] } }[];
 }
 
 const kill = (pid: number): void => {
@@ -73,6 +73,8 @@ describe('sluice gateway --workers 2: a reload one worker does not take', () => 
     expect(last!.reload.partial).toBeGreaterThanOrEqual(1);
     expect(generation).toBeGreaterThanOrEqual(2);
     expect(last!.workers.map((w) => w.generation)).toEqual([generation, generation]);
+    // Each worker's own status says the same generation (not a count of its own reloads: the replacement made none).
+    expect(last!.workers.map((w) => w.status?.reload?.generation)).toEqual([generation, generation]);
     const lines = gw.lines.slice(from);
     // The log says what each worker runs while they differ, and when they all run the new one.
     expect(lines.some((x) => x.includes('"msg":"reload partial: converging"') && x.includes(`"generation":${generation}`))).toBe(true);
