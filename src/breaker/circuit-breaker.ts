@@ -24,7 +24,8 @@
  * `timing`) or a listener wants; a permit granted unstamped has `grantedAt` NaN, so a
  * release listener that subscribed while it was in flight sees `latencyMs` NaN.
  */
-import { diagnosticsChannels, GateBase, GatePermit, InvalidArgumentError, readContext, rejectionError } from '../core/index.js';
+import { diagnosticsChannels, GateBase, GatePermit, InvalidArgumentError, optionKeys, optKnownKeys, readContext, rejectionError } from '../core/index.js';
+import { CONTEXT_KEY_MAP } from '../core/gate-base.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/index.js';
 import { Ewma } from '../core/ewma.js';
 import { admittedAgain } from '../core/gate-base.js';
@@ -56,6 +57,10 @@ export interface ExecuteOptions<T> extends AdmissionContext {
   /** Outcome of a thrown error; overrides the breaker's `classifyError`. */
   readonly classifyError?: (error: unknown) => Outcome;
 }
+
+const EXECUTE_KEYS = optionKeys<ExecuteOptions<unknown>>({ ...CONTEXT_KEY_MAP, classify: true, classifyError: true });
+
+const RESTORE_KEYS = optionKeys<{ readonly rebase?: boolean }>({ rebase: true });
 
 /** Smoothing of the call-latency estimate (EWMA weight of a new sample). */
 const LATENCY_ALPHA = 0.1;
@@ -99,7 +104,10 @@ export class CircuitBreaker extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission {
-    const ctx = readContext(context);
+    return this.#admit(readContext(context, this));
+  }
+
+  #admit(ctx: AdmissionContext): Admission {
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     const state = this.#state;
     if (state === 'closed' || state === 'disabled') {
@@ -134,7 +142,7 @@ export class CircuitBreaker extends GateBase {
    * `retryAfterMs` = time until the next probe).
    */
   execute<T>(fn: () => T | PromiseLike<T>, options?: ExecuteOptions<T>): Promise<T> {
-    const a = this.admit(options);
+    const a = this.#admit(readContext(options, 'CircuitBreaker.execute', EXECUTE_KEYS));
     if (!a.ok) return Promise.reject(rejectionError(a));
     let result: T | PromiseLike<T>;
     try {
@@ -267,6 +275,7 @@ export class CircuitBreaker extends GateBase {
    * restore are no longer recorded; probes in flight elsewhere are not carried over.
    */
   restoreState(snapshot: BreakerSnapshot, options: { readonly rebase?: boolean } = {}): void {
+    optKnownKeys('CircuitBreaker.restoreState', options, RESTORE_KEYS);
     const s = readSnapshot(snapshot);
     const now = this.clock.now();
     const delta = options.rebase === true ? now - s.takenAt : 0;

@@ -33,7 +33,7 @@ export class ComposedGate extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
-    const ctx = chainContext(readContext(context), this.clock);
+    const ctx = chainContext(readContext(context, this), this.clock);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     const startedAt = this.clock.now();
     const r = walkChain(this.gates, ctx);

@@ -118,7 +118,7 @@ export class ConcurrencyGate extends GateBase {
    */
   earlyRefusal(context?: AdmissionContext): Rejection | undefined {
     if (this.#line.successor !== undefined) return this.#line.successor.earlyRefusal(context);
-    const ctx = readContext(context);
+    const ctx = readContext(context, 'ConcurrencyGate.earlyRefusal');
     // While the store is away, admit() refuses store_unavailable: no early refusal under another reason first.
     if (!this.#refuseEarly || this.closed || this.#away !== undefined) return undefined;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
@@ -168,7 +168,7 @@ export class ConcurrencyGate extends GateBase {
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
     if (this.#line.successor !== undefined) return this.#line.successor.admit(passedOn(context, this));
-    const ctx = readContext(context);
+    const ctx = readContext(context, this);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
     // An aborted caller is refused even when a slot is free (as rate gates and Channel.put do).
@@ -197,7 +197,7 @@ export class ConcurrencyGate extends GateBase {
    */
   tryAdmit(context?: AdmissionContext): Admission {
     if (this.#line.successor !== undefined) return this.#line.successor.tryAdmit(passedOn(context, this));
-    const ctx = readContext(context);
+    const ctx = readContext(context, 'ConcurrencyGate.tryAdmit');
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (this.#away !== undefined) return this.reject('store_unavailable', this.#away, undefined, ctx);
     if (ctx.signal?.aborted) throw abortError(this.name, ctx.signal);

@@ -7,6 +7,8 @@ import { systemClock } from './clock.js';
 import { AbortedError, ClosedError, InvalidArgumentError, RejectedError } from './errors.js';
 import { EventHub } from './events.js';
 import type { GateListener } from './events.js';
+import { callKnownKeys, onlyKnownKeys, optionKeys } from './option-keys.js';
+import type { OptionKeyMap } from './option-keys.js';
 import { argNumber } from './options.js';
 import { REJECTION_REASONS } from './types.js';
 import { WaitSignal } from './wait-signal.js';
@@ -208,12 +210,22 @@ function permitOrThrow(answer: Admission): Permit {
   throw rejectionError(answer);
 }
 
-/** Read and validate a context. Throws InvalidArgumentError naming the field. */
-export function readContext(ctx: AdmissionContext | undefined): AdmissionContext {
+/** The keys of an admission context: the per-call options of every gate's admit() and acquire(). */
+export const CONTEXT_KEY_MAP: OptionKeyMap<AdmissionContext> = { key: true, priority: true, cost: true, deadline: true, maxWaitMs: true, partition: true, signal: true };
+export const CONTEXT_KEYS = optionKeys(CONTEXT_KEY_MAP);
+
+/**
+ * Read and validate a context. Throws InvalidArgumentError naming the field, and
+ * InvalidOptionError for a key not in `known` (a misspelt `sginal` would leave the wait
+ * unabortable, in silence), naming `call`: a string, or the gate asked (its class's
+ * `acquire/admit`, named only when there is an error to tell).
+ */
+export function readContext(ctx: AdmissionContext | undefined, call: string | object = 'admission context', known: readonly string[] = CONTEXT_KEYS): AdmissionContext {
   if (ctx === undefined) return EMPTY;
   // A JavaScript caller may pass null, or a number meaning the cost (`acquire(3)`): say so,
   // rather than a TypeError or a silent cost of 1.
   if (typeof ctx !== 'object' || ctx === null || Array.isArray(ctx)) throw new InvalidArgumentError('context', 'an object ({ key, priority, cost, deadline, maxWaitMs, signal }) or undefined', ctx);
+  if (!onlyKnownKeys(ctx, known)) callKnownKeys(typeof call === 'string' ? call : `${call.constructor.name}.acquire/admit`, ctx, known);
   if (ctx.cost !== undefined) argNumber('cost', ctx.cost, 1);
   if (ctx.priority !== undefined && (typeof ctx.priority !== 'number' || !Number.isFinite(ctx.priority))) {
     throw new InvalidArgumentError('priority', 'a finite number', ctx.priority);

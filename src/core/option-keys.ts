@@ -31,11 +31,34 @@ export function optKnownKeys(owner: string, options: unknown, known: readonly st
     return;
   }
   for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
-    const near = nearestKey(key, known);
-    const hint = near === undefined ? `: ${known.join(', ')}` : ` (did you mean ${JSON.stringify(near)}?)`;
-    throw new InvalidOptionError(`${prefix}${key}`, `one of the ${owner} options${hint}`, (options as Record<string, unknown>)[key]);
+    if (!known.includes(key)) throw unknownKey(owner, options, key, known, prefix);
   }
+}
+
+/**
+ * {@link optKnownKeys} for the options object of a call on a hot path (a gate's admission
+ * context, a put): a `for...in` over its keys allocates nothing, and the error is built only
+ * for an unknown key. Inherited enumerable keys count, as a read of `options.signal` finds them.
+ */
+export function callKnownKeys(call: string, options: object, known: readonly string[]): void {
+  for (const key in options) {
+    if (!known.includes(key)) throw unknownKey(call, options, key, known, '');
+  }
+}
+
+/** Whether every key of `options` is in `known` (as {@link callKnownKeys} reads them): to name the call only when it is not. */
+export function onlyKnownKeys(options: object, known: readonly string[]): boolean {
+  for (const key in options) {
+    if (!known.includes(key)) return false;
+  }
+  return true;
+}
+
+/** The option-error of an unknown key: the nearest known key, or the list of them. */
+function unknownKey(owner: string, options: object, key: string, known: readonly string[], prefix: string): InvalidOptionError {
+  const near = nearestKey(key, known);
+  const hint = near === undefined ? `: ${known.join(', ')}` : ` (did you mean ${JSON.stringify(near)}?)`;
+  return new InvalidOptionError(`${prefix}${key}`, `one of the ${owner} options${hint}`, (options as Record<string, unknown>)[key]);
 }
 
 /**

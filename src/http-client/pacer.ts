@@ -81,7 +81,7 @@ export class Pacer extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
-    const ctx = readContext(context);
+    const ctx = readContext(context, this);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     const now = this.clock.now();
     this.#refill(now);

@@ -122,7 +122,7 @@ export class LoadShedder extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission {
-    const ctx = readContext(context);
+    const ctx = readContext(context, this);
     const cls = this.classOf(ctx);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     const state = this.#classes[cls];

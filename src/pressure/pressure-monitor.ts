@@ -54,6 +54,8 @@ interface SignalState {
 }
 
 const MONITOR_KEYS = optionKeys<PressureMonitorOptions>({ name: true, clock: true, signals: true, intervalMs: true, autoscale: true });
+/** waitFor()'s options: a misspelt `signal` would leave the wait unabortable. */
+const WAIT_FOR_KEYS = optionKeys<{ readonly signal?: AbortSignal }>({ signal: true });
 
 export class PressureMonitor implements PressureSource {
   readonly name: string;
@@ -181,6 +183,11 @@ export class PressureMonitor implements PressureSource {
    * producer awaits `waitFor('ok')` before sending more. Rejects with AbortedError on abort.
    */
   waitFor(level: PressureLevel = 'ok', options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      optKnownKeys('PressureMonitor.waitFor', options, WAIT_FOR_KEYS);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const target = levelRank(level);
     if (levelRank(this.#level) <= target) return Promise.resolve();
     const signal = options.signal;

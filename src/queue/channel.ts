@@ -28,6 +28,7 @@ import { PriorityPutters } from './priority-putters.js';
 import type { ChannelOptions, DropPolicy, OverflowStrategy, ResolvedChannelOptions } from './options.js';
 import { randomIndex, RingStore } from './ring-store.js';
 import type { ChannelStats, PutContext, PutManyResult, PutResult, TakeContext, TakeResult } from './types.js';
+import { PUT_KEYS, TAKE_KEYS } from './types.js';
 import { argInt, channelBatches, putEach } from './channel-batches.js';
 import { WaiterList } from './waiter-list.js';
 import type { PutWaiter } from './waiter.js';
@@ -99,7 +100,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
    * or InvalidArgumentError for a bad context. A rejected item stays with its caller.
    */
   put(item: T, ctx?: PutContext): Promise<PutResult> {
-    const refused = this.#refuseContext(ctx);
+    const refused = this.#refuseContext(ctx, 'Channel.put', PUT_KEYS);
     if (refused !== undefined) return refused;
     if (this.#closed) return Promise.reject(rejectionError(this.#meter.reject('closed', Infinity, ctx)));
     let r: PutResult | 'full';
@@ -120,7 +121,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
    * close. Only the context's `key` and `priority` matter. Throws InvalidArgumentError on a bad context.
    */
   tryPut(item: T, ctx?: PutContext): PutResult | Rejection {
-    if (ctx !== undefined) readContext(ctx);
+    if (ctx !== undefined) readContext(ctx, 'Channel.tryPut', PUT_KEYS);
     if (this.#closed) return this.#meter.reject('closed', Infinity, ctx);
     const r = this.#offer(item, ctx);
     return r === 'full' ? this.#meter.reject('queue_full', this.#retryAfter(this.clock.now()), ctx) : r;
@@ -142,7 +143,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
     const max = argInt('take(max)', a, 1);
     if (this.#store.size > 0) {
       // As take(ctx) does: a bad context or an aborted signal is refused even with items there.
-      return this.#refuseContext(ctx) ?? Promise.resolve(this.#takeUpTo([], max));
+      return this.#refuseContext(ctx, 'Channel.take', TAKE_KEYS) ?? Promise.resolve(this.#takeUpTo([], max));
     }
     return (this.#receive(undefined, ctx) as Promise<T>).then((first): T[] => this.#takeUpTo([first], max));
   }
@@ -154,7 +155,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
    * stay with the caller.
    */
   putMany(items: Iterable<T>, ctx?: PutContext): Promise<PutManyResult> {
-    return this.#refuseContext(ctx) ?? putEach(items, (item) => (this.#closed ? 'full' : this.#offer(item, ctx)), (item) => this.put(item, ctx));
+    return this.#refuseContext(ctx, 'Channel.putMany', PUT_KEYS) ?? putEach(items, (item) => (this.#closed ? 'full' : this.#offer(item, ctx)), (item) => this.put(item, ctx));
   }
 
   /** An async iterator of batches: each `next()` is a `take(max)`. Ends when the channel is closed and drained. */
@@ -226,10 +227,10 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   }
 
   /** A bad context or an already-aborted signal: the call's rejection, before anything is queued. */
-  #refuseContext(ctx: TakeContext | PutContext | undefined): Promise<never> | undefined {
+  #refuseContext(ctx: TakeContext | PutContext | undefined, call: string, known: readonly string[]): Promise<never> | undefined {
     if (ctx === undefined) return undefined;
     try {
-      readContext(ctx);
+      readContext(ctx, call, known);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -282,7 +283,7 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   }
 
   #receive(owner: object | undefined, ctx: TakeContext | undefined): Promise<unknown> {
-    const refused = this.#refuseContext(ctx);
+    const refused = this.#refuseContext(ctx, 'Channel.take', TAKE_KEYS);
     if (refused !== undefined) return refused;
     if (this.#store.size > 0) {
       const item = this.#takeNow();

@@ -1,5 +1,6 @@
 /** The channel's call and result shapes. */
 import type { AdmissionContext, GateStats } from '../core/types.js';
+import { optionKeys } from '../core/option-keys.js';
 import type { DisciplineName } from '../discipline/create.js';
 import type { DropPolicy, OverflowStrategy } from './options.js';
 
@@ -23,6 +24,10 @@ export type PutContext = Pick<AdmissionContext, 'key' | 'priority' | 'deadline' 
 
 /** A take's context: how long it may wait for an item, and its AbortSignal. */
 export type TakeContext = Pick<AdmissionContext, 'deadline' | 'maxWaitMs' | 'signal'>;
+
+/** A put's and a take's context keys: a take has no key or priority to give. */
+export const PUT_KEYS = optionKeys<PutContext>({ key: true, priority: true, deadline: true, maxWaitMs: true, signal: true });
+export const TAKE_KEYS = optionKeys<TakeContext>({ deadline: true, maxWaitMs: true, signal: true });
 
 /** `tryTake()`'s answer. `done`: the channel is closed and drained; otherwise it is merely empty now. */
 export type TakeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly done: boolean };

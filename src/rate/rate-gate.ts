@@ -146,7 +146,7 @@ export abstract class RateGate extends GateBase {
   }
 
   admit(ctx?: AdmissionContext): Admission | Promise<Admission> {
-    const c = readContext(ctx);
+    const c = readContext(ctx, this);
     const key = this.keyOf(c);
     if (this.closed) return this.reject('closed', Infinity, undefined, c);
     const signal = c.signal;

@@ -153,7 +153,7 @@ export class SharedConcurrencyGate extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
-    const ctx = readContext(context);
+    const ctx = readContext(context, this);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
     const cost = ctx.cost ?? 1;

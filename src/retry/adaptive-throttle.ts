@@ -76,7 +76,7 @@ export class AdaptiveThrottle extends GateBase {
   }
 
   admit(context?: AdmissionContext): Admission {
-    const ctx = readContext(context);
+    const ctx = readContext(context, this);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
     const now = this.clock.now();
     const p = this.#p(this.#counts.total(REQUESTS, now), this.#counts.total(ACCEPTS, now));

@@ -9,7 +9,7 @@
  *   requested wait > maxRetryAfterMs; or now + wait >= deadline; or the budget is spent.
  * Otherwise it waits max(backoff(n), requested wait) and tries again.
  */
-import { AbortedError, argNumber } from '../core/index.js';
+import { AbortedError, argNumber, optionKeys, optKnownKeys } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { stallAware } from '../core/stall-aware.js';
 import { NEVER_ABORTED, runAttempt, sleep } from './attempt.js';
@@ -24,6 +24,9 @@ export interface RetryCallOptions {
   /** Absolute deadline on the policy's clock; the earlier of it and start + deadlineMs wins. */
   readonly deadline?: number;
 }
+
+/** A misspelt `signal` would leave the call unabortable, in silence. */
+const CALL_KEYS = optionKeys<RetryCallOptions>({ signal: true, deadline: true });
 
 /**
  * @example
@@ -50,6 +53,7 @@ export class RetryPolicy {
 
   /** Run `fn` until it succeeds or the policy gives up; resolves its value or rejects with its last error. */
   async execute<T>(fn: Attempt<T>, options?: RetryCallOptions): Promise<T> {
+    optKnownKeys('RetryPolicy.execute', options, CALL_KEYS);
     const c = this.#c;
     const caller = options?.signal;
     if (caller?.aborted === true) throw new AbortedError('retry', caller.reason);
