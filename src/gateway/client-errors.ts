@@ -243,7 +243,8 @@ export function onClientError(
         return;
       }
     }
-    const answer = rawProblem(v.status, v.reason, v.detail);
+    // Built when it is written (its Date then): it may wait behind the responses before it (review23).
+    const answer = (): string => rawProblem(v.status, v.reason, v.detail);
     // Requests parsed before the error wait behind the one in flight: each is served in turn, and
     // the answer follows the last (hostile-7: it followed the first, and the others were dropped).
     const last = lastOf?.(socket);
@@ -255,19 +256,19 @@ export function onClientError(
     if (v.reason === 'request_timeout' && inFlight === undefined && idleClosed !== undefined && (socket as Partial<Socket>).bytesRead === 0) idleClosed();
     else bad.count(v.reason, v.status);
     bad.markAnswered(socket);
-    if (inFlight === undefined || req === undefined) return endWith(socket, answer);
+    if (inFlight === undefined || req === undefined) return endWith(socket, answer());
     if (!req.complete) {
       // The error is in this request's body: its forwarding ends now (before undici sends it,
       // if it has not yet); the client is told so if its response has not begun.
       abandonForwarding(inFlight);
       if (inFlight.headersSent) socket.destroy();
-      else endWith(socket, answer);
+      else endWith(socket, answer());
       return;
     }
     // The error is in a later request pipelined behind this one: its answer follows this response.
-    if (inFlight.writableFinished) return endWith(socket, answer);
+    if (inFlight.writableFinished) return endWith(socket, answer());
     if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
-    inFlight.prependOnceListener('finish', () => (socket.writable ? endWith(socket, answer) : socket.destroy()));
+    inFlight.prependOnceListener('finish', () => (socket.writable ? endWith(socket, answer()) : socket.destroy()));
   };
   return listener;
 }
@@ -279,7 +280,7 @@ export function onClientError(
  * answered (RFC 9112 section 9.6) — until gateway-edges a 400 for those bytes followed a
  * response that had said the connection closes.
  */
-function answerAfter(last: ServerResponse, socket: Duplex, bad: BadRequests, answer: string, count: () => void): void {
+function answerAfter(last: ServerResponse, socket: Duplex, bad: BadRequests, answer: () => string, count: () => void): void {
   const saysClose = (): boolean => listHas(String(last.getHeader('connection') ?? ''), 'close');
   // Before it is made to close below.
   const closedByItself = !last.shouldKeepAlive || saysClose();
@@ -288,7 +289,7 @@ function answerAfter(last: ServerResponse, socket: Duplex, bad: BadRequests, ans
     bad.markAnswered(socket);
     if (closedByItself || saysClose()) return;
     count();
-    if (socket.writable) endWith(socket, answer);
+    if (socket.writable) endWith(socket, answer());
     else socket.destroy();
   });
 }
@@ -313,7 +314,7 @@ export function onConnect(bad: BadRequests, lastOf?: (socket: Duplex) => ServerR
   return (_req, socket) => {
     // Answered already (a CONNECT line without a version: versionless-requests.ts).
     if (bad.answered(socket)) return;
-    const answer = rawProblem(405, 'method_not_allowed', 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS });
+    const answer = (): string => rawProblem(405, 'method_not_allowed', 'This is a reverse proxy, not a tunnel: CONNECT is refused.', { Allow: ALLOWED_METHODS });
     const last = lastOf?.(socket) ?? inFlightOf(socket);
     if (last !== undefined && !last.writableFinished && !last.destroyed) {
       // Marked answered only then: the requests waiting behind the one in flight are still served.
@@ -321,7 +322,7 @@ export function onConnect(bad: BadRequests, lastOf?: (socket: Duplex) => ServerR
     }
     bad.count('method_not_allowed', 405);
     bad.markAnswered(socket);
-    if (socket.writable) endWith(socket, answer);
+    if (socket.writable) endWith(socket, answer());
     else socket.destroy();
   };
 }

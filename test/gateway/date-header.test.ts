@@ -6,7 +6,7 @@
 // admin listener's own (admin-errors.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, oneRoute, startInProcess, upstream } from './helpers.js';
-import { rawExchange } from './raw-client.js';
+import { rawExchange, rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
 
@@ -65,5 +65,25 @@ describe('the Date of the answers the gateway writes itself', () => {
       if (!(at >= Math.floor(started / 1000) * 1000 && at <= Date.now())) missing.push(`${what} (${status}): ${/\r\ndate: [^\r]*/i.exec(r.head)?.[0].trim() ?? 'no Date'}`);
     }
     expect(missing).toEqual([]);
+  }, 60_000);
+
+  it('is the time the answer is written, not the time of the error: an answer that waits behind a slow response is dated when it goes', async () => {
+    // review23: the answer was built (and dated) when the parser refused the request, then sent
+    // after the responses before it — behind a 3 s upstream, 3 s stale.
+    const up = await upstream((req, res) => void setTimeout(() => res.end('ok'), req.url === '/slow' ? 3000 : 0));
+    const gw = await startInProcess(oneRoute(up.url, '10s'));
+    const bad = `GET /x\x00 HTTP/1.1\r\n${H}\r\n`;
+    // Behind the request in flight alone, and behind one waiting its turn after it (answerAfter).
+    for (const before of [`GET /slow HTTP/1.1\r\n${H}\r\n`, `GET /slow HTTP/1.1\r\n${H}\r\nGET /a HTTP/1.1\r\n${H}\r\n`]) {
+      const sent = Date.now();
+      const c = rawSocket(gw.url);
+      c.socket.write(before + bad);
+      await c.closed;
+      const heads = c.text().split(/(?=HTTP\/1\.1 \d{3} )/);
+      const answer = heads.at(-1)!;
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      // Written after the 3 s response: dated at least 2 whole seconds after the second it was sent in.
+      expect(dateOf(answer)).toBeGreaterThanOrEqual(Math.floor(sent / 1000) * 1000 + 2000);
+    }
   }, 60_000);
 });
