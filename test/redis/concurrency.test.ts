@@ -176,7 +176,7 @@ describe.skipIf(!svc.up)('SharedBreaker', () => {
       expect(!r.ok && r.reason).toBe('circuit_open');
       expect(!r.ok && r.retryAfterMs).toBeLessThanOrEqual(3000);
       // After the open time one process probes and succeeds: closed everywhere.
-      await until(() => ba.state === 'half-open', 10_000);
+      expect(await until(() => ba.state === 'half-open', 10_000)).toBe(true);
       const probe = ba.admit();
       expect(probe.ok).toBe(true);
       if (probe.ok) probe.release('success');
