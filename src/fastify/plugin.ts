@@ -33,10 +33,17 @@ declare module 'fastify' {
   }
 }
 
+/** Options of `register()` that Fastify reads itself. */
+interface FastifyRegisterKeys {
+  readonly prefix?: unknown;
+  readonly logLevel?: unknown;
+  readonly logSerializers?: unknown;
+}
+
 function policyOf(options: FastifyAdmissionOptions): HttpAdmission<FastifyRequest> {
   if ('policy' in options && options.policy !== undefined) {
     if (!(options.policy instanceof HttpAdmission)) throw new InvalidOptionError('policy', 'an HttpAdmission', options.policy);
-    const others = Object.keys(options).filter((k) => k !== 'policy' && k !== 'prefix' && k !== 'logLevel' && k !== 'logSerializers');
+    const others = Object.keys(options).filter((k) => k !== 'policy');
     if (others.length > 0) throw new InvalidOptionError(others[0]!, 'absent when a policy object is given (it has its own options)', (options as Record<string, unknown>)[others[0]!]);
     return options.policy;
   }
@@ -63,10 +70,33 @@ function write(d: HttpDecision, reply: FastifyReply, done: HookHandlerDoneFuncti
   }
 }
 
+/**
+ * The routes `register(admissionPlugin, { prefix })` admits: those under the registering
+ * context's prefix joined with `prefix` (as Fastify joins them for an encapsulated plugin's
+ * routes), or undefined for all of the context's. Fastify itself ignores `prefix` for a plugin
+ * that does not encapsulate, as this one does not, so without this the option limited every route.
+ */
+function prefixOf(fastify: FastifyInstance, prefix: unknown): string | undefined {
+  if (prefix === undefined) return undefined;
+  if (typeof prefix !== 'string' || prefix === '' || prefix === '/') throw new InvalidOptionError('prefix', "a path the admitted routes start with ('/api')", prefix);
+  const base = fastify.prefix.endsWith('/') ? fastify.prefix.slice(0, -1) : fastify.prefix;
+  const own = prefix.startsWith('/') ? prefix : `/${prefix}`;
+  return base + (own.endsWith('/') ? own.slice(0, -1) : own);
+}
+
+/** Whether `path` is `prefix` or below it (`/api`: `/api`, `/api/`, `/api/x`; not `/apix`). */
+function under(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/');
+}
+
 function plugin(fastify: FastifyInstance, options: FastifyAdmissionOptions, ready: (err?: Error) => void): void {
   let policy: HttpAdmission<FastifyRequest>;
+  let prefix: string | undefined;
   try {
-    policy = policyOf(options);
+    // Fastify's own register options reach the plugin too: they are not the policy's.
+    const { prefix: given, logLevel: _logLevel, logSerializers: _logSerializers, ...own } = options as FastifyAdmissionOptions & FastifyRegisterKeys;
+    prefix = prefixOf(fastify, given);
+    policy = policyOf(own as FastifyAdmissionOptions);
   } catch (err) {
     return ready(err as Error);
   }
@@ -74,6 +104,7 @@ function plugin(fastify: FastifyInstance, options: FastifyAdmissionOptions, read
     resolveRoute((route.config as FastifyRouteConfig | undefined)?.sluice, `${route.method.toString()} ${route.url} config.sluice`);
   });
   fastify.addHook('onRequest', (request, reply, done) => {
+    if (prefix !== undefined && !under(request.routeOptions.url ?? pathOf(request.url), prefix)) return done();
     let d: HttpDecision | Promise<HttpDecision>;
     try {
       d = policy.handle(request, reply.raw, routeOf(request), pathOf(request.url));
