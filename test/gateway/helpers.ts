@@ -61,12 +61,19 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
+/** A line the primary (or a one-process gateway) wrote, not one of its workers. */
+export const primaryLine = (line: Record<string, unknown>): boolean => line['worker'] === undefined;
+
 export interface Spawned {
   readonly child: ChildProcess;
   readonly lines: string[];
   stderr(): string;
-  /** Resolves the first log line whose msg is `msg` (parsed). */
-  waitFor(msg: string, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
+  /**
+   * Resolves the first log line whose msg is `msg` (parsed). `where` narrows it: with
+   * --workers a worker's own 'reloaded' (it carries `worker`) comes before the primary's,
+   * which is the one that records the reload in /status (`primaryLine`).
+   */
+  waitFor(msg: string, timeoutMs?: number, from?: number, where?: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 }
 
@@ -92,11 +99,11 @@ export function sluice(args: readonly string[], nodeArgs: readonly string[] = []
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const parsed = (from: number, msg: string): Record<string, unknown> | undefined => {
+  const parsed = (from: number, msg: string, where?: (line: Record<string, unknown>) => boolean): Record<string, unknown> | undefined => {
     for (const l of lines.slice(from)) {
       try {
         const o = JSON.parse(l) as Record<string, unknown>;
-        if (o['msg'] === msg) return o;
+        if (o['msg'] === msg && (where === undefined || where(o))) return o;
       } catch {
         /* not a log line */
       }
@@ -108,10 +115,10 @@ export function sluice(args: readonly string[], nodeArgs: readonly string[] = []
     lines,
     stderr: () => err,
     exited,
-    waitFor: (msg, timeoutMs = 10_000, from = 0) =>
+    waitFor: (msg, timeoutMs = 10_000, from = 0, where) =>
       new Promise((resolve, reject) => {
         const check = (): void => {
-          const o = parsed(from, msg);
+          const o = parsed(from, msg, where);
           if (o !== undefined) {
             waiters.delete(check);
             clearTimeout(t);

@@ -5,7 +5,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayStatus } from '../../src/gateway/index.js';
-import { cleanup, gateway, get, oneLimitYaml, startInProcess, tempDir, twoWorkersFromFile, upstream, within, WORKERS_START_MS, WORKERS_TEST_MS } from './helpers.js';
+import { cleanup, gateway, get, oneLimitYaml, startInProcess, tempDir, twoWorkersFromFile, upstream, within, WORKERS_START_MS, WORKERS_TEST_MS, primaryLine } from './helpers.js';
 import type { GatewayConfig } from '../../src/gateway/index.js';
 
 afterEach(cleanup);
@@ -100,7 +100,7 @@ describe('a reload of an invalid file', () => {
     const from = gw.lines.length;
     replaceFile(file, oneLimitYaml(up.url, 5));
     gw.child.kill('SIGHUP');
-    await gw.waitFor('reloaded', 10_000, from);
+    await gw.waitFor('reloaded', 10_000, from, primaryLine);
     const seen = await traffic.stop();
     const s = await status(gw.adminUrl);
     expect(limitOf(s)).toBe(5);
@@ -144,7 +144,7 @@ describe('a reload of an invalid file', () => {
     const next = gw.lines.length;
     replaceFile(file, oneLimitYaml(up, 4, 'workers: 2'));
     gw.child.kill('SIGHUP');
-    await gw.waitFor('reloaded', 30_000, next);
+    await gw.waitFor('reloaded', 30_000, next, primaryLine);
     expect((await status(adminUrl)).reload).toMatchObject({ last: { outcome: 'applied' }, lastRejected: { error: expect.stringContaining('policies.p.concurrency.limit') as unknown } });
   }, WORKERS_TEST_MS);
 });

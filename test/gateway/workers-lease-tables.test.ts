@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, sluice, tempDir, upstream, within } from './helpers.js';
+import { cleanup, get, sluice, tempDir, upstream, within, primaryLine } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -45,7 +45,7 @@ routes: [ { path: /, upstream: app, policy: p } ]
       const from = gw.lines.length;
       writeFileSync(file, yaml(n));
       gw.child.kill('SIGHUP');
-      await gw.waitFor('reloaded', START_MS, from);
+      await gw.waitFor('reloaded', START_MS, from, primaryLine);
       await traffic();
     }
     // The workers' word that they are done with the old limits travels on their lease channel.

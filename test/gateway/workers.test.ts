@@ -6,7 +6,7 @@ import { Agent, request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, sleep, sluice, tempDir, upstream } from './helpers.js';
+import { cleanup, get, sleep, sluice, tempDir, upstream, primaryLine } from './helpers.js';
 import type { Spawned } from './helpers.js';
 
 afterEach(cleanup);
@@ -228,7 +228,7 @@ routes: [ { path: /, upstream: app, policy: p } ]
     const from = gw.lines.length;
     writeFileSync(file, yaml(8));
     gw.child.kill('SIGHUP');
-    await gw.waitFor('reloaded', START_MS, from);
+    await gw.waitFor('reloaded', START_MS, from, primaryLine);
     const reloaded = await statusOf(gw.adminUrl);
     expect(Object.values(reloaded.leases).some((l) => l.limit === 8)).toBe(true);
 
