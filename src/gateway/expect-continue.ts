@@ -83,8 +83,14 @@ export type BodySource = RequestBody | DeferredBody;
 /** Responses whose client waits for a 100 Continue not sent yet: admission comes first (held-timeouts.ts reads it). */
 const awaiting = new WeakSet<ServerResponse>();
 
-/** Whether `res`'s client waits for the 100 Continue the gateway has not sent yet. */
-export const awaitsContinue = (res: ServerResponse): boolean => awaiting.has(res);
+/** Responses whose 100 Continue was held back for admission and has been sent: their body is read within bodyTimeout of the 100. */
+const continued = new WeakSet<ServerResponse>();
+
+/**
+ * Whether `res`'s request is on the gateway's terms rather than requestTimeout's: its client waits
+ * for the held-back 100 Continue, or sends its body after it (read within bodyTimeout of the 100).
+ */
+export const bodyAfterContinue = (res: ServerResponse): boolean => awaiting.has(res) || (continued.has(res) && !res.req.complete);
 
 /** A deferred body for `res`'s request; its memory is given back with the response whatever happens. */
 export function deferredBody(res: ServerResponse, reserved: BodyReservation, limits: BodyLimits, refuse: (r: BodyRefusal) => void, refuseSlot: (r: Rejection) => void): DeferredBody {
@@ -124,6 +130,7 @@ export function withBody(
     for (const p of given) if (p instanceof GatePermit) p.settleAside();
   };
   awaiting.delete(res);
+  continued.add(res);
   res.writeContinue();
   readBody(
     req,

@@ -13,12 +13,14 @@
  * dropped: that body is read at its turn, within `server.bodyTimeout` (body-reader.ts), or the
  * connection closes after its answer. So is one in the body of a request whose client waits for
  * the 100 Continue the gateway sends only once it is admitted (expect-continue.ts): a queue's wait
- * may outlast requestTimeout, and the client, waiting as told, got 408. (node:http checks a message
+ * may outlast requestTimeout, and the client, waiting as told, got 408; nor, once the 100 is sent,
+ * does requestTimeout cut its body, read within bodyTimeout of the 100 (a wait of most of
+ * requestTimeout left the client the rest of it: 408 once at load 45). (node:http checks a message
  * once: past its timeout it is no longer watched, so a timeout put off is the gateway's to answer.)
  */
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { awaitsContinue } from './expect-continue.js';
+import { bodyAfterContinue } from './expect-continue.js';
 
 /** What the gateway knows of its own holds on a connection's reading (pipeline-limit.ts). */
 export interface HeldReads {
@@ -34,8 +36,9 @@ export interface HeldReads {
  * response of the last request parsed on it; `recheckMs`: headersTimeout, ms.
  */
 export function heldTimeout(socket: Duplex, reads: HeldReads, last: ServerResponse | undefined, recheckMs: number, answer: () => void): boolean {
-  // Its body is asked for once it is admitted, then read within bodyTimeout; refused, the connection closes.
-  if (last !== undefined && awaitsContinue(last)) return true;
+  // Its body is asked for once it is admitted, then read within bodyTimeout of the 100 (however
+  // much of requestTimeout the wait took); refused, the connection closes.
+  if (last !== undefined && bodyAfterContinue(last)) return true;
   if (!reads.holdsReading(socket)) return false;
   // In the body of a request parsed and waiting: read at its turn, within bodyTimeout.
   if (last !== undefined && !last.req.complete) return true;

@@ -94,4 +94,25 @@ describe('a head the gateway stopped reading', () => {
     expect(c.text()).toMatch(/\/2:5$/);
     await busy.closed;
   });
+
+  it('nor is a body the client sends after its 100 Continue came: it is read within bodyTimeout of the 100, whatever part of requestTimeout the wait took', async () => {
+    // requestTimeout 300ms. The slot is free: the 100 comes at once, and the client sends its body
+    // after 700 ms. Until this session node:http's requestTimeout, from the head's first byte,
+    // still ran for it: a 100 sent late in a queue's wait (here at once) left the client the rest
+    // of requestTimeout for its body, and it got 408 request_timeout (once at load 45, the 100
+    // sent after a wait shorter than requestTimeout and the body a moment late).
+    const gw = await startInProcess(oneRoute(await slowUpstream(0), '5s', {
+      server: { headersTimeout: '200ms', requestTimeout: '300ms', bodyTimeout: '20s' },
+    }));
+    const c = rawSocket(gw.url);
+    c.socket.write('POST /2 HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n');
+    await expect.poll(() => c.text(), { timeout: 10_000 }).toMatch(/^HTTP\/1\.1 [14]\d\d /);
+    expect(c.text()).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+    // The client's own pause, past requestTimeout and its checks (every 50 ms here).
+    await new Promise((r) => setTimeout(r, 700));
+    c.socket.write('hello');
+    await c.closed;
+    expect(statuses(c.text())).toEqual(['100', '200']);
+    expect(c.text()).toMatch(/\/2:5$/);
+  });
 });
