@@ -58,6 +58,7 @@ import { ServerChild } from '../src/demo/server-child.js';
 import type { ServerSpec } from '../src/demo/server-process.js';
 import { closedContenders, contenders, overheadContenders, rateContenders } from './gateway/contenders.js';
 import { measureClosed, measureRate } from './gateway/closed-loop.js';
+import { capacityLine, openCapacity } from './gateway/open-validity.js';
 import type { ClosedRow, RateRow } from './gateway/closed-loop.js';
 import { versionOf, which } from './gateway/external.js';
 import { runWrk } from './gateway/wrk.js';
@@ -275,9 +276,9 @@ async function main(): Promise<void> {
     live.delete(upstream);
   }
 
-  // The upstream's throughput while it was saturated: the most it ever served per second in any row.
-  const saturated = rows.filter((m) => Number.isFinite(m.upstreamServedPerS)).map((m) => m.upstreamServedPerS);
-  const measured = saturated.length > 0 ? Math.max(...saturated) : NOMINAL;
+  // The upstream's throughput while it was saturated: the most it served per second in a row that kept its slots busy (open-validity.ts).
+  const openCap = openCapacity(rows, NOMINAL, UPSTREAM.concurrency);
+  const measured = openCap.capacity;
   const top = Math.max(...LOADS);
   const byName = (n: string): Measurement[] => overhead.filter((m) => m.contender === n);
   const goals = ['sluice fixed', 'sluice adaptive'].flatMap((name) =>
@@ -313,7 +314,7 @@ async function main(): Promise<void> {
     notes,
     seconds: (performance.now() - started) / 1000,
   };
-  console.log(`\nupstream capacity: ${NOMINAL} req/s nominal, ${Math.round(measured)} req/s measured\n`);
+  console.log(`\n${capacityLine(openCap, NOMINAL, UPSTREAM.concurrency)}\n`);
   const tables = [loadTable(rows, measured), overheadTable(overhead), rssTable([...rows, ...overhead]), closedTable(closed, closedCapacity), rateTable(rates), pairsTable(pairSets), pairsSummaryTable(pairSets)];
   for (const t of tables.filter((x) => x.rows.length > 0)) console.log(`${t.title}\n\n${renderTable(t)}\n`);
   console.log(`Goals:\n${goalLines(goals)}\n`);

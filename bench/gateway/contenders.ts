@@ -86,7 +86,7 @@ export function contenders(s: ContenderSettings): BenchContender[] {
     {
       name: 'node 503 floor',
       about: 'bench/gateway/bare-proxy.ts startBareRefuser: node:http answering every request 503 + Retry-After at once, proxying nothing (the floor of a refusal in Node, and of what this harness can measure)',
-      start: (u) => nodeProxy('node 503 floor', ['refuser', u]),
+      start: (u) => nodeProxy('node 503 floor', ['refuser', u], s.proxyExecArgv),
     },
     {
       name: 'nginx limit_req',

@@ -1,17 +1,20 @@
 /** The issue's goals for the gateway, judged on measured rows, each with its figure. */
 import type { Measurement } from './measure.js';
 import type { ClosedRow, RateRow } from './closed-loop.js';
+import { openRowValidity } from './open-validity.js';
 
 export interface GatewayGoal {
   readonly label: string;
   readonly met: boolean;
   readonly figure: string;
+  /** False: the row cannot say (an open-loop row whose generator fell behind, open-validity.ts); `met` is then false too. */
+  readonly judged?: boolean;
 }
 
 export interface GoalInputs {
   /** The gateway row at the top load (8x). */
   readonly top: Measurement | undefined;
-  /** The upstream's measured capacity, req/s. */
+  /** The upstream's capacity, req/s: measured in rows that saturated it, else the nominal (open-validity.ts). */
   readonly capacity: number;
   readonly serviceMs: number;
   readonly queueTimeoutMs: number;
@@ -41,7 +44,7 @@ export function judgeGateway(g: GoalInputs, name: string): GatewayGoal[] {
   const gwP99 = median(g.overhead.gateway.map((m) => m.p99));
   const goals: GatewayGoal[] = [
     {
-      label: `${name} at ${t.multiple}x: goodput >= 95% of the upstream's measured capacity (${Math.round(g.capacity)} req/s)`,
+      label: `${name} at ${t.multiple}x: goodput >= 95% of the upstream's capacity (${Math.round(g.capacity)} req/s)`,
       met: t.goodput >= 0.95 * g.capacity,
       figure: `${Math.round(t.goodput)} req/s = ${((t.goodput / g.capacity) * 100).toFixed(1)}%`,
     },
@@ -62,6 +65,9 @@ export function judgeGateway(g: GoalInputs, name: string): GatewayGoal[] {
       figure: `${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB over ${t.seconds} s (${t.rssSeriesMb[0]} → ${t.rssSeriesMb[t.rssSeriesMb.length - 1]} MB)`,
     },
   ];
+  // A row the generator did not load as planned is not evidence either way: its goals say so, with the figures.
+  const validity = openRowValidity(t);
+  if (!validity.valid) for (const [i, goal] of goals.entries()) goals[i] = { ...goal, met: false, judged: false, figure: `${validity.why}; measured ${goal.figure}` };
   if (g.overhead.bare.length > 0 && g.overhead.gateway.length > 0) {
     goals.push(
       { label: `${name} at 0.5x: throughput within 10% of the bare Node proxy`, met: gwRps >= 0.9 * bareRps, figure: `${Math.round(gwRps)} vs ${Math.round(bareRps)} req/s (${((gwRps / bareRps) * 100).toFixed(1)}%)` },

@@ -8,6 +8,8 @@ import { runOpenLoop } from '../../src/demo/open-loop.js';
 import type { ServerChild } from '../../src/demo/server-child.js';
 import type { Running } from './contenders.js';
 import { listenOverflows, ProcSampler } from './proc-sampler.js';
+import { sampleSlots } from './slot-sampler.js';
+import type { SlotSamples } from './slot-sampler.js';
 
 export interface Measurement {
   readonly contender: string;
@@ -39,12 +41,23 @@ export interface Measurement {
   readonly maxLagMs: number;
   /** Connection attempts dropped at a full accept queue during the run (machine-wide). */
   readonly listenOverflows: number;
-  /** Refusals that came only after a wait in the queue (sluice: its gates' queue_timeout); NaN when unknown. */
-  readonly refusedAfterWait: number;
+  /**
+   * Refusals counted as queue_timeout by sluice's gates (admin /status); NaN for other contenders. Early refusals
+   * (a wait expected past the budget, refused at once) count there too: this is not a count of refusals after a wait.
+   */
+  readonly queueTimeouts: number;
+  /** The load generator's own CPU over the window, % of one core (this process: it shares its core with the upstream). */
+  readonly generatorCpuPct: number;
+  /** Mean requests in service at the upstream over the window (time-weighted; its concurrency is 50): the slots the proxy kept busy. */
+  readonly upstreamMeanInService: number;
+  /** Requests the upstream served whose client had gone (abandoned at the proxy, or by the generator): work that made no goodput. */
+  readonly upstreamServedToGone: number;
+  /** The gateway's permits over the window, sampled from its /status (slot-sampler.ts); absent for other contenders. */
+  readonly slots?: SlotSamples;
 }
 
-/** The sluice gateway's gates' refusals after a wait so far, from its admin /status; NaN without one. */
-async function refusedAfterWait(adminUrl: string | undefined): Promise<number> {
+/** The sluice gateway's gates' queue_timeout refusals so far (early ones included), from its admin /status; NaN without one. */
+async function queueTimeouts(adminUrl: string | undefined): Promise<number> {
   if (adminUrl === undefined) return NaN;
   try {
     const status = (await (await fetch(`${adminUrl}/status`)).json()) as { policies: { gates: { rejected?: { queue_timeout?: number } }[] }[] };
@@ -100,6 +113,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     let opened: Promise<unknown> | undefined;
     let waitedBefore: Promise<number> = Promise.resolve(NaN);
     let overflows = 0;
+    let generatorFrom: { cpu: NodeJS.CpuUsage; at: number } | undefined;
+    let slotting: ReturnType<typeof sampleSlots> | undefined;
     const r = await runOpenLoop({
       pool,
       rate,
@@ -108,14 +123,19 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       timeoutMs: o.timeoutMs,
       onWindowStart: () => {
         opened = o.upstream.request('open');
-        waitedBefore = refusedAfterWait(o.running.adminUrl);
+        waitedBefore = queueTimeouts(o.running.adminUrl);
+        generatorFrom = { cpu: process.cpuUsage(), at: performance.now() };
         sampler?.open();
         overflows = listenOverflows();
+        slotting = sampleSlots(o.running.adminUrl);
       },
     });
     const proc = sampler?.close();
+    const slots = await slotting?.stop();
     await opened;
-    const waited = (await refusedAfterWait(o.running.adminUrl)) - (await waitedBefore);
+    const generatorCpu = process.cpuUsage(generatorFrom?.cpu);
+    const generatorCpuPct = generatorFrom === undefined ? NaN : ((generatorCpu.user + generatorCpu.system) / 1000 / (performance.now() - generatorFrom.at)) * 100;
+    const waited = (await queueTimeouts(o.running.adminUrl)) - (await waitedBefore);
     const up = await o.upstream.request('close');
     const [p50, p99] = r.okLatency.percentiles([50, 99]);
     const [refusedP99] = r.rejectedLatency.percentiles([99]);
@@ -143,7 +163,11 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       rssSeriesMb: proc?.rssSeriesMb ?? [],
       maxLagMs: r.maxLagMs,
       listenOverflows: listenOverflows() - overflows,
-      refusedAfterWait: waited,
+      queueTimeouts: waited,
+      generatorCpuPct,
+      upstreamMeanInService: up.upstream?.meanInService ?? NaN,
+      upstreamServedToGone: up.upstream?.servedToGone ?? NaN,
+      ...(slots === undefined ? {} : { slots }),
     };
   } finally {
     pool.destroy();

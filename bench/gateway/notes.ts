@@ -1,3 +1,5 @@
+import { MAX_VALID_LAG_MS, SATURATED_SHARE } from './open-validity.js';
+
 /** The notes under the gateway bench's tables (printed, and saved in the record): what each figure means and how it was taken. */
 export interface NoteSettings {
   readonly durationS: number;
@@ -10,8 +12,9 @@ export interface NoteSettings {
 
 export function gatewayNotes(o: NoteSettings): string[] {
   return [
-    'Latencies are measured from each request\'s scheduled send time (open loop), so a late generator does not hide delay; "generator lag max" in the progress lines says how late it ever was.',
-    `Goodput counts the 2xx answers that arrived during the ${o.durationS} s of load; "% of capacity" is against the measured capacity (the most the upstream served per second in any row).`,
+    `Latencies are measured from each request's scheduled send time (open loop), so a late generator does not hide delay. "generator lag max" is how late it ever sent a request, beside its own CPU (% of one core; it shares its core with the upstream): a row whose generator ran more than ${MAX_VALID_LAG_MS} ms late is INVALID — its load was not offered as planned — and its goals are not judged (bench/gateway/open-validity.ts). Low generator CPU with a high lag: the machine starved it; high CPU: the row's own answers or connection churn kept it busy.`,
+    `Goodput counts the 2xx answers that arrived during the ${o.durationS} s of load; "% of capacity" is against the measured capacity: the most the upstream served per second in a row that kept at least ${SATURATED_SHARE * 100}% of its slots busy on average (the nominal when no row did).`,
+    '"permits held / upstream busy" (sluice rows): the gateway\'s mean permits in flight (its /status every 50 ms) against the upstream\'s mean requests in service. The difference is turnaround: a permit held while its upstream slot idles — the response waiting in the gateway\'s socket to be read, or the next request waiting for the gateway\'s loop to write it. "queue_timeout" counts early refusals (a wait expected past 80% of the budget, refused at once) and refusals after a wait alike.',
     'Straight at the upstream, a request abandoned at the 2 s deadline stays in the upstream\'s queue and is still served: past capacity the queue fills with work nobody waits for, and goodput collapses.',
     '"SYN drops" counts connection attempts the kernel dropped because the listener\'s accept queue was full (TcpExt ListenOverflows, machine-wide, read around each row); the client retries its SYN after 1 s, 3 s, ... so these become timeouts. The sluice gateway listens with a backlog of 4096 (listen.backlog), nginx with its default of 511; HAProxy\'s default backlog follows its maxconn.',
     `Each row starts with the connections 25 ms of its arrivals need already open and runs ${o.rowWarmupMs / 1000} s at its own load before the measured ${o.durationS} s (not counted): the steady state, not the first second\'s connection storm.`,

@@ -5,7 +5,10 @@ import type { Measurement } from './measure.js';
 export const openLine = (m: Measurement): string =>
   `  ${m.contender.padEnd(16)} ${`${m.multiple}x`.padStart(4)}  goodput ${Math.round(m.goodput).toString().padStart(5)}/s  p99 ${m.p99.toFixed(1).padStart(7)} ms  ` +
   `refused ${m.refused} (p99 ${Number.isFinite(m.refusedP99) ? m.refusedP99.toFixed(1) : '—'} ms, Retry-After ${m.refused === 0 ? '—' : `${(m.retryAfterShare * 100).toFixed(1)}%`})  ` +
-  `timeouts ${m.timeouts}  errors ${m.errors}  CPU ${Number.isFinite(m.cpuPct) ? Math.round(m.cpuPct) : '—'}%  generator lag max ${m.maxLagMs.toFixed(0)} ms`;
+  `timeouts ${m.timeouts}  errors ${m.errors}  CPU ${Number.isFinite(m.cpuPct) ? Math.round(m.cpuPct) : '—'}%  generator lag max ${m.maxLagMs.toFixed(0)} ms` +
+  (m.slots === undefined
+    ? ''
+    : `\n    permits (gateway /status, ${m.slots.samples} samples): mean in flight ${m.slots.meanInFlight.toFixed(1)} (upstream in service ${m.upstreamMeanInService.toFixed(1)}: turnaround ${(m.slots.meanInFlight - m.upstreamMeanInService).toFixed(1)} slots), mean queued ${m.slots.meanQueued.toFixed(1)}; upstream served ${m.upstreamServedToGone} to clients gone`);
 
 export const closedLine = (r: ClosedRow): string =>
   `  ${r.contender.padEnd(18)} ${String(r.connections).padStart(6)} conns  goodput ${Math.round(r.goodput).toString().padStart(5)}/s  refused ${Math.round(r.refusedPerS).toString().padStart(6)}/s ` +

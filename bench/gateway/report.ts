@@ -5,6 +5,7 @@ import type { Table } from '../lib/table.js';
 import { renderTable } from '../lib/table.js';
 import type { GatewayGoal } from './goals.js';
 import { rssGrowthMb } from './goals.js';
+import { openRowValidity } from './open-validity.js';
 import type { Measurement } from './measure.js';
 import type { ClosedRow, RateRow } from './closed-loop.js';
 import type { PairSet } from './pairs.js';
@@ -38,8 +39,11 @@ const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(n 
 export function loadTable(rows: readonly Measurement[], capacity: number): Table {
   return {
     title: 'Open-loop overload: the same upstream behind each contender',
-    columns: ['contender', 'load', 'offered/s', 'goodput/s', '% of capacity', 'p50 ms', 'p99 ms', 'refused', 'refused p99 ms', 'Retry-After', 'timeouts+errors', 'SYN drops (accept queue full)', 'upstream peak queue', 'CPU %', 'RSS MB (start→peak→end)'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    columns: [
+      'contender', 'load', 'offered/s', 'goodput/s', '% of capacity', 'p50 ms', 'p99 ms', 'refused', 'refused p99 ms', 'Retry-After', 'timeouts+errors', 'SYN drops (accept queue full)',
+      'upstream peak queue', 'permits held / upstream busy', 'CPU %', 'RSS MB (start→peak→end)', 'generator lag max ms (its CPU %)',
+    ],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: rows.map((m) => {
       const other = Object.values(m.otherStatus).reduce((a, b) => a + b, 0);
       const s = m.rssSeriesMb;
@@ -51,14 +55,16 @@ export function loadTable(rows: readonly Measurement[], capacity: number): Table
         pct(m.goodput / capacity),
         f1(m.p50),
         f1(m.p99),
-        `${f0(m.refused)}${m.refused > 0 ? ` (${Object.entries(m.refusedByStatus).map(([k, v]) => `${k}: ${v}`).join(', ')}${Number.isFinite(m.refusedAfterWait) ? `; ${m.refusedAfterWait} after a wait` : ''})` : ''}`,
+        `${f0(m.refused)}${m.refused > 0 ? ` (${Object.entries(m.refusedByStatus).map(([k, v]) => `${k}: ${v}`).join(', ')}${Number.isFinite(m.queueTimeouts) ? `; queue_timeout ${m.queueTimeouts}, early or after a wait` : ''})` : ''}`,
         f1(m.refusedP99),
         m.refused === 0 ? '—' : pct(m.retryAfterShare),
         f0(m.timeouts + m.errors + other),
         f0(m.listenOverflows),
         f0(m.upstreamPeakQueue),
+        m.slots === undefined ? '—' : `${f1(m.slots.meanInFlight)} / ${f1(m.upstreamMeanInService)}`,
         f0(m.cpuPct),
         s.length === 0 ? '—' : `${f0(s[0]!)}→${f0(Math.max(...s))}→${f0(s[s.length - 1]!)}`,
+        `${f0(m.maxLagMs)} (${f0(m.generatorCpuPct)})${openRowValidity(m).valid ? '' : ' INVALID'}`,
       ];
     }),
   };
@@ -150,7 +156,7 @@ export function rateTable(rows: readonly RateRow[]): Table {
 }
 
 export function goalLines(goals: readonly GatewayGoal[]): string {
-  return goals.map((g) => `- goal ${g.label}: **${g.met ? 'met' : 'missed'}** (${g.figure})`).join('\n');
+  return goals.map((g) => `- goal ${g.label}: **${g.judged === false ? 'not judged' : g.met ? 'met' : 'missed'}** (${g.figure})`).join('\n');
 }
 
 export function recordMarkdown(r: GatewayRecord): string {
@@ -161,7 +167,7 @@ export function recordMarkdown(r: GatewayRecord): string {
     `- command: \`${r.command}\``,
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}; load average at start ${m.loadAverage.join(' / ')}`,
     `- runtime: Node ${m.node} (V8 ${m.v8}); sluice ${r.sluice.version} at ${r.sluice.revision}; peers: ${Object.entries(r.peers).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `- upstream: capacity ${f0(r.capacity.nominal)} req/s nominal, ${f0(r.capacity.measured)} req/s measured (the most the upstream served per second in any row)`,
+    `- upstream: capacity ${f0(r.capacity.nominal)} req/s nominal, ${f0(r.capacity.measured)} req/s measured (the most the upstream served per second in a row that kept 90% of its slots busy; the nominal when none did)`,
     `- settings: ${Object.entries(r.settings).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`,
     '',
   ];

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { judgeGateway } from '../../bench/gateway/goals.js';
+import type { Measurement } from '../../bench/gateway/measure.js';
+import { capacityLine, MAX_VALID_LAG_MS, openCapacity, openRowValidity } from '../../bench/gateway/open-validity.js';
+
+/** An 8x row of the fixed gateway: collapsed goodput, refusals slow, Retry-After on every one. */
+function row(maxLagMs: number, over: Partial<Measurement> = {}): Measurement {
+  return {
+    contender: 'sluice fixed', multiple: 8, offered: 20_000, seconds: 10, sent: 200_000, goodput: 110, p50: 1828, p99: 2205, refused: 171_421, refusedByStatus: { 503: 171_421 },
+    refusedP99: 2092, retryAfterShare: 1, timeouts: 27_011, errors: 0, otherStatus: {}, upstreamServedPerS: 110, upstreamPeakQueue: 0, cpuPct: 100, cpuMs: 10_000,
+    rssSeriesMb: [207, 228], maxLagMs, listenOverflows: 32_330, queueTimeouts: 184_863, generatorCpuPct: 97, upstreamMeanInService: 5.6, upstreamServedToGone: 0, ...over,
+  };
+}
+
+const judge = (top: Measurement) => judgeGateway({ top, capacity: 2428, serviceMs: 20, queueTimeoutMs: 100, overhead: { bare: [], gateway: [] } }, 'sluice fixed');
+
+describe('bench:gateway open-loop validity', () => {
+  it('marks a row invalid past the demo\'s lag bound, with the lag and the generator\'s CPU', () => {
+    expect(openRowValidity({ maxLagMs: MAX_VALID_LAG_MS })).toEqual({ valid: true });
+    expect(openRowValidity({ maxLagMs: NaN })).toEqual({ valid: true });
+    const v = openRowValidity({ maxLagMs: 341.1, generatorCpuPct: 97.4 });
+    expect(v.valid).toBe(false);
+    expect(v.why).toBe('the generator ran 341 ms behind its schedule (over 100 ms, generator CPU 97%): the load was not offered as planned');
+  });
+
+  it('does not judge the goals of a row whose generator fell behind, and keeps its figures', () => {
+    const goals = judge(row(341));
+    expect(goals).toHaveLength(5);
+    for (const g of goals) {
+      expect(g.judged).toBe(false);
+      expect(g.met).toBe(false);
+      expect(g.figure).toMatch(/^the generator ran 341 ms behind its schedule .*; measured /);
+    }
+    expect(goals[0]!.figure).toContain('110 req/s = 4.5%');
+  });
+
+  it('judges a row loaded on schedule: missed is missed, met is met', () => {
+    const goals = judge(row(59));
+    expect(goals.map((g) => [g.judged, g.met])).toEqual([[undefined, false], [undefined, false], [undefined, false], [undefined, true], [undefined, true]]);
+  });
+
+  it('measures capacity only in rows that kept the upstream\'s slots busy, else takes the nominal', () => {
+    const rows = [
+      { contender: 'sluice fixed', multiple: 8, upstreamServedPerS: 242, upstreamMeanInService: 5.6 },
+      { contender: 'haproxy maxconn', multiple: 8, upstreamServedPerS: 2263, upstreamMeanInService: 46.1 },
+      { contender: 'no proxy', multiple: 8, upstreamServedPerS: NaN, upstreamMeanInService: 50 },
+    ];
+    expect(openCapacity(rows, 2500, 50)).toEqual({ capacity: 2263, from: ['haproxy maxconn 8x'] });
+    // Only collapsed rows: 242 req/s is not the upstream's capacity.
+    const alone = openCapacity(rows.slice(0, 1), 2500, 50);
+    expect(alone).toEqual({ capacity: 2500, from: [] });
+    expect(capacityLine(alone, 2500, 50)).toContain('no open-loop row kept 45 of its 50 slots busy');
+    // A record from before the upstream's mean in service was measured: every row counts.
+    expect(openCapacity([{ contender: 'x', multiple: 2, upstreamServedPerS: 2100 }], 2500, 50).capacity).toBe(2100);
+  });
+});
