@@ -3,7 +3,7 @@
  * error. Rejections surface as RejectedError; the permit is released exactly once.
  */
 import { InvalidArgumentError, isPromise, optionKeys, rejectionError } from '../core/index.js';
-import { CONTEXT_KEY_MAP } from '../core/gate-base.js';
+import { admitChecked, CONTEXT_KEY_MAP, isContextKey } from '../core/gate-base.js';
 import { callKnownKeys } from '../core/option-keys.js';
 import type { Admission, AdmissionContext, Gate, Outcome } from '../core/index.js';
 
@@ -25,7 +25,7 @@ export function run<T>(gate: Gate, fn: () => T | PromiseLike<T>, options?: RunOp
   if (bad !== undefined) return Promise.reject(bad);
   let answer: Admission | Promise<Admission>;
   try {
-    answer = gate.admit(options === undefined ? undefined : contextOf(options));
+    answer = options === undefined ? gate.admit(undefined) : admitWith(gate, options);
   } catch (err) {
     return Promise.reject(err as Error);
   }
@@ -65,13 +65,22 @@ function outcomeOf<V>(classify: ((v: V) => Outcome) | undefined, v: V, fallback:
   }
 }
 
-/** The admission context in `options`, checked: without run()'s own keys, which the gate does not take. */
-function contextOf<T>(options: RunOptions<T>): AdmissionContext {
-  if (typeof options !== 'object' || options === null) return options; // the gate refuses it, naming what it takes
-  callKnownKeys('run', options, RUN_KEYS);
-  if (!('classify' in options) && !('classifyError' in options)) return options;
+/**
+ * The gate admits with the context in `options`, its keys walked once, here (run()'s own keys
+ * with them): without classify/classifyError, the options themselves, which the gate's
+ * readContext then does not walk again (admitChecked); with them, a copy without.
+ */
+function admitWith<T>(gate: Gate, options: RunOptions<T>): Admission | Promise<Admission> {
+  if (typeof options !== 'object' || options === null) return gate.admit(options); // the gate refuses it, naming what it takes
+  let classified = false;
+  for (const key in options) {
+    if (isContextKey(key)) continue;
+    if (key === 'classify' || key === 'classifyError') classified = true;
+    else callKnownKeys('run', options, RUN_KEYS); // throws, naming the key
+  }
+  if (!classified) return admitChecked(gate, options);
   const { classify: _classify, classifyError: _classifyError, ...ctx } = options;
-  return ctx;
+  return admitChecked(gate, ctx);
 }
 
 function badArgument<T>(gate: Gate, fn: unknown, options: RunOptions<T> | undefined): InvalidArgumentError | undefined {

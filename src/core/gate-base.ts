@@ -215,6 +215,51 @@ export const CONTEXT_KEY_MAP: OptionKeyMap<AdmissionContext> = { key: true, prio
 export const CONTEXT_KEYS = optionKeys(CONTEXT_KEY_MAP);
 
 /**
+ * Whether `key` is one of {@link CONTEXT_KEYS}: a switch, compares of interned strings, on
+ * every admit — `CONTEXT_KEYS.includes` per key cost the keyed token bucket about a fifth of
+ * its decisions (bench/results/call-keys-169ef90-busy.md). Held to the list below.
+ */
+export function isContextKey(key: string): boolean {
+  switch (key) {
+    case 'key':
+    case 'priority':
+    case 'cost':
+    case 'deadline':
+    case 'maxWaitMs':
+    case 'partition':
+    case 'signal':
+      return true;
+    default:
+      return false;
+  }
+}
+// The switch is written by hand: a key added to AdmissionContext (and so to the map) and not to it fails here, at load.
+for (const key of CONTEXT_KEYS) if (!isContextKey(key)) throw new Error(`sluice: isContextKey() is missing ${JSON.stringify(key)}`);
+
+/** {@link onlyKnownKeys} against {@link CONTEXT_KEYS}, by {@link isContextKey}. */
+function onlyContextKeys(ctx: object): boolean {
+  for (const key in ctx) if (!isContextKey(key)) return false;
+  return true;
+}
+
+/** A context whose keys a caller has just walked (run(), via {@link admitChecked}): its gate's admit does not walk them again. */
+let checked: object | undefined;
+
+/**
+ * `gate.admit(ctx)` for a caller that has checked `ctx`'s keys against {@link CONTEXT_KEYS}
+ * itself (run() walks them once, with its own keys): readContext skips the walk for this
+ * object during this synchronous call only; it still reads and validates the values.
+ */
+export function admitChecked(gate: Gate, ctx: AdmissionContext): Admission | Promise<Admission> {
+  checked = ctx;
+  try {
+    return gate.admit(ctx);
+  } finally {
+    checked = undefined;
+  }
+}
+
+/**
  * Read and validate a context. Throws InvalidArgumentError naming the field, and
  * InvalidOptionError for a key not in `known` (a misspelt `sginal` would leave the wait
  * unabortable, in silence), naming `call`: a string, or the gate asked (its class's
@@ -225,7 +270,9 @@ export function readContext(ctx: AdmissionContext | undefined, call: string | ob
   // A JavaScript caller may pass null, or a number meaning the cost (`acquire(3)`): say so,
   // rather than a TypeError or a silent cost of 1.
   if (typeof ctx !== 'object' || ctx === null || Array.isArray(ctx)) throw new InvalidArgumentError('context', 'an object ({ key, priority, cost, deadline, maxWaitMs, signal }) or undefined', ctx);
-  if (!onlyKnownKeys(ctx, known)) callKnownKeys(typeof call === 'string' ? call : `${call.constructor.name}.acquire/admit`, ctx, known);
+  if (known === CONTEXT_KEYS ? ctx !== checked && !onlyContextKeys(ctx) : !onlyKnownKeys(ctx, known)) {
+    callKnownKeys(typeof call === 'string' ? call : `${call.constructor.name}.acquire/admit`, ctx, known);
+  }
   if (ctx.cost !== undefined) argNumber('cost', ctx.cost, 1);
   if (ctx.priority !== undefined && (typeof ctx.priority !== 'number' || !Number.isFinite(ctx.priority))) {
     throw new InvalidArgumentError('priority', 'a finite number', ctx.priority);

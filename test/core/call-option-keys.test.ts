@@ -20,6 +20,7 @@ import {
 } from '../../src/index.js';
 import type { Admission, AdmissionContext, Gate } from '../../src/index.js';
 import { Pacer } from '../../src/http-client/index.js';
+import { CONTEXT_KEYS, isContextKey } from '../../src/core/gate-base.js';
 
 const loose = <T>(o: Record<string, unknown>): T => o as T;
 const signal = new AbortController().signal;
@@ -109,6 +110,26 @@ describe('unknown keys of a call', () => {
     expect(await new RetryPolicy({ clock }).execute(() => 3, loose({ signal, deadline: undefined }))).toBe(3);
     const gate = new ConcurrencyGate({ clock, limit: 1 });
     (await gate.acquire(ctx({ key: 'a', priority: 0, cost: 1, deadline: 10, maxWaitMs: 10, signal, partition: undefined }))).release();
+  });
+
+  it('run() walks its options\' keys once, and the skip is for that call only', async () => {
+    // A Proxy counts the walks: for...in asks ownKeys once per walk.
+    let walks = 0;
+    const counted = <T extends object>(o: T): T => new Proxy(o, { ownKeys: (t) => (walks++, Reflect.ownKeys(t)) });
+    const gate = new ConcurrencyGate({ clock, limit: 2 });
+    expect(await run(gate, () => 1, counted({ key: 'k', priority: 1 }))).toBe(1);
+    expect(walks).toBe(1);
+    // The gate's own admit still walks a context it is handed directly, after run() too.
+    const o = loose<AdmissionContext & Record<string, unknown>>({ key: 'k' });
+    expect(await run(gate, () => 2, o)).toBe(2);
+    o.sginal = signal;
+    expect((await refused(() => gate.admit(o))).option).toBe('sginal');
+    expect((await refused(() => run(gate, () => 3, o))).message).toMatch(/^sginal: expected one of the run options \(did you mean "signal"\?\)/);
+  });
+
+  it('isContextKey() holds every key of CONTEXT_KEYS and nothing else', () => {
+    for (const key of CONTEXT_KEYS) expect(isContextKey(key)).toBe(true);
+    for (const key of ['classify', 'Key', 'signals', '', 'constructor', 'toString']) expect(isContextKey(key)).toBe(false);
   });
 
   it('symbol keys are not options (sluice marks its own contexts with them)', () => {
