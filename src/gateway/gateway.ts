@@ -211,7 +211,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   crashAnswers?.attach(server);
   // A half-closed client is still reading: answered, then closed, the last head saying so. Once:
   // it adds listeners, and applyServerLimits runs again at every reload (hostile-10).
-  answerHalfOpen(server);
+  answerHalfOpen(server, (socket) => pipeline.lastResponse(socket));
   pipeline.feedReads(server, () => counters.pipelineHeld++); // after node:http's 'connection' listener, before the cap's (pipeline-feed.ts)
   applyServerLimits(server, resolved, state.pacer, loop, logger, connections);
   // Every request it cannot parse gets an answer with its reason, counted and logged; CONNECT a 405.

@@ -10,13 +10,14 @@
  * `Connection: keep-alive` and `Keep-Alive: timeout=5`, then the gateway closed). Earlier
  * pipelined answers keep the connection open for the ones behind them.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** Per connection, the response to the last request read on it. */
-const lastResponse = new WeakMap<Socket, ServerResponse>();
-
-export function answerHalfOpen(server: Server): void {
+/**
+ * `lastOf(socket)`: the response to the last request read on the connection (pipeline-limit.ts
+ * keeps it for every request, 100-continue ones too) — no 'request' listener and map of its own per request.
+ */
+export function answerHalfOpen(server: Server, lastOf: (socket: Socket) => ServerResponse | undefined): void {
   // node:http's own switch, read at each FIN: set on every http.Server, absent from its typings.
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('connection', (socket: Socket) => {
@@ -30,12 +31,11 @@ export function answerHalfOpen(server: Server): void {
         socket.destroy();
         return;
       }
-      const res = lastResponse.get(socket);
+      const res = lastOf(socket);
       // node:http writes `Connection: close` (and closes after it) for a response that should not keep alive.
       if (res !== undefined && !res.headersSent) res.shouldKeepAlive = false;
     });
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => lastResponse.set(req.socket, res));
 }
 
 /** Whether `socket`'s peer has reset the connection: its address is gone (getpeername: ENOTCONN), where a half-closed peer's is not. */

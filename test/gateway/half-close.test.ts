@@ -54,6 +54,23 @@ describe('half-closed clients', () => {
     expect([...three.text.matchAll(/answer to (\/\w)/g)].map((m) => m[1])).toEqual(['/a', '/b', '/c']);
   });
 
+  it('so does the answer to an Expect: 100-continue request, its body sent with it before the half-close', async () => {
+    // Before: node:http emits such a request as 'checkContinue', not 'request', and the half-close
+    // watch followed 'request' only: the answer said Connection: keep-alive, then the gateway closed.
+    const up = await upstream((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end(`answer to ${req.url}`), 100));
+    });
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    const r = await rawConversation(gw.url, `POST /up HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello`, 10_000, true);
+    expect(r.open).toBe(false);
+    expect(r.text).toContain('answer to /up');
+    const final = r.text.slice(r.text.lastIndexOf('HTTP/1.1 '));
+    expect(final).toMatch(/^HTTP\/1\.1 200 /);
+    expect(final).toMatch(/\r\nConnection: close\r\n/i);
+    expect(final).not.toMatch(/keep-alive/i);
+  });
+
   it('a half-close mid-request is still a 400 incomplete_request, and an idle connection closes at the FIN', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
     const gw = await startInProcess(oneRoute(up.url, '5s'));
