@@ -34,8 +34,10 @@ export interface GatewayCounters {
   pipelineHeld: number;
   /** Requests that left the admission queue, never forwarded, because their client reset the connection (a FIN alone is a client still reading: its request is answered). */
   leftQueue: number;
+  /** Requests never forwarded, outside the admission queue, because their client reset the connection: while their body was read, or before it was read at all (found when forwarding: request-handler.ts). */
+  clientGone: number;
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersHeld: 0, slowReadersCut: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, connectionsRefused: 0, connectionsDropped: 0, idleConnectionsClosed: 0, pipelineCut: 0, pipelineHeld: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersHeld: 0, slowReadersCut: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, clientGone: 0, connectionsRefused: 0, connectionsDropped: 0, idleConnectionsClosed: 0, pipelineCut: 0, pipelineHeld: 0 };
 }

@@ -143,6 +143,18 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState, 
       this.inc(state.counters.idleConnectionsClosed);
     },
   });
+  // Upstream work saved: requests whose client reset before they went upstream (a FIN is a client still reading).
+  new Counter({
+    name: 'sluice_requests_client_gone_total',
+    help: 'Requests never forwarded because their client reset the connection first: queue, while they waited for admission; before_forward, while their body was read or before the gateway read them (an overload\'s timed-out clients).',
+    labelNames: ['stage'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ stage: 'queue' }, state.counters.leftQueue);
+      this.inc({ stage: 'before_forward' }, state.counters.clientGone);
+    },
+  });
   // A page that stops reading is dropped, not buffered for: how often that happens, and how
   // often the cap of open pages turned one away, is seen here.
   new Counter({

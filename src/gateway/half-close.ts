@@ -38,6 +38,17 @@ export function answerHalfOpen(server: Server, lastOf: (socket: Socket) => Serve
   });
 }
 
+/**
+ * Whether `socket`'s peer had reset the connection by the time its request is forwarded
+ * (request-handler.ts). A connection's first request asks through node:net, which keeps the
+ * address for the X-Forwarded-For written next (forward-headers.ts): no call of its own; a
+ * later request on it asks the kernel again (one getpeername).
+ */
+export function resetBeforeForward(socket: Socket): boolean {
+  if ((socket as Socket & { _peername?: object })._peername === undefined) return socket.remoteAddress === undefined;
+  return peerGone(socket);
+}
+
 /** Whether `socket`'s peer has reset the connection: its address is gone (getpeername: ENOTCONN), where a half-closed peer's is not. */
 function peerGone(socket: Socket): boolean {
   const handle = (socket as Socket & { _handle?: { getpeername?: (out: object) => number } | null })._handle;

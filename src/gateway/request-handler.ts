@@ -20,6 +20,7 @@ import type { BadRequests, BadVerdict } from './bad-requests.js';
 import { hasBody, readBody, reserveBody, unreadBodyCloses } from './body-reader.js';
 import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
+import { resetBeforeForward } from './half-close.js';
 import type { BodySource } from './expect-continue.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { canonicalTarget, otherReadings } from './canonical-path.js';
@@ -150,7 +151,8 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     }
   }
   readBody(req, res, limits, (outcome) => {
-    if (outcome.type === 'gone') return;
+    // Closed before any answer: its client left (not a drain's 503 to an upload still arriving).
+    if (outcome.type === 'gone') return void (res.writableEnded || state.counters.clientGone++);
     if (outcome.type === 'refused') return refuseBody(state, route, res, outcome.refusal);
     const body = outcome.body;
     // Given back when the upstream has it (proxy.ts), or with the response in any case.
@@ -286,6 +288,14 @@ function permitEnded(state: HandlerState): () => void {
 
 /** Forward once the body is read (a deferred one is asked for now: 100 Continue); a body refused then releases the permit. */
 function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[]): void {
+  // A request read with its client's reset right behind it (the kernel hands over the request,
+  // then end-of-stream, a read later): admitted at once, it was forwarded before that read.
+  // A reset peer has no address (half-close.ts): dropped, never forwarded. A FIN is a client still reading.
+  if (resetBeforeForward(req.socket)) {
+    state.counters.clientGone++;
+    permit?.release('ignored');
+    return void req.socket.destroy();
+  }
   // A body in hand (or none) is forwarded at once, without a continuation.
   if (!('reserved' in body)) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
   withBody(req, res, body, permit, uploadGates(route), (b, p) => forwardRoute(route, req, res, b, p, forwardContext(state, route), headers));
