@@ -285,6 +285,7 @@ async function main(): Promise<void> {
     judgeGateway(
       {
         top: rows.find((m) => m.contender === name && m.multiple === top),
+        floor: rows.find((m) => m.contender === 'node 503 floor' && m.multiple === top),
         capacity: measured,
         serviceMs: UPSTREAM.serviceMs,
         queueTimeoutMs: QUEUE_TIMEOUT_MS,

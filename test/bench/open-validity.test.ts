@@ -39,6 +39,15 @@ describe('bench:gateway open-loop validity', () => {
     expect(goals.map((g) => [g.judged, g.met])).toEqual([[undefined, false], [undefined, false], [undefined, false], [undefined, true], [undefined, true]]);
   });
 
+  it('sets the refusal p99 beside the node 503 floor\'s of the same run', () => {
+    const floor = row(40, { contender: 'node 503 floor', goodput: 0, refusedP99: 71.3 });
+    const goals = judgeGateway({ top: row(59), floor, capacity: 2428, serviceMs: 20, queueTimeoutMs: 100, overhead: { bare: [], gateway: [] } }, 'sluice fixed');
+    expect(goals[2]!.figure).toBe('2092.0 ms over 171421 rejections; the node 503 floor, refusing at once with no gateway, measured 71.3 ms in this run: this harness cannot show 5 ms on this machine at this load');
+    expect(goals[2]!.met).toBe(false);
+    const quiet = judgeGateway({ top: row(59, { refusedP99: 3.2 }), floor: row(40, { refusedP99: 2.1 }), capacity: 2428, serviceMs: 20, queueTimeoutMs: 100, overhead: { bare: [], gateway: [] } }, 'sluice fixed');
+    expect(quiet[2]).toMatchObject({ met: true, figure: '3.2 ms over 171421 rejections; the node 503 floor, refusing at once with no gateway, measured 2.1 ms in this run' });
+  });
+
   it('measures capacity only in rows that kept the upstream\'s slots busy, else takes the nominal', () => {
     const rows = [
       { contender: 'sluice fixed', multiple: 8, upstreamServedPerS: 242, upstreamMeanInService: 5.6 },
