@@ -80,6 +80,9 @@ class JetstreamDelivery extends DeliveryBase {
   }
 }
 
+/** How long fetches answered 503 (JetStream not available: a server restarting, a cluster electing its leader) are tried again before the consumer fails. */
+const UNAVAILABLE_MS = 30_000;
+
 /** How long a nak or term waits for the server's reply: the client's own ack timeout. */
 const SETTLE_TIMEOUT_MS = 5000;
 
@@ -100,6 +103,8 @@ export class JetstreamSource implements BrokerSource {
   #closed = false;
   /** Disconnects seen: a fetch that fails across one is tried again once the client reconnects. */
   #disconnects = 0;
+  /** When fetches began to be answered 503 (JetStream not available), until one succeeds. */
+  #unavailableSince: number | undefined;
 
   private constructor(name: string, stream: string, durable: string, dead: string, nc: NatsConnection, consumer: Consumer, maxBatch: number, expiresMs: number) {
     this.name = name;
@@ -181,6 +186,7 @@ export class JetstreamSource implements BrokerSource {
             emitted++;
             emit(new JetstreamDelivery(this.stream, m, this));
           }
+          this.#unavailableSince = undefined;
         } finally {
           signal.removeEventListener('abort', stop);
           this.#current = undefined;
@@ -189,10 +195,19 @@ export class JetstreamSource implements BrokerSource {
         if (emitted > 0 || signal.aborted || this.#closed) return;
         if (this.#nc.isClosed()) throw new BrokerUnavailableError(this.name, err);
         // A server restart or a network cut while the client reconnects: the fetch loses its
-        // heartbeats. Not the consumer's end — fetch again once the connection is back.
-        const transient = this.#disconnects !== disconnects || (err instanceof Error && err.message === 'heartbeats missed');
+        // heartbeats, or fails otherwise while the connection is down. Not the consumer's end —
+        // fetch again once the connection is back. JetStream not answering (503 no responders) while the server answers clients: a server
+        // restarting (its store recovering), a cluster electing its meta leader. Tried again for
+        // up to UNAVAILABLE_MS from the first such answer, then the consumer's end.
+        const unavailable = isUnavailable(err);
+        if (unavailable) {
+          this.#unavailableSince ??= performance.now();
+          if (performance.now() - this.#unavailableSince > UNAVAILABLE_MS) throw new BrokerUnavailableError(this.name, new Error(`JetStream not available for ${UNAVAILABLE_MS} ms (${(err as Error).message})`, { cause: err }));
+        }
+        const transient = unavailable || this.#disconnects !== disconnects || this.#connection.state !== 'up' || (err instanceof Error && err.message === 'heartbeats missed');
         if (!transient) throw err;
         await pause(Math.min(2000, 100 * 2 ** failures++), signal);
+        continue;
       }
     }
   }
@@ -250,6 +265,11 @@ export class JetstreamSource implements BrokerSource {
     await this.#nc.drain().catch(() => undefined);
     this.#connection.down();
   }
+}
+
+/** A fetch answered 503 (no responders): JetStreamStatusError, which the client's main export does not name. */
+function isUnavailable(err: unknown): boolean {
+  return err instanceof Error && err.name === 'JetStreamStatusError' && (err as Error & { code?: unknown }).code === 503;
 }
 
 async function ensureStream(jsm: JetStreamManager, name: string, subjects: readonly string[] | undefined): Promise<void> {

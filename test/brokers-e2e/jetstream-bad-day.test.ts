@@ -1,5 +1,6 @@
 // A bad day for the JetStream consumer, against a nats-server of the test's own: the server
-// killed mid-stream and started again (the consumer goes on), killed for good (done rejects
+// killed mid-stream and started again (the consumer goes on), started again without JetStream
+// for a while (fetches answered 503: the consumer goes on once it is back), killed for good (done rejects
 // with BrokerUnavailableError), and pulls asked for 0, a negative, NaN or a fraction.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -15,6 +16,12 @@ import { haveNatsServer, OwnNats } from './own-nats.js';
 const can = haveNatsServer();
 const text = (d: Delivery): string => Buffer.from(d.body).toString();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** How `c` ended so far: undefined while running, else `resolved` or `rejected: <error>`. */
+function ending(c: BrokerConsumer): () => string | undefined {
+  let ended: string | undefined;
+  c.done.then(() => (ended = 'resolved'), (e: unknown) => (ended = `rejected: ${String(e)}`));
+  return () => ended;
+}
 
 describe.skipIf(!can)('jetstream: a bad day', () => {
   let nats: OwnNats;
@@ -32,6 +39,14 @@ describe.skipIf(!can)('jetstream: a bad day', () => {
     await nc.close();
   }
   const open = (stream: string): Promise<JetstreamSource> => JetstreamSource.open({ servers: nats.servers, stream, subjects: [`${stream}.>`], consumer: 'workers', ackWaitMs: 2000 });
+
+  /** The server up, the source open on `stream`, and `n` messages m0, m1, ... published to it. */
+  async function backlog(stream: string, n: number): Promise<JetstreamSource> {
+    await nats.start();
+    const source = await open(stream);
+    await publish(`${stream}.in`, Array.from({ length: n }, (_, i) => `m${i}`));
+    return source;
+  }
 
   it('pull(max) of 0, -1, NaN or 1.5 is an InvalidArgumentError naming max, and takes nothing; Infinity is unbounded', async () => {
     await nats.start();
@@ -55,28 +70,77 @@ describe.skipIf(!can)('jetstream: a bad day', () => {
   });
 
   it('the server killed mid-stream and started again: the consumer reconnects and handles every message; done stays pending', async () => {
-    await nats.start();
-    const source = await open('RESTART');
-    await publish('RESTART.in', Array.from({ length: 20 }, (_, i) => `m${i}`));
+    const source = await backlog('RESTART', 20);
     const seen = new Set<string>();
     const c = new BrokerConsumer(source, async (d) => {
       seen.add(text(d));
       await new Promise((r) => setTimeout(r, 50));
     }, { concurrency: 2 });
-    let ended: string | undefined;
-    c.done.then(() => (ended = 'resolved'), (e: unknown) => (ended = `rejected: ${String(e)}`));
+    const ended = ending(c);
     try {
       expect(await until(() => seen.size >= 5)).toBe(true);
       await nats.stop();
       await new Promise((r) => setTimeout(r, 1000));
       await nats.start();
-      expect(await until(() => seen.size === 20 || ended !== undefined, 30_000)).toBe(true);
-      expect(ended).toBeUndefined();
+      expect(await until(() => seen.size === 20 || ended() !== undefined, 30_000)).toBe(true);
+      expect(ended()).toBeUndefined();
       expect(seen.size).toBe(20);
     } finally {
       await c.stop();
     }
   });
+
+  it('the server restarted and JetStream not answering yet (503 no responders): the fetch is tried again, the consumer resumes once JetStream is back and handles every message; done stays pending', async () => {
+    const source = await backlog('NOJS', 10);
+    const seen = new Set<string>();
+    const c = new BrokerConsumer(source, async (d) => {
+      seen.add(text(d));
+      if (text(d) !== 'm0' || d.attempt > 1) return;
+      // Restarted, JetStream not up yet: this handler's ack and the next fetch are answered 503.
+      await nats.stop();
+      await nats.start({ jetstream: false });
+      await until(() => source.connection.state === 'up', 30_000);
+    });
+    const ended = ending(c);
+    const state = (): string => JSON.stringify({ done: ended(), seen: [...seen], stats: c.stats() });
+    try {
+      // The ack refused (no JetStream to confirm it), then the next fetch asks the same server.
+      expect(await until(() => c.stats().settleErrors === 1 || ended() !== undefined, 30_000), state()).toBe(true);
+      await sleep(1500);
+      // Before: done rejected here with "JetStreamStatusError: no responders".
+      expect(ended(), state()).toBeUndefined();
+      await nats.stop();
+      await nats.start();
+      // Every message handled (m0 again after ack_wait: its ack never reached JetStream).
+      expect(await until(() => (seen.size === 10 && c.stats().acked >= 10) || ended() !== undefined, 30_000), state()).toBe(true);
+      expect(ended(), state()).toBeUndefined();
+    } finally {
+      await c.stop();
+      await nats.stop(); // the next test's server has JetStream
+    }
+  }, 60_000);
+
+  it('JetStream never back (the server answers, its fetches 503): the consumer fails with BrokerUnavailableError after 30 s of them, not for ever, not at the first', async () => {
+    await nats.start();
+    const source = await open('NOJSGONE');
+    await publish('NOJSGONE.in', ['x']);
+    let t0 = 0;
+    const c = new BrokerConsumer(source, async () => {
+      await nats.stop();
+      await nats.start({ jetstream: false });
+      await until(() => source.connection.state === 'up', 30_000);
+      t0 = Date.now(); // the next fetch is answered 503, and every one after it
+    });
+    try {
+      const err = await c.done.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerUnavailableError);
+      expect((err as Error).message).toMatch(/^jetstream at nats:\/\/127\.0\.0\.1:\d+ stream "NOJSGONE" consumer "workers": unreachable \(JetStream not available for 30000 ms \(no responders\)\)/);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(30_000);
+    } finally {
+      await c.stop();
+      await nats.stop();
+    }
+  }, 90_000);
 
   it('a message that kills its consumer: the server counts each death, and past maxAttempts it is dead-lettered without running the handler again', async () => {
     await nats.start();

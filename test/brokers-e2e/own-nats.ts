@@ -28,9 +28,13 @@ export class OwnNats extends OwnServer {
     return `127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Start it on its port and store. `jetstream: false`: a server that answers clients but not the
+   * JetStream API (503 no responders) — what a restarting server or cluster is until JetStream is up.
+   */
+  async start({ jetstream = true }: { readonly jetstream?: boolean } = {}): Promise<void> {
     if (this.child !== undefined) return;
-    this.child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: 'ignore' });
+    this.child = spawn('nats-server', [...(jetstream ? ['-js'] : []), '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: 'ignore' });
     const end = Date.now() + 10_000;
     for (;;) {
       try {
