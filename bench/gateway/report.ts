@@ -82,7 +82,7 @@ export function overheadTable(rows: readonly Measurement[]): Table {
 export function rssTable(rows: readonly Measurement[]): Table {
   return {
     title: 'Contender RSS over each run, MB, once a second',
-    columns: ['contender', 'load', 'growth MB', 'series'],
+    columns: ['contender', 'load', 'growth MB (trend)', 'series'],
     align: ['l', 'r', 'r', 'l'],
     rows: rows.filter((m) => m.rssSeriesMb.length > 0).map((m) => [m.contender, `${m.multiple}x`, f1(rssGrowthMb(m)), m.rssSeriesMb.map((x) => x.toFixed(0)).join(' ')]),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeGateway } from '../../bench/gateway/goals.js';
+import { judgeGateway, rssGrowthMb } from '../../bench/gateway/goals.js';
 import type { Measurement } from '../../bench/gateway/measure.js';
 import { capacityLine, MAX_VALID_LAG_MS, openCapacity, openRowValidity } from '../../bench/gateway/open-validity.js';
 
@@ -46,6 +46,16 @@ describe('bench:gateway open-loop validity', () => {
     expect(goals[2]!.met).toBe(false);
     const quiet = judgeGateway({ top: row(59, { refusedP99: 3.2 }), floor: row(40, { refusedP99: 2.1 }), capacity: 2428, serviceMs: 20, queueTimeoutMs: 100, overhead: { bare: [], gateway: [] } }, 'sluice fixed');
     expect(quiet[2]).toMatchObject({ met: true, figure: '3.2 ms over 171421 rejections; the node 503 floor, refusing at once with no gateway, measured 2.1 ms in this run' });
+  });
+
+  it('takes RSS growth from the trend of the samples, not from where the last one fell on a GC tooth', () => {
+    expect(rssGrowthMb({ rssSeriesMb: [100, 110, 120, 130] })).toBeCloseTo(30, 9);
+    // A flat sawtooth that ends on a peak: last − first is +60, the trend small.
+    const saw = [160, 220, 160, 220, 160, 220, 160, 220];
+    expect(saw.at(-1)! - saw[0]!).toBe(60);
+    expect(rssGrowthMb({ rssSeriesMb: saw })).toBeCloseTo(20, 9);
+    expect(rssGrowthMb({ rssSeriesMb: [100] })).toBeNaN();
+    expect(judge(row(59, { rssSeriesMb: saw }))[4]).toMatchObject({ met: true, figure: '+20.0 MB over 10 s (samples 160 → 220 MB, peak 220)' });
   });
 
   it('measures capacity only in rows that kept the upstream\'s slots busy, else takes the nominal', () => {
