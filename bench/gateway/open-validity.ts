@@ -38,6 +38,8 @@ export interface OpenCapacity {
   readonly capacity: number;
   /** The rows it was measured in; empty: none saturated the upstream, and `capacity` is the nominal. */
   readonly from: readonly string[];
+  /** Open-loop rows there were (0: a closed-loop or rate-only run, which measures its capacity in its own rows). */
+  readonly rows: number;
 }
 
 export function openCapacity(
@@ -47,13 +49,14 @@ export function openCapacity(
 ): OpenCapacity {
   // Records from before upstreamMeanInService was measured: every row counts, as it did then.
   const saturated = rows.filter((m) => Number.isFinite(m.upstreamServedPerS) && !((m.upstreamMeanInService ?? Infinity) < SATURATED_SHARE * concurrency));
-  if (saturated.length === 0) return { capacity: nominal, from: [] };
+  if (saturated.length === 0) return { capacity: nominal, from: [], rows: rows.length };
   const top = Math.max(...saturated.map((m) => m.upstreamServedPerS));
-  return { capacity: top, from: saturated.map((m) => `${m.contender} ${m.multiple}x`) };
+  return { capacity: top, from: saturated.map((m) => `${m.contender} ${m.multiple}x`), rows: rows.length };
 }
 
 /** The capacity line of the report. */
 export function capacityLine(c: OpenCapacity, nominal: number, concurrency: number): string {
+  if (c.rows === 0) return `upstream capacity: ${nominal} req/s nominal (no open-loop rows)`;
   if (c.from.length === 0) return `upstream capacity: ${nominal} req/s nominal; no open-loop row kept ${Math.ceil(SATURATED_SHARE * concurrency)} of its ${concurrency} slots busy on average, so "% of capacity" is against the nominal`;
   return `upstream capacity: ${nominal} req/s nominal, ${Math.round(c.capacity)} req/s measured (the most it served per second in a row that kept ${Math.ceil(SATURATED_SHARE * concurrency)}+ of its ${concurrency} slots busy: ${c.from.join(', ')})`;
 }

@@ -64,11 +64,13 @@ describe('bench:gateway open-loop validity', () => {
       { contender: 'haproxy maxconn', multiple: 8, upstreamServedPerS: 2263, upstreamMeanInService: 46.1 },
       { contender: 'no proxy', multiple: 8, upstreamServedPerS: NaN, upstreamMeanInService: 50 },
     ];
-    expect(openCapacity(rows, 2500, 50)).toEqual({ capacity: 2263, from: ['haproxy maxconn 8x'] });
+    expect(openCapacity(rows, 2500, 50)).toEqual({ capacity: 2263, from: ['haproxy maxconn 8x'], rows: 3 });
     // Only collapsed rows: 242 req/s is not the upstream's capacity.
     const alone = openCapacity(rows.slice(0, 1), 2500, 50);
-    expect(alone).toEqual({ capacity: 2500, from: [] });
+    expect(alone).toEqual({ capacity: 2500, from: [], rows: 1 });
     expect(capacityLine(alone, 2500, 50)).toContain('no open-loop row kept 45 of its 50 slots busy');
+    // A closed-loop-only run has no open-loop rows to blame.
+    expect(capacityLine(openCapacity([], 2500, 50), 2500, 50)).toBe('upstream capacity: 2500 req/s nominal (no open-loop rows)');
     // A record from before the upstream's mean in service was measured: every row counts.
     expect(openCapacity([{ contender: 'x', multiple: 2, upstreamServedPerS: 2100 }], 2500, 50).capacity).toBe(2100);
   });
