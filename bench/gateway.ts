@@ -58,7 +58,7 @@ import { ServerChild } from '../src/demo/server-child.js';
 import type { ServerSpec } from '../src/demo/server-process.js';
 import { closedContenders, contenders, overheadContenders, rateContenders } from './gateway/contenders.js';
 import { measureClosed, measureRate } from './gateway/closed-loop.js';
-import { capacityLine, openCapacity } from './gateway/open-validity.js';
+import { capacityLine, openCapacity, openRowValidity } from './gateway/open-validity.js';
 import type { ClosedRow, RateRow } from './gateway/closed-loop.js';
 import { versionOf, which } from './gateway/external.js';
 import { runWrk } from './gateway/wrk.js';
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     const warmOpen = (c: BenchContender, running: Running): Promise<Measurement> => measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
     for (const twin of openLoop ? chosen.twins : []) {
       const measureOne = (c: BenchContender, running: Running, multiple: number): Promise<Measurement> => measure({ ...base, contender: c.name, running, multiple, durationMs: durationS * 1000 });
-      const run = { section: 'open loop', twin, pairs: PAIRS!, keys: LOADS, label: (l: number) => `${l}x`, warm: warmOpen, measure: measureOne, goodput: (m: Measurement) => m.goodput, settle, stopped: () => interrupted } as const;
+      const run = { section: 'open loop', twin, pairs: PAIRS!, keys: LOADS, label: (l: number) => `${l}x`, warm: warmOpen, measure: measureOne, goodput: (m: Measurement) => m.goodput, valid: (m: Measurement) => openRowValidity(m).valid, settle, stopped: () => interrupted } as const;
       pairSets.push(...(await runPairs({ ...run, withContender: (c, f) => withContender(c, upstreamUrl, f), row: (m) => (rows.push(m), console.log(openLine(m))) })));
     }
     for (const c of openLoop ? chosen.rest : []) {

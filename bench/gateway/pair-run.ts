@@ -20,6 +20,8 @@ export interface PairRun<R> {
   readonly warm: (c: BenchContender, r: Running) => Promise<unknown>;
   readonly measure: (c: BenchContender, r: Running, key: number) => Promise<R>;
   readonly goodput: (row: R) => number;
+  /** Whether a row is evidence (open loop: its generator kept its schedule); a pair with a row that is not is marked. @default every row is */
+  readonly valid?: (row: R) => boolean;
   /** Every row as measured (kept in the section's table, printed). */
   readonly row: (row: R) => void;
   readonly settle: () => Promise<unknown>;
@@ -38,14 +40,16 @@ export async function runPairs<R>(p: PairRun<R>): Promise<PairSet[]> {
         const at = p.label(key);
         for (const [i, order] of pairOrders(twin.first, p.pairs).entries()) {
           const goodput: Partial<Record<Side, number>> = {};
+          let valid = true;
           for (const side of order) {
             if (p.stopped()) return;
             await p.settle();
             const row = await p.measure(twin[side], running[side], key);
             p.row(row);
             goodput[side] = p.goodput(row);
+            valid &&= p.valid?.(row) ?? true;
           }
-          const r = pairResult(i + 1, order[0], goodput.baseline!, goodput.candidate!);
+          const r = pairResult(i + 1, order[0], goodput.baseline!, goodput.candidate!, valid);
           results.push(r);
           console.log(pairLine({ candidate: twin.candidate.name, at }, r));
         }

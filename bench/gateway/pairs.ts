@@ -98,10 +98,12 @@ export interface PairResult {
   readonly candidate: number;
   /** candidate ÷ baseline. */
   readonly ratio: number;
+  /** Set when either row is not evidence (open loop: its generator fell behind, open-validity.ts). */
+  readonly invalid?: true;
 }
 
-export function pairResult(pair: number, first: Side, baseline: number, candidate: number): PairResult {
-  return { pair, first, baseline, candidate, ratio: candidate / baseline };
+export function pairResult(pair: number, first: Side, baseline: number, candidate: number, valid = true): PairResult {
+  return { pair, first, baseline, candidate, ratio: candidate / baseline, ...(valid ? {} : { invalid: true as const }) };
 }
 
 export interface PairSummary {
@@ -110,15 +112,22 @@ export interface PairSummary {
   readonly candidateAhead: number;
   readonly baselineAhead: number;
   readonly even: number;
+  /** Pairs with a row that is not evidence (PairResult.invalid), and the median ratio of the others (NaN: none left). */
+  readonly invalid: number;
+  readonly validMedian: number;
+}
+
+function medianRatio(results: readonly PairResult[]): number {
+  const ratios = results.map((r) => r.ratio).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const mid = ratios.length >> 1;
+  return ratios.length === 0 ? NaN : ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
 }
 
 export function summarize(results: readonly PairResult[]): PairSummary {
-  const ratios = results.map((r) => r.ratio).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  const mid = ratios.length >> 1;
-  const median = ratios.length === 0 ? NaN : ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
   const candidateAhead = results.filter((r) => r.ratio > 1).length;
   const baselineAhead = results.filter((r) => r.ratio < 1).length;
-  return { median, candidateAhead, baselineAhead, even: results.length - candidateAhead - baselineAhead };
+  const valid = results.filter((r) => r.invalid !== true);
+  return { median: medianRatio(results), candidateAhead, baselineAhead, even: results.length - candidateAhead - baselineAhead, invalid: results.length - valid.length, validMedian: medianRatio(valid) };
 }
 
 /** One contender and its baseline at one load or connection count. */
@@ -135,28 +144,31 @@ export interface PairSet {
 const ratio = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
 
 export function pairLine(s: Pick<PairSet, 'candidate' | 'at'>, r: PairResult): string {
-  return `  pair ${r.pair} ${s.candidate} ${s.at}: ${r.first} first, goodput ${Math.round(r.candidate)}/s ÷ baseline ${Math.round(r.baseline)}/s = ${ratio(r.ratio)}`;
+  return `  pair ${r.pair} ${s.candidate} ${s.at}: ${r.first} first, goodput ${Math.round(r.candidate)}/s ÷ baseline ${Math.round(r.baseline)}/s = ${ratio(r.ratio)}${r.invalid === true ? ' (a row INVALID)' : ''}`;
 }
 
 export function summaryLine(s: PairSet): string {
   const { median, candidateAhead, baselineAhead, even } = s.summary;
-  return `  ${s.candidate} ÷ ${s.baseline} at ${s.at}: median ratio ${ratio(median)} over ${s.results.length} pairs; candidate ahead in ${candidateAhead}, baseline ahead in ${baselineAhead}${even > 0 ? `, even in ${even}` : ''}`;
+  return `  ${s.candidate} ÷ ${s.baseline} at ${s.at}: median ratio ${ratio(median)} over ${s.results.length} pairs; candidate ahead in ${candidateAhead}, baseline ahead in ${baselineAhead}${even > 0 ? `, even in ${even}` : ''}${s.summary.invalid > 0 ? `; ${s.summary.invalid} of them with an INVALID row, the median of the others ${ratio(s.summary.validMedian)}` : ''}`;
 }
 
 export function pairsTable(sets: readonly PairSet[]): Table {
   return {
     title: 'A/B pairs (--pairs): goodput ratio candidate ÷ baseline, the order alternating from pair to pair',
-    columns: ['section', 'candidate', 'at', 'pair', 'first', 'baseline goodput/s', 'candidate goodput/s', 'ratio'],
-    align: ['l', 'l', 'r', 'r', 'l', 'r', 'r', 'r'],
-    rows: sets.flatMap((s) => s.results.map((r) => [s.section, s.candidate, s.at, String(r.pair), r.first, String(Math.round(r.baseline)), String(Math.round(r.candidate)), ratio(r.ratio)])),
+    columns: ['section', 'candidate', 'at', 'pair', 'first', 'baseline goodput/s', 'candidate goodput/s', 'ratio', 'rows valid'],
+    align: ['l', 'l', 'r', 'r', 'l', 'r', 'r', 'r', 'l'],
+    rows: sets.flatMap((s) => s.results.map((r) => [s.section, s.candidate, s.at, String(r.pair), r.first, String(Math.round(r.baseline)), String(Math.round(r.candidate)), ratio(r.ratio), r.invalid === true ? 'no' : 'yes'])),
   };
 }
 
 export function pairsSummaryTable(sets: readonly PairSet[]): Table {
   return {
     title: 'A/B pairs, summary: the median ratio and how many pairs favour each side',
-    columns: ['section', 'candidate', 'at', 'pairs', 'median ratio', 'candidate ahead', 'baseline ahead', 'even'],
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
-    rows: sets.map((s) => [s.section, s.candidate, s.at, String(s.results.length), ratio(s.summary.median), String(s.summary.candidateAhead), String(s.summary.baselineAhead), String(s.summary.even)]),
+    columns: ['section', 'candidate', 'at', 'pairs', 'median ratio', 'candidate ahead', 'baseline ahead', 'even', 'pairs with an INVALID row', 'median of the others'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: sets.map((s) => [
+      s.section, s.candidate, s.at, String(s.results.length), ratio(s.summary.median), String(s.summary.candidateAhead), String(s.summary.baselineAhead), String(s.summary.even),
+      String(s.summary.invalid), ratio(s.summary.validMedian),
+    ]),
   };
 }

@@ -1,7 +1,7 @@
 // bench:gateway --pairs (bench/gateway/pairs.ts): which rows pair up, the order of each pair
 // (alternating, so that neither side always runs second), and the summary of the ratios.
 import { describe, expect, it } from 'vitest';
-import { namedTwin, pairOrders, pairResult, pairsSummaryTable, pairUp, readPairing, summarize, summaryLine, twins } from '../../bench/gateway/pairs.js';
+import { namedTwin, pairLine, pairOrders, pairResult, pairsSummaryTable, pairUp, readPairing, summarize, summaryLine, twins } from '../../bench/gateway/pairs.js';
 import { recordMarkdown } from '../../bench/gateway/report.js';
 import type { GatewayRecord } from '../../bench/gateway/report.js';
 
@@ -67,15 +67,37 @@ describe('bench:gateway --pairs', () => {
   it('summarizes the ratios candidate ÷ baseline: the median and how many pairs favour each side', () => {
     const results = [pairResult(1, 'baseline', 1000, 1100), pairResult(2, 'candidate', 1000, 900), pairResult(3, 'baseline', 1000, 1050), pairResult(4, 'candidate', 1000, 1000)];
     expect(results.map((r) => r.ratio)).toEqual([1.1, 0.9, 1.05, 1]);
-    expect(summarize(results)).toEqual({ median: 1.025, candidateAhead: 2, baselineAhead: 1, even: 1 });
+    expect(summarize(results)).toEqual({ median: 1.025, candidateAhead: 2, baselineAhead: 1, even: 1, invalid: 0, validMedian: 1.025 });
     expect(summarize(results.slice(0, 3)).median).toBe(1.05);
     // A baseline with no goodput gives no ratio: left out of the median, counted as neither side.
     const none = summarize([pairResult(1, 'baseline', 0, 0), pairResult(2, 'candidate', 1000, 800)]);
-    expect(none).toEqual({ median: 0.8, candidateAhead: 0, baselineAhead: 1, even: 1 });
+    expect(none).toEqual({ median: 0.8, candidateAhead: 0, baselineAhead: 1, even: 1, invalid: 0, validMedian: 0.8 });
     expect(summarize([]).median).toBeNaN();
     const set = { section: 'closed loop', candidate: 'sluice 1 worker', baseline: 'sluice 1 worker @baseline', at: '100 conns', results, summary: summarize(results) } as const;
     expect(summaryLine(set)).toBe('  sluice 1 worker ÷ sluice 1 worker @baseline at 100 conns: median ratio 1.025 over 4 pairs; candidate ahead in 2, baseline ahead in 1, even in 1');
-    expect(pairsSummaryTable([set]).rows).toEqual([['closed loop', 'sluice 1 worker', '100 conns', '4', '1.025', '2', '1', '1']]);
+    expect(pairsSummaryTable([set]).rows).toEqual([['closed loop', 'sluice 1 worker', '100 conns', '4', '1.025', '2', '1', '1', '0', '1.025']]);
+  });
+
+  it('marks a pair with a row that is not evidence, and gives the median of the others beside the median of all', () => {
+    // The node:http-client A/B of bench/results/open-8x-node-client-ab-8055307-busy.md: only pair 3 had both rows on schedule.
+    const results = [
+      pairResult(1, 'candidate', 1385, 1345, false),
+      pairResult(2, 'baseline', 1305, 800, false),
+      pairResult(3, 'candidate', 1594, 1262),
+      pairResult(4, 'baseline', 1571, 1419, false),
+    ];
+    expect(results[2]).not.toHaveProperty('invalid');
+    const summary = summarize(results);
+    expect(summary.invalid).toBe(3);
+    expect(summary.validMedian).toBeCloseTo(0.7917, 4);
+    expect(summary.median).toBeCloseTo(0.847, 3);
+    const set = { section: 'open loop', candidate: 'sluice fixed', baseline: 'sluice fixed @baseline', at: '8x', results, summary } as const;
+    expect(pairLine(set, results[1]!)).toBe('  pair 2 sluice fixed 8x: baseline first, goodput 800/s ÷ baseline 1305/s = 0.613 (a row INVALID)');
+    expect(summaryLine(set)).toBe(
+      '  sluice fixed ÷ sluice fixed @baseline at 8x: median ratio 0.847 over 4 pairs; candidate ahead in 0, baseline ahead in 4; 3 of them with an INVALID row, the median of the others 0.792',
+    );
+    expect(pairsSummaryTable([set]).rows[0]!.slice(-2)).toEqual(['3', '0.792']);
+    expect(summarize(results.slice(0, 2)).validMedian).toBeNaN();
   });
 
   it('saves the pairs in the record: every pair with its order and ratio, then the summary', () => {
