@@ -1,12 +1,13 @@
 // Shared concurrency (leases with a TTL) and shared breaker state against the real Redis.
 // Each RedisStore here is a "process": its own connection, its own holder id.
+import { fork } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/breaker/index.js';
 import type { SharedConcurrencyGate } from '../../src/redis/index.js';
 import { sharedRedis, unique, until, useProcesses } from './servers.js';
 
 const svc = await sharedRedis();
-const { proc, raw: rawClient } = useProcesses(svc.url, 'c');
+const { proc, raw: rawClient, prefix } = useProcesses(svc.url, 'c');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -50,30 +51,50 @@ describe.skipIf(!svc.up)('SharedConcurrencyGate', () => {
 
   it('leases are renewed while held, and a dead holder’s slots come back within the TTL', async () => {
     const name = unique('ttl');
-    const [a, b] = [await proc(), await proc()];
-    const ga = a.concurrency({ name, limit: 3, maxQueue: 10, leaseTtlMs: 300 });
-    const permits = await Promise.all([ga.acquire(), ga.acquire(), ga.acquire()]);
-    await sleep(700); // two TTLs: renewed meanwhile
-    expect(await rawClient().zcard(ga.leases.key)).toBe(3);
-    const gb = b.concurrency({ name, limit: 3, maxQueue: 0, leaseTtlMs: 300 });
-    expect((await gb.admit()).ok).toBe(false); // full elsewhere: refused after one lease call
-    // "Crash": a's connection goes and its renewals with it (its permits are never released).
-    await a.close();
-    // Within the TTL by Redis's own clock, whatever this host's load: no lease of a's expires
-    // later than a TTL from now, nor does the lease set (nothing of a's renews it any more).
-    const [[sec, micro], scores, pttl] = (await rawClient().multi().time().zrange(ga.leases.key, '0', '-1', 'WITHSCORES').pttl(ga.leases.key).exec())!.map(([, r]) => r) as [[string, string], string[], number];
-    const redisNow = Number(sec) * 1000 + Number(micro) / 1000;
-    const expiries = scores.filter((_x, i) => i % 2 === 1).map(Number);
-    expect(expiries).toHaveLength(3);
-    for (const e of expiries) expect(e - redisNow).toBeLessThanOrEqual(300);
-    expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(300);
-    expect(await until(async () => (await rawClient().zcard(ga.leases.key)) === 0, 10_000)).toBe(true);
-    const p = await gb.acquire();
-    expect(p.ok).toBe(true);
-    p.release();
-    for (const x of permits) x.release();
-  });
+    // The holder is a process of its own, SIGKILLed below: a crash, not a close (no give-back,
+    // no QUIT), its renewals gone with it. TTL 1.5 s, renewed every 500 ms: room for a late
+    // renewal on a busy host.
+    const TTL = 1500;
+    const holder = fork('test/redis/lease-holder-child.ts', [svc.url, prefix(), name, String(TTL), '3'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let out = '';
+    holder.stdout!.on('data', (d: Buffer) => void (out += String(d)));
+    const exited = new Promise<void>((r) => holder.once('exit', () => r()));
+    try {
+      // A busy machine starts tsx slowly.
+      expect(await until(() => out.includes('held'), 60_000)).toBe(true);
+      const key = /held 3 (\S+)/.exec(out)![1]!;
+      const b = await proc();
+      const redisNow = async (): Promise<number> => {
+        const [sec, micro] = await rawClient().time();
+        return Number(sec) * 1000 + Number(micro) / 1000;
+      };
+      // Two TTLs by Redis's clock: renewed meanwhile.
+      const granted = await redisNow();
+      expect(await until(async () => (await redisNow()) - granted > 2 * TTL, 30_000)).toBe(true);
+      expect(await rawClient().zcard(key)).toBe(3);
+      const gb = b.concurrency({ name, limit: 3, maxQueue: 0, leaseTtlMs: TTL });
+      expect(gb.leases.key).toBe(key);
+      expect((await gb.admit()).ok).toBe(false); // full elsewhere: refused after one lease call
+      // The crash.
+      holder.kill('SIGKILL');
+      await exited;
+      // Within the TTL by Redis's own clock, whatever this host's load: no lease of the dead
+      // holder's expires later than a TTL from now, nor does the lease set (nothing renews it).
+      const [[sec, micro], scores, pttl] = (await rawClient().multi().time().zrange(key, '0', '-1', 'WITHSCORES').pttl(key).exec())!.map(([, r]) => r) as [[string, string], string[], number];
+      const now = Number(sec) * 1000 + Number(micro) / 1000;
+      const expiries = scores.filter((_x, i) => i % 2 === 1).map(Number);
+      expect(expiries).toHaveLength(3);
+      for (const e of expiries) expect(e - now).toBeLessThanOrEqual(TTL);
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(TTL);
+      expect(await until(async () => (await rawClient().zcard(key)) === 0, 10_000)).toBe(true);
+      const p = await gb.acquire();
+      expect(p.ok).toBe(true);
+      p.release();
+    } finally {
+      if (holder.exitCode === null && holder.signalCode === null) holder.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('fairness: a process whose callers wait gets slots although another holds them all and keeps a queue', async () => {
     const name = unique('fair');

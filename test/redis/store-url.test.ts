@@ -106,7 +106,8 @@ describe.skipIf(!can)('store URLs against a redis-server', () => {
   it('a db the server does not have: the failure mode, naming the refused SELECT — not db 0 in silence', async () => {
     const own = await OwnRedis.start(['--databases', '2']);
     const raw = new Redis(own.url);
-    const redis = await RedisStore.connect({ url: `${own.url}/5`, connectTimeoutMs: 500, timeoutMs: 500 });
+    // Timeouts long enough for a busy host: the refused SELECT must be what puts the store in its failure mode.
+    const redis = await RedisStore.connect({ url: `${own.url}/5`, connectTimeoutMs: 2000, timeoutMs: 10_000 });
     try {
       const rs = redis.rateStore('db', { onStoreError: 'closed' });
       const d = await rs.consume('k', policy, 1, performance.now(), 0);
@@ -125,7 +126,8 @@ describe.skipIf(!can)('store URLs against a redis-server', () => {
   it('a db it has: the keys are there', async () => {
     const own = await OwnRedis.start(['--databases', '2']);
     const raw = new Redis(`${own.url}/1`);
-    const redis = await RedisStore.connect({ url: `${own.url}/1` });
+    // A long store timeout: a call late on a busy host is decided by the failure mode, and writes nothing the test can see.
+    const redis = await RedisStore.connect({ url: `${own.url}/1`, connectTimeoutMs: 10_000, timeoutMs: 10_000 });
     try {
       expect((await redis.rateStore('db').consume('k', policy, 1, performance.now(), 0)).allowed).toBe(true);
       expect(await raw.keys('*')).toEqual(['sluice:db{k}:t']);
@@ -154,7 +156,7 @@ describe.skipIf(!can)('store URLs against a redis-server', () => {
     await admin.config('SET', 'requirepass', 'p@ss%w0rd');
     admin.disconnect();
     for (const host of ['127.0.0.1', '[::1]']) {
-      const redis = await RedisStore.connect({ url: `redis://:p@ss%25w0rd@${host}:${own.port}`, connectTimeoutMs: 2000 });
+      const redis = await RedisStore.connect({ url: `redis://:p@ss%25w0rd@${host}:${own.port}`, connectTimeoutMs: 10_000, timeoutMs: 10_000 });
       try {
         expect({ host, health: redis.health, error: redis.lastError }).toEqual({ host, health: 'shared', error: undefined });
         expect((await redis.rateStore('pw').consume('k', policy, 1, performance.now(), 0)).allowed).toBe(true);
@@ -167,7 +169,7 @@ describe.skipIf(!can)('store URLs against a redis-server', () => {
 
   it('a URL whose port is not Redis (an HTTP server there): the store says so, not only "Unknown RESP type"', async () => {
     const http = await upstream((_req, res) => res.end('hi'));
-    const redis = await RedisStore.connect({ url: `redis://127.0.0.1:${http.port}`, connectTimeoutMs: 500 });
+    const redis = await RedisStore.connect({ url: `redis://127.0.0.1:${http.port}`, connectTimeoutMs: 2000 });
     try {
       expect(redis.health).toBe('fallback');
       expect(redis.lastError).toMatch(/Unknown RESP type .*\(not a Redis reply: is the port in the store's URL Redis's\?\)/);
