@@ -44,7 +44,7 @@ async function hangUp(url: string, path: string, arrived: () => boolean): Promis
   const req = request({ host: u.hostname, port: u.port, path, agent: false });
   req.on('error', () => undefined);
   req.end();
-  expect(await within(3000, arrived)).toBe(true);
+  expect(await within(10_000, arrived)).toBe(true);
   req.destroy();
 }
 
@@ -56,7 +56,7 @@ describe('the forwarder owns the permit', () => {
     // The upstream still has all three (a hang-up does not stop its work): their slots stay taken.
     expect(gate(gw, 'concurrency').inFlight).toBe(3);
     const ok = get(`${gw.url}/fine`);
-    expect(await within(3000, () => up.arrivals() === 4)).toBe(true);
+    expect(await within(10_000, () => up.arrivals() === 4)).toBe(true);
     // Not aborted either: the upstream answers them (and the gateway drops the answers).
     expect(up.cut()).toBe(0);
     up.releaseAll();
@@ -88,13 +88,13 @@ describe('the forwarder owns the permit', () => {
       req.end('y'.repeat(800));
     });
     expect(status).toBe(413);
-    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    expect(await within(10_000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
     expect(breakerState(gw)).toBe('closed');
     const next = await get(`${gw.url}/small`, { method: 'POST', body: 'ok' });
     expect(next.status).toBe(200);
     expect(arrivals).toBe(1);
     expect(gate(gw, 'concurrency').admitted).toBe(1);
-    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    expect(await within(10_000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
   });
 
   it('an upstream 5xx is classified once, as a failure, when the upstream answered', async () => {
@@ -120,16 +120,16 @@ describe('the gateway-wide queue cap', () => {
       base(up.url, { server: { maxQueued: 1 }, routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] }),
     );
     const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.arrivals() === 1)).toBe(true);
+    expect(await within(10_000, () => up.arrivals() === 1)).toBe(true);
     const second = get(`${gw.url}/2`);
-    expect(await within(3000, () => gw.status().queued === 1)).toBe(true);
+    expect(await within(10_000, () => gw.status().queued === 1)).toBe(true);
     const third = await get(`${gw.url}/3`);
     expect(third.status).toBe(503);
     expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(gw.status().queued).toBe(1);
     expect(gate(gw, 'concurrency').queued).toBe(1);
     up.releaseAll();
-    expect(await within(3000, () => up.arrivals() === 2)).toBe(true);
+    expect(await within(10_000, () => up.arrivals() === 2)).toBe(true);
     up.releaseAll();
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
@@ -137,7 +137,7 @@ describe('the gateway-wide queue cap', () => {
     expect(up.arrivals()).toBe(2);
     expect(gw.status().queued).toBe(0);
     expect(gw.status().counters).toMatchObject({ admitted: 2, rejected: 1 });
-    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    expect(await within(10_000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
   });
 });
 
@@ -146,27 +146,27 @@ describe('a request waiting in the queue', () => {
     const up = await heldUpstream();
     const gw = await startInProcess(base(up.url, { routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] }));
     const first = get(`${gw.url}/1`);
-    expect(await within(3000, () => up.arrivals() === 1)).toBe(true);
+    expect(await within(10_000, () => up.arrivals() === 1)).toBe(true);
     const u = new URL(gw.url);
     const leaving = request({ host: u.hostname, port: u.port, path: '/2', agent: false });
     leaving.on('error', () => undefined);
     leaving.end();
-    expect(await within(3000, () => gate(gw, 'concurrency').queued === 1)).toBe(true);
+    expect(await within(10_000, () => gate(gw, 'concurrency').queued === 1)).toBe(true);
     // A reset, not a FIN: a FIN alone is a half-close the gateway still answers (half-close.test.ts).
     leaving.socket!.resetAndDestroy();
-    expect(await within(3000, () => gate(gw, 'concurrency').queued === 0 && gw.status().queued === 0)).toBe(true);
+    expect(await within(10_000, () => gate(gw, 'concurrency').queued === 0 && gw.status().queued === 0)).toBe(true);
     expect(gw.status().counters.leftQueue).toBe(1);
     const third = get(`${gw.url}/3`);
-    expect(await within(3000, () => gate(gw, 'concurrency').queued === 1)).toBe(true);
+    expect(await within(10_000, () => gate(gw, 'concurrency').queued === 1)).toBe(true);
     up.releaseAll();
-    expect(await within(3000, () => up.arrivals() === 2)).toBe(true);
+    expect(await within(10_000, () => up.arrivals() === 2)).toBe(true);
     up.releaseAll();
     expect((await first).status).toBe(200);
     expect((await third).status).toBe(200);
     await sleep(50);
     // The one that left was never forwarded: the upstream saw /1 and /3 only.
     expect(up.arrivals()).toBe(2);
-    expect(await within(2000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
+    expect(await within(10_000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
   });
 });
 

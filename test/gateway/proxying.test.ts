@@ -161,9 +161,12 @@ describe('request bodies are read whole before admission', () => {
     expect(answered.status).toBe(200);
     const silent = await upload('/silent');
     expect(silent.status).toBe(504);
+    // Counted from the start, the 504 would come ~200 ms before the body's end (the upload takes
+    // 500 ms): after it proves the rule. The margins are for a busy host (the upstream's 'end' is
+    // seen a loop stall after the gateway's timer started), not figures.
     const afterBody = silent.at - bodyEndedAt;
-    expect(afterBody).toBeGreaterThanOrEqual(250);
-    expect(afterBody).toBeLessThan(1500);
+    expect(afterBody).toBeGreaterThanOrEqual(100);
+    expect(afterBody).toBeLessThan(5000);
   });
 
   it('a body over maxBodySize is refused 413 (declared or streamed)', async () => {

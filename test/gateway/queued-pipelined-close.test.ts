@@ -17,7 +17,7 @@ afterEach(cleanup);
 async function releaseInTurn(up: { releaseAll(): void; seen: readonly string[] }, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     up.releaseAll();
-    await within(3000, () => up.seen.length === i + 2);
+    await within(10_000, () => up.seen.length === i + 2);
   }
   up.releaseAll();
 }
@@ -28,16 +28,16 @@ describe('pipelined requests whose client goes while the first waits for admissi
     const { up, gw, first } = await slotTaken();
     const leaving = rawSocket(gw.url);
     leaving.socket.write(pipelined);
-    expect(await within(3000, () => queued(gw) === 1)).toBe(true);
+    expect(await within(10_000, () => queued(gw) === 1)).toBe(true);
     leaving.socket.resetAndDestroy();
-    expect(await within(3000, () => queued(gw) === 0 && gw.status().queued === 0)).toBe(true);
+    expect(await within(10_000, () => queued(gw) === 0 && gw.status().queued === 0)).toBe(true);
     await leaving.closed;
     expect(gw.status().counters.leftQueue).toBe(1);
     up.releaseAll();
     expect((await first).status).toBe(200);
     // The slot is free for the next client, and its request is the one forwarded.
     const next = get(`${gw.url}/5`);
-    expect(await within(3000, () => up.seen.length === 2)).toBe(true);
+    expect(await within(10_000, () => up.seen.length === 2)).toBe(true);
     up.releaseAll();
     expect((await next).status).toBe(200);
     await sleep(50);
@@ -47,7 +47,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
   it('at a FIN: every one of them is answered in turn, in order, then the connection closes', async () => {
     const { up, gw, first } = await slotTaken();
     const halfClosing = rawConversation(gw.url, pipelined, 10_000, true);
-    expect(await within(3000, () => queued(gw) === 1)).toBe(true);
+    expect(await within(10_000, () => queued(gw) === 1)).toBe(true);
     await releaseInTurn(up, 3);
     expect((await first).status).toBe(200);
     const { text, open } = await halfClosing;
@@ -60,7 +60,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
   it('a client that stays gets every answer, in order, when the slot frees', async () => {
     const { up, gw, first } = await slotTaken();
     const staying = rawConversation(gw.url, `${pipelined}GET /5 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
-    expect(await within(3000, () => queued(gw) === 1)).toBe(true);
+    expect(await within(10_000, () => queued(gw) === 1)).toBe(true);
     await releaseInTurn(up, 4);
     expect((await first).status).toBe(200);
     const { text, open } = await staying;
@@ -73,7 +73,7 @@ describe('pipelined requests whose client goes while the first waits for admissi
     const { up, gw, first } = await slotTaken();
     const body = 'b'.repeat(200_000);
     const staying = rawConversation(gw.url, `GET /2 HTTP/1.1\r\n${H}\r\nPOST /3 HTTP/1.1\r\n${H}Content-Length: ${body.length}\r\n\r\n${body}GET /4 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 10_000);
-    expect(await within(3000, () => queued(gw) === 1)).toBe(true);
+    expect(await within(10_000, () => queued(gw) === 1)).toBe(true);
     await releaseInTurn(up, 3);
     expect((await first).status).toBe(200);
     const { text, open } = await staying;

@@ -105,9 +105,9 @@ describe('a client that goes away', () => {
       req.end();
     });
     expect(status).toBe(200);
-    expect(await within(1500, () => seen.cutAt > 0)).toBe(true);
-    expect(seen.cutAt - leftAt).toBeLessThan(1500);
-    expect(await within(1000, () => concurrencyGate(gw).inFlight === 0)).toBe(true);
+    expect(await within(10_000, () => seen.cutAt > 0)).toBe(true);
+    expect(seen.cutAt - leftAt).toBeLessThan(5000);
+    expect(await within(10_000, () => concurrencyGate(gw).inFlight === 0)).toBe(true);
     // A client that left is not the upstream's failure.
     expect(gw.status().counters.upstreamErrors).toBe(0);
     expect(gw.status().counters.upstreamTimeouts).toBe(0);
@@ -132,7 +132,7 @@ describe('a client that goes away', () => {
     const req = request({ host: u.hostname, port: u.port, path: '/slow', agent: false });
     req.on('error', () => undefined);
     req.end();
-    expect(await within(2000, () => slow !== undefined)).toBe(true);
+    expect(await within(10_000, () => slow !== undefined)).toBe(true);
     req.destroy();
     // The upstream still works on /slow (an abort would not stop it): the one slot is its own
     // until it answers, so /next must not reach the upstream before that. A gateway that gave
