@@ -161,8 +161,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   // Before the route table: its concurrency gates ask them for room (slow-readers.ts).
   const slowReaders = new SlowReaders(resolved.server.slowReaderCutAfterMs, () => counters.slowReadersYielded++);
+  // With leases (workers, a store), room on its way from the lease counts too (slot-lease.ts leaseRoom).
+  const reclaimer = leases?.reclaimer(slowReaders) ?? slowReaders;
   const state: HandlerState = {
-    table: new RouteTable(resolved, undefined, options.clock, share, slowReaders),
+    table: new RouteTable(resolved, undefined, options.clock, share, reclaimer),
     draining: false,
     queued: 0,
     logger,
@@ -341,7 +343,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const c = resolveConfig(next);
     const old = state.table;
     const restart = restartNeeded(c, resolved); // against the config at start
-    const table = new RouteTable(c, old, options.clock, share, slowReaders);
+    const table = new RouteTable(c, old, options.clock, share, reclaimer);
     await leases?.attach(table); // new gates hold their share before they serve
     state.table = table; // the swap: one assignment
     // The new gates are counted from their first request (a then() of a settled promise runs

@@ -42,9 +42,17 @@ export interface LeaseReply {
   readonly error?: string;
 }
 
+/** The primary's word that another worker waits for slots of `name` (LeaseLedger.onWanted). */
+export interface LeaseWanted {
+  readonly t: 'lease-wanted';
+  readonly name: string;
+  readonly fairShare: number;
+}
+
 export class IpcLimitStore implements SharedLimitStore {
   readonly #send: (m: LeaseCall) => boolean;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  readonly #watched = new Map<string, (fairShare: number) => void>();
   #next = 1;
   #closed = false;
 
@@ -55,6 +63,11 @@ export class IpcLimitStore implements SharedLimitStore {
 
   /** Feed a message from the primary; true when it was one of ours. */
   handle(m: unknown): boolean {
+    const w = m as Partial<LeaseWanted> | null;
+    if (w !== null && typeof w === 'object' && w.t === 'lease-wanted') {
+      if (typeof w.name === 'string' && typeof w.fairShare === 'number') this.#watched.get(w.name)?.(w.fairShare);
+      return true;
+    }
     const r = m as Partial<LeaseReply> | null;
     if (r === null || typeof r !== 'object' || r.t !== 'lease-reply' || typeof r.id !== 'number') return false;
     const p = this.#pending.get(r.id);
@@ -89,9 +102,17 @@ export class IpcLimitStore implements SharedLimitStore {
     return this.#call({ t: 'lease', id: 0, op: 'releaseSlots', args: [name] }) as Promise<void>;
   }
 
+  watchSlots(name: string, onWanted: (fairShare: number) => void): () => void {
+    this.#watched.set(name, onWanted);
+    return () => {
+      if (this.#watched.get(name) === onWanted) this.#watched.delete(name);
+    };
+  }
+
   /** The primary drops a worker's holdings when it exits; here only the calls in flight end. */
   close(): Promise<void> {
     this.#closed = true;
+    this.#watched.clear();
     for (const p of this.#pending.values()) p.reject(new Error('the lease channel closed'));
     this.#pending.clear();
     return Promise.resolve();

@@ -202,6 +202,10 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     listener.watch(worker);
     const holder = `worker-${index}-${worker.id}`;
     const s: Slot = { index, worker, holder, store: ledger.holder(holder), restarts, status: undefined, answering: true, answeredAt: performance.now(), killed: false, dashboard: undefined, url: '', dead: false, generation: undefined, replacing: false, stopping: undefined };
+    // Told when another worker waits for slots it holds idle: it gives them back now (hostile-24).
+    ledger.onWanted(holder, (name, fairShare) => {
+      if (!s.dead && worker.isConnected()) worker.send({ t: 'lease-wanted', name, fairShare });
+    });
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));

@@ -6,7 +6,8 @@
  */
 import { KeyedRateLimiter } from '../rate/keyed.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
-import { SlotLease } from '../shared/slot-lease.js';
+import type { SlotGate, SlotReclaimer } from '../concurrency/slot-reclaimer.js';
+import { leaseRoom, SlotLease } from '../shared/slot-lease.js';
 import type { StoreAway } from '../shared/slot-lease.js';
 import type { OnStoreError } from '../redis/options.js';
 import type { PolicyInstance } from './policy-instance.js';
@@ -26,6 +27,8 @@ export class SlotLeases {
   readonly #share: WorkerShare;
   readonly #leases = new Map<PolicyInstance, SlotLease>();
   readonly #limits = new WeakMap<SlotLease, number>();
+  /** The lease of each leased gate, for the gates' reclaimer (leaseRoom). */
+  readonly #byGate = new WeakMap<SlotGate, SlotLease>();
   /** Set while the store is away: its failure mode, and its probe period (the Retry-After of a refusal). */
   #away: { readonly onStoreError: OnStoreError; readonly probeMs: number } | undefined;
 
@@ -53,11 +56,17 @@ export class SlotLeases {
       });
       this.#leases.set(p, lease);
       this.#limits.set(lease, limit);
+      this.#byGate.set(gate, lease);
       starts.push(lease.start());
       // After start() took its ballast (synchronously): from now on the gate follows the failure mode.
       if (this.#away !== undefined) lease.storeAway(this.#awayFor(limit));
     }
     await Promise.all(starts);
+  }
+
+  /** The reclaimer for the policies' gates: `inner`'s room, and the room a gate's lease can still take (slot-lease.ts leaseRoom). */
+  reclaimer(inner: SlotReclaimer): SlotReclaimer {
+    return leaseRoom(inner, (gate) => this.#byGate.get(gate));
   }
 
   /**

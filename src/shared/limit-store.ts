@@ -113,6 +113,13 @@ export interface SharedLimitStore {
    * that keeps state per name forgets it once every holder of it has said so. Absent: as `useTable`.
    */
   releaseSlots?(name: string): Promise<void>;
+  /**
+   * Call `onWanted(fairShare)` when another holder of the slots named `name` wants some and
+   * none are free while this holder holds some: it should give back its idle ones above
+   * `fairShare` now, not at its next poll. Returns the call that stops it. Absent: the store
+   * cannot tell (Redis), and holders learn it by asking.
+   */
+  watchSlots?(name: string, onWanted: (fairShare: number) => void): () => void;
   /** Give back everything this holder leased, and stop. Idempotent. */
   close(): Promise<void>;
 }

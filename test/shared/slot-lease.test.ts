@@ -163,8 +163,11 @@ describe('SlotLease with a limit smaller than the number of holders', () => {
     const b = new ConcurrencyGate({ name: 'b', limit: 1, maxQueue: 10 });
     const la = await lease('a', a);
     const lb = await lease('b', b);
-    // The first holder took the one slot; the second holds its gate's ballast.
-    expect([la.held, lb.held]).toEqual([1, 0]);
+    // The first holder took the one slot; the second, which asked for it at its start and got
+    // none, holds its gate's ballast — and the first, told so (LeaseLedger.onWanted) with nothing
+    // in flight, may already have given it back: one slot at most between them.
+    expect(lb.held).toBe(0);
+    expect(la.held + lb.held).toBeLessThanOrEqual(1);
     const outcomes: string[] = [];
     for (let i = 0; i < 6; i++) {
       const gate = i % 2 === 0 ? b : a;
