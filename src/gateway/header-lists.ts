@@ -24,7 +24,8 @@ export function listElements(value: string): string[] {
 /** Whether list `value` has an element equal to `token` (any case); an empty token is no element. */
 export function listHas(value: string, token: string): boolean {
   const wanted = token.toLowerCase();
-  if (wanted === '') return false;
+  // Shorter than the token: no element can equal it (most often '', no such header: every answer asks).
+  if (wanted === '' || value.length < wanted.length) return false;
   for (const part of value.split(',')) if (part.replace(OWS_ENDS, '').toLowerCase() === wanted) return true;
   return false;
 }
