@@ -6,8 +6,9 @@
  * Messages wait in a local buffer no longer than the prefetch; the pipeline takes from it only
  * what it demanded. Ack after processing; a retry republishes a copy with the attempt count
  * (through a confirm channel, the original acked only once the copy is confirmed) after its
- * delay; a dead letter goes to `<queue>.dead` with the reason, the same way. A copy that fails
- * gives the original back to its queue (nack, requeue) rather than hold its prefetch slot; a
+ * delay; a dead letter goes to `<queue>.dead` with the reason, the same way. A retry's copy
+ * that fails gives the original back to its queue (nack, requeue) rather than hold its prefetch
+ * slot; a dead letter refused is held and tried again after a backoff (RabbitmqCopier); a
  * deleted queue is a QueueDeletedError, not an outage. A redelivery a classic queue did not
  * count (its consumer died handling it) is counted by a copy the same way before any handler
  * sees it, so a message that kills its process is dead-lettered after maxAttempts deaths.
@@ -27,6 +28,7 @@ import type { PrefetchOptions } from '../brokers/prefetch-window.js';
 import { PrefetchWindow } from '../brokers/prefetch-window.js';
 import { HeldBytes } from '../brokers/held-bytes.js';
 import { nonEmpty } from '../brokers/options.js';
+import { RabbitmqCopier } from './rabbitmq-copier.js';
 import type { DeliveryOwner } from './rabbitmq-delivery.js';
 import { ATTEMPT_HEADER, attemptOf, RabbitmqDelivery, uncountedRedelivery } from './rabbitmq-delivery.js';
 
@@ -55,25 +57,11 @@ export interface RabbitmqSourceOptions {
   readonly clock?: Clock;
 }
 
-interface Republished {
-  readonly queue: string;
-  readonly content: Buffer;
-  /** The broker's reply code and text, once it returned the copy. */
-  returned: string | undefined;
-}
-
 /** How long a message whose copy failed is kept before it is given back to its queue (basic.nack, requeue). */
 const REQUEUE_AFTER_MS = 1000;
 
 /** How long close() waits for the redeliveries being counted (their copies confirmed, their originals acked). */
 const CLOSE_COUNTING_MS = 2000;
-
-/** A copy the broker returned: no queue by that name (deleted). */
-class UnroutedError extends Error {
-  override get name(): string {
-    return 'UnroutedError';
-  }
-}
 
 const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, maxHeldBytes: true, clock: true });
 
@@ -93,8 +81,8 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   #consumerTag: string | undefined;
   /** Deliveries handed out and not yet settled: in the handlers, or retries waiting out their delay. */
   #unsettled = 0;
-  /** Copies published and not yet confirmed (retries and dead letters), for the broker's basic.return to find. */
-  readonly #republishing = new Set<Republished>();
+  /** The copies a message is settled by (retries, counted redeliveries, dead letters). */
+  readonly #copier: RabbitmqCopier;
   readonly #connection = new ConnectionTracker();
   /** Uncounted redeliveries being counted (copied, then acked): they hold a prefetch slot meanwhile. */
   readonly #counting = new Set<Promise<void>>();
@@ -123,7 +111,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     // also tore the connection down under a cause that named nothing ("Channel ended").
     confirmCh.on('error', lost);
     confirmCh.on('close', lost);
-    confirmCh.on('return', (m: amqp.Message) => this.#returned(m));
+    this.#copier = new RabbitmqCopier(name, dlq, conn, confirmCh, this.#hurry.signal);
   }
 
   /** Connect, assert the queues, start consuming at the initial prefetch. Rejects with BrokerUnavailableError naming the broker. */
@@ -283,74 +271,53 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
 
   /**
    * @internal Settle `msg` by a confirmed copy (a retry to its queue, a dead letter), then ack it.
-   * A copy that fails — refused by the broker (nack: a full queue that rejects publishes), or
-   * returned unrouted twice (its queue deleted, declared again and gone again) — gives the original
-   * back to its queue (`basic.nack` with requeue) after REQUEUE_AFTER_MS, at once when the consumer
-   * stops: its prefetch slot is freed and nothing is lost; the failure rejects (a settle error).
+   * A retry's copy that fails — refused by the broker (nack: a full queue that rejects publishes),
+   * or returned unrouted — gives the original back to its queue (`basic.nack` with requeue) after
+   * REQUEUE_AFTER_MS, at once when the consumer stops: its prefetch slot is freed and nothing is
+   * lost; the failure rejects (a settle error). A dead letter refused is held and tried again
+   * (RabbitmqCopier.deadLetter), given back only when the consumer stops.
    */
   async settleByCopy(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
-    try {
-      await this.#copyOrRedeclare(queue, msg, headers);
-    } catch (err) {
-      // A pause, so that a copy refused for good does not loop (requeued, redelivered, refused) at full speed.
-      await pause(REQUEUE_AFTER_MS, this.#hurry.signal);
+    if (queue === this.deadLetterQueue) {
+      await this.#copier.deadLetter(msg, headers, (m) => this.#giveBack(m));
+    } else {
       try {
-        this.requeue(msg);
-      } catch {
-        // the channel is gone: the broker requeued it already
+        await this.#copier.copy(queue, msg, headers);
+      } catch (err) {
+        // A pause, so that a copy refused for good does not loop (requeued, redelivered, refused) at full speed.
+        await pause(REQUEUE_AFTER_MS, this.#hurry.signal);
+        this.#giveBack(msg);
+        throw err;
       }
-      throw err;
     }
     this.ack(msg);
   }
 
-  /** A dead-letter queue deleted while consuming is declared again (as open() does), and the copy sent once more. */
-  async #copyOrRedeclare(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+  /** Back to its queue (`basic.nack`, requeue); on a channel already gone the broker requeued it. */
+  #giveBack(msg: ConsumeMessage): void {
     try {
-      await this.republish(queue, msg, headers);
-    } catch (err) {
-      if (!(err instanceof UnroutedError) || queue !== this.deadLetterQueue) throw err;
-      // On a channel of its own: a refused declare (406, the queue declared again otherwise) closes only that one.
-      const ch = await this.#conn.createChannel();
-      ch.on('error', () => undefined);
-      try {
-        await ch.assertQueue(queue, { durable: true });
-      } finally {
-        await ch.close().catch(() => undefined);
-      }
-      await this.republish(queue, msg, headers);
+      this.requeue(msg);
+    } catch {
+      // the channel is gone: the broker requeued it already
     }
   }
 
-  /** @internal Publish a copy with extra headers and wait for the broker's confirm. */
-  async republish(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
-    const props = msg.properties;
-    const options: amqp.Options.Publish = { headers: { ...props.headers, ...headers }, persistent: true };
-    const contentType: unknown = props.contentType;
-    if (typeof contentType === 'string') options.contentType = contentType;
-    if (props.messageId !== undefined) options.messageId = props.messageId as string;
-    // Mandatory: a queue gone (deleted while consuming) returns the copy instead of dropping it,
-    // and the broker confirms an unroutable message all the same; its basic.return comes first.
-    const sent: Republished = { queue, content: msg.content, returned: undefined };
-    this.#republishing.add(sent);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.#confirmCh.sendToQueue(queue, msg.content, { ...options, mandatory: true }, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-      });
-    } finally {
-      this.#republishing.delete(sent);
-    }
-    if (sent.returned !== undefined) throw new UnroutedError(`${this.name}: the copy sent to queue ${JSON.stringify(queue)} came back unrouted (${sent.returned}): the queue is gone`);
+  /** Dead letters the broker refused (each try), since open(): see `heldDeadLetters`. */
+  get deadLetterRefusals(): number {
+    return this.#copier.deadLetterRefusals;
   }
 
-  /** A copy the broker returned: marks the first republish in progress it can be (same queue, same body). */
-  #returned(m: amqp.Message): void {
-    for (const sent of this.#republishing) {
-      if (sent.returned === undefined && sent.queue === m.fields.routingKey && sent.content.equals(m.content)) {
-        sent.returned = `${String((m.fields as { replyCode?: unknown }).replyCode)} ${String((m.fields as { replyText?: unknown }).replyText)}`;
-        return;
-      }
-    }
+  /**
+   * Messages held unacknowledged now because their dead letter was refused: each waits to try
+   * it again (after 1 s, doubling to 30 s), and goes back to its queue when the consumer stops.
+   */
+  get heldDeadLetters(): number {
+    return this.#copier.heldDeadLetters;
+  }
+
+  /** What the broker answered to the last refused dead letter (undefined before any). */
+  get lastDeadLetterRefusal(): string | undefined {
+    return this.#copier.lastDeadLetterRefusal;
   }
 
   async close(): Promise<void> {

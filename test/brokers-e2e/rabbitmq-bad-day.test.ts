@@ -262,33 +262,62 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     expect(await drain(queue)).toEqual([]);
   });
 
-  it('a dead letter the broker refuses (its queue full, reject-publish): the original goes back to its queue after a second (basic.nack, requeue), freeing its prefetch slot, and is delivered again (the redelivery counted: past maxAttempts, dead-lettered again without the handler) — not held until stop', async () => {
-    const queue = unique('dlq-refused');
+  /** A consumer of `queue` (holding 'poison') whose handler always fails, maxAttempts 1, while `queue.dead` refuses every publish (max-length 0, reject-publish). */
+  async function refusedDeadLetter(queue: string, run: (source: RabbitmqSource, c: BrokerConsumer, calls: () => number, clear: () => void) => Promise<void>): Promise<void> {
+    const name = `sluice-${queue}`;
     // A policy, not queue arguments: open() declares the dead-letter queue without any.
-    expect(ctl('set_policy', '-p', VHOST, 'sluice-dlq-refused', '^dlq-refused-.*\\.dead$', '{"max-length":0,"overflow":"reject-publish"}', '--apply-to', 'queues')).toBe(true);
+    expect(ctl('set_policy', '-p', VHOST, name, `^${queue}\\.dead$`, '{"max-length":0,"overflow":"reject-publish"}', '--apply-to', 'queues')).toBe(true);
     try {
       await publish(queue, ['poison']);
+      const source = await RabbitmqSource.open({ url, queue, prefetch: 1 });
       let calls = 0;
-      const c = new BrokerConsumer(await RabbitmqSource.open({ url, queue, prefetch: 1 }), () => {
+      const c = new BrokerConsumer(source, () => {
         calls++;
         throw new Error('bad');
       }, { onFailure: { maxAttempts: 1 } });
       try {
-        // Before: one refusal, the original unacknowledged in the only prefetch slot until stop.
-        // Given back, it comes again counted (a classic queue's redelivery, counted by a copy):
-        // attempt 2, past maxAttempts 1, so it is dead-lettered again without the handler.
-        expect(await until(() => c.stats().settleErrors >= 2, 15_000)).toBe(true);
-        expect(calls).toBe(1);
-        expect(c.stats()).toMatchObject({ deadLettered: 0, acked: 0 });
+        await run(source, c, () => calls, () => void ctl('clear_policy', '-p', VHOST, name));
       } finally {
         await c.stop();
       }
-      const back = await drain(queue);
-      expect(back).toEqual([{ body: 'poison', attempt: expect.any(Number) as number }]); // nothing lost
-      expect(back[0]!.attempt).toBeGreaterThanOrEqual(2);
     } finally {
-      ctl('clear_policy', '-p', VHOST, 'sluice-dlq-refused');
+      ctl('clear_policy', '-p', VHOST, name);
     }
+  }
+
+  it('a dead letter the broker refuses (its queue full, reject-publish): the message is held unacknowledged and the copy tried again after a backoff, each refusal counted on the source — no copy back into its queue, the attempt not climbing; once the dead-letter queue takes it, dead-lettered as the attempt it was', async () => {
+    const queue = unique('dlq-refused');
+    await refusedDeadLetter(queue, async (source, c, calls, clear) => {
+      expect(await until(() => c.stats().settleErrors + (source.deadLetterRefusals ?? 0) >= 2, 15_000)).toBe(true);
+      // Before: given back after each refusal and counted again by a copy into its queue — the
+      // attempt climbing by one a second, for as long as the dead-letter queue refused.
+      expect(source.countedRedeliveries).toBe(0);
+      expect(source.heldDeadLetters).toBe(1);
+      expect(source.lastDeadLetterRefusal).toMatch(/nack/i);
+      expect(calls()).toBe(1);
+      expect(c.stats()).toMatchObject({ deadLettered: 0, acked: 0, settleErrors: 0, held: 1 });
+      expect(await source.lag()).toBe(0); // nothing back in its queue
+      clear();
+      expect(await until(() => c.stats().deadLettered === 1, 40_000)).toBe(true);
+      expect(source.heldDeadLetters).toBe(0);
+      expect(c.stats()).toMatchObject({ acked: 0, settleErrors: 0, held: 0 });
+    });
+    const admin = await amqp.connect(url);
+    const ch = await admin.createChannel();
+    const dead = await ch.get(`${queue}.dead`, { noAck: true });
+    await admin.close();
+    expect(dead && [dead.content.toString(), dead.properties.headers?.[ATTEMPT_HEADER]]).toEqual(['poison', 1]);
+    expect(await drain(queue)).toEqual([]);
+  });
+
+  it('a dead letter held (refused) when the consumer stops: given back to its queue at once, as the attempt it was (a settle error) — nothing lost', async () => {
+    const queue = unique('dlq-refused-stop');
+    await refusedDeadLetter(queue, async (source, c) => {
+      expect(await until(() => c.stats().settleErrors + (source.deadLetterRefusals ?? 0) >= 1, 15_000)).toBe(true);
+      expect(await outcome(c.stop(), 5000)).toBe('settled');
+      expect(c.stats()).toMatchObject({ deadLettered: 0, settleErrors: 1, held: 0 });
+    });
+    expect(await drain(queue)).toEqual([{ body: 'poison', attempt: undefined }]);
   });
 
   it('its queue deleted while consuming: done rejects with QueueDeletedError saying so (before: "unreachable"), and stats say the connection was up to the end', async () => {
