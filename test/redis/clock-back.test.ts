@@ -236,12 +236,16 @@ describe.skipIf(!svc.up)('lease and breaker scripts on times from a later Redis 
 
   it('a shared breaker’s open time left is never more than the open time set', async () => {
     const key = `${store.config.keyPrefix}${unique('breaker')}`;
+    const setAt = await redisNow();
     await raw.eval(BREAKER_SCRIPT, 1, key, 'set', 'open', 1000);
     await raw.hset(key, 'u', String((await redisNow()) + J + 1000));
     const r = (await raw.eval(BREAKER_SCRIPT, 1, key, 'get')) as unknown[];
+    const gotAt = await redisNow();
     expect(r[1]).toBe('open');
     expect(Number(r[2])).toBeLessThanOrEqual(1000);
-    expect(Number(r[2])).toBeGreaterThan(900);
+    // Less only by the time that passed, by Redis's clock (a busy host takes its time between the calls).
+    expect(Number(r[2])).toBeGreaterThanOrEqual(1000 - (gotAt - setAt) - 1);
+    expect(Number(r[2])).toBeGreaterThan(0);
     await sleep(1100);
     expect(Number(((await raw.eval(BREAKER_SCRIPT, 1, key, 'get')) as unknown[])[2])).toBe(0);
   });

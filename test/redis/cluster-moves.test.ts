@@ -119,8 +119,8 @@ describe.skipIf(!can)('a Redis Cluster resharded and failed over under a shared 
       expect(await ownerOf(slot)).toBe(to);
       const moved = run.admitted();
       expect(moved).toBeGreaterThan(before);
-      await sleep(1000);
-      expect(run.admitted()).toBeGreaterThan(moved); // still deciding on the new master
+      // Still deciding on the new master: an admission after the move (waited for, not a fixed second).
+      expect(await until(() => run.admitted() > moved, 15_000)).toBe(true);
       expect(await node(to).zcard(ga.leases.key)).toBeLessThanOrEqual(4);
     } finally {
       await run.stop();
@@ -168,8 +168,8 @@ describe.skipIf(!can)('a Redis Cluster resharded and failed over under a shared 
       // Each gate is back once a lease call of its own is answered (one in flight to the dead master times out first).
       expect(await until(() => ga.stats().mode === 'shared' && gb.stats().mode === 'shared', 30_000)).toBe(true);
       const back = run.admitted();
-      await sleep(1000);
-      expect(run.admitted()).toBeGreaterThan(back); // deciding on the new master
+      // Deciding on the new master: an admission after it (waited for, not a fixed second).
+      expect(await until(() => run.admitted() > back, 15_000)).toBe(true);
       expect(await node(port).zcard(ga.leases.key)).toBeLessThanOrEqual(4);
     } finally {
       await run.stop();
