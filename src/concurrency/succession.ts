@@ -17,6 +17,8 @@ export class Succession<G extends { readonly name: string }> {
   successor: G | undefined = undefined;
   /** The gates whose place this one took, newest first: their permits in flight count here. */
   #predecessors: G[] = [];
+  /** `[self]`, once a gate has no predecessor holding permits (`self` is always the gate this succession is of). */
+  #alone: readonly G[] | undefined;
 
   /**
    * Links `from` (whose succession this is) to `to` (whose succession is `theirs`): `to` takes
@@ -33,8 +35,10 @@ export class Succession<G extends { readonly name: string }> {
    * slots a reclaimer may take for a caller of `self`. A predecessor whose permits all came back
    * holds nothing more and is forgotten.
    */
-  lineage(self: G, holding: (gate: G) => boolean): G[] {
+  lineage(self: G, holding: (gate: G) => boolean): readonly G[] {
     if (this.#predecessors.length > 0) this.#predecessors = this.#predecessors.filter(holding);
+    // Asked at every early refusal (a reclaimer's ask): a gate with no predecessor left gives one list, not a new one each.
+    if (this.#predecessors.length === 0) return (this.#alone ??= Object.freeze([self]));
     return [self, ...this.#predecessors];
   }
 }

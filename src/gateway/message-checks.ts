@@ -125,7 +125,8 @@ export function transferCodingVerdict(te: string): BadVerdict | undefined {
  * obs-fold, made the head as sent that much longer or shorter.
  */
 export function headBytes(req: IncomingMessage): number {
-  let n = `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}\r\n`.length + 2;
+  // `METHOD SP target SP HTTP/x.y CRLF` and the head's closing CRLF, summed: no string built per request.
+  let n = (req.method ?? '').length + (req.url ?? '').length + req.httpVersion.length + 11;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4;
   return n;

@@ -97,6 +97,8 @@ export class SlowReaders implements SlotReclaimer {
 
   /** SlotReclaimer: whether a response holding a slot of `ask.gates` has waited long enough to be cut. */
   reclaimable(ask: ReclaimAsk): boolean {
+    // Asked at every early refusal: with no response holding a slot, no clock read.
+    if (this.#byGate.size === 0) return false;
     return this.#oldest(ask.gates, this.#now() - this.cutAfterMs) !== undefined;
   }
 

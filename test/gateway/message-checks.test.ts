@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { CHUNKED_NOT_FINAL, messageVerdict, transferCodingVerdict } from '../../src/gateway/message-checks.js';
+import { CHUNKED_NOT_FINAL, headBytes, messageVerdict, transferCodingVerdict } from '../../src/gateway/message-checks.js';
 
 const req = (host: string): IncomingMessage => ({ httpVersion: '1.1', headers: { host }, rawHeaders: ['Host', host] }) as unknown as IncomingMessage;
 
@@ -68,5 +68,21 @@ describe('transferCodingVerdict: RFC 9112 sorts a Transfer-Encoding (gateway-edg
       'x-custom, gzip, chunked': '501 unsupported_transfer_encoding',
     };
     expect(Object.fromEntries(Object.keys(cases).map((te) => [te, said(te)]))).toEqual(cases);
+  });
+});
+
+describe('headBytes: the head as forwarded, counted without building it', () => {
+  it('is the byte length of the request line, each header line and the closing CRLF', () => {
+    const heads: [string, string, string, string[]][] = [
+      ['GET', '/', '1.1', ['Host', 'gw']],
+      ['OPTIONS', '*', '1.0', []],
+      ['DELETE', '/api/items/42?force=1', '1.1', ['Host', 'gw:8080', 'Accept', '*/*', 'X-Empty', '']],
+    ];
+    for (const [method, url, httpVersion, rawHeaders] of heads) {
+      let head = `${method} ${url} HTTP/${httpVersion}\r\n`;
+      for (let i = 0; i < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+      head += '\r\n';
+      expect(headBytes({ method, url, httpVersion, rawHeaders } as unknown as IncomingMessage)).toBe(head.length);
+    }
   });
 });
