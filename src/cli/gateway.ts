@@ -80,7 +80,13 @@ async function readConfig(file: string): Promise<{ config: GatewayConfig; text: 
 export async function gatewayCommand(argv: readonly string[]): Promise<number> {
   let flags: Map<string, string>;
   let config: GatewayConfig;
-  let lastText: string | undefined;
+  /**
+   * The text the last reload (or the start) read, whatever came of it (applied or rejected). One
+   * edit and one SIGHUP were two reloads of one text: two generations when the watch's reload
+   * ran first and the SIGHUP came while it ran, a rejected text counted twice when the SIGHUP's
+   * ran first (a rejected text was not remembered, so the watch's ask tried it again).
+   */
+  let lastTried: string | undefined;
   const file = (() => {
     try {
       flags = parseFlags(argv);
@@ -102,7 +108,7 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       if (extra.length > 0) throw new UsageError(`--config: expected no other settings with it (put them in the file), received --${extra.join(', --')}`);
       const read = await readConfig(file);
       config = read.config;
-      lastText = read.text;
+      lastTried = read.text;
       const level = logLevelFlag(flags!);
       if (level !== undefined) config = { ...config, log: { ...config.log, level } };
     } else {
@@ -138,36 +144,65 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
   // reads the file as it is when it runs, so it applies the newest text for all of them. Before,
   // each SIGHUP queued a reload of its own — 300 sent at once ran 178 reloads of the same file
   // one after another for 2 s after the last (hostile-ops), the loop's time taken from requests.
-  let waiting: string | undefined;
+  let waiting: { why: string; force: boolean } | undefined;
+  // A reload runs (from its read of the file to its outcome): an ask that comes meanwhile may
+  // ask for the very text it read.
+  let running = false;
+  // A text the last reload read is not tried again (see `lastTried`): the reload is skipped,
+  // said at info for a SIGHUP (an operator waits for a line), at debug for the watch.
+  const skipped = (why: string): void => {
+    if (why === 'file change') logger.debug('reload skipped: the config file is the text the last reload read', { why });
+    else logger.info('reload skipped: the config file is the text the last reload read', { why });
+  };
   const reload = (why: string): void => {
     if (file === undefined) {
       logger.warn('reload asked, but there is no config file (flag form)', { why });
       return;
     }
+    // A SIGHUP when no reload runs reloads the file even unchanged (docs/gateway.md, Reload); one
+    // that comes while a reload runs asks for what that one read, unless the file changed since.
+    const force = why === 'SIGHUP' && !running;
+    // A file change still in its debounce is read by this reload (it reads after the change).
+    if (why !== 'file change') clearTimeout(debounce);
     if (waiting !== undefined) {
-      // A SIGHUP reloads an unchanged file too; a file change joined by one must not skip it.
-      if (why !== 'file change') waiting = why;
+      waiting.force ||= force;
+      if (why !== 'file change') waiting.why = why;
       return;
     }
-    waiting = why;
+    const ask = (waiting = { why, force });
+    // The text the last reload read, again: skipped, unless a SIGHUP forces it (a rejection for
+    // want of a worker's answer may not be one the next time; an invalid text is rejected again).
+    const seen = (text: string): boolean => !ask.force && text === lastTried;
     reloading = reloading.then(async () => {
-      const asked = waiting!;
       waiting = undefined;
       if (gateway === undefined) return;
+      running = true;
       // reload() counts its own rejections in /status; one before it (the file unread, not YAML) is counted here.
       let reached = false;
       try {
-        const read = await readConfig(file);
-        if (asked === 'file change' && read.text === lastText) return;
+        let text: string;
+        try {
+          text = await readConfigText(file);
+        } catch (err) {
+          // Unreadable (gone, a FIFO...): remembered by its error, so the watch's ask and a SIGHUP's count it once.
+          const key = `\0unreadable: ${err instanceof Error ? err.message : String(err)}`;
+          if (seen(key)) return skipped(ask.why);
+          lastTried = key;
+          throw err;
+        }
+        if (seen(text)) return skipped(ask.why);
+        lastTried = text;
+        const read = parseConfigText(text, file);
         const level = logLevelFlag(flags);
-        const next = level !== undefined ? { ...read.config, log: { ...read.config.log, level } } : read.config;
+        const next = level !== undefined ? { ...read, log: { ...read.log, level } } : read;
         reached = true;
         await gateway.reload(next);
         logger.level = next.log?.level ?? GATEWAY_DEFAULTS.log.level;
-        lastText = read.text;
       } catch (err) {
         if (!reached) gateway.reloadRejected(err);
-        logger.error('reload rejected: the previous config keeps serving', { why: asked, error: err instanceof Error ? err.message : String(err) });
+        logger.error('reload rejected: the previous config keeps serving', { why: ask.why, error: err instanceof Error ? err.message : String(err) });
+      } finally {
+        running = false;
       }
     });
   };
