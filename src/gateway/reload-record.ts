@@ -13,7 +13,7 @@ export interface ReloadStatus {
   readonly applied: number;
   /** Reloads that some workers did not take at first (retried, then replaced, converging on it). */
   readonly partial: number;
-  /** Reloads rejected since the start (the file unreadable or invalid, every worker that answered refusing it): the previous config kept serving. */
+  /** Reloads rejected since the start (the file unreadable or invalid, no worker taking it: each refused it or did not answer): the previous config kept serving. */
   readonly rejected: number;
   /** The config generation in force, every worker's or the one they converge on: 1 at the start, a new one for each reload asked (a rejected one's is never in force). */
   readonly generation: number;

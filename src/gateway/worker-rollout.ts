@@ -5,15 +5,22 @@
  * call's timeout, stopped). Until reload-workers the reload was then called rejected while
  * the workers that took it ran it: one gateway, two limits, and a record that said otherwise.
  *
- * The rule: a reload that no worker took and that a worker refused is rejected — the previous
- * generation stays in force and a worker found on another (forked meanwhile, or one that
- * answered late) is brought back to it. Any other failure rolls forward: the config was
- * validated, and a worker ran it, so it is `partial` while the workers that did not take it are
- * asked once more, then replaced (drained, then forked again with it); once every worker runs
- * it, it is `applied`. Forward rather than back: a rollback asks the same workers again, and a
- * worker that did not answer the reload would not answer the rollback either (it may even
+ * The rule: a reload that no worker took (each refused it or did not answer) is rejected — the
+ * previous generation stays in force and a worker found on another (forked meanwhile, or one
+ * that answered late) is brought back to it. A reload some worker took rolls forward: the config
+ * was validated, and a worker runs it, so it is `partial` while the workers that did not take it
+ * are asked once more, then replaced (drained, then forked again with it); once every worker
+ * runs it, it is `applied`. Forward rather than back: a rollback asks the same workers again, and
+ * a worker that did not answer the reload would not answer the rollback either (it may even
  * apply the reload late); a replacement starts with the config in force whatever its
  * predecessor did. Every step is bounded by the calls' timeouts and the drain's deadline.
+ *
+ * Until reload-edges a reload no worker answered (every worker stopped or stuck) rolled forward
+ * too: `partial`, then every worker drained and forked again at once with a config no worker
+ * had ever run — the whole gateway's capacity taken down for a config nothing had proven, while
+ * what stalled the workers may have been that very config. Rejected, the config that served
+ * goes on serving on every worker that comes back; a worker that stays silent is
+ * `server.workerTimeout`'s to replace (with the config in force), and a SIGHUP asks again.
  */
 import type { GatewayConfig } from './config-types.js';
 import type { Logger } from './logger.js';
@@ -95,8 +102,8 @@ export class WorkerRollout<W extends RolloutWorker> {
       return 'applied';
     }
     const why = failed.map((f) => `worker ${f.w.index}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
-    if (!results.some((r) => r.status === 'fulfilled') && failed.some((f) => isWorkerRefusal(f.error))) {
-      // No worker runs it and a worker could not: the config is what failed. The previous one stays.
+    if (failed.length > 0 && !results.some((r) => r.status === 'fulfilled')) {
+      // No worker runs it: nothing proves it can serve (it may be what stalls them). The previous one stays.
       this.#current = previous;
       const err = new Error(`reload rejected: no worker took generation ${generation}, generation ${previous.generation} stays (${why})`);
       record.rejected(err, Date.now(), generation);

@@ -1,8 +1,8 @@
 // WorkerRollout's rule (worker-rollout.ts) on stand-in workers whose answers are scripted: a
 // reload every worker took is applied; one some took is partial, the others asked again, then
-// replaced, then applied; one no worker took and a worker refused is rejected, the previous
-// generation kept and a worker found on the rejected one brought back; one nobody answered
-// rolls forward. The real processes: reload-partial-workers.test.ts.
+// replaced, then applied; one no worker took (refused, or nobody answered) is rejected, the
+// previous generation kept and a worker found on the rejected one brought back. The real
+// processes: reload-partial-workers.test.ts, reload-stuck-workers.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/gateway/config-types.js';
 import type { Logger } from '../../src/gateway/logger.js';
@@ -109,13 +109,24 @@ describe('WorkerRollout', () => {
     expect(workers[1]!.asked).toEqual([2, 1]);
   });
 
-  it('no worker answered (none refused): forward, partial, not rejected', async () => {
-    const { rollout, record, settled, workers } = setup([['silent'], ['silent']]);
-    await expect(rollout.reload(config(4))).resolves.toBe('partial');
-    expect(record.snapshot()).toMatchObject({ partial: 1, rejected: 0, generation: 2 });
+  it('no worker answered (none refused): rejected, generation 1 stays, nobody replaced; one that takes it late is brought back', async () => {
+    const { rollout, record, settled, workers, replaced } = setup([['silent'], ['silent']]);
+    await expect(rollout.reload(config(4))).rejects.toThrow(/no worker took generation 2, generation 1 stays \(worker 0: worker 0 did not answer reload within 5000 ms; worker 1: /);
+    expect(record.snapshot()).toMatchObject({ applied: 0, partial: 0, rejected: 1, generation: 1, last: { outcome: 'rejected', generation: 2 } });
+    expect(rollout.current.generation).toBe(1);
     await settled();
-    expect(workers.map((w) => w.generation)).toEqual([2, 2]);
-    expect(record.snapshot().last).toMatchObject({ outcome: 'applied', generation: 2 });
+    expect(replaced).toEqual([]);
+    expect(workers.map((w) => w.generation)).toEqual([1, 1]);
+    // Both apply it late (their status says 2): each is asked back to 1.
+    for (const w of workers) w.generation = 2;
+    rollout.check();
+    await settled();
+    expect(workers.map((w) => w.asked)).toEqual([
+      [2, 1],
+      [2, 1],
+    ]);
+    expect(workers.map((w) => w.generation)).toEqual([1, 1]);
+    expect(replaced).toEqual([]);
   });
 
   it('a newer reload while one converges: it is not replaced for the older generation, and ends on the newer', async () => {
