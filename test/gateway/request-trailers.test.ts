@@ -63,7 +63,7 @@ describe('request trailers', () => {
     // The next request written once the answer has come: the answer said close, and the connection is.
     const c = rawSocket(gw.url);
     c.socket.write(post);
-    await expect.poll(() => c.text(), { timeout: 4_000 }).toMatch(/\r\n\r\nok$/);
+    await expect.poll(() => c.text(), { timeout: 20_000 }).toMatch(/\r\n\r\nok$/);
     expect(c.text()).toMatch(/\r\nConnection: close\r\n/i);
     await c.closed;
     expect(gw.seen.map((x) => x.body)).toEqual(['hello world', 'hello world']);

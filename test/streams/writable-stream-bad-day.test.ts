@@ -40,7 +40,7 @@ describe('toWritableStream to a stream with highWaterMark 0', () => {
     // Every item is asked for only once the one before it has been written: nothing queues in the stream.
     await new Promise((r) => setTimeout(r, 0));
     expect(pulled).toBe(1);
-    expect(await within(done, 2000)).toBeUndefined();
+    expect(await within(done, 10_000)).toBeUndefined();
     expect(got).toEqual([1, 2, 3, 4, 5]);
     expect(most).toBe(1);
     expect(closed).toBe(true);
@@ -49,7 +49,7 @@ describe('toWritableStream to a stream with highWaterMark 0', () => {
   it('an empty publisher closes it', async () => {
     let closed = false;
     const ws = new WritableStream<number>({ close: () => void (closed = true) }, { highWaterMark: 0 });
-    expect(await within(toWritableStream(fromArray([]), ws), 2000)).toBeUndefined();
+    expect(await within(toWritableStream(fromArray([]), ws), 10_000)).toBeUndefined();
     expect(closed).toBe(true);
   });
 });
@@ -63,7 +63,7 @@ describe('toWritableStream to a stream that errs while the publisher has nothing
     await new Promise((res) => setTimeout(res, 10));
     const gone = new Error('the disk went away');
     controller!.error(gone);
-    expect(await within(done.catch((e: unknown) => e), 2000)).toBe(gone);
+    expect(await within(done.catch((e: unknown) => e), 10_000)).toBe(gone);
     expect(r.destroyed).toBe(true);
   });
 });
