@@ -11,7 +11,7 @@ import type { SharedLimitStore, SlotGrant, TokenGrant, TokenTable } from '../sha
 export type LeaseCall =
   | { readonly t: 'lease'; readonly id: number; readonly op: 'takeTokens'; readonly args: readonly [string, RatePolicy, number, number, (TokenTable | undefined)?] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'returnTokens'; readonly args: readonly [string, RatePolicy, number, (TokenTable | undefined)?] }
-  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeSlots'; readonly args: readonly [string, number, number] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeSlots'; readonly args: readonly [string, number, number, number?] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'returnSlots'; readonly args: readonly [string, number] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'useTable'; readonly args: readonly [TokenTable, boolean] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'releaseSlots'; readonly args: readonly [string] };
@@ -86,8 +86,9 @@ export class IpcLimitStore implements SharedLimitStore {
     return this.#call({ t: 'lease', id: 0, op: 'returnTokens', args: [key, policy, n, table] }) as Promise<void>;
   }
 
-  takeSlots(name: string, limit: number, want: number): Promise<SlotGrant> {
-    return this.#call({ t: 'lease', id: 0, op: 'takeSlots', args: [name, limit, want] }) as Promise<SlotGrant>;
+  takeSlots(name: string, limit: number, want: number, inUse?: number): Promise<SlotGrant> {
+    const args: readonly [string, number, number, number?] = inUse === undefined ? [name, limit, want] : [name, limit, want, inUse];
+    return this.#call({ t: 'lease', id: 0, op: 'takeSlots', args }) as Promise<SlotGrant>;
   }
 
   returnSlots(name: string, n: number): Promise<void> {

@@ -31,6 +31,8 @@ interface SlotHolding {
   released: boolean;
   /** Told that another holder wants slots (onWanted), and not heard from since. */
   told: boolean;
+  /** What it said it had in use at its last call (takeSlots' `inUse`): the rest of `held` is idle. */
+  inUse: number;
 }
 
 interface SlotPool {
@@ -80,7 +82,7 @@ export class LeaseLedger {
       },
       takeTokens: (key, policy, min, max, table) => Promise.resolve(this.takeTokens(key, policy, min, max, table)),
       returnTokens: (key, policy, n, table) => Promise.resolve(this.returnTokens(key, policy, n, table)),
-      takeSlots: (name, limit, want) => Promise.resolve(this.takeSlots(id, name, limit, want)),
+      takeSlots: (name, limit, want, inUse) => Promise.resolve(this.takeSlots(id, name, limit, want, inUse)),
       returnSlots: (name, n) => Promise.resolve(this.returnSlots(id, name, n)),
       useTable: (table, using) => Promise.resolve(this.useTable(id, table, using)),
       releaseSlots: (name) => Promise.resolve(this.releaseSlots(id, name)),
@@ -154,15 +156,16 @@ export class LeaseLedger {
     return t;
   }
 
-  takeSlots(id: string, name: string, limit: number, want: number): SlotGrant {
+  takeSlots(id: string, name: string, limit: number, want: number, inUse?: number): SlotGrant {
     let pool = this.#slots.get(name);
     if (pool === undefined) this.#slots.set(name, (pool = { limit, holders: new Map() }));
     // A reload may change the limit: new grants follow it; holdings above it drain by give-backs.
     pool.limit = limit;
     let h = pool.holders.get(id);
-    if (h === undefined) pool.holders.set(id, (h = { held: 0, want: 0, released: false, told: false }));
+    if (h === undefined) pool.holders.set(id, (h = { held: 0, want: 0, released: false, told: false, inUse: 0 }));
     h.released = false;
     h.told = false;
+    if (inUse !== undefined) h.inUse = inUse;
     let used = 0;
     for (const x of pool.holders.values()) used += x.held;
     const granted = Math.max(0, Math.min(want, limit - used));
@@ -172,7 +175,10 @@ export class LeaseLedger {
     let othersShort = 0;
     for (const [k, x] of pool.holders) if (k !== id && x.want > 0) othersShort += Math.max(0, fairShare - x.held);
     if (h.want > 0) this.#tellOthers(name, pool, id);
-    return { granted, fairShare, othersShort };
+    // Free, or held idle by the others at their last call: what this holder's waiting callers may get soon (leaseRoom).
+    let idleElsewhere = Math.max(0, limit - used - granted);
+    for (const [k, x] of pool.holders) if (k !== id && !x.released) idleElsewhere += Math.max(0, x.held - x.inUse);
+    return { granted, fairShare, othersShort, idleElsewhere };
   }
 
   /** `id` wants slots and none are free: tell the holders that hold some and want none (once until they call). */

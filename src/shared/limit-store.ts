@@ -71,6 +71,13 @@ export interface SlotGrant {
    * Absent: nothing is known of the others, and the holder is not held to its share.
    */
   readonly othersShort?: number;
+  /**
+   * Slots this holder could get soon, when the store can tell: the free ones, and those the
+   * other holders held beyond what they said they had in use (`inUse`) at their last call —
+   * idle, theirs to give back when told (watchSlots). Absent: nothing is known of the others'
+   * use. A holder takes it for whether a caller that would wait may wait for them (leaseRoom).
+   */
+  readonly idleElsewhere?: number;
 }
 
 /**

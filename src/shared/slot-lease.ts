@@ -96,6 +96,8 @@ export class SlotLease {
   #away: StoreAway | undefined;
   /** Stops the store's word that another holder wants slots (watchSlots). */
   #unwatch: (() => void) | undefined;
+  /** Slots free or idle at the other holders at the last grant, when the store tells (SlotGrant.idleElsewhere). */
+  #idleElsewhere: number | undefined;
 
   constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
     this.#gate = gate;
@@ -116,10 +118,14 @@ export class SlotLease {
   /**
    * Whether `units` more slots could come to this process from the store soon: it holds fewer
    * than it may hold by at least that many — the whole limit while nobody else wants slots,
-   * else its fair share. See {@link leaseRoom}.
+   * else its fair share — and, when the store tells, as many were free or idle at the other
+   * holders at the last grant: with every other slot in use, nobody waiting there (its fair
+   * share the whole limit), none would come, and callers waited out their budget where they
+   * were refused at once without leases. See {@link leaseRoom}.
    */
   roomComing(units: number): boolean {
     if (this.#retired || this.#away !== undefined || this.#timer === undefined) return false;
+    if (this.#idleElsewhere !== undefined && units > this.#idleElsewhere) return false;
     return this.#held + units <= Math.min(this.#fairShare, this.#o.limit);
   }
 
@@ -214,6 +220,7 @@ export class SlotLease {
   /** A grant: slots lost since the last call (the store says it counts fewer) go first, then the new ones come in. */
   #answered(g: SlotGrant): void {
     this.#fairShare = g.fairShare;
+    this.#idleElsewhere = g.idleElsewhere;
     const lost = g.held === undefined ? 0 : Math.min(this.#held, this.#held + g.granted - g.held);
     if (this.#away !== undefined) {
       // A call answered as the store went away: counted; the gate follows the failure mode until it is back.

@@ -69,12 +69,12 @@ describe('LeaseLedger: slot pools', () => {
     expect(ledger.takeSlots('w1', 'p/concurrency', 6, 2).granted).toBe(2);
     expect(ledger.takeSlots('w2', 'p/concurrency', 6, 2).granted).toBe(2);
     // w3 wants 4, gets 2 and still wants 2: the others' share is a third of the limit.
-    expect(ledger.takeSlots('w3', 'p/concurrency', 6, 4)).toEqual({ granted: 2, fairShare: 6, othersShort: 0 });
-    expect(ledger.takeSlots('w2', 'p/concurrency', 6, 1)).toEqual({ granted: 0, fairShare: 2, othersShort: 0 });
+    expect(ledger.takeSlots('w3', 'p/concurrency', 6, 4)).toEqual({ granted: 2, fairShare: 6, othersShort: 0, idleElsewhere: 4 });
+    expect(ledger.takeSlots('w2', 'p/concurrency', 6, 1)).toEqual({ granted: 0, fairShare: 2, othersShort: 0, idleElsewhere: 4 });
     ledger.returnSlots('w1', 'p/concurrency', 2);
     ledger.releaseSlots('w1', 'p/concurrency');
     // w1 is done with it, but the pool lives on: still a third (6 / 3), not a half (6 / 2).
-    expect(ledger.takeSlots('w2', 'p/concurrency', 6, 1)).toEqual({ granted: 1, fairShare: 2, othersShort: 0 });
+    expect(ledger.takeSlots('w2', 'p/concurrency', 6, 1)).toEqual({ granted: 1, fairShare: 2, othersShort: 0, idleElsewhere: 3 });
     expect(Object.keys(ledger.slots())).toEqual(['p/concurrency']);
     // Released while it still holds slots: the pool waits for them.
     ledger.releaseSlots('w2', 'p/concurrency');
@@ -91,6 +91,6 @@ describe('LeaseLedger: slot pools', () => {
     ledger.takeSlots('w1', 'p/concurrency', 4, 2);
     ledger.drop('w1');
     expect(ledger.slots()).toEqual({});
-    expect(ledger.takeSlots('w2', 'p/concurrency', 4, 4)).toEqual({ granted: 4, fairShare: 4, othersShort: 0 });
+    expect(ledger.takeSlots('w2', 'p/concurrency', 4, 4)).toEqual({ granted: 4, fairShare: 4, othersShort: 0, idleElsewhere: 0 });
   });
 });

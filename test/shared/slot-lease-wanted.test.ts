@@ -29,6 +29,20 @@ async function holder(ledger: LeaseLedger, id: string, gate: ConcurrencyGate, ba
   return lease;
 }
 
+/**
+ * Holder a's gate as the gateway's: requests expected to wait past 80% of 50 ms are refused at
+ * once (queue_timeout), unless its lease says room is coming (leaseRoom); holder b's beside it.
+ */
+async function earlyRefusing(): Promise<{ busy: ConcurrencyGate; clock: VirtualClock; other: ConcurrencyGate; a: SlotLease; b: SlotLease }> {
+  const ledger = new LeaseLedger();
+  const clock = new VirtualClock();
+  const leased: { lease?: SlotLease } = {};
+  const busy = new ConcurrencyGate({ name: 'busy', limit: LIMIT, maxQueue: 100, maxWaitMs: 50, refuseEarly: true, clock, reclaimer: leaseRoom(undefined, () => leased.lease) });
+  const other = new ConcurrencyGate({ name: 'other', limit: LIMIT });
+  const a = (leased.lease = await holder(ledger, 'a', busy));
+  return { busy, clock, other, a, b: await holder(ledger, 'b', other) };
+}
+
 describe('SlotLease: the idle holder is told when another wants slots', () => {
   it.each([
     ['batch 10', LIMIT],
@@ -63,14 +77,7 @@ describe('SlotLease: the idle holder is told when another wants slots', () => {
   });
 
   it('a queue that refuses early: callers the lease can still get slots for wait for them instead of being refused at once', async () => {
-    const ledger = new LeaseLedger();
-    const clock = new VirtualClock();
-    const leased: { lease?: SlotLease } = {};
-    // The gateway's: requests expected to wait past 80% of 50 ms are refused at once (queue_timeout).
-    const busy = new ConcurrencyGate({ name: 'busy', limit: LIMIT, maxQueue: 100, maxWaitMs: 50, refuseEarly: true, clock, reclaimer: leaseRoom(undefined, () => leased.lease) });
-    const idle = new ConcurrencyGate({ name: 'idle', limit: LIMIT });
-    leased.lease = await holder(ledger, 'a', busy);
-    const b = await holder(ledger, 'b', idle);
+    const { busy, clock, b } = await earlyRefusing();
     await vi.advanceTimersByTimeAsync(11 * TICK);
     // A service time of 2 s measured (the upstream's /slow): a wait for a busy slot is far past 50 ms.
     const first = busy.tryAdmit();
@@ -117,5 +124,55 @@ describe('SlotLease: the idle holder is told when another wants slots', () => {
     ledger.drop('b');
     ledger.takeSlots('a', 'pool', LIMIT, 1);
     expect(told).toEqual(['pool:5']);
+  });
+});
+
+// With every other slot in use (nobody waiting there), no slot can come: a caller the gate's own
+// busy slots cannot serve within its budget is refused at once, as without leases — not queued
+// for its whole budget (review of 598b76e: leaseRoom took "nobody else waits", a fair share of
+// the whole limit, for "slots are idle elsewhere").
+/** Everything `gate` admits at once, up to `n`. */
+function fill(gate: ConcurrencyGate, n: number): Permit[] {
+  const held: Permit[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = gate.tryAdmit();
+    if (p.ok) held.push(p);
+  }
+  return held;
+}
+
+describe('SlotLease: early refusal while the other holder uses all its slots', () => {
+  it('a caller that would wait past its budget is refused at once: no slot is idle elsewhere', async () => {
+    const { busy, clock, other, a, b } = await earlyRefusing();
+    // b's half all in flight (long requests, nobody waiting there), polled a few times.
+    const bHeld = fill(other, LIMIT / 2);
+    expect(bHeld).toHaveLength(LIMIT / 2);
+    await vi.advanceTimersByTimeAsync(11 * TICK);
+    // A service time of 2 s measured on a: a wait for one of its busy slots is far past 50 ms.
+    const first = busy.tryAdmit();
+    if (!first.ok) throw new Error(`the first caller is refused: ${first.reason} held ${a.held} b ${b.held} limit ${busy.limit}`);
+    clock.advance(2_000);
+    first.release();
+    const aHeld = fill(busy, LIMIT / 2);
+    expect([aHeld.length, a.held, b.held]).toEqual([LIMIT / 2, LIMIT / 2, LIMIT / 2]);
+    await vi.advanceTimersByTimeAsync(11 * TICK);
+    // Every slot of the pool in use, b's too: the next caller on a is refused at once.
+    const r = busy.admit({});
+    const outcome = r instanceof Promise ? 'queued' : r.ok ? 'admitted' : r.reason;
+    expect({ outcome, queued: busy.queued, aHeld: a.held, bHeld: b.held }).toEqual({ outcome: 'queue_timeout', queued: 0, aHeld: LIMIT / 2, bHeld: LIMIT / 2 });
+    if (r instanceof Promise) await vi.advanceTimersByTimeAsync(100).then(() => r);
+    for (const p of [...aHeld, ...bHeld]) p.release();
+  });
+
+  it('the ledger counts as idle elsewhere the free slots and what the others held beyond their inUse at their last call', () => {
+    const ledger = new LeaseLedger();
+    ledger.takeSlots('a', 'pool', LIMIT, 3, 0);
+    ledger.takeSlots('b', 'pool', LIMIT, 4, 1);
+    // Free: 10 - 3 - 4 - 2 = 1; idle at a: 3 (none in use), at b: 3 (1 of 4 in use).
+    expect(ledger.takeSlots('c', 'pool', LIMIT, 2, 0).idleElsewhere).toBe(7);
+    ledger.takeSlots('a', 'pool', LIMIT, 0, 3);
+    ledger.takeSlots('b', 'pool', LIMIT, 0, 4);
+    // Everything a and b hold is in use now: only the free one is left.
+    expect(ledger.takeSlots('c', 'pool', LIMIT, 0, 2).idleElsewhere).toBe(1);
   });
 });
