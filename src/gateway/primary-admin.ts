@@ -4,6 +4,7 @@ import { createAdminServer } from './admin-connections.js';
 import { listenAdmin, NOT_FOUND, refuseUnserved, send, storeReadiness } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
 import type { StoreStatus } from './store-share.js';
+import type { RestartFailure } from './worker-restarts.js';
 
 /** How long a scrape waits for the workers' series without a scrape timeout of its own. */
 export const METRICS_TIMEOUT_MS = 30_000;
@@ -14,6 +15,8 @@ export interface PrimaryAdminDeps {
   readonly draining: () => boolean;
   /** Each worker's store (`store:`), from its last status (refreshed every second). */
   readonly stores: () => StoreStatus[];
+  /** Present while fewer workers serve than `server.workers` (primary.ts). */
+  readonly degraded: () => { readonly workers: number; readonly of: number; readonly failing: readonly RestartFailure[] } | undefined;
   readonly dashboard: Dashboard;
 }
 
@@ -31,8 +34,12 @@ export function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdmin
         return send(res, 200, 'ok\n');
       case '/readyz': {
         if (deps.draining()) return send(res, 503, 'draining\n');
-        const store = storeReadiness(deps.stores());
-        return store === undefined ? send(res, 200, 'ready\n') : send(res, store.status, store.body);
+        const verdicts = [workersReadiness(deps.degraded()), storeReadiness(deps.stores())].flatMap((v) => (v === undefined ? [] : [v]));
+        const unready = verdicts.find((v) => v.status === 503);
+        if (unready !== undefined) return send(res, 503, unready.body);
+        // Ready, with what it serves without: `ready; degraded: 1 of 2 workers serving (…); store … unavailable …`.
+        const notes = verdicts.map((v) => v.body.replace(/^ready; /, '').trimEnd());
+        return send(res, 200, notes.length === 0 ? 'ready\n' : `ready; ${notes.join('; ')}\n`);
       }
       case '/status':
         return void deps.status().then((s) => send(res, 200, `${JSON.stringify(s, null, 2)}\n`, 'application/json'), fail);
@@ -43,6 +50,20 @@ export function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdmin
     }
   });
   return listenAdmin(server, host, port, () => deps.dashboard.close());
+}
+
+/**
+ * /readyz's word on the workers: 503 when none serves (nothing would answer a request: its
+ * connection waits in the listener's queue), else ready but degraded while fewer serve than
+ * `server.workers` — still worth traffic (each worker serves within the shared limits), but
+ * not the whole capacity, and a worker failing to start says why. Until reload-edges /readyz
+ * said `ready` with workers missing for good.
+ */
+export function workersReadiness(degraded: ReturnType<PrimaryAdminDeps['degraded']>): { status: number; body: string } | undefined {
+  if (degraded === undefined) return undefined;
+  const failing = degraded.failing.map((f) => `worker ${f.worker} failed to start ${f.tries} times since ${f.since}, forked again with a backoff: ${f.error}`);
+  const line = `degraded: ${degraded.workers} of ${degraded.of} workers serving${failing.length === 0 ? '' : ` (${failing.join('; ')})`}\n`;
+  return degraded.workers === 0 ? { status: 503, body: `no worker serving: ${line}` } : { status: 200, body: line };
 }
 
 /**

@@ -8,7 +8,9 @@
  * A worker that dies gives back what it held (its slots are dropped from the ledger; the
  * tokens it held are lost, never minted twice) and is forked again; the requests it had in
  * flight end with it: answered 502 when it crashed on an exception (worker.ts), their
- * connections closed by the kernel when it was killed. The other workers are untouched.
+ * connections closed by the kernel when it was killed. The other workers are untouched. A
+ * replacement that fails to start is forked again with a capped backoff (worker-restarts.ts),
+ * and /status and /readyz say how many workers serve meanwhile (`degraded`).
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
@@ -35,8 +37,12 @@ import { gatewayGroupLimits, gatewayLimits, mergePrometheus, mergeStatuses } fro
 import { withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import { ReloadRecord } from './reload-record.js';
-import { WorkerRollout, workerRefusal } from './worker-rollout.js';
-import type { CallMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
+import { WorkerRollout } from './worker-rollout.js';
+import { CALL_TIMEOUT_MS, WorkerCalls } from './worker-calls.js';
+import type { CallBody } from './worker-calls.js';
+import { WorkerRestarts } from './worker-restarts.js';
+import type { RestartFailure } from './worker-restarts.js';
+import type { WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
 export interface PrimaryStatus extends GatewayStatus {
@@ -49,6 +55,8 @@ export interface PrimaryStatus extends GatewayStatus {
   readonly leases: ReturnType<LeaseLedger['slots']>;
   /** The primary's token tables (one per rate limiter a worker uses) and the tenants' buckets in them. */
   readonly tokenTables: ReturnType<LeaseLedger['tokenTables']>;
+  /** Present while fewer workers serve than `server.workers`: how many do, and those failing to start (forked again with a backoff: worker-restarts.ts). */
+  readonly degraded?: { readonly workers: number; readonly of: number; readonly failing: readonly RestartFailure[] };
 }
 
 /** The same shape as gateway.ts's Gateway (kept apart: gateway.ts imports this file). */
@@ -64,9 +72,6 @@ export interface PrimaryGateway {
   drain(deadlineMs?: number): Promise<void>;
   close(): Promise<void>;
 }
-
-/** A call without its id (the primary numbers them). */
-type CallBody = CallMessage extends infer M ? (M extends CallMessage ? Omit<M, 'id'> : never) : never;
 
 interface Slot {
   readonly index: number;
@@ -95,8 +100,6 @@ interface Slot {
   stopping: Promise<void> | undefined;
 }
 
-/** A call to a worker that gets no answer within this long fails (a stuck worker must not hang /status). */
-const CALL_TIMEOUT_MS = 5_000;
 /** A worker that dies again within this long of its start is forked again only after it. */
 const CRASH_LOOP_MS = 1_000;
 /** How often the primary's cached status is refreshed from the workers. */
@@ -112,8 +115,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const ledger = new LeaseLedger();
   const n = resolved.server.workers;
   let draining = false;
-  let nextCall = 1;
-  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; worker: Worker }>();
+  const calls = new WorkerCalls();
+  const failedStarts = new WorkerRestarts(logger);
   const slots: Slot[] = [];
   /** The primary's copy of the proxy listener: closed first when the drain begins (shared-listener.ts). */
   const listener = new SharedListener();
@@ -127,29 +130,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: workerFile(), serialization: 'advanced' });
 
-  const call = (s: Slot, m: CallBody, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> => {
-    const id = nextCall++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        calls.delete(id);
-        reject(new Error(`worker ${s.index} did not answer ${m.op} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      calls.set(id, { resolve, reject, timer, worker: s.worker });
-      if (!s.worker.isConnected()) {
-        clearTimeout(timer);
-        calls.delete(id);
-        reject(new Error(`worker ${s.index} is not connected`));
-        return;
-      }
-      try {
-        s.worker.send({ ...m, id } as CallMessage);
-      } catch (err) {
-        clearTimeout(timer);
-        calls.delete(id);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-  };
+  const call = (s: Slot, m: CallBody, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> => calls.call(s.worker, s.index, m, timeoutMs);
 
   /** Ask `s` to drain within `deadlineMs`, cut its channel, kill it if it is not gone soon after; resolves once it exited. */
   const stopWorker = (s: Slot, deadlineMs: number): Promise<void> =>
@@ -194,9 +175,14 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     if (s.worker.isConnected()) s.worker.send({ t: 'lease-reply', id: m.id, ...reply });
   };
 
-  /** Fork worker `index`; resolves once it listens (rejects if it fails to start). */
+  /** Fork worker `index`; resolves once it listens (rejects if it fails to start, or cannot be forked). */
   const fork = (index: number, restarts: number): Promise<Slot> => {
-    const worker = cluster.fork();
+    let worker: Worker;
+    try {
+      worker = cluster.fork();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     // Connections on their way to it when it dies are closed, not left hanging (F10).
     const closeHandoffs = watchHandoffs(worker);
     listener.watch(worker);
@@ -217,14 +203,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
         s.answeredAt = performance.now();
         const m = raw as WorkerMessage | LeaseCall;
         if (m.t === 'lease') void onLease(s, m);
-        else if (m.t === 'call-reply') {
-          const c = calls.get(m.id);
-          if (c === undefined) return;
-          calls.delete(m.id);
-          clearTimeout(c.timer);
-          if (m.error !== undefined) c.reject(workerRefusal(m.error));
-          else c.resolve(m.result);
-        } else if (m.t === 'ready') {
+        else if (m.t === 'call-reply') calls.answer(m);
+        else if (m.t === 'ready') {
           // It listens, parses heads and reaches its store as the running workers do: those settings need a restart (hostile-2 R1).
           const { config: next, generation } = rollout.current;
           startedAs = generation;
@@ -239,13 +219,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;
-        // Its calls get no answer: they fail now, not at their timeout (a reload waited 5 s on one).
-        for (const [id, c] of calls) {
-          if (c.worker !== worker) continue;
-          calls.delete(id);
-          clearTimeout(c.timer);
-          c.reject(new Error(`worker ${index} exited`));
-        }
+        calls.failAll(worker, index);
         ledger.drop(holder);
         // A connection on its way to it would otherwise stay open in this process for ever.
         const inTransit = closeHandoffs();
@@ -258,14 +232,20 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
         if (s.replacing) logger.info('worker replaced: forking a new one with the config in force', { worker: index, pid: worker.process.pid, generation: rollout.current.generation });
         else logger.warn('worker died: its slots are back; forking a new one', { worker: index, pid: worker.process.pid, code, signal });
         rollout.check(); // the live workers may all run the generation in force now
+        // Until it listens: a replacement that fails to start is forked again, backing off (worker-restarts.ts).
         const again = (): void => {
           if (draining) return;
           fork(index, s.restarts + 1).then(
             (next) => {
               slots[index] = next;
+              // Listening only once the drain began: it drains too (the drain stopped the slots it had).
+              if (draining) return void stopWorker(next, 0);
+              failedStarts.started(index);
               rollout.check();
             },
-            (err: unknown) => logger.error('worker failed to restart', { worker: index, error: String(err) }),
+            (err: unknown) => {
+              if (!draining) setTimeout(again, failedStarts.failed(index, err instanceof Error ? err.message : String(err))).unref();
+            },
           );
         };
         if (performance.now() - startedAt < CRASH_LOOP_MS) setTimeout(again, CRASH_LOOP_MS).unref();
@@ -314,6 +294,11 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       refreshing = undefined;
       rollout.check();
     }));
+  /** Fewer workers serve than asked (dead, their replacement not listening yet or failing to start): how many do. */
+  const serving = (): PrimaryStatus['degraded'] => {
+    const workers = slots.filter((s) => !s.dead).length;
+    return workers === n ? undefined : { workers, of: n, failing: failedStarts.snapshot() };
+  };
   const status = (): PrimaryStatus => {
     const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, exited: s.dead, generation: s.generation, replacing: s.replacing, status: s.status }));
     // A dead worker's last status is not summed: its connections, in-flight requests and leases are gone with it (hostile pass, session 17).
@@ -321,8 +306,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     const leases = ledger.slots();
     const summed = mergeStatuses(statuses);
     const merged = summed === undefined ? undefined : gatewayLimits(summed, statuses[0]!, leases);
+    const degraded = serving();
     // The reloads are the primary's: one it rejected never reached a worker.
-    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), reload: reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables() };
+    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), reload: reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables(), ...(degraded === undefined ? {} : { degraded }) };
   };
   const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
     // A scrape of every series of every worker: allow it more than a status call.
@@ -341,7 +327,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   // The workers' dashboards merged: refreshed with their status, once a second.
   const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, maxSubscribers: ADMIN_DASHBOARD_PAGES, samples: () => gatewayGroupLimits(mergeGroupSamples(live().map((s) => s.dashboard?.groups ?? [])), live().find((s) => s.status !== undefined)?.status, ledger.slots()) });
   const admin = resolved.admin.enabled
-    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => live().flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), dashboard }).catch((err: unknown) => {
+    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => live().flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), degraded: serving, dashboard }).catch((err: unknown) => {
         dashboard.close();
         draining = true;
         for (const s of slots) s.worker.process.kill('SIGKILL');
