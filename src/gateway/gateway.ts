@@ -291,11 +291,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-      let idle: NodeJS.Timeout | undefined;
-      const grace = setTimeout(() => {
-        server.closeIdleConnections();
-        idle = setInterval(() => server.closeIdleConnections(), 50);
-      }, Math.min(IDLE_GRACE_MS, deadlineMs));
+      const drainStart = performance.now();
       // Connections whose handshake the kernel completed wait in the listener's accept queue
       // until this process accepts them; closing the listener resets every one still there —
       // clients that connected in the first ~30-40 ms of a drain (the signal's and, with
@@ -304,12 +300,22 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // or served on an exempt route), then until a loop turn accepts nothing: the queue is
       // empty (accept-queue-grace.ts). Connections after the close are refused (ECONNREFUSED:
       // nothing was sent, a client or balancer retries elsewhere).
-      if (deadlineMs > 0) await acceptWhatWaits(server, Math.min(LISTEN_GRACE_MS, deadlineMs), Math.min(LISTEN_GRACE_MAX_MS, deadlineMs));
       // No new connections; idle keep-alive ones are closed after a grace, not at once (hostile
       // finding F26): a request a client sent on one just before the drain began is read and
       // answered (503 + Connection: close) instead of being lost to the close. (node:http's
       // close() would close them at once: net's stops accepting only.)
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      let closed!: Promise<void>; // set by stopListening, which acceptWhatWaits calls in the call of an accept
+      const stopListening = (): void => void (closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
+      if (deadlineMs > 0) await acceptWhatWaits(server, Math.min(LISTEN_GRACE_MS, deadlineMs), Math.min(LISTEN_GRACE_MAX_MS, deadlineMs), stopListening);
+      else stopListening();
+      // Idle connections close IDLE_GRACE_MS into the drain, and not before the listener has closed:
+      // a connection accepted meanwhile is not read until then (accept-queue-grace.ts), and
+      // closing it unread would reset it.
+      let idle: NodeJS.Timeout | undefined;
+      const grace = setTimeout(() => {
+        server.closeIdleConnections();
+        idle = setInterval(() => server.closeIdleConnections(), 50);
+      }, Math.max(0, Math.min(IDLE_GRACE_MS, deadlineMs) - (performance.now() - drainStart)));
       logger.info('listener closed: new connections are refused', {});
       const outcome = await Promise.race([closed.then(() => 'done' as const), late]);
       clearTimeout(timer);
