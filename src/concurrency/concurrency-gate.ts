@@ -9,10 +9,10 @@
  * With `algorithm` (sluice/limit), each release feeds a sample to the algorithm and the gate enforces `Math.round` of the limit
  * it returns: 'success' and 'failure' are samples (a fast error is not an overload signal; release a timeout as 'dropped'),
  * 'dropped' is a drop sample, 'ignored' is no sample. RTT runs from grant to release, so waiting in this gate's own queue never
- * feeds back into the limit.
+ * feeds back into the limit — or is the owner's measure of the dependency's own time, given at release (`release(outcome, rttMs)`, <= 0: none).
  *
- * Service time is measured once, at release: the latency EWMA behind `retryAfterMs` and early refusals, and the algorithm's
- * RTT, are the same grant-to-release interval.
+ * Service time is measured once, at release: the latency EWMA behind `retryAfterMs` and early refusals is the grant-to-release
+ * interval (how long a slot is held), and so is the algorithm's RTT unless the owner gave its own.
  *
  * Early refusal (`refuseEarly`): a caller that would queue is refused at once, as 'queue_timeout' with the expected wait as
  * `retryAfterMs`, when that wait exceeds 80% of its wait budget, rather than after waiting in vain (the estimate:
@@ -260,9 +260,10 @@ export class ConcurrencyGate extends GateBase {
       now = this.clock.now();
       const latency = now - permit.grantedAt;
       this.#estimate.served(latency, now);
-      if (algorithm !== undefined) {
+      const rttMs = permit.rttMs ?? latency;
+      if (algorithm !== undefined && (permit.rttMs === undefined || rttMs > 0)) {
         const inFlight = (permit.tag as Sampled<Waiter>).inFlight;
-        next = Math.round(algorithm.onSample({ startTime: permit.grantedAt, rttMs: latency, inFlight, dropped: outcome === 'dropped' }));
+        next = Math.round(algorithm.onSample({ startTime: permit.grantedAt, rttMs, inFlight, dropped: outcome === 'dropped' }));
       }
     }
     super.onRelease(permit, outcome);

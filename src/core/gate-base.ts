@@ -59,6 +59,8 @@ export class GatePermit implements Permit {
   aside = false;
   /** The gate whose admission this permit's release balances, when not its owner (passedOn). */
   countedAt: GateBase | undefined;
+  /** The dependency's own time for this work, from its owner at release (Permit.release), ms; undefined: grant to release. */
+  rttMs: number | undefined = undefined;
   constructor(
     readonly owner: GateBase,
     readonly gate: string,
@@ -71,9 +73,10 @@ export class GatePermit implements Permit {
     readonly held = false,
   ) {}
 
-  release(outcome: Outcome = 'success'): void {
+  release(outcome: Outcome = 'success', rttMs?: number): void {
     if (this.released) return;
     this.released = true;
+    this.rttMs = rttMs;
     this.owner.onRelease(this, outcome);
   }
 

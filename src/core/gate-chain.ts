@@ -123,8 +123,8 @@ function take(a: Admission, gate: Gate, acc: Walk): boolean {
 }
 
 /** Release in reverse order of acquisition (skipping absent ones). */
-export function releaseAll(permits: readonly (Permit | undefined)[], outcome: Outcome): void {
-  for (let i = permits.length - 1; i >= 0; i--) permits[i]?.release(outcome);
+export function releaseAll(permits: readonly (Permit | undefined)[], outcome: Outcome, rttMs?: number): void {
+  for (let i = permits.length - 1; i >= 0; i--) permits[i]?.release(outcome, rttMs);
 }
 
 /** The policy with the least remaining share of its quota: what a single RateLimit figure shows. */

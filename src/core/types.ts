@@ -76,8 +76,13 @@ export interface Permit {
   readonly facts: PolicyFacts | undefined;
   /** True once released. */
   readonly released: boolean;
-  /** Release once with the outcome; later calls are no-ops. @default 'success' */
-  release(outcome?: Outcome): void;
+  /**
+   * Release once with the outcome; later calls are no-ops. @default 'success'
+   * `rttMs`: the dependency's own time for this work, when its owner measured one apart from
+   * its own delays (a proxy: request written to response read, less its loop's lateness). An
+   * adaptive limit samples it instead of grant to release; a value <= 0 is no sample.
+   */
+  release(outcome?: Outcome, rttMs?: number): void;
 }
 
 export interface Rejection {

@@ -31,15 +31,24 @@ export class HttpPermit implements Permit {
     return tightest(this.allFacts);
   }
 
-  /** The work ended with a response of `status`: released with the outcome `classify(status)` gives. */
-  finish(status: number): void {
-    this.release(this.classify(status));
+  /**
+   * Time the owner added on purpose where the dependency would have taken it (the gateway's
+   * injected fault delay), ms: counted in a `finish` that measured the dependency's time.
+   */
+  addedMs = 0;
+
+  /**
+   * The work ended with a response of `status`: released with the outcome `classify(status)` gives,
+   * and `rttMs`, when given, as the dependency's own time (plus {@link addedMs}; Permit.release).
+   */
+  finish(status: number, rttMs?: number): void {
+    this.release(this.classify(status), rttMs === undefined ? undefined : rttMs + this.addedMs);
   }
 
-  release(outcome: Outcome = 'success'): void {
+  release(outcome: Outcome = 'success', rttMs?: number): void {
     if (this.released) return;
     this.released = true;
-    releaseAll(this.permits, outcome);
+    releaseAll(this.permits, outcome, rttMs);
     this.afterRelease?.();
   }
 }

@@ -4,6 +4,7 @@ import type { Admission, GateEvent, Permit } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import type { ConcurrencyOptions } from '../../src/concurrency/index.js';
 import type { DisciplineOption } from '../../src/discipline/index.js';
+import { HttpPermit } from '../../src/http/http-permit.js';
 import { AimdLimit, VegasLimit, WindowedLimit } from '../../src/limit/index.js';
 import type { LimitAlgorithm, LimitSample } from '../../src/limit/index.js';
 
@@ -50,6 +51,35 @@ describe('ConcurrencyGate with a limit algorithm', () => {
       { startTime: 1000, rttMs: 10, inFlight: 2, dropped: false },
       { startTime: 1000, rttMs: 10, inFlight: 3, dropped: true },
     ]);
+  });
+
+  it("samples the owner's own measure of the dependency's time when it releases with one (<= 0: no sample); the latency estimate keeps grant to release", () => {
+    const clock = new VirtualClock(1000);
+    const algo = new Scripted(10);
+    const gate = new ConcurrencyGate({ algorithm: algo, clock });
+    const [a, b, c, d] = [1, 2, 3, 4].map(() => permit(gate.admit()));
+    clock.advance(40);
+    a!.release('success', 12);
+    b!.release('failure', 0);
+    c!.release('success', -3);
+    d!.release('dropped');
+    expect(algo.seen).toEqual([
+      { startTime: 1000, rttMs: 12, inFlight: 1, dropped: false },
+      { startTime: 1000, rttMs: 40, inFlight: 4, dropped: true },
+    ]);
+    expect(gate.serviceMs).toBe(40);
+  });
+
+  it("an HTTP permit's finish passes the owner's measure on, with the time the owner added on purpose (the gateway's injected delay)", () => {
+    const clock = new VirtualClock(1000);
+    const algo = new Scripted(10);
+    const gate = new ConcurrencyGate({ algorithm: algo, clock });
+    const [a, b] = [1, 2].map(() => new HttpPermit('g', [permit(gate.admit())], [], () => 'success'));
+    a!.addedMs = 200;
+    clock.advance(300);
+    a!.finish(200, 30);
+    b!.finish(200);
+    expect(algo.seen.map((s) => s.rttMs)).toEqual([230, 300]);
   });
 
   it('starts at the algorithm\'s limit and enforces Math.round of each new one', () => {
