@@ -4,7 +4,7 @@
  * queue gone — says where each one went. A dead letter the broker refuses is tried again here
  * after a backoff, its original held unacknowledged meanwhile (see deadLetter).
  */
-import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import type amqp from 'amqplib';
 import { pause } from '../brokers/source.js';
 
@@ -33,7 +33,7 @@ export class RabbitmqCopier {
   #deadLetterRefusals = 0;
   #lastDeadLetterRefusal: string | undefined;
   /** Originals whose dead letter was refused, held unacknowledged until the next try. */
-  readonly #heldDeadLetters = new Set<ConsumeMessage>();
+  readonly #heldDeadLetters = new Set<Message>();
 
   constructor(
     private readonly name: string,
@@ -69,7 +69,7 @@ export class RabbitmqCopier {
    * the attempt climbing and the copies looping for as long as the refusal lasts. The consumer
    * stopping or the connection lost (`hurry`) ends the wait: `giveBack(msg)`, and the refusal rejects.
    */
-  async deadLetter(msg: ConsumeMessage, headers: Record<string, unknown>, giveBack: (msg: ConsumeMessage) => void): Promise<void> {
+  async deadLetter(msg: Message, headers: Record<string, unknown>, giveBack: (msg: Message) => void): Promise<void> {
     for (let tries = 0; ; tries++) {
       try {
         await this.copy(this.deadLetterQueue, msg, headers);
@@ -92,7 +92,7 @@ export class RabbitmqCopier {
   }
 
   /** A copy to `queue`, confirmed. A dead-letter queue deleted while consuming is declared again (as open() does), and the copy sent once more. */
-  async copy(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+  async copy(queue: string, msg: Message, headers: Record<string, unknown>): Promise<void> {
     try {
       await this.republish(queue, msg, headers);
     } catch (err) {
@@ -110,7 +110,7 @@ export class RabbitmqCopier {
   }
 
   /** Publish a copy with extra headers and wait for the broker's confirm. */
-  async republish(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+  async republish(queue: string, msg: Message, headers: Record<string, unknown>): Promise<void> {
     const props = msg.properties;
     const options: amqp.Options.Publish = { headers: { ...props.headers, ...headers }, persistent: true };
     const contentType: unknown = props.contentType;

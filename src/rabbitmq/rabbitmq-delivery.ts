@@ -4,7 +4,7 @@
  * adapter republishes (a retry; a redelivery counted, see RabbitmqSource), besides a quorum
  * queue's `x-delivery-count` and the broker's `x-death` refusals.
  */
-import type { ConsumeMessage } from 'amqplib';
+import type { Message } from 'amqplib';
 import { DeliveryBase, stringHeaders } from '../brokers/delivery.js';
 import { pause } from '../brokers/source.js';
 
@@ -16,9 +16,11 @@ export interface DeliveryOwner {
   readonly deadLetterQueue: string;
   readonly hurry: AbortSignal;
   onSettled(bytes: number): void;
-  ack(msg: ConsumeMessage): void;
-  requeue(msg: ConsumeMessage): void;
-  settleByCopy(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void>;
+  /** Its handler is done (a settlement begins): no longer running here, as far as isolation goes. */
+  handled(msg: Message): void;
+  ack(msg: Message): void;
+  requeue(msg: Message): void;
+  settleByCopy(queue: string, msg: Message, headers: Record<string, unknown>): Promise<void>;
 }
 
 /**
@@ -41,7 +43,7 @@ function refusals(xDeath: unknown, queue: string): number {
 }
 
 /** The attempt `msg` is, as delivered from `queue`: the most of this adapter's header, the quorum queue's count and the refusals. */
-export function attemptOf(msg: ConsumeMessage, queue: string): number {
+export function attemptOf(msg: Message, queue: string): number {
   const counted = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
   const quorum = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
   const refused = refusals(msg.properties.headers?.['x-death'], queue);
@@ -53,25 +55,27 @@ export function attemptOf(msg: ConsumeMessage, queue: string): number {
  * settling it) and counted by nobody: a classic queue keeps no delivery count, where a quorum
  * queue adds `x-delivery-count` to every redelivery.
  */
-export function uncountedRedelivery(msg: ConsumeMessage): boolean {
+export function uncountedRedelivery(msg: Message): boolean {
   return msg.fields.redelivered && msg.properties.headers?.['x-delivery-count'] === undefined;
 }
 
 export class RabbitmqDelivery extends DeliveryBase {
   constructor(
     source: string,
-    private readonly msg: ConsumeMessage,
+    private readonly msg: Message,
     private readonly owner: DeliveryOwner,
   ) {
     super({ broker: 'rabbitmq', source, id: String(msg.fields.deliveryTag), body: msg.content, headers: stringHeaders(msg.properties.headers), attempt: attemptOf(msg, source) }, () => owner.onSettled(msg.content.length));
   }
 
   protected doAck(): Promise<void> {
+    this.owner.handled(this.msg);
     this.owner.ack(this.msg);
     return Promise.resolve();
   }
 
   protected async doRetry(delayMs: number, reason: string): Promise<void> {
+    this.owner.handled(this.msg);
     // The original stays unacknowledged while it waits, so if this process dies now the broker
     // redelivers it; it counts against the prefetch, which counts it in (see pull) so that it
     // does not take a handler's message. A consumer that stops cuts the wait short and
@@ -82,11 +86,13 @@ export class RabbitmqDelivery extends DeliveryBase {
   }
 
   protected override doRelease(): Promise<void> {
+    this.owner.handled(this.msg);
     this.owner.requeue(this.msg);
     return Promise.resolve();
   }
 
   protected async doDeadLetter(reason: string): Promise<void> {
+    this.owner.handled(this.msg);
     await this.owner.settleByCopy(this.owner.deadLetterQueue, this.msg, { [ATTEMPT_HEADER]: this.attempt, [ERROR_HEADER]: reason, 'x-sluice-source': this.source });
   }
 }

@@ -10,10 +10,11 @@
  * that fails gives the original back to its queue (nack, requeue) rather than hold its prefetch
  * slot; a dead letter refused is held and tried again after a backoff (RabbitmqCopier); a
  * deleted queue is a QueueDeletedError, not an outage. A redelivery a classic queue did not
- * count (its consumer died handling it) is counted by a copy the same way before any handler
- * sees it, so a message that kills its process is dead-lettered after maxAttempts deaths.
+ * count (its consumer died, beside others) is a suspect: moved to `<queue>.suspects` and handled
+ * there one at a time, alone, so that a death points at one message — counted by a copy — and a
+ * message that kills its process is dead-lettered after maxAttempts deaths of its own.
  */
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import amqp from 'amqplib';
 import type { Clock } from '../core/index.js';
 import { InvalidOptionError, optBoolean, optionKeys, optKnownKeys, optNumber, optRecord, systemClock } from '../core/index.js';
@@ -69,6 +70,8 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   readonly name: string;
   readonly queue: string;
   readonly deadLetterQueue: string;
+  /** Where redeliveries wait to be handled one at a time, alone (see #suspect): `<queue>.suspects`. */
+  readonly suspectQueue: string;
   readonly prefetch: PrefetchWindow;
   readonly #held: HeldBytes;
   readonly #conn: ChannelModel;
@@ -87,12 +90,17 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   /** Uncounted redeliveries being counted (copied, then acked): they hold a prefetch slot meanwhile. */
   readonly #counting = new Set<Promise<void>>();
   #countedRedeliveries = 0;
+  /** The suspect queue may hold messages: isolation comes before the buffer. */
+  #suspectsMaybe = false;
+  /** Handed out and whose handler has not finished (no settlement begun): what isolation waits for. */
+  readonly #busy = new Set<Message>();
 
   private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, held: HeldBytes, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
     this.#held = held;
     this.queue = queue;
     this.deadLetterQueue = dlq;
+    this.suspectQueue = `${queue}.suspects`;
     this.prefetch = prefetch;
     this.#conn = conn;
     this.#consumeCh = consumeCh;
@@ -146,6 +154,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
       // queue type takes — quorum and stream queues refuse a global one.
       await consumeCh.prefetch(prefetch.value, prefetch.adaptive);
       const source = new RabbitmqSource(name, queue, dlq, prefetch, held, conn, consumeCh, confirmCh);
+      source.#suspectsMaybe = (await confirmCh.assertQueue(source.suspectQueue, { durable: true })).messageCount > 0;
       const ok = await consumeCh.consume(queue, (msg) => source.#onMessage(msg), { noAck: false });
       source.#consumerTag = ok.consumerTag;
       return source;
@@ -165,7 +174,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
       // The server cancels a consumer whose queue was deleted (basic.cancel): no reconnect brings it back.
       this.#arrivals.fail(new QueueDeletedError(this.name, this.queue, 'the server cancelled the consumer'));
     } else if (uncountedRedelivery(msg)) {
-      this.#count(msg);
+      this.#suspect(msg);
     } else {
       this.#buffer.push(msg);
       this.#held.took(msg.content.length);
@@ -175,23 +184,67 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
 
   /**
    * A redelivery a classic queue did not count (the consumer that had it died, lost its
-   * connection or gave it back): counted here before any handler sees it — a copy with the
-   * attempt it is (one more than the delivery that never settled) sent to the queue's tail and
-   * confirmed, then the original acked; the copy is what a handler gets. Otherwise a message that
-   * kills its process would come back as the same attempt to every restarted consumer, for ever.
-   * A copy that fails gives the original back (settleByCopy): it is counted when it comes again.
+   * connection or gave it back): a suspect. Which of what that consumer held killed it — the one
+   * in a handler beside others, or one prefetched — cannot be told, so none is counted yet: it is
+   * moved (a confirmed copy, headers as they were, then the ack) to the suspect queue, whose
+   * messages are handled one at a time with nothing else running here (#isolate). A death then
+   * points at the one that was out: it comes back redelivered from the suspect queue, and only
+   * it is counted. A copy that fails gives the original back (settleByCopy).
    */
-  #count(msg: ConsumeMessage): void {
-    const copy: Promise<void> = this.settleByCopy(this.queue, msg, { [ATTEMPT_HEADER]: attemptOf(msg, this.queue) + 1 })
+  #suspect(msg: ConsumeMessage): void {
+    const move: Promise<void> = this.settleByCopy(this.suspectQueue, msg, {})
       .then(
-        () => void this.#countedRedeliveries++,
+        () => void (this.#suspectsMaybe = true),
         () => undefined,
       )
-      .finally(() => this.#counting.delete(copy));
-    this.#counting.add(copy);
+      .finally(() => {
+        this.#counting.delete(move);
+        this.#arrivals.ring();
+      });
+    this.#counting.add(move);
   }
 
-  /** Redeliveries a classic queue did not count, counted here by a copy (see #count). */
+  /**
+   * One message from the suspect queue, handed out alone (nothing else runs here until it is
+   * handled). One that comes redelivered was out alone when its consumer died: counted — a copy
+   * with the attempt one more, to the suspect queue's tail, then the ack. False when nothing was
+   * handed out (the queue empty, or one counted).
+   */
+  async #isolate(emit: (delivery: Delivery) => void): Promise<boolean> {
+    let m: Message | false;
+    try {
+      m = await this.#consumeCh.get(this.suspectQueue, { noAck: false });
+    } catch (err) {
+      throw new BrokerUnavailableError(this.name, err);
+    }
+    if (m === false) {
+      this.#suspectsMaybe = false;
+      return false;
+    }
+    if (m.fields.redelivered) {
+      await this.settleByCopy(this.suspectQueue, m, { [ATTEMPT_HEADER]: attemptOf(m, this.queue) + 1 }).then(
+        () => void this.#countedRedeliveries++,
+        () => undefined,
+      );
+      return false;
+    }
+    this.#held.took(m.content.length);
+    this.#handOut(m, emit);
+    return true;
+  }
+
+  #handOut(msg: Message, emit: (delivery: Delivery) => void): void {
+    this.#unsettled++;
+    this.#busy.add(msg);
+    emit(new RabbitmqDelivery(this.queue, msg, this));
+  }
+
+  /** @internal */
+  handled(msg: Message): void {
+    if (this.#busy.delete(msg)) this.#arrivals.ring();
+  }
+
+  /** Suspects that were out alone when their consumer died, counted by a copy (see #isolate). */
   get countedRedeliveries(): number {
     return this.#countedRedeliveries;
   }
@@ -213,12 +266,14 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
         throw new BrokerUnavailableError(this.name, err);
       });
     }
-    if (!(await this.#arrivals.wait(() => this.#buffer.length > 0, signal))) return;
-    const n = Math.min(max, this.#buffer.length);
-    for (const msg of this.#buffer.splice(0, n)) {
-      this.#unsettled++;
-      emit(new RabbitmqDelivery(this.queue, msg, this));
+    for (;;) {
+      // Suspects first, each alone: once nothing runs here, and nothing else handed out meanwhile.
+      if (!(await this.#arrivals.wait(() => (this.#suspectsMaybe ? this.#busy.size === 0 : this.#buffer.length > 0), signal))) return;
+      if (!this.#suspectsMaybe) break;
+      if (await this.#isolate(emit)) return;
     }
+    const n = Math.min(max, this.#buffer.length);
+    for (const msg of this.#buffer.splice(0, n)) this.#handOut(msg, emit);
   }
 
   /** `up` until the connection or a channel is lost (amqplib does not reconnect: `down`, reconnects 0), or the source closed. */
@@ -253,19 +308,20 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   /** @internal */
   onSettled(bytes: number): void {
     this.#held.released(bytes);
+    this.#arrivals.ring();
     this.#unsettled--;
     this.prefetch.settled();
   }
 
   /** @internal */
-  ack(msg: ConsumeMessage): void {
+  ack(msg: Message): void {
     // Once the channel is gone (closed, or the connection lost) the broker has requeued the
     // message: amqplib throws, and the settlement fails rather than report an ack that never was.
     this.#consumeCh.ack(msg);
   }
 
   /** @internal Back to the queue unhandled: `basic.nack` with requeue (the `redelivered` flag, counted when it comes: see #count). */
-  requeue(msg: ConsumeMessage): void {
+  requeue(msg: Message): void {
     this.#consumeCh.nack(msg, false, true);
   }
 
@@ -277,7 +333,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
    * lost; the failure rejects (a settle error). A dead letter refused is held and tried again
    * (RabbitmqCopier.deadLetter), given back only when the consumer stops.
    */
-  async settleByCopy(queue: string, msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+  async settleByCopy(queue: string, msg: Message, headers: Record<string, unknown>): Promise<void> {
     if (queue === this.deadLetterQueue) {
       await this.#copier.deadLetter(msg, headers, (m) => this.#giveBack(m));
     } else {
@@ -294,7 +350,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   }
 
   /** Back to its queue (`basic.nack`, requeue); on a channel already gone the broker requeued it. */
-  #giveBack(msg: ConsumeMessage): void {
+  #giveBack(msg: Message): void {
     try {
       this.requeue(msg);
     } catch {

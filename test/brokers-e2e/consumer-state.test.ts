@@ -18,6 +18,7 @@ async function deleteQueue(queue: string): Promise<void> {
   const ch = await c.createChannel();
   await ch.deleteQueue(queue);
   await ch.deleteQueue(`${queue}.dead`);
+  await ch.deleteQueue(`${queue}.suspects`);
   await c.close();
 }
 

@@ -78,6 +78,7 @@ const rabbitmq: Fixture = {
     const ch = await c.createChannel();
     await ch.deleteQueue(name);
     await ch.deleteQueue(`${name}.dead`);
+    await ch.deleteQueue(`${name}.suspects`);
     await c.close();
   },
 };

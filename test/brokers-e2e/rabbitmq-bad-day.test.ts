@@ -39,6 +39,7 @@ async function drain(queue: string): Promise<{ body: string; attempt: unknown }[
   }
   await ch.deleteQueue(queue);
   await ch.deleteQueue(`${queue}.dead`);
+  await ch.deleteQueue(`${queue}.suspects`);
   await c.close();
   return out;
 }
@@ -56,6 +57,7 @@ async function withQuorumQueue(prefix: string, body: string, run: (queue: string
   } finally {
     await ch.deleteQueue(queue);
     await ch.deleteQueue(`${queue}.dead`);
+    await ch.deleteQueue(`${queue}.suspects`);
     await admin.close();
   }
 }
@@ -181,7 +183,7 @@ describe.skipIf(!can)('rabbitmq: a bad day', () => {
     }
   });
 
-  it('stop() during a burst gives back what was taken and never handled (nack, requeue: no copy made — the next consumer counts the redelivery), and holds nothing after', async () => {
+  it('stop() during a burst gives back what was taken and never handled (nack, requeue: no copy made — the next consumer takes the redelivery as a suspect), and holds nothing after', async () => {
     const queue = unique('burst');
     await publish(queue, Array.from({ length: 60 }, (_, i) => `b${i}`));
     const source = await RabbitmqSource.open({ url, queue });

@@ -36,6 +36,7 @@ async function drain(queue: string): Promise<string[]> {
   for (let m = await ch.get(queue, { noAck: true }); m !== false; m = await ch.get(queue, { noAck: true })) out.push(m.content.toString());
   await ch.deleteQueue(queue);
   await ch.deleteQueue(`${queue}.dead`);
+  await ch.deleteQueue(`${queue}.suspects`);
   await c.close();
   return out;
 }

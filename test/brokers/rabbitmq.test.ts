@@ -46,6 +46,7 @@ describe.skipIf(!svc.up)('rabbitmq', () => {
     async cleanup(queue) {
       await ch.deleteQueue(queue);
       await ch.deleteQueue(`${queue}.dead`);
+      await ch.deleteQueue(`${queue}.suspects`);
     },
   });
 
@@ -67,6 +68,7 @@ describe.skipIf(!svc.up)('rabbitmq', () => {
     await fixed.close();
     await ch.deleteQueue(queue);
     await ch.deleteQueue(`${queue}.dead`);
+    await ch.deleteQueue(`${queue}.suspects`);
   });
 
   it('rejects options that cannot work, naming them', async () => {
