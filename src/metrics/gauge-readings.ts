@@ -7,9 +7,9 @@
  */
 import { BREAKER_STATES } from '../breaker/index.js';
 import { PRESSURE_LEVELS } from '../pressure/index.js';
-import type { GaugeKey, Labels } from './instruments.js';
+import type { BrokerCountKey, GaugeKey, Labels } from './instruments.js';
 import { checkDistinct } from './options.js';
-import type { MetricsConfig } from './options.js';
+import type { ConsumerStatsSource, MetricsConfig } from './options.js';
 
 export interface GaugeReading {
   readonly metric: GaugeKey;
@@ -55,5 +55,37 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
     push('brokerLag', { source: broker.name }, broker.lag);
     push('desiredConsumers', { source: broker.name }, broker.desiredConsumers);
   }
+  for (const consumer of c.consumers()) readConsumer(consumer, push);
   return out;
+}
+
+const CONNECTION_STATES = ['up', 'reconnecting', 'down'] as const;
+
+/** A source's own counts are left out where it keeps none (RabbitMQ's dead-letter refusals on a Kafka source). */
+function readConsumer(consumer: ConsumerStatsSource, push: (metric: GaugeKey, labels: Labels, value: number | undefined) => void): void {
+  const s = consumer.stats();
+  const src = consumer.source;
+  const labels = { source: s.source };
+  const counts: Record<BrokerCountKey, number | undefined> = {
+    brokerReceived: s.received,
+    brokerFailed: s.failed,
+    brokerTimedOut: s.timedOut,
+    brokerRetried: s.retried,
+    brokerDeadLettered: s.deadLettered,
+    brokerSettleErrors: s.settleErrors,
+    brokerReconnects: s.reconnects,
+    brokerCountedRedeliveries: src.countedRedeliveries,
+    brokerDeadLetterRefusals: src.deadLetterRefusals,
+    brokerHeld: s.held,
+    brokerHeldBytes: src.heldBytes,
+    brokerHeldDeadLetters: src.heldDeadLetters,
+    brokerParked: src.parked?.length,
+    brokerGroupJoins: typeof src.stats === 'function' ? src.stats().joins : undefined,
+    brokerPausedPartitions: src.pausedPartitions?.length,
+  };
+  for (const [metric, value] of Object.entries(counts) as [BrokerCountKey, number | undefined][]) push(metric, labels, value);
+  // 'unknown' (a source that does not report its connection) is no state: no series.
+  if ((CONNECTION_STATES as readonly string[]).includes(s.connection)) {
+    for (const state of CONNECTION_STATES) push('brokerConnection', { source: s.source, state }, state === s.connection ? 1 : 0);
+  }
 }

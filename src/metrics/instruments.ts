@@ -21,7 +21,29 @@ export type GaugeKey =
   | 'retryRetries'
   | 'retryRefused'
   | 'brokerLag'
-  | 'desiredConsumers';
+  | 'desiredConsumers'
+  | BrokerCountKey
+  | 'brokerConnection';
+/**
+ * What a broker consumer or its source counts, read at scrape time under a `source` label:
+ * cumulative counts (alert on their increase) and levels now (held, parked...).
+ */
+export type BrokerCountKey =
+  | 'brokerHeld'
+  | 'brokerHeldBytes'
+  | 'brokerHeldDeadLetters'
+  | 'brokerParked'
+  | 'brokerPausedPartitions'
+  | 'brokerGroupJoins'
+  | 'brokerReceived'
+  | 'brokerFailed'
+  | 'brokerTimedOut'
+  | 'brokerRetried'
+  | 'brokerDeadLettered'
+  | 'brokerSettleErrors'
+  | 'brokerReconnects'
+  | 'brokerCountedRedeliveries'
+  | 'brokerDeadLetterRefusals';
 export type InstrumentKey = CounterKey | HistogramKey | GaugeKey;
 
 export interface InstrumentSpec {
@@ -74,11 +96,49 @@ export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
   retryRefused: { type: 'gauge', prometheus: 'sluice_retry_refused', otel: 'sluice.retry.refused', unit: '{retry}', help: 'Retries the budget refused since it was created (cumulative).', labels: ['budget'] },
   brokerLag: { type: 'gauge', prometheus: 'sluice_broker_lag', otel: 'sluice.broker.lag', unit: '{message}', help: 'M2: messages waiting for a broker consumer group (queue depth, num_pending, log-end minus committed), at the last read.', labels: ['source'] },
   desiredConsumers: { type: 'gauge', prometheus: 'sluice_broker_desired_consumers', otel: 'sluice.broker.desired_consumers', unit: '{consumer}', help: 'Consumers that would drain the lag in time while keeping up with arrivals: the autoscaling signal.', labels: ['source'] },
+  ...brokerCount('brokerReceived', 'received', '{message}', 'Deliveries a broker consumer handed to its handler (cumulative).'),
+  ...brokerCount('brokerFailed', 'failed', '{message}', 'Handler failures (throws, rejections, timeouts) of a broker consumer (cumulative).'),
+  ...brokerCount('brokerTimedOut', 'timed_out', '{message}', 'Handlers that outlasted handlerTimeoutMs, counted in failed too (cumulative).'),
+  ...brokerCount('brokerRetried', 'retried', '{message}', 'Failed deliveries scheduled for another attempt (cumulative).'),
+  ...brokerCount('brokerDeadLettered', 'dead_lettered', '{message}', 'Deliveries dead-lettered by a broker consumer (cumulative).'),
+  ...brokerCount('brokerSettleErrors', 'settle_errors', '{settlement}', 'Settlements (ack, retry, dead letter) the broker refused; the message goes back to it by its own rules (cumulative).'),
+  ...brokerCount('brokerReconnects', 'reconnects', '{reconnect}', "Lost connections the source's client re-established (cumulative)."),
+  ...brokerCount('brokerCountedRedeliveries', 'counted_redeliveries', '{message}', 'RabbitMQ classic queue: redeliveries out alone when their consumer died, counted by a copy (cumulative).'),
+  ...brokerCount('brokerDeadLetterRefusals', 'dead_letter_refusals', '{refusal}', 'Dead letters the broker refused, each try (RabbitMQ; cumulative).'),
+  ...brokerCount('brokerHeld', 'held', '{message}', 'Messages a broker consumer holds taken and unsettled now: the source buffer, the queue, the handlers, settlements in progress.'),
+  ...brokerCount('brokerHeldBytes', 'held_bytes', 'By', 'Bytes of the message bodies a RabbitMQ source holds taken and unacknowledged now.'),
+  ...brokerCount('brokerHeldDeadLetters', 'held_dead_letters', '{message}', 'RabbitMQ: messages held now because the broker refused their dead letter, waiting to try it again.'),
+  ...brokerCount('brokerParked', 'parked', '{message}', 'Redis Streams: entries parked now, their dead letter refused deadLetterTries times; left pending until an operator acts.'),
+  ...brokerCount('brokerGroupJoins', 'group_joins', '{join}', 'Kafka: times the consumer (re)joined its group, the first included: a rising count is a rebalance storm (cumulative).'),
+  ...brokerCount('brokerPausedPartitions', 'paused_partitions', '{partition}', 'Kafka: partitions paused now because their buffer is full.'),
+  brokerConnection: { type: 'gauge', prometheus: 'sluice_broker_connection', otel: 'sluice.broker.connection', unit: '1', help: "A broker source's connection: 1 for the current state (up, reconnecting, down), 0 for the others.", labels: ['source', 'state'] },
 };
+
+function brokerCount(key: BrokerCountKey, name: string, unit: string, help: string): Record<BrokerCountKey, InstrumentSpec> {
+  const spec: InstrumentSpec = { type: 'gauge', prometheus: `sluice_broker_${name}`, otel: `sluice.broker.${name}`, unit, help, labels: ['source'] };
+  return { [key]: spec } as Record<BrokerCountKey, InstrumentSpec>;
+}
 
 export const COUNTER_KEYS: readonly CounterKey[] = ['admissions', 'rejections', 'releases', 'drops', 'breakerTransitions'];
 export const HISTOGRAM_KEYS: readonly HistogramKey[] = ['queueWait', 'latency', 'signalLatency'];
-export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'queueCapacity', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure', 'pressureSignal', 'retryRequests', 'retryRetries', 'retryRefused', 'brokerLag', 'desiredConsumers'];
+export const BROKER_COUNT_KEYS: readonly BrokerCountKey[] = [
+  'brokerReceived',
+  'brokerFailed',
+  'brokerTimedOut',
+  'brokerRetried',
+  'brokerDeadLettered',
+  'brokerSettleErrors',
+  'brokerReconnects',
+  'brokerCountedRedeliveries',
+  'brokerDeadLetterRefusals',
+  'brokerHeld',
+  'brokerHeldBytes',
+  'brokerHeldDeadLetters',
+  'brokerParked',
+  'brokerPausedPartitions',
+  'brokerGroupJoins',
+];
+export const GAUGE_KEYS: readonly GaugeKey[] = ['inFlight', 'queueDepth', 'queueCapacity', 'limit', 'tokens', 'breakerState', 'pressureLevel', 'pressure', 'pressureSignal', 'retryRequests', 'retryRetries', 'retryRefused', 'brokerLag', 'desiredConsumers', ...BROKER_COUNT_KEYS, 'brokerConnection'];
 
 /** Counters that take the optional `tenant` label. */
 export const TENANT_COUNTERS: readonly CounterKey[] = ['admissions', 'rejections'];

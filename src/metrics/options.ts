@@ -32,6 +32,36 @@ export interface BrokerGaugeSource {
   readonly desiredConsumers?: number;
 }
 
+/**
+ * What the broker consumer gauges read: a BrokerConsumer of `sluice/brokers` (its `stats()`),
+ * and from its source the counts that source keeps (RabbitMQ, Redis Streams, Kafka).
+ */
+export interface ConsumerStatsSource {
+  stats(): {
+    /** The `source` label. */
+    readonly source: string;
+    readonly received: number;
+    readonly failed: number;
+    readonly timedOut: number;
+    readonly retried: number;
+    readonly deadLettered: number;
+    readonly settleErrors: number;
+    readonly held: number;
+    readonly connection: string;
+    readonly reconnects: number;
+  };
+  readonly source: {
+    readonly name: string;
+    readonly countedRedeliveries?: number;
+    readonly deadLetterRefusals?: number;
+    readonly heldDeadLetters?: number;
+    readonly heldBytes?: number;
+    readonly parked?: readonly unknown[];
+    readonly pausedPartitions?: readonly unknown[];
+    stats?(): { readonly joins?: number };
+  };
+}
+
 /** A fixed list, or a function asked at every collection (for gates that come and go: `() => client.gates()`). */
 export type Sources<T> = readonly T[] | (() => Iterable<T>);
 
@@ -65,6 +95,12 @@ export interface MetricsOptions {
   readonly budgets?: Sources<BudgetSource>;
   /** Broker consumers whose lag (M2) and desired-consumer count become gauges: LagMonitors or ConsumerScalings. @default none */
   readonly brokers?: Sources<BrokerGaugeSource>;
+  /**
+   * Broker consumers whose counts become gauges under their source's name: received, failed,
+   * retried, dead-lettered, settle errors, reconnects, held, the connection's state, and what
+   * their source counts (RabbitMQ dead-letter refusals...). @default none
+   */
+  readonly consumers?: Sources<ConsumerStatsSource>;
   /**
    * Measure M10, signal latency, by sampling `gates` every `intervalMs` (an unref'd timer):
    * see SignalLatency. Integer ms in [10, 60_000]. @default off
@@ -103,6 +139,7 @@ export interface MetricsConfig {
   readonly monitors: () => Iterable<SnapshotSource>;
   readonly budgets: () => Iterable<BudgetSource>;
   readonly brokers: () => Iterable<BrokerGaugeSource>;
+  readonly consumers: () => Iterable<ConsumerStatsSource>;
   /** Sample period of the signal-latency sampler, ms; undefined: off. */
   readonly signalLatencyMs: number | undefined;
   readonly events: 'channels' | 'gates';
@@ -117,6 +154,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
   const monitors = sources('monitors', o.monitors);
   const budgets = sources('budgets', o.budgets);
   const brokers = sources('brokers', o.brokers);
+  const consumers = sources('consumers', o.consumers);
   let signalLatencyMs: number | undefined;
   if (o.signalLatency !== undefined) {
     if (typeof o.signalLatency !== 'object' || o.signalLatency === null) throw new InvalidOptionError('signalLatency', 'an object { intervalMs }', o.signalLatency);
@@ -157,6 +195,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
     monitors,
     budgets,
     brokers,
+    consumers,
     signalLatencyMs,
     events,
     filter: o.filter,

@@ -2,4 +2,4 @@
 export { OtelMetrics, registerOtelMetrics } from './otel-metrics.js';
 export type { OtelMetricsOptions } from './otel-metrics.js';
 export { INSTRUMENTS, LATENCY_BUCKETS, METRICS_DEFAULTS } from '../metrics/index.js';
-export type { BrokerGaugeSource, InstrumentSpec, MetricsOptions, SnapshotSource, Sources, StatsSource, TenantLabelOptions } from '../metrics/index.js';
+export type { BrokerGaugeSource, ConsumerStatsSource, InstrumentSpec, MetricsOptions, SnapshotSource, Sources, StatsSource, TenantLabelOptions } from '../metrics/index.js';

@@ -2,4 +2,4 @@
 export { PrometheusMetrics, registerPrometheusMetrics } from './prometheus-metrics.js';
 export type { PrometheusMetricsOptions } from './prometheus-metrics.js';
 export { INSTRUMENTS, LATENCY_BUCKETS, METRICS_DEFAULTS } from '../metrics/index.js';
-export type { BrokerGaugeSource, InstrumentSpec, MetricsOptions, SnapshotSource, Sources, StatsSource, TenantLabelOptions } from '../metrics/index.js';
+export type { BrokerGaugeSource, ConsumerStatsSource, InstrumentSpec, MetricsOptions, SnapshotSource, Sources, StatsSource, TenantLabelOptions } from '../metrics/index.js';
