@@ -83,6 +83,15 @@ export function contenders(s: ContenderSettings): BenchContender[] {
       about: `sluice gateway, concurrency adaptive (gradient2 from ${s.gateway.concurrency}), queue timeout ${s.gateway.queueTimeoutMs} ms`,
       start: (u) => nodeProxy('sluice adaptive', ['sluice', u, gw('adaptive')], s.proxyExecArgv),
     },
+    ...(s.baseline === undefined
+      ? []
+      : [
+          {
+            name: 'sluice adaptive @baseline',
+            about: `sluice adaptive of ${s.baseline}`,
+            start: (u: string) => nodeProxy('sluice adaptive @baseline', ['sluice', u, gw('adaptive')], s.proxyExecArgv, join(s.baseline!, 'bench/gateway/proxy-process.ts')),
+          },
+        ]),
     {
       name: 'node 503 floor',
       about: 'bench/gateway/bare-proxy.ts startBareRefuser: node:http answering every request 503 + Retry-After at once, proxying nothing (the floor of a refusal in Node, and of what this harness can measure)',
