@@ -2,19 +2,23 @@
 // collection, read from a real RabbitMQ: a poison dead-lettered, and a dead letter the broker
 // refuses (a policy on a vhost of this file's own: max-length 0, reject-publish).
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { BrokerConsumer } from '../../src/brokers/index.js';
 import { registerOtelMetrics } from '../../src/otel/index.js';
 import { registerPrometheusMetrics } from '../../src/prometheus/index.js';
 import { RabbitmqProducer, RabbitmqSource } from '../../src/rabbitmq/index.js';
+import { RedisStreamsSource } from '../../src/redis-streams/index.js';
+import { REDIS_URL } from '../brokers-e2e/fixtures.js';
 import { ctl, haveCtl, vhostUrl } from '../brokers-e2e/rabbitmq-ctl.js';
-import { rabbitmq, unique, until } from './services.js';
+import { rabbitmq, redis, unique, until } from './services.js';
 
 const svc = await rabbitmq();
 const VHOST = 'sluice-consumer-metrics';
 const can = haveCtl(svc, 'RABBITMQ CONSUMER METRICS TESTS');
 const url = can ? vhostUrl(svc, VHOST) : '';
+const redisUp = (await redis()).up;
 
 class TestReader extends MetricReader {
   protected override onShutdown(): Promise<void> {
@@ -125,6 +129,31 @@ describe.skipIf(!can)('broker consumer counts on a scrape (RabbitMQ)', () => {
       }
     } finally {
       ctl('clear_policy', '-p', VHOST, policy);
+    }
+  });
+});
+
+describe.skipIf(!redisUp)('broker consumer counts on a scrape (Redis Streams)', () => {
+  it('an entry whose dead letter the server refuses (WRONGTYPE), deadLetterTries 1: sluice_broker_parked 1; no series for what only RabbitMQ counts', async () => {
+    const stream = unique('metrics-parked');
+    const r = new Redis(REDIS_URL);
+    await r.set(`${stream}:dead`, 'not a stream'); // every XADD to it: WRONGTYPE
+    await r.xadd(stream, '*', 'body', 'poison');
+    const source = await RedisStreamsSource.open({ url: REDIS_URL, stream, group: 'workers', consumer: 'a', claimIdleMs: 200, blockMs: 100, deadLetterTries: 1 });
+    const consumer = new BrokerConsumer(source, () => {
+      throw new Error('bad');
+    }, { onFailure: { maxAttempts: 1 } });
+    const registry = new Registry();
+    const prom = registerPrometheusMetrics({ registry, consumers: [consumer] });
+    const one = async (metric: string): Promise<number | undefined> => (await values(registry, metric, source.name))[''];
+    try {
+      expect(await until(async () => (await one('sluice_broker_parked')) === 1)).toBe(true);
+      expect([await one('sluice_broker_failed'), await one('sluice_broker_dead_lettered'), await one('sluice_broker_dead_letter_refusals'), await one('sluice_broker_held_bytes')]).toEqual([1, 0, undefined, undefined]);
+    } finally {
+      prom.close();
+      await consumer.stop();
+      await r.del(stream, `${stream}:dead`);
+      r.disconnect();
     }
   });
 });
