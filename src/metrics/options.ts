@@ -179,6 +179,12 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
       if (o.filter === undefined || o.filter(s.name, s.kind)) checkDistinct(seen, s);
     });
   }
+  if (Array.isArray(o.consumers)) {
+    // Read at every scrape: a wrong entry (a LagMonitor, which goes in `brokers`) would fail each scrape instead.
+    (o.consumers as readonly ConsumerStatsSource[]).forEach((c, i) => {
+      if (typeof c?.stats !== 'function' || typeof c.source !== 'object' || c.source === null) throw new InvalidOptionError(`consumers[${i}]`, 'a BrokerConsumer (with stats() and source)', c);
+    });
+  }
   let tenant: TenantLabel | undefined;
   if (o.tenantLabel !== undefined) {
     if (typeof o.tenantLabel !== 'object' || o.tenantLabel === null) throw new InvalidOptionError('tenantLabel', 'an object { maxValues }', o.tenantLabel);

@@ -1,0 +1,62 @@
+// `consumers:` with what is not a RabbitMQ/Redis/Kafka source: a source of your own (no
+// connection reported, no counts of its own) and a wrong entry.
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { BrokerConsumer, LagMonitor } from '../../src/brokers/index.js';
+import type { BrokerSource, Delivery } from '../../src/brokers/index.js';
+import { InvalidOptionError } from '../../src/core/index.js';
+import { registerPrometheusMetrics } from '../../src/prometheus/index.js';
+
+/** A source of your own: one delivery, then nothing until aborted; no `connection`. */
+function ownSource(): BrokerSource {
+  let given = false;
+  const delivery: Delivery = { id: '1', body: new Uint8Array(), attempt: 1, ack: async () => undefined, retry: async () => undefined, deadLetter: async () => undefined, release: async () => undefined } as unknown as Delivery;
+  return {
+    name: 'own',
+    pull: async (_max, emit, signal) => {
+      if (!given) {
+        given = true;
+        emit(delivery);
+        return;
+      }
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    },
+    lag: async () => 0,
+    close: async () => undefined,
+  };
+}
+
+describe('broker consumers on a scrape: a source of your own, a wrong entry', () => {
+  it("a source that reports no connection ('unknown'): the consumer's counts, no sluice_broker_connection series, none of the sources' own counts", async () => {
+    const consumer = new BrokerConsumer(ownSource(), () => undefined);
+    const registry = new Registry();
+    const metrics = registerPrometheusMetrics({ registry, consumers: [consumer] });
+    try {
+      await new Promise<void>((resolve) => {
+        const poll = (): void => void (consumer.stats().acked === 1 ? resolve() : setTimeout(poll, 5));
+        poll();
+      });
+      const page = await registry.metrics();
+      const series = page.split('\n').filter((l) => l.startsWith('sluice_broker_'));
+      expect(series).toEqual([
+        'sluice_broker_received{source="own"} 1',
+        'sluice_broker_failed{source="own"} 0',
+        'sluice_broker_timed_out{source="own"} 0',
+        'sluice_broker_retried{source="own"} 0',
+        'sluice_broker_dead_lettered{source="own"} 0',
+        'sluice_broker_settle_errors{source="own"} 0',
+        'sluice_broker_reconnects{source="own"} 0',
+        'sluice_broker_held{source="own"} 0',
+      ]);
+    } finally {
+      metrics.close();
+      await consumer.stop();
+    }
+  });
+
+  it('a LagMonitor given as a consumer (it goes in `brokers`): InvalidOptionError naming consumers[0], at construction rather than at every scrape', () => {
+    const monitor = new LagMonitor(ownSource());
+    expect(() => registerPrometheusMetrics({ registry: new Registry(), consumers: [monitor as never] })).toThrow(InvalidOptionError);
+    expect(() => registerPrometheusMetrics({ registry: new Registry(), consumers: [monitor as never] })).toThrow(/^consumers\[0\]: expected a BrokerConsumer \(with stats\(\) and source\)/);
+  });
+});
