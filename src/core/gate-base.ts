@@ -52,6 +52,15 @@ export function passedOn(ctx: AdmissionContext | undefined, gate: GateBase): Adm
 }
 
 /** A granted permit. `release` is idempotent; the owner sees exactly one release. */
+/** An owner's `rttMs` at release that is no measure (NaN, ±Infinity, not a number): released with no sample, then {@link rttError}. */
+export function badRtt(rttMs: unknown): boolean {
+  return rttMs !== undefined && !(typeof rttMs === 'number' && Number.isFinite(rttMs));
+}
+
+export function rttError(rttMs: unknown): InvalidArgumentError {
+  return new InvalidArgumentError('rttMs', 'a finite number of ms (<= 0: no sample)', rttMs);
+}
+
 export class GatePermit implements Permit {
   readonly ok = true as const;
   released = false;
@@ -76,8 +85,11 @@ export class GatePermit implements Permit {
   release(outcome: Outcome = 'success', rttMs?: number): void {
     if (this.released) return;
     this.released = true;
-    this.rttMs = rttMs;
+    // A bad measure is no sample, and the permit still goes back before the caller hears of it.
+    const bad = badRtt(rttMs);
+    this.rttMs = bad ? 0 : rttMs;
     this.owner.onRelease(this, outcome);
+    if (bad) throw rttError(rttMs);
   }
 
   /**

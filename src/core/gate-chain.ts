@@ -11,7 +11,7 @@
  * that waits at two gates waits at most `maxWaitMs` in all, never `maxWaitMs` at each.
  */
 import type { Clock } from './clock.js';
-import { isPromise } from './gate-base.js';
+import { badRtt, isPromise, rttError } from './gate-base.js';
 import type { Admission, AdmissionContext, Gate, Outcome, Permit, PolicyFacts, Rejection } from './types.js';
 
 /** What the walk found: every permit (on success) or the refusal, and the facts seen on the way. */
@@ -122,9 +122,11 @@ function take(a: Admission, gate: Gate, acc: Walk): boolean {
   return false;
 }
 
-/** Release in reverse order of acquisition (skipping absent ones). */
+/** Release in reverse order of acquisition (skipping absent ones); a bad `rttMs` throws once all are back. */
 export function releaseAll(permits: readonly (Permit | undefined)[], outcome: Outcome, rttMs?: number): void {
-  for (let i = permits.length - 1; i >= 0; i--) permits[i]?.release(outcome, rttMs);
+  const bad = badRtt(rttMs);
+  for (let i = permits.length - 1; i >= 0; i--) permits[i]?.release(outcome, bad ? 0 : rttMs);
+  if (bad) throw rttError(rttMs);
 }
 
 /** The policy with the least remaining share of its quota: what a single RateLimit figure shows. */

@@ -73,8 +73,6 @@ export class RouteFault {
       } else forward();
     };
     if (delayMs === undefined) return go();
-    // Where the upstream's time would be: an adaptive limit's sample (the upstream's time, proxy.ts) counts it.
-    if (permit !== undefined) permit.addedMs = delayMs;
     setTimeout(go, delayMs);
   }
 

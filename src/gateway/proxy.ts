@@ -22,8 +22,6 @@
  *   the upstream request abandoned; the permit (if not ended yet) ends 'ignored': a client
  *   that does not read never counts against the upstream.
  *
- * An adaptive limit samples the upstream's time, not the permit's (written to head, read-lateness.ts).
- *
  * The forwarder owns the request's permit (sluice/http's `decide`) and ends it once:
  * - no response headers within the upstream's `timeout` is 504, a connection error before
  *   the response 502: 'dropped', so the adaptive limit sees a drop and the breaker a failure;
@@ -50,7 +48,6 @@ import { responseHead, statesTransferCoding, withoutLength } from './forward-hea
 import type { Hold } from './memory-budget.js';
 import type { CutReason } from './slow-readers.js';
 import { relayInterim } from './interim-responses.js';
-import { readLateness } from './read-lateness.js';
 export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure, writeHeadTooLarge } from './upstream-failures.js';
 
@@ -91,7 +88,6 @@ export class Forwarding implements Dispatcher.DispatchHandler {
   /** undici is writing (or wrote) the request upstream: the upstream may be working on it. */
   #sent = false;
   #sentAt = 0; // when undici wrote the request (performance.now())
-  #upstreamMs: number | undefined; // written to final head, the loop's lateness in reading it left out: an adaptive limit's sample
   /** A 1xx came past the timeout: its verdict waits for the end of the poll phase (#interimTimeout). */
   #lateInterim = false;
   /** Body bytes of a response read after its client left, thrown away. */
@@ -183,7 +179,6 @@ export class Forwarding implements Dispatcher.DispatchHandler {
       }
       return true;
     }
-    if (this.permit !== undefined) this.#upstreamMs = performance.now() - this.#sentAt - readLateness();
     // A 204 or 304 stating a transfer coding (RFC 9112 section 6.1: never on a 204; on a 304, the
     // 200's): a body its upstream meant by it may come after the head, where the next request
     // on the connection read it as its response (hostile-10). Answered now, the connection closed.
@@ -290,7 +285,7 @@ export class Forwarding implements Dispatcher.DispatchHandler {
       this.permit?.release('ignored');
       return;
     }
-    this.permit?.finish(this.#status, this.#upstreamMs);
+    this.permit?.finish(this.#status);
     // A 431 with no body (node:http's for a head over its limit): the client is told why.
     if (this.#status === 431 && this.#head !== undefined) return writeHeadTooLarge(this.res, this.#head);
     this.#writeHead();

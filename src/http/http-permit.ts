@@ -11,6 +11,7 @@
  */
 import type { Outcome, Permit, PolicyFacts } from '../core/types.js';
 import { releaseAll, tightest } from '../core/gate-chain.js';
+import { badRtt, rttError } from '../core/gate-base.js';
 
 export class HttpPermit implements Permit {
   readonly ok = true as const;
@@ -48,7 +49,9 @@ export class HttpPermit implements Permit {
   release(outcome: Outcome = 'success', rttMs?: number): void {
     if (this.released) return;
     this.released = true;
-    releaseAll(this.permits, outcome, rttMs);
+    const bad = badRtt(rttMs);
+    releaseAll(this.permits, outcome, bad ? 0 : rttMs);
     this.afterRelease?.();
+    if (bad) throw rttError(rttMs);
   }
 }

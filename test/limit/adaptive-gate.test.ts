@@ -70,6 +70,36 @@ describe('ConcurrencyGate with a limit algorithm', () => {
     expect(gate.serviceMs).toBe(40);
   });
 
+  it("a non-finite rttMs releases the permit with no sample, then throws naming rttMs (an Infinity would drive the limit)", () => {
+    const clock = new VirtualClock(1000);
+    const algo = new Scripted(10);
+    const gate = new ConcurrencyGate({ algorithm: algo, clock });
+    const bad: unknown[] = [Infinity, -Infinity, Number.NaN, '12'];
+    const permits = bad.map(() => permit(gate.admit()));
+    clock.advance(40);
+    bad.forEach((rtt, i) => {
+      expect(() => permits[i]!.release('success', rtt as number)).toThrow(/^rttMs: expected a finite number of ms \(<= 0: no sample\), received /);
+      expect(permits[i]!.released).toBe(true);
+    });
+    expect(gate.inFlight).toBe(0);
+    expect(algo.seen).toEqual([]);
+    // A second release of a released permit is still a no-op, whatever it is given.
+    expect(() => permits[0]!.release('success', Infinity)).not.toThrow();
+  });
+
+  it('an HTTP permit with a non-finite rttMs gives back every permit it holds and runs its after-release before it throws', () => {
+    const clock = new VirtualClock(1000);
+    const algo = new Scripted(10);
+    const gates = [new ConcurrencyGate({ algorithm: algo, clock }), new ConcurrencyGate({ algorithm: algo, clock })];
+    let after = 0;
+    const p = new HttpPermit('g', gates.map((g) => permit(g.admit())), [], () => 'success');
+    p.afterRelease = () => after++;
+    expect(() => p.finish(200, Infinity)).toThrow(/^rttMs: expected a finite number of ms/);
+    expect(gates.map((g) => g.inFlight)).toEqual([0, 0]);
+    expect(after).toBe(1);
+    expect(algo.seen).toEqual([]);
+  });
+
   it("an HTTP permit's finish passes the owner's measure on, with the time the owner added on purpose (the gateway's injected delay)", () => {
     const clock = new VirtualClock(1000);
     const algo = new Scripted(10);
