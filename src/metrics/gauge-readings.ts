@@ -55,7 +55,19 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
     push('brokerLag', { source: broker.name }, broker.lag);
     push('desiredConsumers', { source: broker.name }, broker.desiredConsumers);
   }
-  for (const consumer of c.consumers()) readConsumer(consumer, push);
+  // Two consumers of one source name (the same queue, twice in a process) would be one series
+  // showing either: their readings are summed (the connection: how many are in each state).
+  const summed = new Map<string, { metric: GaugeKey; labels: Labels; value: number }>();
+  for (const consumer of c.consumers()) {
+    readConsumer(consumer, (metric, labels, value) => {
+      if (value === undefined || !Number.isFinite(value)) return;
+      const key = `${metric}\u0000${JSON.stringify(labels)}`;
+      const prior = summed.get(key);
+      if (prior === undefined) summed.set(key, { metric, labels, value });
+      else prior.value += value;
+    });
+  }
+  for (const r of summed.values()) out.push(r);
   return out;
 }
 

@@ -111,7 +111,7 @@ export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
   ...brokerCount('brokerParked', 'parked', '{message}', 'Redis Streams: entries parked now, their dead letter refused deadLetterTries times; left pending until an operator acts.'),
   ...brokerCount('brokerGroupJoins', 'group_joins', '{join}', 'Kafka: times the consumer (re)joined its group, the first included: a rising count is a rebalance storm (cumulative).'),
   ...brokerCount('brokerPausedPartitions', 'paused_partitions', '{partition}', 'Kafka: partitions paused now because their buffer is full.'),
-  brokerConnection: { type: 'gauge', prometheus: 'sluice_broker_connection', otel: 'sluice.broker.connection', unit: '1', help: "A broker source's connection: 1 for the current state (up, reconnecting, down), 0 for the others.", labels: ['source', 'state'] },
+  brokerConnection: { type: 'gauge', prometheus: 'sluice_broker_connection', otel: 'sluice.broker.connection', unit: '1', help: "A broker source's connection: 1 for the current state (up, reconnecting, down), 0 for the others (consumers of one source name: how many are in each).", labels: ['source', 'state'] },
 };
 
 function brokerCount(key: BrokerCountKey, name: string, unit: string, help: string): Record<BrokerCountKey, InstrumentSpec> {

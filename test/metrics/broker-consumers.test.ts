@@ -7,8 +7,8 @@ import type { BrokerSource, Delivery } from '../../src/brokers/index.js';
 import { InvalidOptionError } from '../../src/core/index.js';
 import { registerPrometheusMetrics } from '../../src/prometheus/index.js';
 
-/** A source of your own: one delivery, then nothing until aborted; no `connection`. */
-function ownSource(): BrokerSource {
+/** A source of your own: one delivery, then nothing until aborted; no `connection` unless given. */
+function ownSource(connection?: BrokerSource['connection']): BrokerSource {
   let given = false;
   const delivery: Delivery = { id: '1', body: new Uint8Array(), attempt: 1, ack: async () => undefined, retry: async () => undefined, deadLetter: async () => undefined, release: async () => undefined } as unknown as Delivery;
   return {
@@ -23,6 +23,7 @@ function ownSource(): BrokerSource {
     },
     lag: async () => 0,
     close: async () => undefined,
+    ...(connection === undefined ? {} : { connection }),
   };
 }
 
@@ -51,6 +52,31 @@ describe('broker consumers on a scrape: a source of your own, a wrong entry', ()
     } finally {
       metrics.close();
       await consumer.stop();
+    }
+  });
+
+  it('two consumers of one source name (the same queue twice in a process): their counts summed, the connection counted by state — not one of them shown', async () => {
+    const a = new BrokerConsumer(ownSource({ state: 'up', reconnects: 2 }), () => undefined);
+    const b = new BrokerConsumer(ownSource({ state: 'reconnecting', reconnects: 1 }), () => undefined);
+    const registry = new Registry();
+    const metrics = registerPrometheusMetrics({ registry, consumers: [a, b] });
+    try {
+      await new Promise<void>((resolve) => {
+        const poll = (): void => void (a.stats().acked === 1 && b.stats().acked === 1 ? resolve() : setTimeout(poll, 5));
+        poll();
+      });
+      const page = await registry.metrics();
+      const series = page.split('\n').filter((l) => /^sluice_broker_(received|reconnects|connection)\{/.test(l));
+      expect(series).toEqual([
+        'sluice_broker_received{source="own"} 2',
+        'sluice_broker_reconnects{source="own"} 3',
+        'sluice_broker_connection{source="own",state="up"} 1',
+        'sluice_broker_connection{source="own",state="reconnecting"} 1',
+        'sluice_broker_connection{source="own",state="down"} 0',
+      ]);
+    } finally {
+      metrics.close();
+      await Promise.all([a.stop(), b.stop()]);
     }
   });
 
