@@ -7,6 +7,7 @@ import { ConnectionPool } from '../../src/demo/connection-pool.js';
 import { runOpenLoop } from '../../src/demo/open-loop.js';
 import type { ServerChild } from '../../src/demo/server-child.js';
 import type { Running } from './contenders.js';
+import { readRefusals } from './gateway-refusals.js';
 import { listenOverflows, ProcSampler } from './proc-sampler.js';
 import { sampleSlots } from './slot-sampler.js';
 import type { SlotSamples } from './slot-sampler.js';
@@ -42,10 +43,16 @@ export interface Measurement {
   /** Connection attempts dropped at a full accept queue during the run (machine-wide). */
   readonly listenOverflows: number;
   /**
-   * Refusals counted as queue_timeout by sluice's gates (admin /status); NaN for other contenders. Early refusals
-   * (a wait expected past the budget, refused at once) count there too: this is not a count of refusals after a wait.
+   * Refusals of every reason counted by sluice's gates (admin /status) over a span that is not the window's: from a read
+   * issued at the window's start to one after every request settled, so warm-up requests refused after the first read
+   * and window requests the client had abandoned count too (gateway-refusals.ts). NaN for other contenders.
    */
-  readonly queueTimeouts: number;
+  readonly statusRefused: number;
+  /**
+   * Of those, queue_timeout (same span as `statusRefused`); early refusals (a wait expected past the budget, refused
+   * at once) count there too. Records before this field (bench/gateway/README.md) call it `queueTimeouts`.
+   */
+  readonly statusQueueTimeouts: number;
   /** The load generator's own CPU over the window, % of one core (this process: it shares its core with the upstream). */
   readonly generatorCpuPct: number;
   /** Mean requests in service at the upstream over the window (time-weighted; its concurrency is 50): the slots the proxy kept busy. */
@@ -54,17 +61,6 @@ export interface Measurement {
   readonly upstreamServedToGone: number;
   /** The gateway's permits over the window, sampled from its /status (slot-sampler.ts); absent for other contenders. */
   readonly slots?: SlotSamples;
-}
-
-/** The sluice gateway's gates' queue_timeout refusals so far (early ones included), from its admin /status; NaN without one. */
-async function queueTimeouts(adminUrl: string | undefined): Promise<number> {
-  if (adminUrl === undefined) return NaN;
-  try {
-    const status = (await (await fetch(`${adminUrl}/status`)).json()) as { policies: { gates: { rejected?: { queue_timeout?: number } }[] }[] };
-    return status.policies.reduce((n, p) => n + p.gates.reduce((m, g) => m + (g.rejected?.queue_timeout ?? 0), 0), 0);
-  } catch {
-    return NaN;
-  }
 }
 
 export interface MeasureOptions {
@@ -111,7 +107,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const sampler = o.running.pid === undefined ? undefined : new ProcSampler(o.running.pid);
   try {
     let opened: Promise<unknown> | undefined;
-    let waitedBefore: Promise<number> = Promise.resolve(NaN);
+    let refusedBefore: ReturnType<typeof readRefusals> = Promise.resolve({ refused: NaN, queueTimeouts: NaN });
     let overflows = 0;
     let generatorFrom: { cpu: NodeJS.CpuUsage; at: number } | undefined;
     let slotting: ReturnType<typeof sampleSlots> | undefined;
@@ -123,7 +119,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       timeoutMs: o.timeoutMs,
       onWindowStart: () => {
         opened = o.upstream.request('open');
-        waitedBefore = queueTimeouts(o.running.adminUrl);
+        refusedBefore = readRefusals(o.running.adminUrl);
         generatorFrom = { cpu: process.cpuUsage(), at: performance.now() };
         sampler?.open();
         overflows = listenOverflows();
@@ -135,7 +131,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     await opened;
     const generatorCpu = process.cpuUsage(generatorFrom?.cpu);
     const generatorCpuPct = generatorFrom === undefined ? NaN : ((generatorCpu.user + generatorCpu.system) / 1000 / (performance.now() - generatorFrom.at)) * 100;
-    const waited = (await queueTimeouts(o.running.adminUrl)) - (await waitedBefore);
+    const before = await refusedBefore;
+    const after = await readRefusals(o.running.adminUrl);
     const up = await o.upstream.request('close');
     const [p50, p99] = r.okLatency.percentiles([50, 99]);
     const [refusedP99] = r.rejectedLatency.percentiles([99]);
@@ -163,7 +160,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
       rssSeriesMb: proc?.rssSeriesMb ?? [],
       maxLagMs: r.maxLagMs,
       listenOverflows: listenOverflows() - overflows,
-      queueTimeouts: waited,
+      statusRefused: after.refused - before.refused,
+      statusQueueTimeouts: after.queueTimeouts - before.queueTimeouts,
       generatorCpuPct,
       upstreamMeanInService: up.upstream?.meanInService ?? NaN,
       upstreamServedToGone: up.upstream?.servedToGone ?? NaN,

@@ -5,6 +5,7 @@ import type { Table } from '../lib/table.js';
 import { renderTable } from '../lib/table.js';
 import type { GatewayGoal } from './goals.js';
 import { rssGrowthMb } from './goals.js';
+import { refusedCell } from './gateway-refusals.js';
 import { openRowValidity } from './open-validity.js';
 import type { Measurement } from './measure.js';
 import type { ClosedRow, RateRow } from './closed-loop.js';
@@ -55,7 +56,7 @@ export function loadTable(rows: readonly Measurement[], capacity: number): Table
         pct(m.goodput / capacity),
         f1(m.p50),
         f1(m.p99),
-        `${f0(m.refused)}${m.refused > 0 ? ` (${Object.entries(m.refusedByStatus).map(([k, v]) => `${k}: ${v}`).join(', ')}${Number.isFinite(m.queueTimeouts) ? `; queue_timeout ${m.queueTimeouts}, early or after a wait` : ''})` : ''}`,
+        refusedCell(m),
         f1(m.refusedP99),
         m.refused === 0 ? '—' : pct(m.retryAfterShare),
         f0(m.timeouts + m.errors + other),

@@ -8,7 +8,7 @@ function row(maxLagMs: number, over: Partial<Measurement> = {}): Measurement {
   return {
     contender: 'sluice fixed', multiple: 8, offered: 20_000, seconds: 10, sent: 200_000, goodput: 110, p50: 1828, p99: 2205, refused: 171_421, refusedByStatus: { 503: 171_421 },
     refusedP99: 2092, retryAfterShare: 1, timeouts: 27_011, errors: 0, otherStatus: {}, upstreamServedPerS: 110, upstreamPeakQueue: 0, cpuPct: 100, cpuMs: 10_000,
-    rssSeriesMb: [207, 228], maxLagMs, listenOverflows: 32_330, queueTimeouts: 184_863, generatorCpuPct: 97, upstreamMeanInService: 5.6, upstreamServedToGone: 0, ...over,
+    rssSeriesMb: [207, 228], maxLagMs, listenOverflows: 32_330, statusRefused: 184_863, statusQueueTimeouts: 184_863, generatorCpuPct: 97, upstreamMeanInService: 5.6, upstreamServedToGone: 0, ...over,
   };
 }
 
