@@ -14,7 +14,8 @@ import type { JetStreamClient, JetStreamManager, JsMsg, Consumer, ConsumerMessag
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
+import type { Clock } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, systemClock, TIMER_MAX_MS } from '../core/index.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
 import type { ConnectionStats } from '../brokers/connection-state.js';
@@ -45,6 +46,14 @@ export interface JetstreamSourceOptions {
   readonly expiresMs?: number;
   /** Subject of dead letters; a stream `${stream}_DEAD` capturing it is created. @default `sluice.dead.${stream}` */
   readonly deadLetterSubject?: string;
+  /**
+   * How long fetches answered 503 (JetStream not available: a server restarting, a cluster
+   * electing its leader) are tried again, ms from the first such answer, before the consumer
+   * fails with BrokerUnavailableError. In [0, 2147483647]. @default 30000
+   */
+  readonly unavailableMs?: number;
+  /** The clock `unavailableMs` is measured on. @default systemClock */
+  readonly clock?: Clock;
 }
 
 class JetstreamDelivery extends DeliveryBase {
@@ -80,13 +89,10 @@ class JetstreamDelivery extends DeliveryBase {
   }
 }
 
-/** How long fetches answered 503 (JetStream not available: a server restarting, a cluster electing its leader) are tried again before the consumer fails. */
-const UNAVAILABLE_MS = 30_000;
-
 /** How long a nak or term waits for the server's reply: the client's own ack timeout. */
 const SETTLE_TIMEOUT_MS = 5000;
 
-const JETSTREAM_SOURCE_KEYS = optionKeys<JetstreamSourceOptions>({ servers: true, stream: true, subjects: true, consumer: true, maxAckPending: true, ackWaitMs: true, maxDeliver: true, maxBatch: true, expiresMs: true, deadLetterSubject: true });
+const JETSTREAM_SOURCE_KEYS = optionKeys<JetstreamSourceOptions>({ servers: true, stream: true, subjects: true, consumer: true, maxAckPending: true, ackWaitMs: true, maxDeliver: true, maxBatch: true, expiresMs: true, deadLetterSubject: true, unavailableMs: true, clock: true });
 
 export class JetstreamSource implements BrokerSource {
   readonly name: string;
@@ -98,6 +104,8 @@ export class JetstreamSource implements BrokerSource {
   readonly #maxBatch: number;
   readonly #expiresMs: number;
   readonly #durable: string;
+  readonly #unavailableMs: number;
+  readonly #clock: Clock;
   readonly #connection = new ConnectionTracker();
   #current: ConsumerMessages | undefined;
   #closed = false;
@@ -106,7 +114,7 @@ export class JetstreamSource implements BrokerSource {
   /** When fetches began to be answered 503 (JetStream not available), until one succeeds. */
   #unavailableSince: number | undefined;
 
-  private constructor(name: string, stream: string, durable: string, dead: string, nc: NatsConnection, consumer: Consumer, maxBatch: number, expiresMs: number) {
+  private constructor(name: string, stream: string, durable: string, dead: string, nc: NatsConnection, consumer: Consumer, limits: { readonly maxBatch: number; readonly expiresMs: number; readonly unavailableMs: number; readonly clock: Clock }) {
     this.name = name;
     this.stream = stream;
     this.#durable = durable;
@@ -114,14 +122,23 @@ export class JetstreamSource implements BrokerSource {
     this.#nc = nc;
     this.#js = jetstream(nc);
     this.#consumer = consumer;
-    this.#maxBatch = maxBatch;
-    this.#expiresMs = expiresMs;
+    this.#maxBatch = limits.maxBatch;
+    this.#expiresMs = limits.expiresMs;
+    this.#unavailableMs = limits.unavailableMs;
+    this.#clock = limits.clock;
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === 'disconnect') {
           this.#disconnects++;
           this.#connection.lost();
-        } else if (s.type === 'reconnect') this.#connection.up();
+        } else if (s.type === 'reconnect') {
+          this.#connection.up();
+          // A fetch that spans the cut ends here: the client would check the consumer again
+          // (consumer.info) for as long as it is answered 503, never ending the fetch. pull()
+          // fetches again, and a 503 counts towards unavailableMs. What the stopped fetch took
+          // and did not yield stays unacknowledged: redelivered after ack_wait.
+          this.#current?.stop();
+        }
       }
     })().catch(() => undefined);
     void nc.closed().finally(() => this.#connection.down());
@@ -145,6 +162,9 @@ export class JetstreamSource implements BrokerSource {
     if (maxDeliver === 0) throw new InvalidOptionError('maxDeliver', 'an integer >= 1 or -1 (unlimited)', 0);
     const maxBatch = optInt('maxBatch', options.maxBatch ?? 256, 1, 10_000);
     const expiresMs = optNumber('expiresMs', options.expiresMs ?? 1000, 1000, TIMER_MAX_MS);
+    const unavailableMs = optNumber('unavailableMs', options.unavailableMs ?? 30_000, 0, TIMER_MAX_MS);
+    if (options.clock !== undefined && typeof (options.clock as Partial<Clock> | null)?.now !== 'function') throw new InvalidOptionError('clock', 'a Clock (an object with now())', options.clock);
+    const clock = options.clock ?? systemClock;
     const dead = nonEmpty('deadLetterSubject', options.deadLetterSubject ?? `sluice.dead.${stream}`);
     // An empty list would silently mean the client's default, localhost:4222.
     const servers = options.servers === undefined ? '127.0.0.1:4222' : typeof options.servers === 'string' && options.servers !== '' ? options.servers : nonEmptyList('servers', options.servers, 'a non-empty string or a non-empty array of non-empty strings');
@@ -162,7 +182,7 @@ export class JetstreamSource implements BrokerSource {
         max_deliver: maxDeliver,
       });
       const consumer = await jetstream(nc).consumers.get(stream, durable);
-      return new JetstreamSource(`${where} stream ${JSON.stringify(stream)} consumer ${JSON.stringify(durable)}`, stream, durable, dead, nc, consumer, maxBatch, expiresMs);
+      return new JetstreamSource(`${where} stream ${JSON.stringify(stream)} consumer ${JSON.stringify(durable)}`, stream, durable, dead, nc, consumer, { maxBatch, expiresMs, unavailableMs, clock });
     } catch (err) {
       await nc.close().catch(() => undefined);
       throw err;
@@ -198,11 +218,16 @@ export class JetstreamSource implements BrokerSource {
         // heartbeats, or fails otherwise while the connection is down. Not the consumer's end —
         // fetch again once the connection is back. JetStream not answering (503 no responders) while the server answers clients: a server
         // restarting (its store recovering), a cluster electing its meta leader. Tried again for
-        // up to UNAVAILABLE_MS from the first such answer, then the consumer's end.
+        // up to unavailableMs from the first such answer, then the consumer's end (its connection
+        // `down`: nothing pulls from it again).
         const unavailable = isUnavailable(err);
         if (unavailable) {
-          this.#unavailableSince ??= performance.now();
-          if (performance.now() - this.#unavailableSince > UNAVAILABLE_MS) throw new BrokerUnavailableError(this.name, new Error(`JetStream not available for ${UNAVAILABLE_MS} ms (${(err as Error).message})`, { cause: err }));
+          const now = this.#clock.now();
+          this.#unavailableSince ??= now;
+          if (now - this.#unavailableSince >= this.#unavailableMs) {
+            this.#connection.down();
+            throw new BrokerUnavailableError(this.name, new Error(`JetStream not available for ${this.#unavailableMs} ms (${(err as Error).message})`, { cause: err }));
+          }
         }
         const transient = unavailable || this.#disconnects !== disconnects || this.#connection.state !== 'up' || (err instanceof Error && err.message === 'heartbeats missed');
         if (!transient) throw err;
