@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
 import type { Delivery } from '../../src/brokers/index.js';
-import { InvalidArgumentError } from '../../src/core/index.js';
+import { InvalidArgumentError, VirtualClock } from '../../src/core/index.js';
 import { JetstreamSource } from '../../src/jetstream/index.js';
 import { until } from '../brokers/services.js';
 import { stopMidBurst } from './stop-burst.js';
@@ -136,6 +136,34 @@ describe.skipIf(!can)('jetstream: a bad day', () => {
       expect(err).toBeInstanceOf(BrokerUnavailableError);
       expect((err as Error).message).toMatch(/^jetstream at nats:\/\/127\.0\.0\.1:\d+ stream "NOJSGONE" consumer "workers": unreachable \(JetStream not available for 2000 ms \(no responders\)\)/);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+      expect(c.stats().connection).toBe('down');
+    } finally {
+      await c.stop();
+      await nats.stop();
+    }
+  }, 60_000);
+
+  it('unavailableMs is measured on the injected clock: 503s for seconds of real time while the clock stands still end nothing; the clock moved past it, the next 503 fails the consumer', async () => {
+    await nats.start();
+    const clock = new VirtualClock();
+    const source = await JetstreamSource.open({ servers: nats.servers, stream: 'NOJSCLOCK', subjects: ['NOJSCLOCK.>'], consumer: 'workers', ackWaitMs: 2000, unavailableMs: 1000, clock });
+    await publish('NOJSCLOCK.in', ['x']);
+    let outage = false;
+    const c = new BrokerConsumer(source, async () => {
+      await nats.stop();
+      await nats.start({ jetstream: false });
+      await until(() => source.connection.state === 'up', 30_000);
+      outage = true;
+    });
+    const ended = ending(c);
+    try {
+      expect(await until(() => outage, 30_000)).toBe(true);
+      await sleep(2500); // fetches answered 503 for 2.5 s of real time, none of the clock's
+      expect(ended()).toBeUndefined();
+      expect(c.stats().connection).toBe('up');
+      clock.advance(1000);
+      expect(await until(() => ended() !== undefined, 15_000)).toBe(true);
+      expect(ended()).toMatch(/^rejected: BrokerUnavailableError: .* unreachable \(JetStream not available for 1000 ms \(no responders\)\)/);
       expect(c.stats().connection).toBe('down');
     } finally {
       await c.stop();
