@@ -9,6 +9,7 @@
  * tried again and logged once: the gateway served on with fewer workers while /status said
  * every reload `applied` and /readyz `ready`. What is failing is `/status` `degraded.failing`.
  */
+import { backoffDelay } from '../retry/index.js';
 import type { Logger } from './logger.js';
 
 /** The first retry's delay, ms; each failure in a row doubles it. */
@@ -29,7 +30,7 @@ export interface RestartFailure {
 
 /** `delay(n)`: the wait after the n-th failed start in a row (n ≥ 1), ms. */
 export function restartDelayMs(failures: number): number {
-  return Math.min(RESTART_CAP_MS, RESTART_BASE_MS * 2 ** Math.min(30, Math.max(0, failures - 1)));
+  return backoffDelay('none', Math.max(1, failures), RESTART_BASE_MS, RESTART_BASE_MS, RESTART_CAP_MS, Math.random);
 }
 
 export class WorkerRestarts {

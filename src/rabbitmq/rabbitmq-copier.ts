@@ -7,6 +7,7 @@
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import type amqp from 'amqplib';
 import { pause } from '../brokers/source.js';
+import { backoffDelay } from '../retry/index.js';
 
 interface Republished {
   readonly queue: string;
@@ -79,7 +80,7 @@ export class RabbitmqCopier {
         this.#lastDeadLetterRefusal = err instanceof Error ? err.message : String(err);
         this.#heldDeadLetters.add(msg);
         try {
-          if (!this.hurry.aborted) await pause(Math.min(HOLD_MAX_MS, HOLD_FIRST_MS * 2 ** tries), this.hurry);
+          if (!this.hurry.aborted) await pause(backoffDelay('none', tries + 1, HOLD_FIRST_MS, HOLD_FIRST_MS, HOLD_MAX_MS, Math.random), this.hurry);
         } finally {
           this.#heldDeadLetters.delete(msg);
         }

@@ -5,7 +5,7 @@ import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
 import { RabbitmqSource } from '../../src/rabbitmq/index.js';
-import { rabbitmq, unique, until } from '../brokers/services.js';
+import { deleteRabbitQueues, rabbitmq, unique, until } from '../brokers/services.js';
 import { ctl, haveCtl, vhostUrl } from './rabbitmq-ctl.js';
 
 const svc = await rabbitmq();
@@ -16,9 +16,7 @@ const url = can ? vhostUrl(svc, VHOST) : '';
 async function deleteQueue(queue: string): Promise<void> {
   const c = await amqp.connect(url);
   const ch = await c.createChannel();
-  await ch.deleteQueue(queue);
-  await ch.deleteQueue(`${queue}.dead`);
-  await ch.deleteQueue(`${queue}.suspects`);
+  await deleteRabbitQueues(ch, queue);
   await c.close();
 }
 

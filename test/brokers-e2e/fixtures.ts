@@ -13,6 +13,7 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, SendMessage
 import { KafkaProducer, KafkaSource } from '../../src/kafka/index.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
+import { deleteRabbitQueues } from '../brokers/services.js';
 
 export type BrokerName = 'rabbitmq' | 'jetstream' | 'redis-streams' | 'kafka' | 'sqs';
 
@@ -76,9 +77,7 @@ const rabbitmq: Fixture = {
   async cleanup(name) {
     const c = await amqp.connect(AMQP_URL);
     const ch = await c.createChannel();
-    await ch.deleteQueue(name);
-    await ch.deleteQueue(`${name}.dead`);
-    await ch.deleteQueue(`${name}.suspects`);
+    await deleteRabbitQueues(ch, name);
     await c.close();
   },
 };

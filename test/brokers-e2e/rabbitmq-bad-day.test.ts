@@ -8,7 +8,7 @@ import { BrokerConsumer, BrokerUnavailableError, QueueDeletedError } from '../..
 import type { Delivery } from '../../src/brokers/index.js';
 import { InvalidArgumentError, InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import { ATTEMPT_HEADER, RabbitmqSource } from '../../src/rabbitmq/index.js';
-import { rabbitmq, unique, until } from '../brokers/services.js';
+import { deleteRabbitQueues, rabbitmq, unique, until } from '../brokers/services.js';
 import { ctl, haveCtl } from './rabbitmq-ctl.js';
 import { stopMidBurst } from './stop-burst.js';
 
@@ -37,9 +37,7 @@ async function drain(queue: string): Promise<{ body: string; attempt: unknown }[
   for (let m = await ch.get(queue, { noAck: true }); m !== false; m = await ch.get(queue, { noAck: true })) {
     out.push({ body: m.content.toString(), attempt: m.properties.headers?.[ATTEMPT_HEADER] });
   }
-  await ch.deleteQueue(queue);
-  await ch.deleteQueue(`${queue}.dead`);
-  await ch.deleteQueue(`${queue}.suspects`);
+  await deleteRabbitQueues(ch, queue);
   await c.close();
   return out;
 }
@@ -55,9 +53,7 @@ async function withQuorumQueue(prefix: string, body: string, run: (queue: string
     await ch.waitForConfirms();
     await run(queue, ch);
   } finally {
-    await ch.deleteQueue(queue);
-    await ch.deleteQueue(`${queue}.dead`);
-    await ch.deleteQueue(`${queue}.suspects`);
+    await deleteRabbitQueues(ch, queue);
     await admin.close();
   }
 }

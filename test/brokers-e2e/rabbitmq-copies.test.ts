@@ -5,7 +5,7 @@ import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
 import { RabbitmqSource } from '../../src/rabbitmq/index.js';
-import { rabbitmq, unique } from '../brokers/services.js';
+import { deleteRabbitQueues, rabbitmq, unique } from '../brokers/services.js';
 import { ctl, haveCtl, vhostUrl } from './rabbitmq-ctl.js';
 
 const svc = await rabbitmq();
@@ -34,9 +34,7 @@ async function drain(queue: string): Promise<string[]> {
   const ch = await c.createChannel();
   const out: string[] = [];
   for (let m = await ch.get(queue, { noAck: true }); m !== false; m = await ch.get(queue, { noAck: true })) out.push(m.content.toString());
-  await ch.deleteQueue(queue);
-  await ch.deleteQueue(`${queue}.dead`);
-  await ch.deleteQueue(`${queue}.suspects`);
+  await deleteRabbitQueues(ch, queue);
   await c.close();
   return out;
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokerConsumer } from '../../src/brokers/index.js';
 import type { Delivery } from '../../src/brokers/index.js';
 import { RabbitmqSource } from '../../src/rabbitmq/index.js';
-import { rabbitmq, unique, until } from './services.js';
+import { deleteRabbitQueues, rabbitmq, unique, until } from './services.js';
 
 const svc = await rabbitmq();
 const url = svc.url;
@@ -33,9 +33,7 @@ async function redelivered(type: 'classic' | 'quorum', queue: string, body: stri
 async function cleanup(queue: string): Promise<void> {
   const c = await amqp.connect(url);
   const ch = await c.createChannel();
-  await ch.deleteQueue(queue);
-  await ch.deleteQueue(`${queue}.dead`);
-  await ch.deleteQueue(`${queue}.suspects`);
+  await deleteRabbitQueues(ch, queue);
   await c.close();
 }
 

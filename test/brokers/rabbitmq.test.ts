@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RejectedError } from '../../src/core/index.js';
 import { RabbitmqProducer, RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { brokerContract } from './contract.js';
-import { rabbitmq, unique, until } from './services.js';
+import { deleteRabbitQueues, rabbitmq, unique, until } from './services.js';
 
 const svc = await rabbitmq();
 const url = svc.url;
@@ -44,9 +44,7 @@ describe.skipIf(!svc.up)('rabbitmq', () => {
       return 30 - q.messageCount;
     },
     async cleanup(queue) {
-      await ch.deleteQueue(queue);
-      await ch.deleteQueue(`${queue}.dead`);
-      await ch.deleteQueue(`${queue}.suspects`);
+      await deleteRabbitQueues(ch, queue);
     },
   });
 
@@ -66,9 +64,7 @@ describe.skipIf(!svc.up)('rabbitmq', () => {
     expect(fixed.prefetch.value).toBe(7);
     expect(await until(() => fixed.buffered === 0 || fixed.buffered <= 7)).toBe(true);
     await fixed.close();
-    await ch.deleteQueue(queue);
-    await ch.deleteQueue(`${queue}.dead`);
-    await ch.deleteQueue(`${queue}.suspects`);
+    await deleteRabbitQueues(ch, queue);
   });
 
   it('rejects options that cannot work, naming them', async () => {

@@ -54,3 +54,8 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 10_000
   }
   return check();
 }
+
+/** Delete a RabbitMQ source's queues: `queue`, its dead letters and its suspects (`<queue>.dead`, `<queue>.suspects`). */
+export async function deleteRabbitQueues(ch: { deleteQueue(queue: string): Promise<unknown> }, queue: string): Promise<void> {
+  for (const q of [queue, `${queue}.dead`, `${queue}.suspects`]) await ch.deleteQueue(q);
+}
