@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError } from '../core/errors.js';
 import { redactUrl } from '../core/redact-url.js';
 import { optInt, optNumber, optOneOf } from '../core/options.js';
+import type { RatePolicy } from '../rate/policy.js';
 import { keyPart } from './keys.js';
 
 /**
@@ -201,4 +202,37 @@ export function checkUrl(option: string, url: unknown, cluster = false): RedisAd
   const a = parseRedisUrl(url, cluster);
   if ('expected' in a) throw new InvalidOptionError(option, a.expected, redactUrl(url));
   return a;
+}
+
+/** Options of {@link RedisStore.leasedRateStore}. */
+export interface LeasedRateOptions extends FailureOptions {
+  /** Tokens taken beyond the cost of the request that needs them, per fetch: a number, or per policy. Integer >= 0. @default 4 */
+  readonly batch?: number | ((policy: RatePolicy) => number);
+  /** Tokens held unspent this long go back, ms. >= 1. @default 50 */
+  readonly holdMs?: number;
+  /** Keys held locally at most (least recently used go back). Integer >= 1. @default 10000 */
+  readonly maxKeys?: number;
+  /**
+   * A spend that leaves a key this many tokens or fewer takes its next `batch + 1` in the
+   * background, so callers at a steady pace do not wait for a script; tokens held per key go
+   * up to `refillAt + batch + 1`. `false`: only a caller that finds none takes more (and waits).
+   * Integer >= 0, or false. @default half the batch, rounded down (false for a batch of 0)
+   */
+  readonly refillAt?: number | false;
+}
+
+export const LEASED_RATE_DEFAULTS = { batch: 4, holdMs: 50, maxKeys: 10_000 } as const;
+
+/** leasedRateStore's options, validated, as LeasedRateStore takes them (but its prefix). */
+export function leasedRateConfig(options: LeasedRateOptions): { batchOf: (policy: RatePolicy) => number; holdMs: number; maxKeys: number; refillAt?: (policy: RatePolicy) => number } {
+  const batch = options.batch ?? LEASED_RATE_DEFAULTS.batch;
+  const batchOf = typeof batch === 'function' ? batch : (): number => batch;
+  if (typeof batch !== 'function') optInt('batch', batch, 0);
+  const holdMs = optNumber('holdMs', options.holdMs ?? LEASED_RATE_DEFAULTS.holdMs, 1);
+  const maxKeys = optInt('maxKeys', options.maxKeys ?? LEASED_RATE_DEFAULTS.maxKeys, 1);
+  const r = options.refillAt;
+  if (r === false) return { batchOf, holdMs, maxKeys };
+  if (r === undefined) return { batchOf, holdMs, maxKeys, refillAt: (p) => (batchOf(p) >= 1 ? Math.floor(batchOf(p) / 2) : -1) };
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) throw new InvalidOptionError('refillAt', 'an integer >= 0, or false', r);
+  return { batchOf, holdMs, maxKeys, refillAt: () => r };
 }

@@ -20,14 +20,13 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
-import { optInt, optNumber } from '../core/options.js';
+import { optNumber } from '../core/options.js';
 import { optTenantKeys } from '../core/shown-key.js';
 import type { TenantKeys } from '../core/shown-key.js';
-import type { RatePolicy } from '../rate/policy.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { keyPart } from './keys.js';
-import { checkUrl, failureConfig, redisStoreConfig } from './options.js';
-import type { FailureOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
+import { checkUrl, failureConfig, leasedRateConfig, redisStoreConfig } from './options.js';
+import type { FailureOptions, LeasedRateOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { loadingError } from './not-ready.js';
 import { ProbeKeys } from './probe-keys.js';
@@ -59,17 +58,6 @@ export interface RateStoreOptions extends FailureOptions {
   readonly keyNames?: TenantKeys;
 }
 
-/** Options of {@link RedisStore.leasedRateStore}. */
-export interface LeasedRateOptions extends FailureOptions {
-  /** Tokens taken beyond the cost of the request that needs them, per fetch: a number, or per policy. Integer >= 0. @default 4 */
-  readonly batch?: number | ((policy: RatePolicy) => number);
-  /** Tokens held unspent this long go back, ms. >= 1. @default 50 */
-  readonly holdMs?: number;
-  /** Keys held locally at most (least recently used go back). Integer >= 1. @default 10000 */
-  readonly maxKeys?: number;
-}
-
-export const LEASED_RATE_DEFAULTS = { batch: 4, holdMs: 50, maxKeys: 10_000 } as const;
 
 /** How ioredis begins the error of a command sent while there is no connection. */
 const NOT_WRITEABLE = "Stream isn't writeable";
@@ -248,14 +236,10 @@ export class RedisStore {
    */
   leasedRateStore(name: string, options: LeasedRateOptions = {}): LeasedRateStore {
     keyPart('name', name);
-    const batch = options.batch ?? LEASED_RATE_DEFAULTS.batch;
-    const batchOf = typeof batch === 'function' ? batch : (): number => batch;
-    if (typeof batch !== 'function') optInt('batch', batch, 0);
-    const holdMs = optNumber('holdMs', options.holdMs ?? LEASED_RATE_DEFAULTS.holdMs, 1);
-    const maxKeys = optInt('maxKeys', options.maxKeys ?? LEASED_RATE_DEFAULTS.maxKeys, 1);
+    const o = leasedRateConfig(options);
     // Keys as rateStore(name) lays them out: processes that lease and processes that ask per request share the buckets.
     const tokens = new RedisLimitStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), { leaseTtlMs: SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs });
-    return new LeasedRateStore(tokens, { prefix: '', holdMs, maxKeys, batchOf });
+    return new LeasedRateStore(tokens, { prefix: '', ...o });
   }
 
   /**
@@ -393,3 +377,4 @@ function createClient(c: RedisStoreConfig): Redis | Cluster {
   client.on('error', () => undefined);
   return client;
 }
+

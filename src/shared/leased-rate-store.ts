@@ -11,6 +11,11 @@
  *
  * Waiting for tokens (`maxDelayMs` > 0) is not offered: a reservation would hold tokens
  * this process may never spend. Such a caller is refused with its Retry-After.
+ *
+ * Refill ahead (`refillAt`): when a spend leaves a key `refillAt` tokens or fewer, the next
+ * batch (`batch + 1`, or fewer if fewer are there) is taken in the background, so a key spent
+ * at a steady pace finds tokens when its callers come instead of each `batch + 1`-th waiting
+ * a round trip. The cost is tokens held: up to `refillAt + batch + 1` per key, not `batch`.
  */
 import { decision } from '../rate/algorithm.js';
 import type { RateDecision } from '../rate/algorithm.js';
@@ -37,6 +42,11 @@ export interface LeasedRateStoreOptions {
   readonly tableKeys?: number;
   /** Monotonic ms, for holding and local refusals (the store keeps its own time). @default performance.now */
   readonly now?: () => number;
+  /**
+   * Per policy: a spend that leaves this many tokens or fewer takes the next batch ahead, in
+   * the background (see the module comment); below 0 never. @default none (no refill ahead)
+   */
+  readonly refillAt?: (policy: RatePolicy) => number;
 }
 
 interface Local {
@@ -102,7 +112,11 @@ export class LeasedRateStore implements RateStore {
       this.#keys.set(key, l);
     }
     l.usedAt = t;
-    if (l.tokens >= cost) return this.#spend(l, cost);
+    if (l.tokens >= cost) {
+      const d = this.#spend(l, cost);
+      if (l.pending === undefined && this.#o.refillAt !== undefined && l.tokens <= this.#o.refillAt(l.policy) && t >= l.emptyUntil) this.#refillAhead(key, l);
+      return d;
+    }
     if (t < l.emptyUntil) return this.#refused(l, l.emptyUntil - t);
     return this.#fetch(key, l, cost);
   }
@@ -197,6 +211,35 @@ export class LeasedRateStore implements RateStore {
     }
     l.tokens += g.taken;
     return this.#spend(l, cost);
+  }
+
+  /**
+   * Take the next batch for `key` before its held tokens run out: no caller waits for it,
+   * though one whose tokens run out meanwhile does (as for any call in flight). What it brings
+   * to a key no longer held here (given back, evicted, closed meanwhile) goes back at once.
+   */
+  #refillAhead(key: string, l: Local): void {
+    const p = l.policy;
+    const call = this.#store.takeTokens(this.#o.prefix + key, p, 1, Math.max(0, this.#o.batchOf(p)) + 1, this.#table);
+    l.pending = call;
+    call.then(
+      (g) => {
+        l.pending = undefined;
+        l.remaining = g.remaining;
+        l.full = g.full === true;
+        if (g.taken === 0) {
+          // Spent in the shared bucket: once the tokens held here are gone, refused locally until then.
+          l.emptyUntil = this.#now() + g.retryAfterMs;
+          return;
+        }
+        l.tokens += g.taken;
+        if (this.#closed || this.#keys.get(key) !== l) this.#giveBack(key, l);
+      },
+      (err: unknown) => {
+        l.pending = undefined;
+        this.#o.onError?.(err);
+      },
+    );
   }
 
   #giveBack(key: string, l: Local): void {

@@ -59,6 +59,30 @@ describe.skipIf(!svc.up)('leasing', () => {
     leased.close();
   });
 
+  it('refill ahead (the default): a spend that leaves half the batch takes the next batch + 1 in the background, no caller waiting for it', async () => {
+    const a = await proc();
+    const leased = a.leasedRateStore(unique('ahead'), { batch: 4, holdMs: 60_000 });
+    const policy = { algorithm: 'gcra', rate: 100_000, burst: 10_000 } as const;
+    const l = new KeyedRateLimiter({ policy, store: leased });
+    expect((await l.admit({ key: 'k' })).ok).toBe(true); // took 1 + 4, holds 4
+    const sent = a.guard.stats().sent;
+    // Two admissions from held tokens, synchronous to the store: 2 left, half the batch.
+    for (let i = 0; i < 2; i++) expect((await l.admit({ key: 'k' })).ok).toBe(true);
+    // Nobody asks, yet the next 5 come: 2 + 5 held.
+    const deadline = Date.now() + 5_000;
+    while (leased.held < 7 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(leased.held).toBe(7);
+    expect(a.guard.stats().sent - sent).toBe(1);
+    leased.close();
+  });
+
+  it("leasedRateStore's refillAt: an integer >= 0 or false, else an error naming it", async () => {
+    const a = await proc();
+    for (const bad of [-1, 1.5, 'half', true]) expect(() => a.leasedRateStore(unique('bad'), { refillAt: bad as never })).toThrow(/refillAt.*an integer >= 0, or false/);
+    a.leasedRateStore(unique('off'), { refillAt: false }).close();
+    a.leasedRateStore(unique('zero'), { refillAt: 0 }).close();
+  });
+
   it('tokens held and unspent go back to the bucket after holdMs', async () => {
     const name = unique('back');
     const a = await proc();
