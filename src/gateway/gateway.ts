@@ -24,6 +24,7 @@ import { PipelineLimit } from './pipeline-limit.js';
 import type { PipelineHandler } from './pipeline-limit.js';
 import type { LoopSaturation } from './loop-saturation.js';
 import type { RefusalPacer } from './refusal-pacer.js';
+import { gateRooms } from './refusal-refill.js';
 import { refusalPacing } from './refusal-pacing.js';
 import { burstLogs, flushLogs } from './burst-logs.js';
 import { SlowReaders } from './slow-readers.js';
@@ -178,6 +179,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     bodyMemory: new MemoryBudget(resolved.server.bodyMemory),
     responseMemory: new MemoryBudget(resolved.server.responseMemory),
   };
+  pacer.refillFrom(() => gateRooms(state.table));
   // Built once: the pipeline limit runs one of these per request (pipeline-limit.ts), no closure each.
   const onRequest: PipelineHandler = (req, res) => handleRequest(state, req, res);
   const onContinue: PipelineHandler = (req, res) => handleRequest(state, req, res, true);

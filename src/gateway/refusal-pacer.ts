@@ -46,6 +46,8 @@
 import type { Socket } from 'node:net';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { isTrusted } from '../http/trusted-proxies.js';
+import { GateLines, RefusalRefill } from './refusal-refill.js';
+import type { Rooms } from './refusal-refill.js';
 
 /**
  * How late a pause may end: its timer fires a loop turn late, and the connection is read
@@ -120,6 +122,9 @@ export class RefusalPacer {
   /** Paused for a capacity refusal: may be read again before the pause runs out (`wake`), oldest pause first. */
   readonly #wakeable = new Set<Socket>();
   #woken = 0;
+  /** The wakeable connections of each gate that refused them (a key of `pause`), oldest first: `wakeFor`. */
+  readonly #lines = new GateLines(() => this.#refill?.arm());
+  #refill: RefusalRefill | undefined;
   /** Permits ended in the current and the last window (`served`): the rate the line moves at. */
   #servedNow = 0;
   #servedLast = 0;
@@ -261,9 +266,10 @@ export class RefusalPacer {
   /**
    * A refusal was just written on `socket` telling the client to come back in `retryAfterMs`:
    * pause it, unless it comes from a trusted proxy (one connection, many clients). `wakeable`:
-   * a capacity refusal, whose pause `wake` may end early.
+   * a capacity refusal, whose pause `wake` may end early — an object: the gate that refused it
+   * (`wakeFor`, `refillFrom`).
    */
-  refused(socket: Socket | null, retryAfterMs: number, trusted: TrustCheck | undefined, wakeable = false): void {
+  refused(socket: Socket | null, retryAfterMs: number, trusted: TrustCheck | undefined, wakeable: boolean | object = false): void {
     if (socket === null || this.maxPauseMs === 0) return;
     if (!this.#saturated()) {
       this.#unpaced++;
@@ -278,10 +284,26 @@ export class RefusalPacer {
    * first (the gate has room for what they hold); how many.
    */
   wake(n: number): number {
+    return this.#wakeFrom(this.#wakeable, n);
+  }
+
+  /** `wake`, of the connections the gate `key` refused (`pause`'s `wakeable`) only. */
+  wakeFor(key: object, n: number): number {
+    const line = this.#lines.get(key);
+    return line === undefined ? 0 : this.#wakeFrom(line, n);
+  }
+
+  /** From now on, wake each gate's paused connections for its free slots, every few ms (refusal-refill.ts). */
+  refillFrom(rooms: Rooms, tickMs?: number): void {
+    this.#refill?.stop();
+    this.#refill = new RefusalRefill(this, rooms, tickMs);
+  }
+
+  #wakeFrom(from: ReadonlySet<Socket>, n: number): number {
     let woken = 0;
-    for (const s of this.#wakeable) {
+    for (const s of from) {
       if (woken >= n) break;
-      this.#wakeable.delete(s);
+      this.#unline(s);
       if (!this.#paused.has(s) || s.destroyed) continue;
       this.resume(s);
       woken++;
@@ -294,8 +316,8 @@ export class RefusalPacer {
    * Stop reading `socket` for `min(retryAfterMs, maxPauseMs)` ms — a capacity refusal's
    * (`wakeable`) up to `lineCapMs` when that is longer — less up to a quarter at random.
    */
-  pause(socket: Socket, retryAfterMs: number, wakeable = false): void {
-    const cap = wakeable && this.maxPauseMs > 0 ? Math.max(this.maxPauseMs, this.lineCapMs) : this.maxPauseMs;
+  pause(socket: Socket, retryAfterMs: number, wakeable: boolean | object = false): void {
+    const cap = wakeable !== false && this.maxPauseMs > 0 ? Math.max(this.maxPauseMs, this.lineCapMs) : this.maxPauseMs;
     const full = Math.min(retryAfterMs, cap);
     if (!(full > 0) || socket.destroyed) return;
     const ms = full * (1 - this.#random() / 4);
@@ -311,8 +333,9 @@ export class RefusalPacer {
     } else this.#repaused++;
     this.#total++;
     // Re-added: the order of the set is the order of the pauses.
-    this.#wakeable.delete(socket);
-    if (wakeable) this.#wakeable.add(socket);
+    this.#unline(socket);
+    if (wakeable !== false) this.#wakeable.add(socket);
+    if (typeof wakeable === 'object') this.#lines.add(socket, wakeable);
     const t = setTimeout(() => this.#ended(socket), ms);
     t.unref();
     this.#paused.set(socket, t);
@@ -363,7 +386,13 @@ export class RefusalPacer {
     if (t === undefined) return false;
     if (t !== null) clearTimeout(t);
     this.#paused.delete(socket);
-    this.#wakeable.delete(socket);
+    this.#unline(socket);
     return true;
+  }
+
+  /** Out of the wakeable connections, and out of its gate's line. */
+  #unline(socket: Socket): void {
+    this.#wakeable.delete(socket);
+    this.#lines.delete(socket);
   }
 }

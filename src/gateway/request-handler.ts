@@ -382,7 +382,7 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   // up to whole seconds): pause that long, but not past the moment its bucket is full again
   // (ratePauseMs). A capacity refusal pauses for the line (capacityWait), no longer than the header says.
   const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? ratePauseMs(r.retryAfterMs, r.facts?.resetMs) : (wait?.pauseMs ?? retryS * 1000);
-  state.pacer.refused(socket, pauseMs, state.table.trusted, wakeable);
+  state.pacer.refused(socket, pauseMs, state.table.trusted, wakeable ? (route.policy?.admission.concurrency ?? true) : false);
 }
 
 /**

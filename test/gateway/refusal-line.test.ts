@@ -164,3 +164,38 @@ describe('refusal pacer: a capacity refusal waits as long as the line', () => {
     expect(capacity.reading).toBe(true);
   });
 });
+
+describe('refusal pacer: free slots wake the connections their gate refused (refillFrom)', () => {
+  it('each tick wakes as many of a gate\'s paused connections as it has free slots, oldest first; never another gate\'s; a slot is not woken for twice in a row', () => {
+    vi.useFakeTimers();
+    const clock = new VirtualClock();
+    const pacer = pacerAt(clock);
+    const [g, h] = [{ gate: 'g' }, { gate: 'h' }];
+    const rooms = new Map<object, number>([
+      [g, 0],
+      [h, 5],
+    ]);
+    pacer.refillFrom(() => rooms, 5);
+    const ofG = Array.from({ length: 6 }, () => fakeSocket());
+    const ofH = fakeSocket();
+    for (const s of ofG) pacer.pause(s, 30_000, g);
+    // h has room, but the connection it refused was a rate refusal's (not wakeable).
+    pacer.pause(ofH, 30_000, false);
+    vi.advanceTimersByTime(20);
+    expect(pacer.paused).toBe(7);
+    // g's lease grew by 2 slots: two of its connections are read again, the longest-paused first.
+    rooms.set(g, 2);
+    vi.advanceTimersByTime(5);
+    expect(ofG.map((s) => s.reading)).toEqual([true, true, false, false, false, false]);
+    // Their requests are not in yet at the next tick: the same 2 slots wake nobody more.
+    vi.advanceTimersByTime(5);
+    expect(pacer.wakeable).toBe(4);
+    // Still free a tick later (they had nothing to send): the next two are read.
+    vi.advanceTimersByTime(5);
+    expect(ofG.map((s) => s.reading)).toEqual([true, true, true, true, false, false]);
+    rooms.set(g, 0);
+    vi.advanceTimersByTime(50);
+    expect(pacer).toMatchObject({ wakeable: 2, woken: 4 });
+    expect(ofH.reading).toBe(false);
+  });
+});

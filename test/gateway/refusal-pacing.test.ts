@@ -230,6 +230,44 @@ describe('gateway: refused connections are paced at the socket', () => {
     for (const c of [holder, first, second]) c.socket.destroy();
   }, 15_000);
 
+  it('a slot that frees with no permit ending (the woken connection had nothing to send) wakes the next paused one: the slot does not sit idle until a pause runs out', async () => {
+    const up = await holdingUpstream();
+    // The gate's clock: a first request held 60 s of it makes every refusal's Retry-After a
+    // minute, so each pause is pauseRefused's 20 s less up to a quarter: a request served within
+    // 10 s was woken, not read at its pause's end.
+    const clock = new VirtualClock(1000);
+    const server = { pauseRefused: '20s', pauseRefusedLoad: 0, keepAliveTimeout: '45s', headersTimeout: '45s' } as const;
+    const gw = await startInProcess(withLimit1(up.url, server), { clock });
+    const holder = rawClient(gw.url);
+    holder.send();
+    await waitFor(() => up.seen() === 1);
+    clock.advance(60_000);
+    up.release();
+    expect((await holder.next()).status).toBe(200);
+    holder.send();
+    await waitFor(() => up.seen() === 2);
+    // An honest client, refused first, waits its Retry-After: its connection holds nothing.
+    const honest = rawClient(gw.url);
+    honest.send();
+    const refused = await honest.next();
+    expect(refused.status).toBe(503);
+    expect(Number(/retry-after: *(\d+)/i.exec(refused.head)?.[1])).toBeGreaterThanOrEqual(20);
+    const storm = rawClient(gw.url);
+    storm.send();
+    expect((await storm.next()).status).toBe(503);
+    storm.send(); // at once, ignoring Retry-After
+    await waitFor(() => gw.status().paused.now === 2);
+    up.release();
+    expect((await holder.next()).status).toBe(200);
+    // The permit's end woke the longest-paused (honest: nothing to read); the free slot then wakes storm.
+    await waitFor(() => up.seen() === 3);
+    expect(gw.status().paused.now).toBe(0);
+    up.release();
+    expect((await storm.next()).status).toBe(200);
+    expect(gw.status().counters).toMatchObject({ admitted: 3, rejected: 2 });
+    for (const c of [holder, honest, storm]) c.socket.destroy();
+  }, 15_000);
+
   it('drain: a request sent on a paused connection is read and answered (Connection: close), not dropped', async () => {
     const up = await holdingUpstream();
     const gw = await startInProcess(withLimit1(up.url, { pauseRefused: '2s', pauseRefusedLoad: 0, keepAliveTimeout: '5s' }));
