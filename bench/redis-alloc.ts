@@ -5,7 +5,10 @@
  * decisions issued in one tick (what the open loop at 44,000/s issues per batch). Counts, not
  * latencies: they hold on a busy machine.
  *
- *   npx tsx bench/redis-alloc.ts [--n=20000] [--batch=64] [--rounds=5] [--keys=1000] [--base=<checkout>] [--profile]
+ *   npx tsx bench/redis-alloc.ts [--n=20000] [--batch=64] [--rounds=5] [--keys=1000] [--base=<checkout>] [--profile] [--store=leased]
+ *
+ * `--store=leased`: the limiter's store is RedisStore.leasedRateStore (batch 4: the bench:redis
+ * `sluice-leased` contender), most decisions answered from tokens held, not rateStore.
  *
  * Each figure comes from a child process (node --import tsx, this file with --child):
  *
@@ -51,6 +54,8 @@ const PROFILE = process.argv.includes('--profile');
 const CHILD = flag('child') as Mode | undefined;
 type Mode = 'bytes' | 'gc' | 'profile';
 const KEYS = num('keys', 1000);
+const STORE = flag('store') ?? 'rate';
+if (STORE !== 'rate' && STORE !== 'leased') throw new Error(`bench/redis-alloc: --store takes rate or leased; received ${JSON.stringify(STORE)}`);
 
 interface Figures {
   contender: string;
@@ -80,7 +85,7 @@ function parent(): void {
     const s = [...xs].sort((a, b) => a - b);
     return s.length === 0 ? NaN : s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
   };
-  console.log(`bench/redis-alloc: ${N} decisions per round, batches of ${BATCH}, ${ROUNDS} rounds, ${KEYS} keys (median of rounds; noop = the harness alone)`);
+  console.log(`bench/redis-alloc: ${N} decisions per round, batches of ${BATCH}, ${ROUNDS} rounds, ${KEYS} keys, ${STORE === 'leased' ? 'leasedRateStore (batch 4)' : 'rateStore'} (median of rounds; noop = the harness alone)`);
   if (PROFILE) {
     run('profile', ['--min-semi-space-size=256', '--max-semi-space-size=256']);
     return;
@@ -116,13 +121,13 @@ async function child(mode: Mode): Promise<void> {
   const contenders: Record<string, Admit> = {};
   const store = await RedisStore.connect({ client, keyPrefix: prefix, timeoutMs: 1000 });
   stores.push(store);
-  const lim = new KeyedRateLimiter({ name: 'bench', policy, store: store.rateStore('gcra') });
+  const lim = new KeyedRateLimiter({ name: 'bench', policy, store: STORE === 'leased' ? store.leasedRateStore('leased', { batch: 4 }) : store.rateStore('gcra') });
   contenders['sluice'] = (ctx) => lim.admit(ctx);
   if (BASE !== undefined && mode !== 'profile') {
     const base = await loadBase(BASE);
     const bstore = await base.RedisStore.connect({ client, keyPrefix: prefix, timeoutMs: 1000 });
     stores.push(bstore);
-    const blim = new base.KeyedRateLimiter({ name: 'bench', policy, store: bstore.rateStore('gcra-base') });
+    const blim = new base.KeyedRateLimiter({ name: 'bench', policy, store: STORE === 'leased' ? bstore.leasedRateStore('leased-base', { batch: 4 }) : bstore.rateStore('gcra-base') });
     contenders['sluice-base'] = (ctx) => blim.admit(ctx);
   }
   const settled = Promise.resolve({ ok: true });

@@ -70,7 +70,8 @@ export function replayConsume(policy: RatePolicy, verdict: number, reply: Buffer
 /** A take as the script does it: `min`, then as many more as are there, up to `max`. */
 export function replayTake(policy: RatePolicy, verdict: number, reply: Buffer, at: number, now: number, min: number, max: number): TokenGrant {
   const algo = algorithmOf(policy);
-  const s = stateOf(policy, reply, at, now);
+  // Read into the scratch state, as a consume is: both steps and `available` run on it before anything else can.
+  const s = scratchOf(policy, reply, at, now);
   const first = algo.step(s, policy, min, now, 0);
   if (first.allowed !== (verdict === ALLOWED)) throw disagreement(policy, verdict, stateOf(policy, reply, at, now), now);
   if (!first.allowed) return { taken: 0, retryAfterMs: first.retryAfterMs, remaining: first.facts.remaining };

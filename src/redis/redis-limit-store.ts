@@ -20,10 +20,11 @@
  */
 import type { RatePolicy } from '../rate/policy.js';
 import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
-import { stateKey } from './keys.js';
+import { StateKeys } from './keys.js';
 import { LeaseClient } from './lease-client.js';
 import { LocalShare } from './local-share.js';
 import type { FailureConfig } from './options.js';
+import type { BatchEntry } from './rate-batch.js';
 import { replayTake } from './rate-replay.js';
 import { StoreWrongTypeError } from './store-errors.js';
 import type { StoreLink } from './store-link.js';
@@ -44,6 +45,10 @@ export class RedisLimitStore implements SharedLimitStore {
   readonly #inUse = new Map<string, number>();
   readonly #renew: NodeJS.Timeout;
   #closed = false;
+  /** The last few thousand keys' Redis keys, per algorithm (keys.ts): built once per key, not per take. */
+  readonly #keys: StateKeys;
+  /** What a take that failed falls back to (one object per store, not closures per take). */
+  readonly #outcome: TakeOutcome = { failed: (err, key, policy, min, max) => this.#failedTake(err, key, policy, min, max) };
 
   constructor(link: StoreLink, base: string, failure: FailureConfig, options: RedisLimitStoreOptions) {
     this.#link = link;
@@ -51,40 +56,24 @@ export class RedisLimitStore implements SharedLimitStore {
     this.failure = failure;
     this.#local = new LocalShare(failure.instances);
     this.#ttl = options.leaseTtlMs;
+    this.#keys = new StateKeys(base, 4096);
     this.#renew = setInterval(() => this.#renewAll(), this.#ttl / 3);
     this.#renew.unref();
   }
 
-  async takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant> {
-    try {
-      return await new Promise<TokenGrant>((resolve, reject) => {
-        this.#link.rate.push({
-          key: stateKey(this.base, key, policy.algorithm),
-          op: 't',
-          policy,
-          x: min,
-          y: max,
-          answer: (verdict, reply, at, now) => {
-            try {
-              resolve(replayTake(policy, verdict, reply, at, now, min, max));
-            } catch (err) {
-              reject(err as Error);
-            }
-          },
-          fail: reject,
-        });
-      });
-    } catch (err) {
-      if (err instanceof StoreWrongTypeError || this.failure.onStoreError === 'closed') throw err;
-      if (this.failure.onStoreError === 'open') return { taken: max, retryAfterMs: 0, remaining: 0 };
-      return this.#localTake(key, policy, min, max);
-    }
+  takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant> {
+    const t = new Take(this.#outcome, this.#keys.of(key, policy.algorithm), policy, min, max, key);
+    // The entry takes its promise's resolvers itself (adopt): no executor closure, no async frame per take.
+    adopting = t;
+    const p = new Promise<TokenGrant>(adopt);
+    this.#link.rate.push(t);
+    return p;
   }
 
   async returnTokens(key: string, policy: RatePolicy, n: number): Promise<void> {
     if (n <= 0) return;
     await new Promise<void>((resolve, reject) => {
-      this.#link.rate.push({ key: stateKey(this.base, key, policy.algorithm), op: 'r', policy, x: n, y: 0, answer: () => resolve(), fail: reject });
+      this.#link.rate.push({ key: this.#keys.of(key, policy.algorithm), op: 'r', policy, x: n, y: 0, answer: () => resolve(), fail: reject });
     });
   }
 
@@ -128,6 +117,13 @@ export class RedisLimitStore implements SharedLimitStore {
     for (const [name, c] of this.#slots) if (c.held.length > 0) c.renew(0, this.#inUse.get(name) ?? 0).catch(() => undefined);
   }
 
+  /** A take the store did not answer: rethrown, or the failure mode's grant. */
+  #failedTake(err: unknown, key: string, policy: RatePolicy, min: number, max: number): TokenGrant {
+    if (err instanceof StoreWrongTypeError || this.failure.onStoreError === 'closed') throw err;
+    if (this.failure.onStoreError === 'open') return { taken: max, retryAfterMs: 0, remaining: 0 };
+    return this.#localTake(key, policy, min, max);
+  }
+
   /** The local share's take: `min`, then what is there up to `max` (as LeaseLedger takes). */
   #localTake(key: string, policy: RatePolicy, min: number, max: number): TokenGrant {
     const store = this.#local.store;
@@ -138,5 +134,54 @@ export class RedisLimitStore implements SharedLimitStore {
     const extra = Math.min(max - min, Math.floor(store.available(key, p, now) + 1e-9));
     if (extra >= 1 && store.consume(key, p, extra, now, 0).allowed) return { taken: min + extra, retryAfterMs: 0, remaining: 0 };
     return { taken: min, retryAfterMs: 0, remaining: first.facts.remaining };
+  }
+}
+
+interface TakeOutcome {
+  failed(err: unknown, key: string, policy: RatePolicy, min: number, max: number): TokenGrant;
+}
+
+/** The Take whose promise is being made: `new Promise(adopt)` hands it the resolvers (redis-rate-store.ts does the same for consumes). */
+let adopting: Take | undefined;
+function adopt(resolve: (v: TokenGrant) => void, reject: (err: Error) => void): void {
+  const t = adopting!;
+  adopting = undefined;
+  t.resolve = resolve;
+  t.reject = reject;
+}
+
+const unset = (): void => {
+  throw new Error('sluice/redis: a take was answered before its promise was made (a bug in sluice)');
+};
+
+/** A take waiting in its batch: Redis's answer replayed into the grant, or the failure mode's. */
+class Take implements BatchEntry {
+  readonly op = 't';
+  resolve: (v: TokenGrant) => void = unset;
+  reject: (err: Error) => void = unset;
+  constructor(
+    readonly outcome: TakeOutcome,
+    readonly key: string,
+    readonly policy: RatePolicy,
+    /** min and max, as the script takes them. */
+    readonly x: number,
+    readonly y: number,
+    readonly callerKey: string,
+  ) {}
+
+  answer(verdict: number, reply: Buffer, at: number, now: number): void {
+    try {
+      this.resolve(replayTake(this.policy, verdict, reply, at, now, this.x, this.y));
+    } catch (err) {
+      this.reject(err as Error);
+    }
+  }
+
+  fail(err: unknown): void {
+    try {
+      this.resolve(this.outcome.failed(err, this.callerKey, this.policy, this.x, this.y));
+    } catch (e) {
+      this.reject(e as Error);
+    }
   }
 }
