@@ -20,6 +20,7 @@
  */
 import type { RatePolicy } from '../rate/policy.js';
 import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
+import { Adopting, promiseOf } from './adopt.js';
 import { StateKeys } from './keys.js';
 import { LeaseClient } from './lease-client.js';
 import { LocalShare } from './local-share.js';
@@ -63,9 +64,8 @@ export class RedisLimitStore implements SharedLimitStore {
 
   takeTokens(key: string, policy: RatePolicy, min: number, max: number): Promise<TokenGrant> {
     const t = new Take(this.#outcome, this.#keys.of(key, policy.algorithm), policy, min, max, key);
-    // The entry takes its promise's resolvers itself (adopt): no executor closure, no async frame per take.
-    adopting = t;
-    const p = new Promise<TokenGrant>(adopt);
+    // The entry takes its promise's resolvers itself (adopt.ts): no executor closure, no async frame per take.
+    const p = promiseOf(t);
     this.#link.rate.push(t);
     return p;
   }
@@ -141,24 +141,9 @@ interface TakeOutcome {
   failed(err: unknown, key: string, policy: RatePolicy, min: number, max: number): TokenGrant;
 }
 
-/** The Take whose promise is being made: `new Promise(adopt)` hands it the resolvers (redis-rate-store.ts does the same for consumes). */
-let adopting: Take | undefined;
-function adopt(resolve: (v: TokenGrant) => void, reject: (err: Error) => void): void {
-  const t = adopting!;
-  adopting = undefined;
-  t.resolve = resolve;
-  t.reject = reject;
-}
-
-const unset = (): void => {
-  throw new Error('sluice/redis: a take was answered before its promise was made (a bug in sluice)');
-};
-
 /** A take waiting in its batch: Redis's answer replayed into the grant, or the failure mode's. */
-class Take implements BatchEntry {
+class Take extends Adopting<TokenGrant> implements BatchEntry {
   readonly op = 't';
-  resolve: (v: TokenGrant) => void = unset;
-  reject: (err: Error) => void = unset;
   constructor(
     readonly outcome: TakeOutcome,
     readonly key: string,
@@ -167,7 +152,9 @@ class Take implements BatchEntry {
     readonly x: number,
     readonly y: number,
     readonly callerKey: string,
-  ) {}
+  ) {
+    super();
+  }
 
   answer(verdict: number, reply: Buffer, at: number, now: number): void {
     try {

@@ -23,6 +23,7 @@ import type { RatePolicy } from '../rate/policy.js';
 import type { RateStore, RateThen } from '../rate/store.js';
 import { Cluster } from 'ioredis';
 import { storedKey } from '../core/index.js';
+import { Adopting, promiseOf } from './adopt.js';
 import type { TenantKeys } from '../core/index.js';
 import { StateKeys, stateKey } from './keys.js';
 import { LocalShare } from './local-share.js';
@@ -101,9 +102,8 @@ export class RedisRateStore implements RateStore {
 
   #queue(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number, then: RateThen<unknown, unknown> | undefined, arg: unknown): Promise<unknown> {
     const c = new Consume(this.#outcome, this.keyOf(key, policy), policy, cost, maxDelayMs, key, now, then, arg);
-    // The entry takes its promise's resolvers itself (adopt): no executor closure per decision.
-    adopting = c;
-    const p = new Promise<unknown>(adopt);
+    // The entry takes its promise's resolvers itself (adopt.ts): no executor closure per decision.
+    const p = promiseOf(c);
     this.#link.rate.push(c);
     return p;
   }
@@ -195,31 +195,10 @@ interface Outcome {
   fallback(err: unknown, key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): RateDecision;
 }
 
-/**
- * The Consume whose promise is being made: `new Promise(adopt)` runs `adopt` at once, which
- * hands it that promise's resolvers. One function for every decision instead of an executor
- * closure (and its context) per decision: at tens of thousands of decisions a second, that
- * is garbage the young generation collects in pauses every decision in flight waits out.
- */
-let adopting: Consume | undefined;
-function adopt(resolve: (v: unknown) => void, reject: (err: Error) => void): void {
-  const c = adopting!;
-  adopting = undefined;
-  c.resolve = resolve;
-  c.reject = reject;
-}
-
-const unset = (): void => {
-  throw new Error('sluice/redis: a consume was answered before its promise was made (a bug in sluice)');
-};
-
 /** A consume waiting in its batch: Redis's answer replayed into the decision, or the failure mode's. */
-class Consume implements BatchEntry {
+class Consume extends Adopting<unknown> implements BatchEntry {
   readonly op = 'c';
   readonly y: number;
-  /** Set by {@link adopt} when the entry's promise is made, before it is queued. */
-  resolve: (v: unknown) => void = unset;
-  reject: (err: Error) => void = unset;
   constructor(
     readonly outcome: Outcome,
     readonly key: string,
@@ -232,6 +211,7 @@ class Consume implements BatchEntry {
     readonly andThen: RateThen<unknown, unknown> | undefined,
     readonly arg: unknown,
   ) {
+    super();
     this.y = maxDelayMs === Infinity ? 1e308 : maxDelayMs;
   }
 
