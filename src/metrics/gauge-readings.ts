@@ -1,5 +1,6 @@
 /**
- * Gauges read at collection time from `stats()` and `snapshot()`, so nothing is kept between
+ * Gauges, and counters of running totals kept elsewhere (a budget's refusals, a consumer's
+ * deliveries), read at collection time from `stats()` and `snapshot()`, so nothing is kept between
  * scrapes and a gate that is gone is gone from the metrics too. Non-finite values (an
  * unlimited limit) are left out rather than exported as +Inf. Enumerations (breaker state,
  * pressure level) are one series per value, 1 for the current one (Prometheus' StateSet).
@@ -7,19 +8,20 @@
  */
 import { BREAKER_STATES } from '../breaker/index.js';
 import { PRESSURE_LEVELS } from '../pressure/index.js';
-import type { BrokerCountKey, GaugeKey, Labels } from './instruments.js';
+import type { BrokerCountKey, Labels, ReadingKey } from './instruments.js';
 import { checkDistinct } from './options.js';
 import type { ConsumerStatsSource, MetricsConfig } from './options.js';
 
 export interface GaugeReading {
-  readonly metric: GaugeKey;
+  /** A gauge, or a counter read at collection time (INSTRUMENTS[metric].type). */
+  readonly metric: ReadingKey;
   readonly labels: Labels;
   readonly value: number;
 }
 
 export function readGauges(c: MetricsConfig): GaugeReading[] {
   const out: GaugeReading[] = [];
-  const push = (metric: GaugeKey, labels: Labels, value: number | undefined): void => {
+  const push = (metric: ReadingKey, labels: Labels, value: number | undefined): void => {
     if (value !== undefined && Number.isFinite(value)) out.push({ metric, labels, value });
   };
   const seen = new Set<string>();
@@ -57,7 +59,7 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
   }
   // Two consumers of one source name (the same queue, twice in a process) would be one series
   // showing either: their readings are summed (the connection: how many are in each state).
-  const summed = new Map<string, { metric: GaugeKey; labels: Labels; value: number }>();
+  const summed = new Map<string, { metric: ReadingKey; labels: Labels; value: number }>();
   for (const consumer of c.consumers()) {
     readConsumer(consumer, (metric, labels, value) => {
       if (value === undefined || !Number.isFinite(value)) return;
@@ -74,7 +76,7 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
 const CONNECTION_STATES = ['up', 'reconnecting', 'down'] as const;
 
 /** A source's own counts are left out where it keeps none (RabbitMQ's dead-letter refusals on a Kafka source). */
-function readConsumer(consumer: ConsumerStatsSource, push: (metric: GaugeKey, labels: Labels, value: number | undefined) => void): void {
+function readConsumer(consumer: ConsumerStatsSource, push: (metric: ReadingKey, labels: Labels, value: number | undefined) => void): void {
   const s = consumer.stats();
   const src = consumer.source;
   const labels = { source: s.source };

@@ -1,15 +1,17 @@
 /**
  * sluice metrics as OpenTelemetry instruments, the same set as the Prometheus adapter:
  * counters and histograms (seconds) fed by gate events as they happen, observable gauges
- * read from `stats()` / `snapshot()` at each collection through one batch callback. The
+ * read from `stats()` / `snapshot()` at each collection through one batch callback, and
+ * observable counters of the totals kept elsewhere (a budget's refusals, a consumer's
+ * deliveries), read by the same callback. The
  * instrument names (INSTRUMENTS[...].otel) become the Prometheus adapter's names when
  * exported through OTel's Prometheus exporter.
  */
 import { metrics } from '@opentelemetry/api';
-import type { BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableGauge } from '@opentelemetry/api';
+import type { BatchObservableCallback, Counter, Histogram, Meter, Observable } from '@opentelemetry/api';
 import { InvalidOptionError } from '../core/index.js';
-import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS } from '../metrics/index.js';
-import type { CounterKey, EventRecording, GaugeKey, HistogramKey, MetricsOptions } from '../metrics/index.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS } from '../metrics/index.js';
+import type { CounterKey, EventRecording, HistogramKey, MetricsOptions, ReadingKey } from '../metrics/index.js';
 
 export interface OtelMetricsOptions extends MetricsOptions {
   /** The meter the instruments are created on. @default metrics.getMeter('sluice') */
@@ -20,7 +22,8 @@ export class OtelMetrics {
   readonly meter: Meter;
   readonly #counters = new Map<CounterKey, Counter>();
   readonly #histograms = new Map<HistogramKey, Histogram>();
-  readonly #gauges = new Map<GaugeKey, ObservableGauge>();
+  /** Observable gauges and observable counters, read at each collection. */
+  readonly #read = new Map<ReadingKey, Observable>();
   readonly #callback: BatchObservableCallback;
   readonly #observables: Observable[];
   readonly #events: EventRecording;
@@ -42,12 +45,16 @@ export class OtelMetrics {
     }
     for (const key of GAUGE_KEYS) {
       const spec = INSTRUMENTS[key];
-      this.#gauges.set(key, meter.createObservableGauge(spec.otel, { description: spec.help, unit: spec.unit }));
+      this.#read.set(key, meter.createObservableGauge(spec.otel, { description: spec.help, unit: spec.unit }));
     }
-    this.#observables = [...this.#gauges.values()];
+    for (const key of READ_COUNTER_KEYS) {
+      const spec = INSTRUMENTS[key];
+      this.#read.set(key, meter.createObservableCounter(spec.otel, { description: spec.help, unit: spec.unit }));
+    }
+    this.#observables = [...this.#read.values()];
     this.#callback = (observer) => {
       this.#events.refresh();
-      for (const r of readGauges(c)) observer.observe(this.#gauges.get(r.metric)!, r.value, r.labels);
+      for (const r of readGauges(c)) observer.observe(this.#read.get(r.metric)!, r.value, r.labels);
     };
     meter.addBatchObservableCallback(this.#callback, this.#observables);
     this.#events = recordEvents(c, {

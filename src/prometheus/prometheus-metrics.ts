@@ -2,15 +2,17 @@
  * sluice metrics in a prom-client `Registry`. Counters and histograms are fed by gate events
  * as they happen; gauges are read from `stats()` / `snapshot()` when the registry is scraped
  * (prom-client's `collect()`), so the core never imports a metrics library and a scrape
- * shows the state at that moment. See INSTRUMENTS for the names and labels.
+ * shows the state at that moment; so are the counters of totals kept elsewhere (a budget's
+ * refusals, a consumer's deliveries), set to the total read. See INSTRUMENTS for the names
+ * and labels.
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
 import { CounterBatch } from './counter-batch.js';
 import { RegistryHistogram } from './registry-histogram.js';
-import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
-import type { CounterKey, EventRecording, GaugeKey, GaugeReading, HistogramKey, InstrumentKey, Labels, MetricsConfig, MetricsOptions } from '../metrics/index.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
+import type { CounterKey, EventRecording, GaugeReading, HistogramKey, InstrumentKey, Labels, MetricsConfig, MetricsOptions, ReadingKey } from '../metrics/index.js';
 
 export interface PrometheusMetricsOptions extends MetricsOptions {
   /** The registry the metrics are registered with (`new Registry()`, or prom-client's global `register`). */
@@ -61,7 +63,14 @@ export class PrometheusMetrics {
       const buckets = [...(key === 'latency' ? this.#c.latencyBuckets : key === 'signalLatency' ? SIGNAL_LATENCY_BUCKETS : this.#c.queueWaitBuckets)];
       this.#histograms.set(key, new RegistryHistogram({ name: spec.prometheus, help: spec.help, labelNames: labelNames(key), buckets, registers }));
     }
-    for (const key of GAUGE_KEYS) this.#gauge(key, labelNames(key), registers);
+    for (const key of GAUGE_KEYS) this.#readAtScrape('gauge', key, INSTRUMENTS[key].prometheus, INSTRUMENTS[key].help, labelNames(key), registers);
+    for (const key of READ_COUNTER_KEYS) {
+      const spec = INSTRUMENTS[key];
+      this.#readAtScrape('counter', key, spec.prometheus, spec.help, labelNames(key), registers);
+      if (spec.deprecatedGauge !== undefined) {
+        this.#readAtScrape('gauge', key, spec.deprecatedGauge, `Deprecated: use ${spec.prometheus}, a counter (rate(), increase()); this gauge goes in the next major version. ${spec.help}`, labelNames(key), registers);
+      }
+    }
     // A tenant replaced by a heavier one: its series go, so the exposition holds at most maxValues tenants.
     const tenantSeries = new Map<string, Map<string, [CounterKey, Labels]>>();
     const tenant = this.#c.tenant;
@@ -102,23 +111,41 @@ export class PrometheusMetrics {
     if (this.#closed) return;
     this.#closed = true;
     this.#events.stop();
-    for (const key of [...COUNTER_KEYS, ...HISTOGRAM_KEYS, ...GAUGE_KEYS]) this.registry.removeSingleMetric(INSTRUMENTS[key].prometheus);
+    for (const key of [...COUNTER_KEYS, ...HISTOGRAM_KEYS, ...GAUGE_KEYS, ...READ_COUNTER_KEYS]) {
+      this.registry.removeSingleMetric(INSTRUMENTS[key].prometheus);
+      const old = INSTRUMENTS[key].deprecatedGauge;
+      if (old !== undefined) this.registry.removeSingleMetric(old);
+    }
   }
 
-  #gauge(key: GaugeKey, labelNames: string[], registers: Registry[]): void {
-    const spec = INSTRUMENTS[key];
+  /** A gauge, or a counter of a total kept elsewhere, set to what is read at each scrape. */
+  #readAtScrape(kind: 'gauge' | 'counter', key: ReadingKey, name: string, help: string, labelNames: string[], registers: Registry[]): void {
     const readings = (): GaugeReading[] => this.#read();
-    new Gauge({
-      name: spec.prometheus,
-      help: spec.help,
-      labelNames,
-      registers,
-      collect() {
-        // Series of gates that are gone must go too: start from nothing at every scrape.
-        this.reset();
-        for (const r of readings()) if (r.metric === key) this.set(r.labels, r.value);
-      },
-    });
+    // Series of gates and consumers that are gone must go too: start from nothing at every
+    // scrape. A counter's total read lower than before (its consumer replaced) is a reset.
+    if (kind === 'gauge') {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const r of readings()) if (r.metric === key) this.set(r.labels, r.value);
+        },
+      });
+    } else {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const r of readings()) if (r.metric === key) this.inc(r.labels, r.value);
+        },
+      });
+    }
   }
 
   #read(): GaugeReading[] {
