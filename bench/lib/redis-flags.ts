@@ -3,8 +3,8 @@
  * values are errors that name the flag, what it takes and what it got: a typo must not run
  * the full bench in its place.
  */
-import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { KeyedRateLimiter } from '../../src/rate/index.js';
 import type { RedisStore } from '../../src/redis/index.js';
 
@@ -90,6 +90,7 @@ export function parseFlags(argv: readonly string[]): RedisBenchFlags {
     if (name !== '--quick' && name !== '--label') out.partial = true;
   }
   if (out.open?.includes('sluice-base') === true && out.base === undefined) throw new Error('bench:redis: --open=sluice-base needs --base=<checkout>; received no --base');
+  if (out.base !== undefined && out.open?.some((x) => x === 'sluice-single' || x === 'sluice-leased') === true) throw new Error(`bench:redis: --open with --base takes no sluice-single or sluice-leased (only sluice runs from both checkouts); received ${out.open.join(',')}`);
   if (out.clients?.length === 0) throw new Error('bench:redis: --clients takes at least one client; received none');
   if (out.open?.length === 0) throw new Error('bench:redis: --open takes at least one contender; received none');
   return out;
@@ -101,4 +102,12 @@ export async function loadBase(dir: string): Promise<{ KeyedRateLimiter: typeof 
   const rate = (await import(at('src/rate/index.ts'))) as { KeyedRateLimiter: typeof KeyedRateLimiter };
   const redis = (await import(at('src/redis/index.ts'))) as { RedisStore: typeof RedisStore };
   return { KeyedRateLimiter: rate.KeyedRateLimiter, RedisStore: redis.RedisStore };
+}
+
+/** `--help`: print the header comment of the bench's file (what it runs, its flags) and exit. */
+export function exitWithHelp(moduleUrl: string): never {
+  const src = readFileSync(fileURLToPath(moduleUrl), 'utf8');
+  const header = /\/\*\*([\s\S]*?)\*\//.exec(src)?.[1] ?? '';
+  console.log(header.split('\n').map((l) => l.replace(/^ \* ?/, '')).join('\n').trim());
+  process.exit(0);
 }
