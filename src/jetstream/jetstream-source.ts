@@ -92,6 +92,9 @@ class JetstreamDelivery extends DeliveryBase {
 /** How long a nak or term waits for the server's reply: the client's own ack timeout. */
 const SETTLE_TIMEOUT_MS = 5000;
 
+/** How long close() drains a connection that is up before it closes it. */
+const CLOSE_DRAIN_MS = 2000;
+
 const JETSTREAM_SOURCE_KEYS = optionKeys<JetstreamSourceOptions>({ servers: true, stream: true, subjects: true, consumer: true, maxAckPending: true, ackWaitMs: true, maxDeliver: true, maxBatch: true, expiresMs: true, deadLetterSubject: true, unavailableMs: true, clock: true });
 
 export class JetstreamSource implements BrokerSource {
@@ -283,12 +286,24 @@ export class JetstreamSource implements BrokerSource {
     }
   }
 
+  /**
+   * Settles within CLOSE_DRAIN_MS (plus the socket's close): a connection that is up is drained
+   * (what was sent, acks among them, flushed to the server) for at most that long; one that is
+   * down or reconnecting is closed at once — a drain would wait for the client's reconnect
+   * schedule (10 tries, 2 s apart) and send nothing meanwhile. What the consumer held unacked
+   * is redelivered by the server after ack_wait.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#current?.stop();
-    await this.#nc.drain().catch(() => undefined);
+    if (this.#connection.state === 'up') {
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([this.#nc.drain().catch(() => undefined), new Promise((r) => (bound = setTimeout(r, CLOSE_DRAIN_MS)))]);
+      clearTimeout(bound);
+    }
     this.#connection.down();
+    await this.#nc.close().catch(() => undefined);
   }
 }
 
