@@ -365,7 +365,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     slowReaders.cutAfterMs = c.server.slowReaderCutAfterMs;
     if (options.logger === undefined && logger instanceof JsonLogger) logger.level = c.logLevel;
     const retired = table.retiredFrom(old);
-    const handedOver = handOverLimits(old, table, retired.policies); // one limit, not the old beside the new
+    const handedOver = handOverLimits(old, table, retired.policies, (a, b) => state.pacer.rekey(a, b)); // one limit, not the old beside the new
     for (const p of retired.policies) p.retire(table.policies.values());
     leases?.retire(retired.policies, handedOver);
     // Requests still on a retired pool finish (close() waits for them); then its connections go.

@@ -32,14 +32,18 @@ export function successors(old: RouteTable, table: RouteTable, retired: readonly
   return out;
 }
 
-/** Hand every retired policy's concurrency gate to its successor's; returns the policies that did. */
-export function handOverLimits(old: RouteTable, table: RouteTable, retired: readonly PolicyInstance[]): Set<PolicyInstance> {
+/**
+ * Hand every retired policy's concurrency gate to its successor's (and tell `handedTo`: the pacer's
+ * paused connections follow, refusal-pacer.ts rekey); returns the policies that did.
+ */
+export function handOverLimits(old: RouteTable, table: RouteTable, retired: readonly PolicyInstance[], handedTo?: (from: object, to: object) => void): Set<PolicyInstance> {
   const handed = new Set<PolicyInstance>();
   for (const [from, to] of successors(old, table, retired)) {
     const a = from.admission.concurrency;
     const b = to.admission.concurrency;
     if (a === undefined || b === undefined) continue;
     a.handOver(b);
+    handedTo?.(a, b);
     handed.add(from);
   }
   return handed;

@@ -178,6 +178,7 @@ export class RefusalPacer {
    */
   permitEnded(queued: number): void {
     this.served();
+    this.#refill?.permitEnded();
     if (queued < REFILL_BELOW && this.#wakeable.size > 0) this.wake(1);
   }
 
@@ -289,9 +290,11 @@ export class RefusalPacer {
 
   /** `wake`, of the connections the gate `key` refused (`pause`'s `wakeable`) only. */
   wakeFor(key: object, n: number): number {
-    const line = this.#lines.get(key);
-    return line === undefined ? 0 : this.#wakeFrom(line, n);
+    return this.#wakeFrom(this.#lines.get(key), n);
   }
+
+  /** A reload handed gate `from`'s place to `to` (limit-handover.ts): `to`'s free slots wake the connections `from` refused. */
+  readonly rekey = (from: object, to: object): void => this.#lines.move(from, to);
 
   /** From now on, wake each gate's paused connections for its free slots, every few ms (refusal-refill.ts). */
   refillFrom(rooms: Rooms, tickMs?: number): void {
@@ -390,7 +393,6 @@ export class RefusalPacer {
     return true;
   }
 
-  /** Out of the wakeable connections, and out of its gate's line. */
   #unline(socket: Socket): void {
     this.#wakeable.delete(socket);
     this.#lines.delete(socket);

@@ -8,13 +8,17 @@
  * `lineCapMs`, 2.5 s by default) — or until some other permit of that gate ended, and a gate with
  * nothing in flight has none to end: a worker whose every connection was paused served nobody.
  *
- * So, every `tickMs` while any connection is paused for a capacity refusal, each gate's free
- * slots (`rooms`: limit − in flight − queued) wake as many of the connections that gate refused,
- * the longest-paused first. Connections woken at a tick whose requests have not been admitted by
- * the next are counted against the room then (a woken connection's request is read in the loop
- * turn after the wake, or arrives later from its client): the same free slot does not wake one
- * connection per tick. Keyed by gate: a policy with room never wakes the connections another
- * policy refused (each would only be refused again).
+ * So, every `tickMs` while any connection is paused for a capacity refusal and no permit ended
+ * since the last tick, each gate's free slots (`rooms`: limit − in flight − queued) that were free
+ * at the last tick too wake as many of the connections that gate refused, the longest-paused
+ * first, less every connection woken since the last tick began (a woken connection's request is
+ * read in a later loop turn than its wake; until then the slot it is for still looks free). Only
+ * at a quiet gate: while permits end, each end wakes one (`permitEnded`) and the line moves by
+ * itself. Woken at every tick that found a slot free, under a closed loop of 500 connections on one
+ * worker — slots free for a moment, between a response and the next grant, hundreds of times a
+ * second — the wakes doubled and goodput fell by 5-15% (8 of 8 pairs against main;
+ * bench/results/closed-refill-vs-092652d-busy.md). Keyed by gate: a policy with room never wakes
+ * the connections another policy refused (each would only be refused again).
  */
 import type { Socket } from 'node:net';
 import type { RouteTable } from './route-table.js';
@@ -36,6 +40,8 @@ export const REFILL_MS = 5;
 /** What the refill asks of the pacer. */
 interface Wakes {
   readonly wakeable: number;
+  /** Connections woken so far, by any path. */
+  readonly woken: number;
   wakeFor(key: object, n: number): number;
 }
 
@@ -44,8 +50,12 @@ export class RefusalRefill {
   readonly #rooms: Rooms;
   readonly #tickMs: number;
   #timer: NodeJS.Timeout | undefined;
-  /** Per gate, the connections woken at the last tick. */
-  #last = new Map<object, number>();
+  /** The pacer's `woken` when the last tick began. */
+  #mark = 0;
+  /** Each gate's free slots at the last tick. */
+  #was = new Map<object, number>();
+  /** A permit ended since the last tick. */
+  #ended = false;
   #woken = 0;
 
   constructor(pacer: Wakes, rooms: Rooms, tickMs = REFILL_MS) {
@@ -62,8 +72,14 @@ export class RefusalRefill {
   /** A connection was paused for a capacity refusal: tick until none is. */
   arm(): void {
     if (this.#timer !== undefined) return;
+    this.#mark = this.#pacer.woken;
     this.#timer = setInterval(() => this.tick(), this.#tickMs);
     this.#timer.unref();
+  }
+
+  /** A permit ended (the pacer woke one connection for its slot, when the queue is short). */
+  permitEnded(): void {
+    this.#ended = true;
   }
 
   stop(): void {
@@ -71,27 +87,33 @@ export class RefusalRefill {
     this.#timer = undefined;
   }
 
-  /** Wake, per gate, as many of its paused connections as it has free slots (less last tick's); how many. */
+  /** At a quiet gate, wake as many of its paused connections as it had free slots at two ticks, less those woken since the last began; how many. */
   tick(): number {
     if (this.#pacer.wakeable === 0) {
       this.stop();
-      this.#last.clear();
+      this.#was.clear();
       return 0;
     }
-    const last = this.#last;
-    this.#last = new Map();
+    const recent = this.#pacer.woken - this.#mark;
+    this.#mark = this.#pacer.woken;
+    const was = this.#was;
+    this.#was = new Map();
+    if (this.#ended) {
+      this.#ended = false;
+      return 0;
+    }
     let woken = 0;
     for (const [key, room] of this.#rooms()) {
-      const n = room - (last.get(key) ?? 0);
-      if (n <= 0) continue;
-      const k = this.#pacer.wakeFor(key, n);
-      if (k > 0) this.#last.set(key, k);
-      woken += k;
+      if (room > 0) this.#was.set(key, room);
+      const n = Math.min(room, was.get(key) ?? 0) - recent;
+      if (n > 0) woken += this.#pacer.wakeFor(key, n);
     }
     this.#woken += woken;
     return woken;
   }
 }
+
+const NONE: ReadonlySet<Socket> = new Set();
 
 /** The connections paused for a capacity refusal, per gate that refused them, oldest first; `onAdd` at each. */
 export class GateLines {
@@ -103,8 +125,9 @@ export class GateLines {
     this.#onAdd = onAdd;
   }
 
-  get(key: object): ReadonlySet<Socket> | undefined {
-    return this.#lines.get(key);
+  /** The connections `key` refused, oldest first (none: an empty set). */
+  get(key: object): ReadonlySet<Socket> {
+    return this.#lines.get(key) ?? NONE;
   }
 
   add(socket: Socket, key: object): void {
@@ -113,6 +136,17 @@ export class GateLines {
     line.add(socket);
     this.#lineOf.set(socket, key);
     this.#onAdd();
+  }
+
+  /** The connections `from` refused are `to`'s to wake from now on (a reload handed `from`'s place to `to`), after its own. */
+  move(from: object, to: object): void {
+    const line = this.#lines.get(from);
+    if (line === undefined || from === to) return;
+    this.#lines.delete(from);
+    for (const s of line) {
+      this.#lineOf.delete(s);
+      this.add(s, to);
+    }
   }
 
   delete(socket: Socket): void {

@@ -166,7 +166,7 @@ describe('refusal pacer: a capacity refusal waits as long as the line', () => {
 });
 
 describe('refusal pacer: free slots wake the connections their gate refused (refillFrom)', () => {
-  it('each tick wakes as many of a gate\'s paused connections as it has free slots, oldest first; never another gate\'s; a slot is not woken for twice in a row', () => {
+  it('free slots that last a tick wake as many of their gate\'s paused connections, oldest first; never another gate\'s; never twice for one slot; never while permits end', () => {
     vi.useFakeTimers();
     const clock = new VirtualClock();
     const pacer = pacerAt(clock);
@@ -183,8 +183,16 @@ describe('refusal pacer: free slots wake the connections their gate refused (ref
     pacer.pause(ofH, 30_000, false);
     vi.advanceTimersByTime(20);
     expect(pacer.paused).toBe(7);
-    // g's lease grew by 2 slots: two of its connections are read again, the longest-paused first.
+    // Room for one tick only (a response, then the next queued request's grant): nobody woken.
+    rooms.set(g, 3);
+    vi.advanceTimersByTime(5);
+    rooms.set(g, 0);
+    vi.advanceTimersByTime(5);
+    expect(pacer.woken).toBe(0);
+    // g's lease grew by 2 slots: at the second tick that finds them free, two of its connections are read again, the longest-paused first.
     rooms.set(g, 2);
+    vi.advanceTimersByTime(5);
+    expect(pacer.woken).toBe(0);
     vi.advanceTimersByTime(5);
     expect(ofG.map((s) => s.reading)).toEqual([true, true, false, false, false, false]);
     // Their requests are not in yet at the next tick: the same 2 slots wake nobody more.
@@ -193,9 +201,21 @@ describe('refusal pacer: free slots wake the connections their gate refused (ref
     // Still free a tick later (they had nothing to send): the next two are read.
     vi.advanceTimersByTime(5);
     expect(ofG.map((s) => s.reading)).toEqual([true, true, true, true, false, false]);
+    // A permit's end wakes one for the slot it frees: the tick after it wakes nobody (the gate is
+    // not quiet); room at two quiet ticks after that, less what was woken meanwhile, does.
+    rooms.set(g, 2);
+    vi.advanceTimersByTime(4);
+    pacer.permitEnded(0);
+    expect(ofG[4]!.reading).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(ofG[5]!.reading).toBe(false);
+    vi.advanceTimersByTime(5);
+    expect(ofG[5]!.reading).toBe(false);
+    vi.advanceTimersByTime(5);
+    expect(ofG[5]!.reading).toBe(true);
     rooms.set(g, 0);
     vi.advanceTimersByTime(50);
-    expect(pacer).toMatchObject({ wakeable: 2, woken: 4 });
+    expect(pacer).toMatchObject({ wakeable: 0, woken: 6 });
     expect(ofH.reading).toBe(false);
   });
 });

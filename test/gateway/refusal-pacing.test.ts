@@ -70,6 +70,29 @@ const withLimit1 = (url: string, server: NonNullable<GatewayConfig['server']>, e
     ...extra,
   });
 
+/** Pauses up to 20 s (pauseRefused; half the keep-alive and header timeouts is more), always engaged. */
+const LONG_PAUSES = { pauseRefused: '20s', pauseRefusedLoad: 0, keepAliveTimeout: '45s', headersTimeout: '45s' } as const;
+
+/**
+ * A gateway of limit 1 whose gate's clock saw a first request held 60 s: every refusal's
+ * Retry-After is a minute, so each pause is 20 s less up to a quarter, and a request served
+ * within 10 s was woken, not read at its pause's end. The slot is held by `holder`'s second request.
+ */
+async function slotHeldLong(): Promise<{ up: Awaited<ReturnType<typeof holdingUpstream>>; gw: Awaited<ReturnType<typeof startInProcess>>; holder: ReturnType<typeof rawClient> }> {
+  const up = await holdingUpstream();
+  const clock = new VirtualClock(1000);
+  const gw = await startInProcess(withLimit1(up.url, LONG_PAUSES), { clock });
+  const holder = rawClient(gw.url);
+  holder.send();
+  await waitFor(() => up.seen() === 1);
+  clock.advance(60_000);
+  up.release();
+  expect((await holder.next()).status).toBe(200);
+  holder.send();
+  await waitFor(() => up.seen() === 2);
+  return { up, gw, holder };
+}
+
 describe('gateway: refused connections are paced at the socket', () => {
   it('a client that re-sends at once after a refusal is not read until the pause has passed; other clients are served meanwhile', async () => {
     const up = await upstream((_req, res) => res.end('ok'));
@@ -231,21 +254,7 @@ describe('gateway: refused connections are paced at the socket', () => {
   }, 15_000);
 
   it('a slot that frees with no permit ending (the woken connection had nothing to send) wakes the next paused one: the slot does not sit idle until a pause runs out', async () => {
-    const up = await holdingUpstream();
-    // The gate's clock: a first request held 60 s of it makes every refusal's Retry-After a
-    // minute, so each pause is pauseRefused's 20 s less up to a quarter: a request served within
-    // 10 s was woken, not read at its pause's end.
-    const clock = new VirtualClock(1000);
-    const server = { pauseRefused: '20s', pauseRefusedLoad: 0, keepAliveTimeout: '45s', headersTimeout: '45s' } as const;
-    const gw = await startInProcess(withLimit1(up.url, server), { clock });
-    const holder = rawClient(gw.url);
-    holder.send();
-    await waitFor(() => up.seen() === 1);
-    clock.advance(60_000);
-    up.release();
-    expect((await holder.next()).status).toBe(200);
-    holder.send();
-    await waitFor(() => up.seen() === 2);
+    const { up, gw, holder } = await slotHeldLong();
     // An honest client, refused first, waits its Retry-After: its connection holds nothing.
     const honest = rawClient(gw.url);
     honest.send();
@@ -266,6 +275,23 @@ describe('gateway: refused connections are paced at the socket', () => {
     expect((await storm.next()).status).toBe(200);
     expect(gw.status().counters).toMatchObject({ admitted: 3, rejected: 2 });
     for (const c of [holder, honest, storm]) c.socket.destroy();
+  }, 15_000);
+
+  it('a reload that raises the limit (a new gate in the old one\'s place) wakes the connections the old gate refused for the new slots', async () => {
+    const { up, gw, holder } = await slotHeldLong();
+    const storm = rawClient(gw.url);
+    storm.send();
+    expect((await storm.next()).status).toBe(503);
+    storm.send(); // at once, ignoring Retry-After
+    await waitFor(() => gw.status().paused.now === 1);
+    // Limit 2: the policy is built anew, its gate takes the old one's place (and its request in flight).
+    await gw.reload({ ...withLimit1(up.url, LONG_PAUSES), policies: { one: { concurrency: 2 } } });
+    await waitFor(() => up.seen() === 3);
+    expect(gw.status().paused.now).toBe(0);
+    up.release();
+    expect((await holder.next()).status).toBe(200);
+    expect((await storm.next()).status).toBe(200);
+    for (const c of [holder, storm]) c.socket.destroy();
   }, 15_000);
 
   it('drain: a request sent on a paused connection is read and answered (Connection: close), not dropped', async () => {
