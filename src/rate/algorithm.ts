@@ -56,6 +56,19 @@ export interface RateAlgorithm<P extends RatePolicy, S extends object> {
   available(state: S, policy: P, now: number): number;
   /** Time from which `state` is indistinguishable from `fresh(policy, now)`. */
   idleAt(state: S, policy: P): number;
+  /**
+   * Make `into` at least as used as `other` (both under `policy`), as of `now` and at every
+   * later time without further calls: a state that admits a request then also admits it under
+   * each of them. The memory store's floors (a bound on the keys it evicted) are built with it.
+   */
+  cover(into: S, other: S, policy: P, now: number): void;
+  /**
+   * A time at or before `idleAt(state, policy)`, later the more `state` has used (under one
+   * policy): the memory store evicts the key with the earliest. The token bucket's and GCRA's
+   * is their idleAt; a sliding window's idleAt is the same for every count in a window, so its
+   * rank adds the current count's share of the limit.
+   */
+  rank(state: S, policy: P): number;
 }
 
 /**

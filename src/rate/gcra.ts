@@ -86,4 +86,16 @@ export const gcra: RateAlgorithm<GcraPolicy, GcraState> = {
   idleAt(s) {
     return s.tat;
   },
+
+  cover(into, other, _p, now) {
+    // A later TAT is more used now and ever after; each as rebased to now (the clock went back).
+    const a = into.last > now ? now + Math.max(0, into.tat - into.last) : into.tat;
+    const b = other.last > now ? now + Math.max(0, other.tat - other.last) : other.tat;
+    into.tat = a > b ? a : b;
+    into.last = now;
+  },
+
+  rank(s) {
+    return s.tat;
+  },
 };

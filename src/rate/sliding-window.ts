@@ -193,4 +193,25 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
   idleAt(s, p) {
     return (s.win + 2) * (s.w ?? p.windowMs);
   },
+
+  cover(into, other, p, now) {
+    // Both in now's window (or a later one, the clock gone back) under the policy's length; the
+    // estimate grows with prev and with curr, so the larger of each is above both, now and later.
+    const a = { ...into };
+    const b = { ...other };
+    for (const x of [a, b]) {
+      reshape(x, p, now);
+      rebase(x, p, now);
+    }
+    const k = Math.max(a.win, b.win, Math.floor(now / p.windowMs));
+    into.win = k;
+    into.prev = Math.max(prevAt(a, k), prevAt(b, k));
+    into.curr = Math.max(currAt(a, k), currAt(b, k));
+    into.w = p.windowMs;
+  },
+
+  rank(s, p) {
+    const w = s.w ?? p.windowMs;
+    return (s.win + 1) * w + (s.curr >= p.limit ? w : (w * s.curr) / p.limit);
+  },
 };

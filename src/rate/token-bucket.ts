@@ -77,4 +77,16 @@ export const tokenBucket: RateAlgorithm<TokenBucketPolicy, TokenBucketState> = {
   idleAt(s, p) {
     return s.last + ((p.burst - s.tokens) * p.perMs) / p.rate;
   },
+
+  cover(into, other, p, now) {
+    // Fewer tokens now stays fewer: both refill at the policy's rate up to the same burst.
+    const a = refilled(into, p, now);
+    const b = refilled(other, p, now);
+    into.tokens = a < b ? a : b;
+    into.last = now;
+  },
+
+  rank(s, p) {
+    return tokenBucket.idleAt(s, p);
+  },
 };

@@ -5,7 +5,8 @@
  * workers' IPC calls with it, and `drop(id)` gives back everything a dead worker held.
  *
  * Tokens: one bucket per key in a {@link MemoryStore} (the same formulas as a process's own
- * limiter), on this process's monotonic clock; a take is a `consume` of `min`, then of as
+ * limiter, and the same bound: a full table evicts into its floors, memory-store.ts), on this
+ * process's monotonic clock; a take is a `consume` of `min`, then of as
  * many more as are there up to `max`. Slots: per name, what each holder leases and wants;
  * `Σ held <= limit` always (a holder's slots count from the moment they are granted here
  * until its give-back arrives here).
@@ -137,14 +138,14 @@ export class LeaseLedger {
     this.#tables.delete(name);
   }
 
-  /** Tables only dead holders used: forgotten once every bucket in them is full again (equal to none). */
+  /** Tables only dead holders used: forgotten once every bucket in them, and the floor of every tenant it evicted, is full again (equal to none). */
   #forgetOrphans(): void {
     const now = this.#now();
     for (const [name, users] of this.#users) {
       if (users.size > 0) continue;
       const t = this.#tables.get(name);
       t?.prune(now);
-      if (t === undefined || t.size === 0) this.#forgetTable(name);
+      if (t === undefined || (t.size === 0 && t.floors === 0)) this.#forgetTable(name);
     }
   }
 

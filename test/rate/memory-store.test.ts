@@ -161,17 +161,22 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(0);
   });
 
-  it('a full table of live state refuses new keys (full, counted) and never resets a held one', () => {
-    const store = new MemoryStore({ maxKeys: 3, minTurnoverMs: 1000 });
+  it('a full table of live state evicts the key first to go idle into its floor; a newcomer refused by the floor is full, a held key never reset', () => {
+    const store = new MemoryStore({ maxKeys: 3 });
     for (const k of ['a', 'b', 'c']) expect(store.consume(k, tb, 10, 0, 0).allowed).toBe(true); // all empty: idle at 10 000
-    const refused = store.consume('d', tb, 1, 1, 0);
+    // Nothing evicted yet, so a newcomer is new: fresh, admitted; one of a, b, c makes room.
+    expect(store.consume('d', tb, 1, 1, 0)).toMatchObject({ allowed: true, facts: { remaining: 9 } });
+    expect([store.size, store.keysEvicted, store.floors]).toEqual([3, 1, 1]);
+    // The next one may be the key evicted: it starts from the floor, an empty bucket.
+    const refused = store.consume('e', tb, 1, 2, 0);
     expect(refused).toMatchObject({ allowed: false, full: true, delayMs: 0 });
-    expect(refused.retryAfterMs).toBe(9999); // when the first held key is idle again
+    expect(refused.retryAfterMs).toBe(998); // when the floor has a unit again
     expect(store.keysRefused).toBe(1);
     expect(store.size).toBe(3);
-    expect(store.consume('a', tb, 1, 2, 0).allowed).toBe(false); // still spent
-    // Once a held key is idle (full again), it is the one forgotten and the newcomer gets in.
-    expect(store.consume('d', tb, 1, 10_000, 0)).toMatchObject({ allowed: true });
+    for (const k of ['a', 'b', 'c']) expect(store.consume(k, tb, 1, 2, 0).allowed).toBe(false); // still spent, held or not
+    // Once the floor is full again it is forgotten, and a newcomer starts fresh.
+    expect(store.consume('e', tb, 1, 10_000, 0)).toMatchObject({ allowed: true, facts: { remaining: 9 } });
+    expect(store.floors).toBe(0);
     expect(store.size).toBeLessThanOrEqual(3);
   });
 

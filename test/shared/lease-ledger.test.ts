@@ -61,6 +61,24 @@ describe('LeaseLedger: token tables', () => {
     ledger.drop('someone-else');
     expect(ledger.tokenTables()).toEqual({ count: 0, keys: 0 });
   });
+
+  it("a dead holder's full table is kept while the floor of the tenants it evicted is live, not only its buckets", () => {
+    let now = 0;
+    const ledger = new LeaseLedger({ now: () => now });
+    const t = { name: 'limit', maxKeys: 2 };
+    ledger.useTable('w1', t, true);
+    for (const key of ['a', 'b']) expect(ledger.takeTokens(key, policy, 10, 10, t).taken).toBe(10); // spent until 1000
+    expect(ledger.takeTokens('c', policy, 1, 1, t).taken).toBe(1); // evicts a into the floor (spent until 1000)
+    // b and c give everything back: both full again, idle.
+    ledger.returnTokens('b', policy, 10, t);
+    ledger.returnTokens('c', policy, 1, t);
+    now = 1;
+    ledger.drop('w1');
+    expect(ledger.tokenTables()).toEqual({ count: 1, keys: 0 });
+    ledger.useTable('w2', t, true);
+    // The evicted tenant is still spent: forgetting the table with its floor would give it a fresh burst.
+    expect(ledger.takeTokens('a', policy, 1, 1, t)).toMatchObject({ taken: 0, full: true });
+  });
 });
 
 describe('LeaseLedger: slot pools', () => {
