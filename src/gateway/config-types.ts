@@ -185,9 +185,10 @@ export interface RateLimitConfig {
   /** Refusals count as `quota` (still 429). @default false */
   readonly quota?: boolean;
   /**
-   * Most tenants remembered. Only idle state (a full bucket, an unused window) is forgotten to
-   * make room; when every one is live a new tenant is refused with 503 `keys_full` — a spent
-   * quota is never reset by key churn. @default 100000
+   * Most tenants remembered. Idle state (a full bucket, an unused window) is forgotten by time;
+   * when every one is live, a new tenant takes the place of the least-used one and starts from its
+   * usage (never less: a spent quota is never reset by key churn), and one refused only by that
+   * inherited usage gets 503 `keys_full`. README, "Key tables under random keys". @default 100000
    */
   readonly maxKeys?: number;
   /** Per-tenant policies, keyed as the tenant resolver writes them (`key:gold-customer`, `ip:10.0.0.7`). */

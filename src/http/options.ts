@@ -34,7 +34,7 @@ export type RateLimitOption = RatePolicyInput & {
   readonly quota?: boolean;
   /** Where per-tenant state lives. @default a MemoryStore of `maxKeys` keys */
   readonly store?: RateStore;
-  /** Most tenants held by the default memory store; when all are live, new tenants are refused (`keys_full`, 503). Integer >= 2. @default 100000 */
+  /** Most tenants held by the default memory store; when all are live, a new tenant takes the least-used one's place and usage (refused `keys_full`, 503, when that usage is spent). Integer >= 2. @default 100000 */
   readonly maxKeys?: number;
 };
 
