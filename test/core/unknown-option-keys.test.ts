@@ -39,7 +39,10 @@ describe('unknown option keys', () => {
     const keyed = new KeyedRateLimiter({ name: 'k', policy: { algorithm: 'gcra', rate: 1, burst: 1 }, maxKeys: 2, minTurnoverMs: 0 });
     expect(keyed.tryAdmit({ key: 'a' }).ok).toBe(true);
     expect(keyed.tryAdmit({ key: 'b' }).ok).toBe(true);
-    const third = keyed.tryAdmit({ key: 'c' });
-    expect(third.ok === false && third.reason).toBe('keys_full');
+    // A table of 2: the third key evicts one into the floor (a spent bucket); the fourth starts from it.
+    expect(keyed.tryAdmit({ key: 'c' }).ok).toBe(true);
+    const fourth = keyed.tryAdmit({ key: 'd' });
+    expect(fourth.ok === false && fourth.reason).toBe('keys_full');
+    expect(keyed.stats().keys).toBe(2);
   });
 });
