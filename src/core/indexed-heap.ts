@@ -1,7 +1,7 @@
 /**
  * A binary min-heap whose nodes know their slot, so any node can be removed in O(log n)
- * (a cancelled timer, an aborted waiter). Internal: used by the virtual clock and the
- * priority discipline.
+ * (a cancelled timer, an aborted waiter). Internal: used by the virtual clock, the
+ * priority discipline and the memory rate store.
  */
 export interface HeapNode {
   /** Slot in the heap; -1 when not in it. */
@@ -49,6 +49,14 @@ export class IndexedHeap<T extends HeapNode> {
       this.#down(last.index);
     }
     return true;
+  }
+
+  /** `node`'s key changed (either way): move it to its place. */
+  update(node: T): void {
+    const i = node.index;
+    if (i < 0 || this.#items[i] !== node) return;
+    this.#up(i);
+    this.#down(node.index);
   }
 
   /** Empty the heap; returns the nodes in heap order. */

@@ -28,11 +28,11 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { IndexedHeap } from '../core/indexed-heap.js';
+import type { HeapNode } from '../core/indexed-heap.js';
 import { optInt, optNumber } from '../core/options.js';
 import type { RateDecision } from './algorithm.js';
 import { algorithmOf } from './algorithms.js';
-import { IdleHeap } from './idle-heap.js';
-import type { HeapEntry } from './idle-heap.js';
 import type { RatePolicy } from './policy.js';
 import type { RateStore } from './store.js';
 
@@ -60,7 +60,9 @@ const KEYS = optionKeys<MemoryStoreOptions>({ maxKeys: true, minTurnoverMs: true
  * call that makes a key more used costs the heap nothing; one that makes it less used (a
  * refund, a clock set back) lowers `at` at once.
  */
-interface Entry extends HeapEntry {
+interface Entry extends HeapNode {
+  /** Heap key: at or before `idleAt` (see above). */
+  at: number;
   readonly key: string;
   /** From then on the state is exactly a fresh one: forgetting it changes no decision. */
   idleAt: number;
@@ -88,7 +90,7 @@ export class MemoryStore implements RateStore {
   readonly maxKeys: number;
   readonly minTurnoverMs: number;
   readonly #map = new Map<string, Entry>();
-  readonly #heap = new IdleHeap<Entry>();
+  readonly #heap = new IndexedHeap<Entry>((a, b) => a.at < b.at);
   readonly #floors = new Map<string, Floor>();
   readonly #shapes = new WeakMap<RatePolicy, string>();
   /** No full tidy-up by prune before then. */
@@ -162,7 +164,7 @@ export class MemoryStore implements RateStore {
       return { allowed: false, delayMs: 0, retryAfterMs, facts: d.facts, full: true };
     }
     const rank = algo.rank(s, policy);
-    const entry: Entry = { key, state: s, policy, at: rank, idleAt: algo.idleAt(s, policy), rank, i: -1 };
+    const entry: Entry = { key, state: s, policy, at: rank, idleAt: algo.idleAt(s, policy), rank, index: -1 };
     this.#map.set(key, entry);
     this.#heap.push(entry);
     return d;
@@ -207,7 +209,7 @@ export class MemoryStore implements RateStore {
     // Each entry is raised at most once: then its `at` is after now.
     for (let top = this.#heap.peek(); top !== undefined && top.at <= now; top = this.#heap.peek()) {
       if (top.idleAt <= now) this.#remove(top);
-      else this.#heap.raiseTop(MemoryStore.#due(top, now));
+      else this.#raise(top, MemoryStore.#due(top, now));
     }
     this.#dropIdleFloors(now);
   }
@@ -217,8 +219,13 @@ export class MemoryStore implements RateStore {
     e.rank = rank;
     if (rank < e.at) {
       e.at = rank;
-      this.#heap.lowered(e);
+      this.#heap.update(e);
     }
+  }
+
+  #raise(e: Entry, at: number): void {
+    e.at = at;
+    this.#heap.update(e);
   }
 
   /** Where `e` belongs in the heap at `now`: its rank while that is ahead, else its idleAt. */
@@ -237,7 +244,7 @@ export class MemoryStore implements RateStore {
       const top = this.#heap.peek();
       if (top === undefined || top.at > now) return;
       if (top.idleAt <= now) this.#remove(top);
-      else this.#heap.raiseTop(MemoryStore.#due(top, now));
+      else this.#raise(top, MemoryStore.#due(top, now));
     }
   }
 
@@ -246,7 +253,7 @@ export class MemoryStore implements RateStore {
     let looks = EVICT_LOOKS;
     let top = this.#heap.peek()!;
     while (top.idleAt > now && top.at < MemoryStore.#due(top, now) && looks-- > 0) {
-      this.#heap.raiseTop(MemoryStore.#due(top, now));
+      this.#raise(top, MemoryStore.#due(top, now));
       top = this.#heap.peek()!;
     }
     if (top.idleAt > now) {
