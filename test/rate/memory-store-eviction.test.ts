@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { algorithmOf, MemoryStore, ratePolicy } from '../../src/rate/index.js';
-import type { RatePolicy, RatePolicyInput } from '../../src/rate/index.js';
+import type { RatePolicy } from '../../src/rate/index.js';
+import { anyPolicy } from './arbitraries.js';
 
 const scale = Number(process.env['RATE_PROPERTY_SCALE'] ?? 1);
 const DAY = 86_400_000;
@@ -64,11 +65,6 @@ describe('MemoryStore full of random keys', () => {
   });
 });
 
-const anyPolicy: fc.Arbitrary<RatePolicyInput> = fc.oneof(
-  fc.record({ algorithm: fc.constant('token-bucket' as const), rate: fc.integer({ min: 1, max: 5 }), perMs: fc.constant(1000), burst: fc.integer({ min: 1, max: 5 }) }),
-  fc.record({ algorithm: fc.constant('gcra' as const), rate: fc.integer({ min: 1, max: 5 }), perMs: fc.constant(1000), burst: fc.integer({ min: 1, max: 5 }) }),
-  fc.record({ algorithm: fc.constant('sliding-window' as const), limit: fc.integer({ min: 1, max: 5 }), windowMs: fc.constantFrom(500, 1000) }),
-);
 
 describe('MemoryStore evictions never admit a key more than its policy allows', () => {
   it('what a tiny store admits for each key, an unbounded one admits too (any policies, costs, gaps, refunds)', () => {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { isPromise, VirtualClock } from '../../src/core/index.js';
 import type { AdmissionContext } from '../../src/core/index.js';
 import { gcra, Gcra, KeyedRateLimiter, ratePolicy, SlidingWindow, slidingWindow, TokenBucket, tokenBucket } from '../../src/rate/index.js';
-import type { GcraPolicy, RatePolicyInput, SlidingWindowPolicy, TokenBucketPolicy } from '../../src/rate/index.js';
+import type { GcraPolicy, SlidingWindowPolicy, TokenBucketPolicy } from '../../src/rate/index.js';
+import { anyPolicy } from './arbitraries.js';
 
 /** RATE_PROPERTY_SCALE=20 npx vitest run test/rate — a longer hunt for counterexamples. */
 const scale = Number(process.env['RATE_PROPERTY_SCALE'] ?? 1);
@@ -187,11 +188,6 @@ describe('sliding window', () => {
   });
 });
 
-const anyPolicy: fc.Arbitrary<RatePolicyInput> = fc.oneof(
-  fc.record({ algorithm: fc.constant('token-bucket' as const), rate: fc.integer({ min: 1, max: 5 }), perMs: fc.constant(1000), burst: fc.integer({ min: 1, max: 5 }) }),
-  fc.record({ algorithm: fc.constant('gcra' as const), rate: fc.integer({ min: 1, max: 5 }), perMs: fc.constant(1000), burst: fc.integer({ min: 1, max: 5 }) }),
-  fc.record({ algorithm: fc.constant('sliding-window' as const), limit: fc.integer({ min: 1, max: 5 }), windowMs: fc.constantFrom(500, 1000) }),
-);
 
 describe('keyed limiter', () => {
   it('memory stays within maxKeys under any key stream', () => {
