@@ -64,9 +64,9 @@ export interface RateAlgorithm<P extends RatePolicy, S extends object> {
   cover(into: S, other: S, policy: P, now: number): void;
   /**
    * A time at or before `idleAt(state, policy)`, later the more `state` has used (under one
-   * policy): the memory store evicts the key with the earliest. The token bucket's and GCRA's
-   * is their idleAt; a sliding window's idleAt is the same for every count in a window, so its
-   * rank adds the current count's share of the limit.
+   * policy): the memory store evicts the key with the earliest, and one whose rank has passed
+   * first of all. The token bucket's and GCRA's is their idleAt; a sliding window's idleAt is
+   * the same for every count in a window, so its rank is when its estimate falls under one unit.
    */
   rank(state: S, policy: P): number;
 }

@@ -55,10 +55,10 @@ export const MEMORY_STORE_DEFAULTS = { maxKeys: 100_000, minTurnoverMs: 1000 } a
 const KEYS = optionKeys<MemoryStoreOptions>({ maxKeys: true, minTurnoverMs: true });
 
 /**
- * A held key. Its heap key `at` is at or before both `rank` and `idleAt`, and raised lazily
- * (when the entry reaches the heap's top) to `rank` while that is ahead, then to `idleAt`: a
- * call that makes a key more used costs the heap nothing; one that makes it less used (a
- * refund, a clock set back) lowers `at` at once.
+ * A held key. Its heap key `at` is at or before `rank` (itself at or before `idleAt`), and
+ * raised to it lazily, when the entry reaches the heap's top: a call that makes a key more used
+ * costs the heap nothing; one that makes it less used (a refund, a clock set back) lowers `at`
+ * at once.
  */
 interface Entry extends HeapNode {
   /** Heap key: at or before `idleAt` (see above). */
@@ -206,10 +206,11 @@ export class MemoryStore implements RateStore {
   prune(now: number): void {
     if (now < this.#pruneAfter) return;
     this.#pruneAfter = now + this.minTurnoverMs;
-    // Each entry is raised at most once: then its `at` is after now.
+    // Each entry is raised at most once; a top whose rank has passed (nearly idle) ends it.
     for (let top = this.#heap.peek(); top !== undefined && top.at <= now; top = this.#heap.peek()) {
       if (top.idleAt <= now) this.#remove(top);
-      else this.#raise(top, MemoryStore.#due(top, now));
+      else if (top.at < top.rank) this.#raise(top, top.rank);
+      else break;
     }
     this.#dropIdleFloors(now);
   }
@@ -228,23 +229,24 @@ export class MemoryStore implements RateStore {
     this.#heap.update(e);
   }
 
-  /** Where `e` belongs in the heap at `now`: its rank while that is ahead, else its idleAt. */
-  static #due(e: Entry, now: number): number {
-    return e.rank > now ? e.rank : e.idleAt;
-  }
 
   #remove(e: Entry): void {
     this.#heap.remove(e);
     this.#map.delete(e.key);
   }
 
-  /** A few heap tops: idle ones dropped, stale ones brought up to date. */
+  /**
+   * A few heap tops: idle ones dropped, stale ones raised to their rank. A top at its rank and
+   * not idle (a window whose rank has passed: under one unit left to forget) stays there — the
+   * first to evict — and holds up the others until it is idle, at most one window.
+   */
   #tend(now: number): void {
     for (let i = 0; i < TEND_STEP; i++) {
       const top = this.#heap.peek();
       if (top === undefined || top.at > now) return;
       if (top.idleAt <= now) this.#remove(top);
-      else this.#raise(top, MemoryStore.#due(top, now));
+      else if (top.at < top.rank) this.#raise(top, top.rank);
+      else return;
     }
   }
 
@@ -252,8 +254,8 @@ export class MemoryStore implements RateStore {
   #makeRoom(now: number): boolean {
     let looks = EVICT_LOOKS;
     let top = this.#heap.peek()!;
-    while (top.idleAt > now && top.at < MemoryStore.#due(top, now) && looks-- > 0) {
-      this.#raise(top, MemoryStore.#due(top, now));
+    while (top.idleAt > now && top.at < top.rank && looks-- > 0) {
+      this.#raise(top, top.rank);
       top = this.#heap.peek()!;
     }
     if (top.idleAt > now) {

@@ -211,7 +211,11 @@ export const slidingWindow: RateAlgorithm<SlidingWindowPolicy, SlidingWindowStat
   },
 
   rank(s, p) {
+    // When the estimate falls under one unit (then the state is all but idle): in the window
+    // after its own for a current count (curr · (1 − f) < 1), in its own for a previous one.
     const w = s.w ?? p.windowMs;
-    return (s.win + 1) * w + (s.curr >= p.limit ? w : (w * s.curr) / p.limit);
+    if (s.curr > 0) return (s.win + 2) * w - w / (s.curr > 1 ? s.curr : 1);
+    if (s.prev > 0) return (s.win + 1) * w - w / (s.prev > 1 ? s.prev : 1);
+    return s.win * w;
   },
 };

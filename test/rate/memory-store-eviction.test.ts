@@ -143,3 +143,21 @@ describe('RateAlgorithm.cover', () => {
     );
   });
 });
+
+describe('MemoryStore eviction order across a window boundary', () => {
+  it('half a day into the next window, a newcomer evicts a key that used one unit yesterday, not the one that used 60', () => {
+    const p = ratePolicy({ algorithm: 'sliding-window', limit: 100, windowMs: DAY });
+    const store = new MemoryStore({ maxKeys: 100 });
+    for (let i = 0; i < 100; i++) {
+      if (i === 50) expect(store.consume('heavy', p, 60, 1000, 0).allowed).toBe(true);
+      else expect(store.consume(`light:${i}`, p, 1, 1000, 0).allowed).toBe(true);
+    }
+    const noon = DAY + DAY / 2; // yesterday's counts weigh half: heavy 30, each light key 0.5
+    for (let i = 0; i < 20; i++) {
+      const d = store.consume(`new:${i}`, p, 1, noon, 0);
+      expect(d).toMatchObject({ allowed: true });
+      expect(d.facts.remaining).toBeGreaterThanOrEqual(97);
+    }
+    expect(store.available('heavy', p, noon)).toBe(70); // held, never folded into a floor
+  });
+});
