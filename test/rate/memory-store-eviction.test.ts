@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { algorithmOf, MemoryStore, ratePolicy } from '../../src/rate/index.js';
+import { MAX_FLOORS } from '../../src/rate/memory-store.js';
 import type { RatePolicy } from '../../src/rate/index.js';
 import { anyPolicy } from './arbitraries.js';
 
@@ -159,5 +160,22 @@ describe('MemoryStore eviction order across a window boundary', () => {
       expect(d.facts.remaining).toBeGreaterThanOrEqual(97);
     }
     expect(store.available('heavy', p, noon)).toBe(70); // held, never folded into a floor
+  });
+});
+
+describe('MemoryStore floors are bounded', () => {
+  it(`a new key whose eviction would need floor number ${MAX_FLOORS + 1} is refused full (keys_full), and nothing is evicted`, () => {
+    // Every key a policy of its own (as an override function computing rates per tenant might make).
+    const policyOf = (i: number): RatePolicy => ratePolicy({ algorithm: 'gcra', rate: 1, perMs: DAY + i, burst: 2 });
+    const store = new MemoryStore({ maxKeys: 2 });
+    for (let i = 0; i < MAX_FLOORS + 2; i++) expect(store.consume(`k${i}`, policyOf(i), 1, 0, 0).allowed).toBe(true);
+    expect([store.floors, store.keysEvicted, store.keysRefused]).toEqual([MAX_FLOORS, MAX_FLOORS, 0]);
+    const d = store.consume('one-more', policyOf(MAX_FLOORS + 2), 1, 0, 0);
+    expect(d).toMatchObject({ allowed: false, full: true });
+    expect(d.retryAfterMs).toBeGreaterThan(0);
+    expect([store.floors, store.keysEvicted, store.keysRefused, store.size]).toEqual([MAX_FLOORS, MAX_FLOORS, 1, 2]);
+    // The keys held are served as ever; once the floors are idle they go, and the newcomer gets in.
+    expect(store.consume(`k${MAX_FLOORS + 1}`, policyOf(MAX_FLOORS + 1), 1, 0, 0)).toMatchObject({ allowed: true });
+    expect(store.consume('one-more', policyOf(MAX_FLOORS + 2), 1, 3 * DAY, 0)).toMatchObject({ allowed: true, facts: { remaining: 1 } });
   });
 });
