@@ -1,5 +1,6 @@
 // What the forwarder needs of the gateway around it (proxy.ts), apart from the request.
 import type { ServerResponse } from 'node:http';
+import type { ProxyHeader } from '../http/forwarded.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { ReadWatch } from './read-watch.js';
@@ -9,6 +10,8 @@ import type { UpstreamFailure } from './upstream-failures.js';
 
 export interface ForwardContext {
   readonly trusted: TrustCheck | undefined;
+  /** The header trusted proxies write (`proxyHeader`); the other is rebuilt from it (forward-headers.ts). @default 'x-forwarded-for' */
+  readonly proxyHeader?: ProxyHeader;
   /** Request headers dropped unless the peer is trusted (lowercase; forward-headers.ts). */
   readonly stripped: ReadonlySet<string>;
   /** Response bytes held per client ahead of what it read (`server.responseBuffer`). */

@@ -3,7 +3,9 @@
  * header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, and Proxy-*) belong
  * to one connection and are dropped both ways, and so is `Proxy` (httpoxy). X-Forwarded-For/-Proto/-Host and Forwarded
  * (RFC 7239) are appended to when the peer is a trusted proxy, and replaced otherwise: an
- * untrusted client cannot plant an address the upstream will believe. For the same reason
+ * untrusted client cannot plant an address the upstream will believe. Trusted proxies write
+ * one of the two (`proxyHeader`); the other is rebuilt from it, not appended to, since such a
+ * proxy passes it on as the client sent it (forwardingChains). For the same reason
  * the other headers through which proxies speak for a client (X-Real-IP, True-Client-IP,
  * every other X-Forwarded-*, X-Original-URL, ...: STRIPPED_HEADERS) and those the operator
  * lists (`server.stripHeaders`) are dropped unless the peer is a trusted proxy.
@@ -11,7 +13,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
-import { parseIp } from '../http/ip.js';
+import type { ProxyHeader } from '../http/forwarded.js';
+import { parseIp, parseNode } from '../http/ip.js';
 import { decremented, hopCounted } from './max-forwards.js';
 import { listElements } from './header-lists.js';
 
@@ -241,17 +244,85 @@ function factsOf(req: IncomingMessage, trusted: TrustCheck | undefined): PeerFac
   return facts;
 }
 
+/** An X-Forwarded-For entry (an address, with a port or not) as a Forwarded `for=` value, as written; anything else is `unknown`. */
+function forNode(entry: string): string {
+  const text = entry.trim();
+  const ip = parseNode(text);
+  return `for=${ip === undefined ? 'unknown' : forwardedValue(ip.family === 6 && !text.startsWith('[') ? `[${text}]` : text)}`;
+}
+
+/** The address of a Forwarded element's `for=` node, as written (brackets and port taken off), for X-Forwarded-For; anything else is `unknown`. */
+function nodeAddress(element: string): string {
+  const node = forwardedParam(element, 'for');
+  if (node === undefined || parseNode(node) === undefined) return 'unknown';
+  if (node.startsWith('[')) return node.slice(1, node.indexOf(']'));
+  const colon = node.indexOf(':');
+  return colon >= 0 && colon === node.lastIndexOf(':') ? node.slice(0, colon) : node;
+}
+
+/** A parameter of a Forwarded element (`proto`, `host`), unquoted; undefined when absent. */
+function forwardedParam(element: string, name: string): string | undefined {
+  for (const pair of element.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== name) continue;
+    const value = pair.slice(eq + 1).trim();
+    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
+  }
+  return undefined;
+}
+
+interface Chains {
+  readonly xff: string;
+  readonly forwarded: string;
+  readonly proto: string;
+  readonly host: string;
+}
+
+/**
+ * The forwarding headers sent upstream. From an untrusted peer: the peer alone, whatever the
+ * client wrote. From a trusted proxy: the chain it wrote (`kind`, the header trusted proxies
+ * write) with the peer appended, and the other header rebuilt from that chain — a proxy that
+ * writes X-Forwarded-For passes a client's `Forwarded: for=…` on untouched, and appended to it
+ * reached the upstream as `for=<planted>, for=<proxy>`, two for= of which the first the client
+ * chose (and the other way round with `proxyHeader: forwarded`). X-Forwarded-Proto/-Host come
+ * from the trusted proxy: its own headers with X-Forwarded-For, its element's proto/host with
+ * Forwarded.
+ */
+function forwardingChains(h: IncomingMessage['headers'], facts: PeerFacts, host: string, kind: ProxyHeader): Chains {
+  const { peer, believe, element } = facts;
+  const own: Chains = { xff: peer, forwarded: element, proto: 'http', host };
+  if (!believe) return own;
+  if (kind === 'forwarded') {
+    const fwd = single(h.forwarded);
+    if (fwd === undefined || fwd.trim() === '') return own;
+    const elements = fwd.split(',');
+    const last = elements[elements.length - 1]!;
+    const fors = elements.map(nodeAddress);
+    return { xff: `${fors.join(', ')}, ${peer}`, forwarded: `${fwd}, ${element}`, proto: forwardedParam(last, 'proto') ?? 'http', host: forwardedParam(last, 'host') ?? host };
+  }
+  const xff = single(h['x-forwarded-for']);
+  const proto = single(h['x-forwarded-proto']);
+  const fhost = single(h['x-forwarded-host']);
+  const chained = xff !== undefined && xff.trim() !== '';
+  return {
+    xff: chained ? `${xff}, ${peer}` : peer,
+    forwarded: chained ? `${xff.split(',').map(forNode).join(', ')}, ${element}` : element,
+    proto: proto !== undefined && proto !== '' ? proto : 'http',
+    host: fhost !== undefined && fhost !== '' ? fhost : host,
+  };
+}
+
 /**
  * The request headers sent upstream, as a flat name/value list: the client's end-to-end
  * headers (raw: order and duplicates kept; from an untrusted peer, without `stripped` and
- * X-Forwarded-*), then the upstream's Host and the forwarding headers, appended to when the
- * peer is a trusted proxy and replaced otherwise.
+ * X-Forwarded-*), then the upstream's Host and the forwarding headers (forwardingChains):
+ * `kind` is the header trusted proxies write (`proxyHeader`).
  */
-export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, trusted: TrustCheck | undefined, stripped: ReadonlySet<string> = DEFAULT_STRIPPED): string[] {
+export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, trusted: TrustCheck | undefined, stripped: ReadonlySet<string> = DEFAULT_STRIPPED, kind: ProxyHeader = 'x-forwarded-for'): string[] {
   const raw = req.rawHeaders;
   const named = namedInRaw(raw);
   const facts = factsOf(req, trusted);
-  const { peer, believe } = facts;
+  const { believe } = facts;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
@@ -269,21 +340,17 @@ export function upstreamRequestHead(req: IncomingMessage, upstreamHost: string, 
   }
   const h = req.headers;
   const host = h.host ?? upstreamHost;
-  const xff = single(h['x-forwarded-for']);
-  const proto = single(h['x-forwarded-proto']);
-  const fhost = single(h['x-forwarded-host']);
-  const fwd = single(h.forwarded);
   if (facts.host !== host) {
     facts.host = host;
     facts.element = `${facts.forParam};host=${forwardedValue(host)};proto=http`;
   }
-  const element = facts.element;
+  const chains = forwardingChains(h, facts, host, kind);
   out.push(
     'host', upstreamHost,
-    'x-forwarded-for', believe && xff !== undefined && xff !== '' ? `${xff}, ${peer}` : peer,
-    'x-forwarded-proto', believe && proto !== undefined && proto !== '' ? proto : 'http',
-    'x-forwarded-host', believe && fhost !== undefined && fhost !== '' ? fhost : host,
-    'forwarded', believe && fwd !== undefined && fwd !== '' ? `${fwd}, ${element}` : element,
+    'x-forwarded-for', chains.xff,
+    'x-forwarded-proto', chains.proto,
+    'x-forwarded-host', chains.host,
+    'forwarded', chains.forwarded,
     // RFC 9110 section 7.6.3: a gateway sends Via in each request it forwards (after the client's own, if any).
     'via', `${req.httpVersion} sluice`,
   );

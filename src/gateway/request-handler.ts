@@ -342,6 +342,7 @@ function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardCont
   const table = state.table;
   return {
     trusted: table.trusted,
+    ...(table.config.proxyHeader !== undefined ? { proxyHeader: table.config.proxyHeader } : {}),
     stripped: table.stripped,
     responseBuffer: table.config.server.responseBuffer,
     responseMemory: state.responseMemory,

@@ -44,7 +44,7 @@ export function forward(
         origin: u.origin,
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
         path: `${u.basePath}${req.url ?? '/'}`,
-        headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped),
+        headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped, ctx.proxyHeader),
         body: body.bytes,
         // Kept alive after a HEAD too (undici closes it by default, its issue 258): a HEAD's pool is its own.
         ...(head ? { reset: false } : {}),

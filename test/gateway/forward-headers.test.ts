@@ -169,13 +169,41 @@ describe('upstreamRequestHead', () => {
     }
   });
 
-  it('appends to the forwarding headers of a trusted peer', () => {
+  it('appends to the forwarding headers of a trusted peer: the header it writes, and Forwarded rebuilt from that chain', () => {
     const head = upstreamRequestHead(fakeRequest(clientRaw, '127.0.0.1'), UPSTREAM, loopback);
     expect(valuesOf(head, 'host')).toEqual([UPSTREAM]);
     expect(valuesOf(head, 'x-forwarded-for')).toEqual(['6.6.6.6, 127.0.0.1']);
     expect(valuesOf(head, 'x-forwarded-proto')).toEqual(['https']);
     expect(valuesOf(head, 'x-forwarded-host')).toEqual(['evil.example']);
-    expect(valuesOf(head, 'forwarded')).toEqual(['for=6.6.6.6;proto=https, for=127.0.0.1;host="gw.example:8080";proto=http']);
+    expect(valuesOf(head, 'forwarded')).toEqual(['for=6.6.6.6, for=127.0.0.1;host="gw.example:8080";proto=http']);
+    // With proxyHeader: forwarded, Forwarded is the chain and X-Forwarded-* come from it.
+    const fwd = upstreamRequestHead(fakeRequest(clientRaw, '127.0.0.1'), UPSTREAM, loopback, undefined, 'forwarded');
+    expect(valuesOf(fwd, 'forwarded')).toEqual(['for=6.6.6.6;proto=https, for=127.0.0.1;host="gw.example:8080";proto=http']);
+    expect(valuesOf(fwd, 'x-forwarded-for')).toEqual(['6.6.6.6, 127.0.0.1']);
+    expect(valuesOf(fwd, 'x-forwarded-proto')).toEqual(['https']);
+    expect(valuesOf(fwd, 'x-forwarded-host')).toEqual(['gw.example:8080']);
+  });
+
+  it('a trusted proxy that writes X-Forwarded-For passes a client-planted Forwarded on: the upstream never gets its for=, only the chain the proxy wrote', () => {
+    // The client sent `Forwarded: for=6.6.6.6` to the proxy, which appended the client to X-Forwarded-For only.
+    const raw = ['Host', 'gw', 'Forwarded', 'for=6.6.6.6;host=admin.internal;proto=https', 'X-Forwarded-For', '198.51.100.9'];
+    const head = upstreamRequestHead(fakeRequest(raw, '127.0.0.1'), UPSTREAM, loopback, undefined, 'x-forwarded-for');
+    expect(valuesOf(head, 'forwarded')).toEqual(['for=198.51.100.9, for=127.0.0.1;host=gw;proto=http']);
+    expect(valuesOf(head, 'x-forwarded-for')).toEqual(['198.51.100.9, 127.0.0.1']);
+    expect(head.join('\n')).not.toContain('6.6.6.6');
+    // Without any X-Forwarded-For from it: the peer's own element alone.
+    const bare = upstreamRequestHead(fakeRequest(['Host', 'gw', 'Forwarded', 'for=6.6.6.6'], '127.0.0.1'), UPSTREAM, loopback);
+    expect(valuesOf(bare, 'forwarded')).toEqual(['for=127.0.0.1;host=gw;proto=http']);
+  });
+
+  it('a trusted proxy that writes Forwarded passes a client-planted X-Forwarded-For (and -Proto, -Host) on: the upstream gets the Forwarded chain in them', () => {
+    const raw = ['Host', 'gw', 'X-Forwarded-For', '6.6.6.6', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'admin.internal', 'Forwarded', 'for="[2001:db8::9]:4711";host=shop.example;proto=https'];
+    const head = upstreamRequestHead(fakeRequest(raw, '127.0.0.1'), UPSTREAM, loopback, undefined, 'forwarded');
+    expect(valuesOf(head, 'x-forwarded-for')).toEqual(['2001:db8::9, 127.0.0.1']);
+    expect(valuesOf(head, 'x-forwarded-proto')).toEqual(['https']);
+    expect(valuesOf(head, 'x-forwarded-host')).toEqual(['shop.example']);
+    expect(valuesOf(head, 'forwarded')).toEqual(['for="[2001:db8::9]:4711";host=shop.example;proto=https, for=127.0.0.1;host=gw;proto=http']);
+    expect(head.join('\n')).not.toMatch(/6\.6\.6\.6|admin\.internal/);
   });
 
   it('a trusted peer that sent repeated X-Forwarded-For headers keeps them all, in order, before itself', () => {
@@ -196,8 +224,8 @@ describe('upstreamRequestHead', () => {
     const socket = { remoteAddress: '127.0.0.1' };
     const on = (raw: readonly string[]): IncomingMessage => Object.assign(fakeRequest(raw, '127.0.0.1'), { socket }) as IncomingMessage;
     const xff = ['X-Forwarded-For', '203.0.113.1'];
-    expect(valuesOf(upstreamRequestHead(on(['Host', 'a', ...xff]), UPSTREAM, loopback), 'forwarded')).toEqual(['for=127.0.0.1;host=a;proto=http']);
-    expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, loopback), 'forwarded')).toEqual(['for=127.0.0.1;host=b;proto=http']);
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'a', ...xff]), UPSTREAM, loopback), 'forwarded')).toEqual(['for=203.0.113.1, for=127.0.0.1;host=a;proto=http']);
+    expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, loopback), 'forwarded')).toEqual(['for=203.0.113.1, for=127.0.0.1;host=b;proto=http']);
     expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, loopback), 'x-forwarded-for')).toEqual(['203.0.113.1, 127.0.0.1']);
     // The same connection after a reload that trusts nobody: its X-Forwarded-For is not believed any more.
     expect(valuesOf(upstreamRequestHead(on(['Host', 'b', ...xff]), UPSTREAM, undefined), 'x-forwarded-for')).toEqual(['127.0.0.1']);
@@ -210,8 +238,11 @@ describe('upstreamRequestHead', () => {
     expect(valuesOf(head, 'x-forwarded-for')).toEqual(['2001:db8::7']);
     expect(valuesOf(head, 'forwarded')).toEqual(['for="[2001:db8::7]";host=gw;proto=http']);
     // A trusted IPv6 proxy is appended the same way.
-    const trusted = upstreamRequestHead(fakeRequest(['Host', 'gw', 'Forwarded', 'for=192.0.2.1'], '::1'), UPSTREAM, loopback);
+    const trusted = upstreamRequestHead(fakeRequest(['Host', 'gw', 'Forwarded', 'for=192.0.2.1'], '::1'), UPSTREAM, loopback, undefined, 'forwarded');
     expect(valuesOf(trusted, 'forwarded')).toEqual(['for=192.0.2.1, for="[::1]";host=gw;proto=http']);
+    // An IPv6 address in a trusted X-Forwarded-For is bracketed and quoted in the Forwarded built from it.
+    const fromXff = upstreamRequestHead(fakeRequest(['Host', 'gw', 'X-Forwarded-For', '2001:db8::1, unknown'], '::1'), UPSTREAM, loopback);
+    expect(valuesOf(fromXff, 'forwarded')).toEqual(['for="[2001:db8::1]", for=unknown, for="[::1]";host=gw;proto=http']);
   });
 
   it('writes an IPv4-mapped IPv6 peer as IPv4 (a dual-stack listener)', () => {
