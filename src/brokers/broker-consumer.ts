@@ -17,12 +17,19 @@ import type { Delivery } from './delivery.js';
 import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 import { FailurePolicy, describeError } from './failure-policy.js';
 import { HandlerTimeoutError, runWithin } from './handler-timeout.js';
+import { nonEmpty } from './options.js';
 import type { BrokerSource } from './source.js';
 
 /** `signal` aborts when the handler outlasts `handlerTimeoutMs` (its reason a HandlerTimeoutError): stop the work there. */
 export type Handler = (delivery: Delivery, signal: AbortSignal) => unknown;
 
 export interface BrokerConsumerOptions {
+  /**
+   * What the consumer is called in `stats().source` and the metrics' `source` label: two
+   * consumers of sources of one name (the same queue on two brokers, or twice) are told apart
+   * by theirs; consumers of one name are summed. Non-empty. @default source.name
+   */
+  readonly name?: string;
   /** Handlers running at once. Integer >= 1. @default 1 */
   readonly concurrency?: number;
   /**
@@ -72,6 +79,7 @@ export interface StopOptions {
 }
 
 export interface BrokerConsumerStats {
+  /** The consumer's `name` (by default its source's name). */
   readonly source: string;
   /** Where the consumer is: `running`, `stopping`, `stopped` (by stop()), `failed` (by its broker). */
   readonly state: ConsumerState;
@@ -117,10 +125,12 @@ export interface BrokerConsumerStats {
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity, handlerTimeoutMs: Infinity } as const;
 
 const STOP_KEYS = optionKeys<StopOptions>({ graceMs: true });
-const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true, onStop: true });
+const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ name: true, concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true, onStop: true });
 
 export class BrokerConsumer {
   readonly source: BrokerSource;
+  /** `options.name`, else the source's name: `stats().source`, the metrics' `source` label. */
+  readonly name: string;
   /**
    * Settles when the consumer stops: resolves after `stop()`, rejects when the broker fails it
    * (BrokerUnavailableError, QueueDeletedError). Left unobserved, that rejection is not an
@@ -170,6 +180,7 @@ export class BrokerConsumer {
     const handlerTimeoutMs = options.handlerTimeoutMs ?? CONSUMER_DEFAULTS.handlerTimeoutMs;
     this.#handlerTimeoutMs = handlerTimeoutMs === Infinity ? Infinity : optNumber('handlerTimeoutMs', handlerTimeoutMs, Number.MIN_VALUE, TIMER_MAX_MS);
     this.#policy = new FailurePolicy(options.onFailure);
+    this.name = options.name === undefined ? source.name : nonEmpty('name', options.name);
     this.#onError = options.onError;
     this.#onStop = options.onStop;
     this.source = source;
@@ -215,7 +226,7 @@ export class BrokerConsumer {
 
   stats(): BrokerConsumerStats {
     return {
-      source: this.source.name,
+      source: this.name,
       state: this.#state,
       received: this.#received,
       acked: this.#acked,

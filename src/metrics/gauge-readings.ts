@@ -9,7 +9,7 @@
 import { BREAKER_STATES } from '../breaker/index.js';
 import { PRESSURE_LEVELS } from '../pressure/index.js';
 import type { BrokerCountKey, Labels, ReadingKey } from './instruments.js';
-import { checkDistinct } from './options.js';
+import { checkDistinct, checkDistinctSource } from './options.js';
 import type { ConsumerStatsSource, MetricsConfig } from './options.js';
 
 export interface GaugeReading {
@@ -53,7 +53,9 @@ export function readGauges(c: MetricsConfig): GaugeReading[] {
     push('retryRetries', { budget: budget.name }, b.retries);
     push('retryRefused', { budget: budget.name }, b.refused);
   }
+  const sources = new Set<string>();
   for (const broker of c.brokers()) {
+    checkDistinctSource(sources, broker.name);
     push('brokerLag', { source: broker.name }, broker.lag);
     push('desiredConsumers', { source: broker.name }, broker.desiredConsumers);
   }

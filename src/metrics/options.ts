@@ -179,6 +179,13 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
       if (o.filter === undefined || o.filter(s.name, s.kind)) checkDistinct(seen, s);
     });
   }
+  if (Array.isArray(o.brokers)) {
+    const seen = new Set<string>();
+    (o.brokers as readonly BrokerGaugeSource[]).forEach((b, i) => {
+      if (typeof b?.name !== 'string') throw new InvalidOptionError(`brokers[${i}]`, 'a LagMonitor or a ConsumerScaling (with a name)', b);
+      checkDistinctSource(seen, b.name);
+    });
+  }
   if (Array.isArray(o.consumers)) {
     // Read at every scrape: a wrong entry (a LagMonitor, which goes in `brokers`) would fail each scrape instead.
     (o.consumers as readonly ConsumerStatsSource[]).forEach((c, i) => {
@@ -220,6 +227,15 @@ export function checkDistinct(seen: Set<string>, s: GateStats): void {
   const key = `${s.kind}\u0000${s.name}`;
   if (seen.has(key)) throw new InvalidOptionError('gates', `gates of distinct names (two ${s.kind} gates are named ${JSON.stringify(s.name)}; give each its own)`, s.name);
   seen.add(key);
+}
+
+/**
+ * Lag sources of one adapter are told apart by their `source` label: two LagMonitors (or
+ * ConsumerScalings) of one name would be one series showing either's lag. Throws, naming it.
+ */
+export function checkDistinctSource(seen: Set<string>, name: string): void {
+  if (seen.has(name)) throw new InvalidOptionError('brokers', `LagMonitors and ConsumerScalings of distinct names (two are named ${JSON.stringify(name)}: give each LagMonitor its own name option, and list a ConsumerScaling without its monitor)`, name);
+  seen.add(name);
 }
 
 function sources<T>(name: string, value: Sources<T> | undefined): () => Iterable<T> {
