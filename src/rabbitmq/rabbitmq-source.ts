@@ -10,9 +10,10 @@
  * that fails gives the original back to its queue (nack, requeue) rather than hold its prefetch
  * slot; a dead letter refused is held and tried again after a backoff (RabbitmqCopier); a
  * deleted queue is a QueueDeletedError, not an outage. A redelivery a classic queue did not
- * count (its consumer died, beside others) is a suspect: moved to `<queue>.suspects` and handled
- * there one at a time, alone, so that a death points at one message — counted by a copy — and a
- * message that kills its process is dead-lettered after maxAttempts deaths of its own.
+ * count (its consumer died, beside others) is a suspect: moved to the suspect queue
+ * (`<queue>.suspects`) and handled there one at a time, alone (Suspects), so that a death points
+ * at one message — counted by a copy — and a message that kills its process is dead-lettered
+ * after maxAttempts deaths of its own.
  */
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import amqp from 'amqplib';
@@ -31,7 +32,8 @@ import { HeldBytes } from '../brokers/held-bytes.js';
 import { nonEmpty } from '../brokers/options.js';
 import { RabbitmqCopier } from './rabbitmq-copier.js';
 import type { DeliveryOwner } from './rabbitmq-delivery.js';
-import { ATTEMPT_HEADER, attemptOf, RabbitmqDelivery, uncountedRedelivery } from './rabbitmq-delivery.js';
+import { RabbitmqDelivery, uncountedRedelivery } from './rabbitmq-delivery.js';
+import { Suspects } from './rabbitmq-suspects.js';
 
 export interface RabbitmqSourceOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -40,6 +42,12 @@ export interface RabbitmqSourceOptions {
   readonly queue: string;
   /** Where dead letters go (asserted, durable). Non-empty. @default `${queue}.dead` */
   readonly deadLetterQueue?: string;
+  /**
+   * Where a classic queue's uncounted redeliveries wait to be handled one at a time, alone
+   * (asserted, durable; see docs/brokers.md). Every consumer of `queue` must name the same one.
+   * Non-empty, other than `queue` and `deadLetterQueue`. @default `${queue}.suspects`
+   */
+  readonly suspectQueue?: string;
   /** Assert the queue (durable) before consuming. @default true */
   readonly assertQueue?: boolean;
   /**
@@ -64,13 +72,13 @@ const REQUEUE_AFTER_MS = 1000;
 /** How long close() waits for the redeliveries being counted (their copies confirmed, their originals acked). */
 const CLOSE_COUNTING_MS = 2000;
 
-const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, assertQueue: true, prefetch: true, maxHeldBytes: true, clock: true });
+const RABBITMQ_SOURCE_KEYS = optionKeys<RabbitmqSourceOptions>({ url: true, queue: true, deadLetterQueue: true, suspectQueue: true, assertQueue: true, prefetch: true, maxHeldBytes: true, clock: true });
 
 export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   readonly name: string;
   readonly queue: string;
   readonly deadLetterQueue: string;
-  /** Where redeliveries wait to be handled one at a time, alone (see #suspect): `<queue>.suspects`. */
+  /** Where redeliveries wait to be handled one at a time, alone (Suspects): `suspectQueue`. */
   readonly suspectQueue: string;
   readonly prefetch: PrefetchWindow;
   readonly #held: HeldBytes;
@@ -87,20 +95,14 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   /** The copies a message is settled by (retries, counted redeliveries, dead letters). */
   readonly #copier: RabbitmqCopier;
   readonly #connection = new ConnectionTracker();
-  /** Uncounted redeliveries being counted (copied, then acked): they hold a prefetch slot meanwhile. */
-  readonly #counting = new Set<Promise<void>>();
-  #countedRedeliveries = 0;
-  /** The suspect queue may hold messages: isolation comes before the buffer. */
-  #suspectsMaybe = false;
-  /** Handed out and whose handler has not finished (no settlement begun): what isolation waits for. */
-  readonly #busy = new Set<Message>();
+  readonly #suspects: Suspects;
 
-  private constructor(name: string, queue: string, dlq: string, prefetch: PrefetchWindow, held: HeldBytes, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
+  private constructor(name: string, queues: { readonly queue: string; readonly dlq: string; readonly suspects: string; readonly suspectsWaiting: boolean }, prefetch: PrefetchWindow, held: HeldBytes, conn: ChannelModel, consumeCh: Channel, confirmCh: ConfirmChannel) {
     this.name = name;
     this.#held = held;
-    this.queue = queue;
-    this.deadLetterQueue = dlq;
-    this.suspectQueue = `${queue}.suspects`;
+    this.queue = queues.queue;
+    this.deadLetterQueue = queues.dlq;
+    this.suspectQueue = queues.suspects;
     this.prefetch = prefetch;
     this.#conn = conn;
     this.#consumeCh = consumeCh;
@@ -119,7 +121,20 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     // also tore the connection down under a cause that named nothing ("Channel ended").
     confirmCh.on('error', lost);
     confirmCh.on('close', lost);
-    this.#copier = new RabbitmqCopier(name, dlq, conn, confirmCh, this.#hurry.signal);
+    this.#copier = new RabbitmqCopier(name, queues.dlq, conn, confirmCh, this.#hurry.signal);
+    this.#suspects = new Suspects(queues.suspects, {
+      queue: queues.queue,
+      settleByCopy: (q, m, h) => this.settleByCopy(q, m, h),
+      get: (q) =>
+        consumeCh.get(q, { noAck: false }).catch((err: unknown) => {
+          throw new BrokerUnavailableError(name, err);
+        }),
+      handOut: (m, emit) => {
+        this.#held.took(m.content.length);
+        this.#handOut(m, emit);
+      },
+      ring: () => this.#arrivals.ring(),
+    }, queues.suspectsWaiting);
   }
 
   /** Connect, assert the queues, start consuming at the initial prefetch. Rejects with BrokerUnavailableError naming the broker. */
@@ -129,6 +144,8 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     const queue = nonEmpty('queue', options.queue);
     const dlq = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}.dead`);
     if (dlq === queue) throw new InvalidOptionError('deadLetterQueue', 'a queue other than `queue`', dlq);
+    const suspects = nonEmpty('suspectQueue', options.suspectQueue ?? `${queue}.suspects`);
+    if (suspects === queue || suspects === dlq) throw new InvalidOptionError('suspectQueue', 'a queue other than `queue` and `deadLetterQueue`', suspects);
     const clock = options.clock ?? systemClock;
     if (typeof (clock as Partial<Clock> | null)?.now !== 'function') throw new InvalidOptionError('clock', 'a Clock (an object with now())', clock);
     const prefetch = new PrefetchWindow(options.prefetch ?? {}, 'prefetch', clock);
@@ -153,8 +170,8 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
       // once. Fixed: per consumer (one consumer on this channel: the same bound), which every
       // queue type takes — quorum and stream queues refuse a global one.
       await consumeCh.prefetch(prefetch.value, prefetch.adaptive);
-      const source = new RabbitmqSource(name, queue, dlq, prefetch, held, conn, consumeCh, confirmCh);
-      source.#suspectsMaybe = (await confirmCh.assertQueue(source.suspectQueue, { durable: true })).messageCount > 0;
+      const suspectsWaiting = (await confirmCh.assertQueue(suspects, { durable: true })).messageCount > 0;
+      const source = new RabbitmqSource(name, { queue, dlq, suspects, suspectsWaiting }, prefetch, held, conn, consumeCh, confirmCh);
       const ok = await consumeCh.consume(queue, (msg) => source.#onMessage(msg), { noAck: false });
       source.#consumerTag = ok.consumerTag;
       return source;
@@ -174,7 +191,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
       // The server cancels a consumer whose queue was deleted (basic.cancel): no reconnect brings it back.
       this.#arrivals.fail(new QueueDeletedError(this.name, this.queue, 'the server cancelled the consumer'));
     } else if (uncountedRedelivery(msg)) {
-      this.#suspect(msg);
+      this.#suspects.move(msg);
     } else {
       this.#buffer.push(msg);
       this.#held.took(msg.content.length);
@@ -182,71 +199,20 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     this.#arrivals.ring();
   }
 
-  /**
-   * A redelivery a classic queue did not count (the consumer that had it died, lost its
-   * connection or gave it back): a suspect. Which of what that consumer held killed it — the one
-   * in a handler beside others, or one prefetched — cannot be told, so none is counted yet: it is
-   * moved (a confirmed copy, headers as they were, then the ack) to the suspect queue, whose
-   * messages are handled one at a time with nothing else running here (#isolate). A death then
-   * points at the one that was out: it comes back redelivered from the suspect queue, and only
-   * it is counted. A copy that fails gives the original back (settleByCopy).
-   */
-  #suspect(msg: ConsumeMessage): void {
-    const move: Promise<void> = this.settleByCopy(this.suspectQueue, msg, {})
-      .then(
-        () => void (this.#suspectsMaybe = true),
-        () => undefined,
-      )
-      .finally(() => {
-        this.#counting.delete(move);
-        this.#arrivals.ring();
-      });
-    this.#counting.add(move);
-  }
-
-  /**
-   * One message from the suspect queue, handed out alone (nothing else runs here until it is
-   * handled). One that comes redelivered was out alone when its consumer died: counted — a copy
-   * with the attempt one more, to the suspect queue's tail, then the ack. False when nothing was
-   * handed out (the queue empty, or one counted).
-   */
-  async #isolate(emit: (delivery: Delivery) => void): Promise<boolean> {
-    let m: Message | false;
-    try {
-      m = await this.#consumeCh.get(this.suspectQueue, { noAck: false });
-    } catch (err) {
-      throw new BrokerUnavailableError(this.name, err);
-    }
-    if (m === false) {
-      this.#suspectsMaybe = false;
-      return false;
-    }
-    if (m.fields.redelivered) {
-      await this.settleByCopy(this.suspectQueue, m, { [ATTEMPT_HEADER]: attemptOf(m, this.queue) + 1 }).then(
-        () => void this.#countedRedeliveries++,
-        () => undefined,
-      );
-      return false;
-    }
-    this.#held.took(m.content.length);
-    this.#handOut(m, emit);
-    return true;
-  }
-
   #handOut(msg: Message, emit: (delivery: Delivery) => void): void {
     this.#unsettled++;
-    this.#busy.add(msg);
+    this.#suspects.out(msg);
     emit(new RabbitmqDelivery(this.queue, msg, this));
   }
 
   /** @internal */
   handled(msg: Message): void {
-    if (this.#busy.delete(msg)) this.#arrivals.ring();
+    this.#suspects.handled(msg);
   }
 
-  /** Suspects that were out alone when their consumer died, counted by a copy (see #isolate). */
+  /** Suspects that were out alone when their consumer died, counted by a copy (see Suspects). */
   get countedRedeliveries(): number {
-    return this.#countedRedeliveries;
+    return this.#suspects.counted;
   }
 
   /** Messages held locally, delivered by the broker and not yet demanded (at most the prefetch). */
@@ -259,7 +225,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     // Unacknowledged = what the handlers and waiting retries hold + what is demanded: a prefetch
     // below that (the rate of slow handlers, times bufferMs) would starve handlers that are free.
     // maxHeldBytes: no more than what fits in the bytes left (at the average size seen) on top of what is held.
-    const next = this.prefetch.update(Math.min(max + this.#unsettled + this.#counting.size, Number.MAX_SAFE_INTEGER), this.#held.ceiling(this.#unsettled + this.#buffer.length));
+    const next = this.prefetch.update(Math.min(max + this.#unsettled + this.#suspects.moving, Number.MAX_SAFE_INTEGER), this.#held.ceiling(this.#unsettled + this.#buffer.length));
     if (next !== undefined && !this.#arrivals.closed) {
       // On a channel the broker closed, amqplib's own error: the consumer learns of it as what it is.
       await this.#consumeCh.prefetch(next, true).catch((err: unknown) => {
@@ -268,9 +234,9 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     }
     for (;;) {
       // Suspects first, each alone: once nothing runs here, and nothing else handed out meanwhile.
-      if (!(await this.#arrivals.wait(() => (this.#suspectsMaybe ? this.#busy.size === 0 : this.#buffer.length > 0), signal))) return;
-      if (!this.#suspectsMaybe) break;
-      if (await this.#isolate(emit)) return;
+      if (!(await this.#arrivals.wait(() => this.#suspects.ready(this.#buffer.length > 0), signal))) return;
+      if (!this.#suspects.pending) break;
+      if (await this.#suspects.isolate(emit)) return;
     }
     const n = Math.min(max, this.#buffer.length);
     for (const msg of this.#buffer.splice(0, n)) this.#handOut(msg, emit);
@@ -390,9 +356,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     // A redelivery being counted whose copy is confirmed is acked before the connection goes,
     // or the broker would requeue the original beside its copy (a duplicate). Bounded: a broker
     // that does not confirm has the original requeued, uncounted.
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.#counting]), new Promise((r) => (bound = setTimeout(r, CLOSE_COUNTING_MS)))]);
-    clearTimeout(bound);
+    await this.#suspects.settleMoves(CLOSE_COUNTING_MS);
     await this.#conn.close().catch(() => undefined);
   }
 }

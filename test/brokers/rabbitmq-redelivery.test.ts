@@ -54,6 +54,33 @@ describe.skipIf(!svc.up)('rabbitmq: a redelivery its queue did not count', () =>
     }
   });
 
+  it('suspectQueue names the suspect queue: the suspect is moved there (no `<queue>.suspects` declared) and handled alone', async () => {
+    const queue = unique('redelivered-named');
+    const suspectQueue = `${queue}-isolation`;
+    await redelivered('classic', queue, 'again');
+    const source = await RabbitmqSource.open({ url, queue, assertQueue: false, suspectQueue });
+    const seen: string[] = [];
+    const c = new BrokerConsumer(source, (d: Delivery) => void seen.push(Buffer.from(d.body).toString()));
+    const conn = await amqp.connect(url);
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined); // the 404 of the default name's check closes this channel
+    try {
+      expect(source.suspectQueue).toBe(suspectQueue);
+      expect(await until(() => c.stats().acked === 1, 10_000)).toBe(true);
+      expect(seen).toEqual(['again']);
+      expect((await ch.checkQueue(suspectQueue)).messageCount).toBe(0);
+      // Before: open() refused the option ('suspectQueue: expected one of the RabbitmqSource options').
+      await expect(ch.checkQueue(`${queue}.suspects`)).rejects.toThrow(/NOT_FOUND/);
+    } finally {
+      await c.stop();
+      await conn.close().catch(() => undefined);
+      const cc = await amqp.connect(url);
+      const cch = await cc.createChannel();
+      for (const q of [queue, `${queue}.dead`, suspectQueue]) await cch.deleteQueue(q);
+      await cc.close();
+    }
+  });
+
   it('quorum queue: counted by the broker (x-delivery-count) — attempt 2, no copy', async () => {
     const queue = unique('redelivered-quorum');
     await redelivered('quorum', queue, 'again');
