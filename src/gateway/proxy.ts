@@ -1,9 +1,9 @@
 /**
  * Forwarding one admitted request to its upstream and the response back. The request body
  * was read whole before admission (body-reader.ts), so the upstream gets it at the gateway's
- * pace. The upstream side is an undici Pool per upstream (keep-alive, at most `maxSockets`
- * connections) driven through its dispatch API: one handler object per request, handed to it
- * by forward() (upstream-dispatch.ts).
+ * pace. The upstream side is an UpstreamPool per upstream (upstream-pool.ts: undici Clients,
+ * keep-alive, at most `maxSockets` connections, one request on each) driven through undici's
+ * dispatch API: one handler object per request, handed to it by forward() (upstream-dispatch.ts).
  *
  * The response is read at the upstream's pace, not the client's: its bytes go to the client
  * as fast as the client takes them, and what the client has not taken yet is held, up to
@@ -39,7 +39,8 @@
  *   connection closed at once — and its permit ends then.
  */
 import type { ServerResponse } from 'node:http';
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { UpstreamPool } from './upstream-pool.js';
 import type { ForwardContext } from './forward-context.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
@@ -116,9 +117,7 @@ export class Forwarding implements Dispatcher.DispatchHandler {
   #heldCounted = false;
 
   constructor(
-    readonly pool: Pool,
-    /** The pool's connection limit (the upstream's `maxSockets`). */
-    readonly connections: number,
+    readonly pool: UpstreamPool,
     readonly timeoutMs: number, // the upstream's `timeout`: to the final head, interim (1xx) ones or not
     readonly res: ServerResponse,
     readonly permit: HttpPermit | undefined,
@@ -272,7 +271,7 @@ export class Forwarding implements Dispatcher.DispatchHandler {
       this.ctx.onSlowReader('held');
     }
     const gate = this.permit !== undefined && !this.permit.released ? this.ctx.slotGate : undefined;
-    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, this.connections, gate, (why) => this.#cut(why));
+    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, gate, (why) => this.#cut(why));
     return false;
   }
 

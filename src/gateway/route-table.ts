@@ -3,7 +3,6 @@
  * (a request sees the old table or the new one, never a mix). Policies and upstream connection pools
  * are taken over from the previous table when their canonical key is unchanged.
  */
-import type { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { SlotReclaimer } from '../concurrency/slot-reclaimer.js';
 import type { RouteAdmission } from '../http/options.js';
@@ -11,8 +10,8 @@ import { trustCheck } from '../http/trusted-proxies.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { RouteFault } from './fault-injection.js';
 import { strippedSet } from './forward-headers.js';
-import { undici } from './peers.js';
 import { PolicyInstance } from './policy-instance.js';
+import { UpstreamPool } from './upstream-pool.js';
 import { ALLOWED_METHODS } from './responses.js';
 import { caseFolded } from './canonical-case.js';
 import { underPrefix } from './route-reach.js';
@@ -23,7 +22,7 @@ import type { WorkerShare } from './worker-share.js';
 export interface LiveUpstream {
   readonly config: ResolvedUpstream;
   /** Keep-alive connections to the upstream, at most `maxSockets`. */
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
   /**
    * HEAD requests' own keep-alive connections, at most headSockets(maxSockets): a body an
    * upstream wrongly sends after a HEAD's head, late, is read as the next response on its
@@ -31,7 +30,7 @@ export interface LiveUpstream {
    * the one before (hostile-10). Here only a HEAD can, which relays no body; and a HEAD flood
    * neither takes the other requests' connections nor opens one per HEAD (undici's default).
    */
-  readonly headPool: Pool;
+  readonly headPool: UpstreamPool;
 }
 
 /** The HEAD pool's connections for an upstream of `maxSockets`: an eighth of them, at least 1. */
@@ -39,10 +38,10 @@ export function headSockets(maxSockets: number): number {
   return Math.max(1, Math.ceil(maxSockets / 8));
 }
 
-function poolFor(u: ResolvedUpstream, connections: number): Pool {
+function poolFor(u: ResolvedUpstream, connections: number): UpstreamPool {
   // headersTimeout: no response headers this long after the request went out is a 504;
   // bodyTimeout: a response body silent this long is cut. One request per connection at a time.
-  return new (undici().Pool)(u.origin, { connections, pipelining: 1, headersTimeout: u.timeoutMs, bodyTimeout: u.idleTimeoutMs });
+  return new UpstreamPool(u.origin, { connections, headersTimeout: u.timeoutMs, bodyTimeout: u.idleTimeoutMs });
 }
 
 export interface LiveRoute {
@@ -148,7 +147,7 @@ export class RouteTable {
   }
 
   /** What the previous table had that this one does not use (to retire after a swap). */
-  retiredFrom(previous: RouteTable): { policies: PolicyInstance[]; pools: Pool[] } {
+  retiredFrom(previous: RouteTable): { policies: PolicyInstance[]; pools: UpstreamPool[] } {
     const policies = [...previous.policies.values()].filter((p) => !this.policies.has(p.key));
     const mine = new Set([...this.upstreams.values()].flatMap((u) => [u.pool, u.headPool]));
     const pools = [...previous.upstreams.values()].flatMap((u) => [u.pool, u.headPool]).filter((a) => !mine.has(a));

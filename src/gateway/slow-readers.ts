@@ -25,16 +25,16 @@
  *   slowly (just fast enough to beat `server.writeTimeout`) took every connection, and every
  *   other request to that upstream waited for one. So while requests wait for a connection
  *   to its upstream, the one that has waited longest for its client is cut, every 50 ms as
- *   many as requests wait — only while the pool has all its `maxSockets` connections open:
- *   below that, a waiting request waits for a new connection to be made, not for one a slow
- *   reader holds. (undici counts such a request `pending` while its connection is being
- *   opened; taking that for a full pool cut a slow reader whenever a request opened a new
- *   upstream connection across a sweep — often on a busy machine.)
+ *   many as requests wait. A request waits in the pool (upstream-pool.ts) only when each of its
+ *   `maxSockets` connections has a request: one being given a new connection does not count.
+ *   (undici's Pool counted such a request `pending` while its connection was being opened;
+ *   taking that for a full pool cut a slow reader whenever a request opened a new upstream
+ *   connection across a sweep — often on a busy machine.)
  */
-import type { Pool } from 'undici';
 import type { ReclaimAsk, SlotGate, SlotReclaimer } from '../concurrency/concurrency-gate.js';
 import type { GatewayCounters } from './gateway-counters.js';
 import type { RejectionLog } from './rejection-log.js';
+import type { UpstreamPool } from './upstream-pool.js';
 
 /** How often gates and upstreams with waiting requests are looked at, ms. */
 const SWEEP_MS = 50;
@@ -44,16 +44,14 @@ export type CutReason = 'slot' | 'connection';
 
 interface Waiting {
   readonly since: number;
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
   readonly gate: SlotGate | undefined;
   readonly cut: (why: CutReason) => void;
 }
 
 export class SlowReaders implements SlotReclaimer {
   /** Per upstream pool, responses waiting for their clients, oldest first. */
-  readonly #byPool = new Map<Pool, Set<Waiting>>();
-  /** Per upstream pool, its connection limit (`maxSockets`). */
-  readonly #limits = new Map<Pool, number>();
+  readonly #byPool = new Map<UpstreamPool, Set<Waiting>>();
   /** Per concurrency gate, the responses waiting for their clients that hold one of its slots, oldest first. */
   readonly #byGate = new Map<SlotGate, Set<Waiting>>();
   #timer: NodeJS.Timeout | undefined;
@@ -74,14 +72,13 @@ export class SlowReaders implements SlotReclaimer {
   }
 
   /**
-   * A response on `pool` (at most `connections` connections) waits for its client, holding a
-   * slot of `gate` (undefined: none); `cut` ends it. Returns the call that says it stopped waiting.
+   * A response on `pool` waits for its client, holding a slot of `gate` (undefined: none);
+   * `cut` ends it. Returns the call that says it stopped waiting.
    */
-  waiting(pool: Pool, connections: number, gate: SlotGate | undefined, cut: (why: CutReason) => void): () => void {
+  waiting(pool: UpstreamPool, gate: SlotGate | undefined, cut: (why: CutReason) => void): () => void {
     const w: Waiting = { since: this.#now(), pool, gate, cut };
     let set = this.#byPool.get(pool);
     if (set === undefined) this.#byPool.set(pool, (set = new Set()));
-    this.#limits.set(pool, connections);
     set.add(w);
     if (gate !== undefined) {
       let held = this.#byGate.get(gate);
@@ -125,10 +122,7 @@ export class SlowReaders implements SlotReclaimer {
   #forget(w: Waiting): void {
     const { pool, gate } = w;
     const s = this.#byPool.get(pool);
-    if (s?.delete(w) === true && s.size === 0) {
-      this.#byPool.delete(pool);
-      this.#limits.delete(pool);
-    }
+    if (s?.delete(w) === true && s.size === 0) this.#byPool.delete(pool);
     if (gate !== undefined) {
       const held = this.#byGate.get(gate);
       if (held?.delete(w) === true && held.size === 0) this.#byGate.delete(gate);
@@ -153,10 +147,8 @@ export class SlowReaders implements SlotReclaimer {
     // Each gate (or the gate that took its place) makes room for its waiters, asking reclaim() above.
     for (const gate of [...this.#byGate.keys()]) gate.reclaimForWaiters();
     for (const [pool, set] of [...this.#byPool]) {
-      const stats = pool.stats;
-      // Not every connection open yet: the requests that wait get new ones.
-      if (stats.connected < (this.#limits.get(pool) ?? Infinity)) continue;
-      let wanted = stats.pending;
+      // A request waits only when every one of the pool's connections has a request.
+      let wanted = pool.waiting;
       for (const w of [...set]) {
         if (wanted <= 0) break;
         wanted--;

@@ -14,7 +14,7 @@ import type { RequestBody } from './body-reader.js';
 import type { ForwardContext } from './forward-context.js';
 import { upstreamRequestHead } from './forward-headers.js';
 import { Forwarding } from './proxy.js';
-import { headSockets, type LiveUpstream } from './route-table.js';
+import type { LiveUpstream } from './route-table.js';
 
 const NO_HEADERS: readonly HeaderPair[] = [];
 
@@ -37,11 +37,10 @@ export function forward(
   // A HEAD goes on a connection of its own pool (route-table.ts): kept alive, and no other request's.
   const head = req.method === 'HEAD';
   const pool = head ? upstream.headPool : upstream.pool;
-  const handler = new Forwarding(pool, head ? headSockets(u.maxSockets) : u.maxSockets, u.timeoutMs, res, permit, ctx, own, body);
+  const handler = new Forwarding(pool, u.timeoutMs, res, permit, ctx, own, body);
   try {
     pool.dispatch(
       {
-        origin: u.origin,
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
         path: `${u.basePath}${req.url ?? '/'}`,
         headers: upstreamRequestHead(req, u.host, ctx.trusted, ctx.stripped, ctx.proxyHeader),

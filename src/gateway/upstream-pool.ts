@@ -1,0 +1,206 @@
+/**
+ * One upstream's keep-alive connections: at most `connections` of them, one request on each at
+ * a time, and a request handed to a connection the moment one is free.
+ *
+ * Why not undici's Pool: a Pool marks a connection busy when it takes a request and free only
+ * on that connection's 'drain', which undici emits a full event-loop turn after the response
+ * completes (`setImmediate` in client-h1's onMessageComplete, before it reuses a connection at
+ * pipelining 1). A permit ends at the response's completion and the next admitted request is
+ * dispatched a microtask later: the Pool found its connection still busy and opened another.
+ * Each slot so used two connections by turns (at `--concurrency 50` under a closed loop the
+ * upstream counted 97–101 connections, and with the Pool at its `connections` cap requests
+ * waited in it while connections sat free). Here a connection is free as soon as undici reports
+ * its request over (onComplete, onError), so the next request takes that same connection: an
+ * upstream sees as many connections as it has requests in flight (plus, for a moment, one
+ * whose socket was just closed and whose replacement is being opened).
+ *
+ * A request given a just-freed connection is written after undici's own check of an idle
+ * socket (one `setImmediate`, GHSA-35p6-xmwp-9g52), as on any reused connection. Idle
+ * connections close at the upstream's `Keep-Alive: timeout` (undici reads it; 4 s without
+ * one); the most recently freed connection is taken first, so the idle ones are the ones left
+ * to time out, and a connection closed so is opened again (the same Client) when next needed.
+ */
+import type { Client, Dispatcher } from 'undici';
+import { undici } from './peers.js';
+
+export interface UpstreamPoolOptions {
+  /** At most this many connections (the upstream's `maxSockets`). */
+  readonly connections: number;
+  /** No response head this long after the request went out: the request fails (a 504), ms. */
+  readonly headersTimeout: number;
+  /** A response body silent this long: the request fails, ms. */
+  readonly bodyTimeout: number;
+}
+
+/** What /status shows of a pool; the names of undici's PoolStats. */
+export interface UpstreamPoolStats {
+  /** Connections open. */
+  readonly connected: number;
+  /** Open connections with no request. */
+  readonly free: number;
+  /** Requests waiting for a connection (every one of `connections` has a request). */
+  readonly pending: number;
+  /** Requests on a connection. */
+  readonly running: number;
+}
+
+/** A request on one of the pool's connections: passes undici's calls on, and frees the connection when undici says the request is over. */
+class OnConnection implements Dispatcher.DispatchHandler {
+  #over = false;
+
+  constructor(
+    readonly pool: UpstreamPool,
+    readonly client: Client,
+    readonly handler: Dispatcher.DispatchHandler,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.handler.onConnect!(abort);
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    return this.handler.onHeaders!(status, raw, resume, statusText);
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.handler.onData!(chunk);
+  }
+
+  onComplete(trailers: string[] | null): void {
+    this.#end(true);
+    this.handler.onComplete!(trailers);
+  }
+
+  onError(err: Error): void {
+    this.#end(false);
+    this.handler.onError!(err);
+  }
+
+  // Freed before the handler hears of it: what the handler ends (a permit) may admit a request
+  // that needs a connection, and it must find this one free. It is handed on no sooner than a
+  // microtask later (#drain, or a grant's promise), after undici's own bookkeeping for this one.
+  #end(clean: boolean): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.pool.freed(this.client, clean);
+  }
+}
+
+interface Waiting {
+  readonly opts: Dispatcher.DispatchOptions;
+  readonly handler: Dispatcher.DispatchHandler;
+}
+
+export class UpstreamPool {
+  readonly #origin: string;
+  readonly #options: UpstreamPoolOptions;
+  /** Clients with no request, the most recently freed last (taken first). */
+  readonly #idle: Client[] = [];
+  /** Every client made (at most `connections`), for destroy(). */
+  readonly #clients: Client[] = [];
+  /** Requests that found every connection taken, oldest first. */
+  readonly #waiting: Waiting[] = [];
+  #waitingHead = 0;
+  #connected = 0;
+  #drainQueued = false;
+  #destroyed = false;
+  /** close() was called: no new request; once none waits, every client closes after its own. */
+  #closing: (() => void) | undefined;
+
+  constructor(origin: string, options: UpstreamPoolOptions) {
+    this.#origin = origin;
+    this.#options = options;
+  }
+
+  /** The most connections this pool opens. */
+  get connections(): number {
+    return this.#options.connections;
+  }
+
+  /** Requests waiting for a connection. */
+  get waiting(): number {
+    return this.#waiting.length - this.#waitingHead;
+  }
+
+  get stats(): UpstreamPoolStats {
+    let free = 0;
+    for (const c of this.#idle) if (c.stats.connected) free++;
+    return { connected: this.#connected, free, pending: this.waiting, running: this.#clients.length - this.#idle.length };
+  }
+
+  /** Send one request on a free connection, a new one (below `connections`), or the first to be freed. A failure reaches `handler.onError`. */
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    if (this.#destroyed || this.#closing !== undefined) return void handler.onError!(new Error('the upstream pool is closed'));
+    const client = this.waiting === 0 ? this.#take() : undefined;
+    if (client === undefined) return void this.#waiting.push({ opts, handler });
+    client.dispatch(opts, new OnConnection(this, client, handler));
+  }
+
+  /** A client's request is over (OnConnection): it takes the next waiting request, or waits itself. */
+  freed(client: Client, clean: boolean): void {
+    if (this.#destroyed) return;
+    // One whose request failed (its socket is likely closed, to be opened again) goes last.
+    if (clean) this.#idle.push(client);
+    else this.#idle.unshift(client);
+    if (this.waiting > 0 && !this.#drainQueued) {
+      this.#drainQueued = true;
+      queueMicrotask(() => this.#drain());
+    }
+  }
+
+  /** No new requests; those waiting and running are served, then every connection closes. */
+  close(): Promise<void> {
+    const closeAll = (): Promise<void> => Promise.all(this.#clients.map((c) => c.close())).then(() => undefined);
+    if (this.waiting === 0) {
+      this.#closing = () => undefined;
+      return closeAll();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#closing = () => void closeAll().then(resolve, reject);
+    });
+  }
+
+  destroy(): Promise<void> {
+    this.#destroyed = true;
+    const left = this.#waiting.splice(0).slice(this.#waitingHead);
+    this.#waitingHead = 0;
+    for (const w of left) w.handler.onError!(new Error('the upstream pool is closed'));
+    this.#idle.length = 0;
+    return Promise.all(this.#clients.map((c) => c.destroy())).then(() => undefined);
+  }
+
+  #take(): Client | undefined {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return idle;
+    if (this.#clients.length >= this.#options.connections) return undefined;
+    const client = new (undici().Client)(this.#origin, {
+      pipelining: 1,
+      headersTimeout: this.#options.headersTimeout,
+      bodyTimeout: this.#options.bodyTimeout,
+    });
+    client.on('connect', () => this.#connected++);
+    client.on('disconnect', () => this.#connected--);
+    this.#clients.push(client);
+    return client;
+  }
+
+  #drain(): void {
+    this.#drainQueued = false;
+    while (this.waiting > 0 && !this.#destroyed) {
+      const client = this.#take();
+      if (client === undefined) return;
+      const w = this.#waiting[this.#waitingHead]!;
+      this.#waitingHead++;
+      // Taken from the front by an index; the array is cut down once its taken part is the larger.
+      if (this.#waitingHead === this.#waiting.length) {
+        this.#waiting.length = 0;
+        this.#waitingHead = 0;
+      } else if (this.#waitingHead > 64 && this.#waitingHead * 2 > this.#waiting.length) {
+        this.#waiting.splice(0, this.#waitingHead);
+        this.#waitingHead = 0;
+      }
+      client.dispatch(w.opts, new OnConnection(this, client, w.handler));
+    }
+    if (this.waiting === 0) this.#closing?.();
+  }
+}
