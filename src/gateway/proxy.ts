@@ -39,8 +39,7 @@
  *   connection closed at once — and its permit ends then.
  */
 import type { ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
-import type { UpstreamPool } from './upstream-pool.js';
+import type { PoolHandler, UpstreamPool } from './upstream-pool.js';
 import type { ForwardContext } from './forward-context.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
@@ -84,7 +83,7 @@ const onForwardedFinish = function (this: Forwarded): void { this[kForwarding]?.
 const onForwardedDrain = function (this: Forwarded): void { this[kForwarding]?.drained(); };
 
 /** One request's trip upstream and back: undici's dispatch handler (upstream-dispatch.ts hands it to undici). */
-export class Forwarding implements Dispatcher.DispatchHandler {
+export class Forwarding implements PoolHandler {
   #abort: ((err?: Error) => void) | undefined;
   /** undici is writing (or wrote) the request upstream: the upstream may be working on it. */
   #sent = false;
@@ -128,6 +127,11 @@ export class Forwarding implements Dispatcher.DispatchHandler {
     (res as Forwarded)[kForwarding] = this;
     res.on('close', onForwardedClose);
     res.on('finish', onForwardedFinish);
+  }
+
+  /** Given up on before undici sent it (UpstreamPool drops it from its queue: PoolHandler). */
+  get abandoned(): boolean {
+    return !this.#sent && (this.#clientGone || this.#failed);
   }
 
   clientGone(): void {

@@ -86,9 +86,14 @@ class OnConnection implements Dispatcher.DispatchHandler {
   }
 }
 
+/** A request's handler; `abandoned`, when true, says it was given up before it was sent. */
+export interface PoolHandler extends Dispatcher.DispatchHandler {
+  readonly abandoned?: boolean;
+}
+
 interface Waiting {
   readonly opts: Dispatcher.DispatchOptions;
-  readonly handler: Dispatcher.DispatchHandler;
+  readonly handler: PoolHandler;
 }
 
 export class UpstreamPool {
@@ -129,7 +134,7 @@ export class UpstreamPool {
   }
 
   /** Send one request on a free connection, a new one (below `connections`), or the first to be freed. A failure reaches `handler.onError`. */
-  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+  dispatch(opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
     if (this.#destroyed || this.#closing !== undefined) return void handler.onError!(new Error('the upstream pool is closed'));
     const client = this.waiting === 0 ? this.#take() : undefined;
     if (client === undefined) return void this.#waiting.push({ opts, handler });
@@ -187,9 +192,12 @@ export class UpstreamPool {
   #drain(): void {
     this.#drainQueued = false;
     while (this.waiting > 0 && !this.#destroyed) {
-      const client = this.#take();
-      if (client === undefined) return;
+      // One given up while it waited is dropped here: handed to a connection, undici would
+      // close that connection to drop it (its abort destroys the socket).
       const w = this.#waiting[this.#waitingHead]!;
+      const dropped = w.handler.abandoned === true;
+      const client = dropped ? undefined : this.#take();
+      if (!dropped && client === undefined) return;
       this.#waitingHead++;
       // Taken from the front by an index; the array is cut down once its taken part is the larger.
       if (this.#waitingHead === this.#waiting.length) {
@@ -199,7 +207,8 @@ export class UpstreamPool {
         this.#waiting.splice(0, this.#waitingHead);
         this.#waitingHead = 0;
       }
-      client.dispatch(w.opts, new OnConnection(this, client, w.handler));
+      if (client === undefined) w.handler.onError!(new Error('abandoned'));
+      else client.dispatch(w.opts, new OnConnection(this, client, w.handler));
     }
     if (this.waiting === 0) this.#closing?.();
   }

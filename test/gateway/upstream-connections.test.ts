@@ -179,3 +179,23 @@ describe('upstream connections', () => {
     expect(gw.status().counters.clientGone).toBeGreaterThan(0);
   });
 });
+
+describe('a request given up while it waits for a connection', () => {
+  it('is never handed to one: the connection stays open for the next request', { timeout: 60_000 }, async () => {
+    const up = await countingUpstream();
+    const gw = await startInProcess({ ...config(up.url), upstreams: { app: { url: up.url, timeout: '20s', maxSockets: 1 } }, routes: [{ path: '/' }] });
+    const u = new URL(gw.url);
+    // /slow holds the one connection 3 s; a second request waits for it in the pool, and its client resets.
+    const first = closedLoop(gw.url, 1, 1, '/slow');
+    expect(await within(10_000, () => up.inFlight.now === 1, 10)).toBe(true);
+    const s = connect(Number(u.port), u.hostname);
+    s.on('error', () => undefined);
+    s.write('GET /x HTTP/1.1\r\nHost: gw\r\n\r\n');
+    expect(await within(10_000, () => gw.status().upstreams[0]!.pending === 1, 10)).toBe(true);
+    s.resetAndDestroy(); // read by the gateway long before /slow's answer at 3 s
+    expect([...(await first)]).toEqual([[200, 1]]);
+    expect([...(await closedLoop(gw.url, 1, 2))]).toEqual([[200, 2]]);
+    // Before: the abandoned request was handed to the connection, and undici closed it to drop the request.
+    expect(up.connections.opened).toBe(1);
+  });
+});
