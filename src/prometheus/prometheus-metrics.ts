@@ -123,12 +123,10 @@ export class PrometheusMetrics {
     const readings = (): GaugeReading[] => this.#read();
     // Series of gates and consumers that are gone must go too: start from nothing at every
     // scrape. A counter's total read lower than before (its consumer replaced) is a reset.
+    const config = { name, help, labelNames, registers };
     if (kind === 'gauge') {
       new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
+        ...config,
         collect() {
           this.reset();
           for (const r of readings()) if (r.metric === key) this.set(r.labels, r.value);
@@ -136,10 +134,7 @@ export class PrometheusMetrics {
       });
     } else {
       new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
+        ...config,
         collect() {
           this.reset();
           for (const r of readings()) if (r.metric === key) this.inc(r.labels, r.value);
