@@ -12,6 +12,8 @@
  * whole key, and a key's states could land on different nodes).
  */
 import { InvalidOptionError } from '../core/errors.js';
+import { storedKey } from '../core/shown-key.js';
+import type { TenantKeys } from '../core/shown-key.js';
 
 /** The hash tag of a caller's key, braces included. */
 export function hashTag(key: string): string {
@@ -27,6 +29,17 @@ export function hashTag(key: string): string {
 export function keyPart(option: string, value: unknown): string {
   if (typeof value !== 'string' || /[{}]/.test(value)) throw new InvalidOptionError(option, 'a string without "{" or "}" (they would move the hash tag that keeps a decision\'s keys on one cluster slot)', value);
   return value;
+}
+
+const asItIs = (key: string): string => key;
+
+/**
+ * What a caller's key (or a limit's name) is called in Redis under `keyNames`: itself ('raw',
+ * or not set), or its hash ({@link storedKey}). Before the hash tag is made of it: a hashed
+ * name keeps its key's states on one slot as the raw one did.
+ */
+export function keyNamer(keyNames: TenantKeys | undefined): (key: string) => string {
+  return keyNames === 'hash' ? storedKey : asItIs;
 }
 
 /** The suffix of each kind of state. */
@@ -67,7 +80,7 @@ export class StateKeys {
   /** Misses since the maps were last emptied while one of them was full. */
   #missesFull = 0;
 
-  constructor(base: string, max: number, name: (key: string) => string = (key) => key) {
+  constructor(base: string, max: number, name: (key: string) => string = asItIs) {
     this.#base = base;
     this.#max = max;
     this.name = name;

@@ -3,6 +3,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError } from '../core/errors.js';
 import { redactUrl } from '../core/redact-url.js';
 import { optInt, optNumber, optOneOf } from '../core/options.js';
+import { optTenantKeys } from '../core/shown-key.js';
+import type { TenantKeys } from '../core/shown-key.js';
 import type { RatePolicy } from '../rate/policy.js';
 import { keyPart } from './keys.js';
 
@@ -44,6 +46,15 @@ export interface RedisStoreOptions extends FailureOptions {
   /** Prepended to every key. No braces (they would move the hash tag). @default 'sluice:' */
   readonly keyPrefix?: string;
   /**
+   * How the names callers give are written in Redis keys — rate keys (exact and leased), the
+   * limit store's token keys and slot names, concurrency and breaker names: 'raw', as they are
+   * (the layout of every earlier version); 'hash', by their SHA-256 after their namespace
+   * (`key:#<base64url>`; an address, `ip:…`, as it is), so whoever can list Redis's keys never
+   * reads an API key. The default of every view; `rateStore`, `leasedRateStore` and
+   * `limitStore` take their own. Processes sharing a limit must name keys alike. @default 'raw'
+   */
+  readonly keyNames?: TenantKeys;
+  /**
    * Longest a store call may take before the decision falls back, ms. > 0. @default 250 —
    * above the slowest p99.9 of a decision bench:redis measured on a 2-core host at load 9–13
    * (5–34 ms closed loop at 16 and 256 callers, up to 188 ms in the open loop at half Redis's
@@ -77,6 +88,7 @@ export interface RedisStoreOptions extends FailureOptions {
 export const REDIS_STORE_DEFAULTS = {
   url: 'redis://127.0.0.1:6379',
   keyPrefix: 'sluice:',
+  keyNames: 'raw',
   timeoutMs: 250,
   failures: 3,
   probeMs: 500,
@@ -96,12 +108,18 @@ export interface RedisStoreConfig extends FailureConfig {
   readonly url: string;
   readonly cluster: boolean;
   readonly keyPrefix: string;
+  readonly keyNames: TenantKeys;
   readonly timeoutMs: number;
   readonly failures: number;
   readonly probeMs: number;
   readonly connectTimeoutMs: number;
   readonly batch: number;
   readonly stateEncoding: 'binary' | 'text';
+}
+
+/** A `keyNames` option ('hash' or 'raw'), `inherited` when not given. */
+export function keyNamesOption(option: string, value: TenantKeys | undefined, inherited: TenantKeys): TenantKeys {
+  return value === undefined ? inherited : optTenantKeys(option, value);
 }
 
 /** Failure options over inherited ones; `prefix` names the option in errors. */
@@ -120,6 +138,7 @@ export function redisStoreConfig(o: RedisStoreOptions): RedisStoreConfig {
     url,
     cluster: o.cluster ?? false,
     keyPrefix: keyPart('keyPrefix', o.keyPrefix ?? d.keyPrefix),
+    keyNames: keyNamesOption('keyNames', o.keyNames, d.keyNames),
     timeoutMs: optNumber('timeoutMs', o.timeoutMs ?? d.timeoutMs, Number.MIN_VALUE, 60_000),
     failures: optInt('failures', o.failures ?? d.failures, 1),
     probeMs: optNumber('probeMs', o.probeMs ?? d.probeMs, 1, 60_000),
@@ -219,6 +238,8 @@ export interface LeasedRateOptions extends FailureOptions {
    * Integer >= 0, or false. @default half the batch, rounded down (false for a batch of 0)
    */
   readonly refillAt?: number | false;
+  /** See {@link RedisStoreOptions.keyNames}. @default the connection's (itself @default 'raw') */
+  readonly keyNames?: TenantKeys;
 }
 
 export const LEASED_RATE_DEFAULTS = { batch: 4, holdMs: 50, maxKeys: 10_000 } as const;

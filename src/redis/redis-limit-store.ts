@@ -21,7 +21,8 @@
 import type { RatePolicy } from '../rate/policy.js';
 import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
 import { Adopting, promiseOf } from './adopt.js';
-import { StateKeys } from './keys.js';
+import type { TenantKeys } from '../core/shown-key.js';
+import { keyNamer, StateKeys } from './keys.js';
 import { LeaseClient } from './lease-client.js';
 import { LocalShare } from './local-share.js';
 import type { FailureConfig } from './options.js';
@@ -33,6 +34,8 @@ import type { StoreLink } from './store-link.js';
 export interface RedisLimitStoreOptions {
   /** Slot lease time, ms: a dead holder's slots come back within it. */
   readonly leaseTtlMs: number;
+  /** How token keys and slot names are named in Redis (keys.ts keyNamer). @default 'raw' */
+  readonly keyNames?: TenantKeys;
 }
 
 export class RedisLimitStore implements SharedLimitStore {
@@ -57,7 +60,7 @@ export class RedisLimitStore implements SharedLimitStore {
     this.failure = failure;
     this.#local = new LocalShare(failure.instances);
     this.#ttl = options.leaseTtlMs;
-    this.#keys = new StateKeys(base, 4096);
+    this.#keys = new StateKeys(base, 4096, keyNamer(options.keyNames));
     this.#renew = setInterval(() => this.#renewAll(), this.#ttl / 3);
     this.#renew.unref();
   }
@@ -108,7 +111,7 @@ export class RedisLimitStore implements SharedLimitStore {
     // A reload may change the limit: later calls carry the new one.
     if (c === undefined || c.limit !== limit) {
       // Its leases and their epoch carry over: a reload is no loss of lease data.
-      this.#slots.set(name, (c = new LeaseClient(this.#link, this.base, name, limit, this.#ttl, c)));
+      this.#slots.set(name, (c = new LeaseClient(this.#link, this.base, this.#keys.name(name), limit, this.#ttl, c)));
     }
     return c;
   }

@@ -22,10 +22,9 @@ import { capacityOf, windowOf } from '../rate/policy.js';
 import type { RatePolicy } from '../rate/policy.js';
 import type { RateStore, RateThen } from '../rate/store.js';
 import { Cluster } from 'ioredis';
-import { storedKey } from '../core/index.js';
 import { Adopting, promiseOf } from './adopt.js';
 import type { TenantKeys } from '../core/index.js';
-import { StateKeys, stateKey } from './keys.js';
+import { keyNamer, StateKeys, stateKey } from './keys.js';
 import { LocalShare } from './local-share.js';
 import type { FailureConfig } from './options.js';
 import type { BatchEntry } from './rate-batch.js';
@@ -75,7 +74,7 @@ export class RedisRateStore implements RateStore {
     this.base = base;
     this.failure = failure;
     this.#local = new LocalShare(failure.instances);
-    this.#keys = new StateKeys(base, 4096, keyNames === 'hash' ? storedKey : undefined);
+    this.#keys = new StateKeys(base, 4096, keyNamer(keyNames));
   }
 
   /** Keys the local fallback holds (Redis's keys are not counted: they expire by themselves). */

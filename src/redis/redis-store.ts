@@ -21,11 +21,10 @@
 import { Cluster, Redis } from 'ioredis';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { optNumber } from '../core/options.js';
-import { optTenantKeys } from '../core/shown-key.js';
 import type { TenantKeys } from '../core/shown-key.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { keyPart } from './keys.js';
-import { checkUrl, failureConfig, leasedRateConfig, redisStoreConfig } from './options.js';
+import { checkUrl, failureConfig, keyNamesOption, leasedRateConfig, redisStoreConfig } from './options.js';
 import type { FailureOptions, LeasedRateOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { loadingError } from './not-ready.js';
@@ -53,7 +52,7 @@ export interface RateStoreOptions extends FailureOptions {
    * version); 'hash', by their SHA-256 after their namespace (`key:#<base64url>`; an address,
    * `ip:…`, as it is), so whoever can list Redis's keys never reads an API key. Processes
    * sharing a limit must name keys alike (a tenant named both ways has two buckets).
-   * @default 'raw'
+   * @default the connection's (itself @default 'raw')
    */
   readonly keyNames?: TenantKeys;
 }
@@ -221,8 +220,7 @@ export class RedisStore {
    */
   rateStore(name: string, options: RateStoreOptions = {}): RedisRateStore {
     keyPart('name', name);
-    const keyNames = options.keyNames === undefined ? 'raw' : optTenantKeys('keyNames', options.keyNames);
-    return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), keyNames);
+    return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), keyNamesOption('keyNames', options.keyNames, this.config.keyNames));
   }
 
   /**
@@ -236,9 +234,13 @@ export class RedisStore {
    */
   leasedRateStore(name: string, options: LeasedRateOptions = {}): LeasedRateStore {
     keyPart('name', name);
-    const o = leasedRateConfig(options);
-    // Keys as rateStore(name) lays them out: processes that lease and processes that ask per request share the buckets.
-    const tokens = new RedisLimitStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), { leaseTtlMs: SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs });
+    const { keyNames, ...leasing } = options;
+    const o = leasedRateConfig(leasing);
+    // Keys as rateStore(name) lays them out, named alike: processes that lease and processes that ask per request share the buckets.
+    const tokens = new RedisLimitStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), {
+      leaseTtlMs: SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs,
+      keyNames: keyNamesOption('keyNames', keyNames, this.config.keyNames),
+    });
     return new LeasedRateStore(tokens, { prefix: '', ...o });
   }
 
@@ -246,9 +248,9 @@ export class RedisStore {
    * The store as a {@link SharedLimitStore}: batches of tokens and slots (what the gateway's
    * workers lease from their primary, here from Redis). Slot leases last `leaseTtlMs`.
    */
-  limitStore(options: FailureOptions & { readonly leaseTtlMs?: number } = {}): RedisLimitStore {
+  limitStore(options: FailureOptions & { readonly leaseTtlMs?: number; readonly keyNames?: TenantKeys } = {}): RedisLimitStore {
     const leaseTtlMs = optNumber('leaseTtlMs', options.leaseTtlMs ?? SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs, 30, 86_400_000);
-    return new RedisLimitStore(this.#link, this.config.keyPrefix, failureConfig(options, this.config), { leaseTtlMs });
+    return new RedisLimitStore(this.#link, this.config.keyPrefix, failureConfig(options, this.config), { leaseTtlMs, keyNames: keyNamesOption('keyNames', options.keyNames, this.config.keyNames) });
   }
 
   /**

@@ -16,7 +16,7 @@
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { BreakerStateChange } from '../breaker/state-change.js';
 import { optNumber } from '../core/options.js';
-import { hashTag, KIND } from './keys.js';
+import { hashTag, keyNamer, KIND } from './keys.js';
 import { BREAKER_COMMAND } from './lease-scripts.js';
 import { replyNumber } from './redis-rate-store.js';
 import { StoreUnavailableError } from './store-errors.js';
@@ -48,7 +48,7 @@ export class SharedBreaker {
     this.#link = link;
     this.breaker = breaker;
     this.syncMs = optNumber('syncMs', options.syncMs ?? SHARED_BREAKER_DEFAULTS.syncMs, 10, 3_600_000);
-    this.key = base + hashTag(options.name ?? breaker.name) + KIND.breaker;
+    this.key = base + hashTag(keyNamer(link.config.keyNames)(options.name ?? breaker.name)) + KIND.breaker;
     this.#unsubscribe = breaker.onStateChange((ch) => this.#changed(ch));
     this.#timer = setInterval(() => void this.sync(), this.syncMs);
     this.#timer.unref();

@@ -30,6 +30,7 @@ import { optInt, optNumber } from '../core/options.js';
 import type { TimerHandle } from '../core/clock.js';
 import { stallAware } from '../core/stall-aware.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/types.js';
+import { keyNamer } from './keys.js';
 import { LeaseClient } from './lease-client.js';
 import type { LeaseAnswer } from './lease-client.js';
 import type { FailureConfig, FailureOptions } from './options.js';
@@ -125,7 +126,8 @@ export class SharedConcurrencyGate extends GateBase {
     this.pollMs = optNumber('pollMs', options.pollMs ?? d.pollMs, 1, 60_000);
     this.spare = optInt('spare', options.spare ?? d.spare, 0, this.limit);
     this.failure = failure;
-    this.leases = new LeaseClient(link, base, this.name, this.limit, ttl);
+    // Under the connection's keyNames: a limit named by a tenant (`key:…`) is no readable key.
+    this.leases = new LeaseClient(link, base, keyNamer(link.config.keyNames)(this.name), this.limit, ttl);
     this.#probeMs = link.config.probeMs;
     this.#renewTimer = setInterval(() => this.#renew(), ttl / 3);
     this.#renewTimer.unref();

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import type { GatewayConfig } from '../../src/gateway/index.js';
 import { cleanup, get, oneRoute, startInProcess, upstream } from '../gateway/helpers.js';
-import { sharedRedis, unique, useProcesses } from './servers.js';
+import { keysUnder, sharedRedis, unique, useProcesses } from './servers.js';
 
 const svc = await sharedRedis();
 const { proc, prefix } = useProcesses(svc.url, 'kn');
@@ -24,18 +24,6 @@ beforeAll(() => {
 });
 afterAll(() => raw?.disconnect());
 
-/** Every key under `match`. */
-async function keysUnder(match: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    out.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return out;
-}
-
 describe.skipIf(!svc.up)('tenant keys in Redis key names', () => {
   it("sluice/redis: keyNames 'hash' names each key by its SHA-256 (an address as it is), one bucket per key; the default names it as it is", async () => {
     const store = await proc();
@@ -44,13 +32,13 @@ describe.skipIf(!svc.up)('tenant keys in Redis key names', () => {
     expect((await hashed.consume(`key:${SECRET}`, policy, 1, 0, 0)).allowed).toBe(true);
     expect((await hashed.consume(`key:${SECRET}`, policy, 1, 0, 0)).allowed).toBe(false); // the same bucket
     expect((await hashed.consume('ip:10.0.0.7', policy, 1, 0, 0)).allowed).toBe(true);
-    expect((await keysUnder(`${prefix()}${name}*`)).sort()).toEqual([`${prefix()}${name}{ip:10.0.0.7}:g`, `${prefix()}${name}{${hashedName(`key:${SECRET}`, 'key:')}}:g`]);
+    expect((await keysUnder(raw, `${prefix()}${name}*`)).sort()).toEqual([`${prefix()}${name}{ip:10.0.0.7}:g`, `${prefix()}${name}{${hashedName(`key:${SECRET}`, 'key:')}}:g`]);
     expect(await hashed.delete(`key:${SECRET}`)).toBe(true);
     expect((await hashed.consume(`key:${SECRET}`, policy, 1, 0, 0)).allowed).toBe(true); // forgotten: a full bucket
 
     const plain = store.rateStore(unique('plain'));
     await plain.consume(`key:${SECRET}`, policy, 1, 0, 0);
-    expect(await keysUnder(`${plain.base}*`)).toEqual([`${plain.base}{key:${SECRET}}:g`]);
+    expect(await keysUnder(raw, `${plain.base}*`)).toEqual([`${plain.base}{key:${SECRET}}:g`]);
     expect(() => store.rateStore('x', { keyNames: 'clear' as never })).toThrow(/keyNames/);
   });
 
@@ -71,7 +59,7 @@ describe.skipIf(!svc.up)('tenant keys in Redis key names', () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await get(url, { headers: { 'x-api-key': SECRET } })).status);
     expect(statuses).toEqual([200, 429, 429]);
-    const keys = await keysUnder(`${keyPrefix}*`);
+    const keys = await keysUnder(raw, `${keyPrefix}*`);
     const rate = keys.filter((k) => k.endsWith(':g'));
     expect(rate).toHaveLength(1);
     expect(rate[0]).toContain(`{${hashedName(`key:${SECRET}`, 'key:')}}:g`);
@@ -81,7 +69,7 @@ describe.skipIf(!svc.up)('tenant keys in Redis key names', () => {
   it('store.tenantKeys: raw names them as they are (versions before it)', async () => {
     const { url, keyPrefix } = await gatewayWith('raw');
     expect((await get(url, { headers: { 'x-api-key': SECRET } })).status).toBe(200);
-    const rate = (await keysUnder(`${keyPrefix}*`)).filter((k) => k.endsWith(':g'));
+    const rate = (await keysUnder(raw, `${keyPrefix}*`)).filter((k) => k.endsWith(':g'));
     expect(rate).toHaveLength(1);
     expect(rate[0]).toContain(`{key:${SECRET}}:g`);
   });

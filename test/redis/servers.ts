@@ -239,3 +239,15 @@ export function disposeAfterEach(): (() => Promise<void>)[] {
   });
   return list;
 }
+
+/** Every key matching `match` (SCAN, all of it). */
+export async function keysUnder(raw: Redis, match: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await raw.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    out.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return out;
+}
