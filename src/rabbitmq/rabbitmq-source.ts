@@ -172,8 +172,8 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
       await consumeCh.prefetch(prefetch.value, prefetch.adaptive);
       const suspectsWaiting = (await confirmCh.assertQueue(suspects, { durable: true })).messageCount > 0;
       const source = new RabbitmqSource(name, { queue, dlq, suspects, suspectsWaiting }, prefetch, held, conn, consumeCh, confirmCh);
-      const ok = await consumeCh.consume(queue, (msg) => source.#onMessage(msg), { noAck: false });
-      source.#consumerTag = ok.consumerTag;
+      // Suspects waiting: isolated first, with nothing taken from the queue meanwhile (see pull).
+      if (!suspectsWaiting) await source.#consume();
       return source;
     } catch (err) {
       await conn.close().catch(() => undefined);
@@ -183,6 +183,22 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
       }
       throw err;
     }
+  }
+
+  /** Consume the queue (again). */
+  async #consume(): Promise<void> {
+    this.#consumerTag = (await this.#consumeCh.consume(this.queue, (msg) => this.#onMessage(msg), { noAck: false })).consumerTag;
+  }
+
+  /**
+   * Stop taking from the queue while suspects wait: what the prefetch would hold beside a suspect
+   * out alone comes back `redelivered` if this process dies — hundreds of new suspects per death
+   * with a large prefetch, each a round alone. What was taken already is handed out first.
+   */
+  async #pauseConsuming(): Promise<void> {
+    const tag = this.#consumerTag;
+    this.#consumerTag = undefined;
+    if (tag !== undefined) await this.#consumeCh.cancel(tag);
   }
 
   #onMessage(msg: ConsumeMessage | null): void {
@@ -215,6 +231,11 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     return this.#suspects.counted;
   }
 
+  /** Suspects handed out, each alone, since open(): the rounds isolation took here. */
+  get isolatedSuspects(): number {
+    return this.#suspects.isolated;
+  }
+
   /** Messages held locally, delivered by the broker and not yet demanded (at most the prefetch). */
   get buffered(): number {
     return this.#buffer.length;
@@ -233,9 +254,17 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
       });
     }
     for (;;) {
-      // Suspects first, each alone: once nothing runs here, and nothing else handed out meanwhile.
-      if (!(await this.#arrivals.wait(() => this.#suspects.ready(this.#buffer.length > 0), signal))) return;
-      if (!this.#suspects.pending) break;
+      // Suspects waiting: the queue is not consumed meanwhile; what was taken is handed out, then
+      // each suspect alone — once nothing runs here, and nothing else handed out meanwhile. The
+      // suspect queue empty: the queue is consumed again.
+      try {
+        if (this.#suspects.pending) await this.#pauseConsuming();
+        else if (this.#consumerTag === undefined && !this.#arrivals.closed) await this.#consume();
+      } catch (err) {
+        throw new BrokerUnavailableError(this.name, err);
+      }
+      if (!(await this.#arrivals.wait(() => this.#buffer.length > 0 || this.#suspects.ready(), signal))) return;
+      if (this.#buffer.length > 0) break;
       if (await this.#suspects.isolate(emit)) return;
     }
     const n = Math.min(max, this.#buffer.length);

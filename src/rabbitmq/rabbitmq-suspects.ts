@@ -3,7 +3,8 @@
  * redelivery nobody counted — its consumer died, lost its connection or gave it back — is a
  * suspect: which of what that consumer held killed it cannot be told, so none is counted yet. It
  * is moved (a confirmed copy, headers as they were, then the ack) to the suspect queue, whose
- * messages are handed out one at a time with nothing else out of this source. A death then points
+ * messages are handed out one at a time with nothing else out of this source (which takes nothing
+ * from its queue meanwhile: RabbitmqSource.pull). A death then points
  * at the one that was out: it comes back redelivered from the suspect queue, and only it is
  * counted — a copy with the attempt one more, to the suspect queue's tail, then the ack.
  */
@@ -35,6 +36,7 @@ export class Suspects {
   /** Redeliveries being moved (copied, then acked): they hold a prefetch slot meanwhile. */
   readonly #moving = new Set<Promise<void>>();
   #counted = 0;
+  #isolated = 0;
 
   constructor(queue: string, owner: SuspectsOwner, maybe: boolean) {
     this.queue = queue;
@@ -47,14 +49,19 @@ export class Suspects {
     return this.#counted;
   }
 
+  /** Suspects handed out, each alone, since open(): the rounds isolation took. */
+  get isolated(): number {
+    return this.#isolated;
+  }
+
   /** Redeliveries being moved now. */
   get moving(): number {
     return this.#moving.size;
   }
 
-  /** Whether a pull may hand out now: with suspects waiting, once nothing is out; else when `buffered`. */
-  ready(buffered: boolean): boolean {
-    return this.#maybe ? this.#busy.size === 0 : buffered;
+  /** Whether a suspect may be handed out now: some may wait, and nothing is out. */
+  ready(): boolean {
+    return this.#maybe && this.#busy.size === 0;
   }
 
   /** Whether the suspect queue may hold messages (then a pull isolates before the buffer). */
@@ -106,6 +113,7 @@ export class Suspects {
       );
       return false;
     }
+    this.#isolated++;
     this.#owner.handOut(m, emit);
     return true;
   }
