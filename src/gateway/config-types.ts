@@ -136,6 +136,14 @@ export interface ServerConfig {
    * @default 30s
    */
   readonly workerTimeout?: Duration;
+  /**
+   * With workers: a worker not listening this long after it was forked — hung in its start
+   * (a module load, a preload, a store connection that never answers) — is killed (SIGKILL)
+   * and counted a failed start: forked again with the restarts' backoff (1 s, 2 s … 30 s). At
+   * the gateway's own start, a worker that does not listen in time fails the start. 0s: never.
+   * @default 2m
+   */
+  readonly workerStartTimeout?: Duration;
 }
 
 export interface DrainConfig {

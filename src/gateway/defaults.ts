@@ -21,6 +21,7 @@ export const GATEWAY_DEFAULTS = {
     pauseRefusedLoad: 0.9,
     workers: 1,
     workerTimeoutMs: 30_000,
+    workerStartTimeoutMs: 120_000,
   },
   drain: { timeoutMs: 30_000, retryAfterMs: 5_000 },
   log: { level: 'info' },

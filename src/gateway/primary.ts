@@ -21,7 +21,6 @@ import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
 import { ADMIN_DASHBOARD_PAGES } from './admin-connections.js';
 import { METRICS_TIMEOUT_MS, startPrimaryAdmin } from './primary-admin.js';
-import type { SharedLimitStore } from '../shared/limit-store.js';
 import type { GatewayConfig } from './config-types.js';
 import { answerLease } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
@@ -29,20 +28,20 @@ import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import type { GatewayStatus } from './status.js';
-import { noBadRequests } from './bad-requests.js';
 import { watchHandoffs } from './handles-in-transit.js';
-import { SharedListener } from './shared-listener.js';
-import { newCounters } from './request-handler.js';
+import { SharedListener, choosePort } from './shared-listener.js';
 import { gatewayGroupLimits, gatewayLimits, mergePrometheus, mergeStatuses } from './status-merge.js';
-import { withRunningRestartSettings } from './restart-settings.js';
+import { withPinnedPort, withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import { ReloadRecord } from './reload-record.js';
 import { WorkerRollout } from './worker-rollout.js';
 import { CALL_TIMEOUT_MS, WorkerCalls } from './worker-calls.js';
 import type { CallBody } from './worker-calls.js';
-import { WorkerRestarts } from './worker-restarts.js';
+import { Waiters, WorkerRestarts } from './worker-restarts.js';
 import type { RestartFailure } from './worker-restarts.js';
 import type { WorkerMessage, WorkerSnapshot } from './worker-messages.js';
+import { emptyStatus } from './primary-slot.js';
+import type { Slot } from './primary-slot.js';
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
 export interface PrimaryStatus extends GatewayStatus {
@@ -73,33 +72,6 @@ export interface PrimaryGateway {
   close(): Promise<void>;
 }
 
-interface Slot {
-  readonly index: number;
-  worker: Worker;
-  holder: string;
-  store: SharedLimitStore;
-  restarts: number;
-  status: GatewayStatus | undefined;
-  /** Its last status call was answered. */
-  answering: boolean;
-  /** When it last sent anything (or was forked), performance.now(): `server.workerTimeout` counts from it. */
-  answeredAt: number;
-  /** Killed for not answering: once. */
-  killed: boolean;
-  /** Its dashboard's last sample (refreshed with its status). */
-  dashboard: DashboardSample | undefined;
-  /** The proxy URL it listens on (the same for every worker). */
-  url: string;
-  /** Its process exited: its holdings are dropped, and it is granted nothing more. */
-  dead: boolean;
-  /** The config generation it runs (worker-rollout.ts): undefined until it listens. */
-  generation: number | undefined;
-  /** It did not take a reload: it is drained, then forked again. */
-  replacing: boolean;
-  /** Its drain and exit, once asked (by the gateway's drain or its replacement). */
-  stopping: Promise<void> | undefined;
-}
-
 /** A worker that dies again within this long of its start is forked again only after it. */
 const CRASH_LOOP_MS = 1_000;
 /** How often the primary's cached status is refreshed from the workers. */
@@ -116,6 +88,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const n = resolved.server.workers;
   let draining = false;
   const calls = new WorkerCalls();
+  // listen.port 0: one port for every worker for good, whichever dies (shared-listener.ts).
+  const pinned = resolved.listen.port === 0 ? await choosePort(resolved.listen.host) : undefined;
+  const running = withPinnedPort(config, pinned);
   const failedStarts = new WorkerRestarts(logger);
   const slots: Slot[] = [];
   /** The primary's copy of the proxy listener: closed first when the drain begins (shared-listener.ts). */
@@ -130,6 +105,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: workerFile(), serialization: 'advanced' });
 
+  // A worker not listening this long after its fork is killed: a failed start (reloadable, as server.workerTimeout).
+  let startTimeoutMs = resolved.server.workerStartTimeoutMs;
   const call = (s: Slot, m: CallBody, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> => calls.call(s.worker, s.index, m, timeoutMs);
 
   /** Ask `s` to drain within `deadlineMs`, cut its channel, kill it if it is not gone soon after; resolves once it exited. */
@@ -144,12 +121,18 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     })());
 
   const reloads = new ReloadRecord();
+  const relisten = new Waiters();
   // The config generation every worker runs or converges on; a worker forked gets the one in force.
   const rollout: WorkerRollout<Slot> = new WorkerRollout<Slot>(
     {
       workers: () => slots,
-      reload: async (s, next, generation) => void (await call(s, { t: 'call', op: 'reload', config: next, generation })),
-      replace: (s): Promise<void> => stopWorker(s, resolveConfig(rollout.current.config).drain.timeoutMs),
+      reload: async (s, next, generation) => void (await call(s, { t: 'call', op: 'reload', config: withPinnedPort(next, pinned), generation })),
+      // Rolling: the next worker is replaced once this one's replacement listens (or the drain began).
+      replace: async (s): Promise<void> => {
+        const up = relisten.wait(s.index);
+        await stopWorker(s, resolveConfig(rollout.current.config).drain.timeoutMs);
+        await up;
+      },
       record: reloads,
       logger,
       summary: (c) => ({ routes: c.routes.length, workers: n }),
@@ -198,6 +181,17 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     return new Promise((resolve, reject) => {
       let up = false;
       let startedAs = 0;
+      // Hung in its start (a module load, a preload, a connection that never answers): killed, and its exit rejects with why.
+      let hung: string | undefined;
+      const timeoutMs = startTimeoutMs;
+      const startTimer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              hung = `worker ${index} did not listen within server.workerStartTimeout (${timeoutMs} ms)`;
+              logger.warn('worker did not listen within server.workerStartTimeout: killing it', { worker: index, pid: worker.process.pid, workerStartTimeoutMs: timeoutMs });
+              worker.process.kill('SIGKILL');
+            }, timeoutMs)
+          : undefined;
       worker.on('message', (raw: unknown) => {
         // Anything it sends shows it alive: a status answer after its call timed out too (a slow loop is not a stopped one).
         s.answeredAt = performance.now();
@@ -208,9 +202,10 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           // It listens, parses heads and reaches its store as the running workers do: those settings need a restart (hostile-2 R1).
           const { config: next, generation } = rollout.current;
           startedAs = generation;
-          worker.send({ t: 'start', config: withRunningRestartSettings(next, config), generation, index, workers: n });
+          worker.send({ t: 'start', config: withRunningRestartSettings(next, running), generation, index, workers: n });
         } else if (m.t === 'listening') {
           up = true;
+          clearTimeout(startTimer);
           s.url = m.url;
           // Forked again during a reload, but started before it: rollout.check() brings it to what its siblings run.
           s.generation = startedAs;
@@ -219,13 +214,14 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;
+        clearTimeout(startTimer);
         calls.failAll(worker, index);
         ledger.drop(holder);
         // A connection on its way to it would otherwise stay open in this process for ever.
         const inTransit = closeHandoffs();
         if (inTransit > 0) logger.info('closed connections in transit to the dead worker', { worker: index, connections: inTransit });
         if (!up) {
-          reject(new Error(`worker ${index} exited before it listened (code ${code}, signal ${signal})`));
+          reject(new Error(hung ?? `worker ${index} exited before it listened (code ${code}, signal ${signal})`));
           return;
         }
         if (draining) return;
@@ -238,6 +234,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           fork(index, s.restarts + 1).then(
             (next) => {
               slots[index] = next;
+              relisten.done(index);
               // Listening only once the drain began: it drains too (the drain stopped the slots it had).
               if (draining) return void stopWorker(next, 0);
               failedStarts.started(index);
@@ -341,6 +338,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     drained ??= (async () => {
       draining = true;
       rollout.stop();
+      relisten.stop();
       logger.info('draining', { deadlineMs, workers: n });
       clearInterval(refresher);
       // The socket is the workers' from now on: it stops listening with the last one's close.
@@ -372,13 +370,10 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       // Applied, or partial (the workers that did not take it converge on it); a rejection throws, recorded.
       await rollout.reload(next);
       workerTimeoutMs = c.server.workerTimeoutMs;
+      startTimeoutMs = c.server.workerStartTimeoutMs;
     },
     reloadRejected: (error) => reloads.rejected(error),
     drain,
     close: () => drain(0),
   };
-}
-
-function emptyStatus(): GatewayStatus {
-  return { state: 'serving', uptimeMs: 0, queued: 0, counters: newCounters(), badRequests: noBadRequests(), paused: { now: 0, total: 0, repaused: 0, woken: 0, ranOut: 0, unpaced: 0, engaged: false }, pipeline: { waiting: 0, holding: 0 }, connections: { open: 0, refusing: 0 }, memory: { bodies: { used: 0, peak: 0, capacity: 0 }, responses: { used: 0, peak: 0, capacity: 0 } }, routes: [], policies: [], upstreams: [] };
 }

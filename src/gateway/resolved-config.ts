@@ -87,6 +87,8 @@ export interface ResolvedConfig {
     readonly workers: number;
     /** A worker silent this long is killed and forked again; 0: never. */
     readonly workerTimeoutMs: number;
+    /** A worker not listening this long after its fork is killed, a failed start; 0: never. */
+    readonly workerStartTimeoutMs: number;
   };
   readonly drain: { readonly timeoutMs: number; readonly retryAfterMs: number };
   readonly logLevel: LogLevel;

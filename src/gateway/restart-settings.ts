@@ -48,3 +48,13 @@ export function withRunningRestartSettings(next: GatewayConfig, running: Gateway
     ...(nextServer === undefined && running.server === undefined ? {} : { server }),
   };
 }
+
+/**
+ * `c` listening on `port` where it asks for any port (`listen.port: 0`, the default's not): with
+ * workers the primary chooses the port once (shared-listener.ts's choosePort) and every worker
+ * binds it — one forked again after every worker died too, which with port 0 bound another one
+ * (the port the user was given gone for good). A reload asking for any port again keeps it.
+ */
+export function withPinnedPort(c: GatewayConfig, port: number | undefined): GatewayConfig {
+  return port === undefined || c.listen?.port !== 0 ? c : { ...c, listen: { ...c.listen, port } };
+}

@@ -18,6 +18,8 @@
  * handle and this does nothing; a Node that changes the message shape makes it a no-op too.
  */
 import type { Worker } from 'node:cluster';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 interface Closable {
   close(): void;
@@ -59,4 +61,22 @@ export class SharedListener {
     this.#handles.clear();
     return n;
   }
+}
+
+/**
+ * A port free on `host` now, for `listen.port: 0` with workers (restart-settings.ts's
+ * withPinnedPort): node:cluster closes the listening socket when its last worker exits, and the
+ * next worker's listen(0) bound a new port. Chosen here and given to every worker, the port stays
+ * the user's: a worker forked after all died binds it again (refused meanwhile: nothing listens).
+ * undefined when `host` cannot be bound: the workers then fail to start with their own error.
+ */
+export function choosePort(host: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(undefined));
+    probe.listen({ host, port: 0 }, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -39,6 +39,7 @@ export function resolved(c: GatewayConfig, upstreams: Map<string, ResolvedUpstre
       pauseRefusedLoad: s.pauseRefusedLoad ?? d.server.pauseRefusedLoad,
       workers: resolvedWorkers(s.workers),
       workerTimeoutMs: ms(s.workerTimeout, d.server.workerTimeoutMs),
+      workerStartTimeoutMs: ms(s.workerStartTimeout, d.server.workerStartTimeoutMs),
     },
     drain: { timeoutMs: ms(c.drain?.timeout, d.drain.timeoutMs), retryAfterMs: ms(c.drain?.retryAfter, d.drain.retryAfterMs) },
     logLevel: c.log?.level ?? d.log.level,

@@ -70,3 +70,27 @@ export class WorkerRestarts {
     return [...this.#failing].sort(([a], [b]) => a - b).map(([worker, f]) => ({ worker, tries: f.tries, since: new Date(f.since).toISOString(), error: f.error }));
   }
 }
+
+/** Who waits for a worker (by index) to listen again after its replacement was asked (worker-rollout.ts's rolling replacements). */
+export class Waiters {
+  readonly #waiting = new Map<number, (() => void)[]>();
+  #stopped = false;
+
+  /** Resolves once worker `index` listens again, or {@link stop}. */
+  wait(index: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.set(index, [...(this.#waiting.get(index) ?? []), resolve]));
+  }
+
+  /** Worker `index` listens. */
+  done(index: number): void {
+    for (const resolve of this.#waiting.get(index) ?? []) resolve();
+    this.#waiting.delete(index);
+  }
+
+  /** The gateway drains: nobody waits any more. */
+  stop(): void {
+    this.#stopped = true;
+    for (const index of [...this.#waiting.keys()]) this.done(index);
+  }
+}

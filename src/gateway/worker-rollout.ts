@@ -42,7 +42,7 @@ export interface RolloutDeps<W extends RolloutWorker> {
   workers(): readonly W[];
   /** Ask `w` to run `config` as `generation`; rejects when it refuses (see {@link workerRefusal}) or does not answer. */
   reload(w: W, config: GatewayConfig, generation: number): Promise<void>;
-  /** Drain `w` and fork it again (it starts with {@link WorkerRollout.current}); settles when it is gone. */
+  /** Drain `w` and fork it again (it starts with {@link WorkerRollout.current}); settles once its replacement listens (or the gateway drains). */
   replace(w: W): Promise<void>;
   readonly record: ReloadRecord;
   readonly logger: Logger;
@@ -66,6 +66,9 @@ export class WorkerRollout<W extends RolloutWorker> {
   #current: { readonly config: GatewayConfig; readonly generation: number };
   /** Reload calls under way per worker: one converging is not asked again meanwhile. */
   readonly #sending = new Map<W, number>();
+  /** Workers waiting for their turn to be replaced: one at a time, each replacement listening before the next goes. */
+  readonly #waiting = new Set<W>();
+  #turns: Promise<void> = Promise.resolve();
   #stopped = false;
 
   constructor(deps: RolloutDeps<W>, config: GatewayConfig) {
@@ -134,7 +137,7 @@ export class WorkerRollout<W extends RolloutWorker> {
       return;
     }
     for (const w of this.#deps.workers()) {
-      if (!w.dead && !w.replacing && w.generation !== undefined && w.generation !== generation && !this.#sending.has(w)) void this.#converge(w);
+      if (!w.dead && !w.replacing && w.generation !== undefined && w.generation !== generation && !this.#sending.has(w) && !this.#waiting.has(w)) void this.#converge(w);
     }
   }
 
@@ -164,9 +167,26 @@ export class WorkerRollout<W extends RolloutWorker> {
       // Gone, being replaced, or a newer reload asked it meanwhile (and check() follows that one).
       if (this.#stopped || w.dead || w.replacing || generation !== this.#current.generation) return this.check();
       this.#deps.logger.warn('worker did not take the config: replacing it', { worker: w.index, generation, running: w.generation, error: err instanceof Error ? err.message : String(err) });
-      w.replacing = true;
-      await this.#deps.replace(w).catch((e: unknown) => this.#deps.logger.error('worker replacement failed', { worker: w.index, error: String(e) }));
+      await this.#replaceInTurn(w);
     }
     this.check();
+  }
+
+  /**
+   * Replace `w` once the replacements before it listen: a rolling replacement. Until
+   * drainrace every worker that did not take a reload was drained at once — with 3 of 4
+   * stopped, 3 of 4 workers' capacity gone together, and all of it when none answered in time.
+   */
+  async #replaceInTurn(w: W): Promise<void> {
+    this.#waiting.add(w);
+    const turn = this.#turns.then(async () => {
+      this.#waiting.delete(w);
+      // Gone meanwhile (forked again with the config in force), or it took the config late (a status answer said so).
+      if (this.#stopped || w.dead || w.generation === this.#current.generation) return;
+      w.replacing = true;
+      await this.#deps.replace(w).catch((e: unknown) => this.#deps.logger.error('worker replacement failed', { worker: w.index, error: String(e) }));
+    });
+    this.#turns = turn;
+    await turn;
   }
 }
