@@ -51,14 +51,15 @@ Either form:
  */
 function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean): string | undefined {
   if (!(err instanceof Error)) return undefined;
-  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string; listener?: 'listen' | 'admin' };
   const code = e.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(e.message)?.[1];
   const at = /(\S+):(\d+)$/.exec(e.message);
   const address = e.address ?? at?.[1];
   const port = e.port ?? (at === null ? undefined : Number(at[2]));
   const d = GATEWAY_DEFAULTS;
   const listenPort = config.listen?.port ?? d.listen.port;
-  const admin = config.admin?.enabled !== false && port !== undefined && port !== 0 && port === (config.admin?.port ?? d.admin.port) && port !== listenPort;
+  // The gateway says which listener failed (bound-listener.ts); a worker's message does not.
+  const admin = e.listener !== undefined ? e.listener === 'admin' : config.admin?.enabled !== false && port !== undefined && port !== 0 && port === (config.admin?.port ?? d.admin.port) && port !== listenPort;
   const name = (key: 'port' | 'host', isAdmin: boolean): string =>
     flagForm ? (isAdmin ? (key === 'port' ? flagRef('admin-port') : 'the admin host (127.0.0.1)') : flagRef(key)) : `${isAdmin ? 'admin' : 'listen'}.${key}`;
   const what = admin ? 'the admin listener' : 'the proxy listener';

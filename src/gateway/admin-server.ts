@@ -20,6 +20,7 @@ import type { Registry } from 'prom-client';
 import { DASHBOARD_PATHS } from '../dashboard/dashboard.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { createAdminServer } from './admin-connections.js';
+import { listenError } from './bound-listener.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
@@ -204,7 +205,7 @@ export async function listenAdmin(server: Server, host: string, port: number, on
     // Named, so that listening removes it: a later error of the server is not a failed start.
     const failed = (err: Error): void => {
       onClose();
-      reject(err);
+      reject(listenError(err, 'admin', host, port));
     };
     server.once('error', failed);
     server.listen(port, host, () => {

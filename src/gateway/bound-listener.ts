@@ -15,11 +15,39 @@ export function localHostOf(server: Server): string {
   return `${host}:${a.port}`;
 }
 
+/** Which listener failed to open: the proxy's (`listen.*`) or the admin one (`admin.*`). */
+export type ListenerName = 'listen' | 'admin';
+
+/**
+ * A listen failure as an error naming the option, the address and the port, the original as
+ * its `cause`: node's `listen EADDRINUSE: address already in use 127.0.0.1:9901` said neither
+ * which listener nor which setting, and an admin listener on the proxy's port (another address
+ * of the same port) read as the proxy's.
+ */
+export function listenError(err: Error, listener: ListenerName, host: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what = listener === 'admin' ? 'the admin listener' : 'the proxy listener';
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let message: string;
+  if (code === 'EADDRINUSE') message = port === 0 ? `${listener}.port: 0 asks for a free port on ${host}, and none was left for ${what} (EADDRINUSE)` : `${listener}.port: ${at} is in use (by another process, or this one), so ${what} cannot open it (EADDRINUSE); pick another ${listener}.port, or 0 for a free one`;
+  else if (code === 'EACCES') message = `${listener}.port: this process may not listen on ${at} (EACCES: ports below 1024 need privileges), so ${what} cannot open it`;
+  else if (code === 'EADDRNOTAVAIL') message = `${listener}.host: ${host} is not an address of this machine, so ${what} cannot listen on it (EADDRNOTAVAIL)`;
+  else return err;
+  const e = new Error(message, { cause: err }) as Error & { code: string; syscall: string | undefined; listener: ListenerName; address: string; port: number };
+  e.code = code;
+  e.syscall = (err as NodeJS.ErrnoException).syscall;
+  e.listener = listener;
+  e.address = host;
+  e.port = port;
+  return e;
+}
+
 export function listen(server: Server, port: number, host: string, backlog: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => reject(listenError(err, 'listen', host, port));
+    server.once('error', failed);
     server.listen({ port, host, backlog }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
