@@ -251,6 +251,19 @@ function forNode(entry: string): string {
   return `for=${ip === undefined ? 'unknown' : forwardedValue(ip.family === 6 && !text.startsWith('[') ? `[${text}]` : text)}`;
 }
 
+/**
+ * X-Forwarded-For as Forwarded elements. The trusted proxy's X-Forwarded-Proto/-Host say how
+ * the last entry reached it, so they go on that entry's element (`for=client;proto=https`).
+ */
+function xffElements(xff: string, proto: string | undefined, host: string | undefined): string {
+  const nodes = xff.split(',').map(forNode);
+  let last = nodes[nodes.length - 1]!;
+  if (host !== undefined && host !== '') last += `;host=${forwardedValue(host)}`;
+  if (proto !== undefined && proto !== '') last += `;proto=${forwardedValue(proto)}`;
+  nodes[nodes.length - 1] = last;
+  return nodes.join(', ');
+}
+
 /** The address of a Forwarded element's `for=` node, as written (brackets and port taken off), for X-Forwarded-For; anything else is `unknown`. */
 function nodeAddress(element: string): string {
   const node = forwardedParam(element, 'for');
@@ -306,7 +319,7 @@ function forwardingChains(h: IncomingMessage['headers'], facts: PeerFacts, host:
   const chained = xff !== undefined && xff.trim() !== '';
   return {
     xff: chained ? `${xff}, ${peer}` : peer,
-    forwarded: chained ? `${xff.split(',').map(forNode).join(', ')}, ${element}` : element,
+    forwarded: chained ? `${xffElements(xff, proto, fhost)}, ${element}` : element,
     proto: proto !== undefined && proto !== '' ? proto : 'http',
     host: fhost !== undefined && fhost !== '' ? fhost : host,
   };

@@ -175,7 +175,8 @@ describe('upstreamRequestHead', () => {
     expect(valuesOf(head, 'x-forwarded-for')).toEqual(['6.6.6.6, 127.0.0.1']);
     expect(valuesOf(head, 'x-forwarded-proto')).toEqual(['https']);
     expect(valuesOf(head, 'x-forwarded-host')).toEqual(['evil.example']);
-    expect(valuesOf(head, 'forwarded')).toEqual(['for=6.6.6.6, for=127.0.0.1;host="gw.example:8080";proto=http']);
+    // The proxy's X-Forwarded-Host/-Proto say how the last entry reached it: on that element.
+    expect(valuesOf(head, 'forwarded')).toEqual(['for=6.6.6.6;host=evil.example;proto=https, for=127.0.0.1;host="gw.example:8080";proto=http']);
     // With proxyHeader: forwarded, Forwarded is the chain and X-Forwarded-* come from it.
     const fwd = upstreamRequestHead(fakeRequest(clientRaw, '127.0.0.1'), UPSTREAM, loopback, undefined, 'forwarded');
     expect(valuesOf(fwd, 'forwarded')).toEqual(['for=6.6.6.6;proto=https, for=127.0.0.1;host="gw.example:8080";proto=http']);
