@@ -111,6 +111,8 @@ export class UpstreamPool {
   #destroyed = false;
   /** close() was called: no new request; once none waits, every client closes after its own. */
   #closing: (() => void) | undefined;
+  /** Settles a close() that waits for the queue, if destroy() empties it first. */
+  #destroyedWhileClosing: () => void = () => undefined;
 
   constructor(origin: string, options: UpstreamPoolOptions) {
     this.#origin = origin;
@@ -162,16 +164,21 @@ export class UpstreamPool {
     }
     return new Promise<void>((resolve, reject) => {
       this.#closing = () => void closeAll().then(resolve, reject);
+      this.#destroyedWhileClosing = resolve;
     });
   }
 
+  /** Fail what waits and close every connection now; a close() still waiting for the queue settles with it. */
   destroy(): Promise<void> {
     this.#destroyed = true;
     const left = this.#waiting.splice(0).slice(this.#waitingHead);
     this.#waitingHead = 0;
     for (const w of left) w.handler.onError!(new Error('the upstream pool is closed'));
     this.#idle.length = 0;
-    return Promise.all(this.#clients.map((c) => c.destroy())).then(() => undefined);
+    const done = Promise.all(this.#clients.map((c) => c.destroy())).then(() => undefined);
+    // The queue it waited for is gone: #drain will not run to call it.
+    void done.then(this.#destroyedWhileClosing);
+    return done;
   }
 
   #take(): Client | undefined {

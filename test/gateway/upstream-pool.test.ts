@@ -84,4 +84,21 @@ describe('UpstreamPool', () => {
     expect(await second).toEqual({ error: 'the upstream pool is closed' });
     expect((await first).error).toBeDefined();
   });
+
+  it('close() with requests waiting settles when destroy() comes first (a retired pool on reload: close, then destroy after the timeout)', async () => {
+    const up = await countingUpstream();
+    const p = pool(up.url, 1);
+    const first = send(p, '/a');
+    const second = send(p, '/b');
+    let closed = 'pending';
+    const closing = p.close().then(
+      () => (closed = 'resolved'),
+      () => (closed = 'rejected'),
+    );
+    await p.destroy();
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]);
+    expect(closed).toBe('resolved');
+    expect(await second).toEqual({ error: 'the upstream pool is closed' });
+    expect((await first).error).toBeDefined();
+  });
 });
