@@ -93,6 +93,17 @@ export class GatePermit implements Permit {
   }
 
   /**
+   * Give the permit back because a later gate of its chain refused the request (or threw): a
+   * release 'ignored', and what the grant spent is given back where its gate can — a rate
+   * gate's units, so a request refused by the concurrency limit spends no rate or quota.
+   */
+  cancel(): void {
+    if (this.released) return;
+    this.release('ignored');
+    this.owner.onCancel(this);
+  }
+
+  /**
    * Give the capacity back (as a release 'ignored': no sample) without counting or telling a
    * release: the request goes on, and asks for its place again with {@link ADMITTED_AGAIN}.
    * If it never gets it (refused, or it left), {@link settleAside} counts this release then.
@@ -141,6 +152,9 @@ export abstract class GateBase implements Gate {
     if (permit.held || permit.aside) return;
     (permit.countedAt ?? this).countRelease(permit, outcome);
   }
+
+  /** Called by {@link GatePermit.cancel} after the release: give back what the grant spent (rate gates). */
+  onCancel(_permit: GatePermit): void {}
 
   /** Count and tell a permit's release (onRelease; a permit set aside, later: GatePermit.settleAside). */
   countRelease(permit: GatePermit, outcome: Outcome): void {

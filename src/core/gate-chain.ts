@@ -11,7 +11,7 @@
  * that waits at two gates waits at most `maxWaitMs` in all, never `maxWaitMs` at each.
  */
 import type { Clock } from './clock.js';
-import { badRtt, isPromise, rttError } from './gate-base.js';
+import { badRtt, GatePermit, isPromise, rttError } from './gate-base.js';
 import type { Admission, AdmissionContext, Gate, Outcome, Permit, PolicyFacts, Rejection } from './types.js';
 
 /** What the walk found: every permit (on success) or the refusal, and the facts seen on the way. */
@@ -77,7 +77,7 @@ function step<T>(gates: readonly Gate[], ctx: AdmissionContext, from: number, ac
     try {
       a = gate.admit(ctx);
     } catch (err) {
-      releaseAll(acc.permits, 'ignored');
+      cancelAll(acc.permits);
       throw err;
     }
     if (isPromise(a)) {
@@ -93,7 +93,7 @@ function step<T>(gates: readonly Gate[], ctx: AdmissionContext, from: number, ac
           return isPending(r) ? r : then.done(r);
         },
         (err: unknown) => {
-          releaseAll(acc.permits, 'ignored');
+          cancelAll(acc.permits);
           return then.failed(err);
         },
       );
@@ -115,11 +115,20 @@ function take(a: Admission, gate: Gate, acc: Walk): boolean {
     acc.permits.push(a);
     return true;
   }
-  releaseAll(acc.permits, 'ignored');
+  cancelAll(acc.permits);
   acc.permits = [];
   acc.rejection = a;
   acc.refusedBy = gate;
   return false;
+}
+
+/** A refusal's release of what earlier gates granted: newest first, each cancelled (its units given back). */
+function cancelAll(permits: readonly Permit[]): void {
+  for (let i = permits.length - 1; i >= 0; i--) {
+    const p = permits[i]!;
+    if (p instanceof GatePermit) p.cancel();
+    else p.release('ignored');
+  }
 }
 
 /** Release in reverse order of acquisition (skipping absent ones); a bad `rttMs` throws once all are back. */

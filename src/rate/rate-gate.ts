@@ -33,7 +33,7 @@
 import type { TimerHandle } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
-import type { GateOptions } from '../core/gate-base.js';
+import type { GateOptions, GatePermit } from '../core/gate-base.js';
 import { optBoolean, optNumber } from '../core/options.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
@@ -363,6 +363,15 @@ export abstract class RateGate extends GateBase {
   #retryAfter(ms: number): number {
     const slack = this.clock.timerSlackMs ?? 0;
     return slack > 0 && ms > 0 && ms !== Infinity ? Math.ceil(ms) + slack : ms;
+  }
+
+  /**
+   * A later gate refused the request this permit was granted for: its units go back — unless
+   * a reservation of the key waits on top of it (see the module comment), then they stay spent.
+   */
+  override onCancel(permit: GatePermit): void {
+    if (permit.owner !== this || permit.cost <= 0 || typeof permit.tag !== 'string' || this.#newest.has(permit.tag)) return;
+    this.#refund(permit.tag, permit.cost);
   }
 
   #refund(key: string, cost: number): void {
