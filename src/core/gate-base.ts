@@ -3,13 +3,12 @@
  * on the value API `admit()`, and the permit object.
  */
 import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
 import { AbortedError, ClosedError, InvalidArgumentError, RejectedError } from './errors.js';
 import { EventHub } from './events.js';
 import type { GateListener } from './events.js';
 import { callKnownKeys, onlyKnownKeys, optionKeys } from './option-keys.js';
 import type { OptionKeyMap } from './option-keys.js';
-import { argNumber } from './options.js';
+import { argNumber, optClock, optName } from './options.js';
 import { REJECTION_REASONS } from './types.js';
 import { WaitSignal } from './wait-signal.js';
 import type { Admission, AdmissionContext, Gate, GateStats, Outcome, Permit, PolicyFacts, Rejection, RejectionReason } from './types.js';
@@ -136,8 +135,8 @@ export abstract class GateBase implements Gate {
   constructor(options: GateOptions, defaultName: string) {
     // A JavaScript caller may pass nothing, null or a number: say so, not "cannot read properties of undefined".
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('options', `an object of ${new.target.name} options`, options);
-    this.name = options.name ?? defaultName;
-    this.clock = options.clock ?? systemClock;
+    this.name = optName(options.name, defaultName);
+    this.clock = optClock(options.clock);
     const counts = {} as Record<RejectionReason, number>;
     for (const r of REJECTION_REASONS) counts[r] = 0;
     this.rejectedCounts = counts;

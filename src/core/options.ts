@@ -2,6 +2,7 @@
  * Option and argument validation: one message template naming the option, the expected
  * range and the value received. Used once at construction (options) or per call (contexts).
  */
+import { systemClock, type Clock } from './clock.js';
 import { InvalidArgumentError, InvalidOptionError } from './errors.js';
 
 type Fail = new (name: string, expected: string, received: unknown) => Error;
@@ -60,4 +61,20 @@ export function optBoolean(name: string, value: unknown, fallback: boolean): boo
 
 export function argNumber(name: string, value: unknown, min: number, max = Infinity): number {
   return check(InvalidArgumentError, name, value, min, max, false);
+}
+
+/** A `name` option: a non-empty string; `fallback` when undefined or null. */
+export function optName(value: unknown, fallback: string, option = 'name'): string {
+  const name = value ?? fallback;
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError(option, 'a non-empty string', value);
+  return name;
+}
+
+/** A `clock` option: an object with now, setTimer and clearTimer; `fallback` when undefined or null. */
+export function optClock(value: unknown, fallback: Clock = systemClock, option = 'clock'): Clock {
+  const clock = (value ?? fallback) as Partial<Clock> | null;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimer !== 'function' || typeof clock.clearTimer !== 'function') {
+    throw new InvalidOptionError(option, 'a Clock (now, setTimer, clearTimer)', value);
+  }
+  return clock as Clock;
 }

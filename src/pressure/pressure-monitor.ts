@@ -9,7 +9,8 @@
  * first interval has passed after `start()` (delay and utilisation readings need a period to
  * measure); `sample()` takes one at any time.
  */
-import { abortError, InvalidArgumentError, InvalidOptionError, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
+import { abortError, InvalidArgumentError, InvalidOptionError, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
+import { optClock, optName } from '../core/options.js';
 import type { Clock, TimerHandle } from '../core/index.js';
 import { Autoscaler } from './autoscaler.js';
 import type { AutoscaleOptions } from './autoscaler.js';
@@ -76,9 +77,8 @@ export class PressureMonitor implements PressureSource {
   constructor(options: PressureMonitorOptions) {
     if (options === undefined) throw new InvalidArgumentError('options', 'an object of PressureMonitor options', options);
     optKnownKeys('PressureMonitor', options, MONITOR_KEYS);
-    this.name = options.name ?? 'pressure';
-    if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'a non-empty string', options.name);
-    this.clock = options.clock ?? systemClock;
+    this.name = optName(options.name, 'pressure');
+    this.clock = optClock(options.clock);
     this.intervalMs = optNumber('intervalMs', options.intervalMs ?? PRESSURE_DEFAULTS.intervalMs, Number.MIN_VALUE);
     if (!Number.isFinite(this.intervalMs)) throw new InvalidOptionError('intervalMs', 'a finite number > 0', options.intervalMs);
     const signals = options.signals;

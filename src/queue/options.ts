@@ -5,7 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
-import { optInt, optNumber, optOneOf } from '../core/options.js';
+import { optClock, optInt, optName, optNumber, optOneOf } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { disciplineFactory } from '../discipline/create.js';
 import type { DisciplineName, DisciplineOption } from '../discipline/create.js';
@@ -110,12 +110,8 @@ export function resolveChannelOptions<T>(options: ChannelOptions<T>): ResolvedCh
     random = fn('random', options.random, 'a function returning a number in [0, 1)');
   }
   const onDrop = options.onDrop === undefined ? undefined : fn('onDrop', options.onDrop, 'a function (item, policy) => void');
-  const name = options.name ?? CHANNEL_DEFAULTS.name;
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError('name', 'a non-empty string', name);
-  const clock = options.clock ?? CHANNEL_DEFAULTS.clock;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimer !== 'function') {
-    throw new InvalidOptionError('clock', 'a Clock (now, setTimer, clearTimer)', clock);
-  }
+  const name = optName(options.name, CHANNEL_DEFAULTS.name);
+  const clock = optClock(options.clock, CHANNEL_DEFAULTS.clock);
   return {
     capacity,
     overflow,

@@ -10,7 +10,8 @@
  * 20%, a dependency that fails everything sees 1.2x its normal traffic, not 3x.
  * One budget is meant to be shared by every retry policy that calls the same dependency.
  */
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
+import { optClock } from '../core/options.js';
 import type { Clock } from '../core/index.js';
 import { SlidingCounts } from './sliding-counts.js';
 
@@ -54,7 +55,7 @@ export class RetryBudget {
 
   constructor(options: RetryBudgetOptions = {}) {
     optKnownKeys('RetryBudget', options, BUDGET_KEYS);
-    this.clock = options.clock ?? systemClock;
+    this.clock = optClock(options.clock);
     this.ratio = optNumber('ratio', options.ratio ?? RETRY_BUDGET_DEFAULTS.ratio, 0, Number.MAX_VALUE);
     this.minRetries = optInt('minRetries', options.minRetries ?? RETRY_BUDGET_DEFAULTS.minRetries, 0, Number.MAX_SAFE_INTEGER);
     const windowMs = optNumber('windowMs', options.windowMs ?? RETRY_BUDGET_DEFAULTS.windowMs, Number.MIN_VALUE);

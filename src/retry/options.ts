@@ -1,5 +1,6 @@
 /** Retry policy options: one interface, one defaults constant, validated once. */
-import { InvalidOptionError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, optOneOf, systemClock } from '../core/index.js';
+import { InvalidOptionError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, optOneOf } from '../core/index.js';
+import { optClock } from '../core/options.js';
 import type { Clock } from '../core/index.js';
 import { JITTERS } from './backoff.js';
 import type { Jitter } from './backoff.js';
@@ -126,7 +127,7 @@ export function retryConfig(o: RetryOptions): RetryConfig {
   const deadlineMs = optNumber('deadlineMs', o.deadlineMs ?? RETRY_DEFAULTS.deadlineMs, Number.MIN_VALUE);
   const maxRetryAfterMs = optNumber('maxRetryAfterMs', o.maxRetryAfterMs ?? RETRY_DEFAULTS.maxRetryAfterMs, 0);
   for (const name of ['retryable', 'retryAfter', 'random', 'onRetry', 'onGiveUp'] as const) optFunction(name, o[name]);
-  const clock = o.clock ?? systemClock;
+  const clock = optClock(o.clock);
   if (o.budget !== undefined && o.budget.clock !== clock) {
     throw new InvalidOptionError('budget', "a budget on the policy's clock", 'a budget on another clock');
   }
