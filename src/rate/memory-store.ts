@@ -44,7 +44,8 @@ export interface MemoryStoreOptions {
    */
   readonly maxKeys?: number;
   /**
-   * Shortest interval between full tidy-ups by `prune` (every idle key dropped at once), ms.
+   * Shortest interval between tidy-ups by `prune` (idle keys dropped in the heap's order, up to
+   * the first that is nearly but not yet idle — see `prune`), ms.
    * Calls drop idle keys by themselves, a few at a time. >= 0. @default 1000
    */
   readonly minTurnoverMs?: number;
@@ -202,7 +203,12 @@ export class MemoryStore implements RateStore {
     this.#pruneAfter = -Infinity;
   }
 
-  /** Release every idle key and floor without a request (at most once per `minTurnoverMs`). */
+  /**
+   * Release idle keys and floors without a request (at most once per `minTurnoverMs`), in the
+   * heap's (eviction) order. It stops at a top whose rank has passed but that is not idle yet —
+   * a sliding window with under one unit left — so idle keys below it stay until it goes idle
+   * (at most one window). Memory stays bounded by `maxKeys`, and such a top is the first evicted.
+   */
   prune(now: number): void {
     if (now < this.#pruneAfter) return;
     this.#pruneAfter = now + this.minTurnoverMs;
