@@ -20,17 +20,33 @@
  * think they are connected, sent their request, and are reset at the close. Against clients without end (an
  * open-loop flood) the queue is never empty: at `maxMs` the listener closes right after its
  * next accept, in the same call, so the queue it resets holds only what came since that accept.
+ *
+ * With workers each process holds a copy of the listening socket, and the socket listens until
+ * the last copy closes: a worker that closed its copy and answered what it held sent those
+ * clients straight back to the copies still open — a storm of its own on the last worker, whose
+ * close then reset what it queued (about 1 run in 10 of `--workers 2` under a reconnect storm,
+ * drainrace session). So a worker holds what it accepted until its primary says every copy has
+ * closed (`everywhere`, bounded by `maxMs`): the storm runs out of clients in every worker, and
+ * the last copy closes on an empty queue.
  */
 import type { Server, Socket } from 'node:net';
 import { handleOf } from './refusal-pacer.js';
+
+/** With workers: what says the listening socket has closed in every process (worker.ts), and how long to wait for it at most, ms. */
+export interface ListenerCopies {
+  /** Called once this process's copy is closed; resolves once every process's is. */
+  closedHere(): Promise<void>;
+  readonly maxWaitMs: number;
+}
 
 /**
  * Go on accepting what waits in `server`'s accept queue, at least `graceMs`, then until a loop
  * turn accepts nothing, and past `maxMs` until the next accept; then call `close` — in the same
  * call as that accept, before the kernel can queue another — and only then read the
- * connections accepted meanwhile. Resolves once `close` has run and a poll phase has read them.
+ * connections accepted meanwhile (with `copies`, once every copy of the listener has closed, or
+ * at its `maxWaitMs`). Resolves once `close` has run and a poll phase has read them.
  */
-export function acceptWhatWaits(server: Server, graceMs: number, maxMs: number, close: () => void): Promise<void> {
+export function acceptWhatWaits(server: Server, graceMs: number, maxMs: number, close: () => void, copies?: ListenerCopies): Promise<void> {
   const held: Socket[] = [];
   return new Promise((resolve) => {
     let accepted = 0;
@@ -43,9 +59,17 @@ export function acceptWhatWaits(server: Server, graceMs: number, maxMs: number, 
       clearTimeout(cap);
       server.removeListener('connection', onConnection);
       close();
-      for (const socket of held) if (!socket.destroyed) handleOf(socket)?.readStart();
-      // Two check phases on: a poll phase has read what the held connections had sent (before the drain closes idle ones).
-      setImmediate(() => setImmediate(resolve));
+      const read = (): void => {
+        for (const socket of held) if (!socket.destroyed) handleOf(socket)?.readStart();
+        // Two check phases on: a poll phase has read what the held connections had sent (before the drain closes idle ones).
+        setImmediate(() => setImmediate(resolve));
+      };
+      if (copies === undefined) return read();
+      let wait: NodeJS.Timeout | undefined;
+      void Promise.race([copies.closedHere(), new Promise<void>((r) => (wait = setTimeout(r, copies.maxWaitMs)))]).then(() => {
+        clearTimeout(wait);
+        read();
+      });
     };
     // Appended: node:http's listener has taken the connection (and started reading it) when this runs.
     const onConnection = (socket: Socket): void => {

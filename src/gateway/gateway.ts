@@ -69,6 +69,8 @@ export interface GatewayOptions {
   readonly share?: WorkerShare;
   /** Set by a worker: the requests it owes an answer, for its crash handler (crash-answers.ts). */
   readonly crashAnswers?: CrashAnswers;
+  /** Set by a worker: called once a drain closed its copy of the listener; resolves once every worker's is closed (accept-queue-grace.ts). */
+  readonly listenerClosed?: () => Promise<void>;
 }
 
 export interface Gateway {
@@ -119,6 +121,7 @@ const IDLE_GRACE_MS = 250;
 const LISTEN_GRACE_MS = 100;
 /** Longest the listener goes on accepting while its accept queue holds connections, ms. */
 const LISTEN_GRACE_MAX_MS = 1_000;
+const COPIES_WAIT_MAX_MS = 5_000; // with workers: longest what a worker accepted waits, unread, for every copy of the listener to close, ms
 /** How long connections answered at the drain's deadline get to take the answer before they are cut, ms. */
 const DEADLINE_GRACE_MS = 250;
 
@@ -308,8 +311,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // close() would close them at once: net's stops accepting only.)
       let closed!: Promise<void>; // set by stopListening, which acceptWhatWaits calls in the call of an accept
       const stopListening = (): void => void (closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
-      if (deadlineMs > 0) await acceptWhatWaits(server, Math.min(LISTEN_GRACE_MS, deadlineMs), Math.min(LISTEN_GRACE_MAX_MS, deadlineMs), stopListening);
+      const copies = options.listenerClosed === undefined ? undefined : { closedHere: options.listenerClosed, maxWaitMs: Math.min(COPIES_WAIT_MAX_MS, deadlineMs) };
+      if (deadlineMs > 0) await acceptWhatWaits(server, Math.min(LISTEN_GRACE_MS, deadlineMs), Math.min(LISTEN_GRACE_MAX_MS, deadlineMs), stopListening, copies);
       else stopListening();
+      if (deadlineMs <= 0) void copies?.closedHere(); // nothing held: the primary counts its copy closed
       // Idle connections close IDLE_GRACE_MS into the drain, and not before the listener has closed:
       // a connection accepted meanwhile is not read until then (accept-queue-grace.ts), and
       // closing it unread would reset it.

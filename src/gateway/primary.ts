@@ -29,7 +29,7 @@ import type { Logger } from './logger.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import type { GatewayStatus } from './status.js';
 import { watchHandoffs } from './handles-in-transit.js';
-import { SharedListener, choosePort } from './shared-listener.js';
+import { ClosedCopies, SharedListener, choosePort } from './shared-listener.js';
 import { gatewayGroupLimits, gatewayLimits, mergePrometheus, mergeStatuses } from './status-merge.js';
 import { withPinnedPort, withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
@@ -95,6 +95,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const slots: Slot[] = [];
   /** The primary's copy of the proxy listener: closed first when the drain begins (shared-listener.ts). */
   const listener = new SharedListener();
+  // Who closed their copy of it in a drain: told once every copy is (the socket no longer listens).
+  const copies = new ClosedCopies(() => logger.info('listener closed in every worker: new connections are refused', { workers: n }));
   // The workers accept on the shared listener themselves (the kernel picks which), unless
   // NODE_CLUSTER_SCHED_POLICY=rr asks for node:cluster's round-robin, where this process
   // accepts every connection and passes it to a worker over IPC: 570-640 µs of this
@@ -210,13 +212,15 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           // Forked again during a reload, but started before it: rollout.check() brings it to what its siblings run.
           s.generation = startedAs;
           resolve(s);
-        } else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }));
+        } else if (m.t === 'listener-closed') copies.closed(worker);
+        else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }));
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;
         clearTimeout(startTimer);
         calls.failAll(worker, index);
         ledger.drop(holder);
+        copies.check(); // its copy of the listener closed with it
         // A connection on its way to it would otherwise stay open in this process for ever.
         const inTransit = closeHandoffs();
         if (inTransit > 0) logger.info('closed connections in transit to the dead worker', { worker: index, connections: inTransit });
@@ -343,6 +347,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       clearInterval(refresher);
       // The socket is the workers' from now on: it stops listening with the last one's close.
       listener.close();
+      copies.drain();
       await Promise.all(slots.map((s) => stopWorker(s, deadlineMs)));
       await admin?.close();
       dashboard.close();

@@ -17,6 +17,7 @@
  * handle. With round-robin scheduling (NODE_CLUSTER_SCHED_POLICY=rr) the answer carries no
  * handle and this does nothing; a Node that changes the message shape makes it a no-op too.
  */
+import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +61,46 @@ export class SharedListener {
     }
     this.#handles.clear();
     return n;
+  }
+}
+
+/**
+ * Which workers' drains closed their copy of the listener, and the word to each that what it
+ * holds may be answered (accept-queue-grace.ts): outside a drain of the whole gateway at once
+ * (the others go on listening: a worker replaced by a reload), during one once every worker
+ * still running has closed its copy — the socket stops listening with the last — or exited. A
+ * worker forked during the drain counts too: it listens, is drained at once, and closes its copy.
+ */
+export class ClosedCopies {
+  readonly #closed = new Set<Worker>();
+  readonly #onAll: () => void;
+  #draining = false;
+
+  /** `onAll`: every copy is closed (once per drain). */
+  constructor(onAll: () => void) {
+    this.#onAll = onAll;
+  }
+
+  /** `worker` closed its copy. */
+  closed(worker: Worker): void {
+    this.#closed.add(worker);
+    this.check();
+  }
+
+  /** The whole gateway drains: the workers are told once every copy is closed. */
+  drain(): void {
+    this.#draining = true;
+    this.check();
+  }
+
+  /** Call when a worker exits (its copy closed with it). */
+  check(): void {
+    if (this.#closed.size === 0) return;
+    const running = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    if (this.#draining && !running.every((w) => this.#closed.has(w))) return;
+    for (const w of this.#closed) if (w.isConnected()) w.send({ t: 'listeners-closed' });
+    this.#closed.clear();
+    if (this.#draining) this.#onAll();
   }
 }
 

@@ -32,8 +32,19 @@ export type CallMessage =
   | { readonly t: 'call'; readonly id: number; readonly op: 'reload'; readonly config: GatewayConfig; readonly generation: number }
   | { readonly t: 'call'; readonly id: number; readonly op: 'drain'; readonly deadlineMs: number };
 
+/**
+ * Primary → worker, in answer to its `listener-closed`: every worker's copy of the listener is
+ * closed (or, outside a drain of the whole gateway, the others' go on listening): what it held
+ * unread since may be answered (accept-queue-grace.ts).
+ */
+export interface ListenersClosedMessage {
+  readonly t: 'listeners-closed';
+}
+
 /** Worker → primary. */
 export type WorkerMessage =
+  /** Its drain closed its copy of the listener. */
+  | { readonly t: 'listener-closed' }
   /** Its message listener is on (an ES module worker misses what comes before: no 'online'). */
   | { readonly t: 'ready' }
   | { readonly t: 'listening'; readonly url: string }

@@ -13,7 +13,7 @@ import type { Gateway } from './gateway.js';
 import { IpcLimitStore } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
 import { JsonLogger, writeStdout } from './logger.js';
-import type { CallMessage, StartMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
+import type { CallMessage, ListenersClosedMessage, StartMessage, WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 
 /** Longest a crashed worker waits for its 502s to be written before it exits, ms. */
 const CRASH_GRACE_MS = 1_000;
@@ -50,6 +50,13 @@ export function runWorker(): void {
     else logger.error('worker crashed: its open requests are answered 502, then it exits', fields);
     void crash.answerAll(CRASH_GRACE_MS).finally(() => process.exit(1));
   });
+  // Its drain closed its copy of the listener: what it holds waits for the primary's word that every copy is closed (accept-queue-grace.ts).
+  let everyCopyClosed: (() => void) | undefined;
+  const listenerClosed = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      everyCopyClosed = resolve;
+      if (!send({ t: 'listener-closed' })) resolve(); // no primary to say so
+    });
   let stopping: Promise<void> | undefined;
   const stop = (deadlineMs?: number): Promise<void> => {
     stopping ??= (async () => {
@@ -67,6 +74,7 @@ export function runWorker(): void {
         logger,
         share: { store, workers: m.workers, onError: (what, err) => logger?.warn('shared limit call failed', { what, error: String(err) }) },
         crashAnswers: crash,
+        listenerClosed,
       });
       send({ t: 'listening', url: gateway.url });
     } catch (err) {
@@ -105,7 +113,8 @@ export function runWorker(): void {
 
   process.on('message', (raw: unknown) => {
     if (store.handle(raw)) return;
-    const m = raw as StartMessage | CallMessage;
+    const m = raw as StartMessage | CallMessage | ListenersClosedMessage;
+    if (m.t === 'listeners-closed') return everyCopyClosed?.();
     if (m.t === 'start') {
       void start(m);
       return;
@@ -118,7 +127,10 @@ export function runWorker(): void {
   });
   send({ t: 'ready' });
   // The primary is gone (it exited, or cut the channel): finish what is in flight, then exit.
-  process.on('disconnect', () => void stop().finally(() => process.exit()));
+  process.on('disconnect', () => {
+    everyCopyClosed?.();
+    void stop().finally(() => process.exit());
+  });
   // Signals are the primary's to handle; a worker drains only when told (or orphaned).
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => undefined);

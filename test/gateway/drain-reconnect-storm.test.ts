@@ -8,7 +8,7 @@
 // sockets: an answer, a clean close, a refusal — never a reset. The gateway is a spawned CLI.
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, gateway, upstream } from './helpers.js';
+import { WORKERS_TEST_MS, cleanup, gateway, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -34,33 +34,48 @@ function attempt(port: number): Promise<{ outcome: Outcome; head: string }> {
   });
 }
 
+/** CLIENTS clients, each connecting again as soon as its connection closes, SIGTERM once 200 were answered; until each is refused (or 20 s). */
+async function storm(args: readonly string[]): Promise<{ counts: Record<Outcome, number>; drainAnswers: string[]; code: number | null }> {
+  const up = await upstream((_req, res) => res.end('ok'));
+  const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--concurrency', '8', ...args]);
+  const port = Number(new URL(gw.url).port);
+  const counts: Record<Outcome, number> = { answered: 0, closed: 0, reset: 0, refused: 0, other: 0 };
+  let termed = false;
+  const drainAnswers: string[] = [];
+  const until = Date.now() + 20_000;
+  const client = async (): Promise<void> => {
+    while (Date.now() < until) {
+      const { outcome, head } = await attempt(port);
+      counts[outcome]++;
+      if (termed && outcome === 'answered') drainAnswers.push(head);
+      if (outcome === 'refused') return;
+    }
+  };
+  const clients = Array.from({ length: CLIENTS }, client);
+  while (counts.answered < 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  termed = true;
+  gw.child.kill('SIGTERM');
+  await Promise.all(clients);
+  // The drain is bounded (30 s deadline, then cut): a gateway still running after 90 s is a hang, said with its log.
+  const code = await Promise.race([gw.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 90_000))]);
+  if (code === 'running') throw new Error(`the gateway did not exit within 90 s of SIGTERM: ${JSON.stringify(counts)}\n${gw.lines.slice(-40).join('\n')}`);
+  return { counts, drainAnswers, code };
+}
+
 describe('drain under a reconnect storm', () => {
   it('one process: every connection is answered, closed cleanly or refused — none is reset — and the storm ends refused', async () => {
-    const up = await upstream((_req, res) => res.end('ok'));
-    const gw = await gateway(['gateway', '--upstream', up.url, '--port', '0', '--admin-port', '0', '--concurrency', '8']);
-    const port = Number(new URL(gw.url).port);
-    const counts: Record<Outcome, number> = { answered: 0, closed: 0, reset: 0, refused: 0, other: 0 };
-    let termed = false;
-    const drainAnswers: string[] = [];
-    // CLIENTS clients, each connecting again as soon as its connection closes, until refused (or 20 s).
-    const until = Date.now() + 20_000;
-    const client = async (): Promise<void> => {
-      while (Date.now() < until) {
-        const { outcome, head } = await attempt(port);
-        counts[outcome]++;
-        if (termed && outcome === 'answered') drainAnswers.push(head);
-        if (outcome === 'refused') return;
-      }
-    };
-    const storm = Array.from({ length: CLIENTS }, client);
-    while (counts.answered < 200) await new Promise((r) => setTimeout(r, 20));
-    termed = true;
-    gw.child.kill('SIGTERM');
-    await Promise.all(storm);
-    expect(await gw.exited).toBe(0);
-    expect(counts).toMatchObject({ reset: 0, other: 0, refused: CLIENTS });
+    const { counts, drainAnswers, code } = await storm([]);
+    expect(code).toBe(0);
+    expect(counts, JSON.stringify(counts)).toMatchObject({ reset: 0, other: 0, refused: CLIENTS });
     // What the drain answered says so, and closes.
     for (const head of drainAnswers) expect(head).toMatch(/\r\nconnection: close\r\n/i);
     expect(drainAnswers.some((h) => h.startsWith('HTTP/1.1 503 '))).toBe(true);
   }, 60_000);
+
+  it('--workers 2: the same — no worker answers what it held until the last copy of the listener has closed in every worker', async () => {
+    const { counts, drainAnswers, code } = await storm(['--workers', '2']);
+    expect(code).toBe(0);
+    expect(counts, JSON.stringify(counts)).toMatchObject({ reset: 0, other: 0, refused: CLIENTS });
+    for (const head of drainAnswers) expect(head).toMatch(/\r\nconnection: close\r\n/i);
+  }, WORKERS_TEST_MS);
 });
