@@ -10,7 +10,7 @@
 // Ports: port-base+1 upstream, +10 proxy, +11 admin, +379 redis-server (signals/redis).
 import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runConfig } from './config-probes.mjs';
 import { runLoad } from './load-probes.mjs';
@@ -118,7 +118,7 @@ const failed = rows.filter((r) => !r.ok);
 process.stdout.write(`\n${rows.length} probes, ${failed.length} FAIL; gateway log: ${join(dir, 'gateway.log')}\n`);
 if (values.out !== undefined) {
   const md = ['| scenario | probe | expected | actual | |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.scenario} | ${r.name} | ${r.expected} | ${r.actual.replaceAll('|', '\\|')} | ${r.ok ? 'ok' : '**FAIL**'} |`)];
-  writeFileSync(join(ROOT, values.out), `${md.join('\n')}\n`);
+  writeFileSync(resolve(ROOT, values.out), `${md.join('\n')}\n`);
 }
 log.end();
 process.exit(failed.length > 0 ? 1 : 0);
