@@ -82,8 +82,10 @@ async function stopDuringCut(target: { host: string; port: number }, c: Case, bu
     await consumer.stop({ graceMs: 0 }).catch(() => undefined);
     await cut.cut();
   }
-  // Nothing lost: the broker has it still, and delivers it again.
-  expect(await c.redeliver()).toEqual(busy ? ['held'] : []);
+  // Nothing lost: the broker has it still, and delivers it again. 'first' may come back too: an
+  // AMQP ack has no reply, so one written just before the cut can die in the relay (a duplicate,
+  // at least once — seen in the fresh-clone CI beside a CPU hog), never a loss.
+  expect((await c.redeliver()).filter((m) => m !== 'first')).toEqual(busy ? ['held'] : []);
   await c.cleanup();
 }
 
