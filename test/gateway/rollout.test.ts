@@ -49,9 +49,12 @@ describe('mode: shadow', () => {
     expect(await run(shadow.url)).toEqual(expected); // and again, with the breaker's failures counted
     const rollout = shadow.status().policies[0]!.rollout;
     expect(rollout.mode).toBe('shadow');
-    // 48 requests, 2 tokens: the rate limit would have refused most; concurrency 1 would have refused too.
-    expect(rollout.shadowRefusals['rate_limited']).toBeGreaterThan(30);
+    // 48 requests, 2 tokens, concurrency 1: the policy would have refused most, the rate limit some
+    // of them. How many each is the host's timing: a request concurrency 1 refuses gives its rate
+    // token back (2ca1757), so the next one takes it — rate_limited was 30 of 48 once, beside a hog.
+    expect(rollout.shadowRefusals['rate_limited']).toBeGreaterThan(0);
     const would = Object.values(rollout.shadowRefusals).reduce((a, b) => a + b, 0);
+    expect(would).toBeGreaterThan(30);
     expect(would).toBeLessThan(48);
     const metrics = await get(`${shadow.adminUrl}/metrics`);
     expect(metrics.body).toMatch(/^sluice_shadow_refusals_total\{policy="p",reason="rate_limited"\} \d+$/m);
