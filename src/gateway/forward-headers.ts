@@ -13,6 +13,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
+import { forwardedParam } from '../http/forwarded.js';
 import type { ProxyHeader } from '../http/forwarded.js';
 import { parseIp, parseNode } from '../http/ip.js';
 import { decremented, hopCounted } from './max-forwards.js';
@@ -271,17 +272,6 @@ function nodeAddress(element: string): string {
   if (node.startsWith('[')) return node.slice(1, node.indexOf(']'));
   const colon = node.indexOf(':');
   return colon >= 0 && colon === node.lastIndexOf(':') ? node.slice(0, colon) : node;
-}
-
-/** A parameter of a Forwarded element (`proto`, `host`), unquoted; undefined when absent. */
-function forwardedParam(element: string, name: string): string | undefined {
-  for (const pair of element.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== name) continue;
-    const value = pair.slice(eq + 1).trim();
-    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
-  }
-  return undefined;
 }
 
 interface Chains {

@@ -43,8 +43,8 @@ export function clientFromHeader(peer: ParsedIp, header: string | undefined, kin
   return current;
 }
 
-/** The `for` node of one Forwarded element (RFC 7239 section 4), or undefined. */
-export function forwardedFor(element: string): ParsedIp | undefined {
+/** A parameter of one Forwarded element (`for`, `proto`, `host`; RFC 7239 section 4), unquoted; undefined when absent. */
+export function forwardedParam(element: string, name: string): string | undefined {
   let from = 0;
   while (from < element.length) {
     let semi = element.indexOf(';', from);
@@ -52,11 +52,17 @@ export function forwardedFor(element: string): ParsedIp | undefined {
     const pair = element.slice(from, semi).trim();
     from = semi + 1;
     const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    // A quoted IPv4 with a port and a bracketed IPv6 are the forms RFC 7239 allows; parseNode takes both.
-    return parseNode(value);
+    if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== name) continue;
+    const value = pair.slice(eq + 1).trim();
+    if (value.length < 2 || !value.startsWith('"') || !value.endsWith('"')) return value;
+    const inner = value.slice(1, -1);
+    return inner.includes('\\') ? inner.replace(/\\(.)/g, '$1') : inner;
   }
   return undefined;
+}
+
+/** The `for` node of one Forwarded element, or undefined. A quoted IPv4 with a port and a bracketed IPv6 are the forms RFC 7239 allows; parseNode takes both. */
+export function forwardedFor(element: string): ParsedIp | undefined {
+  const value = forwardedParam(element, 'for');
+  return value === undefined ? undefined : parseNode(value);
 }
