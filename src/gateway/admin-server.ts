@@ -100,6 +100,9 @@ export interface GatewayMetrics {
  */
 let processRegistry: Registry | undefined;
 
+/** prom-client's default gauges named `*_total`: `sum(nodejs_active_handles)` is `nodejs_active_handles_total`. */
+const UNCOUNTED_TOTALS: readonly string[] = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /**
  * prom-client and sluice/prometheus, loaded and registered now: the counters (refusals by
  * reason, admissions, releases, drops) and histograms count every gate event from this call
@@ -120,6 +123,9 @@ export async function loadMetrics(state: HandlerState, dashboard?: Dashboard): P
   if (processRegistry === undefined) {
     processRegistry = new prom.Registry();
     prom.collectDefaultMetrics({ register: processRegistry });
+    // Gauges named *_total, which Prometheus keeps for counters (promtool check metrics names
+    // them): the sum of the gauge of the same name without it, by type, which stays.
+    for (const name of UNCOUNTED_TOTALS) processRegistry.removeSingleMetric(name);
   }
   const shared = processRegistry;
   const registry = new prom.Registry();

@@ -30,7 +30,9 @@ import type { ResolvedConfig } from './resolved-config.js';
 import type { GatewayStatus } from './status.js';
 import { watchHandoffs } from './handles-in-transit.js';
 import { ClosedCopies, SharedListener, choosePort } from './shared-listener.js';
-import { gatewayGroupLimits, gatewayLimits, mergePrometheus, mergeStatuses } from './status-merge.js';
+import { gatewayGroupLimits, gatewayLimits, mergeStatuses } from './status-merge.js';
+import { PrometheusMerge } from './prometheus-merge.js';
+import type { WorkerPage } from './prometheus-merge.js';
 import { withPinnedPort, withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import { ReloadRecord } from './reload-record.js';
@@ -311,13 +313,21 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     // The reloads are the primary's: one it rejected never reached a worker.
     return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), reload: reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables(), ...(degraded === undefined ? {} : { degraded }) };
   };
+  // The workers' pages as one, their counters carried over a worker's death (prometheus-merge.ts).
+  const merged = new PrometheusMerge();
   const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
     // A scrape of every series of every worker: allow it more than a status call.
-    const texts = (await Promise.all(slots.map((s) => call(s, { t: 'call', op: 'metrics' }, timeoutMs).catch(() => undefined)))) as (string | undefined)[];
+    const texts = await Promise.all(
+      slots.map(async (s): Promise<WorkerPage | undefined> => {
+        const process = s.worker.id; // the process asked, not the one in its place when it answers
+        const text = await call(s, { t: 'call', op: 'metrics' }, timeoutMs).catch(() => undefined);
+        return typeof text === 'string' ? { process, text } : undefined;
+      }),
+    );
     // The pages of /dashboard are served here, so counted here: the workers' read 0.
     const { dropped, refused } = dashboard.pages;
     const pages = [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`];
-    return texts.every((t) => t === undefined) ? undefined : mergePrometheus(texts, new Map([['sluice_dashboard_pages_total', pages]]));
+    return texts.every((t) => t === undefined) && !merged.seen ? undefined : merged.merge(texts, new Map([['sluice_dashboard_pages_total', pages]]));
   };
   await refresh();
   const refresher = setInterval(() => void refresh(), STATUS_REFRESH_MS);

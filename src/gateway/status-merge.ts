@@ -1,6 +1,6 @@
 /**
- * One view of several workers: their `/status` documents summed into one, and their
- * Prometheus texts merged with a `worker` label on every sample. Workers run the same
+ * One view of several workers: their `/status` documents summed into one (their Prometheus
+ * texts: prometheus-merge.ts). Workers run the same
  * config, but not at the same instant during a reload: lists of named things (routes,
  * policies, gates, upstreams) are lined up by their key or name (the n-th of a name with the
  * n-th), not by position — by position, a worker still on the old table had its policies'
@@ -140,42 +140,4 @@ export function gatewayGroupLimits(groups: readonly GroupSample[], first: Gatewa
     const limit = leased.get(g.name);
     return limit === undefined || g.limit === null ? g : { ...g, limit };
   });
-}
-
-/**
- * Prometheus text expositions of several workers as one: each `# HELP`/`# TYPE` once, every
- * sample labelled `worker="<i>"` (sum them with `sum without (worker)`). `own`: families the
- * primary counts itself, by name, with their sample lines (no `worker` label): they stand in
- * for the workers' samples of that family, which count what the workers do not serve — the
- * admin listener's /dashboard pages are the primary's, and the workers' read 0 for ever.
- */
-export function mergePrometheus(texts: readonly (string | undefined)[], own: ReadonlyMap<string, readonly string[]> = new Map()): string {
-  const head = new Map<string, string[]>();
-  const samples = new Map<string, string[]>();
-  texts.forEach((text, i) => {
-    if (text === undefined) return;
-    let family = '';
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const meta = /^# (HELP|TYPE) (\S+)/.exec(line);
-      if (meta !== null) {
-        family = meta[2]!;
-        if (!head.has(family)) head.set(family, []);
-        const h = head.get(family)!;
-        if (h.length < 2 && !h.some((l) => l.startsWith(`# ${meta[1]!} `))) h.push(line);
-        continue;
-      }
-      if (line.startsWith('#') || own.has(family)) continue;
-      const brace = line.indexOf('{');
-      const space = line.indexOf(' ');
-      const labelled = brace >= 0 && brace < space ? `${line.slice(0, brace + 1)}worker="${i}",${line.slice(brace + 1)}`.replace(',}', '}') : `${line.slice(0, space)}{worker="${i}"}${line.slice(space)}`;
-      if (!samples.has(family)) samples.set(family, []);
-      samples.get(family)!.push(labelled);
-    }
-  });
-  const out: string[] = [];
-  for (const [family, lines] of head) out.push(...lines, ...(own.get(family) ?? samples.get(family) ?? []));
-  for (const [family, lines] of samples) if (!head.has(family)) out.push(...lines);
-  for (const [family, lines] of own) if (!head.has(family)) out.push(...lines);
-  return `${out.join('\n')}\n`;
 }

@@ -1,0 +1,136 @@
+/**
+ * The primary's /metrics (primary.ts): the workers' Prometheus text expositions as one page.
+ * Each `# HELP`/`# TYPE` once; every sample labelled `worker="<i>"`, the worker's place
+ * (0 … server.workers − 1, whichever process fills it): `sum without (worker)` is the gateway's.
+ *
+ * A counter resets only with the process that serves it, and here that process is the
+ * primary: counters — and histograms' buckets, sums and counts, summaries' sums and counts —
+ * never go backwards on this page while it runs.
+ * - A worker forked again starts from 0: what the processes before it in its place showed at
+ *   the last scrape each answered is carried, added to its series (a series it does not
+ *   have yet is shown with the carried value alone).
+ * - A worker that does not answer a scrape (stopped, dead, not started yet) shows the
+ *   counters of the last scrape it answered; its gauges, levels now, are left out.
+ * What a worker counted after the last scrape it answered is lost with it, as it would be
+ * with any process that died between two scrapes. Until metricsmw a dead worker's series went
+ * from the page and came back from 0: `sum(sluice_admissions_total)` fell by its counts.
+ */
+
+/** A worker's page: its text and which process wrote it (node:cluster's worker id, rising with each fork). */
+export interface WorkerPage {
+  readonly process: number;
+  readonly text: string;
+}
+
+/** Series (`name{labels}` with the worker label) to value, by family. */
+type Counts = Map<string, Map<string, number>>;
+
+/** One worker place: its current process and its counts at the last scrape it answered, and what its earlier processes counted. */
+interface Place {
+  process: number;
+  last: Counts;
+  carried: Counts;
+}
+
+export class PrometheusMerge {
+  /** Each family's HELP and TYPE lines, in the order first seen; kept for a carried family no page shows now. */
+  readonly #heads = new Map<string, string[]>();
+  readonly #places: (Place | undefined)[] = [];
+
+  /** Whether any worker ever answered: there is a page to serve. */
+  get seen(): boolean {
+    return this.#heads.size > 0;
+  }
+
+  /**
+   * `pages[i]`: worker i's text, undefined when it did not answer. `own`: families the
+   * primary counts itself, by name, with their sample lines (no `worker` label): they stand in
+   * for the workers' samples of that family, which count what the workers do not serve — the
+   * admin listener's /dashboard pages are the primary's, and the workers' read 0 for ever.
+   */
+  merge(pages: readonly (WorkerPage | undefined)[], own: ReadonlyMap<string, readonly string[]> = new Map()): string {
+    const samples = new Map<string, string[]>();
+    const add = (family: string, line: string): void => {
+      const lines = samples.get(family);
+      if (lines === undefined) samples.set(family, [line]);
+      else lines.push(line);
+    };
+    pages.forEach((page, i) => {
+      let place = this.#places[i];
+      // A page older than the place's process (two scrapes crossing a fork) is not this place's any more.
+      const current = page !== undefined && (place === undefined || page.process >= place.process) ? page : undefined;
+      if (current !== undefined) {
+        if (place === undefined) this.#places[i] = place = { process: current.process, last: new Map(), carried: new Map() };
+        else if (current.process !== place.process) {
+          addCounts(place.carried, place.last);
+          place.process = current.process;
+          place.last = new Map();
+        }
+        this.#read(current.text, i, own, add, place.last);
+      }
+      if (place === undefined) return;
+      for (const family of new Set([...place.last.keys(), ...place.carried.keys()])) {
+        const [last, carried] = [place.last.get(family), place.carried.get(family)];
+        for (const series of new Set([...(last?.keys() ?? []), ...(carried?.keys() ?? [])])) add(family, `${series} ${(last?.get(series) ?? 0) + (carried?.get(series) ?? 0)}`);
+      }
+    });
+    const out: string[] = [];
+    for (const [family, lines] of this.#heads) out.push(...lines, ...(own.get(family) ?? samples.get(family) ?? []));
+    for (const [family, lines] of samples) if (!this.#heads.has(family)) out.push(...lines);
+    for (const [family, lines] of own) if (!this.#heads.has(family)) out.push(...lines);
+    return `${out.join('\n')}\n`;
+  }
+
+  /** Worker i's text: heads kept, levels added as they are, running totals into `counts` (never lower than before: scrapes may cross). */
+  #read(text: string, i: number, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void, counts: Counts): void {
+    let family = '';
+    let type = 'untyped';
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const meta = /^# (HELP|TYPE) (\S+)(?: (\S+))?/.exec(line);
+      if (meta !== null) {
+        if (meta[2] !== family) [family, type] = [meta[2]!, 'untyped'];
+        if (meta[1] === 'TYPE') type = meta[3] ?? 'untyped';
+        const head = this.#heads.get(family) ?? [];
+        if (!this.#heads.has(family)) this.#heads.set(family, head);
+        if (head.length < 2 && !head.some((l) => l.startsWith(`# ${meta[1]!} `))) head.push(line);
+        continue;
+      }
+      if (line.startsWith('#') || own.has(family)) continue;
+      const labelled = withWorker(line, i);
+      const cut = labelled.lastIndexOf(' ');
+      const [series, value] = [labelled.slice(0, cut), Number(labelled.slice(cut + 1))];
+      if (!runningTotal(type, series) || !Number.isFinite(value)) {
+        add(family, labelled);
+        continue;
+      }
+      let f = counts.get(family);
+      if (f === undefined) counts.set(family, (f = new Map<string, number>()));
+      f.set(series, Math.max(value, f.get(series) ?? 0));
+    }
+  }
+}
+
+/** A sample line with `worker="<i>"` first among its labels. */
+function withWorker(line: string, i: number): string {
+  const brace = line.indexOf('{');
+  const space = line.indexOf(' ');
+  if (brace < 0 || brace > space) return `${line.slice(0, space)}{worker="${i}"}${line.slice(space)}`;
+  return `${line.slice(0, brace + 1)}worker="${i}"${line[brace + 1] === '}' ? '' : ','}${line.slice(brace + 1)}`;
+}
+
+/** A sample that counts up for the life of its process: a counter's, a histogram's, a summary's sum or count (not its quantiles). */
+function runningTotal(type: string, series: string): boolean {
+  if (type === 'counter' || type === 'histogram') return true;
+  if (type !== 'summary') return false;
+  const name = series.split('{')[0]!;
+  return name.endsWith('_sum') || name.endsWith('_count');
+}
+
+function addCounts(into: Counts, from: Counts): void {
+  for (const [family, series] of from) {
+    let f = into.get(family);
+    if (f === undefined) into.set(family, (f = new Map<string, number>()));
+    for (const [s, v] of series) f.set(s, (f.get(s) ?? 0) + v);
+  }
+}
