@@ -28,7 +28,7 @@ import type { ConfigSource } from './yaml-source.js';
 import { Issues } from './config-issues.js';
 import type { Path } from './config-issues.js';
 import { checkCost, checkLeasedLimit, checkPolicy } from './validate-policy.js';
-import { checkAdminPort, checkMemory, checkServer, checkWholeMs, resolved, resolvedWorkers, sizeOr } from './validate-server.js';
+import { checkAdminPort, checkOwnUpstream, checkMemory, checkServer, checkWholeMs, resolved, resolvedWorkers, sizeOr } from './validate-server.js';
 
 let compiled: ValidateFunction | undefined;
 
@@ -130,6 +130,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     checkWholeMs(issues, ['upstreams', name, 'idleTimeout'], u.idleTimeout);
     const maxSockets = u.maxSockets ?? GATEWAY_DEFAULTS.upstream.maxSockets;
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (sound(['listen']) && sound(['admin'])) checkOwnUpstream(c, name, { hostname, port }, issues);
     const basePath = url.pathname.replace(/\/+$/, '');
     const settings = { hostname, port, basePath, timeoutMs, idleTimeoutMs, maxSockets };
     upstreams.set(name, { name, ...settings, host: url.host, origin: `http://${url.host}`, key: canonicalHash(settings) });

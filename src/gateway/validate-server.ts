@@ -4,7 +4,7 @@ import type { GatewayConfig } from './config-types.js';
 import type { Issues, Path } from './config-issues.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { ResolvedConfig, ResolvedPolicy, ResolvedRoute, ResolvedUpstream } from './resolved-config.js';
-import { sameListener } from './listen-host.js';
+import { reachesListener, sameListener } from './listen-host.js';
 import { resolveStore } from './store-config.js';
 import { durationMs, sizeBytes } from './units.js';
 import type { Duration } from './units.js';
@@ -110,4 +110,21 @@ export function checkAdminPort(c: GatewayConfig, issues: Issues): void {
   if (!sameListener(listen, admin)) return;
   if (c.admin?.port !== undefined) issues.add(['admin', 'port'], `a port other than the proxy's (${listen.port} on ${listen.host}: the two listeners cannot share it; 0 picks a free one)`);
   else issues.add(['listen', 'port'], `a port other than the admin listener's (${admin.port} on ${admin.host} by default: the two listeners cannot share it; give the admin listener another port, or turn it off)`);
+}
+
+/**
+ * An upstream that is the gateway's own proxy or admin listener (reachesListener): every request
+ * to it would come back to the gateway, or the admin paths (/status, /metrics) would be served
+ * to every client of the proxy.
+ */
+export function checkOwnUpstream(c: GatewayConfig, name: string, upstream: { hostname: string; port: number }, issues: Issues): void {
+  const d = GATEWAY_DEFAULTS;
+  const listen = { host: c.listen?.host ?? d.listen.host, port: c.listen?.port ?? d.listen.port };
+  const admin = { host: c.admin?.host ?? d.admin.host, port: c.admin?.port ?? d.admin.port };
+  const at = (l: { host: string; port: number }): string => `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+  if (reachesListener(upstream, listen)) {
+    issues.add(['upstreams', name, 'url'], `an address other than the gateway's own proxy listener (${at(listen)}: every request would come back to the gateway, round and round until a slot or the Via hops ran out)`);
+  } else if (c.admin?.enabled !== false && reachesListener(upstream, admin)) {
+    issues.add(['upstreams', name, 'url'], `an address other than the gateway's own admin listener (${at(admin)}: /status, /metrics and the dashboard would be served to every client of the proxy)`);
+  }
 }

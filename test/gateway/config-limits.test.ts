@@ -107,9 +107,10 @@ describe('listeners that cannot open (hostile-3 H7)', () => {
   it('a port in use is exit 2 naming the flag or key and which listener', async () => {
     const taken = await upstream((_req, res) => res.end());
     const at = `127.0.0.1:${taken.port}`;
-    const proxy = await gatewayCommandRun(['--upstream', taken.url, '--host', '127.0.0.1', '--port', String(taken.port), '--no-admin']);
+    // The upstream elsewhere: one at the port taken would be the gateway itself (hostile-26), refused before any listen.
+    const proxy = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--host', '127.0.0.1', '--port', String(taken.port), '--no-admin']);
     expect(proxy).toMatchObject({ code: 2, stderr: `sluice gateway: --port (listen.port): ${at} is in use by another process, so the proxy listener cannot open it (EADDRINUSE)\n` });
-    const admin = await gatewayCommandRun(['--upstream', taken.url, '--host', '127.0.0.1', '--port', '0', '--admin-port', String(taken.port)]);
+    const admin = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--host', '127.0.0.1', '--port', '0', '--admin-port', String(taken.port)]);
     expect(admin).toMatchObject({ code: 2, stderr: `sluice gateway: --admin-port (admin.port): ${at} is in use by another process, so the admin listener cannot open it (EADDRINUSE)\n` });
     const file = configFile(`${UP}listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: ${taken.port} }\nroutes: [ { path: / } ]\n`);
     const fromFile = await gatewayCommandRun(['--config', file]);
@@ -145,4 +146,41 @@ describe('the admin listener on the proxy\'s port (hostile-ops)', () => {
     expect(await s.exited).toBe(2);
     expect(s.stderr()).toContain('--admin-port (admin.port): expected a port other than the proxy');
   }, 30_000);
+});
+
+describe('an upstream that is the gateway itself (hostile-26)', () => {
+  // Before, --check passed it: every request went back into the gateway until a slot ran out (503 concurrency).
+  const loop = (at: string): string => `expected an address other than the gateway's own proxy listener (${at}: every request would come back to the gateway, round and round until a slot or the Via hops ran out)`;
+
+  it('the proxy listener\'s address and port, as written or as a URL normalizes it, or a wildcard listener and loopback: exit 2 naming the upstream', async () => {
+    const r = await check(`upstreams:\n  app: { url: "http://127.0.0.1:18087" }\n  other: { url: "http://0x7f.1:18087/base" }\nlisten: { host: 127.0.0.1, port: 18087 }\nadmin: { enabled: false }\nroutes: [ { path: /, upstream: app } ]\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      `sluice.yaml:2: upstreams.app.url: ${loop('127.0.0.1:18087')}, found "http://127.0.0.1:18087"`,
+      `sluice.yaml:3: upstreams.other.url: ${loop('127.0.0.1:18087')}, found "http://0x7f.1:18087/base"`,
+    ]);
+    const wildcard = await check(`upstreams:\n  app: { url: "http://localhost:18087" }\nlisten: { host: "::", port: 18087 }\nadmin: { enabled: false }\nroutes: [ { path: / } ]\n`);
+    expect(wildcard.stderr).toBe(`sluice.yaml:2: upstreams.app.url: ${loop('[::]:18087')}, found "http://localhost:18087"\n`);
+    const flags = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:18087', '--host', '0.0.0.0', '--port', '18087', '--no-admin']);
+    expect(flags).toMatchObject({ code: 2, stderr: `sluice gateway: --upstream (upstreams.<name>.url): ${loop('0.0.0.0:18087')}, received "http://127.0.0.1:18087"\n` });
+  });
+
+  it('the admin listener\'s address and port: exit 2, while it is on', async () => {
+    const r = await check(`upstreams:\n  app: { url: "http://127.0.0.1:9901" }\nlisten: { host: 127.0.0.1, port: 18087 }\nroutes: [ { path: / } ]\n`);
+    expect(r).toMatchObject({ code: 2, stderr: `sluice.yaml:2: upstreams.app.url: expected an address other than the gateway's own admin listener (127.0.0.1:9901: /status, /metrics and the dashboard would be served to every client of the proxy), found "http://127.0.0.1:9901"\n` });
+    expect((await check(`upstreams:\n  app: { url: "http://127.0.0.1:9901" }\nlisten: { host: 127.0.0.1, port: 18087 }\nadmin: { enabled: false }\nroutes: [ { path: / } ]\n`)).code).toBe(0);
+  });
+
+  it('another port, another address, an IPv6 loopback behind a 0.0.0.0 listener, or port 0: fine', async () => {
+    for (const [url, listen] of [
+      ['http://127.0.0.1:18088', '{ host: 127.0.0.1, port: 18087 }'],
+      ['http://127.0.0.2:18087', '{ host: 127.0.0.1, port: 18087 }'],
+      ['http://[::1]:18087', '{ host: 0.0.0.0, port: 18087 }'],
+      ['http://10.1.2.3:18087', '{ host: 0.0.0.0, port: 18087 }'],
+      ['http://127.0.0.1:80', '{ host: 127.0.0.1, port: 0 }'],
+    ]) {
+      const r = await check(`upstreams:\n  app: { url: "${url}" }\nlisten: ${listen}\nadmin: { enabled: false }\nroutes: [ { path: / } ]\n`);
+      expect({ url, listen, ...r }).toMatchObject({ url, listen, code: 0 });
+    }
+  });
 });
