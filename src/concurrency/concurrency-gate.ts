@@ -16,7 +16,7 @@
  *
  * Early refusal (`refuseEarly`): a caller that would queue is refused at once, as 'queue_timeout' with the expected wait as
  * `retryAfterMs`, when that wait exceeds 80% of its wait budget, rather than after waiting in vain (the estimate:
- * wait-estimate.ts).
+ * wait-estimate.ts; before the first release, the age of the permits in flight is its service time's lower bound).
  *
  * A waiter whose cost no longer fits the limit (it was lowered by `setLimit` or the algorithm after it queued) is refused when
  * it reaches the head of the queue, as a newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting
@@ -112,9 +112,8 @@ export class ConcurrencyGate extends GateBase {
 
   /**
    * The early refusal `admit` would give `ctx` now (counted and emitted as a refusal), or
-   * undefined. Always undefined without `refuseEarly`, while it could be served at once, and
-   * before any service time was measured. For callers that want to ask it before spending
-   * anything on other gates (an HTTP policy asks it before its rate limits).
+   * undefined. Always undefined without `refuseEarly` and while it could be served at once. For
+   * callers that want to ask it before spending anything on other gates (an HTTP policy asks it before its rate limits).
    */
   earlyRefusal(context?: AdmissionContext): Rejection | undefined {
     if (this.#line.successor !== undefined) return this.#line.successor.earlyRefusal(context);
@@ -142,6 +141,7 @@ export class ConcurrencyGate extends GateBase {
   handOver(successor: ConcurrencyGate): void {
     this.#line.link(this, successor, successor.#line);
     successor.#inFlight += this.#inFlight;
+    successor.#estimate.adopt(this.#estimate); // the same work: early refusals go on across a reload
     successor.#ballast += this.#ballast;
     const waiters = drainOldestFirst(this.#partitions);
     for (const { value: w } of waiters) this.#forget(w);
@@ -265,7 +265,7 @@ export class ConcurrencyGate extends GateBase {
         const inFlight = (permit.tag as Sampled<Waiter>).inFlight;
         next = Math.round(algorithm.onSample({ startTime: permit.grantedAt, rttMs, inFlight, dropped: outcome === 'dropped' }));
       }
-    }
+    } else this.#estimate.unsampled();
     super.onRelease(permit, outcome);
     if (this.#line.successor !== undefined) return this.#line.successor.#repaid(permit.cost, permit.held);
     // setLimit drains too; the release event goes out before the grants it makes possible.
@@ -298,7 +298,7 @@ export class ConcurrencyGate extends GateBase {
     this.#inFlight += cost;
     p.take(cost, held);
     const tag = this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight);
-    return held ? new GatePermit(this, this.name, cost, now ?? this.clock.now(), undefined, tag, true) : this.grant(ctx, cost, waitedMs, undefined, tag, now);
+    return held ? new GatePermit(this, this.name, cost, now ?? this.clock.now(), undefined, tag, true) : this.#estimate.granted(this.grant(ctx, cost, waitedMs, undefined, tag, now));
   }
 
   #enqueue(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Promise<Admission> {

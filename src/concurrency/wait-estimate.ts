@@ -35,10 +35,23 @@ export class WaitEstimate {
   readonly #perPosition = new Ewma(WAIT_ALPHA);
   /** E[S²] of the service time, same smoothing: the residual of a busy slot. */
   readonly #square = new Ewma(LATENCY_ALPHA);
+  /** While no release was measured: when the oldest permit granted since the last release was (all still in flight). */
+  #since: number | undefined;
 
   /** The smoothed service time, ms (0 before any release). */
   get serviceMs(): number {
     return this.#service.value;
+  }
+
+  /** A permit granted (at its `grantedAt`): the prior's origin while no release was measured (tooLong). */
+  granted<P extends { readonly grantedAt: number }>(permit: P): P {
+    if (this.#service.count === 0) this.#since ??= permit.grantedAt;
+    return permit;
+  }
+
+  /** A permit came back without a service-time sample ('ignored', a ballast): the permits granted before it may not all be in flight now. */
+  unsampled(): void {
+    this.#since = undefined;
   }
 
   /** A permit was released `ms` after its grant. */
@@ -51,6 +64,16 @@ export class WaitEstimate {
   get residualMs(): number {
     const s = this.#service.value;
     return s > 0 ? this.#square.value / (2 * s) : 0;
+  }
+
+  /**
+   * Take `from`'s estimates when this one has none (ConcurrencyGate.handOver: a reload's new
+   * gate serves the same work; starting blank, it would hold its moved waiters to the prior).
+   */
+  adopt(from: WaitEstimate): void {
+    if (this.#service.count > 0) return;
+    this.#since = from.#since;
+    for (const [mine, theirs] of [[this.#service, from.#service], [this.#square, from.#square], [this.#perPosition, from.#perPosition]] as const) Object.assign(mine, { value: theirs.value, count: theirs.count, sampledAt: theirs.sampledAt });
   }
 
   /** A waiter at queue position `position` (1 = head) was served after waiting `waitedMs`. */
@@ -74,12 +97,19 @@ export class WaitEstimate {
 
   /**
    * The wait expected at position `queued + 1` when it exceeds EARLY_HEADROOM of `budgetMs`
-   * (whole ms: the early refusal's retry-after), else undefined. Undefined before any release:
-   * nothing is known yet.
+   * (whole ms: the early refusal's retry-after), else undefined.
+   *
+   * Before any release the service time is not known, but it is at least the age of the
+   * permits granted since the last release (every one still in flight; the oldest takes at
+   * least that long): the estimate takes that lower bound, so a gate whose first permits have
+   * been held for long stops queueing callers who could only time out. Before, nothing was refused until the first release: every caller queued
+   * (up to maxQueue) behind permits held past any budget, and timed out. A burst that comes
+   * with the first grant meets a bound of 0 and queues: nothing is known yet.
    */
   tooLong(queued: number, limit: number, budgetMs: number, now: number): number | undefined {
-    if (this.#service.count === 0) return undefined;
-    const perSlot = this.#service.value / limit;
+    if (this.#service.count === 0 && this.#since === undefined) return undefined;
+    const service = this.#service.count > 0 ? this.#service.value : now - this.#since!;
+    const perSlot = service / limit;
     const w = this.#perPosition;
     const perPosition = w.value > perSlot && now - w.sampledAt <= budgetMs ? w.value : perSlot;
     const expected = perPosition * (queued + 1);

@@ -5,6 +5,7 @@ import { flushMicrotasks, InvalidArgumentError, VirtualClock } from '../../src/c
 import type { Admission, AdmissionContext, Permit } from '../../src/core/index.js';
 import { ADMITTED_AGAIN, GatePermit } from '../../src/core/gate-base.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import { serve } from './served.js';
 
 function permit(a: Admission | Promise<Admission>): Permit {
   if (a instanceof Promise || !a.ok) throw new Error('expected an immediate permit');
@@ -34,6 +35,30 @@ describe('ConcurrencyGate.handOver', () => {
     // Its permits release on the successor.
     (third as Permit).release();
     expect(next.stats()).toMatchObject({ inFlight: 2 });
+  });
+
+  it('the successor takes the old gate\'s service-time estimate: early refusals go on across a reload', async () => {
+    const clock = new VirtualClock();
+    const options = { limit: 1, maxQueue: 20, maxWaitMs: 1000, refuseEarly: true, clock } as const;
+    const old = new ConcurrencyGate({ name: 'old', ...options });
+    serve(old, clock, 100); // 100 ms per permit: position k expects k × 100 ms, 8 fit in 80% of 1000
+    const held = permit(old.admit());
+    const waits: Promise<Admission>[] = Array.from({ length: 5 }, () => old.admit() as Promise<Admission>);
+    const next = new ConcurrencyGate({ name: 'new', ...options });
+    old.handOver(next);
+    expect(next.stats()).toMatchObject({ queued: 5 });
+    expect(next.serviceMs).toBe(100);
+    // Positions 6 to 8 queue; 9 (900 ms) is refused. Before, a new gate knew nothing and queued
+    // every caller up to maxQueue until its first release.
+    waits.push(...Array.from({ length: 3 }, () => next.admit() as Promise<Admission>));
+    expect(waits.every((w) => w instanceof Promise)).toBe(true);
+    expect(next.admit()).toMatchObject({ ok: false, reason: 'queue_timeout', retryAfterMs: 900, gate: 'new' });
+    held.release();
+    for (const w of waits) {
+      const p = (await w) as Permit;
+      expect(p.ok).toBe(true);
+      p.release();
+    }
   });
 
   it('a lowered limit admits nobody until what is in flight, old and new, is under it', () => {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, RejectedError, VirtualClock } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import type { Permit } from '../../src/core/index.js';
 import { permit, serve } from './served.js';
 import { run } from '../../src/compose/index.js';
 
@@ -58,11 +59,11 @@ describe('ConcurrencyGate refuseEarly', () => {
     expect(gate.stats()).toMatchObject({ queued: 0, inFlight: 1 });
   });
 
-  it('never refuses early while a slot is free, nor before any service time was measured; off by default', () => {
+  it('never refuses early while a slot is free, nor with the first grant (nothing known yet); off by default', () => {
     const clock = new VirtualClock();
     const gate = new ConcurrencyGate({ clock, limit: 1, maxQueue: 5, maxWaitMs: 10, refuseEarly: true });
     const first = permit(gate.admit());
-    expect(gate.earlyRefusal()).toBeUndefined(); // full, but no service time yet: the queue decides
+    expect(gate.earlyRefusal()).toBeUndefined(); // full, but no service time yet and the permit just granted: the queue decides
     clock.advance(1000);
     first.release(); // 1000 ms of service, far over the 10 ms budget
     // A free slot: admitted whatever the estimate says.
@@ -75,6 +76,45 @@ describe('ConcurrencyGate refuseEarly', () => {
     permit(off.admit());
     expect(off.earlyRefusal()).toBeUndefined();
     expect(off.admit()).toBeInstanceOf(Promise);
+  });
+
+  it('before the first release, the age of the permits in flight is a lower bound of the service time: callers who could only time out behind them are refused', async () => {
+    const clock = new VirtualClock();
+    const gate = new ConcurrencyGate({ clock, limit: 2, maxQueue: 100, maxWaitMs: 100, refuseEarly: true });
+    const held = [permit(gate.admit()), permit(gate.admit())];
+    // With the grant nothing is known (a bound of 0): a burst queues.
+    const burst = [gate.admit(), gate.admit()];
+    expect(burst.every((a) => a instanceof Promise)).toBe(true);
+    // 40 ms on, both permits still held: service >= 40 ms, 20 ms per position with 2 slots.
+    // Positions 3 and 4 expect 60 and 80 ms, within 80 of their 100: queued. Position 5 (100 ms)
+    // is refused with that as retryAfterMs. Before, every caller queued up to maxQueue and timed out.
+    clock.advance(40);
+    const later = [gate.admit(), gate.admit()];
+    expect(later.every((a) => a instanceof Promise)).toBe(true);
+    expect(gate.admit()).toMatchObject({ ok: false, reason: 'queue_timeout', retryAfterMs: 100 });
+    expect(gate.earlyRefusal()).toMatchObject({ ok: false, reason: 'queue_timeout', retryAfterMs: 100 });
+    expect(gate.stats()).toMatchObject({ queued: 4, rejected: { queue_timeout: 2 } });
+    // The first release: the measured service time (50 ms) decides from now on.
+    clock.advance(10);
+    held[0]!.release();
+    const first = (await burst[0]) as Permit;
+    expect(first.ok).toBe(true);
+    for (const p of [first, held[1]!]) p.release();
+    for (const a of [burst[1]!, ...later]) ((await a) as Permit).release(); // one at a time: each is served by the last one's release
+    expect(gate.stats()).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it('before the first release, a permit back without a sample (ignored) leaves no bound from its grant', () => {
+    const clock = new VirtualClock();
+    const gate = new ConcurrencyGate({ clock, limit: 1, maxQueue: 5, maxWaitMs: 100, refuseEarly: true });
+    const old = permit(gate.admit());
+    clock.advance(1000);
+    old.release('ignored'); // no sample: the gate still knows no service time
+    permit(gate.admit()); // granted now: its age is 0
+    expect(gate.earlyRefusal()).toBeUndefined();
+    expect(gate.admit()).toBeInstanceOf(Promise);
+    clock.advance(90); // held 90 ms: position 2 expects 180, over 80
+    expect(gate.admit()).toMatchObject({ ok: false, reason: 'queue_timeout', retryAfterMs: 180 });
   });
 
   it('refuseEarly without a queue is an option error naming it', () => {
