@@ -1,5 +1,6 @@
 // A broker consumer's counts (`consumers:`) on a Prometheus scrape and an OpenTelemetry
-// collection, read from a real RabbitMQ: a poison dead-lettered, and a dead letter the broker
+// collection, under their names (running totals: counters `sluice_broker_*_total`; the
+// deprecated gauges of the same figures checked to say so), read from a real RabbitMQ: a poison dead-lettered, and a dead letter the broker
 // refuses (a policy on a vhost of this file's own: max-length 0, reject-publish).
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import { registerPrometheusMetrics } from '../../src/prometheus/index.js';
 import { RabbitmqProducer, RabbitmqSource } from '../../src/rabbitmq/index.js';
 import { RedisStreamsSource } from '../../src/redis-streams/index.js';
 import { REDIS_URL } from '../brokers-e2e/fixtures.js';
+import { promtoolCheck, promtoolPath } from '../metrics/exposition.js';
 import { ctl, haveCtl, vhostUrl } from '../brokers-e2e/rabbitmq-ctl.js';
 import { rabbitmq, redis, unique, until } from './services.js';
 
@@ -77,23 +79,33 @@ describe.skipIf(!can)('broker consumer counts on a scrape (RabbitMQ)', () => {
       expect(await until(() => consumer.stats().deadLettered === 1)).toBe(true);
       const one = async (metric: string): Promise<number | undefined> => (await values(registry, metric, source.name))[''];
       expect({
-        received: await one('sluice_broker_received'),
-        failed: await one('sluice_broker_failed'),
-        timedOut: await one('sluice_broker_timed_out'),
-        retried: await one('sluice_broker_retried'),
-        deadLettered: await one('sluice_broker_dead_lettered'),
-        settleErrors: await one('sluice_broker_settle_errors'),
-        reconnects: await one('sluice_broker_reconnects'),
+        received: await one('sluice_broker_received_total'),
+        failed: await one('sluice_broker_failed_total'),
+        timedOut: await one('sluice_broker_timed_out_total'),
+        retried: await one('sluice_broker_retried_total'),
+        deadLettered: await one('sluice_broker_dead_lettered_total'),
+        settleErrors: await one('sluice_broker_settle_errors_total'),
+        reconnects: await one('sluice_broker_reconnects_total'),
         held: await one('sluice_broker_held'),
         heldBytes: await one('sluice_broker_held_bytes'),
-        countedRedeliveries: await one('sluice_broker_counted_redeliveries'),
-        deadLetterRefusals: await one('sluice_broker_dead_letter_refusals'),
+        countedRedeliveries: await one('sluice_broker_counted_redeliveries_total'),
+        deadLetterRefusals: await one('sluice_broker_dead_letter_refusals_total'),
         heldDeadLetters: await one('sluice_broker_held_dead_letters'),
         // A RabbitMQ source keeps no parked entries nor paused partitions: no series.
         parked: await one('sluice_broker_parked'),
         paused: await one('sluice_broker_paused_partitions'),
       }).toEqual({ received: 1, failed: 1, timedOut: 0, retried: 0, deadLettered: 1, settleErrors: 0, reconnects: 0, held: 0, heldBytes: 0, countedRedeliveries: 0, deadLetterRefusals: 0, heldDeadLetters: 0, parked: undefined, paused: undefined });
       expect(await values(registry, 'sluice_broker_connection', source.name)).toEqual({ 'state=up': 1, 'state=reconnecting': 0, 'state=down': 0 });
+      // The running totals are counters; the gauges they were still serve the same figures, each naming its counter (docs/metrics.md, deprecated gauges).
+      const json = await registry.getMetricsAsJSON();
+      for (const name of ['received', 'failed', 'timed_out', 'retried', 'dead_lettered', 'settle_errors', 'reconnects', 'counted_redeliveries', 'dead_letter_refusals']) {
+        expect(json.find((m) => m.name === `sluice_broker_${name}_total`)?.type, name).toBe('counter');
+        const old = json.find((m) => m.name === `sluice_broker_${name}`);
+        expect(old?.type, name).toBe('gauge');
+        expect(old?.help, name).toMatch(new RegExp(`^Deprecated: use sluice_broker_${name}_total, a counter`));
+        expect(await one(`sluice_broker_${name}`), name).toBe(await one(`sluice_broker_${name}_total`));
+      }
+      if (promtoolPath() !== null) expect(promtoolCheck(await registry.metrics())).toEqual({ status: 0, output: '' });
       expect(await otelValues(reader, 'sluice.broker.dead_lettered')).toEqual({ [JSON.stringify({ source: source.name })]: 1 });
       expect(await otelValues(reader, 'sluice.broker.connection')).toEqual({
         [JSON.stringify({ source: source.name, state: 'up' })]: 1,
@@ -117,11 +129,11 @@ describe.skipIf(!can)('broker consumer counts on a scrape (RabbitMQ)', () => {
       const prom = registerPrometheusMetrics({ registry, consumers: () => [consumer] });
       const one = async (metric: string): Promise<number | undefined> => (await values(registry, metric, source.name))[''];
       try {
-        expect(await until(async () => ((await one('sluice_broker_dead_letter_refusals')) ?? 0) >= 2, 15_000)).toBe(true);
+        expect(await until(async () => ((await one('sluice_broker_dead_letter_refusals_total')) ?? 0) >= 2, 15_000)).toBe(true);
         expect(await one('sluice_broker_held_dead_letters')).toBe(1);
-        expect(await one('sluice_broker_dead_lettered')).toBe(0);
+        expect(await one('sluice_broker_dead_lettered_total')).toBe(0);
         ctl('clear_policy', '-p', VHOST, policy);
-        expect(await until(async () => (await one('sluice_broker_dead_lettered')) === 1, 40_000)).toBe(true);
+        expect(await until(async () => (await one('sluice_broker_dead_lettered_total')) === 1, 40_000)).toBe(true);
         expect(await one('sluice_broker_held_dead_letters')).toBe(0);
       } finally {
         prom.close();
@@ -148,7 +160,7 @@ describe.skipIf(!redisUp)('broker consumer counts on a scrape (Redis Streams)', 
     const one = async (metric: string): Promise<number | undefined> => (await values(registry, metric, source.name))[''];
     try {
       expect(await until(async () => (await one('sluice_broker_parked')) === 1)).toBe(true);
-      expect([await one('sluice_broker_failed'), await one('sluice_broker_dead_lettered'), await one('sluice_broker_dead_letter_refusals'), await one('sluice_broker_held_bytes')]).toEqual([1, 0, undefined, undefined]);
+      expect([await one('sluice_broker_failed_total'), await one('sluice_broker_dead_lettered_total'), await one('sluice_broker_dead_letter_refusals_total'), await one('sluice_broker_held_bytes')]).toEqual([1, 0, undefined, undefined]);
     } finally {
       prom.close();
       await consumer.stop();
