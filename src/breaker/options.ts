@@ -66,7 +66,12 @@ export function breakerConfig(o: BreakerOptions): BreakerConfig {
   if (o.maxOpenMs !== undefined && openBackoff === 1) {
     throw new InvalidOptionError('maxOpenMs', 'openBackoff > 1 (a fixed open time has nothing to cap)', o.maxOpenMs);
   }
-  const maxOpenMs = optNumber('maxOpenMs', o.maxOpenMs ?? Math.max(BREAKER_DEFAULTS.maxOpenMs, openMs), openMs, Number.MAX_VALUE);
+  const maxOpenMs = optNumber('maxOpenMs', o.maxOpenMs ?? Math.max(BREAKER_DEFAULTS.maxOpenMs, openMs), Number.MIN_VALUE, Number.MAX_VALUE);
+  if (openMs > maxOpenMs) {
+    // Both given, or maxOpenMs below openMs's default: the message names both, and blames the one set.
+    if (o.openMs !== undefined) throw new InvalidOptionError('openMs', `a number <= maxOpenMs (${maxOpenMs})`, openMs);
+    throw new InvalidOptionError('maxOpenMs', `a number >= openMs (${openMs}, its default)`, maxOpenMs);
+  }
   const probes = optInt('probes', o.probes ?? BREAKER_DEFAULTS.probes, 1, Number.MAX_SAFE_INTEGER);
   const probeSuccesses = optInt('probeSuccesses', o.probeSuccesses ?? probes, 1, probes);
   const rule = o.rule ?? consecutiveFailures();

@@ -297,7 +297,19 @@ describe('CircuitBreaker options', () => {
   it('validates with one message template and refuses contradictions', () => {
     expect(() => new CircuitBreaker({ openMs: 0 })).toThrow(InvalidOptionError);
     expect(() => new CircuitBreaker({ maxOpenMs: 5_000 })).toThrow('maxOpenMs: expected openBackoff > 1');
-    expect(() => new CircuitBreaker({ openMs: 1_000, openBackoff: 2, maxOpenMs: 500 })).toThrow('maxOpenMs: expected a finite number >= 1000, received 500');
+    expect(() => new CircuitBreaker({ openMs: 1_000, openBackoff: 2, maxOpenMs: 500 })).toThrow('openMs: expected a number <= maxOpenMs (500), received 1000');
+    expect(() => new CircuitBreaker({ openBackoff: 2, maxOpenMs: 500 })).toThrow('maxOpenMs: expected a number >= openMs (10000, its default), received 500');
+    expect(() => new CircuitBreaker({ maxOpenMs: -1, openBackoff: 2 })).toThrow('maxOpenMs: expected a finite number > 0, received -1');
+  });
+
+  it('a huge openMs under a smaller maxOpenMs names openMs, the option set (before: "maxOpenMs: expected a finite number >= 9007199254740992, received 5000")', () => {
+    const make = (): unknown => new CircuitBreaker({ openMs: 2 ** 53, openBackoff: 2, maxOpenMs: 5_000 });
+    expect(make).toThrow(InvalidOptionError);
+    expect(make).toThrow('openMs: expected a number <= maxOpenMs (5000), received 9007199254740992');
+    expect(new CircuitBreaker({ openMs: 2 ** 53, openBackoff: 2 }).stats().state).toBe('closed');
+  });
+
+  it('keeps checking the rest', () => {
     expect(() => new CircuitBreaker({ probes: 2, probeSuccesses: 3 })).toThrow('probeSuccesses: expected an integer in [1, 2], received 3');
     expect(() => new CircuitBreaker({ rule: {} as never })).toThrow('rule: expected a trip rule');
     expect(() => countWindow({ size: 10, minimumCalls: 11 })).toThrow('minimumCalls: expected <= the window size 10');
