@@ -9,7 +9,7 @@
  * its slot is freed and its message goes to the failure policy.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { optFunction, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
+import { InvalidArgumentError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, TIMER_MAX_MS } from '../core/index.js';
 import { forEach } from '../streams/index.js';
 import { brokerPublisher } from './broker-publisher.js';
 import type { ConnectionState } from './connection-state.js';
@@ -19,6 +19,7 @@ import { FailurePolicy, describeError } from './failure-policy.js';
 import { HandlerTimeoutError, runWithin } from './handler-timeout.js';
 import { nonEmpty } from './options.js';
 import type { BrokerSource } from './source.js';
+import { argOptions } from '../core/option-keys.js';
 
 /** `signal` aborts when the handler outlasts `handlerTimeoutMs` (its reason a HandlerTimeoutError): stop the work there. */
 export type Handler = (delivery: Delivery, signal: AbortSignal) => unknown;
@@ -167,8 +168,8 @@ export class BrokerConsumer {
   #peakHeld = 0;
 
   constructor(source: BrokerSource, handler: Handler, options: BrokerConsumerOptions = {}) {
-    if (typeof handler !== 'function') throw new TypeError(`handler: expected a function, received ${typeof handler}`);
-    optRecord('options', options, 'an options object');
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', 'a function', handler);
+    argOptions('BrokerConsumer', options);
     optKnownKeys('BrokerConsumer', options, CONSUMER_KEYS);
     optFunction('onError', options.onError);
     optFunction('onStop', options.onStop);
@@ -262,7 +263,7 @@ export class BrokerConsumer {
    * (waiting for the end would wait for that handler): `done` settles when it is over.
    */
   async stop(options: StopOptions = {}): Promise<void> {
-    optRecord('options', options, 'an options object { graceMs }');
+    argOptions('stop', options);
     optKnownKeys('stop', options, STOP_KEYS);
     const graceMs = options.graceMs === undefined || options.graceMs === Infinity ? Infinity : optNumber('graceMs', options.graceMs, 0, TIMER_MAX_MS);
     if (this.#state === 'running') this.#state = 'stopping';

@@ -27,12 +27,23 @@ export function optionKeys<T>(map: OptionKeyMap<T>): readonly string[] {
 export function optKnownKeys(owner: string, options: unknown, known: readonly string[], prefix = ''): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     // Top level: a JavaScript caller passed null, a number or an array for the options object.
-    if (prefix === '' && options !== undefined) throw new InvalidArgumentError('options', `an object of ${owner} options`, options);
+    if (prefix === '') argOptions(owner, options);
     return;
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw unknownKey(owner, options, key, known, prefix);
   }
+}
+
+/**
+ * The options argument of a public constructor, factory or call: an object (not null, not an
+ * array), or undefined when `optional`. Anything else is the caller's argument gone wrong, as
+ * `admit(3)` is, so an InvalidArgumentError naming `options` — one rule for every entry point:
+ * `options: expected an object of Channel options, received 5`.
+ */
+export function argOptions(owner: string, options: unknown, optional = true): void {
+  if (options === undefined ? optional : typeof options === 'object' && options !== null && !Array.isArray(options)) return;
+  throw new InvalidArgumentError('options', `an object of ${owner} options`, options);
 }
 
 /**

@@ -3,6 +3,7 @@
  * `sluice gateway --upstream URL --concurrency 50 --queue-timeout 100ms` is
  * `quickConfig({ upstream: URL, concurrency: 50, queueTimeout: '100ms' })`.
  */
+import { argOptions } from '../core/option-keys.js';
 import type { AlgorithmName, ConcurrencyConfig, GatewayConfig, LogLevel, PolicyConfig, RateLimitConfig } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Duration, Rate } from './units.js';
@@ -41,6 +42,7 @@ export interface QuickOptions {
 }
 
 export function quickConfig(o: QuickOptions): GatewayConfig {
+  argOptions('quickConfig', o, false);
   let concurrency: ConcurrencyConfig | undefined;
   if (o.concurrency !== undefined) {
     const queue = o.queue ?? (o.queueTimeout !== undefined ? GATEWAY_DEFAULTS.flagQueue : undefined);

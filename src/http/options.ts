@@ -5,7 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
 import { optBoolean, optFunction, optInt, optNumber, optOneOf } from '../core/options.js';
-import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { argOptions, optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { Gate, Outcome } from '../core/types.js';
 import type { ConcurrencyGate, SlotReclaimer } from '../concurrency/concurrency-gate.js';
 import type { DisciplineOption } from '../discipline/create.js';
@@ -164,7 +164,7 @@ const HTTP_KEYS = optionKeys<HttpAdmissionOptions<never>>({
 
 /** Validate everything but the gates (see route-gates.ts). */
 export function resolveHttpOptions<R extends HttpRequestLike>(o: HttpAdmissionOptions<R>): ResolvedHttpOptions<R> {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('options', 'an object', o);
+  argOptions('HttpAdmission', o, false);
   optKnownKeys('HttpAdmission', o, HTTP_KEYS);
   const name = o.name ?? HTTP_DEFAULTS.name;
   if (typeof name !== 'string' || name === '') throw new InvalidOptionError('name', 'a non-empty string', name);

@@ -15,7 +15,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import type { Clock } from '../core/index.js';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, systemClock, TIMER_MAX_MS } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock, TIMER_MAX_MS } from '../core/index.js';
 import { BrokerUnavailableError, reach } from '../brokers/broker-error.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
 import type { ConnectionStats } from '../brokers/connection-state.js';
@@ -24,6 +24,7 @@ import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty, nonEmptyList } from '../brokers/options.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface JetstreamSourceOptions {
   /** NATS server(s). @default '127.0.0.1:4222' */
@@ -153,7 +154,7 @@ export class JetstreamSource implements BrokerSource {
   }
 
   static async open(options: JetstreamSourceOptions): Promise<JetstreamSource> {
-    optRecord('options', options, 'an options object with a stream and a consumer');
+    argOptions('JetstreamSource', options, false);
     optKnownKeys('JetstreamSource', options, JETSTREAM_SOURCE_KEYS);
     const stream = nonEmpty('stream', options.stream);
     const durable = nonEmpty('consumer', options.consumer);

@@ -6,13 +6,14 @@
  */
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { optInt, optionKeys } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys } from '../core/index.js';
 import type { KafkaAuthOptions } from './kafka-auth.js';
 import { kafkaAuth, reachKafka } from './kafka-auth.js';
 import { hostList } from '../brokers/options.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface KafkaProducerOptions extends BoundedProducerOptions, KafkaAuthOptions {
   readonly brokers: readonly string[];
@@ -37,10 +38,11 @@ export class KafkaProducer extends BrokerProducer {
   }
 
   static async open(options: KafkaProducerOptions): Promise<KafkaProducer> {
+    argOptions('KafkaProducer', options, false);
     const brokers = hostList('brokers', options.brokers);
     const bounded = new BoundedProducer(`kafka at ${brokers.join(',')}`, options, 'KafkaProducer', KAFKA_PRODUCER_KEYS);
     const acks = options.acks ?? -1;
-    if (acks !== -1 && acks !== 0 && acks !== 1) throw new TypeError(`acks: expected -1, 0 or 1, received ${String(acks)}`);
+    if (acks !== -1 && acks !== 0 && acks !== 1) throw new InvalidOptionError('acks', '-1, 0 or 1', acks);
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);
     const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, ...kafkaAuth(options), logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
     const producer = kafka.producer({ maxInFlightRequests, allowAutoTopicCreation: true });

@@ -16,7 +16,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { InvalidOptionError, optBoolean, optInt, optKnownKeys, optNumber, optOneOf, optRecord, TIMER_MAX_MS } from '../core/index.js';
+import { InvalidOptionError, optBoolean, optInt, optKnownKeys, optNumber, optOneOf, TIMER_MAX_MS } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerRefusedError, BrokerUnavailableError } from '../brokers/broker-error.js';
 import { kafkaAuth, reachKafka } from './kafka-auth.js';
@@ -32,6 +32,7 @@ import type { KafkaSourceOptions, KafkaSourceStats } from './kafka-options.js';
 import { KAFKA_SOURCE_DEFAULTS, KAFKA_SOURCE_KEYS } from './kafka-options.js';
 import { GroupCommits } from './group-commits.js';
 import { ensureTopics, kafkaReason, TopicNotCreatedError, TopicNotServedError, TopicRefusedError } from './topics.js';
+import { argOptions } from '../core/option-keys.js';
 
 interface Held {
   readonly partition: number;
@@ -120,7 +121,7 @@ export class KafkaSource implements BrokerSource {
   }
 
   static async open(options: KafkaSourceOptions): Promise<KafkaSource> {
-    optRecord('options', options, 'an options object with brokers, a topic and a groupId');
+    argOptions('KafkaSource', options, false);
     optKnownKeys('KafkaSource', options, KAFKA_SOURCE_KEYS);
     const brokers = hostList('brokers', options.brokers);
     const topic = nonEmpty('topic', options.topic);

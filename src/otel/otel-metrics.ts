@@ -10,6 +10,7 @@
 import { metrics } from '@opentelemetry/api';
 import type { BatchObservableCallback, Counter, Histogram, Meter, Observable } from '@opentelemetry/api';
 import { InvalidOptionError } from '../core/index.js';
+import { argOptions } from '../core/option-keys.js';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS } from '../metrics/index.js';
 import type { CounterKey, EventRecording, HistogramKey, MetricsOptions, ReadingKey } from '../metrics/index.js';
 
@@ -30,6 +31,7 @@ export class OtelMetrics {
   #closed = false;
 
   constructor(options: OtelMetricsOptions = {}) {
+    argOptions('OtelMetrics', options);
     const meter = options.meter ?? metrics.getMeter('sluice');
     if (typeof meter?.createCounter !== 'function') throw new InvalidOptionError('meter', 'an OpenTelemetry Meter', meter);
     const c = metricsConfig(options);

@@ -9,6 +9,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
+import { argOptions } from '../core/option-keys.js';
 import { CounterBatch } from './counter-batch.js';
 import { RegistryHistogram } from './registry-histogram.js';
 import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
@@ -32,6 +33,7 @@ export class PrometheusMetrics {
   #closed = false;
 
   constructor(options: PrometheusMetricsOptions) {
+    argOptions('PrometheusMetrics', options, false);
     const registry = options.registry;
     if (typeof registry?.registerMetric !== 'function') throw new InvalidOptionError('registry', 'a prom-client Registry', registry);
     this.#c = metricsConfig(options);

@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
 import { optClock, optInt, optName, optNumber, optOneOf } from '../core/options.js';
-import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { argOptions, optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { disciplineFactory } from '../discipline/create.js';
 import type { DisciplineName, DisciplineOption } from '../discipline/create.js';
 import type { Discipline } from '../discipline/entry.js';
@@ -88,7 +88,7 @@ export interface ResolvedChannelOptions<T> {
 const CHANNEL_KEYS = optionKeys<ChannelOptions<unknown>>({ name: true, clock: true, capacity: true, overflow: true, maxPutWaitMs: true, discipline: true, random: true, onDrop: true });
 
 export function resolveChannelOptions<T>(options: ChannelOptions<T>): ResolvedChannelOptions<T> {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object with a capacity', options);
+  argOptions('Channel', options, false);
   optKnownKeys('Channel', options, CHANNEL_KEYS);
   const capacity = optInt('capacity', options.capacity, 1, Number.MAX_SAFE_INTEGER);
   const overflow = optOneOf('overflow', options.overflow ?? CHANNEL_DEFAULTS.overflow, OVERFLOW_STRATEGIES);

@@ -12,6 +12,7 @@ import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-p
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
 import { optionKeys } from '../core/index.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface RabbitmqProducerOptions extends BoundedProducerOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -45,6 +46,7 @@ export class RabbitmqProducer extends BrokerProducer {
   }
 
   static async open(options: RabbitmqProducerOptions = {}): Promise<RabbitmqProducer> {
+    argOptions('RabbitmqProducer', options);
     const url = options.url ?? 'amqp://127.0.0.1:5672';
     // Validate before connecting: a bad option is a bad option whether or not the broker is up.
     const bounded = new BoundedProducer(`rabbitmq at ${redactUrl(url)}`, options, 'RabbitmqProducer', RABBITMQ_PRODUCER_KEYS);

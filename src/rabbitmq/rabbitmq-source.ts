@@ -18,7 +18,7 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import amqp from 'amqplib';
 import type { Clock } from '../core/index.js';
-import { InvalidOptionError, optBoolean, optionKeys, optKnownKeys, optNumber, optRecord, systemClock } from '../core/index.js';
+import { InvalidOptionError, optBoolean, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerUnavailableError, QueueDeletedError, reach, redactUrl } from '../brokers/broker-error.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
@@ -34,6 +34,7 @@ import { RabbitmqCopier } from './rabbitmq-copier.js';
 import type { DeliveryOwner } from './rabbitmq-delivery.js';
 import { RabbitmqDelivery, uncountedRedelivery } from './rabbitmq-delivery.js';
 import { Suspects } from './rabbitmq-suspects.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface RabbitmqSourceOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -139,7 +140,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
 
   /** Connect, assert the queues, start consuming at the initial prefetch. Rejects with BrokerUnavailableError naming the broker. */
   static async open(options: RabbitmqSourceOptions): Promise<RabbitmqSource> {
-    optRecord('options', options, 'an options object with a queue');
+    argOptions('RabbitmqSource', options, false);
     optKnownKeys('RabbitmqSource', options, RABBITMQ_SOURCE_KEYS);
     const queue = nonEmpty('queue', options.queue);
     const dlq = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}.dead`);

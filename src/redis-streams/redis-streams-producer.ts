@@ -10,6 +10,7 @@ import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
 import { optionKeys } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface RedisStreamsProducerOptions extends BoundedProducerOptions {
   /** Redis URL. @default 'redis://127.0.0.1:6379' */
@@ -31,6 +32,7 @@ export class RedisStreamsProducer extends BrokerProducer {
   }
 
   static async open(options: RedisStreamsProducerOptions = {}): Promise<RedisStreamsProducer> {
+    argOptions('RedisStreamsProducer', options);
     const url = options.url ?? 'redis://127.0.0.1:6379';
     const bounded = new BoundedProducer(`redis-streams at ${redactUrl(url)}`, options, 'RedisStreamsProducer', REDIS_STREAMS_PRODUCER_KEYS);
     return new RedisStreamsProducer(bounded, await connectRedis(url, bounded.name), options.bodyField ?? 'body');

@@ -14,7 +14,7 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { InvalidArgumentError, optInt, optionKeys, optKnownKeys, optNumber, optRecord } from '../core/index.js';
+import { InvalidArgumentError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { connectRedis } from './connect-redis.js';
 import { BrokerUnavailableError, redactUrl } from '../brokers/broker-error.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
@@ -25,6 +25,7 @@ import type { Delivery } from '../brokers/delivery.js';
 import { nonEmpty } from '../brokers/options.js';
 import { RedisStreamsDelivery } from './redis-streams-delivery.js';
 import type { RedisStreamsOwner } from './redis-streams-delivery.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface RedisStreamsSourceOptions {
   /** Redis URL. @default 'redis://127.0.0.1:6379' */
@@ -163,7 +164,7 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
   }
 
   static async open(options: RedisStreamsSourceOptions): Promise<RedisStreamsSource> {
-    optRecord('options', options, 'an options object with a stream and a group');
+    argOptions('RedisStreamsSource', options, false);
     optKnownKeys('RedisStreamsSource', options, REDIS_STREAMS_SOURCE_KEYS);
     const stream = nonEmpty('stream', options.stream);
     const o: Required<RedisStreamsSourceOptions> = {

@@ -20,6 +20,7 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
+import { argOptions } from '../core/option-keys.js';
 import { optNumber } from '../core/options.js';
 import type { TenantKeys } from '../core/shown-key.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
@@ -93,6 +94,7 @@ export class RedisStore {
 
   /** Prefer {@link RedisStore.connect}, which waits for the connection. */
   constructor(options: RedisStoreOptions = {}) {
+    argOptions('RedisStore', options);
     this.config = redisStoreConfig(options);
     this.#probeKeys = new ProbeKeys(this.config.keyPrefix);
     this.guard = new StoreGuard({ timeoutMs: this.config.timeoutMs, failures: this.config.failures, probeMs: this.config.probeMs, explain: (why) => this.#explain(why) });

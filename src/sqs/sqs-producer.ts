@@ -10,6 +10,7 @@ import { BrokerProducer } from '../brokers/broker-producer.js';
 import { optionKeys } from '../core/index.js';
 import type { SqsConnectionOptions } from './sqs-source.js';
 import { queueUrl, sqsClient, sqsWhere } from './sqs-source.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface SqsProducerOptions extends BoundedProducerOptions, SqsConnectionOptions {}
 
@@ -21,6 +22,7 @@ export class SqsProducer extends BrokerProducer {
   readonly #urls = new Map<string, Promise<string>>();
 
   constructor(options: SqsProducerOptions = {}) {
+    argOptions('SqsProducer', options);
     super(new BoundedProducer(sqsWhere(options), options, 'SqsProducer', SQS_PRODUCER_KEYS));
     this.#client = sqsClient(options);
     this.#owns = options.client === undefined;

@@ -20,7 +20,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { optInt, optionKeys, optKnownKeys, optRecord } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { redactUrl } from '../brokers/broker-error.js';
 import { sqsError, sqsTransient } from './sqs-errors.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
@@ -30,6 +30,7 @@ import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty } from '../brokers/options.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface SqsConnectionOptions {
   /** Endpoint (ElasticMQ, LocalStack); omit for AWS itself. */
@@ -142,7 +143,7 @@ export class SqsSource implements BrokerSource {
   }
 
   static async open(options: SqsSourceOptions): Promise<SqsSource> {
-    optRecord('options', options, 'an options object with a queue');
+    argOptions('SqsSource', options, false);
     optKnownKeys('SqsSource', options, SQS_SOURCE_KEYS);
     if (options.endpoint !== undefined) nonEmpty('endpoint', options.endpoint);
     if (options.region !== undefined) nonEmpty('region', options.region);

@@ -72,7 +72,6 @@ describe('brokers: option values', () => {
   const src = { name: 'q', pull: () => new Promise<void>(() => undefined), lag: () => Promise.resolve(0), close: () => Promise.resolve() } as BrokerSource;
   const consumer = (o: unknown) => () => new BrokerConsumer(src, () => undefined, o as never);
   const cases: [string, () => unknown, string, RegExp][] = [
-    ['BrokerConsumer', consumer(null), 'options', /^options: expected an options object, received null$/],
     ['BrokerConsumer', consumer({ onFailure: 5 }), 'onFailure', /^onFailure: expected an object \{ maxAttempts, baseDelayMs, maxDelayMs \}, received 5$/],
     ['BrokerConsumer', consumer({ onFailure: null }), 'onFailure', /received null$/],
     ['BrokerConsumer', consumer({ onError: 'log' }), 'onError', /^onError: expected a function, received "log"$/],
@@ -83,7 +82,6 @@ describe('brokers: option values', () => {
     ['BrokerConsumer.stop', () => new BrokerConsumer(src, () => undefined).stop({ graceMs: -1 }), 'graceMs', /^graceMs: expected a number in \[0, 2147483647\], received -1$/],
     ['FailurePolicy', () => new FailurePolicy({ baseDelayMs: Infinity, maxDelayMs: Infinity }), 'onFailure.baseDelayMs', /expected a number in \[0, 2147483647\], received Infinity/],
     ['PrefetchWindow', () => new PrefetchWindow('fast' as never), 'prefetch', /^prefetch: expected a number \(a fixed prefetch\) or an object \{ min, max, bufferMs, intervalMs \}, received "fast"$/],
-    ['RabbitmqSource', () => RabbitmqSource.open(null as never), 'options', /^options: expected an options object with a queue, received null$/],
     ['RabbitmqSource', () => RabbitmqSource.open(loose({ url: 42, queue: 'q' })), 'url', /^url: expected a non-empty string, received 42$/],
     ['RabbitmqSource', () => RabbitmqSource.open(loose({ url: 'amqp://127.0.0.1:1', queue: 'q', assertQueue: 'no' })), 'assertQueue', /^assertQueue: expected a boolean, received "no"$/],
     ['RabbitmqSource', () => RabbitmqSource.open(loose({ url: 'amqp://127.0.0.1:1', queue: 'q', prefetch: 'fast' })), 'prefetch', /received "fast"$/],

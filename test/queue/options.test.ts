@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, VirtualClock } from '../../src/core/index.js';
+import { InvalidArgumentError, InvalidOptionError, VirtualClock } from '../../src/core/index.js';
 import { CHANNEL_DEFAULTS, Channel } from '../../src/queue/index.js';
 import type { ChannelOptions } from '../../src/queue/index.js';
 
@@ -40,8 +40,9 @@ describe('channel options', () => {
     expect(err.code).toBe('SLUICE_ERR_INVALID_OPTION');
   });
 
-  it('rejects a missing options object', () => {
-    expect(optionError(undefined).option).toBe('options');
+  it('rejects a missing options object as every constructor does: InvalidArgumentError naming options', () => {
+    expect(() => new Channel<number>(undefined as never)).toThrow(InvalidArgumentError);
+    expect(() => new Channel<number>(undefined as never)).toThrow('options: expected an object of Channel options, received undefined');
   });
 
   it('applies the documented defaults', () => {
