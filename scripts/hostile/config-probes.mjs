@@ -31,6 +31,13 @@ const YAML_VALUES = [
   ['server.maxBodySize', 'maxBodySize', '0x10kb'],
 ];
 
+const OWN_UPSTREAMS = [
+  ['http://127.0.0.1:18090', '{ host: 127.0.0.1, port: 18090 }', '{ enabled: false }'],
+  ['http://0x7f.1:18090', '{ host: 0.0.0.0, port: 18090 }', '{ enabled: false }'],
+  ['http://localhost:18090', '{ host: "::", port: 18090 }', '{ enabled: false }'],
+  ['http://127.0.0.1:18091', '{ host: 127.0.0.1, port: 18090 }', '{ host: 127.0.0.1, port: 18091 }'],
+];
+
 function yaml(key, value) {
   const server = key.startsWith('server.') ? `server: { ${key.slice(7)}: ${value} }\n` : '';
   const concurrency = key.startsWith('policies.p.concurrency.') ? { limit: 5, queue: 10, queueTimeout: '50ms', [key.split('.').pop()]: value } : { limit: 5 };
@@ -72,6 +79,13 @@ export async function runConfig(dir) {
     writeFileSync(file, yaml(key, value));
     const r = check(['--check', '--config', file]);
     rows.push({ name: `YAML ${key} = ${value}`, ok: r.code === 2 && r.text.includes(leaf), expected: `exit 2 naming ${leaf}`, actual: `exit ${r.code}: ${r.text.slice(0, 160)}` });
+  }
+  // hostile-26: an upstream that is the gateway's own proxy or admin listener.
+  for (const [url, listen, admin] of OWN_UPSTREAMS) {
+    const file = join(dir, 'own.yaml');
+    writeFileSync(file, `listen: ${listen}\nadmin: ${admin}\nupstreams: { app: { url: "${url}" } }\nroutes: [{ name: all, path: / }]\n`);
+    const r = check(['--check', '--config', file]);
+    rows.push({ name: `YAML upstream ${url} behind listen ${listen}, admin ${admin}`, ok: r.code === 2 && r.text.includes('upstreams.app.url'), expected: 'exit 2 naming upstreams.app.url', actual: `exit ${r.code}: ${r.text.slice(0, 160)}` });
   }
   for (const [flag, value] of FLAGS) {
     const base = ['--upstream', 'http://127.0.0.1:1', '--no-admin', '--host', '127.0.0.1'];
