@@ -53,7 +53,10 @@ try {
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}\n`);
-  process.stdout.write(`\ntarball ${packed.filename}: ${mb(packed.size)} packed, ${mb(packed.unpackedSize)} unpacked, ${packed.entryCount} files\n`);
+  const shipped = join(app, 'node_modules/sluice');
+  const parts = readdirSync(shipped).map((name) => [name, statSync(join(shipped, name)).isDirectory() ? bytes(join(shipped, name)) : statSync(join(shipped, name)).size]);
+  process.stdout.write(`\nsluice's own: ${parts.sort((a, b) => b[1] - a[1]).map(([name, b]) => `${name} ${mb(b)}`).join(', ')}\n`);
+  process.stdout.write(`tarball ${packed.filename}: ${mb(packed.size)} packed, ${mb(packed.unpackedSize)} unpacked, ${packed.entryCount} files\n`);
   process.stdout.write(`library install: ${lib.packages.join(', ')}\n`);
   process.stdout.write(`gateway peers add: ${gw.packages.filter((p) => !lib.packages.includes(p)).join(', ')}\n`);
 } finally {
