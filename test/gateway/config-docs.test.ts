@@ -36,3 +36,29 @@ describe('docs/gateway.md', () => {
     expect(config.routes.length).toBe(5);
   });
 });
+
+/** Every key path the schema accepts (`server.workers`, `policies.*.concurrency.minLimit`), with its key. */
+function schemaKeys(s: unknown, path: string, out: Map<string, string>): Map<string, string> {
+  if (s === null || typeof s !== 'object') return out;
+  const o = s as Record<string, unknown>;
+  for (const [k, v] of Object.entries((o.properties ?? {}) as Record<string, unknown>)) {
+    const p = path === '' ? k : `${path}.${k}`;
+    out.set(p, k);
+    schemaKeys(v, p, out);
+  }
+  for (const alt of ['oneOf', 'anyOf', 'allOf'] as const) if (Array.isArray(o[alt])) for (const x of o[alt] as unknown[]) schemaKeys(x, path, out);
+  if (typeof o.additionalProperties === 'object') schemaKeys(o.additionalProperties, `${path}.*`, out);
+  if (o.items !== undefined) schemaKeys(o.items, `${path}[]`, out);
+  return out;
+}
+
+describe('docs/gateway.md documents every key of the config', () => {
+  it('each key the schema accepts is written in it as a YAML key (`key:`) or in code (`key`, `.key`)', () => {
+    const text = readFileSync(join(root, 'docs/gateway.md'), 'utf8');
+    const keys = schemaKeys(CONFIG_SCHEMA, '', new Map());
+    expect(keys.size).toBeGreaterThan(100);
+    const missing = [...keys].filter(([, k]) => !new RegExp(`(^|[\\s{,])${k}:|\`([\\w.*\\[\\]]*\\.)?${k}[\`: ]`, 'm').test(text)).map(([p]) => p);
+    expect(missing).toEqual([]);
+  });
+});
+
