@@ -7,6 +7,14 @@ import type { StoreStatus } from './store-share.js';
 import type { RestartFailure } from './worker-restarts.js';
 
 /** How long a scrape waits for the workers' series without a scrape timeout of its own. */
+/** `/metrics` before any worker has answered a scrape: the admin listener answers it 503, not 501. */
+export class MetricsUnansweredError extends Error {
+  constructor(workers: number, timeoutMs: number) {
+    super(`no worker answered the metrics scrape within ${timeoutMs} ms (${workers} asked; none has answered one yet)`);
+    this.name = 'MetricsUnansweredError';
+  }
+}
+
 export const METRICS_TIMEOUT_MS = 30_000;
 
 export interface PrimaryAdminDeps {
@@ -44,7 +52,10 @@ export function startPrimaryAdmin(host: string, port: number, deps: PrimaryAdmin
       case '/status':
         return void deps.status().then((s) => send(res, 200, `${JSON.stringify(s, null, 2)}\n`, 'application/json'), fail);
       case '/metrics':
-        return void deps.metrics(scrapeTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'])).then((m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')), fail);
+        return void deps.metrics(scrapeTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'])).then(
+          (m) => (m === undefined ? send(res, 501, 'metrics need prom-client: npm install prom-client\n') : send(res, 200, m, 'text/plain; version=0.0.4; charset=utf-8')),
+          (err: unknown) => (err instanceof MetricsUnansweredError ? send(res, 503, `${err.message}\n`) : fail(err)),
+        );
       default:
         return send(res, 404, NOT_FOUND);
     }

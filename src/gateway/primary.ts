@@ -20,7 +20,7 @@ import type { DashboardSample } from '../dashboard/dashboard.js';
 import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
 import { ADMIN_DASHBOARD_PAGES } from './admin-connections.js';
-import { METRICS_TIMEOUT_MS, startPrimaryAdmin } from './primary-admin.js';
+import { METRICS_TIMEOUT_MS, MetricsUnansweredError, startPrimaryAdmin } from './primary-admin.js';
 import type { GatewayConfig } from './config-types.js';
 import { answerLease } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
@@ -65,7 +65,7 @@ export interface PrimaryGateway {
   readonly url: string;
   readonly adminUrl: string;
   status(): PrimaryStatus;
-  /** `timeoutMs`: how long a worker's series are waited for (a worker that does not answer is left out). */
+  /** `timeoutMs`: how long a worker's series are waited for (a worker that does not answer is left out; none answering before any ever did rejects with MetricsUnansweredError). */
   metrics(timeoutMs?: number): Promise<string | undefined>;
   dashboard(): DashboardSample;
   reload(config: GatewayConfig): Promise<void>;
@@ -317,13 +317,21 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const merged = new PrometheusMerge();
   const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
     // A scrape of every series of every worker: allow it more than a status call.
+    let answered = false;
     const texts = await Promise.all(
       slots.map(async (s): Promise<WorkerPage | undefined> => {
         const process = s.worker.id; // the process asked, not the one in its place when it answers
-        const text = await call(s, { t: 'call', op: 'metrics' }, timeoutMs).catch(() => undefined);
+        const text = await call(s, { t: 'call', op: 'metrics' }, timeoutMs).then(
+          (t) => ((answered = true), t),
+          () => undefined,
+        );
         return typeof text === 'string' ? { process, text } : undefined;
       }),
     );
+    // No worker answered (stopped, starting, or too slow for the scrape's timeout) and none ever
+    // did: there is nothing to serve, and it is not that prom-client is missing (a worker without
+    // it answers, with nothing).
+    if (!answered && !merged.seen) throw new MetricsUnansweredError(slots.length, timeoutMs);
     // The pages of /dashboard are served here, so counted here: the workers' read 0.
     const { dropped, refused } = dashboard.pages;
     const pages = [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`];
