@@ -4,6 +4,7 @@
  * (a second one cuts the drain short). Exit codes: 0 after a drain, 2 for a bad config or
  * flags (`--check` validates and exits 0 or 2).
  */
+import { lookup } from 'node:dns/promises';
 import { lstatSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -44,12 +45,30 @@ Either form:
 `;
 
 /**
+ * The admin listener failed EADDRINUSE on the proxy's port, at an address the proxy's host
+ * resolves to: the gateway's own proxy took it. `--check` compares hosts as written, without
+ * lookups (listen-host.ts); `listen.host: localhost` beside `admin.host: 127.0.0.1` on one port
+ * passed it, and the start blamed "another process" for the gateway's own listener (hostile-26).
+ */
+async function proxyHolds(err: unknown, config: GatewayConfig): Promise<boolean> {
+  const e = err as { code?: string; address?: string; port?: number; listener?: string };
+  const listenPort = config.listen?.port ?? GATEWAY_DEFAULTS.listen.port;
+  if (e.code !== 'EADDRINUSE' || e.listener !== 'admin' || e.address === undefined || listenPort === 0 || e.port !== listenPort) return false;
+  const host = config.listen?.host ?? GATEWAY_DEFAULTS.listen.host;
+  try {
+    return (await lookup(host, { all: true })).some((a) => a.address === e.address || a.address === '0.0.0.0' || a.address === '::');
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A listener that could not be opened, as a sentence naming the setting to change (the flag,
  * or the config key); undefined for any other error (hostile-3 H7: `listen EADDRINUSE: address
  * already in use 127.0.0.1:9901` did not say it was the admin listener, nor which setting).
  * A worker's failure reaches the primary as a message only (`bind EADDRINUSE 0.0.0.0:8080`).
  */
-function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean): string | undefined {
+function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean, proxyHolds = false): string | undefined {
   if (!(err instanceof Error)) return undefined;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string; listener?: 'listen' | 'admin' };
   const code = e.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(e.message)?.[1];
@@ -63,6 +82,10 @@ function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean): 
   const name = (key: 'port' | 'host', isAdmin: boolean): string =>
     flagForm ? (isAdmin ? (key === 'port' ? flagRef('admin-port') : 'the admin host (127.0.0.1)') : flagRef(key)) : `${isAdmin ? 'admin' : 'listen'}.${key}`;
   const what = admin ? 'the admin listener' : 'the proxy listener';
+  if (code === 'EADDRINUSE' && admin && proxyHolds) {
+    const listen = config.listen?.host ?? d.listen.host;
+    return `${name('port', admin)}: ${address ?? '?'}:${port ?? '?'} is the proxy listener's own (${flagForm ? '--host' : 'listen.host'} "${listen}" is ${address ?? '?'}, on the same port): the two listeners cannot share it (EADDRINUSE)`;
+  }
   if (code === 'EADDRINUSE') return `${name('port', admin)}: ${address ?? '?'}:${port ?? '?'} is in use by another process, so ${what} cannot open it (EADDRINUSE)`;
   if (code === 'EACCES') return `${name('port', admin)}: this process may not listen on ${address ?? '?'}:${port ?? '?'} (EACCES: ports below 1024 need privileges)`;
   if (code === 'EADDRNOTAVAIL') return `${name('host', admin)}: ${address ?? '?'} is not an address of this machine, so ${what} cannot listen on it (EADDRNOTAVAIL)`;
@@ -259,7 +282,7 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }
-    const failed = listenFailure(err, config, file === undefined);
+    const failed = listenFailure(err, config, file === undefined, await proxyHolds(err, config));
     if (failed !== undefined) {
       process.stderr.write(`sluice gateway: ${failed}\n`);
       return 2;

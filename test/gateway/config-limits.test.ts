@@ -1,5 +1,6 @@
 // Config errors, limits: durations within what a timer holds, a route's cost within its
 // policy's burst, memory budgets, fixed limits against workers, listeners that cannot open.
+import { lookup } from 'node:dns/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { check, configFile, UP } from './config-check.js';
 import { cleanup, gatewayCommandRun, sluice, upstream } from './helpers.js';
@@ -140,6 +141,17 @@ describe('the admin listener on the proxy\'s port (hostile-ops)', () => {
     expect((await check(`${UP}listen: { host: 127.0.0.1, port: 0 }\nadmin: { port: 0 }\nroutes: [ { path: / } ]\n`)).code).toBe(0);
     expect((await check(`${UP}listen: { host: 127.0.0.1, port: 18086 }\nadmin: { enabled: false, port: 18086 }\nroutes: [ { path: / } ]\n`)).code).toBe(0);
   });
+
+  it('a host name the proxy\'s host resolves to beside the admin\'s address: the start names the proxy listener, not another process (hostile-26)', async (ctx) => {
+    // --check compares hosts as written; before, the start said "127.0.0.1:18089 is in use by another process".
+    // Where localhost is ::1 first the proxy takes [::1]:18089 and both listeners open: no case to test.
+    if ((await lookup('localhost')).address !== '127.0.0.1') ctx.skip();
+    const file = configFile(`${UP}listen: { host: localhost, port: 18089 }\nadmin: { host: 127.0.0.1, port: 18089 }\nroutes: [ { path: / } ]\n`);
+    const r = await gatewayCommandRun(['--config', file]);
+    expect(r).toMatchObject({ code: 2, stderr: `sluice gateway: admin.port: 127.0.0.1:18089 is the proxy listener's own (listen.host "localhost" is 127.0.0.1, on the same port): the two listeners cannot share it (EADDRINUSE)\n` });
+    const flags = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--host', 'localhost', '--port', '18089', '--admin-port', '18089']);
+    expect(flags).toMatchObject({ code: 2, stderr: `sluice gateway: --admin-port (admin.port): 127.0.0.1:18089 is the proxy listener's own (--host "localhost" is 127.0.0.1, on the same port): the two listeners cannot share it (EADDRINUSE)\n` });
+  }, 30_000);
 
   it('the spawned command exits 2 before listening', async () => {
     const s = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--host', '127.0.0.1', '--port', '18086', '--admin-port', '18086']);
