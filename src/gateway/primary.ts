@@ -43,6 +43,7 @@ import { Waiters, WorkerRestarts } from './worker-restarts.js';
 import type { RestartFailure } from './worker-restarts.js';
 import type { WorkerMessage, WorkerSnapshot } from './worker-messages.js';
 import { emptyStatus } from './primary-slot.js';
+import { StartDeadline } from './start-deadline.js';
 import type { Slot } from './primary-slot.js';
 
 /** The primary's own status: the workers' merged, each worker's, and the leases. */
@@ -188,14 +189,11 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       // Hung in its start (a module load, a preload, a connection that never answers): killed, and its exit rejects with why.
       let hung: string | undefined;
       const timeoutMs = startTimeoutMs;
-      const startTimer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              hung = `worker ${index} did not listen within server.workerStartTimeout (${timeoutMs} ms)`;
-              logger.warn('worker did not listen within server.workerStartTimeout: killing it', { worker: index, pid: worker.process.pid, workerStartTimeoutMs: timeoutMs });
-              worker.process.kill('SIGKILL');
-            }, timeoutMs)
-          : undefined;
+      const deadline = new StartDeadline(timeoutMs, () => {
+        hung = `worker ${index} did not listen within server.workerStartTimeout (${timeoutMs} ms)`;
+        logger.warn('worker did not listen within server.workerStartTimeout: killing it', { worker: index, pid: worker.process.pid, workerStartTimeoutMs: timeoutMs });
+        worker.process.kill('SIGKILL');
+      });
       worker.on('message', (raw: unknown) => {
         // Anything it sends shows it alive: a status answer after its call timed out too (a slow loop is not a stopped one).
         s.answeredAt = performance.now();
@@ -209,7 +207,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           worker.send({ t: 'start', config: withRunningRestartSettings(next, running), generation, index, workers: n });
         } else if (m.t === 'listening') {
           up = true;
-          clearTimeout(startTimer);
+          deadline.settle();
           s.url = m.url;
           // Forked again during a reload, but started before it: rollout.check() brings it to what its siblings run.
           s.generation = startedAs;
@@ -219,7 +217,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;
-        clearTimeout(startTimer);
+        deadline.settle();
         calls.failAll(worker, index);
         ledger.drop(holder);
         copies.check(); // its copy of the listener closed with it
