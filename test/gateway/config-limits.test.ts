@@ -1,9 +1,11 @@
 // Config errors, limits: durations within what a timer holds, a route's cost within its
 // policy's burst, memory budgets, fixed limits against workers, listeners that cannot open.
 import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { check, configFile, UP } from './config-check.js';
-import { cleanup, gatewayCommandRun, sluice, upstream } from './helpers.js';
+import { cleanup, gatewayCommandRun, root, sluice, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -113,6 +115,8 @@ describe('listeners that cannot open (hostile-3 H7)', () => {
     expect(proxy).toMatchObject({ code: 2, stderr: `sluice gateway: --port (listen.port): ${at} is in use by another process, so the proxy listener cannot open it (EADDRINUSE)\n` });
     const admin = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--host', '127.0.0.1', '--port', '0', '--admin-port', String(taken.port)]);
     expect(admin).toMatchObject({ code: 2, stderr: `sluice gateway: --admin-port (admin.port): ${at} is in use by another process, so the admin listener cannot open it (EADDRINUSE)\n` });
+    // docs/gateway.md (Flag forms) quotes this message at the default admin address.
+    expect(readFileSync(join(root, 'docs/gateway.md'), 'utf8').replace(/\s+/g, ' ')).toContain(admin.stderr.trimEnd().replace(at, '127.0.0.1:9901'));
     const file = configFile(`${UP}listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: ${taken.port} }\nroutes: [ { path: / } ]\n`);
     const fromFile = await gatewayCommandRun(['--config', file]);
     expect(fromFile).toMatchObject({ code: 2, stderr: `sluice gateway: admin.port: ${at} is in use by another process, so the admin listener cannot open it (EADDRINUSE)\n` });
