@@ -5,6 +5,7 @@
 import { request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.js';
 import type { GatewayConfig } from '../../src/gateway/index.js';
 import { cleanup, get, onCleanup, oneRoute, startInProcess, upstream, within } from './helpers.js';
 
@@ -47,8 +48,9 @@ describe('response headers', () => {
       if (req.url === '/own') res.setHeader('RateLimit-Policy', '"upstream";q=1000;w=60');
       res.end('ok');
     });
-    // One unit every 12 s: the six requests below cannot see a refill however slow the machine is.
-    const gw = await start(base(up.url, { routes: [{ path: '/', policy: { rateLimits: [{ name: 'api', rate: '5/m', burst: 5 }] } }] }));
+    // The rate gate's clock stands still: the six requests below see no refill however long the
+    // host takes over them (one unit every 12 s of the system clock was not enough beside a CPU hog).
+    const gw = await start(base(up.url, { routes: [{ path: '/', policy: { rateLimits: [{ name: 'api', rate: '5/m', burst: 5 }] } }] }), { clock: new VirtualClock(1000) });
     const plain = await get(`${gw.url}/x`);
     expect(plain.status).toBe(200);
     expect(plain.headers['ratelimit']).toMatch(/^"api";r=4;t=\d+$/);
