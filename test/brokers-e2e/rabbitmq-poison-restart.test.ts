@@ -17,7 +17,14 @@ const CHILD = fileURLToPath(new URL('./poison-child.ts', import.meta.url));
 const MAX_ATTEMPTS = 3;
 /** Starts of the consumer at most: the first and 8 restarts. */
 const STARTS = 9;
-const DEADLINE_MS = 45_000;
+/**
+ * All the starts together: a hang guard, not a figure. Each start is a node process loading tsx, the
+ * source and amqplib: beside a CPU hog (load 27, 2 cores) the first one had not consumed in 45 s, and
+ * the quorum case's 4 starts took 195 s in all — room here for every start to take that long.
+ */
+const DEADLINE_MS = 420_000;
+/** The deadline, the last consumer's stop (at most 10 s) and the queues' set-up and clean-up. */
+const TEST_MS = DEADLINE_MS + 60_000;
 
 interface Child {
   readonly exit: () => string | undefined;
@@ -144,7 +151,7 @@ describe.skipIf(!svc.up)('rabbitmq: a poison message that kills its consumer pro
     // Every other message handled, as attempt 1 (at least once: one killed before its ack runs again).
     expect([...new Set(r.handled)].sort(), why).toEqual(Array.from({ length: 30 }, (_, i) => `m${i} 1 -`).filter((l) => !l.startsWith('m5 ')).sort());
     expect(r.left).toBe(0);
-  }, 60_000);
+  }, TEST_MS);
 
   it(`quorum queue (fixed prefetch): the same, counted by the broker's x-delivery-count alone — no copy made`, async () => {
     const r = await poisoned('quorum', 30, 8);
@@ -153,5 +160,5 @@ describe.skipIf(!svc.up)('rabbitmq: a poison message that kills its consumer pro
     // as a copy of this source's (x-sluice-attempt).
     expect(r.handled.filter((l) => !l.endsWith(' -'))).toEqual([]);
     expect(r.handled.some((l) => !l.endsWith(' 1 -'))).toBe(true);
-  }, 60_000);
+  }, TEST_MS);
 });
