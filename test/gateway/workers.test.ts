@@ -11,8 +11,11 @@ import type { Spawned } from './helpers.js';
 
 afterEach(cleanup);
 
-/** An upstream that answers after `ms`, counting in-flight itself: from arrival until its response ends or its client goes. */
-async function countingUpstream(ms: number): Promise<{ url: string; peak: () => number; inFlight: () => number }> {
+/**
+ * An upstream that answers after `ms`, counting in-flight itself: from arrival until its response ends or its client
+ * goes. `hold`: a promise that answers wait for too (a test's moment, not a duration).
+ */
+async function countingUpstream(ms: number, hold: Promise<void> = Promise.resolve()): Promise<{ url: string; peak: () => number; inFlight: () => number }> {
   let inFlight = 0;
   let peak = 0;
   const up = await upstream((req: IncomingMessage, res: ServerResponse) => {
@@ -25,7 +28,7 @@ async function countingUpstream(ms: number): Promise<{ url: string; peak: () => 
       inFlight--;
     };
     res.once('close', end);
-    setTimeout(() => res.end(`ok ${req.url}`), ms);
+    setTimeout(() => void hold.then(() => res.end(`ok ${req.url}`)), ms);
   });
   return { url: up.url, peak: () => peak, inFlight: () => inFlight };
 }
@@ -221,7 +224,10 @@ describe('sluice gateway --workers', () => {
   }, TEST_MS);
 
   it('SIGHUP reloads every worker; SIGTERM drains every worker and exits 0', async () => {
-    const up = await countingUpstream(300);
+    // The 4 requests are answered once both workers drain (a 300 ms answer ended before a busy host had
+    // forwarded the 4th: the test waited for 4 in flight until its timeout, beside a CPU hog).
+    let drained = (): void => undefined;
+    const up = await countingUpstream(0, new Promise<void>((resolve) => (drained = resolve)));
     const dir = tempDir();
     const file = join(dir, 'sluice.yaml');
     const yaml = (limit: number): string => `
@@ -245,8 +251,12 @@ routes: [ { path: /, upstream: app, policy: p } ]
 
     // In flight when SIGTERM comes: finished, not cut.
     const inFlight = Promise.all(Array.from({ length: 4 }, () => get(`${gw.url}/slow`)));
-    while (up.inFlight() < 4) await sleep(10);
+    expect(await within(60_000, () => up.inFlight() === 4, 10)).toBe(true);
+    const before = gw.lines.length;
     gw.child.kill('SIGTERM');
+    const draining = (): number => gw.lines.slice(before).filter((l) => /"msg":"draining"/.test(l) && /"worker":/.test(l)).length;
+    expect(await within(60_000, () => draining() === 2, 20)).toBe(true);
+    drained();
     const replies = await inFlight;
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(await gw.exited).toBe(0);
