@@ -92,8 +92,10 @@ export default defineConfig({
           // the time: the e2e project on the busy 2-core host (load 11-17, 2026-12-04) took 533 s in
           // one fork, 380 s in two (146 CPU-seconds, 37% of one core), every test passing.
           poolOptions: { forks: { singleFork: false, isolate: true } },
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          // Hang guards, not figures: above a spawned gateway's start (test/gateway/helpers.ts
+          // ONE_START_MS, 90 s) and what a test does after it; a passing test takes what it takes.
+          testTimeout: 150_000,
+          hookTimeout: 150_000,
           sequence: { groupOrder: 1 },
         },
       },

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { check, configFile, UP } from './config-check.js';
-import { cleanup, gatewayCommandRun, root, sluice, upstream } from './helpers.js';
+import { cleanup, gatewayCommandRun, ONE_START_MS, root, sluice, upstream } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -161,7 +161,7 @@ describe('the admin listener on the proxy\'s port (hostile-ops)', () => {
     const s = sluice(['gateway', '--upstream', 'http://127.0.0.1:1', '--host', '127.0.0.1', '--port', '18086', '--admin-port', '18086']);
     expect(await s.exited).toBe(2);
     expect(s.stderr()).toContain('--admin-port (admin.port): expected a port other than the proxy');
-  }, 30_000);
+  }, ONE_START_MS + 30_000); // the start, and the rest
 });
 
 describe('an upstream that is the gateway itself (hostile-26)', () => {

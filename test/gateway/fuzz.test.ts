@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalTarget } from '../../src/gateway/canonical-path.js';
-import { cleanup, gateway, get, tempDir, upstream } from './helpers.js';
+import { cleanup, gateway, get, ONE_START_MS, tempDir, upstream } from './helpers.js';
 import type { Spawned } from './helpers.js';
 import { rawConversation } from './raw-client.js';
 
@@ -76,7 +76,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   gw = await gateway(['gateway', '--config', file]);
-}, 30_000);
+}, ONE_START_MS + 30_000); // the start, and the rest
 
 afterAll(cleanup);
 

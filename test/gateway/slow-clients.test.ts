@@ -12,14 +12,14 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayStatus } from '../../src/gateway/index.js';
-import { cleanup, gateway, get, onCleanup, sleep, tempDir, upstream, within } from './helpers.js';
+import { cleanup, gateway, get, ONE_START_MS, onCleanup, sleep, tempDir, upstream, within } from './helpers.js';
 
 afterEach(cleanup);
 
 const withinEvery50 = (ms: number, cond: () => Promise<boolean> | boolean): Promise<boolean> => within(ms, cond, 50);
-// Each test's limit is above the sum of its hang guards (the gateway's start, ONE_START_MS = 45 s,
-// included): a step slow on a busy host fails at its own guard, saying which, or passes — not
-// at the test's limit, which says nothing of where it was.
+// Each test's limit is the gateway's start (ONE_START_MS) and more than the sum of its other hang
+// guards: a step slow on a busy host fails at its own guard, saying which, or passes — not at the
+// test's limit, which says nothing of where it was.
 
 const BIG = Buffer.alloc(20 * 1024 * 1024, 'b');
 const MID = Buffer.alloc(300 * 1024, 'm');
@@ -100,7 +100,7 @@ function raw(url: string): { socket: Socket; received: () => string; closed: Pro
 const statusOf = (text: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
 
 describe('slow uploaders', () => {
-  it('a body sent at 1 byte/s is never admitted: 408 after bodyTimeout, connection closed, while others are served', { timeout: 120_000 }, async () => {
+  it('a body sent at 1 byte/s is never admitted: 408 after bodyTimeout, connection closed, while others are served', { timeout: ONE_START_MS + 60_000 }, async () => {
     const up = await app();
     const gw = await start(up.url);
     const slow = raw(gw.url);
@@ -123,7 +123,7 @@ describe('slow uploaders', () => {
     expect(s.memory.bodies.used).toBe(0);
   });
 
-  it('a chunked body over maxBodySize is 413 before a byte reaches the upstream; a declared one at once', { timeout: 120_000 }, async () => {
+  it('a chunked body over maxBodySize is 413 before a byte reaches the upstream; a declared one at once', { timeout: ONE_START_MS + 60_000 }, async () => {
     const up = await app();
     const gw = await start(up.url);
     const chunked = raw(gw.url);
@@ -150,7 +150,7 @@ describe('slow uploaders', () => {
     expect(s.counters.bodyTooLarge).toBe(2);
   });
 
-  it('bodies held at once stay within bodyMemory: one that does not fit is 503 + Retry-After, the others go on', { timeout: 120_000 }, async () => {
+  it('bodies held at once stay within bodyMemory: one that does not fit is 503 + Retry-After, the others go on', { timeout: ONE_START_MS + 60_000 }, async () => {
     const up = await app();
     const gw = await start(up.url);
     const first = raw(gw.url);
@@ -173,7 +173,7 @@ describe('slow uploaders', () => {
 });
 
 describe('clients that declare a body and send nothing (hostile finding F28)', () => {
-  it('hold no body memory: a declared length is taken as its bytes arrive, so real uploads go on', { timeout: 120_000 }, async () => {
+  it('hold no body memory: a declared length is taken as its bytes arrive, so real uploads go on', { timeout: ONE_START_MS + 60_000 }, async () => {
     const up = await app();
     const gw = await start(up.url);
     // Three clients declare the largest body allowed (64 KiB each, 192 KiB > bodyMemory 100 KiB) and send nothing.
@@ -190,7 +190,7 @@ describe('clients that declare a body and send nothing (hostile finding F28)', (
 });
 
 describe('clients that do not read', () => {
-  it('a non-reader of a 20 MB response holds its slot while the upstream waits for it, then is cut off after writeTimeout', { timeout: 200_000 }, async () => {
+  it('a non-reader of a 20 MB response holds its slot while the upstream waits for it, then is cut off after writeTimeout', { timeout: ONE_START_MS + 120_000 }, async () => {
     // The upstream is still writing the response: the request is in flight there, and keeps its slot (issue 9; until
     // upin21 the slot came back while the upstream waited). A request that wants the slot takes it from a slow reader
     // (test/gateway/upstream-inflight.test.ts); here nobody does, and the write timeout cuts the reader.
@@ -224,7 +224,7 @@ describe('clients that do not read', () => {
     expect(inFlight(after)).toBe(0);
   });
 
-  it('a trickle reader (1 byte every 500 ms) of a 20 MB response is cut off after writeTimeout, like a non-reader', { timeout: 180_000 }, async () => {
+  it('a trickle reader (1 byte every 500 ms) of a 20 MB response is cut off after writeTimeout, like a non-reader', { timeout: ONE_START_MS + 90_000 }, async () => {
     // What the gateway can see of a client is what its socket's kernel buffers let through: a byte read now and
     // then frees no room there (TCP opens a window by a segment, not a byte), so the gateway sees no progress and
     // the reader is cut off as a non-reader is — no slowloris hold of the connection. (Measured 2026-12 with a
@@ -254,7 +254,7 @@ describe('clients that do not read', () => {
     expect(inFlight(s)).toBe(0);
   });
 
-  it('a response that fits the buffer is read whole at once: the permit ends with the upstream, and the client gets every byte later', { timeout: 120_000 }, async () => {
+  it('a response that fits the buffer is read whole at once: the permit ends with the upstream, and the client gets every byte later', { timeout: ONE_START_MS + 60_000 }, async () => {
     const up = await app();
     const gw = await start(up.url);
     const late = raw(gw.url);
@@ -319,7 +319,7 @@ describe('clients that read slowly but steadily (server.minReadRate)', () => {
   // steps); here the same ratio, scaled: 256 KB/s against writeTimeout 2s (512 KB a window). The response is larger
   // than what the kernel buffers hold (about 4 MB on loopback) plus responseBuffer, so the gateway waits on this
   // reader for the whole steady phase. Nothing here is a figure: a slower (busier) reader only makes the case harder.
-  it('a steady reader far above minReadRate is not cut however long it reads, and gets the whole body', { timeout: 180_000 }, async () => {
+  it('a steady reader far above minReadRate is not cut however long it reads, and gets the whole body', { timeout: ONE_START_MS + 120_000 }, async () => {
     const up = await app();
     const gw = await start(up.url);
     const reader = steadyReader(gw.url, '/huge', 256 * 1024);
@@ -338,7 +338,7 @@ describe('clients that read slowly but steadily (server.minReadRate)', () => {
     expect(s.memory.responses.used).toBe(0);
   });
 
-  it('a steady reader below minReadRate is cut after writeTimeout', { timeout: 180_000 }, async () => {
+  it('a steady reader below minReadRate is cut after writeTimeout', { timeout: ONE_START_MS + 90_000 }, async () => {
     const up = await app();
     const gw = await start(up.url, `${SERVER}, minReadRate: 1mb`);
     const reader = steadyReader(gw.url, '/huge', 256 * 1024);
