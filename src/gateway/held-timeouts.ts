@@ -30,16 +30,33 @@ export interface HeldReads {
   parsedOn(socket: Duplex): number;
 }
 
+/** Connections whose timeout is put off by a loop turn now. */
+const putOff = new WeakSet<Duplex>();
+
 /**
  * A request timeout on `socket`, which `answer` answers (the clientError path): put off or dropped
- * while the gateway holds its reading (true: nothing more to do now), else false. `last`: the
- * response of the last request parsed on it; `recheckMs`: headersTimeout, ms.
+ * while the gateway holds its reading, else put off by one loop turn (dropped if a request is
+ * parsed in it); true: nothing more to do now. `last`: the response of the last request parsed
+ * on it; `recheckMs`: headersTimeout, ms.
  */
 export function heldTimeout(socket: Duplex, reads: HeldReads, last: ServerResponse | undefined, recheckMs: number, answer: () => void): boolean {
   // Its body is asked for once it is admitted, then read within bodyTimeout of the 100 (however
   // much of requestTimeout the wait took); refused, the connection closes.
   if (last !== undefined && bodyAfterContinue(last)) return true;
-  if (!reads.holdsReading(socket)) return false;
+  if (!reads.holdsReading(socket)) {
+    // Answered a loop turn later, unless a request is parsed meanwhile: node checks the timeout in
+    // its timers phase, before the poll phase reads what came, so a turn of the gateway's own
+    // longer than headersTimeout (a busy host) timed out a head waiting whole in the kernel.
+    // `answer` asks again (the clientError listener): then it is answered.
+    if (putOff.delete(socket)) return false;
+    putOff.add(socket);
+    const before = reads.parsedOn(socket);
+    setImmediate(() => {
+      if (!socket.destroyed && reads.parsedOn(socket) === before) return answer();
+      putOff.delete(socket);
+    });
+    return true;
+  }
   // In the body of a request parsed and waiting: read at its turn, within bodyTimeout.
   if (last !== undefined && !last.req.complete) return true;
   const parsed = reads.parsedOn(socket);
