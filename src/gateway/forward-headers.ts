@@ -10,7 +10,7 @@
  * every other X-Forwarded-*, X-Original-URL, ...: STRIPPED_HEADERS) and those the operator
  * lists (`server.stripHeaders`) are dropped unless the peer is a trusted proxy.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { TrustCheck } from '../http/trusted-proxies.js';
 import { forwardedParam } from '../http/forwarded.js';
@@ -371,4 +371,28 @@ export function withoutLength(head: string[]): string[] {
 export function statesTransferCoding(raw: readonly (string | Buffer)[]): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 17 && raw[i]!.toString('latin1').toLowerCase() === 'transfer-encoding') return true;
   return false;
+}
+
+/** An upstream response's head (name, value, ...: responseHead) into `res`, merged by name with headers already set on it (Connection: close while draining). */
+export function writeRelayedHead(res: ServerResponse, status: number, statusText: string, head: readonly string[]): void {
+  if (res.getHeaderNames().length === 0) {
+    // The common case: one header block, written as a list (duplicates such as Set-Cookie kept).
+    res.writeHead(status, statusText, head as string[]);
+    return;
+  }
+  const merged = new Map<string, string[]>();
+  for (let i = 0; i < head.length; i += 2) {
+    const name = head[i]!.toLowerCase();
+    const values = merged.get(name);
+    if (values === undefined) merged.set(name, [head[i + 1]!]);
+    else values.push(head[i + 1]!);
+  }
+  for (const [name, values] of merged) res.setHeader(name, values.length === 1 ? values[0]! : values);
+  res.writeHead(status, statusText);
+}
+
+/** The Content-Length an upstream response states (`raw`: name, value, ...), or NaN. */
+export function declaredLength(raw: readonly (string | Buffer)[]): number {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 14 && String(raw[i]).toLowerCase() === 'content-length') return Number(String(raw[i + 1]));
+  return NaN;
 }

@@ -1,8 +1,6 @@
 /**
- * Forwarding one admitted request to its upstream and the response back. The request body
- * was read whole before admission (body-reader.ts), so the upstream gets it at the gateway's
- * pace. The upstream side is an UpstreamPool per upstream (upstream-pool.ts: undici Clients,
- * keep-alive, at most `maxSockets` connections, one request on each) driven through undici's
+ * Forwarding one admitted request (its body read whole before admission: body-reader.ts) to
+ * its upstream and the response back, on an UpstreamPool (upstream-pool.ts) through undici's
  * dispatch API: one handler object per request, handed to it by forward() (upstream-dispatch.ts).
  *
  * The response is read at the upstream's pace, not the client's: its bytes go to the client
@@ -13,14 +11,12 @@
  * - a larger one fills the buffer, and then the upstream waits for the client: it is still
  *   writing the response, so the request is still in flight there, and the permit (its slot)
  *   is kept until the upstream's response is complete — the upstream never has more in flight
- *   than the limit. Slow readers must not starve everyone else, so such a response yields its
- *   slot to a request that wants one, and its connection to one waiting for it: it is cut off
- *   (slow-readers.ts). Until upin21 the permit ended when the buffer filled, and the upstream
- *   had up to the limit plus every slow reader in flight;
+ *   than the limit (until upin21 the permit ended when the buffer filled). Such a response
+ *   yields its slot to a request that wants one, its connection to one waiting for it: it is
+ *   cut off (slow-readers.ts), as its client is gone (below);
  * - a client that, while bytes are pending for it, takes nothing for `server.writeTimeout`
- *   or less than `server.minReadRate` per second over it (read-rate.ts) is disconnected and
- *   the upstream request abandoned; the permit (if not ended yet) ends 'ignored': a client
- *   that does not read never counts against the upstream.
+ *   or less than `server.minReadRate` per second over it (read-rate.ts) is disconnected, and
+ *   is gone (below).
  *
  * The forwarder owns the request's permit (sluice/http's `decide`) and ends it once:
  * - no response headers within the upstream's `timeout` is 504, a connection error before
@@ -32,11 +28,9 @@
  *   But not while the upstream may still be working on the request: an abort does not stop
  *   an upstream that already has it (it works on, whether or not its connection is still
  *   there), so a slot given back then would let one request too many into it. A request not
- *   sent yet is dropped at once. One sent and not answered yet is left to answer: the permit
- *   ends when the response's headers come and `server.responseBuffer` of its body has been
- *   read and thrown away (then the upstream connection is closed), when it completes, or
- *   when it fails or times out. One whose response is under way is aborted — its upstream
- *   connection closed at once — and its permit ends then.
+ *   sent yet is dropped at once. One sent is left to answer, and the rest of its response is
+ *   read and thrown away within a bound (leftover.ts): the permit ends when the response is
+ *   complete, fails or times out, or the bound is passed (then the connection is closed).
  */
 import type { ServerResponse } from 'node:http';
 import type { PoolHandler, UpstreamPool } from './upstream-pool.js';
@@ -44,10 +38,11 @@ import type { ForwardContext } from './forward-context.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { RequestBody } from './body-reader.js';
-import { responseHead, statesTransferCoding, withoutLength } from './forward-headers.js';
+import { declaredLength, responseHead, statesTransferCoding, withoutLength, writeRelayedHead } from './forward-headers.js';
 import type { Hold } from './memory-budget.js';
 import type { CutReason } from './slow-readers.js';
 import { relayInterim } from './interim-responses.js';
+import { Leftover } from './leftover.js';
 export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure, writeHeadTooLarge } from './upstream-failures.js';
 
@@ -90,8 +85,11 @@ export class Forwarding implements PoolHandler {
   #sentAt = 0; // when undici wrote the request (performance.now())
   /** A 1xx came past the timeout: its verdict waits for the end of the poll phase (#interimTimeout). */
   #lateInterim = false;
-  /** Body bytes of a response read after its client left, thrown away. */
-  #discarded = 0;
+  /** The rest of a response whose client is gone, read and thrown away within a bound. */
+  #leftover: Leftover | undefined;
+  /** Cut for its slot or connection (slow-readers.ts): says when that is free. */
+  #freed: (() => void) | undefined;
+  #rest = NaN; // body bytes still to come by the response's Content-Length (NaN: none stated)
   /** The response started (headers written) or the request ended another way. */
   #settled = false;
   #clientGone = false;
@@ -138,15 +136,36 @@ export class Forwarding implements PoolHandler {
     if (this.#clientGone) return;
     this.#clientGone = true;
     this.#settled = true;
-    // Sent, not answered yet, its slot still held: the upstream may be working on it, and an
-    // abort would not stop that. It is left to answer (read and thrown away); the slot goes
-    // back then (onHeaders, onData, onComplete, onError).
-    if (this.#sent && this.#status === 0 && this.permit !== undefined && !this.permit.released && !this.#failed) return;
-    // Not sent yet: undici drops it in onConnect. Answered: the upstream is sending, and the
-    // abort closes its connection (at once: undici destroys the socket) — nothing is left in it.
+    // Sent, its slot held: the upstream works on it (an abort would not stop that) or sends its
+    // response, left to answer and read out within a bound (leftover.ts), the slot held until then.
+    if (this.#sent && this.permit !== undefined && !this.permit.released && !this.#failed) return this.#status === 0 ? undefined : this.#readOut();
+    // Not sent yet: undici drops it in onConnect. Nothing to hold: the connection is closed.
     this.#abort?.(new Error('client closed'));
-    this.permit?.release('ignored');
+    this.#releaseGone();
     this.body.hold?.release();
+  }
+
+  /** The client is gone, the response under way: read on (the upstream no longer waits for the client), within the bound — if its rest is known to be over it, not at all. */
+  #readOut(): void {
+    if (this.#rest > this.ctx.responseBuffer) return this.#giveUp();
+    this.#leftover ??= new Leftover(this.ctx.responseBuffer, () => this.#giveUp());
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#resume?.();
+  }
+
+  /** Past the bound: the upstream connection is closed (at once: undici destroys the socket), and the slot goes back. */
+  #giveUp(): void {
+    this.#abort?.(new Error('client closed'));
+    this.#releaseGone();
+  }
+
+  /** The request of a client that is gone is over, for the upstream: its permit ends ('ignored'), and a cut's slot or connection is free. */
+  #releaseGone(): void {
+    this.#leftover?.end();
+    this.permit?.release('ignored');
+    this.#freed?.();
+    this.#freed = undefined;
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -165,7 +184,7 @@ export class Forwarding implements PoolHandler {
     // passes it on as a 1xx and then fails an assertion of its own, which read as a connection
     // error; above 599 (a client SHOULD read it as a 5xx) it was relayed as it came (hostile-13).
     if (status < 100 || status > 599) {
-      if (this.#clientGone) this.permit?.release('ignored');
+      if (this.#clientGone) this.#releaseGone();
       else this.fail('invalid', `a status of ${status}`);
       this.#abort?.(new Error('invalid status'));
       return false;
@@ -186,11 +205,14 @@ export class Forwarding implements PoolHandler {
     // 200's): a body its upstream meant by it may come after the head, where the next request
     // on the connection read it as its response (hostile-10). Answered now, the connection closed.
     const closeAfter = (status === 204 || status === 304) && statesTransferCoding(raw);
+    this.#rest = declaredLength(raw);
     if (this.#clientGone) {
-      // Nobody to relay it to: read on (and throw away) until the upstream is done.
+      // Nobody to relay it to: read on (and throw away) until the upstream is done, within the bound.
       this.#status = status;
       this.body.hold?.release();
-      return closeAfter ? this.#endThenClose() : true;
+      if (closeAfter) return this.#endThenClose();
+      this.#readOut();
+      return true;
     }
     if (this.#settled) return false;
     // One node:http would not write (it threw in the relay: a silent close, hostile-10) is invalid,
@@ -226,31 +248,15 @@ export class Forwarding implements PoolHandler {
     const head = this.#head;
     if (head === undefined) return;
     this.#head = undefined;
-    const res = this.res;
-    if (res.getHeaderNames().length === 0) {
-      // The common case: one header block, written as a list (duplicates such as Set-Cookie kept).
-      res.writeHead(this.#status, this.#statusText, head);
-      return;
-    }
-    // Headers already set on the response (Connection: close while draining): merge by name.
-    const merged = new Map<string, string[]>();
-    for (let i = 0; i < head.length; i += 2) {
-      const name = head[i]!.toLowerCase();
-      const values = merged.get(name);
-      if (values === undefined) merged.set(name, [head[i + 1]!]);
-      else values.push(head[i + 1]!);
-    }
-    for (const [name, values] of merged) res.setHeader(name, values.length === 1 ? values[0]! : values);
-    res.writeHead(this.#status, this.#statusText);
+    writeRelayedHead(this.res, this.#status, this.#statusText, head);
   }
 
   onData(chunk: Buffer): boolean {
+    this.#rest -= chunk.length;
     if (this.#clientGone) {
-      this.#discarded += chunk.length;
-      if (this.#discarded <= this.ctx.responseBuffer && this.permit?.released === false) return true;
-      // More than a buffer's worth, for nobody: the upstream has answered; its connection is closed, then the slot goes back.
-      this.#abort?.(new Error('client closed'));
-      this.permit?.release('ignored');
+      if (this.#leftover?.took(chunk.length) === true && this.permit?.released === false) return true;
+      // Past the bound, for nobody: its connection is closed, then the slot goes back.
+      this.#giveUp();
       return false;
     }
     this.#writeHead();
@@ -275,7 +281,7 @@ export class Forwarding implements PoolHandler {
       this.ctx.onSlowReader('held');
     }
     const gate = this.permit !== undefined && !this.permit.released ? this.ctx.slotGate : undefined;
-    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, gate, (why) => this.#cut(why));
+    this.#unlist ??= this.ctx.slowReaders?.waiting(this.pool, gate, (why, freed) => this.#cut(why, freed));
     return false;
   }
 
@@ -284,10 +290,7 @@ export class Forwarding implements PoolHandler {
     // has drained (what a client does with the response is not the upstream's load).
     this.#unlist?.();
     this.#unlist = undefined;
-    if (this.#clientGone) {
-      this.permit?.release('ignored');
-      return;
-    }
+    if (this.#clientGone) return this.#releaseGone();
     this.permit?.finish(this.#status);
     // A 431 with no body (node:http's for a head over its limit): the client is told why.
     if (this.#status === 431 && this.#head !== undefined) return writeHeadTooLarge(this.res, this.#head);
@@ -300,7 +303,7 @@ export class Forwarding implements PoolHandler {
     if (this.#failed) return;
     if (this.#clientGone) {
       // The upstream request ended (failed, timed out, or aborted here): nothing of it runs on for this permit.
-      this.permit?.release('ignored');
+      this.#releaseGone();
       this.body.hold?.release();
       return;
     }
@@ -365,16 +368,15 @@ export class Forwarding implements PoolHandler {
   }
 
   /**
-   * Cut off while the upstream waits for the client (slow-readers.ts): for its slot, the permit
-   * ends now ('ignored': not the upstream's doing), so the request that wanted it gets it; for
-   * its connection, when the response closes.
+   * Cut off while the upstream waits for the client (slow-readers.ts), for its slot or its
+   * connection: the client is disconnected, the rest of the response read out, and `freed`
+   * says when the permit ended ('ignored': not the upstream's doing) and the connection is free.
    */
-  #cut(why: CutReason): void {
+  #cut(why: CutReason, freed: () => void): void {
     this.#unlist = undefined;
-    if (why === 'slot') {
-      this.ctx.onSlowReader('cut');
-      this.clientGone();
-    }
+    this.#freed = freed;
+    if (why === 'slot') this.ctx.onSlowReader('cut');
+    this.clientGone();
     this.res.destroy();
   }
 

@@ -15,8 +15,12 @@
  *   refuses never asks: review21), before it queues, is refused, or is refused early for the
  *   queue's wait; and every 50 ms the gates holding such responses are asked to make room for
  *   their waiters (`reclaimForWaiters`). The response that has waited longest for its client
- *   is cut off (its client disconnected, the upstream request aborted, the permit ended
- *   'ignored' at once: the freed slot goes to the request that wanted it). Only one that has
+ *   is cut off: its client disconnected, and its upstream request ended as a gone client's
+ *   (proxy.ts, leftover.ts): its rest read out and thrown away within a bound, or its upstream
+ *   connection closed (at once when its Content-Length says the rest is over the bound), and
+ *   then its permit ends 'ignored' — never before the upstream can tell it ended (cutfix).
+ *   Responses cut and not yet read out count as room being made: an ask they cover cuts
+ *   nobody more, and a request they will make room for is not refused early. Only one that has
  *   waited at least `server.slowReaderCutAfter` (500 ms by default; {@link SlowReaders.cutAfterMs},
  *   set again on reload) since its client last took everything pending: a client that reads
  *   at network speed empties its buffer sooner than that, and is not cut for a moment's backlog. After a reload the gate that replaced a policy's gate asks for
@@ -25,7 +29,7 @@
  *   slowly (just fast enough to beat `server.writeTimeout`) took every connection, and every
  *   other request to that upstream waited for one. So while requests wait for a connection
  *   to its upstream, the one that has waited longest for its client is cut, every 50 ms as
- *   many as requests wait. A request waits in the pool (upstream-pool.ts) only when each of its
+ *   many as requests wait, less those cut and still being read out. A request waits in the pool (upstream-pool.ts) only when each of its
  *   `maxSockets` connections has a request: one being given a new connection does not count.
  *   (undici's Pool counted such a request `pending` while its connection was being opened;
  *   taking that for a full pool cut a slow reader whenever a request opened a new upstream
@@ -46,7 +50,8 @@ interface Waiting {
   readonly since: number;
   readonly pool: UpstreamPool;
   readonly gate: SlotGate | undefined;
-  readonly cut: (why: CutReason) => void;
+  /** Cut it; it calls `freed` when its permit has ended and its connection is free. */
+  readonly cut: (why: CutReason, freed: () => void) => void;
 }
 
 export class SlowReaders implements SlotReclaimer {
@@ -54,6 +59,10 @@ export class SlowReaders implements SlotReclaimer {
   readonly #byPool = new Map<UpstreamPool, Set<Waiting>>();
   /** Per concurrency gate, the responses waiting for their clients that hold one of its slots, oldest first. */
   readonly #byGate = new Map<SlotGate, Set<Waiting>>();
+  /** Cut, and not yet freed: the rest of their responses is being read out. */
+  readonly #freeing = new Set<Waiting>();
+  /** In a sweep's reclaimForWaiters: the units its waiters asked for so far, and those its cuts freed at once (one read out serves nobody yet). */
+  #sweepTally: { asked: number; freed: number } | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #onYield: () => void;
   readonly #now: () => number;
@@ -75,7 +84,7 @@ export class SlowReaders implements SlotReclaimer {
    * A response on `pool` waits for its client, holding a slot of `gate` (undefined: none);
    * `cut` ends it. Returns the call that says it stopped waiting.
    */
-  waiting(pool: UpstreamPool, gate: SlotGate | undefined, cut: (why: CutReason) => void): () => void {
+  waiting(pool: UpstreamPool, gate: SlotGate | undefined, cut: (why: CutReason, freed: () => void) => void): () => void {
     const w: Waiting = { since: this.#now(), pool, gate, cut };
     let set = this.#byPool.get(pool);
     if (set === undefined) this.#byPool.set(pool, (set = new Set()));
@@ -92,24 +101,29 @@ export class SlowReaders implements SlotReclaimer {
     return () => this.#forget(w);
   }
 
-  /** SlotReclaimer: whether a response holding a slot of `ask.gates` has waited long enough to be cut. */
+  /** SlotReclaimer: whether a slot of `ask.gates` is being freed (a cut read out), or a response holding one has waited long enough to be cut. */
   reclaimable(ask: ReclaimAsk): boolean {
     // Asked at every early refusal: with no response holding a slot, no clock read.
-    if (this.#byGate.size === 0) return false;
-    return this.#oldest(ask.gates, this.#now() - this.cutAfterMs) !== undefined;
+    if (this.#byGate.size === 0 && this.#freeing.size === 0) return false;
+    return this.#freeingOf(ask.gates) > 0 || this.#oldest(ask.gates, this.#now() - this.cutAfterMs) !== undefined;
   }
 
-  /** SlotReclaimer: cut the responses that have waited longest (at least cutAfterMs), until `ask.units` are free; their slots are free when this returns. */
+  /**
+   * SlotReclaimer: cut the responses that have waited longest (at least cutAfterMs) until
+   * `ask.units` (in a sweep, every waiter's so far) are being freed, counting those cut before
+   * and still read out. Their slots are free once read out: the gate's waiters get them then.
+   */
   reclaim(ask: ReclaimAsk): boolean {
     const before = this.#now() - this.cutAfterMs;
-    const from = ask.gate.inFlight;
+    const tally = this.#sweepTally ?? { asked: 0, freed: 0 };
+    tally.asked += ask.units;
     let cut = 0;
-    // Each cut frees one permit (of its cost); a waiter served by it takes the room again, so at most `units` cuts.
-    for (; cut < ask.units && from - ask.gate.inFlight < ask.units; cut++) {
+    // Each cut is one unit freed at once, or one being freed: it stays in #freeing meanwhile.
+    while (tally.freed + this.#freeingOf(ask.gates) < tally.asked) {
       const w = this.#oldest(ask.gates, before);
       if (w === undefined) break;
-      this.#forget(w);
-      w.cut('slot');
+      cut++;
+      if (this.#cut(w, 'slot')) tally.freed++;
     }
     return cut > 0;
   }
@@ -117,6 +131,21 @@ export class SlowReaders implements SlotReclaimer {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Cut `w`: it counts as room being made until it says it is freed. Whether it was freed at once. */
+  #cut(w: Waiting, why: CutReason): boolean {
+    this.#forget(w);
+    this.#freeing.add(w);
+    w.cut(why, () => this.#freeing.delete(w));
+    return !this.#freeing.has(w);
+  }
+
+  /** Responses cut and not yet freed that hold a slot of one of `gates`. */
+  #freeingOf(gates: readonly SlotGate[]): number {
+    let n = 0;
+    for (const w of this.#freeing) if (w.gate !== undefined && gates.includes(w.gate)) n++;
+    return n;
   }
 
   #forget(w: Waiting): void {
@@ -145,16 +174,23 @@ export class SlowReaders implements SlotReclaimer {
 
   #sweep(): void {
     // Each gate (or the gate that took its place) makes room for its waiters, asking reclaim() above.
-    for (const gate of [...this.#byGate.keys()]) gate.reclaimForWaiters();
+    for (const gate of [...this.#byGate.keys()]) {
+      this.#sweepTally = { asked: 0, freed: 0 };
+      try {
+        gate.reclaimForWaiters();
+      } finally {
+        this.#sweepTally = undefined;
+      }
+    }
     for (const [pool, set] of [...this.#byPool]) {
-      // A request waits only when every one of the pool's connections has a request.
+      // A request waits only when every one of the pool's connections has a request; one cut and still read out frees one.
       let wanted = pool.waiting;
+      for (const w of this.#freeing) if (w.pool === pool) wanted--;
       for (const w of [...set]) {
         if (wanted <= 0) break;
         wanted--;
-        this.#forget(w);
         this.#onYield();
-        w.cut('connection');
+        this.#cut(w, 'connection');
       }
     }
   }

@@ -67,22 +67,22 @@ class OnConnection implements Dispatcher.DispatchHandler {
   }
 
   onComplete(trailers: string[] | null): void {
-    this.#end(true);
+    this.#end();
     this.handler.onComplete!(trailers);
   }
 
   onError(err: Error): void {
-    this.#end(false);
+    this.#end();
     this.handler.onError!(err);
   }
 
   // Freed before the handler hears of it: what the handler ends (a permit) may admit a request
   // that needs a connection, and it must find this one free. It is handed on no sooner than a
   // microtask later (#drain, or a grant's promise), after undici's own bookkeeping for this one.
-  #end(clean: boolean): void {
+  #end(): void {
     if (this.#over) return;
     this.#over = true;
-    this.pool.freed(this.client, clean);
+    this.pool.freed(this.client);
   }
 }
 
@@ -143,12 +143,17 @@ export class UpstreamPool {
     client.dispatch(opts, new OnConnection(this, client, handler));
   }
 
-  /** A client's request is over (OnConnection): it takes the next waiting request, or waits itself. */
-  freed(client: Client, clean: boolean): void {
+  /**
+   * A client's request is over (OnConnection): it takes the next waiting request, or waits
+   * itself. One whose request failed or was aborted (its socket closed, to be opened again) is
+   * taken first: the request a freed slot lets in next then goes on a new connection, opened
+   * after the old one's reset, so an upstream learns of the old request's end no later than it
+   * accepts the new connection — and reads the new request after that. On a connection kept
+   * idle it could read both in one poll and count the two at once (cutfix).
+   */
+  freed(client: Client): void {
     if (this.#destroyed) return;
-    // One whose request failed (its socket is likely closed, to be opened again) goes last.
-    if (clean) this.#idle.push(client);
-    else this.#idle.unshift(client);
+    this.#idle.push(client);
     if (this.waiting > 0 && !this.#drainQueued) {
       this.#drainQueued = true;
       queueMicrotask(() => this.#drain());

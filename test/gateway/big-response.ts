@@ -21,15 +21,15 @@ export function writeBig(res: ServerResponse, chunks: number): void {
   write();
 }
 
-/** `n` clients of the gateway at `url` that ask for /big and never read (destroyed after the test). */
-export function nonReaders(url: string, n: number): Socket[] {
+/** `n` clients of the gateway at `url` that ask for `path` (/big) and never read (destroyed after the test). */
+export function nonReaders(url: string, n: number, path = '/big'): Socket[] {
   const u = new URL(url);
   const sockets: Socket[] = [];
   onCleanup(async () => sockets.forEach((s) => s.destroy()));
   for (let i = 0; i < n; i++) {
     const s = connect(Number(u.port), u.hostname);
     s.on('error', () => undefined);
-    s.write('GET /big HTTP/1.1\r\nHost: gw\r\n\r\n');
+    s.write(`GET ${path} HTTP/1.1\r\nHost: gw\r\n\r\n`);
     s.pause();
     sockets.push(s);
   }
