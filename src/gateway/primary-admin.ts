@@ -3,18 +3,11 @@ import type { Dashboard } from '../dashboard/dashboard.js';
 import { createAdminServer } from './admin-connections.js';
 import { listenAdmin, NOT_FOUND, refuseUnserved, send, storeReadiness } from './admin-server.js';
 import type { AdminServer } from './admin-server.js';
+import { MetricsUnansweredError } from './prometheus-merge.js';
 import type { StoreStatus } from './store-share.js';
 import type { RestartFailure } from './worker-restarts.js';
 
 /** How long a scrape waits for the workers' series without a scrape timeout of its own. */
-/** `/metrics` before any worker has answered a scrape: the admin listener answers it 503, not 501. */
-export class MetricsUnansweredError extends Error {
-  constructor(workers: number, timeoutMs: number) {
-    super(`no worker answered the metrics scrape within ${timeoutMs} ms (${workers} asked; none has answered one yet)`);
-    this.name = 'MetricsUnansweredError';
-  }
-}
-
 export const METRICS_TIMEOUT_MS = 30_000;
 
 export interface PrimaryAdminDeps {

@@ -20,7 +20,7 @@ import type { DashboardSample } from '../dashboard/dashboard.js';
 import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
 import { ADMIN_DASHBOARD_PAGES } from './admin-connections.js';
-import { METRICS_TIMEOUT_MS, MetricsUnansweredError, startPrimaryAdmin } from './primary-admin.js';
+import { METRICS_TIMEOUT_MS, startPrimaryAdmin } from './primary-admin.js';
 import type { GatewayConfig } from './config-types.js';
 import { answerLease } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
@@ -32,7 +32,6 @@ import { watchHandoffs } from './handles-in-transit.js';
 import { ClosedCopies, SharedListener, choosePort } from './shared-listener.js';
 import { gatewayGroupLimits, gatewayLimits, mergeStatuses } from './status-merge.js';
 import { PrometheusMerge } from './prometheus-merge.js';
-import type { WorkerPage } from './prometheus-merge.js';
 import { withPinnedPort, withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import { ReloadRecord } from './reload-record.js';
@@ -313,27 +312,14 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   };
   // The workers' pages as one, their counters carried over a worker's death (prometheus-merge.ts).
   const merged = new PrometheusMerge();
-  const metrics = async (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
-    // A scrape of every series of every worker: allow it more than a status call.
-    let answered = false;
-    const texts = await Promise.all(
-      slots.map(async (s): Promise<WorkerPage | undefined> => {
-        const process = s.worker.id; // the process asked, not the one in its place when it answers
-        const text = await call(s, { t: 'call', op: 'metrics' }, timeoutMs).then(
-          (t) => ((answered = true), t),
-          () => undefined,
-        );
-        return typeof text === 'string' ? { process, text } : undefined;
-      }),
-    );
-    // No worker answered (stopped, starting, or too slow for the scrape's timeout) and none ever
-    // did: there is nothing to serve, and it is not that prom-client is missing (a worker without
-    // it answers, with nothing).
-    if (!answered && !merged.seen) throw new MetricsUnansweredError(slots.length, timeoutMs);
+  const metrics = (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
+    // A scrape of every series of every worker: allow it more than a status call. The process asked, not the one in its place when it answers.
+    const asks = slots.map((s) => ({ process: s.worker.id, ask: () => call(s, { t: 'call', op: 'metrics' }, timeoutMs) }));
     // The pages of /dashboard are served here, so counted here: the workers' read 0.
-    const { dropped, refused } = dashboard.pages;
-    const pages = [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`];
-    return texts.every((t) => t === undefined) && !merged.seen ? undefined : merged.merge(texts, new Map([['sluice_dashboard_pages_total', pages]]));
+    return merged.scrape(asks, timeoutMs, () => {
+      const { dropped, refused } = dashboard.pages;
+      return new Map([['sluice_dashboard_pages_total', [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`]]]);
+    });
   };
   await refresh();
   const refresher = setInterval(() => void refresh(), STATUS_REFRESH_MS);

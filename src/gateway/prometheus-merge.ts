@@ -22,6 +22,20 @@ export interface WorkerPage {
   readonly text: string;
 }
 
+/** Worker i's scrape: the process asked (not the one in its place when it answers) and the call that asks it. */
+export interface WorkerAsk {
+  readonly process: number;
+  readonly ask: () => Promise<unknown>;
+}
+
+/** `/metrics` before any worker has answered a scrape: the admin listener answers it 503, not 501 (prom-client is not missing). */
+export class MetricsUnansweredError extends Error {
+  constructor(workers: number, timeoutMs: number) {
+    super(`no worker answered the metrics scrape within ${timeoutMs} ms (${workers} asked; none has answered one yet)`);
+    this.name = 'MetricsUnansweredError';
+  }
+}
+
 /** Series (`name{labels}` with the worker label) to value, by family. */
 type Counts = Map<string, Map<string, number>>;
 
@@ -40,6 +54,26 @@ export class PrometheusMerge {
   /** Whether any worker ever answered: there is a page to serve. */
   get seen(): boolean {
     return this.#heads.size > 0;
+  }
+
+  /**
+   * Every worker asked at once (`asks[i]`: worker i), their answers merged; `own()` read once they are in (merge).
+   * Undefined when no answer is a page and none ever was: the workers run without prom-client (they answer, with
+   * nothing). Rejects with MetricsUnansweredError when no worker answered (stopped, starting, or too slow for
+   * `timeoutMs`) and none ever did: there is nothing to serve, and it is not that prom-client is missing.
+   */
+  async scrape(asks: readonly WorkerAsk[], timeoutMs: number, own: () => ReadonlyMap<string, readonly string[]>): Promise<string | undefined> {
+    let answered = false;
+    const pages = await Promise.all(
+      asks.map(({ process, ask }) =>
+        ask().then(
+          (text): WorkerPage | undefined => ((answered = true), typeof text === 'string' ? { process, text } : undefined),
+          () => undefined,
+        ),
+      ),
+    );
+    if (!answered && !this.seen) throw new MetricsUnansweredError(asks.length, timeoutMs);
+    return pages.every((p) => p === undefined) && !this.seen ? undefined : this.merge(pages, own());
   }
 
   /**

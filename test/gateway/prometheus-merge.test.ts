@@ -1,7 +1,7 @@
 // The primary's merge of its workers' /metrics pages (src/gateway/prometheus-merge.ts), page by
 // page: what a worker's death, a stopped worker and two scrapes crossing a fork do to the series.
 import { describe, expect, it } from 'vitest';
-import { PrometheusMerge } from '../../src/gateway/prometheus-merge.js';
+import { MetricsUnansweredError, PrometheusMerge } from '../../src/gateway/prometheus-merge.js';
 
 const page = (admitted: number, inFlight: number, extra = ''): string => `# HELP a_total Admissions.
 # TYPE a_total counter
@@ -77,5 +77,28 @@ describe('PrometheusMerge', () => {
     expect(lines(merged)).toEqual(['x_total{worker="0"} 1', 'x_total{worker="0",route="a,}"} 2', 'd_total{outcome="dropped"} 4']);
     expect(m.seen).toBe(true);
     expect(new PrometheusMerge().seen).toBe(false);
+  });
+});
+
+describe('PrometheusMerge.scrape: every worker asked, the answers merged', () => {
+  const own = (): ReadonlyMap<string, readonly string[]> => new Map();
+  it('rejects with MetricsUnansweredError while no worker has ever answered, then serves the last counters once one did', async () => {
+    const m = new PrometheusMerge();
+    const none = [{ process: 1, ask: () => Promise.reject(new Error('timeout')) }];
+    await expect(m.scrape(none, 1000, own)).rejects.toThrow(MetricsUnansweredError);
+    await expect(m.scrape(none, 1000, own)).rejects.toThrow('no worker answered the metrics scrape within 1000 ms (1 asked; none has answered one yet)');
+    expect(await m.scrape([{ process: 1, ask: () => Promise.resolve(page(3, 1)) }], 1000, own)).toMatch(/^a_total\{worker="0",gate="g"\} 3$/m);
+    // Answered once: a scrape nobody answers serves the counters as last seen, not an error.
+    expect(await m.scrape(none, 1000, own)).toMatch(/^a_total\{worker="0",gate="g"\} 3$/m);
+  });
+
+  it('is undefined when the workers answer without a page (no prom-client), and reads own() after the answers', async () => {
+    const m = new PrometheusMerge();
+    expect(await m.scrape([{ process: 1, ask: () => Promise.resolve(undefined) }], 1000, own)).toBeUndefined();
+    let count = 0;
+    const asks = [{ process: 1, ask: () => Promise.resolve(page(1, 0)).then((t) => ((count = 7), t)) }];
+    const text = await m.scrape(asks, 1000, () => new Map([['a_total', [`a_total ${count}`]]]));
+    expect(text).toMatch(/^a_total 7$/m);
+    expect(text).not.toMatch(/^a_total\{worker=/m);
   });
 });
