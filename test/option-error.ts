@@ -12,3 +12,13 @@ export function thrown(make: () => unknown): InvalidOptionError {
   }
   throw new Error('made without an error');
 }
+
+/** The error `call` throws or its promise rejects with (a construction that must fail). */
+export async function failure(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('created without an error');
+}

@@ -5,10 +5,11 @@
  * desired-consumer count. A failed read keeps the last value and is counted.
  */
 import type { Clock, TimerHandle } from '../core/index.js';
-import { optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
+import { optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { Signal, WatermarkOptions } from '../pressure/index.js';
 import { customSignal } from '../pressure/index.js';
 import { nonEmpty } from './options.js';
+import { optClock } from '../core/options.js';
 
 export interface LagSource {
   readonly name: string;
@@ -58,7 +59,7 @@ export class LagMonitor {
     this.source = source;
     this.name = options.name === undefined ? source.name : nonEmpty('name', options.name);
     this.intervalMs = optNumber('intervalMs', options.intervalMs ?? 1000, Number.MIN_VALUE);
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = optClock(options.clock);
   }
 
   get reading(): LagReading {

@@ -13,9 +13,10 @@
  * producer never buffers without bound when the consumers fall behind.
  */
 import type { Clock } from '../core/index.js';
-import { AbortedError, optInt, optionKeys, optKnownKeys, optNumber, RejectedError, systemClock } from '../core/index.js';
+import { AbortedError, optInt, optionKeys, optKnownKeys, optNumber, RejectedError } from '../core/index.js';
 import type { PressureLevel, Signal, WatermarkOptions } from '../pressure/index.js';
 import { customSignal, nextLevel } from '../pressure/index.js';
+import { optClock } from '../core/options.js';
 
 export interface ProducerThrottleOptions extends WatermarkOptions {
   /** The lag (or depth) now; NaN (not read yet) counts as ok. */
@@ -81,7 +82,7 @@ export class ProducerThrottle {
     this.#maxDelayMs = optNumber('maxDelayMs', options.maxDelayMs ?? 100, Number.MIN_VALUE);
     this.#maxWaiting = optInt('maxWaiting', options.maxWaiting ?? 1000, 0);
     this.#retryAfterMs = optNumber('retryAfterMs', options.retryAfterMs ?? 1000, 0);
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = optClock(options.clock);
   }
 
   /** The level after the last reading. */

@@ -70,11 +70,23 @@ export function optName(value: unknown, fallback: string, option = 'name'): stri
   return name;
 }
 
-/** A `clock` option: an object with now, setTimer and clearTimer; `fallback` when undefined or null. */
-export function optClock(value: unknown, fallback: Clock = systemClock, option = 'clock'): Clock {
+/**
+ * A `clock` option: an object with now, setTimer and clearTimer (only now, `nowOnly`, for a
+ * reader that sets no timer); `fallback` when undefined or null. A given clock's now() is read
+ * once here: one that answers NaN, a string or a Date would otherwise turn every deadline and
+ * rate into NaN (a gate that never refills, a wait that never ends), far from its cause.
+ */
+export function optClock(value: unknown, fallback: Clock = systemClock, option = 'clock', nowOnly = false): Clock {
   const clock = (value ?? fallback) as Partial<Clock> | null;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.setTimer !== 'function' || typeof clock.clearTimer !== 'function') {
-    throw new InvalidOptionError(option, 'a Clock (now, setTimer, clearTimer)', value);
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || (!nowOnly && (typeof clock.setTimer !== 'function' || typeof clock.clearTimer !== 'function'))) {
+    throw new InvalidOptionError(option, nowOnly ? 'a Clock (an object with now())' : 'a Clock (now, setTimer, clearTimer)', value);
+  }
+  if (clock !== fallback) {
+    const reading: unknown = clock.now();
+    if (typeof reading !== 'number' || !Number.isFinite(reading)) {
+      const shown = typeof reading === 'string' ? JSON.stringify(reading) : typeof reading === 'object' && reading !== null ? 'an object' : String(reading);
+      throw new InvalidOptionError(option, 'a Clock whose now() reads a finite number of ms', value, `a Clock whose now() read ${shown}`);
+    }
   }
   return clock as Clock;
 }

@@ -3,10 +3,11 @@ import { AdaptiveThrottle, RetryBudget, RetryPolicy } from '../retry/index.js';
 import type { AdaptiveThrottleOptions, RetryBudgetOptions, RetryOptions } from '../retry/index.js';
 import { CircuitBreaker } from '../breaker/index.js';
 import type { BreakerOptions } from '../breaker/index.js';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { Pacer } from './pacer.js';
 import type { PacerOptions } from './pacer.js';
+import { optClock } from '../core/options.js';
 
 /** The function wrapped: `globalThis.fetch`, undici's `fetch`, or anything with its shape. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -147,7 +148,7 @@ export function httpClientConfig(o: HttpClientOptions): HttpClientConfig {
   const retryOn = o.retryOn ?? HTTP_CLIENT_DEFAULTS.retryOn;
   if (!Array.isArray(retryOn)) throw new InvalidOptionError('retryOn', 'an array of status codes', retryOn);
   retryOn.forEach((s, i) => optInt(`retryOn[${i}]`, s, 100, 599));
-  const clock = o.clock ?? systemClock;
+  const clock = optClock(o.clock);
   const breaker = section('breaker', o.breaker);
   const throttle = section('throttle', o.throttle);
   const pacing = section('pacing', o.pacing);

@@ -25,6 +25,7 @@ import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty, nonEmptyList } from '../brokers/options.js';
 import { argOptions } from '../core/option-keys.js';
+import { optClock } from '../core/options.js';
 
 export interface JetstreamSourceOptions {
   /** NATS server(s). @default '127.0.0.1:4222' */
@@ -167,8 +168,7 @@ export class JetstreamSource implements BrokerSource {
     const maxBatch = optInt('maxBatch', options.maxBatch ?? 256, 1, 10_000);
     const expiresMs = optNumber('expiresMs', options.expiresMs ?? 1000, 1000, TIMER_MAX_MS);
     const unavailableMs = optNumber('unavailableMs', options.unavailableMs ?? 30_000, 0, TIMER_MAX_MS);
-    if (options.clock !== undefined && typeof (options.clock as Partial<Clock> | null)?.now !== 'function') throw new InvalidOptionError('clock', 'a Clock (an object with now())', options.clock);
-    const clock = options.clock ?? systemClock;
+    const clock = optClock(options.clock, systemClock, 'clock', true);
     const dead = nonEmpty('deadLetterSubject', options.deadLetterSubject ?? `sluice.dead.${stream}`);
     // An empty list would silently mean the client's default, localhost:4222.
     const servers = options.servers === undefined ? '127.0.0.1:4222' : typeof options.servers === 'string' && options.servers !== '' ? options.servers : nonEmptyList('servers', options.servers, 'a non-empty string or a non-empty array of non-empty strings');

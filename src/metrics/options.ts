@@ -4,6 +4,7 @@ import type { Clock, GateListener, GateStats, TenantKeys } from '../core/index.j
 import type { PressureSnapshot } from '../pressure/index.js';
 import type { RetryBudgetStats } from '../retry/index.js';
 import { TenantLabel } from './tenant-label.js';
+import { optClock } from '../core/options.js';
 
 /** What gauges read at collection time: any gate (its `stats()`); `on` is needed for `events: 'gates'`. */
 export interface StatsSource {
@@ -199,8 +200,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
     const overflow = o.tenantLabel.overflow ?? METRICS_DEFAULTS.tenantOverflow;
     if (typeof overflow !== 'string' || overflow.length === 0) throw new InvalidOptionError('tenantLabel.overflow', 'a non-empty string', overflow);
     const halfLifeMs = optNumber('tenantLabel.halfLifeMs', o.tenantLabel.halfLifeMs ?? METRICS_DEFAULTS.tenantHalfLifeMs, 1000, 86_400_000);
-    const clock = o.tenantLabel.clock ?? systemClock;
-    if (typeof clock?.now !== 'function') throw new InvalidOptionError('tenantLabel.clock', 'a clock (with now())', clock);
+    const clock = optClock(o.tenantLabel.clock, systemClock, 'tenantLabel.clock', true);
     tenant = new TenantLabel(maxValues, overflow, optTenantKeys('tenantLabel.keys', o.tenantLabel.keys), halfLifeMs, clock);
   }
   return {

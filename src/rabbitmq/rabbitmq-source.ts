@@ -35,6 +35,7 @@ import type { DeliveryOwner } from './rabbitmq-delivery.js';
 import { RabbitmqDelivery, uncountedRedelivery } from './rabbitmq-delivery.js';
 import { Suspects } from './rabbitmq-suspects.js';
 import { argOptions } from '../core/option-keys.js';
+import { optClock } from '../core/options.js';
 
 export interface RabbitmqSourceOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -147,8 +148,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     if (dlq === queue) throw new InvalidOptionError('deadLetterQueue', 'a queue other than `queue`', dlq);
     const suspects = nonEmpty('suspectQueue', options.suspectQueue ?? `${queue}.suspects`);
     if (suspects === queue || suspects === dlq) throw new InvalidOptionError('suspectQueue', 'a queue other than `queue` and `deadLetterQueue`', suspects);
-    const clock = options.clock ?? systemClock;
-    if (typeof (clock as Partial<Clock> | null)?.now !== 'function') throw new InvalidOptionError('clock', 'a Clock (an object with now())', clock);
+    const clock = optClock(options.clock, systemClock, 'clock', true);
     const prefetch = new PrefetchWindow(options.prefetch ?? {}, 'prefetch', clock);
     const held = new HeldBytes(optNumber('maxHeldBytes', options.maxHeldBytes ?? Infinity, 1));
     // A fixed prefetch is per consumer, and RabbitMQ applies a changed one only to consumers started after it.

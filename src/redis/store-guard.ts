@@ -24,10 +24,10 @@
  */
 import { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { consecutiveFailures } from '../breaker/consecutive.js';
-import { systemClock } from '../core/clock.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Permit } from '../core/types.js';
 import { StoreUnavailableError, StoreWrongTypeError, isWrongType } from './store-errors.js';
+import { optClock } from '../core/options.js';
 
 export interface StoreGuardConfig {
   readonly timeoutMs: number;
@@ -81,7 +81,7 @@ export class StoreGuard {
 
   constructor(c: StoreGuardConfig) {
     this.timeoutMs = c.timeoutMs;
-    this.#clock = c.clock ?? systemClock;
+    this.#clock = optClock(c.clock);
     this.#explain = c.explain ?? ((why) => why);
     this.#breaker = new CircuitBreaker({ name: 'redis-store', clock: this.#clock, rule: consecutiveFailures({ threshold: c.failures }), openMs: c.probeMs });
     this.#breaker.onStateChange((ch) => void (this.#shared = ch.to === 'closed'));

@@ -4,6 +4,7 @@
 // and the broker sources threw InvalidOptionError for it, and the producers, the metrics
 // adapters, the Redis store and quickConfig a TypeError ("Cannot read properties of null").
 import { describe, expect, it } from 'vitest';
+import { failure } from '../option-error.js';
 import type { BrokerSource } from '../../src/brokers/index.js';
 import { BrokerConsumer } from '../../src/brokers/index.js';
 import { InvalidArgumentError, InvalidOptionError } from '../../src/core/index.js';
@@ -47,15 +48,6 @@ const entries: [string, boolean, (o: never) => unknown, string][] = [
   ['quickConfig', true, (o) => quickConfig(o), 'quickConfig(o)'],
 ];
 
-/** The error `call` throws or its promise rejects with; nothing may be created. */
-async function failure(call: () => unknown): Promise<unknown> {
-  try {
-    await call();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('created without an error');
-}
 
 describe('an options argument that is not an object', () => {
   for (const [owner, required, call, label] of entries) {

@@ -7,9 +7,8 @@
  * VirtualClock in tests).
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
-import { systemClock } from '../../core/clock.js';
 import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
-import { optInt, optNumber } from '../../core/options.js';
+import { optClock, optInt, optNumber } from '../../core/options.js';
 import { publisher } from '../publisher.js';
 import type { Emitter } from '../emission.js';
 import { UNBOUNDED } from '../rules.js';
@@ -97,6 +96,6 @@ export function batch<T>(size: number, maxWaitMs = Infinity, options?: BatchOpti
   const n = optInt('batch(size)', size, 1, Number.MAX_SAFE_INTEGER);
   const wait = optNumber('batch(maxWaitMs)', maxWaitMs, 0);
   optKnownKeys('batch', options, BATCH_KEYS);
-  const clock = options?.clock ?? systemClock;
+  const clock = optClock(options?.clock);
   return (upstream) => publisher(() => new BatchStage<T>(upstream, n, wait, clock), { name: 'batch' });
 }

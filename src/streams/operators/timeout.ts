@@ -5,9 +5,8 @@
  * `clock` option's.
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
-import { systemClock } from '../../core/clock.js';
 import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
-import { optNumber } from '../../core/options.js';
+import { optClock, optNumber } from '../../core/options.js';
 import { publisher } from '../publisher.js';
 import type { Emitter } from '../emission.js';
 import type { Operator, Publisher } from '../types.js';
@@ -68,6 +67,6 @@ const TIMEOUT_KEYS = optionKeys<TimeoutOptions>({ clock: true });
 export function timeout<T>(ms: number, options?: TimeoutOptions): Operator<T, T> {
   const limit = optNumber('timeout(ms)', ms, 0);
   optKnownKeys('timeout', options, TIMEOUT_KEYS);
-  const clock = options?.clock ?? systemClock;
+  const clock = optClock(options?.clock);
   return (upstream) => publisher(() => new TimeoutRelay(upstream, limit, clock), { name: 'timeout' });
 }
