@@ -86,7 +86,12 @@ export interface BrokerConsumerStats {
   readonly state: ConsumerState;
   /** Deliveries handed to the handler. */
   readonly received: number;
-  /** Acked after the handler: where the broker answers an ack (JetStream, Redis Streams, SQS), once it answered. */
+  /**
+   * Acked after the handler: where the broker answers an ack (JetStream, Redis Streams, SQS), once
+   * it answered; RabbitMQ once the `basic.ack` was written (AMQP acks have no reply: one lost with
+   * the connection is redelivered); Kafka once finished here (the offset is committed later:
+   * KafkaSource `stats().uncommitted`).
+   */
   readonly acked: number;
   /** Handler failures (throws, rejections and timeouts). */
   readonly failed: number;

@@ -17,10 +17,18 @@ export class GroupCommits {
   /** The ledger's load at the last group join: the fetch loop waits for it before taking messages. */
   #loaded: Promise<void> = Promise.resolve();
   #committing: Promise<void> = Promise.resolve();
+  #errors = 0;
+  #lastError: string | undefined;
 
-  constructor(topic: string, groupId: string) {
+  readonly #consumer: Consumer;
+  /** Commits kafkajs told (COMMIT_OFFSETS) the coordinator took. */
+  #stored = 0;
+
+  constructor(topic: string, groupId: string, consumer: Consumer) {
     this.#topic = topic;
     this.#groupId = groupId;
+    this.#consumer = consumer;
+    consumer.on(consumer.events.COMMIT_OFFSETS, () => void this.#stored++);
   }
 
   /**
@@ -64,8 +72,14 @@ export class GroupCommits {
     this.#ledger.failed(partition, offset, attempt);
   }
 
-  /** Commit what changed on every partition; a commit refused (a rebalance in progress) is left to the next one, or the new owner. */
-  commit(consumer: Consumer): Promise<void> {
+  /**
+   * Commit what changed on every partition; a commit refused (a rebalance in progress, the broker
+   * unreachable) is left to the next one, or the new owner. kafkajs resolves a commit it did not
+   * send — its consumer not running, after a crash it restarts from (the broker gone) — so only
+   * one the coordinator took (its COMMIT_OFFSETS event) counts as stored.
+   */
+  commit(): Promise<void> {
+    const consumer = this.#consumer;
     this.#committing = this.#committing.then(async () => {
       const offsets: { topic: string; partition: number; offset: string; metadata: string | null }[] = [];
       for (const [partition, t] of this.#trackers) {
@@ -74,12 +88,28 @@ export class GroupCommits {
       }
       if (offsets.length === 0) return;
       try {
+        const stored = this.#stored;
         await consumer.commitOffsets(offsets);
+        if (this.#stored === stored) throw new Error('kafkajs did not send the commit: its consumer is not running (a crash it restarts from: the broker unreachable)');
         for (const o of offsets) this.#trackers.get(o.partition)?.committed(BigInt(o.offset));
-      } catch {
+      } catch (err) {
+        this.#errors++;
+        this.#lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         for (const o of offsets) this.#ledger.unsent(o.partition);
       }
     });
     return this.#committing;
+  }
+
+  /** Commits the broker refused or never answered, and the last one's error. */
+  get errors(): { readonly count: number; readonly last: string | undefined } {
+    return { count: this.#errors, last: this.#lastError };
+  }
+
+  /** Messages finished on the partitions held now whose offsets no commit has stored yet. */
+  uncommitted(): number {
+    let n = 0;
+    for (const t of this.#trackers.values()) n += t.uncommitted;
+    return n;
   }
 }

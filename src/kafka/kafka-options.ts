@@ -58,6 +58,17 @@ export interface KafkaSourceStats {
   /** What the next fetch may return: per partition and in all, bytes. */
   readonly budgetPerPartition: number;
   readonly budget: number;
+  /**
+   * Messages finished here (acked or dead-lettered: counted in the consumer's `acked`) whose
+   * offsets no commit has stored yet: read again by the group (at least once) if this member
+   * went now. After close(), what its last commit could not store — the broker unreachable
+   * during the stop: they will be delivered again.
+   */
+  readonly uncommitted: number;
+  /** Offset commits the broker refused or did not answer (retried with the next commit). */
+  readonly commitErrors: number;
+  /** The last such commit's error, `Name: message`; undefined before any. */
+  readonly lastCommitError: string | undefined;
 }
 
 export const KAFKA_SOURCE_DEFAULTS = { partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const;

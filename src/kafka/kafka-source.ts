@@ -112,7 +112,7 @@ export class KafkaSource implements BrokerSource {
     this.#consumer = consumer;
     this.#producer = producer;
     this.#admin = admin;
-    this.#commits = new GroupCommits(o.topic, o.groupId);
+    this.#commits = new GroupCommits(o.topic, o.groupId, consumer);
   }
 
   /** The free room of each assigned partition a fetch would ask for (paused ones are left out of fetches). */
@@ -273,6 +273,9 @@ export class KafkaSource implements BrokerSource {
       recordBytes: Math.round(this.#budget.recordBytes),
       budgetPerPartition: this.#budget.perPartition(),
       budget: this.#budget.total(),
+      uncommitted: this.#commits.uncommitted(),
+      commitErrors: this.#commits.errors.count,
+      lastCommitError: this.#commits.errors.last,
     };
   }
 
@@ -350,7 +353,7 @@ export class KafkaSource implements BrokerSource {
 
   /** Commit what is committable on every partition (the lowest unfinished offset), with the failures of what is not finished. */
   commit(): Promise<void> {
-    return this.#commits.commit(this.#consumer);
+    return this.#commits.commit();
   }
 
   /** Log-end offset minus the group's committed offset, summed over the partitions. */

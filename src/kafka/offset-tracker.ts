@@ -12,6 +12,8 @@
  */
 export class OffsetTracker {
   readonly #pending = new Set<bigint>();
+  /** Finished, at or above the committed offset: read again by the group were this member to go now. */
+  readonly #finished = new Set<bigint>();
   #min: bigint | undefined;
   #next: bigint | undefined;
   #committed: bigint | undefined;
@@ -25,6 +27,7 @@ export class OffsetTracker {
   /** Its handler finished and it was settled (acked or dead-lettered). */
   done(offset: bigint): void {
     if (!this.#pending.delete(offset)) return;
+    if (this.#committed === undefined || offset >= this.#committed) this.#finished.add(offset);
     if (this.#next === undefined || offset + 1n > this.#next) this.#next = offset + 1n;
     if (offset === this.#min) {
       let m: bigint | undefined;
@@ -35,6 +38,11 @@ export class OffsetTracker {
 
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Messages finished and not yet covered by a committed offset (one above an unfinished one stays so until it finishes). */
+  get uncommitted(): number {
+    return this.#finished.size;
   }
 
   /** The offset to commit now, or undefined when nothing new is committable. */
@@ -52,5 +60,6 @@ export class OffsetTracker {
   /** The broker accepted a commit of `offset`. */
   committed(offset: bigint): void {
     if (this.#committed === undefined || offset > this.#committed) this.#committed = offset;
+    for (const o of this.#finished) if (o < this.#committed) this.#finished.delete(o);
   }
 }

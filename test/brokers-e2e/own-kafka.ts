@@ -1,39 +1,17 @@
-// A Kafka of the test's own, started by scripts/brokers/kafka.sh in a state folder of its own
-// (SLUICE_BROKER_STATE), so it can be killed by PID and started again on the same ports and
-// data — which the shared broker (KAFKA_BROKERS) is not ours to do. The restart runs the very
-// command line the script ran (read from /proc). addBroker() joins a second node (a broker
-// only) to its cluster, to be killed: what it alone holds then has no leader.
+// A Kafka of the test's own (own-jvm.ts: killed by PID, started again on the same ports and
+// data). addBroker() joins a second node (a broker only) to its cluster, to be killed: what it
+// alone holds then has no leader.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-
-const SCRIPT = fileURLToPath(new URL('../../scripts/brokers/kafka.sh', import.meta.url));
+import { accepts, OwnJvm } from './own-jvm.js';
 
 /** How long OwnKafka.start() may take: the script's own bounds (a format, then up to KAFKA_START_SECONDS, 120 s, for the port) with room for a busy host. A hook that starts one waits longer, so the start's own error is what it reports. */
 export const OWN_KAFKA_START_MS = 290_000;
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => (s.destroy(), resolve(false)));
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,19 +30,8 @@ async function killChild(child: ChildProcess): Promise<void> {
   await gone;
 }
 
-export class OwnKafka {
-  #pid: number;
-  #child: ChildProcess | undefined;
+export class OwnKafka extends OwnJvm {
   readonly #extra: ChildProcess[] = [];
-
-  private constructor(
-    readonly dir: string,
-    readonly port: number,
-    pid: number,
-    private readonly argv: readonly string[],
-  ) {
-    this.#pid = pid;
-  }
 
   /**
    * Start one (the script resolves the jars once into its cache; a start takes tens of seconds,
@@ -74,19 +41,8 @@ export class OwnKafka {
    * leaving it running after the test.
    */
   static async start(o: { authorizer?: boolean } = {}): Promise<OwnKafka> {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-'));
-    const env = { ...process.env, SLUICE_BROKER_STATE: dir, ...(o.authorizer === true ? { KAFKA_AUTHORIZER: '1' } : {}) };
-    try {
-      const { stdout } = await promisify(execFile)('bash', [SCRIPT, 'start'], { env, timeout: OWN_KAFKA_START_MS });
-      const port = Number(/KAFKA_BROKERS=127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
-      const pid = Number(readFileSync(join(dir, 'kafka', 'pid'), 'utf8'));
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-      return new OwnKafka(dir, port, pid, argv);
-    } catch (err) {
-      await promisify(execFile)('bash', [SCRIPT, 'stop'], { env, timeout: 30_000 }).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-      throw err;
-    }
+    const { dir, port, pid, argv } = await OwnJvm.launch('kafka', o.authorizer === true ? { KAFKA_AUTHORIZER: '1' } : {}, OWN_KAFKA_START_MS);
+    return new OwnKafka('kafka', dir, port, pid, argv);
   }
 
   get brokers(): string[] {
@@ -126,31 +82,8 @@ export class OwnKafka {
     return { nodeId: 2, kill: () => killChild(child) };
   }
 
-  /** SIGKILL by PID; resolves once it is gone. */
-  async kill(): Promise<void> {
-    if (!alive(this.#pid)) return;
-    process.kill(this.#pid, 'SIGKILL');
-    const end = Date.now() + 20_000;
-    while (alive(this.#pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    this.#child = undefined;
-  }
-
-  /** The same command line again (same ports, same data); resolves once its port accepts. */
-  async restart(): Promise<void> {
-    if (alive(this.#pid)) return;
-    const log = openSync(join(this.dir, 'kafka', 'restart.log'), 'a');
-    this.#child = spawn(this.argv[0]!, this.argv.slice(1), { stdio: ['ignore', log, log] });
-    this.#pid = this.#child.pid!;
-    const end = Date.now() + 120_000;
-    while (!(await accepts(this.port))) {
-      if (!alive(this.#pid) || Date.now() > end) throw new Error(`kafka did not listen again on ${this.port} (see ${this.dir}/kafka/restart.log)`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-
-  async dispose(): Promise<void> {
+  override async dispose(): Promise<void> {
     for (const c of this.#extra) await killChild(c);
-    await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
+    await super.dispose();
   }
 }
