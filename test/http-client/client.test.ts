@@ -115,11 +115,16 @@ describe('HttpClient: retries', () => {
   });
 
   it("obeys the caller's abort at once", async () => {
-    const s = await server((_req, res) => send(res, 503, { 'retry-after': '1' }));
+    // The abort comes once the 503 has been written (not at a fixed 100 ms, which a busy host
+    // could reach before the first attempt did): during the Retry-After wait.
+    let answered!: () => void;
+    const refused = new Promise<void>((resolve) => (answered = resolve));
+    const s = await server((_req, res) => (send(res, 503, { 'retry-after': '1' }), answered()));
     const c = client();
     const ac = new AbortController();
     const call = c.fetch(s.url, { signal: ac.signal });
-    setTimeout(() => ac.abort(), 100); // during the Retry-After wait
+    await refused;
+    setTimeout(() => ac.abort(), 20);
     await expect(call).rejects.toBeInstanceOf(AbortedError);
     expect(s.hits).toHaveLength(1);
   });
