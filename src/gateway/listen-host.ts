@@ -54,7 +54,8 @@ function isSelf(host: string): boolean {
 /**
  * An upstream at `hostname:port` is `listener` itself: the same port, and the same address as
  * written (after a URL's normalization), or a wildcard listener and an address of this host
- * (loopback, `localhost`), or a loopback listener and a wildcard upstream. Such an upstream
+ * (loopback, `localhost`), or a loopback listener and a wildcard upstream (or `localhost`, at
+ * 127.0.0.1 or ::1). Such an upstream
  * sends every request back into the gateway (hostile-26: `--check` passed an upstream on the
  * proxy's own port, and every request went round until a slot ran out, answered 503
  * `concurrency`). Host names other than `localhost` are compared as written (no lookup), and
@@ -69,5 +70,6 @@ export function reachesListener(upstream: { hostname: string; port: number }, li
   // 0.0.0.0 binds IPv4 only; `::` both families (node's default dual stack).
   if (own === '0.0.0.0') return isSelf(up) && (isIP(up) !== 6 || up.startsWith('::ffff:'));
   if (WILDCARDS.has(own)) return isSelf(up);
-  return isSelf(own) && WILDCARDS.has(up);
+  // `localhost` names the loopback addresses: at a listener on 127.0.0.1 or ::1 (the admin listener's default), it reaches it.
+  return isSelf(own) && (WILDCARDS.has(up) || (up === 'localhost' && (own === '127.0.0.1' || own === '::1')));
 }

@@ -185,6 +185,9 @@ describe('an upstream that is the gateway itself (hostile-26)', () => {
     const r = await check(`upstreams:\n  app: { url: "http://127.0.0.1:9901" }\nlisten: { host: 127.0.0.1, port: 18087 }\nroutes: [ { path: / } ]\n`);
     expect(r).toMatchObject({ code: 2, stderr: `sluice.yaml:2: upstreams.app.url: expected an address other than the gateway's own admin listener (127.0.0.1:9901: /status, /metrics and the dashboard would be served to every client of the proxy), found "http://127.0.0.1:9901"\n` });
     expect((await check(`upstreams:\n  app: { url: "http://127.0.0.1:9901" }\nlisten: { host: 127.0.0.1, port: 18087 }\nadmin: { enabled: false }\nroutes: [ { path: / } ]\n`)).code).toBe(0);
+    // `localhost` at a loopback listener's port (the admin listener's default 127.0.0.1:9901): localhost is that address.
+    const named = await check(`upstreams:\n  app: { url: "http://localhost:9901" }\nlisten: { host: 127.0.0.1, port: 18087 }\nroutes: [ { path: / } ]\n`);
+    expect(named).toMatchObject({ code: 2, stderr: `sluice.yaml:2: upstreams.app.url: expected an address other than the gateway's own admin listener (127.0.0.1:9901: /status, /metrics and the dashboard would be served to every client of the proxy), found "http://localhost:9901"\n` });
   });
 
   it('another port, another address, an IPv6 loopback behind a 0.0.0.0 listener, or port 0: fine', async () => {
