@@ -377,6 +377,8 @@ export class Forwarding implements PoolHandler {
     this.#freed = freed;
     if (why === 'slot') this.ctx.onSlowReader('cut');
     this.clientGone();
+    // Gone before (abandonForwarding), its permit ended: nothing will call `freed` later — free now.
+    if (this.#freed !== undefined && (this.permit === undefined || this.permit.released)) this.#releaseGone();
     this.res.destroy();
   }
 
