@@ -4,7 +4,9 @@
 // client request fanned out into about `concurrency` requests, each holding a slot until its
 // queue timeout, and the client got a 504 or 503 after it.
 import type { IncomingMessage } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { MAX_SLUICE_HOPS, messageVerdict, sluiceHops } from '../../src/gateway/message-checks.js';
 import { cleanup, deadPort, get, oneRoute, startInProcess } from './helpers.js';
 
@@ -30,10 +32,33 @@ describe('sluiceHops: the entries of Via received by a sluice gateway', () => {
   });
 });
 
-describe('a gateway whose upstream is itself', () => {
+describe('a gateway whose upstream leads back to itself', () => {
   it('answers 508 loop_detected after MAX_SLUICE_HOPS passes, not a slot per pass until the queue times out', async () => {
+    // Through a TCP relay: an upstream at the gateway's own address and port is refused by the
+    // config check (e1731ef); a loop it cannot see — a relay, a DNS name for this host, a chain —
+    // is what the Via count is for.
     const port = await deadPort();
-    const gw = await startInProcess({ ...oneRoute(`http://127.0.0.1:${port}`, '5s'), listen: { host: '127.0.0.1', port }, policies: { default: { concurrency: { limit: 50, queue: 100, queueTimeout: '2s' } } } });
+    const piped = new Set<Socket>();
+    const relay = createServer((c) => {
+      const to = connect(port, '127.0.0.1');
+      for (const sock of [c, to]) {
+        piped.add(sock);
+        sock.on('close', () => piped.delete(sock));
+      }
+      c.pipe(to).pipe(c);
+      c.on('error', () => to.destroy());
+      to.on('error', () => c.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          relay.close(() => resolve());
+          for (const sock of piped) sock.destroy();
+        }),
+    );
+    const relayPort = (relay.address() as AddressInfo).port;
+    const gw = await startInProcess({ ...oneRoute(`http://127.0.0.1:${relayPort}`, '5s'), listen: { host: '127.0.0.1', port }, policies: { default: { concurrency: { limit: 50, queue: 100, queueTimeout: '2s' } } } });
     const r = await get(`${gw.url}/x`);
     expect(r.status).toBe(508);
     expect(JSON.parse(r.body)).toMatchObject({ reason: 'loop_detected' });
