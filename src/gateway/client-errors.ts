@@ -22,7 +22,7 @@ import { listHas } from './header-lists.js';
 import { heldTimeout } from './held-timeouts.js';
 import type { HeldReads } from './held-timeouts.js';
 import { CHUNKED_NOT_FINAL } from './message-checks.js';
-import { abandonForwarding } from './proxy.js';
+import { abandonForwarding } from './forwarded-response.js';
 import { ALLOWED_METHODS, lingerAfterEnd, rawProblem, writeProblem } from './responses.js';
 
 

@@ -49,7 +49,7 @@ import { startPrimary } from './primary.js';
 import { SlotLeases } from './slot-leases.js';
 import { answerUnsent } from './crash-answers.js';
 import type { CrashAnswers } from './crash-answers.js';
-import { forwarded } from './proxy.js';
+import { forwarded } from './forwarded-response.js';
 import { openStoreShare } from './store-share.js';
 import type { WorkerShare } from './worker-share.js';
 

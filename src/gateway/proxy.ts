@@ -43,39 +43,9 @@ import type { Hold } from './memory-budget.js';
 import type { CutReason } from './slow-readers.js';
 import { relayInterim } from './interim-responses.js';
 import { Leftover } from './leftover.js';
+import { watchDrain, watchForwarded } from './forwarded-response.js';
 export type { ForwardContext } from './forward-context.js';
 import { describe, failureOf, reasonPhraseFault, transferCodingFault, type UpstreamFailure, writeFailure, writeHeadTooLarge } from './upstream-failures.js';
-
-/** The forwarding of a response in flight, on the response itself (abandonForwarding and the shared listeners below read it). */
-const kForwarding = Symbol('sluice.gateway.forwarding');
-type Forwarded = ServerResponse & { [kForwarding]?: Forwarding };
-
-/** Whether the request of `res` was handed to the upstream (undici): it may be working on it. */
-export function forwarded(res: ServerResponse): boolean {
-  return (res as Forwarded)[kForwarding] !== undefined;
-}
-
-/**
- * The client's request turned out malformed after it was forwarded (its body broke the
- * parser: client-errors.ts): end its forwarding now, before undici sends it if it has not
- * yet, as a client that went away ('ignored', the upstream request aborted).
- */
-export function abandonForwarding(res: ServerResponse): void {
-  (res as Forwarded)[kForwarding]?.clientGone();
-}
-
-// The response's listeners, one function each for every request (`this` is the response): no
-// closures per request. A response closes once and finishes once (node:http guards both), so
-// `on`, not `once` (whose wrapper costs every request).
-function onForwardedClose(this: Forwarded): void {
-  const f = this[kForwarding];
-  if (f === undefined) return;
-  f.done();
-  if (!this.writableFinished) f.clientGone();
-}
-
-const onForwardedFinish = function (this: Forwarded): void { this[kForwarding]?.done(); };
-const onForwardedDrain = function (this: Forwarded): void { this[kForwarding]?.drained(); };
 
 /** One request's trip upstream and back: undici's dispatch handler (upstream-dispatch.ts hands it to undici). */
 export class Forwarding implements PoolHandler {
@@ -122,9 +92,7 @@ export class Forwarding implements PoolHandler {
     readonly own: readonly HeaderPair[],
     readonly body: RequestBody,
   ) {
-    (res as Forwarded)[kForwarding] = this;
-    res.on('close', onForwardedClose);
-    res.on('finish', onForwardedFinish);
+    watchForwarded(res, this);
   }
 
   /** Given up on before undici sent it (UpstreamPool drops it from its queue: PoolHandler). */
@@ -266,7 +234,7 @@ export class Forwarding implements PoolHandler {
     // 'drain' (listened for from the first write it did not take at once) lets go of that.
     if (!this.#drainWatched) {
       this.#drainWatched = true;
-      res.on('drain', onForwardedDrain);
+      watchDrain(res);
     }
     this.#watchWrites();
     this.#held ??= this.ctx.responseMemory.hold();

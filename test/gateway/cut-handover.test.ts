@@ -158,25 +158,26 @@ describe('a response whose client leaves mid-body', () => {
   /** The gateway before `up` with one slot, queue behind it. */
   const oneSlot = (up: string): Promise<Gateway> => startInProcess({ ...config(up), routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 10, queueTimeout: '30s' } } }] });
 
-  it('a rest within the bound is read out: the slot comes back when the upstream is done, and its connection is kept', { timeout: 60_000 }, async () => {
+  /** A client leaves `path` mid-body, then the next request (which waits for the one slot) is answered in full, and the upstream never held 2. */
+  async function leaveThenNext(path: string): Promise<{ up: Awaited<ReturnType<typeof partUpstream>>; gw: Gateway }> {
     const up = await partUpstream();
     const gw = await oneSlot(up.url);
-    await leaveMidBody(gw.url, '/part');
-    // The next request waits for the slot until /part is complete at the upstream, then takes its connection.
+    await leaveMidBody(gw.url, path);
     const next = await get(`${gw.url}/small`);
     expect(`${next.status} ${next.body}`).toBe('200 small');
     expect(up.peak()).toBe(1);
+    return { up, gw };
+  }
+
+  it('a rest within the bound is read out: the slot comes back when the upstream is done, and its connection is kept', { timeout: 60_000 }, async () => {
+    // The next request waits for the slot until /part is complete at the upstream, then takes its connection.
+    const { up } = await leaveThenNext('/part');
     // Before: the gone client's upstream request was aborted at once (a second connection, and 2 in flight at limit 1).
     expect(up.opened()).toBe(1);
   });
 
   it('a rest that does not end: the connection is closed at the bound (500 ms), and the slot comes back', { timeout: 60_000 }, async () => {
-    const up = await partUpstream();
-    const gw = await oneSlot(up.url);
-    await leaveMidBody(gw.url, '/endless');
-    const next = await get(`${gw.url}/small`);
-    expect(`${next.status} ${next.body}`).toBe('200 small');
-    expect(up.peak()).toBe(1);
+    const { up, gw } = await leaveThenNext('/endless');
     expect(await within(10_000, () => up.now() === 0, 20)).toBe(true);
     expect(gw.status().counters.admitted).toBe(2);
   });
