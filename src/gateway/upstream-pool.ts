@@ -23,10 +23,16 @@
 import type { Client, Dispatcher } from 'undici';
 import { undici } from './peers.js';
 
+/** The longest wait for a connection to the upstream, ms: undici's default, kept as the cap of a longer `timeout`. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface UpstreamPoolOptions {
   /** At most this many connections (the upstream's `maxSockets`). */
   readonly connections: number;
-  /** No response head this long after the request went out: the request fails (a 504), ms. */
+  /**
+   * No response head this long after the request went out: the request fails (a 504), ms. A
+   * connect bounds by it too, at most CONNECT_TIMEOUT_MS (undici's own default).
+   */
   readonly headersTimeout: number;
   /** A response body silent this long: the request fails, ms. */
   readonly bodyTimeout: number;
@@ -194,6 +200,9 @@ export class UpstreamPool {
       pipelining: 1,
       headersTimeout: this.#options.headersTimeout,
       bodyTimeout: this.#options.bodyTimeout,
+      // A connect that never completes (SYNs dropped: a host gone, a full accept queue) held the
+      // slot for undici's 10 s whatever the upstream's timeout said (hostile-27).
+      connectTimeout: Math.min(this.#options.headersTimeout, CONNECT_TIMEOUT_MS),
     });
     client.on('connect', () => this.#connected++);
     client.on('disconnect', () => this.#connected--);
