@@ -19,6 +19,7 @@ import { FailurePolicy, describeError } from './failure-policy.js';
 import { HandlerTimeoutError, runWithin } from './handler-timeout.js';
 import { nonEmpty } from './options.js';
 import type { BrokerSource } from './source.js';
+import { argSource } from './source.js';
 import { argOptions } from '../core/option-keys.js';
 
 /** `signal` aborts when the handler outlasts `handlerTimeoutMs` (its reason a HandlerTimeoutError): stop the work there. */
@@ -173,6 +174,7 @@ export class BrokerConsumer {
   #peakHeld = 0;
 
   constructor(source: BrokerSource, handler: Handler, options: BrokerConsumerOptions = {}) {
+    argSource(source, ['pull'], 'a broker source (an object with name and pull())');
     if (typeof handler !== 'function') throw new InvalidArgumentError('handler', 'a function', handler);
     argOptions('BrokerConsumer', options);
     optKnownKeys('BrokerConsumer', options, CONSUMER_KEYS);

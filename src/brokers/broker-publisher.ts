@@ -11,8 +11,12 @@ import type { Publisher } from '../streams/index.js';
 import { publisher } from '../streams/index.js';
 import type { Delivery } from './delivery.js';
 import type { BrokerSource } from './source.js';
+import { argSource } from './source.js';
+import { InvalidArgumentError } from '../core/index.js';
 
 export function brokerPublisher(source: BrokerSource, onTake?: (delivery: Delivery) => void): Publisher<Delivery> {
+  argSource(source, ['pull'], 'a broker source (an object with name and pull())');
+  if (onTake !== undefined && typeof onTake !== 'function') throw new InvalidArgumentError('onTake', 'a function', onTake);
   return publisher<Delivery>(
     () => ({
       pull: (emitter) =>

@@ -9,6 +9,7 @@ import { optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { Signal, WatermarkOptions } from '../pressure/index.js';
 import { customSignal } from '../pressure/index.js';
 import { nonEmpty } from './options.js';
+import { argSource } from './source.js';
 import { optClock } from '../core/options.js';
 
 export interface LagSource {
@@ -55,6 +56,7 @@ export class LagMonitor {
   readonly #listeners = new Set<(r: LagReading) => void>();
 
   constructor(source: LagSource, options: LagMonitorOptions = {}) {
+    argSource(source, ['lag'], 'a lag source (an object with name and lag(): a broker source)');
     optKnownKeys('LagMonitor', options, LAG_MONITOR_KEYS);
     this.source = source;
     this.name = options.name === undefined ? source.name : nonEmpty('name', options.name);

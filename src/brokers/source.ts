@@ -42,6 +42,16 @@ export interface BrokerSource {
 }
 
 /**
+ * A source argument, checked: an object with a string `name` and the methods the caller uses
+ * (`pull` for a publisher or consumer, `lag` for a LagMonitor) — else InvalidArgumentError
+ * naming `source`, not a TypeError from the first read of `source.name`.
+ */
+export function argSource(source: unknown, methods: readonly ('pull' | 'lag')[], expected: string): void {
+  const s = source as Partial<Record<string, unknown>> | null;
+  if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || methods.some((m) => typeof s[m] !== 'function')) throw new InvalidArgumentError('source', expected, source);
+}
+
+/**
  * The `max` of a pull, checked: an integer >= 1, or Infinity (unbounded, as the streams layer's
  * demand): read as Number.MAX_SAFE_INTEGER. Anything else throws InvalidArgumentError — a broker
  * would otherwise refuse it (`COUNT must be > 0`), send more than it (a fetch of 0 or NaN is

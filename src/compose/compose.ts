@@ -15,6 +15,14 @@ export interface ComposeOptions extends GateOptions {
   readonly gates: readonly Gate[];
 }
 
+const GATE = 'a gate (an object with name and admit())';
+
+/** Whether `g` can stand in the chain: read for its name and clock, asked with admit(). */
+function isGate(g: unknown): boolean {
+  const gate = g as Partial<Gate> | null;
+  return typeof gate === 'object' && gate !== null && typeof gate.admit === 'function' && typeof gate.name === 'string';
+}
+
 export class ComposedGate extends GateBase {
   readonly kind: string = 'composed';
   readonly gates: readonly Gate[];
@@ -25,6 +33,9 @@ export class ComposedGate extends GateBase {
     if (!Array.isArray(options.gates as unknown)) throw new InvalidOptionError('gates', 'an array of gates', options.gates);
     const first = options.gates[0];
     if (first === undefined) throw new InvalidOptionError('gates', 'at least one gate', options.gates);
+    options.gates.forEach((g: unknown, i) => {
+      if (!isGate(g)) throw new InvalidOptionError(`gates[${i}]`, GATE, g);
+    });
     super({ clock: first.clock, ...options }, options.gates.map((g) => g.name).join('+'));
     for (const g of options.gates) {
       if (g.clock !== this.clock) throw new InvalidOptionError('gates', `gates on one clock (${g.name} has another)`, g.name);
@@ -86,5 +97,9 @@ export class ComposedGate extends GateBase {
 
 /** `compose(a, b, c)`: a gate that asks a, then b, then c. */
 export function compose(...gates: Gate[]): ComposedGate {
+  // The gates are its arguments: one that is not a gate is the caller's argument gone wrong.
+  gates.forEach((g: unknown, i) => {
+    if (!isGate(g)) throw new InvalidArgumentError(`gates[${i}]`, GATE, g);
+  });
   return new ComposedGate({ gates });
 }

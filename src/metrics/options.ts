@@ -5,6 +5,8 @@ import type { PressureSnapshot } from '../pressure/index.js';
 import type { RetryBudgetStats } from '../retry/index.js';
 import { TenantLabel } from './tenant-label.js';
 import { optClock } from '../core/options.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import type { OptionKeyMap } from '../core/option-keys.js';
 
 /** What gauges read at collection time: any gate (its `stats()`); `on` is needed for `events: 'gates'`. */
 export interface StatsSource {
@@ -135,6 +137,24 @@ export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0
 
 export const METRICS_DEFAULTS = { events: 'channels', tenantOverflow: 'other', tenantHalfLifeMs: 60_000, latencyBuckets: LATENCY_BUCKETS, queueWaitBuckets: LATENCY_BUCKETS } as const;
 
+/** The options both adapters read; each adds its own (`meter`, `registry`) and checks the keys with {@link metricsConfig}. */
+export const METRICS_KEY_MAP: OptionKeyMap<MetricsOptions> = {
+  gates: true,
+  monitors: true,
+  budgets: true,
+  brokers: true,
+  consumers: true,
+  signalLatency: true,
+  events: true,
+  filter: true,
+  tenantLabel: true,
+  latencyBuckets: true,
+  queueWaitBuckets: true,
+};
+const METRICS_KEYS = optionKeys(METRICS_KEY_MAP);
+const SIGNAL_LATENCY_KEYS = optionKeys<{ readonly intervalMs: number }>({ intervalMs: true });
+const TENANT_LABEL_KEYS = optionKeys<TenantLabelOptions>({ maxValues: true, overflow: true, halfLifeMs: true, clock: true, keys: true });
+
 export interface MetricsConfig {
   readonly gates: () => Iterable<StatsSource>;
   readonly monitors: () => Iterable<SnapshotSource>;
@@ -150,7 +170,12 @@ export interface MetricsConfig {
   readonly queueWaitBuckets: readonly number[];
 }
 
-export function metricsConfig(o: MetricsOptions): MetricsConfig {
+/**
+ * The shared options, checked once: `owner` names the adapter in the error of an unknown key,
+ * `known` is every key it reads (the shared ones and its own).
+ */
+export function metricsConfig(o: MetricsOptions, owner = 'metrics', known: readonly string[] = METRICS_KEYS): MetricsConfig {
+  optKnownKeys(owner, o, known);
   const gates = sources('gates', o.gates);
   const monitors = sources('monitors', o.monitors);
   const budgets = sources('budgets', o.budgets);
@@ -159,6 +184,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
   let signalLatencyMs: number | undefined;
   if (o.signalLatency !== undefined) {
     if (typeof o.signalLatency !== 'object' || o.signalLatency === null) throw new InvalidOptionError('signalLatency', 'an object { intervalMs }', o.signalLatency);
+    optKnownKeys('signalLatency', o.signalLatency, SIGNAL_LATENCY_KEYS, 'signalLatency.');
     signalLatencyMs = optInt('signalLatency.intervalMs', o.signalLatency.intervalMs, 10, 60_000);
   }
   const events = optOneOf('events', o.events ?? METRICS_DEFAULTS.events, ['channels', 'gates'] as const);
@@ -196,6 +222,7 @@ export function metricsConfig(o: MetricsOptions): MetricsConfig {
   let tenant: TenantLabel | undefined;
   if (o.tenantLabel !== undefined) {
     if (typeof o.tenantLabel !== 'object' || o.tenantLabel === null) throw new InvalidOptionError('tenantLabel', 'an object { maxValues }', o.tenantLabel);
+    optKnownKeys('tenantLabel', o.tenantLabel, TENANT_LABEL_KEYS, 'tenantLabel.');
     const maxValues = optInt('tenantLabel.maxValues', o.tenantLabel.maxValues, 1, 10_000);
     const overflow = o.tenantLabel.overflow ?? METRICS_DEFAULTS.tenantOverflow;
     if (typeof overflow !== 'string' || overflow.length === 0) throw new InvalidOptionError('tenantLabel.overflow', 'a non-empty string', overflow);

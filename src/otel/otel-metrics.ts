@@ -10,14 +10,16 @@
 import { metrics } from '@opentelemetry/api';
 import type { BatchObservableCallback, Counter, Histogram, Meter, Observable } from '@opentelemetry/api';
 import { InvalidOptionError } from '../core/index.js';
-import { argOptions } from '../core/option-keys.js';
-import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS } from '../metrics/index.js';
+import { argOptions, optionKeys } from '../core/option-keys.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, METRICS_KEY_MAP, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS } from '../metrics/index.js';
 import type { CounterKey, EventRecording, HistogramKey, MetricsOptions, ReadingKey } from '../metrics/index.js';
 
 export interface OtelMetricsOptions extends MetricsOptions {
   /** The meter the instruments are created on. @default metrics.getMeter('sluice') */
   readonly meter?: Meter;
 }
+
+const OTEL_KEYS = optionKeys<OtelMetricsOptions>({ ...METRICS_KEY_MAP, meter: true });
 
 export class OtelMetrics {
   readonly meter: Meter;
@@ -34,7 +36,7 @@ export class OtelMetrics {
     argOptions('OtelMetrics', options);
     const meter = options.meter ?? metrics.getMeter('sluice');
     if (typeof meter?.createCounter !== 'function') throw new InvalidOptionError('meter', 'an OpenTelemetry Meter', meter);
-    const c = metricsConfig(options);
+    const c = metricsConfig(options, 'OtelMetrics', OTEL_KEYS);
     this.meter = meter;
     for (const key of COUNTER_KEYS) {
       const spec = INSTRUMENTS[key];

@@ -9,16 +9,18 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../core/index.js';
-import { argOptions } from '../core/option-keys.js';
+import { argOptions, optionKeys } from '../core/option-keys.js';
 import { CounterBatch } from './counter-batch.js';
 import { RegistryHistogram } from './registry-histogram.js';
-import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
+import { COUNTER_KEYS, GAUGE_KEYS, HISTOGRAM_KEYS, INSTRUMENTS, metricsConfig, METRICS_KEY_MAP, READ_COUNTER_KEYS, readGauges, recordEvents, SIGNAL_LATENCY_BUCKETS, TENANT_COUNTERS } from '../metrics/index.js';
 import type { CounterKey, EventRecording, GaugeReading, HistogramKey, InstrumentKey, Labels, MetricsConfig, MetricsOptions, ReadingKey } from '../metrics/index.js';
 
 export interface PrometheusMetricsOptions extends MetricsOptions {
   /** The registry the metrics are registered with (`new Registry()`, or prom-client's global `register`). */
   readonly registry: Registry;
 }
+
+const PROMETHEUS_KEYS = optionKeys<PrometheusMetricsOptions>({ ...METRICS_KEY_MAP, registry: true });
 
 export class PrometheusMetrics {
   readonly registry: Registry;
@@ -36,7 +38,7 @@ export class PrometheusMetrics {
     argOptions('PrometheusMetrics', options, false);
     const registry = options.registry;
     if (typeof registry?.registerMetric !== 'function') throw new InvalidOptionError('registry', 'a prom-client Registry', registry);
-    this.#c = metricsConfig(options);
+    this.#c = metricsConfig(options, 'PrometheusMetrics', PROMETHEUS_KEYS);
     this.registry = registry;
     const registers = [registry];
     const labelNames = (key: InstrumentKey): string[] => {

@@ -24,7 +24,8 @@ async function refusal(make: () => unknown): Promise<InvalidOptionError> {
 }
 
 const loose = (o: Record<string, unknown>): never => o as never;
-const noSource = {} as BrokerSource;
+// Never pulled: the options are refused first. (A source without name and pull() is refused as an argument.)
+const noSource = { name: 'none', pull: () => Promise.resolve() } as unknown as BrokerSource;
 const lagSource = { name: 'q', lag: () => Promise.resolve(0) };
 
 describe('brokers: unknown option keys', () => {
