@@ -2,15 +2,16 @@
 // The hostile probes against the built gateway (`npm run build:unchecked` first):
 //
 //   node scripts/hostile/run.mjs [--scenario flags1|flags2|yaml|redis|signals|config|all]
-//                                [--port-base 37000] [--out FILE.md] [--only SUBSTRING]
+//                                [--port-base 37000] [--out FILE.md] [--only SUBSTRING] [--help]
 //
 // Each scenario starts an upstream of its own (in this process), the gateway as a child
 // (`node bin/sluice.js gateway …`), runs its probes and prints one row per probe: what the
 // gateway must answer, what it answered, and FAIL where they differ. Exit 1 on any FAIL.
 // Ports: port-base+1 upstream, +10 proxy, +11 admin, +379 redis-server (signals/redis).
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runConfig } from './config-probes.mjs';
 import { runLoad } from './load-probes.mjs';
@@ -25,9 +26,16 @@ const { values } = parseArgs({
     'port-base': { type: 'string', default: '37000' },
     out: { type: 'string' },
     only: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
   strict: true,
 });
+if (values.help) {
+  // The usage is this file's opening comment (until hostile-27 --help was an unknown option: a stack trace).
+  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  process.stdout.write(`${head.slice(0, head.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+  process.exit(0);
+}
 const BASE = Number(values['port-base']);
 if (!Number.isInteger(BASE) || BASE < 1024 || BASE > 65_000) throw new Error(`--port-base: expected an integer from 1024 to 65000, received ${JSON.stringify(values['port-base'])}`);
 export const PORTS = { upstream: BASE + 1, proxy: BASE + 10, admin: BASE + 11, redis: BASE + 379 };
