@@ -14,7 +14,7 @@ import { argOptions } from '../core/option-keys.js';
 
 export interface SqsProducerOptions extends BoundedProducerOptions, SqsConnectionOptions {}
 
-const SQS_PRODUCER_KEYS = optionKeys<SqsProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, endpoint: true, region: true, credentials: true, client: true });
+const SQS_PRODUCER_KEYS = optionKeys<SqsProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, endpoint: true, region: true, credentials: true, client: true, requestTimeoutMs: true });
 
 export class SqsProducer extends BrokerProducer {
   readonly #client: SQSClient;

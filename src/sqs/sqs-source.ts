@@ -20,7 +20,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys, TIMER_MAX_MS } from '../core/index.js';
 import { redactUrl } from '../brokers/broker-error.js';
 import { sqsError, sqsTransient } from './sqs-errors.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
@@ -39,8 +39,18 @@ export interface SqsConnectionOptions {
   readonly region?: string;
   /** Static credentials; omit to use the SDK's default chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** An SQS client of your own (then endpoint, region and credentials are ignored). */
+  /** An SQS client of your own (then endpoint, region and credentials are ignored; `requestTimeoutMs` is refused: set your client's `requestHandler`). */
   readonly client?: SQSClient;
+  /**
+   * How long one request may wait for the service's answer, ms: past it the request fails as
+   * unanswered (a TimeoutError, tried once more by the SDK). A receive waits its long poll
+   * (`waitTimeS`) longer. So an endpoint that takes the connection and never answers fails an
+   * ack, a receive or `open()` within 2 × this (the SDK's short pause between) instead of the
+   * SDK's own bound, its 15-minute socket idle timeout tried twice. An answer that stalls
+   * midway is bounded by its silence: this plus 20 s (the longest long poll).
+   * Integer in [1, 2147483647]. @default 10000
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface SqsSourceOptions extends SqsConnectionOptions {
@@ -54,11 +64,27 @@ export interface SqsSourceOptions extends SqsConnectionOptions {
   readonly waitTimeS?: number;
 }
 
+export const SQS_DEFAULTS = { requestTimeoutMs: 10_000 } as const;
+/** The longest long poll SQS takes (WaitTimeSeconds), ms. */
+const LONGEST_POLL_MS = 20_000;
+
+/** `requestTimeoutMs`, checked: undefined for a client of one's own (its timeouts are its own). */
+export function sqsRequestTimeout(o: SqsConnectionOptions): number | undefined {
+  if (o.client !== undefined) {
+    if (o.requestTimeoutMs !== undefined) throw new InvalidOptionError('requestTimeoutMs', "absent when a client is given (set your client's requestHandler: { requestTimeout, throwOnRequestTimeout: true })", o.requestTimeoutMs);
+    return undefined;
+  }
+  return optInt('requestTimeoutMs', o.requestTimeoutMs ?? SQS_DEFAULTS.requestTimeoutMs, 1, TIMER_MAX_MS);
+}
+
 export function sqsClient(o: SqsConnectionOptions): SQSClient {
   if (o.client !== undefined) return o.client;
+  const requestTimeout = sqsRequestTimeout(o)!;
   return new SQSClient({
     region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: 2,
+    // Without throwOnRequestTimeout the handler only logs a request past requestTimeout.
+    requestHandler: { requestTimeout, throwOnRequestTimeout: true, socketTimeout: requestTimeout + LONGEST_POLL_MS },
     ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
     ...(o.credentials !== undefined ? { credentials: { ...o.credentials } } : {}),
   });
@@ -117,7 +143,7 @@ class SqsDelivery extends DeliveryBase {
   }
 }
 
-const SQS_SOURCE_KEYS = optionKeys<SqsSourceOptions>({ endpoint: true, region: true, credentials: true, client: true, queue: true, deadLetterQueue: true, visibilityTimeoutS: true, waitTimeS: true });
+const SQS_SOURCE_KEYS = optionKeys<SqsSourceOptions>({ endpoint: true, region: true, credentials: true, client: true, queue: true, deadLetterQueue: true, visibilityTimeoutS: true, waitTimeS: true, requestTimeoutMs: true });
 
 export class SqsSource implements BrokerSource {
   readonly name: string;
@@ -127,11 +153,13 @@ export class SqsSource implements BrokerSource {
   readonly client: SQSClient;
   readonly visibilityTimeoutS: number;
   readonly #waitTimeS: number;
+  /** A receive's bound: its long poll plus requestTimeoutMs (undefined: a client of one's own, its own bound). */
+  readonly #receiveTimeoutMs: number | undefined;
   readonly #ownsClient: boolean;
   readonly #connection = new ConnectionTracker();
   #closed = false;
 
-  private constructor(name: string, queue: string, url: string, deadUrl: string, client: SQSClient, ownsClient: boolean, visibility: number, wait: number) {
+  private constructor(name: string, queue: string, url: string, deadUrl: string, client: SQSClient, ownsClient: boolean, visibility: number, wait: number, requestTimeoutMs: number | undefined) {
     this.name = name;
     this.queue = queue;
     this.url = url;
@@ -140,6 +168,7 @@ export class SqsSource implements BrokerSource {
     this.#ownsClient = ownsClient;
     this.visibilityTimeoutS = visibility;
     this.#waitTimeS = wait;
+    this.#receiveTimeoutMs = requestTimeoutMs === undefined ? undefined : wait * 1000 + requestTimeoutMs;
   }
 
   static async open(options: SqsSourceOptions): Promise<SqsSource> {
@@ -151,12 +180,13 @@ export class SqsSource implements BrokerSource {
     const dead = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}-dead`);
     const visibility = optInt('visibilityTimeoutS', options.visibilityTimeoutS ?? 30, 1, 43_200);
     const wait = optInt('waitTimeS', options.waitTimeS ?? 1, 0, 20);
+    const requestTimeoutMs = sqsRequestTimeout(options);
     const where = sqsWhere(options);
     const client = sqsClient(options);
     try {
       const url = await queueUrl(client, where, queue);
       const deadUrl = await queueUrl(client, where, dead);
-      return new SqsSource(`${where} queue ${JSON.stringify(queue)}`, queue, url, deadUrl, client, options.client === undefined, visibility, wait);
+      return new SqsSource(`${where} queue ${JSON.stringify(queue)}`, queue, url, deadUrl, client, options.client === undefined, visibility, wait, requestTimeoutMs);
     } catch (err) {
       if (options.client === undefined) client.destroy();
       throw err;
@@ -179,7 +209,7 @@ export class SqsSource implements BrokerSource {
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
             MessageAttributeNames: ['All'],
           }),
-          { abortSignal: signal },
+          this.#receiveTimeoutMs === undefined ? { abortSignal: signal } : { abortSignal: signal, requestTimeout: this.#receiveTimeoutMs },
         );
         msgs = r.Messages ?? [];
         this.#connection.up();

@@ -1,12 +1,16 @@
 // A loopback TCP relay in front of a broker that the test can cut (every connection reset, the
-// port refused) and mend (listening again on the same port): an outage of the network between
-// the client and a shared broker, with the broker itself untouched.
+// port refused), stall (every connection, open or new, held open and never answered: a server
+// that accepts and says nothing) and mend (relaying again on the same port): an outage of the
+// network between the client and a shared broker, with the broker itself untouched.
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 
 export class TcpCut {
   readonly #sockets = new Set<Socket>();
+  /** Each relayed client's upstream connection. */
+  readonly #upstreams = new Map<Socket, Socket>();
   #server: Server | undefined;
+  #stalled = false;
 
   private constructor(
     readonly target: { readonly host: string; readonly port: number },
@@ -26,17 +30,30 @@ export class TcpCut {
     s.on('error', () => s.destroy());
   }
 
-  /** Listen (again, on the same port once it had one). */
-  mend(): Promise<void> {
-    if (this.#server !== undefined) return Promise.resolve();
-    const server = createServer((client) => {
-      const upstream = connect(this.target);
-      this.#track(client);
-      this.#track(upstream);
-      client.once('close', () => upstream.destroy());
-      upstream.once('close', () => client.destroy());
-      client.pipe(upstream).pipe(client);
+  #relay(client: Socket): void {
+    this.#track(client);
+    if (this.#stalled) {
+      client.resume(); // read and drop: the request is taken, never answered
+      return;
+    }
+    const upstream = connect(this.target);
+    this.#track(upstream);
+    this.#upstreams.set(client, upstream);
+    client.once('close', () => {
+      this.#upstreams.delete(client);
+      upstream.destroy();
     });
+    upstream.once('close', () => {
+      if (this.#upstreams.delete(client)) client.destroy();
+    });
+    client.pipe(upstream).pipe(client);
+  }
+
+  /** Listen (again, on the same port once it had one), relaying every new connection. */
+  mend(): Promise<void> {
+    this.#stalled = false;
+    if (this.#server !== undefined) return Promise.resolve();
+    const server = createServer((client) => this.#relay(client));
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -45,6 +62,21 @@ export class TcpCut {
         resolve();
       });
     });
+  }
+
+  /**
+   * Answer nothing more: open connections stay open, what the client sends is read and dropped,
+   * and new connections are accepted and treated the same (until mend(); those stay stalled).
+   */
+  stall(): void {
+    this.#stalled = true;
+    for (const [client, upstream] of this.#upstreams) {
+      this.#upstreams.delete(client);
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      upstream.destroy();
+      client.resume();
+    }
   }
 
   /** Reset every relayed connection and stop listening: connects are refused until mend(). */
