@@ -37,6 +37,7 @@
  *   --base=/path/to/checkout         also run that checkout's sluice (its src/) as sluice-base, same client, same rounds,
  *                                    back to back with sluice, each first in half the rounds (bench/lib/redis-order.ts);
  *                                    no sluice-single or sluice-leased then (each side's modules serve one contender)
+ *   --own-redis                      a redis-server of the bench's own, its child, at its priority (bench/lib/own-redis.ts) (not saved)
  *   --label=busy                     save this run, whatever its flags, as redis-<commit>-<label>.{json,md}; --help: this text
  * Results: bench/results/redis-latest.{json,md}, the run before in redis-previous.{json,md}. Needs Redis (REDIS_URL, default 127.0.0.1:6379).
  */
@@ -50,12 +51,12 @@ import { KeyedRateLimiter } from '../src/rate/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { RATE_SCRIPT } from '../src/redis/rate-scripts.js';
 import { redis as redisService } from '../test/brokers/services.js';
-import type { Decide, Run } from './lib/redis-load.js';
 import { gitRevision } from './lib/machine.js';
 import { pct, round1, round2, round3 } from './lib/numbers.js';
+import { startOwnRedis } from './lib/own-redis.js';
 import { exitWithHelp, loadBase, parseFlags } from './lib/redis-flags.js';
 import { abRatio, abRounds, mergeRuns, roundOrder } from './lib/redis-order.js';
-import { closedLoop, hasRedisBenchmark, median, oneDecisionCeiling, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
+import { type Decide, type Run, closedLoop, hasRedisBenchmark, median, oneDecisionCeiling, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 2 : 9;
@@ -73,8 +74,7 @@ const SAVE = !QUICK && !flags.partial;
 const KEYS = 1000;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const load0 = loadavg();
-
-const svc = await redisService();
+const svc = flags.ownRedis ? await startOwnRedis() : await redisService();
 if (!svc.up) {
   console.error(`!!! bench:redis needs Redis at ${svc.url} (REDIS_URL): start redis-server`);
   process.exit(1);

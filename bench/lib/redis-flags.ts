@@ -22,6 +22,8 @@ export interface RedisBenchFlags {
   readonly label?: string;
   /** A checkout of another commit whose sluice runs beside this one (an A/B in one run). */
   readonly base?: string;
+  /** A redis-server of the bench's own (own-redis.ts), not the one at REDIS_URL. */
+  readonly ownRedis?: boolean;
   /** Any flag that narrows the run (then it is not saved as redis-latest). */
   readonly partial: boolean;
 }
@@ -79,6 +81,9 @@ export function parseFlags(argv: readonly string[]): RedisBenchFlags {
       case '--label':
         if (value === undefined || !/^[a-z0-9-]+$/.test(value)) throw new Error(`bench:redis: --label takes a name of lowercase letters, digits and '-' (the results file's suffix); received ${JSON.stringify(value)}`);
         out.label = value;
+        break;
+      case '--own-redis':
+        out.ownRedis = true;
         break;
       case '--base':
         if (value === undefined || !existsSync(`${value}/src/redis/index.ts`)) throw new Error(`bench:redis: --base takes a checkout of sluice (a directory with src/redis/index.ts); received ${JSON.stringify(value)}`);
