@@ -5,9 +5,9 @@
  * Why: common.md runs a benchmark at raised priority (`echo -19 > /proc/self/autogroup; nice
  * -n -19`), and a child inherits both, while the shared server at REDIS_URL runs at the default
  * priority with every other session's work. On a busy host each round trip the bench measures
- * then waits for that server to get a core: in the same minutes (load 11-20, 2 cores) the exact
- * store's open-loop p99 read 356 and 1,074 ms against the shared server and 5.6 and 8.2 ms
- * against its own (bench/results/redis-bc1cd69-busy-own-ab.md). The ceiling (redis-benchmark,
+ * then waits for that server to get a core: in the same minutes (load 12-18, 2 cores) the exact
+ * store's open-loop p99 read 816 and 870 ms against the shared server and 10.9 and 3.6 ms
+ * against its own (bench/results/redis-3e9aea8-busy-own-ab.md). The ceiling (redis-benchmark,
  * also a child) is then measured on that server too.
  */
 import { execFileSync, spawn } from 'node:child_process';
