@@ -32,6 +32,8 @@ import { watchHandoffs } from './handles-in-transit.js';
 import { ClosedCopies, SharedListener, choosePort } from './shared-listener.js';
 import { gatewayGroupLimits, gatewayLimits, mergeStatuses } from './status-merge.js';
 import { PrometheusMerge } from './prometheus-merge.js';
+import { addTotals, statusTotals, withTotals } from './status-totals.js';
+import type { StatusTotals } from './status-totals.js';
 import { withPinnedPort, withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import { ReloadRecord } from './reload-record.js';
@@ -95,6 +97,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const running = withPinnedPort(config, pinned);
   const failedStarts = new WorkerRestarts(logger);
   const slots: Slot[] = [];
+  /** The running totals of the workers that died, as of their last status (status-totals.ts): /status's counts never go back. */
+  const deadTotals: StatusTotals = new Map();
   /** The primary's copy of the proxy listener: closed first when the drain begins (shared-listener.ts). */
   const listener = new SharedListener();
   // Who closed their copy of it in a drain: told once every copy is (the socket no longer listens).
@@ -216,6 +220,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;
+        if (s.status !== undefined) addTotals(deadTotals, statusTotals(s.status));
         deadline.settle();
         calls.failAll(worker, index);
         ledger.drop(holder);
@@ -282,10 +287,12 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     (refreshing ??= Promise.all(
       slots.map(async (s) => {
         // One round trip per worker: its status and its dashboard's sample together.
-        const snap = (await call(s, { t: 'call', op: 'status' }, STATUS_REFRESH_MS).catch(() => undefined)) as WorkerSnapshot | undefined;
+        // With the admin listener, its Prometheus page too: a worker dying between two scrapes takes at most a second's counts with it.
+        const snap = (await call(s, { t: 'call', op: 'status', metrics: resolved.admin.enabled }, STATUS_REFRESH_MS).catch(() => undefined)) as WorkerSnapshot | undefined;
         s.answering = snap !== undefined;
         if (snap === undefined) return killIfSilent(s);
         s.status = snap.status;
+        if (snap.metrics !== undefined) merged.observe(s.index, { process: s.worker.id, text: snap.metrics });
         s.dashboard = resolved.admin.enabled ? snap.dashboard : undefined;
         // What it says it runs: a reload it answered too late for its call is seen here.
         s.generation = snap.generation;
@@ -301,14 +308,14 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   };
   const status = (): PrimaryStatus => {
     const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, exited: s.dead, generation: s.generation, replacing: s.replacing, status: s.status }));
-    // A dead worker's last status is not summed: its connections, in-flight requests and leases are gone with it (hostile pass, session 17).
+    // A dead worker's last status is not summed: its connections, in-flight requests and leases are gone with it (hostile pass, session 17); its totals are carried.
     const statuses = each.flatMap((w) => (w.status === undefined || w.exited ? [] : [w.status]));
     const leases = ledger.slots();
     const summed = mergeStatuses(statuses);
-    const merged = summed === undefined ? undefined : gatewayLimits(summed, statuses[0]!, leases);
+    const merged = withTotals(summed === undefined ? emptyStatus() : gatewayLimits(summed, statuses[0]!, leases), deadTotals);
     const degraded = serving();
     // The reloads are the primary's: one it rejected never reached a worker.
-    return { ...(merged ?? emptyStatus()), state: draining ? 'draining' : (merged?.state ?? 'serving'), reload: reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables(), ...(degraded === undefined ? {} : { degraded }) };
+    return { ...merged, state: draining ? 'draining' : merged.state, reload: reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables(), ...(degraded === undefined ? {} : { degraded }) };
   };
   // The workers' pages as one, their counters carried over a worker's death (prometheus-merge.ts).
   const merged = new PrometheusMerge();

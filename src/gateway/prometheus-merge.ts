@@ -11,9 +11,12 @@
  *   have yet is shown with the carried value alone).
  * - A worker that does not answer a scrape (stopped, dead, not started yet) shows the
  *   counters of the last scrape it answered; its gauges, levels now, are left out.
- * What a worker counted after the last scrape it answered is lost with it, as it would be
- * with any process that died between two scrapes. Until metricsmw a dead worker's series went
- * from the page and came back from 0: `sum(sluice_admissions_total)` fell by its counts.
+ * - The primary's status poll (once a second) brings each worker's page too (`observe`): its
+ *   running totals are taken as a scrape's would be, so a worker that dies between two scrapes
+ *   takes at most the last second's counts with it, not all since the last scrape (until
+ *   metricsfold: a worker killed 14 s into a 15 s scrape interval took 14 s of counts).
+ * Until metricsmw a dead worker's series went from the page and came back from 0:
+ * `sum(sluice_admissions_total)` fell by its counts.
  */
 
 /** A worker's page: its text and which process wrote it (node:cluster's worker id, rising with each fork). */
@@ -50,10 +53,21 @@ export class PrometheusMerge {
   /** Each family's HELP and TYPE lines, in the order first seen; kept for a carried family no page shows now. */
   readonly #heads = new Map<string, string[]>();
   readonly #places: (Place | undefined)[] = [];
+  /** A worker answered a scrape with a page (a poll's page alone does not make one to serve: 503 before, MetricsUnansweredError). */
+  #scraped = false;
 
-  /** Whether any worker ever answered: there is a page to serve. */
+  /** Whether any worker ever answered a scrape: there is a page to serve. */
   get seen(): boolean {
-    return this.#heads.size > 0;
+    return this.#scraped;
+  }
+
+  /**
+   * Worker i's page from outside a scrape (the primary's status poll): its running totals are
+   * kept as a scrape's would be, its levels are not. A worker that dies before the next scrape
+   * is then carried from here, not from the scrape before.
+   */
+  observe(i: number, page: WorkerPage): void {
+    this.#take(i, page, new Map(), () => undefined);
   }
 
   /**
@@ -90,18 +104,8 @@ export class PrometheusMerge {
       else lines.push(line);
     };
     pages.forEach((page, i) => {
-      let place = this.#places[i];
-      // A page older than the place's process (two scrapes crossing a fork) is not this place's any more.
-      const current = page !== undefined && (place === undefined || page.process >= place.process) ? page : undefined;
-      if (current !== undefined) {
-        if (place === undefined) this.#places[i] = place = { process: current.process, last: new Map(), carried: new Map() };
-        else if (current.process !== place.process) {
-          addCounts(place.carried, place.last);
-          place.process = current.process;
-          place.last = new Map();
-        }
-        this.#read(current.text, i, own, add, place.last);
-      }
+      if (page !== undefined) this.#scraped = true;
+      const place = this.#take(i, page, own, add);
       if (place === undefined) return;
       for (const family of new Set([...place.last.keys(), ...place.carried.keys()])) {
         const [last, carried] = [place.last.get(family), place.carried.get(family)];
@@ -113,6 +117,21 @@ export class PrometheusMerge {
     for (const [family, lines] of samples) if (!this.#heads.has(family)) out.push(...lines);
     for (const [family, lines] of own) if (!this.#heads.has(family)) out.push(...lines);
     return `${out.join('\n')}\n`;
+  }
+
+  /** Worker i's page into its place (a page older than the place's process is not taken); the place, if it has one. */
+  #take(i: number, page: WorkerPage | undefined, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void): Place | undefined {
+    let place = this.#places[i];
+    // A page older than the place's process (two scrapes crossing a fork) is not this place's any more.
+    if (page === undefined || (place !== undefined && page.process < place.process)) return place;
+    if (place === undefined) this.#places[i] = place = { process: page.process, last: new Map(), carried: new Map() };
+    else if (page.process !== place.process) {
+      addCounts(place.carried, place.last);
+      place.process = page.process;
+      place.last = new Map();
+    }
+    this.#read(page.text, i, own, add, place.last);
+    return place;
   }
 
   /** Worker i's text: heads kept, levels added as they are, running totals into `counts` (never lower than before: scrapes may cross). */

@@ -13,6 +13,8 @@ export interface WorkerSnapshot {
   readonly dashboard: DashboardSample;
   /** The config generation it runs: the one it started with, or its last reload that succeeded (worker-rollout.ts). */
   readonly generation: number;
+  /** Its Prometheus page, when asked (`metrics: true`) and prom-client is installed: the primary keeps its running totals (prometheus-merge.ts). */
+  readonly metrics?: string;
 }
 
 /** Primary → worker: serve this config (its generation) as worker `index` of `workers`. */
@@ -26,8 +28,9 @@ export interface StartMessage {
 
 /** Primary → worker: a question with an answer (`CallReply` with the same id). */
 export type CallMessage =
-  /** status: answered with a {@link WorkerSnapshot} (its status and its dashboard's sample: one round trip for both). */
-  | { readonly t: 'call'; readonly id: number; readonly op: 'status' | 'metrics' }
+  /** status: answered with a {@link WorkerSnapshot} (its status and its dashboard's sample: one round trip for both; its metrics page too with `metrics`). */
+  | { readonly t: 'call'; readonly id: number; readonly op: 'status'; readonly metrics?: boolean }
+  | { readonly t: 'call'; readonly id: number; readonly op: 'metrics' }
   /** reload: run `config` as `generation` (answered once it serves, or with the reason it could not). */
   | { readonly t: 'call'; readonly id: number; readonly op: 'reload'; readonly config: GatewayConfig; readonly generation: number }
   | { readonly t: 'call'; readonly id: number; readonly op: 'drain'; readonly deadlineMs: number };

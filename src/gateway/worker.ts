@@ -91,7 +91,8 @@ export function runWorker(): void {
       case 'status': {
         // Its own record counts its own reloads (a replacement made none): the generation it runs is the primary's.
         const status = gw.status();
-        return { status: status.reload === undefined ? status : { ...status, reload: { ...status.reload, generation } }, dashboard: gw.dashboard(), generation } satisfies WorkerSnapshot;
+        const metrics = m.metrics === true ? await gw.metrics() : undefined;
+        return { status: status.reload === undefined ? status : { ...status, reload: { ...status.reload, generation } }, dashboard: gw.dashboard(), generation, ...(metrics === undefined ? {} : { metrics }) } satisfies WorkerSnapshot;
       }
       case 'metrics':
         return gw.metrics();

@@ -70,6 +70,33 @@ describe('PrometheusMerge', () => {
     expect(lines(m.merge([{ process: 2, text: page(2, 0) }]))).toContain('a_total{worker="0",gate="g"} 8');
   });
 
+  it('a page observed between scrapes (the status poll) is carried when its worker dies before the next scrape; its levels are not shown', () => {
+    const m = new PrometheusMerge();
+    m.merge([{ process: 1, text: page(3, 1) }, { process: 2, text: page(4, 0) }]);
+    // Worker 0 counted 9 by the last poll, and died before the next scrape.
+    m.observe(0, { process: 1, text: page(9, 5) });
+    const gap = lines(m.merge([undefined, { process: 2, text: page(4, 0) }]));
+    // Before: 3, what it showed at the last scrape.
+    expect(gap).toContain('a_total{worker="0",gate="g"} 9');
+    expect(gap).toContain('h_seconds_count{worker="0"} 9');
+    expect(gap.filter((l) => l.startsWith('f{worker="0"'))).toEqual([]);
+    // Its replacement, seen first by a poll: carried on from 9.
+    m.observe(0, { process: 3, text: page(1, 0) });
+    expect(lines(m.merge([undefined, { process: 2, text: page(4, 0) }]))).toContain('a_total{worker="0",gate="g"} 10');
+    // A poll's page of the dead process, read late, is not taken.
+    m.observe(0, { process: 1, text: page(20, 0) });
+    expect(lines(m.merge([{ process: 3, text: page(2, 0) }, undefined]))).toContain('a_total{worker="0",gate="g"} 11');
+  });
+
+  it('a page observed by a poll alone is no page to serve: a scrape nobody answers is MetricsUnansweredError until one does', async () => {
+    const m = new PrometheusMerge();
+    m.observe(0, { process: 1, text: page(2, 0) });
+    expect(m.seen).toBe(false);
+    await expect(m.scrape([{ process: 1, ask: () => Promise.reject(new Error('timeout')) }], 1000, () => new Map())).rejects.toThrow(MetricsUnansweredError);
+    // The first scrape a worker answers (its replacement): what the poll saw is carried.
+    expect(await m.scrape([{ process: 2, ask: () => Promise.resolve(page(1, 0)) }], 1000, () => new Map())).toMatch(/^a_total\{worker="0",gate="g"\} 3$/m);
+  });
+
   it('a label list that is empty, or a value with ",}" in it, stays as it was; own families stand in for the workers’', () => {
     const m = new PrometheusMerge();
     const text = `# HELP x_total X.\n# TYPE x_total counter\nx_total{} 1\nx_total{route="a,}"} 2\n# HELP d_total Pages.\n# TYPE d_total counter\nd_total{outcome="dropped"} 0\n`;

@@ -1,8 +1,9 @@
 // The primary's /status while a killed worker's replacement starts: the dead worker is shown
 // `exited: true` under workers[], and its last status is left out of the merge — before, it was
 // summed for the seconds until its replacement listened (its open connections, in-flight
-// requests and counts, all gone with it; its leases already dropped from the lease table), and
-// its last store status still counted for /readyz.
+// requests, all gone with it; its leases already dropped from the lease table), and its last
+// store status still counted for /readyz. Its running totals are carried (status-totals.ts):
+// the requests it served were served (until metricsfold they went from the sum too).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,12 +44,14 @@ describe('--workers: a worker killed (SIGKILL)', () => {
     expect(dead.exited).toBe(true);
     expect(dead.status?.counters.requests).toBe(victim.status!.counters.requests);
     expect(after.workers[other.index]!.exited).toBe(false);
-    // Before: 40, the dead worker's requests still summed.
-    expect(after.counters.requests).toBe(other.status!.counters.requests);
+    // Its levels are not summed (before session 17: its open connections still counted); its counts are carried.
+    expect(after.connections).toEqual(after.workers[other.index]!.status!.connections);
+    expect(after.counters.requests).toBe(40);
     expect((await get(`${adminUrl}/readyz`)).status).toBe(200);
     // The replacement listens: shown, not exited, and summed from 0.
     expect(await within(60_000, async () => (await status(adminUrl)).workers[victim.index]!.pid !== victim.pid, 200)).toBe(true);
     const replaced = await status(adminUrl);
     expect(replaced.workers[victim.index]).toMatchObject({ exited: false, restarts: 1 });
+    expect(replaced.counters.requests).toBe(40);
   });
 });
