@@ -37,6 +37,14 @@ export class WaitEstimate {
   readonly #square = new Ewma(LATENCY_ALPHA);
   /** While no release was measured: when the oldest permit granted since the last release was (all still in flight). */
   #since: number | undefined;
+  /**
+   * The estimate that took this one's (adopt: a reload's new gate): it learns what this one
+   * learns after — the permits still in flight here count against its gate, and their ages are
+   * its bound until they come back. Before, a predecessor's permit released after the reload
+   * taught the successor nothing: its bound ran from that permit's grant for as long as the
+   * successor measured no release of its own, refusing callers for a permit long gone.
+   */
+  #heir: WaitEstimate | undefined;
 
   /** The smoothed service time, ms (0 before any release). */
   get serviceMs(): number {
@@ -52,12 +60,14 @@ export class WaitEstimate {
   /** A permit came back without a service-time sample ('ignored', a ballast): the permits granted before it may not all be in flight now. */
   unsampled(): void {
     this.#since = undefined;
+    this.#heir?.unsampled();
   }
 
   /** A permit was released `ms` after its grant. */
   served(ms: number, now: number): void {
     this.#service.add(ms, now);
     this.#square.add(ms * ms, now);
+    this.#heir?.served(ms, now);
   }
 
   /** Mean residual service time of a busy slot, E[S²] / 2·E[S], ms (0 before any release). */
@@ -68,12 +78,18 @@ export class WaitEstimate {
 
   /**
    * Take `from`'s estimates when this one has none (ConcurrencyGate.handOver: a reload's new
-   * gate serves the same work; starting blank, it would hold its moved waiters to the prior).
+   * gate serves the same work; starting blank, it would hold its moved waiters to the prior),
+   * and what `from` learns from now on. `from`'s bound (`#since`) holds here: the permits it
+   * dates are still in flight and count against this gate, and their release or their return
+   * without a sample reaches this estimate (#heir).
    */
   adopt(from: WaitEstimate): void {
+    from.#heir = this;
     if (this.#service.count > 0) return;
     this.#since = from.#since;
-    for (const [mine, theirs] of [[this.#service, from.#service], [this.#square, from.#square], [this.#perPosition, from.#perPosition]] as const) Object.assign(mine, { value: theirs.value, count: theirs.count, sampledAt: theirs.sampledAt });
+    this.#service.copyFrom(from.#service);
+    this.#square.copyFrom(from.#square);
+    this.#perPosition.copyFrom(from.#perPosition);
   }
 
   /** A waiter at queue position `position` (1 = head) was served after waiting `waitedMs`. */

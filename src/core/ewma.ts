@@ -28,6 +28,13 @@ export class Ewma {
     this.count = value > 0 ? 1 : 0;
   }
 
+  /** Take `other`'s state (value, samples, last sample's time): the same estimate goes on here (its alpha stays this one's). */
+  copyFrom(other: Ewma): void {
+    this.value = other.value;
+    this.count = other.count;
+    this.sampledAt = other.sampledAt;
+  }
+
   /** Fold in one sample; `at` is the caller's clock reading, kept as `sampledAt`. */
   add(sample: number, at = 0): number {
     this.value = this.seeded && this.count === 0 ? sample : this.value + this.alpha * (sample - this.value);

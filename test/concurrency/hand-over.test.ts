@@ -61,6 +61,44 @@ describe('ConcurrencyGate.handOver', () => {
     }
   });
 
+  it('the old gate\'s permits released after the hand-over teach the successor: the age of a permit gone is no bound', async () => {
+    const clock = new VirtualClock();
+    const options = { limit: 1, maxQueue: 5, maxWaitMs: 5000, refuseEarly: true, clock } as const;
+    const old = new ConcurrencyGate({ name: 'old', ...options });
+    const held = permit(old.admit()); // granted at 0, before any release: the bound runs from 0
+    clock.advance(1000);
+    const next = new ConcurrencyGate({ name: 'new', ...options });
+    old.handOver(next);
+    clock.advance(100);
+    held.release(); // 1100 ms of service, measured after the reload
+    clock.advance(60_000);
+    const now = permit(next.admit());
+    // One position at 1100 ms is within 80% of 5000: queued. Before, the successor's bound still
+    // ran from the old permit's grant (60 s ago, long released): refused queue_timeout, retryAfterMs 61100.
+    const waiting = next.admit();
+    expect(waiting).toBeInstanceOf(Promise);
+    now.release();
+    expect(await waiting).toMatchObject({ ok: true });
+    ((await waiting) as Permit).release();
+    expect(next.stats()).toMatchObject({ inFlight: 0, queued: 0 });
+    // The old permit's 1100 ms was the successor's first sample.
+    expect(next.serviceMs).toBeGreaterThan(0);
+  });
+
+  it('an old permit back without a sample (ignored) after the hand-over leaves the successor no bound from its grant', () => {
+    const clock = new VirtualClock();
+    const options = { limit: 1, maxQueue: 5, maxWaitMs: 5000, refuseEarly: true, clock } as const;
+    const old = new ConcurrencyGate({ name: 'old', ...options });
+    const held = permit(old.admit());
+    const next = new ConcurrencyGate({ name: 'new', ...options });
+    old.handOver(next);
+    clock.advance(10_000);
+    held.release('ignored');
+    const now = permit(next.admit()); // its own first grant: a bound of 0
+    expect(next.admit()).toBeInstanceOf(Promise);
+    now.release();
+  });
+
   it('a lowered limit admits nobody until what is in flight, old and new, is under it', () => {
     const clock = new VirtualClock();
     const old = new ConcurrencyGate({ name: 'old', limit: 3, clock });
