@@ -3,7 +3,7 @@
  * `sluice gateway --upstream URL --concurrency 50 --queue-timeout 100ms` is
  * `quickConfig({ upstream: URL, concurrency: 50, queueTimeout: '100ms' })`.
  */
-import { argOptions } from '../core/option-keys.js';
+import { argOptions, optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { AlgorithmName, ConcurrencyConfig, GatewayConfig, LogLevel, PolicyConfig, RateLimitConfig } from './config-types.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Duration, Rate } from './units.js';
@@ -41,8 +41,31 @@ export interface QuickOptions {
   readonly storeOnError?: 'open' | 'closed' | 'local';
 }
 
+const QUICK_KEYS = optionKeys<QuickOptions>({
+  upstream: true,
+  port: true,
+  host: true,
+  adminPort: true,
+  concurrency: true,
+  algorithm: true,
+  queue: true,
+  queueTimeout: true,
+  rate: true,
+  burst: true,
+  tenantHeader: true,
+  timeout: true,
+  drainTimeout: true,
+  logLevel: true,
+  trustProxy: true,
+  workers: true,
+  store: true,
+  storeOnError: true,
+});
+
+/** The config of the flags; its values are checked where the gateway checks a config (validateConfig), its keys here. */
 export function quickConfig(o: QuickOptions): GatewayConfig {
   argOptions('quickConfig', o, false);
+  optKnownKeys('quickConfig', o, QUICK_KEYS);
   let concurrency: ConcurrencyConfig | undefined;
   if (o.concurrency !== undefined) {
     const queue = o.queue ?? (o.queueTimeout !== undefined ? GATEWAY_DEFAULTS.flagQueue : undefined);

@@ -2,6 +2,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError } from '../core/errors.js';
 import { redactUrl } from '../core/redact-url.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import type { OptionKeyMap } from '../core/option-keys.js';
 import { optInt, optNumber, optOneOf } from '../core/options.js';
 import { optTenantKeys } from '../core/shown-key.js';
 import type { TenantKeys } from '../core/shown-key.js';
@@ -130,7 +132,39 @@ export function failureConfig(o: FailureOptions, base: FailureConfig, prefix = '
   };
 }
 
+const FAILURE_KEY_MAP: OptionKeyMap<FailureOptions> = { onStoreError: true, instances: true };
+const STORE_KEYS = optionKeys<RedisStoreOptions>({
+  ...FAILURE_KEY_MAP,
+  url: true,
+  cluster: true,
+  client: true,
+  keyPrefix: true,
+  keyNames: true,
+  timeoutMs: true,
+  failures: true,
+  probeMs: true,
+  connectTimeoutMs: true,
+  batch: true,
+  stateEncoding: true,
+});
+
+/** The option names of each view of a RedisStore, the views that take no gate options. */
+const VIEW_KEYS = {
+  rateStore: optionKeys<FailureOptions & { readonly keyNames?: TenantKeys }>({ ...FAILURE_KEY_MAP, keyNames: true }),
+  leasedRateStore: optionKeys<LeasedRateOptions>({ ...FAILURE_KEY_MAP, batch: true, holdMs: true, maxKeys: true, refillAt: true, keyNames: true }),
+  limitStore: optionKeys<FailureOptions & { readonly leaseTtlMs?: number; readonly keyNames?: TenantKeys }>({ ...FAILURE_KEY_MAP, leaseTtlMs: true, keyNames: true }),
+} as const;
+
+/**
+ * The options object of a RedisStore view (`store.rateStore(name, options)`...): an object or
+ * undefined, of known keys only — `RedisStore.rateStore` is named in the error of another one.
+ */
+export function viewOptions(view: keyof typeof VIEW_KEYS, options: unknown): void {
+  optKnownKeys(`RedisStore.${view}`, options, VIEW_KEYS[view]);
+}
+
 export function redisStoreConfig(o: RedisStoreOptions): RedisStoreConfig {
+  optKnownKeys('RedisStore', o, STORE_KEYS);
   const d = REDIS_STORE_DEFAULTS;
   const url = o.url ?? d.url;
   if (o.client === undefined) checkUrl('url', url, o.cluster === true);

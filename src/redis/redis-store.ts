@@ -25,7 +25,7 @@ import { optNumber } from '../core/options.js';
 import type { TenantKeys } from '../core/shown-key.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { keyPart } from './keys.js';
-import { checkUrl, failureConfig, keyNamesOption, leasedRateConfig, redisStoreConfig } from './options.js';
+import { checkUrl, failureConfig, keyNamesOption, leasedRateConfig, redisStoreConfig, viewOptions } from './options.js';
 import type { FailureOptions, LeasedRateOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { loadingError } from './not-ready.js';
@@ -222,6 +222,7 @@ export class RedisStore {
    */
   rateStore(name: string, options: RateStoreOptions = {}): RedisRateStore {
     keyPart('name', name);
+    viewOptions('rateStore', options);
     return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), keyNamesOption('keyNames', options.keyNames, this.config.keyNames));
   }
 
@@ -236,6 +237,7 @@ export class RedisStore {
    */
   leasedRateStore(name: string, options: LeasedRateOptions = {}): LeasedRateStore {
     keyPart('name', name);
+    viewOptions('leasedRateStore', options);
     const { keyNames, ...leasing } = options;
     const o = leasedRateConfig(leasing);
     // Keys as rateStore(name) lays them out, named alike: processes that lease and processes that ask per request share the buckets.
@@ -251,6 +253,7 @@ export class RedisStore {
    * workers lease from their primary, here from Redis). Slot leases last `leaseTtlMs`.
    */
   limitStore(options: FailureOptions & { readonly leaseTtlMs?: number; readonly keyNames?: TenantKeys } = {}): RedisLimitStore {
+    viewOptions('limitStore', options);
     const leaseTtlMs = optNumber('leaseTtlMs', options.leaseTtlMs ?? SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs, 30, 86_400_000);
     return new RedisLimitStore(this.#link, this.config.keyPrefix, failureConfig(options, this.config), { leaseTtlMs, keyNames: keyNamesOption('keyNames', options.keyNames, this.config.keyNames) });
   }

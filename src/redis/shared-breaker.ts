@@ -16,6 +16,8 @@
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { BreakerStateChange } from '../breaker/state-change.js';
 import { optNumber } from '../core/options.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { hashTag, keyNamer, KIND } from './keys.js';
 import { BREAKER_COMMAND } from './lease-scripts.js';
 import { replyNumber } from './redis-rate-store.js';
@@ -28,6 +30,8 @@ export interface SharedBreakerOptions {
   /** Name in Redis (the same in every process). @default the breaker's name */
   readonly name?: string;
 }
+
+const SHARED_BREAKER_KEYS = optionKeys<SharedBreakerOptions>({ syncMs: true, name: true });
 
 export const SHARED_BREAKER_DEFAULTS = { syncMs: 200 } as const;
 
@@ -45,6 +49,8 @@ export class SharedBreaker {
   #warned: string | undefined;
 
   constructor(link: StoreLink, base: string, breaker: CircuitBreaker, options: SharedBreakerOptions = {}) {
+    if (typeof (breaker as Partial<CircuitBreaker> | null)?.onStateChange !== 'function') throw new InvalidArgumentError('breaker', 'a CircuitBreaker', breaker);
+    optKnownKeys('RedisStore.shareBreaker', options, SHARED_BREAKER_KEYS);
     this.#link = link;
     this.breaker = breaker;
     this.syncMs = optNumber('syncMs', options.syncMs ?? SHARED_BREAKER_DEFAULTS.syncMs, 10, 3_600_000);

@@ -27,6 +27,7 @@
 import { abortError, GateBase, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions, GatePermit } from '../core/gate-base.js';
 import { optInt, optNumber } from '../core/options.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { TimerHandle } from '../core/clock.js';
 import { stallAware } from '../core/stall-aware.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/types.js';
@@ -55,6 +56,8 @@ export interface SharedConcurrencyOptions extends GateOptions, FailureOptions {
   /** Idle slots kept leased beyond those in use. Integer >= 0. @default 0 */
   readonly spare?: number;
 }
+
+const SHARED_CONCURRENCY_KEYS = optionKeys<SharedConcurrencyOptions>({ name: true, clock: true, onStoreError: true, instances: true, limit: true, maxQueue: true, maxWaitMs: true, leaseTtlMs: true, pollMs: true, spare: true });
 
 /** In a failure mode with nothing waiting, how often the gate tries the store again, ms. */
 const FALLBACK_RETRY_MS = 100;
@@ -117,6 +120,7 @@ export class SharedConcurrencyGate extends GateBase {
   readonly #deadlines = stallAware(this.clock);
 
   constructor(link: StoreLink, base: string, options: SharedConcurrencyOptions, failure: FailureConfig) {
+    optKnownKeys('RedisStore.concurrency', options, SHARED_CONCURRENCY_KEYS);
     super(options, 'shared-concurrency');
     const d = SHARED_CONCURRENCY_DEFAULTS;
     this.limit = optInt('limit', options.limit, 1);

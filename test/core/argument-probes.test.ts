@@ -7,6 +7,7 @@ import { BrokerConsumer, brokerPublisher, LagMonitor } from '../../src/brokers/i
 import { compose, ComposedGate } from '../../src/compose/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { InvalidArgumentError, InvalidOptionError } from '../../src/core/index.js';
+import { quickConfig } from '../../src/gateway/index.js';
 import { OtelMetrics } from '../../src/otel/index.js';
 import { PrometheusMetrics } from '../../src/prometheus/index.js';
 
@@ -59,5 +60,19 @@ describe('broker entry points check their source', () => {
   });
   it('new BrokerConsumer(undefined, handler) names the source', () => {
     expect(() => new BrokerConsumer(loose(undefined), () => undefined)).toThrow('source: expected a broker source (an object with name and pull()), received undefined');
+  });
+});
+
+describe('quickConfig refuses an unknown option key', () => {
+  it('names the key and the nearest flag', () => {
+    expect(() => quickConfig(loose({ upstream: 'http://127.0.0.1:1', queueTimout: '100ms' }))).toThrow(InvalidOptionError);
+    expect(() => quickConfig(loose({ upstream: 'http://127.0.0.1:1', queueTimout: '100ms' }))).toThrow('queueTimout: expected one of the quickConfig options (did you mean "queueTimeout"?), received "100ms"');
+  });
+  it('lists them when none is near', () => {
+    expect(() => quickConfig(loose({ upstream: 'http://127.0.0.1:1', prefx: 'x' }))).toThrow(/^prefx: expected one of the quickConfig options: upstream, port, host, .*, storeOnError, received "x"$/);
+  });
+  it('takes each of its options', () => {
+    const all = { upstream: 'http://127.0.0.1:1', port: 1, host: 'h', adminPort: false, concurrency: 2, algorithm: 'vegas', queue: 1, queueTimeout: '1s', rate: '5/s', burst: 2, tenantHeader: 'x-t', timeout: '2s', drainTimeout: '3s', logLevel: 'warn', trustProxy: ['10.0.0.0/8'], workers: 2, store: 'redis://127.0.0.1:6379', storeOnError: 'open' } as const;
+    expect(quickConfig(all).upstreams).toEqual({ upstream: { url: all.upstream, timeout: '2s' } });
   });
 });
