@@ -117,7 +117,8 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
       return flags.get('config');
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
-      process.stderr.write(`sluice gateway: ${err.message}\n\n${USAGE}`);
+      // The error, and where the options are: the whole usage after it (40 lines) buried it.
+      process.stderr.write(`sluice gateway: ${err.message}\nRun 'sluice gateway --help' for its options.\n`);
       return null;
     }
   })();

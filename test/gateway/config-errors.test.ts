@@ -199,7 +199,12 @@ describe('sluice gateway --check', () => {
   });
 
   it('a flag given twice exits 2 with both values: one of them was dropped without a word (hostile-8)', async () => {
-    // The usage follows, as after any flag it cannot read.
+    // The error and where to read the options: as after any flag it cannot read, not the whole usage (it buried the error).
+    const HINT = "Run 'sluice gateway --help' for its options.\n";
+    const twice = await gatewayCommandRun(['--port', '1', '--port', '2']);
+    expect(twice).toEqual({ code: 2, stdout: '', stderr: `sluice gateway: --port (listen.port): expected it once, received "1" and "2"\n${HINT}` });
+    expect(await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--prot', '1'])).toEqual({ code: 2, stdout: '', stderr: `sluice gateway: unknown flag --prot\n${HINT}` });
+    expect(await gatewayCommandRun(['--upstream'])).toEqual({ code: 2, stdout: '', stderr: `sluice gateway: --upstream (upstreams.<name>.url): expected a value\n${HINT}` });
     const up = await gatewayCommandRun(['--upstream', 'http://127.0.0.1:1', '--upstream=http://127.0.0.1:2']);
     expect(up.code).toBe(2);
     expect(up.stderr.split('\n')[0]).toBe('sluice gateway: --upstream (upstreams.<name>.url): expected it once, received "http://127.0.0.1:1" and "http://127.0.0.1:2"');
