@@ -53,11 +53,16 @@ export interface UpstreamPoolStats {
 /** A request on one of the pool's connections: passes undici's calls on, and frees the connection when undici says the request is over. */
 class OnConnection implements Dispatcher.DispatchHandler {
   #over = false;
+  /** The upstream answered something (a head, interim or final): never sent again. */
+  #answered = false;
 
   constructor(
     readonly pool: UpstreamPool,
     readonly client: Client,
+    readonly opts: Dispatcher.DispatchOptions,
     readonly handler: Dispatcher.DispatchHandler,
+    /** Already sent again once (sendAgain). */
+    readonly again = false,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
@@ -65,6 +70,7 @@ class OnConnection implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    this.#answered = true;
     return this.handler.onHeaders!(status, raw, resume, statusText);
   }
 
@@ -73,11 +79,13 @@ class OnConnection implements Dispatcher.DispatchHandler {
   }
 
   onComplete(trailers: string[] | null): void {
+    this.pool.served(this.client);
     this.#end();
     this.handler.onComplete!(trailers);
   }
 
-  onError(err: Error): void {
+  onError(err: Error & { code?: string }): void {
+    if (!this.#over && !this.#answered && !this.again && this.pool.sendAgain(this, err)) return;
     this.#end();
     this.handler.onError!(err);
   }
@@ -90,6 +98,18 @@ class OnConnection implements Dispatcher.DispatchHandler {
     this.#over = true;
     this.pool.freed(this.client);
   }
+}
+
+/**
+ * Methods a request of which may be sent again after its connection closed under it with no
+ * answer (RFC 9110 section 9.2.2; RFC 9112 section 9.3.1: never a non-idempotent one, which the
+ * upstream may have acted on).
+ */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** A kept-alive connection closed as the request went out: undici's 'other side closed', a reset, a write to a closed socket. */
+function closedUnder(err: Error & { code?: string }): boolean {
+  return (err.code === 'UND_ERR_SOCKET' && err.message === 'other side closed') || err.code === 'ECONNRESET' || err.code === 'EPIPE';
 }
 
 /** A request's handler; `abandoned`, when true, says it was given up before it was sent. */
@@ -113,6 +133,8 @@ export class UpstreamPool {
   readonly #waiting: Waiting[] = [];
   #waitingHead = 0;
   #connected = 0;
+  /** Requests each client's current connection has completed: one that did is a kept-alive connection. */
+  readonly #served = new WeakMap<Client, number>();
   #drainQueued = false;
   #destroyed = false;
   /** close() was called: no new request; once none waits, every client closes after its own. */
@@ -146,7 +168,27 @@ export class UpstreamPool {
     if (this.#destroyed || this.#closing !== undefined) return void handler.onError!(new Error('the upstream pool is closed'));
     const client = this.waiting === 0 ? this.#take() : undefined;
     if (client === undefined) return void this.#waiting.push({ opts, handler });
-    client.dispatch(opts, new OnConnection(this, client, handler));
+    client.dispatch(opts, new OnConnection(this, client, opts, handler));
+  }
+
+  /** A request on `client`'s connection completed. */
+  served(client: Client): void {
+    this.#served.set(client, (this.#served.get(client) ?? 0) + 1);
+  }
+
+  /**
+   * An upstream that closes an idle kept-alive connection (its idle timeout shorter than
+   * undici's, no `Keep-Alive: timeout` said) races the next request written on it: that request
+   * fails with no answer, the upstream never having read it (hostile-27: answered 502). One of
+   * an idempotent method, on a connection that had served a request, is sent once more, on the
+   * same client (its connection opened anew), which stays taken meanwhile. A microtask later:
+   * undici is still closing the old connection when it reports the error.
+   */
+  sendAgain(on: OnConnection, err: Error & { code?: string }): boolean {
+    if (this.#destroyed || !closedUnder(err) || !IDEMPOTENT.has(on.opts.method) || (this.#served.get(on.client) ?? 0) === 0) return false;
+    this.#served.set(on.client, 0);
+    queueMicrotask(() => on.client.dispatch(on.opts, new OnConnection(this, on.client, on.opts, on.handler, true)));
+    return true;
   }
 
   /**
@@ -204,7 +246,10 @@ export class UpstreamPool {
       // slot for undici's 10 s whatever the upstream's timeout said (hostile-27).
       connectTimeout: Math.min(this.#options.headersTimeout, CONNECT_TIMEOUT_MS),
     });
-    client.on('connect', () => this.#connected++);
+    client.on('connect', () => {
+      this.#connected++;
+      this.#served.set(client, 0);
+    });
     client.on('disconnect', () => this.#connected--);
     this.#clients.push(client);
     return client;
@@ -229,7 +274,7 @@ export class UpstreamPool {
         this.#waitingHead = 0;
       }
       if (client === undefined) w.handler.onError!(new Error('abandoned'));
-      else client.dispatch(w.opts, new OnConnection(this, client, w.handler));
+      else client.dispatch(w.opts, new OnConnection(this, client, w.opts, w.handler));
     }
     if (this.waiting === 0) this.#closing?.();
   }
