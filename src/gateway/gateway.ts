@@ -152,7 +152,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // A store (Redis) replaces the primary as the home of the shared limits, for workers too.
   const store = resolved.store === undefined ? undefined : await openStoreShare(resolved.store, logger, resolved.server.workers);
   const share = store?.share ?? options.share;
-  const leases = share === undefined ? undefined : new SlotLeases(share);
   const crashAnswers = options.crashAnswers;
   const counters: GatewayCounters = newCounters();
   // Held engaged while the pacer holds a storm's connections paused (refusal-pacing.ts).
@@ -165,7 +164,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   // Before the route table: its concurrency gates ask them for room (slow-readers.ts).
   const slowReaders = new SlowReaders(resolved.server.slowReaderCutAfterMs, () => counters.slowReadersYielded++);
-  // With leases (workers, a store), room on its way from the lease counts too (slot-lease.ts leaseRoom).
+  // Leased slots (workers, a store): room on its way from the lease counts too (slot-lease.ts leaseRoom), and slow readers are cut for requests waiting on other workers.
+  const leases = share === undefined ? undefined : new SlotLeases(share, slowReaders);
   const reclaimer = leases?.reclaimer(slowReaders) ?? slowReaders;
   const state: HandlerState = {
     table: new RouteTable(resolved, undefined, options.clock, share, reclaimer),

@@ -5,13 +5,13 @@
  * the channel closes reject: the worker is going away anyway.
  */
 import type { RatePolicy } from '../rate/policy.js';
-import type { SharedLimitStore, SlotGrant, TokenGrant, TokenTable } from '../shared/limit-store.js';
+import type { SharedLimitStore, SlotGrant, SlotUse, TokenGrant, TokenTable } from '../shared/limit-store.js';
 
 /** A worker's call to the primary's ledger. */
 export type LeaseCall =
   | { readonly t: 'lease'; readonly id: number; readonly op: 'takeTokens'; readonly args: readonly [string, RatePolicy, number, number, (TokenTable | undefined)?] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'returnTokens'; readonly args: readonly [string, RatePolicy, number, (TokenTable | undefined)?] }
-  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeSlots'; readonly args: readonly [string, number, number, number?] }
+  | { readonly t: 'lease'; readonly id: number; readonly op: 'takeSlots'; readonly args: readonly [string, number, number, number?, SlotUse?] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'returnSlots'; readonly args: readonly [string, number] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'useTable'; readonly args: readonly [TokenTable, boolean] }
   | { readonly t: 'lease'; readonly id: number; readonly op: 'releaseSlots'; readonly args: readonly [string] };
@@ -49,10 +49,17 @@ export interface LeaseWanted {
   readonly fairShare: number;
 }
 
+/** The primary's ask to give up slots of `name` held by slow readers, for requests waiting on another worker (LeaseLedger.onYield): a running total. */
+export interface LeaseYield {
+  readonly t: 'lease-yield';
+  readonly name: string;
+  readonly asked: number;
+}
+
 export class IpcLimitStore implements SharedLimitStore {
   readonly #send: (m: LeaseCall) => boolean;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  readonly #watched = new Map<string, (fairShare: number) => void>();
+  readonly #watched = new Map<string, { readonly onWanted: (fairShare: number) => void; readonly onYield: ((asked: number) => void) | undefined }>();
   #next = 1;
   #closed = false;
 
@@ -65,7 +72,12 @@ export class IpcLimitStore implements SharedLimitStore {
   handle(m: unknown): boolean {
     const w = m as Partial<LeaseWanted> | null;
     if (w !== null && typeof w === 'object' && w.t === 'lease-wanted') {
-      if (typeof w.name === 'string' && typeof w.fairShare === 'number') this.#watched.get(w.name)?.(w.fairShare);
+      if (typeof w.name === 'string' && typeof w.fairShare === 'number') this.#watched.get(w.name)?.onWanted(w.fairShare);
+      return true;
+    }
+    const y = m as Partial<LeaseYield> | null;
+    if (y !== null && typeof y === 'object' && y.t === 'lease-yield') {
+      if (typeof y.name === 'string' && typeof y.asked === 'number') this.#watched.get(y.name)?.onYield?.(y.asked);
       return true;
     }
     const r = m as Partial<LeaseReply> | null;
@@ -86,8 +98,8 @@ export class IpcLimitStore implements SharedLimitStore {
     return this.#call({ t: 'lease', id: 0, op: 'returnTokens', args: [key, policy, n, table] }) as Promise<void>;
   }
 
-  takeSlots(name: string, limit: number, want: number, inUse?: number): Promise<SlotGrant> {
-    const args: readonly [string, number, number, number?] = inUse === undefined ? [name, limit, want] : [name, limit, want, inUse];
+  takeSlots(name: string, limit: number, want: number, inUse?: number, use?: SlotUse): Promise<SlotGrant> {
+    const args: readonly [string, number, number, number?, SlotUse?] = use !== undefined ? [name, limit, want, inUse ?? 0, use] : inUse === undefined ? [name, limit, want] : [name, limit, want, inUse];
     return this.#call({ t: 'lease', id: 0, op: 'takeSlots', args }) as Promise<SlotGrant>;
   }
 
@@ -103,10 +115,11 @@ export class IpcLimitStore implements SharedLimitStore {
     return this.#call({ t: 'lease', id: 0, op: 'releaseSlots', args: [name] }) as Promise<void>;
   }
 
-  watchSlots(name: string, onWanted: (fairShare: number) => void): () => void {
-    this.#watched.set(name, onWanted);
+  watchSlots(name: string, onWanted: (fairShare: number) => void, onYield?: (asked: number) => void): () => void {
+    const w = { onWanted, onYield };
+    this.#watched.set(name, w);
     return () => {
-      if (this.#watched.get(name) === onWanted) this.#watched.delete(name);
+      if (this.#watched.get(name) === w) this.#watched.delete(name);
     };
   }
 

@@ -183,6 +183,10 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     ledger.onWanted(holder, (name, fairShare) => {
       if (!s.dead && worker.isConnected()) worker.send({ t: 'lease-wanted', name, fairShare });
     });
+    // Asked to cut slow readers holding its slots: requests wait on another worker, none is free (slow-readers.ts).
+    ledger.onYield(holder, (name, asked) => {
+      if (!s.dead && worker.isConnected()) worker.send({ t: 'lease-yield', name, asked });
+    });
     const startedAt = performance.now();
     // A send to a worker that just died fails asynchronously, here: its 'exit' handles the rest.
     worker.on('error', (err) => logger.debug('worker channel error', { worker: index, error: String(err) }));

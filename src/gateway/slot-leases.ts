@@ -8,7 +8,7 @@ import { KeyedRateLimiter } from '../rate/keyed.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import type { SlotGate, SlotReclaimer } from '../concurrency/slot-reclaimer.js';
 import { leaseRoom, SlotLease } from '../shared/slot-lease.js';
-import type { StoreAway } from '../shared/slot-lease.js';
+import type { SlotYielder, StoreAway } from '../shared/slot-lease.js';
 import type { OnStoreError } from '../redis/options.js';
 import type { PolicyInstance } from './policy-instance.js';
 import { concurrencyForm } from './policy-options.js';
@@ -25,6 +25,7 @@ function closeLeasedRates(p: PolicyInstance): void {
 
 export class SlotLeases {
   readonly #share: WorkerShare;
+  readonly #yielder: SlotYielder | undefined;
   readonly #leases = new Map<PolicyInstance, SlotLease>();
   readonly #limits = new WeakMap<SlotLease, number>();
   /** The lease of each leased gate, for the gates' reclaimer (leaseRoom). */
@@ -32,8 +33,10 @@ export class SlotLeases {
   /** Set while the store is away: its failure mode, and its probe period (the Retry-After of a refusal). */
   #away: { readonly onStoreError: OnStoreError; readonly probeMs: number } | undefined;
 
-  constructor(share: WorkerShare) {
+  /** `yielder`: the slow readers, cut when the primary asks for a request waiting on another worker (slot-lease.ts SlotYielder). */
+  constructor(share: WorkerShare, yielder?: SlotYielder) {
     this.#share = share;
+    this.#yielder = yielder;
   }
 
   /** Lease for every policy of `table` that has a fixed concurrency limit and no lease yet. */
@@ -53,6 +56,7 @@ export class SlotLeases {
         batch: Math.max(1, Math.ceil(limit / (4 * n))),
         tickMs: TICK_MS,
         onError: (err) => this.#share.onError(`concurrency lease of ${p.name}`, err),
+        ...(this.#yielder === undefined ? {} : { yielder: this.#yielder }),
       });
       this.#leases.set(p, lease);
       this.#limits.set(lease, limit);

@@ -36,6 +36,7 @@
  *   connection across a sweep — often on a busy machine.)
  */
 import type { ReclaimAsk, SlotGate, SlotReclaimer } from '../concurrency/concurrency-gate.js';
+import type { SlotYielder } from '../shared/slot-lease.js';
 import type { GatewayCounters } from './gateway-counters.js';
 import type { RejectionLog } from './rejection-log.js';
 import type { UpstreamPool } from './upstream-pool.js';
@@ -54,7 +55,7 @@ interface Waiting {
   readonly cut: (why: CutReason, freed: () => void) => void;
 }
 
-export class SlowReaders implements SlotReclaimer {
+export class SlowReaders implements SlotReclaimer, SlotYielder {
   /** Per upstream pool, responses waiting for their clients, oldest first. */
   readonly #byPool = new Map<UpstreamPool, Set<Waiting>>();
   /** Per concurrency gate, the responses waiting for their clients that hold one of its slots, oldest first. */
@@ -126,6 +127,34 @@ export class SlowReaders implements SlotReclaimer {
       if (this.#cut(w, 'slot')) tally.freed++;
     }
     return cut > 0;
+  }
+
+  /** SlotYielder: the responses holding a slot of `gate` that could be cut now (waited at least cutAfterMs), and those cut and still read out. */
+  yieldable(gate: SlotGate): { now: number; freeing: number } {
+    const before = this.#now() - this.cutAfterMs;
+    let now = 0;
+    // Oldest first: the first that has not waited long enough ends the count.
+    for (const w of this.#byGate.get(gate) ?? []) {
+      if (w.since > before) break;
+      now++;
+    }
+    return { now, freeing: this.#freeingOf([gate]) };
+  }
+
+  /**
+   * SlotYielder: cut `n` more of the responses holding a slot of `gate` that have waited
+   * longest (at least cutAfterMs), for requests waiting on other workers (the primary asks,
+   * slot-lease.ts): their slots go back to it once read out. How many were cut.
+   */
+  yieldSlots(gate: SlotGate, n: number): number {
+    const before = this.#now() - this.cutAfterMs;
+    let cut = 0;
+    for (; cut < n; cut++) {
+      const w = this.#oldest([gate], before);
+      if (w === undefined) break;
+      this.#cut(w, 'slot');
+    }
+    return cut;
   }
 
   stop(): void {

@@ -23,7 +23,7 @@
  */
 import { MemoryStore } from '../rate/memory-store.js';
 import type { RatePolicy } from '../rate/policy.js';
-import type { SharedLimitStore, SlotGrant, TokenGrant, TokenTable } from './limit-store.js';
+import type { SharedLimitStore, SlotGrant, SlotUse, TokenGrant, TokenTable } from './limit-store.js';
 
 interface SlotHolding {
   held: number;
@@ -34,6 +34,10 @@ interface SlotHolding {
   told: boolean;
   /** What it said it had in use at its last call (takeSlots' `inUse`): the rest of `held` is idle. */
   inUse: number;
+  /** What it said at its last call of its callers waiting and of the slots its work could give up (takeSlots' `use`; waiting less what that call granted). */
+  use: SlotUse;
+  /** Slots it was asked to give up so far, in all (onYield's running total). */
+  asked: number;
 }
 
 interface SlotPool {
@@ -50,6 +54,8 @@ export class LeaseLedger {
   readonly #slots = new Map<string, SlotPool>();
   /** Per holder, how it is told that another wants slots of a pool it holds some of (onWanted). */
   readonly #wanted = new Map<string, (name: string, fairShare: number) => void>();
+  /** Per holder, how it is asked to give up slots its work could give up (onYield). */
+  readonly #yields = new Map<string, (name: string, asked: number) => void>();
   readonly #now: () => number;
 
   constructor(options: { readonly maxKeys?: number; readonly now?: () => number } = {}) {
@@ -70,20 +76,34 @@ export class LeaseLedger {
     else this.#wanted.set(id, tell);
   }
 
+  /**
+   * Holder `id` is asked (`ask(name, asked)`) to give up slots of pool `name` that its work could
+   * give up (its last `use`): callers wait at another holder, more than the free slots, the idle
+   * ones and those being given up already can serve, and `id` holds slots above its share
+   * (⌊limit / holders⌋) — one it gives up goes back here, and on to the holder that waits, as an
+   * idle slot above the share does. `asked` is the running total. `undefined` stops it; `drop` too.
+   */
+  onYield(id: string, ask: ((name: string, asked: number) => void) | undefined): void {
+    if (ask === undefined) this.#yields.delete(id);
+    else this.#yields.set(id, ask);
+  }
+
   /** The store as one holder sees it. */
   holder(id: string): SharedLimitStore {
-    const watched = new Map<string, (fairShare: number) => void>();
+    const watched = new Map<string, { onWanted: (fairShare: number) => void; onYield: ((asked: number) => void) | undefined }>();
     return {
-      watchSlots: (name, onWanted) => {
-        watched.set(name, onWanted);
-        this.onWanted(id, (n, fairShare) => watched.get(n)?.(fairShare));
+      watchSlots: (name, onWanted, onYield) => {
+        const w = { onWanted, onYield };
+        watched.set(name, w);
+        this.onWanted(id, (n, fairShare) => watched.get(n)?.onWanted(fairShare));
+        this.onYield(id, (n, asked) => watched.get(n)?.onYield?.(asked));
         return () => {
-          if (watched.get(name) === onWanted) watched.delete(name);
+          if (watched.get(name) === w) watched.delete(name);
         };
       },
       takeTokens: (key, policy, min, max, table) => Promise.resolve(this.takeTokens(key, policy, min, max, table)),
       returnTokens: (key, policy, n, table) => Promise.resolve(this.returnTokens(key, policy, n, table)),
-      takeSlots: (name, limit, want, inUse) => Promise.resolve(this.takeSlots(id, name, limit, want, inUse)),
+      takeSlots: (name, limit, want, inUse, use) => Promise.resolve(this.takeSlots(id, name, limit, want, inUse, use)),
       returnSlots: (name, n) => Promise.resolve(this.returnSlots(id, name, n)),
       useTable: (table, using) => Promise.resolve(this.useTable(id, table, using)),
       releaseSlots: (name) => Promise.resolve(this.releaseSlots(id, name)),
@@ -157,13 +177,13 @@ export class LeaseLedger {
     return t;
   }
 
-  takeSlots(id: string, name: string, limit: number, want: number, inUse?: number): SlotGrant {
+  takeSlots(id: string, name: string, limit: number, want: number, inUse?: number, use?: SlotUse): SlotGrant {
     let pool = this.#slots.get(name);
     if (pool === undefined) this.#slots.set(name, (pool = { limit, holders: new Map() }));
     // A reload may change the limit: new grants follow it; holdings above it drain by give-backs.
     pool.limit = limit;
     let h = pool.holders.get(id);
-    if (h === undefined) pool.holders.set(id, (h = { held: 0, want: 0, released: false, told: false, inUse: 0 }));
+    if (h === undefined) pool.holders.set(id, (h = { held: 0, want: 0, released: false, told: false, inUse: 0, use: NO_USE, asked: 0 }));
     h.released = false;
     h.told = false;
     if (inUse !== undefined) h.inUse = inUse;
@@ -172,14 +192,48 @@ export class LeaseLedger {
     const granted = Math.max(0, Math.min(want, limit - used));
     h.held += granted;
     h.want = want - granted;
+    if (use !== undefined) h.use = { ...use, waiting: Math.max(0, use.waiting - granted) };
     const fairShare = this.#fairShare(pool, id);
     let othersShort = 0;
     for (const [k, x] of pool.holders) if (k !== id && x.want > 0) othersShort += Math.max(0, fairShare - x.held);
     if (h.want > 0) this.#tellOthers(name, pool, id);
     // Free, or held idle by the others at their last call: what this holder's waiting callers may get soon (leaseRoom).
+    // And what the others' work could give up above their shares: asked for below once callers wait.
     let idleElsewhere = Math.max(0, limit - used - granted);
-    for (const [k, x] of pool.holders) if (k !== id && !x.released) idleElsewhere += Math.max(0, x.held - x.inUse);
+    for (const [k, x] of pool.holders) if (k !== id && !x.released) idleElsewhere += Math.max(0, x.held - x.inUse) + (x.use.waiting > 0 ? 0 : yieldable(x, shareOf(pool)));
+    this.#askYields(name, pool);
     return { granted, fairShare, othersShort, idleElsewhere };
+  }
+
+  /**
+   * Callers wait at some holders (each less the slots it is giving up itself: its own waiters
+   * take those), more than the free slots, the idle ones and those being given up at holders
+   * with nobody waiting can serve: ask holders with nobody waiting for as many of the slots
+   * their work could give up above their shares. Once per waiter: an ask counts as a slot being
+   * given up from the moment it is sent until the holder's report has seen it (SlotUse.asked).
+   */
+  #askYields(name: string, pool: SlotPool): void {
+    let short = 0;
+    let used = 0;
+    for (const x of pool.holders.values()) {
+      used += x.held;
+      if (x.released) continue;
+      const freeing = x.use.freeing + pendingAsks(x);
+      if (x.use.waiting > 0) short += Math.max(0, x.use.waiting - freeing);
+      else short -= Math.max(0, x.held - x.inUse) + freeing;
+    }
+    short -= Math.max(0, pool.limit - used);
+    const share = shareOf(pool);
+    for (const [k, x] of pool.holders) {
+      if (short <= 0) return;
+      const ask = this.#yields.get(k);
+      if (ask === undefined || x.released || x.use.waiting > 0) continue;
+      const n = Math.min(short, yieldable(x, share));
+      if (n <= 0) continue;
+      x.asked += n;
+      short -= n;
+      ask(name, x.asked);
+    }
   }
 
   /** `id` wants slots and none are free: tell the holders that hold some and want none (once until they call). */
@@ -220,6 +274,7 @@ export class LeaseLedger {
   /** Everything `id` held goes back (its process is gone); the tables it used stay (see the top). */
   drop(id: string): void {
     this.#wanted.delete(id);
+    this.#yields.delete(id);
     for (const [name, pool] of this.#slots) {
       pool.holders.delete(id);
       this.#forgetIfReleased(name, pool);
@@ -255,4 +310,22 @@ export class LeaseLedger {
     for (const [k, h] of pool.holders) if (k !== id && h.want > 0) others = true;
     return others ? Math.floor(pool.limit / pool.holders.size) : pool.limit;
   }
+}
+
+const NO_USE: SlotUse = { waiting: 0, yieldable: 0, freeing: 0, asked: 0 };
+
+/** Asks sent to `h` that its last report had not seen yet. */
+function pendingAsks(h: SlotHolding): number {
+  return Math.max(0, h.asked - h.use.asked);
+}
+
+/** The share every holder of `pool` keeps while all want slots, ⌊limit / holders⌋ (0 when the limit is smaller). */
+function shareOf(pool: SlotPool): number {
+  return Math.floor(pool.limit / pool.holders.size);
+}
+
+/** What `h`'s work could still give up above `share`: what it said it could, less the asks on their way and what it gives up already. */
+function yieldable(h: SlotHolding, share: number): number {
+  const pending = pendingAsks(h);
+  return Math.max(0, Math.min(h.use.yieldable - pending, h.held - share - h.use.freeing - pending));
 }

@@ -81,6 +81,23 @@ export interface SlotGrant {
 }
 
 /**
+ * What a holder tells the store of its callers and of the work that could give its slots up
+ * (SlotLease with a `yielder`: the gateway's slow readers), with each {@link SharedLimitStore.takeSlots}.
+ * A store that can ask holders to give slots up (watchSlots' `onYield`) asks, for callers
+ * waiting at one holder while no slot is free, another that holds slots above its share.
+ */
+export interface SlotUse {
+  /** Callers waiting for a slot at this holder now. */
+  readonly waiting: number;
+  /** Its slots held by work that could give them up now (a response whose client stopped reading long enough). */
+  readonly yieldable: number;
+  /** Its slots being given up: their work was ended, its end not yet complete. */
+  readonly freeing: number;
+  /** The last `asked` this holder received (watchSlots' `onYield`): the asks after it are still on their way. */
+  readonly asked: number;
+}
+
+/**
  * The key table a bucket belongs to (one per rate limiter), for a store that bounds the keys
  * it holds: at most `maxKeys` live ones per table, a new key beyond them refused `full` —
  * the limiter's own `maxKeys`, whichever process asks. A store whose keys expire by
@@ -104,9 +121,11 @@ export interface SharedLimitStore {
    * would use `want` more now (its demand; 0 withdraws it). `want` 0 asks only for the
    * current fair share. `inUse`: the work this holder runs now — a store that can lose its
    * lease data keeps (or puts back) the leases it runs on even above the limit, and leases
-   * what of it runs on none (admitted while the store was away). Default 0.
+   * what of it runs on none (admitted while the store was away). Default 0. `use`: its
+   * callers waiting and the slots its work could give up ({@link SlotUse}); a store that does
+   * not ask holders to give slots up ignores it.
    */
-  takeSlots(name: string, limit: number, want: number, inUse?: number): Promise<SlotGrant>;
+  takeSlots(name: string, limit: number, want: number, inUse?: number, use?: SlotUse): Promise<SlotGrant>;
   /** Give back `n` slots this holder leased. */
   returnSlots(name: string, n: number): Promise<void>;
   /**
@@ -125,8 +144,13 @@ export interface SharedLimitStore {
    * none are free while this holder holds some: it should give back its idle ones above
    * `fairShare` now, not at its next poll. Returns the call that stops it. Absent: the store
    * cannot tell (Redis), and holders learn it by asking.
+   *
+   * `onYield(asked)`: callers of another holder wait, no slot is free, and this holder holds
+   * slots above its share on work that could give them up (its {@link SlotUse}): it should
+   * give up `asked` less the `asked` of its previous call (a running total, so that an ask
+   * repeated or crossed by the holder's own report is never one cut too many).
    */
-  watchSlots?(name: string, onWanted: (fairShare: number) => void): () => void;
+  watchSlots?(name: string, onWanted: (fairShare: number) => void, onYield?: (asked: number) => void): () => void;
   /** Give back everything this holder leased, and stop. Idempotent. */
   close(): Promise<void>;
 }

@@ -42,7 +42,7 @@
 import type { Permit } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import type { SlotGate, SlotReclaimer } from '../concurrency/slot-reclaimer.js';
-import type { SharedLimitStore, SlotGrant } from './limit-store.js';
+import type { SharedLimitStore, SlotGrant, SlotUse } from './limit-store.js';
 
 /** Ticks after its last demand during which a process keeps its fair share. */
 const RECENT_TICKS = 20;
@@ -55,6 +55,18 @@ const ASK_AT_SHARE_TICKS = 10;
  * the others held above it at the store's last answer: their work on those runs on.
  */
 export type StoreAway = { readonly refuseMs: number } | { readonly limit: number; readonly others?: number };
+
+/**
+ * Work holding slots of a gate that could give them up for callers elsewhere (the gateway's
+ * slow readers, slow-readers.ts). The lease tells the store how many (SlotUse), and gives them
+ * up when the store asks (watchSlots' `onYield`): callers wait at another holder and none is free.
+ */
+export interface SlotYielder {
+  /** Slots of `gate` whose work could give them up now, and those being given up (ended, their end not yet complete). */
+  yieldable(gate: SlotGate): { readonly now: number; readonly freeing: number };
+  /** Give up `n` more slots of `gate` (the work that could give them up longest first); how many were. */
+  yieldSlots(gate: SlotGate, n: number): number;
+}
 
 export interface SlotLeaseOptions {
   /** The store's name for this limit (the same in every process). */
@@ -69,6 +81,8 @@ export interface SlotLeaseOptions {
   readonly tickMs: number;
   /** A store call failed (it is retried next tick). */
   readonly onError?: (err: unknown) => void;
+  /** What could give slots of the gate up for callers of other holders (the store asks: watchSlots' `onYield`). */
+  readonly yielder?: SlotYielder;
 }
 
 export class SlotLease {
@@ -98,6 +112,8 @@ export class SlotLease {
   #unwatch: (() => void) | undefined;
   /** Slots free or idle at the other holders at the last grant, when the store tells (SlotGrant.idleElsewhere). */
   #idleElsewhere: number | undefined;
+  /** The store's running total of slots it asked this process to give up, as last received (SlotUse.asked). */
+  #asked = 0;
 
   constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
     this.#gate = gate;
@@ -143,11 +159,31 @@ export class SlotLease {
     this.#timer = setInterval(() => this.#tick(), this.#o.tickMs);
     this.#timer.unref();
     // Told that another holder waits for slots: give back the idle ones now, not at the next poll.
-    this.#unwatch = this.#store.watchSlots?.(this.#o.name, (fairShare) => {
-      if (this.#timer === undefined) return;
-      this.#fairShare = fairShare;
-      this.#tick();
-    });
+    // Asked to give some up (its callers wait, none is free): the slots freed go back at a tick, as idle ones do.
+    this.#unwatch = this.#store.watchSlots?.(
+      this.#o.name,
+      (fairShare) => {
+        if (this.#timer === undefined) return;
+        this.#fairShare = fairShare;
+        this.#tick();
+      },
+      (asked) => this.#yield(asked),
+    );
+  }
+
+  /** The store's running total of slots asked of this process is `asked`: give up the new ones (as many as can be). */
+  #yield(asked: number): void {
+    const n = asked - this.#asked;
+    if (n <= 0) return;
+    this.#asked = asked;
+    if (this.#timer === undefined || this.#retired || this.#away !== undefined) return;
+    this.#o.yielder?.yieldSlots(this.#gate, n);
+  }
+
+  /** What this process tells the store of its callers and of what could give its slots up. */
+  #use(): SlotUse | undefined {
+    const y = this.#o.yielder?.yieldable(this.#gate);
+    return y === undefined ? undefined : { waiting: this.#gate.queued, yieldable: y.now, freeing: y.freeing, asked: this.#asked };
   }
 
   /**
@@ -312,8 +348,9 @@ export class SlotLease {
     // tick per process for nothing (2 workers under a retry storm: ~170 lease calls/s each,
     // all granted 0); ask only now and then, to learn when the others' demand has ended.
     if (want > 0 && othersWant && this.#held >= this.#fairShare && tick % ASK_AT_SHARE_TICKS !== 0) return;
+    const use = this.#use();
     this.#call(
-      this.#store.takeSlots(this.#o.name, this.#o.limit, want, inFlight).then((g) => this.#answered(g)),
+      (use === undefined ? this.#store.takeSlots(this.#o.name, this.#o.limit, want, inFlight) : this.#store.takeSlots(this.#o.name, this.#o.limit, want, inFlight, use)).then((g) => this.#answered(g)),
     );
   }
 

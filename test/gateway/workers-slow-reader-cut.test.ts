@@ -1,0 +1,152 @@
+// A slow reader is cut for a request that waits on ANOTHER worker (the hostile flags2 probe
+// "30 non-readers of 20 MB", on a small scale). With --workers 2 the slots are leased to the
+// workers by the primary: non-readers on worker A hold every slot, worker B holds none, and a
+// request arriving on B waited out its queue and got 503 while A's readers, stalled past
+// slowReaderCutAfter, were cut for nobody (A cut only for its own waiters). One worker cuts one
+// for it and serves it. Which worker a connection lands on is the kernel's choice: the test
+// finds out from each worker's open connections in /status, and keeps a non-reader only when
+// it landed on the other worker than the honest client's. Counts only, no timings.
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, get, onCleanup, sluice, tempDir, upstream, within, WORKERS_START_MS, WORKERS_TEST_MS } from './helpers.js';
+
+afterEach(cleanup);
+
+const LIMIT = 2;
+const BIG = Buffer.alloc(16 * 1024 * 1024, 97);
+
+interface WorkerView {
+  readonly index: number;
+  readonly status?: { readonly connections: { readonly open: number }; readonly counters: { readonly slowReadersHeld: number; readonly slowReadersCut: number } };
+}
+interface View {
+  readonly workers: readonly WorkerView[];
+  readonly counters: { readonly slowReadersCut: number };
+  readonly leases: Record<string, { readonly held: Record<string, number> }>;
+}
+
+/** `/big`: 16 MB in one write; anything else 'small'. Counts in flight from arrival to the response's 'close'. */
+async function countingUpstream(): Promise<{ url: string; peak(): number; now(): number }> {
+  let now = 0;
+  let peak = 0;
+  const up = await upstream((req, res) => {
+    now++;
+    peak = Math.max(peak, now);
+    res.once('close', () => now--);
+    req.resume();
+    if (req.url === '/big') {
+      res.writeHead(200, { 'content-length': String(BIG.length) });
+      res.end(BIG);
+    } else res.end('small');
+  });
+  up.server.keepAliveTimeout = 60_000;
+  return { url: up.url, peak: () => peak, now: () => now };
+}
+
+function yaml(up: string): string {
+  // A queue long enough that the cross-worker hand-over (a few IPC round trips) is never what decides, however busy the host.
+  return `listen: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0 }
+server: { workers: 2, responseBuffer: 64kb, writeTimeout: 5m, slowReaderCutAfter: 1s }
+upstreams:
+  app: { url: "${up}", timeout: 60s }
+routes:
+  - { path: /, policy: { concurrency: { limit: ${LIMIT}, queue: 10, queueTimeout: 20s } } }
+`;
+}
+
+describe('sluice gateway --workers 2: a request waiting on one worker, slow readers holding every slot on the other', () => {
+  it('cuts one of them for it: the request is answered 200, and the upstream never has more than the limit in flight', { timeout: WORKERS_TEST_MS }, async () => {
+    const up = await countingUpstream();
+    const file = join(tempDir(), 'sluice.yaml');
+    writeFileSync(file, yaml(up.url));
+    const gw = sluice(['gateway', '--config', file]);
+    const l = await gw.waitFor('listening', WORKERS_START_MS);
+    const url = new URL(String(l['url']));
+    const adminUrl = String(l['adminUrl']);
+    const view = async (): Promise<View> => JSON.parse((await get(`${adminUrl}/status`)).body) as View;
+    const sockets: Socket[] = [];
+    onCleanup(async () => sockets.forEach((s) => s.destroy()));
+    const open = (): Socket => {
+      const s = connect(Number(url.port), url.hostname);
+      s.on('error', () => undefined);
+      sockets.push(s);
+      return s;
+    };
+    /** Each worker's open connections, by index. */
+    const opened = async (): Promise<number[]> => {
+      const by: number[] = [0, 0];
+      for (const w of (await view()).workers) by[w.index] = w.status?.connections.open ?? 0;
+      return by;
+    };
+    const worker = (v: View, index: number): WorkerView | undefined => v.workers.find((w) => w.index === index);
+    /** Open a connection and tell which worker took it (the one whose count went up). */
+    const place = async (): Promise<{ s: Socket; worker: number }> => {
+      const before = await opened();
+      const s = open();
+      let worker = -1;
+      expect(
+        await within(30_000, async () => {
+          const now = await opened();
+          worker = now.findIndex((n, i) => n > before[i]!);
+          return worker >= 0;
+        }, 50),
+      ).toBe(true);
+      return { s, worker };
+    };
+
+    // The honest client's connection, idle until the slots are all taken.
+    const honest = await place();
+    // Non-readers only on the other worker: a connection the honest one's worker took is closed unused.
+    let readers = 0;
+    for (let tries = 0; readers < LIMIT && tries < 200; tries++) {
+      const { s, worker } = await place();
+      if (worker === honest.worker) {
+        s.destroy();
+        expect(await within(30_000, async () => (await opened())[worker] === 1, 50)).toBe(true);
+        continue;
+      }
+      s.write('GET /big HTTP/1.1\r\nHost: gw\r\n\r\n');
+      s.pause();
+      readers++;
+    }
+    expect(readers).toBe(LIMIT);
+    const other = 1 - honest.worker;
+    const heldBy = (v: View, index: number): number => {
+      const pool = Object.values(v.leases)[0]!;
+      return Object.entries(pool.held).find(([h]) => h.startsWith(`worker-${index}-`))?.[1] ?? 0;
+    };
+    // Every slot leased to the other worker and held by its non-readers; none cut so far (each was admitted on a slot of its own).
+    expect(
+      await within(60_000, async () => {
+        const v = await view();
+        return heldBy(v, other) === LIMIT && (worker(v, other)?.status?.counters.slowReadersHeld ?? 0) >= LIMIT;
+      }, 100),
+    ).toBe(true);
+    expect((await view()).counters.slowReadersCut).toBe(0);
+
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      honest.s.setEncoding('utf8').on('data', (d: string) => {
+        text += d;
+        // The head, and with a 200 its body.
+        if (text.includes('\r\n\r\n') && (!text.startsWith('HTTP/1.1 200') || text.endsWith('small'))) resolve(text);
+      });
+      honest.s.on('close', () => resolve(text));
+      honest.s.write('GET /honest HTTP/1.1\r\nHost: gw\r\n\r\n');
+    });
+    // Before: 'HTTP/1.1 503 Service Unavailable' (queue_timeout), slowReadersCut 0.
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(answer.endsWith('small')).toBe(true);
+    const after = await view();
+    // One cut for the one request that waited, on the worker that held the slots.
+    expect(worker(after, other)?.status?.counters.slowReadersCut).toBe(1);
+    expect(after.counters.slowReadersCut).toBe(1);
+    expect(up.peak()).toBeLessThanOrEqual(LIMIT);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  });
+});
