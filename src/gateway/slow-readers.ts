@@ -25,6 +25,10 @@
  *   set again on reload) since its client last took everything pending: a client that reads
  *   at network speed empties its buffer sooner than that, and is not cut for a moment's backlog. After a reload the gate that replaced a policy's gate asks for
  *   room among the slots its predecessor's requests still hold (they count against it).
+ *   With workers, the slots are leased by the primary, and a request may wait on a worker that
+ *   holds none: the primary asks the worker whose slow readers hold slots above its share to cut
+ *   one per such request (`yieldSlots`, SlotYielder; lease-ledger.ts), counting from what each
+ *   worker reports of them (`yieldable`); the slot goes back through the lease.
  * - its connection, to a request waiting for one (hostile finding F27): enough clients reading
  *   slowly (just fast enough to beat `server.writeTimeout`) took every connection, and every
  *   other request to that upstream waited for one. So while requests wait for a connection

@@ -9,7 +9,9 @@
  * process's monotonic clock; a take is a `consume` of `min`, then of as
  * many more as are there up to `max`. Slots: per name, what each holder leases and wants;
  * `Σ held <= limit` always (a holder's slots count from the moment they are granted here
- * until its give-back arrives here).
+ * until its give-back arrives here). A holder may say, with its calls, that callers wait at it
+ * and how many of its slots its work could give up (SlotUse): callers waiting with no slot free
+ * make the ledger ask another holder, above its share, to give some up (onYield, #askYields).
  *
  * Forgetting: a table of tokens goes when no holder uses it any more — each says so, `useTable`
  * (its limiter retired by a reload: a changed rate is a new table) — and a pool of slots when

@@ -1,9 +1,9 @@
 // A large response written as fast as its reader (the gateway) takes it: the upstream of the
 // slow-reader tests (slow-readers-yield, upstream-inflight).
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { onCleanup } from './helpers.js';
+import { onCleanup, upstream } from './helpers.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 98);
 
@@ -34,4 +34,21 @@ export function nonReaders(url: string, n: number, path = '/big'): Socket[] {
     sockets.push(s);
   }
   return sockets;
+}
+
+/** An upstream answering with `respond` that counts its requests in flight, from arrival to the response's 'close'; its connections kept a minute. */
+export async function countingUpstream(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; opened(): number; now(): number; peak(): number }> {
+  let opened = 0;
+  let now = 0;
+  let peak = 0;
+  const up = await upstream((req, res) => {
+    now++;
+    peak = Math.max(peak, now);
+    res.once('close', () => now--);
+    req.resume();
+    respond(req, res);
+  });
+  up.server.keepAliveTimeout = 60_000;
+  up.server.on('connection', () => opened++);
+  return { url: up.url, opened: () => opened, now: () => now, peak: () => peak };
 }

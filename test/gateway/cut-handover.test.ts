@@ -15,7 +15,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway, GatewayConfig } from '../../src/gateway/index.js';
-import { nonReaders } from './big-response.js';
+import { countingUpstream, nonReaders } from './big-response.js';
 import { cleanup, get, sluice, startInProcess, tempDir, upstream, within, WORKERS_START_MS, WORKERS_TEST_MS } from './helpers.js';
 
 afterEach(cleanup);
@@ -117,15 +117,8 @@ describe('non-readers cut for their slots, two workers sharing the limit', () =>
 
 describe('a response whose client leaves mid-body', () => {
   /** `/part`: 32 KB, then 8 KB more 300 ms later; `/endless`: 32 KB, then a chunk every 50 ms, never ending; anything else 'small'. Counts connections and in flight (to 'close'). */
-  async function partUpstream(): Promise<{ url: string; opened(): number; now(): number; peak(): number }> {
-    let opened = 0;
-    let now = 0;
-    let peak = 0;
-    const up = await upstream((req, res) => {
-      now++;
-      peak = Math.max(peak, now);
-      res.once('close', () => now--);
-      req.resume();
+  function partUpstream(): ReturnType<typeof countingUpstream> {
+    return countingUpstream((req, res) => {
       if (req.url === '/part') {
         res.writeHead(200, { 'content-length': String(40 * 1024) });
         res.write(Buffer.alloc(32 * 1024, 97));
@@ -136,9 +129,6 @@ describe('a response whose client leaves mid-body', () => {
         res.once('close', () => clearInterval(t));
       } else res.end('small');
     });
-    up.server.keepAliveTimeout = 60_000;
-    up.server.on('connection', () => opened++);
-    return { url: up.url, opened: () => opened, now: () => now, peak: () => peak };
   }
 
   /** Ask `path`, and reset the connection as soon as some of the response came. */

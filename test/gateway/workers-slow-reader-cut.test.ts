@@ -4,14 +4,16 @@
 // request arriving on B waited out its queue and got 503 while A's readers, stalled past
 // slowReaderCutAfter, were cut for nobody (A cut only for its own waiters). One worker cuts one
 // for it and serves it. Which worker a connection lands on is the kernel's choice: the test
-// finds out from each worker's open connections in /status, and keeps a non-reader only when
-// it landed on the other worker than the honest client's. Counts only, no timings.
+// finds out from each worker's open connections in /status, closes a connection that landed on
+// the wrong one and opens another: the non-readers on one worker, the honest client on the
+// other. Counts only, no timings.
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, get, onCleanup, sluice, tempDir, upstream, within, WORKERS_START_MS, WORKERS_TEST_MS } from './helpers.js';
+import { countingUpstream } from './big-response.js';
+import { cleanup, get, onCleanup, sluice, tempDir, within, WORKERS_START_MS, WORKERS_TEST_MS } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -28,23 +30,13 @@ interface View {
   readonly leases: Record<string, { readonly held: Record<string, number> }>;
 }
 
-/** `/big`: 16 MB in one write; anything else 'small'. Counts in flight from arrival to the response's 'close'. */
-async function countingUpstream(): Promise<{ url: string; peak(): number; now(): number }> {
-  let now = 0;
-  let peak = 0;
-  const up = await upstream((req, res) => {
-    now++;
-    peak = Math.max(peak, now);
-    res.once('close', () => now--);
-    req.resume();
-    if (req.url === '/big') {
-      res.writeHead(200, { 'content-length': String(BIG.length) });
-      res.end(BIG);
-    } else res.end('small');
+/** `/big`: 16 MB in one write; anything else 'small'. */
+const bigOrSmall = (): ReturnType<typeof countingUpstream> =>
+  countingUpstream((req, res) => {
+    if (req.url !== '/big') return void res.end('small');
+    res.writeHead(200, { 'content-length': String(BIG.length) });
+    res.end(BIG);
   });
-  up.server.keepAliveTimeout = 60_000;
-  return { url: up.url, peak: () => peak, now: () => now };
-}
 
 function yaml(up: string): string {
   // A queue long enough that the cross-worker hand-over (a few IPC round trips) is never what decides, however busy the host.
@@ -60,7 +52,7 @@ routes:
 
 describe('sluice gateway --workers 2: a request waiting on one worker, slow readers holding every slot on the other', () => {
   it('cuts one of them for it: the request is answered 200, and the upstream never has more than the limit in flight', { timeout: WORKERS_TEST_MS }, async () => {
-    const up = await countingUpstream();
+    const up = await bigOrSmall();
     const file = join(tempDir(), 'sluice.yaml');
     writeFileSync(file, yaml(up.url));
     const gw = sluice(['gateway', '--config', file]);
@@ -83,51 +75,48 @@ describe('sluice gateway --workers 2: a request waiting on one worker, slow read
       return by;
     };
     const worker = (v: View, index: number): WorkerView | undefined => v.workers.find((w) => w.index === index);
-    /** Open a connection and tell which worker took it (the one whose count went up). */
-    const place = async (): Promise<{ s: Socket; worker: number }> => {
-      const before = await opened();
-      const s = open();
-      let worker = -1;
-      expect(
-        await within(30_000, async () => {
-          const now = await opened();
-          worker = now.findIndex((n, i) => n > before[i]!);
-          return worker >= 0;
-        }, 50),
-      ).toBe(true);
-      return { s, worker };
-    };
-
-    // The honest client's connection, idle until the slots are all taken.
-    const honest = await place();
-    // Non-readers only on the other worker: a connection the honest one's worker took is closed unused.
-    let readers = 0;
-    for (let tries = 0; readers < LIMIT && tries < 200; tries++) {
-      const { s, worker } = await place();
-      if (worker === honest.worker) {
+    /** Open a connection and tell which worker took it (the one whose count went up); one on `not` is closed unused, and another opened. */
+    const place = async (not: number): Promise<{ s: Socket; worker: number }> => {
+      for (let tries = 0; tries < 200; tries++) {
+        const before = await opened();
+        const s = open();
+        let worker = -1;
+        expect(
+          await within(30_000, async () => {
+            worker = (await opened()).findIndex((n, i) => n > before[i]!);
+            return worker >= 0;
+          }, 50),
+        ).toBe(true);
+        if (worker !== not) return { s, worker };
         s.destroy();
-        expect(await within(30_000, async () => (await opened())[worker] === 1, 50)).toBe(true);
-        continue;
+        expect(await within(30_000, async () => (await opened())[worker] === before[worker], 50)).toBe(true);
       }
-      s.write('GET /big HTTP/1.1\r\nHost: gw\r\n\r\n');
-      s.pause();
-      readers++;
-    }
-    expect(readers).toBe(LIMIT);
-    const other = 1 - honest.worker;
+      throw new Error('200 connections, all on one worker');
+    };
     const heldBy = (v: View, index: number): number => {
       const pool = Object.values(v.leases)[0]!;
       return Object.entries(pool.held).find(([h]) => h.startsWith(`worker-${index}-`))?.[1] ?? 0;
     };
-    // Every slot leased to the other worker and held by its non-readers; none cut so far (each was admitted on a slot of its own).
+
+    // Non-readers, all on the worker the first one landed on.
+    const first = await place(-1);
+    const a = first.worker;
+    for (let i = 0; i < LIMIT; i++) {
+      const s = i === 0 ? first.s : (await place(1 - a)).s;
+      s.write('GET /big HTTP/1.1\r\nHost: gw\r\n\r\n');
+      s.pause();
+    }
+    // Every slot leased to that worker and held by its non-readers; none cut so far (each was admitted on a slot of its own).
     expect(
       await within(60_000, async () => {
         const v = await view();
-        return heldBy(v, other) === LIMIT && (worker(v, other)?.status?.counters.slowReadersHeld ?? 0) >= LIMIT;
+        return heldBy(v, a) === LIMIT && (worker(v, a)?.status?.counters.slowReadersHeld ?? 0) >= LIMIT;
       }, 100),
     ).toBe(true);
     expect((await view()).counters.slowReadersCut).toBe(0);
 
+    // The honest client, on the other worker (which holds no slot).
+    const honest = await place(a);
     const answer = await new Promise<string>((resolve) => {
       let text = '';
       honest.s.setEncoding('utf8').on('data', (d: string) => {
@@ -143,7 +132,7 @@ describe('sluice gateway --workers 2: a request waiting on one worker, slow read
     expect(answer.endsWith('small')).toBe(true);
     const after = await view();
     // One cut for the one request that waited, on the worker that held the slots.
-    expect(worker(after, other)?.status?.counters.slowReadersCut).toBe(1);
+    expect(worker(after, a)?.status?.counters.slowReadersCut).toBe(1);
     expect(after.counters.slowReadersCut).toBe(1);
     expect(up.peak()).toBeLessThanOrEqual(LIMIT);
     gw.child.kill('SIGTERM');
