@@ -48,7 +48,7 @@ export interface SqsConnectionOptions {
    * ack, a receive or `open()` within 2 × this (the SDK's short pause between) instead of the
    * SDK's own bound, its 15-minute socket idle timeout tried twice. An answer that stalls
    * midway is bounded by its silence: this plus 20 s (the longest long poll).
-   * Integer in [1, 2147483647]. @default 10000
+   * Integer in [1, 2147463647] (a Node timer's longest less the longest long poll). @default 10000
    */
   readonly requestTimeoutMs?: number;
 }
@@ -67,6 +67,13 @@ export interface SqsSourceOptions extends SqsConnectionOptions {
 export const SQS_DEFAULTS = { requestTimeoutMs: 10_000 } as const;
 /** The longest long poll SQS takes (WaitTimeSeconds), ms. */
 const LONGEST_POLL_MS = 20_000;
+/**
+ * requestTimeoutMs's largest: every timer made of it fits a Node timer — a receive's (its long
+ * poll on top), the socket's (20 s on top) and the SDK's socket-acquisition check (1 s on top).
+ * Node makes a longer setTimeout 1 ms, and each receive was cut at once (2147483647: the
+ * consumer `reconnecting`, then failed, a TimeoutOverflowWarning per request).
+ */
+export const SQS_REQUEST_TIMEOUT_MAX_MS = TIMER_MAX_MS - LONGEST_POLL_MS;
 
 /** `requestTimeoutMs`, checked: undefined for a client of one's own (its timeouts are its own). */
 export function sqsRequestTimeout(o: SqsConnectionOptions): number | undefined {
@@ -74,7 +81,7 @@ export function sqsRequestTimeout(o: SqsConnectionOptions): number | undefined {
     if (o.requestTimeoutMs !== undefined) throw new InvalidOptionError('requestTimeoutMs', "absent when a client is given (set your client's requestHandler: { requestTimeout, throwOnRequestTimeout: true })", o.requestTimeoutMs);
     return undefined;
   }
-  return optInt('requestTimeoutMs', o.requestTimeoutMs ?? SQS_DEFAULTS.requestTimeoutMs, 1, TIMER_MAX_MS);
+  return optInt('requestTimeoutMs', o.requestTimeoutMs ?? SQS_DEFAULTS.requestTimeoutMs, 1, SQS_REQUEST_TIMEOUT_MAX_MS);
 }
 
 export function sqsClient(o: SqsConnectionOptions): SQSClient {

@@ -8,6 +8,7 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, ReceiveMess
 import { afterAll, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
 import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
+import { SQS_REQUEST_TIMEOUT_MAX_MS } from '../../src/sqs/sqs-source.js';
 import { sqs, until, unique } from '../brokers/services.js';
 import { TcpCut } from './tcp-cut.js';
 import { holdingConsumer, timedStop } from './timed-stop.js';
@@ -42,6 +43,33 @@ async function timed<T>(p: Promise<T>): Promise<{ ms: number; value?: T; error?:
     return { ms: Date.now() - t0, error };
   }
 }
+
+describe.skipIf(!svc.up)('sqs (ElasticMQ): the largest requestTimeoutMs', () => {
+  // Its range once ended at 2147483647, a Node timer's longest: a receive's timer (its long poll on top) was
+  // longer, which Node makes 1 ms — every receive cut at once, the consumer reconnecting, then failed.
+  it('the top of its range does not cut a receive short: its long poll on top still fits a timer', async () => {
+    const queue = unique('sqs-longest');
+    await client.send(new CreateQueueCommand({ QueueName: queue }));
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    const source = await SqsSource.open({ endpoint, credentials, queue, waitTimeS: 1, requestTimeoutMs: SQS_REQUEST_TIMEOUT_MAX_MS });
+    try {
+      await client.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: 'longest' }));
+      const got: string[] = [];
+      const ac = new AbortController();
+      const pulled = await timed(source.pull(1, (d) => void got.push(text(d.body)), ac.signal));
+      expect(pulled.error === undefined ? '' : String(pulled.error as Error)).toBe('');
+      expect(got).toEqual(['longest']);
+      expect(source.connection).toMatchObject({ state: 'up', reconnects: 0 });
+      expect(warnings.filter((w) => w.startsWith('TimeoutOverflowWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await source.close();
+      await cleanup(queue);
+    }
+  }, 60_000);
+});
 
 describe.skipIf(!svc.up)('sqs (ElasticMQ): an endpoint that accepts and never answers', () => {
   it('open() and a producer send fail within requestTimeoutMs, tried twice, with BrokerUnavailableError naming the endpoint and the timeout', async () => {
