@@ -16,8 +16,10 @@ import { rawExchange } from './raw-client.js';
 
 afterEach(cleanup);
 
-async function closesOnSecondRequest(): Promise<{ url: string; seen: string[] }> {
+/** `always`: every request after the server's first is closed on, a new connection's first too. */
+async function closesOnSecondRequest(always = false): Promise<{ url: string; seen: string[] }> {
   const seen: string[] = [];
+  let answered = 0;
   const sockets = new Set<Socket>();
   let connection = 0;
   const server = createServer((s) => {
@@ -34,11 +36,12 @@ async function closesOnSecondRequest(): Promise<{ url: string; seen: string[] }>
         if (text.length < end + 4 + length) return;
         text = text.slice(end + 4 + length);
         const line = head.slice(0, head.indexOf('\r\n'));
-        if (served++ > 0) {
+        if (served++ > 0 || (always && answered > 0)) {
           seen.push(`${line} on connection ${id}: closed`);
           s.end();
           return;
         }
+        answered++;
         seen.push(`${line} on connection ${id}: answered`);
         s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
       }
@@ -75,6 +78,15 @@ describe('an upstream that closes a kept-alive connection as a request goes out 
       'PUT /c HTTP/1.1 on connection 3: answered',
       'POST /d HTTP/1.1 on connection 3: closed',
     ]);
-    // Sent again at most once: a new connection that closes too is the client's 502.
+  }, 60_000);
+
+  it('is sent again at most once: a new connection that closes under it too is the client\'s 502', async () => {
+    const up = await closesOnSecondRequest(true);
+    const gw = await startInProcess(oneRoute(up.url, '5s'));
+    expect((await rawExchange(gw.url, request('GET', '/a'))).status).toBe(200);
+    const b = await rawExchange(gw.url, request('GET', '/b'));
+    expect(b.status).toBe(502);
+    expect(JSON.parse(b.body)).toMatchObject({ reason: 'upstream_unreachable' });
+    expect(up.seen).toEqual(['GET /a HTTP/1.1 on connection 1: answered', 'GET /b HTTP/1.1 on connection 1: closed', 'GET /b HTTP/1.1 on connection 2: closed']);
   }, 60_000);
 });
