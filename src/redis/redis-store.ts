@@ -39,6 +39,7 @@ import { RedisLimitStore } from './redis-limit-store.js';
 import { RedisRateStore } from './redis-rate-store.js';
 import { ScriptCall } from './script-call.js';
 import { SharedBreaker } from './shared-breaker.js';
+import { dropSilentConnections, silentServer } from './silent-server.js';
 import type { SharedBreakerOptions } from './shared-breaker.js';
 import { SHARED_CONCURRENCY_DEFAULTS, SharedConcurrencyGate } from './shared-concurrency.js';
 import type { SharedConcurrencyOptions } from './shared-concurrency.js';
@@ -117,6 +118,7 @@ export class RedisStore {
         (this.client as Redis).disconnect(true);
       }
     });
+    if (this.#owned && !this.config.cluster) dropSilentConnections(this.client as Redis, this.config.connectTimeoutMs, (why) => void (this.#connError = why));
     // Connected again: probe now, not at the next probeMs tick (store-guard.ts probeNow).
     this.client.on('ready', () => {
       this.#connError = undefined;
@@ -343,7 +345,8 @@ export class RedisStore {
       const onReady = (): void => done(undefined);
       let last = NO_CONNECTION;
       const onError = (err: Error): void => void (last = this.#connError ?? (err.message || err.name));
-      const t = setTimeout(() => done(`unreachable at start (${last === NO_CONNECTION ? this.#hint(last) : last}) within ${this.config.connectTimeoutMs} ms`), this.config.connectTimeoutMs);
+      const ms = this.config.connectTimeoutMs;
+      const t = setTimeout(() => done(last === NO_CONNECTION && c.status === 'connect' ? `unreachable at start: ${silentServer(ms)}` : `unreachable at start (${last === NO_CONNECTION ? this.#hint(last) : last}) within ${ms} ms`), ms);
       c.on('ready', onReady);
       c.on('error', onError);
     });
