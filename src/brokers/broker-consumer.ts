@@ -13,7 +13,7 @@ import { InvalidArgumentError, optFunction, optInt, optionKeys, optKnownKeys, op
 import { forEach } from '../streams/index.js';
 import { brokerPublisher } from './broker-publisher.js';
 import type { ConnectionState } from './connection-state.js';
-import type { Delivery } from './delivery.js';
+import type { Delivery, Settlement } from './delivery.js';
 import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 import { FailurePolicy, describeError } from './failure-policy.js';
 import { HandlerTimeoutError, runWithin } from './handler-timeout.js';
@@ -55,6 +55,13 @@ export interface BrokerConsumerOptions {
   readonly handlerTimeoutMs?: number;
   /** Told of every handler failure and what was done about it (for logs). A throw here is ignored. */
   readonly onError?: (error: unknown, delivery: Delivery, decision: FailureDecision) => void;
+  /**
+   * Told of every settlement the broker refused or did not answer (each counted in
+   * `settleErrors`): the broker's error, the delivery (its `id`, `source`) and what was to be done
+   * (`ack`, `retry`, `dead-letter`, `release`). That message was not settled: it goes back to the
+   * broker by its own rules and comes again (a duplicate, never a loss). A throw here is ignored.
+   */
+  readonly onSettleError?: (error: unknown, delivery: Delivery, settlement: Settlement) => void;
   /**
    * Told once, when the consumer has stopped: `undefined` after `stop()`, the error when the
    * broker failed it (BrokerUnavailableError, QueueDeletedError: `done` rejects with the same),
@@ -132,7 +139,7 @@ export interface BrokerConsumerStats {
 export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity, handlerTimeoutMs: Infinity } as const;
 
 const STOP_KEYS = optionKeys<StopOptions>({ graceMs: true });
-const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ name: true, concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true, onStop: true });
+const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ name: true, concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true, onSettleError: true, onStop: true });
 
 export class BrokerConsumer {
   readonly source: BrokerSource;
@@ -149,6 +156,7 @@ export class BrokerConsumer {
   readonly #extendEveryMs: number;
   readonly #handlerTimeoutMs: number;
   readonly #onError: BrokerConsumerOptions['onError'];
+  readonly #onSettleError: BrokerConsumerOptions['onSettleError'];
   readonly #onStop: BrokerConsumerOptions['onStop'];
   #state: ConsumerState = 'running';
   readonly #abort = new AbortController();
@@ -179,6 +187,7 @@ export class BrokerConsumer {
     argOptions('BrokerConsumer', options);
     optKnownKeys('BrokerConsumer', options, CONSUMER_KEYS);
     optFunction('onError', options.onError);
+    optFunction('onSettleError', options.onSettleError);
     optFunction('onStop', options.onStop);
     const concurrency = optInt('concurrency', options.concurrency ?? CONSUMER_DEFAULTS.concurrency, 1);
     const batch = optInt('batch', options.batch ?? CONSUMER_DEFAULTS.batch, 1);
@@ -190,6 +199,7 @@ export class BrokerConsumer {
     this.#policy = new FailurePolicy(options.onFailure);
     this.name = options.name === undefined ? source.name : nonEmpty('name', options.name);
     this.#onError = options.onError;
+    this.#onSettleError = options.onSettleError;
     this.#onStop = options.onStop;
     this.source = source;
     this.#handler = handler;
@@ -289,7 +299,7 @@ export class BrokerConsumer {
     // Stopping: what was taken and never reached a handler (batch > concurrency queues it; a
     // pull may deliver after the cancel) goes back now, not after the broker's ack_wait / claim idle.
     if (this.#abort.signal.aborted) {
-      for (const d of this.#unstarted) this.#track(d.release().then(() => void this.#givenBack++));
+      for (const d of this.#unstarted) this.#track(d, 'release', d.release().then(() => void this.#givenBack++));
       this.#unstarted.clear();
     }
     while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
@@ -318,7 +328,8 @@ export class BrokerConsumer {
         // a logging hook must not change what happens to the message
       }
       // A retry may wait out its delay locally (RabbitMQ): tracked, not holding a handler slot.
-      this.#track(decision.action === 'retry' ? d.retry(decision.delayMs, describeError(err)).then(() => void this.#retried++) : d.deadLetter(decision.reason).then(() => void this.#deadLettered++));
+      if (decision.action === 'retry') this.#track(d, 'retry', d.retry(decision.delayMs, describeError(err)).then(() => void this.#retried++));
+      else this.#track(d, 'dead-letter', d.deadLetter(decision.reason).then(() => void this.#deadLettered++));
       return;
     } finally {
       if (timer !== undefined) clearInterval(timer);
@@ -331,8 +342,8 @@ export class BrokerConsumer {
     try {
       await d.ack();
       this.#acked++;
-    } catch {
-      this.#settleErrors++;
+    } catch (err) {
+      this.#settleFailed(err, d, 'ack');
     } finally {
       this.#released++;
     }
@@ -350,12 +361,21 @@ export class BrokerConsumer {
     } catch {
       // a logging hook must not change what happens to the message
     }
-    this.#track(d.deadLetter(reason).then(() => void this.#deadLettered++));
+    this.#track(d, 'dead-letter', d.deadLetter(reason).then(() => void this.#deadLettered++));
   }
 
-  #track(p: Promise<void>): void {
+  #settleFailed(err: unknown, d: Delivery, how: Settlement): void {
+    this.#settleErrors++;
+    try {
+      this.#onSettleError?.(err, d, how);
+    } catch {
+      // a logging hook must not change what happens to the message
+    }
+  }
+
+  #track(d: Delivery, how: Settlement, p: Promise<void>): void {
     const q = p
-      .catch(() => void this.#settleErrors++)
+      .catch((err: unknown) => this.#settleFailed(err, d, how))
       .finally(() => {
         this.#released++;
         this.#settling.delete(q);

@@ -127,12 +127,21 @@ class SqsDelivery extends DeliveryBase {
     super({ broker: 'sqs', source, id: msg.MessageId ?? '', body: Buffer.from(msg.Body ?? '', 'utf8'), headers, attempt: Number(msg.Attributes?.ApproximateReceiveCount ?? 1) });
   }
 
-  protected async doAck(): Promise<void> {
-    await this.owner.client.send(new DeleteMessageCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle }));
+  /** A settlement's request; its failure named as the source's (BrokerUnavailableError for no answer: sqs-errors.ts). */
+  async #call(request: () => Promise<unknown>): Promise<void> {
+    try {
+      await request();
+    } catch (err) {
+      throw sqsError(this.owner.name, this.owner.queue, err);
+    }
   }
 
-  protected async doRetry(delayMs: number): Promise<void> {
-    await this.owner.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle, VisibilityTimeout: Math.min(43_200, Math.ceil(delayMs / 1000)) }));
+  protected doAck(): Promise<void> {
+    return this.#call(() => this.owner.client.send(new DeleteMessageCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle })));
+  }
+
+  protected doRetry(delayMs: number): Promise<void> {
+    return this.#call(() => this.owner.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle, VisibilityTimeout: Math.min(43_200, Math.ceil(delayMs / 1000)) })));
   }
 
   protected async doDeadLetter(reason: string): Promise<void> {
@@ -141,12 +150,12 @@ class SqsDelivery extends DeliveryBase {
     attrs['sluice-error'] = { DataType: 'String', StringValue: reason };
     attrs['sluice-attempts'] = { DataType: 'Number', StringValue: String(this.attempt) };
     attrs['sluice-source'] = { DataType: 'String', StringValue: `${this.source}:${this.id}` };
-    await this.owner.client.send(new SendMessageCommand({ QueueUrl: this.owner.deadUrl, MessageBody: this.msg.Body ?? '', MessageAttributes: attrs }));
+    await this.#call(() => this.owner.client.send(new SendMessageCommand({ QueueUrl: this.owner.deadUrl, MessageBody: this.msg.Body ?? '', MessageAttributes: attrs })));
     await this.doAck();
   }
 
-  protected override async doExtend(): Promise<void> {
-    await this.owner.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle, VisibilityTimeout: this.owner.visibilityTimeoutS }));
+  protected override doExtend(): Promise<void> {
+    return this.#call(() => this.owner.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.owner.url, ReceiptHandle: this.msg.ReceiptHandle, VisibilityTimeout: this.owner.visibilityTimeoutS })));
   }
 }
 

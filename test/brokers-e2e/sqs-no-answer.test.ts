@@ -3,7 +3,7 @@
 // replies). Every request gives up after `requestTimeoutMs` (the SDK tries twice): open() and a
 // send fail naming the endpoint, a consumer's receives turn it `reconnecting`, and stop() settles
 // within its bound, the ack it could not get counted as a settle error and the message delivered
-// again. Before, the SDK's only bound was its 15-minute socket idle timeout, tried twice.
+// again — told to onSettleError, which names it. Before, the SDK's only bound was its 15-minute socket idle timeout, tried twice.
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerUnavailableError } from '../../src/brokers/index.js';
@@ -96,13 +96,17 @@ describe.skipIf(!svc.up)('sqs (ElasticMQ): an endpoint that accepts and never an
     await client.send(new CreateQueueCommand({ QueueName: queue })); // not through the relay's short timeout: ElasticMQ's first answers are slow
     const cut = await TcpCut.open({ host: target.hostname, port: Number(target.port) });
     const source = await SqsSource.open({ endpoint: `http://127.0.0.1:${cut.port}`, credentials, queue, visibilityTimeoutS: 2, waitTimeS: 1, requestTimeoutMs: REQUEST_MS });
-    const { consumer, seen, release } = holdingConsumer(source);
+    const told: string[] = [];
+    const { consumer, seen, release } = holdingConsumer(source, { onSettleError: (err, d, how) => told.push(`${how} ${text(d.body)}: ${err instanceof BrokerUnavailableError ? 'BrokerUnavailableError' : 'other'} ${(err as Error).message}`) });
     try {
       for (const body of ['first', 'held']) await client.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: body }));
       expect(await until(() => consumer.stats().acked === 1 && seen.includes('held'), 20_000)).toBe(true);
       cut.stall();
       const why = await timedStop(consumer, release, NO_ANSWER_MS);
       expect(consumer.stats(), why).toMatchObject({ received: 2, acked: 1, settleErrors: 1, held: 0, state: 'stopped', connection: 'down' });
+      // What was not acked, named: the message, what was to be done, the source and why.
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(new RegExp(`^ack held: BrokerUnavailableError sqs at http://127\\.0\\.0\\.1:${cut.port} queue "${queue}": unreachable \\(.*${REQUEST_MS} ms requestTimeout`));
       // Not deleted: visible again once its visibility timeout (2 s) ran out.
       const again: string[] = [];
       const signal = AbortSignal.timeout(20_000);

@@ -2,7 +2,7 @@
 // whose handler holds a message, let that handler finish, and check the stop settled in time.
 import { expect } from 'vitest';
 import { BrokerConsumer } from '../../src/brokers/index.js';
-import type { BrokerSource } from '../../src/brokers/index.js';
+import type { BrokerConsumerOptions, BrokerSource } from '../../src/brokers/index.js';
 
 /**
  * `consumer.stop()`, then `release()` (the held handler finishes during the stop); the stop must
@@ -24,7 +24,7 @@ export async function timedStop(consumer: BrokerConsumer, release: () => void, b
 }
 
 /** A consumer of `source` whose handler holds the message 'held' until `release()`; `seen`: the bodies handed to it. */
-export function holdingConsumer(source: BrokerSource): { consumer: BrokerConsumer; seen: string[]; release: () => void } {
+export function holdingConsumer(source: BrokerSource, options: BrokerConsumerOptions = {}): { consumer: BrokerConsumer; seen: string[]; release: () => void } {
   let release: () => void = () => undefined;
   const holding = new Promise<void>((r) => (release = r));
   const seen: string[] = [];
@@ -32,6 +32,6 @@ export function holdingConsumer(source: BrokerSource): { consumer: BrokerConsume
     const body = Buffer.from(d.body).toString();
     seen.push(body);
     if (body === 'held') await holding;
-  });
+  }, options);
   return { consumer, seen, release };
 }
