@@ -30,28 +30,35 @@ describe('npm start', () => {
     });
     let out = '';
     npm.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const serverPid = await new Promise<number>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no 'server pid' line within 90 s: ${out}`)), 90_000);
-      npm.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        const m = /server pid (\d+)/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolve(Number(m[1]));
-        }
-      });
-    });
+    let serverPid: number | undefined;
     try {
-      expect(alive(serverPid)).toBe(true);
+      // Inside the try: a demo that never prints its line (or npm gone first) is removed below too.
+      serverPid = await new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no 'server pid' line within 90 s: ${out}`)), 90_000);
+        npm.once('exit', (code, signal) => {
+          clearTimeout(t);
+          reject(new Error(`npm exited (${code ?? signal}) before a 'server pid' line: ${out}`));
+        });
+        npm.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /server pid (\d+)/.exec(out);
+          if (m) {
+            clearTimeout(t);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      const pid = serverPid;
+      expect(alive(pid)).toBe(true);
       npm.kill('SIGTERM');
-      expect(await until(() => !alive(serverPid), 20_000), `server ${serverPid} still running 20 s after SIGTERM to npm`).toBe(true);
+      expect(await until(() => !alive(pid), 20_000), `server ${pid} still running 20 s after SIGTERM to npm`).toBe(true);
     } finally {
       try {
         process.kill(-npm.pid!, 'SIGKILL');
       } catch {
         // the group is gone
       }
-      if (alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+      if (serverPid !== undefined && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
     }
   }, 150_000);
 });
