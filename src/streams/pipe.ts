@@ -1,5 +1,6 @@
 /** `pipe(source, op1, op2, ...)`: apply operators left to right. */
 import type { Operator, Publisher } from './types.js';
+import { argPublisher, badArgument } from './arguments.js';
 
 export function pipe<A>(source: Publisher<A>): Publisher<A>;
 export function pipe<A, B>(source: Publisher<A>, op1: Operator<A, B>): Publisher<B>;
@@ -18,9 +19,10 @@ export function pipe<A, B, C, D, E, F, G>(
 ): Publisher<G>;
 export function pipe(source: Publisher<unknown>, ...ops: Operator<unknown, unknown>[]): Publisher<unknown>;
 export function pipe(source: Publisher<unknown>, ...ops: Operator<unknown, unknown>[]): Publisher<unknown> {
+  argPublisher('pipe', source);
   let p = source;
   for (const [i, op] of ops.entries()) {
-    if (typeof op !== 'function') throw new TypeError(`pipe: operator ${i + 1} is not a function (received ${op === null ? 'null' : typeof op})`);
+    if (typeof op !== 'function') throw badArgument('pipe', `ops[${i}]`, 'an operator (a function)', op);
     p = op(p);
   }
   return p;

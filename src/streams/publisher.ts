@@ -8,6 +8,7 @@ import { Emission } from './emission.js';
 import type { Source } from './emission.js';
 import { checkSubscriber, refuse } from './rules.js';
 import type { Publisher, Subscriber } from './types.js';
+import { badArgument } from './arguments.js';
 
 export interface PublisherOptions {
   /**
@@ -57,6 +58,6 @@ export class SourcePublisher<T> implements Publisher<T> {
  * {@link Source} that subscription pulls from (docs/streams.md, "How to write a Publisher").
  */
 export function publisher<T>(open: () => Source<T>, options?: PublisherOptions): Publisher<T> {
-  if (typeof open !== 'function') throw new TypeError(`publisher: expected a function returning a Source, received ${open === null ? 'null' : typeof open}`);
+  if (typeof open !== 'function') throw badArgument('publisher', 'open', 'a function returning a Source', open);
   return new SourcePublisher<T>(open, options);
 }

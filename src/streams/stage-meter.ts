@@ -20,6 +20,7 @@ import type { GateListener } from '../core/events.js';
 import { REJECTION_REASONS } from '../core/types.js';
 import type { GateStats, Outcome, RejectionReason } from '../core/types.js';
 import { DrainEstimate } from '../queue/drain-estimate.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 export interface StageStats extends GateStats {
   readonly kind: 'stream';
@@ -50,7 +51,7 @@ export class StageMeter {
   readonly #rejected = Object.fromEntries(REJECTION_REASONS.map((r) => [r, 0])) as Record<RejectionReason, number>;
 
   constructor(name: string, clock: Clock = systemClock) {
-    if (typeof name !== 'string' || name === '') throw new TypeError('StageMeter: expected a non-empty name');
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('name', 'a non-empty string for new StageMeter()', name);
     this.name = name;
     this.clock = clock;
     this.#rate = new DrainEstimate(clock.now());

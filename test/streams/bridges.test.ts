@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, RejectedError } from '../../src/core/index.js';
+import { InvalidArgumentError, InvalidOptionError, RejectedError } from '../../src/core/index.js';
 import { Channel } from '../../src/queue/index.js';
 import { forEach, fromArray, fromChannel, fromEvents, fromReadable, fromReadableStream, map, pipe, toArray, toAsyncIterator, toChannel, toWritable, toWritableStream } from '../../src/streams/index.js';
 import { Probe, settle } from './probe.js';
@@ -280,6 +280,6 @@ describe('sinks', () => {
 
   it('forEach rejects option errors with the library template', () => {
     expect(() => forEach(fromArray([1]), () => undefined, { concurrency: 0 })).toThrow(/concurrency: expected an integer >= 1, received 0/);
-    expect(() => forEach(fromArray([1]), null as never)).toThrow(TypeError);
+    expect(() => forEach(fromArray([1]), null as never)).toThrow(InvalidArgumentError);
   });
 });

@@ -1,7 +1,7 @@
 // Operators: each demand-correct (never asks upstream for more than it can pass on or hold), on the virtual clock where time matters.
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, RejectedError, VirtualClock } from '../../src/core/index.js';
+import { InvalidArgumentError, InvalidOptionError, RejectedError, VirtualClock } from '../../src/core/index.js';
 import type { GateEvent } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { TokenBucket } from '../../src/rate/index.js';
@@ -301,7 +301,7 @@ describe('retry', () => {
     expect(out).toEqual([10, 11, 12, 20, 21, 22, 30, 31, 32]);
     subscriptions = 0;
     await expect(toArray(pipe(flaky, retry(new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0 }))))).rejects.toThrow('attempt 2 failed');
-    expect(() => retry({} as never)).toThrow(TypeError);
+    expect(() => retry({} as never)).toThrow(InvalidArgumentError);
   });
 
   it('cancel stops the retries', async () => {

@@ -19,6 +19,7 @@ import type { StageMeter } from '../stage-meter.js';
 import type { Operator, Publisher, Subscriber, Subscription } from '../types.js';
 import { checkFn } from './checks.js';
 import { Stage } from './stage.js';
+import { badArgument } from '../arguments.js';
 
 export interface FlatMapOptions {
   /** Inner streams subscribed at once. Integer >= 1. @default 4 */
@@ -183,6 +184,6 @@ export function flatMap<T, R>(fn: (item: T) => Publisher<R>, options?: FlatMapOp
 
 /** Merge publishers, at most `concurrency` subscribed at once (the rest wait their turn). */
 export function merge<T>(publishers: readonly Publisher<T>[], options?: FlatMapOptions): Publisher<T> {
-  if (!Array.isArray(publishers)) throw new TypeError('merge: expected an array of publishers');
+  if (!Array.isArray(publishers)) throw badArgument('merge', 'publishers', 'an array of publishers', publishers);
   return flatMap<Publisher<T>, T>((p) => p, options)(fromArray<Publisher<T>>(publishers));
 }

@@ -4,6 +4,7 @@ import type { Emitter } from '../emission.js';
 import type { StageMeter } from '../stage-meter.js';
 import type { Operator, Publisher } from '../types.js';
 import { Relay } from './relay.js';
+import { badArgument } from '../arguments.js';
 
 class MeteredRelay<T> extends Relay<T, T> {
   constructor(
@@ -25,7 +26,7 @@ class MeteredRelay<T> extends Relay<T, T> {
 
 export function metered<T>(meter: StageMeter): Operator<T, T> {
   if (meter === null || typeof meter !== 'object' || typeof (meter as Partial<StageMeter>).passed !== 'function') {
-    throw new TypeError('metered: expected a StageMeter');
+    throw badArgument('metered', 'meter', 'a StageMeter', meter);
   }
   return (upstream) => publisher(() => new MeteredRelay(upstream, meter), { name: `metered(${meter.name})` });
 }

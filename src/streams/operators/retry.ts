@@ -13,6 +13,7 @@ import { publisher } from '../publisher.js';
 import type { Emitter, Source } from '../emission.js';
 import { checkSignalArg, checkSubscription } from '../rules.js';
 import type { Operator, Publisher, Subscriber, Subscription } from '../types.js';
+import { badArgument } from '../arguments.js';
 
 class Attempt<T> implements Subscriber<T> {
   sub: Subscription | undefined;
@@ -103,6 +104,6 @@ class RetrySource<T> implements Source<T> {
 }
 
 export function retry<T>(policy: RetryPolicy): Operator<T, T> {
-  if (!(policy instanceof RetryPolicy)) throw new TypeError('retry: expected a RetryPolicy (sluice/retry)');
+  if (!(policy instanceof RetryPolicy)) throw badArgument('retry', 'policy', 'a RetryPolicy (sluice/retry)', policy);
   return (upstream) => publisher(() => new RetrySource(upstream, policy), { name: 'retry' });
 }

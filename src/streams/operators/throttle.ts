@@ -16,6 +16,7 @@ import type { Emitter } from '../emission.js';
 import type { StageMeter } from '../stage-meter.js';
 import type { Operator, Publisher } from '../types.js';
 import { Stage } from './stage.js';
+import { badArgument } from '../arguments.js';
 
 export interface ThrottleOptions<T> {
   /** The admission context of an item (its cost, key, priority). @default {} */
@@ -125,7 +126,7 @@ const THROTTLE_KEYS = optionKeys<ThrottleOptions<unknown>>({ context: true, mete
 
 export function throttle<T>(gate: Gate, options?: ThrottleOptions<T>): Operator<T, T> {
   if (gate === null || typeof gate !== 'object' || typeof gate.admit !== 'function' || gate.clock === undefined) {
-    throw new TypeError(`throttle: expected a sluice gate (admit, clock), received ${gate === null ? 'null' : typeof gate}`);
+    throw badArgument('throttle', 'gate', 'a sluice gate (admit, clock)', gate);
   }
   optKnownKeys('throttle', options, THROTTLE_KEYS);
   return (upstream) => publisher(() => new ThrottleStage<T>(upstream, gate, options), { name: `throttle(${gate.name})` });

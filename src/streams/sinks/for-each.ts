@@ -15,6 +15,7 @@ import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import type { Publisher, Subscription } from '../types.js';
 import { SinkBase } from './sink-base.js';
+import { argPublisher, badArgument } from '../arguments.js';
 
 export interface ForEachOptions {
   /** Calls of `fn` unfinished at once. Integer >= 1. @default 1 */
@@ -133,7 +134,8 @@ const FOR_EACH_KEYS = optionKeys<ForEachOptions>({ concurrency: true, batch: tru
 
 /** Subscribe `fn` to `source`; resolves when the source completes and every call has finished. */
 export function forEach<T>(source: Publisher<T>, fn: (item: T) => unknown, options?: ForEachOptions): Promise<void> {
-  if (typeof fn !== 'function') throw new TypeError(`forEach: expected a function, received ${fn === null ? 'null' : typeof fn}`);
+  argPublisher('forEach', source);
+  if (typeof fn !== 'function') throw badArgument('forEach', 'fn', 'a function', fn);
   optKnownKeys('forEach', options, FOR_EACH_KEYS);
   const concurrency = optInt('concurrency', options?.concurrency ?? FOR_EACH_DEFAULTS.concurrency, 1);
   const batch = optInt('batch', options?.batch ?? FOR_EACH_DEFAULTS.batch, 1);

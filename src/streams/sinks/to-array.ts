@@ -3,6 +3,7 @@ import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import type { Publisher, Subscription } from '../types.js';
 import { SinkBase } from './sink-base.js';
+import { argPublisher } from '../arguments.js';
 
 class ToArraySink<T> extends SinkBase<T, T[]> {
   readonly #items: T[] = [];
@@ -29,6 +30,7 @@ class ToArraySink<T> extends SinkBase<T, T[]> {
 const BATCH_KEYS = optionKeys<{ readonly batch?: number }>({ batch: true });
 
 export function toArray<T>(source: Publisher<T>, options?: { readonly batch?: number }): Promise<T[]> {
+  argPublisher('toArray', source);
   optKnownKeys('toArray', options, BATCH_KEYS);
   const sink = new ToArraySink<T>(optInt('batch', options?.batch ?? 256, 1));
   source.subscribe(sink);

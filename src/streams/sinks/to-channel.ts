@@ -8,6 +8,7 @@ import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import type { Channel } from '../../queue/channel.js';
 import type { Publisher } from '../types.js';
 import { forEach } from './for-each.js';
+import { argPublisher, badArgument } from '../arguments.js';
 
 export interface ToChannelOptions {
   /** Puts unfinished at once, and items requested at a time. Integer >= 1. @default 16 */
@@ -19,8 +20,9 @@ export interface ToChannelOptions {
 const TO_CHANNEL_KEYS = optionKeys<ToChannelOptions>({ batch: true, close: true });
 
 export async function toChannel<T>(source: Publisher<T>, channel: Channel<T>, options?: ToChannelOptions): Promise<void> {
+  argPublisher('toChannel', source);
   if (channel === null || typeof channel !== 'object' || typeof (channel as Partial<Channel<T>>).put !== 'function') {
-    throw new TypeError(`toChannel: expected a Channel, received ${channel === null ? 'null' : typeof channel}`);
+    throw badArgument('toChannel', 'channel', 'a Channel', channel);
   }
   optKnownKeys('toChannel', options, TO_CHANNEL_KEYS);
   const batch = options?.batch ?? 16;

@@ -8,6 +8,7 @@
  */
 import type { Publisher } from '../types.js';
 import { SinkBase } from './sink-base.js';
+import { argPublisher, badArgument } from '../arguments.js';
 
 class WritableStreamSink<T> extends SinkBase<T, void> {
   readonly #writer: WritableStreamDefaultWriter<T>;
@@ -86,8 +87,9 @@ class WritableStreamSink<T> extends SinkBase<T, void> {
 }
 
 export function toWritableStream<T>(source: Publisher<T>, stream: WritableStream<T>): Promise<void> {
+  argPublisher('toWritableStream', source);
   if (stream === null || typeof stream !== 'object' || typeof (stream as Partial<WritableStream<T>>).getWriter !== 'function') {
-    throw new TypeError(`toWritableStream: expected a WritableStream, received ${stream === null ? 'null' : typeof stream}`);
+    throw badArgument('toWritableStream', 'stream', 'a WritableStream', stream);
   }
   const sink = new WritableStreamSink<T>(stream);
   source.subscribe(sink);

@@ -10,6 +10,7 @@ import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
 import type { Publisher, Subscription } from '../types.js';
 import { SinkBase } from './sink-base.js';
+import { argPublisher, badArgument } from '../arguments.js';
 
 export interface ToWritableOptions {
   /** Items requested ahead of the writes. Integer >= 1. @default 16 */
@@ -103,8 +104,9 @@ class WritableSink<T> extends SinkBase<T, void> {
 const TO_WRITABLE_KEYS = optionKeys<ToWritableOptions>({ batch: true, end: true });
 
 export function toWritable<T>(source: Publisher<T>, writable: Writable, options?: ToWritableOptions): Promise<void> {
+  argPublisher('toWritable', source);
   if (writable === null || typeof writable !== 'object' || typeof (writable as Partial<Writable>).write !== 'function') {
-    throw new TypeError(`toWritable: expected a Node Writable, received ${writable === null ? 'null' : typeof writable}`);
+    throw badArgument('toWritable', 'writable', 'a Node Writable', writable);
   }
   optKnownKeys('toWritable', options, TO_WRITABLE_KEYS);
   const sink = new WritableSink<T>(writable, optInt('batch', options?.batch ?? 16, 1), options?.end ?? true);

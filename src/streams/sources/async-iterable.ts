@@ -6,7 +6,7 @@
 import { publisher } from '../publisher.js';
 import type { Emitter, Source } from '../emission.js';
 import type { Publisher } from '../types.js';
-import { describe } from './iterable.js';
+import { badArgument } from '../arguments.js';
 
 class AsyncIteratorSource<T> implements Source<T> {
   #it: AsyncIterator<T> | undefined;
@@ -42,7 +42,7 @@ class AsyncIteratorSource<T> implements Source<T> {
  */
 export function fromAsyncIterable<T>(iterable: AsyncIterable<T>): Publisher<T> {
   if (iterable === null || typeof (iterable as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] !== 'function') {
-    throw new TypeError(`fromAsyncIterable: expected an async iterable, received ${describe(iterable)}`);
+    throw badArgument('fromAsyncIterable', 'iterable', 'an async iterable', iterable);
   }
   const once = (iterable as unknown as Partial<AsyncIterator<T>>).next !== undefined;
   return publisher(() => new AsyncIteratorSource(iterable[Symbol.asyncIterator]()), { name: 'fromAsyncIterable', single: once });

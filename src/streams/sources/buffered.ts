@@ -8,6 +8,7 @@ import { optInt, optOneOf } from '../../core/options.js';
 import { Channel } from '../../queue/channel.js';
 import type { DropPolicy } from '../../queue/options.js';
 import type { Emitter, Source } from '../emission.js';
+import { badArgument } from '../arguments.js';
 
 /**
  * What happens to an item that arrives when the buffer is full:
@@ -35,7 +36,7 @@ export interface HotBufferOptions<T> {
 /** Validate once, at construction of the operator or source. */
 export function hotBufferOptions<T>(options: HotBufferOptions<T> | undefined, where: string): HotBufferOptions<T> {
   if (options === undefined || options === null || typeof options !== 'object') {
-    throw new TypeError(`${where}: expected options { capacity, overflow } (an overflow strategy is required: events do not wait)`);
+    throw badArgument(where, 'options', 'an object { capacity, overflow } (an overflow strategy is required: events do not wait)', options);
   }
   optInt('capacity', options.capacity, 1, Number.MAX_SAFE_INTEGER);
   optOneOf('overflow', options.overflow, HOT_OVERFLOWS);

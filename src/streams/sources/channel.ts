@@ -10,6 +10,7 @@ import type { Channel } from '../../queue/channel.js';
 import { publisher } from '../publisher.js';
 import type { Emitter, Source } from '../emission.js';
 import type { Publisher } from '../types.js';
+import { badArgument } from '../arguments.js';
 
 /** Most items one waiting take asks the channel for. */
 const MAX_TAKE = 1024;
@@ -39,7 +40,7 @@ class ChannelSource<T> implements Source<T> {
 
 export function fromChannel<T>(channel: Channel<T>): Publisher<T> {
   if (channel === null || typeof channel !== 'object' || typeof (channel as Partial<Channel<T>>).tryTake !== 'function') {
-    throw new TypeError(`fromChannel: expected a Channel, received ${channel === null ? 'null' : typeof channel}`);
+    throw badArgument('fromChannel', 'channel', 'a Channel', channel);
   }
   return publisher(() => new ChannelSource(channel), { name: `fromChannel(${channel.name})` });
 }

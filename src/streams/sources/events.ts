@@ -9,6 +9,7 @@ import type { Publisher } from '../types.js';
 import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { HotBuffer, hotBufferOptions } from './buffered.js';
 import type { HotBufferOptions } from './buffered.js';
+import { badArgument } from '../arguments.js';
 
 interface NodeEmitter {
   on(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
@@ -34,9 +35,9 @@ export function fromEvents<T>(target: NodeEmitter | DomTarget, event: string, op
   const o = hotBufferOptions(options, 'fromEvents');
   const isNode = target !== null && typeof target === 'object' && typeof (target as NodeEmitter).on === 'function';
   if (!isNode && (target === null || typeof target !== 'object' || typeof (target as DomTarget).addEventListener !== 'function')) {
-    throw new TypeError(`fromEvents: expected an EventEmitter or an EventTarget, received ${target === null ? 'null' : typeof target}`);
+    throw badArgument('fromEvents', 'target', 'an EventEmitter or an EventTarget', target);
   }
-  if (typeof event !== 'string' || event === '') throw new TypeError('fromEvents: expected an event name');
+  if (typeof event !== 'string' || event === '') throw badArgument('fromEvents', 'event', 'an event name (a non-empty string)', event);
   const errorEvent = options.errorEvent ?? (isNode ? 'error' : undefined);
   return publisher<T>(
     () => {

@@ -2,6 +2,7 @@
 import { publisher } from '../publisher.js';
 import type { Emitter, Source } from '../emission.js';
 import type { Publisher } from '../types.js';
+import { badArgument } from '../arguments.js';
 
 class ArraySource<T> implements Source<T> {
   #i = 0;
@@ -47,7 +48,7 @@ class IteratorSource<T> implements Source<T> {
  * The array is read as it is when each item is due (copy it first if it may change).
  */
 export function fromArray<T>(items: readonly T[]): Publisher<T> {
-  if (!Array.isArray(items)) throw new TypeError(`fromArray: expected an array, received ${describe(items)}`);
+  if (!Array.isArray(items)) throw badArgument('fromArray', 'items', 'an array', items);
   return publisher<T>(() => new ArraySource<T>(items), { name: 'fromArray' });
 }
 
@@ -59,12 +60,8 @@ export function fromArray<T>(items: readonly T[]): Publisher<T> {
 export function fromIterable<T>(iterable: Iterable<T>): Publisher<T> {
   if (Array.isArray(iterable)) return fromArray<T>(iterable as unknown as readonly T[]);
   if (iterable === null || typeof (iterable as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
-    throw new TypeError(`fromIterable: expected an iterable, received ${describe(iterable)}`);
+    throw badArgument('fromIterable', 'iterable', 'an iterable', iterable);
   }
   const once = (iterable as unknown as Partial<Iterator<T>>).next !== undefined;
   return publisher(() => new IteratorSource(iterable[Symbol.iterator]()), { name: 'fromIterable', single: once });
-}
-
-export function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }

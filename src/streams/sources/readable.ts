@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { publisher } from '../publisher.js';
 import type { Emitter, Source } from '../emission.js';
 import type { Publisher } from '../types.js';
+import { badArgument } from '../arguments.js';
 
 class ReadableSource<T> implements Source<T> {
   #ended = false;
@@ -70,7 +71,7 @@ function prematureClose(): Error {
 
 export function fromReadable<T = Buffer>(readable: Readable): Publisher<T> {
   if (readable === null || typeof readable !== 'object' || typeof (readable as Partial<Readable>).read !== 'function') {
-    throw new TypeError(`fromReadable: expected a Node Readable, received ${readable === null ? 'null' : typeof readable}`);
+    throw badArgument('fromReadable', 'readable', 'a Node Readable', readable);
   }
   return publisher(() => new ReadableSource<T>(readable), { name: 'fromReadable', single: true });
 }
@@ -105,7 +106,7 @@ class ReadableStreamSource<T> implements Source<T> {
 
 export function fromReadableStream<T>(stream: ReadableStream<T>): Publisher<T> {
   if (stream === null || typeof stream !== 'object' || typeof (stream as Partial<ReadableStream<T>>).getReader !== 'function') {
-    throw new TypeError(`fromReadableStream: expected a ReadableStream, received ${stream === null ? 'null' : typeof stream}`);
+    throw badArgument('fromReadableStream', 'stream', 'a ReadableStream', stream);
   }
   return publisher(() => new ReadableStreamSource<T>(stream), { name: 'fromReadableStream', single: true });
 }
