@@ -31,7 +31,8 @@ import { ADMITTED_AGAIN, GatePermit, isPromise } from '../core/gate-base.js';
 import type { Admission, AdmissionContext, Gate, Permit, Rejection } from '../core/types.js';
 import { HttpPermit } from '../http/http-permit.js';
 import { hasBody, readBody } from './body-reader.js';
-import type { BodyLimits, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
+import type { BodyLimits, BodyOutcome, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
+import { BodyInFlight } from './body-in-flight.js';
 import { listElements } from './header-lists.js';
 
 /**
@@ -77,8 +78,8 @@ export interface DeferredBody {
   readonly refuseSlot: (r: Rejection) => void;
 }
 
-/** What a request is forwarded with: its body read, or one to ask for once it may go on. */
-export type BodySource = RequestBody | DeferredBody;
+/** What a request is forwarded with: its body read, one to ask for once it may go on, or one still arriving (body-in-flight.ts). */
+export type BodySource = RequestBody | DeferredBody | BodyInFlight;
 
 /** Responses whose client waits for a 100 Continue not sent yet: admission comes first (held-timeouts.ts reads it). */
 const awaiting = new WeakSet<ServerResponse>();
@@ -101,11 +102,12 @@ export function deferredBody(res: ServerResponse, reserved: BodyReservation, lim
 
 /**
  * Call `go` with the body and the permit to forward with: at once when the body was read;
- * for a deferred one, once the client was told to continue and sent it (and, when `permit`
- * holds permits of `upload` — the gates whose hold is on the upstream's capacity: the
- * further gates, a breaker, and the concurrency gate — once those were asked again, in
- * order). A deferred body refused while it is read (or whose client leaves) releases what
- * the permit still holds as `ignored`, and `go` is never called.
+ * for a deferred one, once the client was told to continue and sent it; for one still
+ * arriving (body-in-flight.ts), once it is in (and, when `permit` holds permits of `upload` —
+ * the gates whose hold is on the upstream's capacity: the further gates, a breaker, and the
+ * concurrency gate — once those were asked again, in order). A body refused while it is read
+ * (or whose client leaves) releases what the permit still holds as `ignored`, and `go` is
+ * never called; a deferred one's refusal is answered here, one in flight's by its reader.
  */
 export function withBody(
   req: IncomingMessage,
@@ -115,7 +117,9 @@ export function withBody(
   upload: readonly Gate[],
   go: (body: RequestBody, permit: HttpPermit | undefined) => void,
 ): void {
-  if (!('reserved' in source)) return go(source, permit);
+  if (source instanceof BodyInFlight) {
+    if (source.outcome?.type === 'read') return go(source.outcome.body, permit);
+  } else if (!('reserved' in source)) return go(source, permit);
   if (res.destroyed) {
     permit?.release('ignored');
     return;
@@ -129,34 +133,30 @@ export function withBody(
   const settle = (): void => {
     for (const p of given) if (p instanceof GatePermit) p.settleAside();
   };
+  const read = (outcome: BodyOutcome): void => {
+    if (outcome.type === 'read') {
+      if (again.length === 0) return go(outcome.body, kept);
+      // Only a gate whose permit was set aside is asked as the same request.
+      const same = new Set(given.filter((p) => p instanceof GatePermit).map((p) => p.gate));
+      return admitAgain(res, again, same, [], (a) => {
+        if (a === undefined || 'reason' in a) {
+          settle();
+          kept!.release('ignored');
+          if (a !== undefined) source.refuseSlot(a);
+          return;
+        }
+        go(outcome.body, new HttpPermit(kept!.gate, [...kept!.permits, ...a], kept!.allFacts, kept!.classify));
+      });
+    }
+    settle();
+    kept?.release('ignored');
+    if (outcome.type === 'refused' && !(source instanceof BodyInFlight)) source.refuse(outcome.refusal);
+  };
+  if (source instanceof BodyInFlight) return source.wait(read);
   awaiting.delete(res);
   continued.add(res);
   res.writeContinue();
-  readBody(
-    req,
-    res,
-    source.limits,
-    (outcome) => {
-      if (outcome.type === 'read') {
-        if (again.length === 0) return go(outcome.body, kept);
-        // Only a gate whose permit was set aside is asked as the same request.
-        const same = new Set(given.filter((p) => p instanceof GatePermit).map((p) => p.gate));
-        return admitAgain(res, again, same, [], (a) => {
-          if (a === undefined || 'reason' in a) {
-            settle();
-            kept!.release('ignored');
-            if (a !== undefined) source.refuseSlot(a);
-            return;
-          }
-          go(outcome.body, new HttpPermit(kept!.gate, [...kept!.permits, ...a], kept!.allFacts, kept!.classify));
-        });
-      }
-      settle();
-      kept?.release('ignored');
-      if (outcome.type === 'refused') source.refuse(outcome.refusal);
-    },
-    source.reserved,
-  );
+  readBody(req, res, source.limits, read, source.reserved);
 }
 
 /**

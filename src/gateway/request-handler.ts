@@ -4,7 +4,8 @@
  * the route is found for it, and it is what goes upstream) or refuse it, find the route,
  * read the body whole within its size, time and memory bounds (body-reader.ts: a slow
  * uploader is never admitted), ask the route's policy (sluice/http) for admission, then
- * forward. A client that sent `Expect: 100-continue` waits to be told to send its body: it is
+ * forward. A body still arriving is not waited for to be refused (body-in-flight.ts): its
+ * request is decided at once, and a refusal closes the connection. A client that sent `Expect: 100-continue` waits to be told to send its body: it is
  * admitted first, and told so only then (expect-continue.ts), so a refused client never
  * uploads. Every refusal carries Retry-After: the gate's estimate, the drain's, or a default
  * when the gate had none.
@@ -17,7 +18,8 @@ import type { HttpDecision, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
-import { hasBody, readBody, reserveBody, unreadBodyCloses } from './body-reader.js';
+import { hasBody, reserveBody, unreadBodyCloses } from './body-reader.js';
+import { BodyInFlight, bodyUnread, readThenAdmit } from './body-in-flight.js';
 import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
 import { resetBeforeForward } from './half-close.js';
@@ -30,15 +32,12 @@ import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { GatewayCounters } from './gateway-counters.js';
-import { failureReason } from './upstream-failures.js';
-import type { ForwardContext } from './proxy.js';
-import { ReadWatch } from './read-watch.js';
+import { forwardContext } from './forward-context.js';
+import type { SlowReaders } from './slow-readers.js';
 import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
 import type { RefusalPacer } from './refusal-pacer.js';
-import { countSlowReader, type SlowReaders } from './slow-readers.js';
-import { KernelProgress } from './socket-progress.js';
 import { messageVerdict } from './message-checks.js';
-import { ALLOWED_METHODS, withRetryAfter, writeProblem, writeRejection } from './responses.js';
+import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
 import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
@@ -141,24 +140,25 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     // then is it told to send its body (hostile finding F15).
     const reserved = reserveBody(req, limits);
     if (reserved.type === 'refused') return refuseBody(state, route, res, reserved.refusal);
-    if (reserved.type === 'reserved') {
-      const refuseSlot = (r: Rejection): void => {
-        state.counters.rejected++;
-        state.rejections.count(route.config.name, r.reason, 503);
-        writeRejection(res, r, GATEWAY_DEFAULTS.retryAfterS);
-      };
-      return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r), refuseSlot));
-    }
+    if (reserved.type === 'reserved') return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r), slotRefused(state, route, res)));
   }
-  readBody(req, res, limits, (outcome) => {
-    // Closed before any answer: its client left (not a drain's 503 to an upload still arriving).
-    if (outcome.type === 'gone') return void (res.writableEnded || state.counters.clientGone++);
-    if (outcome.type === 'refused') return refuseBody(state, route, res, outcome.refusal);
-    const body = outcome.body;
-    // Given back when the upstream has it (proxy.ts), or with the response in any case.
-    if (body.hold !== undefined) res.once('close', () => body.hold!.release());
-    admit(state, route, policy, req, res, path, body);
+  // A policy that may refuse decides a body still arriving without waiting for it (body-in-flight.ts) —
+  // one without a slot to take: a concurrency limit or breaker full now would cut a slow reader for it.
+  const early = policy !== undefined && !policy.rollout.shadow && uploadGates(route).length === 0 ? new BodyInFlight(slotRefused(state, route, res)) : undefined;
+  readThenAdmit(req, res, limits, early, {
+    refused: (r) => refuseBody(state, route, res, r),
+    gone: () => void state.counters.clientGone++,
+    admit: (body) => admit(state, route, policy, req, res, path, body),
   });
+}
+
+/** Answer a request whose slot, asked for again once its body was in, was refused (expect-continue.ts). */
+function slotRefused(state: HandlerState, route: LiveRoute, res: ServerResponse): (r: Rejection) => void {
+  return (r) => {
+    state.counters.rejected++;
+    state.rejections.count(route.config.name, r.reason, 503);
+    writeRejection(res, r, GATEWAY_DEFAULTS.retryAfterS);
+  };
 }
 
 /** A request with an expectation other than 100-continue (node:http's 'checkExpectation'): 417, with its reason. */
@@ -168,6 +168,17 @@ export function refuseExpectation(state: HandlerState, res: ServerResponse): voi
 }
 
 const NO_BODY: RequestBody = { bytes: null, hold: undefined };
+
+/**
+ * For an answer that leaves its request's body unread (body-in-flight.ts): `Connection: close`
+ * (writeProblem then lingers), and a request pipelined behind the body is not served.
+ */
+function closeUnread(state: HandlerState, body: BodySource, res: ServerResponse): Readonly<Record<string, string>> {
+  if (!bodyUnread(body, res)) return {};
+  state.badRequests.markAnswered(res.socket ?? res);
+  return CLOSE;
+}
+const CLOSE = { Connection: 'close' };
 
 /** A body refused before admission: counted, logged with the route's refusals, answered, and the connection closed. */
 function refuseBody(state: HandlerState, route: LiveRoute, res: ServerResponse, r: BodyRefusal): void {
@@ -191,7 +202,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     decision = policy.admission.decide(req, res, route.admission, path);
   } catch (err) {
     state.admissionFailures.failed(route.config.name, err);
-    return writeProblem(res, 500, 'admission_failed', 'Admission failed.');
+    return writeProblem(res, 500, 'admission_failed', 'Admission failed.', closeUnread(state, body, res));
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
   if (policy.rollout.shadow) return shadowWait(route, decision, state, res, () => forwardWith(state, route, req, res, body, undefined));
@@ -201,8 +212,10 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     state.counters.rejected++;
     state.rejections.count(route.config.name, 'queue_full', 503);
     closeIfPipelined(state, res);
-    writeProblem(res, 503, 'queue_full', 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS) });
-    state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS * 1000, table.trusted);
+    const close = closeUnread(state, body, res);
+    writeProblem(res, 503, 'queue_full', 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS), ...close });
+    // A connection closing after its answer is not paused: it lingers, read and dropped (responses.ts).
+    if (close !== CLOSE) state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS * 1000, table.trusted);
     decision.then(
       (d) => {
         if (d.type === 'admitted') d.permit.release('ignored');
@@ -234,7 +247,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
       state.queued--;
       state.pipeline?.admitting(socket, false);
       state.admissionFailures.failed(route.config.name, err);
-      writeProblem(res, 500, 'admission_failed', 'Admission failed.');
+      writeProblem(res, 500, 'admission_failed', 'Admission failed.', closeUnread(state, body, res));
     },
   );
 }
@@ -268,11 +281,13 @@ function refuseBad(state: HandlerState, res: ServerResponse, v: BadVerdict, head
 
 function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: IncomingMessage, res: ServerResponse, body: BodySource): void {
   if (d.type === 'abandoned') return;
-  if (d.type === 'rejected') return shadowed(route, d, state) ? forwardWith(state, route, req, res, body, undefined) : refuse(state, route, d, res);
+  if (d.type === 'rejected') return shadowed(route, d, state) ? forwardWith(state, route, req, res, body, undefined) : refuse(state, route, d, res, body);
   if (d.type === 'admitted') {
-    state.counters.admitted++;
+    // Admitted while its body arrives: counted once the body is in and it goes on (a slow uploader is never admitted).
+    const late = body instanceof BodyInFlight && body.outcome?.type !== 'read';
+    if (!late) state.counters.admitted++;
     if (state.pacer.maxPauseMs > 0) d.permit.afterRelease = permitEnded(state);
-    return forwardWith(state, route, req, res, body, d.permit, d.headers);
+    return forwardWith(state, route, req, res, body, d.permit, d.headers, late);
   }
   forwardWith(state, route, req, res, body, undefined);
 }
@@ -287,7 +302,7 @@ function permitEnded(state: HandlerState): () => void {
 }
 
 /** Forward once the body is read (a deferred one is asked for now: 100 Continue); a body refused then releases the permit. */
-function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[]): void {
+function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[], countAdmitted = false): void {
   // A request read with its client's reset right behind it (the kernel hands over the request,
   // then end-of-stream, a read later): admitted at once, it was forwarded before that read.
   // A reset peer has no address (half-close.ts): dropped, never forwarded. A FIN is a client still reading.
@@ -297,8 +312,11 @@ function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage
     return void req.socket.destroy();
   }
   // A body in hand (or none) is forwarded at once, without a continuation.
-  if (!('reserved' in body)) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
-  withBody(req, res, body, permit, uploadGates(route), (b, p) => forwardRoute(route, req, res, b, p, forwardContext(state, route), headers));
+  if (!('reserved' in body) && !(body instanceof BodyInFlight)) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
+  withBody(req, res, body, permit, uploadGates(route), (b, p) => {
+    if (countAdmitted) state.counters.admitted++;
+    forwardRoute(route, req, res, b, p, forwardContext(state, route), headers);
+  });
 }
 
 /** Per route, the gates whose permits a request gives back while it uploads after 100 Continue (expect-continue.ts). */
@@ -313,53 +331,7 @@ function uploadGates(route: LiveRoute): readonly Gate[] {
   return gates;
 }
 
-/** What clients have taken of their responses: one probe for the process (socket-progress.ts). */
-const kernelProgress = new KernelProgress();
-
-/** Per route table, one watch of slow readers (its settings are the table's config). */
-const readWatches = new WeakMap<RouteTable, ReadWatch<ServerResponse>>();
-
-function readWatch(table: RouteTable): ReadWatch<ServerResponse> {
-  let watch = readWatches.get(table);
-  if (watch === undefined) {
-    const server = table.config.server;
-    watch = new ReadWatch<ServerResponse>({ windowMs: server.writeTimeoutMs, minBytesPerS: server.minReadRate, probe: kernelProgress });
-    readWatches.set(table, watch);
-  }
-  return watch;
-}
-
-/** Per route, built once: what forwarding needs of the gateway (routes are rebuilt on reload). */
-const forwardContexts = new WeakMap<LiveRoute, ForwardContext>();
-
-function forwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
-  let ctx = forwardContexts.get(route);
-  if (ctx === undefined) forwardContexts.set(route, (ctx = buildForwardContext(state, route)));
-  return ctx;
-}
-
-function buildForwardContext(state: HandlerState, route: LiveRoute): ForwardContext {
-  const table = state.table;
-  return {
-    trusted: table.trusted,
-    ...(table.config.proxyHeader !== undefined ? { proxyHeader: table.config.proxyHeader } : {}),
-    stripped: table.stripped,
-    responseBuffer: table.config.server.responseBuffer,
-    responseMemory: state.responseMemory,
-    readWatch: readWatch(table),
-    ...(state.slowReaders !== undefined ? { slowReaders: state.slowReaders } : {}),
-    ...(route.policy?.admission.concurrency !== undefined ? { slotGate: route.policy.admission.concurrency } : {}),
-    onSlowReader: (what) => countSlowReader(state.counters, state.slowReaderCuts, route.config.name, what),
-    onUpstreamFailure: (kind, error) => {
-      if (kind === 'timeout') state.counters.upstreamTimeouts++;
-      else if (kind === 'invalid') state.counters.upstreamInvalid++;
-      else state.counters.upstreamErrors++;
-      state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, reason: failureReason(kind), error });
-    },
-  };
-}
-
-function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerResponse): void {
+function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerResponse, body: BodySource): void {
   state.counters.rejected++;
   if (d.rejection.reason === 'store_unavailable') state.counters.storeUnavailable++;
   state.rejections.count(route.config.name, d.rejection.reason, d.status);
@@ -376,9 +348,15 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   }
   const socket = res.socket;
   closeIfPipelined(state, res);
+  // Decided while its body arrives: the rest is not read on, and the connection lingers, not paused (body-in-flight.ts).
+  const unread = closeUnread(state, body, res) === CLOSE;
+  if (unread) {
+    res.shouldKeepAlive = false;
+    lingerOnClose(res);
+  }
   res.writeHead(d.status, head);
   res.end(d.body);
-  if (state.draining) return;
+  if (state.draining || unread) return;
   // A rate limit knows to the ms when the client's next unit is there (the header rounds it
   // up to whole seconds): pause that long, but not past the moment its bucket is full again
   // (ratePauseMs). A capacity refusal pauses for the line (capacityWait), no longer than the header says.
