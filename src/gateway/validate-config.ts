@@ -27,7 +27,7 @@ import { durationMs } from './units.js';
 import type { ConfigSource } from './yaml-source.js';
 import { Issues } from './config-issues.js';
 import type { Path } from './config-issues.js';
-import { checkCost, checkLeasedLimit, checkPolicy } from './validate-policy.js';
+import { checkCost, checkLeasedLimit, checkPolicy, checkQueueRoom } from './validate-policy.js';
 import { checkAdminPort, checkOwnUpstream, checkMemory, checkServer, checkWholeMs, resolved, resolvedWorkers, sizeOr } from './validate-server.js';
 
 let compiled: ValidateFunction | undefined;
@@ -145,6 +145,7 @@ export function resolveConfig(value: unknown, source?: ConfigSource): ResolvedCo
     const before = issues.list.length;
     checkPolicy(p, path, issues, c.server?.stripHeaders);
     if (workers !== undefined) checkLeasedLimit(p, path, workers, issues);
+    if (sound(['server'])) checkQueueRoom(p, path, c.server?.maxQueued ?? GATEWAY_DEFAULTS.server.maxQueued, issues);
     if (issues.list.length > before) return undefined;
     try {
       // The admission layer's own checks, once, on a throwaway instance.

@@ -26,6 +26,16 @@ export function checkLeasedLimit(p: PolicyConfig, at: Path, workers: number, iss
   issues.add(path, `a fixed limit >= server.workers (${workers}): with fewer slots than workers, a request reaching a worker without one waits until a slot moves from an idle worker (100 ms and more) or, without a queue, is refused (lower server.workers, or raise the limit)`);
 }
 
+/**
+ * A concurrency queue while server.maxQueued is 0: every request that would wait is refused 503
+ * queue_full at once (request-handler.ts), so the queue never holds one — a contradiction.
+ */
+export function checkQueueRoom(p: PolicyConfig, at: Path, maxQueued: number, issues: Issues): void {
+  const queue = concurrencyForm(p.concurrency)?.queue ?? 0;
+  if (maxQueued > 0 || queue === 0) return;
+  issues.add([...at, 'concurrency', 'queue'], 'no queue: no request may wait while server.maxQueued is 0, so the queue could never hold one (raise server.maxQueued, or drop the queue)');
+}
+
 /** A request that costs more than a full bucket (of any rate limit, or any tenant's override) is refused for ever. */
 export function checkCost(cost: number, p: PolicyConfig, whose: string, at: Path, issues: Issues): void {
   let least: { what: string; capacity: number } | undefined;

@@ -106,6 +106,22 @@ describe('fixed concurrency limits and workers (hostile-3 H3)', () => {
   });
 });
 
+describe('server.maxQueued 0 beside a queue (smallcfg)', () => {
+  it('a policy queue with server.maxQueued 0 is refused, named or inline, naming both keys; a queue with room, or maxQueued 0 without a queue, passes', async () => {
+    const r = await check(
+      `${UP}server: { maxQueued: 0 }\npolicies:\n  a: { concurrency: { limit: 10, queue: 100 } }\n  b: { concurrency: 10 }\nroutes:\n  - { path: /a, policy: a }\n  - { path: /b, policy: b }\n  - { path: /, policy: { concurrency: { limit: adaptive, queue: 5 } } }\n`,
+    );
+    expect(r.code).toBe(2);
+    const why = 'no request may wait while server.maxQueued is 0, so the queue could never hold one (raise server.maxQueued, or drop the queue)';
+    expect(r.stderr).toBe(
+      `sluice.yaml:6: policies.a.concurrency.queue: expected no queue: ${why}, found 100\n` +
+        `sluice.yaml:11: routes[2].policy.concurrency.queue: expected no queue: ${why}, found 5\n`,
+    );
+    expect((await check(`${UP}server: { maxQueued: 1 }\npolicies: { a: { concurrency: { limit: 10, queue: 100 } } }\nroutes: [ { path: /, policy: a } ]\n`)).code).toBe(0);
+    expect((await check(`${UP}server: { maxQueued: 0 }\npolicies: { a: { concurrency: { limit: 10, queue: 0 } } }\nroutes: [ { path: /, policy: a } ]\n`)).code).toBe(0);
+  });
+});
+
 describe('listeners that cannot open (hostile-3 H7)', () => {
   it('a port in use is exit 2 naming the flag or key and which listener', async () => {
     const taken = await upstream((_req, res) => res.end());
