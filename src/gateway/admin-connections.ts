@@ -18,6 +18,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { Socket } from 'node:net';
 import { answerAdminClientErrors } from './admin-errors.js';
 import { unreadBodyCloses } from './body-reader.js';
+import { foreignScheme, ownTarget, reachedAt } from './own-target.js';
 import { lingerOnClose } from './responses.js';
 
 /** Connections the admin listener holds at most (file-limit.ts keeps room for them). */
@@ -116,10 +117,38 @@ export function createAdminServer(handler: RequestListener): Server {
       res.setHeader('Connection', 'close');
       lingerOnClose(res);
     }
-    if (connections.admit(req, res)) handler(req, res);
+    if (connections.admit(req, res) && originForm(req, res)) handler(req, res);
   });
   server.on('connection', (socket: Socket) => connections.accepted(socket));
   // CONNECT is 405, a target over the head's limit 414, other parse errors 400 with their reason (admin-errors.ts).
   answerAdminClientErrors(server);
   return server;
+}
+
+/**
+ * An absolute-form target (a server must accept one: RFC 9112 section 3.2.2) read as the proxy
+ * listener reads it: one naming the address this connection reached is its path (`req.url`
+ * becomes it); another host's is 400 `foreign_target`, this address in another scheme 421
+ * `foreign_scheme`. False: answered. Before, every one was 404 — for the very path it named.
+ */
+function originForm(req: IncomingMessage, res: ServerResponse): boolean {
+  const url = req.url ?? '/';
+  if (url.startsWith('/') || url === '*') return true;
+  const here = reachedAt(req);
+  const own = ownTarget(url, here);
+  if (own !== undefined) {
+    req.url = own;
+    return true;
+  }
+  let path = '/';
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // not a URL at all: refused as another host's
+  }
+  const v = foreignScheme(url, here, req) ?? { status: 400, reason: 'foreign_target', detail: `Absolute-form request targets for other hosts are refused: the admin listener answers for its own address only (send the path alone: GET ${path}).` };
+  const body = `${v.reason}: ${v.detail}\n`;
+  res.writeHead(v.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+  return false;
 }
