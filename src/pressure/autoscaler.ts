@@ -5,7 +5,7 @@
  * Checked at each sample, so a request comes at the first sample at or after the dwell.
  * The hook owns the bounds (minimum and maximum consumers); a delta of 0 asks nothing.
  */
-import { optInt, optNumber, InvalidOptionError } from '../core/index.js';
+import { optInt, optionKeys, optKnownKeys, optNumber, InvalidOptionError } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { PressureLevel } from './level.js';
 
@@ -38,6 +38,8 @@ export interface AutoscaleOptions {
 
 const MAX_DELTA = 1_000_000;
 
+const AUTOSCALE_KEYS = optionKeys<AutoscaleOptions>({ onScale: true, dwellMs: true, repeatMs: true, slowDelta: true, rejectDelta: true, okDelta: true });
+
 export class Autoscaler {
   readonly #hook: ScaleHook;
   readonly #dwellMs: number;
@@ -50,6 +52,8 @@ export class Autoscaler {
 
   constructor(options: AutoscaleOptions, prefix = 'autoscale') {
     const d = PRESSURE_DEFAULTS.autoscale;
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError(prefix, 'an object { onScale, dwellMs, repeatMs, slowDelta, rejectDelta, okDelta }', options);
+    optKnownKeys(prefix, options, AUTOSCALE_KEYS, `${prefix}.`);
     if (typeof options.onScale !== 'function') throw new InvalidOptionError(`${prefix}.onScale`, 'a function', options.onScale);
     this.#hook = options.onScale;
     this.#dwellMs = optNumber(`${prefix}.dwellMs`, options.dwellMs ?? d.dwellMs, 0);

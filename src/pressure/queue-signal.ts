@@ -3,12 +3,12 @@
  * `stats()` has `queued` and `limit` (every sluice gate and channel), or a function that
  * returns a depth.
  */
-import { InvalidOptionError, optNumber } from '../core/index.js';
+import { InvalidOptionError, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { Signal } from './signal.js';
 import { signalName } from './signal.js';
 import type { WatermarkOptions } from './watermarks.js';
-import { resolveWatermarks } from './watermarks.js';
+import { resolveWatermarks, WATERMARK_KEYS } from './watermarks.js';
 
 /** What a queue signal reads: a sluice gate, a channel, or anything with the same two stats. */
 export interface QueueStatsSource {
@@ -30,7 +30,10 @@ export interface QueueSignalOptions extends WatermarkOptions {
  * `queued / capacity` as a ratio (can exceed 1 when the capacity is not the queue's bound).
  * Watermarks default to 0.7 / 0.9 with hysteresis 0.1.
  */
+const QUEUE_SIGNAL_KEYS = optionKeys<QueueSignalOptions>({ ...WATERMARK_KEYS, name: true, capacity: true });
+
 export function queueSignal(source: QueueStatsSource | (() => number), options: QueueSignalOptions = {}): Signal {
+  optKnownKeys('queueSignal', options, QUEUE_SIGNAL_KEYS);
   const name = signalName('name', options.name, 'queue');
   const capacity = options.capacity === undefined ? undefined : optNumber(`${name}.capacity`, options.capacity, Number.MIN_VALUE);
   const watermarks = resolveWatermarks(name, options, { ...PRESSURE_DEFAULTS.queue, minDwellMs: PRESSURE_DEFAULTS.minDwellMs });
