@@ -27,6 +27,8 @@ export const NUMBER_FORM_EXPECTED = 'a number in decimal digits (like 8080 or 0.
 export interface NumberForms {
   readonly issues: ConfigIssue[];
   readonly written: ReadonlyMap<string, string>;
+  /** Keys YAML read as numbers, by key path: as written, with why where a comma split a flow map (`{ limit: 1,000 }`). */
+  readonly keys: ReadonlyMap<string, string>;
 }
 
 /**
@@ -40,9 +42,15 @@ export function numberForms(doc: Document, text: string, lineOf: (offset: number
   const { isMap, isScalar, isSeq } = yaml();
   const issues: ConfigIssue[] = [];
   const written = new Map<string, string>();
+  const keys = new Map<string, string>();
   const walk = (node: unknown, path: (string | number)[]): void => {
     if (isMap(node)) {
-      for (const pair of node.items) if (isScalar(pair.key)) walk(pair.value, [...path, String(pair.key.value)]);
+      node.items.forEach((pair, i) => {
+        if (!isScalar(pair.key)) return;
+        const at = [...path, String(pair.key.value)];
+        if (typeof pair.key.value === 'number') keys.set(formatPath(at), splitKey(node.flow === true ? node.items[i - 1] : undefined, pair, isScalar));
+        walk(pair.value, at);
+      });
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => walk(item, [...path, i]));
     } else if (isScalar(node) && typeof node.value === 'string' && node.tag !== undefined && node.tag !== STR_TAG) {
@@ -61,7 +69,17 @@ export function numberForms(doc: Document, text: string, lineOf: (offset: number
     }
   };
   walk(doc.contents, []);
-  return { issues, written };
+  return { issues, written, keys };
+}
+
+type Pair = { readonly key: unknown; readonly value: unknown };
+
+/** A numeric key as written; after a number in a flow map with no value of its own, the comma that made it. */
+function splitKey(before: Pair | undefined, pair: Pair, isScalar: (n: unknown) => n is { source?: string; value: unknown }): string {
+  const key = isScalar(pair.key) ? (pair.key.source ?? String(pair.key.value)) : '';
+  if (before === undefined || pair.value !== null || !isScalar(before.key) || !isScalar(before.value) || typeof before.value.value !== 'number') return key;
+  const prev = `${String(before.key.value)}: ${before.value.source ?? String(before.value.value)}`;
+  return `${key} (YAML read "${prev},${key}" in a flow map as ${prev} and a key ${key} with no value: a comma ends a value there; write ${before.value.source ?? ''}${key})`;
 }
 
 function replace(root: unknown, path: readonly (string | number)[], v: string): void {

@@ -30,7 +30,7 @@ export function schemaIssues(errors: readonly ErrorObject[], root: unknown, sour
         path = [...segments, key];
         const known = Object.keys((schema['properties'] ?? {}) as Schema);
         expected = `one of the keys ${known.join(', ')}`;
-        found = `unknown key ${quoted(key)}`;
+        found = `unknown key ${source?.keyWritten?.(path) ?? quoted(key)}`;
         break;
       }
       case 'required': {

@@ -17,6 +17,8 @@ export interface ConfigSource {
   readonly numberIssues?: readonly ConfigIssue[];
   /** The number at `path` as the file wrote it; undefined where there is none. */
   numberWritten?(path: readonly (string | number)[]): string | undefined;
+  /** A key at `path` YAML read as a number (`000` as 0), as the file wrote it, with why where known. */
+  keyWritten?(path: readonly (string | number)[]): string | undefined;
 }
 
 export type ParsedYaml = { readonly ok: true; readonly value: unknown; readonly source: ConfigSource } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
@@ -95,7 +97,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     };
   }
   const numbers = numberForms(doc, text, line, value);
-  return { ok: true, value, source: { file, lineOf, numberIssues: numbers.issues, numberWritten: (path) => numbers.written.get(formatPath(path)) } };
+  return { ok: true, value, source: { file, lineOf, numberIssues: numbers.issues, numberWritten: (path) => numbers.written.get(formatPath(path)), keyWritten: (path) => numbers.keys.get(formatPath(path)) } };
 }
 
 /** The `maxAliasCount` of the `yaml` library: how far aliases may multiply the document. */

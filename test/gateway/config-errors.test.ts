@@ -90,6 +90,14 @@ describe('sluice gateway --check', () => {
     expect(r.stderr).toBe('sluice.yaml:2: listen.prot: expected one of the keys host, port, backlog, found unknown key "prot"\n');
   });
 
+  it('a number written with a comma in a flow map: the stray key is named as written, with why (smallcfg)', async () => {
+    const r = await check(`${UP}routes:\n  - path: /\n    policy: { concurrency: { limit: 1,000 } }\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'sluice.yaml:6: routes[0].policy.concurrency["0"]: expected one of the keys limit, algorithm, initialLimit, minLimit, maxLimit, queue, queueTimeout, discipline, found unknown key 000 (YAML read "limit: 1,000" in a flow map as limit: 1 and a key 000 with no value: a comma ends a value there; write 1000)\n',
+    );
+  });
+
   it('a wrong type, and a bad duration', async () => {
     const r = await check(`${UP}    timeout: fast\nroutes:\n  - path: /\n    policy:\n      concurrency: { limit: ten }\n`);
     expect(r.code).toBe(2);
