@@ -61,8 +61,6 @@ class OnConnection implements Dispatcher.DispatchHandler {
     readonly client: Client,
     readonly opts: Dispatcher.DispatchOptions,
     readonly handler: Dispatcher.DispatchHandler,
-    /** Already sent again once (sendAgain). */
-    readonly again = false,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
@@ -85,7 +83,7 @@ class OnConnection implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error & { code?: string }): void {
-    if (!this.#over && !this.#answered && !this.again && this.pool.sendAgain(this, err)) return;
+    if (!this.#over && !this.#answered && this.pool.sendAgain(this, err)) return;
     this.#end();
     this.handler.onError!(err);
   }
@@ -181,13 +179,14 @@ export class UpstreamPool {
    * undici's, no `Keep-Alive: timeout` said) races the next request written on it: that request
    * fails with no answer, the upstream never having read it (hostile-27: answered 502). One of
    * an idempotent method, on a connection that had served a request, is sent once more, on the
-   * same client (its connection opened anew), which stays taken meanwhile. A microtask later:
+   * same client (its connection opened anew), which stays taken meanwhile. Once only: its served
+   * count is set to 0 here, and the new connection serves nothing before it (the client is taken). A microtask later:
    * undici is still closing the old connection when it reports the error.
    */
   sendAgain(on: OnConnection, err: Error & { code?: string }): boolean {
     if (this.#destroyed || !closedUnder(err) || !IDEMPOTENT.has(on.opts.method) || (this.#served.get(on.client) ?? 0) === 0) return false;
     this.#served.set(on.client, 0);
-    queueMicrotask(() => on.client.dispatch(on.opts, new OnConnection(this, on.client, on.opts, on.handler, true)));
+    queueMicrotask(() => on.client.dispatch(on.opts, new OnConnection(this, on.client, on.opts, on.handler)));
     return true;
   }
 
