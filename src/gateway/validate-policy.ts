@@ -27,13 +27,18 @@ export function checkLeasedLimit(p: PolicyConfig, at: Path, workers: number, iss
 }
 
 /**
- * A concurrency queue while server.maxQueued is 0: every request that would wait is refused 503
- * queue_full at once (request-handler.ts), so the queue never holds one — a contradiction.
+ * A concurrency queue server.maxQueued leaves no room for. server.maxQueued caps the requests
+ * waiting in a process across all routes (request-handler.ts: one more is refused 503
+ * queue_full at once), so a queue longer than the cap never fills: while it is 0 the queue never
+ * holds one; above 0 the cap won silently (until metricspush: maxQueued 2 beside a queue of 5
+ * refused the third request to wait). Queues adding up past the cap are fine: it is shared.
  */
 export function checkQueueRoom(p: PolicyConfig, at: Path, maxQueued: number, issues: Issues): void {
   const queue = concurrencyForm(p.concurrency)?.queue ?? 0;
-  if (maxQueued > 0 || queue === 0) return;
-  issues.add([...at, 'concurrency', 'queue'], 'no queue: no request may wait while server.maxQueued is 0, so the queue could never hold one (raise server.maxQueued, or drop the queue)');
+  if (queue <= maxQueued) return;
+  const path = [...at, 'concurrency', 'queue'];
+  if (maxQueued === 0) return void issues.add(path, 'no queue: no request may wait while server.maxQueued is 0, so the queue could never hold one (raise server.maxQueued, or drop the queue)');
+  issues.add(path, `a queue <= server.maxQueued (${maxQueued}): at most ${maxQueued} requests wait for admission across all routes (server.maxQueued), so the queue's last ${queue - maxQueued} places could never be used: the request that would take one is refused 503 queue_full (raise server.maxQueued, or shorten the queue)`);
 }
 
 /** A request that costs more than a full bucket (of any rate limit, or any tenant's override) is refused for ever. */

@@ -117,8 +117,25 @@ describe('server.maxQueued 0 beside a queue (smallcfg)', () => {
       `sluice.yaml:6: policies.a.concurrency.queue: expected no queue: ${why}, found 100\n` +
         `sluice.yaml:11: routes[2].policy.concurrency.queue: expected no queue: ${why}, found 5\n`,
     );
-    expect((await check(`${UP}server: { maxQueued: 1 }\npolicies: { a: { concurrency: { limit: 10, queue: 100 } } }\nroutes: [ { path: /, policy: a } ]\n`)).code).toBe(0);
+    expect((await check(`${UP}server: { maxQueued: 100 }\npolicies: { a: { concurrency: { limit: 10, queue: 100 } } }\nroutes: [ { path: /, policy: a } ]\n`)).code).toBe(0);
     expect((await check(`${UP}server: { maxQueued: 0 }\npolicies: { a: { concurrency: { limit: 10, queue: 0 } } }\nroutes: [ { path: /, policy: a } ]\n`)).code).toBe(0);
+  });
+
+  // Until metricspush a queue longer than server.maxQueued passed --check, and the gateway-wide cap
+  // won silently: with maxQueued 2 and a queue of 5, the third request to wait was 503 queue_full.
+  it('a policy queue longer than a nonzero server.maxQueued (or its default) is refused, naming both keys; queues adding up past it pass', async () => {
+    const r = await check(
+      `${UP}server: { maxQueued: 20 }\npolicies:\n  a: { concurrency: { limit: 10, queue: 100 } }\n  b: { concurrency: { limit: 10, queue: 20 } }\nroutes:\n  - { path: /a, policy: a }\n  - { path: /b, policy: b }\n  - { path: /, policy: { concurrency: { limit: adaptive, queue: 21 } } }\n`,
+    );
+    expect(r.code).toBe(2);
+    const why = (n: number): string => `at most 20 requests wait for admission across all routes (server.maxQueued), so the queue's last ${n} places could never be used: the request that would take one is refused 503 queue_full (raise server.maxQueued, or shorten the queue)`;
+    expect(r.stderr).toBe(`sluice.yaml:6: policies.a.concurrency.queue: expected a queue <= server.maxQueued (20): ${why(80)}, found 100\n` + `sluice.yaml:11: routes[2].policy.concurrency.queue: expected a queue <= server.maxQueued (20): ${why(1)}, found 21\n`);
+    // The default cap (10,000) holds a queue too.
+    const over = await check(`${UP}policies: { a: { concurrency: { limit: 10, queue: 10001 } } }\nroutes: [ { path: /, policy: a } ]\n`);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toMatch(/policies\.a\.concurrency\.queue: expected a queue <= server\.maxQueued \(10000\): .*found 10001\n$/);
+    // Two queues of 20 beside a cap of 20: the cap is shared, each queue alone can fill.
+    expect((await check(`${UP}server: { maxQueued: 20 }\npolicies:\n  a: { concurrency: { limit: 10, queue: 20 } }\n  b: { concurrency: { limit: 10, queue: 20 } }\nroutes:\n  - { path: /a, policy: a }\n  - { path: /b, policy: b }\n`)).code).toBe(0);
   });
 });
 

@@ -114,29 +114,36 @@ describe('the forwarder owns the permit', () => {
 });
 
 describe('the gateway-wide queue cap', () => {
+  // Two policies whose queues each fit the cap (a queue longer than it is refused by the config check):
+  // the cap binds when both would hold a request.
   it('answers 503 with Retry-After and is done: the refused request is never forwarded nor counted as queued', async () => {
     const up = await heldUpstream();
-    const gw = await startInProcess(
-      base(up.url, { server: { maxQueued: 1 }, routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 5, queueTimeout: '10s' } } }] }),
-    );
-    const first = get(`${gw.url}/1`);
+    const one = { concurrency: { limit: 1, queue: 1, queueTimeout: '10s' as const } };
+    const gw = await startInProcess(base(up.url, { server: { maxQueued: 1 }, policies: { a: one, b: one }, routes: [{ path: '/a', policy: 'a' }, { path: '/b', policy: 'b' }] }));
+    const first = get(`${gw.url}/a/1`);
     expect(await within(10_000, () => up.arrivals() === 1)).toBe(true);
-    const second = get(`${gw.url}/2`);
+    const second = get(`${gw.url}/a/2`);
     expect(await within(10_000, () => gw.status().queued === 1)).toBe(true);
-    const third = await get(`${gw.url}/3`);
+    const other = get(`${gw.url}/b/1`);
+    expect(await within(10_000, () => up.arrivals() === 2)).toBe(true);
+    // b's queue has room; the gateway's does not.
+    const third = await get(`${gw.url}/b/2`);
     expect(third.status).toBe(503);
+    expect(JSON.parse(third.body)).toMatchObject({ reason: 'queue_full' });
     expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(gw.status().queued).toBe(1);
     expect(gate(gw, 'concurrency').queued).toBe(1);
+    expect(gw.status().policies[1]!.gates.find((g) => g.kind === 'concurrency')!.queued).toBe(0);
     up.releaseAll();
-    expect(await within(10_000, () => up.arrivals() === 2)).toBe(true);
+    expect(await within(10_000, () => up.arrivals() === 3)).toBe(true);
     up.releaseAll();
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
+    expect((await other).status).toBe(200);
     await sleep(50);
-    expect(up.arrivals()).toBe(2);
+    expect(up.arrivals()).toBe(3);
     expect(gw.status().queued).toBe(0);
-    expect(gw.status().counters).toMatchObject({ admitted: 2, rejected: 1 });
+    expect(gw.status().counters).toMatchObject({ admitted: 3, rejected: 1 });
     expect(await within(10_000, () => gate(gw, 'concurrency').inFlight === 0)).toBe(true);
   });
 });

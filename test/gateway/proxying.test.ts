@@ -292,11 +292,13 @@ describe('self-protection', () => {
 
   it('caps requests waiting for admission (server.maxQueued): 503 + Retry-After at once', async () => {
     const up = await upstream((_req, res) => setTimeout(() => res.end('ok'), 100));
-    const gw = await start(base(up.url, { server: { maxQueued: 2 }, routes: [{ path: '/', policy: { concurrency: { limit: 1, queue: 100, queueTimeout: '5s' } } }] }));
-    const replies = await Promise.all(Array.from({ length: 6 }, () => get(`${gw.url}/`)));
+    // Two policies, each queue as long as the cap (a longer one is refused by the config check): 2 in flight, 2 waiting, 2 refused.
+    const two = { concurrency: { limit: 1, queue: 2, queueTimeout: '5s' as const } };
+    const gw = await start(base(up.url, { server: { maxQueued: 2 }, policies: { a: two, b: two }, routes: [{ path: '/a', policy: 'a' }, { path: '/b', policy: 'b' }] }));
+    const replies = await Promise.all(Array.from({ length: 6 }, (_x, i) => get(`${gw.url}/${i % 2 === 0 ? 'a' : 'b'}`)));
     const refused = replies.filter((r) => r.status === 503);
-    expect(replies.filter((r) => r.status === 200).length).toBe(3);
-    expect(refused.length).toBe(3);
+    expect(replies.filter((r) => r.status === 200).length).toBe(4);
+    expect(refused.length).toBe(2);
     for (const r of refused) expect(r.headers['retry-after']).toBe('1');
   });
 });
