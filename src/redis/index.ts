@@ -8,7 +8,7 @@ export { REDIS_STORE_DEFAULTS, ON_STORE_ERROR, LEASED_RATE_DEFAULTS } from './op
 export type { FailureOptions, LeasedRateOptions, OnStoreError, RedisStoreOptions } from './options.js';
 export type { StoreHealth } from './store-guard.js';
 export { StoreUnavailableError, StoreWrongTypeError } from './store-errors.js';
-export { hashTag } from './keys.js';
+export { hashTag, MAX_STORE_KEY_LENGTH } from './keys.js';
 export { SharedConcurrencyGate, SHARED_CONCURRENCY_DEFAULTS } from './shared-concurrency.js';
 export type { SharedConcurrencyOptions, SharedConcurrencyStats } from './shared-concurrency.js';
 export { SharedBreaker, SHARED_BREAKER_DEFAULTS } from './shared-breaker.js';

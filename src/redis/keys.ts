@@ -11,6 +11,7 @@
  * caller keys never share a Redis key) and the tag never empty (an empty tag would hash the
  * whole key, and a key's states could land on different nodes).
  */
+import { createHash } from 'node:crypto';
 import { InvalidOptionError } from '../core/errors.js';
 import { storedKey } from '../core/shown-key.js';
 import type { TenantKeys } from '../core/shown-key.js';
@@ -31,15 +32,40 @@ export function keyPart(option: string, value: unknown): string {
   return value;
 }
 
-const asItIs = (key: string): string => key;
+/**
+ * The longest name (a caller's key or a limit's name, after `keyNames`), in UTF-16 code units,
+ * that the store writes into Redis as it is. A longer one is named by its SHA-256 instead
+ * ({@link LONG_KEY}): a caller's 20 MB key sent as it is cost a script call that ran past the
+ * store's timeout (three of them opened the breaker, and every tenant's decisions fell back to
+ * `onStoreError`), and each of its states kept 20 MB in Redis.
+ */
+export const MAX_STORE_KEY_LENGTH = 1024;
+
+/**
+ * How a name longer than {@link MAX_STORE_KEY_LENGTH} is written: this, then its SHA-256 in
+ * base64url. A name that begins so itself is hashed too, so a name of this form is always a
+ * hash, and two names share one only by a SHA-256 collision. `storedKey`'s names ('hash') never
+ * begin so: theirs is `#` and base64url, which has no `:`.
+ */
+const LONG_KEY = '#sha256:';
+
+/** `name` as written into Redis: itself, or {@link LONG_KEY} and its hash when too long (or of that form). */
+export function boundedName(name: string): string {
+  if (name.length <= MAX_STORE_KEY_LENGTH && !name.startsWith(LONG_KEY)) return name;
+  return LONG_KEY + createHash('sha256').update(name).digest('base64url');
+}
+
+const hashedBounded = (key: string): string => boundedName(storedKey(key));
 
 /**
  * What a caller's key (or a limit's name) is called in Redis under `keyNames`: itself ('raw',
- * or not set), or its hash ({@link storedKey}). Before the hash tag is made of it: a hashed
- * name keeps its key's states on one slot as the raw one did.
+ * or not set), or its hash ({@link storedKey}); either way no longer than about
+ * MAX_STORE_KEY_LENGTH ({@link boundedName}: storedKey keeps an address, `ip:…`, as it is,
+ * whatever its length). Before the hash tag is made of it: a hashed name keeps its key's
+ * states on one slot as the raw one did.
  */
 export function keyNamer(keyNames: TenantKeys | undefined): (key: string) => string {
-  return keyNames === 'hash' ? storedKey : asItIs;
+  return keyNames === 'hash' ? hashedBounded : boundedName;
 }
 
 /** The suffix of each kind of state. */
@@ -80,7 +106,7 @@ export class StateKeys {
   /** Misses since the maps were last emptied while one of them was full. */
   #missesFull = 0;
 
-  constructor(base: string, max: number, name: (key: string) => string = asItIs) {
+  constructor(base: string, max: number, name: (key: string) => string = boundedName) {
     this.#base = base;
     this.#max = max;
     this.name = name;
@@ -91,7 +117,8 @@ export class StateKeys {
     const found = m.get(key);
     if (found !== undefined) return found;
     const k = stateKey(this.#base, this.name(key), kind);
-    if (m.size < this.#max) m.set(key, k);
+    // A long key is not kept: the map would hold the caller's string (megabytes, for all we know).
+    if (m.size < this.#max && key.length <= MAX_STORE_KEY_LENGTH) m.set(key, k);
     else if (++this.#missesFull >= 64 * this.#max) {
       this.#missesFull = 0;
       m.clear();
