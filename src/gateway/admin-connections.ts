@@ -18,7 +18,8 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { Socket } from 'node:net';
 import { answerAdminClientErrors } from './admin-errors.js';
 import { unreadBodyCloses } from './body-reader.js';
-import { foreignScheme, ownTarget, reachedAt } from './own-target.js';
+import type { BadVerdict } from './bad-requests.js';
+import { hasUserinfo, pathOf, USERINFO_TARGET } from './own-target.js';
 import { lingerOnClose } from './responses.js';
 
 /** Connections the admin listener holds at most (file-limit.ts keeps room for them). */
@@ -126,29 +127,40 @@ export function createAdminServer(handler: RequestListener): Server {
 }
 
 /**
- * An absolute-form target (a server must accept one: RFC 9112 section 3.2.2) read as the proxy
- * listener reads it: one naming the address this connection reached is its path (`req.url`
- * becomes it); another host's is 400 `foreign_target`, this address in another scheme 421
- * `foreign_scheme`. False: answered. Before, every one was 404 — for the very path it named.
+ * An absolute-form target (a server must accept one: RFC 9112 section 3.2.2) is its path
+ * (`req.url` becomes it). Its authority is ignored, as Host is: this listener serves its own
+ * paths whatever name or address a client reached it by (`localhost`, a DNS name, a port a NAT or
+ * a container publishes), and serving them to a client that names another host tells it nothing
+ * an origin-form request would not. Until upstream (session 28) only one naming the address
+ * the connection reached was served, `http://localhost:9901/status` 400 foreign_target. Another
+ * scheme is 421 `foreign_scheme` (this listener serves plain http: RFC 9110 section 7.4), userinfo
+ * 400 `bad_target` (RFC 9110 section 4.2.4), as on the proxy port. False: answered.
  */
 function originForm(req: IncomingMessage, res: ServerResponse): boolean {
   const url = req.url ?? '/';
   if (url.startsWith('/') || url === '*') return true;
-  const here = reachedAt(req);
-  const own = ownTarget(url, here);
-  if (own !== undefined) {
-    req.url = own;
+  const path = hasUserinfo(url) ? undefined : pathOf(url);
+  if (path !== undefined) {
+    req.url = path;
     return true;
   }
-  let path = '/';
-  try {
-    path = new URL(url).pathname;
-  } catch {
-    // not a URL at all: refused as another host's
-  }
-  const v = foreignScheme(url, here, req) ?? { status: 400, reason: 'foreign_target', detail: `Absolute-form request targets for other hosts are refused: the admin listener answers for its own address only (send the path alone: GET ${path}).` };
+  const v = hasUserinfo(url) ? USERINFO_TARGET : (otherScheme(url) ?? NOT_A_TARGET);
   const body = `${v.reason}: ${v.detail}\n`;
   res.writeHead(v.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
   res.end(body);
   return false;
+}
+
+const NOT_A_TARGET: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute http URL (send the path alone: GET /status).' };
+
+/** An absolute URL in a scheme other than http: 421, naming it. */
+function otherScheme(url: string): BadVerdict | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const detail = `The target has the scheme ${u.protocol}, which this listener does not serve (it serves plain http): send the path alone (GET ${u.pathname || '/'}).`;
+  return { status: 421, reason: 'foreign_scheme', detail };
 }

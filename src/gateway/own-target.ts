@@ -43,11 +43,28 @@ export function ownTarget(url: string, host: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'http:' || !sameAuthority(u, host) || !/^http:\/\//i.test(url)) return undefined;
+  if (u.protocol !== 'http:' || !sameAuthority(u, host)) return undefined;
+  return pathOf(url);
+}
+
+/**
+ * The origin form of an absolute-form `http://` target, its path and query as the client wrote
+ * them (`/` if none), whatever its authority; undefined for any other text.
+ */
+export function pathOf(url: string): string | undefined {
+  if (!/^http:\/\//i.test(url)) return undefined;
   const rest = url.slice(7).search(/[/?#]/);
   if (rest < 0) return '/';
   const target = url.slice(7 + rest);
   return target.startsWith('/') ? target : `/${target}`;
+}
+
+/** An absolute-form target with userinfo: refused wherever it comes. */
+export const USERINFO_TARGET: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target has userinfo (user@host), which HTTP forbids (RFC 9110 section 4.2.4).' };
+
+/** Whether an absolute-form `http://` target has userinfo (`http://user@host/`). */
+export function hasUserinfo(url: string): boolean {
+  return /^http:\/\/[^/?#]*@/i.test(url);
 }
 
 /**

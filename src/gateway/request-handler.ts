@@ -39,7 +39,7 @@ import type { RefusalPacer } from './refusal-pacer.js';
 import { messageVerdict } from './message-checks.js';
 import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
-import { foreignScheme, ownAbsolute, reachedAt } from './own-target.js';
+import { foreignScheme, hasUserinfo, ownAbsolute, reachedAt, USERINFO_TARGET } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
 import type { LiveRoute, RouteTable } from './route-table.js';
 import { answerLastHop, answerServerOptions } from './max-forwards.js';
@@ -92,7 +92,7 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
   }
   if (!url.startsWith('/')) {
     // Absolute form: only for this gateway's own host (RFC 9112 section 3.2.2); never an open proxy.
-    if (/^http:\/\/[^/?#]*@/i.test(url)) return refuseBad(state, res, userinfoTarget);
+    if (hasUserinfo(url)) return refuseBad(state, res, USERINFO_TARGET);
     const own = ownAbsolute(url, state.ownHost, req);
     if (own === undefined) {
       if (!URL.canParse(url)) return refuseBad(state, res, badTarget);
@@ -253,7 +253,6 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
 }
 
 const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute URL of this gateway.' };
-const userinfoTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target has userinfo (user@host), which HTTP forbids (RFC 9110 section 4.2.4).' };
 const foreignTarget: BadVerdict = { status: 400, reason: 'foreign_target', detail: 'Absolute-form request targets for other hosts are refused: this is not an open proxy.' };
 const AMBIGUOUS: Readonly<Record<AmbiguousReading, BadVerdict>> = {
   ambiguous_params: { status: 400, reason: 'ambiguous_params', detail: 'The path has segment parameters (;...) under which servers that drop them would route it to another route.' },
