@@ -20,7 +20,7 @@ export const e2eFiles = [
   'test/http-client/!(pacer|pacer-shared-signal|rate-limit-headers).test.ts',
   'test/http/{express,fastify,node}.test.ts',
   'test/dashboard/browser.test.ts',
-  'test/brokers/!(consumer-scaling|kafka-fetch-budget|options|throttle).test.ts',
+  'test/brokers/!(adapter-option-values|consumer-scaling|kafka-fetch-budget|options|throttle).test.ts',
   // proofs.test.ts (a minute of real processes) runs in `npm run test:brokers`.
   'test/redis/!(proofs).test.ts',
   'test/package/pack.test.ts',

@@ -5,7 +5,7 @@
  * RejectedError 'queue_full' at once), and an optional lag-driven throttle goes first. So a
  * stalled broker holds the producer back instead of filling its memory.
  */
-import { AbortedError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
+import { AbortedError, InvalidOptionError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { ConcurrencyGate } from '../concurrency/index.js';
 import type { ProducerThrottle } from './producer-throttle.js';
 
@@ -43,6 +43,11 @@ export class BoundedProducer {
     const limit = optInt('maxInFlight', options.maxInFlight ?? PRODUCER_DEFAULTS.maxInFlight, 1);
     const maxQueue = optInt('maxWaiting', options.maxWaiting ?? PRODUCER_DEFAULTS.maxWaiting, 0);
     this.#gate = new ConcurrencyGate({ name, limit, maxQueue });
+    const throttle: unknown = options.throttle;
+    // Anything without admit() would fail every publish with a TypeError naming nothing.
+    if (throttle !== undefined && (typeof throttle !== 'object' || throttle === null || typeof (throttle as Partial<ProducerThrottle>).admit !== 'function')) {
+      throw new InvalidOptionError('throttle', 'a ProducerThrottle (an object with admit())', throttle);
+    }
     this.#throttle = options.throttle;
   }
 

@@ -18,3 +18,10 @@ export function nonEmptyList(name: string, value: unknown, expected = 'a non-emp
   }
   return [...(value as string[])];
 }
+
+/** NATS `servers`: one non-empty string or a non-empty array of them; `fallback` when undefined. */
+export function natsServers(value: unknown, fallback: string): string | string[] {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && value !== '') return value;
+  return nonEmptyList('servers', value, 'a non-empty string or a non-empty array of non-empty strings');
+}

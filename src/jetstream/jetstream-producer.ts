@@ -11,7 +11,8 @@ import { reach } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
-import { optionKeys } from '../core/index.js';
+import { optionKeys, optKnownKeys } from '../core/index.js';
+import { natsServers } from '../brokers/options.js';
 import { argOptions } from '../core/option-keys.js';
 
 export interface JetstreamProducerOptions extends BoundedProducerOptions {
@@ -33,9 +34,10 @@ export class JetstreamProducer extends BrokerProducer {
 
   static async open(options: JetstreamProducerOptions = {}): Promise<JetstreamProducer> {
     argOptions('JetstreamProducer', options);
-    const servers = options.servers ?? '127.0.0.1:4222';
-    const bounded = new BoundedProducer(`jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`, options, 'JetstreamProducer', JETSTREAM_PRODUCER_KEYS);
-    const nc = await reach(bounded.name, () => connect({ servers: servers as string | string[] }));
+    optKnownKeys('JetstreamProducer', options, JETSTREAM_PRODUCER_KEYS);
+    const servers = natsServers(options.servers, '127.0.0.1:4222');
+    const bounded = new BoundedProducer(`jetstream at nats://${Array.isArray(servers) ? servers.join(',') : servers}`, options, 'JetstreamProducer', JETSTREAM_PRODUCER_KEYS);
+    const nc = await reach(bounded.name, () => connect({ servers }));
     return new JetstreamProducer(bounded, nc);
   }
 

@@ -23,7 +23,7 @@ import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
-import { nonEmpty, nonEmptyList } from '../brokers/options.js';
+import { natsServers, nonEmpty, nonEmptyList } from '../brokers/options.js';
 import { argOptions } from '../core/option-keys.js';
 import { optClock } from '../core/options.js';
 
@@ -171,7 +171,7 @@ export class JetstreamSource implements BrokerSource {
     const clock = optClock(options.clock, systemClock, 'clock', true);
     const dead = nonEmpty('deadLetterSubject', options.deadLetterSubject ?? `sluice.dead.${stream}`);
     // An empty list would silently mean the client's default, localhost:4222.
-    const servers = options.servers === undefined ? '127.0.0.1:4222' : typeof options.servers === 'string' && options.servers !== '' ? options.servers : nonEmptyList('servers', options.servers, 'a non-empty string or a non-empty array of non-empty strings');
+    const servers = natsServers(options.servers, '127.0.0.1:4222');
     const where = `jetstream at nats://${Array.isArray(servers) ? servers.join(',') : String(servers)}`;
     const nc = await reach(where, () => connect({ servers, maxReconnectAttempts: 10 }));
     try {

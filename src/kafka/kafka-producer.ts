@@ -6,10 +6,10 @@
  */
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { InvalidOptionError, optInt, optionKeys } from '../core/index.js';
+import { InvalidOptionError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import type { KafkaAuthOptions } from './kafka-auth.js';
 import { kafkaAuth, reachKafka } from './kafka-auth.js';
-import { hostList } from '../brokers/options.js';
+import { hostList, nonEmpty } from '../brokers/options.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
@@ -39,12 +39,14 @@ export class KafkaProducer extends BrokerProducer {
 
   static async open(options: KafkaProducerOptions): Promise<KafkaProducer> {
     argOptions('KafkaProducer', options, false);
+    optKnownKeys('KafkaProducer', options, KAFKA_PRODUCER_KEYS);
     const brokers = hostList('brokers', options.brokers);
+    const clientId = nonEmpty('clientId', options.clientId ?? 'sluice');
     const bounded = new BoundedProducer(`kafka at ${brokers.join(',')}`, options, 'KafkaProducer', KAFKA_PRODUCER_KEYS);
     const acks = options.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new InvalidOptionError('acks', '-1, 0 or 1', acks);
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);
-    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice', brokers, ...kafkaAuth(options), logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
+    const kafka = new Kafka({ clientId, brokers, ...kafkaAuth(options), logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
     const producer = kafka.producer({ maxInFlightRequests, allowAutoTopicCreation: true });
     await reachKafka(bounded.name, () => producer.connect());
     return new KafkaProducer(bounded, producer, acks);

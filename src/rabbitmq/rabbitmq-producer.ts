@@ -11,7 +11,8 @@ import { reach, redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
-import { optionKeys } from '../core/index.js';
+import { optionKeys, optKnownKeys } from '../core/index.js';
+import { nonEmpty } from '../brokers/options.js';
 import { argOptions } from '../core/option-keys.js';
 
 export interface RabbitmqProducerOptions extends BoundedProducerOptions {
@@ -47,7 +48,8 @@ export class RabbitmqProducer extends BrokerProducer {
 
   static async open(options: RabbitmqProducerOptions = {}): Promise<RabbitmqProducer> {
     argOptions('RabbitmqProducer', options);
-    const url = options.url ?? 'amqp://127.0.0.1:5672';
+    optKnownKeys('RabbitmqProducer', options, RABBITMQ_PRODUCER_KEYS);
+    const url = nonEmpty('url', options.url ?? 'amqp://127.0.0.1:5672');
     // Validate before connecting: a bad option is a bad option whether or not the broker is up.
     const bounded = new BoundedProducer(`rabbitmq at ${redactUrl(url)}`, options, 'RabbitmqProducer', RABBITMQ_PRODUCER_KEYS);
     const conn = await reach(bounded.name, () => amqp.connect(url));

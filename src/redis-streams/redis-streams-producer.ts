@@ -8,7 +8,8 @@ import { redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
-import { optionKeys } from '../core/index.js';
+import { optionKeys, optKnownKeys } from '../core/index.js';
+import { nonEmpty } from '../brokers/options.js';
 import { connectRedis } from './connect-redis.js';
 import { argOptions } from '../core/option-keys.js';
 
@@ -33,9 +34,11 @@ export class RedisStreamsProducer extends BrokerProducer {
 
   static async open(options: RedisStreamsProducerOptions = {}): Promise<RedisStreamsProducer> {
     argOptions('RedisStreamsProducer', options);
-    const url = options.url ?? 'redis://127.0.0.1:6379';
+    optKnownKeys('RedisStreamsProducer', options, REDIS_STREAMS_PRODUCER_KEYS);
+    const url = nonEmpty('url', options.url ?? 'redis://127.0.0.1:6379');
+    const bodyField = nonEmpty('bodyField', options.bodyField ?? 'body');
     const bounded = new BoundedProducer(`redis-streams at ${redactUrl(url)}`, options, 'RedisStreamsProducer', REDIS_STREAMS_PRODUCER_KEYS);
-    return new RedisStreamsProducer(bounded, await connectRedis(url, bounded.name), options.bodyField ?? 'body');
+    return new RedisStreamsProducer(bounded, await connectRedis(url, bounded.name), bodyField);
   }
 
   /** XADD; resolves with the entry id. */

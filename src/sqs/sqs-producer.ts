@@ -8,8 +8,9 @@ import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
 import { BrokerProducer } from '../brokers/broker-producer.js';
 import { optionKeys } from '../core/index.js';
-import type { SqsConnectionOptions } from './sqs-source.js';
-import { queueUrl, sqsClient, sqsWhere } from './sqs-source.js';
+import type { SqsConnectionOptions } from './sqs-connection.js';
+import { checkSqsConnection, queueUrl, sqsClient, sqsWhere } from './sqs-connection.js';
+import { optKnownKeys } from '../core/index.js';
 import { argOptions } from '../core/option-keys.js';
 
 export interface SqsProducerOptions extends BoundedProducerOptions, SqsConnectionOptions {}
@@ -23,6 +24,8 @@ export class SqsProducer extends BrokerProducer {
 
   constructor(options: SqsProducerOptions = {}) {
     argOptions('SqsProducer', options);
+    optKnownKeys('SqsProducer', options, SQS_PRODUCER_KEYS);
+    checkSqsConnection(options);
     super(new BoundedProducer(sqsWhere(options), options, 'SqsProducer', SQS_PRODUCER_KEYS));
     this.#client = sqsClient(options);
     this.#owns = options.client === undefined;

@@ -13,15 +13,15 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import {
   ChangeMessageVisibilityCommand,
-  CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
-import { InvalidOptionError, optInt, optionKeys, optKnownKeys, TIMER_MAX_MS } from '../core/index.js';
-import { redactUrl } from '../brokers/broker-error.js';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
+import type { SqsConnectionOptions } from './sqs-connection.js';
+import { checkSqsConnection, clientRequestTimeoutMs, queueUrl, sqsClient, sqsRequestTimeout, sqsWhere } from './sqs-connection.js';
 import { sqsError, sqsTransient } from './sqs-errors.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
 import type { ConnectionStats } from '../brokers/connection-state.js';
@@ -32,26 +32,8 @@ import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty } from '../brokers/options.js';
 import { argOptions } from '../core/option-keys.js';
 
-export interface SqsConnectionOptions {
-  /** Endpoint (ElasticMQ, LocalStack); omit for AWS itself. */
-  readonly endpoint?: string;
-  /** @default process.env.AWS_REGION ?? 'us-east-1' */
-  readonly region?: string;
-  /** Static credentials; omit to use the SDK's default chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** An SQS client of your own (then endpoint, region and credentials are ignored; `requestTimeoutMs` is refused: set your client's `requestHandler`). */
-  readonly client?: SQSClient;
-  /**
-   * How long one request may wait for the service's answer, ms: past it the request fails as
-   * unanswered (a TimeoutError, tried once more by the SDK). A receive waits its long poll
-   * (`waitTimeS`) longer. So an endpoint that takes the connection and never answers fails an
-   * ack, a receive or `open()` within 2 × this (the SDK's short pause between) instead of the
-   * SDK's own bound, its 15-minute socket idle timeout tried twice. An answer that stalls
-   * midway is bounded by its silence: this plus 20 s (the longest long poll).
-   * Integer in [1, 2147463647] (a Node timer's longest less the longest long poll). @default 10000
-   */
-  readonly requestTimeoutMs?: number;
-}
+export type { SqsConnectionOptions } from './sqs-connection.js';
+export { SQS_REQUEST_TIMEOUT_MAX_MS } from './sqs-connection.js';
 
 export interface SqsSourceOptions extends SqsConnectionOptions {
   /** Queue name; created when missing. Non-empty. */
@@ -64,57 +46,8 @@ export interface SqsSourceOptions extends SqsConnectionOptions {
   readonly waitTimeS?: number;
 }
 
-export const SQS_DEFAULTS = { requestTimeoutMs: 10_000 } as const;
-/** The longest long poll SQS takes (WaitTimeSeconds), ms. */
-const LONGEST_POLL_MS = 20_000;
-/**
- * requestTimeoutMs's largest: every timer made of it fits a Node timer — a receive's (its long
- * poll on top), the socket's (20 s on top) and the SDK's socket-acquisition check (1 s on top).
- * Node makes a longer setTimeout 1 ms, and each receive was cut at once (2147483647: the
- * consumer `reconnecting`, then failed, a TimeoutOverflowWarning per request).
- */
-export const SQS_REQUEST_TIMEOUT_MAX_MS = TIMER_MAX_MS - LONGEST_POLL_MS;
-
-/** `requestTimeoutMs`, checked: undefined for a client of one's own (its timeouts are its own). */
-export function sqsRequestTimeout(o: SqsConnectionOptions): number | undefined {
-  if (o.client !== undefined) {
-    if (o.requestTimeoutMs !== undefined) throw new InvalidOptionError('requestTimeoutMs', "absent when a client is given (set your client's requestHandler: { requestTimeout, throwOnRequestTimeout: true })", o.requestTimeoutMs);
-    return undefined;
-  }
-  return optInt('requestTimeoutMs', o.requestTimeoutMs ?? SQS_DEFAULTS.requestTimeoutMs, 1, SQS_REQUEST_TIMEOUT_MAX_MS);
-}
-
-export function sqsClient(o: SqsConnectionOptions): SQSClient {
-  if (o.client !== undefined) return o.client;
-  const requestTimeout = sqsRequestTimeout(o)!;
-  return new SQSClient({
-    region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    maxAttempts: 2,
-    // Without throwOnRequestTimeout the handler only logs a request past requestTimeout.
-    requestHandler: { requestTimeout, throwOnRequestTimeout: true, socketTimeout: requestTimeout + LONGEST_POLL_MS },
-    ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
-    ...(o.credentials !== undefined ? { credentials: { ...o.credentials } } : {}),
-  });
-}
-
-/** Names the endpoint for errors and metrics; a client of one's own is named as such (its endpoint and region are its own, not `endpoint` / `region`). */
-export function sqsWhere(o: SqsConnectionOptions): string {
-  if (o.client !== undefined) return 'sqs (the client given)';
-  return `sqs at ${o.endpoint !== undefined ? redactUrl(o.endpoint) : `aws ${o.region ?? process.env.AWS_REGION ?? 'us-east-1'}`}`;
-}
-
 /** Receives in a row that failed for a while (sqsTransient) before the source gives up; the pause before the n-th next try is min(2 s, 100 ms · 2^n). */
 export const RECEIVE_TRIES = 10;
-
-/** Create (or find) a queue; a network failure is a BrokerUnavailableError naming the endpoint, a refusal a BrokerRefusedError saying what was refused. */
-export async function queueUrl(client: SQSClient, where: string, name: string): Promise<string> {
-  try {
-    const r = await client.send(new CreateQueueCommand({ QueueName: name }));
-    return r.QueueUrl!;
-  } catch (err) {
-    throw sqsError(where, name, err);
-  }
-}
 
 class SqsDelivery extends DeliveryBase {
   constructor(
@@ -169,7 +102,7 @@ export class SqsSource implements BrokerSource {
   readonly client: SQSClient;
   readonly visibilityTimeoutS: number;
   readonly #waitTimeS: number;
-  /** A receive's bound: its long poll plus requestTimeoutMs (undefined: a client of one's own, its own bound). */
+  /** A receive's bound: its long poll plus requestTimeoutMs, or plus the given client's own requestTimeout (undefined: a client that names none, its own bound). */
   readonly #receiveTimeoutMs: number | undefined;
   readonly #ownsClient: boolean;
   readonly #connection = new ConnectionTracker();
@@ -190,15 +123,16 @@ export class SqsSource implements BrokerSource {
   static async open(options: SqsSourceOptions): Promise<SqsSource> {
     argOptions('SqsSource', options, false);
     optKnownKeys('SqsSource', options, SQS_SOURCE_KEYS);
-    if (options.endpoint !== undefined) nonEmpty('endpoint', options.endpoint);
-    if (options.region !== undefined) nonEmpty('region', options.region);
+    const ours = sqsRequestTimeout(options);
+    checkSqsConnection(options);
     const queue = nonEmpty('queue', options.queue);
     const dead = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}-dead`);
     const visibility = optInt('visibilityTimeoutS', options.visibilityTimeoutS ?? 30, 1, 43_200);
     const wait = optInt('waitTimeS', options.waitTimeS ?? 1, 0, 20);
-    const requestTimeoutMs = sqsRequestTimeout(options);
     const where = sqsWhere(options);
     const client = sqsClient(options);
+    // A client of the caller's: its own requestTimeout (when its handler says) gets the long poll on top, as ours does.
+    const requestTimeoutMs = options.client === undefined ? ours : await clientRequestTimeoutMs(options.client);
     try {
       const url = await queueUrl(client, where, queue);
       const deadUrl = await queueUrl(client, where, dead);
