@@ -40,7 +40,9 @@ export default defineConfig({
     // README and docs examples import 'sluice/...' as a user would; run them against the source.
     alias: [
       { find: /^sluice$/, replacement: src('index.ts') },
-      { find: /^sluice\/(core|queue|rate|concurrency|compose|limit|pressure|breaker|retry|prometheus|otel|http|express|fastify|gateway|streams|brokers|rabbitmq|jetstream|redis-streams|redis|kafka|sqs|dashboard)$/, replacement: src('$1/index.ts') },
+      // sluice/core is the public part of the core (the exports map's ./core), not its internal barrel.
+      { find: /^sluice\/core$/, replacement: src('core/public.ts') },
+      { find: /^sluice\/(queue|rate|concurrency|compose|limit|pressure|breaker|retry|prometheus|otel|http|express|fastify|gateway|streams|brokers|rabbitmq|jetstream|redis-streams|redis|kafka|sqs|dashboard)$/, replacement: src('$1/index.ts') },
       { find: /^sluice\/client$/, replacement: src('http-client/index.ts') },
     ],
   },

@@ -3,7 +3,7 @@
  * The root export re-exports every layer without a heavy dependency; adapters live behind
  * their own subpaths.
  */
-export * from './core/index.js';
+export * from './core/public.js';
 export * from './discipline/public.js';
 export * from './queue/index.js';
 export * from './rate/index.js';

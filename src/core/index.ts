@@ -1,15 +1,9 @@
-export { systemClock, VirtualClock, flushMicrotasks } from './clock.js';
-export type { Clock, TimerHandle } from './clock.js';
-export { SluiceError, InvalidOptionError, InvalidArgumentError, RejectedError, AbortedError, ClosedError, StreamRuleError, MissingDependencyError, isSluiceError } from './errors.js';
-export type { ErrorCode } from './errors.js';
-export { REJECTION_REASONS } from './types.js';
-export type { Admission, AdmissionContext, Gate, GateStats, Outcome, Permit, PolicyFacts, Rejection, RejectionReason } from './types.js';
-export { diagnosticsChannels, EventHub } from './events.js';
-export type { AdmitEvent, DropEvent, GateEvent, GateListener, RejectEvent, ReleaseEvent } from './events.js';
-export { GateBase, GatePermit, isPromise, readContext, waitDeadline, abortError, rejectionError } from './gate-base.js';
-export type { GateOptions } from './gate-base.js';
-export { optBoolean, optFunction, optInt, optNumber, optOneOf, optRecord, argNumber, TIMER_MAX_MS } from './options.js';
+/**
+ * The core as the rest of the package imports it: the public part (./public.js, which is what
+ * `sluice/core` exports) and the option checkers every layer validates its options with.
+ */
+export * from './public.js';
+export { optBoolean, optFunction, optInt, optNumber, optOneOf, optRecord, argNumber } from './options.js';
 export { nearestKey, optionKeys, optKnownKeys } from './option-keys.js';
 export type { OptionKeyMap } from './option-keys.js';
-export { shownKey, storedKey, optTenantKeys } from './shown-key.js';
-export type { TenantKeys } from './shown-key.js';
+export { optTenantKeys } from './shown-key.js';

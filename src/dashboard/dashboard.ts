@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optTenantKeys } from '../core/index.js';
 import type { TenantKeys } from '../core/index.js';
+import { argOptions } from '../core/option-keys.js';
 import { GroupSampler } from './group-sampler.js';
 import type { DashboardGroup, GroupSample } from './group-sampler.js';
 import { dashboardPage } from './page.js';
@@ -91,6 +92,8 @@ export class Dashboard {
   #skipped = 0;
 
   constructor(options: DashboardOptions) {
+    // Required: groups (or samples) come only from here.
+    argOptions('Dashboard', options, false);
     optKnownKeys('Dashboard', options, DASHBOARD_KEYS);
     const g = options.groups;
     if (options.samples !== undefined) {

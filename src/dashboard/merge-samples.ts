@@ -6,8 +6,10 @@
  * bound, which is what an operator watches for); the breaker and the pressure level are
  * the worst of any process; top tenants add up by tenant.
  */
-import { levelRank } from '../pressure/index.js';
+// The unchecked rank: a level read from another process's sample is compared as it came.
+import { levelRank } from '../pressure/level.js';
 import type { PressureLevel } from '../pressure/index.js';
+import { argNumber, InvalidArgumentError } from '../core/index.js';
 import type { GroupSample } from './group-sampler.js';
 
 const BREAKER_RANK: Readonly<Record<string, number>> = { closed: 0, 'half-open': 1, open: 2 };
@@ -36,6 +38,8 @@ function worsePressure(a: GroupSample['pressure'], b: GroupSample['pressure']): 
 
 /** Merge each process's groups (one list per process) by name; `topN` tenants kept per group. */
 export function mergeGroupSamples(perProcess: readonly (readonly GroupSample[])[], topN = 10): GroupSample[] {
+  checkPerProcess(perProcess);
+  argNumber('topN', topN, 0);
   const byName = new Map<string, GroupSample[]>();
   for (const list of perProcess) for (const g of list) byName.set(g.name, [...(byName.get(g.name) ?? []), g]);
   return [...byName.entries()].map(([name, parts]) => {
@@ -73,5 +77,16 @@ export function mergeGroupSamples(perProcess: readonly (readonly GroupSample[])[
     const roundAll = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
     const topTenants = [...tenants.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, topN);
     return { ...merged, admitted, refused, admittedPerSec: round(admittedPerSec), refusedPerSec: roundAll(refusedPerSec), shadowPerSec: roundAll(shadowPerSec), inFlight, limit, queued, topTenants };
+  });
+}
+
+/** A list per process, each of group samples (objects with a name): what the merge reads. */
+function checkPerProcess(perProcess: unknown): void {
+  if (!Array.isArray(perProcess)) throw new InvalidArgumentError('perProcess', "an array with each process's group samples (an array each)", perProcess);
+  perProcess.forEach((list: unknown, i) => {
+    if (!Array.isArray(list)) throw new InvalidArgumentError(`perProcess[${i}]`, 'an array of group samples', list);
+    list.forEach((g: unknown, j) => {
+      if (typeof g !== 'object' || g === null || typeof (g as { name?: unknown }).name !== 'string') throw new InvalidArgumentError(`perProcess[${i}][${j}]`, 'a group sample (an object with a name)', g);
+    });
   });
 }

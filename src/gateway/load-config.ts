@@ -1,6 +1,7 @@
 /** Reading `sluice.yaml`: YAML with positions, then validation; errors name file, line and key path. */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { InvalidArgumentError } from '../core/errors.js';
 import { GatewayConfigError } from './config-error.js';
 import type { GatewayConfig } from './config-types.js';
 import type { ResolvedConfig } from './resolved-config.js';
@@ -10,6 +11,9 @@ import { parseYaml } from './yaml-source.js';
 
 /** Parse and validate config text; `file` names it in errors. Throws GatewayConfigError. */
 export function parseConfigText(text: string, file: string): GatewayConfig {
+  // A caller's mistake, not the config's: a GatewayConfigError would blame a file that was never read.
+  if (typeof text !== 'string') throw new InvalidArgumentError('text', 'the config as a string of YAML or JSON', text);
+  if (typeof file !== 'string' || file.length === 0) throw new InvalidArgumentError('file', 'a non-empty string naming the config in errors (its path)', file);
   return checkText(text, file).source;
 }
 

@@ -17,6 +17,7 @@
  *    reset is delta-seconds for some servers and epoch seconds for others (GitHub); a value
  *    above 10^9 (a date after 2001) is read as epoch seconds.
  */
+import { argNumber, InvalidArgumentError } from '../core/index.js';
 import { parseList, SfToken } from './structured-field.js';
 import type { BareItem } from './structured-field.js';
 
@@ -111,6 +112,9 @@ export function parseRateLimit(value: string | null | undefined, policies: reado
  * @param nowEpochMs wall-clock time, for an `X-RateLimit-Reset` given as epoch seconds
  */
 export function readRateLimit(headers: HeadersLike, nowEpochMs: number = Date.now()): ServerQuota[] {
+  if (typeof (headers as Partial<HeadersLike> | null | undefined)?.get !== 'function') throw new InvalidArgumentError('headers', "headers with get(name) (a fetch Response's headers)", headers);
+  // An X-RateLimit-Reset in epoch seconds is read against it: NaN would make every such reset NaN ms.
+  argNumber('nowEpochMs', nowEpochMs, 0, Number.MAX_VALUE);
   const draft = headers.get('ratelimit');
   if (draft !== null) {
     const found = parseRateLimit(draft, parseRateLimitPolicy(headers.get('ratelimit-policy')));

@@ -1,8 +1,8 @@
 export type { PressureLevel } from './level.js';
-export { PRESSURE_LEVELS, levelRank, worseLevel } from './level.js';
+export { PRESSURE_LEVELS } from './level.js';
+export { classOfPriority, levelRank, nextLevel, pressureOf, shedProbability, worseLevel } from './level-readers.js';
 export { PRESSURE_DEFAULTS } from './defaults.js';
 export type { WatermarkOptions, Watermarks } from './watermarks.js';
-export { nextLevel, pressureOf } from './watermarks.js';
 export type { Signal, SignalSnapshot, CustomSignalOptions } from './signal.js';
 export { customSignal } from './signal.js';
 export type { QueueSignalOptions, QueueStatsSource } from './queue-signal.js';
@@ -24,9 +24,8 @@ export type { AutoscaleOptions, ScaleHook, ScaleRequest } from './autoscaler.js'
 export type { PressureMonitorOptions, PressureSource } from './pressure-monitor.js';
 export { PressureMonitor } from './pressure-monitor.js';
 export type { CriticalityClass } from './criticality.js';
-export { CRITICALITY_CLASSES, CLASS_PRIORITY, classOfPriority } from './criticality.js';
+export { CRITICALITY_CLASSES, CLASS_PRIORITY } from './criticality.js';
 export type { ShedRamp, ShedRamps, RampedClass } from './shed-policy.js';
-export { shedProbability } from './shed-policy.js';
 export type { CeilingClass, ClassCeilings } from './class-slots.js';
 export type { LoadShedderOptions, ClassStats } from './load-shedder.js';
 export { LoadShedder } from './load-shedder.js';

@@ -5,7 +5,8 @@ export { KeyedRateLimiter } from './keyed.js';
 export type { KeyedRateLimiterOptions, KeyedRateStats, PolicyOverrides } from './keyed.js';
 export { RateGate, RATE_GATE_DEFAULTS } from './rate-gate.js';
 export type { RateGateOptions } from './rate-gate.js';
-export { ratePolicy, capacityOf, windowOf, POLICY_DEFAULTS, RATE_ALGORITHMS } from './policy.js';
+export { ratePolicy, POLICY_DEFAULTS, RATE_ALGORITHMS } from './policy.js';
+export { algorithmOf, capacityOf, windowOf } from './policy-readers.js';
 export type {
   BucketPolicyInput,
   GcraPolicy,
@@ -22,7 +23,6 @@ export { gcra } from './gcra.js';
 export type { GcraState } from './gcra.js';
 export { slidingWindow } from './sliding-window.js';
 export type { SlidingWindowState } from './sliding-window.js';
-export { algorithmOf } from './algorithms.js';
 export type { AnyRateAlgorithm } from './algorithms.js';
 export type { RateAlgorithm, RateDecision } from './algorithm.js';
 export type { RateStore, RateThen } from './store.js';

@@ -15,8 +15,6 @@ import {
   Gcra,
   KeyedRateLimiter,
   MemoryStore,
-  nearestKey,
-  optNumber,
   RejectedError,
   RetryBudget,
   RetryPolicy,
@@ -25,6 +23,8 @@ import {
   VirtualClock,
 } from '../../src/index.js';
 import type { Admission, RateStore } from '../../src/index.js';
+// The option checkers are internal (not exported by sluice): tested from the core's own barrel.
+import { nearestKey, optNumber } from '../../src/core/index.js';
 import { createClient, Pacer } from '../../src/http-client/index.js';
 import { HttpAdmission } from '../../src/http/index.js';
 import type { HttpAdmissionOptions, HttpRequestLike } from '../../src/http/index.js';
