@@ -6,8 +6,10 @@
  */
 import { KeyedRateLimiter } from '../rate/keyed.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
+import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import type { SlotGate, SlotReclaimer } from '../concurrency/slot-reclaimer.js';
-import { leaseRoom, SlotLease } from '../shared/slot-lease.js';
+import { leaseRoom } from '../shared/lease-room.js';
+import { SlotLease } from '../shared/slot-lease.js';
 import type { SlotYielder, StoreAway } from '../shared/slot-lease.js';
 import type { OnStoreError } from '../redis/options.js';
 import type { PolicyInstance } from './policy-instance.js';
@@ -18,6 +20,11 @@ import type { WorkerShare } from './worker-share.js';
 /** Lease upkeep period, ms: how soon a worker's queue brings it slots the others do not use. */
 const TICK_MS = 5;
 
+/** The store's name for a policy's concurrency limit: the same in every worker, and for a policy a reload brings back unchanged. */
+function leaseName(p: PolicyInstance): string {
+  return `${p.key}/concurrency`;
+}
+
 /** A policy's rate limiters that lease tokens give them back and stop. */
 function closeLeasedRates(p: PolicyInstance): void {
   for (const g of p.gates()) if (g instanceof KeyedRateLimiter && g.store instanceof LeasedRateStore) g.store.close();
@@ -27,6 +34,8 @@ export class SlotLeases {
   readonly #share: WorkerShare;
   readonly #yielder: SlotYielder | undefined;
   readonly #leases = new Map<PolicyInstance, SlotLease>();
+  /** Leases a reload retired whose gate no successor took, by store name, with their gate: a policy restored under that name adopts one still at work. */
+  readonly #retired = new Map<string, { readonly lease: SlotLease; readonly gate: ConcurrencyGate }>();
   readonly #limits = new WeakMap<SlotLease, number>();
   /** The lease of each leased gate, for the gates' reclaimer (leaseRoom). */
   readonly #byGate = new WeakMap<SlotGate, SlotLease>();
@@ -49,8 +58,9 @@ export class SlotLeases {
       const limit = concurrencyForm(p.config.concurrency)?.limit;
       if (typeof limit !== 'number') continue;
       const n = this.#share.workers;
+      const name = leaseName(p);
       const lease = new SlotLease(gate, this.#share.store, {
-        name: `${p.key}/concurrency`,
+        name,
         limit,
         initial: Math.max(1, Math.floor(limit / n)),
         batch: Math.max(1, Math.ceil(limit / (4 * n))),
@@ -58,6 +68,13 @@ export class SlotLeases {
         onError: (err) => this.#share.onError(`concurrency lease of ${p.name}`, err),
         ...(this.#yielder === undefined ? {} : { yielder: this.#yielder }),
       });
+      // The policy a reload removed, back under its name while its work still runs here: one lease of the name, not two (SlotLease.adopt).
+      const before = this.#retired.get(name);
+      this.#retired.delete(name);
+      if (before?.lease.live === true) {
+        before.gate.handOver(gate);
+        lease.adopt(before.lease);
+      }
       this.#leases.set(p, lease);
       this.#limits.set(lease, limit);
       this.#byGate.set(gate, lease);
@@ -99,8 +116,13 @@ export class SlotLeases {
    * successor took their store over).
    */
   retire(policies: readonly PolicyInstance[], handedOver?: ReadonlySet<PolicyInstance>): void {
+    for (const [name, r] of this.#retired) if (!r.lease.live) this.#retired.delete(name);
     for (const p of policies) {
-      this.#leases.get(p)?.retire(handedOver?.has(p) === true);
+      const lease = this.#leases.get(p);
+      const gate = p.admission.concurrency;
+      const handed = handedOver?.has(p) === true;
+      lease?.retire(handed);
+      if (lease !== undefined && gate !== undefined && !handed) this.#retired.set(leaseName(p), { lease, gate });
       this.#leases.delete(p);
     }
   }

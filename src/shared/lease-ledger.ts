@@ -258,13 +258,22 @@ export class LeaseLedger {
     this.#forgetIfReleased(name, pool!);
   }
 
-  /** Holder `id` will never use the slots `name` again: the pool goes once every holder has said so and holds none. */
+  /**
+   * Holder `id` will never use the slots `name` again: the pool goes once every holder has said
+   * so and holds none. Until then a lease of the name it starts later (a policy a reload removed,
+   * restored) counts from 0: what the one before said of its use, and the asks made of it, are
+   * forgotten — kept, those asks were slots still being given up, and callers waiting at
+   * another holder were asked nothing for (metricspush).
+   */
   releaseSlots(id: string, name: string): void {
     const pool = this.#slots.get(name);
     const h = pool?.holders.get(id);
     if (h === undefined) return;
     h.want = 0;
     h.released = true;
+    h.inUse = 0;
+    h.use = NO_USE;
+    h.asked = 0;
     this.#forgetIfReleased(name, pool!);
   }
 

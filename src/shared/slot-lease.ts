@@ -41,7 +41,7 @@
  */
 import type { Permit } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
-import type { SlotGate, SlotReclaimer } from '../concurrency/slot-reclaimer.js';
+import type { SlotGate } from '../concurrency/slot-reclaimer.js';
 import type { SharedLimitStore, SlotGrant, SlotUse } from './limit-store.js';
 
 /** Ticks after its last demand during which a process keeps its fair share. */
@@ -114,6 +114,8 @@ export class SlotLease {
   #idleElsewhere: number | undefined;
   /** The store's running total of slots it asked this process to give up, as last received (SlotUse.asked). */
   #asked = 0;
+  /** The lease that took this retired one over (adopt). */
+  #adopter: SlotLease | undefined;
 
   constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
     this.#gate = gate;
@@ -197,6 +199,30 @@ export class SlotLease {
     if (handedOver) this.#dropBallast();
   }
 
+  /** Whether it still ticks: started, and not stopped nor done (retired, nothing held, nobody waiting). */
+  get live(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /**
+   * Before start(), take over `retired`, a lease of this name in this process whose work still
+   * runs (a policy a reload removed, brought back under its name), its gate handed to this one's
+   * (ConcurrencyGate.handOver): its slots and count of asks become this lease's; it stops, giving
+   * nothing back. The store has one holding per name and process: fed by both, it took the old
+   * slots for idle and the old asks for slots still being given up, and a caller waiting
+   * elsewhere got no slot from here (metricspush).
+   */
+  adopt(retired: SlotLease): void {
+    retired.#adopter = this; // a grant still on its way to it comes here
+    retired.#dropBallast(); // its count went to the successor gate with handOver
+    this.#held += retired.#held;
+    this.#asked = Math.max(this.#asked, retired.#asked);
+    retired.#held = 0;
+    clearInterval(retired.#timer);
+    retired.#timer = undefined;
+    retired.#unwatch?.();
+  }
+
   /**
    * The store is away (`away`), or back (`undefined`). Meanwhile the lease asks nothing (a call
    * could only fail) and keeps what it holds; the gate refuses every caller
@@ -255,6 +281,7 @@ export class SlotLease {
 
   /** A grant: slots lost since the last call (the store says it counts fewer) go first, then the new ones come in. */
   #answered(g: SlotGrant): void {
+    if (this.#adopter !== undefined) return this.#adopter.#answered(g);
     this.#fairShare = g.fairShare;
     this.#idleElsewhere = g.idleElsewhere;
     const lost = g.held === undefined ? 0 : Math.min(this.#held, this.#held + g.granted - g.held);
@@ -370,22 +397,4 @@ export class SlotLease {
       },
     );
   }
-}
-
-/**
- * A leased gate's reclaimer: `inner`'s (the gateway's slow readers), and room on its way from the
- * lease. A caller that would queue while the lease can still take slots the others hold (for it
- * and the callers already waiting) is not refused early for the wait the gate estimates on what
- * this process holds now: it waits in the queue (up to its budget), its wait is demand, and the
- * slots come within a few ticks (the idle holder is told at once, LeaseLedger.onWanted). Refused
- * early instead, a burst that the kernel gave mostly to one worker was refused while the other
- * worker's slots sat idle (hostile-24: --workers 2 --concurrency 50 --queue-timeout 50ms, 55
- * requests of 2 s: 27 admitted, 28 refused 503 at once; 50 and 5 with one worker). Only `inner`
- * gives up slots (`reclaim`): the lease's come through the gate's limit.
- */
-export function leaseRoom(inner: SlotReclaimer | undefined, leaseOf: (gate: SlotGate) => SlotLease | undefined): SlotReclaimer {
-  return {
-    reclaimable: (ask) => inner?.reclaimable(ask) === true || leaseOf(ask.gate)?.roomComing(ask.gate.queued + ask.units) === true,
-    reclaim: (ask) => inner?.reclaim(ask) === true,
-  };
 }

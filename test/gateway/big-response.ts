@@ -52,3 +52,13 @@ export async function countingUpstream(respond: (req: IncomingMessage, res: Serv
   up.server.on('connection', () => opened++);
   return { url: up.url, opened: () => opened, now: () => now, peak: () => peak };
 }
+
+const BIG = Buffer.alloc(16 * 1024 * 1024, 97);
+
+/** `/big`: 16 MB in one write; anything else 'small' (counted: countingUpstream). */
+export const bigOrSmall = (): ReturnType<typeof countingUpstream> =>
+  countingUpstream((req, res) => {
+    if (req.url !== '/big') return void res.end('small');
+    res.writeHead(200, { 'content-length': String(BIG.length) });
+    res.end(BIG);
+  });

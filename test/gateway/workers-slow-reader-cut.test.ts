@@ -8,36 +8,15 @@
 // the wrong one and opens another: the non-readers on one worker, the honest client on the
 // other. Counts only, no timings.
 import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countingUpstream } from './big-response.js';
-import { cleanup, get, onCleanup, sluice, tempDir, within, WORKERS_START_MS, WORKERS_TEST_MS } from './helpers.js';
+import { bigOrSmall } from './big-response.js';
+import { cleanup, sluice, tempDir, within, WORKERS_START_MS, WORKERS_TEST_MS } from './helpers.js';
+import { answer, placement } from './worker-placement.js';
 
 afterEach(cleanup);
 
 const LIMIT = 2;
-const BIG = Buffer.alloc(16 * 1024 * 1024, 97);
-
-interface WorkerView {
-  readonly index: number;
-  readonly status?: { readonly connections: { readonly open: number }; readonly counters: { readonly slowReadersHeld: number; readonly slowReadersCut: number } };
-}
-interface View {
-  readonly workers: readonly WorkerView[];
-  readonly counters: { readonly slowReadersCut: number };
-  readonly leases: Record<string, { readonly held: Record<string, number> }>;
-}
-
-/** `/big`: 16 MB in one write; anything else 'small'. */
-const bigOrSmall = (): ReturnType<typeof countingUpstream> =>
-  countingUpstream((req, res) => {
-    if (req.url !== '/big') return void res.end('small');
-    res.writeHead(200, { 'content-length': String(BIG.length) });
-    res.end(BIG);
-  });
-
 function yaml(up: string): string {
   // A queue long enough that the cross-worker hand-over (a few IPC round trips) is never what decides, however busy the host.
   return `listen: { host: 127.0.0.1, port: 0 }
@@ -59,44 +38,7 @@ describe('sluice gateway --workers 2: a request waiting on one worker, slow read
     const l = await gw.waitFor('listening', WORKERS_START_MS);
     const url = new URL(String(l['url']));
     const adminUrl = String(l['adminUrl']);
-    const view = async (): Promise<View> => JSON.parse((await get(`${adminUrl}/status`)).body) as View;
-    const sockets: Socket[] = [];
-    onCleanup(async () => sockets.forEach((s) => s.destroy()));
-    const open = (): Socket => {
-      const s = connect(Number(url.port), url.hostname);
-      s.on('error', () => undefined);
-      sockets.push(s);
-      return s;
-    };
-    /** Each worker's open connections, by index. */
-    const opened = async (): Promise<number[]> => {
-      const by: number[] = [0, 0];
-      for (const w of (await view()).workers) by[w.index] = w.status?.connections.open ?? 0;
-      return by;
-    };
-    const worker = (v: View, index: number): WorkerView | undefined => v.workers.find((w) => w.index === index);
-    /** Open a connection and tell which worker took it (the one whose count went up); one on `not` is closed unused, and another opened. */
-    const place = async (not: number): Promise<{ s: Socket; worker: number }> => {
-      for (let tries = 0; tries < 200; tries++) {
-        const before = await opened();
-        const s = open();
-        let worker = -1;
-        expect(
-          await within(30_000, async () => {
-            worker = (await opened()).findIndex((n, i) => n > before[i]!);
-            return worker >= 0;
-          }, 50),
-        ).toBe(true);
-        if (worker !== not) return { s, worker };
-        s.destroy();
-        expect(await within(30_000, async () => (await opened())[worker] === before[worker], 50)).toBe(true);
-      }
-      throw new Error('200 connections, all on one worker');
-    };
-    const heldBy = (v: View, index: number): number => {
-      const pool = Object.values(v.leases)[0]!;
-      return Object.entries(pool.held).find(([h]) => h.startsWith(`worker-${index}-`))?.[1] ?? 0;
-    };
+    const { view, place, worker, heldBy } = placement(url, adminUrl);
 
     // Non-readers, all on the worker the first one landed on.
     const first = await place(-1);
@@ -117,19 +59,10 @@ describe('sluice gateway --workers 2: a request waiting on one worker, slow read
 
     // The honest client, on the other worker (which holds no slot).
     const honest = await place(a);
-    const answer = await new Promise<string>((resolve) => {
-      let text = '';
-      honest.s.setEncoding('utf8').on('data', (d: string) => {
-        text += d;
-        // The head, and with a 200 its body.
-        if (text.includes('\r\n\r\n') && (!text.startsWith('HTTP/1.1 200') || text.endsWith('small'))) resolve(text);
-      });
-      honest.s.on('close', () => resolve(text));
-      honest.s.write('GET /honest HTTP/1.1\r\nHost: gw\r\n\r\n');
-    });
+    const text = await answer(honest.s, '/honest', 'small');
     // Before: 'HTTP/1.1 503 Service Unavailable' (queue_timeout), slowReadersCut 0.
-    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
-    expect(answer.endsWith('small')).toBe(true);
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(text.endsWith('small')).toBe(true);
     const after = await view();
     // One cut for the one request that waited, on the worker that held the slots.
     expect(worker(after, a)?.status?.counters.slowReadersCut).toBe(1);

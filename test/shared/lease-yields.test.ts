@@ -88,4 +88,25 @@ describe('LeaseLedger: slots given up for callers waiting at another holder', ()
     l.takeSlots('b', 'pool', 2, 1, 0, use({ waiting: 1 }));
     expect(asks['a']).toEqual([]);
   });
+
+  // A policy a reload removed gives its slots back and releases its name in a; b's work of it still
+  // holds a slot, so the pool stays. The policy restored, a's new lease counts asks from 0: the asks
+  // of the removed one, kept, were asks still on their way — slots being given up that never came.
+  it('a holder that released a name and takes it again starts clean: asked from 0, none of its old asks pending', () => {
+    const { l, asks } = ledger(['a', 'b']);
+    l.takeSlots('a', 'pool', 4, 4, 4, use({ yieldable: 4 }));
+    l.takeSlots('b', 'pool', 4, 1, 0, use({ waiting: 1 }));
+    expect(asks['a']).toEqual([1]);
+    l.takeSlots('a', 'pool', 4, 0, 4, use({ yieldable: 3, freeing: 1, asked: 1 }));
+    l.returnSlots('a', 'pool', 1);
+    expect(l.takeSlots('b', 'pool', 4, 1, 0, use({ waiting: 1 })).granted).toBe(1);
+    // Removed: a's work ends, its slots go back, it releases the name; b's request runs on.
+    l.returnSlots('a', 'pool', 3);
+    l.releaseSlots('a', 'pool');
+    expect(l.slots()['pool']).toMatchObject({ held: { a: 0, b: 1 } });
+    // Restored: a holds 3 on work that could give them up, b's new lease has a caller waiting.
+    expect(l.takeSlots('a', 'pool', 4, 3, 3, use({ yieldable: 3 })).granted).toBe(3);
+    l.takeSlots('b', 'pool', 4, 1, 1, use({ waiting: 1 }));
+    expect(asks['a']).toEqual([1, 1]);
+  });
 });

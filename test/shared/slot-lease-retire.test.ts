@@ -10,6 +10,7 @@ import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import type { Permit } from '../../src/core/types.js';
 import { LeaseLedger } from '../../src/shared/lease-ledger.js';
 import { SlotLease } from '../../src/shared/slot-lease.js';
+import { eventually } from './eventually.js';
 
 const LIMIT = 2;
 const leases: SlotLease[] = [];
@@ -22,12 +23,6 @@ async function holder(ledger: LeaseLedger, id: string, gate: ConcurrencyGate): P
   leases.push(lease);
   await lease.start();
   return lease;
-}
-
-/** Poll until `cond` holds, at most `tries` times 10 ms apart; whether it held. */
-async function eventually(cond: () => boolean, tries = 300): Promise<boolean> {
-  for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  return cond();
 }
 
 describe('a retired SlotLease', () => {

@@ -9,7 +9,8 @@ import { ConcurrencyGate } from '../../src/concurrency/index.js';
 import { VirtualClock } from '../../src/core/index.js';
 import type { Permit } from '../../src/core/types.js';
 import { LeaseLedger } from '../../src/shared/lease-ledger.js';
-import { leaseRoom, SlotLease } from '../../src/shared/slot-lease.js';
+import { leaseRoom } from '../../src/shared/lease-room.js';
+import { SlotLease } from '../../src/shared/slot-lease.js';
 
 const LIMIT = 10;
 const TICK = 5;
