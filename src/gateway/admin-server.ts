@@ -26,6 +26,7 @@ import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
+import { runningTotals } from './running-totals.js';
 import type { GatewayStatus } from './status.js';
 import type { StoreStatus } from './store-share.js';
 
@@ -83,6 +84,8 @@ export function refuseUnserved(req: IncomingMessage, res: ServerResponse, dashbo
 /** The gateway's metrics: what /metrics serves, and a close that stops their recording. */
 export interface GatewayMetrics {
   readonly scrape: Scrape;
+  /** Its counters and histograms alone (running-totals.ts): what a worker answers its primary's status poll with. */
+  totals(): Promise<string>;
   /**
    * A reload swapped `old` for `next`: the gates of `next` are listened to from now on (call
    * it before a request can reach them), and the gateway's counters carry what `old`'s
@@ -147,6 +150,7 @@ export async function loadMetrics(state: HandlerState, dashboard?: Dashboard): P
       replaced(old, next);
     },
     scrape: async () => ({ contentType: registry.contentType, body: (await registry.metrics()) + (await shared.metrics()) }),
+    totals: () => runningTotals([registry, shared]),
     close: () => gates.close(),
   };
 }

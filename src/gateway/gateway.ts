@@ -71,6 +71,8 @@ export interface GatewayOptions {
   readonly crashAnswers?: CrashAnswers;
   /** Set by a worker: called once a drain closed its copy of the listener; resolves once every worker's is closed (accept-queue-grace.ts). */
   readonly listenerClosed?: () => Promise<void>;
+  /** Set by a worker: handed how to render its running totals alone (counters, histograms) for its primary's status poll (running-totals.ts). */
+  readonly runningTotals?: (render: () => Promise<string>) => void;
 }
 
 export interface Gateway {
@@ -85,9 +87,8 @@ export interface Gateway {
   /** Every route's and gate's state, as JSON-safe data (what `/status` serves). */
   status(): GatewayStatus;
   /**
-   * The Prometheus text `/metrics` serves; undefined when prom-client is not installed. With
-   * the admin listener on (the default), prom-client is loaded at the start and every counter
-   * counts from it; with it off, from the first call of this.
+   * The Prometheus text `/metrics` serves; undefined when prom-client is not installed. With the admin listener on (the
+   * default), prom-client is loaded at the start and every counter counts from it; with it off, from the first call of this.
    */
   metrics(): Promise<string | undefined>;
   /** The live dashboard's last sample (what `/dashboard/snapshot` serves; with workers, theirs merged). */
@@ -234,14 +235,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   await leases?.attach(state.table);
   // While the store is away the concurrency limits follow its failure mode, as its rate limits do.
   if (leases !== undefined) store?.onAway((away) => leases.storeAway(away));
-  // Metrics count from before the first request, not from the first scrape: a refusal made before
-  // Prometheus first asks is in its first answer. A worker loads them too (its primary's /metrics is its
-  // workers' merged), and samples the dashboard its primary's /dashboard shows. Made before listening.
+  // Metrics count from before the first request, not from the first scrape: a refusal made before Prometheus first asks is in its
+  // first answer. A worker loads them too (its primary's /metrics is its workers' merged), and samples the dashboard its primary's /dashboard shows. Made before listening.
   const dashboard = resolved.admin.enabled ? gatewayDashboard(state, resolved.admin.tenantKeys) : undefined;
   const loaded = resolved.admin.enabled ? await loadMetrics(state, dashboard) : undefined;
   let metrics: Promise<GatewayMetrics | undefined> | undefined = resolved.admin.enabled ? Promise.resolve(loaded) : undefined;
-  // A start that cannot listen gives back what it opened: the store's connection too, which a
-  // failed start left open, reconnecting, keeping the process alive (gateway-edges).
+  if (loaded !== undefined) options.runningTotals?.(() => loaded.totals());
+  // A start that cannot listen gives back what it opened: the store's connection too, which a failed start left open, reconnecting, keeping the process alive (gateway-edges).
   const abandon = async (err: unknown): Promise<never> => {
     dashboard?.close();
     loaded?.close();

@@ -11,10 +11,11 @@
  *   have yet is shown with the carried value alone).
  * - A worker that does not answer a scrape (stopped, dead, not started yet) shows the
  *   counters of the last scrape it answered; its gauges, levels now, are left out.
- * - The primary's status poll (once a second) brings each worker's page too (`observe`): its
- *   running totals are taken as a scrape's would be, so a worker that dies between two scrapes
- *   takes at most the last second's counts with it, not all since the last scrape (until
- *   metricsfold: a worker killed 14 s into a 15 s scrape interval took 14 s of counts).
+ * - The primary's status poll (once a second) brings each worker's running totals too
+ *   (`observe`; its counters and histograms alone, running-totals.ts): taken as a scrape's would
+ *   be, so a worker that dies between two scrapes takes at most the last second's counts with
+ *   it, not all since the last scrape (until metricsfold: a worker killed 14 s into a 15 s
+ *   scrape interval took 14 s of counts).
  * Until metricsmw a dead worker's series went from the page and came back from 0:
  * `sum(sluice_admissions_total)` fell by its counts.
  */
@@ -52,6 +53,12 @@ interface Place {
 export class PrometheusMerge {
   /** Each family's HELP and TYPE lines, in the order first seen; kept for a carried family no page shows now. */
   readonly #heads = new Map<string, string[]>();
+  /**
+   * The heads of families a poll brought (its counters and histograms alone: running-totals.ts),
+   * apart: the page keeps its families in the order of the first scrape, gauges among them, and
+   * shows these only for a family no scrape did.
+   */
+  readonly #polledHeads = new Map<string, string[]>();
   readonly #places: (Place | undefined)[] = [];
   /** A worker answered a scrape with a page (a poll's page alone does not make one to serve: 503 before, MetricsUnansweredError). */
   #scraped = false;
@@ -67,7 +74,7 @@ export class PrometheusMerge {
    * is then carried from here, not from the scrape before.
    */
   observe(i: number, page: WorkerPage): void {
-    this.#take(i, page, new Map(), () => undefined);
+    this.#take(i, page, new Map(), () => undefined, this.#polledHeads);
   }
 
   /**
@@ -105,7 +112,7 @@ export class PrometheusMerge {
     };
     pages.forEach((page, i) => {
       if (page !== undefined) this.#scraped = true;
-      const place = this.#take(i, page, own, add);
+      const place = this.#take(i, page, own, add, this.#heads);
       if (place === undefined) return;
       for (const family of new Set([...place.last.keys(), ...place.carried.keys()])) {
         const [last, carried] = [place.last.get(family), place.carried.get(family)];
@@ -114,13 +121,13 @@ export class PrometheusMerge {
     });
     const out: string[] = [];
     for (const [family, lines] of this.#heads) out.push(...lines, ...(own.get(family) ?? samples.get(family) ?? []));
-    for (const [family, lines] of samples) if (!this.#heads.has(family)) out.push(...lines);
+    for (const [family, lines] of samples) if (!this.#heads.has(family)) out.push(...(this.#polledHeads.get(family) ?? []), ...lines);
     for (const [family, lines] of own) if (!this.#heads.has(family)) out.push(...lines);
     return `${out.join('\n')}\n`;
   }
 
   /** Worker i's page into its place (a page older than the place's process is not taken); the place, if it has one. */
-  #take(i: number, page: WorkerPage | undefined, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void): Place | undefined {
+  #take(i: number, page: WorkerPage | undefined, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void, heads: Map<string, string[]>): Place | undefined {
     let place = this.#places[i];
     // A page older than the place's process (two scrapes crossing a fork) is not this place's any more.
     if (page === undefined || (place !== undefined && page.process < place.process)) return place;
@@ -130,12 +137,12 @@ export class PrometheusMerge {
       place.process = page.process;
       place.last = new Map();
     }
-    this.#read(page.text, i, own, add, place.last);
+    this.#read(page.text, i, own, add, place.last, heads);
     return place;
   }
 
   /** Worker i's text: heads kept, levels added as they are, running totals into `counts` (never lower than before: scrapes may cross). */
-  #read(text: string, i: number, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void, counts: Counts): void {
+  #read(text: string, i: number, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void, counts: Counts, heads: Map<string, string[]>): void {
     let family = '';
     let type = 'untyped';
     for (const line of text.split('\n')) {
@@ -144,8 +151,8 @@ export class PrometheusMerge {
       if (meta !== null) {
         if (meta[2] !== family) [family, type] = [meta[2]!, 'untyped'];
         if (meta[1] === 'TYPE') type = meta[3] ?? 'untyped';
-        const head = this.#heads.get(family) ?? [];
-        if (!this.#heads.has(family)) this.#heads.set(family, head);
+        const head = heads.get(family) ?? [];
+        if (!heads.has(family)) heads.set(family, head);
         if (head.length < 2 && !head.some((l) => l.startsWith(`# ${meta[1]!} `))) head.push(line);
         continue;
       }

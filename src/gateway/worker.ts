@@ -36,6 +36,8 @@ export function runWorker(): void {
   let logger: JsonLogger | undefined;
   /** The config generation it serves (worker-rollout.ts): its start's, then its last reload's that succeeded. */
   let generation = 0;
+  /** Renders its running totals for the status poll (set once its gateway loaded its metrics). */
+  let totals: (() => Promise<string>) | undefined;
   // Reloads one at a time, in the order asked: one that timed out at the primary may still be
   // running when the next comes, and two at once would each swap from the table they started on.
   let reloading: Promise<unknown> = Promise.resolve();
@@ -75,6 +77,7 @@ export function runWorker(): void {
         share: { store, workers: m.workers, onError: (what, err) => logger?.warn('shared limit call failed', { what, error: String(err) }) },
         crashAnswers: crash,
         listenerClosed,
+        runningTotals: (render) => (totals = render),
       });
       send({ t: 'listening', url: gateway.url });
     } catch (err) {
@@ -91,7 +94,8 @@ export function runWorker(): void {
       case 'status': {
         // Its own record counts its own reloads (a replacement made none): the generation it runs is the primary's.
         const status = gw.status();
-        const metrics = m.metrics === true ? await gw.metrics() : undefined;
+        // Its counters and histograms alone: the primary keeps their running totals; rendering the gauges too cost twice as much (running-totals.ts).
+        const metrics = m.metrics === true ? await totals?.() : undefined;
         return { status: status.reload === undefined ? status : { ...status, reload: { ...status.reload, generation } }, dashboard: gw.dashboard(), generation, ...(metrics === undefined ? {} : { metrics }) } satisfies WorkerSnapshot;
       }
       case 'metrics':
