@@ -7,6 +7,7 @@
 # No persistence (--save '' --appendonly no). The state (PIDs, ports, nodes.conf, logs) lives in
 # $SLUICE_REDIS_CLUSTER_STATE (default ${TMPDIR:-/tmp}/sluice-redis-cluster): give each concurrent
 # user its own. Idempotent: start while running prints the running cluster.
+# SLUICE_REDIS_CLUSTER_PORT_BASE=P: the nodes on P, P+1, P+2 instead of free ports (a range of one's own).
 set -euo pipefail
 STATE="${SLUICE_REDIS_CLUSTER_STATE:-${TMPDIR:-/tmp}/sluice-redis-cluster}"
 N=3
@@ -49,7 +50,7 @@ start() {
   mkdir -p "$STATE"
   local i port ports=() addrs=()
   for ((i = 0; i < N; i++)); do
-    port="$(free_port)"
+    if [[ -n "${SLUICE_REDIS_CLUSTER_PORT_BASE:-}" ]]; then port=$((SLUICE_REDIS_CLUSTER_PORT_BASE + i)); else port="$(free_port)"; fi
     mkdir -p "$STATE/n$i"
     redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$STATE/n$i/nodes.conf" \
       --cluster-node-timeout 2000 --save '' --appendonly no --dir "$STATE/n$i" --daemonize no \

@@ -24,7 +24,7 @@ import { argOptions } from '../core/option-keys.js';
 import { optNumber } from '../core/options.js';
 import type { TenantKeys } from '../core/shown-key.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
-import { keyPart } from './keys.js';
+import { keyPart, keySlot } from './keys.js';
 import { checkUrl, failureConfig, keyNamesOption, leasedRateConfig, redisStoreConfig, viewOptions } from './options.js';
 import type { FailureOptions, LeasedRateOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
@@ -98,9 +98,17 @@ export class RedisStore {
     argOptions('RedisStore', options);
     this.config = redisStoreConfig(options);
     this.#probeKeys = new ProbeKeys(this.config.keyPrefix);
-    this.guard = new StoreGuard({ timeoutMs: this.config.timeoutMs, failures: this.config.failures, probeMs: this.config.probeMs, explain: (why) => this.#explain(why) });
     this.#owned = options.client === undefined;
     this.client = options.client ?? createClient(this.config);
+    // isCluster, not instanceof: a client handed in may come from another copy of ioredis.
+    const cluster = (this.client as { isCluster?: boolean }).isCluster === true ? (this.client as Cluster) : undefined;
+    this.guard = new StoreGuard({
+      timeoutMs: this.config.timeoutMs,
+      failures: this.config.failures,
+      probeMs: this.config.probeMs,
+      explain: (why) => this.#explain(why),
+      ...(cluster === undefined ? {} : { nodeOf: (key: string) => cluster.slots[keySlot(key)]?.[0] }),
+    });
     // A connection refused by Redis itself (NOAUTH, WRONGPASS, NOPERM on the ready check) is
     // reported only as an 'error' event; the calls meanwhile fail with "Stream isn't
     // writeable". Keep it, to name the cause in those failures.

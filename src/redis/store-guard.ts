@@ -17,6 +17,14 @@
  * phase: after a stall of the event loop, replies already in the socket are read first, so a
  * busy process does not mistake its own lateness for the store's.
  *
+ * In a Redis Cluster a failure counts for the master holding the call's key too: `failures`
+ * calls in a row failed on one master open the breaker, however many the others answer
+ * meanwhile. Counted over the store's calls alone, one silent master (SIGSTOP, a host gone
+ * after the handshake) never opened it while the others answered between its timeouts: a
+ * third of the decisions each waited the whole timeout, for as long as the cluster served the
+ * other masters' slots (`cluster-require-full-coverage no`), health 'shared' all along. The
+ * store's health is one for all its limits: its probe writes on every master.
+ *
  * WRONGTYPE is not an outage: it passes through (as {@link StoreWrongTypeError}) and counts as
  * the store answering. Other errors Redis answers with (OOM, READONLY, BUSY, NOPERM) are: the
  * store's probe is a write (redis-store.ts), so that a Redis that answers PING but refuses
@@ -36,6 +44,8 @@ export interface StoreGuardConfig {
   readonly clock?: Clock;
   /** Rewrite a failure's message before it is reported (the store adds why it is not connected). */
   readonly explain?: (why: string) => string;
+  /** In a Redis Cluster: the master holding a key (its address), whose failures in a row are counted apart. */
+  readonly nodeOf?: (key: string) => string | undefined;
 }
 
 /** Counts since the guard was made. */
@@ -58,6 +68,8 @@ interface Call {
   done: boolean;
   readonly permit: Permit;
   readonly fail: (err: Error) => void;
+  /** The master the call went to (a cluster's), or undefined. */
+  readonly node: string | undefined;
   next: Call | undefined;
 }
 
@@ -66,6 +78,10 @@ export class StoreGuard {
   readonly #clock: Clock;
   readonly #breaker: CircuitBreaker;
   readonly #explain: (why: string) => string;
+  readonly #nodeOf: ((key: string) => string | undefined) | undefined;
+  readonly #failures: number;
+  /** A cluster's masters with a failure as their last outcome: how many in a row. */
+  readonly #nodeFailures = new Map<string, number>();
   #head: Call | undefined;
   #tail: Call | undefined;
   #timer: TimerHandle | undefined;
@@ -83,6 +99,8 @@ export class StoreGuard {
     this.timeoutMs = c.timeoutMs;
     this.#clock = optClock(c.clock);
     this.#explain = c.explain ?? ((why) => why);
+    this.#nodeOf = c.nodeOf;
+    this.#failures = c.failures;
     this.#breaker = new CircuitBreaker({ name: 'redis-store', clock: this.#clock, rule: consecutiveFailures({ threshold: c.failures }), openMs: c.probeMs });
     this.#breaker.onStateChange((ch) => void (this.#shared = ch.to === 'closed'));
   }
@@ -164,7 +182,8 @@ export class StoreGuard {
     this.#sent++;
     this.#outstanding++;
     return new Promise<T>((resolve, reject) => {
-      const c: Call = { deadline: this.#clock.now() + this.timeoutMs, done: false, permit: a, fail: reject, next: undefined };
+      const node = probe || this.#nodeOf === undefined ? undefined : this.#nodeOf(key);
+      const c: Call = { deadline: this.#clock.now() + this.timeoutMs, done: false, permit: a, fail: reject, node, next: undefined };
       this.#enqueue(c);
       let p: Promise<T>;
       try {
@@ -177,6 +196,7 @@ export class StoreGuard {
           if (c.done) return;
           this.#settled(c);
           this.#startCause = undefined;
+          if (node !== undefined) this.#nodeFailures.delete(node);
           a.release('success');
           resolve(v);
         },
@@ -184,6 +204,7 @@ export class StoreGuard {
           if (c.done) return;
           this.#settled(c);
           if (isWrongType(err)) {
+            if (node !== undefined) this.#nodeFailures.delete(node);
             a.release('success');
             reject(new StoreWrongTypeError(key, err));
             return;
@@ -192,6 +213,7 @@ export class StoreGuard {
           this.#failed++;
           this.#record(why);
           a.release('failure');
+          this.#nodeFailed(node);
           reject(new StoreUnavailableError(why, err));
         },
       );
@@ -239,6 +261,7 @@ export class StoreGuard {
       if (!c.done) {
         this.#timedOut++;
         this.#expire(c, `no answer within ${this.timeoutMs} ms`);
+        this.#nodeFailed(c.node);
       }
       c = c.next;
     }
@@ -265,6 +288,20 @@ export class StoreGuard {
     this.#record(why);
     c.permit.release('failure');
     c.fail(new StoreUnavailableError(why));
+  }
+
+  /** A call to `node` failed: the breaker opens at its `failures`-th in a row, whatever the other masters answered. */
+  #nodeFailed(node: string | undefined): void {
+    if (node === undefined) return;
+    const n = (this.#nodeFailures.get(node) ?? 0) + 1;
+    if (n < this.#failures) {
+      this.#nodeFailures.set(node, n);
+      return;
+    }
+    this.#nodeFailures.clear();
+    if (!this.#shared) return;
+    this.#lastError = `${this.#lastError ?? 'failed'} (master ${node}: ${n} calls in a row failed)`;
+    this.#breaker.trip();
   }
 }
 

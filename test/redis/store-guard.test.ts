@@ -44,4 +44,30 @@ describe('StoreGuard', () => {
       g.close();
     }
   });
+
+  it("in a cluster, `failures` in a row on one master open it, whatever the others answered between them", async () => {
+    const outcomes = async (g: StoreGuard, calls: string[]): Promise<void> => {
+      for (const c of calls) await g.run(c, () => (c.endsWith('!') ? Promise.reject(new Error(`${c} lost`)) : Promise.resolve(1))).catch(() => undefined);
+    };
+    const nodeOf = (key: string): string => (key.startsWith('b') ? '10.0.0.2:6379' : '10.0.0.1:6379');
+    // Before (counted over the store's calls only): 'shared' — each answer on master A reset the count.
+    const g = new StoreGuard({ timeoutMs: 1000, failures: 3, probeMs: 60_000, nodeOf });
+    const causes: (string | undefined)[] = [];
+    g.onHealth((_h, cause) => causes.push(cause));
+    await outcomes(g, ['a1', 'b1!', 'a2', 'b2!', 'a3']);
+    expect(g.health).toBe('shared');
+    await outcomes(g, ['b3!']);
+    expect(g.health).toBe('fallback');
+    expect(causes).toEqual(['b3! lost (master 10.0.0.2:6379: 3 calls in a row failed)']);
+    g.close();
+    // An answer from that master starts its count again; a guard without nodeOf counts the store's calls alone.
+    const h = new StoreGuard({ timeoutMs: 1000, failures: 3, probeMs: 60_000, nodeOf });
+    await outcomes(h, ['b1!', 'b2!', 'b3', 'a1', 'b4!', 'a2', 'b5!']);
+    expect(h.health).toBe('shared');
+    h.close();
+    const single = new StoreGuard({ timeoutMs: 1000, failures: 3, probeMs: 60_000 });
+    await outcomes(single, ['a1', 'b1!', 'a2', 'b2!', 'a3', 'b3!', 'a4', 'b4!']);
+    expect(single.health).toBe('shared');
+    single.close();
+  });
 });
