@@ -6,52 +6,32 @@
 // shared) while a third of the decisions failed, then to 'fallback' again, every probe period.
 // Now only the store's probe, a write on every master, closes it: 'fallback' for the whole
 // outage, 'shared' once the master is back.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
-import { keySlot } from '../../src/redis/keys.js';
 import type { StoreHealth } from '../../src/redis/store-guard.js';
-import { root } from '../gateway/helpers.js';
+import { tenantsByMaster, useScriptCluster } from './script-cluster.js';
 import { haveRedisServer, until } from './servers.js';
 
 const can = haveRedisServer();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!can)('Redis Cluster (3 masters), one master down: what the store says it does', () => {
-  const state = mkdtempSync(join(tmpdir(), 'sluice-cluster-health-'));
-  const clusterState = join(state, 'c');
-  const env = { ...process.env, SLUICE_REDIS_CLUSTER_STATE: clusterState };
-  const script = join(root, 'scripts/redis/cluster.sh');
-  let ports: number[] = [];
-
-  beforeAll(() => {
-    execFileSync('bash', [script, 'start'], { env, encoding: 'utf8', timeout: 60_000 });
-    ports = readFileSync(join(clusterState, 'ports'), 'utf8').trim().split(/\s+/).map(Number);
-    for (const p of ports) execFileSync('redis-cli', ['-p', String(p), 'config', 'set', 'cluster-require-full-coverage', 'no'], { encoding: 'utf8' });
-  }, 90_000);
-  afterAll(() => {
-    execFileSync('bash', [script, 'stop'], { env, encoding: 'utf8' });
-    rmSync(state, { recursive: true, force: true });
-  });
+  const cluster = useScriptCluster('cluster-health', false);
 
   it("'fallback' from the first failures until the master is back, every decision meanwhile by onStoreError; then 'shared'", async () => {
+    const ports = cluster.ports();
     const store = await RedisStore.connect({ url: `redis://127.0.0.1:${ports[0]}`, cluster: true, keyPrefix: 'chealth:', timeoutMs: 1000, probeMs: 300, failures: 3 });
-    const seed = new Redis(ports[0]!, '127.0.0.1');
-    const owners = new Map<number, number>();
-    for (const [lo, hi, [, port]] of (await seed.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]) for (let s = lo; s <= hi; s++) owners.set(s, port);
-    seed.disconnect();
     const rs = store.rateStore('h', { onStoreError: 'closed' });
     const policy = ratePolicy({ algorithm: 'gcra', rate: 1_000_000, burst: 1_000_000, name: 'h' });
     // Three tenants per master.
-    const tenants = ports.flatMap((port) => Array.from({ length: 400 }, (_x, i) => `t${i}`).filter((t) => owners.get(keySlot(rs.keyOf(t, policy))) === port).slice(0, 3));
+    const { tenants, ownerOf } = await tenantsByMaster(ports, (t) => rs.keyOf(t, policy), 3);
     expect(tenants).toHaveLength(9);
     const down = ports[2]!;
-    const onDown = tenants.filter((t) => owners.get(keySlot(rs.keyOf(t, policy))) === down);
+    const onDown = tenants.filter((t) => ownerOf(t) === down);
     const round = async (): Promise<{ shared: number; unavailable: number }> => {
       const ds = await Promise.all(tenants.map((t) => rs.consume(t, policy, 1, 0, 0)));
       const unavailable = ds.filter((d) => d.unavailable === true).length;
@@ -62,8 +42,8 @@ describe.skipIf(!can)('Redis Cluster (3 masters), one master down: what the stor
       expect(await round()).toEqual({ shared: 9, unavailable: 0 });
       const changes: StoreHealth[] = [];
       store.onHealth((h) => changes.push(h));
-      const pidFile = join(clusterState, 'pid.2');
-      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      const pidFile = join(cluster.dir, 'pid.2');
+      process.kill(cluster.pid(2), 'SIGKILL');
       // Rounds of decisions every 10 ms over several probe periods (a decision is then the first
       // call after each open time): while health says 'shared', none may be refused for the store
       // — and it must not say 'shared' while the master is down.
@@ -81,7 +61,7 @@ describe.skipIf(!can)('Redis Cluster (3 masters), one master down: what the stor
       expect(store.lastError).toBeDefined();
       expect(sharedButRefused.length).toBeLessThanOrEqual(1); // the round the first failures came in
       // The master back on its port, with its nodes.conf: the cluster serves every slot again.
-      const dir = join(clusterState, 'n2');
+      const dir = join(cluster.dir, 'n2');
       restarted = spawn('redis-server', ['--port', String(down), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
       writeFileSync(pidFile, String(restarted.pid)); // cluster.sh stop kills it by this PID
       expect(await until(() => store.health === 'shared', 30_000)).toBe(true);

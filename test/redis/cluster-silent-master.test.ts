@@ -8,54 +8,33 @@
 // the store's probe (a write on every master) keeps it 'fallback' until the master answers, and
 // it is 'shared' again within a probe period of SIGCONT. scripts/redis/cluster.sh on free ports;
 // every server stopped by PID.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ratePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
-import { keySlot } from '../../src/redis/keys.js';
 import type { StoreHealth } from '../../src/redis/store-guard.js';
-import { root } from '../gateway/helpers.js';
+import { tenantsByMaster, useScriptCluster } from './script-cluster.js';
 import { haveRedisServer, until } from './servers.js';
 
 const can = haveRedisServer();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!can)('Redis Cluster (3 masters), one master silent (SIGSTOP)', () => {
-  const state = mkdtempSync(join(tmpdir(), 'sluice-cluster-silent-'));
-  const clusterState = join(state, 'c');
-  const env = { ...process.env, SLUICE_REDIS_CLUSTER_STATE: clusterState };
-  const script = join(root, 'scripts/redis/cluster.sh');
-  let ports: number[] = [];
+  const cluster = useScriptCluster('cluster-silent', false);
   let stopped: number | undefined;
-
-  beforeAll(() => {
-    execFileSync('bash', [script, 'start'], { env, encoding: 'utf8', timeout: 60_000 });
-    ports = readFileSync(join(clusterState, 'ports'), 'utf8').trim().split(/\s+/).map(Number);
-    for (const p of ports) execFileSync('redis-cli', ['-p', String(p), 'config', 'set', 'cluster-require-full-coverage', 'no'], { encoding: 'utf8' });
-  }, 90_000);
+  // Runs before the script's stop (the last hook registered runs first); SIGKILL would end a stopped server too.
   afterAll(() => {
     if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
-    execFileSync('bash', [script, 'stop'], { env, encoding: 'utf8' });
-    rmSync(state, { recursive: true, force: true });
   });
 
   it("opens the breaker after `failures` timeouts on that master, answers by onStoreError at once meanwhile, and is 'shared' again after SIGCONT", async () => {
     const timeoutMs = 300;
     const probeMs = 200;
+    const ports = cluster.ports();
     const store = await RedisStore.connect({ url: `redis://127.0.0.1:${ports[0]}`, cluster: true, keyPrefix: 'csilent:', timeoutMs, probeMs, failures: 3 });
-    const seed = new Redis(ports[0]!, '127.0.0.1');
-    const owners = new Map<number, number>();
-    for (const [lo, hi, [, port]] of (await seed.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]) for (let s = lo; s <= hi; s++) owners.set(s, port);
-    seed.disconnect();
     const rs = store.rateStore('s', { onStoreError: 'closed' });
     const policy = ratePolicy({ algorithm: 'gcra', rate: 1_000_000, burst: 1_000_000, name: 's' });
-    const ownerOf = (t: string): number | undefined => owners.get(keySlot(rs.keyOf(t, policy)));
     // Two tenants per master.
-    const tenants = ports.flatMap((port) => Array.from({ length: 400 }, (_x, i) => `t${i}`).filter((t) => ownerOf(t) === port).slice(0, 2));
+    const { tenants, ownerOf } = await tenantsByMaster(ports, (t) => rs.keyOf(t, policy), 2);
     expect(tenants).toHaveLength(6);
     const silent = ports[2]!;
     const onSilent = tenants.filter((t) => ownerOf(t) === silent);
@@ -68,7 +47,7 @@ describe.skipIf(!can)('Redis Cluster (3 masters), one master silent (SIGSTOP)', 
         changes.push(h);
         causes.push(cause);
       });
-      stopped = Number(readFileSync(join(clusterState, 'pid.2'), 'utf8'));
+      stopped = cluster.pid(2);
       process.kill(stopped, 'SIGSTOP');
       // Rounds of decisions, each waiting for the last, over several timeouts and probe periods.
       let roundsShared = 0;
