@@ -28,7 +28,7 @@ import { diagnosticsChannels, GateBase, GatePermit, InvalidArgumentError, option
 import { CONTEXT_KEY_MAP } from '../core/gate-base.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/index.js';
 import { Ewma } from '../core/ewma.js';
-import { admittedAgain } from '../core/gate-base.js';
+import { abortError, admittedAgain } from '../core/gate-base.js';
 import { openDuration } from './open-duration.js';
 import { breakerConfig } from './options.js';
 import type { BreakerConfig, BreakerOptions } from './options.js';
@@ -107,8 +107,10 @@ export class CircuitBreaker extends GateBase {
     return this.#admit(readContext(context, this));
   }
 
+  /** Throws AbortedError for a caller whose signal is already aborted, as `ConcurrencyGate.tryAdmit` does. */
   #admit(ctx: AdmissionContext): Admission {
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    if (ctx.signal?.aborted) throw abortError(this.name, ctx.signal);
     const state = this.#state;
     if (state === 'closed' || state === 'disabled') {
       this.#inFlight++;
@@ -142,7 +144,10 @@ export class CircuitBreaker extends GateBase {
    * `retryAfterMs` = time until the next probe).
    */
   execute<T>(fn: () => T | PromiseLike<T>, options?: ExecuteOptions<T>): Promise<T> {
-    const a = this.#admit(readContext(options, 'CircuitBreaker.execute', EXECUTE_KEYS));
+    const ctx = readContext(options, 'CircuitBreaker.execute', EXECUTE_KEYS);
+    // The caller gave up before asking: the work is not started (#admit would throw it).
+    if (ctx.signal?.aborted && !this.closed) return Promise.reject(abortError(this.name, ctx.signal));
+    const a = this.#admit(ctx);
     if (!a.ok) return Promise.reject(rejectionError(a));
     let result: T | PromiseLike<T>;
     try {

@@ -83,6 +83,8 @@ export class Pacer extends GateBase {
   admit(context?: AdmissionContext): Admission | Promise<Admission> {
     const ctx = readContext(context, this);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    // An aborted caller is refused even when the pacer is open, as every gate does.
+    if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
     const now = this.clock.now();
     this.#refill(now);
     if (this.#waiters.length === 0 && this.#open(now)) return this.#take(ctx, now, now);
@@ -90,7 +92,6 @@ export class Pacer extends GateBase {
     const deadline = waitDeadline(ctx, now, this.maxWaitMs);
     // Told at once, not after waiting: the hold outlasts what this caller can wait.
     if (readyAt > deadline) return this.reject('rate_limited', readyAt - now, this.#facts(now), ctx);
-    if (ctx.signal?.aborted) return Promise.reject(abortError(this.name, ctx.signal));
     return new Promise<Admission>((resolve, reject) => {
       const w: Waiter = { ctx, since: now, resolve, reject, timer: undefined, group: undefined, prevOfSignal: undefined, nextOfSignal: undefined };
       if (ctx.signal !== undefined) this.#signals.join(w, ctx.signal);

@@ -14,6 +14,7 @@
  * what each class holds of the gate behind.
  */
 import { GateBase, InvalidArgumentError, InvalidOptionError, optionKeys, optKnownKeys, optNumber, readContext } from '../core/index.js';
+import { abortError } from '../core/gate-base.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { Ewma } from '../core/ewma.js';
 import type { ClassCeilings } from './class-slots.js';
@@ -125,6 +126,8 @@ export class LoadShedder extends GateBase {
     const ctx = readContext(context, this);
     const cls = this.classOf(ctx);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    // An aborted caller is refused even when it would be admitted (as every gate does).
+    if (ctx.signal?.aborted) throw abortError(this.name, ctx.signal);
     const state = this.#classes[cls];
     const p = shedProbability(cls, this.#source.level, this.#source.pressure, this.#ramps);
     if (p >= 1 || (p > 0 && this.#random() < p)) {

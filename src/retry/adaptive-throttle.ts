@@ -20,6 +20,7 @@
  * 'ignored' takes the request back out of the count (the call never reached the backend).
  */
 import { GateBase, InvalidOptionError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, readContext } from '../core/index.js';
+import { abortError } from '../core/gate-base.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { SlidingCounts } from './sliding-counts.js';
 
@@ -78,6 +79,8 @@ export class AdaptiveThrottle extends GateBase {
   admit(context?: AdmissionContext): Admission {
     const ctx = readContext(context, this);
     if (this.closed) return this.reject('closed', Infinity, undefined, ctx);
+    // An aborted caller is refused even when it would be admitted (as every gate does).
+    if (ctx.signal?.aborted) throw abortError(this.name, ctx.signal);
     const now = this.clock.now();
     const p = this.#p(this.#counts.total(REQUESTS, now), this.#counts.total(ACCEPTS, now));
     const epoch = this.#counts.add(REQUESTS, 1, now);
