@@ -78,6 +78,10 @@ export interface ConcurrencySettings<W> {
 export function concurrencySettings<W>(options: ConcurrencyOptions): ConcurrencySettings<W> {
   optKnownKeys('ConcurrencyGate', options, CONCURRENCY_KEYS);
   const algorithm: LimitAlgorithm | undefined = options.algorithm;
+  // A name ('aimd') or a plain object read as an algorithm said "algorithm.limit: … received NaN".
+  if (algorithm !== undefined && (typeof algorithm !== 'object' || algorithm === null || typeof algorithm.onSample !== 'function')) {
+    throw new InvalidOptionError('algorithm', 'a limit algorithm (an object with limit and onSample(): new AimdLimit(), VegasLimit, Gradient2Limit, WindowedLimit from sluice/limit)', algorithm);
+  }
   if (algorithm !== undefined && options.limit !== undefined) {
     throw new InvalidOptionError('limit', 'no limit when an algorithm sets it (use its initialLimit)', options.limit);
   }

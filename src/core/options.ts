@@ -90,3 +90,19 @@ export function optClock(value: unknown, fallback: Clock = systemClock, option =
   }
   return clock as Clock;
 }
+
+/**
+ * Builds something from a nested options object and names an option error it throws by its full
+ * path: HttpAdmission's `shed` options go to a LoadShedder, whose `limit` is the caller's
+ * `shed.limit`. The message keeps its words (a value shown as a description stays so).
+ */
+export function underOption<T>(prefix: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (!(err instanceof InvalidOptionError)) throw err;
+    // The message is `${option}: expected ${expected}, received ${shown}`: keep `shown` as it was written.
+    const shown = err.message.slice(`${err.option}: expected ${err.expected}, received `.length);
+    throw new InvalidOptionError(`${prefix}${err.option}`, err.expected, err.received, shown);
+  }
+}

@@ -1,5 +1,7 @@
 /** Choosing a discipline by option: a name, or a name with its parameters. */
+import { InvalidOptionError } from '../core/errors.js';
 import { optNumber, optOneOf } from '../core/options.js';
+import { optKnownKeys } from '../core/option-keys.js';
 import { CodelDiscipline, CODEL_DEFAULTS } from './codel.js';
 import type { CodelOptions } from './codel.js';
 import type { Discipline } from './entry.js';
@@ -18,10 +20,23 @@ export type DisciplineOption =
 
 export const DISCIPLINE_NAMES: readonly DisciplineName[] = ['fifo', 'lifo', 'codel', 'priority'];
 
+/** The keys each discipline's object takes. */
+const DISCIPLINE_KEYS: Readonly<Record<DisciplineName, readonly string[]>> = {
+  fifo: ['type'],
+  lifo: ['type'],
+  codel: ['type', 'targetMs', 'intervalMs'],
+  priority: ['type', 'agingMs'],
+};
+
 /** Validate once at construction; returns a factory (partitioned gates need one queue each). */
 export function disciplineFactory<T>(option: DisciplineOption | undefined, optionName: string): () => Discipline<T> {
   const o = option ?? 'fifo';
+  if (typeof o !== 'string' && (typeof o !== 'object' || Array.isArray(o))) {
+    throw new InvalidOptionError(optionName, `a discipline: one of ${DISCIPLINE_NAMES.map((n) => JSON.stringify(n)).join(', ')}, or an object { type, … }`, o);
+  }
   const type = optOneOf(`${optionName}${typeof o === 'string' ? '' : '.type'}`, typeof o === 'string' ? o : o.type, DISCIPLINE_NAMES);
+  // A parameter of another discipline, or a misspelt one (`tagetMs`), was ignored and its default used.
+  if (typeof o !== 'string') optKnownKeys(`${type} discipline`, o, DISCIPLINE_KEYS[type], `${optionName}.`);
   switch (type) {
     case 'fifo':
       return () => new FifoDiscipline<T>();

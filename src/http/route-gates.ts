@@ -10,13 +10,15 @@
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { InvalidOptionError } from '../core/errors.js';
-import { optBoolean, optInt, optNumber } from '../core/options.js';
+import { optBoolean, optInt, optNumber, underOption } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { Gate } from '../core/types.js';
 import { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
 import { LoadShedder } from '../pressure/load-shedder.js';
+import type { LoadShedderOptions } from '../pressure/load-shedder.js';
 import { KeyedRateLimiter } from '../rate/keyed.js';
 import type { PolicyOverrides } from '../rate/keyed.js';
+import { ratePolicy } from '../rate/policy.js';
 import type { RatePolicyInput } from '../rate/policy.js';
 import type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption } from './options.js';
 import { meteredIpKey } from './ip.js';
@@ -75,7 +77,13 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
   }
 
   let shedder: LoadShedder | undefined;
-  if (o.shed !== undefined) shedder = isGate(o.shed) ? o.shed : new LoadShedder({ name: `${name}-shed`, ...o.shed, clock });
+  if (isGate(o.shed)) shedder = o.shed;
+  else if (o.shed !== undefined) {
+    const shed = o.shed as unknown;
+    if (typeof shed !== 'object' || shed === null || Array.isArray(shed)) throw new InvalidOptionError('shed', 'a LoadShedder or its options', shed);
+    // Its options are the caller's `shed.*`: a bad one is named so (shed.limit, not limit).
+    shedder = underOption('shed.', () => new LoadShedder({ name: `${name}-shed`, ...(shed as LoadShedderOptions), clock }));
+  }
 
   const rates: Gate[] = [];
   const quota = new Set<Gate>();
@@ -101,7 +109,8 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
       gate = new KeyedRateLimiter({
         name: `${name}-${policyName}`,
         clock,
-        policy: { ...policy, name: policyName } as RateLimitOption,
+        // Checked here, so a bad field is named where it was written (rateLimits[0].rate), not as the limiter's `policy.rate`.
+        policy: ratePolicy({ ...policy, name: policyName } as RateLimitOption, at),
         ...(overrides !== undefined ? { overrides: meteredKeys(namedOverrides(overrides, policyName), `${at}.overrides`, o.ipv4Prefix ?? HTTP_DEFAULTS.ipv4Prefix, o.ipv6Prefix ?? HTTP_DEFAULTS.ipv6Prefix) } : {}),
         ...(store !== undefined ? { store } : {}),
         ...(maxKeys !== undefined ? { maxKeys } : {}),
@@ -146,10 +155,10 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
       ...(c.discipline !== undefined ? { discipline: c.discipline } : {}),
       ...(c.reclaimer !== undefined ? { reclaimer: c.reclaimer } : {}),
     };
-    concurrency =
-      c.algorithm !== undefined
-        ? new ConcurrencyGate({ ...common, algorithm: c.algorithm })
-        : new ConcurrencyGate({ ...common, limit: optInt('concurrency.limit', c.limit, 1) });
+    // The gate's own checks (algorithm, discipline) name the caller's `concurrency.*`.
+    concurrency = underOption('concurrency.', () =>
+      c.algorithm !== undefined ? new ConcurrencyGate({ ...common, algorithm: c.algorithm }) : new ConcurrencyGate({ ...common, limit: optInt('limit', c.limit, 1) }),
+    );
   }
   const chain = [...(shedder ? [shedder] : []), ...rates, ...extra, ...(concurrency ? [concurrency] : [])];
   // Rate gates built here never wait (maxWaitMs 0); given gates and a queue might.

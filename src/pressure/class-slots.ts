@@ -12,7 +12,7 @@
  * reserve = limit - slots(critical) >= 1 units that nothing else can take, however hard the
  * others push. And as the process fills, the lowest class is refused first.
  */
-import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { InvalidOptionError, optInt, optKnownKeys, optNumber, optRecord } from '../core/index.js';
 import type { CriticalityClass } from './criticality.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 
@@ -31,6 +31,9 @@ const ORDER: readonly CeilingClass[] = ['critical', 'sheddable-plus', 'sheddable
 export function resolveSlots(limitOption: number | undefined, ceilings: Partial<ClassCeilings> | undefined): Readonly<Record<CriticalityClass, number>> {
   const d = PRESSURE_DEFAULTS.shedder;
   const limit = optInt('limit', limitOption ?? d.limit, 2);
+  // An object of the three classes: `ceilings: 0.8` or `{ critcal: 0.5 }` was taken in silence, every default kept.
+  optRecord('ceilings', ceilings, 'an object of ceilings by class ({ critical, sheddable-plus, sheddable })');
+  optKnownKeys('ceilings', ceilings, ORDER, 'ceilings.');
   const given = ORDER.map((c) => {
     const v = ceilings?.[c];
     return v === undefined ? undefined : optNumber(`ceilings.${c}`, v, Number.MIN_VALUE, 1);

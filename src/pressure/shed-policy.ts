@@ -13,7 +13,7 @@
  * keep the order: a lower class is shed at least as often as a higher one at every pressure
  * (sheddable.from <= sheddable-plus.from and sheddable.to <= sheddable-plus.to).
  */
-import { InvalidOptionError, optNumber } from '../core/index.js';
+import { InvalidOptionError, optKnownKeys, optNumber, optRecord } from '../core/index.js';
 import type { CriticalityClass } from './criticality.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { PressureLevel } from './level.js';
@@ -31,8 +31,12 @@ export type RampedClass = 'sheddable' | 'sheddable-plus';
 
 export type ShedRamps = Readonly<Record<RampedClass, ShedRamp>>;
 
+const RAMP_KEYS: readonly string[] = ['from', 'to'];
+const RAMPED_CLASSES: readonly RampedClass[] = ['sheddable', 'sheddable-plus'];
+
 function ramp(prefix: string, r: ShedRamp): ShedRamp {
   if (typeof r !== 'object' || r === null) throw new InvalidOptionError(prefix, 'an object { from, to }', r);
+  optKnownKeys('ramp', r, RAMP_KEYS, `${prefix}.`);
   const from = optNumber(`${prefix}.from`, r.from, 0, 1);
   const to = optNumber(`${prefix}.to`, r.to, 0, 1);
   if (to < from) throw new InvalidOptionError(`${prefix}.to`, `a number in [from (${from}), 1]`, to);
@@ -46,6 +50,9 @@ function ramp(prefix: string, r: ShedRamp): ShedRamp {
  */
 export function resolveRamps(options: Partial<ShedRamps> | undefined, prefix = 'ramps'): ShedRamps {
   const d = PRESSURE_DEFAULTS.shedder.ramps;
+  // `ramps: 1` or `{ shedable: … }` was taken in silence, the default ramps kept.
+  optRecord(prefix, options, 'an object of ramps by class ({ sheddable, sheddable-plus }, each { from, to })');
+  optKnownKeys('ramps', options, RAMPED_CLASSES, `${prefix}.`);
   const givenLow = options?.sheddable === undefined ? undefined : ramp(`${prefix}.sheddable`, options.sheddable);
   const givenHigh = options?.['sheddable-plus'] === undefined ? undefined : ramp(`${prefix}.sheddable-plus`, options['sheddable-plus']);
   const low = givenLow ?? (givenHigh === undefined ? d.sheddable : { from: Math.min(d.sheddable.from, givenHigh.from), to: Math.min(d.sheddable.to, givenHigh.to) });
