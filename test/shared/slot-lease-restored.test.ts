@@ -65,7 +65,7 @@ describe('a policy removed and restored under its name while a worker still leas
     const l2 = await lease(ledger, 'w2', g2, 1, new SlowReaders());
     // A caller waits at w2: w1 is asked for one slot, cuts one slow reader, and w2 gets it.
     const waited = Promise.resolve(g2.admit({}));
-    expect(await eventually(() => slow1.cuts.length === 1)).toBe(true);
+    expect(await eventually(() => slow1.cuts.length === 1, 1_000), 'the first cut').toBe(true);
     const served = await waited;
     expect(served.ok).toBe(true);
     // A reload removes the policy: both leases retired. w2's request ends, and two of w1's slow
@@ -75,7 +75,7 @@ describe('a policy removed and restored under its name while a worker still leas
     if (served.ok) served.release();
     for (const p of slow1.held.splice(0, 2)) p.release();
     expect(slow1.held.length).toBe(1);
-    expect(await eventually(() => l1.held === 1 && l2.held === 0)).toBe(true);
+    expect(await eventually(() => l1.held === 1 && l2.held === 0, 1_000), `held after the removal: ${l1.held}, ${l2.held}`).toBe(true);
     expect(Object.keys(ledger.slots())).toEqual([NAME]);
 
     // The next reload restores the policy under its name: new gates, new leases in the same workers.
@@ -96,7 +96,7 @@ describe('a policy removed and restored under its name while a worker still leas
     // Every slot is held (w1: the removed gate's 1 and the restored one's 2; w2: 1). A caller waits
     // at w2: w1 holds one above its share (2) on a slow reader of the restored gate, and is asked for it.
     const waiting = Promise.resolve(h2.admit({}));
-    expect(await eventually(() => slow1b.cuts.length > 0)).toBe(true);
+    expect(await eventually(() => slow1b.cuts.length > 0, 1_000), 'the cut for the restored policy').toBe(true);
     expect(slow1b.cuts).toEqual([1]);
     const second = await waiting;
     expect(second.ok).toBe(true);
