@@ -63,6 +63,8 @@ export class Forwarding implements PoolHandler {
   /** The response started (headers written) or the request ended another way. */
   #settled = false;
   #clientGone = false;
+  /** The pool handed the request to a connection (UpstreamPool: onConnection); undici has it until onConnect or onError. */
+  #onConnection = false;
   #resume: (() => void) | undefined;
   /** The upstream is paused: the client has not taken what is held for it. */
   #paused = false;
@@ -100,6 +102,11 @@ export class Forwarding implements PoolHandler {
     return !this.#sent && (this.#clientGone || this.#failed);
   }
 
+  /** UpstreamPool: the request is on a connection (being opened, or checked by undici), no longer in the pool's queue. */
+  onConnection(): void {
+    this.#onConnection = true;
+  }
+
   clientGone(): void {
     if (this.#clientGone) return;
     this.#clientGone = true;
@@ -107,7 +114,12 @@ export class Forwarding implements PoolHandler {
     // Sent, its slot held: the upstream works on it (an abort would not stop that) or sends its
     // response, left to answer and read out within a bound (leftover.ts), the slot held until then.
     if (this.#sent && this.permit !== undefined && !this.permit.released && !this.#failed) return this.#status === 0 ? undefined : this.#readOut();
-    // Not sent yet: undici drops it in onConnect. Nothing to hold: the connection is closed.
+    // On a connection and not sent yet: undici drops it in onConnect (closing that connection) or
+    // fails it (a connect that failed), and onError ends its permit then. Given back now, its slot
+    // let in a request that, finding no free connection, opened one beside the one still opening
+    // for this: one connection more than the limit at the upstream (upstream-connections.test.ts).
+    if (this.#onConnection && !this.#sent && !this.#failed) return;
+    // Otherwise no connection is kept for it: in the pool's queue (which drops it, abandoned), or with no slot to hold.
     this.#abort?.(new Error('client closed'));
     this.#releaseGone();
     this.body.hold?.release();

@@ -113,6 +113,12 @@ function closedUnder(err: Error & { code?: string }): boolean {
 /** A request's handler; `abandoned`, when true, says it was given up before it was sent. */
 export interface PoolHandler extends Dispatcher.DispatchHandler {
   readonly abandoned?: boolean;
+  /**
+   * The request left the pool's queue for a connection (one being opened, or a kept-alive one
+   * undici checks first): from here only undici can drop it, and it says so — onConnect, where
+   * the handler aborts it (which closes that connection), or onError (the connect failed).
+   */
+  onConnection?(): void;
 }
 
 interface Waiting {
@@ -166,6 +172,11 @@ export class UpstreamPool {
     if (this.#destroyed || this.#closing !== undefined) return void handler.onError!(new Error('the upstream pool is closed'));
     const client = this.waiting === 0 ? this.#take() : undefined;
     if (client === undefined) return void this.#waiting.push({ opts, handler });
+    this.#send(client, opts, handler);
+  }
+
+  #send(client: Client, opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
+    handler.onConnection?.();
     client.dispatch(opts, new OnConnection(this, client, opts, handler));
   }
 
@@ -273,7 +284,7 @@ export class UpstreamPool {
         this.#waitingHead = 0;
       }
       if (client === undefined) w.handler.onError!(new Error('abandoned'));
-      else client.dispatch(w.opts, new OnConnection(this, client, w.opts, w.handler));
+      else this.#send(client, w.opts, w.handler);
     }
     if (this.waiting === 0) this.#closing?.();
   }

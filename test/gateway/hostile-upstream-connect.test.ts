@@ -12,7 +12,8 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/gateway/index.js';
-import { cleanup, metricSample, onCleanup, oneRoute } from './helpers.js';
+import { gatewaySockets } from './gateway-sockets.js';
+import { cleanup, metricSample, onCleanup, oneRoute, within } from './helpers.js';
 import { rawExchange, rawGet } from './raw-client.js';
 
 afterEach(cleanup);
@@ -56,5 +57,39 @@ describe('an upstream whose connect never completes (hostile-27)', () => {
     // The slot came back with the answer.
     expect(gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!.inFlight).toBe(0);
     expect(metricSample((await gw.metrics())!, 'sluice_upstream_failures_total', { reason: 'upstream_timeout' })).toBe(1);
+  }, 60_000);
+
+  // Found by test/gateway/upstream-connections.test.ts beside a CPU hog (1 run in 25): a request
+  // handed to a connection being opened, whose client reset before undici sent it, gave its slot
+  // back at once; the request that slot let in found no free connection and opened one more, beside
+  // the one still opening — which undici then closed as it connected, to drop the request. The
+  // upstream saw 7 connections at once with a limit of 6. Here the connect never completes, so the
+  // two would stay side by side for the whole connect timeout.
+  it("a request whose client goes while its connection is being opened keeps its slot until that connect ends: no second connect beside it", async () => {
+    const up = await unanswered();
+    const port = Number(new URL(up).port);
+    // The gateway's connections to the upstream, open or being opened (never connected, here), the most at once.
+    const sockets = gatewaySockets(port);
+    const quiet = (): void => undefined;
+    const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
+    const gw = await startGateway(oneRoute(up, '1s', { policies: { p: { concurrency: { limit: 1, queue: 10, queueTimeout: '30s' } } }, routes: [{ path: '/', policy: 'p' }] }), { logger });
+    onCleanup(() => gw.close());
+    const gate = (): { inFlight: number; queued: number } => gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency')!;
+    // A: admitted, its connection being opened (for 1 s, then 504).
+    const u = new URL(gw.url);
+    const a = connect(Number(u.port), u.hostname);
+    a.on('error', () => undefined);
+    onCleanup(async () => void a.destroy());
+    a.write(rawGet('/a'));
+    expect(await within(10_000, () => sockets.open() === 1, 2)).toBe(true);
+    // B waits for A's slot.
+    const b = rawExchange(gw.url, rawGet('/b'), 30_000);
+    expect(await within(10_000, () => gate().queued === 1, 2)).toBe(true);
+    a.resetAndDestroy();
+    // B goes on once A's connect has ended (its 1 s), on a connect of its own, which runs out too.
+    expect((await b).status).toBe(504);
+    // Before: 2 (B's connect begun beside A's, a moment after A's reset).
+    expect(sockets.peak()).toBe(1);
+    expect(gate().inFlight).toBe(0);
   }, 60_000);
 });
