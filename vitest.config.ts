@@ -25,7 +25,7 @@ export const e2eFiles = [
   'test/redis/!(proofs).test.ts',
   'test/package/pack.test.ts',
   'test/streams/example.test.ts',
-  'test/bench/accept-queue.test.ts',
+  'test/bench/{accept-queue,own-redis,redis-remote-keys}.test.ts',
   'test/readme.test.ts',
 ];
 

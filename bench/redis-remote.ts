@@ -13,6 +13,7 @@
  *   npx tsx bench/redis-remote.ts [--rate=76104] [--ms=2000] [--rounds=4] [--own-redis]
  */
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createConnection, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
@@ -88,7 +89,30 @@ async function generator(): Promise<void> {
 async function store(): Promise<void> {
   const url = process.argv.includes('--own-redis') ? (await startOwnRedis()).url : (process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   const client = new Redis(url);
-  const rs = await RedisStore.connect({ client, keyPrefix: `bench-remote-${process.pid}:`, timeoutMs: 1000 });
+  // A prefix no other run shares (the shared Redis serves every session), its keys deleted at the end.
+  const keyPrefix = `bench-remote-${process.pid}-${randomBytes(4).toString('hex')}:`;
+  const rs = await RedisStore.connect({ client, keyPrefix, timeoutMs: 1000 });
+  try {
+    await rounds(client, rs);
+  } finally {
+    await rs.close();
+    await deleteKeys(client, keyPrefix);
+    client.disconnect();
+  }
+}
+
+/** Delete every key under `prefix` (SCAN, then DEL: the run's rate states and the store's probe key). */
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** The server the generator sends to, the contenders in turn, the report. */
+async function rounds(client: Redis, rs: RedisStore): Promise<void> {
   const lim = new KeyedRateLimiter({ name: 'bench', policy: { algorithm: 'gcra', rate: 1000, burst: 1000 }, store: rs.rateStore('gcra') });
   let turn = 0;
   const perTick = tickBatched(() => client.ping(), 64);
@@ -136,6 +160,4 @@ async function store(): Promise<void> {
   for (const n of names) console.log(`${n.padEnd(9)} at ${RATE}/s, generator in its own process: p99 per round ${rows[n]!.map((m) => m['p99']).join(' ')} ms; p50 ${rows[n]!.map((m) => m['p50']).join(' ')} ms; within 1 ms ${rows[n]!.map((m) => m['within1']).join(' ')} %; p99 from schedule ${rows[n]!.map((m) => m['p99FromSchedule']).join(' ')} ms`);
   child.kill();
   server.close();
-  await rs.close();
-  client.disconnect();
 }
