@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, InvalidOptionError } from '../core/index.js';
 import type { RuleTally, RuleTiming, TripRule } from './trip-rule.js';
+import { isTripRule, TRIP_RULE_EXPECTED } from './trip-rule.js';
 
 const RANK: Readonly<Record<RuleTiming, number>> = { none: 0, end: 1, duration: 2 };
 
@@ -14,6 +15,10 @@ const RANK: Readonly<Record<RuleTiming, number>> = { none: 0, end: 1, duration: 
  */
 export function anyOf(...rules: TripRule[]): TripRule<unknown[]> {
   if (rules.length === 0) throw new InvalidOptionError('rules', 'at least one trip rule', rules);
+  // anyOf(undefined) or anyOf({}) made a rule that broke at the breaker's first call (or read slowCallMs NaN).
+  rules.forEach((r, i) => {
+    if (!isTripRule(r)) throw new InvalidOptionError(`rules[${i}]`, TRIP_RULE_EXPECTED, r);
+  });
   let slowCallMs = Infinity;
   let timing: RuleTiming = 'none';
   for (const r of rules) {

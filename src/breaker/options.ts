@@ -3,6 +3,7 @@ import { InvalidOptionError, optFunction, optInt, optionKeys, optKnownKeys, optN
 import type { GateOptions, Outcome } from '../core/index.js';
 import { consecutiveFailures } from './consecutive.js';
 import type { TripRule } from './trip-rule.js';
+import { isTripRule, TRIP_RULE_EXPECTED } from './trip-rule.js';
 
 export interface BreakerOptions extends GateOptions {
   /**
@@ -75,9 +76,7 @@ export function breakerConfig(o: BreakerOptions): BreakerConfig {
   const probes = optInt('probes', o.probes ?? BREAKER_DEFAULTS.probes, 1, Number.MAX_SAFE_INTEGER);
   const probeSuccesses = optInt('probeSuccesses', o.probeSuccesses ?? probes, 1, probes);
   const rule = o.rule ?? consecutiveFailures();
-  if (typeof rule !== 'object' || rule === null || typeof rule.record !== 'function' || !['none', 'end', 'duration'].includes(rule.timing)) {
-    throw new InvalidOptionError('rule', 'a trip rule (consecutiveFailures(), countWindow(), timeWindow(), anyOf())', rule);
-  }
+  if (!isTripRule(rule)) throw new InvalidOptionError('rule', TRIP_RULE_EXPECTED, rule);
   for (const name of ['classify', 'classifyError'] as const) optFunction(name, o[name]);
   return { rule, openMs, openBackoff, maxOpenMs, probes, probeSuccesses, classify: o.classify, classifyError: o.classifyError };
 }

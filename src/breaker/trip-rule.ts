@@ -50,3 +50,13 @@ export interface TripRule<S = unknown> {
    */
   restore(data: unknown, deltaMs: number, path: string): S;
 }
+
+/** How a rule option's error describes what it takes. */
+export const TRIP_RULE_EXPECTED = 'a trip rule (consecutiveFailures(), countWindow(), timeWindow(), anyOf())';
+
+/** Whether `value` has a trip rule's shape: its timing, and the calls a breaker (or anyOf) makes on it. */
+export function isTripRule(value: unknown): value is TripRule {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Partial<Record<keyof TripRule, unknown>>;
+  return typeof r.record === 'function' && typeof r.initial === 'function' && typeof r.tally === 'function' && (r.timing === 'none' || r.timing === 'end' || r.timing === 'duration');
+}

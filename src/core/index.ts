@@ -3,7 +3,7 @@
  * `sluice/core` exports) and the option checkers every layer validates its options with.
  */
 export * from './public.js';
-export { optBoolean, optFunction, optInt, optNumber, optOneOf, optRecord, argNumber, underOption } from './options.js';
+export { optBoolean, optFunction, optInt, optNumber, optOneOf, optRecord, argInt, argNumber, underOption } from './options.js';
 export { nearestKey, optionKeys, optKnownKeys } from './option-keys.js';
 export type { OptionKeyMap } from './option-keys.js';
 export { optTenantKeys } from './shown-key.js';

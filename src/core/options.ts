@@ -63,6 +63,11 @@ export function argNumber(name: string, value: unknown, min: number, max = Infin
   return check(InvalidArgumentError, name, value, min, max, false);
 }
 
+/** An integer argument in [min, max]; `Infinity` passes when max is Infinity. */
+export function argInt(name: string, value: unknown, min: number, max = Infinity): number {
+  return check(InvalidArgumentError, name, value, min, max, true);
+}
+
 /** A `name` option: a non-empty string; `fallback` when undefined or null. */
 export function optName(value: unknown, fallback: string, option = 'name'): string {
   const name = value ?? fallback;

@@ -10,7 +10,7 @@
  * Fastify is only a type here (an optional peer): nothing is imported at run time.
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { InvalidOptionError } from '../core/errors.js';
+import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import { isPromise } from '../core/gate-base.js';
 import { HttpAdmission } from '../http/admission.js';
 import type { HttpDecision } from '../http/decision.js';
@@ -90,9 +90,16 @@ function under(path: string, prefix: string): boolean {
 }
 
 function plugin(fastify: FastifyInstance, options: FastifyAdmissionOptions, ready: (err?: Error) => void): void {
+  // Called, not registered: there is no callback to report to.
+  if (typeof ready !== 'function') throw new InvalidArgumentError('done', "Fastify's plugin callback (register the plugin: app.register(admissionPlugin, options))", ready);
   let policy: HttpAdmission<FastifyRequest>;
   let prefix: string | undefined;
   try {
+    // Fastify hands a number, a string or an array on as given (undefined and null become {}):
+    // a string's characters read as unknown keys `0`, `1`…, a number or an array as no options at all.
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError('options', "an object of admissionPlugin options (a policy's options, or { policy })", options);
+    }
     // Fastify's own register options reach the plugin too: they are not the policy's.
     const { prefix: given, logLevel: _logLevel, logSerializers: _logSerializers, ...own } = options as FastifyAdmissionOptions & FastifyRegisterKeys;
     prefix = prefixOf(fastify, given);

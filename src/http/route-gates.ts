@@ -66,6 +66,12 @@ const RATE_LIMIT_KEYS = optionKeys<RateLimitOption>({
 const CONCURRENCY_OPTION_KEYS = optionKeys<ConcurrencyOption>({ limit: true, algorithm: true, maxQueue: true, maxWaitMs: true, discipline: true, refuseEarly: true, reclaimer: true });
 
 export function buildGates(o: HttpAdmissionOptions<never>, name: string): PolicyGates {
+  // Before they are iterated below: `rateLimits: 5` was "number 5 is not iterable".
+  const lists: readonly [string, unknown, string][] = [
+    ['rateLimits', o.rateLimits, 'an array'],
+    ['gates', o.gates, 'an array of gates'],
+  ];
+  for (const [option, value, expected] of lists) if (value !== undefined && !Array.isArray(value)) throw new InvalidOptionError(option, expected, value);
   const given: Gate[] = [];
   if (isGate(o.shed)) given.push(o.shed);
   for (const r of o.rateLimits ?? []) if (isGate(r)) given.push(r);
@@ -89,7 +95,6 @@ export function buildGates(o: HttpAdmissionOptions<never>, name: string): Policy
   const quota = new Set<Gate>();
   const names = new Set<string>();
   const list = o.rateLimits ?? [];
-  if (!Array.isArray(list)) throw new InvalidOptionError('rateLimits', 'an array', list);
   list.forEach((r: RateLimitOption | KeyedRateLimiter, i) => {
     const at = `rateLimits[${i}]`;
     let gate: Gate;

@@ -12,12 +12,14 @@
  * whole key, and a key's states could land on different nodes).
  */
 import { createHash } from 'node:crypto';
-import { InvalidOptionError } from '../core/errors.js';
+import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import { storedKey } from '../core/shown-key.js';
 import type { TenantKeys } from '../core/shown-key.js';
 
 /** The hash tag of a caller's key, braces included. */
 export function hashTag(key: string): string {
+  // An array or a function has a length and no includes(): it read as the empty key, `{%}`.
+  if (typeof key !== 'string') throw new InvalidArgumentError('key', "a string (a caller's key)", key);
   if (key.length === 0) return '{%}';
   const enc = key.includes('%') || key.includes('}') ? key.replace(/%/g, '%25').replace(/\}/g, '%7D') : key;
   return `{${enc}}`;

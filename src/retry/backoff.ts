@@ -12,6 +12,8 @@
  * equal jitter keeps at least half the exponential wait; decorrelated grows from the
  * previous sleep rather than from n.
  */
+import { argInt, argNumber, InvalidArgumentError } from '../core/index.js';
+
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
 
 export const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
@@ -22,6 +24,13 @@ export const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelate
  * @param random uniform in [0, 1)
  */
 export function backoffDelay(jitter: Jitter, retry: number, previousMs: number, baseMs: number, capMs: number, random: () => number): number {
+  // An unknown jitter fell through the switch to undefined; a NaN made a NaN sleep.
+  if (!JITTERS.includes(jitter)) throw new InvalidArgumentError('jitter', `one of ${JITTERS.map((j) => JSON.stringify(j)).join(', ')}`, jitter);
+  argInt('retry', retry, 1, Number.MAX_SAFE_INTEGER);
+  argNumber('previousMs', previousMs, 0);
+  argNumber('baseMs', baseMs, 0);
+  argNumber('capMs', capMs, 0);
+  if (typeof random !== 'function') throw new InvalidArgumentError('random', 'a function returning a number in [0, 1)', random);
   if (jitter === 'decorrelated') {
     const d = baseMs + random() * (3 * previousMs - baseMs);
     return d < capMs ? d : capMs;

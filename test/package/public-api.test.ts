@@ -38,7 +38,7 @@ const CORE = [
   'waitDeadline',
 ];
 
-const INTERNAL = ['optNumber', 'optInt', 'optOneOf', 'optBoolean', 'optFunction', 'optRecord', 'argNumber', 'nearestKey', 'optionKeys', 'optKnownKeys', 'optTenantKeys', 'underOption'];
+const INTERNAL = ['optNumber', 'optInt', 'optOneOf', 'optBoolean', 'optFunction', 'optRecord', 'argNumber', 'nearestKey', 'optionKeys', 'optKnownKeys', 'optTenantKeys', 'underOption', 'argInt'];
 
 describe('public API', () => {
   it('sluice/core exports exactly its public names', () => {

@@ -41,7 +41,7 @@ class AsyncIteratorSource<T> implements Source<T> {
  * async generator, a Readable, a Channel's iterator) takes one subscriber (§1.9).
  */
 export function fromAsyncIterable<T>(iterable: AsyncIterable<T>): Publisher<T> {
-  if (iterable === null || typeof (iterable as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] !== 'function') {
+  if (typeof (iterable as Partial<AsyncIterable<T>> | null | undefined)?.[Symbol.asyncIterator] !== 'function') {
     throw badArgument('fromAsyncIterable', 'iterable', 'an async iterable', iterable);
   }
   const once = (iterable as unknown as Partial<AsyncIterator<T>>).next !== undefined;

@@ -59,7 +59,7 @@ export function fromArray<T>(items: readonly T[]): Publisher<T> {
  */
 export function fromIterable<T>(iterable: Iterable<T>): Publisher<T> {
   if (Array.isArray(iterable)) return fromArray<T>(iterable as unknown as readonly T[]);
-  if (iterable === null || typeof (iterable as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
+  if (typeof (iterable as Partial<Iterable<T>> | null | undefined)?.[Symbol.iterator] !== 'function') {
     throw badArgument('fromIterable', 'iterable', 'an iterable', iterable);
   }
   const once = (iterable as unknown as Partial<Iterator<T>>).next !== undefined;
