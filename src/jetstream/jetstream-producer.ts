@@ -55,7 +55,11 @@ export class JetstreamProducer extends BrokerProducer {
     }, signal);
   }
 
-  async close(): Promise<void> {
-    await this.#nc.drain().catch(() => undefined);
+  protected async closeClient(): Promise<void> {
+    await this.#nc.drain();
+  }
+
+  protected destroyClient(): void {
+    this.#nc.close().catch(() => undefined);
   }
 }

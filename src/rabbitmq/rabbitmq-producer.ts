@@ -10,7 +10,8 @@ import amqp from 'amqplib';
 import { reach, redactUrl } from '../brokers/broker-error.js';
 import type { BoundedProducerOptions, ProducerStats } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
-import { BrokerProducer } from '../brokers/broker-producer.js';
+import { BrokerProducer, PRODUCER_CLOSE_MS } from '../brokers/broker-producer.js';
+import { endConnection } from './end-connection.js';
 import { optionKeys, optKnownKeys } from '../core/index.js';
 import { nonEmpty } from '../brokers/options.js';
 import { argOptions } from '../core/option-keys.js';
@@ -36,6 +37,7 @@ export class RabbitmqProducer extends BrokerProducer {
   #release: (() => void) | undefined;
   #blockedTimes = 0;
   #drain: Promise<void> | undefined;
+  #endDrain: (() => void) | undefined;
 
   private constructor(bounded: BoundedProducer, conn: ChannelModel, ch: ConfirmChannel) {
     super(bounded);
@@ -94,16 +96,32 @@ export class RabbitmqProducer extends BrokerProducer {
       while (this.#unblocked !== undefined) await this.#unblocked;
       while (this.#drain !== undefined) await this.#drain;
       await new Promise<void>((resolve, reject) => {
-        const ok = this.#ch.publish(exchange, routingKey, Buffer.from(body.buffer, body.byteOffset, body.byteLength), { persistent: true, ...options }, (err) => (err ? reject(new Error(`${this.name}: the broker refused the message (nack)`, { cause: err })) : resolve()));
+        const ok = this.#ch.publish(exchange, routingKey, Buffer.from(body.buffer, body.byteOffset, body.byteLength), { persistent: true, ...options }, (err) => (err ? reject(unconfirmed(this.name, err)) : resolve()));
         if (!ok && this.#drain === undefined) {
-          this.#drain = new Promise<void>((r) => this.#ch.once('drain', r)).finally(() => (this.#drain = undefined));
+          // Ended by 'drain', or by close(): a socket that never drains would hold the publish for ever.
+          this.#drain = new Promise<void>((r) => {
+            this.#endDrain = r;
+            this.#ch.once('drain', r);
+          }).finally(() => (this.#drain = this.#endDrain = undefined));
         }
       });
     }, signal);
   }
 
-  async close(): Promise<void> {
-    this.#unblock();
-    await this.#conn.close().catch(() => undefined);
+  protected async closeClient(): Promise<void> {
+    this.#unblock(); // a publish waiting for it is refused (closed) or fails on the closed channel
+    this.#endDrain?.();
+    await this.#conn.close();
   }
+
+  /** The socket destroyed with an error: amqplib fails the channel, and the publishes awaiting a confirm with it. */
+  protected destroyClient(): void {
+    endConnection(this.#conn, `${this.name}: closed, the broker did not answer the close within ${PRODUCER_CLOSE_MS} ms`);
+  }
+}
+
+/** A publish without its confirm: the broker's nack, or the channel gone first (closed, or the connection lost), when it may or may not have been stored. */
+function unconfirmed(name: string, err: unknown): Error {
+  const nacked = err instanceof Error && err.message === 'message nacked';
+  return new Error(nacked ? `${name}: the broker refused the message (nack)` : `${name}: the channel closed before the broker confirmed the message (it may or may not be stored)`, { cause: err });
 }

@@ -36,6 +36,8 @@ import { RabbitmqDelivery, uncountedRedelivery } from './rabbitmq-delivery.js';
 import { Suspects } from './rabbitmq-suspects.js';
 import { argOptions } from '../core/option-keys.js';
 import { optClock } from '../core/options.js';
+import { CLOSE_GRACE_MS } from '../brokers/bounded-close.js';
+import { closeAmqp } from './end-connection.js';
 
 export interface RabbitmqSourceOptions {
   /** AMQP URL. @default 'amqp://127.0.0.1:5672' */
@@ -92,6 +94,7 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
   /** Aborts when the consumer stops, the source closes or the connection is lost: retries stop waiting out their delay. */
   readonly #hurry = new AbortController();
   #consumerTag: string | undefined;
+  #closing: Promise<void> | undefined;
   /** Deliveries handed out and not yet settled: in the handlers, or retries waiting out their delay. */
   #unsettled = 0;
   /** The copies a message is settled by (retries, counted redeliveries, dead letters). */
@@ -372,21 +375,23 @@ export class RabbitmqSource implements BrokerSource, DeliveryOwner {
     return this.#copier.lastDeadLetterRefusal;
   }
 
-  async close(): Promise<void> {
+  /** Once however often it is called; a broker that answers nothing is given CLOSE_COUNTING_MS + CLOSE_GRACE_MS, then the socket is ended. */
+  close(): Promise<void> {
     this.#hurry.abort();
     this.#connection.down();
-    if (!this.#arrivals.close()) return;
+    if (!this.#arrivals.close()) return this.#closing ?? Promise.resolve();
     // Unacknowledged messages (buffered or in processing) go back to the queue when the channel closes.
     this.#buffer.length = 0;
-    try {
-      if (this.#consumerTag !== undefined) await this.#consumeCh.cancel(this.#consumerTag);
-    } catch {
-      // the channel is already gone
-    }
-    // A redelivery being counted whose copy is confirmed is acked before the connection goes,
-    // or the broker would requeue the original beside its copy (a duplicate). Bounded: a broker
-    // that does not confirm has the original requeued, uncounted.
-    await this.#suspects.settleMoves(CLOSE_COUNTING_MS);
-    await this.#conn.close().catch(() => undefined);
+    return (this.#closing = closeAmqp(this.#conn, this.name, CLOSE_COUNTING_MS + CLOSE_GRACE_MS, async () => {
+      try {
+        if (this.#consumerTag !== undefined) await this.#consumeCh.cancel(this.#consumerTag);
+      } catch {
+        // the channel is already gone
+      }
+      // A redelivery being counted whose copy is confirmed is acked before the connection goes,
+      // or the broker would requeue the original beside its copy (a duplicate). Bounded: a broker
+      // that does not confirm has the original requeued, uncounted.
+      await this.#suspects.settleMoves(CLOSE_COUNTING_MS);
+    }));
   }
 }

@@ -51,7 +51,11 @@ export class RedisStreamsProducer extends BrokerProducer {
     }, signal);
   }
 
-  async close(): Promise<void> {
-    await this.#client.quit().catch(() => undefined);
+  protected async closeClient(): Promise<void> {
+    await this.#client.quit();
+  }
+
+  protected destroyClient(): void {
+    this.#client.disconnect();
   }
 }

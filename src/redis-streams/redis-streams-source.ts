@@ -26,6 +26,7 @@ import { nonEmpty } from '../brokers/options.js';
 import { RedisStreamsDelivery } from './redis-streams-delivery.js';
 import type { RedisStreamsOwner } from './redis-streams-delivery.js';
 import { argOptions } from '../core/option-keys.js';
+import { closeWithin } from '../brokers/bounded-close.js';
 
 export interface RedisStreamsSourceOptions {
   /** Redis URL. @default 'redis://127.0.0.1:6379' */
@@ -80,6 +81,7 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
   readonly #maxBatch: number;
   #cursor = '0-0';
   #closed = false;
+  #closing: Promise<void> | undefined;
   /** Entries handed out and not yet settled (their handlers run): a claim of one is not handed out again. */
   readonly #holding = new Set<string>();
   readonly #deadLetterTries: number;
@@ -321,12 +323,16 @@ export class RedisStreamsSource implements BrokerSource, RedisStreamsOwner {
     return 0;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Once however often it is called; a server that answers nothing is given CLOSE_GRACE_MS for its QUIT, then disconnected. */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     this.#connection.down();
     this.#reader.disconnect();
-    await this.client.quit().catch(() => undefined);
+    return (this.#closing = closeWithin(
+      () => this.client.quit(),
+      () => this.client.disconnect(),
+    ));
   }
 }
 

@@ -47,8 +47,10 @@ export class SqsProducer extends BrokerProducer {
     }, signal);
   }
 
-  close(): Promise<void> {
+  protected closeClient(): Promise<void> {
     if (this.#owns) this.#client.destroy();
     return Promise.resolve();
   }
+
+  protected destroyClient(): void {}
 }
