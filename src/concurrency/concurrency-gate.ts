@@ -26,22 +26,17 @@ import { abortError, GateBase, GatePermit, passedOn, readContext, waitDeadline }
 import { optInt, type Admission, type AdmissionContext, type GateStats, type Outcome, type Rejection } from '../core/index.js';
 import type { Entry } from '../discipline/index.js';
 import type { LimitAlgorithm } from '../limit/algorithm.js';
-import { fitsIn, nextFitting, oldestHead, partitionMissing, Sampled } from './partition.js';
-import type { Partition } from './partition.js';
+import { fitsIn, nextFitting, oldestHead, partitionMissing, Sampled, type Partition } from './partition.js';
 import type { ReclaimAsk, SlotReclaimer } from './slot-reclaimer.js';
 import { SignalRegistry } from '../core/signal-waiters.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { capture, settlers, Waiter, Watch } from './waiter.js';
 import { drainOldestFirst, readmit, Succession } from './succession.js';
 import { WaitEstimate } from './wait-estimate.js';
-import { concurrencySettings } from './concurrency-options.js';
-import type { ConcurrencyOptions } from './concurrency-options.js';
+import { concurrencySettings, NO_QUEUE, type ConcurrencyOptions } from './concurrency-options.js';
 
 export { CONCURRENCY_DEFAULTS, type ConcurrencyCommonOptions, type ConcurrencyOptions } from './concurrency-options.js';
 export type { ReclaimAsk, SlotGate, SlotReclaimer } from './slot-reclaimer.js';
-
-/** Why a gate with the default `maxQueue: 0` refuses a caller when its slots are full. */
-const NO_QUEUE = 'every slot is in use and nothing may wait (maxQueue is 0; set maxQueue to let callers queue)';
 
 export class ConcurrencyGate extends GateBase {
   readonly kind: string = 'concurrency';
@@ -114,14 +109,16 @@ export class ConcurrencyGate extends GateBase {
    * The early refusal `admit` would give `ctx` now (counted and emitted as a refusal), or
    * undefined. Always undefined without `refuseEarly` and while it could be served at once. For
    * callers that want to ask it before spending anything on other gates (an HTTP policy asks it before its rate limits).
+   * `beforeWork` (a caller whose work cannot start yet, that asks admit() once it can: an upload still arriving): also what no
+   * wait could spare (cost over the limit, queue full, no budget), with or without `refuseEarly`. Neither ever asks the reclaimer to give up anything.
    */
-  earlyRefusal(context?: AdmissionContext): Rejection | undefined {
-    if (this.#line.successor !== undefined) return this.#line.successor.earlyRefusal(context);
+  earlyRefusal(context?: AdmissionContext, beforeWork = false): Rejection | undefined {
+    if (this.#line.successor !== undefined) return this.#line.successor.earlyRefusal(context, beforeWork);
     const ctx = readContext(context, 'ConcurrencyGate.earlyRefusal');
     // While the store is away, admit() refuses store_unavailable: no early refusal under another reason first.
-    if (!this.#refuseEarly || this.closed || this.#away !== undefined) return undefined;
+    if (!(this.#refuseEarly || beforeWork) || this.closed || this.#away !== undefined) return undefined;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
-    return this.#early(ctx, ctx.cost ?? 1, p);
+    return this.#early(ctx, ctx.cost ?? 1, p, undefined, undefined, beforeWork);
   }
 
   /** Change the limit at run time. Raising it serves waiters at once; lowering it waits for releases. With an algorithm, its next change overrides this. */
@@ -176,18 +173,19 @@ export class ConcurrencyGate extends GateBase {
     const cost = ctx.cost ?? 1;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
     if ((p.queue.size === 0 && this.#fits(p, cost)) || (cost <= this.#limit && this.#reclaimed(p, cost))) return this.#take(ctx, cost, p, 0);
+    const now = this.clock.now();
+    const deadline = waitDeadline(ctx, now, this.#maxWaitMs);
+    return this.#unqueued(ctx, cost, p, now, deadline) ?? this.#enqueue(ctx, cost, p, now, deadline);
+  }
+
+  /** Why a caller that does not fit now is not queued (its cost, the queue, its budget, the early estimate), or undefined. */
+  #unqueued(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Rejection | undefined {
     if (cost > this.#limit) return this.reject('concurrency', Infinity, undefined, ctx);
     if (this.#queued >= this.#maxQueue) {
       return this.#maxQueue > 0 ? this.reject('queue_full', this.#retryAfter(), undefined, ctx) : this.reject('concurrency', this.#retryAfter(), undefined, ctx, NO_QUEUE);
     }
-    const now = this.clock.now();
-    const deadline = waitDeadline(ctx, now, this.#maxWaitMs);
     if (deadline <= now) return this.reject('queue_timeout', this.#retryAfter(), undefined, ctx);
-    if (this.#refuseEarly) {
-      const early = this.#early(ctx, cost, p, now, deadline);
-      if (early !== undefined) return early;
-    }
-    return this.#enqueue(ctx, cost, p, now, deadline);
+    return this.#refuseEarly ? this.#early(ctx, cost, p, now, deadline) : undefined;
   }
 
   /**
@@ -386,12 +384,13 @@ export class ConcurrencyGate extends GateBase {
     return this.#estimate.retryAfter(this.#queued, this.#limit, this.clock.now(), this.#maxWaitMs);
   }
 
-  /** The early refusal of a caller that would queue now (see the module comment), or undefined; none while the reclaimer can make room (admit() makes it). */
-  #early(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, at?: number, until?: number): Rejection | undefined {
+  /** The early refusal of a caller that would queue now (see the module comment; `all`: earlyRefusal's beforeWork), or undefined; none while the reclaimer can make room (admit() makes it). */
+  #early(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, at?: number, until?: number, all = false): Rejection | undefined {
     if (p.queue.size === 0 && this.#fits(p, cost)) return undefined;
     const ask = this.#ask(p, cost);
     if (ask !== undefined && this.#reclaimer!.reclaimable(ask)) return undefined;
     const now = at ?? this.clock.now();
+    if (all) return this.#unqueued(ctx, cost, p, now, waitDeadline(ctx, now, this.#maxWaitMs));
     const budget = (until ?? waitDeadline(ctx, now, this.#maxWaitMs)) - now;
     if (!(budget > 0)) return undefined; // no wait at all: admit() decides
     const expected = this.#estimate.tooLong(this.#queued, this.#limit, budget, now);

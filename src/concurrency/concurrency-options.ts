@@ -46,6 +46,9 @@ export type ConcurrencyOptions = ConcurrencyCommonOptions &
       }
   );
 
+/** Why a gate with the default `maxQueue: 0` refuses a caller when its slots are full. */
+export const NO_QUEUE = 'every slot is in use and nothing may wait (maxQueue is 0; set maxQueue to let callers queue)';
+
 export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo', refuseEarly: false } as const;
 
 /** Every option name, for the unknown-key check (the type checker keeps it complete). */

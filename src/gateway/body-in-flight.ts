@@ -6,20 +6,21 @@
  * as soon as they have decided.
  *
  * So a request whose body has not come whole with its head (by the turn after its head was
- * parsed: a small body comes in the same read, and is read and decided as before), under a
- * policy with no slot to take (no concurrency limit, no breaker: request-handler.ts), asks its
- * policy at once, while the body goes on arriving:
+ * parsed: a small body comes in the same read, and is read and decided as before), under any
+ * policy (not a shadow rollout's), asks its policy at once, while the body goes on arriving —
+ * without a slot (HttpAdmission.decideBeforeWork: the concurrency gate only says whether it would
+ * refuse now what no wait could spare, and never cuts a slow reader for an upload not in):
  * - refused: the refusal is written then, with `Connection: close` — the rest of the body is
  *   not read on to reach a next request, and one pipelined behind it is not served — and the
  *   connection lingers (responses.ts lingerOnClose: LINGER_BYTES read and dropped at most, for
  *   LINGER_MS at most) so that a client that sends its body before it reads sees the answer
  *   rather than a reset;
- * - admitted: it is forwarded once the body is in (expect-continue.ts withBody, which would
- *   set aside and ask again the permits of gates that hold a slot, as for 100-continue);
+ * - admitted: it is forwarded once the body is in (expect-continue.ts withBody: a breaker's
+ *   permit set aside meanwhile and asked again, then the concurrency gate asked for a slot);
  * - the body refused first (413, 408, 503 body_memory_full) is answered as before, and the
  *   decision, when it comes, finds the response ended and gives its permit back.
- * A policy with a concurrency limit is not asked early: full, the gate would cut a slow reader
- * (slow-readers.ts) for a slot the upload gives back at once.
+ * Until early429 a policy with a concurrency limit or breaker was not asked early: asked for a
+ * slot, a full gate would cut a slow reader (slow-readers.ts) for a slot the upload gave back at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Rejection } from '../core/types.js';

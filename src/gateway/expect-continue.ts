@@ -8,17 +8,19 @@
  * within the same size, time and memory bounds as any other. A refusal goes out instead of
  * the 100, and node:http closes the connection after it (the client may send the body anyway).
  *
- * A slot is still for upstream work, never for an upload (hostile finding F15b): admitted
- * before its body, the request gives its concurrency slot back at once — its rate-limit
- * units stay spent — and takes a slot again once its body is in, waiting in the queue like
- * any request. Sixty clients trickling bodies after a 100 Continue held every slot of a route
- * before (a well-behaved client there: 0.8/s). Refused then (the capacity filled while it
+ * A slot is still for upstream work, never for an upload (hostile finding F15b): decided
+ * before its body (HttpAdmission.decideBeforeWork), the request takes no concurrency slot —
+ * the gate only says whether it would refuse now what no wait could spare, and never cuts a
+ * slow reader for it (until early429 it took a slot, cutting one if need be, and gave it back
+ * at the 100) — and asks for a slot once its body is in, waiting in the queue like any
+ * request; its rate-limit units stay spent. Sixty clients trickling bodies after a 100
+ * Continue held every slot of a route before F15b (a well-behaved client there: 0.8/s). Refused then (the capacity filled while it
  * uploaded), it gets the concurrency gate's 503. So with the further gates (a breaker): a
  * half-open breaker's probe held through an upload kept the breaker half-open, every other
  * request refused circuit_open, for as long as the client took to send nothing (bodyTimeout;
  * hostile-15) — it is given back too, and asked for again, before the slot, once the body is in.
  *
- * Given back and asked for again, it is still one admission: the permits are set aside
+ * Given back and asked for again (a breaker's), it is still one admission: the permits are set aside
  * (GatePermit.setAside: capacity back, no release counted, no sample for an adaptive limit)
  * and asked for again as the same request (ADMITTED_AGAIN: no second admission counted or
  * told), so a gate's admitted and released counts and its events say one of each per request,
@@ -29,6 +31,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ADMITTED_AGAIN, GatePermit, isPromise } from '../core/gate-base.js';
 import type { Admission, AdmissionContext, Gate, Permit, Rejection } from '../core/types.js';
+import type { LaterAsk } from '../http/decision.js';
 import { HttpPermit } from '../http/http-permit.js';
 import { hasBody, readBody } from './body-reader.js';
 import type { BodyLimits, BodyOutcome, BodyRefusal, BodyReservation, RequestBody } from './body-reader.js';
@@ -103,11 +106,13 @@ export function deferredBody(res: ServerResponse, reserved: BodyReservation, lim
 /**
  * Call `go` with the body and the permit to forward with: at once when the body was read;
  * for a deferred one, once the client was told to continue and sent it; for one still
- * arriving (body-in-flight.ts), once it is in (and, when `permit` holds permits of `upload` —
- * the gates whose hold is on the upstream's capacity: the further gates, a breaker, and the
- * concurrency gate — once those were asked again, in order). A body refused while it is read
- * (or whose client leaves) releases what the permit still holds as `ignored`, and `go` is
- * never called; a deferred one's refusal is answered here, one in flight's by its reader.
+ * arriving (body-in-flight.ts), once it is in. When `permit` holds permits of `upload` — the
+ * gates whose hold is on the upstream's capacity: the further gates (a breaker) and the
+ * concurrency gate — they are set aside while the body comes, and asked again, in order, once
+ * it is in; so are the gates of `later` (decideBeforeWork: the concurrency gate, never asked
+ * yet), with its context, even for a body in hand. A body refused while it is read (or whose
+ * client leaves) releases what the permit still holds as `ignored`, and `go` is never called;
+ * a deferred one's refusal is answered here, one in flight's by its reader.
  */
 export function withBody(
   req: IncomingMessage,
@@ -115,19 +120,19 @@ export function withBody(
   source: BodySource,
   permit: HttpPermit | undefined,
   upload: readonly Gate[],
+  later: LaterAsk | undefined,
   go: (body: RequestBody, permit: HttpPermit | undefined) => void,
 ): void {
-  if (source instanceof BodyInFlight) {
-    if (source.outcome?.type === 'read') return go(source.outcome.body, permit);
-  } else if (!('reserved' in source)) return go(source, permit);
+  const inHand = source instanceof BodyInFlight ? (source.outcome?.type === 'read' ? source.outcome.body : undefined) : 'reserved' in source ? undefined : source;
+  if (inHand !== undefined && later === undefined) return go(inHand, permit);
   if (res.destroyed) {
     permit?.release('ignored');
     return;
   }
-  // Those permits go back while the client uploads; the rest of the permit is kept.
-  const again = permit === undefined ? [] : upload.filter((g) => permit.permits.some((p) => p.gate === g.name));
-  const given = permit === undefined ? [] : permit.permits.filter((p) => again.some((g) => g.name === p.gate));
-  const kept = given.length === 0 ? permit : new HttpPermit(permit!.gate, permit!.permits.filter((p) => !given.includes(p)), permit!.allFacts, permit!.classify);
+  // Those permits go back while the client uploads (none with the body in hand); the rest of the permit is kept.
+  const given = permit === undefined || inHand !== undefined ? [] : permit.permits.filter((p) => upload.some((g) => g.name === p.gate));
+  const again = [...upload.filter((g) => given.some((p) => p.gate === g.name)), ...(later?.gates ?? [])];
+  const kept = given.length === 0 ? permit : sameOwner(permit!, permit!.permits.filter((p) => !given.includes(p)));
   for (const p of given) setAside(p);
   // Those that did not come back for their place: their releases are counted now.
   const settle = (): void => {
@@ -138,25 +143,34 @@ export function withBody(
       if (again.length === 0) return go(outcome.body, kept);
       // Only a gate whose permit was set aside is asked as the same request.
       const same = new Set(given.filter((p) => p instanceof GatePermit).map((p) => p.gate));
-      return admitAgain(res, again, same, [], (a) => {
+      return admitAgain(res, again, same, later?.context ?? {}, [], (a) => {
         if (a === undefined || 'reason' in a) {
           settle();
-          kept!.release('ignored');
-          if (a !== undefined) source.refuseSlot(a);
+          kept?.release('ignored');
+          if (a !== undefined && 'refuseSlot' in source) source.refuseSlot(a);
           return;
         }
-        go(outcome.body, new HttpPermit(kept!.gate, [...kept!.permits, ...a], kept!.allFacts, kept!.classify));
+        go(outcome.body, kept === undefined ? kept : sameOwner(kept, [...kept.permits, ...a]));
       });
     }
     settle();
     kept?.release('ignored');
-    if (outcome.type === 'refused' && !(source instanceof BodyInFlight)) source.refuse(outcome.refusal);
+    if (outcome.type === 'refused' && 'reserved' in source) source.refuse(outcome.refusal);
   };
+  if (inHand !== undefined) return read({ type: 'read', body: inHand });
   if (source instanceof BodyInFlight) return source.wait(read);
+  if (!('reserved' in source)) return;
   awaiting.delete(res);
   continued.add(res);
   res.writeContinue();
   readBody(req, res, source.limits, read, source.reserved);
+}
+
+/** `permit`'s request, with `permits` (some set aside, or more granted): its end still tells its owner (afterRelease). */
+function sameOwner(permit: HttpPermit, permits: readonly Permit[]): HttpPermit {
+  const p = new HttpPermit(permit.gate, permits, permit.allFacts, permit.classify);
+  p.afterRelease = permit.afterRelease;
+  return p;
 }
 
 /**
@@ -164,7 +178,14 @@ export function withBody(
  * a gate's queue if it has one: all of them, the first refusal (the others given back), or
  * undefined when the client left first.
  */
-function admitAgain(res: ServerResponse, gates: readonly Gate[], same: ReadonlySet<string>, got: readonly Permit[], done: (a: readonly Permit[] | Rejection | undefined) => void): void {
+function admitAgain(
+  res: ServerResponse,
+  gates: readonly Gate[],
+  same: ReadonlySet<string>,
+  context: AdmissionContext,
+  got: readonly Permit[],
+  done: (a: readonly Permit[] | Rejection | undefined) => void,
+): void {
   if (got.length === gates.length) return done(got);
   // One granted as the same request (uncounted) is given back uncounted too.
   const back = (p: Permit): void => (same.has(p.gate) ? setAside(p) : p.release('ignored'));
@@ -185,12 +206,12 @@ function admitAgain(res: ServerResponse, gates: readonly Gate[], same: ReadonlyS
       giveBack();
       return done(a);
     }
-    admitAgain(res, gates, same, [...got, a], done);
+    admitAgain(res, gates, same, context, [...got, a], done);
   };
   let a: Admission | Promise<Admission>;
   try {
     const gate = gates[got.length]!;
-    a = gate.admit(same.has(gate.name) ? ({ signal: controller.signal, [ADMITTED_AGAIN]: true } as AdmissionContext) : { signal: controller.signal });
+    a = gate.admit(same.has(gate.name) ? ({ ...context, signal: controller.signal, [ADMITTED_AGAIN]: true } as AdmissionContext) : { ...context, signal: controller.signal });
   } catch {
     return settle(undefined);
   }

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isPromise } from '../core/gate-base.js';
 import type { Gate, Rejection } from '../core/types.js';
-import type { HttpDecision, Refused } from '../http/decision.js';
+import type { HttpDecision, LaterAsk, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
 import type { BadRequests, BadVerdict } from './bad-requests.js';
@@ -142,9 +142,9 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     if (reserved.type === 'refused') return refuseBody(state, route, res, reserved.refusal);
     if (reserved.type === 'reserved') return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r), slotRefused(state, route, res)));
   }
-  // A policy that may refuse decides a body still arriving without waiting for it (body-in-flight.ts) —
-  // one without a slot to take: a concurrency limit or breaker full now would cut a slow reader for it.
-  const early = policy !== undefined && !policy.rollout.shadow && uploadGates(route).length === 0 ? new BodyInFlight(slotRefused(state, route, res)) : undefined;
+  // A policy that may refuse decides a body still arriving without waiting for it (body-in-flight.ts);
+  // its slot, if it has a concurrency limit, is asked for once the body is in (decideBeforeWork).
+  const early = policy !== undefined && !policy.rollout.shadow ? new BodyInFlight(slotRefused(state, route, res)) : undefined;
   readThenAdmit(req, res, limits, early, {
     refused: (r) => refuseBody(state, route, res, r),
     gone: () => void state.counters.clientGone++,
@@ -198,8 +198,11 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
   if (policy === undefined) return forwardWith(state, route, req, res, body, undefined);
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
-    // The forwarder owns the permit (proxy.ts): the response's close only ends a wait.
-    decision = policy.admission.decide(req, res, route.admission, path);
+    // The forwarder owns the permit (proxy.ts): the response's close only ends a wait. A body
+    // not in hand holds no slot while it comes: its slot is asked for once it is (expect-continue.ts withBody).
+    const a = policy.admission;
+    const beforeWork = !policy.rollout.shadow && (body instanceof BodyInFlight || 'reserved' in body);
+    decision = beforeWork ? a.decideBeforeWork(req, res, route.admission, path) : a.decide(req, res, route.admission, path);
   } catch (err) {
     state.admissionFailures.failed(route.config.name, err);
     return writeProblem(res, 500, 'admission_failed', 'Admission failed.', closeUnread(state, body, res));
@@ -282,11 +285,11 @@ function proceed(state: HandlerState, route: LiveRoute, d: HttpDecision, req: In
   if (d.type === 'abandoned') return;
   if (d.type === 'rejected') return shadowed(route, d, state) ? forwardWith(state, route, req, res, body, undefined) : refuse(state, route, d, res, body);
   if (d.type === 'admitted') {
-    // Admitted while its body arrives: counted once the body is in and it goes on (a slow uploader is never admitted).
-    const late = body instanceof BodyInFlight && body.outcome?.type !== 'read';
+    // Admitted while its body arrives, or before its slot: counted once the body is in and it goes on (a slow uploader is never admitted).
+    const late = d.later !== undefined || (body instanceof BodyInFlight && body.outcome?.type !== 'read');
     if (!late) state.counters.admitted++;
     if (state.pacer.maxPauseMs > 0) d.permit.afterRelease = permitEnded(state);
-    return forwardWith(state, route, req, res, body, d.permit, d.headers, late);
+    return forwardWith(state, route, req, res, body, d.permit, d.headers, late, d.later);
   }
   forwardWith(state, route, req, res, body, undefined);
 }
@@ -301,7 +304,17 @@ function permitEnded(state: HandlerState): () => void {
 }
 
 /** Forward once the body is read (a deferred one is asked for now: 100 Continue); a body refused then releases the permit. */
-function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined, headers?: readonly HeaderPair[], countAdmitted = false): void {
+function forwardWith(
+  state: HandlerState,
+  route: LiveRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: BodySource,
+  permit: HttpPermit | undefined,
+  headers?: readonly HeaderPair[],
+  countAdmitted = false,
+  later?: LaterAsk,
+): void {
   // A request read with its client's reset right behind it (the kernel hands over the request,
   // then end-of-stream, a read later): admitted at once, it was forwarded before that read.
   // A reset peer has no address (half-close.ts): dropped, never forwarded. A FIN is a client still reading.
@@ -311,8 +324,8 @@ function forwardWith(state: HandlerState, route: LiveRoute, req: IncomingMessage
     return void req.socket.destroy();
   }
   // A body in hand (or none) is forwarded at once, without a continuation.
-  if (!('reserved' in body) && !(body instanceof BodyInFlight)) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
-  withBody(req, res, body, permit, uploadGates(route), (b, p) => {
+  if (!('reserved' in body) && !(body instanceof BodyInFlight) && later === undefined) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
+  withBody(req, res, body, permit, uploadGates(route), later, (b, p) => {
     if (countAdmitted) state.counters.admitted++;
     forwardRoute(route, req, res, b, p, forwardContext(state, route), headers);
   });

@@ -31,7 +31,7 @@ import { CLASS_PRIORITY } from '../pressure/criticality.js';
 import type { HttpRequestLike } from './client-ip.js';
 import { requestClass } from './criticality.js';
 import { ABANDONED, EXEMPT } from './decision.js';
-import type { HttpDecision, HttpResponseLike, Refused } from './decision.js';
+import type { HttpDecision, HttpResponseLike, LaterAsk, Refused } from './decision.js';
 import type { Problem } from './problem.js';
 import type { HttpAdmissionOptions, ResolvedHttpOptions, RouteAdmission } from './options.js';
 import { resolveHttpOptions } from './options.js';
@@ -63,6 +63,8 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
   readonly concurrency: ConcurrencyGate | undefined;
   /** Every gate this policy asks, in order: shedder, rate limits, further gates, concurrency. */
   readonly gates: readonly Gate[];
+  /** The gates asked before the work can start (decideBeforeWork): all but the concurrency gate. */
+  readonly #beforeWork: readonly Gate[];
   readonly #o: ResolvedHttpOptions<R>;
   readonly #g: PolicyGates;
   readonly #tenant: TenantResolver<R>;
@@ -80,6 +82,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     this.extra = this.#g.extra;
     this.concurrency = this.#g.concurrency;
     this.gates = this.#g.chain;
+    this.#beforeWork = this.concurrency === undefined ? this.gates : this.gates.slice(0, -1);
     this.#tenant = tenantResolver(options.tenant ?? 'ip', this.#o.ip);
   }
 
@@ -116,7 +119,19 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     return this.#decide(req, res, route, path, true);
   }
 
-  #decide(req: R, res: HttpResponseLike, route: RouteAdmission | undefined, path: string | undefined, callerOwns: boolean): HttpDecision | Promise<HttpDecision> {
+  /**
+   * `decide` for a request whose work cannot start yet (the gateway's: a body still arriving, or
+   * one its client holds back for 100 Continue). No slot is held while it waits: the concurrency
+   * gate is only asked whether it would refuse now what no wait could spare (a full queue, a
+   * wait past the budget: ConcurrencyGate.earlyRefusal's `beforeWork`), which never cuts a slow
+   * reader nor takes a place in its queue. Admitted, the decision names it in `later`: the
+   * caller asks it, with `later.context`, once the work can start, and adds its permit.
+   */
+  decideBeforeWork(req: R, res: HttpResponseLike, route?: RouteAdmission, path?: string): HttpDecision | Promise<HttpDecision> {
+    return this.#decide(req, res, route, path, true, true);
+  }
+
+  #decide(req: R, res: HttpResponseLike, route: RouteAdmission | undefined, path: string | undefined, callerOwns: boolean, beforeWork = false): HttpDecision | Promise<HttpDecision> {
     const o = this.#o;
     if (route?.exempt === true) return EXEMPT;
     if (path !== undefined && (o.exemptPaths?.has(path) === true || (o.exemptFn !== undefined && o.exemptFn(req, path)))) return EXEMPT;
@@ -129,11 +144,15 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     const ctx: { -readonly [K in keyof AdmissionContext]: AdmissionContext[K] } = { cost: route?.cost ?? this.#costOf(req) };
     // The chain's one wait budget (core/gate-chain.ts), as an absolute deadline.
     if (wait !== Infinity) ctx.deadline = this.clock.now() + wait;
-    const early = this.concurrency?.earlyRefusal(ctx);
+    const early = this.concurrency?.earlyRefusal(ctx, beforeWork);
     if (early !== undefined) return this.#refused(early, [], undefined);
     ctx.key = this.#tenant(req);
     ctx.priority = CLASS_PRIORITY[requestClass(req, o.criticality, route?.criticality)];
     const watch = new ResponseWatch(this, callerOwns, ctx.cost ?? 1);
+    if (beforeWork && this.concurrency !== undefined) {
+      const context = { key: ctx.key, priority: ctx.priority, cost: ctx.cost ?? 1, ...(wait !== Infinity ? { maxWaitMs: wait } : {}) };
+      watch.later = { gates: [this.concurrency], context };
+    }
     if (this.#g.mayWait) {
       // Gates built here all take sluice's WaitSignal (core/wait-signal.ts: tens of ns, not the
       // µs of an AbortController); a gate the user gave gets a real AbortSignal.
@@ -156,7 +175,7 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     let result: ChainResult | Promise<HttpDecision>;
     try {
       // A wait settles through the watch (done, failed) in the walk's own continuation.
-      result = walkChain(this.#g.chain, ctx, watch);
+      result = walkChain(beforeWork ? this.#beforeWork : this.#g.chain, ctx, watch);
     } catch (err) {
       return watch.failed(err);
     }
@@ -193,7 +212,8 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
       return ABANDONED;
     }
     if (!watch.callerOwns) watch.permit = permit;
-    return { type: 'admitted', headers: rateLimitHeaders(this.#o.headers, r.facts), permit };
+    const headers = rateLimitHeaders(this.#o.headers, r.facts);
+    return watch.later === undefined ? { type: 'admitted', headers, permit } : { type: 'admitted', headers, permit, later: watch.later };
   }
 
   #refused(rejection: Rejection, facts: readonly PolicyFacts[], refusedFacts: PolicyFacts | undefined, cost = 1): Refused {
@@ -253,6 +273,8 @@ class ResponseWatch implements ChainThen<HttpDecision> {
   /** What aborts the wait: the WaitSignal itself, or the AbortController of a real signal. */
   controller: { abort(reason: unknown): void } | undefined = undefined;
   closed = false;
+  /** decideBeforeWork: the gates to ask once the work can start. */
+  later: LaterAsk | undefined = undefined;
 
   constructor(
     readonly admission: { [kSettle](r: ChainResult, watch: ResponseWatch): HttpDecision },

@@ -1,5 +1,5 @@
 /** What the HTTP policy answers for one request; adapters only write it out. */
-import type { Rejection } from '../core/types.js';
+import type { AdmissionContext, Gate, Rejection } from '../core/types.js';
 import type { HttpPermit } from './http-permit.js';
 import type { Problem, RefusalStatus } from './problem.js';
 import type { HeaderPair } from './ratelimit-headers.js';
@@ -12,6 +12,14 @@ export interface Admitted {
   readonly type: 'admitted';
   readonly headers: readonly HeaderPair[];
   readonly permit: HttpPermit;
+  /** From `decideBeforeWork`: gates not asked yet, to ask in order once the work can start (their permits join `permit`). */
+  readonly later?: LaterAsk;
+}
+
+/** Gates a request decided before its work could start still has to pass, and the context to ask them with (`maxWaitMs` from then). */
+export interface LaterAsk {
+  readonly gates: readonly Gate[];
+  readonly context: AdmissionContext;
 }
 
 /** Not subject to admission (an exempt route): go ahead, no headers. */

@@ -5,7 +5,7 @@
  */
 export { HttpAdmission } from './admission.js';
 export { HttpPermit } from './http-permit.js';
-export type { Abandoned, Admitted, Exempt, HttpDecision, HttpResponseLike, Refused } from './decision.js';
+export type { Abandoned, Admitted, Exempt, HttpDecision, HttpResponseLike, LaterAsk, Refused } from './decision.js';
 export { HTTP_DEFAULTS, defaultClassify, resolveRoute } from './options.js';
 export type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption, RouteAdmission } from './options.js';
 export { withAdmission } from './node-handler.js';

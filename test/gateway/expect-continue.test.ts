@@ -110,7 +110,7 @@ describe('Expect: 100-continue', () => {
     expect(concurrency?.inFlight).toBe(0);
   });
 
-  it('an admitted request whose body never comes gives its slot back when it is cut (408)', async () => {
+  it('an admitted request whose body never comes never takes a slot: cut (408), the gate never admitted it', async () => {
     const up = await recordingUpstream();
     const gw = await startInProcess(oneRoute(up.url, '5s', { server: { bodyTimeout: '200ms' }, routes: [{ path: '/', policy: { concurrency: 1 } }] }));
     const c = new ExpectClient(gw.url);
@@ -121,8 +121,8 @@ describe('Expect: 100-continue', () => {
     c.close();
     const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
     expect(concurrency?.inFlight).toBe(0);
-    // Its slot, given back at the 100, counts its one release when the request ends.
-    expect([concurrency?.admitted, concurrency?.released]).toEqual([1, 1]);
+    // Its slot was never taken: the concurrency gate is asked once the body is in (early429), and it never was.
+    expect([concurrency?.admitted, concurrency?.released]).toEqual([0, 0]);
     expect(up.seen).toEqual([]);
   });
 
@@ -163,8 +163,8 @@ describe('Expect: 100-continue', () => {
     expect(seen).toEqual(['GET /other ', 'POST /x hello', 'GET /hold ']);
     const concurrency = gw.status().policies[0]!.gates.find((g) => g.kind === 'concurrency');
     expect(concurrency?.inFlight).toBe(0);
-    // One admission and one release per request (the late one's released when it was refused), and its refusal.
-    expect([concurrency?.admitted, concurrency?.released, concurrency?.rejected.concurrency]).toEqual([4, 4, 1]);
+    // One admission and one release per request that got its slot, and the late one's refusal (asked once its body was in).
+    expect([concurrency?.admitted, concurrency?.released, concurrency?.rejected.concurrency]).toEqual([3, 3, 1]);
   });
 
   it('a request admitted before its body is one admission and one release of each gate, as the upstream counts it (expect-once: two grants, the first released ignored)', async () => {
