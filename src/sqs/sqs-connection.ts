@@ -15,8 +15,8 @@ export interface SqsConnectionOptions {
   readonly endpoint?: string;
   /** @default process.env.AWS_REGION ?? 'us-east-1' */
   readonly region?: string;
-  /** Static credentials; omit to use the SDK's default chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Static credentials, or a provider the SDK calls for them (as its own `credentials`); omit to use the SDK's default chain. */
+  readonly credentials?: SqsCredentials | (() => Promise<SqsCredentials>);
   /**
    * An SQS client of your own (then endpoint, region and credentials are ignored; `requestTimeoutMs` is refused: set your client's `requestHandler`).
    * A source's receive waits its long poll (`waitTimeS`) longer than the requestTimeout your
@@ -34,6 +34,13 @@ export interface SqsConnectionOptions {
    * Integer in [1, 2147463647] (a Node timer's longest less the longest long poll). @default 10000
    */
   readonly requestTimeoutMs?: number;
+}
+
+/** Static credentials (`sessionToken` for temporary ones). */
+export interface SqsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
 }
 
 export const SQS_DEFAULTS = { requestTimeoutMs: 10_000 } as const;
@@ -105,7 +112,8 @@ export function sqsClient(o: SqsConnectionOptions): SQSClient {
     // Without throwOnRequestTimeout the handler only logs a request past requestTimeout.
     requestHandler: { requestTimeout, throwOnRequestTimeout: true, socketTimeout: requestTimeout + LONGEST_POLL_MS },
     ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
-    ...(o.credentials !== undefined ? { credentials: { ...o.credentials } } : {}),
+    // A provider as it is: spread, a function was {} (no own keys) and the SDK signed with nothing.
+    ...(o.credentials !== undefined ? { credentials: typeof o.credentials === 'function' ? o.credentials : { ...o.credentials } } : {}),
   });
 }
 

@@ -13,6 +13,7 @@ import { RedisStreamsProducer } from '../../src/redis-streams/index.js';
 import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
 import { failure } from '../option-error.js';
 import { InvalidOptionError } from '../../src/core/index.js';
+import { sqsClient } from '../../src/sqs/sqs-connection.js';
 
 type Make = (options: Record<string, unknown>) => unknown;
 
@@ -74,5 +75,14 @@ describe('broker adapters: a connection option of the wrong kind is an option er
   it('a credentials provider function and a throttle-like object with admit() are taken', async () => {
     const p = new SqsProducer({ endpoint: 'http://127.0.0.1:1', credentials: (() => Promise.resolve({ accessKeyId: 'a', secretAccessKey: 'b' })) as never, throttle: { admit: () => Promise.resolve() } as never });
     await p.close();
+  });
+
+  // Taken, then made `{}` by a spread ({ ...fn } has no keys): the SDK signed with no credentials.
+  it('a credentials provider function is what the SQS client signs with', async () => {
+    for (const credentials of [() => Promise.resolve({ accessKeyId: 'AK', secretAccessKey: 'SK' }), { accessKeyId: 'AK', secretAccessKey: 'SK' }]) {
+      const client = sqsClient({ endpoint: 'http://127.0.0.1:1', region: 'eu-west-1', credentials });
+      await expect(client.config.credentials()).resolves.toMatchObject({ accessKeyId: 'AK', secretAccessKey: 'SK' });
+      client.destroy();
+    }
   });
 });
