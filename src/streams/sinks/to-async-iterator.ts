@@ -11,6 +11,7 @@
  */
 import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
+import { argPublisher } from '../arguments.js';
 import { checkSignalArg, checkSubscription } from '../rules.js';
 import type { Publisher, Subscriber, Subscription } from '../types.js';
 
@@ -144,6 +145,8 @@ const BATCH_KEYS = optionKeys<{ readonly batch?: number }>({ batch: true });
 
 /** An async iterator over a publisher's items (see the file comment for demand and cancel). */
 export function toAsyncIterator<T>(source: Publisher<T>, options?: { readonly batch?: number }): AsyncIterableIterator<T, undefined> {
+  // At the call, as the other sinks check theirs: it was found only at the first next(), as a TypeError.
+  argPublisher('toAsyncIterator', source);
   optKnownKeys('toAsyncIterator', options, BATCH_KEYS);
   return new IteratorSink<T>(source, optInt('batch', options?.batch ?? 16, 1));
 }
