@@ -66,9 +66,9 @@ export interface RetryOptions {
   readonly random?: () => number;
   /** Waits and timeouts run on this clock; the budget must share it. @default systemClock */
   readonly clock?: Clock;
-  /** Called before each wait. */
+  /** Called before each wait. A throw in it is a SLUICE_LISTENER_ERROR warning; the call goes on. */
   readonly onRetry?: (info: RetryInfo) => void;
-  /** Called when a call gives up after a failed attempt. */
+  /** Called when a call gives up after a failed attempt. A throw in it is a SLUICE_LISTENER_ERROR warning; the call still rejects with its last error. */
   readonly onGiveUp?: (info: GiveUpInfo) => void;
 }
 

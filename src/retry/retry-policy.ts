@@ -71,11 +71,11 @@ export class RetryPolicy {
         if (aborted(caller)) throw error instanceof AbortedError ? error : new AbortedError('retry', caller!.reason);
         const next = this.#next(error, attempt, previous, deadline);
         if (typeof next === 'string') {
-          c.onGiveUp?.({ attempt, error, reason: next });
+          if (c.onGiveUp !== undefined) tell('onGiveUp', c.onGiveUp, { attempt, error, reason: next });
           throw error;
         }
         previous = next.backoff;
-        c.onRetry?.({ attempt, error, delayMs: next.delay, retryAfterMs: next.requested });
+        if (c.onRetry !== undefined) tell('onRetry', c.onRetry, { attempt, error, delayMs: next.delay, retryAfterMs: next.requested });
         if (next.delay > 0) await sleep(c.clock, next.delay, caller);
       }
     }
@@ -111,4 +111,13 @@ export class RetryPolicy {
 /** A function, not an inline check: the compiler would assume the signal cannot have changed since the last look. */
 function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
+}
+
+/** Tell a hook; its throw is a warning (as every sluice hook's is), never the call's outcome. */
+function tell<I>(name: string, hook: (info: I) => void, info: I): void {
+  try {
+    hook(info);
+  } catch (err) {
+    process.emitWarning(`sluice: retry ${name} threw: ${String(err)}`, { code: 'SLUICE_LISTENER_ERROR' });
+  }
 }
