@@ -12,7 +12,7 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, Consumer, ConsumerMessages } from '@nats-io/jetstream';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import type { Clock } from '../core/index.js';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, systemClock, TIMER_MAX_MS } from '../core/index.js';
@@ -265,6 +265,7 @@ export class JetstreamSource implements BrokerSource {
     // a term that failed after its copy was stored brings the message back, and its second copy
     // is dropped. Stream, consumer, sequence and store time: unique, even across a recreated stream.
     const msgID = `sluice-dead:${this.stream}:${this.#durable}:${msg.seq}:${String(msg.info.timestampNanos)}`;
+    fitDeadLetter(this.name, msg, h, msgID, this.#nc.info?.max_payload);
     await this.#js.publish(this.deadLetterSubject, msg.data, { headers: h, msgID });
   }
 
@@ -320,4 +321,35 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: reado
     if (subjects === undefined || subjects.length === 0) throw new InvalidOptionError('stream', `an existing stream (or \`subjects\` to create it): ${(err as Error).message}`, name);
     await jsm.streams.add({ name, subjects: [...subjects] });
   }
+}
+
+/**
+ * A dead letter is the message with headers added, so one stored near the server's max_payload
+ * may not fit: the client refused it ('max_payload size exceeded'), the term never went, and the
+ * message came back after every ack_wait to fail the same way. The added error text is cut to
+ * fit; a copy that does not fit even without it (the message and its own headers at the limit)
+ * is an error that names the sizes — a settle error, the message redelivered (bound it with
+ * `maxDeliver`).
+ */
+function fitDeadLetter(source: string, msg: JsMsg, h: MsgHdrs, msgID: string, maxPayload: number | undefined): void {
+  if (maxPayload === undefined) return;
+  // As the client encodes them: 'NATS/1.0\r\n', 'key: value\r\n' each (the publish adds Nats-Msg-Id), '\r\n'.
+  const size = (): number => {
+    let bytes = msg.data.length + 'NATS/1.0\r\n\r\n'.length + Buffer.byteLength(`Nats-Msg-Id: ${msgID}\r\n`);
+    for (const [k, vs] of h) for (const v of vs) bytes += Buffer.byteLength(`${k}: ${v}\r\n`);
+    return bytes;
+  };
+  const over = size() - maxPayload;
+  if (over <= 0) return;
+  const error = h.get('Sluice-Error');
+  const mark = ' [cut to fit max_payload]';
+  const room = Buffer.byteLength(error) - over - Buffer.byteLength(mark);
+  if (room >= 0) {
+    let cut = error.slice(0, room);
+    // Multi-byte characters: shorten until the bytes fit.
+    while (Buffer.byteLength(cut) > room) cut = cut.slice(0, -1);
+    h.set('Sluice-Error', cut + mark);
+    if (size() <= maxPayload) return;
+  }
+  throw new Error(`${source}: the dead letter of message ${msg.seq} would be ${size()} bytes with its headers, past the server's max_payload of ${maxPayload}: not copied, the message left to come back after ack_wait`);
 }
