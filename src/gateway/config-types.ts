@@ -161,7 +161,7 @@ export interface LogConfig {
 export interface UpstreamConfig {
   /** `http://host:port[/base]`: the only place requests go. */
   readonly url: string;
-  /** Longest wait for the upstream's response headers, and for a connection to it (at most 10s); then 504. @default 30s */
+  /** Longest wait for the upstream's final response head, from the request's dispatch to its connection pool: a wait for a free connection, the connect, the write, a resend and the upstream's silence together; then 504. @default 30s */
   readonly timeout?: Duration;
   /** Longest an upstream socket may sit idle mid-response; then the response is cut. @default 60s */
   readonly idleTimeout?: Duration;

@@ -30,6 +30,8 @@ export interface ForwardContext {
   readonly readWatch: ReadWatch<ServerResponse>;
   /** An upstream failure happened (answered 502/504, or a response cut): for logs and counters. */
   readonly onUpstreamFailure: (kind: UpstreamFailure, error: string | undefined) => void;
+  /** A request was sent again, its kept-alive upstream connection having closed under it (`error`): for counts and logs. */
+  readonly onUpstreamResend: (error: string) => void;
   /** A slow client: its response outgrew the buffer (the upstream waits for it, the slot held), it was cut for its slot, or for not reading. */
   readonly onSlowReader: (what: 'held' | 'cut' | 'write-timeout') => void;
   /** Responses waiting for their clients yield their slots and upstream connections to requests that want them (slow-readers.ts). */
@@ -90,6 +92,10 @@ function buildForwardContext(state: ForwardingState, route: LiveRoute): ForwardC
       else if (kind === 'invalid') state.counters.upstreamInvalid++;
       else state.counters.upstreamErrors++;
       state.logger.debug('upstream failure', { route: route.config.name, upstream: route.upstream.config.name, reason: failureReason(kind), error });
+    },
+    onUpstreamResend: (error) => {
+      state.counters.upstreamResends++;
+      state.logger.debug('upstream request sent again', { route: route.config.name, upstream: route.upstream.config.name, error });
     },
   };
 }

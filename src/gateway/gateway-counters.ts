@@ -7,6 +7,11 @@ export interface GatewayCounters {
   upstreamErrors: number;
   upstreamTimeouts: number;
   upstreamInvalid: number;
+  /**
+   * Requests sent to the upstream a second time: an idempotent one whose kept-alive connection,
+   * idle STALE_IDLE_MS or more, closed under it before any answer (upstream-trip.ts).
+   */
+  upstreamResends: number;
   /** Request bodies refused before admission: too slow (408), too large (413), no memory for them (503). */
   bodyTimeouts: number;
   bodyTooLarge: number;
@@ -39,5 +44,5 @@ export interface GatewayCounters {
 }
 
 export function newCounters(): GatewayCounters {
-  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersHeld: 0, slowReadersCut: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, clientGone: 0, connectionsRefused: 0, connectionsDropped: 0, idleConnectionsClosed: 0, pipelineCut: 0, pipelineHeld: 0 };
+  return { requests: 0, admitted: 0, rejected: 0, upstreamErrors: 0, upstreamTimeouts: 0, upstreamInvalid: 0, upstreamResends: 0, bodyTimeouts: 0, bodyTooLarge: 0, bodyMemoryFull: 0, bodyChunksTooSmall: 0, slowReadersHeld: 0, slowReadersCut: 0, writeTimeouts: 0, slowReadersYielded: 0, storeUnavailable: 0, leftQueue: 0, clientGone: 0, connectionsRefused: 0, connectionsDropped: 0, idleConnectionsClosed: 0, pipelineCut: 0, pipelineHeld: 0 };
 }

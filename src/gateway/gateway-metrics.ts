@@ -10,6 +10,7 @@
  *   sluice_bad_requests_total{reason}            requests refused for what they are (bad-requests.ts)
  *   sluice_store_unavailable_total               requests refused 503 because the store (Redis) was away and its mode is closed
  *   sluice_upstream_failures_total{reason}       upstream failures: upstream_unreachable, upstream_timeout, upstream_invalid_response
+ *   sluice_upstream_resends_total                requests sent to the upstream again: their stale kept-alive connection closed under them
  *   sluice_connections_over_limit_total{outcome} connections over server.maxConnections: refused (answered 503) or dropped (closed at accept)
  *   sluice_dashboard_pages_total{outcome}        /dashboard live pages dropped for not reading, or refused 503 over the cap
  *   sluice_admission_failures_total{route,reason} requests answered 500 admission_failed (reason store_wrongtype: a store key of another type)
@@ -21,7 +22,7 @@ import type { Dashboard } from '../dashboard/dashboard.js';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_connections_over_limit_total', 'sluice_connections_idle_closed_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total', 'sluice_gate_info'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_upstream_resends_total', 'sluice_connections_over_limit_total', 'sluice_connections_idle_closed_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total', 'sluice_gate_info'] as const;
 
 type Labels = Record<string, string>;
 
@@ -119,6 +120,16 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState, 
       this.inc({ reason: 'upstream_unreachable' }, c.upstreamErrors);
       this.inc({ reason: 'upstream_timeout' }, c.upstreamTimeouts);
       this.inc({ reason: 'upstream_invalid_response' }, c.upstreamInvalid);
+    },
+  });
+  // Each is a request the upstream may have seen twice: a query of death sent again is a second crash.
+  new Counter({
+    name: 'sluice_upstream_resends_total',
+    help: 'Requests sent to the upstream a second time: idempotent ones whose kept-alive connection, idle 1 s or more, closed under them before any answer.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state.counters.upstreamResends);
     },
   });
   new Counter({

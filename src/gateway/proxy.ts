@@ -52,9 +52,6 @@ export class Forwarding implements PoolHandler {
   #abort: ((err?: Error) => void) | undefined;
   /** undici is writing (or wrote) the request upstream: the upstream may be working on it. */
   #sent = false;
-  #sentAt = 0; // when undici wrote the request (performance.now())
-  /** A 1xx came past the timeout: its verdict waits for the end of the poll phase (#interimTimeout). */
-  #lateInterim = false;
   /** The rest of a response whose client is gone, read and thrown away within a bound. */
   #leftover: Leftover | undefined;
   /** Cut for its slot or connection (slow-readers.ts): says when that is free. */
@@ -87,7 +84,6 @@ export class Forwarding implements PoolHandler {
 
   constructor(
     readonly pool: UpstreamPool,
-    readonly timeoutMs: number, // the upstream's `timeout`: to the final head, interim (1xx) ones or not
     readonly res: ServerResponse,
     readonly permit: HttpPermit | undefined,
     readonly ctx: ForwardContext,
@@ -156,7 +152,11 @@ export class Forwarding implements PoolHandler {
       return;
     }
     this.#sent = true;
-    this.#sentAt = performance.now();
+  }
+
+  /** Its kept-alive connection closed under it, stale: the pool sends it again on a new one (upstream-trip.ts). */
+  onResend(err: Error & { code?: string }): void {
+    this.ctx.onUpstreamResend(describe(err));
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -169,16 +169,10 @@ export class Forwarding implements PoolHandler {
       this.#abort?.(new Error('invalid status'));
       return false;
     }
-    // 102, 103: relayed to an HTTP/1.1 client (interim-responses.ts; a 100 never comes here). undici restarts its headers timer at each: `timeout` is kept here.
+    // 102, 103: relayed to an HTTP/1.1 client (interim-responses.ts; a 100 never comes here). They
+    // do not put the upstream's `timeout` off: the pool's deadline runs to the final head (upstream-trip.ts).
     if (status < 200) {
       if (!this.#clientGone && !this.#settled) relayInterim(this.res, status, statusText, raw, this.ctx.responseBuffer);
-      if (performance.now() - this.#sentAt > this.timeoutMs && !this.#lateInterim) {
-        // Past the timeout by the clock — or read late after a stall of the gateway's loop, the
-        // final head right behind it in the socket: judged after the sockets are read, as a
-        // stall-aware deadline is (core/stall-aware.ts), so the gateway's lateness is not the upstream's.
-        this.#lateInterim = true;
-        setImmediate(() => this.#interimTimeout());
-      }
       return true;
     }
     // A 204 or 304 stating a transfer coding (RFC 9112 section 6.1: never on a 204; on a 304, the
@@ -306,13 +300,6 @@ export class Forwarding implements PoolHandler {
       return;
     }
     this.fail(kind, describe(err));
-  }
-
-  /** A 1xx came past the timeout: 504 unless the final head came by the end of that poll phase. */
-  #interimTimeout(): void {
-    if (this.#status !== 0 || this.#failed) return;
-    if (this.#clientGone) this.#abort?.(new Error('timeout'));
-    else this.fail('timeout', 'interim (1xx) responses only, past the upstream timeout');
   }
 
   /** Answer the client 502 (504 for a timeout) with the failure's reason, if nothing went out yet. */

@@ -37,7 +37,7 @@ export function forward(
   // A HEAD goes on a connection of its own pool (route-table.ts): kept alive, and no other request's.
   const head = req.method === 'HEAD';
   const pool = head ? upstream.headPool : upstream.pool;
-  const handler = new Forwarding(pool, u.timeoutMs, res, permit, ctx, own, body);
+  const handler = new Forwarding(pool, res, permit, ctx, own, body);
   try {
     pool.dispatch(
       {

@@ -10,10 +10,11 @@ import { headBytes } from './message-checks.js';
 import { writeProblem } from './responses.js';
 
 /**
- * undici's error codes for a silent upstream: before the headers a 504, during the body a cut.
- * A connect that ran out of the upstream's timeout is one too (hostile-27; it was a 502).
+ * The error codes of a silent upstream: before the headers a 504, during the body a cut. A
+ * connect that ran out of the upstream's timeout is one too (hostile-27; it was a 502), and so is
+ * the pool's deadline for the final head (UPSTREAM_TIMEOUT, upstream-trip.ts).
  */
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UPSTREAM_TIMEOUT']);
 
 /**
  * What went wrong upstream: `error`, no connection or one that broke (refused, reset, closed

@@ -21,7 +21,10 @@
  * to time out, and a connection closed so is opened again (the same Client) when next needed.
  */
 import type { Client, Dispatcher } from 'undici';
+import { performance } from 'node:perf_hooks';
 import { undici } from './peers.js';
+import { mayResend, OnConnection, Trip } from './upstream-trip.js';
+import type { PoolHandler, TripPool } from './upstream-trip.js';
 
 /** The longest wait for a connection to the upstream, ms: undici's default, kept as the cap of a longer `timeout`. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -30,8 +33,10 @@ export interface UpstreamPoolOptions {
   /** At most this many connections (the upstream's `maxSockets`). */
   readonly connections: number;
   /**
-   * No response head this long after the request went out: the request fails (a 504), ms. A
-   * connect bounds by it too, at most CONNECT_TIMEOUT_MS (undici's own default).
+   * No final response head this long after the request was given to the pool (dispatch): the
+   * request fails (a 504), ms — a wait for a free connection, the connect, a resend and the wait
+   * for the head together (upstream-trip.ts). undici's connect timeout is set to it too, at most
+   * CONNECT_TIMEOUT_MS (undici's own default).
    */
   readonly headersTimeout: number;
   /** A response body silent this long: the request fails, ms. */
@@ -50,83 +55,9 @@ export interface UpstreamPoolStats {
   readonly running: number;
 }
 
-/** A request on one of the pool's connections: passes undici's calls on, and frees the connection when undici says the request is over. */
-class OnConnection implements Dispatcher.DispatchHandler {
-  #over = false;
-  /** The upstream answered something (a head, interim or final): never sent again. */
-  #answered = false;
+export type { PoolHandler } from './upstream-trip.js';
 
-  constructor(
-    readonly pool: UpstreamPool,
-    readonly client: Client,
-    readonly opts: Dispatcher.DispatchOptions,
-    readonly handler: Dispatcher.DispatchHandler,
-  ) {}
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.handler.onConnect!(abort);
-  }
-
-  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
-    this.#answered = true;
-    return this.handler.onHeaders!(status, raw, resume, statusText);
-  }
-
-  onData(chunk: Buffer): boolean {
-    return this.handler.onData!(chunk);
-  }
-
-  onComplete(trailers: string[] | null): void {
-    this.pool.served(this.client);
-    this.#end();
-    this.handler.onComplete!(trailers);
-  }
-
-  onError(err: Error & { code?: string }): void {
-    if (!this.#over && !this.#answered && this.pool.sendAgain(this, err)) return;
-    this.#end();
-    this.handler.onError!(err);
-  }
-
-  // Freed before the handler hears of it: what the handler ends (a permit) may admit a request
-  // that needs a connection, and it must find this one free. It is handed on no sooner than a
-  // microtask later (#drain, or a grant's promise), after undici's own bookkeeping for this one.
-  #end(): void {
-    if (this.#over) return;
-    this.#over = true;
-    this.pool.freed(this.client);
-  }
-}
-
-/**
- * Methods a request of which may be sent again after its connection closed under it with no
- * answer (RFC 9110 section 9.2.2; RFC 9112 section 9.3.1: never a non-idempotent one, which the
- * upstream may have acted on).
- */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-/** A kept-alive connection closed as the request went out: undici's 'other side closed', a reset, a write to a closed socket. */
-function closedUnder(err: Error & { code?: string }): boolean {
-  return (err.code === 'UND_ERR_SOCKET' && err.message === 'other side closed') || err.code === 'ECONNRESET' || err.code === 'EPIPE';
-}
-
-/** A request's handler; `abandoned`, when true, says it was given up before it was sent. */
-export interface PoolHandler extends Dispatcher.DispatchHandler {
-  readonly abandoned?: boolean;
-  /**
-   * The request left the pool's queue for a connection (one being opened, or a kept-alive one
-   * undici checks first): from here only undici can drop it, and it says so — onConnect, where
-   * the handler aborts it (which closes that connection), or onError (the connect failed).
-   */
-  onConnection?(): void;
-}
-
-interface Waiting {
-  readonly opts: Dispatcher.DispatchOptions;
-  readonly handler: PoolHandler;
-}
-
-export class UpstreamPool {
+export class UpstreamPool implements TripPool {
   readonly #origin: string;
   readonly #options: UpstreamPoolOptions;
   /** Clients with no request, the most recently freed last (taken first). */
@@ -134,11 +65,13 @@ export class UpstreamPool {
   /** Every client made (at most `connections`), for destroy(). */
   readonly #clients: Client[] = [];
   /** Requests that found every connection taken, oldest first. */
-  readonly #waiting: Waiting[] = [];
+  readonly #waiting: Trip[] = [];
   #waitingHead = 0;
   #connected = 0;
   /** Requests each client's current connection has completed: one that did is a kept-alive connection. */
   readonly #served = new WeakMap<Client, number>();
+  /** When each client's last request ended (performance.now()): how long its connection then sat idle. */
+  readonly #freedAt = new WeakMap<Client, number>();
   #drainQueued = false;
   #destroyed = false;
   /** close() was called: no new request; once none waits, every client closes after its own. */
@@ -149,6 +82,9 @@ export class UpstreamPool {
   constructor(origin: string, options: UpstreamPoolOptions) {
     this.#origin = origin;
     this.#options = options;
+    // Loaded now, not by the first request's connection: its deadline (from its dispatch) would
+    // count the module's load, 300 ms and more on a busy host.
+    undici();
   }
 
   /** The most connections this pool opens. */
@@ -170,14 +106,29 @@ export class UpstreamPool {
   /** Send one request on a free connection, a new one (below `connections`), or the first to be freed. A failure reaches `handler.onError`. */
   dispatch(opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
     if (this.#destroyed || this.#closing !== undefined) return void handler.onError!(new Error('the upstream pool is closed'));
+    const trip = new Trip(this, opts, handler, this.#options.headersTimeout);
     const client = this.waiting === 0 ? this.#take() : undefined;
-    if (client === undefined) return void this.#waiting.push({ opts, handler });
-    this.#send(client, opts, handler);
+    if (client === undefined) return void this.#waiting.push(trip);
+    this.#send(trip, client);
   }
 
-  #send(client: Client, opts: Dispatcher.DispatchOptions, handler: PoolHandler): void {
-    handler.onConnection?.();
-    client.dispatch(opts, new OnConnection(this, client, opts, handler));
+  /** `trip` on `client`: a kept-alive connection's idle time goes with it (a stale one's request may be sent again). */
+  #send(trip: Trip, client: Client): void {
+    const freedAt = this.#freedAt.get(client);
+    const idleMs = freedAt !== undefined && (this.#served.get(client) ?? 0) > 0 ? performance.now() - freedAt : undefined;
+    trip.handler.onConnection?.();
+    client.dispatch(trip.opts, new OnConnection(trip, client, idleMs));
+  }
+
+  /** A trip that waited for a connection past its deadline: out of the queue (rare: a splice). */
+  unqueue(trip: Trip): void {
+    const i = this.#waiting.indexOf(trip, this.#waitingHead);
+    if (i >= 0) this.#waiting.splice(i, 1);
+    if (this.waiting === 0) {
+      this.#waiting.length = 0;
+      this.#waitingHead = 0;
+      this.#closing?.();
+    }
   }
 
   /** A request on `client`'s connection completed. */
@@ -189,15 +140,20 @@ export class UpstreamPool {
    * An upstream that closes an idle kept-alive connection (its idle timeout shorter than
    * undici's, no `Keep-Alive: timeout` said) races the next request written on it: that request
    * fails with no answer, the upstream never having read it (hostile-27: answered 502). One of
-   * an idempotent method, on a connection that had served a request, is sent once more, on the
-   * same client (its connection opened anew), which stays taken meanwhile. Once only: its served
-   * count is set to 0 here, and the new connection serves nothing before it (the client is taken). A microtask later:
-   * undici is still closing the old connection when it reports the error.
+   * an idempotent method, on a connection that had served a request and then sat idle
+   * STALE_IDLE_MS or more, is sent once more (mayResend), on the same client (its connection
+   * opened anew), which stays taken meanwhile; a fresh connection's, or a connection's reused
+   * sooner, is not: the upstream closed it at that request, a query of death sent again would
+   * crash it twice. Once only: the resend's attempt has no idle time (the client is taken), and its
+   * served count is set to 0 here. Within the trip's one deadline. A microtask later: undici is
+   * still closing the old connection when it reports the error.
    */
   sendAgain(on: OnConnection, err: Error & { code?: string }): boolean {
-    if (this.#destroyed || !closedUnder(err) || !IDEMPOTENT.has(on.opts.method) || (this.#served.get(on.client) ?? 0) === 0) return false;
+    if (this.#destroyed || !mayResend(on, this.#served.get(on.client) ?? 0, err)) return false;
     this.#served.set(on.client, 0);
-    queueMicrotask(() => on.client.dispatch(on.opts, new OnConnection(this, on.client, on.opts, on.handler)));
+    const again = new OnConnection(on.trip, on.client, undefined);
+    on.handler.onResend?.(err);
+    queueMicrotask(() => on.client.dispatch(on.trip.opts, again));
     return true;
   }
 
@@ -211,6 +167,7 @@ export class UpstreamPool {
    */
   freed(client: Client): void {
     if (this.#destroyed) return;
+    this.#freedAt.set(client, performance.now());
     this.#idle.push(client);
     if (this.waiting > 0 && !this.#drainQueued) {
       this.#drainQueued = true;
@@ -236,7 +193,10 @@ export class UpstreamPool {
     this.#destroyed = true;
     const left = this.#waiting.splice(0).slice(this.#waitingHead);
     this.#waitingHead = 0;
-    for (const w of left) w.handler.onError!(new Error('the upstream pool is closed'));
+    for (const w of left) {
+      w.settle();
+      w.handler.onError!(new Error('the upstream pool is closed'));
+    }
     this.#idle.length = 0;
     const done = Promise.all(this.#clients.map((c) => c.destroy())).then(() => undefined);
     // The queue it waited for is gone: #drain will not run to call it.
@@ -283,8 +243,10 @@ export class UpstreamPool {
         this.#waiting.splice(0, this.#waitingHead);
         this.#waitingHead = 0;
       }
-      if (client === undefined) w.handler.onError!(new Error('abandoned'));
-      else this.#send(client, w.opts, w.handler);
+      if (client === undefined) {
+        w.settle();
+        w.handler.onError!(new Error('abandoned'));
+      } else this.#send(w, client);
     }
     if (this.waiting === 0) this.#closing?.();
   }

@@ -7,39 +7,19 @@
 //
 // The upstream is a child process that listens with an accept queue of one, stopped (SIGSTOP),
 // its queue filled: the kernel drops every later SYN, as for an unreachable host.
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/gateway/index.js';
 import { gatewaySockets } from './gateway-sockets.js';
 import { cleanup, metricSample, onCleanup, oneRoute, within } from './helpers.js';
 import { rawExchange, rawGet } from './raw-client.js';
+import { stoppedListener } from './stopped-listener.js';
 
 afterEach(cleanup);
 
 /** An address whose connects hang: a stopped listener whose accept queue is full. */
 async function unanswered(): Promise<string> {
-  const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.stdout.write(this.address().port + '\\n'); })"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const fillers: Socket[] = [];
-  onCleanup(async () => {
-    for (const s of fillers) s.destroy();
-    child.kill('SIGKILL');
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(Number(d.trim())));
-    child.once('exit', (code) => reject(new Error(`the listener exited ${code}`)));
-  });
-  child.kill('SIGSTOP');
-  // A backlog of 1 queues 2 connections; those after them wait for a SYN-ACK that never comes.
-  const connected = Array.from({ length: 4 }, () => {
-    const s = connect(port, '127.0.0.1');
-    s.on('error', () => undefined);
-    fillers.push(s);
-    return new Promise<boolean>((r) => s.once('connect', () => r(true)));
-  });
-  await Promise.race([Promise.all(connected.slice(0, 2)), new Promise((r) => setTimeout(r, 5_000))]);
-  return `http://127.0.0.1:${port}`;
+  return (await stoppedListener()).url;
 }
 
 describe('an upstream whose connect never completes (hostile-27)', () => {
