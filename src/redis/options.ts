@@ -148,11 +148,31 @@ const STORE_KEYS = optionKeys<RedisStoreOptions>({
   stateEncoding: true,
 });
 
+/** Options of {@link RedisStore.rateStore} (and `new RedisRateStore(store, name, options)`). */
+export interface RateStoreOptions extends FailureOptions {
+  /**
+   * How callers' keys are named in Redis: 'raw', as they are (the layout of every earlier
+   * version); 'hash', by their SHA-256 after their namespace (`key:#<base64url>`; an address,
+   * `ip:…`, as it is), so whoever can list Redis's keys never reads an API key. Processes
+   * sharing a limit must name keys alike (a tenant named both ways has two buckets).
+   * @default the connection's (itself @default 'raw')
+   */
+  readonly keyNames?: TenantKeys;
+}
+
+/** Options of {@link RedisStore.limitStore} (and `new RedisLimitStore(store, options)`). */
+export interface LimitStoreOptions extends FailureOptions {
+  /** Slot lease time, ms (30..86,400,000): a dead holder's slots come back within it. @default 5000 */
+  readonly leaseTtlMs?: number;
+  /** How token keys and slot names are named in Redis. @default the connection's (itself @default 'raw') */
+  readonly keyNames?: TenantKeys;
+}
+
 /** The option names of each view of a RedisStore, the views that take no gate options. */
 const VIEW_KEYS = {
-  rateStore: optionKeys<FailureOptions & { readonly keyNames?: TenantKeys }>({ ...FAILURE_KEY_MAP, keyNames: true }),
+  rateStore: optionKeys<RateStoreOptions>({ ...FAILURE_KEY_MAP, keyNames: true }),
   leasedRateStore: optionKeys<LeasedRateOptions>({ ...FAILURE_KEY_MAP, batch: true, holdMs: true, maxKeys: true, refillAt: true, keyNames: true }),
-  limitStore: optionKeys<FailureOptions & { readonly leaseTtlMs?: number; readonly keyNames?: TenantKeys }>({ ...FAILURE_KEY_MAP, leaseTtlMs: true, keyNames: true }),
+  limitStore: optionKeys<LimitStoreOptions>({ ...FAILURE_KEY_MAP, leaseTtlMs: true, keyNames: true }),
 } as const;
 
 /**

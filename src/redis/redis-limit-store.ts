@@ -21,22 +21,18 @@
 import type { RatePolicy } from '../rate/policy.js';
 import type { SharedLimitStore, SlotGrant, TokenGrant } from '../shared/limit-store.js';
 import { Adopting, promiseOf } from './adopt.js';
-import type { TenantKeys } from '../core/shown-key.js';
+import { optNumber } from '../core/options.js';
 import { keyNamer, StateKeys } from './keys.js';
 import { LeaseClient } from './lease-client.js';
 import { LocalShare } from './local-share.js';
-import type { FailureConfig } from './options.js';
+import { failureConfig, keyNamesOption, viewOptions } from './options.js';
+import type { FailureConfig, LimitStoreOptions } from './options.js';
 import type { BatchEntry } from './rate-batch.js';
 import { replayTake } from './rate-replay.js';
+import { SHARED_CONCURRENCY_DEFAULTS } from './shared-concurrency.js';
 import { StoreWrongTypeError } from './store-errors.js';
-import type { StoreLink } from './store-link.js';
-
-export interface RedisLimitStoreOptions {
-  /** Slot lease time, ms: a dead holder's slots come back within it. */
-  readonly leaseTtlMs: number;
-  /** How token keys and slot names are named in Redis (keys.ts keyNamer). @default 'raw' */
-  readonly keyNames?: TenantKeys;
-}
+import { linkOf } from './store-link.js';
+import type { RedisStoreHandle, StoreLink } from './store-link.js';
 
 export class RedisLimitStore implements SharedLimitStore {
   readonly base: string;
@@ -54,13 +50,16 @@ export class RedisLimitStore implements SharedLimitStore {
   /** What a take that failed falls back to (one object per store, not closures per take). */
   readonly #outcome: TakeOutcome = { failed: (err, key, policy, min, max) => this.#failedTake(err, key, policy, min, max) };
 
-  constructor(link: StoreLink, base: string, failure: FailureConfig, options: RedisLimitStoreOptions) {
+  /** `store.limitStore(options)`: token keys and slot names under the store's `keyPrefix`. */
+  constructor(store: RedisStoreHandle, options: LimitStoreOptions = {}) {
+    const link = linkOf(store);
+    viewOptions('limitStore', options);
     this.#link = link;
-    this.base = base;
-    this.failure = failure;
-    this.#local = new LocalShare(failure.instances);
-    this.#ttl = options.leaseTtlMs;
-    this.#keys = new StateKeys(base, 4096, keyNamer(options.keyNames));
+    this.base = link.config.keyPrefix;
+    this.failure = failureConfig(options, link.config);
+    this.#local = new LocalShare(this.failure.instances);
+    this.#ttl = optNumber('leaseTtlMs', options.leaseTtlMs ?? SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs, 30, 86_400_000);
+    this.#keys = new StateKeys(this.base, 4096, keyNamer(keyNamesOption('keyNames', options.keyNames, link.config.keyNames)));
     this.#renew = setInterval(() => this.#renewAll(), this.#ttl / 3);
     this.#renew.unref();
   }

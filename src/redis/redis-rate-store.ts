@@ -23,14 +23,15 @@ import type { RatePolicy } from '../rate/policy.js';
 import type { RateStore, RateThen } from '../rate/store.js';
 import { Cluster } from 'ioredis';
 import { Adopting, promiseOf } from './adopt.js';
-import type { TenantKeys } from '../core/index.js';
-import { keyNamer, StateKeys, stateKey } from './keys.js';
+import { keyNamer, keyPart, StateKeys, stateKey } from './keys.js';
 import { LocalShare } from './local-share.js';
-import type { FailureConfig } from './options.js';
+import { failureConfig, keyNamesOption, viewOptions } from './options.js';
+import type { FailureConfig, RateStoreOptions } from './options.js';
 import type { BatchEntry } from './rate-batch.js';
 import { replayConsume } from './rate-replay.js';
 import { StoreWrongTypeError } from './store-errors.js';
-import type { StoreLink } from './store-link.js';
+import { linkOf } from './store-link.js';
+import type { RedisStoreHandle, StoreLink } from './store-link.js';
 
 /** A reply number of the lease and breaker scripts: a float printed with %.17g, Infinity as "inf". */
 export function replyNumber(x: unknown): number {
@@ -68,13 +69,19 @@ export class RedisRateStore implements RateStore {
     fallback: (err, key, policy, cost, now, maxDelayMs) => this.#fallbackDecision(err, key, policy, cost, now, maxDelayMs),
   };
 
-  /** `keyNames` 'hash': callers' keys are named in Redis by their hash (storedKey), never as they are. */
-  constructor(link: StoreLink, base: string, failure: FailureConfig, keyNames: TenantKeys = 'raw') {
+  /**
+   * `store.rateStore(name, options)`: keys under `<keyPrefix><name>`. `keyNames` 'hash': callers'
+   * keys are named in Redis by their hash (storedKey), never as they are.
+   */
+  constructor(store: RedisStoreHandle, name: string, options: RateStoreOptions = {}) {
+    const link = linkOf(store);
+    keyPart('name', name);
+    viewOptions('rateStore', options);
     this.#link = link;
-    this.base = base;
-    this.failure = failure;
-    this.#local = new LocalShare(failure.instances);
-    this.#keys = new StateKeys(base, 4096, keyNamer(keyNames));
+    this.base = link.config.keyPrefix + name;
+    this.failure = failureConfig(options, link.config);
+    this.#local = new LocalShare(this.failure.instances);
+    this.#keys = new StateKeys(this.base, 4096, keyNamer(keyNamesOption('keyNames', options.keyNames, link.config.keyNames)));
   }
 
   /** Keys the local fallback holds (Redis's keys are not counted: they expire by themselves). */

@@ -21,12 +21,10 @@
 import { Cluster, Redis } from 'ioredis';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { argOptions } from '../core/option-keys.js';
-import { optNumber } from '../core/options.js';
-import type { TenantKeys } from '../core/shown-key.js';
 import { LeasedRateStore } from '../shared/leased-rate-store.js';
 import { keyPart, keySlot } from './keys.js';
-import { checkUrl, failureConfig, keyNamesOption, leasedRateConfig, redisStoreConfig, viewOptions } from './options.js';
-import type { FailureOptions, LeasedRateOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
+import { checkUrl, leasedRateConfig, redisStoreConfig, viewOptions } from './options.js';
+import type { LeasedRateOptions, LimitStoreOptions, RateStoreOptions, RedisStoreConfig, RedisStoreOptions } from './options.js';
 import { BREAKER_COMMAND, BREAKER_SCRIPT, LEASE_COMMAND, LEASE_SCRIPT } from './lease-scripts.js';
 import { loadingError } from './not-ready.js';
 import { ProbeKeys } from './probe-keys.js';
@@ -41,24 +39,14 @@ import { ScriptCall } from './script-call.js';
 import { SharedBreaker } from './shared-breaker.js';
 import { dropSilentConnections, silentServer } from './silent-server.js';
 import type { SharedBreakerOptions } from './shared-breaker.js';
-import { SHARED_CONCURRENCY_DEFAULTS, SharedConcurrencyGate } from './shared-concurrency.js';
+import { SharedConcurrencyGate } from './shared-concurrency.js';
 import type { SharedConcurrencyOptions } from './shared-concurrency.js';
 import { StoreGuard } from './store-guard.js';
 import type { StoreHealth } from './store-guard.js';
+import { linkHandle } from './store-link.js';
 import type { StoreLink } from './store-link.js';
 
-/** Options of {@link RedisStore.rateStore}. */
-export interface RateStoreOptions extends FailureOptions {
-  /**
-   * How callers' keys are named in Redis: 'raw', as they are (the layout of every earlier
-   * version); 'hash', by their SHA-256 after their namespace (`key:#<base64url>`; an address,
-   * `ip:…`, as it is), so whoever can list Redis's keys never reads an API key. Processes
-   * sharing a limit must name keys alike (a tenant named both ways has two buckets).
-   * @default the connection's (itself @default 'raw')
-   */
-  readonly keyNames?: TenantKeys;
-}
-
+export type { RateStoreOptions } from './options.js';
 
 /** How ioredis begins the error of a command sent while there is no connection. */
 const NOT_WRITEABLE = "Stream isn't writeable";
@@ -147,6 +135,7 @@ export class RedisStore {
       rate: new RateBatcher(this.guard, this.client, (this.client as { isCluster?: boolean }).isCluster === true, this.config.batch, this.config.stateEncoding),
       closed: () => this.#closed,
     };
+    linkHandle(this, this.#link);
     // While in the failure mode, probe on a timer too: health comes back without traffic.
     this.guard.onHealth((h) => (h === 'fallback' ? this.#startProbing() : this.#stopProbing()));
   }
@@ -231,9 +220,7 @@ export class RedisStore {
    * atomic script per decision. Give each limiter its own name.
    */
   rateStore(name: string, options: RateStoreOptions = {}): RedisRateStore {
-    keyPart('name', name);
-    viewOptions('rateStore', options);
-    return new RedisRateStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), keyNamesOption('keyNames', options.keyNames, this.config.keyNames));
+    return new RedisRateStore(this, name, options);
   }
 
   /**
@@ -248,12 +235,16 @@ export class RedisStore {
   leasedRateStore(name: string, options: LeasedRateOptions = {}): LeasedRateStore {
     keyPart('name', name);
     viewOptions('leasedRateStore', options);
-    const { keyNames, ...leasing } = options;
+    const { keyNames, onStoreError, instances, ...leasing } = options;
     const o = leasedRateConfig(leasing);
-    // Keys as rateStore(name) lays them out, named alike: processes that lease and processes that ask per request share the buckets.
-    const tokens = new RedisLimitStore(this.#link, this.config.keyPrefix + name, failureConfig(options, this.config), {
-      leaseTtlMs: SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs,
-      keyNames: keyNamesOption('keyNames', keyNames, this.config.keyNames),
+    // Keys as rateStore(name) lays them out, named alike: processes that lease and processes that
+    // ask per request share the buckets. The limit store sees this store under keyPrefix + name.
+    const named = { config: { ...this.config, keyPrefix: this.config.keyPrefix + name }, guard: this.guard, client: this.client };
+    linkHandle(named, { ...this.#link, config: named.config });
+    const tokens = new RedisLimitStore(named, {
+      ...(keyNames === undefined ? {} : { keyNames }),
+      ...(onStoreError === undefined ? {} : { onStoreError }),
+      ...(instances === undefined ? {} : { instances }),
     });
     return new LeasedRateStore(tokens, { prefix: '', ...o });
   }
@@ -262,10 +253,8 @@ export class RedisStore {
    * The store as a {@link SharedLimitStore}: batches of tokens and slots (what the gateway's
    * workers lease from their primary, here from Redis). Slot leases last `leaseTtlMs`.
    */
-  limitStore(options: FailureOptions & { readonly leaseTtlMs?: number; readonly keyNames?: TenantKeys } = {}): RedisLimitStore {
-    viewOptions('limitStore', options);
-    const leaseTtlMs = optNumber('leaseTtlMs', options.leaseTtlMs ?? SHARED_CONCURRENCY_DEFAULTS.leaseTtlMs, 30, 86_400_000);
-    return new RedisLimitStore(this.#link, this.config.keyPrefix, failureConfig(options, this.config), { leaseTtlMs, keyNames: keyNamesOption('keyNames', options.keyNames, this.config.keyNames) });
+  limitStore(options: LimitStoreOptions = {}): RedisLimitStore {
+    return new RedisLimitStore(this, options);
   }
 
   /**
@@ -273,14 +262,12 @@ export class RedisStore {
    * slots leased in Redis with a TTL, callers queued in this process. See SharedConcurrencyGate.
    */
   concurrency(options: SharedConcurrencyOptions): SharedConcurrencyGate {
-    if (options.name !== undefined) keyPart('name', options.name);
-    return new SharedConcurrencyGate(this.#link, this.config.keyPrefix, options, failureConfig(options, this.config));
+    return new SharedConcurrencyGate(this, options);
   }
 
   /** Share `breaker`'s openings and closings with every process sharing its name. See SharedBreaker. */
   shareBreaker(breaker: CircuitBreaker, options: SharedBreakerOptions = {}): SharedBreaker {
-    if (options.name !== undefined) keyPart('name', options.name);
-    return new SharedBreaker(this.#link, this.config.keyPrefix, breaker, options);
+    return new SharedBreaker(this, breaker, options);
   }
 
   /**

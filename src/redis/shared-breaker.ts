@@ -18,11 +18,12 @@ import type { BreakerStateChange } from '../breaker/state-change.js';
 import { optNumber } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { hashTag, keyNamer, KIND } from './keys.js';
+import { hashTag, keyNamer, keyPart, KIND } from './keys.js';
 import { BREAKER_COMMAND } from './lease-scripts.js';
 import { replyNumber } from './redis-rate-store.js';
 import { StoreUnavailableError } from './store-errors.js';
-import type { StoreLink } from './store-link.js';
+import { linkOf } from './store-link.js';
+import type { RedisStoreHandle, StoreLink } from './store-link.js';
 
 export interface SharedBreakerOptions {
   /** How often the shared state is read, ms: the delay before another process's opening applies here. >= 10. @default 200 */
@@ -48,7 +49,11 @@ export class SharedBreaker {
   /** The store error last warned of, until a call succeeds. */
   #warned: string | undefined;
 
-  constructor(link: StoreLink, base: string, breaker: CircuitBreaker, options: SharedBreakerOptions = {}) {
+  /** `store.shareBreaker(breaker, options)`: its state under `<keyPrefix>{<name>}:breaker`. */
+  constructor(store: RedisStoreHandle, breaker: CircuitBreaker, options: SharedBreakerOptions = {}) {
+    const link = linkOf(store);
+    if (options?.name !== undefined) keyPart('name', options.name);
+    const base = link.config.keyPrefix;
     if (typeof (breaker as Partial<CircuitBreaker> | null)?.onStateChange !== 'function') throw new InvalidArgumentError('breaker', 'a CircuitBreaker', breaker);
     optKnownKeys('RedisStore.shareBreaker', options, SHARED_BREAKER_KEYS);
     this.#link = link;

@@ -31,12 +31,14 @@ import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { TimerHandle } from '../core/clock.js';
 import { stallAware } from '../core/stall-aware.js';
 import type { Admission, AdmissionContext, GateStats, Outcome } from '../core/types.js';
-import { keyNamer } from './keys.js';
+import { keyNamer, keyPart } from './keys.js';
 import { LeaseClient } from './lease-client.js';
 import type { LeaseAnswer } from './lease-client.js';
+import { failureConfig } from './options.js';
 import type { FailureConfig, FailureOptions } from './options.js';
 import { StoreUnavailableError } from './store-errors.js';
-import type { StoreLink } from './store-link.js';
+import { linkOf } from './store-link.js';
+import type { RedisStoreHandle } from './store-link.js';
 
 export interface SharedConcurrencyOptions extends GateOptions, FailureOptions {
   /** Slots in flight across every process. Integer >= 1. */
@@ -119,9 +121,14 @@ export class SharedConcurrencyGate extends GateBase {
   /** Waiters' deadline timers: one that fires late (a stall of the loop) expires after the sockets are read, so a release or lease answer that came meanwhile serves first (core/stall-aware.ts). */
   readonly #deadlines = stallAware(this.clock);
 
-  constructor(link: StoreLink, base: string, options: SharedConcurrencyOptions, failure: FailureConfig) {
+  /** `store.concurrency(options)`: slots leased under `<keyPrefix>{<name>}:leases`. */
+  constructor(store: RedisStoreHandle, options: SharedConcurrencyOptions) {
+    const link = linkOf(store);
+    if (options?.name !== undefined) keyPart('name', options.name);
     optKnownKeys('RedisStore.concurrency', options, SHARED_CONCURRENCY_KEYS);
     super(options, 'shared-concurrency');
+    const base = link.config.keyPrefix;
+    const failure = failureConfig(options, link.config);
     const d = SHARED_CONCURRENCY_DEFAULTS;
     this.limit = optInt('limit', options.limit, 1);
     this.maxQueue = optInt('maxQueue', options.maxQueue ?? d.maxQueue, 0);
