@@ -81,6 +81,17 @@ export interface DeferredBody {
   readonly refuseSlot: (r: Rejection) => void;
 }
 
+/**
+ * The gateway's count of requests waiting for admission (request-handler.ts): a slot asked for
+ * once the body is in that must wait enters it as any request's ask does — `enter` false when
+ * `server.maxQueued` wait already, and the request is answered then (`refuseFull`) — and leaves it when its wait ends.
+ */
+export interface WaitingCount {
+  enter(): boolean;
+  leave(): void;
+  refuseFull(): void;
+}
+
 /** What a request is forwarded with: its body read, one to ask for once it may go on, or one still arriving (body-in-flight.ts). */
 export type BodySource = RequestBody | DeferredBody | BodyInFlight;
 
@@ -121,6 +132,7 @@ export function withBody(
   permit: HttpPermit | undefined,
   upload: readonly Gate[],
   later: LaterAsk | undefined,
+  waiting: WaitingCount,
   go: (body: RequestBody, permit: HttpPermit | undefined) => void,
 ): void {
   const inHand = source instanceof BodyInFlight ? (source.outcome?.type === 'read' ? source.outcome.body : undefined) : 'reserved' in source ? undefined : source;
@@ -143,7 +155,7 @@ export function withBody(
       if (again.length === 0) return go(outcome.body, kept);
       // Only a gate whose permit was set aside is asked as the same request.
       const same = new Set(given.filter((p) => p instanceof GatePermit).map((p) => p.gate));
-      return admitAgain(res, again, same, later?.context ?? {}, [], (a) => {
+      return admitAgain(res, again, same, later?.context ?? {}, waiting, [], (a) => {
         if (a === undefined || 'reason' in a) {
           settle();
           kept?.release('ignored');
@@ -175,14 +187,16 @@ function sameOwner(permit: HttpPermit, permits: readonly Permit[]): HttpPermit {
 
 /**
  * Permits of `gates` for `res`'s request, in order (`got`: those granted so far), waiting in
- * a gate's queue if it has one: all of them, the first refusal (the others given back), or
- * undefined when the client left first.
+ * a gate's queue if it has one — counted in `waiting`, and refused there when it is full: all of
+ * them, the first refusal (the others given back), or undefined when the client left first (or
+ * was answered queue_full by `waiting`).
  */
 function admitAgain(
   res: ServerResponse,
   gates: readonly Gate[],
   same: ReadonlySet<string>,
   context: AdmissionContext,
+  waiting: WaitingCount,
   got: readonly Permit[],
   done: (a: readonly Permit[] | Rejection | undefined) => void,
 ): void {
@@ -206,7 +220,7 @@ function admitAgain(
       giveBack();
       return done(a);
     }
-    admitAgain(res, gates, same, context, [...got, a], done);
+    admitAgain(res, gates, same, context, waiting, [...got, a], done);
   };
   let a: Admission | Promise<Admission>;
   try {
@@ -216,7 +230,23 @@ function admitAgain(
     return settle(undefined);
   }
   if (!isPromise(a)) return settle(a);
-  a.then(settle, () => settle(undefined));
+  if (!waiting.enter()) {
+    // As many wait as the gateway holds: this ask is given up (granted meanwhile, given back) and the request answered.
+    controller.abort();
+    a.then((late) => void (late.ok ? back(late) : undefined), () => undefined);
+    waiting.refuseFull();
+    return settle(undefined);
+  }
+  a.then(
+    (got) => {
+      waiting.leave();
+      settle(got);
+    },
+    () => {
+      waiting.leave();
+      settle(undefined);
+    },
+  );
 }
 
 /** Give `p`'s capacity back uncounted (its request goes on as the same admission); a permit of another kind of gate, released 'ignored'. */

@@ -11,66 +11,39 @@
  * when the gate had none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { isPromise } from '../core/gate-base.js';
 import type { Gate, Rejection } from '../core/types.js';
 import type { HttpDecision, LaterAsk, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
-import type { BadRequests, BadVerdict } from './bad-requests.js';
+import type { BadVerdict } from './bad-requests.js';
 import { hasBody, reserveBody, unreadBodyCloses } from './body-reader.js';
-import { BodyInFlight, bodyUnread, readThenAdmit } from './body-in-flight.js';
+import { BodyInFlight, readThenAdmit } from './body-in-flight.js';
 import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
 import { resetBeforeForward } from './half-close.js';
 import type { BodySource } from './expect-continue.js';
-import type { MemoryBudget } from './memory-budget.js';
+import { CLOSE, closeIfPipelined, closeUnread, waitingCount } from './waiting-count.js';
 import { canonicalTarget, otherReadings } from './canonical-path.js';
 import type { AmbiguousReading } from './canonical-path.js';
 import { identityVerdict } from './identity-headers.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
-import type { Logger } from './logger.js';
 import type { PolicyInstance } from './policy-instance.js';
-import type { GatewayCounters } from './gateway-counters.js';
 import { forwardContext } from './forward-context.js';
-import type { SlowReaders } from './slow-readers.js';
 import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
-import type { RefusalPacer } from './refusal-pacer.js';
 import { messageVerdict } from './message-checks.js';
 import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem, writeRejection } from './responses.js';
 import { refusalHead } from './refusal-head.js';
 import { foreignScheme, hasUserinfo, ownAbsolute, reachedAt, USERINFO_TARGET } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
-import type { LiveRoute, RouteTable } from './route-table.js';
+import type { LiveRoute } from './route-table.js';
 import { answerLastHop, answerServerOptions } from './max-forwards.js';
-import type { BurstLogs } from './burst-logs.js';
 
 export type { GatewayCounters } from './gateway-counters.js';
 export { newCounters } from './gateway-counters.js';
 
-/** What a request needs of the gateway; `table` is swapped whole on reload. */
-export interface HandlerState extends BurstLogs {
-  table: RouteTable;
-  draining: boolean;
-  /** Requests waiting for admission now. */
-  queued: number;
-  readonly logger: Logger;
-  readonly counters: GatewayCounters;
-  /** Requests refused for what they are (bad-requests.ts). */
-  readonly badRequests: BadRequests;
-  /** Refused keep-alive connections are not read until their Retry-After (refusal-pacer.ts). */
-  readonly pacer: RefusalPacer;
-  /** Responses waiting for slow clients, per upstream: they yield their connections (slow-readers.ts). */
-  readonly slowReaders?: SlowReaders;
-  /** Requests pipelined on a connection wait their turn (pipeline-limit.ts); how many wait, per socket. */
-  readonly pipeline?: { backlog(socket: Socket): number; admitting(socket: Socket, waiting: boolean): void; readonly waiting?: number; readonly holding?: number };
-  /** `host:port` of the proxy listener: the only authority an absolute-form target may name. */
-  ownHost: string;
-  /** Request bodies read before admission (`server.bodyMemory`). */
-  readonly bodyMemory: MemoryBudget;
-  /** Response bytes held ahead of slow clients (`server.responseMemory`). */
-  readonly responseMemory: MemoryBudget;
-}
+import type { HandlerState } from './handler-state.js';
+export type { HandlerState } from './handler-state.js';
 
 /** `expectsContinue`: the client sent `Expect: 100-continue` (node:http's 'checkContinue'), and waits for 100 Continue before its body. */
 export function handleRequest(state: HandlerState, req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
@@ -169,17 +142,6 @@ export function refuseExpectation(state: HandlerState, res: ServerResponse): voi
 
 const NO_BODY: RequestBody = { bytes: null, hold: undefined };
 
-/**
- * For an answer that leaves its request's body unread (body-in-flight.ts): `Connection: close`
- * (writeProblem then lingers), and a request pipelined behind the body is not served.
- */
-function closeUnread(state: HandlerState, body: BodySource, res: ServerResponse): Readonly<Record<string, string>> {
-  if (!bodyUnread(body, res)) return {};
-  state.badRequests.markAnswered(res.socket ?? res);
-  return CLOSE;
-}
-const CLOSE = { Connection: 'close' };
-
 /** A body refused before admission: counted, logged with the route's refusals, answered, and the connection closed. */
 function refuseBody(state: HandlerState, route: LiveRoute, res: ServerResponse, r: BodyRefusal): void {
   const c = state.counters;
@@ -193,8 +155,6 @@ function refuseBody(state: HandlerState, route: LiveRoute, res: ServerResponse, 
 
 /** Admission (when the route has a policy for this request), then forwarding. */
 function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | undefined, req: IncomingMessage, res: ServerResponse, path: string, body: BodySource): void {
-  const table = state.table;
-  const server = table.config.server;
   if (policy === undefined) return forwardWith(state, route, req, res, body, undefined);
   let decision: HttpDecision | Promise<HttpDecision>;
   try {
@@ -209,16 +169,11 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
   if (policy.rollout.shadow) return shadowWait(route, decision, state, res, () => forwardWith(state, route, req, res, body, undefined));
-  if (state.queued >= server.maxQueued) {
+  const waiting = waitingCount(state, route, req, res, body);
+  if (!waiting.enter()) {
     // Over the gateway-wide cap on waiting requests: answer at once, and that is all. The
     // response's close aborts the wait; should a gate admit it first, nothing runs.
-    state.counters.rejected++;
-    state.rejections.count(route.config.name, 'queue_full', 503);
-    closeIfPipelined(state, res);
-    const close = closeUnread(state, body, res);
-    writeProblem(res, 503, 'queue_full', 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS), ...close });
-    // A connection closing after its answer is not paused: it lingers, read and dropped (responses.ts).
-    if (close !== CLOSE) state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS * 1000, table.trusted);
+    waiting.refuseFull();
     decision.then(
       (d) => {
         if (d.type === 'admitted') d.permit.release('ignored');
@@ -227,18 +182,9 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     );
     return;
   }
-  state.queued++;
-  // A client that closes its side of the connection (a FIN) once its request is in is still
-  // reading, as HAProxy reads it (no abortonclose): the request keeps its place, and is served
-  // or refused (queue_timeout) like any other, then the connection closes (gateway.ts:
-  // httpAllowHalfOpen). Only a reset (the socket's close) ends the wait: the response's close
-  // aborts it. Requests pipelined behind it must not hide that reset: the connection is read (pipeline-limit.ts).
-  const socket = req.socket;
-  state.pipeline?.admitting(socket, true);
   decision.then(
     (d) => {
-      state.queued--;
-      state.pipeline?.admitting(socket, false);
+      waiting.leave();
       if (d.type === 'abandoned') state.counters.leftQueue++;
       if (res.writableEnded) {
         if (d.type === 'admitted') d.permit.release('ignored');
@@ -247,8 +193,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
       proceed(state, route, d, req, res, body);
     },
     (err: unknown) => {
-      state.queued--;
-      state.pipeline?.admitting(socket, false);
+      waiting.leave();
       state.admissionFailures.failed(route.config.name, err);
       writeProblem(res, 500, 'admission_failed', 'Admission failed.', closeUnread(state, body, res));
     },
@@ -325,7 +270,7 @@ function forwardWith(
   }
   // A body in hand (or none) is forwarded at once, without a continuation.
   if (!('reserved' in body) && !(body instanceof BodyInFlight) && later === undefined) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
-  withBody(req, res, body, permit, uploadGates(route), later, (b, p) => {
+  withBody(req, res, body, permit, uploadGates(route), later, waitingCount(state, route, req, res, undefined), (b, p) => {
     if (countAdmitted) state.counters.admitted++;
     forwardRoute(route, req, res, b, p, forwardContext(state, route), headers);
   });
@@ -374,16 +319,4 @@ function refuse(state: HandlerState, route: LiveRoute, d: Refused, res: ServerRe
   // (ratePauseMs). A capacity refusal pauses for the line (capacityWait), no longer than the header says.
   const pauseMs = r.reason === 'rate_limited' && Number.isFinite(r.retryAfterMs) ? ratePauseMs(r.retryAfterMs, r.facts?.resetMs) : (wait?.pauseMs ?? retryS * 1000);
   state.pacer.refused(socket, pauseMs, state.table.trusted, wakeable ? (route.policy?.admission.concurrency ?? true) : false);
-}
-
-/**
- * A refusal while pausing is engaged, with requests pipelined behind it (hostile finding F24):
- * the pause stops new reads, but those were read already, and each would be refused at full
- * speed — a pipelining client makes a pause worth hundreds of refusals. The refusal says
- * Connection: close instead; the backlog is not served (the client retries it, as a client
- * must with pipelined requests a closed connection left unanswered).
- */
-function closeIfPipelined(state: HandlerState, res: ServerResponse): void {
-  const socket = res.socket;
-  if (socket !== null && state.pacer.engaged && (state.pipeline?.backlog(socket) ?? 0) > 0) res.shouldKeepAlive = false;
 }
