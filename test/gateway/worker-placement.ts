@@ -1,6 +1,10 @@
 // Connections placed on a chosen worker of a 2-worker gateway: which worker a connection lands
-// on is the kernel's choice, so each is told apart by the workers' open connections in /status,
-// and one that landed on the wrong worker is closed and another opened.
+// on is the kernel's choice (the workers accept for themselves), and one that landed on the wrong
+// worker is closed and another opened. Each is told apart by the process holding its accepted
+// socket (Linux /proc: the socket's inode in /proc/net/tcp, then the worker pid from /status whose
+// descriptors name it), not by a rise of a worker's open connections in /status: a connection
+// closing on the same worker at the same moment cancelled that rise, and place() waited its 30 s.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { expect } from 'vitest';
@@ -8,6 +12,7 @@ import { get, onCleanup, within } from './helpers.js';
 
 export interface WorkerView {
   readonly index: number;
+  readonly pid: number;
   readonly status?: { readonly connections: { readonly open: number }; readonly counters: { readonly slowReadersHeld: number; readonly slowReadersCut: number } };
 }
 export interface View {
@@ -37,26 +42,21 @@ export function placement(url: URL, adminUrl: string): Placement {
     sockets.push(s);
     return s;
   };
-  /** Each worker's open connections, by index. */
-  const opened = async (): Promise<number[]> => {
-    const by: number[] = [0, 0];
-    for (const w of (await view()).workers) by[w.index] = w.status?.connections.open ?? 0;
-    return by;
-  };
   const place = async (not: number): Promise<{ s: Socket; worker: number }> => {
+    const pids = new Map((await view()).workers.map((w) => [w.pid, w.index] as const));
     for (let tries = 0; tries < 200; tries++) {
-      const before = await opened();
       const s = open();
+      await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
       let worker = -1;
       expect(
-        await within(30_000, async () => {
-          worker = (await opened()).findIndex((n, i) => n > before[i]!);
+        await within(30_000, () => {
+          worker = acceptedBy(Number(url.port), s.localPort!, pids);
           return worker >= 0;
-        }, 50),
+        }, 20),
+        `no worker of ${JSON.stringify([...pids])} accepted the connection from port ${s.localPort}`,
       ).toBe(true);
       if (worker !== not) return { s, worker };
       s.destroy();
-      expect(await within(30_000, async () => (await opened())[worker] === before[worker], 50)).toBe(true);
     }
     throw new Error('200 connections, all on one worker');
   };
@@ -69,6 +69,38 @@ export function placement(url: URL, adminUrl: string): Placement {
       return Object.entries(p?.held ?? {}).find(([h]) => h.startsWith(`worker-${index}-`))?.[1] ?? 0;
     },
   };
+}
+
+/** `ip:port` as /proc/net/tcp writes an IPv4 loopback address: 0100007F:1F90. */
+const procAddress = (port: number): string => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * The index of the worker (of `pids`, pid to index) holding the gateway's end of the loopback
+ * connection from `clientPort` to `gatewayPort`; -1 while none does (not accepted yet).
+ */
+function acceptedBy(gatewayPort: number, clientPort: number, pids: ReadonlyMap<number, number>): number {
+  const [local, remote] = [procAddress(gatewayPort), procAddress(clientPort)];
+  // Columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+  const row = readFileSync('/proc/net/tcp', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((c) => c[1] === local && c[2] === remote);
+  const inode = row?.[9];
+  if (inode === undefined || inode === '0') return -1;
+  for (const [pid, index] of pids) {
+    const dir = `/proc/${pid}/fd`;
+    let fds: string[];
+    try {
+      fds = readdirSync(dir);
+    } catch {
+      continue; // exited
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`${dir}/${fd}`) === `socket:[${inode}]`) return index;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return -1;
 }
 
 /** Write `path` on `s` and read the answer: its head, and with a 200 its body up to `body`. */

@@ -5,7 +5,7 @@
 // reader cut earlier for the other worker) as still on their way, so a request waiting on the
 // other worker was never given a slot by a cut: 503 queue_timeout. Now the restored lease takes
 // the removed one over (SlotLease.adopt). Which worker a connection lands on is found out from
-// /status (worker-placement.ts). Counts only, no timings.
+// the worker process holding its socket (worker-placement.ts). Counts only, no timings.
 import { writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';

@@ -4,9 +4,9 @@
 // request arriving on B waited out its queue and got 503 while A's readers, stalled past
 // slowReaderCutAfter, were cut for nobody (A cut only for its own waiters). One worker cuts one
 // for it and serves it. Which worker a connection lands on is the kernel's choice: the test
-// finds out from each worker's open connections in /status, closes a connection that landed on
-// the wrong one and opens another: the non-readers on one worker, the honest client on the
-// other. Counts only, no timings.
+// finds out from the worker process holding its socket (worker-placement.ts), closes a
+// connection that landed on the wrong one and opens another: the non-readers on one worker,
+// the honest client on the other. Counts only, no timings.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
