@@ -115,8 +115,8 @@ export class ConcurrencyGate extends GateBase {
   earlyRefusal(context?: AdmissionContext, beforeWork = false): Rejection | undefined {
     if (this.#line.successor !== undefined) return this.#line.successor.earlyRefusal(context, beforeWork);
     const ctx = readContext(context, 'ConcurrencyGate.earlyRefusal');
-    // While the store is away, admit() refuses store_unavailable: no early refusal under another reason first.
-    if (!(this.#refuseEarly || beforeWork) || this.closed || this.#away !== undefined) return undefined;
+    // admit() refuses closed and store_unavailable, and rejects an aborted caller: no early refusal (nor count) under another reason first.
+    if (!(this.#refuseEarly || beforeWork) || this.closed || this.#away !== undefined || ctx.signal?.aborted === true) return undefined;
     const p = ctx.partition === undefined ? this.#default : this.#partition(ctx.partition);
     return this.#early(ctx, ctx.cost ?? 1, p, undefined, undefined, beforeWork);
   }
