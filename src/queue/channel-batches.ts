@@ -28,13 +28,24 @@ export function argInt(name: string, value: unknown, min: number): number {
   return value;
 }
 
-/** `putMany`'s loop: offer each item without waiting; where the buffer is full, `put` it (which blocks or rejects as the overflow says). */
+/**
+ * `putMany`'s loop: offer each item without waiting; where the buffer is full, `put` it (which
+ * blocks or rejects as the overflow says). A refusal is rethrown carrying `accepted` and
+ * `dropped`: the counts of the items before the refused one.
+ */
 export async function putEach<T>(items: Iterable<T>, offer: (item: T) => PutResult | 'full', put: (item: T) => Promise<PutResult>): Promise<PutManyResult> {
   let accepted = 0;
   let dropped = 0;
   for (const item of items) {
     const r = offer(item);
-    if ((r === 'full' ? await put(item) : r) === 'accepted') accepted++;
+    let result: PutResult;
+    try {
+      result = r === 'full' ? await put(item) : r;
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) Object.assign(err, { accepted, dropped });
+      throw err;
+    }
+    if (result === 'accepted') accepted++;
     else dropped++;
   }
   return { accepted, dropped };

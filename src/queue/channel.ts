@@ -151,8 +151,10 @@ export class Channel<T> implements AsyncIterable<T>, ReceiveSource<T> {
   /**
    * Put several items in order, as `put` would one by one (blocking where `put` would block);
    * resolves with how many were accepted and dropped. Rejects with the refusal of the first
-   * item that could not be placed: the items before it are in the channel, it and the rest
-   * stay with the caller.
+   * item that could not be placed (the channel closed mid-call included): the items before it
+   * are in the channel, it and the rest stay with the caller. That error carries `accepted` and
+   * `dropped`, the counts of the items before it (a `PutManyRefusal`), so the caller knows
+   * where to resume: `items.slice(err.accepted + err.dropped)` were not placed.
    */
   putMany(items: Iterable<T>, ctx?: PutContext): Promise<PutManyResult> {
     return this.#refuseContext(ctx, 'Channel.putMany', PUT_KEYS) ?? putEach(items, (item) => (this.#closed ? 'full' : this.#offer(item, ctx)), (item) => this.put(item, ctx));

@@ -19,6 +19,12 @@ export interface PutManyResult {
   readonly dropped: number;
 }
 
+/**
+ * `putMany`'s rejection: the refusal of the first item not placed (ClosedError, RejectedError,
+ * AbortedError, ...), carrying the counts of the items before it.
+ */
+export type PutManyRefusal = Error & PutManyResult;
+
 /** A put's context: `priority` orders items under the 'priority' discipline; deadline and signal bound a blocked put. */
 export type PutContext = Pick<AdmissionContext, 'key' | 'priority' | 'deadline' | 'maxWaitMs' | 'signal'>;
 

@@ -1,7 +1,7 @@
 // Channel's batch API: putMany, take(max), batches(max), and the 'drop-latest' overflow.
 import { describe, expect, it } from 'vitest';
 import { ClosedError, InvalidArgumentError, RejectedError, VirtualClock } from '../../src/core/index.js';
-import { Channel } from '../../src/queue/index.js';
+import { Channel, type PutManyRefusal } from '../../src/queue/index.js';
 import { observe, settle } from './helpers.js';
 
 describe('Channel batch API', () => {
@@ -30,6 +30,20 @@ describe('Channel batch API', () => {
     await expect(ch.putMany([1, 2, 3, 4])).rejects.toSatisfy((e) => e instanceof RejectedError && e.reason === 'queue_full');
     expect(ch.closeNow()).toEqual([1, 2]);
     await expect(ch.putMany([9])).rejects.toBeInstanceOf(ClosedError);
+  });
+
+  it('putMany refused part-way: the error carries the counts of the items before it (accepted, dropped)', async () => {
+    const ch = new Channel<number>({ capacity: 1 });
+    const put = ch.putMany([1, 2, 3]);
+    await settle();
+    ch.close(); // mid-call: item 2 is blocked, item 3 never offered
+    await expect(put).rejects.toSatisfy((e: PutManyRefusal) => e instanceof ClosedError && e.accepted === 1 && e.dropped === 0);
+    expect(ch.closeNow()).toEqual([1]);
+    const full = new Channel<number>({ capacity: 2, overflow: 'reject' });
+    await expect(full.putMany([1, 2, 3])).rejects.toMatchObject({ reason: 'queue_full', accepted: 2, dropped: 0 });
+    const closed = new Channel<number>({ capacity: 2 });
+    closed.close();
+    await expect(closed.putMany([1])).rejects.toMatchObject({ code: 'SLUICE_ERR_CLOSED', accepted: 0, dropped: 0 });
   });
 
   it('putMany with a deadline: a blocked item times out on the virtual clock', async () => {
