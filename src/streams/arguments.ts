@@ -13,7 +13,7 @@ export function badArgument(call: string, argument: string, expected: string, re
   return new InvalidArgumentError(argument, `${expected} for ${call}()`, received);
 }
 
-/** The publisher a sink or pipe() subscribes to. */
-export function argPublisher(call: string, source: unknown): void {
-  if (typeof (source as Partial<Publisher<unknown>> | null)?.subscribe !== 'function') throw badArgument(call, 'source', 'a Publisher (an object with subscribe())', source);
+/** A publisher `call` was given, or that a function of its returned, as `argument` (`source`, `fn(item)`, `publishers[2]`). */
+export function argPublisher(call: string, source: unknown, argument = 'source'): void {
+  if (typeof (source as Partial<Publisher<unknown>> | null)?.subscribe !== 'function') throw badArgument(call, argument, 'a Publisher (an object with subscribe())', source);
 }

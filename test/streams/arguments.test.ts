@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/core/index.js';
 import {
+  flatMap,
   forEach,
   fromArray,
   fromAsyncIterable,
@@ -58,6 +59,17 @@ const cases: [string, () => unknown, string][] = [
 ];
 
 describe('streams: arguments', () => {
+  it('flatMap whose fn returns no Publisher fails the stream with InvalidArgumentError naming fn(item), not a bare TypeError', async () => {
+    const err = await toArray(pipe(fromArray([1, 2]), flatMap(() => bad(42)))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err).toMatchObject({ code: 'SLUICE_ERR_INVALID_ARGUMENT', argument: 'fn(item)' });
+    expect((err as Error).message).toBe('fn(item): expected a Publisher (an object with subscribe()) for flatMap(), received 42');
+  });
+
+  it('merge with an element that is no Publisher throws at once, naming its index', () => {
+    expect(() => merge([one, bad(null)])).toThrow('publishers[1]: expected a Publisher (an object with subscribe()) for merge(), received null');
+  });
+
   for (const [name, call, message] of cases) {
     it(`${name} throws InvalidArgumentError naming the argument`, async () => {
       let thrown: unknown;

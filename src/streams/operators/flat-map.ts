@@ -5,7 +5,8 @@
  * is asked for at most `prefetch` items ahead of downstream, so what the stage holds is
  * bounded by concurrency × prefetch. `ordered: true` emits inner streams one after another in
  * the items' order (the others prefetch meanwhile); `ordered: false` (the default) emits
- * whatever is ready. An inner error fails the stream and cancels everything.
+ * whatever is ready. An inner error fails the stream and cancels everything; so does an `fn`
+ * that returns no Publisher, with an InvalidArgumentError naming `fn(item)`.
  *
  * `merge(publishers, { concurrency })` is flatMap over a list of publishers.
  */
@@ -19,7 +20,7 @@ import type { StageMeter } from '../stage-meter.js';
 import type { Operator, Publisher, Subscriber, Subscription } from '../types.js';
 import { checkFn } from './checks.js';
 import { Stage } from './stage.js';
-import { badArgument } from '../arguments.js';
+import { argPublisher, badArgument } from '../arguments.js';
 
 export interface FlatMapOptions {
   /** Inner streams subscribed at once. Integer >= 1. @default 4 */
@@ -145,7 +146,7 @@ class FlatMapStage<T, R> extends Stage<T, R> {
     let inner: Publisher<R>;
     try {
       inner = this.fn(item);
-      if (inner === null || typeof inner !== 'object' || typeof inner.subscribe !== 'function') throw new TypeError(`flatMap: fn must return a Publisher, returned ${inner === null ? 'null' : typeof inner}`);
+      argPublisher('flatMap', inner, 'fn(item)');
     } catch (err) {
       this.fail(err);
       return;
@@ -185,5 +186,6 @@ export function flatMap<T, R>(fn: (item: T) => Publisher<R>, options?: FlatMapOp
 /** Merge publishers, at most `concurrency` subscribed at once (the rest wait their turn). */
 export function merge<T>(publishers: readonly Publisher<T>[], options?: FlatMapOptions): Publisher<T> {
   if (!Array.isArray(publishers)) throw badArgument('merge', 'publishers', 'an array of publishers', publishers);
+  publishers.forEach((p, i) => argPublisher('merge', p, `publishers[${i}]`));
   return flatMap<Publisher<T>, T>((p) => p, options)(fromArray<Publisher<T>>(publishers));
 }
