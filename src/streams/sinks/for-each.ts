@@ -9,7 +9,8 @@
  * Items that arrive while `concurrency` calls run wait in a local queue of at most W.
  *
  * A call that throws or rejects fails the sink: the subscription is cancelled, calls already
- * running finish, then the promise rejects with that error (the first one).
+ * running finish, then the promise rejects with that error (the first one). An abort of
+ * `signal` does the same with its reason: it, too, waits for the running calls to settle.
  */
 import { optionKeys, optKnownKeys } from '../../core/option-keys.js';
 import { optInt } from '../../core/options.js';
@@ -22,7 +23,12 @@ export interface ForEachOptions {
   readonly concurrency?: number;
   /** Items requested at a time. Integer >= 1. @default 16 */
   readonly batch?: number;
-  /** Aborting cancels the subscription and rejects with the signal's reason once running calls finish. */
+  /**
+   * Aborting cancels the subscription at once (no new call starts) and rejects with the signal's
+   * reason once the calls already running have settled. A running call that never settles keeps
+   * the promise pending: the signal does not reach `fn`, so give a long call its own bound (pass
+   * the same signal into it, or wrap it in a timeout).
+   */
   readonly signal?: AbortSignal;
 }
 
