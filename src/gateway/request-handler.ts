@@ -264,7 +264,10 @@ function forwardWith(
   // then end-of-stream, a read later): admitted at once, it was forwarded before that read.
   // A reset peer has no address (half-close.ts): dropped, never forwarded. A FIN is a client still reading.
   if (resetBeforeForward(req.socket)) {
-    state.counters.clientGone++;
+    // A body still arriving (decided early: body-in-flight.ts) has its reader, which hears the
+    // destroy below and counts the request gone (readThenAdmit): counted here too, it was counted
+    // twice — the reset reached the kernel between its head's read and its early decision.
+    if (!(body instanceof BodyInFlight && body.outcome === undefined)) state.counters.clientGone++;
     permit?.release('ignored');
     return void req.socket.destroy();
   }
