@@ -131,10 +131,11 @@ export class RedisLimitStore implements SharedLimitStore {
     const store = this.#local.store;
     const p = this.#local.share(policy);
     const now = performance.now();
-    const first = store.consume(key, p, min, now, 0);
+    const local = this.#local.keyOf(key);
+    const first = store.consume(local, p, min, now, 0);
     if (!first.allowed) return { taken: 0, retryAfterMs: first.retryAfterMs, remaining: 0 };
-    const extra = Math.min(max - min, Math.floor(store.available(key, p, now) + 1e-9));
-    if (extra >= 1 && store.consume(key, p, extra, now, 0).allowed) return { taken: min + extra, retryAfterMs: 0, remaining: 0 };
+    const extra = Math.min(max - min, Math.floor(store.available(local, p, now) + 1e-9));
+    if (extra >= 1 && store.consume(local, p, extra, now, 0).allowed) return { taken: min + extra, retryAfterMs: 0, remaining: 0 };
     return { taken: min, retryAfterMs: 0, remaining: first.facts.remaining };
   }
 }

@@ -115,8 +115,9 @@ export class RedisRateStore implements RateStore {
   }
 
   refund(key: string, policy: RatePolicy, cost: number, now: number): Promise<void> {
-    if (this.#owedLocally(key, cost, now)) {
-      this.#local.store.refund(key, this.#local.share(policy), cost, now);
+    const local = this.#local.keyOf(key);
+    if (this.#owedLocally(local, cost, now)) {
+      this.#local.store.refund(local, this.#local.share(policy), cost, now);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -126,7 +127,7 @@ export class RedisRateStore implements RateStore {
 
   /** Forget `key` under every algorithm (one DEL: the keys share a slot). True when something was there. */
   async delete(key: string): Promise<boolean> {
-    this.#local.store.delete(key);
+    this.#local.store.delete(this.#local.keyOf(key));
     const keys = (['token-bucket', 'gcra', 'sliding-window'] as const).map((a) => stateKey(this.base, this.#keys.name(key), a));
     const n = await this.#link.guard.run(keys[0]!, () => this.#link.client.del(...keys));
     return n > 0;
@@ -162,14 +163,16 @@ export class RedisRateStore implements RateStore {
         return { ...decision(policy.name, cap, 0, windowOf(policy), retry, false, 0, retry), unavailable: true };
       }
       case 'local': {
-        const d = this.#local.store.consume(key, this.#local.share(policy), cost, now, maxDelayMs);
-        if (d.allowed && d.delayMs > 0) this.#owe(key, cost, now, now + d.delayMs);
+        // Held under a bounded name (local-share.ts): a hostile key costs the outage no more memory than a short one.
+        const local = this.#local.keyOf(key);
+        const d = this.#local.store.consume(local, this.#local.share(policy), cost, now, maxDelayMs);
+        if (d.allowed && d.delayMs > 0) this.#owe(local, cost, now, now + d.delayMs);
         return d;
       }
     }
   }
 
-  /** A reservation of `cost` for `key` the local mode made at `now`, granted at `until`. */
+  /** A reservation of `cost` for `key` (its local name) the local mode made at `now`, granted at `until`. */
   #owe(key: string, cost: number, now: number, until: number): void {
     const o = this.#owed.get(key);
     if (o !== undefined && o.until >= now) {
@@ -182,7 +185,7 @@ export class RedisRateStore implements RateStore {
     this.#owed.set(key, { cost, until });
   }
 
-  /** Whether a refund of `cost` for `key` at `now` gives back a reservation the local mode made (taken off what is owed). */
+  /** Whether a refund of `cost` for `key` (its local name) at `now` gives back a reservation the local mode made (taken off what is owed). */
   #owedLocally(key: string, cost: number, now: number): boolean {
     const o = this.#owed.get(key);
     if (o === undefined) return false;
