@@ -2,6 +2,7 @@
  * Structured logs: one JSON object per line (`{"time":...,"level":"info","msg":...}`), with a
  * level below which nothing is written.
  */
+import { InvalidArgumentError } from '../core/errors.js';
 import type { LogLevel } from './config-types.js';
 
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -74,14 +75,34 @@ function onLost(err: Error): void {
   if (!e.destroyed && e.writable) e.write(`sluice: log lines are dropped from now on, stdout failed: ${err.message}\n`);
 }
 
-/** A JSON-lines logger; `write` defaults to stdout ({@link writeStdout}). Its level can change (a reload may set another). */
+const LEVEL_LIST = LOG_LEVELS.map((l) => JSON.stringify(l)).join(', ');
+
+/** A level of {@link LOG_LEVELS}; anything else ranked undefined, and `rank < undefined` wrote every line. */
+function argLevel(value: unknown): LogLevel {
+  if (typeof value !== 'string' || !Object.hasOwn(RANK, value)) throw new InvalidArgumentError('level', `one of ${LEVEL_LIST}`, value);
+  return value as LogLevel;
+}
+
+/**
+ * A JSON-lines logger; `write` defaults to stdout ({@link writeStdout}). Its level can change (a
+ * reload may set another). A level not in {@link LOG_LEVELS}, given or set, and a `write` that is
+ * not a function are an InvalidArgumentError; a refused change keeps the level it had.
+ */
 export class JsonLogger implements Logger {
-  level: LogLevel;
+  #level: LogLevel;
   readonly #write: (line: string) => void;
 
   constructor(level: LogLevel, write: (line: string) => void = writeStdout) {
-    this.level = level;
+    this.#level = argLevel(level);
+    if (typeof write !== 'function') throw new InvalidArgumentError('write', 'a function taking one log line', write);
     this.#write = write;
+  }
+
+  get level(): LogLevel {
+    return this.#level;
+  }
+  set level(level: LogLevel) {
+    this.#level = argLevel(level);
   }
 
   debug(msg: string, fields?: LogFields): void {
@@ -98,7 +119,7 @@ export class JsonLogger implements Logger {
   }
 
   #log(level: Exclude<LogLevel, 'silent'>, msg: string, fields: LogFields | undefined): void {
-    if (RANK[level] < RANK[this.level]) return;
+    if (RANK[level] < RANK[this.#level]) return;
     this.#write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
   }
 }
