@@ -5,7 +5,6 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
-import { BrokerRefusedError, BrokerUnavailableError } from '../brokers/broker-error.js';
 import { InvalidOptionError, optKnownKeys, optOneOf } from '../core/index.js';
 import { nonEmpty } from '../brokers/options.js';
 
@@ -73,22 +72,4 @@ export function kafkaAuth(options: KafkaAuthOptions): Pick<KafkaConfig, 'ssl' | 
     out.sasl = { ...sasl, mechanism } as unknown as SASLOptions;
   }
   return out;
-}
-
-/** A broker that refused the SASL credentials is a BrokerRefusedError (not retried), anything else BrokerUnavailableError. */
-export async function reachKafka<T>(where: string, connect: () => Promise<T>): Promise<T> {
-  try {
-    return await connect();
-  } catch (err) {
-    if (saslRefused(err)) throw new BrokerRefusedError(where, 'credentials', err);
-    throw new BrokerUnavailableError(where, err);
-  }
-}
-
-/** kafkajs's error for credentials a broker refused, or a SASL mechanism it does not enable — possibly wrapped once by its retrier. */
-function saslRefused(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = (e as { cause?: unknown; originalError?: unknown }).originalError ?? e.cause, depth++) {
-    if (e.name === 'KafkaJSSASLAuthenticationError') return true;
-  }
-  return false;
 }

@@ -39,6 +39,11 @@ export interface KafkaSourceOptions extends KafkaAuthOptions {
    * partition led), ms; then it rejects naming the topic and why (no leader...). In [0, 2147483647]. @default 10000
    */
   readonly topicWaitMs?: number;
+  /**
+   * How long open() tries to reach the brokers (its first connection), ms; then it rejects with a
+   * BrokerUnavailableError naming their address and the last connection error. Integer in [1, 2147483647]. @default 10000
+   */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface KafkaSourceStats {
@@ -73,4 +78,4 @@ export interface KafkaSourceStats {
 
 export const KAFKA_SOURCE_DEFAULTS = { partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const;
 
-export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true, topicWaitMs: true, ssl: true, sasl: true });
+export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true, topicWaitMs: true, connectTimeoutMs: true, ssl: true, sasl: true });

@@ -5,10 +5,11 @@
  * optional lag-driven throttle goes first.
  */
 import type { Producer, RecordMetadata } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import type { KafkaAuthOptions } from './kafka-auth.js';
-import { kafkaAuth, reachKafka } from './kafka-auth.js';
+import { kafkaAuth } from './kafka-auth.js';
+import { KafkaReach } from './kafka-connect.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
 import type { BoundedProducerOptions } from '../brokers/bounded-producer.js';
 import { BoundedProducer } from '../brokers/bounded-producer.js';
@@ -23,9 +24,14 @@ export interface KafkaProducerOptions extends BoundedProducerOptions, KafkaAuthO
   readonly acks?: number;
   /** kafkajs requests in flight per broker connection. Integer >= 1. @default 5 */
   readonly maxInFlightRequests?: number;
+  /**
+   * How long open() tries to reach the brokers, ms; then it rejects with a BrokerUnavailableError
+   * naming their address and the last connection error. Integer in [1, 2147483647]. @default 10000
+   */
+  readonly connectTimeoutMs?: number;
 }
 
-const KAFKA_PRODUCER_KEYS = optionKeys<KafkaProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, brokers: true, clientId: true, acks: true, maxInFlightRequests: true, ssl: true, sasl: true });
+const KAFKA_PRODUCER_KEYS = optionKeys<KafkaProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true, brokers: true, clientId: true, acks: true, maxInFlightRequests: true, connectTimeoutMs: true, ssl: true, sasl: true });
 
 export class KafkaProducer extends BrokerProducer {
   readonly #producer: Producer;
@@ -46,9 +52,13 @@ export class KafkaProducer extends BrokerProducer {
     const acks = options.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new InvalidOptionError('acks', '-1, 0 or 1', acks);
     const maxInFlightRequests = optInt('maxInFlightRequests', options.maxInFlightRequests ?? 5, 1);
-    const kafka = new Kafka({ clientId, brokers, ...kafkaAuth(options), logLevel: logLevel.NOTHING, retry: { retries: 6, initialRetryTime: 200 }, connectionTimeout: 3000 });
+    const reach = new KafkaReach(bounded.name, options.connectTimeoutMs);
+    const kafka = new Kafka({ clientId, brokers, ...kafkaAuth(options), ...reach.config(), retry: { retries: 6, initialRetryTime: 200 } });
     const producer = kafka.producer({ maxInFlightRequests, allowAutoTopicCreation: true });
-    await reachKafka(bounded.name, () => producer.connect());
+    await reach.connect(
+      () => producer.connect(),
+      () => producer.disconnect(),
+    );
     return new KafkaProducer(bounded, producer, acks);
   }
 

@@ -15,11 +15,12 @@
  * count survives a restart or a rebalance; a dead letter is produced to `<topic>.dead` with the reason.
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { InvalidOptionError, optBoolean, optInt, optKnownKeys, optNumber, optOneOf, TIMER_MAX_MS } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
 import { BrokerRefusedError, BrokerUnavailableError } from '../brokers/broker-error.js';
-import { kafkaAuth, reachKafka } from './kafka-auth.js';
+import { kafkaAuth } from './kafka-auth.js';
+import { KafkaReach } from './kafka-connect.js';
 import { hostList, nonEmpty } from '../brokers/options.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
 import type { ConnectionStats } from '../brokers/connection-state.js';
@@ -143,14 +144,18 @@ export class KafkaSource implements BrokerSource {
     const topicWaitMs = optNumber('topicWaitMs', options.topicWaitMs ?? 10_000, 0, TIMER_MAX_MS);
     const auth = kafkaAuth(options);
     const where = `kafka at ${brokers.join(',')}`;
-    const kafka = new Kafka({ clientId, brokers, ...auth, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 }, connectionTimeout: 3000 });
+    const reach = new KafkaReach(where, options.connectTimeoutMs);
+    const kafka = new Kafka({ clientId, brokers, ...auth, ...reach.config(), retry: { retries: 3, initialRetryTime: 100 } });
     const admin = kafka.admin();
     const producer = kafka.producer({ allowAutoTopicCreation: true });
     let rooms: () => Iterable<number> = () => [];
     const budget = new FetchBudget({ maxBytesPerPartition, maxBytes, initialRecordBytes, adaptive: fetchSizing === 'demand' }, () => rooms());
     // minBytes stays 1: the broker answers as soon as anything is there, since a handler may be waiting for it.
     const consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval, rebalanceTimeout: sessionTimeout * 2, maxWaitTimeInMs: 500, minBytes: 1, ...budget.kafkajsLimits() });
-    await reachKafka(where, () => admin.connect());
+    await reach.connect(
+      () => admin.connect(),
+      () => admin.disconnect(),
+    );
     try {
       // Created when missing, and waited for until their leaders serve them (a fresh topic's first moments: topics.ts),
       // up to topicWaitMs, then an error naming the topic and why. One missing that cannot be created,
