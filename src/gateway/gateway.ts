@@ -4,36 +4,30 @@
  * drain. The CLI (`sluice gateway`) adds flags, a config file, signals and file watching.
  */
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Server as NetServer } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
-import { acceptWhatWaits } from './accept-queue-grace.js';
 import { listen, localHostOf, urlOf } from './bound-listener.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer, GatewayMetrics } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
 import { JsonLogger, toLogger } from './logger.js';
-import { connectionCap, openFileLimit } from './file-limit.js';
 import { ConnectionLimit } from './connection-limit.js';
-import type { Logger, PinoLikeLogger } from './logger.js';
+import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
 import { onClientError, onConnect, onVersionless } from './client-errors.js';
 import { watchFirstLines } from './versionless-requests.js';
 import { followChunkSizes } from './chunk-sizes.js';
 import { PipelineLimit } from './pipeline-limit.js';
 import type { PipelineHandler } from './pipeline-limit.js';
-import type { LoopSaturation } from './loop-saturation.js';
-import type { RefusalPacer } from './refusal-pacer.js';
 import { gateRooms } from './refusal-refill.js';
 import { refusalPacing } from './refusal-pacing.js';
-import { burstLogs, flushLogs } from './burst-logs.js';
+import { burstLogs } from './burst-logs.js';
 import { SlowReaders } from './slow-readers.js';
 import { MemoryBudget } from './memory-budget.js';
 import { handleRequest, newCounters, refuseExpectation } from './request-handler.js';
 import { expectationAsked } from './expect-continue.js';
 import type { GatewayCounters, HandlerState } from './request-handler.js';
-import type { ResolvedConfig } from './resolved-config.js';
-import { headSockets, RouteTable } from './route-table.js';
+import { RouteTable } from './route-table.js';
 import { handOverLimits } from './limit-handover.js';
 import { restartNeeded } from './restart-settings.js';
 import { ReloadRecord } from './reload-record.js';
@@ -47,9 +41,9 @@ import { gatewayDashboard } from './gateway-dashboard.js';
 import { resolveConfig } from './validate-config.js';
 import { startPrimary } from './primary.js';
 import { SlotLeases } from './slot-leases.js';
-import { answerUnsent } from './crash-answers.js';
 import type { CrashAnswers } from './crash-answers.js';
-import { forwarded } from './forwarded-response.js';
+import { destroyUpstreams, drainProxy } from './gateway-drain.js';
+import { applyServerLimits } from './server-limits.js';
 import { openStoreShare } from './store-share.js';
 import type { WorkerShare } from './worker-share.js';
 
@@ -110,40 +104,6 @@ export interface Gateway {
   drain(deadlineMs?: number): Promise<void>;
   /** Drain with no grace: in-flight requests are cut. Idempotent. */
   close(): Promise<void>;
-}
-
-/** How long idle keep-alive connections stay open once a drain began: a request already sent on one is answered, ms. */
-const IDLE_GRACE_MS = 250;
-/**
- * How long the listener goes on accepting once a drain began, ms: connections already in its
- * accept queue (or on their way) are answered rather than reset by its close. Less than
- * IDLE_GRACE_MS: the last ones accepted have their request read before idle connections go.
- */
-const LISTEN_GRACE_MS = 100;
-/** Longest the listener goes on accepting while its accept queue holds connections, ms. */
-const LISTEN_GRACE_MAX_MS = 1_000;
-const COPIES_WAIT_MAX_MS = 5_000; // with workers: longest what a worker accepted waits, unread, for every copy of the listener to close, ms
-/** How long connections answered at the drain's deadline get to take the answer before they are cut, ms. */
-const DEADLINE_GRACE_MS = 250;
-
-function applyServerLimits(server: Server, c: ResolvedConfig, pacer: RefusalPacer, loop: LoopSaturation, logger: Logger, connections: ConnectionLimit): void {
-  pacer.configure(c.server);
-  if (loop.threshold !== c.server.pauseRefusedLoad) loop.threshold = c.server.pauseRefusedLoad;
-  server.headersTimeout = c.server.headersTimeoutMs;
-  server.requestTimeout = c.server.requestTimeoutMs;
-  server.keepAliveTimeout = c.server.keepAliveTimeoutMs;
-  // Within what the process may open, with room for its upstream and admin connections (file-limit.ts).
-  const files = openFileLimit();
-  const upstreamSockets = [...c.upstreams.values()].reduce((n, u) => n + u.maxSockets + headSockets(u.maxSockets), 0);
-  const cap = connectionCap(c.server.maxConnections, upstreamSockets, files);
-  if (cap < c.server.maxConnections) {
-    logger.warn('server.maxConnections is more than this process can open: client connections capped', { maxConnections: c.server.maxConnections, openFiles: files, upstreamSockets, cap });
-  }
-  connections.apply(server, cap);
-  // node:http keeps only the first 2,000 header lines by default and silently drops the rest —
-  // a Content-Length or Transfer-Encoding past them would go unseen (hostile finding F5). The
-  // head's size (maxHeaderSize) bounds the count instead.
-  server.maxHeadersCount = 0;
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -250,7 +210,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     for (const p of state.table.policies.values()) p.close();
     await leases?.stop(state.table);
     await store?.close().catch(() => undefined);
-    await Promise.all([...state.table.upstreams.values()].flatMap((u) => [u.pool.destroy(), u.headPool.destroy()]));
+    await destroyUpstreams(state.table);
     throw err;
   };
   try {
@@ -277,69 +237,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let drained: Promise<void> | undefined;
   const drain = (deadlineMs = state.table.config.drain.timeoutMs): Promise<void> => {
     drained ??= (async () => {
-      state.draining = true;
-      logger.info('draining', { deadlineMs, queued: state.queued });
-      // Responses still to come close their connections after them, rather than going idle.
-      pipeline.closeAfterCurrent();
-      // Queued requests are answered 503 + Retry-After now; admitted ones run on. First: a
-      // request read below from a paused connection then meets a closed gate (503 closed, the
-      // drain's Retry-After) — until reload22 it met the open one, and a full queue refused it
-      // queue_full with the gate's Retry-After of a second, to a client of a server going away.
-      for (const p of state.table.policies.values()) p.close();
-      // A paused connection may hold a request its client already sent: read it (it is
-      // answered with Connection: close) before server.close() closes idle connections.
-      state.pacer.maxPauseMs = 0;
-      if (state.pacer.paused > 0) {
-        state.pacer.resumeAll();
-        // After a timer, an immediate runs once the poll phase between them has read what they hold.
-        await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-      const drainStart = performance.now();
-      // Connections whose handshake the kernel completed wait in the listener's accept queue
-      // until this process accepts them; closing the listener resets every one still there —
-      // clients that connected in the first ~30-40 ms of a drain (the signal's and, with
-      // workers, the primary's call's way here) got ECONNRESET after sending their request.
-      // The listener stays open for a grace (what comes is answered 503 + Connection: close,
-      // or served on an exempt route), then until a loop turn accepts nothing: the queue is
-      // empty (accept-queue-grace.ts). Connections after the close are refused (ECONNREFUSED:
-      // nothing was sent, a client or balancer retries elsewhere).
-      // No new connections; idle keep-alive ones are closed after a grace, not at once (hostile
-      // finding F26): a request a client sent on one just before the drain began is read and
-      // answered (503 + Connection: close) instead of being lost to the close. (node:http's
-      // close() would close them at once: net's stops accepting only.)
-      let closed!: Promise<void>; // set by stopListening, which acceptWhatWaits calls in the call of an accept
-      const stopListening = (): void => void (closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
-      const copies = options.listenerClosed === undefined ? undefined : { closedHere: options.listenerClosed, maxWaitMs: Math.min(COPIES_WAIT_MAX_MS, deadlineMs) };
-      if (deadlineMs > 0) await acceptWhatWaits(server, Math.min(LISTEN_GRACE_MS, deadlineMs), Math.min(LISTEN_GRACE_MAX_MS, deadlineMs), stopListening, copies);
-      else stopListening();
-      if (deadlineMs <= 0) void copies?.closedHere(); // nothing held: the primary counts its copy closed
-      // Idle connections close IDLE_GRACE_MS into the drain, and not before the listener has closed:
-      // a connection accepted meanwhile is not read until then (accept-queue-grace.ts), and
-      // closing it unread would reset it.
-      let idle: NodeJS.Timeout | undefined;
-      const grace = setTimeout(() => {
-        server.closeIdleConnections();
-        idle = setInterval(() => server.closeIdleConnections(), 50);
-      }, Math.max(0, Math.min(IDLE_GRACE_MS, deadlineMs) - (performance.now() - drainStart)));
-      logger.info('listener closed: new connections are refused', {});
-      const outcome = await Promise.race([closed.then(() => 'done' as const), late]);
-      clearTimeout(timer);
-      clearTimeout(grace);
-      clearInterval(idle);
-      // node:http's own close, for what it stops besides listening (its timeout checks); the server is closed already.
-      server.close(() => undefined);
-      loop.stop();
-      if (outcome === 'late') {
-        // What the upstream never got (an upload still arriving) is told to retry, not cut.
-        const told = await answerUnsent(pipeline.serving(), Math.max(1, Math.ceil(state.table.config.drain.retryAfterMs / 1000)), forwarded, DEADLINE_GRACE_MS);
-        logger.warn('drain deadline passed: cutting connections', { deadlineMs, answered: told });
-        server.closeAllConnections();
-        await closed;
-      }
-      flushLogs(state);
-      await Promise.all([...state.table.upstreams.values()].flatMap((u) => [u.pool.destroy(), u.headPool.destroy()]));
+      await drainProxy({ state, server, pipeline, loop, ...(options.listenerClosed === undefined ? {} : { listenerClosed: options.listenerClosed }) }, deadlineMs);
       for (const p of state.table.policies.values()) p.retire([]);
       await leases?.stop(state.table);
       await store?.close();

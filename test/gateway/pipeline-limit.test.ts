@@ -116,7 +116,7 @@ describe('PipelineLimit', () => {
     expect(reading).toEqual({ on: true, starts: 1 });
   });
 
-  // The responses being served are the drain's to answer (gateway.ts): a list through the lines
+  // The responses being served are the drain's to answer (gateway-drain.ts): a list through the lines
   // themselves now, not a Set with an add and a delete per request (bench:refusal's profile).
   it('serving() and closeAfterCurrent() reach every connection\'s response being served, whatever order they end in', () => {
     const limit = new PipelineLimit();
