@@ -36,6 +36,13 @@ export class SlotLeases {
   readonly #leases = new Map<PolicyInstance, SlotLease>();
   /** Leases a reload retired whose gate no successor took, by store name, with their gate: a policy restored under that name adopts one still at work. */
   readonly #retired = new Map<string, { readonly lease: SlotLease; readonly gate: ConcurrencyGate }>();
+  /**
+   * Leases a reload retired that still tick (their work runs, or callers wait in their gate): told
+   * of the store's outages as the live ones are. Before, a lease retired while the store was away
+   * never heard it was back — it asked nothing and gave nothing back, and the store's renewals
+   * kept its slots leased for good.
+   */
+  readonly #retiring = new Set<SlotLease>();
   readonly #limits = new WeakMap<SlotLease, number>();
   /** The lease of each leased gate, for the gates' reclaimer (leaseRoom). */
   readonly #byGate = new WeakMap<SlotGate, SlotLease>();
@@ -99,7 +106,13 @@ export class SlotLeases {
    */
   storeAway(away: { readonly onStoreError: OnStoreError; readonly probeMs: number } | undefined): void {
     this.#away = away;
-    for (const l of this.#leases.values()) l.storeAway(away === undefined ? undefined : this.#awayFor(this.#limits.get(l)!));
+    this.#pruneRetiring();
+    for (const l of [...this.#leases.values(), ...this.#retiring]) l.storeAway(away === undefined ? undefined : this.#awayFor(this.#limits.get(l)!));
+  }
+
+  /** Forget the retired leases that stopped (done, or adopted by a policy restored under their name). */
+  #pruneRetiring(): void {
+    for (const l of this.#retiring) if (!l.live) this.#retiring.delete(l);
   }
 
   #awayFor(limit: number): StoreAway {
@@ -117,11 +130,13 @@ export class SlotLeases {
    */
   retire(policies: readonly PolicyInstance[], handedOver?: ReadonlySet<PolicyInstance>): void {
     for (const [name, r] of this.#retired) if (!r.lease.live) this.#retired.delete(name);
+    this.#pruneRetiring();
     for (const p of policies) {
       const lease = this.#leases.get(p);
       const gate = p.admission.concurrency;
       const handed = handedOver?.has(p) === true;
       lease?.retire(handed);
+      if (lease?.live === true) this.#retiring.add(lease);
       if (lease !== undefined && gate !== undefined && !handed) this.#retired.set(leaseName(p), { lease, gate });
       this.#leases.delete(p);
     }
