@@ -222,7 +222,8 @@ async function main(): Promise<void> {
   console.log('');
 
   const upstreamFile = fileURLToPath(new URL('../src/demo/server-process.ts', import.meta.url));
-  const upstream = new ServerChild(upstreamFile, [JSON.stringify({ upstream: UPSTREAM } satisfies ServerSpec)], { name: 'upstream' });
+  // Its departures split each closed-loop row by second (served-seconds.ts).
+  const upstream = new ServerChild(upstreamFile, [JSON.stringify({ upstream: { ...UPSTREAM, recordArrivals: true } } satisfies ServerSpec)], { name: 'upstream' });
   live.add(upstream);
   const rows: Measurement[] = [];
   const overhead: Measurement[] = [];

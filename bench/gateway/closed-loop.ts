@@ -17,6 +17,7 @@ import { settleUpstream } from './measure.js';
 import { machineBusyPct, machineTicks, ProcSampler } from './proc-sampler.js';
 import { runWrk } from './wrk.js';
 import { sampleSlots } from './slot-sampler.js';
+import { servedSeconds, type ServedSeconds } from './served-seconds.js';
 import type { SlotSamples } from './slot-sampler.js';
 import type { WrkResult } from './wrk.js';
 
@@ -69,7 +70,12 @@ export interface ClosedRow {
   readonly pacer?: PacerRates;
   /** The gateway's permits over the row, sampled from its /status (slot-sampler.ts); absent for other contenders. */
   readonly slots?: SlotSamples;
+  /** What the upstream finished in each whole second from wrk's start, and per second after the first ONSET_S (the connections' arrival): served-seconds.ts. */
+  readonly served?: ServedSeconds;
 }
+
+/** The seconds of a closed-loop row in which wrk's connections arrive and are refused a first time (served-seconds.ts). */
+export const ONSET_S = 2;
 
 /** /status `paused` counters over a row, per second: how refused connections came back. */
 export interface PacerRates {
@@ -192,6 +198,7 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   const accepted = whenAccepted(Number(new URL(o.running.url).port), o.connections, (o.seconds * 1000) / 2).then((w) => ({ ...w, fromS: (performance.now() - wrkStart) / 1000 }));
   const probing = probe(o.running.url, 100, accepted);
   const slotting = sampleSlots(o.running.adminUrl);
+  const wrkStartMono = Number(process.hrtime.bigint()) / 1e6; // the upstream's clock (CLOCK_MONOTONIC)
   const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5 });
   const slots = await slotting.stop();
   const pacer = pacerRates(pacerFrom, await pacerCounts(o.running.adminUrl), r.seconds);
@@ -227,6 +234,7 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     upstreamMeanInService: up.upstream?.meanInService ?? NaN,
     ...(pacer === undefined ? {} : { pacer }),
     ...(slots === undefined ? {} : { slots }),
+    ...(up.upstream?.departures === undefined ? {} : { served: servedSeconds(up.upstream.departures, wrkStartMono, r.seconds, ONSET_S) }),
   };
 }
 
