@@ -73,6 +73,8 @@ export class UpstreamPool implements TripPool {
   /** When each client's last request ended (performance.now()): how long its connection then sat idle. */
   readonly #freedAt = new WeakMap<Client, number>();
   #drainQueued = false;
+  /** Clients retired and not yet replaced: a request takes a new client for each, not an idle one (retire()). */
+  #fresh = 0;
   #destroyed = false;
   /** close() was called: no new request; once none waits, every client closes after its own. */
   #closing: (() => void) | undefined;
@@ -159,9 +161,9 @@ export class UpstreamPool implements TripPool {
 
   /**
    * A client's request is over (OnConnection): it takes the next waiting request, or waits
-   * itself. One whose request failed or was aborted (its socket closed, to be opened again) is
-   * taken first: the request a freed slot lets in next then goes on a new connection, opened
-   * after the old one's reset, so an upstream learns of the old request's end no later than it
+   * itself. One whose request failed (its socket closed, to be opened again) is taken first, as
+   * a retired one's replacement is (retire()): the request a freed slot lets in next then goes
+   * on a new connection, opened after the old one's reset, so an upstream learns of the old request's end no later than it
    * accepts the new connection — and reads the new request after that. On a connection kept
    * idle it could read both in one poll and count the two at once (cutfix).
    */
@@ -170,6 +172,26 @@ export class UpstreamPool implements TripPool {
     this.#freedAt.set(client, performance.now());
     this.#idle.push(client);
     if (this.waiting > 0 && !this.#drainQueued) {
+      this.#drainQueued = true;
+      queueMicrotask(() => this.#drain());
+    }
+  }
+
+  /**
+   * `client`'s request was aborted (OnConnection): its connection is closed, and the client is
+   * dropped — destroyed a microtask later, once undici is out of its abort (destroyed, it does
+   * not connect again for the aborted request). The next request takes a new client in its
+   * place, not an idle connection: it is written on a connection opened after the old one's
+   * close, so an upstream learns of the aborted request's end no later than it accepts the
+   * connection that brings the next one (cutfix; freed() below).
+   */
+  retire(client: Client): void {
+    const i = this.#clients.indexOf(client);
+    if (i < 0) return;
+    this.#clients.splice(i, 1);
+    this.#fresh++;
+    queueMicrotask(() => void client.destroy().catch(() => undefined));
+    if (this.waiting > 0 && !this.#drainQueued && !this.#destroyed) {
       this.#drainQueued = true;
       queueMicrotask(() => this.#drain());
     }
@@ -204,10 +226,20 @@ export class UpstreamPool implements TripPool {
     return done;
   }
 
+  /**
+   * A client for a request: a new one for each client retired since (#fresh), while there is
+   * room, else the most recently freed, else a new one (below `connections`).
+   */
   #take(): Client | undefined {
-    const idle = this.#idle.pop();
-    if (idle !== undefined) return idle;
-    if (this.#clients.length >= this.#options.connections) return undefined;
+    const room = this.#clients.length < this.#options.connections;
+    if (room && (this.#fresh > 0 || this.#idle.length === 0)) {
+      if (this.#fresh > 0) this.#fresh--;
+      return this.#open();
+    }
+    return this.#idle.pop();
+  }
+
+  #open(): Client {
     const client = new (undici().Client)(this.#origin, {
       pipelining: 1,
       headersTimeout: this.#options.headersTimeout,

@@ -13,9 +13,9 @@
  * The deadline is stall-aware, as undici's fast timer was: run late after a stall of the loop, its
  * verdict waits until the sockets are read, so a head that came during the stall is taken, not
  * timed out. Put off to the next timers phase, not to setImmediate as core/stall-aware.ts does:
- * undici's abort closes the connection and then, the aborted request put back in its queue,
- * opens another (client-h1.js onHttpSocketClose skips an 'aborted' error); from the check phase
- * that connect came before any poll phase, and an upstream in this process accepted the new
+ * undici's abort closes the connection, and the request its slot admits opens another (its
+ * client retired: OnConnection.onConnect; before, undici itself connected again for the aborted
+ * request); from the check phase that connect came before any poll phase, and an upstream in this process accepted the new
  * connection before it read the old one's close — one over the limit
  * (test/gateway/upstream-connections.test.ts, 5 runs in 8). From a timers phase, a poll phase
  * comes between them, as it did from undici's own headers timer.
@@ -61,6 +61,8 @@ export interface TripPool {
   served(client: Client): void;
   /** `client`'s request is over: the connection is free. */
   freed(client: Client): void;
+  /** `client`'s request was aborted, its connection closed: the client is dropped, never connected again. */
+  retire(client: Client): void;
   /** Send `on`'s request once more, on a new connection, after `err`; false: it is not to be. */
   sendAgain(on: OnConnection, err: Error & { code?: string }): boolean;
   /** A trip still waiting for a connection ran out of time: out of the queue. */
@@ -122,6 +124,8 @@ export class OnConnection implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | undefined;
   /** The deadline passed while the connection was being opened: the request is aborted at onConnect. */
   #expired: Error | undefined;
+  /** Aborted here (its connection closed by undici): its client is retired, not freed (#end). */
+  #cut = false;
 
   constructor(
     readonly trip: Trip,
@@ -160,10 +164,23 @@ export class OnConnection implements Dispatcher.DispatchHandler {
     this.#expired = err;
   }
 
+  /**
+   * undici's `abort` closes the connection; for a request it has written, its socket-close
+   * handler (client-h1.js onHttpSocketClose, which skips an 'aborted' error) then puts the
+   * request back as pending, and the Client connects again for it only to drop it: a connection
+   * opened for nobody at each abort (test/gateway/upstream-abort-reconnect.test.ts). So an
+   * aborted request's client is retired (the pool destroys it), and the next request takes
+   * another. An abort once the request is over is nothing: its client may be another's by then.
+   */
   onConnect(abort: (err?: Error) => void): void {
-    if (this.#expired !== undefined) return abort(this.#expired);
-    this.#abort = abort;
-    this.handler.onConnect!(abort);
+    const cut = (err?: Error): void => {
+      if (this.#over) return;
+      this.#cut = true;
+      abort(err);
+    };
+    if (this.#expired !== undefined) return cut(this.#expired);
+    this.#abort = cut;
+    this.handler.onConnect!(cut);
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -197,7 +214,8 @@ export class OnConnection implements Dispatcher.DispatchHandler {
   #end(): void {
     if (this.#over) return;
     this.#over = true;
-    this.trip.pool.freed(this.client);
+    if (this.#cut) this.trip.pool.retire(this.client);
+    else this.trip.pool.freed(this.client);
   }
 }
 
