@@ -12,6 +12,7 @@
 import type { Outcome, Permit, PolicyFacts } from '../core/types.js';
 import { releaseAll, tightest } from '../core/gate-chain.js';
 import { badRtt, rttError } from '../core/gate-base.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 export class HttpPermit implements Permit {
   readonly ok = true as const;
@@ -25,7 +26,13 @@ export class HttpPermit implements Permit {
     readonly allFacts: readonly PolicyFacts[],
     /** What a response status means to the gates (the policy's `classify`). */
     readonly classify: (status: number) => Outcome,
-  ) {}
+  ) {
+    // Built per admitted request by HttpAdmission; checked for a caller who builds one itself.
+    if (typeof gate !== 'string') throw new InvalidArgumentError('gate', 'a gate name (a string)', gate);
+    if (!Array.isArray(permits)) throw new InvalidArgumentError('permits', 'an array of permits', permits);
+    if (!Array.isArray(allFacts)) throw new InvalidArgumentError('allFacts', 'an array of PolicyFacts', allFacts);
+    if (typeof classify !== 'function') throw new InvalidArgumentError('classify', 'a function from a status to an outcome', classify);
+  }
 
   /** The tightest policy's facts (what a single RateLimit figure shows). */
   get facts(): PolicyFacts | undefined {

@@ -6,23 +6,43 @@
 export { HttpAdmission } from './admission.js';
 export { HttpPermit } from './http-permit.js';
 export type { Abandoned, Admitted, Exempt, HttpDecision, HttpResponseLike, LaterAsk, Refused } from './decision.js';
-export { HTTP_DEFAULTS, defaultClassify, resolveRoute } from './options.js';
+export { HTTP_DEFAULTS, resolveRoute } from './options.js';
 export type { ConcurrencyOption, HttpAdmissionOptions, RateLimitOption, RouteAdmission } from './options.js';
 export { withAdmission } from './node-handler.js';
 export type { NodeAdmissionOptions, NodeHandler } from './node-handler.js';
-export { deltaSeconds, HEADER_STYLES, limitItem, MAX_DELTA_SECONDS, policyItem, rateLimitHeaders, retryAfterSeconds, sfString } from './ratelimit-headers.js';
+export { HEADER_STYLES, MAX_DELTA_SECONDS } from './ratelimit-headers.js';
 export type { HeaderPair, HeaderStyle } from './ratelimit-headers.js';
-export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problem, statusOf } from './problem.js';
+export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from './problem.js';
 export type { Problem, RefusalStatus } from './problem.js';
-export { clientAddress, clientKey } from './client-ip.js';
 export type { ClientIpConfig, HttpRequestLike } from './client-ip.js';
-export { addressKey, parseIp, parseNode } from './ip.js';
 export type { ParsedIp } from './ip.js';
-export { clientFromHeader, forwardedFor, PROXY_HEADERS } from './forwarded.js';
+export { PROXY_HEADERS } from './forwarded.js';
 export type { ProxyHeader } from './forwarded.js';
-export { isTrusted, trustCheck } from './trusted-proxies.js';
 export type { ProxyPreset, TrustCheck, TrustProxyOption } from './trusted-proxies.js';
 export { MAX_KEY_LENGTH } from './tenant.js';
 export type { TenantOption } from './tenant.js';
 export type { CriticalityOption } from './criticality.js';
-export { pathOf, setHeaders, writeRefusal } from './write.js';
+// The helpers, each checking its arguments (the adapters call the unchecked ones in their modules).
+export {
+  addressKey,
+  clientAddress,
+  clientFromHeader,
+  clientKey,
+  defaultClassify,
+  deltaSeconds,
+  forwardedFor,
+  isTrusted,
+  limitItem,
+  parseIp,
+  parseNode,
+  pathOf,
+  policyItem,
+  problem,
+  rateLimitHeaders,
+  retryAfterSeconds,
+  setHeaders,
+  sfString,
+  statusOf,
+  trustCheck,
+  writeRefusal,
+} from './public-helpers.js';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyFacts } from '../../src/core/index.js';
-import { deltaSeconds, limitItem, policyItem, problem, rateLimitHeaders, retryAfterSeconds, sfString, statusOf } from '../../src/http/index.js';
+// The unchecked functions the adapters call: total on whatever a gate built elsewhere reports
+// (a negative remaining, a NaN retry). sluice/http exports checked ones (test/http/helper-args).
+import { problem, statusOf } from '../../src/http/problem.js';
+import { deltaSeconds, limitItem, policyItem, rateLimitHeaders, retryAfterSeconds, sfString } from '../../src/http/ratelimit-headers.js';
 import { REJECTION_REASONS } from '../../src/core/index.js';
 
 const facts = (policy: string, limit: number, remaining: number, windowS: number, resetS: number): PolicyFacts => ({
