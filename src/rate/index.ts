@@ -17,11 +17,9 @@ export type {
   TokenBucketPolicy,
   WindowPolicyInput,
 } from './policy.js';
-export { tokenBucket } from './token-bucket.js';
+export { gcra, slidingWindow, tokenBucket } from './checked-algorithms.js';
 export type { TokenBucketState } from './token-bucket.js';
-export { gcra } from './gcra.js';
 export type { GcraState } from './gcra.js';
-export { slidingWindow } from './sliding-window.js';
 export type { SlidingWindowState } from './sliding-window.js';
 export type { AnyRateAlgorithm } from './algorithms.js';
 export type { RateAlgorithm, RateDecision } from './algorithm.js';
