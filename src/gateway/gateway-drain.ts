@@ -40,9 +40,40 @@ export interface DrainParts {
   readonly listenerClosed?: () => Promise<void>;
 }
 
-/** Drain the proxy listener within `deadlineMs`; resolves once it is closed and its upstream pools are destroyed. */
-export async function drainProxy(parts: DrainParts, deadlineMs: number): Promise<void> {
+/**
+ * A drain's deadline, which a later call may bring nearer: a second SIGTERM, or `close()` during
+ * a drain, cuts what runs (until hostile-29 the running drain kept its own deadline, 30 s by
+ * default, and the second signal waited for every in-flight request: drain-second-signal.test.ts).
+ */
+export class DrainDeadline {
+  readonly late: Promise<'late'>;
+  #timer: NodeJS.Timeout | undefined;
+  #at: number;
+  #resolve!: (v: 'late') => void;
+
+  constructor(readonly ms: number) {
+    this.#at = performance.now() + ms;
+    this.late = new Promise<'late'>((resolve) => (this.#resolve = resolve));
+    this.#timer = setTimeout(() => this.#resolve('late'), ms);
+  }
+
+  /** The deadline `ms` from now, if that is sooner than the one set. */
+  shorten(ms: number): void {
+    if (performance.now() + ms >= this.#at) return;
+    this.#at = performance.now() + ms;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#resolve('late'), ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/** Drain the proxy listener within `deadline`; resolves once it is closed and its upstream pools are destroyed. */
+export async function drainProxy(parts: DrainParts, deadline: DrainDeadline): Promise<void> {
   const { state, server, pipeline, loop } = parts;
+  const deadlineMs = deadline.ms;
   const logger = state.logger;
   state.draining = true;
   logger.info('draining', { deadlineMs, queued: state.queued });
@@ -61,8 +92,6 @@ export async function drainProxy(parts: DrainParts, deadlineMs: number): Promise
     // After a timer, an immediate runs once the poll phase between them has read what they hold.
     await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 0));
   }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
   const drainStart = performance.now();
   // Connections whose handshake the kernel completed wait in the listener's accept queue
   // until this process accepts them; closing the listener resets every one still there —
@@ -91,8 +120,8 @@ export async function drainProxy(parts: DrainParts, deadlineMs: number): Promise
     idle = setInterval(() => server.closeIdleConnections(), 50);
   }, Math.max(0, Math.min(IDLE_GRACE_MS, deadlineMs) - (performance.now() - drainStart)));
   logger.info('listener closed: new connections are refused', {});
-  const outcome = await Promise.race([closed.then(() => 'done' as const), late]);
-  clearTimeout(timer);
+  const outcome = await Promise.race([closed.then(() => 'done' as const), deadline.late]);
+  deadline.clear();
   clearTimeout(grace);
   clearInterval(idle);
   // node:http's own close, for what it stops besides listening (its timeout checks); the server is closed already.

@@ -42,7 +42,7 @@ import { resolveConfig } from './validate-config.js';
 import { startPrimary } from './primary.js';
 import { SlotLeases } from './slot-leases.js';
 import type { CrashAnswers } from './crash-answers.js';
-import { destroyUpstreams, drainProxy } from './gateway-drain.js';
+import { destroyUpstreams, DrainDeadline, drainProxy } from './gateway-drain.js';
 import { applyServerLimits } from './server-limits.js';
 import { openStoreShare } from './store-share.js';
 import type { WorkerShare } from './worker-share.js';
@@ -99,10 +99,11 @@ export interface Gateway {
   reloadRejected(error: unknown): void;
   /**
    * Stop accepting; answer queued requests 503 + Retry-After; let in-flight requests finish
-   * until the deadline (then cut them); close everything. @default deadline: the config's drain.timeout
+   * until the deadline (then cut them); close everything. Called while a drain runs, it brings
+   * that drain's deadline to this one if sooner. @default deadline: the config's drain.timeout
    */
   drain(deadlineMs?: number): Promise<void>;
-  /** Drain with no grace: in-flight requests are cut. Idempotent. */
+  /** Drain with no grace: in-flight requests are cut — those of a drain already running too. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -235,9 +236,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   logger.info(options.share === undefined ? 'listening' : 'worker listening', { url, adminUrl: admin?.url ?? '', routes: resolved.routes.length });
 
   let drained: Promise<void> | undefined;
+  let deadline: DrainDeadline | undefined;
   const drain = (deadlineMs = state.table.config.drain.timeoutMs): Promise<void> => {
+    // A drain already running ends by this deadline if it is sooner (a second signal, close()).
+    deadline?.shorten(deadlineMs);
     drained ??= (async () => {
-      await drainProxy({ state, server, pipeline, loop, ...(options.listenerClosed === undefined ? {} : { listenerClosed: options.listenerClosed }) }, deadlineMs);
+      deadline = new DrainDeadline(deadlineMs);
+      await drainProxy({ state, server, pipeline, loop, ...(options.listenerClosed === undefined ? {} : { listenerClosed: options.listenerClosed }) }, deadline);
       for (const p of state.table.policies.values()) p.retire([]);
       await leases?.stop(state.table);
       await store?.close();

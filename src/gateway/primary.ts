@@ -352,6 +352,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
 
   let drained: Promise<void> | undefined;
   const drain = (deadlineMs = resolveConfig(rollout.current.config).drain.timeoutMs): Promise<void> => {
+    // Asked again while draining (a second signal, close()): each worker's drain ends by the sooner deadline.
+    if (drained !== undefined) for (const s of live()) void call(s, { t: 'call', op: 'drain', deadlineMs }, deadlineMs + CALL_TIMEOUT_MS).catch(() => undefined);
     drained ??= (async () => {
       draining = true;
       rollout.stop();

@@ -61,6 +61,8 @@ export function runWorker(): void {
     });
   let stopping: Promise<void> | undefined;
   const stop = (deadlineMs?: number): Promise<void> => {
+    // Asked again (the primary's second signal): the running drain ends by the sooner deadline.
+    if (stopping !== undefined) void gateway?.drain(deadlineMs);
     stopping ??= (async () => {
       await gateway?.drain(deadlineMs);
       await store.close();
