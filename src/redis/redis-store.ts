@@ -35,6 +35,7 @@ const PROBE_COMMAND = 'sluiceProbe';
 const PROBE_SCRIPT = "redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) return 1";
 import { RedisLimitStore } from './redis-limit-store.js';
 import { RedisRateStore } from './redis-rate-store.js';
+import { silentMasters } from './cluster-start.js';
 import { ScriptCall } from './script-call.js';
 import { SharedBreaker } from './shared-breaker.js';
 import { dropSilentConnections, silentServer } from './silent-server.js';
@@ -329,7 +330,19 @@ export class RedisStore {
 
   async #ready(): Promise<void> {
     const c = this.client;
-    if (c.status === 'ready') return;
+    const start = performance.now();
+    if (c.status !== 'ready') await this.#firstConnection();
+    // A cluster's client is ready with a master silent: found by a write on every master (cluster-start.ts).
+    const cluster = c as Cluster;
+    if (c.status !== 'ready' || cluster.isCluster !== true || this.guard.health !== 'shared') return;
+    const ms = Math.max(this.config.timeoutMs, this.config.connectTimeoutMs - (performance.now() - start));
+    const probe = (key: string): Promise<unknown> => this.#scripts.get(PROBE_COMMAND)!.send(['', 1, key, this.config.probeMs]);
+    const silent = await silentMasters(cluster, this.#probeKeys.forMasters(cluster.slots), probe, ms);
+    if (silent.length > 0) this.guard.trip(`unreachable at start: master ${silent.join(', master ')}`);
+  }
+
+  async #firstConnection(): Promise<void> {
+    const c = this.client;
     const outcome = await new Promise<string | undefined>((resolve) => {
       const done = (why: string | undefined): void => {
         clearTimeout(t);
@@ -370,6 +383,8 @@ function createClient(c: RedisStoreConfig): Redis | Cluster {
   let client: Redis | Cluster;
   if (c.cluster) {
     client = new Cluster([{ host: a.host, port: a.port }], {
+      // Its ready check (CLUSTER INFO, a random node) waited on a silent master for good; the start probe names it (cluster-start.ts).
+      enableReadyCheck: false,
       enableAutoPipelining: false,
       enableOfflineQueue: false,
       clusterRetryStrategy: (n: number) => Math.min(50 * n, RECONNECT_MAX_MS),
