@@ -10,7 +10,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * An upstream on `port`: a target with `/slow` answers after `slowMs`, `/big` sends `bigBytes`, anything
+ * An upstream on `port`: a target with `/slow` answers after `slowMs`, `/hold` never, `/big` sends `bigBytes`, anything
  * else echoes method, target, raw headers and body length as JSON after 5 ms. Each request is
  * recorded; in flight counts from its arrival to its response's 'close'.
  */
@@ -34,6 +34,7 @@ export function startUpstream(port, { slowMs = 1_000, bigBytes = 20 * 1024 * 102
         res.end(Buffer.alloc(bigBytes, 97));
         return;
       }
+      if (req.url.includes('/hold')) return; // never answered (until the gateway or the probe goes)
       const wait = req.url.includes('/slow') ? slowMs : 5;
       setTimeout(() => {
         if (res.destroyed) return;

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { runConfig } from './config-probes.mjs';
 import { runLoad } from './load-probes.mjs';
 import { ROOT, spawnGateway, startUpstream, waitReady } from './lib.mjs';
-import { runRedis, runSignals } from './signal-probes.mjs';
+import { runRedis, runSecondSignal, runSignals } from './signal-probes.mjs';
 import { runTenants } from './tenant-probes.mjs';
 import { runWire, wireProbes } from './wire-probes.mjs';
 
@@ -110,7 +110,10 @@ const chosen = values.scenario === 'all' ? ['config', 'flags1', 'flags2', 'yaml'
 
 for (const name of chosen) {
   if (name === 'config') add(name, await runConfig(dir));
-  else if (name === 'signals') add(name, await runSignals({ PORTS, yamlConfig, configFile, log }));
+  else if (name === 'signals') {
+    if (want('SIGHUP') || want('SIGTERM under')) add(name, await runSignals({ PORTS, yamlConfig, configFile, log }));
+    if (want('second SIGTERM')) add(name, await runSecondSignal({ PORTS, yamlConfig, configFile, log }));
+  }
   else if (name === 'redis') add(name, await runRedis({ PORTS, yamlConfig, configFile, log }));
   else if (SCENARIOS[name] !== undefined) {
     const scenario = SCENARIOS[name];

@@ -1,8 +1,8 @@
-// Probes of the gateway's life under load: SIGHUP with a broken file, SIGTERM, and its Redis
+// Probes of the gateway's life under load: SIGHUP with a broken file, SIGTERM (twice, too), and its Redis
 // store killed (a redis-server of our own, stopped by its pid) mid-load.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { hammer } from './load-probes.mjs';
+import { call, hammer } from './load-probes.mjs';
 import { sleep, spawnGateway, startUpstream, status, waitReady } from './lib.mjs';
 
 const fmt = (counts) => Object.entries(counts).map(([k, v]) => `${k}×${v}`).join(' ');
@@ -66,6 +66,38 @@ export async function runSignals({ PORTS, yamlConfig, configFile, log }) {
     await upstream.close();
   }
   return rows;
+}
+
+/**
+ * Two SIGTERMs while requests are in flight at an upstream that never answers (drain.timeout
+ * 10m): the second must cut the drain and end the process (hostile-29: it was logged, "cutting
+ * the drain short", and the drain waited on for every in-flight request).
+ */
+export async function runSecondSignal({ PORTS, yamlConfig, configFile, log }) {
+  const upstream = await startUpstream(PORTS.upstream);
+  const gw = spawnGateway(['--config', configFile(yamlConfig({ extra: 'drain: { timeout: 10m }\n' }), 'second-signal.yaml')], log);
+  try {
+    await waitReady(PORTS.admin, 180_000, gw);
+    const held = [1, 2, 3].map(() => call(PORTS.proxy, '/hold', { timeoutMs: 60_000 }));
+    for (let i = 0; i < 100 && upstream.state.inFlight < 3; i += 1) await sleep(50);
+    const inFlight = upstream.state.inFlight;
+    gw.kill('SIGTERM');
+    await sleep(1_000);
+    const t0 = Date.now();
+    gw.kill('SIGTERM');
+    const exit = await Promise.race([gw.exited, sleep(20_000).then(() => ({ code: 'still running' }))]);
+    const ms = Date.now() - t0;
+    const answers = (await Promise.all(held)).map((r) => r.status || r.error);
+    return [{
+      name: 'second SIGTERM during a drain (3 requests held at the upstream, drain.timeout 10m, 2 workers)',
+      ok: inFlight === 3 && exit.code === 0 && ms < 20_000,
+      expected: 'exit 0 soon after the second signal (the held requests cut)',
+      actual: `held ${inFlight}; exit ${exit.code ?? exit.signal} ${ms} ms after the second SIGTERM; clients: ${answers.join(' ')}`,
+    }];
+  } finally {
+    await stop(gw);
+    await upstream.close();
+  }
 }
 
 function startRedis(port) {
