@@ -22,6 +22,7 @@ import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
 import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
+import { cutToFit, DeadLetterTooLargeError } from '../brokers/dead-letter-fit.js';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { natsServers, nonEmpty, nonEmptyList } from '../brokers/options.js';
 import { argOptions } from '../core/option-keys.js';
@@ -341,15 +342,10 @@ function fitDeadLetter(source: string, msg: JsMsg, h: MsgHdrs, msgID: string, ma
   };
   const over = size() - maxPayload;
   if (over <= 0) return;
-  const error = h.get('Sluice-Error');
-  const mark = ' [cut to fit max_payload]';
-  const room = Buffer.byteLength(error) - over - Buffer.byteLength(mark);
-  if (room >= 0) {
-    let cut = error.slice(0, room);
-    // Multi-byte characters: shorten until the bytes fit.
-    while (Buffer.byteLength(cut) > room) cut = cut.slice(0, -1);
-    h.set('Sluice-Error', cut + mark);
+  const cut = cutToFit(h.get('Sluice-Error'), over, ' [cut to fit max_payload]');
+  if (cut !== undefined) {
+    h.set('Sluice-Error', cut);
     if (size() <= maxPayload) return;
   }
-  throw new Error(`${source}: the dead letter of message ${msg.seq} would be ${size()} bytes with its headers, past the server's max_payload of ${maxPayload}: not copied, the message left to come back after ack_wait`);
+  throw new DeadLetterTooLargeError(source, size(), maxPayload, `the dead letter of message ${msg.seq} would be ${size()} bytes with its headers, past the server's max_payload of ${maxPayload}: not copied, the message left to come back after ack_wait`);
 }

@@ -30,6 +30,9 @@ import { pause, pullMax } from '../brokers/source.js';
 import type { Delivery } from '../brokers/delivery.js';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { nonEmpty } from '../brokers/options.js';
+import { BrokerRefusedError } from '../brokers/broker-error.js';
+import { DeadLetterTooLargeError } from '../brokers/dead-letter-fit.js';
+import { SQS_MAX_MESSAGE_BYTES, sqsDeadLetter } from './sqs-dead-letter.js';
 import { argOptions } from '../core/option-keys.js';
 
 export type { SqsConnectionOptions } from './sqs-connection.js';
@@ -44,6 +47,13 @@ export interface SqsSourceOptions extends SqsConnectionOptions {
   readonly visibilityTimeoutS?: number;
   /** Long-poll wait of one receive, s. Integer in [0, 20]. @default 1 */
   readonly waitTimeS?: number;
+  /**
+   * A dead letter that cannot be sent as it is (past the dead-letter queue's size limit even with
+   * its error text cut, or refused by the service for its request): the message stays in its
+   * queue, invisible for this long, s, then comes back to be dead-lettered again; each refusal
+   * counted in `deadLetterRefusals`. Integer in [0, 43200]. @default 900
+   */
+  readonly deadLetterHoldS?: number;
 }
 
 /** Receives in a row that failed for a while (sqsTransient) before the source gives up; the pause before the n-th next try is min(2 s, 100 ms · 2^n). */
@@ -78,12 +88,15 @@ class SqsDelivery extends DeliveryBase {
   }
 
   protected async doDeadLetter(reason: string): Promise<void> {
-    const attrs: Record<string, { DataType: string; StringValue: string }> = {};
-    for (const [k, v] of Object.entries(this.headers)) attrs[k] = { DataType: 'String', StringValue: v };
-    attrs['sluice-error'] = { DataType: 'String', StringValue: reason };
-    attrs['sluice-attempts'] = { DataType: 'Number', StringValue: String(this.attempt) };
-    attrs['sluice-source'] = { DataType: 'String', StringValue: `${this.source}:${this.id}` };
-    await this.#call(() => this.owner.client.send(new SendMessageCommand({ QueueUrl: this.owner.deadUrl, MessageBody: this.msg.Body ?? '', MessageAttributes: attrs })));
+    const o = this.owner;
+    try {
+      const attrs = sqsDeadLetter(this.msg, { where: o.name, reason, attempt: this.attempt, origin: `${this.source}:${this.id}`, limit: o.deadLetterLimit, holdS: o.deadLetterHoldS });
+      await this.#call(() => o.client.send(new SendMessageCommand({ QueueUrl: o.deadUrl, MessageBody: this.msg.Body ?? '', MessageAttributes: attrs })));
+    } catch (err) {
+      // Too large, or refused by the service (a limit it counts otherwise): asking again gets the same answer.
+      if (err instanceof DeadLetterTooLargeError || (err instanceof BrokerRefusedError && err.refusal === 'request')) await o.held(this.msg, err);
+      throw err;
+    }
     await this.doAck();
   }
 
@@ -92,7 +105,14 @@ class SqsDelivery extends DeliveryBase {
   }
 }
 
-const SQS_SOURCE_KEYS = optionKeys<SqsSourceOptions>({ endpoint: true, region: true, credentials: true, client: true, queue: true, deadLetterQueue: true, visibilityTimeoutS: true, waitTimeS: true, requestTimeoutMs: true });
+const SQS_SOURCE_KEYS = optionKeys<SqsSourceOptions>({ endpoint: true, region: true, credentials: true, client: true, queue: true, deadLetterQueue: true, visibilityTimeoutS: true, waitTimeS: true, deadLetterHoldS: true, requestTimeoutMs: true });
+
+/** A queue's MaximumMessageSize, bytes; SQS_MAX_MESSAGE_BYTES where the service names none (ElasticMQ) or does not say. */
+async function maximumMessageSize(client: SQSClient, url: string): Promise<number> {
+  const r = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['MaximumMessageSize'] })).catch(() => undefined);
+  const n = Number(r?.Attributes?.MaximumMessageSize);
+  return Number.isInteger(n) && n > 0 ? n : SQS_MAX_MESSAGE_BYTES;
+}
 
 export class SqsSource implements BrokerSource {
   readonly name: string;
@@ -107,9 +127,16 @@ export class SqsSource implements BrokerSource {
   readonly #ownsClient: boolean;
   readonly #connection = new ConnectionTracker();
   #closed = false;
+  /** The dead-letter queue's MaximumMessageSize (SQS_MAX_MESSAGE_BYTES where it names none), bytes. */
+  readonly deadLetterLimit: number;
+  readonly deadLetterHoldS: number;
+  #deadLetterRefusals = 0;
+  #lastDeadLetterRefusal: string | undefined;
 
-  private constructor(name: string, queue: string, url: string, deadUrl: string, client: SQSClient, ownsClient: boolean, visibility: number, wait: number, requestTimeoutMs: number | undefined) {
+  private constructor(name: string, queue: string, url: string, deadUrl: string, client: SQSClient, ownsClient: boolean, visibility: number, wait: number, requestTimeoutMs: number | undefined, dead: { limit: number; holdS: number }) {
     this.name = name;
+    this.deadLetterLimit = dead.limit;
+    this.deadLetterHoldS = dead.holdS;
     this.queue = queue;
     this.url = url;
     this.deadUrl = deadUrl;
@@ -129,6 +156,7 @@ export class SqsSource implements BrokerSource {
     const dead = nonEmpty('deadLetterQueue', options.deadLetterQueue ?? `${queue}-dead`);
     const visibility = optInt('visibilityTimeoutS', options.visibilityTimeoutS ?? 30, 1, 43_200);
     const wait = optInt('waitTimeS', options.waitTimeS ?? 1, 0, 20);
+    const holdS = optInt('deadLetterHoldS', options.deadLetterHoldS ?? 900, 0, 43_200);
     const where = sqsWhere(options);
     const client = sqsClient(options);
     // A client of the caller's: its own requestTimeout (when its handler says) gets the long poll on top, as ours does.
@@ -136,7 +164,8 @@ export class SqsSource implements BrokerSource {
     try {
       const url = await queueUrl(client, where, queue);
       const deadUrl = await queueUrl(client, where, dead);
-      return new SqsSource(`${where} queue ${JSON.stringify(queue)}`, queue, url, deadUrl, client, options.client === undefined, visibility, wait, requestTimeoutMs);
+      const limit = await maximumMessageSize(client, deadUrl);
+      return new SqsSource(`${where} queue ${JSON.stringify(queue)}`, queue, url, deadUrl, client, options.client === undefined, visibility, wait, requestTimeoutMs, { limit, holdS });
     } catch (err) {
       if (options.client === undefined) client.destroy();
       throw err;
@@ -184,6 +213,24 @@ export class SqsSource implements BrokerSource {
   /** `up` while receives are answered; `reconnecting` from one that failed for a while (no answer, a 5xx, throttling) until the next that succeeds; `down` once they are given up, or closed. */
   get connection(): ConnectionStats {
     return this.#connection.snapshot();
+  }
+
+  /** Dead letters that could not be sent (too large, or refused by the service): each held its message for `deadLetterHoldS`. */
+  get deadLetterRefusals(): number {
+    return this.#deadLetterRefusals;
+  }
+
+  /** Why the last one could not be sent (the error's message); undefined before any. */
+  get lastDeadLetterRefusal(): string | undefined {
+    return this.#lastDeadLetterRefusal;
+  }
+
+  /** @internal A dead letter that cannot be sent: counted, and its message held invisible in its queue for deadLetterHoldS (not lost, not back at once). */
+  async held(msg: Message, why: Error): Promise<void> {
+    this.#deadLetterRefusals++;
+    this.#lastDeadLetterRefusal = why.message;
+    // A hold that fails leaves it to come back after its visibility timeout.
+    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.url, ReceiptHandle: msg.ReceiptHandle, VisibilityTimeout: this.deadLetterHoldS })).catch(() => undefined);
   }
 
   /** ApproximateNumberOfMessages: visible messages waiting in the queue. */

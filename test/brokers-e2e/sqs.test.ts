@@ -1,21 +1,16 @@
 // SQS against ElasticMQ (started by scripts/brokers/elasticmq.sh; SQS_ENDPOINT). The JVM
 // server is not on every machine, so this runs in `npm run test:brokers`, which .ci/run runs.
-import { DeleteQueueCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { DeleteQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerRefusedError, BrokerUnavailableError, QueueDeletedError } from '../../src/brokers/index.js';
 import { SqsProducer, SqsSource } from '../../src/sqs/index.js';
 import { RECEIVE_TRIES } from '../../src/sqs/sqs-source.js';
 import { brokerContract } from '../brokers/contract.js';
-import { sqs, until, unique } from '../brokers/services.js';
+import { until, unique } from '../brokers/services.js';
+import { client, credentials, endpoint, svc, urlOf } from './sqs-admin.js';
 import { TcpCut } from './tcp-cut.js';
 import { stopMidBurst } from './stop-burst.js';
 
-const svc = await sqs();
-const endpoint = svc.url;
-const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
-const client = new SQSClient({ endpoint, region: 'us-east-1', credentials });
-afterAll(() => client.destroy());
-const urlOf = async (q: string): Promise<string> => (await client.send(new GetQueueUrlCommand({ QueueName: q }))).QueueUrl!;
 
 describe.skipIf(!svc.up)('sqs (ElasticMQ)', () => {
   brokerContract('sqs', {
