@@ -129,6 +129,8 @@ export async function gatewayCommand(argv: readonly string[]): Promise<number> {
   }
   try {
     if (file !== undefined) {
+      // Named as every other flag's empty value is (it was ': (document): expected a readable file, found ENOENT').
+      if (file === '') throw new UsageError('--config: expected the path of a config file, received "" (an empty value: an unset variable?)');
       const extra = [...flags!.keys()].filter((k) => !['config', 'check', 'log-level'].includes(k));
       if (extra.length > 0) throw new UsageError(`--config: expected no other settings with it (put them in the file), received --${extra.join(', --')}`);
       const read = await readConfig(file);

@@ -89,4 +89,12 @@ describe('a config file that is not a small regular file', () => {
     const r = await gatewayCommandRun(['--config', fifo, '--check']);
     expect(r).toMatchObject({ code: 2, stderr: `${fifo}: (document): expected a regular file, found a FIFO\n` });
   });
+
+  it('an empty --config (an unset variable: --config "$SLUICE_CONFIG") is the flag\'s error, as every other flag\'s empty value', async () => {
+    // Until hostile-29: ': (document): expected a readable file, found ENOENT' — a file named by nothing.
+    for (const argv of [['--config', ''], ['--config='], ['--config', '', '--check']]) {
+      const r = await gatewayCommandRun(argv);
+      expect(r).toMatchObject({ code: 2, stderr: 'sluice gateway: --config: expected the path of a config file, received "" (an empty value: an unset variable?)\n' });
+    }
+  });
 });
