@@ -36,6 +36,7 @@ export const FLAG_KEYS: Readonly<Record<string, string | undefined>> = {
   'drain-timeout': 'drain.timeout',
   'trust-proxy': 'trustProxy',
   workers: 'server.workers',
+  'max-queued': 'server.maxQueued',
   store: 'store.url',
   'store-on-error': 'store.onStoreError',
   'log-level': 'log.level',
@@ -52,7 +53,7 @@ function writtenAt(key: string): string {
   return key.replace('upstreams.<name>', 'upstreams.upstream').replace('policies.<name>', 'policies.default').replace('rateLimits[]', 'rateLimits[0]');
 }
 
-const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level', 'workers', 'store', 'store-on-error']);
+const FLAGS_WITH_VALUE = new Set(['upstream', 'port', 'host', 'concurrency', 'algorithm', 'queue', 'queue-timeout', 'rate', 'burst', 'tenant-header', 'timeout', 'drain-timeout', 'trust-proxy', 'admin-port', 'config', 'log-level', 'workers', 'max-queued', 'store', 'store-on-error']);
 /** Flags that take no value, and what the flag alone does (said when one is given `=value`). */
 const BOOLEAN_FLAGS: ReadonlyMap<string, string> = new Map([
   ['check', 'validates and exits'],
@@ -164,6 +165,7 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
   if (flags.has('no-admin') && flags.has('admin-port')) throw refused('admin-port', 'no admin port with --no-admin (there is no admin listener)', flags.get('admin-port')!);
   const adminPort = flags.has('no-admin') ? false : intFlag(flags, 'admin-port', 0, 65535);
   const queue = intFlag(flags, 'queue', 0, NUMBER_BOUNDS.held);
+  const maxQueued = intFlag(flags, 'max-queued', 0, NUMBER_BOUNDS.held);
   const queueTimeout = durationOption(flags, 'queue-timeout', 'queueTimeout');
   const rate = patternFlag(flags, 'rate', RATE, 'a rate like 2000/s or 100/min');
   const timeout = durationOption(flags, 'timeout', 'upstreamTimeout');
@@ -200,6 +202,7 @@ function quickOptions(flags: Map<string, string>): QuickOptions {
     ...(drainTimeout !== undefined ? { drainTimeout } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(maxQueued !== undefined ? { maxQueued } : {}),
     ...(trust !== undefined ? { trustProxy: trust.split(',').map((s) => s.trim()) } : {}),
     ...(store !== undefined ? { store } : {}),
     ...(storeOnError !== undefined ? { storeOnError: storeOnError as StoreErrorMode } : {}),
@@ -232,7 +235,9 @@ export function flagConfig(flags: Map<string, string>): GatewayConfig {
       if (item !== null) return `${flagRef('trust-proxy').replace('(trustProxy)', `(${i.path})`)}: expected ${i.expected}, received ${i.found} (item ${Number(item[1]) + 1} of the list)`;
       const flag = flagAt(i.path);
       const value = flag === undefined ? undefined : flags.get(flag);
-      return flag === undefined ? `${i.path}: expected ${i.expected}, received ${i.found}` : `${flagRef(flag)}: expected ${i.expected}, received ${value === undefined || value === '' ? i.found : quotedValue(value)}`;
+      // A rule that says to raise a key a flag sets says the flag (a queue past server.maxQueued).
+      const expected = i.expected.replaceAll('raise server.maxQueued', `raise ${flagRef('max-queued')}`);
+      return flag === undefined ? `${i.path}: expected ${expected}, received ${i.found}` : `${flagRef(flag)}: expected ${expected}, received ${value === undefined || value === '' ? i.found : quotedValue(value)}`;
     });
     throw new UsageError(lines.join('\nsluice gateway: '));
   }

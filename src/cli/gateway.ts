@@ -33,6 +33,7 @@ From flags (one upstream, one route):
   --drain-timeout D       longest drain on SIGTERM (default 30s)
   --trust-proxy LIST      comma-separated proxies whose X-Forwarded-For is believed (loopback, 10.0.0.0/8, ...)
   --workers N|auto        processes serving the port, sharing every limit (default 1; auto: one per core)
+  --max-queued N          requests waiting for admission at once, all routes together (default ${GATEWAY_DEFAULTS.server.maxQueued}; more: 503)
   --store URL             keep the limits in Redis (redis://host:port), shared with every gateway given it
   --store-on-error MODE   while Redis cannot answer: local (this gateway's share, default), open, closed (503)
   --admin-port N          admin listener port (default 9901; 0 picks a free one)

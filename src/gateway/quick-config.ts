@@ -35,6 +35,8 @@ export interface QuickOptions {
   readonly trustProxy?: readonly string[];
   /** Processes serving the port, sharing every limit; 'auto': one per core. @default 1 */
   readonly workers?: number | 'auto';
+  /** `server.maxQueued`: requests waiting for admission at once, all routes together. @default GATEWAY_DEFAULTS.server.maxQueued */
+  readonly maxQueued?: number;
   /** A Redis URL: the limits live there, shared with every gateway given the same store. @default none */
   readonly store?: string;
   /** With `store`: what a decision does while Redis cannot answer. @default 'local' */
@@ -58,6 +60,7 @@ const QUICK_KEYS = optionKeys<QuickOptions>({
   logLevel: true,
   trustProxy: true,
   workers: true,
+  maxQueued: true,
   store: true,
   storeOnError: true,
 });
@@ -88,7 +91,7 @@ export function quickConfig(o: QuickOptions): GatewayConfig {
     ...(o.adminPort === false ? { admin: { enabled: false } } : o.adminPort !== undefined ? { admin: { port: o.adminPort } } : {}),
     ...(o.logLevel !== undefined ? { log: { level: o.logLevel } } : {}),
     ...(o.drainTimeout !== undefined ? { drain: { timeout: o.drainTimeout } } : {}),
-    ...(o.workers !== undefined ? { server: { workers: o.workers } } : {}),
+    ...(o.workers !== undefined || o.maxQueued !== undefined ? { server: { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.maxQueued !== undefined ? { maxQueued: o.maxQueued } : {}) } } : {}),
     ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
     ...(o.store !== undefined ? { store: { url: o.store, ...(o.storeOnError !== undefined ? { onStoreError: o.storeOnError } : {}) } } : {}),
     upstreams: { upstream: { url: o.upstream, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } },
