@@ -35,6 +35,16 @@ afterAll(async () => {
   await new Promise<void>((resolve) => silent.close(() => resolve()));
 });
 
+/** Whether `ok()` holds within `ms` (polled). */
+async function within(ms: number, ok: () => boolean): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 async function failure(open: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
   const t0 = performance.now();
   const err = await open().then(
@@ -66,6 +76,31 @@ describe.each(Object.entries(makers))('%s connectTimeoutMs', (_name, open) => {
     // 500 ms and what a busy machine adds; kafkajs's own retries took 3.6 s
     expect(ms).toBeLessThan(3000);
   });
+
+  it('given up on a broker that answers nothing, it closes the connections it opened (not left to the request timeout of kafkajs)', async () => {
+    // A server of this test only: what it still holds open once open() rejected.
+    const held = new Set<Socket>();
+    let accepted = 0;
+    const server = createServer((s) => {
+      accepted++;
+      held.add(s);
+      s.resume(); // read: a peer's close is seen only by a socket that reads
+      s.on('error', () => undefined);
+      s.on('close', () => held.delete(s));
+    });
+    const port = await listen(server);
+    try {
+      const { err } = await failure(() => open([`127.0.0.1:${port}`], 500));
+      expect(err).toBeInstanceOf(BrokerUnavailableError);
+      expect(accepted).toBeGreaterThan(0);
+      // Before: every connection stayed open until kafkajs's request timeout (30 s), holding the process alive.
+      const closed = await within(10_000, () => held.size === 0);
+      expect(closed, `${held.size} connection(s) still open`).toBe(true);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 30_000);
 
   it('a broker that takes the connection and never answers: the same, within connectTimeoutMs', async () => {
     const { err, ms } = await failure(() => open([`127.0.0.1:${silentPort}`], 800));
