@@ -37,6 +37,7 @@ import type { BreakerSnapshot, BreakerState } from './snapshot.js';
 import { breakerStateChannel } from './state-change.js';
 import type { BreakerStateChange, StateChangeCause, StateChangeListener } from './state-change.js';
 import type { RuleTally, TripRule } from './trip-rule.js';
+import { tellListener } from '../core/listener-error.js';
 
 export interface BreakerStats extends GateStats {
   readonly state: BreakerState;
@@ -376,13 +377,7 @@ export class CircuitBreaker extends GateBase {
     if (this.#listeners.length === 0 && !breakerStateChannel.hasSubscribers) return;
     const change: BreakerStateChange = { breaker: this.name, kind: this.kind, from, to, cause, at: now, openUntil: to === 'open' ? this.#openUntil : undefined };
     if (breakerStateChannel.hasSubscribers) breakerStateChannel.publish(change);
-    for (const l of this.#listeners) {
-      try {
-        l(change);
-      } catch (err) {
-        process.emitWarning(`sluice: a breaker state listener threw: ${String(err)}`, { code: 'SLUICE_LISTENER_ERROR' });
-      }
-    }
+    for (const l of this.#listeners) tellListener(l, change, 'a breaker state listener');
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import dc from 'node:diagnostics_channel';
 import type { Outcome, RejectionReason } from './types.js';
+import { tellListener } from './listener-error.js';
 
 interface EventBase {
   readonly gate: string;
@@ -75,13 +76,7 @@ export class EventHub {
   emit(event: GateEvent): void {
     const ch = diagnosticsChannels[event.type];
     if (ch.hasSubscribers) ch.publish(event);
-    for (const l of this.#listeners) {
-      try {
-        l(event);
-      } catch (err) {
-        // A listener must not break admission; surface its failure without throwing here.
-        process.emitWarning(`sluice: a gate listener threw: ${String(err)}`, { code: 'SLUICE_LISTENER_ERROR' });
-      }
-    }
+    // A listener must not break admission: its failure is a warning.
+    for (const l of this.#listeners) tellListener(l, event, 'a gate listener');
   }
 }

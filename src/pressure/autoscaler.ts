@@ -8,6 +8,7 @@
 import { optInt, optionKeys, optKnownKeys, optNumber, InvalidOptionError } from '../core/index.js';
 import { PRESSURE_DEFAULTS } from './defaults.js';
 import type { PressureLevel } from './level.js';
+import { warnListenerError } from '../core/listener-error.js';
 
 export interface ScaleRequest {
   readonly level: PressureLevel;
@@ -93,5 +94,5 @@ export class Autoscaler {
 }
 
 function warn(err: unknown): void {
-  process.emitWarning(`sluice: the autoscale hook failed: ${String(err)}`, { code: 'SLUICE_LISTENER_ERROR' });
+  warnListenerError('the autoscale hook failed', err);
 }

@@ -6,6 +6,7 @@
 import dc from 'node:diagnostics_channel';
 import type { PressureLevel } from './level.js';
 import type { PressureSnapshot } from './snapshot.js';
+import { tellListener } from '../core/listener-error.js';
 
 export interface LevelChangeEvent {
   readonly type: 'level';
@@ -71,13 +72,7 @@ export class PressureEvents {
 
   emit<K extends PressureEventType>(event: PressureEventMap[K] & { readonly type: K }): void {
     if (event.type === 'level' && pressureChannel.hasSubscribers) pressureChannel.publish(event);
-    for (const l of this.#listeners[event.type]) {
-      try {
-        l(event);
-      } catch (err) {
-        // A listener must not stop the sampler; surface its failure without throwing here.
-        process.emitWarning(`sluice: a pressure listener threw: ${String(err)}`, { code: 'SLUICE_LISTENER_ERROR' });
-      }
-    }
+    // A listener must not stop the sampler: its failure is a warning.
+    for (const l of this.#listeners[event.type]) tellListener(l, event, 'a pressure listener');
   }
 }

@@ -12,6 +12,7 @@ import type { DisciplineName } from '../discipline/create.js';
 import type { DrainEstimate } from './drain-estimate.js';
 import type { DropPolicy, OverflowStrategy } from './options.js';
 import type { ChannelStats } from './types.js';
+import { warnListenerError } from '../core/listener-error.js';
 
 export class ChannelMeter<T> {
   readonly events = new EventHub();
@@ -99,7 +100,7 @@ export class ChannelMeter<T> {
       onDrop(item, policy);
     } catch (err) {
       // The drop already happened; a failing callback must not undo or hide it.
-      process.emitWarning(`sluice: onDrop of ${this.name} threw: ${String(err)}`, { code: 'SLUICE_LISTENER_ERROR' });
+      warnListenerError(`onDrop of ${this.name} threw`, err);
     }
   }
 }

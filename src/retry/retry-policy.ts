@@ -17,6 +17,7 @@ import type { Attempt } from './attempt.js';
 import { backoffDelay } from './backoff.js';
 import { retryConfig } from './options.js';
 import type { GiveUpReason, RetryConfig, RetryOptions } from './options.js';
+import { tellListener } from '../core/listener-error.js';
 
 export interface RetryCallOptions {
   /** Aborting it stops the call at once (attempt or wait); the call rejects with AbortedError. */
@@ -115,9 +116,5 @@ function aborted(signal: AbortSignal | undefined): boolean {
 
 /** Tell a hook; its throw is a warning (as every sluice hook's is), never the call's outcome. */
 function tell<I>(name: string, hook: (info: I) => void, info: I): void {
-  try {
-    hook(info);
-  } catch (err) {
-    process.emitWarning(`sluice: retry ${name} threw: ${String(err)}`, { code: 'SLUICE_LISTENER_ERROR' });
-  }
+  tellListener(hook, info, `retry ${name}`);
 }
