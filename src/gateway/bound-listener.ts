@@ -42,6 +42,22 @@ export function listenError(err: Error, listener: ListenerName, host: string, po
   return e;
 }
 
+/** A listen failure's fields (listenError's), apart from its message: what a worker's failure carries to its primary, whose IPC passes an Error's message alone. */
+export interface ListenFailure {
+  readonly code: string;
+  readonly syscall: string | undefined;
+  readonly listener: ListenerName;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** `err`'s listen failure fields, when it is one listenError made; undefined otherwise. */
+export function listenFailureOf(err: unknown): ListenFailure | undefined {
+  const e = err as Partial<ListenFailure> | undefined;
+  if (!(err instanceof Error) || e?.listener === undefined || e.code === undefined || e.address === undefined || e.port === undefined) return undefined;
+  return { code: e.code, syscall: e.syscall, listener: e.listener, address: e.address, port: e.port };
+}
+
 export function listen(server: Server, port: number, host: string, backlog: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const failed = (err: Error): void => reject(listenError(err, 'listen', host, port));

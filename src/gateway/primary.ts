@@ -220,7 +220,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           s.generation = startedAs;
           resolve(s);
         } else if (m.t === 'listener-closed') copies.closed(worker);
-        else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }));
+        else if (m.t === 'failed') reject(Object.assign(new Error(m.error), { config: m.config }, m.listen));
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;

@@ -3,6 +3,7 @@
  * (structured clone), besides the lease calls of ipc-limit-store.ts.
  */
 import type { DashboardSample } from '../dashboard/dashboard.js';
+import type { ListenFailure } from './bound-listener.js';
 import type { GatewayConfig } from './config-types.js';
 import type { GatewayStatus } from './status.js';
 
@@ -51,5 +52,6 @@ export type WorkerMessage =
   /** Its message listener is on (an ES module worker misses what comes before: no 'online'). */
   | { readonly t: 'ready' }
   | { readonly t: 'listening'; readonly url: string }
-  | { readonly t: 'failed'; readonly error: string; readonly config: boolean }
+  /** Its start failed: the error's message; `config`: a GatewayConfigError; `listen`: a listener that could not open, as listenError (bound-listener.ts) tells it. */
+  | { readonly t: 'failed'; readonly error: string; readonly config: boolean; readonly listen?: ListenFailure }
   | { readonly t: 'call-reply'; readonly id: number; readonly result?: unknown; readonly error?: string };

@@ -6,6 +6,7 @@
  * uncaught exception) answers the requests it holds 502 and exits (crash-answers.ts).
  */
 import cluster from 'node:cluster';
+import { listenFailureOf } from './bound-listener.js';
 import { GatewayConfigError } from './config-error.js';
 import { CrashAnswers } from './crash-answers.js';
 import { startGateway } from './gateway.js';
@@ -83,7 +84,9 @@ export function runWorker(): void {
       });
       send({ t: 'listening', url: gateway.url });
     } catch (err) {
-      send({ t: 'failed', error: err instanceof Error ? err.message : String(err), config: err instanceof GatewayConfigError });
+      // Which listener, address and port: the CLI names them (the message alone said "?:?" for them).
+      const listen = listenFailureOf(err);
+      send({ t: 'failed', error: err instanceof Error ? err.message : String(err), config: err instanceof GatewayConfigError, ...(listen === undefined ? {} : { listen }) });
       process.exitCode = 2;
       process.disconnect?.();
     }
