@@ -13,6 +13,7 @@
  * shows every key as it is, for a deployment whose keys are not secrets.
  */
 import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from './errors.js';
 import { optOneOf } from './options.js';
 
 /** `'hash'`: a stable short hash (the default); `'raw'`: the key as the limiter meters it. */
@@ -26,8 +27,15 @@ function namespaceOf(key: string): string {
   return /^[a-z][a-z0-9]*:/.exec(key)?.[0] ?? '';
 }
 
+/** Exported (sluice/core): a key that is not a string threw "key.startsWith is not a function". */
+function argKey(key: unknown): void {
+  if (typeof key !== 'string') throw new InvalidArgumentError('key', 'a tenant key (a string)', key);
+}
+
 /** `key` as shown under `mode`. */
 export function shownKey(key: string, mode: TenantKeys = 'hash'): string {
+  argKey(key);
+  if (mode !== 'hash' && mode !== 'raw') throw new InvalidArgumentError('mode', 'one of "hash", "raw"', mode);
   if (mode === 'raw' || key.startsWith('ip:')) return key;
   return `${namespaceOf(key)}#${createHash('sha256').update(key).digest('hex').slice(0, SHOWN_HEX)}`;
 }
@@ -38,6 +46,7 @@ export function shownKey(key: string, mode: TenantKeys = 'hash'): string {
  * keys, as a short hash could be (two tenants would share one bucket). An address as it is.
  */
 export function storedKey(key: string): string {
+  argKey(key);
   if (key.startsWith('ip:')) return key;
   return `${namespaceOf(key)}#${createHash('sha256').update(key).digest('base64url')}`;
 }

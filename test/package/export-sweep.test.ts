@@ -25,8 +25,8 @@ const CALLS: readonly [string, readonly unknown[]][] = [
  */
 const OPEN: ReadonlySet<string> = new Set([
   // sluice and sluice/core (src/core): arguments read without a check.
-  './core abortError', './core new RejectedError', './core rejectionError', './core shownKey', './core storedKey', './core waitDeadline',
-  '. abortError', '. new RejectedError', '. rejectionError', '. shownKey', '. storedKey', '. waitDeadline', '. parseRetryAfter',
+  './core abortError', './core new RejectedError', './core rejectionError', './core waitDeadline',
+  '. abortError', '. new RejectedError', '. rejectionError', '. waitDeadline', '. parseRetryAfter',
   './retry parseRetryAfter',
   './gateway new GatewayConfigError',
   // Broker internals exported beside their factories (open()): constructors that read their options unchecked.
