@@ -9,20 +9,24 @@
  * its slot is freed and its message goes to the failure policy.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { InvalidArgumentError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, TIMER_MAX_MS } from '../core/index.js';
+import { ClosedError, InvalidArgumentError, optFunction, optInt, optionKeys, optKnownKeys, optNumber, TIMER_MAX_MS } from '../core/index.js';
 import { forEach } from '../streams/index.js';
 import { brokerPublisher } from './broker-publisher.js';
 import type { ConnectionState } from './connection-state.js';
 import type { Delivery, Settlement } from './delivery.js';
 import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js';
 import { FailurePolicy, describeError } from './failure-policy.js';
-import { HandlerTimeoutError, runWithin } from './handler-timeout.js';
+import { HandlerTimeoutError, LeaseLostError, runWithin } from './handler-timeout.js';
 import { nonEmpty } from './options.js';
 import type { BrokerSource } from './source.js';
 import { argSource } from './source.js';
 import { argOptions } from '../core/option-keys.js';
 
-/** `signal` aborts when the handler outlasts `handlerTimeoutMs` (its reason a HandlerTimeoutError): stop the work there. */
+/**
+ * `signal` aborts when the consumer gives up on the handler — stop the work there: it outlasted
+ * `handlerTimeoutMs` (its reason a HandlerTimeoutError), stop()'s `graceMs` passed (ClosedError),
+ * the broker failed the consumer (its error), or the message's lease was lost (LeaseLostError).
+ */
 export type Handler = (delivery: Delivery, signal: AbortSignal) => unknown;
 
 export interface BrokerConsumerOptions {
@@ -160,6 +164,8 @@ export class BrokerConsumer {
   readonly #onStop: BrokerConsumerOptions['onStop'];
   #state: ConsumerState = 'running';
   readonly #abort = new AbortController();
+  /** Aborted when the consumer gives up on its running handlers (graceMs passed, the broker failed it): their signals abort. */
+  readonly #gone = new AbortController();
   /** Set while a handler of this consumer runs, in its async context (stop() called from it must not wait for it). */
   readonly #inHandler = new AsyncLocalStorage<{ running: boolean }>();
   /** Ends the wait for running handlers (stop's graceMs passed). */
@@ -203,7 +209,12 @@ export class BrokerConsumer {
     this.#onStop = options.onStop;
     this.source = source;
     this.#handler = handler;
-    const run = forEach(brokerPublisher(source, (d) => this.#took(d)), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
+    // A pull the broker failed (not one the stop cancelled) fails the consumer: its running handlers are told then.
+    const pull: BrokerSource['pull'] = (max, emit, signal) => source.pull(max, emit, signal).catch((err: unknown) => {
+      if (!signal.aborted) this.#gone.abort(err);
+      throw err;
+    });
+    const run = forEach(brokerPublisher({ name: source.name, pull, lag: () => source.lag(), close: () => source.close() }, (d) => this.#took(d)), (d) => this.#process(d), { concurrency, batch, signal: this.#abort.signal });
     const abandoned = new Promise<void>((resolve) => (this.#abandon = resolve));
     this.done = Promise.race([run, abandoned]).then(
       () => this.#end(undefined),
@@ -287,7 +298,8 @@ export class BrokerConsumer {
     this.source.stopping?.();
     this.#abort.abort(new Error('consumer stopped'));
     // A handler that never settles would hold stop() (and done) for ever: graceMs bounds the wait.
-    const timer = Number.isFinite(graceMs) ? setTimeout(() => this.#abandon?.(), graceMs) : undefined;
+    const abandon = (): void => (this.#gone.abort(new ClosedError(`${this.name}: stop()'s graceMs (${graceMs} ms) passed with the handler running`)), this.#abandon?.());
+    const timer = Number.isFinite(graceMs) ? setTimeout(abandon, graceMs) : undefined;
     const over = this.done.catch(() => undefined).finally(() => clearTimeout(timer));
     // Called by one of its own handlers, still running: awaiting the end would wait for that
     // handler, which waits for stop() — for ever. The stop is under way; `done` says when it is over.
@@ -314,10 +326,13 @@ export class BrokerConsumer {
     }
     this.#received++;
     this.#inFlight++;
-    const timer = Number.isFinite(this.#extendEveryMs) ? setInterval(() => void d.extend().catch(() => undefined), this.#extendEveryMs) : undefined;
+    const lease = new AbortController(); // aborted by an extension that finds the message another consumer's
+    const extend = (): void => void d.extend().catch((err: unknown) => err instanceof LeaseLostError && lease.abort(err));
+    const timer = Number.isFinite(this.#extendEveryMs) ? setInterval(extend, this.#extendEveryMs) : undefined;
     try {
       const run = { running: true };
-      await this.#inHandler.run(run, () => runWithin(this.#handlerTimeoutMs, (signal) => this.#handler(d, signal))).finally(() => (run.running = false));
+      const signal = AbortSignal.any([this.#gone.signal, lease.signal]);
+      await this.#inHandler.run(run, () => runWithin(this.#handlerTimeoutMs, (s) => this.#handler(d, s), signal)).finally(() => (run.running = false));
     } catch (err) {
       this.#failed++;
       if (err instanceof HandlerTimeoutError) this.#timedOut++;

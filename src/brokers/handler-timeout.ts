@@ -22,11 +22,40 @@ export class HandlerTimeoutError extends SluiceError {
 }
 
 /**
- * Run `handler(signal)`; rejects with HandlerTimeoutError once `timeoutMs` passes first (and
- * aborts the signal). A synchronous throw is a rejection. Infinity: no timer.
+ * The message a handler works on is no longer its consumer's: the broker handed it to another
+ * (a peer claimed the Redis Streams entry). The handler's signal aborts with it; its result will
+ * not settle the message for this consumer.
  */
-export async function runWithin(timeoutMs: number, handler: (signal: AbortSignal) => unknown): Promise<void> {
+export class LeaseLostError extends SluiceError {
+  constructor(source: string, id: string, why: string) {
+    super('SLUICE_ERR_LEASE_LOST', `${source}: message ${id} is no longer this consumer's (${why}): another consumer may be handling it`);
+  }
+  override get name(): string {
+    return 'LeaseLostError';
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof SluiceError && value.code === 'SLUICE_ERR_LEASE_LOST';
+  }
+}
+
+/**
+ * Run `handler(signal)`; rejects with HandlerTimeoutError once `timeoutMs` passes first (and
+ * aborts the signal). `outer` aborting aborts the signal too, with its reason (the run goes on:
+ * the handler decides). A synchronous throw is a rejection. Infinity: no timer.
+ */
+export async function runWithin(timeoutMs: number, handler: (signal: AbortSignal) => unknown, outer?: AbortSignal): Promise<void> {
   const ac = new AbortController();
+  const relay = (): void => ac.abort(outer?.reason);
+  if (outer?.aborted === true) relay();
+  else outer?.addEventListener('abort', relay, { once: true });
+  try {
+    await race(timeoutMs, handler, ac);
+  } finally {
+    outer?.removeEventListener('abort', relay);
+  }
+}
+
+async function race(timeoutMs: number, handler: (signal: AbortSignal) => unknown, ac: AbortController): Promise<void> {
   const run = new Promise<unknown>((resolve) => resolve(handler(ac.signal)));
   if (!Number.isFinite(timeoutMs)) {
     await run;

@@ -5,7 +5,7 @@ export type { BrokerSource } from './source.js';
 export { ConnectionTracker } from './connection-state.js';
 export type { ConnectionState, ConnectionStats } from './connection-state.js';
 export { BrokerRefusedError, BrokerUnavailableError, QueueDeletedError } from './broker-error.js';
-export { HandlerTimeoutError } from './handler-timeout.js';
+export { HandlerTimeoutError, LeaseLostError } from './handler-timeout.js';
 export { DeadLetterTooLargeError } from './dead-letter-fit.js';
 export { brokerPublisher } from './broker-publisher.js';
 export { BrokerConsumer, CONSUMER_DEFAULTS } from './broker-consumer.js';

@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import { DeliveryBase } from '../brokers/delivery.js';
+import { LeaseLostError } from '../brokers/handler-timeout.js';
 
 /** What a delivery needs of its source. */
 export interface RedisStreamsOwner {
@@ -90,14 +91,19 @@ export class RedisStreamsDelivery extends DeliveryBase {
     if ((await client.xack(stream, group, this.id)) === 0) throw this.#notPending('dead letter');
   }
 
+  /** The entry another consumer's (or no longer pending in the group): LeaseLostError, and no extension. */
   protected override async doExtend(): Promise<void> {
-    await this.owner.client.eval(EXTEND_SCRIPT, 1, this.owner.stream, this.owner.group, this.owner.consumer, this.id);
+    const o = this.owner;
+    const owner = (await o.client.eval(EXTEND_SCRIPT, 1, o.stream, o.group, o.consumer, this.id)) as string | number;
+    if (owner === 1) return;
+    throw new LeaseLostError(o.name, this.id, owner === 0 ? 'no longer pending in the group: acked by a peer, or the group recreated' : `claimed by ${JSON.stringify(String(owner))}`);
   }
 }
 
-/** Reset the idle time of an entry still pending with this consumer; one taken over by another is left alone. */
+/** Reset the idle time of an entry still pending with this consumer (1); one taken over by another is left alone (its owner), one not pending is 0. */
 const EXTEND_SCRIPT = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
+if #p == 0 then return 0 end
+if p[1][2] ~= ARGV[2] then return p[1][2] end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
 return 1`;
 
