@@ -15,14 +15,18 @@
  *   sluice_dashboard_pages_total{outcome}        /dashboard live pages dropped for not reading, or refused 503 over the cap
  *   sluice_admission_failures_total{route,reason} requests answered 500 admission_failed (reason store_wrongtype: a store key of another type)
  *   sluice_gate_info{gate,policy,mode}           1 per gate of the live route table: its policy and the policy's mode
+ *   sluice_requests_waiting{policy}              requests waiting for admission now under a policy (0 for a live policy none waits under)
+ *   sluice_gateway_requests_waiting              requests waiting for admission now, every route (what server.maxQueued caps)
+ * With workers the primary serves the last two summed over the workers that answered (prometheus-merge.ts SUMMED_GAUGES).
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import type { HandlerState } from './request-handler.js';
 import type { RouteTable } from './route-table.js';
+import { SUMMED_GAUGES } from './prometheus-merge.js';
 
-export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_upstream_resends_total', 'sluice_connections_over_limit_total', 'sluice_connections_idle_closed_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total', 'sluice_gate_info'] as const;
+export const GATEWAY_METRIC_NAMES = ['sluice_shadow_refusals_total', 'sluice_canary_bypassed_total', 'sluice_faults_injected_total', 'sluice_bad_requests_total', 'sluice_store_unavailable_total', 'sluice_upstream_failures_total', 'sluice_upstream_resends_total', 'sluice_connections_over_limit_total', 'sluice_connections_idle_closed_total', 'sluice_dashboard_pages_total', 'sluice_admission_failures_total', 'sluice_gate_info', ...SUMMED_GAUGES] as const;
 
 type Labels = Record<string, string>;
 
@@ -203,6 +207,26 @@ export function registerGatewayMetrics(registry: Registry, state: HandlerState, 
     collect() {
       this.reset();
       for (const p of state.table.policies.values()) for (const g of p.gates()) this.set({ gate: g.name, policy: p.name, mode: p.rollout.mode }, 1);
+    },
+  });
+  // Who waits, where: a queue's depth per gate is sluice_queue_depth; this is per policy, a request asking for its slot after its body included.
+  new Gauge({
+    name: 'sluice_requests_waiting',
+    help: 'Requests waiting for admission now, by policy (0 for a live policy none waits under); with workers, summed over them.',
+    labelNames: ['policy'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of state.table.policies.values()) this.set({ policy: p.name }, 0);
+      for (const [policy, n] of state.waiting) this.set({ policy }, n);
+    },
+  });
+  new Gauge({
+    name: 'sluice_gateway_requests_waiting',
+    help: 'Requests waiting for admission now on every route: what server.maxQueued caps (per process); with workers, summed over them.',
+    registers,
+    collect() {
+      this.set(state.queued);
     },
   });
   return (old, next) => {

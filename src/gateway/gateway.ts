@@ -133,6 +133,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     table: new RouteTable(resolved, undefined, options.clock, share, reclaimer),
     draining: false,
     queued: 0,
+    waiting: new Map(),
     logger,
     ...burstLogs(logger, options.clock),
     counters,

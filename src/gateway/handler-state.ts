@@ -15,6 +15,8 @@ export interface HandlerState extends BurstLogs {
   draining: boolean;
   /** Requests waiting for admission now. */
   queued: number;
+  /** Of those, how many wait under each policy, by its name (waiting-count.ts; `sluice_requests_waiting`); a name leaves at 0. */
+  readonly waiting: Map<string, number>;
   readonly logger: Logger;
   readonly counters: GatewayCounters;
   /** Requests refused for what they are (bad-requests.ts). */

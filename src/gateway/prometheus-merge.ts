@@ -20,6 +20,14 @@
  * `sum(sluice_admissions_total)` fell by its counts.
  */
 
+/**
+ * Gauges the primary's page shows summed over the workers that answered, one series per label
+ * set and no `worker` label: how many requests wait in all is the gateway's figure, not one
+ * worker's (gateway-metrics.ts).
+ */
+export const SUMMED_GAUGES = ['sluice_requests_waiting', 'sluice_gateway_requests_waiting'] as const;
+const SUMMED: ReadonlySet<string> = new Set(SUMMED_GAUGES);
+
 /** A worker's page: its text and which process wrote it (node:cluster's worker id, rising with each fork). */
 export interface WorkerPage {
   readonly process: number;
@@ -105,7 +113,10 @@ export class PrometheusMerge {
    */
   merge(pages: readonly (WorkerPage | undefined)[], own: ReadonlyMap<string, readonly string[]> = new Map()): string {
     const samples = new Map<string, string[]>();
-    const add = (family: string, line: string): void => {
+    const sums = new Map<string, Map<string, number>>();
+    // `unlabelled`: a level's line as its worker wrote it (a summed gauge's is added up without the worker label).
+    const add = (family: string, line: string, unlabelled?: string): void => {
+      if (unlabelled !== undefined && SUMMED.has(family)) return sumInto(sums, family, unlabelled);
       const lines = samples.get(family);
       if (lines === undefined) samples.set(family, [line]);
       else lines.push(line);
@@ -119,6 +130,7 @@ export class PrometheusMerge {
         for (const series of new Set([...(last?.keys() ?? []), ...(carried?.keys() ?? [])])) add(family, `${series} ${(last?.get(series) ?? 0) + (carried?.get(series) ?? 0)}`);
       }
     });
+    for (const [family, series] of sums) samples.set(family, [...series].map(([k, v]) => `${k} ${v}`));
     const out: string[] = [];
     for (const [family, lines] of this.#heads) out.push(...lines, ...(own.get(family) ?? samples.get(family) ?? []));
     for (const [family, lines] of samples) if (!this.#heads.has(family)) out.push(...(this.#polledHeads.get(family) ?? []), ...lines);
@@ -127,7 +139,7 @@ export class PrometheusMerge {
   }
 
   /** Worker i's page into its place (a page older than the place's process is not taken); the place, if it has one. */
-  #take(i: number, page: WorkerPage | undefined, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void, heads: Map<string, string[]>): Place | undefined {
+  #take(i: number, page: WorkerPage | undefined, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string, unlabelled?: string) => void, heads: Map<string, string[]>): Place | undefined {
     let place = this.#places[i];
     // A page older than the place's process (two scrapes crossing a fork) is not this place's any more.
     if (page === undefined || (place !== undefined && page.process < place.process)) return place;
@@ -142,7 +154,7 @@ export class PrometheusMerge {
   }
 
   /** Worker i's text: heads kept, levels added as they are, running totals into `counts` (never lower than before: scrapes may cross). */
-  #read(text: string, i: number, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string) => void, counts: Counts, heads: Map<string, string[]>): void {
+  #read(text: string, i: number, own: ReadonlyMap<string, readonly string[]>, add: (family: string, line: string, unlabelled: string) => void, counts: Counts, heads: Map<string, string[]>): void {
     let family = '';
     let type = 'untyped';
     for (const line of text.split('\n')) {
@@ -161,7 +173,7 @@ export class PrometheusMerge {
       const cut = labelled.lastIndexOf(' ');
       const [series, value] = [labelled.slice(0, cut), Number(labelled.slice(cut + 1))];
       if (!runningTotal(type, series) || !Number.isFinite(value)) {
-        add(family, labelled);
+        add(family, labelled, line);
         continue;
       }
       let f = counts.get(family);
@@ -169,6 +181,17 @@ export class PrometheusMerge {
       f.set(series, Math.max(value, f.get(series) ?? 0));
     }
   }
+}
+
+/** A worker's sample line (`series value`) added into `sums[family][series]`. */
+function sumInto(sums: Map<string, Map<string, number>>, family: string, line: string): void {
+  const cut = line.lastIndexOf(' ');
+  const value = Number(line.slice(cut + 1));
+  if (!Number.isFinite(value)) return;
+  let f = sums.get(family);
+  if (f === undefined) sums.set(family, (f = new Map<string, number>()));
+  const series = line.slice(0, cut);
+  f.set(series, (f.get(series) ?? 0) + value);
 }
 
 /** A sample line with `worker="<i>"` first among its labels. */

@@ -22,15 +22,23 @@ import type { LiveRoute } from './route-table.js';
  */
 export function waitingCount(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource | undefined): WaitingCount {
   const socket = req.socket;
+  // Counted under the name it entered with: a reload that renames or drops the policy meanwhile leaves the count whole.
+  const policy = route.policy?.name;
   return {
     enter: () => {
       if (state.queued >= state.table.config.server.maxQueued) return false;
       state.queued++;
+      if (policy !== undefined) state.waiting.set(policy, (state.waiting.get(policy) ?? 0) + 1);
       state.pipeline?.admitting(socket, true);
       return true;
     },
     leave: () => {
       state.queued--;
+      if (policy !== undefined) {
+        const n = (state.waiting.get(policy) ?? 1) - 1;
+        if (n > 0) state.waiting.set(policy, n);
+        else state.waiting.delete(policy);
+      }
       state.pipeline?.admitting(socket, false);
     },
     refuseFull: () => queueFull(state, route, req, res, body),
