@@ -236,7 +236,8 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
           reject(new Error(hung ?? `worker ${index} exited before it listened (code ${code}, signal ${signal})`));
           return;
         }
-        if (draining) return;
+        // Killed while draining (not the exit after its drain, once disconnected): its requests are cut, and said so.
+        if (draining) return void (worker.exitedAfterDisconnect ? undefined : logger.warn('worker died while draining: what it had in flight is cut', { worker: index, pid: worker.process.pid, code, signal }));
         if (s.replacing) logger.info('worker replaced: forking a new one with the config in force', { worker: index, pid: worker.process.pid, generation: rollout.current.generation });
         else logger.warn('worker died: its slots are back; forking a new one', { worker: index, pid: worker.process.pid, code, signal });
         rollout.check(); // the live workers may all run the generation in force now

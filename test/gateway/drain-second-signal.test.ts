@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, oneRoute, sluice, startInProcess, tempDir, upstream, WORKERS_START_MS, WORKERS_TEST_MS, ONE_START_MS } from './helpers.js';
+import { cleanup, get, oneRoute, sluice, startInProcess, tempDir, upstream, WORKERS_START_MS, WORKERS_TEST_MS, ONE_START_MS } from './helpers.js';
 import { rawSocket } from './raw-client.js';
 
 afterEach(cleanup);
@@ -46,6 +46,8 @@ async function cliSecondSignal(workers: boolean): Promise<void> {
   expect(ended, `still running 60 s after the second SIGTERM (drain.timeout 10m); stdout:\n${gw.lines.join('\n')}`).toBe(true);
   // The cut requests' connections end with the process (nothing was answered: the upstream may be working on them).
   for (const h of held) expect(await settles(h.closed, 10_000)).toBe(true);
+  // Workers that exit after their drain did not die: no 'worker died while draining' line.
+  expect(gw.lines.filter((l) => l.includes('worker died while draining'))).toEqual([]);
 }
 
 describe('a second signal while draining', () => {
@@ -71,5 +73,26 @@ describe('a second signal while draining', () => {
 
   it('sluice gateway --workers 2: a second SIGTERM to the primary ends every worker and the primary', { timeout: WORKERS_TEST_MS }, async () => {
     await cliSecondSignal(true);
+  });
+});
+
+describe('a worker that dies during the drain', () => {
+  // "Nothing admitted is dropped silently: it completes, or its cut is logged." A worker killed
+  // (OOM killer, SIGKILL) while the primary drains takes its in-flight requests with it; until
+  // hostile-29 the primary said nothing of it (its 'worker died' line is skipped while draining).
+  it('is logged by the primary, with its signal', { timeout: WORKERS_TEST_MS }, async () => {
+    const up = await silentUpstream();
+    const file = join(tempDir(), 'sluice.yaml');
+    writeFileSync(file, `listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nserver: { workers: 2 }\ndrain: { timeout: 10m }\nupstreams: { app: { url: "${up.url}", timeout: 1h } }\nroutes: [{ path: / }]\n`);
+    const gw = sluice(['gateway', '--config', file]);
+    const listening = await gw.waitFor('listening', WORKERS_START_MS, 0, (l) => l['worker'] === undefined);
+    const st = JSON.parse((await get(`${String(listening['adminUrl'])}/status`)).body) as { workers: { pid: number }[] };
+    gw.child.kill('SIGTERM');
+    await gw.waitFor('draining', 30_000, 0, (l) => l['worker'] === undefined);
+    process.kill(st.workers[0]!.pid, 'SIGKILL');
+    const line = await gw.waitFor('worker died while draining: what it had in flight is cut', 30_000);
+    expect(line).toMatchObject({ worker: 0, signal: 'SIGKILL' });
+    gw.child.kill('SIGTERM'); // the second signal: the other worker's drain ends now
+    expect(await settles(gw.exited, 60_000)).toBe(true);
   });
 });
