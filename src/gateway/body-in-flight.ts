@@ -23,7 +23,6 @@
  * slot, a full gate would cut a slow reader (slow-readers.ts) for a slot the upload gave back at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Rejection } from '../core/types.js';
 import { readBody } from './body-reader.js';
 import type { BodyLimits, BodyOutcome, BodyRefusal, RequestBody } from './body-reader.js';
 import type { Hold } from './memory-budget.js';
@@ -34,9 +33,6 @@ export class BodyInFlight {
   /** Whether the request was put to its policy before its body was in. */
   asked = false;
   #waiter: ((outcome: BodyOutcome) => void) | undefined = undefined;
-
-  /** `refuseSlot`: answer a request whose slot, asked for again once its body was in, was refused. */
-  constructor(readonly refuseSlot: (r: Rejection) => void) {}
 
   /** The read ended. */
   settle(outcome: BodyOutcome): void {

@@ -15,7 +15,7 @@
  * at the 100) — and asks for a slot once its body is in, waiting in the queue like any
  * request; its rate-limit units stay spent. Sixty clients trickling bodies after a 100
  * Continue held every slot of a route before F15b (a well-behaved client there: 0.8/s). Refused then (the capacity filled while it
- * uploaded), it gets the concurrency gate's 503. So with the further gates (a breaker): a
+ * uploaded), it gets the concurrency gate's 503, answered as any refusal by it (request-handler.ts laterSide). So with the further gates (a breaker): a
  * half-open breaker's probe held through an upload kept the breaker half-open, every other
  * request refused circuit_open, for as long as the client took to send nothing (bodyTimeout;
  * hostile-15) — it is given back too, and asked for again, before the slot, once the body is in.
@@ -77,8 +77,6 @@ export interface DeferredBody {
   readonly limits: BodyLimits;
   /** Answer a body refused while it is read (too large once chunked, too slow, no memory). */
   readonly refuse: (r: BodyRefusal) => void;
-  /** Answer a request whose slot, asked for again once its body was in, was refused. */
-  readonly refuseSlot: (r: Rejection) => void;
 }
 
 /**
@@ -91,6 +89,25 @@ export interface WaitingCount {
   leave(): void;
   refuseFull(): void;
 }
+
+/**
+ * The gateway's side of the gates a request asks once its body is in (request-handler.ts): its
+ * place among the waiting requests, and how that ask ends when it does not go on — each answered
+ * as the gateway answers the ask before the body: a gate's refusal as that gate's refusals are
+ * (`refused`), a gate that threw or whose wait failed with an error that is no refusal 500
+ * admission_failed (`failed`), a client that left while it waited counted so (`left`), or
+ * one gone before its ask (`gone`). Until expectlater a failure went unanswered (its client waited
+ * for its own timeout), a refusal had a rendering of its own, and a client that left went uncounted.
+ */
+export interface LaterSide extends WaitingCount {
+  refused(r: Rejection): void;
+  failed(err: unknown): void;
+  left(): void;
+  gone(): void;
+}
+
+/** How a later ask ended: its permits; a refusal; a failure; its client left while it waited, or was gone at the ask; or undefined, answered already (queue_full at the cap). */
+type AskEnd = readonly Permit[] | Rejection | { readonly failed: unknown } | 'left' | 'gone' | undefined;
 
 /** What a request is forwarded with: its body read, one to ask for once it may go on, or one still arriving (body-in-flight.ts). */
 export type BodySource = RequestBody | DeferredBody | BodyInFlight;
@@ -108,10 +125,10 @@ const continued = new WeakSet<ServerResponse>();
 export const bodyAfterContinue = (res: ServerResponse): boolean => awaiting.has(res) || (continued.has(res) && !res.req.complete);
 
 /** A deferred body for `res`'s request; its memory is given back with the response whatever happens. */
-export function deferredBody(res: ServerResponse, reserved: BodyReservation, limits: BodyLimits, refuse: (r: BodyRefusal) => void, refuseSlot: (r: Rejection) => void): DeferredBody {
+export function deferredBody(res: ServerResponse, reserved: BodyReservation, limits: BodyLimits, refuse: (r: BodyRefusal) => void): DeferredBody {
   res.once('close', () => reserved.hold.release());
   awaiting.add(res);
-  return { reserved, limits, refuse, refuseSlot };
+  return { reserved, limits, refuse };
 }
 
 /**
@@ -123,7 +140,8 @@ export function deferredBody(res: ServerResponse, reserved: BodyReservation, lim
  * it is in; so are the gates of `later` (decideBeforeWork: the concurrency gate, never asked
  * yet), with its context, even for a body in hand. A body refused while it is read (or whose
  * client leaves) releases what the permit still holds as `ignored`, and `go` is never called;
- * a deferred one's refusal is answered here, one in flight's by its reader.
+ * a deferred one's refusal is answered here, one in flight's by its reader. So does an ask of
+ * those gates that does not end in their permits, told to `side` (LaterSide).
  */
 export function withBody(
   req: IncomingMessage,
@@ -132,7 +150,7 @@ export function withBody(
   permit: HttpPermit | undefined,
   upload: readonly Gate[],
   later: LaterAsk | undefined,
-  waiting: WaitingCount,
+  side: LaterSide,
   go: (body: RequestBody, permit: HttpPermit | undefined) => void,
 ): void {
   const inHand = source instanceof BodyInFlight ? (source.outcome?.type === 'read' ? source.outcome.body : undefined) : 'reserved' in source ? undefined : source;
@@ -155,14 +173,11 @@ export function withBody(
       if (again.length === 0) return go(outcome.body, kept);
       // Only a gate whose permit was set aside is asked as the same request.
       const same = new Set(given.filter((p) => p instanceof GatePermit).map((p) => p.gate));
-      return admitAgain(res, again, same, later?.context ?? {}, waiting, [], (a) => {
-        if (a === undefined || 'reason' in a) {
-          settle();
-          kept?.release('ignored');
-          if (a !== undefined && 'refuseSlot' in source) source.refuseSlot(a);
-          return;
-        }
-        go(outcome.body, kept === undefined ? kept : sameOwner(kept, [...kept.permits, ...a]));
+      return admitAgain(res, again, same, later?.context ?? {}, side, [], (a) => {
+        if (Array.isArray(a)) return go(outcome.body, kept === undefined ? kept : sameOwner(kept, [...kept.permits, ...(a as readonly Permit[])]));
+        settle();
+        kept?.release('ignored');
+        endedWithout(a as Exclude<AskEnd, readonly Permit[]>, side);
       });
     }
     settle();
@@ -178,6 +193,16 @@ export function withBody(
   readBody(req, res, source.limits, read, source.reserved);
 }
 
+/** Tell `side` how a later ask ended without its permits (undefined: answered already). */
+function endedWithout(a: Exclude<AskEnd, readonly Permit[]>, side: LaterSide): void {
+  if (a === 'left') side.left();
+  else if (a === 'gone') side.gone();
+  else if (a !== undefined) {
+    if ('failed' in a) side.failed(a.failed);
+    else side.refused(a);
+  }
+}
+
 /** `permit`'s request, with `permits` (some set aside, or more granted): its end still tells its owner (afterRelease). */
 function sameOwner(permit: HttpPermit, permits: readonly Permit[]): HttpPermit {
   const p = new HttpPermit(permit.gate, permits, permit.allFacts, permit.classify);
@@ -188,8 +213,7 @@ function sameOwner(permit: HttpPermit, permits: readonly Permit[]): HttpPermit {
 /**
  * Permits of `gates` for `res`'s request, in order (`got`: those granted so far), waiting in
  * a gate's queue if it has one — counted in `waiting`, and refused there when it is full: all of
- * them, the first refusal (the others given back), or undefined when the client left first (or
- * was answered queue_full by `waiting`).
+ * them, or how the ask ended without them (AskEnd; the permits granted given back).
  */
 function admitAgain(
   res: ServerResponse,
@@ -198,7 +222,7 @@ function admitAgain(
   context: AdmissionContext,
   waiting: WaitingCount,
   got: readonly Permit[],
-  done: (a: readonly Permit[] | Rejection | undefined) => void,
+  done: (a: AskEnd) => void,
 ): void {
   if (got.length === gates.length) return done(got);
   // One granted as the same request (uncounted) is given back uncounted too.
@@ -209,25 +233,23 @@ function admitAgain(
   const controller = new AbortController();
   const onClose = (): void => controller.abort();
   res.once('close', onClose);
-  const settle = (a: Admission | undefined): void => {
+  // `waited`: it waited in a gate's queue (a client gone meanwhile left the queue).
+  const settle = (a: Admission | Exclude<AskEnd, readonly Permit[] | Rejection>, waited = false): void => {
     res.off('close', onClose);
-    if (a?.ok === true && res.destroyed) back(a);
-    if (a === undefined || res.destroyed) {
-      giveBack();
-      return done(undefined);
-    }
-    if (!a.ok) {
-      giveBack();
-      return done(a);
-    }
+    const admitted = a !== undefined && typeof a === 'object' && 'ok' in a && a.ok;
+    if (admitted && res.destroyed) back(a);
+    if (!admitted || res.destroyed) giveBack();
+    // A client gone is gone whatever the gate said (a refusal to it is written nowhere).
+    if (res.destroyed) return done(waited ? 'left' : 'gone');
+    if (!admitted) return done(a as Exclude<AskEnd, readonly Permit[]>);
     admitAgain(res, gates, same, context, waiting, [...got, a], done);
   };
   let a: Admission | Promise<Admission>;
   try {
     const gate = gates[got.length]!;
     a = gate.admit(same.has(gate.name) ? ({ ...context, signal: controller.signal, [ADMITTED_AGAIN]: true } as AdmissionContext) : { ...context, signal: controller.signal });
-  } catch {
-    return settle(undefined);
+  } catch (err) {
+    return settle({ failed: err });
   }
   if (!isPromise(a)) return settle(a);
   if (!waiting.enter()) {
@@ -240,11 +262,12 @@ function admitAgain(
   a.then(
     (got) => {
       waiting.leave();
-      settle(got);
+      settle(got, true);
     },
-    () => {
+    (err: unknown) => {
       waiting.leave();
-      settle(undefined);
+      // Aborted: its client left (the response's close); anything else is the gate's failure.
+      settle(controller.signal.aborted ? 'left' : { failed: err }, true);
     },
   );
 }

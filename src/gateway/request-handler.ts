@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPromise } from '../core/gate-base.js';
-import type { Gate, Rejection } from '../core/types.js';
+import type { Gate } from '../core/types.js';
 import type { HttpDecision, LaterAsk, Refused } from '../http/decision.js';
 import type { HttpPermit } from '../http/http-permit.js';
 import type { HeaderPair } from '../http/ratelimit-headers.js';
@@ -21,6 +21,7 @@ import { hasBody, reserveBody, unreadBodyCloses } from './body-reader.js';
 import { BodyInFlight, readThenAdmit } from './body-in-flight.js';
 import type { BodyLimits, BodyRefusal, RequestBody } from './body-reader.js';
 import { deferredBody, withBody } from './expect-continue.js';
+import type { LaterSide } from './expect-continue.js';
 import { resetBeforeForward } from './half-close.js';
 import type { BodySource } from './expect-continue.js';
 import { CLOSE, closeIfPipelined, closeUnread, waitingCount } from './waiting-count.js';
@@ -32,7 +33,7 @@ import type { PolicyInstance } from './policy-instance.js';
 import { forwardContext } from './forward-context.js';
 import { isCapacityRefusal, ratePauseMs } from './refusal-pacer.js';
 import { messageVerdict } from './message-checks.js';
-import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem, writeRejection } from './responses.js';
+import { ALLOWED_METHODS, lingerOnClose, withRetryAfter, writeProblem } from './responses.js';
 import { refusalHead } from './refusal-head.js';
 import { foreignScheme, hasUserinfo, ownAbsolute, reachedAt, USERINFO_TARGET } from './own-target.js';
 import { activePolicy, forwardRoute, shadowed, shadowWait } from './route-hooks.js';
@@ -113,25 +114,16 @@ export function handleRequest(state: HandlerState, req: IncomingMessage, res: Se
     // then is it told to send its body (hostile finding F15).
     const reserved = reserveBody(req, limits);
     if (reserved.type === 'refused') return refuseBody(state, route, res, reserved.refusal);
-    if (reserved.type === 'reserved') return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r), slotRefused(state, route, res)));
+    if (reserved.type === 'reserved') return admit(state, route, policy, req, res, path, deferredBody(res, reserved, limits, (r) => refuseBody(state, route, res, r)));
   }
   // A policy that may refuse decides a body still arriving without waiting for it (body-in-flight.ts);
   // its slot, if it has a concurrency limit, is asked for once the body is in (decideBeforeWork).
-  const early = policy !== undefined && !policy.rollout.shadow ? new BodyInFlight(slotRefused(state, route, res)) : undefined;
+  const early = policy !== undefined && !policy.rollout.shadow ? new BodyInFlight() : undefined;
   readThenAdmit(req, res, limits, early, {
     refused: (r) => refuseBody(state, route, res, r),
     gone: () => void state.counters.clientGone++,
     admit: (body) => admit(state, route, policy, req, res, path, body),
   });
-}
-
-/** Answer a request whose slot, asked for again once its body was in, was refused (expect-continue.ts). */
-function slotRefused(state: HandlerState, route: LiveRoute, res: ServerResponse): (r: Rejection) => void {
-  return (r) => {
-    state.counters.rejected++;
-    state.rejections.count(route.config.name, r.reason, 503);
-    writeRejection(res, r, GATEWAY_DEFAULTS.retryAfterS);
-  };
 }
 
 /** A request with an expectation other than 100-continue (node:http's 'checkExpectation'): 417, with its reason. */
@@ -164,8 +156,7 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     const beforeWork = !policy.rollout.shadow && (body instanceof BodyInFlight || 'reserved' in body);
     decision = beforeWork ? a.decideBeforeWork(req, res, route.admission, path) : a.decide(req, res, route.admission, path);
   } catch (err) {
-    state.admissionFailures.failed(route.config.name, err);
-    return writeProblem(res, 500, 'admission_failed', 'Admission failed.', closeUnread(state, body, res));
+    return admissionFailed(state, route, res, body, err);
   }
   if (!isPromise(decision)) return proceed(state, route, decision, req, res, body);
   if (policy.rollout.shadow) return shadowWait(route, decision, state, res, () => forwardWith(state, route, req, res, body, undefined));
@@ -194,10 +185,15 @@ function admit(state: HandlerState, route: LiveRoute, policy: PolicyInstance | u
     },
     (err: unknown) => {
       waiting.leave();
-      state.admissionFailures.failed(route.config.name, err);
-      writeProblem(res, 500, 'admission_failed', 'Admission failed.', closeUnread(state, body, res));
+      admissionFailed(state, route, res, body, err);
     },
   );
+}
+
+/** An admission that failed (a gate threw, or its wait failed with an error that is no refusal): counted with the route's, answered 500. */
+function admissionFailed(state: HandlerState, route: LiveRoute, res: ServerResponse, body: BodySource, err: unknown): void {
+  state.admissionFailures.failed(route.config.name, err);
+  writeProblem(res, 500, 'admission_failed', 'Admission failed.', closeUnread(state, body, res));
 }
 
 const badTarget: BadVerdict = { status: 400, reason: 'bad_target', detail: 'The request target is neither a path starting with / nor an absolute URL of this gateway.' };
@@ -273,10 +269,28 @@ function forwardWith(
   }
   // A body in hand (or none) is forwarded at once, without a continuation.
   if (!('reserved' in body) && !(body instanceof BodyInFlight) && later === undefined) return forwardRoute(route, req, res, body, permit, forwardContext(state, route), headers);
-  withBody(req, res, body, permit, uploadGates(route), later, waitingCount(state, route, req, res, undefined), (b, p) => {
+  withBody(req, res, body, permit, uploadGates(route), later, laterSide(state, route, req, res, body, permit), (b, p) => {
     if (countAdmitted) state.counters.admitted++;
     forwardRoute(route, req, res, b, p, forwardContext(state, route), headers);
   });
+}
+
+/**
+ * How the gates a request asks once its body is in (withBody) end without their permits: each
+ * answered as the ask before the body's would be — its refusal rendered by its policy as its
+ * own (HttpAdmission.laterRefusal) and answered through `refuse` (counters, Retry-After, drain,
+ * pacing, Connection: kept alive, its body read), its failure 500 admission_failed, and a client
+ * that left while it waited counted once, as one that left the queue.
+ */
+function laterSide(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined): LaterSide {
+  return {
+    ...waitingCount(state, route, req, res, body),
+    // Those gates are a policy's, asked for a request it admitted: its permit is there.
+    refused: (r) => refuse(state, route, route.policy!.admission.laterRefusal(r, permit!), res, body),
+    failed: (err) => admissionFailed(state, route, res, body, err),
+    left: () => void state.counters.leftQueue++,
+    gone: () => void state.counters.clientGone++,
+  };
 }
 
 /** Per route, the gates whose permits a request gives back while it uploads after 100 Continue (expect-continue.ts). */

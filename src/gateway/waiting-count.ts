@@ -20,7 +20,7 @@ import type { LiveRoute } from './route-table.js';
  * httpAllowHalfOpen). Only a reset (the socket's close) ends the wait: the response's close
  * aborts it. Requests pipelined behind it must not hide that reset: the connection is read (pipeline-limit.ts).
  */
-export function waitingCount(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource | undefined): WaitingCount {
+export function waitingCount(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource): WaitingCount {
   const socket = req.socket;
   // Counted under the name it entered with: a reload that renames or drops the policy meanwhile leaves the count whole.
   const policy = route.policy?.name;
@@ -45,12 +45,17 @@ export function waitingCount(state: HandlerState, route: LiveRoute, req: Incomin
   };
 }
 
-/** 503 queue_full, counted; `body` undefined: one read whole since its ask, its connection closed after the answer. */
-export function queueFull(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource | undefined): void {
+/**
+ * 503 queue_full, counted. Its connection closes only when the answer leaves part of the body
+ * unread (closeUnread); a body read whole — the first ask's of a body in hand, or any slot asked
+ * for once the body is in — keeps it alive, as every refusal of a request read whole does (until
+ * expectlater the slot's ask closed it, the first ask's did not).
+ */
+export function queueFull(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource): void {
   state.counters.rejected++;
   state.rejections.count(route.config.name, 'queue_full', 503);
   closeIfPipelined(state, res);
-  const close = body === undefined ? CLOSE : closeUnread(state, body, res);
+  const close = closeUnread(state, body, res);
   writeProblem(res, 503, 'queue_full', 'The gateway has as many requests waiting as it may hold.', { 'Retry-After': String(GATEWAY_DEFAULTS.retryAfterS), ...close });
   // A connection closing after its answer is not paused: it lingers, read and dropped (responses.ts).
   if (close !== CLOSE) state.pacer.refused(req.socket, GATEWAY_DEFAULTS.retryAfterS * 1000, state.table.trusted);

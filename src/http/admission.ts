@@ -131,6 +131,19 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
     return this.#decide(req, res, route, path, true, true);
   }
 
+  /**
+   * The answer to a request admitted by `decideBeforeWork` whose `later` ask — once its work could
+   * start — was refused by one of those gates (`rejection`: the capacity filled meanwhile, a
+   * breaker opened): rendered as this policy renders a refusal of its own chain, with the status,
+   * problem+json body, Retry-After and RateLimit headers (of the units `permit`, the decision's,
+   * spent) that `decide` gives a request refused by that gate after the rate limits admitted it.
+   * Until expectlater a caller had to render it by hand (a bare 503).
+   */
+  laterRefusal(rejection: Rejection, permit: HttpPermit): Refused {
+    const refusedFacts = rejection.facts;
+    return this.#refused(rejection, refusedFacts === undefined ? permit.allFacts : [...permit.allFacts, refusedFacts], refusedFacts);
+  }
+
   #decide(req: R, res: HttpResponseLike, route: RouteAdmission | undefined, path: string | undefined, callerOwns: boolean, beforeWork = false): HttpDecision | Promise<HttpDecision> {
     const o = this.#o;
     if (route?.exempt === true) return EXEMPT;

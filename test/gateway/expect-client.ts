@@ -53,6 +53,11 @@ export class ExpectClient {
   close(): void {
     this.#socket.destroy();
   }
+
+  /** Close with a reset (RST), as a client that crashed or gave up does. */
+  reset(): void {
+    this.#socket.resetAndDestroy();
+  }
 }
 
 export const head = (headers: string): string => `POST /x HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n${headers}\r\n`;

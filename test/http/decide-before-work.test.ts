@@ -228,3 +228,24 @@ describe('HttpAdmission.decideBeforeWork: unhappy paths', () => {
     expect(policy.concurrency!.stats()).toMatchObject({ inFlight: 0, queued: 0 });
   });
 });
+
+describe('HttpAdmission.laterRefusal: a refusal of the `later` ask, rendered by the policy', () => {
+  it('as `decide` renders the same gate refusing after the rate limits: status, problem, Retry-After, RateLimit headers', () => {
+    const clock = new VirtualClock();
+    const policy = new HttpAdmission<Req>({ clock, rateLimits: [{ algorithm: 'token-bucket', rate: 1, burst: 5, name: 'uploads' }], concurrency: { limit: 1, maxQueue: 0 } });
+    const upload = admitted(policy.decideBeforeWork(req(), new FakeRes()));
+    // The capacity fills while the upload comes; once its body is in, its slot is refused.
+    const holder = admitted(policy.decide(req(), new FakeRes()));
+    const r = upload.later!.gates[0]!.admit(upload.later!.context);
+    if (r instanceof Promise || r.ok) throw new Error('expected a refusal');
+    const later = policy.laterRefusal(r, upload.permit);
+    const chain = now(policy.decide(req(), new FakeRes()));
+    if (chain.type !== 'rejected') throw new Error('expected a refusal');
+    const names = (h: readonly (readonly [string, string])[]): string[] => h.map(([n]) => n);
+    expect([later.status, later.problem.reason, names(later.headers)]).toEqual([chain.status, chain.problem.reason, names(chain.headers)]);
+    expect(names(later.headers)).toEqual(expect.arrayContaining(['RateLimit', 'Retry-After', 'Content-Type']));
+    expect(JSON.parse(later.body)).toMatchObject({ status: 503, reason: 'concurrency' });
+    holder.permit.release();
+    upload.permit.release('ignored');
+  });
+});
