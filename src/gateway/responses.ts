@@ -7,9 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BadRequestReason } from './bad-requests.js';
-import type { Rejection } from '../core/types.js';
-import { PROBLEM_CONTENT_TYPE, problem, statusOf } from '../http/problem.js';
-import { deltaSeconds } from '../http/ratelimit-headers.js';
+import { PROBLEM_CONTENT_TYPE } from '../http/problem.js';
 import { STATUS_CODES } from 'node:http';
 
 /** Methods the gateway proxies (the Allow of its 405s and of `OPTIONS *`). */
@@ -100,15 +98,6 @@ export function lingerAfterEnd(socket: Duplex, lingerMs = LINGER_MS): void {
   socket.on('error', () => socket.destroy());
   socket.once('close', () => clearTimeout(timer));
   socket.resume();
-}
-
-/** A gate's refusal outside a policy's decision (expect-continue.ts): its status, Retry-After and problem+json, as sluice/http renders one. */
-export function writeRejection(res: ServerResponse, r: Rejection, fallbackRetryS: number): void {
-  if (res.headersSent) return;
-  const retryS = Math.max(1, Number.isFinite(r.retryAfterMs) ? deltaSeconds(r.retryAfterMs) : fallbackRetryS);
-  const body = JSON.stringify(problem(r.reason, [], retryS));
-  res.writeHead(statusOf(r.reason), ['Retry-After', String(retryS), 'Content-Type', PROBLEM_CONTENT_TYPE, 'Content-Length', String(Buffer.byteLength(body))]);
-  res.end(body);
 }
 
 /**
