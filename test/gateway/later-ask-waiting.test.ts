@@ -37,6 +37,21 @@ async function slotHeld(queueTimeout = '20s'): Promise<{ up: Awaited<ReturnType<
 
 const gate = (gw: Gateway): { queued: number; inFlight?: number } => gw.status().policies[0]!.gates[0]!;
 
+/** Once its ask waits, `reset` its client: out of the queue at once, counted once as leftQueue, never forwarded. */
+async function resetWhileWaiting(up: Awaited<ReturnType<typeof holdingUpstream>>, gw: Gateway, holder: ReturnType<typeof get>, reset: () => void): Promise<void> {
+  expect(await within(10_000, () => gate(gw).queued === 1 && gw.status().queued === 1)).toBe(true);
+  reset();
+  expect(await within(10_000, () => gate(gw).queued === 0 && gw.status().queued === 0)).toBe(true);
+  // Before expectlater: 'expected false to be true' — it left the queue uncounted (leftQueue 0).
+  expect(await within(10_000, () => gw.status().counters.leftQueue === 1)).toBe(true);
+  up.release();
+  expect((await holder).status).toBe(200);
+  await sleep(100);
+  expect(gw.status().counters).toMatchObject({ leftQueue: 1, clientGone: 0, admitted: 1, rejected: 0 });
+  expect(gate(gw).inFlight).toBe(0);
+  expect(up.seen).toEqual(['GET /hold 0']);
+}
+
 describe('a client whose slot, asked for once its body is in, waits', () => {
   it('Expect: 100-continue, reset while it waits: out of the queue at once, counted once as leftQueue, never forwarded', async () => {
     const { up, gw, holder } = await slotHeld();
@@ -44,17 +59,7 @@ describe('a client whose slot, asked for once its body is in, waits', () => {
     c.write(head('Content-Length: 5\r\n'));
     await c.until((t) => t.includes('100 Continue'));
     c.write('hello');
-    expect(await within(10_000, () => gate(gw).queued === 1 && gw.status().queued === 1)).toBe(true);
-    c.reset();
-    expect(await within(10_000, () => gate(gw).queued === 0 && gw.status().queued === 0)).toBe(true);
-    // Before expectlater: 'expected false to be true' — it left the queue uncounted (leftQueue 0).
-    expect(await within(10_000, () => gw.status().counters.leftQueue === 1)).toBe(true);
-    up.release();
-    expect((await holder).status).toBe(200);
-    await sleep(100);
-    expect(gw.status().counters).toMatchObject({ leftQueue: 1, clientGone: 0, admitted: 1, rejected: 0 });
-    expect(gate(gw).inFlight).toBe(0);
-    expect(up.seen).toEqual(['GET /hold 0']);
+    await resetWhileWaiting(up, gw, holder, () => c.reset());
   }, 30_000);
 
   it('a body that came after its head, reset while it waits: the same', async () => {
@@ -64,16 +69,7 @@ describe('a client whose slot, asked for once its body is in, waits', () => {
     expect(await within(10_000, () => gw.status().counters.requests === 2)).toBe(true);
     await sleep(50);
     socket.write('hello');
-    expect(await within(10_000, () => gate(gw).queued === 1 && gw.status().queued === 1)).toBe(true);
-    socket.resetAndDestroy();
-    expect(await within(10_000, () => gate(gw).queued === 0 && gw.status().queued === 0)).toBe(true);
-    // Before expectlater: 'expected false to be true' — leftQueue stayed 0.
-    expect(await within(10_000, () => gw.status().counters.leftQueue === 1)).toBe(true);
-    up.release();
-    expect((await holder).status).toBe(200);
-    await sleep(100);
-    expect(gw.status().counters).toMatchObject({ leftQueue: 1, clientGone: 0, admitted: 1, rejected: 0 });
-    expect(up.seen).toEqual(['GET /hold 0']);
+    await resetWhileWaiting(up, gw, holder, () => socket.resetAndDestroy());
   }, 30_000);
 
   it('a request pipelined behind it (one that needs no slot) is served after it, in order', async () => {
