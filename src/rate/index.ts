@@ -25,4 +25,5 @@ export type { AnyRateAlgorithm } from './algorithms.js';
 export type { RateAlgorithm, RateDecision } from './algorithm.js';
 export type { RateStore, RateThen } from './store.js';
 export { MemoryStore, MEMORY_STORE_DEFAULTS } from './memory-store.js';
+export { MAX_HELD_KEY_LENGTH } from './held-key.js';
 export type { MemoryStoreOptions } from './memory-store.js';

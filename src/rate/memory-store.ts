@@ -25,6 +25,9 @@
  *   unmetered and not stored, with the floor's Retry-After; counted in `keysRefused`.
  * Floors are kept for at most MAX_FLOORS policies at once; a new key whose eviction would need
  * one more (a table holding keys of more live policies than that) is refused `full` too.
+ *
+ * A key longer than MAX_HELD_KEY_LENGTH (1024) is held under its SHA-256 (held-key.ts), by every
+ * method alike: a caller's key of any length costs at most about a kilobyte while it is held.
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
@@ -33,6 +36,7 @@ import type { HeapNode } from '../core/indexed-heap.js';
 import { optInt, optNumber } from '../core/options.js';
 import type { RateDecision } from './algorithm.js';
 import { algorithmOf } from './algorithms.js';
+import { heldKey } from './held-key.js';
 import type { RatePolicy } from './policy.js';
 import type { RateStore } from './store.js';
 
@@ -64,6 +68,7 @@ const KEYS = optionKeys<MemoryStoreOptions>({ maxKeys: true, minTurnoverMs: true
 interface Entry extends HeapNode {
   /** Heap key: at or before `idleAt` (see above). */
   at: number;
+  /** The caller's key as held (heldKey: hashed past MAX_HELD_KEY_LENGTH). */
   readonly key: string;
   /** From then on the state is exactly a fresh one: forgetting it changes no decision. */
   idleAt: number;
@@ -125,9 +130,10 @@ export class MemoryStore implements RateStore {
     return this.#floors.size;
   }
 
-  consume(key: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): RateDecision {
+  consume(callerKey: string, policy: RatePolicy, cost: number, now: number, maxDelayMs: number): RateDecision {
     const algo = algorithmOf(policy);
     this.#tend(now);
+    const key = heldKey(callerKey);
     const e = this.#map.get(key);
     if (e !== undefined && algo.isState(e.state)) {
       const d = algo.step(e.state, policy, cost, now, maxDelayMs);
@@ -173,7 +179,7 @@ export class MemoryStore implements RateStore {
 
   refund(key: string, policy: RatePolicy, cost: number, now: number): void {
     const algo = algorithmOf(policy);
-    const e = this.#map.get(key);
+    const e = this.#map.get(heldKey(key));
     if (e === undefined || !algo.isState(e.state)) return;
     algo.refund(e.state, policy, cost, now);
     this.#written(e, algo.idleAt(e.state, policy), algo.rank(e.state, policy));
@@ -182,7 +188,7 @@ export class MemoryStore implements RateStore {
   /** Units available now for `key` under `policy` (what its policy's floor leaves, or the full capacity, for a key not held). Does not count as a use. */
   available(key: string, policy: RatePolicy, now: number): number {
     const algo = algorithmOf(policy);
-    const s = this.#map.get(key)?.state;
+    const s = this.#map.get(heldKey(key))?.state;
     if (s !== undefined && algo.isState(s)) return algo.available(s, policy, now);
     const floor = this.#floors.size > 0 ? this.#floorOf(policy, now) : undefined;
     return algo.available(floor === undefined ? algo.fresh(policy, now) : floor.state, policy, now);
@@ -190,7 +196,7 @@ export class MemoryStore implements RateStore {
 
   /** Forget a key: it is then as any key not held (fresh, or its policy's floor while one is live). */
   delete(key: string): boolean {
-    const e = this.#map.get(key);
+    const e = this.#map.get(heldKey(key));
     if (e === undefined) return false;
     this.#remove(e);
     return true;
