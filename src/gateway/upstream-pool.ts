@@ -20,7 +20,8 @@
  * one); the most recently freed connection is taken first, so the idle ones are the ones left
  * to time out, and a connection closed so is opened again (the same Client) when next needed.
  */
-import type { Client, Dispatcher } from 'undici';
+import type { buildConnector, Client, Dispatcher } from 'undici';
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { undici } from './peers.js';
 import { mayResend, OnConnection, Trip } from './upstream-trip.js';
@@ -72,6 +73,8 @@ export class UpstreamPool implements TripPool {
   readonly #served = new WeakMap<Client, number>();
   /** When each client's last request ended (performance.now()): how long its connection then sat idle. */
   readonly #freedAt = new WeakMap<Client, number>();
+  /** Each client's socket while it is being opened (its connector's), for cutConnect(). */
+  readonly #opening = new WeakMap<Client, Socket>();
   #drainQueued = false;
   /** Clients retired and not yet replaced: a request takes a new client for each, not an idle one (retire()). */
   #fresh = 0;
@@ -239,15 +242,35 @@ export class UpstreamPool implements TripPool {
     return this.#idle.pop();
   }
 
+  /**
+   * Cut `client`'s connect under way (a request's deadline passed while its connection was being
+   * opened: OnConnection.timeOut): its socket is destroyed with `err`, which undici reports as the
+   * connect's failure to the request on it (whose deadline it is: no other waits on the client).
+   * False: no connect is under way (the connection is open, or the connector gave no socket).
+   */
+  cutConnect(client: Client, err: Error): boolean {
+    const socket = this.#opening.get(client);
+    if (socket === undefined || socket.destroyed) return false;
+    socket.destroy(err);
+    return true;
+  }
+
   #open(): Client {
-    const client = new (undici().Client)(this.#origin, {
-      pipelining: 1,
-      headersTimeout: this.#options.headersTimeout,
-      bodyTimeout: this.#options.bodyTimeout,
-      // A connect that never completes (SYNs dropped: a host gone, a full accept queue) held the
-      // slot for undici's 10 s whatever the upstream's timeout said (hostile-27).
-      connectTimeout: Math.min(this.#options.headersTimeout, CONNECT_TIMEOUT_MS),
-    });
+    // A connect that never completes (SYNs dropped: a host gone, a full accept queue) held the
+    // slot for undici's 10 s whatever the upstream's timeout said (hostile-27): its own timeout is
+    // the upstream's, a backstop to the request's deadline, which cuts it (cutConnect).
+    const connector = undici().buildConnector({ timeout: Math.min(this.#options.headersTimeout, CONNECT_TIMEOUT_MS) });
+    const connect = (opts: buildConnector.Options, callback: buildConnector.Callback): unknown => {
+      // undici's connector returns the socket it opens (its type says void): kept while it opens.
+      const socket: unknown = connector(opts, callback);
+      if (socket instanceof Socket) {
+        this.#opening.set(client, socket);
+        const opened = (): void => void (this.#opening.get(client) === socket && this.#opening.delete(client));
+        socket.once('connect', opened).once('close', opened);
+      }
+      return socket;
+    };
+    const client: Client = new (undici().Client)(this.#origin, { pipelining: 1, headersTimeout: this.#options.headersTimeout, bodyTimeout: this.#options.bodyTimeout, connect });
     client.on('connect', () => {
       this.#connected++;
       this.#served.set(client, 0);

@@ -9,7 +9,7 @@
  * none for a wait in the pool — so an upstream slow to accept and slow to answer was waited for
  * up to twice `timeout`. undici's own timers stay (its connect timeout, its headers timer from
  * the write): they start later and run no shorter, so they are a backstop that this one precedes
- * — but for a connect under way, which only its own timeout ends (OnConnection.timeOut).
+ * — a connect under way included, which the deadline cuts (OnConnection.timeOut).
  * The deadline is stall-aware, as undici's fast timer was: run late after a stall of the loop, its
  * verdict waits until the sockets are read, so a head that came during the stall is taken, not
  * timed out. Put off to the next timers phase, not to setImmediate as core/stall-aware.ts does:
@@ -63,6 +63,8 @@ export interface TripPool {
   freed(client: Client): void;
   /** `client`'s request was aborted, its connection closed: the client is dropped, never connected again. */
   retire(client: Client): void;
+  /** Cut `client`'s connect under way with `err` (undici fails the request on it with it); false: none is under way. */
+  cutConnect(client: Client, err: Error): boolean;
   /** Send `on`'s request once more, on a new connection, after `err`; false: it is not to be. */
   sendAgain(on: OnConnection, err: Error & { code?: string }): boolean;
   /** A trip still waiting for a connection ran out of time: out of the queue. */
@@ -152,16 +154,20 @@ export class OnConnection implements Dispatcher.DispatchHandler {
 
   /**
    * The trip's deadline passed: a request being written (or written) is aborted, its connection
-   * closed, and the handler hears the error. One whose connection is still being opened is
-   * aborted when it opens (onConnect), or fails with the connect's own timeout (`timeout` from
-   * the connect's start, set on the client: at most CONNECT_TIMEOUT_MS), whichever comes first:
-   * ended now, its slot would let in a request that opened another connection beside the one
-   * still opening (c6dad07), and undici has no way to drop a connect under way.
+   * closed, and the handler hears the error. One whose connection is still being opened has that
+   * connect cut (its socket destroyed: the pool's connector keeps it), and undici fails the
+   * request with `err`: the whole trip is within `timeout`, and nothing goes on opening for a
+   * request already answered. Until session 29 undici could not be made to drop a connect under
+   * way, and such a request waited for the connect's own timeout (`timeout` from the connect's
+   * start): up to twice `timeout` for one that had waited for a free connection
+   * (test/gateway/upstream-connect-deadline.test.ts). One whose connection is open and not yet
+   * written to (undici's check of an idle socket, a loop turn) is aborted at onConnect.
    */
   timeOut(err: Error): void {
     if (this.#over) return;
     if (this.#abort !== undefined) return this.#abort(err);
     this.#expired = err;
+    this.trip.pool.cutConnect(this.client, err);
   }
 
   /**
