@@ -104,7 +104,11 @@ describe('slow uploaders', () => {
     const up = await app();
     const gw = await start(up.url);
     const slow = raw(gw.url);
-    slow.socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
+    slow.socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nx');
+    // Its head decided (held as its bytes arrive) before anyone else asks: decided while the only
+    // slot served another, with no queue, an upload is refused 503 at once (ce3c31d, decided before
+    // its body) — which the fresh-clone CI beside a hog saw when a GET's connection won the race.
+    expect(await withinEvery50(10_000, async () => (await status(gw.adminUrl)).memory.bodies.used === 1)).toBe(true);
     const drip = setInterval(() => !slow.isClosed() && slow.socket.write('x'), 1000);
     onCleanup(async () => clearInterval(drip));
     // While it uploads, the only slot serves everyone else.
