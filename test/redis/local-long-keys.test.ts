@@ -4,32 +4,13 @@
 // an outage kept a megabyte each in the local share (up to its 100,000 keys), and in the record
 // of reservations a refund may give back. No Redis needed: the store connects to a port nothing
 // listens on, and starts in its failure mode.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heapAfterGc, hugeKey, MB } from '../heap.js';
 import { ratePolicy } from '../../src/rate/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { freePort } from './servers.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
 const KEYS = 48;
-const MB = 1024 * 1024;
-
-/** Heap in use after two full collections. */
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
-
-/** A distinct 1 MB key (a flat string, one byte per character). */
-function hugeKey(i: number): string {
-  const s = `key:${i}:${'x'.repeat(MB)}`;
-  // Flatten it (a Map would flatten it anyway): its size is what the store would hold.
-  return JSON.parse(JSON.stringify(s)) as string;
-}
 
 describe("the 'local' failure mode and long keys", () => {
   let store: RedisStore | undefined;
