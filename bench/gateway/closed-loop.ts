@@ -8,11 +8,13 @@
  * wrk's connections (accept-queue.ts): before, a probe's connection waits in the kernel's
  * accept queue behind wrk's own connection storm, which is not what it is there to measure.
  */
-import { request } from 'node:http';
 import type { ServerChild } from '../../src/demo/server-child.js';
 import { UNLIMITED_PATH } from './contenders.js';
 import type { Running } from './contenders.js';
 import { whenAccepted } from './accept-queue.js';
+import { countBetween, countCodes, onsetFacts, windowFacts } from './closed-window.js';
+import type { OnsetFacts } from './closed-window.js';
+import { p99, probe } from './probe.js';
 import { settleUpstream } from './measure.js';
 import { machineBusyPct, machineTicks, ProcSampler } from './proc-sampler.js';
 import { runWrk } from './wrk.js';
@@ -72,9 +74,14 @@ export interface ClosedRow {
   readonly slots?: SlotSamples;
   /** What the upstream finished in each whole second from wrk's start, and per second after the first ONSET_S (the connections' arrival): served-seconds.ts. */
   readonly served?: ServedSeconds;
+  /**
+   * What wrk got in the seconds before the row's window (its connections' arrival: closed-window.ts);
+   * absent in records from before the row left its onset out (their figures hold it).
+   */
+  readonly onset?: OnsetFacts;
 }
 
-/** The seconds of a closed-loop row in which wrk's connections arrive and are refused a first time (served-seconds.ts). */
+/** The seconds wrk runs before a closed-loop row's window: its connections arrive and are refused a first time (closed-window.ts). */
 export const ONSET_S = 2;
 
 /** /status `paused` counters over a row, per second: how refused connections came back. */
@@ -131,51 +138,7 @@ export interface RateRow extends ArrivalFacts {
   readonly pauses: number;
 }
 
-/** A fresh connection every `everyMs` once `start` resolves: the status and latency of each answer. */
-function probe(url: string, everyMs: number, start: Promise<unknown>): { stop: () => Promise<{ refusals: number[] }> } {
-  const refusals: number[] = [];
-  const pending = new Set<Promise<void>>();
-  const u = new URL(url);
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const started = start.then(() => {
-    if (!stopped) timer = setInterval(send, everyMs);
-  });
-  const send = (): void => {
-    const t0 = performance.now();
-    const p = new Promise<void>((resolve) => {
-      const req = request({ host: u.hostname, port: u.port, path: '/probe', agent: false, timeout: 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 503 || res.statusCode === 429) refusals.push(performance.now() - t0);
-          resolve();
-        });
-      });
-      req.on('error', () => resolve());
-      req.on('timeout', () => req.destroy());
-      req.end();
-    });
-    pending.add(p);
-    void p.then(() => pending.delete(p));
-  };
-  return {
-    stop: async () => {
-      stopped = true;
-      await started;
-      clearInterval(timer);
-      await Promise.all(pending);
-      return { refusals };
-    },
-  };
-}
-
-function p99(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!;
-}
-
-const sum = (r: WrkResult, pred: (status: number) => boolean): number => Object.entries(r.codes).reduce((n, [k, v]) => n + (pred(Number(k)) ? v : 0), 0);
+const sum = (r: WrkResult, pred: (status: number) => boolean): number => countCodes(r.codes, pred);
 
 export interface ClosedOptions {
   readonly wrk: string;
@@ -183,38 +146,58 @@ export interface ClosedOptions {
   readonly contender: string;
   readonly upstream: ServerChild;
   readonly connections: number;
+  /** The row's window, after the onset. */
   readonly seconds: number;
+  /** Seconds wrk runs before the window (its connections' arrival), not counted in the row. @default ONSET_S */
+  readonly onsetS?: number;
 }
 
+/**
+ * wrk for `onsetS` + `seconds`: the row's goodput, refusals, Retry-After share, CPU, machine CPU,
+ * pacer rates and the upstream's served per second are the window's (the steady state), what wrk
+ * got during the onset is reported beside them (closed-window.ts). wrk's p99, the probe, the
+ * permits' sampling and the upstream's peak and mean in service cover the whole run.
+ */
 export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
+  const onsetS = o.onsetS ?? ONSET_S;
   await settleUpstream(o.upstream);
   const sampler = o.running.pid === undefined ? undefined : new ProcSampler(o.running.pid);
   await o.upstream.request('open');
-  sampler?.open();
-  const machineFrom = machineTicks();
-  const pacerFrom = await pacerCounts(o.running.adminUrl);
-  // The probe waits for wrk's connections to be accepted, at most half the row.
+  // The probe waits for wrk's connections to be accepted, at most half the run.
   const wrkStart = performance.now();
-  const accepted = whenAccepted(Number(new URL(o.running.url).port), o.connections, (o.seconds * 1000) / 2).then((w) => ({ ...w, fromS: (performance.now() - wrkStart) / 1000 }));
+  const accepted = whenAccepted(Number(new URL(o.running.url).port), o.connections, ((onsetS + o.seconds) * 1000) / 2).then((w) => ({ ...w, fromS: (performance.now() - wrkStart) / 1000 }));
   const probing = probe(o.running.url, 100, accepted);
   const slotting = sampleSlots(o.running.adminUrl);
   const wrkStartMono = Number(process.hrtime.bigint()) / 1e6; // the upstream's clock (CLOCK_MONOTONIC)
-  const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: o.seconds, threads: 2, timeoutS: 5 });
+  // The window opens for this process's readings when wrk's script starts counting it apart.
+  let windowStartMono = wrkStartMono + onsetS * 1000;
+  const opening = new Promise<{ machineFrom: ReturnType<typeof machineTicks>; pacerFrom: PacerCounts | undefined }>((resolve) => {
+    setTimeout(() => {
+      windowStartMono = Number(process.hrtime.bigint()) / 1e6;
+      sampler?.open();
+      const machineFrom = machineTicks();
+      void pacerCounts(o.running.adminUrl).then((pacerFrom) => resolve({ machineFrom, pacerFrom }));
+    }, onsetS * 1000);
+  });
+  const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: onsetS + o.seconds, threads: 2, timeoutS: 5, fromS: onsetS });
+  const { machineFrom, pacerFrom } = await opening;
+  const w = windowFacts(r);
   const slots = await slotting.stop();
-  const pacer = pacerRates(pacerFrom, await pacerCounts(o.running.adminUrl), r.seconds);
+  const pacer = pacerRates(pacerFrom, await pacerCounts(o.running.adminUrl), w.seconds);
   const { refusals } = await probing.stop();
   const probeStart = await accepted;
   const proc = sampler?.close();
   const machineCpuPct = machineBusyPct(machineFrom, machineTicks());
   const up = await o.upstream.request('close');
-  const refused = sum(r, (s) => s === 429 || s === 503);
+  const departures = up.upstream?.departures;
+  const onset = onsetFacts(r);
   return {
     contender: o.contender,
     connections: o.connections,
-    seconds: r.seconds,
-    goodput: sum(r, (s) => s >= 200 && s < 300) / r.seconds,
-    refusedPerS: refused / r.seconds,
-    retryAfterShare: refused === 0 ? NaN : r.retryAfter / refused,
+    seconds: w.seconds,
+    goodput: w.good / w.seconds,
+    refusedPerS: w.refused / w.seconds,
+    retryAfterShare: w.refused === 0 ? NaN : w.retryAfter / w.refused,
     p99: r.p99,
     probeRefusalP99: p99(refusals),
     probeRefusals: refusals.length,
@@ -222,19 +205,25 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
     probeAfterAccept: probeStart.accepted,
     errors: r.errors.connect + r.errors.read + r.errors.write,
     timeouts: r.errors.timeout,
-    other: sum(r, (s) => !(s >= 200 && s < 300) && s !== 429 && s !== 503),
+    other: w.other,
     cpuPct: proc === undefined ? NaN : (proc.cpuMs / proc.wallMs) * 100,
     cpuPctByProcess: proc === undefined ? [] : proc.cpuMsByProcess.map((ms) => (ms / proc.wallMs) * 100),
-    cpuUsPerAnswer: proc === undefined || r.requests === 0 ? NaN : (proc.cpuMs * 1000) / r.requests,
+    cpuUsPerAnswer: proc === undefined || w.requests === 0 ? NaN : (proc.cpuMs * 1000) / w.requests,
     machineCpuPct,
     upstreamCpuPct: up.process === undefined ? NaN : (up.process.cpuMs / up.process.wallMs) * 100,
     rssPeakMb: proc === undefined || proc.rssSeriesMb.length === 0 ? NaN : Math.max(...proc.rssSeriesMb),
-    upstreamServedPerS: up.upstream === undefined || up.process === undefined ? NaN : up.upstream.served / (up.process.wallMs / 1000),
+    upstreamServedPerS:
+      departures !== undefined && r.window !== undefined
+        ? countBetween(departures, windowStartMono, windowStartMono + w.seconds * 1000) / w.seconds
+        : up.upstream === undefined || up.process === undefined
+          ? NaN
+          : up.upstream.served / (up.process.wallMs / 1000),
     upstreamPeakInFlight: up.upstream?.peakInFlight ?? NaN,
     upstreamMeanInService: up.upstream?.meanInService ?? NaN,
     ...(pacer === undefined ? {} : { pacer }),
     ...(slots === undefined ? {} : { slots }),
-    ...(up.upstream?.departures === undefined ? {} : { served: servedSeconds(up.upstream.departures, wrkStartMono, r.seconds, ONSET_S) }),
+    ...(departures === undefined ? {} : { served: servedSeconds(departures, wrkStartMono, r.seconds, onsetS) }),
+    ...(onset === undefined ? {} : { onset }),
   };
 }
 

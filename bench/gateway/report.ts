@@ -98,13 +98,14 @@ function probeFrom(r: ClosedRow): string {
 export function closedTable(rows: readonly ClosedRow[], capacity: number): Table {
   return {
     title: 'Closed loop (wrk: every connection re-sends as soon as it is answered, 503 included)',
-    columns: ['contender', 'connections', 'goodput/s', '% of capacity', 'refused/s', 'Retry-After', 'probe refusal p99 ms', 'p99 ms (all answers)', 'errors', 'timeouts', 'CPU %', 'CPU % per process', 'CPU µs per answer', 'upstream CPU %', 'machine CPU %', 'RSS MB peak', 'upstream peak in-flight', 'upstream mean in service'],
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    columns: ['contender', 'connections', 'goodput/s', '% of capacity', 'onset goodput/s (s)', 'refused/s', 'Retry-After', 'probe refusal p99 ms', 'p99 ms (all answers)', 'errors', 'timeouts', 'CPU %', 'CPU % per process', 'CPU µs per answer', 'upstream CPU %', 'machine CPU %', 'RSS MB peak', 'upstream peak in-flight', 'upstream mean in service'],
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: rows.map((r) => [
       r.contender,
       f0(r.connections),
       f0(r.goodput),
       pct(r.goodput / capacity),
+      r.onset === undefined ? '—' : `${f0(r.onset.goodput)} (${f1(r.onset.seconds)})`,
       f0(r.refusedPerS),
       Number.isNaN(r.retryAfterShare) ? '—' : pct(r.retryAfterShare),
       `${f1(r.probeRefusalP99)} (${r.probeRefusals}${probeFrom(r)})`,

@@ -21,22 +21,37 @@ local sluice_now = ffi.new("sluice_ts")
 local function monotonic_ms() ffi.C.clock_gettime(1, sluice_now) return tonumber(sluice_now.tv_sec) * 1000 + tonumber(sluice_now.tv_nsec) / 1e6 end
 `;
 
-const script = (times: boolean): string => `${times ? TIMES_HEAD : ''}
+/**
+ * `times`: record each refusal's time. `fromMs` (CLOCK_MONOTONIC ms): also count the answers that
+ * come at or after it apart (the row's window after its onset: closed-window.ts), and print them
+ * with the window's length, from `fromMs` to done().
+ */
+export const script = (times: boolean, fromMs?: number): string => `${times || fromMs !== undefined ? TIMES_HEAD : ''}
 local threads = {}
+${fromMs === undefined ? '' : `local sluice_from = ${fromMs.toFixed(3)}`}
 function setup(thread) table.insert(threads, thread) end
-function init(args) codes = {} ra = 0 refusedAt = {} end
+function init(args) codes = {} ra = 0 refusedAt = {} wcodes = {} wra = 0 end
 function response(status, headers, body)
   codes[status] = (codes[status] or 0) + 1
   ${times ? 'if status == 503 or status == 429 then refusedAt[#refusedAt + 1] = monotonic_ms() end' : ''}
-  if (status == 503 or status == 429) and (headers["Retry-After"] ~= nil or headers["retry-after"] ~= nil) then ra = ra + 1 end
+  local hasRa = (status == 503 or status == 429) and (headers["Retry-After"] ~= nil or headers["retry-after"] ~= nil)
+  if hasRa then ra = ra + 1 end
+  ${fromMs === undefined ? '' : 'if monotonic_ms() >= sluice_from then wcodes[status] = (wcodes[status] or 0) + 1 if hasRa then wra = wra + 1 end end'}
 end
 function done(summary, latency, requests)
   local all = {}
   local ras = 0
+  local wall = {}
+  local wras = 0
   for _, t in ipairs(threads) do
     for k, v in pairs(t:get("codes")) do all[k] = (all[k] or 0) + v end
     ras = ras + t:get("ra")
+    for k, v in pairs(t:get("wcodes")) do wall[k] = (wall[k] or 0) + v end
+    wras = wras + t:get("wra")
   end
+  ${fromMs === undefined ? '' : `local wparts = {}
+  for k, v in pairs(wall) do table.insert(wparts, string.format('"%d":%d', k, v)) end
+  io.write(string.format('WRK-WINDOW {"spanMs":%.3f,"codes":{%s},"retryAfter":%d}\\n', monotonic_ms() - sluice_from, table.concat(wparts, ","), wras))`}
   ${times ? `for _, t in ipairs(threads) do
     local xs = t:get("refusedAt")
     local out = {}
@@ -61,6 +76,8 @@ export interface WrkResult {
   readonly errors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
   /** With `refusalTimes`: when each refusal (429/503) came, CLOCK_MONOTONIC ms, sorted. */
   readonly refusedAt?: readonly number[];
+  /** With `fromS`: the answers from then to the end, and that window's length. */
+  readonly window?: { readonly seconds: number; readonly codes: Readonly<Record<string, number>>; readonly retryAfter: number };
   /** Latency of every answer (wrk does not split by status), ms. */
   readonly p50: number;
   readonly p99: number;
@@ -76,12 +93,16 @@ export interface WrkOptions {
   readonly timeoutS: number;
   /** Record when each refusal came (CLOCK_MONOTONIC, through LuaJIT's ffi). @default false */
   readonly refusalTimes?: boolean;
+  /** Count the answers from this many seconds after wrk's start apart (WrkResult.window): the row after its onset (closed-window.ts). */
+  readonly fromS?: number;
 }
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-wrk-'));
   const file = join(dir, 'count.lua');
-  writeFileSync(file, script(o.refusalTimes === true));
+  // CLOCK_MONOTONIC, like wrk's LuaJIT ffi reading (process.hrtime on Linux).
+  const fromMs = o.fromS === undefined ? undefined : Number(process.hrtime.bigint()) / 1e6 + o.fromS * 1000;
+  writeFileSync(file, script(o.refusalTimes === true, fromMs));
   try {
     const cmd = `ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
     const args = [o.binary, '-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', `${o.timeoutS}s`, '-s', file, o.url];
@@ -93,17 +114,35 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
       child.on('error', reject);
       child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text.trim()}`))));
     });
-    const line = /WRK-JSON (\{.*\})/.exec(out)?.[1];
-    if (line === undefined) throw new Error(`wrk printed no result: ${out.trim()}`);
-    const r = JSON.parse(line) as { durationUs: number; requests: number; codes: Record<string, number>; retryAfter: number; errors: WrkResult['errors']; p50Us: number; p99Us: number };
-    const refusedAt =
-      o.refusalTimes === true
-        ? [...out.matchAll(/WRK-REFUSED-AT ([\d.,]*)/g)]
-            .flatMap((m) => (m[1] === '' || m[1] === undefined ? [] : m[1].split(',').map(Number)))
-            .sort((a, b) => a - b)
-        : undefined;
-    return { seconds: r.durationUs / 1e6, requests: r.requests, codes: r.codes, retryAfter: r.retryAfter, errors: r.errors, p50: r.p50Us / 1000, p99: r.p99Us / 1000, ...(refusedAt === undefined ? {} : { refusedAt }) };
+    return parseWrkOutput(out, o.refusalTimes === true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the script printed (`times`: refusal times were asked for); throws when wrk printed no result. */
+export function parseWrkOutput(out: string, times: boolean): WrkResult {
+  const line = /WRK-JSON (\{.*\})/.exec(out)?.[1];
+  if (line === undefined) throw new Error(`wrk printed no result: ${out.trim()}`);
+  const r = JSON.parse(line) as { durationUs: number; requests: number; codes: Record<string, number>; retryAfter: number; errors: WrkResult['errors']; p50Us: number; p99Us: number };
+  const refusedAt = times
+    ? [...out.matchAll(/WRK-REFUSED-AT ([\d.,]*)/g)]
+        .flatMap((m) => (m[1] === '' || m[1] === undefined ? [] : m[1].split(',').map(Number)))
+        .sort((a, b) => a - b)
+    : undefined;
+  const w = /WRK-WINDOW (\{.*\})/.exec(out)?.[1];
+  const parsed = w === undefined ? undefined : (JSON.parse(w) as { spanMs: number; codes: Record<string, number>; retryAfter: number });
+  // A window that never opened (wrk ended before `fromS`) has a negative span: no window.
+  const window = parsed === undefined || !(parsed.spanMs > 0) ? undefined : { seconds: parsed.spanMs / 1000, codes: parsed.codes, retryAfter: parsed.retryAfter };
+  return {
+    seconds: r.durationUs / 1e6,
+    requests: r.requests,
+    codes: r.codes,
+    retryAfter: r.retryAfter,
+    errors: r.errors,
+    p50: r.p50Us / 1000,
+    p99: r.p99Us / 1000,
+    ...(refusedAt === undefined ? {} : { refusedAt }),
+    ...(window === undefined ? {} : { window }),
+  };
 }
