@@ -101,6 +101,7 @@ export class RejectedError extends SluiceError {
   /** The rejection's {@link Rejection.detail}, also in the message. */
   readonly detail: string | undefined;
   constructor(rejection: Rejection) {
+    checkRejection(rejection, 'new RejectedError()');
     const after = Number.isFinite(rejection.retryAfterMs) ? `retry after ${Math.ceil(rejection.retryAfterMs)} ms` : 'retrying will not help';
     const why = rejection.detail === undefined ? '' : `: ${rejection.detail}`;
     super('SLUICE_ERR_REJECTED', `${rejection.gate}: rejected (${rejection.reason})${why}; ${after}`);
@@ -183,6 +184,20 @@ export class MissingDependencyError extends SluiceError {
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, 'SLUICE_ERR_MISSING_DEPENDENCY');
   }
+}
+
+/**
+ * Throws InvalidArgumentError unless `rejection` has what a RejectedError reads (a reason and a
+ * gate of strings, a retryAfterMs >= 0): the class and rejectionError() are exported for custom
+ * gates, and a wrong value would otherwise surface as a TypeError from inside or a message of
+ * "undefined: rejected (undefined)".
+ */
+export function checkRejection(rejection: Rejection, call: string): void {
+  const r = rejection as Partial<Rejection> | null;
+  if (typeof r !== 'object' || r === null) throw new InvalidArgumentError('rejection', `a Rejection (an object with reason, gate and retryAfterMs) for ${call}`, rejection);
+  if (typeof r.reason !== 'string') throw new InvalidArgumentError('rejection.reason', `a rejection reason string for ${call}`, r.reason);
+  if (typeof r.gate !== 'string') throw new InvalidArgumentError('rejection.gate', `a string for ${call}`, r.gate);
+  if (typeof r.retryAfterMs !== 'number' || !(r.retryAfterMs >= 0)) throw new InvalidArgumentError('rejection.retryAfterMs', `a number >= 0 for ${call}`, r.retryAfterMs);
 }
 
 export function isSluiceError(value: unknown): value is SluiceError {

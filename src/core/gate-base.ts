@@ -3,7 +3,7 @@
  * on the value API `admit()`, and the permit object.
  */
 import type { Clock } from './clock.js';
-import { AbortedError, ClosedError, InvalidArgumentError, RejectedError } from './errors.js';
+import { AbortedError, checkRejection, ClosedError, InvalidArgumentError, RejectedError } from './errors.js';
 import { EventHub } from './events.js';
 import type { GateListener } from './events.js';
 import { callKnownKeys, onlyKnownKeys, optionKeys } from './option-keys.js';
@@ -230,6 +230,7 @@ export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 export function rejectionError(rejection: Rejection): Error {
+  checkRejection(rejection, 'rejectionError()');
   return rejection.reason === 'closed' ? new ClosedError(rejection.gate) : new RejectedError(rejection);
 }
 
@@ -317,6 +318,7 @@ export function readContext(ctx: AdmissionContext | undefined, call: string | ob
  * now + its maxWaitMs, and now + the gate's own maxWaitMs. Infinity: no limit.
  */
 export function waitDeadline(ctx: AdmissionContext, now: number, gateMaxWaitMs: number): number {
+  if (typeof ctx !== 'object' || ctx === null || typeof now !== 'number' || !Number.isFinite(now) || typeof gateMaxWaitMs !== 'number' || !(gateMaxWaitMs >= 0)) badWaitDeadline(ctx, now, gateMaxWaitMs);
   let d = now + gateMaxWaitMs;
   if (ctx.maxWaitMs !== undefined && now + ctx.maxWaitMs < d) d = now + ctx.maxWaitMs;
   if (ctx.deadline !== undefined && ctx.deadline < d) d = ctx.deadline;
@@ -325,6 +327,15 @@ export function waitDeadline(ctx: AdmissionContext, now: number, gateMaxWaitMs: 
 
 /** The caller's abort, as the error its promise rejects with. */
 export function abortError(what: string, signal: AbortSignal): AbortedError {
+  if (typeof what !== 'string' || what === '') throw new InvalidArgumentError('what', 'a non-empty string for abortError()', what);
+  if (typeof signal !== 'object' || signal === null || typeof (signal as Partial<AbortSignal>).aborted !== 'boolean') throw new InvalidArgumentError('signal', 'an AbortSignal for abortError()', signal);
   return new AbortedError(what, signal.reason);
+}
+
+/** The cold path of waitDeadline(): which argument is wrong (a custom gate's bug). */
+function badWaitDeadline(ctx: unknown, now: unknown, gateMaxWaitMs: unknown): never {
+  if (typeof ctx !== 'object' || ctx === null) throw new InvalidArgumentError('ctx', 'an admission context (an object) for waitDeadline()', ctx);
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidArgumentError('now', 'a finite number for waitDeadline()', now);
+  throw new InvalidArgumentError('gateMaxWaitMs', 'a number >= 0 for waitDeadline()', gateMaxWaitMs);
 }
 

@@ -3,7 +3,7 @@
  * path, what was expected and what was found —
  * `sluice.yaml:12: routes[0].policy.concurrency.queue: expected an integer >= 0, found -1`.
  */
-import { isSluiceError, SluiceError } from '../core/errors.js';
+import { InvalidArgumentError, isSluiceError, SluiceError } from '../core/errors.js';
 
 /** One problem in a config. */
 export interface ConfigIssue {
@@ -20,6 +20,7 @@ export class GatewayConfigError extends SluiceError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(file: string, issues: readonly ConfigIssue[]) {
+    checkArguments(file, issues);
     super('SLUICE_ERR_GATEWAY_CONFIG', issues.map((i) => formatIssue(file, i)).join('\n'));
     this.file = file;
     this.issues = issues;
@@ -32,6 +33,18 @@ export class GatewayConfigError extends SluiceError {
   static override [Symbol.hasInstance](value: unknown): boolean {
     return isSluiceError(value) && value.code === 'SLUICE_ERR_GATEWAY_CONFIG';
   }
+}
+
+/** The constructor is exported (a program may build one to report its own config's problems): name what it cannot take. */
+function checkArguments(file: unknown, issues: unknown): void {
+  if (typeof file !== 'string') throw new InvalidArgumentError('file', 'a string for new GatewayConfigError()', file);
+  if (!Array.isArray(issues)) throw new InvalidArgumentError('issues', 'an array of ConfigIssue ({ path, expected, found }) for new GatewayConfigError()', issues);
+  issues.forEach((i: unknown, n) => {
+    const issue = i as Partial<ConfigIssue> | null;
+    if (typeof issue !== 'object' || issue === null || typeof issue.path !== 'string' || typeof issue.expected !== 'string' || typeof issue.found !== 'string') {
+      throw new InvalidArgumentError(`issues[${n}]`, 'a ConfigIssue ({ path, expected, found }) for new GatewayConfigError()', i);
+    }
+  });
 }
 
 export function formatIssue(file: string, i: ConfigIssue): string {

@@ -10,6 +10,7 @@
  * Strict to the grammar (no `Date.parse` guessing): anything else — signs, fractions,
  * units, time zones other than GMT, impossible dates — is garbage and reads as undefined.
  */
+import { InvalidArgumentError } from '../core/errors.js';
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const DAYS_LONG = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -32,6 +33,7 @@ export function parseRetryAfter(value: string | null | undefined, now: Date | nu
   if (typeof value !== 'string') return undefined;
   const v = value.replace(/^[ \t]+|[ \t]+$/g, ''); // optional whitespace around a field value (RFC 9110 §5.5)
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (typeof now !== 'number' && !(now instanceof Date)) throw new InvalidArgumentError('now', 'a Date or a number of epoch ms for parseRetryAfter()', now);
   const nowMs = typeof now === 'number' ? now : now.getTime();
   if (!Number.isFinite(nowMs)) return undefined;
   const at = parseHttpDate(v, nowMs);

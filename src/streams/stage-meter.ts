@@ -52,6 +52,7 @@ export class StageMeter {
 
   constructor(name: string, clock: Clock = systemClock) {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('name', 'a non-empty string for new StageMeter()', name);
+    if (typeof clock !== 'object' || clock === null || typeof (clock as Partial<Clock>).now !== 'function') throw new InvalidArgumentError('clock', 'a Clock (an object with now()) for new StageMeter()', clock);
     this.name = name;
     this.clock = clock;
     this.#rate = new DrainEstimate(clock.now());
