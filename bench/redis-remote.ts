@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import { KeyedRateLimiter } from '../src/rate/index.js';
 import { RedisStore } from '../src/redis/index.js';
 import { startOwnRedis } from './lib/own-redis.js';
-import { tickBatched } from './lib/redis-load.js';
+import { deleteKeys, tickBatched } from './lib/redis-load.js';
 
 const arg = (name: string, d: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
 const RATE = arg('rate', 76104);
@@ -101,15 +101,6 @@ async function store(): Promise<void> {
   }
 }
 
-/** Delete every key under `prefix` (SCAN, then DEL: the run's rate states and the store's probe key). */
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await client.del(...keys);
-  } while (cursor !== '0');
-}
 
 /** The server the generator sends to, the contenders in turn, the report. */
 async function rounds(client: Redis, rs: RedisStore): Promise<void> {

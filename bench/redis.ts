@@ -56,7 +56,7 @@ import { pct, round1, round2, round3 } from './lib/numbers.js';
 import { startOwnRedis } from './lib/own-redis.js';
 import { exitWithHelp, loadBase, parseFlags } from './lib/redis-flags.js';
 import { abRatio, abRounds, mergeRuns, roundOrder } from './lib/redis-order.js';
-import { type Decide, type Run, closedLoop, hasRedisBenchmark, median, oneDecisionCeiling, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
+import { type Decide, type Run, closedLoop, deleteKeys, hasRedisBenchmark, median, oneDecisionCeiling, openLoop, quantile, redisBenchmark, tickBatched } from './lib/redis-load.js';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 2 : 9;
@@ -300,12 +300,7 @@ for (const mode of MODES) {
 }
 
 // Clean up the bench's keys.
-let cursor = '0';
-do {
-  const [next, keys] = await info.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-  cursor = next;
-  if (keys.length > 0) await info.del(...keys);
-} while (cursor !== '0');
+await deleteKeys(info, prefix);
 for (const mode of MODES) await setups[mode].close();
 info.disconnect();
 

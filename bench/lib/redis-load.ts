@@ -29,6 +29,16 @@ export function nextKey(keys: number): string {
   return `t${turn++ % keys}`;
 }
 
+/** Delete every key under `prefix` (SCAN, then DEL): a bench run's keys, at its end. */
+export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await client.del(...keys);
+  } while (cursor !== '0');
+}
+
 /** Redis's total µs spent in EVALSHA so far (every client's). */
 export async function evalshaUsec(info: Redis): Promise<number> {
   return (await evalshaStats(info)).usec;
