@@ -24,6 +24,16 @@
  * made 97% (bench/results/gateway-5b3e90e-epyc-pool-collapse.md). ELU also counts time the
  * process was runnable but descheduled, so on a busy machine it reads high at modest CPU.
  *
+ * The share is the last second's, but one reading is enough to engage it at a storm's onset: at
+ * least ONSET_REFUSALS refusals since the last reading, two thirds or more of its requests. Over
+ * a second that was admitted work until the storm came, the share reaches half only once the
+ * storm has filled most of it: wrk opening 2,000 connections at once on a gateway that had served
+ * 100 got ~1,300 refusals in the 300 ms before pausing engaged, every one re-sent at once, while
+ * the 50 slots' answers waited up to 140 ms to be read (bench/results/perf9-*.md). And while not
+ * engaged, ONSET_REFUSALS refusals since the last reading take the next one at once (ONSET_MIN_MS
+ * or more after it), not at the interval: the first reading of a storm that follows an idle spell
+ * measures the idle spell, and the interval after it let ~1,700 refusals out unpaced.
+ *
  * And, when the pacer says it is `holding` connections paused, a low ELU does not release
  * it: pausing is what took the load off the loop, so a release on that reading let the storm
  * back in at full speed until the ELU engaged pausing again. Measured (issue 9, wrk at 2,000
@@ -77,6 +87,15 @@ export interface LoopSaturationOptions {
 
 /** Samples in the refused-share window (10 x 100 ms: the last second). */
 const SHARE_SAMPLES = 10;
+
+/**
+ * A storm's onset, engaged on one reading: at least this many refusals since the last reading,
+ * and at least ONSET_SHARE of its requests (see the module comment).
+ */
+const ONSET_REFUSALS = 100;
+const ONSET_SHARE = 2 / 3;
+/** The shortest span of loop time an onset reading covers, ms: an ELU over less says little. */
+const ONSET_MIN_MS = 10;
 
 export class LoopSaturation {
   readonly #source: (() => LoopTimes) | undefined;
@@ -180,10 +199,20 @@ export class LoopSaturation {
    */
   get saturated(): boolean {
     if (this.#hysteresis === undefined) return true;
-    if (this.#now() - this.#sampledAt >= this.#intervalMs) this.sample();
+    const now = this.#now();
+    if (now - this.#sampledAt >= this.#intervalMs || this.#onset(now)) this.sample();
     if (this.#hysteresis.level !== 'ok') this.#loaded = true;
     else if (this.#loaded && !this.#holding()) this.#loaded = false;
     return this.#loaded && (this.#answers === undefined || this.#shareHigh);
+  }
+
+  /**
+   * Not engaged, and ONSET_REFUSALS refusals or more since the last reading, ONSET_MIN_MS or
+   * more after it: a storm's onset, read now rather than at the interval (see the module comment).
+   */
+  #onset(now: number): boolean {
+    if (this.#answers === undefined || this.#lastCounts === undefined || (this.#loaded && this.#shareHigh)) return false;
+    return now - this.#sampledAt >= ONSET_MIN_MS && this.#answers().rejected - this.#lastCounts.rejected >= ONSET_REFUSALS;
   }
 
   /** Share of the last second's requests that were refused (0 without `answers`). */
@@ -223,7 +252,9 @@ export class LoopSaturation {
       rejected += this.#rejected[i]!;
     }
     this.#share = requests > 0 ? rejected / requests : 0;
-    if (this.#share >= this.#minShare) this.#shareHigh = true;
+    const lastRequests = now.requests - before.requests;
+    const lastRejected = now.rejected - before.rejected;
+    if (this.#share >= this.#minShare || (lastRejected >= ONSET_REFUSALS && lastRejected >= ONSET_SHARE * lastRequests)) this.#shareHigh = true;
     else if (this.#share < this.#minShare / 2 && !this.#holding()) this.#shareHigh = false;
     return now.requests - before.requests;
   }

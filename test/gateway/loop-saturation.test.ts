@@ -112,8 +112,8 @@ describe('LoopSaturation read while its timer cannot run', () => {
     const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 100, dwellMs: 1000, answers: () => counts });
     made.push(l);
     expect(l.saturated).toBe(false); // the first reading: nothing yet
-    counts.requests += 1000;
-    counts.rejected += 900;
+    counts.requests += 100;
+    counts.rejected += 90; // under the 100 refusals that take a reading at once (a storm's onset, below)
     loop.run(60, 0); // under an interval since the last reading: not read again
     expect(l.saturated).toBe(false);
     loop.run(40, 0); // an interval since: read again, saturated and 90% refused
@@ -124,16 +124,7 @@ describe('LoopSaturation read while its timer cannot run', () => {
 
 describe('LoopSaturation with the gateway\'s counters: pausing only while refusals fill the loop', () => {
   it('a saturated loop busy with admitted work is not engaged; it is once half of the last second\'s requests are refused, and released below a quarter', () => {
-    const loop = fakeLoop();
-    const counts = { requests: 0, rejected: 0 };
-    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts });
-    made.push(l);
-    const tick = (requests: number, rejected: number): void => {
-      counts.requests += requests;
-      counts.rejected += rejected;
-      loop.run(100, 0); // saturated throughout
-      l.sample();
-    };
+    const { l, tick } = countedSaturation();
     for (let i = 0; i < 10; i++) tick(200, 12); // 6% refused: the loop is full of admitted work
     expect(l.saturated).toBe(false);
     for (let i = 0; i < 10; i++) tick(500, 300); // a storm: 60% refused over the last second
@@ -148,6 +139,65 @@ describe('LoopSaturation with the gateway\'s counters: pausing only while refusa
     expect(l.saturated).toBe(true);
   });
 });
+
+describe('LoopSaturation at a storm\'s onset', () => {
+  it('a reading with 3/4 of its requests refused, 100 or more, engages at once, though the last second was admitted work; a few refusals do not', () => {
+    const { l, tick } = countedSaturation();
+    for (let i = 0; i < 10; i++) tick(200, 0); // a second of admitted work (wrk's warm-up at 100 connections)
+    tick(40, 40); // a burst of a few refusals: no storm
+    expect(l.saturated).toBe(false);
+    // 2,000 connections arrive at once: 100 ms of first refusals (closed loop, 2,000 connections: 1,300
+    // refused unpaced in the 300 ms before the second's share reached half, every one re-sent at once).
+    tick(180, 133);
+    expect(l.refusedShare).toBeLessThan(0.5);
+    expect(l.saturated).toBe(true);
+  });
+});
+
+describe('LoopSaturation at a storm\'s onset after an idle spell', () => {
+  it('engages once 100 refusals came since the last reading, 10 ms or more after it, not at the interval; engaged, it reads at the interval', () => {
+    const loop = fakeLoop();
+    const counts = { requests: 0, rejected: 0 };
+    const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 100, dwellMs: 1000, answers: () => counts });
+    made.push(l);
+    loop.run(0, 5_000); // idle
+    counts.requests += 1;
+    counts.rejected += 1;
+    expect(l.saturated).toBe(false); // the first refusal: its reading measures the idle spell
+    counts.requests += 99;
+    counts.rejected += 99;
+    loop.run(10, 0); // 99 refusals more, 10 ms of a loop that runs them back to back: not yet 100
+    expect(l.saturated).toBe(false);
+    counts.requests += 1;
+    counts.rejected += 1;
+    expect(l.saturated).toBe(true); // 100 since the last reading, 10 ms after it
+    expect(l.utilization).toBe(1);
+    const share = l.refusedShare;
+    counts.requests += 1_000; // engaged: 400 refusals in 20 ms do not take a reading before the interval
+    counts.rejected += 400;
+    loop.run(20, 0);
+    expect(l.saturated).toBe(true);
+    expect(l.refusedShare).toBe(share);
+    loop.run(80, 0);
+    expect(l.saturated).toBe(true);
+    expect(l.refusedShare).toBeLessThan(share); // read at the interval
+  });
+});
+
+/** A saturation (threshold 0.9) reading the gateway's counters, sampled by hand; `tick` is 100 ms of a saturated loop with those requests and refusals. */
+function countedSaturation(): { l: LoopSaturation; tick: (requests: number, rejected: number) => void } {
+  const loop = fakeLoop();
+  const counts = { requests: 0, rejected: 0 };
+  const l = new LoopSaturation({ threshold: 0.9, source: loop.source, now: loop.now, intervalMs: 60_000, dwellMs: 1000, answers: () => counts });
+  made.push(l);
+  const tick = (requests: number, rejected: number): void => {
+    counts.requests += requests;
+    counts.rejected += rejected;
+    loop.run(100, 0); // saturated throughout
+    l.sample();
+  };
+  return { l, tick };
+}
 
 /** A saturation reading the gateway's counters and a pacer's held count; `tick` is 100 ms of `active` ms busy with those requests and refusals. */
 function heldSaturation(): { l: LoopSaturation; tick: (active: number, requests: number, rejected: number) => void; hold: (n: number) => void } {
