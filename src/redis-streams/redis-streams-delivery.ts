@@ -1,8 +1,11 @@
 /**
- * One Redis Streams entry handed to a handler (see RedisStreamsSource): ack is `XACK`; a retry
- * leaves it pending and sets its idle time so that a claim takes it after the delay; a dead
- * letter copies it to the dead stream and acks it in one script, only while it is still pending
- * in the group; `extend` resets the idle time of an entry this consumer still owns.
+ * One Redis Streams entry handed to a handler (see RedisStreamsSource). Every settlement and
+ * extension acts only on an entry still pending with this consumer, checked in the same script:
+ * one a peer has claimed (its handler here outlasted claimIdleMs) is the peer's, and this
+ * consumer's late ack, retry, dead letter or extend rejects with LeaseLostError, leaving it to
+ * the peer. Ack is `XACK`; a retry leaves it pending and sets its idle time so that a claim takes
+ * it after the delay; a dead letter copies it to the dead stream and acks it; `extend` resets
+ * its idle time.
  */
 import type { Redis } from 'ioredis';
 import { DeliveryBase } from '../brokers/delivery.js';
@@ -43,15 +46,22 @@ export class RedisStreamsDelivery extends DeliveryBase {
   }
 
   protected async doAck(): Promise<void> {
-    // XACK answers how many it acked: 0 is an entry no longer pending, not an ack.
-    if ((await this.owner.client.xack(this.owner.stream, this.owner.group, this.id)) === 0) throw this.#notPending('ack');
+    const o = this.owner;
+    this.#owned('ack', await o.client.eval(ACK_SCRIPT, 1, o.stream, o.group, o.consumer, this.id));
   }
 
   protected async doRetry(delayMs: number): Promise<void> {
     // Claimable once idle >= claimIdleMs: set the idle time so that moment is delayMs from now.
-    const idle = Math.max(0, this.owner.claimIdleMs - delayMs);
-    const claimed = (await this.owner.client.call('XCLAIM', this.owner.stream, this.owner.group, this.owner.consumer, '0', this.id, 'IDLE', String(Math.floor(idle)), 'JUSTID')) as unknown[];
-    if (claimed.length === 0) throw this.#notPending('retry');
+    const idle = Math.floor(Math.max(0, this.owner.claimIdleMs - delayMs));
+    const o = this.owner;
+    this.#owned('retry', await o.client.eval(IDLE_SCRIPT, 1, o.stream, o.group, o.consumer, this.id, String(idle)));
+  }
+
+  /** What an owner-checked script answered: 1 done; 0 the entry no longer pending; else the consumer that owns it now. */
+  #owned(what: string, answer: unknown): void {
+    if (answer === 1) return;
+    if (answer === 0) throw this.#notPending(what);
+    throw new LeaseLostError(this.owner.name, this.id, `claimed by ${JSON.stringify(String(answer))}`);
   }
 
   /** The entry is not pending in the group: acked by a peer that claimed it, or lost by the server (a restart without persistence). */
@@ -70,23 +80,26 @@ export class RedisStreamsDelivery extends DeliveryBase {
 
   /** @internal The dead letter once more (a parked entry, at the operator's word): the same copy, settled or not. */
   deadLetterAgain(reason: string): Promise<void> {
-    return this.#deadLetter(reason);
+    return this.#deadLetter(reason, '');
   }
 
-  async #deadLetter(reason: string): Promise<void> {
+  /** `consumer` the one it must still be pending with, or '' for any (a parked entry, at the operator's word). */
+  async #deadLetter(reason: string, consumer = this.owner.consumer): Promise<void> {
     const fields: (string | Buffer)[] = [this.owner.bodyField, Buffer.from(this.body)];
     for (const [k, v] of Object.entries(this.headers)) fields.push(k, v);
     fields.push('sluice-error', reason, 'sluice-attempts', String(this.attempt), 'sluice-source', `${this.owner.stream}:${this.id}`);
     const { client, stream, group, deadLetterStream } = this.owner;
     // Both streams are KEYS: a cluster (or a proxy) routes on them, and refuses two slots (CROSSSLOT).
     if (fields.length <= LUA_FIELDS_MAX) {
-      if ((await client.eval(DEAD_LETTER_SCRIPT, 2, stream, deadLetterStream, group, this.id, ...fields)) === 0) throw this.#notPending('dead letter');
+      this.#owned('dead letter', await client.eval(DEAD_LETTER_SCRIPT, 2, stream, deadLetterStream, group, consumer, this.id, ...fields));
       return;
     }
     // Too many fields for one call from Lua: checked, copied, acked in three commands. A peer's
-    // ack between them leaves a copy of what it handled (and this settle error); nothing is lost.
-    // Deleting the copy when XACK answers 0 could lose one: ioredis sends a command again after a reconnect.
-    if ((await client.xpending(stream, group, this.id, this.id, 1)).length === 0) throw this.#notPending('dead letter');
+    // claim and ack between them leaves a copy of what it handled (and this settle error); nothing
+    // is lost. Deleting the copy when XACK answers 0 could lose one: ioredis sends a command again after a reconnect.
+    const row = (await client.xpending(stream, group, this.id, this.id, 1)) as [string, string][];
+    if (row.length === 0) throw this.#notPending('dead letter');
+    if (consumer !== '' && row[0]![1] !== consumer) this.#owned('dead letter', row[0]![1]);
     await client.xadd(deadLetterStream, '*', ...fields);
     if ((await client.xack(stream, group, this.id)) === 0) throw this.#notPending('dead letter');
   }
@@ -94,28 +107,38 @@ export class RedisStreamsDelivery extends DeliveryBase {
   /** The entry another consumer's (or no longer pending in the group): LeaseLostError, and no extension. */
   protected override async doExtend(): Promise<void> {
     const o = this.owner;
-    const owner = (await o.client.eval(EXTEND_SCRIPT, 1, o.stream, o.group, o.consumer, this.id)) as string | number;
-    if (owner === 1) return;
-    throw new LeaseLostError(o.name, this.id, owner === 0 ? 'no longer pending in the group: acked by a peer, or the group recreated' : `claimed by ${JSON.stringify(String(owner))}`);
+    const answer = await o.client.eval(IDLE_SCRIPT, 1, o.stream, o.group, o.consumer, this.id, '0');
+    if (answer === 0) throw new LeaseLostError(o.name, this.id, 'no longer pending in the group: acked by a peer, or the group recreated');
+    this.#owned('extend', answer);
   }
 }
 
-/** Reset the idle time of an entry still pending with this consumer (1); one taken over by another is left alone (its owner), one not pending is 0. */
-const EXTEND_SCRIPT = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+/**
+ * The owner check each script below starts with (KEYS[1] the stream; ARGV: group, consumer, id):
+ * 0 for an entry no longer pending in the group, the owner's name for one pending with another
+ * consumer (a consumer of '' takes any owner). XPENDING and the write in one script: no claim
+ * can come between them.
+ */
+const OWNED = `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #p == 0 then return 0 end
-if p[1][2] ~= ARGV[2] then return p[1][2] end
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+if ARGV[2] ~= '' and p[1][2] ~= ARGV[2] then return p[1][2] end
+`;
+
+/** XACK an entry still pending with this consumer (1). */
+const ACK_SCRIPT = `${OWNED}return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`;
+
+/** Set the idle time (ARGV[4], ms) of an entry still pending with this consumer (1): `XCLAIM ... JUSTID` counts no delivery. */
+const IDLE_SCRIPT = `${OWNED}redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
 return 1`;
 
 /**
- * Copy an entry still pending in the group to the dead stream and ack it, or do nothing (0): one
- * a peer claimed and acked, or the server lost, is not copied. Checked before the XADD, not by
- * XACK's count after it: a script is not rolled back, so an XADD refused (WRONGTYPE) after the
- * XACK would lose the entry.
+ * Copy an entry still pending with this consumer to the dead stream (KEYS[2]) and ack it. One a
+ * peer claimed (or claimed and acked, or the server lost) is not copied. Checked before the XADD,
+ * not by XACK's count after it: a script is not rolled back, so an XADD refused (WRONGTYPE) after
+ * the XACK would lose the entry.
  */
-const DEAD_LETTER_SCRIPT = `if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1) == 0 then return 0 end
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])`;
+const DEAD_LETTER_SCRIPT = `${OWNED}redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`;
 
 /** Fields one XADD from a script may take: Redis's Lua unpacks at most ~8,000 values into one call ("too many results to unpack"). */
 const LUA_FIELDS_MAX = 7000;
