@@ -10,7 +10,9 @@ import { listen, localHostOf, urlOf } from './bound-listener.js';
 import { loadMetrics, startAdmin } from './admin-server.js';
 import type { AdminServer, GatewayMetrics } from './admin-server.js';
 import type { GatewayConfig } from './config-types.js';
-import { JsonLogger, toLogger } from './logger.js';
+import { JsonLogger, optLogger, toLogger } from './logger.js';
+import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { optClock } from '../core/options.js';
 import { ConnectionLimit } from './connection-limit.js';
 import type { PinoLikeLogger } from './logger.js';
 import { BadRequests } from './bad-requests.js';
@@ -107,7 +109,17 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+const GATEWAY_OPTION_KEYS = optionKeys<GatewayOptions>({ logger: true, clock: true, share: true, crashAnswers: true, listenerClosed: true, runningTotals: true });
+
+/** The options argument, checked like every other options object before anything starts. */
+function checkOptions(options: GatewayOptions): void {
+  optKnownKeys('startGateway', options, GATEWAY_OPTION_KEYS);
+  if (options.logger !== undefined) optLogger(options.logger);
+  if (options.clock !== undefined) optClock(options.clock);
+}
+
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  checkOptions(options);
   const resolved = resolveConfig(config);
   if (resolved.server.workers > 1 && options.share === undefined) return startPrimary(config, resolved, options.logger === undefined ? {} : { logger: toLogger(options.logger) });
   const logger = options.logger === undefined ? new JsonLogger(resolved.logLevel) : toLogger(options.logger);

@@ -2,7 +2,7 @@
  * Structured logs: one JSON object per line (`{"time":...,"level":"info","msg":...}`), with a
  * level below which nothing is written.
  */
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import type { LogLevel } from './config-types.js';
 
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -25,6 +25,25 @@ export interface PinoLikeLogger {
   info(fields: LogFields, msg: string): void;
   warn(fields: LogFields, msg: string): void;
   error(fields: LogFields, msg: string): void;
+}
+
+const LEVEL_METHODS = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * startGateway's `logger` option, checked before anything starts: a JsonLogger, or an object
+ * with the four level methods. A logger without them threw at its first line — `given.info is
+ * not a function` once the gateway was listening, leaving it bound with no one to close it.
+ */
+export function optLogger(value: unknown): PinoLikeLogger | JsonLogger {
+  if (value instanceof JsonLogger) return value;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError('logger', 'a pino-compatible logger (an object with debug, info, warn and error functions) or a JsonLogger', value);
+  }
+  for (const m of LEVEL_METHODS) {
+    const f = (value as Record<string, unknown>)[m];
+    if (typeof f !== 'function') throw new InvalidOptionError(`logger.${m}`, 'a function (a pino-compatible logger has debug, info, warn and error)', f);
+  }
+  return value as PinoLikeLogger;
 }
 
 /** The gateway's `(msg, fields)` calls onto a given logger's `(fields, msg)`; a JsonLogger is used as it is. */
