@@ -60,8 +60,8 @@ export class Forwarding implements PoolHandler {
   /** The response started (headers written) or the request ended another way. */
   #settled = false;
   #clientGone = false;
-  /** The pool handed the request to a connection (UpstreamPool: onConnection); undici has it until onConnect or onError. */
-  #onConnection = false;
+  /** The pool handed the request to a connection (UpstreamPool: onConnection); undici has it until onConnect or onError. Gives it up there. */
+  #onConnection: { drop(err: Error): void } | undefined;
   #resume: (() => void) | undefined;
   /** The upstream is paused: the client has not taken what is held for it. */
   #paused = false;
@@ -99,8 +99,8 @@ export class Forwarding implements PoolHandler {
   }
 
   /** UpstreamPool: the request is on a connection (being opened, or checked by undici), no longer in the pool's queue. */
-  onConnection(): void {
-    this.#onConnection = true;
+  onConnection(attempt: { drop(err: Error): void }): void {
+    this.#onConnection = attempt;
   }
 
   clientGone(): void {
@@ -110,11 +110,13 @@ export class Forwarding implements PoolHandler {
     // Sent, its slot held: the upstream works on it (an abort would not stop that) or sends its
     // response, left to answer and read out within a bound (leftover.ts), the slot held until then.
     if (this.#sent && this.permit !== undefined && !this.permit.released && !this.#failed) return this.#status === 0 ? undefined : this.#readOut();
-    // On a connection and not sent yet: undici drops it in onConnect (closing that connection) or
-    // fails it (a connect that failed), and onError ends its permit then. Given back now, its slot
-    // let in a request that, finding no free connection, opened one beside the one still opening
-    // for this: one connection more than the limit at the upstream (upstream-connections.test.ts).
-    if (this.#onConnection && !this.#sent && !this.#failed) return;
+    // On a connection and not sent yet: a connect under way is cut, and undici fails the request
+    // (onError ends its permit then, a few ticks from now); an open connection drops it at
+    // onConnect (closing that connection). Given back before that, its slot let in a request that,
+    // finding no free connection, opened one beside the one still opening for this: one connection
+    // more than the limit at the upstream (upstream-connections.test.ts). Until gwedge the connect
+    // was left to end (open, or undici's connect timeout), the slot held all that while.
+    if (this.#onConnection !== undefined && !this.#sent && !this.#failed) return this.#onConnection.drop(new Error('client closed'));
     // Otherwise no connection is kept for it: in the pool's queue (which drops it, abandoned), or with no slot to hold.
     this.#abort?.(new Error('client closed'));
     this.#releaseGone();

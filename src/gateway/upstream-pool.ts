@@ -121,8 +121,9 @@ export class UpstreamPool implements TripPool {
   #send(trip: Trip, client: Client): void {
     const freedAt = this.#freedAt.get(client);
     const idleMs = freedAt !== undefined && (this.#served.get(client) ?? 0) > 0 ? performance.now() - freedAt : undefined;
-    trip.handler.onConnection?.();
-    client.dispatch(trip.opts, new OnConnection(trip, client, idleMs));
+    const on = new OnConnection(trip, client, idleMs);
+    trip.handler.onConnection?.(on);
+    client.dispatch(trip.opts, on);
   }
 
   /** A trip that waited for a connection past its deadline: out of the queue (rare: a splice). */

@@ -41,8 +41,10 @@ export interface PoolHandler extends Dispatcher.DispatchHandler {
    * The request left the pool's queue for a connection (one being opened, or a kept-alive one
    * undici checks first): from here only undici can drop it, and it says so — onConnect, where
    * the handler aborts it (which closes that connection), or onError (the connect failed).
+   * `attempt.drop(err)` gives it up there (its client left): a connect under way is cut, and
+   * undici fails the request with `err` (onError); an open connection drops it at onConnect.
    */
-  onConnection?(): void;
+  onConnection?(attempt: { drop(err: Error): void }): void;
   /** The request is sent again on a new connection, its kept-alive one having closed under it (`err`): for counts and logs. */
   onResend?(err: Error & { code?: string }): void;
 }
@@ -124,8 +126,8 @@ export class OnConnection implements Dispatcher.DispatchHandler {
   #answered = false;
   /** undici's abort for this request, from onConnect: it is being written, or was. */
   #abort: ((err?: Error) => void) | undefined;
-  /** The deadline passed while the connection was being opened: the request is aborted at onConnect. */
-  #expired: Error | undefined;
+  /** Given up while the connection was being opened (its deadline, its client gone): the request is aborted at onConnect. */
+  #dropped: Error | undefined;
   /** Aborted here (its connection closed by undici): its client is retired, not freed (#end). */
   #cut = false;
 
@@ -166,7 +168,19 @@ export class OnConnection implements Dispatcher.DispatchHandler {
   timeOut(err: Error): void {
     if (this.#over) return;
     if (this.#abort !== undefined) return this.#abort(err);
-    this.#expired = err;
+    this.drop(err);
+  }
+
+  /**
+   * Give up the request before it is written (its deadline, or its client gone: PoolHandler's
+   * onConnection): a connect under way is cut (the pool's connector keeps its socket) and undici
+   * fails the request with `err`; an open connection undici still checks drops it at onConnect.
+   * Until gwedge a client that left while its connection was being opened held its slot until
+   * that connect ended (test/gateway/upstream-connect-client-gone.test.ts).
+   */
+  drop(err: Error): void {
+    if (this.#over || this.#abort !== undefined || this.#dropped !== undefined) return;
+    this.#dropped = err;
     this.trip.pool.cutConnect(this.client, err);
   }
 
@@ -184,7 +198,7 @@ export class OnConnection implements Dispatcher.DispatchHandler {
       this.#cut = true;
       abort(err);
     };
-    if (this.#expired !== undefined) return cut(this.#expired);
+    if (this.#dropped !== undefined) return cut(this.#dropped);
     this.#abort = cut;
     this.handler.onConnect!(cut);
   }
@@ -208,7 +222,7 @@ export class OnConnection implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error & { code?: string }): void {
-    if (this.#expired === undefined && !this.#over && !this.#answered && this.trip.pool.sendAgain(this, err)) return;
+    if (this.#dropped === undefined && !this.#over && !this.#answered && this.trip.pool.sendAgain(this, err)) return;
     this.#end();
     this.trip.settle();
     this.handler.onError!(err);
