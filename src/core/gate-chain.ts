@@ -123,7 +123,7 @@ function take(a: Admission, gate: Gate, acc: Walk): boolean {
 }
 
 /** A refusal's release of what earlier gates granted: newest first, each cancelled (its units given back). */
-function cancelAll(permits: readonly Permit[]): void {
+export function cancelAll(permits: readonly Permit[]): void {
   for (let i = permits.length - 1; i >= 0; i--) {
     const p = permits[i]!;
     if (p instanceof GatePermit) p.cancel();

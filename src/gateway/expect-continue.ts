@@ -13,7 +13,9 @@
  * the gate only says whether it would refuse now what no wait could spare, and never cuts a
  * slow reader for it (until early429 it took a slot, cutting one if need be, and gave it back
  * at the 100) — and asks for a slot once its body is in, waiting in the queue like any
- * request; its rate-limit units stay spent. Sixty clients trickling bodies after a 100
+ * request; its rate-limit units are spent then, and given back if that later ask refuses it (or fails,
+ * or finds the gateway's waiting requests at their cap: HttpPermit.cancel), as when a later gate of
+ * the chain refuses — kept spent for a body refused or a client that left. Sixty clients trickling bodies after a 100
  * Continue held every slot of a route before F15b (a well-behaved client there: 0.8/s). Refused then (the capacity filled while it
  * uploaded), it gets the concurrency gate's 503, answered as any refusal by it (request-handler.ts laterSide). So with the further gates (a breaker): a
  * half-open breaker's probe held through an upload kept the breaker half-open, every other
@@ -176,7 +178,9 @@ export function withBody(
       return admitAgain(res, again, same, later?.context ?? {}, side, [], (a) => {
         if (Array.isArray(a)) return go(outcome.body, kept === undefined ? kept : sameOwner(kept, [...kept.permits, ...(a as readonly Permit[])]));
         settle();
-        kept?.release('ignored');
+        // Refused (or failed, or at the gateway's cap): its rate units go back, as a refusal's do. A client gone keeps them spent.
+        if (a === 'left' || a === 'gone') kept?.release('ignored');
+        else kept?.cancel();
         endedWithout(a as Exclude<AskEnd, readonly Permit[]>, side);
       });
     }

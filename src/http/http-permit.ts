@@ -10,7 +10,7 @@
  * gates at that call (a concurrency gate's latency estimate, an adaptive limit's RTT).
  */
 import type { Outcome, Permit, PolicyFacts } from '../core/types.js';
-import { releaseAll, tightest } from '../core/gate-chain.js';
+import { cancelAll, releaseAll, tightest } from '../core/gate-chain.js';
 import { badRtt, rttError } from '../core/gate-base.js';
 import { InvalidArgumentError } from '../core/errors.js';
 
@@ -51,6 +51,18 @@ export class HttpPermit implements Permit {
    */
   finish(status: number, rttMs?: number): void {
     this.release(this.classify(status), rttMs === undefined ? undefined : rttMs + this.addedMs);
+  }
+
+  /**
+   * End a request that was refused after all (a gate asked later, once its body was in): every
+   * permit released 'ignored', newest first, and what a rate gate spent given back — a refused
+   * request spends no rate or quota, as when a later gate of the chain refuses (GatePermit.cancel).
+   */
+  cancel(): void {
+    if (this.released) return;
+    this.released = true;
+    cancelAll(this.permits);
+    this.afterRelease?.();
   }
 
   release(outcome: Outcome = 'success', rttMs?: number): void {
