@@ -67,15 +67,16 @@ async function proxyHolds(err: unknown, config: GatewayConfig): Promise<boolean>
  * A listener that could not be opened, as a sentence naming the setting to change (the flag,
  * or the config key); undefined for any other error (hostile-3 H7: `listen EADDRINUSE: address
  * already in use 127.0.0.1:9901` did not say it was the admin listener, nor which setting).
- * A worker's failure reaches the primary as a message only (`bind EADDRINUSE 0.0.0.0:8080`).
+ * Read from the error's fields (`code`, `address`, `port`, `listener`: listenError's, node's
+ * own, or a worker's failure as its primary rebuilds it from the worker's `listen`), never its message.
  */
-function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean, proxyHolds = false): string | undefined {
+export function listenFailure(err: unknown, config: GatewayConfig, flagForm: boolean, proxyHolds = false): string | undefined {
   if (!(err instanceof Error)) return undefined;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string; listener?: 'listen' | 'admin' };
-  const code = e.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(e.message)?.[1];
-  const at = /(\S+):(\d+)$/.exec(e.message);
-  const address = e.address ?? at?.[1];
-  const port = e.port ?? (at === null ? undefined : Number(at[2]));
+  // Its fields only: a message naming a code and an address (a worker whose store's connect
+  // failed: `connect EACCES 10.0.0.5:6379`) is another failure, which read so was told as a
+  // listener's (until gwedge).
+  const { code, address, port } = e;
   const d = GATEWAY_DEFAULTS;
   const listenPort = config.listen?.port ?? d.listen.port;
   // The gateway says which listener failed (bound-listener.ts); a worker's message does not.
