@@ -11,7 +11,8 @@
  * open-loop generator (src/demo/open-loop.ts) in this one. nginx and HAProxy run when their
  * binaries are on the PATH (`apt-get install nginx haproxy`), with configs written to a
  * temp dir, on free ports. Every process is stopped by its PID, also on Ctrl-C. CPU and RSS
- * of each proxy come from /proc. Results: bench/results/gateway-latest.{json,md}.
+ * of each proxy come from /proc. Results: bench/results/gateway-latest.{json,md}. sluice runs
+ * from dist/, built first (loudly) when older than src/, here and in --baseline (gateway/built.ts).
  *
  *   npm run bench:gateway                 10 s per contender per load (~3 min)
  *   npm run bench:gateway -- --long       60 s per contender per load (the RSS goal's length)
@@ -45,10 +46,7 @@
  *   npm run bench:gateway -- --closed-only --only "node limit floor,node limit floor http.Agent,haproxy nbthread 1" --pair-rows "node limit floor,node limit floor http.Agent" --pairs 2
  *       any two rows in pairs (the first named the baseline), no --baseline needed; the other rows after them. The floor through
  *       other HTTP/1 clients ("node limit floor pipelining 2", "node limit floor http.Agent") runs only when --only names it
- *
- * Before each row, sockets in TIME_WAIT over a quarter of the ephemeral port range (a
- * 10,000-connection row leaves ~28,000 for 60 s: the whole range) are waited out — until
- * fewer than 200, at most 75 s — with a line starting `!!` (bench/lib/time-wait.ts).
+ * Before each row, sockets in TIME_WAIT over a quarter of the port range are waited out, loudly (bench/lib/time-wait.ts).
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -56,6 +54,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ServerChild } from '../src/demo/server-child.js';
 import type { ServerSpec } from '../src/demo/server-process.js';
+import { ensureBuilt, treesToBuild } from './gateway/built.js';
 import { closedContenders, contenders, overheadContenders, rateContenders } from './gateway/contenders.js';
 import { measureClosed, measureRate } from './gateway/closed-loop.js';
 import { capacityLine, openCapacity, openRowValidity } from './gateway/open-validity.js';
@@ -214,6 +213,8 @@ const settle = (): Promise<unknown> => settleTimeWait({ stopped: () => interrupt
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const openLoop = !values['closed-only'] && !values['rate-only'];
+  for (const tree of treesToBuild(fileURLToPath(new URL('..', import.meta.url)), { only, baseline: values.baseline, overhead: openLoop && !values['no-overhead'] })) ensureBuilt(tree);
   const machine = machineInfo();
   console.log(`sluice gateway bench — Node ${machine.node}, ${machine.cores} x ${machine.cpu}, load average ${machine.loadAverage.join(' / ')}`);
   console.log(`upstream ${UPSTREAM.concurrency} x ${UPSTREAM.serviceMs} ms = ${NOMINAL} req/s; open-loop load at ${LOADS.map((l) => `${l}x`).join(' and ')}, ${durationS} s each per contender; requests abandoned after ${TIMEOUT_MS} ms`);
@@ -233,7 +234,6 @@ async function main(): Promise<void> {
     const { url: upstreamUrl } = await upstream.ready;
     if (PINNED && upstream.pid !== undefined) pin(upstream.pid, UPSTREAM_CPU);
     const base = { upstream, capacity: NOMINAL, timeoutMs: TIMEOUT_MS, maxSockets: MAX_SOCKETS, warmupMs: ROW_WARMUP_MS };
-    const openLoop = !values['closed-only'] && !values['rate-only'];
     const warmOpen = (c: BenchContender, running: Running): Promise<Measurement> => measure({ ...base, contender: c.name, running, multiple: OVERHEAD_LOAD, durationMs: WARMUP_MS, warmupMs: 0 });
     for (const twin of openLoop ? chosen.twins : []) {
       const measureOne = (c: BenchContender, running: Running, multiple: number): Promise<Measurement> => measure({ ...base, contender: c.name, running, multiple, durationMs: durationS * 1000 });
@@ -340,7 +340,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
   const closedChosen = paired(inOnlyOrder(closedContenders(closedSettings).filter((x) => picked(x) && !values['rate-only'])));
   for (const twin of closedChosen.twins) {
     const warm = (_: BenchContender, running: Running): Promise<unknown> => runWrk({ binary: wrk, url: running.url, connections: 100, seconds: 2, threads: 2, timeoutS: 5 });
-    const measureOne = (c: BenchContender, running: Running, connections: number): Promise<ClosedRow> => measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds });
+    const measureOne = (c: BenchContender, running: Running, connections: number): Promise<ClosedRow> => measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds, upstreamConcurrency: UPSTREAM.concurrency });
     const run = { section: 'closed loop', twin, pairs: PAIRS!, keys: CONNS, label: (n: number) => `${n} conns`, warm, measure: measureOne, goodput: (r: ClosedRow) => r.goodput, settle, stopped: () => interrupted } as const;
     pairSets.push(...(await runPairs({ ...run, withContender: (c, f) => withContender(c, upstreamUrl, f), row: (r) => (closed.push(r), console.log(closedLine(r))) })));
   }
@@ -356,7 +356,7 @@ async function closedSection(wrk: string, upstream: ServerChild, upstreamUrl: st
       for (const connections of CONNS) {
         if (interrupted) return;
         await settle();
-        const r = await measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds });
+        const r = await measureClosed({ wrk, running, contender: c.name, upstream, connections, seconds: closedSeconds, upstreamConcurrency: UPSTREAM.concurrency });
         closed.push(r);
         console.log(closedLine(r));
       }

@@ -19,7 +19,7 @@ import { settleUpstream } from './measure.js';
 import { machineBusyPct, machineTicks, ProcSampler } from './proc-sampler.js';
 import { runWrk } from './wrk.js';
 import { sampleSlots } from './slot-sampler.js';
-import { servedSeconds, type ServedSeconds } from './served-seconds.js';
+import { meanInServiceBetween, servedSeconds, type ServedSeconds } from './served-seconds.js';
 import type { SlotSamples } from './slot-sampler.js';
 import type { WrkResult } from './wrk.js';
 
@@ -66,11 +66,16 @@ export interface ClosedRow {
   /** What the upstream served per second, and the most it ever had in service or waiting at once. */
   readonly upstreamServedPerS: number;
   readonly upstreamPeakInFlight: number;
-  /** Mean requests in service at the upstream (time-weighted; its concurrency is 50): the slots the proxy kept busy. */
+  /**
+   * Mean requests in service at the upstream (time-weighted; its concurrency is 50): the slots the proxy kept busy.
+   * Over the row's window (`inServiceOverWindow`), the seconds of its goodput; over the whole run in records without that flag.
+   */
   readonly upstreamMeanInService: number;
+  /** upstreamMeanInService and `slots` cover the row's window (after the onset), as its goodput does; absent: the whole run, onset included. */
+  readonly inServiceOverWindow?: boolean;
   /** The gateway's refusal pacer over the row, per second (its /status `paused` before and after); absent for other contenders. */
   readonly pacer?: PacerRates;
-  /** The gateway's permits over the row, sampled from its /status (slot-sampler.ts); absent for other contenders. */
+  /** The gateway's permits, sampled from its /status (slot-sampler.ts) over the row's window (see inServiceOverWindow); absent for other contenders. */
   readonly slots?: SlotSamples;
   /** What the upstream finished in each whole second from wrk's start, and per second after the first ONSET_S (the connections' arrival): served-seconds.ts. */
   readonly served?: ServedSeconds;
@@ -150,13 +155,15 @@ export interface ClosedOptions {
   readonly seconds: number;
   /** Seconds wrk runs before the window (its connections' arrival), not counted in the row. @default ONSET_S */
   readonly onsetS?: number;
+  /** The upstream's service slots: its in-service count over the window is min(in flight, this). @default 50 */
+  readonly upstreamConcurrency?: number;
 }
 
 /**
  * wrk for `onsetS` + `seconds`: the row's goodput, refusals, Retry-After share, CPU, machine CPU,
- * pacer rates and the upstream's served per second are the window's (the steady state), what wrk
- * got during the onset is reported beside them (closed-window.ts). wrk's p99, the probe, the
- * permits' sampling and the upstream's peak and mean in service cover the whole run.
+ * pacer rates, the upstream's served per second and mean in service and the gateway's permits
+ * are the window's (the steady state), what wrk got during the onset is reported beside them
+ * (closed-window.ts). wrk's p99, the probe and the upstream's peak in flight cover the whole run.
  */
 export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   const onsetS = o.onsetS ?? ONSET_S;
@@ -182,7 +189,8 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   const r = await runWrk({ binary: o.wrk, url: o.running.url, connections: o.connections, seconds: onsetS + o.seconds, threads: 2, timeoutS: 5, fromS: onsetS });
   const { machineFrom, pacerFrom } = await opening;
   const w = windowFacts(r);
-  const slots = await slotting.stop();
+  const span = r.window === undefined ? undefined : { from: windowStartMono, to: windowStartMono + w.seconds * 1000 };
+  const slots = await slotting.stop(span);
   const pacer = pacerRates(pacerFrom, await pacerCounts(o.running.adminUrl), w.seconds);
   const { refusals } = await probing.stop();
   const probeStart = await accepted;
@@ -190,6 +198,8 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
   const machineCpuPct = machineBusyPct(machineFrom, machineTicks());
   const up = await o.upstream.request('close');
   const departures = up.upstream?.departures;
+  const arrivals = up.upstream?.arrivals;
+  const inService = span !== undefined && arrivals !== undefined && departures !== undefined ? meanInServiceBetween(arrivals, departures, span.from, span.to, o.upstreamConcurrency ?? 50) : undefined;
   const onset = onsetFacts(r);
   return {
     contender: o.contender,
@@ -219,7 +229,8 @@ export async function measureClosed(o: ClosedOptions): Promise<ClosedRow> {
           ? NaN
           : up.upstream.served / (up.process.wallMs / 1000),
     upstreamPeakInFlight: up.upstream?.peakInFlight ?? NaN,
-    upstreamMeanInService: up.upstream?.meanInService ?? NaN,
+    upstreamMeanInService: inService ?? up.upstream?.meanInService ?? NaN,
+    ...(inService === undefined ? {} : { inServiceOverWindow: true }),
     ...(pacer === undefined ? {} : { pacer }),
     ...(slots === undefined ? {} : { slots }),
     ...(departures === undefined ? {} : { served: servedSeconds(departures, wrkStartMono, r.seconds, onsetS) }),

@@ -4,10 +4,11 @@
  * queue`; and, for the overhead comparison, a bare Node proxy. Each runs in its own process
  * and is stopped by its PID.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DemoGatewaySettings } from '../../src/demo/gateway-config.js';
 import { ServerChild } from '../../src/demo/server-child.js';
+import type { ServerSpec } from '../../src/demo/server-process.js';
+import { builtServerProcess } from './built.js';
 import { which } from './external.js';
 import type { FloorUpstreamSettings } from './floor-upstream.js';
 import type { LimitFloorSettings } from './limit-floor.js';
@@ -34,11 +35,18 @@ export interface BenchContender {
 }
 
 const proxyFile = fileURLToPath(new URL('./proxy-process.ts', import.meta.url));
+/** This checkout: its gateway runs from its build, dist/ (built.ts), as a user runs it. */
+const ownTree = fileURLToPath(new URL('../..', import.meta.url));
 
 async function nodeProxy(name: string, args: readonly string[], execArgv: readonly string[] = [], file = proxyFile): Promise<Running> {
   const child = new ServerChild(file, args, { name, execArgv });
   const ready = await child.ready;
   return { url: ready.url, pid: child.pid, ...(ready.adminUrl === undefined ? {} : { adminUrl: ready.adminUrl }), stop: () => child.stop() };
+}
+
+/** The sluice gateway of `tree` (this checkout by default) from its build: dist/demo/server-process.js in plain Node, no tsx (built.ts). */
+function sluiceProxy(name: string, upstreamUrl: string, settings: DemoGatewaySettings, execArgv: readonly string[] = [], tree = ownTree): Promise<Running> {
+  return nodeProxy(name, [JSON.stringify({ gateway: settings, upstreamUrl } satisfies ServerSpec)], execArgv, builtServerProcess(tree));
 }
 
 export interface ContenderSettings extends PeerSettings {
@@ -57,7 +65,7 @@ const INSTALL = 'not installed (apt-get install nginx haproxy, or your platform\
 export function contenders(s: ContenderSettings): BenchContender[] {
   const nginx = which('nginx');
   const haproxy = which('haproxy');
-  const gw = (mode: DemoGatewaySettings['mode']): string => JSON.stringify({ ...s.gateway, mode });
+  const gw = (mode: DemoGatewaySettings['mode']): DemoGatewaySettings => ({ ...s.gateway, mode });
   return [
     {
       name: 'no proxy',
@@ -66,8 +74,8 @@ export function contenders(s: ContenderSettings): BenchContender[] {
     },
     {
       name: 'sluice fixed',
-      about: `sluice gateway, concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms (startGateway in its own process)`,
-      start: (u) => nodeProxy('sluice fixed', ['sluice', u, gw('fixed')], s.proxyExecArgv),
+      about: `sluice gateway, concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms (startGateway from dist/ in its own process)`,
+      start: (u) => sluiceProxy('sluice fixed', u, gw('fixed'), s.proxyExecArgv),
     },
     ...(s.baseline === undefined
       ? []
@@ -75,13 +83,13 @@ export function contenders(s: ContenderSettings): BenchContender[] {
           {
             name: 'sluice fixed @baseline',
             about: `sluice fixed of ${s.baseline}`,
-            start: (u: string) => nodeProxy('sluice fixed @baseline', ['sluice', u, gw('fixed')], s.proxyExecArgv, join(s.baseline!, 'bench/gateway/proxy-process.ts')),
+            start: (u: string) => sluiceProxy('sluice fixed @baseline', u, gw('fixed'), s.proxyExecArgv, s.baseline),
           },
         ]),
     {
       name: 'sluice adaptive',
       about: `sluice gateway, concurrency adaptive (gradient2 from ${s.gateway.concurrency}), queue timeout ${s.gateway.queueTimeoutMs} ms`,
-      start: (u) => nodeProxy('sluice adaptive', ['sluice', u, gw('adaptive')], s.proxyExecArgv),
+      start: (u) => sluiceProxy('sluice adaptive', u, gw('adaptive'), s.proxyExecArgv),
     },
     ...(s.baseline === undefined
       ? []
@@ -89,7 +97,7 @@ export function contenders(s: ContenderSettings): BenchContender[] {
           {
             name: 'sluice adaptive @baseline',
             about: `sluice adaptive of ${s.baseline}`,
-            start: (u: string) => nodeProxy('sluice adaptive @baseline', ['sluice', u, gw('adaptive')], s.proxyExecArgv, join(s.baseline!, 'bench/gateway/proxy-process.ts')),
+            start: (u: string) => sluiceProxy('sluice adaptive @baseline', u, gw('adaptive'), s.proxyExecArgv, s.baseline),
           },
         ]),
     {
@@ -127,11 +135,11 @@ export function overheadContenders(s: ContenderSettings): BenchContender[] {
 export function closedContenders(s: ContenderSettings): BenchContender[] {
   const nginx = which('nginx');
   const haproxy = which('haproxy');
-  const gw = (workers: number): string => JSON.stringify({ ...s.gateway, mode: 'fixed', workers } satisfies DemoGatewaySettings);
+  const gw = (workers: number): DemoGatewaySettings => ({ ...s.gateway, mode: 'fixed', workers });
   const sluice = (workers: number, tree?: string): BenchContender => ({
     name: `sluice ${workers} worker${workers === 1 ? '' : 's'}${tree === undefined ? '' : ' @baseline'}`,
     about: `sluice gateway${tree === undefined ? '' : ` of ${tree}`}, ${workers} worker${workers === 1 ? '' : 's'} sharing concurrency ${s.gateway.concurrency}, queue ${s.gateway.queue}, queue timeout ${s.gateway.queueTimeoutMs} ms`,
-    start: (u) => nodeProxy(`sluice ${workers}w`, ['sluice', u, gw(workers)], s.proxyExecArgv, tree === undefined ? proxyFile : join(tree, 'bench/gateway/proxy-process.ts')),
+    start: (u) => sluiceProxy(`sluice ${workers}w`, u, gw(workers), s.proxyExecArgv, tree),
   });
   const ha = (threads: number): BenchContender => ({
     name: `haproxy nbthread ${threads}`,
@@ -175,6 +183,6 @@ export function rateContenders(s: ContenderSettings, rate: { readonly perS: numb
   return [1, 2].map((workers) => ({
     name: `sluice rate ${workers}w`,
     about: `sluice gateway, ${workers} worker(s), --rate ${rate.perS}/s --burst ${rate.burst}`,
-    start: (u) => nodeProxy(`sluice rate ${workers}w`, ['sluice', u, JSON.stringify({ ...s.gateway, mode: 'fixed', workers, rate, unlimitedPath: UNLIMITED_PATH } satisfies DemoGatewaySettings)]),
+    start: (u) => sluiceProxy(`sluice rate ${workers}w`, u, { ...s.gateway, mode: 'fixed', workers, rate, unlimitedPath: UNLIMITED_PATH }),
   }));
 }

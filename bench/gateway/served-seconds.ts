@@ -26,3 +26,39 @@ export function servedSeconds(departures: readonly number[], startMs: number, se
   const after = perSecond.slice(onsetS);
   return { perSecond, afterOnsetPerS: after.length === 0 ? NaN : after.reduce((a, b) => a + b, 0) / after.length };
 }
+
+/**
+ * The upstream's time-weighted mean of requests in service over [from, to) (ms, the clock of
+ * `arrivals` and `departures`, both sorted, recorded from an empty upstream): in flight at t is
+ * arrivals minus departures up to t, in service the smaller of that and its `concurrency` (its
+ * FIFO starts the next request as one finishes). NaN for an empty span. The row's window, not
+ * the whole run the upstream's own mean covers: the same seconds as the row's goodput.
+ */
+export function meanInServiceBetween(arrivals: readonly number[], departures: readonly number[], from: number, to: number, concurrency: number): number {
+  if (!(to > from)) return NaN;
+  let a = 0;
+  let d = 0;
+  let inFlight = 0;
+  // Departures first at one instant: a slot freed and taken at once never counts twice.
+  const next = (): number => Math.min(a < arrivals.length ? arrivals[a]! : Infinity, d < departures.length ? departures[d]! : Infinity);
+  const step = (): void => {
+    if (d < departures.length && (a >= arrivals.length || departures[d]! <= arrivals[a]!)) {
+      inFlight--;
+      d++;
+    } else {
+      inFlight++;
+      a++;
+    }
+  };
+  while (next() <= from) step();
+  let area = 0;
+  let t = from;
+  while (next() < to) {
+    const at = next();
+    area += Math.min(Math.max(inFlight, 0), concurrency) * (at - t);
+    t = at;
+    step();
+  }
+  area += Math.min(Math.max(inFlight, 0), concurrency) * (to - t);
+  return area / (to - from);
+}

@@ -47,6 +47,19 @@ export interface Sample {
   readonly queued: number;
   readonly limit: number;
   readonly workers?: readonly { readonly inFlight: number; readonly queued: number; readonly limit: number; readonly connections: number }[];
+  /** When it was read, ms (CLOCK_MONOTONIC: the clock of the row's window); absent in samples made by hand. */
+  readonly at?: number;
+}
+
+/** A span of CLOCK_MONOTONIC ms, [from, to): a closed-loop row's window after its onset. */
+export interface Span {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The samples read within `span` (a sample without its time is kept: it cannot be placed). */
+export function within(seen: readonly Sample[], span: Span | undefined): Sample[] {
+  return span === undefined ? [...seen] : seen.filter((s) => s.at === undefined || (s.at >= span.from && s.at < span.to));
 }
 
 /** A /status answer as a sample; undefined when it has no concurrency gate. A worker that exited is left out of the split. */
@@ -78,17 +91,24 @@ export function concurrencyOf(status: StatusGates): { inFlight: number; queued: 
   return found ? { inFlight, queued, limit } : undefined;
 }
 
-/** Samples `adminUrl`/status every `everyMs` until stopped; undefined at stop when nothing was read. */
-export function sampleSlots(adminUrl: string | undefined, everyMs = 50): { stop: () => Promise<SlotSamples | undefined> } {
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Samples `adminUrl`/status every `everyMs` until stopped; undefined at stop when nothing was read.
+ * `stop(span)` summarizes the samples read within `span` only (the row's window: the same seconds as its goodput).
+ */
+export function sampleSlots(adminUrl: string | undefined, everyMs = 50): { stop: (span?: Span) => Promise<SlotSamples | undefined> } {
   if (adminUrl === undefined) return { stop: () => Promise.resolve(undefined) };
   const seen: Sample[] = [];
   let stopped = false;
   const loop = (async (): Promise<void> => {
     while (!stopped) {
       const t0 = performance.now();
+      const sent = monotonicMs();
       try {
         const c = sampleOf((await (await fetch(`${adminUrl}/status`, { signal: AbortSignal.timeout(1_000) })).json()) as StatusGates);
-        if (c !== undefined && !stopped) seen.push(c);
+        // Placed midway between the request and its answer: the gateway read its gates in between.
+        if (c !== undefined && !stopped) seen.push({ ...c, at: (sent + monotonicMs()) / 2 });
       } catch {
         // A status read that failed or timed out under the storm is skipped, not counted as empty.
       }
@@ -97,10 +117,10 @@ export function sampleSlots(adminUrl: string | undefined, everyMs = 50): { stop:
     }
   })();
   return {
-    stop: async () => {
+    stop: async (span) => {
       stopped = true;
       await loop;
-      return summarize(seen);
+      return summarize(within(seen, span));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { concurrencyOf, sampleOf, sampleSlots, summarize } from '../../bench/gateway/slot-sampler.js';
+import { concurrencyOf, sampleOf, sampleSlots, summarize, within } from '../../bench/gateway/slot-sampler.js';
 
 describe('bench slot sampler', () => {
   it('sums the concurrency gates of every policy and ignores the other kinds', () => {
@@ -48,6 +48,18 @@ describe('bench slot sampler', () => {
     expect(summarize([sampleOf(mergedOf(worker(1, 0, 2, 1), worker(1, 0, 2, 1)))!])!.perWorker).toBeUndefined();
   });
 
+  it('summarizes the samples read within a span only (a closed-loop row\'s window, the seconds of its goodput)', () => {
+    const seen = [
+      { inFlight: 10, queued: 0, limit: 50, at: 100 }, // the onset: left out
+      { inFlight: 50, queued: 5, limit: 50, at: 2_100 },
+      { inFlight: 48, queued: 0, limit: 50, at: 2_150 },
+      { inFlight: 20, queued: 0, limit: 50, at: 7_100 }, // after the window
+    ];
+    expect(summarize(within(seen, { from: 2_000, to: 7_000 }))).toEqual({ samples: 2, meanInFlight: 49, meanQueued: 2.5, emptyWithFree: 0.5 });
+    expect(within(seen, undefined)).toHaveLength(4);
+    expect(within([{ inFlight: 1, queued: 0, limit: 2 }], { from: 0, to: 1 })).toHaveLength(1);
+  });
+
   it('reads a live /status until stopped, skipping answers it cannot parse', async () => {
     let n = 0;
     const server = createServer((_req, res) => {
@@ -62,6 +74,11 @@ describe('bench slot sampler', () => {
       expect(s?.samples).toBeGreaterThanOrEqual(3);
       expect(s?.meanInFlight).toBe(2);
       expect(s?.emptyWithFree).toBe(0);
+      // Every live sample carries its time: a span before the sampling started holds none of them.
+      const later = sampleSlots(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 5);
+      const n0 = n;
+      while (n < n0 + 4) await new Promise((r) => setTimeout(r, 5));
+      expect(await later.stop({ from: 0, to: 1 })).toBeUndefined();
     } finally {
       server.close();
     }
