@@ -23,8 +23,9 @@ export class HandlerTimeoutError extends SluiceError {
 
 /**
  * The message a handler works on is no longer its consumer's: the broker handed it to another
- * (a peer claimed the Redis Streams entry). The handler's signal aborts with it; its result will
- * not settle the message for this consumer.
+ * (a peer claimed the Redis Streams entry; SQS refused a stale receipt handle: the visibility
+ * timeout passed and another consumer received it). The handler's signal aborts with it; its
+ * result will not settle the message for this consumer.
  */
 export class LeaseLostError extends SluiceError {
   constructor(source: string, id: string, why: string) {

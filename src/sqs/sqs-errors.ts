@@ -10,6 +10,9 @@
  *     QueueDoesNotExist                                  QueueDeletedError
  *     anything else the service answered                 BrokerRefusedError 'request'
  *
+ * A settlement or extension refused for its receipt handle (sqsLeaseLost) is none of these to
+ * its delivery: the message is no longer this consumer's (LeaseLostError, sqs-source.ts).
+ *
  * The SDK's error carries the HTTP status in `$metadata.httpStatusCode` (absent when no answer
  * came) and the service's error code as its `name`.
  */
@@ -42,6 +45,22 @@ const THROTTLING_CODES = new Set(['ThrottlingException', 'Throttling', 'RequestT
 /** The SDK's credential and token providers found nothing usable: no request was sent. */
 const PROVIDER_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
 const QUEUE_GONE = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
+
+/**
+ * Codes of a receipt handle the service no longer honours: the visibility timeout passed and the
+ * message was received again (a new handle), or it is visible again (not in flight), or deleted.
+ * AWS also answers InvalidParameterValue naming the ReceiptHandle ("Message does not exist or is
+ * not available for visibility timeout change").
+ */
+const LEASE_CODES = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'AWS.SimpleQueueService.MessageNotInflight']);
+
+/** The service's code when `err` says the receipt handle no longer holds the message, else undefined. */
+export function sqsLeaseLost(err: unknown): string | undefined {
+  const code = codeOf(err);
+  if (LEASE_CODES.has(code)) return code;
+  if (code === 'InvalidParameterValue' && /ReceiptHandle/i.test(String((err as Error | undefined)?.message))) return code;
+  return undefined;
+}
 
 const codeOf = (err: unknown): string => {
   const name = (err as SdkError | undefined)?.name;

@@ -4,7 +4,11 @@
  * receive asks for min(demand, 10) messages (SQS's ceiling) with a long poll; a message's
  * visibility is extended while its handler runs (`extend`), it is deleted only after
  * processing, a retry makes it visible again after the delay (ChangeMessageVisibility), and a
- * dead letter is sent to `<queue>-dead` with the reason, then deleted. A receive that failed
+ * dead letter is sent to `<queue>-dead` with the reason, then deleted. A message whose visibility
+ * timeout passed and that another consumer received meanwhile is no longer this one's: the service
+ * refuses its stale receipt handle, and its extension, ack, retry or dead letter rejects with
+ * LeaseLostError (the handler's signal aborts at the extension; a dead letter checks the handle
+ * before copying, so nothing is copied). A receive that failed
  * for a while (no HTTP answer, the service failing or throttling: sqs-errors.ts) is tried again,
  * RECEIVE_TRIES times in all with a growing pause (the connection `reconnecting` meanwhile, `up`
  * at the next answer); past them the consumer fails with BrokerUnavailableError. One refused for
@@ -22,7 +26,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import type { SqsConnectionOptions } from './sqs-connection.js';
 import { checkSqsConnection, clientRequestTimeoutMs, queueUrl, sqsClient, sqsRequestTimeout, sqsWhere } from './sqs-connection.js';
-import { sqsError, sqsTransient } from './sqs-errors.js';
+import { sqsError, sqsLeaseLost, sqsTransient } from './sqs-errors.js';
+import { LeaseLostError } from '../brokers/handler-timeout.js';
 import { ConnectionTracker } from '../brokers/connection-state.js';
 import type { ConnectionStats } from '../brokers/connection-state.js';
 import type { BrokerSource } from '../brokers/source.js';
@@ -70,11 +75,13 @@ class SqsDelivery extends DeliveryBase {
     super({ broker: 'sqs', source, id: msg.MessageId ?? '', body: Buffer.from(msg.Body ?? '', 'utf8'), headers, attempt: Number(msg.Attributes?.ApproximateReceiveCount ?? 1) });
   }
 
-  /** A settlement's request; its failure named as the source's (BrokerUnavailableError for no answer: sqs-errors.ts). */
+  /** A settlement's request; its failure named as the source's (BrokerUnavailableError for no answer: sqs-errors.ts), a stale receipt handle a LeaseLostError. */
   async #call(request: () => Promise<unknown>): Promise<void> {
     try {
       await request();
     } catch (err) {
+      const code = sqsLeaseLost(err);
+      if (code !== undefined) throw new LeaseLostError(this.owner.name, this.id, `the service refused its receipt handle, ${code}: its visibility timeout passed and it was received by another consumer, or deleted`);
       throw sqsError(this.owner.name, this.owner.queue, err);
     }
   }
@@ -89,6 +96,9 @@ class SqsDelivery extends DeliveryBase {
 
   protected async doDeadLetter(reason: string): Promise<void> {
     const o = this.owner;
+    // Still this consumer's (its handle honoured) before the copy: one another consumer received
+    // is not copied (LeaseLostError). Between this and the delete, a copy can still go twice.
+    await this.doExtend();
     try {
       const attrs = sqsDeadLetter(this.msg, { where: o.name, reason, attempt: this.attempt, origin: `${this.source}:${this.id}`, limit: o.deadLetterLimit, holdS: o.deadLetterHoldS });
       await this.#call(() => o.client.send(new SendMessageCommand({ QueueUrl: o.deadUrl, MessageBody: this.msg.Body ?? '', MessageAttributes: attrs })));

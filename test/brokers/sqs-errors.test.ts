@@ -9,6 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { BrokerConsumer, BrokerRefusedError, BrokerUnavailableError } from '../../src/brokers/index.js';
 import { SqsSource } from '../../src/sqs/index.js';
+import { sqsLeaseLost } from '../../src/sqs/sqs-errors.js';
 
 const sdkError = (code: string, status: number | undefined, message = code): Error => Object.assign(new Error(message), { name: code, $metadata: status === undefined ? {} : { httpStatusCode: status } });
 
@@ -87,5 +88,19 @@ describe('SqsSource: a refusal is not retried, an outage is', () => {
     expect(err).not.toBeInstanceOf(BrokerUnavailableError);
     // The client given is named as such, not as the AWS region nobody configured (before: 'sqs at aws us-east-1').
     expect((err as Error).message).toMatch(/^sqs \(the client given\): refused the credentials \(CredentialsProviderError: Could not load credentials from any providers\); not retried/);
+  });
+});
+
+describe('sqsLeaseLost: a receipt handle the service no longer honours (LeaseLostError to the delivery; e2e: sqs-lease-lost.test.ts)', () => {
+  it.each([
+    [sdkError('ReceiptHandleIsInvalid', 400), 'ReceiptHandleIsInvalid'],
+    [sdkError('MessageNotInflight', 400), 'MessageNotInflight'],
+    [sdkError('AWS.SimpleQueueService.MessageNotInflight', 400), 'AWS.SimpleQueueService.MessageNotInflight'],
+    // AWS's own answer for a handle of a message received again (ElasticMQ answers ReceiptHandleIsInvalid).
+    [sdkError('InvalidParameterValue', 400, 'Value abc for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.'), 'InvalidParameterValue'],
+    [sdkError('InvalidParameterValue', 400, 'Value 50000 for parameter VisibilityTimeout is invalid.'), undefined],
+    [sdkError('ServiceUnavailable', 503), undefined],
+  ])('%s: %s', (err, code) => {
+    expect(sqsLeaseLost(err)).toBe(code);
   });
 });
