@@ -20,20 +20,16 @@ import type { DashboardSample } from '../dashboard/dashboard.js';
 import { mergeGroupSamples } from '../dashboard/merge-samples.js';
 import { LeaseLedger } from '../shared/lease-ledger.js';
 import { ADMIN_DASHBOARD_PAGES } from './admin-connections.js';
-import { METRICS_TIMEOUT_MS, startPrimaryAdmin } from './primary-admin.js';
+import { startPrimaryAdmin } from './primary-admin.js';
 import type { GatewayConfig } from './config-types.js';
 import { answerLease } from './ipc-limit-store.js';
 import type { LeaseCall } from './ipc-limit-store.js';
 import { JsonLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import type { ResolvedConfig } from './resolved-config.js';
-import type { GatewayStatus } from './status.js';
 import { watchHandoffs } from './handles-in-transit.js';
 import { ClosedCopies, SharedListener, choosePort } from './shared-listener.js';
-import { gatewayGroupLimits, gatewayLimits, mergeStatuses } from './status-merge.js';
-import { PrometheusMerge } from './prometheus-merge.js';
-import { addTotals, statusTotals, withTotals } from './status-totals.js';
-import type { StatusTotals } from './status-totals.js';
+import { gatewayGroupLimits } from './status-merge.js';
 import { withPinnedPort, withRunningRestartSettings } from './restart-settings.js';
 import { resolveConfig } from './validate-config.js';
 import { ReloadRecord } from './reload-record.js';
@@ -41,26 +37,13 @@ import { WorkerRollout } from './worker-rollout.js';
 import { CALL_TIMEOUT_MS, WorkerCalls } from './worker-calls.js';
 import type { CallBody } from './worker-calls.js';
 import { Waiters, WorkerRestarts } from './worker-restarts.js';
-import type { RestartFailure } from './worker-restarts.js';
-import type { WorkerMessage, WorkerSnapshot } from './worker-messages.js';
-import { emptyStatus } from './primary-slot.js';
+import type { WorkerMessage } from './worker-messages.js';
+import { STATUS_REFRESH_MS, WorkerPolls } from './primary-polls.js';
+import type { PrimaryStatus } from './primary-polls.js';
 import { StartDeadline } from './start-deadline.js';
 import type { Slot } from './primary-slot.js';
 
-/** The primary's own status: the workers' merged, each worker's, and the leases. */
-export interface PrimaryStatus extends GatewayStatus {
-  /**
-   * `answering: false`: its last status call went unanswered (a stopped or hung worker); `status` is then its last answer.
-   * `exited`: its process is gone (its replacement not listening yet): its last status is shown here, and left out of the merge.
-   * `generation`: the config generation it runs (`reload.generation` is the one in force; worker-rollout.ts); `replacing`: it did not take a reload, and is drained to be forked again with it.
-   */
-  readonly workers: readonly { readonly index: number; readonly pid: number; readonly restarts: number; readonly answering: boolean; readonly exited: boolean; readonly generation: number | undefined; readonly replacing: boolean; readonly status: GatewayStatus | undefined }[];
-  readonly leases: ReturnType<LeaseLedger['slots']>;
-  /** The primary's token tables (one per rate limiter a worker uses) and the tenants' buckets in them. */
-  readonly tokenTables: ReturnType<LeaseLedger['tokenTables']>;
-  /** Present while fewer workers serve than `server.workers`: how many do, and those failing to start (forked again with a backoff: worker-restarts.ts). */
-  readonly degraded?: { readonly workers: number; readonly of: number; readonly failing: readonly RestartFailure[] };
-}
+export type { PrimaryStatus } from './primary-polls.js';
 
 /** The same shape as gateway.ts's Gateway (kept apart: gateway.ts imports this file). */
 export interface PrimaryGateway {
@@ -78,8 +61,6 @@ export interface PrimaryGateway {
 
 /** A worker that dies again within this long of its start is forked again only after it. */
 const CRASH_LOOP_MS = 1_000;
-/** How often the primary's cached status is refreshed from the workers. */
-const STATUS_REFRESH_MS = 1_000;
 
 function workerFile(): string {
   const here = import.meta.url;
@@ -97,8 +78,6 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const running = withPinnedPort(config, pinned);
   const failedStarts = new WorkerRestarts(logger);
   const slots: Slot[] = [];
-  /** The running totals of the workers that died, as of their last status (status-totals.ts): /status's counts never go back. */
-  const deadTotals: StatusTotals = new Map();
   /** The primary's copy of the proxy listener: closed first when the drain begins (shared-listener.ts). */
   const listener = new SharedListener();
   // Who closed their copy of it in a drain: told once every copy is (the socket no longer listens).
@@ -147,6 +126,23 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
     },
     config,
   );
+
+  // The workers' status, polled once a second, and /status and /metrics from it (primary-polls.ts).
+  let workerTimeoutMs = resolved.server.workerTimeoutMs;
+  const polls = new WorkerPolls({
+    slots,
+    workers: n,
+    ledger,
+    logger,
+    reloads,
+    failedStarts,
+    admin: resolved.admin.enabled,
+    call,
+    draining: () => draining,
+    workerTimeoutMs: () => workerTimeoutMs,
+    refreshed: () => rollout.check(),
+    dashboardPages: () => dashboard.pages,
+  });
 
   const onLease = async (s: Slot, m: LeaseCall): Promise<void> => {
     // A call its worker sent just before dying may be read after its 'exit' (the channel is read
@@ -224,7 +220,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       });
       worker.once('exit', (code, signal) => {
         s.dead = true;
-        if (s.status !== undefined) addTotals(deadTotals, statusTotals(s.status));
+        polls.exited(s);
         deadline.settle();
         calls.failAll(worker, index);
         ledger.drop(holder);
@@ -273,66 +269,9 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   }
   const url = slots[0]!.url;
 
-  // One refresh at a time: concurrent /status scrapes share it (each was a round trip per worker).
-  // A worker that does not answer within the refresh interval (stopped: SIGSTOP, a debugger, a
-  // loop that never yields) keeps its last status, marked not answering: before (hostile-9),
-  // every /status waited CALL_TIMEOUT_MS (5 s) for it, and then dropped its counts from the sum.
-  let refreshing: Promise<void> | undefined;
-  let workerTimeoutMs = resolved.server.workerTimeoutMs;
-  // A worker silent for `server.workerTimeout` is killed: its 'exit' gives back what it leased
-  // and forks a new one. Left alone, a stopped worker kept its slots and its clients for ever.
-  const killIfSilent = (s: Slot): void => {
-    const silentMs = performance.now() - s.answeredAt;
-    if (draining || s.dead || s.killed || workerTimeoutMs <= 0 || silentMs < workerTimeoutMs) return;
-    s.killed = true;
-    logger.warn('worker did not answer for server.workerTimeout: killing it', { worker: s.index, pid: s.worker.process.pid, silentMs: Math.round(silentMs), workerTimeoutMs });
-    s.worker.process.kill('SIGKILL');
-  };
-  const refresh = (): Promise<void> =>
-    (refreshing ??= Promise.all(
-      slots.map(async (s) => {
-        // One round trip per worker: its status and its dashboard's sample together.
-        // With the admin listener, its Prometheus page too: a worker dying between two scrapes takes at most a second's counts with it.
-        const snap = (await call(s, { t: 'call', op: 'status', metrics: resolved.admin.enabled }, STATUS_REFRESH_MS).catch(() => undefined)) as WorkerSnapshot | undefined;
-        s.answering = snap !== undefined;
-        if (snap === undefined) return killIfSilent(s);
-        s.status = snap.status;
-        if (snap.metrics !== undefined) merged.observe(s.index, { process: s.worker.id, text: snap.metrics });
-        s.dashboard = resolved.admin.enabled ? snap.dashboard : undefined;
-        // What it says it runs: a reload it answered too late for its call is seen here.
-        s.generation = snap.generation;
-      }),
-    ).then(() => {
-      refreshing = undefined;
-      rollout.check();
-    }));
-  /** Fewer workers serve than asked (dead, their replacement not listening yet or failing to start): how many do. */
-  const serving = (): PrimaryStatus['degraded'] => {
-    const workers = slots.filter((s) => !s.dead).length;
-    return workers === n ? undefined : { workers, of: n, failing: failedStarts.snapshot() };
-  };
-  const status = (): PrimaryStatus => {
-    const each = slots.map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, restarts: s.restarts, answering: s.answering, exited: s.dead, generation: s.generation, replacing: s.replacing, status: s.status }));
-    // A dead worker's last status is not summed: its connections, in-flight requests and leases are gone with it (hostile pass, session 17); its totals are carried.
-    const statuses = each.flatMap((w) => (w.status === undefined || w.exited ? [] : [w.status]));
-    const leases = ledger.slots();
-    const summed = mergeStatuses(statuses);
-    const merged = withTotals(summed === undefined ? emptyStatus() : gatewayLimits(summed, statuses[0]!, leases), deadTotals);
-    const degraded = serving();
-    // The reloads are the primary's: one it rejected never reached a worker.
-    return { ...merged, state: draining ? 'draining' : merged.state, reload: reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables(), ...(degraded === undefined ? {} : { degraded }) };
-  };
-  // The workers' pages as one, their counters carried over a worker's death (prometheus-merge.ts).
-  const merged = new PrometheusMerge();
-  const metrics = (timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> => {
-    // A scrape of every series of every worker: allow it more than a status call. The process asked, not the one in its place when it answers.
-    const asks = slots.map((s) => ({ process: s.worker.id, ask: () => call(s, { t: 'call', op: 'metrics' }, timeoutMs) }));
-    // The pages of /dashboard are served here, so counted here: the workers' read 0.
-    return merged.scrape(asks, timeoutMs, () => {
-      const { dropped, refused } = dashboard.pages;
-      return new Map([['sluice_dashboard_pages_total', [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`]]]);
-    });
-  };
+  const refresh = (): Promise<void> => polls.refresh();
+  const status = (): PrimaryStatus => polls.status();
+  const metrics = (timeoutMs?: number): Promise<string | undefined> => polls.metrics(timeoutMs);
   await refresh();
   const refresher = setInterval(() => void refresh(), STATUS_REFRESH_MS);
   refresher.unref();
@@ -342,7 +281,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   // The workers' dashboards merged: refreshed with their status, once a second.
   const dashboard = new Dashboard({ title: 'sluice gateway', intervalMs: STATUS_REFRESH_MS, maxSubscribers: ADMIN_DASHBOARD_PAGES, samples: () => gatewayGroupLimits(mergeGroupSamples(live().map((s) => s.dashboard?.groups ?? [])), live().find((s) => s.status !== undefined)?.status, ledger.slots()) });
   const admin = resolved.admin.enabled
-    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => live().flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), degraded: serving, dashboard }).catch((err: unknown) => {
+    ? await startPrimaryAdmin(resolved.admin.host, resolved.admin.port, { status: async () => (await refresh(), status()), metrics, draining: () => draining, stores: () => live().flatMap((s) => (s.status?.store === undefined ? [] : [s.status.store])), degraded: () => polls.serving(), dashboard }).catch((err: unknown) => {
         dashboard.close();
         draining = true;
         for (const s of slots) s.worker.process.kill('SIGKILL');
