@@ -44,29 +44,58 @@ export interface DrainParts {
  * A drain's deadline, which a later call may bring nearer: a second SIGTERM, or `close()` during
  * a drain, cuts what runs (until hostile-29 the running drain kept its own deadline, 30 s by
  * default, and the second signal waited for every in-flight request: drain-second-signal.test.ts).
+ * Its timer holds no process up (the drain's own connections and workers do): a deadline asked
+ * after the drain ended, or one nobody waits on, does not keep a process alive until it passes
+ * (drain-deadline.test.ts). `Infinity`: no deadline until one is asked.
  */
 export class DrainDeadline {
   readonly late: Promise<'late'>;
   #timer: NodeJS.Timeout | undefined;
   #at: number;
+  #ms: number;
+  #over = false;
+  #cut = false;
   #resolve!: (v: 'late') => void;
 
-  constructor(readonly ms: number) {
+  constructor(ms: number) {
+    this.#ms = ms;
     this.#at = performance.now() + ms;
     this.late = new Promise<'late'>((resolve) => (this.#resolve = resolve));
-    this.#timer = setTimeout(() => this.#resolve('late'), ms);
+    this.#arm(ms);
   }
 
-  /** The deadline `ms` from now, if that is sooner than the one set. */
+  /** The deadline in force, ms from when it was asked: the first, or a later sooner one (0: `close()`). */
+  get ms(): number {
+    return this.#ms;
+  }
+
+  /** Whether a later call brought the deadline nearer than the first. */
+  get cutShort(): boolean {
+    return this.#cut;
+  }
+
+  /** The deadline `ms` from now, if that is sooner than the one set (nothing once it passed or was cleared). */
   shorten(ms: number): void {
-    if (performance.now() + ms >= this.#at) return;
+    if (this.#over || performance.now() + ms >= this.#at) return;
     this.#at = performance.now() + ms;
+    this.#ms = ms;
+    this.#cut = true;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#resolve('late'), ms);
+    this.#arm(ms);
   }
 
   clear(): void {
+    this.#over = true;
     clearTimeout(this.#timer);
+  }
+
+  #arm(ms: number): void {
+    if (!Number.isFinite(ms)) return;
+    this.#timer = setTimeout(() => {
+      this.#over = true;
+      this.#resolve('late');
+    }, ms);
+    this.#timer.unref();
   }
 }
 
@@ -107,7 +136,9 @@ export async function drainProxy(parts: DrainParts, deadline: DrainDeadline): Pr
   // close() would close them at once: net's stops accepting only.)
   let closed!: Promise<void>; // set by stopListening, which acceptWhatWaits calls in the call of an accept
   const stopListening = (): void => void (closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
-  const copies = parts.listenerClosed === undefined ? undefined : { closedHere: parts.listenerClosed, maxWaitMs: Math.min(COPIES_WAIT_MAX_MS, deadlineMs) };
+  // What this worker holds waits for the other copies to close until the deadline in force (a second signal cuts that wait too).
+  const listenerClosed = parts.listenerClosed;
+  const copies = listenerClosed === undefined ? undefined : { closedHere: () => Promise.race([listenerClosed(), deadline.late.then(() => undefined)]), maxWaitMs: Math.min(COPIES_WAIT_MAX_MS, deadlineMs) };
   if (deadlineMs > 0) await acceptWhatWaits(server, Math.min(LISTEN_GRACE_MS, deadlineMs), Math.min(LISTEN_GRACE_MAX_MS, deadlineMs), stopListening, copies);
   else stopListening();
   if (deadlineMs <= 0) void copies?.closedHere(); // nothing held: the primary counts its copy closed
@@ -129,8 +160,11 @@ export async function drainProxy(parts: DrainParts, deadline: DrainDeadline): Pr
   loop.stop();
   if (outcome === 'late') {
     // What the upstream never got (an upload still arriving) is told to retry, not cut.
-    const told = await answerUnsent(pipeline.serving(), Math.max(1, Math.ceil(state.table.config.drain.retryAfterMs / 1000)), forwarded, DEADLINE_GRACE_MS);
-    logger.warn('drain deadline passed: cutting connections', { deadlineMs, answered: told });
+    const serving = [...pipeline.serving()];
+    const told = await answerUnsent(serving, Math.max(1, Math.ceil(state.table.config.drain.retryAfterMs / 1000)), forwarded, DEADLINE_GRACE_MS);
+    // The deadline in force (a second signal's, close()'s 0), and what it cuts: requests whose response has not ended.
+    const cut = serving.filter((res) => !res.writableEnded).length;
+    logger.warn('drain deadline passed: cutting connections', { deadlineMs: deadline.ms, ...(deadline.cutShort ? { cutShort: true, askedMs: deadlineMs } : {}), answered: told, cut });
     server.closeAllConnections();
     await closed;
   }

@@ -41,6 +41,7 @@ import type { WorkerMessage } from './worker-messages.js';
 import { STATUS_REFRESH_MS, WorkerPolls } from './primary-polls.js';
 import type { PrimaryStatus } from './primary-polls.js';
 import { StartDeadline } from './start-deadline.js';
+import { DrainDeadline } from './gateway-drain.js';
 import type { Slot } from './primary-slot.js';
 
 export type { PrimaryStatus } from './primary-polls.js';
@@ -96,11 +97,15 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   let startTimeoutMs = resolved.server.workerStartTimeoutMs;
   const call = (s: Slot, m: CallBody, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> => calls.call(s.worker, s.index, m, timeoutMs);
 
+  // The gateway's drain's deadline, and CALL_TIMEOUT_MS for a worker's answer: a worker that has not answered its
+  // drain by then is cut off (then killed). A second signal brings it nearer: until drainedge the primary waited
+  // for a worker that never answered (stopped) until the first deadline (drain.timeout + 5 s) whatever came after.
+  const stopBy = new DrainDeadline(Infinity);
   /** Ask `s` to drain within `deadlineMs`, cut its channel, kill it if it is not gone soon after; resolves once it exited. */
   const stopWorker = (s: Slot, deadlineMs: number): Promise<void> =>
     (s.stopping ??= (async () => {
       const exited = new Promise<void>((resolve) => (s.worker.isDead() ? resolve() : s.worker.once('exit', () => resolve())));
-      await call(s, { t: 'call', op: 'drain', deadlineMs }, deadlineMs + CALL_TIMEOUT_MS).catch(() => undefined);
+      await Promise.race([call(s, { t: 'call', op: 'drain', deadlineMs }, deadlineMs + CALL_TIMEOUT_MS).catch(() => undefined), stopBy.late]);
       if (s.worker.isConnected()) s.worker.disconnect();
       const kill = setTimeout(() => s.worker.process.kill('SIGKILL'), CALL_TIMEOUT_MS);
       await exited;
@@ -294,6 +299,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
   const drain = (deadlineMs = resolveConfig(rollout.current.config).drain.timeoutMs): Promise<void> => {
     // Asked again while draining (a second signal, close()): each worker's drain ends by the sooner deadline.
     if (drained !== undefined) for (const s of live()) void call(s, { t: 'call', op: 'drain', deadlineMs }, deadlineMs + CALL_TIMEOUT_MS).catch(() => undefined);
+    stopBy.shorten(deadlineMs + CALL_TIMEOUT_MS);
     drained ??= (async () => {
       draining = true;
       rollout.stop();
@@ -304,6 +310,7 @@ export async function startPrimary(config: GatewayConfig, resolved: ResolvedConf
       listener.close();
       copies.drain();
       await Promise.all(slots.map((s) => stopWorker(s, deadlineMs)));
+      stopBy.clear();
       await admin?.close();
       dashboard.close();
       logger.info('stopped', { workers: n });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, get, oneRoute, sluice, startInProcess, tempDir, upstream, WORKERS_START_MS, WORKERS_TEST_MS, ONE_START_MS } from './helpers.js';
 import { rawSocket } from './raw-client.js';
+import { alive } from '../cli-command.js';
 
 afterEach(cleanup);
 
@@ -48,6 +49,24 @@ async function cliSecondSignal(workers: boolean): Promise<void> {
   for (const h of held) expect(await settles(h.closed, 10_000)).toBe(true);
   // Workers that exit after their drain did not die: no 'worker died while draining' line.
   expect(gw.lines.filter((l) => l.includes('worker died while draining'))).toEqual([]);
+  // The cut is logged with the deadline in force (the second signal's 0, not drain.timeout's 10m) and what it cut:
+  // the two held requests, across the processes that held them (until drainedge: `deadlineMs: 600000`, no count).
+  const cuts = logLines(gw.lines, 'drain deadline passed: cutting connections');
+  expect(cuts.length).toBeGreaterThan(0);
+  for (const c of cuts) expect(c).toMatchObject({ deadlineMs: 0, cutShort: true, askedMs: 600_000 });
+  expect(cuts.reduce((sum, c) => sum + Number(c['cut']), 0)).toBe(2);
+}
+
+/** The JSON log lines of `lines` whose `msg` is `msg`. */
+function logLines(lines: readonly string[], msg: string): Record<string, unknown>[] {
+  return lines.flatMap((l) => {
+    try {
+      const o = JSON.parse(l) as Record<string, unknown>;
+      return o['msg'] === msg ? [o] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 describe('a second signal while draining', () => {
@@ -94,5 +113,29 @@ describe('a worker that dies during the drain', () => {
     expect(line).toMatchObject({ worker: 0, signal: 'SIGKILL' });
     gw.child.kill('SIGTERM'); // the second signal: the other worker's drain ends now
     expect(await settles(gw.exited, 60_000)).toBe(true);
+  });
+
+  // A worker that does not answer the primary at all (stopped: SIGSTOP, a debugger, a loop that never yields) during the
+  // drain: the second signal bounds the primary's wait for it too — it is killed CALL_TIMEOUT_MS (5 s) after the cut deadline
+  // and its disconnect, not drain.timeout + 5 s after the drain began (until drainedge: the primary waited out the 10m).
+  it('does not hold the primary past the second signal when it hangs', { timeout: WORKERS_TEST_MS }, async () => {
+    const up = await silentUpstream();
+    const file = join(tempDir(), 'sluice.yaml');
+    writeFileSync(file, `listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nserver: { workers: 2, workerTimeout: 0s }\ndrain: { timeout: 10m }\nupstreams: { app: { url: "${up.url}", timeout: 1h } }\nroutes: [{ path: / }]\n`);
+    const gw = sluice(['gateway', '--config', file]);
+    const listening = await gw.waitFor('listening', WORKERS_START_MS, 0, (l) => l['worker'] === undefined);
+    const st = JSON.parse((await get(`${String(listening['adminUrl'])}/status`)).body) as { workers: { pid: number }[] };
+    const hung = st.workers[0]!.pid;
+    process.kill(hung, 'SIGSTOP');
+    try {
+      gw.child.kill('SIGTERM');
+      await gw.waitFor('draining', 30_000, 0, (l) => l['worker'] === undefined);
+      gw.child.kill('SIGTERM');
+      await gw.waitFor('second signal: cutting the drain short', 30_000);
+      expect(await settles(gw.exited, 90_000), `primary still running 90 s after the second SIGTERM with a stopped worker (drain.timeout 10m); stdout:\n${gw.lines.join('\n')}`).toBe(true);
+      expect(alive(hung), 'the stopped worker outlived its primary').toBe(false);
+    } finally {
+      if (alive(hung)) process.kill(hung, 'SIGKILL');
+    }
   });
 });
