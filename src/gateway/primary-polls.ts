@@ -131,13 +131,22 @@ export class WorkerPolls {
     return { ...merged, state: this.deps.draining() ? 'draining' : merged.state, reload: this.deps.reloads.snapshot(), workers: each, leases, tokenTables: ledger.tokenTables(), ...(degraded === undefined ? {} : { degraded }) };
   }
 
-  /** `timeoutMs`: how long a worker's series are waited for (a worker that does not answer is left out; none answering before any ever did rejects with MetricsUnansweredError). */
+  /**
+   * `timeoutMs`: how long a worker's series are waited for (a worker that does not answer is left out; none answering
+   * before any ever did rejects with MetricsUnansweredError). `sluice_worker_scrape_answered{worker}` says which answered
+   * (1) and which did not (0: stopped, a loop that never yields, dead, starting — its counters as last seen): until
+   * drainedge the page only lacked its gauges, and nothing on it named the worker.
+   */
   metrics(timeoutMs = METRICS_TIMEOUT_MS): Promise<string | undefined> {
+    const answered = this.deps.slots.map(() => 0);
     // A scrape of every series of every worker: allow it more than a status call. The process asked, not the one in its place when it answers.
-    const asks = this.deps.slots.map((s) => ({ process: s.worker.id, ask: () => this.deps.call(s, { t: 'call', op: 'metrics' }, timeoutMs) }));
+    const asks = this.deps.slots.map((s, i) => ({ process: s.worker.id, ask: () => this.deps.call(s, { t: 'call', op: 'metrics' }, timeoutMs).then((page) => ((answered[i] = 1), page)) }));
     return this.#merged.scrape(asks, timeoutMs, () => {
       const { dropped, refused } = this.deps.dashboardPages();
-      return new Map([['sluice_dashboard_pages_total', [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`]]]);
+      return new Map([
+        ['sluice_dashboard_pages_total', [`sluice_dashboard_pages_total{outcome="dropped"} ${dropped}`, `sluice_dashboard_pages_total{outcome="refused"} ${refused}`]],
+        ['sluice_worker_scrape_answered', ['# HELP sluice_worker_scrape_answered Whether the worker answered this scrape (0: its counters are as last seen, its gauges left out)', '# TYPE sluice_worker_scrape_answered gauge', ...answered.map((a, i) => `sluice_worker_scrape_answered{worker="${i}"} ${a}`)]],
+      ]);
     });
   }
 }

@@ -59,9 +59,13 @@ describe('sluice gateway --workers 2: a stopped worker', () => {
       const stoppedLevels = r!.body
         .split('\n')
         .filter((line) => !line.startsWith('#') && line.includes(`worker="${stopped.index}"`))
-        .filter((line) => typeOf(/^[^{ ]+/.exec(line)![0]) === 'gauge');
+        .filter((line) => typeOf(/^[^{ ]+/.exec(line)![0]) === 'gauge')
+        .filter((line) => !line.startsWith('sluice_worker_scrape_answered{')); // the primary's word on it, below
       expect(stoppedLevels).toEqual([]);
       expect(r!.body).toMatch(new RegExp(`^sluice_\\w+\\{[^}]*worker="${st.workers[1]!.index}"`, 'm'));
+      // The page names the worker that did not answer (until drainedge it only lacked its gauges).
+      expect(r!.body).toContain(`\nsluice_worker_scrape_answered{worker="${stopped.index}"} 0\n`);
+      expect(r!.body).toContain(`\nsluice_worker_scrape_answered{worker="${st.workers[1]!.index}"} 1\n`);
     } finally {
       process.kill(stopped.pid, 'SIGCONT');
     }
