@@ -1,26 +1,13 @@
 /**
  * A concurrency limit: at most `limit` units of work in flight (a unit per request, or `ctx.cost` units for weighted work),
  * with an optional bounded wait queue served in the order of a waiting discipline (FIFO, LIFO, CoDel, priority with aging),
- * optional priority partitions, and a limit that can change at run time (adaptive algorithms drive it).
+ * optional priority partitions, and a limit that can change at run time (adaptive algorithms drive it: how, at the `algorithm` option).
  *
  * Invariant: the sum of the costs of unreleased permits never exceeds the limit in force when each was granted; lowering the
  * limit takes effect as permits are released.
  *
- * With `algorithm` (sluice/limit), each release feeds a sample to the algorithm and the gate enforces `Math.round` of the limit
- * it returns: 'success' and 'failure' are samples (a fast error is not an overload signal; release a timeout as 'dropped'),
- * 'dropped' is a drop sample, 'ignored' is no sample. RTT runs from grant to release, so waiting in this gate's own queue never
- * feeds back into the limit — or is the owner's measure of the dependency's own time, given at release (`release(outcome, rttMs)`, <= 0: none).
- *
- * Service time is measured once, at release: the latency EWMA behind `retryAfterMs` and early refusals is the grant-to-release
- * interval (how long a slot is held), and so is the algorithm's RTT unless the owner gave its own.
- *
- * Early refusal (`refuseEarly`): a caller that would queue is refused at once, as 'queue_timeout' with the expected wait as
- * `retryAfterMs`, when that wait exceeds 80% of its wait budget, rather than after waiting in vain (the estimate:
- * wait-estimate.ts; before the first release, the age of the permits in flight is its service time's lower bound).
- *
- * A waiter whose cost no longer fits the limit (it was lowered by `setLimit` or the algorithm after it queued) is refused when
- * it reaches the head of the queue, as a newcomer of that cost would be ('concurrency', `retryAfterMs` Infinity): waiting
- * longer cannot serve it, and the waiters behind it must not wait for it.
+ * Service time (measured once, at release: also the algorithm's RTT unless the owner gave its own), `retryAfterMs` and early
+ * refusal (`refuseEarly`): wait-estimate.ts.
  */
 import { abortError, GateBase, GatePermit, passedOn, readContext, waitDeadline } from '../core/gate-base.js';
 import { optInt, type Admission, type AdmissionContext, type GateStats, type Outcome, type Rejection } from '../core/index.js';
@@ -207,8 +194,9 @@ export class ConcurrencyGate extends GateBase {
 
   /** One unit in flight now, past the limit and the queue: no caller is admitted on it until it is released (a shared lease's ballast, sluice/shared SlotLease). */
   hold(): GatePermit {
+    const permit = this.#take(readContext(undefined), 1, this.#default, 0, undefined, true);
     this.#ballast++;
-    return this.#take(readContext(undefined), 1, this.#default, 0, undefined, true);
+    return permit;
   }
 
   /** Ask the `reclaimer` for room for each waiter, oldest first, while the full limit keeps it out (slot-reclaimer.ts); how many times room was made. */
@@ -292,11 +280,18 @@ export class ConcurrencyGate extends GateBase {
     return ask !== undefined && this.#reclaimer!.reclaim(ask) && p.queue.size === 0 && this.#fits(p, cost);
   }
 
-  #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number, now?: number, held = false): GatePermit {
+  #take(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, waitedMs: number, now = this.clock.now(), held = false): GatePermit {
     this.#inFlight += cost;
     p.take(cost, held);
-    const tag = this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight);
-    return held ? new GatePermit(this, this.name, cost, now ?? this.clock.now(), undefined, tag, true) : this.#estimate.granted(this.grant(ctx, cost, waitedMs, undefined, tag, now));
+    try {
+      const tag = this.#algorithm === undefined ? p : new Sampled(p, this.#inFlight);
+      return held ? new GatePermit(this, this.name, cost, now, undefined, tag, true) : this.#estimate.granted(this.grant(ctx, cost, waitedMs, undefined, tag, now));
+    } catch (err) {
+      // The clock is read first (`now`); what throws after (the caller's context, read for the admit event) keeps no units (gwedge).
+      this.#inFlight -= cost;
+      p.release(cost, held);
+      throw err;
+    }
   }
 
   #enqueue(ctx: AdmissionContext, cost: number, p: Partition<Waiter>, now: number, deadline: number): Promise<Admission> {
@@ -364,13 +359,18 @@ export class ConcurrencyGate extends GateBase {
       w.partition.queue.remove(next);
       this.#forget(w);
       if (w.cost > this.#limit) {
-        // The limit was lowered under it: it cannot be served now, and must not block those behind it.
+        // The limit was lowered under it (setLimit, the algorithm) since it queued: refused at the head of the queue as a newcomer
+        // of its cost would be ('concurrency', retryAfterMs Infinity) — waiting cannot serve it, and those behind must not wait for it.
         w.resolve(this.reject('concurrency', Infinity, undefined, w.ctx));
         continue;
       }
       const waited = now - next.enqueuedAt;
       this.#estimate.waited(waited, w.position, now);
-      w.resolve(this.#take(w.ctx, w.cost, w.partition, waited, now));
+      try {
+        w.resolve(this.#take(w.ctx, w.cost, w.partition, waited, now));
+      } catch (err) {
+        w.reject(err); // its grant threw (#take gave the units back): it hears why, and the next is served
+      }
     }
   }
 

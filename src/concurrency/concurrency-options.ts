@@ -40,7 +40,13 @@ export type ConcurrencyOptions = ConcurrencyCommonOptions &
         readonly algorithm?: undefined;
       }
     | {
-        /** Sets the limit from release samples; its `limit` is the initial limit. One algorithm per gate. */
+        /**
+         * Sets the limit from release samples; its `limit` is the initial limit. One algorithm per gate. Each release feeds it a
+         * sample and the gate enforces `Math.round` of the limit it returns: 'success' and 'failure' are samples (a fast error is
+         * not an overload signal; release a timeout as 'dropped'), 'dropped' is a drop sample, 'ignored' is no sample. RTT runs
+         * from grant to release, so waiting in the gate's own queue never feeds back into the limit — or is the owner's measure of
+         * the dependency's own time, given at release (`release(outcome, rttMs)`, <= 0: none).
+         */
         readonly algorithm: LimitAlgorithm;
         readonly limit?: undefined;
       }

@@ -1,6 +1,15 @@
 /**
  * How long a caller that queues at a concurrency gate can expect to wait: what
- * `retryAfterMs` and early refusals say (ConcurrencyGate's module comment has the rule).
+ * `retryAfterMs` and early refusals say.
+ *
+ * Service time is measured once, at release: the latency EWMA behind `retryAfterMs` and early
+ * refusals is the grant-to-release interval (how long a slot is held), and so is the
+ * algorithm's RTT unless the owner gave its own.
+ *
+ * Early refusal (ConcurrencyGate's `refuseEarly`): a caller that would queue is refused at once,
+ * as 'queue_timeout' with the expected wait as `retryAfterMs`, when that wait exceeds 80% of its
+ * wait budget, rather than after waiting in vain (before the first release, the age of the
+ * permits in flight is its service time's lower bound).
  *
  * Two smoothed estimates: the service time, grant to release (one EWMA over every release),
  * and the observed wait per queue position (an EWMA over the waiters served: only callers
