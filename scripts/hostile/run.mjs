@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The hostile probes against the built gateway (`npm run build:unchecked` first):
 //
-//   node scripts/hostile/run.mjs [--scenario flags1|flags2|yaml|redis|signals|config|all]
+//   node scripts/hostile/run.mjs [--scenario flags1|flags2|yaml|redis|signals|config|stores|all]
 //                                [--port-base 37000] [--out FILE.md] [--only SUBSTRING] [--help]
 //
 // Each scenario starts an upstream of its own (in this process), the gateway as a child
 // (`node bin/sluice.js gateway …`), runs its probes and prints one row per probe: what the
 // gateway must answer, what it answered, and FAIL where they differ. Exit 1 on any FAIL.
-// Ports: port-base+1 upstream, +10 proxy, +11 admin, +379 redis-server (signals/redis).
+// Ports: port-base+1 upstream, +10 proxy, +11 admin, +379 redis-server (signals/redis) or a
+// server that is not Redis (stores).
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +18,7 @@ import { runConfig } from './config-probes.mjs';
 import { runLoad } from './load-probes.mjs';
 import { ROOT, spawnGateway, startUpstream, waitReady } from './lib.mjs';
 import { runRedis, runSecondSignal, runSignals } from './signal-probes.mjs';
+import { runStores } from './store-probes.mjs';
 import { runTenants } from './tenant-probes.mjs';
 import { runWire, wireProbes } from './wire-probes.mjs';
 
@@ -106,7 +108,7 @@ const add = (scenario, list) => {
   }
 };
 const want = (name) => values.only === undefined || name.includes(values.only);
-const chosen = values.scenario === 'all' ? ['config', 'flags1', 'flags2', 'yaml', 'redis', 'signals'] : values.scenario.split(',');
+const chosen = values.scenario === 'all' ? ['config', 'flags1', 'flags2', 'yaml', 'redis', 'signals', 'stores'] : values.scenario.split(',');
 
 for (const name of chosen) {
   if (name === 'config') add(name, await runConfig(dir));
@@ -115,6 +117,7 @@ for (const name of chosen) {
     if (want('second SIGTERM')) add(name, await runSecondSignal({ PORTS, yamlConfig, configFile, log }));
   }
   else if (name === 'redis') add(name, await runRedis({ PORTS, yamlConfig, configFile, log }));
+  else if (name === 'stores') add(name, await runStores({ PORTS, log }));
   else if (SCENARIOS[name] !== undefined) {
     const scenario = SCENARIOS[name];
     await withGateway(scenario, async (upstream) => {
@@ -122,7 +125,7 @@ for (const name of chosen) {
       if (scenario.tenants) add(name, await runTenants(PORTS, upstream));
       if (want('load')) add(name, await runLoad(PORTS.proxy, PORTS.admin, upstream, scenario.limit));
     });
-  } else throw new Error(`--scenario: expected flags1, flags2, yaml, redis, signals, config or all, received ${JSON.stringify(name)}`);
+  } else throw new Error(`--scenario: expected flags1, flags2, yaml, redis, signals, config, stores or all, received ${JSON.stringify(name)}`);
 }
 
 const failed = rows.filter((r) => !r.ok);
