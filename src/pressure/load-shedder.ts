@@ -115,6 +115,16 @@ export class LoadShedder extends GateBase {
     return this.limit === Infinity ? Infinity : this.limit - this.#slots.critical;
   }
 
+  /**
+   * The source's retryAfterMs(): a custom source that answers no number is named here (a NaN
+   * went out as the refusal's Retry-After, and run() blamed rejectionError()).
+   */
+  #sourceRetryAfter(): number {
+    const ms = this.#source.retryAfterMs();
+    if (typeof ms !== 'number' || Number.isNaN(ms)) throw new InvalidArgumentError('pressure.retryAfterMs()', 'a number of ms (the pressure source\'s answer)', ms);
+    return ms;
+  }
+
   /** The class a context maps to. Throws InvalidArgumentError when `classify` returns something else. */
   classOf(ctx: AdmissionContext): CriticalityClass {
     const c = this.#classify(ctx);
@@ -132,7 +142,7 @@ export class LoadShedder extends GateBase {
     const p = shedProbability(cls, this.#source.level, this.#source.pressure, this.#ramps);
     if (p >= 1 || (p > 0 && this.#random() < p)) {
       state.shed++;
-      return this.reject('overloaded', this.#retryAfterMs ?? this.#source.retryAfterMs(), undefined, ctx);
+      return this.reject('overloaded', this.#retryAfterMs ?? this.#sourceRetryAfter(), undefined, ctx);
     }
     const cost = ctx.cost ?? 1;
     const slots = this.#slots[cls];
