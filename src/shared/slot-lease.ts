@@ -41,49 +41,15 @@
  */
 import type { Permit } from '../core/types.js';
 import type { ConcurrencyGate } from '../concurrency/concurrency-gate.js';
-import type { SlotGate } from '../concurrency/slot-reclaimer.js';
 import type { SharedLimitStore, SlotGrant, SlotUse } from './limit-store.js';
+import type { SlotLeaseOptions, StoreAway } from './slot-lease-options.js';
+
+export type { SlotLeaseOptions, SlotYielder, StoreAway } from './slot-lease-options.js';
 
 /** Ticks after its last demand during which a process keeps its fair share. */
 const RECENT_TICKS = 20;
 /** Ticks between asks of a process that holds its fair share while others want slots. */
 const ASK_AT_SHARE_TICKS = 10;
-
-/**
- * What the gate does while the store is away: refuse (`refuseMs`, its Retry-After), or admit up
- * to `limit` — less, with `others` (what the other holders admit in all meanwhile), the leases
- * the others held above it at the store's last answer: their work on those runs on.
- */
-export type StoreAway = { readonly refuseMs: number } | { readonly limit: number; readonly others?: number };
-
-/**
- * Work holding slots of a gate that could give them up for callers elsewhere (the gateway's
- * slow readers, slow-readers.ts). The lease tells the store how many (SlotUse), and gives them
- * up when the store asks (watchSlots' `onYield`): callers wait at another holder and none is free.
- */
-export interface SlotYielder {
-  /** Slots of `gate` whose work could give them up now, and those being given up (ended, their end not yet complete). */
-  yieldable(gate: SlotGate): { readonly now: number; readonly freeing: number };
-  /** Give up `n` more slots of `gate` (the work that could give them up longest first); how many were. */
-  yieldSlots(gate: SlotGate, n: number): number;
-}
-
-export interface SlotLeaseOptions {
-  /** The store's name for this limit (the same in every process). */
-  readonly name: string;
-  /** The shared limit. */
-  readonly limit: number;
-  /** Slots asked for at start: this process's expected share. */
-  readonly initial: number;
-  /** Most slots asked for in one call. */
-  readonly batch: number;
-  /** Tick period, ms. */
-  readonly tickMs: number;
-  /** A store call failed (it is retried next tick). */
-  readonly onError?: (err: unknown) => void;
-  /** What could give slots of the gate up for callers of other holders (the store asks: watchSlots' `onYield`). */
-  readonly yielder?: SlotYielder;
-}
 
 export class SlotLease {
   readonly #gate: ConcurrencyGate;
@@ -102,6 +68,8 @@ export class SlotLease {
   #ticks = 0;
   #timer: NodeJS.Timeout | undefined;
   #retired = false;
+  /** Retired, its gate's place given to a successor (retire): the successor counts its work, and its queue went there. */
+  #handedOver = false;
   /** The gate's capacity refusals counted at the last tick. */
   #refused = 0;
   /** The tick at which this process last had demand (callers waiting or refused). */
@@ -116,6 +84,10 @@ export class SlotLease {
   #asked = 0;
   /** The lease that took this retired one over (adopt). */
   #adopter: SlotLease | undefined;
+  /** stop() was called: no timer starts, and a grant still on its way goes back with the rest. */
+  #stopped = false;
+  /** The store call out (start's, or a tick's), settled either way: stop() waits for its answer. */
+  #pending: Promise<void> | undefined;
 
   constructor(gate: ConcurrencyGate, store: SharedLimitStore, options: SlotLeaseOptions) {
     this.#gate = gate;
@@ -152,12 +124,13 @@ export class SlotLease {
     // Nothing may be admitted above what is leased: the gate's one slot is ballast until the grant.
     this.#takeBallast();
     this.#refused = this.#capacityRefusals();
-    try {
-      this.#answered(await this.#store.takeSlots(this.#o.name, this.#o.limit, this.#o.initial));
-    } catch (err) {
-      // A store away at start is not fatal: the ballast holds until a tick's call is granted.
-      this.#o.onError?.(err);
-    }
+    // A store away at start is not fatal: the ballast holds until a tick's call is granted.
+    await (this.#pending = this.#store.takeSlots(this.#o.name, this.#o.limit, this.#o.initial).then(
+      (g) => this.#answered(g),
+      (err: unknown) => this.#o.onError?.(err),
+    ));
+    // Stopped meanwhile: it gave back what that call granted, and never ticks.
+    if (this.#stopped) return;
     this.#timer = setInterval(() => this.#tick(), this.#o.tickMs);
     this.#timer.unref();
     // Told that another holder waits for slots: give back the idle ones now, not at the next poll.
@@ -173,12 +146,17 @@ export class SlotLease {
     );
   }
 
-  /** The store's running total of slots asked of this process is `asked`: give up the new ones (as many as can be). */
+  /**
+   * The store's running total of slots asked of this process is `asked`: give up the new ones (as
+   * many as can be). Retired too: its work still holds its slots, and the store asks each caller's
+   * slot once — an ask dropped here left a caller at another holder waiting for as long as this
+   * work ran. The slots freed go back at a tick, as its other freed ones do.
+   */
   #yield(asked: number): void {
     const n = asked - this.#asked;
     if (n <= 0) return;
     this.#asked = asked;
-    if (this.#timer === undefined || this.#retired || this.#away !== undefined) return;
+    if (this.#timer === undefined || this.#away !== undefined) return;
     this.#o.yielder?.yieldSlots(this.#gate, n);
   }
 
@@ -196,6 +174,7 @@ export class SlotLease {
    */
   retire(handedOver = false): void {
     this.#retired = true;
+    this.#handedOver = handedOver;
     if (handedOver) this.#dropBallast();
   }
 
@@ -249,11 +228,17 @@ export class SlotLease {
     }
   }
 
-  /** Stop ticking and give back every slot (the process is stopping). */
+  /**
+   * Stop ticking and give back every slot (the process is stopping) — those a call still out
+   * grants too: it waits for that answer (every store call settles), or they stayed leased, a
+   * Redis store renewing them for as long as it was open. Idempotent.
+   */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#unwatch?.();
+    await this.#pending;
     const n = this.#held;
     this.#held = 0;
     if (n > 0) await this.#store.returnSlots(this.#o.name, n);
@@ -267,21 +252,28 @@ export class SlotLease {
 
   /**
    * The gate's limit: what is held less what the store counts over the limit, at most the fair
-   * share while others want slots; none of it
-   * (the ballast) unless retired — a retired gate admits nobody new and gives back all.
-   * Limit first, then the ballast out: never more admissible than held.
+   * share while others want slots; none of it (the ballast) when that is nothing — retired too,
+   * for the callers still queued in its gate: left at its last limit (the outage's local one, or
+   * one of slots since lost), it admitted them on slots it did not hold. Not a gate handed over:
+   * its successor counts its work and took its queue. Limit first, then the ballast out: never
+   * more admissible than held.
    */
   #fit(): void {
     const room = Math.min(this.#held - this.#over, this.#cap);
     if (room > 0) {
       this.#gate.setLimit(room);
       this.#dropBallast();
-    } else if (!this.#retired) this.#takeBallast();
+    } else if (!this.#handedOver) this.#takeBallast();
   }
 
   /** A grant: slots lost since the last call (the store says it counts fewer) go first, then the new ones come in. */
   #answered(g: SlotGrant): void {
     if (this.#adopter !== undefined) return this.#adopter.#answered(g);
+    if (this.#stopped) {
+      // Counted, to go back with the rest (stop() waits for this answer); the gate admits on none of it.
+      this.#held += Math.max(0, g.granted);
+      return;
+    }
     this.#fairShare = g.fairShare;
     this.#idleElsewhere = g.idleElsewhere;
     const lost = g.held === undefined ? 0 : Math.min(this.#held, this.#held + g.granted - g.held);
@@ -389,8 +381,8 @@ export class SlotLease {
 
   #call(p: Promise<unknown>): void {
     this.#busy = true;
-    p.then(
-      () => (this.#busy = false),
+    this.#pending = p.then(
+      () => void (this.#busy = false),
       (err: unknown) => {
         this.#busy = false;
         this.#o.onError?.(err);
