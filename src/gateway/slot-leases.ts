@@ -142,11 +142,18 @@ export class SlotLeases {
     }
   }
 
-  /** Give everything back (the worker stops). */
+  /**
+   * Give everything back (the worker stops): the live leases' slots and those of the leases a
+   * reload retired that still tick — every timer stops. Before, those went on ticking after it,
+   * holding their slots and calling a store the gateway then closed.
+   */
   async stop(table: RouteTable): Promise<void> {
     for (const p of table.policies.values()) closeLeasedRates(p);
-    await Promise.all([...this.#leases.values()].map((l) => l.stop().catch(() => undefined)));
+    const all = new Set([...this.#leases.values(), ...this.#retiring, ...[...this.#retired.values()].map((r) => r.lease)]);
     this.#leases.clear();
+    this.#retiring.clear();
+    this.#retired.clear();
+    await Promise.all([...all].map((l) => l.stop().catch(() => undefined)));
   }
 
   /** Slots held and fair share, per policy name. */

@@ -139,6 +139,8 @@ export function runWorker(): void {
   // The primary is gone (it exited, or cut the channel): finish what is in flight, then exit.
   process.on('disconnect', () => {
     everyCopyClosed?.();
+    // Its lease calls out will never be answered: they fail now (the drain's lease stop waits for them, slot-lease.ts).
+    void store.close();
     void stop().finally(() => process.exit());
   });
   // Signals are the primary's to handle; a worker drains only when told (or orphaned).
