@@ -6,13 +6,14 @@
 import { optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { asRecord, intAt } from './plain-data.js';
 import type { TripRule } from './trip-rule.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface ConsecutiveOptions {
   /** Failures in a row that open the breaker. Integer >= 1. @default 5 */
   readonly threshold?: number;
 }
 
-export const CONSECUTIVE_DEFAULTS = { threshold: 5 } as const;
+export const CONSECUTIVE_DEFAULTS = deepFreeze({ threshold: 5 } as const);
 
 const KEYS = optionKeys<ConsecutiveOptions>({ threshold: true });
 

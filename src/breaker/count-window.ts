@@ -8,13 +8,14 @@ import { asRecord, intArrayAt, intAt } from './plain-data.js';
 import { ratios, ratioTrips } from './ratio.js';
 import type { RatioOptions } from './ratio.js';
 import type { TripRule } from './trip-rule.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface CountWindowOptions extends RatioOptions {
   /** Calls in the window. Integer >= 1. @default 100 */
   readonly size?: number;
 }
 
-export const COUNT_WINDOW_DEFAULTS = { size: 100 } as const;
+export const COUNT_WINDOW_DEFAULTS = deepFreeze({ size: 100 } as const);
 
 const KEYS = optionKeys<CountWindowOptions>({ size: true, failureRatio: true, slowCallRatio: true, slowCallMs: true, minimumCalls: true });
 

@@ -4,6 +4,7 @@ import type { GateOptions, Outcome } from '../core/index.js';
 import { consecutiveFailures } from './consecutive.js';
 import type { TripRule } from './trip-rule.js';
 import { isTripRule, TRIP_RULE_EXPECTED } from './trip-rule.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface BreakerOptions extends GateOptions {
   /**
@@ -34,7 +35,7 @@ export interface BreakerOptions extends GateOptions {
   readonly classifyError?: (error: unknown) => Outcome;
 }
 
-export const BREAKER_DEFAULTS = { openMs: 10_000, openBackoff: 1, maxOpenMs: 120_000, probes: 1 } as const;
+export const BREAKER_DEFAULTS = deepFreeze({ openMs: 10_000, openBackoff: 1, maxOpenMs: 120_000, probes: 1 } as const);
 
 export interface BreakerConfig {
   readonly rule: TripRule;

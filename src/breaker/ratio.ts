@@ -9,6 +9,7 @@
  * it then counts in both).
  */
 import { InvalidOptionError, optInt, optNumber } from '../core/index.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface RatioOptions {
   /** Open when failures / calls reaches this. In (0, 1]. @default 0.5 */
@@ -21,7 +22,7 @@ export interface RatioOptions {
   readonly minimumCalls?: number;
 }
 
-export const RATIO_DEFAULTS = { failureRatio: 0.5, slowCallRatio: 1, slowCallMs: Infinity, minimumCalls: 20 } as const;
+export const RATIO_DEFAULTS = deepFreeze({ failureRatio: 0.5, slowCallRatio: 1, slowCallMs: Infinity, minimumCalls: 20 } as const);
 
 export interface Ratios {
   readonly failureRatio: number;

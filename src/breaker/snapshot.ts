@@ -5,10 +5,11 @@
  */
 import { InvalidArgumentError } from '../core/index.js';
 import { asRecord, intAt, numberAt } from './plain-data.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'forced-open' | 'disabled';
 
-export const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open', 'forced-open', 'disabled'];
+export const BREAKER_STATES: readonly BreakerState[] = deepFreeze(['closed', 'open', 'half-open', 'forced-open', 'disabled']);
 
 export interface BreakerSnapshot {
   readonly version: 1;

@@ -10,6 +10,7 @@ import { asRecord, intArrayAt, intAt } from './plain-data.js';
 import { ratios, ratioTrips } from './ratio.js';
 import type { RatioOptions } from './ratio.js';
 import type { RuleTally, TripRule } from './trip-rule.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface TimeWindowOptions extends RatioOptions {
   /** Window length, ms. > 0. @default 10_000 */
@@ -18,7 +19,7 @@ export interface TimeWindowOptions extends RatioOptions {
   readonly buckets?: number;
 }
 
-export const TIME_WINDOW_DEFAULTS = { windowMs: 10_000, buckets: 10 } as const;
+export const TIME_WINDOW_DEFAULTS = deepFreeze({ windowMs: 10_000, buckets: 10 } as const);
 
 const KEYS = optionKeys<TimeWindowOptions>({ windowMs: true, buckets: true, failureRatio: true, slowCallRatio: true, slowCallMs: true, minimumCalls: true });
 

@@ -8,6 +8,7 @@
 import { AbortedError, InvalidOptionError, optInt, optionKeys, optKnownKeys } from '../core/index.js';
 import { ConcurrencyGate } from '../concurrency/index.js';
 import type { ProducerThrottle } from './producer-throttle.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface BoundedProducerOptions {
   /** Publishes sent and not yet acknowledged by the broker. Integer >= 1. @default 256 */
@@ -26,7 +27,7 @@ export interface ProducerStats {
   readonly failed: number;
 }
 
-export const PRODUCER_DEFAULTS = { maxInFlight: 256, maxWaiting: 1024 } as const;
+export const PRODUCER_DEFAULTS = deepFreeze({ maxInFlight: 256, maxWaiting: 1024 } as const);
 
 const BOUNDED_KEYS = optionKeys<BoundedProducerOptions>({ maxInFlight: true, maxWaiting: true, throttle: true });
 

@@ -21,6 +21,7 @@ import { nonEmpty } from './options.js';
 import type { BrokerSource } from './source.js';
 import { argSource } from './source.js';
 import { argOptions } from '../core/option-keys.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /**
  * `signal` aborts when the consumer gives up on the handler — stop the work there: it outlasted
@@ -140,7 +141,7 @@ export interface BrokerConsumerStats {
   readonly reconnects: number;
 }
 
-export const CONSUMER_DEFAULTS = { concurrency: 1, batch: 1, extendEveryMs: Infinity, handlerTimeoutMs: Infinity } as const;
+export const CONSUMER_DEFAULTS = deepFreeze({ concurrency: 1, batch: 1, extendEveryMs: Infinity, handlerTimeoutMs: Infinity } as const);
 
 const STOP_KEYS = optionKeys<StopOptions>({ graceMs: true });
 const CONSUMER_KEYS = optionKeys<BrokerConsumerOptions>({ name: true, concurrency: true, batch: true, onFailure: true, extendEveryMs: true, handlerTimeoutMs: true, onError: true, onSettleError: true, onStop: true });

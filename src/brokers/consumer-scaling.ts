@@ -13,6 +13,7 @@
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import { desiredConsumers } from './desired-consumers.js';
 import type { LagMonitor, LagReading } from './lag-monitor.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface ConsumerScalingOptions {
   /** The group's lag, read on its own interval. */
@@ -29,7 +30,7 @@ export interface ConsumerScalingOptions {
   readonly max: number;
 }
 
-export const SCALING_DEFAULTS = { replicas: 1, drainSeconds: 60, min: 1 } as const;
+export const SCALING_DEFAULTS = deepFreeze({ replicas: 1, drainSeconds: 60, min: 1 } as const);
 
 const SCALING_KEYS = optionKeys<ConsumerScalingOptions>({ monitor: true, processed: true, replicas: true, drainSeconds: true, min: true, max: true });
 

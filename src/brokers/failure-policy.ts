@@ -9,6 +9,7 @@
  * RabbitMQ header), so it survives a restart of the consumer.
  */
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, TIMER_MAX_MS } from '../core/index.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface FailurePolicyOptions {
   /** Attempts before a message is dead-lettered. Integer >= 1. @default 5 */
@@ -19,7 +20,7 @@ export interface FailurePolicyOptions {
   readonly maxDelayMs?: number;
 }
 
-export const FAILURE_POLICY_DEFAULTS = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 } as const;
+export const FAILURE_POLICY_DEFAULTS = deepFreeze({ maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 } as const);
 
 export type FailureDecision = { readonly action: 'retry'; readonly delayMs: number } | { readonly action: 'dead-letter'; readonly reason: string };
 

@@ -12,6 +12,7 @@
  */
 import type { Clock } from '../core/index.js';
 import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber, optRecord, systemClock } from '../core/index.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface PrefetchOptions {
   /** Lowest prefetch. Integer >= 1. @default 1 */
@@ -24,7 +25,7 @@ export interface PrefetchOptions {
   readonly intervalMs?: number;
 }
 
-export const PREFETCH_DEFAULTS = { min: 1, max: 1000, bufferMs: 1000, intervalMs: 1000 } as const;
+export const PREFETCH_DEFAULTS = deepFreeze({ min: 1, max: 1000, bufferMs: 1000, intervalMs: 1000 } as const);
 
 const PREFETCH_KEYS = optionKeys<PrefetchOptions>({ min: true, max: true, bufferMs: true, intervalMs: true });
 

@@ -7,6 +7,7 @@ import type { LimitAlgorithm } from '../limit/algorithm.js';
 import { Partition } from './partition.js';
 import type { PartitionOption } from './partition.js';
 import type { SlotReclaimer } from './slot-reclaimer.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface ConcurrencyCommonOptions extends GateOptions {
   /** Callers that may wait for a slot; 0 rejects at once when full. Integer >= 0. @default 0 */
@@ -55,7 +56,7 @@ export type ConcurrencyOptions = ConcurrencyCommonOptions &
 /** Why a gate with the default `maxQueue: 0` refuses a caller when its slots are full. */
 export const NO_QUEUE = 'every slot is in use and nothing may wait (maxQueue is 0; set maxQueue to let callers queue)';
 
-export const CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo', refuseEarly: false } as const;
+export const CONCURRENCY_DEFAULTS = deepFreeze({ maxQueue: 0, maxWaitMs: Infinity, discipline: 'fifo', refuseEarly: false } as const);
 
 /** Every option name, for the unknown-key check (the type checker keeps it complete). */
 export const CONCURRENCY_KEYS = optionKeys<ConcurrencyOptions>({

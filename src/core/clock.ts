@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { IndexedHeap } from './indexed-heap.js';
+import { deepFreeze } from './deep-freeze.js';
 
 /** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
 export const TIMER_MAX_MS = 2 ** 31 - 1;
@@ -32,12 +33,12 @@ export interface Clock {
  * loop time in whole milliseconds and truncates a fractional delay, so it fires up to
  * about 2 ms earlier than `performance.now()` says the delay ends: `timerSlackMs`.
  */
-export const systemClock: Clock = {
+export const systemClock: Clock = deepFreeze({
   now: () => performance.now(),
   setTimer: (fn, ms) => (ms > TIMER_MAX_MS ? new LongTimer(fn, ms) : setTimeout(fn, Math.max(0, ms))),
   clearTimer: (handle) => (handle instanceof LongTimer ? handle.clear() : clearTimeout(handle as ReturnType<typeof setTimeout>)),
   timerSlackMs: 2,
-};
+});
 
 /**
  * A delay past what a Node timer holds (TIMER_MAX_MS, about 24.8 days: a longer one fires after

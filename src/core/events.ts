@@ -6,6 +6,7 @@
 import dc from 'node:diagnostics_channel';
 import type { Outcome, RejectionReason } from './types.js';
 import { tellListener } from './listener-error.js';
+import { deepFreeze } from './deep-freeze.js';
 
 interface EventBase {
   readonly gate: string;
@@ -49,12 +50,12 @@ export type GateEvent = AdmitEvent | RejectEvent | ReleaseEvent | DropEvent;
 export type GateListener = (event: GateEvent) => void;
 
 /** Channel names, stable: `sluice:admit`, `sluice:reject`, `sluice:release`, `sluice:drop`. */
-export const diagnosticsChannels = {
+export const diagnosticsChannels = deepFreeze({
   admit: dc.channel('sluice:admit'),
   reject: dc.channel('sluice:reject'),
   release: dc.channel('sluice:release'),
   drop: dc.channel('sluice:drop'),
-} as const;
+} as const);
 
 /** Per-gate listener list plus the process-wide channels. */
 export class EventHub {

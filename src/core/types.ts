@@ -4,6 +4,7 @@
  * {@link RejectedError}s for callers who prefer to await.
  */
 import type { Clock } from './clock.js';
+import { deepFreeze } from './deep-freeze.js';
 
 /** How admitted work ended. Adaptive limits and breakers read it; `ignored` is not sampled. */
 export type Outcome = 'success' | 'failure' | 'dropped' | 'ignored';
@@ -21,7 +22,7 @@ export type RejectionReason =
   | 'store_unavailable'
   | 'closed';
 
-export const REJECTION_REASONS: readonly RejectionReason[] = [
+export const REJECTION_REASONS: readonly RejectionReason[] = deepFreeze([
   'rate_limited',
   'concurrency',
   'queue_full',
@@ -33,7 +34,7 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   'keys_full',
   'store_unavailable',
   'closed',
-];
+]);
 
 /** What a caller asks with. Every field is optional. */
 export interface AdmissionContext {

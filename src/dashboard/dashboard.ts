@@ -17,6 +17,7 @@ import { dashboardPage } from './page.js';
 import { PageFeed, SampleRing } from './page-feed.js';
 import type { DashboardSample } from './page-feed.js';
 import { uplotAssets, UPLOT_MISSING } from './uplot-assets.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface DashboardOptions {
   /** The groups shown, asked at every sample (groups may come and go: a reload). Exactly one of `groups` and `samples`. */
@@ -52,7 +53,7 @@ export interface DashboardOptions {
 /** The paths the handler serves under its basePath (handle() answers 404 for any other). */
 export const DASHBOARD_PATHS: readonly string[] = ['', '/', '/events', '/snapshot', '/uplot.js', '/uplot.css'];
 
-export const DASHBOARD_DEFAULTS = { basePath: '/dashboard', intervalMs: 500, historySeconds: 300, maxTenants: 1000, topTenants: 10, tenantKeys: 'hash', maxSubscribers: 100, title: 'sluice', maxBlockedSamples: 20 } as const;
+export const DASHBOARD_DEFAULTS = deepFreeze({ basePath: '/dashboard', intervalMs: 500, historySeconds: 300, maxTenants: 1000, topTenants: 10, tenantKeys: 'hash', maxSubscribers: 100, title: 'sluice', maxBlockedSamples: 20 } as const);
 
 export type { DashboardSample } from './page-feed.js';
 

@@ -11,6 +11,7 @@
  */
 import { LinkedDiscipline } from './linked.js';
 import type { Entry, EvictFn } from './entry.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface CodelOptions {
   /** Acceptable standing queue delay, ms. RFC 8289 default. >= 0. @default 5 */
@@ -19,7 +20,7 @@ export interface CodelOptions {
   readonly intervalMs?: number;
 }
 
-export const CODEL_DEFAULTS = { targetMs: 5, intervalMs: 100 } as const;
+export const CODEL_DEFAULTS = deepFreeze({ targetMs: 5, intervalMs: 100 } as const);
 
 export class CodelDiscipline<T> extends LinkedDiscipline<T> {
   readonly name = 'codel';

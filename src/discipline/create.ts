@@ -8,6 +8,7 @@ import type { Discipline } from './entry.js';
 import { FifoDiscipline, LifoDiscipline } from './linked.js';
 import { PriorityDiscipline, PRIORITY_DEFAULTS } from './priority.js';
 import type { PriorityOptions } from './priority.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type DisciplineName = 'fifo' | 'lifo' | 'codel' | 'priority';
 
@@ -18,7 +19,7 @@ export type DisciplineOption =
   | ({ readonly type: 'codel' } & CodelOptions)
   | ({ readonly type: 'priority' } & PriorityOptions);
 
-export const DISCIPLINE_NAMES: readonly DisciplineName[] = ['fifo', 'lifo', 'codel', 'priority'];
+export const DISCIPLINE_NAMES: readonly DisciplineName[] = deepFreeze(['fifo', 'lifo', 'codel', 'priority']);
 
 /** The keys each discipline's object takes. */
 const DISCIPLINE_KEYS: Readonly<Record<DisciplineName, readonly string[]>> = {

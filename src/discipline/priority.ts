@@ -12,13 +12,14 @@
 import { IndexedHeap } from '../core/indexed-heap.js';
 import { Entry } from './entry.js';
 import type { Discipline } from './entry.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface PriorityOptions {
   /** Waiting this long raises an entry by one priority class, ms. > 0. @default 1000 */
   readonly agingMs?: number;
 }
 
-export const PRIORITY_DEFAULTS = { agingMs: 1000 } as const;
+export const PRIORITY_DEFAULTS = deepFreeze({ agingMs: 1000 } as const);
 
 export class PriorityDiscipline<T> implements Discipline<T> {
   readonly name = 'priority';

@@ -1,5 +1,6 @@
 /** Every default of the gateway, in one place (config-types.ts documents each). */
-export const GATEWAY_DEFAULTS = {
+import { deepFreeze } from '../core/deep-freeze.js';
+export const GATEWAY_DEFAULTS = deepFreeze({
   listen: { host: '0.0.0.0', port: 8080, backlog: 4096 },
   admin: { enabled: true, host: '127.0.0.1', port: 9901, tenantKeys: 'hash' },
   server: {
@@ -40,4 +41,4 @@ export const GATEWAY_DEFAULTS = {
   signalLatencyMs: 100,
   /** A changed config file is read this long after its last change event. */
   watchDebounceMs: 200,
-} as const;
+} as const);

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js';
 import type { LogLevel } from './config-types.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -58,7 +59,7 @@ export function toLogger(given: PinoLikeLogger | JsonLogger): Logger {
   };
 }
 
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+export const LOG_LEVELS: readonly LogLevel[] = deepFreeze(['debug', 'info', 'warn', 'error', 'silent']);
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
 

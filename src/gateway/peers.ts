@@ -13,9 +13,10 @@ import type * as AjvModule from 'ajv';
 import type * as UndiciModule from 'undici';
 import type * as YamlModule from 'yaml';
 import { MissingDependencyError } from '../core/errors.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** What `sluice gateway` needs besides sluice: optional peers in package.json. */
-export const GATEWAY_PEERS = ['ajv', 'undici', 'yaml'] as const;
+export const GATEWAY_PEERS = deepFreeze(['ajv', 'undici', 'yaml'] as const);
 export type GatewayPeer = (typeof GATEWAY_PEERS)[number];
 
 export const GATEWAY_INSTALL = `npm install ${GATEWAY_PEERS.join(' ')}`;

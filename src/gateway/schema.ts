@@ -4,6 +4,7 @@
  * contradictions between keys, references between sections — are in validate-config.ts (references between sections), validate-policy.ts and validate-server.ts.
  */
 import { durationField, rateField, sizeField } from './duration-schema.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -177,7 +178,7 @@ const fault = {
   },
 } as const;
 
-export const CONFIG_SCHEMA = strip({
+export const CONFIG_SCHEMA = deepFreeze(strip({
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://github.com/sluice/sluice/docs/sluice.schema.json',
   title: 'sluice gateway configuration (sluice.yaml)',
@@ -285,4 +286,4 @@ export const CONFIG_SCHEMA = strip({
       },
     },
   },
-});
+}));

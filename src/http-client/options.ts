@@ -8,6 +8,7 @@ import type { Clock } from '../core/index.js';
 import { Pacer } from './pacer.js';
 import type { PacerOptions } from './pacer.js';
 import { optClock } from '../core/options.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** The function wrapped: `globalThis.fetch`, undici's `fetch`, or anything with its shape. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -46,7 +47,7 @@ export interface HttpClientOptions {
   readonly maxOrigins?: number;
 }
 
-export const HTTP_CLIENT_DEFAULTS = {
+export const HTTP_CLIENT_DEFAULTS = deepFreeze({
   name: 'http-client',
   concurrency: 64,
   maxQueue: 1024,
@@ -54,7 +55,7 @@ export const HTTP_CLIENT_DEFAULTS = {
   retryOn: [408, 429, 500, 502, 503, 504],
   retryNonIdempotent: false,
   maxOrigins: 1000,
-} as const;
+} as const);
 
 export interface HttpClientConfig {
   readonly fetch: FetchFunction;

@@ -21,6 +21,7 @@ import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, P
 import { SignalRegistry } from '../core/signal-waiters.js';
 import type { SignalMember } from '../core/signal-waiters.js';
 import type { ServerQuota } from './rate-limit-headers.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface PacerOptions extends GateOptions {
   /** Longest hold one response can impose (its `t`, `w` or Retry-After), ms; longer values are cut to it. > 0. @default 60_000 */
@@ -29,7 +30,7 @@ export interface PacerOptions extends GateOptions {
   readonly maxWaitMs?: number;
 }
 
-export const PACER_DEFAULTS = { maxHoldMs: 60_000, maxWaitMs: Infinity } as const;
+export const PACER_DEFAULTS = deepFreeze({ maxHoldMs: 60_000, maxWaitMs: Infinity } as const);
 
 export interface PacerStats extends GateStats {
   /** Requests the pacer will still let through before the reset (Infinity: not pacing). */

@@ -4,9 +4,10 @@
  * and must be able to send the same body again (a stream is consumed by the first attempt).
  */
 import { InvalidArgumentError } from '../core/index.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** RFC 9110 §9.2.2: the methods whose repeated effect equals one request's. */
-export const IDEMPOTENT_METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'];
+export const IDEMPOTENT_METHODS: readonly string[] = deepFreeze(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Whether the method is idempotent or the request carries an `Idempotency-Key`. */
 export function isIdempotent(method: string, headers: Headers): boolean {

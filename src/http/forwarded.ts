@@ -12,11 +12,12 @@
 import type { ParsedIp } from './ip.js';
 import { parseNode } from './ip.js';
 import type { TrustCheck } from './trusted-proxies.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** Which header trusted proxies write. */
 export type ProxyHeader = 'x-forwarded-for' | 'forwarded';
 
-export const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded'];
+export const PROXY_HEADERS: readonly ProxyHeader[] = deepFreeze(['x-forwarded-for', 'forwarded']);
 
 /** Longest element considered: an X-Forwarded-For entry, or a Forwarded element with its parameters. */
 const MAX_ENTRY = { 'x-forwarded-for': 128, forwarded: 512 } as const;

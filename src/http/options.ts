@@ -25,6 +25,7 @@ import { HEADER_STYLES } from './ratelimit-headers.js';
 import type { TenantOption } from './tenant.js';
 import type { TrustProxyOption } from './trusted-proxies.js';
 import { trustCheck } from './trusted-proxies.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** A rate limit of the policy: a rate policy (any algorithm) metered per tenant, plus how it is kept. */
 export type RateLimitOption = RatePolicyInput & {
@@ -109,7 +110,7 @@ export interface HttpAdmissionOptions<R extends HttpRequestLike> {
   readonly classify?: (status: number) => Outcome;
 }
 
-export const HTTP_DEFAULTS = {
+export const HTTP_DEFAULTS = deepFreeze({
   name: 'http',
   proxyHeader: 'x-forwarded-for',
   maxProxyHops: 16,
@@ -120,7 +121,7 @@ export const HTTP_DEFAULTS = {
   maxWaitMs: Infinity,
   headers: 'draft',
   concurrency: { maxQueue: 0, maxWaitMs: 5_000 },
-} as const satisfies Record<string, unknown>;
+} as const satisfies Record<string, unknown>);
 
 export interface ResolvedHttpOptions<R> {
   readonly name: string;

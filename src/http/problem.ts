@@ -5,6 +5,7 @@
  * RateLimit draft registers (section 5) and `violated-policies` naming the policies.
  */
 import type { RejectionReason } from '../core/types.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type RefusalStatus = 429 | 503;
 
@@ -13,10 +14,10 @@ export function statusOf(reason: RejectionReason): RefusalStatus {
   return reason === 'rate_limited' || reason === 'quota' ? 429 : 503;
 }
 
-export const PROBLEM_TYPES = {
+export const PROBLEM_TYPES = deepFreeze({
   quotaExceeded: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
   temporaryReducedCapacity: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
-} as const;
+} as const);
 
 const DETAIL: Readonly<Record<RejectionReason, string>> = {
   rate_limited: 'The request rate of this client is over its limit.',

@@ -20,10 +20,11 @@
  * infinite retryAfterMs (retrying will not help) gives no Retry-After at all.
  */
 import type { PolicyFacts } from '../core/types.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type HeaderStyle = 'draft' | 'legacy' | 'x' | 'none';
 
-export const HEADER_STYLES: readonly HeaderStyle[] = ['draft', 'legacy', 'x', 'none'];
+export const HEADER_STYLES: readonly HeaderStyle[] = deepFreeze(['draft', 'legacy', 'x', 'none']);
 
 /** A header name and value, written in order. */
 export type HeaderPair = readonly [name: string, value: string];

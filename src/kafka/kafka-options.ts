@@ -1,6 +1,7 @@
 /** KafkaSource's options, its stats and their defaults. */
 import { optionKeys } from '../core/index.js';
 import type { KafkaAuthOptions } from './kafka-auth.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** `ssl` and `sasl` (kafka-auth.ts) as kafkajs takes them, checked before connecting. */
 export interface KafkaSourceOptions extends KafkaAuthOptions {
@@ -76,6 +77,6 @@ export interface KafkaSourceStats {
   readonly lastCommitError: string | undefined;
 }
 
-export const KAFKA_SOURCE_DEFAULTS = { partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const;
+export const KAFKA_SOURCE_DEFAULTS = deepFreeze({ partitionBuffer: 64, fetchSizing: 'demand', maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, initialRecordBytes: 1024 } as const);
 
 export const KAFKA_SOURCE_KEYS = optionKeys<KafkaSourceOptions>({ brokers: true, topic: true, groupId: true, clientId: true, partitionBuffer: true, fetchSizing: true, maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, commitIntervalMs: true, sessionTimeoutMs: true, heartbeatIntervalMs: true, fromBeginning: true, deadLetterTopic: true, topicWaitMs: true, connectTimeoutMs: true, ssl: true, sasl: true });

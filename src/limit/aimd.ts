@@ -30,6 +30,7 @@ import { argInt, readBounds } from './bounds.js';
 import type { BoundsOptions } from './bounds.js';
 import { NoLoadRtt } from './no-load-rtt.js';
 import type { NoLoadRttState } from './no-load-rtt.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface AimdOptions extends BoundsOptions {
   /** Multiplier applied on a drop. In [0.5, 1). @default 0.95 */
@@ -40,14 +41,14 @@ export interface AimdOptions extends BoundsOptions {
   readonly rttTolerance?: number;
 }
 
-export const AIMD_DEFAULTS = {
+export const AIMD_DEFAULTS = deepFreeze({
   initialLimit: 20,
   minLimit: 1,
   maxLimit: 200,
   backoffRatio: 0.95,
   timeoutMs: 5000,
   rttTolerance: 1.05,
-} as const;
+} as const);
 
 export interface AimdState extends NoLoadRttState {
   readonly limit: number;

@@ -36,6 +36,7 @@ import { clamp, readBounds } from './bounds.js';
 import type { BoundsOptions } from './bounds.js';
 import { NoLoadRtt } from './no-load-rtt.js';
 import type { NoLoadRttState } from './no-load-rtt.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface Gradient2Options extends BoundsOptions {
   /** Weight of a new estimate, in (0, 1]. @default 0.5 */
@@ -46,14 +47,14 @@ export interface Gradient2Options extends BoundsOptions {
   readonly queueSize?: number | ((limit: number) => number);
 }
 
-export const GRADIENT2_DEFAULTS = {
+export const GRADIENT2_DEFAULTS = deepFreeze({
   initialLimit: 20,
   minLimit: 1,
   maxLimit: 200,
   smoothing: 0.5,
   rttTolerance: 1,
   queueSize: 4,
-} as const;
+} as const);
 
 export interface Gradient2State extends NoLoadRttState {
   readonly limit: number;

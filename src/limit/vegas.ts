@@ -40,6 +40,7 @@ import { clamp, readBounds } from './bounds.js';
 import type { BoundsOptions } from './bounds.js';
 import { NoLoadRtt } from './no-load-rtt.js';
 import type { NoLoadRttState } from './no-load-rtt.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface VegasOptions extends BoundsOptions {
   /** Weight of a new estimate, in (0, 1]; 1 applies it as is. @default 1 */
@@ -54,7 +55,7 @@ export interface VegasOptions extends BoundsOptions {
   readonly random?: () => number;
 }
 
-export const VEGAS_DEFAULTS = {
+export const VEGAS_DEFAULTS = deepFreeze({
   initialLimit: 20,
   minLimit: 1,
   maxLimit: 1000,
@@ -62,7 +63,7 @@ export const VEGAS_DEFAULTS = {
   probeMultiplier: 30,
   queueAlpha: 0.03,
   queueBeta: 0.06,
-} as const;
+} as const);
 
 export interface VegasState extends NoLoadRttState {
   readonly limit: number;

@@ -30,6 +30,7 @@
  */
 import { argNumber, InvalidArgumentError, optInt, optionKeys, optKnownKeys, optNumber } from '../core/index.js';
 import type { LimitAlgorithm, LimitSample } from './algorithm.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface WindowedOptions {
   /** Shortest window, ms. > 0. @default 100 */
@@ -44,7 +45,7 @@ export interface WindowedOptions {
   readonly percentile?: number;
 }
 
-export const WINDOWED_DEFAULTS = { minWindowMs: 100, maxWindowMs: 1000, minSamples: 10, maxSamples: 1000 } as const;
+export const WINDOWED_DEFAULTS = deepFreeze({ minWindowMs: 100, maxWindowMs: 1000, minSamples: 10, maxSamples: 1000 } as const);
 
 const KEYS = optionKeys<WindowedOptions>({ minWindowMs: true, maxWindowMs: true, minSamples: true, maxSamples: true, percentile: true });
 

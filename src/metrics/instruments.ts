@@ -4,6 +4,7 @@
  * OpenTelemetry names follow OTel's (dotted, the unit apart), chosen so that OTel's own
  * Prometheus exporter turns them into the same Prometheus names.
  */
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** Counters fed by gate events as they happen. */
 export type CounterKey = 'admissions' | 'rejections' | 'releases' | 'drops' | 'breakerTransitions';
@@ -68,7 +69,7 @@ export interface InstrumentSpec {
   readonly deprecatedGauge?: string;
 }
 
-export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
+export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = deepFreeze({
   admissions: { type: 'counter', prometheus: 'sluice_admissions_total', otel: 'sluice.admissions', unit: '{admission}', help: 'Admissions granted, by gate.', labels: ['gate', 'kind'] },
   rejections: { type: 'counter', prometheus: 'sluice_rejections_total', otel: 'sluice.rejections', unit: '{rejection}', help: 'Admissions refused, by gate and reason.', labels: ['gate', 'kind', 'reason'] },
   releases: { type: 'counter', prometheus: 'sluice_releases_total', otel: 'sluice.releases', unit: '{release}', help: 'Permits released, by gate and outcome.', labels: ['gate', 'kind', 'outcome'] },
@@ -129,7 +130,7 @@ export const INSTRUMENTS: Readonly<Record<InstrumentKey, InstrumentSpec>> = {
   ...brokerTotal('brokerGroupJoins', 'group_joins', '{join}', 'Kafka: times the consumer (re)joined its group, the first included: a rising count is a rebalance storm.'),
   ...brokerLevel('brokerPausedPartitions', 'paused_partitions', '{partition}', 'Kafka: partitions paused now because their buffer is full.'),
   brokerConnection: { type: 'gauge', prometheus: 'sluice_broker_connection', otel: 'sluice.broker.connection', unit: '1', help: "A broker source's connection: 1 for the current state (up, reconnecting, down), 0 for the others (consumers of one source name: how many are in each).", labels: ['source', 'state'] },
-};
+});
 
 function brokerLevel(key: BrokerLevelKey, name: string, unit: string, help: string): Record<BrokerLevelKey, InstrumentSpec> {
   const spec: InstrumentSpec = { type: 'gauge', prometheus: `sluice_broker_${name}`, otel: `sluice.broker.${name}`, unit, help, labels: ['source'] };

@@ -7,6 +7,7 @@ import { TenantLabel } from './tenant-label.js';
 import { optClock } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
 import type { OptionKeyMap } from '../core/option-keys.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** What gauges read at collection time: any gate (its `stats()`); `on` is needed for `events: 'gates'`. */
 export interface StatsSource {
@@ -133,9 +134,9 @@ export interface MetricsOptions {
 export const SIGNAL_LATENCY_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** From 1 ms to 10 s: request latencies and queue waits. */
-export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS: readonly number[] = deepFreeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
-export const METRICS_DEFAULTS = { events: 'channels', tenantOverflow: 'other', tenantHalfLifeMs: 60_000, latencyBuckets: LATENCY_BUCKETS, queueWaitBuckets: LATENCY_BUCKETS } as const;
+export const METRICS_DEFAULTS = deepFreeze({ events: 'channels', tenantOverflow: 'other', tenantHalfLifeMs: 60_000, latencyBuckets: LATENCY_BUCKETS, queueWaitBuckets: LATENCY_BUCKETS } as const);
 
 /** The options both adapters read; each adds its own (`meter`, `registry`) and checks the keys with {@link metricsConfig}. */
 export const METRICS_KEY_MAP: OptionKeyMap<MetricsOptions> = {

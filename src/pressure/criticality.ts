@@ -14,14 +14,15 @@
  * {@link CLASS_PRIORITY} gives a priority for each class, so callers can write
  * `{ priority: CLASS_PRIORITY.sheddable }`.
  */
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type CriticalityClass = 'critical-plus' | 'critical' | 'sheddable-plus' | 'sheddable';
 
 /** The classes, most important first. */
-export const CRITICALITY_CLASSES: readonly CriticalityClass[] = ['critical-plus', 'critical', 'sheddable-plus', 'sheddable'];
+export const CRITICALITY_CLASSES: readonly CriticalityClass[] = deepFreeze(['critical-plus', 'critical', 'sheddable-plus', 'sheddable']);
 
 /** A priority that maps to each class. */
-export const CLASS_PRIORITY: Readonly<Record<CriticalityClass, number>> = { 'critical-plus': 1, critical: 0, 'sheddable-plus': -1, sheddable: -2 };
+export const CLASS_PRIORITY: Readonly<Record<CriticalityClass, number>> = deepFreeze({ 'critical-plus': 1, critical: 0, 'sheddable-plus': -1, sheddable: -2 });
 
 /** The class of an admission context's priority (see the module comment). */
 export function classOfPriority(priority: number): CriticalityClass {

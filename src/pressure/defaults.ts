@@ -4,7 +4,8 @@
  * for delays. The queue watermarks (0.7 / 0.9) are the ones of the classic "adaptive
  * backpressure" recipe: warn producers at 70 % utilisation, reject at 90 %.
  */
-export const PRESSURE_DEFAULTS = {
+import { deepFreeze } from '../core/deep-freeze.js';
+export const PRESSURE_DEFAULTS = deepFreeze({
   /** Sampling period of a monitor, ms. */
   intervalMs: 1000,
   /** Time a signal's level is held before it may fall, ms. */
@@ -34,4 +35,4 @@ export const PRESSURE_DEFAULTS = {
     /** Shed probability at level `slow`, linear in the pressure from `from` (0) to `to` (1). */
     ramps: { sheddable: { from: 0, to: 0 }, 'sheddable-plus': { from: 0, to: 1 } },
   },
-} as const;
+} as const);

@@ -3,11 +3,12 @@
  * (tell producers to slow down, shed the sheddable), `reject` (refuse all but the top class).
  * Ordered: the combined level of several signals is the worst of theirs.
  */
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type PressureLevel = 'ok' | 'slow' | 'reject';
 
 /** The levels in increasing order of severity. */
-export const PRESSURE_LEVELS: readonly PressureLevel[] = ['ok', 'slow', 'reject'];
+export const PRESSURE_LEVELS: readonly PressureLevel[] = deepFreeze(['ok', 'slow', 'reject']);
 
 const RANK: Readonly<Record<PressureLevel, number>> = { ok: 0, slow: 1, reject: 2 };
 

@@ -10,6 +10,7 @@ import { argOptions, optionKeys, optKnownKeys } from '../core/option-keys.js';
 import { disciplineFactory } from '../discipline/create.js';
 import type { DisciplineName, DisciplineOption } from '../discipline/create.js';
 import type { Discipline } from '../discipline/entry.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /**
  * What a put does when the buffer is full:
@@ -23,12 +24,12 @@ import type { Discipline } from '../discipline/entry.js';
  */
 export type OverflowStrategy = 'block' | 'drop-newest' | 'drop-oldest' | 'drop-random' | 'drop-latest' | 'reject';
 
-export const OVERFLOW_STRATEGIES: readonly OverflowStrategy[] = ['block', 'drop-newest', 'drop-oldest', 'drop-random', 'drop-latest', 'reject'];
+export const OVERFLOW_STRATEGIES: readonly OverflowStrategy[] = deepFreeze(['block', 'drop-newest', 'drop-oldest', 'drop-random', 'drop-latest', 'reject']);
 
 /** Which policy dropped an item: an overflow strategy, or CoDel's eviction at take time. */
 export type DropPolicy = 'drop-newest' | 'drop-oldest' | 'drop-random' | 'drop-latest' | 'codel';
 
-export const DROP_POLICIES: readonly DropPolicy[] = ['drop-newest', 'drop-oldest', 'drop-random', 'drop-latest', 'codel'];
+export const DROP_POLICIES: readonly DropPolicy[] = deepFreeze(['drop-newest', 'drop-oldest', 'drop-random', 'drop-latest', 'codel']);
 
 export interface ChannelOptions<T> {
   /** Most items buffered at once. Integer in [1, 2^53 - 1]. Required: a channel is always bounded. */
@@ -60,14 +61,14 @@ export interface ChannelOptions<T> {
   readonly clock?: Clock;
 }
 
-export const CHANNEL_DEFAULTS = {
+export const CHANNEL_DEFAULTS = deepFreeze({
   overflow: 'block',
   maxPutWaitMs: Infinity,
   discipline: 'fifo',
   random: Math.random,
   name: 'channel',
   clock: systemClock,
-} as const satisfies Omit<Required<ChannelOptions<unknown>>, 'capacity' | 'onDrop'>;
+} as const satisfies Omit<Required<ChannelOptions<unknown>>, 'capacity' | 'onDrop'>);
 
 /** Options after validation and defaulting; internal. */
 export interface ResolvedChannelOptions<T> {

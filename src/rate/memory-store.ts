@@ -39,6 +39,7 @@ import { algorithmOf } from './algorithms.js';
 import { heldKey } from './held-key.js';
 import type { RatePolicy } from './policy.js';
 import type { RateStore } from './store.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -55,7 +56,7 @@ export interface MemoryStoreOptions {
   readonly minTurnoverMs?: number;
 }
 
-export const MEMORY_STORE_DEFAULTS = { maxKeys: 100_000, minTurnoverMs: 1000 } as const;
+export const MEMORY_STORE_DEFAULTS = deepFreeze({ maxKeys: 100_000, minTurnoverMs: 1000 } as const);
 
 const KEYS = optionKeys<MemoryStoreOptions>({ maxKeys: true, minTurnoverMs: true });
 

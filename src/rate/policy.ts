@@ -6,16 +6,17 @@
 import { InvalidOptionError } from '../core/errors.js';
 import { optNumber, optOneOf } from '../core/options.js';
 import { optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type RateAlgorithmName = 'token-bucket' | 'gcra' | 'sliding-window';
 
-export const RATE_ALGORITHMS: readonly RateAlgorithmName[] = ['token-bucket', 'gcra', 'sliding-window'];
+export const RATE_ALGORITHMS: readonly RateAlgorithmName[] = deepFreeze(['token-bucket', 'gcra', 'sliding-window']);
 
 /** Defaults shared by every policy. */
-export const POLICY_DEFAULTS = {
+export const POLICY_DEFAULTS = deepFreeze({
   /** Rate policies count per second unless told otherwise. */
   perMs: 1000,
-} as const;
+} as const);
 
 /** Fields of a token-bucket or GCRA policy as the caller writes them. */
 export interface BucketPolicyInput {

@@ -40,6 +40,7 @@ import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
 import type { Admission, AdmissionContext, GateStats, PolicyFacts } from '../core/types.js';
 import type { RateDecision } from './algorithm.js';
 import type { RateThen } from './store.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface RateGateOptions extends GateOptions {
   /**
@@ -57,7 +58,7 @@ export interface RateGateOptions extends GateOptions {
   readonly quota?: boolean;
 }
 
-export const RATE_GATE_DEFAULTS = { maxWaitMs: 0 } as const;
+export const RATE_GATE_DEFAULTS = deepFreeze({ maxWaitMs: 0 } as const);
 
 const NO_WAIT: AdmissionContext = Object.freeze({ maxWaitMs: 0 });
 

@@ -9,6 +9,7 @@ import { optTenantKeys } from '../core/shown-key.js';
 import type { TenantKeys } from '../core/shown-key.js';
 import type { RatePolicy } from '../rate/policy.js';
 import { keyPart } from './keys.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /**
  * What a decision does when the store cannot answer (a timeout, a lost connection, the
@@ -21,7 +22,7 @@ import { keyPart } from './keys.js';
  */
 export type OnStoreError = 'open' | 'closed' | 'local';
 
-export const ON_STORE_ERROR: readonly OnStoreError[] = ['open', 'closed', 'local'];
+export const ON_STORE_ERROR: readonly OnStoreError[] = deepFreeze(['open', 'closed', 'local']);
 
 /** Failure handling a store, a policy or a concurrency limit can set for itself. */
 export interface FailureOptions {
@@ -87,7 +88,7 @@ export interface RedisStoreOptions extends FailureOptions {
   readonly stateEncoding?: 'binary' | 'text';
 }
 
-export const REDIS_STORE_DEFAULTS = {
+export const REDIS_STORE_DEFAULTS = deepFreeze({
   url: 'redis://127.0.0.1:6379',
   keyPrefix: 'sluice:',
   keyNames: 'raw',
@@ -99,7 +100,7 @@ export const REDIS_STORE_DEFAULTS = {
   stateEncoding: 'binary',
   onStoreError: 'local',
   instances: 1,
-} as const;
+} as const);
 
 export interface FailureConfig {
   readonly onStoreError: OnStoreError;
@@ -296,7 +297,7 @@ export interface LeasedRateOptions extends FailureOptions {
   readonly keyNames?: TenantKeys;
 }
 
-export const LEASED_RATE_DEFAULTS = { batch: 4, holdMs: 50, maxKeys: 10_000 } as const;
+export const LEASED_RATE_DEFAULTS = deepFreeze({ batch: 4, holdMs: 50, maxKeys: 10_000 } as const);
 
 /** leasedRateStore's options, validated, as LeasedRateStore takes them (but its prefix). */
 export function leasedRateConfig(options: LeasedRateOptions): { batchOf: (policy: RatePolicy) => number; holdMs: number; maxKeys: number; refillAt?: (policy: RatePolicy) => number } {

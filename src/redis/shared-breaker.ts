@@ -24,6 +24,7 @@ import { replyNumber } from './redis-rate-store.js';
 import { StoreUnavailableError } from './store-errors.js';
 import { linkOf } from './store-link.js';
 import type { RedisStoreHandle, StoreLink } from './store-link.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface SharedBreakerOptions {
   /** How often the shared state is read, ms: the delay before another process's opening applies here. >= 10. @default 200 */
@@ -34,7 +35,7 @@ export interface SharedBreakerOptions {
 
 const SHARED_BREAKER_KEYS = optionKeys<SharedBreakerOptions>({ syncMs: true, name: true });
 
-export const SHARED_BREAKER_DEFAULTS = { syncMs: 200 } as const;
+export const SHARED_BREAKER_DEFAULTS = deepFreeze({ syncMs: 200 } as const);
 
 export class SharedBreaker {
   readonly breaker: CircuitBreaker;

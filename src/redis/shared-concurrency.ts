@@ -39,6 +39,7 @@ import type { FailureConfig, FailureOptions } from './options.js';
 import { StoreUnavailableError } from './store-errors.js';
 import { linkOf } from './store-link.js';
 import type { RedisStoreHandle } from './store-link.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface SharedConcurrencyOptions extends GateOptions, FailureOptions {
   /** Slots in flight across every process. Integer >= 1. */
@@ -64,7 +65,7 @@ const SHARED_CONCURRENCY_KEYS = optionKeys<SharedConcurrencyOptions>({ name: tru
 /** In a failure mode with nothing waiting, how often the gate tries the store again, ms. */
 const FALLBACK_RETRY_MS = 100;
 
-export const SHARED_CONCURRENCY_DEFAULTS = { maxQueue: 0, maxWaitMs: Infinity, leaseTtlMs: 5000, pollMs: 10, spare: 0 } as const;
+export const SHARED_CONCURRENCY_DEFAULTS = deepFreeze({ maxQueue: 0, maxWaitMs: Infinity, leaseTtlMs: 5000, pollMs: 10, spare: 0 } as const);
 
 /** Stats of a shared concurrency gate: the gate's, plus its leases. */
 export interface SharedConcurrencyStats extends GateStats {

@@ -23,6 +23,7 @@ import { GateBase, InvalidOptionError, optFunction, optInt, optionKeys, optKnown
 import { abortError } from '../core/gate-base.js';
 import type { Admission, AdmissionContext, GateOptions, GatePermit, GateStats, Outcome } from '../core/index.js';
 import { SlidingCounts } from './sliding-counts.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface AdaptiveThrottleOptions extends GateOptions {
   /** K: accepts are multiplied by it. >= 1 (lower sheds more). @default 2 */
@@ -35,7 +36,7 @@ export interface AdaptiveThrottleOptions extends GateOptions {
   readonly random?: () => number;
 }
 
-export const ADAPTIVE_THROTTLE_DEFAULTS = { k: 2, windowMs: 120_000, buckets: 60 } as const;
+export const ADAPTIVE_THROTTLE_DEFAULTS = deepFreeze({ k: 2, windowMs: 120_000, buckets: 60 } as const);
 
 export interface AdaptiveThrottleStats extends GateStats {
   /** Requests in the window (refused ones included). */

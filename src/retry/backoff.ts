@@ -13,10 +13,11 @@
  * previous sleep rather than from n.
  */
 import { argInt, argNumber, InvalidArgumentError } from '../core/index.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
 
-export const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
+export const JITTERS: readonly Jitter[] = deepFreeze(['none', 'full', 'equal', 'decorrelated']);
 
 /**
  * @param retry 1 for the first retry

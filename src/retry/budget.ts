@@ -14,6 +14,7 @@ import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from 
 import { optClock } from '../core/options.js';
 import type { Clock } from '../core/index.js';
 import { SlidingCounts } from './sliding-counts.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface RetryBudgetOptions {
   /** Retries allowed per logical request over the window. >= 0. @default 0.2 (Finagle's percentCanRetry, Envoy's budget_percent) */
@@ -28,7 +29,7 @@ export interface RetryBudgetOptions {
   readonly clock?: Clock;
 }
 
-export const RETRY_BUDGET_DEFAULTS = { ratio: 0.2, minRetries: 10, windowMs: 10_000, buckets: 10 } as const;
+export const RETRY_BUDGET_DEFAULTS = deepFreeze({ ratio: 0.2, minRetries: 10, windowMs: 10_000, buckets: 10 } as const);
 
 export interface RetryBudgetStats {
   /** Logical requests in the window. */

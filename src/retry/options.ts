@@ -6,6 +6,7 @@ import { JITTERS } from './backoff.js';
 import type { Jitter } from './backoff.js';
 import type { RetryBudget } from './budget.js';
 import { defaultRetryable, defaultRetryAfter } from './retryable.js';
+import { deepFreeze } from '../core/deep-freeze.js';
 
 /** Passed to `onRetry` before each wait. */
 export interface RetryInfo {
@@ -72,7 +73,7 @@ export interface RetryOptions {
   readonly onGiveUp?: (info: GiveUpInfo) => void;
 }
 
-export const RETRY_DEFAULTS = {
+export const RETRY_DEFAULTS = deepFreeze({
   maxAttempts: 3,
   jitter: 'full',
   baseDelayMs: 100,
@@ -80,7 +81,7 @@ export const RETRY_DEFAULTS = {
   attemptTimeoutMs: Infinity,
   deadlineMs: Infinity,
   maxRetryAfterMs: 60_000,
-} as const;
+} as const);
 
 export interface RetryConfig {
   readonly maxAttempts: number;

@@ -24,9 +24,10 @@ import type { StageMeter } from '../stage-meter.js';
 import type { HotOverflow } from '../sources/buffered.js';
 import { HOT_OVERFLOWS } from '../sources/buffered.js';
 import type { Operator, Publisher, Subscriber, Subscription } from '../types.js';
+import { deepFreeze } from '../../core/deep-freeze.js';
 
 export type BufferOverflow = 'block' | HotOverflow;
-export const BUFFER_OVERFLOWS: readonly BufferOverflow[] = ['block', ...HOT_OVERFLOWS];
+export const BUFFER_OVERFLOWS: readonly BufferOverflow[] = deepFreeze(['block', ...HOT_OVERFLOWS]);
 
 export interface BufferOptions<T> {
   /** Called for every dropped item, with the policy. */

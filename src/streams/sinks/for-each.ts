@@ -17,6 +17,7 @@ import { optInt } from '../../core/options.js';
 import type { Publisher, Subscription } from '../types.js';
 import { SinkBase } from './sink-base.js';
 import { argPublisher, badArgument } from '../arguments.js';
+import { deepFreeze } from '../../core/deep-freeze.js';
 
 export interface ForEachOptions {
   /** Calls of `fn` unfinished at once. Integer >= 1. @default 1 */
@@ -32,7 +33,7 @@ export interface ForEachOptions {
   readonly signal?: AbortSignal;
 }
 
-export const FOR_EACH_DEFAULTS = { concurrency: 1, batch: 16 } as const;
+export const FOR_EACH_DEFAULTS = deepFreeze({ concurrency: 1, batch: 16 } as const);
 
 class ForEachSink<T> extends SinkBase<T, void> {
   readonly #fn: (item: T) => unknown;

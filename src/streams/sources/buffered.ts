@@ -9,6 +9,7 @@ import { Channel } from '../../queue/channel.js';
 import type { DropPolicy } from '../../queue/options.js';
 import type { Emitter, Source } from '../emission.js';
 import { badArgument } from '../arguments.js';
+import { deepFreeze } from '../../core/deep-freeze.js';
 
 /**
  * What happens to an item that arrives when the buffer is full:
@@ -18,7 +19,7 @@ import { badArgument } from '../arguments.js';
  * - `'error'`: the stream fails with RejectedError `queue_full`.
  */
 export type HotOverflow = 'drop-newest' | 'drop-oldest' | 'drop-latest' | 'error';
-export const HOT_OVERFLOWS: readonly HotOverflow[] = ['drop-newest', 'drop-oldest', 'drop-latest', 'error'];
+export const HOT_OVERFLOWS: readonly HotOverflow[] = deepFreeze(['drop-newest', 'drop-oldest', 'drop-latest', 'error']);
 
 export interface HotBufferOptions<T> {
   /** Items held while there is no demand. Integer >= 1. Required: events do not wait. */
