@@ -209,10 +209,13 @@ export abstract class GateBase implements Gate {
       again.countedAt = (ctx as { [COUNTED_AT]?: GateBase })[COUNTED_AT];
       return again;
     }
-    this.admittedCount++;
     if (this.events.wants('admit')) {
-      this.events.emit({ type: 'admit', gate: this.name, kind: this.kind, at: now, key: ctx.key, priority: ctx.priority ?? 0, cost, waitedMs });
-    }
+      // The caller's context is read before the admission is counted: a getter that throws admits nothing.
+      const key = ctx.key;
+      const priority = ctx.priority ?? 0;
+      this.admittedCount++;
+      this.events.emit({ type: 'admit', gate: this.name, kind: this.kind, at: now, key, priority, cost, waitedMs });
+    } else this.admittedCount++;
     return new GatePermit(this, this.name, cost, now, facts, tag);
   }
 
