@@ -22,6 +22,7 @@
  */
 import type { buildConnector, Client, Dispatcher } from 'undici';
 import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { undici } from './peers.js';
 import { mayResend, OnConnection, Trip } from './upstream-trip.js';
@@ -267,7 +268,8 @@ export class UpstreamPool implements TripPool {
       if (socket instanceof Socket) {
         this.#opening.set(client, socket);
         const opened = (): void => void (this.#opening.get(client) === socket && this.#opening.delete(client));
-        socket.once('connect', opened).once('close', opened);
+        // A TLS socket is open at its handshake's end: until then the deadline may cut it too.
+        socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', opened).once('close', opened);
       }
       return socket;
     };
