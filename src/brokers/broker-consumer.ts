@@ -18,8 +18,7 @@ import type { FailureDecision, FailurePolicyOptions } from './failure-policy.js'
 import { FailurePolicy, describeError } from './failure-policy.js';
 import { HandlerTimeoutError, LeaseLostError, runWithin } from './handler-timeout.js';
 import { nonEmpty } from './options.js';
-import type { BrokerSource } from './source.js';
-import { argSource } from './source.js';
+import { argSource, type BrokerSource } from './source.js';
 import { argOptions } from '../core/option-keys.js';
 import { deepFreeze } from '../core/deep-freeze.js';
 

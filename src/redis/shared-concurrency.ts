@@ -37,8 +37,7 @@ import type { LeaseAnswer } from './lease-client.js';
 import { failureConfig } from './options.js';
 import type { FailureConfig, FailureOptions } from './options.js';
 import { StoreUnavailableError } from './store-errors.js';
-import { linkOf } from './store-link.js';
-import type { RedisStoreHandle } from './store-link.js';
+import { linkOf, type RedisStoreHandle } from './store-link.js';
 import { deepFreeze } from '../core/deep-freeze.js';
 
 export interface SharedConcurrencyOptions extends GateOptions, FailureOptions {
