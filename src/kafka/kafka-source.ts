@@ -12,9 +12,10 @@
  * uncommitted meanwhile; a consumer that stops (or a broker failure) cuts that wait short and
  * leaves the message uncommitted, so the group reads it again from the committed offset. Each
  * failure is committed first, in the committed offset's metadata (AttemptLedger), so the attempt
- * count survives a restart or a rebalance; a dead letter is produced to `<topic>.dead` with the reason.
+ * count survives a restart or a rebalance; a dead letter is produced to `<topic>.dead` with the reason
+ * (cut to fit, or a stub, when too large: kafka-dead-letter.ts).
  */
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Kafka } from 'kafkajs';
 import { InvalidOptionError, optBoolean, optInt, optKnownKeys, optNumber, optOneOf, TIMER_MAX_MS } from '../core/index.js';
 import { Arrivals } from '../brokers/arrivals.js';
@@ -34,6 +35,8 @@ import { KAFKA_SOURCE_DEFAULTS, KAFKA_SOURCE_KEYS } from './kafka-options.js';
 import { GroupCommits } from './group-commits.js';
 import { ensureTopics, kafkaReason, TopicNotCreatedError, TopicNotServedError, TopicRefusedError } from './topics.js';
 import { argOptions } from '../core/option-keys.js';
+import type { DeadLetterTooLargeError } from '../brokers/dead-letter-fit.js';
+import { deadLetterOf, fitDeadLetter, maxMessageBytes, tooLarge } from './kafka-dead-letter.js';
 
 interface Held {
   readonly partition: number;
@@ -64,8 +67,9 @@ class KafkaDelivery extends DeliveryBase {
   }
 
   protected async doDeadLetter(reason: string): Promise<void> {
-    await this.owner.produceDead(this.held, reason);
+    const stub = await this.owner.produceDead(this.held, reason);
     this.owner.finished(this.held);
+    if (stub !== undefined) throw stub; // settled (committed past), told as a settle error
   }
 }
 
@@ -346,14 +350,23 @@ export class KafkaSource implements BrokerSource {
     this.#arrivals.ring();
   }
 
-  /** @internal */
-  async produceDead(held: Held, reason: string): Promise<void> {
+  /**
+   * @internal The dead letter of `held`; one the broker refuses as too large is cut to the dead
+   * topic's max.message.bytes, or sent as a stub: the DeadLetterTooLargeError to settle with (kafka-dead-letter.ts).
+   */
+  async produceDead(held: Held, reason: string): Promise<DeadLetterTooLargeError | undefined> {
     const m = held.message;
-    await this.#producer.send({
-      topic: this.deadLetterTopic,
-      acks: -1,
-      messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'sluice-error': reason, 'sluice-attempts': String(held.attempt), 'sluice-source': `${this.topic}/${held.partition}@${m.offset}` } }],
-    });
+    const origin = `${this.topic}/${held.partition}@${m.offset}`;
+    const send = (message: Message): Promise<unknown> => this.#producer.send({ topic: this.deadLetterTopic, acks: -1, messages: [message] });
+    try {
+      await send(deadLetterOf(m, reason, held.attempt, origin));
+      return undefined;
+    } catch (err) {
+      if (!tooLarge(err)) throw err;
+    }
+    const fit = fitDeadLetter(m, reason, held.attempt, origin, await maxMessageBytes(this.#admin, this.deadLetterTopic), this.name);
+    await send(fit.message);
+    return fit.stub;
   }
 
   /** Commit what is committable on every partition (the lowest unfinished offset), with the failures of what is not finished. */

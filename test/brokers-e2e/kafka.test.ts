@@ -1,43 +1,14 @@
 // Kafka against a real single-node KRaft broker (scripts/brokers/kafka.sh; KAFKA_BROKERS).
 // The JVM broker is not on every machine, so this runs in `npm run test:brokers`.
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BrokerConsumer } from '../../src/brokers/index.js';
 import { KafkaProducer, KafkaSource, OffsetTracker } from '../../src/kafka/index.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { stopMidBurst } from './stop-burst.js';
 import { brokerContract } from '../brokers/contract.js';
 import type { DeadLetter } from '../brokers/contract.js';
-import { kafka as kafkaService, unique, until } from '../brokers/services.js';
-
-const svc = await kafkaService();
-const brokers = svc.url.replace(/^tcp:\/\//, '').split(',');
-const kafka = new Kafka({ clientId: 'tests', brokers, logLevel: logLevel.NOTHING });
-const admin = kafka.admin();
-if (svc.up) await admin.connect();
-afterAll(async () => {
-  if (svc.up) await admin.disconnect();
-});
-
-async function readAll(topic: string): Promise<{ value: string; headers: Record<string, string> }[]> {
-  const ends = await admin.fetchTopicOffsets(topic).catch(() => []);
-  const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  if (total === 0) return [];
-  const c = kafka.consumer({ groupId: unique('reader') });
-  const out: { value: string; headers: Record<string, string> }[] = [];
-  await c.connect();
-  await c.subscribe({ topics: [topic], fromBeginning: true });
-  await c.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      out.push({ value: String(message.value), headers });
-    },
-  });
-  await until(() => out.length >= total, 20_000);
-  await c.disconnect();
-  return out;
-}
+import { unique, until } from '../brokers/services.js';
+import { admin, brokers, kafka, readAll, svc } from './kafka-admin.js';
 
 describe('OffsetTracker', () => {
   it('commits the lowest unfinished offset, never past a pending one', () => {
@@ -66,7 +37,7 @@ describe.skipIf(!svc.up)('kafka', () => {
       await p.close();
     },
     async deadLetters(topic): Promise<DeadLetter[]> {
-      return (await readAll(`${topic}.dead`)).map((m) => ({ body: m.value, reason: m.headers['sluice-error'] ?? '', attempts: Number(m.headers['sluice-attempts']) }));
+      return (await readAll(`${topic}.dead`)).map((m) => ({ body: String(m.value), reason: m.headers['sluice-error'] ?? '', attempts: Number(m.headers['sluice-attempts']) }));
     },
     openUnreachable: () => KafkaSource.open({ brokers: ['127.0.0.1:1'], topic: 't', groupId: 'g' }),
     lagCountsHeld: true,
