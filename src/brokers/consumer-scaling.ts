@@ -14,6 +14,7 @@ import { InvalidOptionError, optInt, optionKeys, optKnownKeys, optNumber } from 
 import { desiredConsumers } from './desired-consumers.js';
 import type { LagMonitor, LagReading } from './lag-monitor.js';
 import { deepFreeze } from '../core/deep-freeze.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface ConsumerScalingOptions {
   /** The group's lag, read on its own interval. */
@@ -47,6 +48,7 @@ export class ConsumerScaling {
   #desired = NaN;
 
   constructor(options: ConsumerScalingOptions) {
+    argOptions('ConsumerScaling', options, false);
     optKnownKeys('ConsumerScaling', options, SCALING_KEYS);
     if (typeof options.processed !== 'function') throw new InvalidOptionError('processed', 'a function returning a running count', options.processed);
     this.#min = optInt('min', options.min ?? SCALING_DEFAULTS.min, 0);

@@ -10,6 +10,8 @@
  * and no arrivals, `min`. Kept current by ConsumerScaling, which the metrics adapters export as
  * the gauge `sluice_broker_desired_consumers` for an HPA or KEDA to read.
  */
+import { InvalidArgumentError } from '../core/errors.js';
+
 export interface DesiredConsumersInput {
   readonly lag: number;
   readonly growthPerSec: number;
@@ -20,7 +22,11 @@ export interface DesiredConsumersInput {
   readonly max: number;
 }
 
+const INPUTS = ['lag', 'growthPerSec', 'processedPerSec', 'consumers', 'drainSeconds', 'min', 'max'] as const;
+
 export function desiredConsumers(i: DesiredConsumersInput): number {
+  if (typeof i !== 'object' || i === null) throw new InvalidArgumentError('input', `an object of desiredConsumers() inputs (${INPUTS.join(', ')})`, i);
+  for (const k of INPUTS) if (typeof i[k] !== 'number') throw new InvalidArgumentError(`input.${k}`, 'a number', i[k]);
   const clamp = (n: number): number => Math.min(i.max, Math.max(i.min, n));
   const lag = Number.isFinite(i.lag) ? Math.max(0, i.lag) : 0;
   const arrivals = Math.max(0, i.processedPerSec + i.growthPerSec);

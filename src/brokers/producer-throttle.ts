@@ -17,6 +17,7 @@ import { AbortedError, optInt, optionKeys, optKnownKeys, optNumber, RejectedErro
 import type { PressureLevel, Signal, WatermarkOptions } from '../pressure/index.js';
 import { customSignal, nextLevel } from '../pressure/index.js';
 import { optClock } from '../core/options.js';
+import { argOptions } from '../core/option-keys.js';
 
 export interface ProducerThrottleOptions extends WatermarkOptions {
   /** The lag (or depth) now; NaN (not read yet) counts as ok. */
@@ -76,6 +77,7 @@ export class ProducerThrottle {
   #rejected = 0;
 
   constructor(options: ProducerThrottleOptions) {
+    argOptions('ProducerThrottle', options, false);
     optKnownKeys('ProducerThrottle', options, THROTTLE_KEYS);
     this.name = options.name ?? 'producer-throttle';
     this.signal = customSignal({ ...options, name: this.name });

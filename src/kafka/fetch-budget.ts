@@ -17,9 +17,14 @@
  * later. `fixed` keeps both limits at their ceilings (what kafkajs does on its own).
  */
 import type { KafkaMessage } from 'kafkajs';
+import { InvalidArgumentError } from '../core/errors.js';
+import { argOptions, optionKeys, optKnownKeys } from '../core/option-keys.js';
+import { optBoolean, optInt, optNumber } from '../core/options.js';
 
 /** Bytes a record costs on the wire beyond its key, value and headers (length, attributes, deltas as varints; the batch header shared). */
 export const RECORD_OVERHEAD = 24;
+
+const BUDGET_KEYS = optionKeys<FetchBudgetOptions>({ maxBytesPerPartition: true, maxBytes: true, initialRecordBytes: true, adaptive: true });
 
 export interface FetchBudgetOptions {
   /** Highest per-partition fetch size, bytes. */
@@ -39,6 +44,13 @@ export class FetchBudget {
 
   /** `rooms`: the free room, in records, of each partition a fetch would ask for now. */
   constructor(options: FetchBudgetOptions, rooms: () => Iterable<number>) {
+    argOptions('FetchBudget', options, false);
+    optKnownKeys('FetchBudget', options, BUDGET_KEYS);
+    optInt('maxBytesPerPartition', options.maxBytesPerPartition, 1);
+    optInt('maxBytes', options.maxBytes, 1);
+    optNumber('initialRecordBytes', options.initialRecordBytes, Number.MIN_VALUE);
+    optBoolean('adaptive', options.adaptive, false);
+    if (typeof rooms !== 'function') throw new InvalidArgumentError('rooms', "a function returning the partitions' free rooms", rooms);
     this.#o = options;
     this.#rooms = rooms;
     this.#recordBytes = options.initialRecordBytes;

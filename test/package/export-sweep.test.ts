@@ -25,9 +25,9 @@ const CALLS: readonly [string, readonly unknown[]][] = [
  */
 const OPEN: ReadonlySet<string> = new Set([
   // Broker internals exported beside their factories (open()): constructors that read their options unchecked.
-  './brokers desiredConsumers', './brokers new ConsumerScaling', './brokers new DeliveryBase', './brokers new ProducerThrottle',
+  './brokers new DeliveryBase',
   './jetstream new JetstreamProducer', './jetstream new JetstreamSource',
-  './kafka new FetchBudget', './kafka new KafkaProducer', './kafka new KafkaSource',
+  './kafka new KafkaProducer', './kafka new KafkaSource',
   './rabbitmq new RabbitmqProducer', './rabbitmq new RabbitmqSource',
   './redis-streams new RedisStreamsProducer', './redis-streams new RedisStreamsSource',
   './sqs new SqsSource',
