@@ -153,7 +153,15 @@ export class LoadShedder extends GateBase {
     this.#inFlight += cost;
     state.inFlight += cost;
     state.admitted++;
-    return this.grant(ctx, cost, 0, undefined, cls);
+    try {
+      return this.grant(ctx, cost, 0, undefined, cls);
+    } catch (err) {
+      // The caller's context threw as the admit event read it: nothing admitted, nothing kept.
+      this.#inFlight -= cost;
+      state.inFlight -= cost;
+      state.admitted--;
+      throw err;
+    }
   }
 
   override onRelease(permit: GatePermit, outcome: Outcome): void {

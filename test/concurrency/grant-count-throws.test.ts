@@ -4,18 +4,14 @@
 // released no longer is what is in flight.
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/index.js';
-import type { AdmissionContext } from '../../src/core/index.js';
 import { ConcurrencyGate } from '../../src/concurrency/index.js';
+import { throwingKey } from '../core/throwing-context.js';
 
 describe('a grant that throws counts no admission', () => {
   it("the caller's key getter throws as the admit event reads it", () => {
     const gate = new ConcurrencyGate({ limit: 1, clock: new VirtualClock() });
     gate.on(() => undefined);
-    const ctx = Object.defineProperty({}, 'key', {
-      get: (): never => {
-        throw new Error('key getter failed');
-      },
-    }) as AdmissionContext;
+    const ctx = throwingKey();
     expect(() => gate.admit(ctx)).toThrow('key getter failed');
     expect(gate.stats()).toMatchObject({ inFlight: 0, admitted: 0 });
     const a = gate.admit();
