@@ -8,8 +8,7 @@
  * message still is (its topic, partition and offset, until the topic's retention) — and the
  * dead letter settles with a DeadLetterTooLargeError naming the sizes (docs/brokers.md).
  */
-import type { Admin, IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+import type { Admin, ConfigResourceTypes, IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { cutToFit, DeadLetterTooLargeError } from '../brokers/dead-letter-fit.js';
 import { kafkaReason } from './topics.js';
 
@@ -24,7 +23,8 @@ export function tooLarge(err: unknown): boolean {
 
 /** `topic`'s max.message.bytes (DescribeConfigs); KAFKA_MAX_MESSAGE_BYTES where it cannot be read. */
 export async function maxMessageBytes(admin: Admin, topic: string): Promise<number> {
-  const r = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }], includeSynonyms: false }).catch(() => undefined);
+  // TOPIC (2): kafkajs is CommonJS, and Node's ESM import finds no named ConfigResourceTypes in it at run time.
+  const r = await admin.describeConfigs({ resources: [{ type: 2 as ConfigResourceTypes, name: topic, configNames: ['max.message.bytes'] }], includeSynonyms: false }).catch(() => undefined);
   const n = Number(r?.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
   return Number.isInteger(n) && n > 0 ? n : KAFKA_MAX_MESSAGE_BYTES;
 }
