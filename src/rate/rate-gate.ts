@@ -35,8 +35,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
 import type { GateOptions, GatePermit } from '../core/gate-base.js';
 import { optBoolean, optNumber } from '../core/options.js';
-import { SignalRegistry } from '../core/signal-waiters.js';
-import type { SignalMember, SignalWaiters } from '../core/signal-waiters.js';
+import { SignalRegistry, type SignalMember, type SignalWaiters } from '../core/signal-waiters.js';
 import type { Admission, AdmissionContext, GateStats, PolicyFacts } from '../core/types.js';
 import type { RateDecision } from './algorithm.js';
 import type { RateThen } from './store.js';
@@ -277,7 +276,11 @@ export abstract class RateGate extends GateBase {
     const next = w.next;
     this.#unlink(w); // its carried units (if any) stay spent: it got its grant on top of them
     if (w.group !== undefined) this.#signals.leave(w);
-    w.resolve(this.grant(w.ctx, w.cost, now - w.start, dueFacts(w.decision), w.key, now));
+    try {
+      w.resolve(this.grant(w.ctx, w.cost, now - w.start, dueFacts(w.decision), w.key, now));
+    } catch (err) {
+      w.fail(err as Error); // its context threw as the admit event read it: it hears why (its units stay spent), those behind go on
+    }
     if (next !== undefined) this.#handOn(next, (w.meterTat > now ? w.meterTat : now) + w.cost * w.perUnit);
   }
 
