@@ -94,12 +94,13 @@ export class GatePermit implements Permit {
   /**
    * Give the permit back because a later gate of its chain refused the request (or threw): a
    * release 'ignored', and what the grant spent is given back where its gate can — a rate
-   * gate's units, so a request refused by the concurrency limit spends no rate or quota.
+   * gate's units, so a request refused by the concurrency limit spends no rate or quota. True
+   * when they were (its `facts` then count them spent: gate-chain.ts cancelAll).
    */
-  cancel(): void {
-    if (this.released) return;
+  cancel(): boolean {
+    if (this.released) return false;
     this.release('ignored');
-    this.owner.onCancel(this);
+    return this.owner.onCancel(this);
   }
 
   /**
@@ -152,8 +153,10 @@ export abstract class GateBase implements Gate {
     (permit.countedAt ?? this).countRelease(permit, outcome);
   }
 
-  /** Called by {@link GatePermit.cancel} after the release: give back what the grant spent (rate gates). */
-  onCancel(_permit: GatePermit): void {}
+  /** Called by {@link GatePermit.cancel} after the release: give back what the grant spent (rate gates); true when it did. */
+  onCancel(_permit: GatePermit): boolean {
+    return false;
+  }
 
   /** Count and tell a permit's release (onRelease; a permit set aside, later: GatePermit.settleAside). */
   countRelease(permit: GatePermit, outcome: Outcome): void {

@@ -115,20 +115,37 @@ function take(a: Admission, gate: Gate, acc: Walk): boolean {
     acc.permits.push(a);
     return true;
   }
-  cancelAll(acc.permits);
+  cancelAll(acc.permits, acc.facts);
   acc.permits = [];
   acc.rejection = a;
   acc.refusedBy = gate;
   return false;
 }
 
-/** A refusal's release of what earlier gates granted: newest first, each cancelled (its units given back). */
-export function cancelAll(permits: readonly Permit[]): void {
+/**
+ * A refusal's release of what earlier gates granted: newest first, each cancelled (its units
+ * given back). In `facts` (the request's, as metered), a permit's whose units came back is
+ * replaced by {@link refunded}: a refusal's RateLimit headers count no unit it did not spend.
+ */
+export function cancelAll(permits: readonly Permit[], facts?: PolicyFacts[]): void {
   for (let i = permits.length - 1; i >= 0; i--) {
     const p = permits[i]!;
-    if (p instanceof GatePermit) p.cancel();
-    else p.release('ignored');
+    if (!(p instanceof GatePermit)) p.release('ignored');
+    else if (p.cancel() && facts !== undefined && p.facts !== undefined) {
+      const at = facts.indexOf(p.facts);
+      if (at >= 0) facts[at] = refunded(p.facts, p.cost);
+    }
   }
+}
+
+/**
+ * `f` as metered, with `cost` units given back: `remaining` up by them (at most `limit`), and
+ * `resetMs` 0 once that is the whole limit, else as metered — an upper bound: the facts alone do
+ * not say how much sooner the refund makes it (a bucket's by the units' refill time, a window's maybe not at all).
+ */
+function refunded(f: PolicyFacts, cost: number): PolicyFacts {
+  const remaining = f.remaining + cost < f.limit ? f.remaining + cost : f.limit;
+  return { ...f, remaining, resetMs: remaining === f.limit ? 0 : f.resetMs };
 }
 
 /** Release in reverse order of acquisition (skipping absent ones); a bad `rttMs` throws once all are back. */

@@ -102,7 +102,8 @@ export interface WaitingCount {
  * for its own timeout), a refusal had a rendering of its own, and a client that left went uncounted.
  */
 export interface LaterSide extends WaitingCount {
-  refused(r: Rejection): void;
+  /** `permit`: the request's, cancelled — its facts count the units given back (HttpPermit.allFacts). */
+  refused(r: Rejection, permit: HttpPermit | undefined): void;
   failed(err: unknown): void;
   left(): void;
   gone(): void;
@@ -181,7 +182,7 @@ export function withBody(
         // Refused (or failed, or at the gateway's cap): its rate units go back, as a refusal's do. A client gone keeps them spent.
         if (a === 'left' || a === 'gone') kept?.release('ignored');
         else kept?.cancel();
-        endedWithout(a as Exclude<AskEnd, readonly Permit[]>, side);
+        endedWithout(a as Exclude<AskEnd, readonly Permit[]>, side, kept);
       });
     }
     settle();
@@ -197,13 +198,13 @@ export function withBody(
   readBody(req, res, source.limits, read, source.reserved);
 }
 
-/** Tell `side` how a later ask ended without its permits (undefined: answered already). */
-function endedWithout(a: Exclude<AskEnd, readonly Permit[]>, side: LaterSide): void {
+/** Tell `side` how a later ask ended without its permits (undefined: answered already); `permit`, the request's. */
+function endedWithout(a: Exclude<AskEnd, readonly Permit[]>, side: LaterSide, permit: HttpPermit | undefined): void {
   if (a === 'left') side.left();
   else if (a === 'gone') side.gone();
   else if (a !== undefined) {
     if ('failed' in a) side.failed(a.failed);
-    else side.refused(a);
+    else side.refused(a, permit);
   }
 }
 

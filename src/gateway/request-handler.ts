@@ -285,8 +285,9 @@ function forwardWith(
 function laterSide(state: HandlerState, route: LiveRoute, req: IncomingMessage, res: ServerResponse, body: BodySource, permit: HttpPermit | undefined): LaterSide {
   return {
     ...waitingCount(state, route, req, res, body),
-    // Those gates are a policy's, asked for a request it admitted: its permit is there.
-    refused: (r) => refuse(state, route, route.policy!.admission.laterRefusal(r, permit!), res, body),
+    // Those gates are a policy's, asked for a request it admitted: its permit is there (the one
+    // cancelled, whose facts count the rate units given back: a copy when some were set aside).
+    refused: (r, cancelled) => refuse(state, route, route.policy!.admission.laterRefusal(r, cancelled ?? permit!), res, body),
     failed: (err) => admissionFailed(state, route, res, body, err),
     left: () => void state.counters.leftQueue++,
     gone: () => void state.counters.clientGone++,

@@ -135,8 +135,9 @@ export class HttpAdmission<R extends HttpRequestLike = HttpRequestLike> {
    * The answer to a request admitted by `decideBeforeWork` whose `later` ask — once its work could
    * start — was refused by one of those gates (`rejection`: the capacity filled meanwhile, a
    * breaker opened): rendered as this policy renders a refusal of its own chain, with the status,
-   * problem+json body, Retry-After and RateLimit headers (of the units `permit`, the decision's,
-   * spent) that `decide` gives a request refused by that gate after the rate limits admitted it.
+   * problem+json body, Retry-After and RateLimit headers (of `permit`, the decision's: as metered,
+   * and once `permit.cancel()` gave its units back, counting them as not spent) that `decide`
+   * gives a request refused by that gate after the rate limits admitted it.
    * Until expectlater a caller had to render it by hand (a bare 503).
    */
   laterRefusal(rejection: Rejection, permit: HttpPermit): Refused {

@@ -22,8 +22,7 @@ export class HttpPermit implements Permit {
   constructor(
     readonly gate: string,
     readonly permits: readonly Permit[],
-    /** Facts of every rate policy that metered the request, in order. */
-    readonly allFacts: readonly PolicyFacts[],
+    allFacts: readonly PolicyFacts[],
     /** What a response status means to the gates (the policy's `classify`). */
     readonly classify: (status: number) => Outcome,
   ) {
@@ -32,6 +31,17 @@ export class HttpPermit implements Permit {
     if (!Array.isArray(permits)) throw new InvalidArgumentError('permits', 'an array of permits', permits);
     if (!Array.isArray(allFacts)) throw new InvalidArgumentError('allFacts', 'an array of PolicyFacts', allFacts);
     if (typeof classify !== 'function') throw new InvalidArgumentError('classify', 'a function from a status to an outcome', classify);
+    this.#facts = allFacts;
+  }
+
+  #facts: readonly PolicyFacts[];
+
+  /**
+   * Facts of every rate policy that metered the request, in order; after {@link cancel}, with the
+   * units given back counted as not spent (a later refusal's RateLimit headers: HttpAdmission.laterRefusal).
+   */
+  get allFacts(): readonly PolicyFacts[] {
+    return this.#facts;
   }
 
   /** The tightest policy's facts (what a single RateLimit figure shows). */
@@ -57,11 +67,14 @@ export class HttpPermit implements Permit {
    * End a request that was refused after all (a gate asked later, once its body was in): every
    * permit released 'ignored', newest first, and what a rate gate spent given back — a refused
    * request spends no rate or quota, as when a later gate of the chain refuses (GatePermit.cancel).
+   * {@link allFacts} then counts them as not spent.
    */
   cancel(): void {
     if (this.released) return;
     this.released = true;
-    cancelAll(this.permits);
+    const facts = [...this.#facts];
+    cancelAll(this.permits, facts);
+    this.#facts = facts;
     this.afterRelease?.();
   }
 

@@ -32,8 +32,7 @@
  */
 import type { TimerHandle } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { abortError, GateBase, isPromise, readContext, waitDeadline } from '../core/gate-base.js';
-import type { GateOptions, GatePermit } from '../core/gate-base.js';
+import { abortError, GateBase, isPromise, readContext, waitDeadline, type GateOptions, type GatePermit } from '../core/gate-base.js';
 import { optBoolean, optNumber } from '../core/options.js';
 import { SignalRegistry, type SignalMember, type SignalWaiters } from '../core/signal-waiters.js';
 import type { Admission, AdmissionContext, GateStats, PolicyFacts } from '../core/types.js';
@@ -370,12 +369,13 @@ export abstract class RateGate extends GateBase {
   }
 
   /**
-   * A later gate refused the request this permit was granted for: its units go back — unless
+   * A later gate refused the request this permit was granted for: its units go back (true) — unless
    * a reservation of the key waits on top of it (see the module comment), then they stay spent.
    */
-  override onCancel(permit: GatePermit): void {
-    if (permit.owner !== this || permit.cost <= 0 || typeof permit.tag !== 'string' || this.#newest.has(permit.tag)) return;
-    this.#refund(permit.tag, permit.cost);
+  override onCancel(permit: GatePermit): boolean {
+    const back = permit.owner === this && permit.cost > 0 && typeof permit.tag === 'string' && !this.#newest.has(permit.tag);
+    if (back) this.#refund(permit.tag, permit.cost);
+    return back;
   }
 
   #refund(key: string, cost: number): void {

@@ -250,4 +250,21 @@ describe('HttpAdmission: rendered refusals', () => {
     expect(header(later, 'RateLimit')).toMatch(/^"api";r=3;t=\d+$/);
     expect(header(later, 'RateLimit')).not.toBe(header(ra, 'RateLimit'));
   });
+
+  it("a refusal by a later gate shows the earlier limits' units given back (ratelimithdr: it showed them spent)", () => {
+    const clock = new VirtualClock();
+    const rateLimits = [
+      { algorithm: 'token-bucket' as const, rate: 10, burst: 5, name: 'a' },
+      { algorithm: 'token-bucket' as const, rate: 1, burst: 1, name: 'b' },
+    ];
+    const policy = new HttpAdmission<Req>({ clock, rateLimits });
+    const req = fakeReq('192.0.2.1');
+    expect(header(now(policy.handle(req, new FakeRes())), 'RateLimit')).toMatch(/^"a";r=4;t=\d+, "b";r=0;t=\d+$/);
+    // "a" meters it (4 left, then 3), "b" refuses: a's unit goes back, and its item says 4, not 3.
+    for (let i = 0; i < 2; i++) {
+      const r = now(policy.handle(req, new FakeRes())) as Refused;
+      expect(r.status).toBe(429);
+      expect(header(r, 'RateLimit')).toMatch(/^"a";r=4;t=\d+, "b";r=0;t=1$/);
+    }
+  });
 });
