@@ -115,8 +115,13 @@ export class RedisLimitStore implements SharedLimitStore {
     return c;
   }
 
+  /**
+   * Renew what is held; a client holding nothing that still owes give-backs (refused or unanswered
+   * while the store was away) calls too, its call sending them: a retired lease makes no next call,
+   * and they stayed counted against every holder until the TTL.
+   */
   #renewAll(): void {
-    for (const [name, c] of this.#slots) if (c.held.length > 0) c.renew(0, this.#inUse.get(name) ?? 0).catch(() => undefined);
+    for (const [name, c] of this.#slots) if (c.owed > 0) c.renew(0, this.#inUse.get(name) ?? 0).catch(() => undefined);
   }
 
   /** A take the store did not answer: rethrown, or the failure mode's grant. */

@@ -276,7 +276,7 @@ export class SharedConcurrencyGate extends GateBase {
   }
 
   #renew(): void {
-    if (this.#busy || (this.leases.held.length === 0 && this.#queue.length === 0 && this.#mode === 'shared')) return;
+    if (this.#busy || (this.leases.owed === 0 && this.#queue.length === 0 && this.#mode === 'shared')) return;
     this.#call(this.leases.renew(this.#wanted(), this.#inFlight), this.clock.now(), 0);
   }
 

@@ -3,12 +3,25 @@
 // held by nobody here — not renewed, not given back — and counted against every process until
 // their TTL (a minute here): before, the limit lost those slots for the whole TTL. Now the
 // client gives back the ids of an acquire whose answer it never had, at its next call.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RedisStore } from '../../src/redis/index.js';
 import { haveRedisServer, sleepyRedis, until } from './servers.js';
 
 const can = haveRedisServer();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `make()`, and its renew timer's tick (the setInterval of `ms` it starts): fired by the test, not by 20 s passing. */
+function withRenewTick<T>(ms: number, make: () => T): { made: T; renewTick: () => void } {
+  const spy = vi.spyOn(globalThis, 'setInterval');
+  try {
+    const made = make();
+    const call = spy.mock.calls.find((c) => c[1] === ms);
+    if (call === undefined) throw new Error(`no setInterval of ${ms} ms started`);
+    return { made, renewTick: () => (call[0] as () => void)() };
+  } finally {
+    spy.mockRestore();
+  }
+}
 
 describe.skipIf(!can)('lease calls that timed out at the client but ran in Redis (a slow Redis of our own)', () => {
   const { admin, store } = sleepyRedis(10);
@@ -90,6 +103,45 @@ describe.skipIf(!can)('lease give-backs that never reached Redis (the breaker op
       expect((await slots.takeSlots('gw2', 5, 1)).granted).toBe(1);
       expect(await leases('gw2')).toBe(1);
     });
+  });
+
+  it('slots given back while the store was away, none held after: the renew timer gives them back once it is back (a retired lease makes no next call)', async () => {
+    // The store's renew timer ticks every TTL / 3 (20 s here): the test fires it.
+    const { made: slots, renewTick } = withRenewTick(20_000, () => store().limitStore({ leaseTtlMs: 60_000 }));
+    try {
+      await whileAsleep(slots, 'gw7', takeThenGiveBack(slots, 'gw7'));
+      expect(await leases('gw7')).toBe(3); // owed, none held, and no call of this name follows
+      renewTick();
+      // Before: still 3 — the timer renewed only clients holding leases, so they waited out the TTL.
+      expect(await until(async () => (await leases('gw7')) === 0, 3000)).toBe(true);
+    } finally {
+      await slots.close();
+    }
+  });
+
+  it('a shared concurrency gate, idle, whose give-back the open breaker refused: its renew timer gives it back once the store is back', async () => {
+    const { made: gate, renewTick } = withRenewTick(20_000, () => store().concurrency({ name: 'gate8', limit: 4, leaseTtlMs: 60_000, onStoreError: 'closed' }));
+    const other = store().limitStore({ leaseTtlMs: 60_000 });
+    try {
+      const p = await gate.admit();
+      expect(p.ok).toBe(true);
+      expect(await leases('gate8')).toBe(1);
+      const slept = admin().call('DEBUG', 'SLEEP', '1');
+      await sleep(100);
+      // Another view's call times out: the breaker opens (failures 1); the gate made no call and stays 'shared'.
+      await expect(other.takeSlots('gw8', 4, 1)).rejects.toThrow();
+      if (p.ok) p.release(); // its give-back refused, not sent
+      await slept;
+      expect(await until(() => store().health === 'shared', 3000)).toBe(true);
+      expect(gate.stats()).toMatchObject({ held: 0, mode: 'shared', inFlight: 0 });
+      expect(await leases('gate8')).toBe(1);
+      renewTick();
+      // Before: still 1 — an idle gate in 'shared' mode holding nothing skipped its renewal, owing the slot until the TTL.
+      expect(await until(async () => (await leases('gate8')) === 0, 3000)).toBe(true);
+    } finally {
+      gate.close();
+      await other.close();
+    }
   });
 
   it('close() gives back what is still owed, not only the slots held (before: nothing, with none held)', async () => {
