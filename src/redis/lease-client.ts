@@ -98,7 +98,8 @@ export class LeaseClient {
    * Ask for `n` more slots, saying this process wants `want`; `inFlight`: the work it runs now.
    * The granted ids join `held`. While Redis is fenced only work running on no lease is leased
    * (`inFlight` beyond what is held). An answer of another epoch: the held leases are renewed
-   * at once (those with work on them kept, see renew).
+   * at once (those with work on them kept, see renew); if that renewal fails, the call rejects
+   * and what it granted is owed (given back with the next call), not held.
    */
   async acquire(n: number, want: number, inFlight = 0): Promise<LeaseAnswer> {
     const ids: string[] = [];
@@ -120,7 +121,17 @@ export class LeaseClient {
     const current = this.#current();
     for (let i = 0; i < a.n; i++) current.held.push(ids[i]!);
     if (!changed || had === 0) return a;
-    const r = await current.renew(want, inFlight);
+    let r: LeaseAnswer;
+    try {
+      r = await current.renew(want, inFlight);
+    } catch (err) {
+      // Its caller hears of no grant: the granted ids are owed, not held (renewed for good, used by nobody).
+      const granted = new Set(ids.slice(0, a.n));
+      const now = this.#current(); // a reload meanwhile carried them over
+      for (let i = now.held.length - 1; i >= 0; i--) if (granted.has(now.held[i]!)) now.held.splice(i, 1);
+      if (granted.size > 0) now.#doubtful.push([...granted]);
+      throw err;
+    }
     return { ...a, used: r.used, lost: r.lost, fenced: r.fenced };
   }
 
