@@ -14,7 +14,7 @@ describe('scripts/hostile/run.mjs', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^The hostile probes against the built gateway/);
-      expect(r.stdout).toContain('[--scenario flags1|flags2|yaml|redis|signals|config|all]');
+      expect(r.stdout).toContain('[--scenario flags1|flags2|yaml|redis|signals|config|stores|all]');
     }
     expect(run('--nope').status).not.toBe(0);
   });
