@@ -7,6 +7,7 @@
  * it after the delay; a dead letter copies it to the dead stream and acks it; `extend` resets
  * its idle time.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DeliveryBase } from '../brokers/delivery.js';
 import { LeaseLostError } from '../brokers/handler-timeout.js';
@@ -47,14 +48,14 @@ export class RedisStreamsDelivery extends DeliveryBase {
 
   protected async doAck(): Promise<void> {
     const o = this.owner;
-    this.#owned('ack', await o.client.eval(ACK_SCRIPT, 1, o.stream, o.group, o.consumer, this.id));
+    this.#owned('ack', await ACK_SCRIPT.run(o.client, 1, o.stream, o.group, o.consumer, this.id));
   }
 
   protected async doRetry(delayMs: number): Promise<void> {
     // Claimable once idle >= claimIdleMs: set the idle time so that moment is delayMs from now.
     const idle = Math.floor(Math.max(0, this.owner.claimIdleMs - delayMs));
     const o = this.owner;
-    this.#owned('retry', await o.client.eval(IDLE_SCRIPT, 1, o.stream, o.group, o.consumer, this.id, String(idle)));
+    this.#owned('retry', await IDLE_SCRIPT.run(o.client, 1, o.stream, o.group, o.consumer, this.id, String(idle)));
   }
 
   /** What an owner-checked script answered: 1 done; 0 the entry no longer pending; else the consumer that owns it now. */
@@ -91,7 +92,7 @@ export class RedisStreamsDelivery extends DeliveryBase {
     const { client, stream, group, deadLetterStream } = this.owner;
     // Both streams are KEYS: a cluster (or a proxy) routes on them, and refuses two slots (CROSSSLOT).
     if (fields.length <= LUA_FIELDS_MAX) {
-      this.#owned('dead letter', await client.eval(DEAD_LETTER_SCRIPT, 2, stream, deadLetterStream, group, consumer, this.id, ...fields));
+      this.#owned('dead letter', await DEAD_LETTER_SCRIPT.run(client, 2, stream, deadLetterStream, group, consumer, this.id, ...fields));
       return;
     }
     // Too many fields for one call from Lua: checked, copied, acked in three commands. A peer's
@@ -107,9 +108,35 @@ export class RedisStreamsDelivery extends DeliveryBase {
   /** The entry another consumer's (or no longer pending in the group): LeaseLostError, and no extension. */
   protected override async doExtend(): Promise<void> {
     const o = this.owner;
-    const answer = await o.client.eval(IDLE_SCRIPT, 1, o.stream, o.group, o.consumer, this.id, '0');
+    const answer = await IDLE_SCRIPT.run(o.client, 1, o.stream, o.group, o.consumer, this.id, '0');
     if (answer === 0) throw new LeaseLostError(o.name, this.id, 'no longer pending in the group: acked by a peer, or the group recreated');
     this.#owned('extend', answer);
+  }
+}
+
+/**
+ * A script run by its SHA1 (EVALSHA), so that an ack sends its arguments, not the script's few
+ * hundred bytes of text. Its text goes only when the server answers NOSCRIPT (a new server, a
+ * restart, a failover, a SCRIPT FLUSH): EVAL, which runs it and caches it for the next EVALSHA.
+ * A NOSCRIPT runs nothing, so the EVAL is not a second run. (sluice/redis's ScriptCall does the
+ * same, and more, for its stores; an adapter does not import sluice/redis.)
+ */
+class StreamsScript {
+  readonly #lua: string;
+  readonly #sha: string;
+
+  constructor(lua: string) {
+    this.#lua = lua;
+    this.#sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(client: Redis, keys: number, ...args: (string | Buffer)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.#sha, keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return client.eval(this.#lua, keys, ...args);
+    }
   }
 }
 
@@ -125,11 +152,11 @@ if ARGV[2] ~= '' and p[1][2] ~= ARGV[2] then return p[1][2] end
 `;
 
 /** XACK an entry still pending with this consumer (1). */
-const ACK_SCRIPT = `${OWNED}return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`;
+const ACK_SCRIPT = new StreamsScript(`${OWNED}return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`);
 
 /** Set the idle time (ARGV[4], ms) of an entry still pending with this consumer (1): `XCLAIM ... JUSTID` counts no delivery. */
-const IDLE_SCRIPT = `${OWNED}redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
-return 1`;
+const IDLE_SCRIPT = new StreamsScript(`${OWNED}redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
+return 1`);
 
 /**
  * Copy an entry still pending with this consumer to the dead stream (KEYS[2]) and ack it. One a
@@ -137,8 +164,8 @@ return 1`;
  * not by XACK's count after it: a script is not rolled back, so an XADD refused (WRONGTYPE) after
  * the XACK would lose the entry.
  */
-const DEAD_LETTER_SCRIPT = `${OWNED}redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
-return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`;
+const DEAD_LETTER_SCRIPT = new StreamsScript(`${OWNED}redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])`);
 
 /** Fields one XADD from a script may take: Redis's Lua unpacks at most ~8,000 values into one call ("too many results to unpack"). */
 const LUA_FIELDS_MAX = 7000;

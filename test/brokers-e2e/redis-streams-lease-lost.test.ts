@@ -1,13 +1,14 @@
 // A Redis Streams entry another consumer has taken over (XCLAIM / XAUTOCLAIM once it idled past
 // claimIdleMs) is that consumer's: this one's late ack, retry or dead letter must not settle it
 // under its new owner, nor take it back. Against a redis-server of the test's own, stopped by PID.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { BrokerConsumer, LeaseLostError } from '../../src/brokers/index.js';
 import type { Delivery, Settlement } from '../../src/brokers/index.js';
 import { RedisStreamsSource } from '../../src/redis-streams/index.js';
 import { unique, until } from '../brokers/services.js';
-import { haveRedisServer, OwnRedis } from '../redis/servers.js';
+import { haveRedisServer, useOwnRedis } from '../redis/servers.js';
+import type { OwnRedis } from '../redis/servers.js';
 
 const can = haveRedisServer();
 const PORT = 33_010; // brokeredge3's range (HELPERS.md)
@@ -15,13 +16,9 @@ const PORT = 33_010; // brokeredge3's range (HELPERS.md)
 describe.skipIf(!can)('redis-streams: a lost lease', () => {
   let own: OwnRedis;
   let r: Redis;
-  beforeAll(async () => {
-    own = await OwnRedis.startOn(PORT);
-    r = new Redis(own.url);
-  });
-  afterAll(async () => {
-    r?.disconnect();
-    await own?.dispose();
+  useOwnRedis(PORT, (o, raw) => {
+    own = o;
+    r = raw;
   });
   const open = (stream: string, consumer: string, claimIdleMs = 300): Promise<RedisStreamsSource> => RedisStreamsSource.open({ url: own.url, stream, group: 'workers', consumer, claimIdleMs, blockMs: 100 });
   /** The group's pending entries as [id, owner, deliveries]. */

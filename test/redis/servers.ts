@@ -130,6 +130,25 @@ export class OwnRedis extends OwnServer {
 }
 
 /**
+ * Hooks for a file (or a describe) with a redis-server of its own on `port` and a plain client
+ * to it, given to `set` before its tests; after them the client is closed and the server
+ * stopped by PID.
+ */
+export function useOwnRedis(port: number, set: (own: OwnRedis, raw: Redis) => void): void {
+  let own: OwnRedis | undefined;
+  let raw: Redis | undefined;
+  beforeAll(async () => {
+    own = await OwnRedis.startOn(port);
+    raw = new Redis(own.url);
+    set(own, raw);
+  });
+  afterAll(async () => {
+    raw?.disconnect();
+    await own?.dispose();
+  });
+}
+
+/**
  * Hooks for a file whose RedisStores each play a process on the shared Redis: `proc()`
  * connects one (closed after the file), `raw` is a plain client, `prefix` the file's keys.
  */
