@@ -12,12 +12,11 @@ import { haveRedisServer, useOwnRedis } from '../redis/servers.js';
 import type { OwnRedis } from '../redis/servers.js';
 
 const can = haveRedisServer();
-const PORT = 37_010; // streamsevalsha's range (HELPERS.md)
 
 describe.skipIf(!can)('redis-streams: settlement scripts by EVALSHA', () => {
   let own: OwnRedis;
   let r: Redis;
-  useOwnRedis(PORT, (o, raw) => {
+  useOwnRedis((o, raw) => {
     own = o;
     r = raw;
   });

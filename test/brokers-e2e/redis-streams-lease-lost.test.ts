@@ -11,12 +11,11 @@ import { haveRedisServer, useOwnRedis } from '../redis/servers.js';
 import type { OwnRedis } from '../redis/servers.js';
 
 const can = haveRedisServer();
-const PORT = 33_010; // brokeredge3's range (HELPERS.md)
 
 describe.skipIf(!can)('redis-streams: a lost lease', () => {
   let own: OwnRedis;
   let r: Redis;
-  useOwnRedis(PORT, (o, raw) => {
+  useOwnRedis((o, raw) => {
     own = o;
     r = raw;
   });

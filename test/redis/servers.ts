@@ -130,15 +130,16 @@ export class OwnRedis extends OwnServer {
 }
 
 /**
- * Hooks for a file (or a describe) with a redis-server of its own on `port` and a plain client
- * to it, given to `set` before its tests; after them the client is closed and the server
- * stopped by PID.
+ * Hooks for a file (or a describe) with a redis-server of its own on a free port and a plain
+ * client to it, given to `set` before its tests; after them the client is closed and the server
+ * stopped by PID. No fixed port: one inside the host's ephemeral range (32768–60999 here) can be
+ * held by any outgoing connection at that moment.
  */
-export function useOwnRedis(port: number, set: (own: OwnRedis, raw: Redis) => void): void {
+export function useOwnRedis(set: (own: OwnRedis, raw: Redis) => void): void {
   let own: OwnRedis | undefined;
   let raw: Redis | undefined;
   beforeAll(async () => {
-    own = await OwnRedis.startOn(port);
+    own = await OwnRedis.start();
     raw = new Redis(own.url);
     set(own, raw);
   });
